@@ -1,0 +1,149 @@
+#include "modules/arith/level_quantizer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "sim/common/error.h"
+
+namespace conloc {
+
+LevelQuantizer::LevelQuantizer(std::vector<std::int32_t> levels) : levels_(std::move(levels)) {
+  std::sort(levels_.begin(), levels_.end());
+  levels_.erase(std::unique(levels_.begin(), levels_.end()), levels_.end());
+  CONLOC_ASSERT(!levels_.empty() && std::binary_search(levels_.begin(), levels_.end(), 0),
+                "LevelQuantizer", "level set must contain 0");
+  for (auto v : levels_) {
+    CONLOC_ASSERT(std::binary_search(levels_.begin(), levels_.end(), -v), "LevelQuantizer",
+                  "level set must be symmetric");
+  }
+  max_level_ = levels_.back();
+  uniform_ =
+      static_cast<std::int64_t>(levels_.size()) == 2 * static_cast<std::int64_t>(max_level_) + 1;
+  if (!uniform_) {
+    // Magnitudes >= 0, ascending.
+    std::vector<std::int32_t> mags;
+    for (auto v : levels_) {
+      if (v >= 0) mags.push_back(v);
+    }
+    nearest_by_half_.resize(2 * static_cast<std::size_t>(max_level_) + 1);
+    std::size_t j = 0;
+    for (std::size_t i = 0; i < nearest_by_half_.size(); ++i) {
+      const double centre = 0.5 * static_cast<double>(i) + 0.25;
+      while (j + 1 < mags.size() && std::abs(mags[j + 1] - centre) <= std::abs(mags[j] - centre)) {
+        ++j;
+      }
+      nearest_by_half_[i] = mags[j];
+    }
+  }
+}
+
+LevelQuantizer LevelQuantizer::fixed_point(int bits) {
+  if (bits < 2 || bits > 16) {
+    throw UserError(field_error("fixed-point quantizer", "bits", "unsupported width",
+                                std::to_string(bits), "2..16"));
+  }
+  const std::int32_t m = (1 << (bits - 1)) - 1;
+  std::vector<std::int32_t> levels;
+  levels.reserve(2 * static_cast<std::size_t>(m) + 1);
+  for (std::int32_t v = -m; v <= m; ++v)
+    levels.push_back(v);
+  return LevelQuantizer(std::move(levels));
+}
+
+std::int32_t LevelQuantizer::nearest(double x) const {
+  if (uniform_) {
+    const double r = std::nearbyint(x);  // default rounding mode: to nearest, ties to even
+    if (r >= max_level_) return max_level_;
+    if (r <= -max_level_) return -max_level_;
+    return static_cast<std::int32_t>(r);
+  }
+  const double a = std::abs(x);
+  const double idx = std::floor(2.0 * a);
+  const std::int32_t mag = idx >= static_cast<double>(nearest_by_half_.size())
+                               ? max_level_
+                               : nearest_by_half_[static_cast<std::size_t>(idx)];
+  return x < 0 ? -mag : mag;
+}
+
+double LevelQuantizer::choose_scale(const float* w, std::size_t n, std::size_t stride,
+                                    ScaleSearch search) const {
+  double maxabs = 0.0;
+  for (std::size_t i = 0; i < n; ++i)
+    maxabs = std::max(maxabs, std::abs(double(w[i * stride])));
+  if (maxabs == 0.0) return 1.0;
+  const double s0 = maxabs / max_level_;
+  if (search == ScaleSearch::MaxAbs) return s0;
+
+  std::vector<double> candidates;
+  if (search == ScaleSearch::Mse) {
+    for (int j = 0; j < 16; ++j)
+      candidates.push_back(s0 * std::exp2(-j / 8.0));
+  } else {
+    const int e = static_cast<int>(std::ceil(std::log2(s0)));
+    for (int k = e - 3; k <= e; ++k)
+      candidates.push_back(std::exp2(k));
+  }
+  // The error is evaluated on a strided sample: large tensors have thousands of weights per
+  // channel and the optimum is flat, so 512 samples choose the same scale at a fraction of the
+  // time.
+  const std::size_t step = std::max<std::size_t>(1, n / 512);
+  double best_s = candidates.front();
+  double best_err = std::numeric_limits<double>::infinity();
+  for (double s : candidates) {
+    const double inv = 1.0 / s;
+    double err = 0.0;
+    for (std::size_t i = 0; i < n; i += step) {
+      const double v = w[i * stride];
+      const double d = v - s * nearest(v * inv);
+      err += d * d;
+    }
+    if (err < best_err) {
+      best_err = err;
+      best_s = s;
+    }
+  }
+  return best_s;
+}
+
+QuantizedTensor LevelQuantizer::quantize(const float* w, std::size_t channels,
+                                         std::size_t per_channel, ScaleGranularity granularity,
+                                         ScaleSearch search, const std::string& what) const {
+  const std::size_t n = channels * per_channel;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(w[i])) {
+      throw UserError(field_error(what, "weights[" + std::to_string(i) + "]",
+                                  std::isnan(w[i]) ? "weight is NaN" : "weight is infinite", "",
+                                  "a finite number"));
+    }
+  }
+  QuantizedTensor out;
+  out.q.resize(n);
+  if (granularity == ScaleGranularity::PerTensor) {
+    out.scale.push_back(choose_scale(w, n, 1, search));
+  } else {
+    out.scale.resize(channels);
+    for (std::size_t c = 0; c < channels; ++c) {
+      out.scale[c] = choose_scale(w + c * per_channel, per_channel, 1, search);
+    }
+  }
+  double sig = 0.0, err = 0.0;
+  for (std::size_t c = 0; c < channels; ++c) {
+    const double s = out.scale_of(c);
+    const double inv = 1.0 / s;
+    for (std::size_t i = 0; i < per_channel; ++i) {
+      const std::size_t k = c * per_channel + i;
+      const double v = w[k];
+      const std::int32_t q = nearest(v * inv);
+      out.q[k] = q;
+      const double d = v - s * q;
+      sig += v * v;
+      err += d * d;
+    }
+  }
+  out.mse = n ? err / static_cast<double>(n) : 0.0;
+  out.sqnr_db = err > 0.0 ? 10.0 * std::log10(sig / err) : std::numeric_limits<double>::infinity();
+  return out;
+}
+
+}  // namespace conloc

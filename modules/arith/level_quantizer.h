@@ -1,0 +1,64 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace conloc {
+
+enum class ScaleGranularity { PerChannel, PerTensor };
+
+// How the scale of a channel (or tensor) is chosen. MaxAbs maps the largest |w| onto the largest
+// level. Mse tries MaxAbs / 2^(j/8) for j = 0..15 (clipping up to two octaves of outliers) and
+// keeps the one with the least squared error. MsePow2 tries the powers of two around MaxAbs, so
+// the rescale is a shift.
+enum class ScaleSearch { MaxAbs, Mse, MsePow2 };
+
+struct QuantizedTensor {
+  std::vector<std::int32_t> q;  // integer levels, same layout as the input
+  std::vector<double> scale;    // one per channel (PerChannel) or a single entry (PerTensor)
+  double mse = 0.0;             // mean squared error in the real domain
+  double sqnr_db = 0.0;         // 10 log10(sum w^2 / sum (w - s q)^2); +inf when exact
+
+  double scale_of(std::size_t channel) const {
+    return scale.size() == 1 ? scale[0] : scale[channel];
+  }
+};
+
+// Rounds real values onto a symmetric integer level set. A uniform set {-m..m} is the symmetric
+// fixed-point grid and rounds to nearest, ties to even (IEEE default), saturating at +-m. Any other
+// set rounds to the nearest level, ties away from zero, saturating at the largest level.
+class LevelQuantizer {
+ public:
+  explicit LevelQuantizer(std::vector<std::int32_t> levels);
+
+  // Symmetric N-bit fixed point: levels -(2^(N-1)-1) .. 2^(N-1)-1 (N = 2..16).
+  static LevelQuantizer fixed_point(int bits);
+
+  const std::vector<std::int32_t>& levels() const { return levels_; }
+  std::int32_t max_level() const { return max_level_; }
+  bool uniform() const { return uniform_; }
+
+  // Nearest level to x (x in level units).
+  std::int32_t nearest(double x) const;
+
+  // Quantizes w (channels x per_channel, row-major). Non-finite weights are a UserError naming
+  // `what` and the flat index.
+  QuantizedTensor quantize(const float* w, std::size_t channels, std::size_t per_channel,
+                           ScaleGranularity granularity, ScaleSearch search,
+                           const std::string& what) const;
+
+  // Scale that the search picks for one group of weights (exposed for tests and the compensation
+  // pipeline, which quantizes with a fixed scale).
+  double choose_scale(const float* w, std::size_t n, std::size_t stride, ScaleSearch search) const;
+
+ private:
+  std::vector<std::int32_t> levels_;
+  std::int32_t max_level_ = 0;
+  bool uniform_ = false;
+  // nearest_by_half_[i]: nearest level magnitude for |x| in [i/2, (i+1)/2). Level midpoints are
+  // multiples of 1/2, so a half-unit bin never straddles a decision boundary.
+  std::vector<std::int32_t> nearest_by_half_;
+};
+
+}  // namespace conloc

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <cstdint>
+
+namespace conloc {
+
+// Actions of MAC operations, counted per operation from the actual weight: a zero weight gates
+// the datapath and a one-digit ELP_BSD weight uses one term. Summed over a layer they become the
+// PE array's arithmetic energy (see MacCellModel).
+struct MacActions {
+  std::uint64_t ops = 0;          // MAC operations issued (gated ones included)
+  std::uint64_t gated = 0;        // operations with a zero weight: datapath not clocked
+  std::uint64_t mults = 0;        // array-multiplier uses (fixed point)
+  std::uint64_t base_shifts = 0;  // first-term barrel-shifter uses (ELP_BSD)
+  std::uint64_t gap_shifts = 0;   // later-term shifter uses (ELP_BSD)
+  std::uint64_t negates = 0;      // conditional negations (ELP_BSD)
+  std::uint64_t term_adds = 0;    // narrow adds combining terms (ELP_BSD, parallel)
+  std::uint64_t acc_adds = 0;     // accumulator-width adds
+  std::uint64_t reg_loads = 0;    // shifted-activation register loads (ELP_BSD, term-serial)
+  std::uint64_t cycles = 0;       // datapath cycles (term-serial: one per enabled term, min 1)
+
+  MacActions& operator+=(const MacActions& o) {
+    ops += o.ops;
+    gated += o.gated;
+    mults += o.mults;
+    base_shifts += o.base_shifts;
+    gap_shifts += o.gap_shifts;
+    negates += o.negates;
+    term_adds += o.term_adds;
+    acc_adds += o.acc_adds;
+    reg_loads += o.reg_loads;
+    cycles += o.cycles;
+    return *this;
+  }
+  MacActions scaled(std::uint64_t k) const {
+    return {ops * k,     gated * k,     mults * k,    base_shifts * k, gap_shifts * k,
+            negates * k, term_adds * k, acc_adds * k, reg_loads * k,   cycles * k};
+  }
+  friend bool operator==(const MacActions& a, const MacActions& b) {
+    return a.ops == b.ops && a.gated == b.gated && a.mults == b.mults &&
+           a.base_shifts == b.base_shifts && a.gap_shifts == b.gap_shifts &&
+           a.negates == b.negates && a.term_adds == b.term_adds && a.acc_adds == b.acc_adds &&
+           a.reg_loads == b.reg_loads && a.cycles == b.cycles;
+  }
+};
+
+// Two's-complement wrap of v to `bits` bits: the accumulator is a plain adder of that width, so
+// overflow wraps modulo 2^bits. Wrapping is a ring homomorphism, so wrapping once at the end of a
+// sum equals wrapping after every add, which lets fast paths accumulate wide and wrap last.
+inline std::int64_t wrap_to_bits(std::int64_t v, int bits) {
+  if (bits >= 64) return v;
+  const std::uint64_t mask = (std::uint64_t{1} << bits) - 1;
+  std::uint64_t u = static_cast<std::uint64_t>(v) & mask;
+  if (u >> (bits - 1)) u |= ~mask;
+  return static_cast<std::int64_t>(u);
+}
+
+}  // namespace conloc

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "modules/arith/cell_counts.h"
+#include "modules/arith/level_quantizer.h"
+#include "modules/arith/mac_actions.h"
+
+namespace conloc {
+
+// Widths shared by both MAC kinds. Activations are signed (two's complement) or unsigned (after
+// ReLU); the datapath is one bit wider for unsigned inputs so both fit the same signed datapath.
+struct MacWidths {
+  int activation_bits = 8;
+  bool activation_signed = true;
+  int accumulator_bits = 32;
+  int activation_operand_bits() const { return activation_bits + (activation_signed ? 0 : 1); }
+};
+
+// A MAC design: its weight format (levels and stored code words) and its datapath (functional
+// result, actions per operation, cells per action). One implementation per MAC kind.
+class MacModel {
+ public:
+  virtual ~MacModel() = default;
+
+  virtual std::string name() const = 0;  // e.g. "fixed8", "elp5"
+  virtual std::string kind() const = 0;  // "fixed" or "elp_bsd"
+  virtual int code_bits() const = 0;     // bits of one stored weight
+  virtual const LevelQuantizer& quantizer() const = 0;
+
+  // Stored code word of an integer weight level, and back. A level outside the format or an
+  // invalid code is a UserError.
+  virtual std::uint32_t encode(std::int32_t level) const = 0;
+  virtual std::int32_t decode(std::uint32_t code) const = 0;
+
+  // acc + a * decode(code), computed the way the datapath does it, wrapped to the accumulator.
+  virtual std::int64_t mac(std::int64_t acc, std::int32_t a, std::uint32_t code) const = 0;
+  // Actions of one operation with this weight.
+  virtual MacActions actions(std::uint32_t code) const = 0;
+  // Cells switched by a batch of actions.
+  virtual CellCounts cells(const MacActions& a) const = 0;
+
+  virtual const MacWidths& widths() const = 0;
+};
+
+}  // namespace conloc

@@ -1,0 +1,55 @@
+#include "modules/memory/dram.h"
+
+#include <cstring>
+
+#include "sim/common/error.h"
+
+namespace conloc {
+
+Dram::Dram(const sc_core::sc_module_name& name, const DramParams& params)
+    : sc_module(name), socket("socket"), params_(params), mem_(params.capacity_bytes, 0) {
+  CONLOC_ASSERT(params.bytes_per_cycle > 0, this->name(), "bandwidth must be positive");
+  socket.register_b_transport(this, &Dram::b_transport);
+}
+
+void Dram::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+  const std::uint64_t addr = trans.get_address();
+  const unsigned len = trans.get_data_length();
+  if (trans.get_byte_enable_ptr() != nullptr) {
+    trans.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+    return;
+  }
+  if (trans.get_streaming_width() < len) {
+    trans.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
+    return;
+  }
+  if (addr + len > mem_.size() || addr + len < addr) {
+    trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    return;
+  }
+  TransferExt* ext = nullptr;
+  trans.get_extension(ext);
+  const std::uint64_t bits = transfer_bits(trans, ext);
+  const int op = static_cast<int>(ext != nullptr ? ext->operand : Operand::Inputs);
+  const bool copy = ext == nullptr || !ext->timing_only;
+
+  if (trans.is_read()) {
+    if (copy) std::memcpy(trans.get_data_ptr(), &mem_[addr], len);
+    counters_.read_bits[op] += bits;
+  } else if (trans.is_write()) {
+    if (copy) std::memcpy(&mem_[addr], trans.get_data_ptr(), len);
+    counters_.write_bits[op] += bits;
+  }
+  ++counters_.transactions;
+
+  const sc_core::sc_time period = params_.clock_period;
+  const sc_core::sc_time request = sc_core::sc_time_stamp() + delay;
+  const sc_core::sc_time start = request > busy_until_ ? request : busy_until_;
+  const double transfer_cycles = static_cast<double>(bits) / 8.0 / params_.bytes_per_cycle;
+  busy_until_ = start + period * transfer_cycles;
+  const sc_core::sc_time done = busy_until_ + period * static_cast<double>(params_.latency_cycles);
+  delay = done - sc_core::sc_time_stamp();
+  trans.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+}  // namespace conloc

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <tlm_utils/simple_target_socket.h>
+
+#include <cstdint>
+#include <string>
+#include <systemc>
+#include <tlm>
+#include <vector>
+
+#include "modules/memory/transfer_ext.h"
+
+namespace conloc {
+
+struct SramParams {
+  std::uint64_t capacity_bytes = 0;
+  std::uint64_t port_bytes_per_cycle = 64;  // write/read port width seen by the DMA
+  sc_core::sc_time clock_period = sc_core::sc_time(1, sc_core::SC_NS);
+};
+
+// On-chip SRAM (encoded weight buffer, activation SRAM, output buffer) as a TLM target with
+// real storage. The DMA writes and reads it with b_transport (port-width limited); the PE array
+// and the output stage read operands through DMI and report their streamed accesses with
+// count-only transactions, so every access is counted by the buffer it hits.
+class Sram : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_target_socket<Sram> socket;
+
+  Sram(const sc_core::sc_module_name& name, const SramParams& params);
+
+  std::uint8_t* data() { return mem_.data(); }
+  std::uint64_t capacity() const { return mem_.size(); }
+  const TrafficCounters& counters() const { return counters_; }
+  const SramParams& params() const { return params_; }
+
+ private:
+  void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
+
+  SramParams params_;
+  std::vector<std::uint8_t> mem_;
+  TrafficCounters counters_;
+};
+
+}  // namespace conloc

@@ -1,0 +1,73 @@
+#include "sim/cli/cli.h"
+
+#include <boost/program_options.hpp>
+#include <iostream>
+#include <map>
+
+#include "sim/common/error.h"
+
+namespace conloc {
+
+namespace {
+
+const char* kUsage =
+    "conlocnn-sim: SystemC/TLM-2.0 simulator of CoNLoCNN-style low-precision CNN accelerators\n"
+    "\n"
+    "usage: conlocnn-sim <command> [options]    (conlocnn-sim <command> --help for details)\n"
+    "\n"
+    "commands:\n"
+    "  run       simulate a workload on the configured accelerator; per-layer cost traces\n"
+    "  compare   run the ELP_BSD and the fixed-point MAC design side by side\n"
+    "  sweep     sweep array sizes, buffers, formats from a JSON spec (not built yet)\n"
+    "  formats   weight formats: code width, levels, MAC energy, SQNR\n"
+    "  accuracy  what a format does to accuracy on real data (not built yet)\n"
+    "  config    print the parameter schema or a resolved configuration\n"
+    "\n"
+    "exit codes: 0 success, 2 usage or input error, 1 simulation failure\n";
+
+int not_built(const std::string& cmd) {
+  std::cerr << "conlocnn-sim " << cmd
+            << ": not built yet; this capability is planned but not implemented in this version "
+               "(see README.md, 'Status')\n";
+  return kExitUsage;
+}
+
+}  // namespace
+
+int cli_main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::cerr << kUsage;
+    return kExitUsage;
+  }
+  const std::string cmd = args.front();
+  args.erase(args.begin());
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    std::cout << kUsage;
+    return kExitOk;
+  }
+  try {
+    if (cmd == "config") return cmd_config(args);
+    if (cmd == "formats") return cmd_formats(args);
+    if (cmd == "run") return cmd_run(args);
+    if (cmd == "compare") return cmd_compare(args);
+    if (cmd == "sweep" || cmd == "accuracy") return not_built(cmd);
+    std::cerr << "conlocnn-sim: unknown command '" << cmd << "'\n\n" << kUsage;
+    return kExitUsage;
+  } catch (const boost::program_options::error& e) {
+    std::cerr << "conlocnn-sim " << cmd << ": " << e.what() << " (see conlocnn-sim " << cmd
+              << " --help)\n";
+    return kExitUsage;
+  } catch (const UserError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const InternalError& e) {
+    std::cerr << "simulator bug: " << e.what() << "\n";
+    return kExitSimulationFailure;
+  } catch (const std::exception& e) {
+    std::cerr << "simulation failed: " << e.what() << "\n";
+    return kExitSimulationFailure;
+  }
+}
+
+}  // namespace conloc

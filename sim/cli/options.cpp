@@ -1,0 +1,33 @@
+#include "sim/cli/options.h"
+
+#include <iostream>
+
+namespace conloc {
+
+void add_common_options(po::options_description& desc, CommonOptions& common, bool with_out) {
+  desc.add_options()("config", po::value<std::string>()->notifier([&common](const std::string& v) {
+    common.config_file = v;
+  }),
+                     "JSON config file (presets in configs/presets/)")(
+      "set", po::value<std::vector<std::string>>(&common.overrides)->composing(),
+      "override one parameter: --set dotted.key=value (repeatable)");
+  if (with_out) {
+    desc.add_options()("out", po::value<std::string>(&common.out_dir),
+                       "output directory (created if missing)");
+  }
+}
+
+bool parse_options(const std::string& cmd, const std::string& synopsis,
+                   po::options_description& desc, const std::vector<std::string>& args,
+                   po::variables_map& vm) {
+  desc.add_options()("help,h", "show this help");
+  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  if (vm.count("help")) {
+    std::cout << "usage: conlocnn-sim " << cmd << " " << synopsis << "\n\n" << desc << "\n";
+    return false;
+  }
+  po::notify(vm);
+  return true;
+}
+
+}  // namespace conloc

@@ -1,0 +1,22 @@
+#include "sim/common/error.h"
+
+namespace conloc {
+
+std::string field_error(const std::string& source, const std::string& path,
+                        const std::string& problem, const std::string& got,
+                        const std::string& expected) {
+  std::string m = source;
+  if (!path.empty()) m += ": " + path;
+  m += ": " + problem;
+  if (!got.empty()) m += "; got " + got;
+  if (!expected.empty()) m += "; expected " + expected;
+  return m;
+}
+
+void throw_field_error(const std::string& source, const std::string& path,
+                       const std::string& problem, const std::string& got,
+                       const std::string& expected) {
+  throw UserError(field_error(source, path, problem, got, expected));
+}
+
+}  // namespace conloc

@@ -1,0 +1,61 @@
+#include "sim/common/file_io.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "sim/common/error.h"
+
+namespace conloc {
+
+namespace fs = std::filesystem;
+
+std::string read_text_file(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw UserError(path + ": file not found");
+  if (fs::is_directory(path, ec)) throw UserError(path + ": is a directory, expected a file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UserError(path + ": cannot open: " + std::strerror(errno));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void ensure_directory(const std::string& dir) {
+  if (dir.empty()) return;
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
+    throw UserError(dir + ": exists and is not a directory");
+  }
+  fs::create_directories(dir, ec);
+  if (ec) throw UserError(dir + ": cannot create directory: " + ec.message());
+}
+
+void write_file_atomic(const std::string& path, const std::string& content) {
+  const fs::path p(path);
+  if (p.has_parent_path()) ensure_directory(p.parent_path().string());
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw UserError(path + ": cannot write: " + std::strerror(errno));
+    out.write(content.data(), static_cast<std::streamsize>(content.size()));
+    out.flush();
+    if (!out) {
+      std::remove(tmp.c_str());
+      throw UserError(path + ": write failed: " + std::strerror(errno));
+    }
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    std::remove(tmp.c_str());
+    throw UserError(path + ": cannot replace file: " + ec.message());
+  }
+}
+
+}  // namespace conloc

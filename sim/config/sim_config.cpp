@@ -1,0 +1,329 @@
+#include "sim/config/sim_config.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+#include "sim/common/error.h"
+#include "sim/common/file_io.h"
+
+#ifndef CONLOCNN_SOURCE_DIR
+#define CONLOCNN_SOURCE_DIR "."
+#endif
+
+namespace conloc {
+
+namespace fs = std::filesystem;
+
+const char* to_string(Dataflow d) {
+  return d == Dataflow::WeightStationary ? "ws" : "os";
+}
+const char* to_string(MacKind m) {
+  return m == MacKind::ElpBsd ? "elp" : "fixed";
+}
+const char* to_string(Compensation c) {
+  switch (c) {
+    case Compensation::None:
+      return "none";
+    case Compensation::ErrorFeedback:
+      return "error_feedback";
+    case Compensation::OutputConstant:
+      return "output_constant";
+    case Compensation::Both:
+      return "both";
+  }
+  return "?";
+}
+
+int DesignConfig::weight_code_bits() const {
+  return mac == MacKind::ElpBsd ? elp.code_bits() : fixed_weight_bits;
+}
+
+std::string data_dir() {
+  if (const char* env = std::getenv("CONLOCNN_DATA_DIR"); env != nullptr && *env != '\0')
+    return env;
+  return CONLOCNN_SOURCE_DIR;
+}
+
+std::string fnv1a_hex(const std::string& text) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+namespace {
+
+ParamSpec int_param(std::string path, std::int64_t def, std::string unit, std::string desc,
+                    double min, double max, bool power_of_two = false) {
+  ParamSpec p;
+  p.path = std::move(path);
+  p.kind = ParamKind::Int;
+  p.default_value = def;
+  p.unit = std::move(unit);
+  p.description = std::move(desc);
+  p.min = min;
+  p.max = max;
+  p.power_of_two = power_of_two;
+  return p;
+}
+
+ParamSpec real_param(std::string path, double def, std::string unit, std::string desc, double min,
+                     double max) {
+  ParamSpec p = int_param(std::move(path), 0, std::move(unit), std::move(desc), min, max);
+  p.kind = ParamKind::Real;
+  p.default_value = def;
+  return p;
+}
+
+ParamSpec choice_param(std::string path, std::string def, std::string desc,
+                       std::vector<std::string> choices) {
+  ParamSpec p;
+  p.path = std::move(path);
+  p.kind = ParamKind::Choice;
+  p.default_value = std::move(def);
+  p.unit = "-";
+  p.description = std::move(desc);
+  p.choices = std::move(choices);
+  return p;
+}
+
+ParamSpec string_param(std::string path, std::string def, std::string desc) {
+  ParamSpec p = choice_param(std::move(path), std::move(def), std::move(desc), {});
+  p.kind = ParamKind::String;
+  return p;
+}
+
+}  // namespace
+
+const ParamRegistry& sim_params() {
+  static const ParamRegistry kRegistry = [] {
+    auto elp_choices = ElpBsdFormat::preset_names();
+    elp_choices.push_back("custom");
+    std::vector<ParamSpec> s = {
+        real_param("clock_ghz", 1.0, "GHz", "Accelerator clock; converts cycles to latency.", 0.001,
+                   10.0),
+        int_param("array.rows", 16, "PEs", "PE array rows (WS: reduction dim; OS: output pixels).",
+                  1, 1024),
+        int_param("array.cols", 16, "PEs", "PE array columns (output channels in both dataflows).",
+                  1, 1024),
+        choice_param("array.dataflow", "ws",
+                     "ws = weight-stationary, os = output-stationary systolic dataflow.",
+                     {"ws", "os"}),
+        choice_param("design.mac", "elp",
+                     "MAC design `run` simulates: ELP_BSD shift-add or fixed-point multiplier. "
+                     "`compare` runs both.",
+                     {"elp", "fixed"}),
+        choice_param("design.elp.format", "elp5",
+                     "ELP_BSD preset (docs/elp_bsd.md) or `custom` to use the four fields below.",
+                     elp_choices),
+        int_param("design.elp.terms", 2, "terms",
+                  "Custom format only: non-zero digits per weight (k).", 1, 3),
+        int_param("design.elp.shift_bits", 2, "bits",
+                  "Custom format only: width of the base-shift field P.", 1, 4),
+        int_param("design.elp.gap_bits", 1, "bits",
+                  "Custom format only: width of each gap field G (0 when terms = 1).", 0, 4),
+        int_param("design.elp.positions", 8, "digits",
+                  "Custom format only: digit positions N a term may occupy.", 2, 16),
+        choice_param("design.elp.mac", "parallel",
+                     "ELP_BSD MAC variant: all terms per cycle, or one term per cycle.",
+                     {"parallel", "serial"}),
+        int_param("design.fixed.weight_bits", 8, "bits", "Fixed-point design's weight width.", 2,
+                  16),
+        int_param("design.activation_bits", 8, "bits",
+                  "Activation width (uniform, calibrated per tensor).", 2, 8),
+        int_param("design.accumulator_bits", 32, "bits",
+                  "Accumulator width; overflow wraps (two's complement).", 8, 32),
+        choice_param("design.weight_scale", "per_channel",
+                     "Weight scale granularity for both designs.", {"per_channel", "per_tensor"}),
+        choice_param("design.scale_search", "mse",
+                     "Weight scale choice: max = max|w| on the top level, mse = least-error of 16 "
+                     "candidates, mse_pow2 = least-error power of two.",
+                     {"max", "mse", "mse_pow2"}),
+        choice_param("design.compensation", "output_constant",
+                     "Weight-error compensation (docs/compensation.md), applied offline at no "
+                     "run-time cost.",
+                     {"none", "error_feedback", "output_constant", "both"}),
+        int_param("buffers.weight_kib", 64, "KiB",
+                  "Encoded weight buffer capacity (double-buffered halves).", 1, 1 << 20),
+        int_param("buffers.activation_kib", 64, "KiB",
+                  "Activation SRAM capacity (double-buffered halves).", 1, 1 << 20),
+        int_param("buffers.output_kib", 64, "KiB",
+                  "Output / partial-sum buffer capacity (double-buffered halves).", 1, 1 << 20),
+        real_param("dram.bytes_per_cycle", 16.0, "B/cycle",
+                   "DRAM bandwidth at the accelerator clock.", 0.01, 4096.0),
+        int_param("dram.latency_cycles", 100, "cycles", "DRAM access latency per transaction.", 0,
+                  100000),
+        int_param("dram.burst_bytes", 64, "B", "DMA burst (one TLM transaction) size.", 4, 65536,
+                  true),
+        int_param("vector.lanes", 16, "lanes",
+                  "Vector unit lanes (pooling, residual add, activations).", 1, 4096),
+        string_param("energy.table", "horowitz45",
+                     "Energy table: a name in configs/energy/ or a path to a JSON file."),
+        int_param("sim.quantum_cycles", 10000, "cycles",
+                  "TLM global quantum (temporal decoupling).", 1, 1000000000),
+        int_param("sim.seed", 1, "-", "Seed for synthetic weights and inputs.", 0, 2147483647),
+    };
+    return ParamRegistry(std::move(s));
+  }();
+  return kRegistry;
+}
+
+namespace {
+
+std::string str(const ResolvedParams& p, const std::string& k) {
+  return p.at(k).get<std::string>();
+}
+std::int64_t num(const ResolvedParams& p, const std::string& k) {
+  return p.at(k).get<std::int64_t>();
+}
+
+std::string resolve_energy_table(const ResolvedParams& p, const std::optional<std::string>& file) {
+  const std::string v = str(p, "energy.table");
+  if (v.find('/') == std::string::npos && fs::path(v).extension() != ".json") {
+    return (fs::path(data_dir()) / "configs" / "energy" / (v + ".json")).string();
+  }
+  const std::string& origin = p.source_of("energy.table");
+  if (file && origin == *file && fs::path(v).is_relative()) {
+    return (fs::path(*file).parent_path() / v).string();
+  }
+  return v;
+}
+
+void check_cross_fields(SimConfig& c, const std::optional<std::string>& file) {
+  const auto& p = c.params;
+  const std::string fmt = str(p, "design.elp.format");
+  const char* custom_keys[] = {"design.elp.terms", "design.elp.shift_bits", "design.elp.gap_bits",
+                               "design.elp.positions"};
+  if (fmt != "custom") {
+    for (const char* k : custom_keys) {
+      if (p.source_of(k) != "default") {
+        throw_field_error(
+            p.source_of(k), k,
+            "only used with a custom format, but design.elp.format is \"" + fmt + "\"",
+            json_brief(p.at(k)), "design.elp.format = \"custom\", or leave it unset");
+      }
+    }
+    c.design.elp = ElpBsdFormat::preset(fmt).params();
+  } else {
+    ElpBsdParams e;
+    e.name = "custom";
+    e.terms = static_cast<int>(num(p, "design.elp.terms"));
+    e.shift_bits = static_cast<int>(num(p, "design.elp.shift_bits"));
+    e.gap_bits = static_cast<int>(num(p, "design.elp.gap_bits"));
+    e.positions = static_cast<int>(num(p, "design.elp.positions"));
+    std::string src = p.source_of("design.elp.terms");
+    for (const char* k : custom_keys) {
+      if (p.source_of(k) != "default") src = p.source_of(k);
+    }
+    try {
+      ElpBsdFormat f(e, "design.elp");
+    } catch (const UserError& err) {
+      throw UserError(src + ": " + err.what());
+    }
+    c.design.elp = e;
+  }
+
+  // The accumulator must hold at least one full-scale product, or every layer would wrap.
+  const ElpBsdFormat elp(c.design.elp);
+  const int act = c.design.activation_bits + 1;  // unsigned activations need a sign bit
+  const int elp_product = act + elp.max_position() + 1;
+  const int fixed_product = act + c.design.fixed_weight_bits;
+  const int need = std::max(elp_product, fixed_product);
+  if (c.design.accumulator_bits < need) {
+    throw_field_error(p.source_of("design.accumulator_bits"), "design.accumulator_bits",
+                      "narrower than one product of " + std::to_string(c.design.activation_bits) +
+                          "-bit activations and the designs' weights (ELP_BSD needs " +
+                          std::to_string(elp_product) + ", fixed-point " +
+                          std::to_string(fixed_product) + " bits)",
+                      std::to_string(c.design.accumulator_bits), ">= " + std::to_string(need));
+  }
+
+  // A bus burst must not exceed what the slowest buffer can take in one go: the DMA writes
+  // whole bursts into one half of a buffer.
+  const std::uint64_t smallest_half =
+      std::min({c.buffers.weight_bytes, c.buffers.activation_bytes, c.buffers.output_bytes}) / 2;
+  if (c.dram.burst_bytes > smallest_half) {
+    throw_field_error(p.source_of("dram.burst_bytes"), "dram.burst_bytes",
+                      "larger than half of the smallest buffer (double buffering)",
+                      std::to_string(c.dram.burst_bytes), "<= " + std::to_string(smallest_half));
+  }
+
+  c.energy_table_path = resolve_energy_table(p, file);
+  if (!fs::exists(c.energy_table_path)) {
+    throw_field_error(p.source_of("energy.table"), "energy.table", "energy table file not found",
+                      "\"" + str(p, "energy.table") + "\" (" + c.energy_table_path + ")",
+                      "a name in configs/energy/ or an existing JSON file");
+  }
+}
+
+void build_typed(SimConfig& c) {
+  const auto& p = c.params;
+  c.clock_ghz = p.at("clock_ghz").get<double>();
+  c.array.rows = static_cast<int>(num(p, "array.rows"));
+  c.array.cols = static_cast<int>(num(p, "array.cols"));
+  c.array.dataflow =
+      str(p, "array.dataflow") == "ws" ? Dataflow::WeightStationary : Dataflow::OutputStationary;
+  c.design.mac = str(p, "design.mac") == "elp" ? MacKind::ElpBsd : MacKind::FixedPoint;
+  c.design.elp_mac =
+      str(p, "design.elp.mac") == "parallel" ? ElpMacVariant::Parallel : ElpMacVariant::TermSerial;
+  c.design.fixed_weight_bits = static_cast<int>(num(p, "design.fixed.weight_bits"));
+  c.design.activation_bits = static_cast<int>(num(p, "design.activation_bits"));
+  c.design.accumulator_bits = static_cast<int>(num(p, "design.accumulator_bits"));
+  c.design.weight_scale = str(p, "design.weight_scale") == "per_channel"
+                              ? ScaleGranularity::PerChannel
+                              : ScaleGranularity::PerTensor;
+  const std::string search = str(p, "design.scale_search");
+  c.design.scale_search = search == "max"   ? ScaleSearch::MaxAbs
+                          : search == "mse" ? ScaleSearch::Mse
+                                            : ScaleSearch::MsePow2;
+  const std::string comp = str(p, "design.compensation");
+  c.design.compensation = comp == "none"              ? Compensation::None
+                          : comp == "error_feedback"  ? Compensation::ErrorFeedback
+                          : comp == "output_constant" ? Compensation::OutputConstant
+                                                      : Compensation::Both;
+  c.buffers.weight_bytes = static_cast<std::uint64_t>(num(p, "buffers.weight_kib")) * 1024;
+  c.buffers.activation_bytes = static_cast<std::uint64_t>(num(p, "buffers.activation_kib")) * 1024;
+  c.buffers.output_bytes = static_cast<std::uint64_t>(num(p, "buffers.output_kib")) * 1024;
+  c.dram.bytes_per_cycle = p.at("dram.bytes_per_cycle").get<double>();
+  c.dram.latency_cycles = static_cast<std::uint64_t>(num(p, "dram.latency_cycles"));
+  c.dram.burst_bytes = static_cast<std::uint32_t>(num(p, "dram.burst_bytes"));
+  c.vector_lanes = static_cast<int>(num(p, "vector.lanes"));
+  c.quantum_cycles = static_cast<std::uint64_t>(num(p, "sim.quantum_cycles"));
+  c.seed = static_cast<std::uint64_t>(num(p, "sim.seed"));
+}
+
+void finish(SimConfig& c) {
+  c.resolved = c.params.to_json();
+  c.hash = fnv1a_hex(c.resolved.dump());
+}
+
+}  // namespace
+
+SimConfig SimConfig::with_mac(MacKind mac) const {
+  SimConfig c = *this;
+  c.design.mac = mac;
+  c.params.values["design.mac"] = to_string(mac);
+  finish(c);
+  return c;
+}
+
+SimConfig load_sim_config(const std::optional<std::string>& file,
+                          const std::vector<std::string>& overrides) {
+  const ParamRegistry& reg = sim_params();
+  SimConfig c;
+  if (file) reg.merge_document(parse_json_text(read_text_file(*file), *file), *file, c.params);
+  for (const auto& o : overrides)
+    reg.merge_assignment(o, c.params);
+  reg.fill_defaults(c.params, file ? *file : "config");
+  build_typed(c);
+  check_cross_fields(c, file);
+  finish(c);
+  return c;
+}
+
+}  // namespace conloc

@@ -1,0 +1,89 @@
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "modules/arith/elp_bsd_format.h"
+#include "modules/arith/elp_bsd_mac.h"
+#include "modules/arith/level_quantizer.h"
+#include "sim/config/param_registry.h"
+
+namespace conloc {
+
+enum class Dataflow { WeightStationary, OutputStationary };
+enum class MacKind { ElpBsd, FixedPoint };
+enum class Compensation { None, ErrorFeedback, OutputConstant, Both };
+
+const char* to_string(Dataflow d);
+const char* to_string(MacKind m);
+const char* to_string(Compensation c);
+
+struct ArrayConfig {
+  int rows = 16;
+  int cols = 16;
+  Dataflow dataflow = Dataflow::WeightStationary;
+};
+
+struct DesignConfig {
+  MacKind mac = MacKind::ElpBsd;
+  ElpBsdParams elp;  // resolved preset or custom parameters
+  ElpMacVariant elp_mac = ElpMacVariant::Parallel;
+  int fixed_weight_bits = 8;
+  int activation_bits = 8;
+  int accumulator_bits = 32;
+  ScaleGranularity weight_scale = ScaleGranularity::PerChannel;
+  ScaleSearch scale_search = ScaleSearch::Mse;
+  Compensation compensation = Compensation::OutputConstant;
+
+  // Bits of one stored weight of the design that is simulated.
+  int weight_code_bits() const;
+};
+
+struct BufferConfig {
+  std::uint64_t weight_bytes = 0;
+  std::uint64_t activation_bytes = 0;
+  std::uint64_t output_bytes = 0;
+};
+
+struct DramConfig {
+  double bytes_per_cycle = 16.0;
+  std::uint64_t latency_cycles = 100;
+  std::uint32_t burst_bytes = 64;
+};
+
+// The fully validated configuration. Components receive this (or a part of it), never JSON.
+struct SimConfig {
+  double clock_ghz = 1.0;
+  ArrayConfig array;
+  DesignConfig design;
+  BufferConfig buffers;
+  DramConfig dram;
+  int vector_lanes = 16;
+  std::string energy_table_path;  // resolved path of the energy table file
+  std::uint64_t quantum_cycles = 10000;
+  std::uint64_t seed = 1;
+
+  ResolvedParams params;    // every parameter with its origin
+  nlohmann::json resolved;  // nested JSON written as config.json
+  std::string hash;         // FNV-1a 64 of the resolved JSON, hex
+
+  // The same configuration with the other MAC design (used by `compare`).
+  SimConfig with_mac(MacKind mac) const;
+};
+
+const ParamRegistry& sim_params();
+
+// Loads an optional config file, applies --set assignments in order, fills defaults, and checks
+// cross-field rules. Every error is a UserError naming the file (or --set) and the field.
+SimConfig load_sim_config(const std::optional<std::string>& file,
+                          const std::vector<std::string>& overrides);
+
+// Directory holding configs/ and workloads/ (env CONLOCNN_DATA_DIR, else the source tree).
+std::string data_dir();
+
+std::string fnv1a_hex(const std::string& text);
+
+}  // namespace conloc

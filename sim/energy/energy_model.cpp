@@ -1,0 +1,93 @@
+#include "sim/energy/energy_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "sim/common/error.h"
+
+namespace conloc {
+
+EnergyModel::EnergyModel(const EnergyTable& table) : table_(table) {
+  const std::string src = table.path();
+  // Two anchors, two unknowns: a fixed per-operation part plus a part proportional to the cells.
+  const auto& a1 = table.at("add_8b");
+  const auto& a2 = table.at("add_32b");
+  if (a1.bits == a2.bits) {
+    throw_field_error(src, "constants.add_32b.bits", "adder anchors need different widths",
+                      std::to_string(a2.bits), "!= " + std::to_string(a1.bits));
+  }
+  fa_pj_ = (a2.value - a1.value) / (a2.bits - a1.bits);
+  add_op_pj_ = a1.value - a1.bits * fa_pj_;
+  const auto& m1 = table.at("mult_8b");
+  const auto& m2 = table.at("mult_32b");
+  const double c1 = static_cast<double>(m1.bits) * m1.bits;
+  const double c2 = static_cast<double>(m2.bits) * m2.bits;
+  if (c1 == c2) {
+    throw_field_error(src, "constants.mult_32b.bits", "multiplier anchors need different widths",
+                      std::to_string(m2.bits), "!= " + std::to_string(m1.bits));
+  }
+  mult_cell_pj_ = (m2.value - m1.value) / (c2 - c1);
+  mult_op_pj_ = m1.value - c1 * mult_cell_pj_;
+  if (fa_pj_ <= 0 || add_op_pj_ < 0) {
+    throw_field_error(src, "constants.add_32b.value",
+                      "adder anchors imply a non-positive per-bit or negative per-op energy",
+                      std::to_string(a2.value), "wider adds costing more, roughly linearly");
+  }
+  if (mult_cell_pj_ <= 0 || mult_op_pj_ < 0) {
+    throw_field_error(src, "constants.mult_32b.value",
+                      "multiplier anchors imply a non-positive per-cell or negative per-op energy",
+                      std::to_string(m2.value), "energy growing roughly with a x b");
+  }
+  mux2_pj_ = table.at("mux2_to_fa").value * fa_pj_;
+  xor2_pj_ = table.at("xor2_to_fa").value * fa_pj_;
+  and2_pj_ = table.at("and2_to_fa").value * fa_pj_;
+  dff_pj_ = table.at("dff_to_fa").value * fa_pj_;
+  write_to_read_ = table.at("sram_write_to_read").value;
+  dram_pj_per_bit_ = table.at("dram_per_bit").value;
+
+  std::pair<double, double> pts[3];
+  const char* ids[3] = {"sram_read_64b_8kib", "sram_read_64b_32kib", "sram_read_64b_1mib"};
+  for (int i = 0; i < 3; ++i) {
+    const auto& c = table.at(ids[i]);
+    pts[i] = {std::log2(c.capacity_kib * 1024.0), std::log2(c.value / c.bits)};
+  }
+  std::sort(std::begin(pts), std::end(pts));
+  for (int i = 0; i < 3; ++i) {
+    sram_log_cap_[i] = pts[i].first;
+    sram_log_e_[i] = pts[i].second;
+    if (i > 0 && sram_log_cap_[i] == sram_log_cap_[i - 1]) {
+      throw_field_error(src, std::string("constants.") + ids[i] + ".capacity_kib",
+                        "SRAM anchors need distinct capacities");
+    }
+  }
+}
+
+double EnergyModel::cells_pj(const CellCounts& c) const {
+  return c.adder_bits * fa_pj_ + c.add_ops * add_op_pj_ + c.mult_cells * mult_cell_pj_ +
+         c.mult_ops * mult_op_pj_ + c.mux2 * mux2_pj_ + c.xor2 * xor2_pj_ + c.and2 * and2_pj_ +
+         c.dff * dff_pj_;
+}
+
+double EnergyModel::sram_read_pj_per_bit(std::uint64_t capacity_bytes) const {
+  const double x = std::log2(static_cast<double>(std::max<std::uint64_t>(capacity_bytes, 1)));
+  // Piecewise linear in log-log; the end segments extend beyond the anchors.
+  const int seg = x <= sram_log_cap_[1] ? 0 : 1;
+  const double x0 = sram_log_cap_[seg], x1 = sram_log_cap_[seg + 1];
+  const double y0 = sram_log_e_[seg], y1 = sram_log_e_[seg + 1];
+  return std::exp2(y0 + (y1 - y0) * (x - x0) / (x1 - x0));
+}
+
+nlohmann::json EnergyModel::calibration_json() const {
+  return {{"full_adder_bit_pj", fa_pj_},
+          {"add_op_pj", add_op_pj_},
+          {"mult_cell_pj", mult_cell_pj_},
+          {"mult_op_pj", mult_op_pj_},
+          {"mux2_pj", mux2_pj_},
+          {"xor2_pj", xor2_pj_},
+          {"and2_pj", and2_pj_},
+          {"dff_bit_pj", dff_pj_},
+          {"dram_pj_per_bit", dram_pj_per_bit_}};
+}
+
+}  // namespace conloc

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+
+#include "modules/arith/cell_counts.h"
+#include "sim/energy/energy_table.h"
+
+namespace conloc {
+
+// Per-action energies derived from an EnergyTable by documented scaling rules (docs/energy.md):
+//  - adder:      E(n)    = add_op + n * fa                  (fit through the two add anchors)
+//  - multiplier: E(a, b) = mult_op + a * b * mult_cell      (fit through the two mult anchors)
+//  - mux2 / xor2 / and2 / dff = ratio x fa                  (cell ratios from the table)
+//  - SRAM: energy per bit accessed, interpolated log-log in capacity between the anchors (end
+//    segments extrapolated); writes = reads x sram_write_to_read
+//  - DRAM: energy per bit transferred.
+// Every MAC, adder and shifter in the simulator is costed through these rules, so a fixed-point and
+// an ELP_BSD design of any width are compared on equal terms.
+class EnergyModel {
+ public:
+  explicit EnergyModel(const EnergyTable& table);
+
+  double cells_pj(const CellCounts& c) const;
+  double add_pj(int bits) const { return add_op_pj_ + bits * fa_pj_; }
+  double mult_pj(int a_bits, int b_bits) const {
+    return mult_op_pj_ + static_cast<double>(a_bits) * b_bits * mult_cell_pj_;
+  }
+  double sram_read_pj_per_bit(std::uint64_t capacity_bytes) const;
+  double sram_write_pj_per_bit(std::uint64_t capacity_bytes) const {
+    return sram_read_pj_per_bit(capacity_bytes) * write_to_read_;
+  }
+  double dram_pj_per_bit() const { return dram_pj_per_bit_; }
+
+  // Calibrated cell energies, for reports and docs.
+  nlohmann::json calibration_json() const;
+  const EnergyTable& table() const { return table_; }
+
+  double fa_pj() const { return fa_pj_; }
+  double mult_cell_pj() const { return mult_cell_pj_; }
+  double add_op_pj() const { return add_op_pj_; }
+  double mult_op_pj() const { return mult_op_pj_; }
+  double mux2_pj() const { return mux2_pj_; }
+  double xor2_pj() const { return xor2_pj_; }
+  double and2_pj() const { return and2_pj_; }
+  double dff_pj() const { return dff_pj_; }
+
+ private:
+  EnergyTable table_;
+  double fa_pj_ = 0, add_op_pj_ = 0, mult_cell_pj_ = 0, mult_op_pj_ = 0;
+  double mux2_pj_ = 0, xor2_pj_ = 0, and2_pj_ = 0, dff_pj_ = 0;
+  double write_to_read_ = 1.0, dram_pj_per_bit_ = 0;
+  // (log2 capacity in bytes, log2 pJ per bit), ascending capacity.
+  double sram_log_cap_[3] = {}, sram_log_e_[3] = {};
+};
+
+}  // namespace conloc

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace conloc {
+
+// One constant of an energy table, with where it comes from.
+struct EnergyConstant {
+  double value = 0.0;
+  std::string unit;
+  std::string source;
+  int node_nm = 0;
+  int bits = 0;             // width the constant was measured at (0: not applicable)
+  double capacity_kib = 0;  // SRAM capacity for SRAM constants (0: not applicable)
+};
+
+// Energy constants as data (configs/energy/*.json): every constant records its value, unit, source
+// and technology node; the set of constants is fixed so a missing or misspelled one is an error.
+class EnergyTable {
+ public:
+  static EnergyTable load(const std::string& path);
+  static EnergyTable from_json(const nlohmann::json& doc, const std::string& source);
+
+  const std::string& name() const { return name_; }
+  const std::string& path() const { return path_; }
+  int node_nm() const { return node_nm_; }
+  const EnergyConstant& at(const std::string& id) const;
+  const std::map<std::string, EnergyConstant>& constants() const { return constants_; }
+  // {"name", "path", "node_nm", "sources": {id: source}} for summaries.
+  nlohmann::json provenance() const;
+
+ private:
+  std::string name_;
+  std::string path_;
+  int node_nm_ = 0;
+  std::map<std::string, EnergyConstant> constants_;
+};
+
+}  // namespace conloc

@@ -1,0 +1,101 @@
+#include "sim/report/format_survey.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "sim/quant/mac_factory.h"
+
+namespace conloc {
+
+const std::vector<int>& fixed_point_preset_bits() {
+  static const std::vector<int> kBits = {4, 6, 8};
+  return kBits;
+}
+
+namespace {
+
+FormatSurveyRow measure(const MacModel& mac, const SimConfig& cfg, const EnergyModel& energy,
+                        const std::vector<float>& w, std::size_t channels,
+                        const std::string& what) {
+  const std::size_t per = w.size() / channels;
+  const QuantizedTensor q = mac.quantizer().quantize(
+      w.data(), channels, per, cfg.design.weight_scale, cfg.design.scale_search, what);
+  FormatSurveyRow r;
+  r.name = mac.name();
+  r.kind = mac.kind();
+  r.code_bits = mac.code_bits();
+  r.levels = mac.quantizer().levels().size();
+  r.min_level = mac.quantizer().levels().front();
+  r.max_level = mac.quantizer().levels().back();
+  r.sqnr_db = q.sqnr_db;
+  r.mse = q.mse;
+  // Energy is linear in the actions, so cost the summed actions once.
+  MacActions total;
+  std::size_t zeros = 0;
+  double terms = 0;
+  for (std::int32_t level : q.q) {
+    const MacActions a = mac.actions(mac.encode(level));
+    total += a;
+    zeros += level == 0;
+    terms += static_cast<double>(a.negates ? a.negates : (a.mults ? 1 : 0));
+  }
+  const double n = static_cast<double>(q.q.size());
+  r.mac_energy_pj = energy.cells_pj(mac.cells(total)) / n;
+  r.zero_fraction = static_cast<double>(zeros) / n;
+  r.mean_terms = terms / n;
+  for (std::int32_t level : mac.quantizer().levels()) {
+    r.mac_energy_worst_pj =
+        std::max(r.mac_energy_worst_pj, energy.cells_pj(mac.cells(mac.actions(mac.encode(level)))));
+  }
+  return r;
+}
+
+}  // namespace
+
+std::vector<FormatSurveyRow> survey_formats(const SimConfig& cfg, const EnergyModel& energy,
+                                            const std::vector<float>& weights, std::size_t channels,
+                                            const std::string& what) {
+  std::vector<FormatSurveyRow> rows;
+  // Activations after ReLU are unsigned: the common case inside a CNN.
+  DesignConfig d = cfg.design;
+  for (int bits : fixed_point_preset_bits()) {
+    d.fixed_weight_bits = bits;
+    rows.push_back(measure(*make_mac_model(d, MacKind::FixedPoint, false), cfg, energy, weights,
+                           channels, what));
+  }
+  std::vector<ElpBsdParams> elps = ElpBsdFormat::presets();
+  if (cfg.design.elp.name == "custom") elps.push_back(cfg.design.elp);
+  for (const auto& p : elps) {
+    d.elp = p;
+    rows.push_back(
+        measure(*make_mac_model(d, MacKind::ElpBsd, false), cfg, energy, weights, channels, what));
+  }
+  double fixed8 = 0.0;
+  for (const auto& r : rows) {
+    if (r.name == "fixed8") fixed8 = r.mac_energy_pj;
+  }
+  for (auto& r : rows)
+    r.energy_vs_fixed8 = fixed8 > 0 ? r.mac_energy_pj / fixed8 : 0.0;
+  return rows;
+}
+
+nlohmann::json to_json(const FormatSurveyRow& r) {
+  auto finite = [](double v) {
+    return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+  };
+  return {{"name", r.name},
+          {"kind", r.kind},
+          {"code_bits", r.code_bits},
+          {"levels", r.levels},
+          {"min_level", r.min_level},
+          {"max_level", r.max_level},
+          {"mac_energy_pj", r.mac_energy_pj},
+          {"mac_energy_worst_pj", r.mac_energy_worst_pj},
+          {"energy_vs_fixed8", r.energy_vs_fixed8},
+          {"sqnr_db", finite(r.sqnr_db)},
+          {"mse", r.mse},
+          {"zero_fraction", r.zero_fraction},
+          {"mean_terms", r.mean_terms}};
+}
+
+}  // namespace conloc

@@ -1,0 +1,131 @@
+// The command line as a user meets it: exit codes, and error messages that name the file and the
+// field. Each bad config is a separate test so a failure names the case.
+#include <gtest/gtest.h>
+
+#include "tests/e2e/cli_runner.h"
+
+using conloc::test::make_temp_dir;
+using conloc::test::run_cli;
+using conloc::test::write_file;
+
+namespace {
+
+struct BadConfig {
+  const char* name;
+  const char* content;    // nullptr: file is not created
+  const char* must_name;  // substring the message must contain
+};
+
+const BadConfig kBadConfigs[] = {
+    {"UnknownTopLevelKey", R"({"arrray": {"rows": 8}})", "arrray"},
+    {"UnknownNestedKey", R"({"array": {"rowz": 8}})", "array.rowz"},
+    {"UnknownDeepKey", R"({"design": {"elp": {"termz": 2}}})", "design.elp.termz"},
+    {"WrongTypeString", R"({"array": {"rows": "16"}})", "array.rows"},
+    {"WrongTypeFloatForInt", R"({"array": {"rows": 16.5}})", "array.rows"},
+    {"OutOfRangeZero", R"({"array": {"cols": 0}})", "array.cols"},
+    {"OutOfRangeNegativeReal", R"({"clock_ghz": -1})", "clock_ghz"},
+    {"NotAChoice", R"({"array": {"dataflow": "rs"}})", "array.dataflow"},
+    {"GroupNotObject", R"({"array": 5})", "array"},
+    {"TopLevelNotObject", R"([1, 2, 3])", "top level"},
+    {"MalformedJson", "{\n  \"array\": {\"rows\": 16,}\n}", "line 2"},
+    {"EmptyFile", "", "file is empty"},
+    {"MissingFile", nullptr, "file not found"},
+    {"NotPowerOfTwo", R"({"dram": {"burst_bytes": 48}})", "dram.burst_bytes"},
+    {"CustomFieldWithPreset", R"({"design": {"elp": {"format": "elp5", "terms": 3}}})",
+     "design.elp.terms"},
+    {"AccumulatorTooNarrow", R"({"design": {"accumulator_bits": 12}})", "design.accumulator_bits"},
+    {"UnsupportedCustomFormat",
+     R"({"design": {"elp": {"format": "custom", "shift_bits": 4, "positions": 8}}})", "shift_bits"},
+    {"EnergyTableMissing", R"({"energy": {"table": "no-such-table.json"}})", "energy.table"},
+    {"BurstLargerThanBufferHalf",
+     R"({"buffers": {"output_kib": 1}, "dram": {"burst_bytes": 1024}})", "dram.burst_bytes"},
+    {"NullValue", R"({"array": {"rows": null}})", "array.rows"},
+};
+
+class BadConfigTest : public ::testing::TestWithParam<BadConfig> {};
+
+}  // namespace
+
+TEST_P(BadConfigTest, RunExitsTwoAndNamesFileAndField) {
+  const BadConfig& bc = GetParam();
+  const std::string dir = make_temp_dir("badcfg");
+  const std::string file = dir + "/bad.json";
+  if (bc.content != nullptr) write_file(file, bc.content);
+  const auto r = run_cli({"run", "--config", file, "--out", dir + "/out"}, dir);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find(bc.must_name), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("bad.json"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("simulator bug"), std::string::npos) << r.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(Cli, BadConfigTest, ::testing::ValuesIn(kBadConfigs),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+TEST(Cli, EnergyTableMissingConstantNamesIt) {
+  const std::string dir = make_temp_dir("energy");
+  write_file(dir + "/e.json",
+             R"({"name": "x", "node_nm": 45, "constants": {"add_8b": {"value": 0.03, "unit": "pJ",
+             "bits": 8, "source": "s", "node_nm": 45}}})");
+  write_file(dir + "/c.json", R"({"energy": {"table": "e.json"}})");
+  const auto r = run_cli({"formats", "--config", dir + "/c.json"}, dir);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("e.json"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("constants.add_32b"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("missing required"), std::string::npos) << r.err;
+}
+
+TEST(Cli, SetUnknownKeyExitsTwo) {
+  const auto r = run_cli({"config", "--set", "array.rowz=3"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--set"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("array.rowz"), std::string::npos) << r.err;
+}
+
+TEST(Cli, SetWrongTypeExitsTwo) {
+  const auto r = run_cli({"config", "--set", "array.rows=abc"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("array.rows"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("\"abc\""), std::string::npos) << r.err;
+}
+
+TEST(Cli, UnknownCommandAndOptionExitTwo) {
+  EXPECT_EQ(run_cli({"frobnicate"}).exit_code, 2);
+  const auto r = run_cli({"config", "--no-such-option"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no-such-option"), std::string::npos) << r.err;
+  EXPECT_EQ(run_cli({}).exit_code, 2);
+}
+
+TEST(Cli, HelpForToolAndEverySubcommand) {
+  const auto top = run_cli({"--help"});
+  EXPECT_EQ(top.exit_code, 0);
+  for (const char* cmd : {"run", "compare", "formats", "config"}) {
+    const auto r = run_cli({cmd, "--help"});
+    EXPECT_EQ(r.exit_code, 0) << cmd << ": " << r.err;
+    EXPECT_NE(r.out.find(std::string("usage: conlocnn-sim ") + cmd), std::string::npos) << r.out;
+    EXPECT_NE(top.out.find(cmd), std::string::npos);
+  }
+}
+
+TEST(Cli, UnbuiltCommandsSaySo) {
+  for (const char* cmd : {"sweep", "accuracy"}) {
+    const auto r = run_cli({cmd});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("not built yet"), std::string::npos) << r.err;
+  }
+}
+
+TEST(Cli, ConfigShowPrintsResolvedConfig) {
+  const auto r = run_cli({"config", "--set", "array.rows=24"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"rows\": 24"), std::string::npos) << r.out;
+}
+
+TEST(Cli, ConfigSchemaListsParameters) {
+  const auto r = run_cli({"config", "--schema"});
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("`array.rows`"), std::string::npos);
+  const auto j = run_cli({"config", "--schema", "--json"});
+  ASSERT_EQ(j.exit_code, 0);
+  EXPECT_NE(j.out.find("\"name\": \"design.elp.format\""), std::string::npos);
+}

@@ -1,0 +1,18 @@
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <systemc>
+
+// SystemC owns the process: main() silences its banner and starts the kernel, which calls
+// sc_main(), which runs GoogleTest. gtest_discover_tests runs every test in its own process, so
+// each test may elaborate and sc_start() its own little model. (Linking gtest's own main instead
+// would run zero tests and still exit 0.)
+int main(int argc, char** argv) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  return sc_core::sc_elab_and_sim(argc, argv);
+}
+
+int sc_main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}

@@ -1,0 +1,155 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "modules/arith/elp_bsd_mac.h"
+#include "modules/arith/fixed_point_mac.h"
+#include "sim/common/error.h"
+#include "sim/config/param_registry.h"
+#include "sim/config/sim_config.h"
+#include "sim/energy/energy_model.h"
+
+using namespace conloc;
+
+namespace {
+
+const EnergyTable& table() {
+  static const EnergyTable t =
+      EnergyTable::load(std::string(CONLOCNN_SOURCE_DIR) + "/configs/energy/horowitz45.json");
+  return t;
+}
+
+std::string table_error(const std::string& mutate_path, const nlohmann::json& value) {
+  auto doc = parse_json_text(
+      [] {
+        std::ifstream in(std::string(CONLOCNN_SOURCE_DIR) + "/configs/energy/horowitz45.json");
+        std::stringstream ss;
+        ss << in.rdbuf();
+        return ss.str();
+      }(),
+      "t");
+  nlohmann::json::json_pointer ptr(mutate_path);
+  if (value.is_null()) {
+    doc[ptr.parent_pointer()].erase(ptr.back());
+  } else {
+    doc[ptr] = value;
+  }
+  try {
+    EnergyTable::from_json(doc, "table.json");
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(EnergyModel, ReproducesTheTableAnchors) {
+  const EnergyModel m(table());
+  // Each anchor is read back from the table, so the test holds for any valid table.
+  for (const char* id : {"add_8b", "add_32b"}) {
+    const auto& c = table().at(id);
+    EXPECT_NEAR(m.add_pj(c.bits), c.value, 1e-12) << id;
+  }
+  for (const char* id : {"mult_8b", "mult_32b"}) {
+    const auto& c = table().at(id);
+    EXPECT_NEAR(m.mult_pj(c.bits, c.bits), c.value, 1e-12) << id;
+  }
+  for (const char* id : {"sram_read_64b_8kib", "sram_read_64b_32kib", "sram_read_64b_1mib"}) {
+    const auto& c = table().at(id);
+    const auto cap = static_cast<std::uint64_t>(c.capacity_kib * 1024);
+    EXPECT_NEAR(m.sram_read_pj_per_bit(cap) * c.bits, c.value, 1e-9) << id;
+  }
+  EXPECT_DOUBLE_EQ(m.dram_pj_per_bit(), table().at("dram_per_bit").value);
+}
+
+TEST(EnergyModel, HorowitzAnchorValues) {
+  // The 45 nm table itself: Horowitz ISSCC 2014 figures as published.
+  const EnergyModel m(table());
+  EXPECT_NEAR(m.add_pj(8), 0.03, 1e-12);
+  EXPECT_NEAR(m.add_pj(32), 0.1, 1e-12);
+  EXPECT_NEAR(m.mult_pj(8, 8), 0.2, 1e-12);
+  EXPECT_NEAR(m.mult_pj(32, 32), 3.1, 1e-12);
+  EXPECT_NEAR(m.sram_read_pj_per_bit(8 * 1024) * 64, 10.0, 1e-9);
+  EXPECT_NEAR(m.sram_read_pj_per_bit(32 * 1024) * 64, 20.0, 1e-9);
+  EXPECT_NEAR(m.sram_read_pj_per_bit(1024 * 1024) * 64, 100.0, 1e-9);
+  EXPECT_DOUBLE_EQ(m.dram_pj_per_bit(), 8.0);
+}
+
+TEST(EnergyModel, ScalingRules) {
+  const EnergyModel m(table());
+  // Adder: linear in bits.
+  EXPECT_NEAR(m.add_pj(16) - m.add_pj(8), m.add_pj(24) - m.add_pj(16), 1e-15);
+  EXPECT_NEAR(m.add_pj(16) - m.add_pj(8), 8 * m.fa_pj(), 1e-15);
+  // Multiplier: linear in a x b.
+  EXPECT_NEAR(m.mult_pj(16, 8) - m.mult_pj(8, 8), 64 * m.mult_cell_pj(), 1e-15);
+  EXPECT_NEAR(m.mult_pj(4, 16), m.mult_pj(8, 8), 1e-15);
+  // Logic cells scale with the full adder.
+  EXPECT_NEAR(m.mux2_pj(), table().at("mux2_to_fa").value * m.fa_pj(), 1e-18);
+  // SRAM: monotone in capacity, log-log interpolation between anchors.
+  const double e8 = m.sram_read_pj_per_bit(8 << 10), e32 = m.sram_read_pj_per_bit(32 << 10);
+  const double e16 = m.sram_read_pj_per_bit(16 << 10);
+  EXPECT_GT(e16, e8);
+  EXPECT_LT(e16, e32);
+  EXPECT_NEAR(e16, std::sqrt(e8 * e32), 1e-12);    // midpoint in log capacity
+  EXPECT_LT(m.sram_read_pj_per_bit(1 << 10), e8);  // extrapolated below the smallest anchor
+  EXPECT_NEAR(m.sram_write_pj_per_bit(32 << 10), e32 * table().at("sram_write_to_read").value,
+              1e-15);
+}
+
+TEST(EnergyModel, CellsPjIsLinear) {
+  const EnergyModel m(table());
+  CellCounts a = add_cells(32);
+  CellCounts b = mult_cells(8, 8);
+  CellCounts s = a;
+  s += b;
+  EXPECT_NEAR(m.cells_pj(s), m.add_pj(32) + m.mult_pj(8, 8), 1e-15);
+  EXPECT_NEAR(m.cells_pj(a * 3.0), 3 * m.add_pj(32), 1e-15);
+}
+
+TEST(EnergyModel, FixedAndElpMacsCostedBySameRules) {
+  const EnergyModel m(table());
+  MacWidths w;
+  w.activation_signed = true;
+  const FixedPointMac fx(8, w);
+  const double fixed = m.cells_pj(fx.cells(fx.actions(fx.encode(3))));
+  EXPECT_NEAR(fixed, m.mult_pj(8, 8) + m.add_pj(32) + 8 * m.and2_pj(), 1e-15);
+  const ElpBsdFormat f = ElpBsdFormat::preset("elp4");
+  const ElpBsdMac elp(f, ElpMacVariant::Parallel, w);
+  const int tb = elp.term_bits();  // 8 + 6 + 1
+  EXPECT_EQ(tb, 15);
+  const double one = m.cells_pj(elp.cells(elp.actions(f.encode(4))));
+  EXPECT_NEAR(one, 3 * tb * m.mux2_pj() + tb * m.xor2_pj() + m.add_pj(32) + 3 * m.and2_pj(), 1e-15);
+  // A one-term shift-add is cheaper than an 8x8 multiply-add under these rules.
+  EXPECT_LT(one, fixed);
+}
+
+TEST(EnergyTable, MissingConstantIsNamed) {
+  const auto e = table_error("/constants/dram_per_bit", nullptr);
+  EXPECT_NE(e.find("table.json: constants.dram_per_bit: missing required constant"),
+            std::string::npos)
+      << e;
+}
+
+TEST(EnergyTable, WrongUnitNegativeValueMissingSourceUnknownKey) {
+  EXPECT_NE(table_error("/constants/add_8b/unit", "nJ").find("constants.add_8b.unit"),
+            std::string::npos);
+  EXPECT_NE(table_error("/constants/add_8b/value", -1).find("constants.add_8b.value"),
+            std::string::npos);
+  EXPECT_NE(table_error("/constants/add_8b/source", nullptr).find("constants.add_8b.source"),
+            std::string::npos);
+  EXPECT_NE(table_error("/constants/add_8b/sorce", "x").find("constants.add_8b.sorce"),
+            std::string::npos);
+  EXPECT_NE(table_error("/constants/add_9b", nlohmann::json::object()).find("constants.add_9b"),
+            std::string::npos);
+  EXPECT_NE(table_error("/node_nm", "45").find("node_nm"), std::string::npos);
+}
+
+TEST(EnergyModel, DegenerateAnchorsRejected) {
+  auto doc = nlohmann::json::parse(
+      std::ifstream(std::string(CONLOCNN_SOURCE_DIR) + "/configs/energy/horowitz45.json"));
+  doc["constants"]["add_32b"]["value"] = 0.001;  // wider add cheaper than narrower
+  EXPECT_THROW(EnergyModel(EnergyTable::from_json(doc, "t.json")), UserError);
+}

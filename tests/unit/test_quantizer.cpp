@@ -1,0 +1,129 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "modules/arith/elp_bsd_format.h"
+#include "modules/arith/level_quantizer.h"
+#include "sim/common/error.h"
+#include "sim/common/rng.h"
+
+using namespace conloc;
+
+TEST(FixedPointQuantizer, RoundsHalfToEvenAndSaturates) {
+  const auto q = LevelQuantizer::fixed_point(8);
+  EXPECT_TRUE(q.uniform());
+  EXPECT_EQ(q.levels().size(), 255u);
+  EXPECT_EQ(q.nearest(0.5), 0);
+  EXPECT_EQ(q.nearest(1.5), 2);
+  EXPECT_EQ(q.nearest(2.5), 2);
+  EXPECT_EQ(q.nearest(-2.5), -2);
+  EXPECT_EQ(q.nearest(-3.5), -4);
+  EXPECT_EQ(q.nearest(126.5), 126);
+  EXPECT_EQ(q.nearest(127.49), 127);
+  EXPECT_EQ(q.nearest(1e9), 127);
+  EXPECT_EQ(q.nearest(-1e9), -127);
+}
+
+TEST(FixedPointQuantizer, SupportedWidths) {
+  EXPECT_THROW(LevelQuantizer::fixed_point(1), UserError);
+  EXPECT_THROW(LevelQuantizer::fixed_point(17), UserError);
+  for (int b = 2; b <= 16; ++b) {
+    EXPECT_EQ(LevelQuantizer::fixed_point(b).max_level(), (1 << (b - 1)) - 1);
+  }
+}
+
+TEST(LevelQuantizer, NonUniformPicksNearestTiesAwayFromZero) {
+  const auto fmt = ElpBsdFormat::preset("elp5");
+  const LevelQuantizer q(fmt.levels());
+  ASSERT_FALSE(q.uniform());
+  for (double x = -25.0; x <= 25.0; x += 0.03125) {
+    const std::int32_t got = q.nearest(x);
+    double best = std::numeric_limits<double>::infinity();
+    for (auto l : fmt.levels())
+      best = std::min(best, std::abs(x - l));
+    ASSERT_DOUBLE_EQ(std::abs(x - got), best) << x;
+  }
+  // 6 and 10 are neighbours in elp5: 8 is the tie point.
+  EXPECT_EQ(q.nearest(8.0), 10);
+  EXPECT_EQ(q.nearest(-8.0), -10);
+  EXPECT_EQ(q.nearest(7.99), 6);
+}
+
+TEST(LevelQuantizer, MseAndSqnrMatchDefinition) {
+  const auto q = LevelQuantizer::fixed_point(4);  // levels -7..7
+  // Dyadic values: scale 1/16 and every ratio are exact, so the tie at -3.5 really is a tie.
+  const float w[4] = {0.4375f, -0.21875f, 0.0625f, 0.0f};
+  const auto r = q.quantize(w, 1, 4, ScaleGranularity::PerTensor, ScaleSearch::MaxAbs, "t");
+  ASSERT_EQ(r.scale.size(), 1u);
+  EXPECT_DOUBLE_EQ(r.scale[0], 0.0625);
+  EXPECT_EQ(r.q, (std::vector<std::int32_t>{7, -4, 1, 0}));  // -3.5 -> -4 (ties to even)
+  double sig = 0, err = 0;
+  for (int i = 0; i < 4; ++i) {
+    sig += double(w[i]) * w[i];
+    const double d = w[i] - r.scale[0] * r.q[i];
+    err += d * d;
+  }
+  EXPECT_NEAR(r.mse, err / 4, 1e-15);
+  EXPECT_NEAR(r.sqnr_db, 10 * std::log10(sig / err), 1e-9);
+}
+
+TEST(LevelQuantizer, PerChannelBeatsPerTensorOnUnevenChannels) {
+  Rng rng(7);
+  std::vector<float> w(2 * 256);
+  for (int i = 0; i < 256; ++i)
+    w[i] = float(rng.laplace(1.0));
+  for (int i = 256; i < 512; ++i)
+    w[i] = float(rng.laplace(0.01));
+  const auto q = LevelQuantizer::fixed_point(6);
+  const auto pc = q.quantize(w.data(), 2, 256, ScaleGranularity::PerChannel, ScaleSearch::Mse, "t");
+  const auto pt = q.quantize(w.data(), 2, 256, ScaleGranularity::PerTensor, ScaleSearch::Mse, "t");
+  EXPECT_EQ(pc.scale.size(), 2u);
+  EXPECT_GT(pc.sqnr_db, pt.sqnr_db);
+}
+
+TEST(LevelQuantizer, MseSearchNeverWorseThanMaxAbs) {
+  Rng rng(11);
+  std::vector<float> w(64 * 100);
+  for (auto& v : w)
+    v = float(rng.laplace(0.05));
+  for (const auto& levels :
+       {LevelQuantizer::fixed_point(4).levels(), ElpBsdFormat::preset("elp5").levels(),
+        ElpBsdFormat::preset("elp4").levels()}) {
+    const LevelQuantizer q(levels);
+    const auto a =
+        q.quantize(w.data(), 64, 100, ScaleGranularity::PerChannel, ScaleSearch::MaxAbs, "t");
+    const auto b =
+        q.quantize(w.data(), 64, 100, ScaleGranularity::PerChannel, ScaleSearch::Mse, "t");
+    EXPECT_LE(b.mse, a.mse * (1 + 1e-12));
+  }
+}
+
+TEST(LevelQuantizer, Pow2SearchGivesPowerOfTwoScales) {
+  Rng rng(3);
+  std::vector<float> w(8 * 64);
+  for (auto& v : w)
+    v = float(rng.laplace(0.1));
+  const LevelQuantizer q(ElpBsdFormat::preset("elp6").levels());
+  const auto r =
+      q.quantize(w.data(), 8, 64, ScaleGranularity::PerChannel, ScaleSearch::MsePow2, "t");
+  for (double s : r.scale)
+    EXPECT_EQ(std::exp2(std::round(std::log2(s))), s);
+}
+
+TEST(LevelQuantizer, NonFiniteWeightNamesIndex) {
+  std::vector<float> w(10, 0.5f);
+  w[7] = std::numeric_limits<float>::quiet_NaN();
+  const auto q = LevelQuantizer::fixed_point(8);
+  try {
+    q.quantize(w.data(), 2, 5, ScaleGranularity::PerChannel, ScaleSearch::Mse, "layer conv1");
+    FAIL() << "expected an error";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("layer conv1"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("weights[7]"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("NaN"), std::string::npos) << e.what();
+  }
+  w[7] = std::numeric_limits<float>::infinity();
+  EXPECT_THROW(q.quantize(w.data(), 2, 5, ScaleGranularity::PerChannel, ScaleSearch::Mse, "x"),
+               UserError);
+}
