@@ -103,11 +103,17 @@ ElpBsdFormat::ElpBsdFormat(ElpBsdParams params, const std::string& source) : p_(
       max_position_ = std::max(max_position_, f.position[j]);
       v += (f.negate[j] ? -1 : 1) * (std::int32_t{1} << f.position[j]);
     }
-    const bool inserted = code_of_.emplace(v, c).second;
-    CONLOC_ASSERT(inserted, "ElpBsdFormat", "two valid codes decode to the same value");
     levels_.push_back(v);
   }
   std::sort(levels_.begin(), levels_.end());
+  offset_ = -levels_.front();
+  code_of_.assign(static_cast<std::size_t>(levels_.back() + offset_ + 1), -1);
+  for (std::uint32_t c = 0; c < code_count(); ++c) {
+    if (!is_valid(c)) continue;
+    std::int32_t& slot = code_of_[static_cast<std::size_t>(decode(c) + offset_)];
+    CONLOC_ASSERT(slot < 0, "ElpBsdFormat", "two valid codes decode to the same value");
+    slot = static_cast<std::int32_t>(c);
+  }
 }
 
 ElpBsdFields ElpBsdFormat::fields(std::uint32_t code) const {
@@ -178,13 +184,12 @@ std::int32_t ElpBsdFormat::decode(std::uint32_t code) const {
 }
 
 std::uint32_t ElpBsdFormat::encode(std::int32_t level) const {
-  auto it = code_of_.find(level);
-  if (it == code_of_.end()) {
+  if (!representable(level)) {
     throw UserError(
         field_error(p_.name, "level", "value is not representable", std::to_string(level),
                     "one of the format's " + std::to_string(levels_.size()) + " levels"));
   }
-  return it->second;
+  return static_cast<std::uint32_t>(code_of_[static_cast<std::size_t>(level + offset_)]);
 }
 
 }  // namespace conloc

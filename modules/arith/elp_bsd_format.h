@@ -3,7 +3,6 @@
 #include <array>
 #include <cstdint>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace conloc {
@@ -56,7 +55,10 @@ class ElpBsdFormat {
   std::int32_t decode(std::uint32_t code) const;
   // Code of a level; a value outside the level set is a UserError.
   std::uint32_t encode(std::int32_t level) const;
-  bool representable(std::int32_t level) const { return code_of_.count(level) != 0; }
+  bool representable(std::int32_t level) const {
+    const std::int64_t i = std::int64_t{level} + offset_;
+    return i >= 0 && i < static_cast<std::int64_t>(code_of_.size()) && code_of_[i] >= 0;
+  }
   // Enabled terms of a valid code (0 for zero).
   int terms_in(std::uint32_t code) const { return fields(code).terms; }
 
@@ -71,7 +73,9 @@ class ElpBsdFormat {
   ElpBsdParams p_;
   int max_position_ = 0;
   std::vector<std::int32_t> levels_;
-  std::unordered_map<std::int32_t, std::uint32_t> code_of_;
+  // code_of_[level + offset_]: code of each level, -1 where the value is not a level.
+  std::vector<std::int32_t> code_of_;
+  std::int32_t offset_ = 0;
 };
 
 }  // namespace conloc

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -39,8 +40,20 @@ class LevelQuantizer {
   std::int32_t max_level() const { return max_level_; }
   bool uniform() const { return uniform_; }
 
-  // Nearest level to x (x in level units).
-  std::int32_t nearest(double x) const;
+  // Nearest level to x (x in level units). Inline: it is the inner loop of every quantization.
+  std::int32_t nearest(double x) const {
+    if (uniform_) {
+      const double r = std::nearbyint(x);  // default rounding mode: to nearest, ties to even
+      if (r >= max_level_) return max_level_;
+      if (r <= -max_level_) return -max_level_;
+      return static_cast<std::int32_t>(r);
+    }
+    const double idx = std::floor(2.0 * std::abs(x));
+    const std::int32_t mag = idx >= static_cast<double>(nearest_by_half_.size())
+                                 ? max_level_
+                                 : nearest_by_half_[static_cast<std::size_t>(idx)];
+    return x < 0 ? -mag : mag;
+  }
 
   // Quantizes w (channels x per_channel, row-major). Non-finite weights are a UserError naming
   // `what` and the flat index.

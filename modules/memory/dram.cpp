@@ -7,12 +7,15 @@
 namespace conloc {
 
 Dram::Dram(const sc_core::sc_module_name& name, const DramParams& params)
-    : sc_module(name), socket("socket"), params_(params), mem_(params.capacity_bytes, 0) {
+    : sc_module(name),
+      socket("socket"),
+      params_(params),
+      mem_(params.backing_store ? params.capacity_bytes : 0, 0) {
   CONLOC_ASSERT(params.bytes_per_cycle > 0, this->name(), "bandwidth must be positive");
   socket.register_b_transport(this, &Dram::b_transport);
 }
 
-void Dram::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+void Dram::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
   const std::uint64_t addr = trans.get_address();
   const unsigned len = trans.get_data_length();
   if (trans.get_byte_enable_ptr() != nullptr) {
@@ -23,7 +26,7 @@ void Dram::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay)
     trans.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
     return;
   }
-  if (addr + len > mem_.size() || addr + len < addr) {
+  if (addr + len > params_.capacity_bytes || addr + len < addr) {
     trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return;
   }
@@ -31,7 +34,7 @@ void Dram::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay)
   trans.get_extension(ext);
   const std::uint64_t bits = transfer_bits(trans, ext);
   const int op = static_cast<int>(ext != nullptr ? ext->operand : Operand::Inputs);
-  const bool copy = ext == nullptr || !ext->timing_only;
+  const bool copy = !mem_.empty() && (ext == nullptr || !ext->timing_only);
 
   if (trans.is_read()) {
     if (copy) std::memcpy(trans.get_data_ptr(), &mem_[addr], len);

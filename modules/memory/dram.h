@@ -1,6 +1,6 @@
 #pragma once
 
-#include <tlm_utils/simple_target_socket.h>
+#include <tlm_utils/multi_passthrough_target_socket.h>
 
 #include <cstdint>
 #include <systemc>
@@ -16,6 +16,7 @@ struct DramParams {
   double bytes_per_cycle = 16.0;       // sustained bandwidth
   std::uint64_t latency_cycles = 100;  // per transaction, pipelined (overlaps other transfers)
   sc_core::sc_time clock_period = sc_core::sc_time(1, sc_core::SC_NS);
+  bool backing_store = true;  // false: timing only, no data is stored or copied
 };
 
 // Main memory as a loosely-timed TLM target. The data bus is a single resource: a transfer starts
@@ -24,19 +25,20 @@ struct DramParams {
 // back-to-back bursts stream at full bandwidth. b_transport only adds to `delay`; it never waits.
 class Dram : public sc_core::sc_module {
  public:
-  tlm_utils::simple_target_socket<Dram> socket;
+  // Several initiators (DMA engines, PE array, output stage, vector unit) bind to one port.
+  tlm_utils::multi_passthrough_target_socket<Dram> socket;
 
   Dram(const sc_core::sc_module_name& name, const DramParams& params);
 
   std::uint8_t* data() { return mem_.data(); }
-  std::uint64_t capacity() const { return mem_.size(); }
+  std::uint64_t capacity() const { return params_.capacity_bytes; }
   const TrafficCounters& counters() const { return counters_; }
   // Time until which the data bus is occupied (for stall accounting).
   sc_core::sc_time busy_until() const { return busy_until_; }
   const DramParams& params() const { return params_; }
 
  private:
-  void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  void b_transport(int initiator, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
 
   DramParams params_;
   std::vector<std::uint8_t> mem_;

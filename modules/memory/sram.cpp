@@ -7,20 +7,23 @@
 namespace conloc {
 
 Sram::Sram(const sc_core::sc_module_name& name, const SramParams& params)
-    : sc_module(name), socket("socket"), params_(params), mem_(params.capacity_bytes, 0) {
+    : sc_module(name),
+      socket("socket"),
+      params_(params),
+      mem_(params.backing_store ? params.capacity_bytes : 0, 0) {
   CONLOC_ASSERT(params.port_bytes_per_cycle > 0, this->name(), "port width must be positive");
   socket.register_b_transport(this, &Sram::b_transport);
   socket.register_get_direct_mem_ptr(this, &Sram::get_direct_mem_ptr);
 }
 
-void Sram::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+void Sram::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
   const std::uint64_t addr = trans.get_address();
   const unsigned len = trans.get_data_length();
   if (trans.get_byte_enable_ptr() != nullptr) {
     trans.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
     return;
   }
-  if (addr + len > mem_.size() || addr + len < addr) {
+  if (addr + len > params_.capacity_bytes || addr + len < addr) {
     trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return;
   }
@@ -28,7 +31,7 @@ void Sram::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay)
   trans.get_extension(ext);
   const std::uint64_t bits = transfer_bits(trans, ext);
   const int op = static_cast<int>(ext != nullptr ? ext->operand : Operand::Inputs);
-  const bool copy = ext == nullptr || !ext->timing_only;
+  const bool copy = !mem_.empty() && (ext == nullptr || !ext->timing_only);
   if (trans.is_read()) {
     if (copy) std::memcpy(trans.get_data_ptr(), &mem_[addr], len);
     counters_.read_bits[op] += bits;
@@ -45,8 +48,9 @@ void Sram::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay)
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
-bool Sram::get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
+bool Sram::get_direct_mem_ptr(int, tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
   (void)trans;
+  if (mem_.empty()) return false;
   dmi.set_dmi_ptr(mem_.data());
   dmi.set_start_address(0);
   dmi.set_end_address(mem_.empty() ? 0 : mem_.size() - 1);

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <tlm_utils/simple_target_socket.h>
+#include <tlm_utils/multi_passthrough_target_socket.h>
 
 #include <cstdint>
 #include <string>
@@ -16,6 +16,7 @@ struct SramParams {
   std::uint64_t capacity_bytes = 0;
   std::uint64_t port_bytes_per_cycle = 64;  // write/read port width seen by the DMA
   sc_core::sc_time clock_period = sc_core::sc_time(1, sc_core::SC_NS);
+  bool backing_store = true;  // false: timing only, no data is stored or copied
 };
 
 // On-chip SRAM (encoded weight buffer, activation SRAM, output buffer) as a TLM target with
@@ -24,18 +25,19 @@ struct SramParams {
 // count-only transactions, so every access is counted by the buffer it hits.
 class Sram : public sc_core::sc_module {
  public:
-  tlm_utils::simple_target_socket<Sram> socket;
+  // Several initiators (DMA engines, PE array, output stage, vector unit) bind to one port.
+  tlm_utils::multi_passthrough_target_socket<Sram> socket;
 
   Sram(const sc_core::sc_module_name& name, const SramParams& params);
 
   std::uint8_t* data() { return mem_.data(); }
-  std::uint64_t capacity() const { return mem_.size(); }
+  std::uint64_t capacity() const { return params_.capacity_bytes; }
   const TrafficCounters& counters() const { return counters_; }
   const SramParams& params() const { return params_; }
 
  private:
-  void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
-  bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
+  void b_transport(int initiator, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  bool get_direct_mem_ptr(int initiator, tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
 
   SramParams params_;
   std::vector<std::uint8_t> mem_;

@@ -1,30 +1,197 @@
+#include <chrono>
+#include <cstdio>
 #include <iostream>
 
 #include "sim/cli/options.h"
+#include "sim/common/error.h"
+#include "sim/common/file_io.h"
 #include "sim/config/sim_config.h"
+#include "sim/energy/energy_model.h"
+#include "sim/quant/compiled_network.h"
+#include "sim/report/comparison.h"
+#include "sim/report/run_report.h"
+#include "sim/top/accelerator.h"
+#include "sim/workload/zoo.h"
 
 namespace conloc {
 
 namespace {
 
-int stub(const std::string& cmd, const std::vector<std::string>& args) {
+struct RunOptions {
   CommonOptions common;
+  std::string workload = "resnet18";
+  std::string design;
+  bool timing_only = false;
+};
+
+bool parse_run_options(const std::string& cmd, const std::vector<std::string>& args, RunOptions& o,
+                       bool with_design) {
   po::options_description desc(cmd + " options");
-  add_common_options(desc, common, true);
+  add_common_options(desc, o.common, true);
+  desc.add_options()("workload", po::value<std::string>(&o.workload),
+                     "built-in network name or network JSON file (default: resnet18)")(
+      "timing-only", po::bool_switch(&o.timing_only),
+      "skip the values: timing, traffic and energy only (fast sweeps)");
+  if (with_design) {
+    desc.add_options()("design", po::value<std::string>(&o.design),
+                       "elp or fixed (shortcut for --set design.mac=...)");
+  }
   po::variables_map vm;
-  if (!parse_options(cmd, "[--config F] [--set k=v]... --out DIR", desc, args, vm)) return 0;
-  load_sim_config(common.config_file, common.overrides);
-  std::cerr << "conlocnn-sim " << cmd << ": not built yet (the accelerator model is being built)\n";
-  return kExitUsage;
+  if (!parse_options(cmd,
+                     "[--config F] [--set k=v]... [--workload NAME|FILE]" +
+                         std::string(with_design ? " [--design elp|fixed]" : "") +
+                         " [--timing-only] [--out DIR]",
+                     desc, args, vm)) {
+    return false;
+  }
+  if (!o.design.empty()) {
+    if (o.design != "elp" && o.design != "fixed") {
+      throw UserError(
+          field_error("--design", "", "unknown design", "\"" + o.design + "\"", "elp or fixed"));
+    }
+    o.common.overrides.push_back("design.mac=" + o.design);
+  }
+  if (o.common.out_dir.empty()) o.common.out_dir = "out/" + cmd + "-" + o.workload;
+  return true;
+}
+
+std::string human(double v, const char* unit) {
+  const char* prefixes[] = {"", "k", "M", "G", "T"};
+  int i = 0;
+  while (std::abs(v) >= 1000 && i < 4) {
+    v /= 1000;
+    ++i;
+  }
+  char b[64];
+  std::snprintf(b, sizeof b, "%.3g %s%s", v, prefixes[i], unit);
+  return b;
+}
+
+std::string energy_text(double pj) {
+  char b[64];
+  if (pj >= 1e9) {
+    std::snprintf(b, sizeof b, "%.3g mJ", pj * 1e-9);
+  } else {
+    std::snprintf(b, sizeof b, "%.3g uJ", pj * 1e-6);
+  }
+  return b;
+}
+
+void print_summary(const RunReport& r, const SimConfig& cfg, const std::string& dir) {
+  const bool elp = r.summary["mac_kind"] == "elp";
+  std::printf(
+      "%s on a %dx%d %s array, %s MACs (%s, %d-bit weights%s), %.3g GHz\n", r.workload.c_str(),
+      cfg.array.rows, cfg.array.cols,
+      cfg.array.dataflow == Dataflow::WeightStationary ? "weight-stationary" : "output-stationary",
+      elp ? "ELP_BSD shift-add" : "fixed-point", r.design.c_str(),
+      r.summary["weight_code_bits"].get<int>(),
+      elp ? (cfg.design.elp_mac == ElpMacVariant::Parallel ? ", parallel-term" : ", term-serial")
+          : "",
+      cfg.clock_ghz);
+  std::printf("  weights   %s\n", r.weight_source.c_str());
+  if (r.functional) {
+    std::printf("  values    %zu layers simulated on integer data; %s\n", r.rows.size(),
+                r.mismatches == 0
+                    ? "bit-exact against the integer reference"
+                    : ("MISMATCH: " + std::to_string(r.mismatches) + " elements differ").c_str());
+  } else {
+    std::printf("  values    not simulated (--timing-only)\n");
+  }
+  std::printf("  work      %s MACs\n", human(static_cast<double>(r.macs), "").c_str());
+  std::printf("  latency   %s cycles (%s stall) = %.4g ms\n",
+              human(static_cast<double>(r.cycles), "").c_str(),
+              human(static_cast<double>(r.stall_cycles), "").c_str(), r.latency_s * 1e3);
+  std::printf("  energy    %s, %.3g pJ/MAC:", energy_text(r.energy_pj).c_str(),
+              r.macs ? r.energy_pj / static_cast<double>(r.macs) : 0.0);
+  const auto v = r.energy.values();
+  for (std::size_t k = 0; k < v.size(); ++k) {
+    if (v[k] > 0)
+      std::printf(" %s %.1f%%", EnergyBreakdown::component_names()[k].c_str(),
+                  100 * v[k] / r.energy_pj);
+  }
+  std::printf("\n  DRAM      %s read, %s written\n",
+              human(static_cast<double>(r.dram_bytes_read), "B").c_str(),
+              human(static_cast<double>(r.dram_bytes_written), "B").c_str());
+  std::printf("  wall      %.2f s (%s simulated MACs/s)\n", r.wall_seconds,
+              human(r.wall_seconds > 0 ? r.macs / r.wall_seconds : 0, "").c_str());
+  std::printf(
+      "  files     %s/{layers.csv, layers.json, summary.json, config.json, timeline.json,\n"
+      "            COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv, DETAILED_ACCESS_REPORT.csv}\n",
+      dir.c_str());
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 }  // namespace
 
 int cmd_run(const std::vector<std::string>& args) {
-  return stub("run", args);
+  RunOptions o;
+  if (!parse_run_options("run", args, o, true)) return kExitOk;
+  const auto t0 = std::chrono::steady_clock::now();
+  const SimConfig cfg = load_sim_config(o.common.config_file, o.common.overrides);
+  const Network net = load_network(o.workload);
+  const EnergyModel em(EnergyTable::load(cfg.energy_table_path));
+  ensure_directory(o.common.out_dir);
+  const SyntheticWeights src(cfg.seed);
+  const CompiledNetwork cn = compile_network(net, cfg, cfg.design.mac, !o.timing_only, src);
+  const double t_compile = seconds_since(t0);
+  auto accs = simulate({{&cfg, &cn}});
+  RunReport r = build_report(*accs[0], cn, cfg, em, seconds_since(t0));
+  r.summary["wall_seconds_compile"] = t_compile;
+  write_run_outputs(r, *accs[0], cfg, o.common.out_dir);
+  print_summary(r, cfg, o.common.out_dir);
+  if (r.functional && r.mismatches != 0) {
+    std::cerr << "simulation failed: accelerator outputs differ from the integer reference (see "
+                 "output_mismatches in layers.csv)\n";
+    return kExitSimulationFailure;
+  }
+  return kExitOk;
 }
+
 int cmd_compare(const std::vector<std::string>& args) {
-  return stub("compare", args);
+  RunOptions o;
+  if (!parse_run_options("compare", args, o, false)) return kExitOk;
+  const auto t0 = std::chrono::steady_clock::now();
+  const SimConfig base = load_sim_config(o.common.config_file, o.common.overrides);
+  const SimConfig cfg_elp = base.with_mac(MacKind::ElpBsd);
+  const SimConfig cfg_fixed = base.with_mac(MacKind::FixedPoint);
+  const Network net = load_network(o.workload);
+  const EnergyModel em(EnergyTable::load(base.energy_table_path));
+  ensure_directory(o.common.out_dir);
+  const SyntheticWeights src(base.seed);
+  const CompiledNetwork cn_elp =
+      compile_network(net, cfg_elp, MacKind::ElpBsd, !o.timing_only, src);
+  const CompiledNetwork cn_fixed =
+      compile_network(net, cfg_fixed, MacKind::FixedPoint, !o.timing_only, src);
+  auto accs = simulate({{&cfg_elp, &cn_elp}, {&cfg_fixed, &cn_fixed}});
+  const double wall = seconds_since(t0);
+  const RunReport re = build_report(*accs[0], cn_elp, cfg_elp, em, wall);
+  const RunReport rf = build_report(*accs[1], cn_fixed, cfg_fixed, em, wall);
+  write_run_outputs(re, *accs[0], cfg_elp, o.common.out_dir + "/elp");
+  write_run_outputs(rf, *accs[1], cfg_fixed, o.common.out_dir + "/fixed");
+  const Comparison c = compare_reports(re, rf);
+  write_file_atomic(o.common.out_dir + "/comparison.csv", c.csv);
+  write_file_atomic(o.common.out_dir + "/comparison.json", c.json.dump(2) + "\n");
+  std::printf("%s: ELP_BSD (%s) vs fixed-point (%s) on a %dx%d %s array\n\n", net.name.c_str(),
+              re.design.c_str(), rf.design.c_str(), base.array.rows, base.array.cols,
+              to_string(base.array.dataflow));
+  std::printf("%s", c.table.c_str());
+  std::printf("\nlatency %.4g ms vs %.4g ms; energy %s vs %s (ratio %.3f); DRAM read %s vs %s\n",
+              re.latency_s * 1e3, rf.latency_s * 1e3, energy_text(re.energy_pj).c_str(),
+              energy_text(rf.energy_pj).c_str(),
+              rf.energy_pj > 0 ? re.energy_pj / rf.energy_pj : 0.0,
+              human(static_cast<double>(re.dram_bytes_read), "B").c_str(),
+              human(static_cast<double>(rf.dram_bytes_read), "B").c_str());
+  if (re.functional) {
+    std::printf("values: %s\n", re.mismatches == 0 && rf.mismatches == 0
+                                    ? "both designs bit-exact against their integer references"
+                                    : "MISMATCH against the integer reference");
+  }
+  std::printf("files: %s/{comparison.csv, comparison.json, elp/, fixed/}  (wall %.2f s)\n",
+              o.common.out_dir.c_str(), wall);
+  return re.mismatches > 0 || rf.mismatches > 0 ? kExitSimulationFailure : kExitOk;
 }
 
 }  // namespace conloc

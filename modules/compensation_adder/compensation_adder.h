@@ -1,0 +1,29 @@
+#pragma once
+
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include <cstdint>
+#include <systemc>
+#include <tlm>
+
+#include "modules/controller/job_engine.h"
+
+namespace conloc {
+
+// Output stage of the PE array, one lane per array column. Per output it adds the channel's bias
+// -- into which the offline step folded the weight-error compensation constant, so compensation
+// costs no extra operation -- rescales with a 15-bit multiplier and a rounding shift, and clamps
+// (the activation function). Results are written back in place into the output buffer for the
+// DMA to drain. Its operations are counted for the energy model.
+class CompensationAdder : public JobEngine {
+ public:
+  tlm_utils::simple_initiator_socket<CompensationAdder> out_socket;
+
+  CompensationAdder(const sc_core::sc_module_name& name, RunContext& ctx);
+
+ private:
+  Timing execute(const Job& job, const sc_core::sc_time& start) override;
+  std::uint8_t* dmi_ = nullptr;
+};
+
+}  // namespace conloc

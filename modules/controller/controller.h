@@ -1,0 +1,51 @@
+#pragma once
+
+#include <systemc>
+#include <vector>
+
+#include "modules/controller/job_engine.h"
+#include "modules/controller/run_context.h"
+#include "modules/memory/dram.h"
+#include "modules/memory/sram.h"
+
+namespace conloc {
+
+// Traffic one memory saw during one layer.
+struct LayerTraffic {
+  TrafficCounters dram, weight_buffer, activation_sram, output_buffer;
+};
+
+struct LayerResult {
+  LayerRunStats stats;
+  LayerTraffic traffic;
+  std::uint64_t cycles = 0;  // first job start to last job end
+  double start_cycle = 0.0;
+};
+
+// The workload driver: replays the layers of a network in order. For each layer it publishes the
+// plan (tiles and their dependencies) to the engines, waits until every job is done, and records
+// what the layer cost: engine statistics and per-memory traffic.
+class Controller : public sc_core::sc_module {
+ public:
+  SC_HAS_PROCESS(Controller);
+  Controller(const sc_core::sc_module_name& name, RunContext& ctx, std::vector<JobEngine*> engines,
+             Dram& dram, Sram& wbuf, Sram& abuf, Sram& obuf);
+
+  const std::vector<LayerResult>& results() const { return results_; }
+  bool finished() const { return finished_; }
+
+ private:
+  void run();
+  LayerTraffic snapshot() const;
+
+  RunContext& ctx_;
+  std::vector<JobEngine*> engines_;
+  Dram& dram_;
+  Sram& wbuf_;
+  Sram& abuf_;
+  Sram& obuf_;
+  std::vector<LayerResult> results_;
+  bool finished_ = false;
+};
+
+}  // namespace conloc

@@ -1,0 +1,495 @@
+#include "modules/controller/layer_plan.h"
+
+#include <algorithm>
+#include <map>
+
+#include "sim/common/error.h"
+#include "sim/quant/compiled_network.h"
+
+namespace conloc {
+
+const char* to_string(Engine e) {
+  switch (e) {
+    case Engine::DmaRead:
+      return "dma_read";
+    case Engine::PeArray:
+      return "pe_array";
+    case Engine::OutputStage:
+      return "compensation_adder";
+    case Engine::VectorUnit:
+      return "vector_unit";
+    case Engine::DmaWrite:
+      return "dma_write";
+  }
+  return "?";
+}
+
+namespace {
+
+constexpr std::uint64_t kPsumBytes = 4;  // psums are stored as 32-bit words
+constexpr std::uint64_t kAlign = 64;
+
+std::uint64_t align_up(std::uint64_t v) {
+  return (v + kAlign - 1) / kAlign * kAlign;
+}
+
+std::uint64_t block_bytes(std::int64_t nt, std::int64_t taps, std::int64_t ct, int code_bits) {
+  return static_cast<std::uint64_t>((nt * taps * ct * code_bits + 7) / 8);
+}
+
+[[noreturn]] void does_not_fit(const Layer& l, const std::string& buffer, const std::string& key,
+                               std::uint64_t need, std::uint64_t half, const std::string& what) {
+  const std::uint64_t need_kib = (2 * need + 1023) / 1024;
+  throw UserError(
+      "layer " + l.name + ": " + buffer + " too small: " + what + " needs " + std::to_string(need) +
+      " bytes in one half, but a half (double buffering) holds " + std::to_string(half) +
+      " bytes; set " + key + " to at least " + std::to_string(need_kib));
+}
+
+struct Halves {
+  int loads = 0;
+  int last_user[2] = {-1, -1};
+  int next() { return loads++ % 2; }
+};
+
+int push(LayerPlan& lp, Job j) {
+  lp.jobs.push_back(std::move(j));
+  return static_cast<int>(lp.jobs.size()) - 1;
+}
+
+void add_dep(Job& j, int dep) {
+  if (dep >= 0 && std::find(j.deps.begin(), j.deps.end(), dep) == j.deps.end())
+    j.deps.push_back(dep);
+}
+
+LayerPlan plan_conv(const CompiledNetwork& cn, int li, const PlanParams& p, DramLayout& dram,
+                    std::uint64_t& next_addr) {
+  const Network& net = cn.net;
+  const Layer& l = net.layers[li];
+  const CompiledLayer& cl = cn.layers[li];
+  const GemmShape g = net.gemm(l);
+  const TensorShape in = net.in_shape(l), out = net.out_shape(l);
+  const int cin_g = in.c / l.groups;
+  const int taps = l.kh * l.kw;
+  const auto n_per_group = static_cast<int>(g.n);
+  LayerPlan lp;
+  lp.layer = li;
+  lp.on_pe_array = true;
+
+  auto rows_in = [&](int r) { return std::min(in.h, (r - 1) * l.stride + l.kh); };
+
+  // 1. Output channels per tile: one column fold, limited by one output row of psums and by one
+  //    input channel's weights.
+  int nt = std::min(n_per_group, p.array.cols);
+  const std::uint64_t psum_row = static_cast<std::uint64_t>(out.w) * kPsumBytes;
+  if (psum_row > p.out_half_bytes) {
+    does_not_fit(l, "output buffer", "buffers.output_kib", psum_row, p.out_half_bytes,
+                 "one output row of psums for one channel");
+  }
+  nt = static_cast<int>(std::min<std::uint64_t>(nt, p.out_half_bytes / psum_row));
+  while (nt > 1 && block_bytes(nt, taps, 1, p.code_bits) > p.weight_half_bytes)
+    --nt;
+  if (block_bytes(nt, taps, 1, p.code_bits) > p.weight_half_bytes) {
+    does_not_fit(l, "weight buffer", "buffers.weight_kib", block_bytes(1, taps, 1, p.code_bits),
+                 p.weight_half_bytes, "the kernel of one input channel");
+  }
+  // 2. Input bands hold every channel when one band row does; otherwise a k-chunk of channels.
+  const std::uint64_t row_bytes = static_cast<std::uint64_t>(rows_in(1)) * in.w;
+  const bool all_ch = row_bytes * in.c <= p.act_half_bytes;
+  int ct = cin_g;
+  while (ct > 1 && block_bytes(nt, taps, ct, p.code_bits) > p.weight_half_bytes)
+    --ct;
+  if (!all_ch) {
+    if (row_bytes > p.act_half_bytes) {
+      does_not_fit(l, "activation SRAM", "buffers.activation_kib", row_bytes, p.act_half_bytes,
+                   "the input rows of one output row, one channel");
+    }
+    ct = static_cast<int>(std::min<std::uint64_t>(ct, p.act_half_bytes / row_bytes));
+  }
+  const int cs = all_ch ? in.c : ct;
+  // 3. Output rows per band.
+  int rows = 1;
+  while (rows < out.h &&
+         static_cast<std::uint64_t>(rows_in(rows + 1)) * in.w * cs <= p.act_half_bytes &&
+         static_cast<std::uint64_t>(rows + 1) * out.w * nt * kPsumBytes <= p.out_half_bytes) {
+    ++rows;
+  }
+  lp.nt = nt;
+  lp.ct = ct;
+  lp.band_rows = rows;
+  lp.bands = (out.h + rows - 1) / rows;
+  lp.chunks = (cin_g + ct - 1) / ct;
+  lp.n_tiles = (n_per_group + nt - 1) / nt;
+  lp.input_all_channels = all_ch;
+
+  // Weight blocks in DRAM, in (group, n-tile, chunk) order, each byte-aligned.
+  auto& blocks = dram.weight_block_addr[li];
+  std::vector<std::uint64_t> block_size;
+  std::uint64_t total = 0;
+  for (int grp = 0; grp < l.groups; ++grp) {
+    for (int nti = 0; nti < lp.n_tiles; ++nti) {
+      const int ntc = std::min(nt, n_per_group - nti * nt);
+      for (int ch = 0; ch < lp.chunks; ++ch) {
+        const int ctc = std::min(ct, cin_g - ch * ct);
+        const std::uint64_t b = block_bytes(ntc, taps, ctc, p.code_bits);
+        blocks.push_back(next_addr);
+        block_size.push_back(b);
+        next_addr += b;
+        total += b;
+      }
+    }
+  }
+  next_addr = align_up(next_addr);
+  lp.weights_resident = total <= p.weight_half_bytes;
+  std::vector<std::uint64_t> resident_off(blocks.size());
+  {
+    std::uint64_t off = 0;
+    for (std::size_t b = 0; b < blocks.size(); ++b) {
+      resident_off[b] = off;
+      off += block_size[b];
+    }
+  }
+
+  const WeightStationary* is_ws = dynamic_cast<const WeightStationary*>(p.dataflow);
+  std::map<std::vector<std::int64_t>, std::vector<int>> step_cache;
+  auto fold_steps = [&](int grp, int n0, int ntc, int c0, int ctc, std::int64_t m) {
+    std::vector<int> steps;
+    if (!p.serial_steps) return steps;
+    const std::vector<std::int64_t> key = {grp, n0, c0, is_ws ? 0 : m};
+    auto it = step_cache.find(key);
+    if (it != step_cache.end()) return it->second;
+    const std::int64_t kc = std::int64_t{taps} * ctc;
+    for (const auto& b : p.dataflow->fold_blocks(m, kc, ntc, p.array)) {
+      int s = 1;
+      for (auto nl = b.n0; nl < b.n1; ++nl) {
+        const std::int64_t row = std::int64_t{grp} * n_per_group + n0 + nl;
+        for (auto kl = b.k0; kl < b.k1; ++kl) {
+          const std::int64_t tap = kl / ctc, ci = kl % ctc;
+          s = std::max<int>(s, cl.step_cycles[row * g.k + tap * cin_g + c0 + ci]);
+        }
+      }
+      steps.push_back(s);
+    }
+    step_cache[key] = steps;
+    return steps;
+  };
+
+  const std::uint64_t in_base = dram.tensor_addr[l.inputs[0]];
+  const std::uint64_t out_base = dram.tensor_addr[l.output];
+  Halves wh, ah, oh;
+  std::vector<int> block_job(blocks.size(), -1);
+  for (int b = 0; b < lp.bands; ++b) {
+    const int oy0 = b * rows;
+    const int r = std::min(rows, out.h - oy0);
+    const int iy_lo = std::max(0, oy0 * l.stride - l.pad);
+    const int iy_hi = std::min(in.h, (oy0 + r - 1) * l.stride - l.pad + l.kh);
+    const int band_rows = iy_hi - iy_lo;
+    int band_job = -1, band_half = 0;
+    if (all_ch) {
+      band_half = ah.next();
+      Job j;
+      j.engine = Engine::DmaRead;
+      add_dep(j, ah.last_user[band_half]);
+      j.xfer.operand = Operand::Inputs;
+      j.xfer.buffer = Buffer::Activations;
+      j.xfer.dram_addr = in_base + static_cast<std::uint64_t>(iy_lo) * in.w * in.c;
+      j.xfer.sram_addr = band_half * p.act_half_bytes;
+      j.xfer.run_bytes =
+          static_cast<std::uint32_t>(static_cast<std::uint64_t>(band_rows) * in.w * in.c);
+      j.xfer.bits = j.xfer.bytes() * 8;
+      band_job = push(lp, j);
+    }
+    for (int grp = 0; grp < l.groups; ++grp) {
+      for (int nti = 0; nti < lp.n_tiles; ++nti) {
+        const int n0 = nti * nt;
+        const int ntc = std::min(nt, n_per_group - n0);
+        const int out_half = oh.next();
+        int last_compute = -1;
+        ConvTile tile;
+        for (int ch = 0; ch < lp.chunks; ++ch) {
+          const int c0 = ch * ct;
+          const int ctc = std::min(ct, cin_g - c0);
+          const int block = (grp * lp.n_tiles + nti) * lp.chunks + ch;
+          tile = ConvTile{};
+          tile.group = grp;
+          tile.n0 = n0;
+          tile.nt = ntc;
+          tile.c0 = c0;
+          tile.ct = ctc;
+          tile.oy0 = oy0;
+          tile.rows = r;
+          tile.first_chunk = ch == 0;
+          tile.last_chunk = ch == lp.chunks - 1;
+          tile.band_iy0 = iy_lo;
+          tile.band_rows = band_rows;
+          // Weights.
+          int wjob = -1, whalf = -1;
+          if (lp.weights_resident) {
+            if (block_job[block] < 0) {
+              Job j;
+              j.engine = Engine::DmaRead;
+              j.xfer.operand = Operand::Weights;
+              j.xfer.buffer = Buffer::Weights;
+              j.xfer.dram_addr = blocks[block];
+              j.xfer.sram_addr = resident_off[block];
+              j.xfer.run_bytes = static_cast<std::uint32_t>(block_size[block]);
+              j.xfer.bits = static_cast<std::uint64_t>(ntc) * taps * ctc * p.code_bits;
+              block_job[block] = push(lp, j);
+            }
+            wjob = block_job[block];
+            tile.wbuf_addr = resident_off[block];
+          } else {
+            whalf = wh.next();
+            Job j;
+            j.engine = Engine::DmaRead;
+            add_dep(j, wh.last_user[whalf]);
+            j.xfer.operand = Operand::Weights;
+            j.xfer.buffer = Buffer::Weights;
+            j.xfer.dram_addr = blocks[block];
+            j.xfer.sram_addr = whalf * p.weight_half_bytes;
+            j.xfer.run_bytes = static_cast<std::uint32_t>(block_size[block]);
+            j.xfer.bits = static_cast<std::uint64_t>(ntc) * taps * ctc * p.code_bits;
+            wjob = push(lp, j);
+            tile.wbuf_addr = j.xfer.sram_addr;
+          }
+          // Inputs.
+          int ajob = band_job, ahalf = band_half;
+          if (all_ch) {
+            tile.band_c0 = 0;
+            tile.band_cs = in.c;
+          } else {
+            ahalf = ah.next();
+            Job j;
+            j.engine = Engine::DmaRead;
+            add_dep(j, ah.last_user[ahalf]);
+            j.xfer.operand = Operand::Inputs;
+            j.xfer.buffer = Buffer::Activations;
+            j.xfer.dram_addr = in_base + static_cast<std::uint64_t>(iy_lo) * in.w * in.c +
+                               static_cast<std::uint64_t>(grp) * cin_g + c0;
+            j.xfer.sram_addr = ahalf * p.act_half_bytes;
+            j.xfer.count = static_cast<std::uint32_t>(band_rows * in.w);
+            j.xfer.run_bytes = static_cast<std::uint32_t>(ctc);
+            j.xfer.dram_stride = static_cast<std::uint64_t>(in.c);
+            j.xfer.sram_stride = static_cast<std::uint64_t>(ctc);
+            j.xfer.bits = j.xfer.bytes() * 8;
+            ajob = push(lp, j);
+            tile.band_c0 = grp * cin_g + c0;
+            tile.band_cs = ctc;
+          }
+          tile.abuf_addr = ahalf * p.act_half_bytes;
+          tile.input_job = ajob;
+          tile.obuf_addr = out_half * p.out_half_bytes;
+          tile.gemm.m = static_cast<std::int64_t>(r) * out.w;
+          tile.gemm.k = static_cast<std::int64_t>(taps) * ctc;
+          tile.gemm.n = ntc;
+          tile.gemm.first_k_chunk = tile.first_chunk;
+          tile.gemm.fold_steps = fold_steps(grp, n0, ntc, c0, ctc, tile.gemm.m);
+          Job c;
+          c.engine = Engine::PeArray;
+          add_dep(c, wjob);
+          add_dep(c, ajob);
+          add_dep(c, last_compute);
+          if (ch == 0) add_dep(c, oh.last_user[out_half]);
+          c.conv = tile;
+          last_compute = push(lp, c);
+          if (whalf >= 0) wh.last_user[whalf] = last_compute;
+          ah.last_user[ahalf] = last_compute;
+        }
+        Job o;
+        o.engine = Engine::OutputStage;
+        add_dep(o, last_compute);
+        o.conv = tile;
+        const int ojob = push(lp, o);
+        Job w;
+        w.engine = Engine::DmaWrite;
+        add_dep(w, ojob);
+        w.xfer.operand = Operand::Outputs;
+        w.xfer.buffer = Buffer::Outputs;
+        w.xfer.sram_addr = tile.obuf_addr;
+        const std::uint64_t pix = static_cast<std::uint64_t>(r) * out.w;
+        if (ntc == out.c) {
+          w.xfer.dram_addr = out_base + static_cast<std::uint64_t>(oy0) * out.w * out.c;
+          w.xfer.run_bytes = static_cast<std::uint32_t>(pix * ntc);
+        } else {
+          w.xfer.dram_addr = out_base + static_cast<std::uint64_t>(oy0) * out.w * out.c +
+                             static_cast<std::uint64_t>(grp) * n_per_group + n0;
+          w.xfer.count = static_cast<std::uint32_t>(pix);
+          w.xfer.run_bytes = static_cast<std::uint32_t>(ntc);
+          w.xfer.dram_stride = static_cast<std::uint64_t>(out.c);
+          w.xfer.sram_stride = static_cast<std::uint64_t>(ntc);
+        }
+        w.xfer.bits = w.xfer.bytes() * 8;
+        oh.last_user[out_half] = push(lp, w);
+      }
+    }
+  }
+  return lp;
+}
+
+LayerPlan plan_vector(const CompiledNetwork& cn, int li, const PlanParams& p,
+                      const DramLayout& dram, int vector_lanes_unused) {
+  (void)vector_lanes_unused;
+  const Network& net = cn.net;
+  const Layer& l = net.layers[li];
+  const TensorShape in = net.in_shape(l), out = net.out_shape(l);
+  const int n_in = static_cast<int>(l.inputs.size());
+  const bool window = l.type == LayerType::MaxPool || l.type == LayerType::AvgPool ||
+                      l.type == LayerType::GlobalAvgPool;
+  LayerPlan lp;
+  lp.layer = li;
+  auto rows_in = [&](int r) { return window ? std::min(in.h, (r - 1) * l.stride + l.kh) : r; };
+  // Channels per tile: all when one band row fits, otherwise a chunk.
+  const std::uint64_t row1 = static_cast<std::uint64_t>(rows_in(1)) * in.w * n_in;
+  if (row1 > p.act_half_bytes) {
+    does_not_fit(l, "activation SRAM", "buffers.activation_kib", row1, p.act_half_bytes,
+                 "the input rows of one output row, one channel");
+  }
+  if (static_cast<std::uint64_t>(out.w) > p.out_half_bytes) {
+    does_not_fit(l, "output buffer", "buffers.output_kib", out.w, p.out_half_bytes,
+                 "one output row of one channel");
+  }
+  int cc = static_cast<int>(std::min<std::uint64_t>(
+      {static_cast<std::uint64_t>(in.c), p.act_half_bytes / row1, p.out_half_bytes / out.w}));
+  int rows = 1;
+  while (rows < out.h &&
+         static_cast<std::uint64_t>(rows_in(rows + 1)) * in.w * cc * n_in <= p.act_half_bytes &&
+         static_cast<std::uint64_t>(rows + 1) * out.w * cc <= p.out_half_bytes) {
+    ++rows;
+  }
+  lp.band_rows = rows;
+  lp.bands = (out.h + rows - 1) / rows;
+  lp.ct = cc;
+  lp.chunks = (in.c + cc - 1) / cc;
+  lp.input_all_channels = cc == in.c;
+  const std::uint64_t per_elem = l.type == LayerType::MaxPool || l.type == LayerType::AvgPool ||
+                                         l.type == LayerType::GlobalAvgPool
+                                     ? static_cast<std::uint64_t>(l.kh) * l.kw
+                                     : 1;
+  Halves ah, oh;
+  for (int b = 0; b < lp.bands; ++b) {
+    const int oy0 = b * rows;
+    const int r = std::min(rows, out.h - oy0);
+    const int iy_lo = window ? std::max(0, oy0 * l.stride - l.pad) : oy0;
+    const int iy_hi = window ? std::min(in.h, (oy0 + r - 1) * l.stride - l.pad + l.kh) : oy0 + r;
+    for (int ch = 0; ch < lp.chunks; ++ch) {
+      const int c0 = ch * cc;
+      const int ccc = std::min(cc, in.c - c0);
+      const int ahalf = ah.next();
+      VectorTile vt;
+      vt.oy0 = oy0;
+      vt.rows = r;
+      vt.band_iy0 = iy_lo;
+      vt.band_rows = iy_hi - iy_lo;
+      const std::uint64_t band_bytes = static_cast<std::uint64_t>(vt.band_rows) * in.w * ccc;
+      Job v;
+      v.engine = Engine::VectorUnit;
+      for (int i = 0; i < n_in; ++i) {
+        Job j;
+        j.engine = Engine::DmaRead;
+        add_dep(j, ah.last_user[ahalf]);
+        j.xfer.operand = Operand::Inputs;
+        j.xfer.buffer = Buffer::Activations;
+        j.xfer.sram_addr = ahalf * p.act_half_bytes + i * band_bytes;
+        const std::uint64_t base =
+            dram.tensor_addr[l.inputs[i]] + static_cast<std::uint64_t>(iy_lo) * in.w * in.c + c0;
+        j.xfer.dram_addr = base;
+        if (ccc == in.c) {
+          j.xfer.run_bytes = static_cast<std::uint32_t>(band_bytes);
+        } else {
+          j.xfer.count = static_cast<std::uint32_t>(vt.band_rows * in.w);
+          j.xfer.run_bytes = static_cast<std::uint32_t>(ccc);
+          j.xfer.dram_stride = static_cast<std::uint64_t>(in.c);
+          j.xfer.sram_stride = static_cast<std::uint64_t>(ccc);
+        }
+        j.xfer.bits = j.xfer.bytes() * 8;
+        vt.abuf_addr[i] = j.xfer.sram_addr;
+        add_dep(v, push(lp, j));
+      }
+      const int ohalf = oh.next();
+      add_dep(v, oh.last_user[ohalf]);
+      vt.obuf_addr = ohalf * p.out_half_bytes;
+      const std::uint64_t out_elems = static_cast<std::uint64_t>(r) * out.w * ccc;
+      vt.ops = out_elems * per_elem;
+      v.vec = vt;
+      v.conv.c0 = c0;  // channel chunk of the band
+      v.conv.ct = ccc;
+      const int vjob = push(lp, v);
+      ah.last_user[ahalf] = vjob;
+      Job w;
+      w.engine = Engine::DmaWrite;
+      add_dep(w, vjob);
+      w.xfer.operand = Operand::Outputs;
+      w.xfer.buffer = Buffer::Outputs;
+      w.xfer.sram_addr = vt.obuf_addr;
+      w.xfer.dram_addr =
+          dram.tensor_addr[l.output] + static_cast<std::uint64_t>(oy0) * out.w * out.c + c0;
+      if (ccc == out.c) {
+        w.xfer.run_bytes = static_cast<std::uint32_t>(out_elems);
+      } else {
+        w.xfer.count = static_cast<std::uint32_t>(r * out.w);
+        w.xfer.run_bytes = static_cast<std::uint32_t>(ccc);
+        w.xfer.dram_stride = static_cast<std::uint64_t>(out.c);
+        w.xfer.sram_stride = static_cast<std::uint64_t>(ccc);
+      }
+      w.xfer.bits = w.xfer.bytes() * 8;
+      oh.last_user[ohalf] = push(lp, w);
+    }
+  }
+  return lp;
+}
+
+}  // namespace
+
+int weight_block_index(const LayerPlan& lp, const ConvTile& t) {
+  return (t.group * lp.n_tiles + t.n0 / lp.nt) * lp.chunks + t.c0 / lp.ct;
+}
+
+NetworkPlan plan_network(const CompiledNetwork& cn, const PlanParams& p) {
+  CONLOC_ASSERT(p.dataflow != nullptr, "planner", "no dataflow model");
+  NetworkPlan np;
+  const Network& net = cn.net;
+  std::uint64_t addr = 0;
+  for (const auto& t : net.tensors) {
+    np.dram.tensor_addr.push_back(addr);
+    addr = align_up(addr + static_cast<std::uint64_t>(t.elements()));
+  }
+  np.dram.weights_base = addr;
+  np.dram.weight_block_addr.resize(net.layers.size());
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    if (net.layers[i].on_pe_array()) {
+      np.layers.push_back(plan_conv(cn, static_cast<int>(i), p, np.dram, addr));
+    } else {
+      np.layers.push_back(plan_vector(cn, static_cast<int>(i), p, np.dram, 0));
+    }
+  }
+  np.dram.size = align_up(addr);
+  return np;
+}
+
+std::vector<std::uint8_t> pack_weight_block(const CompiledNetwork& cn, int layer, const ConvTile& t,
+                                            int code_bits) {
+  const Layer& l = cn.net.layers[layer];
+  const CompiledLayer& cl = cn.layers[layer];
+  const GemmShape g = cn.net.gemm(l);
+  const int cin_g = cn.net.in_shape(l).c / l.groups;
+  const int taps = l.kh * l.kw;
+  const std::uint64_t count = static_cast<std::uint64_t>(t.nt) * taps * t.ct;
+  // Three spare bytes let every code be OR-ed in as one 32-bit word.
+  std::vector<std::uint8_t> bytes((count * code_bits + 7) / 8 + 3, 0);
+  std::uint64_t bit = 0;
+  for (int nl = 0; nl < t.nt; ++nl) {
+    const std::int64_t row = std::int64_t{t.group} * g.n + t.n0 + nl;
+    for (int tap = 0; tap < taps; ++tap) {
+      for (int ci = 0; ci < t.ct; ++ci, bit += code_bits) {
+        const std::uint32_t code = cl.codes[row * g.k + std::int64_t{tap} * cin_g + t.c0 + ci];
+        const std::uint32_t shifted = code << (bit % 8);
+        for (int b = 0; b < 4; ++b)
+          bytes[bit / 8 + b] |= static_cast<std::uint8_t>(shifted >> (8 * b));
+      }
+    }
+  }
+  bytes.resize((count * code_bits + 7) / 8);
+  return bytes;
+}
+
+}  // namespace conloc

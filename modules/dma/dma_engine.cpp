@@ -1,0 +1,91 @@
+#include "modules/dma/dma_engine.h"
+
+#include <algorithm>
+
+#include "sim/common/error.h"
+
+namespace conloc {
+
+DmaEngine::DmaEngine(const sc_core::sc_module_name& name, RunContext& ctx, Engine kind)
+    : JobEngine(name, ctx, kind), dram_socket("dram_socket") {
+  CONLOC_ASSERT(kind == Engine::DmaRead || kind == Engine::DmaWrite, this->name(),
+                "a DMA engine reads or writes");
+}
+
+DmaEngine::Timing DmaEngine::execute(const Job& job, const sc_core::sc_time& start) {
+  const Transfer& x = job.xfer;
+  const bool inbound = engine_kind() == Engine::DmaRead;
+  const sc_core::sc_time period = ctx_.period;
+  TransferExt ext;
+  ext.operand = x.operand;
+  ext.timing_only = !ctx_.functional;
+  tlm::tlm_generic_payload dram_t, sram_t;
+  dram_t.set_extension(&ext);
+  sram_t.set_extension(&ext);
+  const std::uint32_t burst = ctx_.burst_bytes;
+  staging_.resize(burst);
+  std::uint64_t bits_left = x.bits;
+  std::uint64_t bursts = 0;
+  sc_core::sc_time done = start;
+  for (std::uint32_t run = 0; run < x.count; ++run) {
+    std::uint64_t dram_addr = x.dram_addr + run * x.dram_stride;
+    std::uint64_t sram_addr = x.sram_addr + run * x.sram_stride;
+    for (std::uint32_t off = 0; off < x.run_bytes; off += burst) {
+      const std::uint32_t len = std::min(burst, x.run_bytes - off);
+      // The last burst of a packed weight block may carry fewer than len * 8 useful bits.
+      ext.bits = std::min<std::uint64_t>(bits_left, std::uint64_t{len} * 8);
+      bits_left -= ext.bits;
+      // Bursts leave the DMA one per cycle; the local-time offset is their issue time.
+      const sc_core::sc_time issue =
+          start + period * static_cast<double>(bursts) - sc_core::sc_time_stamp();
+      ++bursts;
+      auto transport = [&](tlm::tlm_generic_payload& t, auto& socket, tlm::tlm_command cmd,
+                           std::uint64_t addr, sc_core::sc_time& delay) {
+        t.set_command(cmd);
+        t.set_address(addr);
+        t.set_data_ptr(staging_.data());
+        t.set_data_length(len);
+        t.set_streaming_width(len);
+        t.set_byte_enable_ptr(nullptr);
+        t.set_dmi_allowed(false);
+        t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+        socket->b_transport(t, delay);
+        if (t.is_response_error()) {
+          throw SimulationError(std::string(name()) + ": " + t.get_response_string() +
+                                " at address " + std::to_string(addr) + " (" + std::to_string(len) +
+                                " bytes)");
+        }
+      };
+      sc_core::sc_time d1 = issue;
+      sc_core::sc_time d2;
+      if (inbound) {
+        transport(dram_t, dram_socket, tlm::TLM_READ_COMMAND, dram_addr + off, d1);
+        d2 = d1;  // the SRAM write starts when the data has arrived
+        transport(sram_t, sram_socket[static_cast<int>(x.buffer)], tlm::TLM_WRITE_COMMAND,
+                  sram_addr + off, d2);
+      } else {
+        transport(sram_t, sram_socket[static_cast<int>(x.buffer)], tlm::TLM_READ_COMMAND,
+                  sram_addr + off, d1);
+        d2 = d1;
+        transport(dram_t, dram_socket, tlm::TLM_WRITE_COMMAND, dram_addr + off, d2);
+      }
+      const sc_core::sc_time end = sc_core::sc_time_stamp() + d2;
+      if (end > done) done = end;
+    }
+  }
+  dram_t.clear_extension(&ext);
+  sram_t.clear_extension(&ext);
+
+  auto& st = ctx_.stats;
+  st.dma_transactions += bursts;
+  const int op = static_cast<int>(x.operand);
+  const std::uint64_t elements = x.operand == Operand::Weights
+                                     ? x.bits / static_cast<std::uint64_t>(ctx_.code_bits)
+                                     : x.bytes();
+  (inbound ? st.dram_read[op] : st.dram_write[op])
+      .add(ctx_.cycles_of(start - ctx_.layer_start), ctx_.cycles_of(done - ctx_.layer_start),
+           elements);
+  return {done, start + period * static_cast<double>(bursts)};
+}
+
+}  // namespace conloc

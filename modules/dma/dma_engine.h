@@ -1,0 +1,31 @@
+#pragma once
+
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include <systemc>
+#include <tlm>
+#include <vector>
+
+#include "modules/controller/job_engine.h"
+
+namespace conloc {
+
+// DMA between DRAM and the three on-chip buffers. One instance moves data in (DRAM -> SRAM, the
+// DmaRead jobs), another moves results out (SRAM -> DRAM, DmaWrite). A transfer is cut into
+// bursts of at most burst_bytes, each one TLM transaction on each side. Bursts are issued back to
+// back, one per cycle, with many outstanding: the DRAM target serialises them on its data bus, so
+// a transfer streams at DRAM bandwidth and pays the latency once.
+class DmaEngine : public JobEngine {
+ public:
+  tlm_utils::simple_initiator_socket<DmaEngine> dram_socket;
+  tlm_utils::simple_initiator_socket<DmaEngine> sram_socket[3];  // indexed by Buffer
+
+  DmaEngine(const sc_core::sc_module_name& name, RunContext& ctx, Engine kind);
+
+ private:
+  Timing execute(const Job& job, const sc_core::sc_time& start) override;
+
+  std::vector<std::uint8_t> staging_;
+};
+
+}  // namespace conloc

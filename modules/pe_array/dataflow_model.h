@@ -1,0 +1,78 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace conloc {
+
+struct ArrayDims {
+  int rows = 16;
+  int cols = 16;
+};
+
+// One tile: out[M x N] += in[M x K] * W[K x N] on the array. `fold_steps` gives, per fold in the
+// dataflow's fold order, the cycles one array step takes (the slowest MAC among the fold's
+// weights: 1 for single-cycle MACs, the most terms for term-serial ELP_BSD MACs). An empty vector
+// means 1 for every fold.
+struct TileGemm {
+  std::int64_t m = 0;
+  std::int64_t k = 0;
+  std::int64_t n = 0;
+  bool first_k_chunk = true;  // no earlier partial sums to add in the output buffer
+  std::vector<int> fold_steps;
+};
+
+// What a tile costs on the array, in closed form. Access counts are in elements.
+struct TileTiming {
+  std::uint64_t cycles = 0;
+  std::uint64_t folds = 0;
+  std::uint64_t standard_cycles = 0;    // folds x (T + rows + cols - 2), for comparison
+  std::uint64_t fold_slots = 0;         // sum over folds of rows x cols x T (mapping efficiency)
+  std::uint64_t weight_reads = 0;       // weight buffer -> array
+  std::uint64_t input_reads = 0;        // activation SRAM -> array
+  std::uint64_t psum_reads = 0;         // output buffer -> array / adder
+  std::uint64_t psum_writes = 0;        // array -> output buffer
+  std::uint64_t weight_reg_writes = 0;  // PE weight-register loads
+  std::uint64_t act_reg_writes = 0;     // PE activation-register writes
+  std::uint64_t psum_reg_writes = 0;    // PE partial-sum / accumulator register writes
+};
+
+// A systolic dataflow: how a tile is folded onto the array and what that costs. One file per
+// variant (weight_stationary.cpp, output_stationary.cpp); docs/timing.md has the formulas.
+class DataflowModel {
+ public:
+  virtual ~DataflowModel() = default;
+  virtual const char* name() const = 0;
+  // Number of folds of a tile and, for each fold in order, the weight block it holds:
+  // rows [k0, k1) x columns [n0, n1) of the tile's K x N weights. Callers use it to compute
+  // TileGemm::fold_steps.
+  struct FoldBlock {
+    std::int64_t k0, k1, n0, n1;
+  };
+  virtual std::vector<FoldBlock> fold_blocks(std::int64_t m, std::int64_t k, std::int64_t n,
+                                             ArrayDims a) const = 0;
+  virtual TileTiming tile(const TileGemm& g, ArrayDims a) const = 0;
+};
+
+class WeightStationary final : public DataflowModel {
+ public:
+  const char* name() const override { return "ws"; }
+  std::vector<FoldBlock> fold_blocks(std::int64_t m, std::int64_t k, std::int64_t n,
+                                     ArrayDims a) const override;
+  TileTiming tile(const TileGemm& g, ArrayDims a) const override;
+};
+
+class OutputStationary final : public DataflowModel {
+ public:
+  const char* name() const override { return "os"; }
+  std::vector<FoldBlock> fold_blocks(std::int64_t m, std::int64_t k, std::int64_t n,
+                                     ArrayDims a) const override;
+  TileTiming tile(const TileGemm& g, ArrayDims a) const override;
+};
+
+inline std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
+  return (a + b - 1) / b;
+}
+
+}  // namespace conloc

@@ -1,0 +1,60 @@
+#include <algorithm>
+
+#include "modules/pe_array/dataflow_model.h"
+#include "sim/common/error.h"
+
+namespace conloc {
+
+// Output-stationary (docs/timing.md): M on rows, N on columns, K streams through. Folds: for each
+// row fold i, for each column fold j. Inputs enter row r skewed by r and move right; weights enter
+// column c skewed by c and move down; PE(r, c) accumulates its output in place, so a fold takes
+// T + R_u(i) + C_u(j) - 2 array steps (T = K). Results drain down the columns into the output
+// buffer while the next fold computes (double-buffered accumulators), so only the last fold's
+// drain (R_u rows) is exposed.
+std::vector<DataflowModel::FoldBlock> OutputStationary::fold_blocks(std::int64_t m, std::int64_t k,
+                                                                    std::int64_t n,
+                                                                    ArrayDims a) const {
+  std::vector<FoldBlock> b;
+  for (std::int64_t m0 = 0; m0 < m; m0 += a.rows) {
+    for (std::int64_t n0 = 0; n0 < n; n0 += a.cols) {
+      b.push_back({0, k, n0, std::min(n, n0 + a.cols)});
+    }
+  }
+  return b;
+}
+
+TileTiming OutputStationary::tile(const TileGemm& g, ArrayDims a) const {
+  CONLOC_ASSERT(g.m > 0 && g.k > 0 && g.n > 0, "pe_array", "empty tile");
+  TileTiming t;
+  const std::int64_t mf = ceil_div(g.m, a.rows), nf = ceil_div(g.n, a.cols);
+  CONLOC_ASSERT(g.fold_steps.empty() || static_cast<std::int64_t>(g.fold_steps.size()) == mf * nf,
+                "pe_array", "fold_steps does not match the fold count");
+  t.folds = static_cast<std::uint64_t>(mf * nf);
+  std::size_t f = 0;
+  std::int64_t last_ru = 0;
+  for (std::int64_t i = 0; i < mf; ++i) {
+    const std::int64_t ru = std::min<std::int64_t>(a.rows, g.m - i * a.rows);
+    last_ru = ru;
+    for (std::int64_t j = 0; j < nf; ++j, ++f) {
+      const std::int64_t cu = std::min<std::int64_t>(a.cols, g.n - j * a.cols);
+      const std::int64_t s = g.fold_steps.empty() ? 1 : g.fold_steps[f];
+      t.cycles += static_cast<std::uint64_t>(s * (g.k + ru + cu - 2));
+    }
+  }
+  t.cycles += static_cast<std::uint64_t>(last_ru);  // last drain
+  t.standard_cycles = t.folds * static_cast<std::uint64_t>(g.k + a.rows + a.cols - 2);
+  t.fold_slots =
+      t.folds * static_cast<std::uint64_t>(a.rows) * a.cols * static_cast<std::uint64_t>(g.k);
+  const auto m = static_cast<std::uint64_t>(g.m), k = static_cast<std::uint64_t>(g.k),
+             n = static_cast<std::uint64_t>(g.n);
+  t.weight_reads = k * n * static_cast<std::uint64_t>(mf);
+  t.input_reads = m * k * static_cast<std::uint64_t>(nf);
+  t.psum_writes = m * n;
+  t.psum_reads = g.first_k_chunk ? 0 : m * n;
+  t.weight_reg_writes = m * k * n;
+  t.act_reg_writes = m * k * n;
+  t.psum_reg_writes = m * k * n;
+  return t;
+}
+
+}  // namespace conloc

@@ -1,0 +1,150 @@
+#include "modules/pe_array/pe_array.h"
+
+#include <cstring>
+
+#include "modules/arith/mac_actions.h"
+#include "modules/pe_array/gemm_kernel.h"
+#include "sim/common/error.h"
+#include "sim/quant/compiled_network.h"
+
+namespace conloc {
+
+PeArray::PeArray(const sc_core::sc_module_name& name, RunContext& ctx)
+    : JobEngine(name, ctx, Engine::PeArray) {}
+
+std::uint8_t* PeArray::dmi(Buffer b) {
+  const int i = static_cast<int>(b);
+  if (dmi_ptr_[i] == nullptr) {
+    tlm::tlm_generic_payload t;
+    tlm::tlm_dmi d;
+    t.set_address(0);
+    t.set_command(tlm::TLM_READ_COMMAND);
+    CONLOC_ASSERT(sram_socket[i]->get_direct_mem_ptr(t, d), name(), "buffer refused DMI");
+    dmi_ptr_[i] = d.get_dmi_ptr();
+  }
+  return dmi_ptr_[i];
+}
+
+void PeArray::account(Buffer b, tlm::tlm_command cmd, Operand op, std::uint64_t bits) {
+  if (bits == 0) return;
+  TransferExt ext;
+  ext.operand = op;
+  ext.bits = bits;
+  ext.timing_only = true;
+  tlm::tlm_generic_payload t;
+  std::uint8_t dummy = 0;
+  t.set_extension(&ext);
+  t.set_command(cmd);
+  t.set_address(0);
+  t.set_data_ptr(&dummy);
+  t.set_data_length(1);
+  t.set_streaming_width(1);
+  // The array's streams are sized to the SRAM ports by construction, so the port time the target
+  // reports is not added: the tile's cycles come from the dataflow's closed form.
+  sc_core::sc_time ignored = sc_core::SC_ZERO_TIME;
+  sram_socket[static_cast<int>(b)]->b_transport(t, ignored);
+  t.clear_extension(&ext);
+  CONLOC_ASSERT(!t.is_response_error(), name(), "count-only access rejected");
+}
+
+void PeArray::compute_values(const ConvTile& t) {
+  const CompiledNetwork& cn = *ctx_.network;
+  const Layer& l = cn.net.layers[ctx_.layer];
+  const CompiledLayer& cl = cn.layers[ctx_.layer];
+  const TensorShape in = cn.net.in_shape(l), out = cn.net.out_shape(l);
+  const int cin_g = in.c / l.groups;
+  const std::int64_t m = t.gemm.m, k = t.gemm.k, n = t.gemm.n;
+
+  // Weights: unpack code words LSB-first from the weight buffer and decode them.
+  const std::uint8_t* wb = dmi(Buffer::Weights) + t.wbuf_addr;
+  const int bits = ctx_.code_bits;
+  w_.resize(static_cast<std::size_t>(n * k));
+  std::uint64_t bit = 0;
+  const std::uint32_t mask = (1u << bits) - 1u;
+  for (std::int64_t i = 0; i < n * k; ++i, bit += bits) {
+    std::uint32_t word = 0;
+    std::memcpy(&word, wb + bit / 8, std::min<std::uint64_t>(4, (bit + bits + 7) / 8 - bit / 8));
+    const std::uint32_t code = (word >> (bit % 8)) & mask;
+    CONLOC_ASSERT(code < ctx_.decode.size(), name(), "code outside the decode table");
+    w_[i] = static_cast<std::int16_t>(ctx_.decode[code]);
+  }
+
+  // Inputs: gather the tile's patches from the band the activation SRAM holds.
+  const GatherKey key{ctx_.layer, t.input_job, t.group, t.c0, t.ct};
+  const std::uint8_t* ab = dmi(Buffer::Activations) + t.abuf_addr;
+  const bool sign = cl.in_signed;
+  const bool reuse = key == gathered_ && static_cast<std::int64_t>(a_.size()) == m * k;
+  if (!reuse) a_.assign(static_cast<std::size_t>(m * k), 0);
+  gathered_ = key;
+  for (std::int64_t p = 0; p < m && !reuse; ++p) {
+    const int oy = t.oy0 + static_cast<int>(p / out.w), ox = static_cast<int>(p % out.w);
+    std::int16_t* row = a_.data() + p * k;
+    for (int r = 0; r < l.kh; ++r) {
+      const int iy = oy * l.stride - l.pad + r;
+      if (iy < 0 || iy >= in.h) continue;
+      CONLOC_ASSERT(iy >= t.band_iy0 && iy < t.band_iy0 + t.band_rows, name(),
+                    "input row outside the loaded band");
+      for (int s = 0; s < l.kw; ++s) {
+        const int ix = ox * l.stride - l.pad + s;
+        if (ix < 0 || ix >= in.w) continue;
+        const std::uint8_t* src =
+            ab + (static_cast<std::int64_t>(iy - t.band_iy0) * in.w + ix) * t.band_cs +
+            (t.group * cin_g + t.c0 - t.band_c0);
+        std::int16_t* dst = row + (static_cast<std::int64_t>(r) * l.kw + s) * t.ct;
+        for (int ci = 0; ci < t.ct; ++ci) {
+          dst[ci] = sign ? static_cast<std::int16_t>(static_cast<std::int8_t>(src[ci]))
+                         : static_cast<std::int16_t>(src[ci]);
+        }
+      }
+    }
+  }
+
+  // Accumulate into the psum tile; wrapping to the accumulator width commutes with addition.
+  auto* psum = reinterpret_cast<std::int32_t*>(dmi(Buffer::Outputs) + t.obuf_addr);
+  gemm_i16(a_.data(), k, w_.data(), k, psum, n, m, n, k, !t.first_chunk);
+  if (ctx_.acc_bits < 32) {
+    for (std::int64_t i = 0; i < m * n; ++i) {
+      psum[i] = static_cast<std::int32_t>(wrap_to_bits(psum[i], ctx_.acc_bits));
+    }
+  }
+}
+
+PeArray::Timing PeArray::execute(const Job& job, const sc_core::sc_time& start) {
+  const ConvTile& t = job.conv;
+  const TileTiming tt = ctx_.dataflow->tile(t.gemm, ctx_.array);
+  auto& st = ctx_.stats;
+  st.tiles += 1;
+  st.array.cycles += tt.cycles;
+  st.array.folds += tt.folds;
+  st.array.standard_cycles += tt.standard_cycles;
+  st.array.fold_slots += tt.fold_slots;
+  st.array.weight_reads += tt.weight_reads;
+  st.array.input_reads += tt.input_reads;
+  st.array.psum_reads += tt.psum_reads;
+  st.array.psum_writes += tt.psum_writes;
+  st.array.weight_reg_writes += tt.weight_reg_writes;
+  st.array.act_reg_writes += tt.act_reg_writes;
+  st.array.psum_reg_writes += tt.psum_reg_writes;
+  st.compute_cycles += tt.cycles;
+
+  account(Buffer::Weights, tlm::TLM_READ_COMMAND, Operand::Weights,
+          tt.weight_reads * static_cast<std::uint64_t>(ctx_.code_bits));
+  account(Buffer::Activations, tlm::TLM_READ_COMMAND, Operand::Inputs, tt.input_reads * 8);
+  account(Buffer::Outputs, tlm::TLM_READ_COMMAND, Operand::Outputs,
+          tt.psum_reads * static_cast<std::uint64_t>(ctx_.acc_bits));
+  account(Buffer::Outputs, tlm::TLM_WRITE_COMMAND, Operand::Outputs,
+          tt.psum_writes * static_cast<std::uint64_t>(ctx_.acc_bits));
+
+  if (ctx_.functional) compute_values(t);
+
+  const sc_core::sc_time end = start + ctx_.period * static_cast<double>(tt.cycles);
+  const double c0 = ctx_.cycles_of(start - ctx_.layer_start),
+               c1 = ctx_.cycles_of(end - ctx_.layer_start);
+  st.sram_access[static_cast<int>(Operand::Inputs)].add(c0, c1, tt.input_reads);
+  st.sram_access[static_cast<int>(Operand::Weights)].add(c0, c1, tt.weight_reads);
+  st.sram_access[static_cast<int>(Operand::Outputs)].add(c0, c1, tt.psum_writes);
+  st.compute_end = std::max(st.compute_end, c1);
+  return {end, end};
+}
+
+}  // namespace conloc

@@ -1,0 +1,59 @@
+#include <algorithm>
+
+#include "modules/pe_array/dataflow_model.h"
+#include "sim/common/error.h"
+
+namespace conloc {
+
+// Weight-stationary (docs/timing.md): K on rows, N on columns, M streams through.
+// Folds: for each column fold j, for each row fold i. Per fold, inputs enter row r skewed by r,
+// move right; partial sums move down through all `rows` rows and leave at the bottom, so a fold
+// takes T + rows + C_u(j) - 2 array steps (T = M). Weights are double-buffered in the PEs: the
+// next fold's weights shift in while the current fold computes, so only the first fold's load
+// (R_u rows, one per cycle) is exposed.
+std::vector<DataflowModel::FoldBlock> WeightStationary::fold_blocks(std::int64_t, std::int64_t k,
+                                                                    std::int64_t n,
+                                                                    ArrayDims a) const {
+  std::vector<FoldBlock> b;
+  for (std::int64_t n0 = 0; n0 < n; n0 += a.cols) {
+    for (std::int64_t k0 = 0; k0 < k; k0 += a.rows) {
+      b.push_back({k0, std::min(k, k0 + a.rows), n0, std::min(n, n0 + a.cols)});
+    }
+  }
+  return b;
+}
+
+TileTiming WeightStationary::tile(const TileGemm& g, ArrayDims a) const {
+  CONLOC_ASSERT(g.m > 0 && g.k > 0 && g.n > 0, "pe_array", "empty tile");
+  TileTiming t;
+  const std::int64_t kf = ceil_div(g.k, a.rows), nf = ceil_div(g.n, a.cols);
+  CONLOC_ASSERT(g.fold_steps.empty() || static_cast<std::int64_t>(g.fold_steps.size()) == kf * nf,
+                "pe_array", "fold_steps does not match the fold count");
+  t.folds = static_cast<std::uint64_t>(kf * nf);
+  t.cycles = static_cast<std::uint64_t>(std::min<std::int64_t>(a.rows, g.k));  // first load
+  std::size_t f = 0;
+  for (std::int64_t j = 0; j < nf; ++j) {
+    const std::int64_t cu = std::min<std::int64_t>(a.cols, g.n - j * a.cols);
+    for (std::int64_t i = 0; i < kf; ++i, ++f) {
+      const std::int64_t s = g.fold_steps.empty() ? 1 : g.fold_steps[f];
+      t.cycles += static_cast<std::uint64_t>(s * (g.m + a.rows + cu - 2));
+    }
+  }
+  t.standard_cycles = t.folds * static_cast<std::uint64_t>(g.m + a.rows + a.cols - 2);
+  t.fold_slots =
+      t.folds * static_cast<std::uint64_t>(a.rows) * a.cols * static_cast<std::uint64_t>(g.m);
+  const auto m = static_cast<std::uint64_t>(g.m), k = static_cast<std::uint64_t>(g.k),
+             n = static_cast<std::uint64_t>(g.n);
+  t.weight_reads = k * n;
+  t.input_reads = m * k * static_cast<std::uint64_t>(nf);
+  // Every row fold emits partial sums for its M x C_u outputs; all but the very first
+  // contribution to an output read the running sum back.
+  t.psum_writes = m * n * static_cast<std::uint64_t>(kf);
+  t.psum_reads = m * n * static_cast<std::uint64_t>(kf - 1 + (g.first_k_chunk ? 0 : 1));
+  t.weight_reg_writes = k * n;
+  t.act_reg_writes = m * k * n;
+  t.psum_reg_writes = m * k * n;
+  return t;
+}
+
+}  // namespace conloc

@@ -1,0 +1,121 @@
+#include "modules/vector_unit/vector_unit.h"
+
+#include <algorithm>
+
+#include "sim/common/error.h"
+#include "sim/quant/compiled_network.h"
+
+namespace conloc {
+
+VectorUnit::VectorUnit(const sc_core::sc_module_name& name, RunContext& ctx)
+    : JobEngine(name, ctx, Engine::VectorUnit),
+      act_socket("act_socket"),
+      out_socket("out_socket") {}
+
+void VectorUnit::compute_values(const Job& job) {
+  if (act_ == nullptr) {
+    tlm::tlm_generic_payload p;
+    tlm::tlm_dmi d;
+    CONLOC_ASSERT(act_socket->get_direct_mem_ptr(p, d), name(), "activation SRAM refused DMI");
+    act_ = d.get_dmi_ptr();
+    CONLOC_ASSERT(out_socket->get_direct_mem_ptr(p, d), name(), "output buffer refused DMI");
+    out_ = d.get_dmi_ptr();
+  }
+  const CompiledNetwork& cn = *ctx_.network;
+  const Layer& l = cn.net.layers[ctx_.layer];
+  const CompiledLayer& cl = cn.layers[ctx_.layer];
+  const TensorShape in = cn.net.in_shape(l), out = cn.net.out_shape(l);
+  const VectorTile& v = job.vec;
+  const int cc = job.conv.ct;  // channels of this chunk
+  const bool sign = cl.in_signed;
+  auto load = [&](int i, int y, int x, int c) -> std::int32_t {
+    const std::uint8_t b =
+        act_[v.abuf_addr[i] + (static_cast<std::uint64_t>(y - v.band_iy0) * in.w + x) * cc + c];
+    return sign ? static_cast<std::int8_t>(b) : b;
+  };
+  const bool sign_b = l.type == LayerType::Add && cn.tensors[l.inputs[1]].is_signed;
+  for (int r = 0; r < v.rows; ++r) {
+    const int oy = v.oy0 + r;
+    for (int ox = 0; ox < out.w; ++ox) {
+      for (int c = 0; c < cc; ++c) {
+        std::int64_t y = 0;
+        switch (l.type) {
+          case LayerType::MaxPool:
+          case LayerType::AvgPool:
+          case LayerType::GlobalAvgPool: {
+            std::int64_t best = -32768, sum = 0;
+            for (int ky = 0; ky < l.kh; ++ky) {
+              const int iy = oy * l.stride - l.pad + ky;
+              if (iy < 0 || iy >= in.h) continue;
+              for (int kx = 0; kx < l.kw; ++kx) {
+                const int ix = ox * l.stride - l.pad + kx;
+                if (ix < 0 || ix >= in.w) continue;
+                const std::int32_t a = load(0, iy, ix, c);
+                best = std::max<std::int64_t>(best, a);
+                sum += a;
+              }
+            }
+            y = l.type == LayerType::MaxPool
+                    ? best
+                    : clamp_to(cl.pool_rq.apply(sum), cl.out_lo, cl.out_hi);
+            break;
+          }
+          case LayerType::Add: {
+            const std::uint8_t bb =
+                act_[v.abuf_addr[1] +
+                     (static_cast<std::uint64_t>(oy - v.band_iy0) * in.w + ox) * cc + c];
+            const std::int32_t b = sign_b ? static_cast<std::int8_t>(bb) : bb;
+            y = clamp_to(cl.add_rq.apply(load(0, oy, ox, c), b), cl.out_lo, cl.out_hi);
+            break;
+          }
+          default:
+            y = clamp_to(load(0, oy, ox, c), cl.out_lo, cl.out_hi);
+        }
+        out_[v.obuf_addr + (static_cast<std::uint64_t>(r) * out.w + ox) * cc + c] =
+            static_cast<std::uint8_t>(y);
+      }
+    }
+  }
+}
+
+VectorUnit::Timing VectorUnit::execute(const Job& job, const sc_core::sc_time& start) {
+  if (ctx_.functional) compute_values(job);
+  const CompiledNetwork& cn = *ctx_.network;
+  const Layer& l = cn.net.layers[ctx_.layer];
+  const TensorShape in = cn.net.in_shape(l), out = cn.net.out_shape(l);
+  const VectorTile& v = job.vec;
+  const std::uint64_t cc = static_cast<std::uint64_t>(job.conv.ct);
+  const std::uint64_t in_bytes =
+      static_cast<std::uint64_t>(v.band_rows) * in.w * cc * l.inputs.size();
+  const std::uint64_t out_bytes = static_cast<std::uint64_t>(v.rows) * out.w * cc;
+  auto account = [&](tlm::tlm_generic_payload& p, TransferExt& ext, auto& socket,
+                     tlm::tlm_command cmd, Operand op, std::uint64_t bits) {
+    ext.operand = op;
+    ext.bits = bits;
+    ext.timing_only = true;
+    std::uint8_t dummy = 0;
+    p.set_command(cmd);
+    p.set_address(0);
+    p.set_data_ptr(&dummy);
+    p.set_data_length(1);
+    p.set_streaming_width(1);
+    sc_core::sc_time ignored = sc_core::SC_ZERO_TIME;
+    socket->b_transport(p, ignored);
+  };
+  TransferExt ext;
+  tlm::tlm_generic_payload p;
+  p.set_extension(&ext);
+  account(p, ext, act_socket, tlm::TLM_READ_COMMAND, Operand::Inputs, in_bytes * 8);
+  account(p, ext, out_socket, tlm::TLM_WRITE_COMMAND, Operand::Outputs, out_bytes * 8);
+  p.clear_extension(&ext);
+  const std::uint64_t lanes = static_cast<std::uint64_t>(ctx_.vector_lanes);
+  const std::uint64_t cycles = std::max<std::uint64_t>(1, (v.ops + lanes - 1) / lanes);
+  ctx_.stats.vector_cycles += cycles;
+  ctx_.stats.vector_ops += v.ops;
+  ctx_.stats.compute_cycles += cycles;
+  const sc_core::sc_time end = start + ctx_.period * static_cast<double>(cycles);
+  ctx_.stats.compute_end = std::max(ctx_.stats.compute_end, ctx_.cycles_of(end - ctx_.layer_start));
+  return {end, end};
+}
+
+}  // namespace conloc

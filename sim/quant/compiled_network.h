@@ -1,0 +1,66 @@
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "modules/arith/mac_actions.h"
+#include "modules/arith/mac_model.h"
+#include "modules/arith/requant.h"
+#include "sim/config/sim_config.h"
+#include "sim/quant/weight_source.h"
+#include "sim/reference/int_tensor.h"
+#include "sim/workload/network.h"
+
+namespace conloc {
+
+// Everything the accelerator needs about one layer after the offline quantize/encode/calibrate
+// step, plus the measurements that step made.
+struct CompiledLayer {
+  bool in_signed = true;  // signedness of the (first) input activation tensor
+
+  // PE-array layers, all laid out [G][N][K]:
+  std::vector<std::int16_t> wq;           // integer weight levels
+  std::vector<std::uint16_t> codes;       // stored code words (what the weight buffer holds)
+  std::vector<std::uint8_t> step_cycles;  // MAC cycles per weight (term-serial: terms, min 1)
+  std::vector<double> w_scale;            // per output channel (or one)
+  std::vector<std::int32_t> bias;         // per output channel, compensation constant folded in
+  std::vector<std::int32_t> comp;         // the compensation constant alone
+  std::vector<Requant> rq;                // per output channel
+  MacActions mac_actions;  // all MAC operations of the layer, from the actual weights
+
+  // Vector-unit layers:
+  Requant pool_rq;
+  Requant2 add_rq;
+
+  std::int32_t out_lo = 0, out_hi = 0;  // output clamp (activation function folded in)
+
+  // Measured offline (NaN where not measured):
+  double weight_sqnr_db = std::numeric_limits<double>::quiet_NaN();
+  double output_sqnr_db = std::numeric_limits<double>::quiet_NaN();
+  double output_sqnr_uncompensated_db = std::numeric_limits<double>::quiet_NaN();
+  double neighbour_correlation = std::numeric_limits<double>::quiet_NaN();
+};
+
+struct CompiledNetwork {
+  Network net;
+  MacKind mac = MacKind::ElpBsd;
+  bool functional = true;
+  std::string weight_source;
+  std::string mac_name;  // e.g. "elp5", "fixed8"
+  int code_bits = 0;
+  std::vector<CompiledLayer> layers;
+  // Reference activations (golden values when functional; shape, sign and scale otherwise).
+  std::vector<IntTensor> tensors;
+};
+
+// The offline step (docs/compensation.md): quantize and encode every PE-array layer's weights for
+// `mac`, apply the configured compensation, and -- when `functional` -- calibrate activation scales
+// and requantization by running the integer reference network layer by layer on the input. The
+// reference outputs are kept as the golden values the simulated accelerator must reproduce.
+CompiledNetwork compile_network(const Network& net, const SimConfig& cfg, MacKind mac,
+                                bool functional, const WeightSource& source);
+
+}  // namespace conloc

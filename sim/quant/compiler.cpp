@@ -1,0 +1,420 @@
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <future>
+
+#include "modules/arith/elp_bsd_format.h"
+#include "sim/common/error.h"
+#include "sim/quant/compiled_network.h"
+#include "sim/quant/mac_factory.h"
+#include "sim/reference/reference_ops.h"
+
+namespace conloc {
+
+namespace {
+
+// Correlation used for error feedback when no activations are simulated (--timing-only).
+constexpr double kTimingOnlyCorrelation = 0.9;
+
+bool uses_feedback(Compensation c) {
+  return c == Compensation::ErrorFeedback || c == Compensation::Both;
+}
+bool uses_constant(Compensation c) {
+  return c == Compensation::OutputConstant || c == Compensation::Both;
+}
+
+struct InputStats {
+  std::vector<double> mean;  // per input channel, integer units
+  double rho_h = kTimingOnlyCorrelation;
+  double rho_v = kTimingOnlyCorrelation;
+};
+
+// Regression coefficient of an activation on its right (or lower) neighbour, uncentred:
+// rho = E[x_s x_(s+1)] / E[x_(s+1)^2]. It minimises E[(x_s - rho x_(s+1))^2], the residual that
+// error feedback leaves (docs/compensation.md).
+InputStats input_stats(const IntTensor& t) {
+  InputStats st;
+  const TensorShape& s = t.shape;
+  st.mean.assign(static_cast<std::size_t>(s.c), 0.0);
+  for (std::int64_t i = 0; i < s.elements(); ++i)
+    st.mean[i % s.c] += t.data[i];
+  for (auto& m : st.mean)
+    m /= static_cast<double>(std::int64_t{s.h} * s.w);
+  double xy = 0, yy = 0, vxy = 0, vyy = 0;
+  for (int y = 0; y < s.h; ++y) {
+    for (int x = 0; x < s.w; ++x) {
+      for (int c = 0; c < s.c; ++c) {
+        const double v = t.data[(std::int64_t{y} * s.w + x) * s.c + c];
+        if (x + 1 < s.w) {
+          const double r = t.data[(std::int64_t{y} * s.w + x + 1) * s.c + c];
+          xy += v * r;
+          yy += r * r;
+        }
+        if (y + 1 < s.h) {
+          const double d = t.data[(std::int64_t{y + 1} * s.w + x) * s.c + c];
+          vxy += v * d;
+          vyy += d * d;
+        }
+      }
+    }
+  }
+  st.rho_h = yy > 0 ? std::clamp(xy / yy, 0.0, 1.0) : 0.0;
+  st.rho_v = vyy > 0 ? std::clamp(vxy / vyy, 0.0, 1.0) : 0.0;
+  return st;
+}
+
+double sqnr(double sig, double err) {
+  return err > 0 ? 10.0 * std::log10(sig / err) : std::numeric_limits<double>::infinity();
+}
+
+// The part of a layer's compilation that needs no activations: its float parameters and the
+// weight scales. compile_network computes it for the next layer on a second thread while the
+// current one is calibrated.
+struct PreparedLayer {
+  FloatLayerParams params;
+  std::vector<double> scales;
+};
+
+PreparedLayer prepare_layer(const Network& net, std::size_t li, const DesignConfig& d,
+                            const LevelQuantizer& quant, const WeightSource& source) {
+  const GemmShape g = net.gemm(net.layers[li]);
+  PreparedLayer pl;
+  pl.params = source.layer_params(net, li);
+  const auto& w = pl.params.weights;
+  const std::int64_t rows = g.n * g.groups, k = g.k;
+  if (static_cast<std::int64_t>(w.size()) != rows * k) return pl;  // reported by the caller
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    if (!std::isfinite(w[i])) return pl;  // reported by the caller with the layer and index
+  }
+  pl.scales.assign(static_cast<std::size_t>(rows), 1.0);
+  if (d.weight_scale == ScaleGranularity::PerTensor) {
+    std::fill(pl.scales.begin(), pl.scales.end(),
+              quant.choose_scale(w.data(), w.size(), 1, d.scale_search));
+  } else {
+    for (std::int64_t r = 0; r < rows; ++r) {
+      pl.scales[r] =
+          quant.choose_scale(w.data() + r * k, static_cast<std::size_t>(k), 1, d.scale_search);
+    }
+  }
+  return pl;
+}
+
+void compile_pe_layer(const Network& net, std::size_t li, const SimConfig& cfg, PreparedLayer prep,
+                      bool functional, const MacModel& mac, std::vector<IntTensor>& tensors,
+                      CompiledLayer& cl) {
+  const Layer& l = net.layers[li];
+  const GemmShape g = net.gemm(l);
+  const IntTensor& in = tensors[l.inputs[0]];
+  const int cin_g = in.shape.c / l.groups;
+  const std::int64_t rows = g.n * g.groups;  // output channels
+  const std::int64_t k = g.k;
+  const FloatLayerParams& p = prep.params;
+  CONLOC_ASSERT(static_cast<std::int64_t>(p.weights.size()) == rows * k, "compiler",
+                "weight source returned the wrong number of weights for " + l.name);
+  const std::string what = net.name + ": layer " + l.name;
+  for (std::size_t i = 0; i < p.weights.size(); ++i) {
+    if (!std::isfinite(p.weights[i])) {
+      throw UserError(field_error(what, "weights[" + std::to_string(i) + "]",
+                                  std::isnan(p.weights[i]) ? "weight is NaN" : "weight is infinite",
+                                  "", "a finite number"));
+    }
+  }
+
+  const DesignConfig& d = cfg.design;
+  const LevelQuantizer& quant = mac.quantizer();
+  InputStats st;
+  if (functional) st = input_stats(in);
+  cl.neighbour_correlation =
+      functional ? (l.kw > 1 ? st.rho_h : st.rho_v) : std::numeric_limits<double>::quiet_NaN();
+
+  // 1. Scales (chosen in prepare_layer).
+  cl.w_scale = std::move(prep.scales);
+
+  // 2. Rounding, with error feedback along kernel rows (or columns for kx1 kernels).
+  cl.wq.resize(static_cast<std::size_t>(rows * k));
+  const bool need_err = functional && uses_constant(d.compensation);
+  std::vector<float> err(need_err ? cl.wq.size() : 0);  // w/s - q, level units
+  std::vector<std::int16_t> wq_plain;                   // uncompensated, for measuring
+  const bool feedback = uses_feedback(d.compensation) && (l.kw > 1 || l.kh > 1);
+  const double rho = l.kw > 1 ? st.rho_h : st.rho_v;
+  if (feedback && functional) wq_plain.resize(cl.wq.size());
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const double inv = 1.0 / cl.w_scale[r];
+    const float* w = p.weights.data() + r * k;
+    std::int16_t* q = cl.wq.data() + r * k;
+    for (std::int64_t i = 0; i < k; ++i)
+      q[i] = static_cast<std::int16_t>(quant.nearest(w[i] * inv));
+    if (!wq_plain.empty()) std::copy(q, q + k, wq_plain.data() + r * k);
+    if (!feedback) continue;
+    // Sigma-delta along the chain of spatially adjacent taps: tap t absorbs rho x the residual of
+    // tap t-1, whose activation is its neighbour's (k = (y * kw + x) * cin_g + ci).
+    const bool along_w = l.kw > 1;
+    const int outer = along_w ? l.kh : l.kw;
+    const int chain = along_w ? l.kw : l.kh;
+    for (int o = 0; o < outer; ++o) {
+      for (int ci = 0; ci < cin_g; ++ci) {
+        double carry = 0.0;
+        for (int t = 0; t < chain; ++t) {
+          const int ky = along_w ? o : t, kx = along_w ? t : o;
+          const std::int64_t i = (std::int64_t{ky} * l.kw + kx) * cin_g + ci;
+          const double v = w[i] * inv + rho * carry;
+          q[i] = static_cast<std::int16_t>(quant.nearest(v));
+          carry = v - q[i];
+        }
+      }
+    }
+  }
+
+  // 3. Codes, per-weight cycles, MAC actions (energy follows the real weights) and the weight
+  //    quantization error, in one pass.
+  const std::int32_t lmax = quant.max_level();
+  std::vector<std::int32_t> code_of(2 * static_cast<std::size_t>(lmax) + 1, -1);
+  for (std::int32_t v : quant.levels())
+    code_of[static_cast<std::size_t>(v + lmax)] = static_cast<std::int32_t>(mac.encode(v));
+  cl.codes.resize(cl.wq.size());
+  cl.step_cycles.resize(cl.wq.size());
+  std::vector<std::uint64_t> uses_per_code(std::size_t{1} << mac.code_bits(), 0);
+  double sig = 0, e2 = 0;
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const double s = cl.w_scale[r], inv = 1.0 / s;
+    for (std::int64_t i = r * k; i < (r + 1) * k; ++i) {
+      const auto code =
+          static_cast<std::uint32_t>(code_of[static_cast<std::size_t>(cl.wq[i] + lmax)]);
+      cl.codes[i] = static_cast<std::uint16_t>(code);
+      ++uses_per_code[code];
+      const double w = p.weights[i];
+      const double dq = w - s * cl.wq[i];
+      sig += w * w;
+      e2 += dq * dq;
+      if (need_err) err[i] = static_cast<float>(w * inv - cl.wq[i]);
+    }
+  }
+  std::vector<std::uint8_t> cycles_of(uses_per_code.size(), 1);
+  for (std::size_t c = 0; c < uses_per_code.size(); ++c) {
+    if (uses_per_code[c] == 0) continue;
+    const MacActions a = mac.actions(static_cast<std::uint32_t>(c));
+    cycles_of[c] = static_cast<std::uint8_t>(a.cycles);
+    cl.mac_actions += a.scaled(uses_per_code[c] * static_cast<std::uint64_t>(g.m));
+  }
+  for (std::size_t i = 0; i < cl.codes.size(); ++i)
+    cl.step_cycles[i] = cycles_of[cl.codes[i]];
+  cl.weight_sqnr_db = sqnr(sig, e2);
+
+  // 4. Compensation constant per output channel: the expected value of the weight error times
+  //    the activations it meets, folded into the bias the output stage adds anyway.
+  cl.comp.assign(static_cast<std::size_t>(rows), 0);
+  if (uses_constant(d.compensation) && functional) {
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const int grp = static_cast<int>(r / g.n);
+      double c = 0.0;
+      for (std::int64_t i = 0; i < k; ++i)
+        c += err[r * k + i] * st.mean[grp * cin_g + i % cin_g];
+      cl.comp[r] = static_cast<std::int32_t>(std::llround(c));
+    }
+  }
+
+  IntTensor& out = tensors[l.output];
+  out.shape = net.out_shape(l);
+  out.is_signed = l.act == Activation::None;
+  const int abits = d.activation_bits;
+  if (!functional) return;
+
+  // 5. Calibration on the reference outputs.
+  const std::int64_t acc_lim = (std::int64_t{1} << (d.accumulator_bits - 1)) - 1;
+  cl.bias.resize(static_cast<std::size_t>(rows));
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const double b = std::llround(p.bias[r] / (in.scale * cl.w_scale[r]));
+    cl.bias[r] = static_cast<std::int32_t>(std::clamp<double>(b + cl.comp[r], -acc_lim, acc_lim));
+  }
+  const std::vector<std::int32_t> acc =
+      conv_accumulate(in, l, net, cl.wq.data(), d.accumulator_bits);
+  double maxv = 0.0;
+  for (std::size_t i = 0; i < acc.size(); ++i) {
+    const std::size_t ch = i % rows;
+    double v = (static_cast<double>(acc[i]) + cl.bias[ch]) * in.scale * cl.w_scale[ch];
+    if (l.act != Activation::None) v = std::max(v, 0.0);
+    if (l.act == Activation::Relu6) v = std::min(v, 6.0);
+    maxv = std::max(maxv, std::abs(v));
+  }
+  const std::int32_t qmax = act_max(abits, out.is_signed);
+  out.scale = maxv > 0 ? maxv / qmax : in.scale * cl.w_scale[0];
+  cl.out_lo = act_min(abits, out.is_signed);
+  cl.out_hi = qmax;
+  if (l.act == Activation::Relu6) {
+    cl.out_hi = static_cast<std::int32_t>(std::min<double>(qmax, std::llround(6.0 / out.scale)));
+  }
+  cl.rq.resize(static_cast<std::size_t>(rows));
+  for (std::int64_t r = 0; r < rows; ++r) {
+    cl.rq[r] = Requant::from_real(in.scale * cl.w_scale[r] / out.scale);
+  }
+  output_stage(acc, cl.bias, cl.rq, cl.out_lo, cl.out_hi, d.accumulator_bits, out);
+
+  // 6. What the weight format and the compensation cost at this layer's output, on up to 16
+  //    evenly spaced output pixels (x every output channel): float weights vs quantized
+  //    (+ compensation) on the same input.
+  std::vector<std::int16_t> row(static_cast<std::size_t>(k));
+  double s_f = 0, e_c = 0, e_u = 0;
+  const std::int64_t step = std::max<std::int64_t>(1, g.m / 16);
+  for (int grp = 0; grp < g.groups; ++grp) {
+    for (std::int64_t m = 0; m < g.m; m += step) {
+      im2col_row(in, l, grp, m, row.data());
+      for (std::int64_t n = 0; n < g.n; ++n) {
+        const std::int64_t r = grp * g.n + n;
+        const float* w = p.weights.data() + r * k;
+        const std::int16_t* q = cl.wq.data() + r * k;
+        // Four float partial sums keep the loop from serialising on one add chain; the integer
+        // sums fit 32 bits like the accumulator does.
+        float f[4] = {0, 0, 0, 0};
+        std::int32_t yq = 0, yu = 0;
+        std::int64_t i = 0;
+        for (; i + 4 <= k; i += 4) {
+          for (int j = 0; j < 4; ++j)
+            f[j] += w[i + j] * row[i + j];
+        }
+        for (; i < k; ++i)
+          f[0] += w[i] * row[i];
+        const double yf = static_cast<double>(f[0]) + f[1] + f[2] + f[3];
+        for (i = 0; i < k; ++i)
+          yq += q[i] * row[i];
+        if (!wq_plain.empty()) {
+          const std::int16_t* u = wq_plain.data() + r * k;
+          for (i = 0; i < k; ++i)
+            yu += u[i] * row[i];
+        } else {
+          yu = yq;
+        }
+        const double s = cl.w_scale[r];
+        const double ref = yf / s + p.bias[r] / (in.scale * s);  // level units, like yq
+        const double dc = ref - (static_cast<double>(yq) + cl.bias[r]);
+        const double du = ref - (static_cast<double>(yu) + cl.bias[r] - cl.comp[r]);
+        s_f += ref * ref;
+        e_c += dc * dc;
+        e_u += du * du;
+      }
+    }
+  }
+  cl.output_sqnr_db = sqnr(s_f, e_c);
+  cl.output_sqnr_uncompensated_db = sqnr(s_f, e_u);
+}
+
+void compile_vector_layer(const Network& net, std::size_t li, const SimConfig& cfg, bool functional,
+                          std::vector<IntTensor>& tensors, CompiledLayer& cl) {
+  const Layer& l = net.layers[li];
+  const IntTensor& in = tensors[l.inputs[0]];
+  IntTensor& out = tensors[l.output];
+  out.shape = net.out_shape(l);
+  const int abits = cfg.design.activation_bits;
+  switch (l.type) {
+    case LayerType::MaxPool:
+    case LayerType::AvgPool:
+    case LayerType::GlobalAvgPool:
+      out.is_signed = in.is_signed;
+      break;
+    case LayerType::Add:
+      out.is_signed = l.act == Activation::None;
+      break;
+    default:
+      out.is_signed = false;  // ReLU
+  }
+  cl.out_lo = act_min(abits, out.is_signed);
+  cl.out_hi = act_max(abits, out.is_signed);
+  if (!functional) return;
+  switch (l.type) {
+    case LayerType::MaxPool:
+      out.scale = in.scale;
+      max_pool(in, l, out);
+      break;
+    case LayerType::AvgPool:
+    case LayerType::GlobalAvgPool:
+      out.scale = in.scale;
+      cl.pool_rq = Requant::from_real(1.0 / (l.kh * l.kw));
+      avg_pool(in, l, cl.pool_rq, cl.out_lo, cl.out_hi, out);
+      break;
+    case LayerType::Add: {
+      const IntTensor& b = tensors[l.inputs[1]];
+      double maxv = 0;
+      for (std::size_t i = 0; i < in.data.size(); ++i) {
+        double v = in.scale * in.data[i] + b.scale * b.data[i];
+        if (l.act != Activation::None) v = std::max(v, 0.0);
+        if (l.act == Activation::Relu6) v = std::min(v, 6.0);
+        maxv = std::max(maxv, std::abs(v));
+      }
+      out.scale = maxv > 0 ? maxv / cl.out_hi : in.scale;
+      if (l.act == Activation::Relu6) {
+        cl.out_hi =
+            static_cast<std::int32_t>(std::min<double>(cl.out_hi, std::llround(6.0 / out.scale)));
+      }
+      cl.add_rq = Requant2::from_real(in.scale / out.scale, b.scale / out.scale);
+      residual_add(in, b, cl.add_rq, cl.out_lo, cl.out_hi, out);
+      break;
+    }
+    default:  // ReLU / ReLU6 keep the scale
+      out.scale = in.scale;
+      if (l.act == Activation::Relu6) {
+        cl.out_hi =
+            static_cast<std::int32_t>(std::min<double>(cl.out_hi, std::llround(6.0 / out.scale)));
+      }
+      relu(in, cl.out_lo, cl.out_hi, out);
+  }
+}
+
+}  // namespace
+
+CompiledNetwork compile_network(const Network& net, const SimConfig& cfg, MacKind mac_kind,
+                                bool functional, const WeightSource& source) {
+  CompiledNetwork cn;
+  cn.net = net;
+  cn.mac = mac_kind;
+  cn.functional = functional;
+  cn.weight_source = source.description();
+  cn.tensors.resize(net.tensors.size());
+  cn.layers.resize(net.layers.size());
+  // The level set (and so the quantizer) does not depend on the activations' signedness.
+  const auto probe = make_mac_model(cfg.design, mac_kind, true);
+  cn.mac_name = probe->name();
+  cn.code_bits = probe->code_bits();
+  std::future<PreparedLayer> next;
+
+  IntTensor& x = cn.tensors[0];
+  x.shape = net.tensors[0];
+  x.is_signed = true;
+  if (functional) {
+    const std::vector<float> img = source.input(net);
+    double maxv = 0;
+    for (float v : img) {
+      if (!std::isfinite(v)) throw UserError(net.name + ": input contains a non-finite value");
+      maxv = std::max(maxv, std::abs(static_cast<double>(v)));
+    }
+    const std::int32_t qmax = act_max(cfg.design.activation_bits, true);
+    x.scale = maxv > 0 ? maxv / qmax : 1.0;
+    x.data.resize(img.size());
+    for (std::size_t i = 0; i < img.size(); ++i) {
+      x.data[i] =
+          static_cast<std::int16_t>(std::clamp<long>(std::lround(img[i] / x.scale), -qmax, qmax));
+    }
+  }
+
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    const Layer& l = net.layers[i];
+    CompiledLayer& cl = cn.layers[i];
+    cl.in_signed = cn.tensors[l.inputs[0]].is_signed;
+    if (l.on_pe_array()) {
+      const auto mac = make_mac_model(cfg.design, mac_kind, cl.in_signed);
+      PreparedLayer prep =
+          next.valid() ? next.get() : prepare_layer(net, i, cfg.design, mac->quantizer(), source);
+      // Start preparing the next PE-array layer while this one is calibrated.
+      for (std::size_t j = i + 1; j < net.layers.size(); ++j) {
+        if (!net.layers[j].on_pe_array()) continue;
+        next = std::async(std::launch::async, prepare_layer, std::cref(net), j,
+                          std::cref(cfg.design), std::cref(probe->quantizer()), std::cref(source));
+        break;
+      }
+      compile_pe_layer(net, i, cfg, std::move(prep), functional, *mac, cn.tensors, cl);
+    } else {
+      compile_vector_layer(net, i, cfg, functional, cn.tensors, cl);
+    }
+  }
+  return cn;
+}
+
+}  // namespace conloc

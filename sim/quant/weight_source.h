@@ -1,0 +1,46 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/workload/network.h"
+
+namespace conloc {
+
+// Float parameters of one PE-array layer: weights [G][N][K] with k = (r * kw + s) * cin_g + ci
+// (the GEMM order the accelerator uses), and one bias per output channel.
+struct FloatLayerParams {
+  std::vector<float> weights;
+  std::vector<float> bias;
+};
+
+// Where float weights and the input image come from.
+class WeightSource {
+ public:
+  virtual ~WeightSource() = default;
+  virtual std::string description() const = 0;
+  virtual FloatLayerParams layer_params(const Network& net, std::size_t layer_index) const = 0;
+  // The network input as real values, HWC.
+  virtual std::vector<float> input(const Network& net) const = 0;
+};
+
+// Seeded synthetic parameters for shape-only networks (docs/workloads.md):
+//  - weights ~ Laplace(0, b), b = 1/sqrt(fan_in), i.e. standard deviation sqrt(2/fan_in) (He);
+//    heavy-tailed and zero-centred like trained convolution weights;
+//  - bias ~ Normal(0, 0.05^2);
+//  - input: a smooth image (per channel, a sum of 4 random low-frequency cosine gratings) plus
+//    Normal(0, 0.1^2) pixel noise, so neighbouring activations are correlated as in real images.
+// Each layer draws from its own stream (seed, layer index), so layers do not depend on each other.
+class SyntheticWeights final : public WeightSource {
+ public:
+  explicit SyntheticWeights(std::uint64_t seed) : seed_(seed) {}
+  std::string description() const override;
+  FloatLayerParams layer_params(const Network& net, std::size_t layer_index) const override;
+  std::vector<float> input(const Network& net) const override;
+
+ private:
+  std::uint64_t seed_;
+};
+
+}  // namespace conloc

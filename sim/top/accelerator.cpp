@@ -1,0 +1,147 @@
+#include "sim/top/accelerator.h"
+
+#include <tlm_utils/tlm_quantumkeeper.h>
+
+#include "sim/common/error.h"
+
+namespace conloc {
+
+namespace {
+
+std::unique_ptr<DataflowModel> make_dataflow(Dataflow d) {
+  if (d == Dataflow::WeightStationary) return std::make_unique<WeightStationary>();
+  return std::make_unique<OutputStationary>();
+}
+
+}  // namespace
+
+Accelerator::Accelerator(const sc_core::sc_module_name& name, const SimConfig& cfg,
+                         const CompiledNetwork& cn)
+    : sc_module(name), cfg_(cfg), cn_(cn), dataflow_(make_dataflow(cfg.array.dataflow)) {
+  const sc_core::sc_time period(1.0 / cfg.clock_ghz, sc_core::SC_NS);
+  PlanParams pp;
+  pp.array = {cfg.array.rows, cfg.array.cols};
+  pp.dataflow = dataflow_.get();
+  pp.code_bits = cn.code_bits;
+  pp.acc_bits = cfg.design.accumulator_bits;
+  pp.weight_half_bytes = cfg.buffers.weight_bytes / 2;
+  pp.act_half_bytes = cfg.buffers.activation_bytes / 2;
+  pp.out_half_bytes = cfg.buffers.output_bytes / 2;
+  pp.serial_steps = cn.mac == MacKind::ElpBsd && cfg.design.elp_mac == ElpMacVariant::TermSerial;
+  plan_ = plan_network(cn, pp);
+
+  ctx_.network = &cn;
+  ctx_.plan = &plan_;
+  ctx_.dataflow = dataflow_.get();
+  ctx_.array = pp.array;
+  ctx_.functional = cn.functional;
+  ctx_.code_bits = cn.code_bits;
+  ctx_.acc_bits = cfg.design.accumulator_bits;
+  ctx_.activation_bits = cfg.design.activation_bits;
+  ctx_.output_lanes = cfg.array.cols;
+  ctx_.vector_lanes = cfg.vector_lanes;
+  ctx_.burst_bytes = cfg.dram.burst_bytes;
+  ctx_.period = period;
+
+  DramParams dp;
+  dp.capacity_bytes = plan_.dram.size;
+  dp.bytes_per_cycle = cfg.dram.bytes_per_cycle;
+  dp.latency_cycles = cfg.dram.latency_cycles;
+  dp.clock_period = period;
+  dp.backing_store = cn.functional;
+  dram_ = std::make_unique<Dram>("dram", dp);
+  auto sram = [&](const char* n, std::uint64_t bytes) {
+    SramParams sp;
+    sp.capacity_bytes = bytes;
+    sp.clock_period = period;
+    sp.backing_store = cn.functional;
+    return std::make_unique<Sram>(n, sp);
+  };
+  wbuf_ = sram("weight_buffer", cfg.buffers.weight_bytes);
+  abuf_ = sram("activation_sram", cfg.buffers.activation_bytes);
+  obuf_ = sram("output_buffer", cfg.buffers.output_bytes);
+  dma_in_ = std::make_unique<DmaEngine>("dma_in", ctx_, Engine::DmaRead);
+  dma_out_ = std::make_unique<DmaEngine>("dma_out", ctx_, Engine::DmaWrite);
+  pe_ = std::make_unique<PeArray>("pe_array", ctx_);
+  out_stage_ = std::make_unique<CompensationAdder>("compensation_adder", ctx_);
+  vec_ = std::make_unique<VectorUnit>("vector_unit", ctx_);
+
+  // Every binding of the model is here.
+  Sram* bufs[3] = {wbuf_.get(), abuf_.get(), obuf_.get()};
+  dma_in_->dram_socket.bind(dram_->socket);
+  dma_out_->dram_socket.bind(dram_->socket);
+  for (int i = 0; i < 3; ++i) {
+    dma_in_->sram_socket[i].bind(bufs[i]->socket);
+    dma_out_->sram_socket[i].bind(bufs[i]->socket);
+    pe_->sram_socket[i].bind(bufs[i]->socket);
+  }
+  out_stage_->out_socket.bind(obuf_->socket);
+  vec_->act_socket.bind(abuf_->socket);
+  vec_->out_socket.bind(obuf_->socket);
+
+  controller_ = std::make_unique<Controller>(
+      "controller", ctx_,
+      std::vector<JobEngine*>{dma_in_.get(), pe_.get(), out_stage_.get(), vec_.get(),
+                              dma_out_.get()},
+      *dram_, *wbuf_, *abuf_, *obuf_);
+  if (cn.functional) load_dram_image();
+}
+
+void Accelerator::load_dram_image() {
+  // The input tensor and the packed weight blocks are in DRAM before inference starts.
+  std::uint8_t* mem = dram_->data();
+  const IntTensor& x = cn_.tensors[0];
+  for (std::size_t i = 0; i < x.data.size(); ++i) {
+    mem[plan_.dram.tensor_addr[0] + i] = static_cast<std::uint8_t>(x.data[i]);
+  }
+  for (const LayerPlan& lp : plan_.layers) {
+    if (!lp.on_pe_array) continue;
+    std::vector<bool> done(plan_.dram.weight_block_addr[lp.layer].size(), false);
+    for (const Job& j : lp.jobs) {
+      if (j.engine != Engine::PeArray) continue;
+      const int b = weight_block_index(lp, j.conv);
+      if (done[b]) continue;
+      done[b] = true;
+      const auto bytes = pack_weight_block(cn_, lp.layer, j.conv, cn_.code_bits);
+      std::copy(bytes.begin(), bytes.end(), mem + plan_.dram.weight_block_addr[lp.layer][b]);
+    }
+  }
+}
+
+std::vector<std::uint64_t> Accelerator::compare_outputs() const {
+  std::vector<std::uint64_t> mismatches(cn_.net.layers.size(), 0);
+  if (!cn_.functional) return mismatches;
+  const std::uint8_t* mem = dram_->data();
+  for (std::size_t i = 0; i < cn_.net.layers.size(); ++i) {
+    const int t = cn_.net.layers[i].output;
+    const IntTensor& ref = cn_.tensors[t];
+    const std::uint64_t base = plan_.dram.tensor_addr[t];
+    for (std::size_t e = 0; e < ref.data.size(); ++e) {
+      const std::uint8_t b = mem[base + e];
+      const std::int32_t v = ref.is_signed ? static_cast<std::int8_t>(b) : b;
+      mismatches[i] += v != ref.data[e];
+    }
+  }
+  return mismatches;
+}
+
+std::vector<std::unique_ptr<Accelerator>> simulate(
+    const std::vector<std::pair<const SimConfig*, const CompiledNetwork*>>& runs) {
+  CONLOC_ASSERT(!runs.empty(), "simulate", "nothing to simulate");
+  tlm_utils::tlm_quantumkeeper::set_global_quantum(sc_core::sc_time(
+      static_cast<double>(runs.front().first->quantum_cycles) / runs.front().first->clock_ghz,
+      sc_core::SC_NS));
+  std::vector<std::unique_ptr<Accelerator>> accs;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const std::string name = runs.size() == 1 ? "accelerator" : "accelerator_" + std::to_string(i);
+    accs.push_back(std::make_unique<Accelerator>(name.c_str(), *runs[i].first, *runs[i].second));
+  }
+  sc_core::sc_start();
+  for (const auto& a : accs) {
+    if (!a->finished())
+      throw SimulationError(std::string(a->name()) + ": simulation ended before the last layer");
+  }
+  return accs;
+}
+
+}  // namespace conloc

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <systemc>
+#include <vector>
+
+#include "modules/compensation_adder/compensation_adder.h"
+#include "modules/controller/controller.h"
+#include "modules/dma/dma_engine.h"
+#include "modules/memory/dram.h"
+#include "modules/memory/sram.h"
+#include "modules/pe_array/pe_array.h"
+#include "modules/vector_unit/vector_unit.h"
+#include "sim/config/sim_config.h"
+#include "sim/quant/compiled_network.h"
+
+namespace conloc {
+
+// One accelerator instance: DRAM, DMA, encoded weight buffer, activation SRAM, output buffer,
+// PE array, compensation adder, vector unit and the controller, with every socket bound here.
+class Accelerator : public sc_core::sc_module {
+ public:
+  Accelerator(const sc_core::sc_module_name& name, const SimConfig& cfg, const CompiledNetwork& cn);
+
+  const std::vector<LayerResult>& results() const { return controller_->results(); }
+  bool finished() const { return controller_->finished(); }
+  const NetworkPlan& plan() const { return plan_; }
+  const SimConfig& config() const { return cfg_; }
+  const std::vector<TraceEvent>& trace() const { return ctx_.trace; }
+  // Per layer: number of output elements that differ from the reference (functional runs).
+  std::vector<std::uint64_t> compare_outputs() const;
+
+ private:
+  void load_dram_image();
+
+  const SimConfig& cfg_;
+  const CompiledNetwork& cn_;
+  std::unique_ptr<DataflowModel> dataflow_;
+  NetworkPlan plan_;
+  RunContext ctx_;
+  std::unique_ptr<Dram> dram_;
+  std::unique_ptr<Sram> wbuf_, abuf_, obuf_;
+  std::unique_ptr<DmaEngine> dma_in_, dma_out_;
+  std::unique_ptr<PeArray> pe_;
+  std::unique_ptr<CompensationAdder> out_stage_;
+  std::unique_ptr<VectorUnit> vec_;
+  std::unique_ptr<Controller> controller_;
+};
+
+// Elaborates one accelerator per (config, compiled network) pair -- `compare` runs two side by
+// side in one simulation -- runs the kernel to completion and returns the instances.
+std::vector<std::unique_ptr<Accelerator>> simulate(
+    const std::vector<std::pair<const SimConfig*, const CompiledNetwork*>>& runs);
+
+}  // namespace conloc

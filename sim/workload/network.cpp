@@ -1,0 +1,219 @@
+#include "sim/workload/network.h"
+
+#include "sim/common/error.h"
+
+namespace conloc {
+
+const char* to_string(LayerType t) {
+  switch (t) {
+    case LayerType::Conv:
+      return "conv";
+    case LayerType::FullyConnected:
+      return "fc";
+    case LayerType::MaxPool:
+      return "maxpool";
+    case LayerType::AvgPool:
+      return "avgpool";
+    case LayerType::GlobalAvgPool:
+      return "gap";
+    case LayerType::Add:
+      return "add";
+    case LayerType::Relu:
+      return "relu";
+  }
+  return "?";
+}
+
+const char* to_string(Activation a) {
+  return a == Activation::None ? "none" : a == Activation::Relu ? "relu" : "relu6";
+}
+
+GemmShape Network::gemm(const Layer& l) const {
+  GemmShape g;
+  if (!l.on_pe_array()) return g;
+  const TensorShape& in = in_shape(l);
+  const TensorShape& out = out_shape(l);
+  g.groups = l.groups;
+  g.m = std::int64_t{out.h} * out.w;
+  g.k = std::int64_t{l.kh} * l.kw * (in.c / l.groups);
+  g.n = l.out_channels / l.groups;
+  return g;
+}
+
+std::int64_t Network::weight_count(const Layer& l) const {
+  const GemmShape g = gemm(l);
+  return g.k * g.n * g.groups;
+}
+
+std::int64_t Network::macs() const {
+  std::int64_t total = 0;
+  for (const auto& l : layers)
+    total += gemm(l).macs();
+  return total;
+}
+
+NetworkBuilder::NetworkBuilder(std::string name, TensorShape input, std::string source)
+    : source_(std::move(source)) {
+  net_.name = std::move(name);
+  if (input.h < 1 || input.w < 1 || input.c < 1) {
+    fail("input", "shape", "non-positive dimension",
+         std::to_string(input.h) + "x" + std::to_string(input.w) + "x" + std::to_string(input.c),
+         "H, W, C >= 1");
+  }
+  net_.tensors.push_back(input);
+}
+
+void NetworkBuilder::fail(const std::string& layer, const std::string& field,
+                          const std::string& problem, const std::string& got,
+                          const std::string& expected) const {
+  throw UserError(field_error(source_, "layer " + layer + ": " + field, problem, got, expected));
+}
+
+void NetworkBuilder::check_tensor(const std::string& layer, int t) const {
+  if (t < 0 || t >= static_cast<int>(net_.tensors.size())) {
+    fail(layer, "input", "refers to a tensor that does not exist (yet)", std::to_string(t),
+         "an earlier layer's output");
+  }
+}
+
+int NetworkBuilder::push(Layer l, TensorShape out) {
+  for (const auto& other : net_.layers) {
+    if (other.name == l.name) fail(l.name, "name", "duplicate layer name", l.name, "unique names");
+  }
+  if (out.h < 1 || out.w < 1 || out.c < 1) {
+    fail(l.name, "output", "empty output (kernel larger than padded input?)",
+         std::to_string(out.h) + "x" + std::to_string(out.w) + "x" + std::to_string(out.c),
+         "H, W, C >= 1");
+  }
+  net_.tensors.push_back(out);
+  l.output = static_cast<int>(net_.tensors.size()) - 1;
+  net_.layers.push_back(std::move(l));
+  return net_.layers.back().output;
+}
+
+int NetworkBuilder::conv(const std::string& name, int in, int out_channels, int k, int stride,
+                         int pad, Activation act, int groups) {
+  return conv2(name, in, out_channels, k, k, stride, pad, act, groups);
+}
+
+int NetworkBuilder::conv2(const std::string& name, int in, int out_channels, int kh, int kw,
+                          int stride, int pad, Activation act, int groups) {
+  check_tensor(name, in);
+  const TensorShape s = net_.tensors[in];
+  if (kh < 1 || kw < 1)
+    fail(name, "kernel", "non-positive kernel size", std::to_string(kh), ">= 1");
+  if (stride < 1) fail(name, "stride", "non-positive stride", std::to_string(stride), ">= 1");
+  if (pad < 0) fail(name, "pad", "negative padding", std::to_string(pad), ">= 0");
+  if (pad >= kh || pad >= kw) {
+    fail(name, "pad", "padding must be smaller than the kernel", std::to_string(pad),
+         "< " + std::to_string(std::min(kh, kw)));
+  }
+  if (groups < 1 || s.c % groups != 0 || out_channels % groups != 0) {
+    fail(name, "groups", "must divide input and output channels", std::to_string(groups),
+         "a divisor of " + std::to_string(s.c) + " and " + std::to_string(out_channels));
+  }
+  if (out_channels < 1) {
+    fail(name, "out_channels", "non-positive", std::to_string(out_channels), ">= 1");
+  }
+  Layer l;
+  l.name = name;
+  l.type = LayerType::Conv;
+  l.inputs = {in};
+  l.kh = kh;
+  l.kw = kw;
+  l.stride = stride;
+  l.pad = pad;
+  l.groups = groups;
+  l.out_channels = out_channels;
+  l.act = act;
+  TensorShape o{(s.h + 2 * pad - kh) / stride + 1, (s.w + 2 * pad - kw) / stride + 1, out_channels};
+  return push(l, o);
+}
+
+int NetworkBuilder::fc(const std::string& name, int in, int out_features, Activation act) {
+  check_tensor(name, in);
+  const TensorShape s = net_.tensors[in];
+  if (out_features < 1)
+    fail(name, "out_features", "non-positive", std::to_string(out_features), ">= 1");
+  Layer l;
+  l.name = name;
+  l.type = LayerType::FullyConnected;
+  l.inputs = {in};
+  l.kh = s.h;
+  l.kw = s.w;
+  l.out_channels = out_features;
+  l.act = act;
+  return push(l, TensorShape{1, 1, out_features});
+}
+
+int NetworkBuilder::max_pool(const std::string& name, int in, int k, int stride, int pad) {
+  check_tensor(name, in);
+  const TensorShape s = net_.tensors[in];
+  if (k < 1 || stride < 1 || pad < 0 || pad >= k) {
+    fail(name, "kernel/stride/pad", "invalid pooling window",
+         std::to_string(k) + "/" + std::to_string(stride) + "/" + std::to_string(pad),
+         "k >= 1, stride >= 1, 0 <= pad < k");
+  }
+  Layer l;
+  l.name = name;
+  l.type = LayerType::MaxPool;
+  l.inputs = {in};
+  l.kh = l.kw = k;
+  l.stride = stride;
+  l.pad = pad;
+  return push(l,
+              TensorShape{(s.h + 2 * pad - k) / stride + 1, (s.w + 2 * pad - k) / stride + 1, s.c});
+}
+
+int NetworkBuilder::avg_pool(const std::string& name, int in, int k, int stride, int pad) {
+  const int t = max_pool(name, in, k, stride, pad);
+  net_.layers.back().type = LayerType::AvgPool;
+  return t;
+}
+
+int NetworkBuilder::global_avg_pool(const std::string& name, int in) {
+  check_tensor(name, in);
+  const TensorShape s = net_.tensors[in];
+  Layer l;
+  l.name = name;
+  l.type = LayerType::GlobalAvgPool;
+  l.inputs = {in};
+  l.kh = s.h;
+  l.kw = s.w;
+  return push(l, TensorShape{1, 1, s.c});
+}
+
+int NetworkBuilder::add(const std::string& name, int a, int b, Activation act) {
+  check_tensor(name, a);
+  check_tensor(name, b);
+  const TensorShape sa = net_.tensors[a], sb = net_.tensors[b];
+  if (sa.h != sb.h || sa.w != sb.w || sa.c != sb.c) {
+    fail(name, "inputs", "shapes differ",
+         std::to_string(sa.h) + "x" + std::to_string(sa.w) + "x" + std::to_string(sa.c) + " vs " +
+             std::to_string(sb.h) + "x" + std::to_string(sb.w) + "x" + std::to_string(sb.c),
+         "equal shapes");
+  }
+  Layer l;
+  l.name = name;
+  l.type = LayerType::Add;
+  l.inputs = {a, b};
+  l.act = act;
+  return push(l, sa);
+}
+
+int NetworkBuilder::relu(const std::string& name, int in, Activation act) {
+  check_tensor(name, in);
+  Layer l;
+  l.name = name;
+  l.type = LayerType::Relu;
+  l.inputs = {in};
+  l.act = act;
+  return push(l, net_.tensors[in]);
+}
+
+Network NetworkBuilder::build() {
+  if (net_.layers.empty()) throw UserError(field_error(source_, "layers", "network has no layers"));
+  return net_;
+}
+
+}  // namespace conloc

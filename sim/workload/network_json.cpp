@@ -1,0 +1,153 @@
+#include "sim/workload/network_json.h"
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "sim/common/error.h"
+#include "sim/common/file_io.h"
+#include "sim/config/param_registry.h"
+
+namespace conloc {
+
+namespace {
+
+struct Ctx {
+  const std::string& file;
+  std::string path;
+
+  [[noreturn]] void fail(const std::string& field, const std::string& problem,
+                         const nlohmann::json& got, const std::string& expected) const {
+    throw_field_error(file, path + (field.empty() ? "" : "." + field), problem,
+                      got.is_null() ? "" : json_brief(got), expected);
+  }
+  int get_int(const nlohmann::json& o, const std::string& key, int def, int lo, int hi) const {
+    if (!o.contains(key)) return def;
+    const auto& v = o[key];
+    if (!v.is_number_integer()) fail(key, "wrong type", v, "an integer");
+    const auto n = v.get<std::int64_t>();
+    if (n < lo || n > hi) {
+      fail(key, "out of range", v,
+           "integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    }
+    return static_cast<int>(n);
+  }
+  int require_int(const nlohmann::json& o, const std::string& key, int lo, int hi) const {
+    if (!o.contains(key)) fail(key, "missing required field", nullptr, "an integer");
+    return get_int(o, key, 0, lo, hi);
+  }
+};
+
+Activation parse_act(const Ctx& c, const nlohmann::json& o) {
+  if (!o.contains("act")) return Activation::None;
+  const auto& v = o["act"];
+  if (v == "none") return Activation::None;
+  if (v == "relu") return Activation::Relu;
+  if (v == "relu6") return Activation::Relu6;
+  c.fail("act", "not an allowed value", v, "one of none, relu, relu6");
+}
+
+}  // namespace
+
+Network load_network_json(const std::string& path) {
+  const nlohmann::json doc = parse_json_text(read_text_file(path), path);
+  Ctx root{path, ""};
+  if (!doc.is_object()) root.fail("", "top level is not a JSON object", doc, "an object");
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    if (it.key() != "name" && it.key() != "input" && it.key() != "layers" &&
+        it.key() != "description") {
+      throw_field_error(path, it.key(), "unknown key", "\"" + it.key() + "\"",
+                        "one of name, description, input, layers");
+    }
+  }
+  if (!doc.contains("input") || !doc["input"].is_array() || doc["input"].size() != 3) {
+    throw_field_error(path, "input", "missing or malformed input shape",
+                      doc.contains("input") ? json_brief(doc["input"]) : "", "[H, W, C]");
+  }
+  TensorShape in;
+  int* dims[3] = {&in.h, &in.w, &in.c};
+  for (int i = 0; i < 3; ++i) {
+    const auto& v = doc["input"][i];
+    if (!v.is_number_integer() || v.get<int>() < 1 || v.get<int>() > 65536) {
+      throw_field_error(path, "input[" + std::to_string(i) + "]", "out of range", json_brief(v),
+                        "integer in [1, 65536]");
+    }
+    *dims[i] = v.get<int>();
+  }
+  const std::string name = doc.contains("name") && doc["name"].is_string()
+                               ? doc["name"].get<std::string>()
+                               : std::string("network");
+  NetworkBuilder b(name, in, path);
+  if (!doc.contains("layers") || !doc["layers"].is_array() || doc["layers"].empty()) {
+    throw_field_error(path, "layers", "missing or empty", "", "a non-empty array of layers");
+  }
+  std::map<std::string, int> tensor_of{{"input", 0}};
+  int prev = 0;
+  static const std::set<std::string> kKeys = {"name",         "type",   "input",    "inputs",
+                                              "out_channels", "kernel", "kernel_h", "kernel_w",
+                                              "stride",       "pad",    "groups",   "act"};
+  for (std::size_t i = 0; i < doc["layers"].size(); ++i) {
+    const auto& o = doc["layers"][i];
+    Ctx c{path, "layers[" + std::to_string(i) + "]"};
+    if (!o.is_object()) c.fail("", "wrong type", o, "an object");
+    for (auto it = o.begin(); it != o.end(); ++it) {
+      if (!kKeys.count(it.key())) {
+        c.fail(it.key(), "unknown key", "\"" + it.key() + "\"",
+               "one of name, type, input, inputs, out_channels, kernel, kernel_h, kernel_w, "
+               "stride, pad, groups, act");
+      }
+    }
+    if (!o.contains("name") || !o["name"].is_string()) {
+      c.fail("name", "missing or not a string", o.value("name", nlohmann::json()), "a layer name");
+    }
+    const std::string lname = o["name"].get<std::string>();
+    if (!o.contains("type") || !o["type"].is_string()) {
+      c.fail("type", "missing or not a string", o.value("type", nlohmann::json()),
+             "conv, fc, maxpool, avgpool, gap, add or relu");
+    }
+    const std::string type = o["type"].get<std::string>();
+    auto resolve = [&](const nlohmann::json& v, const std::string& field) {
+      if (!v.is_string() || !tensor_of.count(v.get<std::string>())) {
+        c.fail(field, "unknown input", v, "\"input\" or the name of an earlier layer");
+      }
+      return tensor_of[v.get<std::string>()];
+    };
+    const int x = o.contains("input") ? resolve(o["input"], "input") : prev;
+    const int k = c.get_int(o, "kernel", 1, 1, 64);
+    const int stride = c.get_int(o, "stride", 1, 1, 64);
+    const int pad = c.get_int(o, "pad", 0, 0, 63);
+    const Activation act = parse_act(c, o);
+    int out = -1;
+    if (type == "conv") {
+      const int oc = c.require_int(o, "out_channels", 1, 1 << 16);
+      const int kh = c.get_int(o, "kernel_h", k, 1, 64);
+      const int kw = c.get_int(o, "kernel_w", k, 1, 64);
+      out = b.conv2(lname, x, oc, kh, kw, stride, pad, act, c.get_int(o, "groups", 1, 1, 1 << 16));
+    } else if (type == "fc") {
+      out = b.fc(lname, x, c.require_int(o, "out_channels", 1, 1 << 20), act);
+    } else if (type == "maxpool") {
+      out = b.max_pool(lname, x, k, stride, pad);
+    } else if (type == "avgpool") {
+      out = b.avg_pool(lname, x, k, stride, pad);
+    } else if (type == "gap") {
+      out = b.global_avg_pool(lname, x);
+    } else if (type == "add") {
+      if (!o.contains("inputs") || !o["inputs"].is_array() || o["inputs"].size() != 2) {
+        c.fail("inputs", "add needs two inputs", o.value("inputs", nlohmann::json()),
+               "[\"<layer>\", \"<layer>\"]");
+      }
+      out = b.add(lname, resolve(o["inputs"][0], "inputs[0]"), resolve(o["inputs"][1], "inputs[1]"),
+                  act);
+    } else if (type == "relu") {
+      out = b.relu(lname, x, act == Activation::None ? Activation::Relu : act);
+    } else {
+      c.fail("type", "unknown layer type", o["type"],
+             "conv, fc, maxpool, avgpool, gap, add or relu");
+    }
+    tensor_of[lname] = out;
+    prev = out;
+  }
+  return b.build();
+}
+
+}  // namespace conloc

@@ -1,0 +1,20 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sim/workload/network.h"
+
+namespace conloc {
+
+// Built-in networks (shapes only; weights come from a seeded synthetic distribution, see
+// sim/quant/synthetic.h). Layer shapes follow torchvision; batch norm is folded into the
+// convolutions, so each conv carries a bias.
+std::vector<std::string> zoo_names();
+bool is_zoo_network(const std::string& name);
+Network zoo_network(const std::string& name);  // UserError listing the known names
+
+// Loads a network: a zoo name, or a JSON network file (docs/workloads.md).
+Network load_network(const std::string& name_or_file);
+
+}  // namespace conloc

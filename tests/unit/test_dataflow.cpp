@@ -1,0 +1,139 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "modules/pe_array/dataflow_model.h"
+#include "sim/common/rng.h"
+#include "tests/support/systolic_stepper.h"
+
+using namespace conloc;
+using conloc::test::StepperResult;
+
+namespace {
+
+struct Case {
+  int m, k, n, rows, cols;
+  std::vector<std::int32_t> a, w;
+  std::vector<int> cycles;  // per weight
+};
+
+Case random_case(Rng& rng, bool serial) {
+  auto pick = [&](int lo, int hi) { return lo + static_cast<int>(rng.next() % (hi - lo + 1)); };
+  Case c;
+  c.m = pick(1, 37);
+  c.k = pick(1, 37);
+  c.n = pick(1, 37);
+  c.rows = pick(1, 9);
+  c.cols = pick(1, 9);
+  c.a.resize(c.m * c.k);
+  c.w.resize(c.k * c.n);
+  c.cycles.assign(c.k * c.n, 1);
+  for (auto& v : c.a)
+    v = pick(-128, 255);
+  for (auto& v : c.w)
+    v = pick(-20, 20);
+  if (serial) {
+    for (auto& v : c.cycles)
+      v = pick(1, 3);
+  }
+  return c;
+}
+
+std::vector<std::int64_t> gemm(const Case& c) {
+  std::vector<std::int64_t> out(c.m * c.n, 0);
+  for (int i = 0; i < c.m; ++i) {
+    for (int j = 0; j < c.n; ++j) {
+      for (int t = 0; t < c.k; ++t)
+        out[i * c.n + j] += std::int64_t{c.a[i * c.k + t]} * c.w[t * c.n + j];
+    }
+  }
+  return out;
+}
+
+TileGemm tile_of(const Case& c, const DataflowModel& df) {
+  TileGemm g;
+  g.m = c.m;
+  g.k = c.k;
+  g.n = c.n;
+  for (const auto& b : df.fold_blocks(c.m, c.k, c.n, {c.rows, c.cols})) {
+    int s = 1;
+    for (auto kk = b.k0; kk < b.k1; ++kk) {
+      for (auto nn = b.n0; nn < b.n1; ++nn)
+        s = std::max(s, c.cycles[kk * c.n + nn]);
+    }
+    g.fold_steps.push_back(s);
+  }
+  return g;
+}
+
+void check_many(const DataflowModel& df, bool serial, std::uint64_t seed,
+                StepperResult (*stepper)(const std::vector<std::int32_t>&,
+                                         const std::vector<std::int32_t>&, const std::vector<int>&,
+                                         int, int, int, int, int)) {
+  Rng rng(seed);
+  for (int trial = 0; trial < 60; ++trial) {
+    const Case c = random_case(rng, serial);
+    const StepperResult ref = stepper(c.a, c.w, c.cycles, c.m, c.k, c.n, c.rows, c.cols);
+    const TileTiming t = df.tile(tile_of(c, df), {c.rows, c.cols});
+    ASSERT_EQ(t.cycles, ref.cycles)
+        << df.name() << " trial " << trial << ": M=" << c.m << " K=" << c.k << " N=" << c.n
+        << " array " << c.rows << "x" << c.cols;
+    ASSERT_EQ(ref.out, gemm(c)) << "stepper dataflow computes the wrong values, trial " << trial;
+  }
+}
+
+}  // namespace
+
+TEST(Dataflow, WeightStationaryClosedFormMatchesCycleStepper) {
+  check_many(WeightStationary(), false, 101, conloc::test::step_weight_stationary);
+}
+
+TEST(Dataflow, WeightStationaryTermSerialMatchesCycleStepper) {
+  check_many(WeightStationary(), true, 102, conloc::test::step_weight_stationary);
+}
+
+TEST(Dataflow, OutputStationaryClosedFormMatchesCycleStepper) {
+  check_many(OutputStationary(), false, 201, conloc::test::step_output_stationary);
+}
+
+TEST(Dataflow, OutputStationaryTermSerialMatchesCycleStepper) {
+  check_many(OutputStationary(), true, 202, conloc::test::step_output_stationary);
+}
+
+// Full folds: the closed form is the standard fold model plus exactly the exposed first weight
+// load (WS) or last drain (OS) -- the deliberate differences docs/timing.md explains.
+TEST(Dataflow, FullFoldsDifferFromStandardModelOnlyByExposedLoadOrDrain) {
+  TileGemm g;
+  g.m = 100;
+  g.k = 32;
+  g.n = 48;
+  const ArrayDims a{16, 16};
+  const TileTiming ws = WeightStationary().tile(g, a);
+  EXPECT_EQ(ws.folds, 2u * 3u);
+  EXPECT_EQ(ws.standard_cycles, 6u * (100 + 16 + 16 - 2));
+  EXPECT_EQ(ws.cycles, ws.standard_cycles + 16);
+  g.m = 32;
+  g.k = 100;
+  const TileTiming os = OutputStationary().tile(g, a);
+  EXPECT_EQ(os.folds, 2u * 3u);
+  EXPECT_EQ(os.cycles, os.standard_cycles + 16);
+}
+
+TEST(Dataflow, AccessCountsPerDataflow) {
+  TileGemm g;
+  g.m = 10;
+  g.k = 20;
+  g.n = 30;
+  g.first_k_chunk = false;
+  const ArrayDims a{8, 16};
+  const TileTiming ws = WeightStationary().tile(g, a);
+  EXPECT_EQ(ws.weight_reads, 20u * 30);     // each weight enters the array once
+  EXPECT_EQ(ws.input_reads, 10u * 20 * 2);  // inputs re-streamed per column fold
+  EXPECT_EQ(ws.psum_writes, 10u * 30 * 3);  // one partial sum per row fold
+  EXPECT_EQ(ws.psum_reads, 10u * 30 * 3);   // 2 within the tile + 1 from the earlier chunk
+  const TileTiming os = OutputStationary().tile(g, a);
+  EXPECT_EQ(os.weight_reads, 20u * 30 * 2);  // weights re-streamed per row fold
+  EXPECT_EQ(os.input_reads, 10u * 20 * 2);
+  EXPECT_EQ(os.psum_writes, 10u * 30);  // accumulated in place
+  EXPECT_EQ(os.psum_reads, 10u * 30);
+}
