@@ -1,6 +1,7 @@
 #pragma once
 
 #include <systemc>
+
 #include <vector>
 
 #include "modules/controller/job_engine.h"

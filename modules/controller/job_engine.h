@@ -1,8 +1,9 @@
 #pragma once
 
+#include <systemc>
+
 #include <tlm_utils/tlm_quantumkeeper.h>
 
-#include <systemc>
 #include <vector>
 
 #include "modules/controller/layer_plan.h"

@@ -1,7 +1,8 @@
 #pragma once
 
-#include <cstdint>
 #include <systemc>
+
+#include <cstdint>
 #include <vector>
 
 #include "modules/controller/layer_plan.h"

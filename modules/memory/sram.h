@@ -1,11 +1,12 @@
 #pragma once
 
+#include <systemc>
+#include <tlm>
+
 #include <tlm_utils/multi_passthrough_target_socket.h>
 
 #include <cstdint>
 #include <string>
-#include <systemc>
-#include <tlm>
 #include <vector>
 
 #include "modules/memory/transfer_ext.h"

@@ -1,7 +1,8 @@
 #pragma once
 
-#include <cstdint>
 #include <tlm>
+
+#include <cstdint>
 
 namespace conloc {
 

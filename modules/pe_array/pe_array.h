@@ -1,10 +1,11 @@
 #pragma once
 
+#include <systemc>
+#include <tlm>
+
 #include <tlm_utils/simple_initiator_socket.h>
 
 #include <cstdint>
-#include <systemc>
-#include <tlm>
 #include <vector>
 
 #include "modules/controller/job_engine.h"

@@ -1,9 +1,9 @@
 #pragma once
 
-#include <tlm_utils/simple_initiator_socket.h>
-
 #include <systemc>
 #include <tlm>
+
+#include <tlm_utils/simple_initiator_socket.h>
 
 #include "modules/controller/job_engine.h"
 

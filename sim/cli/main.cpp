@@ -1,5 +1,6 @@
-#include <cstdlib>
 #include <systemc>
+
+#include <cstdlib>
 
 #include "sim/cli/cli.h"
 

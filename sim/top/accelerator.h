@@ -1,8 +1,9 @@
 #pragma once
 
+#include <systemc>
+
 #include <memory>
 #include <string>
-#include <systemc>
 #include <vector>
 
 #include "modules/compensation_adder/compensation_adder.h"

@@ -1,14 +1,15 @@
 // The pattern every component test follows: a tiny initiator module drives the module under test
 // through a real TLM socket inside a real SystemC simulation, and the test asserts the *exact*
 // delay and data, never an upper bound.
-#include <gtest/gtest.h>
+#include <systemc>
+#include <tlm>
+
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/tlm_quantumkeeper.h>
 
 #include <cstring>
 #include <functional>
-#include <systemc>
-#include <tlm>
+#include <gtest/gtest.h>
 
 #include "modules/memory/dram.h"
 

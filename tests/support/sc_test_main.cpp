@@ -1,7 +1,7 @@
-#include <gtest/gtest.h>
+#include <systemc>
 
 #include <cstdlib>
-#include <systemc>
+#include <gtest/gtest.h>
 
 // SystemC owns the process: main() silences its banner and starts the kernel, which calls
 // sc_main(), which runs GoogleTest. gtest_discover_tests runs every test in its own process, so

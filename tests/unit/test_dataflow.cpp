@@ -1,6 +1,5 @@
-#include <gtest/gtest.h>
-
 #include <algorithm>
+#include <gtest/gtest.h>
 
 #include "modules/pe_array/dataflow_model.h"
 #include "sim/common/rng.h"

@@ -1,8 +1,7 @@
 // docs/elp_bsd.md is a specification: its preset table and worked examples are checked here
 // against the implementation, so the document cannot drift from the code.
-#include <gtest/gtest.h>
-
 #include <fstream>
+#include <gtest/gtest.h>
 #include <regex>
 #include <sstream>
 
