@@ -278,6 +278,7 @@ LayerPlan plan_conv(const CompiledNetwork& cn, int li, const PlanParams& p, Dram
           }
           tile.abuf_addr = ahalf * p.act_half_bytes;
           tile.input_job = ajob;
+          tile.weight_job = wjob;
           tile.obuf_addr = out_half * p.out_half_bytes;
           tile.gemm.m = static_cast<std::int64_t>(r) * out.w;
           tile.gemm.k = static_cast<std::int64_t>(taps) * ctc;
@@ -322,6 +323,19 @@ LayerPlan plan_conv(const CompiledNetwork& cn, int li, const PlanParams& p, Dram
         oh.last_user[out_half] = push(lp, w);
       }
     }
+  }
+  // Only the layer's first tile exposes a weight load, only its last one a drain.
+  int first = -1, last = -1;
+  for (std::size_t j = 0; j < lp.jobs.size(); ++j) {
+    if (lp.jobs[j].engine != Engine::PeArray) continue;
+    if (first < 0) first = static_cast<int>(j);
+    last = static_cast<int>(j);
+    lp.jobs[j].conv.gemm.first_in_layer = false;
+    lp.jobs[j].conv.gemm.last_in_layer = false;
+  }
+  if (first >= 0) {
+    lp.jobs[first].conv.gemm.first_in_layer = true;
+    lp.jobs[last].conv.gemm.last_in_layer = true;
   }
   return lp;
 }

@@ -46,6 +46,7 @@ struct ConvTile {
   int band_iy0 = 0, band_rows = 0, band_c0 = 0, band_cs = 0;
   std::uint64_t obuf_addr = 0;  // psums [rows*OW][nt] int32 in the output buffer
   int input_job = -1;           // the DMA job that loaded the input band (identifies its contents)
+  int weight_job = -1;          // the DMA job that loaded the weight block
   TileGemm gemm;
 };
 

@@ -20,6 +20,12 @@ struct TileGemm {
   std::int64_t k = 0;
   std::int64_t n = 0;
   bool first_k_chunk = true;  // no earlier partial sums to add in the output buffer
+  // Tiles run back to back on the array. The weight registers (WS) and accumulators (OS) are
+  // double-buffered, so the next tile's first weight load hides behind the current tile's last
+  // fold, and a tile's final drain behind the next tile's first fold: only the layer's first tile
+  // exposes its load and only its last tile exposes its drain.
+  bool first_in_layer = true;
+  bool last_in_layer = true;
   std::vector<int> fold_steps;
 };
 

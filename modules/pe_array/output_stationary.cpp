@@ -41,7 +41,7 @@ TileTiming OutputStationary::tile(const TileGemm& g, ArrayDims a) const {
       t.cycles += static_cast<std::uint64_t>(s * (g.k + ru + cu - 2));
     }
   }
-  t.cycles += static_cast<std::uint64_t>(last_ru);  // last drain
+  if (g.last_in_layer) t.cycles += static_cast<std::uint64_t>(last_ru);
   t.standard_cycles = t.folds * static_cast<std::uint64_t>(g.k + a.rows + a.cols - 2);
   t.fold_slots =
       t.folds * static_cast<std::uint64_t>(a.rows) * a.cols * static_cast<std::uint64_t>(g.k);

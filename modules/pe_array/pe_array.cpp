@@ -56,18 +56,37 @@ void PeArray::compute_values(const ConvTile& t) {
   const std::int64_t m = t.gemm.m, k = t.gemm.k, n = t.gemm.n;
 
   // Weights: unpack code words LSB-first from the weight buffer and decode them.
-  const std::uint8_t* wb = dmi(Buffer::Weights) + t.wbuf_addr;
-  const int bits = ctx_.code_bits;
-  w_.resize(static_cast<std::size_t>(n * k));
-  std::uint64_t bit = 0;
-  const std::uint32_t mask = (1u << bits) - 1u;
-  for (std::int64_t i = 0; i < n * k; ++i, bit += bits) {
-    std::uint32_t word = 0;
-    std::memcpy(&word, wb + bit / 8, std::min<std::uint64_t>(4, (bit + bits + 7) / 8 - bit / 8));
-    const std::uint32_t code = (word >> (bit % 8)) & mask;
-    CONLOC_ASSERT(code < ctx_.decode.size(), name(), "code outside the decode table");
-    w_[i] = static_cast<std::int16_t>(ctx_.decode[code]);
+  if (decoded_layer_ != ctx_.layer) {
+    decoded_.clear();
+    decoded_layer_ = ctx_.layer;
   }
+  auto [it, fresh] = decoded_.try_emplace(t.weight_job);
+  std::vector<std::int16_t>& w = it->second;
+  if (fresh) {
+    const std::uint8_t* wb = dmi(Buffer::Weights) + t.wbuf_addr;
+    const int bits = ctx_.code_bits;
+    const std::uint32_t mask = (1u << bits) - 1u;
+    w.resize(static_cast<std::size_t>(n * k));
+    // Codes are at most 16 bits, so one 4-byte load holds any code whatever its bit offset;
+    // near the end of the buffer the load shrinks to the bytes that exist.
+    const std::uint64_t room = ctx_.weight_buffer_bytes - t.wbuf_addr;
+    const std::int32_t* decode = ctx_.decode.data();
+    const std::uint32_t table = static_cast<std::uint32_t>(ctx_.decode.size());
+    std::uint64_t bit = 0;
+    for (std::int64_t i = 0; i < n * k; ++i, bit += bits) {
+      std::uint32_t word = 0;
+      const std::uint64_t byte = bit / 8;
+      if (byte + 4 <= room) {
+        std::memcpy(&word, wb + byte, 4);
+      } else {
+        std::memcpy(&word, wb + byte, room - byte);
+      }
+      const std::uint32_t code = (word >> (bit % 8)) & mask;
+      CONLOC_ASSERT(code < table, name(), "code outside the decode table");
+      w[i] = static_cast<std::int16_t>(decode[code]);
+    }
+  }
+  CONLOC_ASSERT(static_cast<std::int64_t>(w.size()) == n * k, name(), "weight block size changed");
 
   // Inputs: gather the tile's patches from the band the activation SRAM holds.
   const GatherKey key{ctx_.layer, t.input_job, t.group, t.c0, t.ct};
@@ -101,7 +120,7 @@ void PeArray::compute_values(const ConvTile& t) {
 
   // Accumulate into the psum tile; wrapping to the accumulator width commutes with addition.
   auto* psum = reinterpret_cast<std::int32_t*>(dmi(Buffer::Outputs) + t.obuf_addr);
-  gemm_i16(a_.data(), k, w_.data(), k, psum, n, m, n, k, !t.first_chunk);
+  gemm_i16(a_.data(), k, w.data(), k, psum, n, m, n, k, !t.first_chunk);
   if (ctx_.acc_bits < 32) {
     for (std::int64_t i = 0; i < m * n; ++i) {
       psum[i] = static_cast<std::int32_t>(wrap_to_bits(psum[i], ctx_.acc_bits));

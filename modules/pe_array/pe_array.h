@@ -6,6 +6,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 
 #include <cstdint>
+#include <map>
 #include <vector>
 
 #include "modules/controller/job_engine.h"
@@ -31,8 +32,11 @@ class PeArray : public JobEngine {
   void account(Buffer b, tlm::tlm_command cmd, Operand op, std::uint64_t bits);
   std::uint8_t* dmi(Buffer b);
 
-  std::vector<std::int16_t> a_;    // gathered inputs [M][K]
-  std::vector<std::int16_t> w_;    // decoded weights [N][K]
+  std::vector<std::int16_t> a_;  // gathered inputs [M][K]
+  // Decoded weight blocks of the current layer, by the DMA job that loaded them: a resident block
+  // is decoded once, not once per band (a simulation shortcut; the SRAM reads are still counted).
+  std::map<int, std::vector<std::int16_t>> decoded_;
+  int decoded_layer_ = -1;
   std::vector<std::int32_t> acc_;  // tile accumulators [M][N]
   std::uint8_t* dmi_ptr_[3] = {nullptr, nullptr, nullptr};
   // The gathered input matrix depends only on the band's contents (the DMA job that loaded it)

@@ -30,7 +30,7 @@ TileTiming WeightStationary::tile(const TileGemm& g, ArrayDims a) const {
   CONLOC_ASSERT(g.fold_steps.empty() || static_cast<std::int64_t>(g.fold_steps.size()) == kf * nf,
                 "pe_array", "fold_steps does not match the fold count");
   t.folds = static_cast<std::uint64_t>(kf * nf);
-  t.cycles = static_cast<std::uint64_t>(std::min<std::int64_t>(a.rows, g.k));  // first load
+  if (g.first_in_layer) t.cycles = static_cast<std::uint64_t>(std::min<std::int64_t>(a.rows, g.k));
   std::size_t f = 0;
   for (std::int64_t j = 0; j < nf; ++j) {
     const std::int64_t cu = std::min<std::int64_t>(a.cols, g.n - j * a.cols);

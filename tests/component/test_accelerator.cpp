@@ -1,0 +1,219 @@
+// The whole SystemC model on small networks: every layer type must come out of the simulated
+// accelerator bit for bit equal to the integer reference, for both MAC designs, both dataflows and
+// buffer sizes that force every tiling mode. Each test is its own process (one sc_start each).
+#include <gtest/gtest.h>
+
+#include "modules/pe_array/dataflow_model.h"
+#include "sim/common/error.h"
+#include "sim/config/sim_config.h"
+#include "sim/quant/compiled_network.h"
+#include "sim/top/accelerator.h"
+#include "sim/workload/network.h"
+
+using namespace conloc;
+
+namespace {
+
+using A = Activation;
+
+Network conv_net() {
+  NetworkBuilder b("convs", {13, 11, 6}, "test");
+  int x = b.conv("c3s2p1", b.input(), 20, 3, 2, 1, A::Relu);
+  x = b.conv2("c5x3p2", x, 24, 5, 3, 1, 2, A::None, 1);
+  x = b.conv("c1s2", x, 12, 1, 2, 0, A::Relu6);
+  b.conv("c3valid", x, 7, 3, 1, 0, A::None);
+  return b.build();
+}
+
+Network grouped_net() {
+  NetworkBuilder b("grouped", {9, 10, 16}, "test");
+  int x = b.conv("g4", b.input(), 24, 3, 1, 1, A::Relu, 4);
+  x = b.conv("dw", x, 24, 3, 2, 1, A::Relu6, 24);
+  b.conv("pw", x, 40, 1, 1, 0, A::None);
+  return b.build();
+}
+
+Network pool_fc_net() {
+  NetworkBuilder b("poolfc", {15, 15, 8}, "test");
+  int x = b.conv("c1", b.input(), 16, 3, 1, 1, A::None);
+  x = b.relu("relu", x);
+  x = b.max_pool("max", x, 3, 2, 1);
+  x = b.avg_pool("avg", x, 2, 2, 0);
+  const int y = b.conv("c2", x, 16, 3, 1, 1, A::None);
+  x = b.add("add", y, x, A::Relu);
+  const int z = b.conv("c3", x, 16, 1, 1, 0, A::None);
+  x = b.add("add_signed", z, y, A::None);  // no activation: signed output
+  x = b.global_avg_pool("gap", x);
+  b.fc("fc", x, 10);
+  return b.build();
+}
+
+struct Case {
+  const char* name;
+  Network (*net)();
+  std::vector<std::string> sets;
+};
+
+std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+const std::vector<std::string> kTiny = {"buffers.weight_kib=1", "buffers.activation_kib=2",
+                                        "buffers.output_kib=2", "dram.burst_bytes=16"};
+
+struct BitExact : ::testing::TestWithParam<Case> {};
+
+}  // namespace
+
+TEST_P(BitExact, AcceleratorOutputsEqualIntegerReference) {
+  const Case& c = GetParam();
+  const SimConfig cfg =
+      load_sim_config(std::nullopt, with({"array.rows=4", "array.cols=5"}, c.sets));
+  const Network net = c.net();
+  const SyntheticWeights src(7);
+  const CompiledNetwork cn = compile_network(net, cfg, cfg.design.mac, true, src);
+  auto accs = simulate({{&cfg, &cn}});
+  const auto mism = accs[0]->compare_outputs();
+  for (std::size_t i = 0; i < mism.size(); ++i) {
+    EXPECT_EQ(mism[i], 0u) << "layer " << net.layers[i].name;
+  }
+  // The outputs are not trivially zero: every layer produced some non-zero value.
+  for (const auto& l : net.layers) {
+    bool any = false;
+    for (auto v : cn.tensors[l.output].data)
+      any = any || v != 0;
+    EXPECT_TRUE(any) << "layer " << l.name << " is all zeros";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Model, BitExact,
+    ::testing::Values(
+        Case{"ConvElpWs", conv_net, {}},
+        Case{"ConvFixedOs", conv_net, {"design.mac=fixed", "array.dataflow=os"}},
+        Case{"ConvElpSerialTinyBuffers", conv_net, with({"design.elp.mac=serial"}, kTiny)},
+        Case{"ConvFixedTinyBuffersOs", conv_net,
+             with({"design.mac=fixed", "array.dataflow=os"}, kTiny)},
+        Case{"GroupedElpWs", grouped_net, {}},
+        Case{"GroupedFixedOs", grouped_net, {"design.mac=fixed", "array.dataflow=os"}},
+        Case{"GroupedElpTinyBuffers", grouped_net, kTiny},
+        Case{"PoolFcElpWs", pool_fc_net, {"design.elp.format=elp8"}},
+        Case{"PoolFcFixedOs",
+             pool_fc_net,
+             {"design.mac=fixed", "array.dataflow=os", "design.fixed.weight_bits=6"}},
+        Case{"PoolFcElpTinyBuffers", pool_fc_net, with({"design.elp.format=elp4"}, kTiny)},
+        Case{"PoolFcElpNarrowAccumulator",
+             pool_fc_net,
+             {"design.accumulator_bits=18", "design.activation_bits=6"}},
+        Case{"ConvElpCompensationBoth", conv_net, {"design.compensation=both"}},
+        Case{"ConvElpCustomThreeTerms",
+             conv_net,
+             {"design.elp.format=custom", "design.elp.terms=3", "design.elp.shift_bits=2",
+              "design.elp.gap_bits=1", "design.elp.positions=7"}}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+namespace {
+
+// One 20x20x32 -> 48 3x3 conv layer per config, all simulated side by side in one sc_start.
+struct LayerRuns {
+  std::vector<SimConfig> cfgs;
+  std::vector<CompiledNetwork> cns;
+  std::vector<std::unique_ptr<Accelerator>> accs;
+  const LayerResult& result(std::size_t i) const { return accs[i]->results()[0]; }
+};
+
+std::unique_ptr<LayerRuns> run_layers(const std::vector<std::vector<std::string>>& sets,
+                                      bool functional = true) {
+  auto r = std::make_unique<LayerRuns>();
+  NetworkBuilder b("one", {20, 20, 32}, "test");
+  b.conv("c", b.input(), 48, 3, 1, 1, A::Relu);
+  const Network net = b.build();
+  for (const auto& s : sets)
+    r->cfgs.push_back(load_sim_config(std::nullopt, s));
+  for (const auto& c : r->cfgs) {
+    r->cns.push_back(compile_network(net, c, c.design.mac, functional, SyntheticWeights(3)));
+  }
+  std::vector<std::pair<const SimConfig*, const CompiledNetwork*>> runs;
+  for (std::size_t i = 0; i < sets.size(); ++i)
+    runs.push_back({&r->cfgs[i], &r->cns[i]});
+  r->accs = simulate(runs);
+  return r;
+}
+
+}  // namespace
+
+// With buffers and columns enough for one tile, the PE array's busy time is exactly the
+// dataflow's closed form for the whole layer.
+TEST(AcceleratorTiming, OneTileComputeCyclesEqualClosedForm) {
+  auto r =
+      run_layers({{"array.rows=8", "array.cols=64", "buffers.weight_kib=1024",
+                   "buffers.activation_kib=1024", "buffers.output_kib=1024"},
+                  {"array.rows=8", "array.cols=64", "array.dataflow=os", "buffers.weight_kib=1024",
+                   "buffers.activation_kib=1024", "buffers.output_kib=1024"}});
+  TileGemm g;
+  g.m = 400;
+  g.k = 9 * 32;
+  g.n = 48;
+  const auto& ws = r->result(0);
+  EXPECT_EQ(ws.stats.tiles, 1u);
+  EXPECT_EQ(ws.stats.compute_cycles, WeightStationary().tile(g, {8, 64}).cycles);
+  const auto& os = r->result(1);
+  EXPECT_EQ(os.stats.tiles, 1u);
+  EXPECT_EQ(os.stats.compute_cycles, OutputStationary().tile(g, {8, 64}).cycles);
+  for (const auto* res : {&ws, &os}) {
+    EXPECT_EQ(res->cycles >= res->stats.compute_cycles + res->stats.stall_cycles, true);
+  }
+  EXPECT_EQ(r->accs[0]->compare_outputs()[0], 0u);
+  EXPECT_EQ(r->accs[1]->compare_outputs()[0], 0u);
+}
+
+TEST(AcceleratorTiming, LowDramBandwidthStalls) {
+  const std::vector<std::string> base = {"array.rows=8", "array.cols=8", "dram.latency_cycles=0"};
+  auto r = run_layers(
+      {with(base, {"dram.bytes_per_cycle=1024"}), with(base, {"dram.bytes_per_cycle=0.25"})},
+      false);
+  const auto& f = r->result(0);
+  const auto& s = r->result(1);
+  EXPECT_EQ(f.stats.compute_cycles, s.stats.compute_cycles);
+  EXPECT_GT(s.stats.stall_cycles, 10 * f.stats.stall_cycles + 1000);
+  EXPECT_GT(s.cycles, f.cycles);
+  // At 0.25 B/cycle the layer cannot be faster than its DRAM traffic allows.
+  const double bytes = (s.traffic.dram.total_read_bits() + s.traffic.dram.total_write_bits()) / 8.0;
+  EXPECT_GE(static_cast<double>(s.cycles), bytes / 0.25);
+  // Fast DRAM: stalls are a small part of the layer.
+  EXPECT_LT(static_cast<double>(f.stats.stall_cycles), 0.05 * static_cast<double>(f.cycles));
+}
+
+// Packed code words move their real bits: 5-bit ELP_BSD weights cost 5/8 of 8-bit fixed point.
+TEST(AcceleratorTraffic, WeightBytesFollowCodeWidth) {
+  auto r = run_layers({{"buffers.weight_kib=1024", "design.mac=elp", "design.elp.format=elp5"},
+                       {"buffers.weight_kib=1024", "design.mac=fixed"}},
+                      false);
+  const int w = static_cast<int>(Operand::Weights);
+  const std::uint64_t weights = 48 * 9 * 32;
+  EXPECT_EQ(r->result(0).traffic.dram.read_bits[w], weights * 5);
+  EXPECT_EQ(r->result(1).traffic.dram.read_bits[w], weights * 8);
+  // Every weight goes into the weight buffer once and reaches the array once per tile.
+  EXPECT_EQ(r->result(0).traffic.weight_buffer.write_bits[w], weights * 5);
+  EXPECT_EQ(r->result(0).traffic.weight_buffer.read_bits[w],
+            r->result(0).stats.array.weight_reads * 5);
+}
+
+TEST(AcceleratorTiling, LayerTooLargeForBufferNamesLayerAndBuffer) {
+  const SimConfig cfg =
+      load_sim_config(std::nullopt, {"buffers.output_kib=1", "dram.burst_bytes=64"});
+  NetworkBuilder b("wide", {4, 300, 8}, "test");
+  b.conv("widelayer", b.input(), 8, 3, 1, 1, A::None);
+  const CompiledNetwork cn =
+      compile_network(b.build(), cfg, cfg.design.mac, false, SyntheticWeights(1));
+  try {
+    simulate({{&cfg, &cn}});
+    FAIL() << "expected a tiling error";
+  } catch (const UserError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("widelayer"), std::string::npos) << m;
+    EXPECT_NE(m.find("output buffer"), std::string::npos) << m;
+    EXPECT_NE(m.find("buffers.output_kib"), std::string::npos) << m;
+  }
+}

@@ -1,0 +1,189 @@
+// `run` and `compare` end to end, as a user runs them: files, columns, exit codes, errors.
+#include <fstream>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "tests/e2e/cli_runner.h"
+
+using conloc::test::make_temp_dir;
+using conloc::test::run_cli;
+using conloc::test::write_file;
+
+namespace {
+
+std::string slurp(const std::string& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> csv_header(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  std::vector<std::string> cols;
+  std::stringstream ss(line);
+  for (std::string c; std::getline(ss, c, ',');) {
+    const auto b = c.find_first_not_of(' ');
+    if (b != std::string::npos) cols.push_back(c.substr(b));
+  }
+  return cols;
+}
+
+bool has(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+}  // namespace
+
+TEST(RunCli, WritesEveryOutputWithUnitsInColumnNames) {
+  const std::string dir = make_temp_dir("run");
+  const auto r = run_cli({"run", "--workload", "tinycnn", "--out", dir + "/o"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("bit-exact"), std::string::npos) << r.out;
+  const auto cols = csv_header(dir + "/o/layers.csv");
+  for (const char* c :
+       {"layer", "type", "macs", "cycles", "stall_cycles", "utilization_pct",
+        "dram_weights_read_bytes", "dram_inputs_read_bytes", "dram_outputs_written_bytes",
+        "weight_buffer_weights_read_bytes", "activation_sram_inputs_read_bytes",
+        "output_buffer_written_bytes", "mac_pj", "dram_pj", "compensation_adder_pj",
+        "vector_unit_pj", "energy_pj", "energy_per_mac_pj"}) {
+    EXPECT_TRUE(has(cols, c)) << c;
+  }
+  const auto s = nlohmann::json::parse(slurp(dir + "/o/summary.json"));
+  for (const char* k :
+       {"macs", "cycles", "stall_cycles", "latency_s", "energy_pj", "energy_breakdown_pj",
+        "dram_bytes_read", "dram_bytes_written", "config_hash", "energy_table"}) {
+    EXPECT_TRUE(s.contains(k)) << k;
+  }
+  EXPECT_EQ(s["bit_exact"], true);
+  EXPECT_GT(s["energy_pj"].get<double>(), 0);
+  // The breakdown adds up to the total, and the layers add up to the summary.
+  double sum = 0;
+  for (auto it = s["energy_breakdown_pj"].begin(); it != s["energy_breakdown_pj"].end(); ++it)
+    sum += it->get<double>();
+  EXPECT_NEAR(sum, s["energy_pj"].get<double>(), 1e-6 * sum);
+  const auto layers = nlohmann::json::parse(slurp(dir + "/o/layers.json"));
+  std::int64_t cycles = 0, macs = 0;
+  for (const auto& l : layers) {
+    cycles += l["cycles"].get<std::int64_t>();
+    macs += l["macs"].get<std::int64_t>();
+  }
+  EXPECT_EQ(cycles, s["cycles"].get<std::int64_t>());
+  EXPECT_EQ(macs, s["macs"].get<std::int64_t>());
+  const auto cfg = nlohmann::json::parse(slurp(dir + "/o/config.json"));
+  EXPECT_EQ(cfg["array"]["rows"], 16);
+  EXPECT_EQ(csv_header(dir + "/o/COMPUTE_REPORT.csv"),
+            (std::vector<std::string>{"LayerID", "Total Cycles", "Stall Cycles", "Overall Util %",
+                                      "Mapping Efficiency %", "Compute Util %"}));
+  EXPECT_TRUE(has(csv_header(dir + "/o/BANDWIDTH_REPORT.csv"), "Avg FILTER DRAM BW"));
+  EXPECT_TRUE(has(csv_header(dir + "/o/DETAILED_ACCESS_REPORT.csv"), "DRAM OFMAP Writes"));
+  const auto tl = nlohmann::json::parse(slurp(dir + "/o/timeline.json"));
+  EXPECT_GT(tl["traceEvents"].size(), 10u);
+}
+
+TEST(RunCli, TimingOnlyMatchesFunctionalTiming) {
+  const std::string dir = make_temp_dir("timing");
+  ASSERT_EQ(run_cli({"run", "--workload", "tinycnn", "--out", dir + "/f"}, dir).exit_code, 0);
+  ASSERT_EQ(run_cli({"run", "--workload", "tinycnn", "--timing-only", "--out", dir + "/t"}, dir)
+                .exit_code,
+            0);
+  const auto f = nlohmann::json::parse(slurp(dir + "/f/summary.json"));
+  const auto t = nlohmann::json::parse(slurp(dir + "/t/summary.json"));
+  EXPECT_TRUE(t["bit_exact"].is_null());
+  EXPECT_EQ(f["cycles"], t["cycles"]);
+  EXPECT_EQ(f["dram_bytes_read"], t["dram_bytes_read"]);
+  EXPECT_DOUBLE_EQ(f["energy_pj"].get<double>(), t["energy_pj"].get<double>());
+}
+
+TEST(RunCli, CompareWritesTablesForBothDesigns) {
+  const std::string dir = make_temp_dir("compare");
+  const auto r = run_cli({"compare", "--workload", "tinycnn", "--out", dir + "/c"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("TOTAL"), std::string::npos);
+  const auto j = nlohmann::json::parse(slurp(dir + "/c/comparison.json"));
+  EXPECT_EQ(j["elp"]["mac_kind"], "elp");
+  EXPECT_EQ(j["fixed"]["mac_kind"], "fixed");
+  EXPECT_EQ(j["layers"].back()["layer"], "TOTAL");
+  // Same array, buffers and clock: only the MAC design differs.
+  EXPECT_EQ(j["elp"]["array"], j["fixed"]["array"]);
+  EXPECT_NE(j["elp"]["config_hash"], j["fixed"]["config_hash"]);
+  const auto csv = slurp(dir + "/c/comparison.csv");
+  EXPECT_NE(csv.find("\nTOTAL,"), std::string::npos);
+  EXPECT_TRUE(has(csv_header(dir + "/c/comparison.csv"), "energy_ratio"));
+  EXPECT_FALSE(slurp(dir + "/c/elp/layers.csv").empty());
+  EXPECT_FALSE(slurp(dir + "/c/fixed/layers.csv").empty());
+  // The 5-bit format reads fewer weight bytes than 8-bit fixed point.
+  const auto total = j["layers"].back();
+  EXPECT_LT(total["elp_dram_weight_bytes"].get<double>(),
+            total["fixed_dram_weight_bytes"].get<double>());
+}
+
+TEST(RunCli, UnknownWorkloadListsKnownOnes) {
+  const auto r = run_cli({"run", "--workload", "resnet99"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("resnet50"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("resnet99"), std::string::npos) << r.err;
+}
+
+TEST(RunCli, MalformedNetworkFileNamesFileAndPath) {
+  const std::string dir = make_temp_dir("netjson");
+  write_file(dir + "/net.json", R"({"name": "n", "input": [8, 8, 3], "layers": [
+    {"name": "c1", "type": "conv", "out_channels": 4, "kernel": 3, "pad": 1},
+    {"name": "c2", "type": "conv", "out_channels": 4, "kernel": "3"}]})");
+  const auto r = run_cli({"run", "--workload", dir + "/net.json", "--out", dir + "/o"}, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("net.json"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("layers[1].kernel"), std::string::npos) << r.err;
+}
+
+TEST(RunCli, NetworkFileRuns) {
+  const std::string dir = make_temp_dir("netjson2");
+  write_file(dir + "/net.json", R"({"name": "mini", "input": [10, 10, 3], "layers": [
+    {"name": "c1", "type": "conv", "out_channels": 8, "kernel": 3, "pad": 1, "act": "relu"},
+    {"name": "p1", "type": "maxpool", "kernel": 2, "stride": 2},
+    {"name": "c2", "type": "conv", "out_channels": 8, "kernel": 3, "pad": 1},
+    {"name": "a1", "type": "add", "inputs": ["c2", "p1"], "act": "relu"},
+    {"name": "fc", "type": "fc", "out_channels": 5}]})");
+  const auto r = run_cli({"run", "--workload", dir + "/net.json", "--out", dir + "/o"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("bit-exact"), std::string::npos) << r.out;
+}
+
+TEST(RunCli, LayerThatCannotBeTiledExitsTwo) {
+  // conv1 needs 7 input rows x 224 columns of one channel (1568 B) per output row; a 1 KiB
+  // activation SRAM has 512 B halves.
+  const auto r = run_cli({"run", "--workload", "resnet18", "--timing-only", "--set",
+                          "buffers.activation_kib=1", "--set", "dram.burst_bytes=64"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("layer conv1"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("activation SRAM"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("buffers.activation_kib"), std::string::npos) << r.err;
+}
+
+// Stall-free SCALE-Sim presets on ResNet-50: our closed form against the standard fold model
+// (per fold T + rows + cols - 2), summed over the PE-array layers (docs/timing.md).
+TEST(RunCli, ResNet50AgreesWithStandardFoldModel) {
+  for (const char* preset : {"scalesim-32x32-os", "scalesim-256x256-ws"}) {
+    const std::string dir = make_temp_dir("r50");
+    const auto r =
+        run_cli({"run", "--workload", "resnet50", "--timing-only", "--config",
+                 std::string(CONLOCNN_SOURCE_DIR) + "/configs/presets/" + preset + ".json", "--out",
+                 dir + "/o"},
+                dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto layers = nlohmann::json::parse(slurp(dir + "/o/layers.json"));
+    double ours = 0, standard = 0, stalls = 0, cycles = 0;
+    for (const auto& l : layers) {
+      if (l["standard_fold_cycles"].get<double>() == 0) continue;
+      ours += l["compute_cycles"].get<double>();
+      standard += l["standard_fold_cycles"].get<double>();
+      stalls += l["stall_cycles"].get<double>();
+      cycles += l["cycles"].get<double>();
+    }
+    EXPECT_NEAR(ours / standard, 1.0, 0.03) << preset;
+    EXPECT_LT(stalls / cycles, 0.05) << preset << ": the preset should be nearly stall-free";
+  }
+}

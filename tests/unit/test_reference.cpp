@@ -1,0 +1,212 @@
+#include <cmath>
+#include <gtest/gtest.h>
+
+#include "modules/arith/requant.h"
+#include "modules/controller/layer_plan.h"
+#include "sim/common/error.h"
+#include "sim/common/rng.h"
+#include "sim/config/sim_config.h"
+#include "sim/quant/compiled_network.h"
+#include "sim/reference/reference_ops.h"
+#include "sim/workload/network.h"
+#include "sim/workload/zoo.h"
+
+using namespace conloc;
+
+namespace {
+
+IntTensor random_tensor(TensorShape s, bool is_signed, std::uint64_t seed) {
+  IntTensor t;
+  t.shape = s;
+  t.is_signed = is_signed;
+  Rng rng(seed);
+  t.data.resize(static_cast<std::size_t>(s.elements()));
+  for (auto& v : t.data) {
+    v = static_cast<std::int16_t>(is_signed ? static_cast<int>(rng.next() % 255) - 127
+                                            : static_cast<int>(rng.next() % 256));
+  }
+  return t;
+}
+
+}  // namespace
+
+// The reference conv (im2col + GEMM) against the textbook seven-loop convolution.
+TEST(Reference, ConvMatchesDirectLoops) {
+  struct P {
+    int h, w, c, oc, kh, kw, stride, pad, groups;
+  };
+  const P cases[] = {{9, 7, 6, 8, 3, 3, 1, 1, 1}, {10, 11, 8, 12, 3, 3, 2, 1, 4},
+                     {8, 8, 5, 5, 3, 3, 1, 1, 5}, {7, 9, 4, 6, 5, 3, 2, 2, 2},
+                     {6, 6, 3, 7, 1, 1, 2, 0, 1}, {5, 5, 4, 10, 5, 5, 1, 0, 1}};
+  for (const P& p : cases) {
+    NetworkBuilder b("t", {p.h, p.w, p.c}, "test");
+    b.conv2("l", b.input(), p.oc, p.kh, p.kw, p.stride, p.pad, Activation::None, p.groups);
+    const Network net = b.build();
+    const Layer& l = net.layers[0];
+    const IntTensor in = random_tensor({p.h, p.w, p.c}, true, 5);
+    const GemmShape g = net.gemm(l);
+    std::vector<std::int16_t> w(static_cast<std::size_t>(g.k * g.n * g.groups));
+    Rng rng(9);
+    for (auto& v : w)
+      v = static_cast<std::int16_t>(static_cast<int>(rng.next() % 41) - 20);
+    const auto acc = conv_accumulate(in, l, net, w.data(), 32);
+    const TensorShape o = net.out_shape(l);
+    const int cin_g = p.c / p.groups, n_g = p.oc / p.groups;
+    for (int y = 0; y < o.h; ++y) {
+      for (int x = 0; x < o.w; ++x) {
+        for (int oc = 0; oc < p.oc; ++oc) {
+          const int grp = oc / n_g;
+          std::int64_t s = 0;
+          for (int r = 0; r < p.kh; ++r) {
+            for (int c = 0; c < p.kw; ++c) {
+              const int iy = y * p.stride - p.pad + r, ix = x * p.stride - p.pad + c;
+              if (iy < 0 || iy >= p.h || ix < 0 || ix >= p.w) continue;
+              for (int ci = 0; ci < cin_g; ++ci) {
+                const std::int64_t a = in.data[(iy * p.w + ix) * p.c + grp * cin_g + ci];
+                s += a * w[static_cast<std::size_t>(oc) * g.k + (r * p.kw + c) * cin_g + ci];
+              }
+            }
+          }
+          ASSERT_EQ(acc[(y * o.w + x) * p.oc + oc], s)
+              << "case " << p.kh << "x" << p.kw << " g" << p.groups;
+        }
+      }
+    }
+  }
+}
+
+TEST(Requant, RoundsHalfUpAndKeepsSmallRelativeError) {
+  for (double r : {1.0, 0.5, 0.3333, 1e-3, 0.0071, 3.7, 123.4}) {
+    const Requant q = Requant::from_real(r);
+    EXPECT_GE(q.mult, 1 << 14) << r;
+    EXPECT_LT(q.mult, 1 << 15) << r;
+    EXPECT_NEAR(q.mult * std::ldexp(1.0, -q.shift), r, r * std::ldexp(1.0, -14)) << r;
+  }
+  const Requant half = Requant::from_real(0.5);
+  EXPECT_EQ(half.apply(3), 2);    // 1.5 rounds up
+  EXPECT_EQ(half.apply(-3), -1);  // -1.5 rounds up (toward +inf)
+  EXPECT_EQ(half.apply(4), 2);
+  EXPECT_EQ(clamp_to(300, 0, 255), 255);
+  EXPECT_EQ(clamp_to(-5, 0, 255), 0);
+}
+
+TEST(Reference, PoolingAndAdd) {
+  NetworkBuilder b("t", {4, 4, 2}, "test");
+  const int m = b.max_pool("m", b.input(), 3, 2, 1);
+  b.avg_pool("a", b.input(), 2, 2, 0);
+  b.add("s", m, m, Activation::Relu);
+  const Network net = b.build();
+  IntTensor in = random_tensor({4, 4, 2}, true, 2);
+  IntTensor out;
+  out.shape = net.out_shape(net.layers[0]);
+  max_pool(in, net.layers[0], out);
+  // Output (0,0): window rows -1..1, cols -1..1 -> the max over the 2x2 top-left corner.
+  for (int c = 0; c < 2; ++c) {
+    const int expect =
+        std::max({in.data[0 * 2 + c], in.data[1 * 2 + c], in.data[4 * 2 + c], in.data[5 * 2 + c]});
+    EXPECT_EQ(out.data[c], expect);
+  }
+  IntTensor avg;
+  avg.shape = net.out_shape(net.layers[1]);
+  avg_pool(in, net.layers[1], Requant::from_real(0.25), -127, 127, avg);
+  const int sum = in.data[0] + in.data[2] + in.data[8] + in.data[10];
+  EXPECT_EQ(avg.data[0], static_cast<int>(std::floor(sum / 4.0 + 0.5)));
+  IntTensor s;
+  residual_add(out, out, Requant2::from_real(0.5, 0.5), 0, 255, s);
+  for (std::size_t i = 0; i < s.data.size(); ++i)
+    EXPECT_EQ(s.data[i], std::max<int>(0, out.data[i]));
+}
+
+// Every tile the planner emits fits the half buffer it is assigned to.
+TEST(LayerPlan, TilesFitTheirHalves) {
+  const SimConfig cfg = load_sim_config(
+      std::nullopt, {"buffers.weight_kib=8", "buffers.activation_kib=16", "buffers.output_kib=8"});
+  const Network net = zoo_network("resnet18");
+  const CompiledNetwork cn = compile_network(net, cfg, MacKind::ElpBsd, false, SyntheticWeights(1));
+  WeightStationary ws;
+  PlanParams p;
+  p.array = {16, 16};
+  p.dataflow = &ws;
+  p.code_bits = cn.code_bits;
+  p.weight_half_bytes = cfg.buffers.weight_bytes / 2;
+  p.act_half_bytes = cfg.buffers.activation_bytes / 2;
+  p.out_half_bytes = cfg.buffers.output_bytes / 2;
+  const NetworkPlan plan = plan_network(cn, p);
+  for (const LayerPlan& lp : plan.layers) {
+    std::uint64_t macs = 0;
+    for (const Job& j : lp.jobs) {
+      for (int d : j.deps)
+        EXPECT_LT(d, &j - lp.jobs.data());
+      if (j.engine == Engine::DmaRead) {
+        const auto half = j.xfer.buffer == Buffer::Weights ? p.weight_half_bytes : p.act_half_bytes;
+        const std::uint64_t end =
+            j.xfer.sram_addr + (j.xfer.count - 1) * j.xfer.sram_stride + j.xfer.run_bytes;
+        if (!lp.weights_resident || j.xfer.buffer != Buffer::Weights) {
+          EXPECT_LE(end - (j.xfer.sram_addr / half) * half, half) << net.layers[lp.layer].name;
+        } else {
+          EXPECT_LE(end, half);
+        }
+      }
+      if (j.engine == Engine::PeArray) {
+        const auto& t = j.conv;
+        EXPECT_LE(static_cast<std::uint64_t>(t.gemm.m * t.gemm.n * 4), p.out_half_bytes);
+        macs += static_cast<std::uint64_t>(t.gemm.m * t.gemm.k * t.gemm.n);
+      }
+    }
+    EXPECT_EQ(macs, static_cast<std::uint64_t>(net.gemm(net.layers[lp.layer]).macs()))
+        << net.layers[lp.layer].name;
+  }
+}
+
+TEST(Workload, ZooShapesFollowTorchvision) {
+  const Network r50 = zoo_network("resnet50");
+  EXPECT_EQ(r50.macs(), 4089184256);  // 4.09 GMAC, the figure torchvision-based counters give
+  const Network r18 = zoo_network("resnet18");
+  EXPECT_EQ(r18.macs(), 1814073344);
+  std::int64_t params = 0;
+  for (const auto& l : r50.layers)
+    params += r50.weight_count(l);
+  EXPECT_EQ(params, 25502912);  // 25.56 M parameters minus 53k biases/BN
+}
+
+TEST(Workload, UnknownNameListsKnownOnes) {
+  try {
+    zoo_network("resnet99");
+    FAIL();
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("resnet50"), std::string::npos);
+  }
+}
+
+namespace {
+
+// A weight source whose second conv layer has a NaN at a known index.
+class PoisonedWeights final : public WeightSource {
+ public:
+  std::string description() const override { return "poisoned"; }
+  FloatLayerParams layer_params(const Network& net, std::size_t li) const override {
+    FloatLayerParams p = SyntheticWeights(1).layer_params(net, li);
+    if (net.layers[li].name == "conv2") p.weights[37] = std::nanf("");
+    return p;
+  }
+  std::vector<float> input(const Network& net) const override {
+    return SyntheticWeights(1).input(net);
+  }
+};
+
+}  // namespace
+
+TEST(Compiler, NonFiniteWeightNamesLayerAndIndex) {
+  const SimConfig cfg = load_sim_config(std::nullopt, {});
+  for (bool functional : {true, false}) {
+    try {
+      compile_network(zoo_network("tinycnn"), cfg, MacKind::ElpBsd, functional, PoisonedWeights());
+      FAIL() << "expected an error";
+    } catch (const UserError& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find("layer conv2"), std::string::npos) << m;
+      EXPECT_NE(m.find("weights[37]"), std::string::npos) << m;
+      EXPECT_NE(m.find("NaN"), std::string::npos) << m;
+    }
+  }
+}
