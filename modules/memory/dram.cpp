@@ -1,6 +1,7 @@
 #include "modules/memory/dram.h"
 
 #include <cstring>
+#include <iterator>
 
 #include "sim/common/error.h"
 
@@ -47,10 +48,36 @@ void Dram::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& d
 
   const sc_core::sc_time period = params_.clock_period;
   const sc_core::sc_time request = sc_core::sc_time_stamp() + delay;
-  const sc_core::sc_time start = request > busy_until_ ? request : busy_until_;
-  const double transfer_cycles = static_cast<double>(bits) / 8.0 / params_.bytes_per_cycle;
-  busy_until_ = start + period * transfer_cycles;
-  const sc_core::sc_time done = busy_until_ + period * static_cast<double>(params_.latency_cycles);
+  const sc_core::sc_time length =
+      period * (static_cast<double>(bits) / 8.0 / params_.bytes_per_cycle);
+  // Bookings that ended before the kernel's current time can no longer collide with a request.
+  while (!busy_.empty() && busy_.begin()->second <= sc_core::sc_time_stamp()) busy_.erase(busy_.begin());
+  // First gap of `length` at or after the request.
+  sc_core::sc_time start = request;
+  auto it = busy_.upper_bound(start);
+  if (it != busy_.begin()) {
+    auto prev = std::prev(it);
+    if (prev->second > start) start = prev->second;
+  }
+  while (it != busy_.end() && it->first < start + length) {
+    if (it->second > start) start = it->second;
+    ++it;
+  }
+  // Book it, merging with touching neighbours so the map stays short for streaming transfers.
+  sc_core::sc_time end = start + length;
+  auto next = busy_.lower_bound(end);
+  if (next != busy_.end() && next->first == end) {
+    end = next->second;
+    busy_.erase(next);
+  }
+  auto before = busy_.lower_bound(start);
+  if (before != busy_.begin() && std::prev(before)->second == start) {
+    std::prev(before)->second = end;
+  } else {
+    busy_[start] = end;
+  }
+  const sc_core::sc_time done =
+      start + length + period * static_cast<double>(params_.latency_cycles);
   delay = done - sc_core::sc_time_stamp();
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
 }

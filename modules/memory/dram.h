@@ -6,6 +6,7 @@
 #include <tlm_utils/multi_passthrough_target_socket.h>
 
 #include <cstdint>
+#include <map>
 #include <vector>
 
 #include "modules/memory/transfer_ext.h"
@@ -20,10 +21,10 @@ struct DramParams {
   bool backing_store = true;  // false: timing only, no data is stored or copied
 };
 
-// Main memory as a loosely-timed TLM target. The data bus is a single resource: a transfer starts
-// when both the request (now + delay) and the bus are ready, occupies the bus for
-// bytes / bytes_per_cycle cycles, and completes latency_cycles later. Latency is pipelined, so
-// back-to-back bursts stream at full bandwidth. b_transport only adds to `delay`; it never waits.
+// Main memory as a loosely-timed TLM target. The data bus is a single resource: a transfer takes
+// the first free slot of bytes / bytes_per_cycle cycles at or after its request time (now +
+// delay), and completes latency_cycles after that slot. Latency is pipelined, so back-to-back
+// bursts stream at full bandwidth. b_transport only adds to `delay`; it never waits.
 class Dram : public sc_core::sc_module {
  public:
   // Several initiators (DMA engines, PE array, output stage, vector unit) bind to one port.
@@ -34,8 +35,6 @@ class Dram : public sc_core::sc_module {
   std::uint8_t* data() { return mem_.data(); }
   std::uint64_t capacity() const { return params_.capacity_bytes; }
   const TrafficCounters& counters() const { return counters_; }
-  // Time until which the data bus is occupied (for stall accounting).
-  sc_core::sc_time busy_until() const { return busy_until_; }
   const DramParams& params() const { return params_; }
 
  private:
@@ -43,7 +42,11 @@ class Dram : public sc_core::sc_module {
 
   DramParams params_;
   std::vector<std::uint8_t> mem_;
-  sc_core::sc_time busy_until_ = sc_core::SC_ZERO_TIME;
+  // Reserved intervals of the data bus, start -> end. Initiators are temporally decoupled, so
+  // requests arrive in call order, not time order; booking the earliest free gap at or after each
+  // request time keeps the bus timing independent of that order (a plain "busy until" counter
+  // would let a run-ahead initiator push an earlier request behind its future bursts).
+  std::map<sc_core::sc_time, sc_core::sc_time> busy_;
   TrafficCounters counters_;
 };
 
