@@ -210,3 +210,32 @@ TEST(Compiler, NonFiniteWeightNamesLayerAndIndex) {
     }
   }
 }
+
+// The same weight buffer holds 8/5 as many 5-bit codes as 8-bit weights, so k-chunks are longer.
+TEST(LayerPlan, FiveBitCodesFitSixtyPercentMoreWeightsPerChunk) {
+  NetworkBuilder b("t", {8, 8, 256}, "test");
+  b.conv("c", b.input(), 16, 3, 1, 1, Activation::None);
+  const Network net = b.build();
+  int ct[2] = {0, 0};
+  int i = 0;
+  for (MacKind mac : {MacKind::ElpBsd, MacKind::FixedPoint}) {
+    const SimConfig cfg = load_sim_config(std::nullopt, {"buffers.weight_kib=8"});
+    const CompiledNetwork cn = compile_network(net, cfg, mac, false, SyntheticWeights(1));
+    WeightStationary ws;
+    PlanParams p;
+    p.array = {16, 16};
+    p.dataflow = &ws;
+    p.code_bits = cn.code_bits;
+    p.weight_half_bytes = 4096;
+    p.act_half_bytes = 32768;
+    p.out_half_bytes = 32768;
+    const NetworkPlan plan = plan_network(cn, p);
+    ct[i++] = plan.layers[0].ct;
+    // The chunk fills the half: one more channel would not fit.
+    EXPECT_LE(16 * 9 * plan.layers[0].ct * cn.code_bits, 4096 * 8);
+    EXPECT_GT(16 * 9 * (plan.layers[0].ct + 1) * cn.code_bits, 4096 * 8);
+  }
+  EXPECT_EQ(ct[0], 45);  // 32768 bits / (16 x 9 x 5)
+  EXPECT_EQ(ct[1], 28);  // 32768 bits / (16 x 9 x 8)
+  EXPECT_GE(static_cast<double>(ct[0]) / ct[1], 1.55);
+}

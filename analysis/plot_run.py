@@ -1,0 +1,94 @@
+#!/usr/bin/python3
+"""Plots a conlocnn-sim output directory: per-layer energy by component and cycles (from
+layers.csv), or, for a `compare` directory, ELP_BSD vs fixed point per layer (comparison.csv).
+Reads only the tool's output files. Needs Debian's python3-matplotlib (scripts/install-deps.sh).
+
+usage: /usr/bin/python3 analysis/plot_run.py OUT_DIR [--png FILE]
+"""
+import argparse
+import csv
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+COMPONENTS = ["mac", "pe_registers", "weight_buffer", "activation_sram", "output_buffer", "dram",
+              "compensation_adder", "vector_unit"]
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def plot_layers(rows, title, png):
+    names = [r["layer"] for r in rows]
+    x = range(len(rows))
+    fig, (ax_e, ax_c) = plt.subplots(2, 1, figsize=(max(8, len(rows) * 0.35), 8), sharex=True)
+    bottom = [0.0] * len(rows)
+    for comp in COMPONENTS:
+        vals = [float(r[comp + "_pj"] or 0) * 1e-6 for r in rows]
+        ax_e.bar(x, vals, bottom=bottom, label=comp)
+        bottom = [b + v for b, v in zip(bottom, vals)]
+    ax_e.set_ylabel("energy (uJ)")
+    ax_e.set_title(title)
+    ax_e.legend(fontsize=7, ncol=4)
+    compute = [float(r["compute_cycles"]) for r in rows]
+    stall = [float(r["stall_cycles"]) for r in rows]
+    other = [float(r["cycles"]) - c - s for r, c, s in zip(rows, compute, stall)]
+    ax_c.bar(x, compute, label="compute")
+    ax_c.bar(x, stall, bottom=compute, label="stall")
+    ax_c.bar(x, other, bottom=[c + s for c, s in zip(compute, stall)], label="drain")
+    ax_c.set_ylabel("cycles")
+    ax_c.legend(fontsize=7)
+    ax_c.set_xticks(list(x))
+    ax_c.set_xticklabels(names, rotation=90, fontsize=6)
+    fig.tight_layout()
+    fig.savefig(png, dpi=120)
+
+
+def plot_comparison(rows, title, png):
+    rows = [r for r in rows if r["layer"] != "TOTAL"]
+    names = [r["layer"] for r in rows]
+    x = list(range(len(rows)))
+    fig, (ax_e, ax_r) = plt.subplots(2, 1, figsize=(max(8, len(rows) * 0.35), 8), sharex=True)
+    w = 0.4
+    ax_e.bar([i - w / 2 for i in x], [float(r["elp_energy_pj"]) * 1e-6 for r in rows], w, label="ELP_BSD")
+    ax_e.bar([i + w / 2 for i in x], [float(r["fixed_energy_pj"]) * 1e-6 for r in rows], w, label="fixed point")
+    ax_e.set_ylabel("energy (uJ)")
+    ax_e.set_title(title)
+    ax_e.legend(fontsize=8)
+    ax_r.plot(x, [float(r["energy_ratio"]) for r in rows], "o-", label="energy ELP/fixed")
+    ax_r.plot(x, [float(r["cycles_ratio"]) for r in rows], "s-", label="cycles ELP/fixed")
+    ax_r.plot(x, [float(r["dram_read_ratio"]) for r in rows], "^-", label="DRAM read ELP/fixed")
+    ax_r.axhline(1.0, color="grey", linewidth=0.5)
+    ax_r.set_ylabel("ratio")
+    ax_r.legend(fontsize=8)
+    ax_r.set_xticks(x)
+    ax_r.set_xticklabels(names, rotation=90, fontsize=6)
+    fig.tight_layout()
+    fig.savefig(png, dpi=120)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("out_dir")
+    ap.add_argument("--png", help="output image (default: OUT_DIR/plot.png)")
+    args = ap.parse_args()
+    png = args.png or os.path.join(args.out_dir, "plot.png")
+    comparison = os.path.join(args.out_dir, "comparison.csv")
+    layers = os.path.join(args.out_dir, "layers.csv")
+    if os.path.exists(comparison):
+        plot_comparison(read_csv(comparison), os.path.basename(os.path.abspath(args.out_dir)), png)
+    elif os.path.exists(layers):
+        plot_layers(read_csv(layers), os.path.basename(os.path.abspath(args.out_dir)), png)
+    else:
+        sys.exit(f"{args.out_dir}: neither layers.csv nor comparison.csv found")
+    print(png)
+
+
+if __name__ == "__main__":
+    main()
