@@ -1,6 +1,7 @@
 #include "modules/compensation_adder/compensation_adder.h"
 
 #include "modules/arith/mac_actions.h"
+#include "modules/memory/buffer_access.h"
 #include "sim/common/error.h"
 #include "sim/quant/compiled_network.h"
 
@@ -14,12 +15,7 @@ CompensationAdder::Timing CompensationAdder::execute(const Job& job,
   const ConvTile& t = job.conv;
   const std::uint64_t outputs = static_cast<std::uint64_t>(t.gemm.m) * t.gemm.n;
   if (ctx_.functional) {
-    if (dmi_ == nullptr) {
-      tlm::tlm_generic_payload p;
-      tlm::tlm_dmi d;
-      CONLOC_ASSERT(out_socket->get_direct_mem_ptr(p, d), name(), "output buffer refused DMI");
-      dmi_ = d.get_dmi_ptr();
-    }
+    if (dmi_ == nullptr) dmi_ = dmi_pointer(out_socket, name());
     const CompiledNetwork& cn = *ctx_.network;
     const CompiledLayer& cl = cn.layers[ctx_.layer];
     const Layer& l = cn.net.layers[ctx_.layer];
@@ -33,25 +29,9 @@ CompensationAdder::Timing CompensationAdder::execute(const Job& job,
     }
   }
   // Psums in, results out, through the output buffer's port.
-  auto account = [&](tlm::tlm_command cmd, std::uint64_t bits) {
-    TransferExt ext;
-    ext.operand = Operand::Outputs;
-    ext.bits = bits;
-    ext.timing_only = true;
-    tlm::tlm_generic_payload p;
-    std::uint8_t dummy = 0;
-    p.set_extension(&ext);
-    p.set_command(cmd);
-    p.set_address(0);
-    p.set_data_ptr(&dummy);
-    p.set_data_length(1);
-    p.set_streaming_width(1);
-    sc_core::sc_time ignored = sc_core::SC_ZERO_TIME;
-    out_socket->b_transport(p, ignored);
-    p.clear_extension(&ext);
-  };
-  account(tlm::TLM_READ_COMMAND, outputs * static_cast<std::uint64_t>(ctx_.acc_bits));
-  account(tlm::TLM_WRITE_COMMAND, outputs * 8);
+  count_access(out_socket, tlm::TLM_READ_COMMAND, Operand::Outputs,
+               outputs * static_cast<std::uint64_t>(ctx_.acc_bits), name());
+  count_access(out_socket, tlm::TLM_WRITE_COMMAND, Operand::Outputs, outputs * 8, name());
   const std::uint64_t cycles = (outputs + static_cast<std::uint64_t>(ctx_.output_lanes) - 1) /
                                static_cast<std::uint64_t>(ctx_.output_lanes);
   ctx_.stats.output_stage_cycles += cycles;

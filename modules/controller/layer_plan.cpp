@@ -62,6 +62,46 @@ void add_dep(Job& j, int dep) {
     j.deps.push_back(dep);
 }
 
+// A DMA job moving `pixels` pixels x `channels` bytes of an HWC tensor with `tensor_c` channels
+// per pixel, to or from a packed [pixels][channels] region of a buffer: one contiguous run when
+// the channels are the whole pixel, one run per pixel otherwise.
+Job tensor_dma(Engine e, Operand op, Buffer b, std::uint64_t dram_addr, std::uint64_t sram_addr,
+               std::uint64_t pixels, std::uint64_t channels, std::uint64_t tensor_c, int dep) {
+  Job j;
+  j.engine = e;
+  add_dep(j, dep);
+  Transfer& x = j.xfer;
+  x.operand = op;
+  x.buffer = b;
+  x.dram_addr = dram_addr;
+  x.sram_addr = sram_addr;
+  if (channels == tensor_c) {
+    x.run_bytes = static_cast<std::uint32_t>(pixels * channels);
+  } else {
+    x.count = static_cast<std::uint32_t>(pixels);
+    x.run_bytes = static_cast<std::uint32_t>(channels);
+    x.dram_stride = tensor_c;
+    x.sram_stride = channels;
+  }
+  x.bits = x.bytes() * 8;
+  return j;
+}
+
+// A DMA read of one packed weight block.
+Job weight_dma(std::uint64_t dram_addr, std::uint64_t sram_addr, std::uint64_t bytes,
+               std::uint64_t bits, int dep) {
+  Job j;
+  j.engine = Engine::DmaRead;
+  add_dep(j, dep);
+  j.xfer.operand = Operand::Weights;
+  j.xfer.buffer = Buffer::Weights;
+  j.xfer.dram_addr = dram_addr;
+  j.xfer.sram_addr = sram_addr;
+  j.xfer.run_bytes = static_cast<std::uint32_t>(bytes);
+  j.xfer.bits = bits;
+  return j;
+}
+
 LayerPlan plan_conv(const CompiledNetwork& cn, int li, const PlanParams& p, DramLayout& dram,
                     std::uint64_t& next_addr) {
   const Network& net = cn.net;
@@ -187,17 +227,11 @@ LayerPlan plan_conv(const CompiledNetwork& cn, int li, const PlanParams& p, Dram
     int band_job = -1, band_half = 0;
     if (all_ch) {
       band_half = ah.next();
-      Job j;
-      j.engine = Engine::DmaRead;
-      add_dep(j, ah.last_user[band_half]);
-      j.xfer.operand = Operand::Inputs;
-      j.xfer.buffer = Buffer::Activations;
-      j.xfer.dram_addr = in_base + static_cast<std::uint64_t>(iy_lo) * in.w * in.c;
-      j.xfer.sram_addr = band_half * p.act_half_bytes;
-      j.xfer.run_bytes =
-          static_cast<std::uint32_t>(static_cast<std::uint64_t>(band_rows) * in.w * in.c);
-      j.xfer.bits = j.xfer.bytes() * 8;
-      band_job = push(lp, j);
+      band_job = push(
+          lp, tensor_dma(Engine::DmaRead, Operand::Inputs, Buffer::Activations,
+                         in_base + static_cast<std::uint64_t>(iy_lo) * in.w * in.c,
+                         band_half * p.act_half_bytes, static_cast<std::uint64_t>(band_rows) * in.w,
+                         in.c, in.c, ah.last_user[band_half]));
     }
     for (int grp = 0; grp < l.groups; ++grp) {
       for (int nti = 0; nti < lp.n_tiles; ++nti) {
@@ -223,34 +257,21 @@ LayerPlan plan_conv(const CompiledNetwork& cn, int li, const PlanParams& p, Dram
           tile.band_iy0 = iy_lo;
           tile.band_rows = band_rows;
           // Weights.
+          const std::uint64_t block_bits =
+              static_cast<std::uint64_t>(ntc) * taps * ctc * p.code_bits;
           int wjob = -1, whalf = -1;
           if (lp.weights_resident) {
             if (block_job[block] < 0) {
-              Job j;
-              j.engine = Engine::DmaRead;
-              j.xfer.operand = Operand::Weights;
-              j.xfer.buffer = Buffer::Weights;
-              j.xfer.dram_addr = blocks[block];
-              j.xfer.sram_addr = resident_off[block];
-              j.xfer.run_bytes = static_cast<std::uint32_t>(block_size[block]);
-              j.xfer.bits = static_cast<std::uint64_t>(ntc) * taps * ctc * p.code_bits;
-              block_job[block] = push(lp, j);
+              block_job[block] = push(lp, weight_dma(blocks[block], resident_off[block],
+                                                     block_size[block], block_bits, -1));
             }
             wjob = block_job[block];
             tile.wbuf_addr = resident_off[block];
           } else {
             whalf = wh.next();
-            Job j;
-            j.engine = Engine::DmaRead;
-            add_dep(j, wh.last_user[whalf]);
-            j.xfer.operand = Operand::Weights;
-            j.xfer.buffer = Buffer::Weights;
-            j.xfer.dram_addr = blocks[block];
-            j.xfer.sram_addr = whalf * p.weight_half_bytes;
-            j.xfer.run_bytes = static_cast<std::uint32_t>(block_size[block]);
-            j.xfer.bits = static_cast<std::uint64_t>(ntc) * taps * ctc * p.code_bits;
-            wjob = push(lp, j);
-            tile.wbuf_addr = j.xfer.sram_addr;
+            tile.wbuf_addr = whalf * p.weight_half_bytes;
+            wjob = push(lp, weight_dma(blocks[block], tile.wbuf_addr, block_size[block], block_bits,
+                                       wh.last_user[whalf]));
           }
           // Inputs.
           int ajob = band_job, ahalf = band_half;
@@ -259,20 +280,12 @@ LayerPlan plan_conv(const CompiledNetwork& cn, int li, const PlanParams& p, Dram
             tile.band_cs = in.c;
           } else {
             ahalf = ah.next();
-            Job j;
-            j.engine = Engine::DmaRead;
-            add_dep(j, ah.last_user[ahalf]);
-            j.xfer.operand = Operand::Inputs;
-            j.xfer.buffer = Buffer::Activations;
-            j.xfer.dram_addr = in_base + static_cast<std::uint64_t>(iy_lo) * in.w * in.c +
-                               static_cast<std::uint64_t>(grp) * cin_g + c0;
-            j.xfer.sram_addr = ahalf * p.act_half_bytes;
-            j.xfer.count = static_cast<std::uint32_t>(band_rows * in.w);
-            j.xfer.run_bytes = static_cast<std::uint32_t>(ctc);
-            j.xfer.dram_stride = static_cast<std::uint64_t>(in.c);
-            j.xfer.sram_stride = static_cast<std::uint64_t>(ctc);
-            j.xfer.bits = j.xfer.bytes() * 8;
-            ajob = push(lp, j);
+            ajob = push(lp, tensor_dma(Engine::DmaRead, Operand::Inputs, Buffer::Activations,
+                                       in_base + static_cast<std::uint64_t>(iy_lo) * in.w * in.c +
+                                           static_cast<std::uint64_t>(grp) * cin_g + c0,
+                                       ahalf * p.act_half_bytes,
+                                       static_cast<std::uint64_t>(band_rows) * in.w, ctc, in.c,
+                                       ah.last_user[ahalf]));
             tile.band_c0 = grp * cin_g + c0;
             tile.band_cs = ctc;
           }
@@ -301,26 +314,12 @@ LayerPlan plan_conv(const CompiledNetwork& cn, int li, const PlanParams& p, Dram
         add_dep(o, last_compute);
         o.conv = tile;
         const int ojob = push(lp, o);
-        Job w;
-        w.engine = Engine::DmaWrite;
-        add_dep(w, ojob);
-        w.xfer.operand = Operand::Outputs;
-        w.xfer.buffer = Buffer::Outputs;
-        w.xfer.sram_addr = tile.obuf_addr;
-        const std::uint64_t pix = static_cast<std::uint64_t>(r) * out.w;
-        if (ntc == out.c) {
-          w.xfer.dram_addr = out_base + static_cast<std::uint64_t>(oy0) * out.w * out.c;
-          w.xfer.run_bytes = static_cast<std::uint32_t>(pix * ntc);
-        } else {
-          w.xfer.dram_addr = out_base + static_cast<std::uint64_t>(oy0) * out.w * out.c +
-                             static_cast<std::uint64_t>(grp) * n_per_group + n0;
-          w.xfer.count = static_cast<std::uint32_t>(pix);
-          w.xfer.run_bytes = static_cast<std::uint32_t>(ntc);
-          w.xfer.dram_stride = static_cast<std::uint64_t>(out.c);
-          w.xfer.sram_stride = static_cast<std::uint64_t>(ntc);
-        }
-        w.xfer.bits = w.xfer.bytes() * 8;
-        oh.last_user[out_half] = push(lp, w);
+        oh.last_user[out_half] =
+            push(lp, tensor_dma(Engine::DmaWrite, Operand::Outputs, Buffer::Outputs,
+                                out_base + static_cast<std::uint64_t>(oy0) * out.w * out.c +
+                                    static_cast<std::uint64_t>(grp) * n_per_group + n0,
+                                tile.obuf_addr, static_cast<std::uint64_t>(r) * out.w, ntc, out.c,
+                                ojob));
       }
     }
   }
@@ -398,26 +397,13 @@ LayerPlan plan_vector(const CompiledNetwork& cn, int li, const PlanParams& p,
       Job v;
       v.engine = Engine::VectorUnit;
       for (int i = 0; i < n_in; ++i) {
-        Job j;
-        j.engine = Engine::DmaRead;
-        add_dep(j, ah.last_user[ahalf]);
-        j.xfer.operand = Operand::Inputs;
-        j.xfer.buffer = Buffer::Activations;
-        j.xfer.sram_addr = ahalf * p.act_half_bytes + i * band_bytes;
-        const std::uint64_t base =
-            dram.tensor_addr[l.inputs[i]] + static_cast<std::uint64_t>(iy_lo) * in.w * in.c + c0;
-        j.xfer.dram_addr = base;
-        if (ccc == in.c) {
-          j.xfer.run_bytes = static_cast<std::uint32_t>(band_bytes);
-        } else {
-          j.xfer.count = static_cast<std::uint32_t>(vt.band_rows * in.w);
-          j.xfer.run_bytes = static_cast<std::uint32_t>(ccc);
-          j.xfer.dram_stride = static_cast<std::uint64_t>(in.c);
-          j.xfer.sram_stride = static_cast<std::uint64_t>(ccc);
-        }
-        j.xfer.bits = j.xfer.bytes() * 8;
-        vt.abuf_addr[i] = j.xfer.sram_addr;
-        add_dep(v, push(lp, j));
+        vt.abuf_addr[i] = ahalf * p.act_half_bytes + i * band_bytes;
+        add_dep(
+            v, push(lp, tensor_dma(Engine::DmaRead, Operand::Inputs, Buffer::Activations,
+                                   dram.tensor_addr[l.inputs[i]] +
+                                       static_cast<std::uint64_t>(iy_lo) * in.w * in.c + c0,
+                                   vt.abuf_addr[i], static_cast<std::uint64_t>(vt.band_rows) * in.w,
+                                   ccc, in.c, ah.last_user[ahalf])));
       }
       const int ohalf = oh.next();
       add_dep(v, oh.last_user[ohalf]);
@@ -429,24 +415,11 @@ LayerPlan plan_vector(const CompiledNetwork& cn, int li, const PlanParams& p,
       v.conv.ct = ccc;
       const int vjob = push(lp, v);
       ah.last_user[ahalf] = vjob;
-      Job w;
-      w.engine = Engine::DmaWrite;
-      add_dep(w, vjob);
-      w.xfer.operand = Operand::Outputs;
-      w.xfer.buffer = Buffer::Outputs;
-      w.xfer.sram_addr = vt.obuf_addr;
-      w.xfer.dram_addr =
-          dram.tensor_addr[l.output] + static_cast<std::uint64_t>(oy0) * out.w * out.c + c0;
-      if (ccc == out.c) {
-        w.xfer.run_bytes = static_cast<std::uint32_t>(out_elems);
-      } else {
-        w.xfer.count = static_cast<std::uint32_t>(r * out.w);
-        w.xfer.run_bytes = static_cast<std::uint32_t>(ccc);
-        w.xfer.dram_stride = static_cast<std::uint64_t>(out.c);
-        w.xfer.sram_stride = static_cast<std::uint64_t>(ccc);
-      }
-      w.xfer.bits = w.xfer.bytes() * 8;
-      oh.last_user[ohalf] = push(lp, w);
+      oh.last_user[ohalf] = push(
+          lp, tensor_dma(
+                  Engine::DmaWrite, Operand::Outputs, Buffer::Outputs,
+                  dram.tensor_addr[l.output] + static_cast<std::uint64_t>(oy0) * out.w * out.c + c0,
+                  vt.obuf_addr, static_cast<std::uint64_t>(r) * out.w, ccc, out.c, vjob));
     }
   }
   return lp;

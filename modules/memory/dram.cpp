@@ -51,7 +51,8 @@ void Dram::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& d
   const sc_core::sc_time length =
       period * (static_cast<double>(bits) / 8.0 / params_.bytes_per_cycle);
   // Bookings that ended before the kernel's current time can no longer collide with a request.
-  while (!busy_.empty() && busy_.begin()->second <= sc_core::sc_time_stamp()) busy_.erase(busy_.begin());
+  while (!busy_.empty() && busy_.begin()->second <= sc_core::sc_time_stamp())
+    busy_.erase(busy_.begin());
   // First gap of `length` at or after the request.
   sc_core::sc_time start = request;
   auto it = busy_.upper_bound(start);

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "modules/arith/mac_actions.h"
+#include "modules/memory/buffer_access.h"
 #include "modules/pe_array/gemm_kernel.h"
 #include "sim/common/error.h"
 #include "sim/quant/compiled_network.h"
@@ -14,37 +15,8 @@ PeArray::PeArray(const sc_core::sc_module_name& name, RunContext& ctx)
 
 std::uint8_t* PeArray::dmi(Buffer b) {
   const int i = static_cast<int>(b);
-  if (dmi_ptr_[i] == nullptr) {
-    tlm::tlm_generic_payload t;
-    tlm::tlm_dmi d;
-    t.set_address(0);
-    t.set_command(tlm::TLM_READ_COMMAND);
-    CONLOC_ASSERT(sram_socket[i]->get_direct_mem_ptr(t, d), name(), "buffer refused DMI");
-    dmi_ptr_[i] = d.get_dmi_ptr();
-  }
+  if (dmi_ptr_[i] == nullptr) dmi_ptr_[i] = dmi_pointer(sram_socket[i], name());
   return dmi_ptr_[i];
-}
-
-void PeArray::account(Buffer b, tlm::tlm_command cmd, Operand op, std::uint64_t bits) {
-  if (bits == 0) return;
-  TransferExt ext;
-  ext.operand = op;
-  ext.bits = bits;
-  ext.timing_only = true;
-  tlm::tlm_generic_payload t;
-  std::uint8_t dummy = 0;
-  t.set_extension(&ext);
-  t.set_command(cmd);
-  t.set_address(0);
-  t.set_data_ptr(&dummy);
-  t.set_data_length(1);
-  t.set_streaming_width(1);
-  // The array's streams are sized to the SRAM ports by construction, so the port time the target
-  // reports is not added: the tile's cycles come from the dataflow's closed form.
-  sc_core::sc_time ignored = sc_core::SC_ZERO_TIME;
-  sram_socket[static_cast<int>(b)]->b_transport(t, ignored);
-  t.clear_extension(&ext);
-  CONLOC_ASSERT(!t.is_response_error(), name(), "count-only access rejected");
 }
 
 void PeArray::compute_values(const ConvTile& t) {
@@ -146,13 +118,15 @@ PeArray::Timing PeArray::execute(const Job& job, const sc_core::sc_time& start) 
   st.array.psum_reg_writes += tt.psum_reg_writes;
   st.compute_cycles += tt.cycles;
 
-  account(Buffer::Weights, tlm::TLM_READ_COMMAND, Operand::Weights,
-          tt.weight_reads * static_cast<std::uint64_t>(ctx_.code_bits));
-  account(Buffer::Activations, tlm::TLM_READ_COMMAND, Operand::Inputs, tt.input_reads * 8);
-  account(Buffer::Outputs, tlm::TLM_READ_COMMAND, Operand::Outputs,
-          tt.psum_reads * static_cast<std::uint64_t>(ctx_.acc_bits));
-  account(Buffer::Outputs, tlm::TLM_WRITE_COMMAND, Operand::Outputs,
-          tt.psum_writes * static_cast<std::uint64_t>(ctx_.acc_bits));
+  auto& w = sram_socket[static_cast<int>(Buffer::Weights)];
+  auto& a = sram_socket[static_cast<int>(Buffer::Activations)];
+  auto& o = sram_socket[static_cast<int>(Buffer::Outputs)];
+  const auto acc_bits = static_cast<std::uint64_t>(ctx_.acc_bits);
+  count_access(w, tlm::TLM_READ_COMMAND, Operand::Weights,
+               tt.weight_reads * static_cast<std::uint64_t>(ctx_.code_bits), name());
+  count_access(a, tlm::TLM_READ_COMMAND, Operand::Inputs, tt.input_reads * 8, name());
+  count_access(o, tlm::TLM_READ_COMMAND, Operand::Outputs, tt.psum_reads * acc_bits, name());
+  count_access(o, tlm::TLM_WRITE_COMMAND, Operand::Outputs, tt.psum_writes * acc_bits, name());
 
   if (ctx_.functional) compute_values(t);
 

@@ -29,7 +29,6 @@ class PeArray : public JobEngine {
  private:
   Timing execute(const Job& job, const sc_core::sc_time& start) override;
   void compute_values(const ConvTile& t);
-  void account(Buffer b, tlm::tlm_command cmd, Operand op, std::uint64_t bits);
   std::uint8_t* dmi(Buffer b);
 
   std::vector<std::int16_t> a_;  // gathered inputs [M][K]

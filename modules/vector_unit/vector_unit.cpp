@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "modules/memory/buffer_access.h"
 #include "sim/common/error.h"
 #include "sim/quant/compiled_network.h"
 
@@ -14,12 +15,8 @@ VectorUnit::VectorUnit(const sc_core::sc_module_name& name, RunContext& ctx)
 
 void VectorUnit::compute_values(const Job& job) {
   if (act_ == nullptr) {
-    tlm::tlm_generic_payload p;
-    tlm::tlm_dmi d;
-    CONLOC_ASSERT(act_socket->get_direct_mem_ptr(p, d), name(), "activation SRAM refused DMI");
-    act_ = d.get_dmi_ptr();
-    CONLOC_ASSERT(out_socket->get_direct_mem_ptr(p, d), name(), "output buffer refused DMI");
-    out_ = d.get_dmi_ptr();
+    act_ = dmi_pointer(act_socket, name());
+    out_ = dmi_pointer(out_socket, name());
   }
   const CompiledNetwork& cn = *ctx_.network;
   const Layer& l = cn.net.layers[ctx_.layer];
@@ -88,26 +85,8 @@ VectorUnit::Timing VectorUnit::execute(const Job& job, const sc_core::sc_time& s
   const std::uint64_t in_bytes =
       static_cast<std::uint64_t>(v.band_rows) * in.w * cc * l.inputs.size();
   const std::uint64_t out_bytes = static_cast<std::uint64_t>(v.rows) * out.w * cc;
-  auto account = [&](tlm::tlm_generic_payload& p, TransferExt& ext, auto& socket,
-                     tlm::tlm_command cmd, Operand op, std::uint64_t bits) {
-    ext.operand = op;
-    ext.bits = bits;
-    ext.timing_only = true;
-    std::uint8_t dummy = 0;
-    p.set_command(cmd);
-    p.set_address(0);
-    p.set_data_ptr(&dummy);
-    p.set_data_length(1);
-    p.set_streaming_width(1);
-    sc_core::sc_time ignored = sc_core::SC_ZERO_TIME;
-    socket->b_transport(p, ignored);
-  };
-  TransferExt ext;
-  tlm::tlm_generic_payload p;
-  p.set_extension(&ext);
-  account(p, ext, act_socket, tlm::TLM_READ_COMMAND, Operand::Inputs, in_bytes * 8);
-  account(p, ext, out_socket, tlm::TLM_WRITE_COMMAND, Operand::Outputs, out_bytes * 8);
-  p.clear_extension(&ext);
+  count_access(act_socket, tlm::TLM_READ_COMMAND, Operand::Inputs, in_bytes * 8, name());
+  count_access(out_socket, tlm::TLM_WRITE_COMMAND, Operand::Outputs, out_bytes * 8, name());
   const std::uint64_t lanes = static_cast<std::uint64_t>(ctx_.vector_lanes);
   const std::uint64_t cycles = std::max<std::uint64_t>(1, (v.ops + lanes - 1) / lanes);
   ctx_.stats.vector_cycles += cycles;

@@ -70,37 +70,17 @@ void output_stage(const std::vector<std::int32_t>& acc, const std::vector<std::i
   }
 }
 
-void max_pool(const IntTensor& in, const Layer& l, IntTensor& out) {
-  const TensorShape& s = in.shape;
-  const TensorShape& o = out.shape;
-  out.data.assign(static_cast<std::size_t>(o.elements()), 0);
-  for (int y = 0; y < o.h; ++y) {
-    for (int x = 0; x < o.w; ++x) {
-      for (int ch = 0; ch < s.c; ++ch) {
-        int best = -32768;
-        for (int r = 0; r < l.kh; ++r) {
-          const int iy = y * l.stride - l.pad + r;
-          if (iy < 0 || iy >= s.h) continue;
-          for (int c = 0; c < l.kw; ++c) {
-            const int ix = x * l.stride - l.pad + c;
-            if (ix < 0 || ix >= s.w) continue;
-            best = std::max<int>(best, in.data[(std::int64_t{iy} * s.w + ix) * s.c + ch]);
-          }
-        }
-        out.data[(std::int64_t{y} * o.w + x) * o.c + ch] = static_cast<std::int16_t>(best);
-      }
-    }
-  }
-}
+namespace {
 
-void avg_pool(const IntTensor& in, const Layer& l, const Requant& rq, std::int32_t lo,
-              std::int32_t hi, IntTensor& out) {
+// Visits every output element of a pooling layer with the maximum and the sum of its window
+// (padding excluded from both; the average divides by the full window, see avg_pool).
+template <class Emit>
+void pool_windows(const IntTensor& in, const Layer& l, const TensorShape& o, Emit emit) {
   const TensorShape& s = in.shape;
-  const TensorShape& o = out.shape;
-  out.data.assign(static_cast<std::size_t>(o.elements()), 0);
   for (int y = 0; y < o.h; ++y) {
     for (int x = 0; x < o.w; ++x) {
       for (int ch = 0; ch < s.c; ++ch) {
+        std::int32_t best = -32768;
         std::int64_t sum = 0;
         for (int r = 0; r < l.kh; ++r) {
           const int iy = y * l.stride - l.pad + r;
@@ -108,14 +88,32 @@ void avg_pool(const IntTensor& in, const Layer& l, const Requant& rq, std::int32
           for (int c = 0; c < l.kw; ++c) {
             const int ix = x * l.stride - l.pad + c;
             if (ix < 0 || ix >= s.w) continue;
-            sum += in.data[(std::int64_t{iy} * s.w + ix) * s.c + ch];
+            const std::int32_t v = in.data[(std::int64_t{iy} * s.w + ix) * s.c + ch];
+            best = std::max(best, v);
+            sum += v;
           }
         }
-        out.data[(std::int64_t{y} * o.w + x) * o.c + ch] =
-            static_cast<std::int16_t>(clamp_to(rq.apply(sum), lo, hi));
+        emit((std::int64_t{y} * o.w + x) * o.c + ch, best, sum);
       }
     }
   }
+}
+
+}  // namespace
+
+void max_pool(const IntTensor& in, const Layer& l, IntTensor& out) {
+  out.data.assign(static_cast<std::size_t>(out.shape.elements()), 0);
+  pool_windows(in, l, out.shape, [&](std::int64_t i, std::int32_t best, std::int64_t) {
+    out.data[i] = static_cast<std::int16_t>(best);
+  });
+}
+
+void avg_pool(const IntTensor& in, const Layer& l, const Requant& rq, std::int32_t lo,
+              std::int32_t hi, IntTensor& out) {
+  out.data.assign(static_cast<std::size_t>(out.shape.elements()), 0);
+  pool_windows(in, l, out.shape, [&](std::int64_t i, std::int32_t, std::int64_t sum) {
+    out.data[i] = static_cast<std::int16_t>(clamp_to(rq.apply(sum), lo, hi));
+  });
 }
 
 void residual_add(const IntTensor& a, const IntTensor& b, const Requant2& rq, std::int32_t lo,

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <systemc>
+#include <tlm>
+
+#include <cstdint>
+
+#include "modules/memory/transfer_ext.h"
+#include "sim/common/error.h"
+
+namespace conloc {
+
+// Helpers for the engines that work on buffer contents in place (PE array, compensation adder,
+// vector unit): they reach the data through DMI and report what they stream with count-only
+// transactions, so every access is counted by the buffer it hits.
+
+// The buffer's storage behind an initiator socket (the whole buffer is one DMI region).
+template <class Socket>
+std::uint8_t* dmi_pointer(Socket& socket, const char* who) {
+  tlm::tlm_generic_payload t;
+  tlm::tlm_dmi d;
+  t.set_address(0);
+  t.set_command(tlm::TLM_READ_COMMAND);
+  CONLOC_ASSERT(socket->get_direct_mem_ptr(t, d), who, "buffer refused DMI");
+  return d.get_dmi_ptr();
+}
+
+// Counts `bits` read or written by `op` at the buffer. The port time the target reports is not
+// added: these streams are sized to the buffer ports, and their engine's cycles come from its own
+// closed form.
+template <class Socket>
+void count_access(Socket& socket, tlm::tlm_command cmd, Operand op, std::uint64_t bits,
+                  const char* who) {
+  if (bits == 0) return;
+  TransferExt ext;
+  ext.operand = op;
+  ext.bits = bits;
+  ext.timing_only = true;
+  tlm::tlm_generic_payload t;
+  std::uint8_t dummy = 0;
+  t.set_extension(&ext);
+  t.set_command(cmd);
+  t.set_address(0);
+  t.set_data_ptr(&dummy);
+  t.set_data_length(1);
+  t.set_streaming_width(1);
+  sc_core::sc_time ignored = sc_core::SC_ZERO_TIME;
+  socket->b_transport(t, ignored);
+  t.clear_extension(&ext);
+  CONLOC_ASSERT(!t.is_response_error(), who, "count-only access rejected");
+}
+
+}  // namespace conloc
