@@ -22,6 +22,15 @@ std::string num(double v) {
 struct Side {
   double cycles, energy, dram_read, dram_written, weight_dram;
   EnergyBreakdown e;
+  Side& operator+=(const Side& o) {
+    cycles += o.cycles;
+    energy += o.energy;
+    dram_read += o.dram_read;
+    dram_written += o.dram_written;
+    weight_dram += o.weight_dram;
+    e += o.e;
+    return *this;
+  }
 };
 
 Side side_of(const LayerRow& r) {
@@ -94,18 +103,8 @@ Comparison compare_reports(const RunReport& elp, const RunReport& fixed) {
   for (std::size_t i = 0; i < elp.rows.size(); ++i) {
     const Side a = side_of(elp.rows[i]), b = side_of(fixed.rows[i]);
     emit(elp.rows[i].layer, elp.rows[i].type, static_cast<double>(elp.rows[i].macs), a, b);
-    te.cycles += a.cycles;
-    te.energy += a.energy;
-    te.dram_read += a.dram_read;
-    te.dram_written += a.dram_written;
-    te.weight_dram += a.weight_dram;
-    te.e += a.e;
-    tf.cycles += b.cycles;
-    tf.energy += b.energy;
-    tf.dram_read += b.dram_read;
-    tf.dram_written += b.dram_written;
-    tf.weight_dram += b.weight_dram;
-    tf.e += b.e;
+    te += a;
+    tf += b;
   }
   emit("TOTAL", "", static_cast<double>(elp.macs), te, tf);
   tab << "\nenergy by component (uJ)      " << elp.design << "        " << fixed.design
