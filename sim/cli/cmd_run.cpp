@@ -11,7 +11,7 @@
 #include "sim/report/comparison.h"
 #include "sim/report/run_report.h"
 #include "sim/top/accelerator.h"
-#include "sim/workload/zoo.h"
+#include "sim/workload/workload.h"
 
 namespace conloc {
 
@@ -21,6 +21,7 @@ struct RunOptions {
   CommonOptions common;
   std::string workload = "resnet18";
   std::string design;
+  int image = 0;
   bool timing_only = false;
 };
 
@@ -31,7 +32,9 @@ bool parse_run_options(const std::string& cmd, const std::vector<std::string>& a
   desc.add_options()("workload", po::value<std::string>(&o.workload),
                      "built-in network name or network JSON file (default: resnet18)")(
       "timing-only", po::bool_switch(&o.timing_only),
-      "skip the values: timing, traffic and energy only (fast sweeps)");
+      "skip the values: timing, traffic and energy only (fast sweeps)")(
+      "image", po::value<int>(&o.image),
+      "input image index, for workloads that ship images (default 0)");
   if (with_design) {
     desc.add_options()("design", po::value<std::string>(&o.design),
                        "elp or fixed (shortcut for --set design.mac=...)");
@@ -131,11 +134,11 @@ int cmd_run(const std::vector<std::string>& args) {
   if (!parse_run_options("run", args, o, true)) return kExitOk;
   const auto t0 = std::chrono::steady_clock::now();
   const SimConfig cfg = load_sim_config(o.common.config_file, o.common.overrides);
-  const Network net = load_network(o.workload);
+  const Workload w = load_workload(o.workload, cfg.seed, o.image);
   const EnergyModel em(EnergyTable::load(cfg.energy_table_path));
   ensure_directory(o.common.out_dir);
-  const SyntheticWeights src(cfg.seed);
-  const CompiledNetwork cn = compile_network(net, cfg, cfg.design.mac, !o.timing_only, src);
+  const CompiledNetwork cn =
+      compile_network(w.net, cfg, cfg.design.mac, !o.timing_only, *w.weights);
   const double t_compile = seconds_since(t0);
   auto accs = simulate({{&cfg, &cn}});
   RunReport r = build_report(*accs[0], cn, cfg, em, seconds_since(t0));
@@ -157,14 +160,14 @@ int cmd_compare(const std::vector<std::string>& args) {
   const SimConfig base = load_sim_config(o.common.config_file, o.common.overrides);
   const SimConfig cfg_elp = base.with_mac(MacKind::ElpBsd);
   const SimConfig cfg_fixed = base.with_mac(MacKind::FixedPoint);
-  const Network net = load_network(o.workload);
+  const Workload w = load_workload(o.workload, base.seed, o.image);
+  const Network& net = w.net;
   const EnergyModel em(EnergyTable::load(base.energy_table_path));
   ensure_directory(o.common.out_dir);
-  const SyntheticWeights src(base.seed);
   const CompiledNetwork cn_elp =
-      compile_network(net, cfg_elp, MacKind::ElpBsd, !o.timing_only, src);
+      compile_network(net, cfg_elp, MacKind::ElpBsd, !o.timing_only, *w.weights);
   const CompiledNetwork cn_fixed =
-      compile_network(net, cfg_fixed, MacKind::FixedPoint, !o.timing_only, src);
+      compile_network(net, cfg_fixed, MacKind::FixedPoint, !o.timing_only, *w.weights);
   auto accs = simulate({{&cfg_elp, &cn_elp}, {&cfg_fixed, &cn_fixed}});
   const double wall = seconds_since(t0);
   const RunReport re = build_report(*accs[0], cn_elp, cfg_elp, em, wall);

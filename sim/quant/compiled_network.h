@@ -10,9 +10,9 @@
 #include "modules/arith/mac_model.h"
 #include "modules/arith/requant.h"
 #include "sim/config/sim_config.h"
-#include "sim/quant/weight_source.h"
 #include "sim/reference/int_tensor.h"
 #include "sim/workload/network.h"
+#include "sim/workload/weight_source.h"
 
 namespace conloc {
 

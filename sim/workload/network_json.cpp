@@ -1,5 +1,6 @@
 #include "sim/workload/network_json.h"
 
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -49,15 +50,16 @@ Activation parse_act(const Ctx& c, const nlohmann::json& o) {
 
 }  // namespace
 
-Network load_network_json(const std::string& path) {
+NetworkFile load_network_file(const std::string& path) {
   const nlohmann::json doc = parse_json_text(read_text_file(path), path);
   Ctx root{path, ""};
   if (!doc.is_object()) root.fail("", "top level is not a JSON object", doc, "an object");
   for (auto it = doc.begin(); it != doc.end(); ++it) {
-    if (it.key() != "name" && it.key() != "input" && it.key() != "layers" &&
-        it.key() != "description") {
+    static const std::set<std::string> kTop = {"name",    "description", "input", "layers",
+                                               "weights", "images",      "labels"};
+    if (!kTop.count(it.key())) {
       throw_field_error(path, it.key(), "unknown key", "\"" + it.key() + "\"",
-                        "one of name, description, input, layers");
+                        "one of name, description, input, layers, weights, images, labels");
     }
   }
   if (!doc.contains("input") || !doc["input"].is_array() || doc["input"].size() != 3) {
@@ -147,7 +149,26 @@ Network load_network_json(const std::string& path) {
     tensor_of[lname] = out;
     prev = out;
   }
-  return b.build();
+  NetworkFile f;
+  f.net = b.build();
+  const auto base = std::filesystem::path(path).parent_path();
+  auto file_field = [&](const char* key, bool dir) {
+    if (!doc.contains(key)) return std::string();
+    if (!doc[key].is_string() || doc[key].get<std::string>().empty()) {
+      throw_field_error(path, key, "wrong type", json_brief(doc[key]),
+                        "a path relative to the file");
+    }
+    const std::string p = (base / doc[key].get<std::string>()).string();
+    if (dir ? !std::filesystem::is_directory(p) : !std::filesystem::is_regular_file(p)) {
+      throw_field_error(path, key, dir ? "folder not found" : "file not found", "\"" + p + "\"",
+                        dir ? "an existing folder of .npy files" : "an existing .npy file");
+    }
+    return p;
+  };
+  f.weights_dir = file_field("weights", true);
+  f.images = file_field("images", false);
+  f.labels = file_field("labels", false);
+  return f;
 }
 
 }  // namespace conloc

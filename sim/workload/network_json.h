@@ -12,6 +12,13 @@ namespace conloc {
 //              "pad": 1, "groups": 1, "act": "relu", "input": "<layer name>|input"}, ...]}
 // "input" defaults to the previous layer; "add" takes "inputs": [a, b]. Errors name the file and
 // the JSON path (layers[3].kernel).
-Network load_network_json(const std::string& path);
+// Returns the network plus the trained files it names (paths resolved against the JSON file's
+// folder; empty when absent): "weights" (a folder of .npy files), "images", "labels"
+// (docs/workloads.md).
+struct NetworkFile {
+  Network net;
+  std::string weights_dir, images, labels;
+};
+NetworkFile load_network_file(const std::string& path);
 
 }  // namespace conloc

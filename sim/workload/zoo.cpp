@@ -1,11 +1,9 @@
 #include "sim/workload/zoo.h"
 
-#include <filesystem>
 #include <functional>
 #include <map>
 
 #include "sim/common/error.h"
-#include "sim/workload/network_json.h"
 
 namespace conloc {
 
@@ -111,16 +109,6 @@ Network zoo_network(const std::string& name) {
                                 "a built-in network (" + known + ") or a network JSON file"));
   }
   return it->second();
-}
-
-Network load_network(const std::string& name_or_file) {
-  if (is_zoo_network(name_or_file)) return zoo_network(name_or_file);
-  const bool looks_like_file =
-      name_or_file.find('/') != std::string::npos || name_or_file.find('.') != std::string::npos;
-  if (looks_like_file || std::filesystem::exists(name_or_file)) {
-    return load_network_json(name_or_file);
-  }
-  return zoo_network(name_or_file);  // throws the "unknown workload" error with the known names
 }
 
 }  // namespace conloc

@@ -14,7 +14,4 @@ std::vector<std::string> zoo_names();
 bool is_zoo_network(const std::string& name);
 Network zoo_network(const std::string& name);  // UserError listing the known names
 
-// Loads a network: a zoo name, or a JSON network file (docs/workloads.md).
-Network load_network(const std::string& name_or_file);
-
 }  // namespace conloc

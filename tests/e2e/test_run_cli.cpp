@@ -187,3 +187,18 @@ TEST(RunCli, ResNet50AgreesWithStandardFoldModel) {
     EXPECT_LT(stalls / cycles, 0.05) << preset << ": the preset should be nearly stall-free";
   }
 }
+
+TEST(RunCli, TrainedWorkloadRunsBitExactOnAChosenImage) {
+  const std::string dir = make_temp_dir("fmnist");
+  const std::string net = std::string(CONLOCNN_SOURCE_DIR) + "/workloads/fmnist_cnn/network.json";
+  const auto r = run_cli({"compare", "--workload", net, "--image", "5", "--out", dir + "/o"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("bit-exact"), std::string::npos) << r.out;
+  const auto s = nlohmann::json::parse(slurp(dir + "/o/elp/summary.json"));
+  EXPECT_NE(s["weight_source"].get<std::string>().find("trained weights"), std::string::npos);
+  EXPECT_NE(s["weight_source"].get<std::string>().find("image 5"), std::string::npos);
+  const auto bad = run_cli({"run", "--workload", net, "--image", "999", "--out", dir + "/b"}, dir);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("test_images.npy"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("0..199"), std::string::npos) << bad.err;
+}

@@ -1,5 +1,7 @@
 #include <cmath>
+#include <filesystem>
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include "modules/arith/requant.h"
 #include "modules/controller/layer_plan.h"
@@ -9,6 +11,8 @@
 #include "sim/quant/compiled_network.h"
 #include "sim/reference/reference_ops.h"
 #include "sim/workload/network.h"
+#include "sim/workload/npy.h"
+#include "sim/workload/npy_weights.h"
 #include "sim/workload/zoo.h"
 
 using namespace conloc;
@@ -238,4 +242,80 @@ TEST(LayerPlan, FiveBitCodesFitSixtyPercentMoreWeightsPerChunk) {
   EXPECT_EQ(ct[0], 45);  // 32768 bits / (16 x 9 x 5)
   EXPECT_EQ(ct[1], 28);  // 32768 bits / (16 x 9 x 8)
   EXPECT_GE(static_cast<double>(ct[0]) / ct[1], 1.55);
+}
+
+namespace {
+
+std::string temp_dir(const char* tag) {
+  std::string t =
+      (std::filesystem::temp_directory_path() / (std::string("conloc-") + tag + "-XXXXXX"))
+          .string();
+  return mkdtemp(t.data());
+}
+
+}  // namespace
+
+// PyTorch layouts are reordered into the accelerator's K order: (kernel row, column, channel).
+TEST(NpyWeights, ConvAndFullyConnectedLayouts) {
+  NetworkBuilder b("t", {2, 3, 4}, "test");
+  const int c = b.conv("c", b.input(), 6, 3, 1, 1, Activation::Relu, 2);
+  b.fc("f", c, 5);
+  const Network net = b.build();
+  const std::string dir = temp_dir("npyw");
+  NpyArray cw{{6, 2, 3, 3}, {}};
+  for (int i = 0; i < 6 * 2 * 9; ++i)
+    cw.data.push_back(static_cast<float>(i));
+  write_npy(dir + "/c.weight.npy", cw);
+  NpyArray fw{{5, 6 * 2 * 3}, {}};
+  for (int i = 0; i < 5 * 36; ++i)
+    fw.data.push_back(static_cast<float>(1000 + i));
+  write_npy(dir + "/f.weight.npy", fw);
+  write_npy(dir + "/f.bias.npy", NpyArray{{5}, {1, 2, 3, 4, 5}});
+  NpyArray img{{1, 2, 3, 4}, std::vector<float>(24, 0.5f)};
+  write_npy(dir + "/img.npy", img);
+  const NpyWeights src(dir, dir + "/img.npy", 0);
+  const FloatLayerParams pc = src.layer_params(net, 0);
+  // Output channel o, input channel ci (of the group), kernel (r, s) -> o*18 + (r*3+s)*2 + ci.
+  for (int o = 0; o < 6; ++o) {
+    for (int ci = 0; ci < 2; ++ci) {
+      for (int rs = 0; rs < 9; ++rs) {
+        EXPECT_EQ(pc.weights[o * 18 + rs * 2 + ci], static_cast<float>((o * 2 + ci) * 9 + rs));
+      }
+    }
+  }
+  EXPECT_EQ(pc.bias, std::vector<float>(6, 0.0f));  // no bias file: zero bias
+  const FloatLayerParams pf = src.layer_params(net, 1);
+  // PyTorch flattens (c, h, w); the accelerator reads (h, w, c).
+  for (int o = 0; o < 5; ++o) {
+    for (int ch = 0; ch < 6; ++ch) {
+      for (int h = 0; h < 2; ++h) {
+        for (int w = 0; w < 3; ++w) {
+          EXPECT_EQ(pf.weights[o * 36 + (h * 3 + w) * 6 + ch],
+                    static_cast<float>(1000 + o * 36 + (ch * 2 + h) * 3 + w));
+        }
+      }
+    }
+  }
+  EXPECT_EQ(pf.bias, (std::vector<float>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(src.input(net).size(), 24u);
+}
+
+TEST(NpyWeights, WrongShapeNamesFileAndExpectedShape) {
+  NetworkBuilder b("t", {4, 4, 3}, "test");
+  b.conv("c", b.input(), 8, 3, 1, 1, Activation::None);
+  const Network net = b.build();
+  const std::string dir = temp_dir("npyw2");
+  write_npy(dir + "/c.weight.npy", NpyArray{{8, 3, 5, 5}, std::vector<float>(8 * 3 * 25, 0.1f)});
+  try {
+    NpyWeights(dir, dir + "/none.npy", 0).layer_params(net, 0);
+    FAIL();
+  } catch (const UserError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("c.weight.npy"), std::string::npos) << m;
+    EXPECT_NE(m.find("[8, 3, 3, 3]"), std::string::npos) << m;
+    EXPECT_NE(m.find("[8, 3, 5, 5]"), std::string::npos) << m;
+  }
+  write_npy(dir + "/img.npy", NpyArray{{2, 4, 4, 3}, std::vector<float>(96, 0.0f)});
+  EXPECT_THROW(NpyWeights(dir, dir + "/img.npy", 2).input(net), UserError);
+  EXPECT_EQ(NpyWeights(dir, dir + "/img.npy", 1).input(net).size(), 48u);
 }

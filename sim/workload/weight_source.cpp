@@ -1,4 +1,4 @@
-#include "sim/quant/weight_source.h"
+#include "sim/workload/weight_source.h"
 
 #include <cmath>
 
