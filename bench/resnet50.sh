@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Whole ResNet-50 (224x224) on 16x16 and 32x32 arrays: timing+energy only and bit-exact
-# functional runs, one core each, with wall time, simulated MACs per second and peak memory; and,
+# Whole ResNet-50 (224x224) on 16x16 and 32x32 arrays: timing+energy only (one core, and both
+# cores: the compiler quantizes layers on two threads) and bit-exact functional runs (one core),
+# with wall time, simulated MACs per second and peak memory; and,
 # in the same run, a plain int8 GEMM of the same layers as the yardstick for the simulator's own
 # overhead. Usage: bench/resnet50.sh [build-dir]   (prints a Markdown table)
 set -euo pipefail
@@ -17,11 +18,13 @@ echo
 echo "| array | mode | wall s | simulated GMAC/s | peak RSS MiB | wall / plain GEMM | bit-exact |"
 echo "|---|---|---|---|---|---|---|"
 for dims in 16 32; do
-  for mode in timing functional; do
+  for mode in timing timing-2cores functional; do
     flags=()
-    [ "$mode" = timing ] && flags+=(--timing-only)
+    pin=(taskset -c 0)
+    [ "$mode" != functional ] && flags+=(--timing-only)
+    [ "$mode" = timing-2cores ] && pin=()
     dir="$out/$dims-$mode"
-    /usr/bin/time -f '%M' -o "$out/rss" taskset -c 0 "$sim" run --workload resnet50 \
+    /usr/bin/time -f '%M' -o "$out/rss" "${pin[@]}" "$sim" run --workload resnet50 \
       --set array.rows=$dims --set array.cols=$dims "${flags[@]}" --out "$dir" > /dev/null
     /usr/bin/python3 - "$dir/summary.json" "$out/rss" "$gemm_s" "$dims" "$mode" <<'PY'
 import json, sys

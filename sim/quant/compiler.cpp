@@ -213,11 +213,9 @@ void compile_pe_layer(const Network& net, std::size_t li, const SimConfig& cfg, 
     }
   }
 
-  IntTensor& out = tensors[l.output];
-  out.shape = net.out_shape(l);
-  out.is_signed = l.act == Activation::None;
-  const int abits = d.activation_bits;
   if (!functional) return;
+  IntTensor& out = tensors[l.output];  // shape and sign set by compile_network
+  const int abits = d.activation_bits;
 
   // 5. Calibration on the reference outputs.
   const std::int64_t acc_lim = (std::int64_t{1} << (d.accumulator_bits - 1)) - 1;
@@ -394,10 +392,38 @@ CompiledNetwork compile_network(const Network& net, const SimConfig& cfg, MacKin
     }
   }
 
+  // Shapes and signs first: a PE-array layer's output is unsigned after ReLU / ReLU6.
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    const Layer& l = net.layers[i];
+    cn.layers[i].in_signed = cn.tensors[l.inputs[0]].is_signed;
+    if (l.on_pe_array()) {
+      cn.tensors[l.output].shape = net.out_shape(l);
+      cn.tensors[l.output].is_signed = l.act == Activation::None;
+    } else {
+      compile_vector_layer(net, i, cfg, false, cn.tensors, cn.layers[i]);  // shape, sign, clamp
+    }
+  }
+
+  if (!functional) {
+    // Without activations the PE-array layers are independent: two workers take every other one.
+    auto work = [&](std::size_t first) {
+      for (std::size_t i = first; i < net.layers.size(); i += 2) {
+        const Layer& l = net.layers[i];
+        if (!l.on_pe_array()) continue;
+        const auto mac = make_mac_model(cfg.design, mac_kind, cn.layers[i].in_signed);
+        compile_pe_layer(net, i, cfg, prepare_layer(net, i, cfg.design, mac->quantizer(), source),
+                         false, *mac, cn.tensors, cn.layers[i]);
+      }
+    };
+    auto other = std::async(std::launch::async, work, 1);
+    work(0);
+    other.get();
+    return cn;
+  }
+
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
     const Layer& l = net.layers[i];
     CompiledLayer& cl = cn.layers[i];
-    cl.in_signed = cn.tensors[l.inputs[0]].is_signed;
     if (l.on_pe_array()) {
       const auto mac = make_mac_model(cfg.design, mac_kind, cl.in_signed);
       PreparedLayer prep =
@@ -409,9 +435,9 @@ CompiledNetwork compile_network(const Network& net, const SimConfig& cfg, MacKin
                           std::cref(cfg.design), std::cref(probe->quantizer()), std::cref(source));
         break;
       }
-      compile_pe_layer(net, i, cfg, std::move(prep), functional, *mac, cn.tensors, cl);
+      compile_pe_layer(net, i, cfg, std::move(prep), true, *mac, cn.tensors, cl);
     } else {
-      compile_vector_layer(net, i, cfg, functional, cn.tensors, cl);
+      compile_vector_layer(net, i, cfg, true, cn.tensors, cl);
     }
   }
   return cn;
