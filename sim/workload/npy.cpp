@@ -56,18 +56,38 @@ NpyArray read_npy(const std::string& path) {
                                 "C order (np.ascontiguousarray)"));
   }
   NpyArray a;
-  std::string shape = header_value(header, "shape");
+  const std::string shape = header_value(header, "shape");
+  auto bad_shape = [&]() {
+    throw UserError(field_error(path, "shape", "malformed shape", "'" + shape + "'",
+                                "a tuple of non-negative integers such as (64, 3, 3, 3)"));
+  };
+  if (shape.size() < 2 || shape.front() != '(' || shape.back() != ')') bad_shape();
   std::int64_t count = 1;
   std::size_t i = 1;
-  while (i < shape.size()) {
-    while (i < shape.size() && (shape[i] == ' ' || shape[i] == ','))
+  bool expect_dim = true;
+  while (i + 1 < shape.size()) {
+    const char ch = shape[i];
+    if (ch == ' ') {
       ++i;
-    if (i >= shape.size() || shape[i] == ')') break;
-    std::size_t used = 0;
-    const std::int64_t d = std::stoll(shape.substr(i), &used);
-    a.shape.push_back(d);
-    count *= d;
-    i += used;
+    } else if (ch == ',') {
+      if (expect_dim) bad_shape();
+      expect_dim = true;
+      ++i;
+    } else if (ch >= '0' && ch <= '9') {
+      if (!expect_dim) bad_shape();
+      std::int64_t d = 0;
+      while (i + 1 < shape.size() && shape[i] >= '0' && shape[i] <= '9') {
+        d = d * 10 + (shape[i] - '0');
+        if (d > (std::int64_t{1} << 40)) bad_shape();  // far beyond any weight tensor
+        ++i;
+      }
+      a.shape.push_back(d);
+      count *= d;
+      if (count > (std::int64_t{1} << 40)) bad_shape();
+      expect_dim = false;
+    } else {
+      bad_shape();
+    }
   }
   const std::size_t data_start = header_start + header_len;
   if (bytes.size() - data_start != static_cast<std::size_t>(count) * 4) {
