@@ -29,7 +29,8 @@ class JobEngine : public sc_core::sc_module {
     sc_core::sc_time done;     // absolute time the job's result is available
     sc_core::sc_time free_at;  // absolute time the engine can start its next job
   };
-  // Performs one job that may start at `start` (absolute). Must not wait().
+  // Performs one job that may start at `start` (absolute). It may synchronise through qk_ (the
+  // DMA does, to interleave long transfers), but never waits for anything else.
   virtual Timing execute(const Job& job, const sc_core::sc_time& start) = 0;
   // Local time of the engine: where its own clock is relative to the kernel's.
   sc_core::sc_time now() const { return sc_core::sc_time_stamp() + qk_.get_local_time(); }

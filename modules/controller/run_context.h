@@ -88,6 +88,7 @@ struct RunContext {
   int output_lanes = 16;
   int vector_lanes = 16;
   std::uint32_t burst_bytes = 64;
+  std::size_t max_outstanding = 32;
   std::uint64_t weight_buffer_bytes = 0;
   sc_core::sc_time period = sc_core::sc_time(1, sc_core::SC_NS);
 

@@ -27,6 +27,7 @@ DmaEngine::Timing DmaEngine::execute(const Job& job, const sc_core::sc_time& sta
   std::uint64_t bits_left = x.bits;
   std::uint64_t bursts = 0;
   sc_core::sc_time done = start;
+  sc_core::sc_time next_issue = start;
   for (std::uint32_t run = 0; run < x.count; ++run) {
     std::uint64_t dram_addr = x.dram_addr + run * x.dram_stride;
     std::uint64_t sram_addr = x.sram_addr + run * x.sram_stride;
@@ -35,9 +36,21 @@ DmaEngine::Timing DmaEngine::execute(const Job& job, const sc_core::sc_time& sta
       // The last burst of a packed weight block may carry fewer than len * 8 useful bits.
       ext.bits = std::min<std::uint64_t>(bits_left, std::uint64_t{len} * 8);
       bits_left -= ext.bits;
-      // Bursts leave the DMA one per cycle; the local-time offset is their issue time.
-      const sc_core::sc_time issue =
-          start + period * static_cast<double>(bursts) - sc_core::sc_time_stamp();
+      // Bursts leave the DMA at most one per cycle and only while fewer than max_outstanding
+      // are in flight; the local-time offset is their issue time.
+      while (!outstanding_.empty() && outstanding_.front() <= next_issue)
+        outstanding_.pop_front();
+      if (outstanding_.size() >= ctx_.max_outstanding) {
+        next_issue = std::max(next_issue, outstanding_.front());
+        outstanding_.pop_front();
+      }
+      // Temporal decoupling: once this engine's local time has run a quantum ahead, let the
+      // kernel catch up before booking more of the bus, so another initiator's earlier requests
+      // are booked first (the smaller the quantum, the finer the interleaving).
+      qk_.set(next_issue - sc_core::sc_time_stamp());
+      if (qk_.need_sync()) qk_.sync();
+      const sc_core::sc_time issue = next_issue - sc_core::sc_time_stamp();
+      next_issue += period;
       ++bursts;
       auto transport = [&](tlm::tlm_generic_payload& t, auto& socket, tlm::tlm_command cmd,
                            std::uint64_t addr, sc_core::sc_time& delay) {
@@ -70,6 +83,7 @@ DmaEngine::Timing DmaEngine::execute(const Job& job, const sc_core::sc_time& sta
         transport(dram_t, dram_socket, tlm::TLM_WRITE_COMMAND, dram_addr + off, d2);
       }
       const sc_core::sc_time end = sc_core::sc_time_stamp() + d2;
+      outstanding_.push_back(end);
       if (end > done) done = end;
     }
   }
@@ -85,7 +99,7 @@ DmaEngine::Timing DmaEngine::execute(const Job& job, const sc_core::sc_time& sta
   (inbound ? st.dram_read[op] : st.dram_write[op])
       .add(ctx_.cycles_of(start - ctx_.layer_start), ctx_.cycles_of(done - ctx_.layer_start),
            elements);
-  return {done, start + period * static_cast<double>(bursts)};
+  return {done, next_issue};
 }
 
 }  // namespace conloc

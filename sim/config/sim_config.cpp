@@ -160,12 +160,14 @@ const ParamRegistry& sim_params() {
                   100000),
         int_param("dram.burst_bytes", 64, "B", "DMA burst (one TLM transaction) size.", 4, 65536,
                   true),
+        int_param("dram.max_outstanding", 32, "bursts",
+                  "Bursts one DMA engine keeps in flight (enough to cover the latency).", 1, 4096),
         int_param("vector.lanes", 16, "lanes",
                   "Vector unit lanes (pooling, residual add, activations).", 1, 4096),
         string_param("energy.table", "horowitz45",
                      "Energy table: a name in configs/energy/ or a path to a JSON file."),
-        int_param("sim.quantum_cycles", 10000, "cycles",
-                  "TLM global quantum (temporal decoupling).", 1, 1000000000),
+        int_param("sim.quantum_cycles", 1000, "cycles", "TLM global quantum (temporal decoupling).",
+                  1, 1000000000),
         int_param("sim.seed", 1, "-", "Seed for synthetic weights and inputs.", 0, 2147483647),
     };
     return ParamRegistry(std::move(s));
@@ -292,6 +294,7 @@ void build_typed(SimConfig& c) {
   c.dram.bytes_per_cycle = p.at("dram.bytes_per_cycle").get<double>();
   c.dram.latency_cycles = static_cast<std::uint64_t>(num(p, "dram.latency_cycles"));
   c.dram.burst_bytes = static_cast<std::uint32_t>(num(p, "dram.burst_bytes"));
+  c.dram.max_outstanding = static_cast<std::uint32_t>(num(p, "dram.max_outstanding"));
   c.vector_lanes = static_cast<int>(num(p, "vector.lanes"));
   c.quantum_cycles = static_cast<std::uint64_t>(num(p, "sim.quantum_cycles"));
   c.seed = static_cast<std::uint64_t>(num(p, "sim.seed"));

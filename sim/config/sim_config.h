@@ -52,6 +52,7 @@ struct DramConfig {
   double bytes_per_cycle = 16.0;
   std::uint64_t latency_cycles = 100;
   std::uint32_t burst_bytes = 64;
+  std::uint32_t max_outstanding = 32;
 };
 
 // The fully validated configuration. Components receive this (or a part of it), never JSON.
@@ -63,7 +64,7 @@ struct SimConfig {
   DramConfig dram;
   int vector_lanes = 16;
   std::string energy_table_path;  // resolved path of the energy table file
-  std::uint64_t quantum_cycles = 10000;
+  std::uint64_t quantum_cycles = 1000;
   std::uint64_t seed = 1;
 
   ResolvedParams params;    // every parameter with its origin

@@ -41,6 +41,7 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const SimConfig& c
   ctx_.output_lanes = cfg.array.cols;
   ctx_.vector_lanes = cfg.vector_lanes;
   ctx_.burst_bytes = cfg.dram.burst_bytes;
+  ctx_.max_outstanding = cfg.dram.max_outstanding;
   ctx_.weight_buffer_bytes = cfg.buffers.weight_bytes;
   ctx_.period = period;
 

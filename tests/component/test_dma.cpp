@@ -125,3 +125,39 @@ TEST(Dma, StridedTransferGathersRuns) {
   }
   EXPECT_EQ(ctx.stats.dma_transactions, 5u);
 }
+
+// With two bursts in flight at most, every burst waits for the one two places ahead of it: the
+// transfer becomes latency-bound. Burst pair k issues at 105k and 105k + 4 (each waits for the
+// completion of the pair before), so the last pair completes at 105 * 8 + 4.
+TEST(Dma, OutstandingWindowBoundsBurstsInFlight) {
+  RunContext ctx;
+  ctx.functional = false;
+  ctx.burst_bytes = 64;
+  ctx.max_outstanding = 2;
+  LayerPlan lp;
+  Job j;
+  j.engine = Engine::DmaRead;
+  j.xfer.buffer = Buffer::Activations;
+  j.xfer.run_bytes = 1024;
+  j.xfer.bits = 1024 * 8;
+  lp.jobs.push_back(j);
+  ctx.layer_plan = &lp;
+  DramParams dp;
+  dp.capacity_bytes = 4096;
+  dp.bytes_per_cycle = 16;
+  dp.latency_cycles = 100;
+  dp.backing_store = false;
+  Dram dram("dram", dp);
+  SramParams sp;
+  sp.capacity_bytes = 2048;
+  sp.backing_store = false;
+  Sram w("w", sp), a("a", sp), o("o", sp);
+  DmaEngine dma("dma", ctx, Engine::DmaRead);
+  dma.dram_socket.bind(dram.socket);
+  dma.sram_socket[0].bind(w.socket);
+  dma.sram_socket[1].bind(a.socket);
+  dma.sram_socket[2].bind(o.socket);
+  Driver drv("driver", ctx, dma);
+  sc_start();
+  EXPECT_EQ(drv.finished, sc_time(105 * 8 + 4, SC_NS));
+}
