@@ -8,7 +8,7 @@
 namespace conloc {
 
 const std::vector<int>& fixed_point_preset_bits() {
-  static const std::vector<int> kBits = {4, 6, 8};
+  static const std::vector<int> kBits = {4, 5, 6, 7, 8};
   return kBits;
 }
 

@@ -217,3 +217,23 @@ TEST(AcceleratorTiling, LayerTooLargeForBufferNamesLayerAndBuffer) {
     EXPECT_NE(m.find("buffers.output_kib"), std::string::npos) << m;
   }
 }
+
+// Term-serial ELP_BSD MACs: a fold's steps take as many cycles as its slowest weight has terms.
+// With one-term codes (elp4) that is one cycle, exactly the parallel MAC; with two-term codes it
+// is two, and every layer gets slower by almost exactly 2x.
+TEST(AcceleratorTiming, TermSerialStepsFollowTheWeights) {
+  const std::vector<std::string> base = {"array.rows=8", "array.cols=8", "buffers.weight_kib=1024",
+                                         "buffers.activation_kib=1024", "buffers.output_kib=1024"};
+  auto r = run_layers({with(base, {"design.elp.format=elp4"}),
+                       with(base, {"design.elp.format=elp4", "design.elp.mac=serial"}),
+                       with(base, {"design.elp.format=elp5"}),
+                       with(base, {"design.elp.format=elp5", "design.elp.mac=serial"})},
+                      false);
+  EXPECT_EQ(r->result(1).stats.compute_cycles, r->result(0).stats.compute_cycles);
+  const double ratio = static_cast<double>(r->result(3).stats.compute_cycles) /
+                       static_cast<double>(r->result(2).stats.compute_cycles);
+  // Every fold of 64 random Laplace weights holds a two-term weight; only the exposed first
+  // weight load (8 cycles) is not doubled.
+  EXPECT_GT(ratio, 1.99);
+  EXPECT_LE(ratio, 2.0);
+}
