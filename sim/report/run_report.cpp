@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "modules/compensation_adder/output_stage_cells.h"
+#include "modules/vector_unit/vector_cells.h"
 #include "sim/common/file_io.h"
 #include "sim/quant/mac_factory.h"
 #include "sim/top/accelerator.h"
@@ -25,42 +27,6 @@ std::string fmt(double v) {
 
 std::uint64_t bytes(std::uint64_t bits) {
   return (bits + 7) / 8;
-}
-
-// One output of the output stage: bias (+ compensation) add, 15-bit rescale multiply, rounding
-// add, shift (6-stage barrel shifter) and the clamp (two compares).
-CellCounts output_stage_cells(int acc_bits, int act_bits) {
-  CellCounts c = add_cells(acc_bits);
-  c += mult_cells(acc_bits, 15);
-  c += add_cells(acc_bits);
-  c.mux2 += 6.0 * acc_bits;
-  c += add_cells(act_bits + 1) * 2.0;
-  return c;
-}
-
-// Cells of the vector unit for one layer.
-CellCounts vector_cells(const Layer& l, const TensorShape& out, std::uint64_t ops, int act_bits) {
-  const double elems = static_cast<double>(out.elements());
-  CellCounts c;
-  switch (l.type) {
-    case LayerType::MaxPool:
-      c += add_cells(act_bits + 1) * static_cast<double>(ops);  // compares
-      break;
-    case LayerType::AvgPool:
-    case LayerType::GlobalAvgPool:
-      c += add_cells(24) * static_cast<double>(ops);  // window sums
-      c += output_stage_cells(24, act_bits) * elems;  // rescale by 1/count
-      break;
-    case LayerType::Add:
-      c += mult_cells(act_bits + 1, 15) * (2.0 * elems);
-      c += add_cells(32) * (2.0 * elems);  // sum and rounding
-      c.mux2 += 6.0 * 32 * elems;
-      c += add_cells(act_bits + 1) * (2.0 * elems);
-      break;
-    default:
-      c += add_cells(act_bits + 1) * static_cast<double>(ops);
-  }
-  return c;
 }
 
 }  // namespace

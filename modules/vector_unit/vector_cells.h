@@ -1,0 +1,39 @@
+#pragma once
+
+#include <cstdint>
+
+#include "modules/arith/cell_counts.h"
+#include "modules/compensation_adder/output_stage_cells.h"
+#include "sim/workload/network.h"
+
+namespace conloc {
+
+// Cells the vector unit switches for one layer with `ops` element operations (VectorTile::ops):
+// max pooling compares, average pooling adds (24-bit sums) and one rescale per output, residual
+// add two rescale multiplies, the sum, rounding, shift and clamp per output, ReLU one compare.
+inline CellCounts vector_cells(const Layer& l, const TensorShape& out, std::uint64_t ops,
+                               int act_bits) {
+  const double elems = static_cast<double>(out.elements());
+  CellCounts c;
+  switch (l.type) {
+    case LayerType::MaxPool:
+      c += add_cells(act_bits + 1) * static_cast<double>(ops);
+      break;
+    case LayerType::AvgPool:
+    case LayerType::GlobalAvgPool:
+      c += add_cells(24) * static_cast<double>(ops);
+      c += output_stage_cells(24, act_bits) * elems;
+      break;
+    case LayerType::Add:
+      c += mult_cells(act_bits + 1, 15) * (2.0 * elems);
+      c += add_cells(32) * (2.0 * elems);
+      c.mux2 += 6.0 * 32 * elems;
+      c += add_cells(act_bits + 1) * (2.0 * elems);
+      break;
+    default:
+      c += add_cells(act_bits + 1) * static_cast<double>(ops);
+  }
+  return c;
+}
+
+}  // namespace conloc
