@@ -34,7 +34,6 @@ CompensationAdder::Timing CompensationAdder::execute(const Job& job,
   count_access(out_socket, tlm::TLM_WRITE_COMMAND, Operand::Outputs, outputs * 8, name());
   const std::uint64_t cycles = (outputs + static_cast<std::uint64_t>(ctx_.output_lanes) - 1) /
                                static_cast<std::uint64_t>(ctx_.output_lanes);
-  ctx_.stats.output_stage_cycles += cycles;
   ctx_.stats.output_stage_outputs += outputs;
   const sc_core::sc_time end = start + ctx_.period * static_cast<double>(cycles);
   return {end, end};

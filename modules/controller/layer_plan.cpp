@@ -340,8 +340,7 @@ LayerPlan plan_conv(const CompiledNetwork& cn, int li, const PlanParams& p, Dram
 }
 
 LayerPlan plan_vector(const CompiledNetwork& cn, int li, const PlanParams& p,
-                      const DramLayout& dram, int vector_lanes_unused) {
-  (void)vector_lanes_unused;
+                      const DramLayout& dram) {
   const Network& net = cn.net;
   const Layer& l = net.layers[li];
   const TensorShape in = net.in_shape(l), out = net.out_shape(l);
@@ -446,7 +445,7 @@ NetworkPlan plan_network(const CompiledNetwork& cn, const PlanParams& p) {
     if (net.layers[i].on_pe_array()) {
       np.layers.push_back(plan_conv(cn, static_cast<int>(i), p, np.dram, addr));
     } else {
-      np.layers.push_back(plan_vector(cn, static_cast<int>(i), p, np.dram, 0));
+      np.layers.push_back(plan_vector(cn, static_cast<int>(i), p, np.dram));
     }
   }
   np.dram.size = align_up(addr);

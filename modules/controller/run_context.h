@@ -53,9 +53,7 @@ struct AccessWindow {
 struct LayerRunStats {
   std::uint64_t compute_cycles = 0;  // PE array (or vector unit, for vector layers) busy
   std::uint64_t stall_cycles = 0;    // ... idle, waiting for operands or a free buffer half
-  std::uint64_t output_stage_cycles = 0;
   std::uint64_t output_stage_outputs = 0;
-  std::uint64_t vector_cycles = 0;
   std::uint64_t vector_ops = 0;
   std::uint64_t tiles = 0;
   std::uint64_t dma_transactions = 0;

@@ -9,9 +9,6 @@ namespace conloc {
 // Which operand a transfer moves, so memories can report traffic per operand.
 enum class Operand : int { Weights = 0, Inputs = 1, Outputs = 2 };
 constexpr int kOperandCount = 3;
-inline const char* to_string(Operand o) {
-  return o == Operand::Weights ? "weights" : o == Operand::Inputs ? "inputs" : "outputs";
-}
 
 // Ignorable TLM extension carried by every transaction of the model. It tags the operand, gives
 // the exact number of bits when packed code words do not fill the last byte, and marks

@@ -89,7 +89,6 @@ VectorUnit::Timing VectorUnit::execute(const Job& job, const sc_core::sc_time& s
   count_access(out_socket, tlm::TLM_WRITE_COMMAND, Operand::Outputs, out_bytes * 8, name());
   const std::uint64_t lanes = static_cast<std::uint64_t>(ctx_.vector_lanes);
   const std::uint64_t cycles = std::max<std::uint64_t>(1, (v.ops + lanes - 1) / lanes);
-  ctx_.stats.vector_cycles += cycles;
   ctx_.stats.vector_ops += v.ops;
   ctx_.stats.compute_cycles += cycles;
   const sc_core::sc_time end = start + ctx_.period * static_cast<double>(cycles);
