@@ -21,7 +21,7 @@ struct RunOptions {
   CommonOptions common;
   std::string workload = "resnet18";
   std::string design;
-  int image = 0;
+  int image = -1;  // not given
   bool timing_only = false;
 };
 

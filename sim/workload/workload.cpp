@@ -26,11 +26,18 @@ Workload load_workload(const std::string& name_or_file, std::uint64_t seed, int 
         throw UserError(field_error(name_or_file, "images", "trained weights need input images", "",
                                     "a .npy file of normalised [N, H, W, C] images"));
       }
-      w.weights = std::make_unique<NpyWeights>(f.weights_dir, f.images, image);
+      w.weights = std::make_unique<NpyWeights>(f.weights_dir, f.images, image < 0 ? 0 : image);
       w.labels = f.labels;
     }
   }
-  if (!w.weights) w.weights = std::make_unique<SyntheticWeights>(seed);
+  if (!w.weights) {
+    if (image >= 0) {
+      throw UserError(field_error("--image", "", "this workload ships no images",
+                                  std::to_string(image), "a workload with \"images\" (e.g. "
+                                                         "workloads/fmnist_cnn/network.json)"));
+    }
+    w.weights = std::make_unique<SyntheticWeights>(seed);
+  }
   return w;
 }
 

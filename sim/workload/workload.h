@@ -17,7 +17,8 @@ struct Workload {
 };
 
 // `name_or_file`: a zoo name or a network JSON file. `image` selects the input image of a
-// workload that ships images (UserError when out of range).
-Workload load_workload(const std::string& name_or_file, std::uint64_t seed, int image = 0);
+// workload that ships images (-1: the first); asking for an image of a workload without images,
+// or one out of range, is a UserError.
+Workload load_workload(const std::string& name_or_file, std::uint64_t seed, int image = -1);
 
 }  // namespace conloc

@@ -202,3 +202,10 @@ TEST(RunCli, TrainedWorkloadRunsBitExactOnAChosenImage) {
   EXPECT_NE(bad.err.find("test_images.npy"), std::string::npos) << bad.err;
   EXPECT_NE(bad.err.find("0..199"), std::string::npos) << bad.err;
 }
+
+TEST(RunCli, ImageOfAWorkloadWithoutImagesIsAnError) {
+  const auto r = run_cli({"run", "--workload", "tinycnn", "--image", "3"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--image"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("ships no images"), std::string::npos) << r.err;
+}
