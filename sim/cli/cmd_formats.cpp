@@ -36,8 +36,8 @@ int cmd_formats(const std::vector<std::string>& args) {
   po::options_description desc("formats options");
   add_common_options(desc, common, false);
   desc.add_options()("weights", po::value<std::string>(&weights_file),
-                     "float32 .npy weight tensor, first dimension = output channels (default: a "
-                     "seeded synthetic 64x3x3x64 Laplace tensor)")(
+                     "float32 .npy weight tensor, first dimension = output channels, 1-D = one "
+                     "channel (default: a seeded synthetic 64x3x3x64 Laplace tensor)")(
       "json", po::bool_switch(&json), "print a JSON array, one object per format")(
       "levels", po::bool_switch(&list_levels),
       "print every ELP_BSD preset's exact level set and code width, then exit");
@@ -68,7 +68,8 @@ int cmd_formats(const std::vector<std::string>& args) {
     if (a.shape.empty() || a.shape[0] <= 0 || a.data.empty()) {
       throw UserError(field_error(weights_file, "shape", "empty tensor", "", ">= 1 element"));
     }
-    channels = static_cast<std::size_t>(a.shape[0]);
+    // First dimension = output channels; a 1-D tensor is one channel.
+    channels = a.shape.size() == 1 ? 1 : static_cast<std::size_t>(a.shape[0]);
     w = std::move(a.data);
     what = weights_file;
   } else {
