@@ -1,5 +1,7 @@
 #include "modules/controller/controller.h"
 
+#include <cmath>
+
 #include "modules/arith/mac_model.h"
 #include "sim/quant/compiled_network.h"
 #include "sim/quant/mac_factory.h"
@@ -58,7 +60,7 @@ void Controller::run() {
                  after.output_buffer - before.output_buffer};
     r.start_cycle = ctx_.cycles_of(ctx_.layer_start);
     r.cycles = static_cast<std::uint64_t>(
-        ctx_.cycles_of(sc_core::sc_time_stamp() - ctx_.layer_start) + 0.5);
+        std::llround(ctx_.cycles_of(sc_core::sc_time_stamp() - ctx_.layer_start)));
     results_.push_back(r);
   }
   finished_ = true;

@@ -1,5 +1,7 @@
 #include "modules/controller/job_engine.h"
 
+#include <cmath>
+
 namespace conloc {
 
 JobEngine::JobEngine(const sc_core::sc_module_name& name, RunContext& ctx, Engine kind)
@@ -40,7 +42,7 @@ void JobEngine::run() {
       if (prev_free > start) start = prev_free;
       if (is_compute) {
         ctx_.stats.stall_cycles +=
-            static_cast<std::uint64_t>(ctx_.cycles_of(start - prev_free) + 0.5);
+            static_cast<std::uint64_t>(std::llround(ctx_.cycles_of(start - prev_free)));
       }
       const Timing t = execute(job, start);
       ctx_.board.schedule(static_cast<int>(id), t.done);

@@ -9,7 +9,7 @@
 namespace conloc {
 
 EnergyModel::EnergyModel(const EnergyTable& table) : table_(table) {
-  const std::string src = table.path();
+  const std::string& src = table.path();
   // Two anchors, two unknowns: a fixed per-operation part plus a part proportional to the cells.
   const auto& a1 = table.at("add_8b");
   const auto& a2 = table.at("add_32b");
