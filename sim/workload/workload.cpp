@@ -33,8 +33,9 @@ Workload load_workload(const std::string& name_or_file, std::uint64_t seed, int 
   if (!w.weights) {
     if (image >= 0) {
       throw UserError(field_error("--image", "", "this workload ships no images",
-                                  std::to_string(image), "a workload with \"images\" (e.g. "
-                                                         "workloads/fmnist_cnn/network.json)"));
+                                  std::to_string(image),
+                                  "a workload with \"images\" (e.g. "
+                                  "workloads/fmnist_cnn/network.json)"));
     }
     w.weights = std::make_unique<SyntheticWeights>(seed);
   }

@@ -3,6 +3,7 @@
 #include <systemc>
 
 #include <gtest/gtest.h>
+#include <memory>
 
 #include "modules/controller/job_engine.h"
 #include "modules/dma/dma_engine.h"
@@ -34,130 +35,119 @@ struct Driver : sc_module {
   }
 };
 
+// A DMA read engine between a DRAM and three SRAMs, driven by a one-job plan.
+struct DmaBench {
+  RunContext ctx;
+  LayerPlan lp;
+  std::unique_ptr<Dram> dram;
+  std::unique_ptr<Sram> buf[3];
+  std::unique_ptr<DmaEngine> dma;
+  std::unique_ptr<Driver> driver;
+
+  DmaBench(const Transfer& x, const DramParams& dp, const SramParams& sp, bool functional,
+           std::size_t max_outstanding = 32) {
+    ctx.functional = functional;
+    ctx.burst_bytes = 64;
+    ctx.period = sc_time(1, SC_NS);
+    ctx.max_outstanding = max_outstanding;
+    Job j;
+    j.engine = Engine::DmaRead;
+    j.xfer = x;
+    lp.jobs.push_back(j);
+    ctx.layer_plan = &lp;
+    dram = std::make_unique<Dram>("dram", dp);
+    const char* names[3] = {"w", "a", "o"};
+    dma = std::make_unique<DmaEngine>("dma", ctx, Engine::DmaRead);
+    dma->dram_socket.bind(dram->socket);
+    for (int i = 0; i < 3; ++i) {
+      buf[i] = std::make_unique<Sram>(names[i], sp);
+      dma->sram_socket[i].bind(buf[i]->socket);
+    }
+    driver = std::make_unique<Driver>("driver", ctx, *dma);
+  }
+  Sram& activations() { return *buf[static_cast<int>(Buffer::Activations)]; }
+};
+
 }  // namespace
 
 TEST(Dma, ReadJobExactTimingAndData) {
-  RunContext ctx;
-  ctx.functional = true;
-  ctx.burst_bytes = 64;
-  ctx.period = sc_time(1, SC_NS);
-  LayerPlan lp;
-  Job j;
-  j.engine = Engine::DmaRead;
-  j.xfer.operand = Operand::Inputs;
-  j.xfer.buffer = Buffer::Activations;
-  j.xfer.dram_addr = 256;
-  j.xfer.sram_addr = 100;
-  j.xfer.run_bytes = 1024;
-  j.xfer.bits = 1024 * 8;
-  lp.jobs.push_back(j);
-  ctx.layer_plan = &lp;
-
+  Transfer x;
+  x.operand = Operand::Inputs;
+  x.buffer = Buffer::Activations;
+  x.dram_addr = 256;
+  x.sram_addr = 100;
+  x.run_bytes = 1024;
+  x.bits = 1024 * 8;
   DramParams dp;
   dp.capacity_bytes = 4096;
   dp.bytes_per_cycle = 16;
   dp.latency_cycles = 100;
-  Dram dram("dram", dp);
   SramParams sp;
   sp.capacity_bytes = 2048;
   sp.port_bytes_per_cycle = 64;
-  Sram wbuf("w", sp), abuf("a", sp), obuf("o", sp);
-  DmaEngine dma("dma", ctx, Engine::DmaRead);
-  dma.dram_socket.bind(dram.socket);
-  dma.sram_socket[0].bind(wbuf.socket);
-  dma.sram_socket[1].bind(abuf.socket);
-  dma.sram_socket[2].bind(obuf.socket);
-  Driver drv("driver", ctx, dma);
+  DmaBench b(x, dp, sp, true);
   for (int i = 0; i < 1024; ++i)
-    dram.data()[256 + i] = static_cast<std::uint8_t>(i * 7 + 3);
+    b.dram->data()[256 + i] = static_cast<std::uint8_t>(i * 7 + 3);
 
   sc_start();
 
   // 16 bursts of 64 B issued one per cycle; the bus moves 16 B/cycle, so burst i occupies cycles
   // [4i, 4i + 4); the last one leaves the bus at 64, arrives 100 cycles later and takes one
   // 64-byte port cycle to write into the SRAM: 165.
-  EXPECT_EQ(drv.finished, sc_time(165, SC_NS));
+  EXPECT_EQ(b.driver->finished, sc_time(165, SC_NS));
+  const std::uint8_t* a = b.activations().data();
   for (int i = 0; i < 1024; ++i)
-    ASSERT_EQ(abuf.data()[100 + i], static_cast<std::uint8_t>(i * 7 + 3)) << i;
-  EXPECT_EQ(abuf.data()[99], 0);
-  EXPECT_EQ(abuf.data()[1124], 0);
-  EXPECT_EQ(dram.counters().read_bits[static_cast<int>(Operand::Inputs)], 1024u * 8);
-  EXPECT_EQ(abuf.counters().write_bits[static_cast<int>(Operand::Inputs)], 1024u * 8);
-  EXPECT_EQ(ctx.stats.dma_transactions, 16u);
+    ASSERT_EQ(a[100 + i], static_cast<std::uint8_t>(i * 7 + 3)) << i;
+  EXPECT_EQ(a[99], 0);
+  EXPECT_EQ(a[1124], 0);
+  EXPECT_EQ(b.dram->counters().read_bits[static_cast<int>(Operand::Inputs)], 1024u * 8);
+  EXPECT_EQ(b.activations().counters().write_bits[static_cast<int>(Operand::Inputs)], 1024u * 8);
+  EXPECT_EQ(b.ctx.stats.dma_transactions, 16u);
 }
 
 TEST(Dma, StridedTransferGathersRuns) {
-  RunContext ctx;
-  ctx.functional = true;
-  ctx.burst_bytes = 64;
-  LayerPlan lp;
-  Job j;
-  j.engine = Engine::DmaRead;
-  j.xfer.buffer = Buffer::Activations;
-  j.xfer.dram_addr = 3;
-  j.xfer.sram_addr = 0;
-  j.xfer.count = 5;
-  j.xfer.run_bytes = 2;
-  j.xfer.dram_stride = 10;
-  j.xfer.sram_stride = 2;
-  j.xfer.bits = 80;
-  lp.jobs.push_back(j);
-  ctx.layer_plan = &lp;
+  Transfer x;
+  x.buffer = Buffer::Activations;
+  x.dram_addr = 3;
+  x.count = 5;
+  x.run_bytes = 2;
+  x.dram_stride = 10;
+  x.sram_stride = 2;
+  x.bits = 80;
   DramParams dp;
   dp.capacity_bytes = 256;
   dp.latency_cycles = 0;
-  Dram dram("dram", dp);
   SramParams sp;
   sp.capacity_bytes = 256;
-  Sram w("w", sp), a("a", sp), o("o", sp);
-  DmaEngine dma("dma", ctx, Engine::DmaRead);
-  dma.dram_socket.bind(dram.socket);
-  dma.sram_socket[0].bind(w.socket);
-  dma.sram_socket[1].bind(a.socket);
-  dma.sram_socket[2].bind(o.socket);
-  Driver drv("driver", ctx, dma);
+  DmaBench b(x, dp, sp, true);
   for (int i = 0; i < 256; ++i)
-    dram.data()[i] = static_cast<std::uint8_t>(i);
+    b.dram->data()[i] = static_cast<std::uint8_t>(i);
   sc_start();
+  const std::uint8_t* a = b.activations().data();
   for (int r = 0; r < 5; ++r) {
-    EXPECT_EQ(a.data()[2 * r], 3 + 10 * r);
-    EXPECT_EQ(a.data()[2 * r + 1], 4 + 10 * r);
+    EXPECT_EQ(a[2 * r], 3 + 10 * r);
+    EXPECT_EQ(a[2 * r + 1], 4 + 10 * r);
   }
-  EXPECT_EQ(ctx.stats.dma_transactions, 5u);
+  EXPECT_EQ(b.ctx.stats.dma_transactions, 5u);
 }
 
 // With two bursts in flight at most, every burst waits for the one two places ahead of it: the
 // transfer becomes latency-bound. Burst pair k issues at 105k and 105k + 4 (each waits for the
 // completion of the pair before), so the last pair completes at 105 * 8 + 4.
 TEST(Dma, OutstandingWindowBoundsBurstsInFlight) {
-  RunContext ctx;
-  ctx.functional = false;
-  ctx.burst_bytes = 64;
-  ctx.max_outstanding = 2;
-  LayerPlan lp;
-  Job j;
-  j.engine = Engine::DmaRead;
-  j.xfer.buffer = Buffer::Activations;
-  j.xfer.run_bytes = 1024;
-  j.xfer.bits = 1024 * 8;
-  lp.jobs.push_back(j);
-  ctx.layer_plan = &lp;
+  Transfer x;
+  x.buffer = Buffer::Activations;
+  x.run_bytes = 1024;
+  x.bits = 1024 * 8;
   DramParams dp;
   dp.capacity_bytes = 4096;
   dp.bytes_per_cycle = 16;
   dp.latency_cycles = 100;
   dp.backing_store = false;
-  Dram dram("dram", dp);
   SramParams sp;
   sp.capacity_bytes = 2048;
   sp.backing_store = false;
-  Sram w("w", sp), a("a", sp), o("o", sp);
-  DmaEngine dma("dma", ctx, Engine::DmaRead);
-  dma.dram_socket.bind(dram.socket);
-  dma.sram_socket[0].bind(w.socket);
-  dma.sram_socket[1].bind(a.socket);
-  dma.sram_socket[2].bind(o.socket);
-  Driver drv("driver", ctx, dma);
+  DmaBench b(x, dp, sp, false, 2);
   sc_start();
-  EXPECT_EQ(drv.finished, sc_time(105 * 8 + 4, SC_NS));
+  EXPECT_EQ(b.driver->finished, sc_time(105 * 8 + 4, SC_NS));
 }
