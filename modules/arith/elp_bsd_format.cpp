@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "modules/arith/naf.h"
-#include "sim/common/error.h"
+#include "modules/common/error.h"
 
 namespace conloc {
 

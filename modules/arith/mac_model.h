@@ -9,6 +9,12 @@
 
 namespace conloc {
 
+// The two MAC designs the accelerator can be built with.
+enum class MacKind { ElpBsd, FixedPoint };
+inline const char* to_string(MacKind m) {
+  return m == MacKind::ElpBsd ? "elp" : "fixed";
+}
+
 // Widths shared by both MAC kinds. Activations are signed (two's complement) or unsigned (after
 // ReLU); the datapath is one bit wider for unsigned inputs so both fit the same signed datapath.
 struct MacWidths {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "sim/common/error.h"
+#include "modules/common/error.h"
 
 namespace conloc {
 

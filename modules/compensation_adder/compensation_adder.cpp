@@ -1,9 +1,9 @@
 #include "modules/compensation_adder/compensation_adder.h"
 
 #include "modules/arith/mac_actions.h"
+#include "modules/common/compiled_network.h"
+#include "modules/common/error.h"
 #include "modules/memory/buffer_access.h"
-#include "sim/common/error.h"
-#include "sim/quant/compiled_network.h"
 
 namespace conloc {
 

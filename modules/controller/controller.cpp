@@ -2,9 +2,7 @@
 
 #include <cmath>
 
-#include "modules/arith/mac_model.h"
-#include "sim/quant/compiled_network.h"
-#include "sim/quant/mac_factory.h"
+#include "modules/common/compiled_network.h"
 
 namespace conloc {
 

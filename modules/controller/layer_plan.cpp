@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <map>
 
-#include "sim/common/error.h"
-#include "sim/quant/compiled_network.h"
+#include "modules/common/compiled_network.h"
+#include "modules/common/error.h"
 
 namespace conloc {
 

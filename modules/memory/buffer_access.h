@@ -5,8 +5,8 @@
 
 #include <cstdint>
 
+#include "modules/common/error.h"
 #include "modules/memory/transfer_ext.h"
-#include "sim/common/error.h"
 
 namespace conloc {
 

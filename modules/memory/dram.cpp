@@ -3,7 +3,7 @@
 #include <cstring>
 #include <iterator>
 
-#include "sim/common/error.h"
+#include "modules/common/error.h"
 
 namespace conloc {
 

@@ -3,8 +3,8 @@
 #include <cstdint>
 
 #include "modules/arith/cell_counts.h"
+#include "modules/common/network.h"
 #include "modules/compensation_adder/output_stage_cells.h"
-#include "sim/workload/network.h"
 
 namespace conloc {
 

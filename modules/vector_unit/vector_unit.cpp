@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
+#include "modules/common/compiled_network.h"
+#include "modules/common/error.h"
 #include "modules/memory/buffer_access.h"
-#include "sim/common/error.h"
-#include "sim/quant/compiled_network.h"
 
 namespace conloc {
 

@@ -4,7 +4,7 @@
 #include <iostream>
 #include <map>
 
-#include "sim/common/error.h"
+#include "modules/common/error.h"
 
 namespace conloc {
 

@@ -2,8 +2,8 @@
 #include <iostream>
 
 #include "modules/arith/elp_bsd_format.h"
+#include "modules/common/error.h"
 #include "sim/cli/options.h"
-#include "sim/common/error.h"
 #include "sim/common/rng.h"
 #include "sim/config/sim_config.h"
 #include "sim/energy/energy_model.h"

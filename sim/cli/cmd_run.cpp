@@ -2,12 +2,12 @@
 #include <cstdio>
 #include <iostream>
 
+#include "modules/common/error.h"
 #include "sim/cli/options.h"
-#include "sim/common/error.h"
 #include "sim/common/file_io.h"
 #include "sim/config/sim_config.h"
 #include "sim/energy/energy_model.h"
-#include "sim/quant/compiled_network.h"
+#include "sim/quant/compiler.h"
 #include "sim/report/comparison.h"
 #include "sim/report/run_report.h"
 #include "sim/top/accelerator.h"

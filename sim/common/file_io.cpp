@@ -8,7 +8,7 @@
 #include <sstream>
 #include <unistd.h>
 
-#include "sim/common/error.h"
+#include "modules/common/error.h"
 
 namespace conloc {
 

@@ -5,7 +5,7 @@
 #include <set>
 #include <sstream>
 
-#include "sim/common/error.h"
+#include "modules/common/error.h"
 
 namespace conloc {
 

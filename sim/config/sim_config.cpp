@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "sim/common/error.h"
+#include "modules/common/error.h"
 #include "sim/common/file_io.h"
 
 #ifndef CONLOCNN_SOURCE_DIR
@@ -17,9 +17,6 @@ namespace fs = std::filesystem;
 
 const char* to_string(Dataflow d) {
   return d == Dataflow::WeightStationary ? "ws" : "os";
-}
-const char* to_string(MacKind m) {
-  return m == MacKind::ElpBsd ? "elp" : "fixed";
 }
 const char* to_string(Compensation c) {
   switch (c) {

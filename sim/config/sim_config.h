@@ -9,16 +9,15 @@
 #include "modules/arith/elp_bsd_format.h"
 #include "modules/arith/elp_bsd_mac.h"
 #include "modules/arith/level_quantizer.h"
+#include "modules/arith/mac_model.h"
 #include "sim/config/param_registry.h"
 
 namespace conloc {
 
 enum class Dataflow { WeightStationary, OutputStationary };
-enum class MacKind { ElpBsd, FixedPoint };
 enum class Compensation { None, ErrorFeedback, OutputConstant, Both };
 
 const char* to_string(Dataflow d);
-const char* to_string(MacKind m);
 const char* to_string(Compensation c);
 
 struct ArrayConfig {

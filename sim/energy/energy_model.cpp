@@ -4,7 +4,7 @@
 #include <cmath>
 #include <utility>
 
-#include "sim/common/error.h"
+#include "modules/common/error.h"
 
 namespace conloc {
 

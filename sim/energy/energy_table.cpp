@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "sim/common/error.h"
+#include "modules/common/error.h"
 #include "sim/common/file_io.h"
 #include "sim/config/param_registry.h"
 

@@ -1,11 +1,12 @@
+#include "sim/quant/compiler.h"
+
 #include <algorithm>
 #include <cmath>
 #include <functional>
 #include <future>
 
 #include "modules/arith/elp_bsd_format.h"
-#include "sim/common/error.h"
-#include "sim/quant/compiled_network.h"
+#include "modules/common/error.h"
 #include "sim/quant/mac_factory.h"
 #include "sim/reference/reference_ops.h"
 

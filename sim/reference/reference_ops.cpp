@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "modules/arith/mac_actions.h"
+#include "modules/common/error.h"
 #include "modules/pe_array/gemm_kernel.h"
-#include "sim/common/error.h"
 
 namespace conloc {
 

@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "modules/arith/requant.h"
-#include "sim/reference/int_tensor.h"
-#include "sim/workload/network.h"
+#include "modules/common/int_tensor.h"
+#include "modules/common/network.h"
 
 namespace conloc {
 

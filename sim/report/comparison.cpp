@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <sstream>
 
-#include "sim/common/error.h"
+#include "modules/common/error.h"
 
 namespace conloc {
 

@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "modules/common/compiled_network.h"
 #include "sim/config/sim_config.h"
 #include "sim/energy/energy_model.h"
-#include "sim/quant/compiled_network.h"
 
 namespace conloc {
 

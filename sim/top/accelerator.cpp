@@ -2,7 +2,7 @@
 
 #include <tlm_utils/tlm_quantumkeeper.h>
 
-#include "sim/common/error.h"
+#include "modules/common/error.h"
 
 namespace conloc {
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "modules/common/compiled_network.h"
 #include "modules/compensation_adder/compensation_adder.h"
 #include "modules/controller/controller.h"
 #include "modules/dma/dma_engine.h"
@@ -14,7 +15,6 @@
 #include "modules/pe_array/pe_array.h"
 #include "modules/vector_unit/vector_unit.h"
 #include "sim/config/sim_config.h"
-#include "sim/quant/compiled_network.h"
 
 namespace conloc {
 

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "sim/common/error.h"
+#include "modules/common/error.h"
 #include "sim/common/file_io.h"
 #include "sim/config/param_registry.h"
 

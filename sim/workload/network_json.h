@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "sim/workload/network.h"
+#include "modules/common/network.h"
 
 namespace conloc {
 

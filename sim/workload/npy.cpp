@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "sim/common/error.h"
+#include "modules/common/error.h"
 #include "sim/common/file_io.h"
 
 namespace conloc {

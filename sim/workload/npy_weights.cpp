@@ -2,7 +2,7 @@
 
 #include <filesystem>
 
-#include "sim/common/error.h"
+#include "modules/common/error.h"
 #include "sim/workload/npy.h"
 
 namespace conloc {

@@ -2,7 +2,7 @@
 
 #include <filesystem>
 
-#include "sim/common/error.h"
+#include "modules/common/error.h"
 #include "sim/workload/network_json.h"
 #include "sim/workload/npy_weights.h"
 #include "sim/workload/zoo.h"

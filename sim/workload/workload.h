@@ -3,7 +3,7 @@
 #include <memory>
 #include <string>
 
-#include "sim/workload/network.h"
+#include "modules/common/network.h"
 #include "sim/workload/weight_source.h"
 
 namespace conloc {

@@ -3,7 +3,7 @@
 #include <functional>
 #include <map>
 
-#include "sim/common/error.h"
+#include "modules/common/error.h"
 
 namespace conloc {
 

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/workload/network.h"
+#include "modules/common/network.h"
 
 namespace conloc {
 

@@ -3,12 +3,12 @@
 // buffer sizes that force every tiling mode. Each test is its own process (one sc_start each).
 #include <gtest/gtest.h>
 
+#include "modules/common/error.h"
+#include "modules/common/network.h"
 #include "modules/pe_array/dataflow_model.h"
-#include "sim/common/error.h"
 #include "sim/config/sim_config.h"
-#include "sim/quant/compiled_network.h"
+#include "sim/quant/compiler.h"
 #include "sim/top/accelerator.h"
-#include "sim/workload/network.h"
 
 using namespace conloc;
 

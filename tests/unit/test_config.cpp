@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 #include <sstream>
 
-#include "sim/common/error.h"
+#include "modules/common/error.h"
 #include "sim/config/sim_config.h"
 
 using namespace conloc;

@@ -5,7 +5,7 @@
 
 #include "modules/arith/elp_bsd_mac.h"
 #include "modules/arith/fixed_point_mac.h"
-#include "sim/common/error.h"
+#include "modules/common/error.h"
 #include "sim/config/param_registry.h"
 #include "sim/config/sim_config.h"
 #include "sim/energy/energy_model.h"

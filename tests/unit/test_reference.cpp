@@ -4,13 +4,13 @@
 #include <stdlib.h>
 
 #include "modules/arith/requant.h"
+#include "modules/common/error.h"
+#include "modules/common/network.h"
 #include "modules/controller/layer_plan.h"
-#include "sim/common/error.h"
 #include "sim/common/rng.h"
 #include "sim/config/sim_config.h"
-#include "sim/quant/compiled_network.h"
+#include "sim/quant/compiler.h"
 #include "sim/reference/reference_ops.h"
-#include "sim/workload/network.h"
 #include "sim/workload/npy.h"
 #include "sim/workload/npy_weights.h"
 #include "sim/workload/zoo.h"

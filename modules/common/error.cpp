@@ -1,4 +1,4 @@
-#include "sim/common/error.h"
+#include "modules/common/error.h"
 
 namespace conloc {
 

@@ -1,6 +1,6 @@
-#include "sim/workload/network.h"
+#include "modules/common/network.h"
 
-#include "sim/common/error.h"
+#include "modules/common/error.h"
 
 namespace conloc {
 

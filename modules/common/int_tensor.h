@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "sim/workload/network.h"
+#include "modules/common/network.h"
 
 namespace conloc {
 

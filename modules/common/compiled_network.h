@@ -9,13 +9,12 @@
 #include "modules/arith/mac_actions.h"
 #include "modules/arith/mac_model.h"
 #include "modules/arith/requant.h"
-#include "sim/config/sim_config.h"
-#include "sim/reference/int_tensor.h"
-#include "sim/workload/network.h"
-#include "sim/workload/weight_source.h"
+#include "modules/common/int_tensor.h"
+#include "modules/common/network.h"
 
 namespace conloc {
 
+// The compiler's output and the hardware modules' input (sim/quant/compiler.h makes it).
 // Everything the accelerator needs about one layer after the offline quantize/encode/calibrate
 // step, plus the measurements that step made.
 struct CompiledLayer {
@@ -55,12 +54,5 @@ struct CompiledNetwork {
   // Reference activations (golden values when functional; shape, sign and scale otherwise).
   std::vector<IntTensor> tensors;
 };
-
-// The offline step (docs/compensation.md): quantize and encode every PE-array layer's weights for
-// `mac`, apply the configured compensation, and -- when `functional` -- calibrate activation scales
-// and requantization by running the integer reference network layer by layer on the input. The
-// reference outputs are kept as the golden values the simulated accelerator must reproduce.
-CompiledNetwork compile_network(const Network& net, const SimConfig& cfg, MacKind mac,
-                                bool functional, const WeightSource& source);
 
 }  // namespace conloc
