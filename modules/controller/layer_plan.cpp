@@ -37,13 +37,21 @@ std::uint64_t block_bytes(std::int64_t nt, std::int64_t taps, std::int64_t ct, i
   return static_cast<std::uint64_t>((nt * taps * ct * code_bits + 7) / 8);
 }
 
+// Thrown inside the planner only; plan_network turns it into PlanResult::infeasible.
+struct DoesNotFit {
+  Infeasibility why;
+};
+
 [[noreturn]] void does_not_fit(const Layer& l, const std::string& buffer, const std::string& key,
                                std::uint64_t need, std::uint64_t half, const std::string& what) {
-  const std::uint64_t need_kib = (2 * need + 1023) / 1024;
-  throw UserError(
-      "layer " + l.name + ": " + buffer + " too small: " + what + " needs " + std::to_string(need) +
-      " bytes in one half, but a half (double buffering) holds " + std::to_string(half) +
-      " bytes; set " + key + " to at least " + std::to_string(need_kib));
+  Infeasibility i;
+  i.layer_name = l.name;
+  i.buffer = buffer;
+  i.config_key = key;
+  i.what = what;
+  i.need_bytes = need;
+  i.half_bytes = half;
+  throw DoesNotFit{i};
 }
 
 struct Halves {
@@ -430,9 +438,17 @@ int weight_block_index(const LayerPlan& lp, const ConvTile& t) {
   return (t.group * lp.n_tiles + t.n0 / lp.nt) * lp.chunks + t.c0 / lp.ct;
 }
 
-NetworkPlan plan_network(const CompiledNetwork& cn, const PlanParams& p) {
+std::string Infeasibility::message() const {
+  return "layer " + layer_name + ": " + buffer + " too small: " + what + " needs " +
+         std::to_string(need_bytes) + " bytes in one half, but a half (double buffering) holds " +
+         std::to_string(half_bytes) + " bytes; set " + config_key + " to at least " +
+         std::to_string(min_kib());
+}
+
+PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p) {
   CONLOC_ASSERT(p.dataflow != nullptr, "planner", "no dataflow model");
-  NetworkPlan np;
+  PlanResult result;
+  NetworkPlan& np = result.plan;
   const Network& net = cn.net;
   std::uint64_t addr = 0;
   for (const auto& t : net.tensors) {
@@ -442,14 +458,20 @@ NetworkPlan plan_network(const CompiledNetwork& cn, const PlanParams& p) {
   np.dram.weights_base = addr;
   np.dram.weight_block_addr.resize(net.layers.size());
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
-    if (net.layers[i].on_pe_array()) {
-      np.layers.push_back(plan_conv(cn, static_cast<int>(i), p, np.dram, addr));
-    } else {
-      np.layers.push_back(plan_vector(cn, static_cast<int>(i), p, np.dram));
+    try {
+      if (net.layers[i].on_pe_array()) {
+        np.layers.push_back(plan_conv(cn, static_cast<int>(i), p, np.dram, addr));
+      } else {
+        np.layers.push_back(plan_vector(cn, static_cast<int>(i), p, np.dram));
+      }
+    } catch (const DoesNotFit& e) {
+      result.infeasible = e.why;
+      result.infeasible->layer = static_cast<int>(i);
+      return result;
     }
   }
   np.dram.size = align_up(addr);
-  return np;
+  return result;
 }
 
 std::vector<std::uint8_t> pack_weight_block(const CompiledNetwork& cn, int layer, const ConvTile& t,

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -101,10 +102,29 @@ struct NetworkPlan {
   DramLayout dram;
 };
 
-// Cuts every layer into tiles that fit the double-buffered halves and orders the jobs. A layer
-// that cannot fit even the smallest tile is a UserError naming the layer, the buffer and the
-// capacity it would need.
-NetworkPlan plan_network(const CompiledNetwork& cn, const PlanParams& p);
+// A layer that cannot be tiled into the buffers. A legal outcome of planning, not an error: `run`
+// reports it as an input error, a sweep records the point as infeasible and goes on.
+struct Infeasibility {
+  int layer = -1;
+  std::string layer_name;
+  std::string buffer;            // "weight buffer", "activation SRAM" or "output buffer"
+  std::string config_key;        // the parameter that would make it fit, e.g. buffers.output_kib
+  std::string what;              // what does not fit, e.g. "one output row of psums"
+  std::uint64_t need_bytes = 0;  // in one half of the buffer
+  std::uint64_t half_bytes = 0;  // what one half (double buffering) holds
+  std::uint64_t bytes_short() const { return need_bytes - half_bytes; }
+  std::uint64_t min_kib() const { return (2 * need_bytes + 1023) / 1024; }
+  std::string message() const;
+};
+
+struct PlanResult {
+  NetworkPlan plan;                         // complete only when feasible
+  std::optional<Infeasibility> infeasible;  // the first layer that does not fit
+};
+
+// Cuts every layer into tiles that fit the double-buffered halves and orders the jobs, or says
+// which layer does not fit which buffer and by how many bytes.
+PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p);
 
 // Packs the codes of one weight block (`nt` channels x the chunk's kh*kw*ct taps) LSB-first into
 // bytes, in the order the PE array reads them: [n][(r * kw + s) * ct + ci].

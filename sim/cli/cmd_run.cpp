@@ -5,12 +5,13 @@
 #include "modules/common/error.h"
 #include "sim/cli/options.h"
 #include "sim/common/file_io.h"
+#include "sim/common/stopwatch.h"
 #include "sim/config/sim_config.h"
 #include "sim/energy/energy_model.h"
 #include "sim/quant/compiler.h"
 #include "sim/report/comparison.h"
 #include "sim/report/run_report.h"
-#include "sim/top/accelerator.h"
+#include "sim/run/pipeline.h"
 #include "sim/workload/workload.h"
 
 namespace conloc {
@@ -80,14 +81,14 @@ std::string energy_text(double pj) {
   return b;
 }
 
-void print_summary(const RunReport& r, const SimConfig& cfg, const std::string& dir) {
-  const bool elp = r.summary["mac_kind"] == "elp";
+void print_summary(const RunResult& r, const std::string& dir) {
+  const SimConfig& cfg = r.config;
+  const bool elp = r.mac == MacKind::ElpBsd;
   std::printf(
       "%s on a %dx%d %s array, %s MACs (%s, %d-bit weights%s), %.3g GHz\n", r.workload.c_str(),
       cfg.array.rows, cfg.array.cols,
       cfg.array.dataflow == Dataflow::WeightStationary ? "weight-stationary" : "output-stationary",
-      elp ? "ELP_BSD shift-add" : "fixed-point", r.design.c_str(),
-      r.summary["weight_code_bits"].get<int>(),
+      elp ? "ELP_BSD shift-add" : "fixed-point", r.design.c_str(), r.code_bits,
       elp ? (cfg.design.elp_mac == ElpMacVariant::Parallel ? ", parallel-term" : ", term-serial")
           : "",
       cfg.clock_ghz);
@@ -115,16 +116,44 @@ void print_summary(const RunReport& r, const SimConfig& cfg, const std::string& 
   std::printf("\n  DRAM      %s read, %s written\n",
               human(static_cast<double>(r.dram_bytes_read), "B").c_str(),
               human(static_cast<double>(r.dram_bytes_written), "B").c_str());
-  std::printf("  wall      %.2f s (%s simulated MACs/s)\n", r.wall_seconds,
-              human(r.wall_seconds > 0 ? r.macs / r.wall_seconds : 0, "").c_str());
+  const double wall = r.seconds.total();
+  std::printf("  wall      %.2f s (%s simulated MACs/s)\n", wall,
+              human(wall > 0 ? r.macs / wall : 0, "").c_str());
   std::printf(
       "  files     %s/{layers.csv, layers.json, summary.json, config.json, timeline.json,\n"
       "            COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv, DETAILED_ACCESS_REPORT.csv}\n",
       dir.c_str());
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+// Compiles the workload for each design and runs them side by side in one simulation. A design
+// whose layers do not fit the buffers is a user error here (a sweep records it as a row instead).
+std::vector<RunResult> run_designs(const RunOptions& o, const std::vector<SimConfig>& cfgs) {
+  const SimConfig& base = cfgs.front();
+  const Workload w = load_workload(o.workload, base.seed, o.image);
+  const EnergyModel em(EnergyTable::load(base.energy_table_path));
+  std::vector<CompiledNetwork> cns;
+  std::vector<double> compile_s;
+  for (const SimConfig& cfg : cfgs) {
+    const auto t0 = std::chrono::steady_clock::now();
+    cns.push_back(compile_network(w.net, cfg, cfg.design.mac, !o.timing_only, *w.weights));
+    compile_s.push_back(seconds_since(t0));
+  }
+  std::vector<RunRequest> req;
+  for (std::size_t i = 0; i < cfgs.size(); ++i)
+    req.push_back({&cfgs[i], &cns[i]});
+  std::vector<RunResult> results = run_simulations(req, em);
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (results[i].infeasible) throw UserError(results[i].infeasible->message());
+    results[i].seconds.compile = compile_s[i];
+  }
+  return results;
+}
+
+// Writes a run's files and records how long that took.
+void write_outputs(RunResult& r, const std::string& dir) {
+  const auto t0 = std::chrono::steady_clock::now();
+  write_run_outputs(r, dir);
+  r.seconds.write = seconds_since(t0);
 }
 
 }  // namespace
@@ -132,19 +161,11 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 int cmd_run(const std::vector<std::string>& args) {
   RunOptions o;
   if (!parse_run_options("run", args, o, true)) return kExitOk;
-  const auto t0 = std::chrono::steady_clock::now();
   const SimConfig cfg = load_sim_config(o.common.config_file, o.common.overrides);
-  const Workload w = load_workload(o.workload, cfg.seed, o.image);
-  const EnergyModel em(EnergyTable::load(cfg.energy_table_path));
   ensure_directory(o.common.out_dir);
-  const CompiledNetwork cn =
-      compile_network(w.net, cfg, cfg.design.mac, !o.timing_only, *w.weights);
-  const double t_compile = seconds_since(t0);
-  auto accs = simulate({{&cfg, &cn}});
-  RunReport r = build_report(*accs[0], cn, cfg, em, seconds_since(t0));
-  r.summary["wall_seconds_compile"] = t_compile;
-  write_run_outputs(r, *accs[0], cfg, o.common.out_dir);
-  print_summary(r, cfg, o.common.out_dir);
+  RunResult r = std::move(run_designs(o, {cfg}).front());
+  write_outputs(r, o.common.out_dir);
+  print_summary(r, o.common.out_dir);
   if (r.functional && r.mismatches != 0) {
     std::cerr << "simulation failed: accelerator outputs differ from the integer reference (see "
                  "output_mismatches in layers.csv)\n";
@@ -158,26 +179,17 @@ int cmd_compare(const std::vector<std::string>& args) {
   if (!parse_run_options("compare", args, o, false)) return kExitOk;
   const auto t0 = std::chrono::steady_clock::now();
   const SimConfig base = load_sim_config(o.common.config_file, o.common.overrides);
-  const SimConfig cfg_elp = base.with_mac(MacKind::ElpBsd);
-  const SimConfig cfg_fixed = base.with_mac(MacKind::FixedPoint);
-  const Workload w = load_workload(o.workload, base.seed, o.image);
-  const Network& net = w.net;
-  const EnergyModel em(EnergyTable::load(base.energy_table_path));
   ensure_directory(o.common.out_dir);
-  const CompiledNetwork cn_elp =
-      compile_network(net, cfg_elp, MacKind::ElpBsd, !o.timing_only, *w.weights);
-  const CompiledNetwork cn_fixed =
-      compile_network(net, cfg_fixed, MacKind::FixedPoint, !o.timing_only, *w.weights);
-  auto accs = simulate({{&cfg_elp, &cn_elp}, {&cfg_fixed, &cn_fixed}});
-  const double wall = seconds_since(t0);
-  const RunReport re = build_report(*accs[0], cn_elp, cfg_elp, em, wall);
-  const RunReport rf = build_report(*accs[1], cn_fixed, cfg_fixed, em, wall);
-  write_run_outputs(re, *accs[0], cfg_elp, o.common.out_dir + "/elp");
-  write_run_outputs(rf, *accs[1], cfg_fixed, o.common.out_dir + "/fixed");
+  std::vector<RunResult> rs =
+      run_designs(o, {base.with_mac(MacKind::ElpBsd), base.with_mac(MacKind::FixedPoint)});
+  RunResult& re = rs[0];
+  RunResult& rf = rs[1];
+  write_outputs(re, o.common.out_dir + "/elp");
+  write_outputs(rf, o.common.out_dir + "/fixed");
   const Comparison c = compare_reports(re, rf);
   write_file_atomic(o.common.out_dir + "/comparison.csv", c.csv);
   write_file_atomic(o.common.out_dir + "/comparison.json", c.json.dump(2) + "\n");
-  std::printf("%s: ELP_BSD (%s) vs fixed-point (%s) on a %dx%d %s array\n\n", net.name.c_str(),
+  std::printf("%s: ELP_BSD (%s) vs fixed-point (%s) on a %dx%d %s array\n\n", re.workload.c_str(),
               re.design.c_str(), rf.design.c_str(), base.array.rows, base.array.cols,
               to_string(base.array.dataflow));
   std::printf("%s", c.table.c_str());
@@ -193,7 +205,7 @@ int cmd_compare(const std::vector<std::string>& args) {
                                     : "MISMATCH against the integer reference");
   }
   std::printf("files: %s/{comparison.csv, comparison.json, elp/, fixed/}  (wall %.2f s)\n",
-              o.common.out_dir.c_str(), wall);
+              o.common.out_dir.c_str(), seconds_since(t0));
   return re.mismatches > 0 || rf.mismatches > 0 ? kExitSimulationFailure : kExitOk;
 }
 

@@ -44,7 +44,7 @@ Side side_of(const LayerRow& r) {
 
 }  // namespace
 
-Comparison compare_reports(const RunReport& elp, const RunReport& fixed) {
+Comparison compare_reports(const RunResult& elp, const RunResult& fixed) {
   CONLOC_ASSERT(elp.rows.size() == fixed.rows.size(), "compare", "different layer counts");
   Comparison c;
   std::ostringstream csv, tab;
@@ -121,7 +121,7 @@ Comparison compare_reports(const RunReport& elp, const RunReport& fixed) {
   tab << line;
   c.csv = csv.str();
   c.table = tab.str();
-  c.json = {{"elp", elp.summary}, {"fixed", fixed.summary}, {"layers", layers}};
+  c.json = {{"elp", summary_json(elp)}, {"fixed", summary_json(fixed)}, {"layers", layers}};
   return c;
 }
 

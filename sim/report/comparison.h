@@ -16,6 +16,6 @@ struct Comparison {
   std::string table;
 };
 
-Comparison compare_reports(const RunReport& elp, const RunReport& fixed);
+Comparison compare_reports(const RunResult& elp, const RunResult& fixed);
 
 }  // namespace conloc

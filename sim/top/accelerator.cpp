@@ -13,27 +13,38 @@ std::unique_ptr<DataflowModel> make_dataflow(Dataflow d) {
   return std::make_unique<OutputStationary>();
 }
 
-}  // namespace
-
-Accelerator::Accelerator(const sc_core::sc_module_name& name, const SimConfig& cfg,
-                         const CompiledNetwork& cn)
-    : sc_module(name), cfg_(cfg), cn_(cn), dataflow_(make_dataflow(cfg.array.dataflow)) {
-  const sc_core::sc_time period(1.0 / cfg.clock_ghz, sc_core::SC_NS);
+PlanParams plan_params(const SimConfig& cfg, const CompiledNetwork& cn, const DataflowModel* df) {
   PlanParams pp;
   pp.array = {cfg.array.rows, cfg.array.cols};
-  pp.dataflow = dataflow_.get();
+  pp.dataflow = df;
   pp.code_bits = cn.code_bits;
   pp.acc_bits = cfg.design.accumulator_bits;
   pp.weight_half_bytes = cfg.buffers.weight_bytes / 2;
   pp.act_half_bytes = cfg.buffers.activation_bytes / 2;
   pp.out_half_bytes = cfg.buffers.output_bytes / 2;
   pp.serial_steps = cn.mac == MacKind::ElpBsd && cfg.design.elp_mac == ElpMacVariant::TermSerial;
-  plan_ = plan_network(cn, pp);
+  return pp;
+}
 
+}  // namespace
+
+PlanResult plan_run(const SimConfig& cfg, const CompiledNetwork& cn) {
+  const auto df = make_dataflow(cfg.array.dataflow);
+  return plan_network(cn, plan_params(cfg, cn, df.get()));
+}
+
+Accelerator::Accelerator(const sc_core::sc_module_name& name, const SimConfig& cfg,
+                         const CompiledNetwork& cn, NetworkPlan plan)
+    : sc_module(name),
+      cfg_(cfg),
+      cn_(cn),
+      dataflow_(make_dataflow(cfg.array.dataflow)),
+      plan_(std::move(plan)) {
+  const sc_core::sc_time period(1.0 / cfg.clock_ghz, sc_core::SC_NS);
   ctx_.network = &cn;
   ctx_.plan = &plan_;
   ctx_.dataflow = dataflow_.get();
-  ctx_.array = pp.array;
+  ctx_.array = {cfg.array.rows, cfg.array.cols};
   ctx_.functional = cn.functional;
   ctx_.code_bits = cn.code_bits;
   ctx_.acc_bits = cfg.design.accumulator_bits;
@@ -127,16 +138,16 @@ std::vector<std::uint64_t> Accelerator::compare_outputs() const {
   return mismatches;
 }
 
-std::vector<std::unique_ptr<Accelerator>> simulate(
-    const std::vector<std::pair<const SimConfig*, const CompiledNetwork*>>& runs) {
+std::vector<std::unique_ptr<Accelerator>> simulate(std::vector<PlannedRun> runs) {
   CONLOC_ASSERT(!runs.empty(), "simulate", "nothing to simulate");
   tlm_utils::tlm_quantumkeeper::set_global_quantum(sc_core::sc_time(
-      static_cast<double>(runs.front().first->quantum_cycles) / runs.front().first->clock_ghz,
+      static_cast<double>(runs.front().cfg->quantum_cycles) / runs.front().cfg->clock_ghz,
       sc_core::SC_NS));
   std::vector<std::unique_ptr<Accelerator>> accs;
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const std::string name = runs.size() == 1 ? "accelerator" : "accelerator_" + std::to_string(i);
-    accs.push_back(std::make_unique<Accelerator>(name.c_str(), *runs[i].first, *runs[i].second));
+    accs.push_back(std::make_unique<Accelerator>(name.c_str(), *runs[i].cfg, *runs[i].cn,
+                                                 std::move(runs[i].plan)));
   }
   sc_core::sc_start();
   for (const auto& a : accs) {

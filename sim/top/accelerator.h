@@ -22,7 +22,9 @@ namespace conloc {
 // PE array, compensation adder, vector unit and the controller, with every socket bound here.
 class Accelerator : public sc_core::sc_module {
  public:
-  Accelerator(const sc_core::sc_module_name& name, const SimConfig& cfg, const CompiledNetwork& cn);
+  // `plan` must be feasible (plan_run).
+  Accelerator(const sc_core::sc_module_name& name, const SimConfig& cfg, const CompiledNetwork& cn,
+              NetworkPlan plan);
 
   const std::vector<LayerResult>& results() const { return controller_->results(); }
   bool finished() const { return controller_->finished(); }
@@ -49,9 +51,17 @@ class Accelerator : public sc_core::sc_module {
   std::unique_ptr<Controller> controller_;
 };
 
-// Elaborates one accelerator per (config, compiled network) pair -- `compare` runs two side by
+// Plans `cn` for the accelerator `cfg` describes (before any elaboration).
+PlanResult plan_run(const SimConfig& cfg, const CompiledNetwork& cn);
+
+struct PlannedRun {
+  const SimConfig* cfg = nullptr;
+  const CompiledNetwork* cn = nullptr;
+  NetworkPlan plan;  // feasible
+};
+
+// Elaborates one accelerator per planned run -- `compare` and a sweep point run several side by
 // side in one simulation -- runs the kernel to completion and returns the instances.
-std::vector<std::unique_ptr<Accelerator>> simulate(
-    const std::vector<std::pair<const SimConfig*, const CompiledNetwork*>>& runs);
+std::vector<std::unique_ptr<Accelerator>> simulate(std::vector<PlannedRun> runs);
 
 }  // namespace conloc

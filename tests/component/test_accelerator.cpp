@@ -59,6 +59,14 @@ std::vector<std::string> with(std::vector<std::string> a, const std::vector<std:
   return a;
 }
 
+// The planned run of `cn` on `cfg`; the tests' networks always fit.
+PlannedRun planned(const SimConfig& cfg, const CompiledNetwork& cn) {
+  PlanResult p = plan_run(cfg, cn);
+  if (p.infeasible)
+    throw std::runtime_error("test network does not fit: " + p.infeasible->message());
+  return {&cfg, &cn, std::move(p.plan)};
+}
+
 const std::vector<std::string> kTiny = {"buffers.weight_kib=1", "buffers.activation_kib=2",
                                         "buffers.output_kib=2", "dram.burst_bytes=16"};
 
@@ -73,7 +81,7 @@ TEST_P(BitExact, AcceleratorOutputsEqualIntegerReference) {
   const Network net = c.net();
   const SyntheticWeights src(7);
   const CompiledNetwork cn = compile_network(net, cfg, cfg.design.mac, true, src);
-  auto accs = simulate({{&cfg, &cn}});
+  auto accs = simulate({planned(cfg, cn)});
   const auto mism = accs[0]->compare_outputs();
   for (std::size_t i = 0; i < mism.size(); ++i) {
     EXPECT_EQ(mism[i], 0u) << "layer " << net.layers[i].name;
@@ -134,9 +142,9 @@ std::unique_ptr<LayerRuns> run_layers(const std::vector<std::vector<std::string>
   for (const auto& c : r->cfgs) {
     r->cns.push_back(compile_network(net, c, c.design.mac, functional, SyntheticWeights(3)));
   }
-  std::vector<std::pair<const SimConfig*, const CompiledNetwork*>> runs;
+  std::vector<PlannedRun> runs;
   for (std::size_t i = 0; i < sets.size(); ++i)
-    runs.push_back({&r->cfgs[i], &r->cns[i]});
+    runs.push_back(planned(r->cfgs[i], r->cns[i]));
   r->accs = simulate(runs);
   return r;
 }
@@ -200,22 +208,37 @@ TEST(AcceleratorTraffic, WeightBytesFollowCodeWidth) {
             r->result(0).stats.array.weight_reads * 5);
 }
 
-TEST(AcceleratorTiling, LayerTooLargeForBufferNamesLayerAndBuffer) {
-  const SimConfig cfg =
-      load_sim_config(std::nullopt, {"buffers.output_kib=1", "dram.burst_bytes=64"});
-  NetworkBuilder b("wide", {4, 300, 8}, "test");
-  b.conv("widelayer", b.input(), 8, 3, 1, 1, A::None);
+// A layer that does not fit is a planning outcome (a value), found before anything is elaborated:
+// which layer, which buffer, how many bytes it needs and how many it is short.
+TEST(AcceleratorTiling, LayerTooLargeForBufferIsAnInfeasiblePlan) {
+  const SimConfig cfg = load_sim_config(std::nullopt, {"buffers.weight_kib=1"});
+  NetworkBuilder b("big-kernel", {40, 40, 2}, "test");
+  const int x = b.conv("pointwise", b.input(), 4, 1, 1, 0, A::None);
+  b.conv("k31", x, 4, 31, 1, 15, A::None);
   const CompiledNetwork cn =
       compile_network(b.build(), cfg, cfg.design.mac, false, SyntheticWeights(1));
-  try {
-    simulate({{&cfg, &cn}});
-    FAIL() << "expected a tiling error";
-  } catch (const UserError& e) {
-    const std::string m = e.what();
-    EXPECT_NE(m.find("widelayer"), std::string::npos) << m;
-    EXPECT_NE(m.find("output buffer"), std::string::npos) << m;
-    EXPECT_NE(m.find("buffers.output_kib"), std::string::npos) << m;
-  }
+  const PlanResult p = plan_run(cfg, cn);
+  ASSERT_TRUE(p.infeasible.has_value());
+  const Infeasibility& why = *p.infeasible;
+  EXPECT_EQ(why.layer, 1);
+  EXPECT_EQ(why.layer_name, "k31");
+  EXPECT_EQ(why.buffer, "weight buffer");
+  EXPECT_EQ(why.config_key, "buffers.weight_kib");
+  // The smallest block: one output channel's 31 x 31 kernel over one input channel.
+  const std::uint64_t need = (31u * 31u * static_cast<std::uint64_t>(cn.code_bits) + 7) / 8;
+  EXPECT_EQ(why.need_bytes, need);
+  EXPECT_EQ(why.half_bytes, 512u);
+  EXPECT_EQ(why.bytes_short(), need - 512u);
+  EXPECT_EQ(why.min_kib(), (2 * need + 1023) / 1024);
+  const std::string m = why.message();
+  EXPECT_NE(m.find("k31"), std::string::npos) << m;
+  EXPECT_NE(m.find("buffers.weight_kib to at least " + std::to_string(why.min_kib())),
+            std::string::npos)
+      << m;
+  // The size the message asks for is enough.
+  const SimConfig bigger =
+      load_sim_config(std::nullopt, {"buffers.weight_kib=" + std::to_string(why.min_kib())});
+  EXPECT_FALSE(plan_run(bigger, cn).infeasible.has_value());
 }
 
 // Term-serial ELP_BSD MACs: a fold's steps take as many cycles as its slowest weight has terms.

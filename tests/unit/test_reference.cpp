@@ -135,7 +135,7 @@ TEST(LayerPlan, TilesFitTheirHalves) {
   p.weight_half_bytes = cfg.buffers.weight_bytes / 2;
   p.act_half_bytes = cfg.buffers.activation_bytes / 2;
   p.out_half_bytes = cfg.buffers.output_bytes / 2;
-  const NetworkPlan plan = plan_network(cn, p);
+  const NetworkPlan plan = plan_network(cn, p).plan;
   for (const LayerPlan& lp : plan.layers) {
     std::uint64_t macs = 0;
     for (const Job& j : lp.jobs) {
@@ -233,7 +233,7 @@ TEST(LayerPlan, FiveBitCodesFitSixtyPercentMoreWeightsPerChunk) {
     p.weight_half_bytes = 4096;
     p.act_half_bytes = 32768;
     p.out_half_bytes = 32768;
-    const NetworkPlan plan = plan_network(cn, p);
+    const NetworkPlan plan = plan_network(cn, p).plan;
     ct[i++] = plan.layers[0].ct;
     // The chunk fills the half: one more channel would not fit.
     EXPECT_LE(16 * 9 * plan.layers[0].ct * cn.code_bits, 4096 * 8);

@@ -1,0 +1,118 @@
+#include "sim/energy/energy_cost.h"
+
+#include "modules/compensation_adder/output_stage_cells.h"
+#include "modules/vector_unit/vector_cells.h"
+#include "sim/quant/mac_factory.h"
+
+namespace conloc {
+
+const std::vector<std::string>& EnergyBreakdown::component_names() {
+  static const std::vector<std::string> kNames = {
+      "mac",           "pe_registers", "weight_buffer",      "activation_sram",
+      "output_buffer", "dram",         "compensation_adder", "vector_unit"};
+  return kNames;
+}
+
+std::vector<double> EnergyBreakdown::values() const {
+  return {mac,           pe_registers, weight_buffer,      activation_sram,
+          output_buffer, dram,         compensation_adder, vector_unit};
+}
+
+double EnergyBreakdown::total() const {
+  double t = 0;
+  for (double v : values())
+    t += v;
+  return t;
+}
+
+EnergyBreakdown& EnergyBreakdown::operator+=(const EnergyBreakdown& o) {
+  mac += o.mac;
+  pe_registers += o.pe_registers;
+  weight_buffer += o.weight_buffer;
+  activation_sram += o.activation_sram;
+  output_buffer += o.output_buffer;
+  dram += o.dram;
+  compensation_adder += o.compensation_adder;
+  vector_unit += o.vector_unit;
+  return *this;
+}
+
+nlohmann::json EnergyBreakdown::to_json() const {
+  nlohmann::json j = nlohmann::json::object();
+  const auto v = values();
+  for (std::size_t i = 0; i < v.size(); ++i)
+    j[component_names()[i]] = v[i];
+  return j;
+}
+
+LayerCost cost_layer(const CompiledNetwork& cn, std::size_t index, const LayerResult& measured,
+                     const SimConfig& cfg, const EnergyModel& em) {
+  const Layer& l = cn.net.layers[index];
+  const CompiledLayer& cl = cn.layers[index];
+  const LayerRunStats& st = measured.stats;
+  const LayerTraffic& tr = measured.traffic;
+  const int abits = cfg.design.activation_bits;
+  const int acc_bits = cfg.design.accumulator_bits;
+  LayerCost cost;
+  EnergyBreakdown& e = cost.energy;
+  nlohmann::json& counts = cost.counts;
+
+  // 1. Datapaths: the PE array's MACs and registers and the output stage, or the vector unit.
+  if (l.on_pe_array()) {
+    const auto mac = make_mac_model(cfg.design, cn.mac, cl.in_signed);
+    const CellCounts mc = mac->cells(cl.mac_actions);
+    e.mac = em.cells_pj(mc);
+    const double reg_bits =
+        static_cast<double>(st.array.act_reg_writes) * mac->widths().activation_operand_bits() +
+        static_cast<double>(st.array.psum_reg_writes) * acc_bits +
+        static_cast<double>(st.array.weight_reg_writes) * cn.code_bits;
+    e.pe_registers = reg_bits * em.dff_pj();
+    e.compensation_adder = em.cells_pj(output_stage_cells(acc_bits, abits) *
+                                       static_cast<double>(st.output_stage_outputs));
+    const auto& a = cl.mac_actions;
+    counts["mac_actions"] = {{"ops", a.ops},
+                             {"gated", a.gated},
+                             {"mults", a.mults},
+                             {"base_shifts", a.base_shifts},
+                             {"gap_shifts", a.gap_shifts},
+                             {"negates", a.negates},
+                             {"term_adds", a.term_adds},
+                             {"acc_adds", a.acc_adds},
+                             {"reg_loads", a.reg_loads},
+                             {"cycles", a.cycles}};
+    counts["mac_cells"] = {{"adder_bits", mc.adder_bits},
+                           {"add_ops", mc.add_ops},
+                           {"mult_cells", mc.mult_cells},
+                           {"mult_ops", mc.mult_ops},
+                           {"mux2", mc.mux2},
+                           {"xor2", mc.xor2},
+                           {"and2", mc.and2},
+                           {"dff", mc.dff}};
+    counts["pe_register_bits"] = reg_bits;
+    counts["output_stage_outputs"] = st.output_stage_outputs;
+  } else {
+    const CellCounts vc = vector_cells(l, cn.net.out_shape(l), st.vector_ops, abits);
+    e.vector_unit = em.cells_pj(vc);
+    counts["vector_ops"] = st.vector_ops;
+  }
+
+  // 2. Memories: bits moved x energy per bit at each buffer's capacity.
+  auto sram_pj = [&](const TrafficCounters& t, std::uint64_t capacity) {
+    return t.total_read_bits() * em.sram_read_pj_per_bit(capacity) +
+           t.total_write_bits() * em.sram_write_pj_per_bit(capacity);
+  };
+  e.weight_buffer = sram_pj(tr.weight_buffer, cfg.buffers.weight_bytes);
+  e.activation_sram = sram_pj(tr.activation_sram, cfg.buffers.activation_bytes);
+  e.output_buffer = sram_pj(tr.output_buffer, cfg.buffers.output_bytes);
+  e.dram = (tr.dram.total_read_bits() + tr.dram.total_write_bits()) * em.dram_pj_per_bit();
+  auto rw = [](const TrafficCounters& t) {
+    return nlohmann::json{{"read", t.total_read_bits()}, {"write", t.total_write_bits()}};
+  };
+  counts["sram_bits"] = {{"weight_buffer", rw(tr.weight_buffer)},
+                         {"activation_sram", rw(tr.activation_sram)},
+                         {"output_buffer", rw(tr.output_buffer)}};
+  counts["dram_bits"] = rw(tr.dram);
+  return cost;
+}
+
+}  // namespace conloc

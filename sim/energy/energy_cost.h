@@ -1,0 +1,36 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "modules/common/compiled_network.h"
+#include "modules/controller/controller.h"
+#include "sim/config/sim_config.h"
+#include "sim/energy/energy_model.h"
+
+namespace conloc {
+
+// Energy of a layer (or a run) by component, pJ.
+struct EnergyBreakdown {
+  double mac = 0, pe_registers = 0, weight_buffer = 0, activation_sram = 0, output_buffer = 0,
+         dram = 0, compensation_adder = 0, vector_unit = 0;
+  double total() const;
+  EnergyBreakdown& operator+=(const EnergyBreakdown& o);
+  nlohmann::json to_json() const;
+  static const std::vector<std::string>& component_names();
+  std::vector<double> values() const;
+};
+
+// What one simulated layer cost: energy by component, and the raw action counts it was computed
+// from (written next to the energy so another table can be applied without re-running).
+struct LayerCost {
+  EnergyBreakdown energy;
+  nlohmann::json counts;
+};
+
+// Counts x energy table for layer `index` of `cn`, from what the engines and memories measured.
+LayerCost cost_layer(const CompiledNetwork& cn, std::size_t index, const LayerResult& measured,
+                     const SimConfig& cfg, const EnergyModel& em);
+
+}  // namespace conloc

@@ -1,0 +1,168 @@
+#include "sim/run/pipeline.h"
+
+#include <chrono>
+
+#include "sim/common/stopwatch.h"
+#include "sim/top/accelerator.h"
+
+namespace conloc {
+
+namespace {
+
+std::uint64_t bytes(std::uint64_t bits) {
+  return (bits + 7) / 8;
+}
+
+RunResult identity(const SimConfig& cfg, const CompiledNetwork& cn, const EnergyModel& em) {
+  RunResult r;
+  r.config = cfg;
+  r.workload = cn.net.name;
+  r.design = cn.mac_name;
+  r.weight_source = cn.weight_source;
+  r.mac = cn.mac;
+  r.code_bits = cn.code_bits;
+  r.functional = cn.functional;
+  r.energy_table = em.table().provenance();
+  r.energy_calibration = em.calibration_json();
+  return r;
+}
+
+// One row of the cost trace from what the engines and memories measured for layer `i`.
+LayerRow layer_row(const Accelerator& acc, const CompiledNetwork& cn, std::size_t i,
+                   const std::vector<std::uint64_t>& mismatches, const SimConfig& cfg,
+                   const EnergyModel& em) {
+  const Layer& l = cn.net.layers[i];
+  const CompiledLayer& cl = cn.layers[i];
+  const LayerResult& res = acc.results()[i];
+  const LayerPlan& lp = acc.plan().layers[i];
+  const LayerRunStats& st = res.stats;
+  const double pe_slots = static_cast<double>(cfg.array.rows) * cfg.array.cols;
+  LayerRow r;
+  // 1. Time and utilisation.
+  r.layer = l.name;
+  r.type = to_string(l.type);
+  r.on_pe_array = l.on_pe_array();
+  r.macs = cn.net.gemm(l).macs();
+  r.cycles = res.cycles;
+  r.compute_cycles = st.compute_cycles;
+  r.stall_cycles = st.stall_cycles;
+  r.standard_fold_cycles = st.array.standard_cycles;
+  r.folds = st.array.folds;
+  r.tiles = st.tiles;
+  r.dma_transactions = st.dma_transactions;
+  if (r.on_pe_array && st.compute_cycles > 0) {
+    r.utilization_pct = 100.0 * r.macs / (static_cast<double>(st.compute_cycles) * pe_slots);
+    r.overall_utilization_pct = 100.0 * r.macs / (static_cast<double>(res.cycles) * pe_slots);
+    r.mapping_efficiency_pct = st.array.fold_slots ? 100.0 * r.macs / st.array.fold_slots : 0.0;
+  }
+  // 2. Traffic per memory and operand.
+  const auto& tr = res.traffic;
+  const int W = static_cast<int>(Operand::Weights), I = static_cast<int>(Operand::Inputs),
+            O = static_cast<int>(Operand::Outputs);
+  r.dram_weights_read = bytes(tr.dram.read_bits[W]);
+  r.dram_inputs_read = bytes(tr.dram.read_bits[I]);
+  r.dram_outputs_written = bytes(tr.dram.write_bits[O]);
+  r.wbuf_weights_written = bytes(tr.weight_buffer.write_bits[W]);
+  r.wbuf_weights_read = bytes(tr.weight_buffer.read_bits[W]);
+  r.asram_inputs_written = bytes(tr.activation_sram.write_bits[I]);
+  r.asram_inputs_read = bytes(tr.activation_sram.read_bits[I]);
+  r.obuf_written = bytes(tr.output_buffer.total_write_bits());
+  r.obuf_read = bytes(tr.output_buffer.total_read_bits());
+  // 3. Energy.
+  LayerCost cost = cost_layer(cn, i, res, cfg, em);
+  r.energy = cost.energy;
+  r.counts = std::move(cost.counts);
+  r.energy_pj = r.energy.total();
+  r.energy_per_mac_pj = r.macs > 0 ? r.energy_pj / static_cast<double>(r.macs) : 0.0;
+  // 4. Accuracy measured by the compiler, and the check against the reference.
+  r.weight_sqnr_db = cl.weight_sqnr_db;
+  r.output_sqnr_db = cl.output_sqnr_db;
+  r.output_sqnr_uncompensated_db = cl.output_sqnr_uncompensated_db;
+  r.mismatches = cn.functional ? static_cast<std::int64_t>(mismatches[i]) : -1;
+  // 5. Tiling, and access windows for the SCALE-Sim reports.
+  r.tiling = {{"band_rows", lp.band_rows}, {"bands", lp.bands}, {"chunks", lp.chunks}};
+  if (lp.on_pe_array) {
+    r.tiling["out_channels_per_tile"] = lp.nt;
+    r.tiling["in_channels_per_chunk"] = lp.ct;
+    r.tiling["n_tiles"] = lp.n_tiles;
+    r.tiling["weights_resident"] = lp.weights_resident;
+    r.tiling["input_band_all_channels"] = lp.input_all_channels;
+  }
+  r.start_cycle = res.start_cycle;
+  const auto& sw = st.sram_access;
+  const auto& dr = st.dram_read;
+  r.sram_ifmap_reads = sw[I].elements;
+  r.sram_filter_reads = sw[W].elements;
+  r.sram_ofmap_writes = sw[O].elements;
+  r.dram_ifmap_reads = dr[I].elements;
+  r.dram_filter_reads = dr[W].elements;
+  r.dram_ofmap_writes = st.dram_write[O].elements;
+  const AccessWindow* wins[6] = {&sw[I], &sw[W], &sw[O], &dr[I], &dr[W], &st.dram_write[O]};
+  for (int k = 0; k < 6; ++k) {
+    r.win[2 * k] = std::max(0.0, wins[k]->start);
+    r.win[2 * k + 1] = std::max(0.0, wins[k]->stop);
+  }
+  return r;
+}
+
+void collect(const Accelerator& acc, const CompiledNetwork& cn, const EnergyModel& em,
+             RunResult& r) {
+  const auto mism = acc.compare_outputs();
+  r.mismatches = cn.functional ? 0 : -1;
+  for (std::size_t i = 0; i < cn.net.layers.size(); ++i) {
+    LayerRow row = layer_row(acc, cn, i, mism, r.config, em);
+    r.macs += row.macs;
+    r.cycles += row.cycles;
+    r.stall_cycles += row.stall_cycles;
+    r.dram_bytes_read += row.dram_weights_read + row.dram_inputs_read;
+    r.dram_bytes_written += row.dram_outputs_written;
+    r.energy += row.energy;
+    if (row.mismatches > 0) r.mismatches += row.mismatches;
+    r.rows.push_back(std::move(row));
+  }
+  r.energy_pj = r.energy.total();
+  r.latency_s = static_cast<double>(r.cycles) / (r.config.clock_ghz * 1e9);
+  r.trace = acc.trace();
+}
+
+}  // namespace
+
+double RunResult::utilization_pct() const {
+  const double slots = static_cast<double>(cycles) * config.array.rows * config.array.cols;
+  return slots > 0 ? 100.0 * static_cast<double>(macs) / slots : 0.0;
+}
+
+std::vector<RunResult> run_simulations(const std::vector<RunRequest>& requests,
+                                       const EnergyModel& energy) {
+  std::vector<RunResult> results;
+  std::vector<PlannedRun> planned;
+  std::vector<std::size_t> planned_index;
+  // 1. Plan.
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const RunRequest& q = requests[i];
+    results.push_back(identity(*q.cfg, *q.cn, energy));
+    PlanResult p = plan_run(*q.cfg, *q.cn);
+    results.back().seconds.plan = seconds_since(t0);
+    if (p.infeasible) {
+      results.back().infeasible = std::move(p.infeasible);
+      continue;
+    }
+    planned.push_back({q.cfg, q.cn, std::move(p.plan)});
+    planned_index.push_back(i);
+  }
+  if (planned.empty()) return results;
+  // 2. Simulate every feasible design in one kernel run.
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto accs = simulate(std::move(planned));
+  const double sim_s = seconds_since(t0);
+  // 3. Collect.
+  for (std::size_t k = 0; k < accs.size(); ++k) {
+    RunResult& r = results[planned_index[k]];
+    collect(*accs[k], *requests[planned_index[k]].cn, energy, r);
+    r.seconds.simulate = sim_s;
+  }
+  return results;
+}
+
+}  // namespace conloc

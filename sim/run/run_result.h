@@ -1,0 +1,75 @@
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "modules/controller/layer_plan.h"
+#include "modules/controller/run_context.h"
+#include "sim/config/sim_config.h"
+#include "sim/energy/energy_cost.h"
+
+namespace conloc {
+
+// What one layer cost and how it was run: one row of the per-layer cost trace.
+struct LayerRow {
+  std::string layer, type;
+  bool on_pe_array = false;
+  std::int64_t macs = 0;
+  std::uint64_t cycles = 0, compute_cycles = 0, stall_cycles = 0, standard_fold_cycles = 0;
+  std::uint64_t folds = 0, tiles = 0, dma_transactions = 0;
+  double utilization_pct = 0, overall_utilization_pct = 0, mapping_efficiency_pct = 0;
+  // Bytes per memory level and operand.
+  std::uint64_t dram_weights_read = 0, dram_inputs_read = 0, dram_outputs_written = 0;
+  std::uint64_t wbuf_weights_written = 0, wbuf_weights_read = 0;
+  std::uint64_t asram_inputs_written = 0, asram_inputs_read = 0;
+  std::uint64_t obuf_written = 0, obuf_read = 0;
+  EnergyBreakdown energy;
+  double energy_pj = 0, energy_per_mac_pj = 0;
+  double weight_sqnr_db = 0, output_sqnr_db = 0, output_sqnr_uncompensated_db = 0;
+  std::int64_t mismatches = -1;  // elements differing from the reference; -1 when not simulated
+  nlohmann::json tiling;         // how the controller cut the layer
+  nlohmann::json counts;         // raw action counts, for re-costing with another table
+  // Access windows and element counts for the SCALE-Sim-style reports.
+  double start_cycle = 0;
+  std::uint64_t sram_ifmap_reads = 0, sram_filter_reads = 0, sram_ofmap_writes = 0;
+  std::uint64_t dram_ifmap_reads = 0, dram_filter_reads = 0, dram_ofmap_writes = 0;
+  double win[12] = {};  // start/stop cycles: sram ifmap, filter, ofmap; dram ifmap, filter, ofmap
+};
+
+// Wall-clock seconds per pipeline stage.
+struct StageSeconds {
+  double compile = 0, plan = 0, simulate = 0, write = 0;
+  double total() const { return compile + plan + simulate + write; }
+};
+
+// The result of simulating one design on one workload: a plain value. Every report (run files,
+// comparison, sweep rows) is built from it alone, never from live simulation objects.
+struct RunResult {
+  SimConfig config;
+  std::string workload, design, weight_source;  // design: e.g. "elp5", "fixed8"
+  MacKind mac = MacKind::ElpBsd;
+  int code_bits = 0;
+  bool functional = true;
+  // Set when a layer cannot be tiled into the buffers: nothing was simulated, the totals are 0.
+  std::optional<Infeasibility> infeasible;
+
+  std::vector<LayerRow> rows;
+  std::int64_t macs = 0;
+  std::uint64_t cycles = 0, stall_cycles = 0;
+  std::uint64_t dram_bytes_read = 0, dram_bytes_written = 0;
+  double latency_s = 0, energy_pj = 0;
+  EnergyBreakdown energy;
+  std::int64_t mismatches = -1;  // output elements differing from the reference; -1: not checked
+  std::vector<TraceEvent> trace;
+  nlohmann::json energy_table, energy_calibration;  // provenance of the costs
+  StageSeconds seconds;
+
+  bool feasible() const { return !infeasible.has_value(); }
+  // MACs over the PE slots of every cycle, in percent.
+  double utilization_pct() const;
+};
+
+}  // namespace conloc
