@@ -18,7 +18,8 @@ const char* kUsage =
     "commands:\n"
     "  run       simulate a workload on the configured accelerator; per-layer cost traces\n"
     "  compare   run the ELP_BSD and the fixed-point MAC design side by side\n"
-    "  sweep     sweep array sizes, buffers, formats from a JSON spec (not built yet)\n"
+    "  sweep     sweep array sizes, buffers, formats, ... from a JSON spec (parallel, resumable)\n"
+    "  sweep-merge  merge the output folders of sweep shards into one sweep.csv\n"
     "  formats   weight formats: code width, levels, MAC energy, SQNR\n"
     "  accuracy  what a format does to accuracy on real data (not built yet)\n"
     "  config    print the parameter schema or a resolved configuration\n"
@@ -51,7 +52,9 @@ int cli_main(int argc, char** argv) {
     if (cmd == "formats") return cmd_formats(args);
     if (cmd == "run") return cmd_run(args);
     if (cmd == "compare") return cmd_compare(args);
-    if (cmd == "sweep" || cmd == "accuracy") return not_built(cmd);
+    if (cmd == "sweep") return cmd_sweep(args);
+    if (cmd == "sweep-merge") return cmd_sweep_merge(args);
+    if (cmd == "accuracy") return not_built(cmd);
     std::cerr << "conlocnn-sim: unknown command '" << cmd << "'\n\n" << kUsage;
     return kExitUsage;
   } catch (const boost::program_options::error& e) {

@@ -25,5 +25,7 @@ int cmd_config(const std::vector<std::string>& args);
 int cmd_formats(const std::vector<std::string>& args);
 int cmd_run(const std::vector<std::string>& args);
 int cmd_compare(const std::vector<std::string>& args);
+int cmd_sweep(const std::vector<std::string>& args);
+int cmd_sweep_merge(const std::vector<std::string>& args);
 
 }  // namespace conloc

@@ -19,9 +19,12 @@ void add_common_options(po::options_description& desc, CommonOptions& common, bo
 
 bool parse_options(const std::string& cmd, const std::string& synopsis,
                    po::options_description& desc, const std::vector<std::string>& args,
-                   po::variables_map& vm) {
+                   po::variables_map& vm, const po::positional_options_description* positional) {
   desc.add_options()("help,h", "show this help");
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  po::command_line_parser parser(args);
+  parser.options(desc);
+  if (positional) parser.positional(*positional);
+  po::store(parser.run(), vm);
   if (vm.count("help")) {
     std::cout << "usage: conlocnn-sim " << cmd << " " << synopsis << "\n\n" << desc << "\n";
     return false;

@@ -89,13 +89,16 @@ std::string json_brief(const nlohmann::json& v) {
   return s;
 }
 
-nlohmann::json parse_json_text(const std::string& text, const std::string& source) {
+namespace {
+
+template <class Json>
+Json parse_json_as(const std::string& text, const std::string& source) {
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
     throw UserError(field_error(source, "", "file is empty", "", "a JSON object"));
   }
   try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+    return Json::parse(text);
+  } catch (const nlohmann::detail::parse_error& e) {
     // e.byte is 1-based and points just past the offending character.
     std::size_t line = 1, col = 1;
     const std::size_t end = std::min<std::size_t>(e.byte > 0 ? e.byte - 1 : 0, text.size());
@@ -113,6 +116,16 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& sourc
     throw UserError(source + ": malformed JSON at line " + std::to_string(line) + ", column " +
                     std::to_string(col) + ": " + detail);
   }
+}
+
+}  // namespace
+
+nlohmann::json parse_json_text(const std::string& text, const std::string& source) {
+  return parse_json_as<nlohmann::json>(text, source);
+}
+
+nlohmann::ordered_json parse_ordered_json_text(const std::string& text, const std::string& source) {
+  return parse_json_as<nlohmann::ordered_json>(text, source);
 }
 
 const nlohmann::json& ResolvedParams::at(const std::string& path) const {
@@ -307,6 +320,15 @@ void ParamRegistry::merge_assignment(const std::string& assignment, ResolvedPara
     if (value.is_discarded()) value = text;  // reported as a wrong type below
   }
   check_value(*spec, value, "--set");
+  out.values[key] = value;
+  out.origin[key] = source;
+}
+
+void ParamRegistry::merge_value(const std::string& key, const nlohmann::json& value,
+                                const std::string& source, ResolvedParams& out) const {
+  const ParamSpec* spec = find(key);
+  if (spec == nullptr) unknown_key(key, source);
+  check_value(*spec, value, source);
   out.values[key] = value;
   out.origin[key] = source;
 }

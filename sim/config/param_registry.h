@@ -51,6 +51,11 @@ class ParamRegistry {
   // JSON (numbers, true/false, quoted strings) and taken as a bare string otherwise.
   void merge_assignment(const std::string& assignment, ResolvedParams& out) const;
 
+  // Sets `key` to a JSON value from `source` (a sweep axis, say), checked like a file's value; an
+  // unknown key is an error naming `source` with a did-you-mean.
+  void merge_value(const std::string& key, const nlohmann::json& value, const std::string& source,
+                   ResolvedParams& out) const;
+
   // Fills defaults for every parameter not given; a required parameter that is missing is an
   // error naming `source`.
   void fill_defaults(ResolvedParams& out, const std::string& source) const;
@@ -71,6 +76,8 @@ class ParamRegistry {
 // Parses JSON text; malformed input is a UserError "<source>: malformed JSON at line L, column C:
 // <detail>", and an empty file says so.
 nlohmann::json parse_json_text(const std::string& text, const std::string& source);
+// The same, keeping object keys in the order they are written (sweep axes are ordered).
+nlohmann::ordered_json parse_ordered_json_text(const std::string& text, const std::string& source);
 
 // Short, single-line rendering of a JSON value for error messages.
 std::string json_brief(const nlohmann::json& v);

@@ -314,11 +314,22 @@ SimConfig SimConfig::with_mac(MacKind mac) const {
 
 SimConfig load_sim_config(const std::optional<std::string>& file,
                           const std::vector<std::string>& overrides) {
+  ConfigInput in;
+  in.file = file;
+  in.overrides = overrides;
+  return load_sim_config(in);
+}
+
+SimConfig load_sim_config(const ConfigInput& in) {
   const ParamRegistry& reg = sim_params();
+  const std::optional<std::string>& file = in.file;
   SimConfig c;
   if (file) reg.merge_document(parse_json_text(read_text_file(*file), *file), *file, c.params);
-  for (const auto& o : overrides)
+  if (in.document) reg.merge_document(*in.document, in.document_source, c.params);
+  for (const auto& o : in.overrides)
     reg.merge_assignment(o, c.params);
+  for (const auto& a : in.assignments)
+    reg.merge_value(a.key, a.value, a.source, c.params);
   reg.fill_defaults(c.params, file ? *file : "config");
   build_typed(c);
   check_cross_fields(c, file);

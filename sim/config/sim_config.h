@@ -76,8 +76,28 @@ struct SimConfig {
 
 const ParamRegistry& sim_params();
 
-// Loads an optional config file, applies --set assignments in order, fills defaults, and checks
-// cross-field rules. Every error is a UserError naming the file (or --set) and the field.
+// One parameter set from somewhere other than a file or --set (a sweep axis); `source` names it
+// in errors, e.g. "spec.json: axes.array.rows[2]".
+struct ParamAssignment {
+  std::string key;
+  nlohmann::json value;
+  std::string source;
+};
+
+// Layers of a configuration, applied in this order: a file, an inline document (a sweep spec's
+// base), --set assignments, then JSON-valued assignments.
+struct ConfigInput {
+  std::optional<std::string> file;
+  std::optional<nlohmann::json> document;
+  std::string document_source;
+  std::vector<std::string> overrides;
+  std::vector<ParamAssignment> assignments;
+};
+
+// Loads the layers, fills defaults, and checks cross-field rules. Every error is a UserError
+// naming the file (or --set, or the assignment's source) and the field. Relative paths in a file
+// (energy.table) are relative to that file.
+SimConfig load_sim_config(const ConfigInput& in);
 SimConfig load_sim_config(const std::optional<std::string>& file,
                           const std::vector<std::string>& overrides);
 

@@ -444,4 +444,13 @@ CompiledNetwork compile_network(const Network& net, const SimConfig& cfg, MacKin
   return cn;
 }
 
+std::string compile_key(const SimConfig& cfg, MacKind mac, bool functional) {
+  nlohmann::json design = cfg.resolved.at("design");
+  design.erase("mac");
+  design.erase(mac == MacKind::ElpBsd ? "fixed" : "elp");
+  return nlohmann::json{
+      {"design", design}, {"mac", to_string(mac)}, {"seed", cfg.seed}, {"functional", functional}}
+      .dump();
+}
+
 }  // namespace conloc

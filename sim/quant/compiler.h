@@ -13,4 +13,9 @@ namespace conloc {
 CompiledNetwork compile_network(const Network& net, const SimConfig& cfg, MacKind mac,
                                 bool functional, const WeightSource& source);
 
+// Everything compile_network's result depends on besides the network: the design parameters of
+// `mac` (not the other design's), the seed of synthetic weights, and `functional`. Sweeps compile
+// once per distinct key.
+std::string compile_key(const SimConfig& cfg, MacKind mac, bool functional);
+
 }  // namespace conloc

@@ -1,0 +1,265 @@
+#include "sim/sweep/sweep_results.h"
+
+#include <filesystem>
+#include <signal.h>
+#include <unistd.h>
+
+#include "modules/common/error.h"
+#include "sim/common/file_io.h"
+#include "sim/common/stopwatch.h"
+#include "sim/config/param_registry.h"
+#include "sim/report/run_report.h"
+
+namespace conloc {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+const char* kManifest = "sweep-manifest.json";
+
+std::string point_dir(const std::string& dir, const std::string& id) {
+  return dir + "/points/" + id;
+}
+
+// One row of sweep.csv: a point and one design's totals.
+struct SweepRow {
+  const PointRecord* point;
+  json result;  // the design's total columns; {"mac_kind": ...} only when the point failed
+  json ratio;   // ELP_BSD / fixed-point energy at this point, when both ran
+};
+
+ColumnTable<SweepRow> sweep_columns(const SweepManifest& m) {
+  ColumnTable<SweepRow> t = {
+      {"point", "-", [](const SweepRow& r) { return json(r.point->id); }},
+      {"workload", "-", [](const SweepRow& r) { return json(r.point->workload); }},
+  };
+  for (const auto& k : m.swept_keys) {
+    const ParamSpec* spec = sim_params().find(k);
+    t.push_back({k, spec ? spec->unit : "-",
+                 [k](const SweepRow& r) { return r.point->params.value(k, json(nullptr)); }});
+  }
+  for (const auto& c : total_columns()) {
+    if (c.name == "workload") continue;
+    const std::string name = c.name;
+    t.push_back(
+        {name, c.unit, [name](const SweepRow& r) { return r.result.value(name, json(nullptr)); }});
+  }
+  t.push_back({"elp_fixed_energy_ratio", "-", [](const SweepRow& r) { return r.ratio; }});
+  t.push_back({"status", "-", [](const SweepRow& r) { return json(r.point->status); }});
+  t.push_back({"error", "-", [](const SweepRow& r) {
+                 return r.point->error.empty() ? json(nullptr) : json(r.point->error);
+               }});
+  return t;
+}
+
+StageSeconds seconds_from(const json& j) {
+  StageSeconds s;
+  s.compile = j.value("compile", 0.0);
+  s.plan = j.value("plan", 0.0);
+  s.simulate = j.value("simulate", 0.0);
+  s.write = j.value("write", 0.0);
+  return s;
+}
+
+}  // namespace
+
+json SweepManifest::to_json() const {
+  return {{"spec", spec_path},  {"spec_hash", spec_hash},     {"swept_keys", swept_keys},
+          {"designs", designs}, {"points", point_ids.size()}, {"point_ids", point_ids}};
+}
+
+SweepManifest SweepManifest::from_spec(const SweepSpec& s) {
+  SweepManifest m;
+  m.spec_path = s.path;
+  m.spec_hash = s.hash;
+  m.swept_keys = s.swept_keys;
+  for (MacKind d : s.designs)
+    m.designs.push_back(to_string(d));
+  for (const auto& p : s.points)
+    m.point_ids.push_back(p.id);
+  return m;
+}
+
+std::optional<SweepManifest> SweepManifest::read(const std::string& dir) {
+  const std::string path = dir + "/" + kManifest;
+  if (!fs::exists(path)) return std::nullopt;
+  const json j = parse_json_text(read_text_file(path), path);
+  try {
+    SweepManifest m;
+    m.spec_path = j.at("spec").get<std::string>();
+    m.spec_hash = j.at("spec_hash").get<std::string>();
+    m.swept_keys = j.at("swept_keys").get<std::vector<std::string>>();
+    m.designs = j.at("designs").get<std::vector<std::string>>();
+    m.point_ids = j.at("point_ids").get<std::vector<std::string>>();
+    return m;
+  } catch (const json::exception& e) {
+    throw UserError(path + ": not a sweep manifest: " + e.what());
+  }
+}
+
+json PointRecord::to_json() const {
+  return {{"id", id},
+          {"workload", workload},
+          {"params", params},
+          {"status", status},
+          {"error", error.empty() ? json(nullptr) : json(error)},
+          {"results", results},
+          {"seconds",
+           {{"compile", seconds.compile},
+            {"plan", seconds.plan},
+            {"simulate", seconds.simulate},
+            {"write", seconds.write}}}};
+}
+
+PointRecord PointRecord::from_json(const json& j, const std::string& source) {
+  try {
+    PointRecord r;
+    r.id = j.at("id").get<std::string>();
+    r.workload = j.at("workload").get<std::string>();
+    r.params = j.at("params");
+    r.status = j.at("status").get<std::string>();
+    r.error = j.at("error").is_null() ? "" : j.at("error").get<std::string>();
+    r.results = j.at("results").get<std::vector<json>>();
+    r.seconds = seconds_from(j.at("seconds"));
+    return r;
+  } catch (const json::exception& e) {
+    throw UserError(source + ": not a sweep point record: " + e.what());
+  }
+}
+
+PointRecord point_record(const SweepPoint& p, const std::vector<RunResult>& results) {
+  PointRecord r;
+  r.id = p.id;
+  r.workload = p.workload;
+  r.params = json::object();
+  for (const auto& [k, v] : p.params)
+    r.params[k] = v;
+  r.status = "ok";
+  for (const RunResult& res : results) {
+    r.results.push_back(to_json_object(total_columns(), res));
+    if (res.functional && res.feasible() && res.mismatches != 0) {
+      r.status = "failed";
+      r.error = res.design + ": accelerator outputs differ from the integer reference (" +
+                std::to_string(res.mismatches) + " elements)";
+    }
+  }
+  return r;
+}
+
+PointRecord failed_point(const SweepPoint& p, const std::string& error, const StageSeconds& s) {
+  PointRecord r = point_record(p, {});
+  r.status = "failed";
+  r.error = error;
+  r.seconds = s;
+  return r;
+}
+
+void write_point(const std::string& dir, PointRecord rec, const std::vector<RunResult>& results) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string final_dir = point_dir(dir, rec.id);
+  const std::string tmp = final_dir + ".tmp-" + std::to_string(::getpid());
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  for (const RunResult& r : results) {
+    const std::string d = tmp + "/" + to_string(r.mac);
+    ensure_directory(d);
+    write_file_atomic(d + "/summary.json", summary_json(r).dump(2) + "\n");
+    write_file_atomic(d + "/config.json", r.config.resolved.dump(2) + "\n");
+    if (r.feasible()) write_file_atomic(d + "/layers.csv", to_csv(layer_columns(), r.rows));
+  }
+  rec.seconds.write = seconds_since(t0);
+  write_file_atomic(tmp + "/point.json", rec.to_json().dump(1) + "\n");
+  // A re-run of a failed point replaces it as a whole.
+  fs::remove_all(final_dir, ec);
+  fs::rename(tmp, final_dir, ec);
+  if (ec) throw UserError(final_dir + ": cannot move the point into place: " + ec.message());
+}
+
+std::optional<PointRecord> read_point(const std::string& dir, const std::string& id) {
+  const std::string path = point_dir(dir, id) + "/point.json";
+  if (!fs::exists(path)) return std::nullopt;
+  return PointRecord::from_json(parse_json_text(read_text_file(path), path), path);
+}
+
+void remove_stale_points(const std::string& dir) {
+  std::error_code ec;
+  const fs::path points = fs::path(dir) / "points";
+  if (!fs::is_directory(points, ec)) return;
+  for (const auto& e : fs::directory_iterator(points, ec)) {
+    const std::string name = e.path().filename().string();
+    const auto at = name.rfind(".tmp-");
+    if (at == std::string::npos) continue;
+    const long pid = std::strtol(name.c_str() + at + 5, nullptr, 10);
+    // A worker of a concurrent run into the same DIR may still be writing it.
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) == 0) continue;
+    fs::remove_all(e.path(), ec);
+  }
+}
+
+std::vector<std::string> sweep_csv_columns(const SweepManifest& m) {
+  return csv_column_names(sweep_columns(m));
+}
+
+SweepTable write_sweep_table(const SweepManifest& m, const std::vector<std::string>& ids,
+                             const std::vector<std::string>& dirs, const std::string& out_dir) {
+  SweepTable t;
+  std::vector<PointRecord> records;
+  records.reserve(ids.size());
+  for (const auto& id : ids) {
+    std::optional<PointRecord> rec;
+    for (const auto& d : dirs) {
+      if ((rec = read_point(d, id))) break;
+    }
+    if (!rec) {
+      ++t.missing;
+      continue;
+    }
+    records.push_back(std::move(*rec));
+  }
+  std::vector<SweepRow> rows;
+  for (const PointRecord& rec : records) {
+    ++t.points;
+    if (rec.status != "ok") ++t.failed;
+    // Energy ratio when both designs ran and fit.
+    json ratio = nullptr;
+    const json* elp = nullptr;
+    const json* fixed = nullptr;
+    for (const json& r : rec.results) {
+      if (!r.value("feasible", false)) continue;
+      (r.value("mac_kind", "") == "elp" ? elp : fixed) = &r;
+    }
+    if (elp && fixed && fixed->value("energy_pj", 0.0) > 0) {
+      ratio = elp->value("energy_pj", 0.0) / fixed->value("energy_pj", 0.0);
+    }
+    bool any_infeasible = false;
+    if (rec.results.empty()) {
+      for (const auto& d : m.designs)
+        rows.push_back({&rec, json{{"mac_kind", d}}, ratio});
+    }
+    for (const json& r : rec.results) {
+      any_infeasible = any_infeasible || !r.value("feasible", true);
+      rows.push_back({&rec, r, ratio});
+    }
+    t.infeasible += any_infeasible;
+  }
+  const auto cols = sweep_columns(m);
+  write_file_atomic(out_dir + "/sweep.csv", to_csv(cols, rows));
+  json cols_json = json::array();
+  for (const auto& c : cols)
+    cols_json.push_back({{"name", c.name}, {"unit", c.unit}});
+  const json doc = {{"spec", m.spec_path},
+                    {"spec_hash", m.spec_hash},
+                    {"complete", t.missing == 0},
+                    {"points", ids.size()},
+                    {"points_done", t.points},
+                    {"points_failed", t.failed},
+                    {"points_infeasible", t.infeasible},
+                    {"columns", cols_json},
+                    {"rows", to_json_array(cols, rows)}};
+  write_file_atomic(out_dir + "/sweep.json", doc.dump(1) + "\n");
+  return t;
+}
+
+}  // namespace conloc

@@ -1,0 +1,70 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/report/columns.h"
+#include "sim/run/run_result.h"
+#include "sim/sweep/sweep_spec.h"
+
+namespace conloc {
+
+// What a sweep directory holds, written first (DIR/sweep-manifest.json): the spec it belongs to,
+// so a changed spec or shards of different specs are refused.
+struct SweepManifest {
+  std::string spec_path;
+  std::string spec_hash;
+  std::vector<std::string> swept_keys;
+  std::vector<std::string> designs;    // "elp", "fixed"
+  std::vector<std::string> point_ids;  // every point of the spec, in order
+
+  nlohmann::json to_json() const;
+  static SweepManifest from_spec(const SweepSpec& s);
+  // Reads DIR's manifest; nullopt when there is none. A malformed one is a UserError.
+  static std::optional<SweepManifest> read(const std::string& dir);
+};
+
+// One finished point as stored in DIR/points/<id>/point.json.
+struct PointRecord {
+  std::string id;
+  std::string workload;
+  nlohmann::json params;                // swept key -> value
+  std::string status;                   // "ok" or "failed"
+  std::string error;                    // why it failed
+  std::vector<nlohmann::json> results;  // per design: the run's total columns
+  StageSeconds seconds;
+
+  nlohmann::json to_json() const;
+  static PointRecord from_json(const nlohmann::json& j, const std::string& source);
+};
+
+// The record of a simulated point: every design's totals.
+PointRecord point_record(const SweepPoint& p, const std::vector<RunResult>& results);
+// The record of a point that failed before or during simulation.
+PointRecord failed_point(const SweepPoint& p, const std::string& error, const StageSeconds& s);
+
+// Writes a point's record and per-design files (summary.json, config.json, layers.csv under
+// <design>/) into DIR/points/<id> as a whole: into a temporary folder, then renamed into place.
+// The record's write time is measured here.
+void write_point(const std::string& dir, PointRecord rec, const std::vector<RunResult>& results);
+
+// DIR/points/<id>/point.json when it exists.
+std::optional<PointRecord> read_point(const std::string& dir, const std::string& id);
+
+// Removes temporary point folders left behind by killed workers (their process is gone).
+void remove_stale_points(const std::string& dir);
+
+// sweep.csv and sweep.json over the points `ids` found in `dirs` (the first that has a point
+// wins): one row per point and design. Returns the number of points missing.
+struct SweepTable {
+  std::size_t points = 0, missing = 0, failed = 0, infeasible = 0;
+};
+SweepTable write_sweep_table(const SweepManifest& m, const std::vector<std::string>& ids,
+                             const std::vector<std::string>& dirs, const std::string& out_dir);
+
+// The sweep.csv columns for a manifest's swept keys.
+std::vector<std::string> sweep_csv_columns(const SweepManifest& m);
+
+}  // namespace conloc

@@ -1,0 +1,349 @@
+#include "sim/sweep/sweep_runner.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "modules/common/error.h"
+#include "sim/common/file_io.h"
+#include "sim/common/stopwatch.h"
+#include "sim/energy/energy_model.h"
+#include "sim/quant/compiler.h"
+#include "sim/run/pipeline.h"
+#include "sim/sweep/sweep_results.h"
+#include "sim/workload/workload.h"
+
+namespace conloc {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+void on_signal(int) {
+  g_stop = 1;
+}
+
+// 1. The output folder: a manifest naming the spec, checked against the spec being run.
+void prepare_dir(const SweepSpec& spec, const SweepOptions& opt) {
+  ensure_directory(opt.out_dir);
+  const auto old = SweepManifest::read(opt.out_dir);
+  if (old && old->spec_hash != spec.hash) {
+    if (!opt.force) {
+      throw UserError(opt.out_dir + ": holds results of a different sweep spec (" + old->spec_path +
+                      ", hash " + old->spec_hash + "; now " + spec.path + ", hash " + spec.hash +
+                      "); use another --out, or --force to discard the old results");
+    }
+    std::error_code ec;
+    fs::remove_all(fs::path(opt.out_dir) / "points", ec);
+    for (const char* f : {"sweep.csv", "sweep.json", "timing.json"})
+      fs::remove(fs::path(opt.out_dir) / f, ec);
+  }
+  if (!old || old->spec_hash != spec.hash) {
+    write_file_atomic(opt.out_dir + "/sweep-manifest.json",
+                      SweepManifest::from_spec(spec).to_json().dump(1) + "\n");
+  }
+  remove_stale_points(opt.out_dir);
+}
+
+// Shared, read-only state the parent prepares and the workers inherit: loaded workloads,
+// compiled networks and energy models, each made once and dropped when no pending point needs
+// it any more.
+class SharedWork {
+ public:
+  explicit SharedWork(const SweepSpec& spec) : spec_(spec) {}
+
+  void expect(const std::string& key) { ++pending_[key]; }
+  void done(const std::string& key) {
+    if (--pending_[key] == 0) compiled_.erase(key);
+  }
+
+  const CompiledNetwork& compiled(const std::string& key, const SweepPoint& p, const SimConfig& cfg,
+                                  double& seconds) {
+    auto it = compiled_.find(key);
+    if (it != compiled_.end()) return *it->second;
+    const auto t0 = Clock::now();
+    const Workload& w = workload(p.workload, cfg.seed);
+    auto cn = std::make_unique<CompiledNetwork>(
+        compile_network(w.net, cfg, cfg.design.mac, spec_.functional, *w.weights));
+    seconds += seconds_since(t0);
+    return *(compiled_[key] = std::move(cn));
+  }
+
+  const EnergyModel& energy(const std::string& table_path) {
+    auto& e = energy_[table_path];
+    if (!e) e = std::make_unique<EnergyModel>(EnergyTable::load(table_path));
+    return *e;
+  }
+
+ private:
+  const Workload& workload(const std::string& name, std::uint64_t seed) {
+    auto& w = workloads_[{name, seed}];
+    if (!w) w = std::make_unique<Workload>(load_workload(name, seed));
+    return *w;
+  }
+
+  const SweepSpec& spec_;
+  std::map<std::pair<std::string, std::uint64_t>, std::unique_ptr<Workload>> workloads_;
+  std::map<std::string, std::unique_ptr<CompiledNetwork>> compiled_;
+  std::map<std::string, int> pending_;
+  std::map<std::string, std::unique_ptr<EnergyModel>> energy_;
+};
+
+// 2. One point, in a worker process: simulate every design side by side, write the point.
+[[noreturn]] void worker(const SweepPoint& p, const std::vector<SimConfig>& cfgs,
+                         const std::vector<const CompiledNetwork*>& cns, const EnergyModel& em,
+                         const std::string& dir, double compile_s) {
+  int code = 0;
+  StageSeconds secs;
+  secs.compile = compile_s;
+  try {
+    std::vector<RunRequest> req;
+    for (std::size_t i = 0; i < cfgs.size(); ++i)
+      req.push_back({&cfgs[i], cns[i]});
+    const auto results = run_simulations(req, em);
+    for (const auto& r : results) {
+      secs.plan += r.seconds.plan;
+      secs.simulate = std::max(secs.simulate, r.seconds.simulate);
+    }
+    PointRecord rec = point_record(p, results);
+    rec.seconds = secs;
+    write_point(dir, std::move(rec), results);
+  } catch (const std::exception& e) {
+    try {
+      write_point(dir, failed_point(p, e.what(), secs), {});
+    } catch (const std::exception&) {
+      code = 3;
+    }
+  }
+  std::fflush(nullptr);
+  ::_exit(code);
+}
+
+std::string describe_exit(int status) {
+  if (WIFSIGNALED(status)) return "worker killed by signal " + std::to_string(WTERMSIG(status));
+  return "worker exited with code " + std::to_string(WEXITSTATUS(status)) +
+         " before recording the point";
+}
+
+// 3. Progress: a bar on a terminal, plain lines otherwise.
+class Progress {
+ public:
+  Progress(std::size_t total, std::size_t skipped)
+      : total_(total),
+        done_(skipped),
+        tty_(::isatty(STDOUT_FILENO)),
+        t0_(Clock::now()),
+        base_(skipped) {}
+  void point_done(bool failed) {
+    ++done_;
+    failed_ += failed;
+    show(false);
+  }
+  void finish() { show(true); }
+
+ private:
+  void show(bool last) {
+    const double el = seconds_since(t0_);
+    const std::size_t ran = done_ - base_;
+    const double eta = ran ? el / ran * static_cast<double>(total_ - done_) : 0.0;
+    char line[160];
+    if (tty_) {
+      const int width = 30;
+      const int fill = total_ ? static_cast<int>(width * done_ / total_) : width;
+      std::snprintf(line, sizeof line, "\r[%s%s] %zu/%zu points, %zu failed, ETA %.0f s   ",
+                    std::string(static_cast<std::size_t>(fill), '#').c_str(),
+                    std::string(static_cast<std::size_t>(width - fill), '.').c_str(), done_, total_,
+                    failed_, eta);
+      std::fputs(line, stdout);
+      if (last) std::fputs("\n", stdout);
+    } else {
+      // Every tenth of the way, and once at the end.
+      const std::size_t step = std::max<std::size_t>(1, total_ / 10);
+      if (done_ == printed_ || (!last && done_ % step != 0 && done_ != total_)) return;
+      printed_ = done_;
+      std::snprintf(line, sizeof line, "sweep: %zu/%zu points done, %zu failed, ETA %.0f s\n",
+                    done_, total_, failed_, eta);
+      std::fputs(line, stdout);
+    }
+    std::fflush(stdout);
+  }
+  std::size_t total_, done_, failed_ = 0, printed_ = static_cast<std::size_t>(-1);
+  bool tty_;
+  Clock::time_point t0_;
+  std::size_t base_;
+};
+
+}  // namespace
+
+int run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
+  const auto t_start = Clock::now();
+  prepare_dir(spec, opt);
+
+  // Select this run's points and find those still to do (a failed point is tried again).
+  std::vector<const SweepPoint*> selected;
+  for (const auto& p : spec.points) {
+    if (opt.point ? p.index == *opt.point : p.index % opt.shards == opt.shard - 1)
+      selected.push_back(&p);
+  }
+  std::vector<const SweepPoint*> pending;
+  for (const SweepPoint* p : selected) {
+    const auto rec = read_point(opt.out_dir, p->id);
+    if (!rec || rec->status != "ok") pending.push_back(p);
+  }
+
+  // Points that share compiled networks run one after another, so each is compiled once.
+  struct Task {
+    const SweepPoint* point;
+    std::vector<SimConfig> cfgs;
+    std::vector<std::string> keys;
+  };
+  std::vector<Task> tasks;
+  SharedWork shared(spec);
+  for (const SweepPoint* p : pending) {
+    Task t{p, spec.configs(*p), {}};
+    for (const auto& c : t.cfgs) {
+      t.keys.push_back(p->workload + "\n" + compile_key(c, c.design.mac, spec.functional));
+      shared.expect(t.keys.back());
+    }
+    tasks.push_back(std::move(t));
+  }
+  std::stable_sort(tasks.begin(), tasks.end(),
+                   [](const Task& a, const Task& b) { return a.keys < b.keys; });
+
+  std::printf(
+      "sweep %s: %zu points x %zu designs selected, %zu finished, %zu to run on %d "
+      "worker%s -> %s\n",
+      spec.path.c_str(), selected.size(), spec.designs.size(), selected.size() - pending.size(),
+      pending.size(), opt.jobs, opt.jobs == 1 ? "" : "s", opt.out_dir.c_str());
+  std::fflush(stdout);
+
+  g_stop = 0;
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  struct sigaction old_int {
+  }, old_term{};
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+
+  Progress progress(selected.size(), selected.size() - pending.size());
+  std::map<pid_t, const SweepPoint*> running;
+  double compile_s = 0;
+  auto reap = [&](bool block) {
+    int status = 0;
+    const pid_t pid = ::waitpid(-1, &status, block ? 0 : WNOHANG);
+    if (pid <= 0) return false;
+    const SweepPoint* p = running.at(pid);
+    running.erase(pid);
+    const bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    // A worker stopped by the same interrupt leaves no record: the point is simply not done.
+    if (g_stop && WIFSIGNALED(status)) return true;
+    if (!clean) write_point(opt.out_dir, failed_point(*p, describe_exit(status), {}), {});
+    const auto rec = read_point(opt.out_dir, p->id);
+    progress.point_done(!rec || rec->status != "ok");
+    return true;
+  };
+  for (Task& t : tasks) {
+    if (g_stop) break;
+    while (static_cast<int>(running.size()) >= opt.jobs) {
+      if (!reap(true) && errno != EINTR) break;
+      if (g_stop) break;
+    }
+    if (g_stop) break;
+    // Compile (or reuse) the networks in this process, so the workers share them.
+    std::vector<const CompiledNetwork*> cns;
+    double point_compile_s = 0;
+    const EnergyModel* em = nullptr;
+    try {
+      for (std::size_t i = 0; i < t.cfgs.size(); ++i)
+        cns.push_back(&shared.compiled(t.keys[i], *t.point, t.cfgs[i], point_compile_s));
+      em = &shared.energy(t.cfgs.front().energy_table_path);
+    } catch (const std::exception& e) {
+      StageSeconds s;
+      s.compile = point_compile_s;
+      write_point(opt.out_dir, failed_point(*t.point, e.what(), s), {});
+      progress.point_done(true);
+      for (const auto& k : t.keys)
+        shared.done(k);
+      continue;
+    }
+    compile_s += point_compile_s;
+    std::fflush(nullptr);
+    const pid_t pid = ::fork();
+    if (pid < 0)
+      throw SimulationError(std::string("cannot start a worker process: ") + std::strerror(errno));
+    if (pid == 0) {
+      sigaction(SIGINT, &old_int, nullptr);
+      sigaction(SIGTERM, &old_term, nullptr);
+      worker(*t.point, t.cfgs, cns, *em, opt.out_dir, point_compile_s);
+    }
+    running[pid] = t.point;
+    for (const auto& k : t.keys)
+      shared.done(k);  // the worker has its own copy now
+  }
+  while (!running.empty()) {
+    if (!reap(true) && errno != EINTR) break;
+  }
+  progress.finish();
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+  remove_stale_points(opt.out_dir);
+
+  if (opt.point) {
+    const auto rec = read_point(opt.out_dir, spec.points[static_cast<std::size_t>(*opt.point)].id);
+    return rec && rec->status == "ok" ? 0 : 1;
+  }
+  // 4. The table of every selected point, and where the time went.
+  std::vector<std::string> ids;
+  for (const SweepPoint* p : selected)
+    ids.push_back(p->id);
+  const SweepTable table =
+      write_sweep_table(SweepManifest::from_spec(spec), ids, {opt.out_dir}, opt.out_dir);
+  StageSeconds sum;  // of the points this invocation ran
+  for (const SweepPoint* p : pending) {
+    if (const auto rec = read_point(opt.out_dir, p->id)) {
+      sum.plan += rec->seconds.plan;
+      sum.simulate += rec->seconds.simulate;
+      sum.write += rec->seconds.write;
+    }
+  }
+  sum.compile = compile_s;
+  const double wall = seconds_since(t_start);
+  const std::size_t ran = pending.size();
+  const nlohmann::json timing = {
+      {"wall_seconds", wall},
+      {"workers", opt.jobs},
+      {"points_run", ran},
+      {"seconds_per_point_wall", ran ? wall / static_cast<double>(ran) : 0.0},
+      {"stage_seconds_total",
+       {{"compile", sum.compile},
+        {"plan", sum.plan},
+        {"simulate", sum.simulate},
+        {"write", sum.write}}}};
+  write_file_atomic(opt.out_dir + "/timing.json", timing.dump(1) + "\n");
+  std::printf(
+      "sweep: %zu points in sweep.csv (%zu failed, %zu with an infeasible design%s); "
+      "%.2f s wall, %.3f s per point; compile %.2f s, plan %.2f s, simulate %.2f s, "
+      "write %.2f s (summed over workers)\n",
+      table.points, table.failed, table.infeasible,
+      table.missing ? (", " + std::to_string(table.missing) + " not run").c_str() : "", wall,
+      ran ? wall / static_cast<double>(ran) : 0.0, sum.compile, sum.plan, sum.simulate, sum.write);
+  if (g_stop) {
+    std::printf(
+        "sweep: interrupted; finished points are kept, re-run the same command to resume\n");
+    return 130;
+  }
+  return table.failed > 0 || table.missing > 0 ? 1 : 0;
+}
+
+}  // namespace conloc
