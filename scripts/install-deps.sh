@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libsystemc-dev nlohmann-json3-dev libboost-program-options-dev libgtest-dev
-  python3-numpy python3-matplotlib
+  python3-numpy python3-matplotlib parallel
 )
 
 missing=()

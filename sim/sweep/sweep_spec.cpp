@@ -136,7 +136,11 @@ SweepSpec load_sweep_spec(const std::string& path, bool force_functional) {
     const ojson& b = doc["base"];
     if (b.is_string()) {
       s.base.file = relative_to_spec(path, b.get<std::string>());
-      base_doc = parse_json_text(read_text_file(*s.base.file), *s.base.file);
+      try {
+        base_doc = parse_json_text(read_text_file(*s.base.file), *s.base.file);
+      } catch (const UserError& e) {
+        throw UserError(src + ": base: " + e.what());
+      }
     } else if (b.is_object()) {
       base_doc = nlohmann::json::parse(b.dump());
       s.base.document = base_doc;
