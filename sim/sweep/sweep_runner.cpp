@@ -52,7 +52,8 @@ void prepare_dir(const SweepSpec& spec, const SweepOptions& opt) {
     write_file_atomic(opt.out_dir + "/sweep-manifest.json",
                       SweepManifest::from_spec(spec).to_json().dump(1) + "\n");
   }
-  remove_stale_points(opt.out_dir);
+  // Single-point runs may share DIR with workers on other hosts, whose pids mean nothing here.
+  if (!opt.point) remove_stale_points(opt.out_dir);
 }
 
 // Shared, read-only state the parent prepares and the workers inherit: loaded workloads,
@@ -297,7 +298,7 @@ int run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
   progress.finish();
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
-  remove_stale_points(opt.out_dir);
+  if (!opt.point) remove_stale_points(opt.out_dir);
 
   if (opt.point) {
     const auto rec = read_point(opt.out_dir, spec.points[static_cast<std::size_t>(*opt.point)].id);
