@@ -319,9 +319,8 @@ void ParamRegistry::merge_assignment(const std::string& assignment, ResolvedPara
     value = nlohmann::json::parse(text, nullptr, false);
     if (value.is_discarded()) value = text;  // reported as a wrong type below
   }
-  check_value(*spec, value, "--set");
-  out.values[key] = value;
-  out.origin[key] = source;
+  merge_value(key, value, "--set", out);
+  out.origin[key] = source;  // the whole assignment, so cross-field errors quote it
 }
 
 void ParamRegistry::merge_value(const std::string& key, const nlohmann::json& value,
