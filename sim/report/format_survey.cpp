@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "sim/quant/mac_factory.h"
+#include "sim/report/columns.h"
 
 namespace conloc {
 
@@ -80,9 +81,6 @@ std::vector<FormatSurveyRow> survey_formats(const SimConfig& cfg, const EnergyMo
 }
 
 nlohmann::json to_json(const FormatSurveyRow& r) {
-  auto finite = [](double v) {
-    return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
-  };
   return {{"name", r.name},
           {"kind", r.kind},
           {"code_bits", r.code_bits},
@@ -92,7 +90,7 @@ nlohmann::json to_json(const FormatSurveyRow& r) {
           {"mac_energy_pj", r.mac_energy_pj},
           {"mac_energy_worst_pj", r.mac_energy_worst_pj},
           {"energy_vs_fixed8", r.energy_vs_fixed8},
-          {"sqnr_db", finite(r.sqnr_db)},
+          {"sqnr_db", finite_or_null(r.sqnr_db)},
           {"mse", r.mse},
           {"zero_fraction", r.zero_fraction},
           {"mean_terms", r.mean_terms}};
