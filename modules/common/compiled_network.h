@@ -29,6 +29,10 @@ struct CompiledLayer {
   std::vector<std::int32_t> comp;         // the compensation constant alone
   std::vector<Requant> rq;                // per output channel
   MacActions mac_actions;  // all MAC operations of the layer, from the actual weights
+  // Timing-only compiles may quantize a sample of output channels (docs/timing.md): then wq, codes,
+  // step_cycles and w_scale hold only these channels, and mac_actions and weight_sqnr_db are
+  // estimated from them. Empty: every channel.
+  std::vector<std::int64_t> sampled_rows;
 
   // Vector-unit layers:
   Requant pool_rq;
@@ -50,6 +54,8 @@ struct CompiledNetwork {
   std::string weight_source;
   std::string mac_name;  // e.g. "elp5", "fixed8"
   int code_bits = 0;
+  std::int64_t weights_total = 0;      // PE-array weights of the network
+  std::int64_t weights_quantized = 0;  // of which quantized (fewer when timing-only samples)
   std::vector<CompiledLayer> layers;
   // Reference activations (golden values when functional; shape, sign and scale otherwise).
   std::vector<IntTensor> tensors;

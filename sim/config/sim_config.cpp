@@ -166,6 +166,11 @@ const ParamRegistry& sim_params() {
         int_param("sim.quantum_cycles", 1000, "cycles", "TLM global quantum (temporal decoupling).",
                   1, 1000000000),
         int_param("sim.seed", 1, "-", "Seed for synthetic weights and inputs.", 0, 2147483647),
+        int_param("sim.timing_weight_sample", 16384, "weights",
+                  "Timing-only runs with parallel-term or fixed-point MACs quantize at most this "
+                  "many weights per layer (whole output channels, evenly spaced, at least 8) and "
+                  "scale the MAC statistics up (docs/timing.md); 0 = every weight.",
+                  0, 1000000000),
     };
     return ParamRegistry(std::move(s));
   }();
@@ -295,6 +300,7 @@ void build_typed(SimConfig& c) {
   c.vector_lanes = static_cast<int>(num(p, "vector.lanes"));
   c.quantum_cycles = static_cast<std::uint64_t>(num(p, "sim.quantum_cycles"));
   c.seed = static_cast<std::uint64_t>(num(p, "sim.seed"));
+  c.timing_weight_sample = static_cast<std::uint64_t>(num(p, "sim.timing_weight_sample"));
 }
 
 void finish(SimConfig& c) {

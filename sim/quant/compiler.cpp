@@ -74,15 +74,59 @@ double sqnr(double sig, double err) {
 struct PreparedLayer {
   FloatLayerParams params;
   std::vector<double> scales;
+  std::vector<std::int64_t> rows;  // the output channels in `params`; empty: all of them
 };
 
+// Fewest output channels a sampled layer quantizes, so every layer's statistics rest on several
+// channels (per-channel scales differ).
+constexpr std::int64_t kMinSampleRows = 8;
+
+// The output channels a timing-only compile quantizes: all when the layer has at most `budget`
+// weights (or budget is 0), otherwise max(kMinSampleRows, ceil(budget / k)) evenly spaced ones.
+std::vector<std::int64_t> sample_rows(std::int64_t rows, std::int64_t k, std::int64_t budget) {
+  if (budget <= 0 || rows * k <= budget) return {};
+  const std::int64_t n = std::max(kMinSampleRows, (budget + k - 1) / k);
+  if (n >= rows) return {};
+  std::vector<std::int64_t> sel(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i)
+    sel[static_cast<std::size_t>(i)] = (2 * i + 1) * rows / (2 * n);
+  return sel;
+}
+
+// Per-code use counts of a sample scaled up to `total` weights, summing to `total` exactly
+// (largest remainders first; ties to the lower code).
+std::vector<std::uint64_t> scale_histogram(const std::vector<std::uint64_t>& h,
+                                           std::uint64_t total) {
+  std::uint64_t n = 0;
+  for (auto v : h)
+    n += v;
+  std::vector<std::uint64_t> out(h.size(), 0);
+  if (n == 0) return out;
+  std::vector<std::pair<double, std::size_t>> rest;
+  std::uint64_t sum = 0;
+  for (std::size_t c = 0; c < h.size(); ++c) {
+    const double exact = static_cast<double>(h[c]) * static_cast<double>(total) / n;
+    out[c] = static_cast<std::uint64_t>(exact);
+    sum += out[c];
+    if (h[c] > 0) rest.emplace_back(-(exact - static_cast<double>(out[c])), c);
+  }
+  std::sort(rest.begin(), rest.end());
+  for (std::size_t i = 0; sum < total && i < rest.size(); ++i, ++sum)
+    ++out[rest[i].second];
+  return out;
+}
+
 PreparedLayer prepare_layer(const Network& net, std::size_t li, const DesignConfig& d,
-                            const LevelQuantizer& quant, const WeightSource& source) {
+                            const LevelQuantizer& quant, const WeightSource& source,
+                            std::vector<std::int64_t> sample) {
   const GemmShape g = net.gemm(net.layers[li]);
   PreparedLayer pl;
-  pl.params = source.layer_params(net, li);
+  pl.rows = std::move(sample);
+  pl.params = pl.rows.empty() ? source.layer_params(net, li) : source.layer_rows(net, li, pl.rows);
   const auto& w = pl.params.weights;
-  const std::int64_t rows = g.n * g.groups, k = g.k;
+  const std::int64_t rows = pl.rows.empty() ? g.n * g.groups
+                                            : static_cast<std::int64_t>(pl.rows.size()),
+                     k = g.k;
   if (static_cast<std::int64_t>(w.size()) != rows * k) return pl;  // reported by the caller
   for (std::size_t i = 0; i < w.size(); ++i) {
     if (!std::isfinite(w[i])) return pl;  // reported by the caller with the layer and index
@@ -107,8 +151,12 @@ void compile_pe_layer(const Network& net, std::size_t li, const SimConfig& cfg, 
   const GemmShape g = net.gemm(l);
   const IntTensor& in = tensors[l.inputs[0]];
   const int cin_g = in.shape.c / l.groups;
-  const std::int64_t rows = g.n * g.groups;  // output channels
+  // Output channels quantized here: all of them, or the sample of a timing-only compile.
+  const bool sampled = !prep.rows.empty();
+  const std::int64_t all_rows = g.n * g.groups;
+  const std::int64_t rows = sampled ? static_cast<std::int64_t>(prep.rows.size()) : all_rows;
   const std::int64_t k = g.k;
+  CONLOC_ASSERT(!(sampled && functional), "compiler", "a functional compile needs every weight");
   const FloatLayerParams& p = prep.params;
   CONLOC_ASSERT(static_cast<std::int64_t>(p.weights.size()) == rows * k, "compiler",
                 "weight source returned the wrong number of weights for " + l.name);
@@ -189,6 +237,10 @@ void compile_pe_layer(const Network& net, std::size_t li, const SimConfig& cfg, 
       e2 += dq * dq;
       if (need_err) err[i] = static_cast<float>(w * inv - cl.wq[i]);
     }
+  }
+  if (sampled) {
+    uses_per_code = scale_histogram(uses_per_code, static_cast<std::uint64_t>(all_rows * k));
+    cl.sampled_rows = std::move(prep.rows);
   }
   std::vector<std::uint8_t> cycles_of(uses_per_code.size(), 1);
   for (std::size_t c = 0; c < uses_per_code.size(); ++c) {
@@ -357,6 +409,19 @@ void compile_vector_layer(const Network& net, std::size_t li, const SimConfig& c
   }
 }
 
+void count_weights(CompiledNetwork& cn) {
+  for (std::size_t i = 0; i < cn.net.layers.size(); ++i) {
+    const Layer& l = cn.net.layers[i];
+    if (!l.on_pe_array()) continue;
+    const std::int64_t all = cn.net.weight_count(l);
+    const auto& sel = cn.layers[i].sampled_rows;
+    cn.weights_total += all;
+    cn.weights_quantized += sel.empty() ? all
+                                        : all / (cn.net.gemm(l).n * cn.net.gemm(l).groups) *
+                                              static_cast<std::int64_t>(sel.size());
+  }
+}
+
 }  // namespace
 
 CompiledNetwork compile_network(const Network& net, const SimConfig& cfg, MacKind mac_kind,
@@ -406,19 +471,32 @@ CompiledNetwork compile_network(const Network& net, const SimConfig& cfg, MacKin
   }
 
   if (!functional) {
+    // Term-serial timing needs every weight's term count (a fold waits for its slowest weight);
+    // otherwise only the MAC statistics are needed, and a sample of channels gives them where
+    // the source can produce channels alone (synthetic weights; trained files are read and
+    // checked whole).
+    const bool serial =
+        mac_kind == MacKind::ElpBsd && cfg.design.elp_mac == ElpMacVariant::TermSerial;
+    const std::int64_t budget = serial || !source.samples_cheaply()
+                                    ? 0
+                                    : static_cast<std::int64_t>(cfg.timing_weight_sample);
     // Without activations the PE-array layers are independent: two workers take every other one.
     auto work = [&](std::size_t first) {
       for (std::size_t i = first; i < net.layers.size(); i += 2) {
         const Layer& l = net.layers[i];
         if (!l.on_pe_array()) continue;
         const auto mac = make_mac_model(cfg.design, mac_kind, cn.layers[i].in_signed);
-        compile_pe_layer(net, i, cfg, prepare_layer(net, i, cfg.design, mac->quantizer(), source),
+        const GemmShape g = net.gemm(l);
+        compile_pe_layer(net, i, cfg,
+                         prepare_layer(net, i, cfg.design, mac->quantizer(), source,
+                                       sample_rows(g.n * g.groups, g.k, budget)),
                          false, *mac, cn.tensors, cn.layers[i]);
       }
     };
     auto other = std::async(std::launch::async, work, 1);
     work(0);
     other.get();
+    count_weights(cn);
     return cn;
   }
 
@@ -427,13 +505,15 @@ CompiledNetwork compile_network(const Network& net, const SimConfig& cfg, MacKin
     CompiledLayer& cl = cn.layers[i];
     if (l.on_pe_array()) {
       const auto mac = make_mac_model(cfg.design, mac_kind, cl.in_signed);
-      PreparedLayer prep =
-          next.valid() ? next.get() : prepare_layer(net, i, cfg.design, mac->quantizer(), source);
+      PreparedLayer prep = next.valid()
+                               ? next.get()
+                               : prepare_layer(net, i, cfg.design, mac->quantizer(), source, {});
       // Start preparing the next PE-array layer while this one is calibrated.
       for (std::size_t j = i + 1; j < net.layers.size(); ++j) {
         if (!net.layers[j].on_pe_array()) continue;
         next = std::async(std::launch::async, prepare_layer, std::cref(net), j,
-                          std::cref(cfg.design), std::cref(probe->quantizer()), std::cref(source));
+                          std::cref(cfg.design), std::cref(probe->quantizer()), std::cref(source),
+                          std::vector<std::int64_t>{});
         break;
       }
       compile_pe_layer(net, i, cfg, std::move(prep), true, *mac, cn.tensors, cl);
@@ -441,6 +521,7 @@ CompiledNetwork compile_network(const Network& net, const SimConfig& cfg, MacKin
       compile_vector_layer(net, i, cfg, true, cn.tensors, cl);
     }
   }
+  count_weights(cn);
   return cn;
 }
 

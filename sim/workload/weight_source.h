@@ -21,6 +21,14 @@ class WeightSource {
   virtual ~WeightSource() = default;
   virtual std::string description() const = 0;
   virtual FloatLayerParams layer_params(const Network& net, std::size_t layer_index) const = 0;
+  // Only the output channels `rows` (ascending indices into [G*N]), in that order: weights
+  // [rows.size()][K], bias [rows.size()]. Equal to the same rows of layer_params. The default
+  // reads the whole layer and picks the rows.
+  virtual FloatLayerParams layer_rows(const Network& net, std::size_t layer_index,
+                                      const std::vector<std::int64_t>& rows) const;
+  // True when layer_rows costs only the rows asked for. Timing-only compiles then quantize a
+  // sample of channels (docs/timing.md); otherwise they read, check and quantize every weight.
+  virtual bool samples_cheaply() const { return false; }
   // The network input as real values, HWC.
   virtual std::vector<float> input(const Network& net) const = 0;
 };
@@ -31,12 +39,16 @@ class WeightSource {
 //  - bias ~ Normal(0, 0.05^2);
 //  - input: a smooth image (per channel, a sum of 4 random low-frequency cosine gratings) plus
 //    Normal(0, 0.1^2) pixel noise, so neighbouring activations are correlated as in real images.
-// Each layer draws from its own stream (seed, layer index), so layers do not depend on each other.
+// Each output channel's weights draw from their own stream (seed, layer, channel), and each layer's
+// biases from another, so a sample of channels is generated without the rest.
 class SyntheticWeights final : public WeightSource {
  public:
   explicit SyntheticWeights(std::uint64_t seed) : seed_(seed) {}
   std::string description() const override;
   FloatLayerParams layer_params(const Network& net, std::size_t layer_index) const override;
+  FloatLayerParams layer_rows(const Network& net, std::size_t layer_index,
+                              const std::vector<std::int64_t>& rows) const override;
+  bool samples_cheaply() const override { return true; }
   std::vector<float> input(const Network& net) const override;
 
  private:
