@@ -19,7 +19,9 @@ DmaEngine::Timing DmaEngine::execute(const Job& job, const sc_core::sc_time& sta
   TransferExt ext;
   ext.operand = x.operand;
   ext.timing_only = !ctx_.functional;
-  tlm::tlm_generic_payload dram_t, sram_t;
+  // Payloads are reused across jobs: building one allocates its extension array.
+  tlm::tlm_generic_payload& dram_t = dram_payload_;
+  tlm::tlm_generic_payload& sram_t = sram_payload_;
   dram_t.set_extension(&ext);
   sram_t.set_extension(&ext);
   const std::uint32_t burst = ctx_.burst_bytes;

@@ -29,6 +29,7 @@ class DmaEngine : public JobEngine {
   Timing execute(const Job& job, const sc_core::sc_time& start) override;
 
   std::vector<std::uint8_t> staging_;
+  tlm::tlm_generic_payload dram_payload_, sram_payload_;
   std::deque<sc_core::sc_time> outstanding_;  // completion times of bursts in flight
 };
 

@@ -36,9 +36,12 @@ void count_access(Socket& socket, tlm::tlm_command cmd, Operand op, std::uint64_
   ext.operand = op;
   ext.bits = bits;
   ext.timing_only = true;
-  tlm::tlm_generic_payload t;
-  std::uint8_t dummy = 0;
+  // One payload per engine type, reused (building one allocates its extension array); the target
+  // is done with it when b_transport returns.
+  static tlm::tlm_generic_payload t;
+  static std::uint8_t dummy = 0;
   t.set_extension(&ext);
+  t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   t.set_command(cmd);
   t.set_address(0);
   t.set_data_ptr(&dummy);

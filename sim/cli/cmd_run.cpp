@@ -81,7 +81,7 @@ std::string energy_text(double pj) {
   return b;
 }
 
-void print_summary(const RunResult& r, const std::string& dir) {
+void print_summary(const RunResult& r, const std::string& dir, double wall) {
   const SimConfig& cfg = r.config;
   const bool elp = r.mac == MacKind::ElpBsd;
   std::printf(
@@ -116,9 +116,11 @@ void print_summary(const RunResult& r, const std::string& dir) {
   std::printf("\n  DRAM      %s read, %s written\n",
               human(static_cast<double>(r.dram_bytes_read), "B").c_str(),
               human(static_cast<double>(r.dram_bytes_written), "B").c_str());
-  const double wall = r.seconds.total();
-  std::printf("  wall      %.2f s (%s simulated MACs/s)\n", wall,
-              human(wall > 0 ? r.macs / wall : 0, "").c_str());
+  std::printf(
+      "  wall      %.2f s: compile %.2f, plan %.2f, simulate %.2f, write %.2f (%s simulated "
+      "MACs/s)\n",
+      wall, r.seconds.compile, r.seconds.plan, r.seconds.simulate, r.seconds.write,
+      human(wall > 0 ? r.macs / wall : 0, "").c_str());
   std::printf(
       "  files     %s/{layers.csv, layers.json, summary.json, config.json, timeline.json,\n"
       "            COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv, DETAILED_ACCESS_REPORT.csv}\n",
@@ -161,11 +163,12 @@ void write_outputs(RunResult& r, const std::string& dir) {
 int cmd_run(const std::vector<std::string>& args) {
   RunOptions o;
   if (!parse_run_options("run", args, o, true)) return kExitOk;
+  const auto t0 = std::chrono::steady_clock::now();
   const SimConfig cfg = load_sim_config(o.common.config_file, o.common.overrides);
   ensure_directory(o.common.out_dir);
   RunResult r = std::move(run_designs(o, {cfg}).front());
   write_outputs(r, o.common.out_dir);
-  print_summary(r, o.common.out_dir);
+  print_summary(r, o.common.out_dir, seconds_since(t0));
   if (r.functional && r.mismatches != 0) {
     std::cerr << "simulation failed: accelerator outputs differ from the integer reference (see "
                  "output_mismatches in layers.csv)\n";
