@@ -24,13 +24,14 @@ for dims in 16 32; do
     [ "$mode" != functional ] && flags+=(--timing-only)
     [ "$mode" = timing-2cores ] && pin=()
     dir="$out/$dims-$mode"
-    /usr/bin/time -f '%M' -o "$out/rss" "${pin[@]}" "$sim" run --workload resnet50 \
+    /usr/bin/time -f '%e %M' -o "$out/rss" "${pin[@]}" "$sim" run --workload resnet50 \
       --set array.rows=$dims --set array.cols=$dims "${flags[@]}" --out "$dir" > /dev/null
     /usr/bin/python3 - "$dir/summary.json" "$out/rss" "$gemm_s" "$dims" "$mode" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
-rss_mib = int(open(sys.argv[2]).read().split()[-1]) / 1024
-wall = s["wall_seconds"]
+wall_s, rss_kib = open(sys.argv[2]).read().split()[-2:]
+rss_mib = int(rss_kib) / 1024
+wall = float(wall_s)  # the whole process, start to exit
 print(f"| {sys.argv[4]}x{sys.argv[4]} | {sys.argv[5]} | {wall:.2f} | {s['macs'] / wall / 1e9:.2f} | "
       f"{rss_mib:.0f} | {wall / float(sys.argv[3]):.1f} | {s['bit_exact']} |")
 PY

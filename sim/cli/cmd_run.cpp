@@ -93,6 +93,12 @@ void print_summary(const RunResult& r, const std::string& dir, double wall) {
           : "",
       cfg.clock_ghz);
   std::printf("  weights   %s\n", r.weight_source.c_str());
+  if (r.weights_quantized < r.weights_total) {
+    std::printf("            MAC statistics from a sample: %.1f %% of the weights quantized "
+                "(sim.timing_weight_sample; docs/timing.md)\n",
+                100.0 * static_cast<double>(r.weights_quantized) /
+                    static_cast<double>(r.weights_total));
+  }
   if (r.functional) {
     std::printf("  values    %zu layers simulated on integer data; %s\n", r.rows.size(),
                 r.mismatches == 0

@@ -233,6 +233,8 @@ json summary_json(const RunResult& r) {
   s["clock_ghz"] = cfg.clock_ghz;
   s["weight_source"] = r.weight_source;
   s["functional"] = r.functional;
+  s["weights_total"] = r.weights_total;
+  s["weights_quantized"] = r.weights_quantized;
   s["layers"] = r.rows.size();
   s["energy_breakdown_pj"] = r.energy.to_json();
   s["config_hash"] = cfg.hash;

@@ -22,6 +22,8 @@ RunResult identity(const SimConfig& cfg, const CompiledNetwork& cn, const Energy
   r.mac = cn.mac;
   r.code_bits = cn.code_bits;
   r.functional = cn.functional;
+  r.weights_total = cn.weights_total;
+  r.weights_quantized = cn.weights_quantized;
   r.energy_table = em.table().provenance();
   r.energy_calibration = em.calibration_json();
   return r;

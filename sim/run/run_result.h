@@ -53,6 +53,7 @@ struct RunResult {
   MacKind mac = MacKind::ElpBsd;
   int code_bits = 0;
   bool functional = true;
+  std::int64_t weights_total = 0, weights_quantized = 0;  // fewer quantized: sampled statistics
   // Set when a layer cannot be tiled into the buffers: nothing was simulated, the totals are 0.
   std::optional<Infeasibility> infeasible;
 
