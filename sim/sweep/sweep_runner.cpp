@@ -77,8 +77,12 @@ class SharedWork {
     auto cn = std::make_unique<CompiledNetwork>(
         compile_network(w.net, cfg, cfg.design.mac, spec_.functional, *w.weights));
     seconds += seconds_since(t0);
+    ++compiles_;
     return *(compiled_[key] = std::move(cn));
   }
+
+  // Networks compiled so far (each weight format once while points need it).
+  int compiles() const { return compiles_; }
 
   const EnergyModel& energy(const std::string& table_path) {
     auto& e = energy_[table_path];
@@ -98,6 +102,7 @@ class SharedWork {
   std::map<std::string, std::unique_ptr<CompiledNetwork>> compiled_;
   std::map<std::string, int> pending_;
   std::map<std::string, std::unique_ptr<EnergyModel>> energy_;
+  int compiles_ = 0;
 };
 
 // 2. One point, in a worker process: simulate every design side by side, write the point.
@@ -325,6 +330,7 @@ int run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
       {"wall_seconds", wall},
       {"workers", opt.jobs},
       {"points_run", ran},
+      {"networks_compiled", shared.compiles()},
       {"seconds_per_point_wall", ran ? wall / static_cast<double>(ran) : 0.0},
       {"stage_seconds_total",
        {{"compile", sum.compile},

@@ -29,6 +29,8 @@ determinism)
   cmp a/sweep.csv b/sweep.csv || fail "sweep.csv differs between -j 1 and -j 2"
   cmp a/sweep.json b/sweep.json || fail "sweep.json differs between -j 1 and -j 2"
   [ "$(rows a/sweep.csv)" -eq 16 ] || fail "expected 16 rows (8 points x 2 designs)"
+  # The array does not change the weights: one compile per design, not per point.
+  grep -q '"networks_compiled": 2,' b/timing.json || fail "compiled more than once per design: $(cat b/timing.json)"
   head -1 a/sweep.csv | grep -q '^point,workload,array.rows,array.cols,array.dataflow,design,' ||
     fail "swept parameters are not columns: $(head -1 a/sweep.csv)"
   # Every row has a ratio, and it is the ELP_BSD/fixed energy ratio of its point.
