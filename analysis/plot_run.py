@@ -1,12 +1,14 @@
 #!/usr/bin/python3
 """Plots a conlocnn-sim output directory: per-layer energy by component and cycles (from
-layers.csv), or, for a `compare` directory, ELP_BSD vs fixed point per layer (comparison.csv).
+layers.csv), or, for a `compare` directory, every design per layer against the baseline
+(comparison.json).
 Reads only the tool's output files. Needs Debian's python3-matplotlib (scripts/install-deps.sh).
 
 usage: /usr/bin/python3 analysis/plot_run.py OUT_DIR [--png FILE]
 """
 import argparse
 import csv
+import json
 import os
 import sys
 
@@ -50,22 +52,25 @@ def plot_layers(rows, title, png):
     fig.savefig(png, dpi=120)
 
 
-def plot_comparison(rows, title, png):
-    rows = [r for r in rows if r["layer"] != "TOTAL"]
+def plot_comparison(comp, title, png):
+    """Energy per layer of every design, and each design's energy ratio to the baseline."""
+    order, base = comp["order"], comp["baseline"]
+    rows = [r for r in comp["layers"] if r["layer"] != "TOTAL"]
     names = [r["layer"] for r in rows]
     x = list(range(len(rows)))
-    fig, (ax_e, ax_r) = plt.subplots(2, 1, figsize=(max(8, len(rows) * 0.35), 8), sharex=True)
-    w = 0.4
-    ax_e.bar([i - w / 2 for i in x], [float(r["elp_energy_pj"]) * 1e-6 for r in rows], w, label="ELP_BSD")
-    ax_e.bar([i + w / 2 for i in x], [float(r["fixed_energy_pj"]) * 1e-6 for r in rows], w, label="fixed point")
+    fig, (ax_e, ax_r) = plt.subplots(2, 1, figsize=(max(8, len(rows) * 0.4), 8), sharex=True)
+    w = 0.8 / len(order)
+    for k, d in enumerate(order):
+        ax_e.bar([i - 0.4 + w * (k + 0.5) for i in x],
+                 [r["designs"][d]["energy_pj"] * 1e-6 for r in rows], w, label=d)
+        if d != base:
+            ax_r.plot(x, [r["designs"][d]["energy_vs_baseline"] for r in rows], "o-",
+                      label=f"energy {d} / {base}")
     ax_e.set_ylabel("energy (uJ)")
-    ax_e.set_title(title)
+    ax_e.set_title(f"{title}: {', '.join(order)} (baseline {base})")
     ax_e.legend(fontsize=8)
-    ax_r.plot(x, [float(r["energy_ratio"]) for r in rows], "o-", label="energy ELP/fixed")
-    ax_r.plot(x, [float(r["cycles_ratio"]) for r in rows], "s-", label="cycles ELP/fixed")
-    ax_r.plot(x, [float(r["dram_read_ratio"]) for r in rows], "^-", label="DRAM read ELP/fixed")
     ax_r.axhline(1.0, color="grey", linewidth=0.5)
-    ax_r.set_ylabel("ratio")
+    ax_r.set_ylabel(f"energy ratio to {base}")
     ax_r.legend(fontsize=8)
     ax_r.set_xticks(x)
     ax_r.set_xticklabels(names, rotation=90, fontsize=6)
@@ -79,14 +84,17 @@ def main():
     ap.add_argument("--png", help="output image (default: OUT_DIR/plot.png)")
     args = ap.parse_args()
     png = args.png or os.path.join(args.out_dir, "plot.png")
-    comparison = os.path.join(args.out_dir, "comparison.csv")
+    comparison = os.path.join(args.out_dir, "comparison.json")
     layers = os.path.join(args.out_dir, "layers.csv")
     if os.path.exists(comparison):
-        plot_comparison(read_csv(comparison), os.path.basename(os.path.abspath(args.out_dir)), png)
+        with open(comparison) as f:
+            comp = json.load(f)
+        workload = next(iter(comp["designs"].values()))["workload"]
+        plot_comparison(comp, workload, png)
     elif os.path.exists(layers):
         plot_layers(read_csv(layers), os.path.basename(os.path.abspath(args.out_dir)), png)
     else:
-        sys.exit(f"{args.out_dir}: neither layers.csv nor comparison.csv found")
+        sys.exit(f"{args.out_dir}: neither layers.csv nor comparison.json found")
     print(png)
 
 

@@ -43,7 +43,8 @@ echo "| array-sizes.json re-run (all finished) | 0 | $wall | - | - | $((rss / 10
 start=$(date +%s.%N)
 for r in 8 16 32 64 128; do
   for c in 8 16 32 64 128; do
-    "$sim" compare --workload resnet18 --timing-only --set array.rows=$r --set array.cols=$c \
+    "$sim" compare --workload resnet18 --timing-only --designs elp,fixed \
+      --set array.rows=$r --set array.cols=$c \
       --out "$out/b-$r-$c" > /dev/null
   done
 done

@@ -1,6 +1,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <sstream>
 
 #include "modules/common/error.h"
 #include "sim/cli/options.h"
@@ -9,6 +10,7 @@
 #include "sim/config/sim_config.h"
 #include "sim/energy/energy_model.h"
 #include "sim/quant/compiler.h"
+#include "sim/quant/design_registry.h"
 #include "sim/report/comparison.h"
 #include "sim/report/run_report.h"
 #include "sim/run/pipeline.h"
@@ -21,8 +23,9 @@ namespace {
 struct RunOptions {
   CommonOptions common;
   std::string workload = "resnet18";
-  std::string design;
-  int image = -1;  // not given
+  std::string design;   // run: a design name
+  std::string designs;  // compare: comma-separated design names
+  int image = -1;       // not given
   bool timing_only = false;
 };
 
@@ -38,22 +41,20 @@ bool parse_run_options(const std::string& cmd, const std::vector<std::string>& a
       "input image index, for workloads that ship images (default 0)");
   if (with_design) {
     desc.add_options()("design", po::value<std::string>(&o.design),
-                       "elp or fixed (shortcut for --set design.mac=...)");
+                       "MAC design: elp, fixed, elp4..elp8[-serial], fixed2..fixed16");
+  } else {
+    desc.add_options()("designs", po::value<std::string>(&o.designs),
+                       "comma-separated designs, the last is the baseline (default: the "
+                       "configured ELP_BSD design, fixed point of its code width, and the "
+                       "configured fixed-point design)");
   }
   po::variables_map vm;
   if (!parse_options(cmd,
                      "[--config F] [--set k=v]... [--workload NAME|FILE]" +
-                         std::string(with_design ? " [--design elp|fixed]" : "") +
+                         std::string(with_design ? " [--design NAME]" : " [--designs A,B,...]") +
                          " [--timing-only] [--out DIR]",
                      desc, args, vm)) {
     return false;
-  }
-  if (!o.design.empty()) {
-    if (o.design != "elp" && o.design != "fixed") {
-      throw UserError(
-          field_error("--design", "", "unknown design", "\"" + o.design + "\"", "elp or fixed"));
-    }
-    o.common.overrides.push_back("design.mac=" + o.design);
   }
   if (o.common.out_dir.empty()) o.common.out_dir = "out/" + cmd + "-" + o.workload;
   return true;
@@ -94,10 +95,10 @@ void print_summary(const RunResult& r, const std::string& dir, double wall) {
       cfg.clock_ghz);
   std::printf("  weights   %s\n", r.weight_source.c_str());
   if (r.weights_quantized < r.weights_total) {
-    std::printf("            MAC statistics from a sample: %.1f %% of the weights quantized "
-                "(sim.timing_weight_sample; docs/timing.md)\n",
-                100.0 * static_cast<double>(r.weights_quantized) /
-                    static_cast<double>(r.weights_total));
+    std::printf(
+        "            MAC statistics from a sample: %.1f %% of the weights quantized "
+        "(sim.timing_weight_sample; docs/timing.md)\n",
+        100.0 * static_cast<double>(r.weights_quantized) / static_cast<double>(r.weights_total));
   }
   if (r.functional) {
     std::printf("  values    %zu layers simulated on integer data; %s\n", r.rows.size(),
@@ -170,7 +171,8 @@ int cmd_run(const std::vector<std::string>& args) {
   RunOptions o;
   if (!parse_run_options("run", args, o, true)) return kExitOk;
   const auto t0 = std::chrono::steady_clock::now();
-  const SimConfig cfg = load_sim_config(o.common.config_file, o.common.overrides);
+  SimConfig cfg = load_sim_config(o.common.config_file, o.common.overrides);
+  if (!o.design.empty()) cfg = with_design(cfg, o.design, "--design");
   ensure_directory(o.common.out_dir);
   RunResult r = std::move(run_designs(o, {cfg}).front());
   write_outputs(r, o.common.out_dir);
@@ -188,34 +190,73 @@ int cmd_compare(const std::vector<std::string>& args) {
   if (!parse_run_options("compare", args, o, false)) return kExitOk;
   const auto t0 = std::chrono::steady_clock::now();
   const SimConfig base = load_sim_config(o.common.config_file, o.common.overrides);
+  // 1. The designs: named ones, or the default set; each label once.
+  std::vector<std::string> names;
+  if (o.designs.empty()) {
+    names = default_comparison(base);
+  } else {
+    std::stringstream ss(o.designs);
+    for (std::string n; std::getline(ss, n, ',');)
+      names.push_back(n);
+  }
+  if (names.size() < 2) {
+    throw UserError(field_error("--designs", "", "a comparison needs at least two designs",
+                                "\"" + o.designs + "\"", "e.g. elp5,fixed5,fixed8"));
+  }
+  std::vector<SimConfig> cfgs;
+  std::vector<std::string> labels;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    cfgs.push_back(with_design(base, names[i], "--designs"));
+    labels.push_back(design_label(cfgs.back()));
+    for (std::size_t j = 0; j < i; ++j) {
+      if (labels[j] == labels[i]) {
+        throw UserError(
+            field_error("--designs", "", "duplicate design",
+                        "\"" + names[j] + "\" and \"" + names[i] + "\" are both " + labels[i],
+                        "each design once"));
+      }
+    }
+  }
   ensure_directory(o.common.out_dir);
-  std::vector<RunResult> rs =
-      run_designs(o, {base.with_mac(MacKind::ElpBsd), base.with_mac(MacKind::FixedPoint)});
-  RunResult& re = rs[0];
-  RunResult& rf = rs[1];
-  write_outputs(re, o.common.out_dir + "/elp");
-  write_outputs(rf, o.common.out_dir + "/fixed");
-  const Comparison c = compare_reports(re, rf);
+  // 2. Run them side by side; every design's files in its own folder.
+  std::vector<RunResult> rs = run_designs(o, cfgs);
+  for (std::size_t i = 0; i < rs.size(); ++i)
+    write_outputs(rs[i], o.common.out_dir + "/" + labels[i]);
+  Comparison c = compare_runs(rs, labels);
+  if (o.designs.empty()) {
+    // The two-design names earlier versions wrote: the ELP_BSD design and the baseline.
+    c.json["elp"] = c.json["designs"][labels.front()];
+    c.json["fixed"] = c.json["designs"][labels.back()];
+  }
   write_file_atomic(o.common.out_dir + "/comparison.csv", c.csv);
   write_file_atomic(o.common.out_dir + "/comparison.json", c.json.dump(2) + "\n");
-  std::printf("%s: ELP_BSD (%s) vs fixed-point (%s) on a %dx%d %s array\n\n", re.workload.c_str(),
-              re.design.c_str(), rf.design.c_str(), base.array.rows, base.array.cols,
-              to_string(base.array.dataflow));
-  std::printf("%s", c.table.c_str());
-  std::printf("\nlatency %.4g ms vs %.4g ms; energy %s vs %s (ratio %.3f); DRAM read %s vs %s\n",
-              re.latency_s * 1e3, rf.latency_s * 1e3, energy_text(re.energy_pj).c_str(),
-              energy_text(rf.energy_pj).c_str(),
-              rf.energy_pj > 0 ? re.energy_pj / rf.energy_pj : 0.0,
-              human(static_cast<double>(re.dram_bytes_read), "B").c_str(),
-              human(static_cast<double>(rf.dram_bytes_read), "B").c_str());
-  if (re.functional) {
-    std::printf("values: %s\n", re.mismatches == 0 && rf.mismatches == 0
-                                    ? "both designs bit-exact against their integer references"
-                                    : "MISMATCH against the integer reference");
+  // 3. The table and a summary line per design against the baseline.
+  const RunResult& rb = rs.back();
+  std::string all, folders;
+  for (const auto& l : labels) {
+    all += (all.empty() ? "" : ", ") + l;
+    folders += ", " + l + "/";
   }
-  std::printf("files: %s/{comparison.csv, comparison.json, elp/, fixed/}  (wall %.2f s)\n",
-              o.common.out_dir.c_str(), seconds_since(t0));
-  return re.mismatches > 0 || rf.mismatches > 0 ? kExitSimulationFailure : kExitOk;
+  std::printf("%s: %s on a %dx%d %s array (baseline %s)\n\n", rb.workload.c_str(), all.c_str(),
+              base.array.rows, base.array.cols, to_string(base.array.dataflow),
+              labels.back().c_str());
+  std::printf("%s\n", c.table.c_str());
+  bool bit_exact = true;
+  for (std::size_t i = 0; i < rs.size(); ++i) {
+    const RunResult& r = rs[i];
+    std::printf("%-12s latency %.4g ms, energy %s (x%.3f of %s), DRAM read %s\n", labels[i].c_str(),
+                r.latency_s * 1e3, energy_text(r.energy_pj).c_str(),
+                rb.energy_pj > 0 ? r.energy_pj / rb.energy_pj : 0.0, labels.back().c_str(),
+                human(static_cast<double>(r.dram_bytes_read), "B").c_str());
+    bit_exact = bit_exact && r.mismatches <= 0;
+  }
+  if (rb.functional) {
+    std::printf("values: %s\n", bit_exact ? "every design bit-exact against its integer reference"
+                                          : "MISMATCH against the integer reference");
+  }
+  std::printf("files: %s/{comparison.csv, comparison.json%s}  (wall %.2f s)\n",
+              o.common.out_dir.c_str(), folders.c_str(), seconds_since(t0));
+  return bit_exact ? kExitOk : kExitSimulationFailure;
 }
 
 }  // namespace conloc

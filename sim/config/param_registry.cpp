@@ -27,6 +27,8 @@ std::string kind_name(ParamKind k) {
   return "?";
 }
 
+}  // namespace
+
 std::size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j)
@@ -40,6 +42,8 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
   }
   return prev[b.size()];
 }
+
+namespace {
 
 std::string format_number(double v) {
   std::ostringstream ss;

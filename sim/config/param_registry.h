@@ -79,6 +79,9 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& sourc
 // The same, keeping object keys in the order they are written (sweep axes are ordered).
 nlohmann::ordered_json parse_ordered_json_text(const std::string& text, const std::string& source);
 
+// Levenshtein distance, for "did you mean" suggestions.
+std::size_t edit_distance(const std::string& a, const std::string& b);
+
 // Short, single-line rendering of a JSON value for error messages.
 std::string json_brief(const nlohmann::json& v);
 

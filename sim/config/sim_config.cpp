@@ -310,12 +310,19 @@ void finish(SimConfig& c) {
 
 }  // namespace
 
-SimConfig SimConfig::with_mac(MacKind mac) const {
+SimConfig SimConfig::with(const std::vector<ParamAssignment>& assignments) const {
+  const ParamRegistry& reg = sim_params();
   SimConfig c = *this;
-  c.design.mac = mac;
-  c.params.values["design.mac"] = to_string(mac);
+  for (const auto& a : assignments)
+    reg.merge_value(a.key, a.value, a.source, c.params);
+  build_typed(c);
+  check_cross_fields(c, c.file);
   finish(c);
   return c;
+}
+
+SimConfig SimConfig::with_mac(MacKind mac) const {
+  return with({{"design.mac", to_string(mac), "design"}});
 }
 
 SimConfig load_sim_config(const std::optional<std::string>& file,
@@ -337,6 +344,7 @@ SimConfig load_sim_config(const ConfigInput& in) {
   for (const auto& a : in.assignments)
     reg.merge_value(a.key, a.value, a.source, c.params);
   reg.fill_defaults(c.params, file ? *file : "config");
+  c.file = file;
   build_typed(c);
   check_cross_fields(c, file);
   finish(c);

@@ -54,6 +54,14 @@ struct DramConfig {
   std::uint32_t max_outstanding = 32;
 };
 
+// One parameter set from somewhere other than a file or --set (a sweep axis); `source` names it
+// in errors, e.g. "spec.json: axes.array.rows[2]".
+struct ParamAssignment {
+  std::string key;
+  nlohmann::json value;
+  std::string source;
+};
+
 // The fully validated configuration. Components receive this (or a part of it), never JSON.
 struct SimConfig {
   double clock_ghz = 1.0;
@@ -71,19 +79,16 @@ struct SimConfig {
   nlohmann::json resolved;  // nested JSON written as config.json
   std::string hash;         // FNV-1a 64 of the resolved JSON, hex
 
-  // The same configuration with the other MAC design (used by `compare`).
+  std::optional<std::string> file;  // the config file it was loaded from, if any
+
+  // The same configuration with `assignments` applied on top, validated like a fresh load (a
+  // named design of `compare --designs`, say).
+  SimConfig with(const std::vector<ParamAssignment>& assignments) const;
+  // The same configuration with the other MAC design.
   SimConfig with_mac(MacKind mac) const;
 };
 
 const ParamRegistry& sim_params();
-
-// One parameter set from somewhere other than a file or --set (a sweep axis); `source` names it
-// in errors, e.g. "spec.json: axes.array.rows[2]".
-struct ParamAssignment {
-  std::string key;
-  nlohmann::json value;
-  std::string source;
-};
 
 // Layers of a configuration, applied in this order: a file, an inline document (a sweep spec's
 // base), --set assignments, then JSON-valued assignments.

@@ -19,109 +19,155 @@ std::string num(double v) {
   return b;
 }
 
+// One design's figures for one layer (or the total).
 struct Side {
-  double cycles, energy, dram_read, dram_written, weight_dram;
+  double cycles = 0, energy = 0, dram_read = 0, dram_weights = 0;
   EnergyBreakdown e;
   Side& operator+=(const Side& o) {
     cycles += o.cycles;
     energy += o.energy;
     dram_read += o.dram_read;
-    dram_written += o.dram_written;
-    weight_dram += o.weight_dram;
+    dram_weights += o.dram_weights;
     e += o.e;
     return *this;
   }
 };
 
 Side side_of(const LayerRow& r) {
-  return {static_cast<double>(r.cycles),
-          r.energy_pj,
-          static_cast<double>(r.dram_weights_read + r.dram_inputs_read),
-          static_cast<double>(r.dram_outputs_written),
-          static_cast<double>(r.dram_weights_read),
-          r.energy};
+  Side s;
+  s.cycles = static_cast<double>(r.cycles);
+  s.energy = r.energy_pj;
+  s.dram_read = static_cast<double>(r.dram_weights_read + r.dram_inputs_read);
+  s.dram_weights = static_cast<double>(r.dram_weights_read);
+  s.e = r.energy;
+  return s;
 }
 
 }  // namespace
 
-Comparison compare_reports(const RunResult& elp, const RunResult& fixed) {
-  CONLOC_ASSERT(elp.rows.size() == fixed.rows.size(), "compare", "different layer counts");
+Comparison compare_runs(const std::vector<RunResult>& runs,
+                        const std::vector<std::string>& labels) {
+  CONLOC_ASSERT(!runs.empty() && runs.size() == labels.size(), "compare", "labels per run");
+  for (const auto& r : runs)
+    CONLOC_ASSERT(r.rows.size() == runs.front().rows.size(), "compare", "different layer counts");
+  const std::size_t n = runs.size(), base = n - 1;
+  const std::string& bl = labels[base];
+  const auto& comps = EnergyBreakdown::component_names();
   Comparison c;
   std::ostringstream csv, tab;
-  csv << "layer,type,macs,elp_cycles,fixed_cycles,cycles_ratio,elp_energy_pj,fixed_energy_pj,"
-         "energy_ratio,elp_dram_read_bytes,fixed_dram_read_bytes,elp_dram_weight_bytes,"
-         "fixed_dram_weight_bytes,dram_read_ratio";
-  for (const auto& n : EnergyBreakdown::component_names())
-    csv << ",elp_" << n << "_pj,fixed_" << n << "_pj";
+
+  // 1. CSV header: per design its figures, then its ratios to the baseline, then components.
+  csv << "layer,type,macs";
+  for (const auto& l : labels) {
+    csv << "," << l << "_cycles," << l << "_energy_pj," << l << "_dram_read_bytes," << l
+        << "_dram_weight_bytes";
+  }
+  for (std::size_t d = 0; d < base; ++d) {
+    csv << "," << labels[d] << "_cycles_vs_" << bl << "," << labels[d] << "_energy_vs_" << bl << ","
+        << labels[d] << "_dram_read_vs_" << bl;
+  }
+  for (const auto& l : labels)
+    for (const auto& k : comps)
+      csv << "," << l << "_" << k << "_pj";
   csv << "\n";
+
+  // 2. Terminal table header: energy per design, then each design's energy ratio to the baseline.
+  char cell[96];
+  tab << "layer                            MACs";
+  for (const auto& l : labels) {
+    std::snprintf(cell, sizeof cell, " %11.11s", l.c_str());
+    tab << cell;
+  }
+  for (std::size_t d = 0; d < base; ++d) {
+    std::snprintf(cell, sizeof cell, " %9.9s", labels[d].c_str());
+    tab << cell;
+  }
+  tab << "\n                                     ";
+  for (std::size_t d = 0; d < n; ++d)
+    tab << "   energy uJ";
+  for (std::size_t d = 0; d < base; ++d) {
+    std::snprintf(cell, sizeof cell, " %9.9s", ("/" + bl).c_str());
+    tab << cell;
+  }
+  tab << "\n";
+
   nlohmann::json layers = nlohmann::json::array();
-  char line[256];
-  std::snprintf(line, sizeof line, "%-26s %10s %12s %12s %7s %12s %12s %7s %11s %11s\n", "layer",
-                "MACs", "cycles elp", "cycles fixed", "ratio", "energy elp", "energy fixed",
-                "ratio", "DRAM rd elp", "DRAM rd fix");
-  tab << line;
-  std::snprintf(line, sizeof line, "%-26s %10s %12s %12s %7s %12s %12s %7s %11s %11s\n", "", "", "",
-                "", "", "uJ", "uJ", "", "KiB", "KiB");
-  tab << line;
-  Side te{}, tf{};
-  auto emit = [&](const std::string& name, const std::string& type, double macs, const Side& a,
-                  const Side& b) {
-    csv << name << "," << type << "," << num(macs) << "," << num(a.cycles) << "," << num(b.cycles)
-        << "," << num(ratio(a.cycles, b.cycles)) << "," << num(a.energy) << "," << num(b.energy)
-        << "," << num(ratio(a.energy, b.energy)) << "," << num(a.dram_read) << ","
-        << num(b.dram_read) << "," << num(a.weight_dram) << "," << num(b.weight_dram) << ","
-        << num(ratio(a.dram_read, b.dram_read));
-    const auto ea = a.e.values(), eb = b.e.values();
-    nlohmann::json comp = nlohmann::json::object();
-    for (std::size_t k = 0; k < ea.size(); ++k) {
-      csv << "," << num(ea[k]) << "," << num(eb[k]);
-      comp[EnergyBreakdown::component_names()[k]] = {{"elp_pj", ea[k]}, {"fixed_pj", eb[k]}};
+  std::vector<Side> total(n);
+  auto emit = [&](const std::string& name, const std::string& type, double macs,
+                  const std::vector<Side>& s) {
+    csv << name << "," << type << "," << num(macs);
+    for (const auto& x : s) {
+      csv << "," << num(x.cycles) << "," << num(x.energy) << "," << num(x.dram_read) << ","
+          << num(x.dram_weights);
     }
+    for (std::size_t d = 0; d < base; ++d) {
+      csv << "," << num(ratio(s[d].cycles, s[base].cycles)) << ","
+          << num(ratio(s[d].energy, s[base].energy)) << ","
+          << num(ratio(s[d].dram_read, s[base].dram_read));
+    }
+    for (const auto& x : s)
+      for (double v : x.e.values())
+        csv << "," << num(v);
     csv << "\n";
-    layers.push_back({{"layer", name},
-                      {"type", type},
-                      {"macs", macs},
-                      {"elp_cycles", a.cycles},
-                      {"fixed_cycles", b.cycles},
-                      {"cycles_ratio", ratio(a.cycles, b.cycles)},
-                      {"elp_energy_pj", a.energy},
-                      {"fixed_energy_pj", b.energy},
-                      {"energy_ratio", ratio(a.energy, b.energy)},
-                      {"elp_dram_read_bytes", a.dram_read},
-                      {"fixed_dram_read_bytes", b.dram_read},
-                      {"elp_dram_weight_bytes", a.weight_dram},
-                      {"fixed_dram_weight_bytes", b.weight_dram},
-                      {"dram_read_ratio", ratio(a.dram_read, b.dram_read)},
-                      {"energy_by_component", comp}});
-    std::snprintf(line, sizeof line,
-                  "%-26.26s %10.3g %12.0f %12.0f %7.3f %12.3f %12.3f %7.3f %11.1f %11.1f\n",
-                  name.c_str(), macs, a.cycles, b.cycles, ratio(a.cycles, b.cycles),
-                  a.energy * 1e-6, b.energy * 1e-6, ratio(a.energy, b.energy), a.dram_read / 1024,
-                  b.dram_read / 1024);
-    tab << line;
+    nlohmann::json per = nlohmann::json::object();
+    for (std::size_t d = 0; d < n; ++d) {
+      per[labels[d]] = {{"cycles", s[d].cycles},
+                        {"energy_pj", s[d].energy},
+                        {"dram_read_bytes", s[d].dram_read},
+                        {"dram_weight_bytes", s[d].dram_weights},
+                        {"energy_by_component_pj", s[d].e.to_json()},
+                        {"cycles_vs_baseline", ratio(s[d].cycles, s[base].cycles)},
+                        {"energy_vs_baseline", ratio(s[d].energy, s[base].energy)},
+                        {"dram_read_vs_baseline", ratio(s[d].dram_read, s[base].dram_read)}};
+    }
+    layers.push_back({{"layer", name}, {"type", type}, {"macs", macs}, {"designs", per}});
+    std::snprintf(cell, sizeof cell, "%-26.26s %10.3g", name.c_str(), macs);
+    tab << cell;
+    for (const auto& x : s) {
+      std::snprintf(cell, sizeof cell, " %11.3f", x.energy * 1e-6);
+      tab << cell;
+    }
+    for (std::size_t d = 0; d < base; ++d) {
+      std::snprintf(cell, sizeof cell, " %9.3f", ratio(s[d].energy, s[base].energy));
+      tab << cell;
+    }
+    tab << "\n";
   };
-  for (std::size_t i = 0; i < elp.rows.size(); ++i) {
-    const Side a = side_of(elp.rows[i]), b = side_of(fixed.rows[i]);
-    emit(elp.rows[i].layer, elp.rows[i].type, static_cast<double>(elp.rows[i].macs), a, b);
-    te += a;
-    tf += b;
+  const auto& rows0 = runs.front().rows;
+  for (std::size_t i = 0; i < rows0.size(); ++i) {
+    std::vector<Side> s;
+    for (std::size_t d = 0; d < n; ++d) {
+      s.push_back(side_of(runs[d].rows[i]));
+      total[d] += s.back();
+    }
+    emit(rows0[i].layer, rows0[i].type, static_cast<double>(rows0[i].macs), s);
   }
-  emit("TOTAL", "", static_cast<double>(elp.macs), te, tf);
-  tab << "\nenergy by component (uJ)      " << elp.design << "        " << fixed.design
-      << "    ratio\n";
-  const auto ea = te.e.values(), eb = tf.e.values();
-  for (std::size_t k = 0; k < ea.size(); ++k) {
-    std::snprintf(line, sizeof line, "  %-24s %10.3f %12.3f %8.3f\n",
-                  EnergyBreakdown::component_names()[k].c_str(), ea[k] * 1e-6, eb[k] * 1e-6,
-                  ratio(ea[k], eb[k]));
-    tab << line;
+  emit("TOTAL", "", static_cast<double>(runs.front().macs), total);
+
+  // 3. Energy by component, one column per design.
+  tab << "\nenergy by component (uJ)";
+  for (const auto& l : labels) {
+    std::snprintf(cell, sizeof cell, " %11.11s", l.c_str());
+    tab << cell;
   }
-  std::snprintf(line, sizeof line, "  %-24s %10.3f %12.3f %8.3f\n", "total", te.energy * 1e-6,
-                tf.energy * 1e-6, ratio(te.energy, tf.energy));
-  tab << line;
+  tab << "\n";
+  for (std::size_t k = 0; k <= comps.size(); ++k) {
+    std::snprintf(cell, sizeof cell, "  %-22s", k < comps.size() ? comps[k].c_str() : "total");
+    tab << cell;
+    for (const auto& t : total) {
+      std::snprintf(cell, sizeof cell, " %11.3f",
+                    (k < comps.size() ? t.e.values()[k] : t.energy) * 1e-6);
+      tab << cell;
+    }
+    tab << "\n";
+  }
+
+  nlohmann::json designs = nlohmann::json::object();
+  for (std::size_t d = 0; d < n; ++d)
+    designs[labels[d]] = summary_json(runs[d]);
+  c.json = {{"designs", designs}, {"order", labels}, {"baseline", bl}, {"layers", layers}};
   c.csv = csv.str();
   c.table = tab.str();
-  c.json = {{"elp", summary_json(elp)}, {"fixed", summary_json(fixed)}, {"layers", layers}};
   return c;
 }
 

@@ -98,27 +98,84 @@ TEST(RunCli, TimingOnlyMatchesFunctionalTiming) {
   EXPECT_DOUBLE_EQ(f["energy_pj"].get<double>(), t["energy_pj"].get<double>());
 }
 
-TEST(RunCli, CompareWritesTablesForBothDesigns) {
+// The default comparison: the configured ELP_BSD design, fixed point of the same code width and
+// the configured fixed point (8-bit), the last being the baseline.
+TEST(RunCli, CompareDefaultIncludesSameWidthFixedPoint) {
   const std::string dir = make_temp_dir("compare");
   const auto r = run_cli({"compare", "--workload", "tinycnn", "--out", dir + "/c"}, dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("TOTAL"), std::string::npos);
   const auto j = nlohmann::json::parse(slurp(dir + "/c/comparison.json"));
-  EXPECT_EQ(j["elp"]["mac_kind"], "elp");
-  EXPECT_EQ(j["fixed"]["mac_kind"], "fixed");
+  EXPECT_EQ(j["order"], nlohmann::json({"elp5", "fixed5", "fixed8"}));
+  EXPECT_EQ(j["baseline"], "fixed8");
+  EXPECT_EQ(j["designs"]["fixed5"]["weight_code_bits"], 5);
+  EXPECT_EQ(j["designs"]["elp5"]["weight_code_bits"], 5);
+  // The two-design keys of earlier versions: the ELP_BSD design and the baseline.
+  EXPECT_EQ(j["elp"]["design"], "elp5");
+  EXPECT_EQ(j["fixed"]["design"], "fixed8");
   EXPECT_EQ(j["layers"].back()["layer"], "TOTAL");
   // Same array, buffers and clock: only the MAC design differs.
-  EXPECT_EQ(j["elp"]["array"], j["fixed"]["array"]);
-  EXPECT_NE(j["elp"]["config_hash"], j["fixed"]["config_hash"]);
+  EXPECT_EQ(j["designs"]["elp5"]["array"], j["designs"]["fixed8"]["array"]);
+  EXPECT_NE(j["designs"]["elp5"]["config_hash"], j["designs"]["fixed5"]["config_hash"]);
   const auto csv = slurp(dir + "/c/comparison.csv");
   EXPECT_NE(csv.find("\nTOTAL,"), std::string::npos);
-  EXPECT_TRUE(has(csv_header(dir + "/c/comparison.csv"), "energy_ratio"));
-  EXPECT_FALSE(slurp(dir + "/c/elp/layers.csv").empty());
-  EXPECT_FALSE(slurp(dir + "/c/fixed/layers.csv").empty());
-  // The 5-bit format reads fewer weight bytes than 8-bit fixed point.
-  const auto total = j["layers"].back();
-  EXPECT_LT(total["elp_dram_weight_bytes"].get<double>(),
-            total["fixed_dram_weight_bytes"].get<double>());
+  const auto header = csv_header(dir + "/c/comparison.csv");
+  EXPECT_TRUE(has(header, "elp5_energy_vs_fixed8"));
+  EXPECT_TRUE(has(header, "fixed5_energy_vs_fixed8"));
+  EXPECT_FALSE(has(header, "fixed8_energy_vs_fixed8"));
+  for (const char* d : {"elp5", "fixed5", "fixed8"})
+    EXPECT_FALSE(slurp(dir + "/c/" + d + "/layers.csv").empty()) << d;
+  // Equal code width moves equal weight bytes; 8-bit weights move more.
+  const auto total = j["layers"].back()["designs"];
+  EXPECT_EQ(total["elp5"]["dram_weight_bytes"], total["fixed5"]["dram_weight_bytes"]);
+  EXPECT_LT(total["fixed5"]["dram_weight_bytes"].get<double>(),
+            total["fixed8"]["dram_weight_bytes"].get<double>());
+  // Ratios are to the baseline and consistent with the energies.
+  const auto& e = total;
+  EXPECT_NEAR(e["elp5"]["energy_vs_baseline"].get<double>(),
+              e["elp5"]["energy_pj"].get<double>() / e["fixed8"]["energy_pj"].get<double>(), 1e-12);
+}
+
+TEST(RunCli, CompareAnySetOfDesigns) {
+  const std::string dir = make_temp_dir("compare-designs");
+  const auto r = run_cli({"compare", "--workload", "tinycnn", "--timing-only", "--designs",
+                          "elp4,elp5-serial,fixed4,fixed6", "--out", dir + "/c"},
+                         dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(slurp(dir + "/c/comparison.json"));
+  EXPECT_EQ(j["order"], nlohmann::json({"elp4", "elp5-serial", "fixed4", "fixed6"}));
+  EXPECT_EQ(j["baseline"], "fixed6");
+  EXPECT_FALSE(j.contains("elp"));
+  // Term-serial two-term codes take more cycles than the one-cycle designs.
+  const auto total = j["layers"].back()["designs"];
+  EXPECT_GT(total["elp5-serial"]["cycles"].get<double>(), total["elp4"]["cycles"].get<double>());
+  EXPECT_EQ(j["designs"]["fixed4"]["weight_code_bits"], 4);
+}
+
+TEST(RunCli, CompareRejectsBadDesignLists) {
+  struct Bad {
+    std::string designs, needle;
+  };
+  for (const Bad& b : std::vector<Bad>{{"elp5,fxed8", "--designs: unknown design; got \"fxed8\""},
+                                       {"elp5,fxed8", "did you mean fixed8?"},
+                                       {"elp,elp5", "--designs: duplicate design"},
+                                       {"elp5", "at least two designs"}}) {
+    const auto r = run_cli({"compare", "--workload", "tinycnn", "--timing-only", "--designs",
+                            b.designs, "--out", make_temp_dir("bad-designs")});
+    EXPECT_EQ(r.exit_code, 2) << b.designs;
+    EXPECT_NE(r.err.find(b.needle), std::string::npos) << b.designs << ": " << r.err;
+  }
+}
+
+TEST(RunCli, RunTakesADesignName) {
+  const std::string dir = make_temp_dir("run-design");
+  const auto r = run_cli(
+      {"run", "--workload", "tinycnn", "--timing-only", "--design", "fixed5", "--out", dir + "/o"},
+      dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto s = nlohmann::json::parse(slurp(dir + "/o/summary.json"));
+  EXPECT_EQ(s["design"], "fixed5");
+  EXPECT_EQ(s["weight_code_bits"], 5);
 }
 
 TEST(RunCli, UnknownWorkloadListsKnownOnes) {
@@ -194,7 +251,7 @@ TEST(RunCli, TrainedWorkloadRunsBitExactOnAChosenImage) {
   const auto r = run_cli({"compare", "--workload", net, "--image", "5", "--out", dir + "/o"}, dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("bit-exact"), std::string::npos) << r.out;
-  const auto s = nlohmann::json::parse(slurp(dir + "/o/elp/summary.json"));
+  const auto s = nlohmann::json::parse(slurp(dir + "/o/elp5/summary.json"));
   EXPECT_NE(s["weight_source"].get<std::string>().find("trained weights"), std::string::npos);
   EXPECT_NE(s["weight_source"].get<std::string>().find("image 5"), std::string::npos);
   const auto bad = run_cli({"run", "--workload", net, "--image", "999", "--out", dir + "/b"}, dir);

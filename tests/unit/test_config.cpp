@@ -4,6 +4,7 @@
 
 #include "modules/common/error.h"
 #include "sim/config/sim_config.h"
+#include "sim/quant/design_registry.h"
 
 using namespace conloc;
 
@@ -119,4 +120,24 @@ TEST(Config, ReadmeParameterTableMatchesSchema) {
   ASSERT_NE(e, std::string::npos);
   EXPECT_EQ(readme.substr(b + begin.size(), e - b - begin.size()), sim_params().schema_markdown())
       << "regenerate the README table with: build/conlocnn-sim config --schema";
+}
+
+// Every registry name builds a valid configuration whose label is that name (so comparison
+// columns and folders are named after what the user asked for).
+TEST(DesignRegistry, EveryNameResolvesToItself) {
+  const SimConfig base = load_sim_config(std::nullopt, {});
+  for (const auto& name : design_names()) {
+    const SimConfig c = with_design(base, name, "--designs");
+    if (name == "elp") {
+      EXPECT_EQ(design_label(c), "elp5");
+    } else if (name == "fixed") {
+      EXPECT_EQ(design_label(c), "fixed8");
+    } else {
+      EXPECT_EQ(design_label(c), name);
+    }
+    EXPECT_EQ(c.array.rows, base.array.rows);  // only the design changes
+  }
+  EXPECT_EQ(default_comparison(base), (std::vector<std::string>{"elp", "fixed5", "fixed8"}));
+  const SimConfig wide = load_sim_config(std::nullopt, {"design.elp.format=elp8"});
+  EXPECT_EQ(default_comparison(wide), (std::vector<std::string>{"elp", "fixed8"}));
 }

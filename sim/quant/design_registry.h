@@ -1,0 +1,32 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sim/config/sim_config.h"
+
+namespace conloc {
+
+// Named MAC designs (`compare --designs`): each name stands for the design.* settings that make
+// it, applied on top of a base configuration, so every design runs on the same array, buffers and
+// clock. One table maps names to settings; a new design is one entry.
+//   elp4 .. elp8                  ELP_BSD preset, parallel-term MAC
+//   elp4-serial .. elp8-serial    ELP_BSD preset, term-serial MAC
+//   fixed2 .. fixed16             fixed-point multiplier MAC of that weight width
+//   elp, fixed                    the base configuration's ELP_BSD or fixed-point design as set
+std::vector<std::string> design_names();
+
+// The base configuration with design `name`; an unknown name is a UserError naming `source`
+// with the closest known name.
+SimConfig with_design(const SimConfig& base, const std::string& name, const std::string& source);
+
+// The registry name of the design a configuration simulates, e.g. "elp5", "elp5-serial",
+// "fixed8" ("custom" for a custom ELP_BSD format).
+std::string design_label(const SimConfig& cfg);
+
+// The designs `compare` runs when none are named: the configured ELP_BSD design, fixed point of
+// the same code width (so a storage-width saving is not read as a format saving), and the
+// configured fixed-point design (8-bit by default, the paper's baseline), without duplicates.
+std::vector<std::string> default_comparison(const SimConfig& base);
+
+}  // namespace conloc
