@@ -2,7 +2,10 @@
 
 #include <cmath>
 
+#include "modules/arith/mac_model.h"
 #include "modules/common/compiled_network.h"
+#include "modules/common/error.h"
+#include "modules/common/int_tensor.h"
 
 namespace conloc {
 
@@ -23,6 +26,32 @@ LayerTraffic Controller::snapshot() const {
   return {dram_.counters(), wbuf_.counters(), abuf_.counters(), obuf_.counters()};
 }
 
+void Controller::build_decode_table(std::size_t i) {
+  // The functional model multiplies with a table, code -> weight, for speed. Each weight in the
+  // table is what the MAC datapath computes for activation 1, and for every code in use the
+  // datapath's product with every activation value the layer can see must be that weight times
+  // the activation; a pair that is not counts as a datapath mismatch. So a wrong shift, sign or
+  // decoder in the datapath shows up in the run, not only in the unit tests.
+  const CompiledLayer& cl = ctx_.network->layers[i];
+  const MacModel* mac = ctx_.layer_macs[i];
+  CONLOC_ASSERT(mac != nullptr, name(), "no MAC datapath for a PE-array layer");
+  std::vector<bool> used;
+  for (const std::uint16_t c : cl.codes) {
+    if (c >= used.size()) used.resize(c + 1u, false);
+    used[c] = true;
+  }
+  ctx_.decode.assign(used.size(), 0);
+  const std::int32_t lo = act_min(ctx_.activation_bits, cl.in_signed);
+  const std::int32_t hi = act_max(ctx_.activation_bits, cl.in_signed);
+  for (std::uint32_t c = 0; c < used.size(); ++c) {
+    if (!used[c]) continue;
+    const std::int64_t w = mac->mac(0, 1, c);
+    ctx_.decode[c] = static_cast<std::int32_t>(w);
+    for (std::int32_t a = lo; a <= hi; ++a)
+      ctx_.stats.datapath_mismatches += mac->mac(0, a, c) != w * a;
+  }
+}
+
 void Controller::run() {
   const CompiledNetwork& cn = *ctx_.network;
   for (std::size_t i = 0; i < cn.net.layers.size(); ++i) {
@@ -33,15 +62,7 @@ void Controller::run() {
     ctx_.board.reset(lp.jobs.size());
     ctx_.layer_start = sc_core::sc_time_stamp();
     ctx_.decode.clear();
-    if (lp.on_pe_array && ctx_.functional) {
-      // Decode table for the functional model only; the hardware uses the fields directly.
-      const CompiledLayer& cl = cn.layers[i];
-      for (std::size_t w = 0; w < cl.codes.size(); ++w) {
-        const std::uint16_t c = cl.codes[w];
-        if (c >= ctx_.decode.size()) ctx_.decode.resize(c + 1u, 0);
-        ctx_.decode[c] = cl.wq[w];
-      }
-    }
+    if (lp.on_pe_array && ctx_.functional) build_decode_table(i);
     const LayerTraffic before = snapshot();
     for (JobEngine* e : engines_)
       e->start_layer();

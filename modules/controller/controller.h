@@ -37,6 +37,7 @@ class Controller : public sc_core::sc_module {
 
  private:
   void run();
+  void build_decode_table(std::size_t layer);
   LayerTraffic snapshot() const;
 
   RunContext& ctx_;

@@ -12,6 +12,7 @@
 namespace conloc {
 
 struct CompiledNetwork;
+class MacModel;
 
 // Completion times of a layer's jobs. Engines are loosely timed and temporally decoupled: an
 // engine knows when each of its jobs completes as soon as it has executed it, so it records the
@@ -57,6 +58,9 @@ struct LayerRunStats {
   std::uint64_t vector_ops = 0;
   std::uint64_t tiles = 0;
   std::uint64_t dma_transactions = 0;
+  // (code in use, activation value) pairs whose product from the MAC datapath is not
+  // activation x the code's weight: the fast GEMM could not reproduce the datapath.
+  std::uint64_t datapath_mismatches = 0;
   TileTiming array;          // summed over tiles: folds, standard cycles, accesses, register writes
   double compute_end = 0.0;  // cycle the last compute job ended
   AccessWindow dram_read[kOperandCount];
@@ -90,9 +94,13 @@ struct RunContext {
   std::uint64_t weight_buffer_bytes = 0;
   sc_core::sc_time period = sc_core::sc_time(1, sc_core::SC_NS);
 
+  // The MAC datapath of each layer (null for vector layers): the functional model's weights come
+  // from it, not from the compiler's levels.
+  std::vector<const MacModel*> layer_macs;
+
   int layer = -1;
   const LayerPlan* layer_plan = nullptr;
-  std::vector<std::int32_t> decode;  // code -> integer weight of the current layer
+  std::vector<std::int32_t> decode;  // code -> weight of the current layer, from the datapath
   LayerRunStats stats;
   JobBoard board;
   std::vector<TraceEvent> trace;

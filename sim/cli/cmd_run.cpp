@@ -102,9 +102,10 @@ void print_summary(const RunResult& r, const std::string& dir, double wall) {
   }
   if (r.functional) {
     std::printf("  values    %zu layers simulated on integer data; %s\n", r.rows.size(),
-                r.mismatches == 0
-                    ? "bit-exact against the integer reference"
-                    : ("MISMATCH: " + std::to_string(r.mismatches) + " elements differ").c_str());
+                r.mismatches == 0 ? "bit-exact against the integer reference"
+                                  : ("MISMATCH: " + std::to_string(r.mismatches) +
+                                     " output elements or datapath products differ")
+                                        .c_str());
   } else {
     std::printf("  values    not simulated (--timing-only)\n");
   }
@@ -149,7 +150,7 @@ std::vector<RunResult> run_designs(const RunOptions& o, const std::vector<SimCon
   }
   std::vector<RunRequest> req;
   for (std::size_t i = 0; i < cfgs.size(); ++i)
-    req.push_back({&cfgs[i], &cns[i]});
+    req.push_back({&cfgs[i], &cns[i], nullptr});
   std::vector<RunResult> results = run_simulations(req, em);
   for (std::size_t i = 0; i < results.size(); ++i) {
     if (results[i].infeasible) throw UserError(results[i].infeasible->message());
@@ -179,7 +180,7 @@ int cmd_run(const std::vector<std::string>& args) {
   print_summary(r, o.common.out_dir, seconds_since(t0));
   if (r.functional && r.mismatches != 0) {
     std::cerr << "simulation failed: accelerator outputs differ from the integer reference (see "
-                 "output_mismatches in layers.csv)\n";
+                 "output_mismatches and datapath_mismatches in layers.csv)\n";
     return kExitSimulationFailure;
   }
   return kExitOk;

@@ -81,6 +81,7 @@ LayerRow layer_row(const Accelerator& acc, const CompiledNetwork& cn, std::size_
   r.output_sqnr_db = cl.output_sqnr_db;
   r.output_sqnr_uncompensated_db = cl.output_sqnr_uncompensated_db;
   r.mismatches = cn.functional ? static_cast<std::int64_t>(mismatches[i]) : -1;
+  r.datapath_mismatches = cn.functional ? static_cast<std::int64_t>(st.datapath_mismatches) : -1;
   // 5. Tiling, and access windows for the SCALE-Sim reports.
   r.tiling = {{"band_rows", lp.band_rows}, {"bands", lp.bands}, {"chunks", lp.chunks}};
   if (lp.on_pe_array) {
@@ -120,6 +121,7 @@ void collect(const Accelerator& acc, const CompiledNetwork& cn, const EnergyMode
     r.dram_bytes_written += row.dram_outputs_written;
     r.energy += row.energy;
     if (row.mismatches > 0) r.mismatches += row.mismatches;
+    if (row.datapath_mismatches > 0) r.mismatches += row.datapath_mismatches;
     r.rows.push_back(std::move(row));
   }
   r.energy_pj = r.energy.total();
@@ -150,7 +152,7 @@ std::vector<RunResult> run_simulations(const std::vector<RunRequest>& requests,
       results.back().infeasible = std::move(p.infeasible);
       continue;
     }
-    planned.push_back({q.cfg, q.cn, std::move(p.plan)});
+    planned.push_back({q.cfg, q.cn, std::move(p.plan), q.make_mac});
     planned_index.push_back(i);
   }
   if (planned.empty()) return results;

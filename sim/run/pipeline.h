@@ -6,6 +6,7 @@
 #include "sim/config/sim_config.h"
 #include "sim/energy/energy_model.h"
 #include "sim/run/run_result.h"
+#include "sim/top/accelerator.h"
 
 namespace conloc {
 
@@ -13,6 +14,7 @@ namespace conloc {
 struct RunRequest {
   const SimConfig* cfg = nullptr;
   const CompiledNetwork* cn = nullptr;
+  MacFactory make_mac = nullptr;  // optional: another PE datapath (tests inject faults with it)
 };
 
 // The run pipeline shared by `run`, `compare` and `sweep`, after compilation:

@@ -30,8 +30,11 @@ struct LayerRow {
   double energy_pj = 0, energy_per_mac_pj = 0;
   double weight_sqnr_db = 0, output_sqnr_db = 0, output_sqnr_uncompensated_db = 0;
   std::int64_t mismatches = -1;  // elements differing from the reference; -1 when not simulated
-  nlohmann::json tiling;         // how the controller cut the layer
-  nlohmann::json counts;         // raw action counts, for re-costing with another table
+  // (code, activation) products where the MAC datapath disagrees with the fast GEMM's table;
+  // -1 when not simulated.
+  std::int64_t datapath_mismatches = -1;
+  nlohmann::json tiling;  // how the controller cut the layer
+  nlohmann::json counts;  // raw action counts, for re-costing with another table
   // Access windows and element counts for the SCALE-Sim-style reports.
   double start_cycle = 0;
   std::uint64_t sram_ifmap_reads = 0, sram_filter_reads = 0, sram_ofmap_writes = 0;
@@ -63,7 +66,8 @@ struct RunResult {
   std::uint64_t dram_bytes_read = 0, dram_bytes_written = 0;
   double latency_s = 0, energy_pj = 0;
   EnergyBreakdown energy;
-  std::int64_t mismatches = -1;  // output elements differing from the reference; -1: not checked
+  // Output elements differing from the reference plus datapath mismatches; -1: not checked.
+  std::int64_t mismatches = -1;
   std::vector<TraceEvent> trace;
   nlohmann::json energy_table, energy_calibration;  // provenance of the costs
   StageSeconds seconds;

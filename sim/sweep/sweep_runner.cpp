@@ -115,7 +115,7 @@ class SharedWork {
   try {
     std::vector<RunRequest> req;
     for (std::size_t i = 0; i < cfgs.size(); ++i)
-      req.push_back({&cfgs[i], cns[i]});
+      req.push_back({&cfgs[i], cns[i], nullptr});
     const auto results = run_simulations(req, em);
     for (const auto& r : results) {
       secs.plan += r.seconds.plan;

@@ -3,6 +3,7 @@
 #include <tlm_utils/tlm_quantumkeeper.h>
 
 #include "modules/common/error.h"
+#include "sim/quant/mac_factory.h"
 
 namespace conloc {
 
@@ -34,13 +35,20 @@ PlanResult plan_run(const SimConfig& cfg, const CompiledNetwork& cn) {
 }
 
 Accelerator::Accelerator(const sc_core::sc_module_name& name, const SimConfig& cfg,
-                         const CompiledNetwork& cn, NetworkPlan plan)
+                         const CompiledNetwork& cn, NetworkPlan plan, const MacFactory& make_mac)
     : sc_module(name),
       cfg_(cfg),
       cn_(cn),
       dataflow_(make_dataflow(cfg.array.dataflow)),
       plan_(std::move(plan)) {
   const sc_core::sc_time period(1.0 / cfg.clock_ghz, sc_core::SC_NS);
+  for (const bool sign : {false, true}) {
+    macs_[sign] = make_mac ? make_mac(sign) : make_mac_model(cfg.design, cn.mac, sign);
+  }
+  ctx_.layer_macs.assign(cn.net.layers.size(), nullptr);
+  for (std::size_t i = 0; i < cn.net.layers.size(); ++i) {
+    if (cn.net.layers[i].on_pe_array()) ctx_.layer_macs[i] = macs_[cn.layers[i].in_signed].get();
+  }
   ctx_.network = &cn;
   ctx_.plan = &plan_;
   ctx_.dataflow = dataflow_.get();
@@ -147,7 +155,7 @@ std::vector<std::unique_ptr<Accelerator>> simulate(std::vector<PlannedRun> runs)
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const std::string name = runs.size() == 1 ? "accelerator" : "accelerator_" + std::to_string(i);
     accs.push_back(std::make_unique<Accelerator>(name.c_str(), *runs[i].cfg, *runs[i].cn,
-                                                 std::move(runs[i].plan)));
+                                                 std::move(runs[i].plan), runs[i].make_mac));
   }
   sc_core::sc_start();
   for (const auto& a : accs) {

@@ -2,6 +2,7 @@
 
 #include <systemc>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,11 +21,15 @@ namespace conloc {
 
 // One accelerator instance: DRAM, DMA, encoded weight buffer, activation SRAM, output buffer,
 // PE array, compensation adder, vector unit and the controller, with every socket bound here.
+// Makes the MAC datapath model for activations of the given signedness.
+using MacFactory = std::function<std::unique_ptr<MacModel>(bool activation_signed)>;
+
 class Accelerator : public sc_core::sc_module {
  public:
-  // `plan` must be feasible (plan_run).
+  // `plan` must be feasible (plan_run). `make_mac` builds the PE datapath the functional model
+  // takes its products from (default: the configured design's).
   Accelerator(const sc_core::sc_module_name& name, const SimConfig& cfg, const CompiledNetwork& cn,
-              NetworkPlan plan);
+              NetworkPlan plan, const MacFactory& make_mac = nullptr);
 
   const std::vector<LayerResult>& results() const { return controller_->results(); }
   bool finished() const { return controller_->finished(); }
@@ -41,6 +46,7 @@ class Accelerator : public sc_core::sc_module {
   const CompiledNetwork& cn_;
   std::unique_ptr<DataflowModel> dataflow_;
   NetworkPlan plan_;
+  std::unique_ptr<MacModel> macs_[2];  // datapath for unsigned, signed activations
   RunContext ctx_;
   std::unique_ptr<Dram> dram_;
   std::unique_ptr<Sram> wbuf_, abuf_, obuf_;
@@ -57,7 +63,8 @@ PlanResult plan_run(const SimConfig& cfg, const CompiledNetwork& cn);
 struct PlannedRun {
   const SimConfig* cfg = nullptr;
   const CompiledNetwork* cn = nullptr;
-  NetworkPlan plan;  // feasible
+  NetworkPlan plan;     // feasible
+  MacFactory make_mac;  // optional: a different datapath (tests inject faults with it)
 };
 
 // Elaborates one accelerator per planned run -- `compare` and a sweep point run several side by

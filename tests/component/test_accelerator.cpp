@@ -7,7 +7,10 @@
 #include "modules/common/network.h"
 #include "modules/pe_array/dataflow_model.h"
 #include "sim/config/sim_config.h"
+#include "sim/energy/energy_table.h"
 #include "sim/quant/compiler.h"
+#include "sim/quant/mac_factory.h"
+#include "sim/run/pipeline.h"
 #include "sim/top/accelerator.h"
 
 using namespace conloc;
@@ -64,7 +67,7 @@ PlannedRun planned(const SimConfig& cfg, const CompiledNetwork& cn) {
   PlanResult p = plan_run(cfg, cn);
   if (p.infeasible)
     throw std::runtime_error("test network does not fit: " + p.infeasible->message());
-  return {&cfg, &cn, std::move(p.plan)};
+  return {&cfg, &cn, std::move(p.plan), nullptr};
 }
 
 const std::vector<std::string> kTiny = {"buffers.weight_kib=1", "buffers.activation_kib=2",
@@ -259,4 +262,88 @@ TEST(AcceleratorTiming, TermSerialStepsFollowTheWeights) {
   // weight load (8 cycles) is not doubled.
   EXPECT_GT(ratio, 1.99);
   EXPECT_LE(ratio, 2.0);
+}
+
+namespace {
+
+// The configured datapath with one injected fault, to check that `run` notices a wrong datapath:
+// kShift doubles every product (a shifter one position off), kNonlinear is wrong only for the
+// activation value 3 (a fault the weight table alone would not show).
+class FaultyMac final : public MacModel {
+ public:
+  enum Fault { kShift, kNonlinear };
+  FaultyMac(std::unique_ptr<MacModel> inner, Fault f) : inner_(std::move(inner)), fault_(f) {}
+  std::string name() const override { return inner_->name(); }
+  std::string kind() const override { return inner_->kind(); }
+  int code_bits() const override { return inner_->code_bits(); }
+  const LevelQuantizer& quantizer() const override { return inner_->quantizer(); }
+  std::uint32_t encode(std::int32_t level) const override { return inner_->encode(level); }
+  std::int32_t decode(std::uint32_t code) const override { return inner_->decode(code); }
+  std::int64_t mac(std::int64_t acc, std::int32_t a, std::uint32_t code) const override {
+    const std::int64_t p = inner_->mac(0, a, code);
+    if (fault_ == kShift) return acc + 2 * p;
+    return acc + (a == 3 && p != 0 ? p + 1 : p);
+  }
+  MacActions actions(std::uint32_t code) const override { return inner_->actions(code); }
+  CellCounts cells(const MacActions& a) const override { return inner_->cells(a); }
+  const MacWidths& widths() const override { return inner_->widths(); }
+
+ private:
+  std::unique_ptr<MacModel> inner_;
+  Fault fault_;
+};
+
+struct FaultRun {
+  std::int64_t output_mismatches = 0, datapath_mismatches = 0, total = 0;
+};
+
+FaultRun mismatches_of(const RunResult& r) {
+  FaultRun f;
+  for (const auto& row : r.rows) {
+    f.output_mismatches += std::max<std::int64_t>(0, row.mismatches);
+    f.datapath_mismatches += std::max<std::int64_t>(0, row.datapath_mismatches);
+  }
+  f.total = r.mismatches;
+  return f;
+}
+
+}  // namespace
+
+// The functional model's products come from the MAC datapath: a faulty datapath makes the run
+// report mismatches (output elements, or datapath products against the table), for both designs.
+TEST(AcceleratorDatapath, FaultyMacIsReportedAsMismatch) {
+  // Both designs, each fault-free, with a shift fault and with a nonlinear fault: six
+  // accelerators in one simulation (the kernel starts once per process).
+  std::vector<SimConfig> cfgs;
+  for (const char* mac : {"design.mac=elp", "design.mac=fixed"})
+    cfgs.push_back(load_sim_config(std::nullopt, {"array.rows=4", "array.cols=5", mac}));
+  std::vector<CompiledNetwork> cns;
+  for (const auto& cfg : cfgs)
+    cns.push_back(compile_network(conv_net(), cfg, cfg.design.mac, true, SyntheticWeights(7)));
+  std::vector<RunRequest> req;
+  for (std::size_t d = 0; d < cfgs.size(); ++d) {
+    const SimConfig* cfg = &cfgs[d];
+    const CompiledNetwork* cn = &cns[d];
+    req.push_back({cfg, cn, nullptr});
+    for (const auto f : {FaultyMac::kShift, FaultyMac::kNonlinear}) {
+      req.push_back({cfg, cn, [cfg, cn, f](bool sign) -> std::unique_ptr<MacModel> {
+                       return std::make_unique<FaultyMac>(
+                           make_mac_model(cfg->design, cn->mac, sign), f);
+                     }});
+    }
+  }
+  const EnergyModel em(EnergyTable::load(cfgs.front().energy_table_path));
+  const auto results = run_simulations(req, em);
+  for (std::size_t d = 0; d < cfgs.size(); ++d) {
+    const std::string name = to_string(cfgs[d].design.mac);
+    const FaultRun good = mismatches_of(results[3 * d]);
+    const FaultRun shift = mismatches_of(results[3 * d + 1]);
+    const FaultRun nonlinear = mismatches_of(results[3 * d + 2]);
+    EXPECT_EQ(good.total, 0) << name;
+    EXPECT_EQ(good.datapath_mismatches, 0) << name;
+    EXPECT_GT(shift.output_mismatches, 0) << name;
+    EXPECT_GT(shift.total, 0) << name;
+    EXPECT_GT(nonlinear.datapath_mismatches, 0) << name;
+    EXPECT_GT(nonlinear.total, 0) << name;
+  }
 }
