@@ -48,6 +48,11 @@ class MacModel {
   virtual CellCounts cells(const MacActions& a) const = 0;
 
   virtual const MacWidths& widths() const = 0;
+
+  // Cells switched each time a weight enters the PE array (a code decoder there; none by default).
+  virtual CellCounts weight_fetch_cells() const { return {}; }
+  // Bits of the PE's weight register (the code word, or the decoder's output).
+  virtual int weight_register_bits() const { return code_bits(); }
 };
 
 }  // namespace conloc

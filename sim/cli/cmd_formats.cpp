@@ -91,21 +91,24 @@ int cmd_formats(const std::vector<std::string>& args) {
       cfg.design.activation_bits, cfg.design.accumulator_bits,
       cfg.design.elp_mac == ElpMacVariant::Parallel ? "parallel-term" : "term-serial",
       energy.table().name().c_str());
-  std::printf("%-8s %-8s %5s %6s %14s %12s %12s %9s %8s %7s %6s\n", "format", "kind", "bits",
-              "levels", "range", "MAC avg pJ", "MAC worst pJ", "vs fixed8", "SQNR dB", "zeros",
-              "terms");
+  std::printf("%-8s %-8s %5s %6s %14s %12s %12s %9s %8s %7s %6s %7s %8s\n", "format", "kind",
+              "bits", "levels", "range", "MAC avg pJ", "MAC worst pJ", "vs fixed8", "SQNR dB",
+              "zeros", "terms", "invalid", "decode pJ");
   for (const auto& r : rows) {
     char range[32];
     std::snprintf(range, sizeof range, "[%d, %d]", r.min_level, r.max_level);
-    std::printf("%-8s %-8s %5d %6zu %14s %12.4f %12.4f %8.2fx %8.2f %6.1f%% %6.2f\n",
+    std::printf("%-8s %-8s %5d %6zu %14s %12.4f %12.4f %8.2fx %8.2f %6.1f%% %6.2f %7d %8.3f\n",
                 r.name.c_str(), r.kind.c_str(), r.code_bits, r.levels, range, r.mac_energy_pj,
                 r.mac_energy_worst_pj, r.energy_vs_fixed8, r.sqnr_db, 100.0 * r.zero_fraction,
-                r.mean_terms);
+                r.mean_terms, r.invalid_codes, r.decoder_pj);
   }
   std::printf(
       "\nMAC pJ = arithmetic of one multiply-accumulate (multiplier or shifters/negation/adds, "
       "and\n"
-      "the accumulator add), averaged over the tensor's weights; see docs/energy.md.\n");
+      "the accumulator add), averaged over the tensor's weights; see docs/energy.md. invalid =\n"
+      "code words that decode to nothing; decode pJ = the v2 code decoder, once per weight\n"
+      "entering the PE array (not per MAC). v2 = level sets chosen for Laplace weights\n"
+      "(docs/elp_bsd.md, section 8).\n");
   return 0;
 }
 

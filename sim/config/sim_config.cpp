@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "modules/arith/elp_lut_format.h"
 #include "modules/common/error.h"
 #include "sim/common/file_io.h"
 
@@ -32,8 +33,16 @@ const char* to_string(Compensation c) {
   return "?";
 }
 
+int DesignConfig::elp_code_bits() const {
+  return elp_v2 ? elp_v2->code_bits : elp.code_bits();
+}
+
+const std::string& DesignConfig::elp_name() const {
+  return elp_v2 ? elp_v2->name : elp.name;
+}
+
 int DesignConfig::weight_code_bits() const {
-  return mac == MacKind::ElpBsd ? elp.code_bits() : fixed_weight_bits;
+  return mac == MacKind::ElpBsd ? elp_code_bits() : fixed_weight_bits;
 }
 
 std::string data_dir() {
@@ -100,6 +109,8 @@ ParamSpec string_param(std::string path, std::string def, std::string desc) {
 const ParamRegistry& sim_params() {
   static const ParamRegistry kRegistry = [] {
     auto elp_choices = ElpBsdFormat::preset_names();
+    for (const auto& v2 : ElpLutFormat::presets())
+      elp_choices.push_back(v2.name);
     elp_choices.push_back("custom");
     std::vector<ParamSpec> s = {
         real_param("clock_ghz", 1.0, "GHz", "Accelerator clock; converts cycles to latency.", 0.001,
@@ -116,7 +127,9 @@ const ParamRegistry& sim_params() {
                      "`compare` runs both.",
                      {"elp", "fixed"}),
         choice_param("design.elp.format", "elp5",
-                     "ELP_BSD preset (docs/elp_bsd.md) or `custom` to use the four fields below.",
+                     "ELP_BSD preset: elp4..elp8 (v1 field layout), elp3v2..elp8v2 (v2: level sets "
+                     "chosen for the weights, table-decoded; docs/elp_bsd.md) or `custom` to use "
+                     "the four fields below (v1 layout).",
                      elp_choices),
         int_param("design.elp.terms", 2, "terms",
                   "Custom format only: non-zero digits per weight (k).", 1, 3),
@@ -212,7 +225,17 @@ void check_cross_fields(SimConfig& c, const std::optional<std::string>& file) {
             json_brief(p.at(k)), "design.elp.format = \"custom\", or leave it unset");
       }
     }
-    c.design.elp = ElpBsdFormat::preset(fmt).params();
+    c.design.elp_v2.reset();
+    if (ElpLutFormat::is_preset(fmt)) {
+      c.design.elp_v2 = ElpLutFormat::preset(fmt).params();
+      if (c.design.elp_mac == ElpMacVariant::TermSerial) {
+        throw_field_error(p.source_of("design.elp.mac"), "design.elp.mac",
+                          "the term-serial MAC is modelled for the v1 layout only", "\"serial\"",
+                          "\"parallel\" with " + fmt + ", or a v1 preset (elp4..elp8)");
+      }
+    } else {
+      c.design.elp = ElpBsdFormat::preset(fmt).params();
+    }
   } else {
     ElpBsdParams e;
     e.name = "custom";
@@ -233,9 +256,10 @@ void check_cross_fields(SimConfig& c, const std::optional<std::string>& file) {
   }
 
   // The accumulator must hold at least one full-scale product, or every layer would wrap.
-  const ElpBsdFormat elp(c.design.elp);
+  const int elp_top =
+      c.design.elp_v2 ? c.design.elp_v2->positions - 1 : ElpBsdFormat(c.design.elp).max_position();
   const int act = c.design.activation_bits + 1;  // unsigned activations need a sign bit
-  const int elp_product = act + elp.max_position() + 1;
+  const int elp_product = act + elp_top + 1;
   const int fixed_product = act + c.design.fixed_weight_bits;
   const int need = std::max(elp_product, fixed_product);
   if (c.design.accumulator_bits < need) {

@@ -8,6 +8,7 @@
 
 #include "modules/arith/elp_bsd_format.h"
 #include "modules/arith/elp_bsd_mac.h"
+#include "modules/arith/elp_lut_format.h"
 #include "modules/arith/level_quantizer.h"
 #include "modules/arith/mac_model.h"
 #include "sim/config/param_registry.h"
@@ -28,7 +29,8 @@ struct ArrayConfig {
 
 struct DesignConfig {
   MacKind mac = MacKind::ElpBsd;
-  ElpBsdParams elp;  // resolved preset or custom parameters
+  ElpBsdParams elp;                    // resolved v1 preset or custom parameters
+  std::optional<ElpLutParams> elp_v2;  // set when design.elp.format is a v2 preset (elp<b>v2)
   ElpMacVariant elp_mac = ElpMacVariant::Parallel;
   int fixed_weight_bits = 8;
   int activation_bits = 8;
@@ -39,6 +41,9 @@ struct DesignConfig {
 
   // Bits of one stored weight of the design that is simulated.
   int weight_code_bits() const;
+  // The ELP_BSD design's code width and name, whichever layout it uses.
+  int elp_code_bits() const;
+  const std::string& elp_name() const;
 };
 
 struct BufferConfig {

@@ -65,8 +65,11 @@ LayerCost cost_layer(const CompiledNetwork& cn, std::size_t index, const LayerRe
     const double reg_bits =
         static_cast<double>(st.array.act_reg_writes) * mac->widths().activation_operand_bits() +
         static_cast<double>(st.array.psum_reg_writes) * acc_bits +
-        static_cast<double>(st.array.weight_reg_writes) * cn.code_bits;
+        static_cast<double>(st.array.weight_reg_writes) * mac->weight_register_bits();
     e.pe_registers = reg_bits * em.dff_pj();
+    // A code decoder where weights enter the array (v2 formats) switches once per weight read.
+    const CellCounts dec = mac->weight_fetch_cells() * static_cast<double>(st.array.weight_reads);
+    e.mac += em.cells_pj(dec);
     e.compensation_adder = em.cells_pj(output_stage_cells(acc_bits, abits) *
                                        static_cast<double>(st.output_stage_outputs));
     const auto& a = cl.mac_actions;
@@ -89,6 +92,7 @@ LayerCost cost_layer(const CompiledNetwork& cn, std::size_t index, const LayerRe
                            {"and2", mc.and2},
                            {"dff", mc.dff}};
     counts["pe_register_bits"] = reg_bits;
+    counts["weight_decoder_mux2"] = dec.mux2;
     counts["output_stage_outputs"] = st.output_stage_outputs;
   } else {
     const CellCounts vc = vector_cells(l, cn.net.out_shape(l), st.vector_ops, abits);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "modules/arith/elp_bsd_format.h"
+#include "modules/arith/elp_lut_format.h"
 #include "modules/common/error.h"
 #include "sim/config/param_registry.h"
 
@@ -26,6 +27,11 @@ const std::vector<DesignEntry>& entries() {
           {p + "-serial",
            {{"design.mac", "elp"}, {"design.elp.format", p}, {"design.elp.mac", "serial"}}});
     }
+    for (const auto& v2 : ElpLutFormat::presets())
+      e.push_back({v2.name,
+                   {{"design.mac", "elp"},
+                    {"design.elp.format", v2.name},
+                    {"design.elp.mac", "parallel"}}});
     for (int b = 2; b <= 16; ++b)
       e.push_back({"fixed" + std::to_string(b),
                    {{"design.mac", "fixed"}, {"design.fixed.weight_bits", b}}});
@@ -53,7 +59,8 @@ SimConfig with_design(const SimConfig& base, const std::string& name, const std:
       if (edit_distance(name, e.name) < edit_distance(name, best)) best = e.name;
     }
     throw_field_error(source, "", "unknown design", "\"" + name + "\"",
-                      "elp, fixed, elp4..elp8, elp4-serial..elp8-serial or fixed2..fixed16 "
+                      "elp, fixed, elp4..elp8, elp4-serial..elp8-serial, elp3v2..elp8v2 or "
+                      "fixed2..fixed16 "
                       "(did you mean " +
                           best + "?)");
   }
@@ -66,12 +73,12 @@ SimConfig with_design(const SimConfig& base, const std::string& name, const std:
 std::string design_label(const SimConfig& cfg) {
   const DesignConfig& d = cfg.design;
   if (d.mac == MacKind::FixedPoint) return "fixed" + std::to_string(d.fixed_weight_bits);
-  return d.elp.name + (d.elp_mac == ElpMacVariant::TermSerial ? "-serial" : "");
+  return d.elp_name() + (d.elp_mac == ElpMacVariant::TermSerial ? "-serial" : "");
 }
 
 std::vector<std::string> default_comparison(const SimConfig& base) {
   std::vector<std::string> d = {"elp"};
-  const std::string same_width = "fixed" + std::to_string(base.design.elp.code_bits());
+  const std::string same_width = "fixed" + std::to_string(base.design.elp_code_bits());
   const std::string configured = "fixed" + std::to_string(base.design.fixed_weight_bits);
   d.push_back(same_width);
   if (configured != same_width) d.push_back(configured);

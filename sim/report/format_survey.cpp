@@ -3,13 +3,14 @@
 #include <algorithm>
 #include <cmath>
 
+#include "modules/common/error.h"
 #include "sim/quant/mac_factory.h"
 #include "sim/report/columns.h"
 
 namespace conloc {
 
 const std::vector<int>& fixed_point_preset_bits() {
-  static const std::vector<int> kBits = {4, 5, 6, 7, 8};
+  static const std::vector<int> kBits = {3, 4, 5, 6, 7, 8};
   return kBits;
 }
 
@@ -42,6 +43,14 @@ FormatSurveyRow measure(const MacModel& mac, const SimConfig& cfg, const EnergyM
   }
   const double n = static_cast<double>(q.q.size());
   r.mac_energy_pj = energy.cells_pj(mac.cells(total)) / n;
+  r.decoder_pj = energy.cells_pj(mac.weight_fetch_cells());
+  for (std::uint32_t c = 0; c < (1u << mac.code_bits()); ++c) {
+    try {
+      mac.decode(c);
+    } catch (const UserError&) {
+      ++r.invalid_codes;
+    }
+  }
   r.zero_fraction = static_cast<double>(zeros) / n;
   r.mean_terms = terms / n;
   for (std::int32_t level : mac.quantizer().levels()) {
@@ -66,8 +75,14 @@ std::vector<FormatSurveyRow> survey_formats(const SimConfig& cfg, const EnergyMo
   }
   std::vector<ElpBsdParams> elps = ElpBsdFormat::presets();
   if (cfg.design.elp.name == "custom") elps.push_back(cfg.design.elp);
+  d.elp_v2.reset();
   for (const auto& p : elps) {
     d.elp = p;
+    rows.push_back(
+        measure(*make_mac_model(d, MacKind::ElpBsd, false), cfg, energy, weights, channels, what));
+  }
+  for (const auto& p : ElpLutFormat::presets()) {
+    d.elp_v2 = p;
     rows.push_back(
         measure(*make_mac_model(d, MacKind::ElpBsd, false), cfg, energy, weights, channels, what));
   }
@@ -93,7 +108,9 @@ nlohmann::json to_json(const FormatSurveyRow& r) {
           {"sqnr_db", finite_or_null(r.sqnr_db)},
           {"mse", r.mse},
           {"zero_fraction", r.zero_fraction},
-          {"mean_terms", r.mean_terms}};
+          {"mean_terms", r.mean_terms},
+          {"invalid_codes", r.invalid_codes},
+          {"decoder_pj_per_weight_fetch", r.decoder_pj}};
 }
 
 }  // namespace conloc

@@ -24,6 +24,8 @@ struct FormatSurveyRow {
   double mse = 0.0;
   double zero_fraction = 0.0;
   double mean_terms = 0.0;  // enabled ELP_BSD terms per weight (non-zero weights count 1 for fixed)
+  int invalid_codes = 0;    // code words that decode to nothing
+  double decoder_pj = 0.0;  // per weight entering the PE array (v2 code decoder), not per MAC
 };
 
 // Quantizes `weights` (channels x per_channel) with every fixed-point and ELP_BSD preset (plus the

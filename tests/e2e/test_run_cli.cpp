@@ -1,6 +1,7 @@
 // `run` and `compare` end to end, as a user runs them: files, columns, exit codes, errors.
 #include <fstream>
 #include <gtest/gtest.h>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -265,4 +266,42 @@ TEST(RunCli, ImageOfAWorkloadWithoutImagesIsAnError) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--image"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("ships no images"), std::string::npos) << r.err;
+}
+
+// ELP_BSD v2 against fixed point at equal code width (issue bars, docs/elp_bsd.md section 8):
+// on the synthetic Laplace tensor +1.5 dB weight SQNR at 4 and 5 bits, +1.0 dB at 6; on trained
+// conv layers of 2,000+ weights where the Laplace-chosen sets fit (conv3, conv4) +1.0 dB at 4
+// and 5 bits. No v2 code is invalid.
+TEST(RunCli, ElpV2BeatsFixedPointAtEqualCodeWidth) {
+  const std::string w = std::string(CONLOCNN_SOURCE_DIR) + "/workloads/fmnist_cnn/weights/";
+  struct Tensor {
+    std::vector<std::string> args;
+    std::map<int, double> margin_db;
+  };
+  const std::vector<Tensor> tensors = {
+      {{}, {{4, 1.5}, {5, 1.5}, {6, 1.0}}},
+      {{"--weights", w + "conv3.weight.npy"}, {{4, 1.0}, {5, 1.0}}},
+      {{"--weights", w + "conv4.weight.npy"}, {{4, 1.0}, {5, 1.0}}},
+  };
+  for (const auto& t : tensors) {
+    std::vector<std::string> args = {"formats", "--json"};
+    args.insert(args.end(), t.args.begin(), t.args.end());
+    const auto r = run_cli(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    std::map<int, double> fixed, v2;
+    for (const auto& e : j) {
+      const std::string name = e["name"];
+      if (e["kind"] == "fixed") fixed[e["code_bits"]] = e["sqnr_db"];
+      if (name.size() > 2 && name.substr(name.size() - 2) == "v2") {
+        v2[e["code_bits"]] = e["sqnr_db"];
+        EXPECT_EQ(e["invalid_codes"], 0) << name;
+      }
+    }
+    for (const auto& [bits, margin] : t.margin_db) {
+      ASSERT_TRUE(fixed.count(bits) && v2.count(bits)) << bits;
+      EXPECT_GE(v2[bits], fixed[bits] + margin)
+          << (t.args.empty() ? "synthetic" : t.args.back()) << " at " << bits << " bits";
+    }
+  }
 }

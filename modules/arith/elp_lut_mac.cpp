@@ -1,0 +1,60 @@
+#include "modules/arith/elp_lut_mac.h"
+
+namespace conloc {
+
+ElpLutMac::ElpLutMac(ElpLutFormat format, MacWidths widths)
+    : format_(std::move(format)), widths_(widths), quantizer_(format_.levels()) {}
+
+std::int64_t ElpLutMac::mac(std::int64_t acc, std::int32_t a, std::uint32_t code) const {
+  format_.decode(code);  // rejects codes wider than the format
+  const ElpBsdFields f = format_.fields(code);
+  std::int64_t sum = 0;
+  for (int j = 0; j < f.terms; ++j) {
+    // Multiplication by a power of two is the shift; it stays defined for negative a.
+    const std::int64_t x = static_cast<std::int64_t>(a) * (std::int64_t{1} << f.position[j]);
+    sum += f.negate[j] ? -x : x;
+  }
+  return wrap_to_bits(acc + sum, widths_.accumulator_bits);
+}
+
+MacActions ElpLutMac::actions(std::uint32_t code) const {
+  MacActions a;
+  a.ops = 1;
+  a.cycles = 1;
+  const int t = format_.fields(code).terms;
+  if (t == 0) {
+    a.gated = 1;
+    return a;
+  }
+  a.base_shifts = 1;
+  a.gap_shifts = static_cast<std::uint64_t>(t - 1);
+  a.negates = static_cast<std::uint64_t>(t);
+  a.term_adds = static_cast<std::uint64_t>(t - 1);
+  a.acc_adds = 1;
+  return a;
+}
+
+CellCounts ElpLutMac::cells(const MacActions& a) const {
+  const int width = term_bits();
+  const int stages = format_.position_bits();
+  CellCounts c;
+  // Every term's shifter is a row of 2:1 multiplexers per position bit.
+  c.mux2 += static_cast<double>(a.base_shifts + a.gap_shifts) * stages * width;
+  c.xor2 += static_cast<double>(a.negates) * width;
+  c += add_cells(width + 1) * static_cast<double>(a.term_adds);
+  c += add_cells(widths_.accumulator_bits) * static_cast<double>(a.acc_adds);
+  c.and2 += static_cast<double>(a.ops);  // clock gate from the first term's enable
+  return c;
+}
+
+CellCounts ElpLutMac::weight_fetch_cells() const {
+  // The decoder is a fixed table: each output bit a tree of 2:1 multiplexers over the 2^(b-1)
+  // magnitude indices, and the sign bit XORs every term's sign.
+  CellCounts c;
+  const double entries = static_cast<double>(1u << (format_.code_bits() - 1));
+  c.mux2 += (entries - 1) * format_.decoded_bits();
+  c.xor2 += format_.params().terms;
+  return c;
+}
+
+}  // namespace conloc

@@ -1,0 +1,95 @@
+// ELP_BSD v2: level sets chosen for the weight distribution (docs/elp_bsd.md, section 8).
+#include <algorithm>
+#include <cmath>
+#include <gtest/gtest.h>
+
+#include "modules/arith/elp_lut_mac.h"
+#include "modules/arith/level_set_search.h"
+#include "modules/arith/lp_bsd.h"
+#include "modules/arith/naf.h"
+#include "modules/common/error.h"
+
+using namespace conloc;
+
+namespace {
+
+MacWidths widths(bool is_signed) {
+  MacWidths w;
+  w.activation_bits = 8;
+  w.activation_signed = is_signed;
+  w.accumulator_bits = 32;
+  return w;
+}
+
+}  // namespace
+
+// Every code decodes (no invalid codes); the levels are 2^b - 1 symmetric values, each a sum of
+// at most k signed powers of two below position N; encode inverts decode.
+TEST(ElpLutFormat, EveryCodeDecodesAndLevelsAreFewTermValues) {
+  for (const auto& p : ElpLutFormat::presets()) {
+    const ElpLutFormat f = ElpLutFormat::preset(p.name);
+    EXPECT_EQ(f.levels().size(), (1u << p.code_bits) - 1) << p.name;
+    for (std::int32_t m : f.magnitudes()) {
+      EXPECT_LE(naf_weight(m), p.terms) << p.name << " " << m;
+      EXPECT_LT(m, 1 << p.positions) << p.name;
+    }
+    for (std::uint32_t c = 0; c < f.code_count(); ++c) {
+      const std::int32_t v = f.decode(c);  // must not throw
+      EXPECT_EQ(f.decode(f.encode(v)), v);
+      // The decoder's fields rebuild the value.
+      const ElpBsdFields fl = f.fields(c);
+      std::int64_t sum = 0;
+      for (int j = 0; j < fl.terms; ++j)
+        sum += (fl.negate[j] ? -1 : 1) * (std::int64_t{1} << fl.position[j]);
+      EXPECT_EQ(sum, v) << p.name << " code " << c;
+    }
+    EXPECT_THROW(f.decode(f.code_count()), UserError);
+    EXPECT_THROW(f.encode(f.magnitudes().back() + 1), UserError);
+  }
+}
+
+// Every code x every 8-bit activation, signed and unsigned: acc + a * decode(code).
+TEST(ElpLutMac, ExhaustiveEqualsDecodedProduct) {
+  for (const auto& p : ElpLutFormat::presets()) {
+    for (bool is_signed : {true, false}) {
+      const ElpLutMac mac(ElpLutFormat::preset(p.name), widths(is_signed));
+      const int lo = is_signed ? -128 : 0, hi = is_signed ? 127 : 255;
+      for (std::uint32_t c = 0; c < (1u << p.code_bits); ++c) {
+        const std::int64_t w = mac.decode(c);
+        for (int a = lo; a <= hi; ++a) {
+          for (std::int64_t acc : {std::int64_t{0}, std::int64_t{-4242}})
+            ASSERT_EQ(mac.mac(acc, a, c), acc + a * w) << p.name << " code " << c << " a " << a;
+        }
+      }
+    }
+  }
+}
+
+// The dynamic programme finds the best subset at each scale: against trying every subset of a
+// small candidate set at the same scales, it is never worse; and with the integers 1..m as
+// candidates it returns them (uniform).
+TEST(LevelSetSearch, MatchesExhaustiveSearchOnSmallSets) {
+  const std::vector<std::int32_t> cand = {1, 2, 3, 4, 6, 8, 12, 16, 24};
+  for (int count : {2, 3, 4}) {
+    const LevelSetChoice dp = best_laplace_levels(cand, count);
+    double brute = 1e9;
+    const int n = static_cast<int>(cand.size());
+    for (int mask = 0; mask < (1 << n); ++mask) {
+      if (__builtin_popcount(static_cast<unsigned>(mask)) != count) continue;
+      std::vector<std::int32_t> m;
+      for (int i = 0; i < n; ++i)
+        if (mask >> i & 1) m.push_back(cand[static_cast<std::size_t>(i)]);
+      brute = std::min(brute, laplace_mse(m, dp.scale));
+    }
+    EXPECT_LE(dp.mse, brute * (1 + 1e-12)) << count;
+    EXPECT_NEAR(dp.mse, laplace_mse(dp.magnitudes, dp.scale), 1e-12);
+  }
+  const LevelSetChoice u = best_laplace_levels({1, 2, 3, 4, 5, 6, 7}, 7);
+  EXPECT_EQ(u.magnitudes, (std::vector<std::int32_t>{1, 2, 3, 4, 5, 6, 7}));
+}
+
+TEST(ElpLutFormat, BadParametersAreErrors) {
+  EXPECT_THROW(ElpLutFormat({"x", 9, 2, 8}), UserError);
+  EXPECT_THROW(ElpLutFormat({"x", 8, 1, 8}), UserError);  // 127 magnitudes, 8 one-term values
+  EXPECT_THROW(ElpLutFormat({"x", 5, 4, 8}), UserError);
+}
