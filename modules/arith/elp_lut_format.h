@@ -8,7 +8,7 @@
 
 namespace conloc {
 
-// ELP_BSD v2 (docs/elp_bsd.md, section 8): a b-bit code word S | I indexes a level set chosen for
+// ELP_BSD v2 (docs/elp_bsd.md, section 7): a b-bit code word S | I indexes a level set chosen for
 // the weight distribution. S is the sign; I (b-1 bits) selects a magnitude: I = 0 is zero, I = i
 // the i-th of 2^(b-1) - 1 magnitudes, each a sum of at most `terms` signed powers of two at digit
 // positions 0..positions-1 (its non-adjacent form). The magnitudes are the subset of LP_BSD(N, k)

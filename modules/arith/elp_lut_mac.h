@@ -5,7 +5,7 @@
 
 namespace conloc {
 
-// The shift-and-add MAC of ELP_BSD v2 (docs/elp_bsd.md, section 8). A weight enters the PE array
+// The shift-and-add MAC of ELP_BSD v2 (docs/elp_bsd.md, section 7). A weight enters the PE array
 // through the decoder (code -> per-term enable, sign, position) and the PE keeps the decoded
 // fields; per operation, with t enabled terms (all in one cycle):
 //   xj = a << position_j     (barrel shifter, position_bits stages, one per term)

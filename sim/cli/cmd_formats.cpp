@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "modules/arith/elp_bsd_format.h"
+#include "modules/arith/elp_lut_format.h"
 #include "modules/common/error.h"
 #include "sim/cli/options.h"
 #include "sim/common/rng.h"
@@ -56,6 +57,14 @@ int cmd_formats(const std::vector<std::string>& args) {
       }
       std::printf(" (and negatives)\n");
     }
+    for (const auto& p : ElpLutFormat::presets()) {
+      const ElpLutFormat f = ElpLutFormat::preset(p.name);
+      std::printf("%s (%d bits, %zu levels, <= %d terms, positions 0..%d):", f.name().c_str(),
+                  f.code_bits(), f.levels().size(), p.terms, f.max_position());
+      for (auto v : f.magnitudes())
+        std::printf(" %d", v);
+      std::printf(" (0 and negatives too)\n");
+    }
     return 0;
   }
   const EnergyModel energy(EnergyTable::load(cfg.energy_table_path));
@@ -108,7 +117,7 @@ int cmd_formats(const std::vector<std::string>& args) {
       "the accumulator add), averaged over the tensor's weights; see docs/energy.md. invalid =\n"
       "code words that decode to nothing; decode pJ = the v2 code decoder, once per weight\n"
       "entering the PE array (not per MAC). v2 = level sets chosen for Laplace weights\n"
-      "(docs/elp_bsd.md, section 8).\n");
+      "(docs/elp_bsd.md, section 7).\n");
   return 0;
 }
 

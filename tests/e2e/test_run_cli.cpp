@@ -268,7 +268,7 @@ TEST(RunCli, ImageOfAWorkloadWithoutImagesIsAnError) {
   EXPECT_NE(r.err.find("ships no images"), std::string::npos) << r.err;
 }
 
-// ELP_BSD v2 against fixed point at equal code width (issue bars, docs/elp_bsd.md section 8):
+// ELP_BSD v2 against fixed point at equal code width (issue bars, docs/elp_bsd.md section 7):
 // on the synthetic Laplace tensor +1.5 dB weight SQNR at 4 and 5 bits, +1.0 dB at 6; on trained
 // conv layers of 2,000+ weights where the Laplace-chosen sets fit (conv3, conv4) +1.0 dB at 4
 // and 5 bits. No v2 code is invalid.

@@ -1,4 +1,4 @@
-// ELP_BSD v2: level sets chosen for the weight distribution (docs/elp_bsd.md, section 8).
+// ELP_BSD v2: level sets chosen for the weight distribution (docs/elp_bsd.md, section 7).
 #include <algorithm>
 #include <cmath>
 #include <gtest/gtest.h>
