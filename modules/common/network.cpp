@@ -1,5 +1,7 @@
 #include "modules/common/network.h"
 
+#include <cctype>
+
 #include "modules/common/error.h"
 
 namespace conloc {
@@ -60,6 +62,12 @@ NetworkBuilder::NetworkBuilder(std::string name, TensorShape input, std::string 
          std::to_string(input.h) + "x" + std::to_string(input.w) + "x" + std::to_string(input.c),
          "H, W, C >= 1");
   }
+  if (input.elements() > kMaxTensorElements) {
+    fail("input", "shape", "input too large",
+         std::to_string(input.h) + "x" + std::to_string(input.w) + "x" + std::to_string(input.c) +
+             " = " + std::to_string(input.elements()) + " elements",
+         "at most " + std::to_string(kMaxTensorElements) + " elements");
+  }
   net_.tensors.push_back(input);
 }
 
@@ -76,7 +84,48 @@ void NetworkBuilder::check_tensor(const std::string& layer, int t) const {
   }
 }
 
+int NetworkBuilder::window_out(const std::string& layer, const char* dim, int in, int k, int stride,
+                               int pad) const {
+  // A window larger than the padded input has no position (integer division would hide it).
+  if (in + 2 * pad < k) {
+    fail(layer, std::string("kernel") + dim, "kernel larger than the padded input",
+         std::to_string(k),
+         "<= " + std::to_string(in + 2 * pad) + " (input " + std::to_string(in) + " + 2 x pad " +
+             std::to_string(pad) + ")");
+  }
+  return (in + 2 * pad - k) / stride + 1;
+}
+
 int NetworkBuilder::push(Layer l, TensorShape out) {
+  if (l.name.empty()) fail("(unnamed)", "name", "empty layer name", "\"\"", "a name");
+  if (l.name == "input") {
+    fail(l.name, "name", "reserved name (it refers to the network input)", "\"input\"",
+         "another name");
+  }
+  // Names become file names of trained weights (<name>.weight.npy) and CSV cells.
+  for (char ch : l.name) {
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '.' && ch != '-') {
+      fail(l.name, "name", "character not allowed in a layer name", std::string(1, ch),
+           "letters, digits, '_', '.', '-'");
+    }
+  }
+  if (l.name.find("..") != std::string::npos) {
+    fail(l.name, "name", "'..' not allowed in a layer name", l.name, "no parent-folder step");
+  }
+  if (out.elements() > kMaxTensorElements) {
+    fail(l.name, "output", "tensor too large",
+         std::to_string(out.h) + "x" + std::to_string(out.w) + "x" + std::to_string(out.c) + " = " +
+             std::to_string(out.elements()) + " elements",
+         "at most " + std::to_string(kMaxTensorElements) + " elements per tensor");
+  }
+  if (l.on_pe_array()) {
+    const std::int64_t w =
+        std::int64_t{l.kh} * l.kw * (net_.tensors[l.inputs[0]].c / l.groups) * l.out_channels;
+    if (w > kMaxTensorElements) {
+      fail(l.name, "weights", "layer too large", std::to_string(w) + " weights",
+           "at most " + std::to_string(kMaxTensorElements) + " weights per layer");
+    }
+  }
   for (const auto& other : net_.layers) {
     if (other.name == l.name) fail(l.name, "name", "duplicate layer name", l.name, "unique names");
   }
@@ -126,7 +175,8 @@ int NetworkBuilder::conv2(const std::string& name, int in, int out_channels, int
   l.groups = groups;
   l.out_channels = out_channels;
   l.act = act;
-  TensorShape o{(s.h + 2 * pad - kh) / stride + 1, (s.w + 2 * pad - kw) / stride + 1, out_channels};
+  TensorShape o{window_out(name, "_h", s.h, kh, stride, pad),
+                window_out(name, "_w", s.w, kw, stride, pad), out_channels};
   return push(l, o);
 }
 
@@ -161,8 +211,8 @@ int NetworkBuilder::max_pool(const std::string& name, int in, int k, int stride,
   l.kh = l.kw = k;
   l.stride = stride;
   l.pad = pad;
-  return push(l,
-              TensorShape{(s.h + 2 * pad - k) / stride + 1, (s.w + 2 * pad - k) / stride + 1, s.c});
+  return push(l, TensorShape{window_out(name, "", s.h, k, stride, pad),
+                             window_out(name, "", s.w, k, stride, pad), s.c});
 }
 
 int NetworkBuilder::avg_pool(const std::string& name, int in, int k, int stride, int pad) {

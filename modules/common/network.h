@@ -7,6 +7,10 @@
 namespace conloc {
 
 // Activation tensors are HWC (batch 1), stored one value per element.
+// Largest tensor (elements) and layer (weights) a network may have: 2^28, 256 Mi. A larger one is
+// rejected when the network is built, before anything is allocated.
+constexpr std::int64_t kMaxTensorElements = std::int64_t{1} << 28;
+
 struct TensorShape {
   int h = 0;
   int w = 0;
@@ -78,6 +82,10 @@ class NetworkBuilder {
 
  private:
   int push(Layer l, TensorShape out);
+  // Output size of a window of `k` along one dimension; a window larger than the padded input is
+  // an error naming `layer`.
+  int window_out(const std::string& layer, const char* dim, int in, int k, int stride,
+                 int pad) const;
   [[noreturn]] void fail(const std::string& layer, const std::string& field,
                          const std::string& problem, const std::string& got,
                          const std::string& expected) const;

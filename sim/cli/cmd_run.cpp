@@ -56,6 +56,10 @@ bool parse_run_options(const std::string& cmd, const std::vector<std::string>& a
                      desc, args, vm)) {
     return false;
   }
+  if (vm.count("image") && o.image < 0) {
+    throw UserError(
+        field_error("--image", "", "out of range", std::to_string(o.image), "an image index >= 0"));
+  }
   if (o.common.out_dir.empty()) o.common.out_dir = "out/" + cmd + "-" + o.workload;
   return true;
 }

@@ -23,7 +23,10 @@ bool parse_options(const std::string& cmd, const std::string& synopsis,
   desc.add_options()("help,h", "show this help");
   po::command_line_parser parser(args);
   parser.options(desc);
-  if (positional) parser.positional(*positional);
+  // Without a positional description every stray word is an error (`run tinycnn` must not
+  // silently run the default workload).
+  const po::positional_options_description none;
+  parser.positional(positional ? *positional : none);
   po::store(parser.run(), vm);
   if (vm.count("help")) {
     std::cout << "usage: conlocnn-sim " << cmd << " " << synopsis << "\n\n" << desc << "\n";

@@ -18,6 +18,15 @@ std::string read_text_file(const std::string& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw UserError(path + ": file not found");
   if (fs::is_directory(path, ec)) throw UserError(path + ": is a directory, expected a file");
+  // Devices, FIFOs and sockets (also behind a symlink) could be endless or block forever.
+  if (!fs::is_regular_file(path, ec)) {
+    throw UserError(path + ": not a regular file (a device, pipe or socket); expected a file");
+  }
+  const auto size = fs::file_size(path, ec);
+  if (!ec && size > kMaxInputFileBytes) {
+    throw UserError(path + ": file too large; got " + std::to_string(size) +
+                    " bytes; expected at most " + std::to_string(kMaxInputFileBytes));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UserError(path + ": cannot open: " + std::strerror(errno));
   std::ostringstream ss;

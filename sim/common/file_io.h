@@ -1,10 +1,15 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace conloc {
 
-// Reads a whole file; a missing or unreadable file is a UserError naming the path.
+// Largest input file read (configs, networks, weights, images): 1 GiB.
+constexpr std::uintmax_t kMaxInputFileBytes = std::uintmax_t{1} << 30;
+
+// Reads a whole file; a missing, unreadable, non-regular (device, FIFO) or larger than
+// kMaxInputFileBytes file is a UserError naming the path.
 std::string read_text_file(const std::string& path);
 
 // Writes via a temporary file in the same directory and rename(), so a reader never sees a

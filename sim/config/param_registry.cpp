@@ -88,20 +88,69 @@ std::string join(const std::vector<std::string>& v, const std::string& sep) {
 }  // namespace
 
 std::string json_brief(const nlohmann::json& v) {
-  std::string s = v.dump();
+  // Invalid UTF-8 in a user's string is shown replaced, not thrown (it is what the error is about).
+  std::string s = v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (s.size() > 60) s = s.substr(0, 57) + "...";
   return s;
 }
 
 namespace {
 
+// A problem the parser callback found (too deep, duplicate key); thrown out of the parser and
+// reported with the JSON path.
+struct JsonShapeError {
+  std::string path, problem, got, expected;
+};
+
 template <class Json>
 Json parse_json_as(const std::string& text, const std::string& source) {
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
     throw UserError(field_error(source, "", "file is empty", "", "a JSON object"));
   }
+  // The callback sees every key and container as it is parsed: it refuses nesting deeper than
+  // kMaxJsonDepth before anything deep is built (a deep document would overflow the stack of
+  // every recursive consumer), and a key repeated in one object (last-wins would hide a typo).
+  std::vector<std::vector<std::string>> keys;  // per open container: keys seen (objects)
+  std::vector<std::string> path;               // per open container: the key or index it is at
+  std::string pending_key;
+  auto where = [&]() {
+    std::string p;
+    for (const auto& k : path)
+      p += (p.empty() || k.front() == '[' ? "" : ".") + k;
+    return p.size() > 60 ? p.substr(0, 57) + "..." : p;
+  };
+  auto cb = [&](int depth, nlohmann::detail::parse_event_t ev, Json& parsed) {
+    using E = nlohmann::detail::parse_event_t;
+    if (ev == E::object_start || ev == E::array_start) {
+      if (depth >= kMaxJsonDepth) {
+        throw JsonShapeError{where(), "nested too deeply",
+                             "more than " + std::to_string(kMaxJsonDepth) + " levels",
+                             "at most " + std::to_string(kMaxJsonDepth)};
+      }
+      if (!keys.empty()) path.push_back(pending_key.empty() ? "[]" : pending_key);
+      keys.emplace_back();
+      pending_key.clear();
+    } else if (ev == E::object_end || ev == E::array_end) {
+      keys.pop_back();
+      if (!path.empty() && static_cast<int>(path.size()) > depth - 1 && depth > 0) path.pop_back();
+      pending_key.clear();
+    } else if (ev == E::key) {
+      const std::string k = parsed.template get<std::string>();
+      auto& seen = keys.back();
+      if (std::find(seen.begin(), seen.end(), k) != seen.end()) {
+        std::string at = where();
+        throw JsonShapeError{at.empty() ? k : at + "." + k, "duplicate key", "\"" + k + "\"",
+                             "each key once per object"};
+      }
+      seen.push_back(k);
+      pending_key = k;
+    }
+    return true;
+  };
   try {
-    return Json::parse(text);
+    return Json::parse(text, cb);
+  } catch (const JsonShapeError& e) {
+    throw UserError(field_error(source, e.path, e.problem, e.got, e.expected));
   } catch (const nlohmann::detail::parse_error& e) {
     // e.byte is 1-based and points just past the offending character.
     std::size_t line = 1, col = 1;
@@ -119,6 +168,12 @@ Json parse_json_as(const std::string& text, const std::string& source) {
     if (pos != std::string::npos) detail = detail.substr(pos);
     throw UserError(source + ": malformed JSON at line " + std::to_string(line) + ", column " +
                     std::to_string(col) + ": " + detail);
+  } catch (const nlohmann::json::exception& e) {
+    // Numbers beyond double range and the like: the library's message says which.
+    std::string detail = e.what();
+    const auto pos = detail.find("] ");
+    if (pos != std::string::npos) detail = detail.substr(pos + 2);
+    throw UserError(source + ": invalid JSON: " + detail);
   }
 }
 

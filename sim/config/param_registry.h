@@ -73,8 +73,12 @@ class ParamRegistry {
   std::map<std::string, std::size_t> index_;
 };
 
+// Deepest nesting of objects and arrays accepted in any JSON input.
+constexpr int kMaxJsonDepth = 64;
+
 // Parses JSON text; malformed input is a UserError "<source>: malformed JSON at line L, column C:
-// <detail>", and an empty file says so.
+// <detail>", and an empty file says so. Nesting deeper than kMaxJsonDepth and a key repeated
+// within one object are UserErrors naming the JSON path; so is a number beyond double range.
 nlohmann::json parse_json_text(const std::string& text, const std::string& source);
 // The same, keeping object keys in the order they are written (sweep axes are ordered).
 nlohmann::ordered_json parse_ordered_json_text(const std::string& text, const std::string& source);

@@ -70,7 +70,7 @@ NetworkFile load_network_file(const std::string& path) {
   int* dims[3] = {&in.h, &in.w, &in.c};
   for (int i = 0; i < 3; ++i) {
     const auto& v = doc["input"][i];
-    if (!v.is_number_integer() || v.get<int>() < 1 || v.get<int>() > 65536) {
+    if (!v.is_number_integer() || v.get<std::int64_t>() < 1 || v.get<std::int64_t>() > 65536) {
       throw_field_error(path, "input[" + std::to_string(i) + "]", "out of range", json_brief(v),
                         "integer in [1, 65536]");
     }
@@ -94,7 +94,7 @@ NetworkFile load_network_file(const std::string& path) {
     if (!o.is_object()) c.fail("", "wrong type", o, "an object");
     for (auto it = o.begin(); it != o.end(); ++it) {
       if (!kKeys.count(it.key())) {
-        c.fail(it.key(), "unknown key", "\"" + it.key() + "\"",
+        c.fail(it.key(), "unknown key", it.key(),
                "one of name, type, input, inputs, out_channels, kernel, kernel_h, kernel_w, "
                "stride, pad, groups, act");
       }
@@ -108,6 +108,25 @@ NetworkFile load_network_file(const std::string& path) {
              "conv, fc, maxpool, avgpool, gap, add or relu");
     }
     const std::string type = o["type"].get<std::string>();
+    // Keys a layer type does not use are errors, not silently ignored.
+    static const std::map<std::string, std::set<std::string>> kUses = {
+        {"conv",
+         {"kernel", "kernel_h", "kernel_w", "stride", "pad", "groups", "act", "input",
+          "out_channels"}},
+        {"fc", {"act", "input", "out_channels"}},
+        {"maxpool", {"kernel", "stride", "pad", "input"}},
+        {"avgpool", {"kernel", "stride", "pad", "input"}},
+        {"gap", {"input"}},
+        {"add", {"inputs", "act"}},
+        {"relu", {"input", "act"}}};
+    if (const auto u = kUses.find(type); u != kUses.end()) {
+      for (auto it = o.begin(); it != o.end(); ++it) {
+        if (it.key() != "name" && it.key() != "type" && !u->second.count(it.key())) {
+          c.fail(it.key(), "not used by a " + type + " layer", it.key(),
+                 "only name, type and what a " + type + " layer takes");
+        }
+      }
+    }
     auto resolve = [&](const nlohmann::json& v, const std::string& field) {
       if (!v.is_string() || !tensor_of.count(v.get<std::string>())) {
         c.fail(field, "unknown input", v, "\"input\" or the name of an earlier layer");

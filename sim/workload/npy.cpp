@@ -96,7 +96,7 @@ NpyArray read_npy(const std::string& path) {
                                 std::to_string(count * 4) + " bytes for shape " + shape));
   }
   a.data.resize(static_cast<std::size_t>(count));
-  std::memcpy(a.data.data(), bytes.data() + data_start, a.data.size() * 4);
+  if (!a.data.empty()) std::memcpy(a.data.data(), bytes.data() + data_start, a.data.size() * 4);
   return a;
 }
 

@@ -1,5 +1,6 @@
 #include "sim/workload/npy_weights.h"
 
+#include <cmath>
 #include <filesystem>
 
 #include "modules/common/error.h"
@@ -29,6 +30,28 @@ void expect_shape(const std::string& file, const NpyArray& a, const std::vector<
 NpyWeights::NpyWeights(std::string dir, std::string images, int image_index)
     : dir_(std::move(dir)), images_(std::move(images)), image_index_(image_index) {}
 
+namespace {
+
+// A NaN or infinity anywhere in a file is an error naming the file and the element's index in
+// the file's own shape (e.g. PyTorch's [out, in, kh, kw]), not the accelerator's order.
+void require_finite(const std::string& file, const NpyArray& a) {
+  for (std::size_t i = 0; i < a.data.size(); ++i) {
+    if (std::isfinite(a.data[i])) continue;
+    std::string idx;
+    std::size_t rest = i;
+    for (std::size_t d = a.shape.size(); d-- > 0;) {
+      const auto dim = static_cast<std::size_t>(a.shape[d]);
+      idx = std::to_string(rest % dim) + (idx.empty() ? "" : ", ") + idx;
+      rest /= dim;
+    }
+    throw UserError(field_error(file, "[" + idx + "]",
+                                std::isnan(a.data[i]) ? "value is NaN" : "value is infinite", "",
+                                "a finite number"));
+  }
+}
+
+}  // namespace
+
 std::string NpyWeights::description() const {
   return "trained weights from " + dir_ + "; input image " + std::to_string(image_index_) + " of " +
          images_;
@@ -41,6 +64,7 @@ FloatLayerParams NpyWeights::layer_params(const Network& net, std::size_t li) co
   const int cin_g = in.c / l.groups;
   const std::string wfile = dir_ + "/" + l.name + ".weight.npy";
   const NpyArray w = read_npy(wfile);
+  require_finite(wfile, w);
   FloatLayerParams p;
   p.weights.resize(static_cast<std::size_t>(g.k * g.n * g.groups));
   const std::int64_t cout = l.out_channels;
@@ -77,6 +101,7 @@ FloatLayerParams NpyWeights::layer_params(const Network& net, std::size_t li) co
   if (std::filesystem::exists(bfile)) {
     const NpyArray b = read_npy(bfile);
     expect_shape(bfile, b, {cout}, "the output channels of layer " + l.name);
+    require_finite(bfile, b);
     p.bias = b.data;
   }
   return p;
@@ -97,6 +122,7 @@ std::vector<float> NpyWeights::input(const Network& net) const {
     throw UserError(field_error(images_, "image index", "out of range",
                                 std::to_string(image_index_), "0.." + std::to_string(n - 1)));
   }
+  require_finite(images_, a);
   const std::size_t size = static_cast<std::size_t>(s.elements());
   return std::vector<float>(
       a.data.begin() + static_cast<std::ptrdiff_t>(image_index_ * size),

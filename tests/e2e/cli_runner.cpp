@@ -6,6 +6,7 @@
 #include <sstream>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vector>
 
 namespace conloc::test {
 
@@ -33,12 +34,6 @@ std::string slurp(const std::string& p) {
 }
 
 }  // namespace
-
-std::string make_temp_dir(const std::string& tag) {
-  std::string tmpl = (fs::temp_directory_path() / ("conloc-" + tag + "-XXXXXX")).string();
-  char* d = mkdtemp(tmpl.data());
-  return d ? std::string(d) : std::string();
-}
 
 void write_file(const std::string& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);

@@ -1,6 +1,7 @@
 // The command line as a user meets it: exit codes, and error messages that name the file and the
 // field. Each bad config is a separate test so a failure names the case.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "tests/e2e/cli_runner.h"
 
@@ -128,4 +129,110 @@ TEST(Cli, ConfigSchemaListsParameters) {
   const auto j = run_cli({"config", "--schema", "--json"});
   ASSERT_EQ(j.exit_code, 0);
   EXPECT_NE(j.out.find("\"name\": \"design.elp.format\""), std::string::npos);
+}
+
+// Regression corpus of hostile inputs (issue "Robustness"): each must end with exit code 2 and a
+// message naming the file or option and the field; none may crash, hang or be silently accepted.
+namespace {
+
+struct Hostile {
+  const char* name;
+  std::string file;  // written as in.json when not empty
+  std::vector<std::string> args;
+  std::string needle;
+};
+
+std::string deep_json() {
+  return std::string(60000, '[') + std::string(60000, ']');
+}
+
+std::string net(const std::string& input, const std::string& layer) {
+  return "{\"input\": " + input + ", \"layers\": [" + layer + "]}";
+}
+
+}  // namespace
+
+TEST(Cli, HostileInputsAreCleanUserErrors) {
+  const std::string conv = R"({"name": "c", "type": "conv", "out_channels": 4})";
+  const std::vector<Hostile> cases = {
+      {"deep config", deep_json(), {"run", "--config", "in.json"}, "nested too deeply"},
+      {"deep network", deep_json(), {"run", "--workload", "in.json"}, "nested too deeply"},
+      {"number overflow",
+       R"({"array": {"rows": 1e400}})",
+       {"run", "--config", "in.json"},
+       "number overflow"},
+      {"duplicate key",
+       R"({"array": {"rows": 16, "rows": 32}})",
+       {"run", "--config", "in.json"},
+       "array.rows: duplicate key"},
+      {"invalid utf-8 in --set",
+       "",
+       {"run", "--set", "array.dataflow=\xff\xfe"},
+       "array.dataflow: not an allowed value"},
+      {"device as config", "", {"run", "--config", "/dev/zero"}, "not a regular file"},
+      {"device as workload", "", {"run", "--workload", "/dev/zero"}, "not a regular file"},
+      {"stray positional", "", {"run", "tinycnn"}, "too many positional options"},
+      {"negative image",
+       "",
+       {"run", "--workload", "tinycnn", "--image", "-1"},
+       "--image: out of range"},
+      {"truncating dimension",
+       net("[4294967304, 8, 3]", conv),
+       {"run", "--workload", "in.json"},
+       "input[0]: out of range"},
+      {"kernel larger than input",
+       net("[4, 4, 3]", R"({"name": "c", "type": "conv", "out_channels": 4, "kernel": 7})"),
+       {"run", "--workload", "in.json"},
+       "kernel larger than the padded input"},
+      {"layer named input",
+       net("[8, 8, 3]", R"({"name": "input", "type": "conv", "out_channels": 4})"),
+       {"run", "--workload", "in.json"},
+       "reserved name"},
+      {"path in layer name",
+       net("[8, 8, 3]", R"({"name": "../../secret/conv2", "type": "conv", "out_channels": 4})"),
+       {"run", "--workload", "in.json"},
+       "character not allowed in a layer name"},
+      {"comma in layer name",
+       net("[8, 8, 3]", R"({"name": "a,b", "type": "conv", "out_channels": 4})"),
+       {"run", "--workload", "in.json"},
+       "character not allowed"},
+      {"empty layer name",
+       net("[8, 8, 3]", R"({"name": "", "type": "conv", "out_channels": 4})"),
+       {"run", "--workload", "in.json"},
+       "empty layer name"},
+      {"kernel on fc",
+       net("[8, 8, 3]", R"({"name": "f", "type": "fc", "out_channels": 4, "kernel": 3})"),
+       {"run", "--workload", "in.json"},
+       "layers[0].kernel: not used by a fc layer"},
+      {"huge input",
+       net("[65536, 65536, 3]", conv),
+       {"run", "--workload", "in.json", "--timing-only"},
+       "input too large"},
+      {"huge fc",
+       net("[64, 64, 64]", R"({"name": "f", "type": "fc", "out_channels": 1000000})"),
+       {"run", "--workload", "in.json", "--timing-only"},
+       "layer too large"},
+      {"huge conv output",
+       net("[2048, 2048, 64]", R"({"name": "c", "type": "conv", "out_channels": 128})"),
+       {"run", "--workload", "in.json", "--timing-only"},
+       "tensor too large"},
+  };
+  for (const auto& c : cases) {
+    const std::string dir = make_temp_dir("hostile");
+    if (!c.file.empty()) write_file(dir + "/in.json", c.file);
+    std::vector<std::string> args = c.args;
+    args.insert(args.end(), {"--out", dir + "/o"});
+    const auto r = run_cli(args, dir);
+    EXPECT_EQ(r.exit_code, 2) << c.name << ": " << r.err;
+    EXPECT_NE(r.err.find(c.needle), std::string::npos) << c.name << ": " << r.err;
+  }
+}
+
+// A FIFO as input must not block (it is refused before it is opened).
+TEST(Cli, FifoInputIsRefusedWithoutBlocking) {
+  const std::string dir = make_temp_dir("fifo");
+  ASSERT_EQ(mkfifo((dir + "/f.json").c_str(), 0600), 0);
+  const auto r = run_cli({"run", "--config", "f.json", "--out", dir + "/o"}, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("not a regular file"), std::string::npos) << r.err;
 }

@@ -14,6 +14,7 @@
 #include "sim/workload/npy.h"
 #include "sim/workload/npy_weights.h"
 #include "sim/workload/zoo.h"
+#include "tests/support/temp_dir.h"
 
 using namespace conloc;
 
@@ -247,10 +248,7 @@ TEST(LayerPlan, FiveBitCodesFitSixtyPercentMoreWeightsPerChunk) {
 namespace {
 
 std::string temp_dir(const char* tag) {
-  std::string t =
-      (std::filesystem::temp_directory_path() / (std::string("conloc-") + tag + "-XXXXXX"))
-          .string();
-  return mkdtemp(t.data());
+  return conloc::test::make_temp_dir(tag);
 }
 
 }  // namespace

@@ -12,15 +12,15 @@
 #include "sim/config/sim_config.h"
 #include "sim/workload/network_json.h"
 #include "sim/workload/npy.h"
+#include "tests/support/temp_dir.h"
 
 using namespace conloc;
 
 namespace {
 
 std::string tmp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() /
-          ("conloc-robust-" + std::to_string(::getpid()) + "-" + name))
-      .string();
+  static const std::string dir = conloc::test::make_temp_dir("robust");
+  return dir + "/" + name;
 }
 
 void write(const std::string& path, const std::string& bytes) {

@@ -7,6 +7,7 @@
 #include "modules/common/error.h"
 #include "sim/sweep/filter_expr.h"
 #include "sim/sweep/sweep_spec.h"
+#include "tests/support/temp_dir.h"
 
 using namespace conloc;
 namespace fs = std::filesystem;
@@ -14,20 +15,12 @@ namespace fs = std::filesystem;
 namespace {
 
 // Writes `json` as a spec file in a fresh folder and returns its path.
-std::string spec_file(const std::string& json) {
-  static int n = 0;
-  const fs::path dir = fs::temp_directory_path() /
-                       ("conloc-spec-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-  fs::create_directories(dir);
-  const std::string path = (dir / "s.json").string();
-  std::ofstream(path) << json;
-  return path;
-}
-
 struct SpecFile {
   std::string path;
-  explicit SpecFile(const std::string& json) : path(spec_file(json)) {}
-  ~SpecFile() { fs::remove_all(fs::path(path).parent_path()); }
+  explicit SpecFile(const std::string& json)
+      : path(conloc::test::make_temp_dir("spec") + "/s.json") {
+    std::ofstream(path) << json;
+  }
 };
 
 std::string error_of(const std::string& json) {
