@@ -11,7 +11,7 @@ Dram::Dram(const sc_core::sc_module_name& name, const DramParams& params)
     : sc_module(name),
       socket("socket"),
       params_(params),
-      mem_(params.backing_store ? params.capacity_bytes : 0, 0) {
+      mem_(params.backing_store ? params.capacity_bytes : 0) {
   CONLOC_ASSERT(params.bytes_per_cycle > 0, this->name(), "bandwidth must be positive");
   socket.register_b_transport(this, &Dram::b_transport);
 }

@@ -9,6 +9,7 @@
 #include <map>
 #include <vector>
 
+#include "modules/memory/backing_store.h"
 #include "modules/memory/transfer_ext.h"
 
 namespace conloc {
@@ -41,7 +42,7 @@ class Dram : public sc_core::sc_module {
   void b_transport(int initiator, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
 
   DramParams params_;
-  std::vector<std::uint8_t> mem_;
+  BackingStore mem_;
   // Reserved intervals of the data bus, start -> end. Initiators are temporally decoupled, so
   // requests arrive in call order, not time order; booking the earliest free gap at or after each
   // request time keeps the bus timing independent of that order (a plain "busy until" counter

@@ -10,7 +10,7 @@ Sram::Sram(const sc_core::sc_module_name& name, const SramParams& params)
     : sc_module(name),
       socket("socket"),
       params_(params),
-      mem_(params.backing_store ? params.capacity_bytes : 0, 0) {
+      mem_(params.backing_store ? params.capacity_bytes : 0) {
   CONLOC_ASSERT(params.port_bytes_per_cycle > 0, this->name(), "port width must be positive");
   socket.register_b_transport(this, &Sram::b_transport);
   socket.register_get_direct_mem_ptr(this, &Sram::get_direct_mem_ptr);

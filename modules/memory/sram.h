@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "modules/memory/backing_store.h"
 #include "modules/memory/transfer_ext.h"
 
 namespace conloc {
@@ -41,7 +42,7 @@ class Sram : public sc_core::sc_module {
   bool get_direct_mem_ptr(int initiator, tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
 
   SramParams params_;
-  std::vector<std::uint8_t> mem_;
+  BackingStore mem_;
   TrafficCounters counters_;
 };
 
