@@ -6,6 +6,7 @@
 #include "modules/common/error.h"
 #include "sim/cli/options.h"
 #include "sim/common/file_io.h"
+#include "sim/common/result_dir.h"
 #include "sim/common/stopwatch.h"
 #include "sim/config/sim_config.h"
 #include "sim/energy/energy_model.h"
@@ -178,9 +179,10 @@ int cmd_run(const std::vector<std::string>& args) {
   const auto t0 = std::chrono::steady_clock::now();
   SimConfig cfg = load_sim_config(o.common.config_file, o.common.overrides);
   if (!o.design.empty()) cfg = with_design(cfg, o.design, "--design");
-  ensure_directory(o.common.out_dir);
+  ResultDir out(o.common.out_dir);
   RunResult r = std::move(run_designs(o, {cfg}).front());
-  write_outputs(r, o.common.out_dir);
+  write_outputs(r, out.staging());
+  out.commit();
   print_summary(r, o.common.out_dir, seconds_since(t0));
   if (r.functional && r.mismatches != 0) {
     std::cerr << "simulation failed: accelerator outputs differ from the integer reference (see "
@@ -222,19 +224,20 @@ int cmd_compare(const std::vector<std::string>& args) {
       }
     }
   }
-  ensure_directory(o.common.out_dir);
+  ResultDir out(o.common.out_dir);
   // 2. Run them side by side; every design's files in its own folder.
   std::vector<RunResult> rs = run_designs(o, cfgs);
   for (std::size_t i = 0; i < rs.size(); ++i)
-    write_outputs(rs[i], o.common.out_dir + "/" + labels[i]);
+    write_outputs(rs[i], out.staging() + "/" + labels[i]);
   Comparison c = compare_runs(rs, labels);
   if (o.designs.empty()) {
     // The two-design names earlier versions wrote: the ELP_BSD design and the baseline.
     c.json["elp"] = c.json["designs"][labels.front()];
     c.json["fixed"] = c.json["designs"][labels.back()];
   }
-  write_file_atomic(o.common.out_dir + "/comparison.csv", c.csv);
-  write_file_atomic(o.common.out_dir + "/comparison.json", c.json.dump(2) + "\n");
+  write_file_atomic(out.staging() + "/comparison.csv", c.csv);
+  write_file_atomic(out.staging() + "/comparison.json", c.json.dump(2) + "\n");
+  out.commit();
   // 3. The table and a summary line per design against the baseline.
   const RunResult& rb = rs.back();
   std::string all, folders;

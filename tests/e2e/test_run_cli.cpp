@@ -305,3 +305,38 @@ TEST(RunCli, ElpV2BeatsFixedPointAtEqualCodeWidth) {
     }
   }
 }
+
+// Output folders are complete-or-absent: a new result set replaces the old one as a whole, a run
+// that fails leaves the old one untouched, and a folder of other files is never overwritten.
+TEST(RunCli, ResultFoldersAreReplacedAsAWhole) {
+  const std::string dir = make_temp_dir("whole");
+  const std::string out = dir + "/o";
+  ASSERT_EQ(
+      run_cli({"compare", "--workload", "tinycnn", "--timing-only", "--out", out}, dir).exit_code,
+      0);
+  ASSERT_FALSE(slurp(out + "/comparison.csv").empty());
+  ASSERT_EQ(run_cli({"run", "--workload", "tinycnn", "--timing-only", "--out", out}, dir).exit_code,
+            0);
+  EXPECT_TRUE(slurp(out + "/comparison.csv").empty()) << "stale comparison left behind";
+  EXPECT_FALSE(std::filesystem::exists(out + "/elp5")) << "stale design folder left behind";
+  const std::string summary = slurp(out + "/summary.json");
+  ASSERT_FALSE(summary.empty());
+  // A run that fails (a layer that cannot be tiled) keeps the previous results.
+  write_file(dir + "/wide.json", R"({"input": [4, 300, 8], "layers": [{"name": "c1", "type":
+                                "conv", "out_channels": 8, "kernel": 3, "pad": 1}]})");
+  const auto bad = run_cli({"run", "--workload", "wide.json", "--timing-only", "--set",
+                            "buffers.output_kib=1", "--out", out},
+                           dir);
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_EQ(slurp(out + "/summary.json"), summary);
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
+  // A folder of someone else's files is refused.
+  std::filesystem::create_directories(dir + "/mine");
+  write_file(dir + "/mine/notes.txt", "keep me");
+  const auto refused =
+      run_cli({"run", "--workload", "tinycnn", "--timing-only", "--out", dir + "/mine"}, dir);
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("not a conlocnn-sim result"), std::string::npos) << refused.err;
+  EXPECT_EQ(slurp(dir + "/mine/notes.txt"), "keep me");
+}
