@@ -40,7 +40,7 @@ struct SweepSpec {
 };
 
 // Points one spec may enumerate (before filters): a guard against runaway cartesian products.
-constexpr std::size_t kMaxSweepPoints = 1000000;
+constexpr std::size_t kMaxSweepPoints = 100000;
 
 // Loads and validates a spec. `force_functional` (--functional) overrides the spec's flag. Every
 // error is a UserError "<spec>: <json.path>: <problem>; got ...; expected ...".
