@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libsystemc-dev nlohmann-json3-dev libboost-program-options-dev libgtest-dev
   python3-numpy python3-matplotlib parallel
+  clang libclang-rt-14-dev
 )
 
 missing=()
