@@ -1,13 +1,40 @@
 #include "sim/workload/workload.h"
 
+#include <cmath>
 #include <filesystem>
 
 #include "modules/common/error.h"
 #include "sim/workload/network_json.h"
+#include "sim/workload/npy.h"
 #include "sim/workload/npy_weights.h"
 #include "sim/workload/zoo.h"
 
 namespace conloc {
+
+namespace {
+
+// Labels: one non-negative integer class per image, as many as there are images.
+void check_labels(const std::string& labels, const std::string& images) {
+  const NpyArray l = read_npy(labels);
+  const NpyArray im = read_npy(images);
+  const std::int64_t n = im.shape.size() == 4 ? im.shape[0] : 1;
+  if (l.shape.size() != 1 || l.shape[0] != n) {
+    std::string got;
+    for (auto d : l.shape)
+      got += (got.empty() ? "" : ", ") + std::to_string(d);
+    throw UserError(field_error(labels, "shape", "one label per image", "[" + got + "]",
+                                "[" + std::to_string(n) + "] (the images in " + images + ")"));
+  }
+  for (std::size_t i = 0; i < l.data.size(); ++i) {
+    const float v = l.data[i];
+    if (!std::isfinite(v) || v < 0 || v != std::floor(v) || v > 1e6f) {
+      throw UserError(field_error(labels, "[" + std::to_string(i) + "]", "not a class index",
+                                  std::to_string(v), "an integer >= 0"));
+    }
+  }
+}
+
+}  // namespace
 
 Workload load_workload(const std::string& name_or_file, std::uint64_t seed, int image) {
   Workload w;
@@ -28,6 +55,7 @@ Workload load_workload(const std::string& name_or_file, std::uint64_t seed, int 
       }
       w.weights = std::make_unique<NpyWeights>(f.weights_dir, f.images, image < 0 ? 0 : image);
       w.labels = f.labels;
+      if (!w.labels.empty()) check_labels(w.labels, f.images);
     }
   }
   if (!w.weights) {

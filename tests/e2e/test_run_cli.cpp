@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "sim/workload/npy.h"
 #include "tests/e2e/cli_runner.h"
 
 using conloc::test::make_temp_dir;
@@ -339,4 +340,25 @@ TEST(RunCli, ResultFoldersAreReplacedAsAWhole) {
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_NE(refused.err.find("not a conlocnn-sim result"), std::string::npos) << refused.err;
   EXPECT_EQ(slurp(dir + "/mine/notes.txt"), "keep me");
+}
+
+// A trained workload's labels are checked when it loads: one integer class per image.
+TEST(RunCli, MalformedLabelsAreNamed) {
+  const std::string dir = make_temp_dir("labels");
+  std::filesystem::copy(std::string(CONLOCNN_SOURCE_DIR) + "/workloads/fmnist_cnn", dir + "/w",
+                        std::filesystem::copy_options::recursive);
+  conloc::NpyArray bad;
+  bad.shape = {200};
+  bad.data.assign(200, 1.0f);
+  bad.data[17] = 2.5f;
+  conloc::write_npy(dir + "/w/test_labels.npy", bad);
+  auto r = run_cli({"run", "--workload", "w/network.json", "--timing-only", "--out", "o"}, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("test_labels.npy: [17]: not a class index"), std::string::npos) << r.err;
+  bad.shape = {199};
+  bad.data.assign(199, 0.0f);
+  conloc::write_npy(dir + "/w/test_labels.npy", bad);
+  r = run_cli({"run", "--workload", "w/network.json", "--timing-only", "--out", "o"}, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("one label per image"), std::string::npos) << r.err;
 }
