@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <signal.h>
 #include <unistd.h>
 
 #include "modules/common/error.h"
@@ -63,6 +64,17 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   if (ec) {
     std::remove(tmp.c_str());
     throw UserError(path + ": cannot replace file: " + ec.message());
+  }
+}
+
+void remove_stale_temp_files(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string n = e.path().filename().string();
+    const auto at = n.rfind(".tmp.");
+    if (at == std::string::npos || !e.is_regular_file(ec)) continue;
+    const long pid = std::strtol(n.c_str() + at + 5, nullptr, 10);
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0) fs::remove(e.path(), ec);
   }
 }
 

@@ -16,6 +16,10 @@ std::string read_text_file(const std::string& path);
 // half-written file and an earlier complete file survives a failure. Creates parent directories.
 void write_file_atomic(const std::string& path, const std::string& content);
 
+// Removes `<name>.tmp.<pid>` files that write_file_atomic left in `dir` when its process was
+// killed mid-write (the pid no longer runs).
+void remove_stale_temp_files(const std::string& dir);
+
 // Creates `dir` (and parents); a UserError if it exists as a non-directory or cannot be made.
 void ensure_directory(const std::string& dir);
 

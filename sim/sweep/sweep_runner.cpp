@@ -53,7 +53,10 @@ void prepare_dir(const SweepSpec& spec, const SweepOptions& opt) {
                       SweepManifest::from_spec(spec).to_json().dump(1) + "\n");
   }
   // Single-point runs may share DIR with workers on other hosts, whose pids mean nothing here.
-  if (!opt.point) remove_stale_points(opt.out_dir);
+  if (!opt.point) {
+    remove_stale_points(opt.out_dir);
+    remove_stale_temp_files(opt.out_dir);
+  }
 }
 
 // Shared, read-only state the parent prepares and the workers inherit: loaded workloads,
