@@ -39,6 +39,23 @@ ElpLutFormat::ElpLutFormat(ElpLutParams params, const std::string& source) : p_(
         "at most " + std::to_string(positive) + " magnitudes; more terms or positions");
   }
   magnitudes_ = best_laplace_levels(candidates, count).magnitudes;
+  build_fields();
+}
+
+ElpLutFormat::ElpLutFormat(ElpLutParams params, std::vector<std::int32_t> magnitudes)
+    : p_(std::move(params)), magnitudes_(std::move(magnitudes)) {
+  const std::size_t count = (std::size_t{1} << (p_.code_bits - 1)) - 1;
+  CONLOC_ASSERT(
+      magnitudes_.size() == count && std::is_sorted(magnitudes_.begin(), magnitudes_.end()),
+      "ElpLutFormat", "a level set needs 2^(b-1) - 1 ascending magnitudes");
+  for (std::int32_t m : magnitudes_) {
+    CONLOC_ASSERT(m > 0 && m < (1 << p_.positions) && naf_weight(m) <= p_.terms, "ElpLutFormat",
+                  "magnitude outside LP_BSD(N, k): " + std::to_string(m));
+  }
+  build_fields();
+}
+
+void ElpLutFormat::build_fields() {
   for (auto it = magnitudes_.rbegin(); it != magnitudes_.rend(); ++it)
     levels_.push_back(-*it);
   levels_.push_back(0);
@@ -98,9 +115,10 @@ ElpBsdFields ElpLutFormat::fields(std::uint32_t code) const {
 }
 
 const std::vector<ElpLutParams>& ElpLutFormat::presets() {
-  static const std::vector<ElpLutParams> kPresets = {{"elp3v2", 3, 2, 8}, {"elp4v2", 4, 2, 8},
-                                                     {"elp5v2", 5, 2, 8}, {"elp6v2", 6, 2, 8},
-                                                     {"elp7v2", 7, 3, 8}, {"elp8v2", 8, 3, 8}};
+  static const std::vector<ElpLutParams> kPresets = {
+      {"elp3v2", 3, 2, 8, false}, {"elp4v2", 4, 2, 8, false}, {"elp5v2", 5, 2, 8, false},
+      {"elp6v2", 6, 2, 8, false}, {"elp7v2", 7, 3, 8, false}, {"elp8v2", 8, 3, 8, false},
+      {"elp4v2l", 4, 2, 8, true}, {"elp5v2l", 5, 2, 8, true}, {"elp6v2l", 6, 2, 8, true}};
   return kPresets;
 }
 

@@ -22,12 +22,18 @@ struct ElpLutParams {
   int code_bits = 5;  // b: 3..8
   int terms = 2;      // k: 1..3
   int positions = 8;  // N: 2..10
+  // The level set is chosen per layer from that layer's weights (a loadable decoder table)
+  // instead of once for Laplace weights (a fixed decoder).
+  bool per_layer = false;
 };
 
 class ElpLutFormat {
  public:
   // Validates the parameters (a UserError naming `source`) and chooses the magnitudes.
   explicit ElpLutFormat(ElpLutParams params, const std::string& source = "elp_bsd v2 format");
+  // With a given level set (a per-layer choice): 2^(b-1) - 1 ascending magnitudes, each in
+  // LP_BSD(N, k) (checked).
+  ElpLutFormat(ElpLutParams params, std::vector<std::int32_t> magnitudes);
 
   const ElpLutParams& params() const { return p_; }
   const std::string& name() const { return p_.name; }
@@ -46,12 +52,20 @@ class ElpLutFormat {
   // The decoder's outputs for a code: per term enable, sign, position (terms ascending).
   ElpBsdFields fields(std::uint32_t code) const;
 
-  // v2 presets elp3v2 .. elp8v2: k = 2 up to 6 bits, 3 above; N = 8.
+  // Bits of the decoder table a per-layer set loads into the array (0 for a fixed decoder).
+  int table_bits() const {
+    return p_.per_layer ? static_cast<int>(magnitudes_.size()) * decoded_bits() : 0;
+  }
+
+  // v2 presets elp3v2 .. elp8v2: k = 2 up to 6 bits, 3 above; N = 8. elp4v2l .. elp6v2l: the
+  // same with a level set chosen per layer.
   static const std::vector<ElpLutParams>& presets();
   static bool is_preset(const std::string& name);
   static ElpLutFormat preset(const std::string& name);  // cached: the search runs once per name
 
  private:
+  void build_fields();
+
   ElpLutParams p_;
   std::vector<std::int32_t> magnitudes_;  // ascending, 2^(b-1) - 1 of them
   std::vector<std::int32_t> levels_;

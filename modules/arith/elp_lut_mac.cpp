@@ -57,4 +57,11 @@ CellCounts ElpLutMac::weight_fetch_cells() const {
   return c;
 }
 
+CellCounts ElpLutMac::layer_setup_cells() const {
+  // A per-layer level set is a decoder table of registers, written once per layer.
+  CellCounts c;
+  c.dff += format_.table_bits();
+  return c;
+}
+
 }  // namespace conloc

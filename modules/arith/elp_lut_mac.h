@@ -27,6 +27,7 @@ class ElpLutMac final : public MacModel {
   CellCounts cells(const MacActions& a) const override;
   const MacWidths& widths() const override { return widths_; }
   CellCounts weight_fetch_cells() const override;
+  CellCounts layer_setup_cells() const override;
   int weight_register_bits() const override { return format_.decoded_bits(); }
 
   int term_bits() const { return widths_.activation_operand_bits() + format_.max_position() + 1; }

@@ -34,7 +34,14 @@ double laplace_mse(const std::vector<std::int32_t>& m, double scale) {
   return err;
 }
 
-LevelSetChoice best_laplace_levels(const std::vector<std::int32_t>& candidates, int count) {
+namespace {
+
+// The dynamic programme over sorted candidates c for a distribution given by `err(a, b, l)`: the
+// error of the values in [a, b) rounded to l. `hi` is the largest value of interest (the scale
+// grid places the candidates against it).
+template <class Err>
+LevelSetChoice search(const std::vector<std::int32_t>& candidates, int count, double lo_x,
+                      double hi_x, const Err& err) {
   std::vector<std::int32_t> c;
   for (std::int32_t v : candidates)
     if (v > 0) c.push_back(v);
@@ -46,8 +53,6 @@ LevelSetChoice best_laplace_levels(const std::vector<std::int32_t>& candidates, 
   const double inf = std::numeric_limits<double>::infinity();
   LevelSetChoice best;
   best.mse = inf;
-  // The scale grid spans from "the largest candidate at 0.5 sigma" to "the smallest at 12 sigma":
-  // every useful placement of the set against the density.
   std::vector<double> cost(n * (static_cast<std::size_t>(count) + 1));
   std::vector<int> from(cost.size());
   std::vector<double> pair(n * n);  // error between neighbouring levels i < j at this scale
@@ -56,7 +61,7 @@ LevelSetChoice best_laplace_levels(const std::vector<std::int32_t>& candidates, 
     for (std::size_t i = 0; i < n; ++i) {
       for (std::size_t j = i + 1; j < n; ++j) {
         const double p = scale * c[i], l = scale * c[j], mid = 0.5 * (p + l);
-        pair[i * n + j] = sq_err(p, mid, p) + sq_err(mid, l, l);
+        pair[i * n + j] = err(p, mid, p) + err(mid, l, l);
       }
     }
     // cost[at(j, t)]: least error on [0, level j] with t levels, the last being candidate j
@@ -64,7 +69,7 @@ LevelSetChoice best_laplace_levels(const std::vector<std::int32_t>& candidates, 
     std::fill(cost.begin(), cost.end(), inf);
     for (std::size_t j = 0; j < n; ++j) {
       const double l = scale * c[j], mid = 0.5 * l;
-      cost[at(j, 1)] = sq_err(0, mid, 0) + sq_err(mid, l, l);
+      cost[at(j, 1)] = err(0, mid, 0) + err(mid, l, l);
       from[at(j, 1)] = -1;
     }
     for (int t = 2; t <= count; ++t) {
@@ -82,12 +87,10 @@ LevelSetChoice best_laplace_levels(const std::vector<std::int32_t>& candidates, 
         from[at(j, t)] = besti;
       }
     }
-    double found = inf;
     for (std::size_t j = static_cast<std::size_t>(count) - 1; j < n; ++j) {
       if (cost[at(j, count)] == inf) continue;
       const double l = scale * c[j];
-      const double total = cost[at(j, count)] + sq_err(l, inf, l);
-      found = std::min(found, total);
+      const double total = cost[at(j, count)] + err(l, inf, l);
       if (total < best.mse) {
         best.mse = total;
         best.scale = scale;
@@ -99,18 +102,56 @@ LevelSetChoice best_laplace_levels(const std::vector<std::int32_t>& candidates, 
         }
       }
     }
-    return found;
   };
-  // The scale grid spans from "the largest candidate at 0.5 sigma" to "the smallest at 12 sigma":
-  // every useful placement of the set against the density; then a finer grid around the best.
-  const double lo = std::log(0.5 / c.back()), hi = std::log(12.0 / c.front());
+  // The scale grid spans from "the largest candidate at lo_x" to "the smallest at hi_x": every
+  // useful placement of the set against the distribution; then a finer grid around the best.
+  const double lo = std::log(lo_x / c.back()), hi = std::log(hi_x / c.front());
   const int coarse = 48;
   for (int s = 0; s <= coarse; ++s)
     evaluate(std::exp(lo + (hi - lo) * s / coarse));
   const double step = (hi - lo) / coarse, centre = std::log(best.scale);
   for (int s = -16; s <= 16; ++s)
     evaluate(std::exp(centre + step * s / 16.0));
+  return best;
+}
+
+}  // namespace
+
+LevelSetChoice best_laplace_levels(const std::vector<std::int32_t>& candidates, int count) {
+  LevelSetChoice best = search(candidates, count, 0.5, 12.0, sq_err);
   best.sqnr_db = 10.0 * std::log10(2.0 / best.mse);
+  return best;
+}
+
+LevelSetChoice best_empirical_levels(std::vector<double> samples,
+                                     const std::vector<std::int32_t>& candidates, int count) {
+  CONLOC_ASSERT(!samples.empty(), "level set search", "no samples");
+  for (auto& v : samples)
+    v = std::abs(v);
+  std::sort(samples.begin(), samples.end());
+  // Prefix sums of 1, x, x^2 over the sorted samples: the error of the values in [a, b) rounded
+  // to l is S2 - 2 l S1 + l^2 S0 over that range.
+  const std::size_t n = samples.size();
+  std::vector<double> s1(n + 1, 0.0), s2(n + 1, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    s1[i + 1] = s1[i] + samples[i];
+    s2[i + 1] = s2[i] + samples[i] * samples[i];
+  }
+  auto index = [&](double x) {
+    return static_cast<std::size_t>(std::lower_bound(samples.begin(), samples.end(), x) -
+                                    samples.begin());
+  };
+  auto err = [&](double a, double b, double l) {
+    const std::size_t i = index(a), j = std::isinf(b) ? n : index(b);
+    if (j <= i) return 0.0;
+    const double k = static_cast<double>(j - i);
+    return (s2[j] - s2[i]) - 2 * l * (s1[j] - s1[i]) + l * l * k;
+  };
+  const double rms = std::sqrt(s2[n] / static_cast<double>(n));
+  const double top = std::max(samples.back(), 1e-30);
+  LevelSetChoice best = search(candidates, count, 0.25 * rms, top, err);
+  best.mse /= static_cast<double>(n);
+  best.sqnr_db = 10.0 * std::log10((s2[n] / static_cast<double>(n)) / best.mse);
   return best;
 }
 

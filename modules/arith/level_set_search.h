@@ -20,6 +20,11 @@ struct LevelSetChoice {
 
 LevelSetChoice best_laplace_levels(const std::vector<std::int32_t>& candidates, int count);
 
+// The same for a measured distribution: `samples` are |w| / (a per-channel normaliser), the
+// error is the mean over them instead of the Laplace expectation.
+LevelSetChoice best_empirical_levels(std::vector<double> samples,
+                                     const std::vector<std::int32_t>& candidates, int count);
+
 // Expected squared error of nearest-level rounding of Laplace(0, 1) weights onto
 // {0, +-scale * m} (m ascending, > 0); for tests and the docs.
 double laplace_mse(const std::vector<std::int32_t>& magnitudes, double scale);

@@ -51,6 +51,8 @@ class MacModel {
 
   // Cells switched each time a weight enters the PE array (a code decoder there; none by default).
   virtual CellCounts weight_fetch_cells() const { return {}; }
+  // Cells switched once per layer before it runs (loading a per-layer decoder table).
+  virtual CellCounts layer_setup_cells() const { return {}; }
   // Bits of the PE's weight register (the code word, or the decoder's output).
   virtual int weight_register_bits() const { return code_bits(); }
 };

@@ -19,6 +19,9 @@ namespace conloc {
 // step, plus the measurements that step made.
 struct CompiledLayer {
   bool in_signed = true;  // signedness of the (first) input activation tensor
+  // PE-array layers: the MAC datapath this layer was compiled for (per-layer level sets differ
+  // from layer to layer); the accelerator and the energy model use it.
+  std::shared_ptr<const MacModel> mac;
 
   // PE-array layers, all laid out [G][N][K]:
   std::vector<std::int16_t> wq;           // integer weight levels

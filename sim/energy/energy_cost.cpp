@@ -2,7 +2,6 @@
 
 #include "modules/compensation_adder/output_stage_cells.h"
 #include "modules/vector_unit/vector_cells.h"
-#include "sim/quant/mac_factory.h"
 
 namespace conloc {
 
@@ -59,9 +58,9 @@ LayerCost cost_layer(const CompiledNetwork& cn, std::size_t index, const LayerRe
 
   // 1. Datapaths: the PE array's MACs and registers and the output stage, or the vector unit.
   if (l.on_pe_array()) {
-    const auto mac = make_mac_model(cfg.design, cn.mac, cl.in_signed);
+    const MacModel* mac = cl.mac.get();
     const CellCounts mc = mac->cells(cl.mac_actions);
-    e.mac = em.cells_pj(mc);
+    e.mac = em.cells_pj(mc) + em.cells_pj(mac->layer_setup_cells());
     const double reg_bits =
         static_cast<double>(st.array.act_reg_writes) * mac->widths().activation_operand_bits() +
         static_cast<double>(st.array.psum_reg_writes) * acc_bits +

@@ -73,6 +73,7 @@ double sqnr(double sig, double err) {
 // current one is calibrated.
 struct PreparedLayer {
   FloatLayerParams params;
+  std::shared_ptr<const MacModel> mac;  // the layer's datapath (its level set, for per-layer sets)
   std::vector<double> scales;
   std::vector<std::int64_t> rows;  // the output channels in `params`; empty: all of them
 };
@@ -116,13 +117,14 @@ std::vector<std::uint64_t> scale_histogram(const std::vector<std::uint64_t>& h,
   return out;
 }
 
-PreparedLayer prepare_layer(const Network& net, std::size_t li, const DesignConfig& d,
-                            const LevelQuantizer& quant, const WeightSource& source,
+PreparedLayer prepare_layer(const Network& net, std::size_t li, const DesignConfig& d, MacKind kind,
+                            bool in_signed, const WeightSource& source,
                             std::vector<std::int64_t> sample) {
   const GemmShape g = net.gemm(net.layers[li]);
   PreparedLayer pl;
   pl.rows = std::move(sample);
   pl.params = pl.rows.empty() ? source.layer_params(net, li) : source.layer_rows(net, li, pl.rows);
+  pl.mac = make_mac_model(d, kind, in_signed);
   const auto& w = pl.params.weights;
   const std::int64_t rows = pl.rows.empty() ? g.n * g.groups
                                             : static_cast<std::int64_t>(pl.rows.size()),
@@ -131,6 +133,10 @@ PreparedLayer prepare_layer(const Network& net, std::size_t li, const DesignConf
   for (std::size_t i = 0; i < w.size(); ++i) {
     if (!std::isfinite(w[i])) return pl;  // reported by the caller with the layer and index
   }
+  // A per-layer level set is chosen from these weights (the sample, in timing-only runs).
+  pl.mac = make_layer_mac(d, kind, in_signed, w.data(), static_cast<std::size_t>(rows),
+                          static_cast<std::size_t>(k));
+  const LevelQuantizer& quant = pl.mac->quantizer();
   pl.scales.assign(static_cast<std::size_t>(rows), 1.0);
   if (d.weight_scale == ScaleGranularity::PerTensor) {
     std::fill(pl.scales.begin(), pl.scales.end(),
@@ -145,8 +151,9 @@ PreparedLayer prepare_layer(const Network& net, std::size_t li, const DesignConf
 }
 
 void compile_pe_layer(const Network& net, std::size_t li, const SimConfig& cfg, PreparedLayer prep,
-                      bool functional, const MacModel& mac, std::vector<IntTensor>& tensors,
-                      CompiledLayer& cl) {
+                      bool functional, std::vector<IntTensor>& tensors, CompiledLayer& cl) {
+  cl.mac = prep.mac;
+  const MacModel& mac = *cl.mac;
   const Layer& l = net.layers[li];
   const GemmShape g = net.gemm(l);
   const IntTensor& in = tensors[l.inputs[0]];
@@ -485,12 +492,11 @@ CompiledNetwork compile_network(const Network& net, const SimConfig& cfg, MacKin
       for (std::size_t i = first; i < net.layers.size(); i += 2) {
         const Layer& l = net.layers[i];
         if (!l.on_pe_array()) continue;
-        const auto mac = make_mac_model(cfg.design, mac_kind, cn.layers[i].in_signed);
         const GemmShape g = net.gemm(l);
         compile_pe_layer(net, i, cfg,
-                         prepare_layer(net, i, cfg.design, mac->quantizer(), source,
+                         prepare_layer(net, i, cfg.design, mac_kind, cn.layers[i].in_signed, source,
                                        sample_rows(g.n * g.groups, g.k, budget)),
-                         false, *mac, cn.tensors, cn.layers[i]);
+                         false, cn.tensors, cn.layers[i]);
       }
     };
     auto other = std::async(std::launch::async, work, 1);
@@ -504,19 +510,18 @@ CompiledNetwork compile_network(const Network& net, const SimConfig& cfg, MacKin
     const Layer& l = net.layers[i];
     CompiledLayer& cl = cn.layers[i];
     if (l.on_pe_array()) {
-      const auto mac = make_mac_model(cfg.design, mac_kind, cl.in_signed);
-      PreparedLayer prep = next.valid()
-                               ? next.get()
-                               : prepare_layer(net, i, cfg.design, mac->quantizer(), source, {});
+      PreparedLayer prep =
+          next.valid() ? next.get()
+                       : prepare_layer(net, i, cfg.design, mac_kind, cl.in_signed, source, {});
       // Start preparing the next PE-array layer while this one is calibrated.
       for (std::size_t j = i + 1; j < net.layers.size(); ++j) {
         if (!net.layers[j].on_pe_array()) continue;
         next = std::async(std::launch::async, prepare_layer, std::cref(net), j,
-                          std::cref(cfg.design), std::cref(probe->quantizer()), std::cref(source),
-                          std::vector<std::int64_t>{});
+                          std::cref(cfg.design), mac_kind, cn.layers[j].in_signed,
+                          std::cref(source), std::vector<std::int64_t>{});
         break;
       }
-      compile_pe_layer(net, i, cfg, std::move(prep), true, *mac, cn.tensors, cl);
+      compile_pe_layer(net, i, cfg, std::move(prep), true, cn.tensors, cl);
     } else {
       compile_vector_layer(net, i, cfg, true, cn.tensors, cl);
     }

@@ -1,8 +1,12 @@
 #include "sim/quant/mac_factory.h"
 
+#include <cmath>
+
 #include "modules/arith/elp_bsd_mac.h"
 #include "modules/arith/elp_lut_mac.h"
 #include "modules/arith/fixed_point_mac.h"
+#include "modules/arith/level_set_search.h"
+#include "modules/arith/lp_bsd.h"
 
 namespace conloc {
 
@@ -17,6 +21,34 @@ std::unique_ptr<MacModel> make_mac_model(const DesignConfig& design, MacKind kin
   if (design.elp_v2)
     return std::make_unique<ElpLutMac>(ElpLutFormat::preset(design.elp_v2->name), w);
   return std::make_unique<ElpBsdMac>(ElpBsdFormat(design.elp), design.elp_mac, w);
+}
+
+std::unique_ptr<MacModel> make_layer_mac(const DesignConfig& design, MacKind kind,
+                                         bool activation_signed, const float* weights,
+                                         std::size_t rows, std::size_t k) {
+  if (kind != MacKind::ElpBsd || !design.elp_v2 || !design.elp_v2->per_layer || rows * k == 0)
+    return make_mac_model(design, kind, activation_signed);
+  const ElpLutParams& p = *design.elp_v2;
+  std::vector<double> samples;
+  samples.reserve(rows * k);
+  for (std::size_t r = 0; r < rows; ++r) {
+    double s2 = 0;
+    for (std::size_t i = 0; i < k; ++i)
+      s2 += static_cast<double>(weights[r * k + i]) * weights[r * k + i];
+    const double rms = std::sqrt(s2 / static_cast<double>(k));
+    if (rms == 0) continue;  // an all-zero channel says nothing about the distribution
+    for (std::size_t i = 0; i < k; ++i)
+      samples.push_back(weights[r * k + i] / rms);
+  }
+  if (samples.empty()) return make_mac_model(design, kind, activation_signed);
+  const int count = (1 << (p.code_bits - 1)) - 1;
+  auto set =
+      best_empirical_levels(std::move(samples), lp_bsd_levels({p.positions, p.terms}), count);
+  MacWidths w;
+  w.activation_bits = design.activation_bits;
+  w.activation_signed = activation_signed;
+  w.accumulator_bits = design.accumulator_bits;
+  return std::make_unique<ElpLutMac>(ElpLutFormat(p, std::move(set.magnitudes)), w);
 }
 
 }  // namespace conloc

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <memory>
 
 #include "modules/arith/mac_model.h"
@@ -11,5 +12,12 @@ namespace conloc {
 // (after ReLU), which changes the operand width of the datapath.
 std::unique_ptr<MacModel> make_mac_model(const DesignConfig& design, MacKind kind,
                                          bool activation_signed);
+
+// The MAC of one layer: as make_mac_model, except that a per-layer ELP_BSD v2 design
+// (elp<b>v2l) chooses its level set from the layer's weights (`rows` x `k`, each row normalised
+// by its RMS) by the same exact search as the fixed sets, on the measured distribution.
+std::unique_ptr<MacModel> make_layer_mac(const DesignConfig& design, MacKind kind,
+                                         bool activation_signed, const float* weights,
+                                         std::size_t rows, std::size_t k);
 
 }  // namespace conloc

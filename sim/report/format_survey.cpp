@@ -83,8 +83,10 @@ std::vector<FormatSurveyRow> survey_formats(const SimConfig& cfg, const EnergyMo
   }
   for (const auto& p : ElpLutFormat::presets()) {
     d.elp_v2 = p;
-    rows.push_back(
-        measure(*make_mac_model(d, MacKind::ElpBsd, false), cfg, energy, weights, channels, what));
+    // A per-layer set is chosen from this tensor, as the compiler does for each layer.
+    rows.push_back(measure(*make_layer_mac(d, MacKind::ElpBsd, false, weights.data(), channels,
+                                           weights.size() / channels),
+                           cfg, energy, weights, channels, what));
   }
   double fixed8 = 0.0;
   for (const auto& r : rows) {

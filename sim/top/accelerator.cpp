@@ -3,7 +3,6 @@
 #include <tlm_utils/tlm_quantumkeeper.h>
 
 #include "modules/common/error.h"
-#include "sim/quant/mac_factory.h"
 
 namespace conloc {
 
@@ -42,12 +41,14 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const SimConfig& c
       dataflow_(make_dataflow(cfg.array.dataflow)),
       plan_(std::move(plan)) {
   const sc_core::sc_time period(1.0 / cfg.clock_ghz, sc_core::SC_NS);
-  for (const bool sign : {false, true}) {
-    macs_[sign] = make_mac ? make_mac(sign) : make_mac_model(cfg.design, cn.mac, sign);
+  if (make_mac) {
+    for (const bool sign : {false, true})
+      macs_[sign] = make_mac(sign);
   }
   ctx_.layer_macs.assign(cn.net.layers.size(), nullptr);
   for (std::size_t i = 0; i < cn.net.layers.size(); ++i) {
-    if (cn.net.layers[i].on_pe_array()) ctx_.layer_macs[i] = macs_[cn.layers[i].in_signed].get();
+    if (!cn.net.layers[i].on_pe_array()) continue;
+    ctx_.layer_macs[i] = make_mac ? macs_[cn.layers[i].in_signed].get() : cn.layers[i].mac.get();
   }
   ctx_.network = &cn;
   ctx_.plan = &plan_;

@@ -27,7 +27,7 @@ using MacFactory = std::function<std::unique_ptr<MacModel>(bool activation_signe
 class Accelerator : public sc_core::sc_module {
  public:
   // `plan` must be feasible (plan_run). `make_mac` builds the PE datapath the functional model
-  // takes its products from (default: the configured design's).
+  // takes its products from (default: each layer's own, from the compiler).
   Accelerator(const sc_core::sc_module_name& name, const SimConfig& cfg, const CompiledNetwork& cn,
               NetworkPlan plan, const MacFactory& make_mac = nullptr);
 
@@ -46,7 +46,7 @@ class Accelerator : public sc_core::sc_module {
   const CompiledNetwork& cn_;
   std::unique_ptr<DataflowModel> dataflow_;
   NetworkPlan plan_;
-  std::unique_ptr<MacModel> macs_[2];  // datapath for unsigned, signed activations
+  std::unique_ptr<MacModel> macs_[2];  // make_mac's datapaths for unsigned, signed activations
   RunContext ctx_;
   std::unique_ptr<Dram> dram_;
   std::unique_ptr<Sram> wbuf_, abuf_, obuf_;

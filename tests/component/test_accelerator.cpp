@@ -122,6 +122,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"PoolFcElpV2TinyBuffersOs", pool_fc_net,
              with({"design.elp.format=elp4v2", "array.dataflow=os"}, kTiny)},
         Case{"GroupedElpV2EightBit", grouped_net, {"design.elp.format=elp8v2"}},
+        Case{"ConvElpV2PerLayerSets", conv_net, {"design.elp.format=elp5v2l"}},
         Case{"ConvElpCustomThreeTerms",
              conv_net,
              {"design.elp.format=custom", "design.elp.terms=3", "design.elp.shift_bits=2",

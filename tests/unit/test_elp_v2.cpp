@@ -93,3 +93,34 @@ TEST(ElpLutFormat, BadParametersAreErrors) {
   EXPECT_THROW(ElpLutFormat({"x", 8, 1, 8}), UserError);  // 127 magnitudes, 8 one-term values
   EXPECT_THROW(ElpLutFormat({"x", 5, 4, 8}), UserError);
 }
+
+// A per-layer set is chosen from the layer's own weights: on a tensor whose distribution is not
+// Laplace (uniform magnitudes here) it beats the Laplace-chosen set, and it is a valid format.
+TEST(LevelSetSearch, EmpiricalSetFitsItsDistribution) {
+  std::vector<double> uniform;
+  for (int i = 0; i < 4000; ++i)
+    uniform.push_back((i % 2 ? -1.0 : 1.0) * (i % 1000) / 1000.0);
+  const auto cand = lp_bsd_levels({8, 2});
+  const LevelSetChoice e = best_empirical_levels(uniform, cand, 15);
+  const ElpLutFormat own({"own", 5, 2, 8, true}, e.magnitudes);
+  EXPECT_EQ(own.levels().size(), 31u);
+  EXPECT_GT(own.table_bits(), 0);
+  // Mean squared error of the Laplace-chosen set on the same data, at its best scale.
+  const LevelSetChoice lap = best_laplace_levels(cand, 15);
+  auto mse_of = [&](const std::vector<std::int32_t>& m) {
+    double best = 1e9;
+    for (int s = 0; s < 400; ++s) {
+      const double scale = 1.5 / m.back() * std::pow(2.0, -s / 100.0);
+      double err = 0;
+      for (double x : uniform) {
+        double q = 0, d = std::abs(x);
+        for (std::int32_t v : m)
+          if (std::abs(d - scale * v) < std::abs(d - q)) q = scale * v;
+        err += (d - q) * (d - q);
+      }
+      best = std::min(best, err / uniform.size());
+    }
+    return best;
+  };
+  EXPECT_LT(mse_of(e.magnitudes), 0.9 * mse_of(lap.magnitudes));
+}
