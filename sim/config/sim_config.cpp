@@ -128,8 +128,9 @@ const ParamRegistry& sim_params() {
                      {"elp", "fixed"}),
         choice_param("design.elp.format", "elp5",
                      "ELP_BSD preset: elp4..elp8 (v1 field layout), elp3v2..elp8v2 (v2: level sets "
-                     "chosen for the weights, table-decoded; docs/elp_bsd.md) or `custom` to use "
-                     "the four fields below (v1 layout).",
+                     "chosen for Laplace weights, table-decoded), elp4v2l..elp6v2l (v2, a level "
+                     "set per layer; docs/elp_bsd.md) or `custom` to use the four fields below "
+                     "(v1 layout).",
                      elp_choices),
         int_param("design.elp.terms", 2, "terms",
                   "Custom format only: non-zero digits per weight (k).", 1, 3),

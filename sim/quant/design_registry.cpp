@@ -59,7 +59,8 @@ SimConfig with_design(const SimConfig& base, const std::string& name, const std:
       if (edit_distance(name, e.name) < edit_distance(name, best)) best = e.name;
     }
     throw_field_error(source, "", "unknown design", "\"" + name + "\"",
-                      "elp, fixed, elp4..elp8, elp4-serial..elp8-serial, elp3v2..elp8v2 or "
+                      "elp, fixed, elp4..elp8, elp4-serial..elp8-serial, elp3v2..elp8v2, "
+                      "elp4v2l..elp6v2l or "
                       "fixed2..fixed16 "
                       "(did you mean " +
                           best + "?)");
