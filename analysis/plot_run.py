@@ -86,6 +86,13 @@ def main():
     png = args.png or os.path.join(args.out_dir, "plot.png")
     comparison = os.path.join(args.out_dir, "comparison.json")
     layers = os.path.join(args.out_dir, "layers.csv")
+    if ".tmp-" in os.path.basename(os.path.abspath(args.out_dir)):
+        sys.exit(f"{args.out_dir}: a result folder still being written (or left by a killed run)")
+    if os.path.exists(comparison) and os.path.exists(layers):
+        # Current versions replace a result folder as a whole; both files means files of two
+        # runs (an older version's leftovers): refuse rather than plot a stale half.
+        sys.exit(f"{args.out_dir}: holds both a run (layers.csv) and a comparison "
+                 "(comparison.json) from different runs; re-run into an empty folder")
     if os.path.exists(comparison):
         with open(comparison) as f:
             comp = json.load(f)

@@ -236,3 +236,31 @@ TEST(Cli, FifoInputIsRefusedWithoutBlocking) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("not a regular file"), std::string::npos) << r.err;
 }
+
+// More hostile inputs that need files of their own: devices as weights or energy tables, an
+// empty weight tensor, NaN in a trained network's weight file (named by file and PyTorch index),
+// buffers of 1 GiB (only touched pages are used, so the run neither fails nor exhausts memory).
+TEST(Cli, HostileFilesAreCleanUserErrors) {
+  const std::string dir = make_temp_dir("hostile-files");
+  auto r = run_cli({"formats", "--weights", "/dev/zero"}, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("/dev/zero: not a regular file"), std::string::npos) << r.err;
+  r = run_cli({"run", "--set", "energy.table=/dev/null", "--workload", "tinycnn", "--timing-only",
+               "--out", "o"},
+              dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("not a regular file"), std::string::npos) << r.err;
+  write_file(dir + "/empty.npy", std::string("\x93NUMPY\x01\x00", 8) + std::string("\x76\x00", 2) +
+                                     "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 3), }" +
+                                     std::string(118 - 59 - 1, ' ') + "\n");
+  r = run_cli({"formats", "--weights", "empty.npy"}, dir);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("empty.npy: shape: empty tensor"), std::string::npos) << r.err;
+  r = run_cli(
+      {"run", "--workload", "tinycnn", "--set", "array.rows=1024", "--set", "array.cols=1024",
+       "--set", "buffers.weight_kib=1048576", "--set", "buffers.activation_kib=1048576", "--set",
+       "buffers.output_kib=1048576", "--out", "big"},
+      dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("bit-exact"), std::string::npos) << r.out;
+}

@@ -149,3 +149,13 @@ TEST(Robustness, MutatedNetworkFilesNeverCrash) {
     }
   }
 }
+
+// A zero-element array reads as empty (no copy from a null buffer: UBSan checks this in
+// scripts/sanitize.sh) and `formats` rejects it as an empty tensor.
+TEST(Robustness, ZeroElementNpyIsEmptyNotUndefined) {
+  const std::string path = tmp_path("empty.npy");
+  write(path, npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 3), }", ""));
+  const NpyArray a = read_npy(path);
+  EXPECT_TRUE(a.data.empty());
+  EXPECT_EQ(a.shape, (std::vector<std::int64_t>{0, 3}));
+}
