@@ -1,6 +1,8 @@
 // `run` and `compare` end to end, as a user runs them: files, columns, exit codes, errors.
+#include <cmath>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -365,4 +367,28 @@ TEST(RunCli, MalformedLabelsAreNamed) {
   r = run_cli({"run", "--workload", "w/network.json", "--timing-only", "--out", "o"}, dir);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("one label per image"), std::string::npos) << r.err;
+}
+
+// NaN or Inf in a trained network's files is named by file and by the index in the file's own
+// (PyTorch) shape.
+TEST(RunCli, NonFiniteWeightsAreNamedByFileAndIndex) {
+  const std::string dir = make_temp_dir("nan");
+  std::filesystem::copy(std::string(CONLOCNN_SOURCE_DIR) + "/workloads/fmnist_cnn", dir + "/w",
+                        std::filesystem::copy_options::recursive);
+  conloc::NpyArray w = conloc::read_npy(dir + "/w/weights/conv2.weight.npy");
+  ASSERT_EQ(w.shape, (std::vector<std::int64_t>{32, 16, 3, 3}));
+  w.data[((3 * 16 + 2) * 3 + 1) * 3 + 0] = std::nanf("");
+  conloc::write_npy(dir + "/w/weights/conv2.weight.npy", w);
+  auto r = run_cli({"run", "--workload", "w/network.json", "--timing-only", "--out", "o"}, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("conv2.weight.npy: [3, 2, 1, 0]: value is NaN"), std::string::npos) << r.err;
+  std::filesystem::copy_file(
+      std::string(CONLOCNN_SOURCE_DIR) + "/workloads/fmnist_cnn/weights/conv2.weight.npy",
+      dir + "/w/weights/conv2.weight.npy", std::filesystem::copy_options::overwrite_existing);
+  conloc::NpyArray b = conloc::read_npy(dir + "/w/weights/conv1.bias.npy");
+  b.data[5] = std::numeric_limits<float>::infinity();
+  conloc::write_npy(dir + "/w/weights/conv1.bias.npy", b);
+  r = run_cli({"run", "--workload", "w/network.json", "--out", "o"}, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("conv1.bias.npy: [5]: value is infinite"), std::string::npos) << r.err;
 }
