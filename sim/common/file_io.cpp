@@ -5,8 +5,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <signal.h>
+#include <sstream>
 #include <unistd.h>
 
 #include "modules/common/error.h"

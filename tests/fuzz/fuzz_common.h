@@ -16,13 +16,11 @@
 namespace conloc::fuzz {
 
 inline const std::string& input_path(const char* ext) {
-  static const std::string p =
-      std::string("/tmp/conloc-fuzz-") + std::to_string(::getpid()) + ext;
+  static const std::string p = std::string("/tmp/conloc-fuzz-") + std::to_string(::getpid()) + ext;
   return p;
 }
 
-inline const std::string& write_input(const std::uint8_t* data, std::size_t size,
-                                      const char* ext) {
+inline const std::string& write_input(const std::uint8_t* data, std::size_t size, const char* ext) {
   const std::string& p = input_path(ext);
   std::ofstream(p, std::ios::binary | std::ios::trunc)
       .write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
