@@ -392,3 +392,13 @@ TEST(RunCli, NonFiniteWeightsAreNamedByFileAndIndex) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("conv1.bias.npy: [5]: value is infinite"), std::string::npos) << r.err;
 }
+
+// The smallest and the most layer-varied built-in networks run bit-exact end to end.
+TEST(RunCli, LenetAndMobilenetV2RunBitExact) {
+  for (const char* net : {"lenet5", "mobilenet_v2"}) {
+    const std::string dir = make_temp_dir(net);
+    const auto r = run_cli({"run", "--workload", net, "--out", "o"}, dir);
+    EXPECT_EQ(r.exit_code, 0) << net << ": " << r.err;
+    EXPECT_NE(r.out.find("bit-exact"), std::string::npos) << net << ": " << r.out;
+  }
+}

@@ -174,6 +174,29 @@ TEST(Workload, ZooShapesFollowTorchvision) {
   EXPECT_EQ(params, 25502912);  // 25.56 M parameters minus 53k biases/BN
 }
 
+// Conv + fully-connected MACs of every built-in network against the published figure, within 1 %
+// (AlexNet, VGG-16, ResNet: torchvision-based counters; MobileNets: their papers' tables).
+TEST(Workload, ZooMacTotalsMatchPublishedFigures) {
+  const std::pair<const char*, double> published[] = {
+      {"resnet50", 4.09e9}, {"resnet18", 1.81e9},      {"vgg16", 15.47e9},
+      {"alexnet", 0.714e9}, {"mobilenet_v1", 0.569e9}, {"mobilenet_v2", 0.300e9}};
+  for (const auto& [name, macs] : published) {
+    const Network n = zoo_network(name);
+    EXPECT_NEAR(static_cast<double>(n.macs()) / macs, 1.0, 0.01) << name << ": " << n.macs();
+  }
+  // LeNet-5 with a fully connected C3: 117 600 + 240 000 + 48 000 + 10 080 + 840.
+  EXPECT_EQ(zoo_network("lenet5").macs(), 416520);
+  // The MobileNets' depthwise layers are grouped convolutions, one channel per group.
+  const Network mb2 = zoo_network("mobilenet_v2");
+  int depthwise = 0, adds = 0;
+  for (const auto& l : mb2.layers) {
+    depthwise += l.type == LayerType::Conv && l.groups == l.out_channels && l.groups > 1;
+    adds += l.type == LayerType::Add;
+  }
+  EXPECT_EQ(depthwise, 17);
+  EXPECT_EQ(adds, 10);
+}
+
 TEST(Workload, UnknownNameListsKnownOnes) {
   try {
     zoo_network("resnet99");
