@@ -25,11 +25,12 @@ corpus() {  # target -> seed folder (a fresh copy, so runs do not grow the repos
     network_json) cp workloads/*.json workloads/fmnist_cnn/network.json "$d/" 2> /dev/null || true ;;
     npy) cp workloads/fmnist_cnn/weights/conv1.*.npy workloads/fmnist_cnn/test_labels.npy "$d/" ;;
     sweep_spec) cp configs/sweeps/*.json "$d/" ;;
+    topology_csv) cp workloads/topologies/*.csv "$d/" ;;
   esac
   echo "$d"
 }
 status=0
-for t in config network_json npy sweep_spec; do
+for t in config network_json npy sweep_spec topology_csv; do
   seeds=$(corpus "$t")
   log="$bdir/fuzz_$t.log"
   if (cd "$bdir" && ./fuzz_$t -max_total_time="$secs" -timeout=25 -rss_limit_mb=2048 \

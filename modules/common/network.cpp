@@ -47,6 +47,16 @@ std::int64_t Network::weight_count(const Layer& l) const {
   return g.k * g.n * g.groups;
 }
 
+int Network::extra_sources() const {
+  std::vector<bool> produced(tensors.size(), false);
+  for (const auto& l : layers)
+    produced[static_cast<std::size_t>(l.output)] = true;
+  int n = 0;
+  for (std::size_t t = 1; t < tensors.size(); ++t)
+    n += !produced[t];
+  return n;
+}
+
 std::int64_t Network::macs() const {
   std::int64_t total = 0;
   for (const auto& l : layers)
@@ -94,6 +104,16 @@ int NetworkBuilder::window_out(const std::string& layer, const char* dim, int in
              std::to_string(pad) + ")");
   }
   return (in + 2 * pad - k) / stride + 1;
+}
+
+int NetworkBuilder::source(const std::string& name, TensorShape shape) {
+  if (shape.h < 1 || shape.w < 1 || shape.c < 1 || shape.elements() > kMaxTensorElements) {
+    fail(name, "input", "input shape out of range",
+         std::to_string(shape.h) + "x" + std::to_string(shape.w) + "x" + std::to_string(shape.c),
+         "H, W, C >= 1 and at most " + std::to_string(kMaxTensorElements) + " elements");
+  }
+  net_.tensors.push_back(shape);
+  return static_cast<int>(net_.tensors.size()) - 1;
 }
 
 int NetworkBuilder::push(Layer l, TensorShape out) {

@@ -55,6 +55,8 @@ struct Network {
   const TensorShape& in_shape(const Layer& l, int i = 0) const { return tensors[l.inputs[i]]; }
   const TensorShape& out_shape(const Layer& l) const { return tensors[l.output]; }
   GemmShape gemm(const Layer& l) const;
+  // Tensors besides the network input that no layer produces (NetworkBuilder::source).
+  int extra_sources() const;
   std::int64_t weight_count(const Layer& l) const;  // 0 for vector layers
   std::int64_t macs() const;
 };
@@ -66,6 +68,9 @@ class NetworkBuilder {
   NetworkBuilder(std::string name, TensorShape input, std::string source);
 
   int input() const { return 0; }
+  // A further input tensor, produced by no layer (each layer of a SCALE-Sim topology or GEMM list
+  // reads its own operand). Such networks have no input data: timing-only.
+  int source(const std::string& name, TensorShape shape);
   const TensorShape& shape(int tensor) const { return net_.tensors.at(tensor); }
   int conv(const std::string& name, int in, int out_channels, int k, int stride, int pad,
            Activation act, int groups = 1);

@@ -446,8 +446,14 @@ CompiledNetwork compile_network(const Network& net, const SimConfig& cfg, MacKin
   cn.code_bits = probe->code_bits();
   std::future<PreparedLayer> next;
 
+  if (functional && net.extra_sources() > 0) {
+    throw UserError(field_error(net.name, "",
+                                "a layer list (topology or GEMM CSV) has no input data", "",
+                                "--timing-only"));
+  }
+  for (std::size_t t = 0; t < net.tensors.size(); ++t)
+    cn.tensors[t].shape = net.tensors[t];  // layer outputs get theirs again below
   IntTensor& x = cn.tensors[0];
-  x.shape = net.tensors[0];
   x.is_signed = true;
   if (functional) {
     const std::vector<float> img = source.input(net);

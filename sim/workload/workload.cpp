@@ -7,6 +7,7 @@
 #include "sim/workload/network_json.h"
 #include "sim/workload/npy.h"
 #include "sim/workload/npy_weights.h"
+#include "sim/workload/topology_csv.h"
 #include "sim/workload/zoo.h"
 
 namespace conloc {
@@ -38,14 +39,13 @@ void check_labels(const std::string& labels, const std::string& images) {
 
 Workload load_workload(const std::string& name_or_file, std::uint64_t seed, int image) {
   Workload w;
+  // One loader per kind of workload: a built-in name, or a file chosen by its extension.
+  const std::string ext = std::filesystem::path(name_or_file).extension().string();
   if (is_zoo_network(name_or_file)) {
     w.net = zoo_network(name_or_file);
-  } else {
-    const bool looks_like_file =
-        name_or_file.find('/') != std::string::npos || name_or_file.find('.') != std::string::npos;
-    if (!looks_like_file && !std::filesystem::exists(name_or_file)) {
-      zoo_network(name_or_file);  // throws "unknown workload" with the known names
-    }
+  } else if (ext == ".csv") {
+    w.net = load_topology_csv(name_or_file);
+  } else if (ext == ".json") {
     NetworkFile f = load_network_file(name_or_file);
     w.net = std::move(f.net);
     if (!f.weights_dir.empty()) {
@@ -57,6 +57,13 @@ Workload load_workload(const std::string& name_or_file, std::uint64_t seed, int 
       w.labels = f.labels;
       if (!w.labels.empty()) check_labels(w.labels, f.images);
     }
+  } else if (ext.empty() && name_or_file.find('/') == std::string::npos) {
+    zoo_network(name_or_file);  // throws "unknown workload" with the known names
+  } else {
+    throw UserError(field_error("--workload", "", "unknown workload file type",
+                                "\"" + name_or_file + "\"",
+                                ".json (network), .csv (SCALE-Sim topology or GEMM) or a built-in "
+                                "name"));
   }
   if (!w.weights) {
     if (image >= 0) {

@@ -402,3 +402,35 @@ TEST(RunCli, LenetAndMobilenetV2RunBitExact) {
     EXPECT_NE(r.out.find("bit-exact"), std::string::npos) << net << ": " << r.out;
   }
 }
+
+// SCALE-Sim topology and GEMM CSVs: independent layers (no padding, each its own operand), a
+// trailing comma, spaces and blank lines tolerated; errors name the line and column.
+TEST(RunCli, TopologyAndGemmCsvWorkloads) {
+  const std::string dir = make_temp_dir("csv");
+  write_file(dir + "/t.csv",
+             "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num "
+             "Filter, Strides,\nConv1, 230, 230, 7, 7, 3, 64, 2,\n\n  CB2a_2, 58, 58, 3, 3, 64, "
+             "64, 1,\n");
+  write_file(dir + "/g.csv", "Layer,M,N,K\ng1,128,256,512\n");
+  auto r = run_cli({"run", "--workload", "t.csv", "--timing-only", "--out", "t"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto s = nlohmann::json::parse(slurp(dir + "/t/summary.json"));
+  // 112 x 112 x 64 x (7 x 7 x 3) + 56 x 56 x 64 x (3 x 3 x 64)
+  EXPECT_EQ(s["macs"], 112 * 112 * 64 * 147 + 56 * 56 * 64 * 576);
+  EXPECT_EQ(s["layers"], 2);
+  r = run_cli({"run", "--workload", "g.csv", "--timing-only", "--out", "g"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  s = nlohmann::json::parse(slurp(dir + "/g/summary.json"));
+  EXPECT_EQ(s["macs"], 128 * 256 * 512);
+  // Without --timing-only there is no data to compute with.
+  r = run_cli({"run", "--workload", "g.csv", "--out", "g2"}, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--timing-only"), std::string::npos) << r.err;
+  write_file(dir + "/bad.csv", "Layer, M, N, K\ng1, 128, x, 512\n");
+  r = run_cli({"run", "--workload", "bad.csv", "--timing-only", "--out", "b"}, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("bad.csv: line 2: N: not a positive integer"), std::string::npos) << r.err;
+  r = run_cli({"run", "--workload", "model.onnx", "--out", "b"}, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(".json (network), .csv"), std::string::npos) << r.err;
+}

@@ -1,0 +1,118 @@
+#include "sim/workload/topology_csv.h"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <sstream>
+#include <vector>
+
+#include "modules/common/error.h"
+#include "sim/common/file_io.h"
+
+namespace conloc {
+
+namespace {
+
+std::string trim(const std::string& s) {
+  const auto a = s.find_first_not_of(" \t\r");
+  if (a == std::string::npos) return "";
+  return s.substr(a, s.find_last_not_of(" \t\r") - a + 1);
+}
+
+std::vector<std::string> fields(const std::string& line) {
+  std::vector<std::string> f;
+  std::stringstream ss(line);
+  for (std::string x; std::getline(ss, x, ',');)
+    f.push_back(trim(x));
+  if (!line.empty() && trim(line).back() == ',') f.push_back("");
+  while (!f.empty() && f.back().empty())
+    f.pop_back();  // trailing comma
+  return f;
+}
+
+std::string key(std::string s) {
+  s.erase(std::remove_if(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); }),
+          s.end());
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+}  // namespace
+
+Network load_topology_csv(const std::string& path) {
+  const std::string text = read_text_file(path);
+  const std::vector<std::string> conv_cols = {"Layer name",    "IFMAP Height", "IFMAP Width",
+                                              "Filter Height", "Filter Width", "Channels",
+                                              "Num Filter",    "Strides"};
+  const std::vector<std::string> gemm_cols = {"Layer", "M", "N", "K"};
+  std::stringstream in(text);
+  std::vector<std::string> cols;
+  bool gemm = false;
+  NetworkBuilder b(std::filesystem::path(path).stem().string(), {1, 1, 1}, path);
+  int line_no = 0, layers = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++line_no;
+    if (trim(line).empty()) continue;
+    const std::vector<std::string> f = fields(line);
+    const std::string where = path + ": line " + std::to_string(line_no);
+    if (cols.empty()) {
+      auto matches = [&](const std::vector<std::string>& want) {
+        if (f.size() != want.size()) return false;
+        for (std::size_t i = 0; i < f.size(); ++i)
+          if (key(f[i]) != key(want[i])) return false;
+        return true;
+      };
+      if (matches(conv_cols)) {
+        cols = conv_cols;
+      } else if (matches(gemm_cols)) {
+        cols = gemm_cols;
+        gemm = true;
+      } else {
+        throw UserError(field_error(where, "header", "not a SCALE-Sim topology or GEMM header",
+                                    "\"" + trim(line) + "\"",
+                                    "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter "
+                                    "Width, Channels, Num Filter, Strides (or Layer, M, N, K)"));
+      }
+      continue;
+    }
+    if (f.size() != cols.size()) {
+      throw UserError(field_error(
+          where, "", "wrong number of fields", std::to_string(f.size()),
+          std::to_string(cols.size()) + " (" + cols.front() + ", ..., " + cols.back() + ")"));
+    }
+    std::vector<int> v(f.size(), 0);
+    for (std::size_t i = 1; i < f.size(); ++i) {
+      std::size_t used = 0;
+      long long n = 0;
+      try {
+        n = std::stoll(f[i], &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used == 0 || used != f[i].size() || n < 1 || n > (1 << 24)) {
+        throw UserError(field_error(where, cols[i], "not a positive integer", "\"" + f[i] + "\"",
+                                    "an integer in [1, 16777216]"));
+      }
+      v[i] = static_cast<int>(n);
+    }
+    try {
+      if (gemm) {
+        const int src = b.source(f[0] + ".input", {v[1], 1, v[3]});
+        b.conv(f[0], src, v[2], 1, 1, 0, Activation::None);
+      } else {
+        const int src = b.source(f[0] + ".ifmap", {v[1], v[2], v[5]});
+        b.conv2(f[0], src, v[6], v[3], v[4], v[7], 0, Activation::None, 1);
+      }
+    } catch (const UserError& e) {
+      std::string m = e.what();
+      if (m.rfind(path + ": ", 0) == 0) m = m.substr(path.size() + 2);
+      throw UserError(where + ": " + m);
+    }
+    ++layers;
+  }
+  if (cols.empty()) throw UserError(field_error(path, "", "empty file", "", "a header and rows"));
+  if (layers == 0) throw UserError(field_error(path, "", "no layers", "", "at least one row"));
+  return b.build();
+}
+
+}  // namespace conloc
