@@ -346,9 +346,6 @@ SimConfig SimConfig::with(const std::vector<ParamAssignment>& assignments) const
   return c;
 }
 
-SimConfig SimConfig::with_mac(MacKind mac) const {
-  return with({{"design.mac", to_string(mac), "design"}});
-}
 
 SimConfig load_sim_config(const std::optional<std::string>& file,
                           const std::vector<std::string>& overrides) {

@@ -89,8 +89,6 @@ struct SimConfig {
   // The same configuration with `assignments` applied on top, validated like a fresh load (a
   // named design of `compare --designs`, say).
   SimConfig with(const std::vector<ParamAssignment>& assignments) const;
-  // The same configuration with the other MAC design.
-  SimConfig with_mac(MacKind mac) const;
 };
 
 const ParamRegistry& sim_params();

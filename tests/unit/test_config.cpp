@@ -52,9 +52,9 @@ TEST(Config, HashChangesWithAnyParameter) {
   EXPECT_EQ(a.hash, a2.hash);
 }
 
-TEST(Config, WithMacSwitchesDesignAndHash) {
+TEST(Config, WithDesignSwitchesDesignAndHash) {
   const auto a = load_sim_config(std::nullopt, {});
-  const auto f = a.with_mac(MacKind::FixedPoint);
+  const auto f = with_design(a, "fixed", "test");
   EXPECT_EQ(f.design.mac, MacKind::FixedPoint);
   EXPECT_EQ(f.resolved["design"]["mac"], "fixed");
   EXPECT_NE(f.hash, a.hash);
