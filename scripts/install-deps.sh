@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libsystemc-dev nlohmann-json3-dev libboost-program-options-dev libgtest-dev
-  python3-numpy python3-matplotlib parallel
+  zlib1g-dev python3-numpy python3-matplotlib parallel dataset-fashion-mnist
   clang libclang-rt-14-dev
 )
 

@@ -57,6 +57,8 @@ struct CompiledNetwork {
   std::string weight_source;
   std::string mac_name;  // e.g. "elp5", "fixed8"
   int code_bits = 0;
+  int activation_bits = 8;             // design.activation_bits compiled for
+  int accumulator_bits = 32;           // design.accumulator_bits compiled for
   std::int64_t weights_total = 0;      // PE-array weights of the network
   std::int64_t weights_quantized = 0;  // of which quantized (fewer when timing-only samples)
   std::vector<CompiledLayer> layers;

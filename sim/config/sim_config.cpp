@@ -159,6 +159,15 @@ const ParamRegistry& sim_params() {
                      "Weight-error compensation (docs/compensation.md), applied offline at no "
                      "run-time cost.",
                      {"none", "error_feedback", "output_constant", "both"}),
+        choice_param("design.activation_calibration", "minmax",
+                     "How activation scales are calibrated (docs/accuracy.md): minmax = the "
+                     "largest magnitude seen, percentile = design.activation_percentile of the "
+                     "magnitudes (clips rare outliers).",
+                     {"minmax", "percentile"}),
+        real_param("design.activation_percentile", 99.99, "%",
+                   "Percentile of activation magnitudes mapped to the top level when "
+                   "design.activation_calibration = percentile.",
+                   50.0, 100.0),
         int_param("buffers.weight_kib", 64, "KiB",
                   "Encoded weight buffer capacity (double-buffered halves).", 1, 1 << 20),
         int_param("buffers.activation_kib", 64, "KiB",
@@ -315,6 +324,9 @@ void build_typed(SimConfig& c) {
                           : comp == "error_feedback"  ? Compensation::ErrorFeedback
                           : comp == "output_constant" ? Compensation::OutputConstant
                                                       : Compensation::Both;
+  c.design.activation_percentile = str(p, "design.activation_calibration") == "percentile"
+                                       ? p.at("design.activation_percentile").get<double>()
+                                       : 100.0;
   c.buffers.weight_bytes = static_cast<std::uint64_t>(num(p, "buffers.weight_kib")) * 1024;
   c.buffers.activation_bytes = static_cast<std::uint64_t>(num(p, "buffers.activation_kib")) * 1024;
   c.buffers.output_bytes = static_cast<std::uint64_t>(num(p, "buffers.output_kib")) * 1024;
@@ -345,7 +357,6 @@ SimConfig SimConfig::with(const std::vector<ParamAssignment>& assignments) const
   finish(c);
   return c;
 }
-
 
 SimConfig load_sim_config(const std::optional<std::string>& file,
                           const std::vector<std::string>& overrides) {

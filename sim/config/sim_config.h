@@ -38,6 +38,8 @@ struct DesignConfig {
   ScaleGranularity weight_scale = ScaleGranularity::PerChannel;
   ScaleSearch scale_search = ScaleSearch::Mse;
   Compensation compensation = Compensation::OutputConstant;
+  // Percentile of activation magnitudes that calibration maps to the top level; 100 = min/max.
+  double activation_percentile = 100.0;
 
   // Bits of one stored weight of the design that is simulated.
   int weight_code_bits() const;

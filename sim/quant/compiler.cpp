@@ -8,6 +8,7 @@
 #include "modules/arith/elp_bsd_format.h"
 #include "modules/common/error.h"
 #include "sim/quant/mac_factory.h"
+#include "sim/reference/inference.h"
 #include "sim/reference/reference_ops.h"
 
 namespace conloc {
@@ -30,43 +31,127 @@ struct InputStats {
   double rho_v = kTimingOnlyCorrelation;
 };
 
+}  // namespace
+
 // Regression coefficient of an activation on its right (or lower) neighbour, uncentred:
 // rho = E[x_s x_(s+1)] / E[x_(s+1)^2]. It minimises E[(x_s - rho x_(s+1))^2], the residual that
-// error feedback leaves (docs/compensation.md).
-InputStats input_stats(const IntTensor& t) {
-  InputStats st;
-  const TensorShape& s = t.shape;
-  st.mean.assign(static_cast<std::size_t>(s.c), 0.0);
-  for (std::int64_t i = 0; i < s.elements(); ++i)
-    st.mean[i % s.c] += t.data[i];
-  for (auto& m : st.mean)
-    m /= static_cast<double>(std::int64_t{s.h} * s.w);
+// error feedback leaves (docs/compensation.md). Means and moments are pooled over all tensors.
+NeighbourStats neighbour_stats(const std::vector<const IntTensor*>& ts) {
+  NeighbourStats out;
+  if (ts.empty()) return out;
+  const TensorShape& s = ts.front()->shape;
+  out.mean.assign(static_cast<std::size_t>(s.c), 0.0);
   double xy = 0, yy = 0, vxy = 0, vyy = 0;
-  for (int y = 0; y < s.h; ++y) {
-    for (int x = 0; x < s.w; ++x) {
-      for (int c = 0; c < s.c; ++c) {
-        const double v = t.data[(std::int64_t{y} * s.w + x) * s.c + c];
-        if (x + 1 < s.w) {
-          const double r = t.data[(std::int64_t{y} * s.w + x + 1) * s.c + c];
-          xy += v * r;
-          yy += r * r;
-        }
-        if (y + 1 < s.h) {
-          const double d = t.data[(std::int64_t{y + 1} * s.w + x) * s.c + c];
-          vxy += v * d;
-          vyy += d * d;
+  for (const IntTensor* t : ts) {
+    for (std::int64_t i = 0; i < s.elements(); ++i)
+      out.mean[i % s.c] += t->data[i];
+    for (int y = 0; y < s.h; ++y) {
+      for (int x = 0; x < s.w; ++x) {
+        for (int c = 0; c < s.c; ++c) {
+          const double v = t->data[(std::int64_t{y} * s.w + x) * s.c + c];
+          if (x + 1 < s.w) {
+            const double r = t->data[(std::int64_t{y} * s.w + x + 1) * s.c + c];
+            xy += v * r;
+            yy += r * r;
+          }
+          if (y + 1 < s.h) {
+            const double d = t->data[(std::int64_t{y + 1} * s.w + x) * s.c + c];
+            vxy += v * d;
+            vyy += d * d;
+          }
         }
       }
     }
   }
-  st.rho_h = yy > 0 ? std::clamp(xy / yy, 0.0, 1.0) : 0.0;
-  st.rho_v = vyy > 0 ? std::clamp(vxy / vyy, 0.0, 1.0) : 0.0;
-  return st;
+  for (auto& m : out.mean)
+    m /= static_cast<double>(std::int64_t{s.h} * s.w) * static_cast<double>(ts.size());
+  out.rho_h = yy > 0 ? std::clamp(xy / yy, 0.0, 1.0) : 0.0;
+  out.rho_v = vyy > 0 ? std::clamp(vxy / vyy, 0.0, 1.0) : 0.0;
+  return out;
 }
+
+namespace {
+
+InputStats input_stats(const std::vector<const IntTensor*>& ts) {
+  const NeighbourStats n = neighbour_stats(ts);
+  return InputStats{n.mean, n.rho_h, n.rho_v};
+}
+
+// The magnitude calibration maps to an activation tensor's top level: the largest seen
+// (percentile 100, min/max) or the given percentile of all magnitudes seen.
+class RangeStat {
+ public:
+  explicit RangeStat(double percentile) : pct_(percentile) {}
+  void add(double v) {
+    v = std::abs(v);
+    max_ = std::max(max_, v);
+    if (pct_ < 100.0) mags_.push_back(static_cast<float>(v));
+  }
+  double value() {
+    if (pct_ >= 100.0 || mags_.empty()) return max_;
+    const auto i = static_cast<std::size_t>(pct_ / 100.0 * static_cast<double>(mags_.size() - 1));
+    std::nth_element(mags_.begin(), mags_.begin() + static_cast<std::ptrdiff_t>(i), mags_.end());
+    return mags_[i];
+  }
+
+ private:
+  double pct_;
+  double max_ = 0.0;
+  std::vector<float> mags_;
+};
 
 double sqnr(double sig, double err) {
   return err > 0 ? 10.0 * std::log10(sig / err) : std::numeric_limits<double>::infinity();
 }
+
+}  // namespace
+
+double OutputError::sqnr_db() const {
+  return sqnr(signal, error);
+}
+
+OutputError output_error(const IntTensor& in, const Layer& l, const Network& net,
+                         const FloatLayerParams& p, const std::vector<double>& w_scale,
+                         const std::vector<std::int16_t>& wq, const std::vector<std::int32_t>& bias,
+                         std::int64_t pixels) {
+  const GemmShape g = net.gemm(l);
+  const std::int64_t k = g.k;
+  std::vector<std::int16_t> row(static_cast<std::size_t>(k));
+  OutputError e;
+  const std::int64_t step = std::max<std::int64_t>(1, g.m / pixels);
+  for (int grp = 0; grp < g.groups; ++grp) {
+    for (std::int64_t m = 0; m < g.m; m += step) {
+      im2col_row(in, l, grp, m, row.data());
+      for (std::int64_t n = 0; n < g.n; ++n) {
+        const std::int64_t r = grp * g.n + n;
+        const float* w = p.weights.data() + r * k;
+        const std::int16_t* q = wq.data() + r * k;
+        // Four float partial sums keep the loop from serialising on one add chain; the integer
+        // sum fits 32 bits like the accumulator does.
+        float f[4] = {0, 0, 0, 0};
+        std::int32_t yq = 0;
+        std::int64_t i = 0;
+        for (; i + 4 <= k; i += 4) {
+          for (int j = 0; j < 4; ++j)
+            f[j] += w[i + j] * row[i + j];
+        }
+        for (; i < k; ++i)
+          f[0] += w[i] * row[i];
+        const double yf = static_cast<double>(f[0]) + f[1] + f[2] + f[3];
+        for (i = 0; i < k; ++i)
+          yq += q[i] * row[i];
+        const double s = w_scale[r];
+        const double ref = yf / s + p.bias[r] / (in.scale * s);  // level units, like yq
+        const double d = ref - (static_cast<double>(yq) + bias[r]);
+        e.signal += ref * ref;
+        e.error += d * d;
+      }
+    }
+  }
+  return e;
+}
+
+namespace {
 
 // The part of a layer's compilation that needs no activations: its float parameters and the
 // weight scales. compile_network computes it for the next layer on a second thread while the
@@ -150,14 +235,18 @@ PreparedLayer prepare_layer(const Network& net, std::size_t li, const DesignConf
   return pl;
 }
 
+// Calibration state of a functional compile: every tensor of every calibration image,
+// [image][tensor] (shape, sign and scale equal across images).
+using CalibActs = std::vector<std::vector<IntTensor>>;
+
 void compile_pe_layer(const Network& net, std::size_t li, const SimConfig& cfg, PreparedLayer prep,
-                      bool functional, std::vector<IntTensor>& tensors, CompiledLayer& cl) {
+                      const std::vector<IntTensor>& shapes, CalibActs* acts, CompiledLayer& cl) {
+  const bool functional = acts != nullptr;
   cl.mac = prep.mac;
   const MacModel& mac = *cl.mac;
   const Layer& l = net.layers[li];
   const GemmShape g = net.gemm(l);
-  const IntTensor& in = tensors[l.inputs[0]];
-  const int cin_g = in.shape.c / l.groups;
+  const int cin_g = shapes[l.inputs[0]].shape.c / l.groups;
   // Output channels quantized here: all of them, or the sample of a timing-only compile.
   const bool sampled = !prep.rows.empty();
   const std::int64_t all_rows = g.n * g.groups;
@@ -179,7 +268,12 @@ void compile_pe_layer(const Network& net, std::size_t li, const SimConfig& cfg, 
   const DesignConfig& d = cfg.design;
   const LevelQuantizer& quant = mac.quantizer();
   InputStats st;
-  if (functional) st = input_stats(in);
+  std::vector<const IntTensor*> ins;  // the layer's input on every calibration image
+  if (functional) {
+    for (auto& img : *acts)
+      ins.push_back(&img[l.inputs[0]]);
+    st = input_stats(ins);
+  }
   cl.neighbour_correlation =
       functional ? (l.kw > 1 ? st.rho_h : st.rho_v) : std::numeric_limits<double>::quiet_NaN();
 
@@ -274,145 +368,125 @@ void compile_pe_layer(const Network& net, std::size_t li, const SimConfig& cfg, 
   }
 
   if (!functional) return;
-  IntTensor& out = tensors[l.output];  // shape and sign set by compile_network
+  const IntTensor& in0 = *ins.front();
+  const IntTensor& out_shape = shapes[l.output];
   const int abits = d.activation_bits;
 
-  // 5. Calibration on the reference outputs.
+  // 5. Calibration on the reference outputs of every calibration image.
   const std::int64_t acc_lim = (std::int64_t{1} << (d.accumulator_bits - 1)) - 1;
   cl.bias.resize(static_cast<std::size_t>(rows));
   for (std::int64_t r = 0; r < rows; ++r) {
-    const double b = std::llround(p.bias[r] / (in.scale * cl.w_scale[r]));
+    const double b = std::llround(p.bias[r] / (in0.scale * cl.w_scale[r]));
     cl.bias[r] = static_cast<std::int32_t>(std::clamp<double>(b + cl.comp[r], -acc_lim, acc_lim));
   }
-  const std::vector<std::int32_t> acc =
-      conv_accumulate(in, l, net, cl.wq.data(), d.accumulator_bits);
-  double maxv = 0.0;
-  for (std::size_t i = 0; i < acc.size(); ++i) {
-    const std::size_t ch = i % rows;
-    double v = (static_cast<double>(acc[i]) + cl.bias[ch]) * in.scale * cl.w_scale[ch];
-    if (l.act != Activation::None) v = std::max(v, 0.0);
-    if (l.act == Activation::Relu6) v = std::min(v, 6.0);
-    maxv = std::max(maxv, std::abs(v));
+  std::vector<std::vector<std::int32_t>> accs;
+  RangeStat range(d.activation_percentile);
+  for (const IntTensor* in : ins) {
+    accs.push_back(conv_accumulate(*in, l, net, cl.wq.data(), d.accumulator_bits));
+    const auto& acc = accs.back();
+    for (std::size_t i = 0; i < acc.size(); ++i) {
+      const std::size_t ch = i % rows;
+      double v = (static_cast<double>(acc[i]) + cl.bias[ch]) * in0.scale * cl.w_scale[ch];
+      if (l.act != Activation::None) v = std::max(v, 0.0);
+      if (l.act == Activation::Relu6) v = std::min(v, 6.0);
+      range.add(v);
+    }
   }
-  const std::int32_t qmax = act_max(abits, out.is_signed);
-  out.scale = maxv > 0 ? maxv / qmax : in.scale * cl.w_scale[0];
-  cl.out_lo = act_min(abits, out.is_signed);
+  const double maxv = range.value();
+  const std::int32_t qmax = act_max(abits, out_shape.is_signed);
+  const double out_scale = maxv > 0 ? maxv / qmax : in0.scale * cl.w_scale[0];
+  cl.out_lo = act_min(abits, out_shape.is_signed);
   cl.out_hi = qmax;
   if (l.act == Activation::Relu6) {
-    cl.out_hi = static_cast<std::int32_t>(std::min<double>(qmax, std::llround(6.0 / out.scale)));
+    cl.out_hi = static_cast<std::int32_t>(std::min<double>(qmax, std::llround(6.0 / out_scale)));
   }
   cl.rq.resize(static_cast<std::size_t>(rows));
   for (std::int64_t r = 0; r < rows; ++r) {
-    cl.rq[r] = Requant::from_real(in.scale * cl.w_scale[r] / out.scale);
+    cl.rq[r] = Requant::from_real(in0.scale * cl.w_scale[r] / out_scale);
   }
-  output_stage(acc, cl.bias, cl.rq, cl.out_lo, cl.out_hi, d.accumulator_bits, out);
+  for (std::size_t img = 0; img < acts->size(); ++img) {
+    IntTensor& out = (*acts)[img][l.output];
+    out.scale = out_scale;
+    output_stage(accs[img], cl.bias, cl.rq, cl.out_lo, cl.out_hi, d.accumulator_bits, out);
+  }
 
   // 6. What the weight format and the compensation cost at this layer's output, on up to 16
-  //    evenly spaced output pixels (x every output channel): float weights vs quantized
-  //    (+ compensation) on the same input.
-  std::vector<std::int16_t> row(static_cast<std::size_t>(k));
-  double s_f = 0, e_c = 0, e_u = 0;
-  const std::int64_t step = std::max<std::int64_t>(1, g.m / 16);
-  for (int grp = 0; grp < g.groups; ++grp) {
-    for (std::int64_t m = 0; m < g.m; m += step) {
-      im2col_row(in, l, grp, m, row.data());
-      for (std::int64_t n = 0; n < g.n; ++n) {
-        const std::int64_t r = grp * g.n + n;
-        const float* w = p.weights.data() + r * k;
-        const std::int16_t* q = cl.wq.data() + r * k;
-        // Four float partial sums keep the loop from serialising on one add chain; the integer
-        // sums fit 32 bits like the accumulator does.
-        float f[4] = {0, 0, 0, 0};
-        std::int32_t yq = 0, yu = 0;
-        std::int64_t i = 0;
-        for (; i + 4 <= k; i += 4) {
-          for (int j = 0; j < 4; ++j)
-            f[j] += w[i + j] * row[i + j];
-        }
-        for (; i < k; ++i)
-          f[0] += w[i] * row[i];
-        const double yf = static_cast<double>(f[0]) + f[1] + f[2] + f[3];
-        for (i = 0; i < k; ++i)
-          yq += q[i] * row[i];
-        if (!wq_plain.empty()) {
-          const std::int16_t* u = wq_plain.data() + r * k;
-          for (i = 0; i < k; ++i)
-            yu += u[i] * row[i];
-        } else {
-          yu = yq;
-        }
-        const double s = cl.w_scale[r];
-        const double ref = yf / s + p.bias[r] / (in.scale * s);  // level units, like yq
-        const double dc = ref - (static_cast<double>(yq) + cl.bias[r]);
-        const double du = ref - (static_cast<double>(yu) + cl.bias[r] - cl.comp[r]);
-        s_f += ref * ref;
-        e_c += dc * dc;
-        e_u += du * du;
-      }
-    }
+  //    evenly spaced output pixels (x every output channel) of the first calibration images:
+  //    float weights vs quantized (+ compensation) on the same input.
+  OutputError comp_err, plain_err;
+  std::vector<std::int32_t> plain_bias(cl.bias);
+  for (std::int64_t r = 0; r < rows; ++r)
+    plain_bias[r] -= cl.comp[r];
+  const std::size_t measured = std::min<std::size_t>(ins.size(), 8);
+  for (std::size_t img = 0; img < measured; ++img) {
+    comp_err += output_error(*ins[img], l, net, p, cl.w_scale, cl.wq, cl.bias, 16);
+    plain_err += output_error(*ins[img], l, net, p, cl.w_scale, wq_plain.empty() ? cl.wq : wq_plain,
+                              plain_bias, 16);
   }
-  cl.output_sqnr_db = sqnr(s_f, e_c);
-  cl.output_sqnr_uncompensated_db = sqnr(s_f, e_u);
+  cl.output_sqnr_db = comp_err.sqnr_db();
+  cl.output_sqnr_uncompensated_db = plain_err.sqnr_db();
 }
 
-void compile_vector_layer(const Network& net, std::size_t li, const SimConfig& cfg, bool functional,
-                          std::vector<IntTensor>& tensors, CompiledLayer& cl) {
+void compile_vector_layer(const Network& net, std::size_t li, const SimConfig& cfg,
+                          std::vector<IntTensor>& shapes, CalibActs* acts, CompiledLayer& cl) {
   const Layer& l = net.layers[li];
-  const IntTensor& in = tensors[l.inputs[0]];
-  IntTensor& out = tensors[l.output];
-  out.shape = net.out_shape(l);
-  const int abits = cfg.design.activation_bits;
-  switch (l.type) {
-    case LayerType::MaxPool:
-    case LayerType::AvgPool:
-    case LayerType::GlobalAvgPool:
-      out.is_signed = in.is_signed;
-      break;
-    case LayerType::Add:
-      out.is_signed = l.act == Activation::None;
-      break;
-    default:
-      out.is_signed = false;  // ReLU
+  {
+    const IntTensor& in = shapes[l.inputs[0]];
+    IntTensor& out = shapes[l.output];
+    out.shape = net.out_shape(l);
+    switch (l.type) {
+      case LayerType::MaxPool:
+      case LayerType::AvgPool:
+      case LayerType::GlobalAvgPool:
+        out.is_signed = in.is_signed;
+        break;
+      case LayerType::Add:
+        out.is_signed = l.act == Activation::None;
+        break;
+      default:
+        out.is_signed = false;  // ReLU
+    }
   }
-  cl.out_lo = act_min(abits, out.is_signed);
-  cl.out_hi = act_max(abits, out.is_signed);
-  if (!functional) return;
+  const int abits = cfg.design.activation_bits;
+  const bool out_signed = shapes[l.output].is_signed;
+  cl.out_lo = act_min(abits, out_signed);
+  cl.out_hi = act_max(abits, out_signed);
+  if (!acts) return;
+  const double in_scale = acts->front()[l.inputs[0]].scale;
+  double out_scale = in_scale;
   switch (l.type) {
-    case LayerType::MaxPool:
-      out.scale = in.scale;
-      max_pool(in, l, out);
-      break;
     case LayerType::AvgPool:
     case LayerType::GlobalAvgPool:
-      out.scale = in.scale;
       cl.pool_rq = Requant::from_real(1.0 / (l.kh * l.kw));
-      avg_pool(in, l, cl.pool_rq, cl.out_lo, cl.out_hi, out);
       break;
     case LayerType::Add: {
-      const IntTensor& b = tensors[l.inputs[1]];
-      double maxv = 0;
-      for (std::size_t i = 0; i < in.data.size(); ++i) {
-        double v = in.scale * in.data[i] + b.scale * b.data[i];
-        if (l.act != Activation::None) v = std::max(v, 0.0);
-        if (l.act == Activation::Relu6) v = std::min(v, 6.0);
-        maxv = std::max(maxv, std::abs(v));
+      const double b_scale = acts->front()[l.inputs[1]].scale;
+      RangeStat range(cfg.design.activation_percentile);
+      for (const auto& img : *acts) {
+        const IntTensor& a = img[l.inputs[0]];
+        const IntTensor& b = img[l.inputs[1]];
+        for (std::size_t i = 0; i < a.data.size(); ++i) {
+          double v = in_scale * a.data[i] + b_scale * b.data[i];
+          if (l.act != Activation::None) v = std::max(v, 0.0);
+          if (l.act == Activation::Relu6) v = std::min(v, 6.0);
+          range.add(v);
+        }
       }
-      out.scale = maxv > 0 ? maxv / cl.out_hi : in.scale;
-      if (l.act == Activation::Relu6) {
-        cl.out_hi =
-            static_cast<std::int32_t>(std::min<double>(cl.out_hi, std::llround(6.0 / out.scale)));
-      }
-      cl.add_rq = Requant2::from_real(in.scale / out.scale, b.scale / out.scale);
-      residual_add(in, b, cl.add_rq, cl.out_lo, cl.out_hi, out);
+      const double maxv = range.value();
+      out_scale = maxv > 0 ? maxv / cl.out_hi : in_scale;
+      cl.add_rq = Requant2::from_real(in_scale / out_scale, b_scale / out_scale);
       break;
     }
-    default:  // ReLU / ReLU6 keep the scale
-      out.scale = in.scale;
-      if (l.act == Activation::Relu6) {
-        cl.out_hi =
-            static_cast<std::int32_t>(std::min<double>(cl.out_hi, std::llround(6.0 / out.scale)));
-      }
-      relu(in, cl.out_lo, cl.out_hi, out);
+    default:
+      break;
+  }
+  if (l.act == Activation::Relu6 && (l.type == LayerType::Add || l.type == LayerType::Relu)) {
+    cl.out_hi =
+        static_cast<std::int32_t>(std::min<double>(cl.out_hi, std::llround(6.0 / out_scale)));
+  }
+  for (auto& img : *acts) {
+    img[l.output].scale = out_scale;
+    run_vector_layer(net, li, cl, img);
   }
 }
 
@@ -431,20 +505,27 @@ void count_weights(CompiledNetwork& cn) {
 
 }  // namespace
 
-CompiledNetwork compile_network(const Network& net, const SimConfig& cfg, MacKind mac_kind,
-                                bool functional, const WeightSource& source) {
+namespace {
+
+// Everything but the calibration: the PE-array layers of a timing-only compile, or (calibration
+// non-empty) every layer calibrated on those images.
+CompiledNetwork compile(const Network& net, const SimConfig& cfg, MacKind mac_kind,
+                        const WeightSource& source,
+                        const std::vector<std::vector<float>>* calibration) {
+  const bool functional = calibration != nullptr;
   CompiledNetwork cn;
   cn.net = net;
   cn.mac = mac_kind;
   cn.functional = functional;
   cn.weight_source = source.description();
+  cn.activation_bits = cfg.design.activation_bits;
+  cn.accumulator_bits = cfg.design.accumulator_bits;
   cn.tensors.resize(net.tensors.size());
   cn.layers.resize(net.layers.size());
   // The level set (and so the quantizer) does not depend on the activations' signedness.
   const auto probe = make_mac_model(cfg.design, mac_kind, true);
   cn.mac_name = probe->name();
   cn.code_bits = probe->code_bits();
-  std::future<PreparedLayer> next;
 
   if (functional && net.extra_sources() > 0) {
     throw UserError(field_error(net.name, "",
@@ -453,23 +534,7 @@ CompiledNetwork compile_network(const Network& net, const SimConfig& cfg, MacKin
   }
   for (std::size_t t = 0; t < net.tensors.size(); ++t)
     cn.tensors[t].shape = net.tensors[t];  // layer outputs get theirs again below
-  IntTensor& x = cn.tensors[0];
-  x.is_signed = true;
-  if (functional) {
-    const std::vector<float> img = source.input(net);
-    double maxv = 0;
-    for (float v : img) {
-      if (!std::isfinite(v)) throw UserError(net.name + ": input contains a non-finite value");
-      maxv = std::max(maxv, std::abs(static_cast<double>(v)));
-    }
-    const std::int32_t qmax = act_max(cfg.design.activation_bits, true);
-    x.scale = maxv > 0 ? maxv / qmax : 1.0;
-    x.data.resize(img.size());
-    for (std::size_t i = 0; i < img.size(); ++i) {
-      x.data[i] =
-          static_cast<std::int16_t>(std::clamp<long>(std::lround(img[i] / x.scale), -qmax, qmax));
-    }
-  }
+  cn.tensors[0].is_signed = true;
 
   // Shapes and signs first: a PE-array layer's output is unsigned after ReLU / ReLU6.
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
@@ -479,7 +544,7 @@ CompiledNetwork compile_network(const Network& net, const SimConfig& cfg, MacKin
       cn.tensors[l.output].shape = net.out_shape(l);
       cn.tensors[l.output].is_signed = l.act == Activation::None;
     } else {
-      compile_vector_layer(net, i, cfg, false, cn.tensors, cn.layers[i]);  // shape, sign, clamp
+      compile_vector_layer(net, i, cfg, cn.tensors, nullptr, cn.layers[i]);  // shape, sign, clamp
     }
   }
 
@@ -502,7 +567,7 @@ CompiledNetwork compile_network(const Network& net, const SimConfig& cfg, MacKin
         compile_pe_layer(net, i, cfg,
                          prepare_layer(net, i, cfg.design, mac_kind, cn.layers[i].in_signed, source,
                                        sample_rows(g.n * g.groups, g.k, budget)),
-                         false, cn.tensors, cn.layers[i]);
+                         cn.tensors, nullptr, cn.layers[i]);
       }
     };
     auto other = std::async(std::launch::async, work, 1);
@@ -512,6 +577,38 @@ CompiledNetwork compile_network(const Network& net, const SimConfig& cfg, MacKin
     return cn;
   }
 
+  // The input scale covers every calibration image; each image is quantized with it.
+  CONLOC_ASSERT(!calibration->empty(), "compiler", "a functional compile needs an input");
+  RangeStat range(cfg.design.activation_percentile);
+  for (std::size_t img = 0; img < calibration->size(); ++img) {
+    const auto& x = (*calibration)[img];
+    if (static_cast<std::int64_t>(x.size()) != net.tensors[0].elements()) {
+      throw UserError(net.name + ": calibration image " + std::to_string(img) + " has " +
+                      std::to_string(x.size()) + " values; the network input needs " +
+                      std::to_string(net.tensors[0].elements()));
+    }
+    for (float v : x) {
+      if (!std::isfinite(v)) {
+        throw UserError(net.name + ": calibration image " + std::to_string(img) +
+                        " contains a non-finite value");
+      }
+      range.add(v);
+    }
+  }
+  const double maxv = range.value();
+  cn.tensors[0].scale = maxv > 0 ? maxv / act_max(cfg.design.activation_bits, true) : 1.0;
+  CalibActs acts(calibration->size(), cn.tensors);
+  for (std::size_t img = 0; img < acts.size(); ++img)
+    quantize_input((*calibration)[img], cn.activation_bits, acts[img][0]);
+
+  // A tensor of the later calibration images is dropped after its last reader (the first
+  // image's tensors become the reference the accelerator is checked against).
+  std::vector<std::size_t> last_use(net.tensors.size(), 0);
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    for (int t : net.layers[i].inputs)
+      last_use[static_cast<std::size_t>(t)] = i;
+  }
+  std::future<PreparedLayer> next;
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
     const Layer& l = net.layers[i];
     CompiledLayer& cl = cn.layers[i];
@@ -527,13 +624,34 @@ CompiledNetwork compile_network(const Network& net, const SimConfig& cfg, MacKin
                           std::cref(source), std::vector<std::int64_t>{});
         break;
       }
-      compile_pe_layer(net, i, cfg, std::move(prep), true, cn.tensors, cl);
+      compile_pe_layer(net, i, cfg, std::move(prep), cn.tensors, &acts, cl);
     } else {
-      compile_vector_layer(net, i, cfg, true, cn.tensors, cl);
+      compile_vector_layer(net, i, cfg, cn.tensors, &acts, cl);
+    }
+    for (std::size_t t = 0; t < last_use.size(); ++t) {
+      if (last_use[t] != i || t + 1 == net.tensors.size()) continue;
+      for (std::size_t img = 1; img < acts.size(); ++img)
+        std::vector<std::int16_t>().swap(acts[img][t].data);
     }
   }
+  cn.tensors = std::move(acts.front());
   count_weights(cn);
   return cn;
+}
+
+}  // namespace
+
+CompiledNetwork compile_network(const Network& net, const SimConfig& cfg, MacKind mac_kind,
+                                bool functional, const WeightSource& source) {
+  if (!functional) return compile(net, cfg, mac_kind, source, nullptr);
+  const std::vector<std::vector<float>> input{source.input(net)};
+  return compile(net, cfg, mac_kind, source, &input);
+}
+
+CompiledNetwork compile_calibrated(const Network& net, const SimConfig& cfg, MacKind mac_kind,
+                                   const WeightSource& source,
+                                   const std::vector<std::vector<float>>& calibration) {
+  return compile(net, cfg, mac_kind, source, &calibration);
 }
 
 std::string compile_key(const SimConfig& cfg, MacKind mac, bool functional) {

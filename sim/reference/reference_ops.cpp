@@ -9,22 +9,7 @@
 namespace conloc {
 
 void im2col_row(const IntTensor& in, const Layer& l, int group, std::int64_t m, std::int16_t* row) {
-  const TensorShape& s = in.shape;
-  const int cin_g = s.c / l.groups;
-  const int ow = (s.w + 2 * l.pad - l.kw) / l.stride + 1;
-  const int y = static_cast<int>(m / ow), x = static_cast<int>(m % ow);
-  std::fill(row, row + std::int64_t{l.kh} * l.kw * cin_g, std::int16_t{0});
-  for (int r = 0; r < l.kh; ++r) {
-    const int iy = y * l.stride - l.pad + r;
-    if (iy < 0 || iy >= s.h) continue;
-    for (int c = 0; c < l.kw; ++c) {
-      const int ix = x * l.stride - l.pad + c;
-      if (ix < 0 || ix >= s.w) continue;
-      const std::int16_t* src =
-          in.data.data() + (std::int64_t{iy} * s.w + ix) * s.c + std::int64_t{group} * cin_g;
-      std::copy(src, src + cin_g, row + (std::int64_t{r} * l.kw + c) * cin_g);
-    }
-  }
+  im2col_row_of(in.data.data(), in.shape, l, group, m, row);
 }
 
 void im2col(const IntTensor& in, const Layer& l, int group, std::vector<std::int16_t>& a) {

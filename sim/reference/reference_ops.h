@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -12,6 +13,28 @@ namespace conloc {
 // Plain integer reference implementation of every layer type, on whole tensors. The simulated
 // accelerator must match it bit for bit. K order of a conv GEMM is (kernel row, kernel column,
 // input channel of the group): k = (r * kw + s) * cin_g + ci.
+
+// One patch row of any element type: data is an HWC tensor of shape `s`; the row of output pixel
+// `m` of group `group` (k = (r * kw + c) * cin_g + ci) is written to `row`, zero where the window
+// reads padding.
+template <class T>
+void im2col_row_of(const T* data, const TensorShape& s, const Layer& l, int group, std::int64_t m,
+                   T* row) {
+  const int cin_g = s.c / l.groups;
+  const int ow = (s.w + 2 * l.pad - l.kw) / l.stride + 1;
+  const int y = static_cast<int>(m / ow), x = static_cast<int>(m % ow);
+  std::fill(row, row + std::int64_t{l.kh} * l.kw * cin_g, T{0});
+  for (int r = 0; r < l.kh; ++r) {
+    const int iy = y * l.stride - l.pad + r;
+    if (iy < 0 || iy >= s.h) continue;
+    for (int c = 0; c < l.kw; ++c) {
+      const int ix = x * l.stride - l.pad + c;
+      if (ix < 0 || ix >= s.w) continue;
+      const T* src = data + (std::int64_t{iy} * s.w + ix) * s.c + std::int64_t{group} * cin_g;
+      std::copy(src, src + cin_g, row + (std::int64_t{r} * l.kw + c) * cin_g);
+    }
+  }
+}
 
 // Patch matrix of one group: a[m][k], zero where the window reads padding.
 void im2col(const IntTensor& in, const Layer& l, int group, std::vector<std::int16_t>& a);

@@ -48,6 +48,41 @@ Activation parse_act(const Ctx& c, const nlohmann::json& o) {
   c.fail("act", "not an allowed value", v, "one of none, relu, relu6");
 }
 
+// "dataset": {"name": "fashion-mnist", "mean": m, "std": s, "float_top1": a}; mean and std are
+// required (the tool normalises the dataset's pixels itself), float_top1 is optional.
+DatasetRef parse_dataset_ref(const std::string& file, const nlohmann::json& d) {
+  if (!d.is_object()) throw_field_error(file, "dataset", "wrong type", json_brief(d), "an object");
+  DatasetRef r;
+  for (auto it = d.begin(); it != d.end(); ++it) {
+    if (it.key() != "name" && it.key() != "mean" && it.key() != "std" && it.key() != "float_top1") {
+      throw_field_error(file, "dataset." + it.key(), "unknown key", "\"" + it.key() + "\"",
+                        "one of name, mean, std, float_top1");
+    }
+  }
+  if (!d.contains("name") || !d["name"].is_string()) {
+    throw_field_error(file, "dataset.name", "missing or not a string",
+                      d.contains("name") ? json_brief(d["name"]) : "", "a dataset name");
+  }
+  r.name = d["name"].get<std::string>();
+  auto number = [&](const char* key, bool required, double lo, double hi, double& out) {
+    if (!d.contains(key)) {
+      if (required)
+        throw_field_error(file, std::string("dataset.") + key, "missing", "", "a number");
+      return;
+    }
+    const auto& v = d[key];
+    if (!v.is_number() || !(v.get<double>() >= lo && v.get<double>() <= hi)) {
+      throw_field_error(file, std::string("dataset.") + key, "out of range", json_brief(v),
+                        "a number in [" + json_brief(lo) + ", " + json_brief(hi) + "]");
+    }
+    out = v.get<double>();
+  };
+  number("mean", true, -1e3, 1e3, r.mean);
+  number("std", true, 1e-6, 1e3, r.std);
+  number("float_top1", false, 0.0, 1.0, r.float_top1);
+  return r;
+}
+
 }  // namespace
 
 NetworkFile load_network_file(const std::string& path) {
@@ -55,11 +90,12 @@ NetworkFile load_network_file(const std::string& path) {
   Ctx root{path, ""};
   if (!doc.is_object()) root.fail("", "top level is not a JSON object", doc, "an object");
   for (auto it = doc.begin(); it != doc.end(); ++it) {
-    static const std::set<std::string> kTop = {"name",    "description", "input", "layers",
-                                               "weights", "images",      "labels"};
+    static const std::set<std::string> kTop = {"name",    "description", "input",  "layers",
+                                               "weights", "images",      "labels", "dataset"};
     if (!kTop.count(it.key())) {
       throw_field_error(path, it.key(), "unknown key", "\"" + it.key() + "\"",
-                        "one of name, description, input, layers, weights, images, labels");
+                        "one of name, description, input, layers, weights, images, labels, "
+                        "dataset");
     }
   }
   if (!doc.contains("input") || !doc["input"].is_array() || doc["input"].size() != 3) {
@@ -187,6 +223,7 @@ NetworkFile load_network_file(const std::string& path) {
   f.weights_dir = file_field("weights", true);
   f.images = file_field("images", false);
   f.labels = file_field("labels", false);
+  if (doc.contains("dataset")) f.dataset = parse_dataset_ref(path, doc["dataset"]);
   return f;
 }
 

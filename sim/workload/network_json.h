@@ -3,6 +3,7 @@
 #include <string>
 
 #include "modules/common/network.h"
+#include "sim/workload/dataset.h"
 
 namespace conloc {
 
@@ -14,10 +15,11 @@ namespace conloc {
 // the JSON path (layers[3].kernel).
 // Returns the network plus the trained files it names (paths resolved against the JSON file's
 // folder; empty when absent): "weights" (a folder of .npy files), "images", "labels"
-// (docs/workloads.md).
+// (docs/workloads.md), and the dataset it was trained on ("dataset", docs/accuracy.md).
 struct NetworkFile {
   Network net;
   std::string weights_dir, images, labels;
+  DatasetRef dataset;
 };
 NetworkFile load_network_file(const std::string& path);
 

@@ -55,6 +55,7 @@ Workload load_workload(const std::string& name_or_file, std::uint64_t seed, int 
       }
       w.weights = std::make_unique<NpyWeights>(f.weights_dir, f.images, image < 0 ? 0 : image);
       w.labels = f.labels;
+      w.dataset = f.dataset;
       if (!w.labels.empty()) check_labels(w.labels, f.images);
     }
   } else if (ext.empty() && name_or_file.find('/') == std::string::npos) {

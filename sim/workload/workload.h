@@ -4,6 +4,7 @@
 #include <string>
 
 #include "modules/common/network.h"
+#include "sim/workload/dataset.h"
 #include "sim/workload/weight_source.h"
 
 namespace conloc {
@@ -14,6 +15,7 @@ struct Workload {
   Network net;
   std::unique_ptr<WeightSource> weights;
   std::string labels;  // .npy of the images' labels, when the workload ships them
+  DatasetRef dataset;  // the dataset trained weights came from (name empty: none)
 };
 
 // `name_or_file`: a zoo name or a network JSON file. `image` selects the input image of a

@@ -1,0 +1,138 @@
+#include <cmath>
+#include <gtest/gtest.h>
+
+#include "sim/config/sim_config.h"
+#include "sim/quant/compiler.h"
+#include "sim/reference/float_inference.h"
+#include "sim/reference/inference.h"
+#include "sim/workload/npy_weights.h"
+#include "sim/workload/workload.h"
+
+using namespace conloc;
+
+namespace {
+
+const std::string kFmnist = std::string(CONLOCNN_SOURCE_DIR) + "/workloads/fmnist_cnn/network.json";
+
+std::vector<std::vector<float>> images(const Workload& w, int n) {
+  const std::string dir = std::string(CONLOCNN_SOURCE_DIR) + "/workloads/fmnist_cnn/";
+  std::vector<std::vector<float>> out;
+  for (int i = 0; i < n; ++i)
+    out.push_back(NpyWeights(dir + "weights", dir + "test_images.npy", i).input(w.net));
+  return out;
+}
+
+SimConfig config(std::vector<std::string> sets = {}) {
+  return load_sim_config(std::nullopt, sets);
+}
+
+void expect_same_tensors(const std::vector<IntTensor>& a, const std::vector<IntTensor>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t t = 0; t < a.size(); ++t) {
+    EXPECT_EQ(a[t].data, b[t].data) << "tensor " << t;
+    EXPECT_EQ(a[t].scale, b[t].scale) << "tensor " << t;
+  }
+}
+
+}  // namespace
+
+// The integer inference `accuracy` classifies with is the compiler's reference, which every
+// functional run checks the simulated accelerator against.
+TEST(Inference, ReproducesTheCompilersReference) {
+  const Workload w = load_workload(kFmnist, 1);
+  for (const char* design : {"elp", "fixed"}) {
+    const SimConfig cfg = config({std::string("design.mac=") + design});
+    const CompiledNetwork cn = compile_network(w.net, cfg, cfg.design.mac, true, *w.weights);
+    std::vector<IntTensor> t;
+    infer(cn, w.weights->input(w.net), t);
+    expect_same_tensors(t, cn.tensors);
+  }
+}
+
+// Calibrating on several images: the input scale covers all of them, the reference is the first
+// image's, and the calibration differs from one image's.
+TEST(Inference, CalibrationSetCoversEveryImage) {
+  const Workload w = load_workload(kFmnist, 1);
+  const SimConfig cfg = config();
+  const auto imgs = images(w, 6);
+  const CompiledNetwork one = compile_calibrated(w.net, cfg, cfg.design.mac, *w.weights, {imgs[0]});
+  const CompiledNetwork six = compile_calibrated(w.net, cfg, cfg.design.mac, *w.weights, imgs);
+  double maxv = 0;
+  for (const auto& im : imgs) {
+    for (float v : im)
+      maxv = std::max(maxv, std::abs(static_cast<double>(v)));
+  }
+  EXPECT_DOUBLE_EQ(six.tensors[0].scale, maxv / 127);
+  std::vector<IntTensor> t;
+  infer(six, imgs[0], t);
+  expect_same_tensors(t, six.tensors);
+  int differ = 0;
+  for (std::size_t i = 1; i < six.tensors.size(); ++i)
+    differ += six.tensors[i].scale != one.tensors[i].scale;
+  EXPECT_GT(differ, 3);
+  // A single-image calibration is exactly what compile_network does with that image.
+  const CompiledNetwork run = compile_network(w.net, cfg, cfg.design.mac, true, *w.weights);
+  expect_same_tensors(run.tensors, one.tensors);
+}
+
+// Percentile calibration maps a smaller magnitude to the top level than min/max.
+TEST(Inference, PercentileCalibrationClipsOutliers) {
+  const Workload w = load_workload(kFmnist, 1);
+  const auto imgs = images(w, 4);
+  const SimConfig mm = config();
+  const SimConfig pc =
+      config({"design.activation_calibration=percentile", "design.activation_percentile=99"});
+  const CompiledNetwork a = compile_calibrated(w.net, mm, mm.design.mac, *w.weights, imgs);
+  const CompiledNetwork b = compile_calibrated(w.net, pc, pc.design.mac, *w.weights, imgs);
+  // Fashion-MNIST images saturate at white (many pixels share the maximum), so the input scale
+  // may not move; conv1's output has a long tail.
+  EXPECT_LE(b.tensors[0].scale, a.tensors[0].scale);
+  EXPECT_LT(b.tensors[1].scale, 0.9 * a.tensors[1].scale);
+}
+
+// The float reference and the 8-bit integer inference agree closely on the logits.
+TEST(Inference, FloatReferenceAgreesWithEightBitInference) {
+  const Workload w = load_workload(kFmnist, 1);
+  const SimConfig cfg = config({"design.mac=fixed"});
+  const auto imgs = images(w, 8);
+  const CompiledNetwork cn = compile_calibrated(w.net, cfg, cfg.design.mac, *w.weights, imgs);
+  const FloatNetwork fn(w.net, *w.weights);
+  double sig = 0, err = 0;
+  int same = 0;
+  std::vector<IntTensor> t;
+  for (const auto& im : imgs) {
+    const std::vector<float> f = fn.forward(im);
+    infer(cn, im, t);
+    const IntTensor& q = t.back();
+    ASSERT_EQ(f.size(), q.data.size());
+    std::size_t fa = 0, qa = 0;
+    for (std::size_t i = 0; i < f.size(); ++i) {
+      const double d = f[i] - q.scale * q.data[i];
+      sig += f[i] * f[i];
+      err += d * d;
+      if (f[i] > f[fa]) fa = i;
+      if (q.data[i] > q.data[qa]) qa = i;
+    }
+    same += fa == qa;
+  }
+  EXPECT_GT(10 * std::log10(sig / err), 20.0);
+  EXPECT_GE(same, 7);
+}
+
+// Pooled neighbour statistics, checked by hand on a ramp: each row 1, 2, 3 gives
+// rho_h = (1*2 + 2*3) / (2^2 + 3^2) = 8/13; rows equal, so rho_v = 1.
+TEST(Inference, NeighbourStatsByHand) {
+  IntTensor t;
+  t.shape = {2, 3, 1};
+  t.data = {1, 2, 3, 1, 2, 3};
+  const NeighbourStats one = neighbour_stats({&t});
+  EXPECT_DOUBLE_EQ(one.rho_h, 8.0 / 13.0);
+  EXPECT_DOUBLE_EQ(one.rho_v, 1.0);
+  EXPECT_DOUBLE_EQ(one.mean[0], 2.0);
+  IntTensor u = t;
+  for (auto& v : u.data)
+    v = static_cast<std::int16_t>(v * 3);
+  const NeighbourStats two = neighbour_stats({&t, &u});
+  EXPECT_DOUBLE_EQ(two.rho_h, 8.0 / 13.0);  // scale-free
+  EXPECT_DOUBLE_EQ(two.mean[0], 4.0);
+}
