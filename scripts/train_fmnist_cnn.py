@@ -83,6 +83,7 @@ def main():
         "weights": "weights",
         "images": "test_images.npy",
         "labels": "test_labels.npy",
+        "dataset": {"name": "fashion-mnist", "mean": MEAN, "std": STD, "float_top1": float(acc)},
         "layers": [
             {"name": "conv1", "type": "conv", "out_channels": 16, "kernel": 3, "pad": 1, "act": "relu"},
             {"name": "pool1", "type": "maxpool", "kernel": 2, "stride": 2},

@@ -27,5 +27,6 @@ int cmd_run(const std::vector<std::string>& args);
 int cmd_compare(const std::vector<std::string>& args);
 int cmd_sweep(const std::vector<std::string>& args);
 int cmd_sweep_merge(const std::vector<std::string>& args);
+int cmd_accuracy(const std::vector<std::string>& args);
 
 }  // namespace conloc

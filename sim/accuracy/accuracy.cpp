@@ -1,0 +1,266 @@
+#include "sim/accuracy/accuracy.h"
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <thread>
+
+#include "modules/common/error.h"
+#include "sim/quant/compiler.h"
+#include "sim/reference/float_inference.h"
+#include "sim/reference/inference.h"
+
+namespace conloc {
+
+std::string ImageRange::text() const {
+  return split + ":" + std::to_string(begin) + "-" + std::to_string(end - 1);
+}
+
+namespace {
+
+const ImageSet& split_of(const Dataset& ds, const std::string& split) {
+  return split == "train" ? ds.train : ds.test;
+}
+
+// Rank of the true class among the scores: how many classes score higher (ties: the lower
+// class index wins, as argmax picks it).
+template <class T>
+std::size_t rank_of(const std::vector<T>& v, std::size_t label) {
+  std::size_t r = 0;
+  for (std::size_t i = 0; i < v.size(); ++i)
+    r += v[i] > v[label] || (v[i] == v[label] && i < label);
+  return r;
+}
+
+// A unit of work: compile one variant, or classify a chunk of images with one.
+struct Task {
+  std::size_t variant;
+  std::int64_t begin = 0, end = 0;  // evaluation images; compile task when begin == end
+};
+
+}  // namespace
+
+ImageRange parse_image_range(const std::string& text, const std::string& default_split,
+                             const Dataset& ds, const std::string& option) {
+  ImageRange r;
+  auto bad = [&](const std::string& why) -> UserError {
+    return UserError(field_error(option, "", why, "\"" + text + "\"",
+                                 "N (the first N images of the " + default_split +
+                                     " split) or SPLIT:A-B with SPLIT train or test"));
+  };
+  auto number = [&](const std::string& s) {
+    if (s.empty() || s.size() > 9 || s.find_first_not_of("0123456789") != std::string::npos)
+      throw bad("not a count or range");
+    return std::stoll(s);
+  };
+  const auto colon = text.find(':');
+  if (colon == std::string::npos) {
+    r.split = default_split;
+    r.begin = 0;
+    r.end = number(text);
+    if (r.end == 0) throw bad("no images");
+  } else {
+    r.split = text.substr(0, colon);
+    if (r.split != "train" && r.split != "test") throw bad("unknown split");
+    const std::string rest = text.substr(colon + 1);
+    const auto dash = rest.find('-');
+    if (dash == std::string::npos) throw bad("not a range");
+    r.begin = number(rest.substr(0, dash));
+    r.end = number(rest.substr(dash + 1)) + 1;
+    if (r.end <= r.begin) throw bad("empty range");
+  }
+  const std::int64_t n = split_of(ds, r.split).size();
+  if (r.end > n) {
+    throw UserError(field_error(option, "", "beyond the split", "\"" + text + "\"",
+                                "at most " + std::to_string(n) + " images in " + r.split));
+  }
+  return r;
+}
+
+std::vector<AccuracyResult> evaluate_accuracy(const Workload& w, const Dataset& ds,
+                                              const AccuracySetup& setup,
+                                              const std::vector<AccuracyVariant>& variants) {
+  const Network& net = w.net;
+  const TensorShape in = net.tensors[0];
+  const ImageSet& cal_set = split_of(ds, setup.calibration.split);
+  const ImageSet& eval_set = split_of(ds, setup.evaluation.split);
+  if (cal_set.h != in.h || cal_set.w != in.w || cal_set.c != in.c) {
+    throw UserError(field_error(cal_set.images_file, "image shape", "does not match the network",
+                                std::to_string(cal_set.h) + "x" + std::to_string(cal_set.w) + "x" +
+                                    std::to_string(cal_set.c),
+                                std::to_string(in.h) + "x" + std::to_string(in.w) + "x" +
+                                    std::to_string(in.c) + " (" + net.name + " input)"));
+  }
+  const std::int64_t classes = net.tensors.back().elements();
+  for (std::int64_t i = setup.evaluation.begin; i < setup.evaluation.end; ++i) {
+    if (eval_set.labels[static_cast<std::size_t>(i)] >= classes) {
+      throw UserError(field_error(eval_set.labels_file, "[" + std::to_string(i) + "]",
+                                  "label beyond the network's classes",
+                                  std::to_string(eval_set.labels[static_cast<std::size_t>(i)]),
+                                  "a class below " + std::to_string(classes)));
+    }
+  }
+  if (setup.calibration.split == setup.evaluation.split &&
+      setup.calibration.begin < setup.evaluation.end &&
+      setup.evaluation.begin < setup.calibration.end) {
+    throw UserError(field_error("--calibration", "", "overlaps the evaluation images",
+                                setup.calibration.text() + " and " + setup.evaluation.text(),
+                                "disjoint image sets (calibrate on the training split)"));
+  }
+
+  std::vector<std::vector<float>> calib;
+  for (std::int64_t i = setup.calibration.begin; i < setup.calibration.end; ++i)
+    calib.push_back(normalised_image(cal_set, i, w.dataset));
+  const FloatNetwork fnet(net, *w.weights);
+
+  std::vector<AccuracyResult> results(variants.size());
+  std::vector<std::shared_ptr<CompiledNetwork>> compiled(variants.size());
+  const std::int64_t chunk = std::max<std::int64_t>(250, setup.sqnr_images);
+  const std::int64_t n_eval = setup.evaluation.size();
+  const std::int64_t sqnr_images = std::min(setup.sqnr_images, n_eval);
+  // Per variant and PE-array layer: held-out output error and the inputs' statistics (measured
+  // in the first chunk only, which holds every SQNR image).
+  std::vector<std::vector<OutputError>> layer_err(variants.size());
+  std::vector<std::vector<double>> layer_rho(variants.size());
+
+  std::vector<Task> compile_tasks, eval_tasks;
+  std::int64_t total = 0;
+  for (std::size_t v = 0; v < variants.size(); ++v) {
+    results[v].variant = variants[v];
+    if (variants[v].kind != "float") {
+      compile_tasks.push_back({v, 0, 0});
+      total += static_cast<std::int64_t>(calib.size());
+    }
+    for (std::int64_t a = 0; a < n_eval; a += chunk)
+      eval_tasks.push_back({v, a, std::min(n_eval, a + chunk)});
+    total += n_eval;
+  }
+
+  std::atomic<std::int64_t> done{0};
+  std::mutex mu;
+  std::exception_ptr failure;
+  auto run_compile = [&](const Task& t) {
+    const AccuracyVariant& v = variants[t.variant];
+    compiled[t.variant] = std::make_shared<CompiledNetwork>(
+        compile_calibrated(net, v.cfg, v.cfg.design.mac, *w.weights, calib));
+    done += static_cast<std::int64_t>(calib.size());
+  };
+  auto run_eval = [&](const Task& t) {
+    const CompiledNetwork* cn = compiled[t.variant].get();
+    std::int64_t c1 = 0, c5 = 0;
+    std::vector<IntTensor> tensors;
+    std::vector<OutputError> err(net.layers.size());
+    std::vector<std::vector<IntTensor>> inputs(net.layers.size());
+    for (std::int64_t i = t.begin; i < t.end; ++i) {
+      const std::int64_t idx = setup.evaluation.begin + i;
+      const std::size_t label = eval_set.labels[static_cast<std::size_t>(idx)];
+      const std::vector<float> img = normalised_image(eval_set, idx, w.dataset);
+      std::size_t rank;
+      if (!cn) {
+        rank = rank_of(fnet.forward(img), label);
+      } else {
+        infer(*cn, img, tensors);
+        rank = rank_of(tensors.back().data, label);
+        if (i < sqnr_images) {
+          for (std::size_t li = 0; li < net.layers.size(); ++li) {
+            const Layer& l = net.layers[li];
+            if (!l.on_pe_array()) continue;
+            const CompiledLayer& cl = cn->layers[li];
+            const IntTensor& x = tensors[l.inputs[0]];
+            err[li] += output_error(x, l, net, fnet.params(li), cl.w_scale, cl.wq, cl.bias, 16);
+            inputs[li].push_back(x);
+          }
+        }
+      }
+      c1 += rank == 0;
+      c5 += rank < 5;
+      if ((i - t.begin) % 16 == 15) done += 16;
+    }
+    done += (t.end - t.begin) % 16;
+    std::lock_guard<std::mutex> lock(mu);
+    AccuracyResult& r = results[t.variant];
+    r.images += t.end - t.begin;
+    r.top1_correct += c1;
+    r.top5_correct += c5;
+    if (cn && t.begin == 0) {
+      layer_err[t.variant] = err;
+      layer_rho[t.variant].assign(net.layers.size(), 0.0);
+      for (std::size_t li = 0; li < net.layers.size(); ++li) {
+        if (inputs[li].empty()) continue;
+        std::vector<const IntTensor*> ptrs;
+        for (const auto& x : inputs[li])
+          ptrs.push_back(&x);
+        const NeighbourStats st = neighbour_stats(ptrs);
+        layer_rho[t.variant][li] = net.layers[li].kw > 1 ? st.rho_h : st.rho_v;
+      }
+    }
+  };
+
+  // Two phases on a pool of threads: every compile, then every chunk of images.
+  for (const std::vector<Task>* phase : {&compile_tasks, &eval_tasks}) {
+    std::atomic<std::size_t> next{0};
+    std::atomic<int> finished{0};
+    auto work = [&] {
+      for (;;) {
+        const std::size_t k = next++;
+        if (k >= phase->size()) return;
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          if (failure) return;
+        }
+        try {
+          const Task& t = (*phase)[k];
+          if (phase == &compile_tasks) {
+            run_compile(t);
+          } else {
+            run_eval(t);
+          }
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(mu);
+          if (!failure) failure = std::current_exception();
+        }
+      }
+    };
+    auto worker = [&] {
+      work();
+      ++finished;
+    };
+    std::vector<std::thread> pool;
+    for (int j = 0; j < std::max(1, setup.jobs); ++j)
+      pool.emplace_back(worker);
+    while (finished.load() < static_cast<int>(pool.size())) {
+      if (setup.progress) setup.progress(done.load(), total);
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    for (auto& th : pool)
+      th.join();
+    if (failure) std::rethrow_exception(failure);
+  }
+  if (setup.progress) setup.progress(total, total);
+
+  for (std::size_t v = 0; v < variants.size(); ++v) {
+    AccuracyResult& r = results[v];
+    if (!compiled[v]) continue;
+    r.cn = compiled[v];
+    for (std::size_t li = 0; li < net.layers.size(); ++li) {
+      if (!net.layers[li].on_pe_array()) continue;
+      const CompiledLayer& cl = r.cn->layers[li];
+      LayerAccuracy la;
+      la.layer = net.layers[li].name;
+      la.weight_sqnr_db = cl.weight_sqnr_db;
+      la.output_sqnr_db = layer_err[v].empty() ? 0.0 : layer_err[v][li].sqnr_db();
+      // Error feedback chains taps along a kernel row (or column); a 1x1 kernel has no chain.
+      const Layer& l = net.layers[li];
+      const bool chained = l.kw > 1 || l.kh > 1;
+      const double nan = std::numeric_limits<double>::quiet_NaN();
+      la.rho_calibration = chained ? cl.neighbour_correlation : nan;
+      la.rho_heldout = chained && !layer_rho[v].empty() ? layer_rho[v][li] : nan;
+      r.layers.push_back(la);
+    }
+  }
+  return results;
+}
+
+}  // namespace conloc

@@ -1,0 +1,74 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "modules/common/compiled_network.h"
+#include "sim/config/sim_config.h"
+#include "sim/workload/dataset.h"
+#include "sim/workload/workload.h"
+
+namespace conloc {
+
+// One row of the accuracy table: a weight format with a compensation method and an activation
+// width, or the float reference (docs/accuracy.md).
+struct AccuracyVariant {
+  std::string weights;       // "float" or a design name: "fixed8", "elp5v2", ...
+  std::string kind;          // "float", "fixed" or "elp_bsd"
+  int code_bits = 32;        // stored bits per weight (32 for float)
+  std::string compensation;  // design.compensation ("none" for float)
+  int activation_bits = 32;  // 32 for float
+  SimConfig cfg;             // the configuration of a quantized variant
+};
+
+// Images by split and index range [begin, end).
+struct ImageRange {
+  std::string split;  // "train" or "test"
+  std::int64_t begin = 0, end = 0;
+  std::int64_t size() const { return end - begin; }
+  std::string text() const;
+};
+
+// "N" (the first N of `default_split`) or "SPLIT:A-B" (images A..B inclusive); a malformed or
+// out-of-range value is a UserError naming `option`.
+ImageRange parse_image_range(const std::string& text, const std::string& default_split,
+                             const Dataset& ds, const std::string& option);
+
+// What a compiled variant does on held-out images, per PE-array layer.
+struct LayerAccuracy {
+  std::string layer;
+  double weight_sqnr_db = 0;
+  double output_sqnr_db = 0;   // held-out images, the variant's compensation applied
+  double rho_calibration = 0;  // neighbour correlation the compiler measured
+  double rho_heldout = 0;      // the same on the held-out images
+};
+
+struct AccuracyResult {
+  AccuracyVariant variant;
+  std::int64_t images = 0, top1_correct = 0, top5_correct = 0;
+  double top1() const { return images ? static_cast<double>(top1_correct) / images : 0.0; }
+  double top5() const { return images ? static_cast<double>(top5_correct) / images : 0.0; }
+  std::vector<LayerAccuracy> layers;          // quantized variants
+  std::shared_ptr<const CompiledNetwork> cn;  // quantized variants: what was evaluated
+};
+
+struct AccuracySetup {
+  ImageRange calibration, evaluation;
+  std::int64_t sqnr_images = 100;  // first evaluation images the per-layer SQNR is measured on
+  int jobs = 1;                    // worker threads
+  // Called from the calling thread about twice a second with (work done, work total).
+  std::function<void(std::int64_t, std::int64_t)> progress;
+};
+
+// Calibrates every quantized variant on the calibration images, then classifies every
+// evaluation image with each variant's integer inference (sim/reference/inference.h) and the
+// float reference, on `setup.jobs` threads. Results in variant order.
+std::vector<AccuracyResult> evaluate_accuracy(const Workload& w, const Dataset& ds,
+                                              const AccuracySetup& setup,
+                                              const std::vector<AccuracyVariant>& variants);
+
+}  // namespace conloc

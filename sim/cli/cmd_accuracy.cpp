@@ -1,0 +1,384 @@
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+#include "modules/common/error.h"
+#include "sim/accuracy/accuracy.h"
+#include "sim/cli/options.h"
+#include "sim/common/file_io.h"
+#include "sim/common/result_dir.h"
+#include "sim/common/stopwatch.h"
+#include "sim/config/sim_config.h"
+#include "sim/energy/energy_model.h"
+#include "sim/quant/design_registry.h"
+#include "sim/report/columns.h"
+#include "sim/run/pipeline.h"
+
+namespace conloc {
+
+namespace {
+
+const char* kDefaultWorkload = "workloads/fmnist_resnet/network.json";
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ','))
+    out.push_back(item);
+  return out;
+}
+
+// The weight formats of the default table: fixed point 8, 6, 5, 4, 3 bits and every ELP_BSD
+// preset (term-serial MACs compute the same values as parallel ones, so they are not repeated).
+std::vector<std::string> default_formats() {
+  std::vector<std::string> f = {"fixed8", "fixed6", "fixed5", "fixed4", "fixed3"};
+  for (const auto& n : design_names()) {
+    if (n.rfind("elp", 0) == 0 && n != "elp" && n.find("-serial") == std::string::npos)
+      f.push_back(n);
+  }
+  return f;
+}
+
+// A list option's items, each once, each accepted by `check`.
+std::vector<std::string> parse_items(const std::string& option, const std::string& text,
+                                     const std::function<void(const std::string&)>& check) {
+  std::vector<std::string> items;
+  std::set<std::string> seen;
+  for (const auto& it : split_list(text)) {
+    if (!seen.insert(it).second) {
+      throw UserError(field_error(option, "", "listed twice", "\"" + it + "\"", "each item once"));
+    }
+    check(it);
+    items.push_back(it);
+  }
+  if (items.empty()) throw UserError(field_error(option, "", "empty list", "", "a list"));
+  return items;
+}
+
+// Progress on stderr: a bar redrawn in place on a terminal, a line per 10 % otherwise.
+class ProgressBar {
+ public:
+  void operator()(std::int64_t done, std::int64_t total) {
+    const double f = total ? static_cast<double>(done) / total : 1.0;
+    const double el = seconds_since(t0_);
+    const double eta = f > 0.01 ? el * (1 - f) / f : 0;
+    if (tty_) {
+      const int w = 30, fill = static_cast<int>(f * w);
+      std::fprintf(stderr, "\raccuracy [%s%s] %3.0f %%  %.0f s elapsed, ~%.0f s left  ",
+                   std::string(fill, '#').c_str(), std::string(w - fill, '.').c_str(), 100 * f, el,
+                   eta);
+      if (done >= total) std::fprintf(stderr, "\n");
+    } else if (static_cast<int>(f * 10) > last_decile_) {
+      last_decile_ = static_cast<int>(f * 10);
+      std::fprintf(stderr, "accuracy: %3.0f %% (%.0f s)\n", 100 * f, el);
+    }
+  }
+
+ private:
+  std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
+  bool tty_ = isatty(2) != 0;
+  int last_decile_ = -1;
+};
+
+struct Row {
+  const AccuracyResult* r;
+  const RunResult* cost;  // null for float
+  double fixed8_energy_pj;
+};
+
+std::string pct(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.2f", 100 * v);
+  return b;
+}
+
+}  // namespace
+
+int cmd_accuracy(const std::vector<std::string>& args) {
+  CommonOptions common;
+  std::string workload = kDefaultWorkload, images = "10000", calibration = "500";
+  std::string formats_text, comp_text = "none,output_constant,error_feedback,both";
+  std::string act_text = "8,4", data_dir_opt;
+  int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::int64_t sqnr_images = 100;
+  po::options_description desc("accuracy options");
+  add_common_options(desc, common, true);
+  desc.add_options()("workload", po::value<std::string>(&workload),
+                     "trained network JSON that names its dataset (default "
+                     "workloads/fmnist_resnet/network.json)")(
+      "images", po::value<std::string>(&images),
+      "evaluation images: N (first N of the test split) or SPLIT:A-B (default 10000)")(
+      "calibration", po::value<std::string>(&calibration),
+      "calibration images: M (first M of the training split) or SPLIT:A-B (default 500)")(
+      "formats", po::value<std::string>(&formats_text),
+      "comma-separated weight formats (design names; default fixed8,6,5,4,3 and every ELP_BSD "
+      "preset)")("compensation", po::value<std::string>(&comp_text),
+                 "comma-separated compensation methods (default all four)")(
+      "activation-bits", po::value<std::string>(&act_text),
+      "activation widths: the first with every compensation, the others with the configured "
+      "design.compensation (default 8,4)")("data-dir", po::value<std::string>(&data_dir_opt),
+                                           "dataset folder (default: where Debian installs it)")(
+      "jobs,j", po::value<int>(&jobs), "worker threads (default: all cores)")(
+      "sqnr-images", po::value<std::int64_t>(&sqnr_images),
+      "evaluation images the per-layer output SQNR is measured on (default 100)");
+  po::variables_map vm;
+  if (!parse_options("accuracy",
+                     "[--workload FILE] [--images N|SPLIT:A-B] [--calibration M|SPLIT:A-B] "
+                     "[--formats A,B] [--compensation A,B] [--activation-bits 8,4] [-j N] --out "
+                     "DIR",
+                     desc, args, vm)) {
+    return kExitOk;
+  }
+  if (jobs < 1 || jobs > 256) {
+    throw UserError(field_error("--jobs", "", "out of range", std::to_string(jobs), "1..256"));
+  }
+  if (sqnr_images < 1 || sqnr_images > 10000) {
+    throw UserError(
+        field_error("--sqnr-images", "", "out of range", std::to_string(sqnr_images), "1..10000"));
+  }
+  if (common.out_dir.empty()) common.out_dir = "out/accuracy";
+  const auto t0 = std::chrono::steady_clock::now();
+
+  // 1. What to evaluate, all checked before anything runs.
+  const SimConfig base = load_sim_config(common.config_file, common.overrides);
+  const std::vector<std::string> all_formats = default_formats();
+  const std::vector<std::string> formats =
+      formats_text.empty() ? all_formats
+                           : parse_items("--formats", formats_text, [&](const std::string& f) {
+                               with_design(base, f, "--formats");
+                             });
+  const std::vector<std::string> comps =
+      parse_items("--compensation", comp_text, [](const std::string& c) {
+        if (c != "none" && c != "output_constant" && c != "error_feedback" && c != "both") {
+          throw UserError(field_error("--compensation", "", "unknown method", "\"" + c + "\"",
+                                      "none, output_constant, error_feedback or both"));
+        }
+      });
+  std::vector<int> acts;
+  for (const auto& a : parse_items("--activation-bits", act_text, [](const std::string& a) {
+         if (a.size() != 1 || a[0] < '2' || a[0] > '8') {
+           throw UserError(
+               field_error("--activation-bits", "", "out of range", "\"" + a + "\"", "2..8"));
+         }
+       })) {
+    acts.push_back(std::stoi(a));
+  }
+  const Workload w = load_workload(workload, base.seed);
+  if (w.dataset.name.empty()) {
+    throw UserError(field_error(
+        workload, "dataset", "the workload names no dataset", "",
+        "a trained network JSON with \"dataset\" (e.g. " + std::string(kDefaultWorkload) + ")"));
+  }
+  const Dataset ds = load_dataset(w.dataset.name, data_dir_opt);
+  AccuracySetup setup;
+  setup.evaluation = parse_image_range(images, "test", ds, "--images");
+  setup.calibration = parse_image_range(calibration, "train", ds, "--calibration");
+  setup.sqnr_images = sqnr_images;
+  setup.jobs = jobs;
+  ProgressBar bar;
+  setup.progress = [&bar](std::int64_t d, std::int64_t t) { bar(d, t); };
+
+  std::vector<AccuracyVariant> variants;
+  AccuracyVariant fl;
+  fl.weights = "float";
+  fl.kind = "float";
+  fl.compensation = "none";
+  fl.cfg = base;
+  variants.push_back(fl);
+  for (const auto& f : formats) {
+    const SimConfig fc = with_design(base, f, "--formats");
+    for (std::size_t ai = 0; ai < acts.size(); ++ai) {
+      const std::vector<std::string> cs =
+          ai == 0 ? comps : std::vector<std::string>{to_string(base.design.compensation)};
+      for (const auto& c : cs) {
+        AccuracyVariant v;
+        v.weights = f;
+        v.cfg = fc.with({{"design.compensation", c, "--compensation"},
+                         {"design.activation_bits", acts[ai], "--activation-bits"}});
+        v.kind = v.cfg.design.mac == MacKind::FixedPoint ? "fixed" : "elp_bsd";
+        v.code_bits = v.cfg.design.weight_code_bits();
+        v.compensation = c;
+        v.activation_bits = acts[ai];
+        variants.push_back(std::move(v));
+      }
+    }
+  }
+  ResultDir out(common.out_dir);
+
+  // 2. Accuracy, then what each quantized variant costs on the same accelerator: all of them
+  //    simulated side by side, values included (the accelerator must reproduce each variant's
+  //    integer inference on the first calibration image).
+  const std::vector<AccuracyResult> results = evaluate_accuracy(w, ds, setup, variants);
+  const double eval_s = seconds_since(t0);
+  std::vector<RunRequest> req;
+  std::vector<std::size_t> req_of(results.size(), SIZE_MAX);
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (!results[i].cn) continue;
+    req_of[i] = req.size();
+    req.push_back({&results[i].variant.cfg, results[i].cn.get(), nullptr});
+  }
+  const EnergyModel em(EnergyTable::load(base.energy_table_path));
+  const std::vector<RunResult> costs = run_simulations(req, em);
+  std::int64_t mismatches = 0;
+  for (const auto& c : costs) {
+    if (c.infeasible) throw UserError(c.infeasible->message());
+    mismatches += c.mismatches;
+  }
+
+  // 3. Reports.
+  std::map<std::pair<std::string, int>, double> fixed8;  // (compensation, act bits) -> pJ
+  std::vector<Row> rows;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const RunResult* c = req_of[i] == SIZE_MAX ? nullptr : &costs[req_of[i]];
+    if (c && results[i].variant.weights == "fixed8") {
+      fixed8[{results[i].variant.compensation, results[i].variant.activation_bits}] = c->energy_pj;
+    }
+    rows.push_back({&results[i], c, 0});
+  }
+  for (auto& r : rows) {
+    const auto it = fixed8.find({r.r->variant.compensation, r.r->variant.activation_bits});
+    r.fixed8_energy_pj = it == fixed8.end() ? NAN : it->second;
+  }
+  const std::int64_t classes = w.net.tensors.back().elements();
+  const double float_top1 = results.front().top1();
+  const bool whole_test = setup.evaluation.split == "test" && setup.evaluation.begin == 0 &&
+                          setup.evaluation.end == ds.test.size();
+  nlohmann::json j;
+  j["workload"] = w.net.name;
+  j["dataset"] = {{"name", w.dataset.name},
+                  {"dir", ds.dir},
+                  {"calibration", setup.calibration.text()},
+                  {"evaluation", setup.evaluation.text()},
+                  {"activation_calibration",
+                   base.design.activation_percentile >= 100
+                       ? std::string("minmax")
+                       : "percentile " + std::to_string(base.design.activation_percentile)}};
+  j["float_top1_recorded"] =
+      std::isnan(w.dataset.float_top1) ? nlohmann::json() : nlohmann::json(w.dataset.float_top1);
+  j["accelerator_bit_exact"] = mismatches == 0;
+  j["results"] = nlohmann::json::array();
+  for (const auto& r : rows) {
+    const AccuracyVariant& v = r.r->variant;
+    nlohmann::json e = {{"weights", v.weights},
+                        {"kind", v.kind},
+                        {"code_bits", v.code_bits},
+                        {"compensation", v.compensation},
+                        {"activation_bits", v.activation_bits},
+                        {"top1", r.r->top1()},
+                        {"top1_delta_vs_float", r.r->top1() - float_top1},
+                        {"images", r.r->images}};
+    if (classes > 10) e["top5"] = r.r->top5();
+    if (r.cost) {
+      e["energy_uj"] = r.cost->energy_pj * 1e-6;
+      e["energy_vs_fixed8"] = std::isnan(r.fixed8_energy_pj)
+                                  ? nlohmann::json()
+                                  : nlohmann::json(r.cost->energy_pj / r.fixed8_energy_pj);
+      e["cycles"] = r.cost->cycles;
+      e["latency_ms"] = r.cost->latency_s * 1e3;
+    }
+    j["results"].push_back(e);
+  }
+  struct LayerLine {
+    const AccuracyVariant* v;
+    const LayerAccuracy* l;
+  };
+  std::vector<LayerLine> lines;
+  for (const auto& r : results) {
+    for (const auto& l : r.layers)
+      lines.push_back({&r.variant, &l});
+  }
+  const ColumnTable<LayerLine> layer_cols = {
+      {"weights", "", [](const LayerLine& x) { return nlohmann::json(x.v->weights); }},
+      {"compensation", "", [](const LayerLine& x) { return nlohmann::json(x.v->compensation); }},
+      {"activation_bits", "bits",
+       [](const LayerLine& x) { return nlohmann::json(x.v->activation_bits); }},
+      {"layer", "", [](const LayerLine& x) { return nlohmann::json(x.l->layer); }},
+      {"weight_sqnr_db", "dB",
+       [](const LayerLine& x) { return finite_or_null(x.l->weight_sqnr_db); }},
+      {"output_sqnr_heldout_db", "dB",
+       [](const LayerLine& x) { return finite_or_null(x.l->output_sqnr_db); }},
+      {"rho_calibration", "",
+       [](const LayerLine& x) { return finite_or_null(x.l->rho_calibration); }},
+      {"rho_heldout", "", [](const LayerLine& x) { return finite_or_null(x.l->rho_heldout); }},
+  };
+  j["layers"] = to_json_array(layer_cols, lines);
+  j["seconds"] = {{"accuracy", eval_s}, {"total", seconds_since(t0)}};
+  j["jobs"] = jobs;
+
+  // accuracy.md: one row per format; top-1 per compensation at the first activation width, then
+  // the other widths, then the cost.
+  std::ostringstream md;
+  md << "# Accuracy of " << w.net.name << " on " << w.dataset.name << "\n\n"
+     << "Top-1 in % on " << setup.evaluation.text() << " (" << setup.evaluation.size()
+     << " images); activation scales and compensation calibrated on " << setup.calibration.text()
+     << ". Energy and cycles per inference on the configured "
+     << "accelerator (" << base.array.rows << "x" << base.array.cols << ").\n\n"
+     << "| weights | bits |";
+  for (const auto& c : comps)
+    md << " " << c << " |";
+  for (std::size_t ai = 1; ai < acts.size(); ++ai)
+    md << " act" << acts[ai] << " (" << to_string(base.design.compensation) << ") |";
+  md << " energy uJ | vs fixed8 | cycles |\n|---|---|";
+  for (std::size_t i = 0; i < comps.size() + acts.size() - 1; ++i)
+    md << "---|";
+  md << "---|---|---|\n";
+  md << "| float | 32 |";
+  for (std::size_t i = 0; i < comps.size() + acts.size() - 1; ++i)
+    md << " " << (i == 0 ? pct(float_top1) : "") << " |";
+  md << " | | |\n";
+  for (const auto& f : formats) {
+    std::vector<const Row*> fr;
+    for (const auto& r : rows) {
+      if (r.r->variant.weights == f) fr.push_back(&r);
+    }
+    md << "| " << f << " | " << fr.front()->r->variant.code_bits << " |";
+    for (const Row* r : fr)
+      md << " " << pct(r->r->top1()) << " |";
+    const Row* def = fr.front();
+    for (const Row* r : fr) {
+      if (r->r->variant.compensation == to_string(base.design.compensation) &&
+          r->r->variant.activation_bits == acts.front())
+        def = r;
+    }
+    char b[128];
+    std::snprintf(b, sizeof b, " %.3f | %.3f | %llu |\n", def->cost->energy_pj * 1e-6,
+                  def->cost->energy_pj / def->fixed8_energy_pj,
+                  static_cast<unsigned long long>(def->cost->cycles));
+    md << b;
+  }
+  md << "\nEnergy columns: activation width " << acts.front() << ", compensation "
+     << to_string(base.design.compensation) << ". Float reference top-1 " << pct(float_top1)
+     << " %";
+  if (!std::isnan(w.dataset.float_top1))
+    md << " (training script recorded " << pct(w.dataset.float_top1) << " %)";
+  md << ".\n";
+
+  write_file_atomic(out.staging() + "/accuracy.json", j.dump(1) + "\n");
+  write_file_atomic(out.staging() + "/accuracy.md", md.str());
+  write_file_atomic(out.staging() + "/layers.csv", to_csv(layer_cols, lines));
+  out.commit();
+
+  std::cout << md.str() << "\nwall " << seconds_since(t0) << " s (" << jobs << " threads); files "
+            << common.out_dir << "/{accuracy.json, accuracy.md, layers.csv}\n";
+  if (whole_test && !std::isnan(w.dataset.float_top1) &&
+      std::abs(float_top1 - w.dataset.float_top1) > 0.002) {
+    std::cerr << "warning: the float reference's top-1 " << pct(float_top1)
+              << " % differs from the " << pct(w.dataset.float_top1)
+              << " % the training script recorded\n";
+  }
+  if (mismatches != 0) {
+    std::cerr << "simulation failed: the accelerator's outputs differ from the integer inference "
+                 "the accuracy was measured with\n";
+    return kExitSimulationFailure;
+  }
+  return kExitOk;
+}
+
+}  // namespace conloc

@@ -1,0 +1,131 @@
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/e2e/cli_runner.h"
+
+using namespace conloc::test;
+
+namespace {
+
+const std::string kSrc = CONLOCNN_SOURCE_DIR;
+const std::string kCnn = kSrc + "/workloads/fmnist_cnn/network.json";
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream f(path);
+  return nlohmann::json::parse(f);
+}
+
+const nlohmann::json& find(const nlohmann::json& results, const std::string& weights,
+                           const std::string& comp, int act) {
+  for (const auto& r : results) {
+    if (r["weights"] == weights && r["compensation"] == comp && r["activation_bits"] == act)
+      return r;
+  }
+  ADD_FAILURE() << "no result for " << weights << " " << comp << " " << act;
+  static const nlohmann::json none;
+  return none;
+}
+
+}  // namespace
+
+// A small table end to end: every requested variant, the float row, costs from the simulated
+// accelerator (which reproduced each variant's integer inference bit for bit), per-layer rows.
+TEST(AccuracyCli, SmallTableEndToEnd) {
+  const std::string out = make_temp_dir("acc") + "/a";
+  const auto r =
+      run_cli({"accuracy", "--workload", kCnn, "--images", "400", "--calibration", "100",
+               "--formats", "fixed8,fixed3,elp4v2", "--compensation", "none,output_constant",
+               "--activation-bits", "8,4", "-j", "2", "--out", out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = read_json(out + "/accuracy.json");
+  EXPECT_EQ(j["dataset"]["calibration"], "train:0-99");
+  EXPECT_EQ(j["dataset"]["evaluation"], "test:0-399");
+  EXPECT_TRUE(j["accelerator_bit_exact"].get<bool>());
+  // float + 3 formats x (2 compensations at 8 bits + 1 at 4 bits)
+  ASSERT_EQ(j["results"].size(), 10u);
+  const auto& fl = j["results"][0];
+  EXPECT_EQ(fl["kind"], "float");
+  EXPECT_EQ(fl["images"], 400);
+  const double f = fl["top1"];
+  EXPECT_GT(f, 0.8);
+  const auto& f8 = find(j["results"], "fixed8", "none", 8);
+  const auto& f3 = find(j["results"], "fixed3", "none", 8);
+  EXPECT_NEAR(f8["top1"].get<double>(), f, 0.02);
+  EXPECT_LT(f3["top1"].get<double>(), f8["top1"].get<double>());
+  EXPECT_EQ(f8["energy_vs_fixed8"], 1.0);
+  EXPECT_LT(f3["energy_uj"].get<double>(), f8["energy_uj"].get<double>());
+  const auto& e4 = find(j["results"], "elp4v2", "output_constant", 4);
+  EXPECT_EQ(e4["kind"], "elp_bsd");
+  EXPECT_EQ(e4["code_bits"], 4);
+  // Four PE-array layers + fc per quantized variant, with held-out SQNR.
+  EXPECT_EQ(j["layers"].size(), 9u * 5u);
+  for (const auto& l : j["layers"])
+    EXPECT_GT(l["output_sqnr_heldout_db"].get<double>(), 0.0) << l.dump();
+  EXPECT_TRUE(std::filesystem::exists(out + "/accuracy.md"));
+  EXPECT_TRUE(std::filesystem::exists(out + "/layers.csv"));
+}
+
+// The tool's float reference reproduces the top-1 the training script recorded on the whole
+// test split (the same network in float: only summation order differs).
+TEST(AccuracyCli, FloatReferenceMatchesTrainingScript) {
+  const std::string out = make_temp_dir("acc-float") + "/a";
+  const auto r = run_cli({"accuracy", "--workload", kCnn, "--formats", "fixed8", "--compensation",
+                          "none", "--activation-bits", "8", "--calibration", "50", "--out", out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = read_json(out + "/accuracy.json");
+  EXPECT_EQ(j["results"][0]["images"], 10000);
+  EXPECT_NEAR(j["results"][0]["top1"].get<double>(), j["float_top1_recorded"].get<double>(), 0.002);
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+}
+
+TEST(AccuracyCli, BadRequestsAreClearErrors) {
+  const std::string d = make_temp_dir("acc-bad");
+  struct Case {
+    std::vector<std::string> args;
+    std::string expect;
+  };
+  const std::vector<Case> cases = {
+      {{"--calibration", "test:0-99", "--images", "50"}, "overlaps the evaluation images"},
+      {{"--images", "20000"}, "at most 10000 images in test"},
+      {{"--images", "test:5-2"}, "empty range"},
+      {{"--images", "valid:0-9"}, "unknown split"},
+      {{"--calibration", "abc"}, "--calibration"},
+      {{"--formats", "elp5v3"}, "did you mean"},
+      {{"--formats", "fixed8,fixed8"}, "listed twice"},
+      {{"--compensation", "magic"}, "unknown method"},
+      {{"--activation-bits", "9"}, "--activation-bits"},
+      {{"--data-dir", d}, "dataset-fashion-mnist"},
+      {{"--workload", "tinycnn"}, "names no dataset"},
+      {{"-j", "0"}, "--jobs"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> args = {"accuracy", "--out", d + "/o"};
+    auto given = [&](const char* opt) {
+      return std::find(c.args.begin(), c.args.end(), opt) != c.args.end();
+    };
+    if (!given("--workload")) args.insert(args.end(), {"--workload", kCnn});
+    if (!given("--images")) args.insert(args.end(), {"--images", "10"});
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    const auto r = run_cli(args);
+    EXPECT_EQ(r.exit_code, 2) << c.expect << ": " << r.err;
+    EXPECT_NE(r.err.find(c.expect), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(d + "/o")) << c.expect;
+  }
+}
+
+// A dataset file with the wrong magic number, or labels that do not match the images, is named.
+TEST(AccuracyCli, CorruptDatasetFilesAreNamed) {
+  const std::string d = make_temp_dir("acc-corrupt");
+  const std::string deb = "/usr/share/datasets/fashion-mnist";
+  for (const char* f :
+       {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte.gz"}) {
+    std::filesystem::copy_file(deb + "/" + f, d + "/" + f);
+  }
+  write_file(d + "/t10k-images-idx3-ubyte", std::string("\0\0\x08\x01", 4) + std::string(12, '\0'));
+  const auto r = run_cli({"accuracy", "--workload", kCnn, "--data-dir", d, "--out", d + "/o"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("t10k-images-idx3-ubyte"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("magic"), std::string::npos) << r.err;
+}
