@@ -1,5 +1,7 @@
 #include "modules/pe_array/gemm_kernel.h"
 
+#include "modules/common/multiversion.h"
+
 namespace conloc {
 
 namespace {
@@ -15,6 +17,7 @@ inline std::uint32_t dot(const std::int16_t* a, const std::int16_t* w, std::int6
 
 }  // namespace
 
+CONLOC_MULTIVERSION
 void gemm_i16(const std::int16_t* a, std::int64_t lda, const std::int16_t* w, std::int64_t ldw,
               std::int32_t* acc, std::int64_t ldc, std::int64_t m, std::int64_t n, std::int64_t k,
               bool accumulate) {

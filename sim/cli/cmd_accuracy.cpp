@@ -103,7 +103,7 @@ std::string pct(double v) {
 
 int cmd_accuracy(const std::vector<std::string>& args) {
   CommonOptions common;
-  std::string workload = kDefaultWorkload, images = "10000", calibration = "500";
+  std::string workload = data_dir() + "/" + kDefaultWorkload, images = "10000", calibration = "500";
   std::string formats_text, comp_text = "none,output_constant,error_feedback,both";
   std::string act_text = "8,4", data_dir_opt;
   int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

@@ -56,8 +56,8 @@ void infer(const CompiledNetwork& cn, const std::vector<float>& image,
       run_vector_layer(net, i, cl, tensors);
       continue;
     }
-    const auto acc =
-        conv_accumulate(tensors[l.inputs[0]], l, net, cl.wq.data(), cn.accumulator_bits);
+    thread_local std::vector<std::int32_t> acc;  // reused: no allocation per layer and image
+    conv_accumulate(tensors[l.inputs[0]], l, net, cl.wq.data(), cn.accumulator_bits, acc);
     output_stage(acc, cl.bias, cl.rq, cl.out_lo, cl.out_hi, cn.accumulator_bits, tensors[l.output]);
   }
 }

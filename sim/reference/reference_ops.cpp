@@ -1,9 +1,11 @@
 #include "sim/reference/reference_ops.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "modules/arith/mac_actions.h"
 #include "modules/common/error.h"
+#include "modules/common/multiversion.h"
 #include "modules/pe_array/gemm_kernel.h"
 
 namespace conloc {
@@ -25,61 +27,129 @@ void im2col(const IntTensor& in, const Layer& l, int group, std::vector<std::int
 
 std::vector<std::int32_t> conv_accumulate(const IntTensor& in, const Layer& l, const Network& net,
                                           const std::int16_t* w, int acc_bits) {
-  const GemmShape g = net.gemm(l);
-  const std::int64_t cout = l.out_channels;
-  std::vector<std::int32_t> acc(static_cast<std::size_t>(g.m * cout));
-  std::vector<std::int32_t> part(static_cast<std::size_t>(g.m * g.n));
-  std::vector<std::int16_t> a;
-  for (int grp = 0; grp < g.groups; ++grp) {
-    im2col(in, l, grp, a);
-    gemm_i16(a.data(), g.k, w + grp * g.n * g.k, g.k, part.data(), g.n, g.m, g.n, g.k, false);
-    for (std::int64_t m = 0; m < g.m; ++m) {
-      for (std::int64_t n = 0; n < g.n; ++n) {
-        acc[m * cout + grp * g.n + n] =
-            static_cast<std::int32_t>(wrap_to_bits(part[m * g.n + n], acc_bits));
-      }
-    }
-  }
+  std::vector<std::int32_t> acc;
+  conv_accumulate(in, l, net, w, acc_bits, acc);
   return acc;
 }
+
+void conv_accumulate(const IntTensor& in, const Layer& l, const Network& net, const std::int16_t* w,
+                     int acc_bits, std::vector<std::int32_t>& acc) {
+  const GemmShape g = net.gemm(l);
+  const std::int64_t cout = l.out_channels;
+  acc.resize(static_cast<std::size_t>(g.m * cout));
+  thread_local std::vector<std::int16_t> a;  // patch matrix, reused across calls
+  if (g.groups == 1) {
+    // One group: the GEMM writes the accumulators directly (ldc = cout = n).
+    im2col(in, l, 0, a);
+    gemm_i16(a.data(), g.k, w, g.k, acc.data(), cout, g.m, g.n, g.k, false);
+  } else {
+    std::vector<std::int32_t> part(static_cast<std::size_t>(g.m * g.n));
+    for (int grp = 0; grp < g.groups; ++grp) {
+      im2col(in, l, grp, a);
+      gemm_i16(a.data(), g.k, w + grp * g.n * g.k, g.k, part.data(), g.n, g.m, g.n, g.k, false);
+      for (std::int64_t m = 0; m < g.m; ++m)
+        std::copy_n(part.data() + m * g.n, g.n, acc.data() + m * cout + grp * g.n);
+    }
+  }
+  if (acc_bits < 32) {
+    for (auto& v : acc)
+      v = static_cast<std::int32_t>(wrap_to_bits(v, acc_bits));
+  }
+}
+
+namespace {
+
+// The output stage in double arithmetic, which vectorises: with a 32-bit accumulator the biased
+// sum v is an int32, v * mult + 2^(shift-1) is an integer below 2^53 (so exact in a double) when
+// shift <= 52, and scaling by 2^-shift then flooring is exact too. It is therefore bit for bit
+// Requant::apply (an arithmetic shift right is a floor). Returns false where that does not hold.
+CONLOC_MULTIVERSION
+bool output_stage_exact_double(const std::vector<std::int32_t>& acc,
+                               const std::vector<std::int32_t>& bias,
+                               const std::vector<Requant>& rq, std::int32_t lo, std::int32_t hi,
+                               int acc_bits, IntTensor& out) {
+  if (acc_bits != 32) return false;
+  const std::size_t c = bias.size();
+  thread_local std::vector<double> mult, half, inv;
+  mult.resize(c);
+  half.resize(c);
+  inv.resize(c);
+  for (std::size_t ch = 0; ch < c; ++ch) {
+    if (rq[ch].shift > 52) return false;
+    mult[ch] = rq[ch].mult;
+    half[ch] = std::ldexp(1.0, rq[ch].shift - 1);
+    inv[ch] = std::ldexp(1.0, -rq[ch].shift);
+  }
+  const double dlo = lo, dhi = hi;
+  const double *pm = mult.data(), *ph = half.data(), *pi = inv.data();
+  const std::int32_t* pb = bias.data();
+  for (std::size_t base = 0; base < acc.size(); base += c) {
+    const std::int32_t* __restrict a = acc.data() + base;
+    std::int16_t* __restrict o = out.data.data() + base;
+    for (std::size_t ch = 0; ch < c; ++ch) {
+      const auto v = static_cast<std::int32_t>(static_cast<std::uint32_t>(a[ch]) +
+                                               static_cast<std::uint32_t>(pb[ch]));
+      const double y = std::floor((v * pm[ch] + ph[ch]) * pi[ch]);
+      o[ch] = static_cast<std::int16_t>(static_cast<std::int32_t>(std::min(std::max(y, dlo), dhi)));
+    }
+  }
+  return true;
+}
+
+}  // namespace
 
 void output_stage(const std::vector<std::int32_t>& acc, const std::vector<std::int32_t>& bias,
                   const std::vector<Requant>& rq, std::int32_t lo, std::int32_t hi, int acc_bits,
                   IntTensor& out) {
   const std::size_t c = bias.size();
   out.data.resize(acc.size());
-  for (std::size_t i = 0; i < acc.size(); ++i) {
-    const std::size_t ch = i % c;
-    const std::int64_t v = wrap_to_bits(std::int64_t{acc[i]} + bias[ch], acc_bits);
-    out.data[i] = static_cast<std::int16_t>(clamp_to(rq[ch].apply(v), lo, hi));
+  if (output_stage_exact_double(acc, bias, rq, lo, hi, acc_bits, out)) return;
+  // Row by row, so the channel is the inner index (no division per element).
+  for (std::size_t base = 0; base < acc.size(); base += c) {
+    const std::int32_t* a = acc.data() + base;
+    std::int16_t* o = out.data.data() + base;
+    for (std::size_t ch = 0; ch < c; ++ch) {
+      const std::int64_t v = wrap_to_bits(std::int64_t{a[ch]} + bias[ch], acc_bits);
+      o[ch] = static_cast<std::int16_t>(clamp_to(rq[ch].apply(v), lo, hi));
+    }
   }
 }
 
 namespace {
 
-// Visits every output element of a pooling layer with the maximum and the sum of its window
-// (padding excluded from both; the average divides by the full window, see avg_pool).
+// Visits every output pixel of a pooling layer with, per channel, the maximum and the sum of its
+// window (padding excluded from both; the average divides by the full window, see avg_pool).
+// Channels are the inner loop, so the window walk is paid once per pixel and the per-channel
+// work vectorises.
 template <class Emit>
-void pool_windows(const IntTensor& in, const Layer& l, const TensorShape& o, Emit emit) {
+CONLOC_MULTIVERSION void pool_windows(const IntTensor& in, const Layer& l, const TensorShape& o,
+                                      Emit emit) {
   const TensorShape& s = in.shape;
+  const std::size_t c = static_cast<std::size_t>(s.c);
+  thread_local std::vector<std::int16_t> best;
+  thread_local std::vector<std::int32_t> sum;
+  best.resize(c);
+  sum.resize(c);
   for (int y = 0; y < o.h; ++y) {
     for (int x = 0; x < o.w; ++x) {
-      for (int ch = 0; ch < s.c; ++ch) {
-        std::int32_t best = -32768;
-        std::int64_t sum = 0;
-        for (int r = 0; r < l.kh; ++r) {
-          const int iy = y * l.stride - l.pad + r;
-          if (iy < 0 || iy >= s.h) continue;
-          for (int c = 0; c < l.kw; ++c) {
-            const int ix = x * l.stride - l.pad + c;
-            if (ix < 0 || ix >= s.w) continue;
-            const std::int32_t v = in.data[(std::int64_t{iy} * s.w + ix) * s.c + ch];
-            best = std::max(best, v);
-            sum += v;
+      std::fill(best.begin(), best.end(), std::int16_t{-32768});
+      std::fill(sum.begin(), sum.end(), 0);
+      std::int16_t* __restrict pb = best.data();
+      std::int32_t* __restrict ps = sum.data();
+      for (int r = 0; r < l.kh; ++r) {
+        const int iy = y * l.stride - l.pad + r;
+        if (iy < 0 || iy >= s.h) continue;
+        for (int q = 0; q < l.kw; ++q) {
+          const int ix = x * l.stride - l.pad + q;
+          if (ix < 0 || ix >= s.w) continue;
+          const std::int16_t* __restrict p = in.data.data() + (std::int64_t{iy} * s.w + ix) * s.c;
+          for (std::size_t ch = 0; ch < c; ++ch) {
+            pb[ch] = std::max(pb[ch], p[ch]);
+            ps[ch] += p[ch];
           }
         }
-        emit((std::int64_t{y} * o.w + x) * o.c + ch, best, sum);
       }
+      emit((std::int64_t{y} * o.w + x) * o.c, pb, ps);
     }
   }
 }
@@ -87,27 +157,46 @@ void pool_windows(const IntTensor& in, const Layer& l, const TensorShape& o, Emi
 }  // namespace
 
 void max_pool(const IntTensor& in, const Layer& l, IntTensor& out) {
-  out.data.assign(static_cast<std::size_t>(out.shape.elements()), 0);
-  pool_windows(in, l, out.shape, [&](std::int64_t i, std::int32_t best, std::int64_t) {
-    out.data[i] = static_cast<std::int16_t>(best);
-  });
+  out.data.resize(static_cast<std::size_t>(out.shape.elements()));
+  const std::size_t c = static_cast<std::size_t>(out.shape.c);
+  pool_windows(in, l, out.shape,
+               [&](std::int64_t at, const std::int16_t* best, const std::int32_t*) {
+                 std::copy(best, best + c, out.data.data() + at);
+               });
 }
 
 void avg_pool(const IntTensor& in, const Layer& l, const Requant& rq, std::int32_t lo,
               std::int32_t hi, IntTensor& out) {
-  out.data.assign(static_cast<std::size_t>(out.shape.elements()), 0);
-  pool_windows(in, l, out.shape, [&](std::int64_t i, std::int32_t, std::int64_t sum) {
-    out.data[i] = static_cast<std::int16_t>(clamp_to(rq.apply(sum), lo, hi));
-  });
+  out.data.resize(static_cast<std::size_t>(out.shape.elements()));
+  const std::size_t c = static_cast<std::size_t>(out.shape.c);
+  pool_windows(
+      in, l, out.shape, [&](std::int64_t at, const std::int16_t*, const std::int32_t* sum) {
+        for (std::size_t ch = 0; ch < c; ++ch)
+          out.data[at + ch] = static_cast<std::int16_t>(clamp_to(rq.apply(sum[ch]), lo, hi));
+      });
 }
 
+CONLOC_MULTIVERSION
 void residual_add(const IntTensor& a, const IntTensor& b, const Requant2& rq, std::int32_t lo,
                   std::int32_t hi, IntTensor& out) {
   CONLOC_ASSERT(a.data.size() == b.data.size(), "reference", "add operands differ in size");
   out.data.resize(a.data.size());
-  for (std::size_t i = 0; i < a.data.size(); ++i) {
-    out.data[i] = static_cast<std::int16_t>(clamp_to(rq.apply(a.data[i], b.data[i]), lo, hi));
+  const std::size_t n = a.data.size();
+  const std::int16_t *pa = a.data.data(), *pb = b.data.data();
+  std::int16_t* po = out.data.data();
+  if (rq.shift <= 52) {
+    // Exact in doubles, as in output_stage: int16 operands times multipliers below 2^31 sum to
+    // an integer below 2^53.
+    const double ma = rq.mult_a, mb = rq.mult_b, half = std::ldexp(1.0, rq.shift - 1),
+                 inv = std::ldexp(1.0, -rq.shift), dlo = lo, dhi = hi;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double y = std::floor((pa[i] * ma + pb[i] * mb + half) * inv);
+      po[i] = static_cast<std::int16_t>(std::min(std::max(y, dlo), dhi));
+    }
+    return;
   }
+  for (std::size_t i = 0; i < n; ++i)
+    po[i] = static_cast<std::int16_t>(clamp_to(rq.apply(pa[i], pb[i]), lo, hi));
 }
 
 void relu(const IntTensor& in, std::int32_t lo, std::int32_t hi, IntTensor& out) {

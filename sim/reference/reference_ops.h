@@ -23,12 +23,25 @@ void im2col_row_of(const T* data, const TensorShape& s, const Layer& l, int grou
   const int cin_g = s.c / l.groups;
   const int ow = (s.w + 2 * l.pad - l.kw) / l.stride + 1;
   const int y = static_cast<int>(m / ow), x = static_cast<int>(m % ow);
+  const int y0 = y * l.stride - l.pad, x0 = x * l.stride - l.pad;
+  if (l.groups == 1 && y0 >= 0 && x0 >= 0 && y0 + l.kh <= s.h && x0 + l.kw <= s.w) {
+    // Window inside the tensor, all channels: each kernel row is one contiguous run of the HWC
+    // input (the common case, and the hot loop of `accuracy`).
+    const int run = l.kw * s.c;
+    for (int r = 0; r < l.kh; ++r) {
+      const T* src = data + (std::int64_t{y0 + r} * s.w + x0) * s.c;
+      T* dst = row + std::int64_t{r} * run;
+      for (int i = 0; i < run; ++i)
+        dst[i] = src[i];
+    }
+    return;
+  }
   std::fill(row, row + std::int64_t{l.kh} * l.kw * cin_g, T{0});
   for (int r = 0; r < l.kh; ++r) {
-    const int iy = y * l.stride - l.pad + r;
+    const int iy = y0 + r;
     if (iy < 0 || iy >= s.h) continue;
     for (int c = 0; c < l.kw; ++c) {
-      const int ix = x * l.stride - l.pad + c;
+      const int ix = x0 + c;
       if (ix < 0 || ix >= s.w) continue;
       const T* src = data + (std::int64_t{iy} * s.w + ix) * s.c + std::int64_t{group} * cin_g;
       std::copy(src, src + cin_g, row + (std::int64_t{r} * l.kw + c) * cin_g);
@@ -45,6 +58,9 @@ void im2col_row(const IntTensor& in, const Layer& l, int group, std::int64_t m, 
 // `acc_bits`. `w` holds integer weights [G][N][K].
 std::vector<std::int32_t> conv_accumulate(const IntTensor& in, const Layer& l, const Network& net,
                                           const std::int16_t* w, int acc_bits);
+// The same into `acc` (resized; its storage reused across calls).
+void conv_accumulate(const IntTensor& in, const Layer& l, const Network& net, const std::int16_t* w,
+                     int acc_bits, std::vector<std::int32_t>& acc);
 
 // Output stage of a PE-array layer: per channel c, clamp(requant[c](acc + bias[c]), lo, hi).
 void output_stage(const std::vector<std::int32_t>& acc, const std::vector<std::int32_t>& bias,
