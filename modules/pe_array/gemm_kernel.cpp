@@ -1,6 +1,14 @@
 #include "modules/pe_array/gemm_kernel.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "modules/common/multiversion.h"
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define CONLOC_AVX2_KERNEL 1
+#include <immintrin.h>
+#endif
 
 namespace conloc {
 
@@ -53,6 +61,118 @@ void gemm_i16(const std::int16_t* a, std::int64_t lda, const std::int16_t* w, st
       *c = static_cast<std::int32_t>(prev + dot(a + i * lda, w + j * ldw, k));
     }
   }
+}
+
+}  // namespace conloc
+
+namespace conloc {
+
+namespace {
+
+bool use_avx2() {
+#ifdef CONLOC_AVX2_KERNEL
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  return avx2;
+#else
+  return false;
+#endif
+}
+
+#ifdef CONLOC_AVX2_KERNEL
+// Four rows x sixteen columns: one vpmaddwd multiplies a broadcast pair (a[i][t], a[i][t+1])
+// by eight columns' weight pairs and adds both products into eight int32 lanes, so no horizontal
+// sum is needed. Integer adds wrap like the portable kernel's uint32 sums: both give the same
+// bits. `rows[r]` point at rows of even length kp * 2; `wp` at the block's kp x 32 weights;
+// `cols` of the sixteen columns are stored.
+__attribute__((target("avx2"))) void pairs_kernel(const std::int16_t* const rows[4], int nrows,
+                                                  const std::int16_t* wp, std::int64_t kp, int cols,
+                                                  std::int32_t* acc, std::int64_t ldc,
+                                                  bool accumulate) {
+  const std::int32_t* ap[4];
+  for (int r = 0; r < 4; ++r)
+    ap[r] = reinterpret_cast<const std::int32_t*>(rows[r]);
+  __m256i c[4][2];
+  for (auto& row : c)
+    row[0] = row[1] = _mm256_setzero_si256();
+  for (std::int64_t t = 0; t < kp; ++t) {
+    const auto* wt = reinterpret_cast<const __m256i*>(wp + t * 32);
+    const __m256i w0 = _mm256_loadu_si256(wt);
+    const __m256i w1 = _mm256_loadu_si256(wt + 1);
+    for (int r = 0; r < 4; ++r) {
+      std::int32_t pair;
+      std::memcpy(&pair, ap[r] + t, sizeof pair);
+      const __m256i x = _mm256_set1_epi32(pair);
+      c[r][0] = _mm256_add_epi32(c[r][0], _mm256_madd_epi16(x, w0));
+      c[r][1] = _mm256_add_epi32(c[r][1], _mm256_madd_epi16(x, w1));
+    }
+  }
+  for (int r = 0; r < nrows; ++r) {
+    alignas(32) std::int32_t out[16];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out), c[r][0]);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out + 8), c[r][1]);
+    std::int32_t* dst = acc + r * ldc;
+    for (int q = 0; q < cols; ++q) {
+      const std::uint32_t prev = accumulate ? static_cast<std::uint32_t>(dst[q]) : 0u;
+      dst[q] = static_cast<std::int32_t>(prev + static_cast<std::uint32_t>(out[q]));
+    }
+  }
+}
+#endif
+
+}  // namespace
+
+PackedWeights::PackedWeights(const std::int16_t* w, std::int64_t ldw, std::int64_t n,
+                             std::int64_t k)
+    : w_(w), ldw_(ldw), n_(n), k_(k) {
+  if (!use_avx2()) return;
+  const std::int64_t kp = (k + 1) / 2;
+  np_ = (n + 15) / 16 * 16;
+  pairs_.assign(static_cast<std::size_t>(kp * np_ * 2), 0);
+  for (std::int64_t j = 0; j < n; ++j) {
+    const std::int16_t* wj = w + j * ldw;
+    for (std::int64_t t = 0; t < k; ++t)
+      pairs_[static_cast<std::size_t>((j / 16) * kp * 32 + (t / 2) * 32 + (j % 16) * 2 + (t & 1))] =
+          wj[t];
+  }
+}
+
+void gemm_i16_packed(const std::int16_t* a, std::int64_t lda, const PackedWeights& w,
+                     std::int32_t* acc, std::int64_t ldc, std::int64_t m, bool accumulate) {
+#ifdef CONLOC_AVX2_KERNEL
+  if (!w.pairs_.empty()) {
+    const std::int64_t kp = (w.k_ + 1) / 2;
+    // Rows are read as int32 pairs: an odd k or a missing row of the last block reads from a
+    // zero-padded copy instead of past the end of `a`.
+    thread_local std::vector<std::int16_t> pad;
+    // Row blocks: pointers into `a`, or zero-padded copies where k is odd or rows are missing.
+    const std::int64_t blocks = (m + 3) / 4;
+    const bool odd = w.k_ % 2 != 0;
+    pad.assign(static_cast<std::size_t>((odd ? m + 4 : 4) * kp * 2), 0);
+    auto row = [&](std::int64_t i) -> const std::int16_t* {
+      if (i >= m) return pad.data() + (odd ? m : 0) * kp * 2;  // a zero row
+      if (!odd) return a + i * lda;
+      return pad.data() + i * kp * 2;
+    };
+    if (odd) {
+      for (std::int64_t i = 0; i < m; ++i)
+        std::copy(a + i * lda, a + i * lda + w.k_, pad.data() + i * kp * 2);
+    }
+    // Column blocks outside, row blocks inside: one block's weights stay in L1 while the rows
+    // stream past.
+    for (std::int64_t j0 = 0; j0 < w.np_; j0 += 16) {
+      const std::int16_t* wp = w.pairs_.data() + j0 * kp * 2;
+      const int cols = static_cast<int>(std::min<std::int64_t>(16, w.n_ - j0));
+      for (std::int64_t b = 0; b < blocks; ++b) {
+        const std::int64_t i0 = b * 4;
+        const std::int16_t* rows[4] = {row(i0), row(i0 + 1), row(i0 + 2), row(i0 + 3)};
+        pairs_kernel(rows, static_cast<int>(std::min<std::int64_t>(4, m - i0)), wp, kp, cols,
+                     acc + i0 * ldc + j0, ldc, accumulate);
+      }
+    }
+    return;
+  }
+#endif
+  gemm_i16(a, lda, w.w_, w.ldw_, acc, ldc, m, w.n_, w.k_, accumulate);
 }
 
 }  // namespace conloc

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 namespace conloc {
 
@@ -11,5 +12,27 @@ namespace conloc {
 void gemm_i16(const std::int16_t* a, std::int64_t lda, const std::int16_t* w, std::int64_t ldw,
               std::int32_t* acc, std::int64_t ldc, std::int64_t m, std::int64_t n, std::int64_t k,
               bool accumulate);
+
+// A weight matrix w[n][k] (stride ldw) laid out once for many gemm_i16_packed calls with the same
+// weights (integer inference over a test set). On x86-64 CPUs with AVX2 it holds the weights as
+// pairs of k in blocks of sixteen columns, [n/16][k/2][16][2], so the kernel needs no horizontal
+// sums and reads each block's weights in order; elsewhere it only remembers `w`,
+// which must then outlive it.
+class PackedWeights {
+ public:
+  PackedWeights() = default;
+  PackedWeights(const std::int16_t* w, std::int64_t ldw, std::int64_t n, std::int64_t k);
+
+ private:
+  friend void gemm_i16_packed(const std::int16_t* a, std::int64_t lda, const PackedWeights& w,
+                              std::int32_t* acc, std::int64_t ldc, std::int64_t m, bool accumulate);
+  const std::int16_t* w_ = nullptr;
+  std::int64_t ldw_ = 0, n_ = 0, k_ = 0, np_ = 0;
+  std::vector<std::int16_t> pairs_;  // empty: use w_ with the portable kernel
+};
+
+// gemm_i16 with packed weights: the same result bit for bit.
+void gemm_i16_packed(const std::int16_t* a, std::int64_t lda, const PackedWeights& w,
+                     std::int32_t* acc, std::int64_t ldc, std::int64_t m, bool accumulate);
 
 }  // namespace conloc

@@ -151,6 +151,8 @@ std::vector<AccuracyResult> evaluate_accuracy(const Workload& w, const Dataset& 
     const CompiledNetwork* cn = compiled[t.variant].get();
     std::int64_t c1 = 0, c5 = 0;
     std::vector<IntTensor> tensors;
+    std::unique_ptr<IntegerInference> engine;
+    if (cn) engine = std::make_unique<IntegerInference>(*cn);
     std::vector<OutputError> err(net.layers.size());
     std::vector<std::vector<IntTensor>> inputs(net.layers.size());
     for (std::int64_t i = t.begin; i < t.end; ++i) {
@@ -161,7 +163,7 @@ std::vector<AccuracyResult> evaluate_accuracy(const Workload& w, const Dataset& 
       if (!cn) {
         rank = rank_of(fnet.forward(img), label);
       } else {
-        infer(*cn, img, tensors);
+        engine->run(img, tensors);
         rank = rank_of(tensors.back().data, label);
         if (i < sqnr_images) {
           for (std::size_t li = 0; li < net.layers.size(); ++li) {

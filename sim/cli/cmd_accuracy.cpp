@@ -348,8 +348,9 @@ int cmd_accuracy(const std::vector<std::string>& args) {
         def = r;
     }
     char b[128];
-    std::snprintf(b, sizeof b, " %.3f | %.3f | %llu |\n", def->cost->energy_pj * 1e-6,
-                  def->cost->energy_pj / def->fixed8_energy_pj,
+    const double ratio = def->cost->energy_pj / def->fixed8_energy_pj;
+    std::snprintf(b, sizeof b, " %.3f | %s | %llu |\n", def->cost->energy_pj * 1e-6,
+                  std::isnan(ratio) ? "-" : (std::to_string(ratio).substr(0, 5)).c_str(),
                   static_cast<unsigned long long>(def->cost->cycles));
     md << b;
   }

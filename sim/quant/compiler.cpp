@@ -40,33 +40,43 @@ NeighbourStats neighbour_stats(const std::vector<const IntTensor*>& ts) {
   NeighbourStats out;
   if (ts.empty()) return out;
   const TensorShape& s = ts.front()->shape;
-  out.mean.assign(static_cast<std::size_t>(s.c), 0.0);
-  double xy = 0, yy = 0, vxy = 0, vyy = 0;
+  const std::size_t c = static_cast<std::size_t>(s.c);
+  // Exact integer sums (8-bit activations: far below 2^63), channel innermost so they vectorise.
+  std::vector<std::int64_t> sum(c, 0);
+  std::int64_t xy = 0, yy = 0, vxy = 0, vyy = 0;
   for (const IntTensor* t : ts) {
-    for (std::int64_t i = 0; i < s.elements(); ++i)
-      out.mean[i % s.c] += t->data[i];
+    const std::int16_t* d = t->data.data();
     for (int y = 0; y < s.h; ++y) {
       for (int x = 0; x < s.w; ++x) {
-        for (int c = 0; c < s.c; ++c) {
-          const double v = t->data[(std::int64_t{y} * s.w + x) * s.c + c];
-          if (x + 1 < s.w) {
-            const double r = t->data[(std::int64_t{y} * s.w + x + 1) * s.c + c];
-            xy += v * r;
-            yy += r * r;
+        const std::int16_t* p = d + (std::int64_t{y} * s.w + x) * s.c;
+        for (std::size_t ch = 0; ch < c; ++ch)
+          sum[ch] += p[ch];
+        if (x + 1 < s.w) {
+          const std::int16_t* r = p + s.c;
+          for (std::size_t ch = 0; ch < c; ++ch) {
+            xy += std::int32_t{p[ch]} * r[ch];
+            yy += std::int32_t{r[ch]} * r[ch];
           }
-          if (y + 1 < s.h) {
-            const double d = t->data[(std::int64_t{y + 1} * s.w + x) * s.c + c];
-            vxy += v * d;
-            vyy += d * d;
+        }
+        if (y + 1 < s.h) {
+          const std::int16_t* b = p + std::int64_t{s.w} * s.c;
+          for (std::size_t ch = 0; ch < c; ++ch) {
+            vxy += std::int32_t{p[ch]} * b[ch];
+            vyy += std::int32_t{b[ch]} * b[ch];
           }
         }
       }
     }
   }
-  for (auto& m : out.mean)
-    m /= static_cast<double>(std::int64_t{s.h} * s.w) * static_cast<double>(ts.size());
-  out.rho_h = yy > 0 ? std::clamp(xy / yy, 0.0, 1.0) : 0.0;
-  out.rho_v = vyy > 0 ? std::clamp(vxy / vyy, 0.0, 1.0) : 0.0;
+  const double pixels =
+      static_cast<double>(std::int64_t{s.h} * s.w) * static_cast<double>(ts.size());
+  out.mean.resize(c);
+  for (std::size_t ch = 0; ch < c; ++ch)
+    out.mean[ch] = static_cast<double>(sum[ch]) / pixels;
+  out.rho_h =
+      yy > 0 ? std::clamp(static_cast<double>(xy) / static_cast<double>(yy), 0.0, 1.0) : 0.0;
+  out.rho_v =
+      vyy > 0 ? std::clamp(static_cast<double>(vxy) / static_cast<double>(vyy), 0.0, 1.0) : 0.0;
   return out;
 }
 
@@ -381,8 +391,12 @@ void compile_pe_layer(const Network& net, std::size_t li, const SimConfig& cfg, 
   }
   std::vector<std::vector<std::int32_t>> accs;
   RangeStat range(d.activation_percentile);
+  std::vector<PackedWeights> packed;  // packed once for every calibration image
+  for (std::int64_t grp = 0; grp < g.groups; ++grp)
+    packed.emplace_back(cl.wq.data() + grp * g.n * k, k, g.n, k);
   for (const IntTensor* in : ins) {
-    accs.push_back(conv_accumulate(*in, l, net, cl.wq.data(), d.accumulator_bits));
+    accs.emplace_back();
+    conv_accumulate(*in, l, net, packed, d.accumulator_bits, accs.back());
     const auto& acc = accs.back();
     for (std::size_t i = 0; i < acc.size(); ++i) {
       const std::size_t ch = i % rows;

@@ -38,9 +38,21 @@ void run_vector_layer(const Network& net, std::size_t li, const CompiledLayer& c
   }
 }
 
-void infer(const CompiledNetwork& cn, const std::vector<float>& image,
-           std::vector<IntTensor>& tensors) {
+IntegerInference::IntegerInference(const CompiledNetwork& cn) : cn_(cn) {
   CONLOC_ASSERT(cn.functional, "inference", "a timing-only compile has no calibrated scales");
+  packed_.resize(cn.net.layers.size());
+  for (std::size_t i = 0; i < cn.net.layers.size(); ++i) {
+    const Layer& l = cn.net.layers[i];
+    if (!l.on_pe_array()) continue;
+    const GemmShape g = cn.net.gemm(l);
+    const std::int16_t* w = cn.layers[i].wq.data();
+    for (std::int64_t grp = 0; grp < g.groups; ++grp)
+      packed_[i].emplace_back(w + grp * g.n * g.k, g.k, g.n, g.k);
+  }
+}
+
+void IntegerInference::run(const std::vector<float>& image, std::vector<IntTensor>& tensors) const {
+  const CompiledNetwork& cn = cn_;
   if (tensors.size() != cn.tensors.size()) tensors.resize(cn.tensors.size());
   for (std::size_t t = 0; t < tensors.size(); ++t) {
     tensors[t].shape = cn.tensors[t].shape;
@@ -49,6 +61,7 @@ void infer(const CompiledNetwork& cn, const std::vector<float>& image,
   }
   quantize_input(image, cn.activation_bits, tensors[0]);
   const Network& net = cn.net;
+  thread_local std::vector<std::int32_t> acc;  // reused: no allocation per layer and image
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
     const Layer& l = net.layers[i];
     const CompiledLayer& cl = cn.layers[i];
@@ -56,10 +69,14 @@ void infer(const CompiledNetwork& cn, const std::vector<float>& image,
       run_vector_layer(net, i, cl, tensors);
       continue;
     }
-    thread_local std::vector<std::int32_t> acc;  // reused: no allocation per layer and image
-    conv_accumulate(tensors[l.inputs[0]], l, net, cl.wq.data(), cn.accumulator_bits, acc);
+    conv_accumulate(tensors[l.inputs[0]], l, net, packed_[i], cn.accumulator_bits, acc);
     output_stage(acc, cl.bias, cl.rq, cl.out_lo, cl.out_hi, cn.accumulator_bits, tensors[l.output]);
   }
+}
+
+void infer(const CompiledNetwork& cn, const std::vector<float>& image,
+           std::vector<IntTensor>& tensors) {
+  IntegerInference(cn).run(image, tensors);
 }
 
 }  // namespace conloc

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "modules/common/compiled_network.h"
+#include "modules/pe_array/gemm_kernel.h"
 
 namespace conloc {
 
@@ -18,8 +19,21 @@ void quantize_input(const std::vector<float>& image, int bits, IntTensor& x);
 void run_vector_layer(const Network& net, std::size_t li, const CompiledLayer& cl,
                       std::vector<IntTensor>& tensors);
 
-// Runs every layer on `image`. `tensors` receives every tensor (shapes, signs and scales from
-// cn.tensors); the last is the network output.
+// Integer inference of one compiled network over many images: each PE-array layer's weights are
+// packed for the GEMM once (modules/pe_array/gemm_kernel.h). `cn` must outlive it.
+class IntegerInference {
+ public:
+  explicit IntegerInference(const CompiledNetwork& cn);
+  // Runs every layer on `image`. `tensors` receives every tensor (shapes, signs and scales from
+  // cn.tensors); the last is the network output.
+  void run(const std::vector<float>& image, std::vector<IntTensor>& tensors) const;
+
+ private:
+  const CompiledNetwork& cn_;
+  std::vector<std::vector<PackedWeights>> packed_;  // per layer, per group
+};
+
+// One image: IntegerInference(cn).run(image, tensors).
 void infer(const CompiledNetwork& cn, const std::vector<float>& image,
            std::vector<IntTensor>& tensors);
 

@@ -32,8 +32,13 @@ std::vector<std::int32_t> conv_accumulate(const IntTensor& in, const Layer& l, c
   return acc;
 }
 
-void conv_accumulate(const IntTensor& in, const Layer& l, const Network& net, const std::int16_t* w,
-                     int acc_bits, std::vector<std::int32_t>& acc) {
+namespace {
+
+// The conv / fully-connected accumulators with `gemm(group, patches, out, ldc)` computing one
+// group's GEMM: shared by the plain and the packed-weight entry points.
+template <class Gemm>
+void conv_accumulate_with(const IntTensor& in, const Layer& l, const Network& net, int acc_bits,
+                          std::vector<std::int32_t>& acc, Gemm gemm) {
   const GemmShape g = net.gemm(l);
   const std::int64_t cout = l.out_channels;
   acc.resize(static_cast<std::size_t>(g.m * cout));
@@ -41,12 +46,13 @@ void conv_accumulate(const IntTensor& in, const Layer& l, const Network& net, co
   if (g.groups == 1) {
     // One group: the GEMM writes the accumulators directly (ldc = cout = n).
     im2col(in, l, 0, a);
-    gemm_i16(a.data(), g.k, w, g.k, acc.data(), cout, g.m, g.n, g.k, false);
+    gemm(0, a.data(), acc.data(), cout);
   } else {
-    std::vector<std::int32_t> part(static_cast<std::size_t>(g.m * g.n));
+    thread_local std::vector<std::int32_t> part;
+    part.resize(static_cast<std::size_t>(g.m * g.n));
     for (int grp = 0; grp < g.groups; ++grp) {
       im2col(in, l, grp, a);
-      gemm_i16(a.data(), g.k, w + grp * g.n * g.k, g.k, part.data(), g.n, g.m, g.n, g.k, false);
+      gemm(grp, a.data(), part.data(), g.n);
       for (std::int64_t m = 0; m < g.m; ++m)
         std::copy_n(part.data() + m * g.n, g.n, acc.data() + m * cout + grp * g.n);
     }
@@ -55,6 +61,28 @@ void conv_accumulate(const IntTensor& in, const Layer& l, const Network& net, co
     for (auto& v : acc)
       v = static_cast<std::int32_t>(wrap_to_bits(v, acc_bits));
   }
+}
+
+}  // namespace
+
+void conv_accumulate(const IntTensor& in, const Layer& l, const Network& net, const std::int16_t* w,
+                     int acc_bits, std::vector<std::int32_t>& acc) {
+  const GemmShape g = net.gemm(l);
+  conv_accumulate_with(in, l, net, acc_bits, acc,
+                       [&](int grp, const std::int16_t* a, std::int32_t* out, std::int64_t ldc) {
+                         gemm_i16(a, g.k, w + grp * g.n * g.k, g.k, out, ldc, g.m, g.n, g.k, false);
+                       });
+}
+
+void conv_accumulate(const IntTensor& in, const Layer& l, const Network& net,
+                     const std::vector<PackedWeights>& w, int acc_bits,
+                     std::vector<std::int32_t>& acc) {
+  const GemmShape g = net.gemm(l);
+  conv_accumulate_with(in, l, net, acc_bits, acc,
+                       [&](int grp, const std::int16_t* a, std::int32_t* out, std::int64_t ldc) {
+                         gemm_i16_packed(a, g.k, w[static_cast<std::size_t>(grp)], out, ldc, g.m,
+                                         false);
+                       });
 }
 
 namespace {

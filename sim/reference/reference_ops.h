@@ -7,6 +7,7 @@
 #include "modules/arith/requant.h"
 #include "modules/common/int_tensor.h"
 #include "modules/common/network.h"
+#include "modules/pe_array/gemm_kernel.h"
 
 namespace conloc {
 
@@ -58,6 +59,10 @@ void im2col_row(const IntTensor& in, const Layer& l, int group, std::int64_t m, 
 // `acc_bits`. `w` holds integer weights [G][N][K].
 std::vector<std::int32_t> conv_accumulate(const IntTensor& in, const Layer& l, const Network& net,
                                           const std::int16_t* w, int acc_bits);
+// The same with each group's weights packed once (integer inference over many images).
+void conv_accumulate(const IntTensor& in, const Layer& l, const Network& net,
+                     const std::vector<PackedWeights>& w, int acc_bits,
+                     std::vector<std::int32_t>& acc);
 // The same into `acc` (resized; its storage reused across calls).
 void conv_accumulate(const IntTensor& in, const Layer& l, const Network& net, const std::int16_t* w,
                      int acc_bits, std::vector<std::int32_t>& acc);

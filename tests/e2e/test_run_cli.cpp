@@ -403,6 +403,20 @@ TEST(RunCli, LenetAndMobilenetV2RunBitExact) {
   }
 }
 
+// The residual Fashion-MNIST CNN (six convolutions, two residual adds) runs bit-exact on one of
+// its shipped images with both MAC designs.
+TEST(RunCli, FmnistResnetRunsBitExact) {
+  const std::string net =
+      std::string(CONLOCNN_SOURCE_DIR) + "/workloads/fmnist_resnet/network.json";
+  for (const char* design : {"elp5v2l", "fixed4"}) {
+    const std::string dir = make_temp_dir("fr");
+    const auto r =
+        run_cli({"run", "--workload", net, "--design", design, "--image", "7", "--out", "o"}, dir);
+    EXPECT_EQ(r.exit_code, 0) << design << ": " << r.err;
+    EXPECT_NE(r.out.find("bit-exact"), std::string::npos) << design << ": " << r.out;
+  }
+}
+
 // SCALE-Sim topology and GEMM CSVs: independent layers (no padding, each its own operand), a
 // trailing comma, spaces and blank lines tolerated; errors name the line and column.
 TEST(RunCli, TopologyAndGemmCsvWorkloads) {
