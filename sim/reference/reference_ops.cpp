@@ -43,7 +43,12 @@ void conv_accumulate_with(const IntTensor& in, const Layer& l, const Network& ne
   const std::int64_t cout = l.out_channels;
   acc.resize(static_cast<std::size_t>(g.m * cout));
   thread_local std::vector<std::int16_t> a;  // patch matrix, reused across calls
-  if (g.groups == 1) {
+  const bool pointwise = l.kh == 1 && l.kw == 1 && l.stride == 1;
+  const bool whole = l.kh == in.shape.h && l.kw == in.shape.w;  // one window: fully connected
+  if (g.groups == 1 && l.pad == 0 && (pointwise || whole)) {
+    // The HWC input already is the patch matrix (k = (r * kw + c) * cin + ci is HWC order).
+    gemm(0, in.data.data(), acc.data(), cout);
+  } else if (g.groups == 1) {
     // One group: the GEMM writes the accumulators directly (ldc = cout = n).
     im2col(in, l, 0, a);
     gemm(0, a.data(), acc.data(), cout);

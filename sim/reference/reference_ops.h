@@ -45,7 +45,9 @@ void im2col_row_of(const T* data, const TensorShape& s, const Layer& l, int grou
       const int ix = x0 + c;
       if (ix < 0 || ix >= s.w) continue;
       const T* src = data + (std::int64_t{iy} * s.w + ix) * s.c + std::int64_t{group} * cin_g;
-      std::copy(src, src + cin_g, row + (std::int64_t{r} * l.kw + c) * cin_g);
+      T* dst = row + (std::int64_t{r} * l.kw + c) * cin_g;
+      for (int i = 0; i < cin_g; ++i)  // often one or a few values: no library call
+        dst[i] = src[i];
     }
   }
 }
