@@ -69,6 +69,12 @@ namespace conloc {
 
 namespace {
 
+// What the AVX2 driver needs of a PackedWeights.
+struct PackedWeightsView {
+  const std::int16_t* pairs;
+  std::int64_t n, np, kp;
+};
+
 bool use_avx2() {
 #ifdef CONLOC_AVX2_KERNEL
   static const bool avx2 = __builtin_cpu_supports("avx2");
@@ -82,28 +88,31 @@ bool use_avx2() {
 // Four rows x sixteen columns: one vpmaddwd multiplies a broadcast pair (a[i][t], a[i][t+1])
 // by eight columns' weight pairs and adds both products into eight int32 lanes, so no horizontal
 // sum is needed. Integer adds wrap like the portable kernel's uint32 sums: both give the same
-// bits. `rows[r]` point at rows of even length kp * 2; `wp` at the block's kp x 32 weights;
-// `cols` of the sixteen columns are stored.
-__attribute__((target("avx2"))) void pairs_kernel(const std::int16_t* const rows[4], int nrows,
-                                                  const std::int16_t* wp, std::int64_t kp, int cols,
+// bits. Row r is the concatenation of `segs` runs seg[r][0..segs) of `sp` pairs each; `wp` points
+// at the block's segs * sp x 32 weights; `cols` of the sixteen columns are stored.
+__attribute__((target("avx2"))) void pairs_kernel(const std::int16_t* const* const seg[4], int segs,
+                                                  std::int64_t sp, int nrows,
+                                                  const std::int16_t* wp, int cols,
                                                   std::int32_t* acc, std::int64_t ldc,
                                                   bool accumulate) {
-  const std::int32_t* ap[4];
-  for (int r = 0; r < 4; ++r)
-    ap[r] = reinterpret_cast<const std::int32_t*>(rows[r]);
   __m256i c[4][2];
   for (auto& row : c)
     row[0] = row[1] = _mm256_setzero_si256();
-  for (std::int64_t t = 0; t < kp; ++t) {
-    const auto* wt = reinterpret_cast<const __m256i*>(wp + t * 32);
-    const __m256i w0 = _mm256_loadu_si256(wt);
-    const __m256i w1 = _mm256_loadu_si256(wt + 1);
-    for (int r = 0; r < 4; ++r) {
-      std::int32_t pair;
-      std::memcpy(&pair, ap[r] + t, sizeof pair);
-      const __m256i x = _mm256_set1_epi32(pair);
-      c[r][0] = _mm256_add_epi32(c[r][0], _mm256_madd_epi16(x, w0));
-      c[r][1] = _mm256_add_epi32(c[r][1], _mm256_madd_epi16(x, w1));
+  for (int sg = 0; sg < segs; ++sg) {
+    const std::int32_t* ap[4];
+    for (int r = 0; r < 4; ++r)
+      ap[r] = reinterpret_cast<const std::int32_t*>(seg[r][sg]);
+    for (std::int64_t t = 0; t < sp; ++t, wp += 32) {
+      const auto* wt = reinterpret_cast<const __m256i*>(wp);
+      const __m256i w0 = _mm256_loadu_si256(wt);
+      const __m256i w1 = _mm256_loadu_si256(wt + 1);
+      for (int r = 0; r < 4; ++r) {
+        std::int32_t pair;
+        std::memcpy(&pair, ap[r] + t, sizeof pair);
+        const __m256i x = _mm256_set1_epi32(pair);
+        c[r][0] = _mm256_add_epi32(c[r][0], _mm256_madd_epi16(x, w0));
+        c[r][1] = _mm256_add_epi32(c[r][1], _mm256_madd_epi16(x, w1));
+      }
     }
   }
   for (int r = 0; r < nrows; ++r) {
@@ -114,6 +123,27 @@ __attribute__((target("avx2"))) void pairs_kernel(const std::int16_t* const rows
     for (int q = 0; q < cols; ++q) {
       const std::uint32_t prev = accumulate ? static_cast<std::uint32_t>(dst[q]) : 0u;
       dst[q] = static_cast<std::int32_t>(prev + static_cast<std::uint32_t>(out[q]));
+    }
+  }
+}
+
+// Drives the kernel over column blocks (outside: one block's weights stay in L1) and row blocks
+// of four (inside); `seg(i)` gives row i's `segs` run pointers, rows past m read `zero`.
+template <class Segments>
+void pairs_gemm(const PackedWeightsView& w, int segs, std::int64_t sp, Segments seg,
+                const std::int16_t* const* zero, std::int32_t* acc, std::int64_t ldc,
+                std::int64_t m, bool accumulate) {
+  const std::int64_t blocks = (m + 3) / 4;
+  for (std::int64_t j0 = 0; j0 < w.np; j0 += 16) {
+    const std::int16_t* wp = w.pairs + j0 * w.kp * 2;
+    const int cols = static_cast<int>(std::min<std::int64_t>(16, w.n - j0));
+    for (std::int64_t b = 0; b < blocks; ++b) {
+      const std::int64_t i0 = b * 4;
+      const std::int16_t* const* rows[4];
+      for (int r = 0; r < 4; ++r)
+        rows[r] = i0 + r < m ? seg(i0 + r) : zero;
+      pairs_kernel(rows, segs, sp, static_cast<int>(std::min<std::int64_t>(4, m - i0)), wp, cols,
+                   acc + i0 * ldc + j0, ldc, accumulate);
     }
   }
 }
@@ -141,38 +171,48 @@ void gemm_i16_packed(const std::int16_t* a, std::int64_t lda, const PackedWeight
 #ifdef CONLOC_AVX2_KERNEL
   if (!w.pairs_.empty()) {
     const std::int64_t kp = (w.k_ + 1) / 2;
-    // Rows are read as int32 pairs: an odd k or a missing row of the last block reads from a
-    // zero-padded copy instead of past the end of `a`.
+    // Rows are read as int32 pairs: with an odd k each row is copied with a zero appended, so
+    // nothing past the end of `a` is read.
     thread_local std::vector<std::int16_t> pad;
-    // Row blocks: pointers into `a`, or zero-padded copies where k is odd or rows are missing.
-    const std::int64_t blocks = (m + 3) / 4;
     const bool odd = w.k_ % 2 != 0;
-    pad.assign(static_cast<std::size_t>((odd ? m + 4 : 4) * kp * 2), 0);
-    auto row = [&](std::int64_t i) -> const std::int16_t* {
-      if (i >= m) return pad.data() + (odd ? m : 0) * kp * 2;  // a zero row
-      if (!odd) return a + i * lda;
-      return pad.data() + i * kp * 2;
-    };
+    pad.assign(static_cast<std::size_t>((odd ? m + 1 : 1) * kp * 2), 0);
     if (odd) {
       for (std::int64_t i = 0; i < m; ++i)
-        std::copy(a + i * lda, a + i * lda + w.k_, pad.data() + i * kp * 2);
+        std::copy(a + i * lda, a + i * lda + w.k_, pad.data() + (i + 1) * kp * 2);
     }
-    // Column blocks outside, row blocks inside: one block's weights stay in L1 while the rows
-    // stream past.
-    for (std::int64_t j0 = 0; j0 < w.np_; j0 += 16) {
-      const std::int16_t* wp = w.pairs_.data() + j0 * kp * 2;
-      const int cols = static_cast<int>(std::min<std::int64_t>(16, w.n_ - j0));
-      for (std::int64_t b = 0; b < blocks; ++b) {
-        const std::int64_t i0 = b * 4;
-        const std::int16_t* rows[4] = {row(i0), row(i0 + 1), row(i0 + 2), row(i0 + 3)};
-        pairs_kernel(rows, static_cast<int>(std::min<std::int64_t>(4, m - i0)), wp, kp, cols,
-                     acc + i0 * ldc + j0, ldc, accumulate);
-      }
-    }
+    const std::int16_t* zero = pad.data();
+    thread_local std::vector<const std::int16_t*> ptr;
+    ptr.resize(static_cast<std::size_t>(m));
+    for (std::int64_t i = 0; i < m; ++i)
+      ptr[i] = odd ? pad.data() + (i + 1) * kp * 2 : a + i * lda;
+    pairs_gemm(
+        {w.pairs_.data(), w.n_, w.np_, kp}, 1, kp, [&](std::int64_t i) { return ptr.data() + i; },
+        &zero, acc, ldc, m, accumulate);
     return;
   }
 #endif
   gemm_i16(a, lda, w.w_, w.ldw_, acc, ldc, m, w.n_, w.k_, accumulate);
+}
+
+bool gemm_i16_packed_segments(const std::int16_t* const* segments, int segs, std::int64_t seg_len,
+                              const PackedWeights& w, std::int32_t* acc, std::int64_t ldc,
+                              std::int64_t m, bool accumulate) {
+#ifdef CONLOC_AVX2_KERNEL
+  if (w.pairs_.empty() || seg_len % 2 != 0 || segs * seg_len != w.k_) return false;
+  thread_local std::vector<std::int16_t> zeros;
+  thread_local std::vector<const std::int16_t*> zero_rows;
+  zeros.assign(static_cast<std::size_t>(seg_len), 0);
+  zero_rows.assign(static_cast<std::size_t>(segs), zeros.data());
+  pairs_gemm(
+      {w.pairs_.data(), w.n_, w.np_, w.k_ / 2}, segs, seg_len / 2,
+      [&](std::int64_t i) { return segments + i * segs; }, zero_rows.data(), acc, ldc, m,
+      accumulate);
+  return true;
+#else
+  (void)segments, (void)segs, (void)seg_len, (void)w, (void)acc, (void)ldc, (void)m,
+      (void)accumulate;
+  return false;
+#endif
 }
 
 }  // namespace conloc

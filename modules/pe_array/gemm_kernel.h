@@ -26,6 +26,10 @@ class PackedWeights {
  private:
   friend void gemm_i16_packed(const std::int16_t* a, std::int64_t lda, const PackedWeights& w,
                               std::int32_t* acc, std::int64_t ldc, std::int64_t m, bool accumulate);
+  friend bool gemm_i16_packed_segments(const std::int16_t* const* segments, int segs,
+                                       std::int64_t seg_len, const PackedWeights& w,
+                                       std::int32_t* acc, std::int64_t ldc, std::int64_t m,
+                                       bool accumulate);
   const std::int16_t* w_ = nullptr;
   std::int64_t ldw_ = 0, n_ = 0, k_ = 0, np_ = 0;
   std::vector<std::int16_t> pairs_;  // empty: use w_ with the portable kernel
@@ -34,5 +38,14 @@ class PackedWeights {
 // gemm_i16 with packed weights: the same result bit for bit.
 void gemm_i16_packed(const std::int16_t* a, std::int64_t lda, const PackedWeights& w,
                      std::int32_t* acc, std::int64_t ldc, std::int64_t m, bool accumulate);
+
+// The same with each row of `a` given as `segs` runs of `seg_len` values (row i is the
+// concatenation of segments[i * segs + s], s < segs): a convolution's patch rows read straight
+// from the input tensor, one run per kernel row, without an im2col copy. Returns false (doing
+// nothing) where the packed kernel cannot take that form (no AVX2, odd seg_len); the caller then
+// builds the patch matrix.
+bool gemm_i16_packed_segments(const std::int16_t* const* segments, int segs, std::int64_t seg_len,
+                              const PackedWeights& w, std::int32_t* acc, std::int64_t ldc,
+                              std::int64_t m, bool accumulate);
 
 }  // namespace conloc

@@ -83,6 +83,49 @@ void conv_accumulate(const IntTensor& in, const Layer& l, const Network& net,
                      const std::vector<PackedWeights>& w, int acc_bits,
                      std::vector<std::int32_t>& acc) {
   const GemmShape g = net.gemm(l);
+  const TensorShape& s = in.shape;
+  const std::int64_t run = std::int64_t{l.kw} * s.c;
+  if (g.groups == 1 && l.kh > 1 && run % 2 == 0) {
+    // No patch matrix: each patch row is kh runs of the HWC input (one per kernel row); only
+    // windows that reach into the padding get a zero-filled copy.
+    const int ow = (s.w + 2 * l.pad - l.kw) / l.stride + 1;
+    auto inside = [&](std::int64_t m) {
+      const int y0 = static_cast<int>(m / ow) * l.stride - l.pad;
+      const int x0 = static_cast<int>(m % ow) * l.stride - l.pad;
+      return y0 >= 0 && x0 >= 0 && y0 + l.kh <= s.h && x0 + l.kw <= s.w;
+    };
+    std::int64_t border = 0;
+    for (std::int64_t m = 0; m < g.m; ++m)
+      border += !inside(m);
+    thread_local std::vector<std::int16_t> copies;
+    thread_local std::vector<const std::int16_t*> seg;
+    copies.resize(static_cast<std::size_t>(border * g.k));
+    seg.resize(static_cast<std::size_t>(g.m * l.kh));
+    std::int64_t b = 0;
+    for (std::int64_t m = 0; m < g.m; ++m) {
+      const std::int16_t** sp = seg.data() + m * l.kh;
+      if (inside(m)) {
+        const int y0 = static_cast<int>(m / ow) * l.stride - l.pad;
+        const int x0 = static_cast<int>(m % ow) * l.stride - l.pad;
+        for (int r = 0; r < l.kh; ++r)
+          sp[r] = in.data.data() + (std::int64_t{y0 + r} * s.w + x0) * s.c;
+      } else {
+        std::int16_t* row = copies.data() + b++ * g.k;
+        im2col_row(in, l, 0, m, row);
+        for (int r = 0; r < l.kh; ++r)
+          sp[r] = row + r * run;
+      }
+    }
+    acc.resize(static_cast<std::size_t>(g.m * l.out_channels));
+    if (gemm_i16_packed_segments(seg.data(), l.kh, run, w[0], acc.data(), l.out_channels, g.m,
+                                 false)) {
+      if (acc_bits < 32) {
+        for (auto& v : acc)
+          v = static_cast<std::int32_t>(wrap_to_bits(v, acc_bits));
+      }
+      return;
+    }
+  }
   conv_accumulate_with(in, l, net, acc_bits, acc,
                        [&](int grp, const std::int16_t* a, std::int32_t* out, std::int64_t ldc) {
                          gemm_i16_packed(a, g.k, w[static_cast<std::size_t>(grp)], out, ldc, g.m,

@@ -377,6 +377,19 @@ TEST(Reference, GemmKernelsAgreeBitForBit) {
       gemm_i16_packed(a.data(), lda, pw, packed.data(), ldc, s.m, accumulate);
       EXPECT_EQ(plain, want) << s.m << "x" << s.n << "x" << s.k;
       EXPECT_EQ(packed, want) << s.m << "x" << s.n << "x" << s.k;
+      // Rows as two runs each (a patch row read from the input), where k splits evenly in pairs.
+      if (s.k % 4 == 0) {
+        std::vector<const std::int16_t*> seg;
+        for (std::int64_t i = 0; i < s.m; ++i) {
+          seg.push_back(a.data() + i * lda);
+          seg.push_back(a.data() + i * lda + s.k / 2);
+        }
+        std::vector<std::int32_t> segmented = init;
+        if (gemm_i16_packed_segments(seg.data(), 2, s.k / 2, pw, segmented.data(), ldc, s.m,
+                                     accumulate)) {
+          EXPECT_EQ(segmented, want) << s.m << "x" << s.n << "x" << s.k << " in runs";
+        }
+      }
     }
   }
 }

@@ -1,0 +1,90 @@
+#!/usr/bin/python3
+"""Plots the output of `conlocnn-sim accuracy`: top-1 against energy per inference for every weight
+format and compensation method (8-bit activations unless --activation-bits), the float reference
+as a line, and the Pareto front (no other variant is both more accurate and cheaper) marked.
+
+usage: build/conlocnn-sim accuracy --out out/accuracy
+       /usr/bin/python3 analysis/plot_accuracy.py out/accuracy [--png FILE] [--activation-bits 8]
+"""
+import argparse
+import json
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+MARKERS = {"none": "o", "output_constant": "s", "error_feedback": "^", "both": "D"}
+
+
+def family(r):
+    if r["kind"] == "fixed":
+        return "fixed point"
+    if r["weights"].endswith("v2l"):
+        return "ELP_BSD v2, per-layer sets"
+    return "ELP_BSD v2" if r["weights"].endswith("v2") else "ELP_BSD v1"
+
+
+def pareto(rows):
+    """Rows no other row beats on both energy (lower) and top-1 (higher), by energy."""
+    front, best = [], -1.0
+    for r in sorted(rows, key=lambda r: (r["energy_uj"], -r["top1"])):
+        if r["top1"] > best:
+            front.append(r)
+            best = r["top1"]
+    return front
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("folder", help="an `accuracy` output folder")
+    ap.add_argument("--png", help="output image (default FOLDER/accuracy.png)")
+    ap.add_argument("--activation-bits", type=int, default=8)
+    args = ap.parse_args()
+    path = os.path.join(args.folder, "accuracy.json")
+    if not os.path.isfile(path):
+        sys.exit(f"plot_accuracy: {path} not found (run `conlocnn-sim accuracy --out "
+                 f"{args.folder}` first)")
+    doc = json.load(open(path))
+    res = doc["results"]
+    flt = [r for r in res if r["kind"] == "float"]
+    rows = [r for r in res if r["kind"] != "float" and r["activation_bits"] == args.activation_bits]
+    if not rows:
+        sys.exit(f"plot_accuracy: no results with {args.activation_bits}-bit activations in {path}")
+    fig, ax = plt.subplots(figsize=(10, 6.5))
+    colors = {}
+    for r in rows:
+        fam = family(r)
+        c = colors.setdefault(fam, f"C{len(colors)}")
+        ax.scatter(r["energy_uj"], 100 * r["top1"], marker=MARKERS.get(r["compensation"], "x"),
+                   color=c, s=28, alpha=0.8)
+    front = pareto(rows)
+    ax.plot([r["energy_uj"] for r in front], [100 * r["top1"] for r in front], "k--", lw=1,
+            label="Pareto front")
+    for r in front:
+        ax.annotate(f'{r["weights"]} {r["compensation"]}', (r["energy_uj"], 100 * r["top1"]),
+                    textcoords="offset points", xytext=(4, -10), fontsize=7)
+    if flt:
+        ax.axhline(100 * flt[0]["top1"], color="grey", lw=1, ls=":", label="float reference")
+    for fam, c in colors.items():
+        ax.scatter([], [], color=c, marker="o", label=fam)
+    for comp, m in MARKERS.items():
+        ax.scatter([], [], color="k", marker=m, label=comp, facecolors="none")
+    lo = min(100 * r["top1"] for r in front)
+    ax.set_ylim(max(lo - 3, 0), 100 * max(r["top1"] for r in res) + 0.5)
+    ax.set_xlabel("energy per inference (uJ, simulated accelerator)")
+    ax.set_ylabel(f"top-1 (%), {doc['dataset']['evaluation']}")
+    ax.set_title(f"{doc['workload']}: accuracy vs energy, {args.activation_bits}-bit activations "
+                 f"(calibrated on {doc['dataset']['calibration']})")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right", ncol=2)
+    png = args.png or os.path.join(args.folder, "accuracy.png")
+    fig.tight_layout()
+    fig.savefig(png, dpi=120)
+    print(f"wrote {png}")
+
+
+if __name__ == "__main__":
+    main()
