@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "modules/common/error.h"
+#include "sim/accuracy/accuracy.h"
 #include "sim/cli/options.h"
 #include "sim/common/file_io.h"
 #include "sim/common/result_dir.h"
@@ -12,6 +13,7 @@
 #include "sim/energy/energy_model.h"
 #include "sim/quant/compiler.h"
 #include "sim/quant/design_registry.h"
+#include "sim/reference/inference.h"
 #include "sim/report/comparison.h"
 #include "sim/report/run_report.h"
 #include "sim/run/pipeline.h"
@@ -24,9 +26,10 @@ namespace {
 struct RunOptions {
   CommonOptions common;
   std::string workload = "resnet18";
-  std::string design;   // run: a design name
-  std::string designs;  // compare: comma-separated design names
-  int image = -1;       // not given
+  std::string design;                 // run: a design name
+  std::string designs;                // compare: comma-separated design names
+  int image = -1;                     // not given
+  std::string calibration, data_dir;  // calibrate on dataset images instead of the input
   bool timing_only = false;
 };
 
@@ -39,7 +42,12 @@ bool parse_run_options(const std::string& cmd, const std::vector<std::string>& a
       "timing-only", po::bool_switch(&o.timing_only),
       "skip the values: timing, traffic and energy only (fast sweeps)")(
       "image", po::value<int>(&o.image),
-      "input image index, for workloads that ship images (default 0)");
+      "input image index, for workloads that ship images (default 0)")(
+      "calibration", po::value<std::string>(&o.calibration),
+      "calibrate on dataset images (M = the first M training images, or SPLIT:A-B) instead of "
+      "the input image; workloads that name a dataset only")(
+      "data-dir", po::value<std::string>(&o.data_dir),
+      "dataset folder (default: where Debian installs it)");
   if (with_design) {
     desc.add_options()("design", po::value<std::string>(&o.design),
                        "MAC design: elp, fixed, elp4..elp8[-serial], fixed2..fixed16");
@@ -146,11 +154,36 @@ std::vector<RunResult> run_designs(const RunOptions& o, const std::vector<SimCon
   const SimConfig& base = cfgs.front();
   const Workload w = load_workload(o.workload, base.seed, o.image);
   const EnergyModel em(EnergyTable::load(base.energy_table_path));
+  // --calibration: scales and compensation from dataset images the run does not see; the
+  // reference the accelerator is checked against is then the input image's integer inference.
+  std::vector<std::vector<float>> calib;
+  if (!o.calibration.empty()) {
+    if (o.timing_only) {
+      throw UserError(field_error("--calibration", "", "a timing-only run calibrates nothing",
+                                  o.calibration, "a functional run (no --timing-only)"));
+    }
+    if (w.dataset.name.empty()) {
+      throw UserError(field_error(o.workload, "dataset", "the workload names no dataset", "",
+                                  "a trained network JSON with \"dataset\" (docs/accuracy.md)"));
+    }
+    const Dataset ds = load_dataset(w.dataset.name, o.data_dir);
+    const ImageRange r = parse_image_range(o.calibration, "train", ds, "--calibration");
+    const ImageSet& set = r.split == "train" ? ds.train : ds.test;
+    for (std::int64_t i = r.begin; i < r.end; ++i)
+      calib.push_back(normalised_image(set, i, w.dataset));
+  }
   std::vector<CompiledNetwork> cns;
   std::vector<double> compile_s;
   for (const SimConfig& cfg : cfgs) {
     const auto t0 = std::chrono::steady_clock::now();
-    cns.push_back(compile_network(w.net, cfg, cfg.design.mac, !o.timing_only, *w.weights));
+    if (calib.empty()) {
+      cns.push_back(compile_network(w.net, cfg, cfg.design.mac, !o.timing_only, *w.weights));
+    } else {
+      cns.push_back(compile_calibrated(w.net, cfg, cfg.design.mac, *w.weights, calib));
+      std::vector<IntTensor> ref;
+      infer(cns.back(), w.weights->input(w.net), ref);
+      cns.back().tensors = std::move(ref);
+    }
     compile_s.push_back(seconds_since(t0));
   }
   std::vector<RunRequest> req;

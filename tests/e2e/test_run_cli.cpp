@@ -417,6 +417,26 @@ TEST(RunCli, FmnistResnetRunsBitExact) {
   }
 }
 
+// Calibrated on training images instead of the input: still bit-exact (the reference is then the
+// input's integer inference); workloads without a dataset and timing-only runs refuse it.
+TEST(RunCli, CalibrationOnDatasetImages) {
+  const std::string net =
+      std::string(CONLOCNN_SOURCE_DIR) + "/workloads/fmnist_resnet/network.json";
+  const std::string dir = make_temp_dir("rcal");
+  const auto r = run_cli({"compare", "--workload", net, "--designs", "elp4v2l,fixed4",
+                          "--calibration", "100", "--image", "5", "--out", "o"},
+                         dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto bad =
+      run_cli({"run", "--workload", "tinycnn", "--calibration", "10", "--out", "b"}, dir);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("names no dataset"), std::string::npos) << bad.err;
+  const auto timing = run_cli(
+      {"run", "--workload", net, "--calibration", "10", "--timing-only", "--out", "t"}, dir);
+  EXPECT_EQ(timing.exit_code, 2);
+  EXPECT_NE(timing.err.find("--calibration"), std::string::npos) << timing.err;
+}
+
 // SCALE-Sim topology and GEMM CSVs: independent layers (no padding, each its own operand), a
 // trailing comma, spaces and blank lines tolerated; errors name the line and column.
 TEST(RunCli, TopologyAndGemmCsvWorkloads) {
