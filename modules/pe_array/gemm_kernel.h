@@ -22,6 +22,8 @@ class PackedWeights {
  public:
   PackedWeights() = default;
   PackedWeights(const std::int16_t* w, std::int64_t ldw, std::int64_t n, std::int64_t k);
+  // True when the AVX2 pair layout exists (gemm_i16_packed_segments can run).
+  bool paired() const { return !pairs_.empty(); }
 
  private:
   friend void gemm_i16_packed(const std::int16_t* a, std::int64_t lda, const PackedWeights& w,
@@ -41,9 +43,8 @@ void gemm_i16_packed(const std::int16_t* a, std::int64_t lda, const PackedWeight
 
 // The same with each row of `a` given as `segs` runs of `seg_len` values (row i is the
 // concatenation of segments[i * segs + s], s < segs): a convolution's patch rows read straight
-// from the input tensor, one run per kernel row, without an im2col copy. Returns false (doing
-// nothing) where the packed kernel cannot take that form (no AVX2, odd seg_len); the caller then
-// builds the patch matrix.
+// from the input tensor, one run per kernel row, without an im2col copy. Needs w.paired() and an
+// even seg_len (check before building the runs); returns false, doing nothing, otherwise.
 bool gemm_i16_packed_segments(const std::int16_t* const* segments, int segs, std::int64_t seg_len,
                               const PackedWeights& w, std::int32_t* acc, std::int64_t ldc,
                               std::int64_t m, bool accumulate);

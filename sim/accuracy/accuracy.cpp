@@ -110,9 +110,12 @@ std::vector<AccuracyResult> evaluate_accuracy(const Workload& w, const Dataset& 
                                 "disjoint image sets (calibrate on the training split)"));
   }
 
-  std::vector<std::vector<float>> calib;
+  // Both image sets normalised once, not once per variant.
+  std::vector<std::vector<float>> calib, eval;
   for (std::int64_t i = setup.calibration.begin; i < setup.calibration.end; ++i)
     calib.push_back(normalised_image(cal_set, i, w.dataset));
+  for (std::int64_t i = setup.evaluation.begin; i < setup.evaluation.end; ++i)
+    eval.push_back(normalised_image(eval_set, i, w.dataset));
   const FloatNetwork fnet(net, *w.weights);
 
   std::vector<AccuracyResult> results(variants.size());
@@ -158,7 +161,7 @@ std::vector<AccuracyResult> evaluate_accuracy(const Workload& w, const Dataset& 
     for (std::int64_t i = t.begin; i < t.end; ++i) {
       const std::int64_t idx = setup.evaluation.begin + i;
       const std::size_t label = eval_set.labels[static_cast<std::size_t>(idx)];
-      const std::vector<float> img = normalised_image(eval_set, idx, w.dataset);
+      const std::vector<float>& img = eval[static_cast<std::size_t>(i)];
       std::size_t rank;
       if (!cn) {
         rank = rank_of(fnet.forward(img), label);

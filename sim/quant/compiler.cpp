@@ -25,12 +25,6 @@ bool uses_constant(Compensation c) {
   return c == Compensation::OutputConstant || c == Compensation::Both;
 }
 
-struct InputStats {
-  std::vector<double> mean;  // per input channel, integer units
-  double rho_h = kTimingOnlyCorrelation;
-  double rho_v = kTimingOnlyCorrelation;
-};
-
 }  // namespace
 
 // Regression coefficient of an activation on its right (or lower) neighbour, uncentred:
@@ -81,11 +75,6 @@ NeighbourStats neighbour_stats(const std::vector<const IntTensor*>& ts) {
 }
 
 namespace {
-
-InputStats input_stats(const std::vector<const IntTensor*>& ts) {
-  const NeighbourStats n = neighbour_stats(ts);
-  return InputStats{n.mean, n.rho_h, n.rho_v};
-}
 
 // The magnitude calibration maps to an activation tensor's top level: the largest seen
 // (percentile 100, min/max) or the given percentile of all magnitudes seen.
@@ -277,12 +266,14 @@ void compile_pe_layer(const Network& net, std::size_t li, const SimConfig& cfg, 
 
   const DesignConfig& d = cfg.design;
   const LevelQuantizer& quant = mac.quantizer();
-  InputStats st;
+  // Without activations (timing-only) error feedback assumes kTimingOnlyCorrelation.
+  NeighbourStats st;
+  st.rho_h = st.rho_v = kTimingOnlyCorrelation;
   std::vector<const IntTensor*> ins;  // the layer's input on every calibration image
   if (functional) {
     for (auto& img : *acts)
       ins.push_back(&img[l.inputs[0]]);
-    st = input_stats(ins);
+    st = neighbour_stats(ins);
   }
   cl.neighbour_correlation =
       functional ? (l.kw > 1 ? st.rho_h : st.rho_v) : std::numeric_limits<double>::quiet_NaN();
@@ -427,16 +418,21 @@ void compile_pe_layer(const Network& net, std::size_t li, const SimConfig& cfg, 
   // 6. What the weight format and the compensation cost at this layer's output, on up to 16
   //    evenly spaced output pixels (x every output channel) of the first calibration images:
   //    float weights vs quantized (+ compensation) on the same input.
+  //    Where the compensation changed nothing (no re-rounding, all constants 0) the two are one.
   OutputError comp_err, plain_err;
   std::vector<std::int32_t> plain_bias(cl.bias);
   for (std::int64_t r = 0; r < rows; ++r)
     plain_bias[r] -= cl.comp[r];
+  const bool compensated = !wq_plain.empty() || plain_bias != cl.bias;
   const std::size_t measured = std::min<std::size_t>(ins.size(), 8);
   for (std::size_t img = 0; img < measured; ++img) {
     comp_err += output_error(*ins[img], l, net, p, cl.w_scale, cl.wq, cl.bias, 16);
-    plain_err += output_error(*ins[img], l, net, p, cl.w_scale, wq_plain.empty() ? cl.wq : wq_plain,
-                              plain_bias, 16);
+    if (compensated) {
+      plain_err += output_error(*ins[img], l, net, p, cl.w_scale,
+                                wq_plain.empty() ? cl.wq : wq_plain, plain_bias, 16);
+    }
   }
+  if (!compensated) plain_err = comp_err;
   cl.output_sqnr_db = comp_err.sqnr_db();
   cl.output_sqnr_uncompensated_db = plain_err.sqnr_db();
 }

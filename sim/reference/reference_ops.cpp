@@ -34,6 +34,13 @@ std::vector<std::int32_t> conv_accumulate(const IntTensor& in, const Layer& l, c
 
 namespace {
 
+// Int32 sums wrapped to a narrower accumulator (wrapping commutes with addition).
+void wrap_accumulators(std::vector<std::int32_t>& acc, int acc_bits) {
+  if (acc_bits >= 32) return;
+  for (auto& v : acc)
+    v = static_cast<std::int32_t>(wrap_to_bits(v, acc_bits));
+}
+
 // The conv / fully-connected accumulators with `gemm(group, patches, out, ldc)` computing one
 // group's GEMM: shared by the plain and the packed-weight entry points.
 template <class Gemm>
@@ -62,10 +69,7 @@ void conv_accumulate_with(const IntTensor& in, const Layer& l, const Network& ne
         std::copy_n(part.data() + m * g.n, g.n, acc.data() + m * cout + grp * g.n);
     }
   }
-  if (acc_bits < 32) {
-    for (auto& v : acc)
-      v = static_cast<std::int32_t>(wrap_to_bits(v, acc_bits));
-  }
+  wrap_accumulators(acc, acc_bits);
 }
 
 }  // namespace
@@ -85,7 +89,7 @@ void conv_accumulate(const IntTensor& in, const Layer& l, const Network& net,
   const GemmShape g = net.gemm(l);
   const TensorShape& s = in.shape;
   const std::int64_t run = std::int64_t{l.kw} * s.c;
-  if (g.groups == 1 && l.kh > 1 && run % 2 == 0) {
+  if (g.groups == 1 && l.kh > 1 && run % 2 == 0 && w[0].paired()) {
     // No patch matrix: each patch row is kh runs of the HWC input (one per kernel row); only
     // windows that reach into the padding get a zero-filled copy.
     const int ow = (s.w + 2 * l.pad - l.kw) / l.stride + 1;
@@ -117,14 +121,11 @@ void conv_accumulate(const IntTensor& in, const Layer& l, const Network& net,
       }
     }
     acc.resize(static_cast<std::size_t>(g.m * l.out_channels));
-    if (gemm_i16_packed_segments(seg.data(), l.kh, run, w[0], acc.data(), l.out_channels, g.m,
-                                 false)) {
-      if (acc_bits < 32) {
-        for (auto& v : acc)
-          v = static_cast<std::int32_t>(wrap_to_bits(v, acc_bits));
-      }
-      return;
-    }
+    const bool ran = gemm_i16_packed_segments(seg.data(), l.kh, run, w[0], acc.data(),
+                                              l.out_channels, g.m, false);
+    CONLOC_ASSERT(ran, "reference", "the packed kernel refused runs checked for it");
+    wrap_accumulators(acc, acc_bits);
+    return;
   }
   conv_accumulate_with(in, l, net, acc_bits, acc,
                        [&](int grp, const std::int16_t* a, std::int32_t* out, std::int64_t ldc) {
