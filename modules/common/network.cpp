@@ -1,6 +1,8 @@
 #include "modules/common/network.h"
 
+#include <algorithm>
 #include <cctype>
+#include <cmath>
 
 #include "modules/common/error.h"
 
@@ -22,12 +24,52 @@ const char* to_string(LayerType t) {
       return "add";
     case LayerType::Relu:
       return "relu";
+    case LayerType::Mul:
+      return "mul";
+    case LayerType::Act:
+      return "act";
   }
   return "?";
 }
 
 const char* to_string(Activation a) {
-  return a == Activation::None ? "none" : a == Activation::Relu ? "relu" : "relu6";
+  switch (a) {
+    case Activation::None:
+      return "none";
+    case Activation::Relu:
+      return "relu";
+    case Activation::Relu6:
+      return "relu6";
+    case Activation::HardSwish:
+      return "hardswish";
+    case Activation::HardSigmoid:
+      return "hardsigmoid";
+    case Activation::Sigmoid:
+      return "sigmoid";
+    case Activation::LeakyRelu:
+      return "leakyrelu";
+  }
+  return "?";
+}
+
+double activate(Activation a, double x, double alpha, double beta) {
+  switch (a) {
+    case Activation::None:
+      return x;
+    case Activation::Relu:
+      return std::max(x, 0.0);
+    case Activation::Relu6:
+      return std::clamp(x, 0.0, 6.0);
+    case Activation::HardSwish:
+      return x * std::clamp(x / 6.0 + 0.5, 0.0, 1.0);
+    case Activation::HardSigmoid:
+      return std::clamp(alpha * x + beta, 0.0, 1.0);
+    case Activation::Sigmoid:
+      return 1.0 / (1.0 + std::exp(-x));
+    case Activation::LeakyRelu:
+      return x >= 0 ? x : alpha * x;
+  }
+  return x;
 }
 
 GemmShape Network::gemm(const Layer& l) const {
@@ -97,13 +139,48 @@ void NetworkBuilder::check_tensor(const std::string& layer, int t) const {
 int NetworkBuilder::window_out(const std::string& layer, const char* dim, int in, int k, int stride,
                                int pad) const {
   // A window larger than the padded input has no position (integer division would hide it).
-  if (in + 2 * pad < k) {
+  if (in + pad < k) {
     fail(layer, std::string("kernel") + dim, "kernel larger than the padded input",
          std::to_string(k),
-         "<= " + std::to_string(in + 2 * pad) + " (input " + std::to_string(in) + " + 2 x pad " +
+         "<= " + std::to_string(in + pad) + " (input " + std::to_string(in) + " + padding " +
              std::to_string(pad) + ")");
   }
-  return (in + 2 * pad - k) / stride + 1;
+  return (in + pad - k) / stride + 1;
+}
+
+std::pair<int, int> NetworkBuilder::place_window(Layer& l, const Window& win,
+                                                 const TensorShape& in) const {
+  if (win.kh < 1 || win.kw < 1) {
+    fail(l.name, "kernel", "non-positive kernel size",
+         std::to_string(win.kh) + "x" + std::to_string(win.kw), ">= 1");
+  }
+  if (win.stride_h < 1 || win.stride_w < 1) {
+    fail(l.name, "stride", "non-positive stride",
+         std::to_string(win.stride_h) + "x" + std::to_string(win.stride_w), ">= 1");
+  }
+  const int pads[4] = {win.pad_t, win.pad_l, win.pad_b, win.pad_r};
+  const int ks[4] = {win.kh, win.kw, win.kh, win.kw};
+  for (int i = 0; i < 4; ++i) {
+    // A pad as large as the kernel would give output positions that read only padding.
+    if (pads[i] < 0 || pads[i] >= ks[i]) {
+      fail(
+          l.name, "pad", "padding must be in [0, kernel)",
+          std::to_string(win.pad_t) + "," + std::to_string(win.pad_l) + "," +
+              std::to_string(win.pad_b) + "," + std::to_string(win.pad_r) +
+              " (top, left, bottom, right)",
+          "each side < the kernel (" + std::to_string(win.kh) + "x" + std::to_string(win.kw) + ")");
+    }
+  }
+  l.kh = win.kh;
+  l.kw = win.kw;
+  l.stride_h = win.stride_h;
+  l.stride_w = win.stride_w;
+  l.pad_t = win.pad_t;
+  l.pad_l = win.pad_l;
+  l.pad_b = win.pad_b;
+  l.pad_r = win.pad_r;
+  return {window_out(l.name, "_h", in.h, win.kh, win.stride_h, win.pad_t + win.pad_b),
+          window_out(l.name, "_w", in.w, win.kw, win.stride_w, win.pad_l + win.pad_r)};
 }
 
 int NetworkBuilder::source(const std::string& name, TensorShape shape) {
@@ -167,16 +244,14 @@ int NetworkBuilder::conv(const std::string& name, int in, int out_channels, int 
 
 int NetworkBuilder::conv2(const std::string& name, int in, int out_channels, int kh, int kw,
                           int stride, int pad, Activation act, int groups) {
+  return conv_window(name, in, out_channels, {kh, kw, stride, stride, pad, pad, pad, pad}, act,
+                     groups);
+}
+
+int NetworkBuilder::conv_window(const std::string& name, int in, int out_channels,
+                                const Window& win, Activation act, int groups) {
   check_tensor(name, in);
   const TensorShape s = net_.tensors[in];
-  if (kh < 1 || kw < 1)
-    fail(name, "kernel", "non-positive kernel size", std::to_string(kh), ">= 1");
-  if (stride < 1) fail(name, "stride", "non-positive stride", std::to_string(stride), ">= 1");
-  if (pad < 0) fail(name, "pad", "negative padding", std::to_string(pad), ">= 0");
-  if (pad >= kh || pad >= kw) {
-    fail(name, "pad", "padding must be smaller than the kernel", std::to_string(pad),
-         "< " + std::to_string(std::min(kh, kw)));
-  }
   if (groups < 1 || s.c % groups != 0 || out_channels % groups != 0) {
     fail(name, "groups", "must divide input and output channels", std::to_string(groups),
          "a divisor of " + std::to_string(s.c) + " and " + std::to_string(out_channels));
@@ -184,20 +259,19 @@ int NetworkBuilder::conv2(const std::string& name, int in, int out_channels, int
   if (out_channels < 1) {
     fail(name, "out_channels", "non-positive", std::to_string(out_channels), ">= 1");
   }
+  if (!is_clamp(act)) {
+    fail(name, "act", "a PE-array layer applies none, relu or relu6", to_string(act),
+         "an `act` layer after it");
+  }
   Layer l;
   l.name = name;
   l.type = LayerType::Conv;
   l.inputs = {in};
-  l.kh = kh;
-  l.kw = kw;
-  l.stride = stride;
-  l.pad = pad;
   l.groups = groups;
   l.out_channels = out_channels;
   l.act = act;
-  TensorShape o{window_out(name, "_h", s.h, kh, stride, pad),
-                window_out(name, "_w", s.w, kw, stride, pad), out_channels};
-  return push(l, o);
+  const auto [oh, ow] = place_window(l, win, s);
+  return push(l, TensorShape{oh, ow, out_channels});
 }
 
 int NetworkBuilder::fc(const std::string& name, int in, int out_features, Activation act) {
@@ -205,6 +279,10 @@ int NetworkBuilder::fc(const std::string& name, int in, int out_features, Activa
   const TensorShape s = net_.tensors[in];
   if (out_features < 1)
     fail(name, "out_features", "non-positive", std::to_string(out_features), ">= 1");
+  if (!is_clamp(act)) {
+    fail(name, "act", "a PE-array layer applies none, relu or relu6", to_string(act),
+         "an `act` layer after it");
+  }
   Layer l;
   l.name = name;
   l.type = LayerType::FullyConnected;
@@ -217,28 +295,24 @@ int NetworkBuilder::fc(const std::string& name, int in, int out_features, Activa
 }
 
 int NetworkBuilder::max_pool(const std::string& name, int in, int k, int stride, int pad) {
-  check_tensor(name, in);
-  const TensorShape s = net_.tensors[in];
-  if (k < 1 || stride < 1 || pad < 0 || pad >= k) {
-    fail(name, "kernel/stride/pad", "invalid pooling window",
-         std::to_string(k) + "/" + std::to_string(stride) + "/" + std::to_string(pad),
-         "k >= 1, stride >= 1, 0 <= pad < k");
-  }
-  Layer l;
-  l.name = name;
-  l.type = LayerType::MaxPool;
-  l.inputs = {in};
-  l.kh = l.kw = k;
-  l.stride = stride;
-  l.pad = pad;
-  return push(l, TensorShape{window_out(name, "", s.h, k, stride, pad),
-                             window_out(name, "", s.w, k, stride, pad), s.c});
+  return pool(name, LayerType::MaxPool, in, Window::square(k, stride, pad));
 }
 
 int NetworkBuilder::avg_pool(const std::string& name, int in, int k, int stride, int pad) {
-  const int t = max_pool(name, in, k, stride, pad);
-  net_.layers.back().type = LayerType::AvgPool;
-  return t;
+  return pool(name, LayerType::AvgPool, in, Window::square(k, stride, pad));
+}
+
+int NetworkBuilder::pool(const std::string& name, LayerType type, int in, const Window& win) {
+  check_tensor(name, in);
+  CONLOC_ASSERT(type == LayerType::MaxPool || type == LayerType::AvgPool, "network builder",
+                "pool() builds max or average pooling");
+  const TensorShape s = net_.tensors[in];
+  Layer l;
+  l.name = name;
+  l.type = type;
+  l.inputs = {in};
+  const auto [oh, ow] = place_window(l, win, s);
+  return push(l, TensorShape{oh, ow, s.c});
 }
 
 int NetworkBuilder::global_avg_pool(const std::string& name, int in) {
@@ -263,12 +337,55 @@ int NetworkBuilder::add(const std::string& name, int a, int b, Activation act) {
              std::to_string(sb.h) + "x" + std::to_string(sb.w) + "x" + std::to_string(sb.c),
          "equal shapes");
   }
+  if (!is_clamp(act)) {
+    fail(name, "act", "an add applies none, relu or relu6", to_string(act),
+         "an `act` layer after it");
+  }
   Layer l;
   l.name = name;
   l.type = LayerType::Add;
   l.inputs = {a, b};
   l.act = act;
   return push(l, sa);
+}
+
+int NetworkBuilder::mul(const std::string& name, int a, int b) {
+  check_tensor(name, a);
+  check_tensor(name, b);
+  const TensorShape sa = net_.tensors[a], sb = net_.tensors[b];
+  const bool same = sa.h == sb.h && sa.w == sb.w && sa.c == sb.c;
+  const bool per_channel = sb.h == 1 && sb.w == 1 && sb.c == sa.c;
+  if (!same && !per_channel) {
+    fail(name, "inputs", "shapes do not multiply",
+         std::to_string(sa.h) + "x" + std::to_string(sa.w) + "x" + std::to_string(sa.c) + " by " +
+             std::to_string(sb.h) + "x" + std::to_string(sb.w) + "x" + std::to_string(sb.c),
+         "equal shapes, or the second 1x1x" + std::to_string(sa.c));
+  }
+  Layer l;
+  l.name = name;
+  l.type = LayerType::Mul;
+  l.inputs = {a, b};
+  return push(l, sa);
+}
+
+int NetworkBuilder::act(const std::string& name, int in, Activation fn, double alpha, double beta) {
+  check_tensor(name, in);
+  if (fn == Activation::None)
+    fail(name, "act", "an act layer needs a function", "none",
+         "one of relu, relu6, hardswish, hardsigmoid, sigmoid, leakyrelu");
+  if (!std::isfinite(alpha) || !std::isfinite(beta) || std::abs(alpha) > 1e6 ||
+      std::abs(beta) > 1e6) {
+    fail(name, "alpha/beta", "not a finite parameter",
+         std::to_string(alpha) + "/" + std::to_string(beta), "finite numbers of magnitude <= 1e6");
+  }
+  Layer l;
+  l.name = name;
+  l.type = LayerType::Act;
+  l.inputs = {in};
+  l.act = fn;
+  l.alpha = alpha;
+  l.beta = beta;
+  return push(l, net_.tensors[in]);
 }
 
 int NetworkBuilder::relu(const std::string& name, int in, Activation act) {

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace conloc {
@@ -18,24 +19,55 @@ struct TensorShape {
   std::int64_t elements() const { return std::int64_t{h} * w * c; }
 };
 
-enum class LayerType { Conv, FullyConnected, MaxPool, AvgPool, GlobalAvgPool, Add, Relu };
-enum class Activation { None, Relu, Relu6 };
+enum class LayerType { Conv, FullyConnected, MaxPool, AvgPool, GlobalAvgPool, Add, Relu, Mul, Act };
+// Relu and Relu6 are clamps: fused into a PE-array layer's output stage or an add. The others are
+// the nonlinear functions of an `Act` layer, which the vector unit applies by table lookup
+// (docs/workloads.md): HardSigmoid(x) = clamp(alpha x + beta, 0, 1), HardSwish(x) = x *
+// HardSigmoid(x) with alpha 1/6, beta 1/2, LeakyRelu(x) = x >= 0 ? x : alpha x.
+enum class Activation { None, Relu, Relu6, HardSwish, HardSigmoid, Sigmoid, LeakyRelu };
 
 const char* to_string(LayerType t);
 const char* to_string(Activation a);
+// True for the activations an output stage applies as a clamp (none, relu, relu6).
+inline bool is_clamp(Activation a) {
+  return a == Activation::None || a == Activation::Relu || a == Activation::Relu6;
+}
+// The activation function on real values (alpha, beta: HardSigmoid's slope and offset, LeakyRelu's
+// slope; ignored by the others).
+double activate(Activation a, double x, double alpha = 0.0, double beta = 0.0);
+
+// A sliding window: kernel, stride and padding per dimension. Padding before the first row
+// (top) and column (left) places the window; padding after (bottom, right) only adds output
+// positions. Padded positions read zero.
+struct Window {
+  int kh = 1, kw = 1;
+  int stride_h = 1, stride_w = 1;
+  int pad_t = 0, pad_l = 0, pad_b = 0, pad_r = 0;
+  static Window square(int k, int stride, int pad) {
+    return {k, k, stride, stride, pad, pad, pad, pad};
+  }
+};
 
 // One layer. Conv and FullyConnected run on the PE array; the rest run on the vector unit.
 // A fully-connected layer is a convolution whose kernel covers its whole input (kh = H, kw = W).
+// Mul multiplies its first input by its second, which has the same shape or is one value per
+// channel (1x1xC, broadcast: a squeeze-and-excitation gate).
 struct Layer {
   std::string name;
   LayerType type = LayerType::Conv;
-  std::vector<int> inputs;  // tensor ids (Add: two)
+  std::vector<int> inputs;  // tensor ids (Add, Mul: two)
   int output = -1;          // tensor id
-  int kh = 1, kw = 1, stride = 1, pad = 0, groups = 1;
+  int kh = 1, kw = 1, stride_h = 1, stride_w = 1, pad_t = 0, pad_l = 0, pad_b = 0, pad_r = 0;
+  int groups = 1;
   int out_channels = 0;  // Conv / FullyConnected
   Activation act = Activation::None;
+  double alpha = 0.0, beta = 0.0;  // Act: the function's parameters (see Activation)
 
   bool on_pe_array() const { return type == LayerType::Conv || type == LayerType::FullyConnected; }
+  bool padded() const { return pad_t != 0 || pad_l != 0 || pad_b != 0 || pad_r != 0; }
+  // Output positions of the window over an input of `in_h` x `in_w`.
+  int out_h(int in_h) const { return (in_h + pad_t + pad_b - kh) / stride_h + 1; }
+  int out_w(int in_w) const { return (in_w + pad_l + pad_r - kw) / stride_w + 1; }
 };
 
 // GEMM view of a PE-array layer, per group: out[M x N] = in[M x K] * W[K x N].
@@ -76,21 +108,30 @@ class NetworkBuilder {
            Activation act, int groups = 1);
   int conv2(const std::string& name, int in, int out_channels, int kh, int kw, int stride, int pad,
             Activation act, int groups);
+  int conv_window(const std::string& name, int in, int out_channels, const Window& win,
+                  Activation act, int groups);
   int fc(const std::string& name, int in, int out_features, Activation act = Activation::None);
   int max_pool(const std::string& name, int in, int k, int stride, int pad);
   int avg_pool(const std::string& name, int in, int k, int stride, int pad);
+  int pool(const std::string& name, LayerType type, int in, const Window& win);
   int global_avg_pool(const std::string& name, int in);
   int add(const std::string& name, int a, int b, Activation act);
   int relu(const std::string& name, int in, Activation act = Activation::Relu);
+  // b: the same shape as a, or 1x1xC (one factor per channel).
+  int mul(const std::string& name, int a, int b);
+  int act(const std::string& name, int in, Activation fn, double alpha, double beta);
 
   Network build();
 
  private:
   int push(Layer l, TensorShape out);
-  // Output size of a window of `k` along one dimension; a window larger than the padded input is
-  // an error naming `layer`.
+  // Output size of a window of `k` along one dimension (padding `pad` in all); a window larger
+  // than the padded input is an error naming `layer`.
   int window_out(const std::string& layer, const char* dim, int in, int k, int stride,
                  int pad) const;
+  // Checks a window (positive kernel and stride, each padding smaller than the kernel) and sets
+  // it on `l`; returns the output height and width.
+  std::pair<int, int> place_window(Layer& l, const Window& win, const TensorShape& in) const;
   [[noreturn]] void fail(const std::string& layer, const std::string& field,
                          const std::string& problem, const std::string& got,
                          const std::string& expected) const;

@@ -124,7 +124,7 @@ LayerPlan plan_conv(const CompiledNetwork& cn, int li, const PlanParams& p, Dram
   lp.layer = li;
   lp.on_pe_array = true;
 
-  auto rows_in = [&](int r) { return std::min(in.h, (r - 1) * l.stride + l.kh); };
+  auto rows_in = [&](int r) { return std::min(in.h, (r - 1) * l.stride_h + l.kh); };
 
   // 1. Output channels per tile: one column fold, limited by one output row of psums and by one
   //    input channel's weights.
@@ -229,8 +229,8 @@ LayerPlan plan_conv(const CompiledNetwork& cn, int li, const PlanParams& p, Dram
   for (int b = 0; b < lp.bands; ++b) {
     const int oy0 = b * rows;
     const int r = std::min(rows, out.h - oy0);
-    const int iy_lo = std::max(0, oy0 * l.stride - l.pad);
-    const int iy_hi = std::min(in.h, (oy0 + r - 1) * l.stride - l.pad + l.kh);
+    const int iy_lo = std::max(0, oy0 * l.stride_h - l.pad_t);
+    const int iy_hi = std::min(in.h, (oy0 + r - 1) * l.stride_h - l.pad_t + l.kh);
     const int band_rows = iy_hi - iy_lo;
     int band_job = -1, band_half = 0;
     if (all_ch) {
@@ -357,7 +357,7 @@ LayerPlan plan_vector(const CompiledNetwork& cn, int li, const PlanParams& p,
                       l.type == LayerType::GlobalAvgPool;
   LayerPlan lp;
   lp.layer = li;
-  auto rows_in = [&](int r) { return window ? std::min(in.h, (r - 1) * l.stride + l.kh) : r; };
+  auto rows_in = [&](int r) { return window ? std::min(in.h, (r - 1) * l.stride_h + l.kh) : r; };
   // Channels per tile: all when one band row fits, otherwise a chunk.
   const std::uint64_t row1 = static_cast<std::uint64_t>(rows_in(1)) * in.w * n_in;
   if (row1 > p.act_half_bytes) {
@@ -389,8 +389,9 @@ LayerPlan plan_vector(const CompiledNetwork& cn, int li, const PlanParams& p,
   for (int b = 0; b < lp.bands; ++b) {
     const int oy0 = b * rows;
     const int r = std::min(rows, out.h - oy0);
-    const int iy_lo = window ? std::max(0, oy0 * l.stride - l.pad) : oy0;
-    const int iy_hi = window ? std::min(in.h, (oy0 + r - 1) * l.stride - l.pad + l.kh) : oy0 + r;
+    const int iy_lo = window ? std::max(0, oy0 * l.stride_h - l.pad_t) : oy0;
+    const int iy_hi =
+        window ? std::min(in.h, (oy0 + r - 1) * l.stride_h - l.pad_t + l.kh) : oy0 + r;
     for (int ch = 0; ch < lp.chunks; ++ch) {
       const int c0 = ch * cc;
       const int ccc = std::min(cc, in.c - c0);
@@ -405,12 +406,16 @@ LayerPlan plan_vector(const CompiledNetwork& cn, int li, const PlanParams& p,
       v.engine = Engine::VectorUnit;
       for (int i = 0; i < n_in; ++i) {
         vt.abuf_addr[i] = ahalf * p.act_half_bytes + i * band_bytes;
-        add_dep(
-            v, push(lp, tensor_dma(Engine::DmaRead, Operand::Inputs, Buffer::Activations,
-                                   dram.tensor_addr[l.inputs[i]] +
-                                       static_cast<std::uint64_t>(iy_lo) * in.w * in.c + c0,
-                                   vt.abuf_addr[i], static_cast<std::uint64_t>(vt.band_rows) * in.w,
-                                   ccc, in.c, ah.last_user[ahalf])));
+        // A Mul's per-channel factor (1x1xC) is one value per channel of the chunk.
+        const bool per_channel = i > 0 && net.tensors[l.inputs[i]].elements() != in.elements();
+        const std::uint64_t pixels =
+            per_channel ? 1 : static_cast<std::uint64_t>(vt.band_rows) * in.w;
+        const std::uint64_t first_pixel =
+            per_channel ? 0 : static_cast<std::uint64_t>(iy_lo) * in.w;
+        vt.in_bytes += pixels * ccc;
+        add_dep(v, push(lp, tensor_dma(Engine::DmaRead, Operand::Inputs, Buffer::Activations,
+                                       dram.tensor_addr[l.inputs[i]] + first_pixel * in.c + c0,
+                                       vt.abuf_addr[i], pixels, ccc, in.c, ah.last_user[ahalf])));
       }
       const int ohalf = oh.next();
       add_dep(v, oh.last_user[ohalf]);

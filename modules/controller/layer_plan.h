@@ -56,6 +56,8 @@ struct VectorTile {
   int oy0 = 0, rows = 0;
   int band_iy0 = 0, band_rows = 0;
   std::uint64_t abuf_addr[2] = {0, 0};  // input band(s) [band_rows][W][C] in the activation SRAM
+                                        // (a per-channel Mul factor: [C])
+  std::uint64_t in_bytes = 0;           // bytes the inputs occupy in the activation SRAM
   std::uint64_t obuf_addr = 0;          // output band [rows][OW][C] bytes in the output buffer
   std::uint64_t ops = 0;                // element operations the vector unit performs
 };

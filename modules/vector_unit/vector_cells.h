@@ -10,7 +10,8 @@ namespace conloc {
 
 // Cells the vector unit switches for one layer with `ops` element operations (VectorTile::ops):
 // max pooling compares, average pooling adds (24-bit sums) and one rescale per output, residual
-// add two rescale multiplies, the sum, rounding, shift and clamp per output, ReLU one compare.
+// add two rescale multiplies, the sum, rounding, shift and clamp per output, mul one product and
+// one rescale, an activation function one table lookup, ReLU one compare.
 inline CellCounts vector_cells(const Layer& l, const TensorShape& out, std::uint64_t ops,
                                int act_bits) {
   const double elems = static_cast<double>(out.elements());
@@ -29,6 +30,19 @@ inline CellCounts vector_cells(const Layer& l, const TensorShape& out, std::uint
       c += add_cells(32) * (2.0 * elems);
       c.mux2 += 6.0 * 32 * elems;
       c += add_cells(act_bits + 1) * (2.0 * elems);
+      break;
+    case LayerType::Mul:
+      // The product, then the output stage's rescale, rounding add, shift and clamp.
+      c += mult_cells(act_bits + 1, act_bits + 1) * elems;
+      c += mult_cells(2 * act_bits + 2, 15) * elems;
+      c += add_cells(32) * elems;
+      c.mux2 += 6.0 * 32 * elems;
+      c += add_cells(act_bits + 1) * (2.0 * elems);
+      break;
+    case LayerType::Act:
+      // A table lookup: the read path through a mux tree of act_bits levels, act_bits wide (an
+      // approximation: docs/energy.md). Loading the table (2^bits entries per layer) is ignored.
+      c.mux2 += static_cast<double>(act_bits) * act_bits * elems;
       break;
     default:
       c += add_cells(act_bits + 1) * static_cast<double>(ops);

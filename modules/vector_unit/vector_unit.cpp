@@ -30,7 +30,17 @@ void VectorUnit::compute_values(const Job& job) {
         act_[v.abuf_addr[i] + (static_cast<std::uint64_t>(y - v.band_iy0) * in.w + x) * cc + c];
     return sign ? static_cast<std::int8_t>(b) : b;
   };
-  const bool sign_b = l.type == LayerType::Add && cn.tensors[l.inputs[1]].is_signed;
+  const bool sign_b = l.inputs.size() > 1 && cn.tensors[l.inputs[1]].is_signed;
+  // The second operand of an add or mul at output pixel (oy, ox), channel c of the chunk.
+  const bool per_channel =
+      l.inputs.size() > 1 && cn.net.tensors[l.inputs[1]].elements() != in.elements();
+  auto load_b = [&](int oy, int ox, int c) -> std::int32_t {
+    const std::uint8_t b =
+        act_[v.abuf_addr[1] +
+             (per_channel ? 0 : (static_cast<std::uint64_t>(oy - v.band_iy0) * in.w + ox) * cc) +
+             c];
+    return sign_b ? static_cast<std::int8_t>(b) : b;
+  };
   for (int r = 0; r < v.rows; ++r) {
     const int oy = v.oy0 + r;
     for (int ox = 0; ox < out.w; ++ox) {
@@ -42,10 +52,10 @@ void VectorUnit::compute_values(const Job& job) {
           case LayerType::GlobalAvgPool: {
             std::int64_t best = -32768, sum = 0;
             for (int ky = 0; ky < l.kh; ++ky) {
-              const int iy = oy * l.stride - l.pad + ky;
+              const int iy = oy * l.stride_h - l.pad_t + ky;
               if (iy < 0 || iy >= in.h) continue;
               for (int kx = 0; kx < l.kw; ++kx) {
-                const int ix = ox * l.stride - l.pad + kx;
+                const int ix = ox * l.stride_w - l.pad_l + kx;
                 if (ix < 0 || ix >= in.w) continue;
                 const std::int32_t a = load(0, iy, ix, c);
                 best = std::max<std::int64_t>(best, a);
@@ -57,14 +67,17 @@ void VectorUnit::compute_values(const Job& job) {
                     : clamp_to(cl.pool_rq.apply(sum), cl.out_lo, cl.out_hi);
             break;
           }
-          case LayerType::Add: {
-            const std::uint8_t bb =
-                act_[v.abuf_addr[1] +
-                     (static_cast<std::uint64_t>(oy - v.band_iy0) * in.w + ox) * cc + c];
-            const std::int32_t b = sign_b ? static_cast<std::int8_t>(bb) : bb;
-            y = clamp_to(cl.add_rq.apply(load(0, oy, ox, c), b), cl.out_lo, cl.out_hi);
+          case LayerType::Add:
+            y = clamp_to(cl.add_rq.apply(load(0, oy, ox, c), load_b(oy, ox, c)), cl.out_lo,
+                         cl.out_hi);
             break;
-          }
+          case LayerType::Mul:
+            y = clamp_to(cl.mul_rq.apply(std::int64_t{load(0, oy, ox, c)} * load_b(oy, ox, c)),
+                         cl.out_lo, cl.out_hi);
+            break;
+          case LayerType::Act:
+            y = cl.lut[static_cast<std::size_t>(load(0, oy, ox, c) - cl.lut_lo)];
+            break;
           default:
             y = clamp_to(load(0, oy, ox, c), cl.out_lo, cl.out_hi);
         }
@@ -79,11 +92,10 @@ VectorUnit::Timing VectorUnit::execute(const Job& job, const sc_core::sc_time& s
   if (ctx_.functional) compute_values(job);
   const CompiledNetwork& cn = *ctx_.network;
   const Layer& l = cn.net.layers[ctx_.layer];
-  const TensorShape in = cn.net.in_shape(l), out = cn.net.out_shape(l);
+  const TensorShape out = cn.net.out_shape(l);
   const VectorTile& v = job.vec;
   const std::uint64_t cc = static_cast<std::uint64_t>(job.conv.ct);
-  const std::uint64_t in_bytes =
-      static_cast<std::uint64_t>(v.band_rows) * in.w * cc * l.inputs.size();
+  const std::uint64_t in_bytes = v.in_bytes;
   const std::uint64_t out_bytes = static_cast<std::uint64_t>(v.rows) * out.w * cc;
   count_access(act_socket, tlm::TLM_READ_COMMAND, Operand::Inputs, in_bytes * 8, name());
   count_access(out_socket, tlm::TLM_WRITE_COMMAND, Operand::Outputs, out_bytes * 8, name());

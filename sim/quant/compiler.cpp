@@ -391,10 +391,8 @@ void compile_pe_layer(const Network& net, std::size_t li, const SimConfig& cfg, 
     const auto& acc = accs.back();
     for (std::size_t i = 0; i < acc.size(); ++i) {
       const std::size_t ch = i % rows;
-      double v = (static_cast<double>(acc[i]) + cl.bias[ch]) * in0.scale * cl.w_scale[ch];
-      if (l.act != Activation::None) v = std::max(v, 0.0);
-      if (l.act == Activation::Relu6) v = std::min(v, 6.0);
-      range.add(v);
+      range.add(activate(l.act,
+                         (static_cast<double>(acc[i]) + cl.bias[ch]) * in0.scale * cl.w_scale[ch]));
     }
   }
   const double maxv = range.value();
@@ -453,6 +451,14 @@ void compile_vector_layer(const Network& net, std::size_t li, const SimConfig& c
       case LayerType::Add:
         out.is_signed = l.act == Activation::None;
         break;
+      case LayerType::Mul:
+        out.is_signed = in.is_signed || shapes[l.inputs[1]].is_signed;
+        break;
+      case LayerType::Act:
+        // Only these functions give negative values, and only for negative inputs.
+        out.is_signed = in.is_signed && (l.act == Activation::HardSwish ||
+                                         (l.act == Activation::LeakyRelu && l.alpha > 0.0));
+        break;
       default:
         out.is_signed = false;  // ReLU
     }
@@ -464,6 +470,17 @@ void compile_vector_layer(const Network& net, std::size_t li, const SimConfig& c
   if (!acts) return;
   const double in_scale = acts->front()[l.inputs[0]].scale;
   double out_scale = in_scale;
+  // The output scale that covers `value` of every element of every calibration image.
+  auto calibrate = [&](auto value) {
+    RangeStat range(cfg.design.activation_percentile);
+    for (const auto& img : *acts) {
+      const std::size_t n = img[l.inputs[0]].data.size();
+      for (std::size_t i = 0; i < n; ++i)
+        range.add(value(img, i));
+    }
+    const double maxv = range.value();
+    return maxv > 0 ? maxv / cl.out_hi : in_scale;
+  };
   switch (l.type) {
     case LayerType::AvgPool:
     case LayerType::GlobalAvgPool:
@@ -471,20 +488,37 @@ void compile_vector_layer(const Network& net, std::size_t li, const SimConfig& c
       break;
     case LayerType::Add: {
       const double b_scale = acts->front()[l.inputs[1]].scale;
-      RangeStat range(cfg.design.activation_percentile);
-      for (const auto& img : *acts) {
-        const IntTensor& a = img[l.inputs[0]];
-        const IntTensor& b = img[l.inputs[1]];
-        for (std::size_t i = 0; i < a.data.size(); ++i) {
-          double v = in_scale * a.data[i] + b_scale * b.data[i];
-          if (l.act != Activation::None) v = std::max(v, 0.0);
-          if (l.act == Activation::Relu6) v = std::min(v, 6.0);
-          range.add(v);
-        }
-      }
-      const double maxv = range.value();
-      out_scale = maxv > 0 ? maxv / cl.out_hi : in_scale;
+      out_scale = calibrate([&](const std::vector<IntTensor>& img, std::size_t i) {
+        return activate(l.act,
+                        in_scale * img[l.inputs[0]].data[i] + b_scale * img[l.inputs[1]].data[i]);
+      });
       cl.add_rq = Requant2::from_real(in_scale / out_scale, b_scale / out_scale);
+      break;
+    }
+    case LayerType::Mul: {
+      const double b_scale = acts->front()[l.inputs[1]].scale;
+      const std::size_t c = static_cast<std::size_t>(net.out_shape(l).c);
+      out_scale = calibrate([&](const std::vector<IntTensor>& img, std::size_t i) {
+        const auto& b = img[l.inputs[1]].data;
+        return in_scale * img[l.inputs[0]].data[i] * b_scale *
+               b[b.size() == img[l.inputs[0]].data.size() ? i : i % c];
+      });
+      cl.mul_rq = Requant::from_real(in_scale * b_scale / out_scale);
+      break;
+    }
+    case LayerType::Act: {
+      out_scale = calibrate([&](const std::vector<IntTensor>& img, std::size_t i) {
+        return activate(l.act, in_scale * img[l.inputs[0]].data[i], l.alpha, l.beta);
+      });
+      // One entry per input code: the function of its real value, on the output scale.
+      const bool in_signed = shapes[l.inputs[0]].is_signed;
+      cl.lut_lo = act_min(abits, in_signed);
+      cl.lut.clear();
+      for (std::int32_t q = cl.lut_lo; q <= act_max(abits, in_signed); ++q) {
+        const double y = activate(l.act, in_scale * q, l.alpha, l.beta) / out_scale;
+        cl.lut.push_back(
+            static_cast<std::int16_t>(clamp_to(std::llround(y), cl.out_lo, cl.out_hi)));
+      }
       break;
     }
     default:

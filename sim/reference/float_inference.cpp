@@ -99,10 +99,10 @@ std::vector<float> FloatNetwork::forward(const std::vector<float>& image) const 
             for (int c = 0; c < os.c; ++c) {
               float best = -std::numeric_limits<float>::infinity(), sum = 0.0f;
               for (int r = 0; r < l.kh; ++r) {
-                const int iy = y * l.stride - l.pad + r;
+                const int iy = y * l.stride_h - l.pad_t + r;
                 if (iy < 0 || iy >= is.h) continue;
                 for (int s = 0; s < l.kw; ++s) {
-                  const int ix = x * l.stride - l.pad + s;
+                  const int ix = x * l.stride_w - l.pad_l + s;
                   if (ix < 0 || ix >= is.w) continue;
                   const float v = in[(std::int64_t{iy} * is.w + ix) * is.c + c];
                   best = std::max(best, v);
@@ -122,6 +122,18 @@ std::vector<float> FloatNetwork::forward(const std::vector<float>& image) const 
           out[i] = activate(in[i] + b[i], l.act);
         break;
       }
+      case LayerType::Mul: {
+        const std::vector<float>& b = t[l.inputs[1]];
+        const std::size_t c = static_cast<std::size_t>(os.c);
+        const bool per_channel = b.size() != in.size();
+        for (std::size_t i = 0; i < out.size(); ++i)
+          out[i] = in[i] * b[per_channel ? i % c : i];
+        break;
+      }
+      case LayerType::Act:
+        for (std::size_t i = 0; i < out.size(); ++i)
+          out[i] = static_cast<float>(conloc::activate(l.act, in[i], l.alpha, l.beta));
+        break;
       default:  // ReLU / ReLU6
         for (std::size_t i = 0; i < out.size(); ++i)
           out[i] = activate(in[i], l.act == Activation::None ? Activation::Relu : l.act);

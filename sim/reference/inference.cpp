@@ -33,6 +33,12 @@ void run_vector_layer(const Network& net, std::size_t li, const CompiledLayer& c
     case LayerType::Add:
       residual_add(in, tensors[l.inputs[1]], cl.add_rq, cl.out_lo, cl.out_hi, out);
       break;
+    case LayerType::Mul:
+      multiply(in, tensors[l.inputs[1]], cl.mul_rq, cl.out_lo, cl.out_hi, out);
+      break;
+    case LayerType::Act:
+      lookup(in, cl.lut, cl.lut_lo, out);
+      break;
     default:  // ReLU / ReLU6
       relu(in, cl.out_lo, cl.out_hi, out);
   }

@@ -16,8 +16,8 @@ void im2col_row(const IntTensor& in, const Layer& l, int group, std::int64_t m, 
 
 void im2col(const IntTensor& in, const Layer& l, int group, std::vector<std::int16_t>& a) {
   const TensorShape& s = in.shape;
-  const int oh = (s.h + 2 * l.pad - l.kh) / l.stride + 1;
-  const int ow = (s.w + 2 * l.pad - l.kw) / l.stride + 1;
+  const int oh = l.out_h(s.h);
+  const int ow = l.out_w(s.w);
   const std::int64_t k = std::int64_t{l.kh} * l.kw * (s.c / l.groups);
   const std::int64_t m = std::int64_t{oh} * ow;
   a.resize(static_cast<std::size_t>(m * k));
@@ -50,9 +50,9 @@ void conv_accumulate_with(const IntTensor& in, const Layer& l, const Network& ne
   const std::int64_t cout = l.out_channels;
   acc.resize(static_cast<std::size_t>(g.m * cout));
   thread_local std::vector<std::int16_t> a;  // patch matrix, reused across calls
-  const bool pointwise = l.kh == 1 && l.kw == 1 && l.stride == 1;
+  const bool pointwise = l.kh == 1 && l.kw == 1 && l.stride_h == 1 && l.stride_w == 1;
   const bool whole = l.kh == in.shape.h && l.kw == in.shape.w;  // one window: fully connected
-  if (g.groups == 1 && l.pad == 0 && (pointwise || whole)) {
+  if (g.groups == 1 && !l.padded() && (pointwise || whole)) {
     // The HWC input already is the patch matrix (k = (r * kw + c) * cin + ci is HWC order).
     gemm(0, in.data.data(), acc.data(), cout);
   } else if (g.groups == 1) {
@@ -92,10 +92,10 @@ void conv_accumulate(const IntTensor& in, const Layer& l, const Network& net,
   if (g.groups == 1 && l.kh > 1 && run % 2 == 0 && w[0].paired()) {
     // No patch matrix: each patch row is kh runs of the HWC input (one per kernel row); only
     // windows that reach into the padding get a zero-filled copy.
-    const int ow = (s.w + 2 * l.pad - l.kw) / l.stride + 1;
+    const int ow = l.out_w(s.w);
     auto inside = [&](std::int64_t m) {
-      const int y0 = static_cast<int>(m / ow) * l.stride - l.pad;
-      const int x0 = static_cast<int>(m % ow) * l.stride - l.pad;
+      const int y0 = static_cast<int>(m / ow) * l.stride_h - l.pad_t;
+      const int x0 = static_cast<int>(m % ow) * l.stride_w - l.pad_l;
       return y0 >= 0 && x0 >= 0 && y0 + l.kh <= s.h && x0 + l.kw <= s.w;
     };
     std::int64_t border = 0;
@@ -109,8 +109,8 @@ void conv_accumulate(const IntTensor& in, const Layer& l, const Network& net,
     for (std::int64_t m = 0; m < g.m; ++m) {
       const std::int16_t** sp = seg.data() + m * l.kh;
       if (inside(m)) {
-        const int y0 = static_cast<int>(m / ow) * l.stride - l.pad;
-        const int x0 = static_cast<int>(m % ow) * l.stride - l.pad;
+        const int y0 = static_cast<int>(m / ow) * l.stride_h - l.pad_t;
+        const int x0 = static_cast<int>(m % ow) * l.stride_w - l.pad_l;
         for (int r = 0; r < l.kh; ++r)
           sp[r] = in.data.data() + (std::int64_t{y0 + r} * s.w + x0) * s.c;
       } else {
@@ -214,10 +214,10 @@ CONLOC_MULTIVERSION void pool_windows(const IntTensor& in, const Layer& l, const
       std::int16_t* __restrict pb = best.data();
       std::int32_t* __restrict ps = sum.data();
       for (int r = 0; r < l.kh; ++r) {
-        const int iy = y * l.stride - l.pad + r;
+        const int iy = y * l.stride_h - l.pad_t + r;
         if (iy < 0 || iy >= s.h) continue;
         for (int q = 0; q < l.kw; ++q) {
-          const int ix = x * l.stride - l.pad + q;
+          const int ix = x * l.stride_w - l.pad_l + q;
           if (ix < 0 || ix >= s.w) continue;
           const std::int16_t* __restrict p = in.data.data() + (std::int64_t{iy} * s.w + ix) * s.c;
           for (std::size_t ch = 0; ch < c; ++ch) {
@@ -280,6 +280,29 @@ void relu(const IntTensor& in, std::int32_t lo, std::int32_t hi, IntTensor& out)
   out.data.resize(in.data.size());
   for (std::size_t i = 0; i < in.data.size(); ++i) {
     out.data[i] = static_cast<std::int16_t>(clamp_to(in.data[i], lo, hi));
+  }
+}
+
+void multiply(const IntTensor& a, const IntTensor& b, const Requant& rq, std::int32_t lo,
+              std::int32_t hi, IntTensor& out) {
+  const bool per_channel = b.data.size() != a.data.size();
+  const std::size_t c = static_cast<std::size_t>(a.shape.c);
+  CONLOC_ASSERT(!per_channel || b.data.size() == c, "reference", "mul operand shapes differ");
+  out.data.resize(a.data.size());
+  for (std::size_t i = 0; i < a.data.size(); ++i) {
+    const std::int64_t y = std::int64_t{a.data[i]} * b.data[per_channel ? i % c : i];
+    out.data[i] = static_cast<std::int16_t>(clamp_to(rq.apply(y), lo, hi));
+  }
+}
+
+void lookup(const IntTensor& in, const std::vector<std::int16_t>& table, std::int32_t in_lo,
+            IntTensor& out) {
+  out.data.resize(in.data.size());
+  for (std::size_t i = 0; i < in.data.size(); ++i) {
+    const std::int64_t at = std::int64_t{in.data[i]} - in_lo;
+    CONLOC_ASSERT(at >= 0 && at < static_cast<std::int64_t>(table.size()), "reference",
+                  "activation outside the lookup table");
+    out.data[i] = table[static_cast<std::size_t>(at)];
   }
 }
 

@@ -22,9 +22,9 @@ template <class T>
 void im2col_row_of(const T* data, const TensorShape& s, const Layer& l, int group, std::int64_t m,
                    T* row) {
   const int cin_g = s.c / l.groups;
-  const int ow = (s.w + 2 * l.pad - l.kw) / l.stride + 1;
+  const int ow = l.out_w(s.w);
   const int y = static_cast<int>(m / ow), x = static_cast<int>(m % ow);
-  const int y0 = y * l.stride - l.pad, x0 = x * l.stride - l.pad;
+  const int y0 = y * l.stride_h - l.pad_t, x0 = x * l.stride_w - l.pad_l;
   if (l.groups == 1 && y0 >= 0 && x0 >= 0 && y0 + l.kh <= s.h && x0 + l.kw <= s.w) {
     // Window inside the tensor, all channels: each kernel row is one contiguous run of the HWC
     // input (the common case, and the hot loop of `accuracy`).
@@ -81,5 +81,11 @@ void avg_pool(const IntTensor& in, const Layer& l, const Requant& rq, std::int32
 void residual_add(const IntTensor& a, const IntTensor& b, const Requant2& rq, std::int32_t lo,
                   std::int32_t hi, IntTensor& out);
 void relu(const IntTensor& in, std::int32_t lo, std::int32_t hi, IntTensor& out);
+// out = clamp(rq(a * b), lo, hi); b has a's shape or one value per channel (1x1xC).
+void multiply(const IntTensor& a, const IntTensor& b, const Requant& rq, std::int32_t lo,
+              std::int32_t hi, IntTensor& out);
+// out = table[in - in_lo]: an activation function by lookup (the table covers the input's range).
+void lookup(const IntTensor& in, const std::vector<std::int16_t>& table, std::int32_t in_lo,
+            IntTensor& out);
 
 }  // namespace conloc

@@ -39,13 +39,48 @@ struct Ctx {
   }
 };
 
-Activation parse_act(const Ctx& c, const nlohmann::json& o) {
+Activation parse_act(const Ctx& c, const nlohmann::json& o, bool lookup) {
   if (!o.contains("act")) return Activation::None;
   const auto& v = o["act"];
-  if (v == "none") return Activation::None;
-  if (v == "relu") return Activation::Relu;
-  if (v == "relu6") return Activation::Relu6;
-  c.fail("act", "not an allowed value", v, "one of none, relu, relu6");
+  for (Activation a : {Activation::None, Activation::Relu, Activation::Relu6, Activation::HardSwish,
+                       Activation::HardSigmoid, Activation::Sigmoid, Activation::LeakyRelu}) {
+    if (v == to_string(a) && (lookup || is_clamp(a))) return a;
+  }
+  c.fail("act", "not an allowed value", v,
+         lookup ? "one of relu, relu6, hardswish, hardsigmoid, sigmoid, leakyrelu"
+                : "one of none, relu, relu6 (other functions: an \"act\" layer)");
+}
+
+// A window's "stride" (S or [SH, SW]) and "pad" (P or [top, left, bottom, right]) around a
+// kernel of kh x kw.
+Window parse_window(const Ctx& c, const nlohmann::json& o, int kh, int kw) {
+  Window w{kh, kw, 1, 1, 0, 0, 0, 0};
+  auto list = [&](const char* key, int n, int lo, int hi, int* out[]) {
+    if (!o.contains(key)) return;
+    const auto& v = o[key];
+    if (v.is_array()) {
+      if (static_cast<int>(v.size()) != n) {
+        c.fail(key, "wrong number of values", v, std::to_string(n) + " integers");
+      }
+      for (int i = 0; i < n; ++i) {
+        const auto& e = v[i];
+        if (!e.is_number_integer() || e.get<std::int64_t>() < lo || e.get<std::int64_t>() > hi) {
+          c.fail(std::string(key) + "[" + std::to_string(i) + "]", "out of range", e,
+                 "integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+        }
+        *out[i] = e.get<int>();
+      }
+    } else {
+      const int x = c.get_int(o, key, 0, lo, hi);
+      for (int i = 0; i < n; ++i)
+        *out[i] = x;
+    }
+  };
+  int* strides[2] = {&w.stride_h, &w.stride_w};
+  int* pads[4] = {&w.pad_t, &w.pad_l, &w.pad_b, &w.pad_r};
+  list("stride", 2, 1, 64, strides);
+  list("pad", 4, 0, 63, pads);
+  return w;
 }
 
 // "dataset": {"name": "fashion-mnist", "mean": m, "std": s, "float_top1": a}; mean and std are
@@ -121,9 +156,9 @@ NetworkFile load_network_file(const std::string& path) {
   }
   std::map<std::string, int> tensor_of{{"input", 0}};
   int prev = 0;
-  static const std::set<std::string> kKeys = {"name",         "type",   "input",    "inputs",
-                                              "out_channels", "kernel", "kernel_h", "kernel_w",
-                                              "stride",       "pad",    "groups",   "act"};
+  static const std::set<std::string> kKeys = {
+      "name",     "type",   "input", "inputs", "out_channels", "kernel", "kernel_h",
+      "kernel_w", "stride", "pad",   "groups", "act",          "alpha",  "beta"};
   for (std::size_t i = 0; i < doc["layers"].size(); ++i) {
     const auto& o = doc["layers"][i];
     Ctx c{path, "layers[" + std::to_string(i) + "]"};
@@ -132,7 +167,7 @@ NetworkFile load_network_file(const std::string& path) {
       if (!kKeys.count(it.key())) {
         c.fail(it.key(), "unknown key", it.key(),
                "one of name, type, input, inputs, out_channels, kernel, kernel_h, kernel_w, "
-               "stride, pad, groups, act");
+               "stride, pad, groups, act, alpha, beta");
       }
     }
     if (!o.contains("name") || !o["name"].is_string()) {
@@ -141,7 +176,7 @@ NetworkFile load_network_file(const std::string& path) {
     const std::string lname = o["name"].get<std::string>();
     if (!o.contains("type") || !o["type"].is_string()) {
       c.fail("type", "missing or not a string", o.value("type", nlohmann::json()),
-             "conv, fc, maxpool, avgpool, gap, add or relu");
+             "conv, fc, maxpool, avgpool, gap, add, mul, relu or act");
     }
     const std::string type = o["type"].get<std::string>();
     // Keys a layer type does not use are errors, not silently ignored.
@@ -150,11 +185,13 @@ NetworkFile load_network_file(const std::string& path) {
          {"kernel", "kernel_h", "kernel_w", "stride", "pad", "groups", "act", "input",
           "out_channels"}},
         {"fc", {"act", "input", "out_channels"}},
-        {"maxpool", {"kernel", "stride", "pad", "input"}},
-        {"avgpool", {"kernel", "stride", "pad", "input"}},
+        {"maxpool", {"kernel", "kernel_h", "kernel_w", "stride", "pad", "input"}},
+        {"avgpool", {"kernel", "kernel_h", "kernel_w", "stride", "pad", "input"}},
         {"gap", {"input"}},
         {"add", {"inputs", "act"}},
-        {"relu", {"input", "act"}}};
+        {"mul", {"inputs"}},
+        {"relu", {"input", "act"}},
+        {"act", {"input", "act", "alpha", "beta"}}};
     if (const auto u = kUses.find(type); u != kUses.end()) {
       for (auto it = o.begin(); it != o.end(); ++it) {
         if (it.key() != "name" && it.key() != "type" && !u->second.count(it.key())) {
@@ -171,35 +208,50 @@ NetworkFile load_network_file(const std::string& path) {
     };
     const int x = o.contains("input") ? resolve(o["input"], "input") : prev;
     const int k = c.get_int(o, "kernel", 1, 1, 64);
-    const int stride = c.get_int(o, "stride", 1, 1, 64);
-    const int pad = c.get_int(o, "pad", 0, 0, 63);
-    const Activation act = parse_act(c, o);
+    const Window win =
+        parse_window(c, o, c.get_int(o, "kernel_h", k, 1, 64), c.get_int(o, "kernel_w", k, 1, 64));
+    const Activation act = parse_act(c, o, type == "act");
+    auto two_inputs = [&]() -> std::pair<int, int> {
+      if (!o.contains("inputs") || !o["inputs"].is_array() || o["inputs"].size() != 2) {
+        c.fail("inputs", type + " needs two inputs", o.value("inputs", nlohmann::json()),
+               "[\"<layer>\", \"<layer>\"]");
+      }
+      return {resolve(o["inputs"][0], "inputs[0]"), resolve(o["inputs"][1], "inputs[1]")};
+    };
+    auto number = [&](const char* key) {
+      if (!o.contains(key)) return 0.0;
+      if (!o[key].is_number()) c.fail(key, "wrong type", o[key], "a number");
+      return o[key].get<double>();
+    };
     int out = -1;
     if (type == "conv") {
       const int oc = c.require_int(o, "out_channels", 1, 1 << 16);
-      const int kh = c.get_int(o, "kernel_h", k, 1, 64);
-      const int kw = c.get_int(o, "kernel_w", k, 1, 64);
-      out = b.conv2(lname, x, oc, kh, kw, stride, pad, act, c.get_int(o, "groups", 1, 1, 1 << 16));
+      out = b.conv_window(lname, x, oc, win, act, c.get_int(o, "groups", 1, 1, 1 << 16));
     } else if (type == "fc") {
       out = b.fc(lname, x, c.require_int(o, "out_channels", 1, 1 << 20), act);
     } else if (type == "maxpool") {
-      out = b.max_pool(lname, x, k, stride, pad);
+      out = b.pool(lname, LayerType::MaxPool, x, win);
     } else if (type == "avgpool") {
-      out = b.avg_pool(lname, x, k, stride, pad);
+      out = b.pool(lname, LayerType::AvgPool, x, win);
     } else if (type == "gap") {
       out = b.global_avg_pool(lname, x);
     } else if (type == "add") {
-      if (!o.contains("inputs") || !o["inputs"].is_array() || o["inputs"].size() != 2) {
-        c.fail("inputs", "add needs two inputs", o.value("inputs", nlohmann::json()),
-               "[\"<layer>\", \"<layer>\"]");
-      }
-      out = b.add(lname, resolve(o["inputs"][0], "inputs[0]"), resolve(o["inputs"][1], "inputs[1]"),
-                  act);
+      const auto [a, bb] = two_inputs();
+      out = b.add(lname, a, bb, act);
+    } else if (type == "mul") {
+      const auto [a, bb] = two_inputs();
+      out = b.mul(lname, a, bb);
     } else if (type == "relu") {
       out = b.relu(lname, x, act == Activation::None ? Activation::Relu : act);
+    } else if (type == "act") {
+      if (act == Activation::None) {
+        c.fail("act", "missing", nullptr,
+               "one of relu, relu6, hardswish, hardsigmoid, sigmoid, leakyrelu");
+      }
+      out = b.act(lname, x, act, number("alpha"), number("beta"));
     } else {
       c.fail("type", "unknown layer type", o["type"],
-             "conv, fc, maxpool, avgpool, gap, add or relu");
+             "conv, fc, maxpool, avgpool, gap, add, mul, relu or act");
     }
     tensor_of[lname] = out;
     prev = out;

@@ -51,6 +51,26 @@ Network pool_fc_net() {
   return b.build();
 }
 
+// MobileNetV3-style: non-square strides and asymmetric padding, table-lookup activations, a
+// squeeze-and-excitation gate (per-channel Mul) and an elementwise Mul.
+Network mobile_net() {
+  NetworkBuilder b("mobile", {14, 12, 8}, "test");
+  int x = b.conv_window("c_s21", b.input(), 16, {3, 3, 2, 1, 1, 0, 0, 2}, A::None, 1);
+  x = b.act("hswish", x, A::HardSwish, 0.0, 0.0);
+  const int dw = b.conv_window("dw", x, 16, {5, 3, 1, 2, 2, 1, 2, 1}, A::None, 16);
+  int se = b.global_avg_pool("se_pool", dw);
+  se = b.conv("se_fc1", se, 4, 1, 1, 0, A::Relu);
+  se = b.conv("se_fc2", se, 16, 1, 1, 0, A::None);
+  se = b.act("se_gate", se, A::HardSigmoid, 0.2, 0.5);
+  x = b.mul("se_mul", dw, se);
+  const int sig = b.act("sigmoid", x, A::Sigmoid, 0.0, 0.0);
+  x = b.mul("gated", x, sig);
+  x = b.act("leaky", x, A::LeakyRelu, 0.1, 0.0);
+  x = b.pool("avg_s12", LayerType::AvgPool, x, {2, 3, 1, 2, 0, 1, 1, 1});
+  b.conv("pw", x, 10, 1, 1, 0, A::None);
+  return b.build();
+}
+
 struct Case {
   const char* name;
   Network (*net)();
@@ -123,6 +143,10 @@ INSTANTIATE_TEST_SUITE_P(
              with({"design.elp.format=elp4v2", "array.dataflow=os"}, kTiny)},
         Case{"GroupedElpV2EightBit", grouped_net, {"design.elp.format=elp8v2"}},
         Case{"ConvElpV2PerLayerSets", conv_net, {"design.elp.format=elp5v2l"}},
+        Case{"MobileElpWs", mobile_net, {}},
+        Case{"MobileFixedOsTinyBuffers", mobile_net,
+             with({"design.mac=fixed", "array.dataflow=os"}, kTiny)},
+        Case{"MobileElpFourBitActivations", mobile_net, {"design.activation_bits=4"}},
         Case{"ConvElpCustomThreeTerms",
              conv_net,
              {"design.elp.format=custom", "design.elp.terms=3", "design.elp.shift_bits=2",
