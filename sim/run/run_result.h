@@ -57,6 +57,7 @@ struct RunResult {
   int code_bits = 0;
   bool functional = true;
   std::int64_t weights_total = 0, weights_quantized = 0;  // fewer quantized: sampled statistics
+  std::vector<std::string> notes;  // what the workload's loader did not model exactly
   // Set when a layer cannot be tiled into the buffers: nothing was simulated, the totals are 0.
   std::optional<Infeasibility> infeasible;
 

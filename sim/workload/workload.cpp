@@ -7,6 +7,7 @@
 #include "sim/workload/network_json.h"
 #include "sim/workload/npy.h"
 #include "sim/workload/npy_weights.h"
+#include "sim/workload/onnx_import.h"
 #include "sim/workload/topology_csv.h"
 #include "sim/workload/zoo.h"
 
@@ -37,11 +38,21 @@ void check_labels(const std::string& labels, const std::string& images) {
 
 }  // namespace
 
-Workload load_workload(const std::string& name_or_file, std::uint64_t seed, int image) {
+Workload load_workload(const std::string& name_or_file, std::uint64_t seed, int image,
+                       const std::vector<std::int64_t>& input_shape) {
   Workload w;
   // One loader per kind of workload: a built-in name, or a file chosen by its extension.
   const std::string ext = std::filesystem::path(name_or_file).extension().string();
-  if (is_zoo_network(name_or_file)) {
+  if (!input_shape.empty() && ext != ".onnx") {
+    throw UserError(field_error("--input-shape", "", "only an ONNX model takes an input shape",
+                                name_or_file, "a .onnx workload"));
+  }
+  if (ext == ".onnx") {
+    OnnxImport m = import_onnx(name_or_file, input_shape, seed);
+    w.net = std::move(m.net);
+    w.weights = std::move(m.weights);
+    w.notes = std::move(m.notes);
+  } else if (is_zoo_network(name_or_file)) {
     w.net = zoo_network(name_or_file);
   } else if (ext == ".csv") {
     w.net = load_topology_csv(name_or_file);
@@ -63,8 +74,8 @@ Workload load_workload(const std::string& name_or_file, std::uint64_t seed, int 
   } else {
     throw UserError(field_error("--workload", "", "unknown workload file type",
                                 "\"" + name_or_file + "\"",
-                                ".json (network), .csv (SCALE-Sim topology or GEMM) or a built-in "
-                                "name"));
+                                ".json (network), .csv (SCALE-Sim topology or GEMM), .onnx (model) "
+                                "or a built-in name"));
   }
   if (!w.weights) {
     if (image >= 0) {

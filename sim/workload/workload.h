@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "modules/common/network.h"
 #include "sim/workload/dataset.h"
@@ -16,11 +17,16 @@ struct Workload {
   std::unique_ptr<WeightSource> weights;
   std::string labels;  // .npy of the images' labels, when the workload ships them
   DatasetRef dataset;  // the dataset trained weights came from (name empty: none)
+  // What the loader could not model exactly (e.g. ONNX ops not run); the run summary lists them.
+  std::vector<std::string> notes;
 };
 
-// `name_or_file`: a zoo name or a network JSON file. `image` selects the input image of a
-// workload that ships images (-1: the first); asking for an image of a workload without images,
-// or one out of range, is a UserError.
-Workload load_workload(const std::string& name_or_file, std::uint64_t seed, int image = -1);
+// `name_or_file`: a zoo name or a file whose loader its extension chooses: .json (network),
+// .csv (SCALE-Sim topology or GEMM list), .onnx. `image` selects the input image of a workload
+// that ships images (-1: the first); asking for an image of a workload without images, or one
+// out of range, is a UserError. `input_shape` sets an ONNX model's input dimensions (ONNX
+// order); for other workloads it must be empty.
+Workload load_workload(const std::string& name_or_file, std::uint64_t seed, int image = -1,
+                       const std::vector<std::int64_t>& input_shape = {});
 
 }  // namespace conloc

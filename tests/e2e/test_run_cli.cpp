@@ -464,7 +464,12 @@ TEST(RunCli, TopologyAndGemmCsvWorkloads) {
   r = run_cli({"run", "--workload", "bad.csv", "--timing-only", "--out", "b"}, dir);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("bad.csv: line 2: N: not a positive integer"), std::string::npos) << r.err;
-  r = run_cli({"run", "--workload", "model.onnx", "--out", "b"}, dir);
+  r = run_cli({"run", "--workload", "model.tflite", "--out", "b"}, dir);
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find(".json (network), .csv"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(".json (network), .csv (SCALE-Sim topology or GEMM), .onnx (model)"),
+            std::string::npos)
+      << r.err;
+  r = run_cli({"run", "--workload", "g.csv", "--input-shape", "1,3,8,8", "--out", "b"}, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("only an ONNX model takes an input shape"), std::string::npos) << r.err;
 }

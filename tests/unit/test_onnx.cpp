@@ -1,0 +1,431 @@
+// ONNX import: real third-party models and the project's own export, checked against an
+// independent NumPy evaluation of the same file (scripts/onnx_reference.py); small models built
+// here exercise each mapping (layouts, padding, folding, patterns) and each bad-input error.
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
+#include <random>
+
+#include "modules/common/error.h"
+#include "sim/reference/float_inference.h"
+#include "sim/workload/dataset.h"
+#include "sim/workload/npy.h"
+#include "sim/workload/onnx_import.h"
+#include "sim/workload/workload.h"
+#include "tests/support/temp_dir.h"
+
+using namespace conloc;
+
+namespace {
+
+const std::string kSrc = CONLOCNN_SOURCE_DIR;
+const std::string kCls = kSrc + "/third_party/models/ch_ppocr_mobile_v2.0_cls_infer.onnx";
+
+// ---- building small models ------------------------------------------------------------------
+
+struct ModelBuilder {
+  onnx::ModelProto m;
+  onnx::GraphProto* g;
+  std::mt19937 rng{5};
+
+  explicit ModelBuilder(std::vector<std::int64_t> input_dims, int opset = 13) {
+    m.set_ir_version(7);
+    auto* o = m.add_opset_import();
+    o->set_domain("");
+    o->set_version(opset);
+    g = m.mutable_graph();
+    g->set_name("test");
+    auto* in = g->add_input();
+    in->set_name("x");
+    auto* tt = in->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(onnx::TensorProto::FLOAT);
+    for (auto d : input_dims) {
+      auto* dim = tt->mutable_shape()->add_dim();
+      if (d > 0) {
+        dim->set_dim_value(d);
+      } else {
+        dim->set_dim_param("dyn");
+      }
+    }
+  }
+  // A float initializer of random values (uniform in [lo, hi]).
+  std::string init(const std::string& name, std::vector<std::int64_t> dims, float lo = -0.5f,
+                   float hi = 0.5f) {
+    auto* t = g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    std::int64_t n = 1;
+    for (auto d : dims) {
+      t->add_dims(d);
+      n *= d;
+    }
+    std::uniform_real_distribution<float> u(lo, hi);
+    for (std::int64_t i = 0; i < n; ++i)
+      t->add_float_data(u(rng));
+    return name;
+  }
+  std::string scalar(const std::string& name, float v) {
+    auto* t = g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    t->add_float_data(v);
+    return name;
+  }
+  std::string ints(const std::string& name, std::vector<std::int64_t> v) {
+    auto* t = g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::INT64);
+    t->add_dims(static_cast<std::int64_t>(v.size()));
+    for (auto x : v)
+      t->add_int64_data(x);
+    return name;
+  }
+  onnx::NodeProto* node(const std::string& op, std::vector<std::string> in,
+                        const std::string& out) {
+    auto* n = g->add_node();
+    n->set_op_type(op);
+    n->set_name(out);
+    for (auto& i : in)
+      n->add_input(i);
+    n->add_output(out);
+    return n;
+  }
+  static void ints_attr(onnx::NodeProto* n, const std::string& name, std::vector<std::int64_t> v) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INTS);
+    for (auto x : v)
+      a->add_ints(x);
+  }
+  static void int_attr(onnx::NodeProto* n, const std::string& name, std::int64_t v) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INT);
+    a->set_i(v);
+  }
+  static void float_attr(onnx::NodeProto* n, const std::string& name, float v) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::FLOAT);
+    a->set_f(v);
+  }
+  static void string_attr(onnx::NodeProto* n, const std::string& name, const std::string& v) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::STRING);
+    a->set_s(v);
+  }
+  void output(const std::string& name) { g->add_output()->set_name(name); }
+  std::string save(const std::string& dir, const std::string& file) const {
+    const std::string path = dir + "/" + file;
+    std::ofstream f(path, std::ios::binary);
+    m.SerializeToOstream(&f);
+    return path;
+  }
+};
+
+// The error message of importing `path`, or "" when it imports.
+std::string import_error(const std::string& path, std::vector<std::int64_t> shape = {}) {
+  try {
+    import_onnx(path, shape, 1);
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// Runs the imported model's float reference on its synthetic input and compares with the NumPy
+// evaluation of the same ONNX file; the input is written in the model's layout.
+void expect_matches_numpy(const std::string& model, const std::vector<std::int64_t>& shape,
+                          bool nhwc, bool before_softmax, const std::string& dir) {
+  const OnnxImport m = import_onnx(model, shape, 3);
+  const std::vector<float> x = m.weights->input(m.net);
+  const FloatNetwork f(m.net, *m.weights);
+  const std::vector<float> y = f.forward(x);
+  const TensorShape s = m.net.tensors[0];
+  NpyArray in;
+  in.shape = nhwc ? std::vector<std::int64_t>{1, s.h, s.w, s.c}
+                  : std::vector<std::int64_t>{1, s.c, s.h, s.w};
+  in.data.resize(x.size());
+  for (int c = 0; c < s.c; ++c)
+    for (int h = 0; h < s.h; ++h)
+      for (int w = 0; w < s.w; ++w) {
+        const std::size_t hwc = (static_cast<std::size_t>(h) * s.w + w) * s.c + c;
+        in.data[nhwc ? hwc : (static_cast<std::size_t>(c) * s.h + h) * s.w + w] = x[hwc];
+      }
+  write_npy(dir + "/in.npy", in);
+  write_npy(dir + "/ours.npy", {{static_cast<std::int64_t>(y.size())}, y});
+  const std::string cmd = "/usr/bin/python3 '" + kSrc + "/scripts/onnx_reference.py' '" + model +
+                          "' '" + dir + "/in.npy' '" + dir + "/ours.npy'" +
+                          (before_softmax ? " --before-softmax" : "");
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+}
+
+int count(const Network& n, LayerType t) {
+  int k = 0;
+  for (const auto& l : n.layers)
+    k += l.type == t;
+  return k;
+}
+
+}  // namespace
+
+TEST(Onnx, PaddleOcrClassifierMatchesNumpyReference) {
+  // PaddleOCR's text-direction classifier (MobileNetV3-small based), from the npm registry.
+  ASSERT_TRUE(std::ifstream(kCls).good()) << kCls << " missing: run scripts/install-deps.sh";
+  const OnnxImport m = import_onnx(kCls, {1, 3, 48, 192}, 1);
+  // 53 Conv nodes; every BatchNormalization folded; the MatMul + Add is one fc layer.
+  EXPECT_EQ(count(m.net, LayerType::Conv), 53);
+  EXPECT_EQ(count(m.net, LayerType::FullyConnected), 1);
+  EXPECT_EQ(count(m.net, LayerType::Act), 9 + 18);  // 9 HardSigmoid gates, 18 HardSwish patterns
+  EXPECT_EQ(count(m.net, LayerType::Mul), 9);       // the squeeze-and-excitation gates
+  EXPECT_EQ(m.net.tensors.back().c, 2);
+  ASSERT_EQ(m.notes.size(), 1u);
+  EXPECT_NE(m.notes[0].find("Softmax"), std::string::npos);
+  const std::string dir = test::make_temp_dir("onnx");
+  expect_matches_numpy(kCls, {1, 3, 48, 192}, false, true, dir);
+}
+
+TEST(Onnx, OwnExportEqualsTheNpyWorkload) {
+  // The fmnist ResNet as exported by scripts/train_fmnist_resnet.py and as .npy files: the same
+  // float network, output for output, on real test images.
+  const Workload npy = load_workload(kSrc + "/workloads/fmnist_resnet/network.json", 1);
+  const OnnxImport onnx = import_onnx(kSrc + "/workloads/fmnist_resnet/model.onnx", {}, 1);
+  EXPECT_EQ(onnx.net.macs(), npy.net.macs());
+  EXPECT_EQ(count(onnx.net, LayerType::Conv), count(npy.net, LayerType::Conv));
+  const FloatNetwork a(npy.net, *npy.weights), b(onnx.net, *onnx.weights);
+  const Dataset ds = load_dataset(npy.dataset.name, "");
+  double worst = 0;
+  for (std::int64_t i = 0; i < 20; ++i) {
+    const auto x = normalised_image(ds.test, i, npy.dataset);
+    const auto ya = a.forward(x), yb = b.forward(x);
+    ASSERT_EQ(ya.size(), yb.size());
+    for (std::size_t k = 0; k < ya.size(); ++k)
+      worst = std::max(worst, std::abs(double{ya[k]} - yb[k]) / (1.0 + std::abs(ya[k])));
+  }
+  EXPECT_LT(worst, 1e-4);
+}
+
+TEST(Onnx, MappingsMatchNumpyReference) {
+  // NCHW: SAME_UPPER stride-2 conv + BN + ReLU6 (Clip 0..6), asymmetric pads, depthwise conv,
+  // HardSwish both as an op and as x * Clip(x + 3, 0, 6) / 6, a squeeze-and-excitation gate,
+  // LeakyRelu, Sigmoid, pooling with ceil mode, Flatten + Gemm (transB) with bias.
+  ModelBuilder mb({1, 3, 17, 15});
+  auto* c1 = mb.node("Conv", {"x", mb.init("w1", {8, 3, 3, 3})}, "c1");
+  ModelBuilder::string_attr(c1, "auto_pad", "SAME_UPPER");
+  ModelBuilder::ints_attr(c1, "strides", {2, 2});
+  mb.node("BatchNormalization",
+          {"c1", mb.init("g", {8}, 0.5f, 1.5f), mb.init("be", {8}), mb.init("mu", {8}),
+           mb.init("var", {8}, 0.2f, 1.0f)},
+          "bn1");
+  mb.node("Clip", {"bn1", mb.scalar("zero", 0.0f), mb.scalar("six", 6.0f)}, "r1");
+  auto* dw = mb.node("Conv", {"r1", mb.init("wd", {8, 1, 3, 3}), mb.init("bd", {8})}, "dw");
+  ModelBuilder::int_attr(dw, "group", 8);
+  ModelBuilder::ints_attr(dw, "pads", {0, 1, 2, 1});
+  ModelBuilder::ints_attr(dw, "strides", {2, 1});
+  mb.node("Add", {"dw", mb.scalar("three", 3.0f)}, "hs_add");
+  mb.node("Clip", {"hs_add", "zero", "six"}, "hs_clip");
+  mb.node("Mul", {"dw", "hs_clip"}, "hs_mul");
+  mb.node("Div", {"hs_mul", "six"}, "hs");
+  mb.node("GlobalAveragePool", {"hs"}, "se_pool");
+  mb.node("Conv", {"se_pool", mb.init("ws1", {4, 8, 1, 1}), mb.init("bs1", {4})}, "se1");
+  mb.node("Relu", {"se1"}, "se1r");
+  mb.node("Conv", {"se1r", mb.init("ws2", {8, 4, 1, 1}), mb.init("bs2", {8})}, "se2");
+  mb.node("HardSigmoid", {"se2"}, "gate");
+  mb.node("Mul", {"gate", "hs"}, "se");  // gate first: the importer puts the big operand first
+  mb.node("HardSwish", {"se"}, "hs2");
+  auto* lr = mb.node("LeakyRelu", {"hs2"}, "lrelu");
+  ModelBuilder::float_attr(lr, "alpha", 0.1f);
+  mb.node("Sigmoid", {"lrelu"}, "sig");
+  mb.node("Mul", {"lrelu", "sig"}, "swish");
+  auto* mp = mb.node("MaxPool", {"swish"}, "mp");
+  ModelBuilder::ints_attr(mp, "kernel_shape", {2, 2});
+  ModelBuilder::ints_attr(mp, "strides", {2, 2});
+  ModelBuilder::int_attr(mp, "ceil_mode", 1);
+  auto* ap = mb.node("AveragePool", {"mp"}, "ap");
+  ModelBuilder::ints_attr(ap, "kernel_shape", {2, 1});
+  ModelBuilder::int_attr(ap, "count_include_pad", 1);
+  mb.node("Flatten", {"ap"}, "flat");
+  auto* fc = mb.node("Gemm", {"flat", mb.init("wf", {5, 8 * 2 * 4}), mb.init("bf", {5})}, "fc");
+  ModelBuilder::int_attr(fc, "transB", 1);
+  mb.output("fc");
+  const std::string dir = test::make_temp_dir("onnx");
+  const std::string path = mb.save(dir, "m.onnx");
+  const OnnxImport m = import_onnx(path, {}, 1);
+  EXPECT_EQ(count(m.net, LayerType::Act), 5);   // hardswish x2, hardsigmoid, leakyrelu, sigmoid
+  EXPECT_EQ(count(m.net, LayerType::Relu), 0);  // both clamps fused into their convs
+  const Layer& c = m.net.layers[0];
+  EXPECT_EQ(c.act, Activation::Relu6);
+  EXPECT_EQ(c.pad_t + c.pad_b, 2);  // SAME_UPPER on 17 rows, stride 2, kernel 3
+  expect_matches_numpy(path, {}, false, false, dir);
+}
+
+TEST(Onnx, NhwcGraphWithTransposeMatchesNumpyReference) {
+  // TensorFlow-style: an NHWC input transposed to NCHW, a reshape flatten, MatMul + Add bias.
+  ModelBuilder mb({1, 9, 7, 3});
+  auto* t = mb.node("Transpose", {"x"}, "t");
+  ModelBuilder::ints_attr(t, "perm", {0, 3, 1, 2});
+  auto* c = mb.node("Conv", {"t", mb.init("w", {6, 3, 3, 3}), mb.init("b", {6})}, "c");
+  ModelBuilder::ints_attr(c, "pads", {1, 1, 1, 1});
+  mb.node("Relu", {"c"}, "r");
+  mb.node("ReduceMean", {"r"}, "m");
+  ModelBuilder::ints_attr(mb.g->mutable_node(mb.g->node_size() - 1), "axes", {2, 3});
+  mb.node("Reshape", {"m", mb.ints("shape", {1, -1})}, "flat");
+  mb.node("MatMul", {"flat", mb.init("wm", {6, 4})}, "mm");
+  mb.node("Add", {"mm", mb.init("bm", {4})}, "y");
+  mb.output("y");
+  const std::string dir = test::make_temp_dir("onnx");
+  const std::string path = mb.save(dir, "nhwc.onnx");
+  const OnnxImport m = import_onnx(path, {}, 1);
+  EXPECT_EQ(m.net.tensors[0].h, 9);
+  EXPECT_EQ(m.net.tensors[0].c, 3);
+  EXPECT_EQ(count(m.net, LayerType::FullyConnected), 1);
+  expect_matches_numpy(path, {}, true, false, dir);
+}
+
+TEST(Onnx, RunsEndToEndBitExact) {
+  // The classifier through the whole simulator: compile, SystemC run, bit-exact check.
+  const std::string dir = test::make_temp_dir("onnx");
+  const std::string cmd = std::string(CONLOCNN_SIM_BIN) + " run --workload '" + kCls +
+                          "' --input-shape 1,3,48,192 --out '" + dir + "/r' > '" + dir +
+                          "/log' 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::ifstream log(dir + "/log");
+  const std::string text((std::istreambuf_iterator<char>(log)), {});
+  EXPECT_NE(text.find("bit-exact against the integer reference"), std::string::npos) << text;
+  EXPECT_NE(text.find("approx    p2o.Softmax.0 (Softmax): not run"), std::string::npos) << text;
+}
+
+TEST(OnnxBadInput, EveryUnsupportedOpListedBeforeAnythingRuns) {
+  ModelBuilder mb({1, 3, 8, 8});
+  mb.node("Relu", {"x"}, "a");
+  mb.node("LSTM", {"a"}, "b");
+  mb.node("Einsum", {"b"}, "c");
+  mb.node("LSTM", {"c"}, "d");
+  mb.output("d");
+  const std::string dir = test::make_temp_dir("onnx");
+  const std::string e = import_error(mb.save(dir, "m.onnx"));
+  EXPECT_NE(e.find("unsupported ops"), std::string::npos) << e;
+  EXPECT_NE(e.find("Einsum (c)"), std::string::npos) << e;
+  EXPECT_NE(e.find("LSTM (b, d)"), std::string::npos) << e;
+}
+
+TEST(OnnxBadInput, NotOnnxTruncatedOrEmptyFile) {
+  const std::string dir = test::make_temp_dir("onnx");
+  const std::string text = dir + "/text.onnx";
+  std::ofstream(text) << "{\"name\": \"not a model\"}\n";
+  EXPECT_NE(import_error(text).find("not an ONNX model"), std::string::npos) << import_error(text);
+  std::ifstream f(kCls, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(f)), {});
+  ASSERT_GT(bytes.size(), 1000u);
+  const std::string cut = dir + "/cut.onnx";
+  std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  const std::string e = import_error(cut, {1, 3, 48, 192});
+  EXPECT_NE(e.find(cut), std::string::npos) << e;
+  EXPECT_FALSE(e.empty());
+  const std::string empty = dir + "/empty.onnx";
+  std::ofstream(empty).close();
+  EXPECT_NE(import_error(empty).find("not an ONNX model"), std::string::npos);
+}
+
+TEST(OnnxBadInput, CycleMissingInitializerAndDynamicDimensionNamed) {
+  const std::string dir = test::make_temp_dir("onnx");
+  {
+    ModelBuilder mb({1, 3, 8, 8});
+    mb.node("Add", {"x", "b"}, "a");
+    mb.node("Relu", {"a"}, "b");
+    mb.output("b");
+    const std::string e = import_error(mb.save(dir, "cycle.onnx"));
+    EXPECT_NE(e.find("cycle"), std::string::npos) << e;
+    EXPECT_NE(e.find("node \"a\""), std::string::npos) << e;
+  }
+  {
+    ModelBuilder mb({1, 3, 8, 8});
+    mb.node("Conv", {"x", "missing_w"}, "c");
+    mb.output("c");
+    const std::string e = import_error(mb.save(dir, "missing.onnx"));
+    EXPECT_NE(e.find("node \"c\" (Conv)"), std::string::npos) << e;
+    EXPECT_NE(e.find("\"missing_w\" not found"), std::string::npos) << e;
+  }
+  {
+    ModelBuilder mb({-1, 3, -1, 8});
+    mb.node("Relu", {"x"}, "r");
+    mb.output("r");
+    const std::string path = mb.save(dir, "dyn.onnx");
+    const std::string e = import_error(path);
+    EXPECT_NE(e.find("dimension 2"), std::string::npos) << e;
+    EXPECT_NE(e.find("--input-shape"), std::string::npos) << e;
+    EXPECT_EQ(import_error(path, {1, 3, 5, 8}), "");
+    EXPECT_NE(import_error(path, {1, 4, 5, 8}).find("differs from the model's fixed dimension"),
+              std::string::npos);
+  }
+}
+
+TEST(OnnxBadInput, AbsurdSizesRejectedUpFrontWithTheSize) {
+  const std::string dir = test::make_temp_dir("onnx");
+  {
+    ModelBuilder mb({1, 3, 65536, 65536});
+    mb.node("Relu", {"x"}, "r");
+    mb.output("r");
+    const std::string e = import_error(mb.save(dir, "big.onnx"));
+    EXPECT_NE(e.find("input too large"), std::string::npos) << e;
+    EXPECT_NE(e.find("12884901888 elements"), std::string::npos) << e;
+  }
+  {
+    // A 1M-output fc: the weight tensor's dimensions alone are refused, before any allocation.
+    ModelBuilder mb({1, 4096, 1, 1});
+    auto* t = mb.g->add_initializer();
+    t->set_name("w");
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    t->add_dims(4096);
+    t->add_dims(1 << 20);
+    mb.node("Flatten", {"x"}, "f");
+    mb.node("MatMul", {"f", "w"}, "y");
+    mb.output("y");
+    const std::string e = import_error(mb.save(dir, "fc.onnx"));
+    EXPECT_NE(e.find("tensor too large"), std::string::npos) << e;
+    EXPECT_NE(e.find("[4096, 1048576]"), std::string::npos) << e;
+  }
+}
+
+TEST(OnnxBadInput, UnmappableUsesNameTheNode) {
+  const std::string dir = test::make_temp_dir("onnx");
+  {
+    ModelBuilder mb({1, 3, 8, 8});
+    auto* c = mb.node("Conv", {"x", mb.init("w", {4, 3, 3, 3})}, "dil");
+    ModelBuilder::ints_attr(c, "dilations", {2, 2});
+    mb.output("dil");
+    const std::string e = import_error(mb.save(dir, "dil.onnx"));
+    EXPECT_NE(e.find("node \"dil\" (Conv): dilated windows are not supported"), std::string::npos)
+        << e;
+  }
+  {
+    ModelBuilder mb({1, 3, 8, 8});
+    mb.node("Relu", {"x"}, "r");
+    mb.node("Clip", {"r", mb.scalar("lo", -1.0f), mb.scalar("hi", 1.0f)}, "clip");
+    mb.output("clip");
+    const std::string e = import_error(mb.save(dir, "clip.onnx"));
+    EXPECT_NE(e.find("node \"clip\" (Clip): Clip range not supported"), std::string::npos) << e;
+  }
+  {
+    ModelBuilder mb({1, 3, 8, 8});
+    mb.node("Relu", {"x"}, "r");
+    mb.node("Softmax", {"r"}, "s");
+    mb.node("Relu", {"s"}, "t");
+    mb.output("t");
+    const std::string e = import_error(mb.save(dir, "softmax.onnx"));
+    EXPECT_NE(e.find("Softmax inside the network"), std::string::npos) << e;
+  }
+  {
+    ModelBuilder mb({1, 3, 8, 8});
+    mb.node("Relu", {"x"}, "r");
+    mb.node("Add", {"r", mb.init("k", {3, 8, 8})}, "a");
+    mb.output("a");
+    const std::string e = import_error(mb.save(dir, "addconst.onnx"));
+    EXPECT_NE(e.find("node \"a\" (Add): Add with a constant that cannot be folded"),
+              std::string::npos)
+        << e;
+  }
+}
