@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <limits>
 
 #include "modules/common/error.h"
 
@@ -28,6 +29,12 @@ const char* to_string(LayerType t) {
       return "mul";
     case LayerType::Act:
       return "act";
+    case LayerType::Concat:
+      return "concat";
+    case LayerType::Upsample:
+      return "upsample";
+    case LayerType::DepthToSpace:
+      return "depth_to_space";
   }
   return "?";
 }
@@ -104,6 +111,37 @@ std::int64_t Network::macs() const {
   for (const auto& l : layers)
     total += gemm(l).macs();
   return total;
+}
+
+double act_output(const Layer& l, double x) {
+  return l.gain * activate(l.act, x, l.alpha, l.beta) + l.offset;
+}
+
+bool act_output_signed(const Layer& l, bool in_signed) {
+  // The function's range over the inputs' sign, then the affine.
+  const double inf = std::numeric_limits<double>::infinity();
+  double lo = 0.0, hi = inf;
+  switch (l.act) {
+    case Activation::None:
+      lo = in_signed ? -inf : 0.0;
+      break;
+    case Activation::Relu:
+      break;
+    case Activation::Relu6:
+      hi = 6.0;
+      break;
+    case Activation::HardSwish:
+      lo = in_signed ? -0.375 : 0.0;
+      break;
+    case Activation::HardSigmoid:
+    case Activation::Sigmoid:
+      hi = 1.0;
+      break;
+    case Activation::LeakyRelu:
+      lo = in_signed && l.alpha > 0 ? -inf : 0.0;
+      break;
+  }
+  return std::min(l.gain * lo, l.gain * hi) + l.offset < 0.0;
 }
 
 NetworkBuilder::NetworkBuilder(std::string name, TensorShape input, std::string source)
@@ -368,7 +406,8 @@ int NetworkBuilder::mul(const std::string& name, int a, int b) {
   return push(l, sa);
 }
 
-int NetworkBuilder::act(const std::string& name, int in, Activation fn, double alpha, double beta) {
+int NetworkBuilder::act(const std::string& name, int in, Activation fn, double alpha, double beta,
+                        double gain, double offset) {
   check_tensor(name, in);
   if (fn == Activation::None)
     fail(name, "act", "an act layer needs a function", "none",
@@ -385,7 +424,74 @@ int NetworkBuilder::act(const std::string& name, int in, Activation fn, double a
   l.act = fn;
   l.alpha = alpha;
   l.beta = beta;
+  if (!std::isfinite(gain) || !std::isfinite(offset) || gain == 0.0 || std::abs(gain) > 1e6 ||
+      std::abs(offset) > 1e6) {
+    fail(name, "gain/offset", "not a usable output affine",
+         std::to_string(gain) + "/" + std::to_string(offset),
+         "a non-zero gain and an offset, finite, of magnitude <= 1e6");
+  }
+  l.gain = gain;
+  l.offset = offset;
   return push(l, net_.tensors[in]);
+}
+
+int NetworkBuilder::concat(const std::string& name, const std::vector<int>& ins) {
+  if (ins.size() < 2 || ins.size() > 64) {
+    fail(name, "inputs", "a concat joins 2 to 64 tensors", std::to_string(ins.size()), "2..64");
+  }
+  Layer l;
+  l.name = name;
+  l.type = LayerType::Concat;
+  TensorShape out = net_.tensors.at(0);
+  int channels = 0;
+  for (int t : ins) {
+    check_tensor(name, t);
+    const TensorShape s = net_.tensors[t];
+    if (channels > 0 && (s.h != out.h || s.w != out.w)) {
+      fail(name, "inputs", "sizes differ",
+           std::to_string(s.h) + "x" + std::to_string(s.w) + " vs " + std::to_string(out.h) + "x" +
+               std::to_string(out.w),
+           "equal height and width");
+    }
+    out = s;
+    channels += s.c;
+    l.inputs.push_back(t);
+  }
+  out.c = channels;
+  return push(l, out);
+}
+
+int NetworkBuilder::upsample(const std::string& name, int in, int scale_h, int scale_w) {
+  check_tensor(name, in);
+  if (scale_h < 1 || scale_w < 1 || scale_h > 64 || scale_w > 64) {
+    fail(name, "scale", "out of range", std::to_string(scale_h) + "x" + std::to_string(scale_w),
+         "integers 1..64");
+  }
+  const TensorShape s = net_.tensors[in];
+  Layer l;
+  l.name = name;
+  l.type = LayerType::Upsample;
+  l.inputs = {in};
+  l.scale_h = scale_h;
+  l.scale_w = scale_w;
+  return push(l, TensorShape{s.h * scale_h, s.w * scale_w, s.c});
+}
+
+int NetworkBuilder::depth_to_space(const std::string& name, int in, int block_h, int block_w) {
+  check_tensor(name, in);
+  const TensorShape s = net_.tensors[in];
+  if (block_h < 1 || block_w < 1 || block_h > 64 || block_w > 64 || s.c % (block_h * block_w)) {
+    fail(name, "block", "must divide the channels",
+         std::to_string(block_h) + "x" + std::to_string(block_w),
+         "blocks of 1..64 whose product divides " + std::to_string(s.c));
+  }
+  Layer l;
+  l.name = name;
+  l.type = LayerType::DepthToSpace;
+  l.inputs = {in};
+  l.scale_h = block_h;
+  l.scale_w = block_w;
+  return push(l, TensorShape{s.h * block_h, s.w * block_w, s.c / (block_h * block_w)});
 }
 
 int NetworkBuilder::relu(const std::string& name, int in, Activation act) {

@@ -19,7 +19,20 @@ struct TensorShape {
   std::int64_t elements() const { return std::int64_t{h} * w * c; }
 };
 
-enum class LayerType { Conv, FullyConnected, MaxPool, AvgPool, GlobalAvgPool, Add, Relu, Mul, Act };
+enum class LayerType {
+  Conv,
+  FullyConnected,
+  MaxPool,
+  AvgPool,
+  GlobalAvgPool,
+  Add,
+  Relu,
+  Mul,
+  Act,
+  Concat,
+  Upsample,
+  DepthToSpace
+};
 // Relu and Relu6 are clamps: fused into a PE-array layer's output stage or an add. The others are
 // the nonlinear functions of an `Act` layer, which the vector unit applies by table lookup
 // (docs/workloads.md): HardSigmoid(x) = clamp(alpha x + beta, 0, 1), HardSwish(x) = x *
@@ -36,6 +49,12 @@ inline bool is_clamp(Activation a) {
 // slope; ignored by the others).
 double activate(Activation a, double x, double alpha = 0.0, double beta = 0.0);
 
+struct Layer;
+// An `Act` layer's output for input x: gain * activate(act, x, alpha, beta) + offset.
+double act_output(const Layer& l, double x);
+// Whether an `Act` layer can output negative values when its input is signed (or not).
+bool act_output_signed(const Layer& l, bool in_signed);
+
 // A sliding window: kernel, stride and padding per dimension. Padding before the first row
 // (top) and column (left) places the window; padding after (bottom, right) only adds output
 // positions. Padded positions read zero.
@@ -51,17 +70,23 @@ struct Window {
 // One layer. Conv and FullyConnected run on the PE array; the rest run on the vector unit.
 // A fully-connected layer is a convolution whose kernel covers its whole input (kh = H, kw = W).
 // Mul multiplies its first input by its second, which has the same shape or is one value per
-// channel (1x1xC, broadcast: a squeeze-and-excitation gate).
+// channel (1x1xC, broadcast: a squeeze-and-excitation gate). Concat joins its inputs' channels
+// in order. Upsample repeats each pixel scale_h x scale_w times (nearest neighbour).
+// DepthToSpace moves channel blocks to pixels: output (y * sh + r, x * sw + s, c) is input
+// (y, x, (r * sw + s) * C + c) for C output channels (a transposed convolution whose kernel
+// equals its stride is a 1x1 convolution followed by this).
 struct Layer {
   std::string name;
   LayerType type = LayerType::Conv;
-  std::vector<int> inputs;  // tensor ids (Add, Mul: two)
+  std::vector<int> inputs;  // tensor ids (Add, Mul: two; Concat: two or more)
   int output = -1;          // tensor id
   int kh = 1, kw = 1, stride_h = 1, stride_w = 1, pad_t = 0, pad_l = 0, pad_b = 0, pad_r = 0;
   int groups = 1;
   int out_channels = 0;  // Conv / FullyConnected
   Activation act = Activation::None;
-  double alpha = 0.0, beta = 0.0;  // Act: the function's parameters (see Activation)
+  double alpha = 0.0, beta = 0.0;   // Act: the function's parameters (see Activation)
+  double gain = 1.0, offset = 0.0;  // Act: output = gain * function(x) + offset
+  int scale_h = 1, scale_w = 1;     // Upsample, DepthToSpace: output size over input size
 
   bool on_pe_array() const { return type == LayerType::Conv || type == LayerType::FullyConnected; }
   bool padded() const { return pad_t != 0 || pad_l != 0 || pad_b != 0 || pad_r != 0; }
@@ -119,7 +144,11 @@ class NetworkBuilder {
   int relu(const std::string& name, int in, Activation act = Activation::Relu);
   // b: the same shape as a, or 1x1xC (one factor per channel).
   int mul(const std::string& name, int a, int b);
-  int act(const std::string& name, int in, Activation fn, double alpha, double beta);
+  int act(const std::string& name, int in, Activation fn, double alpha, double beta,
+          double gain = 1.0, double offset = 0.0);
+  int concat(const std::string& name, const std::vector<int>& ins);
+  int upsample(const std::string& name, int in, int scale_h, int scale_w);
+  int depth_to_space(const std::string& name, int in, int block_h, int block_w);
 
   Network build();
 

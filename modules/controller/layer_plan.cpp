@@ -351,87 +351,135 @@ LayerPlan plan_vector(const CompiledNetwork& cn, int li, const PlanParams& p,
                       const DramLayout& dram) {
   const Network& net = cn.net;
   const Layer& l = net.layers[li];
-  const TensorShape in = net.in_shape(l), out = net.out_shape(l);
-  const int n_in = static_cast<int>(l.inputs.size());
+  const TensorShape out = net.out_shape(l);
   const bool window = l.type == LayerType::MaxPool || l.type == LayerType::AvgPool ||
                       l.type == LayerType::GlobalAvgPool;
+  const bool d2s = l.type == LayerType::DepthToSpace;
+  const bool up = l.type == LayerType::Upsample || d2s;  // output row y reads input row y / scale
+  // A concat runs one part per input, into its channels of the output; the rest one part.
+  struct Part {
+    int input, out_c0;
+  };
+  std::vector<Part> parts;
+  if (l.type == LayerType::Concat) {
+    int c0 = 0;
+    for (std::size_t i = 0; i < l.inputs.size(); ++i) {
+      parts.push_back({static_cast<int>(i), c0});
+      c0 += net.tensors[l.inputs[i]].c;
+    }
+  } else {
+    parts.push_back({0, 0});
+  }
+  const int n_in = l.type == LayerType::Concat ? 1 : static_cast<int>(l.inputs.size());
+  const std::uint64_t per_elem =
+      window ? static_cast<std::uint64_t>(l.kh) * l.kw : 1;  // ops per output element
   LayerPlan lp;
   lp.layer = li;
-  auto rows_in = [&](int r) { return window ? std::min(in.h, (r - 1) * l.stride_h + l.kh) : r; };
-  // Channels per tile: all when one band row fits, otherwise a chunk.
-  const std::uint64_t row1 = static_cast<std::uint64_t>(rows_in(1)) * in.w * n_in;
-  if (row1 > p.act_half_bytes) {
-    does_not_fit(l, "activation SRAM", "buffers.activation_kib", row1, p.act_half_bytes,
-                 "the input rows of one output row, one channel");
-  }
-  if (static_cast<std::uint64_t>(out.w) > p.out_half_bytes) {
-    does_not_fit(l, "output buffer", "buffers.output_kib", out.w, p.out_half_bytes,
-                 "one output row of one channel");
-  }
-  int cc = static_cast<int>(std::min<std::uint64_t>(
-      {static_cast<std::uint64_t>(in.c), p.act_half_bytes / row1, p.out_half_bytes / out.w}));
-  int rows = 1;
-  while (rows < out.h &&
-         static_cast<std::uint64_t>(rows_in(rows + 1)) * in.w * cc * n_in <= p.act_half_bytes &&
-         static_cast<std::uint64_t>(rows + 1) * out.w * cc <= p.out_half_bytes) {
-    ++rows;
-  }
-  lp.band_rows = rows;
-  lp.bands = (out.h + rows - 1) / rows;
-  lp.ct = cc;
-  lp.chunks = (in.c + cc - 1) / cc;
-  lp.input_all_channels = cc == in.c;
-  const std::uint64_t per_elem = l.type == LayerType::MaxPool || l.type == LayerType::AvgPool ||
-                                         l.type == LayerType::GlobalAvgPool
-                                     ? static_cast<std::uint64_t>(l.kh) * l.kw
-                                     : 1;
   Halves ah, oh;
-  for (int b = 0; b < lp.bands; ++b) {
-    const int oy0 = b * rows;
-    const int r = std::min(rows, out.h - oy0);
-    const int iy_lo = window ? std::max(0, oy0 * l.stride_h - l.pad_t) : oy0;
-    const int iy_hi =
-        window ? std::min(in.h, (oy0 + r - 1) * l.stride_h - l.pad_t + l.kh) : oy0 + r;
-    for (int ch = 0; ch < lp.chunks; ++ch) {
-      const int c0 = ch * cc;
-      const int ccc = std::min(cc, in.c - c0);
-      const int ahalf = ah.next();
-      VectorTile vt;
-      vt.oy0 = oy0;
-      vt.rows = r;
-      vt.band_iy0 = iy_lo;
-      vt.band_rows = iy_hi - iy_lo;
-      const std::uint64_t band_bytes = static_cast<std::uint64_t>(vt.band_rows) * in.w * ccc;
-      Job v;
-      v.engine = Engine::VectorUnit;
-      for (int i = 0; i < n_in; ++i) {
-        vt.abuf_addr[i] = ahalf * p.act_half_bytes + i * band_bytes;
-        // A Mul's per-channel factor (1x1xC) is one value per channel of the chunk.
-        const bool per_channel = i > 0 && net.tensors[l.inputs[i]].elements() != in.elements();
-        const std::uint64_t pixels =
-            per_channel ? 1 : static_cast<std::uint64_t>(vt.band_rows) * in.w;
-        const std::uint64_t first_pixel =
-            per_channel ? 0 : static_cast<std::uint64_t>(iy_lo) * in.w;
-        vt.in_bytes += pixels * ccc;
-        add_dep(v, push(lp, tensor_dma(Engine::DmaRead, Operand::Inputs, Buffer::Activations,
-                                       dram.tensor_addr[l.inputs[i]] + first_pixel * in.c + c0,
-                                       vt.abuf_addr[i], pixels, ccc, in.c, ah.last_user[ahalf])));
+  for (const Part& part : parts) {
+    const TensorShape in = net.tensors[l.inputs[part.input]];
+    // Input rows that r output rows need at most, and those of the band starting at oy0.
+    auto rows_in = [&](int r) {
+      return window ? std::min(in.h, (r - 1) * l.stride_h + l.kh)
+             : up   ? std::min(in.h, (r - 1) / l.scale_h + 2)
+                    : r;
+    };
+    auto band_lo = [&](int oy0) {
+      return window ? std::max(0, oy0 * l.stride_h - l.pad_t) : up ? oy0 / l.scale_h : oy0;
+    };
+    auto band_hi = [&](int oy0, int r) {
+      return window ? std::min(in.h, (oy0 + r - 1) * l.stride_h - l.pad_t + l.kh)
+             : up   ? (oy0 + r - 1) / l.scale_h + 1
+                    : oy0 + r;
+    };
+    // Channels per tile: all when one band row fits, otherwise a chunk. Depth-to-space reads
+    // every input channel of a pixel for its output pixels: never chunked.
+    const int out_per_in = d2s ? l.scale_h * l.scale_w : 1;  // input channels per output one
+    const std::uint64_t row1 = static_cast<std::uint64_t>(rows_in(1)) * in.w * n_in * out_per_in;
+    if (row1 > p.act_half_bytes) {
+      does_not_fit(l, "activation SRAM", "buffers.activation_kib", row1, p.act_half_bytes,
+                   d2s ? "the input rows of one output row, one output channel"
+                       : "the input rows of one output row, one channel");
+    }
+    if (static_cast<std::uint64_t>(out.w) > p.out_half_bytes) {
+      does_not_fit(l, "output buffer", "buffers.output_kib", out.w, p.out_half_bytes,
+                   "one output row of one channel");
+    }
+    const int out_c = d2s ? out.c : in.c;  // output channels of this part
+    const int cc = static_cast<int>(std::min<std::uint64_t>(
+        {static_cast<std::uint64_t>(out_c), p.act_half_bytes / row1, p.out_half_bytes / out.w}));
+    if (d2s && cc < out_c) {
+      does_not_fit(l, "activation SRAM", "buffers.activation_kib",
+                   row1 * static_cast<std::uint64_t>(out_c), p.act_half_bytes,
+                   "the input rows of one output row, all channels (depth-to-space)");
+    }
+    int rows = 1;
+    while (rows < out.h &&
+           static_cast<std::uint64_t>(rows_in(rows + 1)) * in.w * cc * n_in * out_per_in <=
+               p.act_half_bytes &&
+           static_cast<std::uint64_t>(rows + 1) * out.w * cc <= p.out_half_bytes) {
+      ++rows;
+    }
+    if (part.input == 0) {
+      lp.band_rows = rows;
+      lp.bands = (out.h + rows - 1) / rows;
+      lp.ct = cc;
+      lp.chunks = (out_c + cc - 1) / cc;
+      lp.input_all_channels = cc == out_c;
+    }
+    const int bands = (out.h + rows - 1) / rows;
+    const int chunks = (out_c + cc - 1) / cc;
+    for (int b = 0; b < bands; ++b) {
+      const int oy0 = b * rows;
+      const int r = std::min(rows, out.h - oy0);
+      const int iy_lo = band_lo(oy0);
+      const int iy_hi = band_hi(oy0, r);
+      for (int ch = 0; ch < chunks; ++ch) {
+        const int c0 = ch * cc;                    // first output channel of the part's chunk
+        const int occ = std::min(cc, out_c - c0);  // output channels of the chunk
+        const int icc = occ * out_per_in;          // input channels it reads
+        const int ic0 = c0 * out_per_in;
+        const int ahalf = ah.next();
+        VectorTile vt;
+        vt.oy0 = oy0;
+        vt.rows = r;
+        vt.band_iy0 = iy_lo;
+        vt.band_rows = iy_hi - iy_lo;
+        vt.part = part.input;
+        vt.out_ct = occ;
+        const std::uint64_t band_bytes = static_cast<std::uint64_t>(vt.band_rows) * in.w * icc;
+        Job v;
+        v.engine = Engine::VectorUnit;
+        for (int i = 0; i < n_in; ++i) {
+          const int t = l.inputs[part.input + i];
+          vt.abuf_addr[i] = ahalf * p.act_half_bytes + i * band_bytes;
+          // A Mul's per-channel factor (1x1xC) is one value per channel of the chunk.
+          const bool per_channel = i > 0 && net.tensors[t].elements() != in.elements();
+          const std::uint64_t pixels =
+              per_channel ? 1 : static_cast<std::uint64_t>(vt.band_rows) * in.w;
+          const std::uint64_t first_pixel =
+              per_channel ? 0 : static_cast<std::uint64_t>(iy_lo) * in.w;
+          vt.in_bytes += pixels * icc;
+          add_dep(v, push(lp, tensor_dma(Engine::DmaRead, Operand::Inputs, Buffer::Activations,
+                                         dram.tensor_addr[t] + first_pixel * in.c + ic0,
+                                         vt.abuf_addr[i], pixels, icc, in.c, ah.last_user[ahalf])));
+        }
+        const int ohalf = oh.next();
+        add_dep(v, oh.last_user[ohalf]);
+        vt.obuf_addr = ohalf * p.out_half_bytes;
+        const std::uint64_t out_elems = static_cast<std::uint64_t>(r) * out.w * occ;
+        vt.ops = out_elems * per_elem;
+        v.vec = vt;
+        v.conv.c0 = ic0;  // channel chunk of the band
+        v.conv.ct = icc;
+        const int vjob = push(lp, v);
+        ah.last_user[ahalf] = vjob;
+        oh.last_user[ohalf] = push(
+            lp, tensor_dma(Engine::DmaWrite, Operand::Outputs, Buffer::Outputs,
+                           dram.tensor_addr[l.output] +
+                               static_cast<std::uint64_t>(oy0) * out.w * out.c + part.out_c0 + c0,
+                           vt.obuf_addr, static_cast<std::uint64_t>(r) * out.w, occ, out.c, vjob));
       }
-      const int ohalf = oh.next();
-      add_dep(v, oh.last_user[ohalf]);
-      vt.obuf_addr = ohalf * p.out_half_bytes;
-      const std::uint64_t out_elems = static_cast<std::uint64_t>(r) * out.w * ccc;
-      vt.ops = out_elems * per_elem;
-      v.vec = vt;
-      v.conv.c0 = c0;  // channel chunk of the band
-      v.conv.ct = ccc;
-      const int vjob = push(lp, v);
-      ah.last_user[ahalf] = vjob;
-      oh.last_user[ohalf] = push(
-          lp, tensor_dma(
-                  Engine::DmaWrite, Operand::Outputs, Buffer::Outputs,
-                  dram.tensor_addr[l.output] + static_cast<std::uint64_t>(oy0) * out.w * out.c + c0,
-                  vt.obuf_addr, static_cast<std::uint64_t>(r) * out.w, ccc, out.c, vjob));
     }
   }
   return lp;

@@ -58,6 +58,8 @@ struct VectorTile {
   std::uint64_t abuf_addr[2] = {0, 0};  // input band(s) [band_rows][W][C] in the activation SRAM
                                         // (a per-channel Mul factor: [C])
   std::uint64_t in_bytes = 0;           // bytes the inputs occupy in the activation SRAM
+  int part = 0;                         // Concat: the input this tile copies
+  int out_ct = 0;                       // output channels of the tile
   std::uint64_t obuf_addr = 0;          // output band [rows][OW][C] bytes in the output buffer
   std::uint64_t ops = 0;                // element operations the vector unit performs
 };

@@ -11,7 +11,8 @@ namespace conloc {
 // Cells the vector unit switches for one layer with `ops` element operations (VectorTile::ops):
 // max pooling compares, average pooling adds (24-bit sums) and one rescale per output, residual
 // add two rescale multiplies, the sum, rounding, shift and clamp per output, mul one product and
-// one rescale, an activation function one table lookup, ReLU one compare.
+// one rescale, an activation function one table lookup, concat one rescale, ReLU one compare;
+// upsampling and depth-to-space move data only.
 inline CellCounts vector_cells(const Layer& l, const TensorShape& out, std::uint64_t ops,
                                int act_bits) {
   const double elems = static_cast<double>(out.elements());
@@ -44,6 +45,13 @@ inline CellCounts vector_cells(const Layer& l, const TensorShape& out, std::uint
       // approximation: docs/energy.md). Loading the table (2^bits entries per layer) is ignored.
       c.mux2 += static_cast<double>(act_bits) * act_bits * elems;
       break;
+    case LayerType::Concat:
+      // One rescale per element into the common output scale (as the pooling output stage).
+      c += output_stage_cells(act_bits + 1, act_bits) * elems;
+      break;
+    case LayerType::Upsample:
+    case LayerType::DepthToSpace:
+      break;  // data movement only: its cost is the memory traffic
     default:
       c += add_cells(act_bits + 1) * static_cast<double>(ops);
   }

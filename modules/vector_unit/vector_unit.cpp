@@ -21,10 +21,12 @@ void VectorUnit::compute_values(const Job& job) {
   const CompiledNetwork& cn = *ctx_.network;
   const Layer& l = cn.net.layers[ctx_.layer];
   const CompiledLayer& cl = cn.layers[ctx_.layer];
-  const TensorShape in = cn.net.in_shape(l), out = cn.net.out_shape(l);
   const VectorTile& v = job.vec;
-  const int cc = job.conv.ct;  // channels of this chunk
-  const bool sign = cl.in_signed;
+  const int in_t = l.inputs[static_cast<std::size_t>(v.part)];  // a concat's part: its input
+  const TensorShape in = cn.net.tensors[in_t], out = cn.net.out_shape(l);
+  const int cc = job.conv.ct;  // input channels of this chunk
+  const int oc = v.out_ct;     // output channels of this chunk
+  const bool sign = cn.tensors[in_t].is_signed;
   auto load = [&](int i, int y, int x, int c) -> std::int32_t {
     const std::uint8_t b =
         act_[v.abuf_addr[i] + (static_cast<std::uint64_t>(y - v.band_iy0) * in.w + x) * cc + c];
@@ -44,7 +46,7 @@ void VectorUnit::compute_values(const Job& job) {
   for (int r = 0; r < v.rows; ++r) {
     const int oy = v.oy0 + r;
     for (int ox = 0; ox < out.w; ++ox) {
-      for (int c = 0; c < cc; ++c) {
+      for (int c = 0; c < oc; ++c) {
         std::int64_t y = 0;
         switch (l.type) {
           case LayerType::MaxPool:
@@ -78,10 +80,21 @@ void VectorUnit::compute_values(const Job& job) {
           case LayerType::Act:
             y = cl.lut[static_cast<std::size_t>(load(0, oy, ox, c) - cl.lut_lo)];
             break;
+          case LayerType::Concat:
+            y = clamp_to(cl.part_rq[static_cast<std::size_t>(v.part)].apply(load(0, oy, ox, c)),
+                         cl.out_lo, cl.out_hi);
+            break;
+          case LayerType::Upsample:
+            y = load(0, oy / l.scale_h, ox / l.scale_w, c);
+            break;
+          case LayerType::DepthToSpace:
+            y = load(0, oy / l.scale_h, ox / l.scale_w,
+                     ((oy % l.scale_h) * l.scale_w + ox % l.scale_w) * oc + c);
+            break;
           default:
             y = clamp_to(load(0, oy, ox, c), cl.out_lo, cl.out_hi);
         }
-        out_[v.obuf_addr + (static_cast<std::uint64_t>(r) * out.w + ox) * cc + c] =
+        out_[v.obuf_addr + (static_cast<std::uint64_t>(r) * out.w + ox) * oc + c] =
             static_cast<std::uint8_t>(y);
       }
     }
@@ -94,9 +107,8 @@ VectorUnit::Timing VectorUnit::execute(const Job& job, const sc_core::sc_time& s
   const Layer& l = cn.net.layers[ctx_.layer];
   const TensorShape out = cn.net.out_shape(l);
   const VectorTile& v = job.vec;
-  const std::uint64_t cc = static_cast<std::uint64_t>(job.conv.ct);
   const std::uint64_t in_bytes = v.in_bytes;
-  const std::uint64_t out_bytes = static_cast<std::uint64_t>(v.rows) * out.w * cc;
+  const std::uint64_t out_bytes = static_cast<std::uint64_t>(v.rows) * out.w * v.out_ct;
   count_access(act_socket, tlm::TLM_READ_COMMAND, Operand::Inputs, in_bytes * 8, name());
   count_access(out_socket, tlm::TLM_WRITE_COMMAND, Operand::Outputs, out_bytes * 8, name());
   const std::uint64_t lanes = static_cast<std::uint64_t>(ctx_.vector_lanes);

@@ -446,18 +446,23 @@ void compile_vector_layer(const Network& net, std::size_t li, const SimConfig& c
       case LayerType::MaxPool:
       case LayerType::AvgPool:
       case LayerType::GlobalAvgPool:
+      case LayerType::Upsample:
+      case LayerType::DepthToSpace:
         out.is_signed = in.is_signed;
         break;
       case LayerType::Add:
         out.is_signed = l.act == Activation::None;
         break;
+      case LayerType::Concat:
+        out.is_signed = false;
+        for (int t : l.inputs)
+          out.is_signed = out.is_signed || shapes[t].is_signed;
+        break;
       case LayerType::Mul:
         out.is_signed = in.is_signed || shapes[l.inputs[1]].is_signed;
         break;
       case LayerType::Act:
-        // Only these functions give negative values, and only for negative inputs.
-        out.is_signed = in.is_signed && (l.act == Activation::HardSwish ||
-                                         (l.act == Activation::LeakyRelu && l.alpha > 0.0));
+        out.is_signed = act_output_signed(l, in.is_signed);
         break;
       default:
         out.is_signed = false;  // ReLU
@@ -506,16 +511,30 @@ void compile_vector_layer(const Network& net, std::size_t li, const SimConfig& c
       cl.mul_rq = Requant::from_real(in_scale * b_scale / out_scale);
       break;
     }
+    case LayerType::Concat: {
+      // One scale for all parts: the widest range among them.
+      RangeStat range(cfg.design.activation_percentile);
+      for (const auto& img : *acts)
+        for (int t : l.inputs)
+          for (auto v : img[t].data)
+            range.add(img[t].scale * v);
+      const double maxv = range.value();
+      out_scale = maxv > 0 ? maxv / cl.out_hi : in_scale;
+      cl.part_rq.clear();
+      for (int t : l.inputs)
+        cl.part_rq.push_back(Requant::from_real(acts->front()[t].scale / out_scale));
+      break;
+    }
     case LayerType::Act: {
       out_scale = calibrate([&](const std::vector<IntTensor>& img, std::size_t i) {
-        return activate(l.act, in_scale * img[l.inputs[0]].data[i], l.alpha, l.beta);
+        return act_output(l, in_scale * img[l.inputs[0]].data[i]);
       });
       // One entry per input code: the function of its real value, on the output scale.
       const bool in_signed = shapes[l.inputs[0]].is_signed;
       cl.lut_lo = act_min(abits, in_signed);
       cl.lut.clear();
       for (std::int32_t q = cl.lut_lo; q <= act_max(abits, in_signed); ++q) {
-        const double y = activate(l.act, in_scale * q, l.alpha, l.beta) / out_scale;
+        const double y = act_output(l, in_scale * q) / out_scale;
         cl.lut.push_back(
             static_cast<std::int16_t>(clamp_to(std::llround(y), cl.out_lo, cl.out_hi)));
       }

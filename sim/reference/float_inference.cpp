@@ -132,8 +132,32 @@ std::vector<float> FloatNetwork::forward(const std::vector<float>& image) const 
       }
       case LayerType::Act:
         for (std::size_t i = 0; i < out.size(); ++i)
-          out[i] = static_cast<float>(conloc::activate(l.act, in[i], l.alpha, l.beta));
+          out[i] = static_cast<float>(act_output(l, in[i]));
         break;
+      case LayerType::Concat: {
+        int c0 = 0;
+        for (int t_in : l.inputs) {
+          const std::vector<float>& x = t[t_in];
+          const int c = net_.tensors[t_in].c;
+          for (std::int64_t p = 0; p < std::int64_t{os.h} * os.w; ++p)
+            for (int k = 0; k < c; ++k)
+              out[p * os.c + c0 + k] = x[p * c + k];
+          c0 += c;
+        }
+        break;
+      }
+      case LayerType::Upsample:
+      case LayerType::DepthToSpace: {
+        const bool d2s = l.type == LayerType::DepthToSpace;
+        for (int y = 0; y < os.h; ++y)
+          for (int x = 0; x < os.w; ++x)
+            for (int c = 0; c < os.c; ++c) {
+              const int block = d2s ? ((y % l.scale_h) * l.scale_w + x % l.scale_w) * os.c : 0;
+              out[(std::int64_t{y} * os.w + x) * os.c + c] =
+                  in[(std::int64_t{y / l.scale_h} * is.w + x / l.scale_w) * is.c + block + c];
+            }
+        break;
+      }
       default:  // ReLU / ReLU6
         for (std::size_t i = 0; i < out.size(); ++i)
           out[i] = activate(in[i], l.act == Activation::None ? Activation::Relu : l.act);

@@ -39,6 +39,19 @@ void run_vector_layer(const Network& net, std::size_t li, const CompiledLayer& c
     case LayerType::Act:
       lookup(in, cl.lut, cl.lut_lo, out);
       break;
+    case LayerType::Concat: {
+      std::vector<const IntTensor*> ins;
+      for (int t : l.inputs)
+        ins.push_back(&tensors[t]);
+      concat(ins, cl.part_rq, cl.out_lo, cl.out_hi, out);
+      break;
+    }
+    case LayerType::Upsample:
+      upsample(in, l, out);
+      break;
+    case LayerType::DepthToSpace:
+      depth_to_space(in, l, out);
+      break;
     default:  // ReLU / ReLU6
       relu(in, cl.out_lo, cl.out_hi, out);
   }

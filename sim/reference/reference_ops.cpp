@@ -306,4 +306,45 @@ void lookup(const IntTensor& in, const std::vector<std::int16_t>& table, std::in
   }
 }
 
+void concat(const std::vector<const IntTensor*>& ins, const std::vector<Requant>& rq,
+            std::int32_t lo, std::int32_t hi, IntTensor& out) {
+  out.data.resize(static_cast<std::size_t>(out.shape.elements()));
+  const std::int64_t pixels = std::int64_t{out.shape.h} * out.shape.w;
+  int c0 = 0;
+  for (std::size_t i = 0; i < ins.size(); ++i) {
+    const IntTensor& in = *ins[i];
+    const int c = in.shape.c;
+    for (std::int64_t p = 0; p < pixels; ++p)
+      for (int k = 0; k < c; ++k)
+        out.data[p * out.shape.c + c0 + k] =
+            static_cast<std::int16_t>(clamp_to(rq[i].apply(in.data[p * c + k]), lo, hi));
+    c0 += c;
+  }
+}
+
+void upsample(const IntTensor& in, const Layer& l, IntTensor& out) {
+  const TensorShape& s = in.shape;
+  out.data.resize(static_cast<std::size_t>(out.shape.elements()));
+  for (int y = 0; y < out.shape.h; ++y)
+    for (int x = 0; x < out.shape.w; ++x) {
+      const std::int16_t* src =
+          in.data.data() + (std::int64_t{y / l.scale_h} * s.w + x / l.scale_w) * s.c;
+      std::copy(src, src + s.c, out.data.data() + (std::int64_t{y} * out.shape.w + x) * s.c);
+    }
+}
+
+void depth_to_space(const IntTensor& in, const Layer& l, IntTensor& out) {
+  const TensorShape& s = in.shape;
+  const int c = out.shape.c;
+  out.data.resize(static_cast<std::size_t>(out.shape.elements()));
+  for (int y = 0; y < out.shape.h; ++y)
+    for (int x = 0; x < out.shape.w; ++x) {
+      const int block = (y % l.scale_h) * l.scale_w + x % l.scale_w;
+      const std::int16_t* src = in.data.data() +
+                                (std::int64_t{y / l.scale_h} * s.w + x / l.scale_w) * s.c +
+                                std::int64_t{block} * c;
+      std::copy(src, src + c, out.data.data() + (std::int64_t{y} * out.shape.w + x) * c);
+    }
+}
+
 }  // namespace conloc

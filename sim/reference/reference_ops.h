@@ -84,6 +84,12 @@ void relu(const IntTensor& in, std::int32_t lo, std::int32_t hi, IntTensor& out)
 // out = clamp(rq(a * b), lo, hi); b has a's shape or one value per channel (1x1xC).
 void multiply(const IntTensor& a, const IntTensor& b, const Requant& rq, std::int32_t lo,
               std::int32_t hi, IntTensor& out);
+// Channels of `ins` side by side, each rescaled by its rq and clamped.
+void concat(const std::vector<const IntTensor*>& ins, const std::vector<Requant>& rq,
+            std::int32_t lo, std::int32_t hi, IntTensor& out);
+// Nearest-neighbour upsampling and depth-to-space (Layer): copies.
+void upsample(const IntTensor& in, const Layer& l, IntTensor& out);
+void depth_to_space(const IntTensor& in, const Layer& l, IntTensor& out);
 // out = table[in - in_lo]: an activation function by lookup (the table covers the input's range).
 void lookup(const IntTensor& in, const std::vector<std::int16_t>& table, std::int32_t in_lo,
             IntTensor& out);

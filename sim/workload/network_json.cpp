@@ -1,5 +1,6 @@
 #include "sim/workload/network_json.h"
 
+#include <array>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -51,35 +52,37 @@ Activation parse_act(const Ctx& c, const nlohmann::json& o, bool lookup) {
                 : "one of none, relu, relu6 (other functions: an \"act\" layer)");
 }
 
+// `key`: one integer for all of out[0..n), or a list of n; each in [lo, hi]. Absent: unchanged.
+void read_ints(const Ctx& c, const nlohmann::json& o, const char* key, int n, int lo, int hi,
+               int* const out[]) {
+  if (!o.contains(key)) return;
+  const auto& v = o[key];
+  if (!v.is_array()) {
+    const int x = c.get_int(o, key, 0, lo, hi);
+    for (int i = 0; i < n; ++i)
+      *out[i] = x;
+    return;
+  }
+  if (static_cast<int>(v.size()) != n) {
+    c.fail(key, "wrong number of values", v, std::to_string(n) + " integers");
+  }
+  for (int i = 0; i < n; ++i) {
+    const auto& e = v[i];
+    if (!e.is_number_integer() || e.get<std::int64_t>() < lo || e.get<std::int64_t>() > hi) {
+      c.fail(std::string(key) + "[" + std::to_string(i) + "]", "out of range", e,
+             "integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    }
+    *out[i] = e.get<int>();
+  }
+}
+
 // A window's "stride" (S or [SH, SW]) and "pad" (P or [top, left, bottom, right]) around a
 // kernel of kh x kw.
 Window parse_window(const Ctx& c, const nlohmann::json& o, int kh, int kw) {
   Window w{kh, kw, 1, 1, 0, 0, 0, 0};
-  auto list = [&](const char* key, int n, int lo, int hi, int* out[]) {
-    if (!o.contains(key)) return;
-    const auto& v = o[key];
-    if (v.is_array()) {
-      if (static_cast<int>(v.size()) != n) {
-        c.fail(key, "wrong number of values", v, std::to_string(n) + " integers");
-      }
-      for (int i = 0; i < n; ++i) {
-        const auto& e = v[i];
-        if (!e.is_number_integer() || e.get<std::int64_t>() < lo || e.get<std::int64_t>() > hi) {
-          c.fail(std::string(key) + "[" + std::to_string(i) + "]", "out of range", e,
-                 "integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
-        }
-        *out[i] = e.get<int>();
-      }
-    } else {
-      const int x = c.get_int(o, key, 0, lo, hi);
-      for (int i = 0; i < n; ++i)
-        *out[i] = x;
-    }
-  };
-  int* strides[2] = {&w.stride_h, &w.stride_w};
-  int* pads[4] = {&w.pad_t, &w.pad_l, &w.pad_b, &w.pad_r};
-  list("stride", 2, 1, 64, strides);
-  list("pad", 4, 0, 63, pads);
+  read_ints(c, o, "stride", 2, 1, 64, std::array<int*, 2>{&w.stride_h, &w.stride_w}.data());
+  read_ints(c, o, "pad", 4, 0, 63,
+            std::array<int*, 4>{&w.pad_t, &w.pad_l, &w.pad_b, &w.pad_r}.data());
   return w;
 }
 
@@ -157,8 +160,9 @@ NetworkFile load_network_file(const std::string& path) {
   std::map<std::string, int> tensor_of{{"input", 0}};
   int prev = 0;
   static const std::set<std::string> kKeys = {
-      "name",     "type",   "input", "inputs", "out_channels", "kernel", "kernel_h",
-      "kernel_w", "stride", "pad",   "groups", "act",          "alpha",  "beta"};
+      "name",     "type",     "input",  "inputs", "out_channels", "kernel",
+      "kernel_h", "kernel_w", "stride", "pad",    "groups",       "act",
+      "alpha",    "beta",     "scale",  "gain",   "offset"};
   for (std::size_t i = 0; i < doc["layers"].size(); ++i) {
     const auto& o = doc["layers"][i];
     Ctx c{path, "layers[" + std::to_string(i) + "]"};
@@ -167,7 +171,7 @@ NetworkFile load_network_file(const std::string& path) {
       if (!kKeys.count(it.key())) {
         c.fail(it.key(), "unknown key", it.key(),
                "one of name, type, input, inputs, out_channels, kernel, kernel_h, kernel_w, "
-               "stride, pad, groups, act, alpha, beta");
+               "stride, pad, groups, act, alpha, beta, scale, gain, offset");
       }
     }
     if (!o.contains("name") || !o["name"].is_string()) {
@@ -176,7 +180,8 @@ NetworkFile load_network_file(const std::string& path) {
     const std::string lname = o["name"].get<std::string>();
     if (!o.contains("type") || !o["type"].is_string()) {
       c.fail("type", "missing or not a string", o.value("type", nlohmann::json()),
-             "conv, fc, maxpool, avgpool, gap, add, mul, relu or act");
+             "conv, fc, maxpool, avgpool, gap, add, mul, relu, act, concat, upsample or "
+             "depth_to_space");
     }
     const std::string type = o["type"].get<std::string>();
     // Keys a layer type does not use are errors, not silently ignored.
@@ -191,7 +196,10 @@ NetworkFile load_network_file(const std::string& path) {
         {"add", {"inputs", "act"}},
         {"mul", {"inputs"}},
         {"relu", {"input", "act"}},
-        {"act", {"input", "act", "alpha", "beta"}}};
+        {"act", {"input", "act", "alpha", "beta", "gain", "offset"}},
+        {"concat", {"inputs"}},
+        {"upsample", {"input", "scale"}},
+        {"depth_to_space", {"input", "scale"}}};
     if (const auto u = kUses.find(type); u != kUses.end()) {
       for (auto it = o.begin(); it != o.end(); ++it) {
         if (it.key() != "name" && it.key() != "type" && !u->second.count(it.key())) {
@@ -218,8 +226,8 @@ NetworkFile load_network_file(const std::string& path) {
       }
       return {resolve(o["inputs"][0], "inputs[0]"), resolve(o["inputs"][1], "inputs[1]")};
     };
-    auto number = [&](const char* key) {
-      if (!o.contains(key)) return 0.0;
+    auto number = [&](const char* key, double def = 0.0) {
+      if (!o.contains(key)) return def;
       if (!o[key].is_number()) c.fail(key, "wrong type", o[key], "a number");
       return o[key].get<double>();
     };
@@ -248,10 +256,26 @@ NetworkFile load_network_file(const std::string& path) {
         c.fail("act", "missing", nullptr,
                "one of relu, relu6, hardswish, hardsigmoid, sigmoid, leakyrelu");
       }
-      out = b.act(lname, x, act, number("alpha"), number("beta"));
+      out = b.act(lname, x, act, number("alpha"), number("beta"), number("gain", 1.0),
+                  number("offset"));
+    } else if (type == "concat") {
+      if (!o.contains("inputs") || !o["inputs"].is_array() || o["inputs"].size() < 2) {
+        c.fail("inputs", "concat needs two or more inputs", o.value("inputs", nlohmann::json()),
+               "[\"<layer>\", \"<layer>\", ...]");
+      }
+      std::vector<int> ins;
+      for (std::size_t k = 0; k < o["inputs"].size(); ++k)
+        ins.push_back(resolve(o["inputs"][k], "inputs[" + std::to_string(k) + "]"));
+      out = b.concat(lname, ins);
+    } else if (type == "upsample" || type == "depth_to_space") {
+      // "scale": S or [SH, SW] (upsampling factor, or the depth-to-space block).
+      int sh = 1, sw = 1;
+      read_ints(c, o, "scale", 2, 1, 64, std::array<int*, 2>{&sh, &sw}.data());
+      out = type == "upsample" ? b.upsample(lname, x, sh, sw) : b.depth_to_space(lname, x, sh, sw);
     } else {
       c.fail("type", "unknown layer type", o["type"],
-             "conv, fc, maxpool, avgpool, gap, add, mul, relu or act");
+             "conv, fc, maxpool, avgpool, gap, add, mul, relu, act, concat, upsample or "
+             "depth_to_space");
     }
     tensor_of[lname] = out;
     prev = out;

@@ -55,38 +55,15 @@ struct Value {
 
 constexpr std::int64_t kMaxConstElements = std::int64_t{1} << 28;
 
-const std::set<std::string> kSupported = {"Conv",
-                                          "Gemm",
-                                          "MatMul",
-                                          "BatchNormalization",
-                                          "MaxPool",
-                                          "AveragePool",
-                                          "GlobalAveragePool",
-                                          "Add",
-                                          "Sub",
-                                          "Mul",
-                                          "Div",
-                                          "Relu",
-                                          "Clip",
-                                          "LeakyRelu",
-                                          "HardSigmoid",
-                                          "HardSwish",
-                                          "Sigmoid",
-                                          "Reshape",
-                                          "Flatten",
-                                          "Transpose",
-                                          "Squeeze",
-                                          "Unsqueeze",
-                                          "Identity",
-                                          "Dropout",
-                                          "Constant",
-                                          "Shape",
-                                          "Cast",
-                                          "Slice",
-                                          "Concat",
-                                          "Gather",
-                                          "Softmax",
-                                          "ReduceMean"};
+// clang-format off
+const std::set<std::string> kSupported = {
+    "Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization",
+    "MaxPool", "AveragePool", "GlobalAveragePool", "ReduceMean",
+    "Add", "Sub", "Mul", "Div", "Concat", "Resize", "Upsample",
+    "Relu", "Clip", "LeakyRelu", "HardSigmoid", "HardSwish", "Sigmoid", "Softmax",
+    "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Identity", "Dropout",
+    "Constant", "Shape", "Cast", "Slice", "Gather"};
+// clang-format on
 
 class Importer {
  public:
@@ -164,14 +141,21 @@ class Importer {
   void conv(const onnx::NodeProto& n);
   void fully_connected(const onnx::NodeProto& n);
   void pool(const onnx::NodeProto& n);
+  void conv_transpose(const onnx::NodeProto& n);
+  void resize(const onnx::NodeProto& n);
+  void concat(const onnx::NodeProto& n);
   void binary(const onnx::NodeProto& n);
   void reshape(const onnx::NodeProto& n);
   // Folds the per-channel affine ops and the clamp that follow a PE-array layer's output `out`
   // (BatchNormalization, Add/Sub/Mul/Div by a constant, Relu, Clip) into its weights, bias and
   // activation; returns the name of the last folded output.
+  // Rows of w and bias repeat the channels `repeat` times (row j is channel j % channels).
   std::string fold_following(std::string out, int channels, std::vector<float>& w,
-                             std::vector<float>& bias, Activation& act);
+                             std::vector<float>& bias, Activation& act, int repeat = 1);
   std::optional<Activation> clamp_of(const onnx::NodeProto& n) const;
+  // Folds Add/Sub/Mul/Div by a scalar constant after an activation's output `out` into its
+  // output gain and offset (the lookup table absorbs them exactly); returns the last output.
+  std::string fold_affine(std::string out, double& gain, double& offset);
   bool hardswish(const onnx::NodeProto& add);
   Window window(const onnx::NodeProto& n, int in_h, int in_w, int kh, int kw, bool ceil) const;
 
@@ -437,6 +421,34 @@ Window Importer::window(const onnx::NodeProto& n, int in_h, int in_w, int kh, in
   return w;
 }
 
+std::string Importer::fold_affine(std::string out, double& gain, double& offset) {
+  while (const onnx::NodeProto* n = sole_consumer(out)) {
+    const std::string op = n->op_type();
+    if ((op != "Add" && op != "Sub" && op != "Mul" && op != "Div") || n->input_size() != 2) break;
+    const bool first = n->input(0) == out;
+    const Const* k = const_of(n->input(first ? 1 : 0));
+    if (!k || k->size() != 1 || (first ? n->input(1) : n->input(0)) == out) break;
+    const double v = k->v[0];
+    if (op == "Mul") {
+      gain *= v;
+      offset *= v;
+    } else if (op == "Div" && first && v != 0.0) {
+      gain /= v;
+      offset /= v;
+    } else if (op == "Add") {
+      offset += v;
+    } else if (op == "Sub") {
+      gain = first ? gain : -gain;
+      offset = first ? offset - v : v - offset;
+    } else {
+      break;
+    }
+    done_.insert(index_of(*n));
+    out = n->output(0);
+  }
+  return out;
+}
+
 std::optional<Activation> Importer::clamp_of(const onnx::NodeProto& n) const {
   if (n.op_type() == "Relu") return Activation::Relu;
   if (n.op_type() != "Clip") return std::nullopt;
@@ -474,14 +486,19 @@ std::vector<double> per_channel(const Const& c, int channels) {
 }
 
 std::string Importer::fold_following(std::string out, int channels, std::vector<float>& w,
-                                     std::vector<float>& bias, Activation& act) {
-  const std::size_t per = w.size() / static_cast<std::size_t>(channels);
+                                     std::vector<float>& bias, Activation& act, int repeat) {
+  const std::size_t rows = static_cast<std::size_t>(channels) * repeat;
+  const std::size_t per = w.size() / rows;
   auto scale = [&](const std::vector<double>& s) {
-    for (int c = 0; c < channels; ++c) {
+    for (std::size_t j = 0; j < rows; ++j) {
       for (std::size_t k = 0; k < per; ++k)
-        w[c * per + k] = static_cast<float>(w[c * per + k] * s[c]);
-      bias[c] = static_cast<float>(bias[c] * s[c]);
+        w[j * per + k] = static_cast<float>(w[j * per + k] * s[j % channels]);
+      bias[j] = static_cast<float>(bias[j] * s[j % channels]);
     }
+  };
+  auto shift = [&](const std::vector<double>& k, double sign) {
+    for (std::size_t j = 0; j < rows; ++j)
+      bias[j] = static_cast<float>(bias[j] + sign * k[j % channels]);
   };
   while (const onnx::NodeProto* n = sole_consumer(out)) {
     if (act != Activation::None) break;  // nothing folds past the clamp
@@ -499,11 +516,9 @@ std::string Importer::fold_following(std::string out, int channels, std::vector<
         if (p[3][c] + eps <= 0) fail(*n, "negative variance");
         s[c] = p[0][c] / std::sqrt(p[3][c] + eps);
       }
-      for (int c = 0; c < channels; ++c)
-        bias[c] = static_cast<float>(bias[c] - p[2][c]);
+      shift(p[2], -1.0);
       scale(s);
-      for (int c = 0; c < channels; ++c)
-        bias[c] = static_cast<float>(bias[c] + p[1][c]);
+      shift(p[1], 1.0);
     } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
       const int other = n->input(0) == out ? 1 : 0;
       if (n->input_size() != 2 || n->input(1 - other) != out) break;
@@ -514,8 +529,7 @@ std::string Importer::fold_following(std::string out, int channels, std::vector<
       if (op == "Sub" && other == 0) break;  // const - x: a negation, not folded
       if (op == "Div" && other == 0) break;
       if (op == "Add" || op == "Sub") {
-        for (int ch = 0; ch < channels; ++ch)
-          bias[ch] = static_cast<float>(bias[ch] + (op == "Add" ? k[ch] : -k[ch]));
+        shift(k, op == "Add" ? 1.0 : -1.0);
       } else {
         if (op == "Div") {
           for (auto& x : k) {
@@ -656,6 +670,139 @@ void Importer::pool(const onnx::NodeProto& n) {
       b_->pool(name, avg ? LayerType::AvgPool : LayerType::MaxPool, x.tensor, win), "NCHW"};
 }
 
+// A transposed convolution whose kernel equals its stride (no overlap, no padding: the usual
+// 2x learned upsampling) is exactly a 1x1 convolution to C_out x kH x kW channels followed by
+// depth-to-space; others are refused.
+void Importer::conv_transpose(const onnx::NodeProto& n) {
+  const Value& x = need_act(n, 0);
+  if (x.axes != "NCHW") fail(n, "input layout " + x.axes + " is not supported", "", "NCHW");
+  const TensorShape in = b_->shape(x.tensor);
+  const Const& wc = need_const(n, 1, "the weights [C, M, kH, kW]");
+  if (wc.dims.size() != 4 || wc.dims[0] != in.c) {
+    fail(n, "weights do not match the input channels", dims_text(wc.dims),
+         "[" + std::to_string(in.c) + ", M, kH, kW]");
+  }
+  const std::int64_t cout = wc.dims[1], kh = wc.dims[2], kw = wc.dims[3];
+  const auto strides = attr_ints(n, "strides");
+  const auto pads = attr_ints(n, "pads");
+  const auto out_pad = attr_ints(n, "output_padding");
+  for (auto d : attr_ints(n, "dilations"))
+    if (d != 1) fail(n, "dilated windows are not supported");
+  const bool simple =
+      attr_int(n, "group", 1) == 1 && strides.size() == 2 && strides[0] == kh && strides[1] == kw &&
+      std::all_of(pads.begin(), pads.end(), [](auto p) { return p == 0; }) &&
+      std::all_of(out_pad.begin(), out_pad.end(), [](auto p) { return p == 0; }) &&
+      attr(n, "output_shape") == nullptr &&
+      (attr_string(n, "auto_pad").empty() || attr_string(n, "auto_pad") == "NOTSET" ||
+       attr_string(n, "auto_pad") == "VALID");
+  if (!simple || cout < 1 || kh < 1 || kw < 1 || kh > 64 || kw > 64) {
+    fail(n, "only a transposed convolution whose kernel equals its stride is supported",
+         "kernel " + dims_text({kh, kw}) + ", strides " + dims_text(strides) + ", pads " +
+             dims_text(pads),
+         "group 1, strides = kernel, no padding (non-overlapping upsampling)");
+  }
+  // Row j = (r * kw + s) * cout + co of the 1x1 convolution: W[ci][co][r][s] over ci.
+  const std::int64_t rows = cout * kh * kw;
+  std::vector<float> w(static_cast<std::size_t>(rows * in.c));
+  for (std::int64_t r = 0; r < kh; ++r)
+    for (std::int64_t s = 0; s < kw; ++s)
+      for (std::int64_t co = 0; co < cout; ++co)
+        for (std::int64_t ci = 0; ci < in.c; ++ci)
+          w[((r * kw + s) * cout + co) * in.c + ci] =
+              static_cast<float>(wc.v[((ci * cout + co) * kh + r) * kw + s]);
+  std::vector<float> bias(static_cast<std::size_t>(rows), 0.0f);
+  if (n.input_size() > 2 && !n.input(2).empty()) {
+    const Const& bc = need_const(n, 2, "the bias [M]");
+    if (bc.size() != cout)
+      fail(n, "bias size differs from the output channels", dims_text(bc.dims));
+    for (std::int64_t j = 0; j < rows; ++j)
+      bias[j] = static_cast<float>(bc.v[j % cout]);
+  }
+  Activation act = Activation::None;
+  const std::string out =
+      fold_following(n.output(0), static_cast<int>(cout), w, bias, act, static_cast<int>(kh * kw));
+  const std::string name = layer_name(n);
+  const int t = b_->conv_window(name, x.tensor, static_cast<int>(rows), Window{}, act, 1);
+  params_[name] = {std::move(w), std::move(bias)};
+  names_.insert(name + "_d2s");
+  acts_[out] = {b_->depth_to_space(name + "_d2s", t, static_cast<int>(kh), static_cast<int>(kw)),
+                "NCHW"};
+}
+
+// Nearest-neighbour resizing by whole factors, where every output pixel copies input pixel
+// (y / f, x / f): exactly upsampling.
+void Importer::resize(const onnx::NodeProto& n) {
+  const Value& x = need_act(n, 0);
+  if (x.axes != "NCHW") fail(n, "input layout " + x.axes + " is not supported", "", "NCHW");
+  const TensorShape in = b_->shape(x.tensor);
+  const std::string mode = attr_string(n, "mode");
+  if (!mode.empty() && mode != "nearest") {
+    fail(n, "only nearest-neighbour resizing is supported", mode, "nearest");
+  }
+  std::vector<double> f;
+  // Upsample (opset 7-9) and Resize 10: scales is input 1; Resize 11+: roi, scales, sizes.
+  const int scales_at = n.op_type() == "Upsample" || n.input_size() == 2 ? 1 : 2;
+  if (const auto* sa = attr(n, "scales"); sa && n.input_size() < 2) {
+    f.assign(sa->floats().begin(), sa->floats().end());  // Upsample opset 7
+  } else if (n.input_size() > scales_at && !n.input(scales_at).empty() &&
+             need_const(n, scales_at, "the scales").size() > 0) {
+    f = need_const(n, scales_at, "the scales").v;
+  } else if (n.input_size() > 3 && !n.input(3).empty()) {
+    const Const& sizes = need_const(n, 3, "the sizes");
+    if (sizes.size() == 4) {
+      f = {sizes.v[0], sizes.v[1] / in.c, sizes.v[2] / in.h, sizes.v[3] / in.w};
+    }
+  }
+  if (f.size() != 4 || f[0] != 1 || f[1] != 1) {
+    fail(n, "scales", f.empty() ? "none" : "", "[1, 1, fH, fW] (or sizes [1, C, H fH, W fW])");
+  }
+  for (int i = 2; i < 4; ++i) {
+    if (f[i] < 1 || f[i] > 64 || f[i] != std::floor(f[i])) {
+      fail(n, "only whole upsampling factors are supported",
+           std::to_string(f[2]) + " x " + std::to_string(f[3]), "integers 1..64");
+    }
+  }
+  const std::string ctm = attr_string(n, "coordinate_transformation_mode");
+  const std::string nm = attr_string(n, "nearest_mode");
+  // With whole factors f these pick input pixel floor(y / f) (docs/workloads.md): half_pixel
+  // (the default from opset 11) with any rounding, asymmetric (Upsample, Resize 10) or
+  // tf_half_pixel_for_nn with floor, asymmetric with round_prefer_floor for f <= 2.
+  const bool old = n.op_type() == "Upsample" || n.input_size() == 2;
+  const bool half_pixel =
+      ctm == "half_pixel" || ctm == "pytorch_half_pixel" || (ctm.empty() && !old);
+  const bool asymmetric = ctm == "asymmetric" || (ctm.empty() && old);
+  const bool floor_mode = nm == "floor" || (old && nm.empty());
+  const bool round_down = nm.empty() || nm == "round_prefer_floor";
+  const bool exact = half_pixel || ((asymmetric || ctm == "tf_half_pixel_for_nn") && floor_mode) ||
+                     (asymmetric && round_down && f[2] <= 2 && f[3] <= 2);
+  if (!exact) {
+    fail(n, "this coordinate mapping is not pixel repetition", ctm + " / " + nm,
+         "asymmetric with floor, or half_pixel");
+  }
+  acts_[n.output(0)] = {
+      b_->upsample(layer_name(n), x.tensor, static_cast<int>(f[2]), static_cast<int>(f[3])),
+      "NCHW"};
+}
+
+void Importer::concat(const onnx::NodeProto& n) {
+  std::vector<int> ins;
+  std::string axes;
+  for (int i = 0; i < n.input_size(); ++i) {
+    const Value& v = need_act(n, i);
+    if (i > 0 && v.axes != axes) fail(n, "inputs in different layouts");
+    axes = v.axes;
+    ins.push_back(v.tensor);
+  }
+  std::int64_t axis = attr_int(n, "axis", 1);
+  if (axis < 0) axis += static_cast<std::int64_t>(axes.size());
+  if (axis < 0 || axis >= static_cast<std::int64_t>(axes.size()) ||
+      axes[static_cast<std::size_t>(axis)] != 'C') {
+    fail(n, "only a concat along the channels is supported", std::to_string(attr_int(n, "axis", 1)),
+         "the channel axis");
+  }
+  acts_[n.output(0)] = {b_->concat(layer_name(n), ins), axes};
+}
+
 // x + 3 -> Clip(0, 6) -> x * . -> / 6 (or * 1/6): HardSwish as exporters write it.
 bool Importer::hardswish(const onnx::NodeProto& add) {
   if (add.input_size() != 2) return false;
@@ -679,11 +826,13 @@ bool Importer::hardswish(const onnx::NodeProto& add) {
       !(div->op_type() == "Mul" && std::abs(six->v[0] - 1.0 / 6.0) < 1e-6)) {
     return false;
   }
-  const Value v = acts_.at(x);
-  acts_[div->output(0)] = {b_->act(layer_name(*div), v.tensor, Activation::HardSwish, 0.0, 0.0),
-                           v.axes};
   for (const auto* n : {clip, mul, div})
     done_.insert(index_of(*n));
+  const Value v = acts_.at(x);
+  double gain = 1.0, offset = 0.0;
+  const std::string out = fold_affine(div->output(0), gain, offset);
+  acts_[out] = {b_->act(layer_name(*div), v.tensor, Activation::HardSwish, 0.0, 0.0, gain, offset),
+                v.axes};
   return true;
 }
 
@@ -1021,6 +1170,12 @@ void Importer::import_node(const onnx::NodeProto& n) {
     fail(n, "BatchNormalization not right after a Conv or Gemm (nothing to fold it into)");
   } else if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool") {
     pool(n);
+  } else if (op == "ConvTranspose") {
+    conv_transpose(n);
+  } else if (op == "Resize" || op == "Upsample") {
+    resize(n);
+  } else if (op == "Concat") {
+    concat(n);
   } else if (op == "ReduceMean") {
     // The mean over H and W is global average pooling (PyTorch exports x.mean((2, 3)) so).
     const Value x = need_act(n, 0);
@@ -1050,8 +1205,11 @@ void Importer::import_node(const onnx::NodeProto& n) {
                                                 : Activation::Sigmoid;
     const double alpha =
         op == "LeakyRelu" ? attr_float(n, "alpha", 0.01f) : attr_float(n, "alpha", 0.2f);
-    acts_[n.output(0)] = {b_->act(layer_name(n), x.tensor, fn, alpha, attr_float(n, "beta", 0.5f)),
-                          x.axes};
+    double gain = 1.0, offset = 0.0;
+    const std::string out = fold_affine(n.output(0), gain, offset);
+    acts_[out] = {
+        b_->act(layer_name(n), x.tensor, fn, alpha, attr_float(n, "beta", 0.5f), gain, offset),
+        x.axes};
   } else if (op == "Softmax") {
     // Monotone per row: the top class is the same without it. Run only at the very end.
     if (!outputs_.count(n.output(0))) {
@@ -1138,6 +1296,13 @@ OnnxImport Importer::run(std::uint64_t seed) {
   // The file's name: exporters' graph names say little ("torch_jit", "Model from PaddlePaddle.").
   b_.emplace(std::filesystem::path(file_).stem().string(), shape, file_);
   acts_[in.name()] = {b_->input(), nhwc ? "NHWC" : "NCHW"};
+  // Constant nodes first: patterns look ahead at later nodes' constant inputs.
+  for (int i : order_) {
+    if (g_.node(i).op_type() == "Constant") {
+      fold_constants(g_.node(i));
+      done_.insert(i);
+    }
+  }
   for (int i : order_) {
     if (!done_.count(i)) import_node(g_.node(i));
   }

@@ -71,6 +71,21 @@ Network mobile_net() {
   return b.build();
 }
 
+// FPN-style: nearest upsampling, a transposed convolution as a 1x1 conv plus depth-to-space,
+// and a concat of unsigned and signed tensors with different scales.
+Network fpn_net() {
+  NetworkBuilder b("fpn", {12, 12, 6}, "test");
+  const int x = b.conv("c1", b.input(), 8, 3, 2, 1, A::Relu);  // 6x6x8, unsigned
+  const int y = b.conv("c2", x, 12, 3, 2, 1, A::None);         // 3x3x12, signed
+  const int u = b.upsample("up", y, 2, 2);
+  const int t = b.conv("t", y, 4 * 5, 1, 1, 0, A::Relu);
+  const int d = b.depth_to_space("d2s", t, 2, 2);  // 6x6x5
+  const int c = b.concat("cat", {x, u, d});
+  const int w = b.upsample("up_wide", c, 1, 3);  // 6x18x25
+  b.conv("head", w, 3, 3, 1, 1, A::None);
+  return b.build();
+}
+
 struct Case {
   const char* name;
   Network (*net)();
@@ -147,6 +162,9 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"MobileFixedOsTinyBuffers", mobile_net,
              with({"design.mac=fixed", "array.dataflow=os"}, kTiny)},
         Case{"MobileElpFourBitActivations", mobile_net, {"design.activation_bits=4"}},
+        Case{"FpnElpWs", fpn_net, {}},
+        Case{"FpnFixedOsTinyBuffers", fpn_net,
+             with({"design.mac=fixed", "array.dataflow=os"}, kTiny)},
         Case{"ConvElpCustomThreeTerms",
              conv_net,
              {"design.elp.format=custom", "design.elp.terms=3", "design.elp.shift_bits=2",

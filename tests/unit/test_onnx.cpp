@@ -22,6 +22,7 @@ namespace {
 
 const std::string kSrc = CONLOCNN_SOURCE_DIR;
 const std::string kCls = kSrc + "/third_party/models/ch_ppocr_mobile_v2.0_cls_infer.onnx";
+const std::string kDet = kSrc + "/third_party/models/ch_PP-OCRv4_det_infer.onnx";
 
 // ---- building small models ------------------------------------------------------------------
 
@@ -186,6 +187,24 @@ TEST(Onnx, PaddleOcrClassifierMatchesNumpyReference) {
   EXPECT_NE(m.notes[0].find("Softmax"), std::string::npos);
   const std::string dir = test::make_temp_dir("onnx");
   expect_matches_numpy(kCls, {1, 3, 48, 192}, false, true, dir);
+}
+
+TEST(Onnx, PaddleOcrDetectorMatchesNumpyReference) {
+  // PaddleOCR's PP-OCRv4 text detector: learnable affine blocks after HardSwish (folded into the
+  // lookup tables), 2x transposed convolutions, nearest upsampling by 2, 4 and 8, a channel
+  // concat and a sigmoid probability map.
+  ASSERT_TRUE(std::ifstream(kDet).good()) << kDet << " missing: run scripts/install-deps.sh";
+  const OnnxImport m = import_onnx(kDet, {1, 3, 96, 128}, 1);
+  EXPECT_EQ(count(m.net, LayerType::DepthToSpace), 2);
+  EXPECT_EQ(count(m.net, LayerType::Upsample), 6);
+  EXPECT_EQ(count(m.net, LayerType::Concat), 1);
+  const TensorShape out = m.net.tensors[m.net.layers.back().output];
+  EXPECT_EQ(out.h, 96);  // a full-resolution probability map
+  EXPECT_EQ(out.w, 128);
+  EXPECT_EQ(out.c, 1);
+  EXPECT_TRUE(m.notes.empty());
+  const std::string dir = test::make_temp_dir("onnx");
+  expect_matches_numpy(kDet, {1, 3, 96, 128}, false, false, dir);
 }
 
 TEST(Onnx, OwnExportEqualsTheNpyWorkload) {
