@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""Plots the output of `conlocnn-sim accuracy`: top-1 against energy per inference for every weight
-format and compensation method (8-bit activations unless --activation-bits), the float reference
-as a line, and the Pareto front (no other variant is both more accurate and cheaper) marked.
+"""Plots the output of `conlocnn-sim accuracy`: top-1 (or, for a network that is not a classifier,
+the output SQNR against the float reference) against energy per inference for every weight format
+and compensation method (8-bit activations unless --activation-bits), the float reference as a
+line, and the Pareto front (no other variant is both more accurate and cheaper) marked.
 
 usage: build/conlocnn-sim accuracy --out out/accuracy
        /usr/bin/python3 analysis/plot_accuracy.py out/accuracy [--png FILE] [--activation-bits 8]
@@ -27,13 +28,13 @@ def family(r):
     return "ELP_BSD v2" if r["weights"].endswith("v2") else "ELP_BSD v1"
 
 
-def pareto(rows):
-    """Rows no other row beats on both energy (lower) and top-1 (higher), by energy."""
-    front, best = [], -1.0
-    for r in sorted(rows, key=lambda r: (r["energy_uj"], -r["top1"])):
-        if r["top1"] > best:
+def pareto(rows, y):
+    """Rows no other row beats on both energy (lower) and y (higher), by energy."""
+    front, best = [], -float("inf")
+    for r in sorted(rows, key=lambda r: (r["energy_uj"], -y(r))):
+        if y(r) > best:
             front.append(r)
-            best = r["top1"]
+            best = y(r)
     return front
 
 
@@ -53,29 +54,33 @@ def main():
     rows = [r for r in res if r["kind"] != "float" and r["activation_bits"] == args.activation_bits]
     if not rows:
         sys.exit(f"plot_accuracy: no results with {args.activation_bits}-bit activations in {path}")
+    classifier = rows[0]["top1"] is not None
+    y = (lambda r: 100 * r["top1"]) if classifier else (lambda r: r["output_sqnr_db"])
     fig, ax = plt.subplots(figsize=(10, 6.5))
     colors = {}
     for r in rows:
         fam = family(r)
         c = colors.setdefault(fam, f"C{len(colors)}")
-        ax.scatter(r["energy_uj"], 100 * r["top1"], marker=MARKERS.get(r["compensation"], "x"),
+        ax.scatter(r["energy_uj"], y(r), marker=MARKERS.get(r["compensation"], "x"),
                    color=c, s=28, alpha=0.8)
-    front = pareto(rows)
-    ax.plot([r["energy_uj"] for r in front], [100 * r["top1"] for r in front], "k--", lw=1,
+    front = pareto(rows, y)
+    ax.plot([r["energy_uj"] for r in front], [y(r) for r in front], "k--", lw=1,
             label="Pareto front")
     for r in front:
-        ax.annotate(f'{r["weights"]} {r["compensation"]}', (r["energy_uj"], 100 * r["top1"]),
+        ax.annotate(f'{r["weights"]} {r["compensation"]}', (r["energy_uj"], y(r)),
                     textcoords="offset points", xytext=(4, -10), fontsize=7)
-    if flt:
+    if flt and classifier:
         ax.axhline(100 * flt[0]["top1"], color="grey", lw=1, ls=":", label="float reference")
     for fam, c in colors.items():
         ax.scatter([], [], color=c, marker="o", label=fam)
     for comp, m in MARKERS.items():
         ax.scatter([], [], color="k", marker=m, label=comp, facecolors="none")
-    lo = min(100 * r["top1"] for r in front)
-    ax.set_ylim(max(lo - 3, 0), 100 * max(r["top1"] for r in res) + 0.5)
+    if classifier:
+        lo = min(y(r) for r in front)
+        ax.set_ylim(max(lo - 3, 0), 100 * max(r["top1"] for r in res) + 0.5)
     ax.set_xlabel("energy per inference (uJ, simulated accelerator)")
-    ax.set_ylabel(f"top-1 (%), {doc['dataset']['evaluation']}")
+    ax.set_ylabel(f"top-1 (%), {doc['dataset']['evaluation']}" if classifier else
+                  f"output SQNR vs float (dB), {doc['dataset']['evaluation']}")
     ax.set_title(f"{doc['workload']}: accuracy vs energy, {args.activation_bits}-bit activations "
                  f"(calibrated on {doc['dataset']['calibration']})")
     ax.grid(alpha=0.3)

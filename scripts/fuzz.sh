@@ -30,11 +30,12 @@ corpus() {  # target -> seed folder (a fresh copy, so runs do not grow the repos
       printf '\0\0\x08\x03\0\0\0\x01\0\0\0\x02\0\0\0\x02\x01\x02\x03\x04' > "$d/images"
       printf '\0\0\x08\x01\0\0\0\x01\x07' > "$d/labels"
       gzip -c "$d/images" > "$d/images.gz" ;;
+    onnx) /usr/bin/python3 tests/fuzz/onnx_seeds.py "$d" ;;
   esac
   echo "$d"
 }
 status=0
-for t in config network_json npy sweep_spec topology_csv idx; do
+for t in config network_json npy sweep_spec topology_csv idx onnx; do
   seeds=$(corpus "$t")
   log="$bdir/fuzz_$t.log"
   if (cd "$bdir" && ./fuzz_$t -max_total_time="$secs" -timeout=25 -rss_limit_mb=2048 \

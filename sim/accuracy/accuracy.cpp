@@ -93,8 +93,10 @@ std::vector<AccuracyResult> evaluate_accuracy(const Workload& w, const Dataset& 
                                 std::to_string(in.h) + "x" + std::to_string(in.w) + "x" +
                                     std::to_string(in.c) + " (" + net.name + " input)"));
   }
-  const std::int64_t classes = net.tensors.back().elements();
-  for (std::int64_t i = setup.evaluation.begin; i < setup.evaluation.end; ++i) {
+  const TensorShape out_shape = net.tensors.back();
+  const std::int64_t classes = out_shape.elements();
+  const bool classifier = out_shape.h == 1 && out_shape.w == 1 && classes >= 2;
+  for (std::int64_t i = setup.evaluation.begin; classifier && i < setup.evaluation.end; ++i) {
     if (eval_set.labels[static_cast<std::size_t>(i)] >= classes) {
       throw UserError(field_error(eval_set.labels_file, "[" + std::to_string(i) + "]",
                                   "label beyond the network's classes",
@@ -128,17 +130,28 @@ std::vector<AccuracyResult> evaluate_accuracy(const Workload& w, const Dataset& 
   std::vector<std::vector<OutputError>> layer_err(variants.size());
   std::vector<std::vector<double>> layer_rho(variants.size());
 
-  std::vector<Task> compile_tasks, eval_tasks;
+  // The float reference's top class of every evaluation image and its outputs on the SQNR
+  // images: what the quantized variants are compared with.
+  std::vector<std::size_t> float_top(static_cast<std::size_t>(n_eval), 0);
+  std::vector<std::vector<float>> float_out(static_cast<std::size_t>(sqnr_images));
+
+  // Three phases: every compile, the float reference, every quantized variant.
+  std::vector<Task> compile_tasks, float_tasks, eval_tasks;
   std::int64_t total = 0;
   for (std::size_t v = 0; v < variants.size(); ++v) {
     results[v].variant = variants[v];
+    results[v].classifier = classifier;
     if (variants[v].kind != "float") {
       compile_tasks.push_back({v, 0, 0});
       total += static_cast<std::int64_t>(calib.size());
     }
     for (std::int64_t a = 0; a < n_eval; a += chunk)
-      eval_tasks.push_back({v, a, std::min(n_eval, a + chunk)});
+      (variants[v].kind == "float" ? float_tasks : eval_tasks)
+          .push_back({v, a, std::min(n_eval, a + chunk)});
     total += n_eval;
+  }
+  if (float_tasks.empty()) {
+    throw InternalError("evaluate_accuracy: the float reference must be one of the variants");
   }
 
   std::atomic<std::int64_t> done{0};
@@ -152,7 +165,8 @@ std::vector<AccuracyResult> evaluate_accuracy(const Workload& w, const Dataset& 
   };
   auto run_eval = [&](const Task& t) {
     const CompiledNetwork* cn = compiled[t.variant].get();
-    std::int64_t c1 = 0, c5 = 0;
+    std::int64_t c1 = 0, c5 = 0, agree = 0;
+    OutputError out_err;
     std::vector<IntTensor> tensors;
     std::unique_ptr<IntegerInference> engine;
     if (cn) engine = std::make_unique<IntegerInference>(*cn);
@@ -162,13 +176,30 @@ std::vector<AccuracyResult> evaluate_accuracy(const Workload& w, const Dataset& 
       const std::int64_t idx = setup.evaluation.begin + i;
       const std::size_t label = eval_set.labels[static_cast<std::size_t>(idx)];
       const std::vector<float>& img = eval[static_cast<std::size_t>(i)];
-      std::size_t rank;
+      std::size_t rank = 0;
       if (!cn) {
-        rank = rank_of(fnet.forward(img), label);
+        std::vector<float> y = fnet.forward(img);
+        if (classifier) {
+          rank = rank_of(y, label);
+          float_top[static_cast<std::size_t>(i)] =
+              static_cast<std::size_t>(std::max_element(y.begin(), y.end()) - y.begin());
+          agree += 1;
+        }
+        if (i < sqnr_images) float_out[static_cast<std::size_t>(i)] = std::move(y);
       } else {
         engine->run(img, tensors);
-        rank = rank_of(tensors.back().data, label);
+        const IntTensor& y = tensors.back();
+        if (classifier) {
+          rank = rank_of(y.data, label);
+          agree += rank_of(y.data, float_top[static_cast<std::size_t>(i)]) == 0;
+        }
         if (i < sqnr_images) {
+          const std::vector<float>& f = float_out[static_cast<std::size_t>(i)];
+          for (std::size_t k = 0; k < f.size(); ++k) {
+            const double d = y.scale * y.data[k] - f[k];
+            out_err.signal += static_cast<double>(f[k]) * f[k];
+            out_err.error += d * d;
+          }
           for (std::size_t li = 0; li < net.layers.size(); ++li) {
             const Layer& l = net.layers[li];
             if (!l.on_pe_array()) continue;
@@ -179,8 +210,8 @@ std::vector<AccuracyResult> evaluate_accuracy(const Workload& w, const Dataset& 
           }
         }
       }
-      c1 += rank == 0;
-      c5 += rank < 5;
+      c1 += classifier && rank == 0;
+      c5 += classifier && rank < 5;
       if ((i - t.begin) % 16 == 15) done += 16;
     }
     done += (t.end - t.begin) % 16;
@@ -189,7 +220,9 @@ std::vector<AccuracyResult> evaluate_accuracy(const Workload& w, const Dataset& 
     r.images += t.end - t.begin;
     r.top1_correct += c1;
     r.top5_correct += c5;
+    r.agree_float += agree;
     if (cn && t.begin == 0) {
+      r.output_sqnr_db = out_err.sqnr_db();
       layer_err[t.variant] = err;
       layer_rho[t.variant].assign(net.layers.size(), 0.0);
       for (std::size_t li = 0; li < net.layers.size(); ++li) {
@@ -203,8 +236,9 @@ std::vector<AccuracyResult> evaluate_accuracy(const Workload& w, const Dataset& 
     }
   };
 
-  // Two phases on a pool of threads: every compile, then every chunk of images.
-  for (const std::vector<Task>* phase : {&compile_tasks, &eval_tasks}) {
+  // The phases on a pool of threads: every compile, then the float reference's chunks of
+  // images, then every variant's.
+  for (const std::vector<Task>* phase : {&compile_tasks, &float_tasks, &eval_tasks}) {
     std::atomic<std::size_t> next{0};
     std::atomic<int> finished{0};
     auto work = [&] {

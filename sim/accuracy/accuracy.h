@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,7 +50,13 @@ struct LayerAccuracy {
 
 struct AccuracyResult {
   AccuracyVariant variant;
-  std::int64_t images = 0, top1_correct = 0, top5_correct = 0;
+  // Classifier networks (output 1x1xK, K >= 2): top-1 / top-5 against the labels, and how many
+  // images get the float reference's top class. Others (e.g. a detector's map): only the SQNR.
+  bool classifier = true;
+  std::int64_t images = 0, top1_correct = 0, top5_correct = 0, agree_float = 0;
+  // The network output against the float reference's on the SQNR images (quantized variants).
+  double output_sqnr_db = std::numeric_limits<double>::quiet_NaN();
+  double agreement() const { return images ? static_cast<double>(agree_float) / images : 0.0; }
   double top1() const { return images ? static_cast<double>(top1_correct) / images : 0.0; }
   double top5() const { return images ? static_cast<double>(top5_correct) / images : 0.0; }
   std::vector<LayerAccuracy> layers;          // quantized variants
@@ -64,9 +71,9 @@ struct AccuracySetup {
   std::function<void(std::int64_t, std::int64_t)> progress;
 };
 
-// Calibrates every quantized variant on the calibration images, then classifies every
-// evaluation image with each variant's integer inference (sim/reference/inference.h) and the
-// float reference, on `setup.jobs` threads. Results in variant order.
+// Calibrates every quantized variant on the calibration images, then runs every evaluation image
+// through the float reference and each variant's integer inference (sim/reference/inference.h),
+// on `setup.jobs` threads. Results in variant order.
 std::vector<AccuracyResult> evaluate_accuracy(const Workload& w, const Dataset& ds,
                                               const AccuracySetup& setup,
                                               const std::vector<AccuracyVariant>& variants);

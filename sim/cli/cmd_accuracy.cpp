@@ -19,6 +19,7 @@
 #include "sim/quant/design_registry.h"
 #include "sim/report/columns.h"
 #include "sim/run/pipeline.h"
+#include "sim/workload/onnx_import.h"
 
 namespace conloc {
 
@@ -103,20 +104,25 @@ std::string pct(double v) {
 
 int cmd_accuracy(const std::vector<std::string>& args) {
   CommonOptions common;
-  std::string workload = data_dir() + "/" + kDefaultWorkload, images = "10000", calibration = "500";
+  std::string workload = data_dir() + "/" + kDefaultWorkload, images, calibration;
   std::string formats_text, comp_text = "none,output_constant,error_feedback,both";
-  std::string act_text = "8,4", data_dir_opt;
+  std::string act_text = "8,4", data_dir_opt, dataset_opt, input_shape;
   int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::int64_t sqnr_images = 100;
   po::options_description desc("accuracy options");
   add_common_options(desc, common, true);
   desc.add_options()("workload", po::value<std::string>(&workload),
-                     "trained network JSON that names its dataset (default "
-                     "workloads/fmnist_resnet/network.json)")(
+                     "trained network JSON that names its dataset, or an ONNX model with "
+                     "--dataset (default workloads/fmnist_resnet/network.json)")(
+      "dataset", po::value<std::string>(&dataset_opt),
+      "the dataset of a workload that names none (ONNX): fashion-mnist, textlines, textpages")(
+      "input-shape", po::value<std::string>(&input_shape),
+      "an ONNX model's input dimensions, e.g. 1,3,48,192")(
       "images", po::value<std::string>(&images),
-      "evaluation images: N (first N of the test split) or SPLIT:A-B (default 10000)")(
-      "calibration", po::value<std::string>(&calibration),
-      "calibration images: M (first M of the training split) or SPLIT:A-B (default 500)")(
+      "evaluation images: N (first N of the test split) or SPLIT:A-B (default: the whole test "
+      "split)")("calibration", po::value<std::string>(&calibration),
+                "calibration images: M (first M of the training split) or SPLIT:A-B (default "
+                "500, or the whole training split when smaller)")(
       "formats", po::value<std::string>(&formats_text),
       "comma-separated weight formats (design names; default fixed8,6,5,4,3 and every ELP_BSD "
       "preset)")("compensation", po::value<std::string>(&comp_text),
@@ -170,16 +176,29 @@ int cmd_accuracy(const std::vector<std::string>& args) {
        })) {
     acts.push_back(std::stoi(a));
   }
-  const Workload w = load_workload(workload, base.seed);
+  Workload w = load_workload(workload, base.seed, -1,
+                             input_shape.empty() ? std::vector<std::int64_t>{}
+                                                 : parse_input_shape(input_shape, "--input-shape"));
+  if (!dataset_opt.empty()) {
+    if (!w.dataset.name.empty() && w.dataset.name != dataset_opt) {
+      throw UserError(field_error("--dataset", "", "the workload names another dataset",
+                                  dataset_opt, w.dataset.name));
+    }
+    if (w.dataset.name.empty()) w.dataset = dataset_ref(dataset_opt);
+  }
   if (w.dataset.name.empty()) {
-    throw UserError(field_error(
-        workload, "dataset", "the workload names no dataset", "",
-        "a trained network JSON with \"dataset\" (e.g. " + std::string(kDefaultWorkload) + ")"));
+    throw UserError(field_error(workload, "dataset", "the workload names no dataset", "",
+                                "a trained network JSON with \"dataset\" (e.g. " +
+                                    std::string(kDefaultWorkload) + "), or --dataset NAME"));
   }
   const Dataset ds = load_dataset(w.dataset.name, data_dir_opt);
   AccuracySetup setup;
-  setup.evaluation = parse_image_range(images, "test", ds, "--images");
-  setup.calibration = parse_image_range(calibration, "train", ds, "--calibration");
+  setup.evaluation = parse_image_range(images.empty() ? std::to_string(ds.test.size()) : images,
+                                       "test", ds, "--images");
+  setup.calibration = parse_image_range(
+      calibration.empty() ? std::to_string(std::min<std::int64_t>(500, ds.train.size()))
+                          : calibration,
+      "train", ds, "--calibration");
   setup.sqnr_images = sqnr_images;
   setup.jobs = jobs;
   ProgressBar bar;
@@ -247,6 +266,7 @@ int cmd_accuracy(const std::vector<std::string>& args) {
     r.fixed8_energy_pj = it == fixed8.end() ? NAN : it->second;
   }
   const std::int64_t classes = w.net.tensors.back().elements();
+  const bool classifier = results.front().classifier;
   const double float_top1 = results.front().top1();
   const bool whole_test = setup.evaluation.split == "test" && setup.evaluation.begin == 0 &&
                           setup.evaluation.end == ds.test.size();
@@ -271,10 +291,15 @@ int cmd_accuracy(const std::vector<std::string>& args) {
                         {"code_bits", v.code_bits},
                         {"compensation", v.compensation},
                         {"activation_bits", v.activation_bits},
-                        {"top1", r.r->top1()},
-                        {"top1_delta_vs_float", r.r->top1() - float_top1},
                         {"images", r.r->images}};
-    if (classes > 10) e["top5"] = r.r->top5();
+    // A classifier's top-1 against the labels and its agreement with the float reference's top
+    // class; every quantized variant's output SQNR against the float reference's output.
+    e["top1"] = classifier ? nlohmann::json(r.r->top1()) : nlohmann::json();
+    e["top1_delta_vs_float"] =
+        classifier ? nlohmann::json(r.r->top1() - float_top1) : nlohmann::json();
+    e["agreement_with_float"] = classifier ? nlohmann::json(r.r->agreement()) : nlohmann::json();
+    e["output_sqnr_db"] = finite_or_null(r.r->output_sqnr_db);
+    if (classifier && classes > 10) e["top5"] = r.r->top5();
     if (r.cost) {
       e["energy_uj"] = r.cost->energy_pj * 1e-6;
       e["energy_vs_fixed8"] = std::isnan(r.fixed8_energy_pj)
@@ -315,8 +340,18 @@ int cmd_accuracy(const std::vector<std::string>& args) {
   // accuracy.md: one row per format; top-1 per compensation at the first activation width, then
   // the other widths, then the cost.
   std::ostringstream md;
+  // A classifier's cells are top-1 in %; another network's the output SQNR against the float
+  // reference in dB.
+  auto metric = [&](const AccuracyResult& r) {
+    if (classifier) return pct(r.top1());
+    if (std::isnan(r.output_sqnr_db)) return std::string("-");
+    char b[32];
+    std::snprintf(b, sizeof b, "%.1f", r.output_sqnr_db);
+    return std::string(b);
+  };
   md << "# Accuracy of " << w.net.name << " on " << w.dataset.name << "\n\n"
-     << "Top-1 in % on " << setup.evaluation.text() << " (" << setup.evaluation.size()
+     << (classifier ? "Top-1 in %" : "Output SQNR against the float reference in dB") << " on "
+     << setup.evaluation.text() << " (" << setup.evaluation.size()
      << " images); activation scales and compensation calibrated on " << setup.calibration.text()
      << ". Energy and cycles per inference on the configured "
      << "accelerator (" << base.array.rows << "x" << base.array.cols << ").\n\n"
@@ -325,14 +360,14 @@ int cmd_accuracy(const std::vector<std::string>& args) {
     md << " " << c << " |";
   for (std::size_t ai = 1; ai < acts.size(); ++ai)
     md << " act" << acts[ai] << " (" << to_string(base.design.compensation) << ") |";
-  md << " energy uJ | vs fixed8 | cycles |\n|---|---|";
+  md << " agrees with float % | output SQNR dB | energy uJ | vs fixed8 | cycles |\n|---|---|";
   for (std::size_t i = 0; i < comps.size() + acts.size() - 1; ++i)
     md << "---|";
-  md << "---|---|---|\n";
+  md << "---|---|---|---|---|\n";
   md << "| float | 32 |";
   for (std::size_t i = 0; i < comps.size() + acts.size() - 1; ++i)
-    md << " " << (i == 0 ? pct(float_top1) : "") << " |";
-  md << " | | |\n";
+    md << " " << (i == 0 && classifier ? pct(float_top1) : "") << " |";
+  md << " | | | | |\n";
   for (const auto& f : formats) {
     std::vector<const Row*> fr;
     for (const auto& r : rows) {
@@ -340,24 +375,28 @@ int cmd_accuracy(const std::vector<std::string>& args) {
     }
     md << "| " << f << " | " << fr.front()->r->variant.code_bits << " |";
     for (const Row* r : fr)
-      md << " " << pct(r->r->top1()) << " |";
+      md << " " << metric(*r->r) << " |";
     const Row* def = fr.front();
     for (const Row* r : fr) {
       if (r->r->variant.compensation == to_string(base.design.compensation) &&
           r->r->variant.activation_bits == acts.front())
         def = r;
     }
-    char b[128];
+    char b[192];
     const double ratio = def->cost->energy_pj / def->fixed8_energy_pj;
-    std::snprintf(b, sizeof b, " %.3f | %s | %llu |\n", def->cost->energy_pj * 1e-6,
+    std::snprintf(b, sizeof b, " %s | %.1f | %.3f | %s | %llu |\n",
+                  classifier ? pct(def->r->agreement()).c_str() : "-", def->r->output_sqnr_db,
+                  def->cost->energy_pj * 1e-6,
                   std::isnan(ratio) ? "-" : (std::to_string(ratio).substr(0, 5)).c_str(),
                   static_cast<unsigned long long>(def->cost->cycles));
     md << b;
   }
-  md << "\nEnergy columns: activation width " << acts.front() << ", compensation "
-     << to_string(base.design.compensation) << ". Float reference top-1 " << pct(float_top1)
-     << " %";
-  if (!std::isnan(w.dataset.float_top1))
+  md << "\nAgreement, output SQNR (on the first "
+     << std::min(setup.sqnr_images, setup.evaluation.size())
+     << " evaluation images) and energy columns: activation width " << acts.front()
+     << ", compensation " << to_string(base.design.compensation) << ".";
+  if (classifier) md << " Float reference top-1 " << pct(float_top1) << " %";
+  if (classifier && !std::isnan(w.dataset.float_top1))
     md << " (training script recorded " << pct(w.dataset.float_top1) << " %)";
   md << ".\n";
 

@@ -278,8 +278,18 @@ void compile_pe_layer(const Network& net, std::size_t li, const SimConfig& cfg, 
   cl.neighbour_correlation =
       functional ? (l.kw > 1 ? st.rho_h : st.rho_v) : std::numeric_limits<double>::quiet_NaN();
 
-  // 1. Scales (chosen in prepare_layer).
+  // 1. Scales (chosen in prepare_layer). The bias is added in the accumulator, in units of
+  //    input scale x weight scale: a channel whose weights are negligible next to its bias (a
+  //    dead channel of a trained model: max |w| 1e-34, bias 0.4) would need a bias beyond the
+  //    accumulator. Its scale is raised until the bias fits with 4x headroom; its weights then
+  //    round to 0, which changes its output by less than 1e-4 of the bias.
   cl.w_scale = std::move(prep.scales);
+  if (functional) {
+    const double in_scale = ins.front()->scale;
+    const double room = std::ldexp(1.0, d.accumulator_bits - 3);
+    for (std::int64_t r = 0; r < rows; ++r)
+      cl.w_scale[r] = std::max(cl.w_scale[r], std::abs(p.bias[r]) / (in_scale * room));
+  }
 
   // 2. Rounding, with error feedback along kernel rows (or columns for kx1 kernels).
   cl.wq.resize(static_cast<std::size_t>(rows * k));

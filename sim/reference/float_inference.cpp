@@ -50,6 +50,10 @@ float activate(float v, Activation a) {
 }  // namespace
 
 std::vector<float> FloatNetwork::forward(const std::vector<float>& image) const {
+  return std::move(forward_all(image).back());
+}
+
+std::vector<std::vector<float>> FloatNetwork::forward_all(const std::vector<float>& image) const {
   std::vector<std::vector<float>> t(net_.tensors.size());
   CONLOC_ASSERT(static_cast<std::int64_t>(image.size()) == net_.tensors[0].elements(),
                 "float reference", "input size differs from the network input");
@@ -163,7 +167,7 @@ std::vector<float> FloatNetwork::forward(const std::vector<float>& image) const 
           out[i] = activate(in[i], l.act == Activation::None ? Activation::Relu : l.act);
     }
   }
-  return t.back();
+  return t;
 }
 
 }  // namespace conloc

@@ -18,6 +18,8 @@ class FloatNetwork {
 
   // The last tensor of the network for one real-valued HWC image.
   std::vector<float> forward(const std::vector<float>& image) const;
+  // Every tensor of the network (index = tensor id), for per-tensor comparisons.
+  std::vector<std::vector<float>> forward_all(const std::vector<float>& image) const;
 
   const FloatLayerParams& params(std::size_t layer) const { return params_[layer]; }
 

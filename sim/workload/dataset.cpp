@@ -92,39 +92,95 @@ ImageSet read_idx_pair(const std::string& images_file, const std::string& labels
   s.images_file = images_file;
   s.labels_file = labels_file;
   const std::string im = read_maybe_gzip(images_file);
-  const auto d = idx_dims(images_file, im, 3, "image");
+  // [n, h, w] grey (magic 0x0803) or [n, h, w, c] (0x0804); the magic says which.
+  const int dims = im.size() >= 4 && be32(im, 0) == 0x0804u ? 4 : 3;
+  const auto d = idx_dims(images_file, im, dims, "image");
   const std::string lb = read_maybe_gzip(labels_file);
   const auto n = idx_dims(labels_file, lb, 1, "label")[0];
   if (n != d[0]) {
     throw UserError(field_error(labels_file, "count", "one label per image", std::to_string(n),
                                 std::to_string(d[0]) + " (the images in " + images_file + ")"));
   }
+  if (d[1] > 65536 || d[2] > 65536 || (dims == 4 && d[3] > 65536)) {
+    throw UserError(field_error(images_file, "dimensions", "image too large",
+                                std::to_string(d[1]) + "x" + std::to_string(d[2]),
+                                "at most 65536 per dimension"));
+  }
   s.h = static_cast<int>(d[1]);
   s.w = static_cast<int>(d[2]);
-  s.pixels.assign(im.begin() + 16, im.end());
+  s.c = dims == 4 ? static_cast<int>(d[3]) : 1;
+  s.pixels.assign(im.begin() + 4 + 4 * dims, im.end());
   s.labels.assign(lb.begin() + 8, lb.end());
   return s;
 }
 
-Dataset load_dataset(const std::string& name, const std::string& dir) {
-  if (name != "fashion-mnist") {
-    throw UserError(
-        field_error("dataset", "name", "unknown dataset", "\"" + name + "\"", "fashion-mnist"));
+namespace {
+
+struct KnownDataset {
+  const char* name;
+  std::string default_dir;
+  const char* train_images;
+  const char* train_labels;
+  const char* test_images;
+  const char* test_labels;
+  const char* provider;  // what installs it
+  // The input normalisation of the models evaluated on it, for workloads that do not say
+  // (an ONNX file carries none): real = (pixel / 255 - mean) / std.
+  double mean, std;
+};
+
+const std::vector<KnownDataset>& known_datasets() {
+  static const std::vector<KnownDataset> k = {
+      {"fashion-mnist", "/usr/share/datasets/fashion-mnist", "train-images-idx3-ubyte",
+       "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
+       "Debian package dataset-fashion-mnist, installed by scripts/install-deps.sh", 0.2860,
+       0.3530},
+      {"textlines", std::string(CONLOCNN_SOURCE_DIR) + "/third_party/data/textlines",
+       "train-images-idx4-ubyte", "train-labels-idx1-ubyte", "test-images-idx4-ubyte",
+       "test-labels-idx1-ubyte", "scripts/render_text_data.py, run by scripts/install-deps.sh", 0.5,
+       0.5},  // PaddleOCR's (x / 255 - 0.5) / 0.5
+      {"textpages", std::string(CONLOCNN_SOURCE_DIR) + "/third_party/data/textpages",
+       "train-images-idx4-ubyte", "train-labels-idx1-ubyte", "test-images-idx4-ubyte",
+       "test-labels-idx1-ubyte", "scripts/render_text_data.py, run by scripts/install-deps.sh", 0.5,
+       0.5}};
+  return k;
+}
+
+const KnownDataset& known_dataset(const std::string& name) {
+  std::string names;
+  for (const auto& k : known_datasets()) {
+    if (k.name == name) return k;
+    names += (names.empty() ? "" : ", ") + std::string(k.name);
   }
+  throw UserError(field_error("dataset", "name", "unknown dataset", "\"" + name + "\"", names));
+}
+
+}  // namespace
+
+DatasetRef dataset_ref(const std::string& name) {
+  const KnownDataset& k = known_dataset(name);
+  DatasetRef r;
+  r.name = k.name;
+  r.mean = k.mean;
+  r.std = k.std;
+  return r;
+}
+
+Dataset load_dataset(const std::string& name, const std::string& dir) {
+  const KnownDataset* known = &known_dataset(name);
   Dataset ds;
-  ds.dir = dir.empty() ? "/usr/share/datasets/fashion-mnist" : dir;
+  ds.dir = dir.empty() ? known->default_dir : dir;
   auto file = [&](const std::string& base) {
     for (const char* ext : {".gz", ""}) {
       const std::string p = ds.dir + "/" + base + ext;
       if (std::filesystem::exists(p)) return p;
     }
-    throw UserError(field_error(ds.dir, base + "[.gz]", "dataset file not found", "",
-                                "the Fashion-MNIST IDX files (Debian package "
-                                "dataset-fashion-mnist, installed by scripts/install-deps.sh; "
-                                "or --data-dir)"));
+    throw UserError(field_error(
+        ds.dir, base + "[.gz]", "dataset file not found", "",
+        std::string("the ") + known->name + " IDX files (" + known->provider + "; or --data-dir)"));
   };
-  ds.train = read_idx_pair(file("train-images-idx3-ubyte"), file("train-labels-idx1-ubyte"));
-  ds.test = read_idx_pair(file("t10k-images-idx3-ubyte"), file("t10k-labels-idx1-ubyte"));
+  ds.train = read_idx_pair(file(known->train_images), file(known->train_labels));
+  ds.test = read_idx_pair(file(known->test_images), file(known->test_labels));
   return ds;
 }
 

@@ -129,3 +129,92 @@ TEST(AccuracyCli, CorruptDatasetFilesAreNamed) {
   EXPECT_NE(r.err.find("t10k-images-idx3-ubyte"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("magic"), std::string::npos) << r.err;
 }
+
+// A real third-party ONNX classifier on rendered text lines whose label (upright or turned 180
+// degrees) is known by construction: top-1, agreement with the float reference's class, output
+// and per-layer held-out SQNR, costs from the simulated accelerator.
+TEST(AccuracyCli, OnnxClassifierOnRenderedTextLines) {
+  const std::string out = make_temp_dir("acc-onnx") + "/a";
+  const auto r = run_cli({"accuracy",
+                          "--workload",
+                          kSrc + "/third_party/models/ch_ppocr_mobile_v2.0_cls_infer.onnx",
+                          "--input-shape",
+                          "1,3,48,192",
+                          "--dataset",
+                          "textlines",
+                          "--images",
+                          "80",
+                          "--calibration",
+                          "30",
+                          "--sqnr-images",
+                          "20",
+                          "--formats",
+                          "fixed8,elp4v2l",
+                          "--compensation",
+                          "none",
+                          "--activation-bits",
+                          "8",
+                          "-j",
+                          "2",
+                          "--out",
+                          out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = read_json(out + "/accuracy.json");
+  EXPECT_TRUE(j["accelerator_bit_exact"].get<bool>());
+  EXPECT_EQ(j["dataset"]["name"], "textlines");
+  ASSERT_EQ(j["results"].size(), 3u);
+  // PaddleOCR's classifier reads the rendered lines' direction (chance: 0.5).
+  EXPECT_GT(j["results"][0]["top1"].get<double>(), 0.9);
+  const auto& f8 = find(j["results"], "fixed8", "none", 8);
+  EXPECT_GT(f8["agreement_with_float"].get<double>(), 0.9);
+  EXPECT_GT(f8["output_sqnr_db"].get<double>(), 5.0);
+  EXPECT_GT(f8["energy_uj"].get<double>(), 0.0);
+  EXPECT_EQ(j["layers"].size(), 2u * 54u);  // 53 convs + the fc, per quantized variant
+}
+
+// A network whose output is not a class vector (a text detector's probability map): no top-1,
+// the output SQNR against the float reference instead.
+TEST(AccuracyCli, OnnxDetectorReportsOutputSqnr) {
+  const std::string out = make_temp_dir("acc-det") + "/a";
+  const auto r = run_cli({"accuracy",
+                          "--workload",
+                          kSrc + "/third_party/models/ch_PP-OCRv4_det_infer.onnx",
+                          "--input-shape",
+                          "1,3,96,192",
+                          "--dataset",
+                          "textpages",
+                          "--images",
+                          "4",
+                          "--calibration",
+                          "4",
+                          "--formats",
+                          "fixed8,fixed4",
+                          "--compensation",
+                          "none",
+                          "--activation-bits",
+                          "8",
+                          "-j",
+                          "2",
+                          "--out",
+                          out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = read_json(out + "/accuracy.json");
+  EXPECT_TRUE(j["results"][0]["top1"].is_null());
+  const double s8 = find(j["results"], "fixed8", "none", 8)["output_sqnr_db"];
+  const double s4 = find(j["results"], "fixed4", "none", 8)["output_sqnr_db"];
+  EXPECT_GT(s8, s4);
+  EXPECT_NE(r.out.find("Output SQNR against the float reference"), std::string::npos);
+}
+
+TEST(AccuracyCli, OnnxModelNeedsADataset) {
+  const auto r = run_cli(
+      {"accuracy", "--workload", kSrc + "/third_party/models/ch_ppocr_mobile_v2.0_cls_infer.onnx",
+       "--input-shape", "1,3,48,192", "--out", make_temp_dir("acc-nods") + "/a"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("the workload names no dataset"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--dataset NAME"), std::string::npos) << r.err;
+  const auto r2 = run_cli({"accuracy", "--workload", kCnn, "--dataset", "textlines", "--out",
+                           make_temp_dir("acc-other") + "/a"});
+  EXPECT_EQ(r2.exit_code, 2);
+  EXPECT_NE(r2.err.find("the workload names another dataset"), std::string::npos) << r2.err;
+}
