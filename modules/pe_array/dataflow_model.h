@@ -9,6 +9,10 @@ namespace conloc {
 struct ArrayDims {
   int rows = 16;
   int cols = 16;
+  // SCALE-Sim v2's compute model instead of ours (array.fold_timing = scalesim): every fold takes
+  // T + rows + cols - 2 steps with the full array, and a WS fold also loads its weights (rows
+  // cycles, not hidden); no separate first load or last drain.
+  bool scalesim = false;
 };
 
 // One tile: out[M x N] += in[M x K] * W[K x N] on the array. `fold_steps` gives, per fold in the

@@ -33,15 +33,16 @@ TileTiming OutputStationary::tile(const TileGemm& g, ArrayDims a) const {
   std::size_t f = 0;
   std::int64_t last_ru = 0;
   for (std::int64_t i = 0; i < mf; ++i) {
-    const std::int64_t ru = std::min<std::int64_t>(a.rows, g.m - i * a.rows);
+    const std::int64_t ru = a.scalesim ? a.rows : std::min<std::int64_t>(a.rows, g.m - i * a.rows);
     last_ru = ru;
     for (std::int64_t j = 0; j < nf; ++j, ++f) {
-      const std::int64_t cu = std::min<std::int64_t>(a.cols, g.n - j * a.cols);
+      const std::int64_t cu =
+          a.scalesim ? a.cols : std::min<std::int64_t>(a.cols, g.n - j * a.cols);
       const std::int64_t s = g.fold_steps.empty() ? 1 : g.fold_steps[f];
       t.cycles += static_cast<std::uint64_t>(s * (g.k + ru + cu - 2));
     }
   }
-  if (g.last_in_layer) t.cycles += static_cast<std::uint64_t>(last_ru);
+  if (g.last_in_layer && !a.scalesim) t.cycles += static_cast<std::uint64_t>(last_ru);
   t.standard_cycles = t.folds * static_cast<std::uint64_t>(g.k + a.rows + a.cols - 2);
   t.fold_slots =
       t.folds * static_cast<std::uint64_t>(a.rows) * a.cols * static_cast<std::uint64_t>(g.k);

@@ -30,13 +30,16 @@ TileTiming WeightStationary::tile(const TileGemm& g, ArrayDims a) const {
   CONLOC_ASSERT(g.fold_steps.empty() || static_cast<std::int64_t>(g.fold_steps.size()) == kf * nf,
                 "pe_array", "fold_steps does not match the fold count");
   t.folds = static_cast<std::uint64_t>(kf * nf);
-  if (g.first_in_layer) t.cycles = static_cast<std::uint64_t>(std::min<std::int64_t>(a.rows, g.k));
+  if (g.first_in_layer && !a.scalesim) {
+    t.cycles = static_cast<std::uint64_t>(std::min<std::int64_t>(a.rows, g.k));
+  }
   std::size_t f = 0;
   for (std::int64_t j = 0; j < nf; ++j) {
-    const std::int64_t cu = std::min<std::int64_t>(a.cols, g.n - j * a.cols);
+    const std::int64_t cu = a.scalesim ? a.cols : std::min<std::int64_t>(a.cols, g.n - j * a.cols);
     for (std::int64_t i = 0; i < kf; ++i, ++f) {
       const std::int64_t s = g.fold_steps.empty() ? 1 : g.fold_steps[f];
       t.cycles += static_cast<std::uint64_t>(s * (g.m + a.rows + cu - 2));
+      if (a.scalesim) t.cycles += static_cast<std::uint64_t>(a.rows);  // the fold's weight load
     }
   }
   t.standard_cycles = t.folds * static_cast<std::uint64_t>(g.m + a.rows + a.cols - 2);

@@ -122,6 +122,12 @@ const ParamRegistry& sim_params() {
         choice_param("array.dataflow", "ws",
                      "ws = weight-stationary, os = output-stationary systolic dataflow.",
                      {"ws", "os"}),
+        choice_param("array.fold_timing", "used",
+                     "used = a fold takes T + its used rows + used cols - 2 cycles, weight loads "
+                     "hidden by double buffering; scalesim = SCALE-Sim v2's compute model: full "
+                     "rows and cols every fold, each WS fold also loads its weights (rows cycles) "
+                     "(docs/timing.md).",
+                     {"used", "scalesim"}),
         choice_param("design.mac", "elp",
                      "MAC design `run` simulates: ELP_BSD shift-add or fixed-point multiplier. "
                      "`compare` runs both.",
@@ -306,6 +312,7 @@ void build_typed(SimConfig& c) {
   c.array.cols = static_cast<int>(num(p, "array.cols"));
   c.array.dataflow =
       str(p, "array.dataflow") == "ws" ? Dataflow::WeightStationary : Dataflow::OutputStationary;
+  c.array.scalesim_folds = str(p, "array.fold_timing") == "scalesim";
   c.design.mac = str(p, "design.mac") == "elp" ? MacKind::ElpBsd : MacKind::FixedPoint;
   c.design.elp_mac =
       str(p, "design.elp.mac") == "parallel" ? ElpMacVariant::Parallel : ElpMacVariant::TermSerial;

@@ -25,6 +25,7 @@ struct ArrayConfig {
   int rows = 16;
   int cols = 16;
   Dataflow dataflow = Dataflow::WeightStationary;
+  bool scalesim_folds = false;  // array.fold_timing = scalesim
 };
 
 struct DesignConfig {

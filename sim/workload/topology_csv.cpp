@@ -47,19 +47,22 @@ Network load_topology_csv(const std::string& path) {
   const std::vector<std::string> gemm_cols = {"Layer", "M", "N", "K"};
   std::stringstream in(text);
   std::vector<std::string> cols;
-  bool gemm = false;
+  bool gemm = false, extra = false;  // extra: the header names further (ignored) columns
   NetworkBuilder b(std::filesystem::path(path).stem().string(), {1, 1, 1}, path);
   int line_no = 0, layers = 0;
   for (std::string line; std::getline(in, line);) {
     ++line_no;
-    if (trim(line).empty()) continue;
-    const std::vector<std::string> f = fields(line);
+    std::vector<std::string> f = fields(line);
+    if (f.empty()) continue;  // blank, or only commas (SCALE-Sim's files have such rows)
     const std::string where = path + ": line " + std::to_string(line_no);
     if (cols.empty()) {
+      // SCALE-Sim's own files add note columns after the eight it reads ("Strides,,,Eh,Ew"):
+      // they are ignored in the header and in every row, as SCALE-Sim does.
       auto matches = [&](const std::vector<std::string>& want) {
-        if (f.size() != want.size()) return false;
-        for (std::size_t i = 0; i < f.size(); ++i)
+        if (f.size() < want.size()) return false;
+        for (std::size_t i = 0; i < want.size(); ++i)
           if (key(f[i]) != key(want[i])) return false;
+        extra = f.size() > want.size();
         return true;
       };
       if (matches(conv_cols)) {
@@ -75,6 +78,7 @@ Network load_topology_csv(const std::string& path) {
       }
       continue;
     }
+    if (extra && f.size() > cols.size()) f.resize(cols.size());
     if (f.size() != cols.size()) {
       throw UserError(field_error(
           where, "", "wrong number of fields", std::to_string(f.size()),

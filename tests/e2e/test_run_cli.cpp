@@ -229,10 +229,11 @@ TEST(RunCli, LayerThatCannotBeTiledExitsTwo) {
 TEST(RunCli, ResNet50AgreesWithStandardFoldModel) {
   for (const char* preset : {"scalesim-32x32-os", "scalesim-256x256-ws"}) {
     const std::string dir = make_temp_dir("r50");
+    // Our own fold timing on the mirror presets' arrays (not SCALE-Sim's: array.fold_timing).
     const auto r =
         run_cli({"run", "--workload", "resnet50", "--timing-only", "--config",
-                 std::string(CONLOCNN_SOURCE_DIR) + "/configs/presets/" + preset + ".json", "--out",
-                 dir + "/o"},
+                 std::string(CONLOCNN_SOURCE_DIR) + "/configs/presets/" + preset + ".json", "--set",
+                 "array.fold_timing=used", "--out", dir + "/o"},
                 dir);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const auto layers = nlohmann::json::parse(slurp(dir + "/o/layers.json"));

@@ -1,0 +1,76 @@
+#!/usr/bin/python3
+"""SCALE-Sim v2's stall-free compute cycles of every layer of a topology CSV, and the comparison
+with a simulator run of the same file (docs/timing.md, "Against SCALE-Sim").
+
+    scalesim_reference.py TOPOLOGY.csv ROWS COLS os|ws [LAYERS.csv] [--tol 0.03]
+
+SCALE-Sim (scalesim-project/scale-sim-v2, scalesim/compute/systolic_compute_{os,ws}.py) builds
+per fold a demand matrix whose rows are cycles, then skews it by the array width:
+  OS: ofmap pixels Sr = M on rows, filters Sc = N on columns, T = K;
+      rows per fold = T + (C - 1) drain gap + (R - 1) skew = K + R + C - 2;
+      folds = ceil(M / R) * ceil(N / C).
+  WS: Sr = K on rows, Sc = N on columns, T = M streams;
+      rows per fold = R weight load + T + (C - 1) drain + (R - 1) skew = M + 2R + C - 2;
+      folds = ceil(K / R) * ceil(N / C).
+The layer shapes follow SCALE-Sim's topology convention: no padding (the IFMAP is given at its
+padded size), M = ((H - Fh) / S + 1) * ((W - Fw) / S + 1), K = Fh * Fw * C. Only the first eight
+columns are read, as SCALE-Sim does; rows without a name are skipped.
+With LAYERS.csv (a simulator run's layers.csv) it prints both per layer and exits 1 when a layer
+differs by more than --tol.
+"""
+import argparse
+import csv
+import math
+import sys
+
+
+def layers(path):
+    rows = list(csv.reader(open(path)))[1:]
+    for r in rows:
+        if not r or not r[0].strip():
+            continue
+        h, w, fh, fw, c, n, s = (int(x) for x in r[1:8])
+        m = ((h - fh) // s + 1) * ((w - fw) // s + 1)
+        yield r[0].strip(), m, fh * fw * c, n
+
+
+def cycles(m, k, n, rows, cols, dataflow):
+    if dataflow == "os":
+        return math.ceil(m / rows) * math.ceil(n / cols) * (k + rows + cols - 2)
+    return math.ceil(k / rows) * math.ceil(n / cols) * (m + 2 * rows + cols - 2)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("topology")
+    ap.add_argument("rows", type=int)
+    ap.add_argument("cols", type=int)
+    ap.add_argument("dataflow", choices=["os", "ws"])
+    ap.add_argument("layers", nargs="?")
+    ap.add_argument("--tol", type=float, default=0.03)
+    a = ap.parse_args()
+    ours = {}
+    if a.layers:
+        ours = {r["layer"]: int(r["compute_cycles"]) for r in csv.DictReader(open(a.layers))}
+    total_ref = total_ours = 0
+    worst = 0.0
+    print(f"{'layer':10} {'M':>7} {'K':>6} {'N':>5} {'SCALE-Sim':>10} {'ours':>10} ratio")
+    for name, m, k, n in layers(a.topology):
+        ref = cycles(m, k, n, a.rows, a.cols, a.dataflow)
+        total_ref += ref
+        line = f"{name:10} {m:7} {k:6} {n:5} {ref:10}"
+        if ours:
+            if name not in ours:
+                sys.exit(f"scalesim_reference: layer {name} missing from {a.layers}")
+            total_ours += ours[name]
+            worst = max(worst, abs(ours[name] / ref - 1))
+            line += f" {ours[name]:10} {ours[name] / ref:.4f}"
+        print(line)
+    print(f"total SCALE-Sim {total_ref}" +
+          (f", ours {total_ours}, ratio {total_ours / total_ref:.4f}, worst layer off by "
+           f"{100 * worst:.2f} %" if ours else ""))
+    return 1 if ours and worst > a.tol else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
