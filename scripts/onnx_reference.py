@@ -124,6 +124,8 @@ def run(model, x):
         elif op in ("Add", "Sub", "Mul", "Div"):
             f = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": np.divide}[op]
             y = f(i[0], i[1])
+        elif op == "Max":
+            y = np.maximum(i[0], i[1])
         elif op == "HardSigmoid":
             y = np.clip(a.get("alpha", 0.2) * i[0] + a.get("beta", 0.5), 0, 1)
         elif op == "HardSwish":

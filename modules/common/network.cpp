@@ -27,6 +27,8 @@ const char* to_string(LayerType t) {
       return "relu";
     case LayerType::Mul:
       return "mul";
+    case LayerType::Max:
+      return "max";
     case LayerType::Act:
       return "act";
     case LayerType::Concat:
@@ -402,6 +404,23 @@ int NetworkBuilder::mul(const std::string& name, int a, int b) {
   Layer l;
   l.name = name;
   l.type = LayerType::Mul;
+  l.inputs = {a, b};
+  return push(l, sa);
+}
+
+int NetworkBuilder::max(const std::string& name, int a, int b) {
+  check_tensor(name, a);
+  check_tensor(name, b);
+  const TensorShape sa = net_.tensors[a], sb = net_.tensors[b];
+  if (sa.h != sb.h || sa.w != sb.w || sa.c != sb.c) {
+    fail(name, "inputs", "shapes differ",
+         std::to_string(sa.h) + "x" + std::to_string(sa.w) + "x" + std::to_string(sa.c) + " vs " +
+             std::to_string(sb.h) + "x" + std::to_string(sb.w) + "x" + std::to_string(sb.c),
+         "equal shapes");
+  }
+  Layer l;
+  l.name = name;
+  l.type = LayerType::Max;
   l.inputs = {a, b};
   return push(l, sa);
 }

@@ -28,6 +28,7 @@ enum class LayerType {
   Add,
   Relu,
   Mul,
+  Max,
   Act,
   Concat,
   Upsample,
@@ -70,7 +71,8 @@ struct Window {
 // One layer. Conv and FullyConnected run on the PE array; the rest run on the vector unit.
 // A fully-connected layer is a convolution whose kernel covers its whole input (kh = H, kw = W).
 // Mul multiplies its first input by its second, which has the same shape or is one value per
-// channel (1x1xC, broadcast: a squeeze-and-excitation gate). Concat joins its inputs' channels
+// channel (1x1xC, broadcast: a squeeze-and-excitation gate). Max takes the larger of two
+// tensors of one shape, element by element. Concat joins its inputs' channels
 // in order. Upsample repeats each pixel scale_h x scale_w times (nearest neighbour).
 // DepthToSpace moves channel blocks to pixels: output (y * sh + r, x * sw + s, c) is input
 // (y, x, (r * sw + s) * C + c) for C output channels (a transposed convolution whose kernel
@@ -78,7 +80,7 @@ struct Window {
 struct Layer {
   std::string name;
   LayerType type = LayerType::Conv;
-  std::vector<int> inputs;  // tensor ids (Add, Mul: two; Concat: two or more)
+  std::vector<int> inputs;  // tensor ids (Add, Mul, Max: two; Concat: two or more)
   int output = -1;          // tensor id
   int kh = 1, kw = 1, stride_h = 1, stride_w = 1, pad_t = 0, pad_l = 0, pad_b = 0, pad_r = 0;
   int groups = 1;
@@ -144,6 +146,7 @@ class NetworkBuilder {
   int relu(const std::string& name, int in, Activation act = Activation::Relu);
   // b: the same shape as a, or 1x1xC (one factor per channel).
   int mul(const std::string& name, int a, int b);
+  int max(const std::string& name, int a, int b);
   int act(const std::string& name, int in, Activation fn, double alpha, double beta,
           double gain = 1.0, double offset = 0.0);
   int concat(const std::string& name, const std::vector<int>& ins);

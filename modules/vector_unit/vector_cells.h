@@ -45,6 +45,13 @@ inline CellCounts vector_cells(const Layer& l, const TensorShape& out, std::uint
       // approximation: docs/energy.md). Loading the table (2^bits entries per layer) is ignored.
       c.mux2 += static_cast<double>(act_bits) * act_bits * elems;
       break;
+    case LayerType::Max:
+      // Both operands rescaled (as the add), then one compare.
+      c += mult_cells(act_bits + 1, 15) * (2.0 * elems);
+      c += add_cells(32) * (2.0 * elems);
+      c.mux2 += 6.0 * 32 * elems;
+      c += add_cells(act_bits + 1) * (3.0 * elems);
+      break;
     case LayerType::Concat:
       // One rescale per element into the common output scale (as the pooling output stage).
       c += output_stage_cells(act_bits + 1, act_bits) * elems;

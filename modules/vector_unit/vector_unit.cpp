@@ -80,6 +80,11 @@ void VectorUnit::compute_values(const Job& job) {
           case LayerType::Act:
             y = cl.lut[static_cast<std::size_t>(load(0, oy, ox, c) - cl.lut_lo)];
             break;
+          case LayerType::Max:
+            y = clamp_to(std::max(cl.part_rq[0].apply(load(0, oy, ox, c)),
+                                  cl.part_rq[1].apply(load_b(oy, ox, c))),
+                         cl.out_lo, cl.out_hi);
+            break;
           case LayerType::Concat:
             y = clamp_to(cl.part_rq[static_cast<std::size_t>(v.part)].apply(load(0, oy, ox, c)),
                          cl.out_lo, cl.out_hi);

@@ -463,6 +463,9 @@ void compile_vector_layer(const Network& net, std::size_t li, const SimConfig& c
       case LayerType::Add:
         out.is_signed = l.act == Activation::None;
         break;
+      case LayerType::Max:  // negative only when both are
+        out.is_signed = in.is_signed && shapes[l.inputs[1]].is_signed;
+        break;
       case LayerType::Concat:
         out.is_signed = false;
         for (int t : l.inputs)
@@ -519,6 +522,15 @@ void compile_vector_layer(const Network& net, std::size_t li, const SimConfig& c
                b[b.size() == img[l.inputs[0]].data.size() ? i : i % c];
       });
       cl.mul_rq = Requant::from_real(in_scale * b_scale / out_scale);
+      break;
+    }
+    case LayerType::Max: {
+      const double b_scale = acts->front()[l.inputs[1]].scale;
+      out_scale = calibrate([&](const std::vector<IntTensor>& img, std::size_t i) {
+        return std::max(in_scale * img[l.inputs[0]].data[i], b_scale * img[l.inputs[1]].data[i]);
+      });
+      cl.part_rq = {Requant::from_real(in_scale / out_scale),
+                    Requant::from_real(b_scale / out_scale)};
       break;
     }
     case LayerType::Concat: {

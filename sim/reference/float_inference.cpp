@@ -138,6 +138,12 @@ std::vector<std::vector<float>> FloatNetwork::forward_all(const std::vector<floa
         for (std::size_t i = 0; i < out.size(); ++i)
           out[i] = static_cast<float>(act_output(l, in[i]));
         break;
+      case LayerType::Max: {
+        const std::vector<float>& b = t[l.inputs[1]];
+        for (std::size_t i = 0; i < out.size(); ++i)
+          out[i] = std::max(in[i], b[i]);
+        break;
+      }
       case LayerType::Concat: {
         int c0 = 0;
         for (int t_in : l.inputs) {

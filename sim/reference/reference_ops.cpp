@@ -347,4 +347,13 @@ void depth_to_space(const IntTensor& in, const Layer& l, IntTensor& out) {
     }
 }
 
+void elementwise_max(const IntTensor& a, const IntTensor& b, const std::vector<Requant>& rq,
+                     std::int32_t lo, std::int32_t hi, IntTensor& out) {
+  CONLOC_ASSERT(a.data.size() == b.data.size(), "reference", "max operands differ in size");
+  out.data.resize(a.data.size());
+  for (std::size_t i = 0; i < a.data.size(); ++i)
+    out.data[i] = static_cast<std::int16_t>(
+        clamp_to(std::max(rq[0].apply(a.data[i]), rq[1].apply(b.data[i])), lo, hi));
+}
+
 }  // namespace conloc

@@ -84,6 +84,9 @@ void relu(const IntTensor& in, std::int32_t lo, std::int32_t hi, IntTensor& out)
 // out = clamp(rq(a * b), lo, hi); b has a's shape or one value per channel (1x1xC).
 void multiply(const IntTensor& a, const IntTensor& b, const Requant& rq, std::int32_t lo,
               std::int32_t hi, IntTensor& out);
+// Element-wise max of a and b, each first rescaled by its rq (rq[0], rq[1]).
+void elementwise_max(const IntTensor& a, const IntTensor& b, const std::vector<Requant>& rq,
+                     std::int32_t lo, std::int32_t hi, IntTensor& out);
 // Channels of `ins` side by side, each rescaled by its rq and clamped.
 void concat(const std::vector<const IntTensor*>& ins, const std::vector<Requant>& rq,
             std::int32_t lo, std::int32_t hi, IntTensor& out);

@@ -180,7 +180,7 @@ NetworkFile load_network_file(const std::string& path) {
     const std::string lname = o["name"].get<std::string>();
     if (!o.contains("type") || !o["type"].is_string()) {
       c.fail("type", "missing or not a string", o.value("type", nlohmann::json()),
-             "conv, fc, maxpool, avgpool, gap, add, mul, relu, act, concat, upsample or "
+             "conv, fc, maxpool, avgpool, gap, add, mul, max, relu, act, concat, upsample or "
              "depth_to_space");
     }
     const std::string type = o["type"].get<std::string>();
@@ -195,6 +195,7 @@ NetworkFile load_network_file(const std::string& path) {
         {"gap", {"input"}},
         {"add", {"inputs", "act"}},
         {"mul", {"inputs"}},
+        {"max", {"inputs"}},
         {"relu", {"input", "act"}},
         {"act", {"input", "act", "alpha", "beta", "gain", "offset"}},
         {"concat", {"inputs"}},
@@ -249,6 +250,9 @@ NetworkFile load_network_file(const std::string& path) {
     } else if (type == "mul") {
       const auto [a, bb] = two_inputs();
       out = b.mul(lname, a, bb);
+    } else if (type == "max") {
+      const auto [a, bb] = two_inputs();
+      out = b.max(lname, a, bb);
     } else if (type == "relu") {
       out = b.relu(lname, x, act == Activation::None ? Activation::Relu : act);
     } else if (type == "act") {
@@ -274,7 +278,7 @@ NetworkFile load_network_file(const std::string& path) {
       out = type == "upsample" ? b.upsample(lname, x, sh, sw) : b.depth_to_space(lname, x, sh, sw);
     } else {
       c.fail("type", "unknown layer type", o["type"],
-             "conv, fc, maxpool, avgpool, gap, add, mul, relu, act, concat, upsample or "
+             "conv, fc, maxpool, avgpool, gap, add, mul, max, relu, act, concat, upsample or "
              "depth_to_space");
     }
     tensor_of[lname] = out;

@@ -59,7 +59,7 @@ constexpr std::int64_t kMaxConstElements = std::int64_t{1} << 28;
 const std::set<std::string> kSupported = {
     "Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization",
     "MaxPool", "AveragePool", "GlobalAveragePool", "ReduceMean",
-    "Add", "Sub", "Mul", "Div", "Concat", "Resize", "Upsample",
+    "Add", "Sub", "Mul", "Div", "Max", "Concat", "Resize", "Upsample",
     "Relu", "Clip", "LeakyRelu", "HardSigmoid", "HardSwish", "Sigmoid", "Softmax",
     "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Identity", "Dropout",
     "Constant", "Shape", "Cast", "Slice", "Gather"};
@@ -1176,6 +1176,15 @@ void Importer::import_node(const onnx::NodeProto& n) {
     resize(n);
   } else if (op == "Concat") {
     concat(n);
+  } else if (op == "Max") {
+    if (n.input_size() != 2) fail(n, "Max of other than two tensors is not supported");
+    const Value& a = need_act(n, 0);
+    const Value& bv = need_act(n, 1);
+    if (dims_of(a) != dims_of(bv) || a.axes != bv.axes) {
+      fail(n, "operand shapes differ", dims_text(dims_of(a)) + ", " + dims_text(dims_of(bv)),
+           "equal shapes");
+    }
+    acts_[n.output(0)] = {b_->max(layer_name(n), a.tensor, bv.tensor), a.axes};
   } else if (op == "ReduceMean") {
     // The mean over H and W is global average pooling (PyTorch exports x.mean((2, 3)) so).
     const Value x = need_act(n, 0);

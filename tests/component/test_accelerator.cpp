@@ -66,6 +66,7 @@ Network mobile_net() {
   const int sig = b.act("sigmoid", x, A::Sigmoid, 0.0, 0.0);
   x = b.mul("gated", x, sig);
   x = b.act("leaky", x, A::LeakyRelu, 0.1, 0.0);
+  x = b.max("max", x, b.act("leaky2", x, A::LeakyRelu, 0.3, 0.0, 0.5, -0.1));
   x = b.pool("avg_s12", LayerType::AvgPool, x, {2, 3, 1, 2, 0, 1, 1, 1});
   b.conv("pw", x, 10, 1, 1, 0, A::None);
   return b.build();

@@ -259,7 +259,8 @@ TEST(Onnx, MappingsMatchNumpyReference) {
   ModelBuilder::float_attr(lr, "alpha", 0.1f);
   mb.node("Sigmoid", {"lrelu"}, "sig");
   mb.node("Mul", {"lrelu", "sig"}, "swish");
-  auto* mp = mb.node("MaxPool", {"swish"}, "mp");
+  mb.node("Max", {"swish", "hs2"}, "mx");
+  auto* mp = mb.node("MaxPool", {"mx"}, "mp");
   ModelBuilder::ints_attr(mp, "kernel_shape", {2, 2});
   ModelBuilder::ints_attr(mp, "strides", {2, 2});
   ModelBuilder::int_attr(mp, "ceil_mode", 1);
