@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -267,6 +268,12 @@ int cmd_accuracy(const std::vector<std::string>& args) {
   }
   const std::int64_t classes = w.net.tensors.back().elements();
   const bool classifier = results.front().classifier;
+  // The compensation of the agreement, SQNR and energy columns: the configured one when it was
+  // evaluated, else the first evaluated.
+  const std::string def_comp =
+      std::find(comps.begin(), comps.end(), to_string(base.design.compensation)) != comps.end()
+          ? to_string(base.design.compensation)
+          : comps.front();
   const double float_top1 = results.front().top1();
   const bool whole_test = setup.evaluation.split == "test" && setup.evaluation.begin == 0 &&
                           setup.evaluation.end == ds.test.size();
@@ -378,7 +385,7 @@ int cmd_accuracy(const std::vector<std::string>& args) {
       md << " " << metric(*r->r) << " |";
     const Row* def = fr.front();
     for (const Row* r : fr) {
-      if (r->r->variant.compensation == to_string(base.design.compensation) &&
+      if (r->r->variant.compensation == def_comp &&
           r->r->variant.activation_bits == acts.front())
         def = r;
     }
@@ -394,11 +401,14 @@ int cmd_accuracy(const std::vector<std::string>& args) {
   md << "\nAgreement, output SQNR (on the first "
      << std::min(setup.sqnr_images, setup.evaluation.size())
      << " evaluation images) and energy columns: activation width " << acts.front()
-     << ", compensation " << to_string(base.design.compensation) << ".";
-  if (classifier) md << " Float reference top-1 " << pct(float_top1) << " %";
-  if (classifier && !std::isnan(w.dataset.float_top1))
-    md << " (training script recorded " << pct(w.dataset.float_top1) << " %)";
-  md << ".\n";
+     << ", compensation " << def_comp << ".";
+  if (classifier) {
+    md << " Float reference top-1 " << pct(float_top1) << " %";
+    if (!std::isnan(w.dataset.float_top1))
+      md << " (training script recorded " << pct(w.dataset.float_top1) << " %)";
+    md << ".";
+  }
+  md << "\n";
 
   write_file_atomic(out.staging() + "/accuracy.json", j.dump(1) + "\n");
   write_file_atomic(out.staging() + "/accuracy.md", md.str());
