@@ -68,6 +68,9 @@ struct CompiledNetwork {
   std::vector<CompiledLayer> layers;
   // Reference activations (golden values when functional; shape, sign and scale otherwise).
   std::vector<IntTensor> tensors;
+  // Functional runs of a batch: the reference activations of images 1, 2, ... (image 0 is
+  // `tensors`), each from the same integer inference (sim/quant/compiler.h add_batch_references).
+  std::vector<std::vector<IntTensor>> batch_tensors;
 };
 
 }  // namespace conloc

@@ -162,6 +162,17 @@ LayerPlan plan_conv(const CompiledNetwork& cn, int li, const PlanParams& p, Dram
          static_cast<std::uint64_t>(rows + 1) * out.w * nt * kPsumBytes <= p.out_half_bytes) {
     ++rows;
   }
+  // 4. Images of the batch per tile: as many as the two halves hold at these band sizes, so that
+  //    one loaded weight block serves them all (and an OS array fills more rows).
+  const int batch = std::max(1, p.batch);
+  const std::uint64_t band_bytes1 = static_cast<std::uint64_t>(rows_in(rows)) * in.w * cs;
+  const std::uint64_t psum_bytes1 = static_cast<std::uint64_t>(rows) * out.w * nt * kPsumBytes;
+  const int nb = static_cast<int>(std::max<std::uint64_t>(
+      1, std::min<std::uint64_t>({static_cast<std::uint64_t>(batch), p.act_half_bytes / band_bytes1,
+                                  p.out_half_bytes / psum_bytes1})));
+  const std::uint64_t in_image = static_cast<std::uint64_t>(in.elements());
+  const std::uint64_t out_image = static_cast<std::uint64_t>(out.elements());
+  lp.images_per_tile = nb;
   lp.nt = nt;
   lp.ct = ct;
   lp.band_rows = rows;
@@ -232,102 +243,125 @@ LayerPlan plan_conv(const CompiledNetwork& cn, int li, const PlanParams& p, Dram
     const int iy_lo = std::max(0, oy0 * l.stride_h - l.pad_t);
     const int iy_hi = std::min(in.h, (oy0 + r - 1) * l.stride_h - l.pad_t + l.kh);
     const int band_rows = iy_hi - iy_lo;
-    int band_job = -1, band_half = 0;
-    if (all_ch) {
-      band_half = ah.next();
-      band_job = push(
-          lp, tensor_dma(Engine::DmaRead, Operand::Inputs, Buffer::Activations,
-                         in_base + static_cast<std::uint64_t>(iy_lo) * in.w * in.c,
-                         band_half * p.act_half_bytes, static_cast<std::uint64_t>(band_rows) * in.w,
-                         in.c, in.c, ah.last_user[band_half]));
-    }
-    for (int grp = 0; grp < l.groups; ++grp) {
-      for (int nti = 0; nti < lp.n_tiles; ++nti) {
-        const int n0 = nti * nt;
-        const int ntc = std::min(nt, n_per_group - n0);
-        const int out_half = oh.next();
-        int last_compute = -1;
-        ConvTile tile;
-        for (int ch = 0; ch < lp.chunks; ++ch) {
-          const int c0 = ch * ct;
-          const int ctc = std::min(ct, cin_g - c0);
-          const int block = (grp * lp.n_tiles + nti) * lp.chunks + ch;
-          tile = ConvTile{};
-          tile.group = grp;
-          tile.n0 = n0;
-          tile.nt = ntc;
-          tile.c0 = c0;
-          tile.ct = ctc;
-          tile.oy0 = oy0;
-          tile.rows = r;
-          tile.first_chunk = ch == 0;
-          tile.last_chunk = ch == lp.chunks - 1;
-          tile.band_iy0 = iy_lo;
-          tile.band_rows = band_rows;
-          // Weights.
-          const std::uint64_t block_bits =
-              static_cast<std::uint64_t>(ntc) * taps * ctc * p.code_bits;
-          int wjob = -1, whalf = -1;
-          if (lp.weights_resident) {
-            if (block_job[block] < 0) {
-              block_job[block] = push(lp, weight_dma(blocks[block], resident_off[block],
-                                                     block_size[block], block_bits, -1));
-            }
-            wjob = block_job[block];
-            tile.wbuf_addr = resident_off[block];
-          } else {
-            whalf = wh.next();
-            tile.wbuf_addr = whalf * p.weight_half_bytes;
-            wjob = push(lp, weight_dma(blocks[block], tile.wbuf_addr, block_size[block], block_bits,
-                                       wh.last_user[whalf]));
-          }
-          // Inputs.
-          int ajob = band_job, ahalf = band_half;
-          if (all_ch) {
-            tile.band_c0 = 0;
-            tile.band_cs = in.c;
-          } else {
-            ahalf = ah.next();
-            ajob = push(lp, tensor_dma(Engine::DmaRead, Operand::Inputs, Buffer::Activations,
-                                       in_base + static_cast<std::uint64_t>(iy_lo) * in.w * in.c +
-                                           static_cast<std::uint64_t>(grp) * cin_g + c0,
-                                       ahalf * p.act_half_bytes,
-                                       static_cast<std::uint64_t>(band_rows) * in.w, ctc, in.c,
-                                       ah.last_user[ahalf]));
-            tile.band_c0 = grp * cin_g + c0;
-            tile.band_cs = ctc;
-          }
-          tile.abuf_addr = ahalf * p.act_half_bytes;
-          tile.input_job = ajob;
-          tile.weight_job = wjob;
-          tile.obuf_addr = out_half * p.out_half_bytes;
-          tile.gemm.m = static_cast<std::int64_t>(r) * out.w;
-          tile.gemm.k = static_cast<std::int64_t>(taps) * ctc;
-          tile.gemm.n = ntc;
-          tile.gemm.first_k_chunk = tile.first_chunk;
-          tile.gemm.fold_steps = fold_steps(grp, n0, ntc, c0, ctc, tile.gemm.m);
-          Job c;
-          c.engine = Engine::PeArray;
-          add_dep(c, wjob);
-          add_dep(c, ajob);
-          add_dep(c, last_compute);
-          if (ch == 0) add_dep(c, oh.last_user[out_half]);
-          c.conv = tile;
-          last_compute = push(lp, c);
-          if (whalf >= 0) wh.last_user[whalf] = last_compute;
-          ah.last_user[ahalf] = last_compute;
+    for (int img0 = 0; img0 < batch; img0 += nb) {
+      const int nbc = std::min(nb, batch - img0);  // images of this tile group
+      // One input band per image, one after another in a half: [image][band_rows][W][channels].
+      auto load_bands = [&](int half, std::uint64_t channels, std::uint64_t c_off) {
+        std::vector<int> jobs;
+        const std::uint64_t bytes = static_cast<std::uint64_t>(band_rows) * in.w * channels;
+        for (int i = 0; i < nbc; ++i) {
+          jobs.push_back(
+              push(lp, tensor_dma(Engine::DmaRead, Operand::Inputs, Buffer::Activations,
+                                  in_base + static_cast<std::uint64_t>(img0 + i) * in_image +
+                                      static_cast<std::uint64_t>(iy_lo) * in.w * in.c + c_off,
+                                  half * p.act_half_bytes + static_cast<std::uint64_t>(i) * bytes,
+                                  static_cast<std::uint64_t>(band_rows) * in.w, channels, in.c,
+                                  ah.last_user[half])));
         }
-        Job o;
-        o.engine = Engine::OutputStage;
-        add_dep(o, last_compute);
-        o.conv = tile;
-        const int ojob = push(lp, o);
-        oh.last_user[out_half] =
-            push(lp, tensor_dma(Engine::DmaWrite, Operand::Outputs, Buffer::Outputs,
-                                out_base + static_cast<std::uint64_t>(oy0) * out.w * out.c +
+        return jobs;
+      };
+      std::vector<int> band_jobs;
+      int band_half = 0;
+      if (all_ch) {
+        band_half = ah.next();
+        band_jobs = load_bands(band_half, static_cast<std::uint64_t>(in.c), 0);
+      }
+      for (int grp = 0; grp < l.groups; ++grp) {
+        for (int nti = 0; nti < lp.n_tiles; ++nti) {
+          const int n0 = nti * nt;
+          const int ntc = std::min(nt, n_per_group - n0);
+          const int out_half = oh.next();
+          int last_compute = -1;
+          ConvTile tile;
+          for (int ch = 0; ch < lp.chunks; ++ch) {
+            const int c0 = ch * ct;
+            const int ctc = std::min(ct, cin_g - c0);
+            const int block = (grp * lp.n_tiles + nti) * lp.chunks + ch;
+            tile = ConvTile{};
+            tile.group = grp;
+            tile.n0 = n0;
+            tile.nt = ntc;
+            tile.c0 = c0;
+            tile.ct = ctc;
+            tile.oy0 = oy0;
+            tile.rows = r;
+            tile.image0 = img0;
+            tile.images = nbc;
+            tile.first_chunk = ch == 0;
+            tile.last_chunk = ch == lp.chunks - 1;
+            tile.band_iy0 = iy_lo;
+            tile.band_rows = band_rows;
+            // Weights.
+            const std::uint64_t block_bits =
+                static_cast<std::uint64_t>(ntc) * taps * ctc * p.code_bits;
+            int wjob = -1, whalf = -1;
+            if (lp.weights_resident) {
+              if (block_job[block] < 0) {
+                block_job[block] = push(lp, weight_dma(blocks[block], resident_off[block],
+                                                       block_size[block], block_bits, -1));
+              }
+              wjob = block_job[block];
+              tile.wbuf_addr = resident_off[block];
+            } else {
+              whalf = wh.next();
+              tile.wbuf_addr = whalf * p.weight_half_bytes;
+              wjob = push(lp, weight_dma(blocks[block], tile.wbuf_addr, block_size[block],
+                                         block_bits, wh.last_user[whalf]));
+            }
+            // Inputs.
+            std::vector<int> ajobs = band_jobs;
+            int ahalf = band_half;
+            if (all_ch) {
+              tile.band_c0 = 0;
+              tile.band_cs = in.c;
+            } else {
+              ahalf = ah.next();
+              ajobs = load_bands(ahalf, static_cast<std::uint64_t>(ctc),
+                                 static_cast<std::uint64_t>(grp) * cin_g + c0);
+              tile.band_c0 = grp * cin_g + c0;
+              tile.band_cs = ctc;
+            }
+            tile.abuf_addr = ahalf * p.act_half_bytes;
+            tile.input_job = ajobs.back();
+            tile.weight_job = wjob;
+            tile.obuf_addr = out_half * p.out_half_bytes;
+            tile.gemm.m = static_cast<std::int64_t>(nbc) * r * out.w;
+            tile.gemm.k = static_cast<std::int64_t>(taps) * ctc;
+            tile.gemm.n = ntc;
+            tile.gemm.first_k_chunk = tile.first_chunk;
+            tile.gemm.fold_steps = fold_steps(grp, n0, ntc, c0, ctc, tile.gemm.m);
+            Job c;
+            c.engine = Engine::PeArray;
+            add_dep(c, wjob);
+            for (int j : ajobs)
+              add_dep(c, j);
+            add_dep(c, last_compute);
+            if (ch == 0) add_dep(c, oh.last_user[out_half]);
+            c.conv = tile;
+            last_compute = push(lp, c);
+            if (whalf >= 0) wh.last_user[whalf] = last_compute;
+            ah.last_user[ahalf] = last_compute;
+          }
+          Job o;
+          o.engine = Engine::OutputStage;
+          add_dep(o, last_compute);
+          o.conv = tile;
+          const int ojob = push(lp, o);
+          // Each image's outputs to its own place in DRAM; the half is free after the last.
+          const std::uint64_t pixels = static_cast<std::uint64_t>(r) * out.w;
+          int prev = ojob;  // chained, so the last write frees the half after all of them
+          for (int i = 0; i < nbc; ++i) {
+            Job wr = tensor_dma(Engine::DmaWrite, Operand::Outputs, Buffer::Outputs,
+                                out_base + static_cast<std::uint64_t>(img0 + i) * out_image +
+                                    static_cast<std::uint64_t>(oy0) * out.w * out.c +
                                     static_cast<std::uint64_t>(grp) * n_per_group + n0,
-                                tile.obuf_addr, static_cast<std::uint64_t>(r) * out.w, ntc, out.c,
-                                ojob));
+                                tile.obuf_addr + static_cast<std::uint64_t>(i) * pixels * ntc,
+                                pixels, ntc, out.c, ojob);
+            add_dep(wr, prev);
+            prev = push(lp, wr);
+          }
+          oh.last_user[out_half] = prev;
+        }
       }
     }
   }
@@ -376,112 +410,122 @@ LayerPlan plan_vector(const CompiledNetwork& cn, int li, const PlanParams& p,
   LayerPlan lp;
   lp.layer = li;
   Halves ah, oh;
-  for (const Part& part : parts) {
-    const TensorShape in = net.tensors[l.inputs[part.input]];
-    // Input rows that r output rows need at most, and those of the band starting at oy0.
-    auto rows_in = [&](int r) {
-      return window ? std::min(in.h, (r - 1) * l.stride_h + l.kh)
-             : up   ? std::min(in.h, (r - 1) / l.scale_h + 2)
-                    : r;
-    };
-    auto band_lo = [&](int oy0) {
-      return window ? std::max(0, oy0 * l.stride_h - l.pad_t) : up ? oy0 / l.scale_h : oy0;
-    };
-    auto band_hi = [&](int oy0, int r) {
-      return window ? std::min(in.h, (oy0 + r - 1) * l.stride_h - l.pad_t + l.kh)
-             : up   ? (oy0 + r - 1) / l.scale_h + 1
-                    : oy0 + r;
-    };
-    // Channels per tile: all when one band row fits, otherwise a chunk. Depth-to-space reads
-    // every input channel of a pixel for its output pixels: never chunked.
-    const int out_per_in = d2s ? l.scale_h * l.scale_w : 1;  // input channels per output one
-    const std::uint64_t row1 = static_cast<std::uint64_t>(rows_in(1)) * in.w * n_in * out_per_in;
-    if (row1 > p.act_half_bytes) {
-      does_not_fit(l, "activation SRAM", "buffers.activation_kib", row1, p.act_half_bytes,
-                   d2s ? "the input rows of one output row, one output channel"
-                       : "the input rows of one output row, one channel");
-    }
-    if (static_cast<std::uint64_t>(out.w) > p.out_half_bytes) {
-      does_not_fit(l, "output buffer", "buffers.output_kib", out.w, p.out_half_bytes,
-                   "one output row of one channel");
-    }
-    const int out_c = d2s ? out.c : in.c;  // output channels of this part
-    const int cc = static_cast<int>(std::min<std::uint64_t>(
-        {static_cast<std::uint64_t>(out_c), p.act_half_bytes / row1, p.out_half_bytes / out.w}));
-    if (d2s && cc < out_c) {
-      does_not_fit(l, "activation SRAM", "buffers.activation_kib",
-                   row1 * static_cast<std::uint64_t>(out_c), p.act_half_bytes,
-                   "the input rows of one output row, all channels (depth-to-space)");
-    }
-    int rows = 1;
-    while (rows < out.h &&
-           static_cast<std::uint64_t>(rows_in(rows + 1)) * in.w * cc * n_in * out_per_in <=
-               p.act_half_bytes &&
-           static_cast<std::uint64_t>(rows + 1) * out.w * cc <= p.out_half_bytes) {
-      ++rows;
-    }
-    if (part.input == 0) {
-      lp.band_rows = rows;
-      lp.bands = (out.h + rows - 1) / rows;
-      lp.ct = cc;
-      lp.chunks = (out_c + cc - 1) / cc;
-      lp.input_all_channels = cc == out_c;
-    }
-    const int bands = (out.h + rows - 1) / rows;
-    const int chunks = (out_c + cc - 1) / cc;
-    for (int b = 0; b < bands; ++b) {
-      const int oy0 = b * rows;
-      const int r = std::min(rows, out.h - oy0);
-      const int iy_lo = band_lo(oy0);
-      const int iy_hi = band_hi(oy0, r);
-      for (int ch = 0; ch < chunks; ++ch) {
-        const int c0 = ch * cc;                    // first output channel of the part's chunk
-        const int occ = std::min(cc, out_c - c0);  // output channels of the chunk
-        const int icc = occ * out_per_in;          // input channels it reads
-        const int ic0 = c0 * out_per_in;
-        const int ahalf = ah.next();
-        VectorTile vt;
-        vt.oy0 = oy0;
-        vt.rows = r;
-        vt.band_iy0 = iy_lo;
-        vt.band_rows = iy_hi - iy_lo;
-        vt.part = part.input;
-        vt.out_ct = occ;
-        const std::uint64_t band_bytes = static_cast<std::uint64_t>(vt.band_rows) * in.w * icc;
-        Job v;
-        v.engine = Engine::VectorUnit;
-        for (int i = 0; i < n_in; ++i) {
-          const int t = l.inputs[part.input + i];
-          vt.abuf_addr[i] = ahalf * p.act_half_bytes + i * band_bytes;
-          // A Mul's per-channel factor (1x1xC) is one value per channel of the chunk.
-          const bool per_channel = i > 0 && net.tensors[t].elements() != in.elements();
-          const std::uint64_t pixels =
-              per_channel ? 1 : static_cast<std::uint64_t>(vt.band_rows) * in.w;
-          const std::uint64_t first_pixel =
-              per_channel ? 0 : static_cast<std::uint64_t>(iy_lo) * in.w;
-          vt.in_bytes += pixels * icc;
-          add_dep(v, push(lp, tensor_dma(Engine::DmaRead, Operand::Inputs, Buffer::Activations,
-                                         dram.tensor_addr[t] + first_pixel * in.c + ic0,
-                                         vt.abuf_addr[i], pixels, icc, in.c, ah.last_user[ahalf])));
+  // Image by image: a vector layer has no weights to share across the batch.
+  for (int img = 0; img < std::max(1, p.batch); ++img)
+    for (const Part& part : parts) {
+      const TensorShape in = net.tensors[l.inputs[part.input]];
+      // Input rows that r output rows need at most, and those of the band starting at oy0.
+      auto rows_in = [&](int r) {
+        return window ? std::min(in.h, (r - 1) * l.stride_h + l.kh)
+               : up   ? std::min(in.h, (r - 1) / l.scale_h + 2)
+                      : r;
+      };
+      auto band_lo = [&](int oy0) {
+        return window ? std::max(0, oy0 * l.stride_h - l.pad_t) : up ? oy0 / l.scale_h : oy0;
+      };
+      auto band_hi = [&](int oy0, int r) {
+        return window ? std::min(in.h, (oy0 + r - 1) * l.stride_h - l.pad_t + l.kh)
+               : up   ? (oy0 + r - 1) / l.scale_h + 1
+                      : oy0 + r;
+      };
+      // Channels per tile: all when one band row fits, otherwise a chunk. Depth-to-space reads
+      // every input channel of a pixel for its output pixels: never chunked.
+      const int out_per_in = d2s ? l.scale_h * l.scale_w : 1;  // input channels per output one
+      const std::uint64_t row1 = static_cast<std::uint64_t>(rows_in(1)) * in.w * n_in * out_per_in;
+      if (row1 > p.act_half_bytes) {
+        does_not_fit(l, "activation SRAM", "buffers.activation_kib", row1, p.act_half_bytes,
+                     d2s ? "the input rows of one output row, one output channel"
+                         : "the input rows of one output row, one channel");
+      }
+      if (static_cast<std::uint64_t>(out.w) > p.out_half_bytes) {
+        does_not_fit(l, "output buffer", "buffers.output_kib", out.w, p.out_half_bytes,
+                     "one output row of one channel");
+      }
+      const int out_c = d2s ? out.c : in.c;  // output channels of this part
+      const int cc = static_cast<int>(std::min<std::uint64_t>(
+          {static_cast<std::uint64_t>(out_c), p.act_half_bytes / row1, p.out_half_bytes / out.w}));
+      if (d2s && cc < out_c) {
+        does_not_fit(l, "activation SRAM", "buffers.activation_kib",
+                     row1 * static_cast<std::uint64_t>(out_c), p.act_half_bytes,
+                     "the input rows of one output row, all channels (depth-to-space)");
+      }
+      int rows = 1;
+      while (rows < out.h &&
+             static_cast<std::uint64_t>(rows_in(rows + 1)) * in.w * cc * n_in * out_per_in <=
+                 p.act_half_bytes &&
+             static_cast<std::uint64_t>(rows + 1) * out.w * cc <= p.out_half_bytes) {
+        ++rows;
+      }
+      if (part.input == 0) {
+        lp.band_rows = rows;
+        lp.bands = (out.h + rows - 1) / rows;
+        lp.ct = cc;
+        lp.chunks = (out_c + cc - 1) / cc;
+        lp.input_all_channels = cc == out_c;
+      }
+      const int bands = (out.h + rows - 1) / rows;
+      const int chunks = (out_c + cc - 1) / cc;
+      for (int b = 0; b < bands; ++b) {
+        const int oy0 = b * rows;
+        const int r = std::min(rows, out.h - oy0);
+        const int iy_lo = band_lo(oy0);
+        const int iy_hi = band_hi(oy0, r);
+        for (int ch = 0; ch < chunks; ++ch) {
+          const int c0 = ch * cc;                    // first output channel of the part's chunk
+          const int occ = std::min(cc, out_c - c0);  // output channels of the chunk
+          const int icc = occ * out_per_in;          // input channels it reads
+          const int ic0 = c0 * out_per_in;
+          const int ahalf = ah.next();
+          VectorTile vt;
+          vt.oy0 = oy0;
+          vt.rows = r;
+          vt.band_iy0 = iy_lo;
+          vt.band_rows = iy_hi - iy_lo;
+          vt.part = part.input;
+          vt.image = img;
+          vt.out_ct = occ;
+          const std::uint64_t band_bytes = static_cast<std::uint64_t>(vt.band_rows) * in.w * icc;
+          Job v;
+          v.engine = Engine::VectorUnit;
+          for (int i = 0; i < n_in; ++i) {
+            const int t = l.inputs[part.input + i];
+            vt.abuf_addr[i] = ahalf * p.act_half_bytes + i * band_bytes;
+            // A Mul's per-channel factor (1x1xC) is one value per channel of the chunk.
+            const bool per_channel = i > 0 && net.tensors[t].elements() != in.elements();
+            const std::uint64_t pixels =
+                per_channel ? 1 : static_cast<std::uint64_t>(vt.band_rows) * in.w;
+            const std::uint64_t first_pixel =
+                per_channel ? 0 : static_cast<std::uint64_t>(iy_lo) * in.w;
+            vt.in_bytes += pixels * icc;
+            add_dep(v, push(lp, tensor_dma(
+                                    Engine::DmaRead, Operand::Inputs, Buffer::Activations,
+                                    dram.tensor_addr[t] +
+                                        static_cast<std::uint64_t>(img) *
+                                            static_cast<std::uint64_t>(net.tensors[t].elements()) +
+                                        first_pixel * in.c + ic0,
+                                    vt.abuf_addr[i], pixels, icc, in.c, ah.last_user[ahalf])));
+          }
+          const int ohalf = oh.next();
+          add_dep(v, oh.last_user[ohalf]);
+          vt.obuf_addr = ohalf * p.out_half_bytes;
+          const std::uint64_t out_elems = static_cast<std::uint64_t>(r) * out.w * occ;
+          vt.ops = out_elems * per_elem;
+          v.vec = vt;
+          v.conv.c0 = ic0;  // channel chunk of the band
+          v.conv.ct = icc;
+          const int vjob = push(lp, v);
+          ah.last_user[ahalf] = vjob;
+          oh.last_user[ohalf] = push(
+              lp,
+              tensor_dma(
+                  Engine::DmaWrite, Operand::Outputs, Buffer::Outputs,
+                  dram.tensor_addr[l.output] +
+                      static_cast<std::uint64_t>(img) * static_cast<std::uint64_t>(out.elements()) +
+                      static_cast<std::uint64_t>(oy0) * out.w * out.c + part.out_c0 + c0,
+                  vt.obuf_addr, static_cast<std::uint64_t>(r) * out.w, occ, out.c, vjob));
         }
-        const int ohalf = oh.next();
-        add_dep(v, oh.last_user[ohalf]);
-        vt.obuf_addr = ohalf * p.out_half_bytes;
-        const std::uint64_t out_elems = static_cast<std::uint64_t>(r) * out.w * occ;
-        vt.ops = out_elems * per_elem;
-        v.vec = vt;
-        v.conv.c0 = ic0;  // channel chunk of the band
-        v.conv.ct = icc;
-        const int vjob = push(lp, v);
-        ah.last_user[ahalf] = vjob;
-        oh.last_user[ohalf] = push(
-            lp, tensor_dma(Engine::DmaWrite, Operand::Outputs, Buffer::Outputs,
-                           dram.tensor_addr[l.output] +
-                               static_cast<std::uint64_t>(oy0) * out.w * out.c + part.out_c0 + c0,
-                           vt.obuf_addr, static_cast<std::uint64_t>(r) * out.w, occ, out.c, vjob));
       }
     }
-  }
   return lp;
 }
 
@@ -506,7 +550,8 @@ PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p) {
   std::uint64_t addr = 0;
   for (const auto& t : net.tensors) {
     np.dram.tensor_addr.push_back(addr);
-    addr = align_up(addr + static_cast<std::uint64_t>(t.elements()));
+    addr = align_up(addr + static_cast<std::uint64_t>(t.elements()) *
+                               static_cast<std::uint64_t>(std::max(1, p.batch)));
   }
   np.dram.weights_base = addr;
   np.dram.weight_block_addr.resize(net.layers.size());

@@ -41,6 +41,10 @@ struct ConvTile {
   int n0 = 0, nt = 0;     // output channels (within the group)
   int c0 = 0, ct = 0;     // input channels of this k-chunk (within the group)
   int oy0 = 0, rows = 0;  // output rows of this band
+  // Images of the batch in the tile: their bands lie one after another in the activation SRAM
+  // ([images][band_rows][W][band_cs]) and their psums in the output buffer ([images][rows*OW][nt]);
+  // M = images x rows x OW.
+  int image0 = 0, images = 1;
   bool first_chunk = true, last_chunk = true;
   std::uint64_t wbuf_addr = 0;  // packed weight block [nt][kh*kw*ct] in the weight buffer
   std::uint64_t abuf_addr = 0;  // input band [band_rows][W][band_cs] in the activation SRAM
@@ -55,6 +59,7 @@ struct ConvTile {
 struct VectorTile {
   int oy0 = 0, rows = 0;
   int band_iy0 = 0, band_rows = 0;
+  int image = 0;                        // of the batch
   std::uint64_t abuf_addr[2] = {0, 0};  // input band(s) [band_rows][W][C] in the activation SRAM
                                         // (a per-channel Mul factor: [C])
   std::uint64_t in_bytes = 0;           // bytes the inputs occupy in the activation SRAM
@@ -79,6 +84,7 @@ struct LayerPlan {
   int nt = 0, ct = 0, band_rows = 0, bands = 0, chunks = 0, n_tiles = 0;
   bool weights_resident = false;    // every weight block fits one half: loaded once per layer
   bool input_all_channels = false;  // a band holds every input channel: loaded once per band
+  int images_per_tile = 1;          // images of the batch a conv tile holds
   std::vector<Job> jobs;
 };
 
@@ -91,11 +97,13 @@ struct PlanParams {
   std::uint64_t act_half_bytes = 0;
   std::uint64_t out_half_bytes = 0;  // psums are stored as 32-bit words
   bool serial_steps = false;         // fold step lengths from the weights (term-serial MACs)
+  int batch = 1;                     // images per run (workload.batch)
 };
 
 // Where every tensor and weight block lives in DRAM, and the packed weight image.
 struct DramLayout {
-  std::vector<std::uint64_t> tensor_addr;                     // per tensor, HWC bytes
+  // Per tensor: the first image's HWC bytes; image b follows at tensor_addr + b * elements.
+  std::vector<std::uint64_t> tensor_addr;
   std::vector<std::vector<std::uint64_t>> weight_block_addr;  // per layer, per block
   std::uint64_t weights_base = 0;
   std::uint64_t size = 0;

@@ -67,8 +67,13 @@ void PeArray::compute_values(const ConvTile& t) {
   const bool reuse = key == gathered_ && static_cast<std::int64_t>(a_.size()) == m * k;
   if (!reuse) a_.assign(static_cast<std::size_t>(m * k), 0);
   gathered_ = key;
+  // M runs over the tile's images, each a band of `rows` output rows.
+  const std::int64_t per_image = static_cast<std::int64_t>(t.rows) * out.w;
+  const std::uint64_t band_bytes = static_cast<std::uint64_t>(t.band_rows) * in.w * t.band_cs;
   for (std::int64_t p = 0; p < m && !reuse; ++p) {
-    const int oy = t.oy0 + static_cast<int>(p / out.w), ox = static_cast<int>(p % out.w);
+    const std::int64_t img = p / per_image, q = p % per_image;
+    const int oy = t.oy0 + static_cast<int>(q / out.w), ox = static_cast<int>(q % out.w);
+    const std::uint8_t* band = ab + static_cast<std::uint64_t>(img) * band_bytes;
     std::int16_t* row = a_.data() + p * k;
     for (int r = 0; r < l.kh; ++r) {
       const int iy = oy * l.stride_h - l.pad_t + r;
@@ -79,7 +84,7 @@ void PeArray::compute_values(const ConvTile& t) {
         const int ix = ox * l.stride_w - l.pad_l + s;
         if (ix < 0 || ix >= in.w) continue;
         const std::uint8_t* src =
-            ab + (static_cast<std::int64_t>(iy - t.band_iy0) * in.w + ix) * t.band_cs +
+            band + (static_cast<std::int64_t>(iy - t.band_iy0) * in.w + ix) * t.band_cs +
             (t.group * cin_g + t.c0 - t.band_c0);
         std::int16_t* dst = row + (static_cast<std::int64_t>(r) * l.kw + s) * t.ct;
         for (int ci = 0; ci < t.ct; ++ci) {

@@ -155,6 +155,11 @@ int cmd_accuracy(const std::vector<std::string>& args) {
 
   // 1. What to evaluate, all checked before anything runs.
   const SimConfig base = load_sim_config(common.config_file, common.overrides);
+  if (base.batch != 1) {
+    throw UserError(field_error("workload.batch", "", "accuracy runs image by image",
+                                std::to_string(base.batch),
+                                "1 (batches apply to run, compare and sweep)"));
+  }
   const std::vector<std::string> all_formats = default_formats();
   const std::vector<std::string> formats =
       formats_text.empty() ? all_formats
@@ -385,8 +390,7 @@ int cmd_accuracy(const std::vector<std::string>& args) {
       md << " " << metric(*r->r) << " |";
     const Row* def = fr.front();
     for (const Row* r : fr) {
-      if (r->r->variant.compensation == def_comp &&
-          r->r->variant.activation_bits == acts.front())
+      if (r->r->variant.compensation == def_comp && r->r->variant.activation_bits == acts.front())
         def = r;
     }
     char b[192];

@@ -32,6 +32,7 @@ struct RunOptions {
   int image = -1;                     // not given
   std::string calibration, data_dir;  // calibrate on dataset images instead of the input
   std::string input_shape;            // an ONNX model's input dimensions
+  int batch = 0;                      // --batch: workload.batch (0: not given)
   bool timing_only = false;
 };
 
@@ -42,6 +43,8 @@ bool parse_run_options(const std::string& cmd, const std::vector<std::string>& a
   desc.add_options()("workload", po::value<std::string>(&o.workload),
                      "built-in network name, or a .json network, .csv topology or GEMM list, or "
                      ".onnx model (default: resnet18)")(
+      "batch", po::value<int>(&o.batch),
+      "inputs per run, as --set workload.batch=N: results per batch and per inference")(
       "input-shape", po::value<std::string>(&o.input_shape),
       "an ONNX model's input dimensions in its own order, e.g. 1,3,48,192 (dynamic ones must be "
       "set)")("timing-only", po::bool_switch(&o.timing_only),
@@ -74,6 +77,7 @@ bool parse_run_options(const std::string& cmd, const std::vector<std::string>& a
     throw UserError(
         field_error("--image", "", "out of range", std::to_string(o.image), "an image index >= 0"));
   }
+  if (vm.count("batch")) o.common.overrides.push_back("workload.batch=" + std::to_string(o.batch));
   if (o.common.out_dir.empty()) o.common.out_dir = "out/" + cmd + "-" + o.workload;
   return true;
 }
@@ -144,6 +148,13 @@ void print_summary(const RunResult& r, const std::string& dir, double wall) {
   std::printf("\n  DRAM      %s read, %s written\n",
               human(static_cast<double>(r.dram_bytes_read), "B").c_str(),
               human(static_cast<double>(r.dram_bytes_written), "B").c_str());
+  if (cfg.batch > 1) {
+    const double b = cfg.batch;
+    std::printf(
+        "  batch     %d images; per inference: %s cycles, %s, DRAM %s\n", cfg.batch,
+        human(static_cast<double>(r.cycles) / b, "").c_str(), energy_text(r.energy_pj / b).c_str(),
+        human(static_cast<double>(r.dram_bytes_read + r.dram_bytes_written) / b, "B").c_str());
+  }
   std::printf(
       "  wall      %.2f s: compile %.2f, plan %.2f, simulate %.2f, write %.2f (%s simulated "
       "MACs/s)\n",
@@ -194,6 +205,7 @@ std::vector<RunResult> run_designs(const RunOptions& o, const std::vector<SimCon
       infer(cns.back(), w.weights->input(w.net), ref);
       cns.back().tensors = std::move(ref);
     }
+    add_batch_references(cns.back(), *w.weights, cfg.batch);
     compile_s.push_back(seconds_since(t0));
   }
   std::vector<RunRequest> req;

@@ -195,6 +195,11 @@ const ParamRegistry& sim_params() {
         int_param("sim.quantum_cycles", 1000, "cycles", "TLM global quantum (temporal decoupling).",
                   1, 1000000000),
         int_param("sim.seed", 1, "-", "Seed for synthetic weights and inputs.", 0, 2147483647),
+        int_param("workload.batch", 1, "images",
+                  "Inputs per run: each layer runs on the whole batch before the next, and a tile "
+                  "holds as many images as the buffers allow, so a loaded weight block serves "
+                  "them all (docs/timing.md). Results per batch and per inference.",
+                  1, 1024),
         int_param("sim.timing_weight_sample", 16384, "weights",
                   "Timing-only runs with parallel-term or fixed-point MACs quantize at most this "
                   "many weights per layer (whole output channels, evenly spaced, at least 8) and "
@@ -344,6 +349,7 @@ void build_typed(SimConfig& c) {
   c.vector_lanes = static_cast<int>(num(p, "vector.lanes"));
   c.quantum_cycles = static_cast<std::uint64_t>(num(p, "sim.quantum_cycles"));
   c.seed = static_cast<std::uint64_t>(num(p, "sim.seed"));
+  c.batch = static_cast<int>(num(p, "workload.batch"));
   c.timing_weight_sample = static_cast<std::uint64_t>(num(p, "sim.timing_weight_sample"));
 }
 

@@ -81,6 +81,7 @@ struct SimConfig {
   std::string energy_table_path;  // resolved path of the energy table file
   std::uint64_t quantum_cycles = 1000;
   std::uint64_t seed = 1;
+  int batch = 1;                               // workload.batch: inputs per run
   std::uint64_t timing_weight_sample = 16384;  // weights per layer a timing-only compile quantizes
 
   ResolvedParams params;    // every parameter with its origin

@@ -59,7 +59,9 @@ LayerCost cost_layer(const CompiledNetwork& cn, std::size_t index, const LayerRe
   // 1. Datapaths: the PE array's MACs and registers and the output stage, or the vector unit.
   if (l.on_pe_array()) {
     const MacModel* mac = cl.mac.get();
-    const CellCounts mc = mac->cells(cl.mac_actions);
+    // The compiler counted one image's MAC operations; the batch repeats them per image.
+    const MacActions actions = cl.mac_actions.scaled(static_cast<std::uint64_t>(cfg.batch));
+    const CellCounts mc = mac->cells(actions);
     e.mac = em.cells_pj(mc) + em.cells_pj(mac->layer_setup_cells());
     const double reg_bits =
         static_cast<double>(st.array.act_reg_writes) * mac->widths().activation_operand_bits() +
@@ -71,7 +73,7 @@ LayerCost cost_layer(const CompiledNetwork& cn, std::size_t index, const LayerRe
     e.mac += em.cells_pj(dec);
     e.compensation_adder = em.cells_pj(output_stage_cells(acc_bits, abits) *
                                        static_cast<double>(st.output_stage_outputs));
-    const auto& a = cl.mac_actions;
+    const auto& a = actions;
     counts["mac_actions"] = {{"ops", a.ops},
                              {"gated", a.gated},
                              {"mults", a.mults},

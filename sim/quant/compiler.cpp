@@ -743,9 +743,22 @@ std::string compile_key(const SimConfig& cfg, MacKind mac, bool functional) {
   nlohmann::json design = cfg.resolved.at("design");
   design.erase("mac");
   design.erase(mac == MacKind::ElpBsd ? "fixed" : "elp");
-  return nlohmann::json{
-      {"design", design}, {"mac", to_string(mac)}, {"seed", cfg.seed}, {"functional", functional}}
+  // A functional compile carries the batch's reference activations (add_batch_references).
+  return nlohmann::json{{"design", design},
+                        {"mac", to_string(mac)},
+                        {"seed", cfg.seed},
+                        {"functional", functional},
+                        {"batch", functional ? cfg.batch : 1}}
       .dump();
+}
+
+void add_batch_references(CompiledNetwork& cn, const WeightSource& source, int batch) {
+  cn.batch_tensors.clear();
+  if (!cn.functional || batch <= 1) return;
+  const IntegerInference engine(cn);
+  cn.batch_tensors.resize(static_cast<std::size_t>(batch - 1));
+  for (int b = 1; b < batch; ++b)
+    engine.run(source.input(cn.net, b), cn.batch_tensors[static_cast<std::size_t>(b - 1)]);
 }
 
 }  // namespace conloc

@@ -21,6 +21,11 @@ CompiledNetwork compile_calibrated(const Network& net, const SimConfig& cfg, Mac
                                    const WeightSource& source,
                                    const std::vector<std::vector<float>>& calibration);
 
+// A functional compile run on a batch: the reference activations of inputs 1 .. batch - 1 of
+// `source` (the integer inference, sim/reference/inference.h), into cn.batch_tensors. Nothing for
+// a timing-only compile or a batch of one.
+void add_batch_references(CompiledNetwork& cn, const WeightSource& source, int batch);
+
 // Per-channel means and the neighbour correlations of activation tensors (pooled over all of
 // them, integer units): what the compensation methods rely on (docs/compensation.md).
 struct NeighbourStats {

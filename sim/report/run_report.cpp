@@ -209,6 +209,17 @@ const ColumnTable<RunResult>& total_columns() {
         member_column("energy_pj", "pJ", &R::energy_pj),
         {"energy_per_mac_pj", "pJ/MAC",
          [](const R& r) { return json(r.macs ? r.energy_pj / r.macs : 0.0); }},
+        // The totals are for the whole batch (workload.batch); these divide them by it.
+        {"batch", "images", [](const R& r) { return json(r.config.batch); }},
+        {"energy_per_inference_pj", "pJ",
+         [](const R& r) { return json(r.energy_pj / r.config.batch); }},
+        {"latency_per_inference_s", "s",
+         [](const R& r) { return json(r.latency_s / r.config.batch); }},
+        {"dram_bytes_per_inference", "B",
+         [](const R& r) {
+           return json(static_cast<double>(r.dram_bytes_read + r.dram_bytes_written) /
+                       r.config.batch);
+         }},
     };
     add_energy_columns<RunResult>(c, [](const R& r) -> const EnergyBreakdown& { return r.energy; });
     c.push_back(member_column("dram_bytes_read", "B", &R::dram_bytes_read));

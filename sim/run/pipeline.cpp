@@ -44,7 +44,7 @@ LayerRow layer_row(const Accelerator& acc, const CompiledNetwork& cn, std::size_
   r.layer = l.name;
   r.type = to_string(l.type);
   r.on_pe_array = l.on_pe_array();
-  r.macs = cn.net.gemm(l).macs();
+  r.macs = cn.net.gemm(l).macs() * cfg.batch;  // the whole batch
   r.cycles = res.cycles;
   r.compute_cycles = st.compute_cycles;
   r.stall_cycles = st.stall_cycles;
@@ -90,6 +90,7 @@ LayerRow layer_row(const Accelerator& acc, const CompiledNetwork& cn, std::size_
     r.tiling["n_tiles"] = lp.n_tiles;
     r.tiling["weights_resident"] = lp.weights_resident;
     r.tiling["input_band_all_channels"] = lp.input_all_channels;
+    r.tiling["images_per_tile"] = lp.images_per_tile;
   }
   r.start_cycle = res.start_cycle;
   const auto& sw = st.sram_access;

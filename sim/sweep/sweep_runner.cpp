@@ -79,6 +79,7 @@ class SharedWork {
     const Workload& w = workload(p.workload, cfg.seed);
     auto cn = std::make_unique<CompiledNetwork>(
         compile_network(w.net, cfg, cfg.design.mac, spec_.functional, *w.weights));
+    add_batch_references(*cn, *w.weights, cfg.batch);
     seconds += seconds_since(t0);
     ++compiles_;
     return *(compiled_[key] = std::move(cn));

@@ -23,6 +23,7 @@ PlanParams plan_params(const SimConfig& cfg, const CompiledNetwork& cn, const Da
   pp.act_half_bytes = cfg.buffers.activation_bytes / 2;
   pp.out_half_bytes = cfg.buffers.output_bytes / 2;
   pp.serial_steps = cn.mac == MacKind::ElpBsd && cfg.design.elp_mac == ElpMacVariant::TermSerial;
+  pp.batch = cfg.batch;
   return pp;
 }
 
@@ -110,11 +111,16 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const SimConfig& c
 }
 
 void Accelerator::load_dram_image() {
-  // The input tensor and the packed weight blocks are in DRAM before inference starts.
+  // The input of every image and the packed weight blocks are in DRAM before inference starts.
   std::uint8_t* mem = dram_->data();
-  const IntTensor& x = cn_.tensors[0];
-  for (std::size_t i = 0; i < x.data.size(); ++i) {
-    mem[plan_.dram.tensor_addr[0] + i] = static_cast<std::uint8_t>(x.data[i]);
+  CONLOC_ASSERT(static_cast<int>(cn_.batch_tensors.size()) == cfg_.batch - 1, "accelerator",
+                "a functional batch needs the reference of every image (add_batch_references)");
+  for (int b = 0; b < cfg_.batch; ++b) {
+    const IntTensor& x = image_tensors(b)[0];
+    const std::uint64_t base =
+        plan_.dram.tensor_addr[0] + static_cast<std::uint64_t>(b) * x.data.size();
+    for (std::size_t i = 0; i < x.data.size(); ++i)
+      mem[base + i] = static_cast<std::uint8_t>(x.data[i]);
   }
   for (const LayerPlan& lp : plan_.layers) {
     if (!lp.on_pe_array) continue;
@@ -134,14 +140,17 @@ std::vector<std::uint64_t> Accelerator::compare_outputs() const {
   std::vector<std::uint64_t> mismatches(cn_.net.layers.size(), 0);
   if (!cn_.functional) return mismatches;
   const std::uint8_t* mem = dram_->data();
-  for (std::size_t i = 0; i < cn_.net.layers.size(); ++i) {
-    const int t = cn_.net.layers[i].output;
-    const IntTensor& ref = cn_.tensors[t];
-    const std::uint64_t base = plan_.dram.tensor_addr[t];
-    for (std::size_t e = 0; e < ref.data.size(); ++e) {
-      const std::uint8_t b = mem[base + e];
-      const std::int32_t v = ref.is_signed ? static_cast<std::int8_t>(b) : b;
-      mismatches[i] += v != ref.data[e];
+  for (int img = 0; img < cfg_.batch; ++img) {
+    for (std::size_t i = 0; i < cn_.net.layers.size(); ++i) {
+      const int t = cn_.net.layers[i].output;
+      const IntTensor& ref = image_tensors(img)[t];
+      const std::uint64_t base =
+          plan_.dram.tensor_addr[t] + static_cast<std::uint64_t>(img) * ref.data.size();
+      for (std::size_t e = 0; e < ref.data.size(); ++e) {
+        const std::uint8_t b = mem[base + e];
+        const std::int32_t v = ref.is_signed ? static_cast<std::int8_t>(b) : b;
+        mismatches[i] += v != ref.data[e];
+      }
     }
   }
   return mismatches;

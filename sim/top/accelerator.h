@@ -41,6 +41,10 @@ class Accelerator : public sc_core::sc_module {
 
  private:
   void load_dram_image();
+  // The reference activations of image `b` of the batch.
+  const std::vector<IntTensor>& image_tensors(int b) const {
+    return b == 0 ? cn_.tensors : cn_.batch_tensors.at(static_cast<std::size_t>(b - 1));
+  }
 
   const SimConfig& cfg_;
   const CompiledNetwork& cn_;

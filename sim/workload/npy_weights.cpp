@@ -107,7 +107,8 @@ FloatLayerParams NpyWeights::layer_params(const Network& net, std::size_t li) co
   return p;
 }
 
-std::vector<float> NpyWeights::input(const Network& net) const {
+std::vector<float> NpyWeights::input(const Network& net, int image) const {
+  const std::int64_t index = image_index_ + image;
   const NpyArray a = read_npy(images_);
   const TensorShape s = net.tensors[0];
   const std::vector<std::int64_t> one = {s.h, s.w, s.c};
@@ -118,15 +119,19 @@ std::vector<float> NpyWeights::input(const Network& net) const {
   } else {
     expect_shape(images_, a, one, "the network input [H, W, C]");
   }
-  if (image_index_ < 0 || image_index_ >= n) {
-    throw UserError(field_error(images_, "image index", "out of range",
-                                std::to_string(image_index_), "0.." + std::to_string(n - 1)));
+  if (index < 0 || index >= n) {
+    throw UserError(field_error(
+        images_, "image index", "out of range",
+        std::to_string(index) +
+            (image > 0 ? " (image " + std::to_string(image) + " of the batch from --image " +
+                             std::to_string(image_index_) + ")"
+                       : ""),
+        "0.." + std::to_string(n - 1)));
   }
   require_finite(images_, a);
   const std::size_t size = static_cast<std::size_t>(s.elements());
-  return std::vector<float>(
-      a.data.begin() + static_cast<std::ptrdiff_t>(image_index_ * size),
-      a.data.begin() + static_cast<std::ptrdiff_t>((image_index_ + 1) * size));
+  return std::vector<float>(a.data.begin() + static_cast<std::ptrdiff_t>(index * size),
+                            a.data.begin() + static_cast<std::ptrdiff_t>((index + 1) * size));
 }
 
 }  // namespace conloc

@@ -17,7 +17,8 @@ class NpyWeights final : public WeightSource {
   NpyWeights(std::string dir, std::string images, int image_index);
   std::string description() const override;
   FloatLayerParams layer_params(const Network& net, std::size_t layer_index) const override;
-  std::vector<float> input(const Network& net) const override;
+  // Images image_index, image_index + 1, ... of the file for a batch.
+  std::vector<float> input(const Network& net, int image = 0) const override;
 
  private:
   std::string dir_, images_;

@@ -30,7 +30,9 @@ class OnnxWeights final : public WeightSource {
     CONLOC_ASSERT(it != params_.end(), "onnx import", "no weights for a PE-array layer");
     return it->second;
   }
-  std::vector<float> input(const Network& net) const override { return input_.input(net); }
+  std::vector<float> input(const Network& net, int image = 0) const override {
+    return input_.input(net, image);
+  }
 
  private:
   std::string file_;

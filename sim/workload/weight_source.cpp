@@ -55,9 +55,9 @@ FloatLayerParams SyntheticWeights::layer_rows(const Network& net, std::size_t la
   return p;
 }
 
-std::vector<float> SyntheticWeights::input(const Network& net) const {
+std::vector<float> SyntheticWeights::input(const Network& net, int image) const {
   const TensorShape s = net.tensors[0];
-  Rng rng(seed_ * 31ull + 5);
+  Rng rng(seed_ * 31ull + 5 + static_cast<std::uint64_t>(image) * 1000003ull);
   std::vector<float> x(static_cast<std::size_t>(s.elements()));
   struct Grating {
     double fy, fx, phase, amp;

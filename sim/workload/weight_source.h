@@ -29,8 +29,9 @@ class WeightSource {
   // True when layer_rows costs only the rows asked for. Timing-only compiles then quantize a
   // sample of channels (docs/timing.md); otherwise they read, check and quantize every weight.
   virtual bool samples_cheaply() const { return false; }
-  // The network input as real values, HWC.
-  virtual std::vector<float> input(const Network& net) const = 0;
+  // Input `image` of a batch (workload.batch) as real values, HWC; image 0 is the run's input.
+  // Every image of a batch differs, so a model that mixed them up would be caught.
+  virtual std::vector<float> input(const Network& net, int image = 0) const = 0;
 };
 
 // Seeded synthetic parameters for shape-only networks (docs/workloads.md):
@@ -49,7 +50,7 @@ class SyntheticWeights final : public WeightSource {
   FloatLayerParams layer_rows(const Network& net, std::size_t layer_index,
                               const std::vector<std::int64_t>& rows) const override;
   bool samples_cheaply() const override { return true; }
-  std::vector<float> input(const Network& net) const override;
+  std::vector<float> input(const Network& net, int image = 0) const override;
 
  private:
   std::uint64_t seed_;

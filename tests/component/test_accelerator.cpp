@@ -119,7 +119,8 @@ TEST_P(BitExact, AcceleratorOutputsEqualIntegerReference) {
       load_sim_config(std::nullopt, with({"array.rows=4", "array.cols=5"}, c.sets));
   const Network net = c.net();
   const SyntheticWeights src(7);
-  const CompiledNetwork cn = compile_network(net, cfg, cfg.design.mac, true, src);
+  CompiledNetwork cn = compile_network(net, cfg, cfg.design.mac, true, src);
+  add_batch_references(cn, src, cfg.batch);  // workload.batch > 1: every image checked
   auto accs = simulate({planned(cfg, cn)});
   const auto mism = accs[0]->compare_outputs();
   for (std::size_t i = 0; i < mism.size(); ++i) {
@@ -163,7 +164,12 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"MobileFixedOsTinyBuffers", mobile_net,
              with({"design.mac=fixed", "array.dataflow=os"}, kTiny)},
         Case{"MobileElpFourBitActivations", mobile_net, {"design.activation_bits=4"}},
-        Case{"FpnElpWs", fpn_net, {}},
+        Case{"FpnElpWs", fpn_net, {}}, Case{"BatchPoolFcElpWs", pool_fc_net, {"workload.batch=3"}},
+        Case{"BatchConvFixedOsTinyBuffers", conv_net,
+             with({"design.mac=fixed", "array.dataflow=os", "workload.batch=4"}, kTiny)},
+        Case{"BatchGroupedElpTinyBuffers", grouped_net, with({"workload.batch=2"}, kTiny)},
+        Case{"BatchMobileFpnOs", mobile_net, {"array.dataflow=os", "workload.batch=3"}},
+        Case{"BatchFpnElpWs", fpn_net, {"workload.batch=2", "buffers.output_kib=8"}},
         Case{"FpnFixedOsTinyBuffers", fpn_net,
              with({"design.mac=fixed", "array.dataflow=os"}, kTiny)},
         Case{"ConvElpCustomThreeTerms",

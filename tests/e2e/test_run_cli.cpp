@@ -250,6 +250,68 @@ TEST(RunCli, ResNet50AgreesWithStandardFoldModel) {
   }
 }
 
+// A batch is part of the streamed dimension: with buffers that hold several images' bands, a
+// loaded weight block serves all of them (WS), and an OS array fills more rows with pixels of
+// several images; MACs per inference do not change.
+TEST(RunCli, BatchReusesWeightsAndFillsRows) {
+  struct Out {
+    double macs, weights, per_inference_pj, energy_pj, eff_7x7;
+    int batch;
+  };
+  auto run = [](const std::string& dataflow, int batch) {
+    const std::string dir = make_temp_dir("batch");
+    const auto r =
+        run_cli({"run", "--workload", "resnet18", "--timing-only", "--batch", std::to_string(batch),
+                 "--set", "array.dataflow=" + dataflow, "--set", "buffers.activation_kib=512",
+                 "--set", "buffers.output_kib=512", "--out", dir + "/o"},
+                dir);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const auto s = nlohmann::json::parse(slurp(dir + "/o/summary.json"));
+    const auto layers = nlohmann::json::parse(slurp(dir + "/o/layers.json"));
+    Out o{};
+    o.batch = s["batch"];
+    o.macs = s["macs"].get<double>() / o.batch;
+    o.energy_pj = s["energy_pj"];
+    o.per_inference_pj = s["energy_per_inference_pj"];
+    for (const auto& l : layers) {
+      o.weights += l["dram_weights_read_bytes"].get<double>() / o.batch;
+      if (l["layer"] == "layer4.1.conv1") o.eff_7x7 = l["mapping_efficiency_pct"];
+    }
+    return o;
+  };
+  for (const char* df : {"ws", "os"}) {
+    const Out one = run(df, 1), eight = run(df, 8);
+    EXPECT_EQ(eight.batch, 8);
+    EXPECT_EQ(eight.macs, one.macs) << df;
+    EXPECT_LT(eight.weights, 0.5 * one.weights) << df;  // each block serves several images
+    EXPECT_NEAR(eight.per_inference_pj, eight.energy_pj / 8, 1e-6 * eight.energy_pj);
+    EXPECT_LT(eight.per_inference_pj, one.per_inference_pj) << df;
+    if (std::string(df) == "os") {
+      EXPECT_GT(eight.eff_7x7, one.eff_7x7 + 5.0);  // 49 pixels of one image on 16 rows
+    }
+  }
+}
+
+TEST(RunCli, BatchOfTrainedImagesBitExactAndBounded) {
+  const std::string dir = make_temp_dir("batch-npy");
+  const std::string net = std::string(CONLOCNN_SOURCE_DIR) + "/workloads/fmnist_cnn/network.json";
+  auto r = run_cli({"run", "--workload", net, "--image", "10", "--batch", "4", "--out", dir + "/o"},
+                   dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("bit-exact"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("batch     4 images; per inference"), std::string::npos) << r.out;
+  r = run_cli({"run", "--workload", net, "--image", "199", "--batch", "2", "--out", dir + "/p"},
+              dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(
+      r.err.find("image index: out of range; got 200 (image 1 of the batch from --image 199)"),
+      std::string::npos)
+      << r.err;
+  r = run_cli({"run", "--batch", "0", "--timing-only", "--out", dir + "/q"}, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("workload.batch"), std::string::npos) << r.err;
+}
+
 TEST(RunCli, TrainedWorkloadRunsBitExactOnAChosenImage) {
   const std::string dir = make_temp_dir("fmnist");
   const std::string net = std::string(CONLOCNN_SOURCE_DIR) + "/workloads/fmnist_cnn/network.json";

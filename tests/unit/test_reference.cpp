@@ -218,8 +218,8 @@ class PoisonedWeights final : public WeightSource {
     if (net.layers[li].name == "conv2") p.weights[37] = std::nanf("");
     return p;
   }
-  std::vector<float> input(const Network& net) const override {
-    return SyntheticWeights(1).input(net);
+  std::vector<float> input(const Network& net, int image = 0) const override {
+    return SyntheticWeights(1).input(net, image);
   }
 };
 
