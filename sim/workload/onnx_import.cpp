@@ -1327,6 +1327,14 @@ OnnxImport Importer::run(std::uint64_t seed) {
   }
   OnnxImport r;
   r.net = b_->build();
+  int lookups = 0;
+  for (const auto& l : r.net.layers)
+    lookups += l.type == LayerType::Act;
+  if (lookups > 0) {
+    notes_.push_back(std::to_string(lookups) +
+                     " activation functions run as lookup tables on the vector unit; their "
+                     "energy is an estimate (a table read path, docs/energy.md)");
+  }
   r.weights = std::make_unique<OnnxWeights>(file_, std::move(params_), seed);
   r.notes = std::move(notes_);
   return r;
