@@ -13,6 +13,12 @@ struct ArrayDims {
   // T + rows + cols - 2 steps with the full array, and a WS fold also loads its weights (rows
   // cycles, not hidden); no separate first load or last drain.
   bool scalesim = false;
+  // Accumulator storage next to each column (TPU-style; array.accumulator_entries): 0 = none,
+  // every row fold adds its partial sums into the output buffer. E > 0 (WS): a tile streams its
+  // M in chunks of at most E pixels; a chunk's partial sums stay in the accumulators over all
+  // row folds and reach the output buffer once, at the price of reloading the fold's weights
+  // per chunk.
+  int acc_entries = 0;
 };
 
 // One tile: out[M x N] += in[M x K] * W[K x N] on the array. `fold_steps` gives, per fold in the
@@ -46,6 +52,8 @@ struct TileTiming {
   std::uint64_t weight_reg_writes = 0;  // PE weight-register loads
   std::uint64_t act_reg_writes = 0;     // PE activation-register writes
   std::uint64_t psum_reg_writes = 0;    // PE partial-sum / accumulator register writes
+  std::uint64_t acc_reads = 0;          // column accumulator storage (ArrayDims::acc_entries)
+  std::uint64_t acc_writes = 0;
 };
 
 // A systolic dataflow: how a tile is folded onto the array and what that costs. One file per

@@ -121,6 +121,8 @@ PeArray::Timing PeArray::execute(const Job& job, const sc_core::sc_time& start) 
   st.array.weight_reg_writes += tt.weight_reg_writes;
   st.array.act_reg_writes += tt.act_reg_writes;
   st.array.psum_reg_writes += tt.psum_reg_writes;
+  st.array.acc_reads += tt.acc_reads;
+  st.array.acc_writes += tt.acc_writes;
   st.compute_cycles += tt.cycles;
 
   auto& w = sram_socket[static_cast<int>(Buffer::Weights)];

@@ -25,6 +25,32 @@ std::vector<DataflowModel::FoldBlock> WeightStationary::fold_blocks(std::int64_t
 
 TileTiming WeightStationary::tile(const TileGemm& g, ArrayDims a) const {
   CONLOC_ASSERT(g.m > 0 && g.k > 0 && g.n > 0, "pe_array", "empty tile");
+  if (a.acc_entries > 0 && !a.scalesim && g.m > a.acc_entries) {
+    // M in chunks the accumulators hold, each a tile of its own (weights reloaded per chunk);
+    // the layer's first load and last drain stay with the first and last chunk.
+    TileTiming sum;
+    for (std::int64_t m0 = 0; m0 < g.m; m0 += a.acc_entries) {
+      TileGemm c = g;
+      c.m = std::min<std::int64_t>(a.acc_entries, g.m - m0);
+      c.first_in_layer = g.first_in_layer && m0 == 0;
+      c.last_in_layer = g.last_in_layer && m0 + a.acc_entries >= g.m;
+      const TileTiming t = tile(c, a);
+      sum.cycles += t.cycles;
+      sum.folds += t.folds;
+      sum.standard_cycles += t.standard_cycles;
+      sum.fold_slots += t.fold_slots;
+      sum.weight_reads += t.weight_reads;
+      sum.input_reads += t.input_reads;
+      sum.psum_reads += t.psum_reads;
+      sum.psum_writes += t.psum_writes;
+      sum.weight_reg_writes += t.weight_reg_writes;
+      sum.act_reg_writes += t.act_reg_writes;
+      sum.psum_reg_writes += t.psum_reg_writes;
+      sum.acc_reads += t.acc_reads;
+      sum.acc_writes += t.acc_writes;
+    }
+    return sum;
+  }
   TileTiming t;
   const std::int64_t kf = ceil_div(g.k, a.rows), nf = ceil_div(g.n, a.cols);
   CONLOC_ASSERT(g.fold_steps.empty() || static_cast<std::int64_t>(g.fold_steps.size()) == kf * nf,
@@ -50,9 +76,18 @@ TileTiming WeightStationary::tile(const TileGemm& g, ArrayDims a) const {
   t.weight_reads = k * n;
   t.input_reads = m * k * static_cast<std::uint64_t>(nf);
   // Every row fold emits partial sums for its M x C_u outputs; all but the very first
-  // contribution to an output read the running sum back.
-  t.psum_writes = m * n * static_cast<std::uint64_t>(kf);
-  t.psum_reads = m * n * static_cast<std::uint64_t>(kf - 1 + (g.first_k_chunk ? 0 : 1));
+  // contribution to an output read the running sum back: from the output buffer, or from the
+  // column accumulators when there are any (then the output buffer sees each output once,
+  // read first only when an earlier k-chunk left a partial sum there).
+  if (a.acc_entries > 0 && !a.scalesim) {
+    t.acc_writes = m * n * static_cast<std::uint64_t>(kf);
+    t.acc_reads = m * n * static_cast<std::uint64_t>(kf - 1);
+    t.psum_writes = m * n;
+    t.psum_reads = g.first_k_chunk ? 0 : m * n;
+  } else {
+    t.psum_writes = m * n * static_cast<std::uint64_t>(kf);
+    t.psum_reads = m * n * static_cast<std::uint64_t>(kf - 1 + (g.first_k_chunk ? 0 : 1));
+  }
   t.weight_reg_writes = k * n;
   t.act_reg_writes = m * k * n;
   t.psum_reg_writes = m * k * n;

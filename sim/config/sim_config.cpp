@@ -122,6 +122,12 @@ const ParamRegistry& sim_params() {
         choice_param("array.dataflow", "ws",
                      "ws = weight-stationary, os = output-stationary systolic dataflow.",
                      {"ws", "os"}),
+        int_param("array.accumulator_entries", 0, "psums",
+                  "Accumulator storage per array column (WS, TPU-style): partial sums of all row "
+                  "folds of up to this many output pixels stay next to the array and reach the "
+                  "output buffer once; 0 = none, every row fold read-modify-writes the output "
+                  "buffer (docs/timing.md).",
+                  0, 1 << 20),
         choice_param("array.fold_timing", "used",
                      "used = a fold takes T + its used rows + used cols - 2 cycles, weight loads "
                      "hidden by double buffering; scalesim = SCALE-Sim v2's compute model: full "
@@ -318,6 +324,7 @@ void build_typed(SimConfig& c) {
   c.array.dataflow =
       str(p, "array.dataflow") == "ws" ? Dataflow::WeightStationary : Dataflow::OutputStationary;
   c.array.scalesim_folds = str(p, "array.fold_timing") == "scalesim";
+  c.array.accumulator_entries = static_cast<int>(num(p, "array.accumulator_entries"));
   c.design.mac = str(p, "design.mac") == "elp" ? MacKind::ElpBsd : MacKind::FixedPoint;
   c.design.elp_mac =
       str(p, "design.elp.mac") == "parallel" ? ElpMacVariant::Parallel : ElpMacVariant::TermSerial;

@@ -26,6 +26,7 @@ struct ArrayConfig {
   int cols = 16;
   Dataflow dataflow = Dataflow::WeightStationary;
   bool scalesim_folds = false;  // array.fold_timing = scalesim
+  int accumulator_entries = 0;  // array.accumulator_entries
 };
 
 struct DesignConfig {

@@ -1,5 +1,8 @@
 #include "sim/energy/energy_cost.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "modules/compensation_adder/output_stage_cells.h"
 #include "modules/vector_unit/vector_cells.h"
 
@@ -7,13 +10,13 @@ namespace conloc {
 
 const std::vector<std::string>& EnergyBreakdown::component_names() {
   static const std::vector<std::string> kNames = {
-      "mac",           "pe_registers", "weight_buffer",      "activation_sram",
+      "mac",           "pe_registers", "accumulators",       "weight_buffer", "activation_sram",
       "output_buffer", "dram",         "compensation_adder", "vector_unit"};
   return kNames;
 }
 
 std::vector<double> EnergyBreakdown::values() const {
-  return {mac,           pe_registers, weight_buffer,      activation_sram,
+  return {mac,           pe_registers, accumulators,       weight_buffer, activation_sram,
           output_buffer, dram,         compensation_adder, vector_unit};
 }
 
@@ -27,6 +30,7 @@ double EnergyBreakdown::total() const {
 EnergyBreakdown& EnergyBreakdown::operator+=(const EnergyBreakdown& o) {
   mac += o.mac;
   pe_registers += o.pe_registers;
+  accumulators += o.accumulators;
   weight_buffer += o.weight_buffer;
   activation_sram += o.activation_sram;
   output_buffer += o.output_buffer;
@@ -68,6 +72,15 @@ LayerCost cost_layer(const CompiledNetwork& cn, std::size_t index, const LayerRe
         static_cast<double>(st.array.psum_reg_writes) * acc_bits +
         static_cast<double>(st.array.weight_reg_writes) * mac->weight_register_bits();
     e.pe_registers = reg_bits * em.dff_pj();
+    // Column accumulators as a register file of E entries: a write clocks acc_bits flip-flops, a
+    // read passes acc_bits bits through a log2(E)-level mux tree (an estimate, docs/energy.md).
+    if (cfg.array.accumulator_entries > 0) {
+      const double levels = std::ceil(std::log2(std::max(2, cfg.array.accumulator_entries)));
+      e.accumulators = static_cast<double>(st.array.acc_writes) * acc_bits * em.dff_pj() +
+                       static_cast<double>(st.array.acc_reads) * acc_bits * levels * em.mux2_pj();
+      counts["accumulator_reads"] = st.array.acc_reads;
+      counts["accumulator_writes"] = st.array.acc_writes;
+    }
     // A code decoder where weights enter the array (v2 formats) switches once per weight read.
     const CellCounts dec = mac->weight_fetch_cells() * static_cast<double>(st.array.weight_reads);
     e.mac += em.cells_pj(dec);

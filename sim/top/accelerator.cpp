@@ -15,7 +15,8 @@ std::unique_ptr<DataflowModel> make_dataflow(Dataflow d) {
 
 PlanParams plan_params(const SimConfig& cfg, const CompiledNetwork& cn, const DataflowModel* df) {
   PlanParams pp;
-  pp.array = {cfg.array.rows, cfg.array.cols, cfg.array.scalesim_folds};
+  pp.array = {cfg.array.rows, cfg.array.cols, cfg.array.scalesim_folds,
+              cfg.array.accumulator_entries};
   pp.dataflow = df;
   pp.code_bits = cn.code_bits;
   pp.acc_bits = cfg.design.accumulator_bits;
@@ -54,7 +55,8 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const SimConfig& c
   ctx_.network = &cn;
   ctx_.plan = &plan_;
   ctx_.dataflow = dataflow_.get();
-  ctx_.array = {cfg.array.rows, cfg.array.cols, cfg.array.scalesim_folds};
+  ctx_.array = {cfg.array.rows, cfg.array.cols, cfg.array.scalesim_folds,
+                cfg.array.accumulator_entries};
   ctx_.functional = cn.functional;
   ctx_.code_bits = cn.code_bits;
   ctx_.acc_bits = cfg.design.accumulator_bits;

@@ -136,3 +136,36 @@ TEST(Dataflow, AccessCountsPerDataflow) {
   EXPECT_EQ(os.psum_writes, 10u * 30);  // accumulated in place
   EXPECT_EQ(os.psum_reads, 10u * 30);
 }
+
+// Column accumulators (array.accumulator_entries): a WS tile streams M in chunks the
+// accumulators hold; partial sums of every row fold stay there and reach the output buffer once,
+// and each chunk reloads the fold weights. Checked against the fold sum written out here.
+TEST(Dataflow, AccumulatorsKeepPartialSumsNextToTheArray) {
+  TileGemm g;
+  g.m = 100;
+  g.k = 40;
+  g.n = 20;
+  const ArrayDims none{8, 8};
+  const ArrayDims acc{8, 8, false, 32};
+  const TileTiming plain = WeightStationary().tile(g, none);
+  const TileTiming t = WeightStationary().tile(g, acc);
+  const std::int64_t kf = 5, nf = 3, cu[3] = {8, 8, 4}, chunk[4] = {32, 32, 32, 4};
+  std::uint64_t cycles = 8;  // the layer's first weight load (R_u = 8 rows)
+  for (std::int64_t mc : chunk)
+    for (std::int64_t j = 0; j < nf; ++j)
+      cycles += static_cast<std::uint64_t>(kf * (mc + 8 + cu[j] - 2));
+  EXPECT_EQ(t.cycles, cycles);
+  EXPECT_EQ(t.folds, 4u * kf * nf);
+  EXPECT_EQ(t.fold_slots, plain.fold_slots);     // the same MAC slots, cut differently
+  EXPECT_EQ(t.psum_writes, 100u * 20);           // once per output
+  EXPECT_EQ(t.psum_reads, 0u);                   // the first k-chunk: nothing to read back
+  EXPECT_EQ(plain.psum_writes, 100u * 20 * kf);  // without: every row fold
+  EXPECT_EQ(t.acc_writes, 100u * 20 * kf);
+  EXPECT_EQ(t.acc_reads, 100u * 20 * (kf - 1));
+  EXPECT_EQ(t.weight_reads, 4u * 40 * 20);  // weights re-enter the array per chunk
+  EXPECT_EQ(t.input_reads, plain.input_reads);
+  g.first_k_chunk = false;  // a later k-chunk adds to what the output buffer holds
+  EXPECT_EQ(WeightStationary().tile(g, acc).psum_reads, 100u * 20);
+  g.m = 32;  // fits: one chunk, the same cycles as without accumulators
+  EXPECT_EQ(WeightStationary().tile(g, acc).cycles, WeightStationary().tile(g, none).cycles);
+}
