@@ -24,6 +24,7 @@ const char* kUsage =
     "  formats   weight formats: code width, levels, MAC energy, SQNR\n"
     "  accuracy  top-1 of every weight format and compensation on a real test set, next to\n"
     "            energy per inference\n"
+    "  rtl       a MAC design as Verilog, with co-simulation vectors from the C++ datapath\n"
     "  config    print the parameter schema or a resolved configuration\n"
     "\n"
     "exit codes: 0 success, 2 usage or input error, 1 simulation failure\n";
@@ -50,6 +51,7 @@ int cli_main(int argc, char** argv) {
     if (cmd == "sweep") return cmd_sweep(args);
     if (cmd == "sweep-merge") return cmd_sweep_merge(args);
     if (cmd == "accuracy") return cmd_accuracy(args);
+    if (cmd == "rtl") return cmd_rtl(args);
     std::cerr << "conlocnn-sim: unknown command '" << cmd << "'\n\n" << kUsage;
     return kExitUsage;
   } catch (const boost::program_options::error& e) {

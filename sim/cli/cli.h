@@ -28,5 +28,6 @@ int cmd_compare(const std::vector<std::string>& args);
 int cmd_sweep(const std::vector<std::string>& args);
 int cmd_sweep_merge(const std::vector<std::string>& args);
 int cmd_accuracy(const std::vector<std::string>& args);
+int cmd_rtl(const std::vector<std::string>& args);
 
 }  // namespace conloc

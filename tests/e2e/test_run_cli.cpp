@@ -339,6 +339,29 @@ TEST(RunCli, AccumulatorsTakePsumTrafficOffTheOutputBuffer) {
   EXPECT_NE(r.out.find("bit-exact"), std::string::npos) << r.out;
 }
 
+TEST(RtlCli, WritesVerilogAndRefusesWhatItCannotExpress) {
+  const std::string dir = make_temp_dir("rtl");
+  auto r = run_cli({"rtl", "--design", "elp5", "--out", dir + "/a"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(slurp(dir + "/a/conloc_mac.v").find("module conloc_mac"), std::string::npos);
+  EXPECT_NE(slurp(dir + "/a/README.md").find("| `code` | 5 |"), std::string::npos);
+  r = run_cli({"rtl", "--design", "elp5", "--out", dir + "/a"}, dir);  // its own output: fine
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  write_file(dir + "/a/notes.txt", "mine");
+  r = run_cli({"rtl", "--design", "elp5", "--out", dir + "/a"}, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("folder holds other files"), std::string::npos) << r.err;
+  r = run_cli({"rtl", "--design", "elp5v2", "--out", dir + "/b"}, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("design.elp.format"), std::string::npos) << r.err;
+  r = run_cli({"rtl", "--design", "elp5-serial", "--out", dir + "/c"}, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("design.elp.mac"), std::string::npos) << r.err;
+  r = run_cli({"rtl", "--design", "nope", "--out", dir + "/d"}, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--design"), std::string::npos) << r.err;
+}
+
 TEST(RunCli, TrainedWorkloadRunsBitExactOnAChosenImage) {
   const std::string dir = make_temp_dir("fmnist");
   const std::string net = std::string(CONLOCNN_SOURCE_DIR) + "/workloads/fmnist_cnn/network.json";

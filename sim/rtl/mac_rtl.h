@@ -1,0 +1,36 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "sim/config/sim_config.h"
+
+namespace conloc {
+
+// Synthesizable Verilog-2005 of one PE's MAC arithmetic for a design (docs/rtl.md), generated
+// from the same format description the simulator uses:
+//   module conloc_mac(input signed [A-1:0] a, input [C-1:0] code, input signed [ACC-1:0] acc_in,
+//                     output signed [ACC-1:0] acc_out);   acc_out = wrap(acc_in + a * w(code))
+// `a` is the activation operand, activation_bits + 1 wide: unsigned activations arrive
+// zero-extended, signed ones sign-extended. Fixed point: a multiplier on the two's-complement
+// code, operand-isolated when the code is 0. ELP_BSD (v1 field layout, parallel terms): the
+// fields P, G_j, S_j drive barrel shifters and conditional negation, and the sum of the enabled
+// terms, halved, is added to the accumulator (ElpBsdMac).
+struct MacRtl {
+  std::string module_name;  // conloc_mac
+  std::string design;       // e.g. "elp5"
+  std::string verilog;
+  std::string readme;
+  int activation_operand_bits = 9, code_bits = 0, accumulator_bits = 32;
+};
+
+// A design the generator cannot express (a v2 level set's decoder table, term-serial MACs) is a
+// UserError naming the config field.
+MacRtl generate_mac_rtl(const SimConfig& cfg);
+
+// Test vectors for co-simulation: every valid code x every activation of both signednesses, each
+// with pseudo-random accumulator inputs (edges included), and the C++ datapath's result
+// (ElpBsdMac / FixedPointMac::mac). One line per vector: "code a acc_in acc_out" in decimal.
+std::string mac_test_vectors(const SimConfig& cfg, std::uint64_t seed, std::uint64_t* count);
+
+}  // namespace conloc
