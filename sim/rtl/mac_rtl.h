@@ -22,6 +22,11 @@ struct MacRtl {
   std::string verilog;
   std::string readme;
   int activation_operand_bits = 9, code_bits = 0, accumulator_bits = 32;
+  // The structural energy model's cells for the design's costliest code (unsigned activations:
+  // the operand is activation_bits + 1 wide, as the RTL port), as transistors: full-adder bit 28, multiplier cell (AND + full adder) 34, MUX2 12, XOR2 12,
+  // AND2 6, flip-flop 24 (the ratios docs/energy.md uses) -- to set beside a synthesized count.
+  double model_transistors = 0;
+  std::string model_cells;  // the counts, as text
 };
 
 // A design the generator cannot express (a v2 level set's decoder table, term-serial MACs) is a

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Synthesizes generated MACs with Yosys to a generic gate library (AND, NAND, OR, NOR, XOR, XNOR,
+# MUX, NOT) and prints, per design, the cells by type and Yosys' transistor estimate next to the
+# simulator's structural model of the same datapath (docs/rtl.md).
+# usage: scripts/synth_mac.sh [--sim BIN] DESIGN... (default BIN build/conlocnn-sim)
+set -euo pipefail
+sim=build/conlocnn-sim
+if [ "${1:-}" = "--sim" ]; then sim=$2; shift 2; fi
+if ! command -v yosys > /dev/null; then
+  echo "synth_mac: yosys not found (scripts/install-deps.sh installs it); skipped" >&2
+  exit 77
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+printf '| design | cells | AND | NAND | OR | NOR | NOT | XOR | XNOR | MUX | transistors (Yosys) | transistor-equivalents (model) | model / Yosys |\n'
+printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
+for d in "$@"; do
+  "$sim" rtl --design "$d" --out "$tmp/$d" > /dev/null
+  yosys -q -p "read_verilog $tmp/$d/conloc_mac.v; synth -top conloc_mac; abc -g AND,NAND,OR,NOR,XOR,XNOR,MUX; opt_clean; tee -q -o $tmp/$d/stat.txt stat -tech cmos" > "$tmp/$d/yosys.log" 2>&1
+  count() { awk -v c="\$_$1_" 'BEGIN {n = 0} $1 == c {n = $2} END {print n}' "$tmp/$d/stat.txt"; }
+  cells=$(awk '/Number of cells:/ {print $4}' "$tmp/$d/stat.txt" | tail -1)
+  tr=$(awk '/Estimated number of transistors:/ {print $5}' "$tmp/$d/stat.txt" | tail -1)
+  model=$(sed -nE 's/.*: ([0-9.]+) transistor-equivalents.*/\1/p' "$tmp/$d/README.md")
+  [ -n "$cells" ] && [ -n "$tr" ] && [ -n "$model" ] || { echo "synth_mac: $d: no statistics" >&2; exit 1; }
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.2f |\n' "$d" "$cells" \
+    "$(count AND)" "$(count NAND)" "$(count OR)" "$(count NOR)" "$(count NOT)" "$(count XOR)" \
+    "$(count XNOR)" "$(count MUX)" "$tr" "$model" "$(echo "$model / $tr" | bc -l)"
+done
