@@ -6,6 +6,7 @@
 
 #include "modules/arith/cell_counts.h"
 #include "modules/arith/elp_bsd_mac.h"
+#include "modules/arith/elp_lut_format.h"
 #include "modules/common/error.h"
 #include "sim/quant/mac_factory.h"
 
@@ -130,6 +131,68 @@ std::string elp_rtl(const std::string& design, const ElpBsdParams& f, int a_bits
   return v.str();
 }
 
+// ELP_BSD v2: the code S | I; a fixed decoder (a case table, from the format's level set) turns I
+// into per-term enable, sign and position, S flips every sign; then a barrel shifter per term,
+// conditional negation and the sum into the accumulator (ElpLutMac).
+std::string elp_v2_rtl(const std::string& design, const ElpLutFormat& f, int a_bits, int acc) {
+  const int b = f.code_bits(), k = f.params().terms, pb = std::max(1, f.position_bits());
+  const int per = 2 + pb;  // enable, sign, position per term
+  const int x_bits = a_bits + f.max_position();
+  const int s_bits = x_bits + 2;
+  std::ostringstream v;
+  v << header(design, "ELP_BSD v2 shift-add MAC: fixed decoder (" + num((1 << (b - 1)) - 1) +
+                          " magnitudes, " + num(k) + " terms, positions 0.." +
+                          num(f.max_position()) + "), parallel terms.");
+  v << ports(a_bits, b, acc);
+  v << "  wire        s = code[" << b - 1 << "];\n";
+  if (b - 1 == 1) {
+    v << "  wire        idx = code[0];\n";
+  } else {
+    v << "  wire " << range(b - 1) << " idx = code[" << b - 2 << ":0];\n";
+  }
+  // The decoder: per magnitude index, the terms of its non-adjacent form (term 1 in the low bits).
+  v << "  reg  " << range(k * per) << " dec;\n";
+  v << "  always @* begin\n    case (idx)\n";
+  for (std::uint32_t i = 0; i < (1u << (b - 1)); ++i) {
+    const ElpBsdFields fl = f.fields(i);  // S = 0: the magnitude's own signs
+    std::string bits;
+    for (int j = k - 1; j >= 0; --j) {
+      const bool en = j < fl.terms;
+      std::string pos;
+      for (int q = pb - 1; q >= 0; --q)
+        pos += en && ((fl.position[static_cast<std::size_t>(j)] >> q) & 1) ? '1' : '0';
+      bits += std::string(en ? "1" : "0") +
+              (en && fl.negate[static_cast<std::size_t>(j)] ? "1" : "0") + pos;
+    }
+    v << "      " << b - 1 << "'d" << i << ": dec = " << k * per << "'b" << bits << ";\n";
+  }
+  v << "      default: dec = " << k * per << "'b0;\n    endcase\n  end\n";
+  v << "  wire signed " << range(x_bits) << " a_x = " << resize("a", a_bits, x_bits) << ";\n";
+  for (int j = 1; j <= k; ++j) {
+    const int lo = (j - 1) * per;
+    v << "  wire        en" << j << " = dec[" << lo + per - 1 << "];\n";
+    v << "  wire        ng" << j << " = dec[" << lo + pb << "] ^ s;\n";
+    if (pb == 1) {
+      v << "  wire        ps" << j << " = dec[" << lo << "];\n";
+    } else {
+      v << "  wire " << range(pb) << " ps" << j << " = dec[" << lo + pb - 1 << ":" << lo << "];\n";
+    }
+    v << "  wire signed " << range(x_bits) << " x" << j << " = (en" << j << " ? a_x : " << x_bits
+      << "'sd0) <<< ps" << j << ";\n";
+    v << "  wire signed " << range(s_bits) << " x" << j
+      << "e = " << resize("x" + num(j), x_bits, s_bits) << ";\n";
+    v << "  wire signed " << range(s_bits) << " t" << j << " = ng" << j << " ? -x" << j << "e : x"
+      << j << "e;\n";
+  }
+  v << "  wire signed " << range(s_bits) << " sum = t1";
+  for (int j = 2; j <= k; ++j)
+    v << " + t" << j;
+  v << ";\n";
+  v << "  assign acc_out = acc_in + " << resize("sum", s_bits, acc) << ";\n";
+  v << "endmodule\n";
+  return v.str();
+}
+
 }  // namespace
 
 MacRtl generate_mac_rtl(const SimConfig& cfg) {
@@ -144,22 +207,27 @@ MacRtl generate_mac_rtl(const SimConfig& cfg) {
     r.code_bits = d.fixed_weight_bits;
     r.verilog = fixed_rtl(r.design, d.fixed_weight_bits, a, acc);
   } else {
-    if (d.elp_v2) {
-      throw UserError(field_error("design.elp.format", "",
-                                  "the RTL generator does not express "
-                                  "v2 level sets (their code decoder "
-                                  "table) yet",
-                                  d.elp_v2->name, "a v1 preset (elp4..elp8) or custom"));
-    }
     if (d.elp_mac != ElpMacVariant::Parallel) {
       throw UserError(field_error("design.elp.mac", "",
-                                  "the RTL generator writes parallel-term "
-                                  "MACs only",
-                                  "serial", "parallel"));
+                                  "the RTL generator writes parallel-term MACs only", "serial",
+                                  "parallel"));
     }
-    r.design = d.elp.name;
-    r.code_bits = d.elp.code_bits();
-    r.verilog = elp_rtl(r.design, d.elp, a, acc);
+    if (d.elp_v2 && d.elp_v2->per_layer) {
+      throw UserError(field_error("design.elp.format", "",
+                                  "the RTL generator writes fixed decoders; a per-layer level set "
+                                  "needs a loadable decoder table",
+                                  d.elp_v2->name, "a v1 preset, custom, or elp3v2..elp8v2"));
+    }
+    if (d.elp_v2) {
+      const ElpLutFormat f = ElpLutFormat::preset(d.elp_v2->name);
+      r.design = f.name();
+      r.code_bits = f.code_bits();
+      r.verilog = elp_v2_rtl(r.design, f, a, acc);
+    } else {
+      r.design = d.elp.name;
+      r.code_bits = d.elp.code_bits();
+      r.verilog = elp_rtl(r.design, d.elp, a, acc);
+    }
   }
   // The structural model's view of the same datapath: its costliest code.
   const auto model = make_mac_model(d, d.mac, false);  // unsigned: the RTL port's 9 bits
@@ -175,8 +243,8 @@ MacRtl generate_mac_rtl(const SimConfig& cfg) {
   r.model_transistors = transistors(worst);
   std::ostringstream cells;
   cells << "adder bits " << worst.adder_bits << ", multiplier cells " << worst.mult_cells
-        << ", mux2 " << worst.mux2 << ", xor2 " << worst.xor2 << ", and2 " << worst.and2
-        << ", dff " << worst.dff;
+        << ", mux2 " << worst.mux2 << ", xor2 " << worst.xor2 << ", and2 " << worst.and2 << ", dff "
+        << worst.dff;
   r.model_cells = cells.str();
   std::ostringstream m;
   m << "# " << r.design << " MAC (generated)\n\n"

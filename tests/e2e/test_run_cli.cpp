@@ -351,7 +351,10 @@ TEST(RtlCli, WritesVerilogAndRefusesWhatItCannotExpress) {
   r = run_cli({"rtl", "--design", "elp5", "--out", dir + "/a"}, dir);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("folder holds other files"), std::string::npos) << r.err;
-  r = run_cli({"rtl", "--design", "elp5v2", "--out", dir + "/b"}, dir);
+  r = run_cli({"rtl", "--design", "elp5v2", "--out", dir + "/v2"}, dir);  // a fixed decoder
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(slurp(dir + "/v2/conloc_mac.v").find("case (idx)"), std::string::npos);
+  r = run_cli({"rtl", "--design", "elp5v2l", "--out", dir + "/b"}, dir);  // a loadable table
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("design.elp.format"), std::string::npos) << r.err;
   r = run_cli({"rtl", "--design", "elp5-serial", "--out", dir + "/c"}, dir);
