@@ -1,5 +1,6 @@
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
@@ -78,7 +79,10 @@ bool parse_run_options(const std::string& cmd, const std::vector<std::string>& a
         field_error("--image", "", "out of range", std::to_string(o.image), "an image index >= 0"));
   }
   if (vm.count("batch")) o.common.overrides.push_back("workload.batch=" + std::to_string(o.batch));
-  if (o.common.out_dir.empty()) o.common.out_dir = "out/" + cmd + "-" + o.workload;
+  // A file workload is named by its stem: out/run-mobilenet_v1, not a nested copy of its path.
+  if (o.common.out_dir.empty()) {
+    o.common.out_dir = "out/" + cmd + "-" + std::filesystem::path(o.workload).stem().string();
+  }
   return true;
 }
 
