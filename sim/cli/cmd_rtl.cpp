@@ -5,8 +5,11 @@
 #include "sim/cli/options.h"
 #include "sim/common/file_io.h"
 #include "sim/config/sim_config.h"
+#include "sim/energy/energy_model.h"
+#include "sim/quant/compiler.h"
 #include "sim/quant/design_registry.h"
 #include "sim/rtl/mac_rtl.h"
+#include "sim/workload/workload.h"
 
 namespace conloc {
 
@@ -15,10 +18,15 @@ namespace conloc {
 int cmd_rtl(const std::vector<std::string>& args) {
   CommonOptions common;
   std::string design;
+  std::vector<std::string> streams;
   po::options_description desc("rtl options");
   add_common_options(desc, common, true);
-  desc.add_options()("design", po::value<std::string>(&design),
-                     "MAC design: fixed2..fixed16, elp4..elp8 (v1 layouts), elp (the configured)");
+  desc.add_options()(
+      "design", po::value<std::string>(&design),
+      "MAC design: fixed2..fixed16, elp4..elp8, elp3v2..elp8v2, elp (the configured)")(
+      "stream", po::value<std::vector<std::string>>(&streams),
+      "WORKLOAD:LAYER (repeatable): also write the operand stream 64 weight-stationary PEs of "
+      "that layer see, as stream-LAYER.txt (activity-based energy, docs/rtl.md)");
   po::variables_map vm;
   if (!parse_options("rtl", "--design NAME [--config F] [--set k=v]... --out DIR", desc, args,
                      vm)) {
@@ -38,7 +46,8 @@ int cmd_rtl(const std::vector<std::string>& args) {
     }
     for (const auto& e : fs::directory_iterator(common.out_dir)) {
       const std::string n = e.path().filename().string();
-      if (n != "conloc_mac.v" && n != "README.md" && n != "vectors.txt") {
+      if (n != "conloc_mac.v" && n != "README.md" && n != "vectors.txt" &&
+          n.rfind("stream-", 0) != 0) {
         throw UserError(field_error("--out", "", "folder holds other files", e.path().string(),
                                     "a new or empty folder, or an earlier rtl output"));
       }
@@ -49,6 +58,29 @@ int cmd_rtl(const std::vector<std::string>& args) {
   write_file_atomic(common.out_dir + "/conloc_mac.v", rtl.verilog);
   write_file_atomic(common.out_dir + "/README.md", rtl.readme);
   write_file_atomic(common.out_dir + "/vectors.txt", text);
+  for (const std::string& spec : streams) {
+    const auto colon = spec.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size()) {
+      throw UserError(field_error("--stream", "", "not WORKLOAD:LAYER", "\"" + spec + "\"",
+                                  "e.g. workloads/fmnist_cnn/network.json:conv2"));
+    }
+    const std::string layer = spec.substr(colon + 1);
+    const Workload w = load_workload(spec.substr(0, colon), cfg.seed);
+    int li = -1;
+    for (std::size_t i = 0; i < w.net.layers.size(); ++i)
+      if (w.net.layers[i].name == layer) li = static_cast<int>(i);
+    if (li < 0 || !w.net.layers[static_cast<std::size_t>(li)].on_pe_array()) {
+      throw UserError(field_error("--stream", "", "no conv or fc layer of that name", layer,
+                                  "a PE-array layer of " + w.net.name));
+    }
+    const CompiledNetwork cn = compile_network(w.net, cfg, cfg.design.mac, true, *w.weights);
+    std::uint64_t n = 0;
+    const EnergyModel em(EnergyTable::load(cfg.energy_table_path));
+    const std::string s = mac_operand_stream(cn, li, cfg.array.rows, 64, em, &n);
+    write_file_atomic(common.out_dir + "/stream-" + layer + ".txt", s);
+    std::cout << "  stream-" << layer << ".txt: " << n << " operations of 64 PEs of " << w.net.name
+              << "\n";
+  }
   std::cout << rtl.design << ": " << common.out_dir << "/conloc_mac.v (a "
             << rtl.activation_operand_bits << " bits, code " << rtl.code_bits
             << " bits, accumulator " << rtl.accumulator_bits << " bits), README.md, vectors.txt ("

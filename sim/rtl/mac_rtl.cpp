@@ -7,8 +7,11 @@
 #include "modules/arith/cell_counts.h"
 #include "modules/arith/elp_bsd_mac.h"
 #include "modules/arith/elp_lut_format.h"
+#include "modules/common/compiled_network.h"
 #include "modules/common/error.h"
+#include "sim/energy/energy_model.h"
 #include "sim/quant/mac_factory.h"
+#include "sim/reference/reference_ops.h"
 
 namespace conloc {
 
@@ -296,6 +299,47 @@ std::string mac_test_vectors(const SimConfig& cfg, std::uint64_t seed, std::uint
   }
   if (count) *count = n;
   return v.str();
+}
+
+std::string mac_operand_stream(const CompiledNetwork& cn, int layer, int rows, int pes,
+                               const EnergyModel& energy, std::uint64_t* count) {
+  const Layer& l = cn.net.layers.at(static_cast<std::size_t>(layer));
+  CONLOC_ASSERT(l.on_pe_array() && cn.functional, "rtl", "a stream needs a functional conv layer");
+  const CompiledLayer& cl = cn.layers[static_cast<std::size_t>(layer)];
+  const IntTensor& in = cn.tensors[static_cast<std::size_t>(l.inputs[0])];
+  const GemmShape g = cn.net.gemm(l);
+  const std::int64_t m = g.m, k = g.k, n = g.n;
+  // Group 0's patch matrix: the activations each PE row sees, in stream order.
+  std::vector<std::int16_t> patch(static_cast<std::size_t>(m * k));
+  for (std::int64_t i = 0; i < m; ++i)
+    im2col_row(in, l, 0, i, patch.data() + i * k);
+  std::ostringstream v;
+  std::uint64_t lines = 0;
+  double model_pj = 0;
+  const MacModel& mac = *cl.mac;
+  for (int p = 0; p < pes; ++p) {
+    // PEs spread evenly over the (k, n) weights of group 0.
+    const std::int64_t idx = (static_cast<std::int64_t>(p) * k * n) / pes + (p * 7919) % 13;
+    const std::int64_t kk = idx % k, nn = (idx / k) % n;
+    const std::int64_t fold0 = kk / rows * rows;  // first row of this PE's row fold
+    const std::int16_t w = cl.wq[static_cast<std::size_t>(nn * k + kk)];
+    const std::uint32_t code = cl.codes[static_cast<std::size_t>(nn * k + kk)];
+    for (std::int64_t i = 0; i < m; ++i) {
+      const std::int16_t* a = patch.data() + i * k;
+      std::int64_t acc = 0;  // the psum from the PEs above in the fold
+      for (std::int64_t r = fold0; r < kk; ++r)
+        acc += std::int64_t{a[r]} * cl.wq[static_cast<std::size_t>(nn * k + r)];
+      acc = wrap_to_bits(acc, cn.accumulator_bits);
+      v << code << ' ' << a[kk] << ' ' << acc << ' '
+        << wrap_to_bits(acc + std::int64_t{a[kk]} * w, cn.accumulator_bits) << '\n';
+      ++lines;
+      model_pj += energy.cells_pj(mac.cells(mac.actions(code)));
+    }
+  }
+  if (count) *count = lines;
+  std::ostringstream head;
+  head << "# model_pj_per_mac " << (lines ? model_pj / static_cast<double>(lines) : 0.0) << "\n";
+  return head.str() + v.str();
 }
 
 }  // namespace conloc

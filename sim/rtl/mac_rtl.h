@@ -23,8 +23,9 @@ struct MacRtl {
   std::string readme;
   int activation_operand_bits = 9, code_bits = 0, accumulator_bits = 32;
   // The structural energy model's cells for the design's costliest code (unsigned activations:
-  // the operand is activation_bits + 1 wide, as the RTL port), as transistors: full-adder bit 28, multiplier cell (AND + full adder) 34, MUX2 12, XOR2 12,
-  // AND2 6, flip-flop 24 (the ratios docs/energy.md uses) -- to set beside a synthesized count.
+  // the operand is activation_bits + 1 wide, as the RTL port), as transistors: full-adder bit 28,
+  // multiplier cell (AND + full adder) 34, MUX2 12, XOR2 12, AND2 6, flip-flop 24 (the ratios
+  // docs/energy.md uses) -- to set beside a synthesized count.
   double model_transistors = 0;
   std::string model_cells;  // the counts, as text
 };
@@ -32,6 +33,19 @@ struct MacRtl {
 // A design the generator cannot express (a v2 level set's decoder table, term-serial MACs) is a
 // UserError naming the config field.
 MacRtl generate_mac_rtl(const SimConfig& cfg);
+
+// The operand stream one weight-stationary PE sees in a real layer, for activity-based energy
+// (docs/rtl.md): `pes` PEs of layer `layer` of the functionally compiled `cn` (spread over its
+// weights), each holding its weight code while the layer's M activations of its row stream
+// through, with the partial sum arriving from the PEs above it in the fold (`rows` array rows) as
+// acc_in. Lines "code a acc_in acc_out" as mac_test_vectors; the first line of each PE's stream
+// starts a new run (consecutive lines are consecutive cycles).
+struct CompiledNetwork;
+// The stream's first line is a comment with the structural model's mean MAC energy over its
+// operations ("# model_pj_per_mac X", from `energy`: the layer's MAC model, cells x cell energies).
+class EnergyModel;
+std::string mac_operand_stream(const CompiledNetwork& cn, int layer, int rows, int pes,
+                               const EnergyModel& energy, std::uint64_t* count);
 
 // Test vectors for co-simulation: every valid code x every activation of both signednesses, each
 // with pseudo-random accumulator inputs (edges included), and the C++ datapath's result

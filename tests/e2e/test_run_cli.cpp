@@ -360,6 +360,16 @@ TEST(RtlCli, WritesVerilogAndRefusesWhatItCannotExpress) {
   r = run_cli({"rtl", "--design", "elp5-serial", "--out", dir + "/c"}, dir);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("design.elp.mac"), std::string::npos) << r.err;
+  const std::string cnn = std::string(CONLOCNN_SOURCE_DIR) + "/workloads/fmnist_cnn/network.json";
+  r = run_cli({"rtl", "--design", "elp5", "--out", dir + "/s", "--stream", cnn + ":conv2"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(slurp(dir + "/s/stream-conv2.txt").rfind("# model_pj_per_mac ", 0), 0u);
+  r = run_cli({"rtl", "--design", "elp5", "--out", dir + "/t", "--stream", cnn + ":pool1"}, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no conv or fc layer of that name"), std::string::npos) << r.err;
+  r = run_cli({"rtl", "--design", "elp5", "--out", dir + "/u", "--stream", cnn}, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("not WORKLOAD:LAYER"), std::string::npos) << r.err;
   r = run_cli({"rtl", "--design", "nope", "--out", dir + "/d"}, dir);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--design"), std::string::npos) << r.err;
