@@ -70,12 +70,36 @@ double EnergyModel::cells_pj(const CellCounts& c) const {
 }
 
 double EnergyModel::sram_read_pj_per_bit(std::uint64_t capacity_bytes) const {
+  if (table_.sram_table()) return cacti_pj_per_bit(capacity_bytes, false);
   const double x = std::log2(static_cast<double>(std::max<std::uint64_t>(capacity_bytes, 1)));
   // Piecewise linear in log-log; the end segments extend beyond the anchors.
   const int seg = x <= sram_log_cap_[1] ? 0 : 1;
   const double x0 = sram_log_cap_[seg], x1 = sram_log_cap_[seg + 1];
   const double y0 = sram_log_e_[seg], y1 = sram_log_e_[seg + 1];
   return std::exp2(y0 + (y1 - y0) * (x - x0) / (x1 - x0));
+}
+
+double EnergyModel::sram_write_pj_per_bit(std::uint64_t capacity_bytes) const {
+  if (table_.sram_table()) return cacti_pj_per_bit(capacity_bytes, true);
+  return sram_read_pj_per_bit(capacity_bytes) * write_to_read_;
+}
+
+double EnergyModel::cacti_pj_per_bit(std::uint64_t capacity_bytes, bool write) const {
+  // A buffer is two halves (double buffering) and an access hits one: CACTI's energy per access
+  // of an array of half the capacity, at the table's word width, per bit of that word.
+  // Interpolated linearly in log2(capacity) and log2(energy) between the table's capacities;
+  // beyond its ends the end segments extend.
+  const SramTable& t = *table_.sram_table();
+  const double x = std::log2(std::max(1.0, static_cast<double>(capacity_bytes) / 2.0));
+  std::size_t i = 1;
+  while (i + 1 < t.rows.size() && std::log2(t.rows[i].capacity_bytes) < x)
+    ++i;
+  const SramTable::Row& a = t.rows[i - 1];
+  const SramTable::Row& b = t.rows[i];
+  const double x0 = std::log2(a.capacity_bytes), x1 = std::log2(b.capacity_bytes);
+  const double y0 = std::log2(write ? a.write_pj : a.read_pj);
+  const double y1 = std::log2(write ? b.write_pj : b.read_pj);
+  return std::exp2(y0 + (y1 - y0) * (x - x0) / (x1 - x0)) / t.word_bits;
 }
 
 nlohmann::json EnergyModel::calibration_json() const {

@@ -13,7 +13,8 @@ namespace conloc {
 //  - multiplier: E(a, b) = mult_op + a * b * mult_cell      (fit through the two mult anchors)
 //  - mux2 / xor2 / and2 / dff = ratio x fa                  (cell ratios from the table)
 //  - SRAM: energy per bit accessed, interpolated log-log in capacity between the anchors (end
-//    segments extrapolated); writes = reads x sram_write_to_read
+//    segments extrapolated); writes = reads x sram_write_to_read. Or, when the table names a
+//    CACTI SRAM table, CACTI's read / write energy per access of one half at the word width.
 //  - DRAM: energy per bit transferred.
 // Every MAC, adder and shifter in the simulator is costed through these rules, so a fixed-point and
 // an ELP_BSD design of any width are compared on equal terms.
@@ -26,10 +27,10 @@ class EnergyModel {
   double mult_pj(int a_bits, int b_bits) const {
     return mult_op_pj_ + static_cast<double>(a_bits) * b_bits * mult_cell_pj_;
   }
+  // Energy per bit read / written in a buffer of `capacity_bytes` (two halves): from the table's
+  // CACTI SRAM rows when it names one ("sram_table"), else the Horowitz anchors.
   double sram_read_pj_per_bit(std::uint64_t capacity_bytes) const;
-  double sram_write_pj_per_bit(std::uint64_t capacity_bytes) const {
-    return sram_read_pj_per_bit(capacity_bytes) * write_to_read_;
-  }
+  double sram_write_pj_per_bit(std::uint64_t capacity_bytes) const;
   double dram_pj_per_bit() const { return dram_pj_per_bit_; }
 
   // Calibrated cell energies, for reports and docs.
@@ -50,6 +51,7 @@ class EnergyModel {
   double fa_pj_ = 0, add_op_pj_ = 0, mult_cell_pj_ = 0, mult_op_pj_ = 0;
   double mux2_pj_ = 0, xor2_pj_ = 0, and2_pj_ = 0, dff_pj_ = 0;
   double write_to_read_ = 1.0, dram_pj_per_bit_ = 0;
+  double cacti_pj_per_bit(std::uint64_t capacity_bytes, bool write) const;
   // (log2 capacity in bytes, log2 pJ per bit), ascending capacity.
   double sram_log_cap_[3] = {}, sram_log_e_[3] = {};
 };

@@ -1,5 +1,9 @@
 #include "sim/energy/energy_table.h"
 
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <sstream>
 #include <vector>
 
 #include "modules/common/error.h"
@@ -40,6 +44,87 @@ const std::vector<Required>& required_constants() {
 
 }  // namespace
 
+namespace {
+
+// "sram_table": {"file": CSV relative to the table, "transistor_type": "itrs-hp" | "itrs-lop",
+// "word_bits": 8..256 (a width of the table), "source": "..."}; the CSV's rows at the table's node,
+// that transistor type, one bank and that width.
+SramTable parse_sram_table(const nlohmann::json& j, const std::string& source, int node_nm) {
+  const std::string at = "sram_table";
+  if (!j.is_object()) throw_field_error(source, at, "wrong type", json_brief(j), "an object");
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (it.key() != "file" && it.key() != "transistor_type" && it.key() != "word_bits" &&
+        it.key() != "source") {
+      throw_field_error(source, at + "." + it.key(), "unknown key", "\"" + it.key() + "\"",
+                        "one of file, transistor_type, word_bits, source");
+    }
+  }
+  auto str = [&](const char* k) {
+    if (!j.contains(k) || !j[k].is_string() || j[k].get<std::string>().empty()) {
+      throw_field_error(source, at + "." + k, "missing or not a string",
+                        j.contains(k) ? json_brief(j[k]) : "", "a string");
+    }
+    return j[k].get<std::string>();
+  };
+  SramTable t;
+  t.file = (std::filesystem::path(source).parent_path() / str("file")).string();
+  t.source = str("source");
+  t.transistor_type = str("transistor_type");
+  if (!j.contains("word_bits") || !j["word_bits"].is_number_integer()) {
+    throw_field_error(source, at + ".word_bits", "missing or not an integer", "", "8..256");
+  }
+  t.word_bits = j["word_bits"].get<int>();
+  std::istringstream in(read_text_file(t.file));
+  std::string line;
+  std::getline(in, line);  // header
+  const std::string expect =
+      "tech_nm,capacity_bytes,width_bits,banks,read_pj,write_pj,leakage_mw,area_mm2,access_ns,"
+      "cycle_ns,transistor_type";
+  if (line != expect)
+    throw_field_error(t.file, "line 1", "not a CACTI SRAM table header", line, expect);
+  for (int no = 2; std::getline(in, line); ++no) {
+    if (line.empty()) continue;
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    for (std::string x; std::getline(ss, x, ',');)
+      f.push_back(x);
+    if (f.size() != 11) {
+      throw_field_error(t.file, "line " + std::to_string(no), "wrong number of fields",
+                        std::to_string(f.size()), "11");
+    }
+    double v[10];
+    for (int i = 0; i < 10; ++i) {
+      try {
+        std::size_t used = 0;
+        v[i] = std::stod(f[static_cast<std::size_t>(i)], &used);
+        if (used != f[static_cast<std::size_t>(i)].size() || !std::isfinite(v[i]) || v[i] < 0)
+          throw 0;
+      } catch (...) {
+        throw_field_error(
+            t.file, "line " + std::to_string(no) + ": column " + std::to_string(i + 1),
+            "not a non-negative number", "\"" + f[static_cast<std::size_t>(i)] + "\"");
+      }
+    }
+    if (static_cast<int>(v[0]) != node_nm || static_cast<int>(v[2]) != t.word_bits ||
+        static_cast<int>(v[3]) != 1 || f[10] != t.transistor_type) {
+      continue;
+    }
+    t.rows.push_back({v[1], v[4], v[5], v[6]});
+  }
+  std::sort(t.rows.begin(), t.rows.end(), [](const SramTable::Row& a, const SramTable::Row& b) {
+    return a.capacity_bytes < b.capacity_bytes;
+  });
+  if (t.rows.size() < 2) {
+    throw_field_error(source, at, "the CACTI table has no rows for this node, width and type",
+                      std::to_string(node_nm) + " nm, " + std::to_string(t.word_bits) + " bits, " +
+                          t.transistor_type,
+                      "a node, width and transistor type the table covers (" + t.file + ")");
+  }
+  return t;
+}
+
+}  // namespace
+
 EnergyTable EnergyTable::load(const std::string& path) {
   return from_json(parse_json_text(read_text_file(path), path), path);
 }
@@ -53,9 +138,9 @@ EnergyTable EnergyTable::from_json(const nlohmann::json& doc, const std::string&
   }
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     if (it.key() != "name" && it.key() != "node_nm" && it.key() != "description" &&
-        it.key() != "constants") {
+        it.key() != "constants" && it.key() != "sram_table") {
       throw_field_error(source, it.key(), "unknown key", "\"" + it.key() + "\"",
-                        "one of name, node_nm, description, constants");
+                        "one of name, node_nm, description, constants, sram_table");
     }
   }
   if (!doc.contains("name")) throw_field_error(source, "name", "missing required field");
@@ -150,6 +235,8 @@ EnergyTable EnergyTable::from_json(const nlohmann::json& doc, const std::string&
     }
     t.constants_[r.id] = e;
   }
+  if (doc.contains("sram_table"))
+    t.sram_table_ = parse_sram_table(doc["sram_table"], source, t.node_nm_);
   return t;
 }
 
@@ -163,7 +250,15 @@ nlohmann::json EnergyTable::provenance() const {
   nlohmann::json sources = nlohmann::json::object();
   for (const auto& [id, c] : constants_)
     sources[id] = c.source;
-  return {{"name", name_}, {"path", path_}, {"node_nm", node_nm_}, {"sources", sources}};
+  nlohmann::json p = {
+      {"name", name_}, {"path", path_}, {"node_nm", node_nm_}, {"sources", sources}};
+  if (sram_table_) {
+    p["sram_table"] = {{"file", sram_table_->file},
+                       {"source", sram_table_->source},
+                       {"transistor_type", sram_table_->transistor_type},
+                       {"word_bits", sram_table_->word_bits}};
+  }
+  return p;
 }
 
 }  // namespace conloc

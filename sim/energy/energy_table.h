@@ -2,7 +2,9 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace conloc {
 
@@ -14,6 +16,18 @@ struct EnergyConstant {
   int node_nm = 0;
   int bits = 0;             // width the constant was measured at (0: not applicable)
   double capacity_kib = 0;  // SRAM capacity for SRAM constants (0: not applicable)
+};
+
+// SRAM energies per access from a CACTI table (configs/energy/cacti7-sram-45nm.csv), one row per
+// capacity and word width: what an energy table's optional "sram_table" names instead of the
+// Horowitz per-bit anchors (docs/energy.md).
+struct SramTable {
+  std::string file, source, transistor_type;
+  int word_bits = 64;  // the buffers' access width: energy per access / word_bits per bit
+  struct Row {
+    double capacity_bytes, read_pj, write_pj, leakage_mw;
+  };
+  std::vector<Row> rows;  // at word_bits, one bank, ascending capacity
 };
 
 // Energy constants as data (configs/energy/*.json): every constant records its value, unit, source
@@ -30,12 +44,14 @@ class EnergyTable {
   const std::map<std::string, EnergyConstant>& constants() const { return constants_; }
   // {"name", "path", "node_nm", "sources": {id: source}} for summaries.
   nlohmann::json provenance() const;
+  const std::optional<SramTable>& sram_table() const { return sram_table_; }
 
  private:
   std::string name_;
   std::string path_;
   int node_nm_ = 0;
   std::map<std::string, EnergyConstant> constants_;
+  std::optional<SramTable> sram_table_;
 };
 
 }  // namespace conloc

@@ -1,6 +1,7 @@
 #include <cmath>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <map>
 #include <sstream>
 
 #include "modules/arith/elp_bsd_mac.h"
@@ -151,4 +152,71 @@ TEST(EnergyModel, DegenerateAnchorsRejected) {
       std::ifstream(std::string(CONLOCNN_SOURCE_DIR) + "/configs/energy/horowitz45.json"));
   doc["constants"]["add_32b"]["value"] = 0.001;  // wider add cheaper than narrower
   EXPECT_THROW(EnergyModel(EnergyTable::from_json(doc, "t.json")), UserError);
+}
+
+// SRAM costs from CACTI (configs/energy/horowitz45-cacti.json): a buffer's access hits one half,
+// charged CACTI's energy per 64-bit access of an array of half the capacity, per bit. Expected
+// values come from the CSV rows read here, not from the model.
+TEST(EnergyTable, CactiSramTableChargesTheHalfAnAccessHits) {
+  const std::string dir = std::string(CONLOCNN_SOURCE_DIR) + "/configs/energy/";
+  const EnergyModel em(EnergyTable::load(dir + "horowitz45-cacti.json"));
+  std::map<double, std::pair<double, double>> row;  // capacity -> (read, write) pJ, 64-bit hp
+  std::ifstream in(dir + "cacti7-sram-45nm.csv");
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    std::stringstream ss(line);
+    std::vector<std::string> f;
+    for (std::string x; std::getline(ss, x, ',');)
+      f.push_back(x);
+    if (f[0] == "45" && f[2] == "64" && f[3] == "1" && f[10] == "itrs-hp")
+      row[std::stod(f[1])] = {std::stod(f[4]), std::stod(f[5])};
+  }
+  ASSERT_EQ(row.size(), 13u);
+  // 64 KiB buffer: its 32 KiB halves.
+  EXPECT_NEAR(em.sram_read_pj_per_bit(64 * 1024), row[32768].first / 64, 1e-12);
+  EXPECT_NEAR(em.sram_write_pj_per_bit(64 * 1024), row[32768].second / 64, 1e-12);
+  // 96 KiB: halves of 48 KiB, log-log between the 32 and 64 KiB rows.
+  const double t = (std::log2(49152.0) - 15) / (16 - 15);
+  const double want = std::exp2(std::log2(row[32768].first) +
+                                t * (std::log2(row[65536].first) - std::log2(row[32768].first)));
+  EXPECT_NEAR(em.sram_read_pj_per_bit(96 * 1024), want / 64, 1e-12);
+  // Without the table: the Horowitz anchors as before.
+  EXPECT_NE(EnergyModel(table()).sram_read_pj_per_bit(64 * 1024), row[32768].first / 64);
+}
+
+TEST(EnergyTable, CactiSramTableErrorsNameTheField) {
+  auto error = [](const nlohmann::json& sram) {
+    auto doc = parse_json_text(
+        [] {
+          std::ifstream in(std::string(CONLOCNN_SOURCE_DIR) +
+                           "/configs/energy/horowitz45-cacti.json");
+          std::stringstream ss;
+          ss << in.rdbuf();
+          return ss.str();
+        }(),
+        "t");
+    doc["sram_table"] = sram;
+    try {
+      EnergyTable::from_json(doc, std::string(CONLOCNN_SOURCE_DIR) + "/configs/energy/x.json");
+    } catch (const UserError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  const nlohmann::json ok = {{"file", "cacti7-sram-45nm.csv"},
+                             {"transistor_type", "itrs-hp"},
+                             {"word_bits", 64},
+                             {"source", "CACTI 7"}};
+  EXPECT_EQ(error(ok), "");
+  auto bad = ok;
+  bad["word_bits"] = 48;
+  EXPECT_NE(error(bad).find("no rows for this node, width and type"), std::string::npos)
+      << error(bad);
+  bad = ok;
+  bad["colour"] = "red";
+  EXPECT_NE(error(bad).find("sram_table.colour: unknown key"), std::string::npos) << error(bad);
+  bad = ok;
+  bad["file"] = "missing.csv";
+  EXPECT_NE(error(bad).find("missing.csv"), std::string::npos) << error(bad);
 }
