@@ -7,6 +7,7 @@
 #include "modules/arith/elp_lut_format.h"
 #include "modules/common/error.h"
 #include "sim/common/file_io.h"
+#include "sim/energy/dram_tech.h"
 
 #ifndef CONLOCNN_SOURCE_DIR
 #define CONLOCNN_SOURCE_DIR "."
@@ -186,6 +187,12 @@ const ParamRegistry& sim_params() {
                   "Activation SRAM capacity (double-buffered halves).", 1, 1 << 20),
         int_param("buffers.output_kib", 64, "KiB",
                   "Output / partial-sum buffer capacity (double-buffered halves).", 1, 1 << 20),
+        choice_param(
+            "dram.technology", "table",
+            "DRAM energy per bit (and, unless dram.bytes_per_cycle is set, its bandwidth "
+            "at clock_ghz): table = the energy table's dram_per_bit; or a technology with "
+            "its cited figures (docs/energy.md).",
+            {"table", "ddr3", "lpddr2", "lpddr4", "gddr5", "hbm2", "hbm2e", "gddr6", "gddr6x"}),
         real_param("dram.bytes_per_cycle", 16.0, "B/cycle",
                    "DRAM bandwidth at the accelerator clock.", 0.01, 4096.0),
         int_param("dram.latency_cycles", 100, "cycles", "DRAM access latency per transaction.", 0,
@@ -350,6 +357,14 @@ void build_typed(SimConfig& c) {
   c.buffers.activation_bytes = static_cast<std::uint64_t>(num(p, "buffers.activation_kib")) * 1024;
   c.buffers.output_bytes = static_cast<std::uint64_t>(num(p, "buffers.output_kib")) * 1024;
   c.dram.bytes_per_cycle = p.at("dram.bytes_per_cycle").get<double>();
+  c.dram.technology = str(p, "dram.technology");
+  if (const DramTech* t = find_dram_tech(c.dram.technology)) {
+    c.dram.pj_per_bit = t->pj_per_bit;
+    // The technology's channel bandwidth unless the bandwidth was set explicitly.
+    if (p.source_of("dram.bytes_per_cycle") == "default") {
+      c.dram.bytes_per_cycle = std::min(4096.0, t->gb_per_s / c.clock_ghz);
+    }
+  }
   c.dram.latency_cycles = static_cast<std::uint64_t>(num(p, "dram.latency_cycles"));
   c.dram.burst_bytes = static_cast<std::uint32_t>(num(p, "dram.burst_bytes"));
   c.dram.max_outstanding = static_cast<std::uint32_t>(num(p, "dram.max_outstanding"));

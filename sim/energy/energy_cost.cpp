@@ -122,7 +122,8 @@ LayerCost cost_layer(const CompiledNetwork& cn, std::size_t index, const LayerRe
   e.weight_buffer = sram_pj(tr.weight_buffer, cfg.buffers.weight_bytes);
   e.activation_sram = sram_pj(tr.activation_sram, cfg.buffers.activation_bytes);
   e.output_buffer = sram_pj(tr.output_buffer, cfg.buffers.output_bytes);
-  e.dram = (tr.dram.total_read_bits() + tr.dram.total_write_bits()) * em.dram_pj_per_bit();
+  const double dram_pj = cfg.dram.pj_per_bit > 0 ? cfg.dram.pj_per_bit : em.dram_pj_per_bit();
+  e.dram = (tr.dram.total_read_bits() + tr.dram.total_write_bits()) * dram_pj;
   auto rw = [](const TrafficCounters& t) {
     return nlohmann::json{{"read", t.total_read_bits()}, {"write", t.total_write_bits()}};
   };

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "sim/common/file_io.h"
+#include "sim/energy/dram_tech.h"
 
 namespace conloc {
 
@@ -251,6 +252,14 @@ json summary_json(const RunResult& r) {
   s["energy_breakdown_pj"] = r.energy.to_json();
   s["config_hash"] = cfg.hash;
   s["energy_table"] = r.energy_table;
+  if (const DramTech* t = find_dram_tech(cfg.dram.technology)) {
+    s["dram_technology"] = {{"name", t->name},
+                            {"pj_per_bit", t->pj_per_bit},
+                            {"energy_source", t->energy_source},
+                            {"energy_source_primary", t->energy_primary},
+                            {"gb_per_s", t->gb_per_s},
+                            {"bandwidth_source", t->bandwidth_source}};
+  }
   s["energy_calibration"] = r.energy_calibration;
   s["wall_seconds"] = r.seconds.total();
   // Writing is not included: this file is part of what is written.

@@ -375,6 +375,40 @@ TEST(RtlCli, WritesVerilogAndRefusesWhatItCannotExpress) {
   EXPECT_NE(r.err.find("--design"), std::string::npos) << r.err;
 }
 
+// DRAM technologies: the energy per bit and (unless set) the bandwidth come from the cited
+// figures; the DRAM entry is exactly bits moved x pJ per bit, and summary.json says where from.
+TEST(RunCli, DramTechnologySetsEnergyPerBitAndBandwidth) {
+  const std::string dir = make_temp_dir("dramtech");
+  auto run = [&](std::vector<std::string> sets, const std::string& out) {
+    std::vector<std::string> a = {"run",           "--workload", "tinycnn",
+                                  "--timing-only", "--out",      dir + "/" + out};
+    for (auto& x : sets) {
+      a.push_back("--set");
+      a.push_back(x);
+    }
+    const auto r = run_cli(a, dir);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return nlohmann::json::parse(slurp(dir + "/" + out + "/summary.json"));
+  };
+  const auto ddr3 = run({"dram.technology=ddr3"}, "a");
+  const double bits =
+      8.0 * (ddr3["dram_bytes_read"].get<double>() + ddr3["dram_bytes_written"].get<double>());
+  EXPECT_NEAR(ddr3["energy_breakdown_pj"]["dram"].get<double>(), 70.0 * bits, 1e-6 * 70 * bits);
+  EXPECT_EQ(ddr3["dram_technology"]["name"], "ddr3");
+  EXPECT_FALSE(ddr3["dram_technology"]["energy_source_primary"].get<bool>());
+  const auto cfg = nlohmann::json::parse(slurp(dir + "/a/config.json"));
+  EXPECT_EQ(cfg["dram"]["technology"], "ddr3");
+  const auto g6 = run({"dram.technology=gddr6", "dram.bytes_per_cycle=2"}, "b");
+  EXPECT_TRUE(g6["dram_technology"]["energy_source_primary"].get<bool>());
+  EXPECT_GT(g6["cycles"].get<double>(), ddr3["cycles"].get<double>());  // 2 B/cycle, as set
+  const auto table = run({}, "c");
+  EXPECT_FALSE(table.contains("dram_technology"));
+  const auto r =
+      run_cli({"run", "--timing-only", "--set", "dram.technology=ddr5", "--out", dir + "/d"}, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("dram.technology"), std::string::npos) << r.err;
+}
+
 TEST(RunCli, TrainedWorkloadRunsBitExactOnAChosenImage) {
   const std::string dir = make_temp_dir("fmnist");
   const std::string net = std::string(CONLOCNN_SOURCE_DIR) + "/workloads/fmnist_cnn/network.json";
