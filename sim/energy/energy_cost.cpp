@@ -11,13 +11,13 @@ namespace conloc {
 const std::vector<std::string>& EnergyBreakdown::component_names() {
   static const std::vector<std::string> kNames = {
       "mac",           "pe_registers", "accumulators",       "weight_buffer", "activation_sram",
-      "output_buffer", "dram",         "compensation_adder", "vector_unit"};
+      "output_buffer", "dram",         "compensation_adder", "vector_unit",   "leakage"};
   return kNames;
 }
 
 std::vector<double> EnergyBreakdown::values() const {
   return {mac,           pe_registers, accumulators,       weight_buffer, activation_sram,
-          output_buffer, dram,         compensation_adder, vector_unit};
+          output_buffer, dram,         compensation_adder, vector_unit,   leakage};
 }
 
 double EnergyBreakdown::total() const {
@@ -37,6 +37,7 @@ EnergyBreakdown& EnergyBreakdown::operator+=(const EnergyBreakdown& o) {
   dram += o.dram;
   compensation_adder += o.compensation_adder;
   vector_unit += o.vector_unit;
+  leakage += o.leakage;
   return *this;
 }
 
@@ -124,6 +125,13 @@ LayerCost cost_layer(const CompiledNetwork& cn, std::size_t index, const LayerRe
   e.output_buffer = sram_pj(tr.output_buffer, cfg.buffers.output_bytes);
   const double dram_pj = cfg.dram.pj_per_bit > 0 ? cfg.dram.pj_per_bit : em.dram_pj_per_bit();
   e.dram = (tr.dram.total_read_bits() + tr.dram.total_write_bits()) * dram_pj;
+  // 3. Static power of the three buffers over the layer's time (mW x ns = pJ); 0 unless the
+  //    energy table's CACTI rows give leakage.
+  const double leak_mw = em.sram_leakage_mw(cfg.buffers.weight_bytes) +
+                         em.sram_leakage_mw(cfg.buffers.activation_bytes) +
+                         em.sram_leakage_mw(cfg.buffers.output_bytes);
+  e.leakage = leak_mw * static_cast<double>(measured.cycles) / cfg.clock_ghz;
+  if (leak_mw > 0) counts["sram_leakage_mw"] = leak_mw;
   auto rw = [](const TrafficCounters& t) {
     return nlohmann::json{{"read", t.total_read_bits()}, {"write", t.total_write_bits()}};
   };

@@ -84,22 +84,33 @@ double EnergyModel::sram_write_pj_per_bit(std::uint64_t capacity_bytes) const {
   return sram_read_pj_per_bit(capacity_bytes) * write_to_read_;
 }
 
-double EnergyModel::cacti_pj_per_bit(std::uint64_t capacity_bytes, bool write) const {
-  // A buffer is two halves (double buffering) and an access hits one: CACTI's energy per access
-  // of an array of half the capacity, at the table's word width, per bit of that word.
-  // Interpolated linearly in log2(capacity) and log2(energy) between the table's capacities;
-  // beyond its ends the end segments extend.
+double EnergyModel::cacti_interp(double capacity_bytes, double SramTable::Row::*field) const {
+  // Linear in log2(capacity) and log2(value) between the table's capacities; beyond its ends the
+  // end segments extend.
   const SramTable& t = *table_.sram_table();
-  const double x = std::log2(std::max(1.0, static_cast<double>(capacity_bytes) / 2.0));
+  const double x = std::log2(std::max(1.0, capacity_bytes));
   std::size_t i = 1;
   while (i + 1 < t.rows.size() && std::log2(t.rows[i].capacity_bytes) < x)
     ++i;
   const SramTable::Row& a = t.rows[i - 1];
   const SramTable::Row& b = t.rows[i];
   const double x0 = std::log2(a.capacity_bytes), x1 = std::log2(b.capacity_bytes);
-  const double y0 = std::log2(write ? a.write_pj : a.read_pj);
-  const double y1 = std::log2(write ? b.write_pj : b.read_pj);
-  return std::exp2(y0 + (y1 - y0) * (x - x0) / (x1 - x0)) / t.word_bits;
+  const double y0 = std::log2(a.*field), y1 = std::log2(b.*field);
+  return std::exp2(y0 + (y1 - y0) * (x - x0) / (x1 - x0));
+}
+
+double EnergyModel::cacti_pj_per_bit(std::uint64_t capacity_bytes, bool write) const {
+  // A buffer is two halves (double buffering) and an access hits one: CACTI's energy per access
+  // of an array of half the capacity, at the table's word width, per bit of that word.
+  return cacti_interp(static_cast<double>(capacity_bytes) / 2.0,
+                      write ? &SramTable::Row::write_pj : &SramTable::Row::read_pj) /
+         table_.sram_table()->word_bits;
+}
+
+double EnergyModel::sram_leakage_mw(std::uint64_t capacity_bytes) const {
+  const auto& t = table_.sram_table();
+  if (!t || t->leakage_transistor_type.empty()) return 0.0;
+  return 2.0 * cacti_interp(static_cast<double>(capacity_bytes) / 2.0, &SramTable::Row::leakage_mw);
 }
 
 nlohmann::json EnergyModel::calibration_json() const {

@@ -31,6 +31,9 @@ class EnergyModel {
   // CACTI SRAM rows when it names one ("sram_table"), else the Horowitz anchors.
   double sram_read_pj_per_bit(std::uint64_t capacity_bytes) const;
   double sram_write_pj_per_bit(std::uint64_t capacity_bytes) const;
+  // Static power of a buffer of `capacity_bytes` (two arrays of half the capacity), mW: from the
+  // CACTI table's leakage rows; 0 without them.
+  double sram_leakage_mw(std::uint64_t capacity_bytes) const;
   double dram_pj_per_bit() const { return dram_pj_per_bit_; }
 
   // Calibrated cell energies, for reports and docs.
@@ -52,6 +55,8 @@ class EnergyModel {
   double mux2_pj_ = 0, xor2_pj_ = 0, and2_pj_ = 0, dff_pj_ = 0;
   double write_to_read_ = 1.0, dram_pj_per_bit_ = 0;
   double cacti_pj_per_bit(std::uint64_t capacity_bytes, bool write) const;
+  // Log-log interpolation of a row field in capacity (bytes of one array).
+  double cacti_interp(double capacity_bytes, double SramTable::Row::*field) const;
   // (log2 capacity in bytes, log2 pJ per bit), ascending capacity.
   double sram_log_cap_[3] = {}, sram_log_e_[3] = {};
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <sstream>
 #include <vector>
 
@@ -54,9 +55,10 @@ SramTable parse_sram_table(const nlohmann::json& j, const std::string& source, i
   if (!j.is_object()) throw_field_error(source, at, "wrong type", json_brief(j), "an object");
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (it.key() != "file" && it.key() != "transistor_type" && it.key() != "word_bits" &&
-        it.key() != "source") {
+        it.key() != "source" && it.key() != "leakage_transistor_type") {
       throw_field_error(source, at + "." + it.key(), "unknown key", "\"" + it.key() + "\"",
-                        "one of file, transistor_type, word_bits, source");
+                        "one of file, transistor_type, word_bits, source, "
+                        "leakage_transistor_type");
     }
   }
   auto str = [&](const char* k) {
@@ -70,6 +72,9 @@ SramTable parse_sram_table(const nlohmann::json& j, const std::string& source, i
   t.file = (std::filesystem::path(source).parent_path() / str("file")).string();
   t.source = str("source");
   t.transistor_type = str("transistor_type");
+  if (j.contains("leakage_transistor_type"))
+    t.leakage_transistor_type = str("leakage_transistor_type");
+  std::map<double, double> leak;  // capacity -> mW of the leakage type's rows
   if (!j.contains("word_bits") || !j["word_bits"].is_number_integer()) {
     throw_field_error(source, at + ".word_bits", "missing or not an integer", "", "8..256");
   }
@@ -106,14 +111,26 @@ SramTable parse_sram_table(const nlohmann::json& j, const std::string& source, i
       }
     }
     if (static_cast<int>(v[0]) != node_nm || static_cast<int>(v[2]) != t.word_bits ||
-        static_cast<int>(v[3]) != 1 || f[10] != t.transistor_type) {
+        static_cast<int>(v[3]) != 1) {
       continue;
     }
-    t.rows.push_back({v[1], v[4], v[5], v[6]});
+    if (f[10] == t.leakage_transistor_type) leak[v[1]] = v[6];
+    if (f[10] == t.transistor_type) t.rows.push_back({v[1], v[4], v[5], 0.0});
   }
   std::sort(t.rows.begin(), t.rows.end(), [](const SramTable::Row& a, const SramTable::Row& b) {
     return a.capacity_bytes < b.capacity_bytes;
   });
+  for (auto& r : t.rows) {
+    if (t.leakage_transistor_type.empty()) break;
+    const auto it = leak.find(r.capacity_bytes);
+    if (it == leak.end()) {
+      throw_field_error(
+          source, at + ".leakage_transistor_type", "no row for a capacity",
+          t.leakage_transistor_type + " at " + std::to_string(r.capacity_bytes) + " bytes",
+          "a transistor type with a row for every capacity of " + t.transistor_type);
+    }
+    r.leakage_mw = it->second;
+  }
   if (t.rows.size() < 2) {
     throw_field_error(source, at, "the CACTI table has no rows for this node, width and type",
                       std::to_string(node_nm) + " nm, " + std::to_string(t.word_bits) + " bits, " +

@@ -23,9 +23,12 @@ struct EnergyConstant {
 // Horowitz per-bit anchors (docs/energy.md).
 struct SramTable {
   std::string file, source, transistor_type;
+  // Static power from the rows of this transistor type (CACTI's itrs-hp leakage is far above a
+  // scratchpad's: shared/data/cacti7-sram/README.md recommends itrs-lop); empty: no leakage.
+  std::string leakage_transistor_type;
   int word_bits = 64;  // the buffers' access width: energy per access / word_bits per bit
   struct Row {
-    double capacity_bytes, read_pj, write_pj, leakage_mw;
+    double capacity_bytes, read_pj, write_pj, leakage_mw;  // leakage of the leakage type's row
   };
   std::vector<Row> rows;  // at word_bits, one bank, ascending capacity
 };

@@ -181,6 +181,20 @@ TEST(EnergyTable, CactiSramTableChargesTheHalfAnAccessHits) {
   const double want = std::exp2(std::log2(row[32768].first) +
                                 t * (std::log2(row[65536].first) - std::log2(row[32768].first)));
   EXPECT_NEAR(em.sram_read_pj_per_bit(96 * 1024), want / 64, 1e-12);
+  // Static power from the itrs-lop rows: two arrays of half the capacity.
+  std::ifstream in2(dir + "cacti7-sram-45nm.csv");
+  double lop32k = 0;
+  for (std::getline(in2, line); std::getline(in2, line);) {
+    std::stringstream ss(line);
+    std::vector<std::string> f;
+    for (std::string x; std::getline(ss, x, ',');)
+      f.push_back(x);
+    if (f[0] == "45" && f[1] == "32768" && f[2] == "64" && f[3] == "1" && f[10] == "itrs-lop")
+      lop32k = std::stod(f[6]);  // leakage_mw
+  }
+  ASSERT_GT(lop32k, 0.0);
+  EXPECT_NEAR(em.sram_leakage_mw(64 * 1024), 2 * lop32k, 1e-9);
+  EXPECT_EQ(EnergyModel(table()).sram_leakage_mw(64 * 1024), 0.0);
   // Without the table: the Horowitz anchors as before.
   EXPECT_NE(EnergyModel(table()).sram_read_pj_per_bit(64 * 1024), row[32768].first / 64);
 }
