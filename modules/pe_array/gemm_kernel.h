@@ -24,6 +24,8 @@ class PackedWeights {
   PackedWeights(const std::int16_t* w, std::int64_t ldw, std::int64_t n, std::int64_t k);
   // True when the AVX2 pair layout exists (gemm_i16_packed_segments can run).
   bool paired() const { return !pairs_.empty(); }
+  // The weights as given ([n][ldw], not owned): for callers with a faster path of their own.
+  const std::int16_t* raw() const { return w_; }
 
  private:
   friend void gemm_i16_packed(const std::int16_t* a, std::int64_t lda, const PackedWeights& w,

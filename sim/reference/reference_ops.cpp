@@ -41,6 +41,48 @@ void wrap_accumulators(std::vector<std::int32_t>& acc, int acc_bits) {
     v = static_cast<std::int32_t>(wrap_to_bits(v, acc_bits));
 }
 
+// Depthwise convolutions (one input and one output channel per group) tap by tap, every channel
+// at once: per group the GEMM would be one column wide. `w_of(c)` is channel c's kh*kw weights.
+// The same integers as the GEMM (int32 sums of int16 products). False when `l` is not depthwise.
+template <class WeightOf>
+CONLOC_MULTIVERSION bool depthwise_accumulate(const IntTensor& in, const Layer& l,
+                                              const Network& net, WeightOf w_of, int acc_bits,
+                                              std::vector<std::int32_t>& acc) {
+  const GemmShape g = net.gemm(l);
+  const TensorShape& s = in.shape;
+  if (g.groups != s.c || g.n != 1 || g.groups < 2) return false;
+  const TensorShape o = net.out_shape(l);
+  const std::size_t c = static_cast<std::size_t>(s.c);
+  const int taps = l.kh * l.kw;
+  thread_local std::vector<std::int32_t> wt;  // [tap][channel]
+  wt.resize(static_cast<std::size_t>(taps) * c);
+  for (std::size_t ch = 0; ch < c; ++ch) {
+    const std::int16_t* w = w_of(static_cast<int>(ch));
+    for (int t = 0; t < taps; ++t)
+      wt[static_cast<std::size_t>(t) * c + ch] = w[t];
+  }
+  acc.assign(static_cast<std::size_t>(o.elements()), 0);
+  for (int oy = 0; oy < o.h; ++oy) {
+    for (int ox = 0; ox < o.w; ++ox) {
+      std::int32_t* __restrict out = acc.data() + (std::int64_t{oy} * o.w + ox) * s.c;
+      for (int r = 0; r < l.kh; ++r) {
+        const int iy = oy * l.stride_h - l.pad_t + r;
+        if (iy < 0 || iy >= s.h) continue;
+        for (int q = 0; q < l.kw; ++q) {
+          const int ix = ox * l.stride_w - l.pad_l + q;
+          if (ix < 0 || ix >= s.w) continue;
+          const std::int16_t* __restrict src = in.data.data() + (std::int64_t{iy} * s.w + ix) * s.c;
+          const std::int32_t* __restrict w = wt.data() + static_cast<std::size_t>(r * l.kw + q) * c;
+          for (std::size_t ch = 0; ch < c; ++ch)
+            out[ch] += src[ch] * w[ch];
+        }
+      }
+    }
+  }
+  wrap_accumulators(acc, acc_bits);
+  return true;
+}
+
 // The conv / fully-connected accumulators with `gemm(group, patches, out, ldc)` computing one
 // group's GEMM: shared by the plain and the packed-weight entry points.
 template <class Gemm>
@@ -77,6 +119,10 @@ void conv_accumulate_with(const IntTensor& in, const Layer& l, const Network& ne
 void conv_accumulate(const IntTensor& in, const Layer& l, const Network& net, const std::int16_t* w,
                      int acc_bits, std::vector<std::int32_t>& acc) {
   const GemmShape g = net.gemm(l);
+  if (depthwise_accumulate(
+          in, l, net, [&](int c) { return w + std::int64_t{c} * g.k; }, acc_bits, acc)) {
+    return;
+  }
   conv_accumulate_with(in, l, net, acc_bits, acc,
                        [&](int grp, const std::int16_t* a, std::int32_t* out, std::int64_t ldc) {
                          gemm_i16(a, g.k, w + grp * g.n * g.k, g.k, out, ldc, g.m, g.n, g.k, false);
@@ -87,6 +133,10 @@ void conv_accumulate(const IntTensor& in, const Layer& l, const Network& net,
                      const std::vector<PackedWeights>& w, int acc_bits,
                      std::vector<std::int32_t>& acc) {
   const GemmShape g = net.gemm(l);
+  if (depthwise_accumulate(
+          in, l, net, [&](int c) { return w[static_cast<std::size_t>(c)].raw(); }, acc_bits, acc)) {
+    return;
+  }
   const TensorShape& s = in.shape;
   const std::int64_t run = std::int64_t{l.kw} * s.c;
   if (g.groups == 1 && l.kh > 1 && run % 2 == 0 && w[0].paired()) {
