@@ -1,7 +1,9 @@
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace conloc {
 
@@ -29,6 +31,9 @@ class InternalError : public std::logic_error {
 std::string field_error(const std::string& source, const std::string& path,
                         const std::string& problem, const std::string& got = "",
                         const std::string& expected = "");
+
+// "[2, 3, 4]": dimensions or an index list, as error messages show them.
+std::string dims_text(const std::vector<std::int64_t>& dims);
 
 [[noreturn]] void throw_field_error(const std::string& source, const std::string& path,
                                     const std::string& problem, const std::string& got = "",

@@ -61,6 +61,10 @@ const char* to_string(Activation a) {
   return "?";
 }
 
+std::string to_string(const TensorShape& s) {
+  return std::to_string(s.h) + "x" + std::to_string(s.w) + "x" + std::to_string(s.c);
+}
+
 double activate(Activation a, double x, double alpha, double beta) {
   switch (a) {
     case Activation::None:
@@ -150,14 +154,11 @@ NetworkBuilder::NetworkBuilder(std::string name, TensorShape input, std::string 
     : source_(std::move(source)) {
   net_.name = std::move(name);
   if (input.h < 1 || input.w < 1 || input.c < 1) {
-    fail("input", "shape", "non-positive dimension",
-         std::to_string(input.h) + "x" + std::to_string(input.w) + "x" + std::to_string(input.c),
-         "H, W, C >= 1");
+    fail("input", "shape", "non-positive dimension", to_string(input), "H, W, C >= 1");
   }
   if (input.elements() > kMaxTensorElements) {
     fail("input", "shape", "input too large",
-         std::to_string(input.h) + "x" + std::to_string(input.w) + "x" + std::to_string(input.c) +
-             " = " + std::to_string(input.elements()) + " elements",
+         to_string(input) + " = " + std::to_string(input.elements()) + " elements",
          "at most " + std::to_string(kMaxTensorElements) + " elements");
   }
   net_.tensors.push_back(input);
@@ -225,8 +226,7 @@ std::pair<int, int> NetworkBuilder::place_window(Layer& l, const Window& win,
 
 int NetworkBuilder::source(const std::string& name, TensorShape shape) {
   if (shape.h < 1 || shape.w < 1 || shape.c < 1 || shape.elements() > kMaxTensorElements) {
-    fail(name, "input", "input shape out of range",
-         std::to_string(shape.h) + "x" + std::to_string(shape.w) + "x" + std::to_string(shape.c),
+    fail(name, "input", "input shape out of range", to_string(shape),
          "H, W, C >= 1 and at most " + std::to_string(kMaxTensorElements) + " elements");
   }
   net_.tensors.push_back(shape);
@@ -251,8 +251,7 @@ int NetworkBuilder::push(Layer l, TensorShape out) {
   }
   if (out.elements() > kMaxTensorElements) {
     fail(l.name, "output", "tensor too large",
-         std::to_string(out.h) + "x" + std::to_string(out.w) + "x" + std::to_string(out.c) + " = " +
-             std::to_string(out.elements()) + " elements",
+         to_string(out) + " = " + std::to_string(out.elements()) + " elements",
          "at most " + std::to_string(kMaxTensorElements) + " elements per tensor");
   }
   if (l.on_pe_array()) {
@@ -267,8 +266,7 @@ int NetworkBuilder::push(Layer l, TensorShape out) {
     if (other.name == l.name) fail(l.name, "name", "duplicate layer name", l.name, "unique names");
   }
   if (out.h < 1 || out.w < 1 || out.c < 1) {
-    fail(l.name, "output", "empty output (kernel larger than padded input?)",
-         std::to_string(out.h) + "x" + std::to_string(out.w) + "x" + std::to_string(out.c),
+    fail(l.name, "output", "empty output (kernel larger than padded input?)", to_string(out),
          "H, W, C >= 1");
   }
   net_.tensors.push_back(out);
@@ -367,16 +365,18 @@ int NetworkBuilder::global_avg_pool(const std::string& name, int in) {
   return push(l, TensorShape{1, 1, s.c});
 }
 
-int NetworkBuilder::add(const std::string& name, int a, int b, Activation act) {
-  check_tensor(name, a);
-  check_tensor(name, b);
+TensorShape NetworkBuilder::same_shapes(const std::string& layer, int a, int b) const {
+  check_tensor(layer, a);
+  check_tensor(layer, b);
   const TensorShape sa = net_.tensors[a], sb = net_.tensors[b];
   if (sa.h != sb.h || sa.w != sb.w || sa.c != sb.c) {
-    fail(name, "inputs", "shapes differ",
-         std::to_string(sa.h) + "x" + std::to_string(sa.w) + "x" + std::to_string(sa.c) + " vs " +
-             std::to_string(sb.h) + "x" + std::to_string(sb.w) + "x" + std::to_string(sb.c),
-         "equal shapes");
+    fail(layer, "inputs", "shapes differ", to_string(sa) + " vs " + to_string(sb), "equal shapes");
   }
+  return sa;
+}
+
+int NetworkBuilder::add(const std::string& name, int a, int b, Activation act) {
+  const TensorShape sa = same_shapes(name, a, b);
   if (!is_clamp(act)) {
     fail(name, "act", "an add applies none, relu or relu6", to_string(act),
          "an `act` layer after it");
@@ -396,9 +396,7 @@ int NetworkBuilder::mul(const std::string& name, int a, int b) {
   const bool same = sa.h == sb.h && sa.w == sb.w && sa.c == sb.c;
   const bool per_channel = sb.h == 1 && sb.w == 1 && sb.c == sa.c;
   if (!same && !per_channel) {
-    fail(name, "inputs", "shapes do not multiply",
-         std::to_string(sa.h) + "x" + std::to_string(sa.w) + "x" + std::to_string(sa.c) + " by " +
-             std::to_string(sb.h) + "x" + std::to_string(sb.w) + "x" + std::to_string(sb.c),
+    fail(name, "inputs", "shapes do not multiply", to_string(sa) + " by " + to_string(sb),
          "equal shapes, or the second 1x1x" + std::to_string(sa.c));
   }
   Layer l;
@@ -409,15 +407,7 @@ int NetworkBuilder::mul(const std::string& name, int a, int b) {
 }
 
 int NetworkBuilder::max(const std::string& name, int a, int b) {
-  check_tensor(name, a);
-  check_tensor(name, b);
-  const TensorShape sa = net_.tensors[a], sb = net_.tensors[b];
-  if (sa.h != sb.h || sa.w != sb.w || sa.c != sb.c) {
-    fail(name, "inputs", "shapes differ",
-         std::to_string(sa.h) + "x" + std::to_string(sa.w) + "x" + std::to_string(sa.c) + " vs " +
-             std::to_string(sb.h) + "x" + std::to_string(sb.w) + "x" + std::to_string(sb.c),
-         "equal shapes");
-  }
+  const TensorShape sa = same_shapes(name, a, b);
   Layer l;
   l.name = name;
   l.type = LayerType::Max;

@@ -42,6 +42,7 @@ enum class Activation { None, Relu, Relu6, HardSwish, HardSigmoid, Sigmoid, Leak
 
 const char* to_string(LayerType t);
 const char* to_string(Activation a);
+std::string to_string(const TensorShape& s);  // "HxWxC"
 // True for the activations an output stage applies as a clamp (none, relu, relu6).
 inline bool is_clamp(Activation a) {
   return a == Activation::None || a == Activation::Relu || a == Activation::Relu6;
@@ -164,6 +165,8 @@ class NetworkBuilder {
   // Checks a window (positive kernel and stride, each padding smaller than the kernel) and sets
   // it on `l`; returns the output height and width.
   std::pair<int, int> place_window(Layer& l, const Window& win, const TensorShape& in) const;
+  // The shape both inputs of an element-wise layer share; different shapes are an error.
+  TensorShape same_shapes(const std::string& layer, int a, int b) const;
   [[noreturn]] void fail(const std::string& layer, const std::string& field,
                          const std::string& problem, const std::string& got,
                          const std::string& expected) const;

@@ -54,6 +54,23 @@ struct TileTiming {
   std::uint64_t psum_reg_writes = 0;    // PE partial-sum / accumulator register writes
   std::uint64_t acc_reads = 0;          // column accumulator storage (ArrayDims::acc_entries)
   std::uint64_t acc_writes = 0;
+
+  TileTiming& operator+=(const TileTiming& o) {
+    cycles += o.cycles;
+    folds += o.folds;
+    standard_cycles += o.standard_cycles;
+    fold_slots += o.fold_slots;
+    weight_reads += o.weight_reads;
+    input_reads += o.input_reads;
+    psum_reads += o.psum_reads;
+    psum_writes += o.psum_writes;
+    weight_reg_writes += o.weight_reg_writes;
+    act_reg_writes += o.act_reg_writes;
+    psum_reg_writes += o.psum_reg_writes;
+    acc_reads += o.acc_reads;
+    acc_writes += o.acc_writes;
+    return *this;
+  }
 };
 
 // A systolic dataflow: how a tile is folded onto the array and what that costs. One file per

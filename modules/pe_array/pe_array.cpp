@@ -110,19 +110,7 @@ PeArray::Timing PeArray::execute(const Job& job, const sc_core::sc_time& start) 
   const TileTiming tt = ctx_.dataflow->tile(t.gemm, ctx_.array);
   auto& st = ctx_.stats;
   st.tiles += 1;
-  st.array.cycles += tt.cycles;
-  st.array.folds += tt.folds;
-  st.array.standard_cycles += tt.standard_cycles;
-  st.array.fold_slots += tt.fold_slots;
-  st.array.weight_reads += tt.weight_reads;
-  st.array.input_reads += tt.input_reads;
-  st.array.psum_reads += tt.psum_reads;
-  st.array.psum_writes += tt.psum_writes;
-  st.array.weight_reg_writes += tt.weight_reg_writes;
-  st.array.act_reg_writes += tt.act_reg_writes;
-  st.array.psum_reg_writes += tt.psum_reg_writes;
-  st.array.acc_reads += tt.acc_reads;
-  st.array.acc_writes += tt.acc_writes;
+  st.array += tt;
   st.compute_cycles += tt.cycles;
 
   auto& w = sram_socket[static_cast<int>(Buffer::Weights)];

@@ -34,20 +34,7 @@ TileTiming WeightStationary::tile(const TileGemm& g, ArrayDims a) const {
       c.m = std::min<std::int64_t>(a.acc_entries, g.m - m0);
       c.first_in_layer = g.first_in_layer && m0 == 0;
       c.last_in_layer = g.last_in_layer && m0 + a.acc_entries >= g.m;
-      const TileTiming t = tile(c, a);
-      sum.cycles += t.cycles;
-      sum.folds += t.folds;
-      sum.standard_cycles += t.standard_cycles;
-      sum.fold_slots += t.fold_slots;
-      sum.weight_reads += t.weight_reads;
-      sum.input_reads += t.input_reads;
-      sum.psum_reads += t.psum_reads;
-      sum.psum_writes += t.psum_writes;
-      sum.weight_reg_writes += t.weight_reg_writes;
-      sum.act_reg_writes += t.act_reg_writes;
-      sum.psum_reg_writes += t.psum_reg_writes;
-      sum.acc_reads += t.acc_reads;
-      sum.acc_writes += t.acc_writes;
+      sum += tile(c, a);
     }
     return sum;
   }

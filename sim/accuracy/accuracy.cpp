@@ -88,10 +88,8 @@ std::vector<AccuracyResult> evaluate_accuracy(const Workload& w, const Dataset& 
   const ImageSet& eval_set = split_of(ds, setup.evaluation.split);
   if (cal_set.h != in.h || cal_set.w != in.w || cal_set.c != in.c) {
     throw UserError(field_error(cal_set.images_file, "image shape", "does not match the network",
-                                std::to_string(cal_set.h) + "x" + std::to_string(cal_set.w) + "x" +
-                                    std::to_string(cal_set.c),
-                                std::to_string(in.h) + "x" + std::to_string(in.w) + "x" +
-                                    std::to_string(in.c) + " (" + net.name + " input)"));
+                                to_string(TensorShape{cal_set.h, cal_set.w, cal_set.c}),
+                                to_string(in) + " (" + net.name + " input)"));
   }
   const TensorShape out_shape = net.tensors.back();
   const std::int64_t classes = out_shape.elements();

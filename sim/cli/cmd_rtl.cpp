@@ -1,5 +1,6 @@
 #include <filesystem>
 #include <iostream>
+#include <memory>
 
 #include "modules/common/error.h"
 #include "sim/cli/options.h"
@@ -58,7 +59,9 @@ int cmd_rtl(const std::vector<std::string>& args) {
   write_file_atomic(common.out_dir + "/conloc_mac.v", rtl.verilog);
   write_file_atomic(common.out_dir + "/README.md", rtl.readme);
   write_file_atomic(common.out_dir + "/vectors.txt", text);
+  std::unique_ptr<EnergyModel> em;  // loaded once, when a stream needs the model's energies
   for (const std::string& spec : streams) {
+    if (!em) em = std::make_unique<EnergyModel>(EnergyTable::load(cfg.energy_table_path));
     const auto colon = spec.rfind(':');
     if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size()) {
       throw UserError(field_error("--stream", "", "not WORKLOAD:LAYER", "\"" + spec + "\"",
@@ -75,8 +78,7 @@ int cmd_rtl(const std::vector<std::string>& args) {
     }
     const CompiledNetwork cn = compile_network(w.net, cfg, cfg.design.mac, true, *w.weights);
     std::uint64_t n = 0;
-    const EnergyModel em(EnergyTable::load(cfg.energy_table_path));
-    const std::string s = mac_operand_stream(cn, li, cfg.array.rows, 64, em, &n);
+    const std::string s = mac_operand_stream(cn, li, cfg.array.rows, 64, *em, &n);
     write_file_atomic(common.out_dir + "/stream-" + layer + ".txt", s);
     std::cout << "  stream-" << layer << ".txt: " << n << " operations of 64 PEs of " << w.net.name
               << "\n";

@@ -10,18 +10,11 @@ namespace conloc {
 
 namespace {
 
-std::string shape_text(const std::vector<std::int64_t>& s) {
-  std::string t = "[";
-  for (std::size_t i = 0; i < s.size(); ++i)
-    t += (i ? ", " : "") + std::to_string(s[i]);
-  return t + "]";
-}
-
 void expect_shape(const std::string& file, const NpyArray& a, const std::vector<std::int64_t>& want,
                   const std::string& what) {
   if (a.shape != want) {
-    throw UserError(field_error(file, "shape", "does not match " + what, shape_text(a.shape),
-                                shape_text(want)));
+    throw UserError(
+        field_error(file, "shape", "does not match " + what, dims_text(a.shape), dims_text(want)));
   }
 }
 

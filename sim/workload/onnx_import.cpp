@@ -177,13 +177,6 @@ class Importer {
   std::vector<std::string> notes_;
 };
 
-std::string dims_text(const std::vector<std::int64_t>& d) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < d.size(); ++i)
-    s += (i ? ", " : "") + std::to_string(d[i]);
-  return s + "]";
-}
-
 Const Importer::tensor_const(const onnx::TensorProto& t, const std::string& where) const {
   Const c;
   std::int64_t n = 1;

@@ -21,10 +21,7 @@ void check_labels(const std::string& labels, const std::string& images) {
   const NpyArray im = read_npy(images);
   const std::int64_t n = im.shape.size() == 4 ? im.shape[0] : 1;
   if (l.shape.size() != 1 || l.shape[0] != n) {
-    std::string got;
-    for (auto d : l.shape)
-      got += (got.empty() ? "" : ", ") + std::to_string(d);
-    throw UserError(field_error(labels, "shape", "one label per image", "[" + got + "]",
+    throw UserError(field_error(labels, "shape", "one label per image", dims_text(l.shape),
                                 "[" + std::to_string(n) + "] (the images in " + images + ")"));
   }
   for (std::size_t i = 0; i < l.data.size(); ++i) {
