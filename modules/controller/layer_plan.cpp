@@ -110,42 +110,64 @@ Job weight_dma(std::uint64_t dram_addr, std::uint64_t sram_addr, std::uint64_t b
   return j;
 }
 
-LayerPlan plan_conv(const CompiledNetwork& cn, int li, const PlanParams& p, DramLayout& dram,
-                    std::uint64_t& next_addr) {
-  const Network& net = cn.net;
-  const Layer& l = net.layers[li];
-  const CompiledLayer& cl = cn.layers[li];
-  const GemmShape g = net.gemm(l);
-  const TensorShape in = net.in_shape(l), out = net.out_shape(l);
-  const int cin_g = in.c / l.groups;
-  const int taps = l.kh * l.kw;
-  const auto n_per_group = static_cast<int>(g.n);
-  LayerPlan lp;
-  lp.layer = li;
-  lp.on_pe_array = true;
+// A conv layer's dimensions as the planner sees them.
+struct ConvGeom {
+  const Layer& l;
+  TensorShape in, out;
+  int groups = 1, ng = 1, cg = 1, taps = 1, batch = 1, code_bits = 8;
+  ConvGeom(const CompiledNetwork& cn, int li, const PlanParams& p)
+      : l(cn.net.layers[li]), in(cn.net.in_shape(l)), out(cn.net.out_shape(l)) {
+    groups = l.groups;
+    ng = static_cast<int>(cn.net.gemm(l).n);
+    cg = in.c / l.groups;
+    taps = l.kh * l.kw;
+    batch = std::max(1, p.batch);
+    code_bits = p.code_bits;
+  }
+  // Input rows that r output rows need at most.
+  int rows_in(int r) const { return std::min(in.h, (r - 1) * l.stride_h + l.kh); }
+  // Input rows [lo, hi) of the band of output rows [oy0, oy0 + r).
+  int band_lo(int oy0) const { return std::max(0, oy0 * l.stride_h - l.pad_t); }
+  int band_hi(int oy0, int r) const {
+    return std::min(in.h, (oy0 + r - 1) * l.stride_h - l.pad_t + l.kh);
+  }
+  std::uint64_t block(std::int64_t nt, std::int64_t ct) const {
+    return block_bytes(nt, taps, ct, code_bits);
+  }
+  std::uint64_t block_bits(std::int64_t nt, std::int64_t ct) const {
+    return static_cast<std::uint64_t>(nt * taps * ct * code_bits);
+  }
+  // Bytes / bits of all k-chunk blocks of an n-tile of `nt` channels.
+  std::uint64_t ntile_bytes(int nt, int ct) const {
+    const int chunks = (cg + ct - 1) / ct;
+    return static_cast<std::uint64_t>(chunks - 1) * block(nt, ct) +
+           block(nt, cg - (chunks - 1) * ct);
+  }
+};
 
-  auto rows_in = [&](int r) { return std::min(in.h, (r - 1) * l.stride_h + l.kh); };
-
+ConvMapping greedy(const ConvGeom& g, const PlanParams& p) {
+  const Layer& l = g.l;
+  ConvMapping m;
   // 1. Output channels per tile: one column fold, limited by one output row of psums and by one
   //    input channel's weights.
-  int nt = std::min(n_per_group, p.array.cols);
-  const std::uint64_t psum_row = static_cast<std::uint64_t>(out.w) * kPsumBytes;
+  int nt = std::min(g.ng, p.array.cols);
+  const std::uint64_t psum_row = static_cast<std::uint64_t>(g.out.w) * kPsumBytes;
   if (psum_row > p.out_half_bytes) {
     does_not_fit(l, "output buffer", "buffers.output_kib", psum_row, p.out_half_bytes,
                  "one output row of psums for one channel");
   }
   nt = static_cast<int>(std::min<std::uint64_t>(nt, p.out_half_bytes / psum_row));
-  while (nt > 1 && block_bytes(nt, taps, 1, p.code_bits) > p.weight_half_bytes)
+  while (nt > 1 && g.block(nt, 1) > p.weight_half_bytes)
     --nt;
-  if (block_bytes(nt, taps, 1, p.code_bits) > p.weight_half_bytes) {
-    does_not_fit(l, "weight buffer", "buffers.weight_kib", block_bytes(1, taps, 1, p.code_bits),
-                 p.weight_half_bytes, "the kernel of one input channel");
+  if (g.block(nt, 1) > p.weight_half_bytes) {
+    does_not_fit(l, "weight buffer", "buffers.weight_kib", g.block(1, 1), p.weight_half_bytes,
+                 "the kernel of one input channel");
   }
   // 2. Input bands hold every channel when one band row does; otherwise a k-chunk of channels.
-  const std::uint64_t row_bytes = static_cast<std::uint64_t>(rows_in(1)) * in.w;
-  const bool all_ch = row_bytes * in.c <= p.act_half_bytes;
-  int ct = cin_g;
-  while (ct > 1 && block_bytes(nt, taps, ct, p.code_bits) > p.weight_half_bytes)
+  const std::uint64_t row_bytes = static_cast<std::uint64_t>(g.rows_in(1)) * g.in.w;
+  const bool all_ch = row_bytes * g.in.c <= p.act_half_bytes;
+  int ct = g.cg;
+  while (ct > 1 && g.block(nt, ct) > p.weight_half_bytes)
     --ct;
   if (!all_ch) {
     if (row_bytes > p.act_half_bytes) {
@@ -154,32 +176,83 @@ LayerPlan plan_conv(const CompiledNetwork& cn, int li, const PlanParams& p, Dram
     }
     ct = static_cast<int>(std::min<std::uint64_t>(ct, p.act_half_bytes / row_bytes));
   }
-  const int cs = all_ch ? in.c : ct;
+  const int cs = all_ch ? g.in.c : ct;
   // 3. Output rows per band.
   int rows = 1;
-  while (rows < out.h &&
-         static_cast<std::uint64_t>(rows_in(rows + 1)) * in.w * cs <= p.act_half_bytes &&
-         static_cast<std::uint64_t>(rows + 1) * out.w * nt * kPsumBytes <= p.out_half_bytes) {
+  while (rows < g.out.h &&
+         static_cast<std::uint64_t>(g.rows_in(rows + 1)) * g.in.w * cs <= p.act_half_bytes &&
+         static_cast<std::uint64_t>(rows + 1) * g.out.w * nt * kPsumBytes <= p.out_half_bytes) {
     ++rows;
   }
   // 4. Images of the batch per tile: as many as the two halves hold at these band sizes, so that
   //    one loaded weight block serves them all (and an OS array fills more rows).
-  const int batch = std::max(1, p.batch);
-  const std::uint64_t band_bytes1 = static_cast<std::uint64_t>(rows_in(rows)) * in.w * cs;
-  const std::uint64_t psum_bytes1 = static_cast<std::uint64_t>(rows) * out.w * nt * kPsumBytes;
-  const int nb = static_cast<int>(std::max<std::uint64_t>(
-      1, std::min<std::uint64_t>({static_cast<std::uint64_t>(batch), p.act_half_bytes / band_bytes1,
-                                  p.out_half_bytes / psum_bytes1})));
-  const std::uint64_t in_image = static_cast<std::uint64_t>(in.elements());
-  const std::uint64_t out_image = static_cast<std::uint64_t>(out.elements());
-  lp.images_per_tile = nb;
-  lp.nt = nt;
-  lp.ct = ct;
+  const std::uint64_t band_bytes1 = static_cast<std::uint64_t>(g.rows_in(rows)) * g.in.w * cs;
+  const std::uint64_t psum_bytes1 = static_cast<std::uint64_t>(rows) * g.out.w * nt * kPsumBytes;
+  m.images = static_cast<int>(std::max<std::uint64_t>(
+      1,
+      std::min<std::uint64_t>({static_cast<std::uint64_t>(g.batch), p.act_half_bytes / band_bytes1,
+                               p.out_half_bytes / psum_bytes1})));
+  m.order = TileOrder::BandsOuter;
+  m.nt = nt;
+  m.ct = ct;
+  m.rows = rows;
+  m.all_channels = all_ch;
+  m.accumulate = p.array.acc_entries > 0;
+  return m;
+}
+
+std::string misfit(const ConvGeom& g, const PlanParams& p, const ConvMapping& m) {
+  auto range = [](const char* what, int v, int hi) {
+    return what + std::string(" = ") + std::to_string(v) + " is outside 1.." + std::to_string(hi);
+  };
+  if (m.nt < 1 || m.nt > g.ng) return range("output channels per tile", m.nt, g.ng);
+  if (m.ct < 1 || m.ct > g.cg) return range("input channels per chunk", m.ct, g.cg);
+  if (m.rows < 1 || m.rows > g.out.h) return range("output rows per band", m.rows, g.out.h);
+  if (m.images < 1 || m.images > g.batch) return range("images per tile", m.images, g.batch);
+  if (m.accumulate && p.array.acc_entries <= 0) {
+    return "accumulating in column accumulators needs array.accumulator_entries > 0";
+  }
+  auto over = [](const std::string& what, std::uint64_t need, const char* buf, std::uint64_t half) {
+    return what + " needs " + std::to_string(need) + " bytes, but a " + buf + " half holds " +
+           std::to_string(half);
+  };
+  const std::uint64_t psum =
+      static_cast<std::uint64_t>(m.images) * m.rows * g.out.w * m.nt * kPsumBytes;
+  if (psum > p.out_half_bytes)
+    return over("the psum tile", psum, "output buffer", p.out_half_bytes);
+  if (g.block(m.nt, m.ct) > p.weight_half_bytes) {
+    return over("the weight block", g.block(m.nt, m.ct), "weight buffer", p.weight_half_bytes);
+  }
+  const std::uint64_t band = static_cast<std::uint64_t>(m.images) * g.rows_in(m.rows) * g.in.w *
+                             static_cast<std::uint64_t>(m.all_channels ? g.in.c : m.ct);
+  if (band > p.act_half_bytes) {
+    return over("the input band", band, "activation SRAM", p.act_half_bytes);
+  }
+  return "";
+}
+
+LayerPlan plan_conv(const CompiledNetwork& cn, int li, const PlanParams& p, const ConvMapping& m,
+                    DramLayout& dram, std::uint64_t& next_addr) {
+  const ConvGeom g(cn, li, p);
+  const Layer& l = g.l;
+  const CompiledLayer& cl = cn.layers[li];
+  const TensorShape &in = g.in, &out = g.out;
+  const int cin_g = g.cg, taps = g.taps, n_per_group = g.ng, batch = g.batch;
+  const std::int64_t gemm_k = cn.net.gemm(l).k;
+  const std::string why = misfit(g, p, m);
+  CONLOC_ASSERT(why.empty(), "planner", "mapping of " + l.name + " does not fit: " + why);
+  const int nt = m.nt, ct = m.ct, rows = m.rows, nb = m.images;
+  const bool all_ch = m.all_channels;
+  LayerPlan lp;
+  lp.layer = li;
+  lp.on_pe_array = true;
+  lp.mapping = m;
   lp.band_rows = rows;
   lp.bands = (out.h + rows - 1) / rows;
   lp.chunks = (cin_g + ct - 1) / ct;
   lp.n_tiles = (n_per_group + nt - 1) / nt;
-  lp.input_all_channels = all_ch;
+  const std::uint64_t in_image = static_cast<std::uint64_t>(in.elements());
+  const std::uint64_t out_image = static_cast<std::uint64_t>(out.elements());
 
   // Weight blocks in DRAM, in (group, n-tile, chunk) order, each byte-aligned.
   auto& blocks = dram.weight_block_addr[li];
@@ -190,7 +263,7 @@ LayerPlan plan_conv(const CompiledNetwork& cn, int li, const PlanParams& p, Dram
       const int ntc = std::min(nt, n_per_group - nti * nt);
       for (int ch = 0; ch < lp.chunks; ++ch) {
         const int ctc = std::min(ct, cin_g - ch * ct);
-        const std::uint64_t b = block_bytes(ntc, taps, ctc, p.code_bits);
+        const std::uint64_t b = g.block(ntc, ctc);
         blocks.push_back(next_addr);
         block_size.push_back(b);
         next_addr += b;
@@ -200,31 +273,34 @@ LayerPlan plan_conv(const CompiledNetwork& cn, int li, const PlanParams& p, Dram
   }
   next_addr = align_up(next_addr);
   lp.weights_resident = total <= p.weight_half_bytes;
-  std::vector<std::uint64_t> resident_off(blocks.size());
+  // Where each block sits when loaded as part of the whole layer (resident) or of its n-tile.
+  std::vector<std::uint64_t> resident_off(blocks.size()), ntile_off(blocks.size());
   {
     std::uint64_t off = 0;
     for (std::size_t b = 0; b < blocks.size(); ++b) {
       resident_off[b] = off;
+      ntile_off[b] =
+          b % static_cast<std::size_t>(lp.chunks) == 0 ? 0 : ntile_off[b - 1] + block_size[b - 1];
       off += block_size[b];
     }
   }
 
   const WeightStationary* is_ws = dynamic_cast<const WeightStationary*>(p.dataflow);
   std::map<std::vector<std::int64_t>, std::vector<int>> step_cache;
-  auto fold_steps = [&](int grp, int n0, int ntc, int c0, int ctc, std::int64_t m) {
+  auto fold_steps = [&](int grp, int n0, int ntc, int c0, int ctc, std::int64_t mm) {
     std::vector<int> steps;
     if (!p.serial_steps) return steps;
-    const std::vector<std::int64_t> key = {grp, n0, c0, is_ws ? 0 : m};
+    const std::vector<std::int64_t> key = {grp, n0, c0, is_ws ? 0 : mm};
     auto it = step_cache.find(key);
     if (it != step_cache.end()) return it->second;
     const std::int64_t kc = std::int64_t{taps} * ctc;
-    for (const auto& b : p.dataflow->fold_blocks(m, kc, ntc, p.array)) {
+    for (const auto& b : p.dataflow->fold_blocks(mm, kc, ntc, p.array)) {
       int s = 1;
       for (auto nl = b.n0; nl < b.n1; ++nl) {
         const std::int64_t row = std::int64_t{grp} * n_per_group + n0 + nl;
         for (auto kl = b.k0; kl < b.k1; ++kl) {
           const std::int64_t tap = kl / ctc, ci = kl % ctc;
-          s = std::max<int>(s, cl.step_cycles[row * g.k + tap * cin_g + c0 + ci]);
+          s = std::max<int>(s, cl.step_cycles[row * gemm_k + tap * cin_g + c0 + ci]);
         }
       }
       steps.push_back(s);
@@ -237,131 +313,182 @@ LayerPlan plan_conv(const CompiledNetwork& cn, int li, const PlanParams& p, Dram
   const std::uint64_t out_base = dram.tensor_addr[l.output];
   Halves wh, ah, oh;
   std::vector<int> block_job(blocks.size(), -1);
-  for (int b = 0; b < lp.bands; ++b) {
-    const int oy0 = b * rows;
-    const int r = std::min(rows, out.h - oy0);
-    const int iy_lo = std::max(0, oy0 * l.stride_h - l.pad_t);
-    const int iy_hi = std::min(in.h, (oy0 + r - 1) * l.stride_h - l.pad_t + l.kh);
-    const int band_rows = iy_hi - iy_lo;
-    for (int img0 = 0; img0 < batch; img0 += nb) {
-      const int nbc = std::min(nb, batch - img0);  // images of this tile group
-      // One input band per image, one after another in a half: [image][band_rows][W][channels].
-      auto load_bands = [&](int half, std::uint64_t channels, std::uint64_t c_off) {
-        std::vector<int> jobs;
-        const std::uint64_t bytes = static_cast<std::uint64_t>(band_rows) * in.w * channels;
-        for (int i = 0; i < nbc; ++i) {
-          jobs.push_back(
-              push(lp, tensor_dma(Engine::DmaRead, Operand::Inputs, Buffer::Activations,
-                                  in_base + static_cast<std::uint64_t>(img0 + i) * in_image +
-                                      static_cast<std::uint64_t>(iy_lo) * in.w * in.c + c_off,
-                                  half * p.act_half_bytes + static_cast<std::uint64_t>(i) * bytes,
-                                  static_cast<std::uint64_t>(band_rows) * in.w, channels, in.c,
-                                  ah.last_user[half])));
+
+  struct Band {
+    int oy0, r, iy_lo, rows;
+  };
+  auto band = [&](int b) {
+    const int oy0 = b * rows, r = std::min(rows, out.h - oy0);
+    const int lo = g.band_lo(oy0);
+    return Band{oy0, r, lo, g.band_hi(oy0, r) - lo};
+  };
+  // One input band per image, one after another in a half: [image][band rows][W][channels].
+  auto load_bands = [&](const Band& bd, int img0, int nbc, int half, std::uint64_t channels,
+                        std::uint64_t c_off) {
+    std::vector<int> jobs;
+    const std::uint64_t bytes = static_cast<std::uint64_t>(bd.rows) * in.w * channels;
+    for (int i = 0; i < nbc; ++i) {
+      jobs.push_back(
+          push(lp, tensor_dma(Engine::DmaRead, Operand::Inputs, Buffer::Activations,
+                              in_base + static_cast<std::uint64_t>(img0 + i) * in_image +
+                                  static_cast<std::uint64_t>(bd.iy_lo) * in.w * in.c + c_off,
+                              half * p.act_half_bytes + static_cast<std::uint64_t>(i) * bytes,
+                              static_cast<std::uint64_t>(bd.rows) * in.w, channels, in.c,
+                              ah.last_user[half])));
+    }
+    return jobs;
+  };
+  // The k-chunks of one (band, image group, group, n-tile) on the array, then its output stage
+  // and write-backs. `band_jobs` / `band_half`: the all-channel band loaded for it; `ntile_half`:
+  // the weight half holding the n-tile's blocks when they were loaded once for it (else -1).
+  // Returns the last compute job.
+  auto tile_group = [&](const Band& bd, int img0, int nbc, int grp, int nti,
+                        const std::vector<int>& band_jobs, int band_half, int ntile_half) {
+    const int n0 = nti * nt;
+    const int ntc = std::min(nt, n_per_group - n0);
+    const int out_half = oh.next();
+    int last_compute = -1;
+    ConvTile tile;
+    for (int ch = 0; ch < lp.chunks; ++ch) {
+      const int c0 = ch * ct;
+      const int ctc = std::min(ct, cin_g - c0);
+      const int block = (grp * lp.n_tiles + nti) * lp.chunks + ch;
+      tile = ConvTile{};
+      tile.group = grp;
+      tile.n0 = n0;
+      tile.nt = ntc;
+      tile.c0 = c0;
+      tile.ct = ctc;
+      tile.oy0 = bd.oy0;
+      tile.rows = bd.r;
+      tile.image0 = img0;
+      tile.images = nbc;
+      tile.first_chunk = ch == 0;
+      tile.last_chunk = ch == lp.chunks - 1;
+      tile.band_iy0 = bd.iy_lo;
+      tile.band_rows = bd.rows;
+      // Weights.
+      const std::uint64_t bits = g.block_bits(ntc, ctc);
+      int wjob = -1, whalf = -1;
+      if (lp.weights_resident) {
+        if (block_job[block] < 0) {
+          block_job[block] =
+              push(lp, weight_dma(blocks[block], resident_off[block], block_size[block], bits, -1));
         }
-        return jobs;
-      };
-      std::vector<int> band_jobs;
-      int band_half = 0;
-      if (all_ch) {
-        band_half = ah.next();
-        band_jobs = load_bands(band_half, static_cast<std::uint64_t>(in.c), 0);
+        wjob = block_job[block];
+        tile.wbuf_addr = resident_off[block];
+      } else if (ntile_half >= 0) {
+        wjob = block_job[block];
+        tile.wbuf_addr = ntile_half * p.weight_half_bytes + ntile_off[block];
+      } else {
+        whalf = wh.next();
+        tile.wbuf_addr = whalf * p.weight_half_bytes;
+        wjob = push(lp, weight_dma(blocks[block], tile.wbuf_addr, block_size[block], bits,
+                                   wh.last_user[whalf]));
       }
-      for (int grp = 0; grp < l.groups; ++grp) {
-        for (int nti = 0; nti < lp.n_tiles; ++nti) {
-          const int n0 = nti * nt;
-          const int ntc = std::min(nt, n_per_group - n0);
-          const int out_half = oh.next();
-          int last_compute = -1;
-          ConvTile tile;
+      // Inputs.
+      std::vector<int> ajobs = band_jobs;
+      int ahalf = band_half;
+      if (all_ch) {
+        tile.band_c0 = 0;
+        tile.band_cs = in.c;
+      } else {
+        ahalf = ah.next();
+        ajobs = load_bands(bd, img0, nbc, ahalf, static_cast<std::uint64_t>(ctc),
+                           static_cast<std::uint64_t>(grp) * cin_g + c0);
+        tile.band_c0 = grp * cin_g + c0;
+        tile.band_cs = ctc;
+      }
+      tile.abuf_addr = ahalf * p.act_half_bytes;
+      tile.input_job = ajobs.back();
+      tile.weight_job = wjob;
+      tile.obuf_addr = out_half * p.out_half_bytes;
+      tile.gemm.m = static_cast<std::int64_t>(nbc) * bd.r * out.w;
+      tile.gemm.k = static_cast<std::int64_t>(taps) * ctc;
+      tile.gemm.n = ntc;
+      tile.gemm.first_k_chunk = tile.first_chunk;
+      tile.gemm.acc_bypass = !m.accumulate;
+      tile.gemm.fold_steps = fold_steps(grp, n0, ntc, c0, ctc, tile.gemm.m);
+      Job c;
+      c.engine = Engine::PeArray;
+      add_dep(c, wjob);
+      for (int j : ajobs)
+        add_dep(c, j);
+      add_dep(c, last_compute);
+      if (ch == 0) add_dep(c, oh.last_user[out_half]);
+      c.conv = tile;
+      last_compute = push(lp, c);
+      if (whalf >= 0) wh.last_user[whalf] = last_compute;
+      ah.last_user[ahalf] = last_compute;
+    }
+    Job o;
+    o.engine = Engine::OutputStage;
+    add_dep(o, last_compute);
+    o.conv = tile;
+    const int ojob = push(lp, o);
+    // Each image's outputs to its own place in DRAM; the half is free after the last.
+    const std::uint64_t pixels = static_cast<std::uint64_t>(bd.r) * out.w;
+    int prev = ojob;  // chained, so the last write frees the half after all of them
+    for (int i = 0; i < nbc; ++i) {
+      Job wr = tensor_dma(Engine::DmaWrite, Operand::Outputs, Buffer::Outputs,
+                          out_base + static_cast<std::uint64_t>(img0 + i) * out_image +
+                              static_cast<std::uint64_t>(bd.oy0) * out.w * out.c +
+                              static_cast<std::uint64_t>(grp) * n_per_group + n0,
+                          tile.obuf_addr + static_cast<std::uint64_t>(i) * pixels * ntc, pixels,
+                          ntc, out.c, ojob);
+      add_dep(wr, prev);
+      prev = push(lp, wr);
+    }
+    oh.last_user[out_half] = prev;
+    return last_compute;
+  };
+  // Loads the all-channel input bands of an image group (when bands hold every channel).
+  auto all_channel_bands = [&](const Band& bd, int img0, int nbc, int& half) {
+    if (!all_ch) return std::vector<int>{};
+    half = ah.next();
+    return load_bands(bd, img0, nbc, half, static_cast<std::uint64_t>(in.c), 0);
+  };
+
+  if (m.order == TileOrder::BandsOuter) {
+    for (int b = 0; b < lp.bands; ++b) {
+      const Band bd = band(b);
+      for (int img0 = 0; img0 < batch; img0 += nb) {
+        const int nbc = std::min(nb, batch - img0);
+        int band_half = 0;
+        const std::vector<int> band_jobs = all_channel_bands(bd, img0, nbc, band_half);
+        for (int grp = 0; grp < l.groups; ++grp)
+          for (int nti = 0; nti < lp.n_tiles; ++nti)
+            tile_group(bd, img0, nbc, grp, nti, band_jobs, band_half, -1);
+      }
+    }
+  } else {
+    for (int grp = 0; grp < l.groups; ++grp) {
+      for (int nti = 0; nti < lp.n_tiles; ++nti) {
+        // The n-tile's blocks, loaded once into a half of their own when they fit one.
+        const int ntc = std::min(nt, n_per_group - nti * nt);
+        int ntile_half = -1;
+        if (!lp.weights_resident && g.ntile_bytes(ntc, ct) <= p.weight_half_bytes) {
+          ntile_half = wh.next();
           for (int ch = 0; ch < lp.chunks; ++ch) {
-            const int c0 = ch * ct;
-            const int ctc = std::min(ct, cin_g - c0);
             const int block = (grp * lp.n_tiles + nti) * lp.chunks + ch;
-            tile = ConvTile{};
-            tile.group = grp;
-            tile.n0 = n0;
-            tile.nt = ntc;
-            tile.c0 = c0;
-            tile.ct = ctc;
-            tile.oy0 = oy0;
-            tile.rows = r;
-            tile.image0 = img0;
-            tile.images = nbc;
-            tile.first_chunk = ch == 0;
-            tile.last_chunk = ch == lp.chunks - 1;
-            tile.band_iy0 = iy_lo;
-            tile.band_rows = band_rows;
-            // Weights.
-            const std::uint64_t block_bits =
-                static_cast<std::uint64_t>(ntc) * taps * ctc * p.code_bits;
-            int wjob = -1, whalf = -1;
-            if (lp.weights_resident) {
-              if (block_job[block] < 0) {
-                block_job[block] = push(lp, weight_dma(blocks[block], resident_off[block],
-                                                       block_size[block], block_bits, -1));
-              }
-              wjob = block_job[block];
-              tile.wbuf_addr = resident_off[block];
-            } else {
-              whalf = wh.next();
-              tile.wbuf_addr = whalf * p.weight_half_bytes;
-              wjob = push(lp, weight_dma(blocks[block], tile.wbuf_addr, block_size[block],
-                                         block_bits, wh.last_user[whalf]));
-            }
-            // Inputs.
-            std::vector<int> ajobs = band_jobs;
-            int ahalf = band_half;
-            if (all_ch) {
-              tile.band_c0 = 0;
-              tile.band_cs = in.c;
-            } else {
-              ahalf = ah.next();
-              ajobs = load_bands(ahalf, static_cast<std::uint64_t>(ctc),
-                                 static_cast<std::uint64_t>(grp) * cin_g + c0);
-              tile.band_c0 = grp * cin_g + c0;
-              tile.band_cs = ctc;
-            }
-            tile.abuf_addr = ahalf * p.act_half_bytes;
-            tile.input_job = ajobs.back();
-            tile.weight_job = wjob;
-            tile.obuf_addr = out_half * p.out_half_bytes;
-            tile.gemm.m = static_cast<std::int64_t>(nbc) * r * out.w;
-            tile.gemm.k = static_cast<std::int64_t>(taps) * ctc;
-            tile.gemm.n = ntc;
-            tile.gemm.first_k_chunk = tile.first_chunk;
-            tile.gemm.fold_steps = fold_steps(grp, n0, ntc, c0, ctc, tile.gemm.m);
-            Job c;
-            c.engine = Engine::PeArray;
-            add_dep(c, wjob);
-            for (int j : ajobs)
-              add_dep(c, j);
-            add_dep(c, last_compute);
-            if (ch == 0) add_dep(c, oh.last_user[out_half]);
-            c.conv = tile;
-            last_compute = push(lp, c);
-            if (whalf >= 0) wh.last_user[whalf] = last_compute;
-            ah.last_user[ahalf] = last_compute;
+            const int ctc = std::min(ct, cin_g - ch * ct);
+            block_job[block] = push(
+                lp,
+                weight_dma(blocks[block], ntile_half * p.weight_half_bytes + ntile_off[block],
+                           block_size[block], g.block_bits(ntc, ctc), wh.last_user[ntile_half]));
           }
-          Job o;
-          o.engine = Engine::OutputStage;
-          add_dep(o, last_compute);
-          o.conv = tile;
-          const int ojob = push(lp, o);
-          // Each image's outputs to its own place in DRAM; the half is free after the last.
-          const std::uint64_t pixels = static_cast<std::uint64_t>(r) * out.w;
-          int prev = ojob;  // chained, so the last write frees the half after all of them
-          for (int i = 0; i < nbc; ++i) {
-            Job wr = tensor_dma(Engine::DmaWrite, Operand::Outputs, Buffer::Outputs,
-                                out_base + static_cast<std::uint64_t>(img0 + i) * out_image +
-                                    static_cast<std::uint64_t>(oy0) * out.w * out.c +
-                                    static_cast<std::uint64_t>(grp) * n_per_group + n0,
-                                tile.obuf_addr + static_cast<std::uint64_t>(i) * pixels * ntc,
-                                pixels, ntc, out.c, ojob);
-            add_dep(wr, prev);
-            prev = push(lp, wr);
-          }
-          oh.last_user[out_half] = prev;
         }
+        int last = -1;
+        for (int b = 0; b < lp.bands; ++b) {
+          const Band bd = band(b);
+          for (int img0 = 0; img0 < batch; img0 += nb) {
+            const int nbc = std::min(nb, batch - img0);
+            int band_half = 0;
+            const std::vector<int> band_jobs = all_channel_bands(bd, img0, nbc, band_half);
+            last = tile_group(bd, img0, nbc, grp, nti, band_jobs, band_half, ntile_half);
+          }
+        }
+        if (ntile_half >= 0) wh.last_user[ntile_half] = last;
       }
     }
   }
@@ -459,9 +586,7 @@ LayerPlan plan_vector(const CompiledNetwork& cn, int li, const PlanParams& p,
       if (part.input == 0) {
         lp.band_rows = rows;
         lp.bands = (out.h + rows - 1) / rows;
-        lp.ct = cc;
         lp.chunks = (out_c + cc - 1) / cc;
-        lp.input_all_channels = cc == out_c;
       }
       const int bands = (out.h + rows - 1) / rows;
       const int chunks = (out_c + cc - 1) / cc;
@@ -532,7 +657,7 @@ LayerPlan plan_vector(const CompiledNetwork& cn, int li, const PlanParams& p,
 }  // namespace
 
 int weight_block_index(const LayerPlan& lp, const ConvTile& t) {
-  return (t.group * lp.n_tiles + t.n0 / lp.nt) * lp.chunks + t.c0 / lp.ct;
+  return (t.group * lp.n_tiles + t.n0 / lp.mapping.nt) * lp.chunks + t.c0 / lp.mapping.ct;
 }
 
 std::string Infeasibility::message() const {
@@ -540,6 +665,183 @@ std::string Infeasibility::message() const {
          std::to_string(need_bytes) + " bytes in one half, but a half (double buffering) holds " +
          std::to_string(half_bytes) + " bytes; set " + config_key + " to at least " +
          std::to_string(min_kib());
+}
+
+const char* to_string(TileOrder o) {
+  return o == TileOrder::BandsOuter ? "bands_outer" : "ntiles_outer";
+}
+
+std::string ConvMapping::text() const {
+  return std::string(to_string(order)) + " nt=" + std::to_string(nt) + " ct=" + std::to_string(ct) +
+         " rows=" + std::to_string(rows) + " images=" + std::to_string(images) +
+         (all_channels ? " all_ch" : "") + (accumulate ? " acc" : "");
+}
+
+bool ConvMapping::operator==(const ConvMapping& o) const {
+  return order == o.order && nt == o.nt && ct == o.ct && rows == o.rows && images == o.images &&
+         all_channels == o.all_channels && accumulate == o.accumulate;
+}
+
+bool ConvCounts::operator==(const ConvCounts& o) const {
+  return array == o.array && tiles == o.tiles && tile_groups == o.tile_groups &&
+         dram_weight_bits == o.dram_weight_bits && dram_input_bits == o.dram_input_bits &&
+         dram_output_bits == o.dram_output_bits && outputs == o.outputs &&
+         first_load_bits == o.first_load_bits && last_outputs == o.last_outputs &&
+         read_bursts == o.read_bursts && write_bursts == o.write_bursts;
+}
+
+std::variant<ConvMapping, Infeasibility> greedy_mapping(const CompiledNetwork& cn, int layer,
+                                                        const PlanParams& p) {
+  try {
+    return greedy(ConvGeom(cn, layer, p), p);
+  } catch (const DoesNotFit& e) {
+    Infeasibility i = e.why;
+    i.layer = layer;
+    return i;
+  }
+}
+
+std::string mapping_misfit(const CompiledNetwork& cn, int layer, const PlanParams& p,
+                           const ConvMapping& m) {
+  return misfit(ConvGeom(cn, layer, p), p, m);
+}
+
+ConvCounts count_conv(const CompiledNetwork& cn, int layer, const PlanParams& p,
+                      const ConvMapping& m) {
+  const ConvGeom g(cn, layer, p);
+  const auto u = [](auto v) { return static_cast<std::uint64_t>(v); };
+  const int bands = (g.out.h + m.rows - 1) / m.rows, chunks = (g.cg + m.ct - 1) / m.ct,
+            n_tiles = (g.ng + m.nt - 1) / m.nt, igroups = (g.batch + m.images - 1) / m.images;
+  const int r_last = g.out.h - (bands - 1) * m.rows, ct_last = g.cg - (chunks - 1) * m.ct,
+            nt_last = g.ng - (n_tiles - 1) * m.nt, nb_last = g.batch - (igroups - 1) * m.images;
+  ConvCounts c;
+  c.tile_groups = u(g.groups) * u(bands) * u(igroups) * u(n_tiles);
+  c.tiles = c.tile_groups * u(chunks);
+  // 1. The array: every distinct tile shape once, times how often it occurs.
+  struct Dim {
+    int value;
+    std::uint64_t count;
+  };
+  auto dim = [](int full, int n, int last) {
+    std::vector<Dim> d;
+    if (n > 1) d.push_back({full, static_cast<std::uint64_t>(n - 1)});
+    d.push_back({last, 1});
+    return d;
+  };
+  auto tile = [&](int r, int nbc, int ntc, int ctc, bool first_chunk, bool first, bool last) {
+    TileGemm t;
+    t.m = std::int64_t{nbc} * r * g.out.w;
+    t.k = std::int64_t{g.taps} * ctc;
+    t.n = ntc;
+    t.first_k_chunk = first_chunk;
+    t.acc_bypass = !m.accumulate;
+    t.first_in_layer = first;
+    t.last_in_layer = last;
+    return p.dataflow->tile(t, p.array);
+  };
+  struct Chunk {
+    int ct;
+    bool first;
+    std::uint64_t count;
+  };
+  std::vector<Chunk> chunk_dims;
+  if (chunks == 1) {
+    chunk_dims.push_back({g.cg, true, 1});
+  } else {
+    chunk_dims.push_back({m.ct, true, 1});
+    if (chunks > 2) chunk_dims.push_back({m.ct, false, u(chunks - 2)});
+    chunk_dims.push_back({ct_last, false, 1});
+  }
+  for (const Dim& r : dim(m.rows, bands, r_last))
+    for (const Dim& i : dim(m.images, igroups, nb_last))
+      for (const Dim& n : dim(m.nt, n_tiles, nt_last))
+        for (const Chunk& k : chunk_dims) {
+          c.array.add(tile(r.value, i.value, n.value, k.ct, k.first, false, false),
+                      u(g.groups) * r.count * i.count * n.count * k.count);
+        }
+  // The layer's first tile exposes its weight load, the last its drain: both orders start with
+  // (band 0, image 0, group 0, n-tile 0, chunk 0) and end with the last of each.
+  const int r0 = std::min(m.rows, g.out.h), nb0 = std::min(m.images, g.batch),
+            nt0 = std::min(m.nt, g.ng), ct0 = std::min(m.ct, g.cg);
+  if (c.tiles == 1) {
+    c.array.cycles += tile(r0, nb0, nt0, ct0, true, true, true).cycles -
+                      tile(r0, nb0, nt0, ct0, true, false, false).cycles;
+  } else {
+    c.array.cycles += tile(r0, nb0, nt0, ct0, true, true, false).cycles -
+                      tile(r0, nb0, nt0, ct0, true, false, false).cycles;
+    c.array.cycles += tile(r_last, nb_last, nt_last, ct_last, chunks == 1, false, true).cycles -
+                      tile(r_last, nb_last, nt_last, ct_last, chunks == 1, false, false).cycles;
+  }
+  // 2. DRAM. Weights: once when they stay (the whole layer, or an n-tile in NTilesOuter order),
+  //    else once per tile, i.e. per band and image group.
+  const std::uint64_t all_bits = u(g.groups) * u(g.ng) * u(g.taps) * u(g.cg) * u(g.code_bits);
+  const std::uint64_t total_bytes =
+      u(g.groups) * (u(n_tiles - 1) * g.ntile_bytes(m.nt, m.ct) + g.ntile_bytes(nt_last, m.ct));
+  const std::uint64_t per_tile_passes = u(bands) * u(igroups);
+  const std::uint64_t burst = p.burst_bytes;
+  auto bursts = [&](std::uint64_t bytes) { return (bytes + burst - 1) / burst; };
+  // Bursts of one pass over an n-tile's blocks.
+  auto ntile_bursts = [&](int ntc) {
+    return u(chunks - 1) * bursts(g.block(ntc, m.ct)) + bursts(g.block(ntc, ct_last));
+  };
+  const std::uint64_t all_bursts =
+      u(g.groups) * (u(n_tiles - 1) * ntile_bursts(m.nt) + ntile_bursts(nt_last));
+  if (total_bytes <= p.weight_half_bytes) {
+    c.dram_weight_bits = all_bits;
+    c.read_bursts = all_bursts;
+  } else if (m.order == TileOrder::BandsOuter) {
+    c.dram_weight_bits = per_tile_passes * all_bits;
+    c.read_bursts = per_tile_passes * all_bursts;
+  } else {
+    for (const Dim& n : dim(m.nt, n_tiles, nt_last)) {
+      const std::uint64_t bits = u(n.value) * u(g.taps) * u(g.cg) * u(g.code_bits);
+      const std::uint64_t passes =
+          g.ntile_bytes(n.value, m.ct) <= p.weight_half_bytes ? 1 : per_tile_passes;
+      c.dram_weight_bits += u(g.groups) * n.count * bits * passes;
+      c.read_bursts += u(g.groups) * n.count * ntile_bursts(n.value) * passes;
+    }
+  }
+  // A transfer of `pixels` pixels x `channels` of a tensor with `tensor_c` channels per pixel:
+  // one run when the channels are the whole pixel, else one per pixel (tensor_dma).
+  auto tensor_bursts = [&](std::uint64_t pixels, std::uint64_t channels, std::uint64_t tensor_c) {
+    return channels == tensor_c ? bursts(pixels * channels) : pixels * bursts(channels);
+  };
+  // Inputs: every band's input rows, per image; all channels once per band (BandsOuter) or per
+  // n-tile and band (NTilesOuter), or the chunk's channels per tile.
+  std::uint64_t band_rows = 0, in_bursts = 0;
+  const std::uint64_t in_c = u(g.in.c);
+  for (int b = 0; b < bands; ++b) {
+    const int oy0 = b * m.rows;
+    const std::uint64_t rows = u(g.band_hi(oy0, std::min(m.rows, g.out.h - oy0)) - g.band_lo(oy0));
+    band_rows += rows;
+    const std::uint64_t pixels = rows * u(g.in.w);
+    if (m.all_channels) {
+      in_bursts += tensor_bursts(pixels, in_c, in_c);
+    } else {
+      in_bursts += u(chunks - 1) * tensor_bursts(pixels, u(m.ct), in_c) +
+                   tensor_bursts(pixels, u(ct_last), in_c);
+    }
+  }
+  const std::uint64_t plane = band_rows * u(g.in.w) * u(g.batch) * 8;
+  // How often each band is loaded per image: once, or per group and n-tile.
+  const std::uint64_t band_loads =
+      m.all_channels && m.order == TileOrder::BandsOuter ? 1 : u(g.groups) * u(n_tiles);
+  c.dram_input_bits = plane * (m.all_channels ? in_c : u(g.cg)) * band_loads;
+  c.read_bursts += in_bursts * u(g.batch) * band_loads;
+  const bool weights_per_tile = c.dram_weight_bits > all_bits && m.order == TileOrder::BandsOuter;
+  c.load_tiles = weights_per_tile || !m.all_channels ? c.tiles : u(bands) * u(igroups) * band_loads;
+  c.outputs = u(g.out.elements()) * u(g.batch);
+  c.last_outputs = u(nb_last) * u(r_last) * u(g.out.w) * u(nt_last);
+  c.dram_output_bits = c.outputs * 8;
+  // One write-back per band, image, group and n-tile.
+  for (const Dim& r : dim(m.rows, bands, r_last))
+    for (const Dim& n : dim(m.nt, n_tiles, nt_last))
+      c.write_bursts += r.count * n.count * u(g.groups) * u(g.batch) *
+                        tensor_bursts(u(r.value) * u(g.out.w), u(n.value), u(g.out.c));
+  const int iy0 = g.band_lo(0);
+  c.first_load_bits = g.block_bits(nt0, ct0) + u(g.band_hi(0, r0) - iy0) * u(g.in.w) *
+                                                   u(m.all_channels ? g.in.c : ct0) * u(nb0) * 8;
+  return c;
 }
 
 PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p) {
@@ -556,17 +858,29 @@ PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p) {
   np.dram.weights_base = addr;
   np.dram.weight_block_addr.resize(net.layers.size());
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
-    try {
-      if (net.layers[i].on_pe_array()) {
-        np.layers.push_back(plan_conv(cn, static_cast<int>(i), p, np.dram, addr));
-      } else {
-        np.layers.push_back(plan_vector(cn, static_cast<int>(i), p, np.dram));
+    const int li = static_cast<int>(i);
+    if (!net.layers[i].on_pe_array()) {
+      try {
+        np.layers.push_back(plan_vector(cn, li, p, np.dram));
+      } catch (const DoesNotFit& e) {
+        result.infeasible = e.why;
+        result.infeasible->layer = li;
+        return result;
       }
-    } catch (const DoesNotFit& e) {
-      result.infeasible = e.why;
-      result.infeasible->layer = static_cast<int>(i);
-      return result;
+      continue;
     }
+    ConvMapping m;
+    if (i < p.mappings.size() && p.mappings[i]) {
+      m = *p.mappings[i];
+    } else {
+      auto g = greedy_mapping(cn, li, p);
+      if (auto* why = std::get_if<Infeasibility>(&g)) {
+        result.infeasible = *why;
+        return result;
+      }
+      m = std::get<ConvMapping>(g);
+    }
+    np.layers.push_back(plan_conv(cn, li, p, m, np.dram, addr));
   }
   np.dram.size = align_up(addr);
   return result;

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "modules/memory/transfer_ext.h"
@@ -77,14 +78,39 @@ struct Job {
   VectorTile vec;  // VectorUnit
 };
 
+// The order of a conv layer's tile loops (docs/mapping.md). The k-chunk loop is always innermost
+// (its partial sums stay in one output-buffer half); what differs is which operand a tile group
+// reuses from the buffers:
+//  - BandsOuter:  band -> images -> group -> n-tile -> k-chunk. An input band holding every
+//    channel is loaded once and serves every n-tile; weights are reloaded per band unless all of
+//    the layer's weights fit one half.
+//  - NTilesOuter: group -> n-tile -> band -> images -> k-chunk. An n-tile's weights are loaded
+//    once when they fit one half and serve every band; input bands are reloaded per n-tile.
+enum class TileOrder { BandsOuter, NTilesOuter };
+const char* to_string(TileOrder o);
+
+// How one conv / fully-connected layer is mapped onto the array and buffers.
+struct ConvMapping {
+  TileOrder order = TileOrder::BandsOuter;
+  int nt = 1;                 // output channels per tile (per group)
+  int ct = 1;                 // input channels per k-chunk (per group)
+  int rows = 1;               // output rows per band
+  int images = 1;             // images of the batch per tile
+  bool all_channels = false;  // an input band holds every input channel, not just the chunk's
+  // WS with column accumulators (array.accumulator_entries > 0): partial sums stay there over the
+  // row folds; otherwise they go to the output buffer every row fold.
+  bool accumulate = false;
+  std::string text() const;  // e.g. "bands_outer nt=16 ct=64 rows=7 images=1 all_ch acc"
+  bool operator==(const ConvMapping& o) const;
+};
+
 // How a layer is cut to fit the buffers, and the jobs that run it.
 struct LayerPlan {
   int layer = 0;
   bool on_pe_array = false;
-  int nt = 0, ct = 0, band_rows = 0, bands = 0, chunks = 0, n_tiles = 0;
-  bool weights_resident = false;    // every weight block fits one half: loaded once per layer
-  bool input_all_channels = false;  // a band holds every input channel: loaded once per band
-  int images_per_tile = 1;          // images of the batch a conv tile holds
+  int band_rows = 0, bands = 0, chunks = 0, n_tiles = 0;
+  bool weights_resident = false;  // every weight block fits one half: loaded once per layer
+  ConvMapping mapping;            // conv / fc layers
   std::vector<Job> jobs;
 };
 
@@ -98,6 +124,9 @@ struct PlanParams {
   std::uint64_t out_half_bytes = 0;  // psums are stored as 32-bit words
   bool serial_steps = false;         // fold step lengths from the weights (term-serial MACs)
   int batch = 1;                     // images per run (workload.batch)
+  std::uint32_t burst_bytes = 64;    // DMA burst (dram.burst_bytes): count_conv counts bursts
+  // Per layer: the mapping to plan it with (from the mapper); none = greedy_mapping's.
+  std::vector<std::optional<ConvMapping>> mappings;
 };
 
 // Where every tensor and weight block lives in DRAM, and the packed weight image.
@@ -133,6 +162,43 @@ struct PlanResult {
   NetworkPlan plan;                         // complete only when feasible
   std::optional<Infeasibility> infeasible;  // the first layer that does not fit
 };
+
+// The mapping the planner used before the mapper (mapping.search = greedy): bands outer, the
+// most output channels (up to one column fold), input channels and rows that fit, as many images
+// as the halves hold, accumulators whenever the array has them. Or why the layer cannot be tiled
+// at all (then no mapping fits).
+std::variant<ConvMapping, Infeasibility> greedy_mapping(const CompiledNetwork& cn, int layer,
+                                                        const PlanParams& p);
+
+// Why `m` does not fit the buffers of `p` for `layer` (empty when it fits).
+std::string mapping_misfit(const CompiledNetwork& cn, int layer, const PlanParams& p,
+                           const ConvMapping& m);
+
+// What a conv layer's plan under mapping `m` adds up to, in closed form: the same sums the
+// planned jobs give (tests/unit/test_mapping.cpp checks them job by job), fast enough for the
+// mapper to evaluate thousands of mappings. Fold step lengths of term-serial MACs are not
+// known here: `array.cycles` counts one cycle per step.
+struct ConvCounts {
+  TileTiming array;  // summed over the tiles, the layer's first load and last drain included
+  std::uint64_t tiles = 0;
+  std::uint64_t tile_groups = 0;  // (band, images, group, n-tile): one output stage and write-back
+  std::uint64_t dram_weight_bits = 0;  // DMA into the weight buffer
+  std::uint64_t dram_input_bits = 0;   // DMA into the activation SRAM
+  std::uint64_t dram_output_bits = 0;  // DMA out of the output buffer
+  std::uint64_t outputs = 0;           // output-stage results
+  std::uint64_t first_load_bits = 0;   // what must arrive before the first tile can start
+  std::uint64_t last_outputs = 0;      // results of the last tile group (drained after compute)
+  // DMA bursts in and out: a run of bytes contiguous on both sides is cut into bursts of
+  // PlanParams::burst_bytes, and a band of only some of a pixel's channels is one run per pixel.
+  std::uint64_t read_bursts = 0, write_bursts = 0;
+  // Tiles that wait for a load of their own (every tile when weights stream per tile or bands
+  // hold one chunk, else one per band load): for the mapper's latency estimate only, not compared
+  // with the jobs.
+  std::uint64_t load_tiles = 0;
+  bool operator==(const ConvCounts& o) const;
+};
+ConvCounts count_conv(const CompiledNetwork& cn, int layer, const PlanParams& p,
+                      const ConvMapping& m);
 
 // Cuts every layer into tiles that fit the double-buffered halves and orders the jobs, or says
 // which layer does not fit which buffer and by how many bytes.

@@ -36,6 +36,9 @@ struct TileGemm {
   // exposes its load and only its last tile exposes its drain.
   bool first_in_layer = true;
   bool last_in_layer = true;
+  // WS with column accumulators: this tile's partial sums go past them to the output buffer on
+  // every row fold, as without accumulators (the mapper's choice, ConvMapping::accumulate).
+  bool acc_bypass = false;
   std::vector<int> fold_steps;
 };
 
@@ -55,21 +58,31 @@ struct TileTiming {
   std::uint64_t acc_reads = 0;          // column accumulator storage (ArrayDims::acc_entries)
   std::uint64_t acc_writes = 0;
 
-  TileTiming& operator+=(const TileTiming& o) {
-    cycles += o.cycles;
-    folds += o.folds;
-    standard_cycles += o.standard_cycles;
-    fold_slots += o.fold_slots;
-    weight_reads += o.weight_reads;
-    input_reads += o.input_reads;
-    psum_reads += o.psum_reads;
-    psum_writes += o.psum_writes;
-    weight_reg_writes += o.weight_reg_writes;
-    act_reg_writes += o.act_reg_writes;
-    psum_reg_writes += o.psum_reg_writes;
-    acc_reads += o.acc_reads;
-    acc_writes += o.acc_writes;
+  // Adds `times` tiles of cost `o`.
+  TileTiming& add(const TileTiming& o, std::uint64_t times = 1) {
+    cycles += o.cycles * times;
+    folds += o.folds * times;
+    standard_cycles += o.standard_cycles * times;
+    fold_slots += o.fold_slots * times;
+    weight_reads += o.weight_reads * times;
+    input_reads += o.input_reads * times;
+    psum_reads += o.psum_reads * times;
+    psum_writes += o.psum_writes * times;
+    weight_reg_writes += o.weight_reg_writes * times;
+    act_reg_writes += o.act_reg_writes * times;
+    psum_reg_writes += o.psum_reg_writes * times;
+    acc_reads += o.acc_reads * times;
+    acc_writes += o.acc_writes * times;
     return *this;
+  }
+  TileTiming& operator+=(const TileTiming& o) { return add(o); }
+  bool operator==(const TileTiming& o) const {
+    return cycles == o.cycles && folds == o.folds && standard_cycles == o.standard_cycles &&
+           fold_slots == o.fold_slots && weight_reads == o.weight_reads &&
+           input_reads == o.input_reads && psum_reads == o.psum_reads &&
+           psum_writes == o.psum_writes && weight_reg_writes == o.weight_reg_writes &&
+           act_reg_writes == o.act_reg_writes && psum_reg_writes == o.psum_reg_writes &&
+           acc_reads == o.acc_reads && acc_writes == o.acc_writes;
   }
 };
 

@@ -30,16 +30,22 @@ TileTiming OutputStationary::tile(const TileGemm& g, ArrayDims a) const {
   CONLOC_ASSERT(g.fold_steps.empty() || static_cast<std::int64_t>(g.fold_steps.size()) == mf * nf,
                 "pe_array", "fold_steps does not match the fold count");
   t.folds = static_cast<std::uint64_t>(mf * nf);
-  std::size_t f = 0;
-  std::int64_t last_ru = 0;
-  for (std::int64_t i = 0; i < mf; ++i) {
-    const std::int64_t ru = a.scalesim ? a.rows : std::min<std::int64_t>(a.rows, g.m - i * a.rows);
-    last_ru = ru;
-    for (std::int64_t j = 0; j < nf; ++j, ++f) {
-      const std::int64_t cu =
-          a.scalesim ? a.cols : std::min<std::int64_t>(a.cols, g.n - j * a.cols);
-      const std::int64_t s = g.fold_steps.empty() ? 1 : g.fold_steps[f];
-      t.cycles += static_cast<std::uint64_t>(s * (g.k + ru + cu - 2));
+  const std::int64_t last_ru = a.scalesim ? a.rows : g.m - (mf - 1) * a.rows;
+  if (g.fold_steps.empty()) {
+    // Every step one cycle: the rows used over the row folds sum to M, the columns to N.
+    const std::int64_t used_rows = a.scalesim ? mf * a.rows : g.m;
+    const std::int64_t used_cols = a.scalesim ? nf * a.cols : g.n;
+    t.cycles = static_cast<std::uint64_t>(mf * nf * (g.k - 2) + nf * used_rows + mf * used_cols);
+  } else {
+    std::size_t f = 0;
+    for (std::int64_t i = 0; i < mf; ++i) {
+      const std::int64_t ru =
+          a.scalesim ? a.rows : std::min<std::int64_t>(a.rows, g.m - i * a.rows);
+      for (std::int64_t j = 0; j < nf; ++j, ++f) {
+        const std::int64_t cu =
+            a.scalesim ? a.cols : std::min<std::int64_t>(a.cols, g.n - j * a.cols);
+        t.cycles += static_cast<std::uint64_t>(g.fold_steps[f] * (g.k + ru + cu - 2));
+      }
     }
   }
   if (g.last_in_layer && !a.scalesim) t.cycles += static_cast<std::uint64_t>(last_ru);

@@ -25,7 +25,8 @@ std::vector<DataflowModel::FoldBlock> WeightStationary::fold_blocks(std::int64_t
 
 TileTiming WeightStationary::tile(const TileGemm& g, ArrayDims a) const {
   CONLOC_ASSERT(g.m > 0 && g.k > 0 && g.n > 0, "pe_array", "empty tile");
-  if (a.acc_entries > 0 && !a.scalesim && g.m > a.acc_entries) {
+  const bool acc = a.acc_entries > 0 && !a.scalesim && !g.acc_bypass;
+  if (acc && g.m > a.acc_entries) {
     // M in chunks the accumulators hold, each a tile of its own (weights reloaded per chunk);
     // the layer's first load and last drain stay with the first and last chunk.
     TileTiming sum;
@@ -46,13 +47,20 @@ TileTiming WeightStationary::tile(const TileGemm& g, ArrayDims a) const {
   if (g.first_in_layer && !a.scalesim) {
     t.cycles = static_cast<std::uint64_t>(std::min<std::int64_t>(a.rows, g.k));
   }
-  std::size_t f = 0;
-  for (std::int64_t j = 0; j < nf; ++j) {
-    const std::int64_t cu = a.scalesim ? a.cols : std::min<std::int64_t>(a.cols, g.n - j * a.cols);
-    for (std::int64_t i = 0; i < kf; ++i, ++f) {
-      const std::int64_t s = g.fold_steps.empty() ? 1 : g.fold_steps[f];
-      t.cycles += static_cast<std::uint64_t>(s * (g.m + a.rows + cu - 2));
-      if (a.scalesim) t.cycles += static_cast<std::uint64_t>(a.rows);  // the fold's weight load
+  if (g.fold_steps.empty()) {
+    // Every step one cycle: kf row folds of each column fold, the columns used summing to N.
+    const std::int64_t used_cols = a.scalesim ? nf * a.cols : g.n;
+    const std::int64_t per_fold = g.m + a.rows - 2 + (a.scalesim ? a.rows : 0);
+    t.cycles += static_cast<std::uint64_t>(kf * (nf * per_fold + used_cols));
+  } else {
+    std::size_t f = 0;
+    for (std::int64_t j = 0; j < nf; ++j) {
+      const std::int64_t cu =
+          a.scalesim ? a.cols : std::min<std::int64_t>(a.cols, g.n - j * a.cols);
+      for (std::int64_t i = 0; i < kf; ++i, ++f) {
+        t.cycles += static_cast<std::uint64_t>(g.fold_steps[f] * (g.m + a.rows + cu - 2));
+        if (a.scalesim) t.cycles += static_cast<std::uint64_t>(a.rows);  // the fold's weight load
+      }
     }
   }
   t.standard_cycles = t.folds * static_cast<std::uint64_t>(g.m + a.rows + a.cols - 2);
@@ -66,7 +74,7 @@ TileTiming WeightStationary::tile(const TileGemm& g, ArrayDims a) const {
   // contribution to an output read the running sum back: from the output buffer, or from the
   // column accumulators when there are any (then the output buffer sees each output once,
   // read first only when an earlier k-chunk left a partial sum there).
-  if (a.acc_entries > 0 && !a.scalesim) {
+  if (acc) {
     t.acc_writes = m * n * static_cast<std::uint64_t>(kf);
     t.acc_reads = m * n * static_cast<std::uint64_t>(kf - 1);
     t.psum_writes = m * n;

@@ -135,6 +135,21 @@ const ParamRegistry& sim_params() {
                      "rows and cols every fold, each WS fold also loads its weights (rows cycles) "
                      "(docs/timing.md).",
                      {"used", "scalesim"}),
+        choice_param("mapping.search", "full",
+                     "How each conv / fc layer's loop order and tile sizes are chosen: full = the "
+                     "mapper evaluates every candidate in closed form and keeps the best by "
+                     "mapping.objective; greedy = bands outer, the largest tiles that fit, "
+                     "accumulators whenever present (the rule before the mapper) "
+                     "(docs/mapping.md).",
+                     {"full", "greedy"}),
+        choice_param("mapping.objective", "edp",
+                     "What the mapper minimises per layer: energy, latency, or their product.",
+                     {"energy", "latency", "edp"}),
+        choice_param("mapping.order", "any",
+                     "Tile loop order: any = the mapper chooses per layer; bands_outer = an input "
+                     "band serves every output-channel tile; ntiles_outer = an output-channel "
+                     "tile's weights serve every band.",
+                     {"any", "bands_outer", "ntiles_outer"}),
         choice_param("design.mac", "elp",
                      "MAC design `run` simulates: ELP_BSD shift-add or fixed-point multiplier. "
                      "`compare` runs both.",
@@ -210,7 +225,7 @@ const ParamRegistry& sim_params() {
         int_param("sim.seed", 1, "-", "Seed for synthetic weights and inputs.", 0, 2147483647),
         int_param("workload.batch", 1, "images",
                   "Inputs per run: each layer runs on the whole batch before the next, and a tile "
-                  "holds as many images as the buffers allow, so a loaded weight block serves "
+                  "holds several images (the mapping's choice), so a loaded weight block serves "
                   "them all (docs/timing.md). Results per batch and per inference.",
                   1, 1024),
         int_param("sim.timing_weight_sample", 16384, "weights",
@@ -332,6 +347,12 @@ void build_typed(SimConfig& c) {
       str(p, "array.dataflow") == "ws" ? Dataflow::WeightStationary : Dataflow::OutputStationary;
   c.array.scalesim_folds = str(p, "array.fold_timing") == "scalesim";
   c.array.accumulator_entries = static_cast<int>(num(p, "array.accumulator_entries"));
+  c.mapping.search = str(p, "mapping.search") == "full";
+  const std::string objective = str(p, "mapping.objective");
+  c.mapping.objective = objective == "energy"    ? MappingObjective::Energy
+                        : objective == "latency" ? MappingObjective::Latency
+                                                 : MappingObjective::Edp;
+  c.mapping.order = str(p, "mapping.order");
   c.design.mac = str(p, "design.mac") == "elp" ? MacKind::ElpBsd : MacKind::FixedPoint;
   c.design.elp_mac =
       str(p, "design.elp.mac") == "parallel" ? ElpMacVariant::Parallel : ElpMacVariant::TermSerial;

@@ -50,6 +50,15 @@ struct DesignConfig {
   const std::string& elp_name() const;
 };
 
+enum class MappingObjective { Energy, Latency, Edp };
+
+// How the mapper chooses each conv layer's loop order and tile sizes (docs/mapping.md).
+struct MappingConfig {
+  bool search = true;  // mapping.search = full; false = greedy (the largest tiles that fit)
+  MappingObjective objective = MappingObjective::Edp;
+  std::string order = "any";  // mapping.order: any, bands_outer or ntiles_outer
+};
+
 struct BufferConfig {
   std::uint64_t weight_bytes = 0;
   std::uint64_t activation_bytes = 0;
@@ -80,6 +89,7 @@ struct SimConfig {
   DesignConfig design;
   BufferConfig buffers;
   DramConfig dram;
+  MappingConfig mapping;
   int vector_lanes = 16;
   std::string energy_table_path;  // resolved path of the energy table file
   std::uint64_t quantum_cycles = 1000;

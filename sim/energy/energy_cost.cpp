@@ -49,17 +49,21 @@ nlohmann::json EnergyBreakdown::to_json() const {
   return j;
 }
 
-LayerCost cost_layer(const CompiledNetwork& cn, std::size_t index, const LayerResult& measured,
-                     const SimConfig& cfg, const EnergyModel& em) {
+EnergyBreakdown layer_energy(const CompiledNetwork& cn, std::size_t index,
+                             const LayerResult& measured, const SimConfig& cfg,
+                             const EnergyModel& em, nlohmann::json* counts_out) {
   const Layer& l = cn.net.layers[index];
   const CompiledLayer& cl = cn.layers[index];
   const LayerRunStats& st = measured.stats;
   const LayerTraffic& tr = measured.traffic;
   const int abits = cfg.design.activation_bits;
   const int acc_bits = cfg.design.accumulator_bits;
-  LayerCost cost;
-  EnergyBreakdown& e = cost.energy;
-  nlohmann::json& counts = cost.counts;
+  EnergyBreakdown e;
+  // The action counts behind the energy, only when asked for (the mapper costs thousands of
+  // candidate plans and needs the energy alone).
+  nlohmann::json unused;
+  nlohmann::json& counts = counts_out ? *counts_out : unused;
+  const bool record = counts_out != nullptr;
 
   // 1. Datapaths: the PE array's MACs and registers and the output stage, or the vector unit.
   if (l.on_pe_array()) {
@@ -79,40 +83,44 @@ LayerCost cost_layer(const CompiledNetwork& cn, std::size_t index, const LayerRe
       const double levels = std::ceil(std::log2(std::max(2, cfg.array.accumulator_entries)));
       e.accumulators = static_cast<double>(st.array.acc_writes) * acc_bits * em.dff_pj() +
                        static_cast<double>(st.array.acc_reads) * acc_bits * levels * em.mux2_pj();
-      counts["accumulator_reads"] = st.array.acc_reads;
-      counts["accumulator_writes"] = st.array.acc_writes;
+      if (record) {
+        counts["accumulator_reads"] = st.array.acc_reads;
+        counts["accumulator_writes"] = st.array.acc_writes;
+      }
     }
     // A code decoder where weights enter the array (v2 formats) switches once per weight read.
     const CellCounts dec = mac->weight_fetch_cells() * static_cast<double>(st.array.weight_reads);
     e.mac += em.cells_pj(dec);
     e.compensation_adder = em.cells_pj(output_stage_cells(acc_bits, abits) *
                                        static_cast<double>(st.output_stage_outputs));
-    const auto& a = actions;
-    counts["mac_actions"] = {{"ops", a.ops},
-                             {"gated", a.gated},
-                             {"mults", a.mults},
-                             {"base_shifts", a.base_shifts},
-                             {"gap_shifts", a.gap_shifts},
-                             {"negates", a.negates},
-                             {"term_adds", a.term_adds},
-                             {"acc_adds", a.acc_adds},
-                             {"reg_loads", a.reg_loads},
-                             {"cycles", a.cycles}};
-    counts["mac_cells"] = {{"adder_bits", mc.adder_bits},
-                           {"add_ops", mc.add_ops},
-                           {"mult_cells", mc.mult_cells},
-                           {"mult_ops", mc.mult_ops},
-                           {"mux2", mc.mux2},
-                           {"xor2", mc.xor2},
-                           {"and2", mc.and2},
-                           {"dff", mc.dff}};
-    counts["pe_register_bits"] = reg_bits;
-    counts["weight_decoder_mux2"] = dec.mux2;
-    counts["output_stage_outputs"] = st.output_stage_outputs;
+    if (record) {
+      const auto& a = actions;
+      counts["mac_actions"] = {{"ops", a.ops},
+                               {"gated", a.gated},
+                               {"mults", a.mults},
+                               {"base_shifts", a.base_shifts},
+                               {"gap_shifts", a.gap_shifts},
+                               {"negates", a.negates},
+                               {"term_adds", a.term_adds},
+                               {"acc_adds", a.acc_adds},
+                               {"reg_loads", a.reg_loads},
+                               {"cycles", a.cycles}};
+      counts["mac_cells"] = {{"adder_bits", mc.adder_bits},
+                             {"add_ops", mc.add_ops},
+                             {"mult_cells", mc.mult_cells},
+                             {"mult_ops", mc.mult_ops},
+                             {"mux2", mc.mux2},
+                             {"xor2", mc.xor2},
+                             {"and2", mc.and2},
+                             {"dff", mc.dff}};
+      counts["pe_register_bits"] = reg_bits;
+      counts["weight_decoder_mux2"] = dec.mux2;
+      counts["output_stage_outputs"] = st.output_stage_outputs;
+    }
   } else {
     const CellCounts vc = vector_cells(l, cn.net.out_shape(l), st.vector_ops, abits);
     e.vector_unit = em.cells_pj(vc);
-    counts["vector_ops"] = st.vector_ops;
+    if (record) counts["vector_ops"] = st.vector_ops;
   }
 
   // 2. Memories: bits moved x energy per bit at each buffer's capacity.
@@ -131,6 +139,7 @@ LayerCost cost_layer(const CompiledNetwork& cn, std::size_t index, const LayerRe
                          em.sram_leakage_mw(cfg.buffers.activation_bytes) +
                          em.sram_leakage_mw(cfg.buffers.output_bytes);
   e.leakage = leak_mw * static_cast<double>(measured.cycles) / cfg.clock_ghz;
+  if (!record) return e;
   if (leak_mw > 0) counts["sram_leakage_mw"] = leak_mw;
   auto rw = [](const TrafficCounters& t) {
     return nlohmann::json{{"read", t.total_read_bits()}, {"write", t.total_write_bits()}};
@@ -139,6 +148,13 @@ LayerCost cost_layer(const CompiledNetwork& cn, std::size_t index, const LayerRe
                          {"activation_sram", rw(tr.activation_sram)},
                          {"output_buffer", rw(tr.output_buffer)}};
   counts["dram_bits"] = rw(tr.dram);
+  return e;
+}
+
+LayerCost cost_layer(const CompiledNetwork& cn, std::size_t index, const LayerResult& measured,
+                     const SimConfig& cfg, const EnergyModel& em) {
+  LayerCost cost;
+  cost.energy = layer_energy(cn, index, measured, cfg, em, &cost.counts);
   return cost;
 }
 

@@ -29,7 +29,13 @@ struct LayerCost {
   nlohmann::json counts;
 };
 
-// Counts x energy table for layer `index` of `cn`, from what the engines and memories measured.
+// Counts x energy table for layer `index` of `cn`, from what the engines and memories measured;
+// the action counts go to `counts` when given.
+EnergyBreakdown layer_energy(const CompiledNetwork& cn, std::size_t index,
+                             const LayerResult& measured, const SimConfig& cfg,
+                             const EnergyModel& em, nlohmann::json* counts = nullptr);
+
+// layer_energy with its counts.
 LayerCost cost_layer(const CompiledNetwork& cn, std::size_t index, const LayerResult& measured,
                      const SimConfig& cfg, const EnergyModel& em);
 

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "sim/common/stopwatch.h"
+#include "sim/mapping/mapper.h"
 #include "sim/top/accelerator.h"
 
 namespace conloc {
@@ -32,7 +33,7 @@ RunResult identity(const SimConfig& cfg, const CompiledNetwork& cn, const Energy
 // One row of the cost trace from what the engines and memories measured for layer `i`.
 LayerRow layer_row(const Accelerator& acc, const CompiledNetwork& cn, std::size_t i,
                    const std::vector<std::uint64_t>& mismatches, const SimConfig& cfg,
-                   const EnergyModel& em) {
+                   const EnergyModel& em, const PlanParams& pp) {
   const Layer& l = cn.net.layers[i];
   const CompiledLayer& cl = cn.layers[i];
   const LayerResult& res = acc.results()[i];
@@ -85,12 +86,20 @@ LayerRow layer_row(const Accelerator& acc, const CompiledNetwork& cn, std::size_
   // 5. Tiling, and access windows for the SCALE-Sim reports.
   r.tiling = {{"band_rows", lp.band_rows}, {"bands", lp.bands}, {"chunks", lp.chunks}};
   if (lp.on_pe_array) {
-    r.tiling["out_channels_per_tile"] = lp.nt;
-    r.tiling["in_channels_per_chunk"] = lp.ct;
+    const ConvMapping& m = lp.mapping;
+    r.mapping = m.text();
+    r.tiling["order"] = to_string(m.order);
+    r.tiling["out_channels_per_tile"] = m.nt;
+    r.tiling["in_channels_per_chunk"] = m.ct;
     r.tiling["n_tiles"] = lp.n_tiles;
     r.tiling["weights_resident"] = lp.weights_resident;
-    r.tiling["input_band_all_channels"] = lp.input_all_channels;
-    r.tiling["images_per_tile"] = lp.images_per_tile;
+    r.tiling["input_band_all_channels"] = m.all_channels;
+    r.tiling["images_per_tile"] = m.images;
+    r.tiling["accumulate"] = m.accumulate;
+    // What the mapper predicted for this mapping, next to what the simulation measured.
+    const MappingCost predicted = evaluate_mapping(cfg, cn, static_cast<int>(i), pp, em, m);
+    r.tiling["mapper_cycles"] = predicted.cycles;
+    r.tiling["mapper_energy_pj"] = predicted.energy.total();
   }
   r.start_cycle = res.start_cycle;
   const auto& sw = st.sram_access;
@@ -113,8 +122,10 @@ void collect(const Accelerator& acc, const CompiledNetwork& cn, const EnergyMode
              RunResult& r) {
   const auto mism = acc.compare_outputs();
   r.mismatches = cn.functional ? 0 : -1;
+  const auto df = make_dataflow(r.config.array.dataflow);
+  const PlanParams pp = plan_params(r.config, cn, df.get());
   for (std::size_t i = 0; i < cn.net.layers.size(); ++i) {
-    LayerRow row = layer_row(acc, cn, i, mism, r.config, em);
+    LayerRow row = layer_row(acc, cn, i, mism, r.config, em, pp);
     r.macs += row.macs;
     r.cycles += row.cycles;
     r.stall_cycles += row.stall_cycles;
@@ -147,7 +158,7 @@ std::vector<RunResult> run_simulations(const std::vector<RunRequest>& requests,
     const auto t0 = std::chrono::steady_clock::now();
     const RunRequest& q = requests[i];
     results.push_back(identity(*q.cfg, *q.cn, energy));
-    PlanResult p = plan_run(*q.cfg, *q.cn);
+    PlanResult p = plan_run(*q.cfg, *q.cn, energy);
     results.back().seconds.plan = seconds_since(t0);
     if (p.infeasible) {
       results.back().infeasible = std::move(p.infeasible);

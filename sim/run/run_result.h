@@ -33,6 +33,7 @@ struct LayerRow {
   // (code, activation) products where the MAC datapath disagrees with the fast GEMM's table;
   // -1 when not simulated.
   std::int64_t datapath_mismatches = -1;
+  std::string mapping;    // conv / fc: ConvMapping::text() of the mapping the layer ran with
   nlohmann::json tiling;  // how the controller cut the layer
   nlohmann::json counts;  // raw action counts, for re-costing with another table
   // Access windows and element counts for the SCALE-Sim-style reports.

@@ -3,10 +3,9 @@
 #include <tlm_utils/tlm_quantumkeeper.h>
 
 #include "modules/common/error.h"
+#include "sim/mapping/mapper.h"
 
 namespace conloc {
-
-namespace {
 
 std::unique_ptr<DataflowModel> make_dataflow(Dataflow d) {
   if (d == Dataflow::WeightStationary) return std::make_unique<WeightStationary>();
@@ -25,14 +24,15 @@ PlanParams plan_params(const SimConfig& cfg, const CompiledNetwork& cn, const Da
   pp.out_half_bytes = cfg.buffers.output_bytes / 2;
   pp.serial_steps = cn.mac == MacKind::ElpBsd && cfg.design.elp_mac == ElpMacVariant::TermSerial;
   pp.batch = cfg.batch;
+  pp.burst_bytes = cfg.dram.burst_bytes;
   return pp;
 }
 
-}  // namespace
-
-PlanResult plan_run(const SimConfig& cfg, const CompiledNetwork& cn) {
+PlanResult plan_run(const SimConfig& cfg, const CompiledNetwork& cn, const EnergyModel& em) {
   const auto df = make_dataflow(cfg.array.dataflow);
-  return plan_network(cn, plan_params(cfg, cn, df.get()));
+  PlanParams pp = plan_params(cfg, cn, df.get());
+  pp.mappings = choose_mappings(cfg, cn, pp, em);
+  return plan_network(cn, pp);
 }
 
 Accelerator::Accelerator(const sc_core::sc_module_name& name, const SimConfig& cfg,

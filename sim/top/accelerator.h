@@ -16,6 +16,7 @@
 #include "modules/pe_array/pe_array.h"
 #include "modules/vector_unit/vector_unit.h"
 #include "sim/config/sim_config.h"
+#include "sim/energy/energy_model.h"
 
 namespace conloc {
 
@@ -62,7 +63,11 @@ class Accelerator : public sc_core::sc_module {
 };
 
 // Plans `cn` for the accelerator `cfg` describes (before any elaboration).
-PlanResult plan_run(const SimConfig& cfg, const CompiledNetwork& cn);
+PlanResult plan_run(const SimConfig& cfg, const CompiledNetwork& cn, const EnergyModel& em);
+
+// The dataflow model and planner parameters `cfg` describes (mappings left to the planner).
+std::unique_ptr<DataflowModel> make_dataflow(Dataflow d);
+PlanParams plan_params(const SimConfig& cfg, const CompiledNetwork& cn, const DataflowModel* df);
 
 struct PlannedRun {
   const SimConfig* cfg = nullptr;

@@ -98,9 +98,14 @@ std::vector<std::string> with(std::vector<std::string> a, const std::vector<std:
   return a;
 }
 
+// The energy model of `cfg`'s table (the mapper costs candidate mappings with it).
+EnergyModel energy_model(const SimConfig& cfg) {
+  return EnergyModel(EnergyTable::load(cfg.energy_table_path));
+}
+
 // The planned run of `cn` on `cfg`; the tests' networks always fit.
 PlannedRun planned(const SimConfig& cfg, const CompiledNetwork& cn) {
-  PlanResult p = plan_run(cfg, cn);
+  PlanResult p = plan_run(cfg, cn, energy_model(cfg));
   if (p.infeasible)
     throw std::runtime_error("test network does not fit: " + p.infeasible->message());
   return {&cfg, &cn, std::move(p.plan), nullptr};
@@ -209,13 +214,14 @@ std::unique_ptr<LayerRuns> run_layers(const std::vector<std::vector<std::string>
 }  // namespace
 
 // With buffers and columns enough for one tile, the PE array's busy time is exactly the
-// dataflow's closed form for the whole layer.
+// dataflow's closed form for the whole layer (greedy mapping: the mapper would cut the layer into
+// several tiles so that loads overlap compute).
 TEST(AcceleratorTiming, OneTileComputeCyclesEqualClosedForm) {
-  auto r =
-      run_layers({{"array.rows=8", "array.cols=64", "buffers.weight_kib=1024",
-                   "buffers.activation_kib=1024", "buffers.output_kib=1024"},
-                  {"array.rows=8", "array.cols=64", "array.dataflow=os", "buffers.weight_kib=1024",
-                   "buffers.activation_kib=1024", "buffers.output_kib=1024"}});
+  auto r = run_layers(
+      {{"array.rows=8", "array.cols=64", "buffers.weight_kib=1024", "buffers.activation_kib=1024",
+        "buffers.output_kib=1024", "mapping.search=greedy"},
+       {"array.rows=8", "array.cols=64", "array.dataflow=os", "buffers.weight_kib=1024",
+        "buffers.activation_kib=1024", "buffers.output_kib=1024", "mapping.search=greedy"}});
   TileGemm g;
   g.m = 400;
   g.k = 9 * 32;
@@ -233,8 +239,11 @@ TEST(AcceleratorTiming, OneTileComputeCyclesEqualClosedForm) {
   EXPECT_EQ(r->accs[1]->compare_outputs()[0], 0u);
 }
 
+// The same plan (greedy: the mapper would choose other tiles for the slower DRAM) on slower DRAM
+// computes as long and waits longer.
 TEST(AcceleratorTiming, LowDramBandwidthStalls) {
-  const std::vector<std::string> base = {"array.rows=8", "array.cols=8", "dram.latency_cycles=0"};
+  const std::vector<std::string> base = {"array.rows=8", "array.cols=8", "dram.latency_cycles=0",
+                                         "mapping.search=greedy"};
   auto r = run_layers(
       {with(base, {"dram.bytes_per_cycle=1024"}), with(base, {"dram.bytes_per_cycle=0.25"})},
       false);
@@ -274,7 +283,7 @@ TEST(AcceleratorTiling, LayerTooLargeForBufferIsAnInfeasiblePlan) {
   b.conv("k31", x, 4, 31, 1, 15, A::None);
   const CompiledNetwork cn =
       compile_network(b.build(), cfg, cfg.design.mac, false, SyntheticWeights(1));
-  const PlanResult p = plan_run(cfg, cn);
+  const PlanResult p = plan_run(cfg, cn, energy_model(cfg));
   ASSERT_TRUE(p.infeasible.has_value());
   const Infeasibility& why = *p.infeasible;
   EXPECT_EQ(why.layer, 1);
@@ -295,7 +304,7 @@ TEST(AcceleratorTiling, LayerTooLargeForBufferIsAnInfeasiblePlan) {
   // The size the message asks for is enough.
   const SimConfig bigger =
       load_sim_config(std::nullopt, {"buffers.weight_kib=" + std::to_string(why.min_kib())});
-  EXPECT_FALSE(plan_run(bigger, cn).infeasible.has_value());
+  EXPECT_FALSE(plan_run(bigger, cn, energy_model(bigger)).infeasible.has_value());
 }
 
 // Term-serial ELP_BSD MACs: a fold's steps take as many cycles as its slowest weight has terms.

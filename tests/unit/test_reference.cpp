@@ -259,10 +259,10 @@ TEST(LayerPlan, FiveBitCodesFitSixtyPercentMoreWeightsPerChunk) {
     p.act_half_bytes = 32768;
     p.out_half_bytes = 32768;
     const NetworkPlan plan = plan_network(cn, p).plan;
-    ct[i++] = plan.layers[0].ct;
+    ct[i++] = plan.layers[0].mapping.ct;
     // The chunk fills the half: one more channel would not fit.
-    EXPECT_LE(16 * 9 * plan.layers[0].ct * cn.code_bits, 4096 * 8);
-    EXPECT_GT(16 * 9 * (plan.layers[0].ct + 1) * cn.code_bits, 4096 * 8);
+    EXPECT_LE(16 * 9 * plan.layers[0].mapping.ct * cn.code_bits, 4096 * 8);
+    EXPECT_GT(16 * 9 * (plan.layers[0].mapping.ct + 1) * cn.code_bits, 4096 * 8);
   }
   EXPECT_EQ(ct[0], 45);  // 32768 bits / (16 x 9 x 5)
   EXPECT_EQ(ct[1], 28);  // 32768 bits / (16 x 9 x 8)

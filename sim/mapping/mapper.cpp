@@ -1,0 +1,253 @@
+#include "sim/mapping/mapper.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+
+namespace conloc {
+
+namespace {
+
+constexpr std::uint64_t kPsumBytes = 4;
+
+// The loop orders mapping.order allows (greedy keeps the planner's old order unless told).
+std::vector<TileOrder> orders(const SimConfig& cfg) {
+  if (cfg.mapping.order == "ntiles_outer") return {TileOrder::NTilesOuter};
+  if (cfg.mapping.order == "bands_outer" || !cfg.mapping.search) return {TileOrder::BandsOuter};
+  return {TileOrder::BandsOuter, TileOrder::NTilesOuter};
+}
+
+// Every size that splits `total` into nearly equal parts (ceil(total / parts) for any number of
+// parts; about 2 sqrt(total) values) up to the largest that fits, `most`. Balanced parts waste
+// the least on a ragged last tile, and the set does not depend on the buffer sizes, so a bigger
+// buffer only adds candidates.
+std::vector<int> balanced_sizes(int total, int most) {
+  std::vector<int> v;
+  for (int parts = 1; parts <= total; ++parts) {
+    const int size = (total + parts - 1) / parts;
+    if (size <= most && (v.empty() || v.back() != size)) v.push_back(size);
+  }
+  return v;
+}
+
+// The largest value in [1, hi] for which `fits` holds (fits is monotone: true up to a point), or 0.
+template <class F>
+int largest(int hi, F fits) {
+  int lo = 0;  // fits(lo) holds (0 stands for "none")
+  while (lo < hi) {
+    const int mid = lo + (hi - lo + 1) / 2;
+    if (fits(mid)) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}
+
+double objective(MappingObjective o, double pj, double cycles) {
+  switch (o) {
+    case MappingObjective::Energy:
+      return pj;
+    case MappingObjective::Latency:
+      return cycles;
+    case MappingObjective::Edp:
+      return pj * cycles;
+  }
+  return pj * cycles;
+}
+
+}  // namespace
+
+std::vector<ConvMapping> mapping_candidates(const SimConfig& cfg, const CompiledNetwork& cn,
+                                            int layer, const PlanParams& p) {
+  const auto greedy = greedy_mapping(cn, layer, p);
+  if (std::holds_alternative<Infeasibility>(greedy)) return {};
+  ConvMapping g = std::get<ConvMapping>(greedy);
+  std::vector<ConvMapping> out;
+  std::set<std::tuple<int, int, int, int, int, bool, bool>> seen;
+  auto add = [&](const ConvMapping& m) {
+    if (!mapping_misfit(cn, layer, p, m).empty()) return;
+    if (seen.insert({static_cast<int>(m.order), m.nt, m.ct, m.rows, m.images, m.all_channels,
+                     m.accumulate})
+            .second) {
+      out.push_back(m);
+    }
+  };
+  const std::vector<TileOrder> ords = orders(cfg);
+  if (!cfg.mapping.search) {
+    for (TileOrder o : ords) {
+      g.order = o;
+      add(g);
+    }
+    return out;
+  }
+  const Network& net = cn.net;
+  const Layer& l = net.layers[layer];
+  const TensorShape in = net.in_shape(l), out_shape = net.out_shape(l);
+  const int ng = static_cast<int>(net.gemm(l).n), cg = in.c / l.groups, taps = l.kh * l.kw;
+  const int batch = std::max(1, p.batch);
+  const bool ws_acc = p.array.acc_entries > 0 && !p.array.scalesim &&
+                      dynamic_cast<const WeightStationary*>(p.dataflow) != nullptr;
+  const std::vector<bool> accs =
+      ws_acc ? std::vector<bool>{true, false} : std::vector<bool>{p.array.acc_entries > 0};
+  auto rows_in = [&](int r) {
+    return static_cast<std::uint64_t>(std::min(in.h, (r - 1) * l.stride_h + l.kh));
+  };
+  auto block = [&](int nt, int ct) {
+    return static_cast<std::uint64_t>((std::int64_t{nt} * taps * ct * p.code_bits + 7) / 8);
+  };
+  // Output channels per tile: whole column folds (1, 2, 3, 4, 8, 16, ... of them, and all), or
+  // half a fold or a single channel for buffers too small for a fold's psums or kernels. Like
+  // every size below, the set does not depend on the buffers, so a bigger buffer only adds
+  // candidates that fit.
+  std::set<int> nts = {ng};
+  for (int folds = 1; (folds - 1) * p.array.cols < ng; folds = folds < 4 ? folds + 1 : folds * 2)
+    nts.insert(std::min(ng, folds * p.array.cols));
+  for (int nt : {1, p.array.cols / 2})
+    if (nt >= 1 && nt < std::min(ng, p.array.cols)) nts.insert(nt);
+  for (int nt : nts) {
+    for (bool all_ch : {true, false}) {
+      // Input channels per chunk: as many as the weight half (and, when the band holds only the
+      // chunk, one band row in the activation half) allows, or balanced chunks.
+      const int ct_most = largest(cg, [&](int ct) {
+        return block(nt, ct) <= p.weight_half_bytes &&
+               rows_in(1) * in.w * static_cast<std::uint64_t>(all_ch ? in.c : ct) <=
+                   p.act_half_bytes;
+      });
+      for (int ct : balanced_sizes(cg, ct_most)) {
+        const std::uint64_t cs = all_ch ? in.c : ct;
+        std::set<int> images = {1, batch};
+        for (int parts : {2, 4})
+          images.insert((batch + parts - 1) / parts);
+        for (int nb : images) {
+          if (nb > batch) continue;
+          const int rows_most = largest(out_shape.h, [&](int r) {
+            return nb * rows_in(r) * in.w * cs <= p.act_half_bytes &&
+                   static_cast<std::uint64_t>(nb) * r * out_shape.w * nt * kPsumBytes <=
+                       p.out_half_bytes;
+          });
+          for (int rows : balanced_sizes(out_shape.h, rows_most)) {
+            for (TileOrder o : ords) {
+              for (bool acc : accs) {
+                add(ConvMapping{o, nt, ct, rows, nb, all_ch, acc});
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// The energy and cycles of `mc.counts` on layer `layer`.
+void cost(const SimConfig& cfg, const CompiledNetwork& cn, int layer, const PlanParams& p,
+          const EnergyModel& em, MappingCost& mc) {
+  const ConvCounts& c = mc.counts;
+  // What the engines and memories would measure for this plan (see PeArray::execute,
+  // CompensationAdder::execute and the DMA engine).
+  LayerResult r;
+  r.stats.array = c.array;
+  r.stats.compute_cycles = c.array.cycles;
+  r.stats.output_stage_outputs = c.outputs;
+  const int W = static_cast<int>(Operand::Weights), I = static_cast<int>(Operand::Inputs),
+            O = static_cast<int>(Operand::Outputs);
+  const auto acc_bits = static_cast<std::uint64_t>(cfg.design.accumulator_bits);
+  LayerTraffic& t = r.traffic;
+  t.dram.read_bits[W] = c.dram_weight_bits;
+  t.dram.read_bits[I] = c.dram_input_bits;
+  t.dram.write_bits[O] = c.dram_output_bits;
+  t.weight_buffer.write_bits[W] = c.dram_weight_bits;
+  t.weight_buffer.read_bits[W] = c.array.weight_reads * static_cast<std::uint64_t>(p.code_bits);
+  t.activation_sram.write_bits[I] = c.dram_input_bits;
+  t.activation_sram.read_bits[I] = c.array.input_reads * 8;
+  t.output_buffer.read_bits[O] = (c.array.psum_reads + c.outputs) * acc_bits + c.dram_output_bits;
+  t.output_buffer.write_bits[O] = c.array.psum_writes * acc_bits + c.outputs * 8;
+  // A roofline over the engines that run side by side, plus what cannot overlap: the first
+  // tile's loads before it and the last tile group's output stage and write-back after it.
+  const double bw = cfg.dram.bytes_per_cycle, lanes = cfg.array.cols;
+  const auto latency = static_cast<double>(cfg.dram.latency_cycles);
+  const double read_bytes = static_cast<double>(c.dram_weight_bits + c.dram_input_bits) / 8.0;
+  const double dram_bytes = read_bytes + static_cast<double>(c.dram_output_bits) / 8.0;
+  // Double buffering lets a tile's load start only when the tile two before it has finished, so
+  // a tile that waits for its own load takes at least (load + compute) / 2, the load being the
+  // DRAM latency plus its bytes. Likewise a tile group's psum half is free again only when its
+  // output stage and write-back are done: a group takes at least (compute + drain) / 2.
+  const double tiles = static_cast<double>(c.tiles), loads = static_cast<double>(c.load_tiles),
+               groups = static_cast<double>(c.tile_groups);
+  const auto array = static_cast<double>(c.array.cycles);
+  const double load = latency + read_bytes / std::max(1.0, loads) / bw;
+  const double in_wait = loads * std::max(0.0, (load - array / tiles) / 2.0);
+  const double group_outputs = static_cast<double>(c.outputs) / groups;
+  const double drain = group_outputs / lanes + latency + group_outputs / bw +
+                       static_cast<double>(c.write_bursts) / groups;
+  const double out_wait = groups * std::max(0.0, (drain - array / groups) / 2.0);
+  const double compute = array + std::max(in_wait, out_wait);
+  // A DMA engine issues a burst per cycle and keeps at most max_outstanding in flight, each for
+  // the DRAM latency: many small bursts are latency-bound (Little's law), not bandwidth-bound.
+  const double in_flight = static_cast<double>(cfg.dram.max_outstanding);
+  const auto reads = static_cast<double>(c.read_bursts),
+             writes = static_cast<double>(c.write_bursts);
+  const double dma = std::max(reads, writes) * std::max(1.0, latency / in_flight);
+  const auto outputs = static_cast<double>(c.outputs), last = static_cast<double>(c.last_outputs);
+  mc.cycles = std::max({compute, dram_bytes / bw, dma, outputs / lanes}) +
+              static_cast<double>(c.first_load_bits) / 8.0 / bw + latency + last / lanes +
+              last / bw + latency;
+  r.cycles = static_cast<std::uint64_t>(mc.cycles);
+  mc.energy = layer_energy(cn, static_cast<std::size_t>(layer), r, cfg, em);
+  mc.objective = objective(cfg.mapping.objective, mc.energy.total(), mc.cycles);
+}
+
+}  // namespace
+
+MappingCost evaluate_mapping(const SimConfig& cfg, const CompiledNetwork& cn, int layer,
+                             const PlanParams& p, const EnergyModel& em, const ConvMapping& m) {
+  MappingCost mc;
+  mc.mapping = m;
+  mc.counts = count_conv(cn, layer, p, m);
+  cost(cfg, cn, layer, p, em, mc);
+  return mc;
+}
+
+std::vector<std::optional<ConvMapping>> choose_mappings(const SimConfig& cfg,
+                                                        const CompiledNetwork& cn,
+                                                        const PlanParams& p,
+                                                        const EnergyModel& em) {
+  const Network& net = cn.net;
+  std::vector<std::optional<ConvMapping>> chosen(net.layers.size());
+  // Layers of the same shape have the same candidates and counts (their weights change only the
+  // MAC energy, and term-serial step lengths, which the mapper ignores): counted once, costed per
+  // layer.
+  std::map<std::vector<int>, std::vector<MappingCost>> memo;
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    const Layer& l = net.layers[i];
+    if (!l.on_pe_array()) continue;
+    const TensorShape in = net.in_shape(l), o = net.out_shape(l);
+    const std::vector<int> key = {in.h,       in.w,    in.c,    o.h,      o.w,
+                                  o.c,        l.kh,    l.kw,    l.groups, l.stride_h,
+                                  l.stride_w, l.pad_t, l.pad_l, l.pad_b,  l.pad_r};
+    auto it = memo.find(key);
+    if (it == memo.end()) {
+      std::vector<MappingCost> counted;
+      for (const ConvMapping& m : mapping_candidates(cfg, cn, static_cast<int>(i), p)) {
+        counted.push_back({m, count_conv(cn, static_cast<int>(i), p, m), {}, 0, 0});
+      }
+      it = memo.emplace(key, std::move(counted)).first;
+    }
+    double best = 0;
+    for (MappingCost& c : it->second) {
+      cost(cfg, cn, static_cast<int>(i), p, em, c);
+      if (!chosen[i] || c.objective < best) {
+        chosen[i] = c.mapping;
+        best = c.objective;
+      }
+    }
+  }
+  return chosen;
+}
+
+}  // namespace conloc

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "modules/common/compiled_network.h"
+#include "modules/controller/layer_plan.h"
+#include "sim/config/sim_config.h"
+#include "sim/energy/energy_cost.h"
+#include "sim/energy/energy_model.h"
+
+namespace conloc {
+
+// What the mapper predicts for one mapping of one layer: the closed-form counts (count_conv),
+// the energy the simulator would charge for them (cost_layer, exact but for leakage, which follows
+// the cycles), and an estimate of the layer's cycles.
+struct MappingCost {
+  ConvMapping mapping;
+  ConvCounts counts;
+  EnergyBreakdown energy;
+  // max(array cycles, DRAM transfer cycles, output-stage cycles) + the first tile's loads: a
+  // roofline over the engines, which the simulation's overlap can only approach.
+  double cycles = 0;
+  double objective = 0;  // by mapping.objective: pJ, cycles, or pJ x cycles
+};
+
+// Every mapping of conv / fc layer `layer` the mapper considers under `cfg`'s mapping.* (docs/
+// mapping.md), each fitting the buffers; empty when the layer cannot be tiled at all.
+std::vector<ConvMapping> mapping_candidates(const SimConfig& cfg, const CompiledNetwork& cn,
+                                            int layer, const PlanParams& p);
+
+MappingCost evaluate_mapping(const SimConfig& cfg, const CompiledNetwork& cn, int layer,
+                             const PlanParams& p, const EnergyModel& em, const ConvMapping& m);
+
+// The mapping of every conv / fc layer (indexed by layer; none for vector layers and for layers
+// that do not fit, which the planner then reports): the candidate of least objective, or
+// greedy_mapping's under mapping.search = greedy. Layers of identical shape share their
+// candidates' counts.
+std::vector<std::optional<ConvMapping>> choose_mappings(const SimConfig& cfg,
+                                                        const CompiledNetwork& cn,
+                                                        const PlanParams& p, const EnergyModel& em);
+
+}  // namespace conloc
