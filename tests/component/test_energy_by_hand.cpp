@@ -1,0 +1,77 @@
+// One layer's energy breakdown computed by hand from the energy table's published anchors and the
+// layer's shape, against the simulator (docs/energy.md, "A layer by hand").
+#include <cmath>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "modules/common/network.h"
+#include "sim/config/sim_config.h"
+#include "sim/energy/energy_table.h"
+#include "sim/quant/compiler.h"
+#include "sim/run/pipeline.h"
+
+using namespace conloc;
+
+TEST(EnergyByHand, OneConvLayerOnTheDefaultTable) {
+  // A 3 x 3 convolution, 16 -> 16 channels, on a 6 x 6 input without padding: one tile on the
+  // 16 x 16 weight-stationary array (M = 16 pixels, K = 144, N = 16), fixed8 MACs.
+  NetworkBuilder b("hand", {6, 6, 16}, "test");
+  b.conv("conv", b.input(), 16, 3, 1, 0, Activation::None);
+  const SimConfig cfg =
+      load_sim_config(std::nullopt, {"design.mac=fixed", "mapping.search=greedy"});
+  const CompiledNetwork cn =
+      compile_network(b.build(), cfg, MacKind::FixedPoint, true, SyntheticWeights(5));
+  const EnergyModel em(EnergyTable::load(cfg.energy_table_path));
+  const auto runs = run_simulations({{&cfg, &cn, nullptr}}, em);
+  ASSERT_EQ(runs.size(), 1u);
+  ASSERT_EQ(runs[0].mismatches, 0);
+  const EnergyBreakdown& sim = runs[0].rows[0].energy;
+
+  // The table's anchors, read from the JSON file itself.
+  std::ifstream f(cfg.energy_table_path);
+  const nlohmann::json t = nlohmann::json::parse(f)["constants"];
+  auto v = [&](const char* k) { return t[k]["value"].get<double>(); };
+  const double fa = (v("add_32b") - v("add_8b")) / 24.0;  // per full-adder bit
+  const double add_op = v("add_8b") - 8 * fa;
+  const double mult_cell = (v("mult_32b") - v("mult_8b")) / (32.0 * 32 - 8 * 8);
+  const double mult_op = v("mult_8b") - 64 * mult_cell;
+  const double dff = v("dff_to_fa") * fa, mux2 = v("mux2_to_fa") * fa, and2 = v("and2_to_fa") * fa;
+  auto add = [&](int bits) { return add_op + bits * fa; };
+  auto mult = [&](int a, int w) { return mult_op + a * w * mult_cell; };
+  // A 64 KiB buffer: per bit, log-log between the 32 KiB and 1 MiB 64-bit reads.
+  const double e32k = v("sram_read_64b_32kib") / 64, e1m = v("sram_read_64b_1mib") / 64;
+  const double sram = e32k * std::pow(e1m / e32k, (16.0 - 15.0) / (20.0 - 15.0));
+  const double dram = v("dram_per_bit");
+
+  // The tile, by hand: 9 row folds of 16 rows, one column fold.
+  const double M = 16, K = 144, N = 16, kf = 9, ops = M * K * N, outputs = M * N;
+  double zeros = 0;
+  for (auto w : cn.layers[0].wq)
+    zeros += w == 0;
+  const double mults = ops - M * zeros;  // a zero weight gates its multiply and add
+  const int a_bits = 8 + (cn.layers[0].in_signed ? 0 : 1);
+  EXPECT_NEAR(sim.mac, mults * (mult(a_bits, 8) + add(32)) + ops * 8 * and2, 1e-6 * sim.mac);
+  // Registers: every MAC writes its activation and partial-sum registers; each weight is loaded
+  // into its PE once.
+  EXPECT_NEAR(sim.pe_registers, (ops * a_bits + ops * 32 + K * N * 8) * dff,
+              1e-9 * sim.pe_registers);
+  // Weight buffer: the 8-bit codes written by the DMA and read into the array once.
+  EXPECT_NEAR(sim.weight_buffer, 2 * K * N * 8 * sram, 1e-9 * sim.weight_buffer);
+  // Activation SRAM: the 6 x 6 x 16 input written once, read by every row of every fold.
+  EXPECT_NEAR(sim.activation_sram, (6 * 6 * 16 * 8 + M * K * 8) * sram, 1e-9 * sim.activation_sram);
+  // Output buffer: a 32-bit partial sum written per row fold and read back by all but the first,
+  // then the output stage reads the sums and writes 8-bit results, which the DMA reads out.
+  const double obuf_bits = M * N * kf * 32 + M * N * (kf - 1) * 32 + outputs * (32 + 8 + 8);
+  EXPECT_NEAR(sim.output_buffer, obuf_bits * sram, 1e-9 * sim.output_buffer);
+  // DRAM: weights, the input and the output once.
+  EXPECT_NEAR(sim.dram, (K * N * 8 + 6 * 6 * 16 * 8 + outputs * 8) * dram, 1e-9 * sim.dram);
+  // Output stage per output: bias add, rescale multiply (32 x 15), rounding add, 6 x 32 shift
+  // multiplexers, two 9-bit clamp comparisons.
+  EXPECT_NEAR(sim.compensation_adder,
+              outputs * (add(32) + mult(32, 15) + add(32) + 6 * 32 * mux2 + 2 * add(9)),
+              1e-9 * sim.compensation_adder);
+  EXPECT_EQ(sim.accumulators, 0.0);
+  EXPECT_EQ(sim.leakage, 0.0);
+  EXPECT_EQ(sim.vector_unit, 0.0);
+}
