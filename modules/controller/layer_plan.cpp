@@ -763,14 +763,16 @@ ConvCounts count_conv(const CompiledNetwork& cn, int layer, const PlanParams& p,
   // (band 0, image 0, group 0, n-tile 0, chunk 0) and end with the last of each.
   const int r0 = std::min(m.rows, g.out.h), nb0 = std::min(m.images, g.batch),
             nt0 = std::min(m.nt, g.ng), ct0 = std::min(m.ct, g.cg);
+  auto adjust = [&](const TileTiming& with, const TileTiming& without) {
+    c.array.cycles += with.cycles - without.cycles;
+    c.array.port_stall_cycles += with.port_stall_cycles - without.port_stall_cycles;
+  };
   if (c.tiles == 1) {
-    c.array.cycles += tile(r0, nb0, nt0, ct0, true, true, true).cycles -
-                      tile(r0, nb0, nt0, ct0, true, false, false).cycles;
+    adjust(tile(r0, nb0, nt0, ct0, true, true, true), tile(r0, nb0, nt0, ct0, true, false, false));
   } else {
-    c.array.cycles += tile(r0, nb0, nt0, ct0, true, true, false).cycles -
-                      tile(r0, nb0, nt0, ct0, true, false, false).cycles;
-    c.array.cycles += tile(r_last, nb_last, nt_last, ct_last, chunks == 1, false, true).cycles -
-                      tile(r_last, nb_last, nt_last, ct_last, chunks == 1, false, false).cycles;
+    adjust(tile(r0, nb0, nt0, ct0, true, true, false), tile(r0, nb0, nt0, ct0, true, false, false));
+    adjust(tile(r_last, nb_last, nt_last, ct_last, chunks == 1, false, true),
+           tile(r_last, nb_last, nt_last, ct_last, chunks == 1, false, false));
   }
   // 2. DRAM. Weights: once when they stay (the whole layer, or an n-tile in NTilesOuter order),
   //    else once per tile, i.e. per band and image group.

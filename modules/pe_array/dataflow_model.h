@@ -6,7 +6,17 @@
 
 namespace conloc {
 
+// What the buffers' ports deliver to and take from the array per cycle (port width x banks, in
+// bytes; 0 = unlimited), and the widths that turn element counts into bytes.
+struct PortLimits {
+  double weight_bytes = 0, input_bytes = 0, psum_bytes = 0;
+  int code_bits = 8, activation_bits = 8, acc_bits = 32;
+};
+
 struct ArrayDims {
+  ArrayDims(int rows_ = 16, int cols_ = 16, bool scalesim_ = false, int acc_entries_ = 0,
+            PortLimits ports_ = {})
+      : rows(rows_), cols(cols_), scalesim(scalesim_), acc_entries(acc_entries_), ports(ports_) {}
   int rows = 16;
   int cols = 16;
   // SCALE-Sim v2's compute model instead of ours (array.fold_timing = scalesim): every fold takes
@@ -19,6 +29,9 @@ struct ArrayDims {
   // row folds and reach the output buffer once, at the price of reloading the fold's weights
   // per chunk.
   int acc_entries = 0;
+  // A tile whose operand streams need more bytes than the ports give takes longer
+  // (TileTiming::port_stall_cycles).
+  PortLimits ports;
 };
 
 // One tile: out[M x N] += in[M x K] * W[K x N] on the array. `fold_steps` gives, per fold in the
@@ -57,6 +70,7 @@ struct TileTiming {
   std::uint64_t psum_reg_writes = 0;    // PE partial-sum / accumulator register writes
   std::uint64_t acc_reads = 0;          // column accumulator storage (ArrayDims::acc_entries)
   std::uint64_t acc_writes = 0;
+  std::uint64_t port_stall_cycles = 0;  // cycles added because a buffer port could not keep up
 
   // Adds `times` tiles of cost `o`.
   TileTiming& add(const TileTiming& o, std::uint64_t times = 1) {
@@ -73,6 +87,7 @@ struct TileTiming {
     psum_reg_writes += o.psum_reg_writes * times;
     acc_reads += o.acc_reads * times;
     acc_writes += o.acc_writes * times;
+    port_stall_cycles += o.port_stall_cycles * times;
     return *this;
   }
   TileTiming& operator+=(const TileTiming& o) { return add(o); }
@@ -82,7 +97,8 @@ struct TileTiming {
            input_reads == o.input_reads && psum_reads == o.psum_reads &&
            psum_writes == o.psum_writes && weight_reg_writes == o.weight_reg_writes &&
            act_reg_writes == o.act_reg_writes && psum_reg_writes == o.psum_reg_writes &&
-           acc_reads == o.acc_reads && acc_writes == o.acc_writes;
+           acc_reads == o.acc_reads && acc_writes == o.acc_writes &&
+           port_stall_cycles == o.port_stall_cycles;
   }
 };
 
@@ -122,5 +138,9 @@ class OutputStationary final : public DataflowModel {
 inline std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
   return (a + b - 1) / b;
 }
+
+// Stretches a tile to the cycles its busiest buffer port needs for the tile's weight, input and
+// partial-sum streams, if that is more than the array's own cycles (docs/timing.md).
+void apply_port_limits(TileTiming& t, const PortLimits& p);
 
 }  // namespace conloc

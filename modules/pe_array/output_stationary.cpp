@@ -61,6 +61,7 @@ TileTiming OutputStationary::tile(const TileGemm& g, ArrayDims a) const {
   t.weight_reg_writes = m * k * n;
   t.act_reg_writes = m * k * n;
   t.psum_reg_writes = m * k * n;
+  apply_port_limits(t, a.ports);
   return t;
 }
 

@@ -86,6 +86,7 @@ TileTiming WeightStationary::tile(const TileGemm& g, ArrayDims a) const {
   t.weight_reg_writes = k * n;
   t.act_reg_writes = m * k * n;
   t.psum_reg_writes = m * k * n;
+  apply_port_limits(t, a.ports);
   return t;
 }
 

@@ -202,6 +202,25 @@ const ParamRegistry& sim_params() {
                   "Activation SRAM capacity (double-buffered halves).", 1, 1 << 20),
         int_param("buffers.output_kib", 64, "KiB",
                   "Output / partial-sum buffer capacity (double-buffered halves).", 1, 1 << 20),
+        int_param("buffers.weight_port_bytes", 64, "B/cycle",
+                  "Width of each weight-buffer bank's port to the PE array; the array's weight "
+                  "stream gets port x banks bytes per cycle, or the tile waits (port_stall_cycles, "
+                  "docs/timing.md).",
+                  1, 65536),
+        int_param("buffers.activation_port_bytes", 64, "B/cycle",
+                  "Width of each activation-SRAM bank's port to the PE array.", 1, 65536),
+        int_param("buffers.output_port_bytes", 128, "B/cycle",
+                  "Width of each output-buffer bank's port (partial-sum reads and writes).", 1,
+                  65536),
+        int_param("buffers.weight_banks", 1, "banks",
+                  "Weight-buffer banks: multiply the port bandwidth; an access is charged the "
+                  "energy of one bank (an SRAM of capacity / banks); leakage is the whole "
+                  "capacity's.",
+                  1, 64, true),
+        int_param("buffers.activation_banks", 1, "banks",
+                  "Activation-SRAM banks (as weight_banks).", 1, 64, true),
+        int_param("buffers.output_banks", 1, "banks", "Output-buffer banks (as weight_banks).", 1,
+                  64, true),
         choice_param(
             "dram.technology", "table",
             "DRAM energy per bit (and, unless dram.bytes_per_cycle is set, its bandwidth "
@@ -377,6 +396,12 @@ void build_typed(SimConfig& c) {
   c.buffers.weight_bytes = static_cast<std::uint64_t>(num(p, "buffers.weight_kib")) * 1024;
   c.buffers.activation_bytes = static_cast<std::uint64_t>(num(p, "buffers.activation_kib")) * 1024;
   c.buffers.output_bytes = static_cast<std::uint64_t>(num(p, "buffers.output_kib")) * 1024;
+  const char* names[3] = {"weight", "activation", "output"};
+  for (int b = 0; b < 3; ++b) {
+    const std::string n = names[b];
+    c.buffers.port_bytes[b] = static_cast<int>(num(p, "buffers." + n + "_port_bytes"));
+    c.buffers.banks[b] = static_cast<int>(num(p, "buffers." + n + "_banks"));
+  }
   c.dram.bytes_per_cycle = p.at("dram.bytes_per_cycle").get<double>();
   c.dram.technology = str(p, "dram.technology");
   if (const DramTech* t = find_dram_tech(c.dram.technology)) {

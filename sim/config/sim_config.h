@@ -63,6 +63,9 @@ struct BufferConfig {
   std::uint64_t weight_bytes = 0;
   std::uint64_t activation_bytes = 0;
   std::uint64_t output_bytes = 0;
+  // Per buffer (weight, activation, output): each bank's port width to the PE array, and banks.
+  int port_bytes[3] = {64, 64, 128};
+  int banks[3] = {1, 1, 1};
 };
 
 struct DramConfig {

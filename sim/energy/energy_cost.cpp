@@ -128,9 +128,11 @@ EnergyBreakdown layer_energy(const CompiledNetwork& cn, std::size_t index,
     return t.total_read_bits() * em.sram_read_pj_per_bit(capacity) +
            t.total_write_bits() * em.sram_write_pj_per_bit(capacity);
   };
-  e.weight_buffer = sram_pj(tr.weight_buffer, cfg.buffers.weight_bytes);
-  e.activation_sram = sram_pj(tr.activation_sram, cfg.buffers.activation_bytes);
-  e.output_buffer = sram_pj(tr.output_buffer, cfg.buffers.output_bytes);
+  // An access hits one bank: it costs what an SRAM of capacity / banks costs.
+  const auto& bk = cfg.buffers.banks;
+  e.weight_buffer = sram_pj(tr.weight_buffer, cfg.buffers.weight_bytes / bk[0]);
+  e.activation_sram = sram_pj(tr.activation_sram, cfg.buffers.activation_bytes / bk[1]);
+  e.output_buffer = sram_pj(tr.output_buffer, cfg.buffers.output_bytes / bk[2]);
   const double dram_pj = cfg.dram.pj_per_bit > 0 ? cfg.dram.pj_per_bit : em.dram_pj_per_bit();
   e.dram = (tr.dram.total_read_bits() + tr.dram.total_write_bits()) * dram_pj;
   // 3. Static power of the three buffers over the layer's time (mW x ns = pJ); 0 unless the

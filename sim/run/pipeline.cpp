@@ -49,6 +49,7 @@ LayerRow layer_row(const Accelerator& acc, const CompiledNetwork& cn, std::size_
   r.cycles = res.cycles;
   r.compute_cycles = st.compute_cycles;
   r.stall_cycles = st.stall_cycles;
+  r.port_stall_cycles = st.array.port_stall_cycles;
   r.standard_fold_cycles = st.array.standard_cycles;
   r.folds = st.array.folds;
   r.tiles = st.tiles;
@@ -129,6 +130,7 @@ void collect(const Accelerator& acc, const CompiledNetwork& cn, const EnergyMode
     r.macs += row.macs;
     r.cycles += row.cycles;
     r.stall_cycles += row.stall_cycles;
+    r.port_stall_cycles += row.port_stall_cycles;
     r.dram_bytes_read += row.dram_weights_read + row.dram_inputs_read;
     r.dram_bytes_written += row.dram_outputs_written;
     r.energy += row.energy;

@@ -19,6 +19,7 @@ struct LayerRow {
   bool on_pe_array = false;
   std::int64_t macs = 0;
   std::uint64_t cycles = 0, compute_cycles = 0, stall_cycles = 0, standard_fold_cycles = 0;
+  std::uint64_t port_stall_cycles = 0;  // of compute_cycles: the array waiting on buffer ports
   std::uint64_t folds = 0, tiles = 0, dma_transactions = 0;
   double utilization_pct = 0, overall_utilization_pct = 0, mapping_efficiency_pct = 0;
   // Bytes per memory level and operand.
@@ -64,7 +65,7 @@ struct RunResult {
 
   std::vector<LayerRow> rows;
   std::int64_t macs = 0;
-  std::uint64_t cycles = 0, stall_cycles = 0;
+  std::uint64_t cycles = 0, stall_cycles = 0, port_stall_cycles = 0;
   std::uint64_t dram_bytes_read = 0, dram_bytes_written = 0;
   double latency_s = 0, energy_pj = 0;
   EnergyBreakdown energy;

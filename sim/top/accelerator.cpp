@@ -12,10 +12,22 @@ std::unique_ptr<DataflowModel> make_dataflow(Dataflow d) {
   return std::make_unique<OutputStationary>();
 }
 
+ArrayDims array_dims(const SimConfig& cfg, const CompiledNetwork& cn) {
+  ArrayDims a{cfg.array.rows, cfg.array.cols, cfg.array.scalesim_folds,
+              cfg.array.accumulator_entries};
+  const auto& b = cfg.buffers;
+  a.ports.weight_bytes = static_cast<double>(b.port_bytes[0]) * b.banks[0];
+  a.ports.input_bytes = static_cast<double>(b.port_bytes[1]) * b.banks[1];
+  a.ports.psum_bytes = static_cast<double>(b.port_bytes[2]) * b.banks[2];
+  a.ports.code_bits = cn.code_bits;
+  a.ports.activation_bits = 8;  // activations are stored one per byte
+  a.ports.acc_bits = cfg.design.accumulator_bits;
+  return a;
+}
+
 PlanParams plan_params(const SimConfig& cfg, const CompiledNetwork& cn, const DataflowModel* df) {
   PlanParams pp;
-  pp.array = {cfg.array.rows, cfg.array.cols, cfg.array.scalesim_folds,
-              cfg.array.accumulator_entries};
+  pp.array = array_dims(cfg, cn);
   pp.dataflow = df;
   pp.code_bits = cn.code_bits;
   pp.acc_bits = cfg.design.accumulator_bits;
@@ -55,8 +67,7 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const SimConfig& c
   ctx_.network = &cn;
   ctx_.plan = &plan_;
   ctx_.dataflow = dataflow_.get();
-  ctx_.array = {cfg.array.rows, cfg.array.cols, cfg.array.scalesim_folds,
-                cfg.array.accumulator_entries};
+  ctx_.array = array_dims(cfg, cn);
   ctx_.functional = cn.functional;
   ctx_.code_bits = cn.code_bits;
   ctx_.acc_bits = cfg.design.accumulator_bits;

@@ -65,6 +65,8 @@ class Accelerator : public sc_core::sc_module {
 // Plans `cn` for the accelerator `cfg` describes (before any elaboration).
 PlanResult plan_run(const SimConfig& cfg, const CompiledNetwork& cn, const EnergyModel& em);
 
+// The array `cfg` describes, with its buffers' port limits for `cn`'s code width.
+ArrayDims array_dims(const SimConfig& cfg, const CompiledNetwork& cn);
 // The dataflow model and planner parameters `cfg` describes (mappings left to the planner).
 std::unique_ptr<DataflowModel> make_dataflow(Dataflow d);
 PlanParams plan_params(const SimConfig& cfg, const CompiledNetwork& cn, const DataflowModel* df);

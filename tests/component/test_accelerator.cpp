@@ -217,11 +217,12 @@ std::unique_ptr<LayerRuns> run_layers(const std::vector<std::vector<std::string>
 // dataflow's closed form for the whole layer (greedy mapping: the mapper would cut the layer into
 // several tiles so that loads overlap compute).
 TEST(AcceleratorTiming, OneTileComputeCyclesEqualClosedForm) {
-  auto r = run_layers(
-      {{"array.rows=8", "array.cols=64", "buffers.weight_kib=1024", "buffers.activation_kib=1024",
-        "buffers.output_kib=1024", "mapping.search=greedy"},
-       {"array.rows=8", "array.cols=64", "array.dataflow=os", "buffers.weight_kib=1024",
-        "buffers.activation_kib=1024", "buffers.output_kib=1024", "mapping.search=greedy"}});
+  // Ports wide enough for the 64 columns' partial sums (NarrowBufferPortsStretchTheTile below).
+  const std::vector<std::string> wide = {"buffers.weight_kib=1024", "buffers.activation_kib=1024",
+                                         "buffers.output_kib=1024", "mapping.search=greedy",
+                                         "buffers.output_port_bytes=1024"};
+  auto r = run_layers({with({"array.rows=8", "array.cols=64"}, wide),
+                       with({"array.rows=8", "array.cols=64", "array.dataflow=os"}, wide)});
   TileGemm g;
   g.m = 400;
   g.k = 9 * 32;
@@ -236,6 +237,32 @@ TEST(AcceleratorTiming, OneTileComputeCyclesEqualClosedForm) {
     EXPECT_EQ(res->cycles >= res->stats.compute_cycles + res->stats.stall_cycles, true);
   }
   EXPECT_EQ(r->accs[0]->compare_outputs()[0], 0u);
+  EXPECT_EQ(r->accs[1]->compare_outputs()[0], 0u);
+}
+
+// A WS array of 64 columns writes and reads 64 partial sums a cycle (512 B at 32 bits) on every
+// row fold; an output-buffer port of 16 B/cycle x 2 banks stretches the tile to the cycles that
+// stream needs, and the extra cycles are reported as port stalls.
+TEST(AcceleratorTiming, NarrowBufferPortsStretchTheTile) {
+  const std::vector<std::string> base = {"array.rows=8",
+                                         "array.cols=64",
+                                         "buffers.weight_kib=1024",
+                                         "buffers.activation_kib=1024",
+                                         "buffers.output_kib=1024",
+                                         "mapping.search=greedy"};
+  auto r = run_layers({with(base, {"buffers.output_port_bytes=1024"}),
+                       with(base, {"buffers.output_port_bytes=16", "buffers.output_banks=2"})});
+  const auto& wide = r->result(0);
+  const auto& narrow = r->result(1);
+  ASSERT_EQ(wide.stats.tiles, 1u);
+  ASSERT_EQ(narrow.stats.tiles, 1u);
+  EXPECT_EQ(wide.stats.array.port_stall_cycles, 0u);
+  // M = 400 pixels, K = 288 = 36 row folds, N = 48: 36 x 400 x 48 psum writes, 35 x ... reads.
+  const std::uint64_t psum_bytes = (36u + 35u) * 400u * 48u * 4u;
+  const std::uint64_t port_cycles = (psum_bytes + 31) / 32;
+  EXPECT_EQ(narrow.stats.compute_cycles, port_cycles);
+  EXPECT_GT(port_cycles, wide.stats.compute_cycles);
+  EXPECT_EQ(narrow.stats.array.port_stall_cycles, port_cycles - wide.stats.compute_cycles);
   EXPECT_EQ(r->accs[1]->compare_outputs()[0], 0u);
 }
 

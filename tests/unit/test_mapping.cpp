@@ -90,6 +90,14 @@ TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
         compile_network(b.build(), cfg, MacKind::ElpBsd, false, SyntheticWeights(1));
     PlanParams p;
     p.array = {pick(rng, 2, 8), pick(rng, 2, 8), false, pick(rng, 0, 1) * pick(rng, 3, 40)};
+    if (pick(rng, 0, 1)) {  // buffer ports narrow enough to stretch some tiles
+      p.array.ports = {static_cast<double>(pick(rng, 1, 8)),
+                       static_cast<double>(pick(rng, 1, 8)),
+                       static_cast<double>(pick(rng, 4, 64)),
+                       cn.code_bits,
+                       8,
+                       32};
+    }
     p.dataflow = trial % 2 ? static_cast<const DataflowModel*>(&ws) : &os;
     p.code_bits = cn.code_bits;
     p.weight_half_bytes = static_cast<std::uint64_t>(pick(rng, 40, 600));
