@@ -31,7 +31,8 @@ CompensationAdder::Timing CompensationAdder::execute(const Job& job,
   // Psums in, results out, through the output buffer's port.
   count_access(out_socket, tlm::TLM_READ_COMMAND, Operand::Outputs,
                outputs * static_cast<std::uint64_t>(ctx_.acc_bits), name());
-  count_access(out_socket, tlm::TLM_WRITE_COMMAND, Operand::Outputs, outputs * 8, name());
+  count_access(out_socket, tlm::TLM_WRITE_COMMAND, Operand::Outputs,
+               outputs * static_cast<std::uint64_t>(ctx_.act_bits), name());
   const std::uint64_t cycles = (outputs + static_cast<std::uint64_t>(ctx_.output_lanes) - 1) /
                                static_cast<std::uint64_t>(ctx_.output_lanes);
   ctx_.stats.output_stage_outputs += outputs;

@@ -26,7 +26,10 @@ const char* to_string(Engine e) {
 
 namespace {
 
-constexpr std::uint64_t kPsumBytes = 4;  // psums are stored as 32-bit words
+// What `elements` of `bits` each occupy in a buffer's capacity, in bytes.
+std::uint64_t packed_bytes(std::uint64_t elements, int bits) {
+  return (elements * static_cast<std::uint64_t>(bits) + 7) / 8;
+}
 constexpr std::uint64_t kAlign = 64;
 
 std::uint64_t align_up(std::uint64_t v) {
@@ -70,11 +73,13 @@ void add_dep(Job& j, int dep) {
     j.deps.push_back(dep);
 }
 
-// A DMA job moving `pixels` pixels x `channels` bytes of an HWC tensor with `tensor_c` channels
-// per pixel, to or from a packed [pixels][channels] region of a buffer: one contiguous run when
-// the channels are the whole pixel, one run per pixel otherwise.
+// A DMA job moving `pixels` pixels x `channels` activations of an HWC tensor with `tensor_c`
+// channels per pixel, to or from a packed [pixels][channels] region of a buffer: one contiguous
+// run when the channels are the whole pixel, one run per pixel otherwise. The model stores an
+// activation per byte; the transfer moves `act_bits` per activation.
 Job tensor_dma(Engine e, Operand op, Buffer b, std::uint64_t dram_addr, std::uint64_t sram_addr,
-               std::uint64_t pixels, std::uint64_t channels, std::uint64_t tensor_c, int dep) {
+               std::uint64_t pixels, std::uint64_t channels, std::uint64_t tensor_c, int dep,
+               int act_bits) {
   Job j;
   j.engine = e;
   add_dep(j, dep);
@@ -91,7 +96,7 @@ Job tensor_dma(Engine e, Operand op, Buffer b, std::uint64_t dram_addr, std::uin
     x.dram_stride = tensor_c;
     x.sram_stride = channels;
   }
-  x.bits = x.bytes() * 8;
+  x.bits = x.bytes() * static_cast<std::uint64_t>(act_bits);
   return j;
 }
 
@@ -151,12 +156,12 @@ ConvMapping greedy(const ConvGeom& g, const PlanParams& p) {
   // 1. Output channels per tile: one column fold, limited by one output row of psums and by one
   //    input channel's weights.
   int nt = std::min(g.ng, p.array.cols);
-  const std::uint64_t psum_row = static_cast<std::uint64_t>(g.out.w) * kPsumBytes;
-  if (psum_row > p.out_half_bytes) {
-    does_not_fit(l, "output buffer", "buffers.output_kib", psum_row, p.out_half_bytes,
-                 "one output row of psums for one channel");
+  const auto psum_row = static_cast<std::uint64_t>(g.out.w);  // partial sums
+  if (psum_row > p.psum_capacity()) {
+    does_not_fit(l, "output buffer", "buffers.output_kib", packed_bytes(psum_row, p.acc_bits),
+                 p.out_half_bytes, "one output row of psums for one channel");
   }
-  nt = static_cast<int>(std::min<std::uint64_t>(nt, p.out_half_bytes / psum_row));
+  nt = static_cast<int>(std::min<std::uint64_t>(nt, p.psum_capacity() / psum_row));
   while (nt > 1 && g.block(nt, 1) > p.weight_half_bytes)
     --nt;
   if (g.block(nt, 1) > p.weight_half_bytes) {
@@ -164,34 +169,35 @@ ConvMapping greedy(const ConvGeom& g, const PlanParams& p) {
                  "the kernel of one input channel");
   }
   // 2. Input bands hold every channel when one band row does; otherwise a k-chunk of channels.
-  const std::uint64_t row_bytes = static_cast<std::uint64_t>(g.rows_in(1)) * g.in.w;
-  const bool all_ch = row_bytes * g.in.c <= p.act_half_bytes;
+  const std::uint64_t row_elems = static_cast<std::uint64_t>(g.rows_in(1)) * g.in.w;
+  const bool all_ch = row_elems * g.in.c <= p.act_capacity();
   int ct = g.cg;
   while (ct > 1 && g.block(nt, ct) > p.weight_half_bytes)
     --ct;
   if (!all_ch) {
-    if (row_bytes > p.act_half_bytes) {
-      does_not_fit(l, "activation SRAM", "buffers.activation_kib", row_bytes, p.act_half_bytes,
+    if (row_elems > p.act_capacity()) {
+      does_not_fit(l, "activation SRAM", "buffers.activation_kib",
+                   packed_bytes(row_elems, p.act_bits), p.act_half_bytes,
                    "the input rows of one output row, one channel");
     }
-    ct = static_cast<int>(std::min<std::uint64_t>(ct, p.act_half_bytes / row_bytes));
+    ct = static_cast<int>(std::min<std::uint64_t>(ct, p.act_capacity() / row_elems));
   }
   const int cs = all_ch ? g.in.c : ct;
   // 3. Output rows per band.
   int rows = 1;
   while (rows < g.out.h &&
-         static_cast<std::uint64_t>(g.rows_in(rows + 1)) * g.in.w * cs <= p.act_half_bytes &&
-         static_cast<std::uint64_t>(rows + 1) * g.out.w * nt * kPsumBytes <= p.out_half_bytes) {
+         static_cast<std::uint64_t>(g.rows_in(rows + 1)) * g.in.w * cs <= p.act_capacity() &&
+         static_cast<std::uint64_t>(rows + 1) * g.out.w * nt <= p.psum_capacity()) {
     ++rows;
   }
   // 4. Images of the batch per tile: as many as the two halves hold at these band sizes, so that
   //    one loaded weight block serves them all (and an OS array fills more rows).
-  const std::uint64_t band_bytes1 = static_cast<std::uint64_t>(g.rows_in(rows)) * g.in.w * cs;
-  const std::uint64_t psum_bytes1 = static_cast<std::uint64_t>(rows) * g.out.w * nt * kPsumBytes;
+  const std::uint64_t band_elems1 = static_cast<std::uint64_t>(g.rows_in(rows)) * g.in.w * cs;
+  const std::uint64_t psum_elems1 = static_cast<std::uint64_t>(rows) * g.out.w * nt;
   m.images = static_cast<int>(std::max<std::uint64_t>(
       1,
-      std::min<std::uint64_t>({static_cast<std::uint64_t>(g.batch), p.act_half_bytes / band_bytes1,
-                               p.out_half_bytes / psum_bytes1})));
+      std::min<std::uint64_t>({static_cast<std::uint64_t>(g.batch), p.act_capacity() / band_elems1,
+                               p.psum_capacity() / psum_elems1})));
   m.order = TileOrder::BandsOuter;
   m.nt = nt;
   m.ct = ct;
@@ -217,16 +223,18 @@ std::string misfit(const ConvGeom& g, const PlanParams& p, const ConvMapping& m)
            std::to_string(half);
   };
   const std::uint64_t psum =
-      static_cast<std::uint64_t>(m.images) * m.rows * g.out.w * m.nt * kPsumBytes;
-  if (psum > p.out_half_bytes)
-    return over("the psum tile", psum, "output buffer", p.out_half_bytes);
+      static_cast<std::uint64_t>(m.images) * m.rows * g.out.w * m.nt;  // partial sums
+  if (psum > p.psum_capacity()) {
+    return over("the psum tile", packed_bytes(psum, p.acc_bits), "output buffer", p.out_half_bytes);
+  }
   if (g.block(m.nt, m.ct) > p.weight_half_bytes) {
     return over("the weight block", g.block(m.nt, m.ct), "weight buffer", p.weight_half_bytes);
   }
   const std::uint64_t band = static_cast<std::uint64_t>(m.images) * g.rows_in(m.rows) * g.in.w *
                              static_cast<std::uint64_t>(m.all_channels ? g.in.c : m.ct);
-  if (band > p.act_half_bytes) {
-    return over("the input band", band, "activation SRAM", p.act_half_bytes);
+  if (band > p.act_capacity()) {
+    return over("the input band", packed_bytes(band, p.act_bits), "activation SRAM",
+                p.act_half_bytes);
   }
   return "";
 }
@@ -332,9 +340,9 @@ LayerPlan plan_conv(const CompiledNetwork& cn, int li, const PlanParams& p, cons
           push(lp, tensor_dma(Engine::DmaRead, Operand::Inputs, Buffer::Activations,
                               in_base + static_cast<std::uint64_t>(img0 + i) * in_image +
                                   static_cast<std::uint64_t>(bd.iy_lo) * in.w * in.c + c_off,
-                              half * p.act_half_bytes + static_cast<std::uint64_t>(i) * bytes,
+                              half * p.act_store() + static_cast<std::uint64_t>(i) * bytes,
                               static_cast<std::uint64_t>(bd.rows) * in.w, channels, in.c,
-                              ah.last_user[half])));
+                              ah.last_user[half], p.act_bits)));
     }
     return jobs;
   };
@@ -399,10 +407,10 @@ LayerPlan plan_conv(const CompiledNetwork& cn, int li, const PlanParams& p, cons
         tile.band_c0 = grp * cin_g + c0;
         tile.band_cs = ctc;
       }
-      tile.abuf_addr = ahalf * p.act_half_bytes;
+      tile.abuf_addr = ahalf * p.act_store();
       tile.input_job = ajobs.back();
       tile.weight_job = wjob;
-      tile.obuf_addr = out_half * p.out_half_bytes;
+      tile.obuf_addr = out_half * p.out_store();
       tile.gemm.m = static_cast<std::int64_t>(nbc) * bd.r * out.w;
       tile.gemm.k = static_cast<std::int64_t>(taps) * ctc;
       tile.gemm.n = ntc;
@@ -435,7 +443,7 @@ LayerPlan plan_conv(const CompiledNetwork& cn, int li, const PlanParams& p, cons
                               static_cast<std::uint64_t>(bd.oy0) * out.w * out.c +
                               static_cast<std::uint64_t>(grp) * n_per_group + n0,
                           tile.obuf_addr + static_cast<std::uint64_t>(i) * pixels * ntc, pixels,
-                          ntc, out.c, ojob);
+                          ntc, out.c, ojob, p.act_bits);
       add_dep(wr, prev);
       prev = push(lp, wr);
     }
@@ -559,28 +567,32 @@ LayerPlan plan_vector(const CompiledNetwork& cn, int li, const PlanParams& p,
       // every input channel of a pixel for its output pixels: never chunked.
       const int out_per_in = d2s ? l.scale_h * l.scale_w : 1;  // input channels per output one
       const std::uint64_t row1 = static_cast<std::uint64_t>(rows_in(1)) * in.w * n_in * out_per_in;
-      if (row1 > p.act_half_bytes) {
-        does_not_fit(l, "activation SRAM", "buffers.activation_kib", row1, p.act_half_bytes,
+      if (row1 > p.act_capacity()) {
+        does_not_fit(l, "activation SRAM", "buffers.activation_kib", packed_bytes(row1, p.act_bits),
+                     p.act_half_bytes,
                      d2s ? "the input rows of one output row, one output channel"
                          : "the input rows of one output row, one channel");
       }
-      if (static_cast<std::uint64_t>(out.w) > p.out_half_bytes) {
-        does_not_fit(l, "output buffer", "buffers.output_kib", out.w, p.out_half_bytes,
+      if (static_cast<std::uint64_t>(out.w) > p.out_act_capacity()) {
+        does_not_fit(l, "output buffer", "buffers.output_kib",
+                     packed_bytes(static_cast<std::uint64_t>(out.w), p.act_bits), p.out_half_bytes,
                      "one output row of one channel");
       }
       const int out_c = d2s ? out.c : in.c;  // output channels of this part
-      const int cc = static_cast<int>(std::min<std::uint64_t>(
-          {static_cast<std::uint64_t>(out_c), p.act_half_bytes / row1, p.out_half_bytes / out.w}));
+      const int cc = static_cast<int>(
+          std::min<std::uint64_t>({static_cast<std::uint64_t>(out_c), p.act_capacity() / row1,
+                                   p.out_act_capacity() / static_cast<std::uint64_t>(out.w)}));
       if (d2s && cc < out_c) {
         does_not_fit(l, "activation SRAM", "buffers.activation_kib",
-                     row1 * static_cast<std::uint64_t>(out_c), p.act_half_bytes,
+                     packed_bytes(row1 * static_cast<std::uint64_t>(out_c), p.act_bits),
+                     p.act_half_bytes,
                      "the input rows of one output row, all channels (depth-to-space)");
       }
       int rows = 1;
       while (rows < out.h &&
              static_cast<std::uint64_t>(rows_in(rows + 1)) * in.w * cc * n_in * out_per_in <=
-                 p.act_half_bytes &&
-             static_cast<std::uint64_t>(rows + 1) * out.w * cc <= p.out_half_bytes) {
+                 p.act_capacity() &&
+             static_cast<std::uint64_t>(rows + 1) * out.w * cc <= p.out_act_capacity()) {
         ++rows;
       }
       if (part.input == 0) {
@@ -614,7 +626,7 @@ LayerPlan plan_vector(const CompiledNetwork& cn, int li, const PlanParams& p,
           v.engine = Engine::VectorUnit;
           for (int i = 0; i < n_in; ++i) {
             const int t = l.inputs[part.input + i];
-            vt.abuf_addr[i] = ahalf * p.act_half_bytes + i * band_bytes;
+            vt.abuf_addr[i] = ahalf * p.act_store() + i * band_bytes;
             // A Mul's per-channel factor (1x1xC) is one value per channel of the chunk.
             const bool per_channel = i > 0 && net.tensors[t].elements() != in.elements();
             const std::uint64_t pixels =
@@ -628,11 +640,12 @@ LayerPlan plan_vector(const CompiledNetwork& cn, int li, const PlanParams& p,
                                         static_cast<std::uint64_t>(img) *
                                             static_cast<std::uint64_t>(net.tensors[t].elements()) +
                                         first_pixel * in.c + ic0,
-                                    vt.abuf_addr[i], pixels, icc, in.c, ah.last_user[ahalf])));
+                                    vt.abuf_addr[i], pixels, icc, in.c, ah.last_user[ahalf],
+                                    p.act_bits)));
           }
           const int ohalf = oh.next();
           add_dep(v, oh.last_user[ohalf]);
-          vt.obuf_addr = ohalf * p.out_half_bytes;
+          vt.obuf_addr = ohalf * p.out_store();
           const std::uint64_t out_elems = static_cast<std::uint64_t>(r) * out.w * occ;
           vt.ops = out_elems * per_elem;
           v.vec = vt;
@@ -641,13 +654,13 @@ LayerPlan plan_vector(const CompiledNetwork& cn, int li, const PlanParams& p,
           const int vjob = push(lp, v);
           ah.last_user[ahalf] = vjob;
           oh.last_user[ohalf] = push(
-              lp,
-              tensor_dma(
-                  Engine::DmaWrite, Operand::Outputs, Buffer::Outputs,
-                  dram.tensor_addr[l.output] +
-                      static_cast<std::uint64_t>(img) * static_cast<std::uint64_t>(out.elements()) +
-                      static_cast<std::uint64_t>(oy0) * out.w * out.c + part.out_c0 + c0,
-                  vt.obuf_addr, static_cast<std::uint64_t>(r) * out.w, occ, out.c, vjob));
+              lp, tensor_dma(Engine::DmaWrite, Operand::Outputs, Buffer::Outputs,
+                             dram.tensor_addr[l.output] +
+                                 static_cast<std::uint64_t>(img) *
+                                     static_cast<std::uint64_t>(out.elements()) +
+                                 static_cast<std::uint64_t>(oy0) * out.w * out.c + part.out_c0 + c0,
+                             vt.obuf_addr, static_cast<std::uint64_t>(r) * out.w, occ, out.c, vjob,
+                             p.act_bits));
         }
       }
     }
@@ -824,7 +837,7 @@ ConvCounts count_conv(const CompiledNetwork& cn, int layer, const PlanParams& p,
                    tensor_bursts(pixels, u(ct_last), in_c);
     }
   }
-  const std::uint64_t plane = band_rows * u(g.in.w) * u(g.batch) * 8;
+  const std::uint64_t plane = band_rows * u(g.in.w) * u(g.batch) * u(p.act_bits);
   // How often each band is loaded per image: once, or per group and n-tile.
   const std::uint64_t band_loads =
       m.all_channels && m.order == TileOrder::BandsOuter ? 1 : u(g.groups) * u(n_tiles);
@@ -834,7 +847,7 @@ ConvCounts count_conv(const CompiledNetwork& cn, int layer, const PlanParams& p,
   c.load_tiles = weights_per_tile || !m.all_channels ? c.tiles : u(bands) * u(igroups) * band_loads;
   c.outputs = u(g.out.elements()) * u(g.batch);
   c.last_outputs = u(nb_last) * u(r_last) * u(g.out.w) * u(nt_last);
-  c.dram_output_bits = c.outputs * 8;
+  c.dram_output_bits = c.outputs * u(p.act_bits);
   // One write-back per band, image, group and n-tile.
   for (const Dim& r : dim(m.rows, bands, r_last))
     for (const Dim& n : dim(m.nt, n_tiles, nt_last))
@@ -842,7 +855,8 @@ ConvCounts count_conv(const CompiledNetwork& cn, int layer, const PlanParams& p,
                         tensor_bursts(u(r.value) * u(g.out.w), u(n.value), u(g.out.c));
   const int iy0 = g.band_lo(0);
   c.first_load_bits = g.block_bits(nt0, ct0) + u(g.band_hi(0, r0) - iy0) * u(g.in.w) *
-                                                   u(m.all_channels ? g.in.c : ct0) * u(nb0) * 8;
+                                                   u(m.all_channels ? g.in.c : ct0) * u(nb0) *
+                                                   u(p.act_bits);
   return c;
 }
 

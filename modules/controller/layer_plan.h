@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -119,12 +120,21 @@ struct PlanParams {
   const DataflowModel* dataflow = nullptr;
   int code_bits = 8;
   int acc_bits = 32;
+  int act_bits = 8;  // design.activation_bits: what an activation occupies and moves
   std::uint64_t weight_half_bytes = 0;
   std::uint64_t act_half_bytes = 0;
-  std::uint64_t out_half_bytes = 0;  // psums are stored as 32-bit words
-  bool serial_steps = false;         // fold step lengths from the weights (term-serial MACs)
-  int batch = 1;                     // images per run (workload.batch)
-  std::uint32_t burst_bytes = 64;    // DMA burst (dram.burst_bytes): count_conv counts bursts
+  std::uint64_t out_half_bytes = 0;
+  // Capacities count activations at act_bits and partial sums at acc_bits (docs/timing.md);
+  // the model's backing stores keep one byte per activation and four per partial sum, so a
+  // half's storage (and every address) is in those units:
+  std::uint64_t act_capacity() const { return act_half_bytes * 8 / act_bits; }  // activations
+  std::uint64_t out_act_capacity() const { return out_half_bytes * 8 / act_bits; }
+  std::uint64_t psum_capacity() const { return out_half_bytes * 8 / acc_bits; }  // psums
+  std::uint64_t act_store() const { return act_capacity(); }  // bytes of one stored half
+  std::uint64_t out_store() const { return std::max(4 * psum_capacity(), out_act_capacity()); }
+  bool serial_steps = false;       // fold step lengths from the weights (term-serial MACs)
+  int batch = 1;                   // images per run (workload.batch)
+  std::uint32_t burst_bytes = 64;  // DMA burst (dram.burst_bytes): count_conv counts bursts
   // Per layer: the mapping to plan it with (from the mapper); none = greedy_mapping's.
   std::vector<std::optional<ConvMapping>> mappings;
 };

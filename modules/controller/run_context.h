@@ -86,6 +86,7 @@ struct RunContext {
   bool functional = true;
   int code_bits = 8;
   int acc_bits = 32;
+  int act_bits = 8;  // design.activation_bits: bits an activation moves as (stored one per byte)
   int activation_bits = 8;
   int output_lanes = 16;
   int vector_lanes = 16;

@@ -35,8 +35,10 @@ DmaEngine::Timing DmaEngine::execute(const Job& job, const sc_core::sc_time& sta
     std::uint64_t sram_addr = x.sram_addr + run * x.sram_stride;
     for (std::uint32_t off = 0; off < x.run_bytes; off += burst) {
       const std::uint32_t len = std::min(burst, x.run_bytes - off);
-      // The last burst of a packed weight block may carry fewer than len * 8 useful bits.
-      ext.bits = std::min<std::uint64_t>(bits_left, std::uint64_t{len} * 8);
+      // A burst carries its share of the transfer's bits: fewer than len * 8 for activations
+      // narrower than a byte and for the last burst of a packed weight block.
+      ext.bits = std::min<std::uint64_t>(bits_left,
+                                         (std::uint64_t{len} * x.bits + x.bytes() - 1) / x.bytes());
       bits_left -= ext.bits;
       // Bursts leave the DMA at most one per cycle and only while fewer than max_outstanding
       // are in flight; the local-time offset is their issue time.

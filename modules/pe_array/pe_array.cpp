@@ -119,7 +119,8 @@ PeArray::Timing PeArray::execute(const Job& job, const sc_core::sc_time& start) 
   const auto acc_bits = static_cast<std::uint64_t>(ctx_.acc_bits);
   count_access(w, tlm::TLM_READ_COMMAND, Operand::Weights,
                tt.weight_reads * static_cast<std::uint64_t>(ctx_.code_bits), name());
-  count_access(a, tlm::TLM_READ_COMMAND, Operand::Inputs, tt.input_reads * 8, name());
+  count_access(a, tlm::TLM_READ_COMMAND, Operand::Inputs,
+               tt.input_reads * static_cast<std::uint64_t>(ctx_.act_bits), name());
   count_access(o, tlm::TLM_READ_COMMAND, Operand::Outputs, tt.psum_reads * acc_bits, name());
   count_access(o, tlm::TLM_WRITE_COMMAND, Operand::Outputs, tt.psum_writes * acc_bits, name());
 

@@ -114,8 +114,10 @@ VectorUnit::Timing VectorUnit::execute(const Job& job, const sc_core::sc_time& s
   const VectorTile& v = job.vec;
   const std::uint64_t in_bytes = v.in_bytes;
   const std::uint64_t out_bytes = static_cast<std::uint64_t>(v.rows) * out.w * v.out_ct;
-  count_access(act_socket, tlm::TLM_READ_COMMAND, Operand::Inputs, in_bytes * 8, name());
-  count_access(out_socket, tlm::TLM_WRITE_COMMAND, Operand::Outputs, out_bytes * 8, name());
+  // One stored byte per activation, act_bits of it moved.
+  const auto act_bits = static_cast<std::uint64_t>(ctx_.act_bits);
+  count_access(act_socket, tlm::TLM_READ_COMMAND, Operand::Inputs, in_bytes * act_bits, name());
+  count_access(out_socket, tlm::TLM_WRITE_COMMAND, Operand::Outputs, out_bytes * act_bits, name());
   const std::uint64_t lanes = static_cast<std::uint64_t>(ctx_.vector_lanes);
   const std::uint64_t cycles = std::max<std::uint64_t>(1, (v.ops + lanes - 1) / lanes);
   ctx_.stats.vector_ops += v.ops;

@@ -174,9 +174,13 @@ const ParamRegistry& sim_params() {
         int_param("design.fixed.weight_bits", 8, "bits", "Fixed-point design's weight width.", 2,
                   16),
         int_param("design.activation_bits", 8, "bits",
-                  "Activation width (uniform, calibrated per tensor).", 2, 8),
+                  "Activation width (uniform, calibrated per tensor); activations occupy and move "
+                  "as this many bits in the buffers and DRAM.",
+                  2, 8),
         int_param("design.accumulator_bits", 32, "bits",
-                  "Accumulator width; overflow wraps (two's complement).", 8, 32),
+                  "Accumulator width; overflow wraps (two's complement); partial sums occupy and "
+                  "move as this many bits in the output buffer.",
+                  8, 32),
         choice_param("design.weight_scale", "per_channel",
                      "Weight scale granularity for both designs.", {"per_channel", "per_tensor"}),
         choice_param("design.scale_search", "mse",

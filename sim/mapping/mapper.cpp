@@ -9,8 +9,6 @@ namespace conloc {
 
 namespace {
 
-constexpr std::uint64_t kPsumBytes = 4;
-
 // The loop orders mapping.order allows (greedy keeps the planner's old order unless told).
 std::vector<TileOrder> orders(const SimConfig& cfg) {
   if (cfg.mapping.order == "ntiles_outer") return {TileOrder::NTilesOuter};
@@ -114,7 +112,7 @@ std::vector<ConvMapping> mapping_candidates(const SimConfig& cfg, const Compiled
       const int ct_most = largest(cg, [&](int ct) {
         return block(nt, ct) <= p.weight_half_bytes &&
                rows_in(1) * in.w * static_cast<std::uint64_t>(all_ch ? in.c : ct) <=
-                   p.act_half_bytes;
+                   p.act_capacity();
       });
       for (int ct : balanced_sizes(cg, ct_most)) {
         const std::uint64_t cs = all_ch ? in.c : ct;
@@ -124,9 +122,8 @@ std::vector<ConvMapping> mapping_candidates(const SimConfig& cfg, const Compiled
         for (int nb : images) {
           if (nb > batch) continue;
           const int rows_most = largest(out_shape.h, [&](int r) {
-            return nb * rows_in(r) * in.w * cs <= p.act_half_bytes &&
-                   static_cast<std::uint64_t>(nb) * r * out_shape.w * nt * kPsumBytes <=
-                       p.out_half_bytes;
+            return nb * rows_in(r) * in.w * cs <= p.act_capacity() &&
+                   static_cast<std::uint64_t>(nb) * r * out_shape.w * nt <= p.psum_capacity();
           });
           for (int rows : balanced_sizes(out_shape.h, rows_most)) {
             for (TileOrder o : ords) {
@@ -164,9 +161,10 @@ void cost(const SimConfig& cfg, const CompiledNetwork& cn, int layer, const Plan
   t.weight_buffer.write_bits[W] = c.dram_weight_bits;
   t.weight_buffer.read_bits[W] = c.array.weight_reads * static_cast<std::uint64_t>(p.code_bits);
   t.activation_sram.write_bits[I] = c.dram_input_bits;
-  t.activation_sram.read_bits[I] = c.array.input_reads * 8;
+  const auto act_bits = static_cast<std::uint64_t>(p.act_bits);
+  t.activation_sram.read_bits[I] = c.array.input_reads * act_bits;
   t.output_buffer.read_bits[O] = (c.array.psum_reads + c.outputs) * acc_bits + c.dram_output_bits;
-  t.output_buffer.write_bits[O] = c.array.psum_writes * acc_bits + c.outputs * 8;
+  t.output_buffer.write_bits[O] = c.array.psum_writes * acc_bits + c.outputs * act_bits;
   // A roofline over the engines that run side by side, plus what cannot overlap: the first
   // tile's loads before it and the last tile group's output stage and write-back after it.
   const double bw = cfg.dram.bytes_per_cycle, lanes = cfg.array.cols;

@@ -20,7 +20,7 @@ ArrayDims array_dims(const SimConfig& cfg, const CompiledNetwork& cn) {
   a.ports.input_bytes = static_cast<double>(b.port_bytes[1]) * b.banks[1];
   a.ports.psum_bytes = static_cast<double>(b.port_bytes[2]) * b.banks[2];
   a.ports.code_bits = cn.code_bits;
-  a.ports.activation_bits = 8;  // activations are stored one per byte
+  a.ports.activation_bits = cfg.design.activation_bits;
   a.ports.acc_bits = cfg.design.accumulator_bits;
   return a;
 }
@@ -31,6 +31,7 @@ PlanParams plan_params(const SimConfig& cfg, const CompiledNetwork& cn, const Da
   pp.dataflow = df;
   pp.code_bits = cn.code_bits;
   pp.acc_bits = cfg.design.accumulator_bits;
+  pp.act_bits = cfg.design.activation_bits;
   pp.weight_half_bytes = cfg.buffers.weight_bytes / 2;
   pp.act_half_bytes = cfg.buffers.activation_bytes / 2;
   pp.out_half_bytes = cfg.buffers.output_bytes / 2;
@@ -71,6 +72,7 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const SimConfig& c
   ctx_.functional = cn.functional;
   ctx_.code_bits = cn.code_bits;
   ctx_.acc_bits = cfg.design.accumulator_bits;
+  ctx_.act_bits = cfg.design.activation_bits;
   ctx_.activation_bits = cfg.design.activation_bits;
   ctx_.output_lanes = cfg.array.cols;
   ctx_.vector_lanes = cfg.vector_lanes;
@@ -93,9 +95,12 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const SimConfig& c
     sp.backing_store = cn.functional;
     return std::make_unique<Sram>(n, sp);
   };
+  // The backing stores hold an activation per byte and a partial sum per 4 bytes: with narrower
+  // ones they are larger than the capacity the plan respects (PlanParams::act_store).
+  const PlanParams pp = plan_params(cfg, cn, dataflow_.get());
   wbuf_ = sram("weight_buffer", cfg.buffers.weight_bytes);
-  abuf_ = sram("activation_sram", cfg.buffers.activation_bytes);
-  obuf_ = sram("output_buffer", cfg.buffers.output_bytes);
+  abuf_ = sram("activation_sram", 2 * pp.act_store());
+  obuf_ = sram("output_buffer", 2 * pp.out_store());
   dma_in_ = std::make_unique<DmaEngine>("dma_in", ctx_, Engine::DmaRead);
   dma_out_ = std::make_unique<DmaEngine>("dma_out", ctx_, Engine::DmaWrite);
   pe_ = std::make_unique<PeArray>("pe_array", ctx_);

@@ -177,6 +177,14 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"BatchFpnElpWs", fpn_net, {"workload.batch=2", "buffers.output_kib=8"}},
         Case{"FpnFixedOsTinyBuffers", fpn_net,
              with({"design.mac=fixed", "array.dataflow=os"}, kTiny)},
+        // Narrow activations and partial sums pack more of them into the same capacity: bigger
+        // tiles in the same buffers, the model's wider backing stores must not overlap halves.
+        Case{"Act4Acc18MobileTinyBuffers", mobile_net,
+             with({"design.activation_bits=4", "design.accumulator_bits=18"}, kTiny)},
+        Case{"Act3FpnFixedOsTinyBuffersBatch", fpn_net,
+             with({"design.activation_bits=3", "design.mac=fixed", "array.dataflow=os",
+                   "design.accumulator_bits=20", "workload.batch=2"},
+                  kTiny)},
         Case{"ConvElpCustomThreeTerms",
              conv_net,
              {"design.elp.format=custom", "design.elp.terms=3", "design.elp.shift_bits=2",

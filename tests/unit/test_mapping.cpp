@@ -61,6 +61,11 @@ ConvCounts tally(const LayerPlan& lp, const PlanParams& p) {
   return c;
 }
 
+std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
 int pick(Rng& rng, int lo, int hi) {
   return lo + static_cast<int>(rng.next() % static_cast<std::uint64_t>(hi - lo + 1));
 }
@@ -104,6 +109,8 @@ TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
     p.act_half_bytes = static_cast<std::uint64_t>(pick(rng, 60, 3000));
     p.out_half_bytes = static_cast<std::uint64_t>(pick(rng, 80, 4000));
     p.batch = batch;
+    p.act_bits = pick(rng, 3, 8);
+    p.acc_bits = pick(rng, 16, 32);
     p.burst_bytes = static_cast<std::uint32_t>(pick(rng, 4, 64));
     const Network& net = cn.net;
     const Layer& l = net.layers[0];
@@ -279,32 +286,44 @@ TEST(Mapping, PredictionMatchesTheSimulation) {
   x = b.conv("c2", x, 48, 3, 2, 1, A::Relu);
   x = b.conv("c3", x, 64, 1, 1, 0, A::Relu);
   b.fc("fc", b.global_avg_pool("gap", x), 10);
-  const SimConfig cfg = load_sim_config(
-      std::nullopt, {"buffers.weight_kib=4", "buffers.activation_kib=8", "buffers.output_kib=8",
-                     "array.accumulator_entries=64", "energy.table=horowitz45-cacti"});
-  const CompiledNetwork cn =
-      compile_network(b.build(), cfg, MacKind::ElpBsd, true, SyntheticWeights(3));
-  const EnergyModel em = energy_model(cfg);
-  const std::vector<RunResult> runs = run_simulations({{&cfg, &cn, nullptr}}, em);
-  ASSERT_EQ(runs.size(), 1u);
-  const RunResult& r = runs[0];
-  ASSERT_FALSE(r.infeasible.has_value());
-  EXPECT_EQ(r.mismatches, 0);
-  const auto df = make_dataflow(cfg.array.dataflow);
-  const PlanParams p = plan_params(cfg, cn, df.get());
-  const auto mappings = choose_mappings(cfg, cn, p, em);
-  for (std::size_t i = 0; i < cn.net.layers.size(); ++i) {
-    if (!mappings[i]) continue;
-    const MappingCost c = evaluate_mapping(cfg, cn, static_cast<int>(i), p, em, *mappings[i]);
-    const LayerRow& row = r.rows[i];
-    EXPECT_EQ(row.tiling["order"], to_string(mappings[i]->order));
-    const auto want = row.energy.values(), got = c.energy.values();
-    const auto& names = EnergyBreakdown::component_names();
-    for (std::size_t k = 0; k < want.size(); ++k) {
-      if (names[k] == "leakage") continue;
-      EXPECT_NEAR(got[k], want[k], 1e-9 * std::max(1.0, want[k])) << row.layer << " " << names[k];
+  const Network net = b.build();
+  const std::vector<std::string> common = {"buffers.weight_kib=4", "buffers.activation_kib=8",
+                                           "buffers.output_kib=8", "array.accumulator_entries=64",
+                                           "energy.table=horowitz45-cacti"};
+  std::vector<SimConfig> cfgs = {
+      load_sim_config(std::nullopt, common),
+      load_sim_config(std::nullopt,
+                      with(common, {"design.activation_bits=4", "design.accumulator_bits=20"}))};
+  std::vector<CompiledNetwork> cns;
+  for (const SimConfig& c : cfgs)
+    cns.push_back(compile_network(net, c, MacKind::ElpBsd, true, SyntheticWeights(3)));
+  const EnergyModel em = energy_model(cfgs[0]);
+  const std::vector<RunResult> runs =
+      run_simulations({{&cfgs[0], &cns[0], nullptr}, {&cfgs[1], &cns[1], nullptr}}, em);
+  ASSERT_EQ(runs.size(), 2u);
+  for (std::size_t run = 0; run < runs.size(); ++run) {
+    const SimConfig& cfg = cfgs[run];
+    const CompiledNetwork& cn = cns[run];
+    const RunResult& r = runs[run];
+    ASSERT_FALSE(r.infeasible.has_value());
+    EXPECT_EQ(r.mismatches, 0);
+    const auto df = make_dataflow(cfg.array.dataflow);
+    const PlanParams p = plan_params(cfg, cn, df.get());
+    const auto mappings = choose_mappings(cfg, cn, p, em);
+    for (std::size_t i = 0; i < cn.net.layers.size(); ++i) {
+      if (!mappings[i]) continue;
+      const MappingCost c = evaluate_mapping(cfg, cn, static_cast<int>(i), p, em, *mappings[i]);
+      const LayerRow& row = r.rows[i];
+      EXPECT_EQ(row.tiling["order"], to_string(mappings[i]->order));
+      const auto want = row.energy.values(), got = c.energy.values();
+      const auto& names = EnergyBreakdown::component_names();
+      for (std::size_t k = 0; k < want.size(); ++k) {
+        if (names[k] == "leakage") continue;
+        EXPECT_NEAR(got[k], want[k], 1e-9 * std::max(1.0, want[k]))
+            << "run " << run << " " << row.layer << " " << names[k];
+      }
+      EXPECT_NEAR(c.cycles, static_cast<double>(row.cycles), 0.25 * static_cast<double>(row.cycles))
+          << "run " << run << " " << row.layer;
     }
-    EXPECT_NEAR(c.cycles, static_cast<double>(row.cycles), 0.25 * static_cast<double>(row.cycles))
-        << row.layer;
   }
 }
