@@ -343,6 +343,20 @@ void check_cross_fields(SimConfig& c, const std::optional<std::string>& file) {
                       std::to_string(c.design.accumulator_bits), ">= " + std::to_string(need));
   }
 
+  // Column accumulators hold partial sums between a weight-stationary array's row folds; an
+  // output-stationary array keeps them in its PEs, and SCALE-Sim's fold timing has none.
+  if (c.array.accumulator_entries > 0 &&
+      (c.array.dataflow != Dataflow::WeightStationary || c.array.scalesim_folds)) {
+    const bool os = c.array.dataflow != Dataflow::WeightStationary;
+    throw_field_error(p.source_of("array.accumulator_entries"), "array.accumulator_entries",
+                      os ? "column accumulators need a weight-stationary array, but "
+                           "array.dataflow is \"os\" (its PEs keep the partial sums)"
+                         : "column accumulators are not part of SCALE-Sim's fold timing "
+                           "(array.fold_timing = \"scalesim\")",
+                      std::to_string(c.array.accumulator_entries),
+                      os ? "0, or array.dataflow = \"ws\"" : "0, or array.fold_timing = \"used\"");
+  }
+
   // A bus burst must not exceed what the slowest buffer can take in one go: the DMA writes
   // whole bursts into one half of a buffer.
   const std::uint64_t smallest_half =

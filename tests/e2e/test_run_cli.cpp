@@ -339,6 +339,27 @@ TEST(RunCli, AccumulatorsTakePsumTrafficOffTheOutputBuffer) {
   EXPECT_NE(r.out.find("bit-exact"), std::string::npos) << r.out;
 }
 
+// A fixed loop order is kept on every conv layer, also in tiny buffers; the mapping is in
+// layers.csv and layers.json.
+TEST(RunCli, FixedMappingOrderHoldsOnEveryLayer) {
+  const std::string dir = make_temp_dir("order");
+  const auto r = run_cli({"run", "--workload", "tinycnn", "--set", "mapping.order=ntiles_outer",
+                          "--set", "buffers.weight_kib=1", "--set", "buffers.activation_kib=2",
+                          "--set", "buffers.output_kib=2", "--out", dir + "/o"},
+                         dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("bit-exact"), std::string::npos) << r.out;
+  const auto layers = nlohmann::json::parse(slurp(dir + "/o/layers.json"));
+  int conv = 0;
+  for (const auto& l : layers) {
+    if (l["type"] != "conv" && l["type"] != "fc") continue;
+    ++conv;
+    EXPECT_EQ(l["tiling"]["order"], "ntiles_outer") << l["layer"];
+    EXPECT_EQ(l["mapping"].get<std::string>().rfind("ntiles_outer ", 0), 0u) << l["layer"];
+  }
+  EXPECT_EQ(conv, 5);
+}
+
 TEST(RtlCli, WritesVerilogAndRefusesWhatItCannotExpress) {
   const std::string dir = make_temp_dir("rtl");
   auto r = run_cli({"rtl", "--design", "elp5", "--out", dir + "/a"}, dir);

@@ -80,6 +80,23 @@ TEST(Config, AccumulatorBoundary) {
   EXPECT_EQ(error_of({"design.accumulator_bits=17"}), "");
 }
 
+// Options that would silently do nothing are errors naming the field and what it needs.
+TEST(Config, MemoryHierarchyOptionsThatCannotApplyAreErrors) {
+  std::string e = error_of({"array.dataflow=os", "array.accumulator_entries=64"});
+  EXPECT_NE(e.find("array.accumulator_entries"), std::string::npos) << e;
+  EXPECT_NE(e.find("weight-stationary"), std::string::npos) << e;
+  e = error_of({"array.fold_timing=scalesim", "array.accumulator_entries=64"});
+  EXPECT_NE(e.find("array.fold_timing"), std::string::npos) << e;
+  EXPECT_EQ(error_of({"array.accumulator_entries=64"}), "");
+  e = error_of({"mapping.order=columns_outer"});
+  EXPECT_NE(e.find("mapping.order"), std::string::npos) << e;
+  EXPECT_NE(e.find("ntiles_outer"), std::string::npos) << e;
+  e = error_of({"mapping.objective=power"});
+  EXPECT_NE(e.find("mapping.objective"), std::string::npos) << e;
+  EXPECT_NE(error_of({"buffers.output_banks=3"}).find("power of two"), std::string::npos);
+  EXPECT_NE(error_of({"buffers.output_port_bytes=0"}).find("out of range"), std::string::npos);
+}
+
 TEST(Config, CustomElpFormatParametersApply) {
   const auto c = load_sim_config(
       std::nullopt, {"design.elp.format=custom", "design.elp.terms=3", "design.elp.shift_bits=2",
