@@ -31,6 +31,14 @@ struct CellCounts {
   }
 };
 
+// Transistor-equivalents of a set of cells: full-adder bit 28, multiplier cell (AND + full adder)
+// 34, MUX2 and XOR2 12, AND2 6, flip-flop 24 (the ratios the energy table scales cell energies
+// by, docs/energy.md). Fixed per-operation overheads have no size of their own.
+inline double transistor_equivalents(const CellCounts& c) {
+  return 28.0 * c.adder_bits + 34.0 * c.mult_cells + 12.0 * (c.mux2 + c.xor2) + 6.0 * c.and2 +
+         24.0 * c.dff;
+}
+
 // Cells of one n-bit add.
 inline CellCounts add_cells(int bits) {
   CellCounts c;

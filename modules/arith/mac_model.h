@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -55,6 +56,31 @@ class MacModel {
   virtual CellCounts layer_setup_cells() const { return {}; }
   // Bits of the PE's weight register (the code word, or the decoder's output).
   virtual int weight_register_bits() const { return code_bits(); }
+
+  // The datapath cells of this design's costliest code (every other code uses a subset).
+  CellCounts peak_cells() const {
+    CellCounts worst;
+    for (std::int32_t level : quantizer().levels()) {
+      const CellCounts c = cells(actions(encode(level)));
+      if (transistor_equivalents(c) > transistor_equivalents(worst)) worst = c;
+    }
+    return worst;
+  }
+  // Transistor-equivalents of one PE: its datapath (the cells its costliest code switches in one
+  // cycle: a term-serial MAC reuses one term's hardware every cycle) plus its activation,
+  // partial-sum and weight registers (what leaks, docs/energy.md).
+  double pe_transistors() const {
+    double datapath = 0;
+    for (std::int32_t level : quantizer().levels()) {
+      const MacActions a = actions(encode(level));
+      const double per_cycle = transistor_equivalents(cells(a)) /
+                               static_cast<double>(std::max<std::uint64_t>(1, a.cycles));
+      datapath = std::max(datapath, per_cycle);
+    }
+    const MacWidths& w = widths();
+    return datapath +
+           24.0 * (w.activation_operand_bits() + w.accumulator_bits + weight_register_bits());
+  }
 };
 
 }  // namespace conloc

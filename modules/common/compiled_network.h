@@ -63,6 +63,7 @@ struct CompiledNetwork {
   int code_bits = 0;
   int activation_bits = 8;             // design.activation_bits compiled for
   int accumulator_bits = 32;           // design.accumulator_bits compiled for
+  double pe_transistors = 0;           // of one PE of the design (MacModel::pe_transistors)
   std::int64_t weights_total = 0;      // PE-array weights of the network
   std::int64_t weights_quantized = 0;  // of which quantized (fewer when timing-only samples)
   std::vector<CompiledLayer> layers;

@@ -135,14 +135,18 @@ EnergyBreakdown layer_energy(const CompiledNetwork& cn, std::size_t index,
   e.output_buffer = sram_pj(tr.output_buffer, cfg.buffers.output_bytes / bk[2]);
   const double dram_pj = cfg.dram.pj_per_bit > 0 ? cfg.dram.pj_per_bit : em.dram_pj_per_bit();
   e.dram = (tr.dram.total_read_bits() + tr.dram.total_write_bits()) * dram_pj;
-  // 3. Static power of the three buffers over the layer's time (mW x ns = pJ); 0 unless the
-  //    energy table's CACTI rows give leakage.
+  // 3. Static power of the three buffers and the PE array over the layer's time (mW x ns = pJ);
+  //    0 unless the energy table's CACTI rows give leakage.
   const double leak_mw = em.sram_leakage_mw(cfg.buffers.weight_bytes) +
                          em.sram_leakage_mw(cfg.buffers.activation_bytes) +
                          em.sram_leakage_mw(cfg.buffers.output_bytes);
-  e.leakage = leak_mw * static_cast<double>(measured.cycles) / cfg.clock_ghz;
+  // The PE array leaks for the same time, every layer (docs/energy.md).
+  const double pe_leak_mw = static_cast<double>(cfg.array.rows) * cfg.array.cols *
+                            cn.pe_transistors * em.logic_leakage_mw_per_transistor();
+  e.leakage = (leak_mw + pe_leak_mw) * static_cast<double>(measured.cycles) / cfg.clock_ghz;
   if (!record) return e;
   if (leak_mw > 0) counts["sram_leakage_mw"] = leak_mw;
+  if (pe_leak_mw > 0) counts["pe_array_leakage_mw"] = pe_leak_mw;
   auto rw = [](const TrafficCounters& t) {
     return nlohmann::json{{"read", t.total_read_bits()}, {"write", t.total_write_bits()}};
   };

@@ -113,6 +113,15 @@ double EnergyModel::sram_leakage_mw(std::uint64_t capacity_bytes) const {
   return 2.0 * cacti_interp(static_cast<double>(capacity_bytes) / 2.0, &SramTable::Row::leakage_mw);
 }
 
+double EnergyModel::logic_leakage_mw_per_transistor() const {
+  const auto& t = table_.sram_table();
+  if (!t || t->leakage_transistor_type.empty() || t->rows.empty()) return 0.0;
+  const auto& r = *std::max_element(
+      t->rows.begin(), t->rows.end(),
+      [](const auto& a, const auto& b) { return a.capacity_bytes < b.capacity_bytes; });
+  return r.leakage_mw / (r.capacity_bytes * 8.0 * 6.0);
+}
+
 nlohmann::json EnergyModel::calibration_json() const {
   return {{"full_adder_bit_pj", fa_pj_},
           {"add_op_pj", add_op_pj_},

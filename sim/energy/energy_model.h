@@ -34,6 +34,10 @@ class EnergyModel {
   // Static power of a buffer of `capacity_bytes` (two arrays of half the capacity), mW: from the
   // CACTI table's leakage rows; 0 without them.
   double sram_leakage_mw(std::uint64_t capacity_bytes) const;
+  // Static power of one logic transistor, mW: the CACTI table's leakage rows per SRAM cell
+  // transistor (the largest array's leakage / (bits x 6), where the periphery's share is
+  // smallest); 0 without leakage rows.
+  double logic_leakage_mw_per_transistor() const;
   double dram_pj_per_bit() const { return dram_pj_per_bit_; }
 
   // Calibrated cell energies, for reports and docs.

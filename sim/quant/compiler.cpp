@@ -611,6 +611,8 @@ CompiledNetwork compile(const Network& net, const SimConfig& cfg, MacKind mac_ki
   const auto probe = make_mac_model(cfg.design, mac_kind, true);
   cn.mac_name = probe->name();
   cn.code_bits = probe->code_bits();
+  // Unsigned activations need the wider operand: the PE is built for them.
+  cn.pe_transistors = make_mac_model(cfg.design, mac_kind, false)->pe_transistors();
 
   if (functional && net.extra_sources() > 0) {
     throw UserError(field_error(net.name, "",

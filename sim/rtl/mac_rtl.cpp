@@ -234,16 +234,8 @@ MacRtl generate_mac_rtl(const SimConfig& cfg) {
   }
   // The structural model's view of the same datapath: its costliest code.
   const auto model = make_mac_model(d, d.mac, false);  // unsigned: the RTL port's 9 bits
-  auto transistors = [](const CellCounts& c) {
-    return 28.0 * c.adder_bits + 34.0 * c.mult_cells + 12.0 * (c.mux2 + c.xor2) + 6.0 * c.and2 +
-           24.0 * c.dff;
-  };
-  CellCounts worst;
-  for (std::int32_t level : model->quantizer().levels()) {
-    const CellCounts c = model->cells(model->actions(model->encode(level)));
-    if (transistors(c) > transistors(worst)) worst = c;
-  }
-  r.model_transistors = transistors(worst);
+  const CellCounts worst = model->peak_cells();
+  r.model_transistors = transistor_equivalents(worst);
   std::ostringstream cells;
   cells << "adder bits " << worst.adder_bits << ", multiplier cells " << worst.mult_cells
         << ", mux2 " << worst.mux2 << ", xor2 " << worst.xor2 << ", and2 " << worst.and2 << ", dff "

@@ -199,6 +199,40 @@ TEST(EnergyTable, CactiSramTableChargesTheHalfAnAccessHits) {
   EXPECT_NE(EnergyModel(table()).sram_read_pj_per_bit(64 * 1024), row[32768].first / 64);
 }
 
+// PE-array leakage (docs/energy.md): one logic transistor leaks what one transistor of the CACTI
+// table's largest low-power SRAM array does (its leakage / (bits x 6)); a PE has the transistors
+// of its costliest datapath plus its registers. fixed8 with unsigned activations, by hand: a
+// 9 x 8 multiplier (72 cells x 34), a 32-bit adder (32 x 28), 8 zero-detect AND2 (x 6), and
+// 9 + 32 + 8 register bits (x 24).
+TEST(EnergyTable, PeLeakageFromTheCactiRowsAndThePeSize) {
+  MacWidths w;
+  w.activation_bits = 8;
+  w.activation_signed = false;
+  w.accumulator_bits = 32;
+  const FixedPointMac fx(8, w);
+  EXPECT_DOUBLE_EQ(transistor_equivalents(fx.peak_cells()), 72 * 34 + 32 * 28 + 8 * 6);
+  EXPECT_DOUBLE_EQ(fx.pe_transistors(), 72 * 34 + 32 * 28 + 8 * 6 + (9 + 32 + 8) * 24);
+  const std::string dir = std::string(CONLOCNN_SOURCE_DIR) + "/configs/energy/";
+  const EnergyModel em(EnergyTable::load(dir + "horowitz45-cacti.json"));
+  std::ifstream in(dir + "cacti7-sram-45nm.csv");
+  double cap = 0, leak = 0;
+  std::string line;
+  for (std::getline(in, line); std::getline(in, line);) {
+    std::stringstream ss(line);
+    std::vector<std::string> f;
+    for (std::string x; std::getline(ss, x, ',');)
+      f.push_back(x);
+    if (f[0] == "45" && f[2] == "64" && f[3] == "1" && f[10] == "itrs-lop" &&
+        std::stod(f[1]) > cap) {
+      cap = std::stod(f[1]);
+      leak = std::stod(f[6]);
+    }
+  }
+  EXPECT_EQ(cap, 4194304.0);
+  EXPECT_NEAR(em.logic_leakage_mw_per_transistor(), leak / (cap * 8 * 6), 1e-18);
+  EXPECT_EQ(EnergyModel(table()).logic_leakage_mw_per_transistor(), 0.0);
+}
+
 TEST(EnergyTable, CactiSramTableErrorsNameTheField) {
   auto error = [](const nlohmann::json& sram) {
     auto doc = parse_json_text(
