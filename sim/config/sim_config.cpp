@@ -226,13 +226,16 @@ const ParamRegistry& sim_params() {
         int_param("buffers.output_banks", 1, "banks", "Output-buffer banks (as weight_banks).", 1,
                   64, true),
         choice_param(
-            "dram.technology", "table",
+            "dram.technology", "gddr6",
             "DRAM energy per bit (and, unless dram.bytes_per_cycle is set, its bandwidth "
-            "at clock_ghz): table = the energy table's dram_per_bit; or a technology with "
-            "its cited figures (docs/energy.md).",
+            "at clock_ghz): a technology with its cited figures (docs/energy.md; gddr6: "
+            "Micron's 7.5 pJ/bit, 64 GB/s per device), or table = the energy table's "
+            "dram_per_bit.",
             {"table", "ddr3", "lpddr2", "lpddr4", "gddr5", "hbm2", "hbm2e", "gddr6", "gddr6x"}),
         real_param("dram.bytes_per_cycle", 16.0, "B/cycle",
-                   "DRAM bandwidth at the accelerator clock.", 0.01, 4096.0),
+                   "DRAM bandwidth at the accelerator clock; when not set, the technology's "
+                   "(gddr6 at 1 GHz: 64), or this default with dram.technology = table.",
+                   0.01, 4096.0),
         int_param("dram.latency_cycles", 100, "cycles", "DRAM access latency per transaction.", 0,
                   100000),
         int_param("dram.burst_bytes", 64, "B", "DMA burst (one TLM transaction) size.", 4, 65536,
@@ -241,7 +244,7 @@ const ParamRegistry& sim_params() {
                   "Bursts one DMA engine keeps in flight (enough to cover the latency).", 1, 4096),
         int_param("vector.lanes", 16, "lanes",
                   "Vector unit lanes (pooling, residual add, activations).", 1, 4096),
-        string_param("energy.table", "horowitz45",
+        string_param("energy.table", "horowitz45-cacti",
                      "Energy table: a name in configs/energy/ or a path to a JSON file."),
         int_param("sim.quantum_cycles", 1000, "cycles", "TLM global quantum (temporal decoupling).",
                   1, 1000000000),

@@ -1,5 +1,5 @@
-// One layer's energy breakdown computed by hand from the energy table's published anchors and the
-// layer's shape, against the simulator (docs/energy.md, "A layer by hand").
+// One layer's energy breakdown computed by hand from the Horowitz table's published anchors and
+// the layer's shape, against the simulator (docs/energy.md, "A layer by hand").
 #include <cmath>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -13,13 +13,14 @@
 
 using namespace conloc;
 
-TEST(EnergyByHand, OneConvLayerOnTheDefaultTable) {
+TEST(EnergyByHand, OneConvLayerOnTheHorowitzTable) {
   // A 3 x 3 convolution, 16 -> 16 channels, on a 6 x 6 input without padding: one tile on the
   // 16 x 16 weight-stationary array (M = 16 pixels, K = 144, N = 16), fixed8 MACs.
   NetworkBuilder b("hand", {6, 6, 16}, "test");
   b.conv("conv", b.input(), 16, 3, 1, 0, Activation::None);
   const SimConfig cfg =
-      load_sim_config(std::nullopt, {"design.mac=fixed", "mapping.search=greedy"});
+      load_sim_config(std::nullopt, {"design.mac=fixed", "mapping.search=greedy",
+                                     "energy.table=horowitz45", "dram.technology=table"});
   const CompiledNetwork cn =
       compile_network(b.build(), cfg, MacKind::FixedPoint, true, SyntheticWeights(5));
   const EnergyModel em(EnergyTable::load(cfg.energy_table_path));

@@ -318,8 +318,9 @@ TEST(RunCli, BatchOfTrainedImagesBitExactAndBounded) {
 TEST(RunCli, AccumulatorsTakePsumTrafficOffTheOutputBuffer) {
   const std::string dir = make_temp_dir("accum");
   auto summary = [&](const std::string& entries, const std::string& out) {
+    // The per-bit Horowitz table, where the psum traffic is most of the energy.
     const auto r = run_cli({"run", "--timing-only", "--set", "array.accumulator_entries=" + entries,
-                            "--out", dir + "/" + out},
+                            "--set", "energy.table=horowitz45", "--out", dir + "/" + out},
                            dir);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return nlohmann::json::parse(slurp(dir + "/" + out + "/summary.json"));
@@ -422,8 +423,14 @@ TEST(RunCli, DramTechnologySetsEnergyPerBitAndBandwidth) {
   const auto g6 = run({"dram.technology=gddr6", "dram.bytes_per_cycle=2"}, "b");
   EXPECT_TRUE(g6["dram_technology"]["energy_source_primary"].get<bool>());
   EXPECT_GT(g6["cycles"].get<double>(), ddr3["cycles"].get<double>());  // 2 B/cycle, as set
-  const auto table = run({}, "c");
+  const auto table = run({"dram.technology=table"}, "c");
   EXPECT_FALSE(table.contains("dram_technology"));
+  const auto def = run({}, "e");  // the default: GDDR6, cited, at its own bandwidth
+  EXPECT_EQ(def["dram_technology"]["name"], "gddr6");
+  const double def_bits =
+      8.0 * (def["dram_bytes_read"].get<double>() + def["dram_bytes_written"].get<double>());
+  EXPECT_NEAR(def["energy_breakdown_pj"]["dram"].get<double>(), 7.5 * def_bits,
+              1e-6 * 7.5 * def_bits);
   const auto r =
       run_cli({"run", "--timing-only", "--set", "dram.technology=ddr5", "--out", dir + "/d"}, dir);
   EXPECT_EQ(r.exit_code, 2);
