@@ -457,18 +457,25 @@ LayerPlan plan_conv(const CompiledNetwork& cn, int li, const PlanParams& p, cons
     return load_bands(bd, img0, nbc, half, static_cast<std::uint64_t>(in.c), 0);
   };
 
-  if (m.order == TileOrder::BandsOuter) {
+  // Every (band, image group) in order, with the all-channel bands loaded for it.
+  auto band_groups = [&](auto&& body) {
     for (int b = 0; b < lp.bands; ++b) {
       const Band bd = band(b);
       for (int img0 = 0; img0 < batch; img0 += nb) {
         const int nbc = std::min(nb, batch - img0);
         int band_half = 0;
         const std::vector<int> band_jobs = all_channel_bands(bd, img0, nbc, band_half);
-        for (int grp = 0; grp < l.groups; ++grp)
-          for (int nti = 0; nti < lp.n_tiles; ++nti)
-            tile_group(bd, img0, nbc, grp, nti, band_jobs, band_half, -1);
+        body(bd, img0, nbc, band_jobs, band_half);
       }
     }
+  };
+  if (m.order == TileOrder::BandsOuter) {
+    band_groups(
+        [&](const Band& bd, int img0, int nbc, const std::vector<int>& band_jobs, int band_half) {
+          for (int grp = 0; grp < l.groups; ++grp)
+            for (int nti = 0; nti < lp.n_tiles; ++nti)
+              tile_group(bd, img0, nbc, grp, nti, band_jobs, band_half, -1);
+        });
   } else {
     for (int grp = 0; grp < l.groups; ++grp) {
       for (int nti = 0; nti < lp.n_tiles; ++nti) {
@@ -487,15 +494,10 @@ LayerPlan plan_conv(const CompiledNetwork& cn, int li, const PlanParams& p, cons
           }
         }
         int last = -1;
-        for (int b = 0; b < lp.bands; ++b) {
-          const Band bd = band(b);
-          for (int img0 = 0; img0 < batch; img0 += nb) {
-            const int nbc = std::min(nb, batch - img0);
-            int band_half = 0;
-            const std::vector<int> band_jobs = all_channel_bands(bd, img0, nbc, band_half);
-            last = tile_group(bd, img0, nbc, grp, nti, band_jobs, band_half, ntile_half);
-          }
-        }
+        band_groups([&](const Band& bd, int img0, int nbc, const std::vector<int>& band_jobs,
+                        int band_half) {
+          last = tile_group(bd, img0, nbc, grp, nti, band_jobs, band_half, ntile_half);
+        });
         if (ntile_half >= 0) wh.last_user[ntile_half] = last;
       }
     }
