@@ -43,7 +43,7 @@ struct CompiledLayer {
   Requant mul_rq;                 // Mul: product of the two inputs to the output scale
   std::vector<std::int16_t> lut;  // Act: output code of every input code, from lut_lo up
   std::int32_t lut_lo = 0;
-  std::vector<Requant> part_rq;  // Concat: each input to the output scale
+  std::vector<Requant> input_rq;  // Concat, Max: each input to the output scale
 
   std::int32_t out_lo = 0, out_hi = 0;  // output clamp (activation function folded in)
 

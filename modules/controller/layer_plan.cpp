@@ -631,6 +631,7 @@ LayerPlan plan_vector(const CompiledNetwork& cn, int li, const PlanParams& p,
             vt.abuf_addr[i] = ahalf * p.act_store() + i * band_bytes;
             // A Mul's per-channel factor (1x1xC) is one value per channel of the chunk.
             const bool per_channel = i > 0 && net.tensors[t].elements() != in.elements();
+            if (i > 0) vt.per_channel_b = per_channel;
             const std::uint64_t pixels =
                 per_channel ? 1 : static_cast<std::uint64_t>(vt.band_rows) * in.w;
             const std::uint64_t first_pixel =

@@ -66,6 +66,7 @@ struct VectorTile {
                                         // (a per-channel Mul factor: [C])
   std::uint64_t in_bytes = 0;           // bytes the inputs occupy in the activation SRAM
   int part = 0;                         // Concat: the input this tile copies
+  bool per_channel_b = false;           // the second input is one value per channel (1x1xC)
   int out_ct = 0;                       // output channels of the tile
   std::uint64_t obuf_addr = 0;          // output band [rows][OW][C] bytes in the output buffer
   std::uint64_t ops = 0;                // element operations the vector unit performs

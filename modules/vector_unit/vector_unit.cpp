@@ -34,8 +34,7 @@ void VectorUnit::compute_values(const Job& job) {
   };
   const bool sign_b = l.inputs.size() > 1 && cn.tensors[l.inputs[1]].is_signed;
   // The second operand of an add or mul at output pixel (oy, ox), channel c of the chunk.
-  const bool per_channel =
-      l.inputs.size() > 1 && cn.net.tensors[l.inputs[1]].elements() != in.elements();
+  const bool per_channel = v.per_channel_b;  // the planner laid it out as [C]
   auto load_b = [&](int oy, int ox, int c) -> std::int32_t {
     const std::uint8_t b =
         act_[v.abuf_addr[1] +
@@ -81,12 +80,12 @@ void VectorUnit::compute_values(const Job& job) {
             y = cl.lut[static_cast<std::size_t>(load(0, oy, ox, c) - cl.lut_lo)];
             break;
           case LayerType::Max:
-            y = clamp_to(std::max(cl.part_rq[0].apply(load(0, oy, ox, c)),
-                                  cl.part_rq[1].apply(load_b(oy, ox, c))),
+            y = clamp_to(std::max(cl.input_rq[0].apply(load(0, oy, ox, c)),
+                                  cl.input_rq[1].apply(load_b(oy, ox, c))),
                          cl.out_lo, cl.out_hi);
             break;
           case LayerType::Concat:
-            y = clamp_to(cl.part_rq[static_cast<std::size_t>(v.part)].apply(load(0, oy, ox, c)),
+            y = clamp_to(cl.input_rq[static_cast<std::size_t>(v.part)].apply(load(0, oy, ox, c)),
                          cl.out_lo, cl.out_hi);
             break;
           case LayerType::Upsample:

@@ -529,7 +529,7 @@ void compile_vector_layer(const Network& net, std::size_t li, const SimConfig& c
       out_scale = calibrate([&](const std::vector<IntTensor>& img, std::size_t i) {
         return std::max(in_scale * img[l.inputs[0]].data[i], b_scale * img[l.inputs[1]].data[i]);
       });
-      cl.part_rq = {Requant::from_real(in_scale / out_scale),
+      cl.input_rq = {Requant::from_real(in_scale / out_scale),
                     Requant::from_real(b_scale / out_scale)};
       break;
     }
@@ -542,9 +542,9 @@ void compile_vector_layer(const Network& net, std::size_t li, const SimConfig& c
             range.add(img[t].scale * v);
       const double maxv = range.value();
       out_scale = maxv > 0 ? maxv / cl.out_hi : in_scale;
-      cl.part_rq.clear();
+      cl.input_rq.clear();
       for (int t : l.inputs)
-        cl.part_rq.push_back(Requant::from_real(acts->front()[t].scale / out_scale));
+        cl.input_rq.push_back(Requant::from_real(acts->front()[t].scale / out_scale));
       break;
     }
     case LayerType::Act: {

@@ -40,13 +40,13 @@ void run_vector_layer(const Network& net, std::size_t li, const CompiledLayer& c
       lookup(in, cl.lut, cl.lut_lo, out);
       break;
     case LayerType::Max:
-      elementwise_max(in, tensors[l.inputs[1]], cl.part_rq, cl.out_lo, cl.out_hi, out);
+      elementwise_max(in, tensors[l.inputs[1]], cl.input_rq, cl.out_lo, cl.out_hi, out);
       break;
     case LayerType::Concat: {
       std::vector<const IntTensor*> ins;
       for (int t : l.inputs)
         ins.push_back(&tensors[t]);
-      concat(ins, cl.part_rq, cl.out_lo, cl.out_hi, out);
+      concat(ins, cl.input_rq, cl.out_lo, cl.out_hi, out);
       break;
     }
     case LayerType::Upsample:
