@@ -15,13 +15,14 @@ CompensationAdder::Timing CompensationAdder::execute(const Job& job,
   const ConvTile& t = job.conv;
   const std::uint64_t outputs = static_cast<std::uint64_t>(t.gemm.m) * t.gemm.n;
   if (ctx_.functional) {
-    if (dmi_ == nullptr) dmi_ = dmi_pointer(out_socket, name());
+    if (dmi_.data == nullptr) dmi_ = dmi_region(out_socket, name());
     const CompiledNetwork& cn = *ctx_.network;
     const CompiledLayer& cl = cn.layers[ctx_.layer];
     const Layer& l = cn.net.layers[ctx_.layer];
     const int n_per_group = l.out_channels / l.groups;
-    const auto* psum = reinterpret_cast<const std::int32_t*>(dmi_ + t.obuf_addr);
-    std::uint8_t* out = dmi_ + t.obuf_addr;  // in place: byte i never overtakes psum i
+    std::uint8_t* out = dmi_.at(t.obuf_addr, outputs * 4, name());
+    const auto* psum = reinterpret_cast<const std::int32_t*>(out);  // in place: byte i never
+                                                                    // overtakes psum i
     for (std::uint64_t i = 0; i < outputs; ++i) {
       const std::size_t ch = static_cast<std::size_t>(t.group * n_per_group + t.n0) + i % t.gemm.n;
       const std::int64_t v = wrap_to_bits(std::int64_t{psum[i]} + cl.bias[ch], ctx_.acc_bits);

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "modules/controller/job_engine.h"
+#include "modules/memory/buffer_access.h"
 
 namespace conloc {
 
@@ -24,7 +25,7 @@ class CompensationAdder : public JobEngine {
 
  private:
   Timing execute(const Job& job, const sc_core::sc_time& start) override;
-  std::uint8_t* dmi_ = nullptr;
+  DmiRegion dmi_;
 };
 
 }  // namespace conloc

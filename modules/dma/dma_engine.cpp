@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "modules/common/error.h"
+#include "modules/memory/buffer_access.h"
 
 namespace conloc {
 
@@ -22,8 +23,7 @@ DmaEngine::Timing DmaEngine::execute(const Job& job, const sc_core::sc_time& sta
   // Payloads are reused across jobs: building one allocates its extension array.
   tlm::tlm_generic_payload& dram_t = dram_payload_;
   tlm::tlm_generic_payload& sram_t = sram_payload_;
-  dram_t.set_extension(&ext);
-  sram_t.set_extension(&ext);
+  const ScopedExtension scoped({&dram_t, &sram_t}, &ext);
   const std::uint32_t burst = ctx_.burst_bytes;
   staging_.resize(burst);
   std::uint64_t bits_left = x.bits;
@@ -91,8 +91,6 @@ DmaEngine::Timing DmaEngine::execute(const Job& job, const sc_core::sc_time& sta
       if (end > done) done = end;
     }
   }
-  dram_t.clear_extension(&ext);
-  sram_t.clear_extension(&ext);
 
   auto& st = ctx_.stats;
   st.dma_transactions += bursts;

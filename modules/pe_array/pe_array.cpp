@@ -13,10 +13,10 @@ namespace conloc {
 PeArray::PeArray(const sc_core::sc_module_name& name, RunContext& ctx)
     : JobEngine(name, ctx, Engine::PeArray) {}
 
-std::uint8_t* PeArray::dmi(Buffer b) {
+const DmiRegion& PeArray::dmi(Buffer b) {
   const int i = static_cast<int>(b);
-  if (dmi_ptr_[i] == nullptr) dmi_ptr_[i] = dmi_pointer(sram_socket[i], name());
-  return dmi_ptr_[i];
+  if (dmi_[i].data == nullptr) dmi_[i] = dmi_region(sram_socket[i], name());
+  return dmi_[i];
 }
 
 void PeArray::compute_values(const ConvTile& t) {
@@ -35,8 +35,10 @@ void PeArray::compute_values(const ConvTile& t) {
   auto [it, fresh] = decoded_.try_emplace(t.weight_job);
   std::vector<std::int16_t>& w = it->second;
   if (fresh) {
-    const std::uint8_t* wb = dmi(Buffer::Weights) + t.wbuf_addr;
     const int bits = ctx_.code_bits;
+    const std::uint8_t* wb =
+        dmi(Buffer::Weights)
+            .at(t.wbuf_addr, (static_cast<std::uint64_t>(n * k) * bits + 7) / 8, name());
     const std::uint32_t mask = (1u << bits) - 1u;
     w.resize(static_cast<std::size_t>(n * k));
     // Codes are at most 16 bits, so one 4-byte load holds any code whatever its bit offset;
@@ -62,7 +64,10 @@ void PeArray::compute_values(const ConvTile& t) {
 
   // Inputs: gather the tile's patches from the band the activation SRAM holds.
   const GatherKey key{ctx_.layer, t.input_job, t.group, t.c0, t.ct};
-  const std::uint8_t* ab = dmi(Buffer::Activations) + t.abuf_addr;
+  const std::uint8_t* ab =
+      dmi(Buffer::Activations)
+          .at(t.abuf_addr, static_cast<std::uint64_t>(t.images) * t.band_rows * in.w * t.band_cs,
+              name());
   const bool sign = cl.in_signed;
   const bool reuse = key == gathered_ && static_cast<std::int64_t>(a_.size()) == m * k;
   if (!reuse) a_.assign(static_cast<std::size_t>(m * k), 0);
@@ -96,7 +101,8 @@ void PeArray::compute_values(const ConvTile& t) {
   }
 
   // Accumulate into the psum tile; wrapping to the accumulator width commutes with addition.
-  auto* psum = reinterpret_cast<std::int32_t*>(dmi(Buffer::Outputs) + t.obuf_addr);
+  auto* psum = reinterpret_cast<std::int32_t*>(
+      dmi(Buffer::Outputs).at(t.obuf_addr, static_cast<std::uint64_t>(m * n) * 4, name()));
   gemm_i16(a_.data(), k, w.data(), k, psum, n, m, n, k, !t.first_chunk);
   if (ctx_.acc_bits < 32) {
     for (std::int64_t i = 0; i < m * n; ++i) {

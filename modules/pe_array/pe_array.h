@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "modules/controller/job_engine.h"
+#include "modules/memory/buffer_access.h"
 
 namespace conloc {
 
@@ -29,7 +30,7 @@ class PeArray : public JobEngine {
  private:
   Timing execute(const Job& job, const sc_core::sc_time& start) override;
   void compute_values(const ConvTile& t);
-  std::uint8_t* dmi(Buffer b);
+  const DmiRegion& dmi(Buffer b);
 
   std::vector<std::int16_t> a_;  // gathered inputs [M][K]
   // Decoded weight blocks of the current layer, by the DMA job that loaded them: a resident block
@@ -37,7 +38,7 @@ class PeArray : public JobEngine {
   std::map<int, std::vector<std::int16_t>> decoded_;
   int decoded_layer_ = -1;
   std::vector<std::int32_t> acc_;  // tile accumulators [M][N]
-  std::uint8_t* dmi_ptr_[3] = {nullptr, nullptr, nullptr};
+  DmiRegion dmi_[3];
   // The gathered input matrix depends only on the band's contents (the DMA job that loaded it)
   // and the k-chunk, so consecutive n-tiles reuse it (a simulation shortcut, not a hardware one:
   // the SRAM reads are still counted per tile).

@@ -14,9 +14,9 @@ VectorUnit::VectorUnit(const sc_core::sc_module_name& name, RunContext& ctx)
       out_socket("out_socket") {}
 
 void VectorUnit::compute_values(const Job& job) {
-  if (act_ == nullptr) {
-    act_ = dmi_pointer(act_socket, name());
-    out_ = dmi_pointer(out_socket, name());
+  if (act_.data == nullptr) {
+    act_ = dmi_region(act_socket, name());
+    out_ = dmi_region(out_socket, name());
   }
   const CompiledNetwork& cn = *ctx_.network;
   const Layer& l = cn.net.layers[ctx_.layer];
@@ -27,9 +27,16 @@ void VectorUnit::compute_values(const Job& job) {
   const int cc = job.conv.ct;  // input channels of this chunk
   const int oc = v.out_ct;     // output channels of this chunk
   const bool sign = cn.tensors[in_t].is_signed;
-  auto load = [&](int i, int y, int x, int c) -> std::int32_t {
-    const std::uint8_t b =
-        act_[v.abuf_addr[i] + (static_cast<std::uint64_t>(y - v.band_iy0) * in.w + x) * cc + c];
+  // The input bands ([band rows][W][cc]; a per-channel factor [cc]) and the output band.
+  const std::uint64_t band = static_cast<std::uint64_t>(v.band_rows) * in.w * cc;
+  const bool two = l.type != LayerType::Concat && l.inputs.size() > 1;
+  const std::uint8_t* in0 = act_.at(v.abuf_addr[0], band, name());
+  const std::uint8_t* in1 =
+      two ? act_.at(v.abuf_addr[1], v.per_channel_b ? static_cast<std::uint64_t>(cc) : band, name())
+          : nullptr;
+  std::uint8_t* dst = out_.at(v.obuf_addr, static_cast<std::uint64_t>(v.rows) * out.w * oc, name());
+  auto load = [&](int y, int x, int c) -> std::int32_t {
+    const std::uint8_t b = in0[(static_cast<std::uint64_t>(y - v.band_iy0) * in.w + x) * cc + c];
     return sign ? static_cast<std::int8_t>(b) : b;
   };
   const bool sign_b = l.inputs.size() > 1 && cn.tensors[l.inputs[1]].is_signed;
@@ -37,9 +44,7 @@ void VectorUnit::compute_values(const Job& job) {
   const bool per_channel = v.per_channel_b;  // the planner laid it out as [C]
   auto load_b = [&](int oy, int ox, int c) -> std::int32_t {
     const std::uint8_t b =
-        act_[v.abuf_addr[1] +
-             (per_channel ? 0 : (static_cast<std::uint64_t>(oy - v.band_iy0) * in.w + ox) * cc) +
-             c];
+        in1[(per_channel ? 0 : (static_cast<std::uint64_t>(oy - v.band_iy0) * in.w + ox) * cc) + c];
     return sign_b ? static_cast<std::int8_t>(b) : b;
   };
   for (int r = 0; r < v.rows; ++r) {
@@ -58,7 +63,7 @@ void VectorUnit::compute_values(const Job& job) {
               for (int kx = 0; kx < l.kw; ++kx) {
                 const int ix = ox * l.stride_w - l.pad_l + kx;
                 if (ix < 0 || ix >= in.w) continue;
-                const std::int32_t a = load(0, iy, ix, c);
+                const std::int32_t a = load(iy, ix, c);
                 best = std::max<std::int64_t>(best, a);
                 sum += a;
               }
@@ -69,37 +74,35 @@ void VectorUnit::compute_values(const Job& job) {
             break;
           }
           case LayerType::Add:
-            y = clamp_to(cl.add_rq.apply(load(0, oy, ox, c), load_b(oy, ox, c)), cl.out_lo,
-                         cl.out_hi);
+            y = clamp_to(cl.add_rq.apply(load(oy, ox, c), load_b(oy, ox, c)), cl.out_lo, cl.out_hi);
             break;
           case LayerType::Mul:
-            y = clamp_to(cl.mul_rq.apply(std::int64_t{load(0, oy, ox, c)} * load_b(oy, ox, c)),
+            y = clamp_to(cl.mul_rq.apply(std::int64_t{load(oy, ox, c)} * load_b(oy, ox, c)),
                          cl.out_lo, cl.out_hi);
             break;
           case LayerType::Act:
-            y = cl.lut[static_cast<std::size_t>(load(0, oy, ox, c) - cl.lut_lo)];
+            y = cl.lut[static_cast<std::size_t>(load(oy, ox, c) - cl.lut_lo)];
             break;
           case LayerType::Max:
-            y = clamp_to(std::max(cl.input_rq[0].apply(load(0, oy, ox, c)),
+            y = clamp_to(std::max(cl.input_rq[0].apply(load(oy, ox, c)),
                                   cl.input_rq[1].apply(load_b(oy, ox, c))),
                          cl.out_lo, cl.out_hi);
             break;
           case LayerType::Concat:
-            y = clamp_to(cl.input_rq[static_cast<std::size_t>(v.part)].apply(load(0, oy, ox, c)),
+            y = clamp_to(cl.input_rq[static_cast<std::size_t>(v.part)].apply(load(oy, ox, c)),
                          cl.out_lo, cl.out_hi);
             break;
           case LayerType::Upsample:
-            y = load(0, oy / l.scale_h, ox / l.scale_w, c);
+            y = load(oy / l.scale_h, ox / l.scale_w, c);
             break;
           case LayerType::DepthToSpace:
-            y = load(0, oy / l.scale_h, ox / l.scale_w,
+            y = load(oy / l.scale_h, ox / l.scale_w,
                      ((oy % l.scale_h) * l.scale_w + ox % l.scale_w) * oc + c);
             break;
           default:
-            y = clamp_to(load(0, oy, ox, c), cl.out_lo, cl.out_hi);
+            y = clamp_to(load(oy, ox, c), cl.out_lo, cl.out_hi);
         }
-        out_[v.obuf_addr + (static_cast<std::uint64_t>(r) * out.w + ox) * oc + c] =
-            static_cast<std::uint8_t>(y);
+        dst[(static_cast<std::uint64_t>(r) * out.w + ox) * oc + c] = static_cast<std::uint8_t>(y);
       }
     }
   }

@@ -6,6 +6,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 
 #include "modules/controller/job_engine.h"
+#include "modules/memory/buffer_access.h"
 
 namespace conloc {
 
@@ -23,8 +24,7 @@ class VectorUnit : public JobEngine {
  private:
   Timing execute(const Job& job, const sc_core::sc_time& start) override;
   void compute_values(const Job& job);
-  std::uint8_t* act_ = nullptr;
-  std::uint8_t* out_ = nullptr;
+  DmiRegion act_, out_;
 };
 
 }  // namespace conloc
