@@ -124,15 +124,18 @@ EnergyBreakdown layer_energy(const CompiledNetwork& cn, std::size_t index,
   }
 
   // 2. Memories: bits moved x energy per bit at each buffer's capacity.
-  auto sram_pj = [&](const TrafficCounters& t, std::uint64_t capacity) {
-    return t.total_read_bits() * em.sram_read_pj_per_bit(capacity) +
-           t.total_write_bits() * em.sram_write_pj_per_bit(capacity);
+  // An access hits one bank, an SRAM of capacity / banks, and moves one word of the bank's port
+  // width (docs/energy.md).
+  const auto& b = cfg.buffers;
+  auto sram_pj = [&](const TrafficCounters& t, std::uint64_t capacity, int i) {
+    const std::uint64_t bank = capacity / static_cast<std::uint64_t>(b.banks[i]);
+    const int word_bits = 8 * b.port_bytes[i];
+    return t.total_read_bits() * em.sram_read_pj_per_bit(bank, word_bits) +
+           t.total_write_bits() * em.sram_write_pj_per_bit(bank, word_bits);
   };
-  // An access hits one bank: it costs what an SRAM of capacity / banks costs.
-  const auto& bk = cfg.buffers.banks;
-  e.weight_buffer = sram_pj(tr.weight_buffer, cfg.buffers.weight_bytes / bk[0]);
-  e.activation_sram = sram_pj(tr.activation_sram, cfg.buffers.activation_bytes / bk[1]);
-  e.output_buffer = sram_pj(tr.output_buffer, cfg.buffers.output_bytes / bk[2]);
+  e.weight_buffer = sram_pj(tr.weight_buffer, b.weight_bytes, 0);
+  e.activation_sram = sram_pj(tr.activation_sram, b.activation_bytes, 1);
+  e.output_buffer = sram_pj(tr.output_buffer, b.output_bytes, 2);
   const double dram_pj = cfg.dram.pj_per_bit > 0 ? cfg.dram.pj_per_bit : em.dram_pj_per_bit();
   e.dram = (tr.dram.total_read_bits() + tr.dram.total_write_bits()) * dram_pj;
   // 3. Static power of the three buffers and the PE array over the layer's time (mW x ns = pJ);

@@ -69,8 +69,8 @@ double EnergyModel::cells_pj(const CellCounts& c) const {
          c.dff * dff_pj_;
 }
 
-double EnergyModel::sram_read_pj_per_bit(std::uint64_t capacity_bytes) const {
-  if (table_.sram_table()) return cacti_pj_per_bit(capacity_bytes, false);
+double EnergyModel::sram_read_pj_per_bit(std::uint64_t capacity_bytes, int word_bits) const {
+  if (table_.sram_table()) return cacti_pj_per_bit(capacity_bytes, false, word_bits);
   const double x = std::log2(static_cast<double>(std::max<std::uint64_t>(capacity_bytes, 1)));
   // Piecewise linear in log-log; the end segments extend beyond the anchors.
   const int seg = x <= sram_log_cap_[1] ? 0 : 1;
@@ -79,38 +79,59 @@ double EnergyModel::sram_read_pj_per_bit(std::uint64_t capacity_bytes) const {
   return std::exp2(y0 + (y1 - y0) * (x - x0) / (x1 - x0));
 }
 
-double EnergyModel::sram_write_pj_per_bit(std::uint64_t capacity_bytes) const {
-  if (table_.sram_table()) return cacti_pj_per_bit(capacity_bytes, true);
+double EnergyModel::sram_write_pj_per_bit(std::uint64_t capacity_bytes, int word_bits) const {
+  if (table_.sram_table()) return cacti_pj_per_bit(capacity_bytes, true, word_bits);
   return sram_read_pj_per_bit(capacity_bytes) * write_to_read_;
 }
 
-double EnergyModel::cacti_interp(double capacity_bytes, double SramTable::Row::*field) const {
+double EnergyModel::cacti_interp(const std::vector<SramTable::Row>& rows, double capacity_bytes,
+                                 double SramTable::Row::*field) {
   // Linear in log2(capacity) and log2(value) between the table's capacities; beyond its ends the
   // end segments extend.
-  const SramTable& t = *table_.sram_table();
   const double x = std::log2(std::max(1.0, capacity_bytes));
   std::size_t i = 1;
-  while (i + 1 < t.rows.size() && std::log2(t.rows[i].capacity_bytes) < x)
+  while (i + 1 < rows.size() && std::log2(rows[i].capacity_bytes) < x)
     ++i;
-  const SramTable::Row& a = t.rows[i - 1];
-  const SramTable::Row& b = t.rows[i];
+  const SramTable::Row& a = rows[i - 1];
+  const SramTable::Row& b = rows[i];
   const double x0 = std::log2(a.capacity_bytes), x1 = std::log2(b.capacity_bytes);
   const double y0 = std::log2(a.*field), y1 = std::log2(b.*field);
   return std::exp2(y0 + (y1 - y0) * (x - x0) / (x1 - x0));
 }
 
-double EnergyModel::cacti_pj_per_bit(std::uint64_t capacity_bytes, bool write) const {
+double EnergyModel::cacti_pj_per_bit(std::uint64_t capacity_bytes, bool write,
+                                     int word_bits) const {
   // A buffer is two halves (double buffering) and an access hits one: CACTI's energy per access
-  // of an array of half the capacity, at the table's word width, per bit of that word.
-  return cacti_interp(static_cast<double>(capacity_bytes) / 2.0,
-                      write ? &SramTable::Row::write_pj : &SramTable::Row::read_pj) /
-         table_.sram_table()->word_bits;
+  // of an array of half the capacity, per bit of the word it moves. A word wider than the table's
+  // widest rows is that many arrays side by side, each of a share of the capacity, accessed
+  // together; other widths interpolate log-log between the table's (docs/energy.md).
+  const SramTable& t = *table_.sram_table();
+  if (word_bits <= 0) word_bits = t.word_bits;
+  const auto field = write ? &SramTable::Row::write_pj : &SramTable::Row::read_pj;
+  const int widest = t.by_width.rbegin()->first;
+  const double arrays = word_bits > widest ? std::ceil(static_cast<double>(word_bits) / widest) : 1;
+  const double width = static_cast<double>(word_bits) / arrays;
+  const double capacity = static_cast<double>(capacity_bytes) / 2.0 / arrays;
+  // Per bit at each table width for this capacity, then log-log in width.
+  auto lo = t.by_width.begin();
+  auto hi = std::next(lo);
+  while (std::next(hi) != t.by_width.end() && hi->first < width) {
+    ++lo;
+    ++hi;
+  }
+  if (t.by_width.size() == 1 || width == lo->first)
+    return cacti_interp(lo->second, capacity, field) / lo->first;
+  const double y0 = std::log2(cacti_interp(lo->second, capacity, field) / lo->first);
+  const double y1 = std::log2(cacti_interp(hi->second, capacity, field) / hi->first);
+  const double x0 = std::log2(lo->first), x1 = std::log2(hi->first), x = std::log2(width);
+  return std::exp2(y0 + (y1 - y0) * (x - x0) / (x1 - x0));
 }
 
 double EnergyModel::sram_leakage_mw(std::uint64_t capacity_bytes) const {
   const auto& t = table_.sram_table();
   if (!t || t->leakage_transistor_type.empty()) return 0.0;
-  return 2.0 * cacti_interp(static_cast<double>(capacity_bytes) / 2.0, &SramTable::Row::leakage_mw);
+  return 2.0 * cacti_interp(t->rows, static_cast<double>(capacity_bytes) / 2.0,
+                            &SramTable::Row::leakage_mw);
 }
 
 double EnergyModel::logic_leakage_mw_per_transistor() const {

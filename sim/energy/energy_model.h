@@ -27,10 +27,11 @@ class EnergyModel {
   double mult_pj(int a_bits, int b_bits) const {
     return mult_op_pj_ + static_cast<double>(a_bits) * b_bits * mult_cell_pj_;
   }
-  // Energy per bit read / written in a buffer of `capacity_bytes` (two halves): from the table's
-  // CACTI SRAM rows when it names one ("sram_table"), else the Horowitz anchors.
-  double sram_read_pj_per_bit(std::uint64_t capacity_bytes) const;
-  double sram_write_pj_per_bit(std::uint64_t capacity_bytes) const;
+  // Energy per bit read / written in a buffer of `capacity_bytes` (two halves) whose accesses move
+  // words of `word_bits` (0: the table's word_bits): from the table's CACTI SRAM rows when it
+  // names one ("sram_table"), else the Horowitz anchors (per bit of the capacity, any width).
+  double sram_read_pj_per_bit(std::uint64_t capacity_bytes, int word_bits = 0) const;
+  double sram_write_pj_per_bit(std::uint64_t capacity_bytes, int word_bits = 0) const;
   // Static power of a buffer of `capacity_bytes` (two arrays of half the capacity), mW: from the
   // CACTI table's leakage rows; 0 without them.
   double sram_leakage_mw(std::uint64_t capacity_bytes) const;
@@ -58,9 +59,10 @@ class EnergyModel {
   double fa_pj_ = 0, add_op_pj_ = 0, mult_cell_pj_ = 0, mult_op_pj_ = 0;
   double mux2_pj_ = 0, xor2_pj_ = 0, and2_pj_ = 0, dff_pj_ = 0;
   double write_to_read_ = 1.0, dram_pj_per_bit_ = 0;
-  double cacti_pj_per_bit(std::uint64_t capacity_bytes, bool write) const;
-  // Log-log interpolation of a row field in capacity (bytes of one array).
-  double cacti_interp(double capacity_bytes, double SramTable::Row::*field) const;
+  double cacti_pj_per_bit(std::uint64_t capacity_bytes, bool write, int word_bits) const;
+  // Log-log interpolation of a row field in capacity (bytes of one array) among `rows`.
+  static double cacti_interp(const std::vector<SramTable::Row>& rows, double capacity_bytes,
+                             double SramTable::Row::*field);
   // (log2 capacity in bytes, log2 pJ per bit), ascending capacity.
   double sram_log_cap_[3] = {}, sram_log_e_[3] = {};
 };

@@ -110,16 +110,20 @@ SramTable parse_sram_table(const nlohmann::json& j, const std::string& source, i
             "not a non-negative number", "\"" + f[static_cast<std::size_t>(i)] + "\"");
       }
     }
-    if (static_cast<int>(v[0]) != node_nm || static_cast<int>(v[2]) != t.word_bits ||
-        static_cast<int>(v[3]) != 1) {
-      continue;
-    }
+    if (static_cast<int>(v[0]) != node_nm || static_cast<int>(v[3]) != 1) continue;
+    if (f[10] == t.transistor_type) t.by_width[static_cast<int>(v[2])].push_back({v[1], v[4], v[5], 0.0});
+    if (static_cast<int>(v[2]) != t.word_bits) continue;
     if (f[10] == t.leakage_transistor_type) leak[v[1]] = v[6];
     if (f[10] == t.transistor_type) t.rows.push_back({v[1], v[4], v[5], 0.0});
   }
-  std::sort(t.rows.begin(), t.rows.end(), [](const SramTable::Row& a, const SramTable::Row& b) {
+  auto by_capacity = [](const SramTable::Row& a, const SramTable::Row& b) {
     return a.capacity_bytes < b.capacity_bytes;
-  });
+  };
+  std::sort(t.rows.begin(), t.rows.end(), by_capacity);
+  for (auto it = t.by_width.begin(); it != t.by_width.end();) {
+    std::sort(it->second.begin(), it->second.end(), by_capacity);
+    it = it->second.size() < 2 ? t.by_width.erase(it) : std::next(it);  // needs two to interpolate
+  }
   for (auto& r : t.rows) {
     if (t.leakage_transistor_type.empty()) break;
     const auto it = leak.find(r.capacity_bytes);

@@ -26,11 +26,13 @@ struct SramTable {
   // Static power from the rows of this transistor type (CACTI's itrs-hp leakage is far above a
   // scratchpad's: shared/data/cacti7-sram/README.md recommends itrs-lop); empty: no leakage.
   std::string leakage_transistor_type;
-  int word_bits = 64;  // the buffers' access width: energy per access / word_bits per bit
+  int word_bits = 64;  // the access width when a caller names none
   struct Row {
     double capacity_bytes, read_pj, write_pj, leakage_mw;  // leakage of the leakage type's row
   };
   std::vector<Row> rows;  // at word_bits, one bank, ascending capacity
+  // Every width the CSV has for the transistor type (one bank, ascending capacity; no leakage).
+  std::map<int, std::vector<Row>> by_width;
 };
 
 // Energy constants as data (configs/energy/*.json): every constant records its value, unit, source

@@ -194,6 +194,26 @@ TEST(EnergyTable, CactiSramTableChargesTheHalfAnAccessHits) {
   }
   ASSERT_GT(lop32k, 0.0);
   EXPECT_NEAR(em.sram_leakage_mw(64 * 1024), 2 * lop32k, 1e-9);
+  // The width an access moves: a 256-bit word is the 256-bit row's energy per bit; a 512-bit word
+  // two 256-bit arrays of half the capacity side by side; 96 bits log-log between 64 and 128.
+  std::map<std::pair<int, double>, double> rd;  // (width, capacity) -> read pJ, hp, one bank
+  std::ifstream in3(dir + "cacti7-sram-45nm.csv");
+  for (std::getline(in3, line); std::getline(in3, line);) {
+    std::stringstream ss(line);
+    std::vector<std::string> f;
+    for (std::string x; std::getline(ss, x, ',');)
+      f.push_back(x);
+    if (f[0] == "45" && f[3] == "1" && f[10] == "itrs-hp")
+      rd[{std::stoi(f[2]), std::stod(f[1])}] = std::stod(f[4]);
+  }
+  auto read = [&](int width, double capacity) { return rd[std::make_pair(width, capacity)]; };
+  EXPECT_NEAR(em.sram_read_pj_per_bit(64 * 1024, 256), read(256, 32768) / 256, 1e-12);
+  EXPECT_NEAR(em.sram_read_pj_per_bit(64 * 1024, 512), read(256, 16384) / 256, 1e-12);
+  EXPECT_NEAR(em.sram_read_pj_per_bit(64 * 1024, 1024), read(256, 8192) / 256, 1e-12);
+  const double w64 = std::log2(read(64, 32768) / 64), w128 = std::log2(read(128, 32768) / 128);
+  EXPECT_NEAR(em.sram_read_pj_per_bit(64 * 1024, 96),
+              std::exp2(w64 + (w128 - w64) * (std::log2(96.0) - 6)), 1e-12);
+  EXPECT_GT(em.sram_read_pj_per_bit(64 * 1024, 8), 4 * em.sram_read_pj_per_bit(64 * 1024, 256));
   EXPECT_EQ(EnergyModel(table()).sram_leakage_mw(64 * 1024), 0.0);
   // Without the table: the Horowitz anchors as before.
   EXPECT_NE(EnergyModel(table()).sram_read_pj_per_bit(64 * 1024), row[32768].first / 64);
