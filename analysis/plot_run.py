@@ -17,8 +17,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-COMPONENTS = ["mac", "pe_registers", "weight_buffer", "activation_sram", "output_buffer", "dram",
-              "compensation_adder", "vector_unit"]
+# Every energy component the simulator reports (EnergyBreakdown::component_names).
+COMPONENTS = ["mac", "pe_registers", "accumulators", "weight_buffer", "activation_sram",
+              "output_buffer", "dram", "compensation_adder", "vector_unit", "sram_leakage",
+              "pe_leakage"]
 
 
 def read_csv(path):
@@ -32,7 +34,7 @@ def plot_layers(rows, title, png):
     fig, (ax_e, ax_c) = plt.subplots(2, 1, figsize=(max(8, len(rows) * 0.35), 8), sharex=True)
     bottom = [0.0] * len(rows)
     for comp in COMPONENTS:
-        vals = [float(r[comp + "_pj"] or 0) * 1e-6 for r in rows]
+        vals = [float(r.get(comp + "_pj") or 0) * 1e-6 for r in rows]
         ax_e.bar(x, vals, bottom=bottom, label=comp)
         bottom = [b + v for b, v in zip(bottom, vals)]
     ax_e.set_ylabel("energy (uJ)")

@@ -18,8 +18,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-COMPONENTS = ["mac", "pe_registers", "weight_buffer", "activation_sram", "output_buffer", "dram",
-              "compensation_adder", "vector_unit"]
+# Every energy component the simulator reports (EnergyBreakdown::component_names).
+COMPONENTS = ["mac", "pe_registers", "accumulators", "weight_buffer", "activation_sram",
+              "output_buffer", "dram", "compensation_adder", "vector_unit", "sram_leakage",
+              "pe_leakage"]
 COLORS = {"elp": "tab:blue", "fixed": "tab:orange"}
 MARKERS = {"elp": "o", "fixed": "s"}
 
@@ -177,7 +179,7 @@ def fig_breakdown(rows, keys, title, png, n=5):
     y = np.arange(len(best))
     left = np.zeros(len(best))
     for c in COMPONENTS:
-        v = np.array([r[f"{c}_pj"] * 1e-9 for r in best])
+        v = np.array([(r.get(f"{c}_pj") or 0) * 1e-9 for r in best])
         if v.sum() == 0:
             continue
         ax.barh(y, v, left=left, label=c)

@@ -11,13 +11,14 @@ namespace conloc {
 const std::vector<std::string>& EnergyBreakdown::component_names() {
   static const std::vector<std::string> kNames = {
       "mac",           "pe_registers", "accumulators",       "weight_buffer", "activation_sram",
-      "output_buffer", "dram",         "compensation_adder", "vector_unit",   "leakage"};
+      "output_buffer", "dram",         "compensation_adder", "vector_unit",   "sram_leakage",
+      "pe_leakage"};
   return kNames;
 }
 
 std::vector<double> EnergyBreakdown::values() const {
-  return {mac,           pe_registers, accumulators,       weight_buffer, activation_sram,
-          output_buffer, dram,         compensation_adder, vector_unit,   leakage};
+  return {mac,  pe_registers,       accumulators, weight_buffer, activation_sram, output_buffer,
+          dram, compensation_adder, vector_unit,  sram_leakage,  pe_leakage};
 }
 
 double EnergyBreakdown::total() const {
@@ -37,7 +38,8 @@ EnergyBreakdown& EnergyBreakdown::operator+=(const EnergyBreakdown& o) {
   dram += o.dram;
   compensation_adder += o.compensation_adder;
   vector_unit += o.vector_unit;
-  leakage += o.leakage;
+  sram_leakage += o.sram_leakage;
+  pe_leakage += o.pe_leakage;
   return *this;
 }
 
@@ -146,7 +148,9 @@ EnergyBreakdown layer_energy(const CompiledNetwork& cn, std::size_t index,
   // The PE array leaks for the same time, every layer (docs/energy.md).
   const double pe_leak_mw = static_cast<double>(cfg.array.rows) * cfg.array.cols *
                             cn.pe_transistors * em.logic_leakage_mw_per_transistor();
-  e.leakage = (leak_mw + pe_leak_mw) * static_cast<double>(measured.cycles) / cfg.clock_ghz;
+  const double ns = static_cast<double>(measured.cycles) / cfg.clock_ghz;
+  e.sram_leakage = leak_mw * ns;
+  e.pe_leakage = pe_leak_mw * ns;
   if (!record) return e;
   if (leak_mw > 0) counts["sram_leakage_mw"] = leak_mw;
   if (pe_leak_mw > 0) counts["pe_array_leakage_mw"] = pe_leak_mw;

@@ -14,7 +14,8 @@ namespace conloc {
 // Energy of a layer (or a run) by component, pJ.
 struct EnergyBreakdown {
   double mac = 0, pe_registers = 0, accumulators = 0, weight_buffer = 0, activation_sram = 0,
-         output_buffer = 0, dram = 0, compensation_adder = 0, vector_unit = 0, leakage = 0;
+         output_buffer = 0, dram = 0, compensation_adder = 0, vector_unit = 0;
+  double sram_leakage = 0, pe_leakage = 0;  // static power of the buffers and the PE array
   double total() const;
   EnergyBreakdown& operator+=(const EnergyBreakdown& o);
   nlohmann::json to_json() const;

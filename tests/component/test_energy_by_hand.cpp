@@ -73,6 +73,7 @@ TEST(EnergyByHand, OneConvLayerOnTheHorowitzTable) {
               outputs * (add(32) + mult(32, 15) + add(32) + 6 * 32 * mux2 + 2 * add(9)),
               1e-9 * sim.compensation_adder);
   EXPECT_EQ(sim.accumulators, 0.0);
-  EXPECT_EQ(sim.leakage, 0.0);
+  EXPECT_EQ(sim.sram_leakage, 0.0);
+  EXPECT_EQ(sim.pe_leakage, 0.0);
   EXPECT_EQ(sim.vector_unit, 0.0);
 }
