@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "modules/compensation_adder/output_stage_cells.h"
 #include "modules/vector_unit/vector_cells.h"
@@ -51,9 +52,25 @@ nlohmann::json EnergyBreakdown::to_json() const {
   return j;
 }
 
+MemoryCosts::MemoryCosts(const SimConfig& cfg, const EnergyModel& em) {
+  // An access hits one bank, an SRAM of capacity / banks, and moves one word of the bank's port
+  // width (docs/energy.md).
+  const auto& b = cfg.buffers;
+  const std::uint64_t capacity[3] = {b.weight_bytes, b.activation_bytes, b.output_bytes};
+  for (int i = 0; i < 3; ++i) {
+    const std::uint64_t bank = capacity[i] / static_cast<std::uint64_t>(b.banks[i]);
+    read_pj_per_bit[i] = em.sram_read_pj_per_bit(bank, 8 * b.port_bytes[i]);
+    write_pj_per_bit[i] = em.sram_write_pj_per_bit(bank, 8 * b.port_bytes[i]);
+    sram_leakage_mw += em.sram_leakage_mw(capacity[i]);
+  }
+  dram_pj_per_bit = cfg.dram.pj_per_bit > 0 ? cfg.dram.pj_per_bit : em.dram_pj_per_bit();
+  logic_leakage_mw_per_transistor = em.logic_leakage_mw_per_transistor();
+}
+
 EnergyBreakdown layer_energy(const CompiledNetwork& cn, std::size_t index,
                              const LayerResult& measured, const SimConfig& cfg,
-                             const EnergyModel& em, nlohmann::json* counts_out) {
+                             const EnergyModel& em, nlohmann::json* counts_out,
+                             const MemoryCosts* memory) {
   const Layer& l = cn.net.layers[index];
   const CompiledLayer& cl = cn.layers[index];
   const LayerRunStats& st = measured.stats;
@@ -125,29 +142,24 @@ EnergyBreakdown layer_energy(const CompiledNetwork& cn, std::size_t index,
     if (record) counts["vector_ops"] = st.vector_ops;
   }
 
-  // 2. Memories: bits moved x energy per bit at each buffer's capacity.
-  // An access hits one bank, an SRAM of capacity / banks, and moves one word of the bank's port
-  // width (docs/energy.md).
-  const auto& b = cfg.buffers;
-  auto sram_pj = [&](const TrafficCounters& t, std::uint64_t capacity, int i) {
-    const std::uint64_t bank = capacity / static_cast<std::uint64_t>(b.banks[i]);
-    const int word_bits = 8 * b.port_bytes[i];
-    return t.total_read_bits() * em.sram_read_pj_per_bit(bank, word_bits) +
-           t.total_write_bits() * em.sram_write_pj_per_bit(bank, word_bits);
+  // 2. Memories: bits moved x energy per bit of each buffer, DRAM.
+  std::optional<MemoryCosts> own;
+  if (!memory) own.emplace(cfg, em);
+  const MemoryCosts& mc = memory ? *memory : *own;
+  auto sram_pj = [&](const TrafficCounters& t, int i) {
+    return t.total_read_bits() * mc.read_pj_per_bit[i] +
+           t.total_write_bits() * mc.write_pj_per_bit[i];
   };
-  e.weight_buffer = sram_pj(tr.weight_buffer, b.weight_bytes, 0);
-  e.activation_sram = sram_pj(tr.activation_sram, b.activation_bytes, 1);
-  e.output_buffer = sram_pj(tr.output_buffer, b.output_bytes, 2);
-  const double dram_pj = cfg.dram.pj_per_bit > 0 ? cfg.dram.pj_per_bit : em.dram_pj_per_bit();
-  e.dram = (tr.dram.total_read_bits() + tr.dram.total_write_bits()) * dram_pj;
+  e.weight_buffer = sram_pj(tr.weight_buffer, 0);
+  e.activation_sram = sram_pj(tr.activation_sram, 1);
+  e.output_buffer = sram_pj(tr.output_buffer, 2);
+  e.dram = (tr.dram.total_read_bits() + tr.dram.total_write_bits()) * mc.dram_pj_per_bit;
   // 3. Static power of the three buffers and the PE array over the layer's time (mW x ns = pJ);
-  //    0 unless the energy table's CACTI rows give leakage.
-  const double leak_mw = em.sram_leakage_mw(cfg.buffers.weight_bytes) +
-                         em.sram_leakage_mw(cfg.buffers.activation_bytes) +
-                         em.sram_leakage_mw(cfg.buffers.output_bytes);
-  // The PE array leaks for the same time, every layer (docs/energy.md).
+  //    0 unless the energy table's CACTI rows give leakage. The PE array leaks for the same time,
+  //    every layer (docs/energy.md).
+  const double leak_mw = mc.sram_leakage_mw;
   const double pe_leak_mw = static_cast<double>(cfg.array.rows) * cfg.array.cols *
-                            cn.pe_transistors * em.logic_leakage_mw_per_transistor();
+                            cn.pe_transistors * mc.logic_leakage_mw_per_transistor;
   const double ns = static_cast<double>(measured.cycles) / cfg.clock_ghz;
   e.sram_leakage = leak_mw * ns;
   e.pe_leakage = pe_leak_mw * ns;

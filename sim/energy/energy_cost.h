@@ -30,11 +30,23 @@ struct LayerCost {
   nlohmann::json counts;
 };
 
+// What one bit or one nanosecond costs in each memory of the accelerator `cfg` describes:
+// depends on the configuration only, so a caller costing many plans computes it once.
+struct MemoryCosts {
+  double read_pj_per_bit[3] = {}, write_pj_per_bit[3] = {};  // weight, activation, output buffer
+  double dram_pj_per_bit = 0;
+  double sram_leakage_mw = 0;
+  double logic_leakage_mw_per_transistor = 0;
+  MemoryCosts(const SimConfig& cfg, const EnergyModel& em);
+};
+
 // Counts x energy table for layer `index` of `cn`, from what the engines and memories measured;
-// the action counts go to `counts` when given.
+// the action counts go to `counts` when given. `memory`: the configuration's memory costs, if
+// the caller has them.
 EnergyBreakdown layer_energy(const CompiledNetwork& cn, std::size_t index,
                              const LayerResult& measured, const SimConfig& cfg,
-                             const EnergyModel& em, nlohmann::json* counts = nullptr);
+                             const EnergyModel& em, nlohmann::json* counts = nullptr,
+                             const MemoryCosts* memory = nullptr);
 
 // layer_energy with its counts.
 LayerCost cost_layer(const CompiledNetwork& cn, std::size_t index, const LayerResult& measured,

@@ -145,7 +145,7 @@ namespace {
 
 // The energy and cycles of `mc.counts` on layer `layer`.
 void cost(const SimConfig& cfg, const CompiledNetwork& cn, int layer, const PlanParams& p,
-          const EnergyModel& em, MappingCost& mc) {
+          const EnergyModel& em, const MemoryCosts& memory, MappingCost& mc) {
   const ConvCounts& c = mc.counts;
   // What the engines and memories would measure for this plan (see PeArray::execute,
   // CompensationAdder::execute and the DMA engine).
@@ -198,7 +198,7 @@ void cost(const SimConfig& cfg, const CompiledNetwork& cn, int layer, const Plan
               static_cast<double>(c.first_load_bits) / 8.0 / bw + latency + last / lanes +
               last / bw + latency;
   r.cycles = static_cast<std::uint64_t>(mc.cycles);
-  mc.energy = layer_energy(cn, static_cast<std::size_t>(layer), r, cfg, em);
+  mc.energy = layer_energy(cn, static_cast<std::size_t>(layer), r, cfg, em, nullptr, &memory);
   mc.objective = objective(cfg.mapping.objective, mc.energy.total(), mc.cycles);
 }
 
@@ -209,7 +209,7 @@ MappingCost evaluate_mapping(const SimConfig& cfg, const CompiledNetwork& cn, in
   MappingCost mc;
   mc.mapping = m;
   mc.counts = count_conv(cn, layer, p, m);
-  cost(cfg, cn, layer, p, em, mc);
+  cost(cfg, cn, layer, p, em, MemoryCosts(cfg, em), mc);
   return mc;
 }
 
@@ -223,6 +223,7 @@ std::vector<std::optional<ConvMapping>> choose_mappings(const SimConfig& cfg,
   // MAC energy, and term-serial step lengths, which the mapper ignores): counted once, costed per
   // layer.
   std::map<std::vector<int>, std::vector<MappingCost>> memo;
+  const MemoryCosts memory(cfg, em);
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
     const Layer& l = net.layers[i];
     if (!l.on_pe_array()) continue;
@@ -240,7 +241,7 @@ std::vector<std::optional<ConvMapping>> choose_mappings(const SimConfig& cfg,
     }
     double best = 0;
     for (MappingCost& c : it->second) {
-      cost(cfg, cn, static_cast<int>(i), p, em, c);
+      cost(cfg, cn, static_cast<int>(i), p, em, memory, c);
       if (!chosen[i] || c.objective < best) {
         chosen[i] = c.mapping;
         best = c.objective;
