@@ -115,12 +115,39 @@ def calibrate(workdir, n=20000, seed=1):
     return e, t_mul, t_add
 
 
+KINDS = ["adder", "mult", "mux2", "xor2", "and2", "dff"]
+
+
 def read_stream(path):
-    """The operations and the structural model's mean pJ per MAC the simulator wrote above them."""
+    """The operations, the structural model's mean pJ per MAC the simulator wrote above them, and
+    that energy by cell kind."""
     with open(path) as f:
         model = float(f.readline().split()[-1])
+        words = f.readline().split()[2:]
+    by_kind = dict(zip(words[0::2], map(float, words[1::2])))
     data = np.loadtxt(path, dtype=np.int64, ndmin=2, comments="#")
-    return data[:, 0], data[:, 1], data[:, 2], data[:, 3], model
+    return data[:, 0], data[:, 1], data[:, 2], data[:, 3], model, by_kind
+
+
+def fit_activity(results):
+    """Per-cell-kind activity factors that bring the structural model's energies to the toggle
+    energies: least squares in relative error over every (design, stream), kinds that never
+    occur left at 1; negative factors clamped to 0 and the rest refitted."""
+    keys = sorted(results)
+    kinds = [k for k in KINDS if any(results[key][2].get(k, 0) > 0 for key in keys)]
+    target = np.array([results[key][0] for key in keys])
+    a = np.array([[results[key][2].get(k, 0) for k in kinds] for key in keys]) / target[:, None]
+    active = list(range(len(kinds)))
+    while True:
+        x, *_ = np.linalg.lstsq(a[:, active], np.ones(len(keys)), rcond=None)
+        if (x >= 0).all() or len(active) == 1:
+            break
+        active.pop(int(np.argmin(x)))
+    alpha = dict.fromkeys(kinds, 0.0)
+    for i, v in zip(active, x):
+        alpha[kinds[i]] = float(v)
+    fitted = {key: sum(alpha.get(k, 1.0) * v for k, v in results[key][2].items()) for key in keys}
+    return alpha, fitted
 
 
 def main():
@@ -144,24 +171,42 @@ def main():
         module = synthesize(os.path.join(out, "conloc_mac.v"), "conloc_mac", out)
         for s in a.stream:
             layer = s.rsplit(":", 1)[1]
-            code, act, acc_in, acc_out, model = read_stream(
+            code, act, acc_in, acc_out, model, by_kind = read_stream(
                 os.path.join(out, f"stream-{layer}.txt"))
             got, weighted, gates = evaluate(module, {"a": act, "code": code, "acc_in": acc_in})
             if not np.array_equal(got["acc_out"], acc_out):
                 bad = int(np.count_nonzero(got["acc_out"] != acc_out))
                 sys.exit(f"toggle_energy: {d}: gate netlist differs from the C++ datapath on "
                          f"{bad} of {len(code)} operations of {layer}")
-            results[(d, layer)] = (e * weighted / (len(code) - 1), model)
+            results[(d, layer)] = (e * weighted / (len(code) - 1), model, by_kind)
             print(f"{d:8} {layer:22} {len(code):6} ops {gates:5} gates: "
                   f"{results[(d, layer)][0]:.4f} pJ/MAC from toggles, model {model:.4f}")
     print("\n| design | stream | toggles pJ/MAC | model pJ/MAC | toggles / fixed8 | model / fixed8 |")
     print("|---|---|---|---|---|---|")
     for s in a.stream:
         layer = s.rsplit(":", 1)[1]
-        base = results.get(("fixed8", layer), (float("nan"), float("nan")))
+        base = results.get(("fixed8", layer), (float("nan"), float("nan"), {}))
         for d in a.designs:
-            t, m = results[(d, layer)]
+            t, m, _ = results[(d, layer)]
             print(f"| {d} | {layer} | {t:.4f} | {m:.4f} | {t / base[0]:.3f} | {m / base[1]:.3f} |")
+    if len(results) > 1:
+        # What one activity factor per cell kind could do (docs/rtl.md): the model's split by kind,
+        # scaled, against the toggles, and the ratios to fixed8 it would give.
+        alpha, fitted = fit_activity(results)
+        print("\nactivity factors fitted per cell kind: " +
+              ", ".join(f"{k} {v:.3f}" for k, v in alpha.items()))
+        print("\n| design | stream | toggles pJ/MAC | fitted model pJ/MAC | error | toggles / fixed8 "
+              "| fitted / fixed8 |")
+        print("|---|---|---|---|---|---|---|")
+        for s in a.stream:
+            layer = s.rsplit(":", 1)[1]
+            for d in a.designs:
+                t = results[(d, layer)][0]
+                f = fitted[(d, layer)]
+                tb = results.get(("fixed8", layer), (float("nan"),))[0]
+                fb = fitted.get(("fixed8", layer), float("nan"))
+                print(f"| {d} | {layer} | {t:.4f} | {f:.4f} | {100 * (f / t - 1):+.1f} % | "
+                      f"{t / tb:.3f} | {f / fb:.3f} |")
     return 0
 
 

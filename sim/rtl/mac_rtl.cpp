@@ -308,6 +308,7 @@ std::string mac_operand_stream(const CompiledNetwork& cn, int layer, int rows, i
   std::ostringstream v;
   std::uint64_t lines = 0;
   double model_pj = 0;
+  CellCounts cells;  // summed over the stream, for the per-kind split below
   const MacModel& mac = *cl.mac;
   for (int p = 0; p < pes; ++p) {
     // PEs spread evenly over the (k, n) weights of group 0.
@@ -325,12 +326,22 @@ std::string mac_operand_stream(const CompiledNetwork& cn, int layer, int rows, i
       v << code << ' ' << a[kk] << ' ' << acc << ' '
         << wrap_to_bits(acc + std::int64_t{a[kk]} * w, cn.accumulator_bits) << '\n';
       ++lines;
-      model_pj += energy.cells_pj(mac.cells(mac.actions(code)));
+      const CellCounts c = mac.cells(mac.actions(code));
+      model_pj += energy.cells_pj(c);
+      cells += c;
     }
   }
   if (count) *count = lines;
   std::ostringstream head;
-  head << "# model_pj_per_mac " << (lines ? model_pj / static_cast<double>(lines) : 0.0) << "\n";
+  const double per = lines ? 1.0 / static_cast<double>(lines) : 0.0;
+  head << "# model_pj_per_mac " << model_pj * per << "\n";
+  // The same energy by cell kind (they sum to it), for fitting per-kind activity factors.
+  head << "# model_pj_by_kind adder "
+       << (cells.adder_bits * energy.fa_pj() + cells.add_ops * energy.add_op_pj()) * per << " mult "
+       << (cells.mult_cells * energy.mult_cell_pj() + cells.mult_ops * energy.mult_op_pj()) * per
+       << " mux2 " << cells.mux2 * energy.mux2_pj() * per << " xor2 "
+       << cells.xor2 * energy.xor2_pj() * per << " and2 " << cells.and2 * energy.and2_pj() * per
+       << " dff " << cells.dff * energy.dff_pj() * per << "\n";
   return head.str() + v.str();
 }
 
