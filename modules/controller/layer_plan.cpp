@@ -693,11 +693,6 @@ std::string ConvMapping::text() const {
          (all_channels ? " all_ch" : "") + (accumulate ? " acc" : "");
 }
 
-bool ConvMapping::operator==(const ConvMapping& o) const {
-  return order == o.order && nt == o.nt && ct == o.ct && rows == o.rows && images == o.images &&
-         all_channels == o.all_channels && accumulate == o.accumulate;
-}
-
 bool ConvCounts::operator==(const ConvCounts& o) const {
   return array == o.array && tiles == o.tiles && tile_groups == o.tile_groups &&
          dram_weight_bits == o.dram_weight_bits && dram_input_bits == o.dram_input_bits &&

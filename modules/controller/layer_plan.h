@@ -103,7 +103,6 @@ struct ConvMapping {
   // row folds; otherwise they go to the output buffer every row fold.
   bool accumulate = false;
   std::string text() const;  // e.g. "bands_outer nt=16 ct=64 rows=7 images=1 all_ch acc"
-  bool operator==(const ConvMapping& o) const;
 };
 
 // How a layer is cut to fit the buffers, and the jobs that run it.

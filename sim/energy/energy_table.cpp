@@ -111,7 +111,8 @@ SramTable parse_sram_table(const nlohmann::json& j, const std::string& source, i
       }
     }
     if (static_cast<int>(v[0]) != node_nm || static_cast<int>(v[3]) != 1) continue;
-    if (f[10] == t.transistor_type) t.by_width[static_cast<int>(v[2])].push_back({v[1], v[4], v[5], 0.0});
+    if (f[10] == t.transistor_type)
+      t.by_width[static_cast<int>(v[2])].push_back({v[1], v[4], v[5], 0.0});
     if (static_cast<int>(v[2]) != t.word_bits) continue;
     if (f[10] == t.leakage_transistor_type) leak[v[1]] = v[6];
     if (f[10] == t.transistor_type) t.rows.push_back({v[1], v[4], v[5], 0.0});

@@ -84,17 +84,18 @@ std::vector<ConvMapping> mapping_candidates(const SimConfig& cfg, const Compiled
   const Network& net = cn.net;
   const Layer& l = net.layers[layer];
   const TensorShape in = net.in_shape(l), out_shape = net.out_shape(l);
-  const int ng = static_cast<int>(net.gemm(l).n), cg = in.c / l.groups, taps = l.kh * l.kw;
+  const int ng = static_cast<int>(net.gemm(l).n), cg = in.c / l.groups;
   const int batch = std::max(1, p.batch);
   const bool ws_acc = p.array.acc_entries > 0 && !p.array.scalesim &&
                       dynamic_cast<const WeightStationary*>(p.dataflow) != nullptr;
   const std::vector<bool> accs =
       ws_acc ? std::vector<bool>{true, false} : std::vector<bool>{p.array.acc_entries > 0};
-  auto rows_in = [&](int r) {
-    return static_cast<std::uint64_t>(std::min(in.h, (r - 1) * l.stride_h + l.kh));
-  };
-  auto block = [&](int nt, int ct) {
-    return static_cast<std::uint64_t>((std::int64_t{nt} * taps * ct * p.code_bits + 7) / 8);
+  // Whether a mapping fits the buffers: the planner's own check. Order and accumulator use do
+  // not change what fits.
+  auto fits = [&](int nt, int ct, int rows, int nb, bool all_ch) {
+    return mapping_misfit(cn, layer, p,
+                          ConvMapping{TileOrder::BandsOuter, nt, ct, rows, nb, all_ch, false})
+        .empty();
   };
   // Output channels per tile: whole column folds (1, 2, 3, 4, 8, 16, ... of them, and all), or
   // half a fold or a single channel for buffers too small for a fold's psums or kernels. Like
@@ -107,24 +108,16 @@ std::vector<ConvMapping> mapping_candidates(const SimConfig& cfg, const Compiled
     if (nt >= 1 && nt < std::min(ng, p.array.cols)) nts.insert(nt);
   for (int nt : nts) {
     for (bool all_ch : {true, false}) {
-      // Input channels per chunk: as many as the weight half (and, when the band holds only the
-      // chunk, one band row in the activation half) allows, or balanced chunks.
-      const int ct_most = largest(cg, [&](int ct) {
-        return block(nt, ct) <= p.weight_half_bytes &&
-               rows_in(1) * in.w * static_cast<std::uint64_t>(all_ch ? in.c : ct) <=
-                   p.act_capacity();
-      });
+      // Input channels per chunk: balanced chunks up to as many as fit with one row and image.
+      const int ct_most = largest(cg, [&](int ct) { return fits(nt, ct, 1, 1, all_ch); });
       for (int ct : balanced_sizes(cg, ct_most)) {
-        const std::uint64_t cs = all_ch ? in.c : ct;
         std::set<int> images = {1, batch};
         for (int parts : {2, 4})
           images.insert((batch + parts - 1) / parts);
         for (int nb : images) {
           if (nb > batch) continue;
-          const int rows_most = largest(out_shape.h, [&](int r) {
-            return nb * rows_in(r) * in.w * cs <= p.act_capacity() &&
-                   static_cast<std::uint64_t>(nb) * r * out_shape.w * nt <= p.psum_capacity();
-          });
+          const int rows_most =
+              largest(out_shape.h, [&](int r) { return fits(nt, ct, r, nb, all_ch); });
           for (int rows : balanced_sizes(out_shape.h, rows_most)) {
             for (TileOrder o : ords) {
               for (bool acc : accs) {

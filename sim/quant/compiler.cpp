@@ -530,7 +530,7 @@ void compile_vector_layer(const Network& net, std::size_t li, const SimConfig& c
         return std::max(in_scale * img[l.inputs[0]].data[i], b_scale * img[l.inputs[1]].data[i]);
       });
       cl.input_rq = {Requant::from_real(in_scale / out_scale),
-                    Requant::from_real(b_scale / out_scale)};
+                     Requant::from_real(b_scale / out_scale)};
       break;
     }
     case LayerType::Concat: {
