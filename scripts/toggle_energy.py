@@ -119,8 +119,8 @@ KINDS = ["adder", "mult", "mux2", "xor2", "and2", "dff"]
 
 
 def read_stream(path):
-    """The operations, the structural model's mean pJ per MAC the simulator wrote above them, and
-    that energy by cell kind."""
+    """The operations, the structural model's mean pJ per MAC the simulator wrote above them (with
+    the energy table's activity factors), and that energy by cell kind before them."""
     with open(path) as f:
         model = float(f.readline().split()[-1])
         words = f.readline().split()[2:]
@@ -129,31 +129,58 @@ def read_stream(path):
     return data[:, 0], data[:, 1], data[:, 2], data[:, 3], model, by_kind
 
 
-def fit_activity(results):
-    """Per-cell-kind activity factors that bring the structural model's energies to the toggle
-    energies: least squares in relative error over every (design, stream), kinds that never
-    occur left at 1; negative factors clamped to 0 and the rest refitted."""
-    keys = sorted(results)
+def fit_activity(results, fit_keys, p=8, iterations=300):
+    """Per-cell-kind activity factors for the structural model (the activity_* constants of an
+    energy table, docs/rtl.md). The ratios to fixed8 on the same stream are what a design
+    comparison reads, so the factors minimise the log error of those ratios over every (design,
+    stream) -- a damped Gauss-Newton on log-factors (positive by construction), reweighted towards
+    the worst point (an L^p norm, p = 8). Their common scale then sets the absolute level: the
+    geometric mean of toggles / model over all points. Fitted on `fit_keys`; returns (factors,
+    fitted pJ for every key of `results`)."""
+    keys = sorted(fit_keys)
     kinds = [k for k in KINDS if any(results[key][2].get(k, 0) > 0 for key in keys)]
-    target = np.array([results[key][0] for key in keys])
-    a = np.array([[results[key][2].get(k, 0) for k in kinds] for key in keys]) / target[:, None]
-    active = list(range(len(kinds)))
-    while True:
-        x, *_ = np.linalg.lstsq(a[:, active], np.ones(len(keys)), rcond=None)
-        if (x >= 0).all() or len(active) == 1:
-            break
-        active.pop(int(np.argmin(x)))
-    alpha = dict.fromkeys(kinds, 0.0)
-    for i, v in zip(active, x):
-        alpha[kinds[i]] = float(v)
-    fitted = {key: sum(alpha.get(k, 1.0) * v for k, v in results[key][2].items()) for key in keys}
-    return alpha, fitted
+    t = np.array([results[key][0] for key in keys])
+    a_mat = np.array([[results[key][2].get(k, 0) for k in kinds] for key in keys])
+    base = np.array([keys.index(("fixed8", key[1])) for key in keys])
+    target = np.log(t / t[base])
+
+    def err(x):
+        f = a_mat @ np.exp(x)
+        return np.log(f / f[base]) - target
+
+    x, damping = np.zeros(len(kinds)), 1e-3
+    for _ in range(iterations):
+        alpha = np.exp(x)
+        f = a_mat @ alpha
+        e = err(x)
+        jac = a_mat * alpha / f[:, None]
+        jac = jac - jac[base]
+        w = np.maximum(np.abs(e), 1e-4) ** ((p - 2) / 2)
+        lhs = np.vstack([jac * w[:, None], np.sqrt(damping) * np.eye(len(kinds))])
+        rhs = np.concatenate([-e * w, np.zeros(len(kinds))])
+        step = np.linalg.lstsq(lhs, rhs, rcond=None)[0]
+        if np.sum(np.abs(err(x + step)) ** p) < np.sum(np.abs(e) ** p):
+            x, damping = x + step, max(damping / 3, 1e-9)
+        else:
+            damping *= 10
+    alpha = np.exp(x)
+    alpha *= np.exp(np.mean(np.log(t / (a_mat @ alpha))))
+    factors = dict(zip(kinds, map(float, alpha)))
+    fitted = {key: sum(factors.get(k, 1.0) * v for k, v in r[2].items())
+              for key, r in results.items()}
+    return factors, fitted
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sim", default="build/conlocnn-sim")
     ap.add_argument("--stream", action="append", default=[])
+    ap.add_argument("--holdout", action="append", default=[],
+                    help="a stream measured and checked like --stream but left out of the "
+                         "activity fit (out-of-sample validation)")
+    ap.add_argument("--max-ratio-error", type=float, default=None,
+                    help="exit 1 if a design's model / fixed8 ratio is further than this "
+                         "(relative) from its toggles / fixed8 ratio on a stream")
     ap.add_argument("designs", nargs="+")
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="toggle-")
@@ -161,15 +188,16 @@ def main():
     print(f"calibration: {e * 1000:.3f} fJ per transistor toggle (8x8 multiply {t_mul:.0f} "
           f"transistor toggles -> {e * t_mul:.3f} pJ vs 0.2; 32-bit add {t_add:.0f} -> "
           f"{e * t_add:.3f} pJ vs 0.1)")
+    streams = a.stream + a.holdout
     results = {}
     for d in a.designs:
         out = os.path.join(work, d)
         cmd = [a.sim, "rtl", "--design", d, "--out", out]
-        for s in a.stream:
+        for s in streams:
             cmd += ["--stream", s]
         subprocess.run(cmd, check=True, capture_output=True)
         module = synthesize(os.path.join(out, "conloc_mac.v"), "conloc_mac", out)
-        for s in a.stream:
+        for s in streams:
             layer = s.rsplit(":", 1)[1]
             code, act, acc_in, acc_out, model, by_kind = read_stream(
                 os.path.join(out, f"stream-{layer}.txt"))
@@ -183,30 +211,49 @@ def main():
                   f"{results[(d, layer)][0]:.4f} pJ/MAC from toggles, model {model:.4f}")
     print("\n| design | stream | toggles pJ/MAC | model pJ/MAC | toggles / fixed8 | model / fixed8 |")
     print("|---|---|---|---|---|---|")
-    for s in a.stream:
+    off = []
+    for s in streams:
         layer = s.rsplit(":", 1)[1]
         base = results.get(("fixed8", layer), (float("nan"), float("nan"), {}))
         for d in a.designs:
             t, m, _ = results[(d, layer)]
             print(f"| {d} | {layer} | {t:.4f} | {m:.4f} | {t / base[0]:.3f} | {m / base[1]:.3f} |")
-    if len(results) > 1:
-        # What one activity factor per cell kind could do (docs/rtl.md): the model's split by kind,
-        # scaled, against the toggles, and the ratios to fixed8 it would give.
-        alpha, fitted = fit_activity(results)
+            if a.max_ratio_error is not None and \
+                    not abs((m / base[1]) / (t / base[0]) - 1) <= a.max_ratio_error:
+                off.append(f"{d} on {layer}: model / fixed8 {m / base[1]:.3f}, toggles / fixed8 "
+                           f"{t / base[0]:.3f}")
+    fit_keys = [(d, s.rsplit(":", 1)[1]) for s in a.stream for d in a.designs]
+    if len(fit_keys) > 1:
+        # One activity factor per cell kind (docs/rtl.md): the model's split by kind, scaled,
+        # against the toggles, and the ratios to fixed8 it gives; held-out streams marked.
+        alpha, fitted = fit_activity(results, fit_keys)
         print("\nactivity factors fitted per cell kind: " +
-              ", ".join(f"{k} {v:.3f}" for k, v in alpha.items()))
+              ", ".join(f"{k} {v:.4f}" for k, v in alpha.items()))
         print("\n| design | stream | toggles pJ/MAC | fitted model pJ/MAC | error | toggles / fixed8 "
-              "| fitted / fixed8 |")
-        print("|---|---|---|---|---|---|---|")
-        for s in a.stream:
+              "| fitted / fixed8 | ratio error |")
+        print("|---|---|---|---|---|---|---|---|")
+        worst = {True: [0.0, 0.0], False: [0.0, 0.0]}  # in fit -> worst |abs|, |ratio| error
+        for s in streams:
             layer = s.rsplit(":", 1)[1]
+            held = s in a.holdout and s not in a.stream
             for d in a.designs:
                 t = results[(d, layer)][0]
                 f = fitted[(d, layer)]
                 tb = results.get(("fixed8", layer), (float("nan"),))[0]
                 fb = fitted.get(("fixed8", layer), float("nan"))
-                print(f"| {d} | {layer} | {t:.4f} | {f:.4f} | {100 * (f / t - 1):+.1f} % | "
-                      f"{t / tb:.3f} | {f / fb:.3f} |")
+                r = (f / fb) / (t / tb) - 1
+                w = worst[not held]
+                w[0], w[1] = max(w[0], abs(f / t - 1)), max(w[1], abs(r))
+                print(f"| {d} | {layer}{' (held out)' if held else ''} | {t:.4f} | {f:.4f} | "
+                      f"{100 * (f / t - 1):+.1f} % | {t / tb:.3f} | {f / fb:.3f} | "
+                      f"{100 * r:+.1f} % |")
+        for in_fit, (wa, wr) in worst.items():
+            if in_fit or a.holdout:
+                print(f"worst error {'in the fit' if in_fit else 'held out'}: absolute "
+                      f"{100 * wa:.1f} %, ratio to fixed8 {100 * wr:.1f} %")
+    if off:
+        sys.exit("toggle_energy: the model's ratio to fixed8 is off by more than "
+                 f"{100 * a.max_ratio_error:g} %: " + "; ".join(off))
     return 0
 
 

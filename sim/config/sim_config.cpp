@@ -244,7 +244,7 @@ const ParamRegistry& sim_params() {
                   "Bursts one DMA engine keeps in flight (enough to cover the latency).", 1, 4096),
         int_param("vector.lanes", 16, "lanes",
                   "Vector unit lanes (pooling, residual add, activations).", 1, 4096),
-        string_param("energy.table", "horowitz45-cacti",
+        string_param("energy.table", "horowitz45-cacti-toggles",
                      "Energy table: a name in configs/energy/ or a path to a JSON file."),
         int_param("sim.quantum_cycles", 1000, "cycles", "TLM global quantum (temporal decoupling).",
                   1, 1000000000),

@@ -90,7 +90,7 @@ EnergyBreakdown layer_energy(const CompiledNetwork& cn, std::size_t index,
     // The compiler counted one image's MAC operations; the batch repeats them per image.
     const MacActions actions = cl.mac_actions.scaled(static_cast<std::uint64_t>(cfg.batch));
     const CellCounts mc = mac->cells(actions);
-    e.mac = em.cells_pj(mc) + em.cells_pj(mac->layer_setup_cells());
+    e.mac = em.mac_cells_pj(mc) + em.cells_pj(mac->layer_setup_cells());
     const double reg_bits =
         static_cast<double>(st.array.act_reg_writes) * mac->widths().activation_operand_bits() +
         static_cast<double>(st.array.psum_reg_writes) * acc_bits +

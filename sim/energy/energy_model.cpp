@@ -43,6 +43,13 @@ EnergyModel::EnergyModel(const EnergyTable& table) : table_(table) {
   xor2_pj_ = table.at("xor2_to_fa").value * fa_pj_;
   and2_pj_ = table.at("and2_to_fa").value * fa_pj_;
   dff_pj_ = table.at("dff_to_fa").value * fa_pj_;
+  // An adder's or multiplier's per-operation overhead switches with its cells.
+  activity_.adder_bits = activity_.add_ops = table.at("activity_adder").value;
+  activity_.mult_cells = activity_.mult_ops = table.at("activity_mult").value;
+  activity_.mux2 = table.at("activity_mux2").value;
+  activity_.xor2 = table.at("activity_xor2").value;
+  activity_.and2 = table.at("activity_and2").value;
+  activity_.dff = table.at("activity_dff").value;
   write_to_read_ = table.at("sram_write_to_read").value;
   dram_pj_per_bit_ = table.at("dram_per_bit").value;
 
@@ -67,6 +74,20 @@ double EnergyModel::cells_pj(const CellCounts& c) const {
   return c.adder_bits * fa_pj_ + c.add_ops * add_op_pj_ + c.mult_cells * mult_cell_pj_ +
          c.mult_ops * mult_op_pj_ + c.mux2 * mux2_pj_ + c.xor2 * xor2_pj_ + c.and2 * and2_pj_ +
          c.dff * dff_pj_;
+}
+
+double EnergyModel::mac_cells_pj(const CellCounts& c) const {
+  const CellCounts& a = activity_;
+  CellCounts scaled;
+  scaled.adder_bits = c.adder_bits * a.adder_bits;
+  scaled.add_ops = c.add_ops * a.add_ops;
+  scaled.mult_cells = c.mult_cells * a.mult_cells;
+  scaled.mult_ops = c.mult_ops * a.mult_ops;
+  scaled.mux2 = c.mux2 * a.mux2;
+  scaled.xor2 = c.xor2 * a.xor2;
+  scaled.and2 = c.and2 * a.and2;
+  scaled.dff = c.dff * a.dff;
+  return cells_pj(scaled);
 }
 
 double EnergyModel::sram_read_pj_per_bit(std::uint64_t capacity_bytes, int word_bits) const {
@@ -152,6 +173,13 @@ nlohmann::json EnergyModel::calibration_json() const {
           {"xor2_pj", xor2_pj_},
           {"and2_pj", and2_pj_},
           {"dff_bit_pj", dff_pj_},
+          {"mac_activity",
+           {{"adder", activity_.adder_bits},
+            {"mult", activity_.mult_cells},
+            {"mux2", activity_.mux2},
+            {"xor2", activity_.xor2},
+            {"and2", activity_.and2},
+            {"dff", activity_.dff}}},
           {"dram_pj_per_bit", dram_pj_per_bit_}};
 }
 

@@ -12,6 +12,9 @@ namespace conloc {
 //  - adder:      E(n)    = add_op + n * fa                  (fit through the two add anchors)
 //  - multiplier: E(a, b) = mult_op + a * b * mult_cell      (fit through the two mult anchors)
 //  - mux2 / xor2 / and2 / dff = ratio x fa                  (cell ratios from the table)
+//  - a PE's MAC datapath per operation: each cell kind's energy x its activity_* factor, the
+//    fraction of a cell's random-operand switching it sees in a weight-stationary PE on real
+//    operand streams (fitted to gate-level toggles, docs/rtl.md; 1 = every cell as on random data)
 //  - SRAM: energy per bit accessed, interpolated log-log in capacity between the anchors (end
 //    segments extrapolated); writes = reads x sram_write_to_read. Or, when the table names a
 //    CACTI SRAM table, CACTI's read / write energy per access of one half at the word width.
@@ -22,7 +25,11 @@ class EnergyModel {
  public:
   explicit EnergyModel(const EnergyTable& table);
 
+  // Cells switching as with random operands (decoders at weight fetch, output stage, vector
+  // unit, registers).
   double cells_pj(const CellCounts& c) const;
+  // A PE's MAC datapath per operation: cells_pj with each kind scaled by its activity factor.
+  double mac_cells_pj(const CellCounts& c) const;
   double add_pj(int bits) const { return add_op_pj_ + bits * fa_pj_; }
   double mult_pj(int a_bits, int b_bits) const {
     return mult_op_pj_ + static_cast<double>(a_bits) * b_bits * mult_cell_pj_;
@@ -58,6 +65,7 @@ class EnergyModel {
   EnergyTable table_;
   double fa_pj_ = 0, add_op_pj_ = 0, mult_cell_pj_ = 0, mult_op_pj_ = 0;
   double mux2_pj_ = 0, xor2_pj_ = 0, and2_pj_ = 0, dff_pj_ = 0;
+  CellCounts activity_;  // per-kind activity factors of the MAC datapath (the fields as ratios)
   double write_to_read_ = 1.0, dram_pj_per_bit_ = 0;
   double cacti_pj_per_bit(std::uint64_t capacity_bytes, bool write, int word_bits) const;
   // Log-log interpolation of a row field in capacity (bytes of one array) among `rows`.

@@ -39,6 +39,12 @@ const std::vector<Required>& required_constants() {
       {"xor2_to_fa", "ratio", false, false},
       {"and2_to_fa", "ratio", false, false},
       {"dff_to_fa", "ratio", false, false},
+      {"activity_adder", "ratio", false, false},
+      {"activity_mult", "ratio", false, false},
+      {"activity_mux2", "ratio", false, false},
+      {"activity_xor2", "ratio", false, false},
+      {"activity_and2", "ratio", false, false},
+      {"activity_dff", "ratio", false, false},
   };
   return kRequired;
 }

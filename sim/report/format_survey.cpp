@@ -42,7 +42,7 @@ FormatSurveyRow measure(const MacModel& mac, const SimConfig& cfg, const EnergyM
     terms += static_cast<double>(a.negates ? a.negates : (a.mults ? 1 : 0));
   }
   const double n = static_cast<double>(q.q.size());
-  r.mac_energy_pj = energy.cells_pj(mac.cells(total)) / n;
+  r.mac_energy_pj = energy.mac_cells_pj(mac.cells(total)) / n;
   r.decoder_pj = energy.cells_pj(mac.weight_fetch_cells());
   for (std::uint32_t c = 0; c < (1u << mac.code_bits()); ++c) {
     try {
@@ -55,7 +55,8 @@ FormatSurveyRow measure(const MacModel& mac, const SimConfig& cfg, const EnergyM
   r.mean_terms = terms / n;
   for (std::int32_t level : mac.quantizer().levels()) {
     r.mac_energy_worst_pj =
-        std::max(r.mac_energy_worst_pj, energy.cells_pj(mac.cells(mac.actions(mac.encode(level)))));
+        std::max(r.mac_energy_worst_pj,
+                 energy.mac_cells_pj(mac.cells(mac.actions(mac.encode(level)))));
   }
   return r;
 }

@@ -54,6 +54,33 @@ std::string ports(int a_bits, int code_bits, int acc) {
          range(acc) + " acc_out\n);\n";
 }
 
+// The enabled terms' signed sum into the accumulator, as the structural model costs it
+// (docs/elp_bsd.md section 4): each term's conditional negation is a row of XORs, and its "+1" is
+// the carry-in of an adder the sum passes through anyway -- term j's of the (j)th term add, the
+// last term's of the accumulator add -- so no term has an incrementer. Expects, per term j = 1..k,
+// `<term>j` (the shifted activation, `x_bits` signed, already 0 when the term is disabled) and
+// `ngj` (its negation, 0 when disabled); writes `acc_out`. Sums are unsigned `s_bits` vectors: the
+// two's-complement result is exact modulo 2^s_bits, and the term sum fits s_bits signed.
+std::string signed_term_sum(const std::string& term, int k, int x_bits, int s_bits,
+                            int acc) {
+  std::ostringstream v;
+  for (int j = 1; j <= k; ++j) {
+    v << "  wire " << range(s_bits) << " y" << j << " = " << resize(term + num(j), x_bits, s_bits)
+      << " ^ {" << s_bits << "{ng" << j << "}};\n";
+  }
+  std::string sum = "y1";
+  for (int j = 2; j <= k; ++j) {
+    const std::string next = j == k ? "sum" : "sum" + num(j);
+    v << "  wire " << range(s_bits) << " " << next << " = " << sum << " + y" << j << " + {"
+      << s_bits - 1 << "'d0, ng" << j - 1 << "};\n";
+    sum = next;
+  }
+  if (k == 1) v << "  wire " << range(s_bits) << " sum = y1;\n";
+  v << "  assign acc_out = acc_in + " << resize("sum", s_bits, acc) << " + {" << acc - 1
+    << "'d0, ng" << k << "};\n";
+  return v.str();
+}
+
 std::string fixed_rtl(const std::string& design, int wbits, int a_bits, int acc) {
   const int p = a_bits + wbits;  // full product width
   std::ostringstream v;
@@ -113,23 +140,20 @@ std::string elp_rtl(const std::string& design, const ElpBsdParams& f, int a_bits
     v << "  wire signed " << range(x_bits) << " x" << j << " = x" << j - 1 << " <<< sh" << j
       << ";\n";
   }
-  // Conditional negation and the enabled terms' sum.
+  // Every enabled term carries a factor 2 (P >= 1), so the halved sum is the sum of the terms'
+  // bits [x_bits-1:1]: their conditional negation (XOR row, carry-in) and sum as in v2.
+  // Term 1 is gated at the shifter input (a_x); later terms at their shifter outputs.
   for (int j = 1; j <= f.terms; ++j) {
-    v << "  wire signed " << range(s_bits) << " x" << j
-      << "e = " << resize("x" + num(j), x_bits, s_bits) << ";\n";
-    v << "  wire signed " << range(s_bits) << " t" << j << " = en" << j << " ? (s" << j << " ? -x"
-      << j << "e : x" << j << "e) : " << s_bits << "'sd0;\n";
+    v << "  wire        ng" << j << " = en" << j << " & s" << j << ";\n";
+    const std::string xg = j == 1 ? "x1" : "(en" + num(j) + " ? x" + num(j) + " : " +
+                                               num(x_bits) + "'sd0)";
+    v << "  /* verilator lint_off UNUSEDSIGNAL */  // bit 0 of a term is always 0\n";
+    v << "  wire signed " << range(x_bits) << " xg" << j << " = " << xg << ";\n";
+    v << "  /* verilator lint_on UNUSEDSIGNAL */\n";
+    v << "  wire signed " << range(x_bits - 1) << " h" << j << " = xg" << j << "[" << x_bits - 1
+      << ":1];\n";
   }
-  v << "  wire signed " << range(s_bits) << " sum = t1";
-  for (int j = 2; j <= f.terms; ++j)
-    v << " + t" << j;
-  v << ";\n";
-  // Every enabled term carries a factor 2 (P >= 1): sum / 2 is the wiring sum[S-1:1].
-  v << "  /* verilator lint_off UNUSEDSIGNAL */  // bit 0 of the sum is always 0\n";
-  v << "  wire signed " << range(s_bits) << " sum_w = sum;\n";
-  v << "  /* verilator lint_on UNUSEDSIGNAL */\n";
-  v << "  wire signed " << range(s_bits - 1) << " half = sum_w[" << s_bits - 1 << ":1];\n";
-  v << "  assign acc_out = acc_in + " << resize("half", s_bits - 1, acc) << ";\n";
+  v << signed_term_sum("h", f.terms, x_bits - 1, s_bits - 1, acc);
   v << "endmodule\n";
   return v.str();
 }
@@ -174,7 +198,7 @@ std::string elp_v2_rtl(const std::string& design, const ElpLutFormat& f, int a_b
   for (int j = 1; j <= k; ++j) {
     const int lo = (j - 1) * per;
     v << "  wire        en" << j << " = dec[" << lo + per - 1 << "];\n";
-    v << "  wire        ng" << j << " = dec[" << lo + pb << "] ^ s;\n";
+    v << "  wire        ng" << j << " = en" << j << " & (dec[" << lo + pb << "] ^ s);\n";
     if (pb == 1) {
       v << "  wire        ps" << j << " = dec[" << lo << "];\n";
     } else {
@@ -182,16 +206,8 @@ std::string elp_v2_rtl(const std::string& design, const ElpLutFormat& f, int a_b
     }
     v << "  wire signed " << range(x_bits) << " x" << j << " = (en" << j << " ? a_x : " << x_bits
       << "'sd0) <<< ps" << j << ";\n";
-    v << "  wire signed " << range(s_bits) << " x" << j
-      << "e = " << resize("x" + num(j), x_bits, s_bits) << ";\n";
-    v << "  wire signed " << range(s_bits) << " t" << j << " = ng" << j << " ? -x" << j << "e : x"
-      << j << "e;\n";
   }
-  v << "  wire signed " << range(s_bits) << " sum = t1";
-  for (int j = 2; j <= k; ++j)
-    v << " + t" << j;
-  v << ";\n";
-  v << "  assign acc_out = acc_in + " << resize("sum", s_bits, acc) << ";\n";
+  v << signed_term_sum("x", k, x_bits, s_bits, acc);
   v << "endmodule\n";
   return v.str();
 }
@@ -327,7 +343,7 @@ std::string mac_operand_stream(const CompiledNetwork& cn, int layer, int rows, i
         << wrap_to_bits(acc + std::int64_t{a[kk]} * w, cn.accumulator_bits) << '\n';
       ++lines;
       const CellCounts c = mac.cells(mac.actions(code));
-      model_pj += energy.cells_pj(c);
+      model_pj += energy.mac_cells_pj(c);
       cells += c;
     }
   }
@@ -335,8 +351,9 @@ std::string mac_operand_stream(const CompiledNetwork& cn, int layer, int rows, i
   std::ostringstream head;
   const double per = lines ? 1.0 / static_cast<double>(lines) : 0.0;
   head << "# model_pj_per_mac " << model_pj * per << "\n";
-  // The same energy by cell kind (they sum to it), for fitting per-kind activity factors.
-  head << "# model_pj_by_kind adder "
+  // The energy by cell kind before the table's activity factors (every cell switching as with
+  // random operands), for fitting those factors (scripts/toggle_energy.py).
+  head << "# model_pj_random_by_kind adder "
        << (cells.adder_bits * energy.fa_pj() + cells.add_ops * energy.add_op_pj()) * per << " mult "
        << (cells.mult_cells * energy.mult_cell_pj() + cells.mult_ops * energy.mult_op_pj()) * per
        << " mux2 " << cells.mux2 * energy.mux2_pj() * per << " xor2 "

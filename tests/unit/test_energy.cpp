@@ -126,6 +126,40 @@ TEST(EnergyModel, FixedAndElpMacsCostedBySameRules) {
   EXPECT_LT(one, fixed);
 }
 
+// The default table charges each cell kind of a MAC datapath its activity factor
+// (docs/energy.md); tables without activity (1) charge MAC cells as any other cells.
+TEST(EnergyModel, MacCellsScaleEachKindByItsActivity) {
+  const std::string dir = std::string(CONLOCNN_SOURCE_DIR) + "/configs/energy/";
+  const EnergyTable t = EnergyTable::load(dir + "horowitz45-cacti-toggles.json");
+  const EnergyModel m(t);
+  struct Kind {
+    const char* id;
+    CellCounts cells;
+  };
+  CellCounts mux, xr, an, ff;
+  mux.mux2 = 51;
+  xr.xor2 = 17;
+  an.and2 = 3;
+  ff.dff = 10;
+  const Kind kinds[] = {{"activity_adder", add_cells(32)}, {"activity_mult", mult_cells(9, 5)},
+                        {"activity_mux2", mux},           {"activity_xor2", xr},
+                        {"activity_and2", an},            {"activity_dff", ff}};
+  CellCounts all;
+  double sum = 0;
+  for (const Kind& k : kinds) {
+    const double a = t.at(k.id).value;
+    EXPECT_GT(a, 0.0) << k.id;
+    EXPECT_NEAR(m.mac_cells_pj(k.cells), a * m.cells_pj(k.cells), 1e-15) << k.id;
+    all += k.cells;
+    sum += a * m.cells_pj(k.cells);
+  }
+  EXPECT_NEAR(m.mac_cells_pj(all), sum, 1e-14);
+  EXPECT_LT(m.mac_cells_pj(all), m.cells_pj(all));  // the fitted factors are below 1
+  const EnergyModel plain(EnergyTable::load(dir + "horowitz45-cacti.json"));
+  EXPECT_DOUBLE_EQ(plain.mac_cells_pj(all), plain.cells_pj(all));
+  EXPECT_DOUBLE_EQ(plain.cells_pj(all), m.cells_pj(all));  // only the activity differs
+}
+
 TEST(EnergyTable, MissingConstantIsNamed) {
   const auto e = table_error("/constants/dram_per_bit", nullptr);
   EXPECT_NE(e.find("table.json: constants.dram_per_bit: missing required constant"),

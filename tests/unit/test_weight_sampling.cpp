@@ -21,7 +21,7 @@ std::vector<double> mac_energy(const CompiledNetwork& cn, const EnergyModel& em)
   std::vector<double> e;
   for (std::size_t i = 0; i < cn.layers.size(); ++i) {
     if (!cn.net.layers[i].on_pe_array()) continue;
-    e.push_back(em.cells_pj(cn.layers[i].mac->cells(cn.layers[i].mac_actions)));
+    e.push_back(em.mac_cells_pj(cn.layers[i].mac->cells(cn.layers[i].mac_actions)));
   }
   return e;
 }
