@@ -54,9 +54,8 @@ FormatSurveyRow measure(const MacModel& mac, const SimConfig& cfg, const EnergyM
   r.zero_fraction = static_cast<double>(zeros) / n;
   r.mean_terms = terms / n;
   for (std::int32_t level : mac.quantizer().levels()) {
-    r.mac_energy_worst_pj =
-        std::max(r.mac_energy_worst_pj,
-                 energy.mac_cells_pj(mac.cells(mac.actions(mac.encode(level)))));
+    r.mac_energy_worst_pj = std::max(
+        r.mac_energy_worst_pj, energy.mac_cells_pj(mac.cells(mac.actions(mac.encode(level)))));
   }
   return r;
 }

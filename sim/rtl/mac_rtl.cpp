@@ -61,8 +61,7 @@ std::string ports(int a_bits, int code_bits, int acc) {
 // `<term>j` (the shifted activation, `x_bits` signed, already 0 when the term is disabled) and
 // `ngj` (its negation, 0 when disabled); writes `acc_out`. Sums are unsigned `s_bits` vectors: the
 // two's-complement result is exact modulo 2^s_bits, and the term sum fits s_bits signed.
-std::string signed_term_sum(const std::string& term, int k, int x_bits, int s_bits,
-                            int acc) {
+std::string signed_term_sum(const std::string& term, int k, int x_bits, int s_bits, int acc) {
   std::ostringstream v;
   for (int j = 1; j <= k; ++j) {
     v << "  wire " << range(s_bits) << " y" << j << " = " << resize(term + num(j), x_bits, s_bits)
@@ -145,8 +144,8 @@ std::string elp_rtl(const std::string& design, const ElpBsdParams& f, int a_bits
   // Term 1 is gated at the shifter input (a_x); later terms at their shifter outputs.
   for (int j = 1; j <= f.terms; ++j) {
     v << "  wire        ng" << j << " = en" << j << " & s" << j << ";\n";
-    const std::string xg = j == 1 ? "x1" : "(en" + num(j) + " ? x" + num(j) + " : " +
-                                               num(x_bits) + "'sd0)";
+    const std::string xg =
+        j == 1 ? "x1" : "(en" + num(j) + " ? x" + num(j) + " : " + num(x_bits) + "'sd0)";
     v << "  /* verilator lint_off UNUSEDSIGNAL */  // bit 0 of a term is always 0\n";
     v << "  wire signed " << range(x_bits) << " xg" << j << " = " << xg << ";\n";
     v << "  /* verilator lint_on UNUSEDSIGNAL */\n";

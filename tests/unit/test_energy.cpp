@@ -141,9 +141,12 @@ TEST(EnergyModel, MacCellsScaleEachKindByItsActivity) {
   xr.xor2 = 17;
   an.and2 = 3;
   ff.dff = 10;
-  const Kind kinds[] = {{"activity_adder", add_cells(32)}, {"activity_mult", mult_cells(9, 5)},
-                        {"activity_mux2", mux},           {"activity_xor2", xr},
-                        {"activity_and2", an},            {"activity_dff", ff}};
+  const Kind kinds[] = {{"activity_adder", add_cells(32)},
+                        {"activity_mult", mult_cells(9, 5)},
+                        {"activity_mux2", mux},
+                        {"activity_xor2", xr},
+                        {"activity_and2", an},
+                        {"activity_dff", ff}};
   CellCounts all;
   double sum = 0;
   for (const Kind& k : kinds) {
