@@ -27,19 +27,73 @@ ElpLutFormat::ElpLutFormat(ElpLutParams params, const std::string& source) : p_(
   check(source, "terms", p_.terms, 1, 3);
   check(source, "positions", p_.positions, 2, 10);
   const int count = (1 << (p_.code_bits - 1)) - 1;
-  const std::vector<std::int32_t> candidates = lp_bsd_levels({p_.positions, p_.terms});
-  const auto positive =
-      std::count_if(candidates.begin(), candidates.end(), [](std::int32_t v) { return v > 0; });
-  if (positive < count) {
-    throw_field_error(
-        source, "code_bits",
-        "more codes than LP_BSD(" + std::to_string(p_.positions) + ", " + std::to_string(p_.terms) +
-            ") has positive values",
-        std::to_string(p_.code_bits),
-        "at most " + std::to_string(positive) + " magnitudes; more terms or positions");
+  // Each term sits at a position of its own.
+  if (p_.terms > p_.positions) {
+    throw_field_error(source, "positions", "fewer digit positions than terms",
+                      std::to_string(p_.positions), ">= k = " + std::to_string(p_.terms));
   }
-  magnitudes_ = best_laplace_levels(candidates, count).magnitudes;
+  const std::vector<std::int32_t> candidates = signed_digit_values(p_.positions, p_.terms);
+  if (static_cast<int>(candidates.size()) < count) {
+    throw_field_error(source, "positions",
+                      std::to_string(p_.terms) + " signed digits at " +
+                          std::to_string(p_.positions) + " positions make only " +
+                          std::to_string(candidates.size()) + " positive values, a " +
+                          std::to_string(p_.code_bits) + "-bit code needs " +
+                          std::to_string(count) + " magnitudes",
+                      std::to_string(p_.positions), "more positions or terms");
+  }
+  if (p_.magnitudes.empty()) {
+    const int n = p_.positions, k = p_.terms;
+    magnitudes_ =
+        best_laplace_levels(candidates, count,
+                            {p_.term_price, [n, k](std::int32_t v) { return sd_terms(v, n, k); }})
+            .magnitudes;
+  } else {
+    check_magnitudes(source);
+    magnitudes_ = p_.magnitudes;
+  }
   build_fields();
+}
+
+int sd_terms(std::int32_t magnitude, int positions, int max_digits) {
+  int t = 0;
+  for (int d : signed_digit_form(magnitude, positions, max_digits))
+    t += d != 0;
+  return t;
+}
+
+void ElpLutFormat::check_magnitudes(const std::string& source) const {
+  const std::vector<std::int32_t>& m = p_.magnitudes;
+  const std::size_t count = (std::size_t{1} << (p_.code_bits - 1)) - 1;
+  if (m.size() != count) {
+    throw_field_error(source, "levels",
+                      std::string(m.size() > count ? "more" : "fewer") + " magnitudes than a " +
+                          std::to_string(p_.code_bits) + "-bit code has (2^(b-1) - 1 besides zero)",
+                      std::to_string(m.size()), std::to_string(count));
+  }
+  for (std::size_t i = 0; i < m.size(); ++i) {
+    const std::string v = std::to_string(m[i]);
+    if (m[i] <= 0 || (i > 0 && m[i] <= m[i - 1])) {
+      throw_field_error(source, "levels[" + std::to_string(i) + "]",
+                        "magnitudes must be positive and strictly ascending", v,
+                        i == 0 ? "> 0" : "> " + std::to_string(m[i - 1]));
+    }
+    if (!signed_digit_form(m[i], p_.positions, p_.terms).empty()) continue;
+    // Not a sum of k signed powers of two below position N: too many digits in any form (the
+    // NAF has the fewest), or a digit beyond the positions.
+    if (naf_weight(m[i]) > p_.terms) {
+      throw_field_error(source, "levels[" + std::to_string(i) + "]",
+                        "needs " + std::to_string(naf_weight(m[i])) +
+                            " non-zero digits (its non-adjacent form), more than the terms",
+                        v, "at most k = " + std::to_string(p_.terms));
+    }
+    throw_field_error(source, "levels[" + std::to_string(i) + "]",
+                      "needs digit position " + std::to_string(naf_digits(m[i]).size() - 1) +
+                          " with " + std::to_string(p_.terms) + " terms, beyond the positions",
+                      v,
+                      "digits at positions 0.." + std::to_string(p_.positions - 1) +
+                          " (N = " + std::to_string(p_.positions) + ")");
+  }
 }
 
 ElpLutFormat::ElpLutFormat(ElpLutParams params, std::vector<std::int32_t> magnitudes)
@@ -49,8 +103,8 @@ ElpLutFormat::ElpLutFormat(ElpLutParams params, std::vector<std::int32_t> magnit
       magnitudes_.size() == count && std::is_sorted(magnitudes_.begin(), magnitudes_.end()),
       "ElpLutFormat", "a level set needs 2^(b-1) - 1 ascending magnitudes");
   for (std::int32_t m : magnitudes_) {
-    CONLOC_ASSERT(m > 0 && m < (1 << p_.positions) && naf_weight(m) <= p_.terms, "ElpLutFormat",
-                  "magnitude outside LP_BSD(N, k): " + std::to_string(m));
+    CONLOC_ASSERT(!signed_digit_form(m, p_.positions, p_.terms).empty(), "ElpLutFormat",
+                  "magnitude outside SD(N, k): " + std::to_string(m));
   }
   build_fields();
 }
@@ -62,7 +116,7 @@ void ElpLutFormat::build_fields() {
   levels_.insert(levels_.end(), magnitudes_.begin(), magnitudes_.end());
   fields_.resize(magnitudes_.size() + 1);
   for (std::size_t i = 1; i < fields_.size(); ++i) {
-    const std::vector<int> d = naf_digits(magnitudes_[i - 1]);
+    const std::vector<int> d = signed_digit_form(magnitudes_[i - 1], p_.positions, p_.terms);
     ElpBsdFields& f = fields_[i];
     for (int pos = 0; pos < static_cast<int>(d.size()); ++pos) {
       if (d[static_cast<std::size_t>(pos)] == 0) continue;
@@ -115,10 +169,16 @@ ElpBsdFields ElpLutFormat::fields(std::uint32_t code) const {
 }
 
 const std::vector<ElpLutParams>& ElpLutFormat::presets() {
+  // Positions per width: the N whose MAC lies furthest above the fixed-point SQNR-vs-energy curve
+  // on Laplace weights; fewer positions mean fewer shifter stages and narrower term adds. A term
+  // price only where it moves the set further above that curve while keeping 1 dB over fixed
+  // point of the same width (6 bits). The sweeps: docs/elp_bsd.md, section 7.
   static const std::vector<ElpLutParams> kPresets = {
-      {"elp3v2", 3, 2, 8, false}, {"elp4v2", 4, 2, 8, false}, {"elp5v2", 5, 2, 8, false},
-      {"elp6v2", 6, 2, 8, false}, {"elp7v2", 7, 3, 8, false}, {"elp8v2", 8, 3, 8, false},
-      {"elp4v2l", 4, 2, 8, true}, {"elp5v2l", 5, 2, 8, true}, {"elp6v2l", 6, 2, 8, true}};
+      {"elp3v2", 3, 2, 3, false, {}, 0.0}, {"elp4v2", 4, 2, 4, false, {}, 0.0},
+      {"elp5v2", 5, 2, 5, false, {}, 0.0}, {"elp6v2", 6, 2, 7, false, {}, 0.2},
+      {"elp7v2", 7, 3, 7, false, {}, 0.0}, {"elp8v2", 8, 3, 8, false, {}, 0.0},
+      {"elp4v2l", 4, 2, 4, true, {}, 0.0}, {"elp5v2l", 5, 2, 5, true, {}, 0.0},
+      {"elp6v2l", 6, 2, 7, true, {}, 0.2}};
   return kPresets;
 }
 
@@ -127,13 +187,23 @@ bool ElpLutFormat::is_preset(const std::string& name) {
   return std::any_of(p.begin(), p.end(), [&](const ElpLutParams& e) { return e.name == name; });
 }
 
-ElpLutFormat ElpLutFormat::preset(const std::string& name) {
+ElpLutFormat ElpLutFormat::cached(const ElpLutParams& params, const std::string& source) {
   static std::mutex m;
   static std::map<std::string, ElpLutFormat> cache;
+  std::string key = params.name + "/" + std::to_string(params.code_bits) + "/" +
+                    std::to_string(params.terms) + "/" + std::to_string(params.positions) +
+                    (params.per_layer ? "/l" : "");
+  for (std::int32_t v : params.magnitudes)
+    key += "," + std::to_string(v);
+  key += "/p" + std::to_string(params.term_price);
   const std::lock_guard<std::mutex> lock(m);
-  if (const auto it = cache.find(name); it != cache.end()) return it->second;
+  if (const auto it = cache.find(key); it != cache.end()) return it->second;
+  return cache.emplace(key, ElpLutFormat(params, source)).first->second;
+}
+
+ElpLutFormat ElpLutFormat::preset(const std::string& name) {
   for (const auto& p : presets()) {
-    if (p.name == name) return cache.emplace(name, ElpLutFormat(p)).first->second;
+    if (p.name == name) return cached(p);
   }
   throw UserError(field_error("elp_bsd v2", "preset", "unknown preset", "\"" + name + "\""));
 }

@@ -25,11 +25,21 @@ struct ElpLutParams {
   // The level set is chosen per layer from that layer's weights (a loadable decoder table)
   // instead of once for Laplace weights (a fixed decoder).
   bool per_layer = false;
+  // The magnitudes given explicitly (ascending, 2^(b-1) - 1 of them, in SD(N, k)) instead of
+  // chosen by the search; empty: the search.
+  std::vector<std::int32_t> magnitudes;
+  // The search's price per shift-add term of the level a weight rounds to, against its squared
+  // error (LevelSearchCost): 0 = the most accurate set; more = fewer two-term levels, cheaper MACs.
+  double term_price = 0.0;
 };
+
+// Non-zero digits of a magnitude's fewest-digit form in SD(N, k): the shift-add terms it costs.
+int sd_terms(std::int32_t magnitude, int positions, int max_digits);
 
 class ElpLutFormat {
  public:
-  // Validates the parameters (a UserError naming `source`) and chooses the magnitudes.
+  // Validates the parameters (a UserError naming `source`) and chooses the magnitudes (or checks
+  // the ones given: count, terms, positions, order).
   explicit ElpLutFormat(ElpLutParams params, const std::string& source = "elp_bsd v2 format");
   // With a given level set (a per-layer choice): 2^(b-1) - 1 ascending magnitudes, each in
   // LP_BSD(N, k) (checked).
@@ -57,14 +67,19 @@ class ElpLutFormat {
     return p_.per_layer ? static_cast<int>(magnitudes_.size()) * decoded_bits() : 0;
   }
 
-  // v2 presets elp3v2 .. elp8v2: k = 2 up to 6 bits, 3 above; N = 8. elp4v2l .. elp6v2l: the
-  // same with a level set chosen per layer.
+  // v2 presets elp3v2 .. elp8v2: k = 2 up to 6 bits, 3 above; N = 3, 4, 5, 7, 7, 8. elp4v2l ..
+  // elp6v2l: the same with a level set chosen per layer.
   static const std::vector<ElpLutParams>& presets();
   static bool is_preset(const std::string& name);
   static ElpLutFormat preset(const std::string& name);  // cached: the search runs once per name
+  // The format of any parameters (a preset with its positions or terms changed), cached like the
+  // presets; a UserError naming `source` for parameters out of range.
+  static ElpLutFormat cached(const ElpLutParams& params,
+                             const std::string& source = "elp_bsd v2 format");
 
  private:
   void build_fields();
+  void check_magnitudes(const std::string& source) const;
 
   ElpLutParams p_;
   std::vector<std::int32_t> magnitudes_;  // ascending, 2^(b-1) - 1 of them

@@ -37,16 +37,26 @@ double laplace_mse(const std::vector<std::int32_t>& m, double scale) {
 namespace {
 
 // The dynamic programme over sorted candidates c for a distribution given by `err(a, b, l)`: the
-// error of the values in [a, b) rounded to l. `hi` is the largest value of interest (the scale
-// grid places the candidates against it).
-template <class Err>
+// error of the values in [a, b) rounded to l, and `mass(a, b)`: their probability. The objective
+// is the error plus `price` x the expected cost of the level each value rounds to
+// (LevelSearchCost; zero costs nothing). `hi` is the largest value of interest (the scale grid
+// places the candidates against it). Returns the set with `mse` the error alone.
+template <class Err, class Mass>
 LevelSetChoice search(const std::vector<std::int32_t>& candidates, int count, double lo_x,
-                      double hi_x, const Err& err) {
+                      double hi_x, const Err& err, const Mass& mass, const LevelSearchCost& price) {
   std::vector<std::int32_t> c;
   for (std::int32_t v : candidates)
     if (v > 0) c.push_back(v);
   std::sort(c.begin(), c.end());
   c.erase(std::unique(c.begin(), c.end()), c.end());
+  std::vector<double> unit(c.size(), 0.0);  // each candidate's cost x price
+  if (price.price > 0) {
+    for (std::size_t i = 0; i < c.size(); ++i)
+      unit[i] = price.price * price.cost(c[i]);
+  }
+  auto charge = [&](double a, double b, std::size_t i) {
+    return unit[i] == 0.0 ? 0.0 : unit[i] * mass(a, b);
+  };
   CONLOC_ASSERT(count >= 1 && static_cast<std::size_t>(count) <= c.size(), "level set search",
                 "fewer candidate values than levels");
   const std::size_t n = c.size();
@@ -61,7 +71,7 @@ LevelSetChoice search(const std::vector<std::int32_t>& candidates, int count, do
     for (std::size_t i = 0; i < n; ++i) {
       for (std::size_t j = i + 1; j < n; ++j) {
         const double p = scale * c[i], l = scale * c[j], mid = 0.5 * (p + l);
-        pair[i * n + j] = err(p, mid, p) + err(mid, l, l);
+        pair[i * n + j] = err(p, mid, p) + err(mid, l, l) + charge(p, mid, i) + charge(mid, l, j);
       }
     }
     // cost[at(j, t)]: least error on [0, level j] with t levels, the last being candidate j
@@ -69,7 +79,7 @@ LevelSetChoice search(const std::vector<std::int32_t>& candidates, int count, do
     std::fill(cost.begin(), cost.end(), inf);
     for (std::size_t j = 0; j < n; ++j) {
       const double l = scale * c[j], mid = 0.5 * l;
-      cost[at(j, 1)] = err(0, mid, 0) + err(mid, l, l);
+      cost[at(j, 1)] = err(0, mid, 0) + err(mid, l, l) + charge(mid, l, j);
       from[at(j, 1)] = -1;
     }
     for (int t = 2; t <= count; ++t) {
@@ -90,7 +100,7 @@ LevelSetChoice search(const std::vector<std::int32_t>& candidates, int count, do
     for (std::size_t j = static_cast<std::size_t>(count) - 1; j < n; ++j) {
       if (cost[at(j, count)] == inf) continue;
       const double l = scale * c[j];
-      const double total = cost[at(j, count)] + err(l, inf, l);
+      const double total = cost[at(j, count)] + err(l, inf, l) + charge(l, inf, j);
       if (total < best.mse) {
         best.mse = total;
         best.scale = scale;
@@ -112,19 +122,32 @@ LevelSetChoice search(const std::vector<std::int32_t>& candidates, int count, do
   const double step = (hi - lo) / coarse, centre = std::log(best.scale);
   for (int s = -16; s <= 16; ++s)
     evaluate(std::exp(centre + step * s / 16.0));
+  // Report the squared error alone (the objective above includes the price).
+  double prev = 0.0, e = 0.0;
+  for (std::int32_t v : best.magnitudes) {
+    const double l = best.scale * v, mid = 0.5 * (prev + l);
+    e += err(prev, mid, prev) + err(mid, l, l);
+    prev = l;
+  }
+  best.mse = e + err(prev, inf, prev);
   return best;
 }
 
 }  // namespace
 
-LevelSetChoice best_laplace_levels(const std::vector<std::int32_t>& candidates, int count) {
-  LevelSetChoice best = search(candidates, count, 0.5, 12.0, sq_err);
+LevelSetChoice best_laplace_levels(const std::vector<std::int32_t>& candidates, int count,
+                                   const LevelSearchCost& price) {
+  auto mass = [](double a, double b) {
+    return std::exp(-a) - (std::isinf(b) ? 0.0 : std::exp(-b));
+  };
+  LevelSetChoice best = search(candidates, count, 0.5, 12.0, sq_err, mass, price);
   best.sqnr_db = 10.0 * std::log10(2.0 / best.mse);
   return best;
 }
 
 LevelSetChoice best_empirical_levels(std::vector<double> samples,
-                                     const std::vector<std::int32_t>& candidates, int count) {
+                                     const std::vector<std::int32_t>& candidates, int count,
+                                     const LevelSearchCost& price) {
   CONLOC_ASSERT(!samples.empty(), "level set search", "no samples");
   for (auto& v : samples)
     v = std::abs(v);
@@ -149,7 +172,14 @@ LevelSetChoice best_empirical_levels(std::vector<double> samples,
   };
   const double rms = std::sqrt(s2[n] / static_cast<double>(n));
   const double top = std::max(samples.back(), 1e-30);
-  LevelSetChoice best = search(candidates, count, 0.25 * rms, top, err);
+  // Price per value in the same units as the error: per sample, scaled like the squared error
+  // (the mean square of the normalised samples stands in for Laplace's 2).
+  const double ms = s2[n] / static_cast<double>(n);
+  auto mass = [&](double a, double b) {
+    const std::size_t i = index(a), j = std::isinf(b) ? n : index(b);
+    return j <= i ? 0.0 : static_cast<double>(j - i) * ms / 2.0;
+  };
+  LevelSetChoice best = search(candidates, count, 0.25 * rms, top, err, mass, price);
   best.mse /= static_cast<double>(n);
   best.sqnr_db = 10.0 * std::log10((s2[n] / static_cast<double>(n)) / best.mse);
   return best;

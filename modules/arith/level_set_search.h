@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace conloc {
@@ -18,12 +19,22 @@ struct LevelSetChoice {
   double sqnr_db = 0;                    // 10 log10(E[w^2] / mse), E[w^2] = 2
 };
 
-LevelSetChoice best_laplace_levels(const std::vector<std::int32_t>& candidates, int count);
+// An optional price on the levels: the search minimises the squared error plus `price` x the
+// expected `cost` of the level a weight rounds to (e.g. its shift-add terms, so that a set trades
+// accuracy for MAC energy; docs/elp_bsd.md). Error units: Laplace(0, 1) (E[w^2] = 2).
+struct LevelSearchCost {
+  double price = 0.0;
+  std::function<double(std::int32_t)> cost;
+};
+
+LevelSetChoice best_laplace_levels(const std::vector<std::int32_t>& candidates, int count,
+                                   const LevelSearchCost& price = {});
 
 // The same for a measured distribution: `samples` are |w| / (a per-channel normaliser), the
 // error is the mean over them instead of the Laplace expectation.
 LevelSetChoice best_empirical_levels(std::vector<double> samples,
-                                     const std::vector<std::int32_t>& candidates, int count);
+                                     const std::vector<std::int32_t>& candidates, int count,
+                                     const LevelSearchCost& price = {});
 
 // Expected squared error of nearest-level rounding of Laplace(0, 1) weights onto
 // {0, +-scale * m} (m ascending, > 0); for tests and the docs.

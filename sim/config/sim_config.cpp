@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
 
 #include "modules/arith/elp_lut_format.h"
 #include "modules/common/error.h"
@@ -161,13 +162,27 @@ const ParamRegistry& sim_params() {
                      "(v1 layout).",
                      elp_choices),
         int_param("design.elp.terms", 2, "terms",
-                  "Custom format only: non-zero digits per weight (k).", 1, 3),
+                  "Custom format, or to change a v2 preset's: non-zero digits per weight (k).", 1,
+                  3),
         int_param("design.elp.shift_bits", 2, "bits",
                   "Custom format only: width of the base-shift field P.", 1, 4),
         int_param("design.elp.gap_bits", 1, "bits",
                   "Custom format only: width of each gap field G (0 when terms = 1).", 0, 4),
+        real_param("design.elp.term_price", 0.0, "-",
+                   "A v2 preset's level search: price per shift-add term of the level a weight "
+                   "rounds to, against its squared error (Laplace(0, 1) units): 0 = the most "
+                   "accurate set, more = fewer two-term levels and cheaper MACs (docs/elp_bsd.md). "
+                   "Unset: the preset's own; the name then ends in p<price>.",
+                   0.0, 100.0),
+        string_param("design.elp.levels", "",
+                     "A v2 preset's magnitudes given explicitly instead of searched: ascending, "
+                     "comma-separated, 2^(b-1) - 1 of them, each at most k non-zero digits at "
+                     "positions below N (e.g. \"1,2,3,4,6,8,12\" for elp4v2); the design's "
+                     "name then ends in c. Empty: the preset's own level set."),
         int_param("design.elp.positions", 8, "digits",
-                  "Custom format only: digit positions N a term may occupy.", 2, 16),
+                  "Custom format, or to change a v2 preset's (the design's name then ends in "
+                  "n<N>, k<k> for terms): digit positions N a term may occupy.",
+                  2, 16),
         choice_param("design.elp.mac", "parallel",
                      "ELP_BSD MAC variant: all terms per cycle, or one term per cycle.",
                      {"parallel", "serial"}),
@@ -291,18 +306,95 @@ void check_cross_fields(SimConfig& c, const std::optional<std::string>& file) {
   const std::string fmt = str(p, "design.elp.format");
   const char* custom_keys[] = {"design.elp.terms", "design.elp.shift_bits", "design.elp.gap_bits",
                                "design.elp.positions"};
+  if (p.source_of("design.elp.term_price") != "default" && !ElpLutFormat::is_preset(fmt)) {
+    throw_field_error(p.source_of("design.elp.term_price"), "design.elp.term_price",
+                      "only used with a v2 preset, but design.elp.format is \"" + fmt + "\"",
+                      json_brief(p.at("design.elp.term_price")),
+                      "a v2 preset (elp3v2..elp8v2, elp4v2l..elp6v2l), or leave it unset");
+  }
+  if (!str(p, "design.elp.levels").empty() && !ElpLutFormat::is_preset(fmt)) {
+    throw_field_error(p.source_of("design.elp.levels"), "design.elp.levels",
+                      "only used with a v2 preset, but design.elp.format is \"" + fmt + "\"",
+                      json_brief(p.at("design.elp.levels")),
+                      "a v2 preset (elp3v2..elp8v2), or leave it unset");
+  }
   if (fmt != "custom") {
+    const bool v2 = ElpLutFormat::is_preset(fmt);
     for (const char* k : custom_keys) {
-      if (p.source_of(k) != "default") {
+      // A v2 preset's terms and positions may be changed (a design-space sweep); the v1 fields
+      // belong to custom formats.
+      const bool v2_field =
+          std::string(k) == "design.elp.terms" || std::string(k) == "design.elp.positions";
+      if (p.source_of(k) != "default" && !(v2 && v2_field)) {
         throw_field_error(
             p.source_of(k), k,
-            "only used with a custom format, but design.elp.format is \"" + fmt + "\"",
-            json_brief(p.at(k)), "design.elp.format = \"custom\", or leave it unset");
+            "only used with a custom format" + std::string(v2 ? "" : " or a v2 preset") +
+                ", but design.elp.format is \"" + fmt + "\"",
+            json_brief(p.at(k)),
+            "design.elp.format = \"custom\" or a v2 preset (elp3v2..elp8v2, elp4v2l..elp6v2l), "
+            "or leave it unset");
       }
     }
     c.design.elp_v2.reset();
-    if (ElpLutFormat::is_preset(fmt)) {
-      c.design.elp_v2 = ElpLutFormat::preset(fmt).params();
+    if (v2) {
+      ElpLutParams v = ElpLutFormat::preset(fmt).params();
+      std::string changed, src;  // the name says which parameters differ from the preset's
+      for (const char* k : {"design.elp.terms", "design.elp.positions"}) {
+        if (p.source_of(k) == "default") continue;
+        const int value = static_cast<int>(num(p, k));
+        const bool terms = std::string(k) == "design.elp.terms";
+        int& field = terms ? v.terms : v.positions;
+        if (value != field) changed += (terms ? "k" : "n") + std::to_string(value);
+        field = value;
+        src = p.source_of(k);
+      }
+      if (p.source_of("design.elp.term_price") != "default") {
+        const double price = p.at("design.elp.term_price").get<double>();
+        if (price != v.term_price) {
+          char buf[32];
+          std::snprintf(buf, sizeof buf, "p%g", price);
+          changed += buf;
+        }
+        v.term_price = price;
+        src = p.source_of("design.elp.term_price");
+      }
+      const std::string levels = str(p, "design.elp.levels");
+      if (!levels.empty()) {
+        src = p.source_of("design.elp.levels");
+        if (v.per_layer) {
+          throw_field_error(src, "design.elp.levels",
+                            "a per-layer preset chooses each layer's set from its weights",
+                            "\"" + levels + "\"", "a fixed-set v2 preset (elp3v2..elp8v2)");
+        }
+        std::stringstream in(levels);
+        for (std::string tok; std::getline(in, tok, ',');) {
+          const auto b = tok.find_first_not_of(" "), e = tok.find_last_not_of(" ");
+          const std::string t = b == std::string::npos ? "" : tok.substr(b, e - b + 1);
+          std::size_t used = 0;
+          long long x = 0;
+          try {
+            x = std::stoll(t, &used);
+          } catch (...) {
+            used = 0;
+          }
+          if (t.empty() || used != t.size() || x <= 0 || x > 1000000) {
+            throw_field_error(src, "design.elp.levels", "not a list of positive integers",
+                              "\"" + t + "\"",
+                              "comma-separated magnitudes, e.g. \"1,2,3,4,6,8,12\"");
+          }
+          v.magnitudes.push_back(static_cast<std::int32_t>(x));
+        }
+        changed += "c";
+      }
+      if (!changed.empty()) {
+        try {
+          ElpLutFormat::cached(v, "design.elp");
+        } catch (const UserError& err) {
+          throw UserError(src + ": " + err.what());
+        }
+        v.name += changed;
+      }
+      c.design.elp_v2 = v;
       if (c.design.elp_mac == ElpMacVariant::TermSerial) {
         throw_field_error(p.source_of("design.elp.mac"), "design.elp.mac",
                           "the term-serial MAC is modelled for the v1 layout only", "\"serial\"",

@@ -9,6 +9,14 @@
 
 namespace conloc {
 
+double pe_mac_pj(const EnergyModel& em, const MacModel& mac, const MacActions& a,
+                 Dataflow dataflow) {
+  double pj = em.mac_cells_pj(mac.cells(a));
+  if (dataflow == Dataflow::WeightStationary)
+    pj += static_cast<double>(a.gated) * em.psum_pass_pj(mac.widths().accumulator_bits);
+  return pj;
+}
+
 const std::vector<std::string>& EnergyBreakdown::component_names() {
   static const std::vector<std::string> kNames = {
       "mac",           "pe_registers", "accumulators",       "weight_buffer", "activation_sram",
@@ -90,7 +98,8 @@ EnergyBreakdown layer_energy(const CompiledNetwork& cn, std::size_t index,
     // The compiler counted one image's MAC operations; the batch repeats them per image.
     const MacActions actions = cl.mac_actions.scaled(static_cast<std::uint64_t>(cfg.batch));
     const CellCounts mc = mac->cells(actions);
-    e.mac = em.mac_cells_pj(mc) + em.cells_pj(mac->layer_setup_cells());
+    e.mac =
+        pe_mac_pj(em, *mac, actions, cfg.array.dataflow) + em.cells_pj(mac->layer_setup_cells());
     const double reg_bits =
         static_cast<double>(st.array.act_reg_writes) * mac->widths().activation_operand_bits() +
         static_cast<double>(st.array.psum_reg_writes) * acc_bits +

@@ -30,6 +30,14 @@ struct LayerCost {
   nlohmann::json counts;
 };
 
+// Energy of a PE's MAC for the operations `a`, pJ: its datapath's cells at the table's activity
+// (EnergyModel::mac_cells_pj) plus, on a weight-stationary array, the partial sum each gated
+// (zero-weight) operation still passes through the accumulator adder: operand isolation stops the
+// multiplier or shifters, not the column's partial sums (0.02 pJ per gated operation at gate
+// level, docs/rtl.md; EnergyModel::psum_pass_pj). An output-stationary PE's accumulator holds.
+double pe_mac_pj(const EnergyModel& em, const MacModel& mac, const MacActions& a,
+                 Dataflow dataflow);
+
 // What one bit or one nanosecond costs in each memory of the accelerator `cfg` describes:
 // depends on the configuration only, so a caller costing many plans computes it once.
 struct MemoryCosts {

@@ -50,6 +50,7 @@ EnergyModel::EnergyModel(const EnergyTable& table) : table_(table) {
   activity_.xor2 = table.at("activity_xor2").value;
   activity_.and2 = table.at("activity_and2").value;
   activity_.dff = table.at("activity_dff").value;
+  psum_pass_activity_ = table.at("activity_psum_pass").value;
   write_to_read_ = table.at("sram_write_to_read").value;
   dram_pj_per_bit_ = table.at("dram_per_bit").value;
 
@@ -179,7 +180,8 @@ nlohmann::json EnergyModel::calibration_json() const {
             {"mux2", activity_.mux2},
             {"xor2", activity_.xor2},
             {"and2", activity_.and2},
-            {"dff", activity_.dff}}},
+            {"dff", activity_.dff},
+            {"psum_pass", psum_pass_activity_}}},
           {"dram_pj_per_bit", dram_pj_per_bit_}};
 }
 

@@ -30,6 +30,9 @@ class EnergyModel {
   double cells_pj(const CellCounts& c) const;
   // A PE's MAC datapath per operation: cells_pj with each kind scaled by its activity factor.
   double mac_cells_pj(const CellCounts& c) const;
+  // A partial sum passing through an idle (operand-isolated) accumulator adder of `bits`:
+  // add_pj(bits) x activity_psum_pass (0 in tables that do not model it).
+  double psum_pass_pj(int bits) const { return add_pj(bits) * psum_pass_activity_; }
   double add_pj(int bits) const { return add_op_pj_ + bits * fa_pj_; }
   double mult_pj(int a_bits, int b_bits) const {
     return mult_op_pj_ + static_cast<double>(a_bits) * b_bits * mult_cell_pj_;
@@ -66,6 +69,7 @@ class EnergyModel {
   double fa_pj_ = 0, add_op_pj_ = 0, mult_cell_pj_ = 0, mult_op_pj_ = 0;
   double mux2_pj_ = 0, xor2_pj_ = 0, and2_pj_ = 0, dff_pj_ = 0;
   CellCounts activity_;  // per-kind activity factors of the MAC datapath (the fields as ratios)
+  double psum_pass_activity_ = 0;
   double write_to_read_ = 1.0, dram_pj_per_bit_ = 0;
   double cacti_pj_per_bit(std::uint64_t capacity_bytes, bool write, int word_bits) const;
   // Log-log interpolation of a row field in capacity (bytes of one array) among `rows`.

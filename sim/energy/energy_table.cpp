@@ -20,6 +20,7 @@ struct Required {
   const char* unit;
   bool needs_bits;
   bool needs_capacity;
+  bool zero_ok = false;  // an activity factor: 0 = the cells never switch (not modelled)
 };
 
 // The constants the energy model consumes. Widths and capacities are read from the table, so a
@@ -39,12 +40,13 @@ const std::vector<Required>& required_constants() {
       {"xor2_to_fa", "ratio", false, false},
       {"and2_to_fa", "ratio", false, false},
       {"dff_to_fa", "ratio", false, false},
-      {"activity_adder", "ratio", false, false},
-      {"activity_mult", "ratio", false, false},
-      {"activity_mux2", "ratio", false, false},
-      {"activity_xor2", "ratio", false, false},
-      {"activity_and2", "ratio", false, false},
-      {"activity_dff", "ratio", false, false},
+      {"activity_adder", "ratio", false, false, true},
+      {"activity_mult", "ratio", false, false, true},
+      {"activity_mux2", "ratio", false, false, true},
+      {"activity_xor2", "ratio", false, false, true},
+      {"activity_and2", "ratio", false, false, true},
+      {"activity_dff", "ratio", false, false, true},
+      {"activity_psum_pass", "ratio", false, false, true},
   };
   return kRequired;
 }
@@ -217,9 +219,11 @@ EnergyTable EnergyTable::from_json(const nlohmann::json& doc, const std::string&
     }
     EnergyConstant e;
     if (!c.contains("value")) throw_field_error(source, path + ".value", "missing required field");
-    if (!c["value"].is_number() || !(c["value"].get<double>() > 0.0)) {
-      throw_field_error(source, path + ".value", "not a positive number", json_brief(c["value"]),
-                        "a number > 0");
+    if (!c["value"].is_number() ||
+        !(c["value"].get<double>() > 0.0 || (r.zero_ok && c["value"].get<double>() == 0.0))) {
+      throw_field_error(source, path + ".value",
+                        r.zero_ok ? "not a non-negative number" : "not a positive number",
+                        json_brief(c["value"]), r.zero_ok ? "a number >= 0" : "a number > 0");
     }
     e.value = c["value"].get<double>();
     if (!c.contains("unit")) throw_field_error(source, path + ".unit", "missing required field");

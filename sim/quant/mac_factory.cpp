@@ -18,8 +18,7 @@ std::unique_ptr<MacModel> make_mac_model(const DesignConfig& design, MacKind kin
   w.accumulator_bits = design.accumulator_bits;
   if (kind == MacKind::FixedPoint)
     return std::make_unique<FixedPointMac>(design.fixed_weight_bits, w);
-  if (design.elp_v2)
-    return std::make_unique<ElpLutMac>(ElpLutFormat::preset(design.elp_v2->name), w);
+  if (design.elp_v2) return std::make_unique<ElpLutMac>(ElpLutFormat::cached(*design.elp_v2), w);
   return std::make_unique<ElpBsdMac>(ElpBsdFormat(design.elp), design.elp_mac, w);
 }
 
@@ -42,8 +41,10 @@ std::unique_ptr<MacModel> make_layer_mac(const DesignConfig& design, MacKind kin
   }
   if (samples.empty()) return make_mac_model(design, kind, activation_signed);
   const int count = (1 << (p.code_bits - 1)) - 1;
+  const int n = p.positions, kk = p.terms;
   auto set =
-      best_empirical_levels(std::move(samples), lp_bsd_levels({p.positions, p.terms}), count);
+      best_empirical_levels(std::move(samples), signed_digit_values(n, kk), count,
+                            {p.term_price, [n, kk](std::int32_t v) { return sd_terms(v, n, kk); }});
   MacWidths w;
   w.activation_bits = design.activation_bits;
   w.activation_signed = activation_signed;

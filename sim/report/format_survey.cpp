@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "modules/common/error.h"
+#include "sim/energy/energy_cost.h"
 #include "sim/quant/mac_factory.h"
 #include "sim/report/columns.h"
 
@@ -42,7 +43,8 @@ FormatSurveyRow measure(const MacModel& mac, const SimConfig& cfg, const EnergyM
     terms += static_cast<double>(a.negates ? a.negates : (a.mults ? 1 : 0));
   }
   const double n = static_cast<double>(q.q.size());
-  r.mac_energy_pj = energy.mac_cells_pj(mac.cells(total)) / n;
+  const Dataflow df = cfg.array.dataflow;
+  r.mac_energy_pj = pe_mac_pj(energy, mac, total, df) / n;
   r.decoder_pj = energy.cells_pj(mac.weight_fetch_cells());
   for (std::uint32_t c = 0; c < (1u << mac.code_bits()); ++c) {
     try {
@@ -54,8 +56,8 @@ FormatSurveyRow measure(const MacModel& mac, const SimConfig& cfg, const EnergyM
   r.zero_fraction = static_cast<double>(zeros) / n;
   r.mean_terms = terms / n;
   for (std::int32_t level : mac.quantizer().levels()) {
-    r.mac_energy_worst_pj = std::max(
-        r.mac_energy_worst_pj, energy.mac_cells_pj(mac.cells(mac.actions(mac.encode(level)))));
+    r.mac_energy_worst_pj =
+        std::max(r.mac_energy_worst_pj, pe_mac_pj(energy, mac, mac.actions(mac.encode(level)), df));
   }
   return r;
 }
@@ -81,7 +83,10 @@ std::vector<FormatSurveyRow> survey_formats(const SimConfig& cfg, const EnergyMo
     rows.push_back(
         measure(*make_mac_model(d, MacKind::ElpBsd, false), cfg, energy, weights, channels, what));
   }
-  for (const auto& p : ElpLutFormat::presets()) {
+  std::vector<ElpLutParams> v2s = ElpLutFormat::presets();
+  if (cfg.design.elp_v2 && !ElpLutFormat::is_preset(cfg.design.elp_v2->name))
+    v2s.push_back(*cfg.design.elp_v2);  // a preset with its terms or positions changed
+  for (const auto& p : v2s) {
     d.elp_v2 = p;
     // A per-layer set is chosen from this tensor, as the compiler does for each layer.
     rows.push_back(measure(*make_layer_mac(d, MacKind::ElpBsd, false, weights.data(), channels,

@@ -9,6 +9,7 @@
 #include "modules/arith/elp_lut_format.h"
 #include "modules/common/compiled_network.h"
 #include "modules/common/error.h"
+#include "sim/energy/energy_cost.h"
 #include "sim/energy/energy_model.h"
 #include "sim/quant/mac_factory.h"
 #include "sim/reference/reference_ops.h"
@@ -237,7 +238,7 @@ MacRtl generate_mac_rtl(const SimConfig& cfg) {
                                   d.elp_v2->name, "a v1 preset, custom, or elp3v2..elp8v2"));
     }
     if (d.elp_v2) {
-      const ElpLutFormat f = ElpLutFormat::preset(d.elp_v2->name);
+      const ElpLutFormat f = ElpLutFormat::cached(*d.elp_v2);
       r.design = f.name();
       r.code_bits = f.code_bits();
       r.verilog = elp_v2_rtl(r.design, f, a, acc);
@@ -324,6 +325,7 @@ std::string mac_operand_stream(const CompiledNetwork& cn, int layer, int rows, i
   std::uint64_t lines = 0;
   double model_pj = 0;
   CellCounts cells;  // summed over the stream, for the per-kind split below
+  double gated = 0;  // zero-weight operations: the partial sum passes through the adder
   const MacModel& mac = *cl.mac;
   for (int p = 0; p < pes; ++p) {
     // PEs spread evenly over the (k, n) weights of group 0.
@@ -341,9 +343,11 @@ std::string mac_operand_stream(const CompiledNetwork& cn, int layer, int rows, i
       v << code << ' ' << a[kk] << ' ' << acc << ' '
         << wrap_to_bits(acc + std::int64_t{a[kk]} * w, cn.accumulator_bits) << '\n';
       ++lines;
-      const CellCounts c = mac.cells(mac.actions(code));
-      model_pj += energy.mac_cells_pj(c);
-      cells += c;
+      // The stream is a weight-stationary column's.
+      const MacActions act = mac.actions(code);
+      model_pj += pe_mac_pj(energy, mac, act, Dataflow::WeightStationary);
+      cells += mac.cells(act);
+      gated += static_cast<double>(act.gated);
     }
   }
   if (count) *count = lines;
@@ -357,7 +361,8 @@ std::string mac_operand_stream(const CompiledNetwork& cn, int layer, int rows, i
        << (cells.mult_cells * energy.mult_cell_pj() + cells.mult_ops * energy.mult_op_pj()) * per
        << " mux2 " << cells.mux2 * energy.mux2_pj() * per << " xor2 "
        << cells.xor2 * energy.xor2_pj() * per << " and2 " << cells.and2 * energy.and2_pj() * per
-       << " dff " << cells.dff * energy.dff_pj() * per << "\n";
+       << " dff " << cells.dff * energy.dff_pj() * per << " psum_pass "
+       << gated * energy.add_pj(cn.accumulator_bits) * per << "\n";
   return head.str() + v.str();
 }
 

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <sstream>
 
+#include "modules/arith/elp_lut_format.h"
 #include "modules/common/error.h"
 #include "sim/config/sim_config.h"
 #include "sim/quant/design_registry.h"
@@ -103,6 +104,82 @@ TEST(Config, CustomElpFormatParametersApply) {
                      "design.elp.gap_bits=1", "design.elp.positions=7"});
   EXPECT_EQ(c.design.elp.terms, 3);
   EXPECT_EQ(c.design.elp.code_bits(), 1 + 2 + 2 * 2);
+}
+
+// A v2 preset's positions and terms can be changed (the earlier 8-position presets, a sweep);
+// the name says what changed, and what cannot be built names the field.
+TEST(Config, V2PresetPositionsAndTermsCanBeChanged) {
+  const auto same =
+      load_sim_config(std::nullopt, {"design.elp.format=elp4v2", "design.elp.positions=4"});
+  EXPECT_EQ(same.design.elp_name(), "elp4v2");  // the preset's own value: the preset
+  const auto c = load_sim_config(
+      std::nullopt, {"design.elp.format=elp5v2", "design.elp.positions=8", "design.elp.terms=3"});
+  ASSERT_TRUE(c.design.elp_v2.has_value());
+  EXPECT_EQ(c.design.elp_name(), "elp5v2k3n8");
+  EXPECT_EQ(c.design.elp_v2->positions, 8);
+  EXPECT_EQ(c.design.elp_v2->terms, 3);
+  EXPECT_EQ(c.design.elp_code_bits(), 5);
+  // Too few positions for the codes, too few for the terms, out of range, v1-only fields.
+  std::string e = error_of({"design.elp.format=elp5v2", "design.elp.positions=4"});
+  EXPECT_NE(e.find("design.elp.positions"), std::string::npos) << e;
+  EXPECT_NE(e.find("needs 15 magnitudes"), std::string::npos) << e;
+  e = error_of({"design.elp.format=elp3v2", "design.elp.positions=2", "design.elp.terms=3"});
+  EXPECT_NE(e.find("fewer digit positions than terms"), std::string::npos) << e;
+  EXPECT_NE(e.find(">= k = 3"), std::string::npos) << e;
+  e = error_of({"design.elp.format=elp4v2", "design.elp.positions=12"});
+  EXPECT_NE(e.find("[2, 10]"), std::string::npos) << e;
+  e = error_of({"design.elp.format=elp4v2", "design.elp.shift_bits=3"});
+  EXPECT_NE(e.find("design.elp.shift_bits"), std::string::npos) << e;
+  e = error_of({"design.elp.format=elp5", "design.elp.positions=6"});
+  EXPECT_NE(e.find("or a v2 preset"), std::string::npos) << e;
+  // The search's term price: a non-integer real, in the name, v2 only, non-negative.
+  const auto priced =
+      load_sim_config(std::nullopt, {"design.elp.format=elp6v2", "design.elp.term_price=0.05"});
+  EXPECT_EQ(priced.design.elp_name(), "elp6v2p0.05");
+  EXPECT_DOUBLE_EQ(priced.design.elp_v2->term_price, 0.05);
+  EXPECT_EQ(load_sim_config(std::nullopt, {"design.elp.format=elp6v2", "design.elp.term_price=0.2"})
+                .design.elp_name(),
+            "elp6v2");  // the preset's own price
+  e = error_of({"design.elp.format=elp5", "design.elp.term_price=0.1"});
+  EXPECT_NE(e.find("design.elp.term_price"), std::string::npos) << e;
+  e = error_of({"design.elp.format=elp5v2", "design.elp.term_price=-1"});
+  EXPECT_NE(e.find("design.elp.term_price"), std::string::npos) << e;
+}
+
+// A v2 level set given explicitly: used as given (the design's name ends in c); every way it can
+// be wrong names the field and the offending magnitude.
+TEST(Config, V2LevelSetGivenExplicitly) {
+  const auto c = load_sim_config(std::nullopt,
+                                 {"design.elp.format=elp4v2", "design.elp.levels=1,2,3,4,6,8,12"});
+  ASSERT_TRUE(c.design.elp_v2.has_value());
+  EXPECT_EQ(c.design.elp_name(), "elp4v2c");
+  EXPECT_EQ(ElpLutFormat::cached(*c.design.elp_v2).magnitudes(),
+            (std::vector<std::int32_t>{1, 2, 3, 4, 6, 8, 12}));
+  const struct {
+    std::vector<std::string> sets;
+    std::vector<std::string> expect;
+  } bad[] = {
+      // more levels than the code has
+      {{"design.elp.format=elp4v2", "design.elp.levels=1,2,3,4,5,6,7,8"},
+       {"design.elp.levels", "more magnitudes than a 4-bit code", "expected 7"}},
+      {{"design.elp.format=elp4v2", "design.elp.levels=1,2,3"}, {"fewer magnitudes", "got 3"}},
+      // a level needing more terms than k (11 = 16 - 4 - 1)
+      {{"design.elp.format=elp4v2", "design.elp.positions=5", "design.elp.levels=1,2,3,4,6,8,11"},
+       {"levels[6]", "needs 3 non-zero digits", "at most k = 2"}},
+      // a shift beyond the positions (16 needs position 4, N = 4)
+      {{"design.elp.format=elp4v2", "design.elp.levels=1,2,3,4,6,8,16"},
+       {"levels[6]", "needs digit position 4", "positions 0..3"}},
+      {{"design.elp.format=elp4v2", "design.elp.levels=1,2,4,3,5,6,8"}, {"levels[3]", "ascending"}},
+      {{"design.elp.format=elp4v2", "design.elp.levels=1,2,x,4,5,6,8"},
+       {"design.elp.levels", "not a list of positive integers", "\"x\""}},
+      {{"design.elp.format=elp4v2l", "design.elp.levels=1,2,3,4,6,8,12"}, {"per-layer"}},
+      {{"design.elp.format=elp5", "design.elp.levels=1,2,3,4,6,8,12"}, {"only used with a v2"}},
+  };
+  for (const auto& b : bad) {
+    const std::string e = error_of(b.sets);
+    for (const auto& want : b.expect)
+      EXPECT_NE(e.find(want), std::string::npos) << b.sets.back() << ": " << e;
+  }
 }
 
 TEST(Config, UnsupportedCustomFormatNamesFieldAndRange) {

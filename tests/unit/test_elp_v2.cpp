@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <gtest/gtest.h>
+#include <limits>
 
 #include "modules/arith/elp_lut_mac.h"
 #include "modules/arith/level_set_search.h"
@@ -123,4 +124,37 @@ TEST(LevelSetSearch, EmpiricalSetFitsItsDistribution) {
     return best;
   };
   EXPECT_LT(mse_of(e.magnitudes), 0.9 * mse_of(lap.magnitudes));
+}
+
+// A price per term trades accuracy for fewer terms: the expected terms of the level a Laplace
+// weight rounds to fall (or stay) as the price rises, the error rises (or stays), and price 0 is
+// the plain search.
+TEST(LevelSetSearch, TermPriceTradesErrorForTerms) {
+  const auto cand = signed_digit_values(7, 2);
+  auto terms = [](std::int32_t v) { return sd_terms(v, 7, 2); };
+  // Expected terms per weight of a set at its scale (Laplace(0, 1) on |w|: density e^-x).
+  auto expected_terms = [&](const LevelSetChoice& c) {
+    double prev = 0, t = 0;
+    for (std::size_t i = 0; i < c.magnitudes.size(); ++i) {
+      const double l = c.scale * c.magnitudes[i];
+      const double lo = i == 0 ? 0.5 * l : 0.5 * (prev + l);
+      const double hi = i + 1 < c.magnitudes.size() ? 0.5 * (l + c.scale * c.magnitudes[i + 1])
+                                                    : std::numeric_limits<double>::infinity();
+      t += terms(c.magnitudes[i]) * (std::exp(-lo) - (std::isinf(hi) ? 0.0 : std::exp(-hi)));
+      prev = l;
+    }
+    return t;
+  };
+  const LevelSetChoice plain = best_laplace_levels(cand, 31);
+  EXPECT_EQ(best_laplace_levels(cand, 31, {0.0, terms}).magnitudes, plain.magnitudes);
+  double last_terms = expected_terms(plain), last_mse = plain.mse;
+  for (double price : {0.05, 0.2, 1.0}) {
+    const LevelSetChoice c = best_laplace_levels(cand, 31, {price, terms});
+    EXPECT_LE(expected_terms(c), last_terms + 1e-9) << price;
+    EXPECT_GE(c.mse, last_mse - 1e-12) << price;
+    EXPECT_NEAR(c.mse, laplace_mse(c.magnitudes, c.scale), 1e-9);  // mse is the error alone
+    last_terms = expected_terms(c);
+    last_mse = c.mse;
+  }
+  EXPECT_LT(last_terms, expected_terms(plain) - 0.05);
 }

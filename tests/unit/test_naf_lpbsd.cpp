@@ -100,3 +100,50 @@ TEST(LpBsd, RejectsUnsupportedCombinations) {
     EXPECT_NE(std::string(e.what()).find("1..2"), std::string::npos) << e.what();
   }
 }
+
+// SD(N, k) against every digit vector in {-1, 0, 1}^N with at most k non-zero digits, and each
+// value's fewest-digit form against its value, weight and positions.
+TEST(SignedDigits, ValuesEqualAllDigitVectorsAndFormsRebuildThem) {
+  for (int n = 1; n <= 8; ++n) {
+    for (int k = 1; k <= std::min(3, n); ++k) {
+      std::set<std::int32_t> want;
+      std::map<std::int32_t, int> fewest;  // least digits of any vector of that value
+      std::vector<int> d(static_cast<std::size_t>(n), -1);
+      while (true) {
+        std::int32_t v = 0;
+        int w = 0;
+        for (int i = 0; i < n; ++i) {
+          v += d[static_cast<std::size_t>(i)] * (1 << i);
+          w += d[static_cast<std::size_t>(i)] != 0;
+        }
+        if (w <= k && v > 0) want.insert(v);
+        if (v > 0 && (!fewest.count(v) || w < fewest[v])) fewest[v] = w;
+        int i = 0;
+        while (i < n && d[static_cast<std::size_t>(i)] == 1)
+          d[static_cast<std::size_t>(i++)] = -1;
+        if (i == n) break;
+        ++d[static_cast<std::size_t>(i)];
+      }
+      const auto got = signed_digit_values(n, k);
+      EXPECT_EQ(std::vector<std::int32_t>(want.begin(), want.end()), got) << n << " " << k;
+      for (std::int32_t v = 1; v < (1 << n); ++v) {
+        const auto f = signed_digit_form(v, n, k);
+        ASSERT_EQ(!f.empty(), want.count(v) == 1) << v;
+        if (f.empty()) continue;
+        std::int64_t back = 0;
+        int w = 0;
+        for (std::size_t i = 0; i < f.size(); ++i) {
+          back += f[i] * (std::int64_t{1} << i);
+          w += f[i] != 0;
+        }
+        EXPECT_EQ(back, v);
+        EXPECT_LE(static_cast<int>(f.size()), n);
+        EXPECT_EQ(w, fewest[v]) << v;  // no form within the positions has fewer digits
+      }
+    }
+  }
+  // Adjacent digits reach what the NAF cannot within the positions: 12 = 8 + 4.
+  const auto lp = lp_bsd_levels({4, 2});
+  EXPECT_EQ(std::count(lp.begin(), lp.end(), 12), 0);
+  EXPECT_EQ(signed_digit_form(12, 4, 2), (std::vector<int>{0, 0, 1, 1}));
+}
