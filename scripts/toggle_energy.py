@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Activity-based energy per MAC from the synthesized gate netlist (docs/rtl.md).
 
-    toggle_energy.py [--sim BIN] [--stream WORKLOAD:LAYER]... DESIGN...
+    toggle_energy.py [--sim BIN] [--stream WORKLOAD:LAYER]... [--holdout WORKLOAD:LAYER]...
+                     DESIGN[@KEY=VALUE...]...
 
 For every design: `conlocnn-sim rtl` writes the Verilog, its co-simulation vectors and the
 operand streams of the given layers (64 weight-stationary PEs each: a PE holds its weight code
@@ -204,8 +205,15 @@ def main():
     streams = a.stream + a.holdout
     results = {}
     for d in a.designs:
-        out = os.path.join(work, d)
-        cmd = [a.sim, "rtl", "--design", d, "--out", out]
+        # DESIGN@KEY=VALUE[@KEY=VALUE...]: a registry design with configuration changes (e.g.
+        # elp6v2@design.elp.term_price=0), reported under the whole token.
+        name, *sets = d.split("@")
+        out = os.path.join(work, d.replace("/", "_"))
+        cmd = [a.sim, "rtl", "--design", name, "--out", out]
+        if sets and name.startswith("elp") and name != "elp":
+            sets = [f"design.elp.format={name}"] + sets  # the changes apply to that format
+        for kv in sets:
+            cmd += ["--set", kv]
         for s in streams:
             cmd += ["--stream", s]
         subprocess.run(cmd, check=True, capture_output=True)
