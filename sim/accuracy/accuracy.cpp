@@ -286,6 +286,7 @@ std::vector<AccuracyResult> evaluate_accuracy(const Workload& w, const Dataset& 
       const CompiledLayer& cl = r.cn->layers[li];
       LayerAccuracy la;
       la.layer = net.layers[li].name;
+      la.weight_count = static_cast<std::int64_t>(cl.wq.size());
       la.weight_sqnr_db = cl.weight_sqnr_db;
       la.output_sqnr_db = layer_err[v].empty() ? 0.0 : layer_err[v][li].sqnr_db();
       // Error feedback chains taps along a kernel row (or column); a 1x1 kernel has no chain.

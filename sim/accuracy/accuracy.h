@@ -42,6 +42,7 @@ ImageRange parse_image_range(const std::string& text, const std::string& default
 // What a compiled variant does on held-out images, per PE-array layer.
 struct LayerAccuracy {
   std::string layer;
+  std::int64_t weight_count = 0;  // weights of the layer (goals such as "layers of 2,000+ weights")
   double weight_sqnr_db = 0;
   double output_sqnr_db = 0;   // held-out images, the variant's compensation applied
   double rho_calibration = 0;  // neighbour correlation the compiler measured

@@ -337,6 +337,7 @@ int cmd_accuracy(const std::vector<std::string>& args) {
       {"activation_bits", "bits",
        [](const LayerLine& x) { return nlohmann::json(x.v->activation_bits); }},
       {"layer", "", [](const LayerLine& x) { return nlohmann::json(x.l->layer); }},
+      {"weight_count", "", [](const LayerLine& x) { return nlohmann::json(x.l->weight_count); }},
       {"weight_sqnr_db", "dB",
        [](const LayerLine& x) { return finite_or_null(x.l->weight_sqnr_db); }},
       {"output_sqnr_heldout_db", "dB",

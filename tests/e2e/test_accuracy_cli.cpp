@@ -61,8 +61,12 @@ TEST(AccuracyCli, SmallTableEndToEnd) {
   EXPECT_EQ(e4["code_bits"], 4);
   // Four PE-array layers + fc per quantized variant, with held-out SQNR.
   EXPECT_EQ(j["layers"].size(), 9u * 5u);
-  for (const auto& l : j["layers"])
+  for (const auto& l : j["layers"]) {
     EXPECT_GT(l["output_sqnr_heldout_db"].get<double>(), 0.0) << l.dump();
+    // Weights per layer, from the network's shapes: conv1 16 x 1 x 3 x 3, conv2 32 x 16 x 3 x 3.
+    if (l["layer"] == "conv1") EXPECT_EQ(l["weight_count"], 144) << l.dump();
+    if (l["layer"] == "conv2") EXPECT_EQ(l["weight_count"], 4608) << l.dump();
+  }
   EXPECT_TRUE(std::filesystem::exists(out + "/accuracy.md"));
   EXPECT_TRUE(std::filesystem::exists(out + "/layers.csv"));
 }
