@@ -289,6 +289,68 @@ std::int64_t num(const ResolvedParams& p, const std::string& k) {
   return p.at(k).get<std::int64_t>();
 }
 
+// A v2 preset's parameters with the changes the configuration makes to it (design.elp.terms,
+// positions, term_price, levels); the name then says what changed (n<N>, k<k>, p<price>, c).
+ElpLutParams v2_design(const ResolvedParams& p, const std::string& fmt) {
+  ElpLutParams v = ElpLutFormat::preset(fmt).params();
+  std::string changed, src;  // the name says which parameters differ from the preset's
+  for (const char* k : {"design.elp.terms", "design.elp.positions"}) {
+    if (p.source_of(k) == "default") continue;
+    const int value = static_cast<int>(num(p, k));
+    const bool terms = std::string(k) == "design.elp.terms";
+    int& field = terms ? v.terms : v.positions;
+    if (value != field) changed += (terms ? "k" : "n") + std::to_string(value);
+    field = value;
+    src = p.source_of(k);
+  }
+  if (p.source_of("design.elp.term_price") != "default") {
+    const double price = p.at("design.elp.term_price").get<double>();
+    if (price != v.term_price) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "p%g", price);
+      changed += buf;
+    }
+    v.term_price = price;
+    src = p.source_of("design.elp.term_price");
+  }
+  const std::string levels = str(p, "design.elp.levels");
+  if (!levels.empty()) {
+    src = p.source_of("design.elp.levels");
+    if (v.per_layer) {
+      throw_field_error(src, "design.elp.levels",
+                        "a per-layer preset chooses each layer's set from its weights",
+                        "\"" + levels + "\"", "a fixed-set v2 preset (elp3v2..elp8v2)");
+    }
+    std::stringstream in(levels);
+    for (std::string tok; std::getline(in, tok, ',');) {
+      const auto b = tok.find_first_not_of(" "), e = tok.find_last_not_of(" ");
+      const std::string t = b == std::string::npos ? "" : tok.substr(b, e - b + 1);
+      std::size_t used = 0;
+      long long x = 0;
+      try {
+        x = std::stoll(t, &used);
+      } catch (...) {
+        used = 0;
+      }
+      if (t.empty() || used != t.size() || x <= 0 || x > 1000000) {
+        throw_field_error(src, "design.elp.levels", "not a list of positive integers",
+                          "\"" + t + "\"", "comma-separated magnitudes, e.g. \"1,2,3,4,6,8,12\"");
+      }
+      v.magnitudes.push_back(static_cast<std::int32_t>(x));
+    }
+    changed += "c";
+  }
+  if (!changed.empty()) {
+    try {
+      ElpLutFormat::cached(v, "design.elp");
+    } catch (const UserError& err) {
+      throw UserError(src + ": " + err.what());
+    }
+    v.name += changed;
+  }
+  return v;
+}
+
 std::string resolve_energy_table(const ResolvedParams& p, const std::optional<std::string>& file) {
   const std::string v = str(p, "energy.table");
   if (v.find('/') == std::string::npos && fs::path(v).extension() != ".json") {
@@ -337,64 +399,7 @@ void check_cross_fields(SimConfig& c, const std::optional<std::string>& file) {
     }
     c.design.elp_v2.reset();
     if (v2) {
-      ElpLutParams v = ElpLutFormat::preset(fmt).params();
-      std::string changed, src;  // the name says which parameters differ from the preset's
-      for (const char* k : {"design.elp.terms", "design.elp.positions"}) {
-        if (p.source_of(k) == "default") continue;
-        const int value = static_cast<int>(num(p, k));
-        const bool terms = std::string(k) == "design.elp.terms";
-        int& field = terms ? v.terms : v.positions;
-        if (value != field) changed += (terms ? "k" : "n") + std::to_string(value);
-        field = value;
-        src = p.source_of(k);
-      }
-      if (p.source_of("design.elp.term_price") != "default") {
-        const double price = p.at("design.elp.term_price").get<double>();
-        if (price != v.term_price) {
-          char buf[32];
-          std::snprintf(buf, sizeof buf, "p%g", price);
-          changed += buf;
-        }
-        v.term_price = price;
-        src = p.source_of("design.elp.term_price");
-      }
-      const std::string levels = str(p, "design.elp.levels");
-      if (!levels.empty()) {
-        src = p.source_of("design.elp.levels");
-        if (v.per_layer) {
-          throw_field_error(src, "design.elp.levels",
-                            "a per-layer preset chooses each layer's set from its weights",
-                            "\"" + levels + "\"", "a fixed-set v2 preset (elp3v2..elp8v2)");
-        }
-        std::stringstream in(levels);
-        for (std::string tok; std::getline(in, tok, ',');) {
-          const auto b = tok.find_first_not_of(" "), e = tok.find_last_not_of(" ");
-          const std::string t = b == std::string::npos ? "" : tok.substr(b, e - b + 1);
-          std::size_t used = 0;
-          long long x = 0;
-          try {
-            x = std::stoll(t, &used);
-          } catch (...) {
-            used = 0;
-          }
-          if (t.empty() || used != t.size() || x <= 0 || x > 1000000) {
-            throw_field_error(src, "design.elp.levels", "not a list of positive integers",
-                              "\"" + t + "\"",
-                              "comma-separated magnitudes, e.g. \"1,2,3,4,6,8,12\"");
-          }
-          v.magnitudes.push_back(static_cast<std::int32_t>(x));
-        }
-        changed += "c";
-      }
-      if (!changed.empty()) {
-        try {
-          ElpLutFormat::cached(v, "design.elp");
-        } catch (const UserError& err) {
-          throw UserError(src + ": " + err.what());
-        }
-        v.name += changed;
-      }
-      c.design.elp_v2 = v;
+      c.design.elp_v2 = v2_design(p, fmt);
       if (c.design.elp_mac == ElpMacVariant::TermSerial) {
         throw_field_error(p.source_of("design.elp.mac"), "design.elp.mac",
                           "the term-serial MAC is modelled for the v1 layout only", "\"serial\"",
