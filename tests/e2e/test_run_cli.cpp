@@ -503,8 +503,7 @@ TEST(RunCli, ElpV2BeatsFixedPointAtEqualCodeWidth) {
 
 // The ELP_BSD format issue's energy bar: on the weight-SQNR vs mean-MAC-energy plane every v2
 // preset of 4-6 bits lies above the fixed-point curve (linear between neighbouring widths), i.e.
-// at equal MAC energy it is the more accurate: on the synthetic tensor all of them, on the trained
-// layers the 4- and 5-bit ones (6 bits falls short there, docs/elp_bsd.md).
+// at equal MAC energy it is the more accurate, on the synthetic tensor and the trained layers.
 TEST(RunCli, ElpV2LiesAboveTheFixedPointSqnrEnergyCurve) {
   const std::string w = std::string(CONLOCNN_SOURCE_DIR) + "/workloads/fmnist_cnn/weights/";
   for (const std::vector<std::string>& extra :
@@ -512,7 +511,7 @@ TEST(RunCli, ElpV2LiesAboveTheFixedPointSqnrEnergyCurve) {
                                              {"--weights", w + "conv2.weight.npy"},
                                              {"--weights", w + "conv3.weight.npy"},
                                              {"--weights", w + "conv4.weight.npy"}}) {
-    const int top_bits = extra.empty() ? 6 : 5;
+    const int top_bits = 6;
     std::vector<std::string> args = {"formats", "--json"};
     args.insert(args.end(), extra.begin(), extra.end());
     const auto r = run_cli(args);
