@@ -15,6 +15,7 @@
 #include "sim/common/file_io.h"
 #include "sim/common/result_dir.h"
 #include "sim/common/stopwatch.h"
+#include "sim/common/text.h"
 #include "sim/config/sim_config.h"
 #include "sim/energy/energy_model.h"
 #include "sim/quant/design_registry.h"
@@ -27,15 +28,6 @@ namespace conloc {
 namespace {
 
 const char* kDefaultWorkload = "workloads/fmnist_resnet/network.json";
-
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ','))
-    out.push_back(item);
-  return out;
-}
 
 // The weight formats of the default table: fixed point 8, 6, 5, 4, 3 bits and every ELP_BSD
 // preset (term-serial MACs compute the same values as parallel ones, so they are not repeated).

@@ -10,6 +10,7 @@
 #include "sim/common/file_io.h"
 #include "sim/common/result_dir.h"
 #include "sim/common/stopwatch.h"
+#include "sim/common/text.h"
 #include "sim/config/sim_config.h"
 #include "sim/energy/energy_model.h"
 #include "sim/quant/compiler.h"
@@ -262,9 +263,7 @@ int cmd_compare(const std::vector<std::string>& args) {
   if (o.designs.empty()) {
     names = default_comparison(base);
   } else {
-    std::stringstream ss(o.designs);
-    for (std::string n; std::getline(ss, n, ',');)
-      names.push_back(n);
+    names = split_list(o.designs);
   }
   if (names.size() < 2) {
     throw UserError(field_error("--designs", "", "a comparison needs at least two designs",

@@ -3,11 +3,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <sstream>
 
 #include "modules/arith/elp_lut_format.h"
 #include "modules/common/error.h"
 #include "sim/common/file_io.h"
+#include "sim/common/text.h"
 #include "sim/energy/dram_tech.h"
 
 #ifndef CONLOCNN_SOURCE_DIR
@@ -321,8 +321,7 @@ ElpLutParams v2_design(const ResolvedParams& p, const std::string& fmt) {
                         "a per-layer preset chooses each layer's set from its weights",
                         "\"" + levels + "\"", "a fixed-set v2 preset (elp3v2..elp8v2)");
     }
-    std::stringstream in(levels);
-    for (std::string tok; std::getline(in, tok, ',');) {
+    for (const std::string& tok : split_list(levels)) {
       const auto b = tok.find_first_not_of(" "), e = tok.find_last_not_of(" ");
       const std::string t = b == std::string::npos ? "" : tok.substr(b, e - b + 1);
       std::size_t used = 0;

@@ -97,7 +97,6 @@ EnergyBreakdown layer_energy(const CompiledNetwork& cn, std::size_t index,
     const MacModel* mac = cl.mac.get();
     // The compiler counted one image's MAC operations; the batch repeats them per image.
     const MacActions actions = cl.mac_actions.scaled(static_cast<std::uint64_t>(cfg.batch));
-    const CellCounts mc = mac->cells(actions);
     e.mac =
         pe_mac_pj(em, *mac, actions, cfg.array.dataflow) + em.cells_pj(mac->layer_setup_cells());
     const double reg_bits =
@@ -123,6 +122,7 @@ EnergyBreakdown layer_energy(const CompiledNetwork& cn, std::size_t index,
                                        static_cast<double>(st.output_stage_outputs));
     if (record) {
       const auto& a = actions;
+      const CellCounts mc = mac->cells(actions);
       counts["mac_actions"] = {{"ops", a.ops},
                                {"gated", a.gated},
                                {"mults", a.mults},

@@ -43,9 +43,8 @@ EnergyModel::EnergyModel(const EnergyTable& table) : table_(table) {
   xor2_pj_ = table.at("xor2_to_fa").value * fa_pj_;
   and2_pj_ = table.at("and2_to_fa").value * fa_pj_;
   dff_pj_ = table.at("dff_to_fa").value * fa_pj_;
-  // An adder's or multiplier's per-operation overhead switches with its cells.
-  activity_.adder_bits = activity_.add_ops = table.at("activity_adder").value;
-  activity_.mult_cells = activity_.mult_ops = table.at("activity_mult").value;
+  activity_.adder = table.at("activity_adder").value;
+  activity_.mult = table.at("activity_mult").value;
   activity_.mux2 = table.at("activity_mux2").value;
   activity_.xor2 = table.at("activity_xor2").value;
   activity_.and2 = table.at("activity_and2").value;
@@ -72,23 +71,25 @@ EnergyModel::EnergyModel(const EnergyTable& table) : table_(table) {
 }
 
 double EnergyModel::cells_pj(const CellCounts& c) const {
-  return c.adder_bits * fa_pj_ + c.add_ops * add_op_pj_ + c.mult_cells * mult_cell_pj_ +
-         c.mult_ops * mult_op_pj_ + c.mux2 * mux2_pj_ + c.xor2 * xor2_pj_ + c.and2 * and2_pj_ +
-         c.dff * dff_pj_;
+  return cells_pj_by_kind(c).total();
+}
+
+EnergyModel::PjByKind EnergyModel::cells_pj_by_kind(const CellCounts& c) const {
+  PjByKind k;
+  k.adder = c.adder_bits * fa_pj_ + c.add_ops * add_op_pj_;
+  k.mult = c.mult_cells * mult_cell_pj_ + c.mult_ops * mult_op_pj_;
+  k.mux2 = c.mux2 * mux2_pj_;
+  k.xor2 = c.xor2 * xor2_pj_;
+  k.and2 = c.and2 * and2_pj_;
+  k.dff = c.dff * dff_pj_;
+  return k;
 }
 
 double EnergyModel::mac_cells_pj(const CellCounts& c) const {
-  const CellCounts& a = activity_;
-  CellCounts scaled;
-  scaled.adder_bits = c.adder_bits * a.adder_bits;
-  scaled.add_ops = c.add_ops * a.add_ops;
-  scaled.mult_cells = c.mult_cells * a.mult_cells;
-  scaled.mult_ops = c.mult_ops * a.mult_ops;
-  scaled.mux2 = c.mux2 * a.mux2;
-  scaled.xor2 = c.xor2 * a.xor2;
-  scaled.and2 = c.and2 * a.and2;
-  scaled.dff = c.dff * a.dff;
-  return cells_pj(scaled);
+  const PjByKind k = cells_pj_by_kind(c);
+  const PjByKind& a = activity_;
+  return k.adder * a.adder + k.mult * a.mult + k.mux2 * a.mux2 + k.xor2 * a.xor2 + k.and2 * a.and2 +
+         k.dff * a.dff;
 }
 
 double EnergyModel::sram_read_pj_per_bit(std::uint64_t capacity_bytes, int word_bits) const {
@@ -175,8 +176,8 @@ nlohmann::json EnergyModel::calibration_json() const {
           {"and2_pj", and2_pj_},
           {"dff_bit_pj", dff_pj_},
           {"mac_activity",
-           {{"adder", activity_.adder_bits},
-            {"mult", activity_.mult_cells},
+           {{"adder", activity_.adder},
+            {"mult", activity_.mult},
             {"mux2", activity_.mux2},
             {"xor2", activity_.xor2},
             {"and2", activity_.and2},

@@ -28,6 +28,13 @@ class EnergyModel {
   // Cells switching as with random operands (decoders at weight fetch, output stage, vector
   // unit, registers).
   double cells_pj(const CellCounts& c) const;
+  // cells_pj split by cell kind (an adder's or multiplier's per-operation overhead with its
+  // cells); the kinds the activity factors and scripts/toggle_energy.py use.
+  struct PjByKind {
+    double adder = 0, mult = 0, mux2 = 0, xor2 = 0, and2 = 0, dff = 0;
+    double total() const { return adder + mult + mux2 + xor2 + and2 + dff; }
+  };
+  PjByKind cells_pj_by_kind(const CellCounts& c) const;
   // A PE's MAC datapath per operation: cells_pj with each kind scaled by its activity factor.
   double mac_cells_pj(const CellCounts& c) const;
   // A partial sum passing through an idle (operand-isolated) accumulator adder of `bits`:
@@ -68,7 +75,7 @@ class EnergyModel {
   EnergyTable table_;
   double fa_pj_ = 0, add_op_pj_ = 0, mult_cell_pj_ = 0, mult_op_pj_ = 0;
   double mux2_pj_ = 0, xor2_pj_ = 0, and2_pj_ = 0, dff_pj_ = 0;
-  CellCounts activity_;  // per-kind activity factors of the MAC datapath (the fields as ratios)
+  PjByKind activity_;  // per-kind activity factors of the MAC datapath (the fields as ratios)
   double psum_pass_activity_ = 0;
   double write_to_read_ = 1.0, dram_pj_per_bit_ = 0;
   double cacti_pj_per_bit(std::uint64_t capacity_bytes, bool write, int word_bits) const;

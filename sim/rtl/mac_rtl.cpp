@@ -356,12 +356,10 @@ std::string mac_operand_stream(const CompiledNetwork& cn, int layer, int rows, i
   head << "# model_pj_per_mac " << model_pj * per << "\n";
   // The energy by cell kind before the table's activity factors (every cell switching as with
   // random operands), for fitting those factors (scripts/toggle_energy.py).
-  head << "# model_pj_random_by_kind adder "
-       << (cells.adder_bits * energy.fa_pj() + cells.add_ops * energy.add_op_pj()) * per << " mult "
-       << (cells.mult_cells * energy.mult_cell_pj() + cells.mult_ops * energy.mult_op_pj()) * per
-       << " mux2 " << cells.mux2 * energy.mux2_pj() * per << " xor2 "
-       << cells.xor2 * energy.xor2_pj() * per << " and2 " << cells.and2 * energy.and2_pj() * per
-       << " dff " << cells.dff * energy.dff_pj() * per << " psum_pass "
+  const EnergyModel::PjByKind kinds = energy.cells_pj_by_kind(cells);
+  head << "# model_pj_random_by_kind adder " << kinds.adder * per << " mult " << kinds.mult * per
+       << " mux2 " << kinds.mux2 * per << " xor2 " << kinds.xor2 * per << " and2 "
+       << kinds.and2 * per << " dff " << kinds.dff * per << " psum_pass "
        << gated * energy.add_pj(cn.accumulator_bits) * per << "\n";
   return head.str() + v.str();
 }

@@ -1,0 +1,19 @@
+#pragma once
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace conloc {
+
+// The items of a comma-separated list, as written (no trimming; "a,,b" keeps the empty item so a
+// caller can reject it, a trailing comma adds nothing).
+inline std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');)
+    out.push_back(item);
+  return out;
+}
+
+}  // namespace conloc
