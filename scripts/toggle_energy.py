@@ -30,7 +30,9 @@ import tempfile
 import numpy as np
 
 TRANSISTORS = {"$_NOT_": 2, "$_NAND_": 4, "$_NOR_": 4, "$_AND_": 6, "$_OR_": 6, "$_XOR_": 12,
-               "$_XNOR_": 12, "$_MUX_": 12, "$_ANDNOT_": 6, "$_ORNOT_": 6, "$_BUF_": 0}
+               "$_XNOR_": 12, "$_MUX_": 12, "$_ANDNOT_": 6, "$_ORNOT_": 6, "$_BUF_": 0,
+               "$_DFF_P_": 24, "$_DFFE_PP_": 36}  # flip-flop 24 as the model's, enable a MUX2
+FLOPS = ("$_DFF_P_", "$_DFFE_PP_")
 SYNTH = "synth -top {top}; abc -g AND,NAND,OR,NOR,XOR,XNOR,MUX; opt_clean; write_json {out}"
 
 
@@ -47,18 +49,24 @@ def bits_of(values, width):
     return np.stack([((v >> i) & 1).astype(bool) for i in range(width)])
 
 
-def evaluate(module, inputs):
-    """Evaluates the netlist on vectors. inputs: port -> [n] ints. Returns (outputs: port ->
-    [n] signed ints, toggle-weighted transistor count summed over gates, gates)."""
+def evaluate(module, inputs, state=None, nets=None):
+    """Evaluates the netlist on vectors. inputs: port -> [n] ints (ports not given are held at
+    0); state: flip-flop output bit -> value, held over the vectors (a loaded decoder table).
+    Returns (outputs: port -> [n] signed ints, toggle-weighted transistor count summed over gates,
+    gates). `nets`, when given, receives every net's values."""
     n = len(next(iter(inputs.values())))
-    net = {}
+    net = {} if nets is None else nets
     for name, port in module["ports"].items():
         if port["direction"] == "input":
-            b = bits_of(inputs[name], len(port["bits"]))
+            b = bits_of(inputs.get(name, np.zeros(n, np.int64)), len(port["bits"]))
             for i, bit in enumerate(port["bits"]):
                 net[bit] = b[i]
     const = {"0": np.zeros(n, bool), "1": np.ones(n, bool), "x": np.zeros(n, bool)}
-    cells = list(module["cells"].values())
+    cells = [c for c in module["cells"].values() if c["type"] not in FLOPS]
+    for c in module["cells"].values():
+        if c["type"] in FLOPS:  # a register's output is constant while no write enable is set
+            q = c["connections"]["Q"][0]
+            net[q] = np.full(n, bool((state or {}).get(q, False)))
     pending = cells
     weighted = 0
     while pending:
@@ -95,6 +103,24 @@ def evaluate(module, inputs):
     return outs, weighted, len(cells)
 
 
+def load_registers(module, writes):
+    """Clocks the netlist's flip-flops through `writes` (one dict of input port values per rising
+    edge), from all-zero: the state `evaluate` then holds (a per-layer decoder table)."""
+    state = {}
+    flops = [c["connections"] for c in module["cells"].values() if c["type"] in FLOPS]
+
+    def bit(net, b):
+        return b == "1" if isinstance(b, str) else bool(net[b][0])
+
+    for w in writes:
+        net = {}
+        evaluate(module, {k: np.array([v]) for k, v in w.items()}, state, net)
+        for conn in flops:
+            if "E" not in conn or bit(net, conn["E"][0]):
+                state[conn["Q"][0]] = bit(net, conn["D"][0])
+    return state
+
+
 def calibrate(workdir, n=20000, seed=1):
     rng = np.random.default_rng(seed)
     mul = os.path.join(workdir, "ref_mul.v")
@@ -121,13 +147,15 @@ KINDS = ["adder", "mult", "mux2", "xor2", "and2", "dff", "psum_pass"]
 
 def read_stream(path):
     """The operations, the structural model's mean pJ per MAC the simulator wrote above them (with
-    the energy table's activity factors), and that energy by cell kind before them."""
+    the energy table's activity factors), that energy by cell kind before them, and the layer's
+    decoder table for a per-layer level set ([(index, word)], else empty)."""
     with open(path) as f:
         model = float(f.readline().split()[-1])
         words = f.readline().split()[2:]
+        table = [tuple(map(int, line.split()[2:4])) for line in f if line.startswith("# table ")]
     by_kind = dict(zip(words[0::2], map(float, words[1::2])))
     data = np.loadtxt(path, dtype=np.int64, ndmin=2, comments="#")
-    return data[:, 0], data[:, 1], data[:, 2], data[:, 3], model, by_kind
+    return data[:, 0], data[:, 1], data[:, 2], data[:, 3], model, by_kind, table
 
 
 def fit_activity(results, fit_keys, p=8, iterations=300):
@@ -218,11 +246,18 @@ def main():
             cmd += ["--stream", s]
         subprocess.run(cmd, check=True, capture_output=True)
         module = synthesize(os.path.join(out, "conloc_mac.v"), "conloc_mac", out)
+        if "start" in module["ports"]:
+            sys.exit(f"toggle_energy: {d} is term-serial (several cycles per operation); the "
+                     "flow evaluates one operation per cycle")
         for s in streams:
             layer = s.rsplit(":", 1)[1]
-            code, act, acc_in, acc_out, model, by_kind = read_stream(
+            code, act, acc_in, acc_out, model, by_kind, table = read_stream(
                 os.path.join(out, f"stream-{layer}.txt"))
-            got, weighted, gates = evaluate(module, {"a": act, "code": code, "acc_in": acc_in})
+            # A per-layer level set: write the layer's decoder table first; it then holds.
+            state = load_registers(module, [{"tbl_we": 1, "tbl_addr": i, "tbl_data": word}
+                                            for i, word in table])
+            got, weighted, gates = evaluate(module, {"a": act, "code": code, "acc_in": acc_in},
+                                            state)
             if not np.array_equal(got["acc_out"], acc_out):
                 bad = int(np.count_nonzero(got["acc_out"] != acc_out))
                 sys.exit(f"toggle_energy: {d}: gate netlist differs from the C++ datapath on "
@@ -244,7 +279,7 @@ def main():
                 off.append(f"{d} on {layer}: model / fixed8 {m / base[1]:.3f}, toggles / fixed8 "
                            f"{t / base[0]:.3f}")
     fit_keys = [(d, s.rsplit(":", 1)[1]) for s in a.stream for d in a.designs]
-    if len(fit_keys) > 1:
+    if len(fit_keys) > 1 and "fixed8" in a.designs:
         # One activity factor per cell kind (docs/rtl.md): the model's split by kind, scaled,
         # against the toggles, and the ratios to fixed8 it gives; held-out streams marked.
         alpha, fitted = fit_activity(results, fit_keys)

@@ -24,7 +24,8 @@ int cmd_rtl(const std::vector<std::string>& args) {
   add_common_options(desc, common, true);
   desc.add_options()(
       "design", po::value<std::string>(&design),
-      "MAC design: fixed2..fixed16, elp4..elp8, elp3v2..elp8v2, elp (the configured)")(
+      "MAC design: fixed2..fixed16, elp4..elp8, elp3v2..elp8v2, elp4v2l..elp6v2l, elp (the "
+      "configured; design.elp.mac=serial for term-serial)")(
       "stream", po::value<std::vector<std::string>>(&streams),
       "WORKLOAD:LAYER (repeatable): also write the operand stream 64 weight-stationary PEs of "
       "that layer see, as stream-LAYER.txt (activity-based energy, docs/rtl.md)");
@@ -47,7 +48,7 @@ int cmd_rtl(const std::vector<std::string>& args) {
     }
     for (const auto& e : fs::directory_iterator(common.out_dir)) {
       const std::string n = e.path().filename().string();
-      if (n != "conloc_mac.v" && n != "README.md" && n != "vectors.txt" &&
+      if (n != "conloc_mac.v" && n != "README.md" && n != "vectors.txt" && n != "table.txt" &&
           n.rfind("stream-", 0) != 0) {
         throw UserError(field_error("--out", "", "folder holds other files", e.path().string(),
                                     "a new or empty folder, or an earlier rtl output"));
@@ -59,6 +60,11 @@ int cmd_rtl(const std::vector<std::string>& args) {
   write_file_atomic(common.out_dir + "/conloc_mac.v", rtl.verilog);
   write_file_atomic(common.out_dir + "/README.md", rtl.readme);
   write_file_atomic(common.out_dir + "/vectors.txt", text);
+  if (!rtl.table.empty()) {
+    write_file_atomic(common.out_dir + "/table.txt", rtl.table);
+  } else if (fs::exists(common.out_dir + "/table.txt")) {
+    fs::remove(common.out_dir + "/table.txt");  // an earlier design's: never left beside these
+  }
   std::unique_ptr<EnergyModel> em;  // loaded once, when a stream needs the model's energies
   for (const std::string& spec : streams) {
     if (!em) em = std::make_unique<EnergyModel>(EnergyTable::load(cfg.energy_table_path));
@@ -85,8 +91,13 @@ int cmd_rtl(const std::vector<std::string>& args) {
   }
   std::cout << rtl.design << ": " << common.out_dir << "/conloc_mac.v (a "
             << rtl.activation_operand_bits << " bits, code " << rtl.code_bits
-            << " bits, accumulator " << rtl.accumulator_bits << " bits), README.md, vectors.txt ("
-            << vectors << " vectors)\n";
+            << " bits, accumulator " << rtl.accumulator_bits << " bits";
+  if (rtl.serial) std::cout << ", term-serial";
+  if (!rtl.table.empty()) {
+    std::cout << ", decoder table " << rtl.table_entries << " x " << rtl.table_word_bits << " bits";
+  }
+  std::cout << "), README.md, vectors.txt (" << vectors << " vectors)"
+            << (rtl.table.empty() ? "" : ", table.txt") << "\n";
   return kExitOk;
 }
 

@@ -7,6 +7,7 @@
 #include "modules/arith/cell_counts.h"
 #include "modules/arith/elp_bsd_mac.h"
 #include "modules/arith/elp_lut_format.h"
+#include "modules/arith/elp_lut_mac.h"
 #include "modules/common/compiled_network.h"
 #include "modules/common/error.h"
 #include "sim/energy/energy_cost.h"
@@ -40,19 +41,18 @@ std::string header(const std::string& design, const std::string& what) {
          "\n// acc_out = acc_in + a * w(code), wrapped to the accumulator width (docs/rtl.md).\n";
 }
 
-std::string ports(int a_bits, int code_bits, int acc) {
-  return "module conloc_mac (\n"
-         "  input  wire signed " +
-         range(a_bits) +
+// The port list. `lead`: ports before the operands (clock, table or start controls);
+// `acc_reg`: acc_out is a register (term-serial); `tail`: ports after acc_out.
+std::string ports(int a_bits, int code_bits, int acc, const std::string& lead = "",
+                  bool acc_reg = false, const std::string& tail = "") {
+  return "module conloc_mac (\n" + lead + "  input  wire signed " + range(a_bits) +
          " a,       // activation operand: unsigned activations zero-extended\n"
          "  input  wire        " +
          range(code_bits) +
          " code,    // stored weight code word\n"
          "  input  wire signed " +
-         range(acc) +
-         " acc_in,\n"
-         "  output wire signed " +
-         range(acc) + " acc_out\n);\n";
+         range(acc) + " acc_in,\n" + (acc_reg ? "  output reg  signed " : "  output wire signed ") +
+         range(acc) + " acc_out" + (tail.empty() ? "" : ",\n" + tail) + "\n);\n";
 }
 
 // The enabled terms' signed sum into the accumulator, as the structural model costs it
@@ -158,42 +158,169 @@ std::string elp_rtl(const std::string& design, const ElpBsdParams& f, int a_bits
   return v.str();
 }
 
-// ELP_BSD v2: the code S | I; a fixed decoder (a case table, from the format's level set) turns I
-// into per-term enable, sign and position, S flips every sign; then a barrel shifter per term,
-// conditional negation and the sum into the accumulator (ElpLutMac).
-std::string elp_v2_rtl(const std::string& design, const ElpLutFormat& f, int a_bits, int acc) {
+// ELP_BSD v1 layout, term-serial (ElpBsdMac, TermSerial): one shared barrel shifter and one
+// accumulator add per cycle. The `start` edge latches the code and adds term 1 (a zero weight
+// passes acc_in); each later edge shifts the previous term by G_j + 1 and adds term j, until no
+// enabled term is left (`done`), so a weight of t terms takes max(1, t) cycles, as the timing
+// model counts them. The shifter is max(P, G) bits of shift amount plus one row for the +1 of a
+// gap, as the structural model counts it.
+std::string elp_serial_rtl(const std::string& design, const ElpBsdParams& f, int a_bits, int acc) {
+  const int code_bits = f.code_bits();
+  const int x_bits = a_bits + f.positions;
+  const int k = f.terms;
+  const int sa = std::max(f.shift_bits, f.gap_bits);  // shift-amount bits of the shared shifter
+  std::ostringstream v;
+  v << header(design, "ELP_BSD shift-add MAC (v1 field layout, " + num(k) +
+                          " terms, term-serial: one term per cycle, P " + num(f.shift_bits) +
+                          " bits, G " + num(f.gap_bits) + " bits, " + num(f.positions) +
+                          " positions).");
+  v << ports(a_bits, code_bits, acc,
+             "  input  wire        clk,\n"
+             "  input  wire        start,     // this edge: latch code, add term 1 (or pass "
+             "acc_in)\n",
+             true, "  output wire        done       // acc_out is the result: no term left");
+  // Term 1's fields from the code input (S1 | P | ...).
+  v << "  wire        s1_i = code[" << code_bits - 1 << "];\n";
+  v << "  wire " << range(f.shift_bits) << " p_i = code[" << code_bits - 2 << ":"
+    << code_bits - 1 - f.shift_bits << "];\n";
+  v << "  wire        en1_i = |p_i;\n";
+  v << "  wire signed " << range(x_bits) << " a_x = " << resize("a", a_bits, x_bits) << ";\n";
+  if (k == 1) v << "  /* verilator lint_off UNUSEDSIGNAL */  // one term: nothing after start\n";
+  v << "  reg  " << range(code_bits - 1) << " code_r;  // the code below S1 (term 1's sign)\n";
+  v << "  reg  [2:0]  j_r;  // the next term, 2.." << k + 1 << "\n";
+  v << "  reg  signed " << range(x_bits) << " x_r;  // the last term, shifted activation\n";
+  if (k == 1) v << "  /* verilator lint_on UNUSEDSIGNAL */\n";
+  // Later terms' fields from the latched code: S1 | P | S2 | G2 | S3 | G3.
+  int cursor = code_bits - 1 - f.shift_bits;
+  if (k > 1) v << "  wire        en1 = |code_r[" << code_bits - 2 << ":" << cursor << "];\n";
+  for (int j = 2; j <= k; ++j) {
+    cursor -= 1;
+    v << "  wire        s" << j << " = code_r[" << cursor << "];\n";
+    cursor -= f.gap_bits;
+    v << "  wire " << range(sa) << " g" << j << " = ";
+    const std::string field =
+        f.gap_bits == 1 ? "code_r[" + num(cursor) + "]"
+                        : "code_r[" + num(cursor + f.gap_bits - 1) + ":" + num(cursor) + "]";
+    v << (sa > f.gap_bits ? "{" + num(sa - f.gap_bits) + "'d0, " + field + "}" : field) << ";\n";
+    v << "  wire        en" << j << " = en" << j - 1 << " & (|g" << j << ");\n";
+  }
+  // The current later term, selected by j_r.
+  v << "  reg         en_c, s_c;\n  reg  " << range(sa) << " g_c;\n";
+  v << "  always @* begin\n    en_c = 1'b0;\n    s_c = 1'b0;\n    g_c = " << sa << "'d0;\n";
+  if (k > 1) {
+    v << "    case (j_r)\n";
+    for (int j = 2; j <= k; ++j) {
+      v << "      3'd" << j << ": begin en_c = en" << j << "; s_c = s" << j << "; g_c = g" << j
+        << "; end\n";
+    }
+    v << "      default: ;\n    endcase\n";
+  }
+  v << "  end\n";
+  v << "  assign done = !en_c;\n";
+  // The shared shifter: a << P at start, else the last term << (G + 1).
+  const std::string p_ext =
+      sa > f.shift_bits ? "{" + num(sa - f.shift_bits) + "'d0, p_i}" : std::string("p_i");
+  v << "  wire " << range(sa) << " amt = start ? " << p_ext << " : g_c;\n";
+  v << "  wire signed " << range(x_bits) << " sh_in = start ? (en1_i ? a_x : " << x_bits
+    << "'sd0) : x_r;\n";
+  v << "  wire signed " << range(x_bits) << " sh = sh_in <<< amt;\n";
+  v << "  /* verilator lint_off UNUSEDSIGNAL */  // bit 0 of a term is always 0\n";
+  v << "  wire signed " << range(x_bits) << " term = start ? sh : sh <<< 1;\n";
+  v << "  /* verilator lint_on UNUSEDSIGNAL */\n";
+  v << "  wire        ng = start ? (en1_i & s1_i) : (en_c & s_c);\n";
+  // The halved term, conditionally negated (XOR row, the +1 as the accumulator add's carry-in).
+  v << "  wire " << range(x_bits - 1) << " y = term[" << x_bits - 1 << ":1] ^ {" << x_bits - 1
+    << "{ng}};\n";
+  v << "  wire " << range(acc) << " sum = (start ? acc_in : acc_out) + "
+    << resize("y", x_bits - 1, acc) << " + {" << acc - 1 << "'d0, ng};\n";
+  v << "  always @(posedge clk) begin\n"
+       "    if (start) begin\n"
+       "      code_r <= code[" +
+           num(code_bits - 2) +
+           ":0];\n      x_r <= term;\n      j_r <= 3'd2;\n"
+           "      acc_out <= sum;\n"
+           "    end else if (en_c) begin\n"
+           "      x_r <= term;\n      j_r <= j_r + 3'd1;\n      acc_out <= sum;\n"
+           "    end\n  end\n";
+  v << "endmodule\n";
+  return v.str();
+}
+
+// One v2 decoder output: per term (term 1 in the low bits) enable, sign, position (pb bits).
+std::uint32_t decoder_word(const ElpBsdFields& fl, int k, int pb) {
+  std::uint32_t w = 0;
+  for (int j = k - 1; j >= 0; --j) {
+    const auto jj = static_cast<std::size_t>(j);
+    const bool en = j < fl.terms;
+    w = (w << 1) | (en ? 1u : 0u);
+    w = (w << 1) | (en && fl.negate[jj] ? 1u : 0u);
+    w = (w << pb) | (en ? static_cast<std::uint32_t>(fl.position[jj]) : 0u);
+  }
+  return w;
+}
+
+std::string binary(std::uint32_t v, int bits) {
+  std::string s;
+  for (int q = bits - 1; q >= 0; --q)
+    s += ((v >> q) & 1) ? '1' : '0';
+  return s;
+}
+
+// ELP_BSD v2: the code S | I; a decoder turns I into per-term enable, sign and position, S flips
+// every sign; then a barrel shifter per term, conditional negation and the sum into the
+// accumulator (ElpLutMac). A fixed level set's decoder is a case table generated from it; a
+// per-layer one's (`loadable`) is a table of registers written through a port, one entry per
+// magnitude (index 0, the zero weight, decodes to nothing without an entry), as the simulator
+// counts its table bits.
+std::string elp_v2_rtl(const std::string& design, const ElpLutFormat& f, int a_bits, int acc,
+                       bool loadable) {
   const int b = f.code_bits(), k = f.params().terms, pb = std::max(1, f.position_bits());
   const int per = 2 + pb;  // enable, sign, position per term
+  const int w = k * per;
+  const int entries = (1 << (b - 1)) - 1;
   const int x_bits = a_bits + f.max_position();
   const int s_bits = x_bits + 2;
   std::ostringstream v;
-  v << header(design, "ELP_BSD v2 shift-add MAC: fixed decoder (" + num((1 << (b - 1)) - 1) +
-                          " magnitudes, " + num(k) + " terms, positions 0.." +
+  v << header(design, "ELP_BSD v2 shift-add MAC: " +
+                          std::string(loadable ? "loadable decoder table (per-layer level set, "
+                                               : "fixed decoder (") +
+                          num(entries) + " magnitudes, " + num(k) + " terms, positions 0.." +
                           num(f.max_position()) + "), parallel terms.");
-  v << ports(a_bits, b, acc);
+  std::string lead;
+  if (loadable) {
+    lead =
+        "  input  wire        clk,\n"
+        "  input  wire        tbl_we,    // write decoder entry tbl_addr (1.." +
+        num(entries) +
+        ") at the clock edge\n"
+        "  input  wire        " +
+        range(b - 1) +
+        " tbl_addr,\n"
+        "  input  wire        " +
+        range(w) + " tbl_data,  // per term (term 1 low): enable, sign, position\n";
+  }
+  v << ports(a_bits, b, acc, lead);
   v << "  wire        s = code[" << b - 1 << "];\n";
   if (b - 1 == 1) {
     v << "  wire        idx = code[0];\n";
   } else {
     v << "  wire " << range(b - 1) << " idx = code[" << b - 2 << ":0];\n";
   }
-  // The decoder: per magnitude index, the terms of its non-adjacent form (term 1 in the low bits).
-  v << "  reg  " << range(k * per) << " dec;\n";
-  v << "  always @* begin\n    case (idx)\n";
-  for (std::uint32_t i = 0; i < (1u << (b - 1)); ++i) {
-    const ElpBsdFields fl = f.fields(i);  // S = 0: the magnitude's own signs
-    std::string bits;
-    for (int j = k - 1; j >= 0; --j) {
-      const bool en = j < fl.terms;
-      std::string pos;
-      for (int q = pb - 1; q >= 0; --q)
-        pos += en && ((fl.position[static_cast<std::size_t>(j)] >> q) & 1) ? '1' : '0';
-      bits += std::string(en ? "1" : "0") +
-              (en && fl.negate[static_cast<std::size_t>(j)] ? "1" : "0") + pos;
+  if (loadable) {
+    v << "  reg  " << range(w) << " tbl [1:" << entries << "];\n";
+    v << "  always @(posedge clk) if (tbl_we) tbl[tbl_addr] <= tbl_data;\n";
+    v << "  wire " << range(w) << " dec = idx == " << b - 1 << "'d0 ? " << w << "'b0 : tbl[idx];\n";
+  } else {
+    // The decoder: per magnitude index, the terms of its fewest-digit form.
+    v << "  reg  " << range(w) << " dec;\n";
+    v << "  always @* begin\n    case (idx)\n";
+    for (std::uint32_t i = 0; i < (1u << (b - 1)); ++i) {
+      // S = 0: the magnitude's own signs.
+      v << "      " << b - 1 << "'d" << i << ": dec = " << w << "'b"
+        << binary(decoder_word(f.fields(i), k, pb), w) << ";\n";
     }
-    v << "      " << b - 1 << "'d" << i << ": dec = " << k * per << "'b" << bits << ";\n";
+    v << "      default: dec = " << w << "'b0;\n    endcase\n  end\n";
   }
-  v << "      default: dec = " << k * per << "'b0;\n    endcase\n  end\n";
   v << "  wire signed " << range(x_bits) << " a_x = " << resize("a", a_bits, x_bits) << ";\n";
   for (int j = 1; j <= k; ++j) {
     const int lo = (j - 1) * per;
@@ -212,6 +339,15 @@ std::string elp_v2_rtl(const std::string& design, const ElpLutFormat& f, int a_b
   return v.str();
 }
 
+// The decoder table a per-layer format loads: "index word" per magnitude, decimal.
+std::string v2_table(const ElpLutFormat& f) {
+  const int k = f.params().terms, pb = std::max(1, f.position_bits());
+  std::ostringstream t;
+  for (std::uint32_t i = 1; i < (1u << (f.code_bits() - 1)); ++i)
+    t << i << ' ' << decoder_word(f.fields(i), k, pb) << '\n';
+  return t.str();
+}
+
 }  // namespace
 
 MacRtl generate_mac_rtl(const SimConfig& cfg) {
@@ -226,31 +362,47 @@ MacRtl generate_mac_rtl(const SimConfig& cfg) {
     r.code_bits = d.fixed_weight_bits;
     r.verilog = fixed_rtl(r.design, d.fixed_weight_bits, a, acc);
   } else {
-    if (d.elp_mac != ElpMacVariant::Parallel) {
-      throw UserError(field_error("design.elp.mac", "",
-                                  "the RTL generator writes parallel-term MACs only", "serial",
-                                  "parallel"));
-    }
-    if (d.elp_v2 && d.elp_v2->per_layer) {
-      throw UserError(field_error("design.elp.format", "",
-                                  "the RTL generator writes fixed decoders; a per-layer level set "
-                                  "needs a loadable decoder table",
-                                  d.elp_v2->name, "a v1 preset, custom, or elp3v2..elp8v2"));
-    }
     if (d.elp_v2) {
       const ElpLutFormat f = ElpLutFormat::cached(*d.elp_v2);
       r.design = f.name();
       r.code_bits = f.code_bits();
-      r.verilog = elp_v2_rtl(r.design, f, a, acc);
+      r.verilog = elp_v2_rtl(r.design, f, a, acc, d.elp_v2->per_layer);
+      if (d.elp_v2->per_layer) {
+        r.table = v2_table(f);
+        r.table_entries = (1 << (f.code_bits() - 1)) - 1;
+        r.table_word_bits = f.decoded_bits();
+      }
     } else {
       r.design = d.elp.name;
       r.code_bits = d.elp.code_bits();
-      r.verilog = elp_rtl(r.design, d.elp, a, acc);
+      r.serial = d.elp_mac == ElpMacVariant::TermSerial;
+      if (r.serial) r.design += "-serial";
+      r.verilog =
+          r.serial ? elp_serial_rtl(r.design, d.elp, a, acc) : elp_rtl(r.design, d.elp, a, acc);
     }
   }
-  // The structural model's view of the same datapath: its costliest code.
+  // The structural model's view of the same circuit: its costliest code's datapath, plus the
+  // parts of this RTL the simulator costs outside the MAC -- a loadable decoder's table registers
+  // and read multiplexers (layer setup and weight fetch), a term-serial MAC's running-sum and
+  // code registers (PE registers). A fixed v2 decoder is left out: the model's multiplexer tree
+  // over a constant table is not what synthesis builds (docs/rtl.md).
   const auto model = make_mac_model(d, d.mac, false);  // unsigned: the RTL port's 9 bits
-  const CellCounts worst = model->peak_cells();
+  CellCounts worst = model->peak_cells();
+  if (!r.table.empty()) {
+    worst += model->weight_fetch_cells();
+    worst += model->layer_setup_cells();
+  }
+  if (r.serial) {
+    // A term-serial MAC reuses its shifter and adder every cycle: its size is one cycle's cells
+    // (the costliest code's, per cycle), plus the registers.
+    worst = CellCounts{};
+    for (std::int32_t level : model->quantizer().levels()) {
+      const MacActions act = model->actions(model->encode(level));
+      const CellCounts c = model->cells(act) * (1.0 / static_cast<double>(act.cycles));
+      if (transistor_equivalents(c) > transistor_equivalents(worst)) worst = c;
+    }
+    worst.dff += acc + model->weight_register_bits() - 1;  // running sum, code below S1
+  }
   r.model_transistors = transistor_equivalents(worst);
   std::ostringstream cells;
   cells << "adder bits " << worst.adder_bits << ", multiplier cells " << worst.mult_cells
@@ -258,21 +410,46 @@ MacRtl generate_mac_rtl(const SimConfig& cfg) {
         << worst.dff;
   r.model_cells = cells.str();
   std::ostringstream m;
-  m << "# " << r.design << " MAC (generated)\n\n"
-    << "`conloc_mac.v`: module `conloc_mac`, combinational: `acc_out = acc_in + a * w(code)`, "
-       "wrapped to "
-    << acc << " bits.\n\n"
-    << "| port | width | meaning |\n|---|---|---|\n"
-    << "| `a` | " << a << " signed | activation operand: " << d.activation_bits
+  m << "# " << r.design << " MAC (generated)\n\n`conloc_mac.v`: module `conloc_mac`, ";
+  if (r.serial) {
+    m << "term-serial: from a `start` edge, one shift-add term per clock edge until `done`; "
+         "`acc_out = acc_in + a * w(code)`, wrapped to "
+      << acc << " bits, in max(1, terms) cycles.\n\n";
+  } else {
+    m << "combinational: `acc_out = acc_in + a * w(code)`, wrapped to " << acc << " bits"
+      << (r.table.empty() ? "" : ", once the decoder table is loaded") << ".\n\n";
+  }
+  m << "| port | width | meaning |\n|---|---|---|\n";
+  if (r.serial || !r.table.empty()) m << "| `clk` | 1 | clock (rising edge) |\n";
+  if (r.serial) {
+    m << "| `start` | 1 | at this edge: latch `code`, add term 1 of `a` to `acc_in` (a zero "
+         "weight passes `acc_in`) |\n";
+  }
+  if (!r.table.empty()) {
+    m << "| `tbl_we` | 1 | write decoder entry `tbl_addr` at this edge |\n"
+      << "| `tbl_addr` | " << r.code_bits - 1 << " | magnitude index 1.." << r.table_entries
+      << " (index 0 is the zero weight and has no entry) |\n"
+      << "| `tbl_data` | " << r.table_word_bits
+      << " | per term (term 1 in the low bits): enable, sign, position, most significant first |\n";
+  }
+  m << "| `a` | " << a << " signed | activation operand: " << d.activation_bits
     << "-bit activations, unsigned ones zero-extended, signed ones sign-extended |\n"
     << "| `code` | " << r.code_bits << " | the stored weight code word (docs/elp_bsd.md) |\n"
     << "| `acc_in` | " << acc << " signed | the running sum |\n"
-    << "| `acc_out` | " << acc << " signed | `acc_in` plus the product |\n\n"
-    << "`vectors.txt`: every valid code x every activation, with accumulator inputs, and the "
-       "result of the simulator's C++ datapath (`code a acc_in acc_out`, decimal). Co-simulate "
-       "with `tests/rtl/cosim.sh` (docs/rtl.md).\n\n"
-    << "The simulator's structural energy model charges this design's costliest code "
-    << r.model_cells << ": " << r.model_transistors
+    << "| `acc_out` | " << acc << " signed | `acc_in` plus the product |\n";
+  if (r.serial) m << "| `done` | 1 | `acc_out` is the result (no enabled term left) |\n";
+  m << "\n`vectors.txt`: every valid code x every activation, with accumulator inputs, and the "
+       "result of the simulator's C++ datapath (`code a acc_in acc_out"
+    << (r.serial ? " cycles" : "") << "`, decimal). ";
+  if (!r.table.empty()) {
+    m << "`table.txt`: the decoder table of the level set the vectors use (`index word`, "
+         "decimal; the preset's Laplace set: a layer's own set comes with its stream). ";
+  }
+  m << "Co-simulate with `tests/rtl/cosim.sh` (docs/rtl.md).\n\n"
+    << "The simulator's structural energy model charges this design's costliest code"
+    << (r.table.empty() ? "" : ", with the decoder table and its read multiplexers,")
+    << (r.serial ? ", with the running-sum and code registers," : "") << " " << r.model_cells
+    << ": " << r.model_transistors
     << " transistor-equivalents (docs/rtl.md compares it with Yosys).\n";
   r.readme = m.str();
   return r;
@@ -283,6 +460,8 @@ std::string mac_test_vectors(const SimConfig& cfg, std::uint64_t seed, std::uint
   const auto sig = make_mac_model(d, d.mac, true);
   const auto uns = make_mac_model(d, d.mac, false);
   const int acc = d.accumulator_bits;
+  const bool serial =
+      d.mac == MacKind::ElpBsd && !d.elp_v2 && d.elp_mac == ElpMacVariant::TermSerial;
   const std::int64_t acc_max = (std::int64_t{1} << (acc - 1)) - 1, acc_min = -acc_max - 1;
   std::mt19937_64 rng(seed);
   std::uniform_int_distribution<std::int64_t> any(acc_min, acc_max);
@@ -300,7 +479,9 @@ std::string mac_test_vectors(const SimConfig& cfg, std::uint64_t seed, std::uint
       for (std::int32_t a = lo; a <= hi; ++a) {
         // The accumulator's edges (wrap-around both ways) for the first five, then random.
         const std::int64_t in = a - lo < 5 ? edges[a - lo] : any(rng);
-        v << code << ' ' << a << ' ' << in << ' ' << m.mac(in, a, code) << '\n';
+        v << code << ' ' << a << ' ' << in << ' ' << m.mac(in, a, code);
+        if (serial) v << ' ' << m.actions(code).cycles;  // the timing model's cycles
+        v << '\n';
         ++n;
       }
     }
@@ -361,6 +542,13 @@ std::string mac_operand_stream(const CompiledNetwork& cn, int layer, int rows, i
        << " mux2 " << kinds.mux2 * per << " xor2 " << kinds.xor2 * per << " and2 "
        << kinds.and2 * per << " dff " << kinds.dff * per << " psum_pass "
        << gated * energy.add_pj(cn.accumulator_bits) * per << "\n";
+  // A per-layer level set: this layer's decoder table, to load before the stream.
+  if (const auto* lut = dynamic_cast<const ElpLutMac*>(&mac);
+      lut && lut->format().params().per_layer) {
+    std::istringstream t(v2_table(lut->format()));
+    for (std::string line; std::getline(t, line);)
+      head << "# table " << line << "\n";
+  }
   return head.str() + v.str();
 }
 

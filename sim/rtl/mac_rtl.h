@@ -15,7 +15,9 @@ namespace conloc {
 // zero-extended, signed ones sign-extended. Fixed point: a multiplier on the two's-complement
 // code, operand-isolated when the code is 0. ELP_BSD (v1 field layout, parallel terms): the
 // fields P, G_j, S_j drive barrel shifters and conditional negation, and the sum of the enabled
-// terms, halved, is added to the accumulator (ElpBsdMac).
+// terms, halved, is added to the accumulator (ElpBsdMac); term-serial: one term per cycle through
+// one shifter (clocked ports, below). ELP_BSD v2: a decoder (a fixed case table, or a loadable
+// table for a per-layer level set) drives a shifter per term (ElpLutMac).
 struct MacRtl {
   std::string module_name;  // conloc_mac
   std::string design;       // e.g. "elp5"
@@ -28,10 +30,18 @@ struct MacRtl {
   // docs/energy.md uses) -- to set beside a synthesized count.
   double model_transistors = 0;
   std::string model_cells;  // the counts, as text
+  // A per-layer v2 level set: the decoder is a table of registers written through tbl_we /
+  // tbl_addr / tbl_data on clk; `table` is the entries of the level set the vectors use, one
+  // "index word" line per magnitude. Empty for a fixed decoder.
+  std::string table;
+  int table_entries = 0, table_word_bits = 0;
+  // Term-serial (v1 layout): clk, start and done ports; acc_out is a register; one term per
+  // cycle. The vectors carry the cycles the C++ model counts as a fifth column.
+  bool serial = false;
 };
 
-// A design the generator cannot express (a v2 level set's decoder table, term-serial MACs) is a
-// UserError naming the config field.
+// Every MAC design the simulator models: fixed point, ELP_BSD v1 (parallel or term-serial) and
+// v2 (fixed or loadable decoder).
 MacRtl generate_mac_rtl(const SimConfig& cfg);
 
 // The operand stream one weight-stationary PE sees in a real layer, for activity-based energy
@@ -39,7 +49,8 @@ MacRtl generate_mac_rtl(const SimConfig& cfg);
 // weights), each holding its weight code while the layer's M activations of its row stream
 // through, with the partial sum arriving from the PEs above it in the fold (`rows` array rows) as
 // acc_in. Lines "code a acc_in acc_out" as mac_test_vectors; the first line of each PE's stream
-// starts a new run (consecutive lines are consecutive cycles).
+// starts a new run (consecutive lines are consecutive cycles). A per-layer v2 level set's decoder
+// table (the layer's own) precedes them as "# table INDEX WORD" lines.
 struct CompiledNetwork;
 // The stream's first line is a comment with the structural model's mean MAC energy over its
 // operations ("# model_pj_per_mac X", from `energy`: the layer's MAC model, cells x cell energies).

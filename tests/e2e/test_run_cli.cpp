@@ -1,5 +1,7 @@
 // `run` and `compare` end to end, as a user runs them: files, columns, exit codes, errors.
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <limits>
@@ -361,7 +363,7 @@ TEST(RunCli, FixedMappingOrderHoldsOnEveryLayer) {
   EXPECT_EQ(conv, 5);
 }
 
-TEST(RtlCli, WritesVerilogAndRefusesWhatItCannotExpress) {
+TEST(RtlCli, WritesEveryDesignsVerilogAndRefusesBadOutputs) {
   const std::string dir = make_temp_dir("rtl");
   auto r = run_cli({"rtl", "--design", "elp5", "--out", dir + "/a"}, dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -376,13 +378,30 @@ TEST(RtlCli, WritesVerilogAndRefusesWhatItCannotExpress) {
   r = run_cli({"rtl", "--design", "elp5v2", "--out", dir + "/v2"}, dir);  // a fixed decoder
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(slurp(dir + "/v2/conloc_mac.v").find("case (idx)"), std::string::npos);
-  r = run_cli({"rtl", "--design", "elp5v2l", "--out", dir + "/b"}, dir);  // a loadable table
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("design.elp.format"), std::string::npos) << r.err;
+  // A per-layer level set: a loadable decoder table, and its entries beside the vectors (15
+  // magnitudes); a fixed design written over it leaves no stale table behind.
+  r = run_cli({"rtl", "--design", "elp5v2l", "--out", dir + "/b"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(slurp(dir + "/b/conloc_mac.v").find("tbl_we"), std::string::npos);
+  const std::string table = slurp(dir + "/b/table.txt");
+  EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 15);
+  r = run_cli({"rtl", "--design", "elp5", "--out", dir + "/b"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/b/table.txt"));
+  // Term-serial: clocked, with the timing model's cycles as the vectors' fifth column.
   r = run_cli({"rtl", "--design", "elp5-serial", "--out", dir + "/c"}, dir);
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("design.elp.mac"), std::string::npos) << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(slurp(dir + "/c/conloc_mac.v").find("output wire        done"), std::string::npos);
+  std::istringstream first(slurp(dir + "/c/vectors.txt"));
+  std::int64_t code, a, acc, out, cycles = 0;
+  ASSERT_TRUE(first >> code >> a >> acc >> out >> cycles);
+  EXPECT_GE(cycles, 1);
   const std::string cnn = std::string(CONLOCNN_SOURCE_DIR) + "/workloads/fmnist_cnn/network.json";
+  // A per-layer set's stream carries that layer's decoder table.
+  r = run_cli({"rtl", "--design", "elp5v2l", "--out", dir + "/sl", "--stream", cnn + ":conv3"},
+              dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(slurp(dir + "/sl/stream-conv3.txt").find("\n# table 15 "), std::string::npos);
   r = run_cli({"rtl", "--design", "elp5", "--out", dir + "/s", "--stream", cnn + ":conv2"}, dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(slurp(dir + "/s/stream-conv2.txt").rfind("# model_pj_per_mac ", 0), 0u);

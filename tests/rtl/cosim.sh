@@ -15,9 +15,13 @@ rm -rf "$work" && mkdir -p "$work"
 out=$("$sim" rtl --design "$design" --out "$work/rtl" "$@")
 echo "$out"
 # "<design>: DIR/conloc_mac.v (a A bits, code C bits, accumulator ACC bits), ..."
-read -r a_bits code_bits acc_bits < <(echo "$out" | sed -E 's/.*\(a ([0-9]+) bits, code ([0-9]+) bits, accumulator ([0-9]+) bits\).*/\1 \2 \3/')
+read -r a_bits code_bits acc_bits < <(echo "$out" | tail -1 | sed -E 's/.*\(a ([0-9]+) bits, code ([0-9]+) bits, accumulator ([0-9]+) bits[,)].*/\1 \2 \3/')
 cd "$work"
+# Clocked designs: a loadable decoder table (written first) or a term-serial MAC.
+flags=() table=()
+case "$out" in *"decoder table"*) flags=(-CFLAGS -DCONLOC_TABLE) table=(rtl/table.txt) ;; esac
+case "$out" in *"term-serial"*) flags=(-CFLAGS -DCONLOC_SERIAL) ;; esac
 verilator --lint-only -Wall rtl/conloc_mac.v
-verilator --cc --exe --build -j 2 -O1 --Mdir obj rtl/conloc_mac.v "$src/tb_mac.cpp" -o tb > build.log 2>&1 ||
+verilator --cc --exe --build -j 2 -O1 --Mdir obj "${flags[@]}" rtl/conloc_mac.v "$src/tb_mac.cpp" -o tb > build.log 2>&1 ||
   { tail -30 build.log; exit 1; }
-./obj/tb rtl/vectors.txt "$a_bits" "$code_bits" "$acc_bits"
+./obj/tb rtl/vectors.txt "$a_bits" "$code_bits" "$acc_bits" "${table[@]}"
