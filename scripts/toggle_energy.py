@@ -142,75 +142,119 @@ def calibrate(workdir, n=20000, seed=1):
     return e, t_mul, t_add
 
 
-KINDS = ["adder", "mult", "mux2", "xor2", "and2", "dff", "psum_pass"]
+# The model's parts in the stream header (before activity factors and toggle rates), and the
+# factor each is charged at: the operand path's cell kinds and a term's pass through a term adder
+# follow the activation's toggles; the accumulator add follows both its inputs (one factor each);
+# a gated operation's partial sum passing the accumulator adder follows the partial sum's.
+OPERAND_KINDS = ["adder", "mult", "mux2", "xor2", "and2", "dff"]
+RATES = ["activation", "psum", "product"]
 
 
 def read_stream(path):
-    """The operations, the structural model's mean pJ per MAC the simulator wrote above them (with
-    the energy table's activity factors), that energy by cell kind before them, and the layer's
-    decoder table for a per-layer level set ([(index, word)], else empty)."""
+    """The operations and the header the simulator wrote above them: the structural model's mean
+    pJ per MAC (the energy table's activity factors at the layer's toggle rates), its parts before
+    them (by_kind), the layer's operand toggle rates the model used, and the layer's decoder table
+    for a per-layer level set ([(index, word)], else empty)."""
+    head = {"table": []}
     with open(path) as f:
-        model = float(f.readline().split()[-1])
-        words = f.readline().split()[2:]
-        table = [tuple(map(int, line.split()[2:4])) for line in f if line.startswith("# table ")]
-    by_kind = dict(zip(words[0::2], map(float, words[1::2])))
+        for line in f:
+            if not line.startswith("#"):
+                break
+            w = line.split()
+            if w[1] == "model_pj_per_mac":
+                head["model"] = float(w[2])
+            elif w[1] == "table":
+                head["table"].append((int(w[2]), int(w[3])))
+            else:
+                head[w[1]] = dict(zip(w[2::2], map(float, w[3::2])))
     data = np.loadtxt(path, dtype=np.int64, ndmin=2, comments="#")
-    return data[:, 0], data[:, 1], data[:, 2], data[:, 3], model, by_kind, table
+    return data[:, 0], data[:, 1], data[:, 2], data[:, 3], head
 
 
-def fit_activity(results, fit_keys, p=8, iterations=300):
-    """Per-cell-kind activity factors for the structural model (the activity_* constants of an
-    energy table, docs/rtl.md). The ratios to fixed8 on the same stream are what a design
-    comparison reads, so the factors minimise the log error of those ratios over every (design,
-    stream) -- a damped Gauss-Newton on log-factors (positive by construction), reweighted towards
-    the worst point (an L^p norm, p = 8). Their common scale then sets the absolute level: the
-    geometric mean of toggles / model over all points. Fitted on `fit_keys`; returns (factors,
-    fitted pJ for every key of `results`)."""
-    # A partial sum passing an idle accumulator adder switches the adder's cells: one factor for
-    # both (a factor of its own fits the fit streams a little better and held-out layers worse).
-    tied = {"psum_pass": "adder"}
+def activity_terms(head, ref):
+    """(factor name, pJ per MAC before that factor) of one stream: each part times its driving
+    operand's toggle rate relative to `ref` (the table's toggle_* constants)."""
+    parts, t = head["model_pj_random_by_kind"], head["operand_toggles"]
+    r = {q: t[q] / ref[q] for q in RATES}
+    terms = [(k, parts.get(k, 0) * r["activation"]) for k in OPERAND_KINDS]
+    terms += [("adder", parts["term_pass"] * r["activation"]),  # the same adders, passing a term
+              ("acc_psum", parts["acc"] * r["psum"]), ("acc_product", parts["acc"] * r["product"]),
+              ("acc_psum", parts["psum_pass"] * r["psum"])]  # a partial sum passing the adder
+    return terms
 
-    def split(by_kind):
-        out = dict(by_kind)
-        for kind, like in tied.items():
-            out[like] = out.get(like, 0) + out.pop(kind, 0)
-        return out
 
-    results = {key: (r[0], r[1], split(r[2])) for key, r in results.items()}
-    keys = sorted(fit_keys)
-    kinds = [k for k in KINDS if any(results[key][2].get(k, 0) > 0 for key in keys)]
-    t = np.array([results[key][0] for key in keys])
-    a_mat = np.array([[results[key][2].get(k, 0) for k in kinds] for key in keys])
-    base = np.array([keys.index(("fixed8", key[1])) for key in keys])
-    target = np.log(t / t[base])
-
-    def err(x):
-        f = a_mat @ np.exp(x)
-        return np.log(f / f[base]) - target
-
-    x, damping = np.zeros(len(kinds)), 1e-3
+def levenberg_marquardt(fun, x, iterations=300):
+    """Minimises |fun(x)|^2 from x (forward-difference Jacobian, Marquardt's diagonal damping)."""
+    r = fun(x)
+    cost, lam = r @ r, 1e-3
     for _ in range(iterations):
-        alpha = np.exp(x)
-        f = a_mat @ alpha
-        e = err(x)
-        jac = a_mat * alpha / f[:, None]
-        jac = jac - jac[base]
-        w = np.maximum(np.abs(e), 1e-4) ** ((p - 2) / 2)
-        lhs = np.vstack([jac * w[:, None], np.sqrt(damping) * np.eye(len(kinds))])
-        rhs = np.concatenate([-e * w, np.zeros(len(kinds))])
-        step = np.linalg.lstsq(lhs, rhs, rcond=None)[0]
-        if np.sum(np.abs(err(x + step)) ** p) < np.sum(np.abs(e) ** p):
-            x, damping = x + step, max(damping / 3, 1e-9)
-        else:
-            damping *= 10
-    alpha = np.exp(x)
-    alpha *= np.exp(np.mean(np.log(t / (a_mat @ alpha))))
-    factors = dict(zip(kinds, map(float, alpha)))
-    fitted = {key: sum(factors.get(k, 1.0) * v for k, v in r[2].items())
-              for key, r in results.items()}
-    for kind, like in tied.items():
-        factors[kind] = factors[like]
-    return factors, fitted
+        jac = np.empty((len(r), len(x)))
+        for i in range(len(x)):
+            h = 1e-7 * max(1.0, abs(x[i]))
+            xi = x.copy()
+            xi[i] += h
+            jac[:, i] = (fun(xi) - r) / h
+        jtj, jtr = jac.T @ jac, jac.T @ r
+        while True:
+            step = np.linalg.solve(jtj + lam * np.diag(np.diag(jtj) + 1e-12), -jtr)
+            rn = fun(x + step)
+            if rn @ rn < cost:
+                x, r, cost, lam = x + step, rn, rn @ rn, max(lam / 3, 1e-12)
+                break
+            lam *= 10
+            if lam > 1e12:
+                return x
+        if np.max(np.abs(step)) < 1e-9:
+            break
+    return x
+
+
+def fit_activity(results, fit_keys, p=8):
+    """The MAC activity constants of an energy table (docs/energy.md, docs/rtl.md): the reference
+    toggle rates are the geometric means of the fit streams' layer rates (3 significant digits);
+    one factor per cell kind of the operand path (term passes share the adder's), and two for the
+    accumulator add (its partial-sum input, shared with the partial-sum pass, and its product
+    input). A design comparison reads ratios and a run reports energies, so the factors minimise
+    the log errors of both -- each design's energy and its ratio to fixed8 on the same stream --
+    over the fit streams (Levenberg-Marquardt on log-factors, positive by construction, with the
+    residuals raised to p / 2 so the worst points weigh most, an L^p norm, p = 2, 4 then 8).
+    Returns (constants, fitted pJ for every key of `results`)."""
+    keys = sorted(fit_keys)
+    ref = {q: float(f"{np.exp(np.mean([np.log(results[k][1]['operand_toggles'][q]) for k in keys])):.3g}")
+           for q in RATES}
+    names = sorted({n for key in results for n, v in activity_terms(results[key][1], ref) if v > 0})
+
+    def row(key):
+        out = dict.fromkeys(names, 0.0)
+        for n, v in activity_terms(results[key][1], ref):
+            if v > 0:
+                out[n] += v
+        return [out[n] for n in names]
+
+    all_keys = list(results)
+    a_all = np.array([row(k) for k in all_keys])
+    fit = np.array([k in keys for k in all_keys])
+    t = np.array([results[k][0] for k in all_keys])
+    base = np.array([all_keys.index(("fixed8", k[1])) for k in all_keys])
+
+    def residuals(x, power):
+        f = a_all @ np.exp(x)
+        r = np.concatenate([np.log(f / t)[fit], np.log((f / f[base]) / (t / t[base]))[fit]])
+        return np.sign(r) * np.abs(r) ** (power / 2)
+
+    x = np.zeros(len(names))
+    for power in (2, 4, p):
+        x = levenberg_marquardt(lambda v: residuals(v, power), x)
+    alpha = dict(zip(names, (float(f"{v:.4g}") for v in np.exp(x))))
+    fitted = {k: float(a_all[i] @ np.array([alpha[n] for n in names]))
+              for i, k in enumerate(all_keys)}
+    constants = {f"activity_{k}": alpha.get(k, 0.0) for k in OPERAND_KINDS if k != "dff"}
+    constants.update({"activity_acc_psum": alpha.get("acc_psum", 0.0),
+                      "activity_acc_product": alpha.get("acc_product", 0.0),
+                      "activity_term_pass": alpha.get("adder", 0.0),
+                      "activity_psum_pass": alpha.get("acc_psum", 0.0)})
+    constants.update({f"toggle_{q}": ref[q] for q in RATES})
+    return constants, fitted
 
 
 def main():
@@ -223,6 +267,12 @@ def main():
     ap.add_argument("--max-ratio-error", type=float, default=None,
                     help="exit 1 if a design's model / fixed8 ratio is further than this "
                          "(relative) from its toggles / fixed8 ratio on a stream")
+    ap.add_argument("--max-error", type=float, default=None,
+                    help="exit 1 if a design's model energy per MAC is further than this "
+                         "(relative) from its toggles' on a stream")
+    ap.add_argument("--fit", action="store_true",
+                    help="fit the energy table's MAC activity constants to the --stream streams "
+                         "and show what they give on every stream")
     ap.add_argument("designs", nargs="+")
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="toggle-")
@@ -251,40 +301,47 @@ def main():
                      "flow evaluates one operation per cycle")
         for s in streams:
             layer = s.rsplit(":", 1)[1]
-            code, act, acc_in, acc_out, model, by_kind, table = read_stream(
+            code, act, acc_in, acc_out, head = read_stream(
                 os.path.join(out, f"stream-{layer}.txt"))
+            model = head["model"]
             # A per-layer level set: write the layer's decoder table first; it then holds.
             state = load_registers(module, [{"tbl_we": 1, "tbl_addr": i, "tbl_data": word}
-                                            for i, word in table])
+                                            for i, word in head["table"]])
             got, weighted, gates = evaluate(module, {"a": act, "code": code, "acc_in": acc_in},
                                             state)
             if not np.array_equal(got["acc_out"], acc_out):
                 bad = int(np.count_nonzero(got["acc_out"] != acc_out))
                 sys.exit(f"toggle_energy: {d}: gate netlist differs from the C++ datapath on "
                          f"{bad} of {len(code)} operations of {layer}")
-            results[(d, layer)] = (e * weighted / (len(code) - 1), model, by_kind)
+            results[(d, layer)] = (e * weighted / (len(code) - 1), head)
             print(f"{d:8} {layer:22} {len(code):6} ops {gates:5} gates: "
                   f"{results[(d, layer)][0]:.4f} pJ/MAC from toggles, model {model:.4f}")
-    print("\n| design | stream | toggles pJ/MAC | model pJ/MAC | toggles / fixed8 | model / fixed8 |")
-    print("|---|---|---|---|---|---|")
+    print("\n| design | stream | toggles pJ/MAC | model pJ/MAC | error | toggles / fixed8 | "
+          "model / fixed8 | ratio error |")
+    print("|---|---|---|---|---|---|---|---|")
     off = []
     for s in streams:
         layer = s.rsplit(":", 1)[1]
-        base = results.get(("fixed8", layer), (float("nan"), float("nan"), {}))
+        tb = results[("fixed8", layer)][0] if ("fixed8", layer) in results else float("nan")
+        mb = results[("fixed8", layer)][1]["model"] if ("fixed8", layer) in results \
+            else float("nan")
         for d in a.designs:
-            t, m, _ = results[(d, layer)]
-            print(f"| {d} | {layer} | {t:.4f} | {m:.4f} | {t / base[0]:.3f} | {m / base[1]:.3f} |")
-            if a.max_ratio_error is not None and \
-                    not abs((m / base[1]) / (t / base[0]) - 1) <= a.max_ratio_error:
-                off.append(f"{d} on {layer}: model / fixed8 {m / base[1]:.3f}, toggles / fixed8 "
-                           f"{t / base[0]:.3f}")
+            t, m = results[(d, layer)][0], results[(d, layer)][1]["model"]
+            ratio = (m / mb) / (t / tb) - 1
+            print(f"| {d} | {layer} | {t:.4f} | {m:.4f} | {100 * (m / t - 1):+.1f} % | "
+                  f"{t / tb:.3f} | {m / mb:.3f} | {100 * ratio:+.1f} % |")
+            if a.max_ratio_error is not None and not abs(ratio) <= a.max_ratio_error:
+                off.append(f"{d} on {layer}: model / fixed8 {m / mb:.3f}, toggles / fixed8 "
+                           f"{t / tb:.3f}")
+            if a.max_error is not None and not abs(m / t - 1) <= a.max_error:
+                off.append(f"{d} on {layer}: model {m:.4f} pJ/MAC, toggles {t:.4f}")
     fit_keys = [(d, s.rsplit(":", 1)[1]) for s in a.stream for d in a.designs]
-    if len(fit_keys) > 1 and "fixed8" in a.designs:
-        # One activity factor per cell kind (docs/rtl.md): the model's split by kind, scaled,
-        # against the toggles, and the ratios to fixed8 it gives; held-out streams marked.
-        alpha, fitted = fit_activity(results, fit_keys)
-        print("\nactivity factors fitted per cell kind: " +
-              ", ".join(f"{k} {v:.4f}" for k, v in alpha.items()))
+    if a.fit and "fixed8" in a.designs:
+        # The energy table's MAC activity constants (docs/rtl.md) fitted to these streams, and
+        # what they give on every stream; held-out streams marked.
+        constants, fitted = fit_activity(results, fit_keys)
+        print("\nenergy table constants fitted: " +
+              ", ".join(f"{k} {v:.4g}" for k, v in constants.items()))
         print("\n| design | stream | toggles pJ/MAC | fitted model pJ/MAC | error | toggles / fixed8 "
               "| fitted / fixed8 | ratio error |")
         print("|---|---|---|---|---|---|---|---|")
@@ -308,8 +365,7 @@ def main():
                 print(f"worst error {'in the fit' if in_fit else 'held out'}: absolute "
                       f"{100 * wa:.1f} %, ratio to fixed8 {100 * wr:.1f} %")
     if off:
-        sys.exit("toggle_energy: the model's ratio to fixed8 is off by more than "
-                 f"{100 * a.max_ratio_error:g} %: " + "; ".join(off))
+        sys.exit("toggle_energy: the model is off by more than allowed: " + "; ".join(off))
     return 0
 
 

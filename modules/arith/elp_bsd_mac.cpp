@@ -52,6 +52,7 @@ MacActions ElpBsdMac::actions(std::uint32_t code) const {
   a.negates = static_cast<std::uint64_t>(t);
   if (variant_ == ElpMacVariant::Parallel) {
     a.term_adds = static_cast<std::uint64_t>(t - 1);
+    a.term_passes = static_cast<std::uint64_t>(format_.params().terms - t);
     a.acc_adds = 1;
     a.cycles = 1;
   } else {
@@ -81,6 +82,10 @@ CellCounts ElpBsdMac::cells(const MacActions& a) const {
   c.dff += static_cast<double>(a.reg_loads) * width;
   c.and2 += static_cast<double>(a.ops) * p.shift_bits;  // term-1 enable = OR of the P bits
   return c;
+}
+
+CellCounts ElpBsdMac::pass_cells(const MacActions& a) const {
+  return add_cells(term_bits() + 1) * static_cast<double>(a.term_passes);
 }
 
 }  // namespace conloc

@@ -30,6 +30,7 @@ class ElpBsdMac final : public MacModel {
   std::int64_t mac(std::int64_t acc, std::int32_t a, std::uint32_t code) const override;
   MacActions actions(std::uint32_t code) const override;
   CellCounts cells(const MacActions& a) const override;
+  CellCounts pass_cells(const MacActions& a) const override;
   const MacWidths& widths() const override { return widths_; }
 
   // Bits of a shifted activation term (sign included).

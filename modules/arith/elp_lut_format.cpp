@@ -169,18 +169,20 @@ ElpBsdFields ElpLutFormat::fields(std::uint32_t code) const {
 }
 
 const std::vector<ElpLutParams>& ElpLutFormat::presets() {
-  // Positions and term price per width: the N and price whose MAC lies furthest above the
-  // fixed-point SQNR-vs-energy curve on Laplace weights while keeping 1 dB over fixed point of
-  // the same width; fewer positions mean fewer shifter stages and narrower term adds. A third
-  // term only where it moves the preset at least 1 dB further above the curve (6 bits). The
+  // Terms, positions and term price per width: the k, N and price whose MAC lies furthest above
+  // the fixed-point SQNR-vs-energy curve on Laplace weights while keeping 1 dB over fixed point
+  // of the same width (a price only where it gains more than 0.1 dB); fewer positions mean fewer
+  // shifter stages and narrower term adds. Two terms up to 6 bits: a parallel third term's
+  // adder switches for every weight (a term pass, docs/energy.md), which puts every three-term
+  // choice below the curve at 6 bits; 7 and 8 bits need three terms for their level counts. The
   // per-layer search reacts to the price more strongly once the quantizer's MSE scale search is
   // applied, so elp6v2l's price comes from its own sweep. The sweeps: docs/elp_bsd.md, section 7.
   static const std::vector<ElpLutParams> kPresets = {
       {"elp3v2", 3, 2, 3, false, {}, 0.0}, {"elp4v2", 4, 2, 4, false, {}, 0.0},
-      {"elp5v2", 5, 2, 5, false, {}, 0.0}, {"elp6v2", 6, 3, 6, false, {}, 0.1},
+      {"elp5v2", 5, 2, 5, false, {}, 0.0}, {"elp6v2", 6, 2, 7, false, {}, 0.2},
       {"elp7v2", 7, 3, 7, false, {}, 0.0}, {"elp8v2", 8, 3, 8, false, {}, 0.0},
       {"elp4v2l", 4, 2, 4, true, {}, 0.0}, {"elp5v2l", 5, 2, 5, true, {}, 0.0},
-      {"elp6v2l", 6, 3, 6, true, {}, 0.02}};
+      {"elp6v2l", 6, 2, 7, true, {}, 0.02}};
   return kPresets;
 }
 

@@ -30,6 +30,7 @@ MacActions ElpLutMac::actions(std::uint32_t code) const {
   a.gap_shifts = static_cast<std::uint64_t>(t - 1);
   a.negates = static_cast<std::uint64_t>(t);
   a.term_adds = static_cast<std::uint64_t>(t - 1);
+  a.term_passes = static_cast<std::uint64_t>(format_.params().terms - t);
   a.acc_adds = 1;
   return a;
 }
@@ -45,6 +46,10 @@ CellCounts ElpLutMac::cells(const MacActions& a) const {
   c += add_cells(widths_.accumulator_bits) * static_cast<double>(a.acc_adds);
   c.and2 += static_cast<double>(a.ops);  // clock gate from the first term's enable
   return c;
+}
+
+CellCounts ElpLutMac::pass_cells(const MacActions& a) const {
+  return add_cells(term_bits() + 1) * static_cast<double>(a.term_passes);
 }
 
 CellCounts ElpLutMac::weight_fetch_cells() const {

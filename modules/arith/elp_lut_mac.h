@@ -25,6 +25,7 @@ class ElpLutMac final : public MacModel {
   std::int64_t mac(std::int64_t acc, std::int32_t a, std::uint32_t code) const override;
   MacActions actions(std::uint32_t code) const override;
   CellCounts cells(const MacActions& a) const override;
+  CellCounts pass_cells(const MacActions& a) const override;
   const MacWidths& widths() const override { return widths_; }
   CellCounts weight_fetch_cells() const override;
   CellCounts layer_setup_cells() const override;

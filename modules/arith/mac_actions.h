@@ -15,9 +15,13 @@ struct MacActions {
   std::uint64_t gap_shifts = 0;   // later-term shifter uses (ELP_BSD)
   std::uint64_t negates = 0;      // conditional negations (ELP_BSD)
   std::uint64_t term_adds = 0;    // narrow adds combining terms (ELP_BSD, parallel)
-  std::uint64_t acc_adds = 0;     // accumulator-width adds
-  std::uint64_t reg_loads = 0;    // shifted-activation register loads (ELP_BSD, term-serial)
-  std::uint64_t cycles = 0;       // datapath cycles (term-serial: one per enabled term, min 1)
+  // Term adds a weight of fewer terms than the MAC has passes its sum through: a parallel-term
+  // MAC's term adders sit in the path whatever the weight, so a one-term weight's shifted
+  // activation still switches them (measured at gate level, docs/rtl.md).
+  std::uint64_t term_passes = 0;
+  std::uint64_t acc_adds = 0;   // accumulator-width adds
+  std::uint64_t reg_loads = 0;  // shifted-activation register loads (ELP_BSD, term-serial)
+  std::uint64_t cycles = 0;     // datapath cycles (term-serial: one per enabled term, min 1)
 
   MacActions& operator+=(const MacActions& o) {
     ops += o.ops;
@@ -27,21 +31,32 @@ struct MacActions {
     gap_shifts += o.gap_shifts;
     negates += o.negates;
     term_adds += o.term_adds;
+    term_passes += o.term_passes;
     acc_adds += o.acc_adds;
     reg_loads += o.reg_loads;
     cycles += o.cycles;
     return *this;
   }
   MacActions scaled(std::uint64_t k) const {
-    return {ops * k,     gated * k,     mults * k,    base_shifts * k, gap_shifts * k,
-            negates * k, term_adds * k, acc_adds * k, reg_loads * k,   cycles * k};
+    return {ops * k,        gated * k,     mults * k,     base_shifts * k,
+            gap_shifts * k, negates * k,   term_adds * k, term_passes * k,
+            acc_adds * k,   reg_loads * k, cycles * k};
   }
   friend bool operator==(const MacActions& a, const MacActions& b) {
     return a.ops == b.ops && a.gated == b.gated && a.mults == b.mults &&
            a.base_shifts == b.base_shifts && a.gap_shifts == b.gap_shifts &&
-           a.negates == b.negates && a.term_adds == b.term_adds && a.acc_adds == b.acc_adds &&
-           a.reg_loads == b.reg_loads && a.cycles == b.cycles;
+           a.negates == b.negates && a.term_adds == b.term_adds && a.term_passes == b.term_passes &&
+           a.acc_adds == b.acc_adds && a.reg_loads == b.reg_loads && a.cycles == b.cycles;
   }
+};
+
+// Mean bits that change between consecutive operations of a weight-stationary PE in a real
+// layer, each over its width: the activation operand, the partial sum arriving from the PE above,
+// and the product (or term sum) the accumulator adds to it. The datapath's switching follows them
+// (EnergyModel, docs/energy.md). All 0: not measured (a timing-only compile has no activations).
+struct OperandToggles {
+  double activation = 0, psum = 0, product = 0;
+  bool measured() const { return activation > 0 || psum > 0 || product > 0; }
 };
 
 // Two's-complement wrap of v to `bits` bits: the accumulator is a plain adder of that width, so

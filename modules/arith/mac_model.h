@@ -47,6 +47,9 @@ class MacModel {
   virtual MacActions actions(std::uint32_t code) const = 0;
   // Cells switched by a batch of actions.
   virtual CellCounts cells(const MacActions& a) const = 0;
+  // Adders the actions pass a value through unchanged (term passes): cells in the path that
+  // switch at a pass-through's activity, not an add's (EnergyModel, docs/energy.md).
+  virtual CellCounts pass_cells(const MacActions& /*a*/) const { return {}; }
 
   virtual const MacWidths& widths() const = 0;
 

@@ -32,6 +32,9 @@ struct CompiledLayer {
   std::vector<std::int32_t> comp;         // the compensation constant alone
   std::vector<Requant> rq;                // per output channel
   MacActions mac_actions;  // all MAC operations of the layer, from the actual weights
+  // Its operands' toggle rates in a weight-stationary PE, sampled from a functional compile's
+  // activations (sim/energy/operand_stream.h); not measured in a timing-only compile.
+  OperandToggles operand_toggles;
   // Timing-only compiles may quantize a sample of output channels (docs/timing.md): then wq, codes,
   // step_cycles and w_scale hold only these channels, and mac_actions and weight_sqnr_db are
   // estimated from them. Empty: every channel.

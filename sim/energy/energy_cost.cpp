@@ -9,11 +9,27 @@
 
 namespace conloc {
 
-double pe_mac_pj(const EnergyModel& em, const MacModel& mac, const MacActions& a,
-                 Dataflow dataflow) {
-  double pj = em.mac_cells_pj(mac.cells(a));
-  if (dataflow == Dataflow::WeightStationary)
-    pj += static_cast<double>(a.gated) * em.psum_pass_pj(mac.widths().accumulator_bits);
+double pe_mac_pj(const EnergyModel& em, const MacModel& mac, const MacActions& a, Dataflow dataflow,
+                 const OperandToggles& toggles) {
+  const EnergyModel::MacActivity& act = em.mac_activity();
+  const bool ws = dataflow == Dataflow::WeightStationary;
+  // Measured / reference toggles where both exist (and the measurement is a WS column's).
+  auto rate = [&](double measured, double reference) {
+    return ws && toggles.measured() && reference > 0 ? measured / reference : 1.0;
+  };
+  const double ra = rate(toggles.activation, act.reference.activation);
+  const double rp = rate(toggles.psum, act.reference.psum);
+  const double rq = rate(toggles.product, act.reference.product);
+  const double acc_add_pj = em.add_pj(mac.widths().accumulator_bits);
+  // The operand path: every cell but the accumulator adds (exactly add_pj each).
+  CellCounts operand = mac.cells(a);
+  const double acc_adds = static_cast<double>(a.acc_adds);
+  operand.adder_bits -= acc_adds * mac.widths().accumulator_bits;
+  operand.add_ops -= acc_adds;
+  double pj = em.mac_cells_pj(operand) * ra;
+  pj += acc_adds * acc_add_pj * (act.acc_psum * rp + act.acc_product * rq);
+  pj += em.cells_pj(mac.pass_cells(a)) * act.term_pass * ra;
+  if (ws) pj += static_cast<double>(a.gated) * acc_add_pj * act.psum_pass * rp;
   return pj;
 }
 
@@ -97,8 +113,8 @@ EnergyBreakdown layer_energy(const CompiledNetwork& cn, std::size_t index,
     const MacModel* mac = cl.mac.get();
     // The compiler counted one image's MAC operations; the batch repeats them per image.
     const MacActions actions = cl.mac_actions.scaled(static_cast<std::uint64_t>(cfg.batch));
-    e.mac =
-        pe_mac_pj(em, *mac, actions, cfg.array.dataflow) + em.cells_pj(mac->layer_setup_cells());
+    e.mac = pe_mac_pj(em, *mac, actions, cfg.array.dataflow, cl.operand_toggles) +
+            em.cells_pj(mac->layer_setup_cells());
     const double reg_bits =
         static_cast<double>(st.array.act_reg_writes) * mac->widths().activation_operand_bits() +
         static_cast<double>(st.array.psum_reg_writes) * acc_bits +
@@ -130,6 +146,7 @@ EnergyBreakdown layer_energy(const CompiledNetwork& cn, std::size_t index,
                                {"gap_shifts", a.gap_shifts},
                                {"negates", a.negates},
                                {"term_adds", a.term_adds},
+                               {"term_passes", a.term_passes},
                                {"acc_adds", a.acc_adds},
                                {"reg_loads", a.reg_loads},
                                {"cycles", a.cycles}};
@@ -142,6 +159,11 @@ EnergyBreakdown layer_energy(const CompiledNetwork& cn, std::size_t index,
                              {"and2", mc.and2},
                              {"dff", mc.dff}};
       counts["pe_register_bits"] = reg_bits;
+      if (cl.operand_toggles.measured()) {
+        counts["operand_toggles"] = {{"activation", cl.operand_toggles.activation},
+                                     {"psum", cl.operand_toggles.psum},
+                                     {"product", cl.operand_toggles.product}};
+      }
       counts["weight_decoder_mux2"] = dec.mux2;
       counts["output_stage_outputs"] = st.output_stage_outputs;
     }

@@ -30,13 +30,22 @@ struct LayerCost {
   nlohmann::json counts;
 };
 
-// Energy of a PE's MAC for the operations `a`, pJ: its datapath's cells at the table's activity
-// (EnergyModel::mac_cells_pj) plus, on a weight-stationary array, the partial sum each gated
-// (zero-weight) operation still passes through the accumulator adder: operand isolation stops the
-// multiplier or shifters, not the column's partial sums (0.02 pJ per gated operation at gate
-// level, docs/rtl.md; EnergyModel::psum_pass_pj). An output-stationary PE's accumulator holds.
-double pe_mac_pj(const EnergyModel& em, const MacModel& mac, const MacActions& a,
-                 Dataflow dataflow);
+// Energy of a PE's MAC for the operations `a`, pJ (docs/energy.md, "MAC activity"):
+//  - the operand path (multiplier, or shifters, negation and term adds): its cells at the table's
+//    per-kind activity factors (EnergyModel::mac_cells_pj);
+//  - the accumulator add: at activity_acc_psum + activity_acc_product;
+//  - term passes (a weight of fewer terms than the MAC has): the term adders' cells at
+//    activity_term_pass;
+//  - on a weight-stationary array, the partial sum each gated (zero-weight) operation still passes
+//    through the accumulator adder (operand isolation stops the multiplier or shifters, not the
+//    column's partial sums): the adder at activity_psum_pass. An output-stationary PE's
+//    accumulator holds.
+// Where the table gives reference toggle rates and `toggles` were measured (a functional compile,
+// weight-stationary), each part follows its driving operand: the operand path and term passes
+// scale by the activation's measured / reference toggles, the accumulator's parts by the partial
+// sum's and the product's, the partial-sum pass by the partial sum's.
+double pe_mac_pj(const EnergyModel& em, const MacModel& mac, const MacActions& a, Dataflow dataflow,
+                 const OperandToggles& toggles = {});
 
 // What one bit or one nanosecond costs in each memory of the accelerator `cfg` describes:
 // depends on the configuration only, so a caller costing many plans computes it once.

@@ -43,13 +43,19 @@ EnergyModel::EnergyModel(const EnergyTable& table) : table_(table) {
   xor2_pj_ = table.at("xor2_to_fa").value * fa_pj_;
   and2_pj_ = table.at("and2_to_fa").value * fa_pj_;
   dff_pj_ = table.at("dff_to_fa").value * fa_pj_;
-  activity_.adder = table.at("activity_adder").value;
-  activity_.mult = table.at("activity_mult").value;
-  activity_.mux2 = table.at("activity_mux2").value;
-  activity_.xor2 = table.at("activity_xor2").value;
-  activity_.and2 = table.at("activity_and2").value;
-  activity_.dff = table.at("activity_dff").value;
-  psum_pass_activity_ = table.at("activity_psum_pass").value;
+  PjByKind& k = activity_.kinds;
+  k.adder = table.at("activity_adder").value;
+  k.mult = table.at("activity_mult").value;
+  k.mux2 = table.at("activity_mux2").value;
+  k.xor2 = table.at("activity_xor2").value;
+  k.and2 = table.at("activity_and2").value;
+  k.dff = table.at("activity_dff").value;
+  activity_.psum_pass = table.at("activity_psum_pass").value;
+  activity_.acc_psum = table.at("activity_acc_psum").value;
+  activity_.acc_product = table.at("activity_acc_product").value;
+  activity_.term_pass = table.at("activity_term_pass").value;
+  activity_.reference = {table.at("toggle_activation").value, table.at("toggle_psum").value,
+                         table.at("toggle_product").value};
   write_to_read_ = table.at("sram_write_to_read").value;
   dram_pj_per_bit_ = table.at("dram_per_bit").value;
 
@@ -87,7 +93,7 @@ EnergyModel::PjByKind EnergyModel::cells_pj_by_kind(const CellCounts& c) const {
 
 double EnergyModel::mac_cells_pj(const CellCounts& c) const {
   const PjByKind k = cells_pj_by_kind(c);
-  const PjByKind& a = activity_;
+  const PjByKind& a = activity_.kinds;
   return k.adder * a.adder + k.mult * a.mult + k.mux2 * a.mux2 + k.xor2 * a.xor2 + k.and2 * a.and2 +
          k.dff * a.dff;
 }
@@ -176,13 +182,19 @@ nlohmann::json EnergyModel::calibration_json() const {
           {"and2_pj", and2_pj_},
           {"dff_bit_pj", dff_pj_},
           {"mac_activity",
-           {{"adder", activity_.adder},
-            {"mult", activity_.mult},
-            {"mux2", activity_.mux2},
-            {"xor2", activity_.xor2},
-            {"and2", activity_.and2},
-            {"dff", activity_.dff},
-            {"psum_pass", psum_pass_activity_}}},
+           {{"adder", activity_.kinds.adder},
+            {"mult", activity_.kinds.mult},
+            {"mux2", activity_.kinds.mux2},
+            {"xor2", activity_.kinds.xor2},
+            {"and2", activity_.kinds.and2},
+            {"dff", activity_.kinds.dff},
+            {"acc_psum", activity_.acc_psum},
+            {"acc_product", activity_.acc_product},
+            {"term_pass", activity_.term_pass},
+            {"psum_pass", activity_.psum_pass},
+            {"toggle_activation", activity_.reference.activation},
+            {"toggle_psum", activity_.reference.psum},
+            {"toggle_product", activity_.reference.product}}},
           {"dram_pj_per_bit", dram_pj_per_bit_}};
 }
 

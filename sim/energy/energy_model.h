@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "modules/arith/cell_counts.h"
+#include "modules/arith/mac_actions.h"
 #include "sim/energy/energy_table.h"
 
 namespace conloc {
@@ -35,11 +36,19 @@ class EnergyModel {
     double total() const { return adder + mult + mux2 + xor2 + and2 + dff; }
   };
   PjByKind cells_pj_by_kind(const CellCounts& c) const;
-  // A PE's MAC datapath per operation: cells_pj with each kind scaled by its activity factor.
+  // cells_pj with each kind scaled by its activity factor (a MAC's operand path).
   double mac_cells_pj(const CellCounts& c) const;
-  // A partial sum passing through an idle (operand-isolated) accumulator adder of `bits`:
-  // add_pj(bits) x activity_psum_pass (0 in tables that do not model it).
-  double psum_pass_pj(int bits) const { return add_pj(bits) * psum_pass_activity_; }
+  // The MAC datapath's activity (pe_mac_pj in energy_cost.h applies it): per cell kind of the
+  // operand path; the accumulator add's, split by its two inputs (the partial sum arriving and
+  // the product added); a value passing through a term adder or, on a weight-stationary column,
+  // a gated operation's partial sum passing through the accumulator adder; and the operand toggle
+  // rates at which these hold (all 0: the activity does not follow data).
+  struct MacActivity {
+    PjByKind kinds;
+    double acc_psum = 1, acc_product = 0, term_pass = 0, psum_pass = 0;
+    OperandToggles reference;
+  };
+  const MacActivity& mac_activity() const { return activity_; }
   double add_pj(int bits) const { return add_op_pj_ + bits * fa_pj_; }
   double mult_pj(int a_bits, int b_bits) const {
     return mult_op_pj_ + static_cast<double>(a_bits) * b_bits * mult_cell_pj_;
@@ -75,8 +84,7 @@ class EnergyModel {
   EnergyTable table_;
   double fa_pj_ = 0, add_op_pj_ = 0, mult_cell_pj_ = 0, mult_op_pj_ = 0;
   double mux2_pj_ = 0, xor2_pj_ = 0, and2_pj_ = 0, dff_pj_ = 0;
-  PjByKind activity_;  // per-kind activity factors of the MAC datapath (the fields as ratios)
-  double psum_pass_activity_ = 0;
+  MacActivity activity_;
   double write_to_read_ = 1.0, dram_pj_per_bit_ = 0;
   double cacti_pj_per_bit(std::uint64_t capacity_bytes, bool write, int word_bits) const;
   // Log-log interpolation of a row field in capacity (bytes of one array) among `rows`.

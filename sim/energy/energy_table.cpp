@@ -47,6 +47,15 @@ const std::vector<Required>& required_constants() {
       {"activity_and2", "ratio", false, false, true},
       {"activity_dff", "ratio", false, false, true},
       {"activity_psum_pass", "ratio", false, false, true},
+      {"activity_acc_psum", "ratio", false, false, true},
+      {"activity_acc_product", "ratio", false, false, true},
+      {"activity_term_pass", "ratio", false, false, true},
+      // The operand toggle rates (bits per operation) at which the activity factors hold; a layer
+      // with measured rates scales them by measured / these. 0: the activity does not follow
+      // data.
+      {"toggle_activation", "bits", false, false, true},
+      {"toggle_psum", "bits", false, false, true},
+      {"toggle_product", "bits", false, false, true},
   };
   return kRequired;
 }

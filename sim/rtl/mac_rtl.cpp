@@ -12,6 +12,7 @@
 #include "modules/common/error.h"
 #include "sim/energy/energy_cost.h"
 #include "sim/energy/energy_model.h"
+#include "sim/energy/operand_stream.h"
 #include "sim/quant/mac_factory.h"
 #include "sim/reference/reference_ops.h"
 
@@ -495,53 +496,47 @@ std::string mac_operand_stream(const CompiledNetwork& cn, int layer, int rows, i
   const Layer& l = cn.net.layers.at(static_cast<std::size_t>(layer));
   CONLOC_ASSERT(l.on_pe_array() && cn.functional, "rtl", "a stream needs a functional conv layer");
   const CompiledLayer& cl = cn.layers[static_cast<std::size_t>(layer)];
-  const IntTensor& in = cn.tensors[static_cast<std::size_t>(l.inputs[0])];
-  const GemmShape g = cn.net.gemm(l);
-  const std::int64_t m = g.m, k = g.k, n = g.n;
-  // Group 0's patch matrix: the activations each PE row sees, in stream order.
-  std::vector<std::int16_t> patch(static_cast<std::size_t>(m * k));
-  for (std::int64_t i = 0; i < m; ++i)
-    im2col_row(in, l, 0, i, patch.data() + i * k);
+  const std::int64_t m = cn.net.gemm(l).m;
+  const auto per_pe = ws_operations(cn, layer, rows, pes, {{0, m}});
+  const MacModel& mac = *cl.mac;
   std::ostringstream v;
   std::uint64_t lines = 0;
   double model_pj = 0;
-  CellCounts cells;  // summed over the stream, for the per-kind split below
-  double gated = 0;  // zero-weight operations: the partial sum passes through the adder
-  const MacModel& mac = *cl.mac;
-  for (int p = 0; p < pes; ++p) {
-    // PEs spread evenly over the (k, n) weights of group 0.
-    const std::int64_t idx = (static_cast<std::int64_t>(p) * k * n) / pes + (p * 7919) % 13;
-    const std::int64_t kk = idx % k, nn = (idx / k) % n;
-    const std::int64_t fold0 = kk / rows * rows;  // first row of this PE's row fold
-    const std::int16_t w = cl.wq[static_cast<std::size_t>(nn * k + kk)];
-    const std::uint32_t code = cl.codes[static_cast<std::size_t>(nn * k + kk)];
-    for (std::int64_t i = 0; i < m; ++i) {
-      const std::int16_t* a = patch.data() + i * k;
-      std::int64_t acc = 0;  // the psum from the PEs above in the fold
-      for (std::int64_t r = fold0; r < kk; ++r)
-        acc += std::int64_t{a[r]} * cl.wq[static_cast<std::size_t>(nn * k + r)];
-      acc = wrap_to_bits(acc, cn.accumulator_bits);
-      v << code << ' ' << a[kk] << ' ' << acc << ' '
-        << wrap_to_bits(acc + std::int64_t{a[kk]} * w, cn.accumulator_bits) << '\n';
+  MacActions actions;  // summed over the stream, for the split by kind below
+  for (const auto& ops : per_pe) {
+    for (const WsOperation& op : ops) {
+      v << op.code << ' ' << op.a << ' ' << op.acc_in << ' ' << op.acc_out << '\n';
       ++lines;
-      // The stream is a weight-stationary column's.
-      const MacActions act = mac.actions(code);
-      model_pj += pe_mac_pj(energy, mac, act, Dataflow::WeightStationary);
-      cells += mac.cells(act);
-      gated += static_cast<double>(act.gated);
+      // The stream is a weight-stationary column's; the layer's operand toggle rates.
+      const MacActions act = mac.actions(op.code);
+      model_pj += pe_mac_pj(energy, mac, act, Dataflow::WeightStationary, cl.operand_toggles);
+      actions += act;
     }
   }
   if (count) *count = lines;
   std::ostringstream head;
   const double per = lines ? 1.0 / static_cast<double>(lines) : 0.0;
   head << "# model_pj_per_mac " << model_pj * per << "\n";
-  // The energy by cell kind before the table's activity factors (every cell switching as with
-  // random operands), for fitting those factors (scripts/toggle_energy.py).
-  const EnergyModel::PjByKind kinds = energy.cells_pj_by_kind(cells);
-  head << "# model_pj_random_by_kind adder " << kinds.adder * per << " mult " << kinds.mult * per
-       << " mux2 " << kinds.mux2 * per << " xor2 " << kinds.xor2 * per << " and2 "
-       << kinds.and2 * per << " dff " << kinds.dff * per << " psum_pass "
-       << gated * energy.add_pj(cn.accumulator_bits) * per << "\n";
+  // The energy by part before the table's activity factors and toggle rates (every cell
+  // switching as with random operands), for fitting them (scripts/toggle_energy.py): the operand
+  // path by cell kind (adder: term adds), the accumulator adds, a gated operation's partial sum
+  // and a term's pass through an adder.
+  const int acc_bits = mac.widths().accumulator_bits;
+  const double acc_pj = static_cast<double>(actions.acc_adds) * energy.add_pj(acc_bits);
+  const EnergyModel::PjByKind kinds = energy.cells_pj_by_kind(mac.cells(actions));
+  head << "# model_pj_random_by_kind adder " << (kinds.adder - acc_pj) * per << " mult "
+       << kinds.mult * per << " mux2 " << kinds.mux2 * per << " xor2 " << kinds.xor2 * per
+       << " and2 " << kinds.and2 * per << " dff " << kinds.dff * per << " acc " << acc_pj * per
+       << " psum_pass " << static_cast<double>(actions.gated) * energy.add_pj(acc_bits) * per
+       << " term_pass " << energy.cells_pj(mac.pass_cells(actions)) * per << "\n";
+  // The layer's operand toggle rates the model used (sampled by the compile), and this stream's.
+  const OperandToggles& t = cl.operand_toggles;
+  const OperandToggles st =
+      operand_toggles(per_pe, m, mac.widths().activation_operand_bits(), acc_bits);
+  head << "# operand_toggles activation " << t.activation << " psum " << t.psum << " product "
+       << t.product << "\n";
+  head << "# stream_toggles activation " << st.activation << " psum " << st.psum << " product "
+       << st.product << "\n";
   // A per-layer level set: this layer's decoder table, to load before the stream.
   if (const auto* lut = dynamic_cast<const ElpLutMac*>(&mac);
       lut && lut->format().params().per_layer) {

@@ -7,8 +7,11 @@
 
 #include "modules/common/network.h"
 #include "sim/config/sim_config.h"
+#include "sim/energy/energy_cost.h"
+#include "sim/energy/energy_model.h"
 #include "sim/energy/energy_table.h"
 #include "sim/quant/compiler.h"
+#include "sim/quant/mac_factory.h"
 #include "sim/run/pipeline.h"
 
 using namespace conloc;
@@ -76,4 +79,61 @@ TEST(EnergyByHand, OneConvLayerOnTheHorowitzTable) {
   EXPECT_EQ(sim.sram_leakage, 0.0);
   EXPECT_EQ(sim.pe_leakage, 0.0);
   EXPECT_EQ(sim.vector_unit, 0.0);
+}
+
+// A PE's MAC energy by hand from the default table's activity constants: each part follows its
+// driving operand's measured toggles relative to the table's reference (docs/energy.md, "MAC
+// activity"); an output-stationary array, an unmeasured layer and a table without reference
+// rates use the factors as they are.
+TEST(EnergyByHand, MacPartsFollowTheirOperandsToggles) {
+  const SimConfig cfg = load_sim_config(std::nullopt, {"design.elp.format=elp5v2"});
+  const EnergyTable t = EnergyTable::load(cfg.energy_table_path);
+  const EnergyModel em(t);
+  auto c = [&](const char* id) { return t.at(id).value; };
+  const OperandToggles ref{c("toggle_activation"), c("toggle_psum"), c("toggle_product")};
+  ASSERT_GT(ref.activation, 0.0);
+  const auto mac = make_mac_model(cfg.design, MacKind::ElpBsd, false);
+  const double acc = em.add_pj(cfg.design.accumulator_bits);
+  // The costliest code (two terms), a one-term code (one term pass) and the zero code.
+  std::uint32_t two = 0, one = 0;
+  for (std::int32_t level : mac->quantizer().levels()) {
+    const MacActions a = mac->actions(mac->encode(level));
+    if (a.term_adds == 1) two = mac->encode(level);
+    if (a.term_passes == 1) one = mac->encode(level);
+  }
+  const MacActions a2 = mac->actions(two), a1 = mac->actions(one), a0 = mac->actions(0);
+  ASSERT_EQ(a1.term_adds, 0u);
+  ASSERT_EQ(a0.gated, 1u);
+  // By hand: the operand path is every cell but the accumulator add.
+  CellCounts operand = mac->cells(a2);
+  operand.adder_bits -= cfg.design.accumulator_bits;
+  operand.add_ops -= 1;
+  const double path = em.mac_cells_pj(operand);
+  const double pass = em.cells_pj(mac->pass_cells(a1)) * c("activity_term_pass");
+  ASSERT_GT(pass, 0.0);
+  const Dataflow ws = Dataflow::WeightStationary;
+  auto at = [&](const MacActions& a, OperandToggles tg) { return pe_mac_pj(em, *mac, a, ws, tg); };
+  const double base = at(a2, ref);
+  EXPECT_NEAR(base, path + acc * (c("activity_acc_psum") + c("activity_acc_product")), 1e-12);
+  EXPECT_NEAR(at(a2, {}), base, 1e-12);  // not measured: the factors as they are
+  EXPECT_NEAR(at(a2, {2 * ref.activation, ref.psum, ref.product}), base + path, 1e-12);
+  EXPECT_NEAR(at(a2, {ref.activation, 2 * ref.psum, ref.product}),
+              base + acc * c("activity_acc_psum"), 1e-12);
+  EXPECT_NEAR(at(a2, {ref.activation, ref.psum, 3 * ref.product}),
+              base + 2 * acc * c("activity_acc_product"), 1e-12);
+  // A one-term weight passes its term through the term adder; the pass follows the activation.
+  EXPECT_NEAR(at(a1, {2 * ref.activation, ref.psum, ref.product}) - at(a1, ref),
+              at(a1, ref) - acc * (c("activity_acc_psum") + c("activity_acc_product")), 1e-12);
+  // A zero weight passes the partial sum through the accumulator adder (WS only).
+  EXPECT_NEAR(at(a0, {ref.activation, 2 * ref.psum, ref.product}),
+              2 * acc * c("activity_psum_pass"), 1e-12);
+  EXPECT_EQ(pe_mac_pj(em, *mac, a0, Dataflow::OutputStationary, ref), 0.0);
+  // Output stationary: the rates do not apply.
+  EXPECT_NEAR(pe_mac_pj(em, *mac, a2, Dataflow::OutputStationary, {9, 9, 9}),
+              pe_mac_pj(em, *mac, a2, Dataflow::OutputStationary, {}), 1e-12);
+  // A table without reference rates (the previous default) ignores measured toggles.
+  const EnergyModel old(EnergyTable::load(std::string(CONLOCNN_SOURCE_DIR) +
+                                          "/configs/energy/horowitz45-cacti.json"));
+  EXPECT_NEAR(pe_mac_pj(old, *mac, a2, ws, {9, 9, 9}), pe_mac_pj(old, *mac, a2, ws, {}), 1e-12);
+  EXPECT_NEAR(pe_mac_pj(old, *mac, a2, ws, {}), old.cells_pj(mac->cells(a2)), 1e-12);
 }

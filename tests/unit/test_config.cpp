@@ -137,7 +137,7 @@ TEST(Config, V2PresetPositionsAndTermsCanBeChanged) {
       load_sim_config(std::nullopt, {"design.elp.format=elp6v2", "design.elp.term_price=0.05"});
   EXPECT_EQ(priced.design.elp_name(), "elp6v2p0.05");
   EXPECT_DOUBLE_EQ(priced.design.elp_v2->term_price, 0.05);
-  EXPECT_EQ(load_sim_config(std::nullopt, {"design.elp.format=elp6v2", "design.elp.term_price=0.1"})
+  EXPECT_EQ(load_sim_config(std::nullopt, {"design.elp.format=elp6v2", "design.elp.term_price=0.2"})
                 .design.elp_name(),
             "elp6v2");  // the preset's own price
   e = error_of({"design.elp.format=elp5", "design.elp.term_price=0.1"});
