@@ -1,6 +1,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <set>
 
 #include "modules/common/error.h"
 #include "sim/cli/options.h"
@@ -66,6 +67,7 @@ int cmd_rtl(const std::vector<std::string>& args) {
     fs::remove(common.out_dir + "/table.txt");  // an earlier design's: never left beside these
   }
   std::unique_ptr<EnergyModel> em;  // loaded once, when a stream needs the model's energies
+  std::set<std::string> layers;     // each stream's file is named after its layer
   for (const std::string& spec : streams) {
     if (!em) em = std::make_unique<EnergyModel>(EnergyTable::load(cfg.energy_table_path));
     const auto colon = spec.rfind(':');
@@ -74,6 +76,10 @@ int cmd_rtl(const std::vector<std::string>& args) {
                                   "e.g. workloads/fmnist_cnn/network.json:conv2"));
     }
     const std::string layer = spec.substr(colon + 1);
+    if (!layers.insert(layer).second) {
+      throw UserError(field_error("--stream", "", "two streams of layers named the same", layer,
+                                  "distinct layer names in one run (stream-LAYER.txt each)"));
+    }
     const Workload w = load_workload(spec.substr(0, colon), cfg.seed);
     int li = -1;
     for (std::size_t i = 0; i < w.net.layers.size(); ++i)

@@ -430,6 +430,12 @@ TEST(RtlCli, WritesEveryDesignsVerilogAndRefusesBadOutputs) {
   r = run_cli({"rtl", "--design", "elp5", "--out", dir + "/t", "--stream", cnn + ":pool1"}, dir);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("no conv or fc layer of that name"), std::string::npos) << r.err;
+  r = run_cli(
+      {"rtl", "--design", "elp5", "--out", dir + "/w", "--stream", cnn + ":conv2", "--stream",
+       std::string(CONLOCNN_SOURCE_DIR) + "/workloads/fmnist_resnet/network.json:conv2"},
+      dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("two streams of layers named the same"), std::string::npos) << r.err;
   r = run_cli({"rtl", "--design", "elp5", "--out", dir + "/u", "--stream", cnn}, dir);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("not WORKLOAD:LAYER"), std::string::npos) << r.err;
