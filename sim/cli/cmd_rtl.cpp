@@ -38,8 +38,9 @@ int cmd_rtl(const std::vector<std::string>& args) {
   if (common.out_dir.empty()) {
     throw UserError(field_error("--out", "", "missing", "", "a folder for conloc_mac.v"));
   }
-  SimConfig cfg = load_sim_config(common.config_file, common.overrides);
-  if (!design.empty()) cfg = with_design(cfg, design, "--design");
+  const SimConfig cfg =
+      design.empty() ? load_sim_config(common.config_file, common.overrides)
+                     : load_design_config(common.config_file, common.overrides, design, "--design");
   const MacRtl rtl = generate_mac_rtl(cfg);
   // Never mix with other files: the folder is new, or empty, or an earlier rtl output.
   namespace fs = std::filesystem;

@@ -238,8 +238,10 @@ int cmd_run(const std::vector<std::string>& args) {
   RunOptions o;
   if (!parse_run_options("run", args, o, true)) return kExitOk;
   const auto t0 = std::chrono::steady_clock::now();
-  SimConfig cfg = load_sim_config(o.common.config_file, o.common.overrides);
-  if (!o.design.empty()) cfg = with_design(cfg, o.design, "--design");
+  const SimConfig cfg =
+      o.design.empty()
+          ? load_sim_config(o.common.config_file, o.common.overrides)
+          : load_design_config(o.common.config_file, o.common.overrides, o.design, "--design");
   ResultDir out(o.common.out_dir);
   RunResult r = std::move(run_designs(o, {cfg}).front());
   write_outputs(r, out.staging());
@@ -257,11 +259,11 @@ int cmd_compare(const std::vector<std::string>& args) {
   RunOptions o;
   if (!parse_run_options("compare", args, o, false)) return kExitOk;
   const auto t0 = std::chrono::steady_clock::now();
-  const SimConfig base = load_sim_config(o.common.config_file, o.common.overrides);
-  // 1. The designs: named ones, or the default set; each label once.
+  // 1. The designs: named ones, or the default set; each label once. Each design's configuration
+  //    is checked with the overrides (which may only make sense for some designs).
   std::vector<std::string> names;
   if (o.designs.empty()) {
-    names = default_comparison(base);
+    names = default_comparison(load_sim_config(o.common.config_file, o.common.overrides));
   } else {
     names = split_list(o.designs);
   }
@@ -272,7 +274,8 @@ int cmd_compare(const std::vector<std::string>& args) {
   std::vector<SimConfig> cfgs;
   std::vector<std::string> labels;
   for (std::size_t i = 0; i < names.size(); ++i) {
-    cfgs.push_back(with_design(base, names[i], "--designs"));
+    cfgs.push_back(
+        load_design_config(o.common.config_file, o.common.overrides, names[i], "--designs"));
     labels.push_back(design_label(cfgs.back()));
     for (std::size_t j = 0; j < i; ++j) {
       if (labels[j] == labels[i]) {
@@ -305,8 +308,8 @@ int cmd_compare(const std::vector<std::string>& args) {
     folders += ", " + l + "/";
   }
   std::printf("%s: %s on a %dx%d %s array (baseline %s)\n\n", rb.workload.c_str(), all.c_str(),
-              base.array.rows, base.array.cols, to_string(base.array.dataflow),
-              labels.back().c_str());
+              cfgs.front().array.rows, cfgs.front().array.cols,
+              to_string(cfgs.front().array.dataflow), labels.back().c_str());
   std::printf("%s\n", c.table.c_str());
   bool bit_exact = true;
   for (std::size_t i = 0; i < rs.size(); ++i) {

@@ -49,7 +49,12 @@ std::vector<std::string> design_names() {
   return n;
 }
 
-SimConfig with_design(const SimConfig& base, const std::string& name, const std::string& source) {
+namespace {
+
+// The design.* assignments of registry design `name`; an unknown name is a UserError naming
+// `source` with the closest known name.
+std::vector<ParamAssignment> design_assignments(const std::string& name,
+                                                const std::string& source) {
   const auto& all = entries();
   const auto it =
       std::find_if(all.begin(), all.end(), [&](const DesignEntry& e) { return e.name == name; });
@@ -68,7 +73,23 @@ SimConfig with_design(const SimConfig& base, const std::string& name, const std:
   std::vector<ParamAssignment> a;
   for (const auto& [key, value] : it->settings)
     a.push_back({key, value, source + " " + name});
-  return base.with(a);
+  return a;
+}
+
+}  // namespace
+
+SimConfig with_design(const SimConfig& base, const std::string& name, const std::string& source) {
+  return base.with(design_assignments(name, source));
+}
+
+SimConfig load_design_config(const std::optional<std::string>& file,
+                             const std::vector<std::string>& overrides, const std::string& name,
+                             const std::string& source) {
+  ConfigInput in;
+  in.file = file;
+  in.overrides = overrides;
+  in.assignments = design_assignments(name, source);
+  return load_sim_config(in);
 }
 
 std::string design_label(const SimConfig& cfg) {

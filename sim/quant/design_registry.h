@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,15 @@ std::vector<std::string> design_names();
 // The base configuration with design `name`; an unknown name is a UserError naming `source`
 // with the closest known name.
 SimConfig with_design(const SimConfig& base, const std::string& name, const std::string& source);
+
+// The configuration of a config file and --set overrides with design `name` applied on top,
+// checked once with all of them: an override that only makes sense for that design (say
+// design.elp.positions for a v2 preset) is accepted, where checking the file and overrides alone
+// (with the default design) would refuse it. The design's own settings win over the overrides,
+// as with with_design.
+SimConfig load_design_config(const std::optional<std::string>& file,
+                             const std::vector<std::string>& overrides, const std::string& name,
+                             const std::string& source);
 
 // The registry name of the design a configuration simulates, e.g. "elp5", "elp5-serial",
 // "fixed8" ("custom" for a custom ELP_BSD format).

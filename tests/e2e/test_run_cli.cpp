@@ -439,6 +439,16 @@ TEST(RtlCli, WritesEveryDesignsVerilogAndRefusesBadOutputs) {
   r = run_cli({"rtl", "--design", "elp5", "--out", dir + "/u", "--stream", cnn}, dir);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("not WORKLOAD:LAYER"), std::string::npos) << r.err;
+  // A --set that only makes sense for the named design is checked with it, not with the default.
+  r = run_cli(
+      {"rtl", "--design", "elp6v2", "--set", "design.elp.positions=8", "--out", dir + "/n8"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("elp6v2n8:"), std::string::npos) << r.out;
+  r = run_cli({"compare", "--designs", "elp4v2,elp5v2", "--set", "design.elp.positions=8",
+               "--workload", "tinycnn", "--timing-only", "--out", dir + "/cmp"},
+              dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("elp4v2n8"), std::string::npos) << r.out;
   r = run_cli({"rtl", "--design", "nope", "--out", dir + "/d"}, dir);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--design"), std::string::npos) << r.err;
