@@ -114,7 +114,9 @@ int cmd_formats(const std::vector<std::string>& args) {
   std::printf(
       "\nMAC pJ = arithmetic of one multiply-accumulate (multiplier or shifters/negation/adds, "
       "and\n"
-      "the accumulator add), averaged over the tensor's weights; see docs/energy.md. invalid =\n"
+      "the accumulator add), averaged over the tensor's weights, at the energy table's reference\n"
+      "operand toggle rates (a run uses each layer's measured ones); see docs/energy.md. invalid "
+      "=\n"
       "code words that decode to nothing; decode pJ = the v2 code decoder, once per weight\n"
       "entering the PE array (not per MAC). v2 = level sets chosen for Laplace weights\n"
       "(docs/elp_bsd.md, section 7).\n");
