@@ -67,7 +67,7 @@ class ElpLutFormat {
     return p_.per_layer ? static_cast<int>(magnitudes_.size()) * decoded_bits() : 0;
   }
 
-  // v2 presets elp3v2 .. elp8v2: k = 2 up to 5 bits, 3 from 6; N = 3, 4, 5, 6, 7, 8. elp4v2l ..
+  // v2 presets elp3v2 .. elp8v2: k = 2 up to 6 bits, 3 at 7 and 8; N = 3, 4, 5, 7, 7, 8. elp4v2l ..
   // elp6v2l: the same with a level set chosen per layer.
   static const std::vector<ElpLutParams>& presets();
   static bool is_preset(const std::string& name);

@@ -10,9 +10,11 @@
 #include "sim/energy/energy_cost.h"
 #include "sim/energy/energy_model.h"
 #include "sim/energy/energy_table.h"
+#include "sim/energy/operand_stream.h"
 #include "sim/quant/compiler.h"
 #include "sim/quant/mac_factory.h"
 #include "sim/run/pipeline.h"
+#include "sim/workload/workload.h"
 
 using namespace conloc;
 
@@ -136,4 +138,46 @@ TEST(EnergyByHand, MacPartsFollowTheirOperandsToggles) {
                                           "/configs/energy/horowitz45-cacti.json"));
   EXPECT_NEAR(pe_mac_pj(old, *mac, a2, ws, {9, 9, 9}), pe_mac_pj(old, *mac, a2, ws, {}), 1e-12);
   EXPECT_NEAR(pe_mac_pj(old, *mac, a2, ws, {}), old.cells_pj(mac->cells(a2)), 1e-12);
+}
+
+// Operand toggle rates by hand: mean Hamming distances between consecutive operations of each
+// PE, over the operand's width, never across a run boundary.
+TEST(EnergyByHand, OperandTogglesAreMeanBitFlipsWithinRuns) {
+  // One PE, two runs of two operations: transitions (0 -> 3) and (-1 -> 1) only.
+  const std::vector<std::vector<WsOperation>> ops = {
+      {{1, 0, 0, 0}, {1, 3, 4, 7}, {1, -1, 8, 7}, {1, 1, 8, 9}}};
+  const OperandToggles t = operand_toggles(ops, 2, 9, 32);
+  // activation: 0^3 = 2 bits; -1^1 over 9 bits = 8 bits -> mean 5.
+  EXPECT_DOUBLE_EQ(t.activation, 5.0);
+  // psum: 0^4 = 1 bit; 8^8 = 0 -> 0.5.
+  EXPECT_DOUBLE_EQ(t.psum, 0.5);
+  // product (acc_out - acc_in): 0^3 = 2 bits; -1^1 over 32 bits = 31 bits -> 16.5.
+  EXPECT_DOUBLE_EQ(t.product, 16.5);
+  EXPECT_TRUE(t.measured());
+  // A single operation per run has no transition: not measured.
+  EXPECT_FALSE(operand_toggles(ops, 1, 9, 32).measured());
+}
+
+// On a real layer the sampled rates lie within the operands' widths, and sampling is
+// deterministic.
+TEST(EnergyByHand, MeasuredOperandTogglesOfARealLayer) {
+  const SimConfig cfg = load_sim_config(std::nullopt, {});
+  const Workload w = load_workload("tinycnn", cfg.seed);
+  const CompiledNetwork cn = compile_network(w.net, cfg, MacKind::ElpBsd, true, *w.weights);
+  int seen = 0;
+  for (std::size_t i = 0; i < cn.net.layers.size(); ++i) {
+    if (!cn.net.layers[i].on_pe_array()) continue;
+    const OperandToggles& t = cn.layers[i].operand_toggles;
+    if (!t.measured()) continue;  // e.g. a fully-connected layer of one output position
+    ++seen;
+    const int abits = cn.layers[i].mac->widths().activation_operand_bits();
+    EXPECT_GT(t.activation, 0.0);
+    EXPECT_LE(t.activation, abits);
+    EXPECT_LE(t.psum, cn.accumulator_bits);
+    EXPECT_LE(t.product, cn.accumulator_bits);
+    // The same sample again gives the same rates (deterministic).
+    const OperandToggles u = measure_operand_toggles(cn, static_cast<int>(i), cfg.array.rows);
+    EXPECT_DOUBLE_EQ(u.activation, t.activation);
+  }
+  EXPECT_GT(seen, 0);
 }
