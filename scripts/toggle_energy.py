@@ -33,7 +33,8 @@ TRANSISTORS = {"$_NOT_": 2, "$_NAND_": 4, "$_NOR_": 4, "$_AND_": 6, "$_OR_": 6, 
                "$_XNOR_": 12, "$_MUX_": 12, "$_ANDNOT_": 6, "$_ORNOT_": 6, "$_BUF_": 0,
                "$_DFF_P_": 24, "$_DFFE_PP_": 36}  # flip-flop 24 as the model's, enable a MUX2
 FLOPS = ("$_DFF_P_", "$_DFFE_PP_")
-SYNTH = "synth -top {top}; abc -g AND,NAND,OR,NOR,XOR,XNOR,MUX; opt_clean; write_json {out}"
+SYNTH = ("synth -top {top}; dffunmap; abc -g AND,NAND,OR,NOR,XOR,XNOR,MUX; opt_clean; "
+         "write_json {out}")  # dffunmap: enables and resets as gates, every flip-flop a plain one
 
 
 def synthesize(verilog, top, workdir):
@@ -49,11 +50,38 @@ def bits_of(values, width):
     return np.stack([((v >> i) & 1).astype(bool) for i in range(width)])
 
 
+def combinational_order(module):
+    """The netlist's gates in an order where every gate follows its inputs' drivers (computed once
+    per module); flip-flop outputs and ports are sources."""
+    if "_order" in module:
+        return module["_order"]
+    cells = [c for c in module["cells"].values() if c["type"] not in FLOPS]
+    known = {b for port in module["ports"].values() if port["direction"] == "input"
+             for b in port["bits"]}
+    known |= {c["connections"]["Q"][0] for c in module["cells"].values() if c["type"] in FLOPS}
+    order, pending = [], cells
+    while pending:
+        rest = []
+        for c in pending:
+            ins = [b for p, bits in c["connections"].items() if p != "Y" for b in bits]
+            if all(isinstance(b, str) or b in known for b in ins):
+                order.append(c)
+                known.add(c["connections"]["Y"][0])
+            else:
+                rest.append(c)
+        if len(rest) == len(pending):
+            sys.exit("toggle_energy: combinational loop or undriven net in the netlist")
+        pending = rest
+    module["_order"] = order
+    return order
+
+
 def evaluate(module, inputs, state=None, nets=None):
     """Evaluates the netlist on vectors. inputs: port -> [n] ints (ports not given are held at
-    0); state: flip-flop output bit -> value, held over the vectors (a loaded decoder table).
-    Returns (outputs: port -> [n] signed ints, toggle-weighted transistor count summed over gates,
-    gates). `nets`, when given, receives every net's values."""
+    0); state: flip-flop output bit -> value (a bool held over the vectors, e.g. a loaded decoder
+    table, or an [n] array, one per vector). Returns (outputs: port -> [n] signed ints,
+    toggle-weighted transistor count summed over gates between consecutive vectors, gates).
+    `nets`, when given, receives every net's values."""
     n = len(next(iter(inputs.values())))
     net = {} if nets is None else nets
     for name, port in module["ports"].items():
@@ -62,35 +90,27 @@ def evaluate(module, inputs, state=None, nets=None):
             for i, bit in enumerate(port["bits"]):
                 net[bit] = b[i]
     const = {"0": np.zeros(n, bool), "1": np.ones(n, bool), "x": np.zeros(n, bool)}
-    cells = [c for c in module["cells"].values() if c["type"] not in FLOPS]
     for c in module["cells"].values():
         if c["type"] in FLOPS:  # a register's output is constant while no write enable is set
             q = c["connections"]["Q"][0]
-            net[q] = np.full(n, bool((state or {}).get(q, False)))
-    pending = cells
+            v = (state or {}).get(q, False)
+            net[q] = np.asarray(v, bool) if np.ndim(v) else np.full(n, bool(v))
+    order = combinational_order(module)
     weighted = 0
-    while pending:
-        rest = []
-        for c in pending:
-            conn = c["connections"]
-            ins = {p: [const[b] if isinstance(b, str) else net.get(b) for b in bits]
-                   for p, bits in conn.items() if p != "Y"}
-            if any(x is None for v in ins.values() for x in v):
-                rest.append(c)
-                continue
-            t = c["type"]
-            A = ins["A"][0]
-            B = ins["B"][0] if "B" in ins else None
-            y = {"$_NOT_": lambda: ~A, "$_BUF_": lambda: A, "$_AND_": lambda: A & B,
-                 "$_NAND_": lambda: ~(A & B), "$_OR_": lambda: A | B, "$_NOR_": lambda: ~(A | B),
-                 "$_XOR_": lambda: A ^ B, "$_XNOR_": lambda: ~(A ^ B),
-                 "$_ANDNOT_": lambda: A & ~B, "$_ORNOT_": lambda: A | ~B,
-                 "$_MUX_": lambda: np.where(ins["S"][0], B, A)}[t]()
-            net[conn["Y"][0]] = y
-            weighted += TRANSISTORS[t] * int(np.count_nonzero(y[1:] != y[:-1]))
-        if len(rest) == len(pending):
-            sys.exit("toggle_energy: combinational loop or undriven net in the netlist")
-        pending = rest
+    for c in order:
+        conn = c["connections"]
+        ins = {p: [const[b] if isinstance(b, str) else net[b] for b in bits]
+               for p, bits in conn.items() if p != "Y"}
+        t = c["type"]
+        A = ins["A"][0]
+        B = ins["B"][0] if "B" in ins else None
+        y = {"$_NOT_": lambda: ~A, "$_BUF_": lambda: A, "$_AND_": lambda: A & B,
+             "$_NAND_": lambda: ~(A & B), "$_OR_": lambda: A | B, "$_NOR_": lambda: ~(A | B),
+             "$_XOR_": lambda: A ^ B, "$_XNOR_": lambda: ~(A ^ B),
+             "$_ANDNOT_": lambda: A & ~B, "$_ORNOT_": lambda: A | ~B,
+             "$_MUX_": lambda: np.where(ins["S"][0], B, A)}[t]()
+        net[conn["Y"][0]] = y
+        weighted += TRANSISTORS[t] * int(np.count_nonzero(y[1:] != y[:-1]))
     outs = {}
     for name, port in module["ports"].items():
         if port["direction"] == "output":
@@ -100,7 +120,62 @@ def evaluate(module, inputs, state=None, nets=None):
                 b = const[bit] if isinstance(bit, str) else net[bit]
                 val |= b.astype(np.int64) << i
             outs[name] = np.where(val >= (1 << (w - 1)), val - (1 << w), val)
-    return outs, weighted, len(cells)
+    return outs, weighted, len(order)
+
+
+def evaluate_serial(module, code, act, acc_in, acc_out, pes):
+    """A term-serial MAC (ports clk, start, done) on a stream of `pes` PEs' operations, PE-major:
+    each PE clocks its own operations back to back -- a `start` cycle, then cycles until `done` --
+    and all PEs are evaluated side by side, one clock cycle at a time. Checks every result against
+    the C++ datapath's and counts each gate output's and flip-flop's toggles between one cycle and
+    the next of the same PE. Returns (transistor toggles, cycles summed over PEs, mismatches)."""
+    m = len(code) // pes
+    ops = [np.asarray(x[:pes * m], np.int64).reshape(pes, m) for x in (code, act, acc_in, acc_out)]
+    flops = [c for c in module["cells"].values() if c["type"] in FLOPS]
+    order = combinational_order(module)
+    rows = np.arange(pes)
+    ptr = np.zeros(pes, np.int64)  # each PE's current operation
+    start = np.ones(pes, bool)     # the next cycle begins a new operation
+    state = {c["connections"]["Q"][0]: np.zeros(pes, bool) for c in flops}
+    prev, prev_active = None, None
+    weighted, cycles, bad = 0, 0, 0
+    for _ in range(8 * m + 8):
+        active = ptr < m
+        if not active.any():
+            break
+        i = np.minimum(ptr, m - 1)
+        inputs = {"code": ops[0][rows, i], "a": ops[1][rows, i], "acc_in": ops[2][rows, i],
+                  "start": (start & active).astype(np.int64)}
+        nets = {}
+        evaluate(module, inputs, state, nets)
+        if prev is not None:
+            both = active & prev_active
+            for c in order:
+                y = c["connections"]["Y"][0]
+                weighted += TRANSISTORS[c["type"]] * int(np.count_nonzero((nets[y] != prev[y]) & both))
+        cycles += int(np.count_nonzero(active))
+        # The clock edge: every enabled flip-flop takes its D (idle PEs hold).
+        new = {}
+        for c in flops:
+            conn = c["connections"]
+            d = nets[conn["D"][0]] if not isinstance(conn["D"][0], str) else \
+                np.full(pes, conn["D"][0] == "1")
+            en = active.copy()
+            if "E" in conn:
+                en &= nets[conn["E"][0]]
+            q = conn["Q"][0]
+            new[q] = np.where(en, d, state[q])
+            weighted += TRANSISTORS[c["type"]] * int(np.count_nonzero(new[q] != state[q]))
+        state, prev, prev_active = new, nets, active
+        # After the edge: is each PE's operation done? (done and acc_out follow the registers.)
+        probe, _, _ = evaluate(module, {"code": inputs["code"], "a": inputs["a"],
+                                        "acc_in": inputs["acc_in"],
+                                        "start": np.zeros(pes, np.int64)}, state)
+        done = (probe["done"] != 0) & active
+        bad += int(np.count_nonzero(done & (probe["acc_out"] != ops[3][rows, i])))
+        ptr = np.where(done, ptr + 1, ptr)
+        start = done
+    return weighted, cycles, bad
 
 
 def load_registers(module, writes):
@@ -296,9 +371,7 @@ def main():
             cmd += ["--stream", s]
         subprocess.run(cmd, check=True, capture_output=True)
         module = synthesize(os.path.join(out, "conloc_mac.v"), "conloc_mac", out)
-        if "start" in module["ports"]:
-            sys.exit(f"toggle_energy: {d} is term-serial (several cycles per operation); the "
-                     "flow evaluates one operation per cycle")
+        serial = "start" in module["ports"]
         for s in streams:
             layer = s.rsplit(":", 1)[1]
             code, act, acc_in, acc_out, head = read_stream(
@@ -307,10 +380,14 @@ def main():
             # A per-layer level set: write the layer's decoder table first; it then holds.
             state = load_registers(module, [{"tbl_we": 1, "tbl_addr": i, "tbl_data": word}
                                             for i, word in head["table"]])
-            got, weighted, gates = evaluate(module, {"a": act, "code": code, "acc_in": acc_in},
-                                            state)
-            if not np.array_equal(got["acc_out"], acc_out):
+            if serial:  # several cycles per operation: clocked, PE by PE
+                weighted, cycles, bad = evaluate_serial(module, code, act, acc_in, acc_out, 64)
+                gates = len(combinational_order(module))
+            else:
+                got, weighted, gates = evaluate(module, {"a": act, "code": code,
+                                                         "acc_in": acc_in}, state)
                 bad = int(np.count_nonzero(got["acc_out"] != acc_out))
+            if bad:
                 sys.exit(f"toggle_energy: {d}: gate netlist differs from the C++ datapath on "
                          f"{bad} of {len(code)} operations of {layer}")
             results[(d, layer)] = (e * weighted / (len(code) - 1), head)

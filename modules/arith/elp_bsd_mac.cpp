@@ -59,6 +59,10 @@ MacActions ElpBsdMac::actions(std::uint32_t code) const {
     a.acc_adds = static_cast<std::uint64_t>(t);
     a.reg_loads = static_cast<std::uint64_t>(t);
     a.cycles = static_cast<std::uint64_t>(t);
+    if (t > 1) {
+      a.switching_ops = 1;
+      a.switching_cycles = static_cast<std::uint64_t>(t);
+    }
   }
   return a;
 }

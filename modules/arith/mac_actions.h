@@ -19,6 +19,10 @@ struct MacActions {
   // MAC's term adders sit in the path whatever the weight, so a one-term weight's shifted
   // activation still switches them (measured at gate level, docs/rtl.md).
   std::uint64_t term_passes = 0;
+  // Term-serial operations of more than one term, and their cycles: the shared shifter's amount
+  // and input alternate every cycle, so these cycles switch as on random operands (measured at
+  // gate level, docs/rtl.md), not as a held weight's.
+  std::uint64_t switching_ops = 0, switching_cycles = 0;
   std::uint64_t acc_adds = 0;   // accumulator-width adds
   std::uint64_t reg_loads = 0;  // shifted-activation register loads (ELP_BSD, term-serial)
   std::uint64_t cycles = 0;     // datapath cycles (term-serial: one per enabled term, min 1)
@@ -32,20 +36,23 @@ struct MacActions {
     negates += o.negates;
     term_adds += o.term_adds;
     term_passes += o.term_passes;
+    switching_ops += o.switching_ops;
+    switching_cycles += o.switching_cycles;
     acc_adds += o.acc_adds;
     reg_loads += o.reg_loads;
     cycles += o.cycles;
     return *this;
   }
   MacActions scaled(std::uint64_t k) const {
-    return {ops * k,        gated * k,     mults * k,     base_shifts * k,
-            gap_shifts * k, negates * k,   term_adds * k, term_passes * k,
-            acc_adds * k,   reg_loads * k, cycles * k};
+    return {ops * k,      gated * k,     mults * k,       base_shifts * k,   gap_shifts * k,
+            negates * k,  term_adds * k, term_passes * k, switching_ops * k, switching_cycles * k,
+            acc_adds * k, reg_loads * k, cycles * k};
   }
   friend bool operator==(const MacActions& a, const MacActions& b) {
     return a.ops == b.ops && a.gated == b.gated && a.mults == b.mults &&
            a.base_shifts == b.base_shifts && a.gap_shifts == b.gap_shifts &&
            a.negates == b.negates && a.term_adds == b.term_adds && a.term_passes == b.term_passes &&
+           a.switching_ops == b.switching_ops && a.switching_cycles == b.switching_cycles &&
            a.acc_adds == b.acc_adds && a.reg_loads == b.reg_loads && a.cycles == b.cycles;
   }
 };

@@ -21,12 +21,30 @@ double pe_mac_pj(const EnergyModel& em, const MacModel& mac, const MacActions& a
   const double rp = rate(toggles.psum, act.reference.psum);
   const double rq = rate(toggles.product, act.reference.product);
   const double acc_add_pj = em.add_pj(mac.widths().accumulator_bits);
+  // A term-serial MAC's cycles for weights of two or more terms switch its shared shifter's
+  // amount and input every cycle: charged at activity_serial_switch (where the table sets it),
+  // the rest as a held weight's.
+  MacActions held = a;
+  double pj = 0;
+  if (act.serial_switch > 0 && a.switching_ops > 0) {
+    MacActions s;
+    s.base_shifts = a.switching_ops;
+    s.gap_shifts = a.switching_cycles - a.switching_ops;
+    s.negates = s.acc_adds = s.reg_loads = s.cycles = a.switching_cycles;
+    held.base_shifts -= s.base_shifts;
+    held.gap_shifts -= s.gap_shifts;
+    held.negates -= s.negates;
+    held.acc_adds -= s.acc_adds;
+    held.reg_loads -= s.reg_loads;
+    held.cycles -= s.cycles;
+    pj += em.cells_pj(mac.cells(s)) * act.serial_switch;
+  }
   // The operand path: every cell but the accumulator adds (exactly add_pj each).
-  CellCounts operand = mac.cells(a);
-  const double acc_adds = static_cast<double>(a.acc_adds);
+  CellCounts operand = mac.cells(held);
+  const double acc_adds = static_cast<double>(held.acc_adds);
   operand.adder_bits -= acc_adds * mac.widths().accumulator_bits;
   operand.add_ops -= acc_adds;
-  double pj = em.mac_cells_pj(operand) * ra;
+  pj += em.mac_cells_pj(operand) * ra;
   pj += acc_adds * acc_add_pj * (act.acc_psum * rp + act.acc_product * rq);
   pj += em.cells_pj(mac.pass_cells(a)) * act.term_pass * ra;
   if (ws) pj += static_cast<double>(a.gated) * acc_add_pj * act.psum_pass * rp;

@@ -36,6 +36,8 @@ struct LayerCost {
 //  - the accumulator add: at activity_acc_psum + activity_acc_product;
 //  - term passes (a weight of fewer terms than the MAC has): the term adders' cells at
 //    activity_term_pass;
+//  - a term-serial MAC's cycles for weights of two or more terms (its shared shifter's amount and
+//    input alternate every cycle): their cells at activity_serial_switch, without rates;
 //  - on a weight-stationary array, the partial sum each gated (zero-weight) operation still passes
 //    through the accumulator adder (operand isolation stops the multiplier or shifters, not the
 //    column's partial sums): the adder at activity_psum_pass. An output-stationary PE's

@@ -54,6 +54,7 @@ EnergyModel::EnergyModel(const EnergyTable& table) : table_(table) {
   activity_.acc_psum = table.at("activity_acc_psum").value;
   activity_.acc_product = table.at("activity_acc_product").value;
   activity_.term_pass = table.at("activity_term_pass").value;
+  activity_.serial_switch = table.at("activity_serial_switch").value;
   activity_.reference = {table.at("toggle_activation").value, table.at("toggle_psum").value,
                          table.at("toggle_product").value};
   write_to_read_ = table.at("sram_write_to_read").value;
@@ -191,6 +192,7 @@ nlohmann::json EnergyModel::calibration_json() const {
             {"acc_psum", activity_.acc_psum},
             {"acc_product", activity_.acc_product},
             {"term_pass", activity_.term_pass},
+            {"serial_switch", activity_.serial_switch},
             {"psum_pass", activity_.psum_pass},
             {"toggle_activation", activity_.reference.activation},
             {"toggle_psum", activity_.reference.psum},

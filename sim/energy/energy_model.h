@@ -46,6 +46,7 @@ class EnergyModel {
   struct MacActivity {
     PjByKind kinds;
     double acc_psum = 1, acc_product = 0, term_pass = 0, psum_pass = 0;
+    double serial_switch = 0;  // term-serial cycles of 2+ term weights (0: as the factors above)
     OperandToggles reference;
   };
   const MacActivity& mac_activity() const { return activity_; }

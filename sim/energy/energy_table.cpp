@@ -50,6 +50,7 @@ const std::vector<Required>& required_constants() {
       {"activity_acc_psum", "ratio", false, false, true},
       {"activity_acc_product", "ratio", false, false, true},
       {"activity_term_pass", "ratio", false, false, true},
+      {"activity_serial_switch", "ratio", false, false, true},
       // The operand toggle rates (bits per operation) at which the activity factors hold; a layer
       // with measured rates scales them by measured / these. 0: the activity does not follow
       // data.

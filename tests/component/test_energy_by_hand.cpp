@@ -181,3 +181,36 @@ TEST(EnergyByHand, MeasuredOperandTogglesOfARealLayer) {
   }
   EXPECT_GT(seen, 0);
 }
+
+// A term-serial MAC's cycles for a weight of two terms switch as on random operands (the shared
+// shifter's amount and input alternate): the default table charges them at
+// activity_serial_switch, a one-term weight's cycle at the held-weight factors.
+TEST(EnergyByHand, TermSerialCyclesOfMultiTermWeightsSwitchAsOnRandomOperands) {
+  const SimConfig cfg = load_sim_config(std::nullopt, {"design.elp.mac=serial"});
+  const EnergyTable t = EnergyTable::load(cfg.energy_table_path);
+  const EnergyModel em(t);
+  const double s = t.at("activity_serial_switch").value;
+  ASSERT_GT(s, 0.0);
+  const auto mac = make_mac_model(cfg.design, MacKind::ElpBsd, false);
+  const Dataflow ws = Dataflow::WeightStationary;
+  bool two = false, one = false;
+  for (std::int32_t level : mac->quantizer().levels()) {
+    const MacActions a = mac->actions(mac->encode(level));
+    if (a.cycles == 2) {
+      two = true;
+      ASSERT_EQ(a.switching_ops, 1u);
+      ASSERT_EQ(a.switching_cycles, 2u);
+      // Every cell but the zero detect (per operation, held) at the switching activity.
+      CellCounts zero_detect;
+      zero_detect.and2 = mac->cells(a).and2;
+      EXPECT_NEAR(pe_mac_pj(em, *mac, a, ws),
+                  s * (em.cells_pj(mac->cells(a)) - em.cells_pj(zero_detect)) +
+                      em.mac_cells_pj(zero_detect),
+                  1e-12);
+    } else if (a.cycles == 1 && a.gated == 0) {
+      one = true;
+      EXPECT_EQ(a.switching_ops, 0u);
+    }
+  }
+  EXPECT_TRUE(two && one);
+}
