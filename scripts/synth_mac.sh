@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Synthesizes generated MACs with Yosys to a generic gate library (AND, NAND, OR, NOR, XOR, XNOR,
 # MUX, NOT) and prints, per design, the cells by type and Yosys' transistor estimate next to the
-# simulator's structural model of the same datapath (docs/rtl.md). Yosys' estimate leaves out
-# flip-flops (a loadable decoder table, a term-serial MAC's registers): they are added at 24
-# transistors each, the model's size, and 12 more (a MUX2) for a write enable.
+# simulator's structural model of the same datapath (docs/rtl.md). Flip-flop enables and resets
+# are mapped to gates (dffunmap), and Yosys' estimate leaves the plain flip-flops out: they are
+# added at 24 transistors each, the model's size.
 # usage: scripts/synth_mac.sh [--sim BIN] DESIGN... (default BIN build/conlocnn-sim)
 set -euo pipefail
 sim=build/conlocnn-sim
@@ -18,12 +18,12 @@ printf '| design | cells | AND | NAND | OR | NOR | NOT | XOR | XNOR | MUX | DFF 
 printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
 for d in "$@"; do
   "$sim" rtl --design "$d" --out "$tmp/$d" > /dev/null
-  yosys -q -p "read_verilog $tmp/$d/conloc_mac.v; synth -top conloc_mac; abc -g AND,NAND,OR,NOR,XOR,XNOR,MUX; opt_clean; tee -q -o $tmp/$d/stat.txt stat -tech cmos" > "$tmp/$d/yosys.log" 2>&1
+  yosys -q -p "read_verilog $tmp/$d/conloc_mac.v; synth -top conloc_mac; dffunmap; abc -g AND,NAND,OR,NOR,XOR,XNOR,MUX; opt_clean; tee -q -o $tmp/$d/stat.txt stat -tech cmos" > "$tmp/$d/yosys.log" 2>&1
   count() { awk -v c="\$_$1_" 'BEGIN {n = 0} $1 == c {n = $2} END {print n}' "$tmp/$d/stat.txt"; }
   cells=$(awk '/Number of cells:/ {print $4}' "$tmp/$d/stat.txt" | tail -1)
-  dff=$(( $(count DFF_P) + $(count DFFE_PP) ))
+  dff=$(count DFF_P)
   tr=$(awk '/Estimated number of transistors:/ {sub(/[+]$/, "", $5); print $5}' "$tmp/$d/stat.txt" | tail -1)
-  [ -n "$tr" ] && tr=$(( tr + 24 * $(count DFF_P) + 36 * $(count DFFE_PP) ))
+  [ -n "$tr" ] && tr=$(( tr + 24 * dff ))
   model=$(sed -nE 's/.*: ([0-9.]+) transistor-equivalents.*/\1/p' "$tmp/$d/README.md")
   [ -n "$cells" ] && [ -n "$tr" ] && [ -n "$model" ] || { echo "synth_mac: $d: no statistics" >&2; exit 1; }
   printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.2f |\n' "$d" "$cells" \

@@ -320,7 +320,8 @@ def fit_activity(results, fit_keys, p=8):
     x = np.zeros(len(names))
     for power in (2, 4, p):
         x = levenberg_marquardt(lambda v: residuals(v, power), x)
-    alpha = dict(zip(names, (float(f"{v:.4g}") for v in np.exp(x))))
+    # 4 significant digits; a factor the fit drives to nothing is 0.
+    alpha = dict(zip(names, (float(f"{v:.4g}") if v > 1e-6 else 0.0 for v in np.exp(x))))
     fitted = {k: float(a_all[i] @ np.array([alpha[n] for n in names]))
               for i, k in enumerate(all_keys)}
     constants = {f"activity_{k}": alpha.get(k, 0.0) for k in OPERAND_KINDS if k != "dff"}
