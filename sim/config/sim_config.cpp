@@ -367,13 +367,18 @@ void check_cross_fields(SimConfig& c, const std::optional<std::string>& file) {
   const std::string fmt = str(p, "design.elp.format");
   const char* custom_keys[] = {"design.elp.terms", "design.elp.shift_bits", "design.elp.gap_bits",
                                "design.elp.positions"};
-  if (p.source_of("design.elp.term_price") != "default" && !ElpLutFormat::is_preset(fmt)) {
+  // ELP_BSD settings that do not fit the format are refused where the ELP_BSD design is the one
+  // simulated; a fixed-point design ignores every design.elp.* field, the format included (so
+  // `compare --designs elp4v2,fixed4 --set design.elp.positions=8` changes the v2 design only).
+  const bool elp_used = str(p, "design.mac") == "elp";
+  if (elp_used && p.source_of("design.elp.term_price") != "default" &&
+      !ElpLutFormat::is_preset(fmt)) {
     throw_field_error(p.source_of("design.elp.term_price"), "design.elp.term_price",
                       "only used with a v2 preset, but design.elp.format is \"" + fmt + "\"",
                       json_brief(p.at("design.elp.term_price")),
                       "a v2 preset (elp3v2..elp8v2, elp4v2l..elp6v2l), or leave it unset");
   }
-  if (!str(p, "design.elp.levels").empty() && !ElpLutFormat::is_preset(fmt)) {
+  if (elp_used && !str(p, "design.elp.levels").empty() && !ElpLutFormat::is_preset(fmt)) {
     throw_field_error(p.source_of("design.elp.levels"), "design.elp.levels",
                       "only used with a v2 preset, but design.elp.format is \"" + fmt + "\"",
                       json_brief(p.at("design.elp.levels")),
@@ -386,7 +391,7 @@ void check_cross_fields(SimConfig& c, const std::optional<std::string>& file) {
       // belong to custom formats.
       const bool v2_field =
           std::string(k) == "design.elp.terms" || std::string(k) == "design.elp.positions";
-      if (p.source_of(k) != "default" && !(v2 && v2_field)) {
+      if (elp_used && p.source_of(k) != "default" && !(v2 && v2_field)) {
         throw_field_error(
             p.source_of(k), k,
             "only used with a custom format" + std::string(v2 ? "" : " or a v2 preset") +

@@ -444,7 +444,7 @@ TEST(RtlCli, WritesEveryDesignsVerilogAndRefusesBadOutputs) {
       {"rtl", "--design", "elp6v2", "--set", "design.elp.positions=8", "--out", dir + "/n8"}, dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("elp6v2n8:"), std::string::npos) << r.out;
-  r = run_cli({"compare", "--designs", "elp4v2,elp5v2", "--set", "design.elp.positions=8",
+  r = run_cli({"compare", "--designs", "elp4v2,elp5v2,fixed4", "--set", "design.elp.positions=8",
                "--workload", "tinycnn", "--timing-only", "--out", dir + "/cmp"},
               dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
