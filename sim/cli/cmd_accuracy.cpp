@@ -145,8 +145,12 @@ int cmd_accuracy(const std::vector<std::string>& args) {
   if (common.out_dir.empty()) common.out_dir = "out/accuracy";
   const auto t0 = std::chrono::steady_clock::now();
 
-  // 1. What to evaluate, all checked before anything runs.
-  const SimConfig base = load_sim_config(common.config_file, common.overrides);
+  // 1. What to evaluate, all checked before anything runs. Everything but the weight format comes
+  //    from `base`; its design is the fixed-point one, which ignores design.elp.*, so an override
+  //    that fits only some formats (design.elp.positions for v2 presets) is checked with each
+  //    format it applies to, not with the default ELP_BSD format.
+  const SimConfig base =
+      load_design_config(common.config_file, common.overrides, "fixed", "accuracy");
   if (base.batch != 1) {
     throw UserError(field_error("workload.batch", "", "accuracy runs image by image",
                                 std::to_string(base.batch),
@@ -154,10 +158,11 @@ int cmd_accuracy(const std::vector<std::string>& args) {
   }
   const std::vector<std::string> all_formats = default_formats();
   const std::vector<std::string> formats =
-      formats_text.empty() ? all_formats
-                           : parse_items("--formats", formats_text, [&](const std::string& f) {
-                               with_design(base, f, "--formats");
-                             });
+      formats_text.empty()
+          ? all_formats
+          : parse_items("--formats", formats_text, [&](const std::string& f) {
+              load_design_config(common.config_file, common.overrides, f, "--formats");
+            });
   const std::vector<std::string> comps =
       parse_items("--compensation", comp_text, [](const std::string& c) {
         if (c != "none" && c != "output_constant" && c != "error_feedback" && c != "both") {
@@ -210,7 +215,7 @@ int cmd_accuracy(const std::vector<std::string>& args) {
   fl.cfg = base;
   variants.push_back(fl);
   for (const auto& f : formats) {
-    const SimConfig fc = with_design(base, f, "--formats");
+    const SimConfig fc = load_design_config(common.config_file, common.overrides, f, "--formats");
     for (std::size_t ai = 0; ai < acts.size(); ++ai) {
       const std::vector<std::string> cs =
           ai == 0 ? comps : std::vector<std::string>{to_string(base.design.compensation)};

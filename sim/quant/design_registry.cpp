@@ -78,10 +78,6 @@ std::vector<ParamAssignment> design_assignments(const std::string& name,
 
 }  // namespace
 
-SimConfig with_design(const SimConfig& base, const std::string& name, const std::string& source) {
-  return base.with(design_assignments(name, source));
-}
-
 SimConfig load_design_config(const std::optional<std::string>& file,
                              const std::vector<std::string>& overrides, const std::string& name,
                              const std::string& source) {

@@ -19,15 +19,11 @@ namespace conloc {
 //   elp, fixed                    the base configuration's ELP_BSD or fixed-point design as set
 std::vector<std::string> design_names();
 
-// The base configuration with design `name`; an unknown name is a UserError naming `source`
-// with the closest known name.
-SimConfig with_design(const SimConfig& base, const std::string& name, const std::string& source);
-
 // The configuration of a config file and --set overrides with design `name` applied on top,
 // checked once with all of them: an override that only makes sense for that design (say
 // design.elp.positions for a v2 preset) is accepted, where checking the file and overrides alone
-// (with the default design) would refuse it. The design's own settings win over the overrides,
-// as with with_design.
+// (with the default design) would refuse it. The design's own settings win over the overrides.
+// An unknown name is a UserError naming `source` with the closest known name.
 SimConfig load_design_config(const std::optional<std::string>& file,
                              const std::vector<std::string>& overrides, const std::string& name,
                              const std::string& source);

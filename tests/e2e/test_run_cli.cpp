@@ -449,6 +449,33 @@ TEST(RtlCli, WritesEveryDesignsVerilogAndRefusesBadOutputs) {
               dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("elp4v2n8"), std::string::npos) << r.out;
+  // accuracy too: the override changes the v2 format's level set, so its weight SQNR.
+  auto conv2_row = [&](const std::string& out, std::vector<std::string> extra) {
+    std::vector<std::string> a = {"accuracy",
+                                  "--workload",
+                                  cnn,
+                                  "--images",
+                                  "20",
+                                  "--calibration",
+                                  "10",
+                                  "--formats",
+                                  "elp4v2,fixed4",
+                                  "--compensation",
+                                  "none",
+                                  "--activation-bits",
+                                  "8",
+                                  "--out",
+                                  dir + "/" + out};
+    a.insert(a.end(), extra.begin(), extra.end());
+    const auto rr = run_cli(a, dir);
+    EXPECT_EQ(rr.exit_code, 0) << rr.err;
+    const std::string csv = slurp(dir + "/" + out + "/layers.csv");
+    const auto at = csv.find("\nelp4v2,none,8,conv2,");
+    return at == std::string::npos ? std::string() : csv.substr(at, 60);
+  };
+  const std::string n4 = conv2_row("acc4", {});
+  ASSERT_FALSE(n4.empty());
+  EXPECT_NE(n4, conv2_row("acc8", {"--set", "design.elp.positions=8"}));
   r = run_cli({"rtl", "--design", "nope", "--out", dir + "/d"}, dir);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--design"), std::string::npos) << r.err;

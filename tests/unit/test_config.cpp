@@ -53,9 +53,9 @@ TEST(Config, HashChangesWithAnyParameter) {
   EXPECT_EQ(a.hash, a2.hash);
 }
 
-TEST(Config, WithDesignSwitchesDesignAndHash) {
+TEST(Config, ADesignSwitchesDesignAndHash) {
   const auto a = load_sim_config(std::nullopt, {});
-  const auto f = with_design(a, "fixed", "test");
+  const auto f = load_design_config(std::nullopt, {}, "fixed", "test");
   EXPECT_EQ(f.design.mac, MacKind::FixedPoint);
   EXPECT_EQ(f.resolved["design"]["mac"], "fixed");
   EXPECT_NE(f.hash, a.hash);
@@ -221,7 +221,7 @@ TEST(Config, ReadmeParameterTableMatchesSchema) {
 TEST(DesignRegistry, EveryNameResolvesToItself) {
   const SimConfig base = load_sim_config(std::nullopt, {});
   for (const auto& name : design_names()) {
-    const SimConfig c = with_design(base, name, "--designs");
+    const SimConfig c = load_design_config(std::nullopt, {}, name, "--designs");
     if (name == "elp") {
       EXPECT_EQ(design_label(c), "elp5");
     } else if (name == "fixed") {
