@@ -165,6 +165,8 @@ EnergyBreakdown layer_energy(const CompiledNetwork& cn, std::size_t index,
                                {"negates", a.negates},
                                {"term_adds", a.term_adds},
                                {"term_passes", a.term_passes},
+                               {"switching_ops", a.switching_ops},
+                               {"switching_cycles", a.switching_cycles},
                                {"acc_adds", a.acc_adds},
                                {"reg_loads", a.reg_loads},
                                {"cycles", a.cycles}};
