@@ -175,6 +175,8 @@ def evaluate_serial(module, code, act, acc_in, acc_out, pes):
         bad += int(np.count_nonzero(done & (probe["acc_out"] != ops[3][rows, i])))
         ptr = np.where(done, ptr + 1, ptr)
         start = done
+    # An operation that never reaches `done` is wrong too (at most 8 cycles per operation allowed).
+    bad += int(np.sum(m - np.minimum(ptr, m)))
     return weighted, cycles, bad
 
 
