@@ -88,6 +88,16 @@ CellCounts ElpBsdMac::cells(const MacActions& a) const {
   return c;
 }
 
+MacActions ElpBsdMac::switching_actions(const MacActions& a) const {
+  // Each switching cycle is one shift through the shared shifter (the first of an operation the
+  // base shift, the rest gap shifts), one negation, one accumulator add and one register load.
+  MacActions s;
+  s.base_shifts = a.switching_ops;
+  s.gap_shifts = a.switching_cycles - a.switching_ops;
+  s.negates = s.acc_adds = s.reg_loads = s.cycles = a.switching_cycles;
+  return s;
+}
+
 CellCounts ElpBsdMac::pass_cells(const MacActions& a) const {
   return add_cells(term_bits() + 1) * static_cast<double>(a.term_passes);
 }

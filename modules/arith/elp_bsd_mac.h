@@ -31,6 +31,7 @@ class ElpBsdMac final : public MacModel {
   MacActions actions(std::uint32_t code) const override;
   CellCounts cells(const MacActions& a) const override;
   CellCounts pass_cells(const MacActions& a) const override;
+  MacActions switching_actions(const MacActions& a) const override;
   const MacWidths& widths() const override { return widths_; }
 
   // Bits of a shifted activation term (sign included).

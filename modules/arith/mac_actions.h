@@ -43,6 +43,22 @@ struct MacActions {
     cycles += o.cycles;
     return *this;
   }
+  MacActions& operator-=(const MacActions& o) {
+    ops -= o.ops;
+    gated -= o.gated;
+    mults -= o.mults;
+    base_shifts -= o.base_shifts;
+    gap_shifts -= o.gap_shifts;
+    negates -= o.negates;
+    term_adds -= o.term_adds;
+    term_passes -= o.term_passes;
+    switching_ops -= o.switching_ops;
+    switching_cycles -= o.switching_cycles;
+    acc_adds -= o.acc_adds;
+    reg_loads -= o.reg_loads;
+    cycles -= o.cycles;
+    return *this;
+  }
   MacActions scaled(std::uint64_t k) const {
     return {ops * k,      gated * k,     mults * k,       base_shifts * k,   gap_shifts * k,
             negates * k,  term_adds * k, term_passes * k, switching_ops * k, switching_cycles * k,

@@ -50,6 +50,9 @@ class MacModel {
   // Adders the actions pass a value through unchanged (term passes): cells in the path that
   // switch at a pass-through's activity, not an add's (EnergyModel, docs/energy.md).
   virtual CellCounts pass_cells(const MacActions& /*a*/) const { return {}; }
+  // The part of `a` spent in cycles whose datapath switches as on random operands (a term-serial
+  // MAC's cycles for weights of two or more terms, `switching_cycles`); none by default.
+  virtual MacActions switching_actions(const MacActions& /*a*/) const { return {}; }
 
   virtual const MacWidths& widths() const = 0;
 

@@ -157,12 +157,16 @@ int cmd_accuracy(const std::vector<std::string>& args) {
                                 "1 (batches apply to run, compare and sweep)"));
   }
   const std::vector<std::string> all_formats = default_formats();
+  std::map<std::string, SimConfig> format_cfg;  // each format's configuration, loaded once
+  auto load_format = [&](const std::string& f) {
+    format_cfg.emplace(f, load_design_config(common.config_file, common.overrides, f, "--formats"));
+  };
   const std::vector<std::string> formats =
-      formats_text.empty()
-          ? all_formats
-          : parse_items("--formats", formats_text, [&](const std::string& f) {
-              load_design_config(common.config_file, common.overrides, f, "--formats");
-            });
+      formats_text.empty() ? all_formats : parse_items("--formats", formats_text, load_format);
+  if (formats_text.empty()) {
+    for (const auto& f : formats)
+      load_format(f);
+  }
   const std::vector<std::string> comps =
       parse_items("--compensation", comp_text, [](const std::string& c) {
         if (c != "none" && c != "output_constant" && c != "error_feedback" && c != "both") {
@@ -215,7 +219,7 @@ int cmd_accuracy(const std::vector<std::string>& args) {
   fl.cfg = base;
   variants.push_back(fl);
   for (const auto& f : formats) {
-    const SimConfig fc = load_design_config(common.config_file, common.overrides, f, "--formats");
+    const SimConfig& fc = format_cfg.at(f);
     for (std::size_t ai = 0; ai < acts.size(); ++ai) {
       const std::vector<std::string> cs =
           ai == 0 ? comps : std::vector<std::string>{to_string(base.design.compensation)};

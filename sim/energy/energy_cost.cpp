@@ -9,6 +9,26 @@
 
 namespace conloc {
 
+MacEnergyParts mac_energy_parts(const EnergyModel& em, const MacModel& mac, const MacActions& a) {
+  const int acc_bits = mac.widths().accumulator_bits;
+  MacEnergyParts p;
+  MacActions held = a;  // the operations whose datapath switches as a held weight's
+  if (em.mac_activity().serial_switch > 0) {
+    const MacActions s = mac.switching_actions(a);
+    held -= s;
+    p.serial_switch = em.cells_pj(mac.cells(s));
+  }
+  // The operand path: every cell but the accumulator adds.
+  const double acc_adds = static_cast<double>(held.acc_adds);
+  CellCounts operand = mac.cells(held);
+  operand += add_cells(acc_bits) * -acc_adds;
+  p.operand = em.cells_pj_by_kind(operand);
+  p.acc = acc_adds * em.add_pj(acc_bits);
+  p.term_pass = em.cells_pj(mac.pass_cells(a));
+  p.psum_pass = static_cast<double>(a.gated) * em.add_pj(acc_bits);
+  return p;
+}
+
 double pe_mac_pj(const EnergyModel& em, const MacModel& mac, const MacActions& a, Dataflow dataflow,
                  const OperandToggles& toggles) {
   const EnergyModel::MacActivity& act = em.mac_activity();
@@ -20,34 +40,12 @@ double pe_mac_pj(const EnergyModel& em, const MacModel& mac, const MacActions& a
   const double ra = rate(toggles.activation, act.reference.activation);
   const double rp = rate(toggles.psum, act.reference.psum);
   const double rq = rate(toggles.product, act.reference.product);
-  const double acc_add_pj = em.add_pj(mac.widths().accumulator_bits);
-  // A term-serial MAC's cycles for weights of two or more terms switch its shared shifter's
-  // amount and input every cycle: charged at activity_serial_switch (where the table sets it),
-  // the rest as a held weight's.
-  MacActions held = a;
-  double pj = 0;
-  if (act.serial_switch > 0 && a.switching_ops > 0) {
-    MacActions s;
-    s.base_shifts = a.switching_ops;
-    s.gap_shifts = a.switching_cycles - a.switching_ops;
-    s.negates = s.acc_adds = s.reg_loads = s.cycles = a.switching_cycles;
-    held.base_shifts -= s.base_shifts;
-    held.gap_shifts -= s.gap_shifts;
-    held.negates -= s.negates;
-    held.acc_adds -= s.acc_adds;
-    held.reg_loads -= s.reg_loads;
-    held.cycles -= s.cycles;
-    pj += em.cells_pj(mac.cells(s)) * act.serial_switch;
-  }
-  // The operand path: every cell but the accumulator adds (exactly add_pj each).
-  CellCounts operand = mac.cells(held);
-  const double acc_adds = static_cast<double>(held.acc_adds);
-  operand.adder_bits -= acc_adds * mac.widths().accumulator_bits;
-  operand.add_ops -= acc_adds;
-  pj += em.mac_cells_pj(operand) * ra;
-  pj += acc_adds * acc_add_pj * (act.acc_psum * rp + act.acc_product * rq);
-  pj += em.cells_pj(mac.pass_cells(a)) * act.term_pass * ra;
-  if (ws) pj += static_cast<double>(a.gated) * acc_add_pj * act.psum_pass * rp;
+  const MacEnergyParts p = mac_energy_parts(em, mac, a);
+  double pj = em.activity_weighted(p.operand) * ra;
+  pj += p.acc * (act.acc_psum * rp + act.acc_product * rq);
+  pj += p.term_pass * act.term_pass * ra;
+  pj += p.serial_switch * act.serial_switch;
+  if (ws) pj += p.psum_pass * act.psum_pass * rp;
   return pj;
 }
 

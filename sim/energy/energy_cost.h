@@ -30,6 +30,20 @@ struct LayerCost {
   nlohmann::json counts;
 };
 
+// A PE's MAC energy for the operations `a` split into the parts the energy table's MAC activity
+// constants apply to, each as on random operands (activity 1, no toggle rates): pe_mac_pj weights
+// them, and `rtl --stream` writes them for scripts/toggle_energy.py to fit the constants to.
+struct MacEnergyParts {
+  EnergyModel::PjByKind operand;  // the operand path by cell kind (term adds in `adder`)
+  double acc = 0;                 // the accumulator adds
+  double term_pass = 0;           // terms passing through term adders (MacModel::pass_cells)
+  double psum_pass = 0;           // zero weights' partial sums through the accumulator adder
+  // Cycles that switch as on random operands (MacModel::switching_actions), split off only where
+  // the table charges them apart (activity_serial_switch > 0); else in the parts above.
+  double serial_switch = 0;
+};
+MacEnergyParts mac_energy_parts(const EnergyModel& em, const MacModel& mac, const MacActions& a);
+
 // Energy of a PE's MAC for the operations `a`, pJ (docs/energy.md, "MAC activity"):
 //  - the operand path (multiplier, or shifters, negation and term adds): its cells at the table's
 //    per-kind activity factors (EnergyModel::mac_cells_pj);

@@ -92,8 +92,7 @@ EnergyModel::PjByKind EnergyModel::cells_pj_by_kind(const CellCounts& c) const {
   return k;
 }
 
-double EnergyModel::mac_cells_pj(const CellCounts& c) const {
-  const PjByKind k = cells_pj_by_kind(c);
+double EnergyModel::activity_weighted(const PjByKind& k) const {
   const PjByKind& a = activity_.kinds;
   return k.adder * a.adder + k.mult * a.mult + k.mux2 * a.mux2 + k.xor2 * a.xor2 + k.and2 * a.and2 +
          k.dff * a.dff;

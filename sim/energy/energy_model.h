@@ -36,8 +36,10 @@ class EnergyModel {
     double total() const { return adder + mult + mux2 + xor2 + and2 + dff; }
   };
   PjByKind cells_pj_by_kind(const CellCounts& c) const;
-  // cells_pj with each kind scaled by its activity factor (a MAC's operand path).
-  double mac_cells_pj(const CellCounts& c) const;
+  // Energy by kind with each kind scaled by its activity factor (a MAC's operand path), and the
+  // same for cells.
+  double activity_weighted(const PjByKind& k) const;
+  double mac_cells_pj(const CellCounts& c) const { return activity_weighted(cells_pj_by_kind(c)); }
   // The MAC datapath's activity (pe_mac_pj in energy_cost.h applies it): per cell kind of the
   // operand path; the accumulator add's, split by its two inputs (the partial sum arriving and
   // the product added); a value passing through a term adder or, on a weight-stationary column,

@@ -501,34 +501,30 @@ std::string mac_operand_stream(const CompiledNetwork& cn, int layer, int rows, i
   const MacModel& mac = *cl.mac;
   std::ostringstream v;
   std::uint64_t lines = 0;
-  double model_pj = 0;
-  MacActions actions;  // summed over the stream, for the split by kind below
+  MacActions actions;  // summed over the stream: the MAC energy is linear in them
   for (const auto& ops : per_pe) {
     for (const WsOperation& op : ops) {
       v << op.code << ' ' << op.a << ' ' << op.acc_in << ' ' << op.acc_out << '\n';
       ++lines;
-      // The stream is a weight-stationary column's; the layer's operand toggle rates.
-      const MacActions act = mac.actions(op.code);
-      model_pj += pe_mac_pj(energy, mac, act, Dataflow::WeightStationary, cl.operand_toggles);
-      actions += act;
+      actions += mac.actions(op.code);
     }
   }
   if (count) *count = lines;
   std::ostringstream head;
   const double per = lines ? 1.0 / static_cast<double>(lines) : 0.0;
-  head << "# model_pj_per_mac " << model_pj * per << "\n";
+  // The stream is a weight-stationary column's, at the layer's operand toggle rates.
+  head << "# model_pj_per_mac "
+       << pe_mac_pj(energy, mac, actions, Dataflow::WeightStationary, cl.operand_toggles) * per
+       << "\n";
   // The energy by part before the table's activity factors and toggle rates (every cell
-  // switching as with random operands), for fitting them (scripts/toggle_energy.py): the operand
-  // path by cell kind (adder: term adds), the accumulator adds, a gated operation's partial sum
-  // and a term's pass through an adder.
+  // switching as with random operands), for fitting them (scripts/toggle_energy.py).
+  const MacEnergyParts p = mac_energy_parts(energy, mac, actions);
+  head << "# model_pj_random_by_kind adder " << p.operand.adder * per << " mult "
+       << p.operand.mult * per << " mux2 " << p.operand.mux2 * per << " xor2 "
+       << p.operand.xor2 * per << " and2 " << p.operand.and2 * per << " dff " << p.operand.dff * per
+       << " acc " << p.acc * per << " psum_pass " << p.psum_pass * per << " term_pass "
+       << p.term_pass * per << " serial_switch " << p.serial_switch * per << "\n";
   const int acc_bits = mac.widths().accumulator_bits;
-  const double acc_pj = static_cast<double>(actions.acc_adds) * energy.add_pj(acc_bits);
-  const EnergyModel::PjByKind kinds = energy.cells_pj_by_kind(mac.cells(actions));
-  head << "# model_pj_random_by_kind adder " << (kinds.adder - acc_pj) * per << " mult "
-       << kinds.mult * per << " mux2 " << kinds.mux2 * per << " xor2 " << kinds.xor2 * per
-       << " and2 " << kinds.and2 * per << " dff " << kinds.dff * per << " acc " << acc_pj * per
-       << " psum_pass " << static_cast<double>(actions.gated) * energy.add_pj(acc_bits) * per
-       << " term_pass " << energy.cells_pj(mac.pass_cells(actions)) * per << "\n";
   // The layer's operand toggle rates the model used (sampled by the compile), and this stream's.
   const OperandToggles& t = cl.operand_toggles;
   const OperandToggles st =
