@@ -3,7 +3,8 @@
 # MUX, NOT) and prints, per design, the cells by type and Yosys' transistor estimate next to the
 # simulator's structural model of the same datapath (docs/rtl.md). Flip-flop enables and resets
 # are mapped to gates (dffunmap), and Yosys' estimate leaves the plain flip-flops out: they are
-# added at 24 transistors each, the model's size.
+# added at 24 transistors each, the model's size. A module marked keep_hierarchy (a fixed v2
+# decoder) is mapped on its own and flattened only after mapping, so it stays a separate circuit.
 # usage: scripts/synth_mac.sh [--sim BIN] DESIGN... (default BIN build/conlocnn-sim)
 set -euo pipefail
 sim=build/conlocnn-sim
@@ -18,7 +19,7 @@ printf '| design | cells | AND | NAND | OR | NOR | NOT | XOR | XNOR | MUX | DFF 
 printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
 for d in "$@"; do
   "$sim" rtl --design "$d" --out "$tmp/$d" > /dev/null
-  yosys -q -p "read_verilog $tmp/$d/conloc_mac.v; synth -top conloc_mac; dffunmap; abc -g AND,NAND,OR,NOR,XOR,XNOR,MUX; opt_clean; tee -q -o $tmp/$d/stat.txt stat -tech cmos" > "$tmp/$d/yosys.log" 2>&1
+  yosys -q -p "read_verilog $tmp/$d/conloc_mac.v; synth -top conloc_mac; dffunmap; abc -g AND,NAND,OR,NOR,XOR,XNOR,MUX; setattr -mod -unset keep_hierarchy; flatten; opt_clean; tee -q -o $tmp/$d/stat.txt stat -tech cmos" > "$tmp/$d/yosys.log" 2>&1
   count() { awk -v c="\$_$1_" 'BEGIN {n = 0} $1 == c {n = $2} END {print n}' "$tmp/$d/stat.txt"; }
   cells=$(awk '/Number of cells:/ {print $4}' "$tmp/$d/stat.txt" | tail -1)
   dff=$(count DFF_P)

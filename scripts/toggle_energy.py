@@ -33,8 +33,10 @@ TRANSISTORS = {"$_NOT_": 2, "$_NAND_": 4, "$_NOR_": 4, "$_AND_": 6, "$_OR_": 6, 
                "$_XNOR_": 12, "$_MUX_": 12, "$_ANDNOT_": 6, "$_ORNOT_": 6, "$_BUF_": 0,
                "$_DFF_P_": 24, "$_DFFE_PP_": 36}  # flip-flop 24 as the model's, enable a MUX2
 FLOPS = ("$_DFF_P_", "$_DFFE_PP_")
-SYNTH = ("synth -top {top}; dffunmap; abc -g AND,NAND,OR,NOR,XOR,XNOR,MUX; opt_clean; "
-         "write_json {out}")  # dffunmap: enables and resets as gates, every flip-flop a plain one
+# dffunmap: enables and resets as gates, every flip-flop a plain one. A keep_hierarchy module (a
+# fixed v2 decoder) is mapped on its own and flattened after mapping (as scripts/synth_mac.sh).
+SYNTH = ("synth -top {top}; dffunmap; abc -g AND,NAND,OR,NOR,XOR,XNOR,MUX; "
+         "setattr -mod -unset keep_hierarchy; flatten; opt_clean; write_json {out}")
 
 
 def synthesize(verilog, top, workdir):
@@ -274,8 +276,9 @@ def levenberg_marquardt(fun, x, iterations=300):
         jtj, jtr = jac.T @ jac, jac.T @ r
         while True:
             step = np.linalg.solve(jtj + lam * np.diag(np.diag(jtj) + 1e-12), -jtr)
-            rn = fun(x + step)
-            if rn @ rn < cost:
+            with np.errstate(over="ignore", invalid="ignore"):  # a wild step is rejected
+                rn = fun(x + step)
+            if np.all(np.isfinite(rn)) and rn @ rn < cost:
                 x, r, cost, lam = x + step, rn, rn @ rn, max(lam / 3, 1e-12)
                 break
             lam *= 10

@@ -312,15 +312,8 @@ std::string elp_v2_rtl(const std::string& design, const ElpLutFormat& f, int a_b
     v << "  always @(posedge clk) if (tbl_we) tbl[tbl_addr] <= tbl_data;\n";
     v << "  wire " << range(w) << " dec = idx == " << b - 1 << "'d0 ? " << w << "'b0 : tbl[idx];\n";
   } else {
-    // The decoder: per magnitude index, the terms of its fewest-digit form.
-    v << "  reg  " << range(w) << " dec;\n";
-    v << "  always @* begin\n    case (idx)\n";
-    for (std::uint32_t i = 0; i < (1u << (b - 1)); ++i) {
-      // S = 0: the magnitude's own signs.
-      v << "      " << b - 1 << "'d" << i << ": dec = " << w << "'b"
-        << binary(decoder_word(f.fields(i), k, pb), w) << ";\n";
-    }
-    v << "      default: dec = " << w << "'b0;\n    endcase\n  end\n";
+    v << "  wire " << range(w) << " dec;\n";
+    v << "  conloc_dec u_dec (.idx(idx), .dec(dec));\n";
   }
   v << "  wire signed " << range(x_bits) << " a_x = " << resize("a", a_bits, x_bits) << ";\n";
   for (int j = 1; j <= k; ++j) {
@@ -337,6 +330,22 @@ std::string elp_v2_rtl(const std::string& design, const ElpLutFormat& f, int a_b
   }
   v << signed_term_sum("x", k, x_bits, s_bits, acc);
   v << "endmodule\n";
+  if (!loadable) {
+    // The decoder: per magnitude index, the terms of its fewest-digit form. Its own module, kept
+    // a hierarchy boundary through technology mapping (scripts/synth_mac.sh): the simulator's PE
+    // holds the decoded fields, so the shifters must not be specialised to the constant table,
+    // which synthesis does when both are one module (docs/rtl.md).
+    v << "\n/* verilator lint_off DECLFILENAME */\n(* keep_hierarchy *)\nmodule conloc_dec (\n"
+      << "  input  wire " << range(b - 1) << " idx,\n  output reg  " << range(w)
+      << " dec\n);\n/* verilator lint_on DECLFILENAME */\n";
+    v << "  always @* begin\n    case (idx)\n";
+    for (std::uint32_t i = 0; i < (1u << (b - 1)); ++i) {
+      // S = 0: the magnitude's own signs.
+      v << "      " << b - 1 << "'d" << i << ": dec = " << w << "'b"
+        << binary(decoder_word(f.fields(i), k, pb), w) << ";\n";
+    }
+    v << "      default: dec = " << w << "'b0;\n    endcase\n  end\nendmodule\n";
+  }
   return v.str();
 }
 
