@@ -429,6 +429,12 @@ MacRtl generate_mac_rtl(const SimConfig& cfg) {
     m << "combinational: `acc_out = acc_in + a * w(code)`, wrapped to " << acc << " bits"
       << (r.table.empty() ? "" : ", once the decoder table is loaded") << ".\n\n";
   }
+  if (r.verilog.find("module conloc_dec") != std::string::npos) {
+    m << "The fixed decoder is module `conloc_dec` in the same file, marked `keep_hierarchy`: "
+         "synthesize it apart and flatten after mapping (`scripts/synth_mac.sh`), as the "
+         "simulator's PE receives decoded fields; mapped together, synthesis specialises the "
+         "shifters to the constant table.\n\n";
+  }
   m << "| port | width | meaning |\n|---|---|---|\n";
   if (r.serial || !r.table.empty()) m << "| `clk` | 1 | clock (rising edge) |\n";
   if (r.serial) {
