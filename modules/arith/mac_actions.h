@@ -27,51 +27,48 @@ struct MacActions {
   std::uint64_t reg_loads = 0;  // shifted-activation register loads (ELP_BSD, term-serial)
   std::uint64_t cycles = 0;     // datapath cycles (term-serial: one per enabled term, min 1)
 
-  MacActions& operator+=(const MacActions& o) {
-    ops += o.ops;
-    gated += o.gated;
-    mults += o.mults;
-    base_shifts += o.base_shifts;
-    gap_shifts += o.gap_shifts;
-    negates += o.negates;
-    term_adds += o.term_adds;
-    term_passes += o.term_passes;
-    switching_ops += o.switching_ops;
-    switching_cycles += o.switching_cycles;
-    acc_adds += o.acc_adds;
-    reg_loads += o.reg_loads;
-    cycles += o.cycles;
-    return *this;
-  }
-  MacActions& operator-=(const MacActions& o) {
-    ops -= o.ops;
-    gated -= o.gated;
-    mults -= o.mults;
-    base_shifts -= o.base_shifts;
-    gap_shifts -= o.gap_shifts;
-    negates -= o.negates;
-    term_adds -= o.term_adds;
-    term_passes -= o.term_passes;
-    switching_ops -= o.switching_ops;
-    switching_cycles -= o.switching_cycles;
-    acc_adds -= o.acc_adds;
-    reg_loads -= o.reg_loads;
-    cycles -= o.cycles;
-    return *this;
-  }
-  MacActions scaled(std::uint64_t k) const {
-    return {ops * k,      gated * k,     mults * k,       base_shifts * k,   gap_shifts * k,
-            negates * k,  term_adds * k, term_passes * k, switching_ops * k, switching_cycles * k,
-            acc_adds * k, reg_loads * k, cycles * k};
-  }
-  friend bool operator==(const MacActions& a, const MacActions& b) {
-    return a.ops == b.ops && a.gated == b.gated && a.mults == b.mults &&
-           a.base_shifts == b.base_shifts && a.gap_shifts == b.gap_shifts &&
-           a.negates == b.negates && a.term_adds == b.term_adds && a.term_passes == b.term_passes &&
-           a.switching_ops == b.switching_ops && a.switching_cycles == b.switching_cycles &&
-           a.acc_adds == b.acc_adds && a.reg_loads == b.reg_loads && a.cycles == b.cycles;
-  }
+  MacActions& operator+=(const MacActions& o);
+  MacActions& operator-=(const MacActions& o);
+  MacActions scaled(std::uint64_t k) const;
 };
+
+// Every count of MacActions, once: the arithmetic below walks this list, so a count added to the
+// struct is added, subtracted, scaled and compared by adding it here (the size check catches one
+// left out).
+inline constexpr std::uint64_t MacActions::*kMacActionCounts[] = {
+    &MacActions::ops,           &MacActions::gated,
+    &MacActions::mults,         &MacActions::base_shifts,
+    &MacActions::gap_shifts,    &MacActions::negates,
+    &MacActions::term_adds,     &MacActions::term_passes,
+    &MacActions::switching_ops, &MacActions::switching_cycles,
+    &MacActions::acc_adds,      &MacActions::reg_loads,
+    &MacActions::cycles};
+static_assert(sizeof(kMacActionCounts) / sizeof(kMacActionCounts[0]) * sizeof(std::uint64_t) ==
+                  sizeof(MacActions),
+              "a MacActions count is missing from kMacActionCounts");
+
+inline MacActions& MacActions::operator+=(const MacActions& o) {
+  for (auto c : kMacActionCounts)
+    this->*c += o.*c;
+  return *this;
+}
+inline MacActions& MacActions::operator-=(const MacActions& o) {
+  for (auto c : kMacActionCounts)
+    this->*c -= o.*c;
+  return *this;
+}
+inline MacActions MacActions::scaled(std::uint64_t k) const {
+  MacActions r = *this;
+  for (auto c : kMacActionCounts)
+    r.*c *= k;
+  return r;
+}
+inline bool operator==(const MacActions& a, const MacActions& b) {
+  for (auto c : kMacActionCounts) {
+    if (a.*c != b.*c) return false;
+  }
+  return true;
+}
 
 // Mean bits that change between consecutive operations of a weight-stationary PE in a real
 // layer, each over its width: the activation operand, the partial sum arriving from the PE above,

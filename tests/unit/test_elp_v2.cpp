@@ -90,9 +90,10 @@ TEST(LevelSetSearch, MatchesExhaustiveSearchOnSmallSets) {
 }
 
 TEST(ElpLutFormat, BadParametersAreErrors) {
-  EXPECT_THROW(ElpLutFormat({"x", 9, 2, 8}), UserError);
-  EXPECT_THROW(ElpLutFormat({"x", 8, 1, 8}), UserError);  // 127 magnitudes, 8 one-term values
-  EXPECT_THROW(ElpLutFormat({"x", 5, 4, 8}), UserError);
+  EXPECT_THROW(ElpLutFormat({"x", 9, 2, 8, false, {}, 0.0}), UserError);
+  // 127 magnitudes, 8 one-term values.
+  EXPECT_THROW(ElpLutFormat({"x", 8, 1, 8, false, {}, 0.0}), UserError);
+  EXPECT_THROW(ElpLutFormat({"x", 5, 4, 8, false, {}, 0.0}), UserError);
 }
 
 // A per-layer set is chosen from the layer's own weights: on a tensor whose distribution is not
@@ -103,7 +104,7 @@ TEST(LevelSetSearch, EmpiricalSetFitsItsDistribution) {
     uniform.push_back((i % 2 ? -1.0 : 1.0) * (i % 1000) / 1000.0);
   const auto cand = lp_bsd_levels({8, 2});
   const LevelSetChoice e = best_empirical_levels(uniform, cand, 15);
-  const ElpLutFormat own({"own", 5, 2, 8, true}, e.magnitudes);
+  const ElpLutFormat own({"own", 5, 2, 8, true, {}, 0.0}, e.magnitudes);
   EXPECT_EQ(own.levels().size(), 31u);
   EXPECT_GT(own.table_bits(), 0);
   // Mean squared error of the Laplace-chosen set on the same data, at its best scale.
