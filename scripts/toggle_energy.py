@@ -2,7 +2,7 @@
 """Activity-based energy per MAC from the synthesized gate netlist (docs/rtl.md).
 
     toggle_energy.py [--sim BIN] [--stream WORKLOAD:LAYER]... [--holdout WORKLOAD:LAYER]...
-                     DESIGN[@KEY=VALUE...]...
+                     [--fit | --characterise OUT.json] DESIGN[@KEY=VALUE...]...
 
 For every design: `conlocnn-sim rtl` writes the Verilog, its co-simulation vectors and the
 operand streams of the given layers (64 weight-stationary PEs each: a PE holds its weight code
@@ -17,8 +17,13 @@ That one energy is calibrated by the same flow on two reference circuits with un
 operands: an 8 x 8 two's-complement multiplier and a 32-bit adder, to Horowitz's 45 nm 0.2 pJ and
 0.1 pJ (ISSCC 2014; configs/energy/horowitz45.json): the least-squares factor, and how far each
 anchor lands from it, are printed. Then, per design and stream: pJ per MAC from toggles, the ratio
-to fixed8 on the same stream, and the simulator's structural model (the mean of its per-code
-MAC energy over the stream's codes, `conlocnn-sim formats` arithmetic) for comparison.
+to fixed8 on the same stream, and beside them what a run charges for the same operations (the
+stream header's model: the characterised energy per held code where the energy table has this
+circuit, else the structural model) and the structural model's figure.
+
+--fit fits the energy table's structural activity constants to the --stream streams;
+--characterise writes a per-code characterisation of every parallel design (docs/rtl.md,
+"Characterised MAC energy"), the file an energy table's "mac_characterisation" names.
 """
 import argparse
 import json
@@ -78,12 +83,13 @@ def combinational_order(module):
     return order
 
 
-def evaluate(module, inputs, state=None, nets=None):
+def evaluate(module, inputs, state=None, nets=None, per_transition=False):
     """Evaluates the netlist on vectors. inputs: port -> [n] ints (ports not given are held at
     0); state: flip-flop output bit -> value (a bool held over the vectors, e.g. a loaded decoder
     table, or an [n] array, one per vector). Returns (outputs: port -> [n] signed ints,
-    toggle-weighted transistor count summed over gates between consecutive vectors, gates).
-    `nets`, when given, receives every net's values."""
+    toggle-weighted transistor count summed over gates between consecutive vectors -- or, with
+    per_transition, an [n - 1] array of it per transition -- gates). `nets`, when given, receives
+    every net's values."""
     n = len(next(iter(inputs.values())))
     net = {} if nets is None else nets
     for name, port in module["ports"].items():
@@ -98,7 +104,7 @@ def evaluate(module, inputs, state=None, nets=None):
             v = (state or {}).get(q, False)
             net[q] = np.asarray(v, bool) if np.ndim(v) else np.full(n, bool(v))
     order = combinational_order(module)
-    weighted = 0
+    weighted = np.zeros(n - 1) if per_transition else 0
     for c in order:
         conn = c["connections"]
         ins = {p: [const[b] if isinstance(b, str) else net[b] for b in bits]
@@ -112,7 +118,10 @@ def evaluate(module, inputs, state=None, nets=None):
              "$_ANDNOT_": lambda: A & ~B, "$_ORNOT_": lambda: A | ~B,
              "$_MUX_": lambda: np.where(ins["S"][0], B, A)}[t]()
         net[conn["Y"][0]] = y
-        weighted += TRANSISTORS[t] * int(np.count_nonzero(y[1:] != y[:-1]))
+        if per_transition:
+            weighted += TRANSISTORS[t] * (y[1:] != y[:-1])
+        else:
+            weighted += TRANSISTORS[t] * int(np.count_nonzero(y[1:] != y[:-1]))
     outs = {}
     for name, port in module["ports"].items():
         if port["direction"] == "output":
@@ -242,6 +251,10 @@ def read_stream(path):
             w = line.split()
             if w[1] == "model_pj_per_mac":
                 head["model"] = float(w[2])
+            elif w[1] == "structural_pj_per_mac":
+                head["structural"] = float(w[2])
+            elif w[1] == "model_kind":
+                head["model_kind"] = w[2]
             elif w[1] == "table":
                 head["table"].append((int(w[2]), int(w[3])))
             else:
@@ -338,6 +351,91 @@ def fit_activity(results, fit_keys, p=8):
     return constants, fitted
 
 
+def popcount(x, width):
+    """Bits set in the low `width` bits of each element of an int64 array."""
+    x = np.asarray(x, np.int64)
+    return sum(((x >> i) & 1) for i in range(width)).astype(float)
+
+
+def operand_toggles(act, acc_in, acc_out, a_bits, acc_bits):
+    """[n - 1, 3] bits changing between consecutive operations: the activation operand (over
+    a_bits), the incoming partial sum and the product (over acc_bits), as the simulator's
+    operand_toggles (sim/energy/operand_stream.cpp) counts them."""
+    prod = acc_out - acc_in
+    return np.stack([popcount(act[1:] ^ act[:-1], a_bits),
+                     popcount(acc_in[1:] ^ acc_in[:-1], acc_bits),
+                     popcount(prod[1:] ^ prod[:-1], acc_bits)], 1)
+
+
+def nonnegative_least_squares(x, y):
+    """argmin |x c - y| over c >= 0 for a few columns: the best unconstrained solution over every
+    subset of columns whose solution is nonnegative (a zero weight's activation column, say, is
+    pure noise)."""
+    best, best_err = np.zeros(x.shape[1]), float(y @ y)
+    for mask in range(1, 1 << x.shape[1]):
+        cols = [i for i in range(x.shape[1]) if mask >> i & 1]
+        c, *_ = np.linalg.lstsq(x[:, cols], y, rcond=None)
+        if np.all(c >= 0):
+            r = x[:, cols] @ c - y
+            if r @ r < best_err:
+                best_err, best = float(r @ r), np.zeros(x.shape[1])
+                best[cols] = c
+    return best
+
+
+def fnv1a64(data):
+    """FNV-1a, 64 bits: the simulator looks a characterisation up by this hash of the design's
+    generated Verilog (sim/energy/mac_characterisation.cpp)."""
+    h = 0xcbf29ce484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return f"{h:016x}"
+
+
+def characterise(module, out_dir, e, streams, pes=(0, 16, 32, 48), ops=400):
+    """A design's energy per operation by held weight code (a power macromodel, docs/rtl.md):
+    every valid code (vectors.txt) is held while a reference operand sequence streams through --
+    the activations and partial sums `ops` consecutive operations of PEs `pes` of each stream
+    saw -- and the gate-level energy of each transition is fitted, per code, as pJ per toggled
+    bit of the activation, the partial sum and the product (nonnegative least squares, then
+    scaled so the code's energy over the reference is kept; a transition between two PEs'
+    segments is not used). Returns {code: [3 coefficients]} and the worst relative error of a
+    code's least-squares energy over the reference before that scaling."""
+    a_bits = len(module["ports"]["a"]["bits"])
+    acc_bits = len(module["ports"]["acc_in"]["bits"])
+    acts, psums, keep = [], [], []
+    for path in streams:
+        code, act, acc_in, _, _ = read_stream(path)
+        m = len(code) // 64
+        for p in pes:
+            n = min(ops, m)
+            acts.append(act[p * m:p * m + n])
+            psums.append(acc_in[p * m:p * m + n])
+            keep.append(np.r_[np.ones(n - 1, bool), False])  # the jump to the next segment
+    act, acc_in = np.concatenate(acts), np.concatenate(psums)
+    keep = np.concatenate(keep)[:-1]
+    vectors = np.loadtxt(os.path.join(out_dir, "vectors.txt"), dtype=np.int64, ndmin=2,
+                         comments="#")
+    table = []
+    if os.path.exists(os.path.join(out_dir, "table.txt")):  # the preset's level set, loaded
+        table = [tuple(map(int, line.split())) for line in open(os.path.join(out_dir, "table.txt"))]
+    state = load_registers(module, [{"tbl_we": 1, "tbl_addr": i, "tbl_data": w} for i, w in table])
+    coefficients, worst = {}, 0.0
+    for c in np.unique(vectors[:, 0]):
+        got, w, _ = evaluate(module, {"a": act, "code": np.full(len(act), c), "acc_in": acc_in},
+                             state, per_transition=True)
+        x = operand_toggles(act, acc_in, got["acc_out"], a_bits, acc_bits)[keep]
+        y = e * w[keep]
+        k = nonnegative_least_squares(x, y)
+        # Least squares per transition need not keep the code's total (without an intercept the
+        # fit ran 2-6 % low on it, and as much low on unseen layers): scaled to keep it.
+        if (x @ k).sum() > 0:
+            worst = max(worst, abs((x @ k).sum() / y.sum() - 1))
+            k = k * y.sum() / (x @ k).sum()
+        coefficients[int(c)] = [float(f"{v:.5g}") for v in k]
+    return coefficients, worst
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sim", default="build/conlocnn-sim")
@@ -354,8 +452,13 @@ def main():
     ap.add_argument("--fit", action="store_true",
                     help="fit the energy table's MAC activity constants to the --stream streams "
                          "and show what they give on every stream")
+    ap.add_argument("--characterise", metavar="OUT.json",
+                    help="characterise every (parallel) design's energy per held weight code on "
+                         "the --stream streams' operands and write the table the energy model "
+                         "reads (configs/energy/mac-characterisation-45nm.json, docs/rtl.md)")
     ap.add_argument("designs", nargs="+")
     a = ap.parse_args()
+    characterised = {}
     work = tempfile.mkdtemp(prefix="toggle-")
     e, t_mul, t_add = calibrate(work)
     print(f"calibration: {e * 1000:.3f} fJ per transistor toggle (8x8 multiply {t_mul:.0f} "
@@ -381,6 +484,14 @@ def main():
         serial = "start" in module["ports"]
         if serial:
             serial_designs.add(d)
+        if a.characterise and not serial:  # a term-serial MAC's cycles are not one per code
+            codes, worst = characterise(module, out, e, [
+                os.path.join(out, f"stream-{s.rsplit(':', 1)[1]}.txt") for s in a.stream])
+            characterised[d] = {"verilog_fnv1a64": fnv1a64(
+                open(os.path.join(out, "conloc_mac.v"), "rb").read()),
+                "codes": [[c] + k for c, k in sorted(codes.items())]}
+            print(f"{d}: {len(codes)} codes characterised (least squares off a code's mean "
+                  f"energy by up to {100 * worst:.1f} %, scaled to it)", flush=True)
         for s in streams:
             layer = s.rsplit(":", 1)[1]
             code, act, acc_in, acc_out, head = read_stream(
@@ -402,25 +513,42 @@ def main():
             results[(d, layer)] = (e * weighted / (len(code) - 1), head)
             print(f"{d:8} {layer:22} {len(code):6} ops {gates:5} gates: "
                   f"{results[(d, layer)][0]:.4f} pJ/MAC from toggles, model {model:.4f}")
+    # "model": what a run charges for these operations (the characterised energy per held code
+    # where the energy table has this circuit, else the structural model); "structural": the
+    # structural model's figure either way.
     print("\n| design | stream | toggles pJ/MAC | model pJ/MAC | error | toggles / fixed8 | "
-          "model / fixed8 | ratio error |")
-    print("|---|---|---|---|---|---|---|---|")
+          "model / fixed8 | ratio error | model kind | structural pJ/MAC | error | ratio error |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     off = []
+    worst = {}  # (stream group, "model" or "structural") -> [|energy error|, |ratio error|]
     for s in streams:
         layer = s.rsplit(":", 1)[1]
-        tb = results[("fixed8", layer)][0] if ("fixed8", layer) in results else float("nan")
-        mb = results[("fixed8", layer)][1]["model"] if ("fixed8", layer) in results \
-            else float("nan")
+        group = "held out" if s in a.holdout and s not in a.stream else "streams"
+        base = results.get(("fixed8", layer))
         for d in a.designs:
-            t, m = results[(d, layer)][0], results[(d, layer)][1]["model"]
-            ratio = (m / mb) / (t / tb) - 1
-            print(f"| {d} | {layer} | {t:.4f} | {m:.4f} | {100 * (m / t - 1):+.1f} % | "
-                  f"{t / tb:.3f} | {m / mb:.3f} | {100 * ratio:+.1f} % |")
+            t, head = results[(d, layer)]
+            cells = []
+            for kind in ("model", "structural"):
+                m = head.get(kind, head["model"])
+                mb = base[1].get(kind, base[1]["model"]) if base else float("nan")
+                tb = base[0] if base else float("nan")
+                err, ratio = m / t - 1, (m / mb) / (t / tb) - 1
+                cells.append((m, err, t / tb, m / mb, ratio))
+                w = worst.setdefault((group, kind), [0.0, None])  # no ratio without fixed8
+                w[0] = max(w[0], abs(err))
+                if base:
+                    w[1] = max(w[1] or 0.0, abs(ratio))
+            (m, err, tr, mr, ratio), (ms, errs, _, _, ratios) = cells
+            print(f"| {d} | {layer} | {t:.4f} | {m:.4f} | {100 * err:+.1f} % | {tr:.3f} | "
+                  f"{mr:.3f} | {100 * ratio:+.1f} % | {head.get('model_kind', '-')} | {ms:.4f} | "
+                  f"{100 * errs:+.1f} % | {100 * ratios:+.1f} % |")
             if a.max_ratio_error is not None and not abs(ratio) <= a.max_ratio_error:
-                off.append(f"{d} on {layer}: model / fixed8 {m / mb:.3f}, toggles / fixed8 "
-                           f"{t / tb:.3f}")
-            if a.max_error is not None and not abs(m / t - 1) <= a.max_error:
+                off.append(f"{d} on {layer}: model / fixed8 {mr:.3f}, toggles / fixed8 {tr:.3f}")
+            if a.max_error is not None and not abs(err) <= a.max_error:
                 off.append(f"{d} on {layer}: model {m:.4f} pJ/MAC, toggles {t:.4f}")
+    for (group, kind), (wa, wr) in sorted(worst.items()):
+        print(f"worst error, {group}, {kind}: energy {100 * wa:.1f} %, ratio to fixed8 " +
+              ("-" if wr is None else f"{100 * wr:.1f} %"))
     # Term-serial designs are left out of the fit: their multi-term cycles are charged at
     # activity_serial_switch, which the fitted parts do not carry.
     fit_keys = [(d, s.rsplit(":", 1)[1]) for s in a.stream for d in a.designs
@@ -454,6 +582,31 @@ def main():
             if in_fit or a.holdout:
                 print(f"worst error {'in the fit' if in_fit else 'held out'}: absolute "
                       f"{100 * wa:.1f} %, ratio to fixed8 {100 * wr:.1f} %")
+    if a.characterise:
+        doc = {"name": os.path.splitext(os.path.basename(a.characterise))[0],
+               "description": "Energy per operation of each MAC design by held weight code: pJ "
+                              "per toggled bit of the activation operand, the incoming partial sum "
+                              "and the product, fitted to gate-level toggles (docs/rtl.md)",
+               "command": " ".join(["scripts/toggle_energy.py --characterise",
+                                    os.path.basename(a.characterise)] +
+                                   [f"--stream {x}" for x in a.stream] + a.designs),
+               "reference": "every valid code held while the activations and partial sums of "
+                            "400 operations of PEs 0, 16, 32 and 48 of each stream pass: " +
+                            ", ".join(a.stream),
+               "fj_per_transistor_toggle": float(f"{e * 1000:.4g}"),
+               "columns": ["code", "pj_per_activation_toggle", "pj_per_psum_toggle",
+                           "pj_per_product_toggle"],
+               "designs": characterised}
+        tmp = a.characterise + ".tmp"
+        with open(tmp, "w") as f:  # one line per code
+            text = json.dumps({k: v for k, v in doc.items() if k != "designs"}, indent=1)
+            designs = ",\n".join(
+                f' "{d}": {{"verilog_fnv1a64": "{v["verilog_fnv1a64"]}", "codes": [\n' +
+                ",\n".join("  " + json.dumps(row) for row in v["codes"]) + "]}"
+                for d, v in characterised.items())
+            f.write(text[:-2] + ',\n "designs": {\n' + designs + "}\n}\n")
+        os.replace(tmp, a.characterise)  # never a half-written table
+        print(f"wrote {a.characterise}: {len(characterised)} designs")
     if off:
         sys.exit("toggle_energy: the model is off by more than allowed: " + "; ".join(off))
     return 0

@@ -79,6 +79,15 @@ struct OperandToggles {
   bool measured() const { return activation > 0 || psum > 0 || product > 0; }
 };
 
+// One sampled weight-stationary PE: the weight code it holds (and whether that weight is zero)
+// and its own mean operand toggles. A characterised MAC energy (sim/energy/mac_characterisation.h)
+// is a function of the code and these three rates, so it is applied PE by PE.
+struct PeToggles {
+  std::uint32_t code = 0;
+  bool zero_weight = false;
+  OperandToggles toggles;
+};
+
 // Two's-complement wrap of v to `bits` bits: the accumulator is a plain adder of that width, so
 // overflow wraps modulo 2^bits. Wrapping is a ring homomorphism, so wrapping once at the end of a
 // sum equals wrapping after every add, which lets fast paths accumulate wide and wrap last.

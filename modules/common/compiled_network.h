@@ -33,7 +33,9 @@ struct CompiledLayer {
   std::vector<Requant> rq;                // per output channel
   MacActions mac_actions;  // all MAC operations of the layer, from the actual weights
   // Its operands' toggle rates in a weight-stationary PE, sampled from a functional compile's
-  // activations (sim/energy/operand_stream.h); not measured in a timing-only compile.
+  // activations (sim/energy/operand_stream.h): per sampled PE, and their mean. Not measured in a
+  // timing-only compile.
+  std::vector<PeToggles> pe_toggles;
   OperandToggles operand_toggles;
   // Timing-only compiles may quantize a sample of output channels (docs/timing.md): then wq, codes,
   // step_cycles and w_scale hold only these channels, and mac_actions and weight_sqnr_db are
@@ -64,9 +66,12 @@ struct CompiledNetwork {
   std::string weight_source;
   std::string mac_name;  // e.g. "elp5", "fixed8"
   int code_bits = 0;
-  int activation_bits = 8;             // design.activation_bits compiled for
-  int accumulator_bits = 32;           // design.accumulator_bits compiled for
-  double pe_transistors = 0;           // of one PE of the design (MacModel::pe_transistors)
+  int activation_bits = 8;    // design.activation_bits compiled for
+  int accumulator_bits = 32;  // design.accumulator_bits compiled for
+  double pe_transistors = 0;  // of one PE of the design (MacModel::pe_transistors)
+  // FNV-1a 64 of the design's generated MAC Verilog (sim/rtl/mac_rtl.h), in hex: what a MAC
+  // characterisation is looked up by (sim/energy/mac_characterisation.h). Functional compiles.
+  std::string mac_rtl_fnv1a64;
   std::int64_t weights_total = 0;      // PE-array weights of the network
   std::int64_t weights_quantized = 0;  // of which quantized (fewer when timing-only samples)
   std::vector<CompiledLayer> layers;

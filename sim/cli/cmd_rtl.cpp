@@ -11,6 +11,7 @@
 #include "sim/quant/compiler.h"
 #include "sim/quant/design_registry.h"
 #include "sim/rtl/mac_rtl.h"
+#include "sim/rtl/mac_stream.h"
 #include "sim/workload/workload.h"
 
 namespace conloc {

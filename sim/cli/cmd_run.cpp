@@ -150,6 +150,15 @@ void print_summary(const RunResult& r, const std::string& dir, double wall) {
       std::printf(" %s %.1f%%", EnergyBreakdown::component_names()[k].c_str(),
                   100 * v[k] / r.energy_pj);
   }
+  const nlohmann::json models = mac_energy_models(r);
+  const int characterised = models["characterised"], structural = models["structural"];
+  if (characterised > 0) {
+    std::printf(
+        "\n  MACs      costed per held weight code from gate-level toggles (%s) in %d "
+        "of %d PE-array layers; structural model in the rest (docs/rtl.md)",
+        r.energy_table["mac_characterisation"]["name"].get<std::string>().c_str(), characterised,
+        characterised + structural);
+  }
   std::printf("\n  DRAM      %s read, %s written\n",
               human(static_cast<double>(r.dram_bytes_read), "B").c_str(),
               human(static_cast<double>(r.dram_bytes_written), "B").c_str());

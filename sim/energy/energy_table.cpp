@@ -178,9 +178,10 @@ EnergyTable EnergyTable::from_json(const nlohmann::json& doc, const std::string&
   }
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     if (it.key() != "name" && it.key() != "node_nm" && it.key() != "description" &&
-        it.key() != "constants" && it.key() != "sram_table") {
+        it.key() != "constants" && it.key() != "sram_table" && it.key() != "mac_characterisation") {
       throw_field_error(source, it.key(), "unknown key", "\"" + it.key() + "\"",
-                        "one of name, node_nm, description, constants, sram_table");
+                        "one of name, node_nm, description, constants, sram_table, "
+                        "mac_characterisation");
     }
   }
   if (!doc.contains("name")) throw_field_error(source, "name", "missing required field");
@@ -279,6 +280,16 @@ EnergyTable EnergyTable::from_json(const nlohmann::json& doc, const std::string&
   }
   if (doc.contains("sram_table"))
     t.sram_table_ = parse_sram_table(doc["sram_table"], source, t.node_nm_);
+  if (doc.contains("mac_characterisation")) {
+    const auto& m = doc["mac_characterisation"];
+    if (!m.is_object() || m.size() != 1 || !m.contains("file") || !m["file"].is_string() ||
+        m["file"].get<std::string>().empty()) {
+      throw_field_error(source, "mac_characterisation", "not an object of one file name",
+                        json_brief(m), "{\"file\": JSON relative to the table}");
+    }
+    t.mac_characterisation_ = std::make_shared<const MacCharacterisation>(MacCharacterisation::load(
+        (std::filesystem::path(source).parent_path() / m["file"].get<std::string>()).string()));
+  }
   return t;
 }
 
@@ -299,6 +310,11 @@ nlohmann::json EnergyTable::provenance() const {
                        {"source", sram_table_->source},
                        {"transistor_type", sram_table_->transistor_type},
                        {"word_bits", sram_table_->word_bits}};
+  }
+  if (mac_characterisation_) {
+    p["mac_characterisation"] = {{"file", mac_characterisation_->file()},
+                                 {"name", mac_characterisation_->name()},
+                                 {"designs", mac_characterisation_->size()}};
   }
   return p;
 }

@@ -1,10 +1,13 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "sim/energy/mac_characterisation.h"
 
 namespace conloc {
 
@@ -50,6 +53,9 @@ class EnergyTable {
   // {"name", "path", "node_nm", "sources": {id: source}} for summaries.
   nlohmann::json provenance() const;
   const std::optional<SramTable>& sram_table() const { return sram_table_; }
+  // The MAC power macromodel the table's optional "mac_characterisation" names ({"file": JSON
+  // relative to the table}), or null: then every MAC is costed by the structural model.
+  const MacCharacterisation* mac_characterisation() const { return mac_characterisation_.get(); }
 
  private:
   std::string name_;
@@ -57,6 +63,7 @@ class EnergyTable {
   int node_nm_ = 0;
   std::map<std::string, EnergyConstant> constants_;
   std::optional<SramTable> sram_table_;
+  std::shared_ptr<const MacCharacterisation> mac_characterisation_;
 };
 
 }  // namespace conloc

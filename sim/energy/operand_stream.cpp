@@ -44,7 +44,7 @@ std::vector<std::vector<WsOperation>> ws_operations(
         const std::int32_t a = patch[static_cast<std::size_t>(pe.kk)];
         const std::int64_t w = cl.wq[w0 + static_cast<std::size_t>(pe.kk)];
         out[static_cast<std::size_t>(p)].push_back(
-            {cl.codes[w0 + static_cast<std::size_t>(pe.kk)], a, acc,
+            {cl.codes[w0 + static_cast<std::size_t>(pe.kk)], static_cast<std::int32_t>(w), a, acc,
              wrap_to_bits(acc + std::int64_t{a} * w, cn.accumulator_bits)});
       }
     }
@@ -52,8 +52,9 @@ std::vector<std::vector<WsOperation>> ws_operations(
   return out;
 }
 
-OperandToggles operand_toggles(const std::vector<std::vector<WsOperation>>& per_pe,
-                               std::int64_t run_length, int activation_bits, int accumulator_bits) {
+std::vector<PeToggles> pe_toggles(const std::vector<std::vector<WsOperation>>& per_pe,
+                                  std::int64_t run_length, int activation_bits,
+                                  int accumulator_bits) {
   auto mask = [](int bits) {
     return bits >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1;
   };
@@ -63,8 +64,10 @@ OperandToggles operand_toggles(const std::vector<std::vector<WsOperation>>& per_
         std::bitset<64>((static_cast<std::uint64_t>(x) ^ static_cast<std::uint64_t>(y)) & m)
             .count());
   };
-  double a = 0, p = 0, q = 0, n = 0;
+  std::vector<PeToggles> out;
   for (const auto& ops : per_pe) {
+    if (ops.empty()) continue;
+    double a = 0, p = 0, q = 0, n = 0;
     for (std::size_t i = 1; i < ops.size(); ++i) {
       if (static_cast<std::int64_t>(i) % run_length == 0) continue;  // a new run starts here
       const WsOperation &x = ops[i - 1], &y = ops[i];
@@ -73,12 +76,25 @@ OperandToggles operand_toggles(const std::vector<std::vector<WsOperation>>& per_
       q += flips(x.acc_out - x.acc_in, y.acc_out - y.acc_in, macc);
       n += 1;
     }
+    if (n == 0) continue;
+    out.push_back({ops.front().code, ops.front().w == 0, {a / n, p / n, q / n}});
   }
-  if (n == 0) return {};
-  return {a / n, p / n, q / n};
+  return out;
 }
 
-OperandToggles measure_operand_toggles(const CompiledNetwork& cn, int layer, int rows) {
+OperandToggles mean_toggles(const std::vector<PeToggles>& pes) {
+  OperandToggles m;
+  for (const PeToggles& pe : pes) {
+    m.activation += pe.toggles.activation;
+    m.psum += pe.toggles.psum;
+    m.product += pe.toggles.product;
+  }
+  if (pes.empty()) return m;
+  const double n = static_cast<double>(pes.size());
+  return {m.activation / n, m.psum / n, m.product / n};
+}
+
+std::vector<PeToggles> measure_pe_toggles(const CompiledNetwork& cn, int layer, int rows) {
   const Layer& l = cn.net.layers.at(static_cast<std::size_t>(layer));
   const std::int64_t m = cn.net.gemm(l).m;
   const std::int64_t run = std::min<std::int64_t>(9, m);
@@ -89,7 +105,7 @@ OperandToggles measure_operand_toggles(const CompiledNetwork& cn, int layer, int
   const auto ops = ws_operations(cn, layer, rows, 64, runs);
   const int abits =
       cn.layers[static_cast<std::size_t>(layer)].mac->widths().activation_operand_bits();
-  return operand_toggles(ops, run, abits, cn.accumulator_bits);
+  return pe_toggles(ops, run, abits, cn.accumulator_bits);
 }
 
 }  // namespace conloc

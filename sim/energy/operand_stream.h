@@ -15,6 +15,7 @@ struct CompiledNetwork;
 // it passes on (wrapped to the accumulator).
 struct WsOperation {
   std::uint32_t code = 0;
+  std::int32_t w = 0;  // the weight level the code stands for
   std::int32_t a = 0;
   std::int64_t acc_in = 0, acc_out = 0;
 };
@@ -27,15 +28,19 @@ std::vector<std::vector<WsOperation>> ws_operations(
     const CompiledNetwork& cn, int layer, int rows, int pes,
     const std::vector<std::pair<std::int64_t, std::int64_t>>& runs);
 
-// Mean toggles between consecutive operations of each PE (transitions inside a run of
+// Each PE's mean toggles between its consecutive operations (transitions inside a run of
 // `run_length` operations only): the activation over `activation_bits`, the incoming partial sum
-// and the product over `accumulator_bits`.
-OperandToggles operand_toggles(const std::vector<std::vector<WsOperation>>& per_pe,
-                               std::int64_t run_length, int activation_bits, int accumulator_bits);
+// and the product over `accumulator_bits`; with its held code.
+std::vector<PeToggles> pe_toggles(const std::vector<std::vector<WsOperation>>& per_pe,
+                                  std::int64_t run_length, int activation_bits,
+                                  int accumulator_bits);
 
-// A layer's operand toggle rates from a sample: 64 PEs, each over 32 runs of 9 consecutive
+// The mean over PEs (each PE has as many transitions as the others: they share the runs).
+OperandToggles mean_toggles(const std::vector<PeToggles>& pes);
+
+// A layer's operand toggles per PE from a sample: 64 PEs, each over 32 runs of 9 consecutive
 // output positions spread over the layer (fewer where the layer has fewer), about 16 000
 // transitions, so any layer costs about the same to measure.
-OperandToggles measure_operand_toggles(const CompiledNetwork& cn, int layer, int rows);
+std::vector<PeToggles> measure_pe_toggles(const CompiledNetwork& cn, int layer, int rows);
 
 }  // namespace conloc

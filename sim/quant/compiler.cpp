@@ -7,10 +7,12 @@
 
 #include "modules/arith/elp_bsd_format.h"
 #include "modules/common/error.h"
+#include "sim/energy/mac_characterisation.h"
 #include "sim/energy/operand_stream.h"
 #include "sim/quant/mac_factory.h"
 #include "sim/reference/inference.h"
 #include "sim/reference/reference_ops.h"
+#include "sim/rtl/mac_rtl.h"
 
 namespace conloc {
 
@@ -726,10 +728,13 @@ CompiledNetwork compile(const Network& net, const SimConfig& cfg, MacKind mac_ki
   // The operands' toggle rates, which the energy model's MAC activity follows (docs/energy.md).
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
     if (net.layers[i].on_pe_array()) {
-      cn.layers[i].operand_toggles =
-          measure_operand_toggles(cn, static_cast<int>(i), cfg.array.rows);
+      cn.layers[i].pe_toggles = measure_pe_toggles(cn, static_cast<int>(i), cfg.array.rows);
+      cn.layers[i].operand_toggles = mean_toggles(cn.layers[i].pe_toggles);
     }
   }
+  // The circuit a MAC characterisation applies to, which the toggles above price
+  // (sim/energy/mac_characterisation.h).
+  if (mac_kind == cfg.design.mac) cn.mac_rtl_fnv1a64 = fnv1a64_hex(generate_mac_rtl(cfg).verilog);
   count_weights(cn);
   return cn;
 }

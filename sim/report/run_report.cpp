@@ -240,6 +240,16 @@ const ColumnTable<RunResult>& total_columns() {
   return t;
 }
 
+json mac_energy_models(const RunResult& r) {
+  int characterised = 0, structural = 0;
+  for (const LayerRow& row : r.rows) {
+    const auto it = row.counts.find("mac_energy_model");
+    if (it == row.counts.end()) continue;
+    ++(*it == "characterised" ? characterised : structural);
+  }
+  return {{"characterised", characterised}, {"structural", structural}};
+}
+
 json summary_json(const RunResult& r) {
   json s = to_json_object(total_columns(), r);
   const SimConfig& cfg = r.config;
@@ -255,6 +265,7 @@ json summary_json(const RunResult& r) {
   s["energy_breakdown_pj"] = r.energy.to_json();
   s["config_hash"] = cfg.hash;
   s["energy_table"] = r.energy_table;
+  s["mac_energy_model_layers"] = mac_energy_models(r);
   if (const DramTech* t = find_dram_tech(cfg.dram.technology)) {
     s["dram_technology"] = {{"name", t->name},
                             {"pj_per_bit", t->pj_per_bit},

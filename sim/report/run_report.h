@@ -18,6 +18,12 @@ const ColumnTable<RunResult>& total_columns();
 // provenance.
 nlohmann::json summary_json(const RunResult& r);
 
+// How the run's PE-array layers' MACs were costed (LayerCost counts "mac_energy_model"): by the
+// energy table's gate-level characterisation of the design, or by the structural model (a
+// timing-only run, an output-stationary array, a layer with one output position, a design the
+// characterisation does not have). {"characterised": layers, "structural": layers}.
+nlohmann::json mac_energy_models(const RunResult& r);
+
 // layers.csv, layers.json, summary.json, config.json, COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv,
 // DETAILED_ACCESS_REPORT.csv and timeline.json into `dir`, each written atomically. An infeasible
 // run writes summary.json and config.json only.

@@ -10,9 +10,6 @@
 #include "modules/arith/elp_lut_mac.h"
 #include "modules/common/compiled_network.h"
 #include "modules/common/error.h"
-#include "sim/energy/energy_cost.h"
-#include "sim/energy/energy_model.h"
-#include "sim/energy/operand_stream.h"
 #include "sim/quant/mac_factory.h"
 #include "sim/reference/reference_ops.h"
 
@@ -349,16 +346,16 @@ std::string elp_v2_rtl(const std::string& design, const ElpLutFormat& f, int a_b
   return v.str();
 }
 
+}  // namespace
+
 // The decoder table a per-layer format loads: "index word" per magnitude, decimal.
-std::string v2_table(const ElpLutFormat& f) {
+std::string v2_decoder_table(const ElpLutFormat& f) {
   const int k = f.params().terms, pb = std::max(1, f.position_bits());
   std::ostringstream t;
   for (std::uint32_t i = 1; i < (1u << (f.code_bits() - 1)); ++i)
     t << i << ' ' << decoder_word(f.fields(i), k, pb) << '\n';
   return t.str();
 }
-
-}  // namespace
 
 MacRtl generate_mac_rtl(const SimConfig& cfg) {
   const DesignConfig& d = cfg.design;
@@ -378,7 +375,7 @@ MacRtl generate_mac_rtl(const SimConfig& cfg) {
       r.code_bits = f.code_bits();
       r.verilog = elp_v2_rtl(r.design, f, a, acc, d.elp_v2->per_layer);
       if (d.elp_v2->per_layer) {
-        r.table = v2_table(f);
+        r.table = v2_decoder_table(f);
         r.table_entries = (1 << (f.code_bits() - 1)) - 1;
         r.table_word_bits = f.decoded_bits();
       }
@@ -504,58 +501,6 @@ std::string mac_test_vectors(const SimConfig& cfg, std::uint64_t seed, std::uint
   }
   if (count) *count = n;
   return v.str();
-}
-
-std::string mac_operand_stream(const CompiledNetwork& cn, int layer, int rows, int pes,
-                               const EnergyModel& energy, std::uint64_t* count) {
-  const Layer& l = cn.net.layers.at(static_cast<std::size_t>(layer));
-  CONLOC_ASSERT(l.on_pe_array() && cn.functional, "rtl", "a stream needs a functional conv layer");
-  const CompiledLayer& cl = cn.layers[static_cast<std::size_t>(layer)];
-  const std::int64_t m = cn.net.gemm(l).m;
-  const auto per_pe = ws_operations(cn, layer, rows, pes, {{0, m}});
-  const MacModel& mac = *cl.mac;
-  std::ostringstream v;
-  std::uint64_t lines = 0;
-  MacActions actions;  // summed over the stream: the MAC energy is linear in them
-  for (const auto& ops : per_pe) {
-    for (const WsOperation& op : ops) {
-      v << op.code << ' ' << op.a << ' ' << op.acc_in << ' ' << op.acc_out << '\n';
-      ++lines;
-      actions += mac.actions(op.code);
-    }
-  }
-  if (count) *count = lines;
-  std::ostringstream head;
-  const double per = lines ? 1.0 / static_cast<double>(lines) : 0.0;
-  // The stream is a weight-stationary column's, at the layer's operand toggle rates.
-  head << "# model_pj_per_mac "
-       << pe_mac_pj(energy, mac, actions, Dataflow::WeightStationary, cl.operand_toggles) * per
-       << "\n";
-  // The energy by part before the table's activity factors and toggle rates (every cell
-  // switching as with random operands), for fitting them (scripts/toggle_energy.py).
-  const MacEnergyParts p = mac_energy_parts(energy, mac, actions);
-  head << "# model_pj_random_by_kind adder " << p.operand.adder * per << " mult "
-       << p.operand.mult * per << " mux2 " << p.operand.mux2 * per << " xor2 "
-       << p.operand.xor2 * per << " and2 " << p.operand.and2 * per << " dff " << p.operand.dff * per
-       << " acc " << p.acc * per << " psum_pass " << p.psum_pass * per << " term_pass "
-       << p.term_pass * per << " serial_switch " << p.serial_switch * per << "\n";
-  const int acc_bits = mac.widths().accumulator_bits;
-  // The layer's operand toggle rates the model used (sampled by the compile), and this stream's.
-  const OperandToggles& t = cl.operand_toggles;
-  const OperandToggles st =
-      operand_toggles(per_pe, m, mac.widths().activation_operand_bits(), acc_bits);
-  head << "# operand_toggles activation " << t.activation << " psum " << t.psum << " product "
-       << t.product << "\n";
-  head << "# stream_toggles activation " << st.activation << " psum " << st.psum << " product "
-       << st.product << "\n";
-  // A per-layer level set: this layer's decoder table, to load before the stream.
-  if (const auto* lut = dynamic_cast<const ElpLutMac*>(&mac);
-      lut && lut->format().params().per_layer) {
-    std::istringstream t(v2_table(lut->format()));
-    for (std::string line; std::getline(t, line);)
-      head << "# table " << line << "\n";
-  }
-  return head.str() + v.str();
 }
 
 }  // namespace conloc

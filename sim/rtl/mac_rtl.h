@@ -44,23 +44,13 @@ struct MacRtl {
 // v2 (fixed or loadable decoder).
 MacRtl generate_mac_rtl(const SimConfig& cfg);
 
-// The operand stream one weight-stationary PE sees in a real layer, for activity-based energy
-// (docs/rtl.md): `pes` PEs of layer `layer` of the functionally compiled `cn` (spread over its
-// weights), each holding its weight code while the layer's M activations of its row stream
-// through, with the partial sum arriving from the PEs above it in the fold (`rows` array rows) as
-// acc_in. Lines "code a acc_in acc_out" as mac_test_vectors; the first line of each PE's stream
-// starts a new run (consecutive lines are consecutive cycles). A per-layer v2 level set's decoder
-// table (the layer's own) precedes them as "# table INDEX WORD" lines.
-struct CompiledNetwork;
-// The stream's first line is a comment with the structural model's mean MAC energy over its
-// operations ("# model_pj_per_mac X", from `energy`: the layer's MAC model, cells x cell energies).
-class EnergyModel;
-std::string mac_operand_stream(const CompiledNetwork& cn, int layer, int rows, int pes,
-                               const EnergyModel& energy, std::uint64_t* count);
-
 // Test vectors for co-simulation: every valid code x every activation of both signednesses, each
 // with pseudo-random accumulator inputs (edges included), and the C++ datapath's result
 // (ElpBsdMac / FixedPointMac::mac). One line per vector: "code a acc_in acc_out" in decimal.
 std::string mac_test_vectors(const SimConfig& cfg, std::uint64_t seed, std::uint64_t* count);
+
+// The decoder table a per-layer v2 format loads: "index word" per magnitude, decimal.
+class ElpLutFormat;
+std::string v2_decoder_table(const ElpLutFormat& f);
 
 }  // namespace conloc

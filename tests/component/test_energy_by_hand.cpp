@@ -141,12 +141,19 @@ TEST(EnergyByHand, MacPartsFollowTheirOperandsToggles) {
 }
 
 // Operand toggle rates by hand: mean Hamming distances between consecutive operations of each
-// PE, over the operand's width, never across a run boundary.
+// PE, over the operand's width, never across a run boundary; the layer's rate is the mean over
+// PEs.
 TEST(EnergyByHand, OperandTogglesAreMeanBitFlipsWithinRuns) {
-  // One PE, two runs of two operations: transitions (0 -> 3) and (-1 -> 1) only.
+  // PE 0, two runs of two operations: transitions (0 -> 3) and (-1 -> 1) only. PE 1 holds a
+  // zero weight: its activations change 0 -> 1 and 2 -> 0, partial sum and product do not.
   const std::vector<std::vector<WsOperation>> ops = {
-      {{1, 0, 0, 0}, {1, 3, 4, 7}, {1, -1, 8, 7}, {1, 1, 8, 9}}};
-  const OperandToggles t = operand_toggles(ops, 2, 9, 32);
+      {{1, 1, 0, 0, 0}, {1, 1, 3, 4, 7}, {1, 1, -1, 8, 7}, {1, 1, 1, 8, 9}},
+      {{0, 0, 0, 5, 5}, {0, 0, 1, 5, 5}, {0, 0, 2, 5, 5}, {0, 0, 0, 5, 5}}};
+  const std::vector<PeToggles> pes = pe_toggles(ops, 2, 9, 32);
+  ASSERT_EQ(pes.size(), 2u);
+  const OperandToggles& t = pes[0].toggles;
+  EXPECT_EQ(pes[0].code, 1u);
+  EXPECT_FALSE(pes[0].zero_weight);
   // activation: 0^3 = 2 bits; -1^1 over 9 bits = 8 bits -> mean 5.
   EXPECT_DOUBLE_EQ(t.activation, 5.0);
   // psum: 0^4 = 1 bit; 8^8 = 0 -> 0.5.
@@ -154,8 +161,16 @@ TEST(EnergyByHand, OperandTogglesAreMeanBitFlipsWithinRuns) {
   // product (acc_out - acc_in): 0^3 = 2 bits; -1^1 over 32 bits = 31 bits -> 16.5.
   EXPECT_DOUBLE_EQ(t.product, 16.5);
   EXPECT_TRUE(t.measured());
-  // A single operation per run has no transition: not measured.
-  EXPECT_FALSE(operand_toggles(ops, 1, 9, 32).measured());
+  EXPECT_TRUE(pes[1].zero_weight);
+  EXPECT_DOUBLE_EQ(pes[1].toggles.activation, 1.0);  // 0^1 = 1 bit; 2^0 = 1 bit
+  EXPECT_DOUBLE_EQ(pes[1].toggles.product, 0.0);
+  const OperandToggles m = mean_toggles(pes);
+  EXPECT_DOUBLE_EQ(m.activation, 3.0);
+  EXPECT_DOUBLE_EQ(m.psum, 0.25);
+  EXPECT_DOUBLE_EQ(m.product, 8.25);
+  // A single operation per run has no transition: no PE measured.
+  EXPECT_TRUE(pe_toggles(ops, 1, 9, 32).empty());
+  EXPECT_FALSE(mean_toggles(pe_toggles(ops, 1, 9, 32)).measured());
 }
 
 // On a real layer the sampled rates lie within the operands' widths, and sampling is
@@ -176,8 +191,10 @@ TEST(EnergyByHand, MeasuredOperandTogglesOfARealLayer) {
     EXPECT_LE(t.psum, cn.accumulator_bits);
     EXPECT_LE(t.product, cn.accumulator_bits);
     // The same sample again gives the same rates (deterministic).
-    const OperandToggles u = measure_operand_toggles(cn, static_cast<int>(i), cfg.array.rows);
+    const OperandToggles u =
+        mean_toggles(measure_pe_toggles(cn, static_cast<int>(i), cfg.array.rows));
     EXPECT_DOUBLE_EQ(u.activation, t.activation);
+    EXPECT_EQ(cn.layers[i].pe_toggles.size(), 64u);
   }
   EXPECT_GT(seen, 0);
 }

@@ -798,3 +798,37 @@ TEST(RunCli, TopologyAndGemmCsvWorkloads) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("only an ONNX model takes an input shape"), std::string::npos) << r.err;
 }
+
+// Which MAC model costs a run's layers: the default table's gate-level characterisation on a
+// functional weight-stationary run of a characterised design; the structural model with the
+// table that has none, on a timing-only run, or for a circuit the characterisation does not have
+// (another accumulator width). The characterisation changes the MAC energy and nothing else.
+TEST(RunCli, CharacterisedMacEnergyWhereTheCircuitIsCharacterised) {
+  const std::string dir = make_temp_dir("run-characterised");
+  auto run = [&](const std::string& name, std::vector<std::string> extra) {
+    std::vector<std::string> a = {"run", "--workload", "tinycnn", "--out", dir + "/" + name};
+    a.insert(a.end(), extra.begin(), extra.end());
+    const auto r = run_cli(a, dir);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return std::make_pair(nlohmann::json::parse(slurp(dir + "/" + name + "/summary.json")), r.out);
+  };
+  const auto [c, out] = run("c", {});
+  const auto [s, out_s] = run("s", {"--set", "energy.table=horowitz45-cacti-toggles-structural"});
+  const auto [t, out_t] = run("t", {"--timing-only"});
+  const auto [w, out_w] = run("w", {"--set", "design.accumulator_bits=24"});
+  const int pe_layers = c["mac_energy_model_layers"]["characterised"].get<int>() +
+                        c["mac_energy_model_layers"]["structural"].get<int>();
+  EXPECT_GT(c["mac_energy_model_layers"]["characterised"].get<int>(), 0);
+  EXPECT_NE(out.find("costed per held weight code from gate-level toggles"), std::string::npos)
+      << out;
+  for (const auto* j : {&s, &t, &w}) {
+    EXPECT_EQ((*j)["mac_energy_model_layers"]["characterised"], 0);
+    EXPECT_EQ((*j)["mac_energy_model_layers"]["structural"], pe_layers);
+  }
+  EXPECT_EQ(out_s.find("costed per held weight code"), std::string::npos) << out_s;
+  EXPECT_NE(c["mac_pj"].get<double>(), s["mac_pj"].get<double>());
+  for (const char* k : {"pe_registers_pj", "weight_buffer_pj", "activation_sram_pj",
+                        "output_buffer_pj", "dram_pj", "compensation_adder_pj"})
+    EXPECT_DOUBLE_EQ(c[k].get<double>(), s[k].get<double>()) << k;
+  EXPECT_EQ(c["energy_table"]["mac_characterisation"]["name"], "mac-characterisation-45nm");
+}

@@ -1,4 +1,5 @@
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <map>
@@ -7,9 +8,14 @@
 #include "modules/arith/elp_bsd_mac.h"
 #include "modules/arith/fixed_point_mac.h"
 #include "modules/common/error.h"
+#include "sim/common/file_io.h"
 #include "sim/config/param_registry.h"
 #include "sim/config/sim_config.h"
 #include "sim/energy/energy_model.h"
+#include "sim/energy/mac_characterisation.h"
+#include "sim/quant/design_registry.h"
+#include "sim/quant/mac_factory.h"
+#include "sim/rtl/mac_rtl.h"
 
 using namespace conloc;
 
@@ -325,4 +331,150 @@ TEST(EnergyTable, CactiSramTableErrorsNameTheField) {
   bad = ok;
   bad["file"] = "missing.csv";
   EXPECT_NE(error(bad).find("missing.csv"), std::string::npos) << error(bad);
+}
+
+// The characterisation key is FNV-1a 64 (the published test vectors), as the script computes it.
+TEST(MacCharacterisation, KeyIsFnv1a64) {
+  EXPECT_EQ(fnv1a64_hex(""), "cbf29ce484222325");
+  EXPECT_EQ(fnv1a64_hex("a"), "af63dc4c8601ec8c");
+  EXPECT_EQ(fnv1a64_hex("foobar"), "85944171f73967e8");
+}
+
+namespace {
+
+// A characterisation file in a temporary folder; returns its path.
+std::string write_characterisation(const nlohmann::json& doc, const std::string& name) {
+  const std::string dir = ::testing::TempDir() + "/charac-" + name;
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/c.json";
+  std::ofstream(path) << doc.dump();
+  return path;
+}
+
+nlohmann::json two_code_characterisation() {
+  return {{"name", "t"},
+          {"columns",
+           {"code", "pj_per_activation_toggle", "pj_per_psum_toggle", "pj_per_product_toggle"}},
+          {"designs",
+           {{"d",
+             {{"verilog_fnv1a64", "0123456789abcdef"},
+              {"codes", {{0, 0.0, 0.5, 0.0}, {1, 1.0, 0.5, 2.0}, {2, 2.0, 0.0, 1.0}}}}}}}};
+}
+
+std::string load_error(const nlohmann::json& doc, const std::string& name) {
+  try {
+    MacCharacterisation::load(write_characterisation(doc, name));
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+// Bad characterisation files are refused with the file, the JSON path and what was expected.
+TEST(MacCharacterisation, BadFilesNameTheField) {
+  EXPECT_EQ(load_error(two_code_characterisation(), "ok"), "");
+  auto doc = two_code_characterisation();
+  doc["designs"]["d"]["codes"][1][2] = -0.1;
+  std::string e = load_error(doc, "negative");
+  EXPECT_NE(e.find("c.json"), std::string::npos) << e;
+  EXPECT_NE(e.find("designs.d.codes[1][2]"), std::string::npos) << e;
+  EXPECT_NE(e.find(">= 0"), std::string::npos) << e;
+  doc = two_code_characterisation();
+  doc["designs"]["d"]["codes"][2][0] = 1;
+  e = load_error(doc, "duplicate");
+  EXPECT_NE(e.find("designs.d.codes[2]: duplicate code"), std::string::npos) << e;
+  doc = two_code_characterisation();
+  doc["designs"]["d"]["verilog_fnv1a64"] = "xyz";
+  e = load_error(doc, "hash");
+  EXPECT_NE(e.find("designs.d.verilog_fnv1a64"), std::string::npos) << e;
+  doc = two_code_characterisation();
+  doc["columns"][1] = "pj_per_psum_toggle";
+  e = load_error(doc, "columns");
+  EXPECT_NE(e.find("columns"), std::string::npos) << e;
+  doc = two_code_characterisation();
+  doc["designs"]["d"]["codes"][0] = {0, 1.0};
+  e = load_error(doc, "short");
+  EXPECT_NE(e.find("designs.d.codes[0]"), std::string::npos) << e;
+  doc = two_code_characterisation();
+  doc["colour"] = 1;
+  e = load_error(doc, "unknown");
+  EXPECT_NE(e.find("colour: unknown key"), std::string::npos) << e;
+  // An energy table naming a characterisation that is not there: the table's field and the file.
+  auto table = parse_json_text(
+      read_text_file(std::string(CONLOCNN_SOURCE_DIR) + "/configs/energy/horowitz45-cacti.json"),
+      "t");
+  table["mac_characterisation"] = {{"file", "no-such-characterisation.json"}};
+  try {
+    EnergyTable::from_json(table, std::string(CONLOCNN_SOURCE_DIR) + "/configs/energy/x.json");
+    ADD_FAILURE() << "a missing characterisation file was accepted";
+  } catch (const UserError& err) {
+    EXPECT_NE(std::string(err.what()).find("no-such-characterisation.json"), std::string::npos)
+        << err.what();
+  }
+  table["mac_characterisation"] = "mac-characterisation-45nm.json";
+  try {
+    EnergyTable::from_json(table, std::string(CONLOCNN_SOURCE_DIR) + "/configs/energy/x.json");
+    ADD_FAILURE() << "a characterisation that is not {file} was accepted";
+  } catch (const UserError& err) {
+    EXPECT_NE(std::string(err.what()).find("mac_characterisation"), std::string::npos)
+        << err.what();
+  }
+}
+
+// The characterised energy by hand: each sampled PE's coefficients x its own toggles; zero-weight
+// PEs price the gated operations, the others the rest.
+TEST(MacCharacterisation, EnergyIsPerPeCoefficientsTimesOwnToggles) {
+  const MacCharacterisation c =
+      MacCharacterisation::load(write_characterisation(two_code_characterisation(), "hand"));
+  const MacCharacterisation::Design* d = c.find("0123456789abcdef");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(c.find("0123456789abcdee"), nullptr);
+  // code 1: 1 x 2 + 0.5 x 1 + 2 x 3 = 8.5; code 2: 2 x 1 + 0 + 1 x 4 = 6; zero (code 0): 0.5 x 4.
+  const std::vector<PeToggles> pes = {
+      {1, false, {2, 1, 3}}, {2, false, {1, 2, 4}}, {0, true, {1, 4, 0}}};
+  MacActions a;
+  a.ops = 10;
+  a.gated = 4;
+  EXPECT_DOUBLE_EQ(characterised_mac_pj(*d, c.file(), pes, a, 0), 4 * 2.0 + 6 * (8.5 + 6) / 2);
+  // No zero weight sampled: code 0 at the sample's mean activation (1.5) and psum (1.5) toggles.
+  const std::vector<PeToggles> nonzero(pes.begin(), pes.begin() + 2);
+  EXPECT_DOUBLE_EQ(characterised_mac_pj(*d, c.file(), nonzero, a, 0),
+                   4 * (0.5 * 1.5) + 6 * (8.5 + 6) / 2);
+  // A code the characterisation lacks: an error naming the file.
+  try {
+    characterised_mac_pj(*d, c.file(), {{7, false, {1, 1, 1}}}, a, 0);
+    ADD_FAILURE() << "an uncharacterised code was priced";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("c.json"), std::string::npos) << e.what();
+  }
+}
+
+// The shipped characterisation is of the circuits the generator writes today: every design's
+// hash matches its generated Verilog and every valid code has a row. A generator change fails
+// here until the characterisation is re-run (its "command", docs/rtl.md), rather than runs
+// silently falling back to the structural model.
+TEST(MacCharacterisation, ShippedTableMatchesTheGenerator) {
+  const std::string path =
+      std::string(CONLOCNN_SOURCE_DIR) + "/configs/energy/mac-characterisation-45nm.json";
+  const MacCharacterisation c = MacCharacterisation::load(path);
+  const nlohmann::json doc = parse_json_text(read_text_file(path), path);
+  ASSERT_GE(doc["designs"].size(), 20u);
+  for (auto it = doc["designs"].begin(); it != doc["designs"].end(); ++it) {
+    const SimConfig cfg = load_design_config(std::nullopt, {}, it.key(), "test");
+    const std::string hash = fnv1a64_hex(generate_mac_rtl(cfg).verilog);
+    const MacCharacterisation::Design* d = c.find(hash);
+    ASSERT_NE(d, nullptr) << it.key() << ": generated Verilog hashes to " << hash
+                          << ", the characterisation has "
+                          << it.value()["verilog_fnv1a64"].get<std::string>();
+    EXPECT_EQ(d->name, it.key());
+    const auto mac = make_mac_model(cfg.design, cfg.design.mac, false);
+    for (std::int32_t level : mac->quantizer().levels())
+      EXPECT_TRUE(d->codes.count(mac->encode(level))) << it.key() << " level " << level;
+  }
+  // The default energy table uses it.
+  const EnergyTable t = EnergyTable::load(load_sim_config(std::nullopt, {}).energy_table_path);
+  ASSERT_NE(t.mac_characterisation(), nullptr);
+  EXPECT_EQ(t.mac_characterisation()->size(), doc["designs"].size());
 }

@@ -1,0 +1,142 @@
+#include "sim/energy/mac_characterisation.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "modules/common/error.h"
+#include "sim/common/file_io.h"
+#include "sim/config/param_registry.h"
+#include "sim/energy/operand_stream.h"
+
+namespace conloc {
+
+std::string fnv1a64_hex(std::string_view data) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : data) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+MacCharacterisation MacCharacterisation::load(const std::string& path) {
+  const nlohmann::json doc = parse_json_text(read_text_file(path), path);
+  MacCharacterisation c;
+  c.file_ = path;
+  if (!doc.is_object()) {
+    throw_field_error(path, "", "top level is not a JSON object", json_brief(doc),
+                      "an object with name, columns, designs");
+  }
+  static const char* const kKeys[] = {
+      "name",    "description", "command", "reference", "fj_per_transistor_toggle",
+      "columns", "designs"};
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    if (std::find(std::begin(kKeys), std::end(kKeys), it.key()) == std::end(kKeys)) {
+      throw_field_error(path, it.key(), "unknown key", "\"" + it.key() + "\"",
+                        "one of name, description, command, reference, "
+                        "fj_per_transistor_toggle, columns, designs");
+    }
+  }
+  if (!doc.contains("name") || !doc["name"].is_string())
+    throw_field_error(path, "name", "missing or not a string", "", "a string");
+  c.name_ = doc["name"].get<std::string>();
+  // The column order is the meaning of every row: refuse a file written for another one.
+  const nlohmann::json columns = {"code", "pj_per_activation_toggle", "pj_per_psum_toggle",
+                                  "pj_per_product_toggle"};
+  if (!doc.contains("columns") || doc["columns"] != columns) {
+    throw_field_error(path, "columns", "missing or not the expected columns",
+                      doc.contains("columns") ? json_brief(doc["columns"]) : "", columns.dump());
+  }
+  if (!doc.contains("designs") || !doc["designs"].is_object() || doc["designs"].empty()) {
+    throw_field_error(path, "designs", "missing, not an object or empty", "",
+                      "an object of design name -> {verilog_fnv1a64, codes}");
+  }
+  for (auto it = doc["designs"].begin(); it != doc["designs"].end(); ++it) {
+    const std::string at = "designs." + it.key();
+    const nlohmann::json& d = it.value();
+    if (!d.is_object() || d.size() != 2 || !d.contains("verilog_fnv1a64") || !d.contains("codes")) {
+      throw_field_error(path, at, "not an object of exactly verilog_fnv1a64 and codes",
+                        json_brief(d), "{\"verilog_fnv1a64\": ..., \"codes\": [...]}");
+    }
+    const nlohmann::json& h = d["verilog_fnv1a64"];
+    if (!h.is_string() || h.get<std::string>().size() != 16 ||
+        h.get<std::string>().find_first_not_of("0123456789abcdef") != std::string::npos) {
+      throw_field_error(path, at + ".verilog_fnv1a64", "not a 64-bit hash", json_brief(h),
+                        "16 lower-case hex digits");
+    }
+    if (!d["codes"].is_array() || d["codes"].empty()) {
+      throw_field_error(path, at + ".codes", "not a non-empty array", json_brief(d["codes"]),
+                        "[[code, pJ/activation toggle, pJ/psum toggle, pJ/product toggle], ...]");
+    }
+    Design design;
+    design.name = it.key();
+    for (std::size_t i = 0; i < d["codes"].size(); ++i) {
+      const nlohmann::json& row = d["codes"][i];
+      const std::string rat = at + ".codes[" + std::to_string(i) + "]";
+      if (!row.is_array() || row.size() != 4 || !row[0].is_number_unsigned() ||
+          row[0].get<std::uint64_t>() > 0xFFFF) {
+        throw_field_error(path, rat, "not a row of a code and three coefficients", json_brief(row),
+                          "[code 0..65535, a, p, q]");
+      }
+      std::array<double, 3> k{};
+      for (int j = 0; j < 3; ++j) {
+        const nlohmann::json& v = row[static_cast<std::size_t>(j + 1)];
+        if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < 0) {
+          throw_field_error(path, rat + "[" + std::to_string(j + 1) + "]",
+                            "not a finite number >= 0", json_brief(v), "pJ per toggled bit");
+        }
+        k[static_cast<std::size_t>(j)] = v.get<double>();
+      }
+      if (!design.codes.emplace(row[0].get<std::uint32_t>(), k).second) {
+        throw_field_error(path, rat, "duplicate code", json_brief(row[0]), "each code once");
+      }
+    }
+    if (!c.by_hash_.emplace(h.get<std::string>(), std::move(design)).second) {
+      throw_field_error(path, at + ".verilog_fnv1a64", "the same hash as another design",
+                        json_brief(h), "one design per generated circuit");
+    }
+  }
+  return c;
+}
+
+const MacCharacterisation::Design* MacCharacterisation::find(const std::string& fnv1a64) const {
+  auto it = by_hash_.find(fnv1a64);
+  return it == by_hash_.end() ? nullptr : &it->second;
+}
+
+double characterised_mac_pj(const MacCharacterisation::Design& d, const std::string& file,
+                            const std::vector<PeToggles>& pes, const MacActions& a,
+                            std::uint32_t zero_code) {
+  auto coefficients = [&](std::uint32_t code) -> const std::array<double, 3>& {
+    auto it = d.codes.find(code);
+    if (it == d.codes.end()) {
+      throw_field_error(file, "designs." + d.name + ".codes", "no row for a code the layer holds",
+                        std::to_string(code), "every valid code of the design");
+    }
+    return it->second;
+  };
+  auto pj = [&](std::uint32_t code, const OperandToggles& t) {
+    const auto& k = coefficients(code);
+    return k[0] * t.activation + k[1] * t.psum + k[2] * t.product;
+  };
+  double sum[2] = {0, 0}, n[2] = {0, 0}, all = 0;  // [0] zero weights, [1] the others
+  for (const PeToggles& pe : pes) {
+    const double e = pj(pe.code, pe.toggles);
+    const int s = pe.zero_weight ? 0 : 1;
+    sum[s] += e;
+    n[s] += 1;
+    all += e;
+  }
+  if (pes.empty()) return 0.0;
+  const OperandToggles mean = mean_toggles(pes);
+  const double zero_pj =
+      n[0] > 0 ? sum[0] / n[0] : pj(zero_code, {mean.activation, mean.psum, 0.0});
+  const double other_pj = n[1] > 0 ? sum[1] / n[1] : all / static_cast<double>(pes.size());
+  const double gated = static_cast<double>(a.gated);
+  return gated * zero_pj + (static_cast<double>(a.ops) - gated) * other_pj;
+}
+
+}  // namespace conloc

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "modules/arith/mac_actions.h"
+
+namespace conloc {
+
+// FNV-1a, 64 bits, as 16 hex digits: the key a MAC characterisation is looked up by, applied to
+// a design's generated Verilog (sim/rtl/mac_rtl.h), so a characterisation applies to exactly the
+// circuit that was characterised (scripts/toggle_energy.py computes the same hash).
+std::string fnv1a64_hex(std::string_view data);
+
+// A MAC power macromodel (docs/rtl.md, "Characterised MAC energy"): for each characterised
+// design, its energy per operation by held weight code, as pJ per toggled bit of the activation
+// operand, the incoming partial sum and the product. Fitted by `scripts/toggle_energy.py
+// --characterise` to gate-level toggles of the synthesized MAC with every code held on reference
+// operands; loaded from the JSON an energy table's "mac_characterisation" names.
+class MacCharacterisation {
+ public:
+  struct Design {
+    std::string name;                                      // e.g. "fixed8"
+    std::map<std::uint32_t, std::array<double, 3>> codes;  // code -> pJ per toggled bit
+  };
+  static MacCharacterisation load(const std::string& path);
+
+  const std::string& file() const { return file_; }
+  const std::string& name() const { return name_; }
+  // The design whose generated Verilog hashes to `fnv1a64` (fnv1a64_hex), or null.
+  const Design* find(const std::string& fnv1a64) const;
+  std::size_t size() const { return by_hash_.size(); }
+
+ private:
+  std::string file_, name_;
+  std::map<std::string, Design> by_hash_;
+};
+
+// A weight-stationary PE's MAC energy for the operations `a` (pJ) from a characterisation: each
+// sampled PE costs its code's coefficients x its own toggle rates per operation. The sample's
+// zero-weight PEs price the layer's gated operations and the others the rest, so the layer's
+// exact share of zero weights is kept whatever the sample drew. A stratum the sample missed: a
+// zero weight at code `zero_code` with the sample's mean activation and partial-sum toggles (its
+// product does not change); non-zero weights at the sample's mean. Throws (naming `file`) for a
+// sampled code the characterisation lacks.
+double characterised_mac_pj(const MacCharacterisation::Design& d, const std::string& file,
+                            const std::vector<PeToggles>& pes, const MacActions& a,
+                            std::uint32_t zero_code);
+
+}  // namespace conloc
