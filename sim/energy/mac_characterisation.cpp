@@ -90,9 +90,16 @@ MacCharacterisation MacCharacterisation::load(const std::string& path) {
         }
         k[static_cast<std::size_t>(j)] = v.get<double>();
       }
-      if (!design.codes.emplace(row[0].get<std::uint32_t>(), k).second) {
+      const std::uint32_t code = row[0].get<std::uint32_t>();
+      if (design.find(code)) {
         throw_field_error(path, rat, "duplicate code", json_brief(row[0]), "each code once");
       }
+      if (code >= design.by_code.size()) {
+        design.by_code.resize(code + 1);
+        design.has.resize(code + 1, 0);
+      }
+      design.by_code[code] = k;
+      design.has[code] = 1;
     }
     if (!c.by_hash_.emplace(h.get<std::string>(), std::move(design)).second) {
       throw_field_error(path, at + ".verilog_fnv1a64", "the same hash as another design",
@@ -110,31 +117,27 @@ const MacCharacterisation::Design* MacCharacterisation::find(const std::string& 
 double characterised_mac_pj(const MacCharacterisation::Design& d, const std::string& file,
                             const std::vector<PeToggles>& pes, const MacActions& a,
                             std::uint32_t zero_code) {
-  auto coefficients = [&](std::uint32_t code) -> const std::array<double, 3>& {
-    auto it = d.codes.find(code);
-    if (it == d.codes.end()) {
+  auto pj = [&](std::uint32_t code, const OperandToggles& t) {
+    const std::array<double, 3>* k = d.find(code);
+    if (!k) {
       throw_field_error(file, "designs." + d.name + ".codes", "no row for a code the layer holds",
                         std::to_string(code), "every valid code of the design");
     }
-    return it->second;
+    return (*k)[0] * t.activation + (*k)[1] * t.psum + (*k)[2] * t.product;
   };
-  auto pj = [&](std::uint32_t code, const OperandToggles& t) {
-    const auto& k = coefficients(code);
-    return k[0] * t.activation + k[1] * t.psum + k[2] * t.product;
-  };
-  double sum[2] = {0, 0}, n[2] = {0, 0}, all = 0;  // [0] zero weights, [1] the others
-  for (const PeToggles& pe : pes) {
-    const double e = pj(pe.code, pe.toggles);
-    const int s = pe.zero_weight ? 0 : 1;
-    sum[s] += e;
-    n[s] += 1;
-    all += e;
-  }
   if (pes.empty()) return 0.0;
-  const OperandToggles mean = mean_toggles(pes);
-  const double zero_pj =
-      n[0] > 0 ? sum[0] / n[0] : pj(zero_code, {mean.activation, mean.psum, 0.0});
-  const double other_pj = n[1] > 0 ? sum[1] / n[1] : all / static_cast<double>(pes.size());
+  double sum[2] = {0, 0}, n[2] = {0, 0};  // [0] zero weights, [1] the others
+  for (const PeToggles& pe : pes) {
+    const int s = pe.zero_weight ? 0 : 1;
+    sum[s] += pj(pe.code, pe.toggles);
+    n[s] += 1;
+  }
+  double zero_pj = n[0] > 0 ? sum[0] / n[0] : 0.0;
+  if (n[0] == 0) {
+    const OperandToggles mean = mean_toggles(pes);
+    zero_pj = pj(zero_code, {mean.activation, mean.psum, 0.0});
+  }
+  const double other_pj = n[1] > 0 ? sum[1] / n[1] : zero_pj;
   const double gated = static_cast<double>(a.gated);
   return gated * zero_pj + (static_cast<double>(a.ops) - gated) * other_pj;
 }

@@ -25,8 +25,14 @@ std::string fnv1a64_hex(std::string_view data);
 class MacCharacterisation {
  public:
   struct Design {
-    std::string name;                                      // e.g. "fixed8"
-    std::map<std::uint32_t, std::array<double, 3>> codes;  // code -> pJ per toggled bit
+    std::string name;  // e.g. "fixed8"
+    // pJ per toggled bit of a held code, or null for a code the characterisation lacks. Indexed
+    // by code: the mapper prices a layer's MACs for every candidate mapping.
+    const std::array<double, 3>* find(std::uint32_t code) const {
+      return code < has.size() && has[code] ? &by_code[code] : nullptr;
+    }
+    std::vector<std::array<double, 3>> by_code;
+    std::vector<char> has;
   };
   static MacCharacterisation load(const std::string& path);
 
