@@ -385,7 +385,7 @@ def nonnegative_least_squares(x, y):
 
 def fnv1a64(data):
     """FNV-1a, 64 bits: the simulator looks a characterisation up by this hash of the design's
-    generated Verilog (sim/energy/mac_characterisation.cpp)."""
+    generated Verilog (fnv1a_hex, sim/config/sim_config.cpp)."""
     h = 0xcbf29ce484222325
     for b in data:
         h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF

@@ -54,10 +54,10 @@ std::string data_dir() {
 }
 
 std::string fnv1a_hex(const std::string& text) {
-  std::uint64_t h = 1469598103934665603ull;
+  std::uint64_t h = 0xcbf29ce484222325ull;  // the FNV-1a 64 offset basis and prime
   for (unsigned char c : text) {
     h ^= c;
-    h *= 1099511628211ull;
+    h *= 0x100000001b3ull;
   }
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));

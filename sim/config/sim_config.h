@@ -133,6 +133,8 @@ SimConfig load_sim_config(const std::optional<std::string>& file,
 // Directory holding configs/ and workloads/ (env CONLOCNN_DATA_DIR, else the source tree).
 std::string data_dir();
 
+// FNV-1a 64 of `text` as 16 hex digits: configuration and sweep-spec hashes, and the key a MAC
+// characterisation is looked up by (scripts/toggle_energy.py computes the same).
 std::string fnv1a_hex(const std::string& text);
 
 }  // namespace conloc

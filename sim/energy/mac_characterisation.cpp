@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 
 #include "modules/common/error.h"
 #include "sim/common/file_io.h"
@@ -10,17 +9,6 @@
 #include "sim/energy/operand_stream.h"
 
 namespace conloc {
-
-std::string fnv1a64_hex(std::string_view data) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : data) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
 
 MacCharacterisation MacCharacterisation::load(const std::string& path) {
   const nlohmann::json doc = parse_json_text(read_text_file(path), path);

@@ -5,17 +5,11 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "modules/arith/mac_actions.h"
 
 namespace conloc {
-
-// FNV-1a, 64 bits, as 16 hex digits: the key a MAC characterisation is looked up by, applied to
-// a design's generated Verilog (sim/rtl/mac_rtl.h), so a characterisation applies to exactly the
-// circuit that was characterised (scripts/toggle_energy.py computes the same hash).
-std::string fnv1a64_hex(std::string_view data);
 
 // A MAC power macromodel (docs/rtl.md, "Characterised MAC energy"): for each characterised
 // design, its energy per operation by held weight code, as pJ per toggled bit of the activation
@@ -38,7 +32,8 @@ class MacCharacterisation {
 
   const std::string& file() const { return file_; }
   const std::string& name() const { return name_; }
-  // The design whose generated Verilog hashes to `fnv1a64` (fnv1a64_hex), or null.
+  // The design whose generated Verilog hashes to `fnv1a64` (fnv1a_hex, sim/config/sim_config.h:
+  // FNV-1a 64, which scripts/toggle_energy.py computes the same way), or null.
   const Design* find(const std::string& fnv1a64) const;
   std::size_t size() const { return by_hash_.size(); }
 

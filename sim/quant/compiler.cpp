@@ -7,7 +7,6 @@
 
 #include "modules/arith/elp_bsd_format.h"
 #include "modules/common/error.h"
-#include "sim/energy/mac_characterisation.h"
 #include "sim/energy/operand_stream.h"
 #include "sim/quant/mac_factory.h"
 #include "sim/reference/inference.h"
@@ -734,7 +733,7 @@ CompiledNetwork compile(const Network& net, const SimConfig& cfg, MacKind mac_ki
   }
   // The circuit a MAC characterisation applies to, which the toggles above price
   // (sim/energy/mac_characterisation.h).
-  if (mac_kind == cfg.design.mac) cn.mac_rtl_fnv1a64 = fnv1a64_hex(generate_mac_rtl(cfg).verilog);
+  if (mac_kind == cfg.design.mac) cn.mac_rtl_fnv1a64 = fnv1a_hex(generate_mac_rtl(cfg).verilog);
   count_weights(cn);
   return cn;
 }
