@@ -22,7 +22,7 @@ stream header's model: the characterised energy per held code where the energy t
 circuit, else the structural model) and the structural model's figure.
 
 --fit fits the energy table's structural activity constants to the --stream streams;
---characterise writes a per-code characterisation of every parallel design (docs/rtl.md,
+--characterise writes a per-code characterisation of every design (docs/rtl.md,
 "Characterised MAC energy"), the file an energy table's "mac_characterisation" names.
 """
 import argparse
@@ -134,14 +134,16 @@ def evaluate(module, inputs, state=None, nets=None, per_transition=False):
     return outs, weighted, len(order)
 
 
-def evaluate_serial(module, code, act, acc_in, acc_out, pes):
+def evaluate_serial(module, code, act, acc_in, pes, acc_out=None):
     """A term-serial MAC (ports clk, start, done) on a stream of `pes` PEs' operations, PE-major:
     each PE clocks its own operations back to back -- a `start` cycle, then cycles until `done` --
-    and all PEs are evaluated side by side, one clock cycle at a time. Checks every result against
-    the C++ datapath's and counts each gate output's and flip-flop's toggles between one cycle and
-    the next of the same PE. Returns (transistor toggles, cycles summed over PEs, mismatches)."""
+    and all PEs are evaluated side by side, one clock cycle at a time. Counts each gate output's
+    and flip-flop's toggles between one cycle and the next of the same PE, charged to the
+    operation that cycle works on, and checks every result against `acc_out` (the C++ datapath's)
+    when given. Returns (transistor toggles per operation, [pes, m]; results, [pes, m]; cycles
+    summed over PEs; mismatches)."""
     m = len(code) // pes
-    ops = [np.asarray(x[:pes * m], np.int64).reshape(pes, m) for x in (code, act, acc_in, acc_out)]
+    ops = [np.asarray(x[:pes * m], np.int64).reshape(pes, m) for x in (code, act, acc_in)]
     flops = [c for c in module["cells"].values() if c["type"] in FLOPS]
     order = combinational_order(module)
     rows = np.arange(pes)
@@ -149,7 +151,8 @@ def evaluate_serial(module, code, act, acc_in, acc_out, pes):
     start = np.ones(pes, bool)     # the next cycle begins a new operation
     state = {c["connections"]["Q"][0]: np.zeros(pes, bool) for c in flops}
     prev, prev_active = None, None
-    weighted, cycles, bad = 0, 0, 0
+    per_op, results = np.zeros((pes, m)), np.zeros((pes, m), np.int64)
+    cycles = 0
     for _ in range(8 * m + 8):
         active = ptr < m
         if not active.any():
@@ -159,11 +162,12 @@ def evaluate_serial(module, code, act, acc_in, acc_out, pes):
                   "start": (start & active).astype(np.int64)}
         nets = {}
         evaluate(module, inputs, state, nets)
+        weighted = np.zeros(pes)
         if prev is not None:
             both = active & prev_active
             for c in order:
                 y = c["connections"]["Y"][0]
-                weighted += TRANSISTORS[c["type"]] * int(np.count_nonzero((nets[y] != prev[y]) & both))
+                weighted += TRANSISTORS[c["type"]] * ((nets[y] != prev[y]) & both)
         cycles += int(np.count_nonzero(active))
         # The clock edge: every enabled flip-flop takes its D (idle PEs hold).
         new = {}
@@ -176,19 +180,23 @@ def evaluate_serial(module, code, act, acc_in, acc_out, pes):
                 en &= nets[conn["E"][0]]
             q = conn["Q"][0]
             new[q] = np.where(en, d, state[q])
-            weighted += TRANSISTORS[c["type"]] * int(np.count_nonzero(new[q] != state[q]))
+            weighted += TRANSISTORS[c["type"]] * (new[q] != state[q])
+        per_op[rows[active], i[active]] += weighted[active]
         state, prev, prev_active = new, nets, active
         # After the edge: is each PE's operation done? (done and acc_out follow the registers.)
         probe, _, _ = evaluate(module, {"code": inputs["code"], "a": inputs["a"],
                                         "acc_in": inputs["acc_in"],
                                         "start": np.zeros(pes, np.int64)}, state)
         done = (probe["done"] != 0) & active
-        bad += int(np.count_nonzero(done & (probe["acc_out"] != ops[3][rows, i])))
+        results[rows[done], i[done]] = probe["acc_out"][done]
         ptr = np.where(done, ptr + 1, ptr)
         start = done
     # An operation that never reaches `done` is wrong too (at most 8 cycles per operation allowed).
-    bad += int(np.sum(m - np.minimum(ptr, m)))
-    return weighted, cycles, bad
+    bad = int(np.sum(m - np.minimum(ptr, m)))
+    if acc_out is not None:
+        want = np.asarray(acc_out[:pes * m], np.int64).reshape(pes, m)
+        bad += int(np.count_nonzero((results != want) & (np.arange(m) < ptr[:, None])))
+    return per_op, results, cycles, bad
 
 
 def load_registers(module, writes):
@@ -395,39 +403,66 @@ def fnv1a64(data):
 def characterise(module, out_dir, e, streams, pes=(0, 16, 32, 48), ops=400):
     """A design's energy per operation by held weight code (a power macromodel, docs/rtl.md):
     every valid code (vectors.txt) is held while a reference operand sequence streams through --
-    the activations and partial sums `ops` consecutive operations of PEs `pes` of each stream
-    saw -- and the gate-level energy of each transition is fitted, per code, as pJ per toggled
-    bit of the activation, the partial sum and the product (nonnegative least squares, then
-    scaled so the code's energy over the reference is kept; a transition between two PEs'
-    segments is not used). Returns {code: [3 coefficients]} and the worst relative error of a
-    code's least-squares energy over the reference before that scaling."""
+    the activations and partial sums of up to `ops` consecutive operations of PEs `pes` of each stream
+    saw -- and the gate-level energy of each operation (its transition from the one before; a
+    term-serial MAC's cycles for it) is fitted, per code, as pJ per toggled bit of the
+    activation, the partial sum and the product, plus, for a term-serial MAC, pJ per operation
+    (its shared shifter's input and amount change from cycle to cycle within an operation even
+    when the operands hold). Nonnegative least squares, then scaled so that the code's energy
+    over the reference is kept; a PE segment's first operation is not used. Returns {code: [4
+    coefficients]} and the worst relative error of a code's least-squares energy over the
+    reference before that scaling."""
     a_bits = len(module["ports"]["a"]["bits"])
     acc_bits = len(module["ports"]["acc_in"]["bits"])
-    acts, psums, keep = [], [], []
+    serial = "start" in module["ports"]
+    segments = []  # per stream: activations and partial sums, [len(pes), n]
     for path in streams:
         code, act, acc_in, _, _ = read_stream(path)
         m = len(code) // 64
-        for p in pes:
-            n = min(ops, m)
-            acts.append(act[p * m:p * m + n])
-            psums.append(acc_in[p * m:p * m + n])
-            keep.append(np.r_[np.ones(n - 1, bool), False])  # the jump to the next segment
-    act, acc_in = np.concatenate(acts), np.concatenate(psums)
-    keep = np.concatenate(keep)[:-1]
+        n = min(ops, m)
+        segments.append((np.stack([act[p * m:p * m + n] for p in pes]),
+                         np.stack([acc_in[p * m:p * m + n] for p in pes])))
     vectors = np.loadtxt(os.path.join(out_dir, "vectors.txt"), dtype=np.int64, ndmin=2,
                          comments="#")
     table = []
     if os.path.exists(os.path.join(out_dir, "table.txt")):  # the preset's level set, loaded
         table = [tuple(map(int, line.split())) for line in open(os.path.join(out_dir, "table.txt"))]
     state = load_registers(module, [{"tbl_we": 1, "tbl_addr": i, "tbl_data": w} for i, w in table])
+
+    def toggles(x):  # [segments, n] -> bits changing from each operation to the next, flattened
+        return (x[:, 1:] ^ x[:, :-1]).reshape(-1)
+
+    codes = np.unique(vectors[:, 0])
+    xs = {int(c): [] for c in codes}
+    ys = {int(c): [] for c in codes}
+    for act, acc_in in segments:
+        if serial:  # clocked: every code's segments side by side, one PE each
+            k = len(codes)
+            held = np.repeat(codes, act.size)
+            per_op, out, _, _ = evaluate_serial(module, held, np.tile(act.reshape(-1), k),
+                                                np.tile(acc_in.reshape(-1), k), k * len(act))
+            per_op = per_op.reshape(k, len(act), -1)
+            out = out.reshape(k, len(act), -1)
+        for j, c in enumerate(codes):
+            if serial:
+                y, acc_out = per_op[j][:, 1:].reshape(-1), out[j]
+            else:
+                got, w, _ = evaluate(module, {"a": act.reshape(-1), "code": np.full(act.size, c),
+                                              "acc_in": acc_in.reshape(-1)}, state,
+                                     per_transition=True)
+                acc_out = got["acc_out"].reshape(act.shape)
+                y = np.r_[w, 0].reshape(act.shape)[:, :-1].reshape(-1)  # within each segment
+            cols = [popcount(toggles(act), a_bits), popcount(toggles(acc_in), acc_bits),
+                    popcount(toggles(acc_out - acc_in), acc_bits), np.full(y.size, float(serial))]
+            xs[int(c)].append(np.stack(cols, 1))
+            ys[int(c)].append(e * y)
     coefficients, worst = {}, 0.0
-    for c in np.unique(vectors[:, 0]):
-        got, w, _ = evaluate(module, {"a": act, "code": np.full(len(act), c), "acc_in": acc_in},
-                             state, per_transition=True)
-        x = operand_toggles(act, acc_in, got["acc_out"], a_bits, acc_bits)[keep]
-        y = e * w[keep]
-        k = nonnegative_least_squares(x, y)
-        # Least squares per transition need not keep the code's total (without an intercept the
+    for c in codes:
+        xs_c, ys_c = xs[int(c)], ys[int(c)]
+        x, y = np.concatenate(xs_c), np.concatenate(ys_c)
+        k = nonnegative_least_squares(x if serial else x[:, :3], y)
+        k = k if serial else np.r_[k, 0.0]
+        # Least squares per operation need not keep the code's total (without an intercept the
         # fit ran 2-6 % low on it, and as much low on unseen layers): scaled to keep it.
         if (x @ k).sum() > 0:
             worst = max(worst, abs((x @ k).sum() / y.sum() - 1))
@@ -453,7 +488,7 @@ def main():
                     help="fit the energy table's MAC activity constants to the --stream streams "
                          "and show what they give on every stream")
     ap.add_argument("--characterise", metavar="OUT.json",
-                    help="characterise every (parallel) design's energy per held weight code on "
+                    help="characterise every design's energy per held weight code on "
                          "the --stream streams' operands and write the table the energy model "
                          "reads (configs/energy/mac-characterisation-45nm.json, docs/rtl.md)")
     ap.add_argument("designs", nargs="+")
@@ -484,7 +519,7 @@ def main():
         serial = "start" in module["ports"]
         if serial:
             serial_designs.add(d)
-        if a.characterise and not serial:  # a term-serial MAC's cycles are not one per code
+        if a.characterise:
             codes, worst = characterise(module, out, e, [
                 os.path.join(out, f"stream-{s.rsplit(':', 1)[1]}.txt") for s in a.stream])
             characterised[d] = {"verilog_fnv1a64": fnv1a64(
@@ -501,7 +536,8 @@ def main():
             state = load_registers(module, [{"tbl_we": 1, "tbl_addr": i, "tbl_data": word}
                                             for i, word in head["table"]])
             if serial:  # several cycles per operation: clocked, PE by PE
-                weighted, cycles, bad = evaluate_serial(module, code, act, acc_in, acc_out, 64)
+                per_op, _, cycles, bad = evaluate_serial(module, code, act, acc_in, 64, acc_out)
+                weighted = per_op.sum()
                 gates = len(combinational_order(module))
             else:
                 got, weighted, gates = evaluate(module, {"a": act, "code": code,
@@ -586,16 +622,17 @@ def main():
         doc = {"name": os.path.splitext(os.path.basename(a.characterise))[0],
                "description": "Energy per operation of each MAC design by held weight code: pJ "
                               "per toggled bit of the activation operand, the incoming partial sum "
-                              "and the product, fitted to gate-level toggles (docs/rtl.md)",
+                              "and the product, and (term-serial MACs) pJ per operation, fitted to "
+                              "gate-level toggles (docs/rtl.md)",
                "command": " ".join(["scripts/toggle_energy.py --characterise",
                                     os.path.basename(a.characterise)] +
                                    [f"--stream {x}" for x in a.stream] + a.designs),
                "reference": "every valid code held while the activations and partial sums of "
-                            "400 operations of PEs 0, 16, 32 and 48 of each stream pass: " +
+                            "up to 400 operations of PEs 0, 16, 32 and 48 of each stream pass: " +
                             ", ".join(a.stream),
                "fj_per_transistor_toggle": float(f"{e * 1000:.4g}"),
                "columns": ["code", "pj_per_activation_toggle", "pj_per_psum_toggle",
-                           "pj_per_product_toggle"],
+                           "pj_per_product_toggle", "pj_per_operation"],
                "designs": characterised}
         tmp = a.characterise + ".tmp"
         with open(tmp, "w") as f:  # one line per code

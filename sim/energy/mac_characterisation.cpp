@@ -33,7 +33,7 @@ MacCharacterisation MacCharacterisation::load(const std::string& path) {
   c.name_ = doc["name"].get<std::string>();
   // The column order is the meaning of every row: refuse a file written for another one.
   const nlohmann::json columns = {"code", "pj_per_activation_toggle", "pj_per_psum_toggle",
-                                  "pj_per_product_toggle"};
+                                  "pj_per_product_toggle", "pj_per_operation"};
   if (!doc.contains("columns") || doc["columns"] != columns) {
     throw_field_error(path, "columns", "missing or not the expected columns",
                       doc.contains("columns") ? json_brief(doc["columns"]) : "", columns.dump());
@@ -57,24 +57,25 @@ MacCharacterisation MacCharacterisation::load(const std::string& path) {
     }
     if (!d["codes"].is_array() || d["codes"].empty()) {
       throw_field_error(path, at + ".codes", "not a non-empty array", json_brief(d["codes"]),
-                        "[[code, pJ/activation toggle, pJ/psum toggle, pJ/product toggle], ...]");
+                        "[[code, pJ/activation, psum and product toggle, pJ/operation], ...]");
     }
     Design design;
     design.name = it.key();
     for (std::size_t i = 0; i < d["codes"].size(); ++i) {
       const nlohmann::json& row = d["codes"][i];
       const std::string rat = at + ".codes[" + std::to_string(i) + "]";
-      if (!row.is_array() || row.size() != 4 || !row[0].is_number_unsigned() ||
+      if (!row.is_array() || row.size() != 5 || !row[0].is_number_unsigned() ||
           row[0].get<std::uint64_t>() > 0xFFFF) {
-        throw_field_error(path, rat, "not a row of a code and three coefficients", json_brief(row),
-                          "[code 0..65535, a, p, q]");
+        throw_field_error(path, rat, "not a row of a code and four coefficients", json_brief(row),
+                          "[code 0..65535, a, p, q, per operation]");
       }
-      std::array<double, 3> k{};
-      for (int j = 0; j < 3; ++j) {
+      std::array<double, 4> k{};
+      for (int j = 0; j < 4; ++j) {
         const nlohmann::json& v = row[static_cast<std::size_t>(j + 1)];
         if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < 0) {
           throw_field_error(path, rat + "[" + std::to_string(j + 1) + "]",
-                            "not a finite number >= 0", json_brief(v), "pJ per toggled bit");
+                            "not a finite number >= 0", json_brief(v),
+                            j < 3 ? "pJ per toggled bit" : "pJ per operation");
         }
         k[static_cast<std::size_t>(j)] = v.get<double>();
       }
@@ -106,12 +107,12 @@ double characterised_mac_pj(const MacCharacterisation::Design& d, const std::str
                             const std::vector<PeToggles>& pes, const MacActions& a,
                             std::uint32_t zero_code) {
   auto pj = [&](std::uint32_t code, const OperandToggles& t) {
-    const std::array<double, 3>* k = d.find(code);
+    const std::array<double, 4>* k = d.find(code);
     if (!k) {
       throw_field_error(file, "designs." + d.name + ".codes", "no row for a code the layer holds",
                         std::to_string(code), "every valid code of the design");
     }
-    return (*k)[0] * t.activation + (*k)[1] * t.psum + (*k)[2] * t.product;
+    return (*k)[0] * t.activation + (*k)[1] * t.psum + (*k)[2] * t.product + (*k)[3];
   };
   if (pes.empty()) return 0.0;
   double sum[2] = {0, 0}, n[2] = {0, 0};  // [0] zero weights, [1] the others

@@ -13,19 +13,21 @@ namespace conloc {
 
 // A MAC power macromodel (docs/rtl.md, "Characterised MAC energy"): for each characterised
 // design, its energy per operation by held weight code, as pJ per toggled bit of the activation
-// operand, the incoming partial sum and the product. Fitted by `scripts/toggle_energy.py
+// operand, the incoming partial sum and the product, plus pJ per operation (a term-serial MAC's
+// cycles switch within an operation; 0 for a parallel one). Fitted by `scripts/toggle_energy.py
 // --characterise` to gate-level toggles of the synthesized MAC with every code held on reference
 // operands; loaded from the JSON an energy table's "mac_characterisation" names.
 class MacCharacterisation {
  public:
   struct Design {
     std::string name;  // e.g. "fixed8"
-    // pJ per toggled bit of a held code, or null for a code the characterisation lacks. Indexed
-    // by code: the mapper prices a layer's MACs for every candidate mapping.
-    const std::array<double, 3>* find(std::uint32_t code) const {
+    // A held code's coefficients (pJ per toggled activation, partial-sum and product bit, pJ per
+    // operation), or null for a code the characterisation lacks. Indexed by code: the mapper
+    // prices a layer's MACs for every candidate mapping.
+    const std::array<double, 4>* find(std::uint32_t code) const {
       return code < has.size() && has[code] ? &by_code[code] : nullptr;
     }
-    std::vector<std::array<double, 3>> by_code;
+    std::vector<std::array<double, 4>> by_code;
     std::vector<char> has;
   };
   static MacCharacterisation load(const std::string& path);
@@ -43,12 +45,13 @@ class MacCharacterisation {
 };
 
 // A weight-stationary PE's MAC energy for the operations `a` (pJ) from a characterisation: each
-// sampled PE costs its code's coefficients x its own toggle rates per operation. The sample's
-// zero-weight PEs price the layer's gated operations and the others the rest, so the layer's
-// exact share of zero weights is kept whatever the sample drew. A stratum the sample missed: a
-// zero weight at code `zero_code` with the sample's mean activation and partial-sum toggles (its
-// product does not change); non-zero weights at the sample's mean. Throws (naming `file`) for a
-// sampled code the characterisation lacks.
+// sampled PE costs, per operation, its code's coefficients x its own toggle rates (PeToggles)
+// plus its code's energy per operation. The sample's zero-weight PEs price the layer's gated
+// operations and the others the rest, so the layer's exact share of zero weights is kept whatever
+// the sample drew. A stratum the sample missed: a zero weight at code `zero_code` with the
+// sample's mean activation and partial-sum toggles (its product does not change); non-zero
+// weights at the sample's mean. Throws (naming `file`) for a sampled code the characterisation
+// lacks.
 double characterised_mac_pj(const MacCharacterisation::Design& d, const std::string& file,
                             const std::vector<PeToggles>& pes, const MacActions& a,
                             std::uint32_t zero_code);

@@ -354,11 +354,13 @@ std::string write_characterisation(const nlohmann::json& doc, const std::string&
 nlohmann::json two_code_characterisation() {
   return {{"name", "t"},
           {"columns",
-           {"code", "pj_per_activation_toggle", "pj_per_psum_toggle", "pj_per_product_toggle"}},
+           {"code", "pj_per_activation_toggle", "pj_per_psum_toggle", "pj_per_product_toggle",
+            "pj_per_operation"}},
           {"designs",
            {{"d",
              {{"verilog_fnv1a64", "0123456789abcdef"},
-              {"codes", {{0, 0.0, 0.5, 0.0}, {1, 1.0, 0.5, 2.0}, {2, 2.0, 0.0, 1.0}}}}}}}};
+              {"codes",
+               {{0, 0.0, 0.5, 0.0, 0.0}, {1, 1.0, 0.5, 2.0, 0.0}, {2, 2.0, 0.0, 1.0, 0.25}}}}}}}};
 }
 
 std::string load_error(const nlohmann::json& doc, const std::string& name) {
@@ -394,7 +396,7 @@ TEST(MacCharacterisation, BadFilesNameTheField) {
   e = load_error(doc, "columns");
   EXPECT_NE(e.find("columns"), std::string::npos) << e;
   doc = two_code_characterisation();
-  doc["designs"]["d"]["codes"][0] = {0, 1.0};
+  doc["designs"]["d"]["codes"][0] = {0, 1.0, 1.0, 1.0};
   e = load_error(doc, "short");
   EXPECT_NE(e.find("designs.d.codes[0]"), std::string::npos) << e;
   doc = two_code_characterisation();
@@ -429,17 +431,18 @@ TEST(MacCharacterisation, EnergyIsPerPeCoefficientsTimesOwnToggles) {
   const MacCharacterisation::Design* d = c.find("0123456789abcdef");
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(c.find("0123456789abcdee"), nullptr);
-  // code 1: 1 x 2 + 0.5 x 1 + 2 x 3 = 8.5; code 2: 2 x 1 + 0 + 1 x 4 = 6; zero (code 0): 0.5 x 4.
+  // code 1: 1 x 2 + 0.5 x 1 + 2 x 3 = 8.5; code 2: 2 x 1 + 0 + 1 x 4 + 0.25 per operation = 6.25;
+  // zero (code 0): 0.5 x 4.
   const std::vector<PeToggles> pes = {
       {1, false, {2, 1, 3}}, {2, false, {1, 2, 4}}, {0, true, {1, 4, 0}}};
   MacActions a;
   a.ops = 10;
   a.gated = 4;
-  EXPECT_DOUBLE_EQ(characterised_mac_pj(*d, c.file(), pes, a, 0), 4 * 2.0 + 6 * (8.5 + 6) / 2);
+  EXPECT_DOUBLE_EQ(characterised_mac_pj(*d, c.file(), pes, a, 0), 4 * 2.0 + 6 * (8.5 + 6.25) / 2);
   // No zero weight sampled: code 0 at the sample's mean activation (1.5) and psum (1.5) toggles.
   const std::vector<PeToggles> nonzero(pes.begin(), pes.begin() + 2);
   EXPECT_DOUBLE_EQ(characterised_mac_pj(*d, c.file(), nonzero, a, 0),
-                   4 * (0.5 * 1.5) + 6 * (8.5 + 6) / 2);
+                   4 * (0.5 * 1.5) + 6 * (8.5 + 6.25) / 2);
   // A code the characterisation lacks: an error naming the file.
   try {
     characterised_mac_pj(*d, c.file(), {{7, false, {1, 1, 1}}}, a, 0);
