@@ -365,16 +365,6 @@ def popcount(x, width):
     return sum(((x >> i) & 1) for i in range(width)).astype(float)
 
 
-def operand_toggles(act, acc_in, acc_out, a_bits, acc_bits):
-    """[n - 1, 3] bits changing between consecutive operations: the activation operand (over
-    a_bits), the incoming partial sum and the product (over acc_bits), as the simulator's
-    operand_toggles (sim/energy/operand_stream.cpp) counts them."""
-    prod = acc_out - acc_in
-    return np.stack([popcount(act[1:] ^ act[:-1], a_bits),
-                     popcount(acc_in[1:] ^ acc_in[:-1], acc_bits),
-                     popcount(prod[1:] ^ prod[:-1], acc_bits)], 1)
-
-
 def nonnegative_least_squares(x, y):
     """argmin |x c - y| over c >= 0 for a few columns: the best unconstrained solution over every
     subset of columns whose solution is nonnegative (a zero weight's activation column, say, is
@@ -403,8 +393,8 @@ def fnv1a64(data):
 def characterise(module, out_dir, e, streams, pes=(0, 16, 32, 48), ops=400):
     """A design's energy per operation by held weight code (a power macromodel, docs/rtl.md):
     every valid code (vectors.txt) is held while a reference operand sequence streams through --
-    the activations and partial sums of up to `ops` consecutive operations of PEs `pes` of each stream
-    saw -- and the gate-level energy of each operation (its transition from the one before; a
+    the activations and partial sums of up to `ops` consecutive operations of PEs `pes` of each
+    stream (`streams`: read_stream's tuples) -- and the gate-level energy of each operation (its transition from the one before; a
     term-serial MAC's cycles for it) is fitted, per code, as pJ per toggled bit of the
     activation, the partial sum and the product, plus, for a term-serial MAC, pJ per operation
     (its shared shifter's input and amount change from cycle to cycle within an operation even
@@ -416,8 +406,7 @@ def characterise(module, out_dir, e, streams, pes=(0, 16, 32, 48), ops=400):
     acc_bits = len(module["ports"]["acc_in"]["bits"])
     serial = "start" in module["ports"]
     segments = []  # per stream: activations and partial sums, [len(pes), n]
-    for path in streams:
-        code, act, acc_in, _, _ = read_stream(path)
+    for code, act, acc_in, _, _ in streams:
         m = len(code) // 64
         n = min(ops, m)
         segments.append((np.stack([act[p * m:p * m + n] for p in pes]),
@@ -519,13 +508,14 @@ def main():
         serial = "start" in module["ports"]
         if serial:
             serial_designs.add(d)
+        data = {s: read_stream(os.path.join(out, f"stream-{s.rsplit(':', 1)[1]}.txt"))
+                for s in streams}  # each stream file read once
         if a.characterise:
             # A term-serial MAC's energy per operation depends on whether its input channel is
             # live (shifting a zero activation switches nothing): its reference spans 16 PEs of
             # each layer, so dead channels are in it (with 4, layers came out 5-12 % high).
-            codes, worst = characterise(module, out, e, [
-                os.path.join(out, f"stream-{s.rsplit(':', 1)[1]}.txt") for s in a.stream],
-                pes=tuple(range(0, 64, 4)) if serial else (0, 16, 32, 48))
+            codes, worst = characterise(module, out, e, [data[s] for s in a.stream],
+                                        pes=tuple(range(0, 64, 4)) if serial else (0, 16, 32, 48))
             characterised[d] = {"verilog_fnv1a64": fnv1a64(
                 open(os.path.join(out, "conloc_mac.v"), "rb").read()),
                 "codes": [[c] + k for c, k in sorted(codes.items())]}
@@ -533,8 +523,7 @@ def main():
                   f"energy by up to {100 * worst:.1f} %, scaled to it)", flush=True)
         for s in streams:
             layer = s.rsplit(":", 1)[1]
-            code, act, acc_in, acc_out, head = read_stream(
-                os.path.join(out, f"stream-{layer}.txt"))
+            code, act, acc_in, acc_out, head = data[s]
             model = head["model"]
             # A per-layer level set: write the layer's decoder table first; it then holds.
             state = load_registers(module, [{"tbl_we": 1, "tbl_addr": i, "tbl_data": word}

@@ -107,17 +107,6 @@ MemoryCosts::MemoryCosts(const SimConfig& cfg, const EnergyModel& em) {
   logic_leakage_mw_per_transistor = em.logic_leakage_mw_per_transistor();
 }
 
-const MacCharacterisation::Design* characterisation_for(const CompiledNetwork& cn,
-                                                        std::size_t index, const SimConfig& cfg,
-                                                        const EnergyModel& em) {
-  const MacCharacterisation* c = em.table().mac_characterisation();
-  const CompiledLayer& cl = cn.layers[index];
-  if (!c || cfg.array.dataflow != Dataflow::WeightStationary || cl.pe_toggles.empty() ||
-      cn.mac_rtl_fnv1a64.empty())
-    return nullptr;
-  return c->find(cn.mac_rtl_fnv1a64);
-}
-
 EnergyBreakdown layer_energy(const CompiledNetwork& cn, std::size_t index,
                              const LayerResult& measured, const SimConfig& cfg,
                              const EnergyModel& em, nlohmann::json* counts_out,
@@ -140,12 +129,15 @@ EnergyBreakdown layer_energy(const CompiledNetwork& cn, std::size_t index,
     const MacModel* mac = cl.mac.get();
     // The compiler counted one image's MAC operations; the batch repeats them per image.
     const MacActions actions = cl.mac_actions.scaled(static_cast<std::uint64_t>(cfg.batch));
-    // The characterised energy per held code where the table has one for this very circuit and
-    // the compile sampled the layer's PEs (weight-stationary); else the structural model.
-    const MacCharacterisation::Design* characterised = characterisation_for(cn, index, cfg, em);
+    // The characterised energy per held code (docs/rtl.md) where the table has one for this very
+    // circuit and a functional compile sampled the layer's weight-stationary PEs; else the
+    // structural model.
+    const MacCharacterisation::Design* characterised =
+        cfg.array.dataflow == Dataflow::WeightStationary && !cl.pe_toggles.empty()
+            ? em.table().characterised(cn.mac_rtl_fnv1a64)
+            : nullptr;
     e.mac = (characterised
-                 ? characterised_mac_pj(*characterised, em.table().mac_characterisation()->file(),
-                                        cl.pe_toggles, actions, mac->encode(0))
+                 ? characterised_mac_pj(*characterised, cl.pe_toggles, actions, mac->encode(0))
                  : pe_mac_pj(em, *mac, actions, cfg.array.dataflow, cl.operand_toggles)) +
             em.cells_pj(mac->layer_setup_cells());
     const double reg_bits =

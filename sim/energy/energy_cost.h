@@ -63,14 +63,6 @@ MacEnergyParts mac_energy_parts(const EnergyModel& em, const MacModel& mac, cons
 double pe_mac_pj(const EnergyModel& em, const MacModel& mac, const MacActions& a, Dataflow dataflow,
                  const OperandToggles& toggles = {});
 
-// The characterisation (a per-code power macromodel, docs/rtl.md) that prices layer `index`'s
-// MACs: the energy table's, for the design whose generated Verilog `cn` was compiled for, on a
-// weight-stationary array, where a functional compile sampled the layer's PEs; else null (the
-// structural model, pe_mac_pj).
-const MacCharacterisation::Design* characterisation_for(const CompiledNetwork& cn,
-                                                        std::size_t index, const SimConfig& cfg,
-                                                        const EnergyModel& em);
-
 // What one bit or one nanosecond costs in each memory of the accelerator `cfg` describes:
 // depends on the configuration only, so a caller costing many plans computes it once.
 struct MemoryCosts {

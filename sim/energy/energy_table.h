@@ -56,6 +56,11 @@ class EnergyTable {
   // The MAC power macromodel the table's optional "mac_characterisation" names ({"file": JSON
   // relative to the table}), or null: then every MAC is costed by the structural model.
   const MacCharacterisation* mac_characterisation() const { return mac_characterisation_.get(); }
+  // Its design whose generated Verilog hashes to `rtl_fnv1a64`, or null (no characterisation, or
+  // not this circuit).
+  const MacCharacterisation::Design* characterised(const std::string& rtl_fnv1a64) const {
+    return mac_characterisation_ ? mac_characterisation_->find(rtl_fnv1a64) : nullptr;
+  }
 
  private:
   std::string name_;

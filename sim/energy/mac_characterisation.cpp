@@ -61,6 +61,7 @@ MacCharacterisation MacCharacterisation::load(const std::string& path) {
     }
     Design design;
     design.name = it.key();
+    design.file = path;
     for (std::size_t i = 0; i < d["codes"].size(); ++i) {
       const nlohmann::json& row = d["codes"][i];
       const std::string rat = at + ".codes[" + std::to_string(i) + "]";
@@ -103,13 +104,12 @@ const MacCharacterisation::Design* MacCharacterisation::find(const std::string& 
   return it == by_hash_.end() ? nullptr : &it->second;
 }
 
-double characterised_mac_pj(const MacCharacterisation::Design& d, const std::string& file,
-                            const std::vector<PeToggles>& pes, const MacActions& a,
-                            std::uint32_t zero_code) {
+double characterised_mac_pj(const MacCharacterisation::Design& d, const std::vector<PeToggles>& pes,
+                            const MacActions& a, std::uint32_t zero_code) {
   auto pj = [&](std::uint32_t code, const OperandToggles& t) {
     const std::array<double, 4>* k = d.find(code);
     if (!k) {
-      throw_field_error(file, "designs." + d.name + ".codes", "no row for a code the layer holds",
+      throw_field_error(d.file, "designs." + d.name + ".codes", "no row for a code the layer holds",
                         std::to_string(code), "every valid code of the design");
     }
     return (*k)[0] * t.activation + (*k)[1] * t.psum + (*k)[2] * t.product + (*k)[3];

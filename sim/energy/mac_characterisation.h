@@ -21,6 +21,7 @@ class MacCharacterisation {
  public:
   struct Design {
     std::string name;  // e.g. "fixed8"
+    std::string file;  // the characterisation it comes from, for errors
     // A held code's coefficients (pJ per toggled activation, partial-sum and product bit, pJ per
     // operation), or null for a code the characterisation lacks. Indexed by code: the mapper
     // prices a layer's MACs for every candidate mapping.
@@ -50,10 +51,9 @@ class MacCharacterisation {
 // operations and the others the rest, so the layer's exact share of zero weights is kept whatever
 // the sample drew. A stratum the sample missed: a zero weight at code `zero_code` with the
 // sample's mean activation and partial-sum toggles (its product does not change); non-zero
-// weights at the sample's mean. Throws (naming `file`) for a sampled code the characterisation
-// lacks.
-double characterised_mac_pj(const MacCharacterisation::Design& d, const std::string& file,
-                            const std::vector<PeToggles>& pes, const MacActions& a,
-                            std::uint32_t zero_code);
+// weights at the sample's mean. Throws (naming the characterisation's file) for a sampled code the
+// characterisation lacks.
+double characterised_mac_pj(const MacCharacterisation::Design& d, const std::vector<PeToggles>& pes,
+                            const MacActions& a, std::uint32_t zero_code);
 
 }  // namespace conloc

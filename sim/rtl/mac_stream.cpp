@@ -40,13 +40,11 @@ std::string mac_operand_stream(const CompiledNetwork& cn, int layer, int rows, i
   // table characterises this circuit, else the structural model at the layer's toggle rates.
   const double structural =
       pe_mac_pj(energy, mac, actions, Dataflow::WeightStationary, cl.operand_toggles) * per;
-  const MacCharacterisation* ch = energy.table().mac_characterisation();
-  const MacCharacterisation::Design* design = ch ? ch->find(cn.mac_rtl_fnv1a64) : nullptr;
+  const MacCharacterisation::Design* design = energy.table().characterised(cn.mac_rtl_fnv1a64);
   const std::vector<PeToggles> own =
       pe_toggles(per_pe, m, mac.widths().activation_operand_bits(), acc_bits);
   head << "# model_pj_per_mac "
-       << (design ? characterised_mac_pj(*design, ch->file(), own, actions, mac.encode(0)) * per
-                  : structural)
+       << (design ? characterised_mac_pj(*design, own, actions, mac.encode(0)) * per : structural)
        << "\n";
   head << "# model_kind " << (design ? "characterised" : "structural") << "\n";
   head << "# structural_pj_per_mac " << structural << "\n";

@@ -438,14 +438,13 @@ TEST(MacCharacterisation, EnergyIsPerPeCoefficientsTimesOwnToggles) {
   MacActions a;
   a.ops = 10;
   a.gated = 4;
-  EXPECT_DOUBLE_EQ(characterised_mac_pj(*d, c.file(), pes, a, 0), 4 * 2.0 + 6 * (8.5 + 6.25) / 2);
+  EXPECT_DOUBLE_EQ(characterised_mac_pj(*d, pes, a, 0), 4 * 2.0 + 6 * (8.5 + 6.25) / 2);
   // No zero weight sampled: code 0 at the sample's mean activation (1.5) and psum (1.5) toggles.
   const std::vector<PeToggles> nonzero(pes.begin(), pes.begin() + 2);
-  EXPECT_DOUBLE_EQ(characterised_mac_pj(*d, c.file(), nonzero, a, 0),
-                   4 * (0.5 * 1.5) + 6 * (8.5 + 6.25) / 2);
+  EXPECT_DOUBLE_EQ(characterised_mac_pj(*d, nonzero, a, 0), 4 * (0.5 * 1.5) + 6 * (8.5 + 6.25) / 2);
   // A code the characterisation lacks: an error naming the file.
   try {
-    characterised_mac_pj(*d, c.file(), {{7, false, {1, 1, 1}}}, a, 0);
+    characterised_mac_pj(*d, {{7, false, {1, 1, 1}}}, a, 0);
     ADD_FAILURE() << "an uncharacterised code was priced";
   } catch (const UserError& e) {
     EXPECT_NE(std::string(e.what()).find("c.json"), std::string::npos) << e.what();
