@@ -5,23 +5,12 @@
 #include <vector>
 
 #include "modules/controller/job_engine.h"
+#include "modules/controller/layer_stats.h"
 #include "modules/controller/run_context.h"
 #include "modules/memory/dram.h"
 #include "modules/memory/sram.h"
 
 namespace conloc {
-
-// Traffic one memory saw during one layer.
-struct LayerTraffic {
-  TrafficCounters dram, weight_buffer, activation_sram, output_buffer;
-};
-
-struct LayerResult {
-  LayerRunStats stats;
-  LayerTraffic traffic;
-  std::uint64_t cycles = 0;  // first job start to last job end
-  double start_cycle = 0.0;
-};
 
 // The workload driver: replays the layers of a network in order. For each layer it publishes the
 // plan (tiles and their dependencies) to the engines, waits until every job is done, and records

@@ -7,7 +7,7 @@
 #include <variant>
 #include <vector>
 
-#include "modules/memory/transfer_ext.h"
+#include "modules/memory/traffic.h"
 #include "modules/pe_array/dataflow_model.h"
 
 namespace conloc {

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "modules/common/compiled_network.h"
-#include "modules/controller/controller.h"
+#include "modules/controller/layer_stats.h"
 #include "sim/config/sim_config.h"
 #include "sim/energy/energy_model.h"
 

@@ -7,6 +7,11 @@
 
 namespace conloc {
 
+double RunResult::utilization_pct() const {
+  const double slots = static_cast<double>(cycles) * config.array.rows * config.array.cols;
+  return slots > 0 ? 100.0 * static_cast<double>(macs) / slots : 0.0;
+}
+
 namespace {
 
 using nlohmann::json;

@@ -145,11 +145,6 @@ void collect(const Accelerator& acc, const CompiledNetwork& cn, const EnergyMode
 
 }  // namespace
 
-double RunResult::utilization_pct() const {
-  const double slots = static_cast<double>(cycles) * config.array.rows * config.array.cols;
-  return slots > 0 ? 100.0 * static_cast<double>(macs) / slots : 0.0;
-}
-
 std::vector<RunResult> run_simulations(const std::vector<RunRequest>& requests,
                                        const EnergyModel& energy) {
   std::vector<RunResult> results;

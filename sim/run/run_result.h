@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "modules/controller/layer_plan.h"
-#include "modules/controller/run_context.h"
+#include "modules/controller/layer_stats.h"
 #include "sim/config/sim_config.h"
 #include "sim/energy/energy_cost.h"
 
