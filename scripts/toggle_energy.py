@@ -400,7 +400,8 @@ def characterise(module, out_dir, e, streams, pes=(0, 16, 32, 48), ops=400):
     (its shared shifter's input and amount change from cycle to cycle within an operation even
     when the operands hold). Nonnegative least squares, then scaled so that the code's energy
     over the reference is kept; a PE segment's first operation is not used. Returns {code: [4
-    coefficients]} and the worst relative error of a code's least-squares energy over the
+    coefficients, then the code's mean activation, partial-sum and product toggles over the
+    reference]} and the worst relative error of a code's least-squares energy over the
     reference before that scaling."""
     a_bits = len(module["ports"]["a"]["bits"])
     acc_bits = len(module["ports"]["acc_in"]["bits"])
@@ -456,7 +457,10 @@ def characterise(module, out_dir, e, streams, pes=(0, 16, 32, 48), ops=400):
         if (x @ k).sum() > 0:
             worst = max(worst, abs((x @ k).sum() / y.sum() - 1))
             k = k * y.sum() / (x @ k).sum()
-        coefficients[int(c)] = [float(f"{v:.5g}") for v in k]
+        # The code's mean operand toggles over the reference: what a run without simulated
+        # operands prices the code at (its reference energy, k x these + k0).
+        ref = x[:, :3].mean(axis=0)
+        coefficients[int(c)] = [float(f"{v:.5g}") for v in k] + [float(f"{v:.5g}") for v in ref]
     return coefficients, worst
 
 
@@ -626,7 +630,9 @@ def main():
                             ", ".join(a.stream),
                "fj_per_transistor_toggle": float(f"{e * 1000:.4g}"),
                "columns": ["code", "pj_per_activation_toggle", "pj_per_psum_toggle",
-                           "pj_per_product_toggle", "pj_per_operation"],
+                           "pj_per_product_toggle", "pj_per_operation",
+                           "reference_activation_toggles", "reference_psum_toggles",
+                           "reference_product_toggles"],
                "designs": characterised}
         tmp = a.characterise + ".tmp"
         with open(tmp, "w") as f:  # one line per code

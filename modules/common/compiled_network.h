@@ -32,14 +32,13 @@ struct CompiledLayer {
   std::vector<std::int32_t> comp;         // the compensation constant alone
   std::vector<Requant> rq;                // per output channel
   MacActions mac_actions;  // all MAC operations of the layer, from the actual weights
-  // Its operands' toggle rates in a weight-stationary PE, sampled from a functional compile's
-  // activations (sim/energy/operand_stream.h): per sampled PE, and their mean. Not measured in a
-  // timing-only compile.
-  std::vector<PeToggles> pe_toggles;
-  OperandToggles operand_toggles;
-  // Timing-only compiles may quantize a sample of output channels (docs/timing.md): then wq, codes,
-  // step_cycles and w_scale hold only these channels, and mac_actions and weight_sqnr_db are
-  // estimated from them. Empty: every channel.
+  // Weights per code word (index = code), over every weight of the layer: what a MAC
+  // characterisation prices at its reference operand statistics where no operands were simulated
+  // (sim/energy/energy_cost.h, mac_energies).
+  std::vector<std::uint64_t> code_uses;
+  // A compile without input data (a topology or GEMM list) may quantize a sample of output
+  // channels (docs/timing.md): then wq, codes, step_cycles and w_scale hold only these channels,
+  // and mac_actions, code_uses and weight_sqnr_db are estimated from them. Empty: every channel.
   std::vector<std::int64_t> sampled_rows;
 
   // Vector-unit layers:
@@ -62,20 +61,22 @@ struct CompiledLayer {
 struct CompiledNetwork {
   Network net;
   MacKind mac = MacKind::ElpBsd;
-  bool functional = true;
+  // Every weight quantized and the integer reference run on the input (the golden values and the
+  // operands the MAC energy is priced on); false only for a workload without input data.
+  bool calibrated = true;
+  // What it was compiled from (sim/quant/compiler.h CompileSpec::key): a run refuses a network
+  // compiled for another configuration.
+  std::string compile_key;
   std::string weight_source;
   std::string mac_name;  // e.g. "elp5", "fixed8"
   int code_bits = 0;
-  int activation_bits = 8;    // design.activation_bits compiled for
-  int accumulator_bits = 32;  // design.accumulator_bits compiled for
-  double pe_transistors = 0;  // of one PE of the design (MacModel::pe_transistors)
-  // FNV-1a 64 of the design's generated MAC Verilog (sim/rtl/mac_rtl.h), in hex: what a MAC
-  // characterisation is looked up by (sim/energy/mac_characterisation.h). Functional compiles.
-  std::string mac_rtl_fnv1a64;
+  int activation_bits = 8;             // design.activation_bits compiled for
+  int accumulator_bits = 32;           // design.accumulator_bits compiled for
+  double pe_transistors = 0;           // of one PE of the design (MacModel::pe_transistors)
   std::int64_t weights_total = 0;      // PE-array weights of the network
-  std::int64_t weights_quantized = 0;  // of which quantized (fewer when timing-only samples)
+  std::int64_t weights_quantized = 0;  // of which quantized (fewer when a compile samples)
   std::vector<CompiledLayer> layers;
-  // Reference activations (golden values when functional; shape, sign and scale otherwise).
+  // Reference activations (golden values when calibrated; shape, sign and scale otherwise).
   std::vector<IntTensor> tensors;
   // Functional runs of a batch: the reference activations of images 1, 2, ... (image 0 is
   // `tensors`), each from the same integer inference (sim/quant/compiler.h add_batch_references).

@@ -11,6 +11,7 @@
 #include "sim/quant/compiler.h"
 #include "sim/reference/float_inference.h"
 #include "sim/reference/inference.h"
+#include "sim/run/prepare.h"
 
 namespace conloc {
 
@@ -111,9 +112,11 @@ std::vector<AccuracyResult> evaluate_accuracy(const Workload& w, const Dataset& 
   }
 
   // Both image sets normalised once, not once per variant.
-  std::vector<std::vector<float>> calib, eval;
+  Calibration calib;
+  calib.id = w.dataset.name + " " + setup.calibration.text();
+  std::vector<std::vector<float>> eval;
   for (std::int64_t i = setup.calibration.begin; i < setup.calibration.end; ++i)
-    calib.push_back(normalised_image(cal_set, i, w.dataset));
+    calib.images.push_back(normalised_image(cal_set, i, w.dataset));
   for (std::int64_t i = setup.evaluation.begin; i < setup.evaluation.end; ++i)
     eval.push_back(normalised_image(eval_set, i, w.dataset));
   const FloatNetwork fnet(net, *w.weights);
@@ -141,7 +144,7 @@ std::vector<AccuracyResult> evaluate_accuracy(const Workload& w, const Dataset& 
     results[v].classifier = classifier;
     if (variants[v].kind != "float") {
       compile_tasks.push_back({v, 0, 0});
-      total += static_cast<std::int64_t>(calib.size());
+      total += static_cast<std::int64_t>(calib.images.size());
     }
     for (std::int64_t a = 0; a < n_eval; a += chunk)
       (variants[v].kind == "float" ? float_tasks : eval_tasks)
@@ -157,9 +160,10 @@ std::vector<AccuracyResult> evaluate_accuracy(const Workload& w, const Dataset& 
   std::exception_ptr failure;
   auto run_compile = [&](const Task& t) {
     const AccuracyVariant& v = variants[t.variant];
-    compiled[t.variant] = std::make_shared<CompiledNetwork>(
-        compile_calibrated(net, v.cfg, v.cfg.design.mac, *w.weights, calib));
-    done += static_cast<std::int64_t>(calib.size());
+    // Functional: the cost of every variant is simulated with its values (cmd_accuracy).
+    compiled[t.variant] =
+        std::make_shared<CompiledNetwork>(prepare_network(w, v.cfg, true, &calib));
+    done += static_cast<std::int64_t>(calib.images.size());
   };
   auto run_eval = [&](const Task& t) {
     const CompiledNetwork* cn = compiled[t.variant].get();

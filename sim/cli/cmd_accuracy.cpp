@@ -248,7 +248,7 @@ int cmd_accuracy(const std::vector<std::string>& args) {
   for (std::size_t i = 0; i < results.size(); ++i) {
     if (!results[i].cn) continue;
     req_of[i] = req.size();
-    req.push_back({&results[i].variant.cfg, results[i].cn.get(), nullptr});
+    req.push_back({&results[i].variant.cfg, results[i].cn.get(), true});
   }
   const EnergyModel em(EnergyTable::load(base.energy_table_path));
   const std::vector<RunResult> costs = run_simulations(req, em);

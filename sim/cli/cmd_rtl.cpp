@@ -8,10 +8,10 @@
 #include "sim/common/file_io.h"
 #include "sim/config/sim_config.h"
 #include "sim/energy/energy_model.h"
-#include "sim/quant/compiler.h"
 #include "sim/quant/design_registry.h"
 #include "sim/rtl/mac_rtl.h"
 #include "sim/rtl/mac_stream.h"
+#include "sim/run/prepare.h"
 #include "sim/workload/workload.h"
 
 namespace conloc {
@@ -90,9 +90,10 @@ int cmd_rtl(const std::vector<std::string>& args) {
       throw UserError(field_error("--stream", "", "no conv or fc layer of that name", layer,
                                   "a PE-array layer of " + w.net.name));
     }
-    const CompiledNetwork cn = compile_network(w.net, cfg, cfg.design.mac, true, *w.weights);
+    const CompiledNetwork cn = prepare_network(w, cfg, false);
     std::uint64_t n = 0;
-    const std::string s = mac_operand_stream(cn, li, cfg.array.rows, 64, *em, &n);
+    const std::string s =
+        mac_operand_stream(cn, li, cfg.array.rows, 64, *em, mac_circuit_fnv1a64(cfg), &n);
     write_file_atomic(common.out_dir + "/stream-" + layer + ".txt", s);
     std::cout << "  stream-" << layer << ".txt: " << n << " operations of 64 PEs of " << w.net.name
               << "\n";

@@ -13,12 +13,12 @@
 #include "sim/common/text.h"
 #include "sim/config/sim_config.h"
 #include "sim/energy/energy_model.h"
-#include "sim/quant/compiler.h"
 #include "sim/quant/design_registry.h"
 #include "sim/reference/inference.h"
 #include "sim/report/comparison.h"
 #include "sim/report/run_report.h"
 #include "sim/run/pipeline.h"
+#include "sim/run/prepare.h"
 #include "sim/workload/onnx_import.h"
 #include "sim/workload/workload.h"
 
@@ -151,13 +151,18 @@ void print_summary(const RunResult& r, const std::string& dir, double wall) {
                   100 * v[k] / r.energy_pj);
   }
   const nlohmann::json models = mac_energy_models(r);
-  const int characterised = models["characterised"], structural = models["structural"];
-  if (characterised > 0) {
+  const int layers = models["layers"], characterised = models["characterised"],
+            simulated = models["simulated_operands"];
+  if (layers > 0) {
+    const std::string name = r.energy_table.contains("mac_characterisation")
+                                 ? r.energy_table["mac_characterisation"]["name"].get<std::string>()
+                                 : std::string("none in this table");
+    // Which model priced the MACs, per held weight code from gate-level toggles or per cell, and
+    // on which operands (docs/energy.md, "One MAC energy model").
     std::printf(
-        "\n  MACs      costed per held weight code from gate-level toggles (%s) in %d "
-        "of %d PE-array layers; structural model in the rest (docs/rtl.md)",
-        r.energy_table["mac_characterisation"]["name"].get<std::string>().c_str(), characterised,
-        characterised + structural);
+        "\n  MACs      characterised (%s) in %d of %d PE-array layers, structural in %d;\n"
+        "            operands simulated in %d, reference statistics in %d (docs/energy.md)",
+        name.c_str(), characterised, layers, layers - characterised, simulated, layers - simulated);
   }
   std::printf("\n  DRAM      %s read, %s written\n",
               human(static_cast<double>(r.dram_bytes_read), "B").c_str(),
@@ -191,7 +196,7 @@ std::vector<RunResult> run_designs(const RunOptions& o, const std::vector<SimCon
   const EnergyModel em(EnergyTable::load(base.energy_table_path));
   // --calibration: scales and compensation from dataset images the run does not see; the
   // reference the accelerator is checked against is then the input image's integer inference.
-  std::vector<std::vector<float>> calib;
+  std::optional<Calibration> calib;
   if (!o.calibration.empty()) {
     if (o.timing_only) {
       throw UserError(field_error("--calibration", "", "a timing-only run calibrates nothing",
@@ -204,27 +209,21 @@ std::vector<RunResult> run_designs(const RunOptions& o, const std::vector<SimCon
     const Dataset ds = load_dataset(w.dataset.name, o.data_dir);
     const ImageRange r = parse_image_range(o.calibration, "train", ds, "--calibration");
     const ImageSet& set = r.split == "train" ? ds.train : ds.test;
+    calib.emplace();
+    calib->id = w.dataset.name + " " + r.text();
     for (std::int64_t i = r.begin; i < r.end; ++i)
-      calib.push_back(normalised_image(set, i, w.dataset));
+      calib->images.push_back(normalised_image(set, i, w.dataset));
   }
   std::vector<CompiledNetwork> cns;
   std::vector<double> compile_s;
   for (const SimConfig& cfg : cfgs) {
     const auto t0 = std::chrono::steady_clock::now();
-    if (calib.empty()) {
-      cns.push_back(compile_network(w.net, cfg, cfg.design.mac, !o.timing_only, *w.weights));
-    } else {
-      cns.push_back(compile_calibrated(w.net, cfg, cfg.design.mac, *w.weights, calib));
-      std::vector<IntTensor> ref;
-      infer(cns.back(), w.weights->input(w.net), ref);
-      cns.back().tensors = std::move(ref);
-    }
-    add_batch_references(cns.back(), *w.weights, cfg.batch);
+    cns.push_back(prepare_network(w, cfg, !o.timing_only, calib ? &*calib : nullptr));
     compile_s.push_back(seconds_since(t0));
   }
   std::vector<RunRequest> req;
   for (std::size_t i = 0; i < cfgs.size(); ++i)
-    req.push_back({&cfgs[i], &cns[i], nullptr});
+    req.push_back({&cfgs[i], &cns[i], !o.timing_only});
   std::vector<RunResult> results = run_simulations(req, em);
   for (std::size_t i = 0; i < results.size(); ++i) {
     if (results[i].infeasible) throw UserError(results[i].infeasible->message());

@@ -270,9 +270,11 @@ const ParamRegistry& sim_params() {
                   "them all (docs/timing.md). Results per batch and per inference.",
                   1, 1024),
         int_param("sim.timing_weight_sample", 16384, "weights",
-                  "Timing-only runs with parallel-term or fixed-point MACs quantize at most this "
-                  "many weights per layer (whole output channels, evenly spaced, at least 8) and "
-                  "scale the MAC statistics up (docs/timing.md); 0 = every weight.",
+                  "Workloads without input data (SCALE-Sim topology or GEMM lists) with "
+                  "parallel-term or fixed-point MACs quantize at most this many weights per "
+                  "layer (whole output channels, evenly spaced, at least 8) and scale the MAC "
+                  "statistics up (docs/timing.md); 0 = every weight. Networks with data quantize "
+                  "every weight in every mode.",
                   0, 1000000000),
     };
     return ParamRegistry(std::move(s));

@@ -98,7 +98,7 @@ struct SimConfig {
   std::uint64_t quantum_cycles = 1000;
   std::uint64_t seed = 1;
   int batch = 1;                               // workload.batch: inputs per run
-  std::uint64_t timing_weight_sample = 16384;  // weights per layer a timing-only compile quantizes
+  std::uint64_t timing_weight_sample = 16384;  // weights per layer a compile without data quantizes
 
   ResolvedParams params;    // every parameter with its origin
   nlohmann::json resolved;  // nested JSON written as config.json

@@ -6,6 +6,8 @@
 
 #include "modules/compensation_adder/output_stage_cells.h"
 #include "modules/vector_unit/vector_cells.h"
+#include "sim/energy/mac_characterisation.h"
+#include "sim/energy/operand_stream.h"
 
 namespace conloc {
 
@@ -107,10 +109,56 @@ MemoryCosts::MemoryCosts(const SimConfig& cfg, const EnergyModel& em) {
   logic_leakage_mw_per_transistor = em.logic_leakage_mw_per_transistor();
 }
 
+std::string LayerMacEnergy::model() const {
+  return characterised ? "characterised" : "structural";
+}
+
+std::string LayerMacEnergy::operands() const {
+  return simulated_operands ? "simulated operands" : "reference operands";
+}
+
+std::vector<LayerMacEnergy> mac_energies(const CompiledNetwork& cn, const SimConfig& cfg,
+                                         const EnergyModel& em,
+                                         const std::string& circuit_fnv1a64) {
+  const bool ws = cfg.array.dataflow == Dataflow::WeightStationary;
+  // A characterisation holds a weight-stationary PE's energy per held code: it prices WS arrays
+  // only (an output-stationary PE's weight changes every cycle).
+  const MacCharacterisation::Design* characterisation =
+      ws ? em.table().characterised(circuit_fnv1a64) : nullptr;
+  const auto batch = static_cast<std::uint64_t>(cfg.batch);
+  std::vector<LayerMacEnergy> out(cn.net.layers.size());
+  for (std::size_t i = 0; i < cn.net.layers.size(); ++i) {
+    const Layer& l = cn.net.layers[i];
+    if (!l.on_pe_array()) continue;
+    const CompiledLayer& cl = cn.layers[i];
+    const MacModel& mac = *cl.mac;
+    const MacActions actions = cl.mac_actions.scaled(batch);
+    LayerMacEnergy& m = out[i];
+    // The operands of 64 PEs of this array's columns, from the layer's integer input (a layer of
+    // one output position has no consecutive operations to sample). A PE's toggles are a WS
+    // column's: an OS array's structural model stays at its reference rates.
+    std::vector<PeToggles> pes;
+    if (cn.calibrated && ws) pes = measure_pe_toggles(cn, static_cast<int>(i), cfg.array.rows);
+    m.simulated_operands = !pes.empty();
+    if (m.simulated_operands) m.toggles = mean_toggles(pes);
+    m.characterised = characterisation != nullptr;
+    if (characterisation && m.simulated_operands) {
+      m.pj = characterised_mac_pj(*characterisation, pes, actions, mac.encode(0));
+    } else if (characterisation) {
+      m.pj = characterised_reference_mac_pj(*characterisation, cl.code_uses,
+                                            static_cast<std::uint64_t>(cn.net.gemm(l).m) * batch);
+    } else {
+      m.pj = pe_mac_pj(em, mac, actions, cfg.array.dataflow, m.toggles);
+    }
+    m.pj += em.cells_pj(mac.layer_setup_cells());
+  }
+  return out;
+}
+
 EnergyBreakdown layer_energy(const CompiledNetwork& cn, std::size_t index,
                              const LayerResult& measured, const SimConfig& cfg,
-                             const EnergyModel& em, nlohmann::json* counts_out,
-                             const MemoryCosts* memory) {
+                             const EnergyModel& em, const LayerMacEnergy& mac_energy,
+                             nlohmann::json* counts_out, const MemoryCosts* memory) {
   const Layer& l = cn.net.layers[index];
   const CompiledLayer& cl = cn.layers[index];
   const LayerRunStats& st = measured.stats;
@@ -129,17 +177,7 @@ EnergyBreakdown layer_energy(const CompiledNetwork& cn, std::size_t index,
     const MacModel* mac = cl.mac.get();
     // The compiler counted one image's MAC operations; the batch repeats them per image.
     const MacActions actions = cl.mac_actions.scaled(static_cast<std::uint64_t>(cfg.batch));
-    // The characterised energy per held code (docs/rtl.md) where the table has one for this very
-    // circuit and a functional compile sampled the layer's weight-stationary PEs; else the
-    // structural model.
-    const MacCharacterisation::Design* characterised =
-        cfg.array.dataflow == Dataflow::WeightStationary && !cl.pe_toggles.empty()
-            ? em.table().characterised(cn.mac_rtl_fnv1a64)
-            : nullptr;
-    e.mac = (characterised
-                 ? characterised_mac_pj(*characterised, cl.pe_toggles, actions, mac->encode(0))
-                 : pe_mac_pj(em, *mac, actions, cfg.array.dataflow, cl.operand_toggles)) +
-            em.cells_pj(mac->layer_setup_cells());
+    e.mac = mac_energy.pj;
     const double reg_bits =
         static_cast<double>(st.array.act_reg_writes) * mac->widths().activation_operand_bits() +
         static_cast<double>(st.array.psum_reg_writes) * acc_bits +
@@ -185,12 +223,13 @@ EnergyBreakdown layer_energy(const CompiledNetwork& cn, std::size_t index,
                              {"xor2", mc.xor2},
                              {"and2", mc.and2},
                              {"dff", mc.dff}};
-      counts["mac_energy_model"] = characterised ? "characterised" : "structural";
+      counts["mac_energy_model"] = mac_energy.model();
+      counts["mac_operands"] = mac_energy.operands();
       counts["pe_register_bits"] = reg_bits;
-      if (cl.operand_toggles.measured()) {
-        counts["operand_toggles"] = {{"activation", cl.operand_toggles.activation},
-                                     {"psum", cl.operand_toggles.psum},
-                                     {"product", cl.operand_toggles.product}};
+      if (mac_energy.simulated_operands) {
+        const OperandToggles& t = mac_energy.toggles;
+        counts["operand_toggles"] = {
+            {"activation", t.activation}, {"psum", t.psum}, {"product", t.product}};
       }
       counts["weight_decoder_mux2"] = dec.mux2;
       counts["output_stage_outputs"] = st.output_stage_outputs;
@@ -236,9 +275,9 @@ EnergyBreakdown layer_energy(const CompiledNetwork& cn, std::size_t index,
 }
 
 LayerCost cost_layer(const CompiledNetwork& cn, std::size_t index, const LayerResult& measured,
-                     const SimConfig& cfg, const EnergyModel& em) {
+                     const SimConfig& cfg, const EnergyModel& em, const LayerMacEnergy& mac) {
   LayerCost cost;
-  cost.energy = layer_energy(cn, index, measured, cfg, em, &cost.counts);
+  cost.energy = layer_energy(cn, index, measured, cfg, em, mac, &cost.counts);
   return cost;
 }
 

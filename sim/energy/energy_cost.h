@@ -63,6 +63,32 @@ MacEnergyParts mac_energy_parts(const EnergyModel& em, const MacModel& mac, cons
 double pe_mac_pj(const EnergyModel& em, const MacModel& mac, const MacActions& a, Dataflow dataflow,
                  const OperandToggles& toggles = {});
 
+// How a PE-array layer's MAC operations were priced, and what they cost: the characterisation
+// of the design's circuit (per held weight code, docs/rtl.md) where the table has one for it and
+// the array is weight-stationary, else the structural model (per cell, at the table's activity
+// factors); on the operand toggles of the layer's simulated integer data where the compile ran
+// the integer reference and the layer has consecutive operations to sample, else at reference
+// operand statistics (the characterisation's own reference streams, or the structural model's
+// reference rates). The same for every command and mode: a timing-only run prices the same
+// compiled network's operands as a functional one.
+struct LayerMacEnergy {
+  double pj = 0;  // the batch's MAC operations, layer set-up included (not the weight decoder,
+                  // which follows the mapping's weight reads)
+  bool characterised = false;
+  bool simulated_operands = false;
+  OperandToggles toggles;  // the sampled PEs' mean, when simulated
+  // "characterised" or "structural", then "simulated operands" or "reference operands".
+  std::string model() const;
+  std::string operands() const;
+};
+
+// Every layer's MAC energy for `cn` on the accelerator `cfg` describes (vector layers: zero):
+// the operand toggles are sampled here, where the array's rows (which partial sums a PE sees)
+// are known. `circuit_fnv1a64`: the FNV-1a 64 of the design's generated MAC Verilog, which a
+// characterisation is looked up by (run_mac_energies in sim/run computes it).
+std::vector<LayerMacEnergy> mac_energies(const CompiledNetwork& cn, const SimConfig& cfg,
+                                         const EnergyModel& em, const std::string& circuit_fnv1a64);
+
 // What one bit or one nanosecond costs in each memory of the accelerator `cfg` describes:
 // depends on the configuration only, so a caller costing many plans computes it once.
 struct MemoryCosts {
@@ -73,16 +99,16 @@ struct MemoryCosts {
   MemoryCosts(const SimConfig& cfg, const EnergyModel& em);
 };
 
-// Counts x energy table for layer `index` of `cn`, from what the engines and memories measured;
-// the action counts go to `counts` when given. `memory`: the configuration's memory costs, if
-// the caller has them.
+// Counts x energy table for layer `index` of `cn`, from what the engines and memories measured
+// and the layer's MAC energy (mac_energies); the action counts go to `counts` when given.
+// `memory`: the configuration's memory costs, if the caller has them.
 EnergyBreakdown layer_energy(const CompiledNetwork& cn, std::size_t index,
                              const LayerResult& measured, const SimConfig& cfg,
-                             const EnergyModel& em, nlohmann::json* counts = nullptr,
-                             const MemoryCosts* memory = nullptr);
+                             const EnergyModel& em, const LayerMacEnergy& mac,
+                             nlohmann::json* counts = nullptr, const MemoryCosts* memory = nullptr);
 
 // layer_energy with its counts.
 LayerCost cost_layer(const CompiledNetwork& cn, std::size_t index, const LayerResult& measured,
-                     const SimConfig& cfg, const EnergyModel& em);
+                     const SimConfig& cfg, const EnergyModel& em, const LayerMacEnergy& mac);
 
 }  // namespace conloc

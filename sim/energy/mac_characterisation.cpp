@@ -32,8 +32,14 @@ MacCharacterisation MacCharacterisation::load(const std::string& path) {
     throw_field_error(path, "name", "missing or not a string", "", "a string");
   c.name_ = doc["name"].get<std::string>();
   // The column order is the meaning of every row: refuse a file written for another one.
-  const nlohmann::json columns = {"code", "pj_per_activation_toggle", "pj_per_psum_toggle",
-                                  "pj_per_product_toggle", "pj_per_operation"};
+  const nlohmann::json columns = {"code",
+                                  "pj_per_activation_toggle",
+                                  "pj_per_psum_toggle",
+                                  "pj_per_product_toggle",
+                                  "pj_per_operation",
+                                  "reference_activation_toggles",
+                                  "reference_psum_toggles",
+                                  "reference_product_toggles"};
   if (!doc.contains("columns") || doc["columns"] != columns) {
     throw_field_error(path, "columns", "missing or not the expected columns",
                       doc.contains("columns") ? json_brief(doc["columns"]) : "", columns.dump());
@@ -57,7 +63,8 @@ MacCharacterisation MacCharacterisation::load(const std::string& path) {
     }
     if (!d["codes"].is_array() || d["codes"].empty()) {
       throw_field_error(path, at + ".codes", "not a non-empty array", json_brief(d["codes"]),
-                        "[[code, pJ/activation, psum and product toggle, pJ/operation], ...]");
+                        "[[code, pJ/activation, psum and product toggle, pJ/operation, reference "
+                        "activation, psum and product toggles], ...]");
     }
     Design design;
     design.name = it.key();
@@ -65,30 +72,36 @@ MacCharacterisation MacCharacterisation::load(const std::string& path) {
     for (std::size_t i = 0; i < d["codes"].size(); ++i) {
       const nlohmann::json& row = d["codes"][i];
       const std::string rat = at + ".codes[" + std::to_string(i) + "]";
-      if (!row.is_array() || row.size() != 5 || !row[0].is_number_unsigned() ||
+      if (!row.is_array() || row.size() != 8 || !row[0].is_number_unsigned() ||
           row[0].get<std::uint64_t>() > 0xFFFF) {
-        throw_field_error(path, rat, "not a row of a code and four coefficients", json_brief(row),
-                          "[code 0..65535, a, p, q, per operation]");
+        throw_field_error(path, rat,
+                          "not a row of a code, four coefficients and three reference toggles",
+                          json_brief(row), "[code 0..65535, a, p, q, per operation, ta, tp, tq]");
       }
-      std::array<double, 4> k{};
-      for (int j = 0; j < 4; ++j) {
+      double v8[7];
+      for (int j = 0; j < 7; ++j) {
         const nlohmann::json& v = row[static_cast<std::size_t>(j + 1)];
         if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < 0) {
           throw_field_error(path, rat + "[" + std::to_string(j + 1) + "]",
                             "not a finite number >= 0", json_brief(v),
-                            j < 3 ? "pJ per toggled bit" : "pJ per operation");
+                            j < 3   ? "pJ per toggled bit"
+                            : j < 4 ? "pJ per operation"
+                                    : "mean toggled bits over the reference");
         }
-        k[static_cast<std::size_t>(j)] = v.get<double>();
+        v8[j] = v.get<double>();
       }
+      const std::array<double, 4> k = {v8[0], v8[1], v8[2], v8[3]};
       const std::uint32_t code = row[0].get<std::uint32_t>();
       if (design.find(code)) {
         throw_field_error(path, rat, "duplicate code", json_brief(row[0]), "each code once");
       }
       if (code >= design.by_code.size()) {
         design.by_code.resize(code + 1);
+        design.reference.resize(code + 1);
         design.has.resize(code + 1, 0);
       }
       design.by_code[code] = k;
+      design.reference[code] = {v8[4], v8[5], v8[6]};
       design.has[code] = 1;
     }
     if (!c.by_hash_.emplace(h.get<std::string>(), std::move(design)).second) {
@@ -102,6 +115,27 @@ MacCharacterisation MacCharacterisation::load(const std::string& path) {
 const MacCharacterisation::Design* MacCharacterisation::find(const std::string& fnv1a64) const {
   auto it = by_hash_.find(fnv1a64);
   return it == by_hash_.end() ? nullptr : &it->second;
+}
+
+double MacCharacterisation::Design::reference_pj(std::uint32_t code) const {
+  const std::array<double, 4>* k = find(code);
+  if (!k) {
+    throw_field_error(file, "designs." + name + ".codes", "no row for a code the layer holds",
+                      std::to_string(code), "every valid code of the design");
+  }
+  const OperandToggles& t = reference[code];
+  return (*k)[0] * t.activation + (*k)[1] * t.psum + (*k)[2] * t.product + (*k)[3];
+}
+
+double characterised_reference_mac_pj(const MacCharacterisation::Design& d,
+                                      const std::vector<std::uint64_t>& code_uses,
+                                      std::uint64_t ops_per_weight) {
+  double pj = 0;
+  for (std::size_t c = 0; c < code_uses.size(); ++c) {
+    if (code_uses[c] == 0) continue;
+    pj += static_cast<double>(code_uses[c]) * d.reference_pj(static_cast<std::uint32_t>(c));
+  }
+  return pj * static_cast<double>(ops_per_weight);
 }
 
 double characterised_mac_pj(const MacCharacterisation::Design& d, const std::vector<PeToggles>& pes,

@@ -14,7 +14,8 @@ namespace conloc {
 // A MAC power macromodel (docs/rtl.md, "Characterised MAC energy"): for each characterised
 // design, its energy per operation by held weight code, as pJ per toggled bit of the activation
 // operand, the incoming partial sum and the product, plus pJ per operation (a term-serial MAC's
-// cycles switch within an operation; 0 for a parallel one). Fitted by `scripts/toggle_energy.py
+// cycles switch within an operation; 0 for a parallel one), and the code's mean toggles over the
+// reference streams it was fitted on. Fitted by `scripts/toggle_energy.py
 // --characterise` to gate-level toggles of the synthesized MAC with every code held on reference
 // operands; loaded from the JSON an energy table's "mac_characterisation" names.
 class MacCharacterisation {
@@ -28,7 +29,13 @@ class MacCharacterisation {
     const std::array<double, 4>* find(std::uint32_t code) const {
       return code < has.size() && has[code] ? &by_code[code] : nullptr;
     }
+    // A held code's energy per operation at its reference operand statistics (the mean
+    // activation, partial-sum and product toggles of the characterisation's reference streams
+    // with the code held): what a run prices where it simulated no operands. Throws (naming
+    // the file) for a code the characterisation lacks.
+    double reference_pj(std::uint32_t code) const;
     std::vector<std::array<double, 4>> by_code;
+    std::vector<OperandToggles> reference;  // per code, the reference streams' mean toggles
     std::vector<char> has;
   };
   static MacCharacterisation load(const std::string& path);
@@ -44,6 +51,12 @@ class MacCharacterisation {
   std::string file_, name_;
   std::map<std::string, Design> by_hash_;
 };
+
+// A weight-stationary layer's MAC energy (pJ) from a characterisation at its reference operand
+// statistics: each code's operations (its uses x `ops_per_weight`) at the code's reference energy.
+double characterised_reference_mac_pj(const MacCharacterisation::Design& d,
+                                      const std::vector<std::uint64_t>& code_uses,
+                                      std::uint64_t ops_per_weight);
 
 // A weight-stationary PE's MAC energy for the operations `a` (pJ) from a characterisation: each
 // sampled PE costs, per operation, its code's coefficients x its own toggle rates (PeToggles)

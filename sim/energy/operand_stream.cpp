@@ -13,8 +13,8 @@ std::vector<std::vector<WsOperation>> ws_operations(
     const CompiledNetwork& cn, int layer, int rows, int pes,
     const std::vector<std::pair<std::int64_t, std::int64_t>>& runs) {
   const Layer& l = cn.net.layers.at(static_cast<std::size_t>(layer));
-  CONLOC_ASSERT(l.on_pe_array() && cn.functional, "operand_stream",
-                "a PE's operands need a functional compile of a conv or fc layer");
+  CONLOC_ASSERT(l.on_pe_array() && cn.calibrated, "operand_stream",
+                "a PE's operands need a calibrated compile of a conv or fc layer");
   const CompiledLayer& cl = cn.layers[static_cast<std::size_t>(layer)];
   const IntTensor& in = cn.tensors[static_cast<std::size_t>(l.inputs[0])];
   const GemmShape g = cn.net.gemm(l);

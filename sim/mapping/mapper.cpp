@@ -138,7 +138,8 @@ namespace {
 
 // The energy and cycles of `mc.counts` on layer `layer`.
 void cost(const SimConfig& cfg, const CompiledNetwork& cn, int layer, const PlanParams& p,
-          const EnergyModel& em, const MemoryCosts& memory, MappingCost& mc) {
+          const EnergyModel& em, const LayerMacEnergy& mac, const MemoryCosts& memory,
+          MappingCost& mc) {
   const ConvCounts& c = mc.counts;
   // What the engines and memories would measure for this plan (see PeArray::execute,
   // CompensationAdder::execute and the DMA engine).
@@ -191,25 +192,26 @@ void cost(const SimConfig& cfg, const CompiledNetwork& cn, int layer, const Plan
               static_cast<double>(c.first_load_bits) / 8.0 / bw + latency + last / lanes +
               last / bw + latency;
   r.cycles = static_cast<std::uint64_t>(mc.cycles);
-  mc.energy = layer_energy(cn, static_cast<std::size_t>(layer), r, cfg, em, nullptr, &memory);
+  mc.energy = layer_energy(cn, static_cast<std::size_t>(layer), r, cfg, em, mac, nullptr, &memory);
   mc.objective = objective(cfg.mapping.objective, mc.energy.total(), mc.cycles);
 }
 
 }  // namespace
 
 MappingCost evaluate_mapping(const SimConfig& cfg, const CompiledNetwork& cn, int layer,
-                             const PlanParams& p, const EnergyModel& em, const ConvMapping& m) {
+                             const PlanParams& p, const EnergyModel& em,
+                             const std::vector<LayerMacEnergy>& macs, const ConvMapping& m) {
   MappingCost mc;
   mc.mapping = m;
   mc.counts = count_conv(cn, layer, p, m);
-  cost(cfg, cn, layer, p, em, MemoryCosts(cfg, em), mc);
+  cost(cfg, cn, layer, p, em, macs.at(static_cast<std::size_t>(layer)), MemoryCosts(cfg, em), mc);
   return mc;
 }
 
 std::vector<std::optional<ConvMapping>> choose_mappings(const SimConfig& cfg,
                                                         const CompiledNetwork& cn,
-                                                        const PlanParams& p,
-                                                        const EnergyModel& em) {
+                                                        const PlanParams& p, const EnergyModel& em,
+                                                        const std::vector<LayerMacEnergy>& macs) {
   const Network& net = cn.net;
   std::vector<std::optional<ConvMapping>> chosen(net.layers.size());
   // Layers of the same shape have the same candidates and counts (their weights change only the
@@ -234,7 +236,7 @@ std::vector<std::optional<ConvMapping>> choose_mappings(const SimConfig& cfg,
     }
     double best = 0;
     for (MappingCost& c : it->second) {
-      cost(cfg, cn, static_cast<int>(i), p, em, memory, c);
+      cost(cfg, cn, static_cast<int>(i), p, em, macs.at(i), memory, c);
       if (!chosen[i] || c.objective < best) {
         chosen[i] = c.mapping;
         best = c.objective;

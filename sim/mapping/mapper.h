@@ -29,8 +29,10 @@ struct MappingCost {
 std::vector<ConvMapping> mapping_candidates(const SimConfig& cfg, const CompiledNetwork& cn,
                                             int layer, const PlanParams& p);
 
+// `macs`: every layer's MAC energy (mac_energies), which does not depend on the mapping.
 MappingCost evaluate_mapping(const SimConfig& cfg, const CompiledNetwork& cn, int layer,
-                             const PlanParams& p, const EnergyModel& em, const ConvMapping& m);
+                             const PlanParams& p, const EnergyModel& em,
+                             const std::vector<LayerMacEnergy>& macs, const ConvMapping& m);
 
 // The mapping of every conv / fc layer (indexed by layer; none for vector layers and for layers
 // that do not fit, which the planner then reports): the candidate of least objective, or
@@ -38,6 +40,7 @@ MappingCost evaluate_mapping(const SimConfig& cfg, const CompiledNetwork& cn, in
 // candidates' counts.
 std::vector<std::optional<ConvMapping>> choose_mappings(const SimConfig& cfg,
                                                         const CompiledNetwork& cn,
-                                                        const PlanParams& p, const EnergyModel& em);
+                                                        const PlanParams& p, const EnergyModel& em,
+                                                        const std::vector<LayerMacEnergy>& macs);
 
 }  // namespace conloc

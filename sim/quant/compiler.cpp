@@ -7,11 +7,9 @@
 
 #include "modules/arith/elp_bsd_format.h"
 #include "modules/common/error.h"
-#include "sim/energy/operand_stream.h"
 #include "sim/quant/mac_factory.h"
 #include "sim/reference/inference.h"
 #include "sim/reference/reference_ops.h"
-#include "sim/rtl/mac_rtl.h"
 
 namespace conloc {
 
@@ -240,7 +238,7 @@ PreparedLayer prepare_layer(const Network& net, std::size_t li, const DesignConf
 // [image][tensor] (shape, sign and scale equal across images).
 using CalibActs = std::vector<std::vector<IntTensor>>;
 
-void compile_pe_layer(const Network& net, std::size_t li, const SimConfig& cfg, PreparedLayer prep,
+void compile_pe_layer(const Network& net, std::size_t li, const DesignConfig& d, PreparedLayer prep,
                       const std::vector<IntTensor>& shapes, CalibActs* acts, CompiledLayer& cl) {
   const bool functional = acts != nullptr;
   cl.mac = prep.mac;
@@ -266,9 +264,8 @@ void compile_pe_layer(const Network& net, std::size_t li, const SimConfig& cfg, 
     }
   }
 
-  const DesignConfig& d = cfg.design;
   const LevelQuantizer& quant = mac.quantizer();
-  // Without activations (timing-only) error feedback assumes kTimingOnlyCorrelation.
+  // Without activations (no input data) error feedback assumes kTimingOnlyCorrelation.
   NeighbourStats st;
   st.rho_h = st.rho_v = kTimingOnlyCorrelation;
   std::vector<const IntTensor*> ins;  // the layer's input on every calibration image
@@ -356,6 +353,7 @@ void compile_pe_layer(const Network& net, std::size_t li, const SimConfig& cfg, 
     uses_per_code = scale_histogram(uses_per_code, static_cast<std::uint64_t>(all_rows * k));
     cl.sampled_rows = std::move(prep.rows);
   }
+  cl.code_uses = uses_per_code;
   std::vector<std::uint8_t> cycles_of(uses_per_code.size(), 1);
   for (std::size_t c = 0; c < uses_per_code.size(); ++c) {
     if (uses_per_code[c] == 0) continue;
@@ -447,7 +445,7 @@ void compile_pe_layer(const Network& net, std::size_t li, const SimConfig& cfg, 
   cl.output_sqnr_uncompensated_db = plain_err.sqnr_db();
 }
 
-void compile_vector_layer(const Network& net, std::size_t li, const SimConfig& cfg,
+void compile_vector_layer(const Network& net, std::size_t li, const DesignConfig& d,
                           std::vector<IntTensor>& shapes, CalibActs* acts, CompiledLayer& cl) {
   const Layer& l = net.layers[li];
   {
@@ -483,7 +481,7 @@ void compile_vector_layer(const Network& net, std::size_t li, const SimConfig& c
         out.is_signed = false;  // ReLU
     }
   }
-  const int abits = cfg.design.activation_bits;
+  const int abits = d.activation_bits;
   const bool out_signed = shapes[l.output].is_signed;
   cl.out_lo = act_min(abits, out_signed);
   cl.out_hi = act_max(abits, out_signed);
@@ -492,7 +490,7 @@ void compile_vector_layer(const Network& net, std::size_t li, const SimConfig& c
   double out_scale = in_scale;
   // The output scale that covers `value` of every element of every calibration image.
   auto calibrate = [&](auto value) {
-    RangeStat range(cfg.design.activation_percentile);
+    RangeStat range(d.activation_percentile);
     for (const auto& img : *acts) {
       const std::size_t n = img[l.inputs[0]].data.size();
       for (std::size_t i = 0; i < n; ++i)
@@ -537,7 +535,7 @@ void compile_vector_layer(const Network& net, std::size_t li, const SimConfig& c
     }
     case LayerType::Concat: {
       // One scale for all parts: the widest range among them.
-      RangeStat range(cfg.design.activation_percentile);
+      RangeStat range(d.activation_percentile);
       for (const auto& img : *acts)
         for (int t : l.inputs)
           for (auto v : img[t].data)
@@ -594,29 +592,32 @@ void count_weights(CompiledNetwork& cn) {
 
 namespace {
 
-// Everything but the calibration: the PE-array layers of a timing-only compile, or (calibration
-// non-empty) every layer calibrated on those images.
-CompiledNetwork compile(const Network& net, const SimConfig& cfg, MacKind mac_kind,
-                        const WeightSource& source,
+// The PE-array layers of a compile without input data, or (calibration non-empty) every layer
+// calibrated on those images.
+CompiledNetwork compile(const Network& net, const CompileSpec& spec, const WeightSource& source,
                         const std::vector<std::vector<float>>* calibration) {
-  const bool functional = calibration != nullptr;
+  const DesignConfig& d = spec.design;
+  const MacKind mac_kind = d.mac;
+  const bool calibrated = calibration != nullptr;
+  CONLOC_ASSERT(calibrated == spec.calibrate, "compiler", "calibration images and spec disagree");
   CompiledNetwork cn;
   cn.net = net;
   cn.mac = mac_kind;
-  cn.functional = functional;
+  cn.calibrated = calibrated;
+  cn.compile_key = spec.key;
   cn.weight_source = source.description();
-  cn.activation_bits = cfg.design.activation_bits;
-  cn.accumulator_bits = cfg.design.accumulator_bits;
+  cn.activation_bits = d.activation_bits;
+  cn.accumulator_bits = d.accumulator_bits;
   cn.tensors.resize(net.tensors.size());
   cn.layers.resize(net.layers.size());
   // The level set (and so the quantizer) does not depend on the activations' signedness.
-  const auto probe = make_mac_model(cfg.design, mac_kind, true);
+  const auto probe = make_mac_model(d, mac_kind, true);
   cn.mac_name = probe->name();
   cn.code_bits = probe->code_bits();
   // Unsigned activations need the wider operand: the PE is built for them.
-  cn.pe_transistors = make_mac_model(cfg.design, mac_kind, false)->pe_transistors();
+  cn.pe_transistors = make_mac_model(d, mac_kind, false)->pe_transistors();
 
-  if (functional && net.extra_sources() > 0) {
+  if (calibrated && net.extra_sources() > 0) {
     throw UserError(field_error(net.name, "",
                                 "a layer list (topology or GEMM CSV) has no input data", "",
                                 "--timing-only"));
@@ -633,28 +634,26 @@ CompiledNetwork compile(const Network& net, const SimConfig& cfg, MacKind mac_ki
       cn.tensors[l.output].shape = net.out_shape(l);
       cn.tensors[l.output].is_signed = l.act == Activation::None;
     } else {
-      compile_vector_layer(net, i, cfg, cn.tensors, nullptr, cn.layers[i]);  // shape, sign, clamp
+      compile_vector_layer(net, i, d, cn.tensors, nullptr, cn.layers[i]);  // shape, sign, clamp
     }
   }
 
-  if (!functional) {
+  if (!calibrated) {
     // Term-serial timing needs every weight's term count (a fold waits for its slowest weight);
     // otherwise only the MAC statistics are needed, and a sample of channels gives them where
     // the source can produce channels alone (synthetic weights; trained files are read and
     // checked whole).
-    const bool serial =
-        mac_kind == MacKind::ElpBsd && cfg.design.elp_mac == ElpMacVariant::TermSerial;
-    const std::int64_t budget = serial || !source.samples_cheaply()
-                                    ? 0
-                                    : static_cast<std::int64_t>(cfg.timing_weight_sample);
+    const bool serial = mac_kind == MacKind::ElpBsd && d.elp_mac == ElpMacVariant::TermSerial;
+    const std::int64_t budget =
+        serial || !source.samples_cheaply() ? 0 : static_cast<std::int64_t>(spec.weight_sample);
     // Without activations the PE-array layers are independent: two workers take every other one.
     auto work = [&](std::size_t first) {
       for (std::size_t i = first; i < net.layers.size(); i += 2) {
         const Layer& l = net.layers[i];
         if (!l.on_pe_array()) continue;
         const GemmShape g = net.gemm(l);
-        compile_pe_layer(net, i, cfg,
-                         prepare_layer(net, i, cfg.design, mac_kind, cn.layers[i].in_signed, source,
+        compile_pe_layer(net, i, d,
+                         prepare_layer(net, i, d, mac_kind, cn.layers[i].in_signed, source,
                                        sample_rows(g.n * g.groups, g.k, budget)),
                          cn.tensors, nullptr, cn.layers[i]);
       }
@@ -667,8 +666,8 @@ CompiledNetwork compile(const Network& net, const SimConfig& cfg, MacKind mac_ki
   }
 
   // The input scale covers every calibration image; each image is quantized with it.
-  CONLOC_ASSERT(!calibration->empty(), "compiler", "a functional compile needs an input");
-  RangeStat range(cfg.design.activation_percentile);
+  CONLOC_ASSERT(!calibration->empty(), "compiler", "a calibrated compile needs an input");
+  RangeStat range(d.activation_percentile);
   for (std::size_t img = 0; img < calibration->size(); ++img) {
     const auto& x = (*calibration)[img];
     if (static_cast<std::int64_t>(x.size()) != net.tensors[0].elements()) {
@@ -685,7 +684,7 @@ CompiledNetwork compile(const Network& net, const SimConfig& cfg, MacKind mac_ki
     }
   }
   const double maxv = range.value();
-  cn.tensors[0].scale = maxv > 0 ? maxv / act_max(cfg.design.activation_bits, true) : 1.0;
+  cn.tensors[0].scale = maxv > 0 ? maxv / act_max(d.activation_bits, true) : 1.0;
   CalibActs acts(calibration->size(), cn.tensors);
   for (std::size_t img = 0; img < acts.size(); ++img)
     quantize_input((*calibration)[img], cn.activation_bits, acts[img][0]);
@@ -703,19 +702,18 @@ CompiledNetwork compile(const Network& net, const SimConfig& cfg, MacKind mac_ki
     CompiledLayer& cl = cn.layers[i];
     if (l.on_pe_array()) {
       PreparedLayer prep =
-          next.valid() ? next.get()
-                       : prepare_layer(net, i, cfg.design, mac_kind, cl.in_signed, source, {});
+          next.valid() ? next.get() : prepare_layer(net, i, d, mac_kind, cl.in_signed, source, {});
       // Start preparing the next PE-array layer while this one is calibrated.
       for (std::size_t j = i + 1; j < net.layers.size(); ++j) {
         if (!net.layers[j].on_pe_array()) continue;
-        next = std::async(std::launch::async, prepare_layer, std::cref(net), j,
-                          std::cref(cfg.design), mac_kind, cn.layers[j].in_signed,
-                          std::cref(source), std::vector<std::int64_t>{});
+        next =
+            std::async(std::launch::async, prepare_layer, std::cref(net), j, std::cref(d), mac_kind,
+                       cn.layers[j].in_signed, std::cref(source), std::vector<std::int64_t>{});
         break;
       }
-      compile_pe_layer(net, i, cfg, std::move(prep), cn.tensors, &acts, cl);
+      compile_pe_layer(net, i, d, std::move(prep), cn.tensors, &acts, cl);
     } else {
-      compile_vector_layer(net, i, cfg, cn.tensors, &acts, cl);
+      compile_vector_layer(net, i, d, cn.tensors, &acts, cl);
     }
     for (std::size_t t = 0; t < last_use.size(); ++t) {
       if (last_use[t] != i || t + 1 == net.tensors.size()) continue;
@@ -724,51 +722,52 @@ CompiledNetwork compile(const Network& net, const SimConfig& cfg, MacKind mac_ki
     }
   }
   cn.tensors = std::move(acts.front());
-  // The operands' toggle rates, which the energy model's MAC activity follows (docs/energy.md).
-  for (std::size_t i = 0; i < net.layers.size(); ++i) {
-    if (net.layers[i].on_pe_array()) {
-      cn.layers[i].pe_toggles = measure_pe_toggles(cn, static_cast<int>(i), cfg.array.rows);
-      cn.layers[i].operand_toggles = mean_toggles(cn.layers[i].pe_toggles);
-    }
-  }
-  // The circuit a MAC characterisation applies to, which the toggles above price
-  // (sim/energy/mac_characterisation.h).
-  if (mac_kind == cfg.design.mac) cn.mac_rtl_fnv1a64 = fnv1a_hex(generate_mac_rtl(cfg).verilog);
   count_weights(cn);
   return cn;
 }
 
 }  // namespace
 
-CompiledNetwork compile_network(const Network& net, const SimConfig& cfg, MacKind mac_kind,
-                                bool functional, const WeightSource& source) {
-  if (!functional) return compile(net, cfg, mac_kind, source, nullptr);
-  const std::vector<std::vector<float>> input{source.input(net)};
-  return compile(net, cfg, mac_kind, source, &input);
+CompileSpec compile_spec(const SimConfig& cfg, bool calibrate) {
+  // The other MAC kind's fields at the defaults, so the compiler cannot read what the key omits.
+  static const DesignConfig defaults = load_sim_config(ConfigInput{}).design;
+  CompileSpec s;
+  s.design = cfg.design;
+  nlohmann::json design = cfg.resolved.at("design");
+  if (s.design.mac == MacKind::ElpBsd) {
+    s.design.fixed_weight_bits = defaults.fixed_weight_bits;
+    design.erase("fixed");
+  } else {
+    s.design.elp = defaults.elp;
+    s.design.elp_v2 = defaults.elp_v2;
+    s.design.elp_mac = defaults.elp_mac;
+    design.erase("elp");
+  }
+  s.calibrate = calibrate;
+  s.weight_sample = calibrate ? 0 : cfg.timing_weight_sample;
+  nlohmann::json key = {{"design", design}, {"calibrate", calibrate}};
+  if (!calibrate) key["weight_sample"] = s.weight_sample;
+  s.key = key.dump();
+  return s;
 }
 
-CompiledNetwork compile_calibrated(const Network& net, const SimConfig& cfg, MacKind mac_kind,
+CompiledNetwork compile_network(const Network& net, const CompileSpec& spec,
+                                const WeightSource& source) {
+  if (!spec.calibrate) return compile(net, spec, source, nullptr);
+  const std::vector<std::vector<float>> input{source.input(net)};
+  return compile(net, spec, source, &input);
+}
+
+CompiledNetwork compile_calibrated(const Network& net, const CompileSpec& spec,
                                    const WeightSource& source,
                                    const std::vector<std::vector<float>>& calibration) {
-  return compile(net, cfg, mac_kind, source, &calibration);
-}
-
-std::string compile_key(const SimConfig& cfg, MacKind mac, bool functional) {
-  nlohmann::json design = cfg.resolved.at("design");
-  design.erase("mac");
-  design.erase(mac == MacKind::ElpBsd ? "fixed" : "elp");
-  // A functional compile carries the batch's reference activations (add_batch_references).
-  return nlohmann::json{{"design", design},
-                        {"mac", to_string(mac)},
-                        {"seed", cfg.seed},
-                        {"functional", functional},
-                        {"batch", functional ? cfg.batch : 1}}
-      .dump();
+  CONLOC_ASSERT(spec.calibrate, "compiler", "compile_calibrated needs a calibrating spec");
+  return compile(net, spec, source, &calibration);
 }
 
 void add_batch_references(CompiledNetwork& cn, const WeightSource& source, int batch) {
   cn.batch_tensors.clear();
-  if (!cn.functional || batch <= 1) return;
+  if (!cn.calibrated || batch <= 1) return;
   const IntegerInference engine(cn);
   cn.batch_tensors.resize(static_cast<std::size_t>(batch - 1));
   for (int b = 1; b < batch; ++b)

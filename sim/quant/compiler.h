@@ -6,18 +6,39 @@
 
 namespace conloc {
 
-// The offline step (docs/compensation.md): quantize and encode every PE-array layer's weights for
-// `mac`, apply the configured compensation, and -- when `functional` -- calibrate activation scales
-// and requantization by running the integer reference network layer by layer on the input. The
-// reference outputs are kept as the golden values the simulated accelerator must reproduce.
-CompiledNetwork compile_network(const Network& net, const SimConfig& cfg, MacKind mac,
-                                bool functional, const WeightSource& source);
+// Everything a compile reads besides the network, its weight source and its input images: the
+// compiler sees a configuration only through this, so `key` is exactly what a compiled network
+// depends on (a test changes every configuration parameter and checks that the key changes
+// whenever the compiled network does).
+struct CompileSpec {
+  // design.*, with the other MAC kind's fields at their defaults (a fixed-point design does not
+  // depend on design.elp.*, nor an ELP_BSD design on design.fixed.*).
+  DesignConfig design;
+  // Quantize every weight and calibrate on input images with the integer reference: the golden
+  // values of a functional run, and the operands every run prices its MACs on. Without input
+  // data (a topology or GEMM list) only the weights are quantized.
+  bool calibrate = true;
+  // Without calibration: weights per layer quantized (whole output channels, evenly spaced; the
+  // MAC statistics are scaled up); 0 = all (sim.timing_weight_sample, docs/timing.md).
+  std::uint64_t weight_sample = 0;
+  // The resolved design.* of this MAC kind, `calibrate` and (without it) `weight_sample`, as text.
+  std::string key;
+};
+CompileSpec compile_spec(const SimConfig& cfg, bool calibrate);
 
-// A functional compile calibrated on `calibration` (real-valued HWC images, at least one):
-// activation scales (design.activation_calibration), the compensation statistics and the
-// neighbour correlation are measured over all of them. `tensors` holds the integer reference of
-// the first. compile_network(functional) is this with the workload's own input image.
-CompiledNetwork compile_calibrated(const Network& net, const SimConfig& cfg, MacKind mac,
+// The offline step (docs/compensation.md): quantize and encode every PE-array layer's weights for
+// the design, apply the configured compensation, and -- when `spec.calibrate` -- calibrate
+// activation scales and requantization by running the integer reference network layer by layer
+// on the source's input. The reference outputs are kept as the golden values the simulated
+// accelerator must reproduce.
+CompiledNetwork compile_network(const Network& net, const CompileSpec& spec,
+                                const WeightSource& source);
+
+// A compile calibrated on `calibration` (real-valued HWC images, at least one): activation scales
+// (design.activation_calibration), the compensation statistics and the neighbour correlation
+// are measured over all of them. `tensors` holds the integer reference of the first.
+// compile_network is this with the workload's own input image.
+CompiledNetwork compile_calibrated(const Network& net, const CompileSpec& spec,
                                    const WeightSource& source,
                                    const std::vector<std::vector<float>>& calibration);
 
@@ -52,10 +73,5 @@ OutputError output_error(const IntTensor& in, const Layer& l, const Network& net
                          const FloatLayerParams& p, const std::vector<double>& w_scale,
                          const std::vector<std::int16_t>& wq, const std::vector<std::int32_t>& bias,
                          std::int64_t pixels);
-
-// Everything compile_network's result depends on besides the network: the design parameters of
-// `mac` (not the other design's), the seed of synthetic weights, and `functional`. Sweeps compile
-// once per distinct key.
-std::string compile_key(const SimConfig& cfg, MacKind mac, bool functional);
 
 }  // namespace conloc

@@ -61,7 +61,8 @@ void run_vector_layer(const Network& net, std::size_t li, const CompiledLayer& c
 }
 
 IntegerInference::IntegerInference(const CompiledNetwork& cn) : cn_(cn) {
-  CONLOC_ASSERT(cn.functional, "inference", "a timing-only compile has no calibrated scales");
+  CONLOC_ASSERT(cn.calibrated, "inference",
+                "a compile without input data has no calibrated scales");
   packed_.resize(cn.net.layers.size());
   for (std::size_t i = 0; i < cn.net.layers.size(); ++i) {
     const Layer& l = cn.net.layers[i];

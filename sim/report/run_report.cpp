@@ -184,6 +184,11 @@ const ColumnTable<LayerRow>& layer_columns() {
     add_energy_columns<LayerRow>(c, [](const R& r) -> const EnergyBreakdown& { return r.energy; });
     c.push_back(member_column("energy_pj", "pJ", &R::energy_pj));
     c.push_back(member_column("energy_per_mac_pj", "pJ/MAC", &R::energy_per_mac_pj));
+    auto text_or_null = [](const std::string& s) { return s.empty() ? json(nullptr) : json(s); };
+    c.push_back({"mac_energy_model", "-",
+                 [text_or_null](const R& r) { return text_or_null(r.mac_energy_model); }});
+    c.push_back(
+        {"mac_operands", "-", [text_or_null](const R& r) { return text_or_null(r.mac_operands); }});
     c.push_back(
         {"weight_sqnr_db", "dB", [](const R& r) { return finite_or_null(r.weight_sqnr_db); }});
     c.push_back(
@@ -234,6 +239,13 @@ const ColumnTable<RunResult>& total_columns() {
     c.push_back(member_column("dram_bytes_read", "B", &R::dram_bytes_read));
     c.push_back(member_column("dram_bytes_written", "B", &R::dram_bytes_written));
     c.push_back({"utilization_pct", "%", [](const R& r) { return json(r.utilization_pct()); }});
+    // How the PE-array layers' MACs were priced (LayerRow::mac_energy_model, mac_operands).
+    c.push_back(
+        {"mac_layers", "layers", [](const R& r) { return mac_energy_models(r)["layers"]; }});
+    c.push_back({"mac_layers_characterised", "layers",
+                 [](const R& r) { return mac_energy_models(r)["characterised"]; }});
+    c.push_back({"mac_layers_simulated_operands", "layers",
+                 [](const R& r) { return mac_energy_models(r)["simulated_operands"]; }});
     c.push_back({"bit_exact", "-", [](const R& r) {
                    return r.functional && r.feasible() ? json(r.mismatches == 0) : json(nullptr);
                  }});
@@ -246,13 +258,18 @@ const ColumnTable<RunResult>& total_columns() {
 }
 
 json mac_energy_models(const RunResult& r) {
-  int characterised = 0, structural = 0;
+  int layers = 0, characterised = 0, simulated = 0;
   for (const LayerRow& row : r.rows) {
-    const auto it = row.counts.find("mac_energy_model");
-    if (it == row.counts.end()) continue;
-    ++(*it == "characterised" ? characterised : structural);
+    if (row.mac_energy_model.empty()) continue;
+    ++layers;
+    characterised += row.mac_energy_model == "characterised";
+    simulated += row.mac_operands == "simulated operands";
   }
-  return {{"characterised", characterised}, {"structural", structural}};
+  return {{"layers", layers},
+          {"characterised", characterised},
+          {"structural", layers - characterised},
+          {"simulated_operands", simulated},
+          {"reference_operands", layers - simulated}};
 }
 
 json summary_json(const RunResult& r) {

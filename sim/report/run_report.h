@@ -18,10 +18,12 @@ const ColumnTable<RunResult>& total_columns();
 // provenance.
 nlohmann::json summary_json(const RunResult& r);
 
-// How the run's PE-array layers' MACs were costed (LayerCost counts "mac_energy_model"): by the
-// energy table's gate-level characterisation of the design, or by the structural model (a
-// timing-only run, an output-stationary array, a layer with one output position, a design the
-// characterisation does not have). {"characterised": layers, "structural": layers}.
+// How the run's PE-array layers' MACs were priced (sim/energy/energy_cost.h LayerMacEnergy): by
+// the energy table's gate-level characterisation of the design's circuit, or by the structural
+// model (an output-stationary array, a circuit the characterisation does not have); on the
+// toggles of the simulated integer operands, or at reference operand statistics (a layer of one
+// output position, a workload without input data). {"layers", "characterised", "structural",
+// "simulated_operands", "reference_operands"}: numbers of PE-array layers.
 nlohmann::json mac_energy_models(const RunResult& r);
 
 // layers.csv, layers.json, summary.json, config.json, COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv,

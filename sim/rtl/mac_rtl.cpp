@@ -503,4 +503,8 @@ std::string mac_test_vectors(const SimConfig& cfg, std::uint64_t seed, std::uint
   return v.str();
 }
 
+std::string mac_circuit_fnv1a64(const SimConfig& cfg) {
+  return fnv1a_hex(generate_mac_rtl(cfg).verilog);
+}
+
 }  // namespace conloc

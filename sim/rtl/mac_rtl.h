@@ -44,6 +44,10 @@ struct MacRtl {
 // v2 (fixed or loadable decoder).
 MacRtl generate_mac_rtl(const SimConfig& cfg);
 
+// The FNV-1a 64 (fnv1a_hex) of the Verilog generate_mac_rtl writes for `cfg`: the circuit a MAC
+// characterisation is looked up by (sim/energy/energy_cost.h mac_energies).
+std::string mac_circuit_fnv1a64(const SimConfig& cfg);
+
 // Test vectors for co-simulation: every valid code x every activation of both signednesses, each
 // with pseudo-random accumulator inputs (edges included), and the C++ datapath's result
 // (ElpBsdMac / FixedPointMac::mac). One line per vector: "code a acc_in acc_out" in decimal.

@@ -14,9 +14,10 @@
 namespace conloc {
 
 std::string mac_operand_stream(const CompiledNetwork& cn, int layer, int rows, int pes,
-                               const EnergyModel& energy, std::uint64_t* count) {
+                               const EnergyModel& energy, const std::string& circuit_fnv1a64,
+                               std::uint64_t* count) {
   const Layer& l = cn.net.layers.at(static_cast<std::size_t>(layer));
-  CONLOC_ASSERT(l.on_pe_array() && cn.functional, "rtl", "a stream needs a functional conv layer");
+  CONLOC_ASSERT(l.on_pe_array() && cn.calibrated, "rtl", "a stream needs a calibrated conv layer");
   const CompiledLayer& cl = cn.layers[static_cast<std::size_t>(layer)];
   const std::int64_t m = cn.net.gemm(l).m;
   const auto per_pe = ws_operations(cn, layer, rows, pes, {{0, m}});
@@ -37,10 +38,11 @@ std::string mac_operand_stream(const CompiledNetwork& cn, int layer, int rows, i
   const int acc_bits = mac.widths().accumulator_bits;
   // The stream is a weight-stationary column's. What a run charges for its operations: the
   // characterised energy of each PE's code at the PE's own toggles in this stream where the
-  // table characterises this circuit, else the structural model at the layer's toggle rates.
-  const double structural =
-      pe_mac_pj(energy, mac, actions, Dataflow::WeightStationary, cl.operand_toggles) * per;
-  const MacCharacterisation::Design* design = energy.table().characterised(cn.mac_rtl_fnv1a64);
+  // table characterises this circuit, else the structural model at the layer's toggle rates
+  // (as a run samples them, mac_energies).
+  const OperandToggles t = mean_toggles(measure_pe_toggles(cn, layer, rows));
+  const double structural = pe_mac_pj(energy, mac, actions, Dataflow::WeightStationary, t) * per;
+  const MacCharacterisation::Design* design = energy.table().characterised(circuit_fnv1a64);
   const std::vector<PeToggles> own =
       pe_toggles(per_pe, m, mac.widths().activation_operand_bits(), acc_bits);
   head << "# model_pj_per_mac "
@@ -56,8 +58,7 @@ std::string mac_operand_stream(const CompiledNetwork& cn, int layer, int rows, i
        << p.operand.xor2 * per << " and2 " << p.operand.and2 * per << " dff " << p.operand.dff * per
        << " acc " << p.acc * per << " psum_pass " << p.psum_pass * per << " term_pass "
        << p.term_pass * per << " serial_switch " << p.serial_switch * per << "\n";
-  // The layer's operand toggle rates the model used (sampled by the compile), and this stream's.
-  const OperandToggles& t = cl.operand_toggles;
+  // The layer's operand toggle rates a run samples, and this stream's.
   const OperandToggles st = mean_toggles(own);
   head << "# operand_toggles activation " << t.activation << " psum " << t.psum << " product "
        << t.product << "\n";

@@ -2,8 +2,11 @@
 
 #include <chrono>
 
+#include "modules/common/error.h"
 #include "sim/common/stopwatch.h"
 #include "sim/mapping/mapper.h"
+#include "sim/quant/compiler.h"
+#include "sim/rtl/mac_rtl.h"
 #include "sim/top/accelerator.h"
 
 namespace conloc {
@@ -14,7 +17,8 @@ std::uint64_t bytes(std::uint64_t bits) {
   return (bits + 7) / 8;
 }
 
-RunResult identity(const SimConfig& cfg, const CompiledNetwork& cn, const EnergyModel& em) {
+RunResult identity(const SimConfig& cfg, const CompiledNetwork& cn, bool functional,
+                   const EnergyModel& em) {
   RunResult r;
   r.config = cfg;
   r.workload = cn.net.name;
@@ -22,7 +26,7 @@ RunResult identity(const SimConfig& cfg, const CompiledNetwork& cn, const Energy
   r.weight_source = cn.weight_source;
   r.mac = cn.mac;
   r.code_bits = cn.code_bits;
-  r.functional = cn.functional;
+  r.functional = functional;
   r.weights_total = cn.weights_total;
   r.weights_quantized = cn.weights_quantized;
   r.energy_table = em.table().provenance();
@@ -31,9 +35,10 @@ RunResult identity(const SimConfig& cfg, const CompiledNetwork& cn, const Energy
 }
 
 // One row of the cost trace from what the engines and memories measured for layer `i`.
-LayerRow layer_row(const Accelerator& acc, const CompiledNetwork& cn, std::size_t i,
-                   const std::vector<std::uint64_t>& mismatches, const SimConfig& cfg,
-                   const EnergyModel& em, const PlanParams& pp) {
+LayerRow layer_row(const Accelerator& acc, const CompiledNetwork& cn, bool functional,
+                   std::size_t i, const std::vector<std::uint64_t>& mismatches,
+                   const SimConfig& cfg, const EnergyModel& em,
+                   const std::vector<LayerMacEnergy>& macs, const PlanParams& pp) {
   const Layer& l = cn.net.layers[i];
   const CompiledLayer& cl = cn.layers[i];
   const LayerResult& res = acc.results()[i];
@@ -73,7 +78,11 @@ LayerRow layer_row(const Accelerator& acc, const CompiledNetwork& cn, std::size_
   r.obuf_written = bytes(tr.output_buffer.total_write_bits());
   r.obuf_read = bytes(tr.output_buffer.total_read_bits());
   // 3. Energy.
-  LayerCost cost = cost_layer(cn, i, res, cfg, em);
+  LayerCost cost = cost_layer(cn, i, res, cfg, em, macs[i]);
+  if (r.on_pe_array) {
+    r.mac_energy_model = macs[i].model();
+    r.mac_operands = macs[i].operands();
+  }
   r.energy = cost.energy;
   r.counts = std::move(cost.counts);
   r.energy_pj = r.energy.total();
@@ -82,8 +91,8 @@ LayerRow layer_row(const Accelerator& acc, const CompiledNetwork& cn, std::size_
   r.weight_sqnr_db = cl.weight_sqnr_db;
   r.output_sqnr_db = cl.output_sqnr_db;
   r.output_sqnr_uncompensated_db = cl.output_sqnr_uncompensated_db;
-  r.mismatches = cn.functional ? static_cast<std::int64_t>(mismatches[i]) : -1;
-  r.datapath_mismatches = cn.functional ? static_cast<std::int64_t>(st.datapath_mismatches) : -1;
+  r.mismatches = functional ? static_cast<std::int64_t>(mismatches[i]) : -1;
+  r.datapath_mismatches = functional ? static_cast<std::int64_t>(st.datapath_mismatches) : -1;
   // 5. Tiling, and access windows for the SCALE-Sim reports.
   r.tiling = {{"band_rows", lp.band_rows}, {"bands", lp.bands}, {"chunks", lp.chunks}};
   if (lp.on_pe_array) {
@@ -98,7 +107,7 @@ LayerRow layer_row(const Accelerator& acc, const CompiledNetwork& cn, std::size_
     r.tiling["images_per_tile"] = m.images;
     r.tiling["accumulate"] = m.accumulate;
     // What the mapper predicted for this mapping, next to what the simulation measured.
-    const MappingCost predicted = evaluate_mapping(cfg, cn, static_cast<int>(i), pp, em, m);
+    const MappingCost predicted = evaluate_mapping(cfg, cn, static_cast<int>(i), pp, em, macs, m);
     r.tiling["mapper_cycles"] = predicted.cycles;
     r.tiling["mapper_energy_pj"] = predicted.energy.total();
   }
@@ -120,13 +129,13 @@ LayerRow layer_row(const Accelerator& acc, const CompiledNetwork& cn, std::size_
 }
 
 void collect(const Accelerator& acc, const CompiledNetwork& cn, const EnergyModel& em,
-             RunResult& r) {
+             const std::vector<LayerMacEnergy>& macs, RunResult& r) {
   const auto mism = acc.compare_outputs();
-  r.mismatches = cn.functional ? 0 : -1;
+  r.mismatches = r.functional ? 0 : -1;
   const auto df = make_dataflow(r.config.array.dataflow);
   const PlanParams pp = plan_params(r.config, cn, df.get());
   for (std::size_t i = 0; i < cn.net.layers.size(); ++i) {
-    LayerRow row = layer_row(acc, cn, i, mism, r.config, em, pp);
+    LayerRow row = layer_row(acc, cn, r.functional, i, mism, r.config, em, macs, pp);
     r.macs += row.macs;
     r.cycles += row.cycles;
     r.stall_cycles += row.stall_cycles;
@@ -143,6 +152,23 @@ void collect(const Accelerator& acc, const CompiledNetwork& cn, const EnergyMode
   r.trace = acc.trace();
 }
 
+// Refuses a request whose network was compiled for another configuration, or lacks what a
+// functional run needs: a caller's bug, not the user's.
+void check_request(const RunRequest& q) {
+  const CompiledNetwork& cn = *q.cn;
+  const std::string want = compile_spec(*q.cfg, cn.calibrated).key;
+  CONLOC_ASSERT(cn.compile_key == want, "pipeline",
+                "a network compiled for " + cn.compile_key +
+                    " was paired with a configuration that "
+                    "compiles to " +
+                    want);
+  if (!q.functional) return;
+  CONLOC_ASSERT(cn.calibrated, "pipeline", "a functional run needs a calibrated network");
+  CONLOC_ASSERT(static_cast<int>(cn.batch_tensors.size()) == q.cfg->batch - 1, "pipeline",
+                "a functional batch of " + std::to_string(q.cfg->batch) +
+                    " needs the reference of every image (prepare_network)");
+}
+
 }  // namespace
 
 std::vector<RunResult> run_simulations(const std::vector<RunRequest>& requests,
@@ -150,18 +176,21 @@ std::vector<RunResult> run_simulations(const std::vector<RunRequest>& requests,
   std::vector<RunResult> results;
   std::vector<PlannedRun> planned;
   std::vector<std::size_t> planned_index;
-  // 1. Plan.
+  std::vector<std::vector<LayerMacEnergy>> macs(requests.size());
+  // 1. Check, price the MACs, plan.
   for (std::size_t i = 0; i < requests.size(); ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     const RunRequest& q = requests[i];
-    results.push_back(identity(*q.cfg, *q.cn, energy));
-    PlanResult p = plan_run(*q.cfg, *q.cn, energy);
+    check_request(q);
+    results.push_back(identity(*q.cfg, *q.cn, q.functional, energy));
+    macs[i] = mac_energies(*q.cn, *q.cfg, energy, mac_circuit_fnv1a64(*q.cfg));
+    PlanResult p = plan_run(*q.cfg, *q.cn, energy, macs[i]);
     results.back().seconds.plan = seconds_since(t0);
     if (p.infeasible) {
       results.back().infeasible = std::move(p.infeasible);
       continue;
     }
-    planned.push_back({q.cfg, q.cn, std::move(p.plan), q.make_mac});
+    planned.push_back({q.cfg, q.cn, std::move(p.plan), q.functional, q.make_mac});
     planned_index.push_back(i);
   }
   if (planned.empty()) return results;
@@ -171,8 +200,9 @@ std::vector<RunResult> run_simulations(const std::vector<RunRequest>& requests,
   const double sim_s = seconds_since(t0);
   // 3. Collect.
   for (std::size_t k = 0; k < accs.size(); ++k) {
-    RunResult& r = results[planned_index[k]];
-    collect(*accs[k], *requests[planned_index[k]].cn, energy, r);
+    const std::size_t i = planned_index[k];
+    RunResult& r = results[i];
+    collect(*accs[k], *requests[i].cn, energy, macs[i], r);
     r.seconds.simulate = sim_s;
   }
   return results;

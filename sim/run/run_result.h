@@ -34,6 +34,8 @@ struct LayerRow {
   // (code, activation) products where the MAC datapath disagrees with the fast GEMM's table;
   // -1 when not simulated.
   std::int64_t datapath_mismatches = -1;
+  // PE-array layers: how the MACs were priced (LayerMacEnergy::model() and operands()).
+  std::string mac_energy_model, mac_operands;
   std::string mapping;    // conv / fc: ConvMapping::text() of the mapping the layer ran with
   nlohmann::json tiling;  // how the controller cut the layer
   nlohmann::json counts;  // raw action counts, for re-costing with another table

@@ -16,8 +16,8 @@
 #include "sim/common/file_io.h"
 #include "sim/common/stopwatch.h"
 #include "sim/energy/energy_model.h"
-#include "sim/quant/compiler.h"
 #include "sim/run/pipeline.h"
+#include "sim/run/prepare.h"
 #include "sim/sweep/sweep_results.h"
 #include "sim/workload/workload.h"
 
@@ -71,15 +71,18 @@ class SharedWork {
     if (--pending_[key] == 0) compiled_.erase(key);
   }
 
+  // The key of the network a point's design needs (network_key: exactly what it depends on).
+  std::string key(const SweepPoint& p, const SimConfig& cfg) {
+    return network_key(workload(p.workload, cfg.seed), cfg, spec_.functional);
+  }
+
   const CompiledNetwork& compiled(const std::string& key, const SweepPoint& p, const SimConfig& cfg,
                                   double& seconds) {
     auto it = compiled_.find(key);
     if (it != compiled_.end()) return *it->second;
     const auto t0 = Clock::now();
-    const Workload& w = workload(p.workload, cfg.seed);
     auto cn = std::make_unique<CompiledNetwork>(
-        compile_network(w.net, cfg, cfg.design.mac, spec_.functional, *w.weights));
-    add_batch_references(*cn, *w.weights, cfg.batch);
+        prepare_network(workload(p.workload, cfg.seed), cfg, spec_.functional));
     seconds += seconds_since(t0);
     ++compiles_;
     return *(compiled_[key] = std::move(cn));
@@ -111,15 +114,15 @@ class SharedWork {
 
 // 2. One point, in a worker process: simulate every design side by side, write the point.
 [[noreturn]] void worker(const SweepPoint& p, const std::vector<SimConfig>& cfgs,
-                         const std::vector<const CompiledNetwork*>& cns, const EnergyModel& em,
-                         const std::string& dir, double compile_s) {
+                         const std::vector<const CompiledNetwork*>& cns, bool functional,
+                         const EnergyModel& em, const std::string& dir, double compile_s) {
   int code = 0;
   StageSeconds secs;
   secs.compile = compile_s;
   try {
     std::vector<RunRequest> req;
     for (std::size_t i = 0; i < cfgs.size(); ++i)
-      req.push_back({&cfgs[i], cns[i], nullptr});
+      req.push_back({&cfgs[i], cns[i], functional});
     const auto results = run_simulations(req, em);
     for (const auto& r : results) {
       secs.plan += r.seconds.plan;
@@ -222,7 +225,7 @@ int run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
   for (const SweepPoint* p : pending) {
     Task t{p, spec.configs(*p), {}};
     for (const auto& c : t.cfgs) {
-      t.keys.push_back(p->workload + "\n" + compile_key(c, c.design.mac, spec.functional));
+      t.keys.push_back(shared.key(*p, c));
       shared.expect(t.keys.back());
     }
     tasks.push_back(std::move(t));
@@ -295,7 +298,7 @@ int run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
     if (pid == 0) {
       sigaction(SIGINT, &old_int, nullptr);
       sigaction(SIGTERM, &old_term, nullptr);
-      worker(*t.point, t.cfgs, cns, *em, opt.out_dir, point_compile_s);
+      worker(*t.point, t.cfgs, cns, spec.functional, *em, opt.out_dir, point_compile_s);
     }
     running[pid] = t.point;
     for (const auto& k : t.keys)

@@ -41,18 +41,21 @@ PlanParams plan_params(const SimConfig& cfg, const CompiledNetwork& cn, const Da
   return pp;
 }
 
-PlanResult plan_run(const SimConfig& cfg, const CompiledNetwork& cn, const EnergyModel& em) {
+PlanResult plan_run(const SimConfig& cfg, const CompiledNetwork& cn, const EnergyModel& em,
+                    const std::vector<LayerMacEnergy>& macs) {
   const auto df = make_dataflow(cfg.array.dataflow);
   PlanParams pp = plan_params(cfg, cn, df.get());
-  pp.mappings = choose_mappings(cfg, cn, pp, em);
+  pp.mappings = choose_mappings(cfg, cn, pp, em, macs);
   return plan_network(cn, pp);
 }
 
 Accelerator::Accelerator(const sc_core::sc_module_name& name, const SimConfig& cfg,
-                         const CompiledNetwork& cn, NetworkPlan plan, const MacFactory& make_mac)
+                         const CompiledNetwork& cn, NetworkPlan plan, bool functional,
+                         const MacFactory& make_mac)
     : sc_module(name),
       cfg_(cfg),
       cn_(cn),
+      functional_(functional),
       dataflow_(make_dataflow(cfg.array.dataflow)),
       plan_(std::move(plan)) {
   const sc_core::sc_time period(1.0 / cfg.clock_ghz, sc_core::SC_NS);
@@ -69,7 +72,9 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const SimConfig& c
   ctx_.plan = &plan_;
   ctx_.dataflow = dataflow_.get();
   ctx_.array = array_dims(cfg, cn);
-  ctx_.functional = cn.functional;
+  CONLOC_ASSERT(!functional || cn.calibrated, "accelerator",
+                "a functional run needs a calibrated network (its golden values)");
+  ctx_.functional = functional;
   ctx_.code_bits = cn.code_bits;
   ctx_.acc_bits = cfg.design.accumulator_bits;
   ctx_.act_bits = cfg.design.activation_bits;
@@ -86,13 +91,13 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const SimConfig& c
   dp.bytes_per_cycle = cfg.dram.bytes_per_cycle;
   dp.latency_cycles = cfg.dram.latency_cycles;
   dp.clock_period = period;
-  dp.backing_store = cn.functional;
+  dp.backing_store = functional;
   dram_ = std::make_unique<Dram>("dram", dp);
   auto sram = [&](const char* n, std::uint64_t bytes) {
     SramParams sp;
     sp.capacity_bytes = bytes;
     sp.clock_period = period;
-    sp.backing_store = cn.functional;
+    sp.backing_store = functional;
     return std::make_unique<Sram>(n, sp);
   };
   // The backing stores hold an activation per byte and a partial sum per 4 bytes: with narrower
@@ -125,7 +130,7 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const SimConfig& c
       std::vector<JobEngine*>{dma_in_.get(), pe_.get(), out_stage_.get(), vec_.get(),
                               dma_out_.get()},
       *dram_, *wbuf_, *abuf_, *obuf_);
-  if (cn.functional) load_dram_image();
+  if (functional) load_dram_image();
 }
 
 void Accelerator::load_dram_image() {
@@ -156,7 +161,7 @@ void Accelerator::load_dram_image() {
 
 std::vector<std::uint64_t> Accelerator::compare_outputs() const {
   std::vector<std::uint64_t> mismatches(cn_.net.layers.size(), 0);
-  if (!cn_.functional) return mismatches;
+  if (!functional_) return mismatches;
   const std::uint8_t* mem = dram_->data();
   for (int img = 0; img < cfg_.batch; ++img) {
     for (std::size_t i = 0; i < cn_.net.layers.size(); ++i) {
@@ -183,7 +188,8 @@ std::vector<std::unique_ptr<Accelerator>> simulate(std::vector<PlannedRun> runs)
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const std::string name = runs.size() == 1 ? "accelerator" : "accelerator_" + std::to_string(i);
     accs.push_back(std::make_unique<Accelerator>(name.c_str(), *runs[i].cfg, *runs[i].cn,
-                                                 std::move(runs[i].plan), runs[i].make_mac));
+                                                 std::move(runs[i].plan), runs[i].functional,
+                                                 runs[i].make_mac));
   }
   sc_core::sc_start();
   for (const auto& a : accs) {

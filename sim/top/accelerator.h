@@ -16,6 +16,7 @@
 #include "modules/pe_array/pe_array.h"
 #include "modules/vector_unit/vector_unit.h"
 #include "sim/config/sim_config.h"
+#include "sim/energy/energy_cost.h"
 #include "sim/energy/energy_model.h"
 
 namespace conloc {
@@ -27,10 +28,12 @@ using MacFactory = std::function<std::unique_ptr<MacModel>(bool activation_signe
 
 class Accelerator : public sc_core::sc_module {
  public:
-  // `plan` must be feasible (plan_run). `make_mac` builds the PE datapath the functional model
-  // takes its products from (default: each layer's own, from the compiler).
+  // `plan` must be feasible (plan_run). `functional`: simulate the values (the network must be
+  // calibrated, with the reference of every image of the batch). `make_mac` builds the PE
+  // datapath the functional model takes its products from (default: each layer's own, from the
+  // compiler).
   Accelerator(const sc_core::sc_module_name& name, const SimConfig& cfg, const CompiledNetwork& cn,
-              NetworkPlan plan, const MacFactory& make_mac = nullptr);
+              NetworkPlan plan, bool functional, const MacFactory& make_mac = nullptr);
 
   const std::vector<LayerResult>& results() const { return controller_->results(); }
   bool finished() const { return controller_->finished(); }
@@ -49,6 +52,7 @@ class Accelerator : public sc_core::sc_module {
 
   const SimConfig& cfg_;
   const CompiledNetwork& cn_;
+  bool functional_;
   std::unique_ptr<DataflowModel> dataflow_;
   NetworkPlan plan_;
   std::unique_ptr<MacModel> macs_[2];  // make_mac's datapaths for unsigned, signed activations
@@ -62,8 +66,10 @@ class Accelerator : public sc_core::sc_module {
   std::unique_ptr<Controller> controller_;
 };
 
-// Plans `cn` for the accelerator `cfg` describes (before any elaboration).
-PlanResult plan_run(const SimConfig& cfg, const CompiledNetwork& cn, const EnergyModel& em);
+// Plans `cn` for the accelerator `cfg` describes (before any elaboration); `macs`: every layer's
+// MAC energy (mac_energies), which the mapper's energy objective includes.
+PlanResult plan_run(const SimConfig& cfg, const CompiledNetwork& cn, const EnergyModel& em,
+                    const std::vector<LayerMacEnergy>& macs);
 
 // The array `cfg` describes, with its buffers' port limits for `cn`'s code width.
 ArrayDims array_dims(const SimConfig& cfg, const CompiledNetwork& cn);
@@ -74,7 +80,8 @@ PlanParams plan_params(const SimConfig& cfg, const CompiledNetwork& cn, const Da
 struct PlannedRun {
   const SimConfig* cfg = nullptr;
   const CompiledNetwork* cn = nullptr;
-  NetworkPlan plan;     // feasible
+  NetworkPlan plan;  // feasible
+  bool functional = false;
   MacFactory make_mac;  // optional: a different datapath (tests inject faults with it)
 };
 

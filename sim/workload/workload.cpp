@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "modules/common/error.h"
 #include "sim/workload/network_json.h"
@@ -83,6 +84,11 @@ Workload load_workload(const std::string& name_or_file, std::uint64_t seed, int 
     }
     w.weights = std::make_unique<SyntheticWeights>(seed);
   }
+  w.key = nlohmann::json{{"workload", name_or_file},
+                         {"seed", seed},
+                         {"image", image},
+                         {"input_shape", input_shape}}
+              .dump();
   return w;
 }
 

@@ -19,6 +19,9 @@ struct Workload {
   DatasetRef dataset;  // the dataset trained weights came from (name empty: none)
   // What the loader could not model exactly (e.g. ONNX ops not run); the run summary lists them.
   std::vector<std::string> notes;
+  // What it was loaded from (name or file, seed, image, input shape), as text: part of the key a
+  // compiled network is cached and checked by (sim/run/prepare.h).
+  std::string key;
 };
 
 // `name_or_file`: a zoo name or a file whose loader its extension chooses: .json (network),

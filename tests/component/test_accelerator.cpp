@@ -10,6 +10,7 @@
 #include "sim/energy/energy_table.h"
 #include "sim/quant/compiler.h"
 #include "sim/quant/mac_factory.h"
+#include "sim/rtl/mac_rtl.h"
 #include "sim/run/pipeline.h"
 #include "sim/top/accelerator.h"
 
@@ -103,12 +104,19 @@ EnergyModel energy_model(const SimConfig& cfg) {
   return EnergyModel(EnergyTable::load(cfg.energy_table_path));
 }
 
-// The planned run of `cn` on `cfg`; the tests' networks always fit.
+// The plan of `cn` on `cfg`, as the run pipeline makes it.
+PlanResult plan(const SimConfig& cfg, const CompiledNetwork& cn) {
+  const EnergyModel em = energy_model(cfg);
+  return plan_run(cfg, cn, em, mac_energies(cn, cfg, em, mac_circuit_fnv1a64(cfg)));
+}
+
+// The planned run of `cn` on `cfg`, functional when `cn` is calibrated; the tests' networks
+// always fit.
 PlannedRun planned(const SimConfig& cfg, const CompiledNetwork& cn) {
-  PlanResult p = plan_run(cfg, cn, energy_model(cfg));
+  PlanResult p = plan(cfg, cn);
   if (p.infeasible)
     throw std::runtime_error("test network does not fit: " + p.infeasible->message());
-  return {&cfg, &cn, std::move(p.plan), nullptr};
+  return {&cfg, &cn, std::move(p.plan), cn.calibrated, nullptr};
 }
 
 const std::vector<std::string> kTiny = {"buffers.weight_kib=1", "buffers.activation_kib=2",
@@ -124,7 +132,7 @@ TEST_P(BitExact, AcceleratorOutputsEqualIntegerReference) {
       load_sim_config(std::nullopt, with({"array.rows=4", "array.cols=5"}, c.sets));
   const Network net = c.net();
   const SyntheticWeights src(7);
-  CompiledNetwork cn = compile_network(net, cfg, cfg.design.mac, true, src);
+  CompiledNetwork cn = compile_network(net, compile_spec(cfg, true), src);
   add_batch_references(cn, src, cfg.batch);  // workload.batch > 1: every image checked
   auto accs = simulate({planned(cfg, cn)});
   const auto mism = accs[0]->compare_outputs();
@@ -210,7 +218,7 @@ std::unique_ptr<LayerRuns> run_layers(const std::vector<std::vector<std::string>
   for (const auto& s : sets)
     r->cfgs.push_back(load_sim_config(std::nullopt, s));
   for (const auto& c : r->cfgs) {
-    r->cns.push_back(compile_network(net, c, c.design.mac, functional, SyntheticWeights(3)));
+    r->cns.push_back(compile_network(net, compile_spec(c, functional), SyntheticWeights(3)));
   }
   std::vector<PlannedRun> runs;
   for (std::size_t i = 0; i < sets.size(); ++i)
@@ -317,8 +325,8 @@ TEST(AcceleratorTiling, LayerTooLargeForBufferIsAnInfeasiblePlan) {
   const int x = b.conv("pointwise", b.input(), 4, 1, 1, 0, A::None);
   b.conv("k31", x, 4, 31, 1, 15, A::None);
   const CompiledNetwork cn =
-      compile_network(b.build(), cfg, cfg.design.mac, false, SyntheticWeights(1));
-  const PlanResult p = plan_run(cfg, cn, energy_model(cfg));
+      compile_network(b.build(), compile_spec(cfg, false), SyntheticWeights(1));
+  const PlanResult p = plan(cfg, cn);
   ASSERT_TRUE(p.infeasible.has_value());
   const Infeasibility& why = *p.infeasible;
   EXPECT_EQ(why.layer, 1);
@@ -339,7 +347,7 @@ TEST(AcceleratorTiling, LayerTooLargeForBufferIsAnInfeasiblePlan) {
   // The size the message asks for is enough.
   const SimConfig bigger =
       load_sim_config(std::nullopt, {"buffers.weight_kib=" + std::to_string(why.min_kib())});
-  EXPECT_FALSE(plan_run(bigger, cn, energy_model(bigger)).infeasible.has_value());
+  EXPECT_FALSE(plan(bigger, cn).infeasible.has_value());
 }
 
 // Term-serial ELP_BSD MACs: a fold's steps take as many cycles as its slowest weight has terms.
@@ -417,14 +425,14 @@ TEST(AcceleratorDatapath, FaultyMacIsReportedAsMismatch) {
     cfgs.push_back(load_sim_config(std::nullopt, {"array.rows=4", "array.cols=5", mac}));
   std::vector<CompiledNetwork> cns;
   for (const auto& cfg : cfgs)
-    cns.push_back(compile_network(conv_net(), cfg, cfg.design.mac, true, SyntheticWeights(7)));
+    cns.push_back(compile_network(conv_net(), compile_spec(cfg, true), SyntheticWeights(7)));
   std::vector<RunRequest> req;
   for (std::size_t d = 0; d < cfgs.size(); ++d) {
     const SimConfig* cfg = &cfgs[d];
     const CompiledNetwork* cn = &cns[d];
-    req.push_back({cfg, cn, nullptr});
+    req.push_back({cfg, cn, true});
     for (const auto f : {FaultyMac::kShift, FaultyMac::kNonlinear}) {
-      req.push_back({cfg, cn, [cfg, cn, f](bool sign) -> std::unique_ptr<MacModel> {
+      req.push_back({cfg, cn, true, [cfg, cn, f](bool sign) -> std::unique_ptr<MacModel> {
                        return std::make_unique<FaultyMac>(
                            make_mac_model(cfg->design, cn->mac, sign), f);
                      }});
@@ -444,4 +452,28 @@ TEST(AcceleratorDatapath, FaultyMacIsReportedAsMismatch) {
     EXPECT_GT(nonlinear.datapath_mismatches, 0) << name;
     EXPECT_GT(nonlinear.total, 0) << name;
   }
+}
+
+// A run refuses a network compiled for another configuration (a caller's bug: the energies would
+// belong to another design), and a functional run of a network without its golden values.
+TEST(RunPipeline, RefusesANetworkCompiledForAnotherConfiguration) {
+  const SimConfig elp5 = load_sim_config(std::nullopt, {});
+  const SimConfig elp6 = load_sim_config(std::nullopt, {"design.elp.format=elp6"});
+  const SimConfig rows8 = load_sim_config(std::nullopt, {"array.rows=8"});
+  const CompiledNetwork cn =
+      compile_network(conv_net(), compile_spec(elp5, true), SyntheticWeights(7));
+  const CompiledNetwork sampled =
+      compile_network(conv_net(), compile_spec(elp5, false), SyntheticWeights(7));
+  const EnergyModel em = energy_model(elp5);
+  try {
+    run_simulations({{&elp6, &cn, false}}, em);
+    ADD_FAILURE() << "a network compiled for elp5 ran as elp6";
+  } catch (const InternalError& e) {
+    EXPECT_NE(std::string(e.what()).find("elp6"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(run_simulations({{&elp5, &sampled, true}}, em), InternalError);
+  // The array is not compiled for: the same network serves every array size.
+  const auto r = run_simulations({{&rows8, &cn, true}, {&elp5, &cn, true}}, em);
+  EXPECT_EQ(r[0].mismatches, 0);
+  EXPECT_EQ(r[1].mismatches, 0);
 }

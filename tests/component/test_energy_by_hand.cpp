@@ -13,6 +13,7 @@
 #include "sim/energy/operand_stream.h"
 #include "sim/quant/compiler.h"
 #include "sim/quant/mac_factory.h"
+#include "sim/rtl/mac_rtl.h"
 #include "sim/run/pipeline.h"
 #include "sim/workload/workload.h"
 
@@ -27,9 +28,9 @@ TEST(EnergyByHand, OneConvLayerOnTheHorowitzTable) {
       load_sim_config(std::nullopt, {"design.mac=fixed", "mapping.search=greedy",
                                      "energy.table=horowitz45", "dram.technology=table"});
   const CompiledNetwork cn =
-      compile_network(b.build(), cfg, MacKind::FixedPoint, true, SyntheticWeights(5));
+      compile_network(b.build(), compile_spec(cfg, true), SyntheticWeights(5));
   const EnergyModel em(EnergyTable::load(cfg.energy_table_path));
-  const auto runs = run_simulations({{&cfg, &cn, nullptr}}, em);
+  const auto runs = run_simulations({{&cfg, &cn, true}}, em);
   ASSERT_EQ(runs.size(), 1u);
   ASSERT_EQ(runs[0].mismatches, 0);
   const EnergyBreakdown& sim = runs[0].rows[0].energy;
@@ -173,28 +174,31 @@ TEST(EnergyByHand, OperandTogglesAreMeanBitFlipsWithinRuns) {
   EXPECT_FALSE(mean_toggles(pe_toggles(ops, 1, 9, 32)).measured());
 }
 
-// On a real layer the sampled rates lie within the operands' widths, and sampling is
-// deterministic.
+// On a real layer the sampled rates lie within the operands' widths, every layer with consecutive
+// operations is sampled (64 PEs), and sampling is deterministic.
 TEST(EnergyByHand, MeasuredOperandTogglesOfARealLayer) {
   const SimConfig cfg = load_sim_config(std::nullopt, {});
   const Workload w = load_workload("tinycnn", cfg.seed);
-  const CompiledNetwork cn = compile_network(w.net, cfg, MacKind::ElpBsd, true, *w.weights);
+  const CompiledNetwork cn = compile_network(w.net, compile_spec(cfg, true), *w.weights);
+  const EnergyModel em(EnergyTable::load(cfg.energy_table_path));
+  const auto macs = mac_energies(cn, cfg, em, mac_circuit_fnv1a64(cfg));
   int seen = 0;
   for (std::size_t i = 0; i < cn.net.layers.size(); ++i) {
     if (!cn.net.layers[i].on_pe_array()) continue;
-    const OperandToggles& t = cn.layers[i].operand_toggles;
-    if (!t.measured()) continue;  // e.g. a fully-connected layer of one output position
+    const std::vector<PeToggles> pes = measure_pe_toggles(cn, static_cast<int>(i), cfg.array.rows);
+    // A fully-connected layer of one output position has no consecutive operations.
+    EXPECT_EQ(macs[i].simulated_operands, cn.net.gemm(cn.net.layers[i]).m > 1);
+    if (!macs[i].simulated_operands) continue;
     ++seen;
+    EXPECT_EQ(pes.size(), 64u);
+    const OperandToggles& t = macs[i].toggles;
     const int abits = cn.layers[i].mac->widths().activation_operand_bits();
     EXPECT_GT(t.activation, 0.0);
     EXPECT_LE(t.activation, abits);
     EXPECT_LE(t.psum, cn.accumulator_bits);
     EXPECT_LE(t.product, cn.accumulator_bits);
     // The same sample again gives the same rates (deterministic).
-    const OperandToggles u =
-        mean_toggles(measure_pe_toggles(cn, static_cast<int>(i), cfg.array.rows));
-    EXPECT_DOUBLE_EQ(u.activation, t.activation);
-    EXPECT_EQ(cn.layers[i].pe_toggles.size(), 64u);
+    EXPECT_DOUBLE_EQ(mean_toggles(pes).activation, t.activation);
   }
   EXPECT_GT(seen, 0);
 }

@@ -90,42 +90,35 @@ TEST(RunCli, WritesEveryOutputWithUnitsInColumnNames) {
   EXPECT_GT(tl["traceEvents"].size(), 10u);
 }
 
-TEST(RunCli, TimingOnlyMatchesFunctionalTiming) {
+// One number per question: a timing-only run prices the same compiled network's operands as a
+// functional one, so every figure but the value check is the same, in both dataflows, whichever
+// model prices the MACs (characterised on WS, structural on OS).
+TEST(RunCli, TimingOnlyEqualsFunctionalButForTheValues) {
   const std::string dir = make_temp_dir("timing");
-  ASSERT_EQ(run_cli({"run", "--workload", "tinycnn", "--out", dir + "/f"}, dir).exit_code, 0);
-  ASSERT_EQ(run_cli({"run", "--workload", "tinycnn", "--timing-only", "--out", dir + "/t"}, dir)
-                .exit_code,
-            0);
-  const auto f = nlohmann::json::parse(slurp(dir + "/f/summary.json"));
-  const auto t = nlohmann::json::parse(slurp(dir + "/t/summary.json"));
-  EXPECT_TRUE(t["bit_exact"].is_null());
-  EXPECT_EQ(f["cycles"], t["cycles"]);
-  EXPECT_EQ(f["dram_bytes_read"], t["dram_bytes_read"]);
-  // The MAC energy follows the operand toggles a functional compile measures (docs/energy.md);
-  // every other part is the same, and with a table whose activity does not follow data so is the
-  // MAC's.
-  const auto& fe = f["energy_breakdown_pj"];
-  const auto& te = t["energy_breakdown_pj"];
-  for (auto it = fe.begin(); it != fe.end(); ++it) {
-    if (it.key() != "mac") {
-      EXPECT_DOUBLE_EQ(it->get<double>(), te[it.key()].get<double>());
-    }
+  for (const std::string df : {"ws", "os"}) {
+    const std::vector<std::string> base = {"run", "--workload", "tinycnn", "--set",
+                                           "array.dataflow=" + df};
+    std::vector<std::string> f = base, t = base;
+    f.insert(f.end(), {"--out", dir + "/f" + df});
+    t.insert(t.end(), {"--timing-only", "--out", dir + "/t" + df});
+    ASSERT_EQ(run_cli(f, dir).exit_code, 0);
+    ASSERT_EQ(run_cli(t, dir).exit_code, 0);
+    const auto fs = nlohmann::json::parse(slurp(dir + "/f" + df + "/summary.json"));
+    const auto ts = nlohmann::json::parse(slurp(dir + "/t" + df + "/summary.json"));
+    EXPECT_EQ(fs["bit_exact"], true) << df;
+    EXPECT_TRUE(ts["bit_exact"].is_null()) << df;
+    for (const char* k :
+         {"cycles", "stall_cycles", "dram_bytes_read", "dram_bytes_written", "mac_layers",
+          "mac_layers_characterised", "mac_layers_simulated_operands"})
+      EXPECT_EQ(fs[k], ts[k]) << df << " " << k;
+    // Every energy component to the last digit, the MAC's included.
+    const auto& fe = fs["energy_breakdown_pj"];
+    const auto& te = ts["energy_breakdown_pj"];
+    for (auto it = fe.begin(); it != fe.end(); ++it)
+      EXPECT_EQ(it->get<double>(), te[it.key()].get<double>()) << df << " " << it.key();
+    EXPECT_EQ(fs["mac_layers_characterised"], df == "ws" ? fs["mac_layers"] : nlohmann::json(0))
+        << df;
   }
-  EXPECT_NE(fe["mac"].get<double>(), te["mac"].get<double>());
-  for (const char* mode : {"f2", "t2"}) {
-    std::vector<std::string> a = {"run",
-                                  "--workload",
-                                  "tinycnn",
-                                  "--out",
-                                  dir + "/" + mode,
-                                  "--set",
-                                  "energy.table=horowitz45-cacti"};
-    if (std::string(mode) == "t2") a.push_back("--timing-only");
-    ASSERT_EQ(run_cli(a, dir).exit_code, 0);
-  }
-  EXPECT_DOUBLE_EQ(
-      nlohmann::json::parse(slurp(dir + "/f2/summary.json"))["energy_pj"].get<double>(),
-      nlohmann::json::parse(slurp(dir + "/t2/summary.json"))["energy_pj"].get<double>());
 }
 
 // The default comparison: the configured ELP_BSD design, fixed point of the same code width and
@@ -800,13 +793,17 @@ TEST(RunCli, TopologyAndGemmCsvWorkloads) {
 }
 
 // Which MAC model costs a run's layers: the default table's gate-level characterisation on a
-// functional weight-stationary run of a characterised design; the structural model with the
-// table that has none, on a timing-only run, or for a circuit the characterisation does not have
-// (another accumulator width). The characterisation changes the MAC energy and nothing else.
+// weight-stationary run of a characterised design, in both modes; the structural model with the
+// table that has none, on an output-stationary array, or for a circuit the characterisation does
+// not have (another accumulator width). The characterisation changes the MAC energy and nothing
+// else. The operands are the simulated data's wherever the workload has data, at reference
+// statistics where it has none (a layer list).
 TEST(RunCli, CharacterisedMacEnergyWhereTheCircuitIsCharacterised) {
   const std::string dir = make_temp_dir("run-characterised");
-  auto run = [&](const std::string& name, std::vector<std::string> extra) {
-    std::vector<std::string> a = {"run", "--workload", "tinycnn", "--out", dir + "/" + name};
+  write_file(dir + "/g.csv", "Layer, M, N, K,\ng1, 64, 32, 144,\n");
+  auto run = [&](const std::string& name, std::vector<std::string> extra,
+                 const std::string& workload = "tinycnn") {
+    std::vector<std::string> a = {"run", "--workload", workload, "--out", dir + "/" + name};
     a.insert(a.end(), extra.begin(), extra.end());
     const auto r = run_cli(a, dir);
     EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -815,20 +812,90 @@ TEST(RunCli, CharacterisedMacEnergyWhereTheCircuitIsCharacterised) {
   const auto [c, out] = run("c", {});
   const auto [s, out_s] = run("s", {"--set", "energy.table=horowitz45-cacti-toggles-structural"});
   const auto [t, out_t] = run("t", {"--timing-only"});
+  const auto [o, out_o] = run("o", {"--set", "array.dataflow=os"});
   const auto [w, out_w] = run("w", {"--set", "design.accumulator_bits=24"});
-  const int pe_layers = c["mac_energy_model_layers"]["characterised"].get<int>() +
-                        c["mac_energy_model_layers"]["structural"].get<int>();
-  EXPECT_GT(c["mac_energy_model_layers"]["characterised"].get<int>(), 0);
-  EXPECT_NE(out.find("costed per held weight code from gate-level toggles"), std::string::npos)
+  const auto [g, out_g] = run("g", {"--timing-only"}, "g.csv");
+  const int pe_layers = c["mac_layers"].get<int>();
+  ASSERT_GT(pe_layers, 0);
+  for (const auto* j : {&c, &t}) {
+    EXPECT_EQ((*j)["mac_energy_model_layers"]["characterised"], pe_layers);
+    EXPECT_EQ((*j)["mac_layers_characterised"], pe_layers);
+  }
+  // tinycnn's fc has one output position: no consecutive operations to sample.
+  EXPECT_EQ(c["mac_layers_simulated_operands"].get<int>(), pe_layers - 1);
+  EXPECT_NE(out.find("characterised (mac-characterisation-45nm) in " + std::to_string(pe_layers) +
+                     " of " + std::to_string(pe_layers)),
+            std::string::npos)
       << out;
-  for (const auto* j : {&s, &t, &w}) {
+  EXPECT_NE(out.find("operands simulated in " + std::to_string(pe_layers - 1) +
+                     ", reference statistics in 1"),
+            std::string::npos)
+      << out;
+  for (const auto* j : {&s, &o, &w}) {
     EXPECT_EQ((*j)["mac_energy_model_layers"]["characterised"], 0);
     EXPECT_EQ((*j)["mac_energy_model_layers"]["structural"], pe_layers);
   }
-  EXPECT_EQ(out_s.find("costed per held weight code"), std::string::npos) << out_s;
+  EXPECT_NE(out_s.find("characterised (none in this table) in 0 of " + std::to_string(pe_layers) +
+                       " PE-array layers"),
+            std::string::npos)
+      << out_s;
+  // The layer list: characterised at reference operand statistics.
+  EXPECT_EQ(g["mac_layers_characterised"], 1);
+  EXPECT_EQ(g["mac_layers_simulated_operands"], 0);
+  const auto gl = nlohmann::json::parse(slurp(dir + "/g/layers.json"));
+  EXPECT_EQ(gl[0]["mac_energy_model"], "characterised");
+  EXPECT_EQ(gl[0]["mac_operands"], "reference operands");
   EXPECT_NE(c["mac_pj"].get<double>(), s["mac_pj"].get<double>());
   for (const char* k : {"pe_registers_pj", "weight_buffer_pj", "activation_sram_pj",
                         "output_buffer_pj", "dram_pj", "compensation_adder_pj"})
     EXPECT_DOUBLE_EQ(c[k].get<double>(), s[k].get<double>()) << k;
   EXPECT_EQ(c["energy_table"]["mac_characterisation"]["name"], "mac-characterisation-45nm");
+}
+
+// A sweep point is the standalone run of its configuration: the same energy (every component),
+// cycles and traffic, in both modes, whichever parameters are swept (array rows change which
+// partial sums a PE sees, so the MAC energy too; the seed changes the synthetic weights; the
+// format and compensation the compiled network).
+TEST(RunCli, SweepPointsEqualStandaloneRuns) {
+  const std::string dir = make_temp_dir("sweep-run");
+  const nlohmann::json axes = {{"array.rows", {8, 16}},
+                               {"sim.seed", {1, 2}},
+                               {"design.elp.format", {"elp4", "elp5v2"}},
+                               {"design.compensation", {"none", "output_constant"}}};
+  for (const bool functional : {false, true}) {
+    const std::string mode = functional ? "f" : "t";
+    write_file(dir + "/" + mode + ".json", nlohmann::json{{"workloads", {"tinycnn"}},
+                                                          {"designs", {"elp", "fixed"}},
+                                                          {"functional", functional},
+                                                          {"axes", axes}}
+                                               .dump());
+    const auto s = run_cli({"sweep", mode + ".json", "--out", mode + "-sweep", "-j", "2"}, dir);
+    ASSERT_EQ(s.exit_code, 0) << s.out << s.err;
+    for (const auto& entry :
+         std::filesystem::directory_iterator(dir + "/" + mode + "-sweep/points")) {
+      const auto point = nlohmann::json::parse(slurp(entry.path().string() + "/point.json"));
+      for (const char* design : {"elp", "fixed"}) {
+        std::vector<std::string> a = {"run", "--workload", "tinycnn", "--set",
+                                      std::string("design.mac=") + design};
+        for (auto it = point["params"].begin(); it != point["params"].end(); ++it) {
+          a.push_back("--set");
+          a.push_back(it.key() + "=" + (it->is_string() ? it->get<std::string>() : it->dump()));
+        }
+        if (!functional) a.push_back("--timing-only");
+        const std::string out = mode + "-" + point["id"].get<std::string>() + "-" + design;
+        a.insert(a.end(), {"--out", out});
+        ASSERT_EQ(run_cli(a, dir).exit_code, 0);
+        const auto run = nlohmann::json::parse(slurp(dir + "/" + out + "/summary.json"));
+        const auto swept =
+            nlohmann::json::parse(slurp(entry.path().string() + "/" + design + "/summary.json"));
+        const std::string what = mode + " " + point["params"].dump() + " " + design;
+        for (const char* k : {"cycles", "stall_cycles", "dram_bytes_read", "dram_bytes_written",
+                              "macs", "mac_layers_simulated_operands", "bit_exact"})
+          EXPECT_EQ(swept[k], run[k]) << what << ": " << k;
+        for (auto it = run["energy_breakdown_pj"].begin(); it != run["energy_breakdown_pj"].end();
+             ++it)
+          EXPECT_EQ(swept["energy_breakdown_pj"][it.key()], *it) << what << ": " << it.key();
+      }
+    }
+  }
 }

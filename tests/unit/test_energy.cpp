@@ -355,12 +355,15 @@ nlohmann::json two_code_characterisation() {
   return {{"name", "t"},
           {"columns",
            {"code", "pj_per_activation_toggle", "pj_per_psum_toggle", "pj_per_product_toggle",
-            "pj_per_operation"}},
+            "pj_per_operation", "reference_activation_toggles", "reference_psum_toggles",
+            "reference_product_toggles"}},
           {"designs",
            {{"d",
              {{"verilog_fnv1a64", "0123456789abcdef"},
               {"codes",
-               {{0, 0.0, 0.5, 0.0, 0.0}, {1, 1.0, 0.5, 2.0, 0.0}, {2, 2.0, 0.0, 1.0, 0.25}}}}}}}};
+               {{0, 0.0, 0.5, 0.0, 0.0, 2.0, 6.0, 0.0},
+                {1, 1.0, 0.5, 2.0, 0.0, 2.0, 6.0, 2.0},
+                {2, 2.0, 0.0, 1.0, 0.25, 2.0, 6.0, 3.0}}}}}}}};
 }
 
 std::string load_error(const nlohmann::json& doc, const std::string& name) {
@@ -399,6 +402,11 @@ TEST(MacCharacterisation, BadFilesNameTheField) {
   doc["designs"]["d"]["codes"][0] = {0, 1.0, 1.0, 1.0};
   e = load_error(doc, "short");
   EXPECT_NE(e.find("designs.d.codes[0]"), std::string::npos) << e;
+  doc = two_code_characterisation();
+  doc["designs"]["d"]["codes"][1][6] = "many";
+  e = load_error(doc, "reference");
+  EXPECT_NE(e.find("designs.d.codes[1][6]"), std::string::npos) << e;
+  EXPECT_NE(e.find("mean toggled bits over the reference"), std::string::npos) << e;
   doc = two_code_characterisation();
   doc["colour"] = 1;
   e = load_error(doc, "unknown");
@@ -449,6 +457,13 @@ TEST(MacCharacterisation, EnergyIsPerPeCoefficientsTimesOwnToggles) {
   } catch (const UserError& e) {
     EXPECT_NE(std::string(e.what()).find("c.json"), std::string::npos) << e.what();
   }
+  // Without simulated operands, each code at its reference toggles: code 0: 0.5 x 6 = 3; code 1:
+  // 1 x 2 + 0.5 x 6 + 2 x 2 = 9; code 2: 2 x 2 + 0 + 1 x 3 + 0.25 = 7.25. Weights per code x
+  // operations per weight.
+  EXPECT_DOUBLE_EQ(d->reference_pj(1), 9.0);
+  EXPECT_DOUBLE_EQ(characterised_reference_mac_pj(*d, {3, 1, 2}, 5),
+                   5 * (3 * 3.0 + 9.0 + 2 * 7.25));
+  EXPECT_THROW(characterised_reference_mac_pj(*d, {0, 0, 0, 1}, 5), UserError);
 }
 
 // The shipped characterisation is of the circuits the generator writes today: every design's

@@ -42,7 +42,7 @@ TEST(Inference, ReproducesTheCompilersReference) {
   const Workload w = load_workload(kFmnist, 1);
   for (const char* design : {"elp", "fixed"}) {
     const SimConfig cfg = config({std::string("design.mac=") + design});
-    const CompiledNetwork cn = compile_network(w.net, cfg, cfg.design.mac, true, *w.weights);
+    const CompiledNetwork cn = compile_network(w.net, compile_spec(cfg, true), *w.weights);
     std::vector<IntTensor> t;
     infer(cn, w.weights->input(w.net), t);
     expect_same_tensors(t, cn.tensors);
@@ -55,8 +55,9 @@ TEST(Inference, CalibrationSetCoversEveryImage) {
   const Workload w = load_workload(kFmnist, 1);
   const SimConfig cfg = config();
   const auto imgs = images(w, 6);
-  const CompiledNetwork one = compile_calibrated(w.net, cfg, cfg.design.mac, *w.weights, {imgs[0]});
-  const CompiledNetwork six = compile_calibrated(w.net, cfg, cfg.design.mac, *w.weights, imgs);
+  const CompiledNetwork one =
+      compile_calibrated(w.net, compile_spec(cfg, true), *w.weights, {imgs[0]});
+  const CompiledNetwork six = compile_calibrated(w.net, compile_spec(cfg, true), *w.weights, imgs);
   double maxv = 0;
   for (const auto& im : imgs) {
     for (float v : im)
@@ -71,7 +72,7 @@ TEST(Inference, CalibrationSetCoversEveryImage) {
     differ += six.tensors[i].scale != one.tensors[i].scale;
   EXPECT_GT(differ, 3);
   // A single-image calibration is exactly what compile_network does with that image.
-  const CompiledNetwork run = compile_network(w.net, cfg, cfg.design.mac, true, *w.weights);
+  const CompiledNetwork run = compile_network(w.net, compile_spec(cfg, true), *w.weights);
   expect_same_tensors(run.tensors, one.tensors);
 }
 
@@ -82,8 +83,8 @@ TEST(Inference, PercentileCalibrationClipsOutliers) {
   const SimConfig mm = config();
   const SimConfig pc =
       config({"design.activation_calibration=percentile", "design.activation_percentile=99"});
-  const CompiledNetwork a = compile_calibrated(w.net, mm, mm.design.mac, *w.weights, imgs);
-  const CompiledNetwork b = compile_calibrated(w.net, pc, pc.design.mac, *w.weights, imgs);
+  const CompiledNetwork a = compile_calibrated(w.net, compile_spec(mm, true), *w.weights, imgs);
+  const CompiledNetwork b = compile_calibrated(w.net, compile_spec(pc, true), *w.weights, imgs);
   // Fashion-MNIST images saturate at white (many pixels share the maximum), so the input scale
   // may not move; conv1's output has a long tail.
   EXPECT_LE(b.tensors[0].scale, a.tensors[0].scale);
@@ -95,7 +96,7 @@ TEST(Inference, FloatReferenceAgreesWithEightBitInference) {
   const Workload w = load_workload(kFmnist, 1);
   const SimConfig cfg = config({"design.mac=fixed"});
   const auto imgs = images(w, 8);
-  const CompiledNetwork cn = compile_calibrated(w.net, cfg, cfg.design.mac, *w.weights, imgs);
+  const CompiledNetwork cn = compile_calibrated(w.net, compile_spec(cfg, true), *w.weights, imgs);
   const FloatNetwork fn(w.net, *w.weights);
   double sig = 0, err = 0;
   int same = 0;

@@ -8,6 +8,7 @@
 #include "sim/energy/energy_table.h"
 #include "sim/mapping/mapper.h"
 #include "sim/quant/compiler.h"
+#include "sim/rtl/mac_rtl.h"
 #include "sim/run/pipeline.h"
 #include "sim/top/accelerator.h"
 #include "sim/workload/zoo.h"
@@ -92,7 +93,7 @@ TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
     const SimConfig cfg =
         load_sim_config(std::nullopt, {"workload.batch=" + std::to_string(batch)});
     const CompiledNetwork cn =
-        compile_network(b.build(), cfg, MacKind::ElpBsd, false, SyntheticWeights(1));
+        compile_network(b.build(), compile_spec(cfg, false), SyntheticWeights(1));
     PlanParams p;
     p.array = {pick(rng, 2, 8), pick(rng, 2, 8), false, pick(rng, 0, 1) * pick(rng, 3, 40)};
     if (pick(rng, 0, 1)) {  // buffer ports narrow enough to stretch some tiles
@@ -154,7 +155,7 @@ TEST(Mapping, MisfitNamesTheBufferAndTheSizes) {
   b.conv("l", b.input(), 32, 3, 1, 1, A::None);
   const SimConfig cfg = load_sim_config(std::nullopt, {});
   const CompiledNetwork cn =
-      compile_network(b.build(), cfg, MacKind::ElpBsd, false, SyntheticWeights(1));
+      compile_network(b.build(), compile_spec(cfg, false), SyntheticWeights(1));
   WeightStationary ws;
   PlanParams p;
   p.dataflow = &ws;
@@ -189,17 +190,24 @@ struct Chosen {
   std::vector<double> objective;  // per layer, of the chosen mapping (0 for vector layers)
 };
 
+// Every layer's MAC energy on `cfg`, as the run pipeline prices it.
+std::vector<LayerMacEnergy> macs_of(const SimConfig& cfg, const CompiledNetwork& cn,
+                                    const EnergyModel& em) {
+  return mac_energies(cn, cfg, em, mac_circuit_fnv1a64(cfg));
+}
+
 Chosen choose(const SimConfig& cfg, const CompiledNetwork& cn) {
   const auto df = make_dataflow(cfg.array.dataflow);
   const EnergyModel em = energy_model(cfg);
+  const auto macs = macs_of(cfg, cn, em);
   PlanParams p = plan_params(cfg, cn, df.get());
   Chosen c;
-  c.mappings = choose_mappings(cfg, cn, p, em);
+  c.mappings = choose_mappings(cfg, cn, p, em, macs);
   c.objective.assign(cn.net.layers.size(), 0.0);
   for (std::size_t i = 0; i < cn.net.layers.size(); ++i) {
     if (c.mappings[i]) {
       c.objective[i] =
-          evaluate_mapping(cfg, cn, static_cast<int>(i), p, em, *c.mappings[i]).objective;
+          evaluate_mapping(cfg, cn, static_cast<int>(i), p, em, macs, *c.mappings[i]).objective;
     }
   }
   return c;
@@ -222,7 +230,7 @@ TEST(Mapping, ChosenMappingIsNeverWorseThanAnyFixedOrder) {
       };
       const SimConfig any = cfg_with({});
       const CompiledNetwork cn =
-          compile_network(net, any, MacKind::ElpBsd, false, SyntheticWeights(1));
+          compile_network(net, compile_spec(any, false), SyntheticWeights(1));
       const Chosen best = choose(any, cn);
       for (const std::vector<std::string>& fixed :
            std::vector<std::vector<std::string>>{{"mapping.order=bands_outer"},
@@ -256,7 +264,7 @@ TEST(Mapping, BiggerBufferNeverMakesTheBestMappingWorse) {
       for (int kib = 16; kib <= 256; kib *= 4) {
         const SimConfig small = cfg_with(kib), big = cfg_with(kib * 4);
         const CompiledNetwork cn =
-            compile_network(net, small, MacKind::ElpBsd, false, SyntheticWeights(1));
+            compile_network(net, compile_spec(small, false), SyntheticWeights(1));
         const Chosen at_small = choose(small, cn), at_big = choose(big, cn);
         const auto df = make_dataflow(big.array.dataflow);
         const PlanParams p = plan_params(big, cn, df.get());
@@ -264,9 +272,9 @@ TEST(Mapping, BiggerBufferNeverMakesTheBestMappingWorse) {
         for (std::size_t i = 0; i < net.layers.size(); ++i) {
           if (!at_small.mappings[i]) continue;
           ASSERT_TRUE(at_big.mappings[i].has_value());
-          const double small_on_big =
-              evaluate_mapping(big, cn, static_cast<int>(i), p, em, *at_small.mappings[i])
-                  .objective;
+          const double small_on_big = evaluate_mapping(big, cn, static_cast<int>(i), p, em,
+                                                       macs_of(big, cn, em), *at_small.mappings[i])
+                                          .objective;
           EXPECT_LE(at_big.objective[i], small_on_big * (1 + 1e-12))
               << buf << " " << kib << " -> " << 4 * kib << " KiB, acc " << acc << ": "
               << net.layers[i].name << " " << at_big.mappings[i]->text() << " vs "
@@ -296,10 +304,10 @@ TEST(Mapping, PredictionMatchesTheSimulation) {
                       with(common, {"design.activation_bits=4", "design.accumulator_bits=20"}))};
   std::vector<CompiledNetwork> cns;
   for (const SimConfig& c : cfgs)
-    cns.push_back(compile_network(net, c, MacKind::ElpBsd, true, SyntheticWeights(3)));
+    cns.push_back(compile_network(net, compile_spec(c, true), SyntheticWeights(3)));
   const EnergyModel em = energy_model(cfgs[0]);
   const std::vector<RunResult> runs =
-      run_simulations({{&cfgs[0], &cns[0], nullptr}, {&cfgs[1], &cns[1], nullptr}}, em);
+      run_simulations({{&cfgs[0], &cns[0], true}, {&cfgs[1], &cns[1], true}}, em);
   ASSERT_EQ(runs.size(), 2u);
   for (std::size_t run = 0; run < runs.size(); ++run) {
     const SimConfig& cfg = cfgs[run];
@@ -309,10 +317,12 @@ TEST(Mapping, PredictionMatchesTheSimulation) {
     EXPECT_EQ(r.mismatches, 0);
     const auto df = make_dataflow(cfg.array.dataflow);
     const PlanParams p = plan_params(cfg, cn, df.get());
-    const auto mappings = choose_mappings(cfg, cn, p, em);
+    const auto macs = macs_of(cfg, cn, em);
+    const auto mappings = choose_mappings(cfg, cn, p, em, macs);
     for (std::size_t i = 0; i < cn.net.layers.size(); ++i) {
       if (!mappings[i]) continue;
-      const MappingCost c = evaluate_mapping(cfg, cn, static_cast<int>(i), p, em, *mappings[i]);
+      const MappingCost c =
+          evaluate_mapping(cfg, cn, static_cast<int>(i), p, em, macs, *mappings[i]);
       const LayerRow& row = r.rows[i];
       EXPECT_EQ(row.tiling["order"], to_string(mappings[i]->order));
       const auto want = row.energy.values(), got = c.energy.values();

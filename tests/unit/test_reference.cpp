@@ -128,7 +128,7 @@ TEST(LayerPlan, TilesFitTheirHalves) {
   const SimConfig cfg = load_sim_config(
       std::nullopt, {"buffers.weight_kib=8", "buffers.activation_kib=16", "buffers.output_kib=8"});
   const Network net = zoo_network("resnet18");
-  const CompiledNetwork cn = compile_network(net, cfg, MacKind::ElpBsd, false, SyntheticWeights(1));
+  const CompiledNetwork cn = compile_network(net, compile_spec(cfg, false), SyntheticWeights(1));
   WeightStationary ws;
   PlanParams p;
   p.array = {16, 16};
@@ -229,7 +229,7 @@ TEST(Compiler, NonFiniteWeightNamesLayerAndIndex) {
   const SimConfig cfg = load_sim_config(std::nullopt, {});
   for (bool functional : {true, false}) {
     try {
-      compile_network(zoo_network("tinycnn"), cfg, MacKind::ElpBsd, functional, PoisonedWeights());
+      compile_network(zoo_network("tinycnn"), compile_spec(cfg, functional), PoisonedWeights());
       FAIL() << "expected an error";
     } catch (const UserError& e) {
       const std::string m = e.what();
@@ -248,8 +248,9 @@ TEST(LayerPlan, FiveBitCodesFitSixtyPercentMoreWeightsPerChunk) {
   int ct[2] = {0, 0};
   int i = 0;
   for (MacKind mac : {MacKind::ElpBsd, MacKind::FixedPoint}) {
-    const SimConfig cfg = load_sim_config(std::nullopt, {"buffers.weight_kib=8"});
-    const CompiledNetwork cn = compile_network(net, cfg, mac, false, SyntheticWeights(1));
+    const SimConfig cfg = load_sim_config(
+        std::nullopt, {"buffers.weight_kib=8", std::string("design.mac=") + to_string(mac)});
+    const CompiledNetwork cn = compile_network(net, compile_spec(cfg, false), SyntheticWeights(1));
     WeightStationary ws;
     PlanParams p;
     p.array = {16, 16};

@@ -57,8 +57,8 @@ TEST(WeightSampling, MacEnergyErrorIsBounded) {
       ASSERT_GT(sampled.timing_weight_sample, 0u);
       const EnergyModel em(EnergyTable::load(sampled.energy_table_path));
       const SyntheticWeights src(1);
-      const CompiledNetwork a = compile_network(net, sampled, sampled.design.mac, false, src);
-      const CompiledNetwork b = compile_network(net, exact, exact.design.mac, false, src);
+      const CompiledNetwork a = compile_network(net, compile_spec(sampled, false), src);
+      const CompiledNetwork b = compile_network(net, compile_spec(exact, false), src);
       EXPECT_EQ(b.weights_quantized, b.weights_total);
       EXPECT_LT(a.weights_quantized, b.weights_total / 10) << name;
       const auto ea = mac_energy(a, em), eb = mac_energy(b, em);
@@ -83,6 +83,6 @@ TEST(WeightSampling, MacEnergyErrorIsBounded) {
 TEST(WeightSampling, TermSerialQuantizesEveryWeight) {
   const Network net = zoo_network("resnet18");
   const SimConfig cfg = load_sim_config(std::nullopt, {"design.elp.mac=serial"});
-  const CompiledNetwork cn = compile_network(net, cfg, MacKind::ElpBsd, false, SyntheticWeights(1));
+  const CompiledNetwork cn = compile_network(net, compile_spec(cfg, false), SyntheticWeights(1));
   EXPECT_EQ(cn.weights_quantized, cn.weights_total);
 }

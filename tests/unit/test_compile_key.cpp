@@ -1,0 +1,172 @@
+// The compile key is exactly what a compiled network depends on: for every configuration
+// parameter, on several base designs, a changed value either changes the key or leaves the
+// compiled network byte for byte the same. A new input the compiler reads without the key
+// knowing fails here (the key is what a sweep caches compiled networks by and what a run checks
+// a network against), whichever parameter it is.
+#include <gtest/gtest.h>
+#include <set>
+#include <sstream>
+
+#include "modules/common/error.h"
+#include "sim/config/sim_config.h"
+#include "sim/quant/compiler.h"
+#include "sim/run/prepare.h"
+#include "sim/workload/weight_source.h"
+#include "sim/workload/workload.h"
+#include "sim/workload/zoo.h"
+
+using namespace conloc;
+
+namespace {
+
+// Everything a compiled network holds, as text (the key itself left out).
+std::string digest(const CompiledNetwork& cn) {
+  std::ostringstream o;
+  o.precision(17);
+  auto put = [&o](const auto& v) {
+    for (const auto& x : v)
+      o << +x << ',';
+    o << ';';
+  };
+  o << to_string(cn.mac) << cn.calibrated << cn.weight_source << cn.mac_name << cn.code_bits
+    << cn.activation_bits << cn.accumulator_bits << cn.pe_transistors << cn.weights_total
+    << cn.weights_quantized << '|';
+  for (const CompiledLayer& l : cn.layers) {
+    o << l.in_signed << (l.mac ? l.mac->name() : "-") << '|';
+    put(l.wq);
+    put(l.codes);
+    put(l.step_cycles);
+    put(l.w_scale);
+    put(l.bias);
+    put(l.comp);
+    for (const Requant& r : l.rq)
+      o << r.mult << '/' << r.shift << ',';
+    for (auto c : kMacActionCounts)
+      o << l.mac_actions.*c << ',';
+    put(l.code_uses);
+    put(l.sampled_rows);
+    o << l.pool_rq.mult << l.pool_rq.shift << l.add_rq.mult_a << l.add_rq.mult_b << l.add_rq.shift
+      << l.mul_rq.mult << l.mul_rq.shift << '|';
+    put(l.lut);
+    o << l.lut_lo << '|';
+    for (const Requant& r : l.input_rq)
+      o << r.mult << '/' << r.shift << ',';
+    o << l.out_lo << ',' << l.out_hi << ',' << l.weight_sqnr_db << ',' << l.output_sqnr_db << ','
+      << l.output_sqnr_uncompensated_db << ',' << l.neighbour_correlation << '\n';
+  }
+  for (const IntTensor& t : cn.tensors) {
+    o << t.shape.h << 'x' << t.shape.w << 'x' << t.shape.c << t.is_signed << t.scale << ':';
+    put(t.data);
+  }
+  return o.str();
+}
+
+// Candidate values for `p` other than `current`, most plausible first; the first one the
+// configuration accepts is used.
+std::vector<nlohmann::json> alternatives(const ParamSpec& p, const nlohmann::json& current) {
+  std::vector<nlohmann::json> out;
+  switch (p.kind) {
+    case ParamKind::Choice:
+      for (const auto& c : p.choices)
+        if (c != current) out.push_back(c);
+      break;
+    case ParamKind::Int: {
+      const double v = current.get<double>();
+      for (double c :
+           {p.power_of_two ? v * 2 : v + 1, p.power_of_two ? v / 2 : v - 1, p.min, p.max})
+        if (c >= p.min && c <= p.max && c != v) out.push_back(static_cast<std::int64_t>(c));
+      break;
+    }
+    case ParamKind::Real: {
+      const double v = current.get<double>();
+      for (double c : {v * 0.9, v * 1.1, v + 0.5, p.min, p.max})
+        if (c >= p.min && c <= p.max && c != v) out.push_back(c);
+      break;
+    }
+    case ParamKind::String:
+      // The string parameters: an energy table and an explicit v2 level set (elp4v2's size).
+      for (const char* c : {"horowitz45", "1,2,3,4,6,8,12", "1,2,3,4,5,6,8"})
+        if (c != current) out.push_back(c);
+      break;
+    case ParamKind::Bool:
+      out.push_back(!current.get<bool>());
+      break;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(CompileKey, ChangesWheneverTheCompiledNetworkDoes) {
+  const Network net = zoo_network("tinycnn");
+  const SyntheticWeights src(1);
+  // Designs of every kind the compiler distinguishes, calibrated; and a sampled compile (no
+  // input data) whose sample is smaller than a layer.
+  struct Base {
+    std::vector<std::string> sets;
+    bool calibrate;
+  };
+  const std::vector<Base> bases = {
+      {{}, true},
+      {{"design.mac=fixed"}, true},
+      {{"design.elp.format=elp4v2"}, true},
+      {{"design.elp.format=elp5v2l"}, true},
+      {{"design.elp.mac=serial", "design.activation_calibration=percentile"}, true},
+      {{"sim.timing_weight_sample=64"}, false},
+      {{"design.mac=fixed", "sim.timing_weight_sample=64"}, false},
+  };
+  auto compiled = [&](const CompileSpec& spec) { return digest(compile_network(net, spec, src)); };
+  std::set<std::string> varied, changed_key;
+  for (const Base& b : bases) {
+    const SimConfig base = load_sim_config(std::nullopt, b.sets);
+    const CompileSpec base_spec = compile_spec(base, b.calibrate);
+    const std::string base_digest = compiled(base_spec);
+    for (const ParamSpec& p : sim_params().specs()) {
+      for (const nlohmann::json& v : alternatives(p, base.params.at(p.path))) {
+        SimConfig other;
+        try {
+          other = base.with({{p.path, v, "test"}});
+        } catch (const UserError&) {
+          continue;  // a value this design refuses: try the next
+        }
+        varied.insert(p.path);
+        const CompileSpec spec = compile_spec(other, b.calibrate);
+        if (spec.key != base_spec.key) {
+          changed_key.insert(p.path);
+        } else {
+          EXPECT_EQ(compiled(spec), base_digest)
+              << p.path << " = " << v.dump() << " on base {" << ::testing::PrintToString(b.sets)
+              << "} changes the compiled network but not its key";
+        }
+        break;
+      }
+    }
+  }
+  // Every parameter was varied on some base, and the key follows what the compile reads.
+  for (const ParamSpec& p : sim_params().specs())
+    EXPECT_TRUE(varied.count(p.path)) << p.path << " was never varied";
+  for (const char* k : {"design.mac", "design.elp.format", "design.fixed.weight_bits",
+                        "design.compensation", "design.activation_bits", "design.accumulator_bits",
+                        "design.elp.levels", "sim.timing_weight_sample"})
+    EXPECT_TRUE(changed_key.count(k)) << k << " never changed the key";
+  for (const char* k : {"array.rows", "array.dataflow", "buffers.weight_kib", "sim.seed"})
+    EXPECT_FALSE(changed_key.count(k)) << k << " is not read by the compiler";
+}
+
+// The network key adds what the compiled network depends on beyond the compile spec: the
+// workload (name, seed of synthetic weights, image) and a functional batch's references.
+TEST(CompileKey, NetworkKeyFollowsTheWorkloadAndTheBatch) {
+  const SimConfig cfg = load_sim_config(std::nullopt, {});
+  const Workload w1 = load_workload("tinycnn", 1), w2 = load_workload("tinycnn", 2);
+  EXPECT_NE(network_key(w1, cfg, false), network_key(w2, cfg, false));
+  EXPECT_NE(digest(prepare_network(w1, cfg, false)), digest(prepare_network(w2, cfg, false)));
+  const SimConfig batch = cfg.with({{"workload.batch", 2, "test"}});
+  EXPECT_EQ(network_key(w1, cfg, false), network_key(w1, batch, false));
+  EXPECT_NE(network_key(w1, cfg, true), network_key(w1, batch, true));
+  EXPECT_EQ(prepare_network(w1, batch, true).batch_tensors.size(), 1u);
+  // A layer list has no data: compiled without calibration, and refused for a functional run.
+  const Workload gemm = load_workload(
+      std::string(CONLOCNN_SOURCE_DIR) + "/workloads/topologies/scalesim_resnet50.csv", 1);
+  EXPECT_FALSE(prepare_network(gemm, cfg, false).calibrated);
+  EXPECT_THROW(prepare_network(gemm, cfg, true), UserError);
+}
