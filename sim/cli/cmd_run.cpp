@@ -60,7 +60,9 @@ bool parse_run_options(const std::string& cmd, const std::vector<std::string>& a
       "dataset folder (default: where Debian installs it)");
   if (with_design) {
     desc.add_options()("design", po::value<std::string>(&o.design),
-                       "MAC design: elp, fixed, elp4..elp8[-serial], fixed2..fixed16");
+                       "MAC design: elp, fixed, elp4..elp8[-serial], elp3v2..elp8v2, "
+                       "elp4v2l..elp6v2l, fixed2..fixed16, each optionally with "
+                       "@design.KEY=VALUE settings");
   } else {
     desc.add_options()("designs", po::value<std::string>(&o.designs),
                        "comma-separated designs, the last is the baseline (default: the "
@@ -284,7 +286,7 @@ int cmd_compare(const std::vector<std::string>& args) {
   for (std::size_t i = 0; i < names.size(); ++i) {
     cfgs.push_back(
         load_design_config(o.common.config_file, o.common.overrides, names[i], "--designs"));
-    labels.push_back(design_label(cfgs.back()));
+    labels.push_back(design_label(cfgs.back(), parse_design_spec(names[i], "--designs")));
     for (std::size_t j = 0; j < i; ++j) {
       if (labels[j] == labels[i]) {
         throw UserError(

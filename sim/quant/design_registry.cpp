@@ -51,10 +51,9 @@ std::vector<std::string> design_names() {
 
 namespace {
 
-// The design.* assignments of registry design `name`; an unknown name is a UserError naming
-// `source` with the closest known name.
-std::vector<ParamAssignment> design_assignments(const std::string& name,
-                                                const std::string& source) {
+// The registry entry of `name`; an unknown name is a UserError naming `source` with the closest
+// known name.
+const DesignEntry& entry(const std::string& name, const std::string& source) {
   const auto& all = entries();
   const auto it =
       std::find_if(all.begin(), all.end(), [&](const DesignEntry& e) { return e.name == name; });
@@ -65,33 +64,86 @@ std::vector<ParamAssignment> design_assignments(const std::string& name,
     }
     throw_field_error(source, "", "unknown design", "\"" + name + "\"",
                       "elp, fixed, elp4..elp8, elp4-serial..elp8-serial, elp3v2..elp8v2, "
-                      "elp4v2l..elp6v2l or "
-                      "fixed2..fixed16 "
-                      "(did you mean " +
+                      "elp4v2l..elp6v2l or fixed2..fixed16, each optionally with "
+                      "@design.KEY=VALUE settings (did you mean " +
                           best + "?)");
   }
-  std::vector<ParamAssignment> a;
-  for (const auto& [key, value] : it->settings)
-    a.push_back({key, value, source + " " + name});
-  return a;
+  return *it;
 }
 
 }  // namespace
 
+DesignSpec parse_design_spec(const std::string& text, const std::string& source) {
+  DesignSpec d;
+  d.text = text;
+  std::size_t at = text.find('@');
+  d.name = text.substr(0, at);
+  entry(d.name, source);
+  while (at != std::string::npos) {
+    const std::size_t next = text.find('@', at + 1);
+    const std::string part = text.substr(at + 1, next == std::string::npos ? next : next - at - 1);
+    const std::size_t eq = part.find('=');
+    const std::string key = part.substr(0, eq);
+    if (eq == std::string::npos || key.rfind("design.", 0) != 0 || key == "design.mac") {
+      throw_field_error(source, "", "not a design setting", "\"@" + part + "\" in \"" + text + "\"",
+                        "@design.KEY=VALUE (a design.* parameter other than design.mac; the "
+                        "design's name chooses the MAC)");
+    }
+    // The value as --set reads it: JSON where it parses, else a bare string.
+    const std::string value = part.substr(eq + 1);
+    nlohmann::json v = nlohmann::json::parse(value, nullptr, false);
+    if (v.is_discarded()) v = value;
+    d.settings.emplace_back(key, std::move(v));
+    at = next;
+  }
+  return d;
+}
+
+std::vector<ParamAssignment> design_assignments(const DesignSpec& d, const std::string& source) {
+  std::vector<ParamAssignment> a;
+  for (const auto& [key, value] : entry(d.name, source).settings)
+    a.push_back({key, value, source + " " + d.name});
+  for (const auto& [key, value] : d.settings)
+    a.push_back({key, value, source + " " + d.text});
+  return a;
+}
+
+void check_design_settings(const DesignSpec& d, const SimConfig& cfg, const std::string& source) {
+  const bool fixed = cfg.design.mac == MacKind::FixedPoint;
+  for (const auto& [key, value] : d.settings) {
+    const std::string other = fixed ? "design.elp." : "design.fixed.";
+    if (key.rfind(other, 0) == 0) {
+      throw_field_error(source, "", "a setting that does not apply to this design",
+                        "\"" + key + "\" in \"" + d.text + "\"",
+                        std::string("a design.* setting of ") +
+                            (fixed ? "a fixed-point design (not design.elp.*)"
+                                   : "an ELP_BSD design (not design.fixed.*)"));
+    }
+  }
+}
+
 SimConfig load_design_config(const std::optional<std::string>& file,
-                             const std::vector<std::string>& overrides, const std::string& name,
+                             const std::vector<std::string>& overrides, const std::string& spec,
                              const std::string& source) {
+  const DesignSpec d = parse_design_spec(spec, source);
   ConfigInput in;
   in.file = file;
   in.overrides = overrides;
-  in.assignments = design_assignments(name, source);
-  return load_sim_config(in);
+  in.assignments = design_assignments(d, source);
+  SimConfig cfg = load_sim_config(in);
+  check_design_settings(d, cfg, source);
+  return cfg;
 }
 
 std::string design_label(const SimConfig& cfg) {
   const DesignConfig& d = cfg.design;
   if (d.mac == MacKind::FixedPoint) return "fixed" + std::to_string(d.fixed_weight_bits);
   return d.elp_name() + (d.elp_mac == ElpMacVariant::TermSerial ? "-serial" : "");
+}
+
+std::string design_label(const SimConfig& cfg, const DesignSpec& d) {
+  const std::size_t at = d.text.find('@');
+  return design_label(cfg) + (at == std::string::npos ? "" : d.text.substr(at));
 }
 
 std::vector<std::string> default_comparison(const SimConfig& base) {

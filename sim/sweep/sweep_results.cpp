@@ -1,6 +1,8 @@
 #include "sim/sweep/sweep_results.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <signal.h>
 #include <unistd.h>
 
@@ -26,8 +28,11 @@ std::string point_dir(const std::string& dir, const std::string& id) {
 // One row of sweep.csv: a point and one design's totals.
 struct SweepRow {
   const PointRecord* point;
-  json result;  // the design's total columns; {"mac_kind": ...} only when the point failed
-  json ratio;   // ELP_BSD / fixed-point energy at this point, when both ran
+  std::string design;  // the spec's designs entry
+  json result;         // the design's total columns; null when the point failed
+  json ratios;       // {"energy", "latency", "edp"}: over the baseline at this point, when both fit
+  json same_run_as;  // the point whose run this is, when another point simulated it
+  std::string status, error;
 };
 
 ColumnTable<SweepRow> sweep_columns(const SweepManifest& m) {
@@ -40,17 +45,27 @@ ColumnTable<SweepRow> sweep_columns(const SweepManifest& m) {
     t.push_back({k, spec ? spec->unit : "-",
                  [k](const SweepRow& r) { return r.point->params.value(k, json(nullptr)); }});
   }
+  t.push_back({"design_spec", "-", [](const SweepRow& r) { return json(r.design); }});
   for (const auto& c : total_columns()) {
     if (c.name == "workload") continue;
     const std::string name = c.name;
-    t.push_back(
-        {name, c.unit, [name](const SweepRow& r) { return r.result.value(name, json(nullptr)); }});
+    t.push_back({name, c.unit, [name](const SweepRow& r) {
+                   return r.result.is_object() ? r.result.value(name, json(nullptr))
+                                               : json(nullptr);
+                 }});
   }
-  t.push_back({"elp_fixed_energy_ratio", "-", [](const SweepRow& r) { return r.ratio; }});
-  t.push_back({"status", "-", [](const SweepRow& r) { return json(r.point->status); }});
-  t.push_back({"error", "-", [](const SweepRow& r) {
-                 return r.point->error.empty() ? json(nullptr) : json(r.point->error);
-               }});
+  const std::string baseline = m.baseline;
+  t.push_back({"baseline", "-", [baseline](const SweepRow&) { return json(baseline); }});
+  for (const char* k : {"energy", "latency", "edp"}) {
+    const std::string key = k;
+    t.push_back({key + "_vs_baseline", "-", [key](const SweepRow& r) {
+                   return r.ratios.is_object() ? r.ratios[key] : json(nullptr);
+                 }});
+  }
+  t.push_back({"same_run_as", "-", [](const SweepRow& r) { return r.same_run_as; }});
+  t.push_back({"status", "-", [](const SweepRow& r) { return json(r.status); }});
+  t.push_back({"error", "-",
+               [](const SweepRow& r) { return r.error.empty() ? json(nullptr) : json(r.error); }});
   return t;
 }
 
@@ -66,8 +81,9 @@ StageSeconds seconds_from(const json& j) {
 }  // namespace
 
 json SweepManifest::to_json() const {
-  return {{"spec", spec_path},  {"spec_hash", spec_hash},     {"swept_keys", swept_keys},
-          {"designs", designs}, {"points", point_ids.size()}, {"point_ids", point_ids}};
+  return {{"spec", spec_path},     {"spec_hash", spec_hash}, {"swept_keys", swept_keys},
+          {"designs", designs},    {"baseline", baseline},   {"points", point_ids.size()},
+          {"point_ids", point_ids}};
 }
 
 SweepManifest SweepManifest::from_spec(const SweepSpec& s) {
@@ -75,8 +91,9 @@ SweepManifest SweepManifest::from_spec(const SweepSpec& s) {
   m.spec_path = s.path;
   m.spec_hash = s.hash;
   m.swept_keys = s.swept_keys;
-  for (MacKind d : s.designs)
-    m.designs.push_back(to_string(d));
+  for (const SweepDesign& d : s.designs)
+    m.designs.push_back(d.spec.text);
+  m.baseline = s.baseline;
   for (const auto& p : s.points)
     m.point_ids.push_back(p.id);
   return m;
@@ -92,6 +109,7 @@ std::optional<SweepManifest> SweepManifest::read(const std::string& dir) {
     m.spec_hash = j.at("spec_hash").get<std::string>();
     m.swept_keys = j.at("swept_keys").get<std::vector<std::string>>();
     m.designs = j.at("designs").get<std::vector<std::string>>();
+    m.baseline = j.at("baseline").get<std::string>();
     m.point_ids = j.at("point_ids").get<std::vector<std::string>>();
     return m;
   } catch (const json::exception& e) {
@@ -129,7 +147,7 @@ PointRecord PointRecord::from_json(const json& j, const std::string& source) {
   }
 }
 
-PointRecord point_record(const SweepPoint& p, const std::vector<RunResult>& results) {
+PointRecord point_record(const SweepPoint& p, const std::vector<PointDesign>& designs) {
   PointRecord r;
   r.id = p.id;
   r.workload = p.workload;
@@ -137,11 +155,19 @@ PointRecord point_record(const SweepPoint& p, const std::vector<RunResult>& resu
   for (const auto& [k, v] : p.params)
     r.params[k] = v;
   r.status = "ok";
-  for (const RunResult& res : results) {
-    r.results.push_back(to_json_object(total_columns(), res));
+  for (const PointDesign& d : designs) {
+    if (!d.result) {
+      r.results.push_back({{"design_spec", d.design},
+                           {"same_run_as", {{"point", d.same_point}, {"design", d.same_design}}}});
+      continue;
+    }
+    const RunResult& res = *d.result;
+    json j = to_json_object(total_columns(), res);
+    j["design_spec"] = d.design;
+    r.results.push_back(std::move(j));
     if (res.functional && res.feasible() && res.mismatches != 0) {
       r.status = "failed";
-      r.error = res.design + ": accelerator outputs differ from the integer reference (" +
+      r.error = d.design + ": accelerator outputs differ from the integer reference (" +
                 std::to_string(res.mismatches) + " elements)";
     }
   }
@@ -156,14 +182,23 @@ PointRecord failed_point(const SweepPoint& p, const std::string& error, const St
   return r;
 }
 
-void write_point(const std::string& dir, PointRecord rec, const std::vector<RunResult>& results) {
+std::string design_dir_name(const std::string& design) {
+  std::string n = design;
+  std::replace(n.begin(), n.end(), '/', '_');
+  return n;
+}
+
+void write_point(const std::string& dir, PointRecord rec, const std::vector<PointDesign>& designs) {
   const auto t0 = std::chrono::steady_clock::now();
   const std::string final_dir = point_dir(dir, rec.id);
   const std::string tmp = final_dir + ".tmp-" + std::to_string(::getpid());
   std::error_code ec;
   fs::remove_all(tmp, ec);
-  for (const RunResult& r : results) {
-    const std::string d = tmp + "/" + to_string(r.mac);
+  ensure_directory(tmp);
+  for (const PointDesign& pd : designs) {
+    if (!pd.result) continue;
+    const RunResult& r = *pd.result;
+    const std::string d = tmp + "/" + design_dir_name(pd.design);
     ensure_directory(d);
     write_file_atomic(d + "/summary.json", summary_json(r).dump(2) + "\n");
     write_file_atomic(d + "/config.json", r.config.resolved.dump(2) + "\n");
@@ -205,44 +240,79 @@ std::vector<std::string> sweep_csv_columns(const SweepManifest& m) {
 SweepTable write_sweep_table(const SweepManifest& m, const std::vector<std::string>& ids,
                              const std::vector<std::string>& dirs, const std::string& out_dir) {
   SweepTable t;
-  std::vector<PointRecord> records;
-  records.reserve(ids.size());
-  for (const auto& id : ids) {
-    std::optional<PointRecord> rec;
+  std::map<std::string, PointRecord> records;  // by id: the points of the table, and the
+                                               // points whose runs they name
+  auto find = [&](const std::string& id) -> const PointRecord* {
+    auto it = records.find(id);
+    if (it != records.end()) return &it->second;
     for (const auto& d : dirs) {
-      if ((rec = read_point(d, id))) break;
+      if (auto rec = read_point(d, id)) return &records.emplace(id, std::move(*rec)).first->second;
     }
+    return nullptr;
+  };
+  std::vector<const PointRecord*> table;
+  for (const auto& id : ids) {
+    const PointRecord* rec = find(id);
     if (!rec) {
       ++t.missing;
       continue;
     }
-    records.push_back(std::move(*rec));
+    table.push_back(rec);
   }
   std::vector<SweepRow> rows;
-  for (const PointRecord& rec : records) {
+  for (const PointRecord* rec : table) {
     ++t.points;
-    if (rec.status != "ok") ++t.failed;
-    // Energy ratio when both designs ran and fit.
-    json ratio = nullptr;
-    const json* elp = nullptr;
-    const json* fixed = nullptr;
-    for (const json& r : rec.results) {
-      if (!r.value("feasible", false)) continue;
-      (r.value("mac_kind", "") == "elp" ? elp : fixed) = &r;
+    if (rec->status != "ok") ++t.failed;
+    std::vector<SweepRow> point_rows;
+    if (rec->results.empty()) {
+      for (const auto& d : m.designs)
+        point_rows.push_back({rec, d, nullptr, nullptr, nullptr, rec->status, rec->error});
     }
-    if (elp && fixed && fixed->value("energy_pj", 0.0) > 0) {
-      ratio = elp->value("energy_pj", 0.0) / fixed->value("energy_pj", 0.0);
+    for (const json& r : rec->results) {
+      SweepRow row{rec, r.value("design_spec", ""), r, nullptr, nullptr, rec->status, rec->error};
+      // The run another point (or design) simulated: its totals, naming that point (following
+      // a point that itself names another, as an earlier invocation may have recorded it).
+      for (int hops = 0; row.result.is_object() && row.result.contains("same_run_as"); ++hops) {
+        const std::string point = row.result["same_run_as"]["point"];
+        const std::string design = row.result["same_run_as"]["design"];
+        row.same_run_as = point + "/" + design_dir_name(design);
+        row.result = nullptr;
+        const PointRecord* owner = hops < 64 ? find(point) : nullptr;
+        if (owner) {
+          for (const json& o : owner->results) {
+            if (o.value("design_spec", "") == design) row.result = o;
+          }
+        }
+        if (!owner || owner->status != "ok" || row.result.is_null()) {
+          row.result = nullptr;
+          row.status = "failed";
+          row.error = "the same run as " + design + " at " + point + ", which " +
+                      (owner ? "failed: " + owner->error : std::string("is missing"));
+        }
+      }
+      point_rows.push_back(std::move(row));
+    }
+    // Ratios to the baseline at this point, where both fit.
+    const SweepRow* base = nullptr;
+    for (const SweepRow& r : point_rows) {
+      if (r.design == m.baseline && r.result.is_object() && r.result.value("feasible", false))
+        base = &r;
     }
     bool any_infeasible = false;
-    if (rec.results.empty()) {
-      for (const auto& d : m.designs)
-        rows.push_back({&rec, json{{"mac_kind", d}}, ratio});
-    }
-    for (const json& r : rec.results) {
-      any_infeasible = any_infeasible || !r.value("feasible", true);
-      rows.push_back({&rec, r, ratio});
+    for (SweepRow& r : point_rows) {
+      const bool fits = r.result.is_object() && r.result.value("feasible", false);
+      any_infeasible = any_infeasible || (r.result.is_object() && !fits);
+      if (!base || !fits) continue;
+      const json& b = base->result;
+      auto ratio = [](double x, double y) { return y > 0 ? json(x / y) : json(nullptr); };
+      const double e = r.result.value("energy_pj", 0.0), l = r.result.value("latency_s", 0.0);
+      const double be = b.value("energy_pj", 0.0), bl = b.value("latency_s", 0.0);
+      r.ratios = {
+          {"energy", ratio(e, be)}, {"latency", ratio(l, bl)}, {"edp", ratio(e * l, be * bl)}};
     }
     t.infeasible += any_infeasible;
+    for (SweepRow& r : point_rows)
+      rows.push_back(std::move(r));
   }
   const auto cols = sweep_columns(m);
   write_file_atomic(out_dir + "/sweep.csv", to_csv(cols, rows));

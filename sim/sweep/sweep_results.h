@@ -17,7 +17,8 @@ struct SweepManifest {
   std::string spec_path;
   std::string spec_hash;
   std::vector<std::string> swept_keys;
-  std::vector<std::string> designs;    // "elp", "fixed"
+  std::vector<std::string> designs;    // the spec's designs entries, as written
+  std::string baseline;                // the one the ratio columns are taken against
   std::vector<std::string> point_ids;  // every point of the spec, in order
 
   nlohmann::json to_json() const;
@@ -30,25 +31,38 @@ struct SweepManifest {
 struct PointRecord {
   std::string id;
   std::string workload;
-  nlohmann::json params;                // swept key -> value
-  std::string status;                   // "ok" or "failed"
-  std::string error;                    // why it failed
-  std::vector<nlohmann::json> results;  // per design: the run's total columns
+  nlohmann::json params;  // swept key -> value
+  std::string status;     // "ok" or "failed"
+  std::string error;      // why it failed
+  // Per design: the run's total columns and "design_spec", or {"design_spec", "same_run_as":
+  // {"point", "design"}} for a run another point (or design) of this invocation simulated.
+  std::vector<nlohmann::json> results;
   StageSeconds seconds;
 
   nlohmann::json to_json() const;
   static PointRecord from_json(const nlohmann::json& j, const std::string& source);
 };
 
-// The record of a simulated point: every design's totals.
-PointRecord point_record(const SweepPoint& p, const std::vector<RunResult>& results);
+// One design of a point: simulated here (`result`), or the very run (the same configuration but
+// for settings the design does not read) that another point's or design's was.
+struct PointDesign {
+  std::string design;  // the spec's designs entry
+  const RunResult* result = nullptr;
+  std::string same_point, same_design;  // when result is null
+};
+
+// The record of a simulated point: every design's totals, or where its run is.
+PointRecord point_record(const SweepPoint& p, const std::vector<PointDesign>& designs);
 // The record of a point that failed before or during simulation.
 PointRecord failed_point(const SweepPoint& p, const std::string& error, const StageSeconds& s);
 
-// Writes a point's record and per-design files (summary.json, config.json, layers.csv under
-// <design>/) into DIR/points/<id> as a whole: into a temporary folder, then renamed into place.
-// The record's write time is measured here.
-void write_point(const std::string& dir, PointRecord rec, const std::vector<RunResult>& results);
+// Writes a point's record and the per-design files of the designs simulated here (summary.json,
+// config.json, layers.csv under <design>/) into DIR/points/<id> as a whole: into a temporary
+// folder, then renamed into place. The record's write time is measured here.
+void write_point(const std::string& dir, PointRecord rec, const std::vector<PointDesign>& designs);
+
+// The folder a design's files are in under a point's folder (its entry, '/' replaced).
+std::string design_dir_name(const std::string& design);
 
 // DIR/points/<id>/point.json when it exists.
 std::optional<PointRecord> read_point(const std::string& dir, const std::string& id);
@@ -57,7 +71,9 @@ std::optional<PointRecord> read_point(const std::string& dir, const std::string&
 void remove_stale_points(const std::string& dir);
 
 // sweep.csv and sweep.json over the points `ids` found in `dirs` (the first that has a point
-// wins): one row per point and design. Returns the number of points missing.
+// wins): one row per point and design, with ratios to the manifest's baseline at the same point;
+// a design whose run another point simulated shows that run, naming the point. Returns the
+// numbers of points done, missing, failed and with an infeasible design.
 struct SweepTable {
   std::size_t points = 0, missing = 0, failed = 0, infeasible = 0;
 };

@@ -36,8 +36,19 @@ void on_signal(int) {
 // 1. The output folder: a manifest naming the spec, checked against the spec being run.
 void prepare_dir(const SweepSpec& spec, const SweepOptions& opt) {
   ensure_directory(opt.out_dir);
-  const auto old = SweepManifest::read(opt.out_dir);
-  if (old && old->spec_hash != spec.hash) {
+  std::optional<SweepManifest> old;
+  bool unreadable = false;  // a manifest of another version of the tool, or damaged
+  try {
+    old = SweepManifest::read(opt.out_dir);
+  } catch (const UserError& e) {
+    if (!opt.force) {
+      throw UserError(std::string(e.what()) +
+                      " (written by another version of conlocnn-sim?); use another --out, or "
+                      "--force to discard the old results");
+    }
+    unreadable = true;
+  }
+  if (unreadable || (old && old->spec_hash != spec.hash)) {
     if (!opt.force) {
       throw UserError(opt.out_dir + ": holds results of a different sweep spec (" + old->spec_path +
                       ", hash " + old->spec_hash + "; now " + spec.path + ", hash " + spec.hash +
@@ -48,7 +59,7 @@ void prepare_dir(const SweepSpec& spec, const SweepOptions& opt) {
     for (const char* f : {"sweep.csv", "sweep.json", "timing.json"})
       fs::remove(fs::path(opt.out_dir) / f, ec);
   }
-  if (!old || old->spec_hash != spec.hash) {
+  if (unreadable || !old || old->spec_hash != spec.hash) {
     write_file_atomic(opt.out_dir + "/sweep-manifest.json",
                       SweepManifest::from_spec(spec).to_json().dump(1) + "\n");
   }
@@ -112,25 +123,41 @@ class SharedWork {
   int compiles_ = 0;
 };
 
-// 2. One point, in a worker process: simulate every design side by side, write the point.
+// What a design's run at a point depends on: the workload and the resolved configuration, less
+// the other MAC kind's design settings (a fixed-point design does not read design.elp.*). Two
+// (point, design) pairs with the same key are one run, simulated once.
+std::string run_key(const SweepPoint& p, const SimConfig& cfg) {
+  nlohmann::json c = cfg.resolved;
+  c["design"].erase(cfg.design.mac == MacKind::ElpBsd ? "fixed" : "elp");
+  return p.workload + "\n" + c.dump();
+}
+
+// 2. One point, in a worker process: simulate its designs side by side (those another point or
+//    design does not already simulate), write the point.
 [[noreturn]] void worker(const SweepPoint& p, const std::vector<SimConfig>& cfgs,
-                         const std::vector<const CompiledNetwork*>& cns, bool functional,
-                         const EnergyModel& em, const std::string& dir, double compile_s) {
+                         const std::vector<const CompiledNetwork*>& cns,
+                         std::vector<PointDesign> designs, bool functional, const EnergyModel& em,
+                         const std::string& dir, double compile_s) {
   int code = 0;
   StageSeconds secs;
   secs.compile = compile_s;
   try {
     std::vector<RunRequest> req;
-    for (std::size_t i = 0; i < cfgs.size(); ++i)
+    std::vector<std::size_t> of;  // the design each request is
+    for (std::size_t i = 0; i < cfgs.size(); ++i) {
+      if (!cns[i]) continue;
       req.push_back({&cfgs[i], cns[i], functional});
-    const auto results = run_simulations(req, em);
-    for (const auto& r : results) {
-      secs.plan += r.seconds.plan;
-      secs.simulate = std::max(secs.simulate, r.seconds.simulate);
+      of.push_back(i);
     }
-    PointRecord rec = point_record(p, results);
+    const auto results = run_simulations(req, em);
+    for (std::size_t k = 0; k < results.size(); ++k) {
+      designs[of[k]].result = &results[k];
+      secs.plan += results[k].seconds.plan;
+      secs.simulate = std::max(secs.simulate, results[k].seconds.simulate);
+    }
+    PointRecord rec = point_record(p, designs);
     rec.seconds = secs;
-    write_point(dir, std::move(rec), results);
+    write_point(dir, std::move(rec), designs);
   } catch (const std::exception& e) {
     try {
       write_point(dir, failed_point(p, e.what(), secs), {});
@@ -214,30 +241,47 @@ int run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
     if (!rec || rec->status != "ok") pending.push_back(p);
   }
 
-  // Points that share compiled networks run one after another, so each is compiled once.
+  // Each distinct run once: the first selected point (in spec order) that needs a run simulates
+  // it; a later point, or another design of the same point, records it as the same run (a
+  // baseline does not change with an ELP_BSD-only axis, say). Points that share compiled
+  // networks run one after another, so each is compiled once.
   struct Task {
     const SweepPoint* point;
     std::vector<SimConfig> cfgs;
-    std::vector<std::string> keys;
+    std::vector<std::string> keys;     // network keys, of the designs simulated here
+    std::vector<PointDesign> designs;  // per design: simulated here, or where its run is
   };
+  std::map<std::string, std::pair<std::string, std::string>> owner;  // run key -> point, design
   std::vector<Task> tasks;
   SharedWork shared(spec);
-  for (const SweepPoint* p : pending) {
-    Task t{p, spec.configs(*p), {}};
-    for (const auto& c : t.cfgs) {
-      t.keys.push_back(shared.key(*p, c));
-      shared.expect(t.keys.back());
+  std::size_t runs = 0, same_runs = 0;
+  for (const SweepPoint* p : selected) {
+    const bool is_pending = std::find(pending.begin(), pending.end(), p) != pending.end();
+    Task t{p, spec.configs(*p), {}, {}};
+    for (std::size_t i = 0; i < t.cfgs.size(); ++i) {
+      const std::string& design = spec.designs[i].spec.text;
+      const auto [it, first] = owner.emplace(run_key(*p, t.cfgs[i]), std::make_pair(p->id, design));
+      PointDesign d{design, nullptr, "", ""};
+      if (!first) {
+        d.same_point = it->second.first;
+        d.same_design = it->second.second;
+      }
+      t.designs.push_back(d);
+      if (!is_pending) continue;
+      ++(first ? runs : same_runs);
+      t.keys.push_back(first ? shared.key(*p, t.cfgs[i]) : "");
+      if (first) shared.expect(t.keys.back());
     }
-    tasks.push_back(std::move(t));
+    if (is_pending) tasks.push_back(std::move(t));
   }
   std::stable_sort(tasks.begin(), tasks.end(),
                    [](const Task& a, const Task& b) { return a.keys < b.keys; });
 
   std::printf(
-      "sweep %s: %zu points x %zu designs selected, %zu finished, %zu to run on %d "
-      "worker%s -> %s\n",
+      "sweep %s: %zu points x %zu designs selected, %zu finished, %zu to run (%zu runs, %zu "
+      "the same run as another point's) on %d worker%s -> %s\n",
       spec.path.c_str(), selected.size(), spec.designs.size(), selected.size() - pending.size(),
-      pending.size(), opt.jobs, opt.jobs == 1 ? "" : "s", opt.out_dir.c_str());
+      pending.size(), runs, same_runs, opt.jobs, opt.jobs == 1 ? "" : "s", opt.out_dir.c_str());
   std::fflush(stdout);
 
   g_stop = 0;
@@ -273,13 +317,22 @@ int run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
       if (g_stop) break;
     }
     if (g_stop) break;
+    // A point whose every design is another's run: recorded here, nothing to simulate.
+    if (std::all_of(t.designs.begin(), t.designs.end(),
+                    [](const PointDesign& d) { return !d.same_point.empty(); })) {
+      write_point(opt.out_dir, point_record(*t.point, t.designs), t.designs);
+      progress.point_done(false);
+      continue;
+    }
     // Compile (or reuse) the networks in this process, so the workers share them.
-    std::vector<const CompiledNetwork*> cns;
+    std::vector<const CompiledNetwork*> cns(t.cfgs.size(), nullptr);
     double point_compile_s = 0;
     const EnergyModel* em = nullptr;
     try {
-      for (std::size_t i = 0; i < t.cfgs.size(); ++i)
-        cns.push_back(&shared.compiled(t.keys[i], *t.point, t.cfgs[i], point_compile_s));
+      for (std::size_t i = 0; i < t.cfgs.size(); ++i) {
+        if (t.designs[i].same_point.empty())
+          cns[i] = &shared.compiled(t.keys[i], *t.point, t.cfgs[i], point_compile_s);
+      }
       em = &shared.energy(t.cfgs.front().energy_table_path);
     } catch (const std::exception& e) {
       StageSeconds s;
@@ -287,7 +340,7 @@ int run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
       write_point(opt.out_dir, failed_point(*t.point, e.what(), s), {});
       progress.point_done(true);
       for (const auto& k : t.keys)
-        shared.done(k);
+        if (!k.empty()) shared.done(k);
       continue;
     }
     compile_s += point_compile_s;
@@ -298,11 +351,11 @@ int run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
     if (pid == 0) {
       sigaction(SIGINT, &old_int, nullptr);
       sigaction(SIGTERM, &old_term, nullptr);
-      worker(*t.point, t.cfgs, cns, spec.functional, *em, opt.out_dir, point_compile_s);
+      worker(*t.point, t.cfgs, cns, t.designs, spec.functional, *em, opt.out_dir, point_compile_s);
     }
     running[pid] = t.point;
     for (const auto& k : t.keys)
-      shared.done(k);  // the worker has its own copy now
+      if (!k.empty()) shared.done(k);  // the worker has its own copy now
   }
   while (!running.empty()) {
     if (!reap(true) && errno != EINTR) break;

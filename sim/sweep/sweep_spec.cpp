@@ -17,8 +17,6 @@ using ojson = nlohmann::ordered_json;
 
 namespace {
 
-const char* kDesigns[] = {"elp", "fixed"};
-
 [[noreturn]] void bad(const std::string& src, const std::string& path, const std::string& problem,
                       const ojson& got, const std::string& expected) {
   throw_field_error(src, path, problem,
@@ -103,11 +101,12 @@ std::string resolve_name(const std::string& src, const std::string& name) {
 
 std::vector<SimConfig> SweepSpec::configs(const SweepPoint& p) const {
   std::vector<SimConfig> out;
-  for (MacKind d : designs) {
+  for (const SweepDesign& d : designs) {
     ConfigInput in = base;
     for (std::size_t i = 0; i < p.params.size(); ++i)
       in.assignments.push_back({p.params[i].first, p.params[i].second, p.sources[i]});
-    in.assignments.push_back({"design.mac", to_string(d), path + ": designs"});
+    for (ParamAssignment& a : design_assignments(d.spec, d.source))
+      in.assignments.push_back(std::move(a));
     out.push_back(load_sim_config(in));
   }
   return out;
@@ -119,8 +118,9 @@ SweepSpec load_sweep_spec(const std::string& path, bool force_functional) {
   const std::string& src = path;
   const ojson doc = parse_ordered_json_text(read_text_file(path), path);
   if (!doc.is_object()) bad(src, "", "top level is not a JSON object", doc, "a sweep spec object");
-  const std::vector<std::string> known = {"description", "base", "set", "workloads", "designs",
-                                          "functional",  "axes", "zip", "filters"};
+  const std::vector<std::string> known = {"description", "base",     "set",        "workloads",
+                                          "designs",     "baseline", "functional", "axes",
+                                          "zip",         "filters"};
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     if (std::find(known.begin(), known.end(), it.key()) == known.end()) {
       std::string all;
@@ -172,17 +172,36 @@ SweepSpec load_sweep_spec(const std::string& path, bool force_functional) {
       throw UserError(src + ": workloads[" + std::to_string(i) + "]: " + e.what());
     }
   }
-  const auto designs = string_list(src, doc, "designs", "a list of \"elp\", \"fixed\"");
+  const auto designs = string_list(
+      src, doc, "designs", "a list of designs as compare --designs takes them, e.g. \"elp5\"");
   for (std::size_t i = 0; i < designs.size(); ++i) {
     const std::string at = "designs[" + std::to_string(i) + "]";
-    if (designs[i] != kDesigns[0] && designs[i] != kDesigns[1]) {
-      bad(src, at, "unknown design", ojson(designs[i]), "elp or fixed");
+    for (const SweepDesign& d : s.designs) {
+      if (d.spec.text == designs[i])
+        bad(src, at, "duplicate design", ojson(designs[i]), "each design once");
     }
-    const MacKind k = designs[i] == "elp" ? MacKind::ElpBsd : MacKind::FixedPoint;
-    if (std::find(s.designs.begin(), s.designs.end(), k) != s.designs.end()) {
-      bad(src, at, "duplicate design", ojson(designs[i]), "each design once");
+    SweepDesign d;
+    d.source = src + ": " + at;
+    d.spec = parse_design_spec(designs[i], d.source);  // unknown name: did-you-mean
+    // A setting that does not apply to the design, on the base configuration.
+    ConfigInput in = s.base;
+    for (ParamAssignment& a : design_assignments(d.spec, d.source))
+      in.assignments.push_back(std::move(a));
+    check_design_settings(d.spec, load_sim_config(in), d.source);
+    s.designs.push_back(std::move(d));
+  }
+  s.baseline = s.designs.back().spec.text;
+  if (doc.contains("baseline")) {
+    const ojson& b = doc["baseline"];
+    std::string all;
+    for (const auto& d : s.designs)
+      all += (all.empty() ? "" : ", ") + d.spec.text;
+    if (!b.is_string()) bad(src, "baseline", "wrong type", b, "one of the designs: " + all);
+    s.baseline = b.get<std::string>();
+    if (std::none_of(s.designs.begin(), s.designs.end(),
+                     [&](const SweepDesign& d) { return d.spec.text == s.baseline; })) {
+      bad(src, "baseline", "not one of the designs", b, "one of " + all);
     }
-    s.designs.push_back(k);
   }
   if (doc.contains("functional") && !doc["functional"].is_boolean()) {
     bad(src, "functional", "wrong type", doc["functional"], "true or false");
@@ -311,7 +330,8 @@ std::string sweep_spec_schema() {
 | `base` | string or object | no | base config: a config file, or an inline config object (default: built-in defaults) |
 | `set` | object | no | `{"dotted.key": value}` applied to the base, like `--set` |
 | `workloads` | list of strings | yes | built-in network names or network files |
-| `designs` | list of strings | yes | MAC designs to run at every point: `elp`, `fixed` |
+| `designs` | list of strings | yes | MAC designs to run at every point, as `compare --designs` takes them: `elp`, `fixed` (as configured), `elp4`..`elp8` (and `-serial`), `elp3v2`..`elp8v2`, `elp4v2l`..`elp6v2l`, `fixed2`..`fixed16`, each optionally with `@design.KEY=VALUE` settings of its own (e.g. `fixed8@design.accumulator_bits=24`); a design's settings win over the axes |
+| `baseline` | string | no | the design the ratio columns are taken against (default: the last of `designs`) |
 | `functional` | bool | no | simulate values and check them bit for bit (default false: timing, traffic, energy) |
 | `axes` | object | no | `{"dotted.key": [values]}`: cartesian product, the last key varying fastest |
 | `zip` | list of objects | no | each `{"key1": [...], "key2": [...]}` steps its keys together (equal lengths); crossed with the axes |

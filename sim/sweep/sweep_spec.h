@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sim/config/sim_config.h"
+#include "sim/quant/design_registry.h"
 
 namespace conloc {
 
@@ -21,6 +22,13 @@ struct SweepPoint {
       sources;  // where each value comes from, e.g. "s.json: axes.array.rows[2]"
 };
 
+// One entry of a spec's "designs": a design as `compare --designs` takes it (a registry name with
+// optional @design.KEY=VALUE settings), applied at every point.
+struct SweepDesign {
+  DesignSpec spec;     // spec.text: as written, the design's name in sweep.csv and its folder
+  std::string source;  // "s.json: designs[1]", for errors
+};
+
 // A validated sweep specification (docs/sweeps.md). Everything is checked when it is loaded --
 // keys, value types and ranges, axis lengths, workloads, designs, filters, and every point's
 // cross-field rules -- so a bad spec is rejected before any point runs.
@@ -29,13 +37,15 @@ struct SweepSpec {
   std::string hash;  // of the spec, its base config and the functional flag
   ConfigInput base;  // the base config every point starts from
   std::vector<std::string> workloads;
-  std::vector<MacKind> designs;
+  std::vector<SweepDesign> designs;
+  std::string baseline;  // the designs entry ratios are taken against (default: the last)
   bool functional = false;
   std::vector<std::string> swept_keys;  // every axis and zipped key, in spec order
   std::vector<SweepPoint> points;       // after filters, in enumeration order
   std::size_t enumerated = 0;           // before filters
 
-  // One validated config per design of `p`, in `designs` order.
+  // One validated config per design of `p`, in `designs` order: the base, the point's values,
+  // then the design's own settings (which win, as in `compare`).
   std::vector<SimConfig> configs(const SweepPoint& p) const;
 };
 

@@ -31,20 +31,24 @@ determinism)
   [ "$(rows a/sweep.csv)" -eq 16 ] || fail "expected 16 rows (8 points x 2 designs)"
   # The array does not change the weights: one compile per design, not per point.
   grep -q '"networks_compiled": 2,' b/timing.json || fail "compiled more than once per design: $(cat b/timing.json)"
-  head -1 a/sweep.csv | grep -q '^point,workload,array.rows,array.cols,array.dataflow,design,' ||
+  head -1 a/sweep.csv | grep -q '^point,workload,array.rows,array.cols,array.dataflow,design_spec,design,' ||
     fail "swept parameters are not columns: $(head -1 a/sweep.csv)"
-  # Every row has a ratio, and it is the ELP_BSD/fixed energy ratio of its point.
+  # Every row has its ratios to the baseline (the last design, fixed) at its point.
   /usr/bin/python3 - a/sweep.csv <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 by_point = {}
 for r in rows:
-    by_point.setdefault(r["point"], {})[r["mac_kind"]] = r
+    by_point.setdefault(r["point"], {})[r["design_spec"]] = r
 for p, d in by_point.items():
-    want = float(d["elp"]["energy_pj"]) / float(d["fixed"]["energy_pj"])
+    b = d["fixed"]
     for r in d.values():
-        got = float(r["elp_fixed_energy_ratio"])
-        assert abs(got / want - 1) < 1e-5, (p, got, want)
+        assert r["baseline"] == "fixed", r
+        for k, f in (("energy", lambda x: float(x["energy_pj"])),
+                     ("latency", lambda x: float(x["latency_s"])),
+                     ("edp", lambda x: float(x["energy_pj"]) * float(x["latency_s"]))):
+            got, want = float(r[k + "_vs_baseline"]), f(r) / f(b)
+            assert abs(got / want - 1) < 1e-5, (p, k, got, want)
         assert r["status"] == "ok" and r["feasible"] == "true", r
 print("ratios ok")
 PY

@@ -855,7 +855,8 @@ TEST(RunCli, CharacterisedMacEnergyWhereTheCircuitIsCharacterised) {
 // A sweep point is the standalone run of its configuration: the same energy (every component),
 // cycles and traffic, in both modes, whichever parameters are swept (array rows change which
 // partial sums a PE sees, so the MAC energy too; the seed changes the synthetic weights; the
-// format and compensation the compiled network).
+// format and compensation the compiled network) -- and a design whose run another point
+// simulated (the fixed-point baseline does not read design.elp.format) shows that run.
 TEST(RunCli, SweepPointsEqualStandaloneRuns) {
   const std::string dir = make_temp_dir("sweep-run");
   const nlohmann::json axes = {{"array.rows", {8, 16}},
@@ -871,31 +872,36 @@ TEST(RunCli, SweepPointsEqualStandaloneRuns) {
                                                .dump());
     const auto s = run_cli({"sweep", mode + ".json", "--out", mode + "-sweep", "-j", "2"}, dir);
     ASSERT_EQ(s.exit_code, 0) << s.out << s.err;
-    for (const auto& entry :
-         std::filesystem::directory_iterator(dir + "/" + mode + "-sweep/points")) {
-      const auto point = nlohmann::json::parse(slurp(entry.path().string() + "/point.json"));
-      for (const char* design : {"elp", "fixed"}) {
-        std::vector<std::string> a = {"run", "--workload", "tinycnn", "--set",
-                                      std::string("design.mac=") + design};
-        for (auto it = point["params"].begin(); it != point["params"].end(); ++it) {
-          a.push_back("--set");
-          a.push_back(it.key() + "=" + (it->is_string() ? it->get<std::string>() : it->dump()));
-        }
-        if (!functional) a.push_back("--timing-only");
-        const std::string out = mode + "-" + point["id"].get<std::string>() + "-" + design;
-        a.insert(a.end(), {"--out", out});
-        ASSERT_EQ(run_cli(a, dir).exit_code, 0);
-        const auto run = nlohmann::json::parse(slurp(dir + "/" + out + "/summary.json"));
-        const auto swept =
-            nlohmann::json::parse(slurp(entry.path().string() + "/" + design + "/summary.json"));
-        const std::string what = mode + " " + point["params"].dump() + " " + design;
-        for (const char* k : {"cycles", "stall_cycles", "dram_bytes_read", "dram_bytes_written",
-                              "macs", "mac_layers_simulated_operands", "bit_exact"})
-          EXPECT_EQ(swept[k], run[k]) << what << ": " << k;
-        for (auto it = run["energy_breakdown_pj"].begin(); it != run["energy_breakdown_pj"].end();
-             ++it)
-          EXPECT_EQ(swept["energy_breakdown_pj"][it.key()], *it) << what << ": " << it.key();
+    // 16 points x 2 designs, of which the fixed-point design runs once per (rows, seed,
+    // compensation): 16 + 8 runs, 8 rows the same run as another point's.
+    EXPECT_NE(s.out.find("(24 runs, 8 the same run as another point's)"), std::string::npos)
+        << s.out;
+    const auto table = nlohmann::json::parse(slurp(dir + "/" + mode + "-sweep/sweep.json"));
+    int same = 0;
+    for (const auto& row : table["rows"]) {
+      same += !row["same_run_as"].is_null();
+      const std::string design = row["design_spec"];
+      std::vector<std::string> a = {"run", "--workload", "tinycnn", "--set",
+                                    "design.mac=" + design};
+      for (auto it = axes.begin(); it != axes.end(); ++it) {
+        const auto& v = row[it.key()];
+        a.insert(a.end(),
+                 {"--set", it.key() + "=" + (v.is_string() ? v.get<std::string>() : v.dump())});
       }
+      if (!functional) a.push_back("--timing-only");
+      const std::string out = mode + "-" + row["point"].get<std::string>() + "-" + design;
+      a.insert(a.end(), {"--out", out});
+      ASSERT_EQ(run_cli(a, dir).exit_code, 0);
+      const auto run = nlohmann::json::parse(slurp(dir + "/" + out + "/summary.json"));
+      const std::string what = mode + " " + row["point"].get<std::string>() + " " + design;
+      EXPECT_EQ(row["status"], "ok") << what;
+      for (const char* k : {"cycles", "stall_cycles", "dram_bytes_read", "dram_bytes_written",
+                            "macs", "mac_layers_simulated_operands", "bit_exact", "energy_pj"})
+        EXPECT_EQ(row[k], run[k]) << what << ": " << k;
+      for (auto it = run["energy_breakdown_pj"].begin(); it != run["energy_breakdown_pj"].end();
+           ++it)
+        EXPECT_EQ(row[it.key() + "_pj"], *it) << what << ": " << it.key();
     }
+    EXPECT_EQ(same, 8);
   }
 }

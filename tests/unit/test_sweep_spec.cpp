@@ -75,6 +75,30 @@ TEST(SweepSpec, CartesianAxesLastVariesFastestThenZippedGroups) {
   EXPECT_EQ(cfgs[1].buffers.weight_bytes, 128u * 1024u);
 }
 
+// Designs as compare names them: presets, settings of their own (which win over the axes, as a
+// design's settings win over --set), the configured ones (which follow the axes); the baseline
+// is the last unless named.
+TEST(SweepSpec, DesignsAreRegistryNamesWithSettingsAndABaseline) {
+  SpecFile f(R"({"workloads": ["tinycnn"],
+                 "designs": ["elp5v2", "fixed8@design.accumulator_bits=24", "elp4-serial", "elp"],
+                 "axes": {"design.elp.format": ["elp4", "elp6"], "design.accumulator_bits": [20]}})");
+  const SweepSpec s = load_sweep_spec(f.path, false);
+  ASSERT_EQ(s.designs.size(), 4u);
+  EXPECT_EQ(s.baseline, "elp");
+  const auto cfgs = s.configs(s.points[1]);  // design.elp.format = elp6
+  EXPECT_EQ(cfgs[0].design.elp_name(), "elp5v2");
+  EXPECT_EQ(cfgs[0].design.accumulator_bits, 20);
+  EXPECT_EQ(cfgs[1].design.mac, MacKind::FixedPoint);
+  EXPECT_EQ(cfgs[1].design.fixed_weight_bits, 8);
+  EXPECT_EQ(cfgs[1].design.accumulator_bits, 24);
+  EXPECT_EQ(cfgs[2].design.elp_mac, ElpMacVariant::TermSerial);
+  EXPECT_EQ(cfgs[2].design.elp_name(), "elp4");
+  EXPECT_EQ(cfgs[3].design.elp_name(), "elp6");
+  SpecFile g(R"({"workloads": ["tinycnn"], "designs": ["elp5", "fixed5", "fixed8"],
+                 "baseline": "fixed5"})");
+  EXPECT_EQ(load_sweep_spec(g.path, false).baseline, "fixed5");
+}
+
 TEST(SweepSpec, FiltersDropPointsAndHashFollowsContent) {
   SpecFile a(spec(R"("axes": {"array.rows": [8, 16, 32], "array.cols": [8, 16, 32]},
                      "filters": ["rows * cols <= 256", "array.dataflow == \"ws\""])"));
@@ -130,6 +154,19 @@ TEST(SweepSpec, BadSpecsNameFileAndJsonPath) {
       {R"({"workloads": ["resnet19"], "designs": ["elp"]})", "workloads[0]"},
       {R"({"workloads": ["tinycnn"], "designs": ["elp", "fxed"]})", "designs[1]: unknown design"},
       {R"({"workloads": ["tinycnn"], "designs": ["elp", "elp"]})", "designs[1]: duplicate design"},
+      {R"({"workloads": ["tinycnn"], "designs": ["elp5v2", "fixd5"]})",
+       "designs[1]: unknown design; got \"fixd5\"; expected elp, fixed, elp4..elp8, "},
+      {R"({"workloads": ["tinycnn"], "designs": ["elp5v2", "fixd5"]})", "did you mean fixed5?"},
+      {R"({"workloads": ["tinycnn"], "designs": ["elp5", "fixed8@design.elp.positions=8"]})",
+       "designs[1]: a setting that does not apply to this design; got \"design.elp.positions\""},
+      {R"({"workloads": ["tinycnn"], "designs": ["elp5", "fixed8@array.rows=8"]})",
+       "designs[1]: not a design setting"},
+      {R"({"workloads": ["tinycnn"], "designs": ["elp5", "fixed8@design.fixed.weight_bits=40"]})",
+       "design.fixed.weight_bits: out of range"},
+      {R"({"workloads": ["tinycnn"], "designs": ["elp5", "fixed8"], "baseline": "fixed5"})",
+       "baseline: not one of the designs; got \"fixed5\"; expected one of elp5, fixed8"},
+      {R"({"workloads": ["tinycnn"], "designs": ["elp5", "fixed8"], "baseline": 8})",
+       "baseline: wrong type"},
       {R"({"workloads": [], "designs": ["elp"]})", "workloads: must be a non-empty list"},
       {R"({"designs": ["elp"]})", "workloads: missing"},
       {spec(R"("base": "nope.json")"), "nope.json: file not found"},
