@@ -9,6 +9,8 @@
 #include "sim/config/sim_config.h"
 #include "sim/energy/energy_model.h"
 #include "sim/report/format_survey.h"
+#include "sim/run/pipeline.h"
+#include "sim/run/prepare.h"
 #include "sim/workload/npy.h"
 
 namespace conloc {
@@ -32,20 +34,35 @@ std::vector<float> synthetic_weights(std::uint64_t seed, std::size_t& channels) 
 
 int cmd_formats(const std::vector<std::string>& args) {
   CommonOptions common;
-  std::string weights_file;
+  std::string weights_file, workload, layer_name;
   bool json = false, list_levels = false;
   po::options_description desc("formats options");
   add_common_options(desc, common, false);
   desc.add_options()("weights", po::value<std::string>(&weights_file),
                      "float32 .npy weight tensor, first dimension = output channels, 1-D = one "
                      "channel (default: a seeded synthetic 64x3x3x64 Laplace tensor)")(
+      "workload", po::value<std::string>(&workload),
+      "measure a layer of this workload instead: its weights, and its MACs priced on its "
+      "simulated operands as a run prices them")(
+      "layer", po::value<std::string>(&layer_name),
+      "with --workload: the conv or fc layer (default: the one with the most MACs)")(
       "json", po::bool_switch(&json), "print a JSON array, one object per format")(
       "levels", po::bool_switch(&list_levels),
       "print every ELP_BSD preset's exact level set and code width, then exit");
   po::variables_map vm;
-  if (!parse_options("formats", "[--weights W.npy] [--json] [--config F] [--set k=v]...", desc,
-                     args, vm)) {
+  if (!parse_options("formats",
+                     "[--weights W.npy | --workload NAME|FILE [--layer L]] [--json] [--config F] "
+                     "[--set k=v]...",
+                     desc, args, vm)) {
     return 0;
+  }
+  if (!workload.empty() && !weights_file.empty()) {
+    throw UserError(field_error("--weights", "", "a tensor and a workload's layer both given",
+                                weights_file, "either --weights or --workload"));
+  }
+  if (!layer_name.empty() && workload.empty()) {
+    throw UserError(field_error("--layer", "", "a layer without a workload", layer_name,
+                                "--workload with --layer"));
   }
   const SimConfig cfg = load_sim_config(common.config_file, common.overrides);
   if (list_levels) {
@@ -72,7 +89,45 @@ int cmd_formats(const std::vector<std::string>& args) {
   std::vector<float> w;
   std::size_t channels = 0;
   std::string what;
-  if (!weights_file.empty()) {
+  std::vector<FormatSurveyRow> rows;
+  if (!workload.empty()) {
+    // A workload's layer: every format compiled and run (timing-only, side by side), the layer's
+    // figures read from the runs.
+    const Workload wl = load_workload(workload, cfg.seed);
+    int li = -1;
+    for (std::size_t i = 0; i < wl.net.layers.size(); ++i) {
+      const Layer& l = wl.net.layers[i];
+      if (!l.on_pe_array()) continue;
+      if (layer_name.empty()
+              ? li < 0 || wl.net.gemm(l).macs() > wl.net.gemm(wl.net.layers[li]).macs()
+              : l.name == layer_name)
+        li = static_cast<int>(i);
+    }
+    if (li < 0) {
+      throw UserError(field_error("--layer", "", "no conv or fc layer of that name", layer_name,
+                                  "a PE-array layer of " + wl.net.name));
+    }
+    const std::vector<SimConfig> cfgs = format_configs(cfg);
+    std::vector<CompiledNetwork> cns;
+    cns.reserve(cfgs.size());
+    for (const SimConfig& fc : cfgs)
+      cns.push_back(prepare_network(wl, fc, false));
+    std::vector<RunRequest> req;
+    std::vector<const CompiledNetwork*> cn_of;
+    for (std::size_t i = 0; i < cfgs.size(); ++i) {
+      req.push_back({&cfgs[i], &cns[i], false});
+      cn_of.push_back(&cns[i]);
+    }
+    const std::vector<RunResult> runs = run_simulations(req, energy);
+    for (const RunResult& r : runs) {
+      if (r.infeasible) throw UserError(r.infeasible->message());
+    }
+    rows = survey_layer(cfgs, cn_of, runs, li, energy);
+    const GemmShape g = wl.net.gemm(wl.net.layers[static_cast<std::size_t>(li)]);
+    channels = static_cast<std::size_t>(g.n * g.groups);
+    what = wl.net.name + " layer " + wl.net.layers[static_cast<std::size_t>(li)].name + " (" +
+           std::to_string(g.k) + " weights per channel; operands simulated as in a run)";
+  } else if (!weights_file.empty()) {
     NpyArray a = read_npy(weights_file);
     if (a.shape.empty() || a.shape[0] <= 0 || a.data.empty()) {
       throw UserError(field_error(weights_file, "shape", "empty tensor", "", ">= 1 element"));
@@ -86,7 +141,7 @@ int cmd_formats(const std::vector<std::string>& args) {
     what = "synthetic Laplace tensor (seed " + std::to_string(cfg.seed) + ")";
   }
 
-  const auto rows = survey_formats(cfg, energy, w, channels, what);
+  if (workload.empty()) rows = survey_formats(cfg, energy, w, channels, what);
   if (json) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& r : rows)
@@ -94,32 +149,42 @@ int cmd_formats(const std::vector<std::string>& args) {
     std::cout << arr.dump(2) << "\n";
     return 0;
   }
-  std::printf("weights: %s (%zu channels x %zu)\n", what.c_str(), channels, w.size() / channels);
+  if (workload.empty()) {
+    std::printf("weights: %s (%zu channels x %zu)\n", what.c_str(), channels, w.size() / channels);
+  } else {
+    std::printf("weights: %s, %zu channels\n", what.c_str(), channels);
+  }
   std::printf(
       "MAC: %d-bit unsigned activations, %d-bit accumulator, ELP_BSD %s; energy table %s\n\n",
       cfg.design.activation_bits, cfg.design.accumulator_bits,
       cfg.design.elp_mac == ElpMacVariant::Parallel ? "parallel-term" : "term-serial",
       energy.table().name().c_str());
-  std::printf("%-8s %-8s %5s %6s %14s %12s %12s %9s %8s %7s %6s %7s %8s\n", "format", "kind",
+  std::printf("%-8s %-8s %5s %6s %14s %12s %12s %9s %8s %7s %6s %7s %8s  %s\n", "format", "kind",
               "bits", "levels", "range", "MAC avg pJ", "MAC worst pJ", "vs fixed8", "SQNR dB",
-              "zeros", "terms", "invalid", "decode pJ");
+              "zeros", "terms", "invalid", "decode pJ", "MAC model");
   for (const auto& r : rows) {
     char range[32];
     std::snprintf(range, sizeof range, "[%d, %d]", r.min_level, r.max_level);
-    std::printf("%-8s %-8s %5d %6zu %14s %12.4f %12.4f %8.2fx %8.2f %6.1f%% %6.2f %7d %8.3f\n",
-                r.name.c_str(), r.kind.c_str(), r.code_bits, r.levels, range, r.mac_energy_pj,
-                r.mac_energy_worst_pj, r.energy_vs_fixed8, r.sqnr_db, 100.0 * r.zero_fraction,
-                r.mean_terms, r.invalid_codes, r.decoder_pj);
+    std::printf(
+        "%-8s %-8s %5d %6zu %14s %12.4f %12.4f %8.2fx %8.2f %6.1f%% %6.2f %7d %8.3f  %s, %s\n",
+        r.name.c_str(), r.kind.c_str(), r.code_bits, r.levels, range, r.mac_energy_pj,
+        r.mac_energy_worst_pj, r.energy_vs_fixed8, r.sqnr_db, 100.0 * r.zero_fraction, r.mean_terms,
+        r.invalid_codes, r.decoder_pj, r.mac_energy_model.c_str(), r.mac_operands.c_str());
   }
   std::printf(
-      "\nMAC pJ = arithmetic of one multiply-accumulate (multiplier or shifters/negation/adds, "
-      "and\n"
-      "the accumulator add), averaged over the tensor's weights, at the energy table's reference\n"
-      "operand toggle rates (a run uses each layer's measured ones); see docs/energy.md. invalid "
-      "=\n"
-      "code words that decode to nothing; decode pJ = the v2 code decoder, once per weight\n"
-      "entering the PE array (not per MAC). v2 = level sets chosen for Laplace weights\n"
-      "(docs/elp_bsd.md, section 7).\n");
+      "\nMAC avg pJ = one multiply-accumulate (multiplier or shifters/negation/adds, and the\n"
+      "accumulator add) per operation, priced as a run prices it: per held weight code from the\n"
+      "gate-level characterisation of the format's circuit where the energy table has one, else\n"
+      "the structural model; %s (docs/energy.md, \"One MAC energy model\").\n"
+      "MAC worst pJ = the format's most expensive level at reference operand statistics.\n"
+      "invalid = code words that decode to nothing; decode pJ = the v2 code decoder, once per\n"
+      "weight entering the PE array (not per MAC%s). v2 = level sets chosen for Laplace weights\n"
+      "(docs/elp_bsd.md, section 7).\n",
+      workload.empty()
+          ? "on a bare tensor at reference operand statistics (the characterisation's reference\n"
+            "streams); a workload's layer (--workload) is priced on its simulated operands"
+          : "on the layer's simulated operands, the weight decoder included: the run's figure",
+      workload.empty() ? "" : "; included in MAC avg pJ as the run charges it");
   return 0;
 }
 
