@@ -53,8 +53,12 @@ struct CompiledLayer {
 
   // Measured offline (NaN where not measured):
   double weight_sqnr_db = std::numeric_limits<double>::quiet_NaN();
-  double output_sqnr_db = std::numeric_limits<double>::quiet_NaN();
-  double output_sqnr_uncompensated_db = std::numeric_limits<double>::quiet_NaN();
+  // Output SQNR against float weights, with the compensation and without it: on the images the
+  // compile calibrated on (in sample), and on a held-out image (NaN where there is none).
+  double output_sqnr_in_sample_db = std::numeric_limits<double>::quiet_NaN();
+  double output_sqnr_uncompensated_in_sample_db = std::numeric_limits<double>::quiet_NaN();
+  double output_sqnr_held_out_db = std::numeric_limits<double>::quiet_NaN();
+  double output_sqnr_uncompensated_held_out_db = std::numeric_limits<double>::quiet_NaN();
   double neighbour_correlation = std::numeric_limits<double>::quiet_NaN();
 };
 

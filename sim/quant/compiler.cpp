@@ -4,6 +4,7 @@
 #include <cmath>
 #include <functional>
 #include <future>
+#include <optional>
 
 #include "modules/arith/elp_bsd_format.h"
 #include "modules/common/error.h"
@@ -234,12 +235,15 @@ PreparedLayer prepare_layer(const Network& net, std::size_t li, const DesignConf
   return pl;
 }
 
-// Calibration state of a functional compile: every tensor of every calibration image,
+// Calibration state of a calibrated compile: every tensor of every calibration image,
 // [image][tensor] (shape, sign and scale equal across images).
 using CalibActs = std::vector<std::vector<IntTensor>>;
 
+// `held`: every tensor of a held-out image, run through each layer once the layer is calibrated
+// (with the calibrated scales) but never calibrated on; null when there is none.
 void compile_pe_layer(const Network& net, std::size_t li, const DesignConfig& d, PreparedLayer prep,
-                      const std::vector<IntTensor>& shapes, CalibActs* acts, CompiledLayer& cl) {
+                      const std::vector<IntTensor>& shapes, CalibActs* acts,
+                      std::vector<IntTensor>* held, CompiledLayer& cl) {
   const bool functional = acts != nullptr;
   cl.mac = prep.mac;
   const MacModel& mac = *cl.mac;
@@ -441,12 +445,30 @@ void compile_pe_layer(const Network& net, std::size_t li, const DesignConfig& d,
     }
   }
   if (!compensated) plain_err = comp_err;
-  cl.output_sqnr_db = comp_err.sqnr_db();
-  cl.output_sqnr_uncompensated_db = plain_err.sqnr_db();
+  cl.output_sqnr_in_sample_db = comp_err.sqnr_db();
+  cl.output_sqnr_uncompensated_in_sample_db = plain_err.sqnr_db();
+
+  // 7. The same on the held-out image, which the scales and the compensation never saw: its
+  //    layer input is this network's own, the output computed with the calibrated parameters.
+  if (!held) return;
+  const IntTensor& hin = (*held)[l.inputs[0]];
+  std::vector<std::int32_t> hacc;
+  conv_accumulate(hin, l, net, packed, d.accumulator_bits, hacc);
+  IntTensor& hout = (*held)[l.output];
+  hout.scale = out_scale;
+  output_stage(hacc, cl.bias, cl.rq, cl.out_lo, cl.out_hi, d.accumulator_bits, hout);
+  const OutputError hc = output_error(hin, l, net, p, cl.w_scale, cl.wq, cl.bias, 16);
+  cl.output_sqnr_held_out_db = hc.sqnr_db();
+  cl.output_sqnr_uncompensated_held_out_db =
+      compensated ? output_error(hin, l, net, p, cl.w_scale, wq_plain.empty() ? cl.wq : wq_plain,
+                                 plain_bias, 16)
+                        .sqnr_db()
+                  : hc.sqnr_db();
 }
 
 void compile_vector_layer(const Network& net, std::size_t li, const DesignConfig& d,
-                          std::vector<IntTensor>& shapes, CalibActs* acts, CompiledLayer& cl) {
+                          std::vector<IntTensor>& shapes, CalibActs* acts,
+                          std::vector<IntTensor>* held, CompiledLayer& cl) {
   const Layer& l = net.layers[li];
   {
     const IntTensor& in = shapes[l.inputs[0]];
@@ -573,6 +595,10 @@ void compile_vector_layer(const Network& net, std::size_t li, const DesignConfig
     img[l.output].scale = out_scale;
     run_vector_layer(net, li, cl, img);
   }
+  if (held) {
+    (*held)[l.output].scale = out_scale;
+    run_vector_layer(net, li, cl, *held);
+  }
 }
 
 void count_weights(CompiledNetwork& cn) {
@@ -595,7 +621,8 @@ namespace {
 // The PE-array layers of a compile without input data, or (calibration non-empty) every layer
 // calibrated on those images.
 CompiledNetwork compile(const Network& net, const CompileSpec& spec, const WeightSource& source,
-                        const std::vector<std::vector<float>>* calibration) {
+                        const std::vector<std::vector<float>>* calibration,
+                        const std::vector<float>* held_out) {
   const DesignConfig& d = spec.design;
   const MacKind mac_kind = d.mac;
   const bool calibrated = calibration != nullptr;
@@ -634,7 +661,8 @@ CompiledNetwork compile(const Network& net, const CompileSpec& spec, const Weigh
       cn.tensors[l.output].shape = net.out_shape(l);
       cn.tensors[l.output].is_signed = l.act == Activation::None;
     } else {
-      compile_vector_layer(net, i, d, cn.tensors, nullptr, cn.layers[i]);  // shape, sign, clamp
+      compile_vector_layer(net, i, d, cn.tensors, nullptr, nullptr,
+                           cn.layers[i]);  // shape, sign, clamp
     }
   }
 
@@ -655,7 +683,7 @@ CompiledNetwork compile(const Network& net, const CompileSpec& spec, const Weigh
         compile_pe_layer(net, i, d,
                          prepare_layer(net, i, d, mac_kind, cn.layers[i].in_signed, source,
                                        sample_rows(g.n * g.groups, g.k, budget)),
-                         cn.tensors, nullptr, cn.layers[i]);
+                         cn.tensors, nullptr, nullptr, cn.layers[i]);
       }
     };
     auto other = std::async(std::launch::async, work, 1);
@@ -688,6 +716,17 @@ CompiledNetwork compile(const Network& net, const CompileSpec& spec, const Weigh
   CalibActs acts(calibration->size(), cn.tensors);
   for (std::size_t img = 0; img < acts.size(); ++img)
     quantize_input((*calibration)[img], cn.activation_bits, acts[img][0]);
+  std::vector<IntTensor> held;
+  if (held_out) {
+    if (static_cast<std::int64_t>(held_out->size()) != net.tensors[0].elements()) {
+      throw UserError(net.name + ": the held-out image has " + std::to_string(held_out->size()) +
+                      " values; the network input needs " +
+                      std::to_string(net.tensors[0].elements()));
+    }
+    held = cn.tensors;
+    quantize_input(*held_out, cn.activation_bits, held[0]);
+  }
+  std::vector<IntTensor>* held_ptr = held_out ? &held : nullptr;
 
   // A tensor of the later calibration images is dropped after its last reader (the first
   // image's tensors become the reference the accelerator is checked against).
@@ -711,9 +750,9 @@ CompiledNetwork compile(const Network& net, const CompileSpec& spec, const Weigh
                        cn.layers[j].in_signed, std::cref(source), std::vector<std::int64_t>{});
         break;
       }
-      compile_pe_layer(net, i, d, std::move(prep), cn.tensors, &acts, cl);
+      compile_pe_layer(net, i, d, std::move(prep), cn.tensors, &acts, held_ptr, cl);
     } else {
-      compile_vector_layer(net, i, d, cn.tensors, &acts, cl);
+      compile_vector_layer(net, i, d, cn.tensors, &acts, held_ptr, cl);
     }
     for (std::size_t t = 0; t < last_use.size(); ++t) {
       if (last_use[t] != i || t + 1 == net.tensors.size()) continue;
@@ -753,16 +792,18 @@ CompileSpec compile_spec(const SimConfig& cfg, bool calibrate) {
 
 CompiledNetwork compile_network(const Network& net, const CompileSpec& spec,
                                 const WeightSource& source) {
-  if (!spec.calibrate) return compile(net, spec, source, nullptr);
+  if (!spec.calibrate) return compile(net, spec, source, nullptr, nullptr);
   const std::vector<std::vector<float>> input{source.input(net)};
-  return compile(net, spec, source, &input);
+  const std::optional<std::vector<float>> held = source.held_out_input(net);
+  return compile(net, spec, source, &input, held ? &*held : nullptr);
 }
 
 CompiledNetwork compile_calibrated(const Network& net, const CompileSpec& spec,
                                    const WeightSource& source,
-                                   const std::vector<std::vector<float>>& calibration) {
+                                   const std::vector<std::vector<float>>& calibration,
+                                   const std::vector<float>* held_out) {
   CONLOC_ASSERT(spec.calibrate, "compiler", "compile_calibrated needs a calibrating spec");
-  return compile(net, spec, source, &calibration);
+  return compile(net, spec, source, &calibration, held_out);
 }
 
 void add_batch_references(CompiledNetwork& cn, const WeightSource& source, int batch) {

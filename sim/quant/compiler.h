@@ -36,11 +36,15 @@ CompiledNetwork compile_network(const Network& net, const CompileSpec& spec,
 
 // A compile calibrated on `calibration` (real-valued HWC images, at least one): activation scales
 // (design.activation_calibration), the compensation statistics and the neighbour correlation
-// are measured over all of them. `tensors` holds the integer reference of the first.
-// compile_network is this with the workload's own input image.
+// are measured over all of them, and each layer's output SQNR on up to 8 of them (in sample).
+// `held_out`, when given, is an image none of that saw: each layer's output SQNR is measured on
+// it too (CompiledLayer::output_sqnr_held_out_db). `tensors` holds the integer reference of the
+// first calibration image. compile_network is this with the workload's own input image, its
+// held-out image being the source's held_out_input.
 CompiledNetwork compile_calibrated(const Network& net, const CompileSpec& spec,
                                    const WeightSource& source,
-                                   const std::vector<std::vector<float>>& calibration);
+                                   const std::vector<std::vector<float>>& calibration,
+                                   const std::vector<float>* held_out = nullptr);
 
 // A functional compile run on a batch: the reference activations of inputs 1 .. batch - 1 of
 // `source` (the integer inference, sim/reference/inference.h), into cn.batch_tensors. Nothing for

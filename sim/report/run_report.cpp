@@ -191,10 +191,16 @@ const ColumnTable<LayerRow>& layer_columns() {
         {"mac_operands", "-", [text_or_null](const R& r) { return text_or_null(r.mac_operands); }});
     c.push_back(
         {"weight_sqnr_db", "dB", [](const R& r) { return finite_or_null(r.weight_sqnr_db); }});
-    c.push_back(
-        {"output_sqnr_db", "dB", [](const R& r) { return finite_or_null(r.output_sqnr_db); }});
-    c.push_back({"output_sqnr_uncompensated_db", "dB",
-                 [](const R& r) { return finite_or_null(r.output_sqnr_uncompensated_db); }});
+    c.push_back({"output_sqnr_held_out_db", "dB",
+                 [](const R& r) { return finite_or_null(r.output_sqnr_held_out_db); }});
+    c.push_back({"output_sqnr_uncompensated_held_out_db", "dB", [](const R& r) {
+                   return finite_or_null(r.output_sqnr_uncompensated_held_out_db);
+                 }});
+    c.push_back({"output_sqnr_in_sample_db", "dB",
+                 [](const R& r) { return finite_or_null(r.output_sqnr_in_sample_db); }});
+    c.push_back({"output_sqnr_uncompensated_in_sample_db", "dB", [](const R& r) {
+                   return finite_or_null(r.output_sqnr_uncompensated_in_sample_db);
+                 }});
     c.push_back(
         {"output_mismatches", "elements", [](const R& r) { return nonneg_or_null(r.mismatches); }});
     c.push_back({"tiling", "-", [](const R& r) { return r.tiling; }, false});

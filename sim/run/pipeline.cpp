@@ -89,8 +89,10 @@ LayerRow layer_row(const Accelerator& acc, const CompiledNetwork& cn, bool funct
   r.energy_per_mac_pj = r.macs > 0 ? r.energy_pj / static_cast<double>(r.macs) : 0.0;
   // 4. Accuracy measured by the compiler, and the check against the reference.
   r.weight_sqnr_db = cl.weight_sqnr_db;
-  r.output_sqnr_db = cl.output_sqnr_db;
-  r.output_sqnr_uncompensated_db = cl.output_sqnr_uncompensated_db;
+  r.output_sqnr_in_sample_db = cl.output_sqnr_in_sample_db;
+  r.output_sqnr_uncompensated_in_sample_db = cl.output_sqnr_uncompensated_in_sample_db;
+  r.output_sqnr_held_out_db = cl.output_sqnr_held_out_db;
+  r.output_sqnr_uncompensated_held_out_db = cl.output_sqnr_uncompensated_held_out_db;
   r.mismatches = functional ? static_cast<std::int64_t>(mismatches[i]) : -1;
   r.datapath_mismatches = functional ? static_cast<std::int64_t>(st.datapath_mismatches) : -1;
   // 5. Tiling, and access windows for the SCALE-Sim reports.

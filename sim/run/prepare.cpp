@@ -25,11 +25,13 @@ CompiledNetwork prepare_network(const Workload& w, const SimConfig& cfg, bool fu
   }
   CompiledNetwork cn;
   if (calibration) {
-    cn = compile_calibrated(w.net, spec, *w.weights, calibration->images);
+    // The workload's own input is not among the calibration images: the held-out image.
+    const std::vector<float> input = w.weights->input(w.net);
+    cn = compile_calibrated(w.net, spec, *w.weights, calibration->images, &input);
     // Scales and compensation come from the calibration images; the reference the accelerator
     // is checked against, and whose operands price the MACs, is the workload's own input.
     std::vector<IntTensor> ref;
-    infer(cn, w.weights->input(w.net), ref);
+    infer(cn, input, ref);
     cn.tensors = std::move(ref);
   } else {
     cn = compile_network(w.net, spec, *w.weights);

@@ -29,7 +29,11 @@ struct LayerRow {
   std::uint64_t obuf_written = 0, obuf_read = 0;
   EnergyBreakdown energy;
   double energy_pj = 0, energy_per_mac_pj = 0;
-  double weight_sqnr_db = 0, output_sqnr_db = 0, output_sqnr_uncompensated_db = 0;
+  double weight_sqnr_db = 0;
+  // Output SQNR with and without the compensation, on the calibration images (in sample) and on a
+  // held-out image (CompiledLayer).
+  double output_sqnr_in_sample_db = 0, output_sqnr_uncompensated_in_sample_db = 0;
+  double output_sqnr_held_out_db = 0, output_sqnr_uncompensated_held_out_db = 0;
   std::int64_t mismatches = -1;  // elements differing from the reference; -1 when not simulated
   // (code, activation) products where the MAC datapath disagrees with the fast GEMM's table;
   // -1 when not simulated.

@@ -100,6 +100,14 @@ FloatLayerParams NpyWeights::layer_params(const Network& net, std::size_t li) co
   return p;
 }
 
+std::optional<std::vector<float>> NpyWeights::held_out_input(const Network& net) const {
+  const NpyArray a = read_npy(images_);
+  const std::int64_t n = a.shape.size() == 4 ? a.shape[0] : 1;
+  if (image_index_ + 1 < n) return input(net, 1);
+  if (image_index_ >= 1) return input(net, -1);
+  return std::nullopt;
+}
+
 std::vector<float> NpyWeights::input(const Network& net, int image) const {
   const std::int64_t index = image_index_ + image;
   const NpyArray a = read_npy(images_);

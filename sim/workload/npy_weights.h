@@ -19,6 +19,9 @@ class NpyWeights final : public WeightSource {
   FloatLayerParams layer_params(const Network& net, std::size_t layer_index) const override;
   // Images image_index, image_index + 1, ... of the file for a batch.
   std::vector<float> input(const Network& net, int image = 0) const override;
+  // The next image of the file, or the one before where the input is the last; none in a file
+  // of one image.
+  std::optional<std::vector<float>> held_out_input(const Network& net) const override;
 
  private:
   std::string dir_, images_;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,11 @@ class WeightSource {
   // Input `image` of a batch (workload.batch) as real values, HWC; image 0 is the run's input.
   // Every image of a batch differs, so a model that mixed them up would be caught.
   virtual std::vector<float> input(const Network& net, int image = 0) const = 0;
+  // An input other than image 0, which a compile calibrated on image 0 measures its output
+  // SQNR on out of sample; none where the source has no other. Default: image 1.
+  virtual std::optional<std::vector<float>> held_out_input(const Network& net) const {
+    return input(net, 1);
+  }
 };
 
 // Seeded synthetic parameters for shape-only networks (docs/workloads.md):

@@ -51,8 +51,9 @@ std::string digest(const CompiledNetwork& cn) {
     o << l.lut_lo << '|';
     for (const Requant& r : l.input_rq)
       o << r.mult << '/' << r.shift << ',';
-    o << l.out_lo << ',' << l.out_hi << ',' << l.weight_sqnr_db << ',' << l.output_sqnr_db << ','
-      << l.output_sqnr_uncompensated_db << ',' << l.neighbour_correlation << '\n';
+    o << l.out_lo << ',' << l.out_hi << ',' << l.weight_sqnr_db << ',' << l.output_sqnr_in_sample_db
+      << ',' << l.output_sqnr_uncompensated_in_sample_db << ',' << l.output_sqnr_held_out_db << ','
+      << l.output_sqnr_uncompensated_held_out_db << ',' << l.neighbour_correlation << '\n';
   }
   for (const IntTensor& t : cn.tensors) {
     o << t.shape.h << 'x' << t.shape.w << 'x' << t.shape.c << t.is_signed << t.scale << ':';
