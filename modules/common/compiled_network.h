@@ -11,6 +11,7 @@
 #include "modules/arith/requant.h"
 #include "modules/common/int_tensor.h"
 #include "modules/common/network.h"
+#include "modules/common/widths.h"
 
 namespace conloc {
 
@@ -72,10 +73,8 @@ struct CompiledNetwork {
   // compiled for another configuration.
   std::string compile_key;
   std::string weight_source;
-  std::string mac_name;  // e.g. "elp5", "fixed8"
-  int code_bits = 0;
-  int activation_bits = 8;             // design.activation_bits compiled for
-  int accumulator_bits = 32;           // design.accumulator_bits compiled for
+  std::string mac_name;                // e.g. "elp5", "fixed8"
+  Widths widths;                       // the design's code word, activation and accumulator widths
   double pe_transistors = 0;           // of one PE of the design (MacModel::pe_transistors)
   std::int64_t weights_total = 0;      // PE-array weights of the network
   std::int64_t weights_quantized = 0;  // of which quantized (fewer when a compile samples)

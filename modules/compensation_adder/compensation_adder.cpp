@@ -25,15 +25,16 @@ CompensationAdder::Timing CompensationAdder::execute(const Job& job,
                                                                     // overtakes psum i
     for (std::uint64_t i = 0; i < outputs; ++i) {
       const std::size_t ch = static_cast<std::size_t>(t.group * n_per_group + t.n0) + i % t.gemm.n;
-      const std::int64_t v = wrap_to_bits(std::int64_t{psum[i]} + cl.bias[ch], ctx_.acc_bits);
+      const std::int64_t v =
+          wrap_to_bits(std::int64_t{psum[i]} + cl.bias[ch], ctx_.widths.accumulator_bits);
       out[i] = static_cast<std::uint8_t>(clamp_to(cl.rq[ch].apply(v), cl.out_lo, cl.out_hi));
     }
   }
   // Psums in, results out, through the output buffer's port.
   count_access(out_socket, tlm::TLM_READ_COMMAND, Operand::Outputs,
-               outputs * static_cast<std::uint64_t>(ctx_.acc_bits), name());
+               outputs * static_cast<std::uint64_t>(ctx_.widths.accumulator_bits), name());
   count_access(out_socket, tlm::TLM_WRITE_COMMAND, Operand::Outputs,
-               outputs * static_cast<std::uint64_t>(ctx_.act_bits), name());
+               outputs * static_cast<std::uint64_t>(ctx_.widths.activation_bits), name());
   const std::uint64_t cycles = (outputs + static_cast<std::uint64_t>(ctx_.output_lanes) - 1) /
                                static_cast<std::uint64_t>(ctx_.output_lanes);
   ctx_.stats.output_stage_outputs += outputs;

@@ -41,8 +41,8 @@ void Controller::build_decode_table(std::size_t i) {
     used[c] = true;
   }
   ctx_.decode.assign(used.size(), 0);
-  const std::int32_t lo = act_min(ctx_.activation_bits, cl.in_signed);
-  const std::int32_t hi = act_max(ctx_.activation_bits, cl.in_signed);
+  const std::int32_t lo = act_min(ctx_.widths.activation_bits, cl.in_signed);
+  const std::int32_t hi = act_max(ctx_.widths.activation_bits, cl.in_signed);
   for (std::uint32_t c = 0; c < used.size(); ++c) {
     if (!used[c]) continue;
     const std::int64_t w = mac->mac(0, 1, c);

@@ -127,7 +127,7 @@ struct ConvGeom {
     cg = in.c / l.groups;
     taps = l.kh * l.kw;
     batch = std::max(1, p.batch);
-    code_bits = p.code_bits;
+    code_bits = p.widths.code_bits;
   }
   // Input rows that r output rows need at most.
   int rows_in(int r) const { return std::min(in.h, (r - 1) * l.stride_h + l.kh); }
@@ -158,8 +158,9 @@ ConvMapping greedy(const ConvGeom& g, const PlanParams& p) {
   int nt = std::min(g.ng, p.array.cols);
   const auto psum_row = static_cast<std::uint64_t>(g.out.w);  // partial sums
   if (psum_row > p.psum_capacity()) {
-    does_not_fit(l, "output buffer", "buffers.output_kib", packed_bytes(psum_row, p.acc_bits),
-                 p.out_half_bytes, "one output row of psums for one channel");
+    does_not_fit(l, "output buffer", "buffers.output_kib",
+                 packed_bytes(psum_row, p.widths.accumulator_bits), p.out_half_bytes,
+                 "one output row of psums for one channel");
   }
   nt = static_cast<int>(std::min<std::uint64_t>(nt, p.psum_capacity() / psum_row));
   while (nt > 1 && g.block(nt, 1) > p.weight_half_bytes)
@@ -177,7 +178,7 @@ ConvMapping greedy(const ConvGeom& g, const PlanParams& p) {
   if (!all_ch) {
     if (row_elems > p.act_capacity()) {
       does_not_fit(l, "activation SRAM", "buffers.activation_kib",
-                   packed_bytes(row_elems, p.act_bits), p.act_half_bytes,
+                   packed_bytes(row_elems, p.widths.activation_bits), p.act_half_bytes,
                    "the input rows of one output row, one channel");
     }
     ct = static_cast<int>(std::min<std::uint64_t>(ct, p.act_capacity() / row_elems));
@@ -225,7 +226,8 @@ std::string misfit(const ConvGeom& g, const PlanParams& p, const ConvMapping& m)
   const std::uint64_t psum =
       static_cast<std::uint64_t>(m.images) * m.rows * g.out.w * m.nt;  // partial sums
   if (psum > p.psum_capacity()) {
-    return over("the psum tile", packed_bytes(psum, p.acc_bits), "output buffer", p.out_half_bytes);
+    return over("the psum tile", packed_bytes(psum, p.widths.accumulator_bits), "output buffer",
+                p.out_half_bytes);
   }
   if (g.block(m.nt, m.ct) > p.weight_half_bytes) {
     return over("the weight block", g.block(m.nt, m.ct), "weight buffer", p.weight_half_bytes);
@@ -233,7 +235,7 @@ std::string misfit(const ConvGeom& g, const PlanParams& p, const ConvMapping& m)
   const std::uint64_t band = static_cast<std::uint64_t>(m.images) * g.rows_in(m.rows) * g.in.w *
                              static_cast<std::uint64_t>(m.all_channels ? g.in.c : m.ct);
   if (band > p.act_capacity()) {
-    return over("the input band", packed_bytes(band, p.act_bits), "activation SRAM",
+    return over("the input band", packed_bytes(band, p.widths.activation_bits), "activation SRAM",
                 p.act_half_bytes);
   }
   return "";
@@ -342,7 +344,7 @@ LayerPlan plan_conv(const CompiledNetwork& cn, int li, const PlanParams& p, cons
                                   static_cast<std::uint64_t>(bd.iy_lo) * in.w * in.c + c_off,
                               half * p.act_store() + static_cast<std::uint64_t>(i) * bytes,
                               static_cast<std::uint64_t>(bd.rows) * in.w, channels, in.c,
-                              ah.last_user[half], p.act_bits)));
+                              ah.last_user[half], p.widths.activation_bits)));
     }
     return jobs;
   };
@@ -443,7 +445,7 @@ LayerPlan plan_conv(const CompiledNetwork& cn, int li, const PlanParams& p, cons
                               static_cast<std::uint64_t>(bd.oy0) * out.w * out.c +
                               static_cast<std::uint64_t>(grp) * n_per_group + n0,
                           tile.obuf_addr + static_cast<std::uint64_t>(i) * pixels * ntc, pixels,
-                          ntc, out.c, ojob, p.act_bits);
+                          ntc, out.c, ojob, p.widths.activation_bits);
       add_dep(wr, prev);
       prev = push(lp, wr);
     }
@@ -570,25 +572,25 @@ LayerPlan plan_vector(const CompiledNetwork& cn, int li, const PlanParams& p,
       const int out_per_in = d2s ? l.scale_h * l.scale_w : 1;  // input channels per output one
       const std::uint64_t row1 = static_cast<std::uint64_t>(rows_in(1)) * in.w * n_in * out_per_in;
       if (row1 > p.act_capacity()) {
-        does_not_fit(l, "activation SRAM", "buffers.activation_kib", packed_bytes(row1, p.act_bits),
-                     p.act_half_bytes,
+        does_not_fit(l, "activation SRAM", "buffers.activation_kib",
+                     packed_bytes(row1, p.widths.activation_bits), p.act_half_bytes,
                      d2s ? "the input rows of one output row, one output channel"
                          : "the input rows of one output row, one channel");
       }
       if (static_cast<std::uint64_t>(out.w) > p.out_act_capacity()) {
         does_not_fit(l, "output buffer", "buffers.output_kib",
-                     packed_bytes(static_cast<std::uint64_t>(out.w), p.act_bits), p.out_half_bytes,
-                     "one output row of one channel");
+                     packed_bytes(static_cast<std::uint64_t>(out.w), p.widths.activation_bits),
+                     p.out_half_bytes, "one output row of one channel");
       }
       const int out_c = d2s ? out.c : in.c;  // output channels of this part
       const int cc = static_cast<int>(
           std::min<std::uint64_t>({static_cast<std::uint64_t>(out_c), p.act_capacity() / row1,
                                    p.out_act_capacity() / static_cast<std::uint64_t>(out.w)}));
       if (d2s && cc < out_c) {
-        does_not_fit(l, "activation SRAM", "buffers.activation_kib",
-                     packed_bytes(row1 * static_cast<std::uint64_t>(out_c), p.act_bits),
-                     p.act_half_bytes,
-                     "the input rows of one output row, all channels (depth-to-space)");
+        does_not_fit(
+            l, "activation SRAM", "buffers.activation_kib",
+            packed_bytes(row1 * static_cast<std::uint64_t>(out_c), p.widths.activation_bits),
+            p.act_half_bytes, "the input rows of one output row, all channels (depth-to-space)");
       }
       int rows = 1;
       while (rows < out.h &&
@@ -644,7 +646,7 @@ LayerPlan plan_vector(const CompiledNetwork& cn, int li, const PlanParams& p,
                                             static_cast<std::uint64_t>(net.tensors[t].elements()) +
                                         first_pixel * in.c + ic0,
                                     vt.abuf_addr[i], pixels, icc, in.c, ah.last_user[ahalf],
-                                    p.act_bits)));
+                                    p.widths.activation_bits)));
           }
           const int ohalf = oh.next();
           add_dep(v, oh.last_user[ohalf]);
@@ -663,7 +665,7 @@ LayerPlan plan_vector(const CompiledNetwork& cn, int li, const PlanParams& p,
                                      static_cast<std::uint64_t>(out.elements()) +
                                  static_cast<std::uint64_t>(oy0) * out.w * out.c + part.out_c0 + c0,
                              vt.obuf_addr, static_cast<std::uint64_t>(r) * out.w, occ, out.c, vjob,
-                             p.act_bits));
+                             p.widths.activation_bits));
         }
       }
     }
@@ -835,7 +837,7 @@ ConvCounts count_conv(const CompiledNetwork& cn, int layer, const PlanParams& p,
                    tensor_bursts(pixels, u(ct_last), in_c);
     }
   }
-  const std::uint64_t plane = band_rows * u(g.in.w) * u(g.batch) * u(p.act_bits);
+  const std::uint64_t plane = band_rows * u(g.in.w) * u(g.batch) * u(p.widths.activation_bits);
   // How often each band is loaded per image: once, or per group and n-tile.
   const std::uint64_t band_loads =
       m.all_channels && m.order == TileOrder::BandsOuter ? 1 : u(g.groups) * u(n_tiles);
@@ -845,7 +847,7 @@ ConvCounts count_conv(const CompiledNetwork& cn, int layer, const PlanParams& p,
   c.load_tiles = weights_per_tile || !m.all_channels ? c.tiles : u(bands) * u(igroups) * band_loads;
   c.outputs = u(g.out.elements()) * u(g.batch);
   c.last_outputs = u(nb_last) * u(r_last) * u(g.out.w) * u(nt_last);
-  c.dram_output_bits = c.outputs * u(p.act_bits);
+  c.dram_output_bits = c.outputs * u(p.widths.activation_bits);
   // One write-back per band, image, group and n-tile.
   for (const Dim& r : dim(m.rows, bands, r_last))
     for (const Dim& n : dim(m.nt, n_tiles, nt_last))
@@ -854,7 +856,7 @@ ConvCounts count_conv(const CompiledNetwork& cn, int layer, const PlanParams& p,
   const int iy0 = g.band_lo(0);
   c.first_load_bits = g.block_bits(nt0, ct0) + u(g.band_hi(0, r0) - iy0) * u(g.in.w) *
                                                    u(m.all_channels ? g.in.c : ct0) * u(nb0) *
-                                                   u(p.act_bits);
+                                                   u(p.widths.activation_bits);
   return c;
 }
 

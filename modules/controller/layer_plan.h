@@ -118,18 +118,22 @@ struct LayerPlan {
 struct PlanParams {
   ArrayDims array;
   const DataflowModel* dataflow = nullptr;
-  int code_bits = 8;
-  int acc_bits = 32;
-  int act_bits = 8;  // design.activation_bits: what an activation occupies and moves
+  Widths widths;  // what a weight code, an activation and a partial sum occupy and move
   std::uint64_t weight_half_bytes = 0;
   std::uint64_t act_half_bytes = 0;
   std::uint64_t out_half_bytes = 0;
-  // Capacities count activations at act_bits and partial sums at acc_bits (docs/timing.md);
+  // Capacities count activations and partial sums at their widths (docs/timing.md);
   // the model's backing stores keep one byte per activation and four per partial sum, so a
   // half's storage (and every address) is in those units:
-  std::uint64_t act_capacity() const { return act_half_bytes * 8 / act_bits; }  // activations
-  std::uint64_t out_act_capacity() const { return out_half_bytes * 8 / act_bits; }
-  std::uint64_t psum_capacity() const { return out_half_bytes * 8 / acc_bits; }  // psums
+  std::uint64_t act_capacity() const {  // activations
+    return act_half_bytes * 8 / static_cast<std::uint64_t>(widths.activation_bits);
+  }
+  std::uint64_t out_act_capacity() const {
+    return out_half_bytes * 8 / static_cast<std::uint64_t>(widths.activation_bits);
+  }
+  std::uint64_t psum_capacity() const {  // psums
+    return out_half_bytes * 8 / static_cast<std::uint64_t>(widths.accumulator_bits);
+  }
   std::uint64_t act_store() const { return act_capacity(); }  // bytes of one stored half
   std::uint64_t out_store() const { return std::max(4 * psum_capacity(), out_act_capacity()); }
   bool serial_steps = false;       // fold step lengths from the weights (term-serial MACs)

@@ -45,10 +45,8 @@ struct RunContext {
   const DataflowModel* dataflow = nullptr;
   ArrayDims array;
   bool functional = true;
-  int code_bits = 8;
-  int acc_bits = 32;
-  int act_bits = 8;  // design.activation_bits: bits an activation moves as (stored one per byte)
-  int activation_bits = 8;
+  Widths widths;  // the compiled network's: activations move at activation_bits (stored one per
+                  // byte), partial sums at accumulator_bits
   int output_lanes = 16;
   int vector_lanes = 16;
   std::uint32_t burst_bytes = 64;

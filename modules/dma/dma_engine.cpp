@@ -96,7 +96,7 @@ DmaEngine::Timing DmaEngine::execute(const Job& job, const sc_core::sc_time& sta
   st.dma_transactions += bursts;
   const int op = static_cast<int>(x.operand);
   const std::uint64_t elements = x.operand == Operand::Weights
-                                     ? x.bits / static_cast<std::uint64_t>(ctx_.code_bits)
+                                     ? x.bits / static_cast<std::uint64_t>(ctx_.widths.code_bits)
                                      : x.bytes();
   (inbound ? st.dram_read[op] : st.dram_write[op])
       .add(ctx_.cycles_of(start - ctx_.layer_start), ctx_.cycles_of(done - ctx_.layer_start),

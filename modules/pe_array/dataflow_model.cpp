@@ -10,10 +10,11 @@ void apply_port_limits(TileTiming& t, const PortLimits& p) {
   auto need = [](double bits, double bytes) {
     return bytes > 0 ? static_cast<std::uint64_t>(std::ceil(bits / 8.0 / bytes)) : 0;
   };
-  const std::uint64_t port_cycles = std::max(
-      {need(static_cast<double>(t.weight_reads) * p.code_bits, p.weight_bytes),
-       need(static_cast<double>(t.input_reads) * p.activation_bits, p.input_bytes),
-       need(static_cast<double>(t.psum_reads + t.psum_writes) * p.acc_bits, p.psum_bytes)});
+  const std::uint64_t port_cycles =
+      std::max({need(static_cast<double>(t.weight_reads) * p.widths.code_bits, p.weight_bytes),
+                need(static_cast<double>(t.input_reads) * p.widths.activation_bits, p.input_bytes),
+                need(static_cast<double>(t.psum_reads + t.psum_writes) * p.widths.accumulator_bits,
+                     p.psum_bytes)});
   if (port_cycles > t.cycles) {
     t.port_stall_cycles += port_cycles - t.cycles;
     t.cycles = port_cycles;

@@ -4,13 +4,15 @@
 #include <memory>
 #include <vector>
 
+#include "modules/common/widths.h"
+
 namespace conloc {
 
 // What the buffers' ports deliver to and take from the array per cycle (port width x banks, in
 // bytes; 0 = unlimited), and the widths that turn element counts into bytes.
 struct PortLimits {
   double weight_bytes = 0, input_bytes = 0, psum_bytes = 0;
-  int code_bits = 8, activation_bits = 8, acc_bits = 32;
+  Widths widths;  // what one weight, activation and partial sum take of a port
 };
 
 struct ArrayDims {

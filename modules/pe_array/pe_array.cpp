@@ -35,7 +35,7 @@ void PeArray::compute_values(const ConvTile& t) {
   auto [it, fresh] = decoded_.try_emplace(t.weight_job);
   std::vector<std::int16_t>& w = it->second;
   if (fresh) {
-    const int bits = ctx_.code_bits;
+    const int bits = ctx_.widths.code_bits;
     const std::uint8_t* wb =
         dmi(Buffer::Weights)
             .at(t.wbuf_addr, (static_cast<std::uint64_t>(n * k) * bits + 7) / 8, name());
@@ -104,9 +104,9 @@ void PeArray::compute_values(const ConvTile& t) {
   auto* psum = reinterpret_cast<std::int32_t*>(
       dmi(Buffer::Outputs).at(t.obuf_addr, static_cast<std::uint64_t>(m * n) * 4, name()));
   gemm_i16(a_.data(), k, w.data(), k, psum, n, m, n, k, !t.first_chunk);
-  if (ctx_.acc_bits < 32) {
+  if (ctx_.widths.accumulator_bits < 32) {
     for (std::int64_t i = 0; i < m * n; ++i) {
-      psum[i] = static_cast<std::int32_t>(wrap_to_bits(psum[i], ctx_.acc_bits));
+      psum[i] = static_cast<std::int32_t>(wrap_to_bits(psum[i], ctx_.widths.accumulator_bits));
     }
   }
 }
@@ -122,11 +122,11 @@ PeArray::Timing PeArray::execute(const Job& job, const sc_core::sc_time& start) 
   auto& w = sram_socket[static_cast<int>(Buffer::Weights)];
   auto& a = sram_socket[static_cast<int>(Buffer::Activations)];
   auto& o = sram_socket[static_cast<int>(Buffer::Outputs)];
-  const auto acc_bits = static_cast<std::uint64_t>(ctx_.acc_bits);
+  const auto acc_bits = static_cast<std::uint64_t>(ctx_.widths.accumulator_bits);
   count_access(w, tlm::TLM_READ_COMMAND, Operand::Weights,
-               tt.weight_reads * static_cast<std::uint64_t>(ctx_.code_bits), name());
+               tt.weight_reads * static_cast<std::uint64_t>(ctx_.widths.code_bits), name());
   count_access(a, tlm::TLM_READ_COMMAND, Operand::Inputs,
-               tt.input_reads * static_cast<std::uint64_t>(ctx_.act_bits), name());
+               tt.input_reads * static_cast<std::uint64_t>(ctx_.widths.activation_bits), name());
   count_access(o, tlm::TLM_READ_COMMAND, Operand::Outputs, tt.psum_reads * acc_bits, name());
   count_access(o, tlm::TLM_WRITE_COMMAND, Operand::Outputs, tt.psum_writes * acc_bits, name());
 

@@ -117,7 +117,7 @@ VectorUnit::Timing VectorUnit::execute(const Job& job, const sc_core::sc_time& s
   const std::uint64_t in_bytes = v.in_bytes;
   const std::uint64_t out_bytes = static_cast<std::uint64_t>(v.rows) * out.w * v.out_ct;
   // One stored byte per activation, act_bits of it moved.
-  const auto act_bits = static_cast<std::uint64_t>(ctx_.act_bits);
+  const auto act_bits = static_cast<std::uint64_t>(ctx_.widths.activation_bits);
   count_access(act_socket, tlm::TLM_READ_COMMAND, Operand::Inputs, in_bytes * act_bits, name());
   count_access(out_socket, tlm::TLM_WRITE_COMMAND, Operand::Outputs, out_bytes * act_bits, name());
   const std::uint64_t lanes = static_cast<std::uint64_t>(ctx_.vector_lanes);

@@ -163,8 +163,8 @@ EnergyBreakdown layer_energy(const CompiledNetwork& cn, std::size_t index,
   const CompiledLayer& cl = cn.layers[index];
   const LayerRunStats& st = measured.stats;
   const LayerTraffic& tr = measured.traffic;
-  const int abits = cfg.design.activation_bits;
-  const int acc_bits = cfg.design.accumulator_bits;
+  const int abits = cn.widths.activation_bits;
+  const int acc_bits = cn.widths.accumulator_bits;
   EnergyBreakdown e;
   // The action counts behind the energy, only when asked for (the mapper costs thousands of
   // candidate plans and needs the energy alone).

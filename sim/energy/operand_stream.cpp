@@ -40,12 +40,12 @@ std::vector<std::vector<WsOperation>> ws_operations(
         std::int64_t acc = 0;  // the psum from the PEs above in the fold
         for (std::int64_t r = pe.fold0; r < pe.kk; ++r)
           acc += std::int64_t{patch[static_cast<std::size_t>(r)]} * cl.wq[w0 + r];
-        acc = wrap_to_bits(acc, cn.accumulator_bits);
+        acc = wrap_to_bits(acc, cn.widths.accumulator_bits);
         const std::int32_t a = patch[static_cast<std::size_t>(pe.kk)];
         const std::int64_t w = cl.wq[w0 + static_cast<std::size_t>(pe.kk)];
         out[static_cast<std::size_t>(p)].push_back(
             {cl.codes[w0 + static_cast<std::size_t>(pe.kk)], static_cast<std::int32_t>(w), a, acc,
-             wrap_to_bits(acc + std::int64_t{a} * w, cn.accumulator_bits)});
+             wrap_to_bits(acc + std::int64_t{a} * w, cn.widths.accumulator_bits)});
       }
     }
   }
@@ -105,7 +105,7 @@ std::vector<PeToggles> measure_pe_toggles(const CompiledNetwork& cn, int layer, 
   const auto ops = ws_operations(cn, layer, rows, 64, runs);
   const int abits =
       cn.layers[static_cast<std::size_t>(layer)].mac->widths().activation_operand_bits();
-  return pe_toggles(ops, run, abits, cn.accumulator_bits);
+  return pe_toggles(ops, run, abits, cn.widths.accumulator_bits);
 }
 
 }  // namespace conloc

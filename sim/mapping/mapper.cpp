@@ -149,15 +149,16 @@ void cost(const SimConfig& cfg, const CompiledNetwork& cn, int layer, const Plan
   r.stats.output_stage_outputs = c.outputs;
   const int W = static_cast<int>(Operand::Weights), I = static_cast<int>(Operand::Inputs),
             O = static_cast<int>(Operand::Outputs);
-  const auto acc_bits = static_cast<std::uint64_t>(cfg.design.accumulator_bits);
+  const auto acc_bits = static_cast<std::uint64_t>(p.widths.accumulator_bits);
   LayerTraffic& t = r.traffic;
   t.dram.read_bits[W] = c.dram_weight_bits;
   t.dram.read_bits[I] = c.dram_input_bits;
   t.dram.write_bits[O] = c.dram_output_bits;
   t.weight_buffer.write_bits[W] = c.dram_weight_bits;
-  t.weight_buffer.read_bits[W] = c.array.weight_reads * static_cast<std::uint64_t>(p.code_bits);
+  t.weight_buffer.read_bits[W] =
+      c.array.weight_reads * static_cast<std::uint64_t>(p.widths.code_bits);
   t.activation_sram.write_bits[I] = c.dram_input_bits;
-  const auto act_bits = static_cast<std::uint64_t>(p.act_bits);
+  const auto act_bits = static_cast<std::uint64_t>(p.widths.activation_bits);
   t.activation_sram.read_bits[I] = c.array.input_reads * act_bits;
   t.output_buffer.read_bits[O] = (c.array.psum_reads + c.outputs) * acc_bits + c.dram_output_bits;
   t.output_buffer.write_bits[O] = c.array.psum_writes * acc_bits + c.outputs * act_bits;

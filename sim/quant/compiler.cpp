@@ -633,14 +633,14 @@ CompiledNetwork compile(const Network& net, const CompileSpec& spec, const Weigh
   cn.calibrated = calibrated;
   cn.compile_key = spec.key;
   cn.weight_source = source.description();
-  cn.activation_bits = d.activation_bits;
-  cn.accumulator_bits = d.accumulator_bits;
+  cn.widths.activation_bits = d.activation_bits;
+  cn.widths.accumulator_bits = d.accumulator_bits;
   cn.tensors.resize(net.tensors.size());
   cn.layers.resize(net.layers.size());
   // The level set (and so the quantizer) does not depend on the activations' signedness.
   const auto probe = make_mac_model(d, mac_kind, true);
   cn.mac_name = probe->name();
-  cn.code_bits = probe->code_bits();
+  cn.widths.code_bits = probe->code_bits();
   // Unsigned activations need the wider operand: the PE is built for them.
   cn.pe_transistors = make_mac_model(d, mac_kind, false)->pe_transistors();
 
@@ -715,7 +715,7 @@ CompiledNetwork compile(const Network& net, const CompileSpec& spec, const Weigh
   cn.tensors[0].scale = maxv > 0 ? maxv / act_max(d.activation_bits, true) : 1.0;
   CalibActs acts(calibration->size(), cn.tensors);
   for (std::size_t img = 0; img < acts.size(); ++img)
-    quantize_input((*calibration)[img], cn.activation_bits, acts[img][0]);
+    quantize_input((*calibration)[img], cn.widths.activation_bits, acts[img][0]);
   std::vector<IntTensor> held;
   if (held_out) {
     if (static_cast<std::int64_t>(held_out->size()) != net.tensors[0].elements()) {
@@ -724,7 +724,7 @@ CompiledNetwork compile(const Network& net, const CompileSpec& spec, const Weigh
                       std::to_string(net.tensors[0].elements()));
     }
     held = cn.tensors;
-    quantize_input(*held_out, cn.activation_bits, held[0]);
+    quantize_input(*held_out, cn.widths.activation_bits, held[0]);
   }
   std::vector<IntTensor>* held_ptr = held_out ? &held : nullptr;
 

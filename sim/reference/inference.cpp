@@ -82,7 +82,7 @@ void IntegerInference::run(const std::vector<float>& image, std::vector<IntTenso
     tensors[t].is_signed = cn.tensors[t].is_signed;
     tensors[t].scale = cn.tensors[t].scale;
   }
-  quantize_input(image, cn.activation_bits, tensors[0]);
+  quantize_input(image, cn.widths.activation_bits, tensors[0]);
   const Network& net = cn.net;
   thread_local std::vector<std::int32_t> acc;  // reused: no allocation per layer and image
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
@@ -92,8 +92,9 @@ void IntegerInference::run(const std::vector<float>& image, std::vector<IntTenso
       run_vector_layer(net, i, cl, tensors);
       continue;
     }
-    conv_accumulate(tensors[l.inputs[0]], l, net, packed_[i], cn.accumulator_bits, acc);
-    output_stage(acc, cl.bias, cl.rq, cl.out_lo, cl.out_hi, cn.accumulator_bits, tensors[l.output]);
+    conv_accumulate(tensors[l.inputs[0]], l, net, packed_[i], cn.widths.accumulator_bits, acc);
+    output_stage(acc, cl.bias, cl.rq, cl.out_lo, cl.out_hi, cn.widths.accumulator_bits,
+                 tensors[l.output]);
   }
 }
 

@@ -25,7 +25,7 @@ RunResult identity(const SimConfig& cfg, const CompiledNetwork& cn, bool functio
   r.design = cn.mac_name;
   r.weight_source = cn.weight_source;
   r.mac = cn.mac;
-  r.code_bits = cn.code_bits;
+  r.code_bits = cn.widths.code_bits;
   r.functional = functional;
   r.weights_total = cn.weights_total;
   r.weights_quantized = cn.weights_quantized;

@@ -19,9 +19,7 @@ ArrayDims array_dims(const SimConfig& cfg, const CompiledNetwork& cn) {
   a.ports.weight_bytes = static_cast<double>(b.port_bytes[0]) * b.banks[0];
   a.ports.input_bytes = static_cast<double>(b.port_bytes[1]) * b.banks[1];
   a.ports.psum_bytes = static_cast<double>(b.port_bytes[2]) * b.banks[2];
-  a.ports.code_bits = cn.code_bits;
-  a.ports.activation_bits = cfg.design.activation_bits;
-  a.ports.acc_bits = cfg.design.accumulator_bits;
+  a.ports.widths = cn.widths;
   return a;
 }
 
@@ -29,9 +27,7 @@ PlanParams plan_params(const SimConfig& cfg, const CompiledNetwork& cn, const Da
   PlanParams pp;
   pp.array = array_dims(cfg, cn);
   pp.dataflow = df;
-  pp.code_bits = cn.code_bits;
-  pp.acc_bits = cfg.design.accumulator_bits;
-  pp.act_bits = cfg.design.activation_bits;
+  pp.widths = cn.widths;
   pp.weight_half_bytes = cfg.buffers.weight_bytes / 2;
   pp.act_half_bytes = cfg.buffers.activation_bytes / 2;
   pp.out_half_bytes = cfg.buffers.output_bytes / 2;
@@ -75,10 +71,7 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const SimConfig& c
   CONLOC_ASSERT(!functional || cn.calibrated, "accelerator",
                 "a functional run needs a calibrated network (its golden values)");
   ctx_.functional = functional;
-  ctx_.code_bits = cn.code_bits;
-  ctx_.acc_bits = cfg.design.accumulator_bits;
-  ctx_.act_bits = cfg.design.activation_bits;
-  ctx_.activation_bits = cfg.design.activation_bits;
+  ctx_.widths = cn.widths;
   ctx_.output_lanes = cfg.array.cols;
   ctx_.vector_lanes = cfg.vector_lanes;
   ctx_.burst_bytes = cfg.dram.burst_bytes;
@@ -153,7 +146,7 @@ void Accelerator::load_dram_image() {
       const int b = weight_block_index(lp, j.conv);
       if (done[b]) continue;
       done[b] = true;
-      const auto bytes = pack_weight_block(cn_, lp.layer, j.conv, cn_.code_bits);
+      const auto bytes = pack_weight_block(cn_, lp.layer, j.conv, cn_.widths.code_bits);
       std::copy(bytes.begin(), bytes.end(), mem + plan_.dram.weight_block_addr[lp.layer][b]);
     }
   }

@@ -334,7 +334,7 @@ TEST(AcceleratorTiling, LayerTooLargeForBufferIsAnInfeasiblePlan) {
   EXPECT_EQ(why.buffer, "weight buffer");
   EXPECT_EQ(why.config_key, "buffers.weight_kib");
   // The smallest block: one output channel's 31 x 31 kernel over one input channel.
-  const std::uint64_t need = (31u * 31u * static_cast<std::uint64_t>(cn.code_bits) + 7) / 8;
+  const std::uint64_t need = (31u * 31u * static_cast<std::uint64_t>(cn.widths.code_bits) + 7) / 8;
   EXPECT_EQ(why.need_bytes, need);
   EXPECT_EQ(why.half_bytes, 512u);
   EXPECT_EQ(why.bytes_short(), need - 512u);

@@ -195,8 +195,8 @@ TEST(EnergyByHand, MeasuredOperandTogglesOfARealLayer) {
     const int abits = cn.layers[i].mac->widths().activation_operand_bits();
     EXPECT_GT(t.activation, 0.0);
     EXPECT_LE(t.activation, abits);
-    EXPECT_LE(t.psum, cn.accumulator_bits);
-    EXPECT_LE(t.product, cn.accumulator_bits);
+    EXPECT_LE(t.psum, cn.widths.accumulator_bits);
+    EXPECT_LE(t.product, cn.widths.accumulator_bits);
     // The same sample again gives the same rates (deterministic).
     EXPECT_DOUBLE_EQ(mean_toggles(pes).activation, t.activation);
   }

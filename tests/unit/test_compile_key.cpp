@@ -28,9 +28,9 @@ std::string digest(const CompiledNetwork& cn) {
       o << +x << ',';
     o << ';';
   };
-  o << to_string(cn.mac) << cn.calibrated << cn.weight_source << cn.mac_name << cn.code_bits
-    << cn.activation_bits << cn.accumulator_bits << cn.pe_transistors << cn.weights_total
-    << cn.weights_quantized << '|';
+  o << to_string(cn.mac) << cn.calibrated << cn.weight_source << cn.mac_name << cn.widths.code_bits
+    << cn.widths.activation_bits << cn.widths.accumulator_bits << cn.pe_transistors
+    << cn.weights_total << cn.weights_quantized << '|';
   for (const CompiledLayer& l : cn.layers) {
     o << l.in_signed << (l.mac ? l.mac->name() : "-") << '|';
     put(l.wq);

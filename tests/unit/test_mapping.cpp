@@ -100,18 +100,18 @@ TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
       p.array.ports = {static_cast<double>(pick(rng, 1, 8)),
                        static_cast<double>(pick(rng, 1, 8)),
                        static_cast<double>(pick(rng, 4, 64)),
-                       cn.code_bits,
+                       cn.widths.code_bits,
                        8,
                        32};
     }
     p.dataflow = trial % 2 ? static_cast<const DataflowModel*>(&ws) : &os;
-    p.code_bits = cn.code_bits;
+    p.widths.code_bits = cn.widths.code_bits;
     p.weight_half_bytes = static_cast<std::uint64_t>(pick(rng, 40, 600));
     p.act_half_bytes = static_cast<std::uint64_t>(pick(rng, 60, 3000));
     p.out_half_bytes = static_cast<std::uint64_t>(pick(rng, 80, 4000));
     p.batch = batch;
-    p.act_bits = pick(rng, 3, 8);
-    p.acc_bits = pick(rng, 16, 32);
+    p.widths.activation_bits = pick(rng, 3, 8);
+    p.widths.accumulator_bits = pick(rng, 16, 32);
     p.burst_bytes = static_cast<std::uint32_t>(pick(rng, 4, 64));
     const Network& net = cn.net;
     const Layer& l = net.layers[0];
@@ -159,7 +159,7 @@ TEST(Mapping, MisfitNamesTheBufferAndTheSizes) {
   WeightStationary ws;
   PlanParams p;
   p.dataflow = &ws;
-  p.code_bits = cn.code_bits;
+  p.widths.code_bits = cn.widths.code_bits;
   p.weight_half_bytes = 1024;
   p.act_half_bytes = 1024;
   p.out_half_bytes = 1024;

@@ -133,7 +133,7 @@ TEST(LayerPlan, TilesFitTheirHalves) {
   PlanParams p;
   p.array = {16, 16};
   p.dataflow = &ws;
-  p.code_bits = cn.code_bits;
+  p.widths.code_bits = cn.widths.code_bits;
   p.weight_half_bytes = cfg.buffers.weight_bytes / 2;
   p.act_half_bytes = cfg.buffers.activation_bytes / 2;
   p.out_half_bytes = cfg.buffers.output_bytes / 2;
@@ -255,15 +255,15 @@ TEST(LayerPlan, FiveBitCodesFitSixtyPercentMoreWeightsPerChunk) {
     PlanParams p;
     p.array = {16, 16};
     p.dataflow = &ws;
-    p.code_bits = cn.code_bits;
+    p.widths.code_bits = cn.widths.code_bits;
     p.weight_half_bytes = 4096;
     p.act_half_bytes = 32768;
     p.out_half_bytes = 32768;
     const NetworkPlan plan = plan_network(cn, p).plan;
     ct[i++] = plan.layers[0].mapping.ct;
     // The chunk fills the half: one more channel would not fit.
-    EXPECT_LE(16 * 9 * plan.layers[0].mapping.ct * cn.code_bits, 4096 * 8);
-    EXPECT_GT(16 * 9 * (plan.layers[0].mapping.ct + 1) * cn.code_bits, 4096 * 8);
+    EXPECT_LE(16 * 9 * plan.layers[0].mapping.ct * cn.widths.code_bits, 4096 * 8);
+    EXPECT_GT(16 * 9 * (plan.layers[0].mapping.ct + 1) * cn.widths.code_bits, 4096 * 8);
   }
   EXPECT_EQ(ct[0], 45);  // 32768 bits / (16 x 9 x 5)
   EXPECT_EQ(ct[1], 28);  // 32768 bits / (16 x 9 x 8)
