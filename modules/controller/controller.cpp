@@ -52,7 +52,25 @@ void Controller::build_decode_table(std::size_t i) {
   }
 }
 
+void Controller::start_after(const Controller& previous) {
+  previous_ = &previous;
+}
+
 void Controller::run() {
+  // After the accelerator before this one in the kernel, from the next multiple of the global
+  // quantum: the quantum keepers' boundaries then fall where they fall in a run of this
+  // accelerator alone, and nothing else runs meanwhile, so its timing is exactly that run's.
+  if (previous_) {
+    while (!previous_->finished())
+      wait(previous_->finished_event_);
+    const sc_core::sc_time q = tlm::tlm_global_quantum::instance().get();
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    if (q > sc_core::SC_ZERO_TIME) {
+      const double n = std::ceil(now / q);
+      if (q * n > now) wait(q * n - now);
+    }
+  }
+  ctx_.origin = sc_core::sc_time_stamp();
   const CompiledNetwork& cn = *ctx_.network;
   for (std::size_t i = 0; i < cn.net.layers.size(); ++i) {
     const LayerPlan& lp = ctx_.plan->layers[i];
@@ -77,12 +95,13 @@ void Controller::run() {
     r.traffic = {after.dram - before.dram, after.weight_buffer - before.weight_buffer,
                  after.activation_sram - before.activation_sram,
                  after.output_buffer - before.output_buffer};
-    r.start_cycle = ctx_.cycles_of(ctx_.layer_start);
+    r.start_cycle = ctx_.cycle_at(ctx_.layer_start);
     r.cycles = static_cast<std::uint64_t>(
         std::llround(ctx_.cycles_of(sc_core::sc_time_stamp() - ctx_.layer_start)));
     results_.push_back(r);
   }
   finished_ = true;
+  finished_event_.notify(sc_core::SC_ZERO_TIME);
 }
 
 }  // namespace conloc

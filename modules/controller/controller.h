@@ -2,6 +2,8 @@
 
 #include <systemc>
 
+#include <tlm_utils/tlm_quantumkeeper.h>
+
 #include <vector>
 
 #include "modules/controller/job_engine.h"
@@ -23,6 +25,9 @@ class Controller : public sc_core::sc_module {
 
   const std::vector<LayerResult>& results() const { return results_; }
   bool finished() const { return finished_; }
+  // Starts only when `previous` has finished (at the next multiple of the global quantum), so
+  // accelerators elaborated side by side do not share simulated time (RunContext::origin).
+  void start_after(const Controller& previous);
 
  private:
   void run();
@@ -37,6 +42,8 @@ class Controller : public sc_core::sc_module {
   Sram& obuf_;
   std::vector<LayerResult> results_;
   bool finished_ = false;
+  sc_core::sc_event finished_event_;
+  const Controller* previous_ = nullptr;
 };
 
 }  // namespace conloc

@@ -66,7 +66,13 @@ struct RunContext {
   std::vector<TraceEvent> trace;
   sc_core::sc_time layer_start;
 
-  double cycles_of(const sc_core::sc_time& t) const { return t / period; }
+  // When this accelerator started: accelerators simulated in one kernel run one after another
+  // (Controller::start_after), each from a multiple of the global quantum, so each sees exactly
+  // the timing it would see alone. Reported times are since the origin.
+  sc_core::sc_time origin;
+
+  double cycles_of(const sc_core::sc_time& t) const { return t / period; }            // a duration
+  double cycle_at(const sc_core::sc_time& t) const { return (t - origin) / period; }  // a time
 };
 
 }  // namespace conloc

@@ -183,6 +183,7 @@ std::vector<std::unique_ptr<Accelerator>> simulate(std::vector<PlannedRun> runs)
     accs.push_back(std::make_unique<Accelerator>(name.c_str(), *runs[i].cfg, *runs[i].cn,
                                                  std::move(runs[i].plan), runs[i].functional,
                                                  runs[i].make_mac));
+    if (i > 0) accs[i]->start_after(*accs[i - 1]);
   }
   sc_core::sc_start();
   for (const auto& a : accs) {

@@ -37,6 +37,9 @@ class Accelerator : public sc_core::sc_module {
 
   const std::vector<LayerResult>& results() const { return controller_->results(); }
   bool finished() const { return controller_->finished(); }
+  // Runs after `previous` (Controller::start_after): simulate() chains the accelerators it
+  // elaborates, so each one's figures are those of a run of it alone.
+  void start_after(const Accelerator& previous) { controller_->start_after(*previous.controller_); }
   const NetworkPlan& plan() const { return plan_; }
   const SimConfig& config() const { return cfg_; }
   const std::vector<TraceEvent>& trace() const { return ctx_.trace; }
@@ -85,8 +88,9 @@ struct PlannedRun {
   MacFactory make_mac;  // optional: a different datapath (tests inject faults with it)
 };
 
-// Elaborates one accelerator per planned run -- `compare` and a sweep point run several side by
-// side in one simulation -- runs the kernel to completion and returns the instances.
+// Elaborates one accelerator per planned run -- `compare` and a sweep point run several in one
+// simulation, one after another in simulated time, so each gets the figures a run of it alone
+// gets -- runs the kernel to completion and returns the instances.
 std::vector<std::unique_ptr<Accelerator>> simulate(std::vector<PlannedRun> runs);
 
 }  // namespace conloc
