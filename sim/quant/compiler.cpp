@@ -110,14 +110,15 @@ double OutputError::sqnr_db() const {
   return sqnr(signal, error);
 }
 
-OutputError output_error(const IntTensor& in, const Layer& l, const Network& net,
-                         const FloatLayerParams& p, const std::vector<double>& w_scale,
-                         const std::vector<std::int16_t>& wq, const std::vector<std::int32_t>& bias,
-                         std::int64_t pixels) {
+std::pair<OutputError, OutputError> output_errors(
+    const IntTensor& in, const Layer& l, const Network& net, const FloatLayerParams& p,
+    const std::vector<double>& w_scale, const std::vector<std::int16_t>& wq,
+    const std::vector<std::int32_t>& bias, const std::vector<std::int16_t>* wq2,
+    const std::vector<std::int32_t>* bias2, std::int64_t pixels) {
   const GemmShape g = net.gemm(l);
   const std::int64_t k = g.k;
   std::vector<std::int16_t> row(static_cast<std::size_t>(k));
-  OutputError e;
+  OutputError e, e2;
   const std::int64_t step = std::max<std::int64_t>(1, g.m / pixels);
   for (int grp = 0; grp < g.groups; ++grp) {
     for (std::int64_t m = 0; m < g.m; m += step) {
@@ -127,9 +128,8 @@ OutputError output_error(const IntTensor& in, const Layer& l, const Network& net
         const float* w = p.weights.data() + r * k;
         const std::int16_t* q = wq.data() + r * k;
         // Four float partial sums keep the loop from serialising on one add chain; the integer
-        // sum fits 32 bits like the accumulator does.
+        // sums fit 32 bits like the accumulator does.
         float f[4] = {0, 0, 0, 0};
-        std::int32_t yq = 0;
         std::int64_t i = 0;
         for (; i + 4 <= k; i += 4) {
           for (int j = 0; j < 4; ++j)
@@ -138,17 +138,29 @@ OutputError output_error(const IntTensor& in, const Layer& l, const Network& net
         for (; i < k; ++i)
           f[0] += w[i] * row[i];
         const double yf = static_cast<double>(f[0]) + f[1] + f[2] + f[3];
-        for (i = 0; i < k; ++i)
-          yq += q[i] * row[i];
         const double s = w_scale[r];
         const double ref = yf / s + p.bias[r] / (in.scale * s);  // level units, like yq
-        const double d = ref - (static_cast<double>(yq) + bias[r]);
-        e.signal += ref * ref;
-        e.error += d * d;
+        auto add = [&](const std::int16_t* qq, std::int32_t b, OutputError& out) {
+          std::int32_t yq = 0;
+          for (std::int64_t t = 0; t < k; ++t)
+            yq += qq[t] * row[t];
+          const double d = ref - (static_cast<double>(yq) + b);
+          out.signal += ref * ref;
+          out.error += d * d;
+        };
+        add(q, bias[r], e);
+        if (wq2) add(wq2->data() + r * k, (*bias2)[r], e2);
       }
     }
   }
-  return e;
+  return {e, e2};
+}
+
+OutputError output_error(const IntTensor& in, const Layer& l, const Network& net,
+                         const FloatLayerParams& p, const std::vector<double>& w_scale,
+                         const std::vector<std::int16_t>& wq, const std::vector<std::int32_t>& bias,
+                         std::int64_t pixels) {
+  return output_errors(in, l, net, p, w_scale, wq, bias, nullptr, nullptr, pixels).first;
 }
 
 namespace {
@@ -297,8 +309,7 @@ void compile_pe_layer(const Network& net, std::size_t li, const DesignConfig& d,
   // 2. Rounding, with error feedback along kernel rows (or columns for kx1 kernels).
   cl.wq.resize(static_cast<std::size_t>(rows * k));
   const bool need_err = functional && uses_constant(d.compensation);
-  std::vector<float> err(need_err ? cl.wq.size() : 0);  // w/s - q, level units
-  std::vector<std::int16_t> wq_plain;                   // uncompensated, for measuring
+  std::vector<std::int16_t> wq_plain;  // uncompensated, for measuring
   const bool feedback = uses_feedback(d.compensation) && (l.kw > 1 || l.kh > 1);
   const double rho = l.kw > 1 ? st.rho_h : st.rho_v;
   if (feedback && functional) wq_plain.resize(cl.wq.size());
@@ -339,8 +350,14 @@ void compile_pe_layer(const Network& net, std::size_t li, const DesignConfig& d,
   cl.step_cycles.resize(cl.wq.size());
   std::vector<std::uint64_t> uses_per_code(std::size_t{1} << mac.code_bits(), 0);
   double sig = 0, e2 = 0;
+  // 4. (in the same pass) Compensation constant per output channel: the expected value of the
+  //    weight error (w/s - q, level units) times the activations it meets, folded into the bias
+  //    the output stage adds anyway.
+  cl.comp.assign(static_cast<std::size_t>(rows), 0);
   for (std::int64_t r = 0; r < rows; ++r) {
     const double s = cl.w_scale[r], inv = 1.0 / s;
+    const double* mean = need_err ? st.mean.data() + (r / g.n) * cin_g : nullptr;
+    double comp = 0.0;
     for (std::int64_t i = r * k; i < (r + 1) * k; ++i) {
       const auto code =
           static_cast<std::uint32_t>(code_of[static_cast<std::size_t>(cl.wq[i] + lmax)]);
@@ -350,8 +367,9 @@ void compile_pe_layer(const Network& net, std::size_t li, const DesignConfig& d,
       const double dq = w - s * cl.wq[i];
       sig += w * w;
       e2 += dq * dq;
-      if (need_err) err[i] = static_cast<float>(w * inv - cl.wq[i]);
+      if (need_err) comp += static_cast<float>(w * inv - cl.wq[i]) * mean[(i - r * k) % cin_g];
     }
+    if (need_err) cl.comp[r] = static_cast<std::int32_t>(std::llround(comp));
   }
   if (sampled) {
     uses_per_code = scale_histogram(uses_per_code, static_cast<std::uint64_t>(all_rows * k));
@@ -368,19 +386,6 @@ void compile_pe_layer(const Network& net, std::size_t li, const DesignConfig& d,
   for (std::size_t i = 0; i < cl.codes.size(); ++i)
     cl.step_cycles[i] = cycles_of[cl.codes[i]];
   cl.weight_sqnr_db = sqnr(sig, e2);
-
-  // 4. Compensation constant per output channel: the expected value of the weight error times
-  //    the activations it meets, folded into the bias the output stage adds anyway.
-  cl.comp.assign(static_cast<std::size_t>(rows), 0);
-  if (uses_constant(d.compensation) && functional) {
-    for (std::int64_t r = 0; r < rows; ++r) {
-      const int grp = static_cast<int>(r / g.n);
-      double c = 0.0;
-      for (std::int64_t i = 0; i < k; ++i)
-        c += err[r * k + i] * st.mean[grp * cin_g + i % cin_g];
-      cl.comp[r] = static_cast<std::int32_t>(std::llround(c));
-    }
-  }
 
   if (!functional) return;
   const IntTensor& in0 = *ins.front();
@@ -437,12 +442,13 @@ void compile_pe_layer(const Network& net, std::size_t li, const DesignConfig& d,
     plain_bias[r] -= cl.comp[r];
   const bool compensated = !wq_plain.empty() || plain_bias != cl.bias;
   const std::size_t measured = std::min<std::size_t>(ins.size(), 8);
+  const std::vector<std::int16_t>& wq_uncomp = wq_plain.empty() ? cl.wq : wq_plain;
   for (std::size_t img = 0; img < measured; ++img) {
-    comp_err += output_error(*ins[img], l, net, p, cl.w_scale, cl.wq, cl.bias, 16);
-    if (compensated) {
-      plain_err += output_error(*ins[img], l, net, p, cl.w_scale,
-                                wq_plain.empty() ? cl.wq : wq_plain, plain_bias, 16);
-    }
+    const auto [c, u] =
+        output_errors(*ins[img], l, net, p, cl.w_scale, cl.wq, cl.bias,
+                      compensated ? &wq_uncomp : nullptr, compensated ? &plain_bias : nullptr, 16);
+    comp_err += c;
+    plain_err += u;
   }
   if (!compensated) plain_err = comp_err;
   cl.output_sqnr_in_sample_db = comp_err.sqnr_db();
@@ -457,13 +463,11 @@ void compile_pe_layer(const Network& net, std::size_t li, const DesignConfig& d,
   IntTensor& hout = (*held)[l.output];
   hout.scale = out_scale;
   output_stage(hacc, cl.bias, cl.rq, cl.out_lo, cl.out_hi, d.accumulator_bits, hout);
-  const OutputError hc = output_error(hin, l, net, p, cl.w_scale, cl.wq, cl.bias, 16);
+  const auto [hc, hu] =
+      output_errors(hin, l, net, p, cl.w_scale, cl.wq, cl.bias, compensated ? &wq_uncomp : nullptr,
+                    compensated ? &plain_bias : nullptr, 16);
   cl.output_sqnr_held_out_db = hc.sqnr_db();
-  cl.output_sqnr_uncompensated_held_out_db =
-      compensated ? output_error(hin, l, net, p, cl.w_scale, wq_plain.empty() ? cl.wq : wq_plain,
-                                 plain_bias, 16)
-                        .sqnr_db()
-                  : hc.sqnr_db();
+  cl.output_sqnr_uncompensated_held_out_db = (compensated ? hu : hc).sqnr_db();
 }
 
 void compile_vector_layer(const Network& net, std::size_t li, const DesignConfig& d,

@@ -77,5 +77,12 @@ OutputError output_error(const IntTensor& in, const Layer& l, const Network& net
                          const FloatLayerParams& p, const std::vector<double>& w_scale,
                          const std::vector<std::int16_t>& wq, const std::vector<std::int32_t>& bias,
                          std::int64_t pixels);
+// The same for two quantizations of the layer at once (with and without compensation, say),
+// the float reference computed once: (`wq`, `bias`) and, when given, (`wq2`, `bias2`).
+std::pair<OutputError, OutputError> output_errors(
+    const IntTensor& in, const Layer& l, const Network& net, const FloatLayerParams& p,
+    const std::vector<double>& w_scale, const std::vector<std::int16_t>& wq,
+    const std::vector<std::int32_t>& bias, const std::vector<std::int16_t>* wq2,
+    const std::vector<std::int32_t>* bias2, std::int64_t pixels);
 
 }  // namespace conloc
