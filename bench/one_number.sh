@@ -7,7 +7,7 @@
 # design), the energy and MAC energy of the functional run and the largest relative difference
 # of any other command's energy_pj and mac_pj from it, then every zoo network on both arrays with
 # the default design (run vs run --timing-only). Exits 1 if any difference is not zero.
-# usage: bench/one_number.sh [build-dir]      (about 4 minutes on 2 cores)
+# usage: bench/one_number.sh [build-dir]      (several minutes on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
