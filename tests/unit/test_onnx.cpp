@@ -137,8 +137,25 @@ std::string import_error(const std::string& path, std::vector<std::int64_t> shap
   return "";
 }
 
+// What float32 arithmetic warrants between two evaluations of one network that sum in different
+// orders (the simulator's float reference against NumPy's), relative to the largest output: each
+// PE-array layer's dot products of length K are off by about sqrt(K) units in the last place of
+// float32 (u = 2^-24; the typical, random-walk growth of a sum's rounding error), and a layer
+// passes its input's relative error on about unchanged, so the layers' errors add up:
+// u x sum over layers of sqrt(K). (Measured at 0.1-0.4 of it on the four models here; a
+// BatchNorm folded without its epsilon is 12x over it on the synthetic model, 25-67x on the
+// PaddleOCR ones.)
+double float32_tolerance(const Network& net) {
+  double sum = 0;
+  for (const Layer& l : net.layers) {
+    if (l.on_pe_array()) sum += std::sqrt(static_cast<double>(net.gemm(l).k));
+  }
+  return std::ldexp(sum, -24);
+}
+
 // Runs the imported model's float reference on its synthetic input and compares with the NumPy
-// evaluation of the same ONNX file; the input is written in the model's layout.
+// evaluation of the same ONNX file, at float32_tolerance; the input is written in the model's
+// layout.
 void expect_matches_numpy(const std::string& model, const std::vector<std::int64_t>& shape,
                           bool nhwc, bool before_softmax, const std::string& dir) {
   const OnnxImport m = import_onnx(model, shape, 3);
@@ -158,9 +175,11 @@ void expect_matches_numpy(const std::string& model, const std::vector<std::int64
       }
   write_npy(dir + "/in.npy", in);
   write_npy(dir + "/ours.npy", {{static_cast<std::int64_t>(y.size())}, y});
+  char tol[32];
+  std::snprintf(tol, sizeof tol, "%.3g", float32_tolerance(m.net));
   const std::string cmd = "/usr/bin/python3 '" + kSrc + "/scripts/onnx_reference.py' '" + model +
                           "' '" + dir + "/in.npy' '" + dir + "/ours.npy'" +
-                          (before_softmax ? " --before-softmax" : "");
+                          (before_softmax ? " --before-softmax" : "") + " --tol " + tol;
   EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
 }
 
@@ -218,15 +237,23 @@ TEST(Onnx, OwnExportEqualsTheNpyWorkload) {
   EXPECT_EQ(count(onnx.net, LayerType::Conv), count(npy.net, LayerType::Conv));
   const FloatNetwork a(npy.net, *npy.weights), b(onnx.net, *onnx.weights);
   const Dataset ds = load_dataset(npy.dataset.name, "");
+  // Both float32 (the .npy weights are the ONNX file's after training's own folding), so at most
+  // what float32 arithmetic warrants, relative to the largest logit of each image.
   double worst = 0;
   for (std::int64_t i = 0; i < 20; ++i) {
     const auto x = normalised_image(ds.test, i, npy.dataset);
     const auto ya = a.forward(x), yb = b.forward(x);
     ASSERT_EQ(ya.size(), yb.size());
-    for (std::size_t k = 0; k < ya.size(); ++k)
-      worst = std::max(worst, std::abs(double{ya[k]} - yb[k]) / (1.0 + std::abs(ya[k])));
+    double diff = 0, top = 0;
+    for (std::size_t k = 0; k < ya.size(); ++k) {
+      diff = std::max(diff, std::abs(double{ya[k]} - yb[k]));
+      top = std::max(top, std::abs(double{ya[k]}));
+    }
+    worst = std::max(worst, diff / top);
   }
-  EXPECT_LT(worst, 1e-4);
+  std::printf("npy vs onnx: max |difference| / max |output| = %.3g (tolerance %.3g)\n", worst,
+              float32_tolerance(npy.net));
+  EXPECT_LE(worst, float32_tolerance(npy.net));
 }
 
 TEST(Onnx, MappingsMatchNumpyReference) {

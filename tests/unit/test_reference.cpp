@@ -82,16 +82,44 @@ TEST(Reference, ConvMatchesDirectLoops) {
 }
 
 TEST(Requant, RoundsHalfUpAndKeepsSmallRelativeError) {
-  for (double r : {1.0, 0.5, 0.3333, 1e-3, 0.0071, 3.7, 123.4}) {
+  // The multiplier is r x 2^shift rounded to the nearest integer: within half a unit of the last
+  // place (a multiplier rounded down would be off by up to a whole unit, and on one side only).
+  Rng rng(11);
+  int above = 0, below = 0;
+  for (int i = 0; i < 2000; ++i) {
+    const double r = std::exp(rng.uniform() * 20.0 - 10.0);
     const Requant q = Requant::from_real(r);
-    EXPECT_GE(q.mult, 1 << 14) << r;
-    EXPECT_LT(q.mult, 1 << 15) << r;
-    EXPECT_NEAR(q.mult * std::ldexp(1.0, -q.shift), r, r * std::ldexp(1.0, -14)) << r;
+    const double exact = r * std::ldexp(1.0, q.shift);
+    EXPECT_LE(std::abs(q.mult - exact), 0.5) << r;
+    EXPECT_GE(q.mult, 1 << 14);
+    EXPECT_LT(q.mult, 1 << 15);
+    above += q.mult > exact;
+    below += q.mult < exact;
   }
+  EXPECT_GT(above, 500);
+  EXPECT_GT(below, 500);
+  // Exact halfway multipliers: 2^14 + 0.5 and 2^14 + 1.5 units round up (std::round, away from
+  // zero); a quarter rounds down, three quarters up.
+  EXPECT_EQ(Requant::from_real((16384.5) / 16384.0).mult, 16385);
+  EXPECT_EQ(Requant::from_real((16385.5) / 16384.0).mult, 16386);
+  EXPECT_EQ(Requant::from_real((16384.25) / 16384.0).mult, 16384);
+  EXPECT_EQ(Requant::from_real((16384.75) / 16384.0).mult, 16385);
+  // apply() rounds x x r half up (towards +infinity) on exact halfway products, as the reference
+  // and the output stage do: 0.5 -> 1, 1.5 -> 2, -0.5 -> 0, -1.5 -> -1, 2.5 -> 3.
   const Requant half = Requant::from_real(0.5);
-  EXPECT_EQ(half.apply(3), 2);    // 1.5 rounds up
-  EXPECT_EQ(half.apply(-3), -1);  // -1.5 rounds up (toward +inf)
-  EXPECT_EQ(half.apply(4), 2);
+  ASSERT_EQ(half.mult * 2, 1 << half.shift);  // exactly 0.5
+  EXPECT_EQ(half.apply(1), 1);
+  EXPECT_EQ(half.apply(3), 2);
+  EXPECT_EQ(half.apply(5), 3);
+  EXPECT_EQ(half.apply(-1), 0);
+  EXPECT_EQ(half.apply(-3), -1);
+  EXPECT_EQ(half.apply(4), 2);  // not a halfway case: exact
+  // Just below and above a half: 0.25 x 2 - tiny and + tiny.
+  const Requant quarter = Requant::from_real(0.25);
+  EXPECT_EQ(quarter.apply(1), 0);   // 0.25
+  EXPECT_EQ(quarter.apply(3), 1);   // 0.75
+  EXPECT_EQ(quarter.apply(2), 1);   // 0.5, half up
+  EXPECT_EQ(quarter.apply(-2), 0);  // -0.5, half up
   EXPECT_EQ(clamp_to(300, 0, 255), 255);
   EXPECT_EQ(clamp_to(-5, 0, 255), 0);
 }
