@@ -337,3 +337,112 @@ TEST(Mapping, PredictionMatchesTheSimulation) {
     }
   }
 }
+
+// The mapper against exhaustive search, costed by the simulator: on layers small enough to
+// enumerate every legal mapping (every loop order, tile of output channels, chunk of input
+// channels, band of rows and input band that fits the buffers -- not only the mapper's
+// candidates), each is simulated (one kernel, one accelerator after another) and costed as a run
+// costs it; for each objective the mapper's choice, simulated, is within kExhaustiveGap of the best
+// of them (docs/mapping.md, "Against exhaustive search": what the gap is and where it comes from).
+constexpr double kExhaustiveGap = 0.05;
+
+TEST(Mapping, WithinAFewPercentOfExhaustiveSearchCostedByTheSimulator) {
+  struct Case {
+    std::string name;
+    TensorShape in;
+    int out_c, k, stride, pad, groups;
+    std::string dataflow;
+  };
+  const std::vector<Case> cases = {
+      {"3x3", {7, 6, 6}, 10, 3, 1, 1, 1, "ws"},
+      {"3x3 stride 2", {9, 9, 8}, 8, 3, 2, 1, 1, "ws"},
+      {"depthwise", {8, 8, 8}, 8, 3, 1, 1, 8, "ws"},
+      {"1x1", {4, 4, 8}, 6, 1, 1, 0, 1, "ws"},
+      {"3x3 os", {5, 5, 4}, 6, 3, 1, 1, 1, "os"},
+  };
+  struct Space {
+    SimConfig cfg;
+    std::unique_ptr<CompiledNetwork> cn;
+    std::vector<ConvMapping> all;
+    std::size_t first = 0;  // its first run in the kernel
+  };
+  std::vector<Space> spaces;
+  std::vector<PlannedRun> runs;
+  for (const Case& c : cases) {
+    NetworkBuilder b("ex", c.in, "test");
+    b.conv("c", b.input(), c.out_c, c.k, c.stride, c.pad, A::Relu, c.groups);
+    Space sp;
+    sp.cfg = load_sim_config(std::nullopt, {"array.rows=4", "array.cols=4", "buffers.weight_kib=1",
+                                            "buffers.activation_kib=1", "buffers.output_kib=1",
+                                            "dram.burst_bytes=16", "array.dataflow=" + c.dataflow});
+    sp.cn = std::make_unique<CompiledNetwork>(
+        compile_network(b.build(), compile_spec(sp.cfg, true), SyntheticWeights(2)));
+    spaces.push_back(std::move(sp));
+  }
+  for (Space& sp : spaces) {
+    const auto df = make_dataflow(sp.cfg.array.dataflow);
+    const PlanParams p = plan_params(sp.cfg, *sp.cn, df.get());
+    const Network& net = sp.cn->net;
+    const TensorShape in = net.in_shape(net.layers[0]), out = net.out_shape(net.layers[0]);
+    const int ng = static_cast<int>(net.gemm(net.layers[0]).n), cg = in.c / net.layers[0].groups;
+    for (TileOrder o : {TileOrder::BandsOuter, TileOrder::NTilesOuter})
+      for (int nt = 1; nt <= ng; ++nt)
+        for (int ct = 1; ct <= cg; ++ct)
+          for (int rows = 1; rows <= out.h; ++rows)
+            for (bool all_ch : {false, true}) {
+              const ConvMapping m{o, nt, ct, rows, 1, all_ch, false};
+              if (mapping_misfit(*sp.cn, 0, p, m).empty()) sp.all.push_back(m);
+            }
+    sp.first = runs.size();
+    for (const ConvMapping& m : sp.all) {
+      PlanParams pm = p;
+      pm.mappings = {m};
+      PlanResult r = plan_network(*sp.cn, pm);
+      ASSERT_FALSE(r.infeasible) << m.text();
+      runs.push_back({&sp.cfg, sp.cn.get(), std::move(r.plan), false, nullptr});
+    }
+  }
+  const auto accs = simulate(std::move(runs));
+  for (std::size_t ci = 0; ci < cases.size(); ++ci) {
+    const Space& sp = spaces[ci];
+    const EnergyModel em = energy_model(sp.cfg);
+    const auto macs = macs_of(sp.cfg, *sp.cn, em);
+    ASSERT_GT(sp.all.size(), 20u) << cases[ci].name;
+    std::vector<double> pj(sp.all.size()), cycles(sp.all.size());
+    for (std::size_t i = 0; i < sp.all.size(); ++i) {
+      const LayerResult& r = accs[sp.first + i]->results()[0];
+      pj[i] = layer_energy(*sp.cn, 0, r, sp.cfg, em, macs[0]).total();
+      cycles[i] = static_cast<double>(r.cycles);
+    }
+    for (const std::string obj : {"energy", "latency", "edp"}) {
+      const SimConfig c = sp.cfg.with({{"mapping.objective", obj, "test"}});
+      const auto df = make_dataflow(c.array.dataflow);
+      const auto chosen = choose_mappings(c, *sp.cn, plan_params(c, *sp.cn, df.get()), em, macs)[0];
+      ASSERT_TRUE(chosen.has_value());
+      auto score = [&](std::size_t i) {
+        return obj == "energy" ? pj[i] : obj == "latency" ? cycles[i] : pj[i] * cycles[i];
+      };
+      std::size_t best = 0, mine = sp.all.size();
+      for (std::size_t i = 0; i < sp.all.size(); ++i) {
+        if (score(i) < score(best)) best = i;
+        const ConvMapping& m = sp.all[i];
+        if (m.order == chosen->order && m.nt == chosen->nt && m.ct == chosen->ct &&
+            m.rows == chosen->rows && m.all_channels == chosen->all_channels)
+          mine = i;
+      }
+      ASSERT_LT(mine, sp.all.size())
+          << cases[ci].name << " " << obj
+          << ": the mapper chose a mapping outside the legal space: " << chosen->text();
+      const double gap = score(mine) / score(best) - 1;
+      std::printf("%-12s %-7s %4zu mappings: mapper %+.2f %% (%s; best %s)\n",
+                  cases[ci].name.c_str(), obj.c_str(), sp.all.size(), 100 * gap,
+                  sp.all[mine].text().c_str(), sp.all[best].text().c_str());
+      EXPECT_LE(gap, kExhaustiveGap)
+          << cases[ci].name << " " << obj << ": the mapper's " << sp.all[mine].text()
+          << " simulates to " << score(mine) << " (" << pj[mine] << " pJ, " << cycles[mine]
+          << " cycles); the best of " << sp.all.size() << " legal mappings is "
+          << sp.all[best].text() << " at " << score(best) << " (" << pj[best] << " pJ, "
+          << cycles[best] << " cycles)";
+    }
+  }
+}
