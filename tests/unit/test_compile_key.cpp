@@ -14,8 +14,10 @@
 #include "sim/workload/weight_source.h"
 #include "sim/workload/workload.h"
 #include "sim/workload/zoo.h"
+#include "tests/support/param_values.h"
 
 using namespace conloc;
+using conloc::test::alternatives;
 
 namespace {
 
@@ -60,40 +62,6 @@ std::string digest(const CompiledNetwork& cn) {
     put(t.data);
   }
   return o.str();
-}
-
-// Candidate values for `p` other than `current`, most plausible first; the first one the
-// configuration accepts is used.
-std::vector<nlohmann::json> alternatives(const ParamSpec& p, const nlohmann::json& current) {
-  std::vector<nlohmann::json> out;
-  switch (p.kind) {
-    case ParamKind::Choice:
-      for (const auto& c : p.choices)
-        if (c != current) out.push_back(c);
-      break;
-    case ParamKind::Int: {
-      const double v = current.get<double>();
-      for (double c :
-           {p.power_of_two ? v * 2 : v + 1, p.power_of_two ? v / 2 : v - 1, p.min, p.max})
-        if (c >= p.min && c <= p.max && c != v) out.push_back(static_cast<std::int64_t>(c));
-      break;
-    }
-    case ParamKind::Real: {
-      const double v = current.get<double>();
-      for (double c : {v * 0.9, v * 1.1, v + 0.5, p.min, p.max})
-        if (c >= p.min && c <= p.max && c != v) out.push_back(c);
-      break;
-    }
-    case ParamKind::String:
-      // The string parameters: an energy table and an explicit v2 level set (elp4v2's size).
-      for (const char* c : {"horowitz45", "1,2,3,4,6,8,12", "1,2,3,4,5,6,8"})
-        if (c != current) out.push_back(c);
-      break;
-    case ParamKind::Bool:
-      out.push_back(!current.get<bool>());
-      break;
-  }
-  return out;
 }
 
 }  // namespace

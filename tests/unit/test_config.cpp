@@ -1,11 +1,13 @@
 #include <fstream>
 #include <gtest/gtest.h>
+#include <set>
 #include <sstream>
 
 #include "modules/arith/elp_lut_format.h"
 #include "modules/common/error.h"
 #include "sim/config/sim_config.h"
 #include "sim/quant/design_registry.h"
+#include "tests/support/param_values.h"
 
 using namespace conloc;
 
@@ -45,12 +47,33 @@ TEST(Config, SetOverridesAreTypedAndTracked) {
   EXPECT_EQ(c.params.source_of("array.rows"), "--set array.rows=32");
 }
 
+// The configuration hash (summary.json, the sweep manifest) changes with every parameter: each
+// registry parameter set to another value the configuration accepts, on three base designs.
 TEST(Config, HashChangesWithAnyParameter) {
   const auto a = load_sim_config(std::nullopt, {});
-  const auto b = load_sim_config(std::nullopt, {"array.cols=17"});
   const auto a2 = load_sim_config(std::nullopt, {});
-  EXPECT_NE(a.hash, b.hash);
   EXPECT_EQ(a.hash, a2.hash);
+  std::set<std::string> varied;
+  for (const std::vector<std::string>& base :
+       {std::vector<std::string>{}, std::vector<std::string>{"design.elp.format=elp4v2"},
+        std::vector<std::string>{"design.elp.format=custom"}}) {
+    const SimConfig cfg = load_sim_config(std::nullopt, base);
+    for (const ParamSpec& p : sim_params().specs()) {
+      for (const nlohmann::json& v : test::alternatives(p, cfg.params.at(p.path))) {
+        SimConfig other;
+        try {
+          other = cfg.with({{p.path, v, "test"}});
+        } catch (const UserError&) {
+          continue;
+        }
+        varied.insert(p.path);
+        EXPECT_NE(other.hash, cfg.hash) << p.path << " = " << v.dump() << " keeps the hash";
+        break;
+      }
+    }
+  }
+  for (const ParamSpec& p : sim_params().specs())
+    EXPECT_TRUE(varied.count(p.path)) << p.path << " was never varied";
 }
 
 TEST(Config, ADesignSwitchesDesignAndHash) {

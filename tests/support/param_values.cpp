@@ -1,0 +1,37 @@
+#include "tests/support/param_values.h"
+
+namespace conloc::test {
+
+std::vector<nlohmann::json> alternatives(const ParamSpec& p, const nlohmann::json& current) {
+  std::vector<nlohmann::json> out;
+  switch (p.kind) {
+    case ParamKind::Choice:
+      for (const auto& c : p.choices)
+        if (c != current) out.push_back(c);
+      break;
+    case ParamKind::Int: {
+      const double v = current.get<double>();
+      for (double c :
+           {p.power_of_two ? v * 2 : v + 1, p.power_of_two ? v / 2 : v - 1, p.min, p.max})
+        if (c >= p.min && c <= p.max && c != v) out.push_back(static_cast<std::int64_t>(c));
+      break;
+    }
+    case ParamKind::Real: {
+      const double v = current.get<double>();
+      for (double c : {v * 0.9, v * 1.1, v + 0.5, p.min, p.max})
+        if (c >= p.min && c <= p.max && c != v) out.push_back(c);
+      break;
+    }
+    case ParamKind::String:
+      // The string parameters: an energy table and an explicit v2 level set (elp4v2's size).
+      for (const char* c : {"horowitz45", "1,2,3,4,6,8,12", "1,2,3,4,5,6,8"})
+        if (c != current) out.push_back(c);
+      break;
+    case ParamKind::Bool:
+      out.push_back(!current.get<bool>());
+      break;
+  }
+  return out;
+}
+
+}  // namespace conloc::test
