@@ -1,9 +1,13 @@
 // One layer's energy breakdown computed by hand from the Horowitz table's published anchors and
 // the layer's shape, against the simulator (docs/energy.md, "A layer by hand").
+#include <array>
 #include <cmath>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
+#include <tuple>
 
 #include "modules/common/network.h"
 #include "sim/config/sim_config.h"
@@ -82,6 +86,97 @@ TEST(EnergyByHand, OneConvLayerOnTheHorowitzTable) {
   EXPECT_EQ(sim.sram_leakage, 0.0);
   EXPECT_EQ(sim.pe_leakage, 0.0);
   EXPECT_EQ(sim.vector_unit, 0.0);
+}
+
+namespace {
+
+// The CACTI rows of configs/energy/cacti7-sram-45nm.csv, read here (not through the model):
+// (width bits, capacity bytes, transistor type) -> (read pJ, write pJ, leakage mW), one bank.
+std::map<std::tuple<int, double, std::string>, std::array<double, 3>> cacti_rows() {
+  std::map<std::tuple<int, double, std::string>, std::array<double, 3>> rows;
+  std::ifstream in(std::string(CONLOCNN_SOURCE_DIR) + "/configs/energy/cacti7-sram-45nm.csv");
+  std::string line;
+  for (std::getline(in, line); std::getline(in, line);) {
+    std::stringstream ss(line);
+    std::vector<std::string> f;
+    for (std::string x; std::getline(ss, x, ',');)
+      f.push_back(x);
+    if (f[0] == "45" && f[3] == "1")
+      rows[{std::stoi(f[2]), std::stod(f[1]), f[10]}] = {std::stod(f[4]), std::stod(f[5]),
+                                                         std::stod(f[6])};
+  }
+  return rows;
+}
+
+}  // namespace
+
+// The same layer on the default table, every part but the MAC by hand from the table's anchors:
+// SRAM reads and writes each at their own CACTI energy (a 64 KiB buffer's access hits a 32 KiB
+// half and moves the port's word: a 512-bit word is two 256-bit arrays of 16 KiB side by side, a
+// 1024-bit word four of 8 KiB), the buffers' leakage from the low-power rows (two 32 KiB halves
+// each) and the PE array's (its transistors at the 4 MiB low-power row's leakage per
+// transistor), both over the layer's simulated time, and DRAM at each technology's cited energy
+// per bit (docs/energy.md). A swapped read and write energy, a dropped leakage or a technology's
+// wrong figure fails here.
+TEST(EnergyByHand, OneConvLayerOnTheDefaultTable) {
+  NetworkBuilder b("hand", {6, 6, 16}, "test");
+  b.conv("conv", b.input(), 16, 3, 1, 0, Activation::None);
+  const Network net = b.build();
+  // The cited energy per bit of every DRAM technology (Micron's figures for GDDR6, GDDR6X and
+  // HBM2E; the rest second-hand, docs/energy.md), and the table's own for `table`.
+  const std::vector<std::pair<std::string, double>> techs = {
+      {"ddr3", 70.0}, {"lpddr2", 40.0}, {"lpddr4", 8.0}, {"gddr5", 14.0},
+      {"hbm2", 3.9},  {"hbm2e", 6.0},   {"gddr6", 7.5},  {"gddr6x", 7.25}};
+  std::vector<SimConfig> cfgs;
+  for (const auto& [t, pj] : techs)
+    cfgs.push_back(load_sim_config(
+        std::nullopt, {"design.mac=fixed", "mapping.search=greedy", "dram.technology=" + t}));
+  std::vector<CompiledNetwork> cns;
+  for (const SimConfig& c : cfgs)
+    cns.push_back(compile_network(net, compile_spec(c, true), SyntheticWeights(5)));
+  const EnergyModel em(EnergyTable::load(cfgs[0].energy_table_path));
+  std::vector<RunRequest> req;
+  for (std::size_t i = 0; i < cfgs.size(); ++i)
+    req.push_back({&cfgs[i], &cns[i], true});
+  const auto runs = run_simulations(req, em);
+
+  const auto rows = cacti_rows();
+  auto per_bit = [&](int width, double capacity, int which) {
+    return rows.at({width, capacity, "itrs-hp"})[static_cast<std::size_t>(which)] / width;
+  };
+  const double rd512 = per_bit(256, 16384, 0), wr512 = per_bit(256, 16384, 1);
+  const double rd1024 = per_bit(256, 8192, 0), wr1024 = per_bit(256, 8192, 1);
+  ASSERT_NE(rd512, wr512);
+  const double buffer_leak_mw = 2 * rows.at({64, 32768.0, "itrs-lop"})[2];
+  const double lop4m = rows.at({64, 4194304.0, "itrs-lop"})[2];
+  const double mw_per_transistor = lop4m / (4194304.0 * 8 * 6);
+  const double M = 16, K = 144, N = 16, kf = 9, outputs = M * N;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const EnergyBreakdown& e = runs[i].rows[0].energy;
+    const std::string& what = techs[i].first;
+    ASSERT_EQ(runs[i].mismatches, 0) << what;
+    // Weight buffer: the 8-bit codes written by the DMA, read into the array once.
+    EXPECT_NEAR(e.weight_buffer, K * N * 8 * (wr512 + rd512), 1e-9 * e.weight_buffer) << what;
+    // Activation SRAM: the input written once, read by every row of every fold.
+    EXPECT_NEAR(e.activation_sram, 6 * 6 * 16 * 8 * wr512 + M * K * 8 * rd512,
+                1e-9 * e.activation_sram)
+        << what;
+    // Output buffer: 32-bit partial sums written every fold and read back by all but the first;
+    // the output stage reads the sums (32) and writes the 8-bit results, the DMA reads them.
+    const double writes = M * N * kf * 32 + outputs * 8;
+    const double reads = M * N * (kf - 1) * 32 + outputs * (32 + 8);
+    EXPECT_NEAR(e.output_buffer, writes * wr1024 + reads * rd1024, 1e-9 * e.output_buffer) << what;
+    // DRAM: weights, input and output once, at the technology's energy per bit.
+    EXPECT_NEAR(e.dram, (K * N * 8 + 6 * 6 * 16 * 8 + outputs * 8) * techs[i].second, 1e-9 * e.dram)
+        << what;
+    // Leakage over the layer's time: three buffers, and the 16 x 16 PEs' transistors.
+    const double ns = static_cast<double>(runs[i].rows[0].cycles) / cfgs[i].clock_ghz;
+    EXPECT_NEAR(e.sram_leakage, 3 * buffer_leak_mw * ns, 1e-9 * e.sram_leakage) << what;
+    EXPECT_NEAR(e.pe_leakage, 256 * cns[i].pe_transistors * mw_per_transistor * ns,
+                1e-9 * e.pe_leakage)
+        << what;
+    EXPECT_GT(e.sram_leakage, 0.0);
+  }
 }
 
 // A PE's MAC energy by hand from the default table's activity constants: each part follows its
