@@ -1,0 +1,239 @@
+#!/usr/bin/python3
+"""The suite's mutation score (docs/testing.md): plants each mutant of MUTANTS (a plausible bug, one
+at a time) in a separate worktree of HEAD, rebuilds incrementally and runs the suite without the
+regression goldens (and without the RTL co-simulation, synthesis and fuzzing tests, which take
+minutes each and test the generated Verilog, not the simulator's figures). A mutant is killed
+when some test fails, survives when all pass; one that does not build is reported and not counted.
+Prints a Markdown table and the score.
+
+usage: /usr/bin/python3 scripts/mutation_score.py [--tree DIR] [--only N,N...] [-j JOBS]
+  --tree DIR: where the worktree goes (default: a temporary folder; kept with --keep)
+about 2-3 minutes per mutant on 2 cores
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+# (module, file, original text (exactly one occurrence), mutated text, what the bug is)
+MUTANTS = [
+    ("arith", "modules/arith/requant.cpp",
+     "double m = std::round(r * std::ldexp(1.0, shift));",
+     "double m = std::floor(r * std::ldexp(1.0, shift));",
+     "requantisation multiplier rounded down instead of to nearest"),
+    ("arith", "modules/arith/requant.h",
+     "return (x * mult + (std::int64_t{1} << (shift - 1))) >> shift;",
+     "return (x * mult) >> shift;",
+     "requantisation truncates instead of rounding half up"),
+    ("arith", "modules/arith/level_quantizer.cpp",
+     "const double centre = 0.5 * static_cast<double>(i) + 0.25;",
+     "const double centre = 0.5 * static_cast<double>(i);",
+     "nearest-level table off by a quarter level"),
+    ("arith", "modules/arith/fixed_point_mac.cpp",
+     "  if (code == 0) {\n    a.gated = 1;\n    return a;\n  }",
+     "  if (code == 0) {\n    return a;\n  }",
+     "zero weights not counted as gated operations"),
+    ("arith", "modules/arith/elp_bsd_mac.cpp",
+     "a.negates = static_cast<std::uint64_t>(t);",
+     "a.negates = static_cast<std::uint64_t>(t > 0 ? t - 1 : 0);",
+     "one ELP_BSD negation per weight not counted"),
+    ("pe_array", "modules/pe_array/weight_stationary.cpp",
+     "const std::int64_t per_fold = g.m + a.rows - 2 + (a.scalesim ? a.rows : 0);",
+     "const std::int64_t per_fold = g.m + a.rows - 1 + (a.scalesim ? a.rows : 0);",
+     "WS fold one cycle too long"),
+    ("pe_array", "modules/pe_array/weight_stationary.cpp",
+     "t.input_reads = m * k * static_cast<std::uint64_t>(nf);",
+     "t.input_reads = m * k;",
+     "WS activation reads counted once instead of per column fold"),
+    ("pe_array", "modules/pe_array/weight_stationary.cpp",
+     "t.acc_reads = m * n * static_cast<std::uint64_t>(kf - 1);",
+     "t.acc_reads = m * n * static_cast<std::uint64_t>(kf);",
+     "accumulator read on the first row fold too"),
+    ("pe_array", "modules/pe_array/output_stationary.cpp",
+     "if (g.last_in_layer && !a.scalesim) t.cycles += static_cast<std::uint64_t>(last_ru);",
+     "",
+     "OS last drain not counted"),
+    ("pe_array", "modules/pe_array/dataflow_model.cpp",
+     "need(static_cast<double>(t.input_reads) * p.widths.activation_bits, p.input_bytes),",
+     "need(static_cast<double>(t.input_reads) * 8, p.input_bytes),",
+     "activation port counts 8-bit activations whatever their width"),
+    ("controller", "modules/controller/job_engine.cpp",
+     "      if (ready > start) start = ready;\n",
+     "",
+     "a job may start before its dependencies are done"),
+    ("controller", "modules/controller/controller.cpp",
+     "    r.start_cycle = ctx_.cycle_at(ctx_.layer_start);",
+     "    r.start_cycle = ctx_.cycles_of(ctx_.layer_start);",
+     "layer start times not relative to the accelerator's origin"),
+    ("controller", "modules/controller/job_board.cpp",
+     "  if (done_at > last_done_) last_done_ = done_at;",
+     "",
+     "a layer's end not waited for"),
+    ("memory", "modules/memory/sram.cpp",
+     "    counters_.write_bits[op] += bits;",
+     "    counters_.read_bits[op] += bits;",
+     "SRAM writes counted as reads"),
+    ("memory", "modules/memory/dram.cpp",
+     "      start + length + period * static_cast<double>(params_.latency_cycles);",
+     "      start + length;",
+     "DRAM latency dropped"),
+    ("dma", "modules/dma/dma_engine.cpp",
+     "const std::uint32_t len = std::min(burst, x.run_bytes - off);",
+     "const std::uint32_t len = burst;",
+     "DMA moves a whole burst past the end of a run"),
+    ("energy", "sim/energy/energy_cost.cpp",
+     "    read_pj_per_bit[i] = em.sram_read_pj_per_bit(bank, 8 * b.port_bytes[i]);",
+     "    read_pj_per_bit[i] = em.sram_write_pj_per_bit(bank, 8 * b.port_bytes[i]);",
+     "SRAM reads priced at the write energy"),
+    ("energy", "sim/energy/energy_cost.cpp",
+     "  e.sram_leakage = leak_mw * ns;",
+     "  e.sram_leakage = 0 * leak_mw * ns;",
+     "SRAM leakage dropped"),
+    ("energy", "sim/energy/energy_cost.cpp",
+     "    const std::uint64_t bank = capacity[i] / static_cast<std::uint64_t>(b.banks[i]);",
+     "    const std::uint64_t bank = capacity[i];",
+     "a banked buffer's access priced at the whole capacity"),
+    ("energy", "sim/energy/energy_cost.cpp",
+     "    if (cn.calibrated && ws) pes = measure_pe_toggles(cn, static_cast<int>(i), cfg.array.rows);",
+     "    if (cn.calibrated && ws) pes = measure_pe_toggles(cn, static_cast<int>(i), 16);",
+     "operand toggles sampled for a fixed 16-row array"),
+    ("energy", "sim/energy/mac_characterisation.cpp",
+     "  return gated * zero_pj + (static_cast<double>(a.ops) - gated) * other_pj;",
+     "  return static_cast<double>(a.ops) * other_pj;",
+     "characterised energy prices zero weights as non-zero ones"),
+    ("mapping", "sim/mapping/mapper.cpp",
+     "      if (!chosen[i] || c.objective < best) {",
+     "      if (!chosen[i] || c.objective > best) {",
+     "the mapper keeps the worst candidate"),
+    ("mapping", "sim/mapping/mapper.cpp",
+     "  const double out_wait = groups * std::max(0.0, (drain - array / groups) / 2.0);",
+     "  const double out_wait = 0.0;",
+     "the mapper's estimate loses its double-buffer output waits"),
+    ("reference", "sim/reference/reference_ops.cpp",
+     "        const int iy = oy * l.stride_h - l.pad_t + r;",
+     "        const int iy = oy * l.stride_h + r;",
+     "reference pooling ignores top padding"),
+    ("reference", "sim/reference/reference_ops.cpp",
+     "            pb[ch] = std::max(pb[ch], p[ch]);",
+     "            pb[ch] = std::min(pb[ch], p[ch]);",
+     "reference max pooling takes the minimum"),
+    ("quant", "sim/quant/compiler.cpp",
+     "      cl.pool_rq = Requant::from_real(1.0 / (l.kh * l.kw));",
+     "      cl.pool_rq = Requant::from_real(1.0 / (l.kh * l.kw + 1));",
+     "average pooling divides by one too many"),
+    ("quant", "sim/quant/compiler.cpp",
+     "    if (need_err) cl.comp[r] = static_cast<std::int32_t>(std::llround(comp));",
+     "    if (need_err) cl.comp[r] = -static_cast<std::int32_t>(std::llround(comp));",
+     "output-constant compensation with the wrong sign"),
+    ("quant", "sim/quant/compiler.cpp",
+     "  if (!calibrate) key[\"weight_sample\"] = s.weight_sample;",
+     "",
+     "the compile key ignores the weight sample"),
+    ("workload", "sim/workload/weight_source.cpp",
+     "  Rng rng(seed_ * 31ull + 5 + static_cast<std::uint64_t>(image) * 1000003ull);",
+     "  Rng rng(seed_ * 31ull + 5);",
+     "every image of a batch is the same synthetic image"),
+    ("workload", "sim/workload/workload.cpp",
+     "                         {\"seed\", seed},\n",
+     "",
+     "a workload's identity ignores the seed (sweeps share networks across seeds)"),
+    ("run", "sim/run/pipeline.cpp",
+     "  r.cycles = res.cycles;",
+     "  r.cycles = st.compute_cycles;",
+     "a layer's cycles reported without its stalls"),
+    ("sweep", "sim/sweep/sweep_runner.cpp",
+     "  c[\"design\"].erase(cfg.design.mac == MacKind::ElpBsd ? \"fixed\" : \"elp\");",
+     "  c[\"design\"].erase(\"elp\");",
+     "a sweep treats ELP_BSD designs that differ in format as the same run"),
+    ("sweep", "sim/sweep/sweep_results.cpp",
+     "{\"energy\", ratio(e, be)}",
+     "{\"energy\", ratio(be, e)}",
+     "the energy ratio to the baseline inverted"),
+    ("config", "sim/config/sim_config.cpp",
+     "  c.batch = static_cast<int>(num(p, \"workload.batch\"));",
+     "  c.batch = 1 + 0 * static_cast<int>(num(p, \"workload.batch\"));",
+     "workload.batch ignored"),
+]
+EXCLUDE = "Golden|Rtl\\.|Fuzz\\."
+
+
+def run(cmd, cwd, log):
+    with open(log, "a") as f:
+        f.write(f"\n$ {cmd}\n")
+        f.flush()
+        return subprocess.run(cmd, shell=True, cwd=cwd, stdout=f, stderr=subprocess.STDOUT).returncode
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--tree")
+    ap.add_argument("--only", help="comma-separated mutant numbers (1-based)")
+    ap.add_argument("-j", "--jobs", type=int, default=2)
+    ap.add_argument("--keep", action="store_true")
+    a = ap.parse_args()
+    repo = subprocess.check_output(["git", "rev-parse", "--show-toplevel"], text=True).strip()
+    tree = a.tree or tempfile.mkdtemp(prefix="conloc-mutants-")
+    if not os.path.exists(os.path.join(tree, ".git")):
+        subprocess.check_call(["git", "-C", repo, "worktree", "add", "--detach", "-f", tree, "HEAD"],
+                              stdout=subprocess.DEVNULL)
+    # The worktree has no third_party models: use the checkout's.
+    tp = os.path.join(tree, "third_party")
+    if not os.path.exists(tp) and os.path.exists(os.path.join(repo, "third_party")):
+        os.symlink(os.path.join(repo, "third_party"), tp)
+    log = os.path.join(tree, "mutants.log")
+    build = os.path.join(tree, "build")
+    print(f"mutation_score: worktree {tree}, log {log}", file=sys.stderr, flush=True)
+    if run(f"cmake -S . -B build -DCMAKE_BUILD_TYPE=Release > /dev/null && cmake --build build "
+           f"-j{a.jobs}", tree, log) != 0:
+        sys.exit("mutation_score: the unmutated tree does not build (see the log)")
+    if run(f"ctest --test-dir build -j{a.jobs} -E '{EXCLUDE}'", tree, log) != 0:
+        sys.exit("mutation_score: the unmutated suite fails (see the log)")
+    only = {int(x) for x in a.only.split(",")} if a.only else None
+    rows, killed, counted = [], 0, 0
+    for n, (module, path, old, new, what) in enumerate(MUTANTS, 1):
+        if only and n not in only:
+            continue
+        full = os.path.join(tree, path)
+        text = open(full).read()
+        if text.count(old) != 1:
+            rows.append((n, module, what, f"not planted: the text occurs {text.count(old)} times"))
+            continue
+        t0 = time.time()
+        open(full, "w").write(text.replace(old, new))
+        try:
+            if run(f"cmake --build build -j{a.jobs}", tree, log) != 0:
+                rows.append((n, module, what, "does not build"))
+                continue
+            out = subprocess.run(f"ctest --test-dir build -j{a.jobs} -E '{EXCLUDE}' "
+                                 "--stop-on-failure", shell=True, cwd=tree,
+                                 capture_output=True, text=True).stdout
+            failed = [ln.split(" - ")[1].split(" (")[0] for ln in out.splitlines()
+                      if " - " in ln and "(Failed)" in ln]
+            counted += 1
+            if failed or "tests failed" in out and "0 tests failed" not in out:
+                killed += 1
+                rows.append((n, module, what, "killed by " + (failed[0] if failed else "a test")))
+            else:
+                rows.append((n, module, what, "SURVIVED"))
+        finally:
+            open(full, "w").write(text)
+        print(f"mutant {n}: {rows[-1][3]} ({time.time() - t0:.0f} s)", file=sys.stderr, flush=True)
+    run(f"cmake --build build -j{a.jobs}", tree, log)  # leave the tree built unmutated
+    print("| # | module | planted bug | result |")
+    print("|---|---|---|---|")
+    for n, module, what, result in rows:
+        print(f"| {n} | {module} | {what} | {result} |")
+    if counted:
+        print(f"\nscore: {killed} of {counted} mutants killed ({100 * killed / counted:.0f} %) "
+              "by the suite without the goldens")
+    if not a.tree and not a.keep:
+        subprocess.call(["git", "-C", repo, "worktree", "remove", "--force", tree])
+        shutil.rmtree(tree, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
