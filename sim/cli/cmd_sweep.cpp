@@ -55,7 +55,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   bool functional = false, list = false, schema = false;
   po::options_description desc("sweep options");
   desc.add_options()("spec", po::value<std::string>(&spec_path), "sweep spec JSON file")(
-      "out", po::value<std::string>(&o.out_dir),
+      "out", out_value(&o.out_dir),
       "output folder (default out/sweep-<spec name>); re-running into it resumes")(
       "jobs,j", po::value<int>(&o.jobs), "worker processes (default: 1)")(
       "shard", po::value<std::string>(&shard),
@@ -121,7 +121,7 @@ int cmd_sweep_merge(const std::vector<std::string>& args) {
   std::string out;
   po::options_description desc("sweep-merge options");
   desc.add_options()("dirs", po::value<std::vector<std::string>>(&dirs)->composing(),
-                     "shard output folders")("out", po::value<std::string>(&out),
+                     "shard output folders")("out", out_value(&out),
                                              "merged output folder (required)");
   po::positional_options_description pos;
   pos.add("dirs", -1);

@@ -2,6 +2,8 @@
 
 #include <iostream>
 
+#include "modules/common/error.h"
+
 namespace conloc {
 
 void add_common_options(po::options_description& desc, CommonOptions& common, bool with_out) {
@@ -11,10 +13,18 @@ void add_common_options(po::options_description& desc, CommonOptions& common, bo
                      "JSON config file (presets in configs/presets/)")(
       "set", po::value<std::vector<std::string>>(&common.overrides)->composing(),
       "override one parameter: --set dotted.key=value (repeatable)");
-  if (with_out) {
-    desc.add_options()("out", po::value<std::string>(&common.out_dir),
-                       "output directory (created if missing)");
-  }
+  if (with_out)
+    desc.add_options()("out", out_value(&common.out_dir), "output directory (created if missing)");
+}
+
+po::typed_value<std::string>* out_value(std::string* target) {
+  return po::value<std::string>(target)->notifier([](const std::string& v) {
+    // Given but empty is a mistake (an unset shell variable, say), not a request for the default
+    // folder.
+    if (v.empty()) {
+      throw UserError(field_error("--out", "", "empty", "\"\"", "a folder for the results"));
+    }
+  });
 }
 
 bool parse_options(const std::string& cmd, const std::string& synopsis,

@@ -13,6 +13,9 @@ namespace po = boost::program_options;
 // Adds --config, --set (and --out when `with_out`) to a subcommand's options.
 void add_common_options(po::options_description& desc, CommonOptions& common, bool with_out);
 
+// The value of an --out option: a folder, refused when given empty.
+po::typed_value<std::string>* out_value(std::string* target);
+
 // Parses `args` against `desc` (and `positional`, where the command takes positional
 // arguments); returns false (after printing help) when --help was given.
 bool parse_options(const std::string& cmd, const std::string& synopsis,

@@ -44,6 +44,9 @@ const char* ResultDir::marker() {
 }
 
 ResultDir::ResultDir(std::string dir) : dir_(std::move(dir)) {
+  if (dir_.empty()) {
+    throw UserError(field_error("--out", "", "empty", "\"\"", "a folder for the results"));
+  }
   while (dir_.size() > 1 && dir_.back() == '/')
     dir_.pop_back();
   const fs::path d(dir_);
@@ -56,12 +59,22 @@ ResultDir::ResultDir(std::string dir) : dir_(std::move(dir)) {
                       "expected a new, empty or earlier result folder for --out");
     }
   }
-  if (d.has_parent_path()) ensure_directory(d.parent_path().string());
-  remove_stale(d);
-  staging_ = dir_ + ".tmp-" + std::to_string(::getpid());
-  fs::remove_all(staging_, ec);
-  ensure_directory(staging_);
-  write_file_atomic(staging_ + "/" + marker(), "written by conlocnn-sim; replaced as a whole\n");
+  // The results are written beside the folder and moved into place: a folder that cannot be
+  // made there is the user's --out, not the staging folder's name, that the error names.
+  try {
+    if (d.has_parent_path()) ensure_directory(d.parent_path().string());
+    remove_stale(d);
+    staging_ = dir_ + ".tmp-" + std::to_string(::getpid());
+    fs::remove_all(staging_, ec);
+    ensure_directory(staging_);
+    write_file_atomic(staging_ + "/" + marker(), "written by conlocnn-sim; replaced as a whole\n");
+  } catch (const UserError& e) {
+    std::string why = e.what();
+    const auto colon = why.rfind(": ");
+    if (colon != std::string::npos) why = why.substr(colon + 2);
+    throw UserError(field_error("--out", "", "cannot write the results there: " + why,
+                                "\"" + dir_ + "\"", "a folder this user can create and write"));
+  }
 }
 
 void ResultDir::commit() {

@@ -107,6 +107,15 @@ Json parse_json_as(const std::string& text, const std::string& source) {
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
     throw UserError(field_error(source, "", "file is empty", "", "a JSON object"));
   }
+  // JSON text never holds a NUL byte (a string escapes it); the parser would take one for the end
+  // of the input and ignore whatever follows, so a document followed by a NUL and garbage would
+  // be accepted.
+  if (const auto nul = text.find('\0'); nul != std::string::npos) {
+    const std::size_t line =
+        1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + nul, '\n'));
+    throw UserError(source + ": malformed JSON at line " + std::to_string(line) +
+                    ": a NUL byte (at byte " + std::to_string(nul) + "); JSON text has none");
+  }
   // The callback sees every key and container as it is parsed: it refuses nesting deeper than
   // kMaxJsonDepth before anything deep is built (a deep document would overflow the stack of
   // every recursive consumer), and a key repeated in one object (last-wins would hide a typo).

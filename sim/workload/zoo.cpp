@@ -4,6 +4,7 @@
 #include <map>
 
 #include "modules/common/error.h"
+#include "sim/config/param_registry.h"
 
 namespace conloc {
 
@@ -206,11 +207,17 @@ bool is_zoo_network(const std::string& name) {
 Network zoo_network(const std::string& name) {
   auto it = registry().find(name);
   if (it == registry().end()) {
-    std::string known;
-    for (const auto& n : zoo_names())
+    std::string known, best;
+    for (const auto& n : zoo_names()) {
       known += (known.empty() ? "" : ", ") + n;
-    throw UserError(field_error("--workload", "", "unknown workload", "\"" + name + "\"",
-                                "a built-in network (" + known + ") or a network JSON file"));
+      if (best.empty() || edit_distance(name, n) < edit_distance(name, best)) best = n;
+    }
+    const bool close = !best.empty() && edit_distance(name, best) <= 2;
+    throw UserError(field_error(
+        "--workload", "", "unknown workload", "\"" + name + "\"",
+        "a built-in network (" + known +
+            "), or a file: a network .json, a SCALE-Sim topology or GEMM .csv, an .onnx model" +
+            (close ? " (did you mean " + best + "?)" : "")));
   }
   return it->second();
 }

@@ -261,3 +261,38 @@ TEST(Cli, HostileFilesAreCleanUserErrors) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("bit-exact"), std::string::npos) << r.out;
 }
+
+// The command line's own mistakes: a workload typo gets a did-you-mean and the kinds of file
+// accepted; an --out given empty (an unset shell variable) or one that cannot be created is
+// refused naming the user's path, not an internal one; a config whose JSON document is followed
+// by a NUL byte and garbage is refused (the parser would stop at the NUL).
+TEST(Cli, TyposEmptyOrUnwritableOutAndTrailingBytesAreRefused) {
+  const std::string dir = make_temp_dir("cli-mistakes");
+  auto r = run_cli({"run", "--workload", "resnet5O", "--timing-only", "--out", "o"}, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("did you mean resnet50?"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(".onnx"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(".csv"), std::string::npos) << r.err;
+  for (const std::vector<std::string>& cmd :
+       {std::vector<std::string>{"run", "--workload", "tinycnn", "--timing-only"},
+        std::vector<std::string>{"compare", "--workload", "tinycnn", "--timing-only"},
+        std::vector<std::string>{"sweep", "configs/sweeps/array-sizes.json"}}) {
+    std::vector<std::string> a = cmd;
+    if (a[0] == "sweep") a[1] = std::string(CONLOCNN_SOURCE_DIR) + "/" + a[1];
+    a.insert(a.end(), {"--out", ""});
+    r = run_cli(a, dir);
+    EXPECT_EQ(r.exit_code, 2) << a[0];
+    EXPECT_NE(r.err.find("--out: empty"), std::string::npos) << a[0] << ": " << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir + "/out")) << "an empty --out wrote the default folder";
+  r = run_cli({"run", "--workload", "tinycnn", "--timing-only", "--out", "/proc/no/such"}, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("\"/proc/no/such\""), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find(".tmp-"), std::string::npos) << "names an internal path: " << r.err;
+  write_file(dir + "/c.json", std::string("{\"array\": {\"rows\": 8}}") + '\0' + "garbage");
+  r = run_cli({"run", "--workload", "tinycnn", "--timing-only", "--config", "c.json", "--out", "o"},
+              dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("c.json: malformed JSON at line 1: a NUL byte"), std::string::npos)
+      << r.err;
+}
