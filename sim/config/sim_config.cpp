@@ -50,6 +50,17 @@ int DesignConfig::weight_code_bits() const {
 std::string data_dir() {
   if (const char* env = std::getenv("CONLOCNN_DATA_DIR"); env != nullptr && *env != '\0')
     return env;
+  // Beside the executable: an installed tree (PREFIX/bin/conlocnn-sim with its data in
+  // PREFIX/share/conlocnn), or the build folder of a source tree (TREE/build/conlocnn-sim), so a
+  // copied or moved tree reads its own configs, not the ones it was built from.
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    for (const fs::path& d : {exe.parent_path().parent_path() / "share" / "conlocnn",
+                              exe.parent_path().parent_path()}) {
+      if (fs::is_directory(d / "configs" / "energy", ec)) return d.string();
+    }
+  }
   return CONLOCNN_SOURCE_DIR;
 }
 

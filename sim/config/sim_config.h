@@ -130,7 +130,9 @@ SimConfig load_sim_config(const ConfigInput& in);
 SimConfig load_sim_config(const std::optional<std::string>& file,
                           const std::vector<std::string>& overrides);
 
-// Directory holding configs/ and workloads/ (env CONLOCNN_DATA_DIR, else the source tree).
+// Directory holding configs/ and workloads/: env CONLOCNN_DATA_DIR; else beside the executable
+// (an install's PREFIX/share/conlocnn, or the source tree the build folder is in); else the
+// source tree the binary was built from.
 std::string data_dir();
 
 // FNV-1a 64 of `text` as 16 hex digits: configuration and sweep-spec hashes, and the key a MAC
