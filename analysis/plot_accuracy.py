@@ -63,6 +63,12 @@ def main():
         c = colors.setdefault(fam, f"C{len(colors)}")
         ax.scatter(r["energy_uj"], y(r), marker=MARKERS.get(r["compensation"], "x"),
                    color=c, s=28, alpha=0.8)
+        if classifier:
+            # The 95 % confidence interval of a top-1 measured on n images (normal approximation
+            # of the binomial): on 10 000 images +-0.5 points near 93 %, on 500 +-2.2.
+            p, n = r["top1"], r["images"]
+            half = 100 * 1.96 * (p * (1 - p) / n) ** 0.5
+            ax.errorbar(r["energy_uj"], y(r), yerr=half, color=c, alpha=0.35, lw=1, capsize=0)
     front = pareto(rows, y)
     ax.plot([r["energy_uj"] for r in front], [y(r) for r in front], "k--", lw=1,
             label="Pareto front")
@@ -75,12 +81,10 @@ def main():
         ax.scatter([], [], color=c, marker="o", label=fam)
     for comp, m in MARKERS.items():
         ax.scatter([], [], color="k", marker=m, label=comp, facecolors="none")
-    if classifier:
-        lo = min(y(r) for r in front)
-        ax.set_ylim(max(lo - 3, 0), 100 * max(r["top1"] for r in res) + 0.5)
+    # Every variant is shown: the axis spans them all (none is clipped off the figure).
     ax.set_xlabel("energy per inference (uJ, simulated accelerator)")
-    ax.set_ylabel(f"top-1 (%), {doc['dataset']['evaluation']}" if classifier else
-                  f"output SQNR vs float (dB), {doc['dataset']['evaluation']}")
+    ax.set_ylabel(f"top-1 (%), {doc['dataset']['evaluation']}, bars: 95 % confidence"
+                  if classifier else f"output SQNR vs float (dB), {doc['dataset']['evaluation']}")
     ax.set_title(f"{doc['workload']}: accuracy vs energy, {args.activation_bits}-bit activations "
                  f"(calibrated on {doc['dataset']['calibration']})")
     ax.grid(alpha=0.3)

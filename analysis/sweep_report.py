@@ -21,10 +21,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-# Every energy component the simulator reports (EnergyBreakdown::component_names).
-COMPONENTS = ["mac", "pe_registers", "accumulators", "weight_buffer", "activation_sram",
-              "output_buffer", "dram", "compensation_adder", "vector_unit", "sram_leakage",
-              "pe_leakage"]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from conloc_style import COMPONENT_COLORS, COMPONENTS  # noqa: E402
 # One colour and one marker per design, in the order the spec lists them.
 PALETTE = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown",
            "tab:pink", "tab:gray", "tab:olive", "tab:cyan"]
@@ -216,12 +214,11 @@ def fig_breakdown(rows, keys, designs, title, png, n=5):
     fig, ax = plt.subplots(figsize=(11, 0.45 * len(best) + 1.8))
     y = np.arange(len(best))
     left = np.zeros(len(best))
-    cmap = plt.get_cmap("tab20")
-    for i, c in enumerate(COMPONENTS):  # a colour of its own for every component
+    for c in COMPONENTS:  # a colour of its own for every component, as in every figure
         v = np.array([(r.get(f"{c}_pj") or 0) / r["batch"] * 1e-9 for r in best])
         if v.sum() == 0:
             continue
-        ax.barh(y, v, left=left, label=c, color=cmap(i))
+        ax.barh(y, v, left=left, label=c, color=COMPONENT_COLORS[c])
         left += v
     for k, total in enumerate(left):
         ax.text(total, k, f" {total:.3g}", va="center", fontsize=8)
