@@ -1,8 +1,7 @@
 #include "modules/memory/sram.h"
 
-#include <cstring>
-
 #include "modules/common/error.h"
+#include "modules/memory/memory_target.h"
 
 namespace conloc {
 
@@ -17,29 +16,10 @@ Sram::Sram(const sc_core::sc_module_name& name, const SramParams& params)
 }
 
 void Sram::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
-  const std::uint64_t addr = trans.get_address();
-  const unsigned len = trans.get_data_length();
-  if (trans.get_byte_enable_ptr() != nullptr) {
-    trans.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
-    return;
-  }
-  if (addr + len > params_.capacity_bytes || addr + len < addr) {
-    trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-    return;
-  }
-  TransferExt* ext = nullptr;
-  trans.get_extension(ext);
-  const std::uint64_t bits = transfer_bits(trans, ext);
-  const int op = static_cast<int>(ext != nullptr ? ext->operand : Operand::Inputs);
-  const bool copy = !mem_.empty() && (ext == nullptr || !ext->timing_only);
-  if (trans.is_read()) {
-    if (copy) std::memcpy(trans.get_data_ptr(), &mem_[addr], len);
-    counters_.read_bits[op] += bits;
-  } else if (trans.is_write()) {
-    if (copy) std::memcpy(&mem_[addr], trans.get_data_ptr(), len);
-    counters_.write_bits[op] += bits;
-  }
-  ++counters_.transactions;
+  const auto served = serve_memory_access(trans, mem_.data(), params_.capacity_bytes, counters_);
+  if (!served) return;
+  const std::uint64_t bits = *served;
+  // The port moves port_bytes_per_cycle per cycle.
   const std::uint64_t bytes = (bits + 7) / 8;
   const std::uint64_t cycles =
       (bytes + params_.port_bytes_per_cycle - 1) / params_.port_bytes_per_cycle;

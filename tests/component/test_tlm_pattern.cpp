@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "modules/memory/dram.h"
+#include "modules/memory/sram.h"
 
 using namespace sc_core;
 
@@ -136,4 +137,71 @@ TEST(TlmPattern, DramRejectsOutOfRangeAddress) {
   };
   sc_start();
   EXPECT_EQ(status, tlm::TLM_ADDRESS_ERROR_RESPONSE);
+}
+
+// Dram and Sram serve transactions through one helper; both must refuse what TLM-2.0 says a
+// target that does not support it refuses, and count nothing for a refused transaction.
+TEST(TlmPattern, MemoriesRefuseByteEnablesBurstsAndOutOfRangeAlike) {
+  conloc::DramParams dp;
+  dp.capacity_bytes = 256;
+  conloc::Dram dram("dram", dp);
+  conloc::SramParams sp;
+  sp.capacity_bytes = 256;
+  conloc::Sram sram("sram", sp);
+  TestInitiator to_dram("to_dram"), to_sram("to_sram");
+  to_dram.socket.bind(dram.socket);
+  to_sram.socket.bind(sram.socket);
+
+  struct Case {
+    std::uint64_t addr;
+    unsigned len, streaming;
+    bool byte_enable;
+    tlm::tlm_response_status expected;
+  };
+  const std::vector<Case> cases = {
+      {0, 16, 16, true, tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE},
+      {0, 16, 8, false, tlm::TLM_BURST_ERROR_RESPONSE},
+      {250, 16, 16, false, tlm::TLM_ADDRESS_ERROR_RESPONSE},
+      {~std::uint64_t{0} - 4, 16, 16, false, tlm::TLM_ADDRESS_ERROR_RESPONSE},  // wraps around
+      {240, 16, 16, false, tlm::TLM_OK_RESPONSE},  // the last 16 bytes are inside
+  };
+  std::vector<tlm::tlm_response_status> dram_status, sram_status;
+  auto drive = [&](std::vector<tlm::tlm_response_status>& out) {
+    return [&](TestInitiator& self) {
+      for (const Case& c : cases) {
+        std::uint8_t b[16] = {};
+        std::uint8_t enable[16];
+        std::memset(enable, 0xff, sizeof enable);
+        tlm::tlm_generic_payload t;
+        t.set_command(tlm::TLM_WRITE_COMMAND);
+        t.set_address(c.addr);
+        t.set_data_ptr(b);
+        t.set_data_length(c.len);
+        t.set_streaming_width(c.streaming);
+        if (c.byte_enable) {
+          t.set_byte_enable_ptr(enable);
+          t.set_byte_enable_length(16);
+        }
+        t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+        sc_time delay = SC_ZERO_TIME;
+        self.socket->b_transport(t, delay);
+        out.push_back(t.get_response_status());
+      }
+    };
+  };
+  to_dram.body = drive(dram_status);
+  to_sram.body = drive(sram_status);
+  sc_start();
+
+  ASSERT_EQ(dram_status.size(), cases.size());
+  ASSERT_EQ(sram_status.size(), cases.size());
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    EXPECT_EQ(dram_status[i], cases[i].expected) << "dram, case " << i;
+    EXPECT_EQ(sram_status[i], cases[i].expected) << "sram, case " << i;
+  }
+  const int in = static_cast<int>(conloc::Operand::Inputs);
+  EXPECT_EQ(dram.counters().write_bits[in], 16u * 8);
+  EXPECT_EQ(sram.counters().write_bits[in], 16u * 8);
+  EXPECT_EQ(dram.counters().transactions, 1u);
+  EXPECT_EQ(sram.counters().transactions, 1u);
 }
