@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "modules/arith/naf.h"
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 
 namespace conloc {
 

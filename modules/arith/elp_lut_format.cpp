@@ -7,7 +7,7 @@
 #include "modules/arith/level_set_search.h"
 #include "modules/arith/lp_bsd.h"
 #include "modules/arith/naf.h"
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 
 namespace conloc {
 

@@ -1,6 +1,6 @@
 #include "modules/arith/fixed_point_mac.h"
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 
 namespace conloc {
 

@@ -19,28 +19,45 @@ struct TensorShape {
   std::int64_t elements() const { return std::int64_t{h} * w * c; }
 };
 
-enum class LayerType {
-  Conv,
-  FullyConnected,
-  MaxPool,
-  AvgPool,
-  GlobalAvgPool,
-  Add,
-  Relu,
-  Mul,
-  Max,
-  Act,
-  Concat,
-  Upsample,
-  DepthToSpace
+// A layer's type: an index into the layer-kind registry (modules/layers/layer_kind.h), where each
+// type says what it computes, how it is calibrated, what it costs and how the planner bands it.
+// The types the code names are constants here; a type added in modules/layers/kinds/ gets its
+// index when the registry is built and is found by name (layer_kind("abs")).
+class LayerType {
+ public:
+  constexpr LayerType() = default;
+  constexpr explicit LayerType(int id) : id_(id) {}
+  constexpr int id() const { return id_; }
+  constexpr bool operator==(LayerType o) const { return id_ == o.id_; }
+  constexpr bool operator!=(LayerType o) const { return id_ != o.id_; }
+
+  static const LayerType Conv, FullyConnected, MaxPool, AvgPool, GlobalAvgPool, Add, Relu, Mul, Max,
+      Act, Concat, Upsample, DepthToSpace;
+  static constexpr int kBuiltIn = 13;  // the registry numbers added types from here
+
+ private:
+  int id_ = 0;
 };
+inline constexpr LayerType LayerType::Conv{0};
+inline constexpr LayerType LayerType::FullyConnected{1};
+inline constexpr LayerType LayerType::MaxPool{2};
+inline constexpr LayerType LayerType::AvgPool{3};
+inline constexpr LayerType LayerType::GlobalAvgPool{4};
+inline constexpr LayerType LayerType::Add{5};
+inline constexpr LayerType LayerType::Relu{6};
+inline constexpr LayerType LayerType::Mul{7};
+inline constexpr LayerType LayerType::Max{8};
+inline constexpr LayerType LayerType::Act{9};
+inline constexpr LayerType LayerType::Concat{10};
+inline constexpr LayerType LayerType::Upsample{11};
+inline constexpr LayerType LayerType::DepthToSpace{12};
+
 // Relu and Relu6 are clamps: fused into a PE-array layer's output stage or an add. The others are
 // the nonlinear functions of an `Act` layer, which the vector unit applies by table lookup
 // (docs/workloads.md): HardSigmoid(x) = clamp(alpha x + beta, 0, 1), HardSwish(x) = x *
 // HardSigmoid(x) with alpha 1/6, beta 1/2, LeakyRelu(x) = x >= 0 ? x : alpha x.
 enum class Activation { None, Relu, Relu6, HardSwish, HardSigmoid, Sigmoid, LeakyRelu };
 
-const char* to_string(LayerType t);
 const char* to_string(Activation a);
 std::string to_string(const TensorShape& s);  // "HxWxC"
 // True for the activations an output stage applies as a clamp (none, relu, relu6).
@@ -119,61 +136,6 @@ struct Network {
   int extra_sources() const;
   std::int64_t weight_count(const Layer& l) const;  // 0 for vector layers
   std::int64_t macs() const;
-};
-
-// Incrementally builds a network and infers output shapes; every layer's parameters are checked
-// (a UserError names `source` and the layer).
-class NetworkBuilder {
- public:
-  NetworkBuilder(std::string name, TensorShape input, std::string source);
-
-  int input() const { return 0; }
-  // A further input tensor, produced by no layer (each layer of a SCALE-Sim topology or GEMM list
-  // reads its own operand). Such networks have no input data: timing-only.
-  int source(const std::string& name, TensorShape shape);
-  const TensorShape& shape(int tensor) const { return net_.tensors.at(tensor); }
-  int conv(const std::string& name, int in, int out_channels, int k, int stride, int pad,
-           Activation act, int groups = 1);
-  int conv2(const std::string& name, int in, int out_channels, int kh, int kw, int stride, int pad,
-            Activation act, int groups);
-  int conv_window(const std::string& name, int in, int out_channels, const Window& win,
-                  Activation act, int groups);
-  int fc(const std::string& name, int in, int out_features, Activation act = Activation::None);
-  int max_pool(const std::string& name, int in, int k, int stride, int pad);
-  int avg_pool(const std::string& name, int in, int k, int stride, int pad);
-  int pool(const std::string& name, LayerType type, int in, const Window& win);
-  int global_avg_pool(const std::string& name, int in);
-  int add(const std::string& name, int a, int b, Activation act);
-  int relu(const std::string& name, int in, Activation act = Activation::Relu);
-  // b: the same shape as a, or 1x1xC (one factor per channel).
-  int mul(const std::string& name, int a, int b);
-  int max(const std::string& name, int a, int b);
-  int act(const std::string& name, int in, Activation fn, double alpha, double beta,
-          double gain = 1.0, double offset = 0.0);
-  int concat(const std::string& name, const std::vector<int>& ins);
-  int upsample(const std::string& name, int in, int scale_h, int scale_w);
-  int depth_to_space(const std::string& name, int in, int block_h, int block_w);
-
-  Network build();
-
- private:
-  int push(Layer l, TensorShape out);
-  // Output size of a window of `k` along one dimension (padding `pad` in all); a window larger
-  // than the padded input is an error naming `layer`.
-  int window_out(const std::string& layer, const char* dim, int in, int k, int stride,
-                 int pad) const;
-  // Checks a window (positive kernel and stride, each padding smaller than the kernel) and sets
-  // it on `l`; returns the output height and width.
-  std::pair<int, int> place_window(Layer& l, const Window& win, const TensorShape& in) const;
-  // The shape both inputs of an element-wise layer share; different shapes are an error.
-  TensorShape same_shapes(const std::string& layer, int a, int b) const;
-  [[noreturn]] void fail(const std::string& layer, const std::string& field,
-                         const std::string& problem, const std::string& got,
-                         const std::string& expected) const;
-  void check_tensor(const std::string& layer, int t) const;
-
-  Network net_;
-  std::string source_;
 };
 
 }  // namespace conloc

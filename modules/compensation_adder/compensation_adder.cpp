@@ -1,8 +1,8 @@
 #include "modules/compensation_adder/compensation_adder.h"
 
 #include "modules/arith/mac_actions.h"
+#include "modules/base/error.h"
 #include "modules/common/compiled_network.h"
-#include "modules/common/error.h"
 #include "modules/memory/buffer_access.h"
 
 namespace conloc {

@@ -3,8 +3,8 @@
 #include <cmath>
 
 #include "modules/arith/mac_model.h"
+#include "modules/base/error.h"
 #include "modules/common/compiled_network.h"
-#include "modules/common/error.h"
 #include "modules/common/int_tensor.h"
 
 namespace conloc {

@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <map>
 
+#include "modules/base/error.h"
 #include "modules/common/compiled_network.h"
-#include "modules/common/error.h"
+#include "modules/layers/layer_kind.h"
 
 namespace conloc {
 
@@ -525,16 +526,17 @@ LayerPlan plan_vector(const CompiledNetwork& cn, int li, const PlanParams& p,
   const Network& net = cn.net;
   const Layer& l = net.layers[li];
   const TensorShape out = net.out_shape(l);
-  const bool window = l.type == LayerType::MaxPool || l.type == LayerType::AvgPool ||
-                      l.type == LayerType::GlobalAvgPool;
-  const bool d2s = l.type == LayerType::DepthToSpace;
-  const bool up = l.type == LayerType::Upsample || d2s;  // output row y reads input row y / scale
-  // A concat runs one part per input, into its channels of the output; the rest one part.
+  const LayerKind& kind = layer_kind(l.type);
+  const bool window = kind.rows == RowReach::Window;
+  const bool up = kind.rows == RowReach::Scale;  // output row y reads input row y / scale
+  const bool d2s = kind.channel_blocks;
+  // A kind with one part per input (concat) runs one part per input, into its channels of the
+  // output; the rest one part.
   struct Part {
     int input, out_c0;
   };
   std::vector<Part> parts;
-  if (l.type == LayerType::Concat) {
+  if (kind.part_per_input) {
     int c0 = 0;
     for (std::size_t i = 0; i < l.inputs.size(); ++i) {
       parts.push_back({static_cast<int>(i), c0});
@@ -543,9 +545,8 @@ LayerPlan plan_vector(const CompiledNetwork& cn, int li, const PlanParams& p,
   } else {
     parts.push_back({0, 0});
   }
-  const int n_in = l.type == LayerType::Concat ? 1 : static_cast<int>(l.inputs.size());
-  const std::uint64_t per_elem =
-      window ? static_cast<std::uint64_t>(l.kh) * l.kw : 1;  // ops per output element
+  const int n_in = kind.part_per_input ? 1 : static_cast<int>(l.inputs.size());
+  const std::uint64_t per_elem = ops_per_element(l);  // ops per output element
   LayerPlan lp;
   lp.layer = li;
   Halves ah, oh;

@@ -7,8 +7,8 @@
 #include <variant>
 #include <vector>
 
+#include "modules/dataflow/dataflow_model.h"
 #include "modules/memory/traffic.h"
-#include "modules/pe_array/dataflow_model.h"
 
 namespace conloc {
 

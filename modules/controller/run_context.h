@@ -7,7 +7,7 @@
 
 #include "modules/controller/layer_plan.h"
 #include "modules/controller/layer_stats.h"
-#include "modules/pe_array/dataflow_model.h"
+#include "modules/dataflow/dataflow_model.h"
 
 namespace conloc {
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 #include "modules/memory/buffer_access.h"
 
 namespace conloc {

@@ -7,7 +7,7 @@
 #include <initializer_list>
 #include <vector>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 #include "modules/memory/transfer_ext.h"
 
 namespace conloc {

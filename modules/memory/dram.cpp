@@ -2,7 +2,7 @@
 
 #include <iterator>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 #include "modules/memory/memory_target.h"
 
 namespace conloc {

@@ -1,6 +1,6 @@
 #include "modules/memory/sram.h"
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 #include "modules/memory/memory_target.h"
 
 namespace conloc {

@@ -3,10 +3,10 @@
 #include <cstring>
 
 #include "modules/arith/mac_actions.h"
+#include "modules/base/error.h"
 #include "modules/common/compiled_network.h"
-#include "modules/common/error.h"
+#include "modules/dataflow/gemm_kernel.h"
 #include "modules/memory/buffer_access.h"
-#include "modules/pe_array/gemm_kernel.h"
 
 namespace conloc {
 

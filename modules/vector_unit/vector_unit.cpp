@@ -2,8 +2,9 @@
 
 #include <algorithm>
 
+#include "modules/base/error.h"
 #include "modules/common/compiled_network.h"
-#include "modules/common/error.h"
+#include "modules/layers/layer_kind.h"
 #include "modules/memory/buffer_access.h"
 
 namespace conloc {
@@ -13,6 +14,43 @@ VectorUnit::VectorUnit(const sc_core::sc_module_name& name, RunContext& ctx)
       act_socket("act_socket"),
       out_socket("out_socket") {}
 
+namespace {
+
+// A tile's operands as they sit in the activation SRAM: the first input's band of input rows
+// ([band rows][W][channels of the chunk]) and the second input's band, or its per-channel
+// factors ([channels]). The part a kind with one part per input is running is the first.
+class BandOperands final : public IntOperands {
+ public:
+  struct Input {
+    const std::uint8_t* data = nullptr;
+    TensorShape shape;  // the whole tensor's
+    bool is_signed = true;
+    bool per_channel = false;
+  };
+  BandOperands(const VectorTile& v, int channels, int part, Input first, Input second)
+      : v_(v), channels_(channels), part_(part), in_{first, second} {}
+
+  std::int32_t at(int k, int y, int x, int c) const override {
+    const Input& in = in_[k == part_ ? 0 : 1];
+    const std::uint64_t i = in.per_channel
+                                ? static_cast<std::uint64_t>(c)
+                                : (static_cast<std::uint64_t>(y - v_.band_iy0) * in.shape.w + x) *
+                                          static_cast<std::uint64_t>(channels_) +
+                                      static_cast<std::uint64_t>(c);
+    const std::uint8_t b = in.data[i];
+    return in.is_signed ? static_cast<std::int8_t>(b) : b;
+  }
+  TensorShape shape(int k) const override { return in_[k == part_ ? 0 : 1].shape; }
+
+ private:
+  const VectorTile& v_;
+  int channels_;  // of the chunk, as the band holds them
+  int part_;
+  Input in_[2];
+};
+
+}  // namespace
+
 void VectorUnit::compute_values(const Job& job) {
   if (act_.data == nullptr) {
     act_ = dmi_region(act_socket, name());
@@ -21,87 +59,29 @@ void VectorUnit::compute_values(const Job& job) {
   const CompiledNetwork& cn = *ctx_.network;
   const Layer& l = cn.net.layers[ctx_.layer];
   const CompiledLayer& cl = cn.layers[ctx_.layer];
+  const LayerKind& kind = layer_kind(l.type);
   const VectorTile& v = job.vec;
   const int in_t = l.inputs[static_cast<std::size_t>(v.part)];  // a concat's part: its input
   const TensorShape in = cn.net.tensors[in_t], out = cn.net.out_shape(l);
   const int cc = job.conv.ct;  // input channels of this chunk
   const int oc = v.out_ct;     // output channels of this chunk
-  const bool sign = cn.tensors[in_t].is_signed;
-  // The input bands ([band rows][W][cc]; a per-channel factor [cc]) and the output band.
   const std::uint64_t band = static_cast<std::uint64_t>(v.band_rows) * in.w * cc;
-  const bool two = l.type != LayerType::Concat && l.inputs.size() > 1;
-  const std::uint8_t* in0 = act_.at(v.abuf_addr[0], band, name());
-  const std::uint8_t* in1 =
-      two ? act_.at(v.abuf_addr[1], v.per_channel_b ? static_cast<std::uint64_t>(cc) : band, name())
-          : nullptr;
+  BandOperands::Input first{act_.at(v.abuf_addr[0], band, name()), in, cn.tensors[in_t].is_signed,
+                            false};
+  BandOperands::Input second;
+  if (!kind.part_per_input && l.inputs.size() > 1) {
+    const int t = l.inputs[1];
+    second = {
+        act_.at(v.abuf_addr[1], v.per_channel_b ? static_cast<std::uint64_t>(cc) : band, name()),
+        cn.net.tensors[t], cn.tensors[t].is_signed, v.per_channel_b};
+  }
+  const BandOperands ops(v, cc, v.part, first, second);
   std::uint8_t* dst = out_.at(v.obuf_addr, static_cast<std::uint64_t>(v.rows) * out.w * oc, name());
-  auto load = [&](int y, int x, int c) -> std::int32_t {
-    const std::uint8_t b = in0[(static_cast<std::uint64_t>(y - v.band_iy0) * in.w + x) * cc + c];
-    return sign ? static_cast<std::int8_t>(b) : b;
-  };
-  const bool sign_b = l.inputs.size() > 1 && cn.tensors[l.inputs[1]].is_signed;
-  // The second operand of an add or mul at output pixel (oy, ox), channel c of the chunk.
-  const bool per_channel = v.per_channel_b;  // the planner laid it out as [C]
-  auto load_b = [&](int oy, int ox, int c) -> std::int32_t {
-    const std::uint8_t b =
-        in1[(per_channel ? 0 : (static_cast<std::uint64_t>(oy - v.band_iy0) * in.w + ox) * cc) + c];
-    return sign_b ? static_cast<std::int8_t>(b) : b;
-  };
   for (int r = 0; r < v.rows; ++r) {
     const int oy = v.oy0 + r;
     for (int ox = 0; ox < out.w; ++ox) {
       for (int c = 0; c < oc; ++c) {
-        std::int64_t y = 0;
-        switch (l.type) {
-          case LayerType::MaxPool:
-          case LayerType::AvgPool:
-          case LayerType::GlobalAvgPool: {
-            std::int64_t best = -32768, sum = 0;
-            for (int ky = 0; ky < l.kh; ++ky) {
-              const int iy = oy * l.stride_h - l.pad_t + ky;
-              if (iy < 0 || iy >= in.h) continue;
-              for (int kx = 0; kx < l.kw; ++kx) {
-                const int ix = ox * l.stride_w - l.pad_l + kx;
-                if (ix < 0 || ix >= in.w) continue;
-                const std::int32_t a = load(iy, ix, c);
-                best = std::max<std::int64_t>(best, a);
-                sum += a;
-              }
-            }
-            y = l.type == LayerType::MaxPool
-                    ? best
-                    : clamp_to(cl.pool_rq.apply(sum), cl.out_lo, cl.out_hi);
-            break;
-          }
-          case LayerType::Add:
-            y = clamp_to(cl.add_rq.apply(load(oy, ox, c), load_b(oy, ox, c)), cl.out_lo, cl.out_hi);
-            break;
-          case LayerType::Mul:
-            y = clamp_to(cl.mul_rq.apply(std::int64_t{load(oy, ox, c)} * load_b(oy, ox, c)),
-                         cl.out_lo, cl.out_hi);
-            break;
-          case LayerType::Act:
-            y = cl.lut[static_cast<std::size_t>(load(oy, ox, c) - cl.lut_lo)];
-            break;
-          case LayerType::Max:
-            y = clamp_to(std::max(cl.input_rq[0].apply(load(oy, ox, c)),
-                                  cl.input_rq[1].apply(load_b(oy, ox, c))),
-                         cl.out_lo, cl.out_hi);
-            break;
-          case LayerType::Concat:
-            y = clamp_to(cl.input_rq[static_cast<std::size_t>(v.part)].apply(load(oy, ox, c)),
-                         cl.out_lo, cl.out_hi);
-            break;
-          case LayerType::Upsample:
-            y = load(oy / l.scale_h, ox / l.scale_w, c);
-            break;
-          case LayerType::DepthToSpace:
-            y = load(oy / l.scale_h, ox / l.scale_w,
-                     ((oy % l.scale_h) * l.scale_w + ox % l.scale_w) * oc + c);
-            break;
-          default:
-            y = clamp_to(load(oy, ox, c), cl.out_lo, cl.out_hi);
-        }
+        const std::int32_t y = kind.element(l, cl, out, ops, {oy, ox, c, v.part});
         dst[(static_cast<std::uint64_t>(r) * out.w + ox) * oc + c] = static_cast<std::uint8_t>(y);
       }
     }

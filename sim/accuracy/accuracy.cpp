@@ -7,7 +7,7 @@
 #include <mutex>
 #include <thread>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 #include "sim/quant/compiler.h"
 #include "sim/reference/float_inference.h"
 #include "sim/reference/inference.h"

@@ -4,7 +4,7 @@
 #include <iostream>
 #include <map>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 
 namespace conloc {
 

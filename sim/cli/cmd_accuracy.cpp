@@ -9,7 +9,7 @@
 #include <thread>
 #include <unistd.h>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 #include "sim/accuracy/accuracy.h"
 #include "sim/cli/options.h"
 #include "sim/common/file_io.h"
@@ -17,8 +17,8 @@
 #include "sim/common/stopwatch.h"
 #include "sim/common/text.h"
 #include "sim/config/sim_config.h"
+#include "sim/design/design_registry.h"
 #include "sim/energy/energy_model.h"
-#include "sim/quant/design_registry.h"
 #include "sim/report/columns.h"
 #include "sim/run/pipeline.h"
 #include "sim/workload/onnx_import.h"

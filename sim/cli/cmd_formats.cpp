@@ -3,7 +3,7 @@
 
 #include "modules/arith/elp_bsd_format.h"
 #include "modules/arith/elp_lut_format.h"
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 #include "sim/cli/options.h"
 #include "sim/common/rng.h"
 #include "sim/config/sim_config.h"

@@ -3,12 +3,12 @@
 #include <memory>
 #include <set>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 #include "sim/cli/options.h"
 #include "sim/common/file_io.h"
 #include "sim/config/sim_config.h"
+#include "sim/design/design_registry.h"
 #include "sim/energy/energy_model.h"
-#include "sim/quant/design_registry.h"
 #include "sim/rtl/mac_rtl.h"
 #include "sim/rtl/mac_stream.h"
 #include "sim/run/prepare.h"

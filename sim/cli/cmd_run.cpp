@@ -4,7 +4,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 #include "sim/accuracy/accuracy.h"
 #include "sim/cli/options.h"
 #include "sim/common/file_io.h"
@@ -12,8 +12,8 @@
 #include "sim/common/stopwatch.h"
 #include "sim/common/text.h"
 #include "sim/config/sim_config.h"
+#include "sim/design/design_registry.h"
 #include "sim/energy/energy_model.h"
-#include "sim/quant/design_registry.h"
 #include "sim/reference/inference.h"
 #include "sim/report/comparison.h"
 #include "sim/report/run_report.h"

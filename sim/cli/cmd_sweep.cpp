@@ -2,7 +2,7 @@
 #include <iostream>
 #include <unistd.h>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 #include "sim/cli/options.h"
 #include "sim/common/file_io.h"
 #include "sim/sweep/sweep_results.h"

@@ -2,7 +2,7 @@
 
 #include <iostream>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 
 namespace conloc {
 

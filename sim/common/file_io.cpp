@@ -9,7 +9,7 @@
 #include <sstream>
 #include <unistd.h>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 
 namespace conloc {
 

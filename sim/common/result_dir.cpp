@@ -4,7 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 #include "sim/common/file_io.h"
 
 namespace conloc {

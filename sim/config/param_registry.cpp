@@ -5,7 +5,7 @@
 #include <set>
 #include <sstream>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 
 namespace conloc {
 

@@ -5,10 +5,10 @@
 #include <filesystem>
 
 #include "modules/arith/elp_lut_format.h"
-#include "modules/common/error.h"
+#include "modules/base/error.h"
+#include "modules/memory/dram_tech.h"
 #include "sim/common/file_io.h"
 #include "sim/common/text.h"
-#include "sim/energy/dram_tech.h"
 
 #ifndef CONLOCNN_SOURCE_DIR
 #define CONLOCNN_SOURCE_DIR "."
@@ -251,13 +251,12 @@ const ParamRegistry& sim_params() {
                   "Activation-SRAM banks (as weight_banks).", 1, 64, true),
         int_param("buffers.output_banks", 1, "banks", "Output-buffer banks (as weight_banks).", 1,
                   64, true),
-        choice_param(
-            "dram.technology", "gddr6",
-            "DRAM energy per bit (and, unless dram.bytes_per_cycle is set, its bandwidth "
-            "at clock_ghz): a technology with its cited figures (docs/energy.md; gddr6: "
-            "Micron's 7.5 pJ/bit, 64 GB/s per device), or table = the energy table's "
-            "dram_per_bit.",
-            {"table", "ddr3", "lpddr2", "lpddr4", "gddr5", "hbm2", "hbm2e", "gddr6", "gddr6x"}),
+        choice_param("dram.technology", "gddr6",
+                     "DRAM energy per bit (and, unless dram.bytes_per_cycle is set, its bandwidth "
+                     "at clock_ghz): a technology with its cited figures (docs/energy.md; gddr6: "
+                     "Micron's 7.5 pJ/bit, 64 GB/s per device), or table = the energy table's "
+                     "dram_per_bit.",
+                     dram_technology_choices()),
         real_param("dram.bytes_per_cycle", 16.0, "B/cycle",
                    "DRAM bandwidth at the accelerator clock; when not set, the technology's "
                    "(gddr6 at 1 GHz: 64), or this default with dram.technology = table.",
@@ -539,9 +538,9 @@ void build_typed(SimConfig& c) {
   }
   c.dram.bytes_per_cycle = p.at("dram.bytes_per_cycle").get<double>();
   c.dram.technology = str(p, "dram.technology");
+  // The technology's channel bandwidth unless the bandwidth was set explicitly (its energy per
+  // bit is the energy model's: sim/energy/energy_cost.cpp).
   if (const DramTech* t = find_dram_tech(c.dram.technology)) {
-    c.dram.pj_per_bit = t->pj_per_bit;
-    // The technology's channel bandwidth unless the bandwidth was set explicitly.
     if (p.source_of("dram.bytes_per_cycle") == "default") {
       c.dram.bytes_per_cycle = std::min(4096.0, t->gb_per_s / c.clock_ghz);
     }

@@ -70,7 +70,6 @@ struct BufferConfig {
 
 struct DramConfig {
   std::string technology = "table";  // dram.technology
-  double pj_per_bit = 0;             // the technology's energy per bit; 0: the energy table's
   double bytes_per_cycle = 16.0;
   std::uint64_t latency_cycles = 100;
   std::uint32_t burst_bytes = 64;

@@ -4,8 +4,9 @@
 #include <cmath>
 #include <optional>
 
-#include "modules/compensation_adder/output_stage_cells.h"
-#include "modules/vector_unit/vector_cells.h"
+#include "modules/arith/output_stage_cells.h"
+#include "modules/layers/layer_kind.h"
+#include "modules/memory/dram_tech.h"
 #include "sim/energy/mac_characterisation.h"
 #include "sim/energy/operand_stream.h"
 
@@ -105,7 +106,9 @@ MemoryCosts::MemoryCosts(const SimConfig& cfg, const EnergyModel& em) {
     write_pj_per_bit[i] = em.sram_write_pj_per_bit(bank, 8 * b.port_bytes[i]);
     sram_leakage_mw += em.sram_leakage_mw(capacity[i]);
   }
-  dram_pj_per_bit = cfg.dram.pj_per_bit > 0 ? cfg.dram.pj_per_bit : em.dram_pj_per_bit();
+  // A named DRAM technology's cited energy per bit; `table`: the energy table's.
+  const DramTech* dram = find_dram_tech(cfg.dram.technology);
+  dram_pj_per_bit = dram ? dram->pj_per_bit : em.dram_pj_per_bit();
   logic_leakage_mw_per_transistor = em.logic_leakage_mw_per_transistor();
 }
 
@@ -235,7 +238,7 @@ EnergyBreakdown layer_energy(const CompiledNetwork& cn, std::size_t index,
       counts["output_stage_outputs"] = st.output_stage_outputs;
     }
   } else {
-    const CellCounts vc = vector_cells(l, cn.net.out_shape(l), st.vector_ops, abits);
+    const CellCounts vc = layer_kind(l.type).cells(l, cn.net.out_shape(l), st.vector_ops, abits);
     e.vector_unit = em.cells_pj(vc);
     if (record) counts["vector_ops"] = st.vector_ops;
   }

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <utility>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 
 namespace conloc {
 

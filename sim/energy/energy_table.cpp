@@ -7,7 +7,7 @@
 #include <sstream>
 #include <vector>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 #include "sim/common/file_io.h"
 #include "sim/config/param_registry.h"
 

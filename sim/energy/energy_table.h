@@ -27,7 +27,7 @@ struct EnergyConstant {
 struct SramTable {
   std::string file, source, transistor_type;
   // Static power from the rows of this transistor type (CACTI's itrs-hp leakage is far above a
-  // scratchpad's: shared/data/cacti7-sram/README.md recommends itrs-lop); empty: no leakage.
+  // scratchpad's: configs/energy/cacti7-sram/README.md recommends itrs-lop); empty: no leakage.
   std::string leakage_transistor_type;
   int word_bits = 64;  // the access width when a caller names none
   struct Row {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 #include "sim/common/file_io.h"
 #include "sim/config/param_registry.h"
 #include "sim/energy/operand_stream.h"

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <bitset>
 
+#include "modules/base/error.h"
 #include "modules/common/compiled_network.h"
-#include "modules/common/error.h"
 #include "sim/reference/reference_ops.h"
 
 namespace conloc {

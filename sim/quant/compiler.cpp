@@ -7,8 +7,10 @@
 #include <optional>
 
 #include "modules/arith/elp_bsd_format.h"
-#include "modules/common/error.h"
-#include "sim/quant/mac_factory.h"
+#include "modules/arith/range_stat.h"
+#include "modules/base/error.h"
+#include "modules/layers/layer_kind.h"
+#include "sim/design/mac_factory.h"
 #include "sim/reference/inference.h"
 #include "sim/reference/reference_ops.h"
 
@@ -76,29 +78,6 @@ NeighbourStats neighbour_stats(const std::vector<const IntTensor*>& ts) {
 }
 
 namespace {
-
-// The magnitude calibration maps to an activation tensor's top level: the largest seen
-// (percentile 100, min/max) or the given percentile of all magnitudes seen.
-class RangeStat {
- public:
-  explicit RangeStat(double percentile) : pct_(percentile) {}
-  void add(double v) {
-    v = std::abs(v);
-    max_ = std::max(max_, v);
-    if (pct_ < 100.0) mags_.push_back(static_cast<float>(v));
-  }
-  double value() {
-    if (pct_ >= 100.0 || mags_.empty()) return max_;
-    const auto i = static_cast<std::size_t>(pct_ / 100.0 * static_cast<double>(mags_.size() - 1));
-    std::nth_element(mags_.begin(), mags_.begin() + static_cast<std::ptrdiff_t>(i), mags_.end());
-    return mags_[i];
-  }
-
- private:
-  double pct_;
-  double max_ = 0.0;
-  std::vector<float> mags_;
-};
 
 double sqnr(double sig, double err) {
   return err > 0 ? 10.0 * std::log10(sig / err) : std::numeric_limits<double>::infinity();
@@ -474,127 +453,20 @@ void compile_vector_layer(const Network& net, std::size_t li, const DesignConfig
                           std::vector<IntTensor>& shapes, CalibActs* acts,
                           std::vector<IntTensor>* held, CompiledLayer& cl) {
   const Layer& l = net.layers[li];
-  {
-    const IntTensor& in = shapes[l.inputs[0]];
-    IntTensor& out = shapes[l.output];
-    out.shape = net.out_shape(l);
-    switch (l.type) {
-      case LayerType::MaxPool:
-      case LayerType::AvgPool:
-      case LayerType::GlobalAvgPool:
-      case LayerType::Upsample:
-      case LayerType::DepthToSpace:
-        out.is_signed = in.is_signed;
-        break;
-      case LayerType::Add:
-        out.is_signed = l.act == Activation::None;
-        break;
-      case LayerType::Max:  // negative only when both are
-        out.is_signed = in.is_signed && shapes[l.inputs[1]].is_signed;
-        break;
-      case LayerType::Concat:
-        out.is_signed = false;
-        for (int t : l.inputs)
-          out.is_signed = out.is_signed || shapes[t].is_signed;
-        break;
-      case LayerType::Mul:
-        out.is_signed = in.is_signed || shapes[l.inputs[1]].is_signed;
-        break;
-      case LayerType::Act:
-        out.is_signed = act_output_signed(l, in.is_signed);
-        break;
-      default:
-        out.is_signed = false;  // ReLU
-    }
-  }
-  const int abits = d.activation_bits;
-  const bool out_signed = shapes[l.output].is_signed;
-  cl.out_lo = act_min(abits, out_signed);
-  cl.out_hi = act_max(abits, out_signed);
+  const LayerKind& kind = layer_kind(l.type);
+  std::vector<bool> in_signed;
+  for (int t : l.inputs)
+    in_signed.push_back(shapes[t].is_signed);
+  IntTensor& out = shapes[l.output];
+  out.shape = net.out_shape(l);
+  out.is_signed = kind.out_signed(l, in_signed);
+  cl.out_lo = act_min(d.activation_bits, out.is_signed);
+  cl.out_hi = act_max(d.activation_bits, out.is_signed);
   if (!acts) return;
-  const double in_scale = acts->front()[l.inputs[0]].scale;
-  double out_scale = in_scale;
-  // The output scale that covers `value` of every element of every calibration image.
-  auto calibrate = [&](auto value) {
-    RangeStat range(d.activation_percentile);
-    for (const auto& img : *acts) {
-      const std::size_t n = img[l.inputs[0]].data.size();
-      for (std::size_t i = 0; i < n; ++i)
-        range.add(value(img, i));
-    }
-    const double maxv = range.value();
-    return maxv > 0 ? maxv / cl.out_hi : in_scale;
-  };
-  switch (l.type) {
-    case LayerType::AvgPool:
-    case LayerType::GlobalAvgPool:
-      cl.pool_rq = Requant::from_real(1.0 / (l.kh * l.kw));
-      break;
-    case LayerType::Add: {
-      const double b_scale = acts->front()[l.inputs[1]].scale;
-      out_scale = calibrate([&](const std::vector<IntTensor>& img, std::size_t i) {
-        return activate(l.act,
-                        in_scale * img[l.inputs[0]].data[i] + b_scale * img[l.inputs[1]].data[i]);
-      });
-      cl.add_rq = Requant2::from_real(in_scale / out_scale, b_scale / out_scale);
-      break;
-    }
-    case LayerType::Mul: {
-      const double b_scale = acts->front()[l.inputs[1]].scale;
-      const std::size_t c = static_cast<std::size_t>(net.out_shape(l).c);
-      out_scale = calibrate([&](const std::vector<IntTensor>& img, std::size_t i) {
-        const auto& b = img[l.inputs[1]].data;
-        return in_scale * img[l.inputs[0]].data[i] * b_scale *
-               b[b.size() == img[l.inputs[0]].data.size() ? i : i % c];
-      });
-      cl.mul_rq = Requant::from_real(in_scale * b_scale / out_scale);
-      break;
-    }
-    case LayerType::Max: {
-      const double b_scale = acts->front()[l.inputs[1]].scale;
-      out_scale = calibrate([&](const std::vector<IntTensor>& img, std::size_t i) {
-        return std::max(in_scale * img[l.inputs[0]].data[i], b_scale * img[l.inputs[1]].data[i]);
-      });
-      cl.input_rq = {Requant::from_real(in_scale / out_scale),
-                     Requant::from_real(b_scale / out_scale)};
-      break;
-    }
-    case LayerType::Concat: {
-      // One scale for all parts: the widest range among them.
-      RangeStat range(d.activation_percentile);
-      for (const auto& img : *acts)
-        for (int t : l.inputs)
-          for (auto v : img[t].data)
-            range.add(img[t].scale * v);
-      const double maxv = range.value();
-      out_scale = maxv > 0 ? maxv / cl.out_hi : in_scale;
-      cl.input_rq.clear();
-      for (int t : l.inputs)
-        cl.input_rq.push_back(Requant::from_real(acts->front()[t].scale / out_scale));
-      break;
-    }
-    case LayerType::Act: {
-      out_scale = calibrate([&](const std::vector<IntTensor>& img, std::size_t i) {
-        return act_output(l, in_scale * img[l.inputs[0]].data[i]);
-      });
-      // One entry per input code: the function of its real value, on the output scale.
-      const bool in_signed = shapes[l.inputs[0]].is_signed;
-      cl.lut_lo = act_min(abits, in_signed);
-      cl.lut.clear();
-      for (std::int32_t q = cl.lut_lo; q <= act_max(abits, in_signed); ++q) {
-        const double y = act_output(l, in_scale * q) / out_scale;
-        cl.lut.push_back(
-            static_cast<std::int16_t>(clamp_to(std::llround(y), cl.out_lo, cl.out_hi)));
-      }
-      break;
-    }
-    default:
-      break;
-  }
-  if (l.act == Activation::Relu6 && (l.type == LayerType::Add || l.type == LayerType::Relu)) {
-    cl.out_hi =
-        static_cast<std::int32_t>(std::min<double>(cl.out_hi, std::llround(6.0 / out_scale)));
-  }
+  const KindCalibration calibration{l,     net,   d.activation_bits, d.activation_percentile,
+                                    *acts, shapes};
+  const double out_scale =
+      kind.calibrate ? kind.calibrate(calibration, cl) : calibration.in_scale(0);
   for (auto& img : *acts) {
     img[l.output].scale = out_scale;
     run_vector_layer(net, li, cl, img);

@@ -4,7 +4,8 @@
 #include <cmath>
 #include <limits>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
+#include "modules/layers/layer_kind.h"
 #include "sim/reference/reference_ops.h"
 
 namespace conloc {
@@ -46,6 +47,25 @@ float activate(float v, Activation a) {
   v = std::max(v, 0.0f);
   return a == Activation::Relu6 ? std::min(v, 6.0f) : v;
 }
+
+// A layer's inputs as the float model holds them: whole tensors, HWC.
+class VectorOperands final : public FloatOperands {
+ public:
+  VectorOperands(const Layer& l, const Network& net, const std::vector<std::vector<float>>& t)
+      : l_(l), net_(net), t_(t) {}
+  float at(int k, int y, int x, int c) const override {
+    const TensorShape& s = net_.tensors[l_.inputs[k]];
+    const std::vector<float>& in = t_[l_.inputs[k]];
+    if (s.h == 1 && s.w == 1) return in[c];  // one value per channel: broadcast
+    return in[(static_cast<std::size_t>(y) * s.w + x) * s.c + c];
+  }
+  TensorShape shape(int k) const override { return net_.tensors[l_.inputs[k]]; }
+
+ private:
+  const Layer& l_;
+  const Network& net_;
+  const std::vector<std::vector<float>>& t_;
+};
 
 }  // namespace
 
@@ -91,86 +111,20 @@ std::vector<std::vector<float>> FloatNetwork::forward_all(const std::vector<floa
       }
       continue;
     }
-    switch (l.type) {
-      case LayerType::MaxPool:
-      case LayerType::AvgPool:
-      case LayerType::GlobalAvgPool: {
-        // As the integer model: max over the window without padding; the average divides by the
-        // full window (padding counts as zero).
-        const bool mx = l.type == LayerType::MaxPool;
-        for (int y = 0; y < os.h; ++y) {
-          for (int x = 0; x < os.w; ++x) {
-            for (int c = 0; c < os.c; ++c) {
-              float best = -std::numeric_limits<float>::infinity(), sum = 0.0f;
-              for (int r = 0; r < l.kh; ++r) {
-                const int iy = y * l.stride_h - l.pad_t + r;
-                if (iy < 0 || iy >= is.h) continue;
-                for (int s = 0; s < l.kw; ++s) {
-                  const int ix = x * l.stride_w - l.pad_l + s;
-                  if (ix < 0 || ix >= is.w) continue;
-                  const float v = in[(std::int64_t{iy} * is.w + ix) * is.c + c];
-                  best = std::max(best, v);
-                  sum += v;
-                }
-              }
-              out[(std::int64_t{y} * os.w + x) * os.c + c] =
-                  mx ? best : sum / static_cast<float>(l.kh * l.kw);
-            }
-          }
-        }
-        break;
-      }
-      case LayerType::Add: {
-        const std::vector<float>& b = t[l.inputs[1]];
-        for (std::size_t i = 0; i < out.size(); ++i)
-          out[i] = activate(in[i] + b[i], l.act);
-        break;
-      }
-      case LayerType::Mul: {
-        const std::vector<float>& b = t[l.inputs[1]];
-        const std::size_t c = static_cast<std::size_t>(os.c);
-        const bool per_channel = b.size() != in.size();
-        for (std::size_t i = 0; i < out.size(); ++i)
-          out[i] = in[i] * b[per_channel ? i % c : i];
-        break;
-      }
-      case LayerType::Act:
-        for (std::size_t i = 0; i < out.size(); ++i)
-          out[i] = static_cast<float>(act_output(l, in[i]));
-        break;
-      case LayerType::Max: {
-        const std::vector<float>& b = t[l.inputs[1]];
-        for (std::size_t i = 0; i < out.size(); ++i)
-          out[i] = std::max(in[i], b[i]);
-        break;
-      }
-      case LayerType::Concat: {
-        int c0 = 0;
-        for (int t_in : l.inputs) {
-          const std::vector<float>& x = t[t_in];
-          const int c = net_.tensors[t_in].c;
-          for (std::int64_t p = 0; p < std::int64_t{os.h} * os.w; ++p)
-            for (int k = 0; k < c; ++k)
-              out[p * os.c + c0 + k] = x[p * c + k];
-          c0 += c;
-        }
-        break;
-      }
-      case LayerType::Upsample:
-      case LayerType::DepthToSpace: {
-        const bool d2s = l.type == LayerType::DepthToSpace;
-        for (int y = 0; y < os.h; ++y)
-          for (int x = 0; x < os.w; ++x)
-            for (int c = 0; c < os.c; ++c) {
-              const int block = d2s ? ((y % l.scale_h) * l.scale_w + x % l.scale_w) * os.c : 0;
-              out[(std::int64_t{y} * os.w + x) * os.c + c] =
-                  in[(std::int64_t{y / l.scale_h} * is.w + x / l.scale_w) * is.c + block + c];
-            }
-        break;
-      }
-      default:  // ReLU / ReLU6
-        for (std::size_t i = 0; i < out.size(); ++i)
-          out[i] = activate(in[i], l.act == Activation::None ? Activation::Relu : l.act);
+    // A vector layer: its kind's element function on every output element (a kind with one
+    // part per input fills each input's channels of the output in turn).
+    const LayerKind& kind = layer_kind(l.type);
+    const VectorOperands ops(l, net_, t);
+    const int parts = kind.part_per_input ? static_cast<int>(l.inputs.size()) : 1;
+    int c0 = 0;
+    for (int part = 0; part < parts; ++part) {
+      const int channels = kind.part_per_input ? net_.tensors[l.inputs[part]].c : os.c;
+      for (int y = 0; y < os.h; ++y)
+        for (int x = 0; x < os.w; ++x)
+          for (int c = 0; c < channels; ++c)
+            out[(std::int64_t{y} * os.w + x) * os.c + c0 + c] =
+                kind.element_float(l, os, ops, {y, x, c, part});
+      c0 += channels;
     }
   }
   return t;

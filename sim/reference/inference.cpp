@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
+#include "modules/layers/layer_kind.h"
 #include "sim/reference/reference_ops.h"
 
 namespace conloc {
@@ -17,46 +18,58 @@ void quantize_input(const std::vector<float>& image, int bits, IntTensor& x) {
   }
 }
 
+namespace {
+
+// A layer's inputs as the integer reference holds them: whole tensors, HWC.
+class TensorOperands final : public IntOperands {
+ public:
+  TensorOperands(const Layer& l, const std::vector<IntTensor>& t) : l_(l), t_(t) {}
+  std::int32_t at(int k, int y, int x, int c) const override {
+    const IntTensor& in = t_[l_.inputs[k]];
+    const TensorShape& s = in.shape;
+    if (s.h == 1 && s.w == 1) return in.data[c];  // one value per channel: broadcast
+    return in.data[(static_cast<std::size_t>(y) * s.w + x) * s.c + c];
+  }
+  TensorShape shape(int k) const override { return t_[l_.inputs[k]].shape; }
+
+ private:
+  const Layer& l_;
+  const std::vector<IntTensor>& t_;
+};
+
+}  // namespace
+
 void run_vector_layer(const Network& net, std::size_t li, const CompiledLayer& cl,
                       std::vector<IntTensor>& tensors) {
   const Layer& l = net.layers[li];
-  const IntTensor& in = tensors[l.inputs[0]];
+  const LayerKind& kind = layer_kind(l.type);
+  if (kind.run_reference) {
+    kind.run_reference(l, cl, tensors, tensors[l.output]);
+    return;
+  }
+  run_vector_layer_by_element(net, li, cl, tensors);
+}
+
+void run_vector_layer_by_element(const Network& net, std::size_t li, const CompiledLayer& cl,
+                                 std::vector<IntTensor>& tensors) {
+  const Layer& l = net.layers[li];
+  const LayerKind& kind = layer_kind(l.type);
   IntTensor& out = tensors[l.output];
-  switch (l.type) {
-    case LayerType::MaxPool:
-      max_pool(in, l, out);
-      break;
-    case LayerType::AvgPool:
-    case LayerType::GlobalAvgPool:
-      avg_pool(in, l, cl.pool_rq, cl.out_lo, cl.out_hi, out);
-      break;
-    case LayerType::Add:
-      residual_add(in, tensors[l.inputs[1]], cl.add_rq, cl.out_lo, cl.out_hi, out);
-      break;
-    case LayerType::Mul:
-      multiply(in, tensors[l.inputs[1]], cl.mul_rq, cl.out_lo, cl.out_hi, out);
-      break;
-    case LayerType::Act:
-      lookup(in, cl.lut, cl.lut_lo, out);
-      break;
-    case LayerType::Max:
-      elementwise_max(in, tensors[l.inputs[1]], cl.input_rq, cl.out_lo, cl.out_hi, out);
-      break;
-    case LayerType::Concat: {
-      std::vector<const IntTensor*> ins;
-      for (int t : l.inputs)
-        ins.push_back(&tensors[t]);
-      concat(ins, cl.input_rq, cl.out_lo, cl.out_hi, out);
-      break;
-    }
-    case LayerType::Upsample:
-      upsample(in, l, out);
-      break;
-    case LayerType::DepthToSpace:
-      depth_to_space(in, l, out);
-      break;
-    default:  // ReLU / ReLU6
-      relu(in, cl.out_lo, cl.out_hi, out);
+  // Element by element, as the vector unit computes it; a kind with one part per input fills
+  // each input's channels of the output in turn.
+  const TensorShape os = out.shape;
+  out.data.resize(static_cast<std::size_t>(os.elements()));
+  const TensorOperands ops(l, tensors);
+  const int parts = kind.part_per_input ? static_cast<int>(l.inputs.size()) : 1;
+  int c0 = 0;
+  for (int part = 0; part < parts; ++part) {
+    const int channels = kind.part_per_input ? net.tensors[l.inputs[part]].c : os.c;
+    for (int y = 0; y < os.h; ++y)
+      for (int x = 0; x < os.w; ++x)
+        for (int c = 0; c < channels; ++c)
+          out.data[(static_cast<std::size_t>(y) * os.w + x) * os.c + c0 + c] =
+              static_cast<std::int16_t>(kind.element(l, cl, os, ops, {y, x, c, part}));
+    c0 += channels;
   }
 }
 

@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "modules/common/compiled_network.h"
-#include "modules/pe_array/gemm_kernel.h"
+#include "modules/dataflow/gemm_kernel.h"
 
 namespace conloc {
 
@@ -14,13 +14,17 @@ namespace conloc {
 // `image` (real values, HWC) quantized with x.scale to the symmetric `bits`-bit range.
 void quantize_input(const std::vector<float>& image, int bits, IntTensor& x);
 
-// Runs a vector-unit layer (pooling, residual add, ReLU) of `cn`'s network on `tensors`, whose
-// inputs hold data and whose output has its shape, sign and scale set.
+// Runs a vector-unit layer of `net` on `tensors`, whose inputs hold data and whose output has its
+// shape, sign and scale set: its kind's whole-tensor path where it has one, otherwise its element
+// function on every output element (modules/layers/layer_kind.h).
 void run_vector_layer(const Network& net, std::size_t li, const CompiledLayer& cl,
                       std::vector<IntTensor>& tensors);
+// The same always through the kind's element function (the vector unit's arithmetic).
+void run_vector_layer_by_element(const Network& net, std::size_t li, const CompiledLayer& cl,
+                                 std::vector<IntTensor>& tensors);
 
 // Integer inference of one compiled network over many images: each PE-array layer's weights are
-// packed for the GEMM once (modules/pe_array/gemm_kernel.h). `cn` must outlive it.
+// packed for the GEMM once (modules/dataflow/gemm_kernel.h). `cn` must outlive it.
 class IntegerInference {
  public:
   explicit IntegerInference(const CompiledNetwork& cn);

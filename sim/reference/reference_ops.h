@@ -7,7 +7,7 @@
 #include "modules/arith/requant.h"
 #include "modules/common/int_tensor.h"
 #include "modules/common/network.h"
-#include "modules/pe_array/gemm_kernel.h"
+#include "modules/dataflow/gemm_kernel.h"
 
 namespace conloc {
 
@@ -73,28 +73,5 @@ void conv_accumulate(const IntTensor& in, const Layer& l, const Network& net, co
 void output_stage(const std::vector<std::int32_t>& acc, const std::vector<std::int32_t>& bias,
                   const std::vector<Requant>& rq, std::int32_t lo, std::int32_t hi, int acc_bits,
                   IntTensor& out);
-
-void max_pool(const IntTensor& in, const Layer& l, IntTensor& out);
-// Average over the window including padding (count = kh * kw), rescaled by rq (1/count).
-void avg_pool(const IntTensor& in, const Layer& l, const Requant& rq, std::int32_t lo,
-              std::int32_t hi, IntTensor& out);
-void residual_add(const IntTensor& a, const IntTensor& b, const Requant2& rq, std::int32_t lo,
-                  std::int32_t hi, IntTensor& out);
-void relu(const IntTensor& in, std::int32_t lo, std::int32_t hi, IntTensor& out);
-// out = clamp(rq(a * b), lo, hi); b has a's shape or one value per channel (1x1xC).
-void multiply(const IntTensor& a, const IntTensor& b, const Requant& rq, std::int32_t lo,
-              std::int32_t hi, IntTensor& out);
-// Element-wise max of a and b, each first rescaled by its rq (rq[0], rq[1]).
-void elementwise_max(const IntTensor& a, const IntTensor& b, const std::vector<Requant>& rq,
-                     std::int32_t lo, std::int32_t hi, IntTensor& out);
-// Channels of `ins` side by side, each rescaled by its rq and clamped.
-void concat(const std::vector<const IntTensor*>& ins, const std::vector<Requant>& rq,
-            std::int32_t lo, std::int32_t hi, IntTensor& out);
-// Nearest-neighbour upsampling and depth-to-space (Layer): copies.
-void upsample(const IntTensor& in, const Layer& l, IntTensor& out);
-void depth_to_space(const IntTensor& in, const Layer& l, IntTensor& out);
-// out = table[in - in_lo]: an activation function by lookup (the table covers the input's range).
-void lookup(const IntTensor& in, const std::vector<std::int16_t>& table, std::int32_t in_lo,
-            IntTensor& out);
 
 }  // namespace conloc

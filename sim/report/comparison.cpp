@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <sstream>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 
 namespace conloc {
 

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <cmath>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
+#include "sim/design/design_registry.h"
+#include "sim/design/mac_factory.h"
 #include "sim/energy/energy_cost.h"
 #include "sim/energy/mac_characterisation.h"
-#include "sim/quant/design_registry.h"
-#include "sim/quant/mac_factory.h"
 #include "sim/report/columns.h"
 #include "sim/rtl/mac_rtl.h"
 

@@ -2,8 +2,8 @@
 
 #include <sstream>
 
+#include "modules/memory/dram_tech.h"
 #include "sim/common/file_io.h"
-#include "sim/energy/dram_tech.h"
 
 namespace conloc {
 

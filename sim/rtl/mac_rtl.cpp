@@ -8,9 +8,9 @@
 #include "modules/arith/elp_bsd_mac.h"
 #include "modules/arith/elp_lut_format.h"
 #include "modules/arith/elp_lut_mac.h"
+#include "modules/base/error.h"
 #include "modules/common/compiled_network.h"
-#include "modules/common/error.h"
-#include "sim/quant/mac_factory.h"
+#include "sim/design/mac_factory.h"
 #include "sim/reference/reference_ops.h"
 
 namespace conloc {

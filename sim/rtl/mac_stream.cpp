@@ -3,8 +3,8 @@
 #include <sstream>
 
 #include "modules/arith/elp_lut_mac.h"
+#include "modules/base/error.h"
 #include "modules/common/compiled_network.h"
-#include "modules/common/error.h"
 #include "sim/energy/energy_cost.h"
 #include "sim/energy/energy_model.h"
 #include "sim/energy/mac_characterisation.h"

@@ -2,7 +2,8 @@
 
 #include <chrono>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
+#include "modules/layers/layer_kind.h"
 #include "sim/common/stopwatch.h"
 #include "sim/mapping/mapper.h"
 #include "sim/quant/compiler.h"

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 #include "sim/reference/inference.h"
 
 namespace conloc {

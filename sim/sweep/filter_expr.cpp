@@ -5,7 +5,7 @@
 #include <variant>
 #include <vector>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 
 namespace conloc {
 

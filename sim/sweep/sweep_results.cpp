@@ -6,7 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 #include "sim/common/file_io.h"
 #include "sim/common/stopwatch.h"
 #include "sim/config/param_registry.h"

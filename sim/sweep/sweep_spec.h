@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "sim/config/sim_config.h"
-#include "sim/quant/design_registry.h"
+#include "sim/design/design_registry.h"
 
 namespace conloc {
 

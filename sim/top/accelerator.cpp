@@ -2,7 +2,7 @@
 
 #include <tlm_utils/tlm_quantumkeeper.h>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 #include "sim/mapping/mapper.h"
 
 namespace conloc {

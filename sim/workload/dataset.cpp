@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <zlib.h>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 #include "sim/common/file_io.h"
 
 namespace conloc {

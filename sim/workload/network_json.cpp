@@ -6,7 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
+#include "modules/layers/layer_kind.h"
+#include "modules/layers/network_builder.h"
 #include "sim/common/file_io.h"
 #include "sim/config/param_registry.h"
 
@@ -180,11 +182,13 @@ NetworkFile load_network_file(const std::string& path) {
     const std::string lname = o["name"].get<std::string>();
     if (!o.contains("type") || !o["type"].is_string()) {
       c.fail("type", "missing or not a string", o.value("type", nlohmann::json()),
-             "conv, fc, maxpool, avgpool, gap, add, mul, max, relu, act, concat, upsample or "
-             "depth_to_space");
+             "one of " + layer_kind_names());
     }
     const std::string type = o["type"].get<std::string>();
-    // Keys a layer type does not use are errors, not silently ignored.
+    // Keys a layer type does not use are errors, not silently ignored. A parameter-free kind
+    // (LayerKind::arity > 0) takes "input" (one) or "inputs" (two) only.
+    const LayerKind* kind = find_layer_kind(type);
+    static const std::set<std::string> kOneInput = {"input"}, kTwoInputs = {"inputs"};
     static const std::map<std::string, std::set<std::string>> kUses = {
         {"conv",
          {"kernel", "kernel_h", "kernel_w", "stride", "pad", "groups", "act", "input",
@@ -195,15 +199,19 @@ NetworkFile load_network_file(const std::string& path) {
         {"gap", {"input"}},
         {"add", {"inputs", "act"}},
         {"mul", {"inputs"}},
-        {"max", {"inputs"}},
         {"relu", {"input", "act"}},
         {"act", {"input", "act", "alpha", "beta", "gain", "offset"}},
         {"concat", {"inputs"}},
         {"upsample", {"input", "scale"}},
         {"depth_to_space", {"input", "scale"}}};
-    if (const auto u = kUses.find(type); u != kUses.end()) {
+    const auto u = kUses.find(type);
+    const std::set<std::string>* uses = u != kUses.end()           ? &u->second
+                                        : kind && kind->arity == 1 ? &kOneInput
+                                        : kind && kind->arity == 2 ? &kTwoInputs
+                                                                   : nullptr;
+    if (uses) {
       for (auto it = o.begin(); it != o.end(); ++it) {
-        if (it.key() != "name" && it.key() != "type" && !u->second.count(it.key())) {
+        if (it.key() != "name" && it.key() != "type" && !uses->count(it.key())) {
           c.fail(it.key(), "not used by a " + type + " layer", it.key(),
                  "only name, type and what a " + type + " layer takes");
         }
@@ -250,9 +258,6 @@ NetworkFile load_network_file(const std::string& path) {
     } else if (type == "mul") {
       const auto [a, bb] = two_inputs();
       out = b.mul(lname, a, bb);
-    } else if (type == "max") {
-      const auto [a, bb] = two_inputs();
-      out = b.max(lname, a, bb);
     } else if (type == "relu") {
       out = b.relu(lname, x, act == Activation::None ? Activation::Relu : act);
     } else if (type == "act") {
@@ -276,10 +281,13 @@ NetworkFile load_network_file(const std::string& path) {
       int sh = 1, sw = 1;
       read_ints(c, o, "scale", 2, 1, 64, std::array<int*, 2>{&sh, &sw}.data());
       out = type == "upsample" ? b.upsample(lname, x, sh, sw) : b.depth_to_space(lname, x, sh, sw);
+    } else if (kind && kind->arity == 1) {
+      out = b.elementwise(lname, kind->type, {x});
+    } else if (kind && kind->arity == 2) {
+      const auto [a, bb] = two_inputs();
+      out = b.elementwise(lname, kind->type, {a, bb});
     } else {
-      c.fail("type", "unknown layer type", o["type"],
-             "conv, fc, maxpool, avgpool, gap, add, mul, max, relu, act, concat, upsample or "
-             "depth_to_space");
+      c.fail("type", "unknown layer type", o["type"], "one of " + layer_kind_names());
     }
     tensor_of[lname] = out;
     prev = out;

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 #include "sim/common/file_io.h"
 
 namespace conloc {

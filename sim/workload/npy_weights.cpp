@@ -3,7 +3,7 @@
 #include <cmath>
 #include <filesystem>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 #include "sim/workload/npy.h"
 
 namespace conloc {

@@ -9,7 +9,9 @@
 #include <optional>
 #include <set>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
+#include "modules/layers/layer_kind.h"
+#include "modules/layers/network_builder.h"
 #include "sim/common/file_io.h"
 
 namespace conloc {
@@ -61,7 +63,7 @@ constexpr std::int64_t kMaxConstElements = std::int64_t{1} << 28;
 const std::set<std::string> kSupported = {
     "Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization",
     "MaxPool", "AveragePool", "GlobalAveragePool", "ReduceMean",
-    "Add", "Sub", "Mul", "Div", "Max", "Concat", "Resize", "Upsample",
+    "Add", "Sub", "Mul", "Div", "Concat", "Resize", "Upsample",
     "Relu", "Clip", "LeakyRelu", "HardSigmoid", "HardSwish", "Sigmoid", "Softmax",
     "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Identity", "Dropout",
     "Constant", "Shape", "Cast", "Slice", "Gather"};
@@ -146,6 +148,8 @@ class Importer {
   void conv_transpose(const onnx::NodeProto& n);
   void resize(const onnx::NodeProto& n);
   void concat(const onnx::NodeProto& n);
+  // An op a parameter-free layer kind imports (LayerKind::onnx_ops): its inputs, of one shape.
+  void elementwise(const onnx::NodeProto& n, const LayerKind& kind);
   void binary(const onnx::NodeProto& n);
   void reshape(const onnx::NodeProto& n);
   // Folds the per-channel affine ops and the clamp that follow a PE-array layer's output `out`
@@ -248,8 +252,8 @@ void Importer::check_ops() const {
   std::map<std::string, std::vector<std::string>> bad;
   for (const auto& n : g_.node()) {
     if (n.output_size() < 1 || n.output(0).empty()) fail(n, "node without an output");
-    const bool ok =
-        (n.domain().empty() || n.domain() == "ai.onnx") && kSupported.count(n.op_type());
+    const bool ok = (n.domain().empty() || n.domain() == "ai.onnx") &&
+                    (kSupported.count(n.op_type()) || find_onnx_kind(n.op_type()));
     if (!ok) {
       auto& at = bad[(n.domain().empty() ? "" : n.domain() + ".") + n.op_type()];
       if (at.size() < 3)
@@ -779,6 +783,27 @@ void Importer::resize(const onnx::NodeProto& n) {
       "NCHW"};
 }
 
+void Importer::elementwise(const onnx::NodeProto& n, const LayerKind& kind) {
+  if (n.input_size() != kind.arity) {
+    fail(n, n.op_type() + " of " + std::to_string(n.input_size()) + " inputs is not supported", "",
+         std::to_string(kind.arity) + (kind.arity == 1 ? " input" : " inputs"));
+  }
+  if (n.attribute_size() > 0) {
+    fail(n, "attributes are not supported", n.attribute(0).name(), "none");
+  }
+  std::vector<int> ins;
+  const Value first = need_act(n, 0);
+  for (int i = 0; i < n.input_size(); ++i) {
+    const Value v = need_act(n, i);
+    if (dims_of(v) != dims_of(first) || v.axes != first.axes) {
+      fail(n, "operand shapes differ", dims_text(dims_of(first)) + ", " + dims_text(dims_of(v)),
+           "equal shapes");
+    }
+    ins.push_back(v.tensor);
+  }
+  acts_[n.output(0)] = {b_->elementwise(layer_name(n), kind.type, ins), first.axes};
+}
+
 void Importer::concat(const onnx::NodeProto& n) {
   std::vector<int> ins;
   std::string axes;
@@ -1171,15 +1196,8 @@ void Importer::import_node(const onnx::NodeProto& n) {
     resize(n);
   } else if (op == "Concat") {
     concat(n);
-  } else if (op == "Max") {
-    if (n.input_size() != 2) fail(n, "Max of other than two tensors is not supported");
-    const Value& a = need_act(n, 0);
-    const Value& bv = need_act(n, 1);
-    if (dims_of(a) != dims_of(bv) || a.axes != bv.axes) {
-      fail(n, "operand shapes differ", dims_text(dims_of(a)) + ", " + dims_text(dims_of(bv)),
-           "equal shapes");
-    }
-    acts_[n.output(0)] = {b_->max(layer_name(n), a.tensor, bv.tensor), a.axes};
+  } else if (const LayerKind* kind = find_onnx_kind(op)) {
+    elementwise(n, *kind);
   } else if (op == "ReduceMean") {
     // The mean over H and W is global average pooling (PyTorch exports x.mean((2, 3)) so).
     const Value x = need_act(n, 0);

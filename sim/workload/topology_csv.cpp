@@ -6,7 +6,8 @@
 #include <sstream>
 #include <vector>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
+#include "modules/layers/network_builder.h"
 #include "sim/common/file_io.h"
 
 namespace conloc {

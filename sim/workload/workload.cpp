@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 #include "sim/workload/network_json.h"
 #include "sim/workload/npy.h"
 #include "sim/workload/npy_weights.h"

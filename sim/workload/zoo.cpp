@@ -3,7 +3,8 @@
 #include <functional>
 #include <map>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
+#include "modules/layers/network_builder.h"
 #include "sim/config/param_registry.h"
 
 namespace conloc {

@@ -3,13 +3,14 @@
 // buffer sizes that force every tiling mode. Each test is its own process (one sc_start each).
 #include <gtest/gtest.h>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 #include "modules/common/network.h"
-#include "modules/pe_array/dataflow_model.h"
+#include "modules/dataflow/dataflow_model.h"
+#include "modules/layers/network_builder.h"
 #include "sim/config/sim_config.h"
+#include "sim/design/mac_factory.h"
 #include "sim/energy/energy_table.h"
 #include "sim/quant/compiler.h"
-#include "sim/quant/mac_factory.h"
 #include "sim/rtl/mac_rtl.h"
 #include "sim/run/pipeline.h"
 #include "sim/top/accelerator.h"
@@ -67,7 +68,8 @@ Network mobile_net() {
   const int sig = b.act("sigmoid", x, A::Sigmoid, 0.0, 0.0);
   x = b.mul("gated", x, sig);
   x = b.act("leaky", x, A::LeakyRelu, 0.1, 0.0);
-  x = b.max("max", x, b.act("leaky2", x, A::LeakyRelu, 0.3, 0.0, 0.5, -0.1));
+  x = b.elementwise("max", LayerType::Max,
+                    {x, b.act("leaky2", x, A::LeakyRelu, 0.3, 0.0, 0.5, -0.1)});
   x = b.pool("avg_s12", LayerType::AvgPool, x, {2, 3, 1, 2, 0, 1, 1, 1});
   b.conv("pw", x, 10, 1, 1, 0, A::None);
   return b.build();

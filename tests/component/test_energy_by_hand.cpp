@@ -10,13 +10,14 @@
 #include <tuple>
 
 #include "modules/common/network.h"
+#include "modules/layers/network_builder.h"
 #include "sim/config/sim_config.h"
+#include "sim/design/mac_factory.h"
 #include "sim/energy/energy_cost.h"
 #include "sim/energy/energy_model.h"
 #include "sim/energy/energy_table.h"
 #include "sim/energy/operand_stream.h"
 #include "sim/quant/compiler.h"
-#include "sim/quant/mac_factory.h"
 #include "sim/rtl/mac_rtl.h"
 #include "sim/run/pipeline.h"
 #include "sim/workload/workload.h"

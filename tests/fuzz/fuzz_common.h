@@ -11,7 +11,7 @@
 #include <string>
 #include <unistd.h>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 
 namespace conloc::fuzz {
 

@@ -7,7 +7,7 @@
 #include <set>
 #include <sstream>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 #include "sim/config/sim_config.h"
 #include "sim/quant/compiler.h"
 #include "sim/run/prepare.h"

@@ -4,9 +4,9 @@
 #include <sstream>
 
 #include "modules/arith/elp_lut_format.h"
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 #include "sim/config/sim_config.h"
-#include "sim/quant/design_registry.h"
+#include "sim/design/design_registry.h"
 #include "tests/support/param_values.h"
 
 using namespace conloc;

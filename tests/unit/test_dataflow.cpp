@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <gtest/gtest.h>
 
-#include "modules/pe_array/dataflow_model.h"
+#include "modules/dataflow/dataflow_model.h"
 #include "sim/common/rng.h"
 #include "tests/support/systolic_stepper.h"
 

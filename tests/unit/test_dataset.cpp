@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 #include "sim/workload/dataset.h"
 #include "tests/support/temp_dir.h"
 

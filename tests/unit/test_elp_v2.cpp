@@ -8,7 +8,7 @@
 #include "modules/arith/level_set_search.h"
 #include "modules/arith/lp_bsd.h"
 #include "modules/arith/naf.h"
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 
 using namespace conloc;
 

@@ -7,14 +7,14 @@
 
 #include "modules/arith/elp_bsd_mac.h"
 #include "modules/arith/fixed_point_mac.h"
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 #include "sim/common/file_io.h"
 #include "sim/config/param_registry.h"
 #include "sim/config/sim_config.h"
+#include "sim/design/design_registry.h"
+#include "sim/design/mac_factory.h"
 #include "sim/energy/energy_model.h"
 #include "sim/energy/mac_characterisation.h"
-#include "sim/quant/design_registry.h"
-#include "sim/quant/mac_factory.h"
 #include "sim/rtl/mac_rtl.h"
 
 using namespace conloc;

@@ -2,7 +2,7 @@
 
 #include "modules/arith/elp_bsd_mac.h"
 #include "modules/arith/fixed_point_mac.h"
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 
 using namespace conloc;
 

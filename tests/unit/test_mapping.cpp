@@ -3,6 +3,7 @@
 
 #include "modules/common/network.h"
 #include "modules/controller/layer_plan.h"
+#include "modules/layers/network_builder.h"
 #include "sim/common/rng.h"
 #include "sim/config/sim_config.h"
 #include "sim/energy/energy_table.h"

@@ -4,7 +4,7 @@
 
 #include "modules/arith/elp_bsd_format.h"
 #include "modules/arith/level_quantizer.h"
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 #include "sim/common/rng.h"
 
 using namespace conloc;

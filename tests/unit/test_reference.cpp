@@ -4,13 +4,15 @@
 #include <stdlib.h>
 
 #include "modules/arith/requant.h"
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 #include "modules/common/network.h"
 #include "modules/controller/layer_plan.h"
-#include "modules/pe_array/gemm_kernel.h"
+#include "modules/dataflow/gemm_kernel.h"
+#include "modules/layers/network_builder.h"
 #include "sim/common/rng.h"
 #include "sim/config/sim_config.h"
 #include "sim/quant/compiler.h"
+#include "sim/reference/inference.h"
 #include "sim/reference/reference_ops.h"
 #include "sim/workload/npy.h"
 #include "sim/workload/npy_weights.h"
@@ -130,23 +132,31 @@ TEST(Reference, PoolingAndAdd) {
   b.avg_pool("a", b.input(), 2, 2, 0);
   b.add("s", m, m, Activation::Relu);
   const Network net = b.build();
-  IntTensor in = random_tensor({4, 4, 2}, true, 2);
-  IntTensor out;
-  out.shape = net.out_shape(net.layers[0]);
-  max_pool(in, net.layers[0], out);
+  std::vector<IntTensor> t(net.tensors.size());
+  t[0] = random_tensor({4, 4, 2}, true, 2);
+  const IntTensor& in = t[0];
+  for (std::size_t i = 1; i < t.size(); ++i)
+    t[i].shape = net.tensors[i];
+  CompiledLayer max, avg, add;
+  avg.pool_rq = Requant::from_real(0.25);
+  avg.out_lo = -127;
+  avg.out_hi = 127;
+  add.add_rq = Requant2::from_real(0.5, 0.5);
+  add.out_lo = 0;
+  add.out_hi = 255;
+  run_vector_layer(net, 0, max, t);
+  run_vector_layer(net, 1, avg, t);
+  run_vector_layer(net, 2, add, t);
+  const IntTensor& out = t[net.layers[0].output];
   // Output (0,0): window rows -1..1, cols -1..1 -> the max over the 2x2 top-left corner.
   for (int c = 0; c < 2; ++c) {
     const int expect =
         std::max({in.data[0 * 2 + c], in.data[1 * 2 + c], in.data[4 * 2 + c], in.data[5 * 2 + c]});
     EXPECT_EQ(out.data[c], expect);
   }
-  IntTensor avg;
-  avg.shape = net.out_shape(net.layers[1]);
-  avg_pool(in, net.layers[1], Requant::from_real(0.25), -127, 127, avg);
   const int sum = in.data[0] + in.data[2] + in.data[8] + in.data[10];
-  EXPECT_EQ(avg.data[0], static_cast<int>(std::floor(sum / 4.0 + 0.5)));
-  IntTensor s;
-  residual_add(out, out, Requant2::from_real(0.5, 0.5), 0, 255, s);
+  EXPECT_EQ(t[net.layers[1].output].data[0], static_cast<int>(std::floor(sum / 4.0 + 0.5)));
+  const IntTensor& s = t[net.layers[2].output];
   for (std::size_t i = 0; i < s.data.size(); ++i)
     EXPECT_EQ(s.data[i], std::max<int>(0, out.data[i]));
 }

@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 #include "sim/common/rng.h"
 #include "sim/config/param_registry.h"
 #include "sim/config/sim_config.h"

@@ -4,7 +4,7 @@
 #include <fstream>
 #include <gtest/gtest.h>
 
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 #include "sim/sweep/filter_expr.h"
 #include "sim/sweep/sweep_spec.h"
 #include "tests/support/temp_dir.h"

@@ -5,10 +5,10 @@
 #include <gtest/gtest.h>
 
 #include "sim/config/sim_config.h"
+#include "sim/design/mac_factory.h"
 #include "sim/energy/energy_model.h"
 #include "sim/energy/energy_table.h"
 #include "sim/quant/compiler.h"
-#include "sim/quant/mac_factory.h"
 #include "sim/workload/weight_source.h"
 #include "sim/workload/zoo.h"
 

@@ -1,7 +1,7 @@
 #include <algorithm>
 
-#include "modules/common/error.h"
-#include "modules/pe_array/dataflow_model.h"
+#include "modules/base/error.h"
+#include "modules/dataflow/dataflow_model.h"
 
 namespace conloc {
 

@@ -1,4 +1,4 @@
-#include "sim/quant/mac_factory.h"
+#include "sim/design/mac_factory.h"
 
 #include <cmath>
 

@@ -1,4 +1,4 @@
-#include "sim/energy/dram_tech.h"
+#include "modules/memory/dram_tech.h"
 
 namespace conloc {
 
@@ -43,6 +43,13 @@ const DramTech* find_dram_tech(const std::string& name) {
   for (const auto& t : dram_technologies())
     if (name == t.name) return &t;
   return nullptr;
+}
+
+std::vector<std::string> dram_technology_choices() {
+  std::vector<std::string> names = {"table"};
+  for (const auto& t : dram_technologies())
+    names.emplace_back(t.name);
+  return names;
 }
 
 }  // namespace conloc

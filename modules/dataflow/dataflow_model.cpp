@@ -1,4 +1,4 @@
-#include "modules/pe_array/dataflow_model.h"
+#include "modules/dataflow/dataflow_model.h"
 
 #include <algorithm>
 #include <cmath>

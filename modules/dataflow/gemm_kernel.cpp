@@ -1,9 +1,9 @@
-#include "modules/pe_array/gemm_kernel.h"
+#include "modules/dataflow/gemm_kernel.h"
 
 #include <algorithm>
 #include <cstring>
 
-#include "modules/common/multiversion.h"
+#include "modules/base/multiversion.h"
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #define CONLOC_AVX2_KERNEL 1

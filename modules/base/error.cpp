@@ -1,4 +1,4 @@
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 
 namespace conloc {
 

@@ -1,10 +1,10 @@
-#include "sim/quant/design_registry.h"
+#include "sim/design/design_registry.h"
 
 #include <algorithm>
 
 #include "modules/arith/elp_bsd_format.h"
 #include "modules/arith/elp_lut_format.h"
-#include "modules/common/error.h"
+#include "modules/base/error.h"
 #include "sim/config/param_registry.h"
 
 namespace conloc {

@@ -1,0 +1,254 @@
+// The layer-kind registry (modules/layers/): every type the tool knows is in it, complete, and
+// consistent across the places that use it. The parameter-free kinds are tested here generically,
+// so a new one (docs/extending.md) is simulated, checked bit for bit, held to its float function
+// and read from JSON and ONNX without a test of its own; tests/layers/test_abs.cpp is what a
+// kind's own test adds.
+#include <fstream>
+#include <gtest/gtest.h>
+#include <sstream>
+
+#include "modules/base/error.h"
+#include "modules/layers/layer_kind.h"
+#include "modules/layers/network_builder.h"
+#include "sim/quant/compiler.h"
+#include "sim/reference/inference.h"
+#include "sim/workload/network_json.h"
+#include "sim/workload/onnx_import.h"
+#include "tests/support/kind_harness.h"
+#include "tests/support/onnx_model_builder.h"
+#include "tests/support/temp_dir.h"
+
+using namespace conloc;
+using namespace conloc::test_support;
+
+namespace {
+
+using A = Activation;
+
+// Every vector kind with parameters, in one network (the parameter-free ones come from
+// network_around): pooling of each kind, adds with and without a fused clamp, both muls, the
+// lookup activations, concat of signed and unsigned inputs, both resamplings, a standalone relu6.
+Network every_kind() {
+  NetworkBuilder b("every_kind", {12, 12, 6}, "test");
+  const int c1 = b.conv("c1", b.input(), 8, 3, 1, 1, A::None);  // signed
+  const int c2 = b.conv("c2", b.input(), 8, 3, 1, 1, A::Relu);  // unsigned
+  const int mp = b.max_pool("maxpool", c1, 3, 2, 1);
+  const int ap = b.avg_pool("avgpool", c1, 2, 2, 0);
+  const int add = b.add("add", mp, ap, A::None);
+  const int add6 = b.add("add_relu6", mp, ap, A::Relu6);
+  const int gate = b.act("gate", b.global_avg_pool("gap", add6), A::HardSigmoid, 0.2, 0.5);
+  const int se = b.mul("mul_gate", add, gate);
+  const int mul = b.mul("mul", se, add6);
+  const int hs = b.act("hardswish", mul, A::HardSwish, 0.0, 0.0);
+  const int lr = b.act("leaky", hs, A::LeakyRelu, 0.1, 0.0, 0.5, -0.1);
+  const int r6 = b.relu("relu6", lr, A::Relu6);
+  const int up = b.upsample("upsample", r6, 2, 2);
+  const int t = b.conv("t", c2, 4 * 3, 1, 1, 0, A::None);
+  const int d2s = b.depth_to_space("d2s", b.max_pool("half", t, 2, 2, 0), 2, 2);
+  const int cat = b.concat("concat", {c1, up, d2s, c2});
+  b.conv("head", cat, 4, 3, 1, 1, A::None);
+  return b.build();
+}
+
+std::vector<std::string> parameter_free_kinds() {
+  std::vector<std::string> names;
+  for (const LayerKind& k : layer_kinds())
+    if (k.arity > 0) names.push_back(k.name);
+  return names;
+}
+
+}  // namespace
+
+TEST(LayerKinds, EveryBuiltInTypeIsDefinedOnceUnderItsName) {
+  const auto& all = layer_kinds();
+  ASSERT_GE(all.size(), static_cast<std::size_t>(LayerType::kBuiltIn));
+  const std::vector<std::pair<LayerType, std::string>> builtins = {
+      {LayerType::Conv, "conv"},
+      {LayerType::FullyConnected, "fc"},
+      {LayerType::MaxPool, "maxpool"},
+      {LayerType::AvgPool, "avgpool"},
+      {LayerType::GlobalAvgPool, "gap"},
+      {LayerType::Add, "add"},
+      {LayerType::Relu, "relu"},
+      {LayerType::Mul, "mul"},
+      {LayerType::Max, "max"},
+      {LayerType::Act, "act"},
+      {LayerType::Concat, "concat"},
+      {LayerType::Upsample, "upsample"},
+      {LayerType::DepthToSpace, "depth_to_space"}};
+  for (const auto& [type, name] : builtins) {
+    EXPECT_EQ(layer_kind(type).name, name);
+    EXPECT_EQ(std::string(to_string(type)), name);
+    ASSERT_NE(find_layer_kind(name), nullptr) << name;
+    EXPECT_EQ(find_layer_kind(name)->type, type) << name;
+  }
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].type.id(), static_cast<int>(i)) << all[i].name;
+    EXPECT_FALSE(all[i].summary.empty()) << all[i].name;
+    EXPECT_EQ(all[i].unit == Unit::PeArray,
+              all[i].type == LayerType::Conv || all[i].type == LayerType::FullyConnected);
+  }
+  EXPECT_EQ(find_layer_kind("no_such_kind"), nullptr);
+  EXPECT_EQ(find_onnx_kind("Max"), &layer_kind(LayerType::Max));
+}
+
+// The integer reference runs a kind's whole-tensor path where it has one; the vector unit runs
+// its element function. They must agree everywhere (the accelerator tests would blame the
+// planner for a disagreement), here on calibrated activations of every kind.
+TEST(LayerKinds, WholeTensorPathsEqualTheElementFunctions) {
+  const CompiledNetwork cn = compile_calibrated(every_kind(), {});
+  int checked = 0;
+  for (std::size_t li = 0; li < cn.net.layers.size(); ++li) {
+    const Layer& l = cn.net.layers[li];
+    if (l.on_pe_array() || !layer_kind(l.type).run_reference) continue;
+    std::vector<IntTensor> t = cn.tensors;
+    t[l.output].data.assign(t[l.output].data.size(), 12345);
+    run_vector_layer_by_element(cn.net, li, cn.layers[li], t);
+    EXPECT_EQ(t[l.output].data, cn.tensors[l.output].data) << l.name;
+    ++checked;
+  }
+  EXPECT_GE(checked, 8);  // maxpool, avgpool, gap, add, mul, concat, upsample, depth_to_space
+}
+
+// Each vector layer's integer output is its kind's float function of the same inputs, to within
+// the output's rounding (half a level), the 15-bit multipliers' error and, for a lookup, the
+// table's rounding of the input: at most 1.5 levels where the clamp does not cut.
+TEST(LayerKinds, IntegerOutputsFollowTheFloatFunctions) {
+  const CompiledNetwork cn = compile_calibrated(every_kind(), {});
+  for (std::size_t li = 0; li < cn.net.layers.size(); ++li) {
+    const Layer& l = cn.net.layers[li];
+    if (l.on_pe_array()) continue;
+    const FloatAgreement a = integer_against_float(cn, li);
+    EXPECT_LE(a.worst_levels, 1.5) << l.name;
+    EXPECT_GT(a.compared, a.clamped) << l.name;
+  }
+}
+
+// A kind's element function reads its operands only through them: the vector unit's channel
+// chunks and bands must not matter. The every-kind network through the accelerator with buffers
+// small enough to cut each vector layer into bands and chunks, both dataflows.
+TEST(LayerKinds, AcceleratorEqualsReferenceInSmallBuffersWs) {
+  const CompiledNetwork cn = compile_calibrated(every_kind(), {});
+  const auto mism = accelerator_mismatches(
+      cn, {"buffers.activation_kib=1", "buffers.output_kib=1", "buffers.weight_kib=1"});
+  for (std::size_t i = 0; i < mism.size(); ++i)
+    EXPECT_EQ(mism[i], 0u) << cn.net.layers[i].name;
+}
+
+TEST(LayerKinds, AcceleratorEqualsReferenceOs) {
+  const CompiledNetwork cn = compile_calibrated(every_kind(), {"array.dataflow=os"});
+  const auto mism = accelerator_mismatches(cn, {"array.dataflow=os"});
+  for (std::size_t i = 0; i < mism.size(); ++i)
+    EXPECT_EQ(mism[i], 0u) << cn.net.layers[i].name;
+}
+
+namespace {
+
+struct ParameterFree : ::testing::TestWithParam<std::string> {
+  const LayerKind& kind() const { return *find_layer_kind(GetParam()); }
+};
+
+}  // namespace
+
+TEST_P(ParameterFree, AcceleratorEqualsReference) {
+  const CompiledNetwork cn = compile_calibrated(network_around(kind()), {});
+  const auto mism = accelerator_mismatches(
+      cn, {"buffers.activation_kib=1", "buffers.output_kib=1", "buffers.weight_kib=1"});
+  for (std::size_t i = 0; i < mism.size(); ++i)
+    EXPECT_EQ(mism[i], 0u) << cn.net.layers[i].name;
+  // Not trivially: the kind's output is not all zeros.
+  const Layer& l = cn.net.layers[kind().arity == 2 ? 2 : 1];
+  bool any = false;
+  for (auto v : cn.tensors[l.output].data)
+    any = any || v != 0;
+  EXPECT_TRUE(any);
+}
+
+TEST_P(ParameterFree, IntegerOutputFollowsTheFloatFunction) {
+  for (const char* bits : {"design.activation_bits=8", "design.activation_bits=4"}) {
+    const CompiledNetwork cn = compile_calibrated(network_around(kind()), {bits});
+    const std::size_t li = kind().arity == 2 ? 2 : 1;
+    const FloatAgreement a = integer_against_float(cn, li);
+    EXPECT_LE(a.worst_levels, 1.0) << bits;
+    EXPECT_GT(a.compared, 100u) << bits;
+  }
+}
+
+// The workload JSON takes the kind by name with "input" (one) or "inputs" (two), and refuses the
+// keys of other layer types naming the layer; the ONNX importer maps each of its onnx_ops.
+TEST_P(ParameterFree, ReadFromJsonAndOnnx) {
+  const LayerKind& k = kind();
+  const std::string dir = conloc::test::make_temp_dir("kind_io");
+  const std::string ins = k.arity == 1 ? R"("input": "c1")" : R"("inputs": ["c1", "c2"])";
+  const std::string layers =
+      R"([{"name": "c1", "type": "conv", "out_channels": 4, "input": "input"},
+      {"name": "c2", "type": "conv", "out_channels": 4, "input": "input"},
+      {"name": "k", "type": ")" +
+      k.name + R"(", )" + ins + "}";
+  auto write = [&](const std::string& file, const std::string& extra) {
+    std::ofstream(dir + "/" + file)
+        << R"({"input": [5, 5, 3], "layers": )" << layers << extra << "]}";
+    return dir + "/" + file;
+  };
+  const Network net = load_network_file(write("ok.json", "")).net;
+  EXPECT_EQ(net.layers.back().type, k.type);
+  try {
+    load_network_file(write(
+        "bad.json", R"(, {"name": "k2", "type": ")" + k.name + R"(", "input": "k", "kernel": 3})"));
+    ADD_FAILURE() << "a kernel on a " << k.name << " layer was accepted";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("layers[3]"), std::string::npos) << e.what();
+  }
+  for (const std::string& op : k.onnx_ops) {
+    ModelBuilder m({1, 3, 6, 6});
+    std::vector<std::string> inputs = {"a"};
+    m.node("Conv", {"x", m.init("w", {4, 3, 1, 1})}, "a");
+    if (k.arity == 2) {
+      m.node("Conv", {"x", m.init("w2", {4, 3, 1, 1})}, "b");
+      inputs.push_back("b");
+    }
+    m.node(op, inputs, "y");
+    m.output("y");
+    const OnnxImport imported = import_onnx(m.save(dir, op + ".onnx"), {}, 1);
+    EXPECT_EQ(imported.net.layers.back().type, k.type) << op;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, ParameterFree, ::testing::ValuesIn(parameter_free_kinds()),
+                         [](const auto& info) { return info.param; });
+
+namespace {
+
+std::string read_doc(const std::string& rel) {
+  std::ifstream in(std::string(CONLOCNN_SOURCE_DIR) + "/" + rel);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+// docs/workloads.md's layer-type table is the registry's: one row per kind, in its words.
+TEST(LayerKinds, TheWorkloadsDocListsEveryKind) {
+  const std::string doc = read_doc("docs/workloads.md");
+  ASSERT_FALSE(doc.empty());
+  for (const LayerKind& k : layer_kinds()) {
+    const std::string row = "| `" + k.name + "` | " +
+                            (k.unit == Unit::PeArray ? "PE array" : "vector unit") + " | " +
+                            k.summary + " |";
+    EXPECT_NE(doc.find(row), std::string::npos) << "missing or stale row:\n" << row;
+  }
+}
+
+// docs/extending.md's worked example is the abs kind's file, verbatim: the guide cannot drift
+// from the code it teaches.
+TEST(LayerKinds, TheGuideQuotesTheAbsKindVerbatim) {
+  const std::string doc = read_doc("docs/extending.md");
+  const std::string marker = "<!-- kind: modules/layers/kinds/abs.cpp -->\n```cpp\n";
+  const auto at = doc.find(marker);
+  ASSERT_NE(at, std::string::npos);
+  const auto begin = at + marker.size();
+  const auto end = doc.find("```", begin);
+  ASSERT_NE(end, std::string::npos);
+  EXPECT_EQ(doc.substr(begin, end - begin), read_doc("modules/layers/kinds/abs.cpp"));
+}
