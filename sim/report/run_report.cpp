@@ -142,11 +142,10 @@ std::string timeline_text(const RunResult& r) {
     slice(names[static_cast<std::size_t>(t.layer)], to_string(t.engine), static_cast<int>(t.engine),
           t.start, t.end - t.start);
   }
-  double t0 = 0;
-  for (std::size_t i = 0; i < r.rows.size(); ++i) {
-    slice(names[i], "layer", kEngineCount, t0, static_cast<double>(r.rows[i].cycles));
-    t0 += static_cast<double>(r.rows[i].cycles);
-  }
+  // Each layer where the simulation started it, since the accelerator's origin.
+  for (std::size_t i = 0; i < r.rows.size(); ++i)
+    slice(names[i], "layer", kEngineCount, r.rows[i].start_cycle,
+          static_cast<double>(r.rows[i].cycles));
   return out + "]}\n";
 }
 

@@ -983,5 +983,7 @@ TEST(RunCli, CompareEqualsStandaloneRuns) {
     for (const char* k : {"cycles", "stall_cycles", "energy_pj", "dram_bytes_read"})
       EXPECT_EQ(a[k], b[k]) << d << " " << k;
     EXPECT_EQ(slurp(dir + "/r-" + d + "/layers.csv"), slurp(dir + "/c/" + d + "/layers.csv")) << d;
+    EXPECT_EQ(slurp(dir + "/r-" + d + "/timeline.json"), slurp(dir + "/c/" + d + "/timeline.json"))
+        << d;
   }
 }
