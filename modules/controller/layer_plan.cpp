@@ -242,284 +242,325 @@ std::string misfit(const ConvGeom& g, const PlanParams& p, const ConvMapping& m)
   return "";
 }
 
-LayerPlan plan_conv(const CompiledNetwork& cn, int li, const PlanParams& p, const ConvMapping& m,
-                    DramLayout& dram, std::uint64_t& next_addr) {
-  const ConvGeom g(cn, li, p);
-  const Layer& l = g.l;
-  const CompiledLayer& cl = cn.layers[li];
-  const TensorShape &in = g.in, &out = g.out;
-  const int cin_g = g.cg, taps = g.taps, n_per_group = g.ng, batch = g.batch;
-  const std::int64_t gemm_k = cn.net.gemm(l).k;
-  const std::string why = misfit(g, p, m);
-  CONLOC_ASSERT(why.empty(), "planner", "mapping of " + l.name + " does not fit: " + why);
-  const int nt = m.nt, ct = m.ct, rows = m.rows, nb = m.images;
-  const bool all_ch = m.all_channels;
-  LayerPlan lp;
-  lp.layer = li;
-  lp.on_pe_array = true;
-  lp.mapping = m;
-  lp.band_rows = rows;
-  lp.bands = (out.h + rows - 1) / rows;
-  lp.chunks = (cin_g + ct - 1) / ct;
-  lp.n_tiles = (n_per_group + nt - 1) / nt;
-  const std::uint64_t in_image = static_cast<std::uint64_t>(in.elements());
-  const std::uint64_t out_image = static_cast<std::uint64_t>(out.elements());
+// Plans one conv / fully-connected layer under a mapping that fits (docs/mapping.md): places its
+// weight blocks in DRAM, then walks the tile loops in the mapping's order, pushing DMA, PE-array,
+// output-stage and write-back jobs whose dependencies keep every buffer half double-buffered.
+class ConvPlanner {
+ public:
+  ConvPlanner(const CompiledNetwork& cn, int li, const PlanParams& p, const ConvMapping& m,
+              const DramLayout& dram)
+      : g_(cn, li, p),
+        cl_(cn.layers[li]),
+        p_(p),
+        m_(m),
+        gemm_k_(cn.net.gemm(g_.l).k),
+        in_base_(dram.tensor_addr[g_.l.inputs[0]]),
+        out_base_(dram.tensor_addr[g_.l.output]) {
+    const std::string why = misfit(g_, p, m);
+    CONLOC_ASSERT(why.empty(), "planner", "mapping of " + g_.l.name + " does not fit: " + why);
+    lp_.layer = li;
+    lp_.on_pe_array = true;
+    lp_.mapping = m;
+    lp_.band_rows = m.rows;
+    lp_.bands = (g_.out.h + m.rows - 1) / m.rows;
+    lp_.chunks = (g_.cg + m.ct - 1) / m.ct;
+    lp_.n_tiles = (g_.ng + m.nt - 1) / m.nt;
+  }
 
-  // Weight blocks in DRAM, in (group, n-tile, chunk) order, each byte-aligned.
-  auto& blocks = dram.weight_block_addr[li];
-  std::vector<std::uint64_t> block_size;
-  std::uint64_t total = 0;
-  for (int grp = 0; grp < l.groups; ++grp) {
-    for (int nti = 0; nti < lp.n_tiles; ++nti) {
-      const int ntc = std::min(nt, n_per_group - nti * nt);
-      for (int ch = 0; ch < lp.chunks; ++ch) {
-        const int ctc = std::min(ct, cin_g - ch * ct);
-        const std::uint64_t b = g.block(ntc, ctc);
-        blocks.push_back(next_addr);
-        block_size.push_back(b);
-        next_addr += b;
-        total += b;
+  LayerPlan plan(std::vector<std::uint64_t>& block_addr, std::uint64_t& next_addr) {
+    place_weights(block_addr, next_addr);
+    if (m_.order == TileOrder::BandsOuter) {
+      band_groups(
+          [&](const Band& bd, int img0, int nbc, const std::vector<int>& band_jobs, int band_half) {
+            for (int grp = 0; grp < g_.l.groups; ++grp)
+              for (int nti = 0; nti < lp_.n_tiles; ++nti)
+                tile_group(bd, img0, nbc, grp, nti, band_jobs, band_half, -1);
+          });
+    } else {
+      for (int grp = 0; grp < g_.l.groups; ++grp)
+        for (int nti = 0; nti < lp_.n_tiles; ++nti)
+          ntile_outer(grp, nti);
+    }
+    mark_first_and_last_tiles();
+    return std::move(lp_);
+  }
+
+ private:
+  struct Band {
+    int oy0, r, iy_lo, rows;
+  };
+
+  int ntile_channels(int nti) const { return std::min(m_.nt, g_.ng - nti * m_.nt); }
+  int chunk_channels(int ch) const { return std::min(m_.ct, g_.cg - ch * m_.ct); }
+  int block_index(int grp, int nti, int ch) const {
+    return (grp * lp_.n_tiles + nti) * lp_.chunks + ch;
+  }
+
+  // Weight blocks in DRAM, in (group, n-tile, chunk) order, each byte-aligned, and where each
+  // sits in the weight buffer when loaded as part of the whole layer (resident) or of its n-tile.
+  void place_weights(std::vector<std::uint64_t>& block_addr, std::uint64_t& next_addr) {
+    std::uint64_t total = 0;
+    for (int grp = 0; grp < g_.l.groups; ++grp) {
+      for (int nti = 0; nti < lp_.n_tiles; ++nti) {
+        for (int ch = 0; ch < lp_.chunks; ++ch) {
+          const std::uint64_t b = g_.block(ntile_channels(nti), chunk_channels(ch));
+          block_addr.push_back(next_addr);
+          block_size_.push_back(b);
+          next_addr += b;
+          total += b;
+        }
       }
     }
-  }
-  next_addr = align_up(next_addr);
-  lp.weights_resident = total <= p.weight_half_bytes;
-  // Where each block sits when loaded as part of the whole layer (resident) or of its n-tile.
-  std::vector<std::uint64_t> resident_off(blocks.size()), ntile_off(blocks.size());
-  {
+    next_addr = align_up(next_addr);
+    blocks_ = block_addr;
+    lp_.weights_resident = total <= p_.weight_half_bytes;
+    resident_off_.resize(blocks_.size());
+    ntile_off_.resize(blocks_.size());
+    block_job_.assign(blocks_.size(), -1);
     std::uint64_t off = 0;
-    for (std::size_t b = 0; b < blocks.size(); ++b) {
-      resident_off[b] = off;
-      ntile_off[b] =
-          b % static_cast<std::size_t>(lp.chunks) == 0 ? 0 : ntile_off[b - 1] + block_size[b - 1];
-      off += block_size[b];
+    for (std::size_t b = 0; b < blocks_.size(); ++b) {
+      resident_off_[b] = off;
+      ntile_off_[b] = b % static_cast<std::size_t>(lp_.chunks) == 0
+                          ? 0
+                          : ntile_off_[b - 1] + block_size_[b - 1];
+      off += block_size_[b];
     }
   }
 
-  const WeightStationary* is_ws = dynamic_cast<const WeightStationary*>(p.dataflow);
-  std::map<std::vector<std::int64_t>, std::vector<int>> step_cache;
-  auto fold_steps = [&](int grp, int n0, int ntc, int c0, int ctc, std::int64_t mm) {
+  // Term-serial MACs: each fold's step length, the longest weight it holds (cached: a WS fold
+  // does not depend on the tile's rows).
+  std::vector<int> fold_steps(int grp, int n0, int ntc, int c0, int ctc, std::int64_t mm) {
     std::vector<int> steps;
-    if (!p.serial_steps) return steps;
-    const std::vector<std::int64_t> key = {grp, n0, c0, is_ws ? 0 : mm};
-    auto it = step_cache.find(key);
-    if (it != step_cache.end()) return it->second;
-    const std::int64_t kc = std::int64_t{taps} * ctc;
-    for (const auto& b : p.dataflow->fold_blocks(mm, kc, ntc, p.array)) {
+    if (!p_.serial_steps) return steps;
+    const bool ws = dynamic_cast<const WeightStationary*>(p_.dataflow) != nullptr;
+    const std::vector<std::int64_t> key = {grp, n0, c0, ws ? 0 : mm};
+    auto it = step_cache_.find(key);
+    if (it != step_cache_.end()) return it->second;
+    const std::int64_t kc = std::int64_t{g_.taps} * ctc;
+    for (const auto& b : p_.dataflow->fold_blocks(mm, kc, ntc, p_.array)) {
       int s = 1;
       for (auto nl = b.n0; nl < b.n1; ++nl) {
-        const std::int64_t row = std::int64_t{grp} * n_per_group + n0 + nl;
+        const std::int64_t row = std::int64_t{grp} * g_.ng + n0 + nl;
         for (auto kl = b.k0; kl < b.k1; ++kl) {
           const std::int64_t tap = kl / ctc, ci = kl % ctc;
-          s = std::max<int>(s, cl.step_cycles[row * gemm_k + tap * cin_g + c0 + ci]);
+          s = std::max<int>(s, cl_.step_cycles[row * gemm_k_ + tap * g_.cg + c0 + ci]);
         }
       }
       steps.push_back(s);
     }
-    step_cache[key] = steps;
+    step_cache_[key] = steps;
     return steps;
-  };
+  }
 
-  const std::uint64_t in_base = dram.tensor_addr[l.inputs[0]];
-  const std::uint64_t out_base = dram.tensor_addr[l.output];
-  Halves wh, ah, oh;
-  std::vector<int> block_job(blocks.size(), -1);
+  Band band(int b) const {
+    const int oy0 = b * m_.rows, r = std::min(m_.rows, g_.out.h - oy0);
+    const int lo = g_.band_lo(oy0);
+    return Band{oy0, r, lo, g_.band_hi(oy0, r) - lo};
+  }
 
-  struct Band {
-    int oy0, r, iy_lo, rows;
-  };
-  auto band = [&](int b) {
-    const int oy0 = b * rows, r = std::min(rows, out.h - oy0);
-    const int lo = g.band_lo(oy0);
-    return Band{oy0, r, lo, g.band_hi(oy0, r) - lo};
-  };
   // One input band per image, one after another in a half: [image][band rows][W][channels].
-  auto load_bands = [&](const Band& bd, int img0, int nbc, int half, std::uint64_t channels,
-                        std::uint64_t c_off) {
+  std::vector<int> load_bands(const Band& bd, int img0, int nbc, int half, std::uint64_t channels,
+                              std::uint64_t c_off) {
     std::vector<int> jobs;
+    const TensorShape& in = g_.in;
     const std::uint64_t bytes = static_cast<std::uint64_t>(bd.rows) * in.w * channels;
     for (int i = 0; i < nbc; ++i) {
       jobs.push_back(
-          push(lp, tensor_dma(Engine::DmaRead, Operand::Inputs, Buffer::Activations,
-                              in_base + static_cast<std::uint64_t>(img0 + i) * in_image +
-                                  static_cast<std::uint64_t>(bd.iy_lo) * in.w * in.c + c_off,
-                              half * p.act_store() + static_cast<std::uint64_t>(i) * bytes,
-                              static_cast<std::uint64_t>(bd.rows) * in.w, channels, in.c,
-                              ah.last_user[half], p.widths.activation_bits)));
+          push(lp_, tensor_dma(Engine::DmaRead, Operand::Inputs, Buffer::Activations,
+                               in_base_ + static_cast<std::uint64_t>(img0 + i) * in.elements() +
+                                   static_cast<std::uint64_t>(bd.iy_lo) * in.w * in.c + c_off,
+                               half * p_.act_store() + static_cast<std::uint64_t>(i) * bytes,
+                               static_cast<std::uint64_t>(bd.rows) * in.w, channels, in.c,
+                               ah_.last_user[half], p_.widths.activation_bits)));
     }
     return jobs;
-  };
+  }
+
+  // Loads the all-channel input bands of an image group (when bands hold every channel).
+  std::vector<int> all_channel_bands(const Band& bd, int img0, int nbc, int& half) {
+    if (!m_.all_channels) return {};
+    half = ah_.next();
+    return load_bands(bd, img0, nbc, half, static_cast<std::uint64_t>(g_.in.c), 0);
+  }
+
+  // Every (band, image group) in order, with the all-channel bands loaded for it.
+  template <typename Body>
+  void band_groups(Body&& body) {
+    for (int b = 0; b < lp_.bands; ++b) {
+      const Band bd = band(b);
+      for (int img0 = 0; img0 < g_.batch; img0 += m_.images) {
+        const int nbc = std::min(m_.images, g_.batch - img0);
+        int band_half = 0;
+        const std::vector<int> band_jobs = all_channel_bands(bd, img0, nbc, band_half);
+        body(bd, img0, nbc, band_jobs, band_half);
+      }
+    }
+  }
+
+  // The weight block of a tile: resident for the layer, loaded once for its n-tile, or streamed
+  // into the next half. Sets the tile's weight-buffer address; returns the loading job and the
+  // streamed half (-1 when not streamed).
+  std::pair<int, int> weights_for(ConvTile& tile, int block, int ntile_half) {
+    const std::uint64_t bits = g_.block_bits(tile.nt, tile.ct);
+    if (lp_.weights_resident) {
+      if (block_job_[block] < 0) {
+        block_job_[block] = push(
+            lp_, weight_dma(blocks_[block], resident_off_[block], block_size_[block], bits, -1));
+      }
+      tile.wbuf_addr = resident_off_[block];
+      return {block_job_[block], -1};
+    }
+    if (ntile_half >= 0) {
+      tile.wbuf_addr = ntile_half * p_.weight_half_bytes + ntile_off_[block];
+      return {block_job_[block], -1};
+    }
+    const int whalf = wh_.next();
+    tile.wbuf_addr = whalf * p_.weight_half_bytes;
+    return {push(lp_, weight_dma(blocks_[block], tile.wbuf_addr, block_size_[block], bits,
+                                 wh_.last_user[whalf])),
+            whalf};
+  }
+
   // The k-chunks of one (band, image group, group, n-tile) on the array, then its output stage
   // and write-backs. `band_jobs` / `band_half`: the all-channel band loaded for it; `ntile_half`:
   // the weight half holding the n-tile's blocks when they were loaded once for it (else -1).
   // Returns the last compute job.
-  auto tile_group = [&](const Band& bd, int img0, int nbc, int grp, int nti,
-                        const std::vector<int>& band_jobs, int band_half, int ntile_half) {
-    const int n0 = nti * nt;
-    const int ntc = std::min(nt, n_per_group - n0);
-    const int out_half = oh.next();
+  int tile_group(const Band& bd, int img0, int nbc, int grp, int nti,
+                 const std::vector<int>& band_jobs, int band_half, int ntile_half) {
+    const int out_half = oh_.next();
     int last_compute = -1;
     ConvTile tile;
-    for (int ch = 0; ch < lp.chunks; ++ch) {
-      const int c0 = ch * ct;
-      const int ctc = std::min(ct, cin_g - c0);
-      const int block = (grp * lp.n_tiles + nti) * lp.chunks + ch;
+    for (int ch = 0; ch < lp_.chunks; ++ch) {
       tile = ConvTile{};
       tile.group = grp;
-      tile.n0 = n0;
-      tile.nt = ntc;
-      tile.c0 = c0;
-      tile.ct = ctc;
+      tile.n0 = nti * m_.nt;
+      tile.nt = ntile_channels(nti);
+      tile.c0 = ch * m_.ct;
+      tile.ct = chunk_channels(ch);
       tile.oy0 = bd.oy0;
       tile.rows = bd.r;
       tile.image0 = img0;
       tile.images = nbc;
       tile.first_chunk = ch == 0;
-      tile.last_chunk = ch == lp.chunks - 1;
+      tile.last_chunk = ch == lp_.chunks - 1;
       tile.band_iy0 = bd.iy_lo;
       tile.band_rows = bd.rows;
-      // Weights.
-      const std::uint64_t bits = g.block_bits(ntc, ctc);
-      int wjob = -1, whalf = -1;
-      if (lp.weights_resident) {
-        if (block_job[block] < 0) {
-          block_job[block] =
-              push(lp, weight_dma(blocks[block], resident_off[block], block_size[block], bits, -1));
-        }
-        wjob = block_job[block];
-        tile.wbuf_addr = resident_off[block];
-      } else if (ntile_half >= 0) {
-        wjob = block_job[block];
-        tile.wbuf_addr = ntile_half * p.weight_half_bytes + ntile_off[block];
-      } else {
-        whalf = wh.next();
-        tile.wbuf_addr = whalf * p.weight_half_bytes;
-        wjob = push(lp, weight_dma(blocks[block], tile.wbuf_addr, block_size[block], bits,
-                                   wh.last_user[whalf]));
-      }
+      const auto [wjob, whalf] = weights_for(tile, block_index(grp, nti, ch), ntile_half);
       // Inputs.
       std::vector<int> ajobs = band_jobs;
       int ahalf = band_half;
-      if (all_ch) {
+      if (m_.all_channels) {
         tile.band_c0 = 0;
-        tile.band_cs = in.c;
+        tile.band_cs = g_.in.c;
       } else {
-        ahalf = ah.next();
-        ajobs = load_bands(bd, img0, nbc, ahalf, static_cast<std::uint64_t>(ctc),
-                           static_cast<std::uint64_t>(grp) * cin_g + c0);
-        tile.band_c0 = grp * cin_g + c0;
-        tile.band_cs = ctc;
+        ahalf = ah_.next();
+        ajobs = load_bands(bd, img0, nbc, ahalf, static_cast<std::uint64_t>(tile.ct),
+                           static_cast<std::uint64_t>(grp) * g_.cg + tile.c0);
+        tile.band_c0 = grp * g_.cg + tile.c0;
+        tile.band_cs = tile.ct;
       }
-      tile.abuf_addr = ahalf * p.act_store();
+      tile.abuf_addr = ahalf * p_.act_store();
       tile.input_job = ajobs.back();
       tile.weight_job = wjob;
-      tile.obuf_addr = out_half * p.out_store();
-      tile.gemm.m = static_cast<std::int64_t>(nbc) * bd.r * out.w;
-      tile.gemm.k = static_cast<std::int64_t>(taps) * ctc;
-      tile.gemm.n = ntc;
+      tile.obuf_addr = out_half * p_.out_store();
+      tile.gemm.m = static_cast<std::int64_t>(nbc) * bd.r * g_.out.w;
+      tile.gemm.k = static_cast<std::int64_t>(g_.taps) * tile.ct;
+      tile.gemm.n = tile.nt;
       tile.gemm.first_k_chunk = tile.first_chunk;
-      tile.gemm.acc_bypass = !m.accumulate;
-      tile.gemm.fold_steps = fold_steps(grp, n0, ntc, c0, ctc, tile.gemm.m);
+      tile.gemm.acc_bypass = !m_.accumulate;
+      tile.gemm.fold_steps = fold_steps(grp, tile.n0, tile.nt, tile.c0, tile.ct, tile.gemm.m);
       Job c;
       c.engine = Engine::PeArray;
       add_dep(c, wjob);
       for (int j : ajobs)
         add_dep(c, j);
       add_dep(c, last_compute);
-      if (ch == 0) add_dep(c, oh.last_user[out_half]);
+      if (ch == 0) add_dep(c, oh_.last_user[out_half]);
       c.conv = tile;
-      last_compute = push(lp, c);
-      if (whalf >= 0) wh.last_user[whalf] = last_compute;
-      ah.last_user[ahalf] = last_compute;
+      last_compute = push(lp_, c);
+      if (whalf >= 0) wh_.last_user[whalf] = last_compute;
+      ah_.last_user[ahalf] = last_compute;
     }
+    write_back(tile, bd, img0, nbc, grp, out_half, last_compute);
+    return last_compute;
+  }
+
+  // The output stage of a tile group, then each image's outputs to its own place in DRAM; the
+  // output half is free after the last write.
+  void write_back(const ConvTile& tile, const Band& bd, int img0, int nbc, int grp, int out_half,
+                  int last_compute) {
     Job o;
     o.engine = Engine::OutputStage;
     add_dep(o, last_compute);
     o.conv = tile;
-    const int ojob = push(lp, o);
-    // Each image's outputs to its own place in DRAM; the half is free after the last.
+    const int ojob = push(lp_, o);
+    const TensorShape& out = g_.out;
     const std::uint64_t pixels = static_cast<std::uint64_t>(bd.r) * out.w;
     int prev = ojob;  // chained, so the last write frees the half after all of them
     for (int i = 0; i < nbc; ++i) {
       Job wr = tensor_dma(Engine::DmaWrite, Operand::Outputs, Buffer::Outputs,
-                          out_base + static_cast<std::uint64_t>(img0 + i) * out_image +
+                          out_base_ + static_cast<std::uint64_t>(img0 + i) * out.elements() +
                               static_cast<std::uint64_t>(bd.oy0) * out.w * out.c +
-                              static_cast<std::uint64_t>(grp) * n_per_group + n0,
-                          tile.obuf_addr + static_cast<std::uint64_t>(i) * pixels * ntc, pixels,
-                          ntc, out.c, ojob, p.widths.activation_bits);
+                              static_cast<std::uint64_t>(grp) * g_.ng + tile.n0,
+                          tile.obuf_addr + static_cast<std::uint64_t>(i) * pixels * tile.nt, pixels,
+                          tile.nt, out.c, ojob, p_.widths.activation_bits);
       add_dep(wr, prev);
-      prev = push(lp, wr);
+      prev = push(lp_, wr);
     }
-    oh.last_user[out_half] = prev;
-    return last_compute;
-  };
-  // Loads the all-channel input bands of an image group (when bands hold every channel).
-  auto all_channel_bands = [&](const Band& bd, int img0, int nbc, int& half) {
-    if (!all_ch) return std::vector<int>{};
-    half = ah.next();
-    return load_bands(bd, img0, nbc, half, static_cast<std::uint64_t>(in.c), 0);
-  };
+    oh_.last_user[out_half] = prev;
+  }
 
-  // Every (band, image group) in order, with the all-channel bands loaded for it.
-  auto band_groups = [&](auto&& body) {
-    for (int b = 0; b < lp.bands; ++b) {
-      const Band bd = band(b);
-      for (int img0 = 0; img0 < batch; img0 += nb) {
-        const int nbc = std::min(nb, batch - img0);
-        int band_half = 0;
-        const std::vector<int> band_jobs = all_channel_bands(bd, img0, nbc, band_half);
-        body(bd, img0, nbc, band_jobs, band_half);
+  // NTilesOuter: the n-tile's blocks, loaded once into a half of their own when they fit one,
+  // then every (band, image group) with them.
+  void ntile_outer(int grp, int nti) {
+    const int ntc = ntile_channels(nti);
+    int ntile_half = -1;
+    if (!lp_.weights_resident && g_.ntile_bytes(ntc, m_.ct) <= p_.weight_half_bytes) {
+      ntile_half = wh_.next();
+      for (int ch = 0; ch < lp_.chunks; ++ch) {
+        const int block = block_index(grp, nti, ch);
+        block_job_[block] = push(
+            lp_, weight_dma(blocks_[block], ntile_half * p_.weight_half_bytes + ntile_off_[block],
+                            block_size_[block], g_.block_bits(ntc, chunk_channels(ch)),
+                            wh_.last_user[ntile_half]));
       }
     }
-  };
-  if (m.order == TileOrder::BandsOuter) {
+    int last = -1;
     band_groups(
         [&](const Band& bd, int img0, int nbc, const std::vector<int>& band_jobs, int band_half) {
-          for (int grp = 0; grp < l.groups; ++grp)
-            for (int nti = 0; nti < lp.n_tiles; ++nti)
-              tile_group(bd, img0, nbc, grp, nti, band_jobs, band_half, -1);
-        });
-  } else {
-    for (int grp = 0; grp < l.groups; ++grp) {
-      for (int nti = 0; nti < lp.n_tiles; ++nti) {
-        // The n-tile's blocks, loaded once into a half of their own when they fit one.
-        const int ntc = std::min(nt, n_per_group - nti * nt);
-        int ntile_half = -1;
-        if (!lp.weights_resident && g.ntile_bytes(ntc, ct) <= p.weight_half_bytes) {
-          ntile_half = wh.next();
-          for (int ch = 0; ch < lp.chunks; ++ch) {
-            const int block = (grp * lp.n_tiles + nti) * lp.chunks + ch;
-            const int ctc = std::min(ct, cin_g - ch * ct);
-            block_job[block] = push(
-                lp,
-                weight_dma(blocks[block], ntile_half * p.weight_half_bytes + ntile_off[block],
-                           block_size[block], g.block_bits(ntc, ctc), wh.last_user[ntile_half]));
-          }
-        }
-        int last = -1;
-        band_groups([&](const Band& bd, int img0, int nbc, const std::vector<int>& band_jobs,
-                        int band_half) {
           last = tile_group(bd, img0, nbc, grp, nti, band_jobs, band_half, ntile_half);
         });
-        if (ntile_half >= 0) wh.last_user[ntile_half] = last;
-      }
+    if (ntile_half >= 0) wh_.last_user[ntile_half] = last;
+  }
+
+  // Only the layer's first tile exposes a weight load, only its last one a drain.
+  void mark_first_and_last_tiles() {
+    int first = -1, last = -1;
+    for (std::size_t j = 0; j < lp_.jobs.size(); ++j) {
+      if (lp_.jobs[j].engine != Engine::PeArray) continue;
+      if (first < 0) first = static_cast<int>(j);
+      last = static_cast<int>(j);
+      lp_.jobs[j].conv.gemm.first_in_layer = false;
+      lp_.jobs[j].conv.gemm.last_in_layer = false;
+    }
+    if (first >= 0) {
+      lp_.jobs[first].conv.gemm.first_in_layer = true;
+      lp_.jobs[last].conv.gemm.last_in_layer = true;
     }
   }
-  // Only the layer's first tile exposes a weight load, only its last one a drain.
-  int first = -1, last = -1;
-  for (std::size_t j = 0; j < lp.jobs.size(); ++j) {
-    if (lp.jobs[j].engine != Engine::PeArray) continue;
-    if (first < 0) first = static_cast<int>(j);
-    last = static_cast<int>(j);
-    lp.jobs[j].conv.gemm.first_in_layer = false;
-    lp.jobs[j].conv.gemm.last_in_layer = false;
-  }
-  if (first >= 0) {
-    lp.jobs[first].conv.gemm.first_in_layer = true;
-    lp.jobs[last].conv.gemm.last_in_layer = true;
-  }
-  return lp;
-}
+
+  const ConvGeom g_;
+  const CompiledLayer& cl_;
+  const PlanParams& p_;
+  const ConvMapping m_;
+  const std::int64_t gemm_k_;
+  const std::uint64_t in_base_, out_base_;
+  LayerPlan lp_;
+  std::vector<std::uint64_t> blocks_, block_size_, resident_off_, ntile_off_;
+  std::vector<int> block_job_;  // the job that loaded each block (resident or per n-tile)
+  Halves wh_, ah_, oh_;         // weight, activation and output buffer halves
+  std::map<std::vector<std::int64_t>, std::vector<int>> step_cache_;
+};
 
 LayerPlan plan_vector(const CompiledNetwork& cn, int li, const PlanParams& p,
                       const DramLayout& dram) {
@@ -897,7 +938,8 @@ PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p) {
       }
       m = std::get<ConvMapping>(g);
     }
-    np.layers.push_back(plan_conv(cn, li, p, m, np.dram, addr));
+    np.layers.push_back(
+        ConvPlanner(cn, li, p, m, np.dram).plan(np.dram.weight_block_addr[li], addr));
   }
   np.dram.size = align_up(addr);
   return result;

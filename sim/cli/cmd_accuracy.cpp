@@ -19,7 +19,7 @@
 #include "sim/config/sim_config.h"
 #include "sim/design/design_registry.h"
 #include "sim/energy/energy_model.h"
-#include "sim/report/columns.h"
+#include "sim/report/accuracy_report.h"
 #include "sim/run/pipeline.h"
 #include "sim/workload/onnx_import.h"
 
@@ -81,51 +81,42 @@ class ProgressBar {
   int last_decile_ = -1;
 };
 
-struct Row {
-  const AccuracyResult* r;
-  const RunResult* cost;  // null for float
-  double fixed8_energy_pj;
-};
-
-std::string pct(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.2f", 100 * v);
-  return b;
-}
-
-}  // namespace
-
-int cmd_accuracy(const std::vector<std::string>& args) {
+// What the command line asks for.
+struct AccuracyOptions {
   CommonOptions common;
   std::string workload = data_dir() + "/" + kDefaultWorkload, images, calibration;
-  std::string formats_text, comp_text = "none,output_constant,error_feedback,both";
-  std::string act_text = "8,4", data_dir_opt, dataset_opt, input_shape;
+  std::string formats, compensations = "none,output_constant,error_feedback,both";
+  std::string activation_bits = "8,4", dataset_dir, dataset, input_shape;
   int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::int64_t sqnr_images = 100;
+};
+
+// False when only help was asked for.
+bool parse_accuracy_options(const std::vector<std::string>& args, AccuracyOptions& o) {
   po::options_description desc("accuracy options");
-  add_common_options(desc, common, true);
-  desc.add_options()("workload", po::value<std::string>(&workload),
+  add_common_options(desc, o.common, true);
+  desc.add_options()("workload", po::value<std::string>(&o.workload),
                      "trained network JSON that names its dataset, or an ONNX model with "
                      "--dataset (default workloads/fmnist_resnet/network.json)")(
-      "dataset", po::value<std::string>(&dataset_opt),
+      "dataset", po::value<std::string>(&o.dataset),
       "the dataset of a workload that names none (ONNX): fashion-mnist, textlines, textpages")(
-      "input-shape", po::value<std::string>(&input_shape),
+      "input-shape", po::value<std::string>(&o.input_shape),
       "an ONNX model's input dimensions, e.g. 1,3,48,192")(
-      "images", po::value<std::string>(&images),
+      "images", po::value<std::string>(&o.images),
       "evaluation images: N (first N of the test split) or SPLIT:A-B (default: the whole test "
-      "split)")("calibration", po::value<std::string>(&calibration),
+      "split)")("calibration", po::value<std::string>(&o.calibration),
                 "calibration images: M (first M of the training split) or SPLIT:A-B (default "
                 "500, or the whole training split when smaller)")(
-      "formats", po::value<std::string>(&formats_text),
+      "formats", po::value<std::string>(&o.formats),
       "comma-separated weight formats (design names; default fixed8,6,5,4,3 and every ELP_BSD "
-      "preset)")("compensation", po::value<std::string>(&comp_text),
+      "preset)")("compensation", po::value<std::string>(&o.compensations),
                  "comma-separated compensation methods (default all four)")(
-      "activation-bits", po::value<std::string>(&act_text),
+      "activation-bits", po::value<std::string>(&o.activation_bits),
       "activation widths: the first with every compensation, the others with the configured "
-      "design.compensation (default 8,4)")("data-dir", po::value<std::string>(&data_dir_opt),
+      "design.compensation (default 8,4)")("data-dir", po::value<std::string>(&o.dataset_dir),
                                            "dataset folder (default: where Debian installs it)")(
-      "jobs,j", po::value<int>(&jobs), "worker threads (default: all cores)")(
-      "sqnr-images", po::value<std::int64_t>(&sqnr_images),
+      "jobs,j", po::value<int>(&o.jobs), "worker threads (default: all cores)")(
+      "sqnr-images", po::value<std::int64_t>(&o.sqnr_images),
       "evaluation images the per-layer output SQNR is measured on (default 100)");
   po::variables_map vm;
   if (!parse_options("accuracy",
@@ -133,84 +124,47 @@ int cmd_accuracy(const std::vector<std::string>& args) {
                      "[--formats A,B] [--compensation A,B] [--activation-bits 8,4] [-j N] --out "
                      "DIR",
                      desc, args, vm)) {
-    return kExitOk;
+    return false;
   }
-  if (jobs < 1 || jobs > 256) {
-    throw UserError(field_error("--jobs", "", "out of range", std::to_string(jobs), "1..256"));
+  if (o.jobs < 1 || o.jobs > 256) {
+    throw UserError(field_error("--jobs", "", "out of range", std::to_string(o.jobs), "1..256"));
   }
-  if (sqnr_images < 1 || sqnr_images > 10000) {
-    throw UserError(
-        field_error("--sqnr-images", "", "out of range", std::to_string(sqnr_images), "1..10000"));
+  if (o.sqnr_images < 1 || o.sqnr_images > 10000) {
+    throw UserError(field_error("--sqnr-images", "", "out of range", std::to_string(o.sqnr_images),
+                                "1..10000"));
   }
-  if (common.out_dir.empty()) common.out_dir = "out/accuracy";
-  const auto t0 = std::chrono::steady_clock::now();
+  if (o.common.out_dir.empty()) o.common.out_dir = "out/accuracy";
+  return true;
+}
 
-  // 1. What to evaluate, all checked before anything runs. Everything but the weight format comes
-  //    from `base`; its design is the fixed-point one, which ignores design.elp.*, so an override
-  //    that fits only some formats (design.elp.positions for v2 presets) is checked with each
-  //    format it applies to, not with the default ELP_BSD format.
-  const SimConfig base =
-      load_design_config(common.config_file, common.overrides, "fixed", "accuracy");
-  if (base.batch != 1) {
-    throw UserError(field_error("workload.batch", "", "accuracy runs image by image",
-                                std::to_string(base.batch),
-                                "1 (batches apply to run, compare and sweep)"));
-  }
-  const std::vector<std::string> all_formats = default_formats();
-  std::map<std::string, SimConfig> format_cfg;  // each format's configuration, loaded once
-  auto load_format = [&](const std::string& f) {
-    format_cfg.emplace(f, load_design_config(common.config_file, common.overrides, f, "--formats"));
-  };
-  const std::vector<std::string> formats =
-      formats_text.empty() ? all_formats : parse_items("--formats", formats_text, load_format);
-  if (formats_text.empty()) {
-    for (const auto& f : formats)
-      load_format(f);
-  }
-  const std::vector<std::string> comps =
-      parse_items("--compensation", comp_text, [](const std::string& c) {
-        if (c != "none" && c != "output_constant" && c != "error_feedback" && c != "both") {
-          throw UserError(field_error("--compensation", "", "unknown method", "\"" + c + "\"",
-                                      "none, output_constant, error_feedback or both"));
-        }
-      });
-  std::vector<int> acts;
-  for (const auto& a : parse_items("--activation-bits", act_text, [](const std::string& a) {
-         if (a.size() != 1 || a[0] < '2' || a[0] > '8') {
-           throw UserError(
-               field_error("--activation-bits", "", "out of range", "\"" + a + "\"", "2..8"));
-         }
-       })) {
-    acts.push_back(std::stoi(a));
-  }
-  Workload w = load_workload(workload, base.seed, -1,
-                             input_shape.empty() ? std::vector<std::int64_t>{}
-                                                 : parse_input_shape(input_shape, "--input-shape"));
-  if (!dataset_opt.empty()) {
-    if (!w.dataset.name.empty() && w.dataset.name != dataset_opt) {
-      throw UserError(field_error("--dataset", "", "the workload names another dataset",
-                                  dataset_opt, w.dataset.name));
+// The workload with its dataset named (by itself or by --dataset).
+Workload accuracy_workload(const AccuracyOptions& o, std::uint64_t seed) {
+  Workload w =
+      load_workload(o.workload, seed, -1,
+                    o.input_shape.empty() ? std::vector<std::int64_t>{}
+                                          : parse_input_shape(o.input_shape, "--input-shape"));
+  if (!o.dataset.empty()) {
+    if (!w.dataset.name.empty() && w.dataset.name != o.dataset) {
+      throw UserError(field_error("--dataset", "", "the workload names another dataset", o.dataset,
+                                  w.dataset.name));
     }
-    if (w.dataset.name.empty()) w.dataset = dataset_ref(dataset_opt);
+    if (w.dataset.name.empty()) w.dataset = dataset_ref(o.dataset);
   }
   if (w.dataset.name.empty()) {
-    throw UserError(field_error(workload, "dataset", "the workload names no dataset", "",
+    throw UserError(field_error(o.workload, "dataset", "the workload names no dataset", "",
                                 "a trained network JSON with \"dataset\" (e.g. " +
                                     std::string(kDefaultWorkload) + "), or --dataset NAME"));
   }
-  const Dataset ds = load_dataset(w.dataset.name, data_dir_opt);
-  AccuracySetup setup;
-  setup.evaluation = parse_image_range(images.empty() ? std::to_string(ds.test.size()) : images,
-                                       "test", ds, "--images");
-  setup.calibration = parse_image_range(
-      calibration.empty() ? std::to_string(std::min<std::int64_t>(500, ds.train.size()))
-                          : calibration,
-      "train", ds, "--calibration");
-  setup.sqnr_images = sqnr_images;
-  setup.jobs = jobs;
-  ProgressBar bar;
-  setup.progress = [&bar](std::int64_t d, std::int64_t t) { bar(d, t); };
+  return w;
+}
 
+// The float reference, then each format at each compensation (first activation width) and at the
+// other widths with the configured compensation.
+std::vector<AccuracyVariant> accuracy_variants(const SimConfig& base,
+                                               const std::vector<std::string>& formats,
+                                               const std::map<std::string, SimConfig>& format_cfg,
+                                               const std::vector<std::string>& comps,
+                                               const std::vector<int>& acts) {
   std::vector<AccuracyVariant> variants;
   AccuracyVariant fl;
   fl.weights = "float";
@@ -236,7 +190,77 @@ int cmd_accuracy(const std::vector<std::string>& args) {
       }
     }
   }
-  ResultDir out(common.out_dir);
+  return variants;
+}
+
+std::string pct(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.2f", 100 * v);
+  return b;
+}
+
+}  // namespace
+
+int cmd_accuracy(const std::vector<std::string>& args) {
+  AccuracyOptions o;
+  if (!parse_accuracy_options(args, o)) return kExitOk;
+  const auto t0 = std::chrono::steady_clock::now();
+
+  // 1. What to evaluate, all checked before anything runs. Everything but the weight format comes
+  //    from `base`; its design is the fixed-point one, which ignores design.elp.*, so an override
+  //    that fits only some formats (design.elp.positions for v2 presets) is checked with each
+  //    format it applies to, not with the default ELP_BSD format.
+  const SimConfig base =
+      load_design_config(o.common.config_file, o.common.overrides, "fixed", "accuracy");
+  if (base.batch != 1) {
+    throw UserError(field_error("workload.batch", "", "accuracy runs image by image",
+                                std::to_string(base.batch),
+                                "1 (batches apply to run, compare and sweep)"));
+  }
+  std::map<std::string, SimConfig> format_cfg;  // each format's configuration, loaded once
+  auto load_format = [&](const std::string& f) {
+    format_cfg.emplace(
+        f, load_design_config(o.common.config_file, o.common.overrides, f, "--formats"));
+  };
+  const std::vector<std::string> formats =
+      o.formats.empty() ? default_formats() : parse_items("--formats", o.formats, load_format);
+  if (o.formats.empty()) {
+    for (const auto& f : formats)
+      load_format(f);
+  }
+  const std::vector<std::string> comps =
+      parse_items("--compensation", o.compensations, [](const std::string& c) {
+        if (c != "none" && c != "output_constant" && c != "error_feedback" && c != "both") {
+          throw UserError(field_error("--compensation", "", "unknown method", "\"" + c + "\"",
+                                      "none, output_constant, error_feedback or both"));
+        }
+      });
+  std::vector<int> acts;
+  for (const auto& a :
+       parse_items("--activation-bits", o.activation_bits, [](const std::string& a) {
+         if (a.size() != 1 || a[0] < '2' || a[0] > '8') {
+           throw UserError(
+               field_error("--activation-bits", "", "out of range", "\"" + a + "\"", "2..8"));
+         }
+       })) {
+    acts.push_back(std::stoi(a));
+  }
+  const Workload w = accuracy_workload(o, base.seed);
+  const Dataset ds = load_dataset(w.dataset.name, o.dataset_dir);
+  AccuracySetup setup;
+  setup.evaluation = parse_image_range(o.images.empty() ? std::to_string(ds.test.size()) : o.images,
+                                       "test", ds, "--images");
+  setup.calibration = parse_image_range(
+      o.calibration.empty() ? std::to_string(std::min<std::int64_t>(500, ds.train.size()))
+                            : o.calibration,
+      "train", ds, "--calibration");
+  setup.sqnr_images = o.sqnr_images;
+  setup.jobs = o.jobs;
+  ProgressBar bar;
+  setup.progress = [&bar](std::int64_t d, std::int64_t t) { bar(d, t); };
+  const std::vector<AccuracyVariant> variants =
+      accuracy_variants(base, formats, format_cfg, comps, acts);
+  ResultDir out(o.common.out_dir);
 
   // 2. Accuracy, then what each quantized variant costs on the same accelerator: all of them
   //    simulated side by side, values included (the accelerator must reproduce each variant's
@@ -244,11 +268,8 @@ int cmd_accuracy(const std::vector<std::string>& args) {
   const std::vector<AccuracyResult> results = evaluate_accuracy(w, ds, setup, variants);
   const double eval_s = seconds_since(t0);
   std::vector<RunRequest> req;
-  std::vector<std::size_t> req_of(results.size(), SIZE_MAX);
-  for (std::size_t i = 0; i < results.size(); ++i) {
-    if (!results[i].cn) continue;
-    req_of[i] = req.size();
-    req.push_back({&results[i].variant.cfg, results[i].cn.get(), true});
+  for (const auto& r : results) {
+    if (r.cn) req.push_back({&r.variant.cfg, r.cn.get(), true});
   }
   const EnergyModel em(EnergyTable::load(base.energy_table_path));
   const std::vector<RunResult> costs = run_simulations(req, em);
@@ -259,170 +280,24 @@ int cmd_accuracy(const std::vector<std::string>& args) {
   }
 
   // 3. Reports.
-  std::map<std::pair<std::string, int>, double> fixed8;  // (compensation, act bits) -> pJ
-  std::vector<Row> rows;
-  for (std::size_t i = 0; i < results.size(); ++i) {
-    const RunResult* c = req_of[i] == SIZE_MAX ? nullptr : &costs[req_of[i]];
-    if (c && results[i].variant.weights == "fixed8") {
-      fixed8[{results[i].variant.compensation, results[i].variant.activation_bits}] = c->energy_pj;
-    }
-    rows.push_back({&results[i], c, 0});
-  }
-  for (auto& r : rows) {
-    const auto it = fixed8.find({r.r->variant.compensation, r.r->variant.activation_bits});
-    r.fixed8_energy_pj = it == fixed8.end() ? NAN : it->second;
-  }
-  const std::int64_t classes = w.net.tensors.back().elements();
-  const bool classifier = results.front().classifier;
-  // The compensation of the agreement, SQNR and energy columns: the configured one when it was
-  // evaluated, else the first evaluated.
-  const std::string def_comp =
-      std::find(comps.begin(), comps.end(), to_string(base.design.compensation)) != comps.end()
-          ? to_string(base.design.compensation)
-          : comps.front();
+  AccuracyTable table{&w, &ds, &setup, &base, formats, comps, acts, &results, {}, mismatches == 0};
+  std::size_t next_cost = 0;
+  for (const auto& r : results)
+    table.costs.push_back(r.cn ? &costs[next_cost++] : nullptr);
+  AccuracyFiles files = accuracy_report(table);
+  files.json["seconds"] = {{"accuracy", eval_s}, {"total", seconds_since(t0)}};
+  files.json["jobs"] = o.jobs;
+  write_file_atomic(out.staging() + "/accuracy.json", files.json.dump(1) + "\n");
+  write_file_atomic(out.staging() + "/accuracy.md", files.markdown);
+  write_file_atomic(out.staging() + "/layers.csv", files.layers_csv);
+  out.commit();
+
+  std::cout << files.markdown << "\nwall " << seconds_since(t0) << " s (" << o.jobs
+            << " threads); files " << o.common.out_dir
+            << "/{accuracy.json, accuracy.md, layers.csv}\n";
   const double float_top1 = results.front().top1();
   const bool whole_test = setup.evaluation.split == "test" && setup.evaluation.begin == 0 &&
                           setup.evaluation.end == ds.test.size();
-  nlohmann::json j;
-  j["workload"] = w.net.name;
-  j["dataset"] = {{"name", w.dataset.name},
-                  {"dir", ds.dir},
-                  {"calibration", setup.calibration.text()},
-                  {"evaluation", setup.evaluation.text()},
-                  {"activation_calibration",
-                   base.design.activation_percentile >= 100
-                       ? std::string("minmax")
-                       : "percentile " + std::to_string(base.design.activation_percentile)}};
-  j["float_top1_recorded"] =
-      std::isnan(w.dataset.float_top1) ? nlohmann::json() : nlohmann::json(w.dataset.float_top1);
-  j["accelerator_bit_exact"] = mismatches == 0;
-  j["results"] = nlohmann::json::array();
-  for (const auto& r : rows) {
-    const AccuracyVariant& v = r.r->variant;
-    nlohmann::json e = {{"weights", v.weights},
-                        {"kind", v.kind},
-                        {"code_bits", v.code_bits},
-                        {"compensation", v.compensation},
-                        {"activation_bits", v.activation_bits},
-                        {"images", r.r->images}};
-    // A classifier's top-1 against the labels and its agreement with the float reference's top
-    // class; every quantized variant's output SQNR against the float reference's output.
-    e["top1"] = classifier ? nlohmann::json(r.r->top1()) : nlohmann::json();
-    e["top1_delta_vs_float"] =
-        classifier ? nlohmann::json(r.r->top1() - float_top1) : nlohmann::json();
-    e["agreement_with_float"] = classifier ? nlohmann::json(r.r->agreement()) : nlohmann::json();
-    e["output_sqnr_db"] = finite_or_null(r.r->output_sqnr_db);
-    if (classifier && classes > 10) e["top5"] = r.r->top5();
-    if (r.cost) {
-      e["energy_uj"] = r.cost->energy_pj * 1e-6;
-      e["energy_vs_fixed8"] = std::isnan(r.fixed8_energy_pj)
-                                  ? nlohmann::json()
-                                  : nlohmann::json(r.cost->energy_pj / r.fixed8_energy_pj);
-      e["cycles"] = r.cost->cycles;
-      e["latency_ms"] = r.cost->latency_s * 1e3;
-    }
-    j["results"].push_back(e);
-  }
-  struct LayerLine {
-    const AccuracyVariant* v;
-    const LayerAccuracy* l;
-  };
-  std::vector<LayerLine> lines;
-  for (const auto& r : results) {
-    for (const auto& l : r.layers)
-      lines.push_back({&r.variant, &l});
-  }
-  const ColumnTable<LayerLine> layer_cols = {
-      {"weights", "", [](const LayerLine& x) { return nlohmann::json(x.v->weights); }},
-      {"compensation", "", [](const LayerLine& x) { return nlohmann::json(x.v->compensation); }},
-      {"activation_bits", "bits",
-       [](const LayerLine& x) { return nlohmann::json(x.v->activation_bits); }},
-      {"layer", "", [](const LayerLine& x) { return nlohmann::json(x.l->layer); }},
-      {"weight_count", "", [](const LayerLine& x) { return nlohmann::json(x.l->weight_count); }},
-      {"weight_sqnr_db", "dB",
-       [](const LayerLine& x) { return finite_or_null(x.l->weight_sqnr_db); }},
-      {"output_sqnr_heldout_db", "dB",
-       [](const LayerLine& x) { return finite_or_null(x.l->output_sqnr_db); }},
-      {"rho_calibration", "",
-       [](const LayerLine& x) { return finite_or_null(x.l->rho_calibration); }},
-      {"rho_heldout", "", [](const LayerLine& x) { return finite_or_null(x.l->rho_heldout); }},
-  };
-  j["layers"] = to_json_array(layer_cols, lines);
-  j["seconds"] = {{"accuracy", eval_s}, {"total", seconds_since(t0)}};
-  j["jobs"] = jobs;
-
-  // accuracy.md: one row per format; top-1 per compensation at the first activation width, then
-  // the other widths, then the cost.
-  std::ostringstream md;
-  // A classifier's cells are top-1 in %; another network's the output SQNR against the float
-  // reference in dB.
-  auto metric = [&](const AccuracyResult& r) {
-    if (classifier) return pct(r.top1());
-    if (std::isnan(r.output_sqnr_db)) return std::string("-");
-    char b[32];
-    std::snprintf(b, sizeof b, "%.1f", r.output_sqnr_db);
-    return std::string(b);
-  };
-  md << "# Accuracy of " << w.net.name << " on " << w.dataset.name << "\n\n"
-     << (classifier ? "Top-1 in %" : "Output SQNR against the float reference in dB") << " on "
-     << setup.evaluation.text() << " (" << setup.evaluation.size()
-     << " images); activation scales and compensation calibrated on " << setup.calibration.text()
-     << ". Energy and cycles per inference on the configured "
-     << "accelerator (" << base.array.rows << "x" << base.array.cols << ").\n\n"
-     << "| weights | bits |";
-  for (const auto& c : comps)
-    md << " " << c << " |";
-  for (std::size_t ai = 1; ai < acts.size(); ++ai)
-    md << " act" << acts[ai] << " (" << to_string(base.design.compensation) << ") |";
-  md << " agrees with float % | output SQNR dB | energy uJ | vs fixed8 | cycles |\n|---|---|";
-  for (std::size_t i = 0; i < comps.size() + acts.size() - 1; ++i)
-    md << "---|";
-  md << "---|---|---|---|---|\n";
-  md << "| float | 32 |";
-  for (std::size_t i = 0; i < comps.size() + acts.size() - 1; ++i)
-    md << " " << (i == 0 && classifier ? pct(float_top1) : "") << " |";
-  md << " | | | | |\n";
-  for (const auto& f : formats) {
-    std::vector<const Row*> fr;
-    for (const auto& r : rows) {
-      if (r.r->variant.weights == f) fr.push_back(&r);
-    }
-    md << "| " << f << " | " << fr.front()->r->variant.code_bits << " |";
-    for (const Row* r : fr)
-      md << " " << metric(*r->r) << " |";
-    const Row* def = fr.front();
-    for (const Row* r : fr) {
-      if (r->r->variant.compensation == def_comp && r->r->variant.activation_bits == acts.front())
-        def = r;
-    }
-    char b[192];
-    const double ratio = def->cost->energy_pj / def->fixed8_energy_pj;
-    std::snprintf(b, sizeof b, " %s | %.1f | %.3f | %s | %llu |\n",
-                  classifier ? pct(def->r->agreement()).c_str() : "-", def->r->output_sqnr_db,
-                  def->cost->energy_pj * 1e-6,
-                  std::isnan(ratio) ? "-" : (std::to_string(ratio).substr(0, 5)).c_str(),
-                  static_cast<unsigned long long>(def->cost->cycles));
-    md << b;
-  }
-  md << "\nAgreement, output SQNR (on the first "
-     << std::min(setup.sqnr_images, setup.evaluation.size())
-     << " evaluation images) and energy columns: activation width " << acts.front()
-     << ", compensation " << def_comp << ".";
-  if (classifier) {
-    md << " Float reference top-1 " << pct(float_top1) << " %";
-    if (!std::isnan(w.dataset.float_top1))
-      md << " (training script recorded " << pct(w.dataset.float_top1) << " %)";
-    md << ".";
-  }
-  md << "\n";
-
-  write_file_atomic(out.staging() + "/accuracy.json", j.dump(1) + "\n");
-  write_file_atomic(out.staging() + "/accuracy.md", md.str());
-  write_file_atomic(out.staging() + "/layers.csv", to_csv(layer_cols, lines));
-  out.commit();
-
-  std::cout << md.str() << "\nwall " << seconds_since(t0) << " s (" << jobs << " threads); files "
-            << common.out_dir << "/{accuracy.json, accuracy.md, layers.csv}\n";
   if (whole_test && !std::isnan(w.dataset.float_top1) &&
       std::abs(float_top1 - w.dataset.float_top1) > 0.002) {
     std::cerr << "warning: the float reference's top-1 " << pct(float_top1)

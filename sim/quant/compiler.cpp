@@ -230,224 +230,288 @@ PreparedLayer prepare_layer(const Network& net, std::size_t li, const DesignConf
 // [image][tensor] (shape, sign and scale equal across images).
 using CalibActs = std::vector<std::vector<IntTensor>>;
 
-// `held`: every tensor of a held-out image, run through each layer once the layer is calibrated
-// (with the calibrated scales) but never calibrated on; null when there is none.
-void compile_pe_layer(const Network& net, std::size_t li, const DesignConfig& d, PreparedLayer prep,
-                      const std::vector<IntTensor>& shapes, CalibActs* acts,
-                      std::vector<IntTensor>* held, CompiledLayer& cl) {
-  const bool functional = acts != nullptr;
-  cl.mac = prep.mac;
-  const MacModel& mac = *cl.mac;
-  const Layer& l = net.layers[li];
-  const GemmShape g = net.gemm(l);
-  const int cin_g = shapes[l.inputs[0]].shape.c / l.groups;
-  // Output channels quantized here: all of them, or the sample of a timing-only compile.
-  const bool sampled = !prep.rows.empty();
-  const std::int64_t all_rows = g.n * g.groups;
-  const std::int64_t rows = sampled ? static_cast<std::int64_t>(prep.rows.size()) : all_rows;
-  const std::int64_t k = g.k;
-  CONLOC_ASSERT(!(sampled && functional), "compiler", "a functional compile needs every weight");
-  const FloatLayerParams& p = prep.params;
-  CONLOC_ASSERT(static_cast<std::int64_t>(p.weights.size()) == rows * k, "compiler",
-                "weight source returned the wrong number of weights for " + l.name);
-  const std::string what = net.name + ": layer " + l.name;
-  for (std::size_t i = 0; i < p.weights.size(); ++i) {
-    if (!std::isfinite(p.weights[i])) {
-      throw UserError(field_error(what, "weights[" + std::to_string(i) + "]",
-                                  std::isnan(p.weights[i]) ? "weight is NaN" : "weight is infinite",
-                                  "", "a finite number"));
+// Compiles one conv / fully-connected layer in the steps of docs/compensation.md: weight checks
+// and neighbour statistics, scales, rounding (with error feedback), codes and compensation
+// constants, then with activations the calibration of the output stage and the output error the
+// format and compensation cost, in sample and held out.
+class PeLayerCompiler {
+ public:
+  // `acts`: every tensor of every calibration image (null for a compile without data); `held`:
+  // every tensor of a held-out image, run through each layer once the layer is calibrated (with
+  // the calibrated scales) but never calibrated on; null when there is none.
+  PeLayerCompiler(const Network& net, std::size_t li, const DesignConfig& d, PreparedLayer prep,
+                  const std::vector<IntTensor>& shapes, CalibActs* acts,
+                  std::vector<IntTensor>* held, CompiledLayer& cl)
+      : net_(net),
+        l_(net.layers[li]),
+        d_(d),
+        prep_(std::move(prep)),
+        shapes_(shapes),
+        acts_(acts),
+        held_(held),
+        cl_(cl),
+        g_(net.gemm(l_)),
+        cin_g_(shapes[l_.inputs[0]].shape.c / l_.groups),
+        sampled_(!prep_.rows.empty()),
+        all_rows_(g_.n * g_.groups),
+        rows_(sampled_ ? static_cast<std::int64_t>(prep_.rows.size()) : all_rows_),
+        k_(g_.k) {}
+
+  void compile() {
+    cl_.mac = prep_.mac;
+    check_weights();
+    neighbour_statistics();
+    choose_scales();
+    round_weights();
+    encode();
+    if (!acts_) return;
+    calibrate();
+    measure_in_sample();
+    if (held_) measure_held_out();
+  }
+
+ private:
+  bool functional() const { return acts_ != nullptr; }
+  const FloatLayerParams& params() const { return prep_.params; }
+  const LevelQuantizer& quant() const { return cl_.mac->quantizer(); }
+
+  void check_weights() const {
+    CONLOC_ASSERT(!(sampled_ && functional()), "compiler",
+                  "a functional compile needs every weight");
+    const auto& w = params().weights;
+    CONLOC_ASSERT(static_cast<std::int64_t>(w.size()) == rows_ * k_, "compiler",
+                  "weight source returned the wrong number of weights for " + l_.name);
+    const std::string what = net_.name + ": layer " + l_.name;
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      if (!std::isfinite(w[i])) {
+        throw UserError(field_error(what, "weights[" + std::to_string(i) + "]",
+                                    std::isnan(w[i]) ? "weight is NaN" : "weight is infinite", "",
+                                    "a finite number"));
+      }
     }
   }
 
-  const LevelQuantizer& quant = mac.quantizer();
-  // Without activations (no input data) error feedback assumes kTimingOnlyCorrelation.
-  NeighbourStats st;
-  st.rho_h = st.rho_v = kTimingOnlyCorrelation;
-  std::vector<const IntTensor*> ins;  // the layer's input on every calibration image
-  if (functional) {
-    for (auto& img : *acts)
-      ins.push_back(&img[l.inputs[0]]);
-    st = neighbour_stats(ins);
+  // The layer's input on every calibration image and its neighbour correlation; without
+  // activations (no input data) error feedback assumes kTimingOnlyCorrelation.
+  void neighbour_statistics() {
+    st_.rho_h = st_.rho_v = kTimingOnlyCorrelation;
+    if (functional()) {
+      for (auto& img : *acts_)
+        ins_.push_back(&img[l_.inputs[0]]);
+      st_ = neighbour_stats(ins_);
+    }
+    cl_.neighbour_correlation = functional() ? (l_.kw > 1 ? st_.rho_h : st_.rho_v)
+                                             : std::numeric_limits<double>::quiet_NaN();
   }
-  cl.neighbour_correlation =
-      functional ? (l.kw > 1 ? st.rho_h : st.rho_v) : std::numeric_limits<double>::quiet_NaN();
 
   // 1. Scales (chosen in prepare_layer). The bias is added in the accumulator, in units of
   //    input scale x weight scale: a channel whose weights are negligible next to its bias (a
   //    dead channel of a trained model: max |w| 1e-34, bias 0.4) would need a bias beyond the
   //    accumulator. Its scale is raised until the bias fits with 4x headroom; its weights then
   //    round to 0, which changes its output by less than 1e-4 of the bias.
-  cl.w_scale = std::move(prep.scales);
-  if (functional) {
-    const double in_scale = ins.front()->scale;
-    const double room = std::ldexp(1.0, d.accumulator_bits - 3);
-    for (std::int64_t r = 0; r < rows; ++r)
-      cl.w_scale[r] = std::max(cl.w_scale[r], std::abs(p.bias[r]) / (in_scale * room));
+  void choose_scales() {
+    cl_.w_scale = std::move(prep_.scales);
+    if (!functional()) return;
+    const double in_scale = ins_.front()->scale;
+    const double room = std::ldexp(1.0, d_.accumulator_bits - 3);
+    for (std::int64_t r = 0; r < rows_; ++r)
+      cl_.w_scale[r] = std::max(cl_.w_scale[r], std::abs(params().bias[r]) / (in_scale * room));
   }
 
   // 2. Rounding, with error feedback along kernel rows (or columns for kx1 kernels).
-  cl.wq.resize(static_cast<std::size_t>(rows * k));
-  const bool need_err = functional && uses_constant(d.compensation);
-  std::vector<std::int16_t> wq_plain;  // uncompensated, for measuring
-  const bool feedback = uses_feedback(d.compensation) && (l.kw > 1 || l.kh > 1);
-  const double rho = l.kw > 1 ? st.rho_h : st.rho_v;
-  if (feedback && functional) wq_plain.resize(cl.wq.size());
-  for (std::int64_t r = 0; r < rows; ++r) {
-    const double inv = 1.0 / cl.w_scale[r];
-    const float* w = p.weights.data() + r * k;
-    std::int16_t* q = cl.wq.data() + r * k;
-    for (std::int64_t i = 0; i < k; ++i)
-      q[i] = static_cast<std::int16_t>(quant.nearest(w[i] * inv));
-    if (!wq_plain.empty()) std::copy(q, q + k, wq_plain.data() + r * k);
-    if (!feedback) continue;
-    // Sigma-delta along the chain of spatially adjacent taps: tap t absorbs rho x the residual of
-    // tap t-1, whose activation is its neighbour's (k = (y * kw + x) * cin_g + ci).
-    const bool along_w = l.kw > 1;
-    const int outer = along_w ? l.kh : l.kw;
-    const int chain = along_w ? l.kw : l.kh;
-    for (int o = 0; o < outer; ++o) {
-      for (int ci = 0; ci < cin_g; ++ci) {
-        double carry = 0.0;
-        for (int t = 0; t < chain; ++t) {
-          const int ky = along_w ? o : t, kx = along_w ? t : o;
-          const std::int64_t i = (std::int64_t{ky} * l.kw + kx) * cin_g + ci;
-          const double v = w[i] * inv + rho * carry;
-          q[i] = static_cast<std::int16_t>(quant.nearest(v));
-          carry = v - q[i];
+  void round_weights() {
+    cl_.wq.resize(static_cast<std::size_t>(rows_ * k_));
+    const bool feedback = uses_feedback(d_.compensation) && (l_.kw > 1 || l_.kh > 1);
+    const double rho = l_.kw > 1 ? st_.rho_h : st_.rho_v;
+    if (feedback && functional()) wq_plain_.resize(cl_.wq.size());
+    for (std::int64_t r = 0; r < rows_; ++r) {
+      const double inv = 1.0 / cl_.w_scale[r];
+      const float* w = params().weights.data() + r * k_;
+      std::int16_t* q = cl_.wq.data() + r * k_;
+      for (std::int64_t i = 0; i < k_; ++i)
+        q[i] = static_cast<std::int16_t>(quant().nearest(w[i] * inv));
+      if (!wq_plain_.empty()) std::copy(q, q + k_, wq_plain_.data() + r * k_);
+      if (!feedback) continue;
+      // Sigma-delta along the chain of spatially adjacent taps: tap t absorbs rho x the residual
+      // of tap t-1, whose activation is its neighbour's (k = (y * kw + x) * cin_g + ci).
+      const bool along_w = l_.kw > 1;
+      const int outer = along_w ? l_.kh : l_.kw;
+      const int chain = along_w ? l_.kw : l_.kh;
+      for (int o = 0; o < outer; ++o) {
+        for (int ci = 0; ci < cin_g_; ++ci) {
+          double carry = 0.0;
+          for (int t = 0; t < chain; ++t) {
+            const int ky = along_w ? o : t, kx = along_w ? t : o;
+            const std::int64_t i = (std::int64_t{ky} * l_.kw + kx) * cin_g_ + ci;
+            const double v = w[i] * inv + rho * carry;
+            q[i] = static_cast<std::int16_t>(quant().nearest(v));
+            carry = v - q[i];
+          }
         }
       }
     }
   }
 
   // 3. Codes, per-weight cycles, MAC actions (energy follows the real weights) and the weight
-  //    quantization error, in one pass.
-  const std::int32_t lmax = quant.max_level();
-  std::vector<std::int32_t> code_of(2 * static_cast<std::size_t>(lmax) + 1, -1);
-  for (std::int32_t v : quant.levels())
-    code_of[static_cast<std::size_t>(v + lmax)] = static_cast<std::int32_t>(mac.encode(v));
-  cl.codes.resize(cl.wq.size());
-  cl.step_cycles.resize(cl.wq.size());
-  std::vector<std::uint64_t> uses_per_code(std::size_t{1} << mac.code_bits(), 0);
-  double sig = 0, e2 = 0;
-  // 4. (in the same pass) Compensation constant per output channel: the expected value of the
-  //    weight error (w/s - q, level units) times the activations it meets, folded into the bias
-  //    the output stage adds anyway.
-  cl.comp.assign(static_cast<std::size_t>(rows), 0);
-  for (std::int64_t r = 0; r < rows; ++r) {
-    const double s = cl.w_scale[r], inv = 1.0 / s;
-    const double* mean = need_err ? st.mean.data() + (r / g.n) * cin_g : nullptr;
-    double comp = 0.0;
-    for (std::int64_t i = r * k; i < (r + 1) * k; ++i) {
-      const auto code =
-          static_cast<std::uint32_t>(code_of[static_cast<std::size_t>(cl.wq[i] + lmax)]);
-      cl.codes[i] = static_cast<std::uint16_t>(code);
-      ++uses_per_code[code];
-      const double w = p.weights[i];
-      const double dq = w - s * cl.wq[i];
-      sig += w * w;
-      e2 += dq * dq;
-      if (need_err) comp += static_cast<float>(w * inv - cl.wq[i]) * mean[(i - r * k) % cin_g];
+  //    quantization error, in one pass; 4. (in the same pass) the compensation constant per
+  //    output channel: the expected value of the weight error (w/s - q, level units) times the
+  //    activations it meets, folded into the bias the output stage adds anyway.
+  void encode() {
+    const MacModel& mac = *cl_.mac;
+    const bool need_err = functional() && uses_constant(d_.compensation);
+    const std::int32_t lmax = quant().max_level();
+    std::vector<std::int32_t> code_of(2 * static_cast<std::size_t>(lmax) + 1, -1);
+    for (std::int32_t v : quant().levels())
+      code_of[static_cast<std::size_t>(v + lmax)] = static_cast<std::int32_t>(mac.encode(v));
+    cl_.codes.resize(cl_.wq.size());
+    cl_.step_cycles.resize(cl_.wq.size());
+    std::vector<std::uint64_t> uses_per_code(std::size_t{1} << mac.code_bits(), 0);
+    double sig = 0, e2 = 0;
+    cl_.comp.assign(static_cast<std::size_t>(rows_), 0);
+    for (std::int64_t r = 0; r < rows_; ++r) {
+      const double s = cl_.w_scale[r], inv = 1.0 / s;
+      const double* mean = need_err ? st_.mean.data() + (r / g_.n) * cin_g_ : nullptr;
+      double comp = 0.0;
+      for (std::int64_t i = r * k_; i < (r + 1) * k_; ++i) {
+        const auto code =
+            static_cast<std::uint32_t>(code_of[static_cast<std::size_t>(cl_.wq[i] + lmax)]);
+        cl_.codes[i] = static_cast<std::uint16_t>(code);
+        ++uses_per_code[code];
+        const double w = params().weights[i];
+        const double dq = w - s * cl_.wq[i];
+        sig += w * w;
+        e2 += dq * dq;
+        if (need_err) comp += static_cast<float>(w * inv - cl_.wq[i]) * mean[(i - r * k_) % cin_g_];
+      }
+      if (need_err) cl_.comp[r] = static_cast<std::int32_t>(std::llround(comp));
     }
-    if (need_err) cl.comp[r] = static_cast<std::int32_t>(std::llround(comp));
+    if (sampled_) {
+      uses_per_code = scale_histogram(uses_per_code, static_cast<std::uint64_t>(all_rows_ * k_));
+      cl_.sampled_rows = prep_.rows;
+    }
+    cl_.code_uses = uses_per_code;
+    std::vector<std::uint8_t> cycles_of(uses_per_code.size(), 1);
+    for (std::size_t c = 0; c < uses_per_code.size(); ++c) {
+      if (uses_per_code[c] == 0) continue;
+      const MacActions a = mac.actions(static_cast<std::uint32_t>(c));
+      cycles_of[c] = static_cast<std::uint8_t>(a.cycles);
+      cl_.mac_actions += a.scaled(uses_per_code[c] * static_cast<std::uint64_t>(g_.m));
+    }
+    for (std::size_t i = 0; i < cl_.codes.size(); ++i)
+      cl_.step_cycles[i] = cycles_of[cl_.codes[i]];
+    cl_.weight_sqnr_db = sqnr(sig, e2);
   }
-  if (sampled) {
-    uses_per_code = scale_histogram(uses_per_code, static_cast<std::uint64_t>(all_rows * k));
-    cl.sampled_rows = std::move(prep.rows);
-  }
-  cl.code_uses = uses_per_code;
-  std::vector<std::uint8_t> cycles_of(uses_per_code.size(), 1);
-  for (std::size_t c = 0; c < uses_per_code.size(); ++c) {
-    if (uses_per_code[c] == 0) continue;
-    const MacActions a = mac.actions(static_cast<std::uint32_t>(c));
-    cycles_of[c] = static_cast<std::uint8_t>(a.cycles);
-    cl.mac_actions += a.scaled(uses_per_code[c] * static_cast<std::uint64_t>(g.m));
-  }
-  for (std::size_t i = 0; i < cl.codes.size(); ++i)
-    cl.step_cycles[i] = cycles_of[cl.codes[i]];
-  cl.weight_sqnr_db = sqnr(sig, e2);
-
-  if (!functional) return;
-  const IntTensor& in0 = *ins.front();
-  const IntTensor& out_shape = shapes[l.output];
-  const int abits = d.activation_bits;
 
   // 5. Calibration on the reference outputs of every calibration image.
-  const std::int64_t acc_lim = (std::int64_t{1} << (d.accumulator_bits - 1)) - 1;
-  cl.bias.resize(static_cast<std::size_t>(rows));
-  for (std::int64_t r = 0; r < rows; ++r) {
-    const double b = std::llround(p.bias[r] / (in0.scale * cl.w_scale[r]));
-    cl.bias[r] = static_cast<std::int32_t>(std::clamp<double>(b + cl.comp[r], -acc_lim, acc_lim));
-  }
-  std::vector<std::vector<std::int32_t>> accs;
-  RangeStat range(d.activation_percentile);
-  std::vector<PackedWeights> packed;  // packed once for every calibration image
-  for (std::int64_t grp = 0; grp < g.groups; ++grp)
-    packed.emplace_back(cl.wq.data() + grp * g.n * k, k, g.n, k);
-  for (const IntTensor* in : ins) {
-    accs.emplace_back();
-    conv_accumulate(*in, l, net, packed, d.accumulator_bits, accs.back());
-    const auto& acc = accs.back();
-    for (std::size_t i = 0; i < acc.size(); ++i) {
-      const std::size_t ch = i % rows;
-      range.add(activate(l.act,
-                         (static_cast<double>(acc[i]) + cl.bias[ch]) * in0.scale * cl.w_scale[ch]));
+  void calibrate() {
+    const IntTensor& in0 = *ins_.front();
+    const IntTensor& out_shape = shapes_[l_.output];
+    const int abits = d_.activation_bits;
+    const std::int64_t acc_lim = (std::int64_t{1} << (d_.accumulator_bits - 1)) - 1;
+    cl_.bias.resize(static_cast<std::size_t>(rows_));
+    for (std::int64_t r = 0; r < rows_; ++r) {
+      const double b = std::llround(params().bias[r] / (in0.scale * cl_.w_scale[r]));
+      cl_.bias[r] =
+          static_cast<std::int32_t>(std::clamp<double>(b + cl_.comp[r], -acc_lim, acc_lim));
     }
+    std::vector<std::vector<std::int32_t>> accs;
+    RangeStat range(d_.activation_percentile);
+    for (std::int64_t grp = 0; grp < g_.groups; ++grp)  // packed once for every image
+      packed_.emplace_back(cl_.wq.data() + grp * g_.n * k_, k_, g_.n, k_);
+    for (const IntTensor* in : ins_) {
+      accs.emplace_back();
+      conv_accumulate(*in, l_, net_, packed_, d_.accumulator_bits, accs.back());
+      const auto& acc = accs.back();
+      for (std::size_t i = 0; i < acc.size(); ++i) {
+        const std::size_t ch = i % rows_;
+        range.add(activate(
+            l_.act, (static_cast<double>(acc[i]) + cl_.bias[ch]) * in0.scale * cl_.w_scale[ch]));
+      }
+    }
+    const double maxv = range.value();
+    const std::int32_t qmax = act_max(abits, out_shape.is_signed);
+    out_scale_ = maxv > 0 ? maxv / qmax : in0.scale * cl_.w_scale[0];
+    cl_.out_lo = act_min(abits, out_shape.is_signed);
+    cl_.out_hi = qmax;
+    if (l_.act == Activation::Relu6) {
+      cl_.out_hi =
+          static_cast<std::int32_t>(std::min<double>(qmax, std::llround(6.0 / out_scale_)));
+    }
+    cl_.rq.resize(static_cast<std::size_t>(rows_));
+    for (std::int64_t r = 0; r < rows_; ++r)
+      cl_.rq[r] = Requant::from_real(in0.scale * cl_.w_scale[r] / out_scale_);
+    for (std::size_t img = 0; img < acts_->size(); ++img) {
+      IntTensor& out = (*acts_)[img][l_.output];
+      out.scale = out_scale_;
+      output_stage(accs[img], cl_.bias, cl_.rq, cl_.out_lo, cl_.out_hi, d_.accumulator_bits, out);
+    }
+    plain_bias_ = cl_.bias;
+    for (std::int64_t r = 0; r < rows_; ++r)
+      plain_bias_[r] -= cl_.comp[r];
+    compensated_ = !wq_plain_.empty() || plain_bias_ != cl_.bias;
   }
-  const double maxv = range.value();
-  const std::int32_t qmax = act_max(abits, out_shape.is_signed);
-  const double out_scale = maxv > 0 ? maxv / qmax : in0.scale * cl.w_scale[0];
-  cl.out_lo = act_min(abits, out_shape.is_signed);
-  cl.out_hi = qmax;
-  if (l.act == Activation::Relu6) {
-    cl.out_hi = static_cast<std::int32_t>(std::min<double>(qmax, std::llround(6.0 / out_scale)));
-  }
-  cl.rq.resize(static_cast<std::size_t>(rows));
-  for (std::int64_t r = 0; r < rows; ++r) {
-    cl.rq[r] = Requant::from_real(in0.scale * cl.w_scale[r] / out_scale);
-  }
-  for (std::size_t img = 0; img < acts->size(); ++img) {
-    IntTensor& out = (*acts)[img][l.output];
-    out.scale = out_scale;
-    output_stage(accs[img], cl.bias, cl.rq, cl.out_lo, cl.out_hi, d.accumulator_bits, out);
+
+  // The output error with the compiled weights and bias, and without the compensation (the same
+  // when the compensation changed nothing: no re-rounding, all constants 0).
+  std::pair<OutputError, OutputError> output_errors_on(const IntTensor& in) const {
+    const std::vector<std::int16_t>& wq_uncomp = wq_plain_.empty() ? cl_.wq : wq_plain_;
+    auto e = output_errors(in, l_, net_, params(), cl_.w_scale, cl_.wq, cl_.bias,
+                           compensated_ ? &wq_uncomp : nullptr,
+                           compensated_ ? &plain_bias_ : nullptr, 16);
+    if (!compensated_) e.second = e.first;
+    return e;
   }
 
   // 6. What the weight format and the compensation cost at this layer's output, on up to 16
   //    evenly spaced output pixels (x every output channel) of the first calibration images:
   //    float weights vs quantized (+ compensation) on the same input.
-  //    Where the compensation changed nothing (no re-rounding, all constants 0) the two are one.
-  OutputError comp_err, plain_err;
-  std::vector<std::int32_t> plain_bias(cl.bias);
-  for (std::int64_t r = 0; r < rows; ++r)
-    plain_bias[r] -= cl.comp[r];
-  const bool compensated = !wq_plain.empty() || plain_bias != cl.bias;
-  const std::size_t measured = std::min<std::size_t>(ins.size(), 8);
-  const std::vector<std::int16_t>& wq_uncomp = wq_plain.empty() ? cl.wq : wq_plain;
-  for (std::size_t img = 0; img < measured; ++img) {
-    const auto [c, u] =
-        output_errors(*ins[img], l, net, p, cl.w_scale, cl.wq, cl.bias,
-                      compensated ? &wq_uncomp : nullptr, compensated ? &plain_bias : nullptr, 16);
-    comp_err += c;
-    plain_err += u;
+  void measure_in_sample() {
+    OutputError comp_err, plain_err;
+    const std::size_t measured = std::min<std::size_t>(ins_.size(), 8);
+    for (std::size_t img = 0; img < measured; ++img) {
+      const auto [c, u] = output_errors_on(*ins_[img]);
+      comp_err += c;
+      plain_err += u;
+    }
+    cl_.output_sqnr_in_sample_db = comp_err.sqnr_db();
+    cl_.output_sqnr_uncompensated_in_sample_db = plain_err.sqnr_db();
   }
-  if (!compensated) plain_err = comp_err;
-  cl.output_sqnr_in_sample_db = comp_err.sqnr_db();
-  cl.output_sqnr_uncompensated_in_sample_db = plain_err.sqnr_db();
 
   // 7. The same on the held-out image, which the scales and the compensation never saw: its
   //    layer input is this network's own, the output computed with the calibrated parameters.
-  if (!held) return;
-  const IntTensor& hin = (*held)[l.inputs[0]];
-  std::vector<std::int32_t> hacc;
-  conv_accumulate(hin, l, net, packed, d.accumulator_bits, hacc);
-  IntTensor& hout = (*held)[l.output];
-  hout.scale = out_scale;
-  output_stage(hacc, cl.bias, cl.rq, cl.out_lo, cl.out_hi, d.accumulator_bits, hout);
-  const auto [hc, hu] =
-      output_errors(hin, l, net, p, cl.w_scale, cl.wq, cl.bias, compensated ? &wq_uncomp : nullptr,
-                    compensated ? &plain_bias : nullptr, 16);
-  cl.output_sqnr_held_out_db = hc.sqnr_db();
-  cl.output_sqnr_uncompensated_held_out_db = (compensated ? hu : hc).sqnr_db();
-}
+  void measure_held_out() {
+    const IntTensor& hin = (*held_)[l_.inputs[0]];
+    std::vector<std::int32_t> hacc;
+    conv_accumulate(hin, l_, net_, packed_, d_.accumulator_bits, hacc);
+    IntTensor& hout = (*held_)[l_.output];
+    hout.scale = out_scale_;
+    output_stage(hacc, cl_.bias, cl_.rq, cl_.out_lo, cl_.out_hi, d_.accumulator_bits, hout);
+    const auto [hc, hu] = output_errors_on(hin);
+    cl_.output_sqnr_held_out_db = hc.sqnr_db();
+    cl_.output_sqnr_uncompensated_held_out_db = hu.sqnr_db();
+  }
+
+  const Network& net_;
+  const Layer& l_;
+  const DesignConfig& d_;
+  PreparedLayer prep_;
+  const std::vector<IntTensor>& shapes_;
+  CalibActs* acts_;
+  std::vector<IntTensor>* held_;
+  CompiledLayer& cl_;
+  const GemmShape g_;
+  const int cin_g_;
+  // Output channels quantized here: all of them, or the sample of a timing-only compile.
+  const bool sampled_;
+  const std::int64_t all_rows_, rows_, k_;
+  NeighbourStats st_;
+  std::vector<const IntTensor*> ins_;     // the layer's input on every calibration image
+  std::vector<std::int16_t> wq_plain_;    // uncompensated rounding, when feedback re-rounded
+  std::vector<PackedWeights> packed_;     // the rounded weights, packed for the reference GEMM
+  std::vector<std::int32_t> plain_bias_;  // the bias without the compensation constants
+  bool compensated_ = false;
+  double out_scale_ = 0;
+};
 
 void compile_vector_layer(const Network& net, std::size_t li, const DesignConfig& d,
                           std::vector<IntTensor>& shapes, CalibActs* acts,
@@ -556,10 +620,11 @@ CompiledNetwork compile(const Network& net, const CompileSpec& spec, const Weigh
         const Layer& l = net.layers[i];
         if (!l.on_pe_array()) continue;
         const GemmShape g = net.gemm(l);
-        compile_pe_layer(net, i, d,
-                         prepare_layer(net, i, d, mac_kind, cn.layers[i].in_signed, source,
-                                       sample_rows(g.n * g.groups, g.k, budget)),
-                         cn.tensors, nullptr, nullptr, cn.layers[i]);
+        PeLayerCompiler(net, i, d,
+                        prepare_layer(net, i, d, mac_kind, cn.layers[i].in_signed, source,
+                                      sample_rows(g.n * g.groups, g.k, budget)),
+                        cn.tensors, nullptr, nullptr, cn.layers[i])
+            .compile();
       }
     };
     auto other = std::async(std::launch::async, work, 1);
@@ -626,7 +691,7 @@ CompiledNetwork compile(const Network& net, const CompileSpec& spec, const Weigh
                        cn.layers[j].in_signed, std::cref(source), std::vector<std::int64_t>{});
         break;
       }
-      compile_pe_layer(net, i, d, std::move(prep), cn.tensors, &acts, held_ptr, cl);
+      PeLayerCompiler(net, i, d, std::move(prep), cn.tensors, &acts, held_ptr, cl).compile();
     } else {
       compile_vector_layer(net, i, d, cn.tensors, &acts, held_ptr, cl);
     }
