@@ -80,9 +80,11 @@ ImageRange parse_image_range(const std::string& text, const std::string& default
   return r;
 }
 
-std::vector<AccuracyResult> evaluate_accuracy(const Workload& w, const Dataset& ds,
-                                              const AccuracySetup& setup,
-                                              const std::vector<AccuracyVariant>& variants) {
+namespace {
+
+// Refuses image sets that do not fit the network (shape, labels) or that overlap.
+void check_setup(const Workload& w, const Dataset& ds, const AccuracySetup& setup,
+                 bool classifier) {
   const Network& net = w.net;
   const TensorShape in = net.tensors[0];
   const ImageSet& cal_set = split_of(ds, setup.calibration.split);
@@ -92,9 +94,7 @@ std::vector<AccuracyResult> evaluate_accuracy(const Workload& w, const Dataset& 
                                 to_string(TensorShape{cal_set.h, cal_set.w, cal_set.c}),
                                 to_string(in) + " (" + net.name + " input)"));
   }
-  const TensorShape out_shape = net.tensors.back();
-  const std::int64_t classes = out_shape.elements();
-  const bool classifier = out_shape.h == 1 && out_shape.w == 1 && classes >= 2;
+  const std::int64_t classes = net.tensors.back().elements();
   for (std::int64_t i = setup.evaluation.begin; classifier && i < setup.evaluation.end; ++i) {
     if (eval_set.labels[static_cast<std::size_t>(i)] >= classes) {
       throw UserError(field_error(eval_set.labels_file, "[" + std::to_string(i) + "]",
@@ -110,199 +110,268 @@ std::vector<AccuracyResult> evaluate_accuracy(const Workload& w, const Dataset& 
                                 setup.calibration.text() + " and " + setup.evaluation.text(),
                                 "disjoint image sets (calibrate on the training split)"));
   }
+}
 
-  // Both image sets normalised once, not once per variant.
-  Calibration calib;
-  calib.id = w.dataset.name + " " + setup.calibration.text();
-  std::vector<std::vector<float>> eval;
-  for (std::int64_t i = setup.calibration.begin; i < setup.calibration.end; ++i)
-    calib.images.push_back(normalised_image(cal_set, i, w.dataset));
-  for (std::int64_t i = setup.evaluation.begin; i < setup.evaluation.end; ++i)
-    eval.push_back(normalised_image(eval_set, i, w.dataset));
-  const FloatNetwork fnet(net, *w.weights);
-
-  std::vector<AccuracyResult> results(variants.size());
-  std::vector<std::shared_ptr<CompiledNetwork>> compiled(variants.size());
-  const std::int64_t chunk = std::max<std::int64_t>(250, setup.sqnr_images);
-  const std::int64_t n_eval = setup.evaluation.size();
-  const std::int64_t sqnr_images = std::min(setup.sqnr_images, n_eval);
-  // Per variant and PE-array layer: held-out output error and the inputs' statistics (measured
-  // in the first chunk only, which holds every SQNR image).
-  std::vector<std::vector<OutputError>> layer_err(variants.size());
-  std::vector<std::vector<double>> layer_rho(variants.size());
-
-  // The float reference's top class of every evaluation image and its outputs on the SQNR
-  // images: what the quantized variants are compared with.
-  std::vector<std::size_t> float_top(static_cast<std::size_t>(n_eval), 0);
-  std::vector<std::vector<float>> float_out(static_cast<std::size_t>(sqnr_images));
-
-  // Three phases: every compile, the float reference, every quantized variant.
-  std::vector<Task> compile_tasks, float_tasks, eval_tasks;
-  std::int64_t total = 0;
-  for (std::size_t v = 0; v < variants.size(); ++v) {
-    results[v].variant = variants[v];
-    results[v].classifier = classifier;
-    if (variants[v].kind != "float") {
-      compile_tasks.push_back({v, 0, 0});
-      total += static_cast<std::int64_t>(calib.images.size());
-    }
-    for (std::int64_t a = 0; a < n_eval; a += chunk)
-      (variants[v].kind == "float" ? float_tasks : eval_tasks)
-          .push_back({v, a, std::min(n_eval, a + chunk)});
-    total += n_eval;
-  }
-  if (float_tasks.empty()) {
-    throw InternalError("evaluate_accuracy: the float reference must be one of the variants");
-  }
-
-  std::atomic<std::int64_t> done{0};
+// Runs `tasks` on `jobs` threads, reporting `done` of `total` about four times a second; the
+// first exception thrown by a task stops the others and is rethrown here.
+void run_pool(const std::vector<Task>& tasks, int jobs, const std::function<void(const Task&)>& run,
+              const AccuracySetup& setup, const std::atomic<std::int64_t>& done,
+              std::int64_t total) {
+  std::atomic<std::size_t> next{0};
+  std::atomic<int> finished{0};
   std::mutex mu;
   std::exception_ptr failure;
-  auto run_compile = [&](const Task& t) {
-    const AccuracyVariant& v = variants[t.variant];
-    // Functional: the cost of every variant is simulated with its values (cmd_accuracy).
-    compiled[t.variant] =
-        std::make_shared<CompiledNetwork>(prepare_network(w, v.cfg, true, &calib));
-    done += static_cast<std::int64_t>(calib.images.size());
+  auto work = [&] {
+    for (;;) {
+      const std::size_t k = next++;
+      if (k >= tasks.size()) return;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (failure) return;
+      }
+      try {
+        run(tasks[k]);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!failure) failure = std::current_exception();
+      }
+    }
   };
-  auto run_eval = [&](const Task& t) {
-    const CompiledNetwork* cn = compiled[t.variant].get();
-    std::int64_t c1 = 0, c5 = 0, agree = 0;
-    OutputError out_err;
+  std::vector<std::thread> pool;
+  for (int j = 0; j < std::max(1, jobs); ++j) {
+    pool.emplace_back([&] {
+      work();
+      ++finished;
+    });
+  }
+  while (finished.load() < static_cast<int>(pool.size())) {
+    if (setup.progress) setup.progress(done.load(), total);
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  for (auto& th : pool)
+    th.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+// One evaluation: every variant compiled on the calibration images, then the float reference and
+// every quantized variant on the evaluation images, chunk by chunk on a thread pool.
+class AccuracyEvaluation {
+ public:
+  AccuracyEvaluation(const Workload& w, const Dataset& ds, const AccuracySetup& setup,
+                     const std::vector<AccuracyVariant>& variants)
+      : w_(w),
+        net_(w.net),
+        setup_(setup),
+        variants_(variants),
+        eval_set_(split_of(ds, setup.evaluation.split)),
+        fnet_(net_, *w.weights),
+        results_(variants.size()),
+        compiled_(variants.size()),
+        layer_err_(variants.size()),
+        layer_rho_(variants.size()),
+        n_eval_(setup.evaluation.size()),
+        sqnr_images_(std::min(setup.sqnr_images, n_eval_)),
+        float_top_(static_cast<std::size_t>(n_eval_), 0),
+        float_out_(static_cast<std::size_t>(sqnr_images_)) {
+    const TensorShape out_shape = net_.tensors.back();
+    classifier_ = out_shape.h == 1 && out_shape.w == 1 && out_shape.elements() >= 2;
+    check_setup(w, ds, setup, classifier_);
+    // Both image sets normalised once, not once per variant.
+    const ImageSet& cal_set = split_of(ds, setup.calibration.split);
+    calib_.id = w.dataset.name + " " + setup.calibration.text();
+    for (std::int64_t i = setup.calibration.begin; i < setup.calibration.end; ++i)
+      calib_.images.push_back(normalised_image(cal_set, i, w.dataset));
+    for (std::int64_t i = setup.evaluation.begin; i < setup.evaluation.end; ++i)
+      eval_.push_back(normalised_image(eval_set_, i, w.dataset));
+  }
+
+  std::vector<AccuracyResult> run() {
+    // Three phases: every compile, the float reference (what the others are compared with),
+    // every quantized variant.
+    std::vector<Task> compile_tasks, float_tasks, eval_tasks;
+    const std::int64_t chunk = std::max<std::int64_t>(250, setup_.sqnr_images);
+    std::int64_t total = 0;
+    for (std::size_t v = 0; v < variants_.size(); ++v) {
+      results_[v].variant = variants_[v];
+      results_[v].classifier = classifier_;
+      if (variants_[v].kind != "float") {
+        compile_tasks.push_back({v, 0, 0});
+        total += static_cast<std::int64_t>(calib_.images.size());
+      }
+      for (std::int64_t a = 0; a < n_eval_; a += chunk)
+        (variants_[v].kind == "float" ? float_tasks : eval_tasks)
+            .push_back({v, a, std::min(n_eval_, a + chunk)});
+      total += n_eval_;
+    }
+    if (float_tasks.empty()) {
+      throw InternalError("evaluate_accuracy: the float reference must be one of the variants");
+    }
+    run_pool(
+        compile_tasks, setup_.jobs, [this](const Task& t) { compile(t); }, setup_, done_, total);
+    for (const auto* phase : {&float_tasks, &eval_tasks})
+      run_pool(
+          *phase, setup_.jobs, [this](const Task& t) { evaluate(t); }, setup_, done_, total);
+    if (setup_.progress) setup_.progress(total, total);
+    for (std::size_t v = 0; v < variants_.size(); ++v) {
+      if (compiled_[v]) add_layers(v);
+    }
+    return std::move(results_);
+  }
+
+ private:
+  // What a chunk of images gave one variant.
+  struct ChunkCounts {
+    std::int64_t top1 = 0, top5 = 0, agree = 0;
+    OutputError out_err;                         // network output vs the float reference
+    std::vector<OutputError> layer_err;          // per PE-array layer, SQNR images
+    std::vector<std::vector<IntTensor>> inputs;  // per PE-array layer, SQNR images
+  };
+
+  void compile(const Task& t) {
+    // Functional: the cost of every variant is simulated with its values (cmd_accuracy).
+    compiled_[t.variant] = std::make_shared<CompiledNetwork>(
+        prepare_network(w_, variants_[t.variant].cfg, true, &calib_));
+    done_ += static_cast<std::int64_t>(calib_.images.size());
+  }
+
+  // The float reference on image i: its rank of the label; records its top class and output.
+  std::size_t float_image(std::int64_t i, std::size_t label, ChunkCounts& c) {
+    std::vector<float> y = fnet_.forward(eval_[static_cast<std::size_t>(i)]);
+    std::size_t rank = 0;
+    if (classifier_) {
+      rank = rank_of(y, label);
+      float_top_[static_cast<std::size_t>(i)] =
+          static_cast<std::size_t>(std::max_element(y.begin(), y.end()) - y.begin());
+      c.agree += 1;
+    }
+    if (i < sqnr_images_) float_out_[static_cast<std::size_t>(i)] = std::move(y);
+    return rank;
+  }
+
+  // A quantized variant on image i: its rank of the label, agreement with the float reference,
+  // and on the SQNR images the output and per-layer errors.
+  std::size_t quantized_image(const CompiledNetwork& cn, IntegerInference& engine,
+                              std::vector<IntTensor>& tensors, std::int64_t i, std::size_t label,
+                              ChunkCounts& c) {
+    engine.run(eval_[static_cast<std::size_t>(i)], tensors);
+    const IntTensor& y = tensors.back();
+    std::size_t rank = 0;
+    if (classifier_) {
+      rank = rank_of(y.data, label);
+      c.agree += rank_of(y.data, float_top_[static_cast<std::size_t>(i)]) == 0;
+    }
+    if (i >= sqnr_images_) return rank;
+    const std::vector<float>& f = float_out_[static_cast<std::size_t>(i)];
+    for (std::size_t k = 0; k < f.size(); ++k) {
+      const double d = y.scale * y.data[k] - f[k];
+      c.out_err.signal += static_cast<double>(f[k]) * f[k];
+      c.out_err.error += d * d;
+    }
+    for (std::size_t li = 0; li < net_.layers.size(); ++li) {
+      const Layer& l = net_.layers[li];
+      if (!l.on_pe_array()) continue;
+      const CompiledLayer& cl = cn.layers[li];
+      const IntTensor& x = tensors[l.inputs[0]];
+      c.layer_err[li] += output_error(x, l, net_, fnet_.params(li), cl.w_scale, cl.wq, cl.bias, 16);
+      c.inputs[li].push_back(x);
+    }
+    return rank;
+  }
+
+  void evaluate(const Task& t) {
+    const CompiledNetwork* cn = compiled_[t.variant].get();
     std::vector<IntTensor> tensors;
     std::unique_ptr<IntegerInference> engine;
     if (cn) engine = std::make_unique<IntegerInference>(*cn);
-    std::vector<OutputError> err(net.layers.size());
-    std::vector<std::vector<IntTensor>> inputs(net.layers.size());
+    ChunkCounts c;
+    c.layer_err.resize(net_.layers.size());
+    c.inputs.resize(net_.layers.size());
     for (std::int64_t i = t.begin; i < t.end; ++i) {
-      const std::int64_t idx = setup.evaluation.begin + i;
-      const std::size_t label = eval_set.labels[static_cast<std::size_t>(idx)];
-      const std::vector<float>& img = eval[static_cast<std::size_t>(i)];
-      std::size_t rank = 0;
-      if (!cn) {
-        std::vector<float> y = fnet.forward(img);
-        if (classifier) {
-          rank = rank_of(y, label);
-          float_top[static_cast<std::size_t>(i)] =
-              static_cast<std::size_t>(std::max_element(y.begin(), y.end()) - y.begin());
-          agree += 1;
-        }
-        if (i < sqnr_images) float_out[static_cast<std::size_t>(i)] = std::move(y);
-      } else {
-        engine->run(img, tensors);
-        const IntTensor& y = tensors.back();
-        if (classifier) {
-          rank = rank_of(y.data, label);
-          agree += rank_of(y.data, float_top[static_cast<std::size_t>(i)]) == 0;
-        }
-        if (i < sqnr_images) {
-          const std::vector<float>& f = float_out[static_cast<std::size_t>(i)];
-          for (std::size_t k = 0; k < f.size(); ++k) {
-            const double d = y.scale * y.data[k] - f[k];
-            out_err.signal += static_cast<double>(f[k]) * f[k];
-            out_err.error += d * d;
-          }
-          for (std::size_t li = 0; li < net.layers.size(); ++li) {
-            const Layer& l = net.layers[li];
-            if (!l.on_pe_array()) continue;
-            const CompiledLayer& cl = cn->layers[li];
-            const IntTensor& x = tensors[l.inputs[0]];
-            err[li] += output_error(x, l, net, fnet.params(li), cl.w_scale, cl.wq, cl.bias, 16);
-            inputs[li].push_back(x);
-          }
-        }
-      }
-      c1 += classifier && rank == 0;
-      c5 += classifier && rank < 5;
-      if ((i - t.begin) % 16 == 15) done += 16;
+      const std::int64_t idx = setup_.evaluation.begin + i;
+      const std::size_t label = eval_set_.labels[static_cast<std::size_t>(idx)];
+      const std::size_t rank =
+          cn ? quantized_image(*cn, *engine, tensors, i, label, c) : float_image(i, label, c);
+      c.top1 += classifier_ && rank == 0;
+      c.top5 += classifier_ && rank < 5;
+      if ((i - t.begin) % 16 == 15) done_ += 16;
     }
-    done += (t.end - t.begin) % 16;
-    std::lock_guard<std::mutex> lock(mu);
-    AccuracyResult& r = results[t.variant];
-    r.images += t.end - t.begin;
-    r.top1_correct += c1;
-    r.top5_correct += c5;
-    r.agree_float += agree;
-    if (cn && t.begin == 0) {
-      r.output_sqnr_db = out_err.sqnr_db();
-      layer_err[t.variant] = err;
-      layer_rho[t.variant].assign(net.layers.size(), 0.0);
-      for (std::size_t li = 0; li < net.layers.size(); ++li) {
-        if (inputs[li].empty()) continue;
-        std::vector<const IntTensor*> ptrs;
-        for (const auto& x : inputs[li])
-          ptrs.push_back(&x);
-        const NeighbourStats st = neighbour_stats(ptrs);
-        layer_rho[t.variant][li] = net.layers[li].kw > 1 ? st.rho_h : st.rho_v;
-      }
-    }
-  };
-
-  // The phases on a pool of threads: every compile, then the float reference's chunks of
-  // images, then every variant's.
-  for (const std::vector<Task>* phase : {&compile_tasks, &float_tasks, &eval_tasks}) {
-    std::atomic<std::size_t> next{0};
-    std::atomic<int> finished{0};
-    auto work = [&] {
-      for (;;) {
-        const std::size_t k = next++;
-        if (k >= phase->size()) return;
-        {
-          std::lock_guard<std::mutex> lock(mu);
-          if (failure) return;
-        }
-        try {
-          const Task& t = (*phase)[k];
-          if (phase == &compile_tasks) {
-            run_compile(t);
-          } else {
-            run_eval(t);
-          }
-        } catch (...) {
-          std::lock_guard<std::mutex> lock(mu);
-          if (!failure) failure = std::current_exception();
-        }
-      }
-    };
-    auto worker = [&] {
-      work();
-      ++finished;
-    };
-    std::vector<std::thread> pool;
-    for (int j = 0; j < std::max(1, setup.jobs); ++j)
-      pool.emplace_back(worker);
-    while (finished.load() < static_cast<int>(pool.size())) {
-      if (setup.progress) setup.progress(done.load(), total);
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    }
-    for (auto& th : pool)
-      th.join();
-    if (failure) std::rethrow_exception(failure);
+    done_ += (t.end - t.begin) % 16;
+    record(t, c, cn != nullptr);
   }
-  if (setup.progress) setup.progress(total, total);
 
-  for (std::size_t v = 0; v < variants.size(); ++v) {
-    AccuracyResult& r = results[v];
-    if (!compiled[v]) continue;
-    r.cn = compiled[v];
-    for (std::size_t li = 0; li < net.layers.size(); ++li) {
-      if (!net.layers[li].on_pe_array()) continue;
+  void record(const Task& t, const ChunkCounts& c, bool quantized) {
+    std::lock_guard<std::mutex> lock(mu_);
+    AccuracyResult& r = results_[t.variant];
+    r.images += t.end - t.begin;
+    r.top1_correct += c.top1;
+    r.top5_correct += c.top5;
+    r.agree_float += c.agree;
+    // The first chunk holds every SQNR image.
+    if (!quantized || t.begin != 0) return;
+    r.output_sqnr_db = c.out_err.sqnr_db();
+    layer_err_[t.variant] = c.layer_err;
+    layer_rho_[t.variant].assign(net_.layers.size(), 0.0);
+    for (std::size_t li = 0; li < net_.layers.size(); ++li) {
+      if (c.inputs[li].empty()) continue;
+      std::vector<const IntTensor*> ptrs;
+      for (const auto& x : c.inputs[li])
+        ptrs.push_back(&x);
+      const NeighbourStats st = neighbour_stats(ptrs);
+      layer_rho_[t.variant][li] = net_.layers[li].kw > 1 ? st.rho_h : st.rho_v;
+    }
+  }
+
+  void add_layers(std::size_t v) {
+    AccuracyResult& r = results_[v];
+    r.cn = compiled_[v];
+    for (std::size_t li = 0; li < net_.layers.size(); ++li) {
+      const Layer& l = net_.layers[li];
+      if (!l.on_pe_array()) continue;
       const CompiledLayer& cl = r.cn->layers[li];
       LayerAccuracy la;
-      la.layer = net.layers[li].name;
+      la.layer = l.name;
       la.weight_count = static_cast<std::int64_t>(cl.wq.size());
       la.weight_sqnr_db = cl.weight_sqnr_db;
-      la.output_sqnr_db = layer_err[v].empty() ? 0.0 : layer_err[v][li].sqnr_db();
+      la.output_sqnr_db = layer_err_[v].empty() ? 0.0 : layer_err_[v][li].sqnr_db();
       // Error feedback chains taps along a kernel row (or column); a 1x1 kernel has no chain.
-      const Layer& l = net.layers[li];
       const bool chained = l.kw > 1 || l.kh > 1;
       const double nan = std::numeric_limits<double>::quiet_NaN();
       la.rho_calibration = chained ? cl.neighbour_correlation : nan;
-      la.rho_heldout = chained && !layer_rho[v].empty() ? layer_rho[v][li] : nan;
+      la.rho_heldout = chained && !layer_rho_[v].empty() ? layer_rho_[v][li] : nan;
       r.layers.push_back(la);
     }
   }
-  return results;
+
+  const Workload& w_;
+  const Network& net_;
+  const AccuracySetup& setup_;
+  const std::vector<AccuracyVariant>& variants_;
+  const ImageSet& eval_set_;
+  const FloatNetwork fnet_;
+  bool classifier_ = true;
+  Calibration calib_;
+  std::vector<std::vector<float>> eval_;
+  std::vector<AccuracyResult> results_;
+  std::vector<std::shared_ptr<CompiledNetwork>> compiled_;
+  // Per variant and PE-array layer: held-out output error and the inputs' statistics (measured
+  // in the first chunk only, which holds every SQNR image).
+  std::vector<std::vector<OutputError>> layer_err_;
+  std::vector<std::vector<double>> layer_rho_;
+  const std::int64_t n_eval_, sqnr_images_;
+  // The float reference's top class of every evaluation image and its outputs on the SQNR
+  // images: what the quantized variants are compared with.
+  std::vector<std::size_t> float_top_;
+  std::vector<std::vector<float>> float_out_;
+  std::atomic<std::int64_t> done_{0};
+  std::mutex mu_;
+};
+
+}  // namespace
+
+std::vector<AccuracyResult> evaluate_accuracy(const Workload& w, const Dataset& ds,
+                                              const AccuracySetup& setup,
+                                              const std::vector<AccuracyVariant>& variants) {
+  return AccuracyEvaluation(w, ds, setup, variants).run();
 }
 
 }  // namespace conloc

@@ -223,38 +223,23 @@ class Progress {
   std::size_t base_;
 };
 
-}  // namespace
+// A selected point still to do, with its designs' configurations.
+struct Task {
+  const SweepPoint* point;
+  std::vector<SimConfig> cfgs;
+  std::vector<std::string> keys;     // network keys, of the designs simulated here
+  std::vector<PointDesign> designs;  // per design: simulated here, or where its run is
+};
 
-int run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
-  const auto t_start = Clock::now();
-  prepare_dir(spec, opt);
-
-  // Select this run's points and find those still to do (a failed point is tried again).
-  std::vector<const SweepPoint*> selected;
-  for (const auto& p : spec.points) {
-    if (opt.point ? p.index == *opt.point : p.index % opt.shards == opt.shard - 1)
-      selected.push_back(&p);
-  }
-  std::vector<const SweepPoint*> pending;
-  for (const SweepPoint* p : selected) {
-    const auto rec = read_point(opt.out_dir, p->id);
-    if (!rec || rec->status != "ok") pending.push_back(p);
-  }
-
-  // Each distinct run once: the first selected point (in spec order) that needs a run simulates
-  // it; a later point, or another design of the same point, records it as the same run (a
-  // baseline does not change with an ELP_BSD-only axis, say). Points that share compiled
-  // networks run one after another, so each is compiled once.
-  struct Task {
-    const SweepPoint* point;
-    std::vector<SimConfig> cfgs;
-    std::vector<std::string> keys;     // network keys, of the designs simulated here
-    std::vector<PointDesign> designs;  // per design: simulated here, or where its run is
-  };
+// Each distinct run once: the first selected point (in spec order) that needs a run simulates
+// it; a later point, or another design of the same point, records it as the same run (a baseline
+// does not change with an ELP_BSD-only axis, say). Points that share compiled networks run one
+// after another, so each is compiled once. Counts the runs and the same runs.
+std::vector<Task> plan_tasks(const SweepSpec& spec, const std::vector<const SweepPoint*>& selected,
+                             const std::vector<const SweepPoint*>& pending, SharedWork& shared,
+                             std::size_t& runs, std::size_t& same_runs) {
   std::map<std::string, std::pair<std::string, std::string>> owner;  // run key -> point, design
   std::vector<Task> tasks;
-  SharedWork shared(spec);
-  std::size_t runs = 0, same_runs = 0;
   for (const SweepPoint* p : selected) {
     const bool is_pending = std::find(pending.begin(), pending.end(), p) != pending.end();
     Task t{p, spec.configs(*p), {}, {}};
@@ -276,14 +261,13 @@ int run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
   }
   std::stable_sort(tasks.begin(), tasks.end(),
                    [](const Task& a, const Task& b) { return a.keys < b.keys; });
+  return tasks;
+}
 
-  std::printf(
-      "sweep %s: %zu points x %zu designs selected, %zu finished, %zu to run (%zu runs, %zu "
-      "the same run as another point's) on %d worker%s -> %s\n",
-      spec.path.c_str(), selected.size(), spec.designs.size(), selected.size() - pending.size(),
-      pending.size(), runs, same_runs, opt.jobs, opt.jobs == 1 ? "" : "s", opt.out_dir.c_str());
-  std::fflush(stdout);
-
+// The tasks on opt.jobs worker processes (a point's networks compiled in this process first,
+//    so the workers share them), until done or interrupted; returns the compile seconds.
+double run_tasks(const SweepSpec& spec, const SweepOptions& opt, std::vector<Task>& tasks,
+                 SharedWork& shared, Progress& progress) {
   g_stop = 0;
   struct sigaction sa {};
   sa.sa_handler = on_signal;
@@ -293,7 +277,6 @@ int run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
   sigaction(SIGINT, &sa, &old_int);
   sigaction(SIGTERM, &sa, &old_term);
 
-  Progress progress(selected.size(), selected.size() - pending.size());
   std::map<pid_t, const SweepPoint*> running;
   double compile_s = 0;
   auto reap = [&](bool block) {
@@ -363,13 +346,14 @@ int run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
   progress.finish();
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
-  if (!opt.point) remove_stale_points(opt.out_dir);
+  return compile_s;
+}
 
-  if (opt.point) {
-    const auto rec = read_point(opt.out_dir, spec.points[static_cast<std::size_t>(*opt.point)].id);
-    return rec && rec->status == "ok" ? 0 : 1;
-  }
-  // 4. The table of every selected point, and where the time went.
+// 4. The table of every selected point, and where the time went.
+int finish_sweep(const SweepSpec& spec, const SweepOptions& opt,
+                 const std::vector<const SweepPoint*>& selected,
+                 const std::vector<const SweepPoint*>& pending, double compile_s,
+                 std::size_t networks_compiled, Clock::time_point t_start) {
   std::vector<std::string> ids;
   for (const SweepPoint* p : selected)
     ids.push_back(p->id);
@@ -390,7 +374,7 @@ int run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
       {"wall_seconds", wall},
       {"workers", opt.jobs},
       {"points_run", ran},
-      {"networks_compiled", shared.compiles()},
+      {"networks_compiled", networks_compiled},
       {"seconds_per_point_wall", ran ? wall / static_cast<double>(ran) : 0.0},
       {"stage_seconds_total",
        {{"compile", sum.compile},
@@ -411,6 +395,42 @@ int run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
     return 130;
   }
   return table.failed > 0 || table.missing > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+int run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
+  const auto t_start = Clock::now();
+  prepare_dir(spec, opt);
+
+  // Select this run's points and find those still to do (a failed point is tried again).
+  std::vector<const SweepPoint*> selected;
+  for (const auto& p : spec.points) {
+    if (opt.point ? p.index == *opt.point : p.index % opt.shards == opt.shard - 1)
+      selected.push_back(&p);
+  }
+  std::vector<const SweepPoint*> pending;
+  for (const SweepPoint* p : selected) {
+    const auto rec = read_point(opt.out_dir, p->id);
+    if (!rec || rec->status != "ok") pending.push_back(p);
+  }
+  SharedWork shared(spec);
+  std::size_t runs = 0, same_runs = 0;
+  std::vector<Task> tasks = plan_tasks(spec, selected, pending, shared, runs, same_runs);
+  std::printf(
+      "sweep %s: %zu points x %zu designs selected, %zu finished, %zu to run (%zu runs, %zu "
+      "the same run as another point's) on %d worker%s -> %s\n",
+      spec.path.c_str(), selected.size(), spec.designs.size(), selected.size() - pending.size(),
+      pending.size(), runs, same_runs, opt.jobs, opt.jobs == 1 ? "" : "s", opt.out_dir.c_str());
+  std::fflush(stdout);
+  Progress progress(selected.size(), selected.size() - pending.size());
+  const double compile_s = run_tasks(spec, opt, tasks, shared, progress);
+  if (!opt.point) remove_stale_points(opt.out_dir);
+  if (opt.point) {
+    const auto rec = read_point(opt.out_dir, spec.points[static_cast<std::size_t>(*opt.point)].id);
+    return rec && rec->status == "ok" ? 0 : 1;
+  }
+  return finish_sweep(spec, opt, selected, pending, compile_s, shared.compiles(), t_start);
 }
 
 }  // namespace conloc

@@ -112,25 +112,12 @@ std::vector<SimConfig> SweepSpec::configs(const SweepPoint& p) const {
   return out;
 }
 
-SweepSpec load_sweep_spec(const std::string& path, bool force_functional) {
-  SweepSpec s;
-  s.path = path;
-  const std::string& src = path;
-  const ojson doc = parse_ordered_json_text(read_text_file(path), path);
-  if (!doc.is_object()) bad(src, "", "top level is not a JSON object", doc, "a sweep spec object");
-  const std::vector<std::string> known = {"description", "base",     "set",        "workloads",
-                                          "designs",     "baseline", "functional", "axes",
-                                          "zip",         "filters"};
-  for (auto it = doc.begin(); it != doc.end(); ++it) {
-    if (std::find(known.begin(), known.end(), it.key()) == known.end()) {
-      std::string all;
-      for (const auto& k : known)
-        all += (all.empty() ? "" : ", ") + k;
-      bad(src, it.key(), "unknown key", ojson(it.key()), "one of " + all);
-    }
-  }
+namespace {
 
-  // 1. Base configuration: a file (relative to the spec) or an inline object, plus "set".
+// 1. Base configuration: a file (relative to the spec) or an inline object, plus "set". Returns
+//    the base document (part of the sweep's identity).
+nlohmann::json read_base(const std::string& path, const ojson& doc, SweepSpec& s) {
+  const std::string& src = path;
   nlohmann::json base_doc = nlohmann::json::object();
   if (doc.contains("base")) {
     const ojson& b = doc["base"];
@@ -157,9 +144,16 @@ SweepSpec load_sweep_spec(const std::string& path, bool force_functional) {
           {it.key(), nlohmann::json::parse(it.value().dump()), src + ": set." + it.key()});
     }
   }
-  const SimConfig base_cfg = load_sim_config(s.base);
 
-  // 2. Workloads and designs.
+  return base_doc;
+}
+
+// 2. Workloads (each loaded once to check it), designs (each checked against the base
+//    configuration), the baseline and whether points are simulated functionally.
+void read_workloads_and_designs(const std::string& path, const ojson& doc, bool force_functional,
+                                SweepSpec& s) {
+  const std::string& src = path;
+  const SimConfig base_cfg = load_sim_config(s.base);
   for (const auto& w :
        string_list(src, doc, "workloads", "a list of built-in network names or network files")) {
     const bool file = !is_zoo_network(w);
@@ -207,9 +201,13 @@ SweepSpec load_sweep_spec(const std::string& path, bool force_functional) {
     bad(src, "functional", "wrong type", doc["functional"], "true or false");
   }
   s.functional = force_functional || doc.value("functional", false);
+}
 
-  // 3. Axes (cartesian) and zipped groups (stepped together, crossed with the axes).
-  std::vector<std::vector<Axis>> dims;  // each dimension: one axis, or a zipped group
+// 3. Axes (cartesian) and zipped groups (stepped together, crossed with the axes): each dimension
+//    is one axis or a zipped group.
+std::vector<std::vector<Axis>> read_dimensions(const std::string& src, const ojson& doc,
+                                               SweepSpec& s) {
+  std::vector<std::vector<Axis>> dims;
   auto add_key = [&](const std::string& at, const std::string& key) {
     if (std::find(s.swept_keys.begin(), s.swept_keys.end(), key) != s.swept_keys.end()) {
       bad(src, at, "parameter swept twice", ojson(key), "each parameter on one axis");
@@ -248,7 +246,11 @@ SweepSpec load_sweep_spec(const std::string& path, bool force_functional) {
     }
   }
 
-  // 4. Filters.
+  return dims;
+}
+
+// 4. Filters.
+std::vector<FilterExpr> read_filters(const std::string& src, const ojson& doc) {
   std::vector<FilterExpr> filters;
   if (doc.contains("filters")) {
     const ojson& f = doc["filters"];
@@ -262,8 +264,13 @@ SweepSpec load_sweep_spec(const std::string& path, bool force_functional) {
     }
   }
 
-  // 5. Enumerate: workloads outermost, then each dimension in spec order (the last varies
-  //    fastest); check every point's config and apply the filters.
+  return filters;
+}
+
+// 5. Enumerate: workloads outermost, then each dimension in spec order (the last varies fastest);
+//    check every point's config and apply the filters.
+void enumerate_points(const std::string& src, const std::vector<std::vector<Axis>>& dims,
+                      const std::vector<FilterExpr>& filters, SweepSpec& s) {
   std::size_t per_workload = 1;
   for (const auto& d : dims) {
     per_workload *= d.front().values.size();
@@ -312,6 +319,32 @@ SweepSpec load_sweep_spec(const std::string& path, bool force_functional) {
     throw_field_error(src, "filters", "no point passes the filters",
                       std::to_string(s.enumerated) + " points enumerated", "at least one point");
   }
+}
+
+}  // namespace
+
+SweepSpec load_sweep_spec(const std::string& path, bool force_functional) {
+  SweepSpec s;
+  s.path = path;
+  const std::string& src = path;
+  const ojson doc = parse_ordered_json_text(read_text_file(path), path);
+  if (!doc.is_object()) bad(src, "", "top level is not a JSON object", doc, "a sweep spec object");
+  const std::vector<std::string> known = {"description", "base",     "set",        "workloads",
+                                          "designs",     "baseline", "functional", "axes",
+                                          "zip",         "filters"};
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    if (std::find(known.begin(), known.end(), it.key()) == known.end()) {
+      std::string all;
+      for (const auto& k : known)
+        all += (all.empty() ? "" : ", ") + k;
+      bad(src, it.key(), "unknown key", ojson(it.key()), "one of " + all);
+    }
+  }
+  const nlohmann::json base_doc = read_base(path, doc, s);
+  read_workloads_and_designs(path, doc, force_functional, s);
+  const std::vector<std::vector<Axis>> dims = read_dimensions(src, doc, s);
+  const std::vector<FilterExpr> filters = read_filters(src, doc);
+  enumerate_points(src, dims, filters, s);
 
   // 6. Identity: what the results depend on.
   nlohmann::json id = {{"spec", nlohmann::json::parse(doc.dump())},

@@ -123,6 +123,140 @@ DatasetRef parse_dataset_ref(const std::string& file, const nlohmann::json& d) {
   return r;
 }
 
+// The network's input shape, "input": [H, W, C].
+TensorShape read_input(const std::string& path, const nlohmann::json& doc) {
+  if (!doc.contains("input") || !doc["input"].is_array() || doc["input"].size() != 3) {
+    throw_field_error(path, "input", "missing or malformed input shape",
+                      doc.contains("input") ? json_brief(doc["input"]) : "", "[H, W, C]");
+  }
+  TensorShape in;
+  int* dims[3] = {&in.h, &in.w, &in.c};
+  for (int i = 0; i < 3; ++i) {
+    const auto& v = doc["input"][i];
+    if (!v.is_number_integer() || v.get<std::int64_t>() < 1 || v.get<std::int64_t>() > 65536) {
+      throw_field_error(path, "input[" + std::to_string(i) + "]", "out of range", json_brief(v),
+                        "integer in [1, 65536]");
+    }
+    *dims[i] = v.get<int>();
+  }
+  return in;
+}
+
+// Keys a layer type does not use are errors, not silently ignored. A parameter-free kind
+// (LayerKind::arity > 0) takes "input" (one) or "inputs" (two) only.
+void check_layer_keys(const Ctx& c, const nlohmann::json& o, const std::string& type,
+                      const LayerKind* kind) {
+  static const std::set<std::string> kOneInput = {"input"}, kTwoInputs = {"inputs"};
+  static const std::map<std::string, std::set<std::string>> kUses = {
+      {"conv",
+       {"kernel", "kernel_h", "kernel_w", "stride", "pad", "groups", "act", "input",
+        "out_channels"}},
+      {"fc", {"act", "input", "out_channels"}},
+      {"maxpool", {"kernel", "kernel_h", "kernel_w", "stride", "pad", "input"}},
+      {"avgpool", {"kernel", "kernel_h", "kernel_w", "stride", "pad", "input"}},
+      {"gap", {"input"}},
+      {"add", {"inputs", "act"}},
+      {"mul", {"inputs"}},
+      {"relu", {"input", "act"}},
+      {"act", {"input", "act", "alpha", "beta", "gain", "offset"}},
+      {"concat", {"inputs"}},
+      {"upsample", {"input", "scale"}},
+      {"depth_to_space", {"input", "scale"}}};
+  const auto u = kUses.find(type);
+  const std::set<std::string>* uses = u != kUses.end()           ? &u->second
+                                      : kind && kind->arity == 1 ? &kOneInput
+                                      : kind && kind->arity == 2 ? &kTwoInputs
+                                                                 : nullptr;
+  if (uses) {
+    for (auto it = o.begin(); it != o.end(); ++it) {
+      if (it.key() != "name" && it.key() != "type" && !uses->count(it.key())) {
+        c.fail(it.key(), "not used by a " + type + " layer", it.key(),
+               "only name, type and what a " + type + " layer takes");
+      }
+    }
+  }
+}
+
+// Adds layer `o` (named `lname`, of `type`) to `b`; returns its output tensor. `prev`: the tensor
+// of the layer before, the input of a layer that names none.
+int add_layer(const Ctx& c, const nlohmann::json& o, const std::string& lname,
+              const std::string& type, const LayerKind* kind, NetworkBuilder& b,
+              std::map<std::string, int>& tensor_of, int prev) {
+  auto resolve = [&](const nlohmann::json& v, const std::string& field) {
+    if (!v.is_string() || !tensor_of.count(v.get<std::string>())) {
+      c.fail(field, "unknown input", v, "\"input\" or the name of an earlier layer");
+    }
+    return tensor_of[v.get<std::string>()];
+  };
+  const int x = o.contains("input") ? resolve(o["input"], "input") : prev;
+  const int k = c.get_int(o, "kernel", 1, 1, 64);
+  const Window win =
+      parse_window(c, o, c.get_int(o, "kernel_h", k, 1, 64), c.get_int(o, "kernel_w", k, 1, 64));
+  const Activation act = parse_act(c, o, type == "act");
+  auto two_inputs = [&]() -> std::pair<int, int> {
+    if (!o.contains("inputs") || !o["inputs"].is_array() || o["inputs"].size() != 2) {
+      c.fail("inputs", type + " needs two inputs", o.value("inputs", nlohmann::json()),
+             "[\"<layer>\", \"<layer>\"]");
+    }
+    return {resolve(o["inputs"][0], "inputs[0]"), resolve(o["inputs"][1], "inputs[1]")};
+  };
+  auto number = [&](const char* key, double def = 0.0) {
+    if (!o.contains(key)) return def;
+    if (!o[key].is_number()) c.fail(key, "wrong type", o[key], "a number");
+    return o[key].get<double>();
+  };
+  int out = -1;
+  if (type == "conv") {
+    const int oc = c.require_int(o, "out_channels", 1, 1 << 16);
+    out = b.conv_window(lname, x, oc, win, act, c.get_int(o, "groups", 1, 1, 1 << 16));
+  } else if (type == "fc") {
+    out = b.fc(lname, x, c.require_int(o, "out_channels", 1, 1 << 20), act);
+  } else if (type == "maxpool") {
+    out = b.pool(lname, LayerType::MaxPool, x, win);
+  } else if (type == "avgpool") {
+    out = b.pool(lname, LayerType::AvgPool, x, win);
+  } else if (type == "gap") {
+    out = b.global_avg_pool(lname, x);
+  } else if (type == "add") {
+    const auto [a, bb] = two_inputs();
+    out = b.add(lname, a, bb, act);
+  } else if (type == "mul") {
+    const auto [a, bb] = two_inputs();
+    out = b.mul(lname, a, bb);
+  } else if (type == "relu") {
+    out = b.relu(lname, x, act == Activation::None ? Activation::Relu : act);
+  } else if (type == "act") {
+    if (act == Activation::None) {
+      c.fail("act", "missing", nullptr,
+             "one of relu, relu6, hardswish, hardsigmoid, sigmoid, leakyrelu");
+    }
+    out = b.act(lname, x, act, number("alpha"), number("beta"), number("gain", 1.0),
+                number("offset"));
+  } else if (type == "concat") {
+    if (!o.contains("inputs") || !o["inputs"].is_array() || o["inputs"].size() < 2) {
+      c.fail("inputs", "concat needs two or more inputs", o.value("inputs", nlohmann::json()),
+             "[\"<layer>\", \"<layer>\", ...]");
+    }
+    std::vector<int> ins;
+    for (std::size_t k = 0; k < o["inputs"].size(); ++k)
+      ins.push_back(resolve(o["inputs"][k], "inputs[" + std::to_string(k) + "]"));
+    out = b.concat(lname, ins);
+  } else if (type == "upsample" || type == "depth_to_space") {
+    // "scale": S or [SH, SW] (upsampling factor, or the depth-to-space block).
+    int sh = 1, sw = 1;
+    read_ints(c, o, "scale", 2, 1, 64, std::array<int*, 2>{&sh, &sw}.data());
+    out = type == "upsample" ? b.upsample(lname, x, sh, sw) : b.depth_to_space(lname, x, sh, sw);
+  } else if (kind && kind->arity == 1) {
+    out = b.elementwise(lname, kind->type, {x});
+  } else if (kind && kind->arity == 2) {
+    const auto [a, bb] = two_inputs();
+    out = b.elementwise(lname, kind->type, {a, bb});
+  } else {
+    c.fail("type", "unknown layer type", o["type"], "one of " + layer_kind_names());
+  }
+  return out;
+}
+
 }  // namespace
 
 NetworkFile load_network_file(const std::string& path) {
@@ -138,24 +272,10 @@ NetworkFile load_network_file(const std::string& path) {
                         "dataset");
     }
   }
-  if (!doc.contains("input") || !doc["input"].is_array() || doc["input"].size() != 3) {
-    throw_field_error(path, "input", "missing or malformed input shape",
-                      doc.contains("input") ? json_brief(doc["input"]) : "", "[H, W, C]");
-  }
-  TensorShape in;
-  int* dims[3] = {&in.h, &in.w, &in.c};
-  for (int i = 0; i < 3; ++i) {
-    const auto& v = doc["input"][i];
-    if (!v.is_number_integer() || v.get<std::int64_t>() < 1 || v.get<std::int64_t>() > 65536) {
-      throw_field_error(path, "input[" + std::to_string(i) + "]", "out of range", json_brief(v),
-                        "integer in [1, 65536]");
-    }
-    *dims[i] = v.get<int>();
-  }
   const std::string name = doc.contains("name") && doc["name"].is_string()
                                ? doc["name"].get<std::string>()
                                : std::string("network");
-  NetworkBuilder b(name, in, path);
+  NetworkBuilder b(name, read_input(path, doc), path);
   if (!doc.contains("layers") || !doc["layers"].is_array() || doc["layers"].empty()) {
     throw_field_error(path, "layers", "missing or empty", "", "a non-empty array of layers");
   }
@@ -185,110 +305,9 @@ NetworkFile load_network_file(const std::string& path) {
              "one of " + layer_kind_names());
     }
     const std::string type = o["type"].get<std::string>();
-    // Keys a layer type does not use are errors, not silently ignored. A parameter-free kind
-    // (LayerKind::arity > 0) takes "input" (one) or "inputs" (two) only.
     const LayerKind* kind = find_layer_kind(type);
-    static const std::set<std::string> kOneInput = {"input"}, kTwoInputs = {"inputs"};
-    static const std::map<std::string, std::set<std::string>> kUses = {
-        {"conv",
-         {"kernel", "kernel_h", "kernel_w", "stride", "pad", "groups", "act", "input",
-          "out_channels"}},
-        {"fc", {"act", "input", "out_channels"}},
-        {"maxpool", {"kernel", "kernel_h", "kernel_w", "stride", "pad", "input"}},
-        {"avgpool", {"kernel", "kernel_h", "kernel_w", "stride", "pad", "input"}},
-        {"gap", {"input"}},
-        {"add", {"inputs", "act"}},
-        {"mul", {"inputs"}},
-        {"relu", {"input", "act"}},
-        {"act", {"input", "act", "alpha", "beta", "gain", "offset"}},
-        {"concat", {"inputs"}},
-        {"upsample", {"input", "scale"}},
-        {"depth_to_space", {"input", "scale"}}};
-    const auto u = kUses.find(type);
-    const std::set<std::string>* uses = u != kUses.end()           ? &u->second
-                                        : kind && kind->arity == 1 ? &kOneInput
-                                        : kind && kind->arity == 2 ? &kTwoInputs
-                                                                   : nullptr;
-    if (uses) {
-      for (auto it = o.begin(); it != o.end(); ++it) {
-        if (it.key() != "name" && it.key() != "type" && !uses->count(it.key())) {
-          c.fail(it.key(), "not used by a " + type + " layer", it.key(),
-                 "only name, type and what a " + type + " layer takes");
-        }
-      }
-    }
-    auto resolve = [&](const nlohmann::json& v, const std::string& field) {
-      if (!v.is_string() || !tensor_of.count(v.get<std::string>())) {
-        c.fail(field, "unknown input", v, "\"input\" or the name of an earlier layer");
-      }
-      return tensor_of[v.get<std::string>()];
-    };
-    const int x = o.contains("input") ? resolve(o["input"], "input") : prev;
-    const int k = c.get_int(o, "kernel", 1, 1, 64);
-    const Window win =
-        parse_window(c, o, c.get_int(o, "kernel_h", k, 1, 64), c.get_int(o, "kernel_w", k, 1, 64));
-    const Activation act = parse_act(c, o, type == "act");
-    auto two_inputs = [&]() -> std::pair<int, int> {
-      if (!o.contains("inputs") || !o["inputs"].is_array() || o["inputs"].size() != 2) {
-        c.fail("inputs", type + " needs two inputs", o.value("inputs", nlohmann::json()),
-               "[\"<layer>\", \"<layer>\"]");
-      }
-      return {resolve(o["inputs"][0], "inputs[0]"), resolve(o["inputs"][1], "inputs[1]")};
-    };
-    auto number = [&](const char* key, double def = 0.0) {
-      if (!o.contains(key)) return def;
-      if (!o[key].is_number()) c.fail(key, "wrong type", o[key], "a number");
-      return o[key].get<double>();
-    };
-    int out = -1;
-    if (type == "conv") {
-      const int oc = c.require_int(o, "out_channels", 1, 1 << 16);
-      out = b.conv_window(lname, x, oc, win, act, c.get_int(o, "groups", 1, 1, 1 << 16));
-    } else if (type == "fc") {
-      out = b.fc(lname, x, c.require_int(o, "out_channels", 1, 1 << 20), act);
-    } else if (type == "maxpool") {
-      out = b.pool(lname, LayerType::MaxPool, x, win);
-    } else if (type == "avgpool") {
-      out = b.pool(lname, LayerType::AvgPool, x, win);
-    } else if (type == "gap") {
-      out = b.global_avg_pool(lname, x);
-    } else if (type == "add") {
-      const auto [a, bb] = two_inputs();
-      out = b.add(lname, a, bb, act);
-    } else if (type == "mul") {
-      const auto [a, bb] = two_inputs();
-      out = b.mul(lname, a, bb);
-    } else if (type == "relu") {
-      out = b.relu(lname, x, act == Activation::None ? Activation::Relu : act);
-    } else if (type == "act") {
-      if (act == Activation::None) {
-        c.fail("act", "missing", nullptr,
-               "one of relu, relu6, hardswish, hardsigmoid, sigmoid, leakyrelu");
-      }
-      out = b.act(lname, x, act, number("alpha"), number("beta"), number("gain", 1.0),
-                  number("offset"));
-    } else if (type == "concat") {
-      if (!o.contains("inputs") || !o["inputs"].is_array() || o["inputs"].size() < 2) {
-        c.fail("inputs", "concat needs two or more inputs", o.value("inputs", nlohmann::json()),
-               "[\"<layer>\", \"<layer>\", ...]");
-      }
-      std::vector<int> ins;
-      for (std::size_t k = 0; k < o["inputs"].size(); ++k)
-        ins.push_back(resolve(o["inputs"][k], "inputs[" + std::to_string(k) + "]"));
-      out = b.concat(lname, ins);
-    } else if (type == "upsample" || type == "depth_to_space") {
-      // "scale": S or [SH, SW] (upsampling factor, or the depth-to-space block).
-      int sh = 1, sw = 1;
-      read_ints(c, o, "scale", 2, 1, 64, std::array<int*, 2>{&sh, &sw}.data());
-      out = type == "upsample" ? b.upsample(lname, x, sh, sw) : b.depth_to_space(lname, x, sh, sw);
-    } else if (kind && kind->arity == 1) {
-      out = b.elementwise(lname, kind->type, {x});
-    } else if (kind && kind->arity == 2) {
-      const auto [a, bb] = two_inputs();
-      out = b.elementwise(lname, kind->type, {a, bb});
-    } else {
-      c.fail("type", "unknown layer type", o["type"], "one of " + layer_kind_names());
-    }
+    check_layer_keys(c, o, type, kind);
+    const int out = add_layer(c, o, lname, type, kind, b, tensor_of, prev);
     tensor_of[lname] = out;
     prev = out;
   }
