@@ -1,0 +1,172 @@
+#pragma once
+// The ONNX importer's internals, shared by its files: the graph driver (onnx_import.cpp) and one
+// file per op family (onnx_ops_gemm.cpp: Conv, Gemm/MatMul, ConvTranspose and what folds into
+// them; onnx_ops_vector.cpp: pooling, resize, elementwise, concat, activations; onnx_ops_shape.cpp:
+// reshapes, transposes and constant folding). docs/extending.md, "Add an ONNX op".
+
+#include <cstdint>
+#include <map>
+#include <onnx/onnx_pb.h>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "modules/layers/layer_kind.h"
+#include "modules/layers/network_builder.h"
+#include "sim/workload/onnx_import.h"
+
+namespace conloc::onnx_detail {
+
+// A constant tensor (initializer, Constant node, or folded from constants), values as doubles.
+struct Const {
+  std::vector<std::int64_t> dims;
+  std::vector<double> v;
+  std::int64_t size() const { return static_cast<std::int64_t>(v.size()); }
+};
+
+// An activation: one tensor of the network being built, seen through ONNX's axes. Rank 4: a
+// permutation of N, C, H, W; rank 2 ("NF"): the tensor flattened in CHW order.
+struct Value {
+  int tensor = -1;
+  std::string axes = "NCHW";
+};
+
+inline constexpr std::int64_t kMaxConstElements = std::int64_t{1} << 28;
+
+// clang-format off
+inline const std::set<std::string> kSupported = {
+    "Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization",
+    "MaxPool", "AveragePool", "GlobalAveragePool", "ReduceMean",
+    "Add", "Sub", "Mul", "Div", "Concat", "Resize", "Upsample",
+    "Relu", "Clip", "LeakyRelu", "HardSigmoid", "HardSwish", "Sigmoid", "Softmax",
+    "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Identity", "Dropout",
+    "Constant", "Shape", "Cast", "Slice", "Gather"};
+// clang-format on
+
+class Importer {
+ public:
+  Importer(std::string file, const onnx::GraphProto& g, std::vector<std::int64_t> input_shape)
+      : file_(std::move(file)), g_(g), input_shape_(std::move(input_shape)) {
+    for (int i = 0; i < g_.node_size(); ++i)
+      index_[&g_.node(i)] = i;
+  }
+
+  OnnxImport run(std::uint64_t seed);
+
+ private:
+  [[noreturn]] void fail(const onnx::NodeProto& n, const std::string& problem,
+                         const std::string& got = "", const std::string& expected = "") const {
+    throw_field_error(file_, where(n), problem, got, expected);
+  }
+  std::string where(const onnx::NodeProto& n) const {
+    return "node " +
+           (n.name().empty() ? "#" + std::to_string(index_of(n)) : "\"" + n.name() + "\"") + " (" +
+           n.op_type() + ")";
+  }
+  int index_of(const onnx::NodeProto& n) const { return index_.at(&n); }
+
+  // The graph's one input, as the network's input shape (NCHW, or NHWC when every reader
+  // transposes it); registers it as the first activation.
+  TensorShape read_input();
+
+  // Graph structure.
+  void check_ops() const;
+  void sort_nodes();
+  int consumers(const std::string& name) const {
+    const auto it = consumers_.find(name);
+    return it == consumers_.end() ? 0 : static_cast<int>(it->second.size());
+  }
+  // The only node reading `name`, when exactly one does and it is not a graph output.
+  const onnx::NodeProto* sole_consumer(const std::string& name) const {
+    if (consumers(name) != 1 || outputs_.count(name)) return nullptr;
+    return &g_.node(consumers_.at(name).front());
+  }
+
+  // Values.
+  Const tensor_const(const onnx::TensorProto& t, const std::string& where) const;
+  const Const* const_of(const std::string& name) const {
+    const auto it = consts_.find(name);
+    return it == consts_.end() ? nullptr : &it->second;
+  }
+  const Const& need_const(const onnx::NodeProto& n, int input, const std::string& what) const;
+  const Value& need_act(const onnx::NodeProto& n, int input) const;
+  std::vector<std::int64_t> dims_of(const Value& v) const;
+  std::string layer_name(const onnx::NodeProto& n);
+
+  // Attributes.
+  const onnx::AttributeProto* attr(const onnx::NodeProto& n, const std::string& name) const {
+    for (const auto& a : n.attribute())
+      if (a.name() == name) return &a;
+    return nullptr;
+  }
+  std::int64_t attr_int(const onnx::NodeProto& n, const std::string& name, std::int64_t def) const {
+    const auto* a = attr(n, name);
+    return a ? a->i() : def;
+  }
+  float attr_float(const onnx::NodeProto& n, const std::string& name, float def) const {
+    const auto* a = attr(n, name);
+    return a ? a->f() : def;
+  }
+  std::vector<std::int64_t> attr_ints(const onnx::NodeProto& n, const std::string& name) const {
+    const auto* a = attr(n, name);
+    return a ? std::vector<std::int64_t>(a->ints().begin(), a->ints().end())
+             : std::vector<std::int64_t>{};
+  }
+  std::string attr_string(const onnx::NodeProto& n, const std::string& name) const {
+    const auto* a = attr(n, name);
+    return a ? a->s() : std::string();
+  }
+
+  // Ops.
+  void import_node(const onnx::NodeProto& n);
+  // A node computed from constants only (Constant, Shape, shape arithmetic): its output becomes
+  // a constant; false when the node is not one.
+  bool fold_constants(const onnx::NodeProto& n);
+  Const constant_node(const onnx::NodeProto& n) const;
+  Const shape_node(const onnx::NodeProto& n) const;
+  Const reshaped_const(const onnx::NodeProto& n, const Const& x) const;
+  Const gathered_const(const onnx::NodeProto& n, const Const& x) const;
+  void conv(const onnx::NodeProto& n);
+  void fully_connected(const onnx::NodeProto& n);
+  void pool(const onnx::NodeProto& n);
+  void conv_transpose(const onnx::NodeProto& n);
+  void resize(const onnx::NodeProto& n);
+  void concat(const onnx::NodeProto& n);
+  // An op a parameter-free layer kind imports (LayerKind::onnx_ops): its inputs, of one shape.
+  void elementwise(const onnx::NodeProto& n, const LayerKind& kind);
+  void binary(const onnx::NodeProto& n);
+  void reduce_mean(const onnx::NodeProto& n);
+  void activation(const onnx::NodeProto& n);  // LeakyRelu, HardSigmoid, HardSwish, Sigmoid
+  void softmax(const onnx::NodeProto& n);
+  void reshape(const onnx::NodeProto& n);
+  // Folds the per-channel affine ops and the clamp that follow a PE-array layer's output `out`
+  // (BatchNormalization, Add/Sub/Mul/Div by a constant, Relu, Clip) into its weights, bias and
+  // activation; returns the name of the last folded output.
+  // Rows of w and bias repeat the channels `repeat` times (row j is channel j % channels).
+  std::string fold_following(std::string out, int channels, std::vector<float>& w,
+                             std::vector<float>& bias, Activation& act, int repeat = 1);
+  std::optional<Activation> clamp_of(const onnx::NodeProto& n) const;
+  // Folds Add/Sub/Mul/Div by a scalar constant after an activation's output `out` into its
+  // output gain and offset (the lookup table absorbs them exactly); returns the last output.
+  std::string fold_affine(std::string out, double& gain, double& offset);
+  bool hardswish(const onnx::NodeProto& add);
+  Window window(const onnx::NodeProto& n, int in_h, int in_w, int kh, int kw, bool ceil) const;
+
+  std::string file_;
+  const onnx::GraphProto& g_;
+  std::vector<std::int64_t> input_shape_;
+  std::map<const onnx::NodeProto*, int> index_;
+  std::vector<int> order_;
+  std::map<std::string, std::vector<int>> consumers_;
+  std::set<std::string> outputs_;
+  std::map<std::string, Const> consts_;
+  std::map<std::string, Value> acts_;
+  std::set<int> done_;  // nodes folded into an earlier one
+  std::set<std::string> names_;
+  std::optional<NetworkBuilder> b_;
+  std::map<std::string, FloatLayerParams> params_;
+  std::vector<std::string> notes_;
+};
+
+}  // namespace conloc::onnx_detail

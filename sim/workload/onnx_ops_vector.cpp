@@ -1,0 +1,276 @@
+// Vector-unit ops: pooling, resize, elementwise kinds, concat, binary ops, activations.
+#include <algorithm>
+#include <cmath>
+
+#include "modules/base/error.h"
+#include "sim/workload/onnx_importer.h"
+
+namespace conloc::onnx_detail {
+
+void Importer::pool(const onnx::NodeProto& n) {
+  const Value& x = need_act(n, 0);
+  if (x.axes != "NCHW") fail(n, "input layout " + x.axes + " is not supported", "", "NCHW");
+  const TensorShape in = b_->shape(x.tensor);
+  const std::string name = layer_name(n);
+  if (n.op_type() == "GlobalAveragePool") {
+    acts_[n.output(0)] = {b_->global_avg_pool(name, x.tensor), "NCHW"};
+    return;
+  }
+  const auto ks = attr_ints(n, "kernel_shape");
+  if (ks.size() != 2) fail(n, "kernel_shape", dims_text(ks), "two sizes (2-D)");
+  if (ks[0] < 1 || ks[1] < 1 || ks[0] > 64 || ks[1] > 64)
+    fail(n, "kernel out of range", dims_text(ks), "1..64");
+  if (n.output_size() > 1 && !n.output(1).empty()) fail(n, "the Indices output is not supported");
+  const bool ceil = attr_int(n, "ceil_mode", 0) != 0;
+  const Window win = window(n, in.h, in.w, static_cast<int>(ks[0]), static_cast<int>(ks[1]), ceil);
+  const bool avg = n.op_type() == "AveragePool";
+  if (avg && (win.pad_t || win.pad_l || win.pad_b || win.pad_r) &&
+      attr_int(n, "count_include_pad", 0) == 0) {
+    notes_.push_back(name + " (AveragePool): windows at padded borders divide by the full window " +
+                     "(ONNX: by the values inside, count_include_pad = 0)");
+  }
+  acts_[n.output(0)] = {
+      b_->pool(name, avg ? LayerType::AvgPool : LayerType::MaxPool, x.tensor, win), "NCHW"};
+}
+// Nearest-neighbour resizing by whole factors, where every output pixel copies input pixel
+// (y / f, x / f): exactly upsampling.
+void Importer::resize(const onnx::NodeProto& n) {
+  const Value& x = need_act(n, 0);
+  if (x.axes != "NCHW") fail(n, "input layout " + x.axes + " is not supported", "", "NCHW");
+  const TensorShape in = b_->shape(x.tensor);
+  const std::string mode = attr_string(n, "mode");
+  if (!mode.empty() && mode != "nearest") {
+    fail(n, "only nearest-neighbour resizing is supported", mode, "nearest");
+  }
+  std::vector<double> f;
+  // Upsample (opset 7-9) and Resize 10: scales is input 1; Resize 11+: roi, scales, sizes.
+  const int scales_at = n.op_type() == "Upsample" || n.input_size() == 2 ? 1 : 2;
+  if (const auto* sa = attr(n, "scales"); sa && n.input_size() < 2) {
+    f.assign(sa->floats().begin(), sa->floats().end());  // Upsample opset 7
+  } else if (n.input_size() > scales_at && !n.input(scales_at).empty() &&
+             need_const(n, scales_at, "the scales").size() > 0) {
+    f = need_const(n, scales_at, "the scales").v;
+  } else if (n.input_size() > 3 && !n.input(3).empty()) {
+    const Const& sizes = need_const(n, 3, "the sizes");
+    if (sizes.size() == 4) {
+      f = {sizes.v[0], sizes.v[1] / in.c, sizes.v[2] / in.h, sizes.v[3] / in.w};
+    }
+  }
+  if (f.size() != 4 || f[0] != 1 || f[1] != 1) {
+    fail(n, "scales", f.empty() ? "none" : "", "[1, 1, fH, fW] (or sizes [1, C, H fH, W fW])");
+  }
+  for (int i = 2; i < 4; ++i) {
+    if (f[i] < 1 || f[i] > 64 || f[i] != std::floor(f[i])) {
+      fail(n, "only whole upsampling factors are supported",
+           std::to_string(f[2]) + " x " + std::to_string(f[3]), "integers 1..64");
+    }
+  }
+  const std::string ctm = attr_string(n, "coordinate_transformation_mode");
+  const std::string nm = attr_string(n, "nearest_mode");
+  // With whole factors f these pick input pixel floor(y / f) (docs/workloads.md): half_pixel
+  // (the default from opset 11) with any rounding, asymmetric (Upsample, Resize 10) or
+  // tf_half_pixel_for_nn with floor, asymmetric with round_prefer_floor for f <= 2.
+  const bool old = n.op_type() == "Upsample" || n.input_size() == 2;
+  const bool half_pixel =
+      ctm == "half_pixel" || ctm == "pytorch_half_pixel" || (ctm.empty() && !old);
+  const bool asymmetric = ctm == "asymmetric" || (ctm.empty() && old);
+  const bool floor_mode = nm == "floor" || (old && nm.empty());
+  const bool round_down = nm.empty() || nm == "round_prefer_floor";
+  const bool exact = half_pixel || ((asymmetric || ctm == "tf_half_pixel_for_nn") && floor_mode) ||
+                     (asymmetric && round_down && f[2] <= 2 && f[3] <= 2);
+  if (!exact) {
+    fail(n, "this coordinate mapping is not pixel repetition", ctm + " / " + nm,
+         "asymmetric with floor, or half_pixel");
+  }
+  acts_[n.output(0)] = {
+      b_->upsample(layer_name(n), x.tensor, static_cast<int>(f[2]), static_cast<int>(f[3])),
+      "NCHW"};
+}
+void Importer::elementwise(const onnx::NodeProto& n, const LayerKind& kind) {
+  if (n.input_size() != kind.arity) {
+    fail(n, n.op_type() + " of " + std::to_string(n.input_size()) + " inputs is not supported", "",
+         std::to_string(kind.arity) + (kind.arity == 1 ? " input" : " inputs"));
+  }
+  if (n.attribute_size() > 0) {
+    fail(n, "attributes are not supported", n.attribute(0).name(), "none");
+  }
+  std::vector<int> ins;
+  const Value first = need_act(n, 0);
+  for (int i = 0; i < n.input_size(); ++i) {
+    const Value v = need_act(n, i);
+    if (dims_of(v) != dims_of(first) || v.axes != first.axes) {
+      fail(n, "operand shapes differ", dims_text(dims_of(first)) + ", " + dims_text(dims_of(v)),
+           "equal shapes");
+    }
+    ins.push_back(v.tensor);
+  }
+  acts_[n.output(0)] = {b_->elementwise(layer_name(n), kind.type, ins), first.axes};
+}
+void Importer::concat(const onnx::NodeProto& n) {
+  std::vector<int> ins;
+  std::string axes;
+  for (int i = 0; i < n.input_size(); ++i) {
+    const Value& v = need_act(n, i);
+    if (i > 0 && v.axes != axes) fail(n, "inputs in different layouts");
+    axes = v.axes;
+    ins.push_back(v.tensor);
+  }
+  std::int64_t axis = attr_int(n, "axis", 1);
+  if (axis < 0) axis += static_cast<std::int64_t>(axes.size());
+  if (axis < 0 || axis >= static_cast<std::int64_t>(axes.size()) ||
+      axes[static_cast<std::size_t>(axis)] != 'C') {
+    fail(n, "only a concat along the channels is supported", std::to_string(attr_int(n, "axis", 1)),
+         "the channel axis");
+  }
+  acts_[n.output(0)] = {b_->concat(layer_name(n), ins), axes};
+}
+std::string Importer::fold_affine(std::string out, double& gain, double& offset) {
+  while (const onnx::NodeProto* n = sole_consumer(out)) {
+    const std::string op = n->op_type();
+    if ((op != "Add" && op != "Sub" && op != "Mul" && op != "Div") || n->input_size() != 2) break;
+    const bool first = n->input(0) == out;
+    const Const* k = const_of(n->input(first ? 1 : 0));
+    if (!k || k->size() != 1 || (first ? n->input(1) : n->input(0)) == out) break;
+    const double v = k->v[0];
+    if (op == "Mul") {
+      gain *= v;
+      offset *= v;
+    } else if (op == "Div" && first && v != 0.0) {
+      gain /= v;
+      offset /= v;
+    } else if (op == "Add") {
+      offset += v;
+    } else if (op == "Sub") {
+      gain = first ? gain : -gain;
+      offset = first ? offset - v : v - offset;
+    } else {
+      break;
+    }
+    done_.insert(index_of(*n));
+    out = n->output(0);
+  }
+  return out;
+}
+// x + 3 -> Clip(0, 6) -> x * . -> / 6 (or * 1/6): HardSwish as exporters write it.
+bool Importer::hardswish(const onnx::NodeProto& add) {
+  if (add.input_size() != 2) return false;
+  const int ci = const_of(add.input(1)) ? 1 : const_of(add.input(0)) ? 0 : -1;
+  if (ci < 0 || !acts_.count(add.input(1 - ci))) return false;
+  const Const& three = *const_of(add.input(ci));
+  if (three.size() != 1 || three.v[0] != 3.0) return false;
+  const std::string x = add.input(1 - ci);
+  const onnx::NodeProto* clip = sole_consumer(add.output(0));
+  if (!clip || clamp_of(*clip) != Activation::Relu6 || clip->input(0) != add.output(0)) {
+    return false;
+  }
+  const onnx::NodeProto* mul = sole_consumer(clip->output(0));
+  if (!mul || mul->op_type() != "Mul" || mul->input_size() != 2) return false;
+  if ((mul->input(0) == clip->output(0) ? mul->input(1) : mul->input(0)) != x) return false;
+  const onnx::NodeProto* div = sole_consumer(mul->output(0));
+  if (!div || div->input_size() != 2 || div->input(0) != mul->output(0)) return false;
+  const Const* six = const_of(div->input(1));
+  if (!six || six->size() != 1) return false;
+  if (!(div->op_type() == "Div" && six->v[0] == 6.0) &&
+      !(div->op_type() == "Mul" && std::abs(six->v[0] - 1.0 / 6.0) < 1e-6)) {
+    return false;
+  }
+  for (const auto* n : {clip, mul, div})
+    done_.insert(index_of(*n));
+  const Value v = acts_.at(x);
+  double gain = 1.0, offset = 0.0;
+  const std::string out = fold_affine(div->output(0), gain, offset);
+  acts_[out] = {b_->act(layer_name(*div), v.tensor, Activation::HardSwish, 0.0, 0.0, gain, offset),
+                v.axes};
+  return true;
+}
+void Importer::binary(const onnx::NodeProto& n) {
+  const std::string op = n.op_type();
+  if (n.input_size() != 2) fail(n, "needs two inputs");
+  if (op == "Add" && hardswish(n)) return;
+  const bool a_act = acts_.count(n.input(0)), b_act = acts_.count(n.input(1));
+  if (!a_act || !b_act) {
+    fail(n, op + " with a constant that cannot be folded", "",
+         "a per-channel constant right after a Conv or Gemm (folded into its weights and bias), "
+         "or part of x * Clip(x + 3, 0, 6) / 6 (HardSwish)");
+  }
+  if (op == "Sub" || op == "Div") {
+    fail(n, op + " of two computed tensors is not supported", "", "Add or Mul");
+  }
+  const Value a = need_act(n, 0), bv = need_act(n, 1);
+  const auto da = dims_of(a), db = dims_of(bv);
+  const std::string name = layer_name(n);
+  if (op == "Add") {
+    if (da != db || a.axes != bv.axes) {
+      fail(n, "operand shapes differ", dims_text(da) + " + " + dims_text(db), "equal shapes");
+    }
+    Activation act = Activation::None;
+    std::string out = n.output(0);
+    if (const onnx::NodeProto* c = sole_consumer(out)) {
+      if (auto k = clamp_of(*c)) {
+        act = *k;
+        done_.insert(index_of(*c));
+        out = c->output(0);
+      }
+    }
+    acts_[out] = {b_->add(name, a.tensor, bv.tensor, act), a.axes};
+    return;
+  }
+  // Mul: equal shapes, or one operand one value per channel (a squeeze-and-excitation gate).
+  auto is_gate = [&](const Value& g, const Value& big) {
+    const TensorShape sg = b_->shape(g.tensor), sb = b_->shape(big.tensor);
+    return sg.h == 1 && sg.w == 1 && sg.c == sb.c && big.axes == "NCHW";
+  };
+  const bool same = da == db && a.axes == bv.axes;
+  const Value& big = same || is_gate(bv, a) ? a : bv;
+  const Value& small = &big == &a ? bv : a;
+  if (!same && !is_gate(small, big)) {
+    fail(n, "operand shapes do not multiply", dims_text(da) + " * " + dims_text(db),
+         "equal shapes, or one [1, C, 1, 1]");
+  }
+  acts_[n.output(0)] = {b_->mul(name, big.tensor, small.tensor), big.axes};
+}
+
+void Importer::reduce_mean(const onnx::NodeProto& n) {
+  // The mean over H and W is global average pooling (PyTorch exports x.mean((2, 3)) so).
+  const Value x = need_act(n, 0);
+  std::vector<std::int64_t> axes = attr_ints(n, "axes");
+  if (n.input_size() > 1 && !n.input(1).empty())
+    for (double v : need_const(n, 1, "the axes").v)
+      axes.push_back(static_cast<std::int64_t>(v));
+  for (auto& a : axes)
+    a = a < 0 ? a + 4 : a;
+  std::sort(axes.begin(), axes.end());
+  if (x.axes != "NCHW" || axes != std::vector<std::int64_t>{2, 3}) {
+    fail(n, "ReduceMean other than over H and W of an NCHW tensor", dims_text(axes), "[2, 3]");
+  }
+  acts_[n.output(0)] = {b_->global_avg_pool(layer_name(n), x.tensor),
+                        attr_int(n, "keepdims", 1) ? "NCHW" : "NF"};
+}
+
+void Importer::activation(const onnx::NodeProto& n) {
+  const std::string op = n.op_type();
+  const Value x = need_act(n, 0);
+  const Activation fn = op == "LeakyRelu"     ? Activation::LeakyRelu
+                        : op == "HardSigmoid" ? Activation::HardSigmoid
+                        : op == "HardSwish"   ? Activation::HardSwish
+                                              : Activation::Sigmoid;
+  const double alpha =
+      op == "LeakyRelu" ? attr_float(n, "alpha", 0.01f) : attr_float(n, "alpha", 0.2f);
+  double gain = 1.0, offset = 0.0;
+  const std::string out = fold_affine(n.output(0), gain, offset);
+  acts_[out] = {
+      b_->act(layer_name(n), x.tensor, fn, alpha, attr_float(n, "beta", 0.5f), gain, offset),
+      x.axes};
+}
+
+void Importer::softmax(const onnx::NodeProto& n) {
+  // Monotone per row: the top class is the same without it. Run only at the very end.
+  if (!outputs_.count(n.output(0))) {
+    fail(n, "Softmax inside the network is not supported", "", "a final Softmax only");
+  }
+  acts_[n.output(0)] = need_act(n, 0);
+  notes_.push_back((n.name().empty() ? std::string("Softmax") : n.name()) +
+                   " (Softmax): not run; the result is the scores before it (same top class)");
+}
+
+}  // namespace conloc::onnx_detail
