@@ -30,6 +30,111 @@ std::vector<float> synthetic_weights(std::uint64_t seed, std::size_t& channels) 
   return w;
 }
 
+// --levels: every ELP_BSD preset's exact level set and code width.
+void print_levels() {
+  for (const auto& p : ElpBsdFormat::presets()) {
+    const ElpBsdFormat f(p);
+    std::printf("%s (%d bits, %zu levels):", f.name().c_str(), f.code_bits(), f.levels().size());
+    for (auto v : f.levels()) {
+      if (v >= 0) std::printf(" %d", v);
+    }
+    std::printf(" (and negatives)\n");
+  }
+  for (const auto& p : ElpLutFormat::presets()) {
+    const ElpLutFormat f = ElpLutFormat::preset(p.name);
+    std::printf("%s (%d bits, %zu levels, <= %d terms, positions 0..%d):", f.name().c_str(),
+                f.code_bits(), f.levels().size(), p.terms, f.max_position());
+    for (auto v : f.magnitudes())
+      std::printf(" %d", v);
+    std::printf(" (0 and negatives too)\n");
+  }
+}
+
+// A workload's layer (the named one, or the one with the most MACs): every format compiled and
+// run (timing-only, side by side), the layer's figures read from the runs. Sets the layer's
+// channel count and description.
+std::vector<FormatSurveyRow> survey_workload_layer(const SimConfig& cfg, const EnergyModel& energy,
+                                                   const std::string& workload,
+                                                   const std::string& layer_name,
+                                                   std::size_t& channels, std::string& what) {
+  const Workload wl = load_workload(workload, cfg.seed);
+  int li = -1;
+  for (std::size_t i = 0; i < wl.net.layers.size(); ++i) {
+    const Layer& l = wl.net.layers[i];
+    if (!l.on_pe_array()) continue;
+    if (layer_name.empty() ? li < 0 || wl.net.gemm(l).macs() > wl.net.gemm(wl.net.layers[li]).macs()
+                           : l.name == layer_name)
+      li = static_cast<int>(i);
+  }
+  if (li < 0) {
+    throw UserError(field_error("--layer", "", "no conv or fc layer of that name", layer_name,
+                                "a PE-array layer of " + wl.net.name));
+  }
+  const std::vector<SimConfig> cfgs = format_configs(cfg);
+  std::vector<CompiledNetwork> cns;
+  cns.reserve(cfgs.size());
+  for (const SimConfig& fc : cfgs)
+    cns.push_back(prepare_network(wl, fc, false));
+  std::vector<RunRequest> req;
+  std::vector<const CompiledNetwork*> cn_of;
+  for (std::size_t i = 0; i < cfgs.size(); ++i) {
+    req.push_back({&cfgs[i], &cns[i], false});
+    cn_of.push_back(&cns[i]);
+  }
+  const std::vector<RunResult> runs = run_simulations(req, energy);
+  for (const RunResult& r : runs) {
+    if (r.infeasible) throw UserError(r.infeasible->message());
+  }
+  std::vector<FormatSurveyRow> rows = survey_layer(cfgs, cn_of, runs, li, energy);
+  const GemmShape g = wl.net.gemm(wl.net.layers[static_cast<std::size_t>(li)]);
+  channels = static_cast<std::size_t>(g.n * g.groups);
+  what = wl.net.name + " layer " + wl.net.layers[static_cast<std::size_t>(li)].name + " (" +
+         std::to_string(g.k) + " weights per channel; operands simulated as in a run)";
+  return rows;
+}
+
+// The survey as a table on stdout, with what its columns mean.
+void print_survey(const SimConfig& cfg, const EnergyModel& energy,
+                  const std::vector<FormatSurveyRow>& rows, bool workload_layer,
+                  const std::string& what, std::size_t channels, std::size_t weights) {
+  if (!workload_layer) {
+    std::printf("weights: %s (%zu channels x %zu)\n", what.c_str(), channels, weights / channels);
+  } else {
+    std::printf("weights: %s, %zu channels\n", what.c_str(), channels);
+  }
+  std::printf(
+      "MAC: %d-bit unsigned activations, %d-bit accumulator, ELP_BSD %s; energy table %s\n\n",
+      cfg.design.activation_bits, cfg.design.accumulator_bits,
+      cfg.design.elp_mac == ElpMacVariant::Parallel ? "parallel-term" : "term-serial",
+      energy.table().name().c_str());
+  std::printf("%-8s %-8s %5s %6s %14s %12s %12s %9s %8s %7s %6s %7s %8s  %s\n", "format", "kind",
+              "bits", "levels", "range", "MAC avg pJ", "MAC worst pJ", "vs fixed8", "SQNR dB",
+              "zeros", "terms", "invalid", "decode pJ", "MAC model");
+  for (const auto& r : rows) {
+    char range[32];
+    std::snprintf(range, sizeof range, "[%d, %d]", r.min_level, r.max_level);
+    std::printf(
+        "%-8s %-8s %5d %6zu %14s %12.4f %12.4f %8.2fx %8.2f %6.1f%% %6.2f %7d %8.3f  %s, %s\n",
+        r.name.c_str(), r.kind.c_str(), r.code_bits, r.levels, range, r.mac_energy_pj,
+        r.mac_energy_worst_pj, r.energy_vs_fixed8, r.sqnr_db, 100.0 * r.zero_fraction, r.mean_terms,
+        r.invalid_codes, r.decoder_pj, r.mac_energy_model.c_str(), r.mac_operands.c_str());
+  }
+  std::printf(
+      "\nMAC avg pJ = one multiply-accumulate (multiplier or shifters/negation/adds, and the\n"
+      "accumulator add) per operation, priced as a run prices it: per held weight code from the\n"
+      "gate-level characterisation of the format's circuit where the energy table has one, else\n"
+      "the structural model; %s (docs/energy.md, \"One MAC energy model\").\n"
+      "MAC worst pJ = the format's most expensive level at reference operand statistics.\n"
+      "invalid = code words that decode to nothing; decode pJ = the v2 code decoder, once per\n"
+      "weight entering the PE array (not per MAC%s). v2 = level sets chosen for Laplace weights\n"
+      "(docs/elp_bsd.md, section 7).\n",
+      !workload_layer
+          ? "on a bare tensor at reference operand statistics (the characterisation's reference\n"
+            "streams); a workload's layer (--workload) is priced on its simulated operands"
+          : "on the layer's simulated operands, the weight decoder included: the run's figure",
+      !workload_layer ? "" : "; included in MAC avg pJ as the run charges it");
+}
+
 }  // namespace
 
 int cmd_formats(const std::vector<std::string>& args) {
@@ -66,22 +171,7 @@ int cmd_formats(const std::vector<std::string>& args) {
   }
   const SimConfig cfg = load_sim_config(common.config_file, common.overrides);
   if (list_levels) {
-    for (const auto& p : ElpBsdFormat::presets()) {
-      const ElpBsdFormat f(p);
-      std::printf("%s (%d bits, %zu levels):", f.name().c_str(), f.code_bits(), f.levels().size());
-      for (auto v : f.levels()) {
-        if (v >= 0) std::printf(" %d", v);
-      }
-      std::printf(" (and negatives)\n");
-    }
-    for (const auto& p : ElpLutFormat::presets()) {
-      const ElpLutFormat f = ElpLutFormat::preset(p.name);
-      std::printf("%s (%d bits, %zu levels, <= %d terms, positions 0..%d):", f.name().c_str(),
-                  f.code_bits(), f.levels().size(), p.terms, f.max_position());
-      for (auto v : f.magnitudes())
-        std::printf(" %d", v);
-      std::printf(" (0 and negatives too)\n");
-    }
+    print_levels();
     return 0;
   }
   const EnergyModel energy(EnergyTable::load(cfg.energy_table_path));
@@ -91,42 +181,7 @@ int cmd_formats(const std::vector<std::string>& args) {
   std::string what;
   std::vector<FormatSurveyRow> rows;
   if (!workload.empty()) {
-    // A workload's layer: every format compiled and run (timing-only, side by side), the layer's
-    // figures read from the runs.
-    const Workload wl = load_workload(workload, cfg.seed);
-    int li = -1;
-    for (std::size_t i = 0; i < wl.net.layers.size(); ++i) {
-      const Layer& l = wl.net.layers[i];
-      if (!l.on_pe_array()) continue;
-      if (layer_name.empty()
-              ? li < 0 || wl.net.gemm(l).macs() > wl.net.gemm(wl.net.layers[li]).macs()
-              : l.name == layer_name)
-        li = static_cast<int>(i);
-    }
-    if (li < 0) {
-      throw UserError(field_error("--layer", "", "no conv or fc layer of that name", layer_name,
-                                  "a PE-array layer of " + wl.net.name));
-    }
-    const std::vector<SimConfig> cfgs = format_configs(cfg);
-    std::vector<CompiledNetwork> cns;
-    cns.reserve(cfgs.size());
-    for (const SimConfig& fc : cfgs)
-      cns.push_back(prepare_network(wl, fc, false));
-    std::vector<RunRequest> req;
-    std::vector<const CompiledNetwork*> cn_of;
-    for (std::size_t i = 0; i < cfgs.size(); ++i) {
-      req.push_back({&cfgs[i], &cns[i], false});
-      cn_of.push_back(&cns[i]);
-    }
-    const std::vector<RunResult> runs = run_simulations(req, energy);
-    for (const RunResult& r : runs) {
-      if (r.infeasible) throw UserError(r.infeasible->message());
-    }
-    rows = survey_layer(cfgs, cn_of, runs, li, energy);
-    const GemmShape g = wl.net.gemm(wl.net.layers[static_cast<std::size_t>(li)]);
-    channels = static_cast<std::size_t>(g.n * g.groups);
-    what = wl.net.name + " layer " + wl.net.layers[static_cast<std::size_t>(li)].name + " (" +
-           std::to_string(g.k) + " weights per channel; operands simulated as in a run)";
+    rows = survey_workload_layer(cfg, energy, workload, layer_name, channels, what);
   } else if (!weights_file.empty()) {
     NpyArray a = read_npy(weights_file);
     if (a.shape.empty() || a.shape[0] <= 0 || a.data.empty()) {
@@ -149,42 +204,7 @@ int cmd_formats(const std::vector<std::string>& args) {
     std::cout << arr.dump(2) << "\n";
     return 0;
   }
-  if (workload.empty()) {
-    std::printf("weights: %s (%zu channels x %zu)\n", what.c_str(), channels, w.size() / channels);
-  } else {
-    std::printf("weights: %s, %zu channels\n", what.c_str(), channels);
-  }
-  std::printf(
-      "MAC: %d-bit unsigned activations, %d-bit accumulator, ELP_BSD %s; energy table %s\n\n",
-      cfg.design.activation_bits, cfg.design.accumulator_bits,
-      cfg.design.elp_mac == ElpMacVariant::Parallel ? "parallel-term" : "term-serial",
-      energy.table().name().c_str());
-  std::printf("%-8s %-8s %5s %6s %14s %12s %12s %9s %8s %7s %6s %7s %8s  %s\n", "format", "kind",
-              "bits", "levels", "range", "MAC avg pJ", "MAC worst pJ", "vs fixed8", "SQNR dB",
-              "zeros", "terms", "invalid", "decode pJ", "MAC model");
-  for (const auto& r : rows) {
-    char range[32];
-    std::snprintf(range, sizeof range, "[%d, %d]", r.min_level, r.max_level);
-    std::printf(
-        "%-8s %-8s %5d %6zu %14s %12.4f %12.4f %8.2fx %8.2f %6.1f%% %6.2f %7d %8.3f  %s, %s\n",
-        r.name.c_str(), r.kind.c_str(), r.code_bits, r.levels, range, r.mac_energy_pj,
-        r.mac_energy_worst_pj, r.energy_vs_fixed8, r.sqnr_db, 100.0 * r.zero_fraction, r.mean_terms,
-        r.invalid_codes, r.decoder_pj, r.mac_energy_model.c_str(), r.mac_operands.c_str());
-  }
-  std::printf(
-      "\nMAC avg pJ = one multiply-accumulate (multiplier or shifters/negation/adds, and the\n"
-      "accumulator add) per operation, priced as a run prices it: per held weight code from the\n"
-      "gate-level characterisation of the format's circuit where the energy table has one, else\n"
-      "the structural model; %s (docs/energy.md, \"One MAC energy model\").\n"
-      "MAC worst pJ = the format's most expensive level at reference operand statistics.\n"
-      "invalid = code words that decode to nothing; decode pJ = the v2 code decoder, once per\n"
-      "weight entering the PE array (not per MAC%s). v2 = level sets chosen for Laplace weights\n"
-      "(docs/elp_bsd.md, section 7).\n",
-      workload.empty()
-          ? "on a bare tensor at reference operand statistics (the characterisation's reference\n"
-            "streams); a workload's layer (--workload) is priced on its simulated operands"
-          : "on the layer's simulated operands, the weight decoder included: the run's figure",
-      workload.empty() ? "" : "; included in MAC avg pJ as the run charges it");
+  print_survey(cfg, energy, rows, !workload.empty(), what, channels, w.size());
   return 0;
 }
 
