@@ -560,6 +560,100 @@ namespace {
 
 // The PE-array layers of a compile without input data, or (calibration non-empty) every layer
 // calibrated on those images.
+// Every PE-array layer of a compile without activations (`cn` holds the shapes and signs): the
+// layers are independent, so two workers take every other one.
+void compile_without_data(const Network& net, const CompileSpec& spec, const WeightSource& source,
+                          CompiledNetwork& cn) {
+  const DesignConfig& d = spec.design;
+  const MacKind mac_kind = d.mac;
+  // Term-serial timing needs every weight's term count (a fold waits for its slowest weight);
+  // otherwise only the MAC statistics are needed, and a sample of channels gives them where
+  // the source can produce channels alone (synthetic weights; trained files are read and
+  // checked whole).
+  const bool serial = mac_kind == MacKind::ElpBsd && d.elp_mac == ElpMacVariant::TermSerial;
+  const std::int64_t budget =
+      serial || !source.samples_cheaply() ? 0 : static_cast<std::int64_t>(spec.weight_sample);
+  auto work = [&](std::size_t first) {
+    for (std::size_t i = first; i < net.layers.size(); i += 2) {
+      const Layer& l = net.layers[i];
+      if (!l.on_pe_array()) continue;
+      const GemmShape g = net.gemm(l);
+      PeLayerCompiler(net, i, d,
+                      prepare_layer(net, i, d, mac_kind, cn.layers[i].in_signed, source,
+                                    sample_rows(g.n * g.groups, g.k, budget)),
+                      cn.tensors, nullptr, nullptr, cn.layers[i])
+          .compile();
+    }
+  };
+  auto other = std::async(std::launch::async, work, 1);
+  work(0);
+  other.get();
+}
+
+// The input scale: it covers every calibration image (each image is quantized with it).
+double input_scale(const Network& net, const DesignConfig& d,
+                   const std::vector<std::vector<float>>& calibration) {
+  CONLOC_ASSERT(!calibration.empty(), "compiler", "a calibrated compile needs an input");
+  RangeStat range(d.activation_percentile);
+  for (std::size_t img = 0; img < calibration.size(); ++img) {
+    const auto& x = calibration[img];
+    if (static_cast<std::int64_t>(x.size()) != net.tensors[0].elements()) {
+      throw UserError(net.name + ": calibration image " + std::to_string(img) + " has " +
+                      std::to_string(x.size()) + " values; the network input needs " +
+                      std::to_string(net.tensors[0].elements()));
+    }
+    for (float v : x) {
+      if (!std::isfinite(v)) {
+        throw UserError(net.name + ": calibration image " + std::to_string(img) +
+                        " contains a non-finite value");
+      }
+      range.add(v);
+    }
+  }
+  const double maxv = range.value();
+  return maxv > 0 ? maxv / act_max(d.activation_bits, true) : 1.0;
+}
+
+// Every layer in order on the calibration images' activations (and the held-out image's): a
+// PE-array layer's weights are prepared on a second thread while the layer before is calibrated.
+void compile_with_data(const Network& net, const CompileSpec& spec, const WeightSource& source,
+                       CalibActs& acts, std::vector<IntTensor>* held_ptr, CompiledNetwork& cn) {
+  const DesignConfig& d = spec.design;
+  const MacKind mac_kind = d.mac;
+  // A tensor of the later calibration images is dropped after its last reader (the first
+  // image's tensors become the reference the accelerator is checked against).
+  std::vector<std::size_t> last_use(net.tensors.size(), 0);
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    for (int t : net.layers[i].inputs)
+      last_use[static_cast<std::size_t>(t)] = i;
+  }
+  std::future<PreparedLayer> next;
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    const Layer& l = net.layers[i];
+    CompiledLayer& cl = cn.layers[i];
+    if (l.on_pe_array()) {
+      PreparedLayer prep =
+          next.valid() ? next.get() : prepare_layer(net, i, d, mac_kind, cl.in_signed, source, {});
+      // Start preparing the next PE-array layer while this one is calibrated.
+      for (std::size_t j = i + 1; j < net.layers.size(); ++j) {
+        if (!net.layers[j].on_pe_array()) continue;
+        next =
+            std::async(std::launch::async, prepare_layer, std::cref(net), j, std::cref(d), mac_kind,
+                       cn.layers[j].in_signed, std::cref(source), std::vector<std::int64_t>{});
+        break;
+      }
+      PeLayerCompiler(net, i, d, std::move(prep), cn.tensors, &acts, held_ptr, cl).compile();
+    } else {
+      compile_vector_layer(net, i, d, cn.tensors, &acts, held_ptr, cl);
+    }
+    for (std::size_t t = 0; t < last_use.size(); ++t) {
+      if (last_use[t] != i || t + 1 == net.tensors.size()) continue;
+      for (std::size_t img = 1; img < acts.size(); ++img)
+        std::vector<std::int16_t>().swap(acts[img][t].data);
+    }
+  }
+}
+
 CompiledNetwork compile(const Network& net, const CompileSpec& spec, const WeightSource& source,
                         const std::vector<std::vector<float>>* calibration,
                         const std::vector<float>* held_out) {
@@ -607,53 +701,12 @@ CompiledNetwork compile(const Network& net, const CompileSpec& spec, const Weigh
   }
 
   if (!calibrated) {
-    // Term-serial timing needs every weight's term count (a fold waits for its slowest weight);
-    // otherwise only the MAC statistics are needed, and a sample of channels gives them where
-    // the source can produce channels alone (synthetic weights; trained files are read and
-    // checked whole).
-    const bool serial = mac_kind == MacKind::ElpBsd && d.elp_mac == ElpMacVariant::TermSerial;
-    const std::int64_t budget =
-        serial || !source.samples_cheaply() ? 0 : static_cast<std::int64_t>(spec.weight_sample);
-    // Without activations the PE-array layers are independent: two workers take every other one.
-    auto work = [&](std::size_t first) {
-      for (std::size_t i = first; i < net.layers.size(); i += 2) {
-        const Layer& l = net.layers[i];
-        if (!l.on_pe_array()) continue;
-        const GemmShape g = net.gemm(l);
-        PeLayerCompiler(net, i, d,
-                        prepare_layer(net, i, d, mac_kind, cn.layers[i].in_signed, source,
-                                      sample_rows(g.n * g.groups, g.k, budget)),
-                        cn.tensors, nullptr, nullptr, cn.layers[i])
-            .compile();
-      }
-    };
-    auto other = std::async(std::launch::async, work, 1);
-    work(0);
-    other.get();
+    compile_without_data(net, spec, source, cn);
     count_weights(cn);
     return cn;
   }
 
-  // The input scale covers every calibration image; each image is quantized with it.
-  CONLOC_ASSERT(!calibration->empty(), "compiler", "a calibrated compile needs an input");
-  RangeStat range(d.activation_percentile);
-  for (std::size_t img = 0; img < calibration->size(); ++img) {
-    const auto& x = (*calibration)[img];
-    if (static_cast<std::int64_t>(x.size()) != net.tensors[0].elements()) {
-      throw UserError(net.name + ": calibration image " + std::to_string(img) + " has " +
-                      std::to_string(x.size()) + " values; the network input needs " +
-                      std::to_string(net.tensors[0].elements()));
-    }
-    for (float v : x) {
-      if (!std::isfinite(v)) {
-        throw UserError(net.name + ": calibration image " + std::to_string(img) +
-                        " contains a non-finite value");
-      }
-      range.add(v);
-    }
-  }
-  const double maxv = range.value();
-  cn.tensors[0].scale = maxv > 0 ? maxv / act_max(d.activation_bits, true) : 1.0;
+  cn.tensors[0].scale = input_scale(net, d, *calibration);
   CalibActs acts(calibration->size(), cn.tensors);
   for (std::size_t img = 0; img < acts.size(); ++img)
     quantize_input((*calibration)[img], cn.widths.activation_bits, acts[img][0]);
@@ -669,38 +722,7 @@ CompiledNetwork compile(const Network& net, const CompileSpec& spec, const Weigh
   }
   std::vector<IntTensor>* held_ptr = held_out ? &held : nullptr;
 
-  // A tensor of the later calibration images is dropped after its last reader (the first
-  // image's tensors become the reference the accelerator is checked against).
-  std::vector<std::size_t> last_use(net.tensors.size(), 0);
-  for (std::size_t i = 0; i < net.layers.size(); ++i) {
-    for (int t : net.layers[i].inputs)
-      last_use[static_cast<std::size_t>(t)] = i;
-  }
-  std::future<PreparedLayer> next;
-  for (std::size_t i = 0; i < net.layers.size(); ++i) {
-    const Layer& l = net.layers[i];
-    CompiledLayer& cl = cn.layers[i];
-    if (l.on_pe_array()) {
-      PreparedLayer prep =
-          next.valid() ? next.get() : prepare_layer(net, i, d, mac_kind, cl.in_signed, source, {});
-      // Start preparing the next PE-array layer while this one is calibrated.
-      for (std::size_t j = i + 1; j < net.layers.size(); ++j) {
-        if (!net.layers[j].on_pe_array()) continue;
-        next =
-            std::async(std::launch::async, prepare_layer, std::cref(net), j, std::cref(d), mac_kind,
-                       cn.layers[j].in_signed, std::cref(source), std::vector<std::int64_t>{});
-        break;
-      }
-      PeLayerCompiler(net, i, d, std::move(prep), cn.tensors, &acts, held_ptr, cl).compile();
-    } else {
-      compile_vector_layer(net, i, d, cn.tensors, &acts, held_ptr, cl);
-    }
-    for (std::size_t t = 0; t < last_use.size(); ++t) {
-      if (last_use[t] != i || t + 1 == net.tensors.size()) continue;
-      for (std::size_t img = 1; img < acts.size(); ++img)
-        std::vector<std::int16_t>().swap(acts[img][t].data);
-    }
-  }
+  compile_with_data(net, spec, source, acts, held_ptr, cn);
   cn.tensors = std::move(acts.front());
   count_weights(cn);
   return cn;
