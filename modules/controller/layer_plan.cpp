@@ -562,157 +562,188 @@ class ConvPlanner {
   std::map<std::vector<std::int64_t>, std::vector<int>> step_cache_;
 };
 
-LayerPlan plan_vector(const CompiledNetwork& cn, int li, const PlanParams& p,
-                      const DramLayout& dram) {
-  const Network& net = cn.net;
-  const Layer& l = net.layers[li];
-  const TensorShape out = net.out_shape(l);
-  const LayerKind& kind = layer_kind(l.type);
-  const bool window = kind.rows == RowReach::Window;
-  const bool up = kind.rows == RowReach::Scale;  // output row y reads input row y / scale
-  const bool d2s = kind.channel_blocks;
-  // A kind with one part per input (concat) runs one part per input, into its channels of the
-  // output; the rest one part.
+// Plans one vector-unit layer: image by image (a vector layer has no weights to share across the
+// batch), part by part (one per input for a kind like concat), bands of output rows and chunks of
+// channels that fit the activation SRAM and output buffer halves; each tile loads its input
+// band(s), runs on the vector unit and writes its output band back.
+class VectorPlanner {
+ public:
+  VectorPlanner(const CompiledNetwork& cn, int li, const PlanParams& p, const DramLayout& dram)
+      : net_(cn.net),
+        l_(net_.layers[li]),
+        out_(net_.out_shape(l_)),
+        kind_(layer_kind(l_.type)),
+        p_(p),
+        dram_(dram),
+        window_(kind_.rows == RowReach::Window),
+        up_(kind_.rows == RowReach::Scale),
+        d2s_(kind_.channel_blocks),
+        n_in_(kind_.part_per_input ? 1 : static_cast<int>(l_.inputs.size())),
+        per_elem_(ops_per_element(l_)),
+        out_per_in_(d2s_ ? l_.scale_h * l_.scale_w : 1) {
+    lp_.layer = li;
+    // A kind with one part per input (concat) runs one part per input, into its channels of the
+    // output; the rest one part.
+    if (kind_.part_per_input) {
+      int c0 = 0;
+      for (std::size_t i = 0; i < l_.inputs.size(); ++i) {
+        parts_.push_back({static_cast<int>(i), c0});
+        c0 += net_.tensors[l_.inputs[i]].c;
+      }
+    } else {
+      parts_.push_back({0, 0});
+    }
+  }
+
+  LayerPlan plan() {
+    for (int img = 0; img < std::max(1, p_.batch); ++img) {
+      for (const Part& part : parts_) {
+        const TensorShape in = net_.tensors[l_.inputs[part.input]];
+        const Cut c = cut(in);
+        if (part.input == 0) {
+          lp_.band_rows = c.rows;
+          lp_.bands = (out_.h + c.rows - 1) / c.rows;
+          lp_.chunks = (c.out_c + c.cc - 1) / c.cc;
+        }
+        for (int oy0 = 0; oy0 < out_.h; oy0 += c.rows)
+          for (int c0 = 0; c0 < c.out_c; c0 += c.cc)
+            tile(img, part, in, oy0, std::min(c.rows, out_.h - oy0), c0,
+                 std::min(c.cc, c.out_c - c0));
+      }
+    }
+    return std::move(lp_);
+  }
+
+ private:
   struct Part {
     int input, out_c0;
   };
-  std::vector<Part> parts;
-  if (kind.part_per_input) {
-    int c0 = 0;
-    for (std::size_t i = 0; i < l.inputs.size(); ++i) {
-      parts.push_back({static_cast<int>(i), c0});
-      c0 += net.tensors[l.inputs[i]].c;
-    }
-  } else {
-    parts.push_back({0, 0});
+  // Output rows per band, channels per chunk, output channels of the part.
+  struct Cut {
+    int rows, cc, out_c;
+  };
+
+  // Input rows that r output rows need at most, and those of the band starting at oy0 (an
+  // upsampling kind's output row y reads input row y / scale).
+  int rows_in(const TensorShape& in, int r) const {
+    return window_ ? std::min(in.h, (r - 1) * l_.stride_h + l_.kh)
+           : up_   ? std::min(in.h, (r - 1) / l_.scale_h + 2)
+                   : r;
   }
-  const int n_in = kind.part_per_input ? 1 : static_cast<int>(l.inputs.size());
-  const std::uint64_t per_elem = ops_per_element(l);  // ops per output element
-  LayerPlan lp;
-  lp.layer = li;
-  Halves ah, oh;
-  // Image by image: a vector layer has no weights to share across the batch.
-  for (int img = 0; img < std::max(1, p.batch); ++img)
-    for (const Part& part : parts) {
-      const TensorShape in = net.tensors[l.inputs[part.input]];
-      // Input rows that r output rows need at most, and those of the band starting at oy0.
-      auto rows_in = [&](int r) {
-        return window ? std::min(in.h, (r - 1) * l.stride_h + l.kh)
-               : up   ? std::min(in.h, (r - 1) / l.scale_h + 2)
-                      : r;
-      };
-      auto band_lo = [&](int oy0) {
-        return window ? std::max(0, oy0 * l.stride_h - l.pad_t) : up ? oy0 / l.scale_h : oy0;
-      };
-      auto band_hi = [&](int oy0, int r) {
-        return window ? std::min(in.h, (oy0 + r - 1) * l.stride_h - l.pad_t + l.kh)
-               : up   ? (oy0 + r - 1) / l.scale_h + 1
-                      : oy0 + r;
-      };
-      // Channels per tile: all when one band row fits, otherwise a chunk. Depth-to-space reads
-      // every input channel of a pixel for its output pixels: never chunked.
-      const int out_per_in = d2s ? l.scale_h * l.scale_w : 1;  // input channels per output one
-      const std::uint64_t row1 = static_cast<std::uint64_t>(rows_in(1)) * in.w * n_in * out_per_in;
-      if (row1 > p.act_capacity()) {
-        does_not_fit(l, "activation SRAM", "buffers.activation_kib",
-                     packed_bytes(row1, p.widths.activation_bits), p.act_half_bytes,
-                     d2s ? "the input rows of one output row, one output channel"
-                         : "the input rows of one output row, one channel");
-      }
-      if (static_cast<std::uint64_t>(out.w) > p.out_act_capacity()) {
-        does_not_fit(l, "output buffer", "buffers.output_kib",
-                     packed_bytes(static_cast<std::uint64_t>(out.w), p.widths.activation_bits),
-                     p.out_half_bytes, "one output row of one channel");
-      }
-      const int out_c = d2s ? out.c : in.c;  // output channels of this part
-      const int cc = static_cast<int>(
-          std::min<std::uint64_t>({static_cast<std::uint64_t>(out_c), p.act_capacity() / row1,
-                                   p.out_act_capacity() / static_cast<std::uint64_t>(out.w)}));
-      if (d2s && cc < out_c) {
-        does_not_fit(
-            l, "activation SRAM", "buffers.activation_kib",
-            packed_bytes(row1 * static_cast<std::uint64_t>(out_c), p.widths.activation_bits),
-            p.act_half_bytes, "the input rows of one output row, all channels (depth-to-space)");
-      }
-      int rows = 1;
-      while (rows < out.h &&
-             static_cast<std::uint64_t>(rows_in(rows + 1)) * in.w * cc * n_in * out_per_in <=
-                 p.act_capacity() &&
-             static_cast<std::uint64_t>(rows + 1) * out.w * cc <= p.out_act_capacity()) {
-        ++rows;
-      }
-      if (part.input == 0) {
-        lp.band_rows = rows;
-        lp.bands = (out.h + rows - 1) / rows;
-        lp.chunks = (out_c + cc - 1) / cc;
-      }
-      const int bands = (out.h + rows - 1) / rows;
-      const int chunks = (out_c + cc - 1) / cc;
-      for (int b = 0; b < bands; ++b) {
-        const int oy0 = b * rows;
-        const int r = std::min(rows, out.h - oy0);
-        const int iy_lo = band_lo(oy0);
-        const int iy_hi = band_hi(oy0, r);
-        for (int ch = 0; ch < chunks; ++ch) {
-          const int c0 = ch * cc;                    // first output channel of the part's chunk
-          const int occ = std::min(cc, out_c - c0);  // output channels of the chunk
-          const int icc = occ * out_per_in;          // input channels it reads
-          const int ic0 = c0 * out_per_in;
-          const int ahalf = ah.next();
-          VectorTile vt;
-          vt.oy0 = oy0;
-          vt.rows = r;
-          vt.band_iy0 = iy_lo;
-          vt.band_rows = iy_hi - iy_lo;
-          vt.part = part.input;
-          vt.image = img;
-          vt.out_ct = occ;
-          const std::uint64_t band_bytes = static_cast<std::uint64_t>(vt.band_rows) * in.w * icc;
-          Job v;
-          v.engine = Engine::VectorUnit;
-          for (int i = 0; i < n_in; ++i) {
-            const int t = l.inputs[part.input + i];
-            vt.abuf_addr[i] = ahalf * p.act_store() + i * band_bytes;
-            // A Mul's per-channel factor (1x1xC) is one value per channel of the chunk.
-            const bool per_channel = i > 0 && net.tensors[t].elements() != in.elements();
-            if (i > 0) vt.per_channel_b = per_channel;
-            const std::uint64_t pixels =
-                per_channel ? 1 : static_cast<std::uint64_t>(vt.band_rows) * in.w;
-            const std::uint64_t first_pixel =
-                per_channel ? 0 : static_cast<std::uint64_t>(iy_lo) * in.w;
-            vt.in_bytes += pixels * icc;
-            add_dep(v, push(lp, tensor_dma(
-                                    Engine::DmaRead, Operand::Inputs, Buffer::Activations,
-                                    dram.tensor_addr[t] +
-                                        static_cast<std::uint64_t>(img) *
-                                            static_cast<std::uint64_t>(net.tensors[t].elements()) +
-                                        first_pixel * in.c + ic0,
-                                    vt.abuf_addr[i], pixels, icc, in.c, ah.last_user[ahalf],
-                                    p.widths.activation_bits)));
-          }
-          const int ohalf = oh.next();
-          add_dep(v, oh.last_user[ohalf]);
-          vt.obuf_addr = ohalf * p.out_store();
-          const std::uint64_t out_elems = static_cast<std::uint64_t>(r) * out.w * occ;
-          vt.ops = out_elems * per_elem;
-          v.vec = vt;
-          v.conv.c0 = ic0;  // channel chunk of the band
-          v.conv.ct = icc;
-          const int vjob = push(lp, v);
-          ah.last_user[ahalf] = vjob;
-          oh.last_user[ohalf] = push(
-              lp, tensor_dma(Engine::DmaWrite, Operand::Outputs, Buffer::Outputs,
-                             dram.tensor_addr[l.output] +
-                                 static_cast<std::uint64_t>(img) *
-                                     static_cast<std::uint64_t>(out.elements()) +
-                                 static_cast<std::uint64_t>(oy0) * out.w * out.c + part.out_c0 + c0,
-                             vt.obuf_addr, static_cast<std::uint64_t>(r) * out.w, occ, out.c, vjob,
-                             p.widths.activation_bits));
-        }
-      }
+  int band_lo(int oy0) const {
+    return window_ ? std::max(0, oy0 * l_.stride_h - l_.pad_t) : up_ ? oy0 / l_.scale_h : oy0;
+  }
+  int band_hi(const TensorShape& in, int oy0, int r) const {
+    return window_ ? std::min(in.h, (oy0 + r - 1) * l_.stride_h - l_.pad_t + l_.kh)
+           : up_   ? (oy0 + r - 1) / l_.scale_h + 1
+                   : oy0 + r;
+  }
+
+  // Channels per tile: all when one band row fits, otherwise a chunk (depth-to-space reads every
+  // input channel of a pixel for its output pixels: never chunked); then as many rows as fit.
+  Cut cut(const TensorShape& in) const {
+    const std::uint64_t row1 =
+        static_cast<std::uint64_t>(rows_in(in, 1)) * in.w * n_in_ * out_per_in_;
+    if (row1 > p_.act_capacity()) {
+      does_not_fit(l_, "activation SRAM", "buffers.activation_kib",
+                   packed_bytes(row1, p_.widths.activation_bits), p_.act_half_bytes,
+                   d2s_ ? "the input rows of one output row, one output channel"
+                        : "the input rows of one output row, one channel");
     }
-  return lp;
-}
+    if (static_cast<std::uint64_t>(out_.w) > p_.out_act_capacity()) {
+      does_not_fit(l_, "output buffer", "buffers.output_kib",
+                   packed_bytes(static_cast<std::uint64_t>(out_.w), p_.widths.activation_bits),
+                   p_.out_half_bytes, "one output row of one channel");
+    }
+    const int out_c = d2s_ ? out_.c : in.c;
+    const int cc = static_cast<int>(
+        std::min<std::uint64_t>({static_cast<std::uint64_t>(out_c), p_.act_capacity() / row1,
+                                 p_.out_act_capacity() / static_cast<std::uint64_t>(out_.w)}));
+    if (d2s_ && cc < out_c) {
+      does_not_fit(
+          l_, "activation SRAM", "buffers.activation_kib",
+          packed_bytes(row1 * static_cast<std::uint64_t>(out_c), p_.widths.activation_bits),
+          p_.act_half_bytes, "the input rows of one output row, all channels (depth-to-space)");
+    }
+    int rows = 1;
+    while (rows < out_.h &&
+           static_cast<std::uint64_t>(rows_in(in, rows + 1)) * in.w * cc * n_in_ * out_per_in_ <=
+               p_.act_capacity() &&
+           static_cast<std::uint64_t>(rows + 1) * out_.w * cc <= p_.out_act_capacity()) {
+      ++rows;
+    }
+    return {rows, cc, out_c};
+  }
+
+  // Output rows [oy0, oy0 + r) and output channels [c0, c0 + occ) of one part of one image.
+  void tile(int img, const Part& part, const TensorShape& in, int oy0, int r, int c0, int occ) {
+    const int iy_lo = band_lo(oy0);
+    const int icc = occ * out_per_in_;  // input channels it reads
+    const int ic0 = c0 * out_per_in_;
+    const int ahalf = ah_.next();
+    VectorTile vt;
+    vt.oy0 = oy0;
+    vt.rows = r;
+    vt.band_iy0 = iy_lo;
+    vt.band_rows = band_hi(in, oy0, r) - iy_lo;
+    vt.part = part.input;
+    vt.image = img;
+    vt.out_ct = occ;
+    const std::uint64_t band_bytes = static_cast<std::uint64_t>(vt.band_rows) * in.w * icc;
+    Job v;
+    v.engine = Engine::VectorUnit;
+    for (int i = 0; i < n_in_; ++i) {
+      const int t = l_.inputs[part.input + i];
+      vt.abuf_addr[i] = ahalf * p_.act_store() + i * band_bytes;
+      // A Mul's per-channel factor (1x1xC) is one value per channel of the chunk.
+      const bool per_channel = i > 0 && net_.tensors[t].elements() != in.elements();
+      if (i > 0) vt.per_channel_b = per_channel;
+      const std::uint64_t pixels =
+          per_channel ? 1 : static_cast<std::uint64_t>(vt.band_rows) * in.w;
+      const std::uint64_t first_pixel = per_channel ? 0 : static_cast<std::uint64_t>(iy_lo) * in.w;
+      vt.in_bytes += pixels * icc;
+      add_dep(v,
+              push(lp_, tensor_dma(Engine::DmaRead, Operand::Inputs, Buffer::Activations,
+                                   dram_.tensor_addr[t] +
+                                       static_cast<std::uint64_t>(img) *
+                                           static_cast<std::uint64_t>(net_.tensors[t].elements()) +
+                                       first_pixel * in.c + ic0,
+                                   vt.abuf_addr[i], pixels, icc, in.c, ah_.last_user[ahalf],
+                                   p_.widths.activation_bits)));
+    }
+    const int ohalf = oh_.next();
+    add_dep(v, oh_.last_user[ohalf]);
+    vt.obuf_addr = ohalf * p_.out_store();
+    vt.ops = static_cast<std::uint64_t>(r) * out_.w * occ * per_elem_;
+    v.vec = vt;
+    v.conv.c0 = ic0;  // channel chunk of the band
+    v.conv.ct = icc;
+    const int vjob = push(lp_, v);
+    ah_.last_user[ahalf] = vjob;
+    oh_.last_user[ohalf] = push(
+        lp_, tensor_dma(
+                 Engine::DmaWrite, Operand::Outputs, Buffer::Outputs,
+                 dram_.tensor_addr[l_.output] +
+                     static_cast<std::uint64_t>(img) * static_cast<std::uint64_t>(out_.elements()) +
+                     static_cast<std::uint64_t>(oy0) * out_.w * out_.c + part.out_c0 + c0,
+                 vt.obuf_addr, static_cast<std::uint64_t>(r) * out_.w, occ, out_.c, vjob,
+                 p_.widths.activation_bits));
+  }
+
+  const Network& net_;
+  const Layer& l_;
+  const TensorShape out_;
+  const LayerKind& kind_;
+  const PlanParams& p_;
+  const DramLayout& dram_;
+  const bool window_, up_, d2s_;
+  const int n_in_;
+  const std::uint64_t per_elem_;  // ops per output element
+  const int out_per_in_;          // input channels per output channel (depth-to-space)
+  std::vector<Part> parts_;
+  LayerPlan lp_;
+  Halves ah_, oh_;
+};
 
 }  // namespace
 
@@ -919,7 +950,7 @@ PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p) {
     const int li = static_cast<int>(i);
     if (!net.layers[i].on_pe_array()) {
       try {
-        np.layers.push_back(plan_vector(cn, li, p, np.dram));
+        np.layers.push_back(VectorPlanner(cn, li, p, np.dram).plan());
       } catch (const DoesNotFit& e) {
         result.infeasible = e.why;
         result.infeasible->layer = li;
