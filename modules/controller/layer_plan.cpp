@@ -792,29 +792,56 @@ std::string mapping_misfit(const CompiledNetwork& cn, int layer, const PlanParam
   return misfit(ConvGeom(cn, layer, p), p, m);
 }
 
-ConvCounts count_conv(const CompiledNetwork& cn, int layer, const PlanParams& p,
-                      const ConvMapping& m) {
-  const ConvGeom g(cn, layer, p);
-  const auto u = [](auto v) { return static_cast<std::uint64_t>(v); };
-  const int bands = (g.out.h + m.rows - 1) / m.rows, chunks = (g.cg + m.ct - 1) / m.ct,
-            n_tiles = (g.ng + m.nt - 1) / m.nt, igroups = (g.batch + m.images - 1) / m.images;
-  const int r_last = g.out.h - (bands - 1) * m.rows, ct_last = g.cg - (chunks - 1) * m.ct,
-            nt_last = g.ng - (n_tiles - 1) * m.nt, nb_last = g.batch - (igroups - 1) * m.images;
-  ConvCounts c;
-  c.tile_groups = u(g.groups) * u(bands) * u(igroups) * u(n_tiles);
-  c.tiles = c.tile_groups * u(chunks);
-  // 1. The array: every distinct tile shape once, times how often it occurs.
+namespace {
+
+// count_conv's sums, in three parts: the array's tiles, the weight traffic, the input and output
+// traffic.
+class ConvCounter {
+ public:
+  ConvCounter(const CompiledNetwork& cn, int layer, const PlanParams& p, const ConvMapping& m)
+      : g(cn, layer, p),
+        p(p),
+        m(m),
+        bands((g.out.h + m.rows - 1) / m.rows),
+        chunks((g.cg + m.ct - 1) / m.ct),
+        n_tiles((g.ng + m.nt - 1) / m.nt),
+        igroups((g.batch + m.images - 1) / m.images),
+        r_last(g.out.h - (bands - 1) * m.rows),
+        ct_last(g.cg - (chunks - 1) * m.ct),
+        nt_last(g.ng - (n_tiles - 1) * m.nt),
+        nb_last(g.batch - (igroups - 1) * m.images),
+        r0(std::min(m.rows, g.out.h)),
+        nb0(std::min(m.images, g.batch)),
+        nt0(std::min(m.nt, g.ng)),
+        ct0(std::min(m.ct, g.cg)) {
+    c.tile_groups = u(g.groups) * u(bands) * u(igroups) * u(n_tiles);
+    c.tiles = c.tile_groups * u(chunks);
+  }
+
+  ConvCounts count() {
+    array();
+    weights();
+    inputs_and_outputs();
+    return c;
+  }
+
+ private:
+  template <typename T>
+  static std::uint64_t u(T v) {
+    return static_cast<std::uint64_t>(v);
+  }
   struct Dim {
     int value;
     std::uint64_t count;
   };
-  auto dim = [](int full, int n, int last) {
+  // A loop of n steps of `full` and a last one of `last`, as distinct values and their counts.
+  static std::vector<Dim> dim(int full, int n, int last) {
     std::vector<Dim> d;
     if (n > 1) d.push_back({full, static_cast<std::uint64_t>(n - 1)});
     d.push_back({last, 1});
     return d;
-  };
-  auto tile = [&](int r, int nbc, int ntc, int ctc, bool first_chunk, bool first, bool last) {
+  }
+  TileTiming tile(int r, int nbc, int ntc, int ctc, bool first_chunk, bool first, bool last) const {
     TileGemm t;
     t.m = std::int64_t{nbc} * r * g.out.w;
     t.k = std::int64_t{g.taps} * ctc;
@@ -824,113 +851,143 @@ ConvCounts count_conv(const CompiledNetwork& cn, int layer, const PlanParams& p,
     t.first_in_layer = first;
     t.last_in_layer = last;
     return p.dataflow->tile(t, p.array);
-  };
-  struct Chunk {
-    int ct;
-    bool first;
-    std::uint64_t count;
-  };
-  std::vector<Chunk> chunk_dims;
-  if (chunks == 1) {
-    chunk_dims.push_back({g.cg, true, 1});
-  } else {
-    chunk_dims.push_back({m.ct, true, 1});
-    if (chunks > 2) chunk_dims.push_back({m.ct, false, u(chunks - 2)});
-    chunk_dims.push_back({ct_last, false, 1});
   }
-  for (const Dim& r : dim(m.rows, bands, r_last))
-    for (const Dim& i : dim(m.images, igroups, nb_last))
-      for (const Dim& n : dim(m.nt, n_tiles, nt_last))
-        for (const Chunk& k : chunk_dims) {
-          c.array.add(tile(r.value, i.value, n.value, k.ct, k.first, false, false),
-                      u(g.groups) * r.count * i.count * n.count * k.count);
-        }
-  // The layer's first tile exposes its weight load, the last its drain: both orders start with
-  // (band 0, image 0, group 0, n-tile 0, chunk 0) and end with the last of each.
-  const int r0 = std::min(m.rows, g.out.h), nb0 = std::min(m.images, g.batch),
-            nt0 = std::min(m.nt, g.ng), ct0 = std::min(m.ct, g.cg);
-  auto adjust = [&](const TileTiming& with, const TileTiming& without) {
-    c.array.cycles += with.cycles - without.cycles;
-    c.array.port_stall_cycles += with.port_stall_cycles - without.port_stall_cycles;
-  };
-  if (c.tiles == 1) {
-    adjust(tile(r0, nb0, nt0, ct0, true, true, true), tile(r0, nb0, nt0, ct0, true, false, false));
-  } else {
-    adjust(tile(r0, nb0, nt0, ct0, true, true, false), tile(r0, nb0, nt0, ct0, true, false, false));
-    adjust(tile(r_last, nb_last, nt_last, ct_last, chunks == 1, false, true),
-           tile(r_last, nb_last, nt_last, ct_last, chunks == 1, false, false));
+  std::uint64_t bursts(std::uint64_t bytes) const {
+    return (bytes + p.burst_bytes - 1) / p.burst_bytes;
   }
-  // 2. DRAM. Weights: once when they stay (the whole layer, or an n-tile in NTilesOuter order),
-  //    else once per tile, i.e. per band and image group.
-  const std::uint64_t all_bits = u(g.groups) * u(g.ng) * u(g.taps) * u(g.cg) * u(g.code_bits);
-  const std::uint64_t total_bytes =
-      u(g.groups) * (u(n_tiles - 1) * g.ntile_bytes(m.nt, m.ct) + g.ntile_bytes(nt_last, m.ct));
-  const std::uint64_t per_tile_passes = u(bands) * u(igroups);
-  const std::uint64_t burst = p.burst_bytes;
-  auto bursts = [&](std::uint64_t bytes) { return (bytes + burst - 1) / burst; };
   // Bursts of one pass over an n-tile's blocks.
-  auto ntile_bursts = [&](int ntc) {
+  std::uint64_t ntile_bursts(int ntc) const {
     return u(chunks - 1) * bursts(g.block(ntc, m.ct)) + bursts(g.block(ntc, ct_last));
-  };
-  const std::uint64_t all_bursts =
-      u(g.groups) * (u(n_tiles - 1) * ntile_bursts(m.nt) + ntile_bursts(nt_last));
-  if (total_bytes <= p.weight_half_bytes) {
-    c.dram_weight_bits = all_bits;
-    c.read_bursts = all_bursts;
-  } else if (m.order == TileOrder::BandsOuter) {
-    c.dram_weight_bits = per_tile_passes * all_bits;
-    c.read_bursts = per_tile_passes * all_bursts;
-  } else {
-    for (const Dim& n : dim(m.nt, n_tiles, nt_last)) {
-      const std::uint64_t bits = u(n.value) * u(g.taps) * u(g.cg) * u(g.code_bits);
-      const std::uint64_t passes =
-          g.ntile_bytes(n.value, m.ct) <= p.weight_half_bytes ? 1 : per_tile_passes;
-      c.dram_weight_bits += u(g.groups) * n.count * bits * passes;
-      c.read_bursts += u(g.groups) * n.count * ntile_bursts(n.value) * passes;
-    }
   }
   // A transfer of `pixels` pixels x `channels` of a tensor with `tensor_c` channels per pixel:
   // one run when the channels are the whole pixel, else one per pixel (tensor_dma).
-  auto tensor_bursts = [&](std::uint64_t pixels, std::uint64_t channels, std::uint64_t tensor_c) {
+  std::uint64_t tensor_bursts(std::uint64_t pixels, std::uint64_t channels,
+                              std::uint64_t tensor_c) const {
     return channels == tensor_c ? bursts(pixels * channels) : pixels * bursts(channels);
-  };
-  // Inputs: every band's input rows, per image; all channels once per band (BandsOuter) or per
-  // n-tile and band (NTilesOuter), or the chunk's channels per tile.
-  std::uint64_t band_rows = 0, in_bursts = 0;
-  const std::uint64_t in_c = u(g.in.c);
-  for (int b = 0; b < bands; ++b) {
-    const int oy0 = b * m.rows;
-    const std::uint64_t rows = u(g.band_hi(oy0, std::min(m.rows, g.out.h - oy0)) - g.band_lo(oy0));
-    band_rows += rows;
-    const std::uint64_t pixels = rows * u(g.in.w);
-    if (m.all_channels) {
-      in_bursts += tensor_bursts(pixels, in_c, in_c);
+  }
+
+  // 1. The array: every distinct tile shape once, times how often it occurs.
+  void array() {
+    struct Chunk {
+      int ct;
+      bool first;
+      std::uint64_t count;
+    };
+    std::vector<Chunk> chunk_dims;
+    if (chunks == 1) {
+      chunk_dims.push_back({g.cg, true, 1});
     } else {
-      in_bursts += u(chunks - 1) * tensor_bursts(pixels, u(m.ct), in_c) +
-                   tensor_bursts(pixels, u(ct_last), in_c);
+      chunk_dims.push_back({m.ct, true, 1});
+      if (chunks > 2) chunk_dims.push_back({m.ct, false, u(chunks - 2)});
+      chunk_dims.push_back({ct_last, false, 1});
+    }
+    for (const Dim& r : dim(m.rows, bands, r_last))
+      for (const Dim& i : dim(m.images, igroups, nb_last))
+        for (const Dim& n : dim(m.nt, n_tiles, nt_last))
+          for (const Chunk& k : chunk_dims) {
+            c.array.add(tile(r.value, i.value, n.value, k.ct, k.first, false, false),
+                        u(g.groups) * r.count * i.count * n.count * k.count);
+          }
+    // The layer's first tile exposes its weight load, the last its drain: both orders start with
+    // (band 0, image 0, group 0, n-tile 0, chunk 0) and end with the last of each.
+    auto adjust = [&](const TileTiming& with, const TileTiming& without) {
+      c.array.cycles += with.cycles - without.cycles;
+      c.array.port_stall_cycles += with.port_stall_cycles - without.port_stall_cycles;
+    };
+    if (c.tiles == 1) {
+      adjust(tile(r0, nb0, nt0, ct0, true, true, true),
+             tile(r0, nb0, nt0, ct0, true, false, false));
+    } else {
+      adjust(tile(r0, nb0, nt0, ct0, true, true, false),
+             tile(r0, nb0, nt0, ct0, true, false, false));
+      adjust(tile(r_last, nb_last, nt_last, ct_last, chunks == 1, false, true),
+             tile(r_last, nb_last, nt_last, ct_last, chunks == 1, false, false));
     }
   }
-  const std::uint64_t plane = band_rows * u(g.in.w) * u(g.batch) * u(p.widths.activation_bits);
-  // How often each band is loaded per image: once, or per group and n-tile.
-  const std::uint64_t band_loads =
-      m.all_channels && m.order == TileOrder::BandsOuter ? 1 : u(g.groups) * u(n_tiles);
-  c.dram_input_bits = plane * (m.all_channels ? in_c : u(g.cg)) * band_loads;
-  c.read_bursts += in_bursts * u(g.batch) * band_loads;
-  const bool weights_per_tile = c.dram_weight_bits > all_bits && m.order == TileOrder::BandsOuter;
-  c.load_tiles = weights_per_tile || !m.all_channels ? c.tiles : u(bands) * u(igroups) * band_loads;
-  c.outputs = u(g.out.elements()) * u(g.batch);
-  c.last_outputs = u(nb_last) * u(r_last) * u(g.out.w) * u(nt_last);
-  c.dram_output_bits = c.outputs * u(p.widths.activation_bits);
-  // One write-back per band, image, group and n-tile.
-  for (const Dim& r : dim(m.rows, bands, r_last))
-    for (const Dim& n : dim(m.nt, n_tiles, nt_last))
-      c.write_bursts += r.count * n.count * u(g.groups) * u(g.batch) *
-                        tensor_bursts(u(r.value) * u(g.out.w), u(n.value), u(g.out.c));
-  const int iy0 = g.band_lo(0);
-  c.first_load_bits = g.block_bits(nt0, ct0) + u(g.band_hi(0, r0) - iy0) * u(g.in.w) *
-                                                   u(m.all_channels ? g.in.c : ct0) * u(nb0) *
-                                                   u(p.widths.activation_bits);
-  return c;
+
+  // 2. DRAM weights: once when they stay (the whole layer, or an n-tile in NTilesOuter order),
+  //    else once per tile, i.e. per band and image group.
+  void weights() {
+    all_bits_ = u(g.groups) * u(g.ng) * u(g.taps) * u(g.cg) * u(g.code_bits);
+    const std::uint64_t total_bytes =
+        u(g.groups) * (u(n_tiles - 1) * g.ntile_bytes(m.nt, m.ct) + g.ntile_bytes(nt_last, m.ct));
+    const std::uint64_t per_tile_passes = u(bands) * u(igroups);
+    const std::uint64_t all_bursts =
+        u(g.groups) * (u(n_tiles - 1) * ntile_bursts(m.nt) + ntile_bursts(nt_last));
+    if (total_bytes <= p.weight_half_bytes) {
+      c.dram_weight_bits = all_bits_;
+      c.read_bursts = all_bursts;
+    } else if (m.order == TileOrder::BandsOuter) {
+      c.dram_weight_bits = per_tile_passes * all_bits_;
+      c.read_bursts = per_tile_passes * all_bursts;
+    } else {
+      for (const Dim& n : dim(m.nt, n_tiles, nt_last)) {
+        const std::uint64_t bits = u(n.value) * u(g.taps) * u(g.cg) * u(g.code_bits);
+        const std::uint64_t passes =
+            g.ntile_bytes(n.value, m.ct) <= p.weight_half_bytes ? 1 : per_tile_passes;
+        c.dram_weight_bits += u(g.groups) * n.count * bits * passes;
+        c.read_bursts += u(g.groups) * n.count * ntile_bursts(n.value) * passes;
+      }
+    }
+  }
+
+  // 3. Inputs: every band's input rows, per image; all channels once per band (BandsOuter) or
+  //    per n-tile and band (NTilesOuter), or the chunk's channels per tile. Outputs: one
+  //    write-back per band, image, group and n-tile.
+  void inputs_and_outputs() {
+    std::uint64_t band_rows = 0, in_bursts = 0;
+    const std::uint64_t in_c = u(g.in.c);
+    for (int b = 0; b < bands; ++b) {
+      const int oy0 = b * m.rows;
+      const std::uint64_t rows =
+          u(g.band_hi(oy0, std::min(m.rows, g.out.h - oy0)) - g.band_lo(oy0));
+      band_rows += rows;
+      const std::uint64_t pixels = rows * u(g.in.w);
+      if (m.all_channels) {
+        in_bursts += tensor_bursts(pixels, in_c, in_c);
+      } else {
+        in_bursts += u(chunks - 1) * tensor_bursts(pixels, u(m.ct), in_c) +
+                     tensor_bursts(pixels, u(ct_last), in_c);
+      }
+    }
+    const std::uint64_t plane = band_rows * u(g.in.w) * u(g.batch) * u(p.widths.activation_bits);
+    // How often each band is loaded per image: once, or per group and n-tile.
+    const std::uint64_t band_loads =
+        m.all_channels && m.order == TileOrder::BandsOuter ? 1 : u(g.groups) * u(n_tiles);
+    c.dram_input_bits = plane * (m.all_channels ? in_c : u(g.cg)) * band_loads;
+    c.read_bursts += in_bursts * u(g.batch) * band_loads;
+    const bool weights_per_tile =
+        c.dram_weight_bits > all_bits_ && m.order == TileOrder::BandsOuter;
+    c.load_tiles =
+        weights_per_tile || !m.all_channels ? c.tiles : u(bands) * u(igroups) * band_loads;
+    c.outputs = u(g.out.elements()) * u(g.batch);
+    c.last_outputs = u(nb_last) * u(r_last) * u(g.out.w) * u(nt_last);
+    c.dram_output_bits = c.outputs * u(p.widths.activation_bits);
+    for (const Dim& r : dim(m.rows, bands, r_last))
+      for (const Dim& n : dim(m.nt, n_tiles, nt_last))
+        c.write_bursts += r.count * n.count * u(g.groups) * u(g.batch) *
+                          tensor_bursts(u(r.value) * u(g.out.w), u(n.value), u(g.out.c));
+    const int iy0 = g.band_lo(0);
+    c.first_load_bits = g.block_bits(nt0, ct0) + u(g.band_hi(0, r0) - iy0) * u(g.in.w) *
+                                                     u(m.all_channels ? g.in.c : ct0) * u(nb0) *
+                                                     u(p.widths.activation_bits);
+  }
+
+  const ConvGeom g;
+  const PlanParams& p;
+  const ConvMapping& m;
+  const int bands, chunks, n_tiles, igroups;    // loop trip counts
+  const int r_last, ct_last, nt_last, nb_last;  // the last step of each loop
+  const int r0, nb0, nt0, ct0;                  // the first tile
+  std::uint64_t all_bits_ = 0;                  // every weight's code bits, once
+  ConvCounts c;
+};
+
+}  // namespace
+
+ConvCounts count_conv(const CompiledNetwork& cn, int layer, const PlanParams& p,
+                      const ConvMapping& m) {
+  return ConvCounter(cn, layer, p, m).count();
 }
 
 PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p) {
