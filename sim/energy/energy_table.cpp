@@ -169,6 +169,62 @@ EnergyTable EnergyTable::load(const std::string& path) {
   return from_json(parse_json_text(read_text_file(path), path), path);
 }
 
+namespace {
+
+// One constant of an energy table, `c` at JSON path `path`, checked against what `r` requires.
+EnergyConstant read_constant(const nlohmann::json& c, const Required& r, const std::string& source,
+                             const std::string& path) {
+  EnergyConstant e;
+  if (!c.contains("value")) throw_field_error(source, path + ".value", "missing required field");
+  if (!c["value"].is_number() ||
+      !(c["value"].get<double>() > 0.0 || (r.zero_ok && c["value"].get<double>() == 0.0))) {
+    throw_field_error(source, path + ".value",
+                      r.zero_ok ? "not a non-negative number" : "not a positive number",
+                      json_brief(c["value"]), r.zero_ok ? "a number >= 0" : "a number > 0");
+  }
+  e.value = c["value"].get<double>();
+  if (!c.contains("unit")) throw_field_error(source, path + ".unit", "missing required field");
+  if (!c["unit"].is_string() || c["unit"].get<std::string>() != r.unit) {
+    throw_field_error(source, path + ".unit", "wrong unit", json_brief(c["unit"]),
+                      std::string("\"") + r.unit + "\"");
+  }
+  e.unit = r.unit;
+  if (!c.contains("source")) throw_field_error(source, path + ".source", "missing required field");
+  if (!c["source"].is_string() || c["source"].get<std::string>().empty()) {
+    throw_field_error(source, path + ".source", "wrong type", json_brief(c["source"]),
+                      "a non-empty string naming where the value comes from");
+  }
+  e.source = c["source"].get<std::string>();
+  if (!c.contains("node_nm"))
+    throw_field_error(source, path + ".node_nm", "missing required field");
+  if (!c["node_nm"].is_number_integer() || c["node_nm"].get<int>() <= 0) {
+    throw_field_error(source, path + ".node_nm", "wrong type", json_brief(c["node_nm"]),
+                      "a positive integer (nm)");
+  }
+  e.node_nm = c["node_nm"].get<int>();
+  if (r.needs_bits) {
+    if (!c.contains("bits")) throw_field_error(source, path + ".bits", "missing required field");
+    if (!c["bits"].is_number_integer() || c["bits"].get<int>() < 1 || c["bits"].get<int>() > 256) {
+      throw_field_error(source, path + ".bits", "out of range", json_brief(c["bits"]),
+                        "integer in [1, 256]");
+    }
+    e.bits = c["bits"].get<int>();
+  }
+  if (r.needs_capacity) {
+    if (!c.contains("capacity_kib")) {
+      throw_field_error(source, path + ".capacity_kib", "missing required field");
+    }
+    if (!c["capacity_kib"].is_number() || !(c["capacity_kib"].get<double>() > 0.0)) {
+      throw_field_error(source, path + ".capacity_kib", "not a positive number",
+                        json_brief(c["capacity_kib"]), "a number > 0 (KiB)");
+    }
+    e.capacity_kib = c["capacity_kib"].get<double>();
+  }
+  return e;
+}
+
+}  // namespace
+
 EnergyTable EnergyTable::from_json(const nlohmann::json& doc, const std::string& source) {
   EnergyTable t;
   t.path_ = source;
@@ -228,54 +284,7 @@ EnergyTable EnergyTable::from_json(const nlohmann::json& doc, const std::string&
                           "one of value, unit, source, node_nm, bits, capacity_kib, note");
       }
     }
-    EnergyConstant e;
-    if (!c.contains("value")) throw_field_error(source, path + ".value", "missing required field");
-    if (!c["value"].is_number() ||
-        !(c["value"].get<double>() > 0.0 || (r.zero_ok && c["value"].get<double>() == 0.0))) {
-      throw_field_error(source, path + ".value",
-                        r.zero_ok ? "not a non-negative number" : "not a positive number",
-                        json_brief(c["value"]), r.zero_ok ? "a number >= 0" : "a number > 0");
-    }
-    e.value = c["value"].get<double>();
-    if (!c.contains("unit")) throw_field_error(source, path + ".unit", "missing required field");
-    if (!c["unit"].is_string() || c["unit"].get<std::string>() != r.unit) {
-      throw_field_error(source, path + ".unit", "wrong unit", json_brief(c["unit"]),
-                        std::string("\"") + r.unit + "\"");
-    }
-    e.unit = r.unit;
-    if (!c.contains("source"))
-      throw_field_error(source, path + ".source", "missing required field");
-    if (!c["source"].is_string() || c["source"].get<std::string>().empty()) {
-      throw_field_error(source, path + ".source", "wrong type", json_brief(c["source"]),
-                        "a non-empty string naming where the value comes from");
-    }
-    e.source = c["source"].get<std::string>();
-    if (!c.contains("node_nm"))
-      throw_field_error(source, path + ".node_nm", "missing required field");
-    if (!c["node_nm"].is_number_integer() || c["node_nm"].get<int>() <= 0) {
-      throw_field_error(source, path + ".node_nm", "wrong type", json_brief(c["node_nm"]),
-                        "a positive integer (nm)");
-    }
-    e.node_nm = c["node_nm"].get<int>();
-    if (r.needs_bits) {
-      if (!c.contains("bits")) throw_field_error(source, path + ".bits", "missing required field");
-      if (!c["bits"].is_number_integer() || c["bits"].get<int>() < 1 ||
-          c["bits"].get<int>() > 256) {
-        throw_field_error(source, path + ".bits", "out of range", json_brief(c["bits"]),
-                          "integer in [1, 256]");
-      }
-      e.bits = c["bits"].get<int>();
-    }
-    if (r.needs_capacity) {
-      if (!c.contains("capacity_kib")) {
-        throw_field_error(source, path + ".capacity_kib", "missing required field");
-      }
-      if (!c["capacity_kib"].is_number() || !(c["capacity_kib"].get<double>() > 0.0)) {
-        throw_field_error(source, path + ".capacity_kib", "not a positive number",
-                          json_brief(c["capacity_kib"]), "a number > 0 (KiB)");
-      }
-      e.capacity_kib = c["capacity_kib"].get<double>();
-    }
+    const EnergyConstant e = read_constant(c, r, source, path);
     t.constants_[r.id] = e;
   }
   if (doc.contains("sram_table"))
