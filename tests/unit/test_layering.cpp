@@ -25,11 +25,13 @@ TEST(Layering, CostingHeadersNeedNoSystemC) {
   SUCCEED();
 }
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
 #include <sstream>
+#include <vector>
 
 namespace {
 
@@ -85,4 +87,70 @@ TEST(Layering, FoldersIncludeOnlyTheLayersAbove) {
   }
   EXPECT_GT(files, 150);
   EXPECT_GT(includes, 400);  // 477 when written: the scan sees the includes
+}
+
+// No function of modules/ or sim/ runs past 120 lines, except the tables that declare one entry
+// after another (the parameter registry, a family of layer kinds). A function starts at a line
+// in column 0 (a free function) or column 2 (a member defined in its class) that opens a
+// parameter list, and ends at the next '}' in the same column (the repository's .clang-format
+// puts both there).
+TEST(Sources, NoFunctionOver120Lines) {
+  namespace fs = std::filesystem;
+  const fs::path root = CONLOCNN_SOURCE_DIR;
+  const std::regex not_a_function(
+      R"(^ {0,2}(namespace|struct|class|enum|union|extern|template|#|//|\}|if |for |while |switch |return|else|do |case |public:|private:|protected:))");
+  auto is_table = [](const std::string& signature) {
+    return signature.find("sim_params()") != std::string::npos ||
+           signature.find("void define_") != std::string::npos;
+  };
+  auto indent = [](const std::string& l) {
+    return static_cast<std::size_t>(l.find_first_not_of(' '));
+  };
+  int functions = 0, members = 0;
+  std::string longest;
+  std::size_t longest_lines = 0;
+  for (const char* top : {"modules", "sim"}) {
+    for (const auto& e : fs::recursive_directory_iterator(root / top)) {
+      const std::string ext = e.path().extension().string();
+      if (!e.is_regular_file() || (ext != ".h" && ext != ".cpp")) continue;
+      std::istringstream in(read_file(e.path()));
+      std::vector<std::string> lines;
+      for (std::string l; std::getline(in, l);)
+        lines.push_back(l);
+      for (std::size_t i = 0; i < lines.size(); ++i) {
+        const std::string& l = lines[i];
+        if (l.empty() || l.find('(') == std::string::npos || std::regex_search(l, not_a_function))
+          continue;
+        const std::size_t col = indent(l);
+        if (col != 0 && col != 2) continue;
+        // The signature's last line ends with '{'; its continuation lines are indented deeper.
+        std::size_t open = i;
+        while (open + 1 < lines.size() && lines[open].back() != '{' && lines[open].back() != ';' &&
+               lines[open].find('}') == std::string::npos && !lines[open + 1].empty() &&
+               indent(lines[open + 1]) > col)
+          ++open;
+        if (open >= lines.size() || lines[open].empty() || lines[open].back() != '{') continue;
+        std::size_t close = open + 1;
+        while (close < lines.size() && !(indent(lines[close]) == col && lines[close].size() > col &&
+                                         lines[close][col] == '}'))
+          ++close;
+        ++functions;
+        members += col == 2;
+        const std::size_t n = close - i + 1;
+        const std::string where = fs::relative(e.path(), root).string() + ":" +
+                                  std::to_string(i + 1) + " " + l.substr(col, 60);
+        if (!is_table(l)) {
+          EXPECT_LE(n, 120u) << where << " is " << n << " lines";
+        }
+        if (n > longest_lines) {
+          longest_lines = n;
+          longest = where;
+        }
+        i = close;
+      }
+    }
+  }
+  EXPECT_GT(functions, 600) << "the scan finds the functions";
+  EXPECT_GT(members, 100) << "the scan finds members defined in their classes";
+  EXPECT_GT(longest_lines, 120u) << "the tables are found: " << longest;
 }
