@@ -62,10 +62,16 @@ const DesignEntry& entry(const std::string& name, const std::string& source) {
     for (const auto& e : all) {
       if (edit_distance(name, e.name) < edit_distance(name, best)) best = e.name;
     }
+    // The families listed from the registry itself, so a new preset is named here too.
+    std::string elp, v2;
+    for (const auto& p : ElpBsdFormat::preset_names())
+      elp += (elp.empty() ? "" : ", ") + p;
+    for (const auto& p : ElpLutFormat::presets())
+      v2 += p.name + ", ";
     throw_field_error(source, "", "unknown design", "\"" + name + "\"",
-                      "elp, fixed, elp4..elp8, elp4-serial..elp8-serial, elp3v2..elp8v2, "
-                      "elp4v2l..elp6v2l or fixed2..fixed16, each optionally with "
-                      "@design.KEY=VALUE settings (did you mean " +
+                      "elp, fixed, " + elp + " (each also as NAME-serial), " + v2 +
+                          "or fixed2..fixed16, each optionally with @design.KEY=VALUE settings "
+                          "(did you mean " +
                           best + "?)");
   }
   return *it;

@@ -7,12 +7,17 @@
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 #include <random>
+#include <regex>
+#include <set>
+#include <sstream>
 
 #include "modules/base/error.h"
+#include "modules/layers/layer_kind.h"
 #include "sim/reference/float_inference.h"
 #include "sim/workload/dataset.h"
 #include "sim/workload/npy.h"
 #include "sim/workload/onnx_import.h"
+#include "sim/workload/onnx_importer.h"
 #include "sim/workload/workload.h"
 #include "tests/support/onnx_model_builder.h"
 #include "tests/support/temp_dir.h"
@@ -376,4 +381,29 @@ TEST(OnnxBadInput, UnmappableUsesNameTheNode) {
               std::string::npos)
         << e;
   }
+}
+
+// Every op the importer accepts is named in docs/workloads.md's ONNX table (docs/extending.md,
+// "Add an ONNX op", step 3), and the table names no op the importer refuses.
+TEST(Onnx, DocsListEverySupportedOp) {
+  std::ifstream in(std::string(CONLOCNN_SOURCE_DIR) + "/docs/workloads.md");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string doc = ss.str();
+  const auto begin = doc.find("| ONNX op | becomes | cost |");
+  ASSERT_NE(begin, std::string::npos);
+  const std::string table = doc.substr(begin, doc.find("\n\n", begin) - begin);
+  std::set<std::string> named;
+  const std::regex op("`([A-Z][A-Za-z]+)`");
+  for (std::sregex_iterator m(table.begin(), table.end(), op), end; m != end; ++m)
+    named.insert((*m)[1]);
+  std::set<std::string> supported(onnx_detail::kSupported.begin(), onnx_detail::kSupported.end());
+  for (const auto& kind : layer_kinds()) {
+    for (const auto& o : kind.onnx_ops)
+      supported.insert(o);
+  }
+  for (const auto& o : supported)
+    EXPECT_TRUE(named.count(o)) << o << " is imported but not in docs/workloads.md's ONNX table";
+  for (const auto& o : named)
+    EXPECT_TRUE(supported.count(o)) << o << " is in the ONNX table but not imported";
 }
