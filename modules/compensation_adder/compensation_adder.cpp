@@ -8,7 +8,7 @@
 namespace conloc {
 
 CompensationAdder::CompensationAdder(const sc_core::sc_module_name& name, RunContext& ctx)
-    : JobEngine(name, ctx, Engine::OutputStage), out_socket("out_socket") {}
+    : JobEngine(name, ctx, Engine::CompensationAdder), out_socket("out_socket") {}
 
 CompensationAdder::Timing CompensationAdder::execute(const Job& job,
                                                      const sc_core::sc_time& start) {

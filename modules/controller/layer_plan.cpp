@@ -15,7 +15,7 @@ const char* to_string(Engine e) {
       return "dma_read";
     case Engine::PeArray:
       return "pe_array";
-    case Engine::OutputStage:
+    case Engine::CompensationAdder:
       return "compensation_adder";
     case Engine::VectorUnit:
       return "vector_unit";
@@ -490,7 +490,7 @@ class ConvPlanner {
   void write_back(const ConvTile& tile, const Band& bd, int img0, int nbc, int grp, int out_half,
                   int last_compute) {
     Job o;
-    o.engine = Engine::OutputStage;
+    o.engine = Engine::CompensationAdder;
     add_dep(o, last_compute);
     o.conv = tile;
     const int ojob = push(lp_, o);

@@ -16,7 +16,7 @@ struct CompiledNetwork;
 
 // Which engine executes a job. Each engine runs its jobs in plan order; a job starts once all its
 // dependencies (earlier jobs) have completed.
-enum class Engine { DmaRead, PeArray, OutputStage, VectorUnit, DmaWrite };
+enum class Engine { DmaRead, PeArray, CompensationAdder, VectorUnit, DmaWrite };
 constexpr int kEngineCount = 5;
 const char* to_string(Engine e);
 
@@ -76,7 +76,7 @@ struct Job {
   Engine engine = Engine::DmaRead;
   std::vector<int> deps;
   Transfer xfer;   // DmaRead, DmaWrite
-  ConvTile conv;   // PeArray, OutputStage (the tile whose psums are drained)
+  ConvTile conv;   // PeArray, CompensationAdder (the tile whose psums are drained)
   VectorTile vec;  // VectorUnit
 };
 

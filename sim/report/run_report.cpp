@@ -63,20 +63,20 @@ const ColumnTable<ScaleSimRow>& compute_report_columns() {
 }
 
 const ColumnTable<ScaleSimRow>& bandwidth_report_columns() {
-  auto per_cycle = [](std::uint64_t LayerRow::*n, bool compute) {
-    return [n, compute](const ScaleSimRow& s) {
+  auto per_cycle = [](AccessWindow LayerRow::*a, bool compute) {
+    return [a, compute](const ScaleSimRow& s) {
       const double c = at_least_one(compute ? s.row->compute_cycles : s.row->cycles);
-      return json(static_cast<double>(s.row->*n) / c);
+      return json(static_cast<double>((s.row->*a).elements) / c);
     };
   };
   static const ColumnTable<ScaleSimRow> t = {
       {"LayerID", "-", [](const ScaleSimRow& s) { return json(s.id); }},
-      {"Avg IFMAP SRAM BW", "words/cycle", per_cycle(&LayerRow::sram_ifmap_reads, true)},
-      {"Avg FILTER SRAM BW", "words/cycle", per_cycle(&LayerRow::sram_filter_reads, true)},
-      {"Avg OFMAP SRAM BW", "words/cycle", per_cycle(&LayerRow::sram_ofmap_writes, true)},
-      {"Avg IFMAP DRAM BW", "words/cycle", per_cycle(&LayerRow::dram_ifmap_reads, false)},
-      {"Avg FILTER DRAM BW", "words/cycle", per_cycle(&LayerRow::dram_filter_reads, false)},
-      {"Avg OFMAP DRAM BW", "words/cycle", per_cycle(&LayerRow::dram_ofmap_writes, false)},
+      {"Avg IFMAP SRAM BW", "words/cycle", per_cycle(&LayerRow::sram_ifmap, true)},
+      {"Avg FILTER SRAM BW", "words/cycle", per_cycle(&LayerRow::sram_filter, true)},
+      {"Avg OFMAP SRAM BW", "words/cycle", per_cycle(&LayerRow::sram_ofmap, true)},
+      {"Avg IFMAP DRAM BW", "words/cycle", per_cycle(&LayerRow::dram_ifmap, false)},
+      {"Avg FILTER DRAM BW", "words/cycle", per_cycle(&LayerRow::dram_filter, false)},
+      {"Avg OFMAP DRAM BW", "words/cycle", per_cycle(&LayerRow::dram_ofmap, false)},
   };
   return t;
 }
@@ -88,20 +88,19 @@ const ColumnTable<ScaleSimRow>& detailed_access_columns() {
     const char* names[6] = {"SRAM IFMAP", "SRAM Filter", "SRAM OFMAP",
                             "DRAM IFMAP", "DRAM Filter", "DRAM OFMAP"};
     const char* verbs[6] = {"Reads", "Reads", "Writes", "Reads", "Reads", "Writes"};
-    std::uint64_t LayerRow::*counts[6] = {
-        &LayerRow::sram_ifmap_reads, &LayerRow::sram_filter_reads, &LayerRow::sram_ofmap_writes,
-        &LayerRow::dram_ifmap_reads, &LayerRow::dram_filter_reads, &LayerRow::dram_ofmap_writes};
+    AccessWindow LayerRow::*access[6] = {&LayerRow::sram_ifmap,  &LayerRow::sram_filter,
+                                         &LayerRow::sram_ofmap,  &LayerRow::dram_ifmap,
+                                         &LayerRow::dram_filter, &LayerRow::dram_ofmap};
     for (int k = 0; k < 6; ++k) {
-      auto cycle = [k](int edge) {
-        return [k, edge](const ScaleSimRow& s) {
-          return json(static_cast<std::uint64_t>(s.row->win[2 * k + edge]));
-        };
-      };
-      c.push_back({std::string(names[k]) + " Start Cycle", "cycle", cycle(0)});
-      c.push_back({std::string(names[k]) + " Stop Cycle", "cycle", cycle(1)});
-      auto n = counts[k];
+      const auto a = access[k];
+      c.push_back({std::string(names[k]) + " Start Cycle", "cycle", [a](const ScaleSimRow& s) {
+                     return json(static_cast<std::uint64_t>((s.row->*a).start));
+                   }});
+      c.push_back({std::string(names[k]) + " Stop Cycle", "cycle", [a](const ScaleSimRow& s) {
+                     return json(static_cast<std::uint64_t>((s.row->*a).stop));
+                   }});
       c.push_back({std::string(names[k]) + " " + verbs[k], "words",
-                   [n](const ScaleSimRow& s) { return json(s.row->*n); }});
+                   [a](const ScaleSimRow& s) { return json((s.row->*a).elements); }});
     }
     return c;
   }();

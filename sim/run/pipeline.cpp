@@ -117,17 +117,17 @@ LayerRow layer_row(const Accelerator& acc, const CompiledNetwork& cn, bool funct
   r.start_cycle = res.start_cycle;
   const auto& sw = st.sram_access;
   const auto& dr = st.dram_read;
-  r.sram_ifmap_reads = sw[I].elements;
-  r.sram_filter_reads = sw[W].elements;
-  r.sram_ofmap_writes = sw[O].elements;
-  r.dram_ifmap_reads = dr[I].elements;
-  r.dram_filter_reads = dr[W].elements;
-  r.dram_ofmap_writes = st.dram_write[O].elements;
-  const AccessWindow* wins[6] = {&sw[I], &sw[W], &sw[O], &dr[I], &dr[W], &st.dram_write[O]};
-  for (int k = 0; k < 6; ++k) {
-    r.win[2 * k] = std::max(0.0, wins[k]->start);
-    r.win[2 * k + 1] = std::max(0.0, wins[k]->stop);
-  }
+  auto access = [](AccessWindow w) {
+    w.start = std::max(0.0, w.start);
+    w.stop = std::max(0.0, w.stop);
+    return w;
+  };
+  r.sram_ifmap = access(sw[I]);
+  r.sram_filter = access(sw[W]);
+  r.sram_ofmap = access(sw[O]);
+  r.dram_ifmap = access(dr[I]);
+  r.dram_filter = access(dr[W]);
+  r.dram_ofmap = access(st.dram_write[O]);
   return r;
 }
 

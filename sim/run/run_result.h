@@ -43,11 +43,10 @@ struct LayerRow {
   std::string mapping;    // conv / fc: ConvMapping::text() of the mapping the layer ran with
   nlohmann::json tiling;  // how the controller cut the layer
   nlohmann::json counts;  // raw action counts, for re-costing with another table
-  // Access windows and element counts for the SCALE-Sim-style reports.
   double start_cycle = 0;
-  std::uint64_t sram_ifmap_reads = 0, sram_filter_reads = 0, sram_ofmap_writes = 0;
-  std::uint64_t dram_ifmap_reads = 0, dram_filter_reads = 0, dram_ofmap_writes = 0;
-  double win[12] = {};  // start/stop cycles: sram ifmap, filter, ofmap; dram ifmap, filter, ofmap
+  // The SCALE-Sim-style reports' access columns: SRAM reads of inputs and weights and writes of
+  // outputs, the same for DRAM (an operand that never moved: start = stop = 0).
+  AccessWindow sram_ifmap, sram_filter, sram_ofmap, dram_ifmap, dram_filter, dram_ofmap;
 };
 
 // Wall-clock seconds per pipeline stage.

@@ -102,7 +102,7 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const SimConfig& c
   dma_in_ = std::make_unique<DmaEngine>("dma_in", ctx_, Engine::DmaRead);
   dma_out_ = std::make_unique<DmaEngine>("dma_out", ctx_, Engine::DmaWrite);
   pe_ = std::make_unique<PeArray>("pe_array", ctx_);
-  out_stage_ = std::make_unique<CompensationAdder>("compensation_adder", ctx_);
+  compensation_adder_ = std::make_unique<CompensationAdder>("compensation_adder", ctx_);
   vec_ = std::make_unique<VectorUnit>("vector_unit", ctx_);
 
   // Every binding of the model is here.
@@ -114,13 +114,13 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const SimConfig& c
     dma_out_->sram_socket[i].bind(bufs[i]->socket);
     pe_->sram_socket[i].bind(bufs[i]->socket);
   }
-  out_stage_->out_socket.bind(obuf_->socket);
+  compensation_adder_->out_socket.bind(obuf_->socket);
   vec_->act_socket.bind(abuf_->socket);
   vec_->out_socket.bind(obuf_->socket);
 
   controller_ = std::make_unique<Controller>(
       "controller", ctx_,
-      std::vector<JobEngine*>{dma_in_.get(), pe_.get(), out_stage_.get(), vec_.get(),
+      std::vector<JobEngine*>{dma_in_.get(), pe_.get(), compensation_adder_.get(), vec_.get(),
                               dma_out_.get()},
       *dram_, *wbuf_, *abuf_, *obuf_);
   if (functional) load_dram_image();

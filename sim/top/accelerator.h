@@ -64,7 +64,7 @@ class Accelerator : public sc_core::sc_module {
   std::unique_ptr<Sram> wbuf_, abuf_, obuf_;
   std::unique_ptr<DmaEngine> dma_in_, dma_out_;
   std::unique_ptr<PeArray> pe_;
-  std::unique_ptr<CompensationAdder> out_stage_;
+  std::unique_ptr<CompensationAdder> compensation_adder_;
   std::unique_ptr<VectorUnit> vec_;
   std::unique_ptr<Controller> controller_;
 };

@@ -47,7 +47,7 @@ ConvCounts tally(const LayerPlan& lp, const PlanParams& p) {
           first = false;
         }
         break;
-      case Engine::OutputStage:
+      case Engine::CompensationAdder:
         c.outputs += static_cast<std::uint64_t>(j.conv.gemm.m * j.conv.gemm.n);
         ++c.tile_groups;
         c.last_outputs = static_cast<std::uint64_t>(j.conv.gemm.m * j.conv.gemm.n);
