@@ -30,8 +30,9 @@ MUTANTS = [
      "requantisation truncates instead of rounding half up"),
     ("arith", "modules/arith/level_quantizer.cpp",
      "const double centre = 0.5 * static_cast<double>(i) + 0.25;",
-     "const double centre = 0.5 * static_cast<double>(i);",
-     "nearest-level table off by a quarter level"),
+     "const double centre = 0.5 * static_cast<double>(i) - 0.25;",
+     "nearest-level table built from the half-level bin below (the mutant centre = i/2 was "
+     "equivalent: ties round up, so a bin's lower edge has the bin's nearest level)"),
     ("arith", "modules/arith/fixed_point_mac.cpp",
      "  if (code == 0) {\n    a.gated = 1;\n    return a;\n  }",
      "  if (code == 0) {\n    return a;\n  }",
