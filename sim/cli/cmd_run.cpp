@@ -166,9 +166,15 @@ void print_summary(const RunResult& r, const std::string& dir, double wall) {
         "            operands simulated in %d, reference statistics in %d (docs/energy.md)",
         name.c_str(), characterised, layers, layers - characterised, simulated, layers - simulated);
   }
-  std::printf("\n  DRAM      %s read, %s written\n",
-              human(static_cast<double>(r.dram_bytes_read), "B").c_str(),
-              human(static_cast<double>(r.dram_bytes_written), "B").c_str());
+  std::printf(
+      "\n  DRAM      %s read, %s written; %.2fx the compulsory %s (weights, input and "
+      "output once)\n",
+      human(static_cast<double>(r.dram_bytes_read), "B").c_str(),
+      human(static_cast<double>(r.dram_bytes_written), "B").c_str(),
+      r.dram_compulsory_bytes() ? static_cast<double>(r.dram_bytes_read + r.dram_bytes_written) /
+                                      static_cast<double>(r.dram_compulsory_bytes())
+                                : 0.0,
+      human(static_cast<double>(r.dram_compulsory_bytes()), "B").c_str());
   if (cfg.batch > 1) {
     const double b = cfg.batch;
     std::printf(

@@ -242,6 +242,18 @@ const ColumnTable<RunResult>& total_columns() {
     add_energy_columns<RunResult>(c, [](const R& r) -> const EnergyBreakdown& { return r.energy; });
     c.push_back(member_column("dram_bytes_read", "B", &R::dram_bytes_read));
     c.push_back(member_column("dram_bytes_written", "B", &R::dram_bytes_written));
+    // The traffic no schedule avoids, and how far the run's is above it.
+    c.push_back(
+        {"dram_compulsory_bytes", "B", [](const R& r) { return json(r.dram_compulsory_bytes()); }});
+    c.push_back(member_column("dram_compulsory_weight_bytes", "B", &R::dram_compulsory_weights));
+    c.push_back(member_column("dram_compulsory_input_bytes", "B", &R::dram_compulsory_inputs));
+    c.push_back(member_column("dram_compulsory_output_bytes", "B", &R::dram_compulsory_outputs));
+    c.push_back({"dram_vs_compulsory", "x", [](const R& r) {
+                   return r.dram_compulsory_bytes()
+                              ? json(static_cast<double>(r.dram_bytes_read + r.dram_bytes_written) /
+                                     static_cast<double>(r.dram_compulsory_bytes()))
+                              : json(nullptr);
+                 }});
     c.push_back({"utilization_pct", "%", [](const R& r) { return json(r.utilization_pct()); }});
     // How the PE-array layers' MACs were priced (LayerRow::mac_energy_model, mac_operands).
     c.push_back(

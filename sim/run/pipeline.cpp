@@ -131,8 +131,35 @@ LayerRow layer_row(const Accelerator& acc, const CompiledNetwork& cn, bool funct
   return r;
 }
 
+// The compulsory DRAM traffic of the network for the batch (RunResult::dram_compulsory_*).
+void compulsory_traffic(const CompiledNetwork& cn, int batch, RunResult& r) {
+  const Network& net = cn.net;
+  std::vector<bool> produced(net.tensors.size(), false), read(net.tensors.size(), false);
+  std::uint64_t weight_bits = 0;
+  for (const auto& l : net.layers) {
+    produced[static_cast<std::size_t>(l.output)] = true;
+    for (int t : l.inputs)
+      read[static_cast<std::size_t>(t)] = true;
+    if (l.on_pe_array())
+      weight_bits += static_cast<std::uint64_t>(net.weight_count(l)) *
+                     static_cast<std::uint64_t>(cn.widths.code_bits);
+  }
+  std::uint64_t in = 0, out = 0;
+  for (std::size_t t = 0; t < net.tensors.size(); ++t) {
+    const auto e = static_cast<std::uint64_t>(net.tensors[t].elements());
+    if (!produced[t]) in += e;
+    if (produced[t] && !read[t]) out += e;
+  }
+  const auto act = static_cast<std::uint64_t>(cn.widths.activation_bits) *
+                   static_cast<std::uint64_t>(std::max(1, batch));
+  r.dram_compulsory_weights = bytes(weight_bits);
+  r.dram_compulsory_inputs = bytes(in * act);
+  r.dram_compulsory_outputs = bytes(out * act);
+}
+
 void collect(const Accelerator& acc, const CompiledNetwork& cn, const EnergyModel& em,
              const std::vector<LayerMacEnergy>& macs, RunResult& r) {
+  compulsory_traffic(cn, r.config.batch, r);
   const auto mism = acc.compare_outputs();
   r.mismatches = r.functional ? 0 : -1;
   const auto df = make_dataflow(r.config.array.dataflow);

@@ -72,6 +72,14 @@ struct RunResult {
   std::int64_t macs = 0;
   std::uint64_t cycles = 0, stall_cycles = 0, port_stall_cycles = 0;
   std::uint64_t dram_bytes_read = 0, dram_bytes_written = 0;
+  // The DRAM traffic no schedule avoids (docs/timing.md): every weight read once, every source
+  // tensor (the input image; a layer list's layer inputs) read once and every tensor no layer
+  // reads (the result) written once, for the whole batch, at the configured widths.
+  std::uint64_t dram_compulsory_weights = 0, dram_compulsory_inputs = 0,
+                dram_compulsory_outputs = 0;
+  std::uint64_t dram_compulsory_bytes() const {
+    return dram_compulsory_weights + dram_compulsory_inputs + dram_compulsory_outputs;
+  }
   double latency_s = 0, energy_pj = 0;
   EnergyBreakdown energy;
   // Output elements differing from the reference plus datapath mismatches; -1: not checked.

@@ -987,3 +987,41 @@ TEST(RunCli, CompareEqualsStandaloneRuns) {
         << d;
   }
 }
+
+// summary.json's compulsory DRAM traffic, against a hand count: a 3x3 conv of 3 -> 4 channels
+// (108 weights) and an fc of 4x4x4 -> 10 (640 weights) at 5-bit codes (elp5) is 748 x 5 / 8 =
+// 467.5 -> 468 bytes; the 8x8x3 input image 192 bytes and the 10 results 10 bytes at 8 bits,
+// twice for a batch of 2 (the weights once). A run never moves less than that.
+TEST(RunCli, CompulsoryDramTrafficIsTheLowerBound) {
+  const std::string dir = make_temp_dir("compulsory");
+  write_file(dir + "/net.json", R"({"name": "c", "input": [8, 8, 3], "layers": [
+    {"name": "conv", "type": "conv", "out_channels": 4, "kernel": 3, "pad": 1, "act": "relu"},
+    {"name": "pool", "type": "maxpool", "kernel": 2, "stride": 2},
+    {"name": "fc", "type": "fc", "out_channels": 10}]})");
+  for (int batch : {1, 2}) {
+    const std::string out = "b" + std::to_string(batch);
+    const auto r = run_cli({"run", "--workload", dir + "/net.json", "--design", "elp5", "--set",
+                            "workload.batch=" + std::to_string(batch), "--out", out},
+                           dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto s = nlohmann::json::parse(slurp(dir + "/" + out + "/summary.json"));
+    EXPECT_EQ(s["dram_compulsory_weight_bytes"], 468);
+    EXPECT_EQ(s["dram_compulsory_input_bytes"], 192 * batch);
+    EXPECT_EQ(s["dram_compulsory_output_bytes"], 10 * batch);
+    EXPECT_EQ(s["dram_compulsory_bytes"], 468 + 202 * batch);
+    EXPECT_GE(s["dram_vs_compulsory"].get<double>(), 1.0);
+  }
+  for (const char* net : {"resnet18", "mobilenet_v2", "lenet5"}) {
+    const std::string out = std::string("zoo-") + net;
+    const auto r = run_cli({"run", "--workload", net, "--timing-only", "--out", out}, dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto s = nlohmann::json::parse(slurp(dir + "/" + out + "/summary.json"));
+    EXPECT_GE(s["dram_bytes_read"].get<double>(),
+              s["dram_compulsory_weight_bytes"].get<double>() +
+                  s["dram_compulsory_input_bytes"].get<double>())
+        << net;
+    EXPECT_GE(s["dram_bytes_written"].get<double>(),
+              s["dram_compulsory_output_bytes"].get<double>())
+        << net;
+  }
+}

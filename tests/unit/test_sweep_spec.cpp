@@ -155,7 +155,7 @@ TEST(SweepSpec, BadSpecsNameFileAndJsonPath) {
       {R"({"workloads": ["tinycnn"], "designs": ["elp", "fxed"]})", "designs[1]: unknown design"},
       {R"({"workloads": ["tinycnn"], "designs": ["elp", "elp"]})", "designs[1]: duplicate design"},
       {R"({"workloads": ["tinycnn"], "designs": ["elp5v2", "fixd5"]})",
-       "designs[1]: unknown design; got \"fixd5\"; expected elp, fixed, elp4..elp8, "},
+       "designs[1]: unknown design; got \"fixd5\"; expected elp, fixed, elp4, elp5, "},
       {R"({"workloads": ["tinycnn"], "designs": ["elp5v2", "fixd5"]})", "did you mean fixed5?"},
       {R"({"workloads": ["tinycnn"], "designs": ["elp5", "fixed8@design.elp.positions=8"]})",
        "designs[1]: a setting that does not apply to this design; got \"design.elp.positions\""},
