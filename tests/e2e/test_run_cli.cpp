@@ -8,11 +8,22 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <sstream>
 
+#include "modules/base/error.h"
+#include "sim/config/sim_config.h"
 #include "sim/workload/npy.h"
 #include "tests/e2e/cli_runner.h"
+#include "tests/support/param_values.h"
 
+using conloc::load_sim_config;
+using conloc::ParamAssignment;
+using conloc::ParamSpec;
+using conloc::sim_params;
+using conloc::SimConfig;
+using conloc::UserError;
+using conloc::test::alternatives;
 using conloc::test::make_temp_dir;
 using conloc::test::run_cli;
 using conloc::test::write_file;
@@ -1023,5 +1034,140 @@ TEST(RunCli, CompulsoryDramTrafficIsTheLowerBound) {
     EXPECT_GE(s["dram_bytes_written"].get<double>(),
               s["dram_compulsory_output_bytes"].get<double>())
         << net;
+  }
+}
+
+// Every registry parameter, one at a time: a sweep point that changes it (a zipped group in which
+// point i moves parameter i off its base value and every other point keeps it) equals a standalone
+// `run --set` of that configuration, in energy (every component), cycles and traffic; a value
+// that leaves a layer untileable is infeasible on both sides. Three bases reach the parameters
+// only some formats read (the v2 and custom ELP_BSD fields). Timing-only: the functional sweep
+// property is SweepPointsEqualStandaloneRuns.
+TEST(RunCli, SweepPointEqualsRunForEveryParameter) {
+  const std::string dir = make_temp_dir("sweep-every");
+  std::set<std::string> covered;
+  int sweeps = 0;
+  auto text = [](const nlohmann::json& v) {
+    return v.is_string() ? v.get<std::string>() : v.dump();
+  };
+  // Runs a sweep of `spec` (its points in order) and, for each point i < sets.size(), a
+  // standalone run with the --sets of sets[i]; `moved[i]` names what point i tests.
+  auto check = [&](const nlohmann::json& spec, const std::vector<std::vector<std::string>>& sets,
+                   const std::vector<std::string>& moved) {
+    const std::string name = "s" + std::to_string(sweeps++);
+    write_file(dir + "/" + name + ".json", spec.dump());
+    const auto s = run_cli({"sweep", name + ".json", "--out", name, "-j", "2"}, dir);
+    ASSERT_TRUE(std::filesystem::exists(dir + "/" + name + "/sweep.json")) << s.out << s.err;
+    const auto table = nlohmann::json::parse(slurp(dir + "/" + name + "/sweep.json"));
+    ASSERT_GE(table["rows"].size(), sets.size()) << s.out << s.err;
+    for (std::size_t i = 0; i < sets.size(); ++i) {
+      const auto& row = table["rows"][i];
+      const std::string what = moved[i] + " (" + name + ")";
+      std::vector<std::string> a = {"run", "--workload", "tinycnn", "--timing-only"};
+      for (const auto& kv : sets[i])
+        a.insert(a.end(), {"--set", kv});
+      const std::string out = name + "-" + std::to_string(i);
+      a.insert(a.end(), {"--out", out});
+      const auto r = run_cli(a, dir);
+      if (row["status"] != "ok" || row["feasible"] != true) {
+        EXPECT_NE(r.exit_code, 0) << what << ": the sweep says " << row["status"]
+                                  << ", the run succeeded";
+        continue;
+      }
+      ASSERT_EQ(r.exit_code, 0) << what << "\n" << r.err;
+      covered.insert(moved[i].substr(0, moved[i].find(' ')));
+      const auto run = nlohmann::json::parse(slurp(dir + "/" + out + "/summary.json"));
+      for (const char* k :
+           {"cycles", "stall_cycles", "dram_bytes_read", "dram_bytes_written", "macs", "energy_pj"})
+        EXPECT_EQ(row[k], run[k]) << what << ": " << k << " sweep " << row[k] << ", run " << run[k];
+      for (auto it = run["energy_breakdown_pj"].begin(); it != run["energy_breakdown_pj"].end();
+           ++it)
+        EXPECT_EQ(row[it.key() + "_pj"], *it) << what << ": " << it.key();
+    }
+  };
+  for (const std::vector<std::string>& base :
+       {std::vector<std::string>{}, std::vector<std::string>{"design.elp.format=elp4v2"},
+        std::vector<std::string>{"design.elp.format=custom"}}) {
+    const SimConfig cfg = load_sim_config(std::nullopt, base);
+    nlohmann::json set = nlohmann::json::object();
+    for (const auto& kv : base)
+      set[kv.substr(0, kv.find('='))] = kv.substr(kv.find('=') + 1);
+    const nlohmann::json spec = {{"workloads", {"tinycnn"}}, {"designs", {"elp"}}, {"set", set}};
+    std::vector<std::string> base_sets = {"design.mac=elp"};
+    base_sets.insert(base_sets.end(), base.begin(), base.end());
+    // The parameters to move and the value each moves to (the first the configuration accepts);
+    // those whose base value cannot be given explicitly (an empty "not set") are swept alone.
+    std::vector<std::pair<std::string, nlohmann::json>> zipped, alone;
+    for (const ParamSpec& p : sim_params().specs()) {
+      if (p.path == "design.mac") continue;  // the sweep's design, not an axis
+      const nlohmann::json& now = cfg.params.at(p.path);
+      for (const nlohmann::json& v : alternatives(p, now)) {
+        try {
+          (void)cfg.with({{p.path, v, "test"}});
+        } catch (const UserError&) {
+          continue;
+        }
+        bool settable = true;
+        try {
+          (void)cfg.with({{p.path, now, "test"}});
+        } catch (const UserError&) {
+          settable = false;
+        }
+        (settable ? zipped : alone).emplace_back(p.path, v);
+        break;
+      }
+    }
+    // A move that the other keys, given explicitly, conflict with (design.elp.format away from
+    // a v2 preset while design.elp.term_price is given) is swept alone too.
+    for (std::size_t i = 0; i < zipped.size();) {
+      std::vector<ParamAssignment> point;
+      for (std::size_t j = 0; j < zipped.size(); ++j)
+        point.push_back(
+            {zipped[j].first, j == i ? zipped[j].second : cfg.params.at(zipped[j].first), "test"});
+      try {
+        (void)cfg.with(point);
+        ++i;
+      } catch (const UserError&) {
+        alone.push_back(zipped[i]);
+        zipped.erase(zipped.begin() + static_cast<std::ptrdiff_t>(i));
+        i = 0;
+      }
+    }
+    // One sweep: a zipped group in which point i moves zipped[i] and keeps every other key.
+    nlohmann::json zip = nlohmann::json::object();
+    for (std::size_t i = 0; i < zipped.size(); ++i) {
+      nlohmann::json values = nlohmann::json::array();
+      for (std::size_t j = 0; j <= zipped.size(); ++j)
+        values.push_back(j == i ? zipped[i].second : cfg.params.at(zipped[i].first));
+      zip[zipped[i].first] = values;
+    }
+    std::vector<std::vector<std::string>> sets;
+    std::vector<std::string> moved;
+    for (std::size_t i = 0; i < zipped.size(); ++i) {
+      // The point's whole configuration, every zipped key as the sweep sets it (a key given
+      // explicitly, even at its default, can differ from one left out: dram.bytes_per_cycle
+      // overrides the technology's bandwidth when given).
+      std::vector<std::string> kv = base_sets;
+      for (auto it = zip.begin(); it != zip.end(); ++it)
+        kv.push_back(it.key() + "=" + text(it.value()[i]));
+      sets.push_back(kv);
+      moved.push_back(zipped[i].first + " = " + zipped[i].second.dump());
+    }
+    nlohmann::json zspec = spec;
+    zspec["zip"] = {zip};
+    check(zspec, sets, moved);
+    for (const auto& [key, value] : alone) {
+      nlohmann::json aspec = spec;
+      aspec["axes"] = {{key, {value}}};
+      std::vector<std::string> kv = base_sets;
+      kv.push_back(key + "=" + text(value));
+      check(aspec, {kv}, {key + " = " + value.dump()});
+    }
+  }
+  // Every parameter but the design itself was moved and run on some base.
+  for (const ParamSpec& p : sim_params().specs()) {
+    if (p.path != "design.mac") {
+      EXPECT_TRUE(covered.count(p.path)) << p.path << " never compared";
+    }
   }
 }
