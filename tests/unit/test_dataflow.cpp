@@ -169,3 +169,38 @@ TEST(Dataflow, AccumulatorsKeepPartialSumsNextToTheArray) {
   g.m = 32;  // fits: one chunk, the same cycles as without accumulators
   EXPECT_EQ(WeightStationary().tile(g, acc).cycles, WeightStationary().tile(g, none).cycles);
 }
+
+// Buffer ports at sub-byte and odd widths, by hand: each stream needs ceil(elements x bits / 8 /
+// port bytes) cycles; the tile takes the longest of them and its compute cycles, and the excess
+// is a port stall. 4-bit activations through 8 B/cycle: 3000 x 4 / 8 / 8 = 187.5 -> 188 cycles;
+// 5-bit codes through 4 B/cycle: 1000 x 5 / 8 / 4 = 156.25 -> 157; 24-bit partial sums (600
+// reads + 600 writes) through 16 B/cycle: 1200 x 3 / 16 = 225.
+TEST(Dataflow, PortLimitsCountEachStreamAtItsWidth) {
+  auto tile = [] {
+    TileTiming t;
+    t.cycles = 100;
+    t.input_reads = 3000;
+    t.weight_reads = 1000;
+    t.psum_reads = 600;
+    t.psum_writes = 600;
+    return t;
+  };
+  PortLimits p;
+  p.widths.activation_bits = 4;
+  p.widths.code_bits = 5;
+  p.widths.accumulator_bits = 24;
+  struct Case {
+    double input, weight, psum;
+    std::uint64_t cycles;
+  } cases[] = {{8, 0, 0, 188},  {0, 4, 0, 157}, {0, 0, 16, 225},
+               {8, 4, 16, 225}, {0, 0, 0, 100}, {64, 64, 64, 100}};
+  for (const Case& c : cases) {
+    p.input_bytes = c.input;
+    p.weight_bytes = c.weight;
+    p.psum_bytes = c.psum;
+    TileTiming t = tile();
+    apply_port_limits(t, p);
+    EXPECT_EQ(t.cycles, c.cycles) << c.input << " " << c.weight << " " << c.psum;
+    EXPECT_EQ(t.port_stall_cycles, c.cycles - 100) << c.input << " " << c.weight << " " << c.psum;
+  }
+}
