@@ -31,8 +31,8 @@ std::vector<std::string> words(const std::string& line) {
   return w;
 }
 
-// Every command of docs/extending.md's blocks marked <!-- command -->, run from the source tree
-// with --out sent to a temporary folder: it succeeds, and a functional run is bit-exact.
+// Every command of docs/extending.md's blocks marked <!-- command -->, run with --out sent to a
+// temporary folder: it succeeds, and a functional run is bit-exact.
 TEST(Extending, GuideCommandsRun) {
   const std::string doc = slurp(kRoot + "/docs/extending.md");
   const std::string marker = "<!-- command -->\n```sh\n";
@@ -46,12 +46,16 @@ TEST(Extending, GuideCommandsRun) {
       ASSERT_FALSE(w.empty());
       ASSERT_EQ(w.front(), "conlocnn-sim") << line;
       w.erase(w.begin());
+      // Run in a temporary folder (nothing written into the source tree): a path the guide
+      // gives relative to the source tree becomes absolute.
       std::string out;
       for (std::size_t i = 0; i + 1 < w.size(); ++i) {
         if (w[i] == "--out") w[i + 1] = out = tmp + "/" + std::to_string(commands);
+        if (w[i] == "--workload" && std::filesystem::exists(kRoot + "/" + w[i + 1]))
+          w[i + 1] = kRoot + "/" + w[i + 1];
       }
       ASSERT_FALSE(out.empty()) << "a guide command writes its results: " << line;
-      const CliResult r = run_cli(w, kRoot);
+      const CliResult r = run_cli(w, tmp);
       ++commands;
       EXPECT_EQ(r.exit_code, 0) << line << "\n" << r.err;
       for (const auto& e : std::filesystem::recursive_directory_iterator(out)) {
