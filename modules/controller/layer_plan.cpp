@@ -41,11 +41,8 @@ std::uint64_t block_bytes(std::int64_t nt, std::int64_t taps, std::int64_t ct, i
   return static_cast<std::uint64_t>((nt * taps * ct * code_bits + 7) / 8);
 }
 
-// Thrown inside the planner only; plan_network turns it into PlanResult::infeasible.
-struct DoesNotFit {
-  Infeasibility why;
-};
-
+// Thrown inside the planner only (the one "does not fit" value, Infeasibility, as an exception):
+// plan_network and greedy_mapping return it.
 [[noreturn]] void does_not_fit(const Layer& l, const std::string& buffer, const std::string& key,
                                std::uint64_t need, std::uint64_t half, const std::string& what) {
   Infeasibility i;
@@ -55,7 +52,7 @@ struct DoesNotFit {
   i.what = what;
   i.need_bytes = need;
   i.half_bytes = half;
-  throw DoesNotFit{i};
+  throw i;
 }
 
 struct Halves {
@@ -209,37 +206,51 @@ ConvMapping greedy(const ConvGeom& g, const PlanParams& p) {
   return m;
 }
 
-std::string misfit(const ConvGeom& g, const PlanParams& p, const ConvMapping& m) {
-  auto range = [](const char* what, int v, int hi) {
-    return what + std::string(" = ") + std::to_string(v) + " is outside 1.." + std::to_string(hi);
+std::optional<Infeasibility> misfit(const ConvGeom& g, const PlanParams& p, const ConvMapping& m) {
+  auto bad = [&](const std::string& what, const std::string& key) {
+    Infeasibility i;
+    i.layer_name = g.l.name;
+    i.config_key = key;
+    i.what = what;
+    return i;
+  };
+  auto range = [&](const char* what, int v, int hi) {
+    return bad(
+        what + std::string(" = ") + std::to_string(v) + " is outside 1.." + std::to_string(hi), "");
   };
   if (m.nt < 1 || m.nt > g.ng) return range("output channels per tile", m.nt, g.ng);
   if (m.ct < 1 || m.ct > g.cg) return range("input channels per chunk", m.ct, g.cg);
   if (m.rows < 1 || m.rows > g.out.h) return range("output rows per band", m.rows, g.out.h);
   if (m.images < 1 || m.images > g.batch) return range("images per tile", m.images, g.batch);
   if (m.accumulate && p.array.acc_entries <= 0) {
-    return "accumulating in column accumulators needs array.accumulator_entries > 0";
+    return bad("accumulating in column accumulators needs array.accumulator_entries > 0",
+               "array.accumulator_entries");
   }
-  auto over = [](const std::string& what, std::uint64_t need, const char* buf, std::uint64_t half) {
-    return what + " needs " + std::to_string(need) + " bytes, but a " + buf + " half holds " +
-           std::to_string(half);
+  auto over = [&](const char* what, std::uint64_t need, const char* buffer, const char* key,
+                  std::uint64_t half) {
+    Infeasibility i = bad(what, key);
+    i.buffer = buffer;
+    i.need_bytes = need;
+    i.half_bytes = half;
+    return i;
   };
   const std::uint64_t psum =
       static_cast<std::uint64_t>(m.images) * m.rows * g.out.w * m.nt;  // partial sums
   if (psum > p.psum_capacity()) {
     return over("the psum tile", packed_bytes(psum, p.widths.accumulator_bits), "output buffer",
-                p.out_half_bytes);
+                "buffers.output_kib", p.out_half_bytes);
   }
   if (g.block(m.nt, m.ct) > p.weight_half_bytes) {
-    return over("the weight block", g.block(m.nt, m.ct), "weight buffer", p.weight_half_bytes);
+    return over("the weight block", g.block(m.nt, m.ct), "weight buffer", "buffers.weight_kib",
+                p.weight_half_bytes);
   }
   const std::uint64_t band = static_cast<std::uint64_t>(m.images) * g.rows_in(m.rows) * g.in.w *
                              static_cast<std::uint64_t>(m.all_channels ? g.in.c : m.ct);
   if (band > p.act_capacity()) {
     return over("the input band", packed_bytes(band, p.widths.activation_bits), "activation SRAM",
-                p.act_half_bytes);
+                "buffers.activation_kib", p.act_half_bytes);
   }
-  return "";
+  return std::nullopt;
 }
 
 // Plans one conv / fully-connected layer under a mapping that fits (docs/mapping.md): places its
@@ -256,8 +267,8 @@ class ConvPlanner {
         gemm_k_(cn.net.gemm(g_.l).k),
         in_base_(dram.tensor_addr[g_.l.inputs[0]]),
         out_base_(dram.tensor_addr[g_.l.output]) {
-    const std::string why = misfit(g_, p, m);
-    CONLOC_ASSERT(why.empty(), "planner", "mapping of " + g_.l.name + " does not fit: " + why);
+    const auto why = misfit(g_, p, m);
+    CONLOC_ASSERT(!why, "planner", "mapping of " + g_.l.name + " does not fit: " + why->message());
     lp_.layer = li;
     lp_.on_pe_array = true;
     lp_.mapping = m;
@@ -752,6 +763,7 @@ int weight_block_index(const LayerPlan& lp, const ConvTile& t) {
 }
 
 std::string Infeasibility::message() const {
+  if (buffer.empty()) return "layer " + layer_name + ": the mapping cannot run: " + what;
   return "layer " + layer_name + ": " + buffer + " too small: " + what + " needs " +
          std::to_string(need_bytes) + " bytes in one half, but a half (double buffering) holds " +
          std::to_string(half_bytes) + " bytes; set " + config_key + " to at least " +
@@ -780,15 +792,14 @@ std::variant<ConvMapping, Infeasibility> greedy_mapping(const CompiledNetwork& c
                                                         const PlanParams& p) {
   try {
     return greedy(ConvGeom(cn, layer, p), p);
-  } catch (const DoesNotFit& e) {
-    Infeasibility i = e.why;
+  } catch (Infeasibility i) {
     i.layer = layer;
     return i;
   }
 }
 
-std::string mapping_misfit(const CompiledNetwork& cn, int layer, const PlanParams& p,
-                           const ConvMapping& m) {
+std::optional<Infeasibility> mapping_misfit(const CompiledNetwork& cn, int layer,
+                                            const PlanParams& p, const ConvMapping& m) {
   return misfit(ConvGeom(cn, layer, p), p, m);
 }
 
@@ -1008,8 +1019,8 @@ PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p) {
     if (!net.layers[i].on_pe_array()) {
       try {
         np.layers.push_back(VectorPlanner(cn, li, p, np.dram).plan());
-      } catch (const DoesNotFit& e) {
-        result.infeasible = e.why;
+      } catch (const Infeasibility& why) {
+        result.infeasible = why;
         result.infeasible->layer = li;
         return result;
       }

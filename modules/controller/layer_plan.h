@@ -157,12 +157,14 @@ struct NetworkPlan {
   DramLayout dram;
 };
 
-// A layer that cannot be tiled into the buffers. A legal outcome of planning, not an error: `run`
-// reports it as an input error, a sweep records the point as infeasible and goes on.
+// Why a layer, or a mapping of it, cannot run: the one "does not fit" value of the planner and
+// the mapper. A legal outcome, not an error: `run` reports it as an input error, a sweep records
+// the point as infeasible and goes on, the mapper drops the candidate.
 struct Infeasibility {
   int layer = -1;
   std::string layer_name;
-  std::string buffer;            // "weight buffer", "activation SRAM" or "output buffer"
+  std::string buffer;            // "weight buffer", "activation SRAM", "output buffer"; empty
+                                 // when no buffer is short (a tile size out of range, say)
   std::string config_key;        // the parameter that would make it fit, e.g. buffers.output_kib
   std::string what;              // what does not fit, e.g. "one output row of psums"
   std::uint64_t need_bytes = 0;  // in one half of the buffer
@@ -184,9 +186,10 @@ struct PlanResult {
 std::variant<ConvMapping, Infeasibility> greedy_mapping(const CompiledNetwork& cn, int layer,
                                                         const PlanParams& p);
 
-// Why `m` does not fit the buffers of `p` for `layer` (empty when it fits).
-std::string mapping_misfit(const CompiledNetwork& cn, int layer, const PlanParams& p,
-                           const ConvMapping& m);
+// Why mapping `m` of `layer` cannot run with `p` (a tile size out of range, accumulators the
+// array lacks, a tile larger than a buffer half); nothing when it can.
+std::optional<Infeasibility> mapping_misfit(const CompiledNetwork& cn, int layer,
+                                            const PlanParams& p, const ConvMapping& m);
 
 // What a conv layer's plan under mapping `m` adds up to, in closed form: the same sums the
 // planned jobs give (tests/unit/test_mapping.cpp checks them job by job), fast enough for the

@@ -66,7 +66,7 @@ std::vector<ConvMapping> mapping_candidates(const SimConfig& cfg, const Compiled
   std::vector<ConvMapping> out;
   std::set<std::tuple<int, int, int, int, int, bool, bool>> seen;
   auto add = [&](const ConvMapping& m) {
-    if (!mapping_misfit(cn, layer, p, m).empty()) return;
+    if (mapping_misfit(cn, layer, p, m)) return;
     if (seen.insert({static_cast<int>(m.order), m.nt, m.ct, m.rows, m.images, m.all_channels,
                      m.accumulate})
             .second) {
@@ -93,9 +93,8 @@ std::vector<ConvMapping> mapping_candidates(const SimConfig& cfg, const Compiled
   // Whether a mapping fits the buffers: the planner's own check. Order and accumulator use do
   // not change what fits.
   auto fits = [&](int nt, int ct, int rows, int nb, bool all_ch) {
-    return mapping_misfit(cn, layer, p,
-                          ConvMapping{TileOrder::BandsOuter, nt, ct, rows, nb, all_ch, false})
-        .empty();
+    return !mapping_misfit(cn, layer, p,
+                           ConvMapping{TileOrder::BandsOuter, nt, ct, rows, nb, all_ch, false});
   };
   // Output channels per tile: whole column folds (1, 2, 3, 4, 8, 16, ... of them, and all), or
   // half a fold or a single channel for buffers too small for a fold's psums or kernels. Like

@@ -126,7 +126,7 @@ TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
       m.images = pick(rng, 1, batch);
       m.all_channels = pick(rng, 0, 1) == 1;
       m.accumulate = p.array.acc_entries > 0 && pick(rng, 0, 1) == 1;
-      if (!mapping_misfit(cn, 0, p, m).empty()) continue;
+      if (mapping_misfit(cn, 0, p, m)) continue;
       PlanParams pm = p;
       pm.mappings = {m};
       const PlanResult plan = plan_network(cn, pm);
@@ -165,23 +165,25 @@ TEST(Mapping, MisfitNamesTheBufferAndTheSizes) {
   p.act_half_bytes = 1024;
   p.out_half_bytes = 1024;
   const ConvMapping fits{TileOrder::BandsOuter, 4, 8, 2, 1, false, false};
-  EXPECT_EQ(mapping_misfit(cn, 0, p, fits), "");
+  EXPECT_FALSE(mapping_misfit(cn, 0, p, fits));
   ConvMapping m = fits;
   m.rows = 3;  // 3 x 16 x 4 channels x 4 B = 768 fits; 5 rows of inputs x 16 x 8 = 640 fits
-  EXPECT_EQ(mapping_misfit(cn, 0, p, m), "");
+  EXPECT_FALSE(mapping_misfit(cn, 0, p, m));
   m.nt = 8;  // 3 x 16 x 8 x 4 B = 1536 psum bytes
-  EXPECT_NE(mapping_misfit(cn, 0, p, m).find("psum tile needs 1536 bytes"), std::string::npos);
+  EXPECT_NE(mapping_misfit(cn, 0, p, m).value().message().find("psum tile needs 1536 bytes"),
+            std::string::npos);
   m = fits;
   m.all_channels = true;
   m.nt = 1;
   m.rows = 16;  // 16 rows x 16 x 8 channels
-  EXPECT_NE(mapping_misfit(cn, 0, p, m).find("input band"), std::string::npos);
+  EXPECT_NE(mapping_misfit(cn, 0, p, m).value().message().find("input band"), std::string::npos);
   m = fits;
   m.accumulate = true;
-  EXPECT_NE(mapping_misfit(cn, 0, p, m).find("array.accumulator_entries"), std::string::npos);
+  EXPECT_NE(mapping_misfit(cn, 0, p, m).value().message().find("array.accumulator_entries"),
+            std::string::npos);
   m = fits;
   m.nt = 33;
-  EXPECT_NE(mapping_misfit(cn, 0, p, m).find("outside 1..32"), std::string::npos);
+  EXPECT_NE(mapping_misfit(cn, 0, p, m).value().message().find("outside 1..32"), std::string::npos);
 }
 
 namespace {
@@ -392,7 +394,7 @@ TEST(Mapping, WithinAFewPercentOfExhaustiveSearchCostedByTheSimulator) {
           for (int rows = 1; rows <= out.h; ++rows)
             for (bool all_ch : {false, true}) {
               const ConvMapping m{o, nt, ct, rows, 1, all_ch, false};
-              if (mapping_misfit(*sp.cn, 0, p, m).empty()) sp.all.push_back(m);
+              if (!mapping_misfit(*sp.cn, 0, p, m)) sp.all.push_back(m);
             }
     sp.first = runs.size();
     for (const ConvMapping& m : sp.all) {
