@@ -58,6 +58,37 @@ double objective(MappingObjective o, double pj, double cycles) {
 
 }  // namespace
 
+MappingSpace mapping_space(const SimConfig& cfg, const CompiledNetwork& cn, int layer,
+                           const PlanParams& p) {
+  const Network& net = cn.net;
+  const Layer& l = net.layers[layer];
+  const int ng = static_cast<int>(net.gemm(l).n);
+  const int batch = std::max(1, p.batch);
+  MappingSpace s;
+  s.orders = orders(cfg);
+  // Output channels per tile: whole column folds (1, 2, 3, 4, 8, 16, ... of them, and all), or
+  // half a fold or a single channel for buffers too small for a fold's psums or kernels. Like
+  // every size below, the set does not depend on the buffers, so a bigger buffer only adds
+  // candidates that fit.
+  std::set<int> nts = {ng};
+  for (int folds = 1; (folds - 1) * p.array.cols < ng; folds = folds < 4 ? folds + 1 : folds * 2)
+    nts.insert(std::min(ng, folds * p.array.cols));
+  for (int nt : {1, p.array.cols / 2})
+    if (nt >= 1 && nt < std::min(ng, p.array.cols)) nts.insert(nt);
+  s.nt.assign(nts.begin(), nts.end());
+  s.all_ch = {true, false};
+  s.input_channels = net.in_shape(l).c / l.groups;
+  std::set<int> images = {1, batch};
+  for (int parts : {2, 4})
+    images.insert((batch + parts - 1) / parts);
+  s.images.assign(images.begin(), images.end());
+  s.output_rows = net.out_shape(l).h;
+  const bool ws_acc = p.array.acc_entries > 0 && !p.array.scalesim &&
+                      dynamic_cast<const WeightStationary*>(p.dataflow) != nullptr;
+  s.acc = ws_acc ? std::vector<bool>{true, false} : std::vector<bool>{p.array.acc_entries > 0};
+  return s;
+}
+
 std::vector<ConvMapping> mapping_candidates(const SimConfig& cfg, const CompiledNetwork& cn,
                                             int layer, const PlanParams& p) {
   const auto greedy = greedy_mapping(cn, layer, p);
@@ -73,62 +104,40 @@ std::vector<ConvMapping> mapping_candidates(const SimConfig& cfg, const Compiled
       out.push_back(m);
     }
   };
-  const std::vector<TileOrder> ords = orders(cfg);
+  const MappingSpace s = mapping_space(cfg, cn, layer, p);
   if (!cfg.mapping.search) {
-    for (TileOrder o : ords) {
+    for (TileOrder o : s.orders) {
       g.order = o;
       add(g);
     }
     return out;
   }
-  const Network& net = cn.net;
-  const Layer& l = net.layers[layer];
-  const TensorShape in = net.in_shape(l), out_shape = net.out_shape(l);
-  const int ng = static_cast<int>(net.gemm(l).n), cg = in.c / l.groups;
-  const int batch = std::max(1, p.batch);
-  const bool ws_acc = p.array.acc_entries > 0 && !p.array.scalesim &&
-                      dynamic_cast<const WeightStationary*>(p.dataflow) != nullptr;
-  const std::vector<bool> accs =
-      ws_acc ? std::vector<bool>{true, false} : std::vector<bool>{p.array.acc_entries > 0};
   // Whether a mapping fits the buffers: the planner's own check. Order and accumulator use do
   // not change what fits.
   auto fits = [&](int nt, int ct, int rows, int nb, bool all_ch) {
     return !mapping_misfit(cn, layer, p,
                            ConvMapping{TileOrder::BandsOuter, nt, ct, rows, nb, all_ch, false});
   };
-  // Output channels per tile: whole column folds (1, 2, 3, 4, 8, 16, ... of them, and all), or
-  // half a fold or a single channel for buffers too small for a fold's psums or kernels. Like
-  // every size below, the set does not depend on the buffers, so a bigger buffer only adds
-  // candidates that fit.
-  std::set<int> nts = {ng};
-  for (int folds = 1; (folds - 1) * p.array.cols < ng; folds = folds < 4 ? folds + 1 : folds * 2)
-    nts.insert(std::min(ng, folds * p.array.cols));
-  for (int nt : {1, p.array.cols / 2})
-    if (nt >= 1 && nt < std::min(ng, p.array.cols)) nts.insert(nt);
-  for (int nt : nts) {
-    for (bool all_ch : {true, false}) {
+  for (int nt : s.nt) {
+    for (bool all_ch : s.all_ch) {
       // Input channels per chunk: balanced chunks up to as many as fit with one row and image.
-      const int ct_most = largest(cg, [&](int ct) { return fits(nt, ct, 1, 1, all_ch); });
-      for (int ct : balanced_sizes(cg, ct_most)) {
-        std::set<int> images = {1, batch};
-        for (int parts : {2, 4})
-          images.insert((batch + parts - 1) / parts);
-        for (int nb : images) {
-          if (nb > batch) continue;
+      const int ct_most =
+          largest(s.input_channels, [&](int ct) { return fits(nt, ct, 1, 1, all_ch); });
+      for (int ct : balanced_sizes(s.input_channels, ct_most)) {
+        for (int nb : s.images) {
           const int rows_most =
-              largest(out_shape.h, [&](int r) { return fits(nt, ct, r, nb, all_ch); });
-          for (int rows : balanced_sizes(out_shape.h, rows_most)) {
-            for (TileOrder o : ords) {
-              for (bool acc : accs) {
+              largest(s.output_rows, [&](int r) { return fits(nt, ct, r, nb, all_ch); });
+          for (int rows : balanced_sizes(s.output_rows, rows_most)) {
+            for (TileOrder o : s.orders) {
+              for (bool acc : s.acc)
                 add(ConvMapping{o, nt, ct, rows, nb, all_ch, acc});
-              }
             }
           }
         }
       }
     }
   }
-  // Never empty when the greedy mapping fits: the grid holds the smallest tile (one output
+  // Never empty when the greedy mapping fits: the space holds the smallest tile (one output
   // channel, one input channel, one row, one image, a band of one channel), which then fits too.
   return out;
 }

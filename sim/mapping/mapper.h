@@ -24,8 +24,27 @@ struct MappingCost {
   double objective = 0;  // by mapping.objective: pJ, cycles, or pJ x cycles
 };
 
-// Every mapping of conv / fc layer `layer` the mapper considers under `cfg`'s mapping.* (docs/
-// mapping.md), each fitting the buffers; empty when the layer cannot be tiled at all.
+// The mapping space of one conv / fc layer: the values each axis of a ConvMapping takes (docs/
+// mapping.md, "The space"), in the order of that table. The sizes of the inner axes depend on
+// the outer ones (`ct` on `nt` and `all_ch`, `rows` on those and `images`): the largest that
+// fits is found per choice, and every balanced size up to it is tried.
+struct MappingSpace {
+  std::vector<TileOrder> orders;  // order: mapping.order, or both
+  std::vector<int> nt;            // output channels per tile
+  std::vector<bool> all_ch;       // an input band holds every input channel, or only the chunk's
+  int input_channels = 1;         // ct: balanced sizes of this many (per group)
+  std::vector<int> images;        // images of the batch per tile
+  int output_rows = 1;            // rows: balanced sizes of this many
+  std::vector<bool> acc;          // WS column accumulators used, or bypassed
+};
+
+// The space of `layer` under `cfg`'s mapping.* and the array of `p`.
+MappingSpace mapping_space(const SimConfig& cfg, const CompiledNetwork& cn, int layer,
+                           const PlanParams& p);
+
+// Every mapping of conv / fc layer `layer` the mapper considers under `cfg`'s mapping.* (its
+// MappingSpace, or greedy_mapping's tiles under mapping.search = greedy), each fitting the
+// buffers; empty when the layer cannot be tiled at all.
 std::vector<ConvMapping> mapping_candidates(const SimConfig& cfg, const CompiledNetwork& cn,
                                             int layer, const PlanParams& p);
 
