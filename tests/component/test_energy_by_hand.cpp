@@ -180,6 +180,36 @@ TEST(EnergyByHand, OneConvLayerOnTheDefaultTable) {
   }
 }
 
+// Banks: an access is charged one bank's energy, an SRAM of capacity / banks (docs/energy.md).
+// The same layer with the weight buffer in 2 banks and the activation SRAM in 4: the 32 KiB half
+// at a 512-bit port becomes 16 KiB (two 256-bit arrays of 8 KiB) and 8 KiB (two of 4 KiB); the
+// output buffer, one bank, keeps its rows. Leakage stays the whole buffer's.
+TEST(EnergyByHand, BankedBuffersChargeOneBankPerAccess) {
+  NetworkBuilder b("hand", {6, 6, 16}, "test");
+  b.conv("conv", b.input(), 16, 3, 1, 0, Activation::None);
+  const Network net = b.build();
+  const SimConfig cfg =
+      load_sim_config(std::nullopt, {"design.mac=fixed", "mapping.search=greedy",
+                                     "buffers.weight_banks=2", "buffers.activation_banks=4"});
+  const CompiledNetwork cn = compile_network(net, compile_spec(cfg, true), SyntheticWeights(5));
+  const EnergyModel em(EnergyTable::load(cfg.energy_table_path));
+  const auto runs = run_simulations({{&cfg, &cn, true}}, em);
+  ASSERT_EQ(runs[0].mismatches, 0);
+  const auto rows = cacti_rows();
+  auto per_bit = [&](double capacity, int which) {
+    return rows.at({256, capacity, "itrs-hp"})[static_cast<std::size_t>(which)] / 256;
+  };
+  const double M = 16, K = 144, N = 16;
+  const EnergyBreakdown& e = runs[0].rows[0].energy;
+  EXPECT_NEAR(e.weight_buffer, K * N * 8 * (per_bit(8192, 1) + per_bit(8192, 0)),
+              1e-9 * e.weight_buffer);
+  EXPECT_NEAR(e.activation_sram, 6 * 6 * 16 * 8 * per_bit(4096, 1) + M * K * 8 * per_bit(4096, 0),
+              1e-9 * e.activation_sram);
+  const double buffer_leak_mw = 2 * rows.at({64, 32768.0, "itrs-lop"})[2];
+  const double ns = static_cast<double>(runs[0].rows[0].cycles) / cfg.clock_ghz;
+  EXPECT_NEAR(e.sram_leakage, 3 * buffer_leak_mw * ns, 1e-9 * e.sram_leakage);
+}
+
 // A PE's MAC energy by hand from the default table's activity constants: each part follows its
 // driving operand's measured toggles relative to the table's reference (docs/energy.md, "MAC
 // activity"); an output-stationary array, an unmeasured layer and a table without reference
