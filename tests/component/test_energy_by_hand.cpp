@@ -329,6 +329,31 @@ TEST(EnergyByHand, MeasuredOperandTogglesOfARealLayer) {
   EXPECT_GT(seen, 0);
 }
 
+// The operand toggles are sampled for the array the run has: a WS column of R rows accumulates R
+// products before a partial sum leaves it, so the psum stream a PE sees follows R. For 4, 8 and
+// 32 rows every simulated layer's rates are those measured at that R, and differ from 16 rows'
+// on some layer (so a sample taken for a fixed array would fail here).
+TEST(EnergyByHand, OperandTogglesAreSampledForTheArraysRows) {
+  const SimConfig base = load_sim_config(std::nullopt, {});
+  const Workload w = load_workload("tinycnn", base.seed);
+  const CompiledNetwork cn = compile_network(w.net, compile_spec(base, true), *w.weights);
+  const EnergyModel em(EnergyTable::load(base.energy_table_path));
+  for (int rows : {4, 8, 32}) {
+    const SimConfig cfg = base.with({{"array.rows", rows, "test"}});
+    const auto macs = mac_energies(cn, cfg, em, mac_circuit_fnv1a64(cfg));
+    int differ = 0;
+    for (std::size_t i = 0; i < cn.net.layers.size(); ++i) {
+      if (!macs[i].simulated_operands) continue;
+      const OperandToggles at_r = mean_toggles(measure_pe_toggles(cn, static_cast<int>(i), rows));
+      const OperandToggles at_16 = mean_toggles(measure_pe_toggles(cn, static_cast<int>(i), 16));
+      EXPECT_DOUBLE_EQ(macs[i].toggles.psum, at_r.psum) << rows << " rows, layer " << i;
+      EXPECT_DOUBLE_EQ(macs[i].toggles.product, at_r.product) << rows << " rows, layer " << i;
+      differ += at_r.psum != at_16.psum;
+    }
+    EXPECT_GT(differ, 0) << rows << " rows";
+  }
+}
+
 // A term-serial MAC's cycles for a weight of two terms switch as on random operands (the shared
 // shifter's amount and input alternate): the default table charges them at
 // activity_serial_switch, a one-term weight's cycle at the held-weight factors.
