@@ -8,6 +8,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -1170,4 +1171,43 @@ TEST(RunCli, SweepPointEqualsRunForEveryParameter) {
       EXPECT_TRUE(covered.count(p.path)) << p.path << " never compared";
     }
   }
+}
+
+// The mapper's cycle estimate against the simulation of the chosen plans, at the bounds
+// docs/mapping.md states per workload (its table is read here): every conv / fc layer's error
+// within the worst layer's, the whole network's within the network's (each rounded up to the next
+// tenth of a percent, as printed). A mapper that forgets the double-buffer waits of draining a
+// tile group, or of loading a tile, lands outside.
+TEST(RunCli, MapperCycleEstimateWithinTheDocumentedBounds) {
+  const std::string doc = slurp(std::string(CONLOCNN_SOURCE_DIR) + "/docs/mapping.md");
+  const std::map<std::string, std::string> workloads = {
+      {"ResNet-18", "resnet18"}, {"MobileNet-V2", "mobilenet_v2"}, {"tinycnn", "tinycnn"}};
+  const std::string dir = make_temp_dir("mapper-cycles");
+  int checked = 0;
+  for (const auto& [title, name] : workloads) {
+    // | ResNet-18 | 21 | -0.9 % | -7.7 % (layer) | -0.2 % |
+    const std::regex row(
+        "\\n\\| " + title +
+        " \\| [0-9]+ \\| [-+0-9.]+ % \\| ([-+0-9.]+) % \\([^)]*\\) \\| ([-+0-9.]+) % \\|");
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(doc, m, row)) << title << " not in docs/mapping.md's table";
+    const double worst = std::abs(std::stod(m[1])) + 0.05,
+                 network = std::abs(std::stod(m[2])) + 0.05;
+    const auto r = run_cli({"run", "--workload", name, "--timing-only", "--out", name}, dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto layers = nlohmann::json::parse(slurp(dir + "/" + name + "/layers.json"));
+    double sim = 0, est = 0;
+    for (const auto& l : layers) {
+      if (!l.contains("tiling") || !l["tiling"].contains("mapper_cycles")) continue;
+      const double c = l["cycles"].get<double>(), e = l["tiling"]["mapper_cycles"].get<double>();
+      sim += c;
+      est += e;
+      EXPECT_LE(std::abs(100 * (e - c) / c), worst)
+          << name << " " << l["layer"] << ": estimate " << e << ", simulated " << c;
+      ++checked;
+    }
+    EXPECT_LE(std::abs(100 * (est - sim) / sim), network)
+        << name << ": estimate " << est << ", simulated " << sim;
+  }
+  EXPECT_GT(checked, 70);
 }
