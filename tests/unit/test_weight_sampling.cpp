@@ -86,3 +86,23 @@ TEST(WeightSampling, TermSerialQuantizesEveryWeight) {
   const CompiledNetwork cn = compile_network(net, compile_spec(cfg, false), SyntheticWeights(1));
   EXPECT_EQ(cn.weights_quantized, cn.weights_total);
 }
+
+// A batch of synthetic inputs is that many different images: image b of a seed is its own
+// deterministic image, image 0 the single-image run's, and no two of the batch are equal (a batch
+// of one image repeated would make every per-image figure of a batch run the first image's).
+TEST(WeightSampling, SyntheticBatchImagesDiffer) {
+  const Network net = zoo_network("tinycnn");
+  const SyntheticWeights w(7);
+  const std::vector<float> first = w.input(net);
+  EXPECT_EQ(w.input(net, 0), first);
+  std::vector<std::vector<float>> batch;
+  for (int b = 0; b < 4; ++b) {
+    batch.push_back(w.input(net, b));
+    EXPECT_EQ(batch.back(), w.input(net, b)) << "image " << b << " is not deterministic";
+    EXPECT_EQ(batch.back().size(), first.size());
+  }
+  for (int a = 0; a < 4; ++a)
+    for (int b = a + 1; b < 4; ++b)
+      EXPECT_NE(batch[a], batch[b]) << "images " << a << " and " << b << " are equal";
+  EXPECT_NE(SyntheticWeights(8).input(net, 1), batch[1]) << "the seed does not reach image 1";
+}
