@@ -293,6 +293,5 @@ TEST(Cli, TyposEmptyOrUnwritableOutAndTrailingBytesAreRefused) {
   r = run_cli({"run", "--workload", "tinycnn", "--timing-only", "--config", "c.json", "--out", "o"},
               dir);
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("c.json: malformed JSON at line 1: a NUL byte"), std::string::npos)
-      << r.err;
+  EXPECT_NE(r.err.find("c.json: malformed JSON at line 1: a NUL byte"), std::string::npos) << r.err;
 }
