@@ -193,12 +193,6 @@ std::vector<AccuracyVariant> accuracy_variants(const SimConfig& base,
   return variants;
 }
 
-std::string pct(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.2f", 100 * v);
-  return b;
-}
-
 }  // namespace
 
 int cmd_accuracy(const std::vector<std::string>& args) {
@@ -300,9 +294,10 @@ int cmd_accuracy(const std::vector<std::string>& args) {
                           setup.evaluation.end == ds.test.size();
   if (whole_test && !std::isnan(w.dataset.float_top1) &&
       std::abs(float_top1 - w.dataset.float_top1) > 0.002) {
-    std::cerr << "warning: the float reference's top-1 " << pct(float_top1)
-              << " % differs from the " << pct(w.dataset.float_top1)
-              << " % the training script recorded\n";
+    std::fprintf(stderr,
+                 "warning: the float reference's top-1 %.2f %% differs from the %.2f %% the "
+                 "training script recorded\n",
+                 100 * float_top1, 100 * w.dataset.float_top1);
   }
   if (mismatches != 0) {
     std::cerr << "simulation failed: the accelerator's outputs differ from the integer inference "

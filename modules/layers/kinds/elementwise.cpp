@@ -48,6 +48,15 @@ void add_tensors(const IntTensor& a, const IntTensor& b, const Requant2& rq, std
     po[i] = static_cast<std::int16_t>(clamp_to(rq.apply(pa[i], pb[i]), lo, hi));
 }
 
+// Both operands of an add or max rescaled into the output scale, per element: a multiply, a
+// 32-bit rounding add and the shift's multiplexers each.
+CellCounts both_rescaled_cells(int act_bits, double elems) {
+  CellCounts c = mult_cells(act_bits + 1, 15) * (2.0 * elems);
+  c += add_cells(32) * (2.0 * elems);
+  c.mux2 += 6.0 * 32 * elems;
+  return c;
+}
+
 }  // namespace
 
 void define_elementwise_kinds(LayerKinds& kinds) {
@@ -86,9 +95,7 @@ void define_elementwise_kinds(LayerKinds& kinds) {
   // Two rescale multiplies, the sum, rounding, shift and clamp per output.
   add.cells = [](const Layer&, const TensorShape& out, std::uint64_t, int act_bits) {
     const double elems = static_cast<double>(out.elements());
-    CellCounts c = mult_cells(act_bits + 1, 15) * (2.0 * elems);
-    c += add_cells(32) * (2.0 * elems);
-    c.mux2 += 6.0 * 32 * elems;
+    CellCounts c = both_rescaled_cells(act_bits, elems);
     c += add_cells(act_bits + 1) * (2.0 * elems);
     return c;
   };
@@ -178,9 +185,7 @@ void define_elementwise_kinds(LayerKinds& kinds) {
   // Both operands rescaled (as the add), then one compare.
   max.cells = [](const Layer&, const TensorShape& out, std::uint64_t, int act_bits) {
     const double elems = static_cast<double>(out.elements());
-    CellCounts c = mult_cells(act_bits + 1, 15) * (2.0 * elems);
-    c += add_cells(32) * (2.0 * elems);
-    c.mux2 += 6.0 * 32 * elems;
+    CellCounts c = both_rescaled_cells(act_bits, elems);
     c += add_cells(act_bits + 1) * (3.0 * elems);
     return c;
   };
