@@ -3,12 +3,73 @@
 #include "modules/arith/mac_actions.h"
 #include "modules/base/error.h"
 #include "modules/common/compiled_network.h"
+#include "modules/layers/layer_kind.h"
 #include "modules/memory/buffer_access.h"
 
 namespace conloc {
 
 CompensationAdder::CompensationAdder(const sc_core::sc_module_name& name, RunContext& ctx)
     : JobEngine(name, ctx, Engine::CompensationAdder), out_socket("out_socket") {}
+
+namespace {
+
+// The fused layer's operands for one image of a drained tile: its producer's results and the
+// other inputs, each [rows*OW][nt] in the output buffer (channels numbered within the tile).
+class TileOperands final : public IntOperands {
+ public:
+  struct Input {
+    const std::uint8_t* data = nullptr;
+    TensorShape shape;
+    bool is_signed = true;
+  };
+  TileOperands(std::vector<Input> in, int oy0, int nt) : in_(std::move(in)), oy0_(oy0), nt_(nt) {}
+  std::int32_t at(int k, int y, int x, int c) const override {
+    const Input& in = in_[static_cast<std::size_t>(k)];
+    const std::uint8_t b =
+        in.data[(static_cast<std::uint64_t>(y - oy0_) * in.shape.w + x) * nt_ + c];
+    return in.is_signed ? static_cast<std::int8_t>(b) : b;
+  }
+  TensorShape shape(int k) const override { return in_[static_cast<std::size_t>(k)].shape; }
+
+ private:
+  std::vector<Input> in_;
+  int oy0_, nt_;
+};
+
+}  // namespace
+
+void CompensationAdder::apply_fused_layer(const ConvTile& t, std::uint8_t* results) const {
+  const CompiledNetwork& cn = *ctx_.network;
+  const int fi = ctx_.layer_plan->fused_layer;
+  const Layer& f = cn.net.layers[fi];
+  const CompiledLayer& fcl = cn.layers[fi];
+  const LayerKind& kind = layer_kind(f.type);
+  const TensorShape out = cn.net.out_shape(f);
+  const int own = cn.net.layers[ctx_.layer].output;
+  const std::uint64_t pixels = static_cast<std::uint64_t>(t.rows) * out.w;
+  const std::uint64_t outputs = static_cast<std::uint64_t>(t.gemm.m) * t.gemm.n;
+  for (int img = 0; img < t.images; ++img) {
+    const std::uint64_t at = static_cast<std::uint64_t>(img) * pixels * t.nt;
+    std::vector<TileOperands::Input> in;
+    int other = 0;
+    for (int tensor : f.inputs) {
+      const std::uint8_t* data =
+          tensor == own ? results + at
+                        : dmi_.at(t.fused_addr + static_cast<std::uint64_t>(other++) * outputs + at,
+                                  pixels * t.nt, name());
+      in.push_back({data, cn.net.tensors[tensor], cn.tensors[tensor].is_signed});
+    }
+    const TileOperands ops(std::move(in), t.oy0, t.nt);
+    // In place: element i reads only position i of each operand.
+    for (int r = 0; r < t.rows; ++r)
+      for (int x = 0; x < out.w; ++x)
+        for (int c = 0; c < t.nt; ++c) {
+          const std::int32_t y = kind.element(f, fcl, out, ops, {t.oy0 + r, x, c, 0});
+          results[at + (static_cast<std::uint64_t>(r) * out.w + x) * t.nt + c] =
+              static_cast<std::uint8_t>(y);
+        }
+  }
+}
 
 CompensationAdder::Timing CompensationAdder::execute(const Job& job,
                                                      const sc_core::sc_time& start) {
@@ -29,12 +90,22 @@ CompensationAdder::Timing CompensationAdder::execute(const Job& job,
           wrap_to_bits(std::int64_t{psum[i]} + cl.bias[ch], ctx_.widths.accumulator_bits);
       out[i] = static_cast<std::uint8_t>(clamp_to(cl.rq[ch].apply(v), cl.out_lo, cl.out_hi));
     }
+    if (ctx_.layer_plan->fused_layer >= 0) apply_fused_layer(t, out);
   }
   // Psums in, results out, through the output buffer's port.
   count_access(out_socket, tlm::TLM_READ_COMMAND, Operand::Outputs,
                outputs * static_cast<std::uint64_t>(ctx_.widths.accumulator_bits), name());
   count_access(out_socket, tlm::TLM_WRITE_COMMAND, Operand::Outputs,
                outputs * static_cast<std::uint64_t>(ctx_.widths.activation_bits), name());
+  if (const int fi = ctx_.layer_plan->fused_layer; fi >= 0) {
+    // The fused layer's other operands, read from where the DMA put them.
+    const auto others = static_cast<std::uint64_t>(ctx_.network->net.layers[fi].inputs.size() - 1);
+    count_access(out_socket, tlm::TLM_READ_COMMAND, Operand::Inputs,
+                 others * outputs * static_cast<std::uint64_t>(ctx_.widths.activation_bits),
+                 name());
+    ctx_.stats.fused_layer = fi;
+    ctx_.stats.fused_ops += outputs;
+  }
   const std::uint64_t cycles = (outputs + static_cast<std::uint64_t>(ctx_.output_lanes) - 1) /
                                static_cast<std::uint64_t>(ctx_.output_lanes);
   ctx_.stats.output_stage_outputs += outputs;

@@ -16,7 +16,10 @@ namespace conloc {
 // -- into which the offline step folded the weight-error compensation constant, so compensation
 // costs no extra operation -- rescales with a 15-bit multiplier and a rounding shift, and clamps
 // (the activation function). Results are written back in place into the output buffer for the
-// DMA to drain. Its operations are counted for the energy model.
+// DMA to drain. Its operations are counted for the energy model. A fused output stage
+// (mapping.fusion = fused-stage) then applies the fused element-wise layer to each result and the
+// fused layer's other operands, which the DMA brought into the output buffer: one more pipeline
+// stage at the same rate (NVDLA's SDP element-wise stage), its operations priced as that layer's.
 class CompensationAdder : public JobEngine {
  public:
   tlm_utils::simple_initiator_socket<CompensationAdder> out_socket;
@@ -25,6 +28,7 @@ class CompensationAdder : public JobEngine {
 
  private:
   Timing execute(const Job& job, const sc_core::sc_time& start) override;
+  void apply_fused_layer(const ConvTile& t, std::uint8_t* results) const;
   DmiRegion dmi_;
 };
 

@@ -118,6 +118,10 @@ struct ConvGeom {
   const Layer& l;
   TensorShape in, out;
   int groups = 1, ng = 1, cg = 1, taps = 1, batch = 1, code_bits = 8;
+  int fused = -1;  // the layer the output stage applies, or -1
+  std::string fused_name;
+  std::vector<int> fused_inputs;    // its other operands (tensors), read into the output buffer
+  std::uint64_t psum_capacity = 0;  // psums per tile, next to the fused operands
   ConvGeom(const CompiledNetwork& cn, int li, const PlanParams& p)
       : l(cn.net.layers[li]), in(cn.net.in_shape(l)), out(cn.net.out_shape(l)) {
     groups = l.groups;
@@ -126,6 +130,21 @@ struct ConvGeom {
     taps = l.kh * l.kw;
     batch = std::max(1, p.batch);
     code_bits = p.widths.code_bits;
+    fused = p.fused_layer(li);
+    if (fused >= 0) {
+      fused_inputs = fused_operands(cn.net, fused, li);
+      fused_name = cn.net.layers[fused].name;
+    }
+    psum_capacity = p.psum_capacity(static_cast<int>(fused_inputs.size()));
+  }
+  // What `psums` partial sums and, with a fused output stage, their outputs' other operands
+  // occupy in the output buffer, and what that holds.
+  std::uint64_t psum_bytes(std::uint64_t psums, const PlanParams& p) const {
+    return packed_bytes(psums, p.widths.accumulator_bits) +
+           fused_inputs.size() * packed_bytes(psums, p.widths.activation_bits);
+  }
+  std::string psum_what(const std::string& what) const {
+    return fused < 0 ? what : what + " with the operands of the fused " + fused_name;
   }
   // Input rows that r output rows need at most.
   int rows_in(int r) const { return std::min(in.h, (r - 1) * l.stride_h + l.kh); }
@@ -155,12 +174,11 @@ ConvMapping greedy(const ConvGeom& g, const PlanParams& p) {
   //    input channel's weights.
   int nt = std::min(g.ng, p.array.cols);
   const auto psum_row = static_cast<std::uint64_t>(g.out.w);  // partial sums
-  if (psum_row > p.psum_capacity()) {
-    does_not_fit(l, "output buffer", "buffers.output_kib",
-                 packed_bytes(psum_row, p.widths.accumulator_bits), p.out_half_bytes,
-                 "one output row of psums for one channel");
+  if (psum_row > g.psum_capacity) {
+    does_not_fit(l, "output buffer", "buffers.output_kib", g.psum_bytes(psum_row, p),
+                 p.out_half_bytes, g.psum_what("one output row of psums for one channel"));
   }
-  nt = static_cast<int>(std::min<std::uint64_t>(nt, p.psum_capacity() / psum_row));
+  nt = static_cast<int>(std::min<std::uint64_t>(nt, g.psum_capacity / psum_row));
   while (nt > 1 && g.block(nt, 1) > p.weight_half_bytes)
     --nt;
   if (g.block(nt, 1) > p.weight_half_bytes) {
@@ -186,7 +204,7 @@ ConvMapping greedy(const ConvGeom& g, const PlanParams& p) {
   int rows = 1;
   while (rows < g.out.h &&
          static_cast<std::uint64_t>(g.rows_in(rows + 1)) * g.in.w * cs <= p.act_capacity() &&
-         static_cast<std::uint64_t>(rows + 1) * g.out.w * nt <= p.psum_capacity()) {
+         static_cast<std::uint64_t>(rows + 1) * g.out.w * nt <= g.psum_capacity) {
     ++rows;
   }
   // 4. Images of the batch per tile: as many as the two halves hold at these band sizes, so that
@@ -194,9 +212,8 @@ ConvMapping greedy(const ConvGeom& g, const PlanParams& p) {
   const std::uint64_t band_elems1 = static_cast<std::uint64_t>(g.rows_in(rows)) * g.in.w * cs;
   const std::uint64_t psum_elems1 = static_cast<std::uint64_t>(rows) * g.out.w * nt;
   m.images = static_cast<int>(std::max<std::uint64_t>(
-      1,
-      std::min<std::uint64_t>({static_cast<std::uint64_t>(g.batch), p.act_capacity() / band_elems1,
-                               p.psum_capacity() / psum_elems1})));
+      1, std::min<std::uint64_t>({static_cast<std::uint64_t>(g.batch),
+                                  p.act_capacity() / band_elems1, g.psum_capacity / psum_elems1})));
   m.order = TileOrder::BandsOuter;
   m.nt = nt;
   m.ct = ct;
@@ -236,8 +253,8 @@ std::optional<Infeasibility> misfit(const ConvGeom& g, const PlanParams& p, cons
   };
   const std::uint64_t psum =
       static_cast<std::uint64_t>(m.images) * m.rows * g.out.w * m.nt;  // partial sums
-  if (psum > p.psum_capacity()) {
-    return over("the psum tile", packed_bytes(psum, p.widths.accumulator_bits), "output buffer",
+  if (psum > g.psum_capacity) {
+    return over(g.psum_what("the psum tile").c_str(), g.psum_bytes(psum, p), "output buffer",
                 "buffers.output_kib", p.out_half_bytes);
   }
   if (g.block(m.nt, m.ct) > p.weight_half_bytes) {
@@ -266,7 +283,11 @@ class ConvPlanner {
         m_(m),
         gemm_k_(cn.net.gemm(g_.l).k),
         in_base_(dram.tensor_addr[g_.l.inputs[0]]),
-        out_base_(dram.tensor_addr[g_.l.output]) {
+        // A fused output stage writes the fused layer's output; this layer's never leaves.
+        out_base_(dram.tensor_addr[g_.fused >= 0 ? cn.net.layers[g_.fused].output : g_.l.output]) {
+    for (int t : g_.fused_inputs)
+      fused_base_.push_back(dram.tensor_addr[t]);
+    lp_.fused_layer = g_.fused;
     const auto why = misfit(g_, p, m);
     CONLOC_ASSERT(!why, "planner", "mapping of " + g_.l.name + " does not fit: " + why->message());
     lp_.layer = li;
@@ -497,16 +518,33 @@ class ConvPlanner {
   }
 
   // The output stage of a tile group, then each image's outputs to its own place in DRAM; the
-  // output half is free after the last write.
-  void write_back(const ConvTile& tile, const Band& bd, int img0, int nbc, int grp, int out_half,
+  // output half is free after the last write. A fused output stage first reads the fused layer's
+  // other operands for the group's outputs into the output half, after the psums (as soon as the
+  // half is free: it loads while the group computes).
+  void write_back(ConvTile tile, const Band& bd, int img0, int nbc, int grp, int out_half,
                   int last_compute) {
+    const TensorShape& out = g_.out;
+    const std::uint64_t pixels = static_cast<std::uint64_t>(bd.r) * out.w;
+    const std::uint64_t outputs = static_cast<std::uint64_t>(nbc) * pixels * tile.nt;
     Job o;
     o.engine = Engine::CompensationAdder;
     add_dep(o, last_compute);
+    tile.fused_addr = tile.obuf_addr + 4 * outputs;
+    for (std::size_t k = 0; k < fused_base_.size(); ++k) {
+      for (int i = 0; i < nbc; ++i) {
+        add_dep(o, push(lp_, tensor_dma(Engine::DmaRead, Operand::Inputs, Buffer::Outputs,
+                                        fused_base_[k] +
+                                            static_cast<std::uint64_t>(img0 + i) * out.elements() +
+                                            static_cast<std::uint64_t>(bd.oy0) * out.w * out.c +
+                                            static_cast<std::uint64_t>(grp) * g_.ng + tile.n0,
+                                        tile.fused_addr + k * outputs +
+                                            static_cast<std::uint64_t>(i) * pixels * tile.nt,
+                                        pixels, tile.nt, out.c, oh_.last_user[out_half],
+                                        p_.widths.activation_bits)));
+      }
+    }
     o.conv = tile;
     const int ojob = push(lp_, o);
-    const TensorShape& out = g_.out;
-    const std::uint64_t pixels = static_cast<std::uint64_t>(bd.r) * out.w;
     int prev = ojob;  // chained, so the last write frees the half after all of them
     for (int i = 0; i < nbc; ++i) {
       Job wr = tensor_dma(Engine::DmaWrite, Operand::Outputs, Buffer::Outputs,
@@ -566,6 +604,7 @@ class ConvPlanner {
   const ConvMapping m_;
   const std::int64_t gemm_k_;
   const std::uint64_t in_base_, out_base_;
+  std::vector<std::uint64_t> fused_base_;  // the fused layer's other operands in DRAM
   LayerPlan lp_;
   std::vector<std::uint64_t> blocks_, block_size_, resident_off_, ntile_off_;
   std::vector<int> block_job_;  // the job that loaded each block (resident or per n-tile)
@@ -758,6 +797,33 @@ class VectorPlanner {
 
 }  // namespace
 
+VectorCounts count_vector(const CompiledNetwork& cn, int layer, const PlanParams& p) {
+  DramLayout none;  // addresses do not change the sums
+  none.tensor_addr.assign(cn.net.tensors.size(), 0);
+  VectorCounts c;
+  try {
+    const LayerPlan lp = VectorPlanner(cn, layer, p, none).plan();
+    for (const Job& j : lp.jobs) {
+      const std::uint64_t bursts =
+          std::uint64_t{j.xfer.count} * ((j.xfer.run_bytes + p.burst_bytes - 1) / p.burst_bytes);
+      if (j.engine == Engine::DmaRead) {
+        c.dram_input_bits += j.xfer.bits;
+        c.read_bursts += bursts;
+      } else if (j.engine == Engine::DmaWrite) {
+        c.dram_output_bits += j.xfer.bits;
+        c.write_bursts += bursts;
+      } else if (j.engine == Engine::VectorUnit) {
+        c.input_reads += j.vec.in_bytes;
+        c.ops += j.vec.ops;
+        ++c.tiles;
+      }
+    }
+  } catch (const Infeasibility& why) {
+    c.infeasible = why;
+  }
+  return c;
+}
+
 int weight_block_index(const LayerPlan& lp, const ConvTile& t) {
   return (t.group * lp.n_tiles + t.n0 / lp.mapping.nt) * lp.chunks + t.c0 / lp.mapping.ct;
 }
@@ -785,7 +851,45 @@ bool ConvCounts::operator==(const ConvCounts& o) const {
          dram_weight_bits == o.dram_weight_bits && dram_input_bits == o.dram_input_bits &&
          dram_output_bits == o.dram_output_bits && outputs == o.outputs &&
          first_load_bits == o.first_load_bits && last_outputs == o.last_outputs &&
-         read_bursts == o.read_bursts && write_bursts == o.write_bursts;
+         read_bursts == o.read_bursts && write_bursts == o.write_bursts &&
+         fused_input_bits == o.fused_input_bits && fused_ops == o.fused_ops;
+}
+
+std::vector<int> fused_operands(const Network& net, int fused_layer, int producer) {
+  std::vector<int> v;
+  for (int t : net.layers[static_cast<std::size_t>(fused_layer)].inputs)
+    if (t != net.layers[static_cast<std::size_t>(producer)].output) v.push_back(t);
+  return v;
+}
+
+std::vector<int> output_stage_fusions(const Network& net) {
+  std::vector<int> readers(net.tensors.size(), 0);
+  for (const Layer& l : net.layers)
+    for (int t : l.inputs)
+      ++readers[static_cast<std::size_t>(t)];
+  std::vector<int> fused(net.layers.size(), -1);
+  for (std::size_t i = 0; i + 1 < net.layers.size(); ++i) {
+    const Layer& p = net.layers[i];
+    const Layer& f = net.layers[i + 1];
+    const LayerKind& k = layer_kind(f.type);
+    const TensorShape& out = net.out_shape(p);
+    // Element-wise: each output element reads its own position of every input, which the output
+    // stage holds for the tile it drains.
+    const bool elementwise = k.unit == Unit::VectorUnit && k.rows == RowReach::Same &&
+                             !k.part_per_input && !k.channel_blocks;
+    if (!p.on_pe_array() || !elementwise || readers[static_cast<std::size_t>(p.output)] != 1 ||
+        std::count(f.inputs.begin(), f.inputs.end(), p.output) != 1) {
+      continue;
+    }
+    const TensorShape& fo = net.out_shape(f);
+    bool same = fo.h == out.h && fo.w == out.w && fo.c == out.c;
+    for (int t : fused_operands(net, static_cast<int>(i + 1), static_cast<int>(i))) {
+      const TensorShape& s = net.tensors[static_cast<std::size_t>(t)];
+      same = same && s.h == out.h && s.w == out.w && s.c == out.c;  // no broadcast operand
+    }
+    if (same) fused[i] = static_cast<int>(i + 1);
+  }
+  return fused;
 }
 
 std::variant<ConvMapping, Infeasibility> greedy_mapping(const CompiledNetwork& cn, int layer,
@@ -978,6 +1082,11 @@ class ConvCounter {
       for (const Dim& n : dim(m.nt, n_tiles, nt_last))
         c.write_bursts += r.count * n.count * u(g.groups) * u(g.batch) *
                           tensor_bursts(u(r.value) * u(g.out.w), u(n.value), u(g.out.c));
+    // A fused output stage reads each other operand where it writes the output.
+    const std::uint64_t operands = g.fused_inputs.size();
+    c.fused_input_bits = operands * c.dram_output_bits;
+    c.read_bursts += operands * c.write_bursts;
+    c.fused_ops = g.fused >= 0 ? c.outputs : 0;
     const int iy0 = g.band_lo(0);
     c.first_load_bits = g.block_bits(nt0, ct0) + u(g.band_hi(0, r0) - iy0) * u(g.in.w) *
                                                      u(m.all_channels ? g.in.c : ct0) * u(nb0) *
@@ -1016,6 +1125,13 @@ PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p) {
   np.dram.weight_block_addr.resize(net.layers.size());
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
     const int li = static_cast<int>(i);
+    if (i > 0 && p.fused_layer(li - 1) == li) {  // runs in the previous layer's output stage
+      LayerPlan fused;
+      fused.layer = li;
+      fused.fused_into = li - 1;
+      np.layers.push_back(std::move(fused));
+      continue;
+    }
     if (!net.layers[i].on_pe_array()) {
       try {
         np.layers.push_back(VectorPlanner(cn, li, p, np.dram).plan());

@@ -13,6 +13,7 @@
 namespace conloc {
 
 struct CompiledNetwork;
+struct Network;
 
 // Which engine executes a job. Each engine runs its jobs in plan order; a job starts once all its
 // dependencies (earlier jobs) have completed.
@@ -52,8 +53,11 @@ struct ConvTile {
   std::uint64_t abuf_addr = 0;  // input band [band_rows][W][band_cs] in the activation SRAM
   int band_iy0 = 0, band_rows = 0, band_c0 = 0, band_cs = 0;
   std::uint64_t obuf_addr = 0;  // psums [rows*OW][nt] int32 in the output buffer
-  int input_job = -1;           // the DMA job that loaded the input band (identifies its contents)
-  int weight_job = -1;          // the DMA job that loaded the weight block
+  // A fused output stage's other operands (the fused layer's inputs besides this layer's
+  // output), [operand][images][rows*OW][nt] in the output buffer after the psums.
+  std::uint64_t fused_addr = 0;
+  int input_job = -1;   // the DMA job that loaded the input band (identifies its contents)
+  int weight_job = -1;  // the DMA job that loaded the weight block
   TileGemm gemm;
 };
 
@@ -109,6 +113,8 @@ struct ConvMapping {
 struct LayerPlan {
   int layer = 0;
   bool on_pe_array = false;
+  int fused_layer = -1;  // the element-wise layer this layer's output stage applies
+  int fused_into = -1;   // a fused layer: the layer whose output stage runs it (it has no jobs)
   int band_rows = 0, bands = 0, chunks = 0, n_tiles = 0;
   bool weights_resident = false;  // every weight block fits one half: loaded once per layer
   ConvMapping mapping;            // conv / fc layers
@@ -141,7 +147,31 @@ struct PlanParams {
   std::uint32_t burst_bytes = 64;  // DMA burst (dram.burst_bytes): count_conv counts bursts
   // Per layer: the mapping to plan it with (from the mapper); none = greedy_mapping's.
   std::vector<std::optional<ConvMapping>> mappings;
+  // Per layer: the element-wise layer its output stage applies (output_stage_fusions), or -1;
+  // empty: no fusion (mapping.fusion = none).
+  std::vector<int> fused_stage;
+  int fused_layer(int layer) const {
+    return static_cast<std::size_t>(layer) < fused_stage.size() ? fused_stage[layer] : -1;
+  }
+  // The partial sums one tile may hold when the output stage also reads `operands` more
+  // activations per output (a fused layer's other inputs), which share the output half.
+  std::uint64_t psum_capacity(int operands) const {
+    if (operands == 0) return psum_capacity();
+    const auto bits = static_cast<std::uint64_t>(widths.accumulator_bits) +
+                      static_cast<std::uint64_t>(operands * widths.activation_bits);
+    return std::min(out_half_bytes * 8 / bits, out_store() / (4 + operands));
+  }
 };
+
+// Output-stage fusion (docs/mapping.md, "Fusion"): per layer, the layer its output stage can
+// apply to its results before they leave the chip, or -1. A conv / fc layer qualifies when the
+// next layer is the only reader of its output and is element-wise (its kind reads each output
+// element's own position of its inputs: add, mul, max, relu, act, abs), with every other input
+// of the output's shape.
+std::vector<int> output_stage_fusions(const Network& net);
+
+// A fused layer's inputs other than its producer's output, in input order.
+std::vector<int> fused_operands(const Network& net, int fused_layer, int producer);
 
 // Where every tensor and weight block lives in DRAM, and the packed weight image.
 struct DramLayout {
@@ -208,6 +238,10 @@ struct ConvCounts {
   // DMA bursts in and out: a run of bytes contiguous on both sides is cut into bursts of
   // PlanParams::burst_bytes, and a band of only some of a pixel's channels is one run per pixel.
   std::uint64_t read_bursts = 0, write_bursts = 0;
+  // A fused output stage: its other operands read from DRAM into the output buffer, and the
+  // element operations it performs for the fused layer.
+  std::uint64_t fused_input_bits = 0;
+  std::uint64_t fused_ops = 0;
   // Tiles that wait for a load of their own (every tile when weights stream per tile or bands
   // hold one chunk, else one per band load): for the mapper's latency estimate only, not compared
   // with the jobs.
@@ -216,6 +250,17 @@ struct ConvCounts {
 };
 ConvCounts count_conv(const CompiledNetwork& cn, int layer, const PlanParams& p,
                       const ConvMapping& m);
+
+// What a vector layer's plan adds up to (its jobs' sums): the mapper weighs a fused output stage
+// against running the layer on its own with these.
+struct VectorCounts {
+  std::uint64_t dram_input_bits = 0, dram_output_bits = 0;
+  std::uint64_t read_bursts = 0, write_bursts = 0;
+  std::uint64_t input_reads = 0;  // activations the vector unit reads from the activation SRAM
+  std::uint64_t ops = 0, tiles = 0;
+  std::optional<Infeasibility> infeasible;  // the layer does not fit on its own
+};
+VectorCounts count_vector(const CompiledNetwork& cn, int layer, const PlanParams& p);
 
 // Cuts every layer into tiles that fit the double-buffered halves and orders the jobs, or says
 // which layer does not fit which buffer and by how many bytes.

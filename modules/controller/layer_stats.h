@@ -28,6 +28,10 @@ struct LayerRunStats {
   std::uint64_t stall_cycles = 0;    // ... idle, waiting for operands or a free buffer half
   std::uint64_t output_stage_outputs = 0;
   std::uint64_t vector_ops = 0;
+  // A fused output stage (LayerPlan::fused_layer): the layer it applied and its element
+  // operations, priced as that layer's vector-unit work.
+  int fused_layer = -1;
+  std::uint64_t fused_ops = 0;
   std::uint64_t tiles = 0;
   std::uint64_t dma_transactions = 0;
   // (code in use, activation value) pairs whose product from the MAC datapath is not

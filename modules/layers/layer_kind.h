@@ -118,8 +118,9 @@ struct LayerKind {
   // against the reference, which runs this).
   void (*run_reference)(const Layer&, const CompiledLayer&, const std::vector<IntTensor>& tensors,
                         IntTensor& out) = nullptr;
-  // Cells the vector unit switches for the layer, `ops` element operations (VectorTile::ops) of
-  // activations `act_bits` wide (docs/energy.md).
+  // Cells the vector unit switches for the layer, `ops` element operations (VectorTile::ops:
+  // ops_per_element per output element, over every image of the batch) of activations
+  // `act_bits` wide (docs/energy.md).
   CellCounts (*cells)(const Layer&, const TensorShape& out, std::uint64_t ops,
                       int act_bits) = nullptr;
 };

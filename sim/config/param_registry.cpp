@@ -208,6 +208,10 @@ const std::string& ResolvedParams::source_of(const std::string& path) const {
   return it == origin.end() ? kDefault : it->second;
 }
 
+bool ResolvedParams::is_auto(const std::string& path) const {
+  return at(path) == "auto";
+}
+
 nlohmann::json ResolvedParams::to_json() const {
   nlohmann::json root = nlohmann::json::object();
   for (const auto& [path, value] : values) {
@@ -240,6 +244,11 @@ const ParamSpec* ParamRegistry::find(const std::string& path) const {
 }
 
 std::string ParamRegistry::expected_text(const ParamSpec& spec) const {
+  if (spec.may_be_auto) {
+    ParamSpec plain = spec;
+    plain.may_be_auto = false;
+    return expected_text(plain) + ", or \"auto\"";
+  }
   switch (spec.kind) {
     case ParamKind::Int: {
       std::string s =
@@ -282,6 +291,7 @@ void ParamRegistry::unknown_key(const std::string& path, const std::string& sour
 void ParamRegistry::check_value(const ParamSpec& spec, const nlohmann::json& v,
                                 const std::string& source) const {
   const std::string got = json_brief(v);
+  if (spec.may_be_auto && v == "auto") return;
   switch (spec.kind) {
     case ParamKind::Int: {
       if (!v.is_number_integer()) {

@@ -21,6 +21,10 @@ struct ParamSpec {
   double max = 0.0;
   std::vector<std::string> choices;  // for Choice
   bool power_of_two = false;         // for Int
+  // The default is the string "auto": derived from other parameters as the description says (a
+  // preset's own value, the DRAM technology's bandwidth). A written config.json keeps "auto", so
+  // feeding it back derives the same value; any other value overrides the derivation.
+  bool may_be_auto = false;
 };
 
 // A flat view of a config document: dotted path -> value, plus where each value came from
@@ -31,6 +35,8 @@ struct ResolvedParams {
 
   const nlohmann::json& at(const std::string& path) const;
   const std::string& source_of(const std::string& path) const;
+  // True when the parameter holds "auto" (ParamSpec::may_be_auto).
+  bool is_auto(const std::string& path) const;
   // Nested JSON with every parameter, in declaration order of the groups.
   nlohmann::json to_json() const;
 };

@@ -117,6 +117,13 @@ ParamSpec string_param(std::string path, std::string def, std::string desc) {
   return p;
 }
 
+// A parameter whose default, "auto", is derived from others (its description says how).
+ParamSpec auto_param(ParamSpec p) {
+  p.may_be_auto = true;
+  p.default_value = "auto";
+  return p;
+}
+
 }  // namespace
 
 const ParamRegistry& sim_params() {
@@ -162,6 +169,13 @@ const ParamRegistry& sim_params() {
                      "band serves every output-channel tile; ntiles_outer = an output-channel "
                      "tile's weights serve every band.",
                      {"any", "bands_outer", "ntiles_outer"}),
+        choice_param("mapping.fusion", "none",
+                     "The most a schedule may fuse: none = every layer reads its inputs from "
+                     "DRAM and writes its output there; fused-stage = a conv / fc layer's output "
+                     "stage also applies the element-wise layer that alone consumes its output "
+                     "(a residual add, an activation; NVDLA SDP-style), so that tensor never "
+                     "leaves the chip (docs/mapping.md, \"Fusion\").",
+                     {"none", "fused-stage"}),
         choice_param("design.mac", "elp",
                      "MAC design `run` simulates: ELP_BSD shift-add or fixed-point multiplier. "
                      "`compare` runs both.",
@@ -172,28 +186,35 @@ const ParamRegistry& sim_params() {
                      "set per layer; docs/elp_bsd.md) or `custom` to use the four fields below "
                      "(v1 layout).",
                      elp_choices),
-        int_param("design.elp.terms", 2, "terms",
-                  "Custom format, or to change a v2 preset's: non-zero digits per weight (k).", 1,
-                  3),
-        int_param("design.elp.shift_bits", 2, "bits",
-                  "Custom format only: width of the base-shift field P.", 1, 4),
-        int_param("design.elp.gap_bits", 1, "bits",
-                  "Custom format only: width of each gap field G (0 when terms = 1).", 0, 4),
-        real_param("design.elp.term_price", 0.0, "-",
-                   "A v2 preset's level search: price per shift-add term of the level a weight "
-                   "rounds to, against its squared error (Laplace(0, 1) units): 0 = the most "
-                   "accurate set, more = fewer two-term levels and cheaper MACs (docs/elp_bsd.md). "
-                   "Unset: the preset's own; the name then ends in p<price>.",
-                   0.0, 100.0),
-        string_param("design.elp.levels", "",
-                     "A v2 preset's magnitudes given explicitly instead of searched: ascending, "
-                     "comma-separated, 2^(b-1) - 1 of them, each at most k non-zero digits at "
-                     "positions below N (e.g. \"1,2,3,4,6,8,12\" for elp4v2); the design's "
-                     "name then ends in c. Empty: the preset's own level set."),
-        int_param("design.elp.positions", 8, "digits",
-                  "Custom format, or to change a v2 preset's (the design's name then ends in "
-                  "n<N>, k<k> for terms): digit positions N a term may occupy.",
-                  2, 16),
+        auto_param(int_param("design.elp.terms", 0, "terms",
+                             "Custom format, or to change a v2 preset's: non-zero digits per "
+                             "weight (k). auto: the v2 preset's own, 2 for a custom format.",
+                             1, 3)),
+        auto_param(int_param("design.elp.shift_bits", 0, "bits",
+                             "Custom format only: width of the base-shift field P. auto: 2.", 1,
+                             4)),
+        auto_param(int_param("design.elp.gap_bits", 0, "bits",
+                             "Custom format only: width of each gap field G (0 when terms = 1). "
+                             "auto: 1.",
+                             0, 4)),
+        auto_param(real_param(
+            "design.elp.term_price", 0.0, "-",
+            "A v2 preset's level search: price per shift-add term of the level a weight rounds "
+            "to, against its squared error (Laplace(0, 1) units): 0 = the most accurate set, more "
+            "= fewer two-term levels and cheaper MACs (docs/elp_bsd.md); the name then ends in "
+            "p<price>. auto: the preset's own.",
+            0.0, 100.0)),
+        auto_param(string_param(
+            "design.elp.levels", "",
+            "A v2 preset's magnitudes given explicitly instead of searched: ascending, "
+            "comma-separated, 2^(b-1) - 1 of them, each at most k non-zero digits at positions "
+            "below N (e.g. \"1,2,3,4,6,8,12\" for elp4v2); the design's name then ends in c. "
+            "auto: the preset's own level set.")),
+        auto_param(int_param("design.elp.positions", 0, "digits",
+                             "Custom format, or to change a v2 preset's (the design's name then "
+                             "ends in n<N>, k<k> for terms): digit positions N a term may "
+                             "occupy. auto: the v2 preset's own, 8 for a custom format.",
+                             2, 16)),
         choice_param("design.elp.mac", "parallel",
                      "ELP_BSD MAC variant: all terms per cycle, or one term per cycle.",
                      {"parallel", "serial"}),
@@ -251,16 +272,17 @@ const ParamRegistry& sim_params() {
                   "Activation-SRAM banks (as weight_banks).", 1, 64, true),
         int_param("buffers.output_banks", 1, "banks", "Output-buffer banks (as weight_banks).", 1,
                   64, true),
-        choice_param("dram.technology", "gddr6",
-                     "DRAM energy per bit (and, unless dram.bytes_per_cycle is set, its bandwidth "
-                     "at clock_ghz): a technology with its cited figures (docs/energy.md; gddr6: "
-                     "Micron's 7.5 pJ/bit, 64 GB/s per device), or table = the energy table's "
-                     "dram_per_bit.",
-                     dram_technology_choices()),
-        real_param("dram.bytes_per_cycle", 16.0, "B/cycle",
-                   "DRAM bandwidth at the accelerator clock; when not set, the technology's "
-                   "(gddr6 at 1 GHz: 64), or this default with dram.technology = table.",
-                   0.01, 4096.0),
+        choice_param(
+            "dram.technology", "gddr6",
+            "DRAM energy per bit (and, with dram.bytes_per_cycle = auto, its "
+            "bandwidth at clock_ghz): a technology with its cited figures (docs/energy.md; gddr6: "
+            "Micron's 7.5 pJ/bit, 64 GB/s per device), or table = the energy table's "
+            "dram_per_bit.",
+            dram_technology_choices()),
+        auto_param(real_param("dram.bytes_per_cycle", 0.0, "B/cycle",
+                              "DRAM bandwidth at the accelerator clock. auto: the technology's "
+                              "(gddr6 at 1 GHz: 64), 16 with dram.technology = table.",
+                              0.01, 4096.0)),
         int_param("dram.latency_cycles", 100, "cycles", "DRAM access latency per transaction.", 0,
                   100000),
         int_param("dram.burst_bytes", 64, "B", "DMA burst (one TLM transaction) size.", 4, 65536,
@@ -307,7 +329,7 @@ ElpLutParams v2_design(const ResolvedParams& p, const std::string& fmt) {
   ElpLutParams v = ElpLutFormat::preset(fmt).params();
   std::string changed, src;  // the name says which parameters differ from the preset's
   for (const char* k : {"design.elp.terms", "design.elp.positions"}) {
-    if (p.source_of(k) == "default") continue;
+    if (p.is_auto(k)) continue;
     const int value = static_cast<int>(num(p, k));
     const bool terms = std::string(k) == "design.elp.terms";
     int& field = terms ? v.terms : v.positions;
@@ -315,7 +337,7 @@ ElpLutParams v2_design(const ResolvedParams& p, const std::string& fmt) {
     field = value;
     src = p.source_of(k);
   }
-  if (p.source_of("design.elp.term_price") != "default") {
+  if (!p.is_auto("design.elp.term_price")) {
     const double price = p.at("design.elp.term_price").get<double>();
     if (price != v.term_price) {
       char buf[32];
@@ -326,7 +348,7 @@ ElpLutParams v2_design(const ResolvedParams& p, const std::string& fmt) {
     src = p.source_of("design.elp.term_price");
   }
   const std::string levels = str(p, "design.elp.levels");
-  if (!levels.empty()) {
+  if (!p.is_auto("design.elp.levels")) {
     src = p.source_of("design.elp.levels");
     if (v.per_layer) {
       throw_field_error(src, "design.elp.levels",
@@ -374,7 +396,9 @@ std::string resolve_energy_table(const ResolvedParams& p, const std::optional<st
   return v;
 }
 
-void check_cross_fields(SimConfig& c, const std::optional<std::string>& file) {
+// The ELP_BSD format from design.elp.*: a preset (v1 or v2, with a v2 preset's changes) or the
+// custom fields; settings that do not belong to the format are refused.
+void resolve_elp_format(SimConfig& c) {
   const auto& p = c.params;
   const std::string fmt = str(p, "design.elp.format");
   const char* custom_keys[] = {"design.elp.terms", "design.elp.shift_bits", "design.elp.gap_bits",
@@ -383,14 +407,13 @@ void check_cross_fields(SimConfig& c, const std::optional<std::string>& file) {
   // simulated; a fixed-point design ignores every design.elp.* field, the format included (so
   // `compare --designs elp4v2,fixed4 --set design.elp.positions=8` changes the v2 design only).
   const bool elp_used = str(p, "design.mac") == "elp";
-  if (elp_used && p.source_of("design.elp.term_price") != "default" &&
-      !ElpLutFormat::is_preset(fmt)) {
+  if (elp_used && !p.is_auto("design.elp.term_price") && !ElpLutFormat::is_preset(fmt)) {
     throw_field_error(p.source_of("design.elp.term_price"), "design.elp.term_price",
                       "only used with a v2 preset, but design.elp.format is \"" + fmt + "\"",
                       json_brief(p.at("design.elp.term_price")),
                       "a v2 preset (elp3v2..elp8v2, elp4v2l..elp6v2l), or leave it unset");
   }
-  if (elp_used && !str(p, "design.elp.levels").empty() && !ElpLutFormat::is_preset(fmt)) {
+  if (elp_used && !p.is_auto("design.elp.levels") && !ElpLutFormat::is_preset(fmt)) {
     throw_field_error(p.source_of("design.elp.levels"), "design.elp.levels",
                       "only used with a v2 preset, but design.elp.format is \"" + fmt + "\"",
                       json_brief(p.at("design.elp.levels")),
@@ -403,7 +426,7 @@ void check_cross_fields(SimConfig& c, const std::optional<std::string>& file) {
       // belong to custom formats.
       const bool v2_field =
           std::string(k) == "design.elp.terms" || std::string(k) == "design.elp.positions";
-      if (elp_used && p.source_of(k) != "default" && !(v2 && v2_field)) {
+      if (elp_used && !p.is_auto(k) && !(v2 && v2_field)) {
         throw_field_error(
             p.source_of(k), k,
             "only used with a custom format" + std::string(v2 ? "" : " or a v2 preset") +
@@ -427,13 +450,17 @@ void check_cross_fields(SimConfig& c, const std::optional<std::string>& file) {
   } else {
     ElpBsdParams e;
     e.name = "custom";
-    e.terms = static_cast<int>(num(p, "design.elp.terms"));
-    e.shift_bits = static_cast<int>(num(p, "design.elp.shift_bits"));
-    e.gap_bits = static_cast<int>(num(p, "design.elp.gap_bits"));
-    e.positions = static_cast<int>(num(p, "design.elp.positions"));
+    // A custom format's fields when left auto (the values the schema's descriptions give).
+    const auto field = [&](const char* k, int otherwise) {
+      return p.is_auto(k) ? otherwise : static_cast<int>(num(p, k));
+    };
+    e.terms = field("design.elp.terms", 2);
+    e.shift_bits = field("design.elp.shift_bits", 2);
+    e.gap_bits = field("design.elp.gap_bits", 1);
+    e.positions = field("design.elp.positions", 8);
     std::string src = p.source_of("design.elp.terms");
     for (const char* k : custom_keys) {
-      if (p.source_of(k) != "default") src = p.source_of(k);
+      if (!p.is_auto(k)) src = p.source_of(k);
     }
     try {
       ElpBsdFormat f(e, "design.elp");
@@ -442,6 +469,11 @@ void check_cross_fields(SimConfig& c, const std::optional<std::string>& file) {
     }
     c.design.elp = e;
   }
+}
+
+void check_cross_fields(SimConfig& c, const std::optional<std::string>& file) {
+  const auto& p = c.params;
+  resolve_elp_format(c);
 
   // The accumulator must hold at least one full-scale product, or every layer would wrap.
   const int elp_top =
@@ -489,6 +521,14 @@ void check_cross_fields(SimConfig& c, const std::optional<std::string>& file) {
                       "\"" + str(p, "energy.table") + "\" (" + c.energy_table_path + ")",
                       "a name in configs/energy/ or an existing JSON file");
   }
+  // A table given by a relative path is kept as an absolute one, so the config.json a run writes
+  // names the same table wherever it is read from.
+  const std::string table = str(p, "energy.table");
+  const bool a_path =
+      table.find('/') != std::string::npos || fs::path(table).extension() == ".json";
+  if (a_path && fs::path(table).is_relative()) {
+    c.params.values["energy.table"] = fs::absolute(c.energy_table_path).lexically_normal().string();
+  }
 }
 
 void build_typed(SimConfig& c) {
@@ -506,6 +546,7 @@ void build_typed(SimConfig& c) {
                         : objective == "latency" ? MappingObjective::Latency
                                                  : MappingObjective::Edp;
   c.mapping.order = str(p, "mapping.order");
+  c.mapping.fused_stage = str(p, "mapping.fusion") == "fused-stage";
   c.design.mac = str(p, "design.mac") == "elp" ? MacKind::ElpBsd : MacKind::FixedPoint;
   c.design.elp_mac =
       str(p, "design.elp.mac") == "parallel" ? ElpMacVariant::Parallel : ElpMacVariant::TermSerial;
@@ -536,14 +577,15 @@ void build_typed(SimConfig& c) {
     c.buffers.port_bytes[b] = static_cast<int>(num(p, "buffers." + n + "_port_bytes"));
     c.buffers.banks[b] = static_cast<int>(num(p, "buffers." + n + "_banks"));
   }
-  c.dram.bytes_per_cycle = p.at("dram.bytes_per_cycle").get<double>();
   c.dram.technology = str(p, "dram.technology");
-  // The technology's channel bandwidth unless the bandwidth was set explicitly (its energy per
-  // bit is the energy model's: sim/energy/energy_cost.cpp).
-  if (const DramTech* t = find_dram_tech(c.dram.technology)) {
-    if (p.source_of("dram.bytes_per_cycle") == "default") {
-      c.dram.bytes_per_cycle = std::min(4096.0, t->gb_per_s / c.clock_ghz);
-    }
+  // Left auto, the technology's channel bandwidth (its energy per bit is the energy model's:
+  // sim/energy/energy_cost.cpp), or 16 B/cycle with the energy table's DRAM.
+  if (!p.is_auto("dram.bytes_per_cycle")) {
+    c.dram.bytes_per_cycle = p.at("dram.bytes_per_cycle").get<double>();
+  } else if (const DramTech* t = find_dram_tech(c.dram.technology)) {
+    c.dram.bytes_per_cycle = std::min(4096.0, t->gb_per_s / c.clock_ghz);
+  } else {
+    c.dram.bytes_per_cycle = 16.0;
   }
   c.dram.latency_cycles = static_cast<std::uint64_t>(num(p, "dram.latency_cycles"));
   c.dram.burst_bytes = static_cast<std::uint32_t>(num(p, "dram.burst_bytes"));

@@ -57,6 +57,9 @@ struct MappingConfig {
   bool search = true;  // mapping.search = full; false = greedy (the largest tiles that fit)
   MappingObjective objective = MappingObjective::Edp;
   std::string order = "any";  // mapping.order: any, bands_outer or ntiles_outer
+  // mapping.fusion = fused-stage: a conv / fc layer's output stage applies the element-wise layer
+  // that alone consumes its output (docs/mapping.md, "Fusion"); none: every layer on its own.
+  bool fused_stage = false;
 };
 
 struct BufferConfig {

@@ -158,6 +158,49 @@ std::vector<LayerMacEnergy> mac_energies(const CompiledNetwork& cn, const SimCon
   return out;
 }
 
+namespace {
+
+// The action counts behind a PE-array layer's energy (layers.json "counts").
+void record_pe_counts(const MacModel& mac, const MacActions& actions,
+                      const LayerMacEnergy& mac_energy, const LayerRunStats& st, double reg_bits,
+                      const CellCounts& dec, nlohmann::json& counts) {
+  const auto& a = actions;
+  const CellCounts mc = mac.cells(actions);
+  counts["mac_actions"] = {{"ops", a.ops},
+                           {"gated", a.gated},
+                           {"mults", a.mults},
+                           {"base_shifts", a.base_shifts},
+                           {"gap_shifts", a.gap_shifts},
+                           {"negates", a.negates},
+                           {"term_adds", a.term_adds},
+                           {"term_passes", a.term_passes},
+                           {"switching_ops", a.switching_ops},
+                           {"switching_cycles", a.switching_cycles},
+                           {"acc_adds", a.acc_adds},
+                           {"reg_loads", a.reg_loads},
+                           {"cycles", a.cycles}};
+  counts["mac_cells"] = {{"adder_bits", mc.adder_bits},
+                         {"add_ops", mc.add_ops},
+                         {"mult_cells", mc.mult_cells},
+                         {"mult_ops", mc.mult_ops},
+                         {"mux2", mc.mux2},
+                         {"xor2", mc.xor2},
+                         {"and2", mc.and2},
+                         {"dff", mc.dff}};
+  counts["mac_energy_model"] = mac_energy.model();
+  counts["mac_operands"] = mac_energy.operands();
+  counts["pe_register_bits"] = reg_bits;
+  if (mac_energy.simulated_operands) {
+    const OperandToggles& t = mac_energy.toggles;
+    counts["operand_toggles"] = {
+        {"activation", t.activation}, {"psum", t.psum}, {"product", t.product}};
+  }
+  counts["weight_decoder_mux2"] = dec.mux2;
+  counts["output_stage_outputs"] = st.output_stage_outputs;
+}
+
+}  // namespace
+
 EnergyBreakdown layer_energy(const CompiledNetwork& cn, std::size_t index,
                              const LayerResult& measured, const SimConfig& cfg,
                              const EnergyModel& em, const LayerMacEnergy& mac_energy,
@@ -202,40 +245,15 @@ EnergyBreakdown layer_energy(const CompiledNetwork& cn, std::size_t index,
     e.mac += em.cells_pj(dec);
     e.compensation_adder = em.cells_pj(output_stage_cells(acc_bits, abits) *
                                        static_cast<double>(st.output_stage_outputs));
+    // A fused output stage's element-wise work costs what the fused layer's would on its own.
+    if (st.fused_layer >= 0) {
+      const Layer& f = cn.net.layers[static_cast<std::size_t>(st.fused_layer)];
+      e.vector_unit =
+          em.cells_pj(layer_kind(f.type).cells(f, cn.net.out_shape(f), st.fused_ops, abits));
+      if (record) counts["fused_ops"] = st.fused_ops;
+    }
     if (record) {
-      const auto& a = actions;
-      const CellCounts mc = mac->cells(actions);
-      counts["mac_actions"] = {{"ops", a.ops},
-                               {"gated", a.gated},
-                               {"mults", a.mults},
-                               {"base_shifts", a.base_shifts},
-                               {"gap_shifts", a.gap_shifts},
-                               {"negates", a.negates},
-                               {"term_adds", a.term_adds},
-                               {"term_passes", a.term_passes},
-                               {"switching_ops", a.switching_ops},
-                               {"switching_cycles", a.switching_cycles},
-                               {"acc_adds", a.acc_adds},
-                               {"reg_loads", a.reg_loads},
-                               {"cycles", a.cycles}};
-      counts["mac_cells"] = {{"adder_bits", mc.adder_bits},
-                             {"add_ops", mc.add_ops},
-                             {"mult_cells", mc.mult_cells},
-                             {"mult_ops", mc.mult_ops},
-                             {"mux2", mc.mux2},
-                             {"xor2", mc.xor2},
-                             {"and2", mc.and2},
-                             {"dff", mc.dff}};
-      counts["mac_energy_model"] = mac_energy.model();
-      counts["mac_operands"] = mac_energy.operands();
-      counts["pe_register_bits"] = reg_bits;
-      if (mac_energy.simulated_operands) {
-        const OperandToggles& t = mac_energy.toggles;
-        counts["operand_toggles"] = {
-            {"activation", t.activation}, {"psum", t.psum}, {"product", t.product}};
-      }
-      counts["weight_decoder_mux2"] = dec.mux2;
-      counts["output_stage_outputs"] = st.output_stage_outputs;
+      record_pe_counts(*mac, actions, mac_energy, st, reg_bits, dec, counts);
     }
   } else {
     const CellCounts vc = layer_kind(l.type).cells(l, cn.net.out_shape(l), st.vector_ops, abits);

@@ -155,12 +155,14 @@ void cost(const SimConfig& cfg, const CompiledNetwork& cn, int layer, const Plan
   r.stats.array = c.array;
   r.stats.compute_cycles = c.array.cycles;
   r.stats.output_stage_outputs = c.outputs;
+  r.stats.fused_layer = p.fused_layer(layer);
+  r.stats.fused_ops = c.fused_ops;
   const int W = static_cast<int>(Operand::Weights), I = static_cast<int>(Operand::Inputs),
             O = static_cast<int>(Operand::Outputs);
   const auto acc_bits = static_cast<std::uint64_t>(p.widths.accumulator_bits);
   LayerTraffic& t = r.traffic;
   t.dram.read_bits[W] = c.dram_weight_bits;
-  t.dram.read_bits[I] = c.dram_input_bits;
+  t.dram.read_bits[I] = c.dram_input_bits + c.fused_input_bits;
   t.dram.write_bits[O] = c.dram_output_bits;
   t.weight_buffer.write_bits[W] = c.dram_weight_bits;
   t.weight_buffer.read_bits[W] =
@@ -170,11 +172,15 @@ void cost(const SimConfig& cfg, const CompiledNetwork& cn, int layer, const Plan
   t.activation_sram.read_bits[I] = c.array.input_reads * act_bits;
   t.output_buffer.read_bits[O] = (c.array.psum_reads + c.outputs) * acc_bits + c.dram_output_bits;
   t.output_buffer.write_bits[O] = c.array.psum_writes * acc_bits + c.outputs * act_bits;
+  // A fused output stage's other operands: written by the DMA, read by the output stage.
+  t.output_buffer.write_bits[I] = c.fused_input_bits;
+  t.output_buffer.read_bits[I] = c.fused_input_bits;
   // A roofline over the engines that run side by side, plus what cannot overlap: the first
   // tile's loads before it and the last tile group's output stage and write-back after it.
   const double bw = cfg.dram.bytes_per_cycle, lanes = cfg.array.cols;
   const auto latency = static_cast<double>(cfg.dram.latency_cycles);
-  const double read_bytes = static_cast<double>(c.dram_weight_bits + c.dram_input_bits) / 8.0;
+  const double read_bytes =
+      static_cast<double>(c.dram_weight_bits + c.dram_input_bits + c.fused_input_bits) / 8.0;
   const double dram_bytes = read_bytes + static_cast<double>(c.dram_output_bits) / 8.0;
   // Double buffering lets a tile's load start only when the tile two before it has finished, so
   // a tile that waits for its own load takes at least (load + compute) / 2, the load being the
@@ -217,42 +223,119 @@ MappingCost evaluate_mapping(const SimConfig& cfg, const CompiledNetwork& cn, in
   return mc;
 }
 
-std::vector<std::optional<ConvMapping>> choose_mappings(const SimConfig& cfg,
-                                                        const CompiledNetwork& cn,
-                                                        const PlanParams& p, const EnergyModel& em,
-                                                        const std::vector<LayerMacEnergy>& macs) {
-  const Network& net = cn.net;
-  std::vector<std::optional<ConvMapping>> chosen(net.layers.size());
-  // Layers of the same shape have the same candidates and counts (their weights change only the
-  // MAC energy, and term-serial step lengths, which the mapper ignores): counted once, costed per
-  // layer.
-  std::map<std::vector<int>, std::vector<MappingCost>> memo;
-  const MemoryCosts memory(cfg, em);
-  for (std::size_t i = 0; i < net.layers.size(); ++i) {
-    const Layer& l = net.layers[i];
-    if (!l.on_pe_array()) continue;
+namespace {
+
+// The best mapping of conv / fc layer `layer` under `p` (whose fused_stage says whether its output
+// stage runs the next layer), costed; none when no mapping fits. Layers of the same shape have
+// the same candidates and counts (their weights change only the MAC energy, and term-serial step
+// lengths, which the mapper ignores): counted once in `memo`, costed per layer.
+class LayerChooser {
+ public:
+  LayerChooser(const SimConfig& cfg, const CompiledNetwork& cn, const EnergyModel& em,
+               const std::vector<LayerMacEnergy>& macs)
+      : cfg_(cfg), cn_(cn), em_(em), macs_(macs), memory_(cfg, em) {}
+
+  std::optional<MappingCost> best(int layer, const PlanParams& p) {
+    const Network& net = cn_.net;
+    const Layer& l = net.layers[static_cast<std::size_t>(layer)];
     const TensorShape in = net.in_shape(l), o = net.out_shape(l);
-    const std::vector<int> key = {in.h,       in.w,    in.c,    o.h,      o.w,
-                                  o.c,        l.kh,    l.kw,    l.groups, l.stride_h,
-                                  l.stride_w, l.pad_t, l.pad_l, l.pad_b,  l.pad_r};
-    auto it = memo.find(key);
-    if (it == memo.end()) {
+    const int fused = p.fused_layer(layer);
+    const std::vector<int> key = {
+        in.h, in.w, in.c, o.h, o.w, o.c, l.kh, l.kw, l.groups, l.stride_h, l.stride_w, l.pad_t,
+        l.pad_l, l.pad_b, l.pad_r,
+        // a fused output stage's operands share the output half
+        fused < 0 ? -1 : static_cast<int>(fused_operands(net, fused, layer).size())};
+    auto it = memo_.find(key);
+    if (it == memo_.end()) {
       std::vector<MappingCost> counted;
-      for (const ConvMapping& m : mapping_candidates(cfg, cn, static_cast<int>(i), p)) {
-        counted.push_back({m, count_conv(cn, static_cast<int>(i), p, m), {}, 0, 0});
-      }
-      it = memo.emplace(key, std::move(counted)).first;
+      for (const ConvMapping& m : mapping_candidates(cfg_, cn_, layer, p))
+        counted.push_back({m, count_conv(cn_, layer, p, m), {}, 0, 0});
+      it = memo_.emplace(key, std::move(counted)).first;
     }
-    double best = 0;
+    std::optional<MappingCost> chosen;
     for (MappingCost& c : it->second) {
-      cost(cfg, cn, static_cast<int>(i), p, em, macs.at(i), memory, c);
-      if (!chosen[i] || c.objective < best) {
-        chosen[i] = c.mapping;
-        best = c.objective;
+      cost(cfg_, cn_, layer, p, em_, macs_.at(static_cast<std::size_t>(layer)), memory_, c);
+      if (!chosen || c.objective < chosen->objective) chosen = c;
+    }
+    return chosen;
+  }
+
+  // Vector layer `layer` on its own (what fusing it saves): its planned jobs' sums, costed as the
+  // simulator costs them, and a roofline of its cycles; none when it does not fit on its own.
+  std::optional<MappingCost> alone(int layer, const PlanParams& p) const {
+    const VectorCounts v = count_vector(cn_, layer, p);
+    if (v.infeasible) return std::nullopt;
+    const int I = static_cast<int>(Operand::Inputs), O = static_cast<int>(Operand::Outputs);
+    const auto act = static_cast<std::uint64_t>(p.widths.activation_bits);
+    LayerResult r;
+    r.stats.vector_ops = v.ops;
+    LayerTraffic& t = r.traffic;
+    t.dram.read_bits[I] = v.dram_input_bits;
+    t.dram.write_bits[O] = v.dram_output_bits;
+    t.activation_sram.write_bits[I] = v.dram_input_bits;
+    t.activation_sram.read_bits[I] = v.input_reads * act;
+    t.output_buffer.write_bits[O] = v.dram_output_bits;
+    t.output_buffer.read_bits[O] = v.dram_output_bits;
+    const double bw = cfg_.dram.bytes_per_cycle;
+    const auto latency = static_cast<double>(cfg_.dram.latency_cycles);
+    const double bytes = static_cast<double>(v.dram_input_bits + v.dram_output_bits) / 8.0;
+    const double bursts = static_cast<double>(std::max(v.read_bursts, v.write_bursts));
+    MappingCost mc;
+    mc.cycles = std::max({static_cast<double>(v.ops) / cfg_.vector_lanes, bytes / bw,
+                          bursts * std::max(1.0, latency / cfg_.dram.max_outstanding)}) +
+                2 * latency;
+    r.cycles = static_cast<std::uint64_t>(mc.cycles);
+    mc.energy = layer_energy(cn_, static_cast<std::size_t>(layer), r, cfg_, em_,
+                             macs_.at(static_cast<std::size_t>(layer)), nullptr, &memory_);
+    mc.objective = objective(cfg_.mapping.objective, mc.energy.total(), mc.cycles);
+    return mc;
+  }
+
+ private:
+  const SimConfig& cfg_;
+  const CompiledNetwork& cn_;
+  const EnergyModel& em_;
+  const std::vector<LayerMacEnergy>& macs_;
+  const MemoryCosts memory_;
+  std::map<std::vector<int>, std::vector<MappingCost>> memo_;
+};
+
+}  // namespace
+
+Schedule choose_schedule(const SimConfig& cfg, const CompiledNetwork& cn, const PlanParams& p,
+                         const EnergyModel& em, const std::vector<LayerMacEnergy>& macs) {
+  const Network& net = cn.net;
+  Schedule s;
+  s.mappings.resize(net.layers.size());
+  PlanParams q = p;  // with the fusions decided so far
+  if (!q.fused_stage.empty()) q.fused_stage.assign(net.layers.size(), -1);
+  LayerChooser chooser(cfg, cn, em, macs);
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    const int li = static_cast<int>(i);
+    if (!net.layers[i].on_pe_array()) continue;
+    std::optional<MappingCost> own = chooser.best(li, q);
+    const int f = p.fused_layer(li);
+    if (f >= 0) {
+      // Fused when the pair costs less by mapping.objective with the output stage running the
+      // next layer than the two layers one after the other (or only the fused pair fits).
+      q.fused_stage[i] = f;
+      const std::optional<MappingCost> fused = chooser.best(li, q);
+      const std::optional<MappingCost> next = chooser.alone(f, q);
+      const bool take =
+          fused && (!own || !next ||
+                    fused->objective <= objective(cfg.mapping.objective,
+                                                  own->energy.total() + next->energy.total(),
+                                                  own->cycles + next->cycles));
+      if (take) {
+        own = fused;
+      } else {
+        q.fused_stage[i] = -1;
       }
     }
+    if (own) s.mappings[i] = own->mapping;
   }
-  return chosen;
+  s.fused_stage = q.fused_stage;
+  return s;
 }
 
 }  // namespace conloc

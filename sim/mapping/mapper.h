@@ -53,13 +53,17 @@ MappingCost evaluate_mapping(const SimConfig& cfg, const CompiledNetwork& cn, in
                              const PlanParams& p, const EnergyModel& em,
                              const std::vector<LayerMacEnergy>& macs, const ConvMapping& m);
 
-// The mapping of every conv / fc layer (indexed by layer; none for vector layers and for layers
-// that do not fit, which the planner then reports): the candidate of least objective, or
-// greedy_mapping's under mapping.search = greedy. Layers of identical shape share their
-// candidates' counts.
-std::vector<std::optional<ConvMapping>> choose_mappings(const SimConfig& cfg,
-                                                        const CompiledNetwork& cn,
-                                                        const PlanParams& p, const EnergyModel& em,
-                                                        const std::vector<LayerMacEnergy>& macs);
+// What the mapper chooses for a network: the mapping of every conv / fc layer (indexed by
+// layer; none for vector layers and for layers that do not fit, which the planner then reports),
+// the candidate of least objective, or greedy_mapping's under mapping.search = greedy; and, of
+// the fusions `p.fused_stage` offers (mapping.fusion = fused-stage), those whose pair costs less
+// fused by mapping.objective than its two layers one after the other (docs/mapping.md,
+// "Fusion"). Layers of identical shape share their candidates' counts.
+struct Schedule {
+  std::vector<std::optional<ConvMapping>> mappings;
+  std::vector<int> fused_stage;  // PlanParams::fused_stage: the fusions taken
+};
+Schedule choose_schedule(const SimConfig& cfg, const CompiledNetwork& cn, const PlanParams& p,
+                         const EnergyModel& em, const std::vector<LayerMacEnergy>& macs);
 
 }  // namespace conloc

@@ -168,6 +168,7 @@ const ColumnTable<LayerRow>& layer_columns() {
         member_column("folds", "folds", &R::folds),
         member_column("tiles", "tiles", &R::tiles),
         member_column("mapping", "-", &R::mapping),
+        member_column("fusion", "-", &R::fusion),
         member_column("dma_transactions", "transactions", &R::dma_transactions),
         member_column("dram_weights_read_bytes", "B", &R::dram_weights_read),
         member_column("dram_inputs_read_bytes", "B", &R::dram_inputs_read),

@@ -114,6 +114,8 @@ LayerRow layer_row(const Accelerator& acc, const CompiledNetwork& cn, bool funct
     r.tiling["mapper_cycles"] = predicted.cycles;
     r.tiling["mapper_energy_pj"] = predicted.energy.total();
   }
+  if (lp.fused_layer >= 0) r.fusion = "applies " + cn.net.layers[lp.fused_layer].name;
+  if (lp.fused_into >= 0) r.fusion = "in " + cn.net.layers[lp.fused_into].name;
   r.start_cycle = res.start_cycle;
   const auto& sw = st.sram_access;
   const auto& dr = st.dram_read;

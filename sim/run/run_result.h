@@ -40,7 +40,10 @@ struct LayerRow {
   std::int64_t datapath_mismatches = -1;
   // PE-array layers: how the MACs were priced (LayerMacEnergy::model() and operands()).
   std::string mac_energy_model, mac_operands;
-  std::string mapping;    // conv / fc: ConvMapping::text() of the mapping the layer ran with
+  std::string mapping;  // conv / fc: ConvMapping::text() of the mapping the layer ran with
+  // Output-stage fusion (mapping.fusion): "applies <layer>" on a layer whose output stage ran the
+  // next one (its output never left the chip), "in <layer>" on the layer it ran; else empty.
+  std::string fusion;
   nlohmann::json tiling;  // how the controller cut the layer
   nlohmann::json counts;  // raw action counts, for re-costing with another table
   double start_cycle = 0;

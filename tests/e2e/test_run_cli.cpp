@@ -1081,6 +1081,17 @@ TEST(RunCli, SweepPointEqualsRunForEveryParameter) {
       for (const char* k :
            {"cycles", "stall_cycles", "dram_bytes_read", "dram_bytes_written", "macs", "energy_pj"})
         EXPECT_EQ(row[k], run[k]) << what << ": " << k << " sweep " << row[k] << ", run " << run[k];
+      // The run's config.json, given back as the configuration, reproduces the run: the same
+      // resolved configuration (hash) and the same figures.
+      const auto again = run_cli({"run", "--workload", "tinycnn", "--timing-only", "--config",
+                                  out + "/config.json", "--out", out + "-again"},
+                                 dir);
+      ASSERT_EQ(again.exit_code, 0) << what << ": its config.json is refused\n" << again.err;
+      const auto rerun = nlohmann::json::parse(slurp(dir + "/" + out + "-again/summary.json"));
+      for (const char* k : {"config_hash", "design", "cycles", "stall_cycles", "dram_bytes_read",
+                            "dram_bytes_written", "energy_pj"})
+        EXPECT_EQ(rerun[k], run[k])
+            << what << ": " << k << " from its config.json " << rerun[k] << ", the run " << run[k];
       for (auto it = run["energy_breakdown_pj"].begin(); it != run["energy_breakdown_pj"].end();
            ++it)
         EXPECT_EQ(row[it.key() + "_pj"], *it) << what << ": " << it.key();
@@ -1097,7 +1108,7 @@ TEST(RunCli, SweepPointEqualsRunForEveryParameter) {
     std::vector<std::string> base_sets = {"design.mac=elp"};
     base_sets.insert(base_sets.end(), base.begin(), base.end());
     // The parameters to move and the value each moves to (the first the configuration accepts);
-    // those whose base value cannot be given explicitly (an empty "not set") are swept alone.
+    // those whose base value cannot be given explicitly are swept alone.
     std::vector<std::pair<std::string, nlohmann::json>> zipped, alone;
     for (const ParamSpec& p : sim_params().specs()) {
       if (p.path == "design.mac") continue;  // the sweep's design, not an axis
@@ -1145,9 +1156,7 @@ TEST(RunCli, SweepPointEqualsRunForEveryParameter) {
     std::vector<std::vector<std::string>> sets;
     std::vector<std::string> moved;
     for (std::size_t i = 0; i < zipped.size(); ++i) {
-      // The point's whole configuration, every zipped key as the sweep sets it (a key given
-      // explicitly, even at its default, can differ from one left out: dram.bytes_per_cycle
-      // overrides the technology's bandwidth when given).
+      // The point's whole configuration, every zipped key as the sweep sets it.
       std::vector<std::string> kv = base_sets;
       for (auto it = zip.begin(); it != zip.end(); ++it)
         kv.push_back(it.key() + "=" + text(it.value()[i]));
@@ -1241,4 +1250,102 @@ TEST(RunCli, OutputConstantCompensationRemovesTheMeanErrorInSample) {
   }
   ASSERT_GT(layers, 10);
   EXPECT_GT(gain / layers, 0.5) << "mean in-sample gain in dB";
+}
+
+// mapping.fusion = fused-stage (docs/mapping.md, "Fusion"): a residual add runs in the output
+// stage of the conv before it where the mapper finds the pair cheaper so. Functional runs stay
+// bit-exact in both dataflows, with a batch and buffers small enough to cut every layer into many
+// tiles (an 8 KiB output buffer: at 4 KiB the mapper fuses nothing on this network, the operands
+// would shrink the psum tiles too far); on ResNet-18 every add is fused and the DRAM traffic of
+// each fused pair is what the layer-by-layer run moved less the producer's tensor written and read
+// back (where the mapper kept the producer's mapping), the vector unit's energy is unchanged
+// (the add's arithmetic moved, it did not vanish), and the whole network moves fewer bytes.
+TEST(RunCli, FusedOutputStageKeepsResidualTensorsOnChip) {
+  const std::string dir = make_temp_dir("fused");
+  const std::string net =
+      std::string(CONLOCNN_SOURCE_DIR) + "/workloads/fmnist_resnet/network.json";
+  for (const char* df : {"ws", "os"}) {
+    const std::string out = std::string("f-") + df;
+    const auto r =
+        run_cli({"run", "--workload", net, "--set", "mapping.fusion=fused-stage", "--set",
+                 std::string("array.dataflow=") + df, "--set", "buffers.output_kib=8", "--set",
+                 "buffers.activation_kib=4", "--set", "workload.batch=2", "--out", out},
+                dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto s = nlohmann::json::parse(slurp(dir + "/" + out + "/summary.json"));
+    EXPECT_EQ(s["bit_exact"], true) << df;
+    int fused = 0;
+    for (const auto& l : nlohmann::json::parse(slurp(dir + "/" + out + "/layers.json")))
+      fused += l["fusion"].get<std::string>().rfind("in ", 0) == 0;
+    EXPECT_GE(fused, 2) << df << ": no add was fused";
+  }
+  std::map<std::string, std::vector<nlohmann::json>> rows;
+  std::map<std::string, nlohmann::json> total;
+  for (const char* mode : {"none", "fused-stage"}) {
+    const auto r = run_cli({"run", "--workload", "resnet18", "--timing-only", "--set",
+                            std::string("mapping.fusion=") + mode, "--out", mode},
+                           dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    total[mode] = nlohmann::json::parse(slurp(dir + "/" + mode + "/summary.json"));
+    for (const auto& l : nlohmann::json::parse(slurp(dir + "/" + mode + "/layers.json")))
+      rows[mode].push_back(l);
+  }
+  const auto& none = rows["none"];
+  const auto& fu = rows["fused-stage"];
+  ASSERT_EQ(none.size(), fu.size());
+  int exact = 0, adds = 0;
+  for (std::size_t i = 0; i + 1 < fu.size(); ++i) {
+    if (none[i]["fusion"] != "") ADD_FAILURE() << "fusion none fused " << none[i]["layer"];
+    if (fu[i + 1]["type"] != "add") continue;
+    ++adds;
+    ASSERT_EQ(fu[i]["fusion"], "applies " + fu[i + 1]["layer"].get<std::string>());
+    ASSERT_EQ(fu[i + 1]["fusion"], "in " + fu[i]["layer"].get<std::string>());
+    for (const char* k : {"cycles", "dram_inputs_read_bytes", "dram_outputs_written_bytes",
+                          "energy_pj", "vector_unit_pj"})
+      EXPECT_EQ(fu[i + 1][k], 0) << fu[i + 1]["layer"] << " " << k;
+    // The producer writes the add's output instead of its own, and reads the add's other input
+    // instead of the add reading both.
+    EXPECT_EQ(fu[i]["dram_outputs_written_bytes"], none[i + 1]["dram_outputs_written_bytes"]);
+    if (fu[i]["mapping"] != none[i]["mapping"]) continue;
+    ++exact;
+    EXPECT_EQ(fu[i]["dram_inputs_read_bytes"].get<std::int64_t>(),
+              none[i]["dram_inputs_read_bytes"].get<std::int64_t>() +
+                  none[i + 1]["dram_inputs_read_bytes"].get<std::int64_t>() -
+                  none[i]["dram_outputs_written_bytes"].get<std::int64_t>())
+        << fu[i]["layer"];
+    EXPECT_EQ(fu[i]["dram_weights_read_bytes"], none[i]["dram_weights_read_bytes"]);
+  }
+  EXPECT_EQ(adds, 8);
+  EXPECT_GE(exact, 4);
+  const auto& a = total["none"]["energy_breakdown_pj"];
+  const auto& b = total["fused-stage"]["energy_breakdown_pj"];
+  EXPECT_NEAR(b["vector_unit"].get<double>(), a["vector_unit"].get<double>(),
+              1e-9 * a["vector_unit"].get<double>());
+  EXPECT_EQ(b["mac"], a["mac"]);
+  EXPECT_LT(total["fused-stage"]["dram_bytes_read"].get<double>() +
+                total["fused-stage"]["dram_bytes_written"].get<double>(),
+            total["none"]["dram_bytes_read"].get<double>() +
+                total["none"]["dram_bytes_written"].get<double>());
+}
+
+// The mapper fuses a pair only where it costs less by mapping.objective, so on the zoo networks
+// with residual adds a fused-stage schedule never moves more DRAM bytes than layer by layer, and
+// moves fewer (docs/mapping.md, "Fusion"): one sweep over mapping.fusion, both MAC designs.
+TEST(RunCli, FusionNeverMovesMoreDramThanLayerByLayer) {
+  const std::string dir = make_temp_dir("fusion-zoo");
+  write_file(dir + "/s.json",
+             R"({"workloads": ["mobilenet_v2", "resnet18", "resnet50", "tinycnn"],
+                 "designs": ["elp", "fixed"], "axes": {"mapping.fusion": ["none", "fused-stage"]}})");
+  const auto r = run_cli({"sweep", "s.json", "--out", "o", "-j", "2"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto table = nlohmann::json::parse(slurp(dir + "/o/sweep.json"));
+  std::map<std::string, std::map<std::string, double>> dram;  // (workload design) -> mode -> B
+  for (const auto& row : table["rows"]) {
+    ASSERT_EQ(row["status"], "ok") << row;
+    dram[row["workload"].get<std::string>() + " " + row["design"].get<std::string>()]
+        [row["mapping.fusion"].get<std::string>()] = row["dram_bytes_per_inference"].get<double>();
+  }
+  ASSERT_EQ(dram.size(), 8u);
+  for (const auto& [what, by_mode] : dram)
+    EXPECT_LT(by_mode.at("fused-stage"), by_mode.at("none")) << what;
 }

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "modules/base/error.h"
+#include "modules/controller/layer_plan.h"
 #include "modules/layers/layer_kind.h"
 #include "modules/layers/network_builder.h"
 #include "sim/quant/compiler.h"
@@ -48,6 +49,11 @@ Network every_kind() {
   const int cat = b.concat("concat", {c1, up, d2s, c2});
   b.conv("head", cat, 4, 3, 1, 1, A::None);
   return b.build();
+}
+
+// Every cell of a count, added up (a count is zero only when this is).
+double cells_total(const CellCounts& c) {
+  return c.adder_bits + c.add_ops + c.mult_cells + c.mult_ops + c.mux2 + c.xor2 + c.and2 + c.dff;
 }
 
 std::vector<std::string> parameter_free_kinds() {
@@ -110,6 +116,21 @@ TEST(LayerKinds, WholeTensorPathsEqualTheElementFunctions) {
   EXPECT_GE(checked, 8);  // maxpool, avgpool, gap, add, mul, concat, upsample, depth_to_space
 }
 
+// A vector layer's cells follow the operations the vector unit performed (every image of a batch,
+// ops_per_element(l) per output element): none for none, twice as many for twice the operations.
+TEST(LayerKinds, CellsFollowTheOperations) {
+  const Network net = every_kind();
+  for (const Layer& l : net.layers) {
+    if (l.on_pe_array()) continue;
+    const LayerKind& k = layer_kind(l.type);
+    const TensorShape out = net.out_shape(l);
+    const std::uint64_t ops = static_cast<std::uint64_t>(out.elements()) * ops_per_element(l);
+    const double one = cells_total(k.cells(l, out, ops, 8));
+    EXPECT_EQ(cells_total(k.cells(l, out, 0, 8)), 0.0) << l.name;
+    EXPECT_DOUBLE_EQ(cells_total(k.cells(l, out, 2 * ops, 8)), 2 * one) << l.name;
+  }
+}
+
 // Each vector layer's integer output is its kind's float function of the same inputs, to within
 // the output's rounding (half a level), the 15-bit multipliers' error and, for a lookup, the
 // table's rounding of the input: at most 1.5 levels where the clamp does not cut.
@@ -162,6 +183,32 @@ TEST_P(ParameterFree, AcceleratorEqualsReference) {
   for (auto v : cn.tensors[l.output].data)
     any = any || v != 0;
   EXPECT_TRUE(any);
+}
+
+// mapping.fusion = fused-stage: the kind runs in the output stage of the conv before it (which
+// then never writes its own output), bit-exact in both dataflows with buffers that cut the conv
+// into many tiles (one simulation per process: one test per dataflow).
+namespace {
+
+void expect_fused_bit_exact(const LayerKind& kind, const std::string& dataflow) {
+  const CompiledNetwork cn = compile_calibrated(network_around(kind), {});
+  const int li = kind.arity == 2 ? 2 : 1;
+  ASSERT_EQ(output_stage_fusions(cn.net)[static_cast<std::size_t>(li - 1)], li);
+  const auto mism = accelerator_mismatches(
+      cn, {"mapping.fusion=fused-stage", "array.dataflow=" + dataflow, "buffers.activation_kib=1",
+           "buffers.output_kib=1", "buffers.weight_kib=1"});
+  for (std::size_t i = 0; i < mism.size(); ++i)
+    EXPECT_EQ(mism[i], 0u) << cn.net.layers[i].name;
+}
+
+}  // namespace
+
+TEST_P(ParameterFree, RunsInTheConvOutputStageBitExactWs) {
+  expect_fused_bit_exact(kind(), "ws");
+}
+
+TEST_P(ParameterFree, RunsInTheConvOutputStageBitExactOs) {
+  expect_fused_bit_exact(kind(), "os");
 }
 
 TEST_P(ParameterFree, IntegerOutputFollowsTheFloatFunction) {

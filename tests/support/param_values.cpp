@@ -1,9 +1,24 @@
 #include "tests/support/param_values.h"
 
+#include <cmath>
+
 namespace conloc::test {
 
 std::vector<nlohmann::json> alternatives(const ParamSpec& p, const nlohmann::json& current) {
   std::vector<nlohmann::json> out;
+  // A derived ("auto") parameter is varied to explicit values, and an explicit one back to auto.
+  if (p.may_be_auto && current != "auto") out.push_back("auto");
+  if (p.may_be_auto && current == "auto") {
+    if (p.kind == ParamKind::String) {
+      ParamSpec plain = p;
+      plain.may_be_auto = false;
+      return alternatives(plain, "");
+    }
+    for (double c : {p.min, p.max, std::floor((p.min + p.max) / 2)})
+      out.push_back(p.kind == ParamKind::Int ? nlohmann::json(static_cast<std::int64_t>(c))
+                                             : nlohmann::json(c));
+    return out;
+  }
   switch (p.kind) {
     case ParamKind::Choice:
       for (const auto& c : p.choices)

@@ -1,3 +1,4 @@
+#include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <set>
@@ -8,6 +9,7 @@
 #include "sim/config/sim_config.h"
 #include "sim/design/design_registry.h"
 #include "tests/support/param_values.h"
+#include "tests/support/temp_dir.h"
 
 using namespace conloc;
 
@@ -74,6 +76,36 @@ TEST(Config, HashChangesWithAnyParameter) {
   }
   for (const ParamSpec& p : sim_params().specs())
     EXPECT_TRUE(varied.count(p.path)) << p.path << " was never varied";
+}
+
+// A resolved configuration (what a run writes as config.json) read back from anywhere resolves
+// to the same configuration: derived values stay "auto" and are derived again, and an energy
+// table given by a path relative to its config file is written as an absolute path.
+TEST(Config, ResolvedConfigReadBackFromAnotherFolderIsTheSame) {
+  const std::string dir = test::make_temp_dir("config-roundtrip");
+  std::filesystem::create_directories(dir + "/a/tables");
+  std::filesystem::copy_file(std::string(CONLOCNN_SOURCE_DIR) + "/configs/energy/horowitz45.json",
+                             dir + "/a/tables/t.json");
+  for (const std::string& doc :
+       {std::string(R"({"energy": {"table": "tables/t.json"}})"),
+        std::string(R"({"dram": {"technology": "hbm2"}, "design": {"elp": {"format": "custom"}}})"),
+        std::string(R"({"design": {"elp": {"format": "elp4v2", "levels": "1,2,3,4,6,8,12"}}})")}) {
+    std::ofstream(dir + "/a/c.json") << doc;
+    const SimConfig a = load_sim_config(dir + "/a/c.json", {});
+    std::filesystem::create_directories(dir + "/b/out");
+    std::ofstream(dir + "/b/out/config.json") << a.resolved.dump(2);
+    const SimConfig b = load_sim_config(dir + "/b/out/config.json", {});
+    EXPECT_EQ(b.resolved, a.resolved) << doc;
+    EXPECT_EQ(b.hash, a.hash) << doc;
+    EXPECT_EQ(b.energy_table_path, a.energy_table_path) << doc;
+    EXPECT_EQ(b.dram.bytes_per_cycle, a.dram.bytes_per_cycle) << doc;
+    EXPECT_EQ(b.design.elp_name(), a.design.elp_name()) << doc;
+  }
+  // Derived values are derived again: the technology's bandwidth, not a written default.
+  const SimConfig hbm = load_sim_config(std::nullopt, {"dram.technology=hbm2"});
+  const SimConfig table = load_sim_config(std::nullopt, {"dram.technology=table"});
+  EXPECT_EQ(hbm.resolved["dram"]["bytes_per_cycle"], "auto");
+  EXPECT_NE(hbm.dram.bytes_per_cycle, table.dram.bytes_per_cycle);
 }
 
 TEST(Config, ADesignSwitchesDesignAndHash) {

@@ -33,7 +33,9 @@ ConvCounts tally(const LayerPlan& lp, const PlanParams& p) {
   for (const Job& j : lp.jobs) {
     switch (j.engine) {
       case Engine::DmaRead:
-        (j.xfer.buffer == Buffer::Weights ? c.dram_weight_bits : c.dram_input_bits) += j.xfer.bits;
+        (j.xfer.buffer == Buffer::Weights   ? c.dram_weight_bits
+         : j.xfer.buffer == Buffer::Outputs ? c.fused_input_bits
+                                            : c.dram_input_bits) += j.xfer.bits;
         c.read_bursts += bursts(j.xfer);
         break;
       case Engine::PeArray:
@@ -49,6 +51,8 @@ ConvCounts tally(const LayerPlan& lp, const PlanParams& p) {
         break;
       case Engine::CompensationAdder:
         c.outputs += static_cast<std::uint64_t>(j.conv.gemm.m * j.conv.gemm.n);
+        if (lp.fused_layer >= 0)
+          c.fused_ops += static_cast<std::uint64_t>(j.conv.gemm.m * j.conv.gemm.n);
         ++c.tile_groups;
         c.last_outputs = static_cast<std::uint64_t>(j.conv.gemm.m * j.conv.gemm.n);
         break;
@@ -76,7 +80,8 @@ int pick(Rng& rng, int lo, int hi) {
 
 // count_conv (the mapper's closed form) against the jobs the planner emits for the same mapping:
 // random layers (kernels, strides, padding, groups), buffers, batches, both dataflows, with and
-// without column accumulators, and random mappings that fit.
+// without column accumulators, with and without a fused output stage (an add or max reading one
+// more tensor, a relu reading none), and random mappings that fit.
 TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
   Rng rng(7);
   WeightStationary ws;
@@ -89,7 +94,12 @@ TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
     const int pad = pick(rng, 0, kw - 1);
     const int h = pick(rng, k, 19), w = pick(rng, k, 17);
     NetworkBuilder b("t", {h, w, c}, "test");
-    b.conv2("l", b.input(), oc, k, kw, stride, pad, A::None, groups);
+    const int conv = b.conv2("l", b.input(), oc, k, kw, stride, pad, A::None, groups);
+    const int fusion = trial % 4;  // 0: none; then an add, a max, a relu in the output stage
+    const TensorShape conv_out = b.shape(conv);
+    if (fusion == 1) b.add("add", conv, b.source("skip", conv_out), A::Relu);
+    if (fusion == 2) b.elementwise("max", LayerType::Max, {b.source("skip", conv_out), conv});
+    if (fusion == 3) b.relu("relu", conv);
     const int batch = pick(rng, 1, 3);
     const SimConfig cfg =
         load_sim_config(std::nullopt, {"workload.batch=" + std::to_string(batch)});
@@ -114,6 +124,10 @@ TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
     p.widths.activation_bits = pick(rng, 3, 8);
     p.widths.accumulator_bits = pick(rng, 16, 32);
     p.burst_bytes = static_cast<std::uint32_t>(pick(rng, 4, 64));
+    if (fusion > 0) {
+      p.fused_stage = output_stage_fusions(cn.net);
+      ASSERT_EQ(p.fused_stage[0], 1);
+    }
     const Network& net = cn.net;
     const Layer& l = net.layers[0];
     const TensorShape out = net.out_shape(l);
@@ -131,6 +145,7 @@ TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
       pm.mappings = {m};
       const PlanResult plan = plan_network(cn, pm);
       ASSERT_FALSE(plan.infeasible.has_value());
+      if (fusion > 0) ASSERT_EQ(plan.plan.layers[1].fused_into, 0);
       const LayerPlan& lp = plan.plan.layers[0];
       const ConvCounts want = tally(lp, p);
       ConvCounts got = count_conv(cn, 0, p, m);
@@ -143,7 +158,9 @@ TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
                                << want.dram_input_bits << ", bursts " << got.read_bursts << "/"
                                << got.write_bursts << " vs " << want.read_bursts << "/"
                                << want.write_bursts << ", psum writes " << got.array.psum_writes
-                               << " vs " << want.array.psum_writes;
+                               << " vs " << want.array.psum_writes << ", fused operands "
+                               << got.fused_input_bits << " vs " << want.fused_input_bits
+                               << ", fused ops " << got.fused_ops << " vs " << want.fused_ops;
       ++checked;
     }
   }
@@ -205,7 +222,7 @@ Chosen choose(const SimConfig& cfg, const CompiledNetwork& cn) {
   const auto macs = macs_of(cfg, cn, em);
   PlanParams p = plan_params(cfg, cn, df.get());
   Chosen c;
-  c.mappings = choose_mappings(cfg, cn, p, em, macs);
+  c.mappings = choose_schedule(cfg, cn, p, em, macs).mappings;
   c.objective.assign(cn.net.layers.size(), 0.0);
   for (std::size_t i = 0; i < cn.net.layers.size(); ++i) {
     if (c.mappings[i]) {
@@ -321,7 +338,7 @@ TEST(Mapping, PredictionMatchesTheSimulation) {
     const auto df = make_dataflow(cfg.array.dataflow);
     const PlanParams p = plan_params(cfg, cn, df.get());
     const auto macs = macs_of(cfg, cn, em);
-    const auto mappings = choose_mappings(cfg, cn, p, em, macs);
+    const auto mappings = choose_schedule(cfg, cn, p, em, macs).mappings;
     for (std::size_t i = 0; i < cn.net.layers.size(); ++i) {
       if (!mappings[i]) continue;
       const MappingCost c =
@@ -420,7 +437,8 @@ TEST(Mapping, WithinAFewPercentOfExhaustiveSearchCostedByTheSimulator) {
     for (const std::string obj : {"energy", "latency", "edp"}) {
       const SimConfig c = sp.cfg.with({{"mapping.objective", obj, "test"}});
       const auto df = make_dataflow(c.array.dataflow);
-      const auto chosen = choose_mappings(c, *sp.cn, plan_params(c, *sp.cn, df.get()), em, macs)[0];
+      const auto chosen =
+          choose_schedule(c, *sp.cn, plan_params(c, *sp.cn, df.get()), em, macs).mappings[0];
       ASSERT_TRUE(chosen.has_value());
       auto score = [&](std::size_t i) {
         return obj == "energy" ? pj[i] : obj == "latency" ? cycles[i] : pj[i] * cycles[i];

@@ -33,8 +33,8 @@ void define_abs_kinds(LayerKinds& kinds) {
   k.element_float = [](const Layer&, const TensorShape&, const FloatOperands& in,
                        const ElementSite& s) { return std::fabs(in.at(0, s.y, s.x, s.c)); };
   // The conditional negation (an XOR per bit and an increment), then one rescale per element.
-  k.cells = [](const Layer&, const TensorShape& out, std::uint64_t, int act_bits) {
-    const double elems = static_cast<double>(out.elements());
+  k.cells = [](const Layer&, const TensorShape&, std::uint64_t ops, int act_bits) {
+    const double elems = static_cast<double>(ops);  // one per output element
     CellCounts c;
     c.xor2 += act_bits * elems;
     c += add_cells(act_bits + 1) * elems;

@@ -44,9 +44,9 @@ void define_activation_kinds(LayerKinds& kinds) {
   };
   // A table lookup: the read path through a mux tree of act_bits levels, act_bits wide (an
   // approximation: docs/energy.md). Loading the table (2^bits entries per layer) is ignored.
-  act.cells = [](const Layer&, const TensorShape& out, std::uint64_t, int act_bits) {
+  act.cells = [](const Layer&, const TensorShape&, std::uint64_t ops, int act_bits) {
     CellCounts c;
-    c.mux2 += static_cast<double>(act_bits) * act_bits * static_cast<double>(out.elements());
+    c.mux2 += static_cast<double>(act_bits) * act_bits * static_cast<double>(ops);
     return c;
   };
   kinds.add(act);

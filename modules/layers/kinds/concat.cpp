@@ -53,8 +53,8 @@ void define_concat_kinds(LayerKinds& kinds) {
     }
   };
   // One rescale per element into the common output scale (as the pooling output stage).
-  k.cells = [](const Layer&, const TensorShape& out, std::uint64_t, int act_bits) {
-    return output_stage_cells(act_bits + 1, act_bits) * static_cast<double>(out.elements());
+  k.cells = [](const Layer&, const TensorShape&, std::uint64_t ops, int act_bits) {
+    return output_stage_cells(act_bits + 1, act_bits) * static_cast<double>(ops);
   };
   kinds.add(k);
 }

@@ -93,8 +93,8 @@ void define_elementwise_kinds(LayerKinds& kinds) {
     add_tensors(t[l.inputs[0]], t[l.inputs[1]], cl.add_rq, cl.out_lo, cl.out_hi, out);
   };
   // Two rescale multiplies, the sum, rounding, shift and clamp per output.
-  add.cells = [](const Layer&, const TensorShape& out, std::uint64_t, int act_bits) {
-    const double elems = static_cast<double>(out.elements());
+  add.cells = [](const Layer&, const TensorShape&, std::uint64_t ops, int act_bits) {
+    const double elems = static_cast<double>(ops);  // one per output element
     CellCounts c = both_rescaled_cells(act_bits, elems);
     c += add_cells(act_bits + 1) * (2.0 * elems);
     return c;
@@ -143,8 +143,8 @@ void define_elementwise_kinds(LayerKinds& kinds) {
     }
   };
   // The product, then the output stage's rescale, rounding add, shift and clamp.
-  mul.cells = [](const Layer&, const TensorShape& out, std::uint64_t, int act_bits) {
-    const double elems = static_cast<double>(out.elements());
+  mul.cells = [](const Layer&, const TensorShape&, std::uint64_t ops, int act_bits) {
+    const double elems = static_cast<double>(ops);  // one per output element
     CellCounts c = mult_cells(act_bits + 1, act_bits + 1) * elems;
     c += mult_cells(2 * act_bits + 2, 15) * elems;
     c += add_cells(32) * elems;
@@ -183,8 +183,8 @@ void define_elementwise_kinds(LayerKinds& kinds) {
     return std::max(in.at(0, s.y, s.x, s.c), in.at(1, s.y, s.x, s.c));
   };
   // Both operands rescaled (as the add), then one compare.
-  max.cells = [](const Layer&, const TensorShape& out, std::uint64_t, int act_bits) {
-    const double elems = static_cast<double>(out.elements());
+  max.cells = [](const Layer&, const TensorShape&, std::uint64_t ops, int act_bits) {
+    const double elems = static_cast<double>(ops);  // one per output element
     CellCounts c = both_rescaled_cells(act_bits, elems);
     c += add_cells(act_bits + 1) * (3.0 * elems);
     return c;

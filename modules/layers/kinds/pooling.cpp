@@ -138,9 +138,9 @@ void define_pooling_kinds(LayerKinds& kinds) {
                    });
     };
     // 24-bit sums, then the output stage's rescale per output.
-    k.cells = [](const Layer&, const TensorShape& out, std::uint64_t ops, int act_bits) {
+    k.cells = [](const Layer& l, const TensorShape&, std::uint64_t ops, int act_bits) {
       CellCounts c = add_cells(24) * static_cast<double>(ops);
-      c += output_stage_cells(24, act_bits) * static_cast<double>(out.elements());
+      c += output_stage_cells(24, act_bits) * static_cast<double>(ops / ops_per_element(l));
       return c;
     };
     return k;
