@@ -118,9 +118,9 @@ struct ConvGeom {
   const Layer& l;
   TensorShape in, out;
   int groups = 1, ng = 1, cg = 1, taps = 1, batch = 1, code_bits = 8;
-  int fused = -1;  // the layer the output stage applies, or -1
-  std::string fused_name;
-  std::vector<int> fused_inputs;    // its other operands (tensors), read into the output buffer
+  int fused = -1;                   // the layer the output stage applies, or -1
+  const Layer* fused_l = nullptr;   // ... and the layer itself
+  int operands = 0;                 // its other inputs, read into the output buffer
   std::uint64_t psum_capacity = 0;  // psums per tile, next to the fused operands
   ConvGeom(const CompiledNetwork& cn, int li, const PlanParams& p)
       : l(cn.net.layers[li]), in(cn.net.in_shape(l)), out(cn.net.out_shape(l)) {
@@ -132,19 +132,19 @@ struct ConvGeom {
     code_bits = p.widths.code_bits;
     fused = p.fused_layer(li);
     if (fused >= 0) {
-      fused_inputs = fused_operands(cn.net, fused, li);
-      fused_name = cn.net.layers[fused].name;
+      fused_l = &cn.net.layers[fused];
+      operands = static_cast<int>(fused_l->inputs.size()) - 1;  // all but this layer's output
     }
-    psum_capacity = p.psum_capacity(static_cast<int>(fused_inputs.size()));
+    psum_capacity = p.psum_capacity(operands);
   }
   // What `psums` partial sums and, with a fused output stage, their outputs' other operands
   // occupy in the output buffer, and what that holds.
   std::uint64_t psum_bytes(std::uint64_t psums, const PlanParams& p) const {
     return packed_bytes(psums, p.widths.accumulator_bits) +
-           fused_inputs.size() * packed_bytes(psums, p.widths.activation_bits);
+           static_cast<std::uint64_t>(operands) * packed_bytes(psums, p.widths.activation_bits);
   }
   std::string psum_what(const std::string& what) const {
-    return fused < 0 ? what : what + " with the operands of the fused " + fused_name;
+    return fused < 0 ? what : what + " with the operands of the fused " + fused_l->name;
   }
   // Input rows that r output rows need at most.
   int rows_in(int r) const { return std::min(in.h, (r - 1) * l.stride_h + l.kh); }
@@ -285,8 +285,10 @@ class ConvPlanner {
         in_base_(dram.tensor_addr[g_.l.inputs[0]]),
         // A fused output stage writes the fused layer's output; this layer's never leaves.
         out_base_(dram.tensor_addr[g_.fused >= 0 ? cn.net.layers[g_.fused].output : g_.l.output]) {
-    for (int t : g_.fused_inputs)
-      fused_base_.push_back(dram.tensor_addr[t]);
+    if (g_.fused >= 0) {
+      for (int t : fused_operands(cn.net, g_.fused, li))
+        fused_base_.push_back(dram.tensor_addr[t]);
+    }
     lp_.fused_layer = g_.fused;
     const auto why = misfit(g_, p, m);
     CONLOC_ASSERT(!why, "planner", "mapping of " + g_.l.name + " does not fit: " + why->message());
@@ -1083,7 +1085,7 @@ class ConvCounter {
         c.write_bursts += r.count * n.count * u(g.groups) * u(g.batch) *
                           tensor_bursts(u(r.value) * u(g.out.w), u(n.value), u(g.out.c));
     // A fused output stage reads each other operand where it writes the output.
-    const std::uint64_t operands = g.fused_inputs.size();
+    const auto operands = static_cast<std::uint64_t>(g.operands);
     c.fused_input_bits = operands * c.dram_output_bits;
     c.read_bursts += operands * c.write_bursts;
     c.fused_ops = g.fused >= 0 ? c.outputs : 0;
