@@ -29,7 +29,22 @@ def read_csv(path):
         return list(csv.DictReader(f))
 
 
+def fusion_groups(rows):
+    """One bar per fusion group (mapping.fusion): a layer run in another's output stage
+    (`fusion` = "in X") joins X's bar, named "X + layer"."""
+    out = []
+    for r in rows:
+        fusion = r.get("fusion") or ""
+        if fusion.startswith("in "):
+            continue
+        if fusion.startswith("applies "):
+            r = dict(r, layer=r["layer"] + " + " + fusion[len("applies "):])
+        out.append(r)
+    return out
+
+
 def plot_layers(rows, title, png):
+    rows = fusion_groups(rows)
     names = [r["layer"] for r in rows]
     x = range(len(rows))
     fig, (ax_e, ax_c) = plt.subplots(2, 1, figsize=(min(MAX_WIDTH_IN, max(9, len(rows) * 0.3)), 8.5),

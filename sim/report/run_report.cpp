@@ -108,7 +108,7 @@ const ColumnTable<ScaleSimRow>& detailed_access_columns() {
 }
 
 // Chrome / Perfetto trace-event timeline: one track per engine, one slice per job, and a track
-// of layers. Written as text directly: a ResNet-50 run has ~30k slices, and building them as a
+// of layers; a fusion group (mapping.fusion) is one slice named after both layers. Written as text directly: a ResNet-50 run has ~30k slices, and building them as a
 // JSON tree first took longer than the simulation.
 std::string timeline_text(const RunResult& r) {
   const double us_per_cycle = 1e-3 / r.config.clock_ghz;
@@ -135,16 +135,20 @@ std::string timeline_text(const RunResult& r) {
                .dump();
   }
   std::vector<std::string> names;  // JSON-escaped once per layer
-  for (const auto& row : r.rows)
-    names.push_back(json(row.layer).dump());
+  for (const auto& row : r.rows) {
+    const bool group = row.fusion.rfind("applies ", 0) == 0;
+    names.push_back(json(group ? row.layer + " + " + row.fusion.substr(8) : row.layer).dump());
+  }
   for (const auto& t : r.trace) {
     slice(names[static_cast<std::size_t>(t.layer)], to_string(t.engine), static_cast<int>(t.engine),
           t.start, t.end - t.start);
   }
   // Each layer where the simulation started it, since the accelerator's origin.
-  for (std::size_t i = 0; i < r.rows.size(); ++i)
+  for (std::size_t i = 0; i < r.rows.size(); ++i) {
+    if (r.rows[i].fusion.rfind("in ", 0) == 0) continue;  // inside its group's slice
     slice(names[i], "layer", kEngineCount, r.rows[i].start_cycle,
           static_cast<double>(r.rows[i].cycles));
+  }
   return out + "]}\n";
 }
 

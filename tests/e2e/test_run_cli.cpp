@@ -1317,6 +1317,13 @@ TEST(RunCli, FusedOutputStageKeepsResidualTensorsOnChip) {
   }
   EXPECT_EQ(adds, 8);
   EXPECT_GE(exact, 4);
+  // The timeline's layer track shows each fusion group as one slice.
+  std::set<std::string> slices;
+  const auto timeline = nlohmann::json::parse(slurp(dir + "/fused-stage/timeline.json"));
+  for (const auto& e : timeline["traceEvents"])
+    if (e.value("cat", "") == "layer") slices.insert(e["name"].get<std::string>());
+  EXPECT_TRUE(slices.count("layer1.0.conv2 + layer1.0.add"));
+  EXPECT_FALSE(slices.count("layer1.0.add"));
   const auto& a = total["none"]["energy_breakdown_pj"];
   const auto& b = total["fused-stage"]["energy_breakdown_pj"];
   EXPECT_NEAR(b["vector_unit"].get<double>(), a["vector_unit"].get<double>(),
