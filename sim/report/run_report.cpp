@@ -108,8 +108,9 @@ const ColumnTable<ScaleSimRow>& detailed_access_columns() {
 }
 
 // Chrome / Perfetto trace-event timeline: one track per engine, one slice per job, and a track
-// of layers; a fusion group (mapping.fusion) is one slice named after both layers. Written as text directly: a ResNet-50 run has ~30k slices, and building them as a
-// JSON tree first took longer than the simulation.
+// of layers; a fusion group (mapping.fusion) is one slice named after both layers. Written as text
+// directly: a ResNet-50 run has ~30k slices, and building them as a JSON tree first took longer
+// than the simulation.
 std::string timeline_text(const RunResult& r) {
   const double us_per_cycle = 1e-3 / r.config.clock_ghz;
   std::string out = "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[";
@@ -260,6 +261,10 @@ const ColumnTable<RunResult>& total_columns() {
                               : json(nullptr);
                  }});
     c.push_back({"utilization_pct", "%", [](const R& r) { return json(r.utilization_pct()); }});
+    // mapping.fusion: layers run in a conv's output stage, of those that could be.
+    c.push_back({"fused_layers", "layers", [](const R& r) { return json(r.fused_layers()); }});
+    c.push_back({"fusable_layers", "layers",
+                 [](const R& r) { return json(r.fused_layers() + r.unfused.size()); }});
     // How the PE-array layers' MACs were priced (LayerRow::mac_energy_model, mac_operands).
     c.push_back(
         {"mac_layers", "layers", [](const R& r) { return mac_energy_models(r)["layers"]; }});

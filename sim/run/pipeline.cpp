@@ -165,7 +165,15 @@ void collect(const Accelerator& acc, const CompiledNetwork& cn, const EnergyMode
   const auto mism = acc.compare_outputs();
   r.mismatches = r.functional ? 0 : -1;
   const auto df = make_dataflow(r.config.array.dataflow);
-  const PlanParams pp = plan_params(r.config, cn, df.get());
+  PlanParams pp = plan_params(r.config, cn, df.get());
+  // The fusions the mapper could choose, and those it chose (what the mapper's own estimate of
+  // each layer is repeated for).
+  const std::vector<int> fusable = pp.fused_stage;
+  for (std::size_t i = 0; i < pp.fused_stage.size(); ++i)
+    pp.fused_stage[i] = acc.plan().layers[i].fused_layer;
+  for (int f : fusable)
+    if (f >= 0 && acc.plan().layers[static_cast<std::size_t>(f)].fused_into < 0)
+      r.unfused.push_back(cn.net.layers[static_cast<std::size_t>(f)].name);
   for (std::size_t i = 0; i < cn.net.layers.size(); ++i) {
     LayerRow row = layer_row(acc, cn, r.functional, i, mism, r.config, em, macs, pp);
     r.macs += row.macs;

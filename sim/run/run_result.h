@@ -68,6 +68,15 @@ struct RunResult {
   bool functional = true;
   std::int64_t weights_total = 0, weights_quantized = 0;  // fewer quantized: sampled statistics
   std::vector<std::string> notes;  // what the workload's loader did not model exactly
+  // mapping.fusion: the element-wise layers that could run in a conv's output stage but run on
+  // their own, the mapper finding that cheaper (the fused ones say so in LayerRow::fusion).
+  std::vector<std::string> unfused;
+  std::size_t fused_layers() const {
+    std::size_t n = 0;
+    for (const LayerRow& row : rows)
+      n += row.fusion.rfind("in ", 0) == 0;
+    return n;
+  }
   // Set when a layer cannot be tiled into the buffers: nothing was simulated, the totals are 0.
   std::optional<Infeasibility> infeasible;
 

@@ -1317,6 +1317,9 @@ TEST(RunCli, FusedOutputStageKeepsResidualTensorsOnChip) {
   }
   EXPECT_EQ(adds, 8);
   EXPECT_GE(exact, 4);
+  EXPECT_EQ(total["fused-stage"]["fused_layers"], 8);
+  EXPECT_EQ(total["fused-stage"]["fusable_layers"], 8);
+  EXPECT_EQ(total["none"]["fusable_layers"], 0);
   // The timeline's layer track shows each fusion group as one slice.
   std::set<std::string> slices;
   const auto timeline = nlohmann::json::parse(slurp(dir + "/fused-stage/timeline.json"));
