@@ -89,6 +89,62 @@ TEST(EnergyByHand, OneConvLayerOnTheHorowitzTable) {
   EXPECT_EQ(sim.vector_unit, 0.0);
 }
 
+// The same conv with a residual add fused into its output stage (mapping.fusion = fused-stage,
+// docs/mapping.md "Fusion"), by hand on the Horowitz table: the skip tensor is read from DRAM into
+// the output buffer and read from there by the output stage, the add's output is written to DRAM
+// instead of the conv's, and the add's arithmetic (two rescale multiplies 9 x 15, two 32-bit
+// rounding adds, a 6-stage shifter, two 9-bit clamp comparisons per element) is charged to the
+// vector unit in the conv's row; the add's own row is empty. Layer 0 makes the skip tensor.
+TEST(EnergyByHand, AFusedResidualAddOnTheHorowitzTable) {
+  NetworkBuilder b("hand", {6, 6, 16}, "test");
+  const int skip = b.conv("skip", b.input(), 16, 3, 1, 0, Activation::None);
+  const int conv = b.conv("conv", b.input(), 16, 3, 1, 0, Activation::None);
+  b.add("add", conv, skip, Activation::Relu);
+  const SimConfig cfg = load_sim_config(
+      std::nullopt, {"design.mac=fixed", "mapping.search=greedy", "energy.table=horowitz45",
+                     "dram.technology=table", "mapping.fusion=fused-stage"});
+  const CompiledNetwork cn =
+      compile_network(b.build(), compile_spec(cfg, true), SyntheticWeights(5));
+  const EnergyModel em(EnergyTable::load(cfg.energy_table_path));
+  const auto runs = run_simulations({{&cfg, &cn, true}}, em);
+  ASSERT_EQ(runs.size(), 1u);
+  ASSERT_EQ(runs[0].mismatches, 0);
+  ASSERT_EQ(runs[0].rows[1].fusion, "applies add");
+  ASSERT_EQ(runs[0].rows[2].fusion, "in conv");
+  const EnergyBreakdown& sim = runs[0].rows[1].energy;
+  EXPECT_EQ(runs[0].rows[2].energy.total(), 0.0);
+
+  std::ifstream f(cfg.energy_table_path);
+  const nlohmann::json t = nlohmann::json::parse(f)["constants"];
+  auto v = [&](const char* k) { return t[k]["value"].get<double>(); };
+  const double fa = (v("add_32b") - v("add_8b")) / 24.0;
+  const double add_op = v("add_8b") - 8 * fa;
+  const double mult_cell = (v("mult_32b") - v("mult_8b")) / (32.0 * 32 - 8 * 8);
+  const double mult_op = v("mult_8b") - 64 * mult_cell;
+  const double mux2 = v("mux2_to_fa") * fa;
+  auto add = [&](int bits) { return add_op + bits * fa; };
+  auto mult = [&](int a, int w) { return mult_op + a * w * mult_cell; };
+  const double e32k = v("sram_read_64b_32kib") / 64, e1m = v("sram_read_64b_1mib") / 64;
+  const double sram = e32k * std::pow(e1m / e32k, (16.0 - 15.0) / (20.0 - 15.0));
+  const double dram = v("dram_per_bit");
+
+  const double M = 16, K = 144, N = 16, kf = 9, outputs = M * N;
+  // DRAM: weights and input once, the skip tensor read once, the add's output written once.
+  EXPECT_NEAR(sim.dram, (K * N * 8 + 6 * 6 * 16 * 8 + outputs * 8 + outputs * 8) * dram,
+              1e-9 * sim.dram);
+  // Output buffer: the unfused conv's partial sums and output stage, plus the skip written by
+  // the DMA and read by the output stage (8 bits each way per output).
+  const double obuf_bits =
+      M * N * kf * 32 + M * N * (kf - 1) * 32 + outputs * (32 + 8 + 8) + outputs * (8 + 8);
+  EXPECT_NEAR(sim.output_buffer, obuf_bits * sram, 1e-9 * sim.output_buffer);
+  EXPECT_NEAR(sim.vector_unit,
+              outputs * (2 * mult(9, 15) + 2 * add(32) + 6 * 32 * mux2 + 2 * add(9)),
+              1e-9 * sim.vector_unit);
+  // The rest is the conv's own, as without the add (OneConvLayerOnTheHorowitzTable).
+  EXPECT_NEAR(sim.activation_sram, (6 * 6 * 16 * 8 + M * K * 8) * sram, 1e-9 * sim.activation_sram);
+  EXPECT_NEAR(sim.weight_buffer, 2 * K * N * 8 * sram, 1e-9 * sim.weight_buffer);
+}
+
 namespace {
 
 // The CACTI rows of configs/energy/cacti7-sram-45nm.csv, read here (not through the model):
