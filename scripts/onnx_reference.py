@@ -136,6 +136,13 @@ def run(model, x):
             y = np.where(i[0] >= 0, i[0], a.get("alpha", 0.01) * i[0])
         elif op == "GlobalAveragePool":
             y = i[0].mean(axis=(2, 3), keepdims=True)
+        elif op == "GlobalMaxPool":
+            y = i[0].max(axis=(2, 3), keepdims=True)
+        elif op == "Pad":
+            p = [int(d) for d in (i[1] if len(i) > 1 and i[1] is not None else a["pads"])]
+            r = len(p) // 2
+            value = float(i[2].reshape(-1)[0]) if len(i) > 2 and i[2] is not None else a.get("value", 0.0)
+            y = np.pad(i[0], [(p[k], p[k + r]) for k in range(r)], mode="constant", constant_values=value)
         elif op == "ReduceMean":
             y = i[0].mean(axis=tuple(a["axes"]), keepdims=bool(a.get("keepdims", 1)))
         elif op == "MaxPool":

@@ -199,7 +199,15 @@ const Value& Importer::need_act(const onnx::NodeProto& n, int input) const {
     fail(n, "input \"" + n.input(input) + "\" not found", "",
          "the graph input, an initializer or an earlier node's output");
   }
-  return it->second;
+  const Value& v = it->second;
+  // MaxPool pads with -inf, not zeros; every other op would see the zeros as data.
+  if (v.padded() && n.op_type() != "Conv" && n.op_type() != "AveragePool") {
+    fail(n, "reads the output of an explicit Pad",
+         "pads " + std::to_string(v.pad[0]) + ", " + std::to_string(v.pad[1]) + ", " +
+             std::to_string(v.pad[2]) + ", " + std::to_string(v.pad[3]),
+         "a Pad read by Conv or AveragePool only (folded into their padding)");
+  }
+  return v;
 }
 std::vector<std::int64_t> Importer::dims_of(const Value& v) const {
   const TensorShape& s = b_->shape(v.tensor);
@@ -220,6 +228,24 @@ std::string Importer::layer_name(const onnx::NodeProto& n) {
     name = base + "_" + std::to_string(k);
   names_.insert(name);
   return name;
+}
+Window Importer::padded_window(const onnx::NodeProto& n, const Value& x, int kh, int kw,
+                               bool ceil) const {
+  const TensorShape in = b_->shape(x.tensor);
+  // The node's own window over the padded image, then the Pad's rows and columns added.
+  Window w = window(n, in.h + x.pad[0] + x.pad[2], in.w + x.pad[1] + x.pad[3], kh, kw, ceil);
+  w.pad_t += x.pad[0];
+  w.pad_l += x.pad[1];
+  w.pad_b += x.pad[2];
+  w.pad_r += x.pad[3];
+  if (x.padded() && (w.pad_t >= kh || w.pad_b >= kh || w.pad_l >= kw || w.pad_r >= kw)) {
+    fail(
+        n, "the explicit Pad before it is as wide as the kernel",
+        "pads " + std::to_string(w.pad_t) + ", " + std::to_string(w.pad_l) + ", " +
+            std::to_string(w.pad_b) + ", " + std::to_string(w.pad_r),
+        "padding narrower than the " + std::to_string(kh) + " x " + std::to_string(kw) + " kernel");
+  }
+  return w;
 }
 Window Importer::window(const onnx::NodeProto& n, int in_h, int in_w, int kh, int kw,
                         bool ceil) const {
@@ -287,7 +313,8 @@ void Importer::import_node(const onnx::NodeProto& n) {
     fully_connected(n);
   } else if (op == "BatchNormalization") {
     fail(n, "BatchNormalization not right after a Conv or Gemm (nothing to fold it into)");
-  } else if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool") {
+  } else if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" ||
+             op == "GlobalMaxPool") {
     pool(n);
   } else if (op == "ConvTranspose") {
     conv_transpose(n);
@@ -309,6 +336,8 @@ void Importer::import_node(const onnx::NodeProto& n) {
     activation(n);
   } else if (op == "Softmax") {
     softmax(n);
+  } else if (op == "Pad") {
+    pad(n);
   } else {
     reshape(n);
   }

@@ -4,6 +4,7 @@
 // them; onnx_ops_vector.cpp: pooling, resize, elementwise, concat, activations; onnx_ops_shape.cpp:
 // reshapes, transposes and constant folding). docs/extending.md, "Add an ONNX op".
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <onnx/onnx_pb.h>
@@ -30,6 +31,10 @@ struct Const {
 struct Value {
   int tensor = -1;
   std::string axes = "NCHW";
+  // Zero padding an explicit Pad put around the image, not built as a layer: top, left, bottom,
+  // right. Only a Conv or an AveragePool reads a padded value, adding it to its own padding.
+  std::array<int, 4> pad{};
+  bool padded() const { return pad[0] || pad[1] || pad[2] || pad[3]; }
 };
 
 inline constexpr std::int64_t kMaxConstElements = std::int64_t{1} << 28;
@@ -37,7 +42,7 @@ inline constexpr std::int64_t kMaxConstElements = std::int64_t{1} << 28;
 // clang-format off
 inline const std::set<std::string> kSupported = {
     "Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization",
-    "MaxPool", "AveragePool", "GlobalAveragePool", "ReduceMean",
+    "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "Pad",
     "Add", "Sub", "Mul", "Div", "Concat", "Resize", "Upsample",
     "Relu", "Clip", "LeakyRelu", "HardSigmoid", "HardSwish", "Sigmoid", "Softmax",
     "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Identity", "Dropout",
@@ -140,6 +145,11 @@ class Importer {
   void activation(const onnx::NodeProto& n);  // LeakyRelu, HardSigmoid, HardSwish, Sigmoid
   void softmax(const onnx::NodeProto& n);
   void reshape(const onnx::NodeProto& n);
+  // An explicit zero Pad of the image's rows and columns: recorded on its output (Value::pad)
+  // and folded into the Conv or AveragePool that reads it.
+  void pad(const onnx::NodeProto& n);
+  // The window of a Conv or pool over input `x`, with the padding of an explicit Pad before it.
+  Window padded_window(const onnx::NodeProto& n, const Value& x, int kh, int kw, bool ceil) const;
   // Folds the per-channel affine ops and the clamp that follow a PE-array layer's output `out`
   // (BatchNormalization, Add/Sub/Mul/Div by a constant, Relu, Clip) into its weights, bias and
   // activation; returns the name of the last folded output.

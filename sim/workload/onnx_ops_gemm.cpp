@@ -146,7 +146,7 @@ void Importer::conv(const onnx::NodeProto& n) {
   }
   Activation act = Activation::None;
   const std::string out = fold_following(n.output(0), static_cast<int>(m), w, bias, act);
-  const Window win = window(n, in.h, in.w, static_cast<int>(kh), static_cast<int>(kw), false);
+  const Window win = padded_window(n, x, static_cast<int>(kh), static_cast<int>(kw), false);
   const std::string name = layer_name(n);
   const int t = b_->conv_window(name, x.tensor, static_cast<int>(m), win, act, groups);
   params_[name] = {std::move(w), std::move(bias)};

@@ -8,6 +8,61 @@
 
 namespace conloc::onnx_detail {
 
+void Importer::pad(const onnx::NodeProto& n) {
+  // Read without need_act's check: a Pad of a padded value adds up.
+  if (n.input_size() < 1 || !acts_.count(n.input(0))) need_act(n, 0);
+  const Value& x = acts_.at(n.input(0));
+  if (x.axes.size() != 4)
+    fail(n, "input is not an image", x.axes, "rank 4 (N, C, H, W in any order)");
+  const std::string mode = attr_string(n, "mode");
+  if (!mode.empty() && mode != "constant") {
+    fail(n, "only constant (zero) padding folds into the next layer", mode, "constant");
+  }
+  // Opset 11 on: pads, constant_value and (18) axes are inputs; before it, attributes.
+  std::vector<double> pads;
+  double value = attr_float(n, "value", 0.0f);
+  if (n.input_size() > 1 && !n.input(1).empty()) {
+    pads = need_const(n, 1, "the pads").v;
+    if (n.input_size() > 2 && !n.input(2).empty()) {
+      const Const& c = need_const(n, 2, "the constant_value");
+      value = c.size() > 0 ? c.v[0] : 0.0;
+    }
+    if (n.input_size() > 3 && !n.input(3).empty()) fail(n, "the axes input is not supported");
+  } else {
+    for (auto p : attr_ints(n, "pads"))
+      pads.push_back(static_cast<double>(p));
+  }
+  if (pads.size() != 8) fail(n, "pads", std::to_string(pads.size()) + " values", "8 (rank 4)");
+  if (value != 0.0)
+    fail(n, "only zero padding folds into the next layer", std::to_string(value), "0");
+  if (outputs_.count(n.output(0))) {
+    fail(n, "a graph output is padded", "", "a Pad read by a Conv or AveragePool");
+  }
+  // pads = [begin of each axis..., end of each axis...] in the tensor's axis order.
+  Value out = x;
+  for (int a = 0; a < 4; ++a) {
+    const char axis = x.axes[static_cast<std::size_t>(a)];
+    const double begin = pads[static_cast<std::size_t>(a)],
+                 end = pads[static_cast<std::size_t>(a) + 4];
+    if ((axis == 'N' || axis == 'C') && (begin != 0 || end != 0)) {
+      fail(n, std::string("pads the ") + (axis == 'N' ? "batch" : "channel") + " axis",
+           std::to_string(begin) + ", " + std::to_string(end), "0 (only rows and columns)");
+    }
+    if (begin < 0 || end < 0 || begin > 64 || end > 64) {
+      fail(n, "pads out of range", std::to_string(begin) + ", " + std::to_string(end),
+           "0..64 (a negative pad crops)");
+    }
+    if (axis == 'H') {
+      out.pad[0] += static_cast<int>(begin);
+      out.pad[2] += static_cast<int>(end);
+    } else if (axis == 'W') {
+      out.pad[1] += static_cast<int>(begin);
+      out.pad[3] += static_cast<int>(end);
+    }
+  }
+  acts_[n.output(0)] = out;
+}
+
 void Importer::reshape(const onnx::NodeProto& n) {
   const std::string op = n.op_type();
   const Value x = need_act(n, 0);

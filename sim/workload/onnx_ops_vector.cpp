@@ -16,16 +16,24 @@ void Importer::pool(const onnx::NodeProto& n) {
     acts_[n.output(0)] = {b_->global_avg_pool(name, x.tensor), "NCHW"};
     return;
   }
+  if (n.op_type() == "GlobalMaxPool") {  // a max-pool window over the whole image
+    acts_[n.output(0)] = {
+        b_->pool(name, LayerType::MaxPool, x.tensor, {in.h, in.w, 1, 1, 0, 0, 0, 0}), "NCHW"};
+    return;
+  }
   const auto ks = attr_ints(n, "kernel_shape");
   if (ks.size() != 2) fail(n, "kernel_shape", dims_text(ks), "two sizes (2-D)");
   if (ks[0] < 1 || ks[1] < 1 || ks[0] > 64 || ks[1] > 64)
     fail(n, "kernel out of range", dims_text(ks), "1..64");
   if (n.output_size() > 1 && !n.output(1).empty()) fail(n, "the Indices output is not supported");
   const bool ceil = attr_int(n, "ceil_mode", 0) != 0;
-  const Window win = window(n, in.h, in.w, static_cast<int>(ks[0]), static_cast<int>(ks[1]), ceil);
+  const Window win = padded_window(n, x, static_cast<int>(ks[0]), static_cast<int>(ks[1]), ceil);
   const bool avg = n.op_type() == "AveragePool";
-  if (avg && (win.pad_t || win.pad_l || win.pad_b || win.pad_r) &&
-      attr_int(n, "count_include_pad", 0) == 0) {
+  // An explicit Pad's zeros are data to ONNX's AveragePool (counted in every window), as the
+  // layer's own padding is here.
+  const bool own_pads = win.pad_t != x.pad[0] || win.pad_l != x.pad[1] || win.pad_b != x.pad[2] ||
+                        win.pad_r != x.pad[3];
+  if (avg && own_pads && attr_int(n, "count_include_pad", 0) == 0) {
     notes_.push_back(name + " (AveragePool): windows at padded borders divide by the full window " +
                      "(ONNX: by the values inside, count_include_pad = 0)");
   }

@@ -383,6 +383,97 @@ TEST(OnnxBadInput, UnmappableUsesNameTheNode) {
   }
 }
 
+// An explicit zero Pad (as torch exports avg_pool2d with padding and count_include_pad, the
+// pattern of Inception-v3 and DenseNet) folds into the Conv or AveragePool that reads it, with
+// the node's own padding and SAME padding computed on the padded image; GlobalMaxPool is a
+// max-pool window over the whole image. Opset 13 (pads an input) and opset 10 (an attribute).
+TEST(Onnx, ExplicitPadAndGlobalMaxPoolMatchNumpyReference) {
+  const std::string dir = test::make_temp_dir("onnx");
+  for (const int opset : {13, 10}) {
+    ModelBuilder mb({1, 3, 9, 8}, opset);
+    auto pad = [&](const std::string& in, const std::string& out, std::vector<std::int64_t> pads) {
+      if (opset >= 11) {
+        mb.node("Pad", {in, mb.ints(out + "_p", pads)}, out);
+      } else {
+        ModelBuilder::ints_attr(mb.node("Pad", {in}, out), "pads", pads);
+      }
+    };
+    pad("x", "p1", {0, 0, 1, 2, 0, 0, 2, 1});
+    auto* c1 = mb.node("Conv", {"p1", mb.init("w1", {6, 3, 3, 3}), mb.init("b1", {6})}, "c1");
+    ModelBuilder::ints_attr(c1, "pads", {1, 0, 0, 1});
+    mb.node("Relu", {"c1"}, "r1");
+    pad("r1", "p2", {0, 0, 1, 1, 0, 0, 1, 1});
+    auto* ap = mb.node("AveragePool", {"p2"}, "ap");
+    ModelBuilder::ints_attr(ap, "kernel_shape", {3, 3});
+    pad("ap", "p3", {0, 0, 0, 1, 0, 0, 1, 0});
+    auto* c2 = mb.node("Conv", {"p3", mb.init("w2", {4, 6, 3, 3})}, "c2");
+    ModelBuilder::string_attr(c2, "auto_pad", "SAME_UPPER");
+    ModelBuilder::ints_attr(c2, "strides", {2, 2});
+    mb.node("GlobalMaxPool", {"c2"}, "gmp");
+    mb.node("Flatten", {"gmp"}, "flat");
+    auto* fc = mb.node("Gemm", {"flat", mb.init("wf", {3, 4}), mb.init("bf", {3})}, "fc");
+    ModelBuilder::int_attr(fc, "transB", 1);
+    mb.output("fc");
+    const std::string path = mb.save(dir, "pad" + std::to_string(opset) + ".onnx");
+    const OnnxImport m = import_onnx(path, {}, 1);
+    ASSERT_EQ(m.net.layers.size(), 5u);  // c1, ap, c2, gmp, fc: no layer for a Pad
+    const Layer& c = m.net.layers[0];
+    EXPECT_EQ(std::vector<int>({c.pad_t, c.pad_l, c.pad_b, c.pad_r}),
+              std::vector<int>({2, 2, 2, 2}));
+    EXPECT_EQ(m.net.layers[3].type, LayerType::MaxPool);
+    EXPECT_TRUE(m.notes.empty()) << m.notes.front();
+    expect_matches_numpy(path, {}, false, false, dir);
+  }
+}
+
+// A Pad the importer cannot fold is refused naming the node and what it needed.
+TEST(OnnxBadInput, UnfoldablePadsNameTheNode) {
+  const std::string dir = test::make_temp_dir("onnx");
+  struct Case {
+    std::string name, op, mode;
+    std::vector<std::int64_t> pads;
+    std::string expect;
+  };
+  const std::vector<Case> cases = {
+      {"maxpool",
+       "MaxPool",
+       "",
+       {0, 0, 1, 1, 0, 0, 1, 1},
+       "node \"m\" (MaxPool): reads the output of an explicit Pad"},
+      {"reflect",
+       "Conv",
+       "reflect",
+       {0, 0, 1, 1, 0, 0, 1, 1},
+       "node \"p\" (Pad): only constant (zero) padding"},
+      {"channel", "Conv", "", {0, 1, 0, 0, 0, 0, 0, 0}, "node \"p\" (Pad): pads the channel axis"},
+      {"crop", "Conv", "", {0, 0, -1, 0, 0, 0, 0, 0}, "node \"p\" (Pad): pads out of range"},
+      {"wide",
+       "Conv",
+       "",
+       {0, 0, 3, 0, 0, 0, 0, 0},
+       "node \"m\" (Conv): the explicit Pad before it is as wide as the kernel"}};
+  for (const Case& c : cases) {
+    ModelBuilder mb({1, 3, 8, 8});
+    auto* p = mb.node("Pad", {"x", mb.ints("pads", c.pads)}, "p");
+    if (!c.mode.empty()) ModelBuilder::string_attr(p, "mode", c.mode);
+    auto* m = c.op == "Conv" ? mb.node("Conv", {"p", mb.init("w", {4, 3, 3, 3})}, "m")
+                             : mb.node(c.op, {"p"}, "m");
+    if (c.op == "MaxPool") ModelBuilder::ints_attr(m, "kernel_shape", {2, 2});
+    mb.output("m");
+    const std::string e = import_error(mb.save(dir, c.name + ".onnx"));
+    EXPECT_NE(e.find(c.expect), std::string::npos) << c.name << ": " << e;
+  }
+  {
+    ModelBuilder mb({1, 3, 8, 8});
+    mb.node("Pad", {"x", mb.ints("pads", {0, 0, 1, 1, 0, 0, 1, 1}), mb.init("v", {1}, 1.0f, 1.0f)},
+            "p");
+    mb.node("Conv", {"p", mb.init("w", {4, 3, 3, 3})}, "m");
+    mb.output("m");
+    const std::string e = import_error(mb.save(dir, "value.onnx"));
+    EXPECT_NE(e.find("node \"p\" (Pad): only zero padding folds"), std::string::npos) << e;
+  }
+}
+
 // Every op the importer accepts is named in docs/workloads.md's ONNX table (docs/extending.md,
 // "Add an ONNX op", step 3), and the table names no op the importer refuses.
 TEST(Onnx, DocsListEverySupportedOp) {
