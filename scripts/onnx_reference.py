@@ -22,12 +22,12 @@ def attrs(node):
     return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
 
 
-def conv2d(x, w, b, strides, pads, group):
+def conv2d(x, w, b, strides, pads, group, dil=(1, 1)):
     n, c, h, wd = x.shape
     m, cg, kh, kw = w.shape
     x = np.pad(x, ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])))
-    oh = (x.shape[2] - kh) // strides[0] + 1
-    ow = (x.shape[3] - kw) // strides[1] + 1
+    oh = (x.shape[2] - ((kh - 1) * dil[0] + 1)) // strides[0] + 1
+    ow = (x.shape[3] - ((kw - 1) * dil[1] + 1)) // strides[1] + 1
     out = np.zeros((n, m, oh, ow))
     mg = m // group
     for g in range(group):
@@ -35,7 +35,8 @@ def conv2d(x, w, b, strides, pads, group):
         ws = w[g * mg:(g + 1) * mg]
         for r in range(kh):
             for s in range(kw):
-                patch = xs[:, :, r:r + strides[0] * oh:strides[0], s:s + strides[1] * ow:strides[1]]
+                y0, x0 = r * dil[0], s * dil[1]
+                patch = xs[:, :, y0:y0 + strides[0] * oh:strides[0], x0:x0 + strides[1] * ow:strides[1]]
                 out[:, g * mg:(g + 1) * mg] += np.einsum("nchw,mc->nmhw", patch, ws[:, :, r, s])
     if b is not None:
         out += b.reshape(1, -1, 1, 1)
@@ -96,8 +97,10 @@ def run(model, x):
             y = numpy_helper.to_array(a["value"]).astype(np.float64)
         elif op == "Conv":
             st = a.get("strides", [1, 1])
+            dil = a.get("dilations", [1, 1])
+            span = [(k - 1) * d + 1 for k, d in zip(i[1].shape[2:], dil)]
             y = conv2d(i[0], i[1], i[2] if len(i) > 2 else None, st,
-                       pads_of(a, i[0].shape[2:], i[1].shape[2:], st), a.get("group", 1))
+                       pads_of(a, i[0].shape[2:], span, st), a.get("group", 1), dil)
         elif op == "ConvTranspose":
             xx, w = i[0], i[1]
             st = a.get("strides", [1, 1])

@@ -81,6 +81,9 @@ struct Window {
   int kh = 1, kw = 1;
   int stride_h = 1, stride_w = 1;
   int pad_t = 0, pad_l = 0, pad_b = 0, pad_r = 0;
+  // Dilation (convolutions only): tap r of the kernel reads row r x dil_h of the window, which
+  // spans (kh - 1) x dil_h + 1 rows.
+  int dil_h = 1, dil_w = 1;
   static Window square(int k, int stride, int pad) {
     return {k, k, stride, stride, pad, pad, pad, pad};
   }
@@ -101,6 +104,7 @@ struct Layer {
   std::vector<int> inputs;  // tensor ids (Add, Mul, Max: two; Concat: two or more)
   int output = -1;          // tensor id
   int kh = 1, kw = 1, stride_h = 1, stride_w = 1, pad_t = 0, pad_l = 0, pad_b = 0, pad_r = 0;
+  int dil_h = 1, dil_w = 1;  // Conv: dilation (Window)
   int groups = 1;
   int out_channels = 0;  // Conv / FullyConnected
   Activation act = Activation::None;
@@ -110,9 +114,13 @@ struct Layer {
 
   bool on_pe_array() const { return type == LayerType::Conv || type == LayerType::FullyConnected; }
   bool padded() const { return pad_t != 0 || pad_l != 0 || pad_b != 0 || pad_r != 0; }
+  bool dilated() const { return dil_h != 1 || dil_w != 1; }
+  // Rows and columns the window spans (the kernel, or a dilated kernel's reach).
+  int span_h() const { return (kh - 1) * dil_h + 1; }
+  int span_w() const { return (kw - 1) * dil_w + 1; }
   // Output positions of the window over an input of `in_h` x `in_w`.
-  int out_h(int in_h) const { return (in_h + pad_t + pad_b - kh) / stride_h + 1; }
-  int out_w(int in_w) const { return (in_w + pad_l + pad_r - kw) / stride_w + 1; }
+  int out_h(int in_h) const { return (in_h + pad_t + pad_b - span_h()) / stride_h + 1; }
+  int out_w(int in_w) const { return (in_w + pad_l + pad_r - span_w()) / stride_w + 1; }
 };
 
 // GEMM view of a PE-array layer, per group: out[M x N] = in[M x K] * W[K x N].

@@ -147,11 +147,11 @@ struct ConvGeom {
     return fused < 0 ? what : what + " with the operands of the fused " + fused_l->name;
   }
   // Input rows that r output rows need at most.
-  int rows_in(int r) const { return std::min(in.h, (r - 1) * l.stride_h + l.kh); }
+  int rows_in(int r) const { return std::min(in.h, (r - 1) * l.stride_h + l.span_h()); }
   // Input rows [lo, hi) of the band of output rows [oy0, oy0 + r).
   int band_lo(int oy0) const { return std::max(0, oy0 * l.stride_h - l.pad_t); }
   int band_hi(int oy0, int r) const {
-    return std::min(in.h, (oy0 + r - 1) * l.stride_h - l.pad_t + l.kh);
+    return std::min(in.h, (oy0 + r - 1) * l.stride_h - l.pad_t + l.span_h());
   }
   std::uint64_t block(std::int64_t nt, std::int64_t ct) const {
     return block_bytes(nt, taps, ct, code_bits);

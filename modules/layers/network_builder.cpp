@@ -57,17 +57,26 @@ std::pair<int, int> NetworkBuilder::place_window(Layer& l, const Window& win,
     fail(l.name, "stride", "non-positive stride",
          std::to_string(win.stride_h) + "x" + std::to_string(win.stride_w), ">= 1");
   }
+  if (win.dil_h < 1 || win.dil_w < 1 || win.dil_h > 64 || win.dil_w > 64) {
+    fail(l.name, "dilation", "dilation out of range",
+         std::to_string(win.dil_h) + "x" + std::to_string(win.dil_w), "1..64");
+  }
+  if ((win.dil_h != 1 || win.dil_w != 1) && l.type != LayerType::Conv) {
+    fail(l.name, "dilation", "only a convolution's window is dilated",
+         std::to_string(win.dil_h) + "x" + std::to_string(win.dil_w), "1x1");
+  }
+  const int span_h = (win.kh - 1) * win.dil_h + 1, span_w = (win.kw - 1) * win.dil_w + 1;
   const int pads[4] = {win.pad_t, win.pad_l, win.pad_b, win.pad_r};
-  const int ks[4] = {win.kh, win.kw, win.kh, win.kw};
+  const int ks[4] = {span_h, span_w, span_h, span_w};
   for (int i = 0; i < 4; ++i) {
     // A pad as large as the kernel would give output positions that read only padding.
     if (pads[i] < 0 || pads[i] >= ks[i]) {
-      fail(
-          l.name, "pad", "padding must be in [0, kernel)",
-          std::to_string(win.pad_t) + "," + std::to_string(win.pad_l) + "," +
-              std::to_string(win.pad_b) + "," + std::to_string(win.pad_r) +
-              " (top, left, bottom, right)",
-          "each side < the kernel (" + std::to_string(win.kh) + "x" + std::to_string(win.kw) + ")");
+      fail(l.name, "pad", "padding must be in [0, kernel)",
+           std::to_string(win.pad_t) + "," + std::to_string(win.pad_l) + "," +
+               std::to_string(win.pad_b) + "," + std::to_string(win.pad_r) +
+               " (top, left, bottom, right)",
+           "each side < the kernel's span (" + std::to_string(span_h) + "x" +
+               std::to_string(span_w) + ")");
     }
   }
   l.kh = win.kh;
@@ -78,8 +87,10 @@ std::pair<int, int> NetworkBuilder::place_window(Layer& l, const Window& win,
   l.pad_l = win.pad_l;
   l.pad_b = win.pad_b;
   l.pad_r = win.pad_r;
-  return {window_out(l.name, "_h", in.h, win.kh, win.stride_h, win.pad_t + win.pad_b),
-          window_out(l.name, "_w", in.w, win.kw, win.stride_w, win.pad_l + win.pad_r)};
+  l.dil_h = win.dil_h;
+  l.dil_w = win.dil_w;
+  return {window_out(l.name, "_h", in.h, span_h, win.stride_h, win.pad_t + win.pad_b),
+          window_out(l.name, "_w", in.w, span_w, win.stride_w, win.pad_l + win.pad_r)};
 }
 
 int NetworkBuilder::source(const std::string& name, TensorShape shape) {

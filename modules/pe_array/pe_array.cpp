@@ -81,12 +81,12 @@ void PeArray::compute_values(const ConvTile& t) {
     const std::uint8_t* band = ab + static_cast<std::uint64_t>(img) * band_bytes;
     std::int16_t* row = a_.data() + p * k;
     for (int r = 0; r < l.kh; ++r) {
-      const int iy = oy * l.stride_h - l.pad_t + r;
+      const int iy = oy * l.stride_h - l.pad_t + r * l.dil_h;
       if (iy < 0 || iy >= in.h) continue;
       CONLOC_ASSERT(iy >= t.band_iy0 && iy < t.band_iy0 + t.band_rows, name(),
                     "input row outside the loaded band");
       for (int s = 0; s < l.kw; ++s) {
-        const int ix = ox * l.stride_w - l.pad_l + s;
+        const int ix = ox * l.stride_w - l.pad_l + s * l.dil_w;
         if (ix < 0 || ix >= in.w) continue;
         const std::uint8_t* src =
             band + (static_cast<std::int64_t>(iy - t.band_iy0) * in.w + ix) * t.band_cs +

@@ -66,10 +66,10 @@ CONLOC_MULTIVERSION bool depthwise_accumulate(const IntTensor& in, const Layer& 
     for (int ox = 0; ox < o.w; ++ox) {
       std::int32_t* __restrict out = acc.data() + (std::int64_t{oy} * o.w + ox) * s.c;
       for (int r = 0; r < l.kh; ++r) {
-        const int iy = oy * l.stride_h - l.pad_t + r;
+        const int iy = oy * l.stride_h - l.pad_t + r * l.dil_h;
         if (iy < 0 || iy >= s.h) continue;
         for (int q = 0; q < l.kw; ++q) {
-          const int ix = ox * l.stride_w - l.pad_l + q;
+          const int ix = ox * l.stride_w - l.pad_l + q * l.dil_w;
           if (ix < 0 || ix >= s.w) continue;
           const std::int16_t* __restrict src = in.data.data() + (std::int64_t{iy} * s.w + ix) * s.c;
           const std::int32_t* __restrict w = wt.data() + static_cast<std::size_t>(r * l.kw + q) * c;
@@ -93,7 +93,8 @@ void conv_accumulate_with(const IntTensor& in, const Layer& l, const Network& ne
   acc.resize(static_cast<std::size_t>(g.m * cout));
   thread_local std::vector<std::int16_t> a;  // patch matrix, reused across calls
   const bool pointwise = l.kh == 1 && l.kw == 1 && l.stride_h == 1 && l.stride_w == 1;
-  const bool whole = l.kh == in.shape.h && l.kw == in.shape.w;  // one window: fully connected
+  // One window: fully connected.
+  const bool whole = l.kh == in.shape.h && l.kw == in.shape.w && !l.dilated();
   if (g.groups == 1 && !l.padded() && (pointwise || whole)) {
     // The HWC input already is the patch matrix (k = (r * kw + c) * cin + ci is HWC order).
     gemm(0, in.data.data(), acc.data(), cout);
@@ -139,7 +140,7 @@ void conv_accumulate(const IntTensor& in, const Layer& l, const Network& net,
   }
   const TensorShape& s = in.shape;
   const std::int64_t run = std::int64_t{l.kw} * s.c;
-  if (g.groups == 1 && l.kh > 1 && run % 2 == 0 && w[0].paired()) {
+  if (g.groups == 1 && l.kh > 1 && !l.dilated() && run % 2 == 0 && w[0].paired()) {
     // No patch matrix: each patch row is kh runs of the HWC input (one per kernel row); only
     // windows that reach into the padding get a zero-filled copy.
     const int ow = l.out_w(s.w);

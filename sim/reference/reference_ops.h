@@ -25,7 +25,7 @@ void im2col_row_of(const T* data, const TensorShape& s, const Layer& l, int grou
   const int ow = l.out_w(s.w);
   const int y = static_cast<int>(m / ow), x = static_cast<int>(m % ow);
   const int y0 = y * l.stride_h - l.pad_t, x0 = x * l.stride_w - l.pad_l;
-  if (l.groups == 1 && y0 >= 0 && x0 >= 0 && y0 + l.kh <= s.h && x0 + l.kw <= s.w) {
+  if (l.groups == 1 && !l.dilated() && y0 >= 0 && x0 >= 0 && y0 + l.kh <= s.h && x0 + l.kw <= s.w) {
     // Window inside the tensor, all channels: each kernel row is one contiguous run of the HWC
     // input (the common case, and the hot loop of `accuracy`).
     const int run = l.kw * s.c;
@@ -39,10 +39,10 @@ void im2col_row_of(const T* data, const TensorShape& s, const Layer& l, int grou
   }
   std::fill(row, row + std::int64_t{l.kh} * l.kw * cin_g, T{0});
   for (int r = 0; r < l.kh; ++r) {
-    const int iy = y0 + r;
+    const int iy = y0 + r * l.dil_h;
     if (iy < 0 || iy >= s.h) continue;
     for (int c = 0; c < l.kw; ++c) {
-      const int ix = x0 + c;
+      const int ix = x0 + c * l.dil_w;
       if (ix < 0 || ix >= s.w) continue;
       const T* src = data + (std::int64_t{iy} * s.w + ix) * s.c + std::int64_t{group} * cin_g;
       T* dst = row + (std::int64_t{r} * l.kw + c) * cin_g;

@@ -78,13 +78,14 @@ void read_ints(const Ctx& c, const nlohmann::json& o, const char* key, int n, in
   }
 }
 
-// A window's "stride" (S or [SH, SW]) and "pad" (P or [top, left, bottom, right]) around a
-// kernel of kh x kw.
+// A window's "stride" (S or [SH, SW]), "pad" (P or [top, left, bottom, right]) and, for a conv,
+// "dilation" (D or [DH, DW]) around a kernel of kh x kw.
 Window parse_window(const Ctx& c, const nlohmann::json& o, int kh, int kw) {
   Window w{kh, kw, 1, 1, 0, 0, 0, 0};
   read_ints(c, o, "stride", 2, 1, 64, std::array<int*, 2>{&w.stride_h, &w.stride_w}.data());
-  read_ints(c, o, "pad", 4, 0, 63,
+  read_ints(c, o, "pad", 4, 0, 255,
             std::array<int*, 4>{&w.pad_t, &w.pad_l, &w.pad_b, &w.pad_r}.data());
+  read_ints(c, o, "dilation", 2, 1, 64, std::array<int*, 2>{&w.dil_h, &w.dil_w}.data());
   return w;
 }
 
@@ -149,7 +150,7 @@ void check_layer_keys(const Ctx& c, const nlohmann::json& o, const std::string& 
   static const std::set<std::string> kOneInput = {"input"}, kTwoInputs = {"inputs"};
   static const std::map<std::string, std::set<std::string>> kUses = {
       {"conv",
-       {"kernel", "kernel_h", "kernel_w", "stride", "pad", "groups", "act", "input",
+       {"kernel", "kernel_h", "kernel_w", "stride", "pad", "dilation", "groups", "act", "input",
         "out_channels"}},
       {"fc", {"act", "input", "out_channels"}},
       {"maxpool", {"kernel", "kernel_h", "kernel_w", "stride", "pad", "input"}},
@@ -283,8 +284,8 @@ NetworkFile load_network_file(const std::string& path) {
   int prev = 0;
   static const std::set<std::string> kKeys = {
       "name",     "type",     "input",  "inputs", "out_channels", "kernel",
-      "kernel_h", "kernel_w", "stride", "pad",    "groups",       "act",
-      "alpha",    "beta",     "scale",  "gain",   "offset"};
+      "kernel_h", "kernel_w", "stride", "pad",    "dilation",     "groups",
+      "act",      "alpha",    "beta",   "scale",  "gain",         "offset"};
   for (std::size_t i = 0; i < doc["layers"].size(); ++i) {
     const auto& o = doc["layers"][i];
     Ctx c{path, "layers[" + std::to_string(i) + "]"};
@@ -293,7 +294,7 @@ NetworkFile load_network_file(const std::string& path) {
       if (!kKeys.count(it.key())) {
         c.fail(it.key(), "unknown key", it.key(),
                "one of name, type, input, inputs, out_channels, kernel, kernel_h, kernel_w, "
-               "stride, pad, groups, act, alpha, beta, scale, gain, offset");
+               "stride, pad, dilation, groups, act, alpha, beta, scale, gain, offset");
       }
     }
     if (!o.contains("name") || !o["name"].is_string()) {

@@ -238,7 +238,8 @@ Window Importer::padded_window(const onnx::NodeProto& n, const Value& x, int kh,
   w.pad_l += x.pad[1];
   w.pad_b += x.pad[2];
   w.pad_r += x.pad[3];
-  if (x.padded() && (w.pad_t >= kh || w.pad_b >= kh || w.pad_l >= kw || w.pad_r >= kw)) {
+  if (x.padded() && (w.pad_t >= (kh - 1) * w.dil_h + 1 || w.pad_b >= (kh - 1) * w.dil_h + 1 ||
+                     w.pad_l >= (kw - 1) * w.dil_w + 1 || w.pad_r >= (kw - 1) * w.dil_w + 1)) {
     fail(
         n, "the explicit Pad before it is as wide as the kernel",
         "pads " + std::to_string(w.pad_t) + ", " + std::to_string(w.pad_l) + ", " +
@@ -249,12 +250,24 @@ Window Importer::padded_window(const onnx::NodeProto& n, const Value& x, int kh,
 }
 Window Importer::window(const onnx::NodeProto& n, int in_h, int in_w, int kh, int kw,
                         bool ceil) const {
-  for (auto d : attr_ints(n, "dilations")) {
-    if (d != 1)
-      fail(n, "dilated windows are not supported", dims_text(attr_ints(n, "dilations")),
-           "dilations 1");
-  }
   Window w{kh, kw, 1, 1, 0, 0, 0, 0};
+  // A convolution's taps may be dilated (run as dense GEMM rows of the taps that exist); a
+  // pooling window may not.
+  const auto dil = attr_ints(n, "dilations");
+  if (!dil.empty()) {
+    if (dil.size() != 2) fail(n, "dilations", dims_text(dil), "two values (2-D)");
+    if (dil[0] != 1 || dil[1] != 1) {
+      if (n.op_type() != "Conv") {
+        fail(n, "dilated windows are supported for Conv only", dims_text(dil), "dilations 1");
+      }
+      if (dil[0] < 1 || dil[1] < 1 || dil[0] > 64 || dil[1] > 64) {
+        fail(n, "dilation out of range", dims_text(dil), "1..64");
+      }
+      w.dil_h = static_cast<int>(dil[0]);
+      w.dil_w = static_cast<int>(dil[1]);
+    }
+  }
+  const int span_h = (kh - 1) * w.dil_h + 1, span_w = (kw - 1) * w.dil_w + 1;
   const auto strides = attr_ints(n, "strides");
   if (!strides.empty()) {
     if (strides.size() != 2) fail(n, "strides", dims_text(strides), "two strides (2-D)");
@@ -272,14 +285,14 @@ Window Importer::window(const onnx::NodeProto& n, int in_h, int in_w, int kh, in
       begin = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
       end = total - begin;
     };
-    same(in_h, kh, w.stride_h, w.pad_t, w.pad_b);
-    same(in_w, kw, w.stride_w, w.pad_l, w.pad_r);
+    same(in_h, span_h, w.stride_h, w.pad_t, w.pad_b);
+    same(in_w, span_w, w.stride_w, w.pad_l, w.pad_r);
   } else if (auto_pad.empty() || auto_pad == "NOTSET") {
     const auto pads = attr_ints(n, "pads");
     if (!pads.empty()) {
       if (pads.size() != 4) fail(n, "pads", dims_text(pads), "four values (2-D)");
       for (auto p : pads)
-        if (p < 0 || p > 63) fail(n, "padding out of range", dims_text(pads), "0..63");
+        if (p < 0 || p > 255) fail(n, "padding out of range", dims_text(pads), "0..255");
       w.pad_t = static_cast<int>(pads[0]);
       w.pad_l = static_cast<int>(pads[1]);
       w.pad_b = static_cast<int>(pads[2]);

@@ -79,7 +79,7 @@ int pick(Rng& rng, int lo, int hi) {
 }  // namespace
 
 // count_conv (the mapper's closed form) against the jobs the planner emits for the same mapping:
-// random layers (kernels, strides, padding, groups), buffers, batches, both dataflows, with and
+// random layers (kernels, strides, padding, dilation, groups), buffers, batches, both dataflows, with and
 // without column accumulators, with and without a fused output stage (an add or max reading one
 // more tensor, a relu reading none), and random mappings that fit.
 TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
@@ -91,10 +91,13 @@ TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
     const int groups = pick(rng, 0, 3) == 0 ? pick(rng, 2, 3) : 1;
     const int c = groups * pick(rng, 1, 12), oc = groups * pick(rng, 1, 24);
     const int k = pick(rng, 1, 4), kw = pick(rng, 1, k), stride = pick(rng, 1, 2);
+    const int dil = trial % 3 == 2 ? 2 : 1;  // a third of the layers dilated
     const int pad = pick(rng, 0, kw - 1);
-    const int h = pick(rng, k, 19), w = pick(rng, k, 17);
+    const int h = pick(rng, (k - 1) * dil + 1, 19), w = pick(rng, (k - 1) * dil + 1, 17);
     NetworkBuilder b("t", {h, w, c}, "test");
-    const int conv = b.conv2("l", b.input(), oc, k, kw, stride, pad, A::None, groups);
+    Window win{k, kw, stride, stride, pad, pad, pad, pad};
+    win.dil_h = win.dil_w = dil;
+    const int conv = b.conv_window("l", b.input(), oc, win, A::None, groups);
     const int fusion = trial % 4;  // 0: none; then an add, a max, a relu in the output stage
     const TensorShape conv_out = b.shape(conv);
     if (fusion == 1) b.add("add", conv, b.source("skip", conv_out), A::Relu);

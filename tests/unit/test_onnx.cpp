@@ -347,11 +347,14 @@ TEST(OnnxBadInput, UnmappableUsesNameTheNode) {
   const std::string dir = test::make_temp_dir("onnx");
   {
     ModelBuilder mb({1, 3, 8, 8});
-    auto* c = mb.node("Conv", {"x", mb.init("w", {4, 3, 3, 3})}, "dil");
-    ModelBuilder::ints_attr(c, "dilations", {2, 2});
-    mb.output("dil");
+    mb.node("Conv", {"x", mb.init("w", {4, 3, 3, 3})}, "dil");
+    auto* p = mb.node("MaxPool", {"dil"}, "pool");
+    ModelBuilder::ints_attr(p, "kernel_shape", {2, 2});
+    ModelBuilder::ints_attr(p, "dilations", {2, 2});
+    mb.output("pool");
     const std::string e = import_error(mb.save(dir, "dil.onnx"));
-    EXPECT_NE(e.find("node \"dil\" (Conv): dilated windows are not supported"), std::string::npos)
+    EXPECT_NE(e.find("node \"pool\" (MaxPool): dilated windows are supported for Conv only"),
+              std::string::npos)
         << e;
   }
   {
@@ -423,6 +426,45 @@ TEST(Onnx, ExplicitPadAndGlobalMaxPoolMatchNumpyReference) {
     EXPECT_EQ(m.net.layers[3].type, LayerType::MaxPool);
     EXPECT_TRUE(m.notes.empty()) << m.notes.front();
     expect_matches_numpy(path, {}, false, false, dir);
+  }
+}
+
+// Dilated convolutions (DeepLab, FCN, LR-ASPP): a plain one with explicit pads, a depthwise one
+// with SAME padding and a different dilation per dimension, a strided one; against NumPy in
+// float, and through the simulator bit-exact on the integer reference in both dataflows with
+// buffers small enough for many input bands.
+TEST(Onnx, DilatedConvolutionsMatchNumpyAndRunBitExact) {
+  const std::string dir = test::make_temp_dir("onnx");
+  ModelBuilder mb({1, 4, 19, 17});
+  auto* c1 = mb.node("Conv", {"x", mb.init("w1", {8, 4, 3, 3}), mb.init("b1", {8})}, "c1");
+  ModelBuilder::ints_attr(c1, "dilations", {2, 2});
+  ModelBuilder::ints_attr(c1, "pads", {2, 2, 2, 2});
+  mb.node("Relu", {"c1"}, "r1");
+  auto* dw = mb.node("Conv", {"r1", mb.init("wd", {8, 1, 3, 3})}, "dw");
+  ModelBuilder::int_attr(dw, "group", 8);
+  ModelBuilder::ints_attr(dw, "dilations", {3, 2});
+  ModelBuilder::string_attr(dw, "auto_pad", "SAME_UPPER");
+  auto* c3 = mb.node("Conv", {"dw", mb.init("w3", {6, 8, 3, 2})}, "c3");
+  ModelBuilder::ints_attr(c3, "dilations", {2, 3});
+  ModelBuilder::ints_attr(c3, "strides", {2, 1});
+  mb.output("c3");
+  const std::string path = mb.save(dir, "dil.onnx");
+  const OnnxImport m = import_onnx(path, {}, 1);
+  ASSERT_EQ(m.net.layers.size(), 3u);
+  EXPECT_EQ(m.net.layers[1].dil_h, 3);
+  EXPECT_EQ(m.net.tensors[m.net.layers[1].output].h, 19);  // SAME keeps the size
+  EXPECT_EQ(m.net.tensors[m.net.layers[2].output].h, (19 - 5) / 2 + 1);
+  expect_matches_numpy(path, {}, false, false, dir);
+  for (const char* df : {"ws", "os"}) {
+    const std::string out = dir + "/r-" + df;
+    const std::string cmd = std::string(CONLOCNN_SIM_BIN) + " run --workload '" + path +
+                            "' --set array.dataflow=" + df +
+                            " --set buffers.activation_kib=2 --set buffers.output_kib=2 --out '" +
+                            out + "' > '" + out + ".log' 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    std::ifstream log(out + ".log");
+    const std::string text((std::istreambuf_iterator<char>(log)), {});
+    EXPECT_NE(text.find("bit-exact against the integer reference"), std::string::npos) << text;
   }
 }
 
