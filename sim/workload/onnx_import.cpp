@@ -107,14 +107,11 @@ Const Importer::tensor_const(const onnx::TensorProto& t, const std::string& wher
   }
   return c;
 }
-void Importer::check_ops() const {
-  // Every unsupported op at once, before anything is built.
+std::string Importer::unsupported_ops() const {
   std::map<std::string, std::vector<std::string>> bad;
   for (const auto& n : g_.node()) {
     if (n.output_size() < 1 || n.output(0).empty()) fail(n, "node without an output");
-    const bool ok = (n.domain().empty() || n.domain() == "ai.onnx") &&
-                    (kSupported.count(n.op_type()) || find_onnx_kind(n.op_type()));
-    if (!ok) {
+    if (!supported(n)) {
       auto& at = bad[(n.domain().empty() ? "" : n.domain() + ".") + n.op_type()];
       if (at.size() < 3)
         at.push_back(n.name().empty() ? "#" + std::to_string(index_of(n)) : n.name());
@@ -122,7 +119,6 @@ void Importer::check_ops() const {
         at.push_back("...");
     }
   }
-  if (bad.empty()) return;
   std::string list;
   for (const auto& [op, where] : bad) {
     std::string nodes;
@@ -130,9 +126,50 @@ void Importer::check_ops() const {
       nodes += (nodes.empty() ? "" : ", ") + w;
     list += (list.empty() ? "" : "; ") + op + " (" + nodes + ")";
   }
-  throw_field_error(file_, "graph", "unsupported ops", list,
-                    "ops the tool maps (docs/workloads.md): Conv, Gemm, MatMul, "
-                    "BatchNormalization, pooling, Add, Mul, activations, shape ops");
+  return list;
+}
+void Importer::import_all() {
+  const std::string unsupported = unsupported_ops();
+  std::vector<std::string> failed;  // each a node's error, without the file name
+  std::set<std::string> produced, poisoned;
+  for (const auto& n : g_.node())
+    for (const auto& o : n.output())
+      produced.insert(o);
+  for (int i : order_) {
+    if (done_.count(i)) continue;
+    const onnx::NodeProto& n = g_.node(i);
+    // Downstream of a node that could not be imported: not an error of its own.
+    bool blocked = !supported(n);
+    for (const auto& in : n.input()) {
+      const bool missing = !in.empty() && produced.count(in) && !acts_.count(in) &&
+                           !consts_.count(in) && (!failed.empty() || !unsupported.empty());
+      blocked = blocked || poisoned.count(in) || missing;
+    }
+    if (!blocked) {
+      try {
+        import_node(n);
+        continue;
+      } catch (const UserError& e) {
+        std::string what = e.what();
+        if (what.rfind(file_ + ": ", 0) == 0) what = what.substr(file_.size() + 2);
+        failed.push_back(what);
+      }
+    }
+    for (const auto& o : n.output())
+      poisoned.insert(o);
+  }
+  if (unsupported.empty() && failed.empty()) return;
+  if (failed.empty()) {
+    throw_field_error(file_, "graph", "unsupported ops", unsupported,
+                      "ops the tool maps (docs/workloads.md): Conv, Gemm, MatMul, "
+                      "BatchNormalization, pooling, Add, Mul, activations, shape ops");
+  }
+  std::string all = unsupported.empty() ? "" : "unsupported ops: " + unsupported;
+  for (const auto& f : failed)
+    all += (all.empty() ? "" : "\n  ") + f;
+  const std::size_t blockers = failed.size() + (unsupported.empty() ? 0 : 1);
+  throw UserError(file_ + ": " + (blockers > 1 ? "the model cannot run; every blocker:\n  " : "") +
+                  all);
 }
 void Importer::sort_nodes() {
   // Kahn's algorithm on the node graph; ONNX requires topological order, but a file may lie.
@@ -424,7 +461,6 @@ TensorShape Importer::read_input() {
 }
 
 OnnxImport Importer::run(std::uint64_t seed) {
-  check_ops();
   sort_nodes();
   for (const auto& o : g_.output())
     outputs_.insert(o.name());
@@ -440,9 +476,7 @@ OnnxImport Importer::run(std::uint64_t seed) {
       done_.insert(i);
     }
   }
-  for (int i : order_) {
-    if (!done_.count(i)) import_node(g_.node(i));
-  }
+  import_all();
   if (g_.output_size() < 1 || !acts_.count(g_.output(0).name())) {
     throw_field_error(file_, "graph.output", "the output is not computed from the input",
                       g_.output_size() ? g_.output(0).name() : "", "a tensor the layers produce");

@@ -76,7 +76,15 @@ class Importer {
   TensorShape read_input();
 
   // Graph structure.
-  void check_ops() const;
+  // The ops no import exists for, as "Op (node, node); Op (node)"; empty when there are none.
+  std::string unsupported_ops() const;
+  bool supported(const onnx::NodeProto& n) const {
+    return (n.domain().empty() || n.domain() == "ai.onnx") &&
+           (kSupported.count(n.op_type()) || find_onnx_kind(n.op_type()));
+  }
+  // Imports every node; a node that fails is recorded and what depends on it skipped, so one
+  // error names every blocker of the model (unsupported ops and nodes that cannot be mapped).
+  void import_all();
   void sort_nodes();
   int consumers(const std::string& name) const {
     const auto it = consumers_.find(name);

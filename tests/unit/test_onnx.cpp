@@ -265,6 +265,31 @@ TEST(OnnxBadInput, EveryUnsupportedOpListedBeforeAnythingRuns) {
   EXPECT_NE(e.find("LSTM (b, d)"), std::string::npos) << e;
 }
 
+// A model with several kinds of blocker (an op the tool lacks, ops it has but cannot map here)
+// gets one error naming every one, not only the first; what depends on a blocked node is not
+// reported again.
+TEST(OnnxBadInput, EveryBlockerNamedInOneError) {
+  ModelBuilder mb({1, 3, 8, 8});
+  mb.node("Relu", {"x"}, "r");
+  mb.node("Pow", {"r", mb.scalar("two", 2.0f)}, "pow");
+  mb.node("Relu", {"pow"}, "after_pow");  // blocked by pow, not an error of its own
+  mb.node("Clip", {"r", mb.scalar("lo", -1.0f), mb.scalar("hi", 1.0f)}, "clip");
+  mb.node("MatMul", {"r", "r"}, "attn");
+  mb.node("Softmax", {"r"}, "sm");
+  mb.node("Relu", {"sm"}, "after_sm");
+  mb.node("Add", {"after_pow", "clip"}, "sum");
+  mb.output("sum");
+  const std::string dir = test::make_temp_dir("onnx");
+  const std::string e = import_error(mb.save(dir, "m.onnx"));
+  for (const char* want :
+       {"every blocker", "unsupported ops: Pow (pow)",
+        "node \"clip\" (Clip): Clip range not supported",
+        "node \"attn\" (MatMul): MatMul of two computed tensors", "node \"sm\" (Softmax)"})
+    EXPECT_NE(e.find(want), std::string::npos) << want << " missing from:\n" << e;
+  for (const char* not_reported : {"after_pow", "node \"sum\""})
+    EXPECT_EQ(e.find(not_reported), std::string::npos) << not_reported << " reported in:\n" << e;
+}
+
 TEST(OnnxBadInput, NotOnnxTruncatedOrEmptyFile) {
   const std::string dir = test::make_temp_dir("onnx");
   const std::string text = dir + "/text.onnx";
