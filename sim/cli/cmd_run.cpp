@@ -192,9 +192,9 @@ void print_summary(const RunResult& r, const std::string& dir, double wall) {
         human(static_cast<double>(r.dram_bytes_read + r.dram_bytes_written) / b, "B").c_str());
   }
   std::printf(
-      "  wall      %.2f s: compile %.2f, plan %.2f, simulate %.2f, write %.2f (%s simulated "
-      "MACs/s)\n",
-      wall, r.seconds.compile, r.seconds.plan, r.seconds.simulate, r.seconds.write,
+      "  wall      %.2f s: load %.2f, compile %.2f, plan %.2f, simulate %.2f, write %.2f (%s "
+      "simulated MACs/s)\n",
+      wall, r.seconds.load, r.seconds.compile, r.seconds.plan, r.seconds.simulate, r.seconds.write,
       human(wall > 0 ? r.macs / wall : 0, "").c_str());
   std::printf(
       "  files     %s/{layers.csv, layers.json, summary.json, config.json, timeline.json,\n"
@@ -206,10 +206,12 @@ void print_summary(const RunResult& r, const std::string& dir, double wall) {
 // whose layers do not fit the buffers is a user error here (a sweep records it as a row instead).
 std::vector<RunResult> run_designs(const RunOptions& o, const std::vector<SimConfig>& cfgs) {
   const SimConfig& base = cfgs.front();
+  const auto load_start = std::chrono::steady_clock::now();
   const Workload w =
       load_workload(o.workload, base.seed, o.image,
                     o.input_shape.empty() ? std::vector<std::int64_t>{}
                                           : parse_input_shape(o.input_shape, "--input-shape"));
+  const double load_s = seconds_since(load_start);
   const EnergyModel em(EnergyTable::load(base.energy_table_path));
   // --calibration: scales and compensation from dataset images the run does not see; the
   // reference the accelerator is checked against is then the input image's integer inference.
@@ -244,6 +246,7 @@ std::vector<RunResult> run_designs(const RunOptions& o, const std::vector<SimCon
   std::vector<RunResult> results = run_simulations(req, em);
   for (std::size_t i = 0; i < results.size(); ++i) {
     if (results[i].infeasible) throw UserError(results[i].infeasible->message());
+    results[i].seconds.load = load_s;
     results[i].seconds.compile = compile_s[i];
     results[i].notes = w.notes;
   }

@@ -325,8 +325,10 @@ json summary_json(const RunResult& r) {
   s["energy_calibration"] = r.energy_calibration;
   s["wall_seconds"] = r.seconds.total();
   // Writing is not included: this file is part of what is written.
-  s["wall_seconds_by_stage"] = {
-      {"compile", r.seconds.compile}, {"plan", r.seconds.plan}, {"simulate", r.seconds.simulate}};
+  s["wall_seconds_by_stage"] = {{"load", r.seconds.load},
+                                {"compile", r.seconds.compile},
+                                {"plan", r.seconds.plan},
+                                {"simulate", r.seconds.simulate}};
   s["simulated_macs_per_second"] =
       r.seconds.total() > 0 ? static_cast<double>(r.macs) / r.seconds.total() : 0.0;
   return s;

@@ -54,8 +54,10 @@ struct LayerRow {
 
 // Wall-clock seconds per pipeline stage.
 struct StageSeconds {
-  double compile = 0, plan = 0, simulate = 0, write = 0;
-  double total() const { return compile + plan + simulate + write; }
+  // load: reading the workload (an ONNX import, a network JSON and its weights), shared by the
+  // designs of one `compare`.
+  double load = 0, compile = 0, plan = 0, simulate = 0, write = 0;
+  double total() const { return load + compile + plan + simulate + write; }
 };
 
 // The result of simulating one design on one workload: a plain value. Every report (run files,

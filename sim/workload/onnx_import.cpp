@@ -457,6 +457,8 @@ TensorShape Importer::read_input() {
   // The file's name: exporters' graph names say little ("torch_jit", "Model from PaddlePaddle.").
   b_.emplace(std::filesystem::path(file_).stem().string(), shape, file_);
   acts_[in.name()] = {b_->input(), nhwc ? "NHWC" : "NCHW"};
+  input_dims_ = dims;
+  input_nhwc_ = nhwc;
   return shape;
 }
 
@@ -519,7 +521,34 @@ OnnxImport import_onnx(const std::string& path, const std::vector<std::int64_t>&
                         std::to_string(o.version()), "7..21");
     }
   }
-  return onnx_detail::Importer(path, model.graph(), input_shape).run(seed);
+  onnx_detail::Importer importer(path, model.graph(), input_shape);
+  try {
+    return importer.run(seed);
+  } catch (const UserError& e) {
+    // Operands of different sizes usually mean an input size the network's strides do not
+    // divide: say which size works (the nearest multiple of 2, 4, ..., 128 that imports).
+    if (!importer.size_mismatch() || importer.input_dims().size() != 4) throw;
+    std::vector<std::int64_t> dims = importer.input_dims();
+    const std::size_t h = importer.input_nhwc() ? 1 : 2;
+    for (std::int64_t m = 2; m <= 128; m *= 2) {
+      std::vector<std::int64_t> d = dims;
+      d[h] = (dims[h] + m - 1) / m * m;
+      d[h + 1] = (dims[h + 1] + m - 1) / m * m;
+      if (d == dims) continue;
+      try {
+        onnx_detail::Importer(path, model.graph(), d).run(seed);
+      } catch (const UserError&) {
+        continue;
+      }
+      std::string shape;
+      for (auto x : d)
+        shape += (shape.empty() ? "" : ",") + std::to_string(x);
+      throw UserError(std::string(e.what()) + "\n  the input size is the problem: " +
+                      std::to_string(d[h]) + " x " + std::to_string(d[h + 1]) + " (multiples of " +
+                      std::to_string(m) + ") imports: --input-shape " + shape);
+    }
+    throw;
+  }
 }
 
 std::vector<std::int64_t> parse_input_shape(const std::string& text, const std::string& option) {

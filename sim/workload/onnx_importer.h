@@ -58,11 +58,20 @@ class Importer {
   }
 
   OnnxImport run(std::uint64_t seed);
+  // After a failed run: whether operands of one op met with different image sizes (an input
+  // size the network's strides do not divide), and the input dimensions it ran with.
+  bool size_mismatch() const { return size_mismatch_; }
+  const std::vector<std::int64_t>& input_dims() const { return input_dims_; }
+  bool input_nhwc() const { return input_nhwc_; }
 
  private:
   [[noreturn]] void fail(const onnx::NodeProto& n, const std::string& problem,
                          const std::string& got = "", const std::string& expected = "") const {
     throw_field_error(file_, where(n), problem, got, expected);
+  }
+  [[noreturn]] void fail_shapes(const onnx::NodeProto& n, const std::string& got) const {
+    size_mismatch_ = true;
+    fail(n, "operand shapes differ", got, "equal shapes");
   }
   std::string where(const onnx::NodeProto& n) const {
     return "node " +
@@ -185,6 +194,9 @@ class Importer {
   std::optional<NetworkBuilder> b_;
   std::map<std::string, FloatLayerParams> params_;
   std::vector<std::string> notes_;
+  mutable bool size_mismatch_ = false;
+  std::vector<std::int64_t> input_dims_;
+  bool input_nhwc_ = false;
 };
 
 }  // namespace conloc::onnx_detail

@@ -107,8 +107,7 @@ void Importer::elementwise(const onnx::NodeProto& n, const LayerKind& kind) {
   for (int i = 0; i < n.input_size(); ++i) {
     const Value v = need_act(n, i);
     if (dims_of(v) != dims_of(first) || v.axes != first.axes) {
-      fail(n, "operand shapes differ", dims_text(dims_of(first)) + ", " + dims_text(dims_of(v)),
-           "equal shapes");
+      fail_shapes(n, dims_text(dims_of(first)) + ", " + dims_text(dims_of(v)));
     }
     ins.push_back(v.tensor);
   }
@@ -120,6 +119,10 @@ void Importer::concat(const onnx::NodeProto& n) {
   for (int i = 0; i < n.input_size(); ++i) {
     const Value& v = need_act(n, i);
     if (i > 0 && v.axes != axes) fail(n, "inputs in different layouts");
+    if (i > 0 && (b_->shape(v.tensor).h != b_->shape(ins[0]).h ||
+                  b_->shape(v.tensor).w != b_->shape(ins[0]).w)) {
+      fail_shapes(n, to_string(b_->shape(ins[0])) + ", " + to_string(b_->shape(v.tensor)));
+    }
     axes = v.axes;
     ins.push_back(v.tensor);
   }
@@ -209,7 +212,7 @@ void Importer::binary(const onnx::NodeProto& n) {
   const std::string name = layer_name(n);
   if (op == "Add") {
     if (da != db || a.axes != bv.axes) {
-      fail(n, "operand shapes differ", dims_text(da) + " + " + dims_text(db), "equal shapes");
+      fail_shapes(n, dims_text(da) + " + " + dims_text(db));
     }
     Activation act = Activation::None;
     std::string out = n.output(0);

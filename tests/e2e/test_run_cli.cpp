@@ -79,6 +79,11 @@ TEST(RunCli, WritesEveryOutputWithUnitsInColumnNames) {
   }
   EXPECT_EQ(s["bit_exact"], true);
   EXPECT_GT(s["energy_pj"].get<double>(), 0);
+  // The wall split names every stage, the workload's loading (an ONNX import) included.
+  for (const char* k : {"load", "compile", "plan", "simulate"})
+    EXPECT_TRUE(s["wall_seconds_by_stage"].contains(k)) << k;
+  EXPECT_NE(r.out.find("wall      "), std::string::npos);
+  EXPECT_NE(r.out.find(": load "), std::string::npos) << r.out;
   // The breakdown adds up to the total, and the layers add up to the summary.
   double sum = 0;
   for (auto it = s["energy_breakdown_pj"].begin(); it != s["energy_breakdown_pj"].end(); ++it)

@@ -290,6 +290,19 @@ TEST(OnnxBadInput, EveryBlockerNamedInOneError) {
     EXPECT_EQ(e.find(not_reported), std::string::npos) << not_reported << " reported in:\n" << e;
 }
 
+// An input size the detector's strides do not divide meets two operands of different sizes; the
+// error says so and names the nearest size that imports.
+TEST(OnnxBadInput, InputSizeTheStridesDoNotDivideNamesOneThatWorks) {
+  ASSERT_TRUE(std::ifstream(kDet).good()) << kDet << " missing: run scripts/install-deps.sh";
+  const std::string e = import_error(kDet, {1, 3, 100, 90});
+  EXPECT_NE(e.find("operand shapes differ"), std::string::npos) << e;
+  EXPECT_NE(e.find("the input size is the problem: 128 x 96 (multiples of 32) imports: "
+                   "--input-shape 1,3,128,96"),
+            std::string::npos)
+      << e;
+  EXPECT_EQ(import_error(kDet, {1, 3, 128, 96}), "");
+}
+
 TEST(OnnxBadInput, NotOnnxTruncatedOrEmptyFile) {
   const std::string dir = test::make_temp_dir("onnx");
   const std::string text = dir + "/text.onnx";
