@@ -715,7 +715,7 @@ class VectorPlanner {
       does_not_fit(
           l_, "activation SRAM", "buffers.activation_kib",
           packed_bytes(row1 * static_cast<std::uint64_t>(out_c), p_.widths.activation_bits),
-          p_.act_half_bytes, "the input rows of one output row, all channels (depth-to-space)");
+          p_.act_half_bytes, "the input rows of one output row, all channels (" + kind_.name + ")");
     }
     int rows = 1;
     while (rows < out_.h &&

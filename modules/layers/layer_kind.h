@@ -92,8 +92,10 @@ struct LayerKind {
   Unit unit = Unit::VectorUnit;
   RowReach rows = RowReach::Same;
   bool part_per_input = false;  // one pass per input, into its channels of the output (concat)
-  bool channel_blocks = false;  // an output pixel reads a scale_h x scale_w block of its input
-                                // pixel's channels: the planner keeps a pixel's channels together
+  // An output pixel reads any of its input pixel's channels (a scale_h x scale_w block of them for
+  // depth-to-space, a permutation for a channel shuffle): the planner never splits a pixel's
+  // channels into chunks.
+  bool channel_blocks = false;
   // Kinds with no parameters besides their inputs (element-wise): `arity` inputs of one shape,
   // the output of that shape; the builder (NetworkBuilder::elementwise), the workload JSON and
   // the ONNX importer (ops named in `onnx_ops`, no attributes) make them from the registry alone.

@@ -366,6 +366,21 @@ int NetworkBuilder::upsample(const std::string& name, int in, int scale_h, int s
   return push(l, TensorShape{s.h * scale_h, s.w * scale_w, s.c});
 }
 
+int NetworkBuilder::shuffle(const std::string& name, int in, int groups) {
+  check_tensor(name, in);
+  const TensorShape s = net_.tensors[in];
+  if (groups < 2 || s.c % groups != 0) {
+    fail(name, "groups", "must divide the channels into at least two groups",
+         std::to_string(groups), "a divisor of " + std::to_string(s.c) + " from 2");
+  }
+  Layer l;
+  l.name = name;
+  l.type = find_layer_kind("shuffle")->type;
+  l.inputs = {in};
+  l.groups = groups;
+  return push(l, s);
+}
+
 int NetworkBuilder::depth_to_space(const std::string& name, int in, int block_h, int block_w) {
   check_tensor(name, in);
   const TensorShape s = net_.tensors[in];

@@ -42,6 +42,8 @@ class NetworkBuilder {
   int concat(const std::string& name, const std::vector<int>& ins);
   int upsample(const std::string& name, int in, int scale_h, int scale_w);
   int depth_to_space(const std::string& name, int in, int block_h, int block_w);
+  // Channel shuffle: output channel j x groups + i is input channel i x (C / groups) + j.
+  int shuffle(const std::string& name, int in, int groups);
 
   Network build();
 

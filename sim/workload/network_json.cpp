@@ -162,7 +162,8 @@ void check_layer_keys(const Ctx& c, const nlohmann::json& o, const std::string& 
       {"act", {"input", "act", "alpha", "beta", "gain", "offset"}},
       {"concat", {"inputs"}},
       {"upsample", {"input", "scale"}},
-      {"depth_to_space", {"input", "scale"}}};
+      {"depth_to_space", {"input", "scale"}},
+      {"shuffle", {"input", "groups"}}};
   const auto u = kUses.find(type);
   const std::set<std::string>* uses = u != kUses.end()           ? &u->second
                                       : kind && kind->arity == 1 ? &kOneInput
@@ -247,6 +248,8 @@ int add_layer(const Ctx& c, const nlohmann::json& o, const std::string& lname,
     int sh = 1, sw = 1;
     read_ints(c, o, "scale", 2, 1, 64, std::array<int*, 2>{&sh, &sw}.data());
     out = type == "upsample" ? b.upsample(lname, x, sh, sw) : b.depth_to_space(lname, x, sh, sw);
+  } else if (type == "shuffle") {
+    out = b.shuffle(lname, x, c.require_int(o, "groups", 2, 1 << 16));
   } else if (kind && kind->arity == 1) {
     out = b.elementwise(lname, kind->type, {x});
   } else if (kind && kind->arity == 2) {

@@ -250,7 +250,13 @@ std::vector<std::int64_t> Importer::dims_of(const Value& v) const {
   const TensorShape& s = b_->shape(v.tensor);
   std::vector<std::int64_t> d;
   for (char a : v.axes) {
-    d.push_back(a == 'N' ? 1 : a == 'C' ? s.c : a == 'H' ? s.h : a == 'W' ? s.w : s.elements());
+    d.push_back(a == 'N'   ? 1
+                : a == 'C' ? s.c
+                : a == 'H' ? s.h
+                : a == 'W' ? s.w
+                : a == 'G' ? v.groups
+                : a == 'K' ? s.c / v.groups
+                           : s.elements());
   }
   return d;
 }

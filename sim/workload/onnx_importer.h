@@ -35,6 +35,10 @@ struct Value {
   // right. Only a Conv or an AveragePool reads a padded value, adding it to its own padding.
   std::array<int, 4> pad{};
   bool padded() const { return pad[0] || pad[1] || pad[2] || pad[3]; }
+  // Rank 5, a channel shuffle's view: the channels as G groups of K = C / G ("NGKHW"), or that
+  // transposed ("NKGHW"); `groups` is G. Reshaped back to [1, C, H, W] it is the image again, or
+  // a shuffle layer.
+  int groups = 1;
 };
 
 inline constexpr std::int64_t kMaxConstElements = std::int64_t{1} << 28;

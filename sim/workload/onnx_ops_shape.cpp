@@ -90,7 +90,13 @@ void Importer::reshape(const onnx::NodeProto& n) {
     if (std::set<char>(axes.begin(), axes.end()).size() != axes.size())
       fail(n, "perm repeats an axis", dims_text(perm));
     if (axes.size() == 2 && axes != "NF") fail(n, "transposing a flat tensor is not supported");
-    acts_[n.output(0)] = {x.tensor, axes};
+    if (axes.size() == 5 && axes != "NGKHW" && axes != "NKGHW") {
+      fail(n, "only a channel shuffle's transpose of the grouped channels is supported",
+           dims_text(perm), "[0, 2, 1, 3, 4]");
+    }
+    Value y = x;
+    y.axes = axes;
+    acts_[n.output(0)] = y;
     return;
   }
   // The target dimensions.
@@ -163,9 +169,19 @@ void Importer::reshape(const onnx::NodeProto& n) {
     y.axes = "NF";  // flattened in CHW order
   } else if (to.size() == 4 && to[0] == 1 && to[2] == 1 && to[3] == 1 && s.h == 1 && s.w == 1) {
     y.axes = "NCHW";  // [1, C] back to [1, C, 1, 1]
+  } else if (x.axes == "NCHW" && to.size() == 5 && to[0] == 1 && to[1] > 1 &&
+             to[1] * to[2] == s.c && to[3] == s.h && to[4] == s.w) {
+    y.axes = "NGKHW";  // a channel shuffle's first step: the channels as groups
+    y.groups = static_cast<int>(to[1]);
+  } else if ((x.axes == "NGKHW" || x.axes == "NKGHW") &&
+             to == std::vector<std::int64_t>{1, s.c, s.h, s.w}) {
+    // Back to an image: unchanged, or with the two channel axes swapped a channel shuffle.
+    y = {x.tensor, "NCHW"};
+    if (x.axes == "NKGHW") y.tensor = b_->shuffle(layer_name(n), x.tensor, x.groups);
   } else {
     fail(n, "reshape not supported", dims_text(d) + " -> " + dims_text(to),
-         "a flatten to [1, features], or [1, C] <-> [1, C, 1, 1]");
+         "a flatten to [1, features], [1, C] <-> [1, C, 1, 1], or a channel shuffle "
+         "([1, C, H, W] -> [1, G, C/G, H, W], a Transpose of those two axes, back to [1, C, H, W])");
   }
   acts_[n.output(0)] = y;
 }

@@ -28,7 +28,8 @@ using A = Activation;
 
 // Every vector kind with parameters, in one network (the parameter-free ones come from
 // network_around): pooling of each kind, adds with and without a fused clamp, both muls, the
-// lookup activations, concat of signed and unsigned inputs, both resamplings, a standalone relu6.
+// lookup activations, concat of signed and unsigned inputs, both resamplings, a standalone relu6,
+// a channel shuffle.
 Network every_kind() {
   NetworkBuilder b("every_kind", {12, 12, 6}, "test");
   const int c1 = b.conv("c1", b.input(), 8, 3, 1, 1, A::None);  // signed
@@ -47,7 +48,8 @@ Network every_kind() {
   const int t = b.conv("t", c2, 4 * 3, 1, 1, 0, A::None);
   const int d2s = b.depth_to_space("d2s", b.max_pool("half", t, 2, 2, 0), 2, 2);
   const int cat = b.concat("concat", {c1, up, d2s, c2});
-  b.conv("head", cat, 4, 3, 1, 1, A::None);
+  const int shuffled = b.shuffle("shuffle", cat, 3);  // 27 channels in 3 groups
+  b.conv("head", shuffled, 4, 3, 1, 1, A::None);
   return b.build();
 }
 
@@ -218,6 +220,29 @@ TEST_P(ParameterFree, IntegerOutputFollowsTheFloatFunction) {
     const FloatAgreement a = integer_against_float(cn, li);
     EXPECT_LE(a.worst_levels, 1.0) << bits;
     EXPECT_GT(a.compared, 100u) << bits;
+  }
+}
+
+// A channel shuffle from the workload JSON: "groups" divides the channels, or the layer is named.
+TEST(LayerKinds, ShuffleReadFromJson) {
+  const std::string dir = conloc::test::make_temp_dir("shuffle_json");
+  auto write = [&](const std::string& file, int groups) {
+    std::ofstream(dir + "/" + file)
+        << R"({"input": [5, 5, 3], "layers": [{"name": "c", "type": "conv", "out_channels": 12},
+           {"name": "s", "type": "shuffle", "groups": )"
+        << groups << "}]}";
+    return dir + "/" + file;
+  };
+  const NetworkFile ok = load_network_file(write("ok.json", 4));
+  ASSERT_EQ(ok.net.layers.size(), 2u);
+  EXPECT_EQ(ok.net.layers[1].type, find_layer_kind("shuffle")->type);
+  EXPECT_EQ(ok.net.layers[1].groups, 4);
+  try {
+    load_network_file(write("bad.json", 5));
+    ADD_FAILURE() << "5 groups of 12 channels accepted";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.json: layer s: groups"), std::string::npos)
+        << e.what();
   }
 }
 

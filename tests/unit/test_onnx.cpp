@@ -506,6 +506,42 @@ TEST(Onnx, DilatedConvolutionsMatchNumpyAndRunBitExact) {
   }
 }
 
+// ShuffleNet's channel shuffle as torch exports it (Reshape to [1, G, C/G, H, W], Transpose of
+// the two channel axes, Reshape back) becomes one `shuffle` layer; a grouped view reshaped back
+// without the transpose is no layer at all. Against NumPy, and bit-exact through the simulator.
+TEST(Onnx, ChannelShuffleMatchesNumpyAndRunsBitExact) {
+  const std::string dir = test::make_temp_dir("onnx");
+  ModelBuilder mb({1, 6, 7, 5});
+  mb.node("Conv", {"x", mb.init("w1", {12, 6, 1, 1}), mb.init("b1", {12})}, "c1");
+  mb.node("Reshape", {"c1", mb.ints("to5", {1, 3, 4, 7, 5})}, "grouped");
+  ModelBuilder::ints_attr(mb.node("Transpose", {"grouped"}, "swapped"), "perm", {0, 2, 1, 3, 4});
+  mb.node("Reshape", {"swapped", mb.ints("to4", {1, -1, 7, 5})}, "shuffled");
+  mb.node("Reshape", {"shuffled", mb.ints("to5b", {1, 2, 6, 7, 5})}, "view");
+  mb.node("Reshape", {"view", mb.ints("to4b", {1, 12, 7, 5})}, "same");
+  mb.node("Conv", {"same", mb.init("w2", {4, 12, 3, 3})}, "c2");
+  mb.output("c2");
+  const std::string path = mb.save(dir, "shuffle.onnx");
+  const OnnxImport m = import_onnx(path, {}, 1);
+  ASSERT_EQ(m.net.layers.size(), 3u);  // c1, the shuffle, c2
+  EXPECT_EQ(std::string(to_string(m.net.layers[1].type)), "shuffle");
+  EXPECT_EQ(m.net.layers[1].groups, 3);
+  expect_matches_numpy(path, {}, false, false, dir);
+  const std::string cmd = std::string(CONLOCNN_SIM_BIN) + " run --workload '" + path + "' --out '" +
+                          dir + "/r' > '" + dir + "/log' 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::ifstream log(dir + "/log");
+  const std::string text((std::istreambuf_iterator<char>(log)), {});
+  EXPECT_NE(text.find("bit-exact against the integer reference"), std::string::npos) << text;
+  // Any other transpose of the grouped view is refused naming the node.
+  ModelBuilder bad({1, 6, 7, 5});
+  bad.node("Reshape", {"x", bad.ints("to5", {1, 2, 3, 7, 5})}, "g");
+  ModelBuilder::ints_attr(bad.node("Transpose", {"g"}, "t"), "perm", {0, 3, 1, 2, 4});
+  bad.output("t");
+  const std::string e = import_error(bad.save(dir, "bad.onnx"));
+  EXPECT_NE(e.find("node \"t\" (Transpose): only a channel shuffle's transpose"), std::string::npos)
+      << e;
+}
+
 // A Pad the importer cannot fold is refused naming the node and what it needed.
 TEST(OnnxBadInput, UnfoldablePadsNameTheNode) {
   const std::string dir = test::make_temp_dir("onnx");
