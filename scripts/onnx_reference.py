@@ -83,6 +83,17 @@ def pool(x, a, kind):
     return out
 
 
+def as_2d(a):
+    """A 1-D op's window attributes as the 2-D op's over a one-row image."""
+    b = dict(a)
+    for k in ("kernel_shape", "strides", "dilations"):
+        if k in a:
+            b[k] = [1] + list(a[k])
+    if "pads" in a:
+        b["pads"] = [0, a["pads"][0], 0, a["pads"][1]]
+    return b
+
+
 def run(model, x):
     g = model.graph
     v = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in g.initializer}
@@ -93,6 +104,11 @@ def run(model, x):
         a = attrs(node)
         i = [v[n] if n else None for n in node.input]
         op = node.op_type
+        one_d = op in ("Conv", "MaxPool", "AveragePool") and i[0].ndim == 3
+        if one_d:  # a 1-D op: the 2-D one over a one-row image
+            a = as_2d(a)
+            i = [i[0][:, :, None, :]] + [t[:, :, None, :] if op == "Conv" and k == 1 else t
+                                         for k, t in enumerate(i[1:], 1)]
         if op == "Constant":
             y = numpy_helper.to_array(a["value"]).astype(np.float64)
         elif op == "Conv":
@@ -117,7 +133,8 @@ def run(model, x):
                 y += i[2].reshape(1, -1, 1, 1)
         elif op == "BatchNormalization":
             s = i[1] / np.sqrt(i[4] + a.get("epsilon", 1e-5))
-            y = (i[0] - i[3].reshape(1, -1, 1, 1)) * s.reshape(1, -1, 1, 1) + i[2].reshape(1, -1, 1, 1)
+            per_c = (1, -1) + (1,) * (i[0].ndim - 2)  # channel axis 1, any rank
+            y = (i[0] - i[3].reshape(per_c)) * s.reshape(per_c) + i[2].reshape(per_c)
         elif op == "Relu":
             y = np.maximum(i[0], 0)
         elif op == "Clip":
@@ -138,9 +155,9 @@ def run(model, x):
         elif op == "LeakyRelu":
             y = np.where(i[0] >= 0, i[0], a.get("alpha", 0.01) * i[0])
         elif op == "GlobalAveragePool":
-            y = i[0].mean(axis=(2, 3), keepdims=True)
+            y = i[0].mean(axis=tuple(range(2, i[0].ndim)), keepdims=True)
         elif op == "GlobalMaxPool":
-            y = i[0].max(axis=(2, 3), keepdims=True)
+            y = i[0].max(axis=tuple(range(2, i[0].ndim)), keepdims=True)
         elif op == "Pad":
             p = [int(d) for d in (i[1] if len(i) > 1 and i[1] is not None else a["pads"])]
             r = len(p) // 2
@@ -206,7 +223,7 @@ def run(model, x):
             y = e / e.sum(axis=a.get("axis", -1), keepdims=True)
         else:
             sys.exit(f"onnx_reference: op {op} not implemented")
-        v[node.output[0]] = y
+        v[node.output[0]] = y[:, :, 0, :] if one_d else y
     return v[g.output[0].name], softmax_in
 
 

@@ -276,7 +276,8 @@ Window Importer::padded_window(const onnx::NodeProto& n, const Value& x, int kh,
                                bool ceil) const {
   const TensorShape in = b_->shape(x.tensor);
   // The node's own window over the padded image, then the Pad's rows and columns added.
-  Window w = window(n, in.h + x.pad[0] + x.pad[2], in.w + x.pad[1] + x.pad[3], kh, kw, ceil);
+  Window w = window(n, in.h + x.pad[0] + x.pad[2], in.w + x.pad[1] + x.pad[3], kh, kw, ceil,
+                    x.axes == "NCW");
   w.pad_t += x.pad[0];
   w.pad_l += x.pad[1];
   w.pad_b += x.pad[2];
@@ -291,12 +292,23 @@ Window Importer::padded_window(const onnx::NodeProto& n, const Value& x, int kh,
   }
   return w;
 }
-Window Importer::window(const onnx::NodeProto& n, int in_h, int in_w, int kh, int kw,
-                        bool ceil) const {
+std::vector<std::int64_t> Importer::window_ints(const onnx::NodeProto& n, const std::string& name,
+                                                bool one_d) const {
+  const std::vector<std::int64_t> v = attr_ints(n, name);
+  if (!one_d || v.empty()) return v;
+  if (name == "pads") {
+    if (v.size() != 2) fail(n, "pads", dims_text(v), "two values (1-D)");
+    return {0, v[0], 0, v[1]};
+  }
+  if (v.size() != 1) fail(n, name, dims_text(v), "one value (1-D)");
+  return {1, v[0]};
+}
+Window Importer::window(const onnx::NodeProto& n, int in_h, int in_w, int kh, int kw, bool ceil,
+                        bool one_d) const {
   Window w{kh, kw, 1, 1, 0, 0, 0, 0};
   // A convolution's taps may be dilated (run as dense GEMM rows of the taps that exist); a
   // pooling window may not.
-  const auto dil = attr_ints(n, "dilations");
+  const auto dil = window_ints(n, "dilations", one_d);
   if (!dil.empty()) {
     if (dil.size() != 2) fail(n, "dilations", dims_text(dil), "two values (2-D)");
     if (dil[0] != 1 || dil[1] != 1) {
@@ -311,7 +323,7 @@ Window Importer::window(const onnx::NodeProto& n, int in_h, int in_w, int kh, in
     }
   }
   const int span_h = (kh - 1) * w.dil_h + 1, span_w = (kw - 1) * w.dil_w + 1;
-  const auto strides = attr_ints(n, "strides");
+  const auto strides = window_ints(n, "strides", one_d);
   if (!strides.empty()) {
     if (strides.size() != 2) fail(n, "strides", dims_text(strides), "two strides (2-D)");
     w.stride_h = static_cast<int>(strides[0]);
@@ -331,7 +343,7 @@ Window Importer::window(const onnx::NodeProto& n, int in_h, int in_w, int kh, in
     same(in_h, span_h, w.stride_h, w.pad_t, w.pad_b);
     same(in_w, span_w, w.stride_w, w.pad_l, w.pad_r);
   } else if (auto_pad.empty() || auto_pad == "NOTSET") {
-    const auto pads = attr_ints(n, "pads");
+    const auto pads = window_ints(n, "pads", one_d);
     if (!pads.empty()) {
       if (pads.size() != 4) fail(n, "pads", dims_text(pads), "four values (2-D)");
       for (auto p : pads)
@@ -411,9 +423,10 @@ TensorShape Importer::read_input() {
   for (const auto& d : in.type().tensor_type().shape().dim())
     dims.push_back(d.has_dim_value() && d.dim_value() > 0 ? d.dim_value() : -1);
   const std::string where_in = "input \"" + in.name() + "\"";
-  if (dims.size() != 4) {
-    throw_field_error(file_, where_in, "not a 4-D image input", dims_text(dims),
-                      "[N, C, H, W] or [N, H, W, C]");
+  if (dims.size() < 2 || dims.size() > 4) {
+    throw_field_error(file_, where_in, "not an input of rank 2 to 4", dims_text(dims),
+                      "[N, C, H, W] or [N, H, W, C] (images), [N, C, L] (1-D signals), [N, F] "
+                      "(features)");
   }
   if (!input_shape_.empty()) {
     if (input_shape_.size() != dims.size()) {
@@ -436,7 +449,9 @@ TensorShape Importer::read_input() {
       throw_field_error(
           file_, where_in + " dimension " + std::to_string(i),
           "dynamic dimension" + (d.dim_param().empty() ? "" : " \"" + d.dim_param() + "\""), "",
-          "a size: --input-shape N,C,H,W (e.g. 1,3,48,192)");
+          dims.size() == 4
+              ? "a size: --input-shape N,C,H,W (e.g. 1,3,48,192)"
+              : "a size: --input-shape with " + std::to_string(dims.size()) + " dimensions");
     }
   }
   if (dims[0] != 1) {
@@ -444,11 +459,19 @@ TensorShape Importer::read_input() {
                       std::to_string(dims[0]), "1");
   }
   // NHWC when every reader of the input transposes it to NCHW (as TensorFlow exports do).
-  bool nhwc = consumers(in.name()) > 0;
+  // A one-channel NHWC input [1, H, W, 1] that every reader reshapes to [1, 1, H, W] is NHWC too:
+  // the reshape is then a relabelling (tf2onnx's exports of audio CNNs).
+  bool nhwc = dims.size() == 4 && consumers(in.name()) > 0;
   for (int i : consumers_[in.name()]) {
     const auto& c = g_.node(i);
-    nhwc = nhwc && c.op_type() == "Transpose" &&
-           attr_ints(c, "perm") == std::vector<std::int64_t>{0, 3, 1, 2};
+    const Const* to =
+        c.op_type() == "Reshape" && c.input_size() > 1 ? const_of(c.input(1)) : nullptr;
+    const bool relabel = to && dims[3] == 1 && to->size() == 4 && to->v[1] == 1 &&
+                         to->v[2] == static_cast<double>(dims[1]) &&
+                         to->v[3] == static_cast<double>(dims[2]);
+    nhwc = nhwc && ((c.op_type() == "Transpose" &&
+                     attr_ints(c, "perm") == std::vector<std::int64_t>{0, 3, 1, 2}) ||
+                    relabel);
   }
   for (auto d : dims) {
     if (d > 65536) {
@@ -456,13 +479,18 @@ TensorShape Importer::read_input() {
                         "each at most 65536");
     }
   }
-  const TensorShape shape = nhwc ? TensorShape{static_cast<int>(dims[1]), static_cast<int>(dims[2]),
-                                               static_cast<int>(dims[3])}
-                                 : TensorShape{static_cast<int>(dims[2]), static_cast<int>(dims[3]),
-                                               static_cast<int>(dims[1])};
+  // A signal [N, C, L] is an image of one row ("NCW"); features [N, F] are one pixel ("NF").
+  auto d = [&](std::size_t i) { return static_cast<int>(dims[i]); };
+  const TensorShape shape = dims.size() == 2   ? TensorShape{1, 1, d(1)}
+                            : dims.size() == 3 ? TensorShape{1, d(2), d(1)}
+                            : nhwc             ? TensorShape{d(1), d(2), d(3)}
+                                               : TensorShape{d(2), d(3), d(1)};
   // The file's name: exporters' graph names say little ("torch_jit", "Model from PaddlePaddle.").
   b_.emplace(std::filesystem::path(file_).stem().string(), shape, file_);
-  acts_[in.name()] = {b_->input(), nhwc ? "NHWC" : "NCHW"};
+  acts_[in.name()] = {b_->input(), dims.size() == 2   ? "NF"
+                                   : dims.size() == 3 ? "NCW"
+                                   : nhwc             ? "NHWC"
+                                                      : "NCHW"};
   input_dims_ = dims;
   input_nhwc_ = nhwc;
   return shape;

@@ -182,7 +182,13 @@ class Importer {
   // output gain and offset (the lookup table absorbs them exactly); returns the last output.
   std::string fold_affine(std::string out, double& gain, double& offset);
   bool hardswish(const onnx::NodeProto& add);
-  Window window(const onnx::NodeProto& n, int in_h, int in_w, int kh, int kw, bool ceil) const;
+  // The node's window from its attributes; `one_d`: a 1-D op on an "NCW" value, whose strides,
+  // pads and dilations name the width only.
+  Window window(const onnx::NodeProto& n, int in_h, int in_w, int kh, int kw, bool ceil,
+                bool one_d) const;
+  // A window attribute as 2-D: a 1-D op's [a] is [1, a] and its pads [b, e] are [0, b, 0, e].
+  std::vector<std::int64_t> window_ints(const onnx::NodeProto& n, const std::string& name,
+                                        bool one_d) const;
 
   std::string file_;
   const onnx::GraphProto& g_;

@@ -109,13 +109,19 @@ std::string Importer::fold_following(std::string out, int channels, std::vector<
 }
 void Importer::conv(const onnx::NodeProto& n) {
   const Value& x = need_act(n, 0);
-  if (x.axes != "NCHW") fail(n, "input layout " + x.axes + " is not supported", "", "NCHW");
+  if (x.axes != "NCHW" && x.axes != "NCW") {
+    fail(n, "input layout " + x.axes + " is not supported", "", "NCHW or NCW (1-D)");
+  }
+  const bool one_d = x.axes == "NCW";  // a 1-D convolution: weights [M, C/group, k]
   const Const& wc = need_const(n, 1, "the weights [M, C/group, kH, kW]");
   const TensorShape in = b_->shape(x.tensor);
-  if (wc.dims.size() != 4)
-    fail(n, "weights are not 4-D", dims_text(wc.dims), "[M, C/group, kH, kW]");
+  if (wc.dims.size() != (one_d ? 3u : 4u)) {
+    fail(n, one_d ? "weights are not 3-D" : "weights are not 4-D", dims_text(wc.dims),
+         one_d ? "[M, C/group, k]" : "[M, C/group, kH, kW]");
+  }
   const int groups = static_cast<int>(attr_int(n, "group", 1));
-  const std::int64_t m = wc.dims[0], cin_g = wc.dims[1], kh = wc.dims[2], kw = wc.dims[3];
+  const std::int64_t m = wc.dims[0], cin_g = wc.dims[1], kh = one_d ? 1 : wc.dims[2],
+                     kw = wc.dims[one_d ? 2 : 3];
   if (groups < 1 || cin_g * groups != in.c) {
     fail(n, "weights do not match the input channels", dims_text(wc.dims),
          "[M, " + std::to_string(groups > 0 ? in.c / groups : in.c) + ", kH, kW] for " +
@@ -124,7 +130,7 @@ void Importer::conv(const onnx::NodeProto& n) {
   if (m < 1 || m > (1 << 16) || kh < 1 || kw < 1 || kh > 64 || kw > 64) {
     fail(n, "weights out of range", dims_text(wc.dims), "M <= 65536, kernels 1..64");
   }
-  const auto ks = attr_ints(n, "kernel_shape");
+  const auto ks = window_ints(n, "kernel_shape", one_d);
   if (!ks.empty() && (ks.size() != 2 || ks[0] != kh || ks[1] != kw)) {
     fail(n, "kernel_shape differs from the weights", dims_text(ks), dims_text({kh, kw}));
   }
@@ -150,7 +156,7 @@ void Importer::conv(const onnx::NodeProto& n) {
   const std::string name = layer_name(n);
   const int t = b_->conv_window(name, x.tensor, static_cast<int>(m), win, act, groups);
   params_[name] = {std::move(w), std::move(bias)};
-  acts_[out] = {t, "NCHW"};
+  acts_[out] = {t, x.axes};
 }
 void Importer::fully_connected(const onnx::NodeProto& n) {
   const Value& x = need_act(n, 0);

@@ -165,10 +165,16 @@ void Importer::reshape(const onnx::NodeProto& n) {
   Value y = x;
   if (to == d) {
     // nothing changes
-  } else if (to.size() == 2 && to[0] == 1 && (x.axes == "NCHW" || x.axes == "NF")) {
+  } else if (to.size() == 2 && to[0] == 1 &&
+             (x.axes == "NCHW" || x.axes == "NCW" || x.axes == "NF")) {
     y.axes = "NF";  // flattened in CHW order
   } else if (to.size() == 4 && to[0] == 1 && to[2] == 1 && to[3] == 1 && s.h == 1 && s.w == 1) {
     y.axes = "NCHW";  // [1, C] back to [1, C, 1, 1]
+  } else if (s.c == 1 && d.size() == 4 && to.size() == 4 && to[0] == 1 &&
+             ((to[1] == 1 && to[2] == s.h && to[3] == s.w) ||
+              (to[3] == 1 && to[1] == s.h && to[2] == s.w))) {
+    // One channel: NCHW [1, 1, H, W] and NHWC [1, H, W, 1] hold the same data in the same order.
+    y.axes = to[1] == 1 ? "NCHW" : "NHWC";
   } else if (x.axes == "NCHW" && to.size() == 5 && to[0] == 1 && to[1] > 1 &&
              to[1] * to[2] == s.c && to[3] == s.h && to[4] == s.w) {
     y.axes = "NGKHW";  // a channel shuffle's first step: the channels as groups
@@ -179,9 +185,10 @@ void Importer::reshape(const onnx::NodeProto& n) {
     y = {x.tensor, "NCHW"};
     if (x.axes == "NKGHW") y.tensor = b_->shuffle(layer_name(n), x.tensor, x.groups);
   } else {
-    fail(n, "reshape not supported", dims_text(d) + " -> " + dims_text(to),
-         "a flatten to [1, features], [1, C] <-> [1, C, 1, 1], or a channel shuffle "
-         "([1, C, H, W] -> [1, G, C/G, H, W], a Transpose of those two axes, back to [1, C, H, W])");
+    fail(
+        n, "reshape not supported", dims_text(d) + " -> " + dims_text(to),
+        "a flatten to [1, features], [1, C] <-> [1, C, 1, 1], or a channel shuffle "
+        "([1, C, H, W] -> [1, G, C/G, H, W], a Transpose of those two axes, back to [1, C, H, W])");
   }
   acts_[n.output(0)] = y;
 }

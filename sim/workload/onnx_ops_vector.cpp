@@ -9,20 +9,22 @@ namespace conloc::onnx_detail {
 
 void Importer::pool(const onnx::NodeProto& n) {
   const Value& x = need_act(n, 0);
-  if (x.axes != "NCHW") fail(n, "input layout " + x.axes + " is not supported", "", "NCHW");
+  if (x.axes != "NCHW" && x.axes != "NCW") {
+    fail(n, "input layout " + x.axes + " is not supported", "", "NCHW or NCW (1-D)");
+  }
   const TensorShape in = b_->shape(x.tensor);
   const std::string name = layer_name(n);
   if (n.op_type() == "GlobalAveragePool") {
-    acts_[n.output(0)] = {b_->global_avg_pool(name, x.tensor), "NCHW"};
+    acts_[n.output(0)] = {b_->global_avg_pool(name, x.tensor), x.axes};
     return;
   }
   if (n.op_type() == "GlobalMaxPool") {  // a max-pool window over the whole image
     acts_[n.output(0)] = {
-        b_->pool(name, LayerType::MaxPool, x.tensor, {in.h, in.w, 1, 1, 0, 0, 0, 0}), "NCHW"};
+        b_->pool(name, LayerType::MaxPool, x.tensor, {in.h, in.w, 1, 1, 0, 0, 0, 0}), x.axes};
     return;
   }
-  const auto ks = attr_ints(n, "kernel_shape");
-  if (ks.size() != 2) fail(n, "kernel_shape", dims_text(ks), "two sizes (2-D)");
+  const auto ks = window_ints(n, "kernel_shape", x.axes == "NCW");
+  if (ks.size() != 2) fail(n, "kernel_shape", dims_text(ks), "one size per spatial dimension");
   if (ks[0] < 1 || ks[1] < 1 || ks[0] > 64 || ks[1] > 64)
     fail(n, "kernel out of range", dims_text(ks), "1..64");
   if (n.output_size() > 1 && !n.output(1).empty()) fail(n, "the Indices output is not supported");
@@ -38,7 +40,7 @@ void Importer::pool(const onnx::NodeProto& n) {
                      "(ONNX: by the values inside, count_include_pad = 0)");
   }
   acts_[n.output(0)] = {
-      b_->pool(name, avg ? LayerType::AvgPool : LayerType::MaxPool, x.tensor, win), "NCHW"};
+      b_->pool(name, avg ? LayerType::AvgPool : LayerType::MaxPool, x.tensor, win), x.axes};
 }
 // Nearest-neighbour resizing by whole factors, where every output pixel copies input pixel
 // (y / f, x / f): exactly upsampling.

@@ -61,15 +61,17 @@ double float32_tolerance(const Network& net) {
 // evaluation of the same ONNX file, at float32_tolerance; the input is written in the model's
 // layout.
 void expect_matches_numpy(const std::string& model, const std::vector<std::int64_t>& shape,
-                          bool nhwc, bool before_softmax, const std::string& dir) {
+                          bool nhwc, bool before_softmax, const std::string& dir, int rank = 4) {
   const OnnxImport m = import_onnx(model, shape, 3);
   const std::vector<float> x = m.weights->input(m.net);
   const FloatNetwork f(m.net, *m.weights);
   const std::vector<float> y = f.forward(x);
   const TensorShape s = m.net.tensors[0];
   NpyArray in;
-  in.shape = nhwc ? std::vector<std::int64_t>{1, s.h, s.w, s.c}
-                  : std::vector<std::int64_t>{1, s.c, s.h, s.w};
+  in.shape = nhwc        ? std::vector<std::int64_t>{1, s.h, s.w, s.c}
+             : rank == 3 ? std::vector<std::int64_t>{1, s.c, s.w}  // a signal: one row
+             : rank == 2 ? std::vector<std::int64_t>{1, s.c}       // features: one pixel
+                         : std::vector<std::int64_t>{1, s.c, s.h, s.w};
   in.data.resize(x.size());
   for (int c = 0; c < s.c; ++c)
     for (int h = 0; h < s.h; ++h)
@@ -540,6 +542,92 @@ TEST(Onnx, ChannelShuffleMatchesNumpyAndRunsBitExact) {
   const std::string e = import_error(bad.save(dir, "bad.onnx"));
   EXPECT_NE(e.find("node \"t\" (Transpose): only a channel shuffle's transpose"), std::string::npos)
       << e;
+}
+
+// Inputs of rank 3 ([N, C, L]: 1-D convolutions, pooling, a keyword-spotting MLP's Flatten) and
+// rank 2 ([N, F]: an MLP) import as images of one row or one pixel; against NumPy, and the 1-D
+// CNN bit-exact through the simulator.
+TEST(Onnx, SignalAndFeatureInputsMatchNumpy) {
+  const std::string dir = test::make_temp_dir("onnx");
+  {  // 1-D CNN
+    ModelBuilder mb({1, 8, 50});
+    auto* c1 = mb.node("Conv", {"x", mb.init("w1", {12, 8, 5}), mb.init("b1", {12})}, "c1");
+    ModelBuilder::ints_attr(c1, "pads", {2, 2});
+    ModelBuilder::ints_attr(c1, "strides", {2});
+    mb.node("BatchNormalization",
+            {"c1", mb.init("g", {12}, 0.5f, 1.5f), mb.init("be", {12}), mb.init("mu", {12}),
+             mb.init("var", {12}, 0.2f, 1.0f)},
+            "bn");
+    mb.node("Relu", {"bn"}, "r1");
+    auto* mp = mb.node("MaxPool", {"r1"}, "mp");
+    ModelBuilder::ints_attr(mp, "kernel_shape", {2});
+    ModelBuilder::ints_attr(mp, "strides", {2});
+    auto* c2 = mb.node("Conv", {"mp", mb.init("w2", {6, 12, 3})}, "c2");
+    ModelBuilder::ints_attr(c2, "dilations", {2});
+    ModelBuilder::string_attr(c2, "auto_pad", "SAME_UPPER");
+    mb.node("GlobalAveragePool", {"c2"}, "gap");
+    mb.node("Flatten", {"gap"}, "flat");
+    auto* fc = mb.node("Gemm", {"flat", mb.init("wf", {4, 6}), mb.init("bf", {4})}, "fc");
+    ModelBuilder::int_attr(fc, "transB", 1);
+    mb.output("fc");
+    const std::string path = mb.save(dir, "cnn1d.onnx");
+    const OnnxImport m = import_onnx(path, {}, 1);
+    EXPECT_EQ(m.net.tensors[0].h, 1);
+    EXPECT_EQ(m.net.tensors[0].w, 50);
+    EXPECT_EQ(m.net.tensors[m.net.layers[0].output].w, 25);
+    expect_matches_numpy(path, {}, false, false, dir, 3);
+    const std::string cmd = std::string(CONLOCNN_SIM_BIN) + " run --workload '" + path +
+                            "' --out '" + dir + "/r' > '" + dir + "/log' 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    std::ifstream log(dir + "/log");
+    const std::string text((std::istreambuf_iterator<char>(log)), {});
+    EXPECT_NE(text.find("bit-exact against the integer reference"), std::string::npos) << text;
+  }
+  {  // keyword MLP on [1, 16, 96]: Flatten + Gemm
+    ModelBuilder mb({1, 16, 96});
+    mb.node("Flatten", {"x"}, "flat");
+    auto* f1 = mb.node("Gemm", {"flat", mb.init("w1", {32, 16 * 96}), mb.init("b1", {32})}, "f1");
+    ModelBuilder::int_attr(f1, "transB", 1);
+    mb.node("Relu", {"f1"}, "r");
+    auto* f2 = mb.node("Gemm", {"r", mb.init("w2", {5, 32})}, "f2");
+    ModelBuilder::int_attr(f2, "transB", 1);
+    mb.output("f2");
+    const std::string path = mb.save(dir, "mlp3.onnx");
+    expect_matches_numpy(path, {}, false, false, dir, 3);
+  }
+  {  // MLP on features [1, 40]
+    ModelBuilder mb({1, 40});
+    mb.node("MatMul", {"x", mb.init("w1", {40, 16})}, "f1");
+    mb.node("Relu", {"f1"}, "r");
+    mb.node("MatMul", {"r", mb.init("w2", {16, 3})}, "f2");
+    mb.output("f2");
+    const std::string path = mb.save(dir, "mlp2.onnx");
+    const OnnxImport m = import_onnx(path, {}, 1);
+    EXPECT_EQ(m.net.layers.size(), 2u);
+    expect_matches_numpy(path, {}, false, false, dir, 2);
+  }
+}
+
+// tf2onnx's audio CNNs: an NHWC input with one channel, [1, H, W, 1], reshaped to NCHW
+// [1, 1, H, W] (the same data in the same order), then convs, LeakyRelu, Max and MaxPool.
+TEST(Onnx, OneChannelLayoutReshapeIsARelabelling) {
+  const std::string dir = test::make_temp_dir("onnx");
+  ModelBuilder mb({1, 12, 10, 1});
+  mb.node("Reshape", {"x", mb.ints("to", {1, 1, 12, 10})}, "img");
+  mb.node("Conv", {"img", mb.init("w1", {6, 1, 3, 3}), mb.init("b1", {6})}, "c1");
+  ModelBuilder::float_attr(mb.node("LeakyRelu", {"c1"}, "lr"), "alpha", 0.2f);
+  mb.node("Max", {"c1", "lr"}, "mx");
+  auto* mp = mb.node("MaxPool", {"mx"}, "mp");
+  ModelBuilder::ints_attr(mp, "kernel_shape", {2, 2});
+  ModelBuilder::ints_attr(mp, "strides", {2, 2});
+  mb.node("Conv", {"mp", mb.init("w2", {4, 6, 3, 3})}, "c2");
+  mb.output("c2");
+  const std::string path = mb.save(dir, "audio.onnx");
+  const OnnxImport m = import_onnx(path, {}, 1);
+  EXPECT_EQ(m.net.tensors[0].h, 12);
+  EXPECT_EQ(m.net.tensors[0].w, 10);
+  EXPECT_EQ(m.net.tensors[0].c, 1);
+  expect_matches_numpy(path, {}, true, false, dir);
 }
 
 // A Pad the importer cannot fold is refused naming the node and what it needed.
