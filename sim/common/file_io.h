@@ -12,6 +12,22 @@ constexpr std::uintmax_t kMaxInputFileBytes = std::uintmax_t{1} << 30;
 // kMaxInputFileBytes file is a UserError naming the path.
 std::string read_text_file(const std::string& path);
 
+// A whole file mapped read-only, with read_text_file's checks: for large inputs parsed in place
+// (an ONNX model's weights), without a copy into memory first.
+class MappedFile {
+ public:
+  explicit MappedFile(const std::string& path);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  const char* data() const { return data_; }
+  std::size_t size() const { return size_; }
+
+ private:
+  const char* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
 // Writes via a temporary file in the same directory and rename(), so a reader never sees a
 // half-written file and an earlier complete file survives a failure. Creates parent directories.
 void write_file_atomic(const std::string& path, const std::string& content);

@@ -42,7 +42,20 @@ class OnnxWeights final : public WeightSource {
 
 }  // namespace
 
-Const Importer::tensor_const(const onnx::TensorProto& t, const std::string& where) const {
+bool Importer::only_weights(const std::string& name) const {
+  const auto it = consumers_.find(name);
+  if (it == consumers_.end() || outputs_.count(name)) return false;
+  for (int i : it->second) {
+    const auto& n = g_.node(i);
+    const std::string& op = n.op_type();
+    const bool weight_op = op == "Conv" || op == "ConvTranspose" || op == "Gemm" || op == "MatMul";
+    for (int k = 0; k < n.input_size(); ++k)
+      if (n.input(k) == name && (!weight_op || k != 1)) return false;
+  }
+  return true;
+}
+Const Importer::tensor_const(const onnx::TensorProto& t, const std::string& where,
+                             bool weights) const {
   Const c;
   std::int64_t n = 1;
   for (auto d : t.dims()) {
@@ -83,6 +96,24 @@ Const Importer::tensor_const(const onnx::TensorProto& t, const std::string& wher
   };
   switch (t.data_type()) {
     case onnx::TensorProto::FLOAT:
+      if (weights) {  // as stored: one copy of the bytes, no widening
+        if (!raw.empty()) {
+          if (raw.size() != static_cast<std::size_t>(n) * sizeof(float)) {
+            throw_field_error(file_, where, "raw data size does not match the dimensions",
+                              std::to_string(raw.size()) + " bytes",
+                              std::to_string(n * 4) + " bytes");
+          }
+          c.f.resize(static_cast<std::size_t>(n));
+          std::memcpy(c.f.data(), raw.data(), raw.size());
+        } else {
+          if (t.float_data_size() != n) {
+            throw_field_error(file_, where, "value count does not match the dimensions",
+                              std::to_string(t.float_data_size()), std::to_string(n));
+          }
+          c.f.assign(t.float_data().begin(), t.float_data().end());
+        }
+        break;
+      }
       take(float{}, t.float_data());
       break;
     case onnx::TensorProto::DOUBLE:
@@ -100,11 +131,12 @@ Const Importer::tensor_const(const onnx::TensorProto& t, const std::string& wher
           onnx::TensorProto::DataType_Name(static_cast<onnx::TensorProto::DataType>(t.data_type())),
           "FLOAT, DOUBLE, INT64 or INT32");
   }
-  for (double x : c.v) {
-    if (!std::isfinite(x)) {
-      throw_field_error(file_, where, "tensor holds NaN or Inf", "", "finite values");
-    }
-  }
+  bool finite = true;
+  for (double x : c.v)
+    finite = finite && std::isfinite(x);
+  for (float x : c.f)
+    finite = finite && std::isfinite(x);
+  if (!finite) throw_field_error(file_, where, "tensor holds NaN or Inf", "", "finite values");
   return c;
 }
 std::string Importer::unsupported_ops() const {
@@ -502,7 +534,7 @@ OnnxImport Importer::run(std::uint64_t seed) {
     outputs_.insert(o.name());
   for (const auto& t : g_.initializer()) {
     if (t.name().empty()) throw_field_error(file_, "initializer", "initializer without a name");
-    consts_[t.name()] = tensor_const(t, "initializer \"" + t.name() + "\"");
+    consts_[t.name()] = tensor_const(t, "initializer \"" + t.name() + "\"", only_weights(t.name()));
   }
   read_input();
   // Constant nodes first: patterns look ahead at later nodes' constant inputs.
@@ -540,9 +572,9 @@ OnnxImport Importer::run(std::uint64_t seed) {
 
 OnnxImport import_onnx(const std::string& path, const std::vector<std::int64_t>& input_shape,
                        std::uint64_t seed) {
-  const std::string bytes = read_text_file(path);
+  const MappedFile bytes(path);  // parsed in place: a large model's weights are not copied first
   onnx::ModelProto model;
-  if (bytes.empty() || !model.ParseFromString(bytes)) {
+  if (bytes.size() == 0 || !model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     throw_field_error(
         path, "", "not an ONNX model (the protobuf does not parse: truncated or another format)");
   }

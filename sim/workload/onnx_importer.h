@@ -23,7 +23,13 @@ namespace conloc::onnx_detail {
 struct Const {
   std::vector<std::int64_t> dims;
   std::vector<double> v;
-  std::int64_t size() const { return static_cast<std::int64_t>(v.size()); }
+  // A weight tensor kept as stored (FLOAT), not widened: the initializers that only a Conv,
+  // ConvTranspose, Gemm or MatMul reads as its weights (most of a model's bytes); `v` is empty.
+  std::vector<float> f;
+  std::int64_t size() const { return static_cast<std::int64_t>(f.empty() ? v.size() : f.size()); }
+  double at(std::int64_t i) const {
+    return f.empty() ? v[static_cast<std::size_t>(i)] : f[static_cast<std::size_t>(i)];
+  }
 };
 
 // An activation: one tensor of the network being built, seen through ONNX's axes. Rank 4: a
@@ -110,7 +116,13 @@ class Importer {
   }
 
   // Values.
-  Const tensor_const(const onnx::TensorProto& t, const std::string& where) const;
+  // `weights`: keep a FLOAT tensor as floats (Const::f), for an initializer only weight inputs
+  // read.
+  Const tensor_const(const onnx::TensorProto& t, const std::string& where,
+                     bool weights = false) const;
+  // Whether every reader of `name` takes it as the weights (input 1) of a Conv, ConvTranspose,
+  // Gemm or MatMul.
+  bool only_weights(const std::string& name) const;
   const Const* const_of(const std::string& name) const {
     const auto it = consts_.find(name);
     return it == consts_.end() ? nullptr : &it->second;
@@ -166,6 +178,7 @@ class Importer {
   void activation(const onnx::NodeProto& n);  // LeakyRelu, HardSigmoid, HardSwish, Sigmoid
   void softmax(const onnx::NodeProto& n);
   void reshape(const onnx::NodeProto& n);
+  void transpose(const onnx::NodeProto& n, const Value& x);
   // An explicit zero Pad of the image's rows and columns: recorded on its output (Value::pad)
   // and folded into the Conv or AveragePool that reads it.
   void pad(const onnx::NodeProto& n);

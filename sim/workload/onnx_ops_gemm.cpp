@@ -141,7 +141,7 @@ void Importer::conv(const onnx::NodeProto& n) {
       for (std::int64_t r = 0; r < kh; ++r)
         for (std::int64_t s = 0; s < kw; ++s)
           w[o * cin_g * kh * kw + (r * kw + s) * cin_g + ci] =
-              static_cast<float>(wc.v[((o * cin_g + ci) * kh + r) * kw + s]);
+              static_cast<float>(wc.at(((o * cin_g + ci) * kh + r) * kw + s));
   std::vector<float> bias(static_cast<std::size_t>(m), 0.0f);
   if (n.input_size() > 2 && !n.input(2).empty()) {
     const Const& bc = need_const(n, 2, "the bias [M]");
@@ -186,7 +186,7 @@ void Importer::fully_connected(const onnx::NodeProto& n) {
         for (int xx = 0; xx < in.w; ++xx) {
           const std::int64_t f = (std::int64_t{c} * in.h + y) * in.w + xx;
           const std::int64_t kk = (std::int64_t{y} * in.w + xx) * in.c + c;
-          w[o * k + kk] = static_cast<float>(alpha * bc.v[trans_b ? o * k + f : f * outs + o]);
+          w[o * k + kk] = static_cast<float>(alpha * bc.at(trans_b ? o * k + f : f * outs + o));
         }
   std::vector<float> bias(static_cast<std::size_t>(outs), 0.0f);
   if (n.op_type() == "Gemm" && n.input_size() > 2 && !n.input(2).empty()) {
@@ -243,7 +243,7 @@ void Importer::conv_transpose(const onnx::NodeProto& n) {
       for (std::int64_t co = 0; co < cout; ++co)
         for (std::int64_t ci = 0; ci < in.c; ++ci)
           w[((r * kw + s) * cout + co) * in.c + ci] =
-              static_cast<float>(wc.v[((ci * cout + co) * kh + r) * kw + s]);
+              static_cast<float>(wc.at(((ci * cout + co) * kh + r) * kw + s));
   std::vector<float> bias(static_cast<std::size_t>(rows), 0.0f);
   if (n.input_size() > 2 && !n.input(2).empty()) {
     const Const& bc = need_const(n, 2, "the bias [M]");

@@ -63,6 +63,32 @@ void Importer::pad(const onnx::NodeProto& n) {
   acts_[n.output(0)] = out;
 }
 
+// A Transpose of an activation: its axes relabelled (the data stays; readers see the new order).
+void Importer::transpose(const onnx::NodeProto& n, const Value& x) {
+  const std::vector<std::int64_t> d = dims_of(x);
+  std::vector<std::int64_t> perm = attr_ints(n, "perm");
+  if (perm.empty())
+    for (std::int64_t i = static_cast<std::int64_t>(d.size()) - 1; i >= 0; --i)
+      perm.push_back(i);
+  if (perm.size() != x.axes.size()) fail(n, "perm does not match the rank", dims_text(perm));
+  std::string axes;
+  for (auto p : perm) {
+    if (p < 0 || p >= static_cast<std::int64_t>(x.axes.size()))
+      fail(n, "perm out of range", dims_text(perm));
+    axes += x.axes[static_cast<std::size_t>(p)];
+  }
+  if (std::set<char>(axes.begin(), axes.end()).size() != axes.size())
+    fail(n, "perm repeats an axis", dims_text(perm));
+  if (axes.size() == 2 && axes != "NF") fail(n, "transposing a flat tensor is not supported");
+  if (axes.size() == 5 && axes != "NGKHW" && axes != "NKGHW") {
+    fail(n, "only a channel shuffle's transpose of the grouped channels is supported",
+         dims_text(perm), "[0, 2, 1, 3, 4]");
+  }
+  Value y = x;
+  y.axes = axes;
+  acts_[n.output(0)] = y;
+}
+
 void Importer::reshape(const onnx::NodeProto& n) {
   const std::string op = n.op_type();
   const Value x = need_act(n, 0);
@@ -76,27 +102,7 @@ void Importer::reshape(const onnx::NodeProto& n) {
     return;
   }
   if (op == "Transpose") {
-    std::vector<std::int64_t> perm = attr_ints(n, "perm");
-    if (perm.empty())
-      for (std::int64_t i = static_cast<std::int64_t>(d.size()) - 1; i >= 0; --i)
-        perm.push_back(i);
-    if (perm.size() != x.axes.size()) fail(n, "perm does not match the rank", dims_text(perm));
-    std::string axes;
-    for (auto p : perm) {
-      if (p < 0 || p >= static_cast<std::int64_t>(x.axes.size()))
-        fail(n, "perm out of range", dims_text(perm));
-      axes += x.axes[static_cast<std::size_t>(p)];
-    }
-    if (std::set<char>(axes.begin(), axes.end()).size() != axes.size())
-      fail(n, "perm repeats an axis", dims_text(perm));
-    if (axes.size() == 2 && axes != "NF") fail(n, "transposing a flat tensor is not supported");
-    if (axes.size() == 5 && axes != "NGKHW" && axes != "NKGHW") {
-      fail(n, "only a channel shuffle's transpose of the grouped channels is supported",
-           dims_text(perm), "[0, 2, 1, 3, 4]");
-    }
-    Value y = x;
-    y.axes = axes;
-    acts_[n.output(0)] = y;
+    transpose(n, x);
     return;
   }
   // The target dimensions.
@@ -214,7 +220,7 @@ bool Importer::fold_constants(const onnx::NodeProto& n) {
   } else if (op == "Unsqueeze" || op == "Squeeze" || op == "Reshape" || op == "Flatten") {
     y = reshaped_const(n, x);
   } else if (op == "Concat") {
-    y = Const{{0}, {}};
+    y = Const{{0}, {}, {}};
     for (int i = 0; i < n.input_size(); ++i) {
       const Const& c = need_const(n, i, "a constant");
       if (c.dims.size() > 1) fail(n, "Concat of multi-dimensional constants is not supported");
@@ -248,13 +254,13 @@ Const Importer::constant_node(const onnx::NodeProto& n) const {
   if (const auto* a = attr(n, "value")) {
     c = tensor_const(a->t(), where(n));
   } else if (const auto* af = attr(n, "value_float")) {
-    c = {{}, {af->f()}};
+    c = {{}, {af->f()}, {}};
   } else if (const auto* afs = attr(n, "value_floats")) {
-    c = {{afs->floats_size()}, {afs->floats().begin(), afs->floats().end()}};
+    c = {{afs->floats_size()}, {afs->floats().begin(), afs->floats().end()}, {}};
   } else if (const auto* ai = attr(n, "value_int")) {
-    c = {{}, {static_cast<double>(ai->i())}};
+    c = {{}, {static_cast<double>(ai->i())}, {}};
   } else if (const auto* ais = attr(n, "value_ints")) {
-    c = {{ais->ints_size()}, {}};
+    c = {{ais->ints_size()}, {}, {}};
     for (auto v : ais->ints())
       c.v.push_back(static_cast<double>(v));
   } else {
@@ -272,7 +278,7 @@ Const Importer::shape_node(const onnx::NodeProto& n) const {
   if (end < 0) end += r;
   start = std::clamp<std::int64_t>(start, 0, r);
   end = std::clamp<std::int64_t>(end, start, r);
-  Const c{{end - start}, {}};
+  Const c{{end - start}, {}, {}};
   for (std::int64_t i = start; i < end; ++i)
     c.v.push_back(static_cast<double>(d[i]));
   return c;
