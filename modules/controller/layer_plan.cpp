@@ -916,30 +916,30 @@ namespace {
 class ConvCounter {
  public:
   ConvCounter(const CompiledNetwork& cn, int layer, const PlanParams& p, const ConvMapping& m)
-      : g(cn, layer, p),
-        p(p),
-        m(m),
-        bands((g.out.h + m.rows - 1) / m.rows),
-        chunks((g.cg + m.ct - 1) / m.ct),
-        n_tiles((g.ng + m.nt - 1) / m.nt),
-        igroups((g.batch + m.images - 1) / m.images),
-        r_last(g.out.h - (bands - 1) * m.rows),
-        ct_last(g.cg - (chunks - 1) * m.ct),
-        nt_last(g.ng - (n_tiles - 1) * m.nt),
-        nb_last(g.batch - (igroups - 1) * m.images),
-        r0(std::min(m.rows, g.out.h)),
-        nb0(std::min(m.images, g.batch)),
-        nt0(std::min(m.nt, g.ng)),
-        ct0(std::min(m.ct, g.cg)) {
-    c.tile_groups = u(g.groups) * u(bands) * u(igroups) * u(n_tiles);
-    c.tiles = c.tile_groups * u(chunks);
+      : g_(cn, layer, p),
+        p_(p),
+        m_(m),
+        bands_((g_.out.h + m_.rows - 1) / m_.rows),
+        chunks_((g_.cg + m_.ct - 1) / m_.ct),
+        n_tiles_((g_.ng + m_.nt - 1) / m_.nt),
+        igroups_((g_.batch + m_.images - 1) / m_.images),
+        r_last_(g_.out.h - (bands_ - 1) * m_.rows),
+        ct_last_(g_.cg - (chunks_ - 1) * m_.ct),
+        nt_last_(g_.ng - (n_tiles_ - 1) * m_.nt),
+        nb_last_(g_.batch - (igroups_ - 1) * m_.images),
+        r0_(std::min(m_.rows, g_.out.h)),
+        nb0_(std::min(m_.images, g_.batch)),
+        nt0_(std::min(m_.nt, g_.ng)),
+        ct0_(std::min(m_.ct, g_.cg)) {
+    c_.tile_groups = u(g_.groups) * u(bands_) * u(igroups_) * u(n_tiles_);
+    c_.tiles = c_.tile_groups * u(chunks_);
   }
 
   ConvCounts count() {
     array();
     weights();
     inputs_and_outputs();
-    return c;
+    return c_;
   }
 
  private:
@@ -960,21 +960,21 @@ class ConvCounter {
   }
   TileTiming tile(int r, int nbc, int ntc, int ctc, bool first_chunk, bool first, bool last) const {
     TileGemm t;
-    t.m = std::int64_t{nbc} * r * g.out.w;
-    t.k = std::int64_t{g.taps} * ctc;
+    t.m = std::int64_t{nbc} * r * g_.out.w;
+    t.k = std::int64_t{g_.taps} * ctc;
     t.n = ntc;
     t.first_k_chunk = first_chunk;
-    t.acc_bypass = !m.accumulate;
+    t.acc_bypass = !m_.accumulate;
     t.first_in_layer = first;
     t.last_in_layer = last;
-    return p.dataflow->tile(t, p.array);
+    return p_.dataflow->tile(t, p_.array);
   }
   std::uint64_t bursts(std::uint64_t bytes) const {
-    return (bytes + p.burst_bytes - 1) / p.burst_bytes;
+    return (bytes + p_.burst_bytes - 1) / p_.burst_bytes;
   }
   // Bursts of one pass over an n-tile's blocks.
   std::uint64_t ntile_bursts(int ntc) const {
-    return u(chunks - 1) * bursts(g.block(ntc, m.ct)) + bursts(g.block(ntc, ct_last));
+    return u(chunks_ - 1) * bursts(g_.block(ntc, m_.ct)) + bursts(g_.block(ntc, ct_last_));
   }
   // A transfer of `pixels` pixels x `channels` of a tensor with `tensor_c` channels per pixel:
   // one run when the channels are the whole pixel, else one per pixel (tensor_dma).
@@ -991,59 +991,60 @@ class ConvCounter {
       std::uint64_t count;
     };
     std::vector<Chunk> chunk_dims;
-    if (chunks == 1) {
-      chunk_dims.push_back({g.cg, true, 1});
+    if (chunks_ == 1) {
+      chunk_dims.push_back({g_.cg, true, 1});
     } else {
-      chunk_dims.push_back({m.ct, true, 1});
-      if (chunks > 2) chunk_dims.push_back({m.ct, false, u(chunks - 2)});
-      chunk_dims.push_back({ct_last, false, 1});
+      chunk_dims.push_back({m_.ct, true, 1});
+      if (chunks_ > 2) chunk_dims.push_back({m_.ct, false, u(chunks_ - 2)});
+      chunk_dims.push_back({ct_last_, false, 1});
     }
-    for (const Dim& r : dim(m.rows, bands, r_last))
-      for (const Dim& i : dim(m.images, igroups, nb_last))
-        for (const Dim& n : dim(m.nt, n_tiles, nt_last))
+    for (const Dim& r : dim(m_.rows, bands_, r_last_))
+      for (const Dim& i : dim(m_.images, igroups_, nb_last_))
+        for (const Dim& n : dim(m_.nt, n_tiles_, nt_last_))
           for (const Chunk& k : chunk_dims) {
-            c.array.add(tile(r.value, i.value, n.value, k.ct, k.first, false, false),
-                        u(g.groups) * r.count * i.count * n.count * k.count);
+            c_.array.add(tile(r.value, i.value, n.value, k.ct, k.first, false, false),
+                         u(g_.groups) * r.count * i.count * n.count * k.count);
           }
     // The layer's first tile exposes its weight load, the last its drain: both orders start with
     // (band 0, image 0, group 0, n-tile 0, chunk 0) and end with the last of each.
     auto adjust = [&](const TileTiming& with, const TileTiming& without) {
-      c.array.cycles += with.cycles - without.cycles;
-      c.array.port_stall_cycles += with.port_stall_cycles - without.port_stall_cycles;
+      c_.array.cycles += with.cycles - without.cycles;
+      c_.array.port_stall_cycles += with.port_stall_cycles - without.port_stall_cycles;
     };
-    if (c.tiles == 1) {
-      adjust(tile(r0, nb0, nt0, ct0, true, true, true),
-             tile(r0, nb0, nt0, ct0, true, false, false));
+    if (c_.tiles == 1) {
+      adjust(tile(r0_, nb0_, nt0_, ct0_, true, true, true),
+             tile(r0_, nb0_, nt0_, ct0_, true, false, false));
     } else {
-      adjust(tile(r0, nb0, nt0, ct0, true, true, false),
-             tile(r0, nb0, nt0, ct0, true, false, false));
-      adjust(tile(r_last, nb_last, nt_last, ct_last, chunks == 1, false, true),
-             tile(r_last, nb_last, nt_last, ct_last, chunks == 1, false, false));
+      adjust(tile(r0_, nb0_, nt0_, ct0_, true, true, false),
+             tile(r0_, nb0_, nt0_, ct0_, true, false, false));
+      adjust(tile(r_last_, nb_last_, nt_last_, ct_last_, chunks_ == 1, false, true),
+             tile(r_last_, nb_last_, nt_last_, ct_last_, chunks_ == 1, false, false));
     }
   }
 
   // 2. DRAM weights: once when they stay (the whole layer, or an n-tile in NTilesOuter order),
   //    else once per tile, i.e. per band and image group.
   void weights() {
-    all_bits_ = u(g.groups) * u(g.ng) * u(g.taps) * u(g.cg) * u(g.code_bits);
+    all_bits_ = u(g_.groups) * u(g_.ng) * u(g_.taps) * u(g_.cg) * u(g_.code_bits);
     const std::uint64_t total_bytes =
-        u(g.groups) * (u(n_tiles - 1) * g.ntile_bytes(m.nt, m.ct) + g.ntile_bytes(nt_last, m.ct));
-    const std::uint64_t per_tile_passes = u(bands) * u(igroups);
+        u(g_.groups) *
+        (u(n_tiles_ - 1) * g_.ntile_bytes(m_.nt, m_.ct) + g_.ntile_bytes(nt_last_, m_.ct));
+    const std::uint64_t per_tile_passes = u(bands_) * u(igroups_);
     const std::uint64_t all_bursts =
-        u(g.groups) * (u(n_tiles - 1) * ntile_bursts(m.nt) + ntile_bursts(nt_last));
-    if (total_bytes <= p.weight_half_bytes) {
-      c.dram_weight_bits = all_bits_;
-      c.read_bursts = all_bursts;
-    } else if (m.order == TileOrder::BandsOuter) {
-      c.dram_weight_bits = per_tile_passes * all_bits_;
-      c.read_bursts = per_tile_passes * all_bursts;
+        u(g_.groups) * (u(n_tiles_ - 1) * ntile_bursts(m_.nt) + ntile_bursts(nt_last_));
+    if (total_bytes <= p_.weight_half_bytes) {
+      c_.dram_weight_bits = all_bits_;
+      c_.read_bursts = all_bursts;
+    } else if (m_.order == TileOrder::BandsOuter) {
+      c_.dram_weight_bits = per_tile_passes * all_bits_;
+      c_.read_bursts = per_tile_passes * all_bursts;
     } else {
-      for (const Dim& n : dim(m.nt, n_tiles, nt_last)) {
-        const std::uint64_t bits = u(n.value) * u(g.taps) * u(g.cg) * u(g.code_bits);
+      for (const Dim& n : dim(m_.nt, n_tiles_, nt_last_)) {
+        const std::uint64_t bits = u(n.value) * u(g_.taps) * u(g_.cg) * u(g_.code_bits);
         const std::uint64_t passes =
-            g.ntile_bytes(n.value, m.ct) <= p.weight_half_bytes ? 1 : per_tile_passes;
-        c.dram_weight_bits += u(g.groups) * n.count * bits * passes;
-        c.read_bursts += u(g.groups) * n.count * ntile_bursts(n.value) * passes;
+            g_.ntile_bytes(n.value, m_.ct) <= p_.weight_half_bytes ? 1 : per_tile_passes;
+        c_.dram_weight_bits += u(g_.groups) * n.count * bits * passes;
+        c_.read_bursts += u(g_.groups) * n.count * ntile_bursts(n.value) * passes;
       }
     }
   }
@@ -1053,56 +1054,56 @@ class ConvCounter {
   //    write-back per band, image, group and n-tile.
   void inputs_and_outputs() {
     std::uint64_t band_rows = 0, in_bursts = 0;
-    const std::uint64_t in_c = u(g.in.c);
-    for (int b = 0; b < bands; ++b) {
-      const int oy0 = b * m.rows;
+    const std::uint64_t in_c = u(g_.in.c);
+    for (int b = 0; b < bands_; ++b) {
+      const int oy0 = b * m_.rows;
       const std::uint64_t rows =
-          u(g.band_hi(oy0, std::min(m.rows, g.out.h - oy0)) - g.band_lo(oy0));
+          u(g_.band_hi(oy0, std::min(m_.rows, g_.out.h - oy0)) - g_.band_lo(oy0));
       band_rows += rows;
-      const std::uint64_t pixels = rows * u(g.in.w);
-      if (m.all_channels) {
+      const std::uint64_t pixels = rows * u(g_.in.w);
+      if (m_.all_channels) {
         in_bursts += tensor_bursts(pixels, in_c, in_c);
       } else {
-        in_bursts += u(chunks - 1) * tensor_bursts(pixels, u(m.ct), in_c) +
-                     tensor_bursts(pixels, u(ct_last), in_c);
+        in_bursts += u(chunks_ - 1) * tensor_bursts(pixels, u(m_.ct), in_c) +
+                     tensor_bursts(pixels, u(ct_last_), in_c);
       }
     }
-    const std::uint64_t plane = band_rows * u(g.in.w) * u(g.batch) * u(p.widths.activation_bits);
+    const std::uint64_t plane = band_rows * u(g_.in.w) * u(g_.batch) * u(p_.widths.activation_bits);
     // How often each band is loaded per image: once, or per group and n-tile.
     const std::uint64_t band_loads =
-        m.all_channels && m.order == TileOrder::BandsOuter ? 1 : u(g.groups) * u(n_tiles);
-    c.dram_input_bits = plane * (m.all_channels ? in_c : u(g.cg)) * band_loads;
-    c.read_bursts += in_bursts * u(g.batch) * band_loads;
+        m_.all_channels && m_.order == TileOrder::BandsOuter ? 1 : u(g_.groups) * u(n_tiles_);
+    c_.dram_input_bits = plane * (m_.all_channels ? in_c : u(g_.cg)) * band_loads;
+    c_.read_bursts += in_bursts * u(g_.batch) * band_loads;
     const bool weights_per_tile =
-        c.dram_weight_bits > all_bits_ && m.order == TileOrder::BandsOuter;
-    c.load_tiles =
-        weights_per_tile || !m.all_channels ? c.tiles : u(bands) * u(igroups) * band_loads;
-    c.outputs = u(g.out.elements()) * u(g.batch);
-    c.last_outputs = u(nb_last) * u(r_last) * u(g.out.w) * u(nt_last);
-    c.dram_output_bits = c.outputs * u(p.widths.activation_bits);
-    for (const Dim& r : dim(m.rows, bands, r_last))
-      for (const Dim& n : dim(m.nt, n_tiles, nt_last))
-        c.write_bursts += r.count * n.count * u(g.groups) * u(g.batch) *
-                          tensor_bursts(u(r.value) * u(g.out.w), u(n.value), u(g.out.c));
+        c_.dram_weight_bits > all_bits_ && m_.order == TileOrder::BandsOuter;
+    c_.load_tiles =
+        weights_per_tile || !m_.all_channels ? c_.tiles : u(bands_) * u(igroups_) * band_loads;
+    c_.outputs = u(g_.out.elements()) * u(g_.batch);
+    c_.last_outputs = u(nb_last_) * u(r_last_) * u(g_.out.w) * u(nt_last_);
+    c_.dram_output_bits = c_.outputs * u(p_.widths.activation_bits);
+    for (const Dim& r : dim(m_.rows, bands_, r_last_))
+      for (const Dim& n : dim(m_.nt, n_tiles_, nt_last_))
+        c_.write_bursts += r.count * n.count * u(g_.groups) * u(g_.batch) *
+                           tensor_bursts(u(r.value) * u(g_.out.w), u(n.value), u(g_.out.c));
     // A fused output stage reads each other operand where it writes the output.
-    const auto operands = static_cast<std::uint64_t>(g.operands);
-    c.fused_input_bits = operands * c.dram_output_bits;
-    c.read_bursts += operands * c.write_bursts;
-    c.fused_ops = g.fused >= 0 ? c.outputs : 0;
-    const int iy0 = g.band_lo(0);
-    c.first_load_bits = g.block_bits(nt0, ct0) + u(g.band_hi(0, r0) - iy0) * u(g.in.w) *
-                                                     u(m.all_channels ? g.in.c : ct0) * u(nb0) *
-                                                     u(p.widths.activation_bits);
+    const auto operands = static_cast<std::uint64_t>(g_.operands);
+    c_.fused_input_bits = operands * c_.dram_output_bits;
+    c_.read_bursts += operands * c_.write_bursts;
+    c_.fused_ops = g_.fused >= 0 ? c_.outputs : 0;
+    const int iy0 = g_.band_lo(0);
+    c_.first_load_bits = g_.block_bits(nt0_, ct0_) + u(g_.band_hi(0, r0_) - iy0) * u(g_.in.w) *
+                                                         u(m_.all_channels ? g_.in.c : ct0_) *
+                                                         u(nb0_) * u(p_.widths.activation_bits);
   }
 
-  const ConvGeom g;
-  const PlanParams& p;
-  const ConvMapping& m;
-  const int bands, chunks, n_tiles, igroups;    // loop trip counts
-  const int r_last, ct_last, nt_last, nb_last;  // the last step of each loop
-  const int r0, nb0, nt0, ct0;                  // the first tile
-  std::uint64_t all_bits_ = 0;                  // every weight's code bits, once
-  ConvCounts c;
+  const ConvGeom g_;
+  const PlanParams& p_;
+  const ConvMapping& m_;
+  const int bands_, chunks_, n_tiles_, igroups_;    // loop trip counts
+  const int r_last_, ct_last_, nt_last_, nb_last_;  // the last step of each loop
+  const int r0_, nb0_, nt0_, ct0_;                  // the first tile
+  std::uint64_t all_bits_ = 0;                      // every weight's code bits, once
+  ConvCounts c_;
 };
 
 }  // namespace
