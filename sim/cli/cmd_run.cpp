@@ -62,7 +62,7 @@ bool parse_run_options(const std::string& cmd, const std::vector<std::string>& a
     desc.add_options()("design", po::value<std::string>(&o.design),
                        "MAC design: elp, fixed, elp4..elp8[-serial], elp3v2..elp8v2, "
                        "elp4v2l..elp6v2l, fixed2..fixed16, each optionally with "
-                       "@design.KEY=VALUE settings");
+                       "@design.KEY=VALUE or @mapping.KEY=VALUE settings");
   } else {
     desc.add_options()("designs", po::value<std::string>(&o.designs),
                        "comma-separated designs, the last is the baseline (default: the "

@@ -90,10 +90,13 @@ DesignSpec parse_design_spec(const std::string& text, const std::string& source)
     const std::string part = text.substr(at + 1, next == std::string::npos ? next : next - at - 1);
     const std::size_t eq = part.find('=');
     const std::string key = part.substr(0, eq);
-    if (eq == std::string::npos || key.rfind("design.", 0) != 0 || key == "design.mac") {
+    // A design is its datapath (design.*) and how it schedules a network (mapping.*, e.g.
+    // mapping.fusion), so `compare` can set either per design; the array and memories are shared.
+    const bool design_key = key.rfind("design.", 0) == 0 && key != "design.mac";
+    if (eq == std::string::npos || (!design_key && key.rfind("mapping.", 0) != 0)) {
       throw_field_error(source, "", "not a design setting", "\"@" + part + "\" in \"" + text + "\"",
-                        "@design.KEY=VALUE (a design.* parameter other than design.mac; the "
-                        "design's name chooses the MAC)");
+                        "@design.KEY=VALUE or @mapping.KEY=VALUE (a design.* parameter other than "
+                        "design.mac, which the design's name chooses, or a mapping.* parameter)");
     }
     // The value as --set reads it: JSON where it parses, else a bare string.
     const std::string value = part.substr(eq + 1);

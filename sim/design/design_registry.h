@@ -40,7 +40,7 @@ std::vector<ParamAssignment> design_assignments(const DesignSpec& d, const std::
 void check_design_settings(const DesignSpec& d, const SimConfig& cfg, const std::string& source);
 
 // The configuration of a config file and --set overrides with design `spec` (a registry name,
-// optionally with "@design.KEY=VALUE" settings) applied on top, checked once with all of them:
+// optionally with "@design.KEY=VALUE" or "@mapping.KEY=VALUE" settings) applied on top, checked once with all of them:
 // an override that only makes sense for that design (say design.elp.positions for a v2 preset)
 // is accepted, where checking the file and overrides alone (with the default design) would
 // refuse it. The design's own settings win over the overrides. An unknown name is a UserError

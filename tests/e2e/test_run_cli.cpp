@@ -1322,6 +1322,14 @@ TEST(RunCli, FusedOutputStageKeepsResidualTensorsOnChip) {
   }
   EXPECT_EQ(adds, 8);
   EXPECT_GE(exact, 4);
+  // `compare` takes the schedule as a design setting: the two side by side give the runs' figures.
+  const auto c = run_cli({"compare", "--workload", "resnet18", "--timing-only", "--designs",
+                          "elp@mapping.fusion=fused-stage,elp", "--out", "cmp"},
+                         dir);
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  const auto cmp = nlohmann::json::parse(slurp(dir + "/cmp/comparison.json"))["designs"];
+  EXPECT_EQ(cmp["elp5@mapping.fusion=fused-stage"]["energy_pj"], total["fused-stage"]["energy_pj"]);
+  EXPECT_EQ(cmp["elp5"]["energy_pj"], total["none"]["energy_pj"]);
   EXPECT_EQ(total["fused-stage"]["fused_layers"], 8);
   EXPECT_EQ(total["fused-stage"]["fusable_layers"], 8);
   EXPECT_EQ(total["none"]["fusable_layers"], 0);
