@@ -26,14 +26,14 @@ std::string quote(const std::string& s) {
   return q + "'";
 }
 
+}  // namespace
+
 std::string slurp(const std::string& p) {
   std::ifstream in(p);
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
 }
-
-}  // namespace
 
 void write_file(const std::string& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);

@@ -19,4 +19,7 @@ CliResult run_cli(const std::vector<std::string>& args, const std::string& cwd =
 // Writes `content` to `path`.
 void write_file(const std::string& path, const std::string& content);
 
+// The whole of `path`, or "" when it cannot be read (the e2e tests read the files a run wrote).
+std::string slurp(const std::string& path);
+
 }  // namespace conloc::test

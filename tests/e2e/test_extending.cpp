@@ -13,13 +13,6 @@
 namespace conloc::test {
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 const std::string kRoot = CONLOCNN_SOURCE_DIR;
 
 // The words of a command line (the guide's commands quote nothing).

@@ -27,16 +27,10 @@ using conloc::UserError;
 using conloc::test::alternatives;
 using conloc::test::make_temp_dir;
 using conloc::test::run_cli;
+using conloc::test::slurp;
 using conloc::test::write_file;
 
 namespace {
-
-std::string slurp(const std::string& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::vector<std::string> csv_header(const std::string& path) {
   std::ifstream in(path);
