@@ -40,11 +40,11 @@ std::vector<ParamAssignment> design_assignments(const DesignSpec& d, const std::
 void check_design_settings(const DesignSpec& d, const SimConfig& cfg, const std::string& source);
 
 // The configuration of a config file and --set overrides with design `spec` (a registry name,
-// optionally with "@design.KEY=VALUE" or "@mapping.KEY=VALUE" settings) applied on top, checked once with all of them:
-// an override that only makes sense for that design (say design.elp.positions for a v2 preset)
-// is accepted, where checking the file and overrides alone (with the default design) would
-// refuse it. The design's own settings win over the overrides. An unknown name is a UserError
-// naming `source` with the closest known name.
+// optionally with "@design.KEY=VALUE" or "@mapping.KEY=VALUE" settings) applied on top, checked
+// once with all of them: an override that only makes sense for that design (say
+// design.elp.positions for a v2 preset) is accepted, where checking the file and overrides alone
+// (with the default design) would refuse it. The design's own settings win over the overrides. An
+// unknown name is a UserError naming `source` with the closest known name.
 SimConfig load_design_config(const std::optional<std::string>& file,
                              const std::vector<std::string>& overrides, const std::string& spec,
                              const std::string& source);

@@ -244,7 +244,8 @@ class LayerChooser {
         in.h, in.w, in.c, o.h, o.w, o.c, l.kh, l.kw, l.groups, l.stride_h, l.stride_w, l.pad_t,
         l.pad_l, l.pad_b, l.pad_r, l.dil_h, l.dil_w,
         // a fused output stage's operands share the output half
-        fused < 0 ? -1 : static_cast<int>(fused_operands(net, fused, layer).size())};
+        fused < 0 ? -1
+                  : static_cast<int>(net.layers[static_cast<std::size_t>(fused)].inputs.size())};
     auto it = memo_.find(key);
     if (it == memo_.end()) {
       std::vector<MappingCost> counted;

@@ -24,6 +24,35 @@
 
 using namespace conloc;
 
+namespace {
+
+// The Horowitz table's anchors, read from the JSON file itself (not through the model), and the
+// per-cell and per-bit energies the by-hand tests derive from them.
+struct Horowitz {
+  explicit Horowitz(const std::string& path) {
+    std::ifstream f(path);
+    const nlohmann::json t = nlohmann::json::parse(f)["constants"];
+    auto v = [&](const char* k) { return t[k]["value"].get<double>(); };
+    fa = (v("add_32b") - v("add_8b")) / 24.0;  // per full-adder bit
+    add_op = v("add_8b") - 8 * fa;
+    mult_cell = (v("mult_32b") - v("mult_8b")) / (32.0 * 32 - 8 * 8);
+    mult_op = v("mult_8b") - 64 * mult_cell;
+    dff = v("dff_to_fa") * fa;
+    mux2 = v("mux2_to_fa") * fa;
+    and2 = v("and2_to_fa") * fa;
+    // A 64 KiB buffer: per bit, log-log between the 32 KiB and 1 MiB 64-bit reads.
+    const double e32k = v("sram_read_64b_32kib") / 64, e1m = v("sram_read_64b_1mib") / 64;
+    sram = e32k * std::pow(e1m / e32k, (16.0 - 15.0) / (20.0 - 15.0));
+    dram = v("dram_per_bit");
+  }
+  double add(int bits) const { return add_op + bits * fa; }
+  double mult(int a, int w) const { return mult_op + a * w * mult_cell; }
+  double fa = 0, add_op = 0, mult_cell = 0, mult_op = 0, dff = 0, mux2 = 0, and2 = 0, sram = 0,
+         dram = 0;
+};
+
+}  // namespace
+
 TEST(EnergyByHand, OneConvLayerOnTheHorowitzTable) {
   // A 3 x 3 convolution, 16 -> 16 channels, on a 6 x 6 input without padding: one tile on the
   // 16 x 16 weight-stationary array (M = 16 pixels, K = 144, N = 16), fixed8 MACs.
@@ -40,21 +69,10 @@ TEST(EnergyByHand, OneConvLayerOnTheHorowitzTable) {
   ASSERT_EQ(runs[0].mismatches, 0);
   const EnergyBreakdown& sim = runs[0].rows[0].energy;
 
-  // The table's anchors, read from the JSON file itself.
-  std::ifstream f(cfg.energy_table_path);
-  const nlohmann::json t = nlohmann::json::parse(f)["constants"];
-  auto v = [&](const char* k) { return t[k]["value"].get<double>(); };
-  const double fa = (v("add_32b") - v("add_8b")) / 24.0;  // per full-adder bit
-  const double add_op = v("add_8b") - 8 * fa;
-  const double mult_cell = (v("mult_32b") - v("mult_8b")) / (32.0 * 32 - 8 * 8);
-  const double mult_op = v("mult_8b") - 64 * mult_cell;
-  const double dff = v("dff_to_fa") * fa, mux2 = v("mux2_to_fa") * fa, and2 = v("and2_to_fa") * fa;
-  auto add = [&](int bits) { return add_op + bits * fa; };
-  auto mult = [&](int a, int w) { return mult_op + a * w * mult_cell; };
-  // A 64 KiB buffer: per bit, log-log between the 32 KiB and 1 MiB 64-bit reads.
-  const double e32k = v("sram_read_64b_32kib") / 64, e1m = v("sram_read_64b_1mib") / 64;
-  const double sram = e32k * std::pow(e1m / e32k, (16.0 - 15.0) / (20.0 - 15.0));
-  const double dram = v("dram_per_bit");
+  const Horowitz h(cfg.energy_table_path);
+  const double dff = h.dff, mux2 = h.mux2, and2 = h.and2, sram = h.sram, dram = h.dram;
+  auto add = [&](int bits) { return h.add(bits); };
+  auto mult = [&](int a, int w) { return h.mult(a, w); };
 
   // The tile, by hand: 9 row folds of 16 rows, one column fold.
   const double M = 16, K = 144, N = 16, kf = 9, ops = M * K * N, outputs = M * N;
@@ -114,19 +132,10 @@ TEST(EnergyByHand, AFusedResidualAddOnTheHorowitzTable) {
   const EnergyBreakdown& sim = runs[0].rows[1].energy;
   EXPECT_EQ(runs[0].rows[2].energy.total(), 0.0);
 
-  std::ifstream f(cfg.energy_table_path);
-  const nlohmann::json t = nlohmann::json::parse(f)["constants"];
-  auto v = [&](const char* k) { return t[k]["value"].get<double>(); };
-  const double fa = (v("add_32b") - v("add_8b")) / 24.0;
-  const double add_op = v("add_8b") - 8 * fa;
-  const double mult_cell = (v("mult_32b") - v("mult_8b")) / (32.0 * 32 - 8 * 8);
-  const double mult_op = v("mult_8b") - 64 * mult_cell;
-  const double mux2 = v("mux2_to_fa") * fa;
-  auto add = [&](int bits) { return add_op + bits * fa; };
-  auto mult = [&](int a, int w) { return mult_op + a * w * mult_cell; };
-  const double e32k = v("sram_read_64b_32kib") / 64, e1m = v("sram_read_64b_1mib") / 64;
-  const double sram = e32k * std::pow(e1m / e32k, (16.0 - 15.0) / (20.0 - 15.0));
-  const double dram = v("dram_per_bit");
+  const Horowitz h(cfg.energy_table_path);
+  const double mux2 = h.mux2, sram = h.sram, dram = h.dram;
+  auto add = [&](int bits) { return h.add(bits); };
+  auto mult = [&](int a, int w) { return h.mult(a, w); };
 
   const double M = 16, K = 144, N = 16, kf = 9, outputs = M * N;
   // DRAM: weights and input once, the skip tensor read once, the add's output written once.

@@ -23,9 +23,8 @@ void define_shuffle_kinds(LayerKinds& kinds) {
   k.channel_blocks = true;
   k.out_signed = [](const Layer&, const std::vector<bool>& s) { return bool{s[0]}; };
   k.element = [](const Layer& l, const CompiledLayer&, const TensorShape& out,
-                 const IntOperands& in, const ElementSite& s) {
-    return in.at(0, s.y, s.x, source_channel(l, out, s.c));
-  };
+                 const IntOperands& in,
+                 const ElementSite& s) { return in.at(0, s.y, s.x, source_channel(l, out, s.c)); };
   k.element_float = [](const Layer& l, const TensorShape& out, const FloatOperands& in,
                        const ElementSite& s) {
     return in.at(0, s.y, s.x, source_channel(l, out, s.c));
