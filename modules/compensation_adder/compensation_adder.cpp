@@ -71,6 +71,42 @@ void CompensationAdder::apply_fused_layer(const ConvTile& t, std::uint8_t* resul
   }
 }
 
+std::uint64_t CompensationAdder::pooled(const ConvTile& t) const {
+  const int fi = ctx_.layer_plan->fused_layer;
+  if (fi < 0) return 0;
+  const Layer& f = ctx_.network->net.layers[fi];
+  if (layer_kind(f.type).rows != RowReach::Window) return 0;
+  return static_cast<std::uint64_t>(t.images) * t.res_rows * ctx_.network->net.out_shape(f).w *
+         t.nt;
+}
+
+void CompensationAdder::apply_fused_pool(const ConvTile& t, std::uint8_t* results) const {
+  const CompiledNetwork& cn = *ctx_.network;
+  const int fi = ctx_.layer_plan->fused_layer;
+  const Layer& f = cn.net.layers[fi];
+  const CompiledLayer& fcl = cn.layers[fi];
+  const LayerKind& kind = layer_kind(f.type);
+  const int own = cn.net.layers[ctx_.layer].output;
+  const TensorShape& conv = cn.net.tensors[own];
+  const TensorShape res = cn.net.out_shape(f);
+  const std::uint64_t pixels = static_cast<std::uint64_t>(t.rows) * conv.w;
+  const std::uint64_t res_pixels = static_cast<std::uint64_t>(t.res_rows) * res.w;
+  // Every image's pooled rows before any is stored: they go where the tile's results start.
+  std::vector<std::uint8_t> pooled(static_cast<std::size_t>(t.images * res_pixels * t.nt));
+  for (int img = 0; img < t.images; ++img) {
+    const TileOperands ops({{results + static_cast<std::uint64_t>(img) * pixels * t.nt, conv,
+                             cn.tensors[own].is_signed}},
+                           t.oy0, t.nt);
+    std::uint8_t* dst = pooled.data() + static_cast<std::uint64_t>(img) * res_pixels * t.nt;
+    for (int r = 0; r < t.res_rows; ++r)
+      for (int x = 0; x < res.w; ++x)
+        for (int c = 0; c < t.nt; ++c)
+          *dst++ =
+              static_cast<std::uint8_t>(kind.element(f, fcl, res, ops, {t.res_y0 + r, x, c, 0}));
+  }
+  std::copy(pooled.begin(), pooled.end(), results);
+}
+
 CompensationAdder::Timing CompensationAdder::execute(const Job& job,
                                                      const sc_core::sc_time& start) {
   const ConvTile& t = job.conv;
@@ -90,18 +126,30 @@ CompensationAdder::Timing CompensationAdder::execute(const Job& job,
           wrap_to_bits(std::int64_t{psum[i]} + cl.bias[ch], ctx_.widths.accumulator_bits);
       out[i] = static_cast<std::uint8_t>(clamp_to(cl.rq[ch].apply(v), cl.out_lo, cl.out_hi));
     }
-    if (ctx_.layer_plan->fused_layer >= 0) apply_fused_layer(t, out);
+    if (pooled(t) > 0) {
+      apply_fused_pool(t, out);
+    } else if (ctx_.layer_plan->fused_layer >= 0) {
+      apply_fused_layer(t, out);
+    }
   }
   // Psums in, results out, through the output buffer's port.
   count_access(out_socket, tlm::TLM_READ_COMMAND, Operand::Outputs,
                outputs * static_cast<std::uint64_t>(ctx_.widths.accumulator_bits), name());
   count_access(out_socket, tlm::TLM_WRITE_COMMAND, Operand::Outputs,
                outputs * static_cast<std::uint64_t>(ctx_.widths.activation_bits), name());
-  if (const int fi = ctx_.layer_plan->fused_layer; fi >= 0) {
+  const auto act_bits = static_cast<std::uint64_t>(ctx_.widths.activation_bits);
+  if (const std::uint64_t results = pooled(t); results > 0) {
+    // The pooling stage reads each result once (a row of running window values per lane in
+    // registers) and writes the pooled ones.
+    count_access(out_socket, tlm::TLM_READ_COMMAND, Operand::Outputs, outputs * act_bits, name());
+    count_access(out_socket, tlm::TLM_WRITE_COMMAND, Operand::Outputs, results * act_bits, name());
+    const int fi = ctx_.layer_plan->fused_layer;
+    ctx_.stats.fused_layer = fi;
+    ctx_.stats.fused_ops += results * ops_per_element(ctx_.network->net.layers[fi]);
+  } else if (const int fi = ctx_.layer_plan->fused_layer; fi >= 0) {
     // The fused layer's other operands, read from where the DMA put them.
     const auto others = static_cast<std::uint64_t>(ctx_.network->net.layers[fi].inputs.size() - 1);
-    count_access(out_socket, tlm::TLM_READ_COMMAND, Operand::Inputs,
-                 others * outputs * static_cast<std::uint64_t>(ctx_.widths.activation_bits),
+    count_access(out_socket, tlm::TLM_READ_COMMAND, Operand::Inputs, others * outputs * act_bits,
                  name());
     ctx_.stats.fused_layer = fi;
     ctx_.stats.fused_ops += outputs;

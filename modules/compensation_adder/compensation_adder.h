@@ -20,6 +20,8 @@ namespace conloc {
 // (mapping.fusion = fused-stage) then applies the fused element-wise layer to each result and the
 // fused layer's other operands, which the DMA brought into the output buffer: one more pipeline
 // stage at the same rate (NVDLA's SDP element-wise stage), its operations priced as that layer's.
+// A fused pooling layer instead reduces each window of the tile's results (NVDLA's PDP in line):
+// the tile computes the output rows its pooled rows' windows need, and writes the pooled rows.
 class CompensationAdder : public JobEngine {
  public:
   tlm_utils::simple_initiator_socket<CompensationAdder> out_socket;
@@ -29,6 +31,10 @@ class CompensationAdder : public JobEngine {
  private:
   Timing execute(const Job& job, const sc_core::sc_time& start) override;
   void apply_fused_layer(const ConvTile& t, std::uint8_t* results) const;
+  // A fused pooling layer (its kind's rows reach a window): the tile's pooled rows, computed from
+  // its requantised results and stored where they start; `pooled` counts them (0: no pooling).
+  void apply_fused_pool(const ConvTile& t, std::uint8_t* results) const;
+  std::uint64_t pooled(const ConvTile& t) const;
   DmiRegion dmi_;
 };
 

@@ -121,9 +121,14 @@ struct ConvGeom {
   int fused = -1;                   // the layer the output stage applies, or -1
   const Layer* fused_l = nullptr;   // ... and the layer itself
   int operands = 0;                 // its other inputs, read into the output buffer
+  const Layer* pool = nullptr;      // the fused layer when it pools a window of the output
+  TensorShape res;                  // what the layer writes (result_shape)
   std::uint64_t psum_capacity = 0;  // psums per tile, next to the fused operands
   ConvGeom(const CompiledNetwork& cn, int li, const PlanParams& p)
-      : l(cn.net.layers[li]), in(cn.net.in_shape(l)), out(cn.net.out_shape(l)) {
+      : l(cn.net.layers[li]),
+        in(cn.net.in_shape(l)),
+        out(cn.net.out_shape(l)),
+        res(result_shape(cn.net, li, p)) {
     groups = l.groups;
     ng = static_cast<int>(cn.net.gemm(l).n);
     cg = in.c / l.groups;
@@ -134,6 +139,7 @@ struct ConvGeom {
     if (fused >= 0) {
       fused_l = &cn.net.layers[fused];
       operands = static_cast<int>(fused_l->inputs.size()) - 1;  // all but this layer's output
+      if (layer_kind(fused_l->type).rows == RowReach::Window) pool = fused_l;
     }
     psum_capacity = p.psum_capacity(operands);
   }
@@ -146,8 +152,18 @@ struct ConvGeom {
   std::string psum_what(const std::string& what) const {
     return fused < 0 ? what : what + " with the operands of the fused " + fused_l->name;
   }
-  // Input rows that r output rows need at most.
-  int rows_in(int r) const { return std::min(in.h, (r - 1) * l.stride_h + l.span_h()); }
+  // Output rows [lo, hi) that result rows [y0, y0 + r) need: the same rows, or the windows of
+  // the fused pooling's rows.
+  int conv_lo(int y0) const { return pool ? std::max(0, y0 * pool->stride_h - pool->pad_t) : y0; }
+  int conv_hi(int y0, int r) const {
+    return pool ? std::min(out.h, (y0 + r - 1) * pool->stride_h - pool->pad_t + pool->kh) : y0 + r;
+  }
+  // Output rows that r result rows need at most.
+  int conv_rows(int r) const {
+    return pool ? std::min(out.h, (r - 1) * pool->stride_h + pool->kh) : r;
+  }
+  // Input rows that r result rows need at most.
+  int rows_in(int r) const { return std::min(in.h, (conv_rows(r) - 1) * l.stride_h + l.span_h()); }
   // Input rows [lo, hi) of the band of output rows [oy0, oy0 + r).
   int band_lo(int oy0) const { return std::max(0, oy0 * l.stride_h - l.pad_t); }
   int band_hi(int oy0, int r) const {
@@ -173,10 +189,14 @@ ConvMapping greedy(const ConvGeom& g, const PlanParams& p) {
   // 1. Output channels per tile: one column fold, limited by one output row of psums and by one
   //    input channel's weights.
   int nt = std::min(g.ng, p.array.cols);
-  const auto psum_row = static_cast<std::uint64_t>(g.out.w);  // partial sums
+  // Partial sums of one result row (the output rows its pooling window needs) of one channel.
+  const auto psum_row = static_cast<std::uint64_t>(g.conv_rows(1)) * g.out.w;
   if (psum_row > g.psum_capacity) {
     does_not_fit(l, "output buffer", "buffers.output_kib", g.psum_bytes(psum_row, p),
-                 p.out_half_bytes, g.psum_what("one output row of psums for one channel"));
+                 p.out_half_bytes,
+                 g.pool ? "the psums of the output rows one row of the fused " + g.pool->name +
+                              " reads, one channel"
+                        : g.psum_what("one output row of psums for one channel"));
   }
   nt = static_cast<int>(std::min<std::uint64_t>(nt, g.psum_capacity / psum_row));
   while (nt > 1 && g.block(nt, 1) > p.weight_half_bytes)
@@ -202,15 +222,15 @@ ConvMapping greedy(const ConvGeom& g, const PlanParams& p) {
   const int cs = all_ch ? g.in.c : ct;
   // 3. Output rows per band.
   int rows = 1;
-  while (rows < g.out.h &&
+  while (rows < g.res.h &&
          static_cast<std::uint64_t>(g.rows_in(rows + 1)) * g.in.w * cs <= p.act_capacity() &&
-         static_cast<std::uint64_t>(rows + 1) * g.out.w * nt <= g.psum_capacity) {
+         static_cast<std::uint64_t>(g.conv_rows(rows + 1)) * g.out.w * nt <= g.psum_capacity) {
     ++rows;
   }
   // 4. Images of the batch per tile: as many as the two halves hold at these band sizes, so that
   //    one loaded weight block serves them all (and an OS array fills more rows).
   const std::uint64_t band_elems1 = static_cast<std::uint64_t>(g.rows_in(rows)) * g.in.w * cs;
-  const std::uint64_t psum_elems1 = static_cast<std::uint64_t>(rows) * g.out.w * nt;
+  const std::uint64_t psum_elems1 = static_cast<std::uint64_t>(g.conv_rows(rows)) * g.out.w * nt;
   m.images = static_cast<int>(std::max<std::uint64_t>(
       1, std::min<std::uint64_t>({static_cast<std::uint64_t>(g.batch),
                                   p.act_capacity() / band_elems1, g.psum_capacity / psum_elems1})));
@@ -237,7 +257,7 @@ std::optional<Infeasibility> misfit(const ConvGeom& g, const PlanParams& p, cons
   };
   if (m.nt < 1 || m.nt > g.ng) return range("output channels per tile", m.nt, g.ng);
   if (m.ct < 1 || m.ct > g.cg) return range("input channels per chunk", m.ct, g.cg);
-  if (m.rows < 1 || m.rows > g.out.h) return range("output rows per band", m.rows, g.out.h);
+  if (m.rows < 1 || m.rows > g.res.h) return range("output rows per band", m.rows, g.res.h);
   if (m.images < 1 || m.images > g.batch) return range("images per tile", m.images, g.batch);
   if (m.accumulate && p.array.acc_entries <= 0) {
     return bad("accumulating in column accumulators needs array.accumulator_entries > 0",
@@ -252,7 +272,7 @@ std::optional<Infeasibility> misfit(const ConvGeom& g, const PlanParams& p, cons
     return i;
   };
   const std::uint64_t psum =
-      static_cast<std::uint64_t>(m.images) * m.rows * g.out.w * m.nt;  // partial sums
+      static_cast<std::uint64_t>(m.images) * g.conv_rows(m.rows) * g.out.w * m.nt;  // psums
   if (psum > g.psum_capacity) {
     return over(g.psum_what("the psum tile").c_str(), g.psum_bytes(psum, p), "output buffer",
                 "buffers.output_kib", p.out_half_bytes);
@@ -284,7 +304,7 @@ class ConvPlanner {
         gemm_k_(cn.net.gemm(g_.l).k),
         in_base_(dram.tensor_addr[g_.l.inputs[0]]),
         // A fused output stage writes the fused layer's output; this layer's never leaves.
-        out_base_(dram.tensor_addr[g_.fused >= 0 ? cn.net.layers[g_.fused].output : g_.l.output]) {
+        res_base_(dram.tensor_addr[g_.fused >= 0 ? cn.net.layers[g_.fused].output : g_.l.output]) {
     if (g_.fused >= 0) {
       for (int t : fused_operands(cn.net, g_.fused, li))
         fused_base_.push_back(dram.tensor_addr[t]);
@@ -296,7 +316,7 @@ class ConvPlanner {
     lp_.on_pe_array = true;
     lp_.mapping = m;
     lp_.band_rows = m.rows;
-    lp_.bands = (g_.out.h + m.rows - 1) / m.rows;
+    lp_.bands = (g_.res.h + m.rows - 1) / m.rows;
     lp_.chunks = (g_.cg + m.ct - 1) / m.ct;
     lp_.n_tiles = (g_.ng + m.nt - 1) / m.nt;
   }
@@ -321,7 +341,9 @@ class ConvPlanner {
 
  private:
   struct Band {
-    int oy0, r, iy_lo, rows;
+    int oy0, r;       // result rows
+    int cy0, cr;      // output rows computed for them
+    int iy_lo, rows;  // input rows they read
   };
 
   int ntile_channels(int nti) const { return std::min(m_.nt, g_.ng - nti * m_.nt); }
@@ -387,9 +409,10 @@ class ConvPlanner {
   }
 
   Band band(int b) const {
-    const int oy0 = b * m_.rows, r = std::min(m_.rows, g_.out.h - oy0);
-    const int lo = g_.band_lo(oy0);
-    return Band{oy0, r, lo, g_.band_hi(oy0, r) - lo};
+    const int oy0 = b * m_.rows, r = std::min(m_.rows, g_.res.h - oy0);
+    const int cy0 = g_.conv_lo(oy0), cr = g_.conv_hi(oy0, r) - cy0;
+    const int lo = g_.band_lo(cy0);
+    return Band{oy0, r, cy0, cr, lo, g_.band_hi(cy0, cr) - lo};
   }
 
   // One input band per image, one after another in a half: [image][band rows][W][channels].
@@ -471,8 +494,10 @@ class ConvPlanner {
       tile.nt = ntile_channels(nti);
       tile.c0 = ch * m_.ct;
       tile.ct = chunk_channels(ch);
-      tile.oy0 = bd.oy0;
-      tile.rows = bd.r;
+      tile.oy0 = bd.cy0;
+      tile.rows = bd.cr;
+      tile.res_y0 = bd.oy0;
+      tile.res_rows = bd.r;
       tile.image0 = img0;
       tile.images = nbc;
       tile.first_chunk = ch == 0;
@@ -497,7 +522,7 @@ class ConvPlanner {
       tile.input_job = ajobs.back();
       tile.weight_job = wjob;
       tile.obuf_addr = out_half * p_.out_store();
-      tile.gemm.m = static_cast<std::int64_t>(nbc) * bd.r * g_.out.w;
+      tile.gemm.m = static_cast<std::int64_t>(nbc) * bd.cr * g_.out.w;
       tile.gemm.k = static_cast<std::int64_t>(g_.taps) * tile.ct;
       tile.gemm.n = tile.nt;
       tile.gemm.first_k_chunk = tile.first_chunk;
@@ -519,42 +544,45 @@ class ConvPlanner {
     return last_compute;
   }
 
-  // The output stage of a tile group, then each image's outputs to its own place in DRAM; the
-  // output half is free after the last write. A fused output stage first reads the fused layer's
-  // other operands for the group's outputs into the output half, after the psums (as soon as the
-  // half is free: it loads while the group computes).
+  // The output stage of a tile group, then each image's results to their place in DRAM; the
+  // output half is free after the last write. A fused element-wise stage first reads the fused
+  // layer's other operands for the group's outputs into the output half, after the psums (as soon
+  // as the half is free: it loads while the group computes); a fused pooling stage writes the
+  // pooled rows.
   void write_back(ConvTile tile, const Band& bd, int img0, int nbc, int grp, int out_half,
                   int last_compute) {
     const TensorShape& out = g_.out;
-    const std::uint64_t pixels = static_cast<std::uint64_t>(bd.r) * out.w;
+    const std::uint64_t pixels = static_cast<std::uint64_t>(bd.cr) * out.w;
     const std::uint64_t outputs = static_cast<std::uint64_t>(nbc) * pixels * tile.nt;
+    const std::uint64_t channel = static_cast<std::uint64_t>(grp) * g_.ng + tile.n0;
     Job o;
     o.engine = Engine::CompensationAdder;
     add_dep(o, last_compute);
     tile.fused_addr = tile.obuf_addr + 4 * outputs;
     for (std::size_t k = 0; k < fused_base_.size(); ++k) {
       for (int i = 0; i < nbc; ++i) {
-        add_dep(o, push(lp_, tensor_dma(Engine::DmaRead, Operand::Inputs, Buffer::Outputs,
-                                        fused_base_[k] +
-                                            static_cast<std::uint64_t>(img0 + i) * out.elements() +
-                                            static_cast<std::uint64_t>(bd.oy0) * out.w * out.c +
-                                            static_cast<std::uint64_t>(grp) * g_.ng + tile.n0,
-                                        tile.fused_addr + k * outputs +
-                                            static_cast<std::uint64_t>(i) * pixels * tile.nt,
-                                        pixels, tile.nt, out.c, oh_.last_user[out_half],
-                                        p_.widths.activation_bits)));
+        add_dep(o, push(lp_,
+                        tensor_dma(Engine::DmaRead, Operand::Inputs, Buffer::Outputs,
+                                   fused_base_[k] +
+                                       static_cast<std::uint64_t>(img0 + i) * out.elements() +
+                                       static_cast<std::uint64_t>(bd.cy0) * out.w * out.c + channel,
+                                   tile.fused_addr + k * outputs +
+                                       static_cast<std::uint64_t>(i) * pixels * tile.nt,
+                                   pixels, tile.nt, out.c, oh_.last_user[out_half],
+                                   p_.widths.activation_bits)));
       }
     }
     o.conv = tile;
     const int ojob = push(lp_, o);
+    const TensorShape& res = g_.res;
+    const std::uint64_t res_pixels = static_cast<std::uint64_t>(bd.r) * res.w;
     int prev = ojob;  // chained, so the last write frees the half after all of them
     for (int i = 0; i < nbc; ++i) {
       Job wr = tensor_dma(Engine::DmaWrite, Operand::Outputs, Buffer::Outputs,
-                          out_base_ + static_cast<std::uint64_t>(img0 + i) * out.elements() +
-                              static_cast<std::uint64_t>(bd.oy0) * out.w * out.c +
-                              static_cast<std::uint64_t>(grp) * g_.ng + tile.n0,
-                          tile.obuf_addr + static_cast<std::uint64_t>(i) * pixels * tile.nt, pixels,
-                          tile.nt, out.c, ojob, p_.widths.activation_bits);
+                          res_base_ + static_cast<std::uint64_t>(img0 + i) * res.elements() +
+                              static_cast<std::uint64_t>(bd.oy0) * res.w * res.c + channel,
+                          tile.obuf_addr + static_cast<std::uint64_t>(i) * res_pixels * tile.nt,
+                          res_pixels, tile.nt, res.c, ojob, p_.widths.activation_bits);
       add_dep(wr, prev);
       prev = push(lp_, wr);
     }
@@ -605,7 +633,7 @@ class ConvPlanner {
   const PlanParams& p_;
   const ConvMapping m_;
   const std::int64_t gemm_k_;
-  const std::uint64_t in_base_, out_base_;
+  const std::uint64_t in_base_, res_base_;
   std::vector<std::uint64_t> fused_base_;  // the fused layer's other operands in DRAM
   LayerPlan lp_;
   std::vector<std::uint64_t> blocks_, block_size_, resident_off_, ntile_off_;
@@ -854,7 +882,7 @@ bool ConvCounts::operator==(const ConvCounts& o) const {
          dram_output_bits == o.dram_output_bits && outputs == o.outputs &&
          first_load_bits == o.first_load_bits && last_outputs == o.last_outputs &&
          read_bursts == o.read_bursts && write_bursts == o.write_bursts &&
-         fused_input_bits == o.fused_input_bits && fused_ops == o.fused_ops;
+         fused_input_bits == o.fused_input_bits && fused_ops == o.fused_ops && pooled == o.pooled;
 }
 
 std::vector<int> fused_operands(const Network& net, int fused_layer, int producer) {
@@ -876,11 +904,19 @@ std::vector<int> output_stage_fusions(const Network& net) {
     const LayerKind& k = layer_kind(f.type);
     const TensorShape& out = net.out_shape(p);
     // Element-wise: each output element reads its own position of every input, which the output
-    // stage holds for the tile it drains.
+    // stage holds for the tile it drains. Pooling: a window of one channel of the output, whose
+    // rows the tile group computes (bands of pooled rows).
     const bool elementwise = k.unit == Unit::VectorUnit && k.rows == RowReach::Same &&
                              !k.part_per_input && !k.channel_blocks;
-    if (!p.on_pe_array() || !elementwise || readers[static_cast<std::size_t>(p.output)] != 1 ||
+    const bool pooling = k.unit == Unit::VectorUnit && k.rows == RowReach::Window &&
+                         f.inputs.size() == 1 && !k.channel_blocks;
+    if (!p.on_pe_array() || !(elementwise || pooling) ||
+        readers[static_cast<std::size_t>(p.output)] != 1 ||
         std::count(f.inputs.begin(), f.inputs.end(), p.output) != 1) {
+      continue;
+    }
+    if (pooling) {
+      fused[i] = static_cast<int>(i + 1);
       continue;
     }
     const TensorShape& fo = net.out_shape(f);
@@ -892,6 +928,11 @@ std::vector<int> output_stage_fusions(const Network& net) {
     if (same) fused[i] = static_cast<int>(i + 1);
   }
   return fused;
+}
+
+TensorShape result_shape(const Network& net, int layer, const PlanParams& p) {
+  const int f = p.fused_layer(layer);
+  return net.out_shape(net.layers[static_cast<std::size_t>(f >= 0 ? f : layer)]);
 }
 
 std::variant<ConvMapping, Infeasibility> greedy_mapping(const CompiledNetwork& cn, int layer,
@@ -919,20 +960,36 @@ class ConvCounter {
       : g_(cn, layer, p),
         p_(p),
         m_(m),
-        bands_((g_.out.h + m_.rows - 1) / m_.rows),
+        bands_((g_.res.h + m_.rows - 1) / m_.rows),
         chunks_((g_.cg + m_.ct - 1) / m_.ct),
         n_tiles_((g_.ng + m_.nt - 1) / m_.nt),
         igroups_((g_.batch + m_.images - 1) / m_.images),
-        r_last_(g_.out.h - (bands_ - 1) * m_.rows),
+        r_last_(g_.res.h - (bands_ - 1) * m_.rows),
         ct_last_(g_.cg - (chunks_ - 1) * m_.ct),
         nt_last_(g_.ng - (n_tiles_ - 1) * m_.nt),
         nb_last_(g_.batch - (igroups_ - 1) * m_.images),
-        r0_(std::min(m_.rows, g_.out.h)),
         nb0_(std::min(m_.images, g_.batch)),
         nt0_(std::min(m_.nt, g_.ng)),
         ct0_(std::min(m_.ct, g_.cg)) {
     c_.tile_groups = u(g_.groups) * u(bands_) * u(igroups_) * u(n_tiles_);
     c_.tiles = c_.tile_groups * u(chunks_);
+    // The output rows each band computes: its result rows, or with a fused pooling the rows
+    // their windows read (the first and last bands clipped by the padding and the last band's
+    // size, those between all alike).
+    for (int b = 0; b < bands_; ++b) {
+      const int y0 = b * m_.rows;
+      const int cr = g_.conv_hi(y0, std::min(m_.rows, g_.res.h - y0)) - g_.conv_lo(y0);
+      auto d = std::find_if(row_dims_.begin(), row_dims_.end(),
+                            [&](const Dim& x) { return x.value == cr; });
+      if (d == row_dims_.end()) {
+        row_dims_.push_back({cr, 1});
+      } else {
+        ++d->count;
+      }
+      conv_rows_ += u(cr);
+      if (b == 0) cr0_ = cr;
+      cr_last_ = cr;
+    }
   }
 
   ConvCounts count() {
@@ -998,7 +1055,7 @@ class ConvCounter {
       if (chunks_ > 2) chunk_dims.push_back({m_.ct, false, u(chunks_ - 2)});
       chunk_dims.push_back({ct_last_, false, 1});
     }
-    for (const Dim& r : dim(m_.rows, bands_, r_last_))
+    for (const Dim& r : row_dims_)
       for (const Dim& i : dim(m_.images, igroups_, nb_last_))
         for (const Dim& n : dim(m_.nt, n_tiles_, nt_last_))
           for (const Chunk& k : chunk_dims) {
@@ -1012,13 +1069,13 @@ class ConvCounter {
       c_.array.port_stall_cycles += with.port_stall_cycles - without.port_stall_cycles;
     };
     if (c_.tiles == 1) {
-      adjust(tile(r0_, nb0_, nt0_, ct0_, true, true, true),
-             tile(r0_, nb0_, nt0_, ct0_, true, false, false));
+      adjust(tile(cr0_, nb0_, nt0_, ct0_, true, true, true),
+             tile(cr0_, nb0_, nt0_, ct0_, true, false, false));
     } else {
-      adjust(tile(r0_, nb0_, nt0_, ct0_, true, true, false),
-             tile(r0_, nb0_, nt0_, ct0_, true, false, false));
-      adjust(tile(r_last_, nb_last_, nt_last_, ct_last_, chunks_ == 1, false, true),
-             tile(r_last_, nb_last_, nt_last_, ct_last_, chunks_ == 1, false, false));
+      adjust(tile(cr0_, nb0_, nt0_, ct0_, true, true, false),
+             tile(cr0_, nb0_, nt0_, ct0_, true, false, false));
+      adjust(tile(cr_last_, nb_last_, nt_last_, ct_last_, chunks_ == 1, false, true),
+             tile(cr_last_, nb_last_, nt_last_, ct_last_, chunks_ == 1, false, false));
     }
   }
 
@@ -1056,9 +1113,10 @@ class ConvCounter {
     std::uint64_t band_rows = 0, in_bursts = 0;
     const std::uint64_t in_c = u(g_.in.c);
     for (int b = 0; b < bands_; ++b) {
-      const int oy0 = b * m_.rows;
-      const std::uint64_t rows =
-          u(g_.band_hi(oy0, std::min(m_.rows, g_.out.h - oy0)) - g_.band_lo(oy0));
+      const int y0 = b * m_.rows;
+      const int cy0 = g_.conv_lo(y0);
+      const int cr = g_.conv_hi(y0, std::min(m_.rows, g_.res.h - y0)) - cy0;
+      const std::uint64_t rows = u(g_.band_hi(cy0, cr) - g_.band_lo(cy0));
       band_rows += rows;
       const std::uint64_t pixels = rows * u(g_.in.w);
       if (m_.all_channels) {
@@ -1078,20 +1136,28 @@ class ConvCounter {
         c_.dram_weight_bits > all_bits_ && m_.order == TileOrder::BandsOuter;
     c_.load_tiles =
         weights_per_tile || !m_.all_channels ? c_.tiles : u(bands_) * u(igroups_) * band_loads;
-    c_.outputs = u(g_.out.elements()) * u(g_.batch);
-    c_.last_outputs = u(nb_last_) * u(r_last_) * u(g_.out.w) * u(nt_last_);
-    c_.dram_output_bits = c_.outputs * u(p_.widths.activation_bits);
+    c_.outputs = conv_rows_ * u(g_.out.w) * u(g_.out.c) * u(g_.batch);
+    c_.last_outputs = u(nb_last_) * u(cr_last_) * u(g_.out.w) * u(nt_last_);
+    const std::uint64_t results = u(g_.res.elements()) * u(g_.batch);
+    c_.dram_output_bits = results * u(p_.widths.activation_bits);
     for (const Dim& r : dim(m_.rows, bands_, r_last_))
       for (const Dim& n : dim(m_.nt, n_tiles_, nt_last_))
         c_.write_bursts += r.count * n.count * u(g_.groups) * u(g_.batch) *
-                           tensor_bursts(u(r.value) * u(g_.out.w), u(n.value), u(g_.out.c));
-    // A fused output stage reads each other operand where it writes the output.
+                           tensor_bursts(u(r.value) * u(g_.res.w), u(n.value), u(g_.res.c));
+    // A fused element-wise stage reads each other operand where it writes the output; a fused
+    // pooling stage performs its window's operations per pooled result.
     const auto operands = static_cast<std::uint64_t>(g_.operands);
     c_.fused_input_bits = operands * c_.dram_output_bits;
     c_.read_bursts += operands * c_.write_bursts;
-    c_.fused_ops = g_.fused >= 0 ? c_.outputs : 0;
-    const int iy0 = g_.band_lo(0);
-    c_.first_load_bits = g_.block_bits(nt0_, ct0_) + u(g_.band_hi(0, r0_) - iy0) * u(g_.in.w) *
+    if (g_.pool) {
+      c_.pooled = results;
+      c_.fused_ops = results * ops_per_element(*g_.pool);
+    } else if (g_.fused >= 0) {
+      c_.fused_ops = c_.outputs;
+    }
+    const int iy0 = g_.band_lo(g_.conv_lo(0));
+    c_.first_load_bits = g_.block_bits(nt0_, ct0_) + u(g_.band_hi(g_.conv_lo(0), cr0_) - iy0) *
+                                                         u(g_.in.w) *
                                                          u(m_.all_channels ? g_.in.c : ct0_) *
                                                          u(nb0_) * u(p_.widths.activation_bits);
   }
@@ -1101,7 +1167,10 @@ class ConvCounter {
   const ConvMapping& m_;
   const int bands_, chunks_, n_tiles_, igroups_;    // loop trip counts
   const int r_last_, ct_last_, nt_last_, nb_last_;  // the last step of each loop
-  const int r0_, nb0_, nt0_, ct0_;                  // the first tile
+  const int nb0_, nt0_, ct0_;                       // the first tile
+  int cr0_ = 0, cr_last_ = 0;                       // output rows of the first and last band
+  std::vector<Dim> row_dims_;                       // output rows per band, and how many
+  std::uint64_t conv_rows_ = 0;                     // output rows of all bands
   std::uint64_t all_bits_ = 0;                      // every weight's code bits, once
   ConvCounts c_;
 };

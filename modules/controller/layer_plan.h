@@ -7,13 +7,13 @@
 #include <variant>
 #include <vector>
 
+#include "modules/common/network.h"
 #include "modules/dataflow/dataflow_model.h"
 #include "modules/memory/traffic.h"
 
 namespace conloc {
 
 struct CompiledNetwork;
-struct Network;
 
 // Which engine executes a job. Each engine runs its jobs in plan order; a job starts once all its
 // dependencies (earlier jobs) have completed.
@@ -44,6 +44,10 @@ struct ConvTile {
   int n0 = 0, nt = 0;     // output channels (within the group)
   int c0 = 0, ct = 0;     // input channels of this k-chunk (within the group)
   int oy0 = 0, rows = 0;  // output rows of this band
+  // The rows of the tensor the tile group writes: a fused pooling layer's output rows, computed
+  // from output rows [oy0, oy0 + rows) (bands of pooled rows overlap there: the rows two bands
+  // share are computed by both); otherwise oy0 and rows again.
+  int res_y0 = 0, res_rows = 0;
   // Images of the batch in the tile: their bands lie one after another in the activation SRAM
   // ([images][band_rows][W][band_cs]) and their psums in the output buffer ([images][rows*OW][nt]);
   // M = images x rows x OW.
@@ -100,7 +104,8 @@ struct ConvMapping {
   TileOrder order = TileOrder::BandsOuter;
   int nt = 1;                 // output channels per tile (per group)
   int ct = 1;                 // input channels per k-chunk (per group)
-  int rows = 1;               // output rows per band
+  int rows = 1;               // output rows per band (rows of result_shape: pooled rows when a
+                              // pooling layer is fused)
   int images = 1;             // images of the batch per tile
   bool all_channels = false;  // an input band holds every input channel, not just the chunk's
   // WS with column accumulators (array.accumulator_entries > 0): partial sums stay there over the
@@ -165,10 +170,15 @@ struct PlanParams {
 
 // Output-stage fusion (docs/mapping.md, "Fusion"): per layer, the layer its output stage can
 // apply to its results before they leave the chip, or -1. A conv / fc layer qualifies when the
-// next layer is the only reader of its output and is element-wise (its kind reads each output
-// element's own position of its inputs: add, mul, max, relu, act, abs), with every other input
-// of the output's shape.
+// next layer is the only reader of its output and is either element-wise (its kind reads each
+// output element's own position of its inputs: add, mul, max, relu, act, abs), with every other
+// input of the output's shape, or a pooling layer (maxpool, avgpool, gap) of that output alone.
 std::vector<int> output_stage_fusions(const Network& net);
+
+// The shape of the tensor layer `layer`'s plan writes: its fused layer's output when its output
+// stage applies one (PlanParams::fused_layer), else its own. A conv mapping's `rows` count rows
+// of this tensor.
+TensorShape result_shape(const Network& net, int layer, const PlanParams& p);
 
 // A fused layer's inputs other than its producer's output, in input order.
 std::vector<int> fused_operands(const Network& net, int fused_layer, int producer);
@@ -242,6 +252,9 @@ struct ConvCounts {
   // element operations it performs for the fused layer.
   std::uint64_t fused_input_bits = 0;
   std::uint64_t fused_ops = 0;
+  // A fused pooling stage: the pooled results it writes to the output buffer (it reads each of
+  // the `outputs` once).
+  std::uint64_t pooled = 0;
   // Tiles that wait for a load of their own (every tile when weights stream per tile or bands
   // hold one chunk, else one per band load): for the mapper's latency estimate only, not compared
   // with the jobs.

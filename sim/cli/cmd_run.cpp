@@ -179,10 +179,12 @@ void print_summary(const RunResult& r, const std::string& dir, double wall) {
     std::string unfused;
     for (const std::string& n : r.unfused)
       unfused += (unfused.empty() ? "" : ", ") + n;
-    std::printf("  fusion    %zu of %zu element-wise layers in a conv's output stage%s%s%s\n",
-                r.fused_layers(), r.fused_layers() + r.unfused.size(),
-                unfused.empty() ? "" : " (cheaper on their own: ", unfused.c_str(),
-                unfused.empty() ? "" : ")");
+    std::printf(
+        "  fusion    %zu of %zu fusable layers (element-wise, pooling) in a conv's output "
+        "stage%s%s%s\n",
+        r.fused_layers(), r.fused_layers() + r.unfused.size(),
+        unfused.empty() ? "" : " (cheaper on their own: ", unfused.c_str(),
+        unfused.empty() ? "" : ")");
   }
   if (cfg.batch > 1) {
     const double b = cfg.batch;

@@ -172,9 +172,10 @@ const ParamRegistry& sim_params() {
         choice_param("mapping.fusion", "none",
                      "The most a schedule may fuse: none = every layer reads its inputs from "
                      "DRAM and writes its output there; fused-stage = a conv / fc layer's output "
-                     "stage also applies the element-wise layer that alone consumes its output "
-                     "(a residual add, an activation; NVDLA SDP-style), so that tensor never "
-                     "leaves the chip (docs/mapping.md, \"Fusion\").",
+                     "stage also applies the element-wise or pooling layer that alone consumes "
+                     "its output (a residual add, an activation, a max pooling; NVDLA SDP / "
+                     "PDP-style), so that tensor never leaves the chip (docs/mapping.md, "
+                     "\"Fusion\").",
                      {"none", "fused-stage"}),
         choice_param("design.mac", "elp",
                      "MAC design `run` simulates: ELP_BSD shift-add or fixed-point multiplier. "

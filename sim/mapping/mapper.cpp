@@ -5,6 +5,8 @@
 #include <set>
 #include <tuple>
 
+#include "modules/layers/layer_kind.h"
+
 namespace conloc {
 
 namespace {
@@ -82,7 +84,7 @@ MappingSpace mapping_space(const SimConfig& cfg, const CompiledNetwork& cn, int 
   for (int parts : {2, 4})
     images.insert((batch + parts - 1) / parts);
   s.images.assign(images.begin(), images.end());
-  s.output_rows = net.out_shape(l).h;
+  s.output_rows = result_shape(net, layer, p).h;
   const bool ws_acc = p.array.acc_entries > 0 && !p.array.scalesim &&
                       dynamic_cast<const WeightStationary*>(p.dataflow) != nullptr;
   s.acc = ws_acc ? std::vector<bool>{true, false} : std::vector<bool>{p.array.acc_entries > 0};
@@ -172,6 +174,11 @@ void cost(const SimConfig& cfg, const CompiledNetwork& cn, int layer, const Plan
   t.activation_sram.read_bits[I] = c.array.input_reads * act_bits;
   t.output_buffer.read_bits[O] = (c.array.psum_reads + c.outputs) * acc_bits + c.dram_output_bits;
   t.output_buffer.write_bits[O] = c.array.psum_writes * acc_bits + c.outputs * act_bits;
+  // A fused pooling stage reads each result once and writes the pooled ones.
+  if (c.pooled > 0) {
+    t.output_buffer.read_bits[O] += c.outputs * act_bits;
+    t.output_buffer.write_bits[O] += c.pooled * act_bits;
+  }
   // A fused output stage's other operands: written by the DMA, read by the output stage.
   t.output_buffer.write_bits[I] = c.fused_input_bits;
   t.output_buffer.read_bits[I] = c.fused_input_bits;
@@ -240,12 +247,16 @@ class LayerChooser {
     const Layer& l = net.layers[static_cast<std::size_t>(layer)];
     const TensorShape in = net.in_shape(l), o = net.out_shape(l);
     const int fused = p.fused_layer(layer);
-    const std::vector<int> key = {
-        in.h, in.w, in.c, o.h, o.w, o.c, l.kh, l.kw, l.groups, l.stride_h, l.stride_w, l.pad_t,
-        l.pad_l, l.pad_b, l.pad_r, l.dil_h, l.dil_w,
-        // a fused output stage's operands share the output half
-        fused < 0 ? -1
-                  : static_cast<int>(net.layers[static_cast<std::size_t>(fused)].inputs.size())};
+    std::vector<int> key = {in.h,    in.w,    in.c,     o.h,        o.w,        o.c,
+                            l.kh,    l.kw,    l.groups, l.stride_h, l.stride_w, l.pad_t,
+                            l.pad_l, l.pad_b, l.pad_r,  l.dil_h,    l.dil_w};
+    if (fused >= 0) {
+      // A fused stage's operands share the output half; a fused pooling's window sets the bands.
+      const Layer& f = net.layers[static_cast<std::size_t>(fused)];
+      key.insert(key.end(),
+                 {static_cast<int>(f.inputs.size()), static_cast<int>(layer_kind(f.type).rows),
+                  f.kh, f.kw, f.stride_h, f.stride_w, f.pad_t, f.pad_l, f.pad_b, f.pad_r});
+    }
     auto it = memo_.find(key);
     if (it == memo_.end()) {
       std::vector<MappingCost> counted;

@@ -324,3 +324,41 @@ TEST(LayerKinds, TheGuideQuotesTheAbsKindVerbatim) {
   ASSERT_NE(end, std::string::npos);
   EXPECT_EQ(doc.substr(begin, end - begin), read_doc("modules/layers/kinds/abs.cpp"));
 }
+
+// A pooling layer in the output stage of the conv before it (mapping.fusion = fused-stage): the
+// tile groups compute the output rows their pooled rows' windows read, overlapping bands compute
+// shared rows twice, and the pooled results are bit-exact. Max pooling with padding and an odd
+// size, average pooling, a global average; small buffers cut each conv into many bands, a batch
+// of two shares the tiles. (The energy objective: by EDP the mapper keeps the max pooling apart,
+// its fused tiles would be narrow and slow.)
+namespace {
+
+void expect_fused_pooling_bit_exact(const std::string& dataflow) {
+  NetworkBuilder b("pools", {15, 13, 5}, "test");
+  const int c1 = b.conv("c1", b.input(), 8, 3, 1, 1, A::None);
+  const int mp = b.max_pool("maxpool", c1, 3, 2, 1);
+  const int c2 = b.conv("c2", mp, 6, 3, 1, 1, A::Relu);
+  const int ap = b.avg_pool("avgpool", c2, 2, 2, 0);
+  const int c3 = b.conv("c3", ap, 8, 1, 1, 0, A::None);
+  b.conv("head", b.global_avg_pool("gap", c3), 4, 1, 1, 0, A::None);
+  const std::vector<std::string> sets = {"mapping.fusion=fused-stage", "array.dataflow=" + dataflow,
+                                         "buffers.activation_kib=4",   "buffers.output_kib=2",
+                                         "buffers.weight_kib=1",       "workload.batch=2",
+                                         "mapping.objective=energy"};
+  const CompiledNetwork cn = compile_calibrated(b.build(), sets);
+  std::vector<int> fused_into;
+  const auto mism = accelerator_mismatches(cn, sets, &fused_into);
+  for (std::size_t i = 0; i < mism.size(); ++i)
+    EXPECT_EQ(mism[i], 0u) << cn.net.layers[i].name;
+  EXPECT_EQ(fused_into, (std::vector<int>{-1, 0, -1, 2, -1, 4, -1})) << dataflow;
+}
+
+}  // namespace
+
+TEST(FusedPooling, RunsInTheConvOutputStageBitExactWs) {
+  expect_fused_pooling_bit_exact("ws");
+}
+
+TEST(FusedPooling, RunsInTheConvOutputStageBitExactOs) {
+  expect_fused_pooling_bit_exact("os");
+}

@@ -24,15 +24,24 @@ Network network_around(const LayerKind& kind) {
 
 CompiledNetwork compile_calibrated(const Network& net, const std::vector<std::string>& sets) {
   const SimConfig cfg = load_sim_config(std::nullopt, sets);
-  return compile_network(net, compile_spec(cfg, true), SyntheticWeights(11));
+  const SyntheticWeights source(11);
+  CompiledNetwork cn = compile_network(net, compile_spec(cfg, true), source);
+  if (cfg.batch > 1) add_batch_references(cn, source, cfg.batch);
+  return cn;
 }
 
 std::vector<std::uint64_t> accelerator_mismatches(const CompiledNetwork& cn,
-                                                  const std::vector<std::string>& sets) {
+                                                  const std::vector<std::string>& sets,
+                                                  std::vector<int>* fused_into) {
   const SimConfig cfg = load_sim_config(std::nullopt, sets);
   const EnergyModel em(EnergyTable::load(cfg.energy_table_path));
   PlanResult p = plan_run(cfg, cn, em, mac_energies(cn, cfg, em, mac_circuit_fnv1a64(cfg)));
   if (p.infeasible) throw std::runtime_error("does not fit: " + p.infeasible->message());
+  if (fused_into) {
+    fused_into->clear();
+    for (const LayerPlan& lp : p.plan.layers)
+      fused_into->push_back(lp.fused_into);
+  }
   auto accs = simulate({{&cfg, &cn, std::move(p.plan), true, nullptr}});
   return accs[0]->compare_outputs();
 }

@@ -18,13 +18,15 @@ namespace conloc::test_support {
 Network network_around(const LayerKind& kind);
 
 // The network compiled with calibration for a configuration of `sets` (key=value), on synthetic
-// weights and input.
+// weights and input (every image of a workload.batch).
 CompiledNetwork compile_calibrated(const Network& net, const std::vector<std::string>& sets);
 
 // Outputs of each layer where the simulated accelerator (functional run of `cn` on `sets`)
-// differs from the integer reference; all zero when bit-exact.
+// differs from the integer reference; all zero when bit-exact. `fused_into`, when given, receives
+// each layer's LayerPlan::fused_into (the layer whose output stage ran it, or -1).
 std::vector<std::uint64_t> accelerator_mismatches(const CompiledNetwork& cn,
-                                                  const std::vector<std::string>& sets);
+                                                  const std::vector<std::string>& sets,
+                                                  std::vector<int>* fused_into = nullptr);
 
 // Layer `li`'s integer output against its kind's element_float on the integer inputs as real
 // values: the largest difference in output levels (|q * scale - f| / scale) over the elements

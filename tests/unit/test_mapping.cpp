@@ -3,6 +3,7 @@
 
 #include "modules/common/network.h"
 #include "modules/controller/layer_plan.h"
+#include "modules/layers/layer_kind.h"
 #include "modules/layers/network_builder.h"
 #include "sim/common/rng.h"
 #include "sim/config/sim_config.h"
@@ -24,8 +25,15 @@ EnergyModel energy_model(const SimConfig& cfg) {
 }
 
 // What the planned jobs of a conv layer add up to, job by job: the sums count_conv must give.
-ConvCounts tally(const LayerPlan& lp, const PlanParams& p) {
+ConvCounts tally(const Network& net, const LayerPlan& lp, const PlanParams& p) {
   ConvCounts c;
+  const Layer* pool = nullptr;  // a fused pooling layer
+  TensorShape pool_out;
+  if (lp.fused_layer >= 0) {
+    const Layer& f = net.layers[static_cast<std::size_t>(lp.fused_layer)];
+    if (layer_kind(f.type).rows == RowReach::Window) pool = &f;
+    pool_out = net.out_shape(f);
+  }
   bool first = true;
   auto bursts = [&](const Transfer& x) {
     return std::uint64_t{x.count} * ((x.run_bytes + p.burst_bytes - 1) / p.burst_bytes);
@@ -51,8 +59,14 @@ ConvCounts tally(const LayerPlan& lp, const PlanParams& p) {
         break;
       case Engine::CompensationAdder:
         c.outputs += static_cast<std::uint64_t>(j.conv.gemm.m * j.conv.gemm.n);
-        if (lp.fused_layer >= 0)
+        if (pool) {  // the pooled rows, each result one window
+          const auto results = static_cast<std::uint64_t>(j.conv.images) * j.conv.res_rows *
+                               pool_out.w * static_cast<std::uint64_t>(j.conv.nt);
+          c.pooled += results;
+          c.fused_ops += results * ops_per_element(*pool);
+        } else if (lp.fused_layer >= 0) {
           c.fused_ops += static_cast<std::uint64_t>(j.conv.gemm.m * j.conv.gemm.n);
+        }
         ++c.tile_groups;
         c.last_outputs = static_cast<std::uint64_t>(j.conv.gemm.m * j.conv.gemm.n);
         break;
@@ -79,15 +93,15 @@ int pick(Rng& rng, int lo, int hi) {
 }  // namespace
 
 // count_conv (the mapper's closed form) against the jobs the planner emits for the same mapping:
-// random layers (kernels, strides, padding, dilation, groups), buffers, batches, both dataflows, with and
-// without column accumulators, with and without a fused output stage (an add or max reading one
-// more tensor, a relu reading none), and random mappings that fit.
+// random layers (kernels, strides, padding, dilation, groups), buffers, batches, both dataflows,
+// with and without column accumulators, with and without a fused output stage (an add or max
+// reading one more tensor, a relu reading none), and random mappings that fit.
 TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
   Rng rng(7);
   WeightStationary ws;
   OutputStationary os;
   int checked = 0;
-  for (int trial = 0; trial < 60; ++trial) {
+  for (int trial = 0; trial < 90; ++trial) {
     const int groups = pick(rng, 0, 3) == 0 ? pick(rng, 2, 3) : 1;
     const int c = groups * pick(rng, 1, 12), oc = groups * pick(rng, 1, 24);
     const int k = pick(rng, 1, 4), kw = pick(rng, 1, k), stride = pick(rng, 1, 2);
@@ -98,11 +112,23 @@ TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
     Window win{k, kw, stride, stride, pad, pad, pad, pad};
     win.dil_h = win.dil_w = dil;
     const int conv = b.conv_window("l", b.input(), oc, win, A::None, groups);
-    const int fusion = trial % 4;  // 0: none; then an add, a max, a relu in the output stage
+    // 0: none; then an add, a max, a relu, a max or average pooling, a global average pooling in
+    // the output stage.
+    const int fusion = trial % 6;
     const TensorShape conv_out = b.shape(conv);
     if (fusion == 1) b.add("add", conv, b.source("skip", conv_out), A::Relu);
     if (fusion == 2) b.elementwise("max", LayerType::Max, {b.source("skip", conv_out), conv});
     if (fusion == 3) b.relu("relu", conv);
+    if (fusion == 4) {
+      const int pk = pick(rng, 1, std::min({3, conv_out.h, conv_out.w}));
+      const int ps = pick(rng, 1, 2), pp = pick(rng, 0, pk - 1);
+      if (pick(rng, 0, 1)) {
+        b.max_pool("pool", conv, pk, ps, pp);
+      } else {
+        b.avg_pool("pool", conv, pk, ps, pp);
+      }
+    }
+    if (fusion == 5) b.global_avg_pool("gap", conv);
     const int batch = pick(rng, 1, 3);
     const SimConfig cfg =
         load_sim_config(std::nullopt, {"workload.batch=" + std::to_string(batch)});
@@ -133,7 +159,7 @@ TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
     }
     const Network& net = cn.net;
     const Layer& l = net.layers[0];
-    const TensorShape out = net.out_shape(l);
+    const TensorShape out = result_shape(net, 0, p);  // the rows a mapping's bands cut
     for (int m_try = 0; m_try < 40; ++m_try) {
       ConvMapping m;
       m.order = pick(rng, 0, 1) ? TileOrder::BandsOuter : TileOrder::NTilesOuter;
@@ -148,9 +174,11 @@ TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
       pm.mappings = {m};
       const PlanResult plan = plan_network(cn, pm);
       ASSERT_FALSE(plan.infeasible.has_value());
-      if (fusion > 0) ASSERT_EQ(plan.plan.layers[1].fused_into, 0);
+      if (fusion > 0) {
+        ASSERT_EQ(plan.plan.layers[1].fused_into, 0);
+      }
       const LayerPlan& lp = plan.plan.layers[0];
-      const ConvCounts want = tally(lp, p);
+      const ConvCounts want = tally(net, lp, p);
       ConvCounts got = count_conv(cn, 0, p, m);
       got.load_tiles = 0;  // an estimate's input, not a sum over the jobs
       ASSERT_TRUE(got == want) << m.text() << " on " << to_string(net.in_shape(l)) << " k" << k
@@ -163,11 +191,13 @@ TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
                                << want.write_bursts << ", psum writes " << got.array.psum_writes
                                << " vs " << want.array.psum_writes << ", fused operands "
                                << got.fused_input_bits << " vs " << want.fused_input_bits
-                               << ", fused ops " << got.fused_ops << " vs " << want.fused_ops;
+                               << ", fused ops " << got.fused_ops << " vs " << want.fused_ops
+                               << ", pooled " << got.pooled << " vs " << want.pooled << ", fusion "
+                               << fusion;
       ++checked;
     }
   }
-  EXPECT_GT(checked, 300);
+  EXPECT_GT(checked, 450);
 }
 
 // A mapping that does not fit says what does not fit.
