@@ -180,8 +180,10 @@ def run(model, x):
         elif op in ("Cast", "Identity", "Dropout"):
             y = i[0]
         elif op == "Slice":
-            starts = a["starts"] if "starts" in a else i[1].astype(int)
-            ends = a["ends"] if "ends" in a else i[2].astype(int)
+            # Bounds as exported may be INT64_MAX ("to the end"), which a float copy rounds up
+            # past int64: clip before converting.
+            starts = a["starts"] if "starts" in a else np.clip(i[1], -2**62, 2**62).astype(int)
+            ends = a["ends"] if "ends" in a else np.clip(i[2], -2**62, 2**62).astype(int)
             axes = a.get("axes", list(range(len(starts)))) if len(i) < 4 or i[3] is None else i[3].astype(int)
             sl = [slice(None)] * i[0].ndim
             for s0, e0, ax in zip(starts, ends, axes):
@@ -217,6 +219,15 @@ def run(model, x):
             for ax in (2, 3):
                 f = int(round(scales[ax]))
                 y = np.repeat(y, f, axis=ax)
+        elif op == "Split":
+            axis = a.get("axis", 0)
+            sizes = a.get("split") if len(i) < 2 or i[1] is None else i[1].astype(int)
+            if sizes is None:
+                sizes = [i[0].shape[axis] // len(node.output)] * len(node.output)
+            parts = np.split(i[0], np.cumsum(sizes)[:-1], axis=axis)
+            for name, part in zip(node.output[1:], parts[1:]):
+                v[name] = part
+            y = parts[0]
         elif op == "Softmax":
             softmax_in = i[0]
             e = np.exp(i[0] - i[0].max(axis=a.get("axis", -1), keepdims=True))

@@ -657,10 +657,9 @@ class VectorPlanner {
         dram_(dram),
         window_(kind_.rows == RowReach::Window),
         up_(kind_.rows == RowReach::Scale),
-        d2s_(kind_.channel_blocks),
+        whole_pixels_(kind_.channel_blocks),
         n_in_(kind_.part_per_input ? 1 : static_cast<int>(l_.inputs.size())),
-        per_elem_(ops_per_element(l_)),
-        out_per_in_(d2s_ ? l_.scale_h * l_.scale_w : 1) {
+        per_elem_(ops_per_element(l_)) {
     lp_.layer = li;
     // A kind with one part per input (concat) runs one part per input, into its channels of the
     // output; the rest one part.
@@ -719,36 +718,42 @@ class VectorPlanner {
                    : oy0 + r;
   }
 
-  // Channels per tile: all when one band row fits, otherwise a chunk (depth-to-space reads every
-  // input channel of a pixel for its output pixels: never chunked); then as many rows as fit.
+  // Input activations an output band of r rows and cc channels loads: the chunk's channels of
+  // each input, or every channel of the input pixels (a kind whose output pixel reads any channel
+  // of its input pixel: depth-to-space, shuffle, slice).
+  std::uint64_t band_in(const TensorShape& in, int r, int cc) const {
+    return static_cast<std::uint64_t>(rows_in(in, r)) * in.w *
+           (whole_pixels_ ? static_cast<std::uint64_t>(in.c)
+                          : static_cast<std::uint64_t>(cc) * n_in_);
+  }
+
+  // Channels per tile: all when one band row fits, otherwise a chunk (a kind reading whole
+  // pixels: never chunked); then as many rows as fit.
   Cut cut(const TensorShape& in) const {
-    const std::uint64_t row1 =
-        static_cast<std::uint64_t>(rows_in(in, 1)) * in.w * n_in_ * out_per_in_;
-    if (row1 > p_.act_capacity()) {
-      does_not_fit(l_, "activation SRAM", "buffers.activation_kib",
-                   packed_bytes(row1, p_.widths.activation_bits), p_.act_half_bytes,
-                   d2s_ ? "the input rows of one output row, one output channel"
-                        : "the input rows of one output row, one channel");
-    }
-    if (static_cast<std::uint64_t>(out_.w) > p_.out_act_capacity()) {
-      does_not_fit(l_, "output buffer", "buffers.output_kib",
-                   packed_bytes(static_cast<std::uint64_t>(out_.w), p_.widths.activation_bits),
-                   p_.out_half_bytes, "one output row of one channel");
-    }
-    const int out_c = d2s_ ? out_.c : in.c;
-    const int cc = static_cast<int>(
-        std::min<std::uint64_t>({static_cast<std::uint64_t>(out_c), p_.act_capacity() / row1,
-                                 p_.out_act_capacity() / static_cast<std::uint64_t>(out_.w)}));
-    if (d2s_ && cc < out_c) {
+    const int out_c = whole_pixels_ ? out_.c : in.c;
+    const int c_min = whole_pixels_ ? out_c : 1;
+    if (band_in(in, 1, c_min) > p_.act_capacity()) {
       does_not_fit(
           l_, "activation SRAM", "buffers.activation_kib",
-          packed_bytes(row1 * static_cast<std::uint64_t>(out_c), p_.widths.activation_bits),
-          p_.act_half_bytes, "the input rows of one output row, all channels (" + kind_.name + ")");
+          packed_bytes(band_in(in, 1, c_min), p_.widths.activation_bits), p_.act_half_bytes,
+          whole_pixels_ ? "the input rows of one output row, all channels (" + kind_.name + ")"
+                        : "the input rows of one output row, one channel");
     }
+    const auto out_row = static_cast<std::uint64_t>(out_.w);
+    if (out_row * c_min > p_.out_act_capacity()) {
+      does_not_fit(l_, "output buffer", "buffers.output_kib",
+                   packed_bytes(out_row * c_min, p_.widths.activation_bits), p_.out_half_bytes,
+                   whole_pixels_ ? "one output row, all channels (" + kind_.name + ")"
+                                 : "one output row of one channel");
+    }
+    const int cc =
+        whole_pixels_
+            ? out_c
+            : static_cast<int>(std::min<std::uint64_t>({static_cast<std::uint64_t>(out_c),
+                                                        p_.act_capacity() / band_in(in, 1, 1),
+                                                        p_.out_act_capacity() / out_row}));
     int rows = 1;
-    while (rows < out_.h &&
-           static_cast<std::uint64_t>(rows_in(in, rows + 1)) * in.w * cc * n_in_ * out_per_in_ <=
-               p_.act_capacity() &&
+    while (rows < out_.h && band_in(in, rows + 1, cc) <= p_.act_capacity() &&
            static_cast<std::uint64_t>(rows + 1) * out_.w * cc <= p_.out_act_capacity()) {
       ++rows;
     }
@@ -758,8 +763,8 @@ class VectorPlanner {
   // Output rows [oy0, oy0 + r) and output channels [c0, c0 + occ) of one part of one image.
   void tile(int img, const Part& part, const TensorShape& in, int oy0, int r, int c0, int occ) {
     const int iy_lo = band_lo(oy0);
-    const int icc = occ * out_per_in_;  // input channels it reads
-    const int ic0 = c0 * out_per_in_;
+    const int icc = whole_pixels_ ? in.c : occ;  // input channels it reads
+    const int ic0 = whole_pixels_ ? 0 : c0;
     const int ahalf = ah_.next();
     VectorTile vt;
     vt.oy0 = oy0;
@@ -816,10 +821,10 @@ class VectorPlanner {
   const LayerKind& kind_;
   const PlanParams& p_;
   const DramLayout& dram_;
-  const bool window_, up_, d2s_;
+  const bool window_, up_;
+  const bool whole_pixels_;  // tiles load whole input pixels and write whole output pixels
   const int n_in_;
   const std::uint64_t per_elem_;  // ops per output element
-  const int out_per_in_;          // input channels per output channel (depth-to-space)
   std::vector<Part> parts_;
   LayerPlan lp_;
   Halves ah_, oh_;

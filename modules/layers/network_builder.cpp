@@ -381,6 +381,26 @@ int NetworkBuilder::shuffle(const std::string& name, int in, int groups) {
   return push(l, s);
 }
 
+int NetworkBuilder::slice(const std::string& name, int in, int channel0, int channels) {
+  check_tensor(name, in);
+  TensorShape s = net_.tensors[in];
+  if (channel0 < 0 || channel0 >= s.c) {
+    fail(name, "channel_start", "must be a channel of the input", std::to_string(channel0),
+         "0.." + std::to_string(s.c - 1));
+  }
+  if (channels < 1 || channels > s.c - channel0) {
+    fail(name, "out_channels", "must fit in the input after channel_start",
+         std::to_string(channels), "1.." + std::to_string(s.c - channel0));
+  }
+  Layer l;
+  l.name = name;
+  l.type = find_layer_kind("slice")->type;
+  l.inputs = {in};
+  l.channel0 = channel0;
+  s.c = channels;
+  return push(l, s);
+}
+
 int NetworkBuilder::depth_to_space(const std::string& name, int in, int block_h, int block_w) {
   check_tensor(name, in);
   const TensorShape s = net_.tensors[in];

@@ -44,6 +44,8 @@ class NetworkBuilder {
   int depth_to_space(const std::string& name, int in, int block_h, int block_w);
   // Channel shuffle: output channel j x groups + i is input channel i x (C / groups) + j.
   int shuffle(const std::string& name, int in, int groups);
+  // Channels [channel0, channel0 + channels) of the input.
+  int slice(const std::string& name, int in, int channel0, int channels);
 
   Network build();
 

@@ -163,7 +163,8 @@ void check_layer_keys(const Ctx& c, const nlohmann::json& o, const std::string& 
       {"concat", {"inputs"}},
       {"upsample", {"input", "scale"}},
       {"depth_to_space", {"input", "scale"}},
-      {"shuffle", {"input", "groups"}}};
+      {"shuffle", {"input", "groups"}},
+      {"slice", {"input", "channel_start", "out_channels"}}};
   const auto u = kUses.find(type);
   const std::set<std::string>* uses = u != kUses.end()           ? &u->second
                                       : kind && kind->arity == 1 ? &kOneInput
@@ -250,6 +251,9 @@ int add_layer(const Ctx& c, const nlohmann::json& o, const std::string& lname,
     out = type == "upsample" ? b.upsample(lname, x, sh, sw) : b.depth_to_space(lname, x, sh, sw);
   } else if (type == "shuffle") {
     out = b.shuffle(lname, x, c.require_int(o, "groups", 2, 1 << 16));
+  } else if (type == "slice") {
+    const int c0 = c.require_int(o, "channel_start", 0, 1 << 16);
+    out = b.slice(lname, x, c0, c.require_int(o, "out_channels", 1, 1 << 16));
   } else if (kind && kind->arity == 1) {
     out = b.elementwise(lname, kind->type, {x});
   } else if (kind && kind->arity == 2) {
@@ -286,9 +290,9 @@ NetworkFile load_network_file(const std::string& path) {
   std::map<std::string, int> tensor_of{{"input", 0}};
   int prev = 0;
   static const std::set<std::string> kKeys = {
-      "name",     "type",     "input",  "inputs", "out_channels", "kernel",
-      "kernel_h", "kernel_w", "stride", "pad",    "dilation",     "groups",
-      "act",      "alpha",    "beta",   "scale",  "gain",         "offset"};
+      "name",     "type",   "input", "inputs",   "out_channels", "kernel", "kernel_h",
+      "kernel_w", "stride", "pad",   "dilation", "groups",       "act",    "alpha",
+      "beta",     "scale",  "gain",  "offset",   "channel_start"};
   for (std::size_t i = 0; i < doc["layers"].size(); ++i) {
     const auto& o = doc["layers"][i];
     Ctx c{path, "layers[" + std::to_string(i) + "]"};
@@ -297,7 +301,8 @@ NetworkFile load_network_file(const std::string& path) {
       if (!kKeys.count(it.key())) {
         c.fail(it.key(), "unknown key", it.key(),
                "one of name, type, input, inputs, out_channels, kernel, kernel_h, kernel_w, "
-               "stride, pad, dilation, groups, act, alpha, beta, scale, gain, offset");
+               "stride, pad, dilation, groups, act, alpha, beta, scale, gain, offset, "
+               "channel_start");
       }
     }
     if (!o.contains("name") || !o["name"].is_string()) {

@@ -412,7 +412,7 @@ void Importer::import_node(const onnx::NodeProto& n) {
     }
     fully_connected(n);
   } else if (op == "BatchNormalization") {
-    fail(n, "BatchNormalization not right after a Conv or Gemm (nothing to fold it into)");
+    batch_norm(n);
   } else if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" ||
              op == "GlobalMaxPool") {
     pool(n);
@@ -438,6 +438,10 @@ void Importer::import_node(const onnx::NodeProto& n) {
     softmax(n);
   } else if (op == "Pad") {
     pad(n);
+  } else if (op == "Slice") {
+    slice(n);
+  } else if (op == "Split") {
+    split(n);
   } else {
     reshape(n);
   }

@@ -56,7 +56,7 @@ inline const std::set<std::string> kSupported = {
     "Add", "Sub", "Mul", "Div", "Concat", "Resize", "Upsample",
     "Relu", "Clip", "LeakyRelu", "HardSigmoid", "HardSwish", "Sigmoid", "Softmax",
     "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Identity", "Dropout",
-    "Constant", "Shape", "Cast", "Slice", "Gather"};
+    "Constant", "Shape", "Cast", "Slice", "Split", "Gather"};
 // clang-format on
 
 class Importer {
@@ -178,6 +178,9 @@ class Importer {
   void activation(const onnx::NodeProto& n);  // LeakyRelu, HardSigmoid, HardSwish, Sigmoid
   void softmax(const onnx::NodeProto& n);
   void reshape(const onnx::NodeProto& n);
+  // Slice / Split of an activation's channels (ShuffleNet V2's channel split): `slice` layers.
+  void slice(const onnx::NodeProto& n);
+  void split(const onnx::NodeProto& n);
   void transpose(const onnx::NodeProto& n, const Value& x);
   // An explicit zero Pad of the image's rows and columns: recorded on its output (Value::pad)
   // and folded into the Conv or AveragePool that reads it.
@@ -190,6 +193,12 @@ class Importer {
   // Rows of w and bias repeat the channels `repeat` times (row j is channel j % channels).
   std::string fold_following(std::string out, int channels, std::vector<float>& w,
                              std::vector<float>& bias, Activation& act, int repeat = 1);
+  // One step of fold_following: folds node `n`, which reads `out`, and returns true, or returns
+  // false when it is not a per-channel affine op or clamp of `out`.
+  bool fold_node(const onnx::NodeProto& n, const std::string& out, int channels,
+                 std::vector<float>& w, std::vector<float>& bias, Activation& act, int repeat);
+  // A BatchNormalization with no Conv or Gemm before it: a 1x1 depthwise conv.
+  void batch_norm(const onnx::NodeProto& n);
   std::optional<Activation> clamp_of(const onnx::NodeProto& n) const;
   // Folds Add/Sub/Mul/Div by a scalar constant after an activation's output `out` into its
   // output gain and offset (the lookup table absorbs them exactly); returns the last output.

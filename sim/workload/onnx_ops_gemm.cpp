@@ -42,8 +42,10 @@ std::vector<double> per_channel(const Const& c, int channels) {
                   (r >= 3 && c.dims[r - 3] == channels && c.dims[r - 1] == 1 && c.dims[r - 2] == 1);
   return ok ? c.v : std::vector<double>{};
 }
-std::string Importer::fold_following(std::string out, int channels, std::vector<float>& w,
-                                     std::vector<float>& bias, Activation& act, int repeat) {
+bool Importer::fold_node(const onnx::NodeProto& n, const std::string& out, int channels,
+                         std::vector<float>& w, std::vector<float>& bias, Activation& act,
+                         int repeat) {
+  if (act != Activation::None) return false;  // nothing folds past the clamp
   const std::size_t rows = static_cast<std::size_t>(channels) * repeat;
   const std::size_t per = w.size() / rows;
   auto scale = [&](const std::vector<double>& s) {
@@ -57,55 +59,77 @@ std::string Importer::fold_following(std::string out, int channels, std::vector<
     for (std::size_t j = 0; j < rows; ++j)
       bias[j] = static_cast<float>(bias[j] + sign * k[j % channels]);
   };
-  while (const onnx::NodeProto* n = sole_consumer(out)) {
-    if (act != Activation::None) break;  // nothing folds past the clamp
-    const std::string op = n->op_type();
-    if (op == "BatchNormalization") {
-      if (n->input(0) != out || n->input_size() < 5) break;
-      const double eps = attr_float(*n, "epsilon", 1e-5f);
-      std::vector<double> p[4];
-      for (int i = 0; i < 4; ++i) {
-        p[i] = per_channel(need_const(*n, i + 1, "a per-channel constant"), channels);
-        if (p[i].empty()) fail(*n, "parameter " + std::to_string(i + 1) + " is not per channel");
-      }
-      std::vector<double> s(static_cast<std::size_t>(channels));
-      for (int c = 0; c < channels; ++c) {
-        if (p[3][c] + eps <= 0) fail(*n, "negative variance");
-        s[c] = p[0][c] / std::sqrt(p[3][c] + eps);
-      }
-      shift(p[2], -1.0);
-      scale(s);
-      shift(p[1], 1.0);
-    } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
-      const int other = n->input(0) == out ? 1 : 0;
-      if (n->input_size() != 2 || n->input(1 - other) != out) break;
-      const Const* c = const_of(n->input(other));
-      if (!c) break;
-      std::vector<double> k = per_channel(*c, channels);
-      if (k.empty()) break;
-      if (op == "Sub" && other == 0) break;  // const - x: a negation, not folded
-      if (op == "Div" && other == 0) break;
-      if (op == "Add" || op == "Sub") {
-        shift(k, op == "Add" ? 1.0 : -1.0);
-      } else {
-        if (op == "Div") {
-          for (auto& x : k) {
-            if (x == 0) fail(*n, "division by zero");
-            x = 1.0 / x;
-          }
-        }
-        scale(k);
-      }
-      // An Add of 3 that starts a HardSwish reads the output twice: not a plain affine.
-    } else if (auto a = clamp_of(*n)) {
-      act = *a;
-    } else {
-      break;
+  const std::string op = n.op_type();
+  if (op == "BatchNormalization") {
+    if (n.input(0) != out || n.input_size() < 5) return false;
+    const double eps = attr_float(n, "epsilon", 1e-5f);
+    std::vector<double> p[4];
+    for (int i = 0; i < 4; ++i) {
+      p[i] = per_channel(need_const(n, i + 1, "a per-channel constant"), channels);
+      if (p[i].empty()) fail(n, "parameter " + std::to_string(i + 1) + " is not per channel");
     }
-    done_.insert(index_of(*n));
+    std::vector<double> s(static_cast<std::size_t>(channels));
+    for (int c = 0; c < channels; ++c) {
+      if (p[3][c] + eps <= 0) fail(n, "negative variance");
+      s[c] = p[0][c] / std::sqrt(p[3][c] + eps);
+    }
+    shift(p[2], -1.0);
+    scale(s);
+    shift(p[1], 1.0);
+  } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
+    const int other = n.input(0) == out ? 1 : 0;
+    if (n.input_size() != 2 || n.input(1 - other) != out) return false;
+    const Const* c = const_of(n.input(other));
+    if (!c) return false;
+    std::vector<double> k = per_channel(*c, channels);
+    if (k.empty()) return false;
+    if (op == "Sub" && other == 0) return false;  // const - x: a negation, not folded
+    if (op == "Div" && other == 0) return false;
+    if (op == "Add" || op == "Sub") {
+      shift(k, op == "Add" ? 1.0 : -1.0);
+    } else {
+      if (op == "Div") {
+        for (auto& x : k) {
+          if (x == 0) fail(n, "division by zero");
+          x = 1.0 / x;
+        }
+      }
+      scale(k);
+    }
+    // An Add of 3 that starts a HardSwish reads the output twice: not a plain affine.
+  } else if (auto a = clamp_of(n)) {
+    act = *a;
+  } else {
+    return false;
+  }
+  done_.insert(index_of(n));
+  return true;
+}
+std::string Importer::fold_following(std::string out, int channels, std::vector<float>& w,
+                                     std::vector<float>& bias, Activation& act, int repeat) {
+  while (const onnx::NodeProto* n = sole_consumer(out)) {
+    if (!fold_node(*n, out, channels, w, bias, act, repeat)) break;
     out = n->output(0);
   }
   return out;
+}
+void Importer::batch_norm(const onnx::NodeProto& n) {
+  // Not after a Conv or Gemm (DenseNet's pre-activation layers: a concat, then BatchNorm and
+  // ReLU): a per-channel scale and shift, run on the PE array as a 1x1 depthwise convolution
+  // with bias, which also takes the clamp and affine ops after it.
+  const Value& x = need_act(n, 0);
+  if (x.axes != "NCHW" || x.padded() || x.groups != 1) {
+    fail(n, "input layout " + x.axes + " is not supported", "", "NCHW");
+  }
+  const int c = b_->shape(x.tensor).c;
+  std::vector<float> w(static_cast<std::size_t>(c), 1.0f), bias(static_cast<std::size_t>(c), 0.0f);
+  Activation act = Activation::None;
+  fold_node(n, n.input(0), c, w, bias, act, 1);
+  const std::string out = fold_following(n.output(0), c, w, bias, act);
+  const std::string name = layer_name(n);
+  const int t = b_->conv_window(name, x.tensor, c, Window::square(1, 1, 0), act, c);
+  params_[name] = {std::move(w), std::move(bias)};
+  acts_[out] = {t, x.axes};
 }
 void Importer::conv(const onnx::NodeProto& n) {
   const Value& x = need_act(n, 0);

@@ -339,6 +339,108 @@ Const Importer::reshaped_const(const onnx::NodeProto& n, const Const& x) const {
   return y;
 }
 
+void Importer::slice(const onnx::NodeProto& n) {
+  const Value x = need_act(n, 0);
+  if (x.axes != "NCHW" || x.padded() || x.groups != 1) {
+    fail(n, "input layout " + x.axes + " is not supported", "", "NCHW");
+  }
+  // starts, ends, axes, steps: inputs 1-4 (opset 10+) or attributes (before).
+  auto list = [&](int input, const char* name) {
+    std::vector<std::int64_t> v;
+    if (n.input_size() > 1) {
+      if (input < n.input_size() && !n.input(input).empty()) {
+        for (double d : need_const(n, input, name).v)
+          v.push_back(static_cast<std::int64_t>(std::clamp(d, -9.0e18, 9.0e18)));
+      }
+    } else {
+      v = attr_ints(n, name);
+    }
+    return v;
+  };
+  const std::vector<std::int64_t> starts = list(1, "starts"), ends = list(2, "ends"),
+                                  steps = list(4, "steps");
+  std::vector<std::int64_t> axes = list(3, "axes");
+  if (axes.empty())
+    for (std::size_t i = 0; i < starts.size(); ++i)
+      axes.push_back(static_cast<std::int64_t>(i));
+  if (starts.size() != ends.size() || axes.size() != starts.size() ||
+      (!steps.empty() && steps.size() != starts.size())) {
+    fail(n, "starts, ends, axes and steps differ in length");
+  }
+  const std::vector<std::int64_t> dims = dims_of(x);
+  std::int64_t c0 = 0, c1 = dims[1];
+  for (std::size_t i = 0; i < axes.size(); ++i) {
+    const std::int64_t axis = axes[i] < 0 ? axes[i] + 4 : axes[i];
+    if (axis < 0 || axis > 3) fail(n, "axis out of range", std::to_string(axes[i]), "0..3");
+    const std::int64_t len = dims[static_cast<std::size_t>(axis)];
+    std::int64_t start = starts[i] < 0 ? starts[i] + len : starts[i];
+    std::int64_t end = ends[i] < 0 ? ends[i] + len : ends[i];
+    start = std::clamp<std::int64_t>(start, 0, len);
+    end = std::clamp<std::int64_t>(end, 0, len);
+    if (!steps.empty() && steps[i] != 1) {
+      fail(n, "Slice steps other than 1 are not supported", std::to_string(steps[i]), "1");
+    }
+    if (start == 0 && end == len) continue;  // the whole axis
+    if (axis != 1) {
+      fail(n, "only a slice of the channels is supported",
+           "axis " + std::to_string(axes[i]) + " [" + std::to_string(start) + ", " +
+               std::to_string(end) + ")",
+           "axis 1");
+    }
+    c0 = start;
+    c1 = end;
+  }
+  if (c1 <= c0)
+    fail(n, "the slice is empty", "[" + std::to_string(c0) + ", " + std::to_string(c1) + ")");
+  acts_[n.output(0)] = c0 == 0 && c1 == dims[1]
+                           ? x
+                           : Value{b_->slice(layer_name(n), x.tensor, static_cast<int>(c0),
+                                             static_cast<int>(c1 - c0)),
+                                   x.axes};
+}
+
+void Importer::split(const onnx::NodeProto& n) {
+  const Value x = need_act(n, 0);
+  if (x.axes != "NCHW" || x.padded() || x.groups != 1) {
+    fail(n, "input layout " + x.axes + " is not supported", "", "NCHW");
+  }
+  std::int64_t axis = attr_int(n, "axis", 0);
+  if (axis < 0) axis += 4;
+  if (axis != 1) fail(n, "only a split of the channels is supported", std::to_string(axis), "1");
+  const std::int64_t c = b_->shape(x.tensor).c;
+  // Sizes: input 1 (opset 13+), the `split` attribute (before), or equal parts.
+  std::vector<std::int64_t> sizes;
+  if (n.input_size() > 1 && !n.input(1).empty()) {
+    for (double d : need_const(n, 1, "the split sizes").v)
+      sizes.push_back(static_cast<std::int64_t>(d));
+  } else {
+    sizes = attr_ints(n, "split");
+  }
+  if (sizes.empty()) {
+    if (c % n.output_size() != 0) {
+      fail(n, "channels do not split into equal parts", std::to_string(c),
+           "a multiple of " + std::to_string(n.output_size()));
+    }
+    sizes.assign(static_cast<std::size_t>(n.output_size()), c / n.output_size());
+  }
+  std::int64_t total = 0;
+  for (auto v : sizes)
+    total += v;
+  if (static_cast<int>(sizes.size()) != n.output_size() || total != c ||
+      std::any_of(sizes.begin(), sizes.end(), [](std::int64_t v) { return v < 1; })) {
+    fail(n, "split sizes do not add up to the channels", dims_text(sizes),
+         std::to_string(n.output_size()) + " positive sizes adding up to " + std::to_string(c));
+  }
+  std::int64_t c0 = 0;
+  for (int i = 0; i < n.output_size(); ++i) {
+    const std::string name = layer_name(n) + (i == 0 ? "" : "_" + std::to_string(i));
+    acts_[n.output(i)] = {b_->slice(name, x.tensor, static_cast<int>(c0),
+                                    static_cast<int>(sizes[static_cast<std::size_t>(i)])),
+                          x.axes};
+    c0 += sizes[static_cast<std::size_t>(i)];
+  }
+}
+
 // Gather or Slice of a 1-D constant (a shape vector).
 Const Importer::gathered_const(const onnx::NodeProto& n, const Const& x) const {
   const std::string op = n.op_type();

@@ -135,6 +135,12 @@ void Importer::concat(const onnx::NodeProto& n) {
     fail(n, "only a concat along the channels is supported", std::to_string(attr_int(n, "axis", 1)),
          "the channel axis");
   }
+  // A concat of one tensor is that tensor (torchvision's DenseNet concatenates a list that holds
+  // only the block's input in its first layer).
+  if (ins.size() == 1) {
+    acts_[n.output(0)] = need_act(n, 0);
+    return;
+  }
   acts_[n.output(0)] = {b_->concat(layer_name(n), ins), axes};
 }
 std::string Importer::fold_affine(std::string out, double& gain, double& offset) {

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <gtest/gtest.h>
 #include <sstream>
+#include <tuple>
 
 #include "modules/base/error.h"
 #include "modules/controller/layer_plan.h"
@@ -29,7 +30,7 @@ using A = Activation;
 // Every vector kind with parameters, in one network (the parameter-free ones come from
 // network_around): pooling of each kind, adds with and without a fused clamp, both muls, the
 // lookup activations, concat of signed and unsigned inputs, both resamplings, a standalone relu6,
-// a channel shuffle.
+// a channel shuffle, a channel slice.
 Network every_kind() {
   NetworkBuilder b("every_kind", {12, 12, 6}, "test");
   const int c1 = b.conv("c1", b.input(), 8, 3, 1, 1, A::None);  // signed
@@ -49,7 +50,7 @@ Network every_kind() {
   const int d2s = b.depth_to_space("d2s", b.max_pool("half", t, 2, 2, 0), 2, 2);
   const int cat = b.concat("concat", {c1, up, d2s, c2});
   const int shuffled = b.shuffle("shuffle", cat, 3);  // 27 channels in 3 groups
-  b.conv("head", shuffled, 4, 3, 1, 1, A::None);
+  b.conv("head", b.slice("slice", shuffled, 4, 20), 4, 3, 1, 1, A::None);
   return b.build();
 }
 
@@ -243,6 +244,35 @@ TEST(LayerKinds, ShuffleReadFromJson) {
   } catch (const UserError& e) {
     EXPECT_NE(std::string(e.what()).find("bad.json: layer s: groups"), std::string::npos)
         << e.what();
+  }
+}
+
+// A channel slice from the workload JSON: "channel_start" and "out_channels" within the input's
+// channels, or the layer and key are named.
+TEST(LayerKinds, SliceReadFromJson) {
+  const std::string dir = conloc::test::make_temp_dir("slice_json");
+  auto write = [&](const std::string& file, int start, int channels) {
+    std::ofstream(dir + "/" + file)
+        << R"({"input": [5, 5, 3], "layers": [{"name": "c", "type": "conv", "out_channels": 12},
+           {"name": "s", "type": "slice", "channel_start": )"
+        << start << R"(, "out_channels": )" << channels << "}]}";
+    return dir + "/" + file;
+  };
+  const NetworkFile ok = load_network_file(write("ok.json", 4, 8));
+  ASSERT_EQ(ok.net.layers.size(), 2u);
+  EXPECT_EQ(ok.net.layers[1].type, find_layer_kind("slice")->type);
+  EXPECT_EQ(ok.net.layers[1].channel0, 4);
+  EXPECT_EQ(ok.net.out_shape(ok.net.layers[1]).c, 8);
+  for (const auto& [start, channels, key] :
+       std::vector<std::tuple<int, int, std::string>>{{12, 1, "channel_start"},
+                                                      {4, 9, "out_channels"}}) {
+    try {
+      load_network_file(write("bad.json", start, channels));
+      ADD_FAILURE() << start << "+" << channels << " of 12 channels accepted";
+    } catch (const UserError& e) {
+      EXPECT_NE(std::string(e.what()).find("bad.json: layer s: " + key), std::string::npos)
+          << e.what();
+    }
   }
 }
 

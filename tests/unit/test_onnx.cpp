@@ -89,6 +89,21 @@ void expect_matches_numpy(const std::string& model, const std::vector<std::int64
   EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
 }
 
+// `run --workload model` with `sets` (--set key=value) ends bit-exact against the integer
+// reference; `tag` names the run's folder in `dir`.
+void expect_runs_bit_exact(const std::string& model, const std::vector<std::string>& sets,
+                           const std::string& dir, const std::string& tag) {
+  const std::string out = dir + "/run-" + tag;
+  std::string cmd = std::string(CONLOCNN_SIM_BIN) + " run --workload '" + model + "'";
+  for (const std::string& kv : sets)
+    cmd += " --set " + kv;
+  cmd += " --out '" + out + "' > '" + out + ".log' 2>&1";
+  const int rc = std::system(cmd.c_str());
+  std::ifstream log(out + ".log");
+  const std::string text((std::istreambuf_iterator<char>(log)), {});
+  ASSERT_EQ(rc, 0) << cmd << "\n" << text;
+  EXPECT_NE(text.find("bit-exact against the integer reference"), std::string::npos) << text;
+}
 int count(const Network& n, LayerType t) {
   int k = 0;
   for (const auto& l : n.layers)
@@ -495,17 +510,94 @@ TEST(Onnx, DilatedConvolutionsMatchNumpyAndRunBitExact) {
   EXPECT_EQ(m.net.tensors[m.net.layers[1].output].h, 19);  // SAME keeps the size
   EXPECT_EQ(m.net.tensors[m.net.layers[2].output].h, (19 - 5) / 2 + 1);
   expect_matches_numpy(path, {}, false, false, dir);
-  for (const char* df : {"ws", "os"}) {
-    const std::string out = dir + "/r-" + df;
-    const std::string cmd = std::string(CONLOCNN_SIM_BIN) + " run --workload '" + path +
-                            "' --set array.dataflow=" + df +
-                            " --set buffers.activation_kib=2 --set buffers.output_kib=2 --out '" +
-                            out + "' > '" + out + ".log' 2>&1";
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
-    std::ifstream log(out + ".log");
-    const std::string text((std::istreambuf_iterator<char>(log)), {});
-    EXPECT_NE(text.find("bit-exact against the integer reference"), std::string::npos) << text;
+  for (const std::string df : {"ws", "os"}) {
+    expect_runs_bit_exact(
+        path, {"array.dataflow=" + df, "buffers.activation_kib=2", "buffers.output_kib=2"}, dir,
+        "dil-" + df);
   }
+}
+
+// DenseNet's pre-activation layers (torchvision's export): a concat of the block's tensors (of
+// one tensor in the block's first layer, which is that tensor), then BatchNormalization and ReLU
+// with no Conv before them to fold into: each runs on the PE array as a 1x1 depthwise conv with
+// bias, the ReLU its clamp. Against NumPy, and bit-exact through the simulator.
+TEST(Onnx, StandaloneBatchNormIsADepthwiseConvMatchingNumpyBitExact) {
+  const std::string dir = test::make_temp_dir("onnx");
+  ModelBuilder mb({1, 3, 10, 9});
+  mb.node("Conv", {"x", mb.init("w1", {6, 3, 3, 3}), mb.init("b1", {6})}, "c1");
+  ModelBuilder::int_attr(mb.node("Concat", {"c1"}, "cat1"), "axis", 1);
+  auto bn = [&](const std::string& in, const std::string& out, std::int64_t c) {
+    mb.node("BatchNormalization",
+            {in, mb.init(out + "_g", {c}, 0.5f, 1.5f), mb.init(out + "_b", {c}),
+             mb.init(out + "_m", {c}), mb.init(out + "_v", {c}, 0.2f, 2.0f)},
+            out);
+  };
+  bn("cat1", "bn1", 6);
+  mb.node("Relu", {"bn1"}, "r1");
+  ModelBuilder::ints_attr(mb.node("Conv", {"r1", mb.init("w2", {4, 6, 3, 3})}, "c2"), "pads",
+                          {1, 1, 1, 1});
+  auto* cat = mb.node("Concat", {"c1", "c2"}, "cat2");
+  ModelBuilder::int_attr(cat, "axis", 1);
+  bn("cat2", "bn2", 10);
+  mb.node("Conv", {"bn2", mb.init("w3", {5, 10, 1, 1})}, "c3");
+  mb.output("c3");
+  const std::string path = mb.save(dir, "bn.onnx");
+  const OnnxImport m = import_onnx(path, {}, 1);
+  // c1, bn1 (with the ReLU), c2, the concat, bn2, c3: no layer for the one-tensor concat.
+  ASSERT_EQ(m.net.layers.size(), 6u);
+  for (int i : {1, 4}) {
+    const Layer& l = m.net.layers[static_cast<std::size_t>(i)];
+    EXPECT_EQ(l.type, LayerType::Conv) << l.name;
+    EXPECT_EQ(l.groups, l.out_channels) << l.name;
+    EXPECT_EQ(l.kh * l.kw, 1) << l.name;
+  }
+  EXPECT_EQ(m.net.layers[1].act, Activation::Relu);
+  EXPECT_EQ(m.net.layers[4].act, Activation::None);
+  expect_matches_numpy(path, {}, false, false, dir);
+  expect_runs_bit_exact(path, {"buffers.activation_kib=1"}, dir, "bn");
+}
+
+// ShuffleNet V2's channel split as torch exports it (Slice of the channels, the bounds computed
+// from the Shape at import; the second half's end INT64_MAX) and a Split into unequal parts
+// (opset 13: the sizes an input) become `slice` layers; a Slice of every channel is no layer. A
+// slice of rows is refused naming the node. Against NumPy, and bit-exact through the simulator.
+TEST(Onnx, ChannelSliceAndSplitMatchNumpyAndRunBitExact) {
+  const std::string dir = test::make_temp_dir("onnx");
+  ModelBuilder mb({1, 4, 8, 7});
+  mb.node("Conv", {"x", mb.init("w1", {10, 4, 3, 3}), mb.init("b1", {10})}, "c1");
+  mb.node("Shape", {"c1"}, "shape");
+  mb.node("Gather", {"shape", mb.ints("one", {1})}, "channels");
+  mb.node("Div", {"channels", mb.ints("two", {2})}, "half");
+  mb.node("Slice", {"c1", mb.ints("zero", {0}), "half", mb.ints("ax1", {1})}, "lo");
+  mb.node("Slice", {"c1", "half", mb.ints("big", {INT64_MAX}), mb.ints("ax1b", {1})}, "hi");
+  mb.node("Slice", {"c1", mb.ints("from0", {0}), mb.ints("to10", {10}), mb.ints("ax1c", {1})},
+          "all");
+  mb.node("Conv", {"hi", mb.init("w2", {5, 5, 1, 1})}, "c2");
+  auto* cat = mb.node("Concat", {"lo", "c2", "all"}, "cat");
+  ModelBuilder::int_attr(cat, "axis", 1);
+  auto* split = mb.node("Split", {"cat", mb.ints("sizes", {3, 8, 9})}, "s0");
+  split->add_output("s1");
+  split->add_output("s2");
+  ModelBuilder::int_attr(split, "axis", 1);
+  mb.node("Conv", {"s1", mb.init("w3", {3, 8, 3, 3})}, "c3");
+  mb.output("c3");
+  const std::string path = mb.save(dir, "slice.onnx");
+  const OnnxImport m = import_onnx(path, {}, 1);
+  // c1, lo, hi, c2, the concat, the three parts of the split, c3.
+  ASSERT_EQ(m.net.layers.size(), 9u);
+  EXPECT_EQ(count(m.net, find_layer_kind("slice")->type), 5);
+  EXPECT_EQ(m.net.layers[2].channel0, 5);
+  EXPECT_EQ(m.net.out_shape(m.net.layers[2]).c, 5);
+  expect_matches_numpy(path, {}, false, false, dir);
+  expect_runs_bit_exact(path, {}, dir, "slice");
+  ModelBuilder bad({1, 4, 8, 7});
+  bad.node("Conv", {"x", bad.init("w", {4, 4, 1, 1})}, "c");
+  bad.node("Slice", {"c", bad.ints("s", {2}), bad.ints("e", {5}), bad.ints("a", {2})}, "rows");
+  bad.output("rows");
+  const std::string e = import_error(bad.save(dir, "bad.onnx"));
+  EXPECT_NE(e.find("node \"rows\" (Slice): only a slice of the channels is supported"),
+            std::string::npos)
+      << e;
 }
 
 // ShuffleNet's channel shuffle as torch exports it (Reshape to [1, G, C/G, H, W], Transpose of
@@ -528,12 +620,7 @@ TEST(Onnx, ChannelShuffleMatchesNumpyAndRunsBitExact) {
   EXPECT_EQ(std::string(to_string(m.net.layers[1].type)), "shuffle");
   EXPECT_EQ(m.net.layers[1].groups, 3);
   expect_matches_numpy(path, {}, false, false, dir);
-  const std::string cmd = std::string(CONLOCNN_SIM_BIN) + " run --workload '" + path + "' --out '" +
-                          dir + "/r' > '" + dir + "/log' 2>&1";
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  std::ifstream log(dir + "/log");
-  const std::string text((std::istreambuf_iterator<char>(log)), {});
-  EXPECT_NE(text.find("bit-exact against the integer reference"), std::string::npos) << text;
+  expect_runs_bit_exact(path, {}, dir, "shuffle");
   // Any other transpose of the grouped view is refused naming the node.
   ModelBuilder bad({1, 6, 7, 5});
   bad.node("Reshape", {"x", bad.ints("to5", {1, 2, 3, 7, 5})}, "g");
