@@ -216,9 +216,26 @@ def run(model, x):
             if scales is None:
                 scales = np.array(i[3], dtype=float) / np.array(i[0].shape)
             y = i[0]
+            mode = a.get("mode", b"nearest")
+            mode = mode.decode() if isinstance(mode, bytes) else mode
+            ctm = a.get("coordinate_transformation_mode", b"half_pixel")
+            ctm = ctm.decode() if isinstance(ctm, bytes) else ctm
             for ax in (2, 3):
-                f = int(round(scales[ax]))
-                y = np.repeat(y, f, axis=ax)
+                if mode == "nearest":
+                    y = np.repeat(y, int(round(scales[ax])), axis=ax)
+                    continue
+                n_in = y.shape[ax]
+                n_out = int(np.floor(n_in * scales[ax] + 1e-9))
+                o = np.arange(n_out, dtype=float)
+                if ctm == "align_corners":
+                    src = o * (n_in - 1) / max(n_out - 1, 1)
+                else:  # half_pixel, with the output size's own scale
+                    src = (o + 0.5) * n_in / n_out - 0.5
+                src = np.clip(src, 0, n_in - 1)
+                i0 = np.floor(src).astype(int)
+                i1 = np.minimum(i0 + 1, n_in - 1)
+                w = (src - i0).reshape([-1 if d == ax else 1 for d in range(y.ndim)])
+                y = np.take(y, i0, axis=ax) * (1 - w) + np.take(y, i1, axis=ax) * w
         elif op == "Split":
             axis = a.get("axis", 0)
             sizes = a.get("split") if len(i) < 2 or i[1] is None else i[1].astype(int)

@@ -112,6 +112,7 @@ struct Layer {
   double gain = 1.0, offset = 0.0;  // Act: output = gain * function(x) + offset
   int scale_h = 1, scale_w = 1;     // Upsample, DepthToSpace: output size over input size
   int channel0 = 0;                 // Slice: the input channel of the output's first channel
+  bool align_corners = false;       // Bilinear: sample positions (interp_point)
 
   bool on_pe_array() const { return type == LayerType::Conv || type == LayerType::FullyConnected; }
   bool padded() const { return pad_t != 0 || pad_l != 0 || pad_b != 0 || pad_r != 0; }

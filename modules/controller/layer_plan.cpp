@@ -657,6 +657,7 @@ class VectorPlanner {
         dram_(dram),
         window_(kind_.rows == RowReach::Window),
         up_(kind_.rows == RowReach::Scale),
+        interp_(kind_.rows == RowReach::Interp),
         whole_pixels_(kind_.channel_blocks),
         n_in_(kind_.part_per_input ? 1 : static_cast<int>(l_.inputs.size())),
         per_elem_(ops_per_element(l_)) {
@@ -703,16 +704,25 @@ class VectorPlanner {
   };
 
   // Input rows that r output rows need at most, and those of the band starting at oy0 (an
-  // upsampling kind's output row y reads input row y / scale).
+  // upsampling kind's output row y reads input row y / scale; a bilinear one the two rows around
+  // its sample position, which r rows move by (r - 1) x in / out or, with aligned corners,
+  // (r - 1) x (in - 1) / (out - 1), at most (r - 1) x in / (out - 1)).
   int rows_in(const TensorShape& in, int r) const {
+    if (interp_) {
+      const std::int64_t d = std::max(1, out_.h - 1);
+      return static_cast<int>(
+          std::min<std::int64_t>(in.h, (std::int64_t{r - 1} * in.h + d - 1) / d + 2));
+    }
     return window_ ? std::min(in.h, (r - 1) * l_.stride_h + l_.kh)
            : up_   ? std::min(in.h, (r - 1) / l_.scale_h + 2)
                    : r;
   }
-  int band_lo(int oy0) const {
+  int band_lo(const TensorShape& in, int oy0) const {
+    if (interp_) return interp_point(oy0, in.h, out_.h, l_.align_corners).i0;
     return window_ ? std::max(0, oy0 * l_.stride_h - l_.pad_t) : up_ ? oy0 / l_.scale_h : oy0;
   }
   int band_hi(const TensorShape& in, int oy0, int r) const {
+    if (interp_) return interp_point(oy0 + r - 1, in.h, out_.h, l_.align_corners).i1 + 1;
     return window_ ? std::min(in.h, (oy0 + r - 1) * l_.stride_h - l_.pad_t + l_.kh)
            : up_   ? (oy0 + r - 1) / l_.scale_h + 1
                    : oy0 + r;
@@ -762,7 +772,7 @@ class VectorPlanner {
 
   // Output rows [oy0, oy0 + r) and output channels [c0, c0 + occ) of one part of one image.
   void tile(int img, const Part& part, const TensorShape& in, int oy0, int r, int c0, int occ) {
-    const int iy_lo = band_lo(oy0);
+    const int iy_lo = band_lo(in, oy0);
     const int icc = whole_pixels_ ? in.c : occ;  // input channels it reads
     const int ic0 = whole_pixels_ ? 0 : c0;
     const int ahalf = ah_.next();
@@ -821,7 +831,7 @@ class VectorPlanner {
   const LayerKind& kind_;
   const PlanParams& p_;
   const DramLayout& dram_;
-  const bool window_, up_;
+  const bool window_, up_, interp_;
   const bool whole_pixels_;  // tiles load whole input pixels and write whole output pixels
   const int n_in_;
   const std::uint64_t per_elem_;  // ops per output element

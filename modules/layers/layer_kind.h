@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -83,7 +84,32 @@ enum class RowReach {
   Same,    // row y (element-wise)
   Window,  // the window's rows: y * stride - pad_t ... + kh - 1 (pooling)
   Scale,   // row y / scale_h (upsampling, depth-to-space)
+  Interp,  // rows interp_point(y, ...).i0 and .i1 (bilinear resampling)
 };
+
+// Bilinear resampling of an axis of `in` samples to `out` (RowReach::Interp): output coordinate y
+// falls between input samples i0 and i1 = i0 + 1, at fraction frac / den of the way to i1.
+// Half-pixel centres, src = ((2y + 1) in - out) / (2 out) (ONNX's half_pixel, torch's
+// align_corners=False), or aligned corners, src = y (in - 1) / (out - 1); clamped to the axis.
+struct InterpPoint {
+  int i0 = 0, i1 = 0;
+  std::int64_t frac = 0, den = 1;
+};
+inline InterpPoint interp_point(int y, int in, int out, bool align_corners) {
+  const std::int64_t num =
+      align_corners ? std::int64_t{y} * (in - 1) : (2 * std::int64_t{y} + 1) * in - out;
+  InterpPoint p;
+  p.den = align_corners ? std::max(1, out - 1) : 2 * std::int64_t{out};
+  if (num <= 0) return p;  // before the first sample: the first sample
+  p.i0 = static_cast<int>(num / p.den);
+  if (p.i0 >= in - 1) {  // at or past the last sample: the last sample
+    p.i0 = p.i1 = in - 1;
+    return p;
+  }
+  p.i1 = p.i0 + 1;
+  p.frac = num % p.den;
+  return p;
+}
 
 struct LayerKind {
   LayerType type{-1};   // a built-in type's constant; left unset, the registry numbers it

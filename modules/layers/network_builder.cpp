@@ -401,6 +401,24 @@ int NetworkBuilder::slice(const std::string& name, int in, int channel0, int cha
   return push(l, s);
 }
 
+int NetworkBuilder::bilinear(const std::string& name, int in, int out_h, int out_w,
+                             bool align_corners) {
+  check_tensor(name, in);
+  TensorShape s = net_.tensors[in];
+  if (out_h < 1 || out_w < 1 || out_h > (1 << 14) || out_w > (1 << 14)) {
+    fail(name, "size", "out of range", std::to_string(out_h) + "x" + std::to_string(out_w),
+         "1..16384 each");
+  }
+  Layer l;
+  l.name = name;
+  l.type = find_layer_kind("bilinear")->type;
+  l.inputs = {in};
+  l.align_corners = align_corners;
+  s.h = out_h;
+  s.w = out_w;
+  return push(l, s);
+}
+
 int NetworkBuilder::depth_to_space(const std::string& name, int in, int block_h, int block_w) {
   check_tensor(name, in);
   const TensorShape s = net_.tensors[in];

@@ -46,6 +46,8 @@ class NetworkBuilder {
   int shuffle(const std::string& name, int in, int groups);
   // Channels [channel0, channel0 + channels) of the input.
   int slice(const std::string& name, int in, int channel0, int channels);
+  // Bilinear resampling to out_h x out_w (half-pixel centres, or aligned corners).
+  int bilinear(const std::string& name, int in, int out_h, int out_w, bool align_corners);
 
   Network build();
 

@@ -164,7 +164,8 @@ void check_layer_keys(const Ctx& c, const nlohmann::json& o, const std::string& 
       {"upsample", {"input", "scale"}},
       {"depth_to_space", {"input", "scale"}},
       {"shuffle", {"input", "groups"}},
-      {"slice", {"input", "channel_start", "out_channels"}}};
+      {"slice", {"input", "channel_start", "out_channels"}},
+      {"bilinear", {"input", "size", "align_corners"}}};
   const auto u = kUses.find(type);
   const std::set<std::string>* uses = u != kUses.end()           ? &u->second
                                       : kind && kind->arity == 1 ? &kOneInput
@@ -251,6 +252,19 @@ int add_layer(const Ctx& c, const nlohmann::json& o, const std::string& lname,
     out = type == "upsample" ? b.upsample(lname, x, sh, sw) : b.depth_to_space(lname, x, sh, sw);
   } else if (type == "shuffle") {
     out = b.shuffle(lname, x, c.require_int(o, "groups", 2, 1 << 16));
+  } else if (type == "bilinear") {
+    // "size": S or [H, W], the output's; "align_corners": false (half-pixel centres) or true.
+    if (!o.contains("size")) c.fail("size", "missing required field", nullptr, "[H, W]");
+    int h = 1, w = 1;
+    read_ints(c, o, "size", 2, 1, 1 << 14, std::array<int*, 2>{&h, &w}.data());
+    bool align = false;
+    if (o.contains("align_corners")) {
+      if (!o["align_corners"].is_boolean()) {
+        c.fail("align_corners", "wrong type", o["align_corners"], "true or false");
+      }
+      align = o["align_corners"].get<bool>();
+    }
+    out = b.bilinear(lname, x, h, w, align);
   } else if (type == "slice") {
     const int c0 = c.require_int(o, "channel_start", 0, 1 << 16);
     out = b.slice(lname, x, c0, c.require_int(o, "out_channels", 1, 1 << 16));
@@ -290,9 +304,9 @@ NetworkFile load_network_file(const std::string& path) {
   std::map<std::string, int> tensor_of{{"input", 0}};
   int prev = 0;
   static const std::set<std::string> kKeys = {
-      "name",     "type",   "input", "inputs",   "out_channels", "kernel", "kernel_h",
-      "kernel_w", "stride", "pad",   "dilation", "groups",       "act",    "alpha",
-      "beta",     "scale",  "gain",  "offset",   "channel_start"};
+      "name",     "type",   "input", "inputs",   "out_channels",  "kernel", "kernel_h",
+      "kernel_w", "stride", "pad",   "dilation", "groups",        "act",    "alpha",
+      "beta",     "scale",  "gain",  "offset",   "channel_start", "size",   "align_corners"};
   for (std::size_t i = 0; i < doc["layers"].size(); ++i) {
     const auto& o = doc["layers"][i];
     Ctx c{path, "layers[" + std::to_string(i) + "]"};
@@ -302,7 +316,7 @@ NetworkFile load_network_file(const std::string& path) {
         c.fail(it.key(), "unknown key", it.key(),
                "one of name, type, input, inputs, out_channels, kernel, kernel_h, kernel_w, "
                "stride, pad, dilation, groups, act, alpha, beta, scale, gain, offset, "
-               "channel_start");
+               "channel_start, size, align_corners");
       }
     }
     if (!o.contains("name") || !o["name"].is_string()) {

@@ -49,8 +49,9 @@ void Importer::resize(const onnx::NodeProto& n) {
   if (x.axes != "NCHW") fail(n, "input layout " + x.axes + " is not supported", "", "NCHW");
   const TensorShape in = b_->shape(x.tensor);
   const std::string mode = attr_string(n, "mode");
-  if (!mode.empty() && mode != "nearest") {
-    fail(n, "only nearest-neighbour resizing is supported", mode, "nearest");
+  if (!mode.empty() && mode != "nearest" && mode != "linear" && mode != "bilinear") {
+    fail(n, "only nearest-neighbour and (bi)linear resizing are supported", mode,
+         "nearest or linear");
   }
   std::vector<double> f;
   // Upsample (opset 7-9) and Resize 10: scales is input 1; Resize 11+: roi, scales, sizes.
@@ -69,18 +70,35 @@ void Importer::resize(const onnx::NodeProto& n) {
   if (f.size() != 4 || f[0] != 1 || f[1] != 1) {
     fail(n, "scales", f.empty() ? "none" : "", "[1, 1, fH, fW] (or sizes [1, C, H fH, W fW])");
   }
+  const std::string ctm = attr_string(n, "coordinate_transformation_mode");
+  const bool old = n.op_type() == "Upsample" || n.input_size() == 2;
+  if (mode == "linear" || mode == "bilinear") {
+    // Any output size: floor(in x scale), or the sizes given (which f reproduces exactly).
+    const int oh = static_cast<int>(std::floor(in.h * f[2] + 1e-9));
+    const int ow = static_cast<int>(std::floor(in.w * f[3] + 1e-9));
+    const bool align = ctm == "align_corners";
+    // pytorch_half_pixel differs from half_pixel only for an output of one pixel.
+    const bool half = ctm == "half_pixel" || (ctm.empty() && !old) ||
+                      (ctm == "pytorch_half_pixel" && oh > 1 && ow > 1);
+    if (!align && !half) {
+      fail(n, "this coordinate mapping is not supported for linear resizing",
+           ctm.empty() ? "asymmetric (the default of " + n.op_type() + ")" : ctm,
+           "half_pixel (torch's align_corners=False) or align_corners");
+    }
+    if (oh < 1 || ow < 1) fail(n, "output size below one pixel", dims_text({oh, ow}));
+    acts_[n.output(0)] = {b_->bilinear(layer_name(n), x.tensor, oh, ow, align), "NCHW"};
+    return;
+  }
   for (int i = 2; i < 4; ++i) {
     if (f[i] < 1 || f[i] > 64 || f[i] != std::floor(f[i])) {
       fail(n, "only whole upsampling factors are supported",
            std::to_string(f[2]) + " x " + std::to_string(f[3]), "integers 1..64");
     }
   }
-  const std::string ctm = attr_string(n, "coordinate_transformation_mode");
   const std::string nm = attr_string(n, "nearest_mode");
   // With whole factors f these pick input pixel floor(y / f) (docs/workloads.md): half_pixel
   // (the default from opset 11) with any rounding, asymmetric (Upsample, Resize 10) or
   // tf_half_pixel_for_nn with floor, asymmetric with round_prefer_floor for f <= 2.
-  const bool old = n.op_type() == "Upsample" || n.input_size() == 2;
   const bool half_pixel =
       ctm == "half_pixel" || ctm == "pytorch_half_pixel" || (ctm.empty() && !old);
   const bool asymmetric = ctm == "asymmetric" || (ctm.empty() && old);

@@ -29,8 +29,8 @@ using A = Activation;
 
 // Every vector kind with parameters, in one network (the parameter-free ones come from
 // network_around): pooling of each kind, adds with and without a fused clamp, both muls, the
-// lookup activations, concat of signed and unsigned inputs, both resamplings, a standalone relu6,
-// a channel shuffle, a channel slice.
+// lookup activations, concat of signed and unsigned inputs, the resamplings (bilinear down and
+// up, both sample positions), a standalone relu6, a channel shuffle, a channel slice.
 Network every_kind() {
   NetworkBuilder b("every_kind", {12, 12, 6}, "test");
   const int c1 = b.conv("c1", b.input(), 8, 3, 1, 1, A::None);  // signed
@@ -46,9 +46,12 @@ Network every_kind() {
   const int lr = b.act("leaky", hs, A::LeakyRelu, 0.1, 0.0, 0.5, -0.1);
   const int r6 = b.relu("relu6", lr, A::Relu6);
   const int up = b.upsample("upsample", r6, 2, 2);
+  // Bilinear down to 5 x 7 with aligned corners, then up to 12 x 12 at half-pixel centres.
+  const int bl = b.bilinear("bilinear", b.bilinear("bilinear_ac", r6, 5, 7, true), 12, 12, false);
+  const int mixed = b.add("add_bilinear", up, bl, A::None);
   const int t = b.conv("t", c2, 4 * 3, 1, 1, 0, A::None);
   const int d2s = b.depth_to_space("d2s", b.max_pool("half", t, 2, 2, 0), 2, 2);
-  const int cat = b.concat("concat", {c1, up, d2s, c2});
+  const int cat = b.concat("concat", {c1, mixed, d2s, c2});
   const int shuffled = b.shuffle("shuffle", cat, 3);  // 27 channels in 3 groups
   b.conv("head", b.slice("slice", shuffled, 4, 20), 4, 3, 1, 1, A::None);
   return b.build();
@@ -263,14 +266,42 @@ TEST(LayerKinds, SliceReadFromJson) {
   EXPECT_EQ(ok.net.layers[1].type, find_layer_kind("slice")->type);
   EXPECT_EQ(ok.net.layers[1].channel0, 4);
   EXPECT_EQ(ok.net.out_shape(ok.net.layers[1]).c, 8);
-  for (const auto& [start, channels, key] :
-       std::vector<std::tuple<int, int, std::string>>{{12, 1, "channel_start"},
-                                                      {4, 9, "out_channels"}}) {
+  for (const auto& [start, channels, key] : std::vector<std::tuple<int, int, std::string>>{
+           {12, 1, "channel_start"}, {4, 9, "out_channels"}}) {
     try {
       load_network_file(write("bad.json", start, channels));
       ADD_FAILURE() << start << "+" << channels << " of 12 channels accepted";
     } catch (const UserError& e) {
       EXPECT_NE(std::string(e.what()).find("bad.json: layer s: " + key), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
+// Bilinear resampling from the workload JSON: "size" and "align_corners", or the key is named.
+TEST(LayerKinds, BilinearReadFromJson) {
+  const std::string dir = conloc::test::make_temp_dir("bilinear_json");
+  auto write = [&](const std::string& file, const std::string& keys) {
+    std::ofstream(dir + "/" + file)
+        << R"({"input": [5, 5, 3], "layers": [{"name": "c", "type": "conv", "out_channels": 4},
+           {"name": "b", "type": "bilinear")"
+        << keys << "}]}";
+    return dir + "/" + file;
+  };
+  const NetworkFile ok =
+      load_network_file(write("ok.json", R"(, "size": [17, 9], "align_corners": true)"));
+  ASSERT_EQ(ok.net.layers.size(), 2u);
+  EXPECT_EQ(ok.net.layers[1].type, find_layer_kind("bilinear")->type);
+  EXPECT_TRUE(ok.net.layers[1].align_corners);
+  EXPECT_EQ(ok.net.out_shape(ok.net.layers[1]).h, 17);
+  EXPECT_EQ(ok.net.out_shape(ok.net.layers[1]).w, 9);
+  for (const auto& [keys, key] : std::vector<std::pair<std::string, std::string>>{
+           {"", "size"}, {R"(, "size": 4, "align_corners": "yes")", "align_corners"}}) {
+    try {
+      load_network_file(write("bad.json", keys));
+      ADD_FAILURE() << keys << " accepted";
+    } catch (const UserError& e) {
+      EXPECT_NE(std::string(e.what()).find("bad.json: layers[1]." + key), std::string::npos)
           << e.what();
     }
   }

@@ -68,6 +68,16 @@ struct ModelBuilder {
       t->add_int64_data(x);
     return name;
   }
+  // A 1-D float initializer of the given values (Resize's scales).
+  std::string floats(const std::string& name, std::vector<float> v) {
+    auto* t = g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    t->add_dims(static_cast<std::int64_t>(v.size()));
+    for (auto x : v)
+      t->add_float_data(x);
+    return name;
+  }
   onnx::NodeProto* node(const std::string& op, std::vector<std::string> in,
                         const std::string& out) {
     auto* n = g->add_node();

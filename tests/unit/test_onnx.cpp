@@ -600,6 +600,44 @@ TEST(Onnx, ChannelSliceAndSplitMatchNumpyAndRunBitExact) {
       << e;
 }
 
+// Bilinear Resize (the segmentation models' upsampling: FCN, DeepLabV3, LR-ASPP): half-pixel
+// centres to any size (sizes given), aligned corners by a scale below one; each a `bilinear`
+// layer. Against NumPy, bit-exact through the simulator with bands that cut the resampling;
+// `asymmetric` is refused naming the node.
+TEST(Onnx, BilinearResizeMatchesNumpyAndRunsBitExact) {
+  const std::string dir = test::make_temp_dir("onnx");
+  ModelBuilder mb({1, 3, 9, 8});
+  mb.node("Conv", {"x", mb.init("w1", {6, 3, 3, 3}), mb.init("b1", {6})}, "c1");
+  auto* up = mb.node("Resize", {"c1", "", "", mb.ints("sizes", {1, 6, 17, 23})}, "up");
+  ModelBuilder::string_attr(up, "mode", "linear");
+  ModelBuilder::string_attr(up, "coordinate_transformation_mode", "half_pixel");
+  mb.node("Conv", {"up", mb.init("w2", {5, 6, 3, 3})}, "c2");
+  auto* down = mb.node("Resize", {"c2", "", mb.floats("scales", {1, 1, 0.5f, 0.5f})}, "down");
+  ModelBuilder::string_attr(down, "mode", "linear");
+  ModelBuilder::string_attr(down, "coordinate_transformation_mode", "align_corners");
+  mb.node("Conv", {"down", mb.init("w3", {4, 5, 1, 1})}, "c3");
+  mb.output("c3");
+  const std::string path = mb.save(dir, "bilinear.onnx");
+  const OnnxImport m = import_onnx(path, {}, 1);
+  ASSERT_EQ(m.net.layers.size(), 5u);
+  EXPECT_EQ(count(m.net, find_layer_kind("bilinear")->type), 2);
+  EXPECT_EQ(m.net.out_shape(m.net.layers[1]).h, 17);
+  EXPECT_EQ(m.net.out_shape(m.net.layers[1]).w, 23);
+  EXPECT_EQ(m.net.out_shape(m.net.layers[3]).h, 7);  // floor(15 x 0.5)
+  EXPECT_TRUE(m.net.layers[3].align_corners);
+  expect_matches_numpy(path, {}, false, false, dir);
+  expect_runs_bit_exact(path, {"buffers.activation_kib=1", "buffers.output_kib=1"}, dir, "bi");
+  ModelBuilder bad({1, 3, 4, 4});
+  auto* r = bad.node("Resize", {"x", "", bad.floats("s", {1, 1, 2, 2})}, "r");
+  ModelBuilder::string_attr(r, "mode", "linear");
+  ModelBuilder::string_attr(r, "coordinate_transformation_mode", "asymmetric");
+  bad.output("r");
+  const std::string e = import_error(bad.save(dir, "bad.onnx"));
+  EXPECT_NE(e.find("node \"r\" (Resize): this coordinate mapping is not supported for linear"),
+            std::string::npos)
+      << e;
+}
+
 // ShuffleNet's channel shuffle as torch exports it (Reshape to [1, G, C/G, H, W], Transpose of
 // the two channel axes, Reshape back) becomes one `shuffle` layer; a grouped view reshaped back
 // without the transpose is no layer at all. Against NumPy, and bit-exact through the simulator.
