@@ -3,14 +3,15 @@
 
 Every classification CNN of the model zoo (and the segmentation models FCN, DeepLabV3, LR-ASPP),
 each initialised from torch.manual_seed(seed) so that an export is reproducible, traced on one
-image of the model's input size, written as <out>/<name>.onnx at the given opset. Beside each, <out>/<name>.json records what PyTorch itself says of the model, for the tests to
+image of the model's input size (or --size N: <out>/<name>_N.onnx, a small input for functional
+checks), written as <out>/<name>.onnx at the given opset. Beside each, <out>/<name>.json records what PyTorch itself says of the model, for the tests to
 compare the import with: its multiply-accumulates (counted by forward hooks on every Conv2d and
 Linear: output elements x input channels per group x kernel taps), its parameters, the input
 shape. A model that is already exported (same name, opset and seed, recorded in the .json) is
 skipped.
 
 usage: /usr/bin/python3 scripts/export_torchvision.py [--out DIR] [--opset 13] [--seed 0]
-                                                      [--list] [model ...]
+                                                      [--size N] [--list] [model ...]
 Needs Debian's python3-torchvision (scripts/install-deps.sh installs it).
 """
 import argparse
@@ -103,11 +104,14 @@ def count_macs(model, x):
     return macs[0]
 
 
-def export(name, out, opset, seed):
+def export(name, out, opset, seed, size=None):
     import torch
-    path = os.path.join(out, f"{name}.onnx")
-    meta_path = os.path.join(out, f"{name}.json")
-    key = {"model": name, "opset": opset, "seed": seed, "torch": torch.__version__}
+    stem = name if size is None else f"{name}_{size}"
+    size = size or INPUT_SIZE.get(name, 224)
+    path = os.path.join(out, f"{stem}.onnx")
+    meta_path = os.path.join(out, f"{stem}.json")
+    key = {"model": name, "opset": opset, "seed": seed, "torch": torch.__version__,
+           "size": size}
     try:
         with open(meta_path) as f:
             if {k: v for k, v in json.load(f).items() if k in key} == key and \
@@ -117,7 +121,6 @@ def export(name, out, opset, seed):
         pass
     torch.manual_seed(seed)
     model = build(name).eval()
-    size = INPUT_SIZE.get(name, 224)
     x = torch.randn(1, 3, size, size, generator=torch.Generator().manual_seed(seed))
     tmp = path + ".part"
     with torch.no_grad():
@@ -137,6 +140,8 @@ def main():
     ap.add_argument("--out", default="third_party/models/torchvision")
     ap.add_argument("--opset", type=int, default=13)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--size", type=int, help="input height and width instead of the model's "
+                    "own (224, Inception-v3 299); the file is then <name>_<size>.onnx")
     ap.add_argument("--list", action="store_true", help="print the model names and exit")
     ap.add_argument("models", nargs="*", help="names (default: all)")
     a = ap.parse_args()
@@ -160,7 +165,7 @@ def main():
     failed = []
     for name in a.models or everything:
         try:
-            path, fresh = export(name, a.out, a.opset, a.seed)
+            path, fresh = export(name, a.out, a.opset, a.seed, a.size)
             print(f"{path}: {'exported' if fresh else 'up to date'}", flush=True)
         except Exception as e:  # one model's failure must not stop the others
             print(f"export_torchvision: {name}: {type(e).__name__}: {e}", file=sys.stderr)

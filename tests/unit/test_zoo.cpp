@@ -1,0 +1,53 @@
+// torchvision's CNNs as PyTorch exports them (scripts/export_torchvision.py, seeded random
+// weights), at a 64 x 64 input: each imports, its float reference matches NumPy's evaluation of
+// the same file, and a functional run is bit-exact against the integer reference. One model per
+// family the importer needed something for (tests/CMakeLists.txt's Zoo test checks the MAC counts
+// at full size; docs/workloads.md tabulates the whole zoo). Skipped where python3-torchvision is
+// not installed.
+#include <cstdlib>
+#include <gtest/gtest.h>
+#include <string>
+#include <sys/wait.h>
+#include <vector>
+
+#include "tests/support/onnx_checks.h"
+#include "tests/support/temp_dir.h"
+
+using namespace conloc;
+using conloc::test_support::expect_matches_numpy;
+using conloc::test_support::expect_runs_bit_exact;
+
+namespace {
+
+const std::vector<std::string> kModels = {
+    "resnet18",                   // residual adds
+    "densenet121",                // standalone BatchNorm, one-tensor concats
+    "googlenet",                  // inception concats, ceil-mode pooling
+    "squeezenet1_1",              // fire-module concats
+    "mobilenet_v3_small",         // hardswish, squeeze-and-excitation gates
+    "efficientnet_b0",            // SiLU, gates
+    "regnet_y_400mf",             // grouped convs, gates
+    "shufflenet_v2_x0_5",         // channel split and shuffle
+    "lraspp_mobilenet_v3_large",  // bilinear upsampling, segmentation head
+};
+
+}  // namespace
+
+TEST(Zoo, SmallInputsMatchNumpyAndRunBitExact) {
+  const std::string models = std::string(CONLOCNN_SOURCE_DIR) + "/third_party/models/torchvision";
+  const std::string dir = test::make_temp_dir("zoo");
+  std::string cmd = "/usr/bin/python3 '" + std::string(CONLOCNN_SOURCE_DIR) +
+                    "/scripts/export_torchvision.py' --size 64 --out '" + models + "'";
+  for (const std::string& m : kModels)
+    cmd += " " + m;
+  cmd += " > '" + dir + "/export.log' 2>&1";
+  const int rc = std::system(cmd.c_str());
+  if (WIFEXITED(rc) && WEXITSTATUS(rc) == 77) GTEST_SKIP() << "python3-torchvision not installed";
+  ASSERT_EQ(rc, 0) << cmd;
+  for (const std::string& m : kModels) {
+    SCOPED_TRACE(m);
+    const std::string path = models + "/" + m + "_64.onnx";
+    expect_matches_numpy(path, {}, false, false, dir);
+    expect_runs_bit_exact(path, {}, dir, m);
+  }
+}
