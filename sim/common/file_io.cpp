@@ -20,25 +20,26 @@ namespace {
 
 // An input file's size, after the checks every reader makes: it exists, is a regular file (not a
 // device, FIFO or socket, which could be endless or block forever) and is not too large.
-std::uintmax_t checked_input_size(const std::string& path, std::error_code& ec) {
+std::uintmax_t checked_input_size(const std::string& path, std::error_code& ec,
+                                  std::uintmax_t max_bytes = kMaxInputFileBytes) {
   if (!fs::exists(path, ec)) throw UserError(path + ": file not found");
   if (fs::is_directory(path, ec)) throw UserError(path + ": is a directory, expected a file");
   if (!fs::is_regular_file(path, ec)) {
     throw UserError(path + ": not a regular file (a device, pipe or socket); expected a file");
   }
   const auto size = fs::file_size(path, ec);
-  if (!ec && size > kMaxInputFileBytes) {
+  if (!ec && size > max_bytes) {
     throw UserError(path + ": file too large; got " + std::to_string(size) +
-                    " bytes; expected at most " + std::to_string(kMaxInputFileBytes));
+                    " bytes; expected at most " + std::to_string(max_bytes));
   }
   return size;
 }
 
 }  // namespace
 
-MappedFile::MappedFile(const std::string& path) {
+MappedFile::MappedFile(const std::string& path, std::uintmax_t max_bytes) {
   std::error_code ec;
-  const auto size = checked_input_size(path, ec);
+  const auto size = checked_input_size(path, ec, max_bytes);
   if (ec) throw UserError(path + ": cannot read: " + ec.message());
   size_ = static_cast<std::size_t>(size);
   if (size_ == 0) return;

@@ -12,11 +12,15 @@ constexpr std::uintmax_t kMaxInputFileBytes = std::uintmax_t{1} << 30;
 // kMaxInputFileBytes file is a UserError naming the path.
 std::string read_text_file(const std::string& path);
 
-// A whole file mapped read-only, with read_text_file's checks: for large inputs parsed in place
-// (an ONNX model's weights), without a copy into memory first.
+// Largest file of an ONNX model's external weights (models over protobuf's 2 GiB limit keep
+// their weights there): 64 GiB.
+constexpr std::uintmax_t kMaxExternalDataBytes = std::uintmax_t{64} << 30;
+
+// A whole file mapped read-only, with read_text_file's checks (up to `max_bytes`): for large
+// inputs parsed in place (an ONNX model's weights), without a copy into memory first.
 class MappedFile {
  public:
-  explicit MappedFile(const std::string& path);
+  explicit MappedFile(const std::string& path, std::uintmax_t max_bytes = kMaxInputFileBytes);
   ~MappedFile();
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;

@@ -54,6 +54,54 @@ bool Importer::only_weights(const std::string& name) const {
   }
   return true;
 }
+std::string_view Importer::external_data(const onnx::TensorProto& t,
+                                         const std::string& where) const {
+  std::string location;
+  std::uint64_t offset = 0, length = 0;
+  bool has_length = false;
+  for (const auto& kv : t.external_data()) {
+    auto number = [&](std::uint64_t& out) {
+      try {
+        std::size_t used = 0;
+        out = std::stoull(kv.value(), &used);
+        if (used != kv.value().size()) throw std::invalid_argument("trailing characters");
+      } catch (const std::exception&) {
+        throw_field_error(file_, where + ".external_data." + kv.key(), "not a byte count",
+                          kv.value(), "a non-negative integer");
+      }
+    };
+    if (kv.key() == "location") {
+      location = kv.value();
+    } else if (kv.key() == "offset") {
+      number(offset);
+    } else if (kv.key() == "length") {
+      number(length);
+      has_length = true;
+    }
+  }
+  // A path relative to the model's folder that stays in it (the ONNX rule).
+  const std::filesystem::path rel(location);
+  bool inside = !location.empty() && rel.is_relative();
+  for (const auto& part : rel)
+    inside = inside && part != "..";
+  if (!inside) {
+    throw_field_error(file_, where + ".external_data.location", "not a file beside the model",
+                      location, "a relative path inside the model's folder");
+  }
+  const std::string path = (std::filesystem::path(file_).parent_path() / rel).string();
+  auto it = external_.find(path);
+  if (it == external_.end())
+    it = external_.emplace(path, std::make_unique<MappedFile>(path, kMaxExternalDataBytes)).first;
+  const MappedFile& f = *it->second;
+  if (!has_length) length = offset <= f.size() ? f.size() - offset : 0;
+  if (offset > f.size() || length > f.size() - offset) {
+    throw_field_error(file_, where + ".external_data",
+                      "outside " + location + " (" + std::to_string(f.size()) + " bytes)",
+                      "offset " + std::to_string(offset) + ", length " + std::to_string(length),
+                      "a range of the file");
+  }
+  return std::string_view(f.data() + offset, static_cast<std::size_t>(length));
+}
 Const Importer::tensor_const(const onnx::TensorProto& t, const std::string& where,
                              bool weights) const {
   Const c;
@@ -67,11 +115,9 @@ Const Importer::tensor_const(const onnx::TensorProto& t, const std::string& wher
     n *= d;
     c.dims.push_back(d);
   }
-  if (t.data_location() == onnx::TensorProto::EXTERNAL) {
-    throw_field_error(file_, where, "weights stored in an external file are not supported", "",
-                      "weights inside the .onnx file");
-  }
-  const std::string& raw = t.raw_data();
+  const std::string_view raw = t.data_location() == onnx::TensorProto::EXTERNAL
+                                   ? external_data(t, where)
+                                   : std::string_view(t.raw_data());
   auto take = [&](auto tag, const auto& field) {
     using T = decltype(tag);
     if (!raw.empty()) {

@@ -7,14 +7,17 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <onnx/onnx_pb.h>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "modules/layers/layer_kind.h"
 #include "modules/layers/network_builder.h"
+#include "sim/common/file_io.h"
 #include "sim/workload/onnx_import.h"
 
 namespace conloc::onnx_detail {
@@ -118,6 +121,9 @@ class Importer {
   // Values.
   // `weights`: keep a FLOAT tensor as floats (Const::f), for an initializer only weight inputs
   // read.
+  // The bytes of a tensor stored in an external file (data_location EXTERNAL): "location"
+  // beside the model, from "offset", "length" bytes; each file mapped once.
+  std::string_view external_data(const onnx::TensorProto& t, const std::string& where) const;
   Const tensor_const(const onnx::TensorProto& t, const std::string& where,
                      bool weights = false) const;
   // Whether every reader of `name` takes it as the weights (input 1) of a Conv, ConvTranspose,
@@ -213,6 +219,8 @@ class Importer {
                                         bool one_d) const;
 
   std::string file_;
+  // External weight files (TensorProto::EXTERNAL), mapped once each by path.
+  mutable std::map<std::string, std::unique_ptr<MappedFile>> external_;
   const onnx::GraphProto& g_;
   std::vector<std::int64_t> input_shape_;
   std::map<const onnx::NodeProto*, int> index_;

@@ -579,6 +579,70 @@ TEST(Onnx, BilinearResizeMatchesNumpyAndRunsBitExact) {
       << e;
 }
 
+// Weights in an external file (what torch.onnx.export writes for a model over protobuf's 2 GiB,
+// torchvision's regnet_y_128gf): read from "location" beside the model at "offset" for "length"
+// bytes, the same network and weights as stored inline; a location outside the model's folder or
+// a range past the file's end is refused naming the initializer.
+TEST(Onnx, ExternalWeightsReadLikeInlineOnes) {
+  const std::string dir = test::make_temp_dir("onnx");
+  ModelBuilder mb({1, 3, 6, 5});
+  mb.node("Conv", {"x", mb.init("w1", {4, 3, 3, 3}), mb.init("b1", {4})}, "c1");
+  mb.node("Relu", {"c1"}, "r1");
+  mb.node("Conv", {"r1", mb.init("w2", {2, 4, 1, 1})}, "c2");
+  mb.output("c2");
+  const std::string inline_path = mb.save(dir, "inline.onnx");
+  // Both weight tensors into one file, the second after 16 bytes of padding.
+  std::ofstream bin(dir + "/weights.bin", std::ios::binary);
+  std::int64_t at = 0;
+  auto move_out = [&](const std::string& name, const std::string& location, std::int64_t offset,
+                      std::int64_t length_extra) {
+    for (auto& t : *mb.g->mutable_initializer()) {
+      if (t.name() != name) continue;
+      const std::vector<float> v(t.float_data().begin(), t.float_data().end());
+      const std::string pad(static_cast<std::size_t>(offset - at), '\0');
+      bin.write(pad.data(), static_cast<std::streamsize>(pad.size()));
+      bin.write(reinterpret_cast<const char*>(v.data()),
+                static_cast<std::streamsize>(v.size() * sizeof(float)));
+      at = offset + static_cast<std::int64_t>(v.size() * sizeof(float));
+      t.clear_float_data();
+      t.set_data_location(onnx::TensorProto::EXTERNAL);
+      t.clear_external_data();
+      auto kv = [&](const std::string& k, const std::string& val) {
+        auto* e = t.add_external_data();
+        e->set_key(k);
+        e->set_value(val);
+      };
+      kv("location", location);
+      kv("offset", std::to_string(offset));
+      kv("length", std::to_string(v.size() * sizeof(float) + length_extra));
+    }
+  };
+  move_out("w1", "weights.bin", 0, 0);
+  move_out("w2", "weights.bin", at + 16, 0);
+  bin.close();
+  const std::string ext_path = mb.save(dir, "external.onnx");
+  const OnnxImport a = import_onnx(inline_path, {}, 1), b = import_onnx(ext_path, {}, 1);
+  ASSERT_EQ(a.net.layers.size(), b.net.layers.size());
+  for (std::size_t i = 0; i < a.net.layers.size(); ++i) {
+    const FloatLayerParams pa = a.weights->layer_params(a.net, i);
+    const FloatLayerParams pb = b.weights->layer_params(b.net, i);
+    EXPECT_EQ(pa.weights, pb.weights) << i;
+    EXPECT_EQ(pa.bias, pb.bias) << i;
+  }
+  // Refused: a location that leaves the folder, a range past the end of the file.
+  auto& w1 = (*mb.g->mutable_initializer())[0];
+  w1.mutable_external_data(0)->set_value("../weights.bin");
+  std::string e = import_error(mb.save(dir, "up.onnx"));
+  EXPECT_NE(e.find("initializer \"w1\".external_data.location: not a file beside the model"),
+            std::string::npos)
+      << e;
+  w1.mutable_external_data(0)->set_value("weights.bin");
+  w1.mutable_external_data(2)->set_value("100000");
+  e = import_error(mb.save(dir, "past.onnx"));
+  EXPECT_NE(e.find("initializer \"w1\".external_data: outside weights.bin"), std::string::npos)
+      << e;
+}
+
 // ShuffleNet's channel shuffle as torch exports it (Reshape to [1, G, C/G, H, W], Transpose of
 // the two channel axes, Reshape back) becomes one `shuffle` layer; a grouped view reshaped back
 // without the transpose is no layer at all. Against NumPy, and bit-exact through the simulator.
