@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <gtest/gtest.h>
 #include <limits>
@@ -22,6 +23,27 @@ TEST(FixedPointQuantizer, RoundsHalfToEvenAndSaturates) {
   EXPECT_EQ(q.nearest(127.49), 127);
   EXPECT_EQ(q.nearest(1e9), 127);
   EXPECT_EQ(q.nearest(-1e9), -127);
+}
+
+// nearest() rounds without libm (an add-and-subtract trick); it must equal std::nearbyint
+// saturated at +-m for every width, at every tie, near the limits and on random values.
+TEST(FixedPointQuantizer, NearestEqualsLibmRoundingSaturated) {
+  Rng rng(7);
+  for (int b = 2; b <= 16; ++b) {
+    const auto q = LevelQuantizer::fixed_point(b);
+    const double m = q.max_level();
+    std::vector<double> xs = {
+        0.0,     -0.0,     1e-300,  -1e-300,  0.49999999999999994, m,     -m,
+        m + 0.5, -m - 0.5, m - 0.5, -m + 0.5, m - 0.5000001,       1e300, -1e300};
+    for (double t = -m - 3; t <= m + 3; t += 0.5)
+      xs.push_back(t);  // every tie and integer
+    for (int i = 0; i < 2000; ++i)
+      xs.push_back((rng.uniform() * 2 - 1) * (m + 2));
+    for (double x : xs) {
+      const double want = std::clamp(std::nearbyint(x), -m, m);
+      ASSERT_EQ(q.nearest(x), static_cast<std::int32_t>(want)) << "bits " << b << " x " << x;
+    }
+  }
 }
 
 TEST(FixedPointQuantizer, SupportedWidths) {
