@@ -451,3 +451,73 @@ TEST(EnergyByHand, TermSerialCyclesOfMultiTermWeightsSwitchAsOnRandomOperands) {
   }
   EXPECT_TRUE(two && one);
 }
+
+// The default table's memory components on an output-stationary array, by hand from the dataflow
+// as docs/timing.md states it (M on rows, N on columns, K streams; partial sums stay in the PEs),
+// at 8-bit activations with 32-bit accumulators and at 4-bit activations with 24-bit ones (sub-byte
+// activations occupy and move as their own width, psums as the accumulator's). A 3 x 3
+// convolution, 16 -> 24 channels, on an 8 x 8 input: M = 36 pixels in row folds of 16, 16, 4;
+// N = 24 channels in column folds of 16, 8; K = 144. Then a 2 x 2 max pool, stride 2, on the vector
+// unit: its 6 x 6 x 24 input in and its 3 x 3 x 24 output out through DRAM, each input read once.
+TEST(EnergyByHand, OutputStationaryAndSubByteActivationsOnTheDefaultTable) {
+  NetworkBuilder b("hand", {8, 8, 16}, "test");
+  b.max_pool("pool", b.conv("conv", b.input(), 24, 3, 1, 0, Activation::None), 2, 2, 0);
+  const Network net = b.build();
+  const std::vector<std::pair<int, int>> widths = {{8, 32}, {4, 24}};  // activation, accumulator
+  std::vector<SimConfig> cfgs;
+  for (const auto& [act, acc] : widths) {
+    cfgs.push_back(load_sim_config(
+        std::nullopt, {"design.mac=fixed", "mapping.search=greedy", "array.dataflow=os",
+                       "dram.technology=lpddr4", "design.activation_bits=" + std::to_string(act),
+                       "design.accumulator_bits=" + std::to_string(acc)}));
+  }
+  std::vector<CompiledNetwork> cns;
+  for (const SimConfig& c : cfgs)
+    cns.push_back(compile_network(net, compile_spec(c, true), SyntheticWeights(5)));
+  const EnergyModel em(EnergyTable::load(cfgs[0].energy_table_path));
+  std::vector<RunRequest> req;
+  for (std::size_t i = 0; i < cfgs.size(); ++i)
+    req.push_back({&cfgs[i], &cns[i], true});
+  const auto runs = run_simulations(req, em);
+
+  const auto rows = cacti_rows();
+  auto per_bit = [&](double capacity, int which) {
+    return rows.at({256, capacity, "itrs-hp"})[static_cast<std::size_t>(which)] / 256;
+  };
+  const double rd512 = per_bit(16384, 0), wr512 = per_bit(16384, 1);  // weights, activations
+  const double rd1024 = per_bit(8192, 0), wr1024 = per_bit(8192, 1);  // outputs
+  const double M = 36, K = 144, N = 24, row_folds = 3, col_folds = 2, inputs = 8 * 8 * 16;
+  const double lpddr4_pj_per_bit = 8.0;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const double a = widths[i].first, acc = widths[i].second;
+    const std::string what = "activations " + std::to_string(widths[i].first) + " bits";
+    const EnergyBreakdown& e = runs[i].rows[0].energy;
+    ASSERT_EQ(runs[i].mismatches, 0) << what;
+    // Each fold's columns read their channels' K weights: every weight once per row fold.
+    EXPECT_NEAR(e.weight_buffer, K * N * 8 * wr512 + row_folds * K * N * 8 * rd512,
+                1e-9 * e.weight_buffer)
+        << what;
+    // Each fold's rows read their pixels' K inputs: every patch once per column fold.
+    EXPECT_NEAR(e.activation_sram, inputs * a * wr512 + col_folds * M * K * a * rd512,
+                1e-9 * e.activation_sram)
+        << what;
+    // Sums leave the PEs once, at the accumulator's width; the output stage reads them and writes
+    // the results, which the DMA reads.
+    EXPECT_NEAR(e.output_buffer, M * N * (acc + a) * (wr1024 + rd1024), 1e-9 * e.output_buffer)
+        << what;
+    EXPECT_NEAR(e.dram, (K * N * 8 + inputs * a + M * N * a) * lpddr4_pj_per_bit, 1e-9 * e.dram)
+        << what;
+    const double ns = static_cast<double>(runs[i].rows[0].cycles) / cfgs[i].clock_ghz;
+    EXPECT_NEAR(e.sram_leakage, 3 * 2 * rows.at({64, 32768.0, "itrs-lop"})[2] * ns,
+                1e-9 * e.sram_leakage)
+        << what;
+    const EnergyBreakdown& p = runs[i].rows[1].energy;
+    const double pool_in = M * N, pool_out = M * N / 4;
+    EXPECT_NEAR(p.activation_sram, pool_in * a * (wr512 + rd512), 1e-9 * p.activation_sram) << what;
+    EXPECT_NEAR(p.output_buffer, pool_out * a * (wr1024 + rd1024), 1e-9 * p.output_buffer) << what;
+    EXPECT_NEAR(p.dram, (pool_in + pool_out) * a * lpddr4_pj_per_bit, 1e-9 * p.dram) << what;
+    EXPECT_EQ(p.weight_buffer, 0.0) << what;
+    EXPECT_EQ(p.mac, 0.0) << what;
+    EXPECT_GT(p.vector_unit, 0.0) << what;
+  }
+}
