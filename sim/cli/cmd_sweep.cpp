@@ -1,5 +1,7 @@
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <unistd.h>
 
 #include "modules/base/error.h"
@@ -116,6 +118,45 @@ int cmd_sweep(const std::vector<std::string>& args) {
   return run_sweep(spec, o);
 }
 
+namespace {
+
+// Names, on stderr, the points the merged folder lacks, by the shard that should have run them:
+// a shard whose folder was not given, or whose folder is unfinished (a task that failed or was
+// cut off), with the command that finishes it.
+void report_missing_shards(const SweepManifest& m, const std::string& out, int shards,
+                           const std::map<int, std::vector<std::string>>& shard_dirs) {
+  std::map<int, std::vector<std::string>> missing;  // shard (0: unknown) -> point ids
+  for (std::size_t i = 0; i < m.point_ids.size(); ++i) {
+    if (fs::exists(fs::path(out) / "points" / m.point_ids[i] / "point.json")) continue;
+    missing[shards > 0 ? static_cast<int>(i % static_cast<std::size_t>(shards)) + 1 : 0].push_back(
+        m.point_ids[i]);
+  }
+  for (const auto& [shard, ids] : missing) {
+    std::string list;
+    for (std::size_t i = 0; i < ids.size() && i < 8; ++i)
+      list += (i ? ", " : "") + ids[i];
+    if (ids.size() > 8) list += ", ...";
+    const std::string n = std::to_string(ids.size()) + " point" + (ids.size() == 1 ? "" : "s");
+    if (shard == 0) {
+      std::fprintf(stderr, "sweep-merge: missing %s (%s): run them with `sweep %s --out DIR`\n",
+                   n.c_str(), list.c_str(), m.spec_path.c_str());
+      continue;
+    }
+    const std::string which = std::to_string(shard) + "/" + std::to_string(shards);
+    const auto it = shard_dirs.find(shard);
+    const std::string where = it == shard_dirs.end()
+                                  ? "no folder of it was given"
+                                  : "its folder " + it->second.front() + " is unfinished";
+    std::fprintf(stderr,
+                 "sweep-merge: shard %s is missing %s (%s): %s; finish it with `sweep %s "
+                 "--shard %s --out %s` and merge again\n",
+                 which.c_str(), n.c_str(), list.c_str(), where.c_str(), m.spec_path.c_str(),
+                 which.c_str(), it == shard_dirs.end() ? "DIR" : it->second.front().c_str());
+  }
+}
+
+}  // namespace
+
 int cmd_sweep_merge(const std::vector<std::string>& args) {
   std::vector<std::string> dirs;
   std::string out;
@@ -149,6 +190,16 @@ int cmd_sweep_merge(const std::vector<std::string>& args) {
   if (const auto mo = SweepManifest::read(out); mo && mo->spec_hash != m->spec_hash) {
     throw UserError(out + ": holds results of a different sweep spec; choose another --out");
   }
+  // The shards' count, where the folders say it (the first one's; a folder of a whole run or
+  // of single points says none).
+  std::map<int, std::vector<std::string>> shard_dirs;  // shard -> the folders given for it
+  int shards = 0;
+  for (const auto& d : dirs) {
+    const auto md = SweepManifest::read(d);
+    if (md->shards > 0 && shards == 0) shards = md->shards;
+    if (md->shards == shards && shards > 0) shard_dirs[md->shard].push_back(d);
+  }
+  m->shard = m->shards = 0;  // the merged folder is not a shard
   ensure_directory(out + "/points");
   write_file_atomic(out + "/sweep-manifest.json", m->to_json().dump(1) + "\n");
   // Copy each point folder (first shard that has it) into place as a whole.
@@ -168,6 +219,7 @@ int cmd_sweep_merge(const std::vector<std::string>& args) {
     }
   }
   const SweepTable t = write_sweep_table(*m, m->point_ids, {out}, out);
+  report_missing_shards(*m, out, shards, shard_dirs);
   std::printf("sweep-merge: %zu of %zu points from %zu folders into %s/sweep.csv (%zu failed%s)\n",
               t.points, m->point_ids.size(), dirs.size(), out.c_str(), t.failed,
               t.missing ? (", " + std::to_string(t.missing) + " missing").c_str() : "");

@@ -81,9 +81,11 @@ StageSeconds seconds_from(const json& j) {
 }  // namespace
 
 json SweepManifest::to_json() const {
-  return {{"spec", spec_path},     {"spec_hash", spec_hash}, {"swept_keys", swept_keys},
-          {"designs", designs},    {"baseline", baseline},   {"points", point_ids.size()},
-          {"point_ids", point_ids}};
+  json j = {{"spec", spec_path},     {"spec_hash", spec_hash}, {"swept_keys", swept_keys},
+            {"designs", designs},    {"baseline", baseline},   {"points", point_ids.size()},
+            {"point_ids", point_ids}};
+  if (shards > 0) j["shard"] = {shard, shards};
+  return j;
 }
 
 SweepManifest SweepManifest::from_spec(const SweepSpec& s) {
@@ -111,6 +113,14 @@ std::optional<SweepManifest> SweepManifest::read(const std::string& dir) {
     m.designs = j.at("designs").get<std::vector<std::string>>();
     m.baseline = j.at("baseline").get<std::string>();
     m.point_ids = j.at("point_ids").get<std::vector<std::string>>();
+    if (j.contains("shard")) {
+      const auto s = j.at("shard").get<std::vector<int>>();
+      if (s.size() != 2 || s[1] < 1 || s[0] < 1 || s[0] > s[1]) {
+        throw UserError(path + ": field \"shard\": expected [I, N] with 1 <= I <= N");
+      }
+      m.shard = s[0];
+      m.shards = s[1];
+    }
     return m;
   } catch (const json::exception& e) {
     throw UserError(path + ": not a sweep manifest: " + e.what());

@@ -20,6 +20,9 @@ struct SweepManifest {
   std::vector<std::string> designs;    // the spec's designs entries, as written
   std::string baseline;                // the one the ratio columns are taken against
   std::vector<std::string> point_ids;  // every point of the spec, in order
+  // The `--shard I/N` of the run that wrote the folder (0 / 0: every point), so a merge can
+  // name the shards whose points are missing.
+  int shard = 0, shards = 0;
 
   nlohmann::json to_json() const;
   static SweepManifest from_spec(const SweepSpec& s);

@@ -59,9 +59,14 @@ void prepare_dir(const SweepSpec& spec, const SweepOptions& opt) {
     for (const char* f : {"sweep.csv", "sweep.json", "timing.json"})
       fs::remove(fs::path(opt.out_dir) / f, ec);
   }
-  if (unreadable || !old || old->spec_hash != spec.hash) {
-    write_file_atomic(opt.out_dir + "/sweep-manifest.json",
-                      SweepManifest::from_spec(spec).to_json().dump(1) + "\n");
+  SweepManifest now = SweepManifest::from_spec(spec);
+  if (opt.shards > 1 && !opt.point) {
+    now.shard = opt.shard;
+    now.shards = opt.shards;
+  }
+  if (unreadable || !old || old->spec_hash != spec.hash ||
+      (!opt.point && (old->shard != now.shard || old->shards != now.shards))) {
+    write_file_atomic(opt.out_dir + "/sweep-manifest.json", now.to_json().dump(1) + "\n");
   }
   // Single-point runs may share DIR with workers on other hosts, whose pids mean nothing here.
   if (!opt.point) {

@@ -126,6 +126,13 @@ shards)
   [ "$(rows shard2/sweep.csv)" -eq 6 ] || fail "shard 2/3 should hold 3 points"
   "$sim" sweep-merge --out merged shard1 shard2 shard3 > /dev/null
   cmp whole/sweep.csv merged/sweep.csv || fail "merged shards differ from the single run"
+  # A shard left out: the merge names it, its points and the command that finishes it.
+  set +e
+  err=$("$sim" sweep-merge --out part shard1 shard3 2>&1 > /dev/null)
+  code=$?
+  set -e
+  [ $code -eq 1 ] && echo "$err" | grep -q 'shard 2/3 is missing 3 points (p0001, p0004, p0007): no folder of it was given; finish it with `sweep small.json --shard 2/3' ||
+    fail "missing shard not named: $code $err"
   # One process per point from --list, all into one folder; a final run only collects.
   "$sim" sweep small.json --list --out listed | cut -f5 | parallel --will-cite > /dev/null
   out=$("$sim" sweep small.json --out listed)
