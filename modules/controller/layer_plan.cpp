@@ -324,12 +324,12 @@ class ConvPlanner {
   LayerPlan plan(std::vector<std::uint64_t>& block_addr, std::uint64_t& next_addr) {
     place_weights(block_addr, next_addr);
     if (m_.order == TileOrder::BandsOuter) {
-      band_groups(
-          [&](const Band& bd, int img0, int nbc, const std::vector<int>& band_jobs, int band_half) {
-            for (int grp = 0; grp < g_.l.groups; ++grp)
-              for (int nti = 0; nti < lp_.n_tiles; ++nti)
-                tile_group(bd, img0, nbc, grp, nti, band_jobs, band_half, -1);
-          });
+      band_groups([&](const Band& bd, int img0, int images, const std::vector<int>& band_jobs,
+                      int band_half) {
+        for (int grp = 0; grp < g_.l.groups; ++grp)
+          for (int nti = 0; nti < lp_.n_tiles; ++nti)
+            tile_group(bd, img0, images, grp, nti, band_jobs, band_half, -1);
+      });
     } else {
       for (int grp = 0; grp < g_.l.groups; ++grp)
         for (int nti = 0; nti < lp_.n_tiles; ++nti)
@@ -385,20 +385,21 @@ class ConvPlanner {
 
   // Term-serial MACs: each fold's step length, the longest weight it holds (cached: a WS fold
   // does not depend on the tile's rows).
-  std::vector<int> fold_steps(int grp, int n0, int ntc, int c0, int ctc, std::int64_t mm) {
+  std::vector<int> fold_steps(int grp, int n0, int out_channels, int c0, int in_channels,
+                              std::int64_t mm) {
     std::vector<int> steps;
     if (!p_.serial_steps) return steps;
     const bool ws = dynamic_cast<const WeightStationary*>(p_.dataflow) != nullptr;
     const std::vector<std::int64_t> key = {grp, n0, c0, ws ? 0 : mm};
     auto it = step_cache_.find(key);
     if (it != step_cache_.end()) return it->second;
-    const std::int64_t kc = std::int64_t{g_.taps} * ctc;
-    for (const auto& b : p_.dataflow->fold_blocks(mm, kc, ntc, p_.array)) {
+    const std::int64_t kc = std::int64_t{g_.taps} * in_channels;
+    for (const auto& b : p_.dataflow->fold_blocks(mm, kc, out_channels, p_.array)) {
       int s = 1;
       for (auto nl = b.n0; nl < b.n1; ++nl) {
         const std::int64_t row = std::int64_t{grp} * g_.ng + n0 + nl;
         for (auto kl = b.k0; kl < b.k1; ++kl) {
-          const std::int64_t tap = kl / ctc, ci = kl % ctc;
+          const std::int64_t tap = kl / in_channels, ci = kl % in_channels;
           s = std::max<int>(s, cl_.step_cycles[row * gemm_k_ + tap * g_.cg + c0 + ci]);
         }
       }
@@ -416,12 +417,12 @@ class ConvPlanner {
   }
 
   // One input band per image, one after another in a half: [image][band rows][W][channels].
-  std::vector<int> load_bands(const Band& bd, int img0, int nbc, int half, std::uint64_t channels,
-                              std::uint64_t c_off) {
+  std::vector<int> load_bands(const Band& bd, int img0, int images, int half,
+                              std::uint64_t channels, std::uint64_t c_off) {
     std::vector<int> jobs;
     const TensorShape& in = g_.in;
     const std::uint64_t bytes = static_cast<std::uint64_t>(bd.rows) * in.w * channels;
-    for (int i = 0; i < nbc; ++i) {
+    for (int i = 0; i < images; ++i) {
       jobs.push_back(
           push(lp_, tensor_dma(Engine::DmaRead, Operand::Inputs, Buffer::Activations,
                                in_base_ + static_cast<std::uint64_t>(img0 + i) * in.elements() +
@@ -434,10 +435,10 @@ class ConvPlanner {
   }
 
   // Loads the all-channel input bands of an image group (when bands hold every channel).
-  std::vector<int> all_channel_bands(const Band& bd, int img0, int nbc, int& half) {
+  std::vector<int> all_channel_bands(const Band& bd, int img0, int images, int& half) {
     if (!m_.all_channels) return {};
     half = ah_.next();
-    return load_bands(bd, img0, nbc, half, static_cast<std::uint64_t>(g_.in.c), 0);
+    return load_bands(bd, img0, images, half, static_cast<std::uint64_t>(g_.in.c), 0);
   }
 
   // Every (band, image group) in order, with the all-channel bands loaded for it.
@@ -446,10 +447,10 @@ class ConvPlanner {
     for (int b = 0; b < lp_.bands; ++b) {
       const Band bd = band(b);
       for (int img0 = 0; img0 < g_.batch; img0 += m_.images) {
-        const int nbc = std::min(m_.images, g_.batch - img0);
+        const int images = std::min(m_.images, g_.batch - img0);
         int band_half = 0;
-        const std::vector<int> band_jobs = all_channel_bands(bd, img0, nbc, band_half);
-        body(bd, img0, nbc, band_jobs, band_half);
+        const std::vector<int> band_jobs = all_channel_bands(bd, img0, images, band_half);
+        body(bd, img0, images, band_jobs, band_half);
       }
     }
   }
@@ -482,7 +483,7 @@ class ConvPlanner {
   // and write-backs. `band_jobs` / `band_half`: the all-channel band loaded for it; `ntile_half`:
   // the weight half holding the n-tile's blocks when they were loaded once for it (else -1).
   // Returns the last compute job.
-  int tile_group(const Band& bd, int img0, int nbc, int grp, int nti,
+  int tile_group(const Band& bd, int img0, int images, int grp, int nti,
                  const std::vector<int>& band_jobs, int band_half, int ntile_half) {
     const int out_half = oh_.next();
     int last_compute = -1;
@@ -499,7 +500,7 @@ class ConvPlanner {
       tile.res_y0 = bd.oy0;
       tile.res_rows = bd.r;
       tile.image0 = img0;
-      tile.images = nbc;
+      tile.images = images;
       tile.first_chunk = ch == 0;
       tile.last_chunk = ch == lp_.chunks - 1;
       tile.band_iy0 = bd.iy_lo;
@@ -513,7 +514,7 @@ class ConvPlanner {
         tile.band_cs = g_.in.c;
       } else {
         ahalf = ah_.next();
-        ajobs = load_bands(bd, img0, nbc, ahalf, static_cast<std::uint64_t>(tile.ct),
+        ajobs = load_bands(bd, img0, images, ahalf, static_cast<std::uint64_t>(tile.ct),
                            static_cast<std::uint64_t>(grp) * g_.cg + tile.c0);
         tile.band_c0 = grp * g_.cg + tile.c0;
         tile.band_cs = tile.ct;
@@ -522,7 +523,7 @@ class ConvPlanner {
       tile.input_job = ajobs.back();
       tile.weight_job = wjob;
       tile.obuf_addr = out_half * p_.out_store();
-      tile.gemm.m = static_cast<std::int64_t>(nbc) * bd.cr * g_.out.w;
+      tile.gemm.m = static_cast<std::int64_t>(images) * bd.cr * g_.out.w;
       tile.gemm.k = static_cast<std::int64_t>(g_.taps) * tile.ct;
       tile.gemm.n = tile.nt;
       tile.gemm.first_k_chunk = tile.first_chunk;
@@ -540,7 +541,7 @@ class ConvPlanner {
       if (whalf >= 0) wh_.last_user[whalf] = last_compute;
       ah_.last_user[ahalf] = last_compute;
     }
-    write_back(tile, bd, img0, nbc, grp, out_half, last_compute);
+    write_back(tile, bd, img0, images, grp, out_half, last_compute);
     return last_compute;
   }
 
@@ -549,18 +550,18 @@ class ConvPlanner {
   // layer's other operands for the group's outputs into the output half, after the psums (as soon
   // as the half is free: it loads while the group computes); a fused pooling stage writes the
   // pooled rows.
-  void write_back(ConvTile tile, const Band& bd, int img0, int nbc, int grp, int out_half,
+  void write_back(ConvTile tile, const Band& bd, int img0, int images, int grp, int out_half,
                   int last_compute) {
     const TensorShape& out = g_.out;
     const std::uint64_t pixels = static_cast<std::uint64_t>(bd.cr) * out.w;
-    const std::uint64_t outputs = static_cast<std::uint64_t>(nbc) * pixels * tile.nt;
+    const std::uint64_t outputs = static_cast<std::uint64_t>(images) * pixels * tile.nt;
     const std::uint64_t channel = static_cast<std::uint64_t>(grp) * g_.ng + tile.n0;
     Job o;
     o.engine = Engine::CompensationAdder;
     add_dep(o, last_compute);
     tile.fused_addr = tile.obuf_addr + 4 * outputs;
     for (std::size_t k = 0; k < fused_base_.size(); ++k) {
-      for (int i = 0; i < nbc; ++i) {
+      for (int i = 0; i < images; ++i) {
         add_dep(o, push(lp_,
                         tensor_dma(Engine::DmaRead, Operand::Inputs, Buffer::Outputs,
                                    fused_base_[k] +
@@ -577,7 +578,7 @@ class ConvPlanner {
     const TensorShape& res = g_.res;
     const std::uint64_t res_pixels = static_cast<std::uint64_t>(bd.r) * res.w;
     int prev = ojob;  // chained, so the last write frees the half after all of them
-    for (int i = 0; i < nbc; ++i) {
+    for (int i = 0; i < images; ++i) {
       Job wr = tensor_dma(Engine::DmaWrite, Operand::Outputs, Buffer::Outputs,
                           res_base_ + static_cast<std::uint64_t>(img0 + i) * res.elements() +
                               static_cast<std::uint64_t>(bd.oy0) * res.w * res.c + channel,
@@ -592,23 +593,23 @@ class ConvPlanner {
   // NTilesOuter: the n-tile's blocks, loaded once into a half of their own when they fit one,
   // then every (band, image group) with them.
   void ntile_outer(int grp, int nti) {
-    const int ntc = ntile_channels(nti);
+    const int out_channels = ntile_channels(nti);
     int ntile_half = -1;
-    if (!lp_.weights_resident && g_.ntile_bytes(ntc, m_.ct) <= p_.weight_half_bytes) {
+    if (!lp_.weights_resident && g_.ntile_bytes(out_channels, m_.ct) <= p_.weight_half_bytes) {
       ntile_half = wh_.next();
       for (int ch = 0; ch < lp_.chunks; ++ch) {
         const int block = block_index(grp, nti, ch);
         block_job_[block] = push(
             lp_, weight_dma(blocks_[block], ntile_half * p_.weight_half_bytes + ntile_off_[block],
-                            block_size_[block], g_.block_bits(ntc, chunk_channels(ch)),
+                            block_size_[block], g_.block_bits(out_channels, chunk_channels(ch)),
                             wh_.last_user[ntile_half]));
       }
     }
     int last = -1;
-    band_groups(
-        [&](const Band& bd, int img0, int nbc, const std::vector<int>& band_jobs, int band_half) {
-          last = tile_group(bd, img0, nbc, grp, nti, band_jobs, band_half, ntile_half);
-        });
+    band_groups([&](const Band& bd, int img0, int images, const std::vector<int>& band_jobs,
+                    int band_half) {
+      last = tile_group(bd, img0, images, grp, nti, band_jobs, band_half, ntile_half);
+    });
     if (ntile_half >= 0) wh_.last_user[ntile_half] = last;
   }
 
@@ -1030,11 +1031,12 @@ class ConvCounter {
     d.push_back({last, 1});
     return d;
   }
-  TileTiming tile(int r, int nbc, int ntc, int ctc, bool first_chunk, bool first, bool last) const {
+  TileTiming tile(int r, int images, int out_channels, int in_channels, bool first_chunk,
+                  bool first, bool last) const {
     TileGemm t;
-    t.m = std::int64_t{nbc} * r * g_.out.w;
-    t.k = std::int64_t{g_.taps} * ctc;
-    t.n = ntc;
+    t.m = std::int64_t{images} * r * g_.out.w;
+    t.k = std::int64_t{g_.taps} * in_channels;
+    t.n = out_channels;
     t.first_k_chunk = first_chunk;
     t.acc_bypass = !m_.accumulate;
     t.first_in_layer = first;
@@ -1045,8 +1047,9 @@ class ConvCounter {
     return (bytes + p_.burst_bytes - 1) / p_.burst_bytes;
   }
   // Bursts of one pass over an n-tile's blocks.
-  std::uint64_t ntile_bursts(int ntc) const {
-    return u(chunks_ - 1) * bursts(g_.block(ntc, m_.ct)) + bursts(g_.block(ntc, ct_last_));
+  std::uint64_t ntile_bursts(int out_channels) const {
+    return u(chunks_ - 1) * bursts(g_.block(out_channels, m_.ct)) +
+           bursts(g_.block(out_channels, ct_last_));
   }
   // A transfer of `pixels` pixels x `channels` of a tensor with `tensor_c` channels per pixel:
   // one run when the channels are the whole pixel, else one per pixel (tensor_dma).

@@ -39,7 +39,7 @@ RunResult identity(const SimConfig& cfg, const CompiledNetwork& cn, bool functio
 LayerRow layer_row(const Accelerator& acc, const CompiledNetwork& cn, bool functional,
                    std::size_t i, const std::vector<std::uint64_t>& mismatches,
                    const SimConfig& cfg, const EnergyModel& em,
-                   const std::vector<LayerMacEnergy>& macs, const PlanParams& pp) {
+                   const std::vector<LayerMacEnergy>& macs, const PlanParams& params) {
   const Layer& l = cn.net.layers[i];
   const CompiledLayer& cl = cn.layers[i];
   const LayerResult& res = acc.results()[i];
@@ -110,7 +110,8 @@ LayerRow layer_row(const Accelerator& acc, const CompiledNetwork& cn, bool funct
     r.tiling["images_per_tile"] = m.images;
     r.tiling["accumulate"] = m.accumulate;
     // What the mapper predicted for this mapping, next to what the simulation measured.
-    const MappingCost predicted = evaluate_mapping(cfg, cn, static_cast<int>(i), pp, em, macs, m);
+    const MappingCost predicted =
+        evaluate_mapping(cfg, cn, static_cast<int>(i), params, em, macs, m);
     r.tiling["mapper_cycles"] = predicted.cycles;
     r.tiling["mapper_energy_pj"] = predicted.energy.total();
   }
@@ -165,17 +166,17 @@ void collect(const Accelerator& acc, const CompiledNetwork& cn, const EnergyMode
   const auto mism = acc.compare_outputs();
   r.mismatches = r.functional ? 0 : -1;
   const auto df = make_dataflow(r.config.array.dataflow);
-  PlanParams pp = plan_params(r.config, cn, df.get());
+  PlanParams params = plan_params(r.config, cn, df.get());
   // The fusions the mapper could choose, and those it chose (what the mapper's own estimate of
   // each layer is repeated for).
-  const std::vector<int> fusable = pp.fused_stage;
-  for (std::size_t i = 0; i < pp.fused_stage.size(); ++i)
-    pp.fused_stage[i] = acc.plan().layers[i].fused_layer;
+  const std::vector<int> fusable = params.fused_stage;
+  for (std::size_t i = 0; i < params.fused_stage.size(); ++i)
+    params.fused_stage[i] = acc.plan().layers[i].fused_layer;
   for (int f : fusable)
     if (f >= 0 && acc.plan().layers[static_cast<std::size_t>(f)].fused_into < 0)
       r.unfused.push_back(cn.net.layers[static_cast<std::size_t>(f)].name);
   for (std::size_t i = 0; i < cn.net.layers.size(); ++i) {
-    LayerRow row = layer_row(acc, cn, r.functional, i, mism, r.config, em, macs, pp);
+    LayerRow row = layer_row(acc, cn, r.functional, i, mism, r.config, em, macs, params);
     r.macs += row.macs;
     r.cycles += row.cycles;
     r.stall_cycles += row.stall_cycles;

@@ -24,28 +24,29 @@ ArrayDims array_dims(const SimConfig& cfg, const CompiledNetwork& cn) {
 }
 
 PlanParams plan_params(const SimConfig& cfg, const CompiledNetwork& cn, const DataflowModel* df) {
-  PlanParams pp;
-  pp.array = array_dims(cfg, cn);
-  pp.dataflow = df;
-  pp.widths = cn.widths;
-  pp.weight_half_bytes = cfg.buffers.weight_bytes / 2;
-  pp.act_half_bytes = cfg.buffers.activation_bytes / 2;
-  pp.out_half_bytes = cfg.buffers.output_bytes / 2;
-  pp.serial_steps = cn.mac == MacKind::ElpBsd && cfg.design.elp_mac == ElpMacVariant::TermSerial;
-  pp.batch = cfg.batch;
-  pp.burst_bytes = cfg.dram.burst_bytes;
-  if (cfg.mapping.fused_stage) pp.fused_stage = output_stage_fusions(cn.net);
-  return pp;
+  PlanParams params;
+  params.array = array_dims(cfg, cn);
+  params.dataflow = df;
+  params.widths = cn.widths;
+  params.weight_half_bytes = cfg.buffers.weight_bytes / 2;
+  params.act_half_bytes = cfg.buffers.activation_bytes / 2;
+  params.out_half_bytes = cfg.buffers.output_bytes / 2;
+  params.serial_steps =
+      cn.mac == MacKind::ElpBsd && cfg.design.elp_mac == ElpMacVariant::TermSerial;
+  params.batch = cfg.batch;
+  params.burst_bytes = cfg.dram.burst_bytes;
+  if (cfg.mapping.fused_stage) params.fused_stage = output_stage_fusions(cn.net);
+  return params;
 }
 
 PlanResult plan_run(const SimConfig& cfg, const CompiledNetwork& cn, const EnergyModel& em,
                     const std::vector<LayerMacEnergy>& macs) {
   const auto df = make_dataflow(cfg.array.dataflow);
-  PlanParams pp = plan_params(cfg, cn, df.get());
-  const Schedule chosen = choose_schedule(cfg, cn, pp, em, macs);
-  pp.mappings = chosen.mappings;
-  pp.fused_stage = chosen.fused_stage;
-  return plan_network(cn, pp);
+  PlanParams params = plan_params(cfg, cn, df.get());
+  const Schedule chosen = choose_schedule(cfg, cn, params, em, macs);
+  params.mappings = chosen.mappings;
+  params.fused_stage = chosen.fused_stage;
+  return plan_network(cn, params);
 }
 
 Accelerator::Accelerator(const sc_core::sc_module_name& name, const SimConfig& cfg,
@@ -98,10 +99,10 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const SimConfig& c
   };
   // The backing stores hold an activation per byte and a partial sum per 4 bytes: with narrower
   // ones they are larger than the capacity the plan respects (PlanParams::act_store).
-  const PlanParams pp = plan_params(cfg, cn, dataflow_.get());
+  const PlanParams params = plan_params(cfg, cn, dataflow_.get());
   wbuf_ = sram("weight_buffer", cfg.buffers.weight_bytes);
-  abuf_ = sram("activation_sram", 2 * pp.act_store());
-  obuf_ = sram("output_buffer", 2 * pp.out_store());
+  abuf_ = sram("activation_sram", 2 * params.act_store());
+  obuf_ = sram("output_buffer", 2 * params.out_store());
   dma_in_ = std::make_unique<DmaEngine>("dma_in", ctx_, Engine::DmaRead);
   dma_out_ = std::make_unique<DmaEngine>("dma_out", ctx_, Engine::DmaWrite);
   pe_ = std::make_unique<PeArray>("pe_array", ctx_);
