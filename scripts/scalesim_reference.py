@@ -12,11 +12,19 @@ per fold a demand matrix whose rows are cycles, then skews it by the array width
   WS: Sr = K on rows, Sc = N on columns, T = M streams;
       rows per fold = R weight load + T + (C - 1) drain + (R - 1) skew = M + 2R + C - 2;
       folds = ceil(K / R) * ceil(N / C).
-The layer shapes follow SCALE-Sim's topology convention: no padding (the IFMAP is given at its
-padded size), M = ((H - Fh) / S + 1) * ((W - Fw) / S + 1), K = Fh * Fw * C. Only the first eight
+The layer shapes follow SCALE-Sim's topology convention (scalesim/topology_utils.py): no padding
+(the IFMAP is given at its padded size), an output side of ceil((H - Fh + S) / S), so
+M = ceil((H - Fh + S) / S) * ceil((W - Fw + S) / S), K = Fh * Fw * C. Only the first eight
 columns are read, as SCALE-Sim does; rows without a name are skipped.
 With LAYERS.csv (a simulator run's layers.csv) it prints both per layer and exits 1 when a layer
 differs by more than --tol.
+
+With --recorded REPORT (a COMPUTE_REPORT.csv that SCALE-Sim v2 itself wrote, tests/data/scalesim-v2)
+the reference is SCALE-Sim's own output instead of these formulas, and the check is exact: per
+layer, our compute cycles must equal its "Total Cycles" + 1 (with InterfaceBandwidth CALC it
+reports the index of the cycle that serves the last output, counting from 0:
+scalesim/memory/double_buffered_scratchpad_mem.py) and our mapping efficiency its "Mapping
+Efficiency %" to the 6 digits layers.csv keeps.
 """
 import argparse
 import csv
@@ -30,7 +38,7 @@ def layers(path):
         if not r or not r[0].strip():
             continue
         h, w, fh, fw, c, n, s = (int(x) for x in r[1:8])
-        m = ((h - fh) // s + 1) * ((w - fw) // s + 1)
+        m = math.ceil((h - fh + s) / s) * math.ceil((w - fw + s) / s)
         yield r[0].strip(), m, fh * fw * c, n
 
 
@@ -48,7 +56,10 @@ def main():
     ap.add_argument("dataflow", choices=["os", "ws"])
     ap.add_argument("layers", nargs="?")
     ap.add_argument("--tol", type=float, default=0.03)
+    ap.add_argument("--recorded", help="SCALE-Sim v2's own COMPUTE_REPORT.csv for the topology")
     a = ap.parse_args()
+    if a.recorded:
+        return against_recorded(a)
     ours = {}
     if a.layers:
         ours = {r["layer"]: int(r["compute_cycles"]) for r in csv.DictReader(open(a.layers))}
@@ -70,6 +81,33 @@ def main():
           (f", ours {total_ours}, ratio {total_ours / total_ref:.4f}, worst layer off by "
            f"{100 * worst:.2f} %" if ours else ""))
     return 1 if ours and worst > a.tol else 0
+
+
+def against_recorded(a):
+    if not a.layers:
+        sys.exit("scalesim_reference: --recorded needs LAYERS.csv")
+    report = [[x.strip() for x in r] for r in csv.reader(open(a.recorded))]
+    head, rows = report[0], [r for r in report[1:] if r and r[0]]
+    col = {name: i for i, name in enumerate(head)}
+    ours = [r for r in csv.DictReader(open(a.layers)) if r["type"] in ("conv", "fc")]
+    names = [name for name, *_ in layers(a.topology)]
+    if len(rows) != len(names) or len(ours) != len(names):
+        sys.exit(f"scalesim_reference: {len(names)} layers in {a.topology}, {len(rows)} in "
+                 f"{a.recorded}, {len(ours)} PE-array layers in {a.layers}")
+    bad = 0
+    print(f"{'layer':10} {'SCALE-Sim total + 1':>20} {'ours':>10} {'map. eff. SCALE-Sim':>20} "
+          f"{'ours':>8}")
+    for name, ref, mine in zip(names, rows, ours):
+        cycles_ref = int(ref[col["Total Cycles"]]) + 1 - int(ref[col["Stall Cycles"]])
+        eff_ref = float(ref[col["Mapping Efficiency %"]])
+        cycles, eff = int(mine["compute_cycles"]), float(mine["mapping_efficiency_pct"])
+        ok = mine["layer"] == name and cycles == cycles_ref and \
+            abs(eff - eff_ref) <= 5e-6 * max(1.0, eff_ref)
+        bad += not ok
+        print(f"{name:10} {cycles_ref:20} {cycles:10} {eff_ref:20.6g} {eff:8.6g}"
+              f"{'' if ok else '  DIFFERS'}")
+    print(f"{len(names) - bad} of {len(names)} layers equal SCALE-Sim v2's report")
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":

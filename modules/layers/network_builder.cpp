@@ -67,9 +67,12 @@ std::pair<int, int> NetworkBuilder::place_window(Layer& l, const Window& win,
   }
   const int span_h = (win.kh - 1) * win.dil_h + 1, span_w = (win.kw - 1) * win.dil_w + 1;
   const int pads[4] = {win.pad_t, win.pad_l, win.pad_b, win.pad_r};
-  const int ks[4] = {span_h, span_w, span_h, span_w};
+  // A pad as large as the kernel would give output positions that read only padding; at the
+  // bottom and right, SCALE-Sim's output size (topology CSVs: ceil((H - F + S) / S)) gives a 1 x 1
+  // kernel of stride 2 such a last position, so there a pad may reach the stride less one.
+  const int ks[4] = {span_h, span_w, std::max(span_h, win.stride_h),
+                     std::max(span_w, win.stride_w)};
   for (int i = 0; i < 4; ++i) {
-    // A pad as large as the kernel would give output positions that read only padding.
     if (pads[i] < 0 || pads[i] >= ks[i]) {
       fail(l.name, "pad", "padding must be in [0, kernel)",
            std::to_string(win.pad_t) + "," + std::to_string(win.pad_l) + "," +

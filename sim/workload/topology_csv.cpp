@@ -38,6 +38,24 @@ std::string key(std::string s) {
   return s;
 }
 
+// SCALE-Sim's output size, ceil((H - F + S) / S) (its topology_utils.py): when the stride does not
+// divide H - F, the last window starts inside the IFMAP and reaches past it. We run it as the
+// same convolution with the missing rows and columns as zero padding at the bottom and right
+// (fewer than S of each), so every layer has SCALE-Sim's output pixels and MACs.
+Window scalesim_window(int h, int w, int fh, int fw, int stride) {
+  auto past = [&](int in, int k) {
+    if (in < k) return 0;  // the builder refuses a kernel larger than its input
+    const int out = (in - k + 2 * stride - 1) / stride;  // ceil((in - k + stride) / stride)
+    return (out - 1) * stride + k - in;
+  };
+  Window win = Window::square(1, stride, 0);
+  win.kh = fh;
+  win.kw = fw;
+  win.pad_b = past(h, fh);
+  win.pad_r = past(w, fw);
+  return win;
+}
+
 }  // namespace
 
 Network load_topology_csv(const std::string& path) {
@@ -106,7 +124,8 @@ Network load_topology_csv(const std::string& path) {
         b.conv(f[0], src, v[2], 1, 1, 0, Activation::None);
       } else {
         const int src = b.source(f[0] + ".ifmap", {v[1], v[2], v[5]});
-        b.conv2(f[0], src, v[6], v[3], v[4], v[7], 0, Activation::None, 1);
+        b.conv_window(f[0], src, v[6], scalesim_window(v[1], v[2], v[3], v[4], v[7]),
+                      Activation::None, 1);
       }
     } catch (const UserError& e) {
       std::string m = e.what();

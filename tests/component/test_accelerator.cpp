@@ -30,6 +30,15 @@ Network conv_net() {
   return b.build();
 }
 
+// SCALE-Sim's output size on a 1 x 1 stride-2 kernel over 8 rows and columns, ceil((8 - 1 + 2) / 2)
+// = 5: the last output row and column read only the bottom and right padding (topology CSVs).
+Network scalesim_net() {
+  NetworkBuilder b("scalesim-pads", {8, 8, 8}, "test");
+  const int x = b.conv_window("down", b.input(), 12, {1, 1, 2, 2, 0, 0, 1, 1}, A::None, 1);
+  b.conv_window("c3s2", x, 8, {3, 3, 2, 2, 0, 0, 0, 0}, A::Relu, 1);
+  return b.build();
+}
+
 Network grouped_net() {
   NetworkBuilder b("grouped", {9, 10, 16}, "test");
   int x = b.conv("g4", b.input(), 24, 3, 1, 1, A::Relu, 4);
@@ -195,6 +204,8 @@ INSTANTIATE_TEST_SUITE_P(
              with({"design.activation_bits=3", "design.mac=fixed", "array.dataflow=os",
                    "design.accumulator_bits=20", "workload.batch=2"},
                   kTiny)},
+        Case{"ScaleSimPadsElpWsTinyBuffers", scalesim_net, kTiny},
+        Case{"ScaleSimPadsFixedOs", scalesim_net, {"design.mac=fixed", "array.dataflow=os"}},
         Case{"ConvElpCustomThreeTerms",
              conv_net,
              {"design.elp.format=custom", "design.elp.terms=3", "design.elp.shift_bits=2",

@@ -806,8 +806,8 @@ TEST(RunCli, CalibrationOnDatasetImages) {
   EXPECT_NE(timing.err.find("--calibration"), std::string::npos) << timing.err;
 }
 
-// SCALE-Sim topology and GEMM CSVs: independent layers (no padding, each its own operand), a
-// trailing comma, spaces and blank lines tolerated; errors name the line and column.
+// SCALE-Sim topology and GEMM CSVs: independent layers (SCALE-Sim's output size, each its own
+// operand), a trailing comma, spaces and blank lines tolerated; errors name the line and column.
 TEST(RunCli, TopologyAndGemmCsvWorkloads) {
   const std::string dir = make_temp_dir("csv");
   write_file(dir + "/t.csv",
@@ -818,8 +818,10 @@ TEST(RunCli, TopologyAndGemmCsvWorkloads) {
   auto r = run_cli({"run", "--workload", "t.csv", "--timing-only", "--out", "t"}, dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto s = nlohmann::json::parse(slurp(dir + "/t/summary.json"));
-  // 112 x 112 x 64 x (7 x 7 x 3) + 56 x 56 x 64 x (3 x 3 x 64)
-  EXPECT_EQ(s["macs"], 112 * 112 * 64 * 147 + 56 * 56 * 64 * 576);
+  // SCALE-Sim's output size ceil((H - F + S) / S): Conv1 ceil(225 / 2) = 113 (the last window
+  // reaches one row and column past the 230), CB2a_2 56.
+  // 113 x 113 x 64 x (7 x 7 x 3) + 56 x 56 x 64 x (3 x 3 x 64)
+  EXPECT_EQ(s["macs"], 113 * 113 * 64 * 147 + 56 * 56 * 64 * 576);
   EXPECT_EQ(s["layers"], 2);
   r = run_cli({"run", "--workload", "g.csv", "--timing-only", "--out", "g"}, dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
