@@ -14,7 +14,8 @@ per fold a demand matrix whose rows are cycles, then skews it by the array width
       folds = ceil(K / R) * ceil(N / C).
 The layer shapes follow SCALE-Sim's topology convention (scalesim/topology_utils.py): no padding
 (the IFMAP is given at its padded size), an output side of ceil((H - Fh + S) / S), so
-M = ceil((H - Fh + S) / S) * ceil((W - Fw + S) / S), K = Fh * Fw * C. Only the first eight
+M = ceil((H - Fh + S) / S) * ceil((W - Fw + S) / S), K = Fh * Fw * C; a layer whose name contains
+"DP" is depthwise, one layer per channel named <name>Channel_<i>, each with K = Fh * Fw. Only the first eight
 columns are read, as SCALE-Sim does; rows without a name are skipped.
 With LAYERS.csv (a simulator run's layers.csv) it prints both per layer and exits 1 when a layer
 differs by more than --tol.
@@ -39,7 +40,12 @@ def layers(path):
             continue
         h, w, fh, fw, c, n, s = (int(x) for x in r[1:8])
         m = math.ceil((h - fh + s) / s) * math.ceil((w - fw + s) / s)
-        yield r[0].strip(), m, fh * fw * c, n
+        name = r[0].strip()
+        if "DP" in name:  # depthwise: a layer per channel, each of one channel
+            for i in range(c):
+                yield f"{name}Channel_{i}", m, fh * fw, n
+        else:
+            yield name, m, fh * fw * c, n
 
 
 def cycles(m, k, n, rows, cols, dataflow):

@@ -38,6 +38,9 @@ std::string key(std::string s) {
   return s;
 }
 
+// A DP row becomes a layer per channel; beyond this it is surely a mistake, not a network.
+constexpr int kMaxDepthwiseChannels = 8192;
+
 // SCALE-Sim's output size, ceil((H - F + S) / S) (its topology_utils.py): when the stride does not
 // divide H - F, the last window starts inside the IFMAP and reaches past it. We run it as the
 // same convolution with the missing rows and columns as zero padding at the bottom and right
@@ -118,10 +121,25 @@ Network load_topology_csv(const std::string& path) {
       }
       v[i] = static_cast<int>(n);
     }
+    const bool depthwise = !gemm && f[0].find("DP") != std::string::npos;
+    if (depthwise && v[5] > kMaxDepthwiseChannels) {
+      throw UserError(
+          field_error(where, "Channels", "too many channels for a DP layer", std::to_string(v[5]),
+                      "at most " + std::to_string(kMaxDepthwiseChannels) + " (one layer each)"));
+    }
     try {
       if (gemm) {
         const int src = b.source(f[0] + ".input", {v[1], 1, v[3]});
         b.conv(f[0], src, v[2], 1, 1, 0, Activation::None);
+      } else if (depthwise) {
+        // SCALE-Sim's depthwise convention (topology_utils.py): a layer whose name contains "DP"
+        // is one layer per input channel, "<name>Channel_<c>", each of one channel.
+        for (int c = 0; c < v[5]; ++c) {
+          const std::string name = f[0] + "Channel_" + std::to_string(c);
+          const int src = b.source(name + ".ifmap", {v[1], v[2], 1});
+          b.conv_window(name, src, v[6], scalesim_window(v[1], v[2], v[3], v[4], v[7]),
+                        Activation::None, 1);
+        }
       } else {
         const int src = b.source(f[0] + ".ifmap", {v[1], v[2], v[5]});
         b.conv_window(f[0], src, v[6], scalesim_window(v[1], v[2], v[3], v[4], v[7]),

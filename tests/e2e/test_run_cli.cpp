@@ -835,6 +835,23 @@ TEST(RunCli, TopologyAndGemmCsvWorkloads) {
   r = run_cli({"run", "--workload", "bad.csv", "--timing-only", "--out", "b"}, dir);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("bad.csv: line 2: N: not a positive integer"), std::string::npos) << r.err;
+  // A depthwise (DP) row is a layer per channel, SCALE-Sim's way: MACs of every channel's layer.
+  write_file(dir + "/dp.csv",
+             "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num "
+             "Filter, Strides,\nConv_DP, 10, 10, 3, 3, 6, 1, 1,\n");
+  r = run_cli({"run", "--workload", "dp.csv", "--timing-only", "--out", "dp"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  s = nlohmann::json::parse(slurp(dir + "/dp/summary.json"));
+  EXPECT_EQ(s["layers"], 6);
+  EXPECT_EQ(s["macs"], 6 * 8 * 8 * 9);
+  write_file(dir + "/dp2.csv",
+             "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num "
+             "Filter, Strides,\nConv_DP, 10, 10, 3, 3, 100000, 1, 1,\n");
+  r = run_cli({"run", "--workload", "dp2.csv", "--timing-only", "--out", "dp2"}, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("dp2.csv: line 2: Channels: too many channels for a DP layer"),
+            std::string::npos)
+      << r.err;
   r = run_cli({"run", "--workload", "model.tflite", "--out", "b"}, dir);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find(".json (network), .csv (SCALE-Sim topology or GEMM), .onnx (model)"),
