@@ -26,6 +26,7 @@ corpus() {  # target -> seed folder (a fresh copy, so runs do not grow the repos
     npy) cp workloads/fmnist_cnn/weights/conv1.*.npy workloads/fmnist_cnn/test_labels.npy "$d/" ;;
     sweep_spec) cp configs/sweeps/*.json "$d/" ;;
     topology_csv) cp workloads/topologies/*.csv "$d/" ;;
+    scalesim_cfg) cp tests/data/scalesim-v2/*.cfg "$d/" ;;
     idx)  # a 1 x 2 x 2 image file, a 1-label file, and the image file gzipped
       printf '\0\0\x08\x03\0\0\0\x01\0\0\0\x02\0\0\0\x02\x01\x02\x03\x04' > "$d/images"
       printf '\0\0\x08\x01\0\0\0\x01\x07' > "$d/labels"
@@ -35,7 +36,7 @@ corpus() {  # target -> seed folder (a fresh copy, so runs do not grow the repos
   echo "$d"
 }
 status=0
-for t in config network_json npy sweep_spec topology_csv idx onnx; do
+for t in config network_json npy sweep_spec topology_csv scalesim_cfg idx onnx; do
   seeds=$(corpus "$t")
   log="$bdir/fuzz_$t.log"
   if (cd "$bdir" && ./fuzz_$t -max_total_time="$secs" -timeout=25 -rss_limit_mb=2048 \

@@ -9,6 +9,7 @@
 #include "modules/memory/dram_tech.h"
 #include "sim/common/file_io.h"
 #include "sim/common/text.h"
+#include "sim/config/scalesim_cfg.h"
 
 #ifndef CONLOCNN_SOURCE_DIR
 #define CONLOCNN_SOURCE_DIR "."
@@ -628,7 +629,13 @@ SimConfig load_sim_config(const ConfigInput& in) {
   const ParamRegistry& reg = sim_params();
   const std::optional<std::string>& file = in.file;
   SimConfig c;
-  if (file) reg.merge_document(parse_json_text(read_text_file(*file), *file), *file, c.params);
+  if (file) {
+    // A SCALE-Sim configuration is read as the config document it translates to.
+    const bool scalesim = fs::path(*file).extension() == ".cfg";
+    reg.merge_document(
+        scalesim ? scalesim_cfg_document(*file) : parse_json_text(read_text_file(*file), *file),
+        *file, c.params);
+  }
   if (in.document) reg.merge_document(*in.document, in.document_source, c.params);
   for (const auto& o : in.overrides)
     reg.merge_assignment(o, c.params);

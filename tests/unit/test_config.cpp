@@ -290,3 +290,71 @@ TEST(DesignRegistry, EveryNameResolvesToItself) {
   const SimConfig wide = load_sim_config(std::nullopt, {"design.elp.format=elp8"});
   EXPECT_EQ(default_comparison(wide), (std::vector<std::string>{"elp", "fixed8"}));
 }
+
+// A SCALE-Sim v2 .cfg is read as the config it names (docs/timing.md, "SCALE-Sim configurations"):
+// its own google.cfg, and a USER-bandwidth variant; every malformed or unknown part is refused
+// naming the file, the line or section, and the key.
+TEST(Config, ScaleSimCfgFilesAreReadKeyByKey) {
+  const SimConfig g =
+      load_sim_config(std::string(CONLOCNN_SOURCE_DIR) + "/tests/data/scalesim-v2/google.cfg", {});
+  EXPECT_EQ(g.array.rows, 256);
+  EXPECT_EQ(g.array.cols, 256);
+  EXPECT_EQ(g.array.dataflow, Dataflow::WeightStationary);
+  EXPECT_TRUE(g.array.scalesim_folds);
+  EXPECT_EQ(g.buffers.weight_bytes, 6144u * 1024);
+  EXPECT_EQ(g.buffers.activation_bytes, 6144u * 1024);
+  EXPECT_EQ(g.buffers.output_bytes, 2048u * 1024);
+  EXPECT_EQ(g.dram.bytes_per_cycle, 4096.0);  // CALC: a bandwidth that never stalls
+  EXPECT_EQ(g.design.mac, MacKind::FixedPoint);
+  const std::string dir = test::make_temp_dir("scalesim-cfg");
+  const std::string base =
+      "[general]\nrun_name = r\n\n[architecture_presets]\nArrayHeight: 8\nArrayWidth: 12\n"
+      "IfmapSramSzkB: 64\nFilterSramSzkB: 32\nOfmapSramSzkB: 16\nIfmapOffset: 0\n"
+      "FilterOffset: 10000000\nOfmapOffset: 20000000\nDataflow : os\nMemoryBanks: 2\n";
+  std::ofstream(dir + "/user.cfg") << base << "Bandwidth : 10\n[run_presets]\n"
+                                   << "InterfaceBandwidth: USER\n";
+  const SimConfig u = load_sim_config(dir + "/user.cfg", {});
+  EXPECT_EQ(u.array.rows, 8);
+  EXPECT_EQ(u.array.cols, 12);
+  EXPECT_EQ(u.array.dataflow, Dataflow::OutputStationary);
+  EXPECT_EQ(u.buffers.weight_bytes, 32u * 1024);
+  EXPECT_EQ(u.dram.bytes_per_cycle, 10.0);
+  EXPECT_EQ(u.resolved["buffers"]["weight_banks"], 2);
+  auto error = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir + "/" + name) << text;
+    try {
+      load_sim_config(dir + "/" + name, {});
+    } catch (const UserError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  const std::string calc = "[run_presets]\nInterfaceBandwidth: CALC\n";
+  EXPECT_NE(error("unknown.cfg", base + "SparsitySupport: true\n" + calc)
+                .find("unknown.cfg: line 15: architecture_presets.sparsitysupport: unknown "
+                      "SCALE-Sim key"),
+            std::string::npos);
+  std::string is = base;
+  is.replace(is.find("Dataflow : os"), 13, "Dataflow : is");
+  EXPECT_NE(error("is.cfg", is + calc)
+                .find("is.cfg: line 13: architecture_presets.dataflow: input stationary is not "
+                      "modelled; got is; expected os or ws"),
+            std::string::npos);
+  EXPECT_NE(error("nosec.cfg", base).find("nosec.cfg: [run_presets]: missing section"),
+            std::string::npos);
+  EXPECT_NE(error("nobw.cfg", base + "[run_presets]\nInterfaceBandwidth: USER\n")
+                .find("nobw.cfg: architecture_presets.bandwidth: missing key"),
+            std::string::npos);
+  EXPECT_NE(error("net.cfg", base + calc + "[network_presets]\nTopologyCsvLoc: \"x.csv\"\n")
+                .find("[network_presets]: a topology named in the config is not read here"),
+            std::string::npos);
+  EXPECT_NE(error("line.cfg", base + calc + "ArrayHeight\n")
+                .find("line.cfg: line 17: expected a key = value line"),
+            std::string::npos);
+  std::string neg = base;
+  neg.replace(neg.find("ArrayHeight: 8"), 14, "ArrayHeight: -4");
+  EXPECT_NE(error("neg.cfg", neg + calc)
+                .find("neg.cfg: line 5: architecture_presets.arrayheight: not an integer in range; "
+                      "got \"-4\""),
+            std::string::npos);
+}
