@@ -11,6 +11,7 @@ relative to the largest magnitude of the reference output, is at most --tol; 1 o
 Uses Debian's python3-onnx only to read the protobuf; every op is computed here.
 """
 import argparse
+import math
 import sys
 
 import numpy as np
@@ -154,6 +155,8 @@ def run(model, x):
             y = 1 / (1 + np.exp(-i[0]))
         elif op == "LeakyRelu":
             y = np.where(i[0] >= 0, i[0], a.get("alpha", 0.01) * i[0])
+        elif op == "Erf":  # NumPy has no erf; the standard library's, element by element
+            y = np.vectorize(math.erf, otypes=[i[0].dtype])(i[0])
         elif op == "GlobalAveragePool":
             y = i[0].mean(axis=tuple(range(2, i[0].ndim)), keepdims=True)
         elif op == "GlobalMaxPool":

@@ -25,6 +25,8 @@ const char* to_string(Activation a) {
       return "sigmoid";
     case Activation::LeakyRelu:
       return "leakyrelu";
+    case Activation::Gelu:
+      return "gelu";
   }
   return "?";
 }
@@ -49,6 +51,8 @@ double activate(Activation a, double x, double alpha, double beta) {
       return 1.0 / (1.0 + std::exp(-x));
     case Activation::LeakyRelu:
       return x >= 0 ? x : alpha * x;
+    case Activation::Gelu:
+      return 0.5 * x * (1.0 + std::erf(x * 0.7071067811865476));
   }
   return x;
 }
@@ -113,6 +117,9 @@ bool act_output_signed(const Layer& l, bool in_signed) {
       break;
     case Activation::LeakyRelu:
       lo = in_signed && l.alpha > 0 ? -inf : 0.0;
+      break;
+    case Activation::Gelu:
+      lo = in_signed ? -0.1700 : 0.0;  // its minimum, -0.16997 at x = -0.7518
       break;
   }
   return std::min(l.gain * lo, l.gain * hi) + l.offset < 0.0;

@@ -55,8 +55,9 @@ inline constexpr LayerType LayerType::DepthToSpace{12};
 // Relu and Relu6 are clamps: fused into a PE-array layer's output stage or an add. The others are
 // the nonlinear functions of an `Act` layer, which the vector unit applies by table lookup
 // (docs/workloads.md): HardSigmoid(x) = clamp(alpha x + beta, 0, 1), HardSwish(x) = x *
-// HardSigmoid(x) with alpha 1/6, beta 1/2, LeakyRelu(x) = x >= 0 ? x : alpha x.
-enum class Activation { None, Relu, Relu6, HardSwish, HardSigmoid, Sigmoid, LeakyRelu };
+// HardSigmoid(x) with alpha 1/6, beta 1/2, LeakyRelu(x) = x >= 0 ? x : alpha x, Gelu(x) =
+// x (1 + erf(x / sqrt 2)) / 2 (the exact GELU, as torch exports it).
+enum class Activation { None, Relu, Relu6, HardSwish, HardSigmoid, Sigmoid, LeakyRelu, Gelu };
 
 const char* to_string(Activation a);
 std::string to_string(const TensorShape& s);  // "HxWxC"

@@ -45,12 +45,13 @@ struct Ctx {
 Activation parse_act(const Ctx& c, const nlohmann::json& o, bool lookup) {
   if (!o.contains("act")) return Activation::None;
   const auto& v = o["act"];
-  for (Activation a : {Activation::None, Activation::Relu, Activation::Relu6, Activation::HardSwish,
-                       Activation::HardSigmoid, Activation::Sigmoid, Activation::LeakyRelu}) {
+  for (Activation a :
+       {Activation::None, Activation::Relu, Activation::Relu6, Activation::HardSwish,
+        Activation::HardSigmoid, Activation::Sigmoid, Activation::LeakyRelu, Activation::Gelu}) {
     if (v == to_string(a) && (lookup || is_clamp(a))) return a;
   }
   c.fail("act", "not an allowed value", v,
-         lookup ? "one of relu, relu6, hardswish, hardsigmoid, sigmoid, leakyrelu"
+         lookup ? "one of relu, relu6, hardswish, hardsigmoid, sigmoid, leakyrelu, gelu"
                 : "one of none, relu, relu6 (other functions: an \"act\" layer)");
 }
 

@@ -480,6 +480,8 @@ void Importer::import_node(const onnx::NodeProto& n) {
     acts_[n.output(0)] = {b_->relu(layer_name(n), need_act(n, 0).tensor, *k), need_act(n, 0).axes};
   } else if (op == "LeakyRelu" || op == "HardSigmoid" || op == "HardSwish" || op == "Sigmoid") {
     activation(n);
+  } else if (op == "Erf") {
+    fail(n, "Erf outside GELU is not supported", "", "x * (1 + Erf(x / sqrt 2)) / 2 (GELU)");
   } else if (op == "Softmax") {
     softmax(n);
   } else if (op == "Pad") {

@@ -57,7 +57,7 @@ inline const std::set<std::string> kSupported = {
     "Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization",
     "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "Pad",
     "Add", "Sub", "Mul", "Div", "Concat", "Resize", "Upsample",
-    "Relu", "Clip", "LeakyRelu", "HardSigmoid", "HardSwish", "Sigmoid", "Softmax",
+    "Relu", "Clip", "LeakyRelu", "HardSigmoid", "HardSwish", "Sigmoid", "Softmax", "Erf",
     "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Identity", "Dropout",
     "Constant", "Shape", "Cast", "Slice", "Split", "Gather"};
 // clang-format on
@@ -210,6 +210,7 @@ class Importer {
   // output gain and offset (the lookup table absorbs them exactly); returns the last output.
   std::string fold_affine(std::string out, double& gain, double& offset);
   bool hardswish(const onnx::NodeProto& add);
+  bool gelu(const onnx::NodeProto& div);
   // The node's window from its attributes; `one_d`: a 1-D op on an "NCW" value, whose strides,
   // pads and dilations name the width only.
   Window window(const onnx::NodeProto& n, int in_h, int in_w, int kh, int kw, bool ceil,

@@ -220,10 +220,50 @@ bool Importer::hardswish(const onnx::NodeProto& add) {
                 v.axes};
   return true;
 }
+// x / sqrt 2 (or x * (1 / sqrt 2)) -> Erf -> + 1 -> x * . -> * 1/2 (or / 2): torch's export of
+// the exact GELU, as one `act` layer.
+bool Importer::gelu(const onnx::NodeProto& div) {
+  const std::string op = div.op_type();
+  if ((op != "Div" && op != "Mul") || !acts_.count(div.input(0))) return false;
+  const Const* k = const_of(div.input(1));
+  const double inv_sqrt2 = 0.7071067811865476;
+  if (!k || k->size() != 1 ||
+      std::abs((op == "Div" ? 1.0 / k->v[0] : k->v[0]) - inv_sqrt2) > 1e-6) {
+    return false;
+  }
+  const std::string x = div.input(0);
+  auto scalar_is = [&](const onnx::NodeProto& n, const std::string& from, double v) {
+    if (n.input_size() != 2) return false;
+    const Const* c = const_of(n.input(n.input(0) == from ? 1 : 0));
+    return c && c->size() == 1 && std::abs(c->v[0] - v) < 1e-6;
+  };
+  const onnx::NodeProto* erf = sole_consumer(div.output(0));
+  if (!erf || erf->op_type() != "Erf") return false;
+  const onnx::NodeProto* add = sole_consumer(erf->output(0));
+  if (!add || add->op_type() != "Add" || !scalar_is(*add, erf->output(0), 1.0)) return false;
+  const onnx::NodeProto* mul = sole_consumer(add->output(0));
+  if (!mul || mul->op_type() != "Mul" || mul->input_size() != 2) return false;
+  if ((mul->input(0) == add->output(0) ? mul->input(1) : mul->input(0)) != x) return false;
+  const onnx::NodeProto* half = sole_consumer(mul->output(0));
+  if (!half || !((half->op_type() == "Mul" && scalar_is(*half, mul->output(0), 0.5)) ||
+                 (half->op_type() == "Div" && half->input(0) == mul->output(0) &&
+                  scalar_is(*half, mul->output(0), 2.0)))) {
+    return false;
+  }
+  for (const auto* n : {erf, add, mul, half})
+    done_.insert(index_of(*n));
+  const Value v = acts_.at(x);
+  double gain = 1.0, offset = 0.0;
+  const std::string out = fold_affine(half->output(0), gain, offset);
+  acts_[out] = {b_->act(layer_name(*half), v.tensor, Activation::Gelu, 0.0, 0.0, gain, offset),
+                v.axes};
+  return true;
+}
 void Importer::binary(const onnx::NodeProto& n) {
   const std::string op = n.op_type();
   if (n.input_size() != 2) fail(n, "needs two inputs");
   if (op == "Add" && hardswish(n)) return;
+  if (gelu(n)) return;
   const bool a_act = acts_.count(n.input(0)), b_act = acts_.count(n.input(1));
   if (!a_act || !b_act) {
     fail(n, op + " with a constant that cannot be folded", "",

@@ -173,6 +173,54 @@ TEST(Onnx, MappingsMatchNumpyReference) {
   expect_matches_numpy(path, {}, false, false, dir);
 }
 
+TEST(Onnx, GeluMatchesNumpyAndRunsBitExact) {
+  // torch's export of the exact GELU, x * (1 + Erf(x / sqrt 2)) * 0.5, between two convs (as in
+  // ConvNeXt's blocks), and in its other spellings (x * 1/sqrt 2; the half as / 2), each one
+  // `act` layer; an Erf outside the pattern is refused naming the node.
+  for (const bool alt : {false, true}) {
+    ModelBuilder mb({1, 3, 9, 8});
+    auto* c = mb.node("Conv", {"x", mb.init("w1", {6, 3, 3, 3}), mb.init("b1", {6})}, "c");
+    ModelBuilder::ints_attr(c, "pads", {1, 1, 1, 1});
+    if (alt) {
+      mb.node("Mul", {"c", mb.scalar("isq", 0.70710678f)}, "d");
+    } else {
+      mb.node("Div", {"c", mb.scalar("sq", 1.41421356f)}, "d");
+    }
+    mb.node("Erf", {"d"}, "e");
+    mb.node("Add", {"e", mb.scalar("one", 1.0f)}, "e1");
+    mb.node("Mul", {alt ? "e1" : "c", alt ? "c" : "e1"}, "m");
+    if (alt) {
+      mb.node("Div", {"m", mb.scalar("two", 2.0f)}, "g");
+    } else {
+      mb.node("Mul", {"m", mb.scalar("half", 0.5f)}, "g");
+    }
+    mb.node("Conv", {"g", mb.init("w2", {4, 6, 1, 1}), mb.init("b2", {4})}, "y");
+    mb.output("y");
+    const std::string dir = test::make_temp_dir("onnx-gelu");
+    const std::string path = mb.save(dir, "gelu.onnx");
+    const OnnxImport m = import_onnx(path, {}, 1);
+    ASSERT_EQ(count(m.net, LayerType::Act), 1);
+    for (const Layer& l : m.net.layers)
+      if (l.type == LayerType::Act) EXPECT_EQ(l.act, Activation::Gelu);
+    expect_matches_numpy(path, {}, false, false, dir);
+    expect_runs_bit_exact(path, {"array.dataflow=" + std::string(alt ? "os" : "ws")}, dir, "gelu");
+  }
+  ModelBuilder mb({1, 3, 9, 8});
+  mb.node("Conv", {"x", mb.init("w1", {6, 3, 3, 3})}, "c");
+  mb.node("Erf", {"c"}, "e");
+  mb.output("e");
+  const std::string dir = test::make_temp_dir("onnx-erf");
+  const std::string path = mb.save(dir, "erf.onnx");
+  try {
+    import_onnx(path, {}, 1);
+    ADD_FAILURE() << "a bare Erf imported";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("node \"e\" (Erf): Erf outside GELU is not supported"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Onnx, NhwcGraphWithTransposeMatchesNumpyReference) {
   // TensorFlow-style: an NHWC input transposed to NCHW, a reshape flatten, MatMul + Add bias.
   ModelBuilder mb({1, 9, 7, 3});
