@@ -196,12 +196,13 @@ class Importer {
   // Folds the per-channel affine ops and the clamp that follow a PE-array layer's output `out`
   // (BatchNormalization, Add/Sub/Mul/Div by a constant, Relu, Clip) into its weights, bias and
   // activation; returns the name of the last folded output.
-  // Rows of w and bias repeat the channels `repeat` times (row j is channel j % channels).
-  std::string fold_following(std::string out, int channels, std::vector<float>& w,
+  // Rows of w and bias repeat the channels `repeat` times (row j is channel j % channels); `rank`:
+  // the output's ONNX rank, which says which constants broadcast per channel.
+  std::string fold_following(std::string out, int channels, int rank, std::vector<float>& w,
                              std::vector<float>& bias, Activation& act, int repeat = 1);
   // One step of fold_following: folds node `n`, which reads `out`, and returns true, or returns
   // false when it is not a per-channel affine op or clamp of `out`.
-  bool fold_node(const onnx::NodeProto& n, const std::string& out, int channels,
+  bool fold_node(const onnx::NodeProto& n, const std::string& out, int channels, int rank,
                  std::vector<float>& w, std::vector<float>& bias, Activation& act, int repeat);
   // A BatchNormalization with no Conv or Gemm before it: a 1x1 depthwise conv.
   void batch_norm(const onnx::NodeProto& n);

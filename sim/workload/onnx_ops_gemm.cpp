@@ -27,22 +27,23 @@ std::optional<Activation> Importer::clamp_of(const onnx::NodeProto& n) const {
   if (lo == 0.0 && std::isinf(hi)) return Activation::Relu;
   return std::nullopt;
 }
-// A constant that applies per channel to a tensor of `channels` channels in NCHW: a scalar, or
-// C values shaped [C], [C,1,1], [1,C,1,1] (or [1,C] for a flat tensor). Empty when it is not.
-std::vector<double> per_channel(const Const& c, int channels) {
+// A constant that applies per channel to a tensor [N, C, ...] of `rank` dimensions under ONNX's
+// broadcasting (dimensions aligned from the right): a scalar, or C values whose dimension aligned
+// with the channel axis is C and every other 1: [C, 1, 1] or [1, C, 1, 1] on NCHW, [C, 1] on NCW,
+// [C] or [1, C] on a flat [N, C]. A [C] on NCHW broadcasts along W, so it is not per channel.
+// Empty when it is not.
+std::vector<double> per_channel(const Const& c, int channels, int rank) {
   if (c.size() == 1) return std::vector<double>(static_cast<std::size_t>(channels), c.v[0]);
   if (c.size() != channels) return {};
-  int non_one = 0;
-  for (auto d : c.dims)
-    non_one += d != 1;
-  if (non_one > 1) return {};
-  // The channel axis: the last of [C], [1,C]; the one before H, W otherwise.
-  const std::size_t r = c.dims.size();
-  const bool ok = r == 1 || (r == 2 && c.dims[0] == 1) ||
-                  (r >= 3 && c.dims[r - 3] == channels && c.dims[r - 1] == 1 && c.dims[r - 2] == 1);
-  return ok ? c.v : std::vector<double>{};
+  const int r = static_cast<int>(c.dims.size());
+  const int axis = r - rank + 1;  // the constant's dimension aligned with the tensor's axis 1
+  if (r > rank || axis < 0) return {};
+  for (int i = 0; i < r; ++i) {
+    if (c.dims[static_cast<std::size_t>(i)] != (i == axis ? channels : 1)) return {};
+  }
+  return c.v;
 }
-bool Importer::fold_node(const onnx::NodeProto& n, const std::string& out, int channels,
+bool Importer::fold_node(const onnx::NodeProto& n, const std::string& out, int channels, int rank,
                          std::vector<float>& w, std::vector<float>& bias, Activation& act,
                          int repeat) {
   if (act != Activation::None) return false;  // nothing folds past the clamp
@@ -65,7 +66,8 @@ bool Importer::fold_node(const onnx::NodeProto& n, const std::string& out, int c
     const double eps = attr_float(n, "epsilon", 1e-5f);
     std::vector<double> p[4];
     for (int i = 0; i < 4; ++i) {
-      p[i] = per_channel(need_const(n, i + 1, "a per-channel constant"), channels);
+      // One value per channel, 1-D by the operator's definition.
+      p[i] = per_channel(need_const(n, i + 1, "a per-channel constant"), channels, 2);
       if (p[i].empty()) fail(n, "parameter " + std::to_string(i + 1) + " is not per channel");
     }
     std::vector<double> s(static_cast<std::size_t>(channels));
@@ -81,7 +83,7 @@ bool Importer::fold_node(const onnx::NodeProto& n, const std::string& out, int c
     if (n.input_size() != 2 || n.input(1 - other) != out) return false;
     const Const* c = const_of(n.input(other));
     if (!c) return false;
-    std::vector<double> k = per_channel(*c, channels);
+    std::vector<double> k = per_channel(*c, channels, rank);
     if (k.empty()) return false;
     if (op == "Sub" && other == 0) return false;  // const - x: a negation, not folded
     if (op == "Div" && other == 0) return false;
@@ -105,10 +107,10 @@ bool Importer::fold_node(const onnx::NodeProto& n, const std::string& out, int c
   done_.insert(index_of(n));
   return true;
 }
-std::string Importer::fold_following(std::string out, int channels, std::vector<float>& w,
+std::string Importer::fold_following(std::string out, int channels, int rank, std::vector<float>& w,
                                      std::vector<float>& bias, Activation& act, int repeat) {
   while (const onnx::NodeProto* n = sole_consumer(out)) {
-    if (!fold_node(*n, out, channels, w, bias, act, repeat)) break;
+    if (!fold_node(*n, out, channels, rank, w, bias, act, repeat)) break;
     out = n->output(0);
   }
   return out;
@@ -124,8 +126,9 @@ void Importer::batch_norm(const onnx::NodeProto& n) {
   const int c = b_->shape(x.tensor).c;
   std::vector<float> w(static_cast<std::size_t>(c), 1.0f), bias(static_cast<std::size_t>(c), 0.0f);
   Activation act = Activation::None;
-  fold_node(n, n.input(0), c, w, bias, act, 1);
-  const std::string out = fold_following(n.output(0), c, w, bias, act);
+  const int rank = static_cast<int>(x.axes.size());
+  fold_node(n, n.input(0), c, rank, w, bias, act, 1);
+  const std::string out = fold_following(n.output(0), c, rank, w, bias, act);
   const std::string name = layer_name(n);
   const int t = b_->conv_window(name, x.tensor, c, Window::square(1, 1, 0), act, c);
   params_[name] = {std::move(w), std::move(bias)};
@@ -175,7 +178,8 @@ void Importer::conv(const onnx::NodeProto& n) {
       bias[i] = static_cast<float>(bc.v[i]);
   }
   Activation act = Activation::None;
-  const std::string out = fold_following(n.output(0), static_cast<int>(m), w, bias, act);
+  const std::string out = fold_following(n.output(0), static_cast<int>(m),
+                                         static_cast<int>(x.axes.size()), w, bias, act);
   const Window win = padded_window(n, x, static_cast<int>(kh), static_cast<int>(kw), false);
   const std::string name = layer_name(n);
   const int t = b_->conv_window(name, x.tensor, static_cast<int>(m), win, act, groups);
@@ -215,14 +219,14 @@ void Importer::fully_connected(const onnx::NodeProto& n) {
   std::vector<float> bias(static_cast<std::size_t>(outs), 0.0f);
   if (n.op_type() == "Gemm" && n.input_size() > 2 && !n.input(2).empty()) {
     const std::vector<double> c =
-        per_channel(need_const(n, 2, "the bias [N]"), static_cast<int>(outs));
+        per_channel(need_const(n, 2, "the bias [N]"), static_cast<int>(outs), 2);
     if (c.empty())
       fail(n, "bias is not one value per output", dims_text(need_const(n, 2, "").dims), "[N]");
     for (std::int64_t i = 0; i < outs; ++i)
       bias[i] = static_cast<float>(beta * c[i]);
   }
   Activation act = Activation::None;
-  const std::string out = fold_following(n.output(0), static_cast<int>(outs), w, bias, act);
+  const std::string out = fold_following(n.output(0), static_cast<int>(outs), 2, w, bias, act);
   const std::string name = layer_name(n);
   const int t = b_->fc(name, x.tensor, static_cast<int>(outs), act);
   params_[name] = {std::move(w), std::move(bias)};
@@ -278,7 +282,8 @@ void Importer::conv_transpose(const onnx::NodeProto& n) {
   }
   Activation act = Activation::None;
   const std::string out =
-      fold_following(n.output(0), static_cast<int>(cout), w, bias, act, static_cast<int>(kh * kw));
+      fold_following(n.output(0), static_cast<int>(cout), static_cast<int>(x.axes.size()), w, bias,
+                     act, static_cast<int>(kh * kw));
   const std::string name = layer_name(n);
   const int t = b_->conv_window(name, x.tensor, static_cast<int>(rows), Window{}, act, 1);
   params_[name] = {std::move(w), std::move(bias)};

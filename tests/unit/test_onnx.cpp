@@ -274,6 +274,38 @@ TEST(OnnxBadInput, EveryUnsupportedOpListedBeforeAnythingRuns) {
 // A model with several kinds of blocker (an op the tool lacks, ops it has but cannot map here)
 // gets one error naming every one, not only the first; what depends on a blocked node is not
 // reported again.
+// ONNX broadcasts a constant from the right: after a conv, [C, 1, 1] is per channel and folds
+// into the conv's bias, while [C] runs along W (here W = C = 4, so the model is valid) and must
+// not be folded as if it were per channel: it is refused naming the node.
+TEST(OnnxBadInput, AConstantAlongWidthIsNotFoldedAsPerChannel) {
+  for (const bool along_w : {false, true}) {
+    ModelBuilder mb({1, 3, 6, 4});
+    auto* c = mb.node("Conv", {"x", mb.init("w", {4, 3, 3, 3})}, "c");
+    ModelBuilder::ints_attr(c, "pads", {1, 1, 1, 1});
+    mb.node("Add",
+            {"c", mb.init("k", along_w ? std::vector<std::int64_t>{4}
+                                       : std::vector<std::int64_t>{4, 1, 1})},
+            "y");
+    mb.output("y");
+    const std::string dir = test::make_temp_dir("onnx-bcast");
+    const std::string path = mb.save(dir, "m.onnx");
+    if (!along_w) {
+      EXPECT_EQ(import_onnx(path, {}, 1).net.layers.size(), 1u);  // folded into the conv
+      expect_matches_numpy(path, {}, false, false, dir);
+      continue;
+    }
+    try {
+      import_onnx(path, {}, 1);
+      ADD_FAILURE() << "a constant along W was folded as per channel";
+    } catch (const UserError& e) {
+      EXPECT_NE(std::string(e.what()).find("node \"y\" (Add): Add with a constant that cannot be "
+                                           "folded"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+}
+
 TEST(OnnxBadInput, EveryBlockerNamedInOneError) {
   ModelBuilder mb({1, 3, 8, 8});
   mb.node("Relu", {"x"}, "r");
