@@ -175,8 +175,11 @@ int cmd_sweep_merge(const std::vector<std::string>& args) {
     throw UserError(field_error("sweep-merge", "SHARD_DIR", "no shard folders given", "",
                                 "one or more sweep output folders"));
   }
-  // Every shard must come from the same spec.
+  // Every shard must come from the same spec. The shards' count, where the folders say it (the
+  // first one's; a folder of a whole run or of single points says none).
   std::optional<SweepManifest> m;
+  std::map<int, std::vector<std::string>> shard_dirs;  // shard -> the folders given for it
+  int shards = 0;
   for (const auto& d : dirs) {
     const auto md = SweepManifest::read(d);
     if (!md) throw UserError(d + ": not a sweep output folder (no sweep-manifest.json)");
@@ -186,18 +189,11 @@ int cmd_sweep_merge(const std::vector<std::string>& args) {
                       m->spec_hash + "); refusing to merge");
     }
     if (!m) m = md;
+    if (md->shards > 0 && shards == 0) shards = md->shards;
+    if (md->shards == shards && shards > 0) shard_dirs[md->shard].push_back(d);
   }
   if (const auto mo = SweepManifest::read(out); mo && mo->spec_hash != m->spec_hash) {
     throw UserError(out + ": holds results of a different sweep spec; choose another --out");
-  }
-  // The shards' count, where the folders say it (the first one's; a folder of a whole run or
-  // of single points says none).
-  std::map<int, std::vector<std::string>> shard_dirs;  // shard -> the folders given for it
-  int shards = 0;
-  for (const auto& d : dirs) {
-    const auto md = SweepManifest::read(d);
-    if (md->shards > 0 && shards == 0) shards = md->shards;
-    if (md->shards == shards && shards > 0) shard_dirs[md->shard].push_back(d);
   }
   m->shard = m->shards = 0;  // the merged folder is not a shard
   ensure_directory(out + "/points");

@@ -16,4 +16,11 @@ inline std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
+// `s` without leading and trailing blanks (spaces, tabs, carriage returns).
+inline std::string trim(const std::string& s) {
+  const auto a = s.find_first_not_of(" \t\r");
+  if (a == std::string::npos) return "";
+  return s.substr(a, s.find_last_not_of(" \t\r") - a + 1);
+}
+
 }  // namespace conloc

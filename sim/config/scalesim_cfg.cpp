@@ -8,30 +8,26 @@
 
 #include "modules/base/error.h"
 #include "sim/common/file_io.h"
+#include "sim/common/text.h"
 
 namespace conloc {
 
 namespace {
-
-std::string trim(const std::string& s) {
-  const auto a = s.find_first_not_of(" \t\r");
-  if (a == std::string::npos) return "";
-  return s.substr(a, s.find_last_not_of(" \t\r") - a + 1);
-}
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;
 }
 
-// The keys SCALE-Sim v2 reads (scalesim/scale_config.py), lower-cased as Python's ConfigParser
-// keeps them, by section; "" marks a key that is read but changes nothing here.
+// A key's value and the line it is on; by section, then lower-cased key.
 struct Entry {
   std::string value;
   int line = 0;
 };
 using Sections = std::map<std::string, std::map<std::string, Entry>>;
 
+// The keys SCALE-Sim v2 reads (scalesim/scale_config.py), lower-cased as Python's ConfigParser
+// keeps them, by section.
 const std::map<std::string, std::set<std::string>>& known_keys() {
   static const std::map<std::string, std::set<std::string>> k = {
       {"general", {"run_name"}},

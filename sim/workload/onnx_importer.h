@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <onnx/onnx_pb.h>
@@ -212,6 +213,11 @@ class Importer {
   std::string fold_affine(std::string out, double& gain, double& offset);
   bool hardswish(const onnx::NodeProto& add);
   bool gelu(const onnx::NodeProto& div);
+  // An activation written out as ops (HardSwish, GELU) on input `x`: the pattern's `nodes` (the
+  // first op excepted: the caller is at it) become one act layer named after the last, which
+  // takes the scalar affines after it.
+  void pattern_act(std::initializer_list<const onnx::NodeProto*> nodes, const std::string& x,
+                   Activation fn);
   // The node's window from its attributes; `one_d`: a 1-D op on an "NCW" value, whose strides,
   // pads and dilations name the width only.
   Window window(const onnx::NodeProto& n, int in_h, int in_w, int kh, int kw, bool ceil,

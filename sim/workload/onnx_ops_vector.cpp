@@ -188,6 +188,16 @@ std::string Importer::fold_affine(std::string out, double& gain, double& offset)
   }
   return out;
 }
+void Importer::pattern_act(std::initializer_list<const onnx::NodeProto*> nodes,
+                           const std::string& x, Activation fn) {
+  for (const auto* n : nodes)
+    done_.insert(index_of(*n));
+  const onnx::NodeProto& last = **(nodes.end() - 1);
+  const Value v = acts_.at(x);
+  double gain = 1.0, offset = 0.0;
+  const std::string out = fold_affine(last.output(0), gain, offset);
+  acts_[out] = {b_->act(layer_name(last), v.tensor, fn, 0.0, 0.0, gain, offset), v.axes};
+}
 // x + 3 -> Clip(0, 6) -> x * . -> / 6 (or * 1/6): HardSwish as exporters write it.
 bool Importer::hardswish(const onnx::NodeProto& add) {
   if (add.input_size() != 2) return false;
@@ -211,13 +221,7 @@ bool Importer::hardswish(const onnx::NodeProto& add) {
       !(div->op_type() == "Mul" && std::abs(six->v[0] - 1.0 / 6.0) < 1e-6)) {
     return false;
   }
-  for (const auto* n : {clip, mul, div})
-    done_.insert(index_of(*n));
-  const Value v = acts_.at(x);
-  double gain = 1.0, offset = 0.0;
-  const std::string out = fold_affine(div->output(0), gain, offset);
-  acts_[out] = {b_->act(layer_name(*div), v.tensor, Activation::HardSwish, 0.0, 0.0, gain, offset),
-                v.axes};
+  pattern_act({clip, mul, div}, x, Activation::HardSwish);
   return true;
 }
 // x / sqrt 2 (or x * (1 / sqrt 2)) -> Erf -> + 1 -> x * . -> * 1/2 (or / 2): torch's export of
@@ -250,13 +254,7 @@ bool Importer::gelu(const onnx::NodeProto& div) {
                   scalar_is(*half, mul->output(0), 2.0)))) {
     return false;
   }
-  for (const auto* n : {erf, add, mul, half})
-    done_.insert(index_of(*n));
-  const Value v = acts_.at(x);
-  double gain = 1.0, offset = 0.0;
-  const std::string out = fold_affine(half->output(0), gain, offset);
-  acts_[out] = {b_->act(layer_name(*half), v.tensor, Activation::Gelu, 0.0, 0.0, gain, offset),
-                v.axes};
+  pattern_act({erf, add, mul, half}, x, Activation::Gelu);
   return true;
 }
 void Importer::binary(const onnx::NodeProto& n) {

@@ -9,16 +9,11 @@
 #include "modules/base/error.h"
 #include "modules/layers/network_builder.h"
 #include "sim/common/file_io.h"
+#include "sim/common/text.h"
 
 namespace conloc {
 
 namespace {
-
-std::string trim(const std::string& s) {
-  const auto a = s.find_first_not_of(" \t\r");
-  if (a == std::string::npos) return "";
-  return s.substr(a, s.find_last_not_of(" \t\r") - a + 1);
-}
 
 std::vector<std::string> fields(const std::string& line) {
   std::vector<std::string> f;

@@ -174,6 +174,24 @@ std::map<std::tuple<int, double, std::string>, std::array<double, 3>> cacti_rows
   return rows;
 }
 
+// `net` compiled for each of `cfgs` (the same seeded weights), and the functional runs of them
+// side by side in one simulation (one SystemC kernel per process), costed with the first
+// config's energy table.
+std::vector<CompiledNetwork> compile_each(const Network& net, const std::vector<SimConfig>& cfgs) {
+  std::vector<CompiledNetwork> cns;
+  for (const SimConfig& c : cfgs)
+    cns.push_back(compile_network(net, compile_spec(c, true), SyntheticWeights(5)));
+  return cns;
+}
+std::vector<RunResult> run_each(const std::vector<SimConfig>& cfgs,
+                                const std::vector<CompiledNetwork>& cns) {
+  const EnergyModel em(EnergyTable::load(cfgs[0].energy_table_path));
+  std::vector<RunRequest> req;
+  for (std::size_t i = 0; i < cfgs.size(); ++i)
+    req.push_back({&cfgs[i], &cns[i], true});
+  return run_simulations(req, em);
+}
+
 }  // namespace
 
 // The same layer on the default table, every part but the MAC by hand from the table's anchors:
@@ -197,14 +215,8 @@ TEST(EnergyByHand, OneConvLayerOnTheDefaultTable) {
   for (const auto& [t, pj] : techs)
     cfgs.push_back(load_sim_config(
         std::nullopt, {"design.mac=fixed", "mapping.search=greedy", "dram.technology=" + t}));
-  std::vector<CompiledNetwork> cns;
-  for (const SimConfig& c : cfgs)
-    cns.push_back(compile_network(net, compile_spec(c, true), SyntheticWeights(5)));
-  const EnergyModel em(EnergyTable::load(cfgs[0].energy_table_path));
-  std::vector<RunRequest> req;
-  for (std::size_t i = 0; i < cfgs.size(); ++i)
-    req.push_back({&cfgs[i], &cns[i], true});
-  const auto runs = run_simulations(req, em);
+  const std::vector<CompiledNetwork> cns = compile_each(net, cfgs);
+  const auto runs = run_each(cfgs, cns);
 
   const auto rows = cacti_rows();
   auto per_bit = [&](int width, double capacity, int which) {
@@ -471,14 +483,8 @@ TEST(EnergyByHand, OutputStationaryAndSubByteActivationsOnTheDefaultTable) {
                        "dram.technology=lpddr4", "design.activation_bits=" + std::to_string(act),
                        "design.accumulator_bits=" + std::to_string(acc)}));
   }
-  std::vector<CompiledNetwork> cns;
-  for (const SimConfig& c : cfgs)
-    cns.push_back(compile_network(net, compile_spec(c, true), SyntheticWeights(5)));
-  const EnergyModel em(EnergyTable::load(cfgs[0].energy_table_path));
-  std::vector<RunRequest> req;
-  for (std::size_t i = 0; i < cfgs.size(); ++i)
-    req.push_back({&cfgs[i], &cns[i], true});
-  const auto runs = run_simulations(req, em);
+  const std::vector<CompiledNetwork> cns = compile_each(net, cfgs);
+  const auto runs = run_each(cfgs, cns);
 
   const auto rows = cacti_rows();
   auto per_bit = [&](double capacity, int which) {
