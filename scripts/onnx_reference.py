@@ -167,7 +167,19 @@ def run(model, x):
             value = float(i[2].reshape(-1)[0]) if len(i) > 2 and i[2] is not None else a.get("value", 0.0)
             y = np.pad(i[0], [(p[k], p[k + r]) for k in range(r)], mode="constant", constant_values=value)
         elif op == "ReduceMean":
-            y = i[0].mean(axis=tuple(a["axes"]), keepdims=bool(a.get("keepdims", 1)))
+            axes = a["axes"] if "axes" in a else i[1].astype(int)
+            y = i[0].mean(axis=tuple(int(k) for k in axes), keepdims=bool(a.get("keepdims", 1)))
+        elif op == "Pow":
+            y = np.power(i[0], i[1])
+        elif op == "Sqrt":
+            y = np.sqrt(i[0])
+        elif op == "LayerNormalization":  # over the axes from `axis` on, as ONNX defines it
+            ax = a.get("axis", -1) % i[0].ndim
+            axes = tuple(range(ax, i[0].ndim))
+            d = i[0] - i[0].mean(axis=axes, keepdims=True)
+            y = d / np.sqrt((d * d).mean(axis=axes, keepdims=True) + a.get("epsilon", 1e-5)) * i[1]
+            if len(i) > 2 and i[2] is not None:
+                y = y + i[2]
         elif op == "MaxPool":
             y = pool(i[0], a, "max")
         elif op == "AveragePool":

@@ -49,6 +49,8 @@ struct CompiledLayer {
   std::vector<std::int16_t> lut;  // Act: output code of every input code, from lut_lo up
   std::int32_t lut_lo = 0;
   std::vector<Requant> input_rq;  // Concat, Max: each input to the output scale
+  // LayerNorm (modules/layers/kinds/layernorm.cpp): the output gain K and the epsilon E in codes.
+  std::int64_t norm_gain = 0, norm_eps = 0;
 
   std::int32_t out_lo = 0, out_hi = 0;  // output clamp (activation function folded in)
 

@@ -138,6 +138,11 @@ struct LayerKind {
   // One output element (an integer of the output's width), from the compiled constants.
   std::int32_t (*element)(const Layer&, const CompiledLayer&, const TensorShape& out,
                           const IntOperands&, const ElementSite&) = nullptr;
+  // Optional, for a kind whose elements share work per pixel (channel_blocks: layernorm's
+  // statistics): every channel of the output pixel at `site` (its c ignored) into `out[0..C)`;
+  // must equal `element` channel by channel. The vector unit uses it where it is set.
+  void (*pixel)(const Layer&, const CompiledLayer&, const TensorShape& out, const IntOperands&,
+                const ElementSite& site, std::int32_t* out_codes) = nullptr;
   // The same on real values, as the float model computes it (no quantization).
   float (*element_float)(const Layer&, const TensorShape& out, const FloatOperands&,
                          const ElementSite&) = nullptr;

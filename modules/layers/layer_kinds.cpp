@@ -18,6 +18,8 @@ void LayerKinds::add(LayerKind k) {
     CONLOC_ASSERT(k.type == LayerType::Conv || k.type == LayerType::FullyConnected, "layer kinds",
                   who + ": only conv and fc run on the PE array (it is a GEMM engine)");
   }
+  CONLOC_ASSERT(!k.pixel || (k.channel_blocks && !k.part_per_input), "layer kinds",
+                who + ": a whole-pixel function needs the pixel's channels together");
   CONLOC_ASSERT(k.arity == 0 || k.arity == 1 || k.arity == 2, "layer kinds",
                 who + ": an element-wise kind takes one or two inputs");
   CONLOC_ASSERT(k.onnx_ops.empty() || k.arity > 0, "layer kinds",

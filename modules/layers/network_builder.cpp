@@ -369,6 +369,19 @@ int NetworkBuilder::upsample(const std::string& name, int in, int scale_h, int s
   return push(l, TensorShape{s.h * scale_h, s.w * scale_w, s.c});
 }
 
+int NetworkBuilder::layer_norm(const std::string& name, int in, double eps) {
+  check_tensor(name, in);
+  if (!(eps > 0 && eps <= 1)) {
+    fail(name, "eps", "must be a small positive number", std::to_string(eps), "in (0, 1]");
+  }
+  Layer l;
+  l.name = name;
+  l.type = find_layer_kind("layernorm")->type;
+  l.inputs = {in};
+  l.alpha = eps;
+  return push(l, net_.tensors[in]);
+}
+
 int NetworkBuilder::shuffle(const std::string& name, int in, int groups) {
   check_tensor(name, in);
   const TensorShape s = net_.tensors[in];

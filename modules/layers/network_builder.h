@@ -42,6 +42,9 @@ class NetworkBuilder {
   int concat(const std::string& name, const std::vector<int>& ins);
   int upsample(const std::string& name, int in, int scale_h, int scale_w);
   int depth_to_space(const std::string& name, int in, int block_h, int block_w);
+  // Each pixel's channels normalised: (x - mean) / sqrt(var + eps) (a LayerNorm without its
+  // learned scale and shift).
+  int layer_norm(const std::string& name, int in, double eps);
   // Channel shuffle: output channel j x groups + i is input channel i x (C / groups) + j.
   int shuffle(const std::string& name, int in, int groups);
   // Channels [channel0, channel0 + channels) of the input.

@@ -77,9 +77,17 @@ void VectorUnit::compute_values(const Job& job) {
   }
   const BandOperands ops(v, cc, v.part, first, second);
   std::uint8_t* dst = out_.at(v.obuf_addr, static_cast<std::uint64_t>(v.rows) * out.w * oc, name());
+  std::vector<std::int32_t> pixel(kind.pixel ? static_cast<std::size_t>(oc) : 0);
   for (int r = 0; r < v.rows; ++r) {
     const int oy = v.oy0 + r;
     for (int ox = 0; ox < out.w; ++ox) {
+      if (kind.pixel) {
+        kind.pixel(l, cl, out, ops, {oy, ox, 0, v.part}, pixel.data());
+        for (int c = 0; c < oc; ++c)
+          dst[(static_cast<std::uint64_t>(r) * out.w + ox) * oc + c] =
+              static_cast<std::uint8_t>(pixel[static_cast<std::size_t>(c)]);
+        continue;
+      }
       for (int c = 0; c < oc; ++c) {
         const std::int32_t y = kind.element(l, cl, out, ops, {oy, ox, c, v.part});
         dst[(static_cast<std::uint64_t>(r) * out.w + ox) * oc + c] = static_cast<std::uint8_t>(y);

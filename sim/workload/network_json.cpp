@@ -165,6 +165,7 @@ void check_layer_keys(const Ctx& c, const nlohmann::json& o, const std::string& 
       {"upsample", {"input", "scale"}},
       {"depth_to_space", {"input", "scale"}},
       {"shuffle", {"input", "groups"}},
+      {"layernorm", {"input", "eps"}},
       {"slice", {"input", "channel_start", "out_channels"}},
       {"bilinear", {"input", "size", "align_corners"}}};
   const auto u = kUses.find(type);
@@ -251,6 +252,8 @@ int add_layer(const Ctx& c, const nlohmann::json& o, const std::string& lname,
     int sh = 1, sw = 1;
     read_ints(c, o, "scale", 2, 1, 64, std::array<int*, 2>{&sh, &sw}.data());
     out = type == "upsample" ? b.upsample(lname, x, sh, sw) : b.depth_to_space(lname, x, sh, sw);
+  } else if (type == "layernorm") {
+    out = b.layer_norm(lname, x, number("eps", 1e-5));
   } else if (type == "shuffle") {
     out = b.shuffle(lname, x, c.require_int(o, "groups", 2, 1 << 16));
   } else if (type == "bilinear") {
@@ -305,9 +308,10 @@ NetworkFile load_network_file(const std::string& path) {
   std::map<std::string, int> tensor_of{{"input", 0}};
   int prev = 0;
   static const std::set<std::string> kKeys = {
-      "name",     "type",   "input", "inputs",   "out_channels",  "kernel", "kernel_h",
-      "kernel_w", "stride", "pad",   "dilation", "groups",        "act",    "alpha",
-      "beta",     "scale",  "gain",  "offset",   "channel_start", "size",   "align_corners"};
+      "name",          "type",     "input",         "inputs", "out_channels", "kernel",
+      "kernel_h",      "kernel_w", "stride",        "pad",    "dilation",     "groups",
+      "act",           "alpha",    "beta",          "scale",  "gain",         "offset",
+      "channel_start", "size",     "align_corners", "eps"};
   for (std::size_t i = 0; i < doc["layers"].size(); ++i) {
     const auto& o = doc["layers"][i];
     Ctx c{path, "layers[" + std::to_string(i) + "]"};
@@ -317,7 +321,7 @@ NetworkFile load_network_file(const std::string& path) {
         c.fail(it.key(), "unknown key", it.key(),
                "one of name, type, input, inputs, out_channels, kernel, kernel_h, kernel_w, "
                "stride, pad, dilation, groups, act, alpha, beta, scale, gain, offset, "
-               "channel_start, size, align_corners");
+               "channel_start, size, align_corners, eps");
       }
     }
     if (!o.contains("name") || !o["name"].is_string()) {

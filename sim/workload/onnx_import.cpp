@@ -482,6 +482,11 @@ void Importer::import_node(const onnx::NodeProto& n) {
     activation(n);
   } else if (op == "Erf") {
     fail(n, "Erf outside GELU is not supported", "", "x * (1 + Erf(x / sqrt 2)) / 2 (GELU)");
+  } else if (op == "Pow" || op == "Sqrt") {
+    fail(n, op + " outside LayerNorm is not supported", "",
+         "(x - mean) / Sqrt(ReduceMean(Pow(x - mean, 2)) + eps) over the channels (LayerNorm)");
+  } else if (op == "LayerNormalization") {
+    layer_normalization(n);
   } else if (op == "Softmax") {
     softmax(n);
   } else if (op == "Pad") {

@@ -51,6 +51,11 @@ struct Value {
   int groups = 1;
 };
 
+// A constant that applies per channel to an activation whose ONNX axes are `axes` (the channel
+// axis 'C', or 'F' of a flat tensor), under ONNX's broadcasting; empty when it is not
+// (onnx_ops_gemm.cpp).
+std::vector<double> per_channel(const Const& c, int channels, const std::string& axes);
+
 inline constexpr std::int64_t kMaxConstElements = std::int64_t{1} << 28;
 
 // clang-format off
@@ -59,6 +64,7 @@ inline const std::set<std::string> kSupported = {
     "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "Pad",
     "Add", "Sub", "Mul", "Div", "Concat", "Resize", "Upsample",
     "Relu", "Clip", "LeakyRelu", "HardSigmoid", "HardSwish", "Sigmoid", "Softmax", "Erf",
+    "Pow", "Sqrt", "LayerNormalization",
     "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Identity", "Dropout",
     "Constant", "Shape", "Cast", "Slice", "Split", "Gather"};
 // clang-format on
@@ -174,6 +180,20 @@ class Importer {
   Const gathered_const(const onnx::NodeProto& n, const Const& x) const;
   void conv(const onnx::NodeProto& n);
   void fully_connected(const onnx::NodeProto& n);
+  // A MatMul with constant weights [C, N] on an activation whose last axis is its channels (an
+  // NHWC view: ConvNeXt's Linear layers): a 1x1 conv.
+  void pointwise(const onnx::NodeProto& n, const Value& x);
+  // The per-channel scale, shift and clamp that follow `from` (an output of activation `x`), as
+  // a 1x1 depthwise conv `name` on x (as a standalone BatchNorm runs), or nothing when they are
+  // the identity.
+  // `w`, `bias`: a scale and shift before them (empty: none).
+  void channel_affine(const std::string& name, const std::string& from, const Value& x,
+                      std::vector<float> w = {}, std::vector<float> bias = {});
+  // LayerNorm over the channels: torch's export of it as ops, matched at its first ReduceMean
+  // (false when the nodes after it are not that pattern), or ONNX's LayerNormalization (opset
+  // 17). A `layernorm` layer, then its scale and shift by channel_affine.
+  bool layer_norm_pattern(const onnx::NodeProto& mean, const Value& x, std::int64_t axis);
+  void layer_normalization(const onnx::NodeProto& n);
   void pool(const onnx::NodeProto& n);
   void conv_transpose(const onnx::NodeProto& n);
   void resize(const onnx::NodeProto& n);
@@ -189,6 +209,8 @@ class Importer {
   void slice(const onnx::NodeProto& n);
   void split(const onnx::NodeProto& n);
   void transpose(const onnx::NodeProto& n, const Value& x);
+  // The axes of `x` after Transpose `n` (its perm checked).
+  std::string transposed_axes(const onnx::NodeProto& n, const Value& x) const;
   // An explicit zero Pad of the image's rows and columns: recorded on its output (Value::pad)
   // and folded into the Conv or AveragePool that reads it.
   void pad(const onnx::NodeProto& n);
@@ -197,14 +219,17 @@ class Importer {
   // Folds the per-channel affine ops and the clamp that follow a PE-array layer's output `out`
   // (BatchNormalization, Add/Sub/Mul/Div by a constant, Relu, Clip) into its weights, bias and
   // activation; returns the name of the last folded output.
-  // Rows of w and bias repeat the channels `repeat` times (row j is channel j % channels); `rank`:
-  // the output's ONNX rank, which says which constants broadcast per channel.
-  std::string fold_following(std::string out, int channels, int rank, std::vector<float>& w,
-                             std::vector<float>& bias, Activation& act, int repeat = 1);
+  // Rows of w and bias repeat the channels `repeat` times (row j is channel j % channels); `axes`:
+  // the output's ONNX axes (Value::axes), which say which constants broadcast per channel; a
+  // Transpose on the way relabels them (the caller registers the output with them).
+  std::string fold_following(std::string out, int channels, std::string& axes,
+                             std::vector<float>& w, std::vector<float>& bias, Activation& act,
+                             int repeat = 1);
   // One step of fold_following: folds node `n`, which reads `out`, and returns true, or returns
   // false when it is not a per-channel affine op or clamp of `out`.
-  bool fold_node(const onnx::NodeProto& n, const std::string& out, int channels, int rank,
-                 std::vector<float>& w, std::vector<float>& bias, Activation& act, int repeat);
+  bool fold_node(const onnx::NodeProto& n, const std::string& out, int channels,
+                 const std::string& axes, std::vector<float>& w, std::vector<float>& bias,
+                 Activation& act, int repeat);
   // A BatchNormalization with no Conv or Gemm before it: a 1x1 depthwise conv.
   void batch_norm(const onnx::NodeProto& n);
   std::optional<Activation> clamp_of(const onnx::NodeProto& n) const;

@@ -27,25 +27,28 @@ std::optional<Activation> Importer::clamp_of(const onnx::NodeProto& n) const {
   if (lo == 0.0 && std::isinf(hi)) return Activation::Relu;
   return std::nullopt;
 }
-// A constant that applies per channel to a tensor [N, C, ...] of `rank` dimensions under ONNX's
-// broadcasting (dimensions aligned from the right): a scalar, or C values whose dimension aligned
-// with the channel axis is C and every other 1: [C, 1, 1] or [1, C, 1, 1] on NCHW, [C, 1] on NCW,
-// [C] or [1, C] on a flat [N, C]. A [C] on NCHW broadcasts along W, so it is not per channel.
-// Empty when it is not.
-std::vector<double> per_channel(const Const& c, int channels, int rank) {
+// A constant that applies per channel to an activation whose ONNX axes are `axes` (the channel
+// axis 'C', or 'F' of a flat tensor) under ONNX's broadcasting (dimensions aligned from the
+// right): a scalar, or C values whose dimension aligned with the channel axis is C and every
+// other 1: [C, 1, 1] or [1, C, 1, 1] on NCHW, [C] on NHWC, [C, 1] on NCW, [C] or [1, C] on a flat
+// [N, C]. A [C] on NCHW broadcasts along W, so it is not per channel. Empty when it is not.
+std::vector<double> per_channel(const Const& c, int channels, const std::string& axes) {
   if (c.size() == 1) return std::vector<double>(static_cast<std::size_t>(channels), c.v[0]);
   if (c.size() != channels) return {};
+  const int rank = static_cast<int>(axes.size());
+  const auto at = axes.find_first_of("CF");
+  if (at == std::string::npos) return {};
   const int r = static_cast<int>(c.dims.size());
-  const int axis = r - rank + 1;  // the constant's dimension aligned with the tensor's axis 1
+  const int axis = r - rank + static_cast<int>(at);  // the constant's dimension on that axis
   if (r > rank || axis < 0) return {};
   for (int i = 0; i < r; ++i) {
     if (c.dims[static_cast<std::size_t>(i)] != (i == axis ? channels : 1)) return {};
   }
   return c.v;
 }
-bool Importer::fold_node(const onnx::NodeProto& n, const std::string& out, int channels, int rank,
-                         std::vector<float>& w, std::vector<float>& bias, Activation& act,
-                         int repeat) {
+bool Importer::fold_node(const onnx::NodeProto& n, const std::string& out, int channels,
+                         const std::string& axes, std::vector<float>& w, std::vector<float>& bias,
+                         Activation& act, int repeat) {
   if (act != Activation::None) return false;  // nothing folds past the clamp
   const std::size_t rows = static_cast<std::size_t>(channels) * repeat;
   const std::size_t per = w.size() / rows;
@@ -67,7 +70,7 @@ bool Importer::fold_node(const onnx::NodeProto& n, const std::string& out, int c
     std::vector<double> p[4];
     for (int i = 0; i < 4; ++i) {
       // One value per channel, 1-D by the operator's definition.
-      p[i] = per_channel(need_const(n, i + 1, "a per-channel constant"), channels, 2);
+      p[i] = per_channel(need_const(n, i + 1, "a per-channel constant"), channels, "NC");
       if (p[i].empty()) fail(n, "parameter " + std::to_string(i + 1) + " is not per channel");
     }
     std::vector<double> s(static_cast<std::size_t>(channels));
@@ -83,7 +86,7 @@ bool Importer::fold_node(const onnx::NodeProto& n, const std::string& out, int c
     if (n.input_size() != 2 || n.input(1 - other) != out) return false;
     const Const* c = const_of(n.input(other));
     if (!c) return false;
-    std::vector<double> k = per_channel(*c, channels, rank);
+    std::vector<double> k = per_channel(*c, channels, axes);
     if (k.empty()) return false;
     if (op == "Sub" && other == 0) return false;  // const - x: a negation, not folded
     if (op == "Div" && other == 0) return false;
@@ -107,10 +110,22 @@ bool Importer::fold_node(const onnx::NodeProto& n, const std::string& out, int c
   done_.insert(index_of(n));
   return true;
 }
-std::string Importer::fold_following(std::string out, int channels, int rank, std::vector<float>& w,
-                                     std::vector<float>& bias, Activation& act, int repeat) {
+std::string Importer::fold_following(std::string out, int channels, std::string& axes,
+                                     std::vector<float>& w, std::vector<float>& bias,
+                                     Activation& act, int repeat) {
   while (const onnx::NodeProto* n = sole_consumer(out)) {
-    if (!fold_node(*n, out, channels, rank, w, bias, act, repeat)) break;
+    // A Transpose only relabels the axes (ConvNeXt's Linear -> permute -> layer scale): the
+    // constants after it are read against the new ones.
+    if (n->op_type() == "Transpose" && act == Activation::None) {
+      Value v;
+      v.axes = axes;
+      const std::string moved = transposed_axes(*n, v);
+      if (moved.size() != 4) break;
+      axes = moved;
+      done_.insert(index_of(*n));
+    } else if (!fold_node(*n, out, channels, axes, w, bias, act, repeat)) {
+      break;
+    }
     out = n->output(0);
   }
   return out;
@@ -126,13 +141,13 @@ void Importer::batch_norm(const onnx::NodeProto& n) {
   const int c = b_->shape(x.tensor).c;
   std::vector<float> w(static_cast<std::size_t>(c), 1.0f), bias(static_cast<std::size_t>(c), 0.0f);
   Activation act = Activation::None;
-  const int rank = static_cast<int>(x.axes.size());
-  fold_node(n, n.input(0), c, rank, w, bias, act, 1);
-  const std::string out = fold_following(n.output(0), c, rank, w, bias, act);
+  std::string axes = x.axes;
+  fold_node(n, n.input(0), c, axes, w, bias, act, 1);
+  const std::string out = fold_following(n.output(0), c, axes, w, bias, act);
   const std::string name = layer_name(n);
   const int t = b_->conv_window(name, x.tensor, c, Window::square(1, 1, 0), act, c);
   params_[name] = {std::move(w), std::move(bias)};
-  acts_[out] = {t, x.axes};
+  acts_[out] = {t, axes};
 }
 void Importer::conv(const onnx::NodeProto& n) {
   const Value& x = need_act(n, 0);
@@ -178,16 +193,20 @@ void Importer::conv(const onnx::NodeProto& n) {
       bias[i] = static_cast<float>(bc.v[i]);
   }
   Activation act = Activation::None;
-  const std::string out = fold_following(n.output(0), static_cast<int>(m),
-                                         static_cast<int>(x.axes.size()), w, bias, act);
+  std::string axes = x.axes;
+  const std::string out = fold_following(n.output(0), static_cast<int>(m), axes, w, bias, act);
   const Window win = padded_window(n, x, static_cast<int>(kh), static_cast<int>(kw), false);
   const std::string name = layer_name(n);
   const int t = b_->conv_window(name, x.tensor, static_cast<int>(m), win, act, groups);
   params_[name] = {std::move(w), std::move(bias)};
-  acts_[out] = {t, x.axes};
+  acts_[out] = {t, axes};
 }
 void Importer::fully_connected(const onnx::NodeProto& n) {
   const Value& x = need_act(n, 0);
+  if (n.op_type() == "MatMul" && x.axes.size() == 4 && x.axes.back() == 'C') {
+    pointwise(n, x);
+    return;
+  }
   const TensorShape in = b_->shape(x.tensor);
   const std::int64_t k = in.elements();
   const bool flat = x.axes == "NF" || (x.axes == "NCHW" && in.h == 1 && in.w == 1);
@@ -219,18 +238,66 @@ void Importer::fully_connected(const onnx::NodeProto& n) {
   std::vector<float> bias(static_cast<std::size_t>(outs), 0.0f);
   if (n.op_type() == "Gemm" && n.input_size() > 2 && !n.input(2).empty()) {
     const std::vector<double> c =
-        per_channel(need_const(n, 2, "the bias [N]"), static_cast<int>(outs), 2);
+        per_channel(need_const(n, 2, "the bias [N]"), static_cast<int>(outs), "NF");
     if (c.empty())
       fail(n, "bias is not one value per output", dims_text(need_const(n, 2, "").dims), "[N]");
     for (std::int64_t i = 0; i < outs; ++i)
       bias[i] = static_cast<float>(beta * c[i]);
   }
   Activation act = Activation::None;
-  const std::string out = fold_following(n.output(0), static_cast<int>(outs), 2, w, bias, act);
+  std::string axes = "NF";
+  const std::string out = fold_following(n.output(0), static_cast<int>(outs), axes, w, bias, act);
   const std::string name = layer_name(n);
   const int t = b_->fc(name, x.tensor, static_cast<int>(outs), act);
   params_[name] = {std::move(w), std::move(bias)};
-  acts_[out] = {t, "NF"};
+  acts_[out] = {t, axes};
+}
+void Importer::pointwise(const onnx::NodeProto& n, const Value& x) {
+  const TensorShape in = b_->shape(x.tensor);
+  const Const& bc = need_const(n, 1, "the weights [C, N]");
+  if (bc.dims.size() != 2 || bc.dims[0] != in.c) {
+    fail(n, "weights do not match the input channels", dims_text(bc.dims),
+         "[" + std::to_string(in.c) + ", N]");
+  }
+  const std::int64_t outs = bc.dims[1];
+  if (outs < 1 || outs > (1 << 16))
+    fail(n, "output channels out of range", std::to_string(outs), "1..65536");
+  // [C][N] -> [N][C].
+  std::vector<float> w(static_cast<std::size_t>(outs * in.c));
+  for (std::int64_t o = 0; o < outs; ++o)
+    for (std::int64_t c = 0; c < in.c; ++c)
+      w[o * in.c + c] = static_cast<float>(bc.at(c * outs + o));
+  std::vector<float> bias(static_cast<std::size_t>(outs), 0.0f);
+  Activation act = Activation::None;
+  std::string axes = x.axes;
+  const std::string out = fold_following(n.output(0), static_cast<int>(outs), axes, w, bias, act);
+  const std::string name = layer_name(n);
+  const int t = b_->conv_window(name, x.tensor, static_cast<int>(outs), Window{}, act, 1);
+  params_[name] = {std::move(w), std::move(bias)};
+  acts_[out] = {t, axes};
+}
+void Importer::channel_affine(const std::string& name, const std::string& from, const Value& x,
+                              std::vector<float> w, std::vector<float> bias) {
+  const int c = b_->shape(x.tensor).c;
+  if (w.empty()) w.assign(static_cast<std::size_t>(c), 1.0f);
+  if (bias.empty()) bias.assign(static_cast<std::size_t>(c), 0.0f);
+  Activation act = Activation::None;
+  std::string axes = x.axes;
+  const std::string out = fold_following(from, c, axes, w, bias, act);
+  const bool identity = act == Activation::None &&
+                        std::all_of(w.begin(), w.end(), [](float v) { return v == 1; }) &&
+                        std::all_of(bias.begin(), bias.end(), [](float v) { return v == 0; });
+  if (identity) {
+    acts_[out] = {x.tensor, axes};
+    return;
+  }
+  std::string lname = name;
+  for (int k = 2; names_.count(lname); ++k)
+    lname = name + "_" + std::to_string(k);
+  names_.insert(lname);
+  const int t = b_->conv_window(lname, x.tensor, c, Window{}, act, c);
+  params_[lname] = {std::move(w), std::move(bias)};
+  acts_[out] = {t, axes};
 }
 // A transposed convolution whose kernel equals its stride (no overlap, no padding: the usual
 // 2x learned upsampling) is exactly a 1x1 convolution to C_out x kH x kW channels followed by
@@ -281,15 +348,15 @@ void Importer::conv_transpose(const onnx::NodeProto& n) {
       bias[j] = static_cast<float>(bc.v[j % cout]);
   }
   Activation act = Activation::None;
-  const std::string out =
-      fold_following(n.output(0), static_cast<int>(cout), static_cast<int>(x.axes.size()), w, bias,
-                     act, static_cast<int>(kh * kw));
+  std::string axes = x.axes;
+  const std::string out = fold_following(n.output(0), static_cast<int>(cout), axes, w, bias, act,
+                                         static_cast<int>(kh * kw));
   const std::string name = layer_name(n);
   const int t = b_->conv_window(name, x.tensor, static_cast<int>(rows), Window{}, act, 1);
   params_[name] = {std::move(w), std::move(bias)};
   names_.insert(name + "_d2s");
   acts_[out] = {b_->depth_to_space(name + "_d2s", t, static_cast<int>(kh), static_cast<int>(kw)),
-                "NCHW"};
+                axes};
 }
 
 }  // namespace conloc::onnx_detail

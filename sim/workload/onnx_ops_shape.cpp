@@ -63,12 +63,10 @@ void Importer::pad(const onnx::NodeProto& n) {
   acts_[n.output(0)] = out;
 }
 
-// A Transpose of an activation: its axes relabelled (the data stays; readers see the new order).
-void Importer::transpose(const onnx::NodeProto& n, const Value& x) {
-  const std::vector<std::int64_t> d = dims_of(x);
+std::string Importer::transposed_axes(const onnx::NodeProto& n, const Value& x) const {
   std::vector<std::int64_t> perm = attr_ints(n, "perm");
   if (perm.empty())
-    for (std::int64_t i = static_cast<std::int64_t>(d.size()) - 1; i >= 0; --i)
+    for (std::int64_t i = static_cast<std::int64_t>(x.axes.size()) - 1; i >= 0; --i)
       perm.push_back(i);
   if (perm.size() != x.axes.size()) fail(n, "perm does not match the rank", dims_text(perm));
   std::string axes;
@@ -79,10 +77,15 @@ void Importer::transpose(const onnx::NodeProto& n, const Value& x) {
   }
   if (std::set<char>(axes.begin(), axes.end()).size() != axes.size())
     fail(n, "perm repeats an axis", dims_text(perm));
+  return axes;
+}
+// A Transpose of an activation: its axes relabelled (the data stays; readers see the new order).
+void Importer::transpose(const onnx::NodeProto& n, const Value& x) {
+  const std::string axes = transposed_axes(n, x);
   if (axes.size() == 2 && axes != "NF") fail(n, "transposing a flat tensor is not supported");
   if (axes.size() == 5 && axes != "NGKHW" && axes != "NKGHW") {
     fail(n, "only a channel shuffle's transpose of the grouped channels is supported",
-         dims_text(perm), "[0, 2, 1, 3, 4]");
+         dims_text(attr_ints(n, "perm")), "[0, 2, 1, 3, 4]");
   }
   Value y = x;
   y.axes = axes;

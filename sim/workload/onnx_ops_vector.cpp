@@ -306,20 +306,116 @@ void Importer::binary(const onnx::NodeProto& n) {
 }
 
 void Importer::reduce_mean(const onnx::NodeProto& n) {
-  // The mean over H and W is global average pooling (PyTorch exports x.mean((2, 3)) so).
+  // The mean over H and W is global average pooling (PyTorch exports x.mean((2, 3)) so); the
+  // mean over the channels starts a LayerNorm.
   const Value x = need_act(n, 0);
+  const auto rank = static_cast<std::int64_t>(x.axes.size());
   std::vector<std::int64_t> axes = attr_ints(n, "axes");
   if (n.input_size() > 1 && !n.input(1).empty())
     for (double v : need_const(n, 1, "the axes").v)
       axes.push_back(static_cast<std::int64_t>(v));
   for (auto& a : axes)
-    a = a < 0 ? a + 4 : a;
+    a = a < 0 ? a + rank : a;
   std::sort(axes.begin(), axes.end());
+  if (axes.size() == 1 && axes[0] >= 0 && axes[0] < rank && x.axes[axes[0]] == 'C' &&
+      layer_norm_pattern(n, x, axes[0])) {
+    return;
+  }
   if (x.axes != "NCHW" || axes != std::vector<std::int64_t>{2, 3}) {
-    fail(n, "ReduceMean other than over H and W of an NCHW tensor", dims_text(axes), "[2, 3]");
+    fail(n, "ReduceMean other than over H and W of an NCHW tensor, or a LayerNorm's",
+         dims_text(axes),
+         "[2, 3], or the channel axis in (x - mean) / Sqrt(mean of (x - mean)^2 + eps)");
   }
   acts_[n.output(0)] = {b_->global_avg_pool(layer_name(n), x.tensor),
                         attr_int(n, "keepdims", 1) ? "NCHW" : "NF"};
+}
+
+// mean = ReduceMean(x, C); d = x - mean; Div(d, Sqrt(ReduceMean(Pow(d, 2), C) + eps)), then the
+// scale and shift (Mul, Add by per-channel constants): torch's LayerNorm as ops.
+bool Importer::layer_norm_pattern(const onnx::NodeProto& mean, const Value& x, std::int64_t axis) {
+  const std::string& xname = mean.input(0);
+  auto scalar = [&](const onnx::NodeProto& n, const std::string& from) -> const Const* {
+    if (n.input_size() != 2 || n.input(0) != from) return nullptr;
+    const Const* c = const_of(n.input(1));
+    return c && c->size() == 1 ? c : nullptr;
+  };
+  auto same_reduce = [&](const onnx::NodeProto& n) {
+    if (n.op_type() != "ReduceMean" || attr_int(n, "keepdims", 1) != 1) return false;
+    std::vector<std::int64_t> a = attr_ints(n, "axes");
+    if (n.input_size() > 1 && !n.input(1).empty()) {
+      const Const* c = const_of(n.input(1));
+      if (!c) return false;
+      for (double v : c->v)
+        a.push_back(static_cast<std::int64_t>(v));
+    }
+    const auto rank = static_cast<std::int64_t>(x.axes.size());
+    return a.size() == 1 && (a[0] < 0 ? a[0] + rank : a[0]) == axis;
+  };
+  if (!same_reduce(mean)) return false;
+  const onnx::NodeProto* sub = sole_consumer(mean.output(0));
+  if (!sub || sub->op_type() != "Sub" || sub->input_size() != 2 || sub->input(0) != xname ||
+      sub->input(1) != mean.output(0) || consumers(sub->output(0)) != 2) {
+    return false;
+  }
+  const onnx::NodeProto *pow = nullptr, *div = nullptr;
+  for (int i : consumers_.at(sub->output(0))) {
+    const onnx::NodeProto& c = g_.node(i);
+    if (c.op_type() == "Pow") pow = &c;
+    if (c.op_type() == "Div") div = &c;
+  }
+  if (!pow || !div) return false;
+  const Const* two = scalar(*pow, sub->output(0));
+  if (!two || two->v[0] != 2.0) return false;
+  const onnx::NodeProto* var = sole_consumer(pow->output(0));
+  if (!var || !same_reduce(*var)) return false;
+  const onnx::NodeProto* add = sole_consumer(var->output(0));
+  if (!add || add->op_type() != "Add") return false;
+  const Const* eps = scalar(*add, var->output(0));
+  if (!eps || !(eps->v[0] > 0 && eps->v[0] <= 1)) return false;
+  const onnx::NodeProto* sqrt = sole_consumer(add->output(0));
+  if (!sqrt || sqrt->op_type() != "Sqrt" || sole_consumer(sqrt->output(0)) != div ||
+      div->input(0) != sub->output(0) || div->input(1) != sqrt->output(0)) {
+    return false;
+  }
+  for (const auto* n : {sub, pow, var, add, sqrt, div})
+    done_.insert(index_of(*n));
+  const std::string name = layer_name(*div);
+  const Value y{b_->layer_norm(name, x.tensor, eps->v[0]), x.axes};
+  channel_affine(name + "_affine", div->output(0), y);
+  return true;
+}
+
+void Importer::layer_normalization(const onnx::NodeProto& n) {
+  const Value x = need_act(n, 0);
+  const auto rank = static_cast<std::int64_t>(x.axes.size());
+  std::int64_t axis = attr_int(n, "axis", -1);
+  axis = axis < 0 ? axis + rank : axis;
+  if (axis != rank - 1 || x.axes[static_cast<std::size_t>(axis)] != 'C') {
+    fail(n, "normalises other axes than the channels alone", "axis " + std::to_string(axis),
+         "the last axis, the channels (an NHWC view)");
+  }
+  for (int o = 1; o < n.output_size(); ++o) {
+    if (!n.output(o).empty() && consumers(n.output(o)) > 0)
+      fail(n, "its Mean or InvStdDev output is used", n.output(o), "only Y");
+  }
+  const int c = b_->shape(x.tensor).c;
+  const double eps = attr_float(n, "epsilon", 1e-5f);
+  if (!(eps > 0 && eps <= 1)) fail(n, "epsilon out of range", std::to_string(eps), "(0, 1]");
+  const std::string name = layer_name(n);
+  const Value y{b_->layer_norm(name, x.tensor, eps), x.axes};
+  // Scale and B as per-channel constants, then whatever folds after them.
+  std::vector<float> w(static_cast<std::size_t>(c), 1.0f), bias(static_cast<std::size_t>(c), 0.0f);
+  const std::vector<double> scale = per_channel(need_const(n, 1, "the scale [C]"), c, "NC");
+  if (scale.empty()) fail(n, "scale is not one value per channel", "", "[C]");
+  for (int i = 0; i < c; ++i)
+    w[i] = static_cast<float>(scale[i]);
+  if (n.input_size() > 2 && !n.input(2).empty()) {
+    const std::vector<double> b = per_channel(need_const(n, 2, "the bias [C]"), c, "NC");
+    if (b.empty()) fail(n, "bias is not one value per channel", "", "[C]");
+    for (int i = 0; i < c; ++i)
+      bias[i] = static_cast<float>(b[i]);
+  }
+  channel_affine(name + "_affine", n.output(0), y, std::move(w), std::move(bias));
 }
 
 void Importer::activation(const onnx::NodeProto& n) {

@@ -30,7 +30,8 @@ using A = Activation;
 // Every vector kind with parameters, in one network (the parameter-free ones come from
 // network_around): pooling of each kind, adds with and without a fused clamp, both muls, the
 // lookup activations, concat of signed and unsigned inputs, the resamplings (bilinear down and
-// up, both sample positions), a standalone relu6, a channel shuffle, a channel slice.
+// up, both sample positions), a standalone relu6, a channel shuffle, a channel slice, a layer
+// norm.
 Network every_kind() {
   NetworkBuilder b("every_kind", {12, 12, 6}, "test");
   const int c1 = b.conv("c1", b.input(), 8, 3, 1, 1, A::None);  // signed
@@ -53,7 +54,8 @@ Network every_kind() {
   const int d2s = b.depth_to_space("d2s", b.max_pool("half", t, 2, 2, 0), 2, 2);
   const int cat = b.concat("concat", {c1, mixed, d2s, c2});
   const int shuffled = b.shuffle("shuffle", cat, 3);  // 27 channels in 3 groups
-  b.conv("head", b.slice("slice", shuffled, 4, 20), 4, 3, 1, 1, A::None);
+  b.conv("head", b.layer_norm("layernorm", b.slice("slice", shuffled, 4, 20), 1e-3), 4, 3, 1, 1,
+         A::None);
   return b.build();
 }
 

@@ -50,7 +50,7 @@ std::string digest(const CompiledNetwork& cn) {
     o << l.pool_rq.mult << l.pool_rq.shift << l.add_rq.mult_a << l.add_rq.mult_b << l.add_rq.shift
       << l.mul_rq.mult << l.mul_rq.shift << '|';
     put(l.lut);
-    o << l.lut_lo << '|';
+    o << l.lut_lo << '|' << l.norm_gain << ',' << l.norm_eps << '|';
     for (const Requant& r : l.input_rq)
       o << r.mult << '/' << r.shift << ',';
     o << l.out_lo << ',' << l.out_hi << ',' << l.weight_sqnr_db << ',' << l.output_sqnr_in_sample_db

@@ -1,12 +1,14 @@
 #include <cmath>
 #include <gtest/gtest.h>
 
+#include "modules/layers/network_builder.h"
 #include "sim/config/sim_config.h"
 #include "sim/quant/compiler.h"
 #include "sim/reference/float_inference.h"
 #include "sim/reference/inference.h"
 #include "sim/workload/npy.h"
 #include "sim/workload/npy_weights.h"
+#include "sim/workload/weight_source.h"
 #include "sim/workload/workload.h"
 
 using namespace conloc;
@@ -119,6 +121,42 @@ TEST(Inference, FloatReferenceAgreesWithEightBitInference) {
   }
   EXPECT_GT(10 * std::log10(sig / err), 20.0);
   EXPECT_GE(same, 7);
+}
+
+// The integer LayerNorm (modules/layers/kinds/layernorm.cpp) against the normalisation in
+// doubles of the same input codes: every output code within half a step (plus the 2^-14-level
+// error of its fixed-point factors) of the real normalised value, at both eps extremes (eps far
+// below and near the variance) and at 8 and 4 activation bits.
+TEST(Inference, LayerNormCodesAreTheNormalisedInputWithinHalfAStep) {
+  for (const double eps : {1e-6, 0.05}) {
+    for (const int bits : {8, 4}) {
+      NetworkBuilder b("ln", {5, 6, 3}, "test");
+      const int c = b.conv_window("c", 0, 24, Window::square(3, 1, 1), Activation::None, 1);
+      b.layer_norm("ln", c, eps);
+      const Network net = b.build();
+      const SimConfig cfg = config({"design.activation_bits=" + std::to_string(bits)});
+      const CompiledNetwork cn = compile_network(net, compile_spec(cfg, true), SyntheticWeights(3));
+      const IntTensor &x = cn.tensors[net.layers[0].output], &y = cn.tensors[net.layers[1].output];
+      const int ch = x.shape.c;
+      int checked = 0;
+      for (std::size_t p = 0; p < x.data.size(); p += static_cast<std::size_t>(ch)) {
+        double mean = 0, var = 0;
+        for (int k = 0; k < ch; ++k)
+          mean += x.scale * x.data[p + k];
+        mean /= ch;
+        for (int k = 0; k < ch; ++k)
+          var += std::pow(x.scale * x.data[p + k] - mean, 2);
+        var /= ch;
+        for (int k = 0; k < ch; ++k) {
+          const double want = (x.scale * x.data[p + k] - mean) / std::sqrt(var + eps) / y.scale;
+          EXPECT_NEAR(y.data[p + k], want, 0.5 + 1e-3 * std::abs(want) + 1e-9)
+              << "eps " << eps << ", " << bits << " bits, pixel " << p / ch << ", channel " << k;
+          ++checked;
+        }
+      }
+      EXPECT_EQ(checked, 5 * 6 * 24);
+    }
+  }
 }
 
 // Pooled neighbour statistics, checked by hand on a ramp: each row 1, 2, 3 gives
