@@ -2,7 +2,7 @@
 """SCALE-Sim v2's stall-free compute cycles of every layer of a topology CSV, and the comparison
 with a simulator run of the same file (docs/timing.md, "Against SCALE-Sim").
 
-    scalesim_reference.py TOPOLOGY.csv ROWS COLS os|ws [LAYERS.csv] [--tol 0.03]
+    scalesim_reference.py TOPOLOGY.csv ROWS COLS os|ws|is [LAYERS.csv] [--tol 0.03]
 
 SCALE-Sim (scalesim-project/scale-sim-v2, scalesim/compute/systolic_compute_{os,ws}.py) builds
 per fold a demand matrix whose rows are cycles, then skews it by the array width:
@@ -11,6 +11,8 @@ per fold a demand matrix whose rows are cycles, then skews it by the array width
       folds = ceil(M / R) * ceil(N / C).
   WS: Sr = K on rows, Sc = N on columns, T = M streams;
       rows per fold = R weight load + T + (C - 1) drain + (R - 1) skew = M + 2R + C - 2;
+  IS: Sr = K on rows, Sc = M on columns, T = N streams (systolic_compute_is.py);
+      rows per fold = R input load + T + (C - 1) drain + (R - 1) skew = N + 2R + C - 2;
       folds = ceil(K / R) * ceil(N / C).
 The layer shapes follow SCALE-Sim's topology convention (scalesim/topology_utils.py): no padding
 (the IFMAP is given at its padded size), an output side of ceil((H - Fh + S) / S), so
@@ -51,6 +53,8 @@ def layers(path):
 def cycles(m, k, n, rows, cols, dataflow):
     if dataflow == "os":
         return math.ceil(m / rows) * math.ceil(n / cols) * (k + rows + cols - 2)
+    if dataflow == "is":
+        return math.ceil(k / rows) * math.ceil(m / cols) * (n + 2 * rows + cols - 2)
     return math.ceil(k / rows) * math.ceil(n / cols) * (m + 2 * rows + cols - 2)
 
 
@@ -59,7 +63,7 @@ def main():
     ap.add_argument("topology")
     ap.add_argument("rows", type=int)
     ap.add_argument("cols", type=int)
-    ap.add_argument("dataflow", choices=["os", "ws"])
+    ap.add_argument("dataflow", choices=["os", "ws", "is"])
     ap.add_argument("layers", nargs="?")
     ap.add_argument("--tol", type=float, default=0.03)
     ap.add_argument("--recorded", help="SCALE-Sim v2's own COMPUTE_REPORT.csv for the topology")

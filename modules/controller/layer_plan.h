@@ -220,9 +220,9 @@ struct PlanResult {
 };
 
 // The mapping the planner used before the mapper (mapping.search = greedy): bands outer, the
-// most output channels (up to one column fold), input channels and rows that fit, as many images
-// as the halves hold, accumulators whenever the array has them. Or why the layer cannot be tiled
-// at all (then no mapping fits).
+// most output channels (up to one column fold; all of them on an input-stationary array), input
+// channels and rows that fit, as many images as the halves hold, accumulators whenever the array
+// has them. Or why the layer cannot be tiled at all (then no mapping fits).
 std::variant<ConvMapping, Infeasibility> greedy_mapping(const CompiledNetwork& cn, int layer,
                                                         const PlanParams& p);
 

@@ -105,7 +105,8 @@ struct TileTiming {
 };
 
 // A systolic dataflow: how a tile is folded onto the array and what that costs. One file per
-// variant (weight_stationary.cpp, output_stationary.cpp); docs/timing.md has the formulas.
+// variant (weight_stationary.cpp, output_stationary.cpp, input_stationary.cpp); docs/timing.md has
+// the formulas.
 class DataflowModel {
  public:
   virtual ~DataflowModel() = default;
@@ -132,6 +133,14 @@ class WeightStationary final : public DataflowModel {
 class OutputStationary final : public DataflowModel {
  public:
   const char* name() const override { return "os"; }
+  std::vector<FoldBlock> fold_blocks(std::int64_t m, std::int64_t k, std::int64_t n,
+                                     ArrayDims a) const override;
+  TileTiming tile(const TileGemm& g, ArrayDims a) const override;
+};
+
+class InputStationary final : public DataflowModel {
+ public:
+  const char* name() const override { return "is"; }
   std::vector<FoldBlock> fold_blocks(std::int64_t m, std::int64_t k, std::int64_t n,
                                      ArrayDims a) const override;
   TileTiming tile(const TileGemm& g, ArrayDims a) const override;

@@ -117,7 +117,9 @@ void print_summary(const RunResult& r, const std::string& dir, double wall) {
   std::printf(
       "%s on a %dx%d %s array, %s MACs (%s, %d-bit weights%s), %.3g GHz\n", r.workload.c_str(),
       cfg.array.rows, cfg.array.cols,
-      cfg.array.dataflow == Dataflow::WeightStationary ? "weight-stationary" : "output-stationary",
+      cfg.array.dataflow == Dataflow::WeightStationary   ? "weight-stationary"
+      : cfg.array.dataflow == Dataflow::OutputStationary ? "output-stationary"
+                                                         : "input-stationary",
       elp ? "ELP_BSD shift-add" : "fixed-point", r.design.c_str(), r.code_bits,
       elp ? (cfg.design.elp_mac == ElpMacVariant::Parallel ? ", parallel-term" : ", term-serial")
           : "",

@@ -124,11 +124,9 @@ nlohmann::json scalesim_cfg_document(const std::string& path) {
     integer(arch, k, 0);  // trace addresses: our DRAM layout is our own
   const Entry& df = entry(arch, "dataflow");
   const std::string dataflow = lower(df.value);
-  if (dataflow != "os" && dataflow != "ws") {
-    throw UserError(
-        field_error(path + ": line " + std::to_string(df.line), arch + ".dataflow",
-                    dataflow == "is" ? "input stationary is not modelled" : "unknown dataflow",
-                    df.value, "os or ws"));
+  if (dataflow != "os" && dataflow != "ws" && dataflow != "is") {
+    throw UserError(field_error(path + ": line " + std::to_string(df.line), arch + ".dataflow",
+                                "unknown dataflow", df.value, "os, ws or is"));
   }
   nlohmann::json doc;
   doc["array"] = {{"rows", integer(arch, "arrayheight", 1)},

@@ -20,7 +20,15 @@ namespace conloc {
 namespace fs = std::filesystem;
 
 const char* to_string(Dataflow d) {
-  return d == Dataflow::WeightStationary ? "ws" : "os";
+  switch (d) {
+    case Dataflow::WeightStationary:
+      return "ws";
+    case Dataflow::OutputStationary:
+      return "os";
+    case Dataflow::InputStationary:
+      return "is";
+  }
+  return "?";
 }
 const char* to_string(Compensation c) {
   switch (c) {
@@ -136,13 +144,14 @@ const ParamRegistry& sim_params() {
     std::vector<ParamSpec> s = {
         real_param("clock_ghz", 1.0, "GHz", "Accelerator clock; converts cycles to latency.", 0.001,
                    10.0),
-        int_param("array.rows", 16, "PEs", "PE array rows (WS: reduction dim; OS: output pixels).",
-                  1, 1024),
-        int_param("array.cols", 16, "PEs", "PE array columns (output channels in both dataflows).",
-                  1, 1024),
+        int_param("array.rows", 16, "PEs",
+                  "PE array rows (WS and IS: reduction dim; OS: output pixels).", 1, 1024),
+        int_param("array.cols", 16, "PEs",
+                  "PE array columns (WS and OS: output channels; IS: output pixels).", 1, 1024),
         choice_param("array.dataflow", "ws",
-                     "ws = weight-stationary, os = output-stationary systolic dataflow.",
-                     {"ws", "os"}),
+                     "ws = weight-stationary, os = output-stationary, is = input-stationary "
+                     "systolic dataflow.",
+                     {"ws", "os", "is"}),
         int_param("array.accumulator_entries", 0, "psums",
                   "Accumulator storage per array column (WS, TPU-style): partial sums of all row "
                   "folds of up to this many output pixels stay next to the array and reach the "
@@ -497,14 +506,28 @@ void check_cross_fields(SimConfig& c, const std::optional<std::string>& file) {
   // output-stationary array keeps them in its PEs, and SCALE-Sim's fold timing has none.
   if (c.array.accumulator_entries > 0 &&
       (c.array.dataflow != Dataflow::WeightStationary || c.array.scalesim_folds)) {
-    const bool os = c.array.dataflow != Dataflow::WeightStationary;
-    throw_field_error(p.source_of("array.accumulator_entries"), "array.accumulator_entries",
-                      os ? "column accumulators need a weight-stationary array, but "
-                           "array.dataflow is \"os\" (its PEs keep the partial sums)"
-                         : "column accumulators are not part of SCALE-Sim's fold timing "
-                           "(array.fold_timing = \"scalesim\")",
-                      std::to_string(c.array.accumulator_entries),
-                      os ? "0, or array.dataflow = \"ws\"" : "0, or array.fold_timing = \"used\"");
+    const bool os = c.array.dataflow == Dataflow::OutputStationary;
+    const bool is = c.array.dataflow == Dataflow::InputStationary;
+    throw_field_error(
+        p.source_of("array.accumulator_entries"), "array.accumulator_entries",
+        os   ? "column accumulators need a weight-stationary array, but "
+               "array.dataflow is \"os\" (its PEs keep the partial sums)"
+        : is ? "column accumulators are modelled for a weight-stationary array "
+               "only, but array.dataflow is \"is\""
+             : "column accumulators are not part of SCALE-Sim's fold timing "
+               "(array.fold_timing = \"scalesim\")",
+        std::to_string(c.array.accumulator_entries),
+        os || is ? "0, or array.dataflow = \"ws\"" : "0, or array.fold_timing = \"used\"");
+  }
+
+  // An input-stationary PE sees a new weight every step: a term-serial MAC's step length would
+  // change with each, which the array model does not time (docs/timing.md).
+  if (c.array.dataflow == Dataflow::InputStationary &&
+      c.design.elp_mac == ElpMacVariant::TermSerial) {
+    throw_field_error(p.source_of("design.elp.mac"), "design.elp.mac",
+                      "the term-serial MAC is modelled on weight- and output-stationary arrays "
+                      "only, but array.dataflow is \"is\"",
+                      "\"serial\"", "\"parallel\", or array.dataflow = \"ws\" or \"os\"");
   }
 
   // A bus burst must not exceed what the slowest buffer can take in one go: the DMA writes
@@ -538,8 +561,10 @@ void build_typed(SimConfig& c) {
   c.clock_ghz = p.at("clock_ghz").get<double>();
   c.array.rows = static_cast<int>(num(p, "array.rows"));
   c.array.cols = static_cast<int>(num(p, "array.cols"));
-  c.array.dataflow =
-      str(p, "array.dataflow") == "ws" ? Dataflow::WeightStationary : Dataflow::OutputStationary;
+  const std::string dataflow = str(p, "array.dataflow");
+  c.array.dataflow = dataflow == "ws"   ? Dataflow::WeightStationary
+                     : dataflow == "os" ? Dataflow::OutputStationary
+                                        : Dataflow::InputStationary;
   c.array.scalesim_folds = str(p, "array.fold_timing") == "scalesim";
   c.array.accumulator_entries = static_cast<int>(num(p, "array.accumulator_entries"));
   c.mapping.search = str(p, "mapping.search") == "full";

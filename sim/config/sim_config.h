@@ -15,7 +15,7 @@
 
 namespace conloc {
 
-enum class Dataflow { WeightStationary, OutputStationary };
+enum class Dataflow { WeightStationary, OutputStationary, InputStationary };
 enum class Compensation { None, ErrorFeedback, OutputConstant, Both };
 
 const char* to_string(Dataflow d);

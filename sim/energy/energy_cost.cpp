@@ -48,7 +48,9 @@ double pe_mac_pj(const EnergyModel& em, const MacModel& mac, const MacActions& a
   pj += p.acc * (act.acc_psum * rp + act.acc_product * rq);
   pj += p.term_pass * act.term_pass * ra;
   pj += p.serial_switch * act.serial_switch;
-  if (ws) pj += p.psum_pass * act.psum_pass * rp;
+  // A zero weight's partial sum passes the accumulator adder where partial sums flow down the
+  // columns: on WS and IS arrays (an OS PE keeps its own sum).
+  if (dataflow != Dataflow::OutputStationary) pj += p.psum_pass * act.psum_pass * rp;
   return pj;
 }
 
@@ -125,7 +127,7 @@ std::vector<LayerMacEnergy> mac_energies(const CompiledNetwork& cn, const SimCon
                                          const std::string& circuit_fnv1a64) {
   const bool ws = cfg.array.dataflow == Dataflow::WeightStationary;
   // A characterisation holds a weight-stationary PE's energy per held code: it prices WS arrays
-  // only (an output-stationary PE's weight changes every cycle).
+  // only (an output- or input-stationary PE's weight changes every cycle).
   const MacCharacterisation::Design* characterisation =
       ws ? em.table().characterised(circuit_fnv1a64) : nullptr;
   const auto batch = static_cast<std::uint64_t>(cfg.batch);

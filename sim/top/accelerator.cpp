@@ -8,8 +8,16 @@
 namespace conloc {
 
 std::unique_ptr<DataflowModel> make_dataflow(Dataflow d) {
-  if (d == Dataflow::WeightStationary) return std::make_unique<WeightStationary>();
-  return std::make_unique<OutputStationary>();
+  switch (d) {
+    case Dataflow::WeightStationary:
+      return std::make_unique<WeightStationary>();
+    case Dataflow::OutputStationary:
+      return std::make_unique<OutputStationary>();
+    case Dataflow::InputStationary:
+      return std::make_unique<InputStationary>();
+  }
+  CONLOC_ASSERT(false, "accelerator", "unknown dataflow");
+  return nullptr;
 }
 
 ArrayDims array_dims(const SimConfig& cfg, const CompiledNetwork& cn) {

@@ -164,6 +164,10 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         Case{"ConvElpWs", conv_net, {}},
         Case{"ConvFixedOs", conv_net, {"design.mac=fixed", "array.dataflow=os"}},
+        Case{"ConvElpIs", conv_net, {"array.dataflow=is"}},
+        Case{"GroupedElpV2TinyBuffersIs", grouped_net,
+             with({"design.elp.format=elp5v2", "array.dataflow=is"}, kTiny)},
+        Case{"PoolFcFixedIs", pool_fc_net, {"design.mac=fixed", "array.dataflow=is"}},
         Case{"ConvElpSerialTinyBuffers", conv_net, with({"design.elp.mac=serial"}, kTiny)},
         Case{"ConvFixedTinyBuffersOs", conv_net,
              with({"design.mac=fixed", "array.dataflow=os"}, kTiny)},

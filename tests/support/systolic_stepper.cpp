@@ -134,4 +134,59 @@ StepperResult step_output_stationary(const std::vector<std::int32_t>& a,
   return res;
 }
 
+StepperResult step_input_stationary(const std::vector<std::int32_t>& a,
+                                    const std::vector<std::int32_t>& w, const std::vector<int>&,
+                                    int m, int k, int n, int rows, int cols) {
+  StepperResult res;
+  res.out.assign(static_cast<std::size_t>(m) * n, 0);
+  bool first = true;
+  for (int m0 = 0; m0 < m; m0 += cols) {
+    for (int k0 = 0; k0 < k; k0 += rows) {
+      const int ru = std::min(rows, k - k0), cu = std::min(cols, m - m0);
+      // Input load: one row of activations per cycle shifts in from the top; the PEs double-buffer
+      // them, so only the very first load is exposed.
+      if (first) res.cycles += static_cast<std::uint64_t>(ru);
+      first = false;
+      std::vector<std::int64_t> pa(static_cast<std::size_t>(rows) * cols, 0);
+      for (int r = 0; r < ru; ++r) {
+        for (int c = 0; c < cu; ++c)
+          pa[r * cols + c] = a[(m0 + c) * k + k0 + r];
+      }
+      std::vector<Reg> wt(static_cast<std::size_t>(rows) * cols), psum(wt.size());
+      int last_emit = -1;
+      for (int t = 0; t < n + rows + cols + 4; ++t) {
+        std::vector<Reg> nwt(wt.size()), npsum(wt.size());
+        for (int r = 0; r < rows; ++r) {
+          for (int c = 0; c < cu; ++c) {
+            Reg in;
+            if (c == 0) {
+              const int nn = t - r;  // row r's weight stream is delayed by r steps
+              if (nn >= 0 && nn < n) in = {true, r < ru ? w[(k0 + r) * n + nn] : 0, nn};
+            } else {
+              in = wt[r * cols + c - 1];
+            }
+            nwt[r * cols + c] = in;
+            const Reg above = r == 0 ? Reg{} : psum[(r - 1) * cols + c];
+            if (in.valid) {
+              const std::int64_t base = r == 0 ? 0 : above.value;
+              npsum[r * cols + c] = {true, base + in.value * pa[r * cols + c], in.tag};
+            }
+          }
+        }
+        wt = nwt;
+        psum = npsum;
+        for (int c = 0; c < cu; ++c) {
+          const Reg& o = psum[(rows - 1) * cols + c];
+          if (o.valid) {
+            res.out[(m0 + c) * n + o.tag] += o.value;
+            last_emit = t;
+          }
+        }
+      }
+      res.cycles += static_cast<std::uint64_t>(last_emit + 1);
+    }
+  }
+  return res;
+}
+
 }  // namespace conloc::test

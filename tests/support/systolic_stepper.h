@@ -24,4 +24,11 @@ StepperResult step_output_stationary(const std::vector<std::int32_t>& a,
                                      const std::vector<int>& mac_cycles, int m, int k, int n,
                                      int rows, int cols);
 
+// Input-stationary: PE (r, c) holds a[m0 + c][k0 + r]; single-cycle MACs only (mac_cycles
+// ignored: the dataflow does not model term-serial MACs).
+StepperResult step_input_stationary(const std::vector<std::int32_t>& a,
+                                    const std::vector<std::int32_t>& w,
+                                    const std::vector<int>& mac_cycles, int m, int k, int n,
+                                    int rows, int cols);
+
 }  // namespace conloc::test

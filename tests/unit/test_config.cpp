@@ -294,6 +294,29 @@ TEST(DesignRegistry, EveryNameResolvesToItself) {
 // A SCALE-Sim v2 .cfg is read as the config it names (docs/timing.md, "SCALE-Sim configurations"):
 // its own google.cfg, and a USER-bandwidth variant; every malformed or unknown part is refused
 // naming the file, the line or section, and the key.
+// array.dataflow = is: read, and refused with what it cannot run (column accumulators, the
+// term-serial MAC), naming the field.
+TEST(Config, InputStationaryAndWhatItCannotRun) {
+  EXPECT_EQ(load_sim_config(std::nullopt, {"array.dataflow=is"}).array.dataflow,
+            Dataflow::InputStationary);
+  auto error = [](const std::vector<std::string>& sets) {
+    try {
+      load_sim_config(std::nullopt, sets);
+    } catch (const UserError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(error({"array.dataflow=is", "array.accumulator_entries=64"})
+                .find("array.accumulator_entries: column accumulators are modelled for a "
+                      "weight-stationary array only, but array.dataflow is \"is\""),
+            std::string::npos);
+  EXPECT_NE(error({"array.dataflow=is", "design.elp.mac=serial"})
+                .find("design.elp.mac: the term-serial MAC is modelled on weight- and "
+                      "output-stationary arrays only"),
+            std::string::npos);
+}
+
 TEST(Config, ScaleSimCfgFilesAreReadKeyByKey) {
   const SimConfig g =
       load_sim_config(std::string(CONLOCNN_SOURCE_DIR) + "/tests/data/scalesim-v2/google.cfg", {});
@@ -334,11 +357,15 @@ TEST(Config, ScaleSimCfgFilesAreReadKeyByKey) {
                 .find("unknown.cfg: line 15: architecture_presets.sparsitysupport: unknown "
                       "SCALE-Sim key"),
             std::string::npos);
-  std::string is = base;
-  is.replace(is.find("Dataflow : os"), 13, "Dataflow : is");
-  EXPECT_NE(error("is.cfg", is + calc)
-                .find("is.cfg: line 13: architecture_presets.dataflow: input stationary is not "
-                      "modelled; got is; expected os or ws"),
+  EXPECT_EQ(load_sim_config(
+                std::string(CONLOCNN_SOURCE_DIR) + "/tests/data/scalesim-v2/google_is.cfg", {})
+                .array.dataflow,
+            Dataflow::InputStationary);
+  std::string rs = base;
+  rs.replace(rs.find("Dataflow : os"), 13, "Dataflow : rs");
+  EXPECT_NE(error("rs.cfg", rs + calc)
+                .find("rs.cfg: line 13: architecture_presets.dataflow: unknown dataflow; got rs; "
+                      "expected os, ws or is"),
             std::string::npos);
   EXPECT_NE(error("nosec.cfg", base).find("nosec.cfg: [run_presets]: missing section"),
             std::string::npos);

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <gtest/gtest.h>
+#include <string>
 
 #include "modules/dataflow/dataflow_model.h"
 #include "sim/common/rng.h"
@@ -54,6 +55,7 @@ TileGemm tile_of(const Case& c, const DataflowModel& df) {
   g.m = c.m;
   g.k = c.k;
   g.n = c.n;
+  if (std::string(df.name()) == "is") return g;  // single-cycle MACs only
   for (const auto& b : df.fold_blocks(c.m, c.k, c.n, {c.rows, c.cols})) {
     int s = 1;
     for (auto kk = b.k0; kk < b.k1; ++kk) {
@@ -99,6 +101,10 @@ TEST(Dataflow, OutputStationaryTermSerialMatchesCycleStepper) {
   check_many(OutputStationary(), true, 202, conloc::test::step_output_stationary);
 }
 
+TEST(Dataflow, InputStationaryClosedFormMatchesCycleStepper) {
+  check_many(InputStationary(), false, 301, conloc::test::step_input_stationary);
+}
+
 // Full folds: the closed form is the standard fold model plus exactly the exposed first weight
 // load (WS) or last drain (OS) -- the deliberate differences docs/timing.md explains.
 TEST(Dataflow, FullFoldsDifferFromStandardModelOnlyByExposedLoadOrDrain) {
@@ -135,6 +141,13 @@ TEST(Dataflow, AccessCountsPerDataflow) {
   EXPECT_EQ(os.input_reads, 10u * 20 * 2);
   EXPECT_EQ(os.psum_writes, 10u * 30);  // accumulated in place
   EXPECT_EQ(os.psum_reads, 10u * 30);
+  const TileTiming is = InputStationary().tile(g, a);
+  EXPECT_EQ(is.input_reads, 10u * 20);             // each input enters the array once
+  EXPECT_EQ(is.weight_reads, 20u * 30 * 1);        // weights re-streamed per column fold (M = 10)
+  EXPECT_EQ(is.psum_writes, 10u * 30 * 3);         // one partial sum per row fold
+  EXPECT_EQ(is.psum_reads, 10u * 30 * 3);          // 2 within the tile + 1 from the earlier chunk
+  EXPECT_EQ(is.act_reg_writes, 10u * 20);          // the stationary loads
+  EXPECT_EQ(is.weight_reg_writes, 10u * 20 * 30);  // every weight passes every column
 }
 
 // Column accumulators (array.accumulator_entries): a WS tile streams M in chunks the

@@ -93,13 +93,14 @@ int pick(Rng& rng, int lo, int hi) {
 }  // namespace
 
 // count_conv (the mapper's closed form) against the jobs the planner emits for the same mapping:
-// random layers (kernels, strides, padding, dilation, groups), buffers, batches, both dataflows,
-// with and without column accumulators, with and without a fused output stage (an add or max
-// reading one more tensor, a relu reading none), and random mappings that fit.
+// random layers (kernels, strides, padding, dilation, groups), buffers, batches, all three
+// dataflows, with and without column accumulators, with and without a fused output stage (an add or
+// max reading one more tensor, a relu reading none), and random mappings that fit.
 TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
   Rng rng(7);
   WeightStationary ws;
   OutputStationary os;
+  InputStationary is;
   int checked = 0;
   for (int trial = 0; trial < 90; ++trial) {
     const int groups = pick(rng, 0, 3) == 0 ? pick(rng, 2, 3) : 1;
@@ -144,7 +145,11 @@ TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
                        8,
                        32};
     }
-    p.dataflow = trial % 2 ? static_cast<const DataflowModel*>(&ws) : &os;
+    // Every third trial input stationary (no column accumulators there).
+    p.dataflow = trial % 3 == 2 ? static_cast<const DataflowModel*>(&is)
+                 : trial % 2    ? static_cast<const DataflowModel*>(&ws)
+                                : &os;
+    if (trial % 3 == 2) p.array.acc_entries = 0;
     p.widths.code_bits = cn.widths.code_bits;
     p.weight_half_bytes = static_cast<std::uint64_t>(pick(rng, 40, 600));
     p.act_half_bytes = static_cast<std::uint64_t>(pick(rng, 60, 3000));
