@@ -527,3 +527,38 @@ TEST(EnergyByHand, OutputStationaryAndSubByteActivationsOnTheDefaultTable) {
     EXPECT_GT(p.vector_unit, 0.0) << what;
   }
 }
+
+// The same convolution on an input-stationary array (docs/timing.md: K on rows, M on columns, the
+// N weights of each reduction index stream through; the greedy rule puts all 24 channels in one
+// tile): M = 36 pixels in column folds of 16, 16, 4; K = 144 in 9 row folds of 16. Each input of a
+// patch enters the array once, each weight once per column fold, and partial sums leave every row
+// fold as on a weight-stationary array.
+TEST(EnergyByHand, InputStationaryOnTheDefaultTable) {
+  NetworkBuilder b("hand", {8, 8, 16}, "test");
+  b.conv("conv", b.input(), 24, 3, 1, 0, Activation::None);
+  const Network net = b.build();
+  const std::vector<SimConfig> cfgs = {
+      load_sim_config(std::nullopt, {"design.mac=fixed", "mapping.search=greedy",
+                                     "array.dataflow=is", "dram.technology=lpddr4"})};
+  const std::vector<CompiledNetwork> cns = compile_each(net, cfgs);
+  const auto runs = run_each(cfgs, cns);
+  ASSERT_EQ(runs[0].mismatches, 0);
+  const auto rows = cacti_rows();
+  auto per_bit = [&](double capacity, int which) {
+    return rows.at({256, capacity, "itrs-hp"})[static_cast<std::size_t>(which)] / 256;
+  };
+  const double rd512 = per_bit(16384, 0), wr512 = per_bit(16384, 1);
+  const double rd1024 = per_bit(8192, 0), wr1024 = per_bit(8192, 1);
+  const double M = 36, K = 144, N = 24, row_folds = 9, col_folds = 3, inputs = 8 * 8 * 16;
+  const EnergyBreakdown& e = runs[0].rows[0].energy;
+  EXPECT_NEAR(e.weight_buffer, K * N * 8 * wr512 + col_folds * K * N * 8 * rd512,
+              1e-9 * e.weight_buffer);
+  EXPECT_NEAR(e.activation_sram, inputs * 8 * wr512 + M * K * 8 * rd512, 1e-9 * e.activation_sram);
+  const double writes = M * N * row_folds * 32 + M * N * 8;
+  const double reads = M * N * (row_folds - 1) * 32 + M * N * (32 + 8);
+  EXPECT_NEAR(e.output_buffer, writes * wr1024 + reads * rd1024, 1e-9 * e.output_buffer);
+  EXPECT_NEAR(e.dram, (K * N * 8 + inputs * 8 + M * N * 8) * 8.0, 1e-9 * e.dram);
+  // Cycles by hand: the first fold's inputs load (16 rows), then 27 folds of N + R + C_u - 2.
+  const double cycles = 16 + row_folds * (2 * (N + 16 + 16 - 2) + (N + 16 + 4 - 2));
+  EXPECT_EQ(static_cast<double>(runs[0].rows[0].compute_cycles), cycles);
+}
