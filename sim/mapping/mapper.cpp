@@ -259,15 +259,24 @@ class LayerChooser {
     }
     auto it = memo_.find(key);
     if (it == memo_.end()) {
-      std::vector<MappingCost> counted;
-      for (const ConvMapping& m : mapping_candidates(cfg_, cn_, layer, p))
-        counted.push_back({m, count_conv(cn_, layer, p, m), {}, 0, 0});
+      Counted counted;
+      counted.mappings = mapping_candidates(cfg_, cn_, layer, p);
+      counted.counts.reserve(counted.mappings.size());
+      for (const ConvMapping& m : counted.mappings)
+        counted.counts.push_back(count_conv(cn_, layer, p, m));
       it = memo_.emplace(key, std::move(counted)).first;
     }
+    // Costed in one reused MappingCost; only a better one is copied out.
+    const Counted& counted = it->second;
     std::optional<MappingCost> chosen;
-    for (MappingCost& c : it->second) {
+    MappingCost c;
+    for (std::size_t i = 0; i < counted.mappings.size(); ++i) {
+      c.counts = counted.counts[i];
       cost(cfg_, cn_, layer, p, em_, macs_.at(static_cast<std::size_t>(layer)), memory_, c);
-      if (!chosen || c.objective < chosen->objective) chosen = c;
+      if (!chosen || c.objective < chosen->objective) {
+        c.mapping = counted.mappings[i];
+        chosen = c;
+      }
     }
     return chosen;
   }
@@ -309,7 +318,12 @@ class LayerChooser {
   const EnergyModel& em_;
   const std::vector<LayerMacEnergy>& macs_;
   const MemoryCosts memory_;
-  std::map<std::vector<int>, std::vector<MappingCost>> memo_;
+  // Per layer shape: the candidates and their counts, side by side.
+  struct Counted {
+    std::vector<ConvMapping> mappings;
+    std::vector<ConvCounts> counts;
+  };
+  std::map<std::vector<int>, Counted> memo_;
 };
 
 }  // namespace
