@@ -38,14 +38,17 @@ class TileOperands final : public IntOperands {
 
 }  // namespace
 
-void CompensationAdder::apply_fused_layer(const ConvTile& t, std::uint8_t* results) const {
+CompensationAdder::Fused CompensationAdder::fused() const {
   const CompiledNetwork& cn = *ctx_.network;
   const int fi = ctx_.layer_plan->fused_layer;
   const Layer& f = cn.net.layers[fi];
-  const CompiledLayer& fcl = cn.layers[fi];
-  const LayerKind& kind = layer_kind(f.type);
+  return {f, cn.layers[fi], layer_kind(f.type), cn.net.layers[ctx_.layer].output};
+}
+
+void CompensationAdder::apply_fused_layer(const ConvTile& t, std::uint8_t* results) const {
+  const CompiledNetwork& cn = *ctx_.network;
+  const auto [f, fcl, kind, own] = fused();
   const TensorShape out = cn.net.out_shape(f);
-  const int own = cn.net.layers[ctx_.layer].output;
   const std::uint64_t pixels = static_cast<std::uint64_t>(t.rows) * out.w;
   const std::uint64_t outputs = static_cast<std::uint64_t>(t.gemm.m) * t.gemm.n;
   for (int img = 0; img < t.images; ++img) {
@@ -82,11 +85,7 @@ std::uint64_t CompensationAdder::pooled(const ConvTile& t) const {
 
 void CompensationAdder::apply_fused_pool(const ConvTile& t, std::uint8_t* results) const {
   const CompiledNetwork& cn = *ctx_.network;
-  const int fi = ctx_.layer_plan->fused_layer;
-  const Layer& f = cn.net.layers[fi];
-  const CompiledLayer& fcl = cn.layers[fi];
-  const LayerKind& kind = layer_kind(f.type);
-  const int own = cn.net.layers[ctx_.layer].output;
+  const auto [f, fcl, kind, own] = fused();
   const TensorShape& conv = cn.net.tensors[own];
   const TensorShape res = cn.net.out_shape(f);
   const std::uint64_t pixels = static_cast<std::uint64_t>(t.rows) * conv.w;

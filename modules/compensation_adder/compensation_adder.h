@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "modules/controller/job_engine.h"
+#include "modules/layers/layer_kind.h"
 #include "modules/memory/buffer_access.h"
 
 namespace conloc {
@@ -30,6 +31,14 @@ class CompensationAdder : public JobEngine {
 
  private:
   Timing execute(const Job& job, const sc_core::sc_time& start) override;
+  // The layer this layer's output stage applies (LayerPlan::fused_layer), as both paths read it.
+  struct Fused {
+    const Layer& layer;
+    const CompiledLayer& compiled;
+    const LayerKind& kind;
+    int own;  // the tensor this layer computes, one of the fused layer's inputs
+  };
+  Fused fused() const;
   void apply_fused_layer(const ConvTile& t, std::uint8_t* results) const;
   // A fused pooling layer (its kind's rows reach a window): the tile's pooled rows, computed from
   // its requantised results and stored where they start; `pooled` counts them (0: no pooling).
