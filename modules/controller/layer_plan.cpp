@@ -1026,12 +1026,19 @@ class ConvCounter {
     int value;
     std::uint64_t count;
   };
-  // A loop of n steps of `full` and a last one of `last`, as distinct values and their counts.
-  static std::vector<Dim> dim(int full, int n, int last) {
-    std::vector<Dim> d;
-    if (n > 1) d.push_back({full, static_cast<std::uint64_t>(n - 1)});
-    d.push_back({last, 1});
-    return d;
+  // A loop of n steps of `full` and a last one of `last`, as distinct values and their counts
+  // (in place: the mapper counts thousands of candidates, and an allocation per loop showed).
+  struct Dims {
+    Dim d[2];
+    int size = 0;
+    const Dim* begin() const { return d; }
+    const Dim* end() const { return d + size; }
+  };
+  static Dims dim(int full, int n, int last) {
+    Dims r;
+    if (n > 1) r.d[r.size++] = {full, static_cast<std::uint64_t>(n - 1)};
+    r.d[r.size++] = {last, 1};
+    return r;
   }
   TileTiming tile(int r, int images, int out_channels, int in_channels, bool first_chunk,
                   bool first, bool last) const {
@@ -1067,20 +1074,23 @@ class ConvCounter {
       bool first;
       std::uint64_t count;
     };
-    std::vector<Chunk> chunk_dims;
+    Chunk chunk_dims[3];
+    int chunk_kinds = 0;
     if (chunks_ == 1) {
-      chunk_dims.push_back({g_.cg, true, 1});
+      chunk_dims[chunk_kinds++] = {g_.cg, true, 1};
     } else {
-      chunk_dims.push_back({m_.ct, true, 1});
-      if (chunks_ > 2) chunk_dims.push_back({m_.ct, false, u(chunks_ - 2)});
-      chunk_dims.push_back({ct_last_, false, 1});
+      chunk_dims[chunk_kinds++] = {m_.ct, true, 1};
+      if (chunks_ > 2) chunk_dims[chunk_kinds++] = {m_.ct, false, u(chunks_ - 2)};
+      chunk_dims[chunk_kinds++] = {ct_last_, false, 1};
     }
+    const Dims image_dims = dim(m_.images, igroups_, nb_last_);
+    const Dims ntile_dims = dim(m_.nt, n_tiles_, nt_last_);
     for (const Dim& r : row_dims_)
-      for (const Dim& i : dim(m_.images, igroups_, nb_last_))
-        for (const Dim& n : dim(m_.nt, n_tiles_, nt_last_))
-          for (const Chunk& k : chunk_dims) {
-            c_.array.add(tile(r.value, i.value, n.value, k.ct, k.first, false, false),
-                         u(g_.groups) * r.count * i.count * n.count * k.count);
+      for (const Dim& i : image_dims)
+        for (const Dim& n : ntile_dims)
+          for (const Chunk* k = chunk_dims; k != chunk_dims + chunk_kinds; ++k) {
+            c_.array.add(tile(r.value, i.value, n.value, k->ct, k->first, false, false),
+                         u(g_.groups) * r.count * i.count * n.count * k->count);
           }
     // The layer's first tile exposes its weight load, the last its drain: both orders start with
     // (band 0, image 0, group 0, n-tile 0, chunk 0) and end with the last of each.
