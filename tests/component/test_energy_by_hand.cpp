@@ -289,8 +289,8 @@ TEST(EnergyByHand, BankedBuffersChargeOneBankPerAccess) {
 
 // A PE's MAC energy by hand from the default table's activity constants: each part follows its
 // driving operand's measured toggles relative to the table's reference (docs/energy.md, "MAC
-// activity"); an output-stationary array, an unmeasured layer and a table without reference
-// rates use the factors as they are.
+// activity"); an output- or input-stationary array, an unmeasured layer and a table without
+// reference rates use the factors as they are.
 TEST(EnergyByHand, MacPartsFollowTheirOperandsToggles) {
   const SimConfig cfg = load_sim_config(std::nullopt, {"design.elp.format=elp5v2"});
   const EnergyTable t = EnergyTable::load(cfg.energy_table_path);
@@ -334,9 +334,14 @@ TEST(EnergyByHand, MacPartsFollowTheirOperandsToggles) {
   EXPECT_NEAR(at(a0, {ref.activation, 2 * ref.psum, ref.product}),
               2 * acc * c("activity_psum_pass"), 1e-12);
   EXPECT_EQ(pe_mac_pj(em, *mac, a0, Dataflow::OutputStationary, ref), 0.0);
-  // Output stationary: the rates do not apply.
-  EXPECT_NEAR(pe_mac_pj(em, *mac, a2, Dataflow::OutputStationary, {9, 9, 9}),
-              pe_mac_pj(em, *mac, a2, Dataflow::OutputStationary, {}), 1e-12);
+  // Input stationary: partial sums flow down the columns as on WS, so a zero weight's pass is
+  // charged, at the factor as it is (the measured rates are a WS column's).
+  const Dataflow is = Dataflow::InputStationary;
+  EXPECT_NEAR(pe_mac_pj(em, *mac, a0, is, {ref.activation, 2 * ref.psum, ref.product}),
+              acc * c("activity_psum_pass"), 1e-12);
+  // Output and input stationary: the rates do not apply.
+  for (const Dataflow d : {Dataflow::OutputStationary, is})
+    EXPECT_NEAR(pe_mac_pj(em, *mac, a2, d, {9, 9, 9}), pe_mac_pj(em, *mac, a2, d, {}), 1e-12);
   // A table without reference rates (the previous default) ignores measured toggles.
   const EnergyModel old(EnergyTable::load(std::string(CONLOCNN_SOURCE_DIR) +
                                           "/configs/energy/horowitz45-cacti.json"));
