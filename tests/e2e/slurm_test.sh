@@ -24,9 +24,14 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/conloc-slurm-XXXXXX")
 chmod 755 "$work"  # munged's socket must be reachable by every user
 pids=()
 cleanup() {
+  local status=$?
   for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done
   [ -f "$work/munge/pid" ] && kill "$(cat "$work/munge/pid")" 2> /dev/null || true
-  rm -rf "$work"
+  # slurmctld writes its state files while it shuts down: wait for the daemons before removing
+  # their folder (a removal racing the last write failed the test after it had passed).
+  for p in "${pids[@]}"; do wait "$p" 2> /dev/null || true; done
+  for _ in 1 2 3 4 5; do rm -rf "$work" 2> /dev/null && break; sleep 0.2; done
+  exit "$status"
 }
 trap cleanup EXIT
 cd "$work"
