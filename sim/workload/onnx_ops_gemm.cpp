@@ -176,14 +176,15 @@ void Importer::conv(const onnx::NodeProto& n) {
   if (!ks.empty() && (ks.size() != 2 || ks[0] != kh || ks[1] != kw)) {
     fail(n, "kernel_shape differs from the weights", dims_text(ks), dims_text({kh, kw}));
   }
-  // [M][C/g][kh][kw] -> [G][N][K] with k = (r * kw + s) * cin_g + ci.
-  std::vector<float> w(static_cast<std::size_t>(wc.size()));
+  // [M][C/g][kh][kw] -> [G][N][K] with k = (r * kw + s) * cin_g + ci, written in order (no
+  // zero-filled vector first: the weights are most of a model's bytes).
+  std::vector<float> w;
+  w.reserve(static_cast<std::size_t>(wc.size()));
   for (std::int64_t o = 0; o < m; ++o)
-    for (std::int64_t ci = 0; ci < cin_g; ++ci)
-      for (std::int64_t r = 0; r < kh; ++r)
-        for (std::int64_t s = 0; s < kw; ++s)
-          w[o * cin_g * kh * kw + (r * kw + s) * cin_g + ci] =
-              static_cast<float>(wc.at(((o * cin_g + ci) * kh + r) * kw + s));
+    for (std::int64_t r = 0; r < kh; ++r)
+      for (std::int64_t s = 0; s < kw; ++s)
+        for (std::int64_t ci = 0; ci < cin_g; ++ci)
+          w.push_back(static_cast<float>(wc.at(((o * cin_g + ci) * kh + r) * kw + s)));
   std::vector<float> bias(static_cast<std::size_t>(m), 0.0f);
   if (n.input_size() > 2 && !n.input(2).empty()) {
     const Const& bc = need_const(n, 2, "the bias [M]");
