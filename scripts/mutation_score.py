@@ -174,9 +174,10 @@ MUTANTS = [
      "      axes = moved;\n",
      "",
      "a Transpose folded through keeps the old axes (the layer scale after a permute misread)"),
-    ("mapping", "modules/controller/layer_plan.cpp",
-     "int nt = is ? g.ng : std::min(g.ng, p.array.cols);",
-     "int nt = std::min(g.ng, p.array.cols);",
+    ("mapping", "modules/dataflow/dataflow_model.h",
+     "  std::int64_t channels_per_fold(ArrayDims) const override {\n"
+     "    return std::numeric_limits<std::int64_t>::max();\n  }\n",
+     "",
      "the greedy rule splits an input-stationary layer's channels into column folds"),
     ("energy", "sim/energy/energy_cost.cpp",
      "if (dataflow != Dataflow::OutputStationary) pj += p.psum_pass",

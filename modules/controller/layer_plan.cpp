@@ -186,11 +186,10 @@ struct ConvGeom {
 ConvMapping greedy(const ConvGeom& g, const PlanParams& p) {
   const Layer& l = g.l;
   ConvMapping m;
-  // 1. Output channels per tile: one column fold (every channel on an input-stationary array,
-  //    where they stream through rather than occupy columns), limited by one output row of psums
-  //    and by one input channel's weights.
-  const bool is = dynamic_cast<const InputStationary*>(p.dataflow) != nullptr;
-  int nt = is ? g.ng : std::min(g.ng, p.array.cols);
+  // 1. Output channels per tile: what one fold holds (every channel on an input-stationary
+  //    array, where they stream through rather than occupy columns), limited by one output row
+  //    of psums and by one input channel's weights.
+  int nt = static_cast<int>(std::min<std::int64_t>(g.ng, p.dataflow->channels_per_fold(p.array)));
   // Partial sums of one result row (the output rows its pooling window needs) of one channel.
   const auto psum_row = static_cast<std::uint64_t>(g.conv_rows(1)) * g.out.w;
   if (psum_row > g.psum_capacity) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -120,6 +121,9 @@ class DataflowModel {
   virtual std::vector<FoldBlock> fold_blocks(std::int64_t m, std::int64_t k, std::int64_t n,
                                              ArrayDims a) const = 0;
   virtual TileTiming tile(const TileGemm& g, ArrayDims a) const = 0;
+  // Output channels one fold holds: the columns where they occupy them (WS, OS); no limit where
+  // they stream through (IS). The greedy mapping's n-tile.
+  virtual std::int64_t channels_per_fold(ArrayDims a) const { return a.cols; }
 };
 
 class WeightStationary final : public DataflowModel {
@@ -144,6 +148,9 @@ class InputStationary final : public DataflowModel {
   std::vector<FoldBlock> fold_blocks(std::int64_t m, std::int64_t k, std::int64_t n,
                                      ArrayDims a) const override;
   TileTiming tile(const TileGemm& g, ArrayDims a) const override;
+  std::int64_t channels_per_fold(ArrayDims) const override {
+    return std::numeric_limits<std::int64_t>::max();
+  }
 };
 
 inline std::int64_t ceil_div(std::int64_t a, std::int64_t b) {

@@ -561,10 +561,10 @@ void build_typed(SimConfig& c) {
   c.clock_ghz = p.at("clock_ghz").get<double>();
   c.array.rows = static_cast<int>(num(p, "array.rows"));
   c.array.cols = static_cast<int>(num(p, "array.cols"));
-  const std::string dataflow = str(p, "array.dataflow");
-  c.array.dataflow = dataflow == "ws"   ? Dataflow::WeightStationary
-                     : dataflow == "os" ? Dataflow::OutputStationary
-                                        : Dataflow::InputStationary;
+  for (Dataflow d :
+       {Dataflow::WeightStationary, Dataflow::OutputStationary, Dataflow::InputStationary}) {
+    if (str(p, "array.dataflow") == to_string(d)) c.array.dataflow = d;
+  }
   c.array.scalesim_folds = str(p, "array.fold_timing") == "scalesim";
   c.array.accumulator_entries = static_cast<int>(num(p, "array.accumulator_entries"));
   c.mapping.search = str(p, "mapping.search") == "full";

@@ -288,6 +288,20 @@ void Importer::sort_nodes() {
     }
   }
 }
+std::optional<std::vector<std::int64_t>> Importer::reduce_axes(const onnx::NodeProto& n,
+                                                               int rank) const {
+  std::vector<std::int64_t> axes = attr_ints(n, "axes");
+  if (n.input_size() > 1 && !n.input(1).empty()) {
+    const Const* c = const_of(n.input(1));
+    if (!c) return std::nullopt;
+    for (double v : c->v)
+      axes.push_back(static_cast<std::int64_t>(v));
+  }
+  for (auto& a : axes)
+    a = a < 0 ? a + rank : a;
+  std::sort(axes.begin(), axes.end());
+  return axes;
+}
 const Const& Importer::need_const(const onnx::NodeProto& n, int input,
                                   const std::string& what) const {
   if (input >= n.input_size() || n.input(input).empty()) {
@@ -339,7 +353,9 @@ std::vector<std::int64_t> Importer::dims_of(const Value& v) const {
   return d;
 }
 std::string Importer::layer_name(const onnx::NodeProto& n) {
-  std::string base = n.name().empty() ? n.op_type() + "_" + std::to_string(index_of(n)) : n.name();
+  return unique_name(n.name().empty() ? n.op_type() + "_" + std::to_string(index_of(n)) : n.name());
+}
+std::string Importer::unique_name(std::string base) {
   for (char& ch : base) {
     if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '-') ch = '_';
   }

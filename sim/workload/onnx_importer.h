@@ -144,6 +144,12 @@ class Importer {
   const Value& need_act(const onnx::NodeProto& n, int input) const;
   std::vector<std::int64_t> dims_of(const Value& v) const;
   std::string layer_name(const onnx::NodeProto& n);
+  // `base` made a layer name (characters other than letters, digits, '_' and '-' replaced) not
+  // taken yet (a suffix _2, _3, ... when it is), and taken.
+  std::string unique_name(std::string base);
+  // The axes a ReduceMean reads (attribute, or constant input from opset 18), each in [0, rank),
+  // sorted; nothing when they come from a computed tensor.
+  std::optional<std::vector<std::int64_t>> reduce_axes(const onnx::NodeProto& n, int rank) const;
 
   // Attributes.
   const onnx::AttributeProto* attr(const onnx::NodeProto& n, const std::string& name) const {
@@ -209,8 +215,8 @@ class Importer {
   void slice(const onnx::NodeProto& n);
   void split(const onnx::NodeProto& n);
   void transpose(const onnx::NodeProto& n, const Value& x);
-  // The axes of `x` after Transpose `n` (its perm checked).
-  std::string transposed_axes(const onnx::NodeProto& n, const Value& x) const;
+  // Axes `axes` (Value::axes) after Transpose `n` (its perm checked).
+  std::string transposed_axes(const onnx::NodeProto& n, const std::string& axes) const;
   // An explicit zero Pad of the image's rows and columns: recorded on its output (Value::pad)
   // and folded into the Conv or AveragePool that reads it.
   void pad(const onnx::NodeProto& n);

@@ -117,9 +117,7 @@ std::string Importer::fold_following(std::string out, int channels, std::string&
     // A Transpose only relabels the axes (ConvNeXt's Linear -> permute -> layer scale): the
     // constants after it are read against the new ones.
     if (n->op_type() == "Transpose" && act == Activation::None) {
-      Value v;
-      v.axes = axes;
-      const std::string moved = transposed_axes(*n, v);
+      const std::string moved = transposed_axes(*n, axes);
       if (moved.size() != 4) break;
       axes = moved;
       done_.insert(index_of(*n));
@@ -263,11 +261,12 @@ void Importer::pointwise(const onnx::NodeProto& n, const Value& x) {
   const std::int64_t outs = bc.dims[1];
   if (outs < 1 || outs > (1 << 16))
     fail(n, "output channels out of range", std::to_string(outs), "1..65536");
-  // [C][N] -> [N][C].
-  std::vector<float> w(static_cast<std::size_t>(outs * in.c));
+  // [C][N] -> [N][C], written in order.
+  std::vector<float> w;
+  w.reserve(static_cast<std::size_t>(outs * in.c));
   for (std::int64_t o = 0; o < outs; ++o)
     for (std::int64_t c = 0; c < in.c; ++c)
-      w[o * in.c + c] = static_cast<float>(bc.at(c * outs + o));
+      w.push_back(static_cast<float>(bc.at(c * outs + o)));
   std::vector<float> bias(static_cast<std::size_t>(outs), 0.0f);
   Activation act = Activation::None;
   std::string axes = x.axes;
@@ -292,10 +291,7 @@ void Importer::channel_affine(const std::string& name, const std::string& from, 
     acts_[out] = {x.tensor, axes};
     return;
   }
-  std::string lname = name;
-  for (int k = 2; names_.count(lname); ++k)
-    lname = name + "_" + std::to_string(k);
-  names_.insert(lname);
+  const std::string lname = unique_name(name);
   const int t = b_->conv_window(lname, x.tensor, c, Window{}, act, c);
   params_[lname] = {std::move(w), std::move(bias)};
   acts_[out] = {t, axes};

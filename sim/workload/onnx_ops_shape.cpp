@@ -63,25 +63,25 @@ void Importer::pad(const onnx::NodeProto& n) {
   acts_[n.output(0)] = out;
 }
 
-std::string Importer::transposed_axes(const onnx::NodeProto& n, const Value& x) const {
+std::string Importer::transposed_axes(const onnx::NodeProto& n, const std::string& axes) const {
   std::vector<std::int64_t> perm = attr_ints(n, "perm");
   if (perm.empty())
-    for (std::int64_t i = static_cast<std::int64_t>(x.axes.size()) - 1; i >= 0; --i)
+    for (std::int64_t i = static_cast<std::int64_t>(axes.size()) - 1; i >= 0; --i)
       perm.push_back(i);
-  if (perm.size() != x.axes.size()) fail(n, "perm does not match the rank", dims_text(perm));
-  std::string axes;
+  if (perm.size() != axes.size()) fail(n, "perm does not match the rank", dims_text(perm));
+  std::string moved;
   for (auto p : perm) {
-    if (p < 0 || p >= static_cast<std::int64_t>(x.axes.size()))
+    if (p < 0 || p >= static_cast<std::int64_t>(axes.size()))
       fail(n, "perm out of range", dims_text(perm));
-    axes += x.axes[static_cast<std::size_t>(p)];
+    moved += axes[static_cast<std::size_t>(p)];
   }
-  if (std::set<char>(axes.begin(), axes.end()).size() != axes.size())
+  if (std::set<char>(moved.begin(), moved.end()).size() != moved.size())
     fail(n, "perm repeats an axis", dims_text(perm));
-  return axes;
+  return moved;
 }
 // A Transpose of an activation: its axes relabelled (the data stays; readers see the new order).
 void Importer::transpose(const onnx::NodeProto& n, const Value& x) {
-  const std::string axes = transposed_axes(n, x);
+  const std::string axes = transposed_axes(n, x.axes);
   if (axes.size() == 2 && axes != "NF") fail(n, "transposing a flat tensor is not supported");
   if (axes.size() == 5 && axes != "NGKHW" && axes != "NKGHW") {
     fail(n, "only a channel shuffle's transpose of the grouped channels is supported",

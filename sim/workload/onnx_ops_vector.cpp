@@ -310,13 +310,9 @@ void Importer::reduce_mean(const onnx::NodeProto& n) {
   // mean over the channels starts a LayerNorm.
   const Value x = need_act(n, 0);
   const auto rank = static_cast<std::int64_t>(x.axes.size());
-  std::vector<std::int64_t> axes = attr_ints(n, "axes");
-  if (n.input_size() > 1 && !n.input(1).empty())
-    for (double v : need_const(n, 1, "the axes").v)
-      axes.push_back(static_cast<std::int64_t>(v));
-  for (auto& a : axes)
-    a = a < 0 ? a + rank : a;
-  std::sort(axes.begin(), axes.end());
+  const auto read = reduce_axes(n, static_cast<int>(rank));
+  if (!read) need_const(n, 1, "the axes");  // not a constant: names the input and throws
+  const std::vector<std::int64_t> axes = read.value_or(std::vector<std::int64_t>{});
   if (axes.size() == 1 && axes[0] >= 0 && axes[0] < rank && x.axes[axes[0]] == 'C' &&
       layer_norm_pattern(n, x, axes[0])) {
     return;
@@ -341,15 +337,8 @@ bool Importer::layer_norm_pattern(const onnx::NodeProto& mean, const Value& x, s
   };
   auto same_reduce = [&](const onnx::NodeProto& n) {
     if (n.op_type() != "ReduceMean" || attr_int(n, "keepdims", 1) != 1) return false;
-    std::vector<std::int64_t> a = attr_ints(n, "axes");
-    if (n.input_size() > 1 && !n.input(1).empty()) {
-      const Const* c = const_of(n.input(1));
-      if (!c) return false;
-      for (double v : c->v)
-        a.push_back(static_cast<std::int64_t>(v));
-    }
-    const auto rank = static_cast<std::int64_t>(x.axes.size());
-    return a.size() == 1 && (a[0] < 0 ? a[0] + rank : a[0]) == axis;
+    const auto a = reduce_axes(n, static_cast<int>(x.axes.size()));
+    return a && *a == std::vector<std::int64_t>{axis};
   };
   if (!same_reduce(mean)) return false;
   const onnx::NodeProto* sub = sole_consumer(mean.output(0));

@@ -72,20 +72,22 @@ std::int32_t norm_code(const CompiledLayer& cl, const PixelNorm& p, int channels
   return q < cl.out_lo ? cl.out_lo : q > cl.out_hi ? cl.out_hi : static_cast<std::int32_t>(q);
 }
 
-// The real normalised values of one pixel's channels `x[0..C)`, as the float model computes them.
-template <class T>
-void normalise(const T* x, int channels, double eps, double* out) {
-  double mean = 0;
+// The mean of one pixel's channels and 1 / sqrt(var + eps), in doubles as the float model
+// computes them; `x(c)` reads channel c. A normalised value is then (x(c) - mean) * inv.
+struct RealNorm {
+  double mean = 0, inv = 0;
+};
+template <class X>
+RealNorm real_norm(int channels, double eps, X&& x) {
+  RealNorm n;
   for (int c = 0; c < channels; ++c)
-    mean += x[c];
-  mean /= channels;
+    n.mean += x(c);
+  n.mean /= channels;
   double var = 0;
   for (int c = 0; c < channels; ++c)
-    var += (x[c] - mean) * (x[c] - mean);
-  var /= channels;
-  const double inv = 1.0 / std::sqrt(var + eps);
-  for (int c = 0; c < channels; ++c)
-    out[c] = (x[c] - mean) * inv;
+    var += (x(c) - n.mean) * (x(c) - n.mean);
+  n.inv = 1.0 / std::sqrt(var / channels + eps);
+  return n;
 }
 
 }  // namespace
@@ -107,11 +109,11 @@ void define_layernorm_kinds(LayerKinds& kinds) {
     for (std::size_t i = 0; i < c.images.size(); ++i) {
       const IntTensor& t = c.images[i][l.inputs[0]];
       normed[i].resize(t.data.size());
-      std::vector<double> x(static_cast<std::size_t>(ch));
       for (std::size_t p = 0; p < t.data.size(); p += static_cast<std::size_t>(ch)) {
+        auto x = [&](int cc) { return s_in * t.data[p + static_cast<std::size_t>(cc)]; };
+        const RealNorm n = real_norm(ch, l.alpha, x);
         for (int cc = 0; cc < ch; ++cc)
-          x[cc] = s_in * t.data[p + cc];
-        normalise(x.data(), ch, l.alpha, &normed[i][p]);
+          normed[i][p + static_cast<std::size_t>(cc)] = (x(cc) - n.mean) * n.inv;
       }
     }
     const double out_scale =
@@ -142,12 +144,9 @@ void define_layernorm_kinds(LayerKinds& kinds) {
   };
   k.element_float = [](const Layer& l, const TensorShape& out, const FloatOperands& in,
                        const ElementSite& s) {
-    std::vector<float> x(static_cast<std::size_t>(out.c));
-    for (int c = 0; c < out.c; ++c)
-      x[c] = in.at(0, s.y, s.x, c);
-    std::vector<double> y(x.size());
-    normalise(x.data(), out.c, l.alpha, y.data());
-    return static_cast<float>(y[static_cast<std::size_t>(s.c)]);
+    auto x = [&](int c) { return static_cast<double>(in.at(0, s.y, s.x, c)); };
+    const RealNorm n = real_norm(out.c, l.alpha, x);
+    return static_cast<float>((x(s.c) - n.mean) * n.inv);
   };
   // The same function pixel by pixel (the statistics once per pixel, not once per element).
   k.run_reference = [](const Layer& l, const CompiledLayer& cl, const std::vector<IntTensor>& t,
