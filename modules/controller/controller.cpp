@@ -99,6 +99,7 @@ void Controller::run() {
     r.cycles = static_cast<std::uint64_t>(
         std::llround(ctx_.cycles_of(sc_core::sc_time_stamp() - ctx_.layer_start)));
     results_.push_back(r);
+    if (layer_done_) layer_done_(i);
   }
   finished_ = true;
   finished_event_.notify(sc_core::SC_ZERO_TIME);

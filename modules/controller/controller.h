@@ -4,6 +4,7 @@
 
 #include <tlm_utils/tlm_quantumkeeper.h>
 
+#include <functional>
 #include <vector>
 
 #include "modules/controller/job_engine.h"
@@ -28,6 +29,8 @@ class Controller : public sc_core::sc_module {
   // Starts only when `previous` has finished (at the next multiple of the global quantum), so
   // accelerators elaborated side by side do not share simulated time (RunContext::origin).
   void start_after(const Controller& previous);
+  // Called at the end of each layer's plan, before the next starts (functional checks).
+  void on_layer_done(std::function<void(std::size_t)> f) { layer_done_ = std::move(f); }
 
  private:
   void run();
@@ -44,6 +47,7 @@ class Controller : public sc_core::sc_module {
   bool finished_ = false;
   sc_core::sc_event finished_event_;
   const Controller* previous_ = nullptr;
+  std::function<void(std::size_t)> layer_done_;
 };
 
 }  // namespace conloc

@@ -1,6 +1,7 @@
 #include "modules/controller/layer_plan.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 
 #include "modules/base/error.h"
@@ -35,6 +36,12 @@ constexpr std::uint64_t kAlign = 64;
 
 std::uint64_t align_up(std::uint64_t v) {
   return (v + kAlign - 1) / kAlign * kAlign;
+}
+
+// Where tensor `t` lives: its address in the activation SRAM when resident, else in DRAM.
+std::uint64_t tensor_base(const PlanParams& p, const DramLayout& dram, int t) {
+  return p.on_chip(t) ? p.resident[static_cast<std::size_t>(t)]
+                      : dram.tensor_addr[static_cast<std::size_t>(t)];
 }
 
 std::uint64_t block_bytes(std::int64_t nt, std::int64_t taps, std::int64_t ct, int code_bits) {
@@ -75,13 +82,15 @@ void add_dep(Job& j, int dep) {
 // channels per pixel, to or from a packed [pixels][channels] region of a buffer: one contiguous
 // run when the channels are the whole pixel, one run per pixel otherwise. The model stores an
 // activation per byte; the transfer moves `act_bits` per activation.
+// `on_chip`: the tensor is resident in the activation SRAM at `dram_addr` (Transfer::on_chip).
 Job tensor_dma(Engine e, Operand op, Buffer b, std::uint64_t dram_addr, std::uint64_t sram_addr,
                std::uint64_t pixels, std::uint64_t channels, std::uint64_t tensor_c, int dep,
-               int act_bits) {
+               int act_bits, bool on_chip) {
   Job j;
   j.engine = e;
   add_dep(j, dep);
   Transfer& x = j.xfer;
+  x.on_chip = on_chip;
   x.operand = op;
   x.buffer = b;
   x.dram_addr = dram_addr;
@@ -124,11 +133,16 @@ struct ConvGeom {
   const Layer* pool = nullptr;      // the fused layer when it pools a window of the output
   TensorShape res;                  // what the layer writes (result_shape)
   std::uint64_t psum_capacity = 0;  // psums per tile, next to the fused operands
+  // Residency: the input is read in place from the activation SRAM (no input bands to load or
+  // to fit in a half); the result is written back there instead of to DRAM.
+  bool in_place = false, res_on_chip = false;
+  int operands_on_chip = 0;  // of the fused layer's other inputs, those resident
   ConvGeom(const CompiledNetwork& cn, int li, const PlanParams& p)
       : l(cn.net.layers[li]),
         in(cn.net.in_shape(l)),
         out(cn.net.out_shape(l)),
         res(result_shape(cn.net, li, p)) {
+    in_place = p.on_chip(l.inputs[0]);
     groups = l.groups;
     ng = static_cast<int>(cn.net.gemm(l).n);
     cg = in.c / l.groups;
@@ -140,6 +154,11 @@ struct ConvGeom {
       fused_l = &cn.net.layers[fused];
       operands = static_cast<int>(fused_l->inputs.size()) - 1;  // all but this layer's output
       if (layer_kind(fused_l->type).rows == RowReach::Window) pool = fused_l;
+    }
+    res_on_chip = p.on_chip(fused >= 0 ? fused_l->output : l.output);
+    if (fused >= 0) {
+      for (int t : fused_operands(cn.net, fused, li))
+        operands_on_chip += p.on_chip(t);
     }
     psum_capacity = p.psum_capacity(operands);
   }
@@ -208,7 +227,10 @@ ConvMapping greedy(const ConvGeom& g, const PlanParams& p) {
   }
   // 2. Input bands hold every channel when one band row does; otherwise a k-chunk of channels.
   const std::uint64_t row_elems = static_cast<std::uint64_t>(g.rows_in(1)) * g.in.w;
-  const bool all_ch = row_elems * g.in.c <= p.act_capacity();
+  // A resident input is read in place: its bands hold every channel and take no half.
+  const std::uint64_t act_capacity =
+      g.in_place ? std::numeric_limits<std::uint64_t>::max() : p.act_capacity();
+  const bool all_ch = g.in_place || row_elems * g.in.c <= act_capacity;
   int ct = g.cg;
   while (ct > 1 && g.block(nt, ct) > p.weight_half_bytes)
     --ct;
@@ -218,13 +240,13 @@ ConvMapping greedy(const ConvGeom& g, const PlanParams& p) {
                    packed_bytes(row_elems, p.widths.activation_bits), p.act_half_bytes,
                    "the input rows of one output row, one channel");
     }
-    ct = static_cast<int>(std::min<std::uint64_t>(ct, p.act_capacity() / row_elems));
+    ct = static_cast<int>(std::min<std::uint64_t>(ct, act_capacity / row_elems));
   }
   const int cs = all_ch ? g.in.c : ct;
   // 3. Output rows per band.
   int rows = 1;
   while (rows < g.res.h &&
-         static_cast<std::uint64_t>(g.rows_in(rows + 1)) * g.in.w * cs <= p.act_capacity() &&
+         static_cast<std::uint64_t>(g.rows_in(rows + 1)) * g.in.w * cs <= act_capacity &&
          static_cast<std::uint64_t>(g.conv_rows(rows + 1)) * g.out.w * nt <= g.psum_capacity) {
     ++rows;
   }
@@ -233,8 +255,8 @@ ConvMapping greedy(const ConvGeom& g, const PlanParams& p) {
   const std::uint64_t band_elems1 = static_cast<std::uint64_t>(g.rows_in(rows)) * g.in.w * cs;
   const std::uint64_t psum_elems1 = static_cast<std::uint64_t>(g.conv_rows(rows)) * g.out.w * nt;
   m.images = static_cast<int>(std::max<std::uint64_t>(
-      1, std::min<std::uint64_t>({static_cast<std::uint64_t>(g.batch),
-                                  p.act_capacity() / band_elems1, g.psum_capacity / psum_elems1})));
+      1, std::min<std::uint64_t>({static_cast<std::uint64_t>(g.batch), act_capacity / band_elems1,
+                                  g.psum_capacity / psum_elems1})));
   m.order = TileOrder::BandsOuter;
   m.nt = nt;
   m.ct = ct;
@@ -284,7 +306,7 @@ std::optional<Infeasibility> misfit(const ConvGeom& g, const PlanParams& p, cons
   }
   const std::uint64_t band = static_cast<std::uint64_t>(m.images) * g.rows_in(m.rows) * g.in.w *
                              static_cast<std::uint64_t>(m.all_channels ? g.in.c : m.ct);
-  if (band > p.act_capacity()) {
+  if (!g.in_place && band > p.act_capacity()) {
     return over("the input band", packed_bytes(band, p.widths.activation_bits), "activation SRAM",
                 "buffers.activation_kib", p.act_half_bytes);
   }
@@ -303,12 +325,15 @@ class ConvPlanner {
         p_(p),
         m_(m),
         gemm_k_(cn.net.gemm(g_.l).k),
-        in_base_(dram.tensor_addr[g_.l.inputs[0]]),
+        in_base_(tensor_base(p, dram, g_.l.inputs[0])),
         // A fused output stage writes the fused layer's output; this layer's never leaves.
-        res_base_(dram.tensor_addr[g_.fused >= 0 ? cn.net.layers[g_.fused].output : g_.l.output]) {
+        res_base_(
+            tensor_base(p, dram, g_.fused >= 0 ? cn.net.layers[g_.fused].output : g_.l.output)) {
     if (g_.fused >= 0) {
-      for (int t : fused_operands(cn.net, g_.fused, li))
-        fused_base_.push_back(dram.tensor_addr[t]);
+      for (int t : fused_operands(cn.net, g_.fused, li)) {
+        fused_base_.push_back(tensor_base(p, dram, t));
+        fused_on_chip_.push_back(p.on_chip(t));
+      }
     }
     lp_.fused_layer = g_.fused;
     const auto why = misfit(g_, p, m);
@@ -342,6 +367,7 @@ class ConvPlanner {
 
  private:
   struct Band {
+    int index;
     int oy0, r;       // result rows
     int cy0, cr;      // output rows computed for them
     int iy_lo, rows;  // input rows they read
@@ -414,7 +440,7 @@ class ConvPlanner {
     const int oy0 = b * m_.rows, r = std::min(m_.rows, g_.res.h - oy0);
     const int cy0 = g_.conv_lo(oy0), cr = g_.conv_hi(oy0, r) - cy0;
     const int lo = g_.band_lo(cy0);
-    return Band{oy0, r, cy0, cr, lo, g_.band_hi(cy0, cr) - lo};
+    return Band{b, oy0, r, cy0, cr, lo, g_.band_hi(cy0, cr) - lo};
   }
 
   // One input band per image, one after another in a half: [image][band rows][W][channels].
@@ -430,14 +456,14 @@ class ConvPlanner {
                                    static_cast<std::uint64_t>(bd.iy_lo) * in.w * in.c + c_off,
                                half * p_.act_store() + static_cast<std::uint64_t>(i) * bytes,
                                static_cast<std::uint64_t>(bd.rows) * in.w, channels, in.c,
-                               ah_.last_user[half], p_.widths.activation_bits)));
+                               ah_.last_user[half], p_.widths.activation_bits, false)));
     }
     return jobs;
   }
 
   // Loads the all-channel input bands of an image group (when bands hold every channel).
   std::vector<int> all_channel_bands(const Band& bd, int img0, int images, int& half) {
-    if (!m_.all_channels) return {};
+    if (!m_.all_channels || g_.in_place) return {};
     half = ah_.next();
     return load_bands(bd, img0, images, half, static_cast<std::uint64_t>(g_.in.c), 0);
   }
@@ -510,7 +536,15 @@ class ConvPlanner {
       // Inputs.
       std::vector<int> ajobs = band_jobs;
       int ahalf = band_half;
-      if (m_.all_channels) {
+      if (g_.in_place) {
+        // The band is a slice of the resident input, [images][H][W][C]: nothing to load.
+        tile.band_c0 = 0;
+        tile.band_cs = g_.in.c;
+        tile.image_pitch = static_cast<std::uint64_t>(g_.in.elements());
+        tile.abuf_addr = in_base_ + static_cast<std::uint64_t>(img0) * tile.image_pitch +
+                         static_cast<std::uint64_t>(bd.iy_lo) * g_.in.w * g_.in.c;
+        tile.input_job = -2 - (bd.index * g_.batch + img0);
+      } else if (m_.all_channels) {
         tile.band_c0 = 0;
         tile.band_cs = g_.in.c;
       } else {
@@ -520,8 +554,10 @@ class ConvPlanner {
         tile.band_c0 = grp * g_.cg + tile.c0;
         tile.band_cs = tile.ct;
       }
-      tile.abuf_addr = ahalf * p_.act_store();
-      tile.input_job = ajobs.back();
+      if (!g_.in_place) {
+        tile.abuf_addr = ahalf * p_.act_store();
+        tile.input_job = ajobs.back();
+      }
       tile.weight_job = wjob;
       tile.obuf_addr = out_half * p_.out_store();
       tile.gemm.m = static_cast<std::int64_t>(images) * bd.cr * g_.out.w;
@@ -540,7 +576,7 @@ class ConvPlanner {
       c.conv = tile;
       last_compute = push(lp_, c);
       if (whalf >= 0) wh_.last_user[whalf] = last_compute;
-      ah_.last_user[ahalf] = last_compute;
+      if (!g_.in_place) ah_.last_user[ahalf] = last_compute;
     }
     write_back(tile, bd, img0, images, grp, out_half, last_compute);
     return last_compute;
@@ -571,7 +607,7 @@ class ConvPlanner {
                                    tile.fused_addr + k * outputs +
                                        static_cast<std::uint64_t>(i) * pixels * tile.nt,
                                    pixels, tile.nt, out.c, oh_.last_user[out_half],
-                                   p_.widths.activation_bits)));
+                                   p_.widths.activation_bits, fused_on_chip_[k])));
       }
     }
     o.conv = tile;
@@ -580,11 +616,12 @@ class ConvPlanner {
     const std::uint64_t res_pixels = static_cast<std::uint64_t>(bd.r) * res.w;
     int prev = ojob;  // chained, so the last write frees the half after all of them
     for (int i = 0; i < images; ++i) {
-      Job wr = tensor_dma(Engine::DmaWrite, Operand::Outputs, Buffer::Outputs,
-                          res_base_ + static_cast<std::uint64_t>(img0 + i) * res.elements() +
-                              static_cast<std::uint64_t>(bd.oy0) * res.w * res.c + channel,
-                          tile.obuf_addr + static_cast<std::uint64_t>(i) * res_pixels * tile.nt,
-                          res_pixels, tile.nt, res.c, ojob, p_.widths.activation_bits);
+      Job wr =
+          tensor_dma(Engine::DmaWrite, Operand::Outputs, Buffer::Outputs,
+                     res_base_ + static_cast<std::uint64_t>(img0 + i) * res.elements() +
+                         static_cast<std::uint64_t>(bd.oy0) * res.w * res.c + channel,
+                     tile.obuf_addr + static_cast<std::uint64_t>(i) * res_pixels * tile.nt,
+                     res_pixels, tile.nt, res.c, ojob, p_.widths.activation_bits, g_.res_on_chip);
       add_dep(wr, prev);
       prev = push(lp_, wr);
     }
@@ -636,7 +673,8 @@ class ConvPlanner {
   const ConvMapping m_;
   const std::int64_t gemm_k_;
   const std::uint64_t in_base_, res_base_;
-  std::vector<std::uint64_t> fused_base_;  // the fused layer's other operands in DRAM
+  std::vector<std::uint64_t> fused_base_;  // the fused layer's other operands
+  std::vector<bool> fused_on_chip_;        // ... resident in the activation SRAM
   LayerPlan lp_;
   std::vector<std::uint64_t> blocks_, block_size_, resident_off_, ntile_off_;
   std::vector<int> block_job_;  // the job that loaded each block (resident or per n-tile)
@@ -664,6 +702,8 @@ class VectorPlanner {
         n_in_(kind_.part_per_input ? 1 : static_cast<int>(l_.inputs.size())),
         per_elem_(ops_per_element(l_)) {
     lp_.layer = li;
+    for (int t : l_.inputs)
+      any_in_place_ = any_in_place_ || p.on_chip(t);
     // A kind with one part per input (concat) runs one part per input, into its channels of the
     // output; the rest one part.
     if (kind_.part_per_input) {
@@ -681,7 +721,7 @@ class VectorPlanner {
     for (int img = 0; img < std::max(1, p_.batch); ++img) {
       for (const Part& part : parts_) {
         const TensorShape in = net_.tensors[l_.inputs[part.input]];
-        const Cut c = cut(in);
+        const Cut c = cut(in, part.input);
         if (part.input == 0) {
           lp_.band_rows = c.rows;
           lp_.bands = (out_.h + c.rows - 1) / c.rows;
@@ -733,21 +773,26 @@ class VectorPlanner {
   // Input activations an output band of r rows and cc channels loads: the chunk's channels of
   // each input, or every channel of the input pixels (a kind whose output pixel reads any channel
   // of its input pixel: depth-to-space, shuffle, slice).
-  std::uint64_t band_in(const TensorShape& in, int r, int cc) const {
+  // Inputs read in place from the activation SRAM (resident) load nothing into a half.
+  std::uint64_t band_in(const TensorShape& in, int r, int cc, int part) const {
+    int streamed = 0;
+    for (int i = 0; i < n_in_; ++i)
+      streamed += !p_.on_chip(l_.inputs[static_cast<std::size_t>(part + i)]);
     return static_cast<std::uint64_t>(rows_in(in, r)) * in.w *
-           (whole_pixels_ ? static_cast<std::uint64_t>(in.c)
-                          : static_cast<std::uint64_t>(cc) * n_in_);
+           (whole_pixels_ ? static_cast<std::uint64_t>(in.c) * (streamed > 0)
+                          : static_cast<std::uint64_t>(cc) * streamed);
   }
 
   // Channels per tile: all when one band row fits, otherwise a chunk (a kind reading whole
-  // pixels: never chunked); then as many rows as fit.
-  Cut cut(const TensorShape& in) const {
+  // pixels, or an input read in place, whose bands are whole pixels: never chunked); then as
+  // many rows as fit.
+  Cut cut(const TensorShape& in, int part) const {
     const int out_c = whole_pixels_ ? out_.c : in.c;
-    const int c_min = whole_pixels_ ? out_c : 1;
-    if (band_in(in, 1, c_min) > p_.act_capacity()) {
+    const int c_min = whole_pixels_ || any_in_place_ ? out_c : 1;
+    if (band_in(in, 1, c_min, part) > p_.act_capacity()) {
       does_not_fit(
           l_, "activation SRAM", "buffers.activation_kib",
-          packed_bytes(band_in(in, 1, c_min), p_.widths.activation_bits), p_.act_half_bytes,
+          packed_bytes(band_in(in, 1, c_min, part), p_.widths.activation_bits), p_.act_half_bytes,
           whole_pixels_ ? "the input rows of one output row, all channels (" + kind_.name + ")"
                         : "the input rows of one output row, one channel");
     }
@@ -759,13 +804,13 @@ class VectorPlanner {
                                  : "one output row of one channel");
     }
     const int cc =
-        whole_pixels_
+        c_min == out_c
             ? out_c
             : static_cast<int>(std::min<std::uint64_t>({static_cast<std::uint64_t>(out_c),
-                                                        p_.act_capacity() / band_in(in, 1, 1),
+                                                        p_.act_capacity() / band_in(in, 1, 1, part),
                                                         p_.out_act_capacity() / out_row}));
     int rows = 1;
-    while (rows < out_.h && band_in(in, rows + 1, cc) <= p_.act_capacity() &&
+    while (rows < out_.h && band_in(in, rows + 1, cc, part) <= p_.act_capacity() &&
            static_cast<std::uint64_t>(rows + 1) * out_.w * cc <= p_.out_act_capacity()) {
       ++rows;
     }
@@ -789,9 +834,11 @@ class VectorPlanner {
     const std::uint64_t band_bytes = static_cast<std::uint64_t>(vt.band_rows) * in.w * icc;
     Job v;
     v.engine = Engine::VectorUnit;
+    // Streamed inputs go one after another into a half; a resident one is read in place (its
+    // bands hold whole pixels, so the band is a slice of the tensor).
+    std::uint64_t streamed = 0;
     for (int i = 0; i < n_in_; ++i) {
       const int t = l_.inputs[part.input + i];
-      vt.abuf_addr[i] = ahalf * p_.act_store() + i * band_bytes;
       // A Mul's per-channel factor (1x1xC) is one value per channel of the chunk.
       const bool per_channel = i > 0 && net_.tensors[t].elements() != in.elements();
       if (i > 0) vt.per_channel_b = per_channel;
@@ -799,14 +846,18 @@ class VectorPlanner {
           per_channel ? 1 : static_cast<std::uint64_t>(vt.band_rows) * in.w;
       const std::uint64_t first_pixel = per_channel ? 0 : static_cast<std::uint64_t>(iy_lo) * in.w;
       vt.in_bytes += pixels * icc;
-      add_dep(v,
-              push(lp_, tensor_dma(Engine::DmaRead, Operand::Inputs, Buffer::Activations,
-                                   dram_.tensor_addr[t] +
-                                       static_cast<std::uint64_t>(img) *
-                                           static_cast<std::uint64_t>(net_.tensors[t].elements()) +
-                                       first_pixel * in.c + ic0,
-                                   vt.abuf_addr[i], pixels, icc, in.c, ah_.last_user[ahalf],
-                                   p_.widths.activation_bits)));
+      const std::uint64_t at =
+          tensor_base(p_, dram_, t) +
+          static_cast<std::uint64_t>(img) * static_cast<std::uint64_t>(net_.tensors[t].elements()) +
+          first_pixel * in.c + ic0;
+      if (p_.on_chip(t)) {
+        vt.abuf_addr[i] = at;
+        continue;
+      }
+      vt.abuf_addr[i] = ahalf * p_.act_store() + streamed++ * band_bytes;
+      add_dep(v, push(lp_, tensor_dma(Engine::DmaRead, Operand::Inputs, Buffer::Activations, at,
+                                      vt.abuf_addr[i], pixels, icc, in.c, ah_.last_user[ahalf],
+                                      p_.widths.activation_bits, false)));
     }
     const int ohalf = oh_.next();
     add_dep(v, oh_.last_user[ohalf]);
@@ -820,11 +871,11 @@ class VectorPlanner {
     oh_.last_user[ohalf] = push(
         lp_, tensor_dma(
                  Engine::DmaWrite, Operand::Outputs, Buffer::Outputs,
-                 dram_.tensor_addr[l_.output] +
+                 tensor_base(p_, dram_, l_.output) +
                      static_cast<std::uint64_t>(img) * static_cast<std::uint64_t>(out_.elements()) +
                      static_cast<std::uint64_t>(oy0) * out_.w * out_.c + part.out_c0 + c0,
                  vt.obuf_addr, static_cast<std::uint64_t>(r) * out_.w, occ, out_.c, vjob,
-                 p_.widths.activation_bits));
+                 p_.widths.activation_bits, p_.on_chip(l_.output)));
   }
 
   const Network& net_;
@@ -834,7 +885,8 @@ class VectorPlanner {
   const PlanParams& p_;
   const DramLayout& dram_;
   const bool window_, up_, interp_;
-  const bool whole_pixels_;  // tiles load whole input pixels and write whole output pixels
+  const bool whole_pixels_;    // tiles load whole input pixels and write whole output pixels
+  bool any_in_place_ = false;  // an input is resident: bands hold whole pixels
   const int n_in_;
   const std::uint64_t per_elem_;  // ops per output element
   std::vector<Part> parts_;
@@ -856,6 +908,8 @@ VectorCounts count_vector(const CompiledNetwork& cn, int layer, const PlanParams
       if (j.engine == Engine::DmaRead) {
         c.dram_input_bits += j.xfer.bits;
         c.read_bursts += bursts;
+      } else if (j.engine == Engine::DmaWrite && j.xfer.on_chip) {
+        c.onchip_output_bits += j.xfer.bits;
       } else if (j.engine == Engine::DmaWrite) {
         c.dram_output_bits += j.xfer.bits;
         c.write_bursts += bursts;
@@ -899,7 +953,8 @@ bool ConvCounts::operator==(const ConvCounts& o) const {
          dram_output_bits == o.dram_output_bits && outputs == o.outputs &&
          first_load_bits == o.first_load_bits && last_outputs == o.last_outputs &&
          read_bursts == o.read_bursts && write_bursts == o.write_bursts &&
-         fused_input_bits == o.fused_input_bits && fused_ops == o.fused_ops && pooled == o.pooled;
+         fused_input_bits == o.fused_input_bits && fused_ops == o.fused_ops && pooled == o.pooled &&
+         onchip_output_bits == o.onchip_output_bits && fused_onchip_bits == o.fused_onchip_bits;
 }
 
 std::vector<int> fused_operands(const Network& net, int fused_layer, int producer) {
@@ -1156,28 +1211,43 @@ class ConvCounter {
       }
     }
     const std::uint64_t plane = band_rows * u(g_.in.w) * u(g_.batch) * u(p_.widths.activation_bits);
-    // How often each band is loaded per image: once, or per group and n-tile.
-    const std::uint64_t band_loads =
-        m_.all_channels && m_.order == TileOrder::BandsOuter ? 1 : u(g_.groups) * u(n_tiles_);
+    // How often each band is loaded per image: once, or per group and n-tile; never when the
+    // input is read in place.
+    const std::uint64_t band_loads = g_.in_place ? 0
+                                     : m_.all_channels && m_.order == TileOrder::BandsOuter
+                                         ? 1
+                                         : u(g_.groups) * u(n_tiles_);
     c_.dram_input_bits = plane * (m_.all_channels ? in_c : u(g_.cg)) * band_loads;
     c_.read_bursts += in_bursts * u(g_.batch) * band_loads;
     const bool weights_per_tile =
         c_.dram_weight_bits > all_bits_ && m_.order == TileOrder::BandsOuter;
-    c_.load_tiles =
-        weights_per_tile || !m_.all_channels ? c_.tiles : u(bands_) * u(igroups_) * band_loads;
+    c_.load_tiles = weights_per_tile || (!m_.all_channels && !g_.in_place)
+                        ? c_.tiles
+                        : u(bands_) * u(igroups_) * std::max<std::uint64_t>(1, band_loads);
     c_.outputs = conv_rows_ * u(g_.out.w) * u(g_.out.c) * u(g_.batch);
     c_.last_outputs = u(nb_last_) * u(cr_last_) * u(g_.out.w) * u(nt_last_);
     const std::uint64_t results = u(g_.res.elements()) * u(g_.batch);
-    c_.dram_output_bits = results * u(p_.widths.activation_bits);
+    const std::uint64_t result_bits = results * u(p_.widths.activation_bits);
+    // Bursts of one pass over the results (DRAM bursts: transfers to and from resident tensors
+    // stay on chip and are not counted).
+    std::uint64_t result_bursts = 0;
     for (const Dim& r : dim(m_.rows, bands_, r_last_))
       for (const Dim& n : dim(m_.nt, n_tiles_, nt_last_))
-        c_.write_bursts += r.count * n.count * u(g_.groups) * u(g_.batch) *
-                           tensor_bursts(u(r.value) * u(g_.res.w), u(n.value), u(g_.res.c));
+        result_bursts += r.count * n.count * u(g_.groups) * u(g_.batch) *
+                         tensor_bursts(u(r.value) * u(g_.res.w), u(n.value), u(g_.res.c));
+    if (g_.res_on_chip) {
+      c_.onchip_output_bits = result_bits;
+    } else {
+      c_.dram_output_bits = result_bits;
+      c_.write_bursts = result_bursts;
+    }
     // A fused element-wise stage reads each other operand where it writes the output; a fused
     // pooling stage performs its window's operations per pooled result.
-    const auto operands = static_cast<std::uint64_t>(g_.operands);
-    c_.fused_input_bits = operands * c_.dram_output_bits;
-    c_.read_bursts += operands * c_.write_bursts;
+    const auto on_chip = static_cast<std::uint64_t>(g_.operands_on_chip);
+    const auto in_dram = static_cast<std::uint64_t>(g_.operands) - on_chip;
+    c_.fused_input_bits = in_dram * result_bits;
+    c_.fused_onchip_bits = on_chip * result_bits;
+    c_.read_bursts += in_dram * result_bursts;
     if (g_.pool) {
       c_.pooled = results;
       c_.fused_ops = results * ops_per_element(*g_.pool);
@@ -1185,10 +1255,12 @@ class ConvCounter {
       c_.fused_ops = c_.outputs;
     }
     const int iy0 = g_.band_lo(g_.conv_lo(0));
-    c_.first_load_bits = g_.block_bits(nt0_, ct0_) + u(g_.band_hi(g_.conv_lo(0), cr0_) - iy0) *
-                                                         u(g_.in.w) *
-                                                         u(m_.all_channels ? g_.in.c : ct0_) *
-                                                         u(nb0_) * u(p_.widths.activation_bits);
+    c_.first_load_bits = g_.block_bits(nt0_, ct0_);
+    if (!g_.in_place) {
+      c_.first_load_bits += u(g_.band_hi(g_.conv_lo(0), cr0_) - iy0) * u(g_.in.w) *
+                            u(m_.all_channels ? g_.in.c : ct0_) * u(nb0_) *
+                            u(p_.widths.activation_bits);
+    }
   }
 
   const ConvGeom g_;
@@ -1211,6 +1283,33 @@ ConvCounts count_conv(const CompiledNetwork& cn, int layer, const PlanParams& p,
   return ConvCounter(cn, layer, p, m).count();
 }
 
+std::vector<TensorLife> tensor_lives(const Network& net, const PlanParams& p) {
+  std::vector<TensorLife> lives(net.tensors.size());
+  const int n = static_cast<int>(net.layers.size());
+  for (int li = 0; li < n; ++li) {
+    const int plan = li > 0 && p.fused_layer(li - 1) == li ? li - 1 : li;
+    const Layer& l = net.layers[static_cast<std::size_t>(li)];
+    lives[static_cast<std::size_t>(l.output)].first = plan;
+    for (int t : l.inputs) {
+      TensorLife& life = lives[static_cast<std::size_t>(t)];
+      life.last = std::max(life.last, plan);
+    }
+  }
+  for (TensorLife& life : lives)
+    if (life.last < 0) life.last = n;  // never read: a network output
+  return lives;
+}
+
+PlanParams PlanParams::for_layer(int layer, const std::vector<TensorLife>& lives) const {
+  PlanParams q = *this;
+  std::uint64_t lowest = 2 * act_store();
+  for (std::size_t t = 0; t < resident.size(); ++t)
+    if (resident[t] != kInDram && lives[t].alive_at(layer)) lowest = std::min(lowest, resident[t]);
+  q.act_half_bytes =
+      lowest / 2 * static_cast<std::uint64_t>(widths.activation_bits) / 8;  // <= lowest / 2 stored
+  return q;
+}
+
 PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p) {
   CONLOC_ASSERT(p.dataflow != nullptr, "planner", "no dataflow model");
   PlanResult result;
@@ -1224,8 +1323,13 @@ PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p) {
   }
   np.dram.weights_base = addr;
   np.dram.weight_block_addr.resize(net.layers.size());
+  np.resident = p.resident;
+  const std::vector<TensorLife> lives =
+      p.resident.empty() ? std::vector<TensorLife>{} : tensor_lives(net, p);
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
     const int li = static_cast<int>(i);
+    PlanParams shrunk;
+    const PlanParams& lp = p.resident.empty() ? p : (shrunk = p.for_layer(li, lives));
     if (i > 0 && p.fused_layer(li - 1) == li) {  // runs in the previous layer's output stage
       LayerPlan fused;
       fused.layer = li;
@@ -1235,7 +1339,7 @@ PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p) {
     }
     if (!net.layers[i].on_pe_array()) {
       try {
-        np.layers.push_back(VectorPlanner(cn, li, p, np.dram).plan());
+        np.layers.push_back(VectorPlanner(cn, li, lp, np.dram).plan());
       } catch (const Infeasibility& why) {
         result.infeasible = why;
         result.infeasible->layer = li;
@@ -1247,7 +1351,7 @@ PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p) {
     if (i < p.mappings.size() && p.mappings[i]) {
       m = *p.mappings[i];
     } else {
-      auto g = greedy_mapping(cn, li, p);
+      auto g = greedy_mapping(cn, li, lp);
       if (auto* why = std::get_if<Infeasibility>(&g)) {
         result.infeasible = *why;
         return result;
@@ -1255,7 +1359,7 @@ PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p) {
       m = std::get<ConvMapping>(g);
     }
     np.layers.push_back(
-        ConvPlanner(cn, li, p, m, np.dram).plan(np.dram.weight_block_addr[li], addr));
+        ConvPlanner(cn, li, lp, m, np.dram).plan(np.dram.weight_block_addr[li], addr));
   }
   np.dram.size = align_up(addr);
   return result;

@@ -35,6 +35,9 @@ struct Transfer {
   std::uint64_t dram_stride = 0;
   std::uint64_t sram_stride = 0;
   std::uint64_t bits = 0;
+  // The far side is not DRAM but a tensor resident in the activation SRAM (on-chip residency):
+  // `dram_addr` is then an address there, and the transfer never leaves the chip.
+  bool on_chip = false;
   std::uint64_t bytes() const { return std::uint64_t{count} * run_bytes; }
 };
 
@@ -56,11 +59,15 @@ struct ConvTile {
   std::uint64_t wbuf_addr = 0;  // packed weight block [nt][kh*kw*ct] in the weight buffer
   std::uint64_t abuf_addr = 0;  // input band [band_rows][W][band_cs] in the activation SRAM
   int band_iy0 = 0, band_rows = 0, band_c0 = 0, band_cs = 0;
+  // Bytes from one image's band to the next: 0 when they lie one after another; a resident
+  // input read in place ([images][H][W][C]) sets the tensor's H x W x C.
+  std::uint64_t image_pitch = 0;
   std::uint64_t obuf_addr = 0;  // psums [rows*OW][nt] int32 in the output buffer
   // A fused output stage's other operands (the fused layer's inputs besides this layer's
   // output), [operand][images][rows*OW][nt] in the output buffer after the psums.
   std::uint64_t fused_addr = 0;
-  int input_job = -1;   // the DMA job that loaded the input band (identifies its contents)
+  int input_job = -1;   // the DMA job that loaded the input band (identifies its contents; a
+                        // band read in place from a resident input: -2 - its band index)
   int weight_job = -1;  // the DMA job that loaded the weight block
   TileGemm gemm;
 };
@@ -126,6 +133,14 @@ struct LayerPlan {
   std::vector<Job> jobs;
 };
 
+// Per tensor: the plan of the layer that writes it (-1 for a network input) and of the last one
+// that reads it (the number of layers for a network output, which must reach DRAM). A layer
+// fused into another's output stage reads and writes in that layer's plan.
+struct TensorLife {
+  int first = -1, last = -1;
+  bool alive_at(int layer) const { return first <= layer && layer <= last; }
+};
+
 struct PlanParams {
   ArrayDims array;
   const DataflowModel* dataflow = nullptr;
@@ -158,6 +173,20 @@ struct PlanParams {
   int fused_layer(int layer) const {
     return static_cast<std::size_t>(layer) < fused_stage.size() ? fused_stage[layer] : -1;
   }
+  // On-chip residency (mapping.fusion = residency and up; docs/mapping.md "Residency"): per
+  // tensor, where it lives in the activation SRAM's store (kInDram: in DRAM). A resident tensor
+  // is written there by its producer's write-back and read in place by its consumers; it
+  // occupies its bytes from its producer to its last consumer, and a layer's two halves lie
+  // below every resident tensor alive while it runs (for_layer). Empty: every tensor in DRAM.
+  static constexpr std::uint64_t kInDram = ~std::uint64_t{0};
+  std::vector<std::uint64_t> resident;
+  bool on_chip(int tensor) const {
+    return static_cast<std::size_t>(tensor) < resident.size() && resident[tensor] != kInDram;
+  }
+  // The parameters layer `layer` is planned with: the activation SRAM's halves shrunk to what the
+  // resident tensors alive during it (`lives`: tensor_lives) leave free, the lowest address
+  // among them.
+  PlanParams for_layer(int layer, const std::vector<TensorLife>& lives) const;
   // The partial sums one tile may hold when the output stage also reads `operands` more
   // activations per output (a fused layer's other inputs), which share the output half.
   std::uint64_t psum_capacity(int operands) const {
@@ -195,7 +224,11 @@ struct DramLayout {
 struct NetworkPlan {
   std::vector<LayerPlan> layers;
   DramLayout dram;
+  std::vector<std::uint64_t> resident;  // PlanParams::resident the plan was made with
 };
+
+// The layers between which a tensor must stay where it is (tensor_lives).
+std::vector<TensorLife> tensor_lives(const Network& net, const PlanParams& p);
 
 // Why a layer, or a mapping of it, cannot run: the one "does not fit" value of the planner and
 // the mapper. A legal outcome, not an error: `run` reports it as an input error, a sweep records
@@ -241,10 +274,13 @@ struct ConvCounts {
   std::uint64_t tile_groups = 0;  // (band, images, group, n-tile): one output stage and write-back
   std::uint64_t dram_weight_bits = 0;  // DMA into the weight buffer
   std::uint64_t dram_input_bits = 0;   // DMA into the activation SRAM
-  std::uint64_t dram_output_bits = 0;  // DMA out of the output buffer
-  std::uint64_t outputs = 0;           // output-stage results
-  std::uint64_t first_load_bits = 0;   // what must arrive before the first tile can start
-  std::uint64_t last_outputs = 0;      // results of the last tile group (drained after compute)
+  std::uint64_t dram_output_bits = 0;  // DMA out of the output buffer to DRAM
+  // ... to the activation SRAM instead (a resident output), and a fused stage's operands read
+  // from a resident tensor there (on-chip transfers: no DRAM).
+  std::uint64_t onchip_output_bits = 0, fused_onchip_bits = 0;
+  std::uint64_t outputs = 0;          // output-stage results
+  std::uint64_t first_load_bits = 0;  // what must arrive before the first tile can start
+  std::uint64_t last_outputs = 0;     // results of the last tile group (drained after compute)
   // DMA bursts in and out: a run of bytes contiguous on both sides is cut into bursts of
   // PlanParams::burst_bytes, and a band of only some of a pixel's channels is one run per pixel.
   std::uint64_t read_bursts = 0, write_bursts = 0;
@@ -268,6 +304,7 @@ ConvCounts count_conv(const CompiledNetwork& cn, int layer, const PlanParams& p,
 // against running the layer on its own with these.
 struct VectorCounts {
   std::uint64_t dram_input_bits = 0, dram_output_bits = 0;
+  std::uint64_t onchip_output_bits = 0;  // written to a resident output in the activation SRAM
   std::uint64_t read_bursts = 0, write_bursts = 0;
   std::uint64_t input_reads = 0;  // activations the vector unit reads from the activation SRAM
   std::uint64_t ops = 0, tiles = 0;

@@ -75,8 +75,10 @@ DmaEngine::Timing DmaEngine::execute(const Job& job, const sc_core::sc_time& sta
       };
       sc_core::sc_time d1 = issue;
       sc_core::sc_time d2;
+      // The far side: DRAM, or the activation SRAM holding a resident tensor.
+      auto& far = x.on_chip ? sram_socket[static_cast<int>(Buffer::Activations)] : dram_socket;
       if (inbound) {
-        transport(dram_t, dram_socket, tlm::TLM_READ_COMMAND, dram_addr + off, d1);
+        transport(dram_t, far, tlm::TLM_READ_COMMAND, dram_addr + off, d1);
         d2 = d1;  // the SRAM write starts when the data has arrived
         transport(sram_t, sram_socket[static_cast<int>(x.buffer)], tlm::TLM_WRITE_COMMAND,
                   sram_addr + off, d2);
@@ -84,7 +86,7 @@ DmaEngine::Timing DmaEngine::execute(const Job& job, const sc_core::sc_time& sta
         transport(sram_t, sram_socket[static_cast<int>(x.buffer)], tlm::TLM_READ_COMMAND,
                   sram_addr + off, d1);
         d2 = d1;
-        transport(dram_t, dram_socket, tlm::TLM_WRITE_COMMAND, dram_addr + off, d2);
+        transport(dram_t, far, tlm::TLM_WRITE_COMMAND, dram_addr + off, d2);
       }
       const sc_core::sc_time end = sc_core::sc_time_stamp() + d2;
       outstanding_.push_back(end);
@@ -94,6 +96,7 @@ DmaEngine::Timing DmaEngine::execute(const Job& job, const sc_core::sc_time& sta
 
   auto& st = ctx_.stats;
   st.dma_transactions += bursts;
+  if (x.on_chip) return {done, next_issue};  // no DRAM access window
   const int op = static_cast<int>(x.operand);
   const std::uint64_t elements = x.operand == Operand::Weights
                                      ? x.bits / static_cast<std::uint64_t>(ctx_.widths.code_bits)

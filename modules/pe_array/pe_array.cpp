@@ -64,9 +64,11 @@ void PeArray::compute_values(const ConvTile& t) {
 
   // Inputs: gather the tile's patches from the band the activation SRAM holds.
   const GatherKey key{ctx_.layer, t.input_job, t.group, t.c0, t.ct};
+  const std::uint64_t band_bytes = static_cast<std::uint64_t>(t.band_rows) * in.w * t.band_cs;
+  const std::uint64_t image_pitch = t.image_pitch > 0 ? t.image_pitch : band_bytes;
   const std::uint8_t* ab =
       dmi(Buffer::Activations)
-          .at(t.abuf_addr, static_cast<std::uint64_t>(t.images) * t.band_rows * in.w * t.band_cs,
+          .at(t.abuf_addr, static_cast<std::uint64_t>(t.images - 1) * image_pitch + band_bytes,
               name());
   const bool sign = cl.in_signed;
   const bool reuse = key == gathered_ && static_cast<std::int64_t>(a_.size()) == m * k;
@@ -74,11 +76,10 @@ void PeArray::compute_values(const ConvTile& t) {
   gathered_ = key;
   // M runs over the tile's images, each a band of `rows` output rows.
   const std::int64_t per_image = static_cast<std::int64_t>(t.rows) * out.w;
-  const std::uint64_t band_bytes = static_cast<std::uint64_t>(t.band_rows) * in.w * t.band_cs;
   for (std::int64_t p = 0; p < m && !reuse; ++p) {
     const std::int64_t img = p / per_image, q = p % per_image;
     const int oy = t.oy0 + static_cast<int>(q / out.w), ox = static_cast<int>(q % out.w);
-    const std::uint8_t* band = ab + static_cast<std::uint64_t>(img) * band_bytes;
+    const std::uint8_t* band = ab + static_cast<std::uint64_t>(img) * image_pitch;
     std::int16_t* row = a_.data() + p * k;
     for (int r = 0; r < l.kh; ++r) {
       const int iy = oy * l.stride_h - l.pad_t + r * l.dil_h;

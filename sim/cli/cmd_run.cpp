@@ -188,6 +188,10 @@ void print_summary(const RunResult& r, const std::string& dir, double wall) {
         unfused.empty() ? "" : " (cheaper on their own: ", unfused.c_str(),
         unfused.empty() ? "" : ")");
   }
+  if (cfg.mapping.residency) {
+    std::printf("  residency %zu tensors kept in the activation SRAM for their readers\n",
+                r.resident_tensors);
+  }
   if (cfg.batch > 1) {
     const double b = cfg.batch;
     std::printf(

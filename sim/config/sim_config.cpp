@@ -180,13 +180,16 @@ const ParamRegistry& sim_params() {
                      "tile's weights serve every band.",
                      {"any", "bands_outer", "ntiles_outer"}),
         choice_param("mapping.fusion", "none",
-                     "The most a schedule may fuse: none = every layer reads its inputs from "
-                     "DRAM and writes its output there; fused-stage = a conv / fc layer's output "
-                     "stage also applies the element-wise or pooling layer that alone consumes "
-                     "its output (a residual add, an activation, a max pooling; NVDLA SDP / "
-                     "PDP-style), so that tensor never leaves the chip (docs/mapping.md, "
-                     "\"Fusion\").",
-                     {"none", "fused-stage"}),
+                     "The most a schedule may fuse (each level includes the one before): none = "
+                     "every layer reads its inputs from DRAM and writes its output there; "
+                     "residency = a tensor may stay in the activation SRAM from its producer to "
+                     "its last consumer, which read it in place, where the mapper finds that "
+                     "cheaper (docs/mapping.md, \"Residency\"); fused-stage = a conv / fc "
+                     "layer's output stage also applies the element-wise or pooling layer that "
+                     "alone consumes its output (a residual add, an activation, a max pooling; "
+                     "NVDLA SDP / PDP-style), so that tensor never leaves the array "
+                     "(\"Fusion\").",
+                     {"none", "residency", "fused-stage"}),
         choice_param("design.mac", "elp",
                      "MAC design `run` simulates: ELP_BSD shift-add or fixed-point multiplier. "
                      "`compare` runs both.",
@@ -574,6 +577,7 @@ void build_typed(SimConfig& c) {
                                                  : MappingObjective::Edp;
   c.mapping.order = str(p, "mapping.order");
   c.mapping.fused_stage = str(p, "mapping.fusion") == "fused-stage";
+  c.mapping.residency = c.mapping.fused_stage || str(p, "mapping.fusion") == "residency";
   c.design.mac = str(p, "design.mac") == "elp" ? MacKind::ElpBsd : MacKind::FixedPoint;
   c.design.elp_mac =
       str(p, "design.elp.mac") == "parallel" ? ElpMacVariant::Parallel : ElpMacVariant::TermSerial;

@@ -57,8 +57,11 @@ struct MappingConfig {
   bool search = true;  // mapping.search = full; false = greedy (the largest tiles that fit)
   MappingObjective objective = MappingObjective::Edp;
   std::string order = "any";  // mapping.order: any, bands_outer or ntiles_outer
-  // mapping.fusion = fused-stage: a conv / fc layer's output stage applies the element-wise layer
-  // that alone consumes its output (docs/mapping.md, "Fusion"); none: every layer on its own.
+  // mapping.fusion, the most a schedule may use (each level includes the ones before it):
+  // residency = a tensor may stay in the activation SRAM for its consumers (docs/mapping.md,
+  // "Residency"); fused-stage = also a conv / fc layer's output stage applies the element-wise
+  // or pooling layer that alone consumes its output ("Fusion"); none: every tensor via DRAM.
+  bool residency = false;
   bool fused_stage = false;
 };
 

@@ -172,16 +172,21 @@ void cost(const SimConfig& cfg, const CompiledNetwork& cn, int layer, const Plan
   t.activation_sram.write_bits[I] = c.dram_input_bits;
   const auto act_bits = static_cast<std::uint64_t>(p.widths.activation_bits);
   t.activation_sram.read_bits[I] = c.array.input_reads * act_bits;
-  t.output_buffer.read_bits[O] = (c.array.psum_reads + c.outputs) * acc_bits + c.dram_output_bits;
+  t.output_buffer.read_bits[O] =
+      (c.array.psum_reads + c.outputs) * acc_bits + c.dram_output_bits + c.onchip_output_bits;
+  // A resident output is written back into the activation SRAM.
+  t.activation_sram.write_bits[O] = c.onchip_output_bits;
   t.output_buffer.write_bits[O] = c.array.psum_writes * acc_bits + c.outputs * act_bits;
   // A fused pooling stage reads each result once and writes the pooled ones.
   if (c.pooled > 0) {
     t.output_buffer.read_bits[O] += c.outputs * act_bits;
     t.output_buffer.write_bits[O] += c.pooled * act_bits;
   }
-  // A fused output stage's other operands: written by the DMA, read by the output stage.
-  t.output_buffer.write_bits[I] = c.fused_input_bits;
-  t.output_buffer.read_bits[I] = c.fused_input_bits;
+  // A fused output stage's other operands: written by the DMA (from DRAM, or from the activation
+  // SRAM when resident), read by the output stage.
+  t.output_buffer.write_bits[I] = c.fused_input_bits + c.fused_onchip_bits;
+  t.output_buffer.read_bits[I] = c.fused_input_bits + c.fused_onchip_bits;
+  t.activation_sram.read_bits[I] += c.fused_onchip_bits;
   // A roofline over the engines that run side by side, plus what cannot overlap: the first
   // tile's loads before it and the last tile group's output stage and write-back after it.
   const double bw = cfg.dram.bytes_per_cycle, lanes = cfg.array.cols;
@@ -247,15 +252,35 @@ class LayerChooser {
     const Layer& l = net.layers[static_cast<std::size_t>(layer)];
     const TensorShape in = net.in_shape(l), o = net.out_shape(l);
     const int fused = p.fused_layer(layer);
-    std::vector<int> key = {in.h,    in.w,    in.c,     o.h,        o.w,        o.c,
-                            l.kh,    l.kw,    l.groups, l.stride_h, l.stride_w, l.pad_t,
-                            l.pad_l, l.pad_b, l.pad_r,  l.dil_h,    l.dil_w};
+    // Residency changes what fits (the activation halves, an input read in place) and what moves.
+    std::vector<std::int64_t> key = {in.h,
+                                     in.w,
+                                     in.c,
+                                     o.h,
+                                     o.w,
+                                     o.c,
+                                     l.kh,
+                                     l.kw,
+                                     l.groups,
+                                     l.stride_h,
+                                     l.stride_w,
+                                     l.pad_t,
+                                     l.pad_l,
+                                     l.pad_b,
+                                     l.pad_r,
+                                     l.dil_h,
+                                     l.dil_w,
+                                     static_cast<std::int64_t>(p.act_half_bytes),
+                                     p.on_chip(l.inputs[0]),
+                                     p.on_chip(fused >= 0 ? net.layers[fused].output : l.output)};
     if (fused >= 0) {
       // A fused stage's operands share the output half; a fused pooling's window sets the bands.
       const Layer& f = net.layers[static_cast<std::size_t>(fused)];
       key.insert(key.end(),
                  {static_cast<int>(f.inputs.size()), static_cast<int>(layer_kind(f.type).rows),
                   f.kh, f.kw, f.stride_h, f.stride_w, f.pad_t, f.pad_l, f.pad_b, f.pad_r});
+      for (int t : fused_operands(net, fused, layer))
+        key.push_back(p.on_chip(t));
     }
     auto it = memo_.find(key);
     if (it == memo_.end()) {
@@ -295,8 +320,9 @@ class LayerChooser {
     t.dram.write_bits[O] = v.dram_output_bits;
     t.activation_sram.write_bits[I] = v.dram_input_bits;
     t.activation_sram.read_bits[I] = v.input_reads * act;
-    t.output_buffer.write_bits[O] = v.dram_output_bits;
-    t.output_buffer.read_bits[O] = v.dram_output_bits;
+    t.output_buffer.write_bits[O] = v.dram_output_bits + v.onchip_output_bits;
+    t.output_buffer.read_bits[O] = v.dram_output_bits + v.onchip_output_bits;
+    t.activation_sram.write_bits[O] = v.onchip_output_bits;  // a resident output
     const double bw = cfg_.dram.bytes_per_cycle;
     const auto latency = static_cast<double>(cfg_.dram.latency_cycles);
     const double bytes = static_cast<double>(v.dram_input_bits + v.dram_output_bits) / 8.0;
@@ -323,8 +349,79 @@ class LayerChooser {
     std::vector<ConvMapping> mappings;
     std::vector<ConvCounts> counts;
   };
-  std::map<std::vector<int>, Counted> memo_;
+  std::map<std::vector<std::int64_t>, Counted> memo_;
 };
+
+// What the plans of layers [first, last] cost under `p` (energy, cycles), each with the halves
+// the resident tensors leave it; none when one of them does not fit. A layer fused into
+// another's output stage costs nothing of its own.
+std::optional<std::pair<double, double>> span_cost(const CompiledNetwork& cn, LayerChooser& chooser,
+                                                   const PlanParams& p,
+                                                   const std::vector<TensorLife>& lives, int first,
+                                                   int last) {
+  double pj = 0, cycles = 0;
+  for (int li = std::max(0, first); li <= last; ++li) {
+    if (li > 0 && p.fused_layer(li - 1) == li) continue;
+    const PlanParams q = p.for_layer(li, lives);
+    const std::optional<MappingCost> c = cn.net.layers[static_cast<std::size_t>(li)].on_pe_array()
+                                             ? chooser.best(li, q)
+                                             : chooser.alone(li, q);
+    if (!c) return std::nullopt;
+    pj += c->energy.total();
+    cycles += c->cycles;
+  }
+  return std::make_pair(pj, cycles);
+}
+
+// Residency, greedily in the order tensors are produced: a tensor that has a producer and a
+// reader and fits the activation SRAM beside the resident tensors alive with it (placed from
+// the top down, as high as it fits) stays there when the layers of its life cost less by
+// mapping.objective with it resident (their halves shrunk, its producer writing it on chip, its
+// readers reading it in place) than with it in DRAM.
+void choose_residency(const SimConfig& cfg, const CompiledNetwork& cn, LayerChooser& chooser,
+                      PlanParams& q) {
+  const Network& net = cn.net;
+  const int n = static_cast<int>(net.layers.size());
+  q.resident.assign(net.tensors.size(), PlanParams::kInDram);
+  const std::vector<TensorLife> lives = tensor_lives(net, q);
+  const std::uint64_t top = 2 * q.act_store();
+  const auto batch = static_cast<std::uint64_t>(std::max(1, q.batch));
+  for (std::size_t t = 0; t < net.tensors.size(); ++t) {
+    const TensorLife life = lives[t];
+    if (life.first < 0 || life.last >= n || life.first == life.last) continue;
+    const std::uint64_t size = static_cast<std::uint64_t>(net.tensors[t].elements()) * batch;
+    if (size > top) continue;
+    // As high as it fits below the resident tensors whose lives overlap its own.
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> taken;  // [begin, end)
+    for (std::size_t u = 0; u < t; ++u) {
+      if (!q.on_chip(static_cast<int>(u))) continue;
+      if (lives[u].last < life.first || lives[u].first > life.last) continue;
+      taken.push_back(
+          {q.resident[u],
+           q.resident[u] + static_cast<std::uint64_t>(net.tensors[u].elements()) * batch});
+    }
+    // Candidates: right below the top or below a taken range; the highest that is free.
+    std::optional<std::uint64_t> at;
+    auto consider = [&](std::uint64_t end) {
+      if (end < size || (at && end - size <= *at)) return;
+      for (const auto& [b, e] : taken)
+        if (b < end && end - size < e) return;
+      at = end - size;
+    };
+    consider(top);
+    for (const auto& range : taken)
+      consider(range.first);
+    if (!at) continue;
+    const auto before = span_cost(cn, chooser, q, lives, life.first, life.last);
+    q.resident[t] = *at;
+    const auto after = span_cost(cn, chooser, q, lives, life.first, life.last);
+    const MappingObjective o = cfg.mapping.objective;
+    if (!after || (before && objective(o, after->first, after->second) >=
+                                 objective(o, before->first, before->second))) {
+      q.resident[t] = PlanParams::kInDram;
+    }
+  }
+}
 
 }  // namespace
 
@@ -361,6 +458,18 @@ Schedule choose_schedule(const SimConfig& cfg, const CompiledNetwork& cn, const 
     if (own) s.mappings[i] = own->mapping;
   }
   s.fused_stage = q.fused_stage;
+  if (cfg.mapping.residency) {
+    choose_residency(cfg, cn, chooser, q);
+    // The mappings again, each layer with the halves the resident tensors leave it.
+    const std::vector<TensorLife> lives = tensor_lives(net, q);
+    for (std::size_t i = 0; i < net.layers.size(); ++i) {
+      if (!net.layers[i].on_pe_array()) continue;
+      const std::optional<MappingCost> c =
+          chooser.best(static_cast<int>(i), q.for_layer(static_cast<int>(i), lives));
+      s.mappings[i] = c ? std::optional<ConvMapping>(c->mapping) : std::nullopt;
+    }
+    s.resident = q.resident;
+  }
   return s;
 }
 

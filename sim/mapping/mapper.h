@@ -59,9 +59,13 @@ MappingCost evaluate_mapping(const SimConfig& cfg, const CompiledNetwork& cn, in
 // the fusions `p.fused_stage` offers (mapping.fusion = fused-stage), those whose pair costs less
 // fused by mapping.objective than its two layers one after the other (docs/mapping.md,
 // "Fusion"). Layers of identical shape share their candidates' counts.
+// Under mapping.fusion = residency and up, the tensors kept in the activation SRAM are chosen
+// after the fusions (docs/mapping.md, "Residency"), and the mappings then for the halves each
+// layer is left.
 struct Schedule {
   std::vector<std::optional<ConvMapping>> mappings;
-  std::vector<int> fused_stage;  // PlanParams::fused_stage: the fusions taken
+  std::vector<int> fused_stage;         // PlanParams::fused_stage: the fusions taken
+  std::vector<std::uint64_t> resident;  // PlanParams::resident: the tensors kept on chip
 };
 Schedule choose_schedule(const SimConfig& cfg, const CompiledNetwork& cn, const PlanParams& p,
                          const EnergyModel& em, const std::vector<LayerMacEnergy>& macs);

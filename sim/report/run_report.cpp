@@ -174,6 +174,8 @@ const ColumnTable<LayerRow>& layer_columns() {
         member_column("tiles", "tiles", &R::tiles),
         member_column("mapping", "-", &R::mapping),
         member_column("fusion", "-", &R::fusion),
+        member_column("inputs_from", "-", &R::inputs_from),
+        member_column("output_to", "-", &R::output_to),
         member_column("dma_transactions", "transactions", &R::dma_transactions),
         member_column("dram_weights_read_bytes", "B", &R::dram_weights_read),
         member_column("dram_inputs_read_bytes", "B", &R::dram_inputs_read),
@@ -265,6 +267,8 @@ const ColumnTable<RunResult>& total_columns() {
     c.push_back({"fused_layers", "layers", [](const R& r) { return json(r.fused_layers()); }});
     c.push_back({"fusable_layers", "layers",
                  [](const R& r) { return json(r.fused_layers() + r.unfused.size()); }});
+    c.push_back(
+        {"resident_tensors", "tensors", [](const R& r) { return json(r.resident_tensors); }});
     // How the PE-array layers' MACs were priced (LayerRow::mac_energy_model, mac_operands).
     c.push_back(
         {"mac_layers", "layers", [](const R& r) { return mac_energy_models(r)["layers"]; }});

@@ -39,7 +39,8 @@ RunResult identity(const SimConfig& cfg, const CompiledNetwork& cn, bool functio
 LayerRow layer_row(const Accelerator& acc, const CompiledNetwork& cn, bool functional,
                    std::size_t i, const std::vector<std::uint64_t>& mismatches,
                    const SimConfig& cfg, const EnergyModel& em,
-                   const std::vector<LayerMacEnergy>& macs, const PlanParams& params) {
+                   const std::vector<LayerMacEnergy>& macs, const PlanParams& params,
+                   const std::vector<TensorLife>& lives) {
   const Layer& l = cn.net.layers[i];
   const CompiledLayer& cl = cn.layers[i];
   const LayerResult& res = acc.results()[i];
@@ -110,13 +111,27 @@ LayerRow layer_row(const Accelerator& acc, const CompiledNetwork& cn, bool funct
     r.tiling["images_per_tile"] = m.images;
     r.tiling["accumulate"] = m.accumulate;
     // What the mapper predicted for this mapping, next to what the simulation measured.
-    const MappingCost predicted =
-        evaluate_mapping(cfg, cn, static_cast<int>(i), params, em, macs, m);
+    const MappingCost predicted = evaluate_mapping(
+        cfg, cn, static_cast<int>(i),
+        params.resident.empty() ? params : params.for_layer(static_cast<int>(i), lives), em, macs,
+        m);
     r.tiling["mapper_cycles"] = predicted.cycles;
     r.tiling["mapper_energy_pj"] = predicted.energy.total();
   }
   if (lp.fused_layer >= 0) r.fusion = "applies " + cn.net.layers[lp.fused_layer].name;
   if (lp.fused_into >= 0) r.fusion = "in " + cn.net.layers[lp.fused_into].name;
+  // Where each input came from and the output went: DRAM, the activation SRAM (a resident
+  // tensor), or straight from the array into a fused output stage.
+  auto place = [&](int t) -> std::string {
+    const int producer = lives[static_cast<std::size_t>(t)].first;
+    if (producer >= 0 && cn.net.layers[static_cast<std::size_t>(producer)].output == t &&
+        params.fused_layer(producer) >= 0)
+      return "array";
+    return params.on_chip(t) ? "on-chip" : "dram";
+  };
+  for (int t : l.inputs)
+    r.inputs_from += (r.inputs_from.empty() ? "" : ";") + place(t);
+  r.output_to = place(l.output);
   r.start_cycle = res.start_cycle;
   const auto& sw = st.sram_access;
   const auto& dr = st.dram_read;
@@ -172,11 +187,15 @@ void collect(const Accelerator& acc, const CompiledNetwork& cn, const EnergyMode
   const std::vector<int> fusable = params.fused_stage;
   for (std::size_t i = 0; i < params.fused_stage.size(); ++i)
     params.fused_stage[i] = acc.plan().layers[i].fused_layer;
+  params.resident = acc.plan().resident;
+  const std::vector<TensorLife> lives = tensor_lives(cn.net, params);
+  for (std::size_t t = 0; t < params.resident.size(); ++t)
+    r.resident_tensors += params.on_chip(static_cast<int>(t));
   for (int f : fusable)
     if (f >= 0 && acc.plan().layers[static_cast<std::size_t>(f)].fused_into < 0)
       r.unfused.push_back(cn.net.layers[static_cast<std::size_t>(f)].name);
   for (std::size_t i = 0; i < cn.net.layers.size(); ++i) {
-    LayerRow row = layer_row(acc, cn, r.functional, i, mism, r.config, em, macs, params);
+    LayerRow row = layer_row(acc, cn, r.functional, i, mism, r.config, em, macs, params, lives);
     r.macs += row.macs;
     r.cycles += row.cycles;
     r.stall_cycles += row.stall_cycles;

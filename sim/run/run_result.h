@@ -44,6 +44,9 @@ struct LayerRow {
   // Output-stage fusion (mapping.fusion): "applies <layer>" on a layer whose output stage ran the
   // next one (its output never left the chip), "in <layer>" on the layer it ran; else empty.
   std::string fusion;
+  // Where each input came from ("dram", "on-chip": resident in the activation SRAM, "array": the
+  // conv output a fused stage takes as it leaves the array), ';'-separated, and the output went.
+  std::string inputs_from, output_to;
   nlohmann::json tiling;  // how the controller cut the layer
   nlohmann::json counts;  // raw action counts, for re-costing with another table
   double start_cycle = 0;
@@ -79,6 +82,9 @@ struct RunResult {
       n += row.fusion.rfind("in ", 0) == 0;
     return n;
   }
+  // mapping.fusion = residency and up: the tensors kept in the activation SRAM (LayerRow::
+  // inputs_from / output_to say which layers read and write them there).
+  std::size_t resident_tensors = 0;
   // Set when a layer cannot be tiled into the buffers: nothing was simulated, the totals are 0.
   std::optional<Infeasibility> infeasible;
 

@@ -54,6 +54,7 @@ PlanResult plan_run(const SimConfig& cfg, const CompiledNetwork& cn, const Energ
   const Schedule chosen = choose_schedule(cfg, cn, params, em, macs);
   params.mappings = chosen.mappings;
   params.fused_stage = chosen.fused_stage;
+  params.resident = chosen.resident;
   return plan_network(cn, params);
 }
 
@@ -136,6 +137,30 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const SimConfig& c
                               dma_out_.get()},
       *dram_, *wbuf_, *abuf_, *obuf_);
   if (functional) load_dram_image();
+  if (functional && !plan_.resident.empty()) {
+    resident_mismatches_.assign(cn.net.tensors.size(), 0);
+    controller_->on_layer_done([this](std::size_t i) { check_resident(i); });
+  }
+}
+
+void Accelerator::check_resident(std::size_t plan) {
+  const Network& net = cn_.net;
+  std::size_t producer = plan;  // the layer whose output the plan writes: its fused layer's
+  if (plan_.layers[plan].fused_layer >= 0)
+    producer = static_cast<std::size_t>(plan_.layers[plan].fused_layer);
+  const int t = net.layers[producer].output;
+  const std::uint64_t at = plan_.resident[static_cast<std::size_t>(t)];
+  if (at == PlanParams::kInDram) return;
+  const std::uint8_t* mem = abuf_->data();
+  for (int img = 0; img < cfg_.batch; ++img) {
+    const IntTensor& ref = image_tensors(img)[t];
+    const std::uint64_t base = at + static_cast<std::uint64_t>(img) * ref.data.size();
+    for (std::size_t e = 0; e < ref.data.size(); ++e) {
+      const std::uint8_t b = mem[base + e];
+      const std::int32_t v = ref.is_signed ? static_cast<std::int8_t>(b) : b;
+      resident_mismatches_[static_cast<std::size_t>(t)] += v != ref.data[e];
+    }
+  }
 }
 
 void Accelerator::load_dram_image() {
@@ -174,6 +199,11 @@ std::vector<std::uint64_t> Accelerator::compare_outputs() const {
       // checked in its row, depends on every element of it.
       if (plan_.layers[i].fused_layer >= 0) continue;
       const int t = cn_.net.layers[i].output;
+      if (!resident_mismatches_.empty() &&
+          plan_.resident[static_cast<std::size_t>(t)] != PlanParams::kInDram) {
+        if (img == 0) mismatches[i] = resident_mismatches_[static_cast<std::size_t>(t)];
+        continue;  // checked while it was on chip (check_resident)
+      }
       const IntTensor& ref = image_tensors(img)[t];
       const std::uint64_t base =
           plan_.dram.tensor_addr[t] + static_cast<std::uint64_t>(img) * ref.data.size();

@@ -48,6 +48,9 @@ class Accelerator : public sc_core::sc_module {
 
  private:
   void load_dram_image();
+  // Functional runs: compares the resident tensors layer `plan` wrote with the reference while
+  // they are still in the activation SRAM (their space is reused once their life ends).
+  void check_resident(std::size_t plan);
   // The reference activations of image `b` of the batch.
   const std::vector<IntTensor>& image_tensors(int b) const {
     return b == 0 ? cn_.tensors : cn_.batch_tensors.at(static_cast<std::size_t>(b - 1));
@@ -67,6 +70,7 @@ class Accelerator : public sc_core::sc_module {
   std::unique_ptr<CompensationAdder> compensation_adder_;
   std::unique_ptr<VectorUnit> vec_;
   std::unique_ptr<Controller> controller_;
+  std::vector<std::uint64_t> resident_mismatches_;  // per tensor (check_resident)
 };
 
 // Plans `cn` for the accelerator `cfg` describes (before any elaboration); `macs`: every layer's

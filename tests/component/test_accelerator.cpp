@@ -1,6 +1,7 @@
 // The whole SystemC model on small networks: every layer type must come out of the simulated
 // accelerator bit for bit equal to the integer reference, for both MAC designs, both dataflows and
 // buffer sizes that force every tiling mode. Each test is its own process (one sc_start each).
+#include <algorithm>
 #include <gtest/gtest.h>
 
 #include "modules/base/error.h"
@@ -145,7 +146,19 @@ TEST_P(BitExact, AcceleratorOutputsEqualIntegerReference) {
   const SyntheticWeights src(7);
   CompiledNetwork cn = compile_network(net, compile_spec(cfg, true), src);
   add_batch_references(cn, src, cfg.batch);  // workload.batch > 1: every image checked
-  auto accs = simulate({planned(cfg, cn)});
+  PlannedRun run = planned(cfg, cn);
+  if (cfg.mapping.residency) {
+    // The residency cases must keep some tensor on chip, or they test nothing new; those with
+    // tiny buffers must also spill some (the schedule's choice, not all-or-nothing).
+    const std::vector<std::uint64_t>& res = run.plan.resident;
+    const auto kept = std::count_if(res.begin(), res.end(),
+                                    [](std::uint64_t a) { return a != PlanParams::kInDram; });
+    EXPECT_GT(kept, 0) << "no tensor resident";
+    if (cfg.buffers.activation_bytes <= 4096) {
+      EXPECT_LT(static_cast<std::size_t>(kept) + 2, net.tensors.size()) << "nothing spilled";
+    }
+  }
+  auto accs = simulate({std::move(run)});
   const auto mism = accs[0]->compare_outputs();
   for (std::size_t i = 0; i < mism.size(); ++i) {
     EXPECT_EQ(mism[i], 0u) << "layer " << net.layers[i].name;
@@ -210,6 +223,28 @@ INSTANTIATE_TEST_SUITE_P(
                   kTiny)},
         Case{"ScaleSimPadsElpWsTinyBuffers", scalesim_net, kTiny},
         Case{"ScaleSimPadsFixedOs", scalesim_net, {"design.mac=fixed", "array.dataflow=os"}},
+        // On-chip residency (mapping.fusion = residency, fused-stage): tensors written to and
+        // read in place from the activation SRAM, spilled where they do not fit beside others.
+        Case{"ResidentConvElpWs", conv_net, {"mapping.fusion=residency"}},
+        Case{"ResidentPoolFcFixedOsFused",
+             pool_fc_net,
+             {"design.mac=fixed", "array.dataflow=os", "mapping.fusion=fused-stage"}},
+        Case{"ResidentPoolFcElpTinyBuffers", pool_fc_net,
+             with({"mapping.fusion=residency", "buffers.activation_kib=4"}, kTiny)},
+        Case{"ResidentGroupedIsTinyBuffers", grouped_net,
+             with({"array.dataflow=is", "mapping.fusion=residency", "buffers.activation_kib=4"},
+                  kTiny)},
+        Case{"ResidentMobileElpWs", mobile_net, {"mapping.fusion=residency"}},
+        Case{"ResidentMobileAct4FusedTiny", mobile_net,
+             with({"design.activation_bits=4", "mapping.fusion=fused-stage",
+                   "buffers.activation_kib=3"},
+                  kTiny)},
+        Case{"ResidentFpnOsBatch",
+             fpn_net,
+             {"array.dataflow=os", "workload.batch=2", "mapping.fusion=residency"}},
+        Case{"ResidentBatchPoolFcElpWsFused",
+             pool_fc_net,
+             {"workload.batch=3", "mapping.fusion=fused-stage"}},
         Case{"ConvElpCustomThreeTerms",
              conv_net,
              {"design.elp.format=custom", "design.elp.terms=3", "design.elp.shift_bits=2",

@@ -3,6 +3,7 @@
 // so a new one (docs/extending.md) is simulated, checked bit for bit, held to its float function
 // and read from JSON and ONNX without a test of its own; tests/layers/test_abs.cpp is what a
 // kind's own test adds.
+#include <algorithm>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <sstream>
@@ -169,6 +170,32 @@ TEST(LayerKinds, AcceleratorEqualsReferenceOs) {
   const auto mism = accelerator_mismatches(cn, {"array.dataflow=os"});
   for (std::size_t i = 0; i < mism.size(); ++i)
     EXPECT_EQ(mism[i], 0u) << cn.net.layers[i].name;
+}
+
+// Resident tensors (mapping.fusion = residency): every vector kind reads an input in place from
+// the activation SRAM (whole pixels of a band: never a channel chunk) and the results stay there.
+void expect_resident_bit_exact(const std::string& dataflow) {
+  const std::vector<std::string> sets = {"mapping.fusion=residency", "array.dataflow=" + dataflow};
+  const CompiledNetwork cn = compile_calibrated(every_kind(), sets);
+  std::vector<std::uint64_t> resident;
+  const auto mism = accelerator_mismatches(cn, sets, nullptr, &resident);
+  for (std::size_t i = 0; i < mism.size(); ++i)
+    EXPECT_EQ(mism[i], 0u) << cn.net.layers[i].name;
+  for (const Layer& l : cn.net.layers) {
+    if (l.on_pe_array()) continue;
+    const bool in_place = std::any_of(l.inputs.begin(), l.inputs.end(), [&](int t) {
+      return resident[static_cast<std::size_t>(t)] != PlanParams::kInDram;
+    });
+    EXPECT_TRUE(in_place) << l.name << " reads no resident input";
+  }
+}
+
+TEST(LayerKinds, AcceleratorEqualsReferenceWithResidentTensorsWs) {
+  expect_resident_bit_exact("ws");
+}
+
+TEST(LayerKinds, AcceleratorEqualsReferenceWithResidentTensorsOs) {
+  expect_resident_bit_exact("os");
 }
 
 namespace {

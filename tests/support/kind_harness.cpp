@@ -32,7 +32,8 @@ CompiledNetwork compile_calibrated(const Network& net, const std::vector<std::st
 
 std::vector<std::uint64_t> accelerator_mismatches(const CompiledNetwork& cn,
                                                   const std::vector<std::string>& sets,
-                                                  std::vector<int>* fused_into) {
+                                                  std::vector<int>* fused_into,
+                                                  std::vector<std::uint64_t>* resident) {
   const SimConfig cfg = load_sim_config(std::nullopt, sets);
   const EnergyModel em(EnergyTable::load(cfg.energy_table_path));
   PlanResult p = plan_run(cfg, cn, em, mac_energies(cn, cfg, em, mac_circuit_fnv1a64(cfg)));
@@ -42,6 +43,7 @@ std::vector<std::uint64_t> accelerator_mismatches(const CompiledNetwork& cn,
     for (const LayerPlan& lp : p.plan.layers)
       fused_into->push_back(lp.fused_into);
   }
+  if (resident) *resident = p.plan.resident;
   auto accs = simulate({{&cfg, &cn, std::move(p.plan), true, nullptr}});
   return accs[0]->compare_outputs();
 }

@@ -26,7 +26,8 @@ CompiledNetwork compile_calibrated(const Network& net, const std::vector<std::st
 // each layer's LayerPlan::fused_into (the layer whose output stage ran it, or -1).
 std::vector<std::uint64_t> accelerator_mismatches(const CompiledNetwork& cn,
                                                   const std::vector<std::string>& sets,
-                                                  std::vector<int>* fused_into = nullptr);
+                                                  std::vector<int>* fused_into = nullptr,
+                                                  std::vector<std::uint64_t>* resident = nullptr);
 
 // Layer `li`'s integer output against its kind's element_float on the integer inputs as real
 // values: the largest difference in output levels (|q * scale - f| / scale) over the elements

@@ -41,6 +41,11 @@ ConvCounts tally(const Network& net, const LayerPlan& lp, const PlanParams& p) {
   for (const Job& j : lp.jobs) {
     switch (j.engine) {
       case Engine::DmaRead:
+        if (j.xfer.on_chip) {  // a fused operand resident in the activation SRAM
+          EXPECT_EQ(j.xfer.buffer, Buffer::Outputs);
+          c.fused_onchip_bits += j.xfer.bits;
+          break;
+        }
         (j.xfer.buffer == Buffer::Weights   ? c.dram_weight_bits
          : j.xfer.buffer == Buffer::Outputs ? c.fused_input_bits
                                             : c.dram_input_bits) += j.xfer.bits;
@@ -71,6 +76,10 @@ ConvCounts tally(const Network& net, const LayerPlan& lp, const PlanParams& p) {
         c.last_outputs = static_cast<std::uint64_t>(j.conv.gemm.m * j.conv.gemm.n);
         break;
       case Engine::DmaWrite:
+        if (j.xfer.on_chip) {  // a resident result
+          c.onchip_output_bits += j.xfer.bits;
+          break;
+        }
         c.dram_output_bits += j.xfer.bits;
         c.write_bursts += bursts(j.xfer);
         break;
@@ -95,7 +104,8 @@ int pick(Rng& rng, int lo, int hi) {
 // count_conv (the mapper's closed form) against the jobs the planner emits for the same mapping:
 // random layers (kernels, strides, padding, dilation, groups), buffers, batches, all three
 // dataflows, with and without column accumulators, with and without a fused output stage (an add or
-// max reading one more tensor, a relu reading none), and random mappings that fit.
+// max reading one more tensor, a relu reading none), with and without resident tensors (input read
+// in place, result and fused operand on chip), and random mappings that fit.
 TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
   Rng rng(7);
   WeightStationary ws;
@@ -163,6 +173,23 @@ TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
       ASSERT_EQ(p.fused_stage[0], 1);
     }
     const Network& net = cn.net;
+    // Residency, at random: the input read in place, the result and a fused stage's other
+    // operand resident (placed at the top of the store: the halves keep their size).
+    const int resident = pick(rng, 0, 7);
+    if (resident > 0) {
+      p.resident.assign(net.tensors.size(), PlanParams::kInDram);
+      const int res_layer = fusion > 0 ? 1 : 0;
+      if (resident & 1) p.resident[static_cast<std::size_t>(net.layers[0].inputs[0])] = 0;
+      if (resident & 2)
+        p.resident[static_cast<std::size_t>(
+            net.layers[static_cast<std::size_t>(res_layer)].output)] = 0;
+      if ((resident & 4) && fusion > 0) {
+        for (int t : fused_operands(net, 1, 0))
+          p.resident[static_cast<std::size_t>(t)] = 0;
+      }
+      for (auto& a : p.resident)
+        if (a == 0) a = 2 * p.act_store();
+    }
     const Layer& l = net.layers[0];
     const TensorShape out = result_shape(net, 0, p);  // the rows a mapping's bands cut
     for (int m_try = 0; m_try < 40; ++m_try) {
@@ -197,8 +224,11 @@ TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
                                << " vs " << want.array.psum_writes << ", fused operands "
                                << got.fused_input_bits << " vs " << want.fused_input_bits
                                << ", fused ops " << got.fused_ops << " vs " << want.fused_ops
-                               << ", pooled " << got.pooled << " vs " << want.pooled << ", fusion "
-                               << fusion;
+                               << ", pooled " << got.pooled << " vs " << want.pooled
+                               << ", on chip out/fused " << got.onchip_output_bits << "/"
+                               << got.fused_onchip_bits << " vs " << want.onchip_output_bits << "/"
+                               << want.fused_onchip_bits << ", fusion " << fusion << ", resident "
+                               << resident;
       ++checked;
     }
   }
@@ -353,20 +383,25 @@ TEST(Mapping, PredictionMatchesTheSimulation) {
   x = b.conv("c3", x, 64, 1, 1, 0, A::Relu);
   b.fc("fc", b.global_avg_pool("gap", x), 10);
   const Network net = b.build();
-  const std::vector<std::string> common = {"buffers.weight_kib=4", "buffers.activation_kib=8",
-                                           "buffers.output_kib=8", "array.accumulator_entries=64",
+  const std::vector<std::string> common = {"buffers.weight_kib=4", "buffers.output_kib=8",
+                                           "array.accumulator_entries=64",
                                            "energy.table=horowitz45-cacti"};
   std::vector<SimConfig> cfgs = {
-      load_sim_config(std::nullopt, common),
+      load_sim_config(std::nullopt, with(common, {"buffers.activation_kib=8"})),
       load_sim_config(std::nullopt,
-                      with(common, {"design.activation_bits=4", "design.accumulator_bits=20"}))};
+                      with(common, {"buffers.activation_kib=8", "design.activation_bits=4",
+                                    "design.accumulator_bits=20"})),
+      // Resident tensors: written back to and read in place from the activation SRAM.
+      load_sim_config(std::nullopt,
+                      with(common, {"buffers.activation_kib=48", "mapping.fusion=fused-stage"}))};
   std::vector<CompiledNetwork> cns;
   for (const SimConfig& c : cfgs)
     cns.push_back(compile_network(net, compile_spec(c, true), SyntheticWeights(3)));
   const EnergyModel em = energy_model(cfgs[0]);
-  const std::vector<RunResult> runs =
-      run_simulations({{&cfgs[0], &cns[0], true}, {&cfgs[1], &cns[1], true}}, em);
-  ASSERT_EQ(runs.size(), 2u);
+  const std::vector<RunResult> runs = run_simulations(
+      {{&cfgs[0], &cns[0], true}, {&cfgs[1], &cns[1], true}, {&cfgs[2], &cns[2], true}}, em);
+  ASSERT_EQ(runs.size(), 3u);
+  EXPECT_GT(runs[2].resident_tensors, 0u);
   for (std::size_t run = 0; run < runs.size(); ++run) {
     const SimConfig& cfg = cfgs[run];
     const CompiledNetwork& cn = cns[run];
@@ -374,13 +409,18 @@ TEST(Mapping, PredictionMatchesTheSimulation) {
     ASSERT_FALSE(r.infeasible.has_value());
     EXPECT_EQ(r.mismatches, 0);
     const auto df = make_dataflow(cfg.array.dataflow);
-    const PlanParams p = plan_params(cfg, cn, df.get());
+    PlanParams p = plan_params(cfg, cn, df.get());
     const auto macs = macs_of(cfg, cn, em);
-    const auto mappings = choose_schedule(cfg, cn, p, em, macs).mappings;
+    const Schedule s = choose_schedule(cfg, cn, p, em, macs);
+    const auto& mappings = s.mappings;
+    p.fused_stage = s.fused_stage;
+    p.resident = s.resident;
+    const std::vector<TensorLife> lives = tensor_lives(cn.net, p);
     for (std::size_t i = 0; i < cn.net.layers.size(); ++i) {
       if (!mappings[i]) continue;
-      const MappingCost c =
-          evaluate_mapping(cfg, cn, static_cast<int>(i), p, em, macs, *mappings[i]);
+      const MappingCost c = evaluate_mapping(
+          cfg, cn, static_cast<int>(i),
+          p.resident.empty() ? p : p.for_layer(static_cast<int>(i), lives), em, macs, *mappings[i]);
       const LayerRow& row = r.rows[i];
       EXPECT_EQ(row.tiling["order"], to_string(mappings[i]->order));
       const auto want = row.energy.values(), got = c.energy.values();
