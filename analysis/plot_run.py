@@ -31,15 +31,23 @@ def read_csv(path):
 
 def fusion_groups(rows):
     """One bar per fusion group (mapping.fusion): a layer run in another's output stage
-    (`fusion` = "in X") joins X's bar, named "X + layer"."""
+    (`fusion` = "in X") joins X's bar, named "X + layer"; the members of a depth-first group
+    (`fusion` naming "depth-first A..B") are marked "[df N]", N counting the groups."""
     out = []
+    groups = []
     for r in rows:
         fusion = r.get("fusion") or ""
         if fusion.startswith("in "):
             continue
+        name = r["layer"]
         if fusion.startswith("applies "):
-            r = dict(r, layer=r["layer"] + " + " + fusion[len("applies "):])
-        out.append(r)
+            name += " + " + fusion[len("applies "):].split(";")[0]
+        if "depth-first " in fusion:
+            group = fusion[fusion.index("depth-first "):]
+            if group not in groups:
+                groups.append(group)
+            name += f" [df {groups.index(group) + 1}]"
+        out.append(dict(r, layer=name))
     return out
 
 

@@ -10,6 +10,7 @@ JobEngine::JobEngine(const sc_core::sc_module_name& name, RunContext& ctx, Engin
 }
 
 void JobEngine::start_layer() {
+  new_plan();
   pending_ = true;
   work_.notify(sc_core::SC_ZERO_TIME);
 }

@@ -29,6 +29,9 @@ class JobEngine : public sc_core::sc_module {
     sc_core::sc_time done;     // absolute time the job's result is available
     sc_core::sc_time free_at;  // absolute time the engine can start its next job
   };
+  // A new plan starts (a layer's, or a band of a depth-first group's member): caches keyed by job
+  // ids, which every plan numbers from 0, must be forgotten.
+  virtual void new_plan() {}
   // Performs one job that may start at `start` (absolute). It may synchronise through qk_ (the
   // DMA does, to interleave long transfers), but never waits for anything else.
   virtual Timing execute(const Job& job, const sc_core::sc_time& start) = 0;

@@ -136,13 +136,17 @@ struct ConvGeom {
   // Residency: the input is read in place from the activation SRAM (no input bands to load or
   // to fit in a half); the result is written back there instead of to DRAM.
   bool in_place = false, res_on_chip = false;
-  int operands_on_chip = 0;  // of the fused layer's other inputs, those resident
+  int operands_on_chip = 0;    // of the fused layer's other inputs, those resident
+  int row_lo = 0, row_hi = 0;  // the result rows planned (PlanParams::row_lo, row_hi)
+  int rows_planned() const { return row_hi - row_lo; }
   ConvGeom(const CompiledNetwork& cn, int li, const PlanParams& p)
       : l(cn.net.layers[li]),
         in(cn.net.in_shape(l)),
         out(cn.net.out_shape(l)),
         res(result_shape(cn.net, li, p)) {
     in_place = p.on_chip(l.inputs[0]);
+    row_lo = p.row_lo;
+    row_hi = p.row_hi < 0 ? res.h : p.row_hi;
     groups = l.groups;
     ng = static_cast<int>(cn.net.gemm(l).n);
     cg = in.c / l.groups;
@@ -245,7 +249,7 @@ ConvMapping greedy(const ConvGeom& g, const PlanParams& p) {
   const int cs = all_ch ? g.in.c : ct;
   // 3. Output rows per band.
   int rows = 1;
-  while (rows < g.res.h &&
+  while (rows < g.rows_planned() &&
          static_cast<std::uint64_t>(g.rows_in(rows + 1)) * g.in.w * cs <= act_capacity &&
          static_cast<std::uint64_t>(g.conv_rows(rows + 1)) * g.out.w * nt <= g.psum_capacity) {
     ++rows;
@@ -280,7 +284,8 @@ std::optional<Infeasibility> misfit(const ConvGeom& g, const PlanParams& p, cons
   };
   if (m.nt < 1 || m.nt > g.ng) return range("output channels per tile", m.nt, g.ng);
   if (m.ct < 1 || m.ct > g.cg) return range("input channels per chunk", m.ct, g.cg);
-  if (m.rows < 1 || m.rows > g.res.h) return range("output rows per band", m.rows, g.res.h);
+  if (m.rows < 1 || m.rows > g.rows_planned())
+    return range("output rows per band", m.rows, g.rows_planned());
   if (m.images < 1 || m.images > g.batch) return range("images per tile", m.images, g.batch);
   if (m.accumulate && p.array.acc_entries <= 0) {
     return bad("accumulating in column accumulators needs array.accumulator_entries > 0",
@@ -342,7 +347,7 @@ class ConvPlanner {
     lp_.on_pe_array = true;
     lp_.mapping = m;
     lp_.band_rows = m.rows;
-    lp_.bands = (g_.res.h + m.rows - 1) / m.rows;
+    lp_.bands = (g_.rows_planned() + m.rows - 1) / m.rows;
     lp_.chunks = (g_.cg + m.ct - 1) / m.ct;
     lp_.n_tiles = (g_.ng + m.nt - 1) / m.nt;
   }
@@ -381,28 +386,37 @@ class ConvPlanner {
 
   // Weight blocks in DRAM, in (group, n-tile, chunk) order, each byte-aligned, and where each
   // sits in the weight buffer when loaded as part of the whole layer (resident) or of its n-tile.
+  // A depth-first group's later bands find their blocks placed already (`block_addr` filled).
   void place_weights(std::vector<std::uint64_t>& block_addr, std::uint64_t& next_addr) {
     std::uint64_t total = 0;
+    const bool placed = !block_addr.empty();
+    std::size_t i = 0;
     for (int grp = 0; grp < g_.l.groups; ++grp) {
       for (int nti = 0; nti < lp_.n_tiles; ++nti) {
-        for (int ch = 0; ch < lp_.chunks; ++ch) {
+        for (int ch = 0; ch < lp_.chunks; ++ch, ++i) {
           const std::uint64_t b = g_.block(ntile_channels(nti), chunk_channels(ch));
-          block_addr.push_back(next_addr);
+          if (!placed) {
+            block_addr.push_back(next_addr);
+            next_addr += b;
+          }
+          CONLOC_ASSERT(i < block_addr.size(), "planner", "a band's weight blocks changed");
           block_size_.push_back(b);
-          next_addr += b;
           total += b;
         }
       }
     }
-    next_addr = align_up(next_addr);
+    CONLOC_ASSERT(i == block_addr.size(), "planner", "a band's weight blocks changed");
+    if (!placed) next_addr = align_up(next_addr);
     blocks_ = block_addr;
-    lp_.weights_resident = total <= p_.weight_half_bytes;
+    // Pinned for a depth-first group: where the group placed them, loaded by its first band.
+    pinned_ = p_.weights_at != PlanParams::kInDram;
+    lp_.weights_resident = pinned_ || total <= p_.weight_half_bytes;
     resident_off_.resize(blocks_.size());
     ntile_off_.resize(blocks_.size());
     block_job_.assign(blocks_.size(), -1);
     std::uint64_t off = 0;
     for (std::size_t b = 0; b < blocks_.size(); ++b) {
-      resident_off_[b] = off;
+      resident_off_[b] = (pinned_ ? p_.weights_at : 0) + off;
       ntile_off_[b] = b % static_cast<std::size_t>(lp_.chunks) == 0
                           ? 0
                           : ntile_off_[b - 1] + block_size_[b - 1];
@@ -437,7 +451,7 @@ class ConvPlanner {
   }
 
   Band band(int b) const {
-    const int oy0 = b * m_.rows, r = std::min(m_.rows, g_.res.h - oy0);
+    const int oy0 = g_.row_lo + b * m_.rows, r = std::min(m_.rows, g_.row_hi - oy0);
     const int cy0 = g_.conv_lo(oy0), cr = g_.conv_hi(oy0, r) - cy0;
     const int lo = g_.band_lo(cy0);
     return Band{b, oy0, r, cy0, cr, lo, g_.band_hi(cy0, cr) - lo};
@@ -488,6 +502,11 @@ class ConvPlanner {
   std::pair<int, int> weights_for(ConvTile& tile, int block, int ntile_half) {
     const std::uint64_t bits = g_.block_bits(tile.nt, tile.ct);
     if (lp_.weights_resident) {
+      if (pinned_ && p_.weights_loaded) {
+        // Loaded by the group's first band: no job; a key of its own for the PE array's cache.
+        tile.wbuf_addr = resident_off_[block];
+        return {-2 - block, -1};
+      }
       if (block_job_[block] < 0) {
         block_job_[block] = push(
             lp_, weight_dma(blocks_[block], resident_off_[block], block_size_[block], bits, -1));
@@ -678,6 +697,7 @@ class ConvPlanner {
   LayerPlan lp_;
   std::vector<std::uint64_t> blocks_, block_size_, resident_off_, ntile_off_;
   std::vector<int> block_job_;  // the job that loaded each block (resident or per n-tile)
+  bool pinned_ = false;         // weights pinned for a depth-first group (PlanParams::weights_at)
   Halves wh_, ah_, oh_;         // weight, activation and output buffer halves
   std::map<std::vector<std::int64_t>, std::vector<int>> step_cache_;
 };
@@ -704,6 +724,8 @@ class VectorPlanner {
     lp_.layer = li;
     for (int t : l_.inputs)
       any_in_place_ = any_in_place_ || p.on_chip(t);
+    row_lo_ = p.row_lo;
+    row_hi_ = p.row_hi < 0 ? out_.h : p.row_hi;
     // A kind with one part per input (concat) runs one part per input, into its channels of the
     // output; the rest one part.
     if (kind_.part_per_input) {
@@ -717,6 +739,12 @@ class VectorPlanner {
     }
   }
 
+  // The rows [lo, hi) of input `in` that output rows [oy0, oy0 + r) read.
+  std::pair<int, int> rows_of(const TensorShape& in, int oy0, int r) const {
+    if (in.h == 1 && in.w == 1 && out_.h > 1) return {0, 1};  // a per-channel factor
+    return {band_lo(in, oy0), band_hi(in, oy0, r)};
+  }
+
   LayerPlan plan() {
     for (int img = 0; img < std::max(1, p_.batch); ++img) {
       for (const Part& part : parts_) {
@@ -724,12 +752,12 @@ class VectorPlanner {
         const Cut c = cut(in, part.input);
         if (part.input == 0) {
           lp_.band_rows = c.rows;
-          lp_.bands = (out_.h + c.rows - 1) / c.rows;
+          lp_.bands = (row_hi_ - row_lo_ + c.rows - 1) / c.rows;
           lp_.chunks = (c.out_c + c.cc - 1) / c.cc;
         }
-        for (int oy0 = 0; oy0 < out_.h; oy0 += c.rows)
+        for (int oy0 = row_lo_; oy0 < row_hi_; oy0 += c.rows)
           for (int c0 = 0; c0 < c.out_c; c0 += c.cc)
-            tile(img, part, in, oy0, std::min(c.rows, out_.h - oy0), c0,
+            tile(img, part, in, oy0, std::min(c.rows, row_hi_ - oy0), c0,
                  std::min(c.cc, c.out_c - c0));
       }
     }
@@ -810,7 +838,7 @@ class VectorPlanner {
                                                         p_.act_capacity() / band_in(in, 1, 1, part),
                                                         p_.out_act_capacity() / out_row}));
     int rows = 1;
-    while (rows < out_.h && band_in(in, rows + 1, cc, part) <= p_.act_capacity() &&
+    while (rows < row_hi_ - row_lo_ && band_in(in, rows + 1, cc, part) <= p_.act_capacity() &&
            static_cast<std::uint64_t>(rows + 1) * out_.w * cc <= p_.out_act_capacity()) {
       ++rows;
     }
@@ -885,8 +913,9 @@ class VectorPlanner {
   const PlanParams& p_;
   const DramLayout& dram_;
   const bool window_, up_, interp_;
-  const bool whole_pixels_;    // tiles load whole input pixels and write whole output pixels
-  bool any_in_place_ = false;  // an input is resident: bands hold whole pixels
+  const bool whole_pixels_;      // tiles load whole input pixels and write whole output pixels
+  bool any_in_place_ = false;    // an input is resident: bands hold whole pixels
+  int row_lo_ = 0, row_hi_ = 0;  // the output rows planned (PlanParams::row_lo, row_hi)
   const int n_in_;
   const std::uint64_t per_elem_;  // ops per output element
   std::vector<Part> parts_;
@@ -1032,11 +1061,11 @@ class ConvCounter {
       : g_(cn, layer, p),
         p_(p),
         m_(m),
-        bands_((g_.res.h + m_.rows - 1) / m_.rows),
+        bands_((g_.rows_planned() + m_.rows - 1) / m_.rows),
         chunks_((g_.cg + m_.ct - 1) / m_.ct),
         n_tiles_((g_.ng + m_.nt - 1) / m_.nt),
         igroups_((g_.batch + m_.images - 1) / m_.images),
-        r_last_(g_.res.h - (bands_ - 1) * m_.rows),
+        r_last_(g_.rows_planned() - (bands_ - 1) * m_.rows),
         ct_last_(g_.cg - (chunks_ - 1) * m_.ct),
         nt_last_(g_.ng - (n_tiles_ - 1) * m_.nt),
         nb_last_(g_.batch - (igroups_ - 1) * m_.images),
@@ -1049,8 +1078,8 @@ class ConvCounter {
     // their windows read (the first and last bands clipped by the padding and the last band's
     // size, those between all alike).
     for (int b = 0; b < bands_; ++b) {
-      const int y0 = b * m_.rows;
-      const int cr = g_.conv_hi(y0, std::min(m_.rows, g_.res.h - y0)) - g_.conv_lo(y0);
+      const int y0 = g_.row_lo + b * m_.rows;
+      const int cr = g_.conv_hi(y0, std::min(m_.rows, g_.row_hi - y0)) - g_.conv_lo(y0);
       auto d = std::find_if(row_dims_.begin(), row_dims_.end(),
                             [&](const Dim& x) { return x.value == cr; });
       if (d == row_dims_.end()) {
@@ -1173,7 +1202,11 @@ class ConvCounter {
     const std::uint64_t per_tile_passes = u(bands_) * u(igroups_);
     const std::uint64_t all_bursts =
         u(g_.groups) * (u(n_tiles_ - 1) * ntile_bursts(m_.nt) + ntile_bursts(nt_last_));
-    if (total_bytes <= p_.weight_half_bytes) {
+    if (p_.weights_at != PlanParams::kInDram) {
+      // Pinned for a depth-first group: loaded by its first band only.
+      c_.dram_weight_bits = p_.weights_loaded ? 0 : all_bits_;
+      c_.read_bursts = p_.weights_loaded ? 0 : all_bursts;
+    } else if (total_bytes <= p_.weight_half_bytes) {
       c_.dram_weight_bits = all_bits_;
       c_.read_bursts = all_bursts;
     } else if (m_.order == TileOrder::BandsOuter) {
@@ -1197,9 +1230,9 @@ class ConvCounter {
     std::uint64_t band_rows = 0, in_bursts = 0;
     const std::uint64_t in_c = u(g_.in.c);
     for (int b = 0; b < bands_; ++b) {
-      const int y0 = b * m_.rows;
+      const int y0 = g_.row_lo + b * m_.rows;
       const int cy0 = g_.conv_lo(y0);
-      const int cr = g_.conv_hi(y0, std::min(m_.rows, g_.res.h - y0)) - cy0;
+      const int cr = g_.conv_hi(y0, std::min(m_.rows, g_.row_hi - y0)) - cy0;
       const std::uint64_t rows = u(g_.band_hi(cy0, cr) - g_.band_lo(cy0));
       band_rows += rows;
       const std::uint64_t pixels = rows * u(g_.in.w);
@@ -1220,13 +1253,13 @@ class ConvCounter {
     c_.dram_input_bits = plane * (m_.all_channels ? in_c : u(g_.cg)) * band_loads;
     c_.read_bursts += in_bursts * u(g_.batch) * band_loads;
     const bool weights_per_tile =
-        c_.dram_weight_bits > all_bits_ && m_.order == TileOrder::BandsOuter;
+        c_.dram_weight_bits > all_bits_ && m_.order == TileOrder::BandsOuter;  // never pinned
     c_.load_tiles = weights_per_tile || (!m_.all_channels && !g_.in_place)
                         ? c_.tiles
                         : u(bands_) * u(igroups_) * std::max<std::uint64_t>(1, band_loads);
     c_.outputs = conv_rows_ * u(g_.out.w) * u(g_.out.c) * u(g_.batch);
     c_.last_outputs = u(nb_last_) * u(cr_last_) * u(g_.out.w) * u(nt_last_);
-    const std::uint64_t results = u(g_.res.elements()) * u(g_.batch);
+    const std::uint64_t results = u(g_.rows_planned()) * u(g_.res.w) * u(g_.res.c) * u(g_.batch);
     const std::uint64_t result_bits = results * u(p_.widths.activation_bits);
     // Bursts of one pass over the results (DRAM bursts: transfers to and from resident tensors
     // stay on chip and are not counted).
@@ -1254,10 +1287,11 @@ class ConvCounter {
     } else if (g_.fused >= 0) {
       c_.fused_ops = c_.outputs;
     }
-    const int iy0 = g_.band_lo(g_.conv_lo(0));
-    c_.first_load_bits = g_.block_bits(nt0_, ct0_);
+    const int iy0 = g_.band_lo(g_.conv_lo(g_.row_lo));
+    c_.first_load_bits =
+        p_.weights_loaded && p_.weights_at != PlanParams::kInDram ? 0 : g_.block_bits(nt0_, ct0_);
     if (!g_.in_place) {
-      c_.first_load_bits += u(g_.band_hi(g_.conv_lo(0), cr0_) - iy0) * u(g_.in.w) *
+      c_.first_load_bits += u(g_.band_hi(g_.conv_lo(g_.row_lo), cr0_) - iy0) * u(g_.in.w) *
                             u(m_.all_channels ? g_.in.c : ct0_) * u(nb0_) *
                             u(p_.widths.activation_bits);
     }
@@ -1283,6 +1317,27 @@ ConvCounts count_conv(const CompiledNetwork& cn, int layer, const PlanParams& p,
   return ConvCounter(cn, layer, p, m).count();
 }
 
+namespace {
+
+// The tensor layer `li`'s plan writes (its fused layer's output when its output stage runs one).
+int result_tensor(const Network& net, int li, const PlanParams& p) {
+  const int f = p.fused_layer(li);
+  return net.layers[static_cast<std::size_t>(f >= 0 ? f : li)].output;
+}
+
+// The tensors layer `li`'s plan reads: its inputs and a fused stage's other operands.
+std::vector<int> tensors_read(const Network& net, int li, const PlanParams& p) {
+  std::vector<int> v = net.layers[static_cast<std::size_t>(li)].inputs;
+  const int f = p.fused_layer(li);
+  if (f >= 0) {
+    for (int t : fused_operands(net, f, li))
+      v.push_back(t);
+  }
+  return v;
+}
+
+}  // namespace
+
 std::vector<TensorLife> tensor_lives(const Network& net, const PlanParams& p) {
   std::vector<TensorLife> lives(net.tensors.size());
   const int n = static_cast<int>(net.layers.size());
@@ -1297,6 +1352,19 @@ std::vector<TensorLife> tensor_lives(const Network& net, const PlanParams& p) {
   }
   for (TensorLife& life : lives)
     if (life.last < 0) life.last = n;  // never read: a network output
+  // A depth-first group's members run interleaved: what any of them reads or writes is alive
+  // over the whole group.
+  for (const PlanParams::Group& g : p.groups) {
+    for (int li = g.first; li <= g.last; ++li) {
+      if (li > 0 && p.fused_layer(li - 1) == li) continue;
+      for (int t : tensors_read(net, li, p)) {
+        TensorLife& life = lives[static_cast<std::size_t>(t)];
+        life.last = std::max(life.last, g.last);
+      }
+      TensorLife& life = lives[static_cast<std::size_t>(result_tensor(net, li, p))];
+      life.first = std::min(life.first, g.first);
+    }
+  }
   return lives;
 }
 
@@ -1308,6 +1376,277 @@ PlanParams PlanParams::for_layer(int layer, const std::vector<TensorLife>& lives
   q.act_half_bytes =
       lowest / 2 * static_cast<std::uint64_t>(widths.activation_bits) / 8;  // <= lowest / 2 stored
   return q;
+}
+
+std::pair<int, int> rows_read(const CompiledNetwork& cn, int layer, const PlanParams& p, int tensor,
+                              int y0, int y1) {
+  const Layer& l = cn.net.layers[static_cast<std::size_t>(layer)];
+  if (l.on_pe_array()) {
+    const ConvGeom g(cn, layer, p);
+    if (tensor != l.inputs[0]) return {y0, y1};  // a fused stage's operand, at the result rows
+    const int cy0 = g.conv_lo(y0), cr = g.conv_hi(y0, y1 - y0) - cy0;
+    return {g.band_lo(cy0), g.band_hi(cy0, cr)};
+  }
+  DramLayout none;
+  none.tensor_addr.assign(cn.net.tensors.size(), 0);
+  return VectorPlanner(cn, layer, p, none)
+      .rows_of(cn.net.tensors[static_cast<std::size_t>(tensor)], y0, y1 - y0);
+}
+
+namespace {
+
+// The member whose plan writes tensor `t`.
+int producer_of(const Network& net, const PlanParams& p, const std::vector<int>& members, int t) {
+  for (int m : members)
+    if (result_tensor(net, m, p) == t) return m;
+  CONLOC_ASSERT(false, "planner", "a group's tensor without a producer in the group");
+  return -1;
+}
+
+// Per band of group `grp`, the rows [lo, hi) of every tensor between `members` the band needs
+// (-1: none), and the last member's band rows, found backwards from the last member.
+std::vector<std::vector<std::pair<int, int>>> rows_needed(const CompiledNetwork& cn,
+                                                          const PlanParams& p,
+                                                          const PlanParams::Group& grp,
+                                                          const std::vector<int>& members,
+                                                          const std::vector<bool>& internal) {
+  const Network& net = cn.net;
+  const int last_t = result_tensor(net, members.back(), p);
+  const int h = net.tensors[static_cast<std::size_t>(last_t)].h;
+  const int bands = (h + grp.rows - 1) / grp.rows;
+  std::vector<std::vector<std::pair<int, int>>> need(
+      static_cast<std::size_t>(bands),
+      std::vector<std::pair<int, int>>(net.tensors.size(), {-1, -1}));
+  for (int b = 0; b < bands; ++b) {
+    auto& rows = need[static_cast<std::size_t>(b)];
+    rows[static_cast<std::size_t>(last_t)] = {b * grp.rows, std::min(h, (b + 1) * grp.rows)};
+    for (auto m = members.rbegin(); m != members.rend(); ++m) {
+      const auto [u0, u1] = rows[static_cast<std::size_t>(result_tensor(net, *m, p))];
+      if (u0 < 0) continue;
+      for (int t : tensors_read(net, *m, p)) {
+        if (!internal[static_cast<std::size_t>(t)]) continue;
+        const auto [lo, hi] = rows_read(cn, *m, p, t, u0, u1);
+        auto& r = rows[static_cast<std::size_t>(t)];
+        r = r.first < 0 ? std::make_pair(lo, hi)
+                        : std::make_pair(std::min(r.first, lo), std::max(r.second, hi));
+      }
+    }
+  }
+  return need;
+}
+
+// Each conv member's mapping (the greedy rule for the halves `q` leaves and the most rows a
+// band asks of it), where its weights sit when pinned, and whether all of them fit the weight
+// buffer to be pinned.
+struct MemberMappings {
+  std::vector<ConvMapping> mapping;
+  std::vector<std::uint64_t> pin;
+  bool pinned = false;
+};
+MemberMappings member_mappings(const CompiledNetwork& cn, const PlanParams& p, PlanParams q,
+                               const std::vector<int>& members,
+                               const std::vector<std::vector<std::pair<int, int>>>& need) {
+  const Network& net = cn.net;
+  MemberMappings r;
+  r.mapping.resize(net.layers.size());
+  r.pin.assign(net.layers.size(), PlanParams::kInDram);
+  std::uint64_t pinned = 0;
+  for (int m : members) {
+    if (!net.layers[static_cast<std::size_t>(m)].on_pe_array()) continue;
+    int rows = 0;
+    for (const auto& band : need) {
+      const auto y = band[static_cast<std::size_t>(result_tensor(net, m, p))];
+      rows = std::max(rows, y.second - y.first);
+    }
+    q.row_lo = 0;
+    q.row_hi = rows;
+    const ConvGeom geom(cn, m, q);
+    const ConvMapping mm = greedy(geom, q);
+    r.mapping[static_cast<std::size_t>(m)] = mm;
+    const int n_tiles = (geom.ng + mm.nt - 1) / mm.nt;
+    r.pin[static_cast<std::size_t>(m)] = pinned;
+    pinned = align_up(
+        pinned + static_cast<std::uint64_t>(geom.groups) *
+                     (static_cast<std::uint64_t>(n_tiles - 1) * geom.ntile_bytes(mm.nt, mm.ct) +
+                      geom.ntile_bytes(geom.ng - (n_tiles - 1) * mm.nt, mm.ct)));
+  }
+  r.pinned = pinned <= 2 * p.weight_half_bytes;
+  return r;
+}
+
+// The units of depth-first group `grp` (group_units), or throws Infeasibility.
+std::vector<GroupUnit> units_of(const CompiledNetwork& cn, const PlanParams& p,
+                                const PlanParams::Group& grp,
+                                const std::vector<TensorLife>& lives) {
+  const Network& net = cn.net;
+  CONLOC_ASSERT(std::max(1, p.batch) == 1, "planner", "a depth-first group runs one image");
+  CONLOC_ASSERT(p.fused_layer(grp.last) < 0, "planner",
+                "a depth-first group ends inside a fused pair");
+  std::vector<int> members;
+  for (int li = grp.first; li <= grp.last; ++li)
+    if (!(li > 0 && p.fused_layer(li - 1) == li)) members.push_back(li);
+  const int last = members.back();
+  std::vector<bool> internal(net.tensors.size(), false);
+  for (int m : members)
+    if (m != last) internal[static_cast<std::size_t>(result_tensor(net, m, p))] = true;
+  for (std::size_t t = 0; t < net.tensors.size(); ++t) {
+    CONLOC_ASSERT(!internal[t] || lives[t].last <= grp.last, "planner",
+                  "a depth-first group's tensor " + std::to_string(t) +
+                      " is read after the group (only its last member's result may be)");
+  }
+  const auto need = rows_needed(cn, p, grp, members, internal);
+  const auto bands = static_cast<int>(need.size());
+  std::vector<int> most_rows(net.tensors.size(), 0);
+  for (const auto& rows : need)
+    for (std::size_t t = 0; t < net.tensors.size(); ++t)
+      if (internal[t] && rows[t].first >= 0)
+        most_rows[t] = std::max(most_rows[t], rows[t].second - rows[t].first);
+  // Windows from the top of the activation SRAM down, below the resident tensors alive then.
+  std::uint64_t top = 2 * p.act_store();
+  for (std::size_t t = 0; t < p.resident.size(); ++t) {
+    if (p.resident[t] == PlanParams::kInDram || internal[t]) continue;
+    if (lives[t].last >= grp.first && lives[t].first <= grp.last)
+      top = std::min(top, p.resident[t]);
+  }
+  std::vector<std::uint64_t> window(net.tensors.size(), PlanParams::kInDram);
+  for (std::size_t t = 0; t < net.tensors.size(); ++t) {
+    if (!internal[t]) continue;
+    const TensorShape& s = net.tensors[t];
+    const std::uint64_t size = static_cast<std::uint64_t>(most_rows[t]) * s.w * s.c;
+    if (size > top) {
+      does_not_fit(net.layers[static_cast<std::size_t>(grp.first)], "activation SRAM",
+                   "buffers.activation_kib", packed_bytes(size, p.widths.activation_bits),
+                   packed_bytes(top, p.widths.activation_bits),
+                   "the windows of a depth-first group's intermediate tensors");
+    }
+    top -= size;
+    window[t] = top;
+  }
+  PlanParams q = p;
+  q.act_half_bytes = top / 2 * static_cast<std::uint64_t>(p.widths.activation_bits) / 8;
+  if (q.resident.empty()) q.resident.assign(net.tensors.size(), PlanParams::kInDram);
+  q.mappings.clear();
+  q.groups.clear();
+  for (std::size_t t = 0; t < net.tensors.size(); ++t)
+    if (internal[t]) q.resident[t] = window[t];
+  const MemberMappings mm = member_mappings(cn, p, q, members, need);
+  const std::vector<ConvMapping>& mapping = mm.mapping;
+  const std::vector<std::uint64_t>& pin = mm.pin;
+  const bool pin_weights = mm.pinned;
+  std::vector<GroupUnit> units;
+  // Per tensor: the rows computed so far and the first row the window holds (cached groups).
+  std::vector<int> done(net.tensors.size(), 0), held(net.tensors.size(), 0);
+  for (int b = 0; b < bands; ++b) {
+    const auto& rows = need[static_cast<std::size_t>(b)];
+    for (std::size_t t = 0; t < net.tensors.size(); ++t) {
+      if (!internal[t] || rows[t].first < 0) continue;
+      const std::uint64_t row = static_cast<std::uint64_t>(net.tensors[t].w) * net.tensors[t].c;
+      const auto lo = static_cast<std::uint64_t>(rows[t].first);
+      if (grp.cached && done[t] > rows[t].first && rows[t].first > held[t]) {
+        // Rows [lo, done) stay for this band: to the window's start, before anything runs.
+        GroupUnit mv;
+        mv.layer = producer_of(net, p, members, static_cast<int>(t));
+        mv.band = b;
+        mv.move = true;
+        mv.from = window[t] + (lo - static_cast<std::uint64_t>(held[t])) * row;
+        mv.to = window[t];
+        mv.bytes = (static_cast<std::uint64_t>(done[t]) - lo) * row;
+        units.push_back(mv);
+      }
+      held[t] = rows[t].first;
+      // The window holds rows [lo, ...) from its start: the address row 0 would have (modulo
+      // 2^64), so that every address the planner computes from absolute rows lands in it.
+      q.resident[t] = window[t] - lo * row;
+    }
+    for (int m : members) {
+      const auto t = static_cast<std::size_t>(result_tensor(net, m, p));
+      auto [y0, y1] = rows[t];
+      if (y0 < 0) continue;
+      if (grp.cached && internal[t]) {
+        y0 = std::max(y0, done[t]);  // the rest is kept from the band before
+        done[t] = std::max(done[t], y1);
+        if (y0 >= y1) continue;
+      }
+      GroupUnit u;
+      u.layer = m;
+      u.band = b;
+      u.params = q;
+      u.params.row_lo = y0;
+      u.params.row_hi = y1;
+      if (net.layers[static_cast<std::size_t>(m)].on_pe_array()) {
+        u.mapping = mapping[static_cast<std::size_t>(m)];
+        u.mapping.rows = std::min(u.mapping.rows, y1 - y0);
+        u.params.weights_at = pin_weights ? pin[static_cast<std::size_t>(m)] : PlanParams::kInDram;
+        u.params.weights_loaded = pin_weights && b > 0;
+        if (const auto why = misfit(ConvGeom(cn, m, u.params), u.params, u.mapping)) throw *why;
+      }
+      units.push_back(std::move(u));
+    }
+  }
+  return units;
+}
+
+// Plans depth-first group `grp` into the units of its first member's plan (group_units), or
+// throws Infeasibility.
+void plan_group(const CompiledNetwork& cn, const PlanParams& p, const PlanParams::Group& grp,
+                const std::vector<TensorLife>& lives, NetworkPlan& np, std::uint64_t& addr) {
+  const Network& net = cn.net;
+  LayerPlan& host = np.layers[static_cast<std::size_t>(grp.first)];
+  for (const GroupUnit& u : units_of(cn, p, grp, lives)) {
+    const auto m = static_cast<std::size_t>(u.layer);
+    LayerPlan unit;
+    unit.layer = u.layer;
+    if (u.move) {
+      Job j;
+      j.engine = Engine::DmaRead;
+      j.xfer.operand = Operand::Inputs;
+      j.xfer.buffer = Buffer::Activations;
+      j.xfer.on_chip = true;
+      j.xfer.dram_addr = u.from;
+      j.xfer.sram_addr = u.to;
+      j.xfer.run_bytes = static_cast<std::uint32_t>(u.bytes);
+      j.xfer.bits = u.bytes * static_cast<std::uint64_t>(p.widths.activation_bits);
+      unit.jobs.push_back(std::move(j));
+      host.units.push_back(std::move(unit));
+      continue;
+    }
+    if (net.layers[m].on_pe_array()) {
+      unit = ConvPlanner(cn, u.layer, u.params, u.mapping, np.dram)
+                 .plan(np.dram.weight_block_addr[m], addr);
+      np.layers[m].mapping = u.mapping;
+      np.layers[m].on_pe_array = true;
+      np.layers[m].fused_layer = unit.fused_layer;
+    } else {
+      unit = VectorPlanner(cn, u.layer, u.params, np.dram).plan();
+    }
+    const int rt = result_tensor(net, u.layer, p);
+    if (u.params.on_chip(rt)) {
+      unit.out_tensor = rt;
+      unit.out_y0 = u.params.row_lo;
+      unit.out_y1 = u.params.row_hi;
+      unit.out_base = u.params.resident[static_cast<std::size_t>(rt)];
+    }
+    host.units.push_back(std::move(unit));
+  }
+  for (int k = grp.first; k <= grp.last; ++k) {
+    LayerPlan& member = np.layers[static_cast<std::size_t>(k)];
+    member.group = grp.first;
+    member.group_last = grp.last;
+    member.group_rows = grp.rows;
+    member.group_cached = grp.cached;
+  }
+}
+
+}  // namespace
+
+std::variant<std::vector<GroupUnit>, Infeasibility> group_units(
+    const CompiledNetwork& cn, const PlanParams& p, const PlanParams::Group& g,
+    const std::vector<TensorLife>& lives) {
+  try {
+    return units_of(cn, p, g, lives);
+  } catch (const Infeasibility& why) {
+    return why;
+  }
 }
 
 PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p) {
@@ -1325,9 +1664,30 @@ PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p) {
   np.dram.weight_block_addr.resize(net.layers.size());
   np.resident = p.resident;
   const std::vector<TensorLife> lives =
-      p.resident.empty() ? std::vector<TensorLife>{} : tensor_lives(net, p);
+      p.resident.empty() && p.groups.empty() ? std::vector<TensorLife>{} : tensor_lives(net, p);
+  std::vector<const PlanParams::Group*> group_at(net.layers.size(), nullptr);
+  for (const PlanParams::Group& g : p.groups)
+    group_at[static_cast<std::size_t>(g.first)] = &g;
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
     const int li = static_cast<int>(i);
+    if (const PlanParams::Group* g = group_at[i]) {
+      // A depth-first group: every member's plan, then the group's units on the first one's.
+      for (int k = g->first; k <= g->last; ++k) {
+        LayerPlan member;
+        member.layer = k;
+        if (k > 0 && p.fused_layer(k - 1) == k) member.fused_into = k - 1;
+        np.layers.push_back(std::move(member));
+      }
+      try {
+        plan_group(cn, p, *g, lives, np, addr);
+      } catch (const Infeasibility& why) {
+        result.infeasible = why;
+        result.infeasible->layer = g->first;
+        return result;
+      }
+      i = static_cast<std::size_t>(g->last);
+      continue;
+    }
     PlanParams shrunk;
     const PlanParams& lp = p.resident.empty() ? p : (shrunk = p.for_layer(li, lives));
     if (i > 0 && p.fused_layer(li - 1) == li) {  // runs in the previous layer's output stage
@@ -1360,6 +1720,16 @@ PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p) {
     }
     np.layers.push_back(
         ConvPlanner(cn, li, lp, m, np.dram).plan(np.dram.weight_block_addr[li], addr));
+  }
+  // Results written whole to a resident tensor, for the functional check.
+  for (LayerPlan& lp : np.layers) {
+    if (lp.fused_into >= 0 || lp.group >= 0) continue;
+    const int rt = result_tensor(net, lp.layer, p);
+    if (!p.on_chip(rt)) continue;
+    lp.out_tensor = rt;
+    lp.out_y0 = 0;
+    lp.out_y1 = net.tensors[static_cast<std::size_t>(rt)].h;
+    lp.out_base = p.resident[static_cast<std::size_t>(rt)];
   }
   np.dram.size = align_up(addr);
   return result;

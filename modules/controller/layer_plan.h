@@ -124,6 +124,19 @@ struct ConvMapping {
 // How a layer is cut to fit the buffers, and the jobs that run it.
 struct LayerPlan {
   int layer = 0;
+  // Depth-first groups: the first member's plan holds the group's units, one per (band, member)
+  // in execution order, each a LayerPlan of its member's rows; every member's own plan has no
+  // jobs and says which group it is in (the first member's index).
+  std::vector<LayerPlan> units;
+  int group = -1;
+  int group_last = -1, group_rows = 0;  // the group's last layer, result rows per band
+  bool group_cached = false;            // PlanParams::Group::cached
+  // A result written on chip (a resident tensor or a group's window): the tensor, the rows of it
+  // this plan wrote, and the address row `0` would have (rows [y0, y1) lie from there on, one
+  // row W x C after another), for the functional check (Accelerator::check_on_chip).
+  int out_tensor = -1;
+  int out_y0 = 0, out_y1 = 0;
+  std::uint64_t out_base = 0;
   bool on_pe_array = false;
   int fused_layer = -1;  // the element-wise layer this layer's output stage applies
   int fused_into = -1;   // a fused layer: the layer whose output stage runs it (it has no jobs)
@@ -183,6 +196,25 @@ struct PlanParams {
   bool on_chip(int tensor) const {
     return static_cast<std::size_t>(tensor) < resident.size() && resident[tensor] != kInDram;
   }
+  // A plan unit of a depth-first group (plan_network, PlanParams::groups): only the result rows
+  // [row_lo, row_hi) of the layer (row_hi < 0: all of them); its weights pinned in the weight
+  // buffer at `weights_at` for the whole group (kInDram: not pinned), loaded by the group's first
+  // band and read where they are by the others (`weights_loaded`).
+  int row_lo = 0, row_hi = -1;
+  std::uint64_t weights_at = kInDram;
+  bool weights_loaded = false;
+  // Depth-first fusion groups (mapping.fusion = depth-first; docs/mapping.md "Depth-first"):
+  // consecutive layers run band by band of the last one's result rows, each band computing the
+  // rows of every member it needs (rows two bands share are recomputed), the tensors between
+  // members held in windows of the activation SRAM, never in DRAM.
+  struct Group {
+    int first = 0, last = 0;  // layers (a member fused into another's output stage included)
+    int rows = 1;             // result rows of `last` per band
+    // Rows two bands need: recomputed by the second band (false), or kept in the window from the
+    // band before (true: line-buffer style, moved to the window's start before the band).
+    bool cached = false;
+  };
+  std::vector<Group> groups;
   // The parameters layer `layer` is planned with: the activation SRAM's halves shrunk to what the
   // resident tensors alive during it (`lives`: tensor_lives) leave free, the lowest address
   // among them.
@@ -208,6 +240,11 @@ std::vector<int> output_stage_fusions(const Network& net);
 // stage applies one (PlanParams::fused_layer), else its own. A conv mapping's `rows` count rows
 // of this tensor.
 TensorShape result_shape(const Network& net, int layer, const PlanParams& p);
+
+// The rows [lo, hi) of `tensor` that result rows [y0, y1) of layer `layer`'s plan read (a conv's
+// input through its fused pooling's windows; a fused stage's operand at the result rows).
+std::pair<int, int> rows_read(const CompiledNetwork& cn, int layer, const PlanParams& p, int tensor,
+                              int y0, int y1);
 
 // A fused layer's inputs other than its producer's output, in input order.
 std::vector<int> fused_operands(const Network& net, int fused_layer, int producer);
@@ -311,6 +348,30 @@ struct VectorCounts {
   std::optional<Infeasibility> infeasible;  // the layer does not fit on its own
 };
 VectorCounts count_vector(const CompiledNetwork& cn, int layer, const PlanParams& p);
+
+// One unit of a depth-first group: member `layer`'s rows of band `band`, with the parameters it
+// is planned with (its rows, the windows its inputs and result are in, the halves left, where
+// its weights are pinned) and, for a conv member, its mapping.
+struct GroupUnit {
+  int layer = 0, band = 0;
+  PlanParams params;
+  ConvMapping mapping;
+  // A cached group's move of the rows a window keeps for the next band to the window's start
+  // (an activation SRAM read and write of `bytes`, charged to the layer that wrote them).
+  bool move = false;
+  std::uint64_t from = 0, to = 0, bytes = 0;
+};
+// The units of depth-first group `g` in execution order (docs/mapping.md "Depth-first"): for
+// every band of the last member's result rows, each member's rows the band needs (found
+// backwards from the last member; rows two bands share are recomputed by both), its input read
+// in place from the window holding the rows its producer just computed, its result written to a
+// window of its own. Windows lie at the top of the activation SRAM below the resident tensors
+// alive then, each sized for the most rows a band needs; the halves get what is left; every
+// member's weights are pinned for the whole group when they all fit the weight buffer. Or why
+// the group does not fit. One image (workload.batch = 1).
+std::variant<std::vector<GroupUnit>, Infeasibility> group_units(
+    const CompiledNetwork& cn, const PlanParams& p, const PlanParams::Group& g,
+    const std::vector<TensorLife>& lives);
 
 // Cuts every layer into tiles that fit the double-buffered halves and orders the jobs, or says
 // which layer does not fit which buffer and by how many bytes.

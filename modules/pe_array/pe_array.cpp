@@ -28,7 +28,7 @@ void PeArray::compute_values(const ConvTile& t) {
   const std::int64_t m = t.gemm.m, k = t.gemm.k, n = t.gemm.n;
 
   // Weights: unpack code words LSB-first from the weight buffer and decode them.
-  if (decoded_layer_ != ctx_.layer) {
+  if (decoded_layer_ != ctx_.layer) {  // a new plan (new_plan) or layer
     decoded_.clear();
     decoded_layer_ = ctx_.layer;
   }

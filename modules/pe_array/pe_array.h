@@ -29,6 +29,10 @@ class PeArray : public JobEngine {
 
  private:
   Timing execute(const Job& job, const sc_core::sc_time& start) override;
+  void new_plan() override {
+    gathered_ = GatherKey{};
+    decoded_layer_ = -1;
+  }
   void compute_values(const ConvTile& t);
   const DmiRegion& dmi(Buffer b);
 

@@ -188,8 +188,11 @@ const ParamRegistry& sim_params() {
                      "layer's output stage also applies the element-wise or pooling layer that "
                      "alone consumes its output (a residual add, an activation, a max pooling; "
                      "NVDLA SDP / PDP-style), so that tensor never leaves the array "
-                     "(\"Fusion\").",
-                     {"none", "residency", "fused-stage"}),
+                     "(\"Fusion\"); depth-first = also chains of layers run band by band of the "
+                     "last one's output, the tensors between them held in windows of the "
+                     "activation SRAM and never whole, where the mapper finds the chain cheaper "
+                     "(\"Depth-first\"; one image at a time).",
+                     {"none", "residency", "fused-stage", "depth-first"}),
         choice_param("design.mac", "elp",
                      "MAC design `run` simulates: ELP_BSD shift-add or fixed-point multiplier. "
                      "`compare` runs both.",
@@ -576,8 +579,10 @@ void build_typed(SimConfig& c) {
                         : objective == "latency" ? MappingObjective::Latency
                                                  : MappingObjective::Edp;
   c.mapping.order = str(p, "mapping.order");
-  c.mapping.fused_stage = str(p, "mapping.fusion") == "fused-stage";
-  c.mapping.residency = c.mapping.fused_stage || str(p, "mapping.fusion") == "residency";
+  const std::string fusion = str(p, "mapping.fusion");
+  c.mapping.depth_first = fusion == "depth-first";
+  c.mapping.fused_stage = c.mapping.depth_first || fusion == "fused-stage";
+  c.mapping.residency = c.mapping.fused_stage || fusion == "residency";
   c.design.mac = str(p, "design.mac") == "elp" ? MacKind::ElpBsd : MacKind::FixedPoint;
   c.design.elp_mac =
       str(p, "design.elp.mac") == "parallel" ? ElpMacVariant::Parallel : ElpMacVariant::TermSerial;
@@ -626,6 +631,13 @@ void build_typed(SimConfig& c) {
   c.seed = static_cast<std::uint64_t>(num(p, "sim.seed"));
   c.batch = static_cast<int>(num(p, "workload.batch"));
   c.timing_weight_sample = static_cast<std::uint64_t>(num(p, "sim.timing_weight_sample"));
+  // A depth-first group's windows hold rows of one image (docs/mapping.md "Depth-first").
+  if (c.mapping.depth_first && c.batch > 1) {
+    throw_field_error(p.source_of("mapping.fusion"), "mapping.fusion",
+                      "depth-first groups run one image at a time, but workload.batch is " +
+                          std::to_string(c.batch),
+                      "\"depth-first\"", "\"fused-stage\" or lower, or workload.batch = 1");
+  }
 }
 
 void finish(SimConfig& c) {

@@ -63,6 +63,9 @@ struct MappingConfig {
   // or pooling layer that alone consumes its output ("Fusion"); none: every tensor via DRAM.
   bool residency = false;
   bool fused_stage = false;
+  // depth-first = also chains of layers run band by band, the tensors between them never whole
+  // ("Depth-first").
+  bool depth_first = false;
 };
 
 struct BufferConfig {

@@ -226,12 +226,12 @@ EnergyBreakdown layer_energy(const CompiledNetwork& cn, std::size_t index,
     // The compiler counted one image's MAC operations; the batch repeats them per image.
     const MacActions actions = cl.mac_actions.scaled(static_cast<std::uint64_t>(cfg.batch));
     e.mac = mac_energy.pj;
-    // Output rows computed twice (the overlapping bands of a fused pooling stage, the only
-    // recomputation a plan has) cost their MACs twice; the compiler priced each output once.
+    // The compiler priced each output once. Output rows computed twice (the overlapping bands of
+    // a fused pooling stage or of a recomputing depth-first group) cost their MACs twice; a plan
+    // of some of the rows (a depth-first group's unit, costed by the mapper) costs theirs.
     const double nominal =
         static_cast<double>(cn.net.out_shape(l).elements()) * static_cast<double>(cfg.batch);
-    if (static_cast<double>(st.output_stage_outputs) > nominal)
-      e.mac *= static_cast<double>(st.output_stage_outputs) / nominal;
+    e.mac *= static_cast<double>(st.output_stage_outputs) / nominal;
     const double reg_bits =
         static_cast<double>(st.array.act_reg_writes) * mac->widths().activation_operand_bits() +
         static_cast<double>(st.array.psum_reg_writes) * acc_bits +

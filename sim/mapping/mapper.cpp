@@ -1,6 +1,7 @@
 #include "sim/mapping/mapper.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 #include <tuple>
@@ -247,6 +248,32 @@ class LayerChooser {
                const std::vector<LayerMacEnergy>& macs)
       : cfg_(cfg), cn_(cn), em_(em), macs_(macs), memory_(cfg, em) {}
 
+  // A cached depth-first group's move of `bytes` within the activation SRAM, charged to `layer`:
+  // a read and a write of each byte through the activation SRAM's port.
+  std::pair<double, double> move(int layer, std::uint64_t bytes) const {
+    const int I = static_cast<int>(Operand::Inputs);
+    LayerResult r;
+    const std::uint64_t bits = bytes * static_cast<std::uint64_t>(cn_.widths.activation_bits);
+    r.traffic.activation_sram.read_bits[I] = bits;
+    r.traffic.activation_sram.write_bits[I] = bits;
+    const double port = static_cast<double>(cfg_.buffers.port_bytes[1]) * cfg_.buffers.banks[1];
+    const double cycles = 2.0 * std::ceil(static_cast<double>(bytes) / port);
+    r.cycles = static_cast<std::uint64_t>(cycles);
+    const EnergyBreakdown e =
+        layer_energy(cn_, static_cast<std::size_t>(layer), r, cfg_, em_,
+                     macs_.at(static_cast<std::size_t>(layer)), nullptr, &memory_);
+    return {e.total(), cycles};
+  }
+
+  // Mapping `m` of conv / fc layer `layer` under `p`, costed.
+  MappingCost fixed(int layer, const PlanParams& p, const ConvMapping& m) const {
+    MappingCost c;
+    c.mapping = m;
+    c.counts = count_conv(cn_, layer, p, m);
+    cost(cfg_, cn_, layer, p, em_, macs_.at(static_cast<std::size_t>(layer)), memory_, c);
+    return c;
+  }
+
   std::optional<MappingCost> best(int layer, const PlanParams& p) {
     const Network& net = cn_.net;
     const Layer& l = net.layers[static_cast<std::size_t>(layer)];
@@ -423,6 +450,159 @@ void choose_residency(const SimConfig& cfg, const CompiledNetwork& cn, LayerChoo
   }
 }
 
+// The kinds a depth-first group may hold: convs and fully-connected layers, and vector layers
+// whose output rows read the same or a window of input rows.
+bool depth_first_kind(const Layer& l) {
+  if (l.on_pe_array()) return true;
+  const LayerKind& k = layer_kind(l.type);
+  return !k.part_per_input && (k.rows == RowReach::Same || k.rows == RowReach::Window);
+}
+
+// What depth-first group `g`'s units cost under `q` (energy, cycles: units run one after
+// another), or none when it does not fit. Units of a member alike in rows, clipping and weight
+// loads cost alike: costed once.
+std::optional<std::pair<double, double>> group_cost(const CompiledNetwork& cn,
+                                                    LayerChooser& chooser, const PlanParams& q,
+                                                    const PlanParams::Group& g,
+                                                    const std::vector<TensorLife>& lives) {
+  const auto units = group_units(cn, q, g, lives);
+  if (std::holds_alternative<Infeasibility>(units)) return std::nullopt;
+  std::map<std::tuple<int, int, bool, bool, bool>, std::pair<double, double>> seen;
+  double pj = 0, cycles = 0;
+  for (const GroupUnit& u : std::get<std::vector<GroupUnit>>(units)) {
+    if (u.move) {
+      const auto c = chooser.move(u.layer, u.bytes);
+      pj += c.first;
+      cycles += c.second;
+      continue;
+    }
+    const Layer& l = cn.net.layers[static_cast<std::size_t>(u.layer)];
+    const int h = result_shape(cn.net, u.layer, u.params).h;
+    const auto key =
+        std::make_tuple(u.layer, u.params.row_hi - u.params.row_lo, u.params.row_lo == 0,
+                        u.params.row_hi == h, u.params.weights_loaded);
+    auto it = seen.find(key);
+    if (it == seen.end()) {
+      std::pair<double, double> c;
+      if (l.on_pe_array()) {
+        const MappingCost m = chooser.fixed(u.layer, u.params, u.mapping);
+        c = {m.energy.total(), m.cycles};
+      } else {
+        const std::optional<MappingCost> m = chooser.alone(u.layer, u.params);
+        if (!m) return std::nullopt;
+        c = {m->energy.total(), m->cycles};
+      }
+      it = seen.emplace(key, c).first;
+    }
+    pj += it->second.first;
+    cycles += it->second.second;
+  }
+  return std::make_pair(pj, cycles);
+}
+
+// `q` with group `g` added: a resident tensor between members becomes a window, and a resident
+// tensor the group reads or writes, now alive over the whole group, goes back to DRAM when it
+// would share bytes with another resident tensor alive with it.
+PlanParams with_group(const Network& net, const PlanParams& q, const PlanParams::Group& g,
+                      const std::vector<TensorLife>& lives) {
+  PlanParams r = q;
+  r.groups.push_back(g);
+  if (r.resident.empty()) return r;
+  for (int m = g.first; m < g.last; ++m) {
+    const int f = r.fused_layer(m);
+    const auto t =
+        static_cast<std::size_t>(net.layers[static_cast<std::size_t>(f >= 0 ? f : m)].output);
+    if (lives[t].last <= g.last) r.resident[t] = PlanParams::kInDram;
+  }
+  const std::vector<TensorLife> now = tensor_lives(net, r);
+  auto size = [&](std::size_t t) {
+    return static_cast<std::uint64_t>(net.tensors[t].elements()) *
+           static_cast<std::uint64_t>(std::max(1, r.batch));
+  };
+  for (std::size_t t = 0; t < r.resident.size(); ++t) {
+    if (r.resident[t] == PlanParams::kInDram) continue;
+    const bool touched = now[t].first != lives[t].first || now[t].last != lives[t].last;
+    if (!touched) continue;
+    for (std::size_t u = 0; u < r.resident.size(); ++u) {
+      if (u == t || r.resident[u] == PlanParams::kInDram) continue;
+      if (now[u].last < now[t].first || now[u].first > now[t].last) continue;
+      if (r.resident[u] < r.resident[t] + size(t) && r.resident[t] < r.resident[u] + size(u)) {
+        r.resident[t] = PlanParams::kInDram;
+        break;
+      }
+    }
+  }
+  return r;
+}
+
+// Depth-first groups, greedily from the first layer on: of the chains starting at a layer (up
+// to eight plans, every tensor between members read by members only), with bands of 1, 2, 4,
+// ... result rows of the last member, the one that saves the most by mapping.objective against
+// its members run one after another (as scheduled so far) becomes a group, and the search goes
+// on after it; else after the layer.
+void choose_groups(const SimConfig& cfg, const CompiledNetwork& cn, LayerChooser& chooser,
+                   PlanParams& q) {
+  const Network& net = cn.net;
+  const int n = static_cast<int>(net.layers.size());
+  std::vector<TensorLife> lives = tensor_lives(net, q);
+  auto fused_in = [&](int li) { return li > 0 && q.fused_layer(li - 1) == li; };
+  std::vector<std::optional<std::pair<double, double>>> alone(static_cast<std::size_t>(n));
+  for (int li = 0; li < n; ++li)
+    alone[static_cast<std::size_t>(li)] = span_cost(cn, chooser, q, lives, li, li);
+  const MappingObjective o = cfg.mapping.objective;
+  constexpr int kMostPlans = 8;
+  int li = 0;
+  while (li < n) {
+    if (fused_in(li) || !depth_first_kind(net.layers[static_cast<std::size_t>(li)])) {
+      ++li;
+      continue;
+    }
+    std::optional<PlanParams::Group> best;
+    double best_saving = 0;
+    double pj = 0, cycles = 0;
+    int plans = 0;
+    for (int last = li; last < n && plans < kMostPlans; ++last) {
+      const Layer& l = net.layers[static_cast<std::size_t>(last)];
+      if (!depth_first_kind(l) || !alone[static_cast<std::size_t>(last)]) break;
+      pj += alone[static_cast<std::size_t>(last)]->first;
+      cycles += alone[static_cast<std::size_t>(last)]->second;
+      plans += !fused_in(last);
+      if (plans < 2 || q.fused_layer(last) >= 0) continue;  // a group of one plan is that plan
+      // Every member's result but the last one's is read by members only.
+      bool closed = true;
+      for (int m = li; m < last && closed; ++m) {
+        if (fused_in(m) || q.fused_layer(m) == last) continue;
+        const int f = q.fused_layer(m);
+        const int t = net.layers[static_cast<std::size_t>(f >= 0 ? f : m)].output;
+        closed = lives[static_cast<std::size_t>(t)].last <= last;
+      }
+      if (!closed) continue;
+      const int h = result_shape(net, last, q).h;
+      for (int k = 0;; ++k) {
+        const int r = std::min(1 << (k / 2), h);
+        PlanParams::Group g{li, last, r, k % 2 == 1};
+        PlanParams trial = with_group(net, q, g, lives);
+        const auto c = group_cost(cn, chooser, trial, g, tensor_lives(net, trial));
+        if (c) {
+          const double saving = objective(o, pj, cycles) - objective(o, c->first, c->second);
+          if (saving > best_saving) {
+            best_saving = saving;
+            best = g;
+          }
+        }
+        if (r == h && k % 2 == 1) break;
+      }
+    }
+    if (!best) {
+      ++li;
+      continue;
+    }
+    q = with_group(net, q, *best, lives);
+    lives = tensor_lives(net, q);
+    li = best->last + 1;
+  }
+}
+
 }  // namespace
 
 Schedule choose_schedule(const SimConfig& cfg, const CompiledNetwork& cn, const PlanParams& p,
@@ -460,7 +640,12 @@ Schedule choose_schedule(const SimConfig& cfg, const CompiledNetwork& cn, const 
   s.fused_stage = q.fused_stage;
   if (cfg.mapping.residency) {
     choose_residency(cfg, cn, chooser, q);
-    // The mappings again, each layer with the halves the resident tensors leave it.
+    if (cfg.mapping.depth_first && std::max(1, q.batch) == 1) {
+      choose_groups(cfg, cn, chooser, q);
+      s.groups = q.groups;
+    }
+    // The mappings again, each layer with the halves the resident tensors leave it (a depth-first
+    // group's members are mapped per band by the planner).
     const std::vector<TensorLife> lives = tensor_lives(net, q);
     for (std::size_t i = 0; i < net.layers.size(); ++i) {
       if (!net.layers[i].on_pe_array()) continue;

@@ -64,8 +64,9 @@ MappingCost evaluate_mapping(const SimConfig& cfg, const CompiledNetwork& cn, in
 // layer is left.
 struct Schedule {
   std::vector<std::optional<ConvMapping>> mappings;
-  std::vector<int> fused_stage;         // PlanParams::fused_stage: the fusions taken
-  std::vector<std::uint64_t> resident;  // PlanParams::resident: the tensors kept on chip
+  std::vector<int> fused_stage;           // PlanParams::fused_stage: the fusions taken
+  std::vector<std::uint64_t> resident;    // PlanParams::resident: the tensors kept on chip
+  std::vector<PlanParams::Group> groups;  // PlanParams::groups: depth-first groups
 };
 Schedule choose_schedule(const SimConfig& cfg, const CompiledNetwork& cn, const PlanParams& p,
                          const EnergyModel& em, const std::vector<LayerMacEnergy>& macs);

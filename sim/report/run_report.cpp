@@ -108,7 +108,8 @@ const ColumnTable<ScaleSimRow>& detailed_access_columns() {
 }
 
 // Chrome / Perfetto trace-event timeline: one track per engine, one slice per job, and a track
-// of layers; a fusion group (mapping.fusion) is one slice named after both layers. Written as text
+// of layers; a fused pair (mapping.fusion) is one slice named after both layers, a depth-first
+// group one slice named after its first and last layers. Written as text
 // directly: a ResNet-50 run has ~30k slices, and building them as a JSON tree first took longer
 // than the simulation.
 std::string timeline_text(const RunResult& r) {
@@ -138,15 +139,30 @@ std::string timeline_text(const RunResult& r) {
   std::vector<std::string> names;  // JSON-escaped once per layer
   for (const auto& row : r.rows) {
     const bool group = row.fusion.rfind("applies ", 0) == 0;
-    names.push_back(json(group ? row.layer + " + " + row.fusion.substr(8) : row.layer).dump());
+    const std::string fused = group ? row.fusion.substr(8, row.fusion.find(';') - 8) : "";
+    names.push_back(json(group ? row.layer + " + " + fused : row.layer).dump());
   }
   for (const auto& t : r.trace) {
     slice(names[static_cast<std::size_t>(t.layer)], to_string(t.engine), static_cast<int>(t.engine),
           t.start, t.end - t.start);
   }
-  // Each layer where the simulation started it, since the accelerator's origin.
+  // Each layer where the simulation started it, since the accelerator's origin; a depth-first
+  // group as one slice, from its first band to its last (its members' bands run back to back).
+  std::string group;
   for (std::size_t i = 0; i < r.rows.size(); ++i) {
-    if (r.rows[i].fusion.rfind("in ", 0) == 0) continue;  // inside its group's slice
+    const std::string& f = r.rows[i].fusion;
+    const auto df = f.find("depth-first ");
+    if (df != std::string::npos) {
+      if (f.substr(df) == group) continue;
+      group = f.substr(df);
+      double cycles = 0;
+      for (std::size_t k = i;
+           k < r.rows.size() && r.rows[k].fusion.find(group) != std::string::npos; ++k)
+        cycles += static_cast<double>(r.rows[k].cycles);
+      slice(json(group).dump(), "layer", kEngineCount, r.rows[i].start_cycle, cycles);
+      continue;
+    }
+    if (f.rfind("in ", 0) == 0) continue;  // inside its fused pair's slice
     slice(names[i], "layer", kEngineCount, r.rows[i].start_cycle,
           static_cast<double>(r.rows[i].cycles));
   }

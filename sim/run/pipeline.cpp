@@ -36,6 +36,29 @@ RunResult identity(const SimConfig& cfg, const CompiledNetwork& cn, bool functio
 }
 
 // One row of the cost trace from what the engines and memories measured for layer `i`.
+// Where layer `i`'s inputs came from and its output went (LayerRow::inputs_from, output_to):
+// DRAM, the activation SRAM (a resident tensor), a depth-first group's window, or straight from
+// the array into a fused output stage.
+void where_from_and_to(const Accelerator& acc, const CompiledNetwork& cn, std::size_t i,
+                       const PlanParams& params, const std::vector<TensorLife>& lives,
+                       LayerRow& r) {
+  auto place = [&](int t) -> std::string {
+    const int producer = lives[static_cast<std::size_t>(t)].first;
+    if (producer >= 0 && cn.net.layers[static_cast<std::size_t>(producer)].output == t &&
+        params.fused_layer(producer) >= 0)
+      return "array";
+    if (producer >= 0) {
+      // Between two members of a depth-first group: in a window of the activation SRAM.
+      const LayerPlan& p = acc.plan().layers[static_cast<std::size_t>(producer)];
+      if (p.group >= 0 && p.group_last >= lives[static_cast<std::size_t>(t)].last) return "window";
+    }
+    return params.on_chip(t) ? "on-chip" : "dram";
+  };
+  for (int t : cn.net.layers[i].inputs)
+    r.inputs_from += (r.inputs_from.empty() ? "" : ";") + place(t);
+  r.output_to = place(cn.net.layers[i].output);
+}
+
 LayerRow layer_row(const Accelerator& acc, const CompiledNetwork& cn, bool functional,
                    std::size_t i, const std::vector<std::uint64_t>& mismatches,
                    const SimConfig& cfg, const EnergyModel& em,
@@ -99,7 +122,7 @@ LayerRow layer_row(const Accelerator& acc, const CompiledNetwork& cn, bool funct
   r.datapath_mismatches = functional ? static_cast<std::int64_t>(st.datapath_mismatches) : -1;
   // 5. Tiling, and access windows for the SCALE-Sim reports.
   r.tiling = {{"band_rows", lp.band_rows}, {"bands", lp.bands}, {"chunks", lp.chunks}};
-  if (lp.on_pe_array) {
+  if (lp.on_pe_array && lp.group < 0) {
     const ConvMapping& m = lp.mapping;
     r.mapping = m.text();
     r.tiling["order"] = to_string(m.order);
@@ -120,18 +143,15 @@ LayerRow layer_row(const Accelerator& acc, const CompiledNetwork& cn, bool funct
   }
   if (lp.fused_layer >= 0) r.fusion = "applies " + cn.net.layers[lp.fused_layer].name;
   if (lp.fused_into >= 0) r.fusion = "in " + cn.net.layers[lp.fused_into].name;
-  // Where each input came from and the output went: DRAM, the activation SRAM (a resident
-  // tensor), or straight from the array into a fused output stage.
-  auto place = [&](int t) -> std::string {
-    const int producer = lives[static_cast<std::size_t>(t)].first;
-    if (producer >= 0 && cn.net.layers[static_cast<std::size_t>(producer)].output == t &&
-        params.fused_layer(producer) >= 0)
-      return "array";
-    return params.on_chip(t) ? "on-chip" : "dram";
-  };
-  for (int t : l.inputs)
-    r.inputs_from += (r.inputs_from.empty() ? "" : ";") + place(t);
-  r.output_to = place(l.output);
+  if (lp.group >= 0) {
+    if (lp.on_pe_array) r.mapping = lp.mapping.text();
+    r.fusion = (r.fusion.empty() ? "" : r.fusion + "; ") + "depth-first " +
+               cn.net.layers[static_cast<std::size_t>(lp.group)].name + ".." +
+               cn.net.layers[static_cast<std::size_t>(lp.group_last)].name + " " +
+               std::to_string(lp.group_rows) + " rows " +
+               (lp.group_cached ? "cached" : "recomputed");
+  }
+  where_from_and_to(acc, cn, i, params, lives, r);
   r.start_cycle = res.start_cycle;
   const auto& sw = st.sram_access;
   const auto& dr = st.dram_read;

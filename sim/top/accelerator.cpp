@@ -55,6 +55,7 @@ PlanResult plan_run(const SimConfig& cfg, const CompiledNetwork& cn, const Energ
   params.mappings = chosen.mappings;
   params.fused_stage = chosen.fused_stage;
   params.resident = chosen.resident;
+  params.groups = chosen.groups;
   return plan_network(cn, params);
 }
 
@@ -137,29 +138,10 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const SimConfig& c
                               dma_out_.get()},
       *dram_, *wbuf_, *abuf_, *obuf_);
   if (functional) load_dram_image();
-  if (functional && !plan_.resident.empty()) {
-    resident_mismatches_.assign(cn.net.tensors.size(), 0);
-    controller_->on_layer_done([this](std::size_t i) { check_resident(i); });
-  }
-}
-
-void Accelerator::check_resident(std::size_t plan) {
-  const Network& net = cn_.net;
-  std::size_t producer = plan;  // the layer whose output the plan writes: its fused layer's
-  if (plan_.layers[plan].fused_layer >= 0)
-    producer = static_cast<std::size_t>(plan_.layers[plan].fused_layer);
-  const int t = net.layers[producer].output;
-  const std::uint64_t at = plan_.resident[static_cast<std::size_t>(t)];
-  if (at == PlanParams::kInDram) return;
-  const std::uint8_t* mem = abuf_->data();
-  for (int img = 0; img < cfg_.batch; ++img) {
-    const IntTensor& ref = image_tensors(img)[t];
-    const std::uint64_t base = at + static_cast<std::uint64_t>(img) * ref.data.size();
-    for (std::size_t e = 0; e < ref.data.size(); ++e) {
-      const std::uint8_t b = mem[base + e];
-      const std::int32_t v = ref.is_signed ? static_cast<std::int8_t>(b) : b;
-      resident_mismatches_[static_cast<std::size_t>(t)] += v != ref.data[e];
-    }
+  if (functional) {
+    on_chip_mismatches_.assign(cn.net.tensors.size(), 0);
+    checked_on_chip_.assign(cn.net.tensors.size(), false);
+    controller_->on_plan_done([this](const LayerPlan& lp) { check_on_chip(lp); });
   }
 }
 
@@ -175,16 +157,42 @@ void Accelerator::load_dram_image() {
     for (std::size_t i = 0; i < x.data.size(); ++i)
       mem[base + i] = static_cast<std::uint8_t>(x.data[i]);
   }
-  for (const LayerPlan& lp : plan_.layers) {
-    if (!lp.on_pe_array) continue;
-    std::vector<bool> done(plan_.dram.weight_block_addr[lp.layer].size(), false);
+  // Every block a tile reads, once (a depth-first group's bands read the same blocks).
+  std::vector<std::vector<bool>> done(plan_.layers.size());
+  auto pack = [&](const LayerPlan& lp) {
+    if (!lp.on_pe_array) return;
+    const auto layer = static_cast<std::size_t>(lp.layer);
+    done[layer].resize(plan_.dram.weight_block_addr[layer].size(), false);
     for (const Job& j : lp.jobs) {
       if (j.engine != Engine::PeArray) continue;
       const int b = weight_block_index(lp, j.conv);
-      if (done[b]) continue;
-      done[b] = true;
+      if (done[layer][b]) continue;
+      done[layer][b] = true;
       const auto bytes = pack_weight_block(cn_, lp.layer, j.conv, cn_.widths.code_bits);
-      std::copy(bytes.begin(), bytes.end(), mem + plan_.dram.weight_block_addr[lp.layer][b]);
+      std::copy(bytes.begin(), bytes.end(), mem + plan_.dram.weight_block_addr[layer][b]);
+    }
+  };
+  for (const LayerPlan& lp : plan_.layers) {
+    pack(lp);
+    for (const LayerPlan& unit : lp.units)
+      pack(unit);
+  }
+}
+
+void Accelerator::check_on_chip(const LayerPlan& lp) {
+  if (lp.out_tensor < 0) return;
+  const auto t = static_cast<std::size_t>(lp.out_tensor);
+  checked_on_chip_[t] = true;
+  const std::uint8_t* mem = abuf_->data();
+  for (int img = 0; img < cfg_.batch; ++img) {
+    const IntTensor& ref = image_tensors(img)[t];
+    const std::uint64_t row = static_cast<std::uint64_t>(ref.shape.w) * ref.shape.c;
+    const std::uint64_t base = lp.out_base + static_cast<std::uint64_t>(img) * ref.data.size();
+    for (std::uint64_t e = static_cast<std::uint64_t>(lp.out_y0) * row;
+         e < static_cast<std::uint64_t>(lp.out_y1) * row; ++e) {
+      const std::uint8_t b = mem[base + e];  // modulo 2^64: a window's rows (LayerPlan::out_base)
+      const std::int32_t v = ref.is_signed ? static_cast<std::int8_t>(b) : b;
+      on_chip_mismatches_[t] += v != ref.data[e];
     }
   }
 }
@@ -199,10 +207,9 @@ std::vector<std::uint64_t> Accelerator::compare_outputs() const {
       // checked in its row, depends on every element of it.
       if (plan_.layers[i].fused_layer >= 0) continue;
       const int t = cn_.net.layers[i].output;
-      if (!resident_mismatches_.empty() &&
-          plan_.resident[static_cast<std::size_t>(t)] != PlanParams::kInDram) {
-        if (img == 0) mismatches[i] = resident_mismatches_[static_cast<std::size_t>(t)];
-        continue;  // checked while it was on chip (check_resident)
+      if (checked_on_chip_[static_cast<std::size_t>(t)]) {
+        if (img == 0) mismatches[i] = on_chip_mismatches_[static_cast<std::size_t>(t)];
+        continue;  // checked while it was on chip (check_on_chip)
       }
       const IntTensor& ref = image_tensors(img)[t];
       const std::uint64_t base =

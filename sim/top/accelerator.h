@@ -48,9 +48,10 @@ class Accelerator : public sc_core::sc_module {
 
  private:
   void load_dram_image();
-  // Functional runs: compares the resident tensors layer `plan` wrote with the reference while
-  // they are still in the activation SRAM (their space is reused once their life ends).
-  void check_resident(std::size_t plan);
+  // Functional runs: compares what plan `lp` wrote on chip (a resident tensor, or a band's rows
+  // in a depth-first group's window) with the reference while it is still in the activation
+  // SRAM (the space is reused once the tensor's life, or the band, ends).
+  void check_on_chip(const LayerPlan& lp);
   // The reference activations of image `b` of the batch.
   const std::vector<IntTensor>& image_tensors(int b) const {
     return b == 0 ? cn_.tensors : cn_.batch_tensors.at(static_cast<std::size_t>(b - 1));
@@ -70,7 +71,8 @@ class Accelerator : public sc_core::sc_module {
   std::unique_ptr<CompensationAdder> compensation_adder_;
   std::unique_ptr<VectorUnit> vec_;
   std::unique_ptr<Controller> controller_;
-  std::vector<std::uint64_t> resident_mismatches_;  // per tensor (check_resident)
+  std::vector<std::uint64_t> on_chip_mismatches_;  // per tensor (check_on_chip)
+  std::vector<bool> checked_on_chip_;              // ... for the tensors checked there
 };
 
 // Plans `cn` for the accelerator `cfg` describes (before any elaboration); `macs`: every layer's

@@ -11,6 +11,7 @@
 #include "sim/config/sim_config.h"
 #include "sim/design/mac_factory.h"
 #include "sim/energy/energy_table.h"
+#include "sim/mapping/mapper.h"
 #include "sim/quant/compiler.h"
 #include "sim/rtl/mac_rtl.h"
 #include "sim/run/pipeline.h"
@@ -147,7 +148,7 @@ TEST_P(BitExact, AcceleratorOutputsEqualIntegerReference) {
   CompiledNetwork cn = compile_network(net, compile_spec(cfg, true), src);
   add_batch_references(cn, src, cfg.batch);  // workload.batch > 1: every image checked
   PlannedRun run = planned(cfg, cn);
-  if (cfg.mapping.residency) {
+  if (cfg.mapping.residency && !cfg.mapping.depth_first) {
     // The residency cases must keep some tensor on chip, or they test nothing new; those with
     // tiny buffers must also spill some (the schedule's choice, not all-or-nothing).
     const std::vector<std::uint64_t>& res = run.plan.resident;
@@ -157,6 +158,12 @@ TEST_P(BitExact, AcceleratorOutputsEqualIntegerReference) {
     if (cfg.buffers.activation_bytes <= 4096) {
       EXPECT_LT(static_cast<std::size_t>(kept) + 2, net.tensors.size()) << "nothing spilled";
     }
+  }
+  if (cfg.mapping.depth_first) {
+    // The depth-first cases must form a group (the mapper's choice on these networks).
+    EXPECT_TRUE(std::any_of(run.plan.layers.begin(), run.plan.layers.end(),
+                            [](const LayerPlan& lp) { return !lp.units.empty(); }))
+        << "no depth-first group";
   }
   auto accs = simulate({std::move(run)});
   const auto mism = accs[0]->compare_outputs();
@@ -245,6 +252,24 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"ResidentBatchPoolFcElpWsFused",
              pool_fc_net,
              {"workload.batch=3", "mapping.fusion=fused-stage"}},
+        // Depth-first groups chosen by the mapper (mapping.fusion = depth-first): members band
+        // by band, tensors between them in windows, resident tensors around them.
+        Case{"DepthFirstConvElpWs",
+             conv_net,
+             {"mapping.fusion=depth-first", "buffers.activation_kib=2"}},
+        Case{"DepthFirstPoolFcFixedOs",
+             pool_fc_net,
+             {"design.mac=fixed", "array.dataflow=os", "mapping.fusion=depth-first",
+              "buffers.activation_kib=2"}},
+        Case{"DepthFirstConvFixedOsTinyBuffers", conv_net,
+             with({"design.mac=fixed", "array.dataflow=os", "mapping.fusion=depth-first"}, kTiny)},
+        Case{"DepthFirstGroupedIsAct4",
+             grouped_net,
+             {"array.dataflow=is", "design.activation_bits=4", "mapping.fusion=depth-first",
+              "buffers.activation_kib=1"}},
+        Case{"DepthFirstPoolFcElpSerial",
+             pool_fc_net,
+             {"design.elp.mac=serial", "mapping.fusion=depth-first", "buffers.activation_kib=2"}},
         Case{"ConvElpCustomThreeTerms",
              conv_net,
              {"design.elp.format=custom", "design.elp.terms=3", "design.elp.shift_bits=2",
@@ -528,4 +553,100 @@ TEST(RunPipeline, RefusesANetworkCompiledForAnotherConfiguration) {
   const auto r = run_simulations({{&rows8, &cn, true}, {&elp5, &cn, true}}, em);
   EXPECT_EQ(r[0].mismatches, 0);
   EXPECT_EQ(r[1].mismatches, 0);
+}
+
+namespace {
+
+// A residual stack as a depth-first group's test bed: a strided conv, two 3 x 3 convs and a
+// residual add over the first's output, a max pooling, a 1 x 1 conv.
+Network stack_net() {
+  NetworkBuilder b("stack", {20, 18, 6}, "test");
+  const int x = b.conv("c0", b.input(), 12, 3, 2, 1, A::Relu);  // 10 x 9 x 12
+  int y = b.conv("c1", x, 12, 3, 1, 1, A::Relu);
+  y = b.conv("c2", y, 12, 3, 1, 1, A::None);
+  y = b.add("add", y, x, A::Relu);
+  y = b.max_pool("pool", y, 3, 2, 1);  // 5 x 5 x 12
+  b.conv("c3", y, 16, 1, 1, 0, A::None);
+  return b.build();
+}
+
+// The stack planned with depth-first groups (PlanParams::groups) on several configurations,
+// simulated side by side (one SystemC kernel per process): per run and layer, its mismatches and
+// its traffic.
+struct GroupRuns {
+  std::vector<std::unique_ptr<SimConfig>> cfgs;
+  std::vector<std::unique_ptr<CompiledNetwork>> cns;
+  std::vector<std::unique_ptr<Accelerator>> accs;
+};
+std::unique_ptr<GroupRuns> run_groups(
+    const std::vector<std::pair<std::vector<std::string>, std::vector<PlanParams::Group>>>& runs) {
+  auto r = std::make_unique<GroupRuns>();
+  std::vector<PlannedRun> planned;
+  for (const auto& [sets, groups] : runs) {
+    r->cfgs.push_back(std::make_unique<SimConfig>(load_sim_config(std::nullopt, sets)));
+    const SimConfig& cfg = *r->cfgs.back();
+    r->cns.push_back(std::make_unique<CompiledNetwork>(
+        compile_network(stack_net(), compile_spec(cfg, true), SyntheticWeights(7))));
+    const CompiledNetwork& cn = *r->cns.back();
+    const EnergyModel em = energy_model(cfg);
+    const auto macs = mac_energies(cn, cfg, em, mac_circuit_fnv1a64(cfg));
+    const auto df = make_dataflow(cfg.array.dataflow);
+    PlanParams params = plan_params(cfg, cn, df.get());
+    const Schedule s = choose_schedule(cfg, cn, params, em, macs);
+    params.fused_stage = s.fused_stage;
+    params.resident = s.resident;
+    params.groups = groups;
+    PlanResult p = plan_network(cn, params);
+    if (p.infeasible) throw std::runtime_error("does not fit: " + p.infeasible->message());
+    planned.push_back({&cfg, &cn, std::move(p.plan), true, nullptr});
+  }
+  r->accs = simulate(std::move(planned));
+  return r;
+}
+
+}  // namespace
+
+// Depth-first groups (docs/mapping.md "Depth-first"): members run band by band, the tensors
+// between them in windows of the activation SRAM; outputs equal the integer reference, every
+// band's rows of every member checked while in its window, and no member between the first and
+// the last touches DRAM for its input or output.
+TEST(DepthFirst, GroupsRunBitExact) {
+  std::vector<std::pair<std::vector<std::string>, std::vector<PlanParams::Group>>> runs;
+  for (const char* df : {"ws", "os", "is"})
+    for (int rows : {1, 2, 5})
+      for (bool cached : {false, true})
+        runs.push_back({{std::string("array.dataflow=") + df, "array.rows=4", "array.cols=5",
+                         "buffers.weight_kib=4"},
+                        {{0, 4, rows, cached}}});
+  // Weights too large to pin (reloaded per band), a fused output stage and a 4-bit activation
+  // group, two groups in one network.
+  runs.push_back({{"buffers.weight_kib=1", "mapping.fusion=fused-stage"}, {{0, 4, 3, true}}});
+  runs.push_back({{"design.activation_bits=4", "design.accumulator_bits=20"},
+                  {{1, 2, 2, true}, {3, 5, 1, false}}});
+  const auto r = run_groups(runs);
+  const int I = static_cast<int>(Operand::Inputs), O = static_cast<int>(Operand::Outputs);
+  for (std::size_t k = 0; k < runs.size(); ++k) {
+    const auto mism = r->accs[k]->compare_outputs();
+    for (std::size_t li = 0; li < mism.size(); ++li)
+      EXPECT_EQ(mism[li], 0u) << runs[k].first[0] << " rows " << runs[k].second[0].rows
+                              << (runs[k].second[0].cached ? " cached" : "") << " layer " << li;
+    const auto& res = r->accs[k]->results();
+    const auto& plan = r->accs[k]->plan();
+    for (const PlanParams::Group& g : runs[k].second) {
+      EXPECT_FALSE(plan.layers[static_cast<std::size_t>(g.first)].units.empty());
+      for (int li = g.first; li <= g.last; ++li) {
+        const auto l = static_cast<std::size_t>(li);
+        EXPECT_EQ(plan.layers[l].group, g.first);
+        EXPECT_TRUE(plan.layers[l].jobs.empty());
+        // Only the stack's input (and a residual operand from before the group) is read from
+        // DRAM; only the last member writes it.
+        if (li > g.first && li != 3) {
+          EXPECT_EQ(res[l].traffic.dram.read_bits[I], 0u) << li;
+        }
+        if (li < g.last) {
+          EXPECT_EQ(res[l].traffic.dram.write_bits[O], 0u) << li;
+        }
+      }
+    }
+  }
 }

@@ -42,6 +42,8 @@ const BadConfig kBadConfigs[] = {
     {"BurstLargerThanBufferHalf",
      R"({"buffers": {"output_kib": 1}, "dram": {"burst_bytes": 1024}})", "dram.burst_bytes"},
     {"NullValue", R"({"array": {"rows": null}})", "array.rows"},
+    {"DepthFirstWithABatch", R"({"mapping": {"fusion": "depth-first"}, "workload": {"batch": 2}})",
+     "workload.batch = 1"},
 };
 
 class BadConfigTest : public ::testing::TestWithParam<BadConfig> {};

@@ -1390,9 +1390,9 @@ TEST(RunCli, FusedOutputStageKeepsResidualTensorsOnChip) {
                 total["none"]["dram_bytes_written"].get<double>());
 }
 
-// The mapper keeps a tensor on chip or fuses a pair only where it costs less by
-// mapping.objective, so on the zoo networks a residency or fused-stage schedule never moves more
-// DRAM bytes than layer by layer (docs/mapping.md, "Residency", "Fusion"): one sweep over
+// The mapper keeps a tensor on chip, fuses a pair or forms a depth-first group only where it
+// costs less by mapping.objective, so on the zoo networks no fusion level moves more DRAM bytes
+// than layer by layer (docs/mapping.md, "Residency", "Fusion", "Depth-first"): one sweep over
 // mapping.fusion and two activation SRAM sizes, both MAC designs.
 TEST(RunCli, FusionNeverMovesMoreDramThanLayerByLayer) {
   const std::string dir = make_temp_dir("fusion-zoo");
@@ -1400,7 +1400,7 @@ TEST(RunCli, FusionNeverMovesMoreDramThanLayerByLayer) {
   write_file(dir + "/s.json",
              R"({"workloads": ["mobilenet_v2", "resnet18", "resnet50", "tinycnn"],
                  "designs": ["elp", "fixed"],
-                 "axes": {"mapping.fusion": ["none", "residency", "fused-stage"],
+                 "axes": {"mapping.fusion": ["none", "residency", "fused-stage", "depth-first"],
                           "buffers.activation_kib": [64, 1024]}})");
   const auto r = run_cli({"sweep", "s.json", "--out", "o", "-j", "2"}, dir);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -1420,6 +1420,7 @@ TEST(RunCli, FusionNeverMovesMoreDramThanLayerByLayer) {
   for (const auto& [what, by_mode] : dram) {
     EXPECT_LT(by_mode.at("fused-stage"), by_mode.at("none")) << what;
     EXPECT_LE(by_mode.at("residency"), by_mode.at("none")) << what;
+    EXPECT_LE(by_mode.at("depth-first"), by_mode.at("none")) << what;
     EXPECT_EQ(resident[what].at("none"), 0) << what;
     // With 1 MiB every network keeps tensors on chip, and moves far less.
     if (what.size() > 5 && what.substr(what.size() - 5) == " 1024") {

@@ -105,7 +105,8 @@ int pick(Rng& rng, int lo, int hi) {
 // random layers (kernels, strides, padding, dilation, groups), buffers, batches, all three
 // dataflows, with and without column accumulators, with and without a fused output stage (an add or
 // max reading one more tensor, a relu reading none), with and without resident tensors (input read
-// in place, result and fused operand on chip), and random mappings that fit.
+// in place, result and fused operand on chip), as a depth-first group's unit (some result rows,
+// weights pinned), and random mappings that fit.
 TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
   Rng rng(7);
   WeightStationary ws;
@@ -192,12 +193,23 @@ TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
     }
     const Layer& l = net.layers[0];
     const TensorShape out = result_shape(net, 0, p);  // the rows a mapping's bands cut
+    // A depth-first group's unit, at random: only some result rows, weights pinned for the group
+    // (loaded by this band or by an earlier one).
+    const int unit = pick(rng, 0, 3);
+    if (unit > 0) {
+      p.row_lo = pick(rng, 0, out.h - 1);
+      p.row_hi = pick(rng, p.row_lo + 1, out.h);
+      if (unit > 1) {
+        p.weights_at = static_cast<std::uint64_t>(pick(rng, 0, 3)) * 64;
+        p.weights_loaded = unit == 3;
+      }
+    }
     for (int m_try = 0; m_try < 40; ++m_try) {
       ConvMapping m;
       m.order = pick(rng, 0, 1) ? TileOrder::BandsOuter : TileOrder::NTilesOuter;
       m.nt = pick(rng, 1, oc / groups);
       m.ct = pick(rng, 1, c / groups);
-      m.rows = pick(rng, 1, out.h);
+      m.rows = pick(rng, 1, p.row_hi < 0 ? out.h : p.row_hi - p.row_lo);
       m.images = pick(rng, 1, batch);
       m.all_channels = pick(rng, 0, 1) == 1;
       m.accumulate = p.array.acc_entries > 0 && pick(rng, 0, 1) == 1;
@@ -228,7 +240,7 @@ TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
                                << ", on chip out/fused " << got.onchip_output_bits << "/"
                                << got.fused_onchip_bits << " vs " << want.onchip_output_bits << "/"
                                << want.fused_onchip_bits << ", fusion " << fusion << ", resident "
-                               << resident;
+                               << resident << ", unit " << unit;
       ++checked;
     }
   }
