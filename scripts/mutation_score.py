@@ -183,6 +183,22 @@ MUTANTS = [
      "if (dataflow != Dataflow::OutputStationary) pj += p.psum_pass",
      "if (dataflow == Dataflow::WeightStationary) pj += p.psum_pass",
      "zero weights' partial-sum pass not charged on input-stationary columns"),
+    ("dma", "modules/dma/dma_engine.cpp",
+     "auto& far = x.on_chip ? sram_socket[static_cast<int>(Buffer::Activations)] : dram_socket;",
+     "auto& far = dram_socket;",
+     "a resident tensor's transfers go to DRAM instead of the activation SRAM"),
+    ("controller", "modules/controller/layer_plan.cpp",
+     "q.resident[t] = window[t] - lo * row;",
+     "q.resident[t] = window[t] + 1 - lo * row;",
+     "a depth-first window addressed one byte off"),
+    ("controller", "modules/controller/layer_plan.cpp",
+     "if (grp.cached && done[t] > rows[t].first && rows[t].first > held[t]) {",
+     "if (false && done[t] > rows[t].first && rows[t].first > held[t]) {",
+     "a cached depth-first group keeps its rows without moving them to the window's start"),
+    ("mapping", "sim/mapping/mapper.cpp",
+     "t.activation_sram.write_bits[O] = c.onchip_output_bits;",
+     "t.activation_sram.write_bits[O] = 0;",
+     "the mapper prices a resident result's write into the activation SRAM as free"),
 ]
 EXCLUDE = "Golden|Rtl\\.|Fuzz\\."
 
