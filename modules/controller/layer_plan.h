@@ -205,8 +205,8 @@ struct PlanParams {
   bool weights_loaded = false;
   // Depth-first fusion groups (mapping.fusion = depth-first; docs/mapping.md "Depth-first"):
   // consecutive layers run band by band of the last one's result rows, each band computing the
-  // rows of every member it needs (rows two bands share are recomputed), the tensors between
-  // members held in windows of the activation SRAM, never in DRAM.
+  // rows of every member it needs (rows two bands share recomputed or cached: Group::cached),
+  // the tensors between members held in windows of the activation SRAM, never in DRAM.
   struct Group {
     int first = 0, last = 0;  // layers (a member fused into another's output stage included)
     int rows = 1;             // result rows of `last` per band
@@ -363,7 +363,8 @@ struct GroupUnit {
 };
 // The units of depth-first group `g` in execution order (docs/mapping.md "Depth-first"): for
 // every band of the last member's result rows, each member's rows the band needs (found
-// backwards from the last member; rows two bands share are recomputed by both), its input read
+// backwards from the last member; rows two bands share recomputed by both, or computed once and
+// kept, moved to the window's start by a move unit before the next band), its input read
 // in place from the window holding the rows its producer just computed, its result written to a
 // window of its own. Windows lie at the top of the activation SRAM below the resident tensors
 // alive then, each sized for the most rows a band needs; the halves get what is left; every
