@@ -86,17 +86,10 @@ void accumulate(LayerResult& into, const LayerResult& r) {
     merge(a.dram_write[k], b.dram_write[k]);
     merge(a.sram_access[k], b.sram_access[k]);
   }
-  auto add = [](TrafficCounters& x, const TrafficCounters& y) {
-    for (int k = 0; k < kOperandCount; ++k) {
-      x.read_bits[k] += y.read_bits[k];
-      x.write_bits[k] += y.write_bits[k];
-    }
-    x.transactions += y.transactions;
-  };
-  add(into.traffic.dram, r.traffic.dram);
-  add(into.traffic.weight_buffer, r.traffic.weight_buffer);
-  add(into.traffic.activation_sram, r.traffic.activation_sram);
-  add(into.traffic.output_buffer, r.traffic.output_buffer);
+  into.traffic.dram += r.traffic.dram;
+  into.traffic.weight_buffer += r.traffic.weight_buffer;
+  into.traffic.activation_sram += r.traffic.activation_sram;
+  into.traffic.output_buffer += r.traffic.output_buffer;
   into.cycles += r.cycles;
 }
 

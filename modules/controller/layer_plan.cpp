@@ -1317,13 +1317,12 @@ ConvCounts count_conv(const CompiledNetwork& cn, int layer, const PlanParams& p,
   return ConvCounter(cn, layer, p, m).count();
 }
 
-namespace {
-
-// The tensor layer `li`'s plan writes (its fused layer's output when its output stage runs one).
 int result_tensor(const Network& net, int li, const PlanParams& p) {
   const int f = p.fused_layer(li);
   return net.layers[static_cast<std::size_t>(f >= 0 ? f : li)].output;
 }
+
+namespace {
 
 // The tensors layer `li`'s plan reads: its inputs and a fused stage's other operands.
 std::vector<int> tensors_read(const Network& net, int li, const PlanParams& p) {
@@ -1342,7 +1341,7 @@ std::vector<TensorLife> tensor_lives(const Network& net, const PlanParams& p) {
   std::vector<TensorLife> lives(net.tensors.size());
   const int n = static_cast<int>(net.layers.size());
   for (int li = 0; li < n; ++li) {
-    const int plan = li > 0 && p.fused_layer(li - 1) == li ? li - 1 : li;
+    const int plan = p.fused_into_previous(li) ? li - 1 : li;
     const Layer& l = net.layers[static_cast<std::size_t>(li)];
     lives[static_cast<std::size_t>(l.output)].first = plan;
     for (int t : l.inputs) {
@@ -1356,7 +1355,7 @@ std::vector<TensorLife> tensor_lives(const Network& net, const PlanParams& p) {
   // over the whole group.
   for (const PlanParams::Group& g : p.groups) {
     for (int li = g.first; li <= g.last; ++li) {
-      if (li > 0 && p.fused_layer(li - 1) == li) continue;
+      if (p.fused_into_previous(li)) continue;
       for (int t : tensors_read(net, li, p)) {
         TensorLife& life = lives[static_cast<std::size_t>(t)];
         life.last = std::max(life.last, g.last);
@@ -1484,7 +1483,7 @@ std::vector<GroupUnit> units_of(const CompiledNetwork& cn, const PlanParams& p,
                 "a depth-first group ends inside a fused pair");
   std::vector<int> members;
   for (int li = grp.first; li <= grp.last; ++li)
-    if (!(li > 0 && p.fused_layer(li - 1) == li)) members.push_back(li);
+    if (!p.fused_into_previous(li)) members.push_back(li);
   const int last = members.back();
   std::vector<bool> internal(net.tensors.size(), false);
   for (int m : members)
@@ -1505,8 +1504,7 @@ std::vector<GroupUnit> units_of(const CompiledNetwork& cn, const PlanParams& p,
   std::uint64_t top = 2 * p.act_store();
   for (std::size_t t = 0; t < p.resident.size(); ++t) {
     if (p.resident[t] == PlanParams::kInDram || internal[t]) continue;
-    if (lives[t].last >= grp.first && lives[t].first <= grp.last)
-      top = std::min(top, p.resident[t]);
+    if (lives[t].overlaps({grp.first, grp.last})) top = std::min(top, p.resident[t]);
   }
   std::vector<std::uint64_t> window(net.tensors.size(), PlanParams::kInDram);
   for (std::size_t t = 0; t < net.tensors.size(); ++t) {
@@ -1675,7 +1673,7 @@ PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p) {
       for (int k = g->first; k <= g->last; ++k) {
         LayerPlan member;
         member.layer = k;
-        if (k > 0 && p.fused_layer(k - 1) == k) member.fused_into = k - 1;
+        if (p.fused_into_previous(k)) member.fused_into = k - 1;
         np.layers.push_back(std::move(member));
       }
       try {
@@ -1690,7 +1688,7 @@ PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p) {
     }
     PlanParams shrunk;
     const PlanParams& lp = p.resident.empty() ? p : (shrunk = p.for_layer(li, lives));
-    if (i > 0 && p.fused_layer(li - 1) == li) {  // runs in the previous layer's output stage
+    if (p.fused_into_previous(li)) {  // runs in the previous layer's output stage
       LayerPlan fused;
       fused.layer = li;
       fused.fused_into = li - 1;

@@ -152,6 +152,7 @@ struct LayerPlan {
 struct TensorLife {
   int first = -1, last = -1;
   bool alive_at(int layer) const { return first <= layer && layer <= last; }
+  bool overlaps(const TensorLife& o) const { return first <= o.last && o.first <= last; }
 };
 
 struct PlanParams {
@@ -186,6 +187,8 @@ struct PlanParams {
   int fused_layer(int layer) const {
     return static_cast<std::size_t>(layer) < fused_stage.size() ? fused_stage[layer] : -1;
   }
+  // Whether layer `layer` runs in the previous layer's output stage (it has no plan of its own).
+  bool fused_into_previous(int layer) const { return layer > 0 && fused_layer(layer - 1) == layer; }
   // On-chip residency (mapping.fusion = residency and up; docs/mapping.md "Residency"): per
   // tensor, where it lives in the activation SRAM's store (kInDram: in DRAM). A resident tensor
   // is written there by its producer's write-back and read in place by its consumers; it
@@ -195,6 +198,11 @@ struct PlanParams {
   std::vector<std::uint64_t> resident;
   bool on_chip(int tensor) const {
     return static_cast<std::size_t>(tensor) < resident.size() && resident[tensor] != kInDram;
+  }
+  // What tensor `t` occupies when resident: every image of the batch, one activation per byte.
+  std::uint64_t resident_size(const Network& net, int t) const {
+    return static_cast<std::uint64_t>(net.tensors[static_cast<std::size_t>(t)].elements()) *
+           static_cast<std::uint64_t>(std::max(1, batch));
   }
   // A plan unit of a depth-first group (plan_network, PlanParams::groups): only the result rows
   // [row_lo, row_hi) of the layer (row_hi < 0: all of them); its weights pinned in the weight
@@ -240,6 +248,10 @@ std::vector<int> output_stage_fusions(const Network& net);
 // stage applies one (PlanParams::fused_layer), else its own. A conv mapping's `rows` count rows
 // of this tensor.
 TensorShape result_shape(const Network& net, int layer, const PlanParams& p);
+
+// The tensor layer `layer`'s plan writes: its fused layer's output when its output stage runs one
+// (PlanParams::fused_layer), else its own.
+int result_tensor(const Network& net, int layer, const PlanParams& p);
 
 // The rows [lo, hi) of `tensor` that result rows [y0, y1) of layer `layer`'s plan read (a conv's
 // input through its fused pooling's windows; a fused stage's operand at the result rows).

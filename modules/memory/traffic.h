@@ -26,6 +26,14 @@ struct TrafficCounters {
     d.transactions = transactions - o.transactions;
     return d;
   }
+  TrafficCounters& operator+=(const TrafficCounters& o) {
+    for (int i = 0; i < kOperandCount; ++i) {
+      read_bits[i] += o.read_bits[i];
+      write_bits[i] += o.write_bits[i];
+    }
+    transactions += o.transactions;
+    return *this;
+  }
   std::uint64_t total_read_bits() const { return read_bits[0] + read_bits[1] + read_bits[2]; }
   std::uint64_t total_write_bits() const { return write_bits[0] + write_bits[1] + write_bits[2]; }
 };

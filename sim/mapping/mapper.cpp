@@ -388,7 +388,7 @@ std::optional<std::pair<double, double>> span_cost(const CompiledNetwork& cn, La
                                                    int last) {
   double pj = 0, cycles = 0;
   for (int li = std::max(0, first); li <= last; ++li) {
-    if (li > 0 && p.fused_layer(li - 1) == li) continue;
+    if (p.fused_into_previous(li)) continue;
     const PlanParams q = p.for_layer(li, lives);
     const std::optional<MappingCost> c = cn.net.layers[static_cast<std::size_t>(li)].on_pe_array()
                                              ? chooser.best(li, q)
@@ -412,20 +412,16 @@ void choose_residency(const SimConfig& cfg, const CompiledNetwork& cn, LayerChoo
   q.resident.assign(net.tensors.size(), PlanParams::kInDram);
   const std::vector<TensorLife> lives = tensor_lives(net, q);
   const std::uint64_t top = 2 * q.act_store();
-  const auto batch = static_cast<std::uint64_t>(std::max(1, q.batch));
   for (std::size_t t = 0; t < net.tensors.size(); ++t) {
     const TensorLife life = lives[t];
     if (life.first < 0 || life.last >= n || life.first == life.last) continue;
-    const std::uint64_t size = static_cast<std::uint64_t>(net.tensors[t].elements()) * batch;
+    const std::uint64_t size = q.resident_size(net, static_cast<int>(t));
     if (size > top) continue;
     // As high as it fits below the resident tensors whose lives overlap its own.
     std::vector<std::pair<std::uint64_t, std::uint64_t>> taken;  // [begin, end)
     for (std::size_t u = 0; u < t; ++u) {
-      if (!q.on_chip(static_cast<int>(u))) continue;
-      if (lives[u].last < life.first || lives[u].first > life.last) continue;
-      taken.push_back(
-          {q.resident[u],
-           q.resident[u] + static_cast<std::uint64_t>(net.tensors[u].elements()) * batch});
+      if (!q.on_chip(static_cast<int>(u)) || !lives[u].overlaps(life)) continue;
+      taken.push_back({q.resident[u], q.resident[u] + q.resident_size(net, static_cast<int>(u))});
     }
     // Candidates: right below the top or below a taken range; the highest that is free.
     std::optional<std::uint64_t> at;
@@ -509,24 +505,20 @@ PlanParams with_group(const Network& net, const PlanParams& q, const PlanParams:
   r.groups.push_back(g);
   if (r.resident.empty()) return r;
   for (int m = g.first; m < g.last; ++m) {
-    const int f = r.fused_layer(m);
-    const auto t =
-        static_cast<std::size_t>(net.layers[static_cast<std::size_t>(f >= 0 ? f : m)].output);
+    if (r.fused_into_previous(m)) continue;
+    const auto t = static_cast<std::size_t>(result_tensor(net, m, r));
     if (lives[t].last <= g.last) r.resident[t] = PlanParams::kInDram;
   }
   const std::vector<TensorLife> now = tensor_lives(net, r);
-  auto size = [&](std::size_t t) {
-    return static_cast<std::uint64_t>(net.tensors[t].elements()) *
-           static_cast<std::uint64_t>(std::max(1, r.batch));
-  };
   for (std::size_t t = 0; t < r.resident.size(); ++t) {
     if (r.resident[t] == PlanParams::kInDram) continue;
     const bool touched = now[t].first != lives[t].first || now[t].last != lives[t].last;
     if (!touched) continue;
+    const std::uint64_t size = r.resident_size(net, static_cast<int>(t));
     for (std::size_t u = 0; u < r.resident.size(); ++u) {
-      if (u == t || r.resident[u] == PlanParams::kInDram) continue;
-      if (now[u].last < now[t].first || now[u].first > now[t].last) continue;
-      if (r.resident[u] < r.resident[t] + size(t) && r.resident[t] < r.resident[u] + size(u)) {
+      if (u == t || r.resident[u] == PlanParams::kInDram || !now[u].overlaps(now[t])) continue;
+      if (r.resident[u] < r.resident[t] + size &&
+          r.resident[t] < r.resident[u] + r.resident_size(net, static_cast<int>(u))) {
         r.resident[t] = PlanParams::kInDram;
         break;
       }
@@ -545,7 +537,6 @@ void choose_groups(const SimConfig& cfg, const CompiledNetwork& cn, LayerChooser
   const Network& net = cn.net;
   const int n = static_cast<int>(net.layers.size());
   std::vector<TensorLife> lives = tensor_lives(net, q);
-  auto fused_in = [&](int li) { return li > 0 && q.fused_layer(li - 1) == li; };
   std::vector<std::optional<std::pair<double, double>>> alone(static_cast<std::size_t>(n));
   for (int li = 0; li < n; ++li)
     alone[static_cast<std::size_t>(li)] = span_cost(cn, chooser, q, lives, li, li);
@@ -553,7 +544,7 @@ void choose_groups(const SimConfig& cfg, const CompiledNetwork& cn, LayerChooser
   constexpr int kMostPlans = 8;
   int li = 0;
   while (li < n) {
-    if (fused_in(li) || !depth_first_kind(net.layers[static_cast<std::size_t>(li)])) {
+    if (q.fused_into_previous(li) || !depth_first_kind(net.layers[static_cast<std::size_t>(li)])) {
       ++li;
       continue;
     }
@@ -566,23 +557,24 @@ void choose_groups(const SimConfig& cfg, const CompiledNetwork& cn, LayerChooser
       if (!depth_first_kind(l) || !alone[static_cast<std::size_t>(last)]) break;
       pj += alone[static_cast<std::size_t>(last)]->first;
       cycles += alone[static_cast<std::size_t>(last)]->second;
-      plans += !fused_in(last);
+      plans += !q.fused_into_previous(last);
       if (plans < 2 || q.fused_layer(last) >= 0) continue;  // a group of one plan is that plan
       // Every member's result but the last one's is read by members only.
       bool closed = true;
       for (int m = li; m < last && closed; ++m) {
-        if (fused_in(m) || q.fused_layer(m) == last) continue;
-        const int f = q.fused_layer(m);
-        const int t = net.layers[static_cast<std::size_t>(f >= 0 ? f : m)].output;
-        closed = lives[static_cast<std::size_t>(t)].last <= last;
+        if (q.fused_into_previous(m) || q.fused_layer(m) == last) continue;
+        closed = lives[static_cast<std::size_t>(result_tensor(net, m, q))].last <= last;
       }
       if (!closed) continue;
       const int h = result_shape(net, last, q).h;
+      // The chain's residency and lives do not depend on its bands: one trial, bands varied.
+      PlanParams trial = with_group(net, q, {li, last, 1, false}, lives);
+      const std::vector<TensorLife> trial_lives = tensor_lives(net, trial);
       for (int k = 0;; ++k) {
         const int r = std::min(1 << (k / 2), h);
-        PlanParams::Group g{li, last, r, k % 2 == 1};
-        PlanParams trial = with_group(net, q, g, lives);
-        const auto c = group_cost(cn, chooser, trial, g, tensor_lives(net, trial));
+        const PlanParams::Group g{li, last, r, k % 2 == 1};
+        trial.groups.back() = g;
+        const auto c = group_cost(cn, chooser, trial, g, trial_lives);
         if (c) {
           const double saving = objective(o, pj, cycles) - objective(o, c->first, c->second);
           if (saving > best_saving) {

@@ -179,6 +179,24 @@ void Accelerator::load_dram_image() {
   }
 }
 
+namespace {
+
+// Elements [e0, e1) of `ref` that differ from the bytes stored from `mem + base` on (one
+// activation per byte, two's complement for a signed tensor; `base + e` wraps modulo 2^64 for a
+// window's rows, LayerPlan::out_base).
+std::uint64_t mismatches_in(const std::uint8_t* mem, std::uint64_t base, const IntTensor& ref,
+                            std::uint64_t e0, std::uint64_t e1) {
+  std::uint64_t n = 0;
+  for (std::uint64_t e = e0; e < e1; ++e) {
+    const std::uint8_t b = mem[base + e];
+    const std::int32_t v = ref.is_signed ? static_cast<std::int8_t>(b) : b;
+    n += v != ref.data[e];
+  }
+  return n;
+}
+
+}  // namespace
+
 void Accelerator::check_on_chip(const LayerPlan& lp) {
   if (lp.out_tensor < 0) return;
   const auto t = static_cast<std::size_t>(lp.out_tensor);
@@ -187,13 +205,9 @@ void Accelerator::check_on_chip(const LayerPlan& lp) {
   for (int img = 0; img < cfg_.batch; ++img) {
     const IntTensor& ref = image_tensors(img)[t];
     const std::uint64_t row = static_cast<std::uint64_t>(ref.shape.w) * ref.shape.c;
-    const std::uint64_t base = lp.out_base + static_cast<std::uint64_t>(img) * ref.data.size();
-    for (std::uint64_t e = static_cast<std::uint64_t>(lp.out_y0) * row;
-         e < static_cast<std::uint64_t>(lp.out_y1) * row; ++e) {
-      const std::uint8_t b = mem[base + e];  // modulo 2^64: a window's rows (LayerPlan::out_base)
-      const std::int32_t v = ref.is_signed ? static_cast<std::int8_t>(b) : b;
-      on_chip_mismatches_[t] += v != ref.data[e];
-    }
+    on_chip_mismatches_[t] += mismatches_in(
+        mem, lp.out_base + static_cast<std::uint64_t>(img) * ref.data.size(), ref,
+        static_cast<std::uint64_t>(lp.out_y0) * row, static_cast<std::uint64_t>(lp.out_y1) * row);
   }
 }
 
@@ -212,13 +226,9 @@ std::vector<std::uint64_t> Accelerator::compare_outputs() const {
         continue;  // checked while it was on chip (check_on_chip)
       }
       const IntTensor& ref = image_tensors(img)[t];
-      const std::uint64_t base =
-          plan_.dram.tensor_addr[t] + static_cast<std::uint64_t>(img) * ref.data.size();
-      for (std::size_t e = 0; e < ref.data.size(); ++e) {
-        const std::uint8_t b = mem[base + e];
-        const std::int32_t v = ref.is_signed ? static_cast<std::int8_t>(b) : b;
-        mismatches[i] += v != ref.data[e];
-      }
+      mismatches[i] += mismatches_in(
+          mem, plan_.dram.tensor_addr[t] + static_cast<std::uint64_t>(img) * ref.data.size(), ref,
+          0, ref.data.size());
     }
   }
   return mismatches;
