@@ -22,6 +22,21 @@ flags=() table=()
 case "$out" in *"decoder table"*) flags=(-CFLAGS -DCONLOC_TABLE) table=(rtl/table.txt) ;; esac
 case "$out" in *"term-serial"*) flags=(-CFLAGS -DCONLOC_SERIAL) ;; esac
 verilator --lint-only -Wall rtl/conloc_mac.v
-verilator --cc --exe --build -j 2 -O1 --Mdir obj "${flags[@]}" rtl/conloc_mac.v "$src/tb_mac.cpp" -o tb > build.log 2>&1 ||
+verilator --cc --exe -O1 --Mdir obj "${flags[@]}" rtl/conloc_mac.v "$src/tb_mac.cpp" -o tb > build.log 2>&1 ||
   { tail -30 build.log; exit 1; }
+# Verilator's runtime (verilated.o, verilated_threads.o) is the same for every design and is most
+# of a build's compile time: the first co-simulation in a parent folder compiles it (under a lock,
+# tests run in parallel) and the others reuse it -- make skips an object newer than its source.
+runtime="$(dirname "$work")/verilator-runtime-$(verilator --version | tr -c 'A-Za-z0-9.\n' _)"
+mkdir -p "$runtime"
+(
+  flock 9
+  if [ ! -f "$runtime/verilated_threads.o" ]; then
+    make -C obj -f Vconloc_mac.mk -j 2 verilated.o verilated_threads.o >> build.log 2>&1 ||
+      { tail -30 build.log; exit 1; }
+    cp obj/verilated.o obj/verilated_threads.o "$runtime/"
+  fi
+) 9> "$runtime/lock"
+cp "$runtime/verilated.o" "$runtime/verilated_threads.o" obj/
+make -C obj -f Vconloc_mac.mk -j 2 tb >> build.log 2>&1 || { tail -30 build.log; exit 1; }
 ./obj/tb rtl/vectors.txt "$a_bits" "$code_bits" "$acc_bits" "${table[@]}"
