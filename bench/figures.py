@@ -1,0 +1,117 @@
+#!/usr/bin/python3
+"""The headline speed figures (docs/benchmarks.md's table), each measured now beside a baseline
+measured in the same run, and the goal issue #26 sets for it.
+
+The baseline for every wall time is the machine itself: a plain int8 GEMM of ResNet-50's layers on
+one core (bench/gemm_baseline), run before and after the figures, so a reader can tell a slow
+figure from a slow (shared, noisy) machine; sweeps also get their one-worker run. Each command runs
+`--repeat` times (default 3) and the median is reported; peak memory is the largest of the runs.
+
+usage: bench/figures.py [--build DIR] [--repeat N] [--long]
+  --long  also the 640-point design-space sweep (about 2 minutes) and the ONNX imports of
+          torchvision's ResNet-50 and VGG-11 where scripts/export_torchvision.py has exported them
+Prints a Markdown table.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def timed(cmd, env):
+    """Runs cmd; returns (wall seconds, peak RSS MiB) from /usr/bin/time."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as t:
+        subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", t.name] + cmd, env=env, cwd=ROOT,
+                       stdout=subprocess.DEVNULL, check=True)
+        wall, rss_kib = t.read().split()[-2:]
+    return float(wall), int(rss_kib) / 1024
+
+
+def gemm_seconds(build):
+    r = subprocess.run(["taskset", "-c", "0", os.path.join(build, "bench", "gemm_baseline"),
+                        "resnet50"], capture_output=True, text=True, check=True)
+    return float(json.loads(r.stdout)["seconds"])
+
+
+def stages(summary_path):
+    s = json.load(open(summary_path))["wall_seconds_by_stage"]
+    return ", ".join(f"{k} {s[k]:.2f}" for k in ["load", "compile", "plan", "simulate"] if k in s)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--long", action="store_true")
+    a = ap.parse_args()
+    build = os.path.abspath(a.build)
+    sim = os.path.join(build, "conlocnn-sim")
+    env = dict(os.environ, SYSTEMC_DISABLE_COPYRIGHT_MESSAGE="1")
+    out = tempfile.mkdtemp(prefix="figures-")
+    rows = []
+
+    def run_figure(name, goal, args, summary=True, per_point=None):
+        walls, rss = [], 0.0
+        split = ""
+        for i in range(a.repeat):
+            d = os.path.join(out, f"{len(rows)}-{i}")
+            w, m = timed([sim] + args + ["--out", d], env)
+            walls.append(w)
+            rss = max(rss, m)
+            if summary:
+                split = stages(os.path.join(d, "summary.json"))
+            elif per_point:
+                st = json.load(open(os.path.join(d, "timing.json")))["stage_seconds_total"]
+                split = f"{per_point / w:.1f} design points/s; " + ", ".join(
+                    f"{k} {st[k]:.1f}" for k in ["compile", "plan", "simulate"]) + \
+                    " (summed over workers)"
+        wall = statistics.median(walls)
+        shown = [os.path.relpath(x, ROOT) if os.path.isabs(x) else x for x in args]
+        rows.append((name, goal, f"{wall:.2f}", f"{rss:.0f}", split,
+                     "conlocnn-sim " + " ".join(shown)))
+        return wall
+
+    gemm_before = gemm_seconds(build)
+    run_figure("README's main job (ResNet-18, functional)", "-", ["run"])
+    run_figure("ResNet-50 timing-only", "0.25 s",
+               ["run", "--workload", "resnet50", "--timing-only"])
+    run_figure("ResNet-50 functional", "1.5 s, 256 MiB", ["run", "--workload", "resnet50"])
+    # 25 points x 2 designs = 50 design points.
+    run_figure("array-sizes sweep, 2 workers", "0.5 s (100 points/s)",
+               ["sweep", "configs/sweeps/array-sizes.json", "-j", "2"], summary=False,
+               per_point=50)
+    run_figure("array-sizes sweep, 1 worker (baseline: parallel speed-up)", "-",
+               ["sweep", "configs/sweeps/array-sizes.json", "-j", "1"], summary=False,
+               per_point=50)
+    if a.long:
+        keep, a.repeat = a.repeat, 1
+        run_figure("design-space sweep, 2 workers", "20 s",
+                   ["sweep", "configs/sweeps/design-space.json", "-j", "2"], summary=False,
+                   per_point=1280)
+        a.repeat = keep
+        zoo = os.path.join(ROOT, "third_party", "models", "torchvision")
+        for model, goal in [("resnet50", "import 0.5 s"), ("vgg11", "import 3 s")]:
+            f = os.path.join(zoo, model + ".onnx")
+            if os.path.exists(f):
+                run_figure(f"torchvision {model} ONNX, timing-only", goal,
+                           ["run", "--workload", f, "--timing-only"])
+    gemm_after = gemm_seconds(build)
+
+    print(f"Baseline: plain int8 GEMM of ResNet-50's layers, one core: {gemm_before:.2f} s before "
+          f"the figures, {gemm_after:.2f} s after.\n")
+    print("| figure | goal (#26) | wall s (median of runs) | peak RSS MiB | stages s / rate | "
+          "command |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        print("| " + " | ".join(r[:5]) + f" | `{r[5]}` |")
+    subprocess.run(["rm", "-rf", out])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
