@@ -531,7 +531,9 @@ PlanParams with_group(const Network& net, const PlanParams& q, const PlanParams:
 // to eight plans, every tensor between members read by members only), with bands of 1, 2, 4,
 // ... result rows of the last member, the one that saves the most by mapping.objective against
 // its members run one after another (as scheduled so far) becomes a group, and the search goes
-// on after it; else after the layer.
+// on after it; else after the layer. A chain of one plan is that plan run band by band with its
+// weights pinned in the whole weight buffer: it wins where they fit the buffer but not a half
+// (the plan alone reloads them per band).
 void choose_groups(const SimConfig& cfg, const CompiledNetwork& cn, LayerChooser& chooser,
                    PlanParams& q) {
   const Network& net = cn.net;
@@ -558,7 +560,7 @@ void choose_groups(const SimConfig& cfg, const CompiledNetwork& cn, LayerChooser
       pj += alone[static_cast<std::size_t>(last)]->first;
       cycles += alone[static_cast<std::size_t>(last)]->second;
       plans += !q.fused_into_previous(last);
-      if (plans < 2 || q.fused_layer(last) >= 0) continue;  // a group of one plan is that plan
+      if (q.fused_layer(last) >= 0) continue;  // the group ends with the fused layer
       // Every member's result but the last one's is read by members only.
       bool closed = true;
       for (int m = li; m < last && closed; ++m) {

@@ -145,11 +145,18 @@ LayerRow layer_row(const Accelerator& acc, const CompiledNetwork& cn, bool funct
   if (lp.fused_into >= 0) r.fusion = "in " + cn.net.layers[lp.fused_into].name;
   if (lp.group >= 0) {
     if (lp.on_pe_array) r.mapping = lp.mapping.text();
+    // A group of one plan shares no rows between members: it is that plan band by band, its
+    // weights pinned.
+    int plans = 0;
+    for (int m = lp.group; m <= lp.group_last; ++m)
+      plans += acc.plan().layers[static_cast<std::size_t>(m)].fused_into < 0;
     r.fusion = (r.fusion.empty() ? "" : r.fusion + "; ") + "depth-first " +
                cn.net.layers[static_cast<std::size_t>(lp.group)].name + ".." +
                cn.net.layers[static_cast<std::size_t>(lp.group_last)].name + " " +
                std::to_string(lp.group_rows) + " rows " +
-               (lp.group_cached ? "cached" : "recomputed");
+               (plans == 1        ? "one plan"
+                : lp.group_cached ? "cached"
+                                  : "recomputed");
   }
   where_from_and_to(acc, cn, i, params, lives, r);
   r.start_cycle = res.start_cycle;

@@ -623,7 +623,18 @@ TEST(DepthFirst, GroupsRunBitExact) {
   runs.push_back({{"buffers.weight_kib=1", "mapping.fusion=fused-stage"}, {{0, 4, 3, true}}});
   runs.push_back({{"design.activation_bits=4", "design.accumulator_bits=20"},
                   {{1, 2, 2, true}, {3, 5, 1, false}}});
+  // A group of one plan: c1 in bands of two rows, its 810 bytes of weights pinned in a weight
+  // buffer whose half (512 bytes) cannot hold them, so they are loaded once, not per band (c1
+  // planned alone in these buffers loads them five times).
+  const std::size_t one_plan = runs.size();
+  runs.push_back({{"buffers.weight_kib=1", "buffers.activation_kib=1"}, {{1, 1, 2, false}}});
   const auto r = run_groups(runs);
+  {
+    const CompiledNetwork& cn = *r->cns[one_plan];
+    const int W = static_cast<int>(Operand::Weights);
+    EXPECT_EQ(r->accs[one_plan]->results()[1].traffic.dram.read_bits[W],
+              cn.layers[1].codes.size() * static_cast<std::uint64_t>(cn.widths.code_bits));
+  }
   const int I = static_cast<int>(Operand::Inputs), O = static_cast<int>(Operand::Outputs);
   for (std::size_t k = 0; k < runs.size(); ++k) {
     const auto mism = r->accs[k]->compare_outputs();
