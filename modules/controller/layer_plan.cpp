@@ -430,8 +430,8 @@ class ConvPlanner {
                               std::int64_t mm) {
     std::vector<int> steps;
     if (!p_.serial_steps) return steps;
-    const bool ws = dynamic_cast<const WeightStationary*>(p_.dataflow) != nullptr;
-    const std::vector<std::int64_t> key = {grp, n0, c0, ws ? 0 : mm};
+    const std::vector<std::int64_t> key = {grp, n0, c0,
+                                           p_.dataflow->folds_depend_on_rows() ? mm : 0};
     auto it = step_cache_.find(key);
     if (it != step_cache_.end()) return it->second;
     const std::int64_t kc = std::int64_t{g_.taps} * in_channels;

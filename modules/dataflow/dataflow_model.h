@@ -124,11 +124,19 @@ class DataflowModel {
   // Output channels one fold holds: the columns where they occupy them (WS, OS); no limit where
   // they stream through (IS). The greedy mapping's n-tile.
   virtual std::int64_t channels_per_fold(ArrayDims a) const { return a.cols; }
+  // Whether fold_blocks depends on the tile's rows m: not where a fold holds weights only (WS),
+  // so a fold's step lengths can be cached across a layer's tiles.
+  virtual bool folds_depend_on_rows() const { return true; }
+  // Whether a tile may keep its partial sums in the column accumulators over the row folds or
+  // leave them in the output buffer (docs/mapping.md `acc`): a choice on WS only.
+  virtual bool accumulators_optional() const { return false; }
 };
 
 class WeightStationary final : public DataflowModel {
  public:
   const char* name() const override { return "ws"; }
+  bool folds_depend_on_rows() const override { return false; }
+  bool accumulators_optional() const override { return true; }
   std::vector<FoldBlock> fold_blocks(std::int64_t m, std::int64_t k, std::int64_t n,
                                      ArrayDims a) const override;
   TileTiming tile(const TileGemm& g, ArrayDims a) const override;

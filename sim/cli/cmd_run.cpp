@@ -116,10 +116,7 @@ void print_summary(const RunResult& r, const std::string& dir, double wall) {
   const bool elp = r.mac == MacKind::ElpBsd;
   std::printf(
       "%s on a %dx%d %s array, %s MACs (%s, %d-bit weights%s), %.3g GHz\n", r.workload.c_str(),
-      cfg.array.rows, cfg.array.cols,
-      cfg.array.dataflow == Dataflow::WeightStationary   ? "weight-stationary"
-      : cfg.array.dataflow == Dataflow::OutputStationary ? "output-stationary"
-                                                         : "input-stationary",
+      cfg.array.rows, cfg.array.cols, long_name(cfg.array.dataflow),
       elp ? "ELP_BSD shift-add" : "fixed-point", r.design.c_str(), r.code_bits,
       elp ? (cfg.design.elp_mac == ElpMacVariant::Parallel ? ", parallel-term" : ", term-serial")
           : "",

@@ -30,6 +30,17 @@ const char* to_string(Dataflow d) {
   }
   return "?";
 }
+const char* long_name(Dataflow d) {
+  switch (d) {
+    case Dataflow::WeightStationary:
+      return "weight-stationary";
+    case Dataflow::OutputStationary:
+      return "output-stationary";
+    case Dataflow::InputStationary:
+      return "input-stationary";
+  }
+  return "?";
+}
 const char* to_string(Compensation c) {
   switch (c) {
     case Compensation::None:

@@ -18,7 +18,8 @@ namespace conloc {
 enum class Dataflow { WeightStationary, OutputStationary, InputStationary };
 enum class Compensation { None, ErrorFeedback, OutputConstant, Both };
 
-const char* to_string(Dataflow d);
+const char* to_string(Dataflow d);  // the config value: ws, os, is
+const char* long_name(Dataflow d);  // for people: weight-stationary, ...
 const char* to_string(Compensation c);
 
 struct ArrayConfig {

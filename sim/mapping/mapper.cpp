@@ -86,8 +86,8 @@ MappingSpace mapping_space(const SimConfig& cfg, const CompiledNetwork& cn, int 
     images.insert((batch + parts - 1) / parts);
   s.images.assign(images.begin(), images.end());
   s.output_rows = result_shape(net, layer, p).h;
-  const bool ws_acc = p.array.acc_entries > 0 && !p.array.scalesim &&
-                      dynamic_cast<const WeightStationary*>(p.dataflow) != nullptr;
+  const bool ws_acc =
+      p.array.acc_entries > 0 && !p.array.scalesim && p.dataflow->accumulators_optional();
   s.acc = ws_acc ? std::vector<bool>{true, false} : std::vector<bool>{p.array.acc_entries > 0};
   return s;
 }

@@ -435,8 +435,9 @@ void Importer::split(const onnx::NodeProto& n) {
          std::to_string(n.output_size()) + " positive sizes adding up to " + std::to_string(c));
   }
   std::int64_t c0 = 0;
+  const std::string base = layer_name(n);
   for (int i = 0; i < n.output_size(); ++i) {
-    const std::string name = layer_name(n) + (i == 0 ? "" : "_" + std::to_string(i));
+    const std::string name = i == 0 ? base : unique_name(base + "_" + std::to_string(i));
     acts_[n.output(i)] = {b_->slice(name, x.tensor, static_cast<int>(c0),
                                     static_cast<int>(sizes[static_cast<std::size_t>(i)])),
                           x.axes};
