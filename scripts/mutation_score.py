@@ -199,6 +199,10 @@ MUTANTS = [
      "t.activation_sram.write_bits[O] = c.onchip_output_bits;",
      "t.activation_sram.write_bits[O] = 0;",
      "the mapper prices a resident result's write into the activation SRAM as free"),
+    ("controller", "modules/controller/layer_plan.cpp",
+     "u.params.weights_loaded = pin_weights && b > 0;",
+     "u.params.weights_loaded = false;",
+     "a depth-first group's pinned weights are loaded again by every band"),
 ]
 EXCLUDE = "Golden|Rtl\\.|Fuzz\\."
 
