@@ -189,6 +189,13 @@ void print_summary(const RunResult& r, const std::string& dir, double wall) {
     std::printf("  residency %zu tensors kept in the activation SRAM for their readers\n",
                 r.resident_tensors);
   }
+  if (cfg.mapping.depth_first) {
+    // Layers outside groups run one after another: no chain there was cheaper, or none fit.
+    std::printf(
+        "  groups    %zu depth-first groups over %zu of %zu layers (the rest one after another: "
+        "cheaper, or no band fits the buffers)\n",
+        r.depth_first_groups, r.depth_first_layers, r.rows.size());
+  }
   if (cfg.batch > 1) {
     const double b = cfg.batch;
     std::printf(

@@ -285,6 +285,8 @@ const ColumnTable<RunResult>& total_columns() {
                  [](const R& r) { return json(r.fused_layers() + r.unfused.size()); }});
     c.push_back(
         {"resident_tensors", "tensors", [](const R& r) { return json(r.resident_tensors); }});
+    c.push_back(member_column("depth_first_groups", "groups", &R::depth_first_groups));
+    c.push_back(member_column("depth_first_layers", "layers", &R::depth_first_layers));
     // How the PE-array layers' MACs were priced (LayerRow::mac_energy_model, mac_operands).
     c.push_back(
         {"mac_layers", "layers", [](const R& r) { return mac_energy_models(r)["layers"]; }});

@@ -218,6 +218,11 @@ void collect(const Accelerator& acc, const CompiledNetwork& cn, const EnergyMode
   const std::vector<TensorLife> lives = tensor_lives(cn.net, params);
   for (std::size_t t = 0; t < params.resident.size(); ++t)
     r.resident_tensors += params.on_chip(static_cast<int>(t));
+  for (std::size_t i = 0; i < acc.plan().layers.size(); ++i) {
+    const int g = acc.plan().layers[i].group;
+    r.depth_first_groups += g == static_cast<int>(i);
+    r.depth_first_layers += g >= 0;
+  }
   for (int f : fusable)
     if (f >= 0 && acc.plan().layers[static_cast<std::size_t>(f)].fused_into < 0)
       r.unfused.push_back(cn.net.layers[static_cast<std::size_t>(f)].name);

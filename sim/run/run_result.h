@@ -85,6 +85,9 @@ struct RunResult {
   // mapping.fusion = residency and up: the tensors kept in the activation SRAM (LayerRow::
   // inputs_from / output_to say which layers read and write them there).
   std::size_t resident_tensors = 0;
+  // mapping.fusion = depth-first: the groups the mapper formed and the layers in them (a group of
+  // one plan counted too; LayerRow::fusion names each member's group).
+  std::size_t depth_first_groups = 0, depth_first_layers = 0;
   // Set when a layer cannot be tiled into the buffers: nothing was simulated, the totals are 0.
   std::optional<Infeasibility> infeasible;
 

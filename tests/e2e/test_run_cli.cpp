@@ -1406,7 +1406,7 @@ TEST(RunCli, FusionNeverMovesMoreDramThanLayerByLayer) {
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const auto table = nlohmann::json::parse(slurp(dir + "/o/sweep.json"));
   // (workload design activation KiB) -> mode -> bytes, resident tensors
-  std::map<std::string, std::map<std::string, double>> dram, resident;
+  std::map<std::string, std::map<std::string, double>> dram, resident, groups;
   for (const auto& row : table["rows"]) {
     ASSERT_EQ(row["status"], "ok") << row;
     const std::string what = row["workload"].get<std::string>() + " " +
@@ -1415,6 +1415,10 @@ TEST(RunCli, FusionNeverMovesMoreDramThanLayerByLayer) {
     const std::string mode = row["mapping.fusion"].get<std::string>();
     dram[what][mode] = row["dram_bytes_per_inference"].get<double>();
     resident[what][mode] = row["resident_tensors"].get<double>();
+    groups[what][mode] = row["depth_first_groups"].get<double>();
+    // A group has at least one layer; groups exist at depth-first only.
+    EXPECT_GE(row["depth_first_layers"].get<double>(), groups[what][mode]) << what << " " << mode;
+    if (mode != "depth-first") EXPECT_EQ(groups[what][mode], 0) << what << " " << mode;
   }
   ASSERT_EQ(dram.size(), 8u);
   for (const auto& [what, by_mode] : dram) {
@@ -1422,6 +1426,10 @@ TEST(RunCli, FusionNeverMovesMoreDramThanLayerByLayer) {
     EXPECT_LE(by_mode.at("residency"), by_mode.at("none")) << what;
     EXPECT_LE(by_mode.at("depth-first"), by_mode.at("none")) << what;
     EXPECT_EQ(resident[what].at("none"), 0) << what;
+    // Where depth-first moves less DRAM than fused-stage, only groups can be why.
+    if (by_mode.at("depth-first") < by_mode.at("fused-stage")) {
+      EXPECT_GT(groups[what].at("depth-first"), 0) << what;
+    }
     // With 1 MiB every network keeps tensors on chip, and moves far less.
     if (what.size() > 5 && what.substr(what.size() - 5) == " 1024") {
       EXPECT_GT(resident[what].at("residency"), 0) << what;
