@@ -56,45 +56,43 @@ def main():
     out = tempfile.mkdtemp(prefix="figures-")
     rows = []
 
-    def run_figure(name, goal, args, summary=True, per_point=None):
+    def run_figure(name, goal, args, designs=None, repeat=a.repeat):
+        """designs: a sweep's designs per point (its rate is per design point: one design of one
+        point, what a run simulates); None for a run. Stages are the last run's."""
         walls, rss = [], 0.0
-        split = ""
-        for i in range(a.repeat):
+        for i in range(repeat):
             d = os.path.join(out, f"{len(rows)}-{i}")
             w, m = timed([sim] + args + ["--out", d], env)
             walls.append(w)
             rss = max(rss, m)
-            if summary:
-                split = stages(os.path.join(d, "summary.json"))
-            elif per_point:
-                st = json.load(open(os.path.join(d, "timing.json")))["stage_seconds_total"]
-                split = f"{per_point / w:.1f} design points/s; " + ", ".join(
-                    f"{k} {st[k]:.1f}" for k in ["compile", "plan", "simulate"]) + \
-                    " (summed over workers)"
         wall = statistics.median(walls)
+        if designs is None:
+            split = stages(os.path.join(d, "summary.json"))
+        else:
+            t = json.load(open(os.path.join(d, "timing.json")))
+            st = t["stage_seconds_total"]
+            split = (f"{t['points_run'] * designs / wall:.1f} design points/s; " +
+                     ", ".join(f"{k} {st[k]:.1f}" for k in ["compile", "plan", "simulate"]) +
+                     " (summed over workers)")
         shown = [os.path.relpath(x, ROOT) if os.path.isabs(x) else x for x in args]
         rows.append((name, goal, f"{wall:.2f}", f"{rss:.0f}", split,
                      "conlocnn-sim " + " ".join(shown)))
-        return wall
 
     gemm_before = gemm_seconds(build)
     run_figure("README's main job (ResNet-18, functional)", "-", ["run"])
     run_figure("ResNet-50 timing-only", "0.25 s",
                ["run", "--workload", "resnet50", "--timing-only"])
     run_figure("ResNet-50 functional", "1.5 s, 256 MiB", ["run", "--workload", "resnet50"])
-    # 25 points x 2 designs = 50 design points.
     run_figure("array-sizes sweep, 2 workers", "0.5 s (100 points/s)",
-               ["sweep", "configs/sweeps/array-sizes.json", "-j", "2"], summary=False,
-               per_point=50)
+               ["sweep", "configs/sweeps/array-sizes.json", "-j", "2"],
+               designs=2)
     run_figure("array-sizes sweep, 1 worker (baseline: parallel speed-up)", "-",
-               ["sweep", "configs/sweeps/array-sizes.json", "-j", "1"], summary=False,
-               per_point=50)
+               ["sweep", "configs/sweeps/array-sizes.json", "-j", "1"],
+               designs=2)
     if a.long:
-        keep, a.repeat = a.repeat, 1
         run_figure("design-space sweep, 2 workers", "20 s",
-                   ["sweep", "configs/sweeps/design-space.json", "-j", "2"], summary=False,
-                   per_point=1280)
-        a.repeat = keep
+                   ["sweep", "configs/sweeps/design-space.json", "-j", "2"],
+                   designs=2, repeat=1)
         zoo = os.path.join(ROOT, "third_party", "models", "torchvision")
         for model, goal in [("resnet50", "import 0.5 s"), ("vgg11", "import 3 s")]:
             f = os.path.join(zoo, model + ".onnx")

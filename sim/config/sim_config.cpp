@@ -19,27 +19,14 @@ namespace conloc {
 
 namespace fs = std::filesystem;
 
+// Each dataflow's config value and its name for people, in the enum's order.
+constexpr const char* kDataflowNames[][2] = {
+    {"ws", "weight-stationary"}, {"os", "output-stationary"}, {"is", "input-stationary"}};
 const char* to_string(Dataflow d) {
-  switch (d) {
-    case Dataflow::WeightStationary:
-      return "ws";
-    case Dataflow::OutputStationary:
-      return "os";
-    case Dataflow::InputStationary:
-      return "is";
-  }
-  return "?";
+  return kDataflowNames[static_cast<int>(d)][0];
 }
 const char* long_name(Dataflow d) {
-  switch (d) {
-    case Dataflow::WeightStationary:
-      return "weight-stationary";
-    case Dataflow::OutputStationary:
-      return "output-stationary";
-    case Dataflow::InputStationary:
-      return "input-stationary";
-  }
-  return "?";
+  return kDataflowNames[static_cast<int>(d)][1];
 }
 const char* to_string(Compensation c) {
   switch (c) {
