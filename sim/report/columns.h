@@ -32,12 +32,17 @@ Column<Row> member_column(std::string name, std::string unit, T Row::*m) {
 struct CsvStyle {
   std::string separator = ",";
   std::string line_end = "\n";
+  // Non-integers in the fewest digits that read back exactly (as Python prints a float) instead
+  // of 6 significant digits: SCALE-Sim's report files print them so, and are compared digit for
+  // digit.
+  bool round_trip = false;
 };
-inline const CsvStyle kScaleSimCsv{", ", ",\n"};
+inline const CsvStyle kScaleSimCsv{", ", ",\n", true};
 
-// A cell as CSV text: integers exactly, other numbers with 6 significant digits, strings quoted
-// when they contain a separator, quote or line break; null and non-finite numbers empty.
-std::string csv_cell(const nlohmann::json& v);
+// A cell as CSV text: integers exactly, other numbers with 6 significant digits (or round-trip
+// digits), strings quoted when they contain a separator, quote or line break; null and
+// non-finite numbers empty.
+std::string csv_cell(const nlohmann::json& v, bool round_trip = false);
 
 // A number that is not finite (NaN SQNR of an unmeasured layer) as JSON null.
 nlohmann::json finite_or_null(double v);
@@ -57,7 +62,7 @@ std::string to_csv(const ColumnTable<Row>& cols, const std::vector<Row>& rows,
     first = true;
     for (const auto& c : cols) {
       if (!c.in_csv) continue;
-      out += (first ? "" : style.separator) + csv_cell(c.get(r));
+      out += (first ? "" : style.separator) + csv_cell(c.get(r), style.round_trip);
       first = false;
     }
     out += style.line_end;

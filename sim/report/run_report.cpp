@@ -30,57 +30,107 @@ json nonneg_or_null(std::int64_t v) {
   return v < 0 ? json(nullptr) : json(v);
 }
 
-// A SCALE-Sim report row: a PE-array layer with its index among them (SCALE-Sim's LayerID).
+// A SCALE-Sim v2 report row (docs/timing.md, "SCALE-Sim's report files"): a PE-array layer, its
+// index among them (SCALE-Sim's LayerID), and where SCALE-Sim's cycle axis lies on the layer's:
+// its cycle 0 is the layer's first compute cycle (SCALE-Sim prefetches at negative cycles), and
+// its "Total Cycles" is the index of the last compute cycle on that axis.
 struct ScaleSimRow {
-  int id;
-  const LayerRow* row;
+  int id = 0;
+  const LayerRow* row = nullptr;
+  double zero = 0;           // the layer-relative cycle of the first compute
+  double busy = 0;           // from it to the end of the last compute: compute and stall cycles
+  double pes = 1;            // R x C
+  double fold_overhang = 0;  // cycles SCALE-Sim adds to each fold in its per-fold utilisation
+  double total_cycles() const { return std::max(1.0, busy - 1.0); }
+  // A window of the layer's (end exclusive) as SCALE-Sim's first and last cycle indices.
+  double first_index(const AccessWindow& w) const { return w.start - zero; }
+  double last_index(const AccessWindow& w) const { return w.stop - zero - 1.0; }
 };
 
 std::vector<ScaleSimRow> scalesim_rows(const RunResult& r) {
+  const ArrayConfig& a = r.config.array;
+  // SCALE-Sim's per-fold utilisation divides by the fold's demand rows + array width - 1: on
+  // WS and IS arrays that counts the C - 1 drain skew once more than the fold takes
+  // (scalesim/compute/systolic_compute_{ws,is}.py); on OS the two agree.
+  const double overhang = a.dataflow == Dataflow::OutputStationary ? 0.0 : a.cols - 1.0;
   std::vector<ScaleSimRow> rows;
-  for (const auto& l : r.rows)
-    if (l.on_pe_array) rows.push_back({static_cast<int>(rows.size()), &l});
+  for (const auto& l : r.rows) {
+    if (!l.on_pe_array) continue;
+    ScaleSimRow s;
+    s.id = static_cast<int>(rows.size());
+    s.row = &l;
+    s.pes = static_cast<double>(a.rows) * a.cols;
+    s.fold_overhang = overhang;
+    // The array's SRAM accesses span its compute jobs: first start to last end.
+    double first = -1, last = 0;
+    for (const AccessWindow* w : {&l.sram_ifmap, &l.sram_filter, &l.sram_ofmap}) {
+      if (w->elements == 0) continue;
+      if (first < 0 || w->start < first) first = w->start;
+      last = std::max(last, w->stop);
+    }
+    s.zero = std::max(0.0, first);
+    s.busy = first < 0 ? static_cast<double>(l.compute_cycles) : last - first;
+    rows.push_back(s);
+  }
   return rows;
 }
 
-double at_least_one(std::uint64_t v) {
-  return std::max<double>(1.0, static_cast<double>(v));
-}
-
-// SCALE-Sim v2 report columns (words are elements).
+// SCALE-Sim v2's report columns, by its definitions (scalesim/single_layer_sim.py), from our run.
 const ColumnTable<ScaleSimRow>& compute_report_columns() {
   static const ColumnTable<ScaleSimRow> t = {
       {"LayerID", "-", [](const ScaleSimRow& s) { return json(s.id); }},
-      {"Total Cycles", "cycles", [](const ScaleSimRow& s) { return json(s.row->cycles); }},
-      {"Stall Cycles", "cycles", [](const ScaleSimRow& s) { return json(s.row->stall_cycles); }},
+      {"Total Cycles", "cycles",
+       [](const ScaleSimRow& s) { return json(std::llround(s.total_cycles())); }},
+      // Cycles the array waited after its first compute (a first load is SCALE-Sim's prefetch).
+      {"Stall Cycles", "cycles",
+       [](const ScaleSimRow& s) {
+         return json(std::llround(std::max(0.0, s.busy - s.row->compute_cycles)));
+       }},
       {"Overall Util %", "%",
-       [](const ScaleSimRow& s) { return json(s.row->overall_utilization_pct); }},
+       [](const ScaleSimRow& s) { return json(100.0 * s.row->macs / (s.total_cycles() * s.pes)); }},
       {"Mapping Efficiency %", "%",
        [](const ScaleSimRow& s) { return json(s.row->mapping_efficiency_pct); }},
-      {"Compute Util %", "%", [](const ScaleSimRow& s) { return json(s.row->utilization_pct); }},
+      // The mean over folds of MACs / (PEs x the fold's cycles as SCALE-Sim counts them): with
+      // folds of equal length (SCALE-Sim's fold timing) this is the MACs over the summed cycles.
+      {"Compute Util %", "%",
+       [](const ScaleSimRow& s) {
+         const double cycles = static_cast<double>(s.row->compute_cycles) +
+                               static_cast<double>(s.row->folds) * s.fold_overhang;
+         return json(100.0 * s.row->macs / (s.pes * std::max(1.0, cycles)));
+       }},
   };
   return t;
 }
 
 const ColumnTable<ScaleSimRow>& bandwidth_report_columns() {
-  auto per_cycle = [](AccessWindow LayerRow::*a, bool compute) {
-    return [a, compute](const ScaleSimRow& s) {
-      const double c = at_least_one(compute ? s.row->compute_cycles : s.row->cycles);
-      return json(static_cast<double>((s.row->*a).elements) / c);
+  // SRAM: words over the layer's Total Cycles; DRAM: words over the cycles from the operand's
+  // first DRAM transfer to its last (an operand that never moved: 0).
+  auto sram = [](AccessWindow LayerRow::*a) {
+    return [a](const ScaleSimRow& s) {
+      return json(static_cast<double>((s.row->*a).elements) / s.total_cycles());
+    };
+  };
+  auto dram = [](AccessWindow LayerRow::*a) {
+    return [a](const ScaleSimRow& s) {
+      const AccessWindow& w = s.row->*a;
+      return json(w.elements ? static_cast<double>(w.elements) / std::max(1.0, w.stop - w.start)
+                             : 0.0);
     };
   };
   static const ColumnTable<ScaleSimRow> t = {
       {"LayerID", "-", [](const ScaleSimRow& s) { return json(s.id); }},
-      {"Avg IFMAP SRAM BW", "words/cycle", per_cycle(&LayerRow::sram_ifmap, true)},
-      {"Avg FILTER SRAM BW", "words/cycle", per_cycle(&LayerRow::sram_filter, true)},
-      {"Avg OFMAP SRAM BW", "words/cycle", per_cycle(&LayerRow::sram_ofmap, true)},
-      {"Avg IFMAP DRAM BW", "words/cycle", per_cycle(&LayerRow::dram_ifmap, false)},
-      {"Avg FILTER DRAM BW", "words/cycle", per_cycle(&LayerRow::dram_filter, false)},
-      {"Avg OFMAP DRAM BW", "words/cycle", per_cycle(&LayerRow::dram_ofmap, false)},
+      {"Avg IFMAP SRAM BW", "words/cycle", sram(&LayerRow::sram_ifmap)},
+      {"Avg FILTER SRAM BW", "words/cycle", sram(&LayerRow::sram_filter)},
+      {"Avg OFMAP SRAM BW", "words/cycle", sram(&LayerRow::sram_ofmap)},
+      {"Avg IFMAP DRAM BW", "words/cycle", dram(&LayerRow::dram_ifmap)},
+      {"Avg FILTER DRAM BW", "words/cycle", dram(&LayerRow::dram_filter)},
+      {"Avg OFMAP DRAM BW", "words/cycle", dram(&LayerRow::dram_ofmap)},
   };
   return t;
 }
 
+// First and last cycle indices on SCALE-Sim's axis (DRAM prefetch before the first compute is
+// negative) and the words moved.
 const ColumnTable<ScaleSimRow>& detailed_access_columns() {
   static const ColumnTable<ScaleSimRow> t = [] {
     ColumnTable<ScaleSimRow> c = {
@@ -94,10 +144,12 @@ const ColumnTable<ScaleSimRow>& detailed_access_columns() {
     for (int k = 0; k < 6; ++k) {
       const auto a = access[k];
       c.push_back({std::string(names[k]) + " Start Cycle", "cycle", [a](const ScaleSimRow& s) {
-                     return json(static_cast<std::uint64_t>((s.row->*a).start));
+                     const AccessWindow& w = s.row->*a;
+                     return json(w.elements ? std::llround(s.first_index(w)) : 0);
                    }});
       c.push_back({std::string(names[k]) + " Stop Cycle", "cycle", [a](const ScaleSimRow& s) {
-                     return json(static_cast<std::uint64_t>((s.row->*a).stop));
+                     const AccessWindow& w = s.row->*a;
+                     return json(w.elements ? std::llround(s.last_index(w)) : 0);
                    }});
       c.push_back({std::string(names[k]) + " " + verbs[k], "words",
                    [a](const ScaleSimRow& s) { return json((s.row->*a).elements); }});

@@ -618,3 +618,38 @@ TEST(EnergyByHand, InputStationaryOnTheDefaultTable) {
   const double cycles = 16 + row_folds * (2 * (N + 16 + 16 - 2) + (N + 16 + 4 - 2));
   EXPECT_EQ(static_cast<double>(runs[0].rows[0].compute_cycles), cycles);
 }
+
+// A depthwise convolution on the default weight-stationary array (docs/timing.md, "Grouped and
+// depthwise convolutions"): every channel is its own product, M = 36 pixels x K = 9 taps x N = 1,
+// so each group takes one fold of 9 rows and 1 column. Each weight is read once (one row fold),
+// each pixel's patch once (one column fold), and each group's sums leave the array once at the
+// accumulator width; the buffers are the default 64 KiB ones.
+TEST(EnergyByHand, DepthwiseOnTheDefaultTable) {
+  NetworkBuilder b("hand", {8, 8, 8}, "test");
+  b.conv("dw", b.input(), 8, 3, 1, 0, Activation::None, 8);
+  const Network net = b.build();
+  const std::vector<SimConfig> cfgs = {load_sim_config(
+      std::nullopt, {"design.mac=fixed", "mapping.search=greedy", "dram.technology=lpddr4"})};
+  const std::vector<CompiledNetwork> cns = compile_each(net, cfgs);
+  const auto runs = run_each(cfgs, cns);
+  ASSERT_EQ(runs[0].mismatches, 0);
+  const auto rows = cacti_rows();
+  auto per_bit = [&](double capacity, int which) {
+    return rows.at({256, capacity, "itrs-hp"})[static_cast<std::size_t>(which)] / 256;
+  };
+  const double rd512 = per_bit(16384, 0), wr512 = per_bit(16384, 1);
+  const double rd1024 = per_bit(8192, 0), wr1024 = per_bit(8192, 1);
+  const double groups = 8, M = 36, K = 9, inputs = 8 * 8 * 8, acc = 32, a = 8;
+  const EnergyBreakdown& e = runs[0].rows[0].energy;
+  EXPECT_NEAR(e.weight_buffer, groups * K * 8 * (wr512 + rd512), 1e-9 * e.weight_buffer);
+  EXPECT_NEAR(e.activation_sram, inputs * a * wr512 + groups * M * K * a * rd512,
+              1e-9 * e.activation_sram);
+  EXPECT_NEAR(e.output_buffer, groups * M * (acc + a) * (wr1024 + rd1024), 1e-9 * e.output_buffer);
+  EXPECT_NEAR(e.dram, (groups * K * 8 + inputs * a + groups * M * a) * 8.0, 1e-9 * e.dram);
+  const double ns = static_cast<double>(runs[0].rows[0].cycles) / cfgs[0].clock_ghz;
+  EXPECT_NEAR(e.sram_leakage, 3 * 2 * rows.at({64, 32768.0, "itrs-lop"})[2] * ns,
+              1e-9 * e.sram_leakage);
+  // One fold of 9 of the 16 rows and 1 of the 16 columns per group.
+  EXPECT_EQ(runs[0].rows[0].folds, 8u);
+  EXPECT_NEAR(runs[0].rows[0].mapping_efficiency_pct, 100.0 * 9 * 1 / (16 * 16), 1e-9);
+}
