@@ -274,6 +274,10 @@ struct NetworkPlan {
   std::vector<LayerPlan> layers;
   DramLayout dram;
   std::vector<std::uint64_t> resident;  // PlanParams::resident the plan was made with
+  // Per layer: why the mapper started no depth-first group at it ("cheaper one after another"
+  // with the closest group, "no band fits", "one band only"), empty elsewhere
+  // (sim/mapping/mapper.h Schedule::ungrouped).
+  std::vector<std::string> ungrouped;
 };
 
 // The layers between which a tensor must stay where it is (tensor_lives).

@@ -190,11 +190,16 @@ void print_summary(const RunResult& r, const std::string& dir, double wall) {
                 r.resident_tensors);
   }
   if (cfg.mapping.depth_first) {
-    // Layers outside groups run one after another: no chain there was cheaper, or none fit.
+    // Where no group starts, and why (layers.csv says which layers).
+    auto count = [&](const char* why) {
+      const auto it = r.depth_first_ungrouped.find(why);
+      return it == r.depth_first_ungrouped.end() ? std::size_t{0} : it->second;
+    };
     std::printf(
-        "  groups    %zu depth-first groups over %zu of %zu layers (the rest one after another: "
-        "cheaper, or no band fits the buffers)\n",
-        r.depth_first_groups, r.depth_first_layers, r.rows.size());
+        "  groups    %zu depth-first groups over %zu of %zu layers; none starts at %zu layers "
+        "(cheaper one after another), %zu (no band fits the buffers), %zu (one band only)\n",
+        r.depth_first_groups, r.depth_first_layers, r.rows.size(),
+        count("cheaper one after another"), count("no band fits"), count("one band only"));
   }
   if (cfg.batch > 1) {
     const double b = cfg.batch;

@@ -28,6 +28,18 @@ const char* to_string(Dataflow d) {
 const char* long_name(Dataflow d) {
   return kDataflowNames[static_cast<int>(d)][1];
 }
+const char* to_string(MappingObjective o) {
+  switch (o) {
+    case MappingObjective::Energy:
+      return "energy";
+    case MappingObjective::Latency:
+      return "latency";
+    case MappingObjective::Edp:
+      return "edp";
+  }
+  return "?";
+}
+
 const char* to_string(Compensation c) {
   switch (c) {
     case Compensation::None:

@@ -52,6 +52,7 @@ struct DesignConfig {
 };
 
 enum class MappingObjective { Energy, Latency, Edp };
+const char* to_string(MappingObjective o);  // the config value: energy, latency, edp
 
 // How the mapper chooses each conv layer's loop order and tile sizes (docs/mapping.md).
 struct MappingConfig {

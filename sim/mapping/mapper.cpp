@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <tuple>
@@ -534,8 +535,14 @@ PlanParams with_group(const Network& net, const PlanParams& q, const PlanParams:
 // on after it; else after the layer. A chain of one plan is that plan run band by band with its
 // weights pinned in the whole weight buffer: it wins where they fit the buffer but not a half
 // (the plan alone reloads them per band).
+// What NetworkPlan::ungrouped records for a layer no group starts at (then, for the first, the
+// closest group in parentheses).
+constexpr const char* kCheaperAlone = "cheaper one after another";
+constexpr const char* kNoBandFits = "no band fits";
+constexpr const char* kOneBand = "one band only";
+
 void choose_groups(const SimConfig& cfg, const CompiledNetwork& cn, LayerChooser& chooser,
-                   PlanParams& q) {
+                   PlanParams& q, std::vector<std::string>& ungrouped) {
   const Network& net = cn.net;
   const int n = static_cast<int>(net.layers.size());
   std::vector<TensorLife> lives = tensor_lives(net, q);
@@ -554,6 +561,11 @@ void choose_groups(const SimConfig& cfg, const CompiledNetwork& cn, LayerChooser
     double best_saving = 0;
     double pj = 0, cycles = 0;
     int plans = 0;
+    // The group from here that comes closest (least objective over its members' alone), when
+    // none saves: what NetworkPlan::ungrouped tells the user.
+    std::optional<PlanParams::Group> closest;
+    double closest_ratio = 0;
+    bool alone_fits = false;  // the layer in one band: nothing to split (a 1-row result)
     for (int last = li; last < n && plans < kMostPlans; ++last) {
       const Layer& l = net.layers[static_cast<std::size_t>(last)];
       if (!depth_first_kind(l) || !alone[static_cast<std::size_t>(last)]) break;
@@ -578,7 +590,16 @@ void choose_groups(const SimConfig& cfg, const CompiledNetwork& cn, LayerChooser
         trial.groups.back() = g;
         const auto c = group_cost(cn, chooser, trial, g, trial_lives);
         if (c) {
-          const double saving = objective(o, pj, cycles) - objective(o, c->first, c->second);
+          const double alone_objective = objective(o, pj, cycles);
+          const double ratio = objective(o, c->first, c->second) / alone_objective;
+          // One plan in one band is the layer alone, not a group to tell about.
+          const bool alone_again = plans == 1 && r == h;
+          alone_fits = alone_fits || alone_again;
+          if (!alone_again && (!closest || ratio < closest_ratio)) {
+            closest = g;
+            closest_ratio = ratio;
+          }
+          const double saving = alone_objective - objective(o, c->first, c->second);
           if (saving > best_saving) {
             best_saving = saving;
             best = g;
@@ -588,6 +609,15 @@ void choose_groups(const SimConfig& cfg, const CompiledNetwork& cn, LayerChooser
       }
     }
     if (!best) {
+      std::string why = closest ? kCheaperAlone : alone_fits ? kOneBand : kNoBandFits;
+      if (closest) {
+        char pct[32];
+        std::snprintf(pct, sizeof pct, "%+.1f %%", 100.0 * (closest_ratio - 1.0));
+        why += " (closest group: " + net.layers[static_cast<std::size_t>(closest->first)].name +
+               ".." + net.layers[static_cast<std::size_t>(closest->last)].name + " in bands of " +
+               std::to_string(closest->rows) + " rows, " + pct + " " + to_string(o) + ")";
+      }
+      ungrouped[static_cast<std::size_t>(li)] = why;
       ++li;
       continue;
     }
@@ -635,7 +665,8 @@ Schedule choose_schedule(const SimConfig& cfg, const CompiledNetwork& cn, const 
   if (cfg.mapping.residency) {
     choose_residency(cfg, cn, chooser, q);
     if (cfg.mapping.depth_first && std::max(1, q.batch) == 1) {
-      choose_groups(cfg, cn, chooser, q);
+      s.ungrouped.assign(net.layers.size(), "");
+      choose_groups(cfg, cn, chooser, q, s.ungrouped);
       s.groups = q.groups;
     }
     // The mappings again, each layer with the halves the resident tensors leave it (a depth-first

@@ -67,6 +67,9 @@ struct Schedule {
   std::vector<int> fused_stage;           // PlanParams::fused_stage: the fusions taken
   std::vector<std::uint64_t> resident;    // PlanParams::resident: the tensors kept on chip
   std::vector<PlanParams::Group> groups;  // PlanParams::groups: depth-first groups
+  // Per layer under mapping.fusion = depth-first: why no group starts at it (NetworkPlan::
+  // ungrouped); empty where a group does, or no group could (another kind, a batch).
+  std::vector<std::string> ungrouped;
 };
 Schedule choose_schedule(const SimConfig& cfg, const CompiledNetwork& cn, const PlanParams& p,
                          const EnergyModel& em, const std::vector<LayerMacEnergy>& macs);

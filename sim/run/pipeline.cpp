@@ -158,6 +158,9 @@ LayerRow layer_row(const Accelerator& acc, const CompiledNetwork& cn, bool funct
                 : lp.group_cached ? "cached"
                                   : "recomputed");
   }
+  const auto& ungrouped = acc.plan().ungrouped;
+  if (i < ungrouped.size() && !ungrouped[i].empty())
+    r.fusion = (r.fusion.empty() ? "" : r.fusion + "; ") + "no depth-first group: " + ungrouped[i];
   where_from_and_to(acc, cn, i, params, lives, r);
   r.start_cycle = res.start_cycle;
   const auto& sw = st.sram_access;
@@ -223,6 +226,8 @@ void collect(const Accelerator& acc, const CompiledNetwork& cn, const EnergyMode
     r.depth_first_groups += g == static_cast<int>(i);
     r.depth_first_layers += g >= 0;
   }
+  for (const std::string& why : acc.plan().ungrouped)
+    if (!why.empty()) ++r.depth_first_ungrouped[why.substr(0, why.find(" ("))];
   for (int f : fusable)
     if (f >= 0 && acc.plan().layers[static_cast<std::size_t>(f)].fused_into < 0)
       r.unfused.push_back(cn.net.layers[static_cast<std::size_t>(f)].name);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -88,6 +89,9 @@ struct RunResult {
   // mapping.fusion = depth-first: the groups the mapper formed and the layers in them (a group of
   // one plan counted too; LayerRow::fusion names each member's group).
   std::size_t depth_first_groups = 0, depth_first_layers = 0;
+  // Layers no group starts at, by why (NetworkPlan::ungrouped, its text before any
+  // parenthesis): "cheaper one after another", "no band fits", "one band only".
+  std::map<std::string, std::size_t> depth_first_ungrouped;
   // Set when a layer cannot be tiled into the buffers: nothing was simulated, the totals are 0.
   std::optional<Infeasibility> infeasible;
 

@@ -56,7 +56,9 @@ PlanResult plan_run(const SimConfig& cfg, const CompiledNetwork& cn, const Energ
   params.fused_stage = chosen.fused_stage;
   params.resident = chosen.resident;
   params.groups = chosen.groups;
-  return plan_network(cn, params);
+  PlanResult planned = plan_network(cn, params);
+  planned.plan.ungrouped = chosen.ungrouped;
+  return planned;
 }
 
 Accelerator::Accelerator(const sc_core::sc_module_name& name, const SimConfig& cfg,

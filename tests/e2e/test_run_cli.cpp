@@ -1418,7 +1418,13 @@ TEST(RunCli, FusionNeverMovesMoreDramThanLayerByLayer) {
     groups[what][mode] = row["depth_first_groups"].get<double>();
     // A group has at least one layer; groups exist at depth-first only.
     EXPECT_GE(row["depth_first_layers"].get<double>(), groups[what][mode]) << what << " " << mode;
-    if (mode != "depth-first") EXPECT_EQ(groups[what][mode], 0) << what << " " << mode;
+    if (mode != "depth-first") {
+      EXPECT_EQ(groups[what][mode], 0) << what << " " << mode;
+      // And no reasons for groups not formed.
+      for (const char* k :
+           {"depth_first_cheaper_alone", "depth_first_no_band_fits", "depth_first_one_band_only"})
+        EXPECT_EQ(row[k].get<double>(), 0) << what << " " << mode << " " << k;
+    }
   }
   ASSERT_EQ(dram.size(), 8u);
   for (const auto& [what, by_mode] : dram) {
@@ -1436,4 +1442,48 @@ TEST(RunCli, FusionNeverMovesMoreDramThanLayerByLayer) {
       EXPECT_LT(by_mode.at("residency"), 0.8 * by_mode.at("none")) << what;
     }
   }
+}
+
+// Under mapping.fusion = depth-first every layer either belongs to a group, runs in another's
+// output stage, or says why no group starts at it; a group the chooser passed over never saves by
+// the objective (it takes any that does), and summary.json counts the reasons layers.csv gives.
+TEST(RunCli, DepthFirstSaysWhyALayerIsNotGrouped) {
+  const std::string dir = make_temp_dir("df-why");
+  const auto r = run_cli({"run", "--workload", "resnet18", "--timing-only", "--set",
+                          "mapping.fusion=depth-first", "--out", dir + "/o"},
+                         dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("none starts at"), std::string::npos) << r.out;
+  const auto layers = nlohmann::json::parse(slurp(dir + "/o/layers.json"));
+  std::map<std::string, double> tally;
+  int grouped = 0;
+  for (const auto& l : layers) {
+    const std::string f = l["fusion"].is_string() ? l["fusion"].get<std::string>() : "";
+    const std::string name = l["layer"].get<std::string>();
+    const auto why = f.find("no depth-first group: ");
+    const bool member = f.find("depth-first ") != std::string::npos && why == std::string::npos;
+    grouped += member;
+    if (why == std::string::npos) {
+      // Not a start: a member, or fused into the layer before (its pair's reason is there).
+      EXPECT_TRUE(member || f.rfind("in ", 0) == 0) << name << ": " << f;
+      continue;
+    }
+    EXPECT_FALSE(member) << name << ": " << f;
+    const std::string text = f.substr(why + 22);
+    ++tally[text.substr(0, text.find(" ("))];
+    const auto pct = text.find("bands of ");
+    if (text.rfind("cheaper one after another", 0) == 0) {
+      ASSERT_NE(pct, std::string::npos) << name << ": " << f;
+      // "(closest group: A..B in bands of R rows, +X % edp)": X is not a saving.
+      const double x = std::stod(text.substr(text.find(", ", pct) + 2));
+      EXPECT_GE(x, 0.0) << name << ": " << f;
+    }
+  }
+  const auto s = nlohmann::json::parse(slurp(dir + "/o/summary.json"));
+  EXPECT_EQ(s["depth_first_layers"].get<int>(), grouped);
+  EXPECT_EQ(s["depth_first_cheaper_alone"].get<double>(), tally["cheaper one after another"]);
+  EXPECT_EQ(s["depth_first_no_band_fits"].get<double>(), tally["no band fits"]);
+  EXPECT_EQ(s["depth_first_one_band_only"].get<double>(), tally["one band only"]);
+  EXPECT_GT(tally["cheaper one after another"], 0.0);
+  EXPECT_GT(s["depth_first_groups"].get<int>(), 0);
 }
