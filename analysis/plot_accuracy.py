@@ -56,7 +56,7 @@ def main():
         sys.exit(f"plot_accuracy: no results with {args.activation_bits}-bit activations in {path}")
     classifier = rows[0]["top1"] is not None
     y = (lambda r: 100 * r["top1"]) if classifier else (lambda r: r["output_sqnr_db"])
-    fig, ax = plt.subplots(figsize=(10, 6.5))
+    fig, ax = plt.subplots(figsize=(13, 6.5))
     colors = {}
     for r in rows:
         fam = family(r)
@@ -72,9 +72,17 @@ def main():
     front = pareto(rows, y)
     ax.plot([r["energy_uj"] for r in front], [y(r) for r in front], "k--", lw=1,
             label="Pareto front")
-    for r in front:
-        ax.annotate(f'{r["weights"]} {r["compensation"]}', (r["energy_uj"], y(r)),
-                    textcoords="offset points", xytext=(4, -10), fontsize=7)
+    # Front points are numbered on the plot and named in a list beside it: names written next to
+    # points a few tenths of a uJ apart overlap and cannot be read.
+    unit = "%" if classifier else "dB"
+    names = []
+    for i, r in enumerate(front, 1):
+        ax.annotate(str(i), (r["energy_uj"], y(r)), textcoords="offset points",
+                    xytext=(5, 6 if i % 2 else -12), fontsize=8, weight="bold")
+        names.append(f'{i:2d}  {r["weights"]} {r["compensation"]}: '
+                     f'{r["energy_uj"]:.2f} uJ, {y(r):.2f} {unit}')
+    fig.text(0.755, 0.93, "Pareto front\n" + "\n".join(names), va="top", ha="left",
+             fontsize=8, family="monospace")
     if flt and classifier:
         ax.axhline(100 * flt[0]["top1"], color="grey", lw=1, ls=":", label="float reference")
     for fam, c in colors.items():
@@ -90,7 +98,7 @@ def main():
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower right", ncol=2)
     png = args.png or os.path.join(args.folder, "accuracy.png")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 0.75, 1))  # the right quarter holds the front's list
     fig.savefig(png, dpi=120)
     print(f"wrote {png}")
 

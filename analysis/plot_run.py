@@ -117,7 +117,10 @@ def plot_comparison(comp, title, png):
                  [r["designs"][d]["energy_pj"] * 1e-6 for r in rows], w, label=label,
                  color=f"C{k}")
         if d != base:
-            ax_r.plot(x, [r["designs"][d]["energy_vs_baseline"] for r in rows], "o-", ms=3,
+            # Markers at each layer's bar, not a line: the layers are categories, and a line
+            # between them suggested values in between.
+            ax_r.plot([i - 0.4 + w * (k + 0.5) for i in x],
+                      [r["designs"][d]["energy_vs_baseline"] for r in rows], "o", ms=4,
                       label=f"energy {d} / {base}", color=f"C{k}")
     ax_e.set_ylabel("energy (uJ)")
     ax_e.set_title(f"{title}: {', '.join(order)} (baseline {base})", fontsize=11)
@@ -127,6 +130,7 @@ def plot_comparison(comp, title, png):
     ax_r.legend(fontsize=9)
     ax_r.set_xticks(x)
     ax_r.set_xticklabels(names, rotation=90, fontsize=7)
+    ax_r.grid(axis="x", alpha=0.25)
     fig.tight_layout()
     fig.savefig(png, dpi=120)
 

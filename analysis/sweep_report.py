@@ -19,6 +19,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -112,6 +113,12 @@ def fig_pareto(rows, keys, designs, title, png):
         fronts += [sel[i] for i in front]
     ax.set_xscale("log")
     ax.set_yscale("log")
+    # Log axes labelled with plain numbers at 1, 2, 5 x 10^k: the default labels only the powers
+    # of ten (a sweep spanning 2-25 ms showed one label, "10^1") and writes them in mathtext.
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        axis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("latency per inference (ms)")
     ax.set_ylabel("energy per inference (mJ)")
     ax.set_title(title)
@@ -211,7 +218,7 @@ def fig_breakdown(rows, keys, designs, title, png, n=5):
     best = []
     for d in designs:
         best += sorted((r for r in rows if r["design_spec"] == d), key=edp)[:n]
-    fig, ax = plt.subplots(figsize=(11, 0.45 * len(best) + 1.8))
+    fig, ax = plt.subplots(figsize=(11, 0.45 * len(best) + 2.4))
     y = np.arange(len(best))
     left = np.zeros(len(best))
     for c in COMPONENTS:  # a colour of its own for every component, as in every figure
@@ -227,7 +234,9 @@ def fig_breakdown(rows, keys, designs, title, png, n=5):
     ax.invert_yaxis()
     ax.set_xlabel("energy per inference (mJ)")
     ax.set_title(title)
-    ax.legend(fontsize=7, ncol=4, loc="lower right")
+    ax.set_xlim(0, left.max() * 1.08)  # room for the totals
+    # Below the bars, not over them (inside, it hid the last bars and their totals).
+    ax.legend(fontsize=8, ncol=6, loc="upper center", bbox_to_anchor=(0.5, -0.12))
     fig.tight_layout()
     fig.savefig(png, dpi=110)
     plt.close(fig)

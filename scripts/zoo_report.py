@@ -9,7 +9,8 @@ whether it runs (else the first blocker the import names), its MACs against PyTo
 PyTorch's by more than 1 %, and 77 (skipped) when torchvision is not installed.
 
 usage: /usr/bin/python3 scripts/zoo_report.py [--sim build/conlocnn-sim]
-           [--models-dir third_party/models/torchvision] [--out out/zoo] [--check] [model ...]
+           [--models-dir third_party/models/torchvision] [--out out/zoo] [--opset 13] [--check]
+           [model ...]
 """
 import argparse
 import json
@@ -41,10 +42,12 @@ def main():
     ap.add_argument("--sim", default="build/conlocnn-sim")
     ap.add_argument("--models-dir", default="third_party/models/torchvision")
     ap.add_argument("--out", default="out/zoo")
+    ap.add_argument("--opset", type=int, default=13, help="ONNX opset of the exports")
     ap.add_argument("--check", action="store_true")
     ap.add_argument("models", nargs="*")
     a = ap.parse_args()
-    export = [sys.executable, os.path.join(HERE, "export_torchvision.py"), "--out", a.models_dir]
+    export = [sys.executable, os.path.join(HERE, "export_torchvision.py"), "--out", a.models_dir,
+              "--opset", str(a.opset)]
     rc = subprocess.run(export + a.models, stdout=subprocess.DEVNULL).returncode
     if rc == 77:
         print("zoo_report: torchvision is not installed (scripts/install-deps.sh); skipped",
