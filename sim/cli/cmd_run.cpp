@@ -191,15 +191,11 @@ void print_summary(const RunResult& r, const std::string& dir, double wall) {
   }
   if (cfg.mapping.depth_first) {
     // Where no group starts, and why (layers.csv says which layers).
-    auto count = [&](const char* why) {
-      const auto it = r.depth_first_ungrouped.find(why);
-      return it == r.depth_first_ungrouped.end() ? std::size_t{0} : it->second;
-    };
     std::printf(
         "  groups    %zu depth-first groups over %zu of %zu layers; none starts at %zu layers "
         "(cheaper one after another), %zu (no band fits the buffers), %zu (one band only)\n",
-        r.depth_first_groups, r.depth_first_layers, r.rows.size(),
-        count("cheaper one after another"), count("no band fits"), count("one band only"));
+        r.depth_first_groups, r.depth_first_layers, r.rows.size(), r.depth_first_cheaper_alone,
+        r.depth_first_no_band_fits, r.depth_first_one_band_only);
   }
   if (cfg.batch > 1) {
     const double b = cfg.batch;

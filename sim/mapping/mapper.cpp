@@ -534,13 +534,7 @@ PlanParams with_group(const Network& net, const PlanParams& q, const PlanParams:
 // its members run one after another (as scheduled so far) becomes a group, and the search goes
 // on after it; else after the layer. A chain of one plan is that plan run band by band with its
 // weights pinned in the whole weight buffer: it wins where they fit the buffer but not a half
-// (the plan alone reloads them per band).
-// What NetworkPlan::ungrouped records for a layer no group starts at (then, for the first, the
-// closest group in parentheses).
-constexpr const char* kCheaperAlone = "cheaper one after another";
-constexpr const char* kNoBandFits = "no band fits";
-constexpr const char* kOneBand = "one band only";
-
+// (the plan alone reloads them per band). Where no group starts, `ungrouped` says why.
 void choose_groups(const SimConfig& cfg, const CompiledNetwork& cn, LayerChooser& chooser,
                    PlanParams& q, std::vector<std::string>& ungrouped) {
   const Network& net = cn.net;
@@ -609,7 +603,7 @@ void choose_groups(const SimConfig& cfg, const CompiledNetwork& cn, LayerChooser
       }
     }
     if (!best) {
-      std::string why = closest ? kCheaperAlone : alone_fits ? kOneBand : kNoBandFits;
+      std::string why = closest ? kCheaperAlone : alone_fits ? kOneBandOnly : kNoBandFits;
       if (closest) {
         char pct[32];
         std::snprintf(pct, sizeof pct, "%+.1f %%", 100.0 * (closest_ratio - 1.0));

@@ -68,9 +68,13 @@ struct Schedule {
   std::vector<std::uint64_t> resident;    // PlanParams::resident: the tensors kept on chip
   std::vector<PlanParams::Group> groups;  // PlanParams::groups: depth-first groups
   // Per layer under mapping.fusion = depth-first: why no group starts at it (NetworkPlan::
-  // ungrouped); empty where a group does, or no group could (another kind, a batch).
+  // ungrouped): one of the reasons below, the first followed by the closest group in
+  // parentheses; empty where a group does, or no group could (another kind, a batch).
   std::vector<std::string> ungrouped;
 };
+inline constexpr const char* kCheaperAlone = "cheaper one after another";
+inline constexpr const char* kNoBandFits = "no band fits";    // in any band size, any chain
+inline constexpr const char* kOneBandOnly = "one band only";  // a one-row result
 Schedule choose_schedule(const SimConfig& cfg, const CompiledNetwork& cn, const PlanParams& p,
                          const EnergyModel& em, const std::vector<LayerMacEnergy>& macs);
 

@@ -339,17 +339,11 @@ const ColumnTable<RunResult>& total_columns() {
         {"resident_tensors", "tensors", [](const R& r) { return json(r.resident_tensors); }});
     c.push_back(member_column("depth_first_groups", "groups", &R::depth_first_groups));
     c.push_back(member_column("depth_first_layers", "layers", &R::depth_first_layers));
-    // Layers no group starts at: running them one after another was cheaper, no band fit, or
-    // the result has one band only (NetworkPlan::ungrouped).
-    auto ungrouped = [](const char* why) {
-      return [why](const R& r) {
-        const auto it = r.depth_first_ungrouped.find(why);
-        return json(it == r.depth_first_ungrouped.end() ? 0 : it->second);
-      };
-    };
-    c.push_back({"depth_first_cheaper_alone", "layers", ungrouped("cheaper one after another")});
-    c.push_back({"depth_first_no_band_fits", "layers", ungrouped("no band fits")});
-    c.push_back({"depth_first_one_band_only", "layers", ungrouped("one band only")});
+    c.push_back(
+        member_column("depth_first_cheaper_alone", "layers", &R::depth_first_cheaper_alone));
+    c.push_back(member_column("depth_first_no_band_fits", "layers", &R::depth_first_no_band_fits));
+    c.push_back(
+        member_column("depth_first_one_band_only", "layers", &R::depth_first_one_band_only));
     // How the PE-array layers' MACs were priced (LayerRow::mac_energy_model, mac_operands).
     c.push_back(
         {"mac_layers", "layers", [](const R& r) { return mac_energy_models(r)["layers"]; }});

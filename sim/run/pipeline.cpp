@@ -226,8 +226,11 @@ void collect(const Accelerator& acc, const CompiledNetwork& cn, const EnergyMode
     r.depth_first_groups += g == static_cast<int>(i);
     r.depth_first_layers += g >= 0;
   }
-  for (const std::string& why : acc.plan().ungrouped)
-    if (!why.empty()) ++r.depth_first_ungrouped[why.substr(0, why.find(" ("))];
+  for (const std::string& why : acc.plan().ungrouped) {
+    r.depth_first_cheaper_alone += why.rfind(kCheaperAlone, 0) == 0;
+    r.depth_first_no_band_fits += why == kNoBandFits;
+    r.depth_first_one_band_only += why == kOneBandOnly;
+  }
   for (int f : fusable)
     if (f >= 0 && acc.plan().layers[static_cast<std::size_t>(f)].fused_into < 0)
       r.unfused.push_back(cn.net.layers[static_cast<std::size_t>(f)].name);

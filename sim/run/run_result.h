@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -89,9 +88,10 @@ struct RunResult {
   // mapping.fusion = depth-first: the groups the mapper formed and the layers in them (a group of
   // one plan counted too; LayerRow::fusion names each member's group).
   std::size_t depth_first_groups = 0, depth_first_layers = 0;
-  // Layers no group starts at, by why (NetworkPlan::ungrouped, its text before any
-  // parenthesis): "cheaper one after another", "no band fits", "one band only".
-  std::map<std::string, std::size_t> depth_first_ungrouped;
+  // Layers no group starts at, by why (NetworkPlan::ungrouped): running them one after another
+  // was cheaper, no band fit the buffers, or the result has one band only.
+  std::size_t depth_first_cheaper_alone = 0, depth_first_no_band_fits = 0,
+              depth_first_one_band_only = 0;
   // Set when a layer cannot be tiled into the buffers: nothing was simulated, the totals are 0.
   std::optional<Infeasibility> infeasible;
 
