@@ -1,5 +1,6 @@
 #include "modules/memory/dram.h"
 
+#include <algorithm>
 #include <iterator>
 
 #include "modules/base/error.h"
@@ -26,31 +27,33 @@ void Dram::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& d
   const sc_core::sc_time length =
       period * (static_cast<double>(bits) / 8.0 / params_.bytes_per_cycle);
   // Bookings that ended before the kernel's current time can no longer collide with a request.
-  while (!busy_.empty() && busy_.begin()->second <= sc_core::sc_time_stamp())
-    busy_.erase(busy_.begin());
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  busy_.erase(busy_.begin(), std::find_if(busy_.begin(), busy_.end(),
+                                          [&](const auto& b) { return b.second > now; }));
+  auto by_start = [](const auto& b, const sc_core::sc_time& t) { return b.first < t; };
   // First gap of `length` at or after the request.
   sc_core::sc_time start = request;
-  auto it = busy_.upper_bound(start);
-  if (it != busy_.begin()) {
-    auto prev = std::prev(it);
-    if (prev->second > start) start = prev->second;
-  }
+  auto it = std::upper_bound(busy_.begin(), busy_.end(), start,
+                             [](const sc_core::sc_time& t, const auto& b) { return t < b.first; });
+  if (it != busy_.begin() && std::prev(it)->second > start) start = std::prev(it)->second;
   while (it != busy_.end() && it->first < start + length) {
     if (it->second > start) start = it->second;
     ++it;
   }
-  // Book it, merging with touching neighbours so the map stays short for streaming transfers.
+  // Book it, merging with touching neighbours so the list stays short for streaming transfers.
   sc_core::sc_time end = start + length;
-  auto next = busy_.lower_bound(end);
+  auto next = std::lower_bound(busy_.begin(), busy_.end(), end, by_start);
   if (next != busy_.end() && next->first == end) {
     end = next->second;
     busy_.erase(next);
   }
-  auto before = busy_.lower_bound(start);
+  auto before = std::lower_bound(busy_.begin(), busy_.end(), start, by_start);
   if (before != busy_.begin() && std::prev(before)->second == start) {
     std::prev(before)->second = end;
+  } else if (before != busy_.end() && before->first == start) {
+    before->second = end;
   } else {
-    busy_[start] = end;
+    busy_.insert(before, {start, end});
   }
   const sc_core::sc_time done =
       start + length + period * static_cast<double>(params_.latency_cycles);

@@ -6,7 +6,6 @@
 #include <tlm_utils/multi_passthrough_target_socket.h>
 
 #include <cstdint>
-#include <map>
 #include <vector>
 
 #include "modules/memory/backing_store.h"
@@ -46,8 +45,10 @@ class Dram : public sc_core::sc_module {
   // Reserved intervals of the data bus, start -> end. Initiators are temporally decoupled, so
   // requests arrive in call order, not time order; booking the earliest free gap at or after each
   // request time keeps the bus timing independent of that order (a plain "busy until" counter
-  // would let a run-ahead initiator push an earlier request behind its future bursts).
-  std::map<sc_core::sc_time, sc_core::sc_time> busy_;
+  // would let a run-ahead initiator push an earlier request behind its future bursts). Sorted by
+  // start and disjoint (so sorted by end too); touching neighbours merged, so it stays short:
+  // a vector, not a node-per-booking map (a DMA books one interval per burst, millions a run).
+  std::vector<std::pair<sc_core::sc_time, sc_core::sc_time>> busy_;
   TrafficCounters counters_;
 };
 
