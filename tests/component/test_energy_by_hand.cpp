@@ -225,6 +225,13 @@ std::map<std::tuple<int, double, std::string>, std::array<double, 3>> cacti_rows
   return rows;
 }
 
+// Read (which = 0) or write (1) pJ per bit of one bank of `capacity` bytes behind the default
+// 256-bit (32 B) port, from cacti_rows.
+double cacti_per_bit(double capacity, int which) {
+  static const auto rows = cacti_rows();
+  return rows.at({256, capacity, "itrs-hp"})[static_cast<std::size_t>(which)] / 256;
+}
+
 // `net` compiled for each of `cfgs` (the same seeded weights), and the functional runs of them
 // side by side in one simulation (one SystemC kernel per process), costed with the first
 // config's energy table.
@@ -270,11 +277,8 @@ TEST(EnergyByHand, OneConvLayerOnTheDefaultTable) {
   const auto runs = run_each(cfgs, cns);
 
   const auto rows = cacti_rows();
-  auto per_bit = [&](int width, double capacity, int which) {
-    return rows.at({width, capacity, "itrs-hp"})[static_cast<std::size_t>(which)] / width;
-  };
-  const double rd512 = per_bit(256, 16384, 0), wr512 = per_bit(256, 16384, 1);
-  const double rd1024 = per_bit(256, 8192, 0), wr1024 = per_bit(256, 8192, 1);
+  const double rd512 = cacti_per_bit(16384, 0), wr512 = cacti_per_bit(16384, 1);
+  const double rd1024 = cacti_per_bit(8192, 0), wr1024 = cacti_per_bit(8192, 1);
   ASSERT_NE(rd512, wr512);
   const double buffer_leak_mw = 2 * rows.at({64, 32768.0, "itrs-lop"})[2];
   const double lop4m = rows.at({64, 4194304.0, "itrs-lop"})[2];
@@ -324,14 +328,12 @@ TEST(EnergyByHand, BankedBuffersChargeOneBankPerAccess) {
   const auto runs = run_simulations({{&cfg, &cn, true}}, em);
   ASSERT_EQ(runs[0].mismatches, 0);
   const auto rows = cacti_rows();
-  auto per_bit = [&](double capacity, int which) {
-    return rows.at({256, capacity, "itrs-hp"})[static_cast<std::size_t>(which)] / 256;
-  };
   const double M = 16, K = 144, N = 16;
   const EnergyBreakdown& e = runs[0].rows[0].energy;
-  EXPECT_NEAR(e.weight_buffer, K * N * 8 * (per_bit(8192, 1) + per_bit(8192, 0)),
+  EXPECT_NEAR(e.weight_buffer, K * N * 8 * (cacti_per_bit(8192, 1) + cacti_per_bit(8192, 0)),
               1e-9 * e.weight_buffer);
-  EXPECT_NEAR(e.activation_sram, 6 * 6 * 16 * 8 * per_bit(4096, 1) + M * K * 8 * per_bit(4096, 0),
+  EXPECT_NEAR(e.activation_sram,
+              6 * 6 * 16 * 8 * cacti_per_bit(4096, 1) + M * K * 8 * cacti_per_bit(4096, 0),
               1e-9 * e.activation_sram);
   const double buffer_leak_mw = 2 * rows.at({64, 32768.0, "itrs-lop"})[2];
   const double ns = static_cast<double>(runs[0].rows[0].cycles) / cfg.clock_ghz;
@@ -543,11 +545,9 @@ TEST(EnergyByHand, OutputStationaryAndSubByteActivationsOnTheDefaultTable) {
   const auto runs = run_each(cfgs, cns);
 
   const auto rows = cacti_rows();
-  auto per_bit = [&](double capacity, int which) {
-    return rows.at({256, capacity, "itrs-hp"})[static_cast<std::size_t>(which)] / 256;
-  };
-  const double rd512 = per_bit(16384, 0), wr512 = per_bit(16384, 1);  // weights, activations
-  const double rd1024 = per_bit(8192, 0), wr1024 = per_bit(8192, 1);  // outputs
+  const double rd512 = cacti_per_bit(16384, 0),
+               wr512 = cacti_per_bit(16384, 1);  // weights, activations
+  const double rd1024 = cacti_per_bit(8192, 0), wr1024 = cacti_per_bit(8192, 1);  // outputs
   const double M = 36, K = 144, N = 24, row_folds = 3, col_folds = 2, inputs = 8 * 8 * 16;
   const double lpddr4_pj_per_bit = 8.0;
   for (std::size_t i = 0; i < runs.size(); ++i) {
@@ -599,12 +599,8 @@ TEST(EnergyByHand, InputStationaryOnTheDefaultTable) {
   const std::vector<CompiledNetwork> cns = compile_each(net, cfgs);
   const auto runs = run_each(cfgs, cns);
   ASSERT_EQ(runs[0].mismatches, 0);
-  const auto rows = cacti_rows();
-  auto per_bit = [&](double capacity, int which) {
-    return rows.at({256, capacity, "itrs-hp"})[static_cast<std::size_t>(which)] / 256;
-  };
-  const double rd512 = per_bit(16384, 0), wr512 = per_bit(16384, 1);
-  const double rd1024 = per_bit(8192, 0), wr1024 = per_bit(8192, 1);
+  const double rd512 = cacti_per_bit(16384, 0), wr512 = cacti_per_bit(16384, 1);
+  const double rd1024 = cacti_per_bit(8192, 0), wr1024 = cacti_per_bit(8192, 1);
   const double M = 36, K = 144, N = 24, row_folds = 9, col_folds = 3, inputs = 8 * 8 * 16;
   const EnergyBreakdown& e = runs[0].rows[0].energy;
   EXPECT_NEAR(e.weight_buffer, K * N * 8 * wr512 + col_folds * K * N * 8 * rd512,
@@ -634,11 +630,8 @@ TEST(EnergyByHand, DepthwiseOnTheDefaultTable) {
   const auto runs = run_each(cfgs, cns);
   ASSERT_EQ(runs[0].mismatches, 0);
   const auto rows = cacti_rows();
-  auto per_bit = [&](double capacity, int which) {
-    return rows.at({256, capacity, "itrs-hp"})[static_cast<std::size_t>(which)] / 256;
-  };
-  const double rd512 = per_bit(16384, 0), wr512 = per_bit(16384, 1);
-  const double rd1024 = per_bit(8192, 0), wr1024 = per_bit(8192, 1);
+  const double rd512 = cacti_per_bit(16384, 0), wr512 = cacti_per_bit(16384, 1);
+  const double rd1024 = cacti_per_bit(8192, 0), wr1024 = cacti_per_bit(8192, 1);
   const double groups = 8, M = 36, K = 9, inputs = 8 * 8 * 8, acc = 32, a = 8;
   const EnergyBreakdown& e = runs[0].rows[0].energy;
   EXPECT_NEAR(e.weight_buffer, groups * K * 8 * (wr512 + rd512), 1e-9 * e.weight_buffer);
