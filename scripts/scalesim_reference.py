@@ -34,7 +34,12 @@ import os
 import sys
 
 
-def layers(path):
+def topology(path):
+    """Per layer as SCALE-Sim runs it (a DP layer split per channel): name, M, K, N, and the IFMAP
+    words SCALE-Sim fetches from DRAM when its SRAM holds the layer -- the ones some window
+    touches -- and the words of the rows and columns the windows span, which our DMA reads
+    (whole rows of a band). Those two differ only where the kernel is smaller than the stride (a
+    1 x 1 stride-2 conv touches a quarter of its input)."""
     rows = list(csv.reader(open(path)))
     gemm = [x.strip().lower() for x in rows[0][1:4]] == ["m", "n", "k"]
     for r in rows[1:]:
@@ -43,32 +48,10 @@ def layers(path):
         name = r[0].strip()
         if gemm:  # SCALE-Sim's -i gemm: a layer is M x K times K x N (topology_utils.py)
             m, n, k = (int(x) for x in r[1:4])
-            yield name, m, k, n
+            yield name, m, k, n, m * k, m * k
             continue
         h, w, fh, fw, c, n, s = (int(x) for x in r[1:8])
         m = math.ceil((h - fh + s) / s) * math.ceil((w - fw + s) / s)
-        if "DP" in name:  # depthwise: a layer per channel, each of one channel
-            for i in range(c):
-                yield f"{name}Channel_{i}", m, fh * fw, n
-        else:
-            yield name, m, fh * fw * c, n
-
-
-def ifmap_words(path):
-    """Per layer (as layers() yields them): the IFMAP words SCALE-Sim fetches from DRAM when its
-    SRAM holds the layer -- the ones some window touches -- and the words of the rows and columns
-    the windows span, which our DMA reads (whole rows of a band). They differ only where the
-    kernel is smaller than the stride (a 1 x 1 stride-2 conv touches a quarter of its input)."""
-    rows = list(csv.reader(open(path)))
-    gemm = [x.strip().lower() for x in rows[0][1:4]] == ["m", "n", "k"]
-    for r in rows[1:]:
-        if not r or not r[0].strip():
-            continue
-        if gemm:
-            m, n, k = (int(x) for x in r[1:4])
-            yield m * k, m * k
-            continue
-        h, w, fh, fw, c, n, s = (int(x) for x in r[1:8])
 
         def side(size, f):  # (touched, spanned) along one axis, inside the IFMAP
             out = math.ceil((size - f + s) / s)
@@ -77,9 +60,16 @@ def ifmap_words(path):
                 return spanned, spanned
             return sum(max(0, min(f, size - y * s)) for y in range(out)), spanned
         (th, sh), (tw, sw) = side(h, fh), side(w, fw)
-        for _ in range(c if "DP" in r[0] else 1):
-            per = 1 if "DP" in r[0] else c
-            yield th * tw * per, sh * sw * per
+        if "DP" in name:  # depthwise: a layer per channel, each of one channel
+            for i in range(c):
+                yield f"{name}Channel_{i}", m, fh * fw, n, th * tw, sh * sw
+        else:
+            yield name, m, fh * fw * c, n, th * tw * c, sh * sw * c
+
+
+def layers(path):
+    for name, m, k, n, *_ in topology(path):
+        yield name, m, k, n
 
 
 def cycles(m, k, n, rows, cols, dataflow):
@@ -149,7 +139,7 @@ def against_recorded(a):
     must hold SCALE-Sim's per-operand ones, ending at the Total Cycles. DRAM: with
     --dram-reads-once (SCALE-Sim's SRAMs hold every layer's operands, google.cfg) its Filter reads
     must equal ours, and its IFMAP reads the words the windows touch where ours are the rows and
-    columns they span (ifmap_words: equal unless the kernel is smaller than the stride); OFMAP
+    columns they span (topology(): equal unless the kernel is smaller than the stride); OFMAP
     writes on an OS array within 1 %. The rest of the DRAM columns come from the two memory
     models (docs/timing.md) and are printed, not compared.
 
@@ -173,7 +163,7 @@ def against_recorded(a):
                      f"{len(ours_rows)} PE-array layers in {a.layers}")
         reports[kind] = (theirs, ours)
     pes_edge = a.rows + a.cols
-    ifmap = list(ifmap_words(a.topology))
+    ifmap = [(touched, spanned) for *_, touched, spanned in topology(a.topology)]
     bad = 0
     for i, name in enumerate(names):
         c_t, c_o = (r[i] for r in reports["COMPUTE_REPORT"])

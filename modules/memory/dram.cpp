@@ -23,11 +23,11 @@ void Dram::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& d
   const std::uint64_t bits = *served;
 
   const sc_core::sc_time period = params_.clock_period;
-  const sc_core::sc_time request = sc_core::sc_time_stamp() + delay;
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  const sc_core::sc_time request = now + delay;
   const sc_core::sc_time length =
       period * (static_cast<double>(bits) / 8.0 / params_.bytes_per_cycle);
   // Bookings that ended before the kernel's current time can no longer collide with a request.
-  const sc_core::sc_time now = sc_core::sc_time_stamp();
   busy_.erase(busy_.begin(), std::find_if(busy_.begin(), busy_.end(),
                                           [&](const auto& b) { return b.second > now; }));
   auto by_start = [](const auto& b, const sc_core::sc_time& t) { return b.first < t; };
@@ -57,7 +57,7 @@ void Dram::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& d
   }
   const sc_core::sc_time done =
       start + length + period * static_cast<double>(params_.latency_cycles);
-  delay = done - sc_core::sc_time_stamp();
+  delay = done - now;
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 

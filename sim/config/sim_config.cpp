@@ -28,16 +28,10 @@ const char* to_string(Dataflow d) {
 const char* long_name(Dataflow d) {
   return kDataflowNames[static_cast<int>(d)][1];
 }
+// Each mapping objective's config value, in the enum's order.
+constexpr const char* kObjectiveNames[] = {"energy", "latency", "edp"};
 const char* to_string(MappingObjective o) {
-  switch (o) {
-    case MappingObjective::Energy:
-      return "energy";
-    case MappingObjective::Latency:
-      return "latency";
-    case MappingObjective::Edp:
-      return "edp";
-  }
-  return "?";
+  return kObjectiveNames[static_cast<int>(o)];
 }
 
 const char* to_string(Compensation c) {
@@ -584,10 +578,10 @@ void build_typed(SimConfig& c) {
   c.array.scalesim_folds = str(p, "array.fold_timing") == "scalesim";
   c.array.accumulator_entries = static_cast<int>(num(p, "array.accumulator_entries"));
   c.mapping.search = str(p, "mapping.search") == "full";
-  const std::string objective = str(p, "mapping.objective");
-  c.mapping.objective = objective == "energy"    ? MappingObjective::Energy
-                        : objective == "latency" ? MappingObjective::Latency
-                                                 : MappingObjective::Edp;
+  for (const MappingObjective o :
+       {MappingObjective::Energy, MappingObjective::Latency, MappingObjective::Edp}) {
+    if (str(p, "mapping.objective") == to_string(o)) c.mapping.objective = o;
+  }
   c.mapping.order = str(p, "mapping.order");
   const std::string fusion = str(p, "mapping.fusion");
   c.mapping.depth_first = fusion == "depth-first";
