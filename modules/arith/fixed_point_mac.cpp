@@ -4,12 +4,20 @@
 
 namespace conloc {
 
-FixedPointMac::FixedPointMac(int weight_bits, MacWidths widths)
+FixedPointMac::FixedPointMac(int weight_bits, MacWidths widths, int datapath_bits)
     : weight_bits_(weight_bits),
+      datapath_bits_(datapath_bits > 0 ? datapath_bits : weight_bits),
       widths_(widths),
       quantizer_(LevelQuantizer::fixed_point(weight_bits)) {
   CONLOC_ASSERT(widths.accumulator_bits >= 2 && widths.accumulator_bits <= 63, "FixedPointMac",
                 "accumulator width out of range");
+  CONLOC_ASSERT(datapath_bits_ >= weight_bits_ && datapath_bits_ <= 16, "FixedPointMac",
+                "the datapath must hold the weights");
+}
+
+std::uint32_t FixedPointMac::pe_code(std::uint32_t code) const {
+  return static_cast<std::uint32_t>(wrap_to_bits(code, weight_bits_)) &
+         ((1u << datapath_bits_) - 1u);
 }
 
 std::uint32_t FixedPointMac::encode(std::int32_t level) const {
@@ -54,9 +62,9 @@ MacActions FixedPointMac::actions(std::uint32_t code) const {
 
 CellCounts FixedPointMac::cells(const MacActions& a) const {
   CellCounts c;
-  c += mult_cells(widths_.activation_operand_bits(), weight_bits_) * static_cast<double>(a.mults);
+  c += mult_cells(widths_.activation_operand_bits(), datapath_bits_) * static_cast<double>(a.mults);
   c += add_cells(widths_.accumulator_bits) * static_cast<double>(a.acc_adds);
-  c.and2 += static_cast<double>(a.ops) * weight_bits_;  // zero detect
+  c.and2 += static_cast<double>(a.ops) * datapath_bits_;  // zero detect
   return c;
 }
 

@@ -11,9 +11,12 @@ namespace conloc {
 // most negative code is invalid). The result wraps to accumulator_bits. A zero weight gates the
 // multiplier and the adder (operand isolation); the zero detect costs weight_bits AND-equivalents
 // on every operation.
+// A multi-precision PE (design.layer_formats): weights of weight_bits stored and moved at that
+// width, sign-extended into a multiplier of datapath_bits (the PE's own weight width), so a layer
+// of narrower weights costs that PE's operations on its small values (docs/optimize.md).
 class FixedPointMac final : public MacModel {
  public:
-  FixedPointMac(int weight_bits, MacWidths widths);
+  FixedPointMac(int weight_bits, MacWidths widths, int datapath_bits = 0);
 
   std::string name() const override { return "fixed" + std::to_string(weight_bits_); }
   std::string kind() const override { return "fixed"; }
@@ -25,9 +28,13 @@ class FixedPointMac final : public MacModel {
   MacActions actions(std::uint32_t code) const override;
   CellCounts cells(const MacActions& a) const override;
   const MacWidths& widths() const override { return widths_; }
+  int pe_code_bits() const override { return datapath_bits_; }
+  std::uint32_t pe_code(std::uint32_t code) const override;
+  int weight_register_bits() const override { return datapath_bits_; }
 
  private:
   int weight_bits_;
+  int datapath_bits_;
   MacWidths widths_;
   LevelQuantizer quantizer_;
 };

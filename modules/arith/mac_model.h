@@ -62,6 +62,11 @@ class MacModel {
   virtual CellCounts layer_setup_cells() const { return {}; }
   // Bits of the PE's weight register (the code word, or the decoder's output).
   virtual int weight_register_bits() const { return code_bits(); }
+  // A stored code as the PE's datapath holds it (a narrower layer's code widened into a
+  // multi-precision PE, design.layer_formats), and the width of those: what a MAC
+  // characterisation indexes (sim/energy/mac_characterisation.h).
+  virtual int pe_code_bits() const { return code_bits(); }
+  virtual std::uint32_t pe_code(std::uint32_t code) const { return code; }
 
   // The datapath cells of this design's costliest code (every other code uses a subset).
   CellCounts peak_cells() const {

@@ -33,9 +33,9 @@ struct CompiledLayer {
   std::vector<std::int32_t> comp;         // the compensation constant alone
   std::vector<Requant> rq;                // per output channel
   MacActions mac_actions;  // all MAC operations of the layer, from the actual weights
-  // Weights per code word (index = code), over every weight of the layer: what a MAC
-  // characterisation prices at its reference operand statistics where no operands were simulated
-  // (sim/energy/energy_cost.h, mac_energies).
+  // Weights per code word as the PE holds it (index = MacModel::pe_code), over every weight of the
+  // layer: what a MAC characterisation prices at its reference operand statistics where no operands
+  // were simulated (sim/energy/energy_cost.h, mac_energies).
   std::vector<std::uint64_t> code_uses;
   // A compile without input data (a topology or GEMM list) may quantize a sample of output
   // channels (docs/timing.md): then wq, codes, step_cycles and w_scale hold only these channels,
@@ -75,12 +75,18 @@ struct CompiledNetwork {
   // compiled for another configuration.
   std::string compile_key;
   std::string weight_source;
-  std::string mac_name;                // e.g. "elp5", "fixed8"
-  Widths widths;                       // the design's code word, activation and accumulator widths
+  std::string mac_name;  // e.g. "elp5", "fixed8"
+  Widths widths;  // the PE's code word (code_bits(i): a layer's), activation, accumulator widths
   double pe_transistors = 0;           // of one PE of the design (MacModel::pe_transistors)
   std::int64_t weights_total = 0;      // PE-array weights of the network
   std::int64_t weights_quantized = 0;  // of which quantized (fewer when a compile samples)
   std::vector<CompiledLayer> layers;
+  // Bits of one stored weight of layer `i` (a PE-array layer's own: design.layer_formats gives
+  // layers narrower weights than the PE's, widths.code_bits).
+  int code_bits(std::size_t i) const {
+    const auto& m = layers[i].mac;
+    return m ? m->code_bits() : widths.code_bits;
+  }
   // Reference activations (golden values when calibrated; shape, sign and scale otherwise).
   std::vector<IntTensor> tensors;
   // Functional runs of a batch: the reference activations of images 1, 2, ... (image 0 is

@@ -152,7 +152,7 @@ struct ConvGeom {
     cg = in.c / l.groups;
     taps = l.kh * l.kw;
     batch = std::max(1, p.batch);
-    code_bits = p.widths.code_bits;
+    code_bits = cn.code_bits(static_cast<std::size_t>(li));
     fused = p.fused_layer(li);
     if (fused >= 0) {
       fused_l = &cn.net.layers[fused];
@@ -1060,6 +1060,7 @@ class ConvCounter {
   ConvCounter(const CompiledNetwork& cn, int layer, const PlanParams& p, const ConvMapping& m)
       : g_(cn, layer, p),
         p_(p),
+        array_(with_code_bits(p.array, g_.code_bits)),
         m_(m),
         bands_((g_.rows_planned() + m_.rows - 1) / m_.rows),
         chunks_((g_.cg + m_.ct - 1) / m_.ct),
@@ -1133,7 +1134,7 @@ class ConvCounter {
     t.acc_bypass = !m_.accumulate;
     t.first_in_layer = first;
     t.last_in_layer = last;
-    return p_.dataflow->tile(t, p_.array);
+    return p_.dataflow->tile(t, array_);
   }
   std::uint64_t bursts(std::uint64_t bytes) const {
     return (bytes + p_.burst_bytes - 1) / p_.burst_bytes;
@@ -1299,6 +1300,7 @@ class ConvCounter {
 
   const ConvGeom g_;
   const PlanParams& p_;
+  const ArrayDims array_;  // p_.array with the weight port moving this layer's codes
   const ConvMapping& m_;
   const int bands_, chunks_, n_tiles_, igroups_;    // loop trip counts
   const int r_last_, ct_last_, nt_last_, nb_last_;  // the last step of each loop
@@ -1733,8 +1735,9 @@ PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p) {
   return result;
 }
 
-std::vector<std::uint8_t> pack_weight_block(const CompiledNetwork& cn, int layer, const ConvTile& t,
-                                            int code_bits) {
+std::vector<std::uint8_t> pack_weight_block(const CompiledNetwork& cn, int layer,
+                                            const ConvTile& t) {
+  const int code_bits = cn.code_bits(static_cast<std::size_t>(layer));
   const Layer& l = cn.net.layers[layer];
   const CompiledLayer& cl = cn.layers[layer];
   const GemmShape g = cn.net.gemm(l);

@@ -396,8 +396,9 @@ PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p);
 
 // Packs the codes of one weight block (`nt` channels x the chunk's kh*kw*ct taps) LSB-first into
 // bytes, in the order the PE array reads them: [n][(r * kw + s) * ct + ci].
-std::vector<std::uint8_t> pack_weight_block(const CompiledNetwork& cn, int layer, const ConvTile& t,
-                                            int code_bits);
+// Codes are packed at the layer's own width (CompiledNetwork::code_bits).
+std::vector<std::uint8_t> pack_weight_block(const CompiledNetwork& cn, int layer,
+                                            const ConvTile& t);
 
 // Index of a ConvTile's weight block within its layer (group, n-tile, chunk order).
 int weight_block_index(const LayerPlan& lp, const ConvTile& t);

@@ -37,6 +37,12 @@ struct ArrayDims {
   PortLimits ports;
 };
 
+// `a` with its weight port moving codes of `code_bits` (a layer's own width, design.layer_formats).
+inline ArrayDims with_code_bits(ArrayDims a, int code_bits) {
+  a.ports.widths.code_bits = code_bits;
+  return a;
+}
+
 // One tile: out[M x N] += in[M x K] * W[K x N] on the array. `fold_steps` gives, per fold in the
 // dataflow's fold order, the cycles one array step takes (the slowest MAC among the fold's
 // weights: 1 for single-cycle MACs, the most terms for term-serial ELP_BSD MACs). An empty vector

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "modules/base/error.h"
+#include "modules/common/compiled_network.h"
 #include "modules/memory/buffer_access.h"
 
 namespace conloc {
@@ -99,7 +100,8 @@ DmaEngine::Timing DmaEngine::execute(const Job& job, const sc_core::sc_time& sta
   if (x.on_chip) return {done, next_issue};  // no DRAM access window
   const int op = static_cast<int>(x.operand);
   const std::uint64_t elements = x.operand == Operand::Weights
-                                     ? x.bits / static_cast<std::uint64_t>(ctx_.widths.code_bits)
+                                     ? x.bits / static_cast<std::uint64_t>(ctx_.network->code_bits(
+                                                    static_cast<std::size_t>(ctx_.layer)))
                                      : x.bytes();
   (inbound ? st.dram_read[op] : st.dram_write[op])
       .add(ctx_.cycles_of(start - ctx_.layer_start), ctx_.cycles_of(done - ctx_.layer_start),

@@ -35,7 +35,7 @@ void PeArray::compute_values(const ConvTile& t) {
   auto [it, fresh] = decoded_.try_emplace(t.weight_job);
   std::vector<std::int16_t>& w = it->second;
   if (fresh) {
-    const int bits = ctx_.widths.code_bits;
+    const int bits = cn.code_bits(static_cast<std::size_t>(ctx_.layer));
     const std::uint8_t* wb =
         dmi(Buffer::Weights)
             .at(t.wbuf_addr, (static_cast<std::uint64_t>(n * k) * bits + 7) / 8, name());
@@ -114,7 +114,8 @@ void PeArray::compute_values(const ConvTile& t) {
 
 PeArray::Timing PeArray::execute(const Job& job, const sc_core::sc_time& start) {
   const ConvTile& t = job.conv;
-  const TileTiming tt = ctx_.dataflow->tile(t.gemm, ctx_.array);
+  const int code_bits = ctx_.network->code_bits(static_cast<std::size_t>(ctx_.layer));
+  const TileTiming tt = ctx_.dataflow->tile(t.gemm, with_code_bits(ctx_.array, code_bits));
   auto& st = ctx_.stats;
   st.tiles += 1;
   st.array += tt;
@@ -125,7 +126,7 @@ PeArray::Timing PeArray::execute(const Job& job, const sc_core::sc_time& start) 
   auto& o = sram_socket[static_cast<int>(Buffer::Outputs)];
   const auto acc_bits = static_cast<std::uint64_t>(ctx_.widths.accumulator_bits);
   count_access(w, tlm::TLM_READ_COMMAND, Operand::Weights,
-               tt.weight_reads * static_cast<std::uint64_t>(ctx_.widths.code_bits), name());
+               tt.weight_reads * static_cast<std::uint64_t>(code_bits), name());
   count_access(a, tlm::TLM_READ_COMMAND, Operand::Inputs,
                tt.input_reads * static_cast<std::uint64_t>(ctx_.widths.activation_bits), name());
   count_access(o, tlm::TLM_READ_COMMAND, Operand::Outputs, tt.psum_reads * acc_bits, name());

@@ -45,7 +45,9 @@ std::vector<std::string> parse_items(const std::string& option, const std::strin
                                      const std::function<void(const std::string&)>& check) {
   std::vector<std::string> items;
   std::set<std::string> seen;
-  for (const auto& it : split_list(text)) {
+  // Design lists may hold a design.layer_formats value's commas (split_design_list); the other
+  // lists' items have no '='.
+  for (const auto& it : split_design_list(text)) {
     if (!seen.insert(it).second) {
       throw UserError(field_error(option, "", "listed twice", "\"" + it + "\"", "each item once"));
     }

@@ -121,6 +121,13 @@ void print_summary(const RunResult& r, const std::string& dir, double wall) {
       elp ? (cfg.design.elp_mac == ElpMacVariant::Parallel ? ", parallel-term" : ", term-serial")
           : "",
       cfg.clock_ghz);
+  if (!cfg.design.layer_weight_bits.empty()) {
+    std::string narrower;
+    for (const auto& [layer, bits] : cfg.design.layer_weight_bits)
+      narrower += (narrower.empty() ? "" : ", ") + layer + " " + std::to_string(bits);
+    std::printf("  formats   narrower weights on the %s PE (bits, sign-extended): %s\n",
+                r.design.c_str(), narrower.c_str());
+  }
   std::printf("  weights   %s\n", r.weight_source.c_str());
   for (const auto& n : r.notes)
     std::printf("  approx    %s\n", n.c_str());
@@ -306,7 +313,7 @@ int cmd_compare(const std::vector<std::string>& args) {
   if (o.designs.empty()) {
     names = default_comparison(load_sim_config(o.common.config_file, o.common.overrides));
   } else {
-    names = split_list(o.designs);
+    names = split_design_list(o.designs);
   }
   if (names.size() < 2) {
     throw UserError(field_error("--designs", "", "a comparison needs at least two designs",

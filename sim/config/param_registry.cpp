@@ -321,7 +321,8 @@ void ParamRegistry::check_value(const ParamSpec& spec, const nlohmann::json& v,
         throw_field_error(source, spec.path, "wrong type", got, expected_text(spec));
       return;
     case ParamKind::String:
-      if (!v.is_string() || v.get<std::string>().empty()) {
+      // Empty where that is the default (design.layer_formats: none).
+      if (!v.is_string() || (v.get<std::string>().empty() && spec.default_value != "")) {
         throw_field_error(source, spec.path, "wrong type", got, "a non-empty string");
       }
       return;

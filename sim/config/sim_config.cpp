@@ -60,6 +60,63 @@ int DesignConfig::weight_code_bits() const {
   return mac == MacKind::ElpBsd ? elp_code_bits() : fixed_weight_bits;
 }
 
+DesignConfig DesignConfig::for_layer(const std::string& layer) const {
+  for (const auto& [name, bits] : layer_weight_bits) {
+    if (name != layer) continue;
+    DesignConfig d = *this;
+    d.fixed_datapath_bits = fixed_weight_bits;
+    d.fixed_weight_bits = bits;
+    d.layer_weight_bits.clear();
+    return d;
+  }
+  return *this;
+}
+
+std::vector<std::pair<std::string, int>> parse_layer_formats(const std::string& text,
+                                                             const std::string& source, MacKind mac,
+                                                             int pe_bits) {
+  const std::string key = "design.layer_formats";
+  const std::string expected =
+      "\"LAYER=FORMAT,...\" with FORMAT fixed2 .. fixed" + std::to_string(pe_bits);
+  std::vector<std::pair<std::string, int>> out;
+  if (text.empty()) return out;
+  for (const std::string& raw : split_list(text)) {
+    const std::string item = trim(raw);
+    const std::size_t eq = item.find('=');
+    const std::string layer = eq == std::string::npos ? "" : trim(item.substr(0, eq));
+    const std::string format = eq == std::string::npos ? "" : trim(item.substr(eq + 1));
+    if (layer.empty() || format.empty()) {
+      throw_field_error(source, key, "\"" + item + "\" is not LAYER=FORMAT", json_brief(text),
+                        expected);
+    }
+    if (mac != MacKind::FixedPoint) {
+      throw_field_error(source, key,
+                        "per-layer formats run on the fixed-point PE (design.mac = \"fixed\"); "
+                        "a per-layer ELP_BSD level set is the elp<b>v2l designs'",
+                        json_brief(text), "design.mac = \"fixed\", or leave it empty");
+    }
+    int bits = 0;
+    const bool fixed = format.rfind("fixed", 0) == 0 && format.size() > 5 &&
+                       format.find_first_not_of("0123456789", 5) == std::string::npos &&
+                       format.size() <= 7;
+    if (fixed) bits = std::stoi(format.substr(5));
+    if (!fixed || bits < 2 || bits > pe_bits) {
+      throw_field_error(source, key,
+                        "layer " + layer + ": \"" + format + "\" is not a fixed-point format the " +
+                            "fixed" + std::to_string(pe_bits) + " PE runs",
+                        json_brief(text), expected);
+    }
+    for (const auto& [seen, b] : out) {
+      if (seen == layer) {
+        throw_field_error(source, key, "layer " + layer + " is named twice", json_brief(text),
+                          "each layer once");
+      }
+    }
+    out.emplace_back(layer, bits);
+  }
+  return out;
+}
+
 std::string data_dir() {
   if (const char* env = std::getenv("CONLOCNN_DATA_DIR"); env != nullptr && *env != '\0')
     return env;
@@ -241,6 +298,11 @@ const ParamRegistry& sim_params() {
                      {"parallel", "serial"}),
         int_param("design.fixed.weight_bits", 8, "bits", "Fixed-point design's weight width.", 2,
                   16),
+        string_param("design.layer_formats", "",
+                     "Layers whose weights use a narrower format, run on the design's PE "
+                     "(docs/optimize.md): \"LAYER=FORMAT,...\", FORMAT fixed2 .. the fixed-point "
+                     "design's width (weights stored and moved at their own width, sign-extended "
+                     "into the PE's multiplier). Empty: every layer the design's format."),
         int_param("design.activation_bits", 8, "bits",
                   "Activation width (uniform, calibrated per tensor); activations occupy and move "
                   "as this many bits in the buffers and DRAM.",
@@ -591,6 +653,10 @@ void build_typed(SimConfig& c) {
   c.design.elp_mac =
       str(p, "design.elp.mac") == "parallel" ? ElpMacVariant::Parallel : ElpMacVariant::TermSerial;
   c.design.fixed_weight_bits = static_cast<int>(num(p, "design.fixed.weight_bits"));
+  c.design.layer_formats_source = p.source_of("design.layer_formats");
+  c.design.layer_weight_bits =
+      parse_layer_formats(str(p, "design.layer_formats"), c.design.layer_formats_source,
+                          c.design.mac, c.design.fixed_weight_bits);
   c.design.activation_bits = static_cast<int>(num(p, "design.activation_bits"));
   c.design.accumulator_bits = static_cast<int>(num(p, "design.accumulator_bits"));
   c.design.weight_scale = str(p, "design.weight_scale") == "per_channel"

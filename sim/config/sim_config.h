@@ -36,6 +36,12 @@ struct DesignConfig {
   std::optional<ElpLutParams> elp_v2;  // set when design.elp.format is a v2 preset (elp<b>v2)
   ElpMacVariant elp_mac = ElpMacVariant::Parallel;
   int fixed_weight_bits = 8;
+  // design.layer_formats on a fixed-point design: (layer, weight bits) of the layers whose
+  // weights are narrower than the PE's, in the order written; and, in the design of such a layer
+  // (for_layer), the PE's multiplier width its weights are sign-extended to (0 = the weights').
+  std::vector<std::pair<std::string, int>> layer_weight_bits;
+  std::string layer_formats_source;  // where design.layer_formats was given, for errors
+  int fixed_datapath_bits = 0;
   int activation_bits = 8;
   int accumulator_bits = 32;
   ScaleGranularity weight_scale = ScaleGranularity::PerChannel;
@@ -49,7 +55,17 @@ struct DesignConfig {
   // The ELP_BSD design's code width and name, whichever layout it uses.
   int elp_code_bits() const;
   const std::string& elp_name() const;
+  // The design layer `layer`'s weights are compiled for: this one, or its layer_weight_bits
+  // entry's narrower format on this design's PE.
+  DesignConfig for_layer(const std::string& layer) const;
 };
+
+// design.layer_formats' text ("LAYER=FORMAT,..."), checked against the PE (`mac`, fixed-point
+// weight width `pe_bits`): errors name `source` and the key. Layer names are checked against the
+// network by the compiler.
+std::vector<std::pair<std::string, int>> parse_layer_formats(const std::string& text,
+                                                             const std::string& source, MacKind mac,
+                                                             int pe_bits);
 
 enum class MappingObjective { Energy, Latency, Edp };
 const char* to_string(MappingObjective o);  // the config value: energy, latency, edp

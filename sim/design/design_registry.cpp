@@ -5,6 +5,7 @@
 #include "modules/arith/elp_bsd_format.h"
 #include "modules/arith/elp_lut_format.h"
 #include "modules/base/error.h"
+#include "sim/common/text.h"
 #include "sim/config/param_registry.h"
 
 namespace conloc {
@@ -78,6 +79,20 @@ const DesignEntry& entry(const std::string& name, const std::string& source) {
 }
 
 }  // namespace
+
+std::vector<std::string> split_design_list(const std::string& text) {
+  std::vector<std::string> out;
+  for (const std::string& item : split_list(text)) {
+    const bool continues =
+        item.find('=') != std::string::npos && item.find('@') == std::string::npos && !out.empty();
+    if (continues) {
+      out.back() += "," + item;
+    } else {
+      out.push_back(item);
+    }
+  }
+  return out;
+}
 
 DesignSpec parse_design_spec(const std::string& text, const std::string& source) {
   DesignSpec d;

@@ -27,6 +27,11 @@ struct DesignSpec {
   std::vector<std::pair<std::string, nlohmann::json>> settings;  // values parsed as by --set
 };
 
+// The designs of a comma-separated list (compare --designs, accuracy --formats): an item with
+// '=' but no '@' continues the setting before it (a design.layer_formats value has commas), so
+// "fixed8@design.layer_formats=conv1=fixed4,conv2=fixed3,elp5" is two designs.
+std::vector<std::string> split_design_list(const std::string& text);
+
 // Parses `text`; an unknown name (with the closest known one), a setting that is not
 // "design.KEY=VALUE" or sets design.mac is a UserError naming `source`.
 DesignSpec parse_design_spec(const std::string& text, const std::string& source);

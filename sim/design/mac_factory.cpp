@@ -17,7 +17,7 @@ std::unique_ptr<MacModel> make_mac_model(const DesignConfig& design, MacKind kin
   w.activation_signed = activation_signed;
   w.accumulator_bits = design.accumulator_bits;
   if (kind == MacKind::FixedPoint)
-    return std::make_unique<FixedPointMac>(design.fixed_weight_bits, w);
+    return std::make_unique<FixedPointMac>(design.fixed_weight_bits, w, design.fixed_datapath_bits);
   if (design.elp_v2) return std::make_unique<ElpLutMac>(ElpLutFormat::cached(*design.elp_v2), w);
   return std::make_unique<ElpBsdMac>(ElpBsdFormat(design.elp), design.elp_mac, w);
 }

@@ -148,7 +148,7 @@ std::vector<LayerMacEnergy> mac_energies(const CompiledNetwork& cn, const SimCon
     if (m.simulated_operands) m.toggles = mean_toggles(pes);
     m.characterised = characterisation != nullptr;
     if (characterisation && m.simulated_operands) {
-      m.pj = characterised_mac_pj(*characterisation, pes, actions, mac.encode(0));
+      m.pj = characterised_mac_pj(*characterisation, pes, actions, mac.pe_code(mac.encode(0)));
     } else if (characterisation) {
       m.pj = characterised_reference_mac_pj(*characterisation, cl.code_uses,
                                             static_cast<std::uint64_t>(cn.net.gemm(l).m) * batch);

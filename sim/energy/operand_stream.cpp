@@ -44,7 +44,8 @@ std::vector<std::vector<WsOperation>> ws_operations(
         const std::int32_t a = patch[static_cast<std::size_t>(pe.kk)];
         const std::int64_t w = cl.wq[w0 + static_cast<std::size_t>(pe.kk)];
         out[static_cast<std::size_t>(p)].push_back(
-            {cl.codes[w0 + static_cast<std::size_t>(pe.kk)], static_cast<std::int32_t>(w), a, acc,
+            {cl.mac->pe_code(cl.codes[w0 + static_cast<std::size_t>(pe.kk)]),
+             static_cast<std::int32_t>(w), a, acc,
              wrap_to_bits(acc + std::int64_t{a} * w, cn.widths.accumulator_bits)});
       }
     }

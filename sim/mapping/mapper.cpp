@@ -170,7 +170,8 @@ void cost(const SimConfig& cfg, const CompiledNetwork& cn, int layer, const Plan
   t.dram.write_bits[O] = c.dram_output_bits;
   t.weight_buffer.write_bits[W] = c.dram_weight_bits;
   t.weight_buffer.read_bits[W] =
-      c.array.weight_reads * static_cast<std::uint64_t>(p.widths.code_bits);
+      c.array.weight_reads *
+      static_cast<std::uint64_t>(cn.code_bits(static_cast<std::size_t>(layer)));
   t.activation_sram.write_bits[I] = c.dram_input_bits;
   const auto act_bits = static_cast<std::uint64_t>(p.widths.activation_bits);
   t.activation_sram.read_bits[I] = c.array.input_reads * act_bits;

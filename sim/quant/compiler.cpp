@@ -215,10 +215,11 @@ std::vector<std::uint64_t> scale_histogram(const std::vector<std::uint64_t>& h,
   return out;
 }
 
-PreparedLayer prepare_layer(const Network& net, std::size_t li, const DesignConfig& d, MacKind kind,
-                            bool in_signed, const WeightSource& source,
+PreparedLayer prepare_layer(const Network& net, std::size_t li, const DesignConfig& design,
+                            MacKind kind, bool in_signed, const WeightSource& source,
                             std::vector<std::int64_t> sample) {
   const GemmShape g = net.gemm(net.layers[li]);
+  const DesignConfig d = design.for_layer(net.layers[li].name);
   PreparedLayer pl;
   pl.rows = std::move(sample);
   pl.params = pl.rows.empty() ? source.layer_params(net, li) : source.layer_rows(net, li, pl.rows);
@@ -394,7 +395,7 @@ class PeLayerCompiler {
       code_of[static_cast<std::size_t>(v + lmax)] = static_cast<std::int32_t>(mac.encode(v));
     cl_.codes.resize(cl_.wq.size());
     cl_.step_cycles.resize(cl_.wq.size());
-    std::vector<std::uint64_t> uses_per_code(std::size_t{1} << mac.code_bits(), 0);
+    std::vector<std::uint64_t> uses_per_code(std::size_t{1} << mac.pe_code_bits(), 0);
     double sig = 0, e2 = 0;
     cl_.comp.assign(static_cast<std::size_t>(rows_), 0);
     for (std::int64_t r = 0; r < rows_; ++r) {
@@ -405,7 +406,7 @@ class PeLayerCompiler {
         const auto code =
             static_cast<std::uint32_t>(code_of[static_cast<std::size_t>(cl_.wq[i] + lmax)]);
         cl_.codes[i] = static_cast<std::uint16_t>(code);
-        ++uses_per_code[code];
+        ++uses_per_code[mac.pe_code(code)];
         const double w = params().weights[i];
         const double dq = w - s * cl_.wq[i];
         sig += w * w;
@@ -726,6 +727,27 @@ CompiledNetwork compile(const Network& net, const CompileSpec& spec, const Weigh
   // Unsigned activations need the wider operand: the PE is built for them.
   cn.pe_transistors = make_mac_model(d, mac_kind, false)->pe_transistors();
 
+  // design.layer_formats names PE-array layers of this network.
+  for (const auto& [name, bits] : d.layer_weight_bits) {
+    const auto it = std::find_if(net.layers.begin(), net.layers.end(),
+                                 [&](const Layer& l) { return l.name == name; });
+    if (it == net.layers.end() || !it->on_pe_array()) {
+      std::string closest;
+      for (const Layer& l : net.layers) {
+        if (l.on_pe_array() &&
+            (closest.empty() || edit_distance(name, l.name) < edit_distance(name, closest)))
+          closest = l.name;
+      }
+      throw UserError(
+          field_error(d.layer_formats_source, "design.layer_formats",
+                      it == net.layers.end()
+                          ? net.name + " has no layer named \"" + name + "\""
+                          : "layer " + name + " of " + net.name + " does not run on the PE array",
+                      "\"" + name + "=fixed" + std::to_string(bits) + "\"",
+                      "a conv or fully-connected layer" +
+                          (closest.empty() ? std::string() : " (closest: " + closest + ")")));
+    }
+  }
   if (calibrated && net.extra_sources() > 0) {
     throw UserError(field_error(net.name, "",
                                 "a layer list (topology or GEMM CSV) has no input data", "",

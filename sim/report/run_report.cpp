@@ -242,6 +242,8 @@ const ColumnTable<LayerRow>& layer_columns() {
     ColumnTable<LayerRow> c = {
         member_column("layer", "-", &R::layer),
         member_column("type", "-", &R::type),
+        member_column("weight_format", "-", &R::weight_format),
+        member_column("weight_code_bits", "bits", &R::weight_code_bits),
         member_column("macs", "MACs", &R::macs),
         member_column("cycles", "cycles", &R::cycles),
         member_column("compute_cycles", "cycles", &R::compute_cycles),

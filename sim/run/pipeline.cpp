@@ -35,7 +35,6 @@ RunResult identity(const SimConfig& cfg, const CompiledNetwork& cn, bool functio
   return r;
 }
 
-// One row of the cost trace from what the engines and memories measured for layer `i`.
 // Where layer `i`'s inputs came from and its output went (LayerRow::inputs_from, output_to):
 // DRAM, the activation SRAM (a resident tensor), a depth-first group's window, or straight from
 // the array into a fused output stage.
@@ -59,6 +58,22 @@ void where_from_and_to(const Accelerator& acc, const CompiledNetwork& cn, std::s
   r.output_to = place(cn.net.layers[i].output);
 }
 
+// The fusion column's text of a depth-first group member: the group, its band and how it runs.
+std::string group_text(const NetworkPlan& plan, const CompiledNetwork& cn, const LayerPlan& lp) {
+  // A group of one plan shares no rows between members: it is that plan band by band, its
+  // weights pinned.
+  int plans = 0;
+  for (int m = lp.group; m <= lp.group_last; ++m)
+    plans += plan.layers[static_cast<std::size_t>(m)].fused_into < 0;
+  return "depth-first " + cn.net.layers[static_cast<std::size_t>(lp.group)].name + ".." +
+         cn.net.layers[static_cast<std::size_t>(lp.group_last)].name + " " +
+         std::to_string(lp.group_rows) + " rows " +
+         (plans == 1        ? "one plan"
+          : lp.group_cached ? "cached"
+                            : "recomputed");
+}
+
+// One row of the cost trace from what the engines and memories measured for layer `i`.
 LayerRow layer_row(const Accelerator& acc, const CompiledNetwork& cn, bool functional,
                    std::size_t i, const std::vector<std::uint64_t>& mismatches,
                    const SimConfig& cfg, const EnergyModel& em,
@@ -107,6 +122,8 @@ LayerRow layer_row(const Accelerator& acc, const CompiledNetwork& cn, bool funct
   if (r.on_pe_array) {
     r.mac_energy_model = macs[i].model();
     r.mac_operands = macs[i].operands();
+    r.weight_format = cl.mac->name();
+    r.weight_code_bits = cn.code_bits(i);
   }
   r.energy = cost.energy;
   r.counts = std::move(cost.counts);
@@ -145,18 +162,7 @@ LayerRow layer_row(const Accelerator& acc, const CompiledNetwork& cn, bool funct
   if (lp.fused_into >= 0) r.fusion = "in " + cn.net.layers[lp.fused_into].name;
   if (lp.group >= 0) {
     if (lp.on_pe_array) r.mapping = lp.mapping.text();
-    // A group of one plan shares no rows between members: it is that plan band by band, its
-    // weights pinned.
-    int plans = 0;
-    for (int m = lp.group; m <= lp.group_last; ++m)
-      plans += acc.plan().layers[static_cast<std::size_t>(m)].fused_into < 0;
-    r.fusion = (r.fusion.empty() ? "" : r.fusion + "; ") + "depth-first " +
-               cn.net.layers[static_cast<std::size_t>(lp.group)].name + ".." +
-               cn.net.layers[static_cast<std::size_t>(lp.group_last)].name + " " +
-               std::to_string(lp.group_rows) + " rows " +
-               (plans == 1        ? "one plan"
-                : lp.group_cached ? "cached"
-                                  : "recomputed");
+    r.fusion = (r.fusion.empty() ? "" : r.fusion + "; ") + group_text(acc.plan(), cn, lp);
   }
   const auto& ungrouped = acc.plan().ungrouped;
   if (i < ungrouped.size() && !ungrouped[i].empty())
@@ -184,13 +190,14 @@ void compulsory_traffic(const CompiledNetwork& cn, int batch, RunResult& r) {
   const Network& net = cn.net;
   std::vector<bool> produced(net.tensors.size(), false), read(net.tensors.size(), false);
   std::uint64_t weight_bits = 0;
-  for (const auto& l : net.layers) {
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    const Layer& l = net.layers[i];
     produced[static_cast<std::size_t>(l.output)] = true;
     for (int t : l.inputs)
       read[static_cast<std::size_t>(t)] = true;
     if (l.on_pe_array())
       weight_bits += static_cast<std::uint64_t>(net.weight_count(l)) *
-                     static_cast<std::uint64_t>(cn.widths.code_bits);
+                     static_cast<std::uint64_t>(cn.code_bits(i));
   }
   std::uint64_t in = 0, out = 0;
   for (std::size_t t = 0; t < net.tensors.size(); ++t) {

@@ -17,6 +17,10 @@ namespace conloc {
 struct LayerRow {
   std::string layer, type;
   bool on_pe_array = false;
+  // PE-array layers: the weights' format and stored width (the design's, or the layer's own
+  // narrower one: design.layer_formats); empty and 0 elsewhere.
+  std::string weight_format;
+  int weight_code_bits = 0;
   std::int64_t macs = 0;
   std::uint64_t cycles = 0, compute_cycles = 0, stall_cycles = 0, standard_fold_cycles = 0;
   std::uint64_t port_stall_cycles = 0;  // of compute_cycles: the array waiting on buffer ports

@@ -170,7 +170,7 @@ void Accelerator::load_dram_image() {
       const int b = weight_block_index(lp, j.conv);
       if (done[layer][b]) continue;
       done[layer][b] = true;
-      const auto bytes = pack_weight_block(cn_, lp.layer, j.conv, cn_.widths.code_bits);
+      const auto bytes = pack_weight_block(cn_, lp.layer, j.conv);
       std::copy(bytes.begin(), bytes.end(), mem + plan_.dram.weight_block_addr[layer][b]);
     }
   };

@@ -273,7 +273,18 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"ConvElpCustomThreeTerms",
              conv_net,
              {"design.elp.format=custom", "design.elp.terms=3", "design.elp.shift_bits=2",
-              "design.elp.gap_bits=1", "design.elp.positions=7"}}),
+              "design.elp.gap_bits=1", "design.elp.positions=7"}},
+        // Per-layer formats: 3- and 5-bit codes packed across byte boundaries next to 8-bit ones,
+        // on tiny buffers (many blocks), and on the input-stationary array.
+        Case{"ConvMixedFixedTinyBuffers", conv_net,
+             with({"design.mac=fixed", "design.layer_formats=c3s2p1=fixed3,c1s2=fixed5"}, kTiny)},
+        Case{"GroupedMixedFixedIs",
+             grouped_net,
+             {"design.mac=fixed", "array.dataflow=is", "design.layer_formats=dw=fixed2,pw=fixed6"}},
+        Case{"PoolFcMixedFixedDepthFirst",
+             pool_fc_net,
+             {"design.mac=fixed", "design.fixed.weight_bits=6", "mapping.fusion=depth-first",
+              "buffers.activation_kib=2", "design.layer_formats=c2=fixed4, fc=fixed3"}}),
     [](const auto& info) { return std::string(info.param.name); });
 
 namespace {
@@ -392,6 +403,24 @@ TEST(AcceleratorTraffic, WeightBytesFollowCodeWidth) {
   EXPECT_EQ(r->result(0).traffic.weight_buffer.write_bits[w], weights * 5);
   EXPECT_EQ(r->result(0).traffic.weight_buffer.read_bits[w],
             r->result(0).stats.array.weight_reads * 5);
+}
+
+// A layer of narrower weights (design.layer_formats) stores and moves them at their own width on
+// the PE of the design's: 3-bit codes cost 3/8 of the same layer's 8-bit ones everywhere they move.
+TEST(AcceleratorTraffic, ALayersOwnFormatSetsItsWeightBytes) {
+  auto r =
+      run_layers({{"buffers.weight_kib=1024", "design.mac=fixed"},
+                  {"buffers.weight_kib=1024", "design.mac=fixed", "design.layer_formats=c=fixed3"}},
+                 false);
+  const int w = static_cast<int>(Operand::Weights);
+  const std::uint64_t weights = 48 * 9 * 32;
+  EXPECT_EQ(r->result(0).traffic.dram.read_bits[w], weights * 8);
+  EXPECT_EQ(r->result(1).traffic.dram.read_bits[w], weights * 3);
+  EXPECT_EQ(r->result(1).traffic.weight_buffer.write_bits[w], weights * 3);
+  EXPECT_EQ(r->result(1).traffic.weight_buffer.read_bits[w],
+            r->result(1).stats.array.weight_reads * 3);
+  EXPECT_EQ(r->cns[1].code_bits(0), 3);
+  EXPECT_EQ(r->cns[1].widths.code_bits, 8);  // the PE's
 }
 
 // A layer that does not fit is a planning outcome (a value), found before anything is elaborated:
@@ -659,5 +688,57 @@ TEST(DepthFirst, GroupsRunBitExact) {
         }
       }
     }
+  }
+}
+
+// A layer of design.layer_formats is the narrower uniform design's layer (the same integer
+// weights and scales: the quantization reads the weights alone) priced as the PE of the design
+// it runs on: its MAC energy equals that of the same weight values held as the wide PE's own
+// codes (sign-extended), on simulated operands and at the characterisation's reference
+// statistics. A stored code used as the PE's (no sign extension) prices negative weights as
+// large positive ones and fails.
+TEST(LayerFormats, ANarrowLayerIsTheNarrowFormatsWeightsPricedOnTheWidePe) {
+  const Network net = conv_net();
+  const SyntheticWeights src(7);
+  const SimConfig mixed = load_sim_config(
+      std::nullopt, {"design.mac=fixed", "design.layer_formats=c1s2=fixed4,c3s2p1=fixed3"});
+  const SimConfig uni4 =
+      load_sim_config(std::nullopt, {"design.mac=fixed", "design.fixed.weight_bits=4"});
+  const SimConfig uni8 = load_sim_config(std::nullopt, {"design.mac=fixed"});
+  const EnergyModel em = energy_model(mixed);
+  for (const bool calibrate : {true, false}) {
+    const CompiledNetwork cm = compile_network(net, compile_spec(mixed, calibrate), src);
+    const CompiledNetwork c4 = compile_network(net, compile_spec(uni4, calibrate), src);
+    const CompiledNetwork c8 = compile_network(net, compile_spec(uni8, calibrate), src);
+    const std::size_t narrow = 2, wide = 1;  // c1s2, c5x3p2
+    ASSERT_EQ(net.layers[narrow].name, "c1s2");
+    EXPECT_EQ(cm.layers[narrow].wq, c4.layers[narrow].wq);
+    EXPECT_EQ(cm.layers[narrow].w_scale, c4.layers[narrow].w_scale);
+    EXPECT_EQ(cm.layers[wide].wq, c8.layers[wide].wq);
+    EXPECT_EQ(cm.code_bits(narrow), 4);
+    EXPECT_EQ(cm.code_bits(0), 3);
+    EXPECT_EQ(cm.code_bits(wide), 8);
+    bool negative = false;
+    for (const auto v : cm.layers[narrow].wq)
+      negative = negative || v < 0;
+    ASSERT_TRUE(negative) << "no negative weight: the sign extension is not exercised";
+
+    // The same layer with its weights held as fixed8 codes.
+    CompiledNetwork held = cm;
+    CompiledLayer& h = held.layers[narrow];
+    auto fixed8 = make_mac_model(uni8.design, MacKind::FixedPoint, h.in_signed);
+    h.code_uses.assign(256, 0);
+    for (std::size_t i = 0; i < h.wq.size(); ++i) {
+      h.codes[i] = static_cast<std::uint16_t>(fixed8->encode(h.wq[i]));
+      ++h.code_uses[h.codes[i]];
+    }
+    h.mac = std::shared_ptr<const MacModel>(fixed8.release());
+    const std::string circuit = mac_circuit_fnv1a64(mixed);
+    const auto got = mac_energies(cm, mixed, em, circuit);
+    const auto want = mac_energies(held, mixed, em, circuit);
+    EXPECT_TRUE(got[narrow].characterised);
+    EXPECT_EQ(got[narrow].simulated_operands, calibrate);
+    EXPECT_DOUBLE_EQ(got[narrow].pj, want[narrow].pj) << "calibrated " << calibrate;
+    EXPECT_GT(got[narrow].pj, 0.0);
   }
 }

@@ -44,6 +44,16 @@ const BadConfig kBadConfigs[] = {
     {"NullValue", R"({"array": {"rows": null}})", "array.rows"},
     {"DepthFirstWithABatch", R"({"mapping": {"fusion": "depth-first"}, "workload": {"batch": 2}})",
      "workload.batch = 1"},
+    {"LayerFormatsOnElp", R"({"design": {"layer_formats": "conv1=fixed4"}})",
+     "design.layer_formats"},
+    {"LayerFormatWiderThanThePe",
+     R"({"design": {"mac": "fixed", "fixed": {"weight_bits": 6}, "layer_formats": "conv1=fixed8"}})",
+     "fixed2 .. fixed6"},
+    {"LayerFormatsUnknownLayer",
+     R"({"design": {"mac": "fixed", "layer_formats": "conv1=fixed4,layer9.conv=fixed3"}})",
+     "no layer named \"layer9.conv\""},
+    {"LayerFormatsNotLayerEqualsFormat",
+     R"({"design": {"mac": "fixed", "layer_formats": "fixed4"}})", "LAYER=FORMAT"},
 };
 
 class BadConfigTest : public ::testing::TestWithParam<BadConfig> {};

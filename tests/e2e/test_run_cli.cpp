@@ -1059,9 +1059,9 @@ TEST(RunCli, CompulsoryDramTrafficIsTheLowerBound) {
 // Every registry parameter, one at a time: a sweep point that changes it (a zipped group in which
 // point i moves parameter i off its base value and every other point keeps it) equals a standalone
 // `run --set` of that configuration, in energy (every component), cycles and traffic; a value
-// that leaves a layer untileable is infeasible on both sides. Three bases reach the parameters
-// only some formats read (the v2 and custom ELP_BSD fields). Timing-only: the functional sweep
-// property is SweepPointsEqualStandaloneRuns.
+// that leaves a layer untileable is infeasible on both sides. Four bases reach the parameters
+// only some formats read (the v2 and custom ELP_BSD fields, a fixed-point design's per-layer
+// formats). Timing-only: the functional sweep property is SweepPointsEqualStandaloneRuns.
 TEST(RunCli, SweepPointEqualsRunForEveryParameter) {
   const std::string dir = make_temp_dir("sweep-every");
   std::set<std::string> covered;
@@ -1115,21 +1115,27 @@ TEST(RunCli, SweepPointEqualsRunForEveryParameter) {
         EXPECT_EQ(row[it.key() + "_pj"], *it) << what << ": " << it.key();
     }
   };
-  for (const std::vector<std::string>& base :
-       {std::vector<std::string>{}, std::vector<std::string>{"design.elp.format=elp4v2"},
-        std::vector<std::string>{"design.elp.format=custom"}}) {
-    const SimConfig cfg = load_sim_config(std::nullopt, base);
+  // The fixed-point base moves only what the ELP_BSD ones cannot (design.layer_formats).
+  const std::vector<std::pair<std::string, std::vector<std::string>>> bases = {
+      {"elp", {}},
+      {"elp", {"design.elp.format=elp4v2"}},
+      {"elp", {"design.elp.format=custom"}},
+      {"fixed", {}}};
+  for (const auto& [design, base] : bases) {
+    const std::vector<std::string> mac = {"design.mac=" + design};
+    std::vector<std::string> base_sets = mac;
+    base_sets.insert(base_sets.end(), base.begin(), base.end());
+    const SimConfig cfg = load_sim_config(std::nullopt, base_sets);
     nlohmann::json set = nlohmann::json::object();
     for (const auto& kv : base)
       set[kv.substr(0, kv.find('='))] = kv.substr(kv.find('=') + 1);
-    const nlohmann::json spec = {{"workloads", {"tinycnn"}}, {"designs", {"elp"}}, {"set", set}};
-    std::vector<std::string> base_sets = {"design.mac=elp"};
-    base_sets.insert(base_sets.end(), base.begin(), base.end());
+    const nlohmann::json spec = {{"workloads", {"tinycnn"}}, {"designs", {design}}, {"set", set}};
     // The parameters to move and the value each moves to (the first the configuration accepts);
     // those whose base value cannot be given explicitly are swept alone.
     std::vector<std::pair<std::string, nlohmann::json>> zipped, alone;
     for (const ParamSpec& p : sim_params().specs()) {
       if (p.path == "design.mac") continue;  // the sweep's design, not an axis
+      if (design == "fixed" && covered.count(p.path)) continue;
       const nlohmann::json& now = cfg.params.at(p.path);
       for (const nlohmann::json& v : alternatives(p, now)) {
         try {

@@ -38,8 +38,9 @@ std::vector<nlohmann::json> alternatives(const ParamSpec& p, const nlohmann::jso
       break;
     }
     case ParamKind::String:
-      // The string parameters: an energy table and an explicit v2 level set (elp4v2's size).
-      for (const char* c : {"horowitz45", "1,2,3,4,6,8,12", "1,2,3,4,5,6,8"})
+      // The string parameters: an energy table, an explicit v2 level set (elp4v2's size) and
+      // per-layer formats (layer conv1 of tinycnn, on a fixed-point design).
+      for (const char* c : {"horowitz45", "1,2,3,4,6,8,12", "1,2,3,4,5,6,8", "conv1=fixed4"})
         if (c != current) out.push_back(c);
       break;
     case ParamKind::Bool:

@@ -116,7 +116,7 @@ TEST(CompileKey, ChangesWheneverTheCompiledNetworkDoes) {
     EXPECT_TRUE(varied.count(p.path)) << p.path << " was never varied";
   for (const char* k : {"design.mac", "design.elp.format", "design.fixed.weight_bits",
                         "design.compensation", "design.activation_bits", "design.accumulator_bits",
-                        "design.elp.levels", "sim.timing_weight_sample"})
+                        "design.elp.levels", "design.layer_formats", "sim.timing_weight_sample"})
     EXPECT_TRUE(changed_key.count(k)) << k << " never changed the key";
   for (const char* k : {"array.rows", "array.dataflow", "buffers.weight_kib", "sim.seed"})
     EXPECT_FALSE(changed_key.count(k)) << k << " is not read by the compiler";

@@ -58,7 +58,8 @@ TEST(Config, HashChangesWithAnyParameter) {
   std::set<std::string> varied;
   for (const std::vector<std::string>& base :
        {std::vector<std::string>{}, std::vector<std::string>{"design.elp.format=elp4v2"},
-        std::vector<std::string>{"design.elp.format=custom"}}) {
+        std::vector<std::string>{"design.elp.format=custom"},
+        std::vector<std::string>{"design.mac=fixed"}}) {
     const SimConfig cfg = load_sim_config(std::nullopt, base);
     for (const ParamSpec& p : sim_params().specs()) {
       for (const nlohmann::json& v : test::alternatives(p, cfg.params.at(p.path))) {
