@@ -390,37 +390,26 @@ TEST(AcceleratorTiming, LowDramBandwidthStalls) {
   EXPECT_LT(static_cast<double>(f.stats.stall_cycles), 0.05 * static_cast<double>(f.cycles));
 }
 
-// Packed code words move their real bits: 5-bit ELP_BSD weights cost 5/8 of 8-bit fixed point.
+// Packed code words move their real bits: 5-bit ELP_BSD weights cost 5/8 of 8-bit fixed point,
+// and a layer of 3-bit weights on the fixed8 PE (design.layer_formats) 3/8.
 TEST(AcceleratorTraffic, WeightBytesFollowCodeWidth) {
-  auto r = run_layers({{"buffers.weight_kib=1024", "design.mac=elp", "design.elp.format=elp5"},
-                       {"buffers.weight_kib=1024", "design.mac=fixed"}},
-                      false);
-  const int w = static_cast<int>(Operand::Weights);
-  const std::uint64_t weights = 48 * 9 * 32;
-  EXPECT_EQ(r->result(0).traffic.dram.read_bits[w], weights * 5);
-  EXPECT_EQ(r->result(1).traffic.dram.read_bits[w], weights * 8);
-  // Every weight goes into the weight buffer once and reaches the array once per tile.
-  EXPECT_EQ(r->result(0).traffic.weight_buffer.write_bits[w], weights * 5);
-  EXPECT_EQ(r->result(0).traffic.weight_buffer.read_bits[w],
-            r->result(0).stats.array.weight_reads * 5);
-}
-
-// A layer of narrower weights (design.layer_formats) stores and moves them at their own width on
-// the PE of the design's: 3-bit codes cost 3/8 of the same layer's 8-bit ones everywhere they move.
-TEST(AcceleratorTraffic, ALayersOwnFormatSetsItsWeightBytes) {
   auto r =
-      run_layers({{"buffers.weight_kib=1024", "design.mac=fixed"},
+      run_layers({{"buffers.weight_kib=1024", "design.mac=elp", "design.elp.format=elp5"},
+                  {"buffers.weight_kib=1024", "design.mac=fixed"},
                   {"buffers.weight_kib=1024", "design.mac=fixed", "design.layer_formats=c=fixed3"}},
                  false);
   const int w = static_cast<int>(Operand::Weights);
   const std::uint64_t weights = 48 * 9 * 32;
-  EXPECT_EQ(r->result(0).traffic.dram.read_bits[w], weights * 8);
-  EXPECT_EQ(r->result(1).traffic.dram.read_bits[w], weights * 3);
-  EXPECT_EQ(r->result(1).traffic.weight_buffer.write_bits[w], weights * 3);
-  EXPECT_EQ(r->result(1).traffic.weight_buffer.read_bits[w],
-            r->result(1).stats.array.weight_reads * 3);
-  EXPECT_EQ(r->cns[1].code_bits(0), 3);
-  EXPECT_EQ(r->cns[1].widths.code_bits, 8);  // the PE's
+  EXPECT_EQ(r->result(1).traffic.dram.read_bits[w], weights * 8);
+  // Every weight goes into the weight buffer once and reaches the array once per tile.
+  for (const auto& [run, bits] : {std::pair<std::size_t, std::uint64_t>{0, 5}, {2, 3}}) {
+    EXPECT_EQ(r->result(run).traffic.dram.read_bits[w], weights * bits);
+    EXPECT_EQ(r->result(run).traffic.weight_buffer.write_bits[w], weights * bits);
+    EXPECT_EQ(r->result(run).traffic.weight_buffer.read_bits[w],
+              r->result(run).stats.array.weight_reads * bits);
+  }
+  EXPECT_EQ(r->cns[2].code_bits(0), 3);
+  EXPECT_EQ(r->cns[2].widths.code_bits, 8);  // the PE's
 }
 
 // A layer that does not fit is a planning outcome (a value), found before anything is elaborated:
