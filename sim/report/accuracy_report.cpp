@@ -141,6 +141,24 @@ nlohmann::json accuracy_json(const AccuracyTable& t, const std::vector<Row>& row
 
 // A classifier's cells are top-1 in %; another network's the output SQNR against the float
 // reference in dB.
+// The bits column: the stored bits per weight, or for a design of per-layer widths
+// (design.layer_formats) their mean over the network's weights, with the PE's width.
+std::string bits_text(const AccuracyResult& r) {
+  const std::string pe = std::to_string(r.variant.code_bits);
+  if (!r.cn || r.variant.cfg.design.layer_weight_bits.empty()) return pe;
+  double bits = 0, weights = 0;
+  for (std::size_t i = 0; i < r.cn->net.layers.size(); ++i) {
+    const Layer& l = r.cn->net.layers[i];
+    if (!l.on_pe_array()) continue;
+    const auto n = static_cast<double>(r.cn->net.weight_count(l));
+    bits += n * r.cn->code_bits(i);
+    weights += n;
+  }
+  char mean[32];
+  std::snprintf(mean, sizeof mean, "%.2f", weights > 0 ? bits / weights : 0.0);
+  return std::string(mean) + " (PE " + pe + ")";
+}
+
 std::string metric(bool classifier, const AccuracyResult& r) {
   if (classifier) return pct(r.top1());
   if (std::isnan(r.output_sqnr_db)) return "-";
@@ -159,7 +177,7 @@ std::string format_line(const AccuracyTable& t, const std::vector<Row>& rows,
     if (r.r->variant.weights == f) fr.push_back(&r);
   }
   std::ostringstream md;
-  md << "| " << f << " | " << fr.front()->r->variant.code_bits << " |";
+  md << "| " << f << " | " << bits_text(*fr.front()->r) << " |";
   for (const Row* r : fr)
     md << " " << metric(classifier, *r->r) << " |";
   const std::string def_comp = default_compensation(t);

@@ -64,11 +64,45 @@ TEST(AccuracyCli, SmallTableEndToEnd) {
   for (const auto& l : j["layers"]) {
     EXPECT_GT(l["output_sqnr_heldout_db"].get<double>(), 0.0) << l.dump();
     // Weights per layer, from the network's shapes: conv1 16 x 1 x 3 x 3, conv2 32 x 16 x 3 x 3.
-    if (l["layer"] == "conv1") EXPECT_EQ(l["weight_count"], 144) << l.dump();
-    if (l["layer"] == "conv2") EXPECT_EQ(l["weight_count"], 4608) << l.dump();
+    if (l["layer"] == "conv1") {
+      EXPECT_EQ(l["weight_count"], 144) << l.dump();
+    }
+    if (l["layer"] == "conv2") {
+      EXPECT_EQ(l["weight_count"], 4608) << l.dump();
+    }
   }
   EXPECT_TRUE(std::filesystem::exists(out + "/accuracy.md"));
   EXPECT_TRUE(std::filesystem::exists(out + "/layers.csv"));
+}
+
+// A design of per-layer widths (design.layer_formats, its commas inside --formats) is a row of
+// the table: its bits column is the mean stored width over the network's weights, with the PE's
+// (8); it costs less than the uniform fixed8 design it runs on.
+TEST(AccuracyCli, PerLayerFormatsAreARow) {
+  const std::string out = make_temp_dir("acc-mixed") + "/a";
+  const std::string mixed = "fixed8@design.layer_formats=conv2=fixed4,conv3=fixed3";
+  const auto r = run_cli({"accuracy", "--workload", kCnn, "--images", "100", "--calibration", "50",
+                          "--formats", "fixed8," + mixed, "--compensation", "none",
+                          "--activation-bits", "8", "-j", "2", "--out", out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = read_json(out + "/accuracy.json");
+  ASSERT_EQ(j["results"].size(), 3u);
+  const auto& f8 = find(j["results"], "fixed8", "none", 8);
+  const auto& m = find(j["results"], mixed, "none", 8);
+  EXPECT_LT(m["energy_uj"].get<double>(), f8["energy_uj"].get<double>());
+  double bits = 0, weights = 0;
+  for (const auto& l : j["layers"]) {
+    if (l["weights"] != mixed) continue;
+    const double n = l["weight_count"];
+    bits += n * (l["layer"] == "conv2" ? 4 : l["layer"] == "conv3" ? 3 : 8);
+    weights += n;
+  }
+  ASSERT_GT(weights, 0.0);
+  char row[256];
+  std::snprintf(row, sizeof row, "| %s | %.2f (PE 8) |", mixed.c_str(), bits / weights);
+  std::ifstream md(out + "/accuracy.md");
+  const std::string text((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find(row), std::string::npos) << row << "\n" << text;
 }
 
 // The tool's float reference reproduces the top-1 the training script recorded on the whole
