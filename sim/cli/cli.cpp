@@ -24,6 +24,8 @@ const char* kUsage =
     "  formats   weight formats: code width, levels, MAC energy, SQNR\n"
     "  accuracy  top-1 of every weight format and compensation on a real test set, next to\n"
     "            energy per inference\n"
+    "  optimize  the cheapest per-layer weight widths that keep an accuracy budget (validation\n"
+    "            split), reported on a held-out test split\n"
     "  rtl       a MAC design as Verilog, with co-simulation vectors from the C++ datapath\n"
     "  config    print the parameter schema or a resolved configuration\n"
     "\n"
@@ -51,6 +53,7 @@ int cli_main(int argc, char** argv) {
     if (cmd == "sweep") return cmd_sweep(args);
     if (cmd == "sweep-merge") return cmd_sweep_merge(args);
     if (cmd == "accuracy") return cmd_accuracy(args);
+    if (cmd == "optimize") return cmd_optimize(args);
     if (cmd == "rtl") return cmd_rtl(args);
     std::cerr << "conlocnn-sim: unknown command '" << cmd << "'\n\n" << kUsage;
     return kExitUsage;

@@ -28,6 +28,7 @@ int cmd_compare(const std::vector<std::string>& args);
 int cmd_sweep(const std::vector<std::string>& args);
 int cmd_sweep_merge(const std::vector<std::string>& args);
 int cmd_accuracy(const std::vector<std::string>& args);
+int cmd_optimize(const std::vector<std::string>& args);
 int cmd_rtl(const std::vector<std::string>& args);
 
 }  // namespace conloc

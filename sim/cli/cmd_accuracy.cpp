@@ -11,6 +11,7 @@
 
 #include "modules/base/error.h"
 #include "sim/accuracy/accuracy.h"
+#include "sim/cli/labelled_data.h"
 #include "sim/cli/options.h"
 #include "sim/common/file_io.h"
 #include "sim/common/result_dir.h"
@@ -26,8 +27,6 @@
 namespace conloc {
 
 namespace {
-
-const char* kDefaultWorkload = "workloads/fmnist_resnet/network.json";
 
 // The weight formats of the default table: fixed point 8, 6, 5, 4, 3 bits and every ELP_BSD
 // preset (term-serial MACs compute the same values as parallel ones, so they are not repeated).
@@ -58,35 +57,10 @@ std::vector<std::string> parse_items(const std::string& option, const std::strin
   return items;
 }
 
-// Progress on stderr: a bar redrawn in place on a terminal, a line per 10 % otherwise.
-class ProgressBar {
- public:
-  void operator()(std::int64_t done, std::int64_t total) {
-    const double f = total ? static_cast<double>(done) / total : 1.0;
-    const double el = seconds_since(t0_);
-    const double eta = f > 0.01 ? el * (1 - f) / f : 0;
-    if (tty_) {
-      const int w = 30, fill = static_cast<int>(f * w);
-      std::fprintf(stderr, "\raccuracy [%s%s] %3.0f %%  %.0f s elapsed, ~%.0f s left  ",
-                   std::string(fill, '#').c_str(), std::string(w - fill, '.').c_str(), 100 * f, el,
-                   eta);
-      if (done >= total) std::fprintf(stderr, "\n");
-    } else if (static_cast<int>(f * 10) > last_decile_) {
-      last_decile_ = static_cast<int>(f * 10);
-      std::fprintf(stderr, "accuracy: %3.0f %% (%.0f s)\n", 100 * f, el);
-    }
-  }
-
- private:
-  std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
-  bool tty_ = isatty(2) != 0;
-  int last_decile_ = -1;
-};
-
 // What the command line asks for.
 struct AccuracyOptions {
   CommonOptions common;
-  std::string workload = data_dir() + "/" + kDefaultWorkload, images, calibration;
+  std::string workload = data_dir() + "/" + kDefaultLabelledWorkload, images, calibration;
   std::string formats, compensations = "none,output_constant,error_feedback,both";
   std::string activation_bits = "8,4", dataset_dir, dataset, input_shape;
   int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -137,27 +111,6 @@ bool parse_accuracy_options(const std::vector<std::string>& args, AccuracyOption
   }
   if (o.common.out_dir.empty()) o.common.out_dir = "out/accuracy";
   return true;
-}
-
-// The workload with its dataset named (by itself or by --dataset).
-Workload accuracy_workload(const AccuracyOptions& o, std::uint64_t seed) {
-  Workload w =
-      load_workload(o.workload, seed, -1,
-                    o.input_shape.empty() ? std::vector<std::int64_t>{}
-                                          : parse_input_shape(o.input_shape, "--input-shape"));
-  if (!o.dataset.empty()) {
-    if (!w.dataset.name.empty() && w.dataset.name != o.dataset) {
-      throw UserError(field_error("--dataset", "", "the workload names another dataset", o.dataset,
-                                  w.dataset.name));
-    }
-    if (w.dataset.name.empty()) w.dataset = dataset_ref(o.dataset);
-  }
-  if (w.dataset.name.empty()) {
-    throw UserError(field_error(o.workload, "dataset", "the workload names no dataset", "",
-                                "a trained network JSON with \"dataset\" (e.g. " +
-                                    std::string(kDefaultWorkload) + "), or --dataset NAME"));
-  }
-  return w;
 }
 
 // The float reference, then each format at each compensation (first activation width) and at the
@@ -241,7 +194,7 @@ int cmd_accuracy(const std::vector<std::string>& args) {
        })) {
     acts.push_back(std::stoi(a));
   }
-  const Workload w = accuracy_workload(o, base.seed);
+  const Workload w = load_labelled_workload(o.workload, o.dataset, o.input_shape, base.seed);
   const Dataset ds = load_dataset(w.dataset.name, o.dataset_dir);
   AccuracySetup setup;
   setup.evaluation = parse_image_range(o.images.empty() ? std::to_string(ds.test.size()) : o.images,
@@ -252,7 +205,7 @@ int cmd_accuracy(const std::vector<std::string>& args) {
       "train", ds, "--calibration");
   setup.sqnr_images = o.sqnr_images;
   setup.jobs = o.jobs;
-  ProgressBar bar;
+  ProgressBar bar("accuracy");
   setup.progress = [&bar](std::int64_t d, std::int64_t t) { bar(d, t); };
   const std::vector<AccuracyVariant> variants =
       accuracy_variants(base, formats, format_cfg, comps, acts);

@@ -1,6 +1,11 @@
 #include "sim/run/pipeline.h"
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "modules/base/error.h"
 #include "modules/layers/layer_kind.h"
@@ -313,6 +318,63 @@ std::vector<RunResult> run_simulations(const std::vector<RunRequest>& requests,
     r.seconds.simulate = sim_s;
   }
   return results;
+}
+
+std::vector<SimulatedCost> simulate_in_child(const std::vector<RunRequest>& requests,
+                                             const EnergyModel& energy) {
+  int fd[2];
+  if (::pipe(fd) != 0)
+    throw SimulationError(std::string("cannot open a pipe: ") + std::strerror(errno));
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) throw SimulationError(std::string("cannot fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    ::close(fd[0]);
+    nlohmann::json out;
+    try {
+      out["results"] = nlohmann::json::array();
+      for (const RunResult& r : run_simulations(requests, energy)) {
+        out["results"].push_back({{"energy_pj", r.energy_pj},
+                                  {"cycles", r.cycles},
+                                  {"mismatches", r.mismatches},
+                                  {"infeasible", r.infeasible ? r.infeasible->message() : ""}});
+      }
+    } catch (const UserError& e) {
+      out = {{"user_error", e.what()}};
+    } catch (const std::exception& e) {
+      out = {{"error", e.what()}};
+    }
+    const std::string text = out.dump();
+    for (std::size_t at = 0; at < text.size();) {
+      const ssize_t n = ::write(fd[1], text.data() + at, text.size() - at);
+      if (n <= 0) ::_exit(3);
+      at += static_cast<std::size_t>(n);
+    }
+    ::_exit(0);
+  }
+  ::close(fd[1]);
+  std::string text;
+  char buf[65536];
+  for (ssize_t n; (n = ::read(fd[0], buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || text.empty())
+    throw SimulationError("the simulation process failed (status " + std::to_string(status) + ")");
+  const nlohmann::json j = nlohmann::json::parse(text);
+  if (j.contains("user_error")) throw UserError(j["user_error"].get<std::string>());
+  if (j.contains("error")) throw SimulationError(j["error"].get<std::string>());
+  std::vector<SimulatedCost> out;
+  for (const auto& r : j["results"]) {
+    out.push_back({r["energy_pj"].get<double>(), r["cycles"].get<std::uint64_t>(),
+                   r["mismatches"].get<std::int64_t>(), r["infeasible"].get<std::string>()});
+  }
+  return out;
 }
 
 }  // namespace conloc

@@ -32,4 +32,18 @@ struct RunRequest {
 std::vector<RunResult> run_simulations(const std::vector<RunRequest>& requests,
                                        const EnergyModel& energy);
 
+// What a command that simulates in rounds keeps of each run (simulate_in_child).
+struct SimulatedCost {
+  double energy_pj = 0;
+  std::uint64_t cycles = 0;
+  std::int64_t mismatches = -1;  // RunResult::mismatches
+  std::string infeasible;        // the Infeasibility's message; empty when the plan fits
+};
+// run_simulations in a child process, so that one process may simulate more than once (a SystemC
+// kernel elaborates once per process): `optimize` simulates its sensitivity variants, then the
+// designs it verifies. A failure in the child is rethrown here as a SimulationError (a UserError
+// as a UserError) with its message.
+std::vector<SimulatedCost> simulate_in_child(const std::vector<RunRequest>& requests,
+                                             const EnergyModel& energy);
+
 }  // namespace conloc

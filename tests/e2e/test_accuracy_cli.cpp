@@ -1,6 +1,7 @@
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "tests/e2e/cli_runner.h"
@@ -255,4 +256,114 @@ TEST(AccuracyCli, OnnxModelNeedsADataset) {
                            make_temp_dir("acc-other") + "/a"});
   EXPECT_EQ(r2.exit_code, 2);
   EXPECT_NE(r2.err.find("the workload names another dataset"), std::string::npos) << r2.err;
+}
+
+// `optimize` end to end on the small CNN (docs/optimize.md): the chosen design meets the budget
+// on the validation images, is no dearer than the PE's own uniform design, and its figures are
+// what standalone commands give for the same design: `run` (energy, to the bit) and `accuracy`
+// on the test images (top-1); the additive proxy's energy is within 5 % of the simulated one.
+TEST(OptimizeCli, ChoosesAMixedDesignThatStandaloneRunsReproduce) {
+  const std::string dir = make_temp_dir("optimize");
+  const auto r = run_cli({"optimize",
+                          "--workload",
+                          kCnn,
+                          "--max-top1-drop",
+                          "2",
+                          "--validation",
+                          "test:0-499",
+                          "--test",
+                          "test:500-999",
+                          "--calibration",
+                          "100",
+                          "--bits",
+                          "3,5,8",
+                          "--verify",
+                          "4",
+                          "--sqnr-images",
+                          "100",
+                          "-j",
+                          "2",
+                          "--out",
+                          "o"},
+                         dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = read_json(dir + "/o/optimize.json");
+  EXPECT_EQ(j["dataset"]["validation"], "test:0-499");
+  EXPECT_EQ(j["bits"], nlohmann::json({3, 5, 8}));
+  EXPECT_EQ(j["sensitivity"].size(), 5u * 2u);  // five PE-array layers x two narrower widths
+  const auto& chosen = j["chosen"];
+  ASSERT_FALSE(chosen.is_null());
+  const std::string design = chosen["validation"]["design"];
+  const double energy = chosen["validation"]["energy_pj"];
+  EXPECT_GE(chosen["validation"]["top1"].get<double>(),
+            j["float_top1"]["validation"].get<double>() - 0.02 - 1e-12);
+  for (const auto& u : j["uniform"]) {
+    if (u["design"] == "fixed") {
+      EXPECT_LE(energy, u["energy_pj"].get<double>());
+    }
+  }
+  ASSERT_FALSE(j["verified"].empty());
+  for (const auto& v : j["verified"]) {
+    EXPECT_NEAR(v["proxy_energy_pj"].get<double>() / v["energy_pj"].get<double>(), 1.0, 0.05)
+        << v.dump();
+  }
+  const auto run = run_cli(
+      {"run", "--workload", kCnn, "--design", design, "--calibration", "100", "--out", "r"}, dir);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(read_json(dir + "/r/summary.json")["energy_pj"].get<double>(), energy);
+  const auto acc = run_cli({"accuracy", "--workload", kCnn, "--formats", design, "--images",
+                            "test:500-999", "--calibration", "100", "--compensation",
+                            "output_constant", "--activation-bits", "8", "--out", "a"},
+                           dir);
+  ASSERT_EQ(acc.exit_code, 0) << acc.err;
+  const auto a = read_json(dir + "/a/accuracy.json");
+  EXPECT_EQ(find(a["results"], design, "output_constant", 8)["top1"], chosen["test"]["top1"]);
+  EXPECT_TRUE(std::filesystem::exists(dir + "/o/candidates.csv"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/o/sensitivity.csv"));
+}
+
+// Requests optimize cannot honour are clear errors naming the option, exit code 2, nothing
+// written: no budget or two, a budget no design meets (with the best reachable), image sets that
+// overlap, a width the PE does not run, a workload without a dataset, layer formats given.
+TEST(OptimizeCli, BadRequestsAreClearErrors) {
+  const std::string dir = make_temp_dir("optimize-bad");
+  // Each case: options over these (an empty value drops the option).
+  const std::map<std::string, std::string> small = {{"--workload", kCnn},
+                                                    {"--validation", "test:0-199"},
+                                                    {"--test", "test:200-399"},
+                                                    {"--calibration", "50"},
+                                                    {"--bits", "4,8"},
+                                                    {"--verify", "2"},
+                                                    {"-j", "2"},
+                                                    {"--max-top1-drop", "1"}};
+  struct Bad {
+    std::map<std::string, std::string> opts;
+    std::vector<std::string> sets;
+    std::string must_name;
+  };
+  const std::vector<Bad> cases = {
+      {{{"--max-top1-drop", ""}}, {}, "exactly one budget"},
+      {{{"--min-output-sqnr", "10"}}, {}, "exactly one budget"},
+      {{{"--max-top1-drop", ""}, {"--min-output-sqnr", "200"}}, {}, "best reachable"},
+      {{{"--test", "test:150-300"}}, {}, "--test"},
+      {{{"--bits", "4,9"}}, {}, "--bits"},
+      {{{"--max-top1-drop", "-1"}}, {}, "--max-top1-drop"},
+      {{{"--workload", "tinycnn"}}, {}, "dataset"},
+      {{}, {"design.mac=fixed", "design.layer_formats=conv1=fixed4"}, "design.layer_formats"},
+  };
+  for (const Bad& b : cases) {
+    std::map<std::string, std::string> opts = small;
+    for (const auto& [k, v] : b.opts)
+      opts[k] = v;
+    std::vector<std::string> args = {"optimize", "--out", "o"};
+    for (const auto& [k, v] : opts) {
+      if (!v.empty()) args.insert(args.end(), {k, v});
+    }
+    for (const auto& kv : b.sets)
+      args.insert(args.end(), {"--set", kv});
+    const auto r = run_cli(args, dir);
+    EXPECT_EQ(r.exit_code, 2) << b.must_name << "\n" << r.err;
+    EXPECT_NE(r.err.find(b.must_name), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir + "/o/optimize.json")) << b.must_name;
+  }
 }

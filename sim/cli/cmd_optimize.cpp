@@ -1,0 +1,587 @@
+// `optimize`: the cheapest per-layer weight formats that keep an accuracy budget, searched on a
+// validation split and reported on a held-out test split (docs/optimize.md).
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "modules/base/error.h"
+#include "sim/accuracy/accuracy.h"
+#include "sim/cli/labelled_data.h"
+#include "sim/cli/options.h"
+#include "sim/common/file_io.h"
+#include "sim/common/result_dir.h"
+#include "sim/common/stopwatch.h"
+#include "sim/common/text.h"
+#include "sim/design/design_registry.h"
+#include "sim/energy/energy_model.h"
+#include "sim/energy/energy_table.h"
+#include "sim/optimize/format_search.h"
+#include "sim/run/pipeline.h"
+#include "sim/workload/dataset.h"
+#include "sim/workload/weight_source.h"
+
+namespace conloc {
+
+namespace {
+
+using json = nlohmann::json;
+
+struct OptimizeOptions {
+  CommonOptions common;
+  std::string workload = data_dir() + "/" + kDefaultLabelledWorkload, dataset, input_shape;
+  std::string dataset_dir, calibration, validation, test, bits;
+  double max_top1_drop = std::nan(""), min_output_sqnr = std::nan("");
+  int verify = 12;  // front points verified per round
+  std::int64_t sqnr_images = 500;
+  int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+};
+
+bool parse_optimize_options(const std::vector<std::string>& args, OptimizeOptions& o) {
+  po::options_description desc("optimize options");
+  add_common_options(desc, o.common, true);
+  desc.add_options()("workload", po::value<std::string>(&o.workload),
+                     "trained network JSON that names its dataset, or an ONNX model with "
+                     "--dataset (default workloads/fmnist_resnet/network.json)")(
+      "dataset", po::value<std::string>(&o.dataset), "the dataset of an ONNX model")(
+      "input-shape", po::value<std::string>(&o.input_shape), "an ONNX model's input dimensions")(
+      "data-dir", po::value<std::string>(&o.dataset_dir), "dataset folder")(
+      "max-top1-drop", po::value<double>(&o.max_top1_drop),
+      "the budget of a classifier: top-1 points below float at most (on validation)")(
+      "min-output-sqnr", po::value<double>(&o.min_output_sqnr),
+      "the budget of any model: output SQNR against float at least, dB (on validation)")(
+      "calibration", po::value<std::string>(&o.calibration),
+      "calibration images: M or SPLIT:A-B (default the first 500 training images)")(
+      "validation", po::value<std::string>(&o.validation),
+      "images the search sees: N or SPLIT:A-B (default the first half of the test split)")(
+      "test", po::value<std::string>(&o.test),
+      "images the final designs are reported on, once: SPLIT:A-B (default the second half of "
+      "the test split)")("bits", po::value<std::string>(&o.bits),
+                         "fixed-point widths a layer may take (default 2 .. the PE's)")(
+      "verify", po::value<int>(&o.verify), "front points verified per round (default 12)")(
+      "sqnr-images", po::value<std::int64_t>(&o.sqnr_images),
+      "validation images the output SQNR is measured on (default 500)")(
+      "jobs,j", po::value<int>(&o.jobs), "worker threads (default: all cores)");
+  po::variables_map vm;
+  if (!parse_options("optimize",
+                     "--max-top1-drop P | --min-output-sqnr DB [--workload FILE] "
+                     "[--validation SPLIT:A-B] [--test N|SPLIT:A-B] [--bits 3,4,8] --out DIR",
+                     desc, args, vm)) {
+    return false;
+  }
+  if (std::isnan(o.max_top1_drop) == std::isnan(o.min_output_sqnr)) {
+    throw UserError(field_error("--max-top1-drop", "", "give exactly one budget", "",
+                                "--max-top1-drop POINTS (classifiers) or --min-output-sqnr DB"));
+  }
+  if (!std::isnan(o.max_top1_drop) && !(o.max_top1_drop >= 0 && o.max_top1_drop <= 100)) {
+    throw UserError(field_error("--max-top1-drop", "", "out of range",
+                                std::to_string(o.max_top1_drop), "0..100 points"));
+  }
+  if (!std::isnan(o.min_output_sqnr) && !(std::abs(o.min_output_sqnr) <= 300)) {
+    throw UserError(field_error("--min-output-sqnr", "", "out of range",
+                                std::to_string(o.min_output_sqnr), "-300..300 dB"));
+  }
+  if (o.verify < 2 || o.verify > 64)
+    throw UserError(field_error("--verify", "", "out of range", std::to_string(o.verify), "2..64"));
+  if (o.jobs < 1 || o.jobs > 256)
+    throw UserError(field_error("--jobs", "", "out of range", std::to_string(o.jobs), "1..256"));
+  if (o.sqnr_images < 1 || o.sqnr_images > 10000) {
+    throw UserError(field_error("--sqnr-images", "", "out of range", std::to_string(o.sqnr_images),
+                                "1..10000"));
+  }
+  if (o.common.out_dir.empty()) o.common.out_dir = "out/optimize";
+  return true;
+}
+
+// One evaluated design: its name (a design spec), what validation or test gave and its cost.
+struct Measured {
+  std::string design;
+  double top1 = 0, output_sqnr_db = 0, energy_pj = 0;
+  bool meets = false;
+};
+
+// Everything the search works with, fixed before it starts.
+struct Problem {
+  SimConfig base;  // the PE's design ("fixed": the configured fixed-point design)
+  int pe_bits = 8;
+  std::vector<int> bits;            // widths a layer may take, ascending, the PE's last
+  std::vector<std::string> layers;  // PE-array layers
+  Workload w;
+  Dataset ds;
+  AccuracySetup validation, test;
+  bool classifier = true;
+  double max_top1_drop = 0, min_output_sqnr = 0;
+  bool top1_budget = true;
+  int jobs = 1, verify = 12;
+  std::unique_ptr<EnergyModel> em;
+};
+
+// A design whose accuracy and cost are measured: its spec and configuration.
+AccuracyVariant variant_of(const OptimizeOptions& o, const std::string& spec) {
+  AccuracyVariant v;
+  v.weights = spec;
+  v.cfg = load_design_config(o.common.config_file, o.common.overrides, spec, "optimize");
+  v.kind = v.cfg.design.mac == MacKind::FixedPoint ? "fixed" : "elp_bsd";
+  v.code_bits = v.cfg.design.weight_code_bits();
+  v.compensation = to_string(v.cfg.design.compensation);
+  v.activation_bits = v.cfg.design.activation_bits;
+  return v;
+}
+
+AccuracyVariant float_variant(const SimConfig& base) {
+  AccuracyVariant f;
+  f.weights = "float";
+  f.kind = "float";
+  f.compensation = "none";
+  f.cfg = base;
+  return f;
+}
+
+// The design spec of per-layer widths `formats` (indices into p.bits, per PE-array layer).
+std::string mixed_spec(const Problem& p, const std::vector<int>& formats) {
+  std::string lf;
+  for (std::size_t i = 0; i < formats.size(); ++i) {
+    const int b = p.bits[static_cast<std::size_t>(formats[i])];
+    if (b == p.pe_bits) continue;
+    lf += (lf.empty() ? "" : ",") + p.layers[i] + "=fixed" + std::to_string(b);
+  }
+  return lf.empty() ? "fixed" : "fixed@design.layer_formats=" + lf;
+}
+
+bool ranges_overlap(const ImageRange& a, const ImageRange& b) {
+  return a.split == b.split && a.begin < b.end && b.begin < a.end;
+}
+
+Problem make_problem(const OptimizeOptions& o) {
+  Problem p;
+  p.base = load_design_config(o.common.config_file, o.common.overrides, "fixed", "optimize");
+  if (!p.base.design.layer_weight_bits.empty()) {
+    throw UserError(field_error(p.base.design.layer_formats_source, "design.layer_formats",
+                                "optimize chooses the layer formats itself", "",
+                                "leave design.layer_formats empty"));
+  }
+  if (p.base.batch != 1) {
+    throw UserError(field_error("workload.batch", "", "optimize evaluates image by image",
+                                std::to_string(p.base.batch), "1"));
+  }
+  p.pe_bits = p.base.design.fixed_weight_bits;
+  std::set<int> bits;
+  for (const std::string& b : split_list(o.bits.empty() ? "" : o.bits)) {
+    const bool ok = !b.empty() && b.size() <= 2 && b.find_first_not_of("0123456789") == b.npos;
+    const int v = ok ? std::stoi(b) : 0;
+    if (v < 2 || v > p.pe_bits) {
+      throw UserError(field_error("--bits", "", "not a width the PE runs", "\"" + b + "\"",
+                                  "2.." + std::to_string(p.pe_bits)));
+    }
+    bits.insert(v);
+  }
+  if (o.bits.empty()) {
+    for (int b = 2; b <= p.pe_bits; ++b)
+      bits.insert(b);
+  }
+  bits.insert(p.pe_bits);
+  p.bits.assign(bits.begin(), bits.end());
+  p.w = load_labelled_workload(o.workload, o.dataset, o.input_shape, p.base.seed);
+  if (dynamic_cast<const SyntheticWeights*>(p.w.weights.get()) != nullptr) {
+    throw UserError(field_error("--workload", "", "synthetic weights have no accuracy to keep",
+                                o.workload, "a workload with trained weights"));
+  }
+  for (const Layer& l : p.w.net.layers)
+    if (l.on_pe_array()) p.layers.push_back(l.name);
+  const TensorShape out = p.w.net.tensors.back();
+  p.classifier = out.h == 1 && out.w == 1 && out.elements() >= 2;
+  p.top1_budget = !std::isnan(o.max_top1_drop);
+  if (p.top1_budget && !p.classifier) {
+    throw UserError(field_error("--max-top1-drop", "", "the model is not a classifier", "",
+                                "--min-output-sqnr DB"));
+  }
+  p.max_top1_drop = o.max_top1_drop / 100.0;
+  p.min_output_sqnr = o.min_output_sqnr;
+  p.ds = load_dataset(p.w.dataset.name, o.dataset_dir);
+  const std::int64_t n_train = p.ds.train.size();
+  const ImageRange cal = parse_image_range(
+      o.calibration.empty() ? std::to_string(std::min<std::int64_t>(500, n_train)) : o.calibration,
+      "train", p.ds, "--calibration");
+  // By default the test split's two halves: the search's validation images and the images the
+  // final designs are reported on, both unseen by training (the training split is what the
+  // weights were fitted to) and by calibration.
+  const std::int64_t n_test = p.ds.test.size();
+  if ((o.validation.empty() || o.test.empty()) && n_test < 2) {
+    throw UserError(
+        field_error(o.validation.empty() ? "--validation" : "--test", "",
+                    "the test split has " + std::to_string(n_test) + " images: too few to halve",
+                    "", "--validation SPLIT:A-B and --test SPLIT:A-B"));
+  }
+  const std::string half = std::to_string(n_test / 2);
+  const ImageRange val = parse_image_range(
+      o.validation.empty() ? "test:0-" + std::to_string(n_test / 2 - 1) : o.validation, "test",
+      p.ds, "--validation");
+  const ImageRange tst =
+      parse_image_range(o.test.empty() ? "test:" + half + "-" + std::to_string(n_test - 1) : o.test,
+                        "test", p.ds, "--test");
+  const std::pair<const char*, const ImageRange*> named[] = {
+      {"--calibration", &cal}, {"--validation", &val}, {"--test", &tst}};
+  for (int a = 0; a < 3; ++a) {
+    for (int b = a + 1; b < 3; ++b) {
+      if (ranges_overlap(*named[a].second, *named[b].second)) {
+        throw UserError(field_error(named[b].first, "", std::string("overlaps ") + named[a].first,
+                                    named[b].second->text(), "disjoint image sets"));
+      }
+    }
+  }
+  for (AccuracySetup* s : {&p.validation, &p.test}) {
+    s->calibration = cal;
+    s->sqnr_images = o.sqnr_images;
+    s->jobs = o.jobs;
+  }
+  p.validation.evaluation = val;
+  p.test.evaluation = tst;
+  p.jobs = o.jobs;
+  p.verify = o.verify;
+  p.em = std::make_unique<EnergyModel>(EnergyTable::load(p.base.energy_table_path));
+  return p;
+}
+
+// Validation or test accuracy of `variants` (the float reference added first) and, with
+// `simulate`, each one's simulated energy per inference: Measured per variant, float first.
+std::vector<Measured> measure(const Problem& p, const AccuracySetup& setup,
+                              const std::vector<AccuracyVariant>& variants, bool simulate,
+                              const std::string& what) {
+  std::vector<AccuracyVariant> all = {float_variant(p.base)};
+  all.insert(all.end(), variants.begin(), variants.end());
+  ProgressBar bar("optimize: " + what);
+  AccuracySetup s = setup;
+  s.progress = [&bar](std::int64_t d, std::int64_t t) { bar(d, t); };
+  const std::vector<AccuracyResult> r = evaluate_accuracy(p.w, p.ds, s, all);
+  std::vector<SimulatedCost> costs;
+  if (simulate) {
+    std::vector<RunRequest> req;
+    for (std::size_t i = 1; i < r.size(); ++i)
+      req.push_back({&r[i].variant.cfg, r[i].cn.get(), true});
+    costs = simulate_in_child(req, *p.em);
+  }
+  std::vector<Measured> out;
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    Measured m;
+    m.design = r[i].variant.weights;
+    m.top1 = r[i].top1();
+    m.output_sqnr_db = r[i].output_sqnr_db;
+    if (i > 0 && simulate) {
+      const SimulatedCost& c = costs[i - 1];
+      if (!c.infeasible.empty()) throw UserError(m.design + ": " + c.infeasible);
+      if (c.mismatches != 0) {
+        throw SimulationError(m.design +
+                              ": the accelerator's outputs differ from the integer inference");
+      }
+      m.energy_pj = c.energy_pj;
+    }
+    out.push_back(m);
+  }
+  const double float_top1 = out.front().top1;
+  for (std::size_t i = 1; i < out.size(); ++i) {
+    out[i].meets = p.top1_budget ? out[i].top1 >= float_top1 - p.max_top1_drop - 1e-12
+                                 : out[i].output_sqnr_db >= p.min_output_sqnr;
+  }
+  return out;
+}
+
+std::string fixed2(double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, "%.2f", v);
+  return b;
+}
+
+double noise_of(const Measured& m) {
+  return std::pow(10.0, -m.output_sqnr_db / 10.0);
+}
+
+json measured_json(const Measured& m) {
+  return {{"design", m.design},
+          {"top1", m.top1},
+          {"output_sqnr_db", m.output_sqnr_db},
+          {"energy_pj", m.energy_pj},
+          {"meets_budget", m.meets}};
+}
+
+// The cheapest of `ms` that meets the budget, or null.
+const Measured* cheapest_meeting(const std::vector<const Measured*>& ms) {
+  const Measured* best = nullptr;
+  for (const Measured* m : ms) {
+    if (m->meets && (!best || m->energy_pj < best->energy_pj)) best = m;
+  }
+  return best;
+}
+
+// The uniform designs the mixed ones are compared with: fixed point of every searched width on
+// its own PE, and every ELP_BSD preset (term-serial MACs compute what parallel ones do).
+std::vector<std::string> uniform_designs(const Problem& p) {
+  std::vector<std::string> u;
+  for (int b : p.bits)
+    u.push_back(b == p.pe_bits ? "fixed" : "fixed" + std::to_string(b));
+  for (const auto& n : design_names()) {
+    if (n.rfind("elp", 0) == 0 && n != "elp" && n.find("-serial") == std::string::npos)
+      u.push_back(n);
+  }
+  return u;
+}
+
+// What the search found, for the reports.
+struct Search {
+  std::vector<Measured> first;  // float, the PE's design, sensitivity variants, uniform designs
+  std::size_t sensitivity_at = 2, uniform_at = 0;
+  std::vector<FormatChoice> front;
+  double base_noise = 0, base_energy = 0;
+  std::map<std::size_t, Measured> verified;  // by front index
+  const Measured* chosen = nullptr;
+  const Measured* best_uniform = nullptr;
+  const Measured* best_uniform_fixed = nullptr;
+};
+
+// 1. Every layer alone at every narrower width, and the uniform designs, on validation; the
+// front of the additive proxy from them.
+void sensitivity(const OptimizeOptions& o, const Problem& p, Search& s) {
+  std::vector<AccuracyVariant> vs = {variant_of(o, "fixed")};
+  for (std::size_t l = 0; l < p.layers.size(); ++l) {
+    for (std::size_t k = 0; k + 1 < p.bits.size(); ++k) {
+      std::vector<int> f(p.layers.size(), static_cast<int>(p.bits.size() - 1));
+      f[l] = static_cast<int>(k);
+      vs.push_back(variant_of(o, mixed_spec(p, f)));
+    }
+  }
+  s.uniform_at = vs.size() + 1;
+  for (const auto& u : uniform_designs(p))
+    vs.push_back(variant_of(o, u));
+  s.first = measure(p, p.validation, vs, true, "sensitivity");
+  const Measured& base = s.first[1];
+  s.base_noise = noise_of(base);
+  s.base_energy = base.energy_pj;
+  std::vector<std::vector<LayerOption>> options(p.layers.size());
+  const std::size_t narrower = p.bits.size() - 1;
+  for (std::size_t l = 0; l < p.layers.size(); ++l) {
+    options[l].push_back({static_cast<int>(narrower), 0.0, 0.0});
+    for (std::size_t k = 0; k < narrower; ++k) {
+      const Measured& m = s.first[s.sensitivity_at + l * narrower + k];
+      options[l].push_back({static_cast<int>(k), std::max(0.0, noise_of(m) - s.base_noise),
+                            m.energy_pj - base.energy_pj});
+    }
+  }
+  s.front = pareto_front(options, 1024);
+  std::vector<const Measured*> uniform, fixed;
+  for (std::size_t i = s.uniform_at; i < s.first.size(); ++i) {
+    uniform.push_back(&s.first[i]);
+    if (s.first[i].design.rfind("fixed", 0) == 0) fixed.push_back(&s.first[i]);
+  }
+  s.best_uniform = cheapest_meeting(uniform);
+  s.best_uniform_fixed = cheapest_meeting(fixed);
+}
+
+// Front indices [lo, hi] not yet verified, at most n of them evenly spread (both ends first).
+std::vector<std::size_t> spread(const Search& s, std::size_t lo, std::size_t hi, int n) {
+  std::vector<std::size_t> out;
+  for (int k = 0; k < n && hi >= lo; ++k) {
+    const std::size_t i =
+        lo + static_cast<std::size_t>(std::llround(static_cast<double>(hi - lo) * k / (n - 1)));
+    if (!s.verified.count(i) && std::find(out.begin(), out.end(), i) == out.end()) out.push_back(i);
+  }
+  return out;
+}
+
+// 2. Front points verified end to end on validation (compiled, evaluated, simulated): a spread
+// over the whole front, then between the cheapest point that meets the budget and the next
+// verified point that does not.
+void verify(const OptimizeOptions& o, const Problem& p, Search& s) {
+  auto round = [&](const std::vector<std::size_t>& idx, const std::string& what) {
+    std::vector<AccuracyVariant> vs;
+    for (std::size_t i : idx)
+      vs.push_back(variant_of(o, mixed_spec(p, s.front[i].formats)));
+    const std::vector<Measured> m = measure(p, p.validation, vs, true, what);
+    for (std::size_t k = 0; k < idx.size(); ++k)
+      s.verified[idx[k]] = m[k + 1];
+  };
+  round(spread(s, 0, s.front.size() - 1, p.verify), "verify");
+  std::size_t lo = 0;
+  bool any = false;
+  for (const auto& [i, m] : s.verified) {
+    if (m.meets) lo = i, any = true;
+  }
+  if (any) {
+    auto next = s.verified.upper_bound(lo);
+    if (next != s.verified.end() && next->first > lo + 1)
+      round(spread(s, lo + 1, next->first - 1, p.verify), "refine");
+  }
+  std::vector<const Measured*> all;
+  for (const auto& [i, m] : s.verified)
+    all.push_back(&m);
+  s.chosen = cheapest_meeting(all);
+  if (!s.chosen) {
+    const Measured* best = all.front();
+    for (const Measured* m : all) {
+      if ((p.top1_budget ? m->top1 > best->top1 : m->output_sqnr_db > best->output_sqnr_db))
+        best = m;
+    }
+    const double need =
+        p.top1_budget ? 100 * (s.first[0].top1 - p.max_top1_drop) : p.min_output_sqnr;
+    throw UserError(
+        field_error(p.top1_budget ? "--max-top1-drop" : "--min-output-sqnr", "",
+                    "no design meets the budget on the validation images; the best reachable is " +
+                        best->design + " at " +
+                        fixed2(p.top1_budget ? 100 * best->top1 : best->output_sqnr_db) +
+                        (p.top1_budget ? " % top-1" : " dB"),
+                    fixed2(need), "a budget the PE's own design meets"));
+  }
+}
+
+// The per-layer width of each PE-array layer of a mixed design spec, as text: "conv1 8, ...".
+std::string widths_text(const Problem& p, const FormatChoice& c) {
+  std::string t;
+  for (std::size_t i = 0; i < c.formats.size(); ++i) {
+    t += (t.empty() ? "" : ", ") + p.layers[i] + " " +
+         std::to_string(p.bits[static_cast<std::size_t>(c.formats[i])]);
+  }
+  return t;
+}
+
+// 4. optimize.json, sensitivity.csv, candidates.csv and the summary on stdout.
+void report(const OptimizeOptions& o, const Problem& p, const Search& s,
+            const std::vector<Measured>& test, double seconds) {
+  auto on_test = [&](const Measured* m) -> json {
+    if (!m) return nullptr;
+    for (const Measured& t : test)
+      if (t.design == m->design)
+        return json{{"validation", measured_json(*m)}, {"test", measured_json(t)}};
+    return nullptr;
+  };
+  json j;
+  j["workload"] = p.w.net.name;
+  j["dataset"] = {{"name", p.w.dataset.name},
+                  {"calibration", p.validation.calibration.text()},
+                  {"validation", p.validation.evaluation.text()},
+                  {"test", p.test.evaluation.text()},
+                  {"output_sqnr_images", p.validation.sqnr_images}};
+  j["budget"] = p.top1_budget ? json{{"max_top1_drop_points", 100 * p.max_top1_drop}}
+                              : json{{"min_output_sqnr_db", p.min_output_sqnr}};
+  j["pe"] = "fixed" + std::to_string(p.pe_bits);
+  j["bits"] = p.bits;
+  j["float_top1"] = {{"validation", s.first[0].top1}, {"test", test[0].top1}};
+  json sens = json::array();
+  const std::size_t narrower = p.bits.size() - 1;
+  std::string sens_csv = "layer,bits,top1,output_sqnr_db,energy_pj,energy_delta_pj\n";
+  for (std::size_t l = 0; l < p.layers.size(); ++l) {
+    for (std::size_t k = 0; k < narrower; ++k) {
+      const Measured& m = s.first[s.sensitivity_at + l * narrower + k];
+      const double delta = m.energy_pj - s.base_energy;
+      sens.push_back({{"layer", p.layers[l]},
+                      {"bits", p.bits[k]},
+                      {"top1", m.top1},
+                      {"output_sqnr_db", m.output_sqnr_db},
+                      {"energy_pj", m.energy_pj},
+                      {"energy_delta_pj", delta}});
+      std::ostringstream row;
+      row << p.layers[l] << ',' << p.bits[k] << ',' << m.top1 << ',' << m.output_sqnr_db << ','
+          << m.energy_pj << ',' << delta << '\n';
+      sens_csv += row.str();
+    }
+  }
+  j["sensitivity"] = sens;
+  json uniform = json::array();
+  for (std::size_t i = s.uniform_at; i < s.first.size(); ++i)
+    uniform.push_back(measured_json(s.first[i]));
+  j["uniform"] = uniform;
+  json cands = json::array();
+  std::string cand_csv =
+      "design,proxy_output_sqnr_db,proxy_energy_pj,top1,output_sqnr_db,energy_pj,meets_budget\n";
+  double worst_energy = 0, worst_noise_db = 0;
+  for (const auto& [i, m] : s.verified) {
+    const double pe = s.base_energy + s.front[i].energy;
+    const double pn = s.base_noise + s.front[i].error;
+    const double pn_db = -10 * std::log10(pn);
+    worst_energy = std::max(worst_energy, std::abs(pe / m.energy_pj - 1));
+    worst_noise_db = std::max(worst_noise_db, std::abs(pn_db - m.output_sqnr_db));
+    json c = measured_json(m);
+    c["widths"] = widths_text(p, s.front[i]);
+    c["proxy_energy_pj"] = pe;
+    c["proxy_output_sqnr_db"] = pn_db;
+    cands.push_back(c);
+    std::ostringstream row;
+    row << '"' << m.design << "\"," << pn_db << ',' << pe << ',' << m.top1 << ','
+        << m.output_sqnr_db << ',' << m.energy_pj << ',' << (m.meets ? "true" : "false") << '\n';
+    cand_csv += row.str();
+  }
+  j["front_points"] = s.front.size();
+  j["verified"] = cands;
+  j["proxy_error"] = {{"energy_worst_relative", worst_energy},
+                      {"output_sqnr_worst_db", worst_noise_db}};
+  j["chosen"] = on_test(s.chosen);
+  j["best_uniform"] = on_test(s.best_uniform);
+  j["best_uniform_fixed"] = on_test(s.best_uniform_fixed);
+  auto ratio = [&](const Measured* m) -> json {
+    return m ? json(s.chosen->energy_pj / m->energy_pj) : json(nullptr);
+  };
+  j["energy_vs_best_uniform"] = ratio(s.best_uniform);
+  j["energy_vs_best_uniform_fixed"] = ratio(s.best_uniform_fixed);
+  // The mixed designs searched are fixed point only (per-layer ELP_BSD widths are not built):
+  // the best mixed design is the best fixed-point-only one, and ELP_BSD's share of the saving
+  // is not measured.
+  j["energy_vs_best_fixed_mixed"] = nullptr;
+  j["mixed_formats_searched"] = "fixed point";
+  j["seconds"] = seconds;
+  ResultDir out(o.common.out_dir);
+  write_file_atomic(out.staging() + "/optimize.json", j.dump(1) + "\n");
+  write_file_atomic(out.staging() + "/sensitivity.csv", sens_csv);
+  write_file_atomic(out.staging() + "/candidates.csv", cand_csv);
+  out.commit();
+  auto line = [&](const char* label, const Measured* m) {
+    if (!m) {
+      std::printf("  %-20s none meets the budget\n", label);
+      return;
+    }
+    const json t = on_test(m);
+    std::printf("  %-19s validation %.2f %%, test %.2f %%, %.3f uJ  %s\n", label, 100 * m->top1,
+                100 * t["test"]["top1"].get<double>(), m->energy_pj / 1e6, m->design.c_str());
+  };
+  std::printf(
+      "%s on %s: %zu PE-array layers, widths %s on the fixed%d PE; float top-1 %.2f %% "
+      "(validation), %.2f %% (test)\n",
+      p.w.net.name.c_str(), p.w.dataset.name.c_str(), p.layers.size(), json(p.bits).dump().c_str(),
+      p.pe_bits, 100 * s.first[0].top1, 100 * test[0].top1);
+  line("chosen (mixed)", s.chosen);
+  line("best uniform", s.best_uniform);
+  line("best uniform fixed", s.best_uniform_fixed);
+  if (s.best_uniform)
+    std::printf(
+        "  energy vs best uniform %.3f; proxy error: energy %.1f %%, output SQNR %.1f dB "
+        "(worst of %zu verified)\n",
+        s.chosen->energy_pj / s.best_uniform->energy_pj, 100 * worst_energy, worst_noise_db,
+        s.verified.size());
+  std::printf("  files %s/{optimize.json, sensitivity.csv, candidates.csv} (%.1f s)\n",
+              o.common.out_dir.c_str(), seconds);
+}
+
+}  // namespace
+
+int cmd_optimize(const std::vector<std::string>& args) {
+  OptimizeOptions o;
+  if (!parse_optimize_options(args, o)) return kExitOk;
+  const auto t0 = std::chrono::steady_clock::now();
+  const Problem p = make_problem(o);
+  Search s;
+  sensitivity(o, p, s);
+  verify(o, p, s);
+  // 3. The chosen design and the uniform ones it is compared with, once on the test images.
+  std::vector<AccuracyVariant> finals;
+  std::set<std::string> seen;
+  for (const Measured* m :
+       std::vector<const Measured*>{s.chosen, s.best_uniform, s.best_uniform_fixed, &s.first[1]}) {
+    if (m && seen.insert(m->design).second) finals.push_back(variant_of(o, m->design));
+  }
+  const std::vector<Measured> test = measure(p, p.test, finals, false, "test");
+  report(o, p, s, test, seconds_since(t0));
+  return kExitOk;
+}
+
+}  // namespace conloc
