@@ -142,15 +142,24 @@ AccuracyVariant float_variant(const SimConfig& base) {
   return f;
 }
 
-// The design spec of per-layer widths `formats` (indices into p.bits, per PE-array layer).
-std::string mixed_spec(const Problem& p, const std::vector<int>& formats) {
+// The design spec of per-layer widths `formats` (indices into p.bits, per PE-array layer): on
+// the PE of the configured width, or (`narrowest`) on the narrowest PE that holds its widest
+// layer, the PE an architect would build for it.
+std::string mixed_spec(const Problem& p, const std::vector<int>& formats, bool narrowest) {
+  int pe = p.pe_bits;
+  if (narrowest) {
+    pe = 0;
+    for (int f : formats)
+      pe = std::max(pe, p.bits[static_cast<std::size_t>(f)]);
+  }
   std::string lf;
   for (std::size_t i = 0; i < formats.size(); ++i) {
     const int b = p.bits[static_cast<std::size_t>(formats[i])];
-    if (b == p.pe_bits) continue;
+    if (b == pe) continue;
     lf += (lf.empty() ? "" : ",") + p.layers[i] + "=fixed" + std::to_string(b);
   }
-  return lf.empty() ? "fixed" : "fixed@design.layer_formats=" + lf;
+  const std::string base = pe == p.pe_bits ? "fixed" : "fixed" + std::to_string(pe);
+  return lf.empty() ? base : base + "@design.layer_formats=" + lf;
 }
 
 bool ranges_overlap(const ImageRange& a, const ImageRange& b) {
@@ -342,6 +351,38 @@ struct Search {
   const Measured* best_uniform_fixed = nullptr;
 };
 
+// The front over every PE width: for each width P, the layers' options up to P, each choice's
+// energy moved by what its narrowest PE saves. That saving of a P-bit PE is estimated from the
+// runs made: the uniform fixed<P> design on its own PE against the proxy of every layer at P on
+// the configured PE (the sum of the layers' own savings).
+std::vector<FormatChoice> narrowest_pe_front(const Problem& p, const Search& s,
+                                             const std::vector<std::vector<LayerOption>>& options) {
+  std::vector<double> pe_saving(p.bits.size(), 0.0);
+  for (std::size_t k = 0; k + 1 < p.bits.size(); ++k) {
+    double all_at_k = s.base_energy;
+    for (const auto& layer : options)
+      all_at_k += layer[k + 1].energy;  // option 0 is the PE's own width
+    for (std::size_t i = s.uniform_at; i < s.first.size(); ++i) {
+      if (s.first[i].design == "fixed" + std::to_string(p.bits[k]))
+        pe_saving[k] = s.first[i].energy_pj - all_at_k;
+    }
+  }
+  std::vector<FormatChoice> all;
+  for (std::size_t k = 0; k < p.bits.size(); ++k) {
+    std::vector<std::vector<LayerOption>> up_to(options.size());
+    for (std::size_t l = 0; l < options.size(); ++l) {
+      for (const LayerOption& o : options[l])
+        if (o.format <= static_cast<int>(k)) up_to[l].push_back(o);
+    }
+    for (FormatChoice c : pareto_front(up_to, 1024)) {
+      const int widest = *std::max_element(c.formats.begin(), c.formats.end());
+      c.energy += pe_saving[static_cast<std::size_t>(widest)];
+      all.push_back(std::move(c));
+    }
+  }
+  return non_dominated(std::move(all));
+}
+
 // 1. Every layer alone at every narrower width, and the uniform designs, on validation; the
 // front of the additive proxy from them.
 void sensitivity(const OptimizeOptions& o, const Problem& p, Search& s) {
@@ -350,7 +391,7 @@ void sensitivity(const OptimizeOptions& o, const Problem& p, Search& s) {
     for (std::size_t k = 0; k + 1 < p.bits.size(); ++k) {
       std::vector<int> f(p.layers.size(), static_cast<int>(p.bits.size() - 1));
       f[l] = static_cast<int>(k);
-      vs.push_back(variant_of(o, mixed_spec(p, f)));
+      vs.push_back(variant_of(o, mixed_spec(p, f, false)));
     }
   }
   s.uniform_at = vs.size() + 1;
@@ -370,7 +411,7 @@ void sensitivity(const OptimizeOptions& o, const Problem& p, Search& s) {
                             m.energy_pj - base.energy_pj});
     }
   }
-  s.front = pareto_front(options, 1024);
+  s.front = narrowest_pe_front(p, s, options);
   std::vector<const Measured*> uniform, fixed;
   for (std::size_t i = s.uniform_at; i < s.first.size(); ++i) {
     uniform.push_back(&s.first[i]);
@@ -398,7 +439,7 @@ void verify(const OptimizeOptions& o, const Problem& p, Search& s) {
   auto round = [&](const std::vector<std::size_t>& idx, const std::string& what) {
     std::vector<AccuracyVariant> vs;
     for (std::size_t i : idx)
-      vs.push_back(variant_of(o, mixed_spec(p, s.front[i].formats)));
+      vs.push_back(variant_of(o, mixed_spec(p, s.front[i].formats, true)));
     const std::vector<Measured> m = measure(p, p.validation, vs, true, what);
     for (std::size_t k = 0; k < idx.size(); ++k)
       s.verified[idx[k]] = m[k + 1];

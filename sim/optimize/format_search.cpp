@@ -6,9 +6,6 @@
 
 namespace conloc {
 
-namespace {
-
-// `points` without dominated ones: error ascending, energy strictly descending.
 std::vector<FormatChoice> non_dominated(std::vector<FormatChoice> points) {
   std::sort(points.begin(), points.end(), [](const FormatChoice& a, const FormatChoice& b) {
     return a.error != b.error ? a.error < b.error : a.energy < b.energy;
@@ -19,6 +16,8 @@ std::vector<FormatChoice> non_dominated(std::vector<FormatChoice> points) {
   }
   return out;
 }
+
+namespace {
 
 // At most `cap` points of a front, spread evenly over its error range.
 std::vector<FormatChoice> thin(std::vector<FormatChoice> front, std::size_t cap) {

@@ -30,4 +30,8 @@ struct FormatChoice {
 std::vector<FormatChoice> pareto_front(const std::vector<std::vector<LayerOption>>& layers,
                                        std::size_t cap);
 
+// `points` without the dominated ones (and without repeats), error ascending, energy strictly
+// descending: the union of several fronts as one.
+std::vector<FormatChoice> non_dominated(std::vector<FormatChoice> points);
+
 }  // namespace conloc
