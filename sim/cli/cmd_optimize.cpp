@@ -576,17 +576,26 @@ void report(const OptimizeOptions& o, const Problem& p, const Search& s,
   write_file_atomic(out.staging() + "/sensitivity.csv", sens_csv);
   write_file_atomic(out.staging() + "/candidates.csv", cand_csv);
   out.commit();
+  // Top-1 for a top-1 budget, the output SQNR for an SQNR one.
+  auto figure = [&](double top1, double sqnr) {
+    char b[64];
+    std::snprintf(b, sizeof b, p.top1_budget ? "%.2f %%" : "%.1f dB",
+                  p.top1_budget ? 100 * top1 : sqnr);
+    return std::string(b);
+  };
   auto line = [&](const char* label, const Measured* m) {
     if (!m) {
-      std::printf("  %-20s none meets the budget\n", label);
+      std::printf("  %-19s none meets the budget\n", label);
       return;
     }
-    const json t = on_test(m);
-    std::printf("  %-19s validation %.2f %%, test %.2f %%, %.3f uJ  %s\n", label, 100 * m->top1,
-                100 * t["test"]["top1"].get<double>(), m->energy_pj / 1e6, m->design.c_str());
+    const json t = on_test(m)["test"];
+    std::printf("  %-19s validation %s, test %s, %.3f uJ  %s\n", label,
+                figure(m->top1, m->output_sqnr_db).c_str(),
+                figure(t["top1"].get<double>(), t["output_sqnr_db"].get<double>()).c_str(),
+                m->energy_pj / 1e6, m->design.c_str());
   };
   std::printf(
-      "%s on %s: %zu PE-array layers, widths %s on the fixed%d PE; float top-1 %.2f %% "
+      "%s on %s: %zu PE-array layers, widths %s, PEs up to fixed%d; float top-1 %.2f %% "
       "(validation), %.2f %% (test)\n",
       p.w.net.name.c_str(), p.w.dataset.name.c_str(), p.layers.size(), json(p.bits).dump().c_str(),
       p.pe_bits, 100 * s.first[0].top1, 100 * test[0].top1);

@@ -322,6 +322,42 @@ TEST(OptimizeCli, ChoosesAMixedDesignThatStandaloneRunsReproduce) {
   EXPECT_TRUE(std::filesystem::exists(dir + "/o/sensitivity.csv"));
 }
 
+// An output-SQNR budget (any model): the chosen design's output SQNR on the validation images is
+// at least the floor, and so is every verified design said to meet it.
+TEST(OptimizeCli, OutputSqnrBudget) {
+  const std::string dir = make_temp_dir("optimize-sqnr");
+  const auto r = run_cli({"optimize",
+                          "--workload",
+                          kCnn,
+                          "--min-output-sqnr",
+                          "18",
+                          "--validation",
+                          "test:0-299",
+                          "--test",
+                          "test:300-599",
+                          "--calibration",
+                          "50",
+                          "--bits",
+                          "3,4,8",
+                          "--verify",
+                          "3",
+                          "--sqnr-images",
+                          "100",
+                          "-j",
+                          "2",
+                          "--out",
+                          "o"},
+                         dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find(" dB, test "), std::string::npos) << r.out;
+  const auto j = read_json(dir + "/o/optimize.json");
+  EXPECT_EQ(j["budget"]["min_output_sqnr_db"], 18.0);
+  EXPECT_GE(j["chosen"]["validation"]["output_sqnr_db"].get<double>(), 18.0);
+  for (const auto& v : j["verified"]) {
+    EXPECT_EQ(v["meets_budget"].get<bool>(), v["output_sqnr_db"].get<double>() >= 18.0) << v.dump();
+  }
+}
+
 // Requests optimize cannot honour are clear errors naming the option, exit code 2, nothing
 // written: no budget or two, a budget no design meets (with the best reachable), image sets that
 // overlap, a width the PE does not run, a workload without a dataset, layer formats given.
