@@ -267,6 +267,7 @@ class AccuracyEvaluation {
       c.out_err.signal += static_cast<double>(f[k]) * f[k];
       c.out_err.error += d * d;
     }
+    if (!setup_.layer_statistics) return rank;
     for (std::size_t li = 0; li < net_.layers.size(); ++li) {
       const Layer& l = net_.layers[li];
       if (!l.on_pe_array()) continue;

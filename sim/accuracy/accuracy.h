@@ -67,6 +67,9 @@ struct AccuracyResult {
 struct AccuracySetup {
   ImageRange calibration, evaluation;
   std::int64_t sqnr_images = 100;  // first evaluation images the per-layer SQNR is measured on
+  // Per-layer output SQNR and neighbour correlation on those images (AccuracyResult::layers);
+  // without, only the network output's SQNR (what optimize needs, at less work).
+  bool layer_statistics = true;
   int jobs = 1;                    // worker threads
   // Called from the calling thread about twice a second with (work done, work total).
   std::function<void(std::int64_t, std::int64_t)> progress;

@@ -246,6 +246,7 @@ Problem make_problem(const OptimizeOptions& o) {
   for (AccuracySetup* s : {&p.validation, &p.test}) {
     s->calibration = cal;
     s->sqnr_images = o.sqnr_images;
+    s->layer_statistics = false;
     s->jobs = o.jobs;
   }
   p.validation.evaluation = val;
