@@ -342,8 +342,11 @@ std::vector<std::string> uniform_designs(const Problem& p) {
 
 // What the search found, for the reports.
 struct Search {
-  std::vector<Measured> first;  // float, the PE's design, sensitivity variants, uniform designs
-  std::size_t sensitivity_at = 2, uniform_at = 0;
+  // Float, the configured PE's design, then every layer alone at every narrower width (layer
+  // by layer), on the validation images the output SQNR is measured on.
+  std::vector<Measured> sens;
+  // Float, then every uniform design (uniform_designs), on every validation image.
+  std::vector<Measured> uniform;
   std::vector<FormatChoice> front;
   double base_noise = 0, base_energy = 0;
   std::map<std::size_t, Measured> verified;  // by front index
@@ -363,9 +366,8 @@ std::vector<FormatChoice> narrowest_pe_front(const Problem& p, const Search& s,
     double all_at_k = s.base_energy;
     for (const auto& layer : options)
       all_at_k += layer[k + 1].energy;  // option 0 is the PE's own width
-    for (std::size_t i = s.uniform_at; i < s.first.size(); ++i) {
-      if (s.first[i].design == "fixed" + std::to_string(p.bits[k]))
-        pe_saving[k] = s.first[i].energy_pj - all_at_k;
+    for (const Measured& u : s.uniform) {
+      if (u.design == "fixed" + std::to_string(p.bits[k])) pe_saving[k] = u.energy_pj - all_at_k;
     }
   }
   std::vector<FormatChoice> all;
@@ -384,8 +386,16 @@ std::vector<FormatChoice> narrowest_pe_front(const Problem& p, const Search& s,
   return non_dominated(std::move(all));
 }
 
-// 1. Every layer alone at every narrower width, and the uniform designs, on validation; the
-// front of the additive proxy from them.
+// The validation images the output SQNR is measured on (the first --sqnr-images).
+ImageRange sqnr_range(const Problem& p) {
+  ImageRange r = p.validation.evaluation;
+  r.end = std::min(r.end, r.begin + p.validation.sqnr_images);
+  return r;
+}
+
+// 1. Every layer alone at every narrower width (on the validation images the output SQNR is
+// measured on: the proxy reads nothing else) and every uniform design (on every validation
+// image), each also simulated; the front of the additive proxy from them.
 void sensitivity(const OptimizeOptions& o, const Problem& p, Search& s) {
   std::vector<AccuracyVariant> vs = {variant_of(o, "fixed")};
   for (std::size_t l = 0; l < p.layers.size(); ++l) {
@@ -395,11 +405,14 @@ void sensitivity(const OptimizeOptions& o, const Problem& p, Search& s) {
       vs.push_back(variant_of(o, mixed_spec(p, f, false)));
     }
   }
-  s.uniform_at = vs.size() + 1;
+  AccuracySetup on_sqnr_images = p.validation;
+  on_sqnr_images.evaluation = sqnr_range(p);
+  s.sens = measure(p, on_sqnr_images, vs, true, "sensitivity");
+  vs.clear();
   for (const auto& u : uniform_designs(p))
     vs.push_back(variant_of(o, u));
-  s.first = measure(p, p.validation, vs, true, "sensitivity");
-  const Measured& base = s.first[1];
+  s.uniform = measure(p, p.validation, vs, true, "uniform designs");
+  const Measured& base = s.sens[1];
   s.base_noise = noise_of(base);
   s.base_energy = base.energy_pj;
   std::vector<std::vector<LayerOption>> options(p.layers.size());
@@ -407,16 +420,16 @@ void sensitivity(const OptimizeOptions& o, const Problem& p, Search& s) {
   for (std::size_t l = 0; l < p.layers.size(); ++l) {
     options[l].push_back({static_cast<int>(narrower), 0.0, 0.0});
     for (std::size_t k = 0; k < narrower; ++k) {
-      const Measured& m = s.first[s.sensitivity_at + l * narrower + k];
+      const Measured& m = s.sens[2 + l * narrower + k];
       options[l].push_back({static_cast<int>(k), std::max(0.0, noise_of(m) - s.base_noise),
                             m.energy_pj - base.energy_pj});
     }
   }
   s.front = narrowest_pe_front(p, s, options);
   std::vector<const Measured*> uniform, fixed;
-  for (std::size_t i = s.uniform_at; i < s.first.size(); ++i) {
-    uniform.push_back(&s.first[i]);
-    if (s.first[i].design.rfind("fixed", 0) == 0) fixed.push_back(&s.first[i]);
+  for (std::size_t i = 1; i < s.uniform.size(); ++i) {
+    uniform.push_back(&s.uniform[i]);
+    if (s.uniform[i].design.rfind("fixed", 0) == 0) fixed.push_back(&s.uniform[i]);
   }
   s.best_uniform = cheapest_meeting(uniform);
   s.best_uniform_fixed = cheapest_meeting(fixed);
@@ -467,7 +480,7 @@ void verify(const OptimizeOptions& o, const Problem& p, Search& s) {
         best = m;
     }
     const double need =
-        p.top1_budget ? 100 * (s.first[0].top1 - p.max_top1_drop) : p.min_output_sqnr;
+        p.top1_budget ? 100 * (s.uniform[0].top1 - p.max_top1_drop) : p.min_output_sqnr;
     throw UserError(
         field_error(p.top1_budget ? "--max-top1-drop" : "--min-output-sqnr", "",
                     "no design meets the budget on the validation images; the best reachable is " +
@@ -488,6 +501,52 @@ std::string widths_text(const Problem& p, const FormatChoice& c) {
   return t;
 }
 
+// The summary on stdout, from the report `j`.
+void print_summary(const Problem& p, const Search& s, const json& j,
+                   const std::vector<Measured>& test, const std::string& out_dir) {
+  auto test_of = [&](const Measured* m) -> const json& {
+    for (const char* k : {"chosen", "best_uniform", "best_uniform_fixed"}) {
+      if (!j[k].is_null() && j[k]["validation"]["design"] == m->design) return j[k]["test"];
+    }
+    throw InternalError("optimize: no test figures for " + m->design);
+  };
+  // Top-1 for a top-1 budget, the output SQNR for an SQNR one.
+  auto figure = [&](double top1, double sqnr) {
+    char b[64];
+    std::snprintf(b, sizeof b, p.top1_budget ? "%.2f %%" : "%.1f dB",
+                  p.top1_budget ? 100 * top1 : sqnr);
+    return std::string(b);
+  };
+  auto line = [&](const char* label, const Measured* m) {
+    if (!m) {
+      std::printf("  %-19s none meets the budget\n", label);
+      return;
+    }
+    const json& t = test_of(m);
+    std::printf("  %-19s validation %s, test %s, %.3f uJ  %s\n", label,
+                figure(m->top1, m->output_sqnr_db).c_str(),
+                figure(t["top1"].get<double>(), t["output_sqnr_db"].get<double>()).c_str(),
+                m->energy_pj / 1e6, m->design.c_str());
+  };
+  std::printf(
+      "%s on %s: %zu PE-array layers, widths %s, PEs up to fixed%d; float top-1 %.2f %% "
+      "(validation), %.2f %% (test)\n",
+      p.w.net.name.c_str(), p.w.dataset.name.c_str(), p.layers.size(), json(p.bits).dump().c_str(),
+      p.pe_bits, 100 * s.uniform[0].top1, 100 * test[0].top1);
+  line("chosen (mixed)", s.chosen);
+  line("best uniform", s.best_uniform);
+  line("best uniform fixed", s.best_uniform_fixed);
+  if (s.best_uniform)
+    std::printf(
+        "  energy vs best uniform %.3f; proxy error: energy %.1f %%, output SQNR %.1f dB "
+        "(worst of %zu verified)\n",
+        s.chosen->energy_pj / s.best_uniform->energy_pj,
+        100 * j["proxy_error"]["energy_worst_relative"].get<double>(),
+        j["proxy_error"]["output_sqnr_worst_db"].get<double>(), s.verified.size());
+  std::printf("  files %s/{optimize.json, sensitivity.csv, candidates.csv} (%.1f s)\n",
+              out_dir.c_str(), j["seconds"].get<double>());
+}
+
 // 4. optimize.json, sensitivity.csv, candidates.csv and the summary on stdout.
 void report(const OptimizeOptions& o, const Problem& p, const Search& s,
             const std::vector<Measured>& test, double seconds) {
@@ -503,19 +562,20 @@ void report(const OptimizeOptions& o, const Problem& p, const Search& s,
   j["dataset"] = {{"name", p.w.dataset.name},
                   {"calibration", p.validation.calibration.text()},
                   {"validation", p.validation.evaluation.text()},
+                  {"sensitivity", sqnr_range(p).text()},
                   {"test", p.test.evaluation.text()},
                   {"output_sqnr_images", p.validation.sqnr_images}};
   j["budget"] = p.top1_budget ? json{{"max_top1_drop_points", 100 * p.max_top1_drop}}
                               : json{{"min_output_sqnr_db", p.min_output_sqnr}};
   j["pe"] = "fixed" + std::to_string(p.pe_bits);
   j["bits"] = p.bits;
-  j["float_top1"] = {{"validation", s.first[0].top1}, {"test", test[0].top1}};
+  j["float_top1"] = {{"validation", s.uniform[0].top1}, {"test", test[0].top1}};
   json sens = json::array();
   const std::size_t narrower = p.bits.size() - 1;
   std::string sens_csv = "layer,bits,top1,output_sqnr_db,energy_pj,energy_delta_pj\n";
   for (std::size_t l = 0; l < p.layers.size(); ++l) {
     for (std::size_t k = 0; k < narrower; ++k) {
-      const Measured& m = s.first[s.sensitivity_at + l * narrower + k];
+      const Measured& m = s.sens[2 + l * narrower + k];
       const double delta = m.energy_pj - s.base_energy;
       sens.push_back({{"layer", p.layers[l]},
                       {"bits", p.bits[k]},
@@ -531,8 +591,8 @@ void report(const OptimizeOptions& o, const Problem& p, const Search& s,
   }
   j["sensitivity"] = sens;
   json uniform = json::array();
-  for (std::size_t i = s.uniform_at; i < s.first.size(); ++i)
-    uniform.push_back(measured_json(s.first[i]));
+  for (std::size_t i = 1; i < s.uniform.size(); ++i)
+    uniform.push_back(measured_json(s.uniform[i]));
   j["uniform"] = uniform;
   json cands = json::array();
   std::string cand_csv =
@@ -577,40 +637,7 @@ void report(const OptimizeOptions& o, const Problem& p, const Search& s,
   write_file_atomic(out.staging() + "/sensitivity.csv", sens_csv);
   write_file_atomic(out.staging() + "/candidates.csv", cand_csv);
   out.commit();
-  // Top-1 for a top-1 budget, the output SQNR for an SQNR one.
-  auto figure = [&](double top1, double sqnr) {
-    char b[64];
-    std::snprintf(b, sizeof b, p.top1_budget ? "%.2f %%" : "%.1f dB",
-                  p.top1_budget ? 100 * top1 : sqnr);
-    return std::string(b);
-  };
-  auto line = [&](const char* label, const Measured* m) {
-    if (!m) {
-      std::printf("  %-19s none meets the budget\n", label);
-      return;
-    }
-    const json t = on_test(m)["test"];
-    std::printf("  %-19s validation %s, test %s, %.3f uJ  %s\n", label,
-                figure(m->top1, m->output_sqnr_db).c_str(),
-                figure(t["top1"].get<double>(), t["output_sqnr_db"].get<double>()).c_str(),
-                m->energy_pj / 1e6, m->design.c_str());
-  };
-  std::printf(
-      "%s on %s: %zu PE-array layers, widths %s, PEs up to fixed%d; float top-1 %.2f %% "
-      "(validation), %.2f %% (test)\n",
-      p.w.net.name.c_str(), p.w.dataset.name.c_str(), p.layers.size(), json(p.bits).dump().c_str(),
-      p.pe_bits, 100 * s.first[0].top1, 100 * test[0].top1);
-  line("chosen (mixed)", s.chosen);
-  line("best uniform", s.best_uniform);
-  line("best uniform fixed", s.best_uniform_fixed);
-  if (s.best_uniform)
-    std::printf(
-        "  energy vs best uniform %.3f; proxy error: energy %.1f %%, output SQNR %.1f dB "
-        "(worst of %zu verified)\n",
-        s.chosen->energy_pj / s.best_uniform->energy_pj, 100 * worst_energy, worst_noise_db,
-        s.verified.size());
-  std::printf("  files %s/{optimize.json, sensitivity.csv, candidates.csv} (%.1f s)\n",
-              o.common.out_dir.c_str(), seconds);
+  print_summary(p, s, j, test, o.common.out_dir);
 }
 
 }  // namespace
@@ -624,10 +651,13 @@ int cmd_optimize(const std::vector<std::string>& args) {
   sensitivity(o, p, s);
   verify(o, p, s);
   // 3. The chosen design and the uniform ones it is compared with, once on the test images.
+  const Measured* own_pe = nullptr;  // the configured PE's uniform design
+  for (const Measured& u : s.uniform)
+    if (u.design == "fixed") own_pe = &u;
   std::vector<AccuracyVariant> finals;
   std::set<std::string> seen;
   for (const Measured* m :
-       std::vector<const Measured*>{s.chosen, s.best_uniform, s.best_uniform_fixed, &s.first[1]}) {
+       std::vector<const Measured*>{s.chosen, s.best_uniform, s.best_uniform_fixed, own_pe}) {
     if (m && seen.insert(m->design).second) finals.push_back(variant_of(o, m->design));
   }
   const std::vector<Measured> test = measure(p, p.test, finals, false, "test");
