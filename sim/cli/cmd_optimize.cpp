@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <deque>
 #include <iostream>
 #include <map>
 #include <set>
@@ -22,6 +23,7 @@
 #include "sim/energy/energy_model.h"
 #include "sim/energy/energy_table.h"
 #include "sim/optimize/format_search.h"
+#include "sim/quant/compiler.h"
 #include "sim/run/pipeline.h"
 #include "sim/workload/dataset.h"
 #include "sim/workload/weight_source.h"
@@ -36,6 +38,7 @@ struct OptimizeOptions {
   CommonOptions common;
   std::string workload = data_dir() + "/" + kDefaultLabelledWorkload, dataset, input_shape;
   std::string dataset_dir, calibration, validation, test, bits;
+  std::vector<std::string> axes;  // --axis KEY=V1,V2,...
   double max_top1_drop = std::nan(""), min_output_sqnr = std::nan("");
   int verify = 12;  // front points verified per round
   std::int64_t sqnr_images = 500;
@@ -64,6 +67,9 @@ bool parse_optimize_options(const std::vector<std::string>& args, OptimizeOption
       "the test split)")("bits", po::value<std::string>(&o.bits),
                          "fixed-point widths a layer may take (default 2 .. the PE's)")(
       "verify", po::value<int>(&o.verify), "front points verified per round (default 12)")(
+      "axis", po::value<std::vector<std::string>>(&o.axes)->composing(),
+      "KEY=V1,V2,...: an accelerator parameter searched jointly (array.rows, array.dataflow, "
+      "buffers.*, ...; repeatable, every combination)")(
       "sqnr-images", po::value<std::int64_t>(&o.sqnr_images),
       "validation images the output SQNR is measured on (default 500)")(
       "jobs,j", po::value<int>(&o.jobs), "worker threads (default: all cores)");
@@ -101,6 +107,7 @@ bool parse_optimize_options(const std::vector<std::string>& args, OptimizeOption
 // One evaluated design: its name (a design spec), what validation or test gave and its cost.
 struct Measured {
   std::string design;
+  std::size_t point = 0;  // the accelerator (Problem::points)
   double top1 = 0, output_sqnr_db = 0, energy_pj = 0;
   bool meets = false;
 };
@@ -117,15 +124,27 @@ struct Problem {
   bool classifier = true;
   double max_top1_drop = 0, min_output_sqnr = 0;
   bool top1_budget = true;
-  int jobs = 1, verify = 12;
+  int verify = 12;  // front points verified per round
+  // The accelerators searched (--axis): each the --set assignments that make it; one, empty,
+  // without axes. Accuracy does not depend on them (make_problem checks the compile is the same).
+  std::vector<std::vector<std::string>> points;
   std::unique_ptr<EnergyModel> em;
 };
 
-// A design whose accuracy and cost are measured: its spec and configuration.
-AccuracyVariant variant_of(const OptimizeOptions& o, const std::string& spec) {
+// The configuration of design `spec` on accelerator `point` (Problem::points).
+SimConfig design_config(const OptimizeOptions& o, const std::vector<std::string>& point,
+                        const std::string& spec) {
+  std::vector<std::string> sets = o.common.overrides;
+  sets.insert(sets.end(), point.begin(), point.end());
+  return load_design_config(o.common.config_file, sets, spec, "optimize");
+}
+
+// A design whose accuracy and cost are measured: its spec and configuration (on the first
+// accelerator: accuracy is the same on every one).
+AccuracyVariant variant_of(const OptimizeOptions& o, const Problem& p, const std::string& spec) {
   AccuracyVariant v;
   v.weights = spec;
-  v.cfg = load_design_config(o.common.config_file, o.common.overrides, spec, "optimize");
+  v.cfg = design_config(o, p.points.front(), spec);
   v.kind = v.cfg.design.mac == MacKind::FixedPoint ? "fixed" : "elp_bsd";
   v.code_bits = v.cfg.design.weight_code_bits();
   v.compensation = to_string(v.cfg.design.compensation);
@@ -166,6 +185,53 @@ bool ranges_overlap(const ImageRange& a, const ImageRange& b) {
   return a.split == b.split && a.begin < b.end && b.begin < a.end;
 }
 
+// The accelerators of the --axis options, every combination in order (the first axis slowest):
+// each value is checked as a --set would be, and must leave the compiled network as it is (only
+// the accelerator around the weights is searched jointly).
+std::vector<std::vector<std::string>> accelerator_points(const OptimizeOptions& o,
+                                                         const SimConfig& base) {
+  std::vector<std::vector<std::string>> points(1);
+  std::set<std::string> keys;
+  const std::string key0 = compile_spec(base, true).key;
+  for (const std::string& axis : o.axes) {
+    const auto eq = axis.find('=');
+    const std::string key = eq == std::string::npos ? "" : trim(axis.substr(0, eq));
+    const std::vector<std::string> values =
+        eq == std::string::npos ? std::vector<std::string>{} : split_list(axis.substr(eq + 1));
+    if (key.empty() || values.empty() || !keys.insert(key).second) {
+      throw UserError(field_error("--axis", "", "not KEY=V1,V2,... of a key given once",
+                                  "\"" + axis + "\"", "e.g. array.rows=8,16,32"));
+    }
+    std::vector<std::vector<std::string>> next;
+    for (const auto& pt : points) {
+      for (const std::string& v : values) {
+        const std::string kv = key + "=" + trim(v);
+        std::vector<std::string> sets = o.common.overrides;
+        sets.push_back(kv);
+        SimConfig c;
+        try {
+          c = load_design_config(o.common.config_file, sets, "fixed", "--axis");
+        } catch (const UserError& e) {
+          throw UserError(std::string("--axis ") + axis + ": " + e.what());
+        }
+        if (compile_spec(c, true).key != key0) {
+          throw UserError(field_error("--axis", key, "changes the compiled network", kv,
+                                      "an accelerator parameter (array.*, buffers.*, dram.*, "
+                                      "mapping.*, vector.*, clock_ghz)"));
+        }
+        next.push_back(pt);
+        next.back().push_back(kv);
+      }
+    }
+    points = std::move(next);
+    if (points.size() > 64) {
+      throw UserError(field_error("--axis", "", "too many accelerators",
+                                  std::to_string(points.size()), "at most 64 combinations"));
+    }
+  }
+  return points;
+}
+
 Problem make_problem(const OptimizeOptions& o) {
   Problem p;
   p.base = load_design_config(o.common.config_file, o.common.overrides, "fixed", "optimize");
@@ -179,6 +245,7 @@ Problem make_problem(const OptimizeOptions& o) {
                                 std::to_string(p.base.batch), "1"));
   }
   p.pe_bits = p.base.design.fixed_weight_bits;
+  p.points = accelerator_points(o, p.base);
   std::set<int> bits;
   for (const std::string& b : split_list(o.bits.empty() ? "" : o.bits)) {
     const bool ok = !b.empty() && b.size() <= 2 && b.find_first_not_of("0123456789") == b.npos;
@@ -251,15 +318,25 @@ Problem make_problem(const OptimizeOptions& o) {
   }
   p.validation.evaluation = val;
   p.test.evaluation = tst;
-  p.jobs = o.jobs;
   p.verify = o.verify;
   p.em = std::make_unique<EnergyModel>(EnergyTable::load(p.base.energy_table_path));
   return p;
 }
 
+// Accelerator `q` as its --axis settings ("the configured accelerator" without axes).
+std::string point_text(const Problem& p, std::size_t q) {
+  std::string t;
+  for (const std::string& kv : p.points[q])
+    t += (t.empty() ? "" : ", ") + kv;
+  return t.empty() ? "the configured accelerator" : t;
+}
+
 // Validation or test accuracy of `variants` (the float reference added first) and, with
-// `simulate`, each one's simulated energy per inference: Measured per variant, float first.
-std::vector<Measured> measure(const Problem& p, const AccuracySetup& setup,
+// `simulate`, each one's simulated energy per inference on every accelerator: the float
+// reference, then per variant one Measured per accelerator (Problem::points), the accuracy the
+// same on each.
+std::vector<Measured> measure(const OptimizeOptions& o, const Problem& p,
+                              const AccuracySetup& setup,
                               const std::vector<AccuracyVariant>& variants, bool simulate,
                               const std::string& what) {
   std::vector<AccuracyVariant> all = {float_variant(p.base)};
@@ -268,34 +345,40 @@ std::vector<Measured> measure(const Problem& p, const AccuracySetup& setup,
   AccuracySetup s = setup;
   s.progress = [&bar](std::int64_t d, std::int64_t t) { bar(d, t); };
   const std::vector<AccuracyResult> r = evaluate_accuracy(p.w, p.ds, s, all);
+  const std::size_t n_points = p.points.size();
   std::vector<SimulatedCost> costs;
   if (simulate) {
+    std::deque<SimConfig> cfgs;  // RunRequest points at them
     std::vector<RunRequest> req;
-    for (std::size_t i = 1; i < r.size(); ++i)
-      req.push_back({&r[i].variant.cfg, r[i].cn.get(), true});
+    for (std::size_t i = 1; i < r.size(); ++i) {
+      for (std::size_t q = 0; q < n_points; ++q) {
+        const SimConfig* cfg = &r[i].variant.cfg;
+        if (q > 0) cfg = &cfgs.emplace_back(design_config(o, p.points[q], r[i].variant.weights));
+        req.push_back({cfg, r[i].cn.get(), true});
+      }
+    }
     costs = simulate_in_child(req, *p.em);
   }
   std::vector<Measured> out;
-  for (std::size_t i = 0; i < r.size(); ++i) {
-    Measured m;
-    m.design = r[i].variant.weights;
-    m.top1 = r[i].top1();
-    m.output_sqnr_db = r[i].output_sqnr_db;
-    if (i > 0 && simulate) {
-      const SimulatedCost& c = costs[i - 1];
-      if (!c.infeasible.empty()) throw UserError(m.design + ": " + c.infeasible);
-      if (c.mismatches != 0) {
-        throw SimulationError(m.design +
-                              ": the accelerator's outputs differ from the integer inference");
+  out.push_back({"float", 0, r[0].top1(), r[0].output_sqnr_db, 0.0, false});
+  for (std::size_t i = 1; i < r.size(); ++i) {
+    for (std::size_t q = 0; q < n_points; ++q) {
+      Measured m{r[i].variant.weights, q, r[i].top1(), r[i].output_sqnr_db, 0.0, false};
+      if (simulate) {
+        const SimulatedCost& c = costs[(i - 1) * n_points + q];
+        if (!c.infeasible.empty()) {
+          throw UserError(m.design + " on " + point_text(p, q) + ": " + c.infeasible);
+        }
+        if (c.mismatches != 0) {
+          throw SimulationError(m.design +
+                                ": the accelerator's outputs differ from the integer inference");
+        }
+        m.energy_pj = c.energy_pj;
       }
-      m.energy_pj = c.energy_pj;
+      m.meets = p.top1_budget ? m.top1 >= r[0].top1() - p.max_top1_drop - 1e-12
+                              : m.output_sqnr_db >= p.min_output_sqnr;
+      out.push_back(m);
     }
-    out.push_back(m);
-  }
-  const double float_top1 = out.front().top1;
-  for (std::size_t i = 1; i < out.size(); ++i) {
-    out[i].meets = p.top1_budget ? out[i].top1 >= float_top1 - p.max_top1_drop - 1e-12
-                                 : out[i].output_sqnr_db >= p.min_output_sqnr;
   }
   return out;
 }
@@ -310,12 +393,13 @@ double noise_of(const Measured& m) {
   return std::pow(10.0, -m.output_sqnr_db / 10.0);
 }
 
-json measured_json(const Measured& m) {
-  return {{"design", m.design},
-          {"top1", m.top1},
-          {"output_sqnr_db", m.output_sqnr_db},
-          {"energy_pj", m.energy_pj},
-          {"meets_budget", m.meets}};
+json measured_json(const Problem& p, const Measured& m) {
+  json axes = json::object();
+  for (const std::string& kv : p.points[m.point])
+    axes[kv.substr(0, kv.find('='))] = kv.substr(kv.find('=') + 1);
+  return {{"design", m.design},       {"accelerator", axes},
+          {"top1", m.top1},           {"output_sqnr_db", m.output_sqnr_db},
+          {"energy_pj", m.energy_pj}, {"meets_budget", m.meets}};
 }
 
 // The cheapest of `ms` that meets the budget, or null.
@@ -343,31 +427,44 @@ std::vector<std::string> uniform_designs(const Problem& p) {
 // What the search found, for the reports.
 struct Search {
   // Float, the configured PE's design, then every layer alone at every narrower width (layer
-  // by layer), on the validation images the output SQNR is measured on.
+  // by layer), on the validation images the output SQNR is measured on; each on every
+  // accelerator (measure).
   std::vector<Measured> sens;
-  // Float, then every uniform design (uniform_designs), on every validation image.
+  // Float, then every uniform design (uniform_designs) on every accelerator, on every validation
+  // image.
   std::vector<Measured> uniform;
-  std::vector<FormatChoice> front;
-  double base_noise = 0, base_energy = 0;
+  std::vector<FormatChoice> front;  // energies absolute (pJ); each choice's group: its accelerator
+  double base_noise = 0;
   std::map<std::size_t, Measured> verified;  // by front index
   const Measured* chosen = nullptr;
   const Measured* best_uniform = nullptr;
   const Measured* best_uniform_fixed = nullptr;
 };
 
-// The front over every PE width: for each width P, the layers' options up to P, each choice's
-// energy moved by what its narrowest PE saves. That saving of a P-bit PE is estimated from the
-// runs made: the uniform fixed<P> design on its own PE against the proxy of every layer at P on
-// the configured PE (the sum of the layers' own savings).
+// The index in s.sens of layer `l` at narrower width index `k` (k = -1: the configured PE's
+// design) on accelerator `q`.
+std::size_t sens_at(const Problem& p, std::size_t l, int k, std::size_t q) {
+  const std::size_t narrower = p.bits.size() - 1;
+  const std::size_t variant = k < 0 ? 0 : 1 + l * narrower + static_cast<std::size_t>(k);
+  return 1 + variant * p.points.size() + q;
+}
+
+// The front on accelerator `q` over every PE width: for each width P, the layers' options up to
+// P, each choice's energy (absolute) moved by what its narrowest PE saves. That saving of a P-bit
+// PE is estimated from the runs made: the uniform fixed<P> design on its own PE against the proxy
+// of every layer at P on the configured PE (the sum of the layers' own savings).
 std::vector<FormatChoice> narrowest_pe_front(const Problem& p, const Search& s,
-                                             const std::vector<std::vector<LayerOption>>& options) {
+                                             const std::vector<std::vector<LayerOption>>& options,
+                                             std::size_t q) {
+  const double base = s.sens[sens_at(p, 0, -1, q)].energy_pj;
   std::vector<double> pe_saving(p.bits.size(), 0.0);
   for (std::size_t k = 0; k + 1 < p.bits.size(); ++k) {
-    double all_at_k = s.base_energy;
+    double all_at_k = base;
     for (const auto& layer : options)
       all_at_k += layer[k + 1].energy;  // option 0 is the PE's own width
     for (const Measured& u : s.uniform) {
-      if (u.design == "fixed" + std::to_string(p.bits[k])) pe_saving[k] = u.energy_pj - all_at_k;
+      if (u.point == q && u.design == "fixed" + std::to_string(p.bits[k]))
+        pe_saving[k] = u.energy_pj - all_at_k;
     }
   }
   std::vector<FormatChoice> all;
@@ -379,7 +476,8 @@ std::vector<FormatChoice> narrowest_pe_front(const Problem& p, const Search& s,
     }
     for (FormatChoice c : pareto_front(up_to, 1024)) {
       const int widest = *std::max_element(c.formats.begin(), c.formats.end());
-      c.energy += pe_saving[static_cast<std::size_t>(widest)];
+      c.energy += base + pe_saving[static_cast<std::size_t>(widest)];
+      c.group = static_cast<int>(q);
       all.push_back(std::move(c));
     }
   }
@@ -397,35 +495,39 @@ ImageRange sqnr_range(const Problem& p) {
 // measured on: the proxy reads nothing else) and every uniform design (on every validation
 // image), each also simulated; the front of the additive proxy from them.
 void sensitivity(const OptimizeOptions& o, const Problem& p, Search& s) {
-  std::vector<AccuracyVariant> vs = {variant_of(o, "fixed")};
+  std::vector<AccuracyVariant> vs = {variant_of(o, p, "fixed")};
   for (std::size_t l = 0; l < p.layers.size(); ++l) {
     for (std::size_t k = 0; k + 1 < p.bits.size(); ++k) {
       std::vector<int> f(p.layers.size(), static_cast<int>(p.bits.size() - 1));
       f[l] = static_cast<int>(k);
-      vs.push_back(variant_of(o, mixed_spec(p, f, false)));
+      vs.push_back(variant_of(o, p, mixed_spec(p, f, false)));
     }
   }
   AccuracySetup on_sqnr_images = p.validation;
   on_sqnr_images.evaluation = sqnr_range(p);
-  s.sens = measure(p, on_sqnr_images, vs, true, "sensitivity");
+  s.sens = measure(o, p, on_sqnr_images, vs, true, "sensitivity");
   vs.clear();
   for (const auto& u : uniform_designs(p))
-    vs.push_back(variant_of(o, u));
-  s.uniform = measure(p, p.validation, vs, true, "uniform designs");
-  const Measured& base = s.sens[1];
-  s.base_noise = noise_of(base);
-  s.base_energy = base.energy_pj;
-  std::vector<std::vector<LayerOption>> options(p.layers.size());
+    vs.push_back(variant_of(o, p, u));
+  s.uniform = measure(o, p, p.validation, vs, true, "uniform designs");
+  s.base_noise = noise_of(s.sens[sens_at(p, 0, -1, 0)]);
   const std::size_t narrower = p.bits.size() - 1;
-  for (std::size_t l = 0; l < p.layers.size(); ++l) {
-    options[l].push_back({static_cast<int>(narrower), 0.0, 0.0});
-    for (std::size_t k = 0; k < narrower; ++k) {
-      const Measured& m = s.sens[2 + l * narrower + k];
-      options[l].push_back({static_cast<int>(k), std::max(0.0, noise_of(m) - s.base_noise),
-                            m.energy_pj - base.energy_pj});
+  std::vector<FormatChoice> fronts;
+  for (std::size_t q = 0; q < p.points.size(); ++q) {
+    const double base = s.sens[sens_at(p, 0, -1, q)].energy_pj;
+    std::vector<std::vector<LayerOption>> options(p.layers.size());
+    for (std::size_t l = 0; l < p.layers.size(); ++l) {
+      options[l].push_back({static_cast<int>(narrower), 0.0, 0.0});
+      for (std::size_t k = 0; k < narrower; ++k) {
+        const Measured& m = s.sens[sens_at(p, l, static_cast<int>(k), q)];
+        options[l].push_back(
+            {static_cast<int>(k), std::max(0.0, noise_of(m) - s.base_noise), m.energy_pj - base});
+      }
     }
+    for (FormatChoice& c : narrowest_pe_front(p, s, options, q))
+      fronts.push_back(std::move(c));
   }
-  s.front = narrowest_pe_front(p, s, options);
+  s.front = non_dominated(std::move(fronts));
   std::vector<const Measured*> uniform, fixed;
   for (std::size_t i = 1; i < s.uniform.size(); ++i) {
     uniform.push_back(&s.uniform[i]);
@@ -450,19 +552,32 @@ std::vector<std::size_t> spread(const Search& s, std::size_t lo, std::size_t hi,
 // over the whole front, then between the cheapest point that meets the budget and the next
 // verified point that does not.
 void verify(const OptimizeOptions& o, const Problem& p, Search& s) {
+  // Each design once (its accuracy is the same on every accelerator), simulated on all of them.
   auto round = [&](const std::vector<std::size_t>& idx, const std::string& what) {
+    std::vector<std::string> specs;
+    for (std::size_t i : idx) {
+      const std::string spec = mixed_spec(p, s.front[i].formats, true);
+      if (std::find(specs.begin(), specs.end(), spec) == specs.end()) specs.push_back(spec);
+    }
     std::vector<AccuracyVariant> vs;
-    for (std::size_t i : idx)
-      vs.push_back(variant_of(o, mixed_spec(p, s.front[i].formats, true)));
-    const std::vector<Measured> m = measure(p, p.validation, vs, true, what);
-    for (std::size_t k = 0; k < idx.size(); ++k)
-      s.verified[idx[k]] = m[k + 1];
+    for (const std::string& spec : specs)
+      vs.push_back(variant_of(o, p, spec));
+    const std::vector<Measured> m = measure(o, p, p.validation, vs, true, what);
+    for (std::size_t i : idx) {
+      const std::string spec = mixed_spec(p, s.front[i].formats, true);
+      const auto v =
+          static_cast<std::size_t>(std::find(specs.begin(), specs.end(), spec) - specs.begin());
+      s.verified[i] = m[1 + v * p.points.size() + static_cast<std::size_t>(s.front[i].group)];
+    }
   };
   round(spread(s, 0, s.front.size() - 1, p.verify), "verify");
   std::size_t lo = 0;
   bool any = false;
   for (const auto& [i, m] : s.verified) {
-    if (m.meets) lo = i, any = true;
+    if (m.meets) {
+      lo = i;
+      any = true;
+    }
   }
   if (any) {
     auto next = s.verified.upper_bound(lo);
@@ -523,10 +638,12 @@ void print_summary(const Problem& p, const Search& s, const json& j,
       return;
     }
     const json& t = test_of(m);
-    std::printf("  %-19s validation %s, test %s, %.3f uJ  %s\n", label,
-                figure(m->top1, m->output_sqnr_db).c_str(),
-                figure(t["top1"].get<double>(), t["output_sqnr_db"].get<double>()).c_str(),
-                m->energy_pj / 1e6, m->design.c_str());
+    std::printf(
+        "  %-19s validation %s, test %s, %.3f uJ  %s\n", label,
+        figure(m->top1, m->output_sqnr_db).c_str(),
+        figure(t["top1"].get<double>(), t["output_sqnr_db"].get<double>()).c_str(),
+        m->energy_pj / 1e6,
+        (m->design + (p.points.size() > 1 ? " on " + point_text(p, m->point) : "")).c_str());
   };
   std::printf(
       "%s on %s: %zu PE-array layers, widths %s, PEs up to fixed%d; float top-1 %.2f %% "
@@ -553,8 +670,8 @@ void report(const OptimizeOptions& o, const Problem& p, const Search& s,
   auto on_test = [&](const Measured* m) -> json {
     if (!m) return nullptr;
     for (const Measured& t : test)
-      if (t.design == m->design)
-        return json{{"validation", measured_json(*m)}, {"test", measured_json(t)}};
+      if (t.design == m->design && t.point == m->point)
+        return json{{"validation", measured_json(p, *m)}, {"test", measured_json(p, t)}};
     return nullptr;
   };
   json j;
@@ -575,8 +692,9 @@ void report(const OptimizeOptions& o, const Problem& p, const Search& s,
   std::string sens_csv = "layer,bits,top1,output_sqnr_db,energy_pj,energy_delta_pj\n";
   for (std::size_t l = 0; l < p.layers.size(); ++l) {
     for (std::size_t k = 0; k < narrower; ++k) {
-      const Measured& m = s.sens[2 + l * narrower + k];
-      const double delta = m.energy_pj - s.base_energy;
+      // On the first accelerator.
+      const Measured& m = s.sens[sens_at(p, l, static_cast<int>(k), 0)];
+      const double delta = m.energy_pj - s.sens[sens_at(p, 0, -1, 0)].energy_pj;
       sens.push_back({{"layer", p.layers[l]},
                       {"bits", p.bits[k]},
                       {"top1", m.top1},
@@ -592,19 +710,19 @@ void report(const OptimizeOptions& o, const Problem& p, const Search& s,
   j["sensitivity"] = sens;
   json uniform = json::array();
   for (std::size_t i = 1; i < s.uniform.size(); ++i)
-    uniform.push_back(measured_json(s.uniform[i]));
+    uniform.push_back(measured_json(p, s.uniform[i]));
   j["uniform"] = uniform;
   json cands = json::array();
   std::string cand_csv =
       "design,proxy_output_sqnr_db,proxy_energy_pj,top1,output_sqnr_db,energy_pj,meets_budget\n";
   double worst_energy = 0, worst_noise_db = 0;
   for (const auto& [i, m] : s.verified) {
-    const double pe = s.base_energy + s.front[i].energy;
+    const double pe = s.front[i].energy;
     const double pn = s.base_noise + s.front[i].error;
     const double pn_db = -10 * std::log10(pn);
     worst_energy = std::max(worst_energy, std::abs(pe / m.energy_pj - 1));
     worst_noise_db = std::max(worst_noise_db, std::abs(pn_db - m.output_sqnr_db));
-    json c = measured_json(m);
+    json c = measured_json(p, m);
     c["widths"] = widths_text(p, s.front[i]);
     c["proxy_energy_pj"] = pe;
     c["proxy_output_sqnr_db"] = pn_db;
@@ -658,9 +776,9 @@ int cmd_optimize(const std::vector<std::string>& args) {
   std::set<std::string> seen;
   for (const Measured* m :
        std::vector<const Measured*>{s.chosen, s.best_uniform, s.best_uniform_fixed, own_pe}) {
-    if (m && seen.insert(m->design).second) finals.push_back(variant_of(o, m->design));
+    if (m && seen.insert(m->design).second) finals.push_back(variant_of(o, p, m->design));
   }
-  const std::vector<Measured> test = measure(p, p.test, finals, false, "test");
+  const std::vector<Measured> test = measure(o, p, p.test, finals, false, "test");
   report(o, p, s, test, seconds_since(t0));
   return kExitOk;
 }

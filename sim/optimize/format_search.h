@@ -19,6 +19,7 @@ struct FormatChoice {
   std::vector<int> formats;  // per layer, LayerOption::format
   double error = 0.0;        // sum of the layers' options
   double energy = 0.0;
+  int group = 0;  // the caller's label of the option set the choice came from (non_dominated)
 };
 
 // The Pareto front of (error, energy) over every way of taking one option per layer, error

@@ -358,6 +358,53 @@ TEST(OptimizeCli, OutputSqnrBudget) {
   }
 }
 
+// The accelerator searched jointly (--axis): every design is simulated on every array, the
+// chosen one names its array, and a standalone run of that design on that array gives its energy
+// to the bit; the PE's own design is cheaper on one array than the other (the axis matters).
+TEST(OptimizeCli, AxisSearchesTheArrayJointly) {
+  const std::string dir = make_temp_dir("optimize-axis");
+  const auto r = run_cli({"optimize",
+                          "--workload",
+                          kCnn,
+                          "--max-top1-drop",
+                          "2",
+                          "--validation",
+                          "test:0-299",
+                          "--test",
+                          "test:300-599",
+                          "--calibration",
+                          "50",
+                          "--bits",
+                          "4,8",
+                          "--verify",
+                          "3",
+                          "--sqnr-images",
+                          "100",
+                          "--axis",
+                          "array.rows=8,32",
+                          "-j",
+                          "2",
+                          "--out",
+                          "o"},
+                         dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = read_json(dir + "/o/optimize.json");
+  std::map<std::string, double> own;  // the PE's own design per array
+  for (const auto& u : j["uniform"]) {
+    if (u["design"] == "fixed") own[u["accelerator"]["array.rows"]] = u["energy_pj"];
+  }
+  ASSERT_EQ(own.size(), 2u);
+  EXPECT_NE(own["8"], own["32"]);
+  const auto& chosen = j["chosen"]["validation"];
+  const std::string rows = chosen["accelerator"]["array.rows"];
+  const auto run = run_cli({"run", "--workload", kCnn, "--design", chosen["design"],
+                            "--calibration", "50", "--set", "array.rows=" + rows, "--out", "r"},
+                           dir);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(read_json(dir + "/r/summary.json")["energy_pj"].get<double>(),
+            chosen["energy_pj"].get<double>());
+}
+
 // Requests optimize cannot honour are clear errors naming the option, exit code 2, nothing
 // written: no budget or two, a budget no design meets (with the best reachable), image sets that
 // overlap, a width the PE does not run, a workload without a dataset, layer formats given.
@@ -386,6 +433,9 @@ TEST(OptimizeCli, BadRequestsAreClearErrors) {
       {{{"--max-top1-drop", "-1"}}, {}, "--max-top1-drop"},
       {{{"--workload", "tinycnn"}}, {}, "dataset"},
       {{}, {"design.mac=fixed", "design.layer_formats=conv1=fixed4"}, "design.layer_formats"},
+      {{{"--axis", "design.fixed.weight_bits=6,8"}}, {}, "changes the compiled network"},
+      {{{"--axis", "array.rows=0,8"}}, {}, "--axis array.rows"},
+      {{{"--axis", "array.rows"}}, {}, "KEY=V1,V2"},
   };
   for (const Bad& b : cases) {
     std::map<std::string, std::string> opts = small;
