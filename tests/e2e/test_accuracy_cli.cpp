@@ -29,6 +29,30 @@ const nlohmann::json& find(const nlohmann::json& results, const std::string& wei
   return none;
 }
 
+// `optimize` on the small CNN with small image sets (validation test:0-299, test test:300-599,
+// 50 calibration images, SQNR on 100), three points verified per round, into DIR/o; then `extra`.
+CliResult small_optimize(const std::string& dir, const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {"optimize",
+                                   "--workload",
+                                   kCnn,
+                                   "--validation",
+                                   "test:0-299",
+                                   "--test",
+                                   "test:300-599",
+                                   "--calibration",
+                                   "50",
+                                   "--verify",
+                                   "3",
+                                   "--sqnr-images",
+                                   "100",
+                                   "-j",
+                                   "2",
+                                   "--out",
+                                   "o"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return run_cli(args, dir);
+}
+
 }  // namespace
 
 // A small table end to end: every requested variant, the float row, costs from the simulated
@@ -326,28 +350,7 @@ TEST(OptimizeCli, ChoosesAMixedDesignThatStandaloneRunsReproduce) {
 // at least the floor, and so is every verified design said to meet it.
 TEST(OptimizeCli, OutputSqnrBudget) {
   const std::string dir = make_temp_dir("optimize-sqnr");
-  const auto r = run_cli({"optimize",
-                          "--workload",
-                          kCnn,
-                          "--min-output-sqnr",
-                          "18",
-                          "--validation",
-                          "test:0-299",
-                          "--test",
-                          "test:300-599",
-                          "--calibration",
-                          "50",
-                          "--bits",
-                          "3,4,8",
-                          "--verify",
-                          "3",
-                          "--sqnr-images",
-                          "100",
-                          "-j",
-                          "2",
-                          "--out",
-                          "o"},
-                         dir);
+  const auto r = small_optimize(dir, {"--min-output-sqnr", "18", "--bits", "3,4,8"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find(" dB, test "), std::string::npos) << r.out;
   const auto j = read_json(dir + "/o/optimize.json");
@@ -363,30 +366,8 @@ TEST(OptimizeCli, OutputSqnrBudget) {
 // to the bit; the PE's own design is cheaper on one array than the other (the axis matters).
 TEST(OptimizeCli, AxisSearchesTheArrayJointly) {
   const std::string dir = make_temp_dir("optimize-axis");
-  const auto r = run_cli({"optimize",
-                          "--workload",
-                          kCnn,
-                          "--max-top1-drop",
-                          "2",
-                          "--validation",
-                          "test:0-299",
-                          "--test",
-                          "test:300-599",
-                          "--calibration",
-                          "50",
-                          "--bits",
-                          "4,8",
-                          "--verify",
-                          "3",
-                          "--sqnr-images",
-                          "100",
-                          "--axis",
-                          "array.rows=8,32",
-                          "-j",
-                          "2",
-                          "--out",
-                          "o"},
-                         dir);
+  const auto r =
+      small_optimize(dir, {"--max-top1-drop", "2", "--bits", "4,8", "--axis", "array.rows=8,32"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = read_json(dir + "/o/optimize.json");
   std::map<std::string, double> own;  // the PE's own design per array
