@@ -110,6 +110,7 @@ struct Measured {
   std::size_t point = 0;  // the accelerator (Problem::points)
   double top1 = 0, output_sqnr_db = 0, energy_pj = 0;
   bool meets = false;
+  std::int64_t images = 0;  // the top-1 was counted on
 };
 
 // Everything the search works with, fixed before it starts.
@@ -360,10 +361,11 @@ std::vector<Measured> measure(const OptimizeOptions& o, const Problem& p,
     costs = simulate_in_child(req, *p.em);
   }
   std::vector<Measured> out;
-  out.push_back({"float", 0, r[0].top1(), r[0].output_sqnr_db, 0.0, false});
+  out.push_back({"float", 0, r[0].top1(), r[0].output_sqnr_db, 0.0, false, r[0].images});
   for (std::size_t i = 1; i < r.size(); ++i) {
     for (std::size_t q = 0; q < n_points; ++q) {
-      Measured m{r[i].variant.weights, q, r[i].top1(), r[i].output_sqnr_db, 0.0, false};
+      Measured m{r[i].variant.weights, q, r[i].top1(), r[i].output_sqnr_db, 0.0, false,
+                 r[i].images};
       if (simulate) {
         const SimulatedCost& c = costs[(i - 1) * n_points + q];
         if (!c.infeasible.empty()) {
@@ -397,8 +399,12 @@ json measured_json(const Problem& p, const Measured& m) {
   json axes = json::object();
   for (const std::string& kv : p.points[m.point])
     axes[kv.substr(0, kv.find('='))] = kv.substr(kv.find('=') + 1);
+  // The top-1's 95 % confidence half-width on these images (normal approximation).
+  const double ci95 =
+      m.images > 0 ? 1.96 * std::sqrt(m.top1 * (1 - m.top1) / static_cast<double>(m.images)) : 0.0;
   return {{"design", m.design},       {"accelerator", axes},
-          {"top1", m.top1},           {"output_sqnr_db", m.output_sqnr_db},
+          {"top1", m.top1},           {"top1_ci95", ci95},
+          {"images", m.images},       {"output_sqnr_db", m.output_sqnr_db},
           {"energy_pj", m.energy_pj}, {"meets_budget", m.meets}};
 }
 
@@ -670,8 +676,11 @@ void report(const OptimizeOptions& o, const Problem& p, const Search& s,
   auto on_test = [&](const Measured* m) -> json {
     if (!m) return nullptr;
     for (const Measured& t : test)
-      if (t.design == m->design && t.point == m->point)
-        return json{{"validation", measured_json(p, *m)}, {"test", measured_json(p, t)}};
+      if (t.design == m->design && t.point == m->point) {
+        json on = measured_json(p, t);
+        on["energy_pj"] = m->energy_pj;  // simulated once, on the workload's own input
+        return json{{"validation", measured_json(p, *m)}, {"test", on}};
+      }
     return nullptr;
   };
   json j;

@@ -1,3 +1,4 @@
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -342,6 +343,11 @@ TEST(OptimizeCli, ChoosesAMixedDesignThatStandaloneRunsReproduce) {
   ASSERT_EQ(acc.exit_code, 0) << acc.err;
   const auto a = read_json(dir + "/a/accuracy.json");
   EXPECT_EQ(find(a["results"], design, "output_constant", 8)["top1"], chosen["test"]["top1"]);
+  const double t1 = chosen["test"]["top1"];
+  EXPECT_EQ(chosen["test"]["images"], 500);
+  EXPECT_NEAR(chosen["test"]["top1_ci95"].get<double>(), 1.96 * std::sqrt(t1 * (1 - t1) / 500),
+              1e-12);
+  EXPECT_EQ(chosen["test"]["energy_pj"], chosen["validation"]["energy_pj"]);
   EXPECT_TRUE(std::filesystem::exists(dir + "/o/candidates.csv"));
   EXPECT_TRUE(std::filesystem::exists(dir + "/o/sensitivity.csv"));
 }
