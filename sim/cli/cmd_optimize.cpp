@@ -74,10 +74,12 @@ bool parse_optimize_options(const std::vector<std::string>& args, OptimizeOption
       "validation images the output SQNR is measured on (default 500)")(
       "jobs,j", po::value<int>(&o.jobs), "worker threads (default: all cores)");
   po::variables_map vm;
-  if (!parse_options("optimize",
-                     "--max-top1-drop P | --min-output-sqnr DB [--workload FILE] "
-                     "[--validation SPLIT:A-B] [--test N|SPLIT:A-B] [--bits 3,4,8] --out DIR",
-                     desc, args, vm)) {
+  if (!parse_options(
+          "optimize",
+          "--max-top1-drop P | --min-output-sqnr DB [--workload FILE] "
+          "[--validation SPLIT:A-B] [--test SPLIT:A-B] [--bits 3,4,8] [--axis KEY=V1,V2]... "
+          "--out DIR",
+          desc, args, vm)) {
     return false;
   }
   if (std::isnan(o.max_top1_drop) == std::isnan(o.min_output_sqnr)) {
