@@ -173,8 +173,7 @@ class AccuracyEvaluation {
         sqnr_images_(std::min(setup.sqnr_images, n_eval_)),
         float_top_(static_cast<std::size_t>(n_eval_), 0),
         float_out_(static_cast<std::size_t>(sqnr_images_)) {
-    const TensorShape out_shape = net_.tensors.back();
-    classifier_ = out_shape.h == 1 && out_shape.w == 1 && out_shape.elements() >= 2;
+    classifier_ = is_classifier(net_);
     check_setup(w, ds, setup, classifier_);
     // Both image sets normalised once, not once per variant.
     const ImageSet& cal_set = split_of(ds, setup.calibration.split);
@@ -368,6 +367,11 @@ class AccuracyEvaluation {
 };
 
 }  // namespace
+
+bool is_classifier(const Network& net) {
+  const TensorShape out = net.tensors.back();
+  return out.h == 1 && out.w == 1 && out.elements() >= 2;
+}
 
 std::vector<AccuracyResult> evaluate_accuracy(const Workload& w, const Dataset& ds,
                                               const AccuracySetup& setup,

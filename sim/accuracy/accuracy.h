@@ -49,6 +49,10 @@ struct LayerAccuracy {
   double rho_heldout = 0;      // the same on the held-out images
 };
 
+// A classifier's output is a class vector (1 x 1 x K, K >= 2): top-1 applies; other models
+// (e.g. a detector's map) are measured by their output SQNR only.
+bool is_classifier(const Network& net);
+
 struct AccuracyResult {
   AccuracyVariant variant;
   // Classifier networks (output 1x1xK, K >= 2): top-1 / top-5 against the labels, and how many
@@ -70,7 +74,7 @@ struct AccuracySetup {
   // Per-layer output SQNR and neighbour correlation on those images (AccuracyResult::layers);
   // without, only the network output's SQNR (what optimize needs, at less work).
   bool layer_statistics = true;
-  int jobs = 1;                    // worker threads
+  int jobs = 1;  // worker threads
   // Called from the calling thread about twice a second with (work done, work total).
   std::function<void(std::int64_t, std::int64_t)> progress;
 };

@@ -124,7 +124,6 @@ struct Problem {
   Workload w;
   Dataset ds;
   AccuracySetup validation, test;
-  bool classifier = true;
   double max_top1_drop = 0, min_output_sqnr = 0;
   bool top1_budget = true;
   int verify = 12;  // front points verified per round
@@ -250,7 +249,7 @@ Problem make_problem(const OptimizeOptions& o) {
   p.pe_bits = p.base.design.fixed_weight_bits;
   p.points = accelerator_points(o, p.base);
   std::set<int> bits;
-  for (const std::string& b : split_list(o.bits.empty() ? "" : o.bits)) {
+  for (const std::string& b : split_list(o.bits)) {
     const bool ok = !b.empty() && b.size() <= 2 && b.find_first_not_of("0123456789") == b.npos;
     const int v = ok ? std::stoi(b) : 0;
     if (v < 2 || v > p.pe_bits) {
@@ -272,10 +271,8 @@ Problem make_problem(const OptimizeOptions& o) {
   }
   for (const Layer& l : p.w.net.layers)
     if (l.on_pe_array()) p.layers.push_back(l.name);
-  const TensorShape out = p.w.net.tensors.back();
-  p.classifier = out.h == 1 && out.w == 1 && out.elements() >= 2;
   p.top1_budget = !std::isnan(o.max_top1_drop);
-  if (p.top1_budget && !p.classifier) {
+  if (p.top1_budget && !is_classifier(p.w.net)) {
     throw UserError(field_error("--max-top1-drop", "", "the model is not a classifier", "",
                                 "--min-output-sqnr DB"));
   }
@@ -562,20 +559,21 @@ std::vector<std::size_t> spread(const Search& s, std::size_t lo, std::size_t hi,
 void verify(const OptimizeOptions& o, const Problem& p, Search& s) {
   // Each design once (its accuracy is the same on every accelerator), simulated on all of them.
   auto round = [&](const std::vector<std::size_t>& idx, const std::string& what) {
-    std::vector<std::string> specs;
+    std::vector<std::string> specs;   // each design once
+    std::vector<std::size_t> of_idx;  // idx[k]'s design in specs
     for (std::size_t i : idx) {
       const std::string spec = mixed_spec(p, s.front[i].formats, true);
-      if (std::find(specs.begin(), specs.end(), spec) == specs.end()) specs.push_back(spec);
+      const auto at = std::find(specs.begin(), specs.end(), spec);
+      of_idx.push_back(static_cast<std::size_t>(at - specs.begin()));
+      if (at == specs.end()) specs.push_back(spec);
     }
     std::vector<AccuracyVariant> vs;
     for (const std::string& spec : specs)
       vs.push_back(variant_of(o, p, spec));
     const std::vector<Measured> m = measure(o, p, p.validation, vs, true, what);
-    for (std::size_t i : idx) {
-      const std::string spec = mixed_spec(p, s.front[i].formats, true);
-      const auto v =
-          static_cast<std::size_t>(std::find(specs.begin(), specs.end(), spec) - specs.begin());
-      s.verified[i] = m[1 + v * p.points.size() + static_cast<std::size_t>(s.front[i].group)];
+    for (std::size_t k = 0; k < idx.size(); ++k) {
+      const auto q = static_cast<std::size_t>(s.front[idx[k]].group);
+      s.verified[idx[k]] = m[1 + of_idx[k] * p.points.size() + q];
     }
   };
   round(spread(s, 0, s.front.size() - 1, p.verify), "verify");

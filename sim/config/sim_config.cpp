@@ -80,6 +80,12 @@ std::vector<std::pair<std::string, int>> parse_layer_formats(const std::string& 
       "\"LAYER=FORMAT,...\" with FORMAT fixed2 .. fixed" + std::to_string(pe_bits);
   std::vector<std::pair<std::string, int>> out;
   if (text.empty()) return out;
+  if (mac != MacKind::FixedPoint) {
+    throw_field_error(source, key,
+                      "per-layer formats run on the fixed-point PE (design.mac = \"fixed\"); "
+                      "a per-layer ELP_BSD level set is the elp<b>v2l designs'",
+                      json_brief(text), "design.mac = \"fixed\", or leave it empty");
+  }
   for (const std::string& raw : split_list(text)) {
     const std::string item = trim(raw);
     const std::size_t eq = item.find('=');
@@ -88,12 +94,6 @@ std::vector<std::pair<std::string, int>> parse_layer_formats(const std::string& 
     if (layer.empty() || format.empty()) {
       throw_field_error(source, key, "\"" + item + "\" is not LAYER=FORMAT", json_brief(text),
                         expected);
-    }
-    if (mac != MacKind::FixedPoint) {
-      throw_field_error(source, key,
-                        "per-layer formats run on the fixed-point PE (design.mac = \"fixed\"); "
-                        "a per-layer ELP_BSD level set is the elp<b>v2l designs'",
-                        json_brief(text), "design.mac = \"fixed\", or leave it empty");
     }
     int bits = 0;
     const bool fixed = format.rfind("fixed", 0) == 0 && format.size() > 5 &&

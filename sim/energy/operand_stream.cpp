@@ -21,13 +21,16 @@ std::vector<std::vector<WsOperation>> ws_operations(
   const std::int64_t k = g.k, n = g.n;
   struct Pe {
     std::int64_t kk, nn, fold0;
+    std::uint32_t code;  // the held weight's code as the PE holds it (MacModel::pe_code)
   };
   std::vector<Pe> at(static_cast<std::size_t>(pes));
   for (int p = 0; p < pes; ++p) {
     // PEs spread evenly over the (k, n) weights of group 0.
     const std::int64_t idx = (static_cast<std::int64_t>(p) * k * n) / pes + (p * 7919) % 13;
     const std::int64_t kk = idx % k, nn = (idx / k) % n;
-    at[static_cast<std::size_t>(p)] = {kk, nn, kk / rows * rows};  // first row of its fold
+    at[static_cast<std::size_t>(p)] = {
+        kk, nn, kk / rows * rows,  // first row of its fold
+        cl.mac->pe_code(cl.codes[static_cast<std::size_t>(nn * k + kk)])};
   }
   std::vector<std::vector<WsOperation>> out(static_cast<std::size_t>(pes));
   std::vector<std::int16_t> patch(static_cast<std::size_t>(k));
@@ -44,8 +47,7 @@ std::vector<std::vector<WsOperation>> ws_operations(
         const std::int32_t a = patch[static_cast<std::size_t>(pe.kk)];
         const std::int64_t w = cl.wq[w0 + static_cast<std::size_t>(pe.kk)];
         out[static_cast<std::size_t>(p)].push_back(
-            {cl.mac->pe_code(cl.codes[w0 + static_cast<std::size_t>(pe.kk)]),
-             static_cast<std::int32_t>(w), a, acc,
+            {pe.code, static_cast<std::int32_t>(w), a, acc,
              wrap_to_bits(acc + std::int64_t{a} * w, cn.widths.accumulator_bits)});
       }
     }
