@@ -1,9 +1,27 @@
 #include "modules/arith/elp_lut_mac.h"
 
+#include "modules/base/error.h"
+
 namespace conloc {
 
-ElpLutMac::ElpLutMac(ElpLutFormat format, MacWidths widths)
-    : format_(std::move(format)), widths_(widths), quantizer_(format_.levels()) {}
+ElpLutMac::ElpLutMac(ElpLutFormat format, MacWidths widths, std::optional<ElpLutFormat> pe)
+    : format_(std::move(format)),
+      pe_(pe ? std::move(*pe) : format_),
+      hosted_(pe.has_value()),
+      widths_(widths),
+      quantizer_(format_.levels()) {
+  const ElpLutParams &f = format_.params(), &q = pe_.params();
+  CONLOC_ASSERT(!hosted_ || (q.per_layer && f.code_bits <= q.code_bits && f.terms <= q.terms &&
+                             f.positions <= q.positions),
+                "ElpLutMac", "a layer's format must fit its loadable-decoder PE");
+}
+
+std::uint32_t ElpLutMac::pe_code(std::uint32_t code) const {
+  // The sign moves to the PE code's top bit; the magnitude index stays (the table's low entries).
+  const int b = format_.code_bits(), pb = pe_.code_bits();
+  const std::uint32_t sign = (code >> (b - 1)) & 1u, index = code & ((1u << (b - 1)) - 1u);
+  return (sign << (pb - 1)) | index;
+}
 
 std::int64_t ElpLutMac::mac(std::int64_t acc, std::int32_t a, std::uint32_t code) const {
   format_.decode(code);  // rejects codes wider than the format
@@ -30,14 +48,14 @@ MacActions ElpLutMac::actions(std::uint32_t code) const {
   a.gap_shifts = static_cast<std::uint64_t>(t - 1);
   a.negates = static_cast<std::uint64_t>(t);
   a.term_adds = static_cast<std::uint64_t>(t - 1);
-  a.term_passes = static_cast<std::uint64_t>(format_.params().terms - t);
+  a.term_passes = static_cast<std::uint64_t>(pe_.params().terms - t);
   a.acc_adds = 1;
   return a;
 }
 
 CellCounts ElpLutMac::cells(const MacActions& a) const {
   const int width = term_bits();
-  const int stages = format_.position_bits();
+  const int stages = pe_.position_bits();
   CellCounts c;
   // Every term's shifter is a row of 2:1 multiplexers per position bit.
   c.mux2 += static_cast<double>(a.base_shifts + a.gap_shifts) * stages * width;
@@ -56,16 +74,17 @@ CellCounts ElpLutMac::weight_fetch_cells() const {
   // The decoder is a fixed table: each output bit a tree of 2:1 multiplexers over the 2^(b-1)
   // magnitude indices, and the sign bit XORs every term's sign.
   CellCounts c;
-  const double entries = static_cast<double>(1u << (format_.code_bits() - 1));
-  c.mux2 += (entries - 1) * format_.decoded_bits();
-  c.xor2 += format_.params().terms;
+  const double entries = static_cast<double>(1u << (pe_.code_bits() - 1));
+  c.mux2 += (entries - 1) * pe_.decoded_bits();
+  c.xor2 += pe_.params().terms;
   return c;
 }
 
 CellCounts ElpLutMac::layer_setup_cells() const {
-  // A per-layer level set is a decoder table of registers, written once per layer.
+  // A loadable decoder is a table of registers; a layer writes its magnitudes' entries once, in
+  // the PE's field layout.
   CellCounts c;
-  c.dff += format_.table_bits();
+  if (loads_table()) c.dff += static_cast<double>(format_.magnitudes().size()) * pe_.decoded_bits();
   return c;
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <optional>
+
 #include "modules/arith/elp_lut_format.h"
 #include "modules/arith/mac_model.h"
 
@@ -12,9 +14,14 @@ namespace conloc {
 //   acc += sum of +-xj       (conditional negation per term, t-1 term adds, one accumulator add)
 // A zero weight (no term enabled) gates the datapath. Wraps to accumulator_bits; the result
 // always equals acc + a * decode(code).
+// A mixed design (design.layer_formats) runs a layer of another v2 format on the datapath of the
+// PE's format `pe` (a loadable decoder: per_layer): codes of the layer's b bits are stored and
+// moved at b bits and index the first 2^(b-1) - 1 entries of the PE's decoder table, which holds
+// the layer's magnitudes in the PE's field layout (loaded once per layer); the layer's terms and
+// positions must fit the PE's. The shifters, adders, registers and table are the PE's.
 class ElpLutMac final : public MacModel {
  public:
-  ElpLutMac(ElpLutFormat format, MacWidths widths);
+  ElpLutMac(ElpLutFormat format, MacWidths widths, std::optional<ElpLutFormat> pe = {});
 
   std::string name() const override { return format_.name(); }
   std::string kind() const override { return "elp_bsd"; }
@@ -29,13 +36,21 @@ class ElpLutMac final : public MacModel {
   const MacWidths& widths() const override { return widths_; }
   CellCounts weight_fetch_cells() const override;
   CellCounts layer_setup_cells() const override;
-  int weight_register_bits() const override { return format_.decoded_bits(); }
+  int weight_register_bits() const override { return pe_.decoded_bits(); }
+  int pe_code_bits() const override { return pe_.code_bits(); }
+  std::uint32_t pe_code(std::uint32_t code) const override;
 
-  int term_bits() const { return widths_.activation_operand_bits() + format_.max_position() + 1; }
+  int term_bits() const { return widths_.activation_operand_bits() + pe_.max_position() + 1; }
   const ElpLutFormat& format() const { return format_; }
+  // The PE's format: its datapath and decoder (the layer's own format unless it runs on another).
+  const ElpLutFormat& pe_format() const { return pe_; }
+  // The decoder is loaded per layer: a per-layer level set, or a layer on another format's PE.
+  bool loads_table() const { return format_.params().per_layer || hosted_; }
 
  private:
   ElpLutFormat format_;
+  ElpLutFormat pe_;
+  bool hosted_;
   MacWidths widths_;
   LevelQuantizer quantizer_;
 };

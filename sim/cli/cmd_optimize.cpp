@@ -237,7 +237,7 @@ std::vector<std::vector<std::string>> accelerator_points(const OptimizeOptions& 
 Problem make_problem(const OptimizeOptions& o) {
   Problem p;
   p.base = load_design_config(o.common.config_file, o.common.overrides, "fixed", "optimize");
-  if (!p.base.design.layer_weight_bits.empty()) {
+  if (!p.base.design.layer_formats.empty()) {
     throw UserError(field_error(p.base.design.layer_formats_source, "design.layer_formats",
                                 "optimize chooses the layer formats itself", "",
                                 "leave design.layer_formats empty"));

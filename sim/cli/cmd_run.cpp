@@ -121,12 +121,13 @@ void print_summary(const RunResult& r, const std::string& dir, double wall) {
       elp ? (cfg.design.elp_mac == ElpMacVariant::Parallel ? ", parallel-term" : ", term-serial")
           : "",
       cfg.clock_ghz);
-  if (!cfg.design.layer_weight_bits.empty()) {
-    std::string narrower;
-    for (const auto& [layer, bits] : cfg.design.layer_weight_bits)
-      narrower += (narrower.empty() ? "" : ", ") + layer + " " + std::to_string(bits);
-    std::printf("  formats   narrower weights on the %s PE (bits, sign-extended): %s\n",
-                r.design.c_str(), narrower.c_str());
+  if (!cfg.design.layer_formats.empty()) {
+    std::string own;
+    for (const LayerFormat& f : cfg.design.layer_formats)
+      own += (own.empty() ? "" : ", ") + f.layer + " " + f.format;
+    std::printf("  formats   layers in their own format on the %s PE (%s): %s\n", r.design.c_str(),
+                cfg.design.mac == MacKind::FixedPoint ? "sign-extended" : "decoder table loaded",
+                own.c_str());
   }
   std::printf("  weights   %s\n", r.weight_source.c_str());
   for (const auto& n : r.notes)

@@ -1,5 +1,6 @@
 #include "sim/config/sim_config.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -61,58 +62,92 @@ int DesignConfig::weight_code_bits() const {
 }
 
 DesignConfig DesignConfig::for_layer(const std::string& layer) const {
-  for (const auto& [name, bits] : layer_weight_bits) {
-    if (name != layer) continue;
+  for (const LayerFormat& f : layer_formats) {
+    if (f.layer != layer) continue;
     DesignConfig d = *this;
-    d.fixed_datapath_bits = fixed_weight_bits;
-    d.fixed_weight_bits = bits;
-    d.layer_weight_bits.clear();
+    if (f.elp_v2) {
+      d.elp_pe = elp_v2;
+      d.elp_v2 = f.elp_v2;
+    } else {
+      d.fixed_datapath_bits = fixed_weight_bits;
+      d.fixed_weight_bits = f.fixed_bits;
+    }
+    d.layer_formats.clear();
     return d;
   }
   return *this;
 }
 
-std::vector<std::pair<std::string, int>> parse_layer_formats(const std::string& text,
-                                                             const std::string& source, MacKind mac,
-                                                             int pe_bits) {
-  const std::string key = "design.layer_formats";
-  const std::string expected =
-      "\"LAYER=FORMAT,...\" with FORMAT fixed2 .. fixed" + std::to_string(pe_bits);
-  std::vector<std::pair<std::string, int>> out;
-  if (text.empty()) return out;
-  if (mac != MacKind::FixedPoint) {
-    throw_field_error(source, key,
-                      "per-layer formats run on the fixed-point PE (design.mac = \"fixed\"); "
-                      "a per-layer ELP_BSD level set is the elp<b>v2l designs'",
-                      json_brief(text), "design.mac = \"fixed\", or leave it empty");
+namespace {
+
+// The formats a layer may take on the PE `pe`, for errors: fixed2 .. fixed<D> on a fixed-point
+// PE; on a loadable-decoder ELP_BSD v2 PE the v2 presets its code width, terms and positions hold.
+std::vector<std::string> formats_on(const DesignConfig& pe) {
+  std::vector<std::string> out;
+  if (pe.mac == MacKind::FixedPoint) {
+    for (int b = 2; b <= pe.fixed_weight_bits; ++b)
+      out.push_back("fixed" + std::to_string(b));
+  } else if (pe.elp_v2 && pe.elp_v2->per_layer) {
+    for (const ElpLutParams& f : ElpLutFormat::presets()) {
+      if (f.code_bits <= pe.elp_v2->code_bits && f.terms <= pe.elp_v2->terms &&
+          f.positions <= pe.elp_v2->positions)
+        out.push_back(f.name);
+    }
   }
+  return out;
+}
+
+}  // namespace
+
+std::vector<LayerFormat> parse_layer_formats(const std::string& text, const std::string& source,
+                                             const DesignConfig& pe) {
+  const std::string key = "design.layer_formats";
+  std::vector<LayerFormat> out;
+  if (text.empty()) return out;
+  const std::vector<std::string> allowed = formats_on(pe);
+  if (allowed.empty()) {
+    throw_field_error(source, key,
+                      "per-layer formats need a PE that runs several: a fixed-point PE "
+                      "(design.mac = \"fixed\") or an ELP_BSD v2 PE with a loadable decoder, "
+                      "but the design is " +
+                          pe.elp_name(),
+                      json_brief(text), "a fixed<b> or elp<b>v2l design, or leave it empty");
+  }
+  std::string list;
+  for (const std::string& f : allowed)
+    list += (list.empty() ? "" : ", ") + f;
+  const std::string expected = "\"LAYER=FORMAT,...\" with FORMAT one of " + list;
   for (const std::string& raw : split_list(text)) {
     const std::string item = trim(raw);
     const std::size_t eq = item.find('=');
-    const std::string layer = eq == std::string::npos ? "" : trim(item.substr(0, eq));
-    const std::string format = eq == std::string::npos ? "" : trim(item.substr(eq + 1));
-    if (layer.empty() || format.empty()) {
+    LayerFormat f;
+    f.layer = eq == std::string::npos ? "" : trim(item.substr(0, eq));
+    f.format = eq == std::string::npos ? "" : trim(item.substr(eq + 1));
+    if (f.layer.empty() || f.format.empty()) {
       throw_field_error(source, key, "\"" + item + "\" is not LAYER=FORMAT", json_brief(text),
                         expected);
     }
-    int bits = 0;
-    const bool fixed = format.rfind("fixed", 0) == 0 && format.size() > 5 &&
-                       format.find_first_not_of("0123456789", 5) == std::string::npos &&
-                       format.size() <= 7;
-    if (fixed) bits = std::stoi(format.substr(5));
-    if (!fixed || bits < 2 || bits > pe_bits) {
-      throw_field_error(source, key,
-                        "layer " + layer + ": \"" + format + "\" is not a fixed-point format the " +
-                            "fixed" + std::to_string(pe_bits) + " PE runs",
-                        json_brief(text), expected);
+    if (std::find(allowed.begin(), allowed.end(), f.format) == allowed.end()) {
+      throw_field_error(
+          source, key,
+          "layer " + f.layer + ": \"" + f.format + "\" is not a format the " +
+              (pe.mac == MacKind::FixedPoint ? "fixed" + std::to_string(pe.fixed_weight_bits)
+                                             : pe.elp_name()) +
+              " PE runs",
+          json_brief(text), expected);
     }
-    for (const auto& [seen, b] : out) {
-      if (seen == layer) {
-        throw_field_error(source, key, "layer " + layer + " is named twice", json_brief(text),
+    if (pe.mac == MacKind::FixedPoint) {
+      f.fixed_bits = std::stoi(f.format.substr(5));
+    } else {
+      f.elp_v2 = ElpLutFormat::preset(f.format).params();
+    }
+    for (const LayerFormat& seen : out) {
+      if (seen.layer == f.layer) {
+        throw_field_error(source, key, "layer " + f.layer + " is named twice", json_brief(text),
                           "each layer once");
       }
     }
-    out.emplace_back(layer, bits);
+    out.push_back(std::move(f));
   }
   return out;
 }
@@ -298,11 +333,14 @@ const ParamRegistry& sim_params() {
                      {"parallel", "serial"}),
         int_param("design.fixed.weight_bits", 8, "bits", "Fixed-point design's weight width.", 2,
                   16),
-        string_param("design.layer_formats", "",
-                     "Layers whose weights use a narrower format, run on the design's PE "
-                     "(docs/optimize.md): \"LAYER=FORMAT,...\", FORMAT fixed2 .. the fixed-point "
-                     "design's width (weights stored and moved at their own width, sign-extended "
-                     "into the PE's multiplier). Empty: every layer the design's format."),
+        string_param(
+            "design.layer_formats", "",
+            "Layers whose weights use another format, run on the design's PE "
+            "(docs/optimize.md): \"LAYER=FORMAT,...\", FORMAT fixed2 .. the fixed-point "
+            "design's width (sign-extended into the PE's multiplier), or on an ELP_BSD "
+            "v2 design with a loadable decoder (elp4v2l..elp6v2l) a v2 preset its "
+            "datapath holds (the layer's level set loaded into the decoder). Weights are "
+            "stored and moved at their own width. Empty: every layer the design's format."),
         int_param("design.activation_bits", 8, "bits",
                   "Activation width (uniform, calibrated per tensor); activations occupy and move "
                   "as this many bits in the buffers and DRAM.",
@@ -557,6 +595,9 @@ void resolve_elp_format(SimConfig& c) {
 void check_cross_fields(SimConfig& c, const std::optional<std::string>& file) {
   const auto& p = c.params;
   resolve_elp_format(c);
+  c.design.layer_formats_source = p.source_of("design.layer_formats");
+  c.design.layer_formats =
+      parse_layer_formats(str(p, "design.layer_formats"), c.design.layer_formats_source, c.design);
 
   // The accumulator must hold at least one full-scale product, or every layer would wrap.
   const int elp_top =
@@ -653,10 +694,6 @@ void build_typed(SimConfig& c) {
   c.design.elp_mac =
       str(p, "design.elp.mac") == "parallel" ? ElpMacVariant::Parallel : ElpMacVariant::TermSerial;
   c.design.fixed_weight_bits = static_cast<int>(num(p, "design.fixed.weight_bits"));
-  c.design.layer_formats_source = p.source_of("design.layer_formats");
-  c.design.layer_weight_bits =
-      parse_layer_formats(str(p, "design.layer_formats"), c.design.layer_formats_source,
-                          c.design.mac, c.design.fixed_weight_bits);
   c.design.activation_bits = static_cast<int>(num(p, "design.activation_bits"));
   c.design.accumulator_bits = static_cast<int>(num(p, "design.accumulator_bits"));
   c.design.weight_scale = str(p, "design.weight_scale") == "per_channel"

@@ -30,18 +30,28 @@ struct ArrayConfig {
   int accumulator_entries = 0;  // array.accumulator_entries
 };
 
+// One layer's weight format on a design's PE (design.layer_formats).
+struct LayerFormat {
+  std::string layer;
+  std::string format;                  // as written: fixed<b> or an ELP_BSD v2 preset's name
+  int fixed_bits = 0;                  // fixed<b> on a fixed-point PE
+  std::optional<ElpLutParams> elp_v2;  // an ELP_BSD v2 format on a loadable-decoder PE
+};
+
 struct DesignConfig {
   MacKind mac = MacKind::ElpBsd;
   ElpBsdParams elp;                    // resolved v1 preset or custom parameters
   std::optional<ElpLutParams> elp_v2;  // set when design.elp.format is a v2 preset (elp<b>v2)
   ElpMacVariant elp_mac = ElpMacVariant::Parallel;
   int fixed_weight_bits = 8;
-  // design.layer_formats on a fixed-point design: (layer, weight bits) of the layers whose
-  // weights are narrower than the PE's, in the order written; and, in the design of such a layer
-  // (for_layer), the PE's multiplier width its weights are sign-extended to (0 = the weights').
-  std::vector<std::pair<std::string, int>> layer_weight_bits;
+  // design.layer_formats: the layers whose weights use another format than the PE's own, in the
+  // order written (docs/optimize.md). In the design of such a layer (for_layer): the PE it runs
+  // on, a fixed-point multiplier of fixed_datapath_bits its weights are sign-extended to (0 = the
+  // weights'), or the ELP_BSD v2 loadable-decoder PE elp_pe its codes index.
+  std::vector<LayerFormat> layer_formats;
   std::string layer_formats_source;  // where design.layer_formats was given, for errors
   int fixed_datapath_bits = 0;
+  std::optional<ElpLutParams> elp_pe;
   int activation_bits = 8;
   int accumulator_bits = 32;
   ScaleGranularity weight_scale = ScaleGranularity::PerChannel;
@@ -55,17 +65,17 @@ struct DesignConfig {
   // The ELP_BSD design's code width and name, whichever layout it uses.
   int elp_code_bits() const;
   const std::string& elp_name() const;
-  // The design layer `layer`'s weights are compiled for: this one, or its layer_weight_bits
-  // entry's narrower format on this design's PE.
+  // The design layer `layer`'s weights are compiled for: this one, or its layer_formats entry's
+  // format on this design's PE.
   DesignConfig for_layer(const std::string& layer) const;
 };
 
-// design.layer_formats' text ("LAYER=FORMAT,..."), checked against the PE (`mac`, fixed-point
-// weight width `pe_bits`): errors name `source` and the key. Layer names are checked against the
-// network by the compiler.
-std::vector<std::pair<std::string, int>> parse_layer_formats(const std::string& text,
-                                                             const std::string& source, MacKind mac,
-                                                             int pe_bits);
+// design.layer_formats' text ("LAYER=FORMAT,..."), checked against the PE `pe` (a fixed-point
+// design: fixed2 .. its width; an ELP_BSD v2 design with a loadable decoder: the v2 presets its
+// datapath holds): errors name `source` and the key. Layer names are checked against the network
+// by the compiler.
+std::vector<LayerFormat> parse_layer_formats(const std::string& text, const std::string& source,
+                                             const DesignConfig& pe);
 
 enum class MappingObjective { Energy, Latency, Edp };
 const char* to_string(MappingObjective o);  // the config value: energy, latency, edp

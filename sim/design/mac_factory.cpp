@@ -10,6 +10,16 @@
 
 namespace conloc {
 
+namespace {
+
+// The loadable-decoder PE a layer of another ELP_BSD v2 format runs on (design.layer_formats).
+std::optional<ElpLutFormat> pe_format(const DesignConfig& design) {
+  if (!design.elp_pe) return std::nullopt;
+  return ElpLutFormat::cached(*design.elp_pe);
+}
+
+}  // namespace
+
 std::unique_ptr<MacModel> make_mac_model(const DesignConfig& design, MacKind kind,
                                          bool activation_signed) {
   MacWidths w;
@@ -18,7 +28,8 @@ std::unique_ptr<MacModel> make_mac_model(const DesignConfig& design, MacKind kin
   w.accumulator_bits = design.accumulator_bits;
   if (kind == MacKind::FixedPoint)
     return std::make_unique<FixedPointMac>(design.fixed_weight_bits, w, design.fixed_datapath_bits);
-  if (design.elp_v2) return std::make_unique<ElpLutMac>(ElpLutFormat::cached(*design.elp_v2), w);
+  if (design.elp_v2)
+    return std::make_unique<ElpLutMac>(ElpLutFormat::cached(*design.elp_v2), w, pe_format(design));
   return std::make_unique<ElpBsdMac>(ElpBsdFormat(design.elp), design.elp_mac, w);
 }
 
@@ -49,7 +60,8 @@ std::unique_ptr<MacModel> make_layer_mac(const DesignConfig& design, MacKind kin
   w.activation_bits = design.activation_bits;
   w.activation_signed = activation_signed;
   w.accumulator_bits = design.accumulator_bits;
-  return std::make_unique<ElpLutMac>(ElpLutFormat(p, std::move(set.magnitudes)), w);
+  return std::make_unique<ElpLutMac>(ElpLutFormat(p, std::move(set.magnitudes)), w,
+                                     pe_format(design));
 }
 
 }  // namespace conloc

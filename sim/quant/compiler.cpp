@@ -728,7 +728,8 @@ CompiledNetwork compile(const Network& net, const CompileSpec& spec, const Weigh
   cn.pe_transistors = make_mac_model(d, mac_kind, false)->pe_transistors();
 
   // design.layer_formats names PE-array layers of this network.
-  for (const auto& [name, bits] : d.layer_weight_bits) {
+  for (const LayerFormat& f : d.layer_formats) {
+    const std::string& name = f.layer;
     const auto it = std::find_if(net.layers.begin(), net.layers.end(),
                                  [&](const Layer& l) { return l.name == name; });
     if (it == net.layers.end() || !it->on_pe_array()) {
@@ -743,7 +744,7 @@ CompiledNetwork compile(const Network& net, const CompileSpec& spec, const Weigh
                       it == net.layers.end()
                           ? net.name + " has no layer named \"" + name + "\""
                           : "layer " + name + " of " + net.name + " does not run on the PE array",
-                      "\"" + name + "=fixed" + std::to_string(bits) + "\"",
+                      "\"" + name + "=" + f.format + "\"",
                       "a conv or fully-connected layer" +
                           (closest.empty() ? std::string() : " (closest: " + closest + ")")));
     }

@@ -145,7 +145,7 @@ nlohmann::json accuracy_json(const AccuracyTable& t, const std::vector<Row>& row
 // (design.layer_formats) their mean over the network's weights, with the PE's width.
 std::string bits_text(const AccuracyResult& r) {
   const std::string pe = std::to_string(r.variant.code_bits);
-  if (!r.cn || r.variant.cfg.design.layer_weight_bits.empty()) return pe;
+  if (!r.cn || r.variant.cfg.design.layer_formats.empty()) return pe;
   double bits = 0, weights = 0;
   for (std::size_t i = 0; i < r.cn->net.layers.size(); ++i) {
     const Layer& l = r.cn->net.layers[i];

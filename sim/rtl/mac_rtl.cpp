@@ -348,9 +348,8 @@ std::string elp_v2_rtl(const std::string& design, const ElpLutFormat& f, int a_b
 
 }  // namespace
 
-// The decoder table a per-layer format loads: "index word" per magnitude, decimal.
-std::string v2_decoder_table(const ElpLutFormat& f) {
-  const int k = f.params().terms, pb = std::max(1, f.position_bits());
+std::string v2_decoder_table(const ElpLutFormat& f, const ElpLutFormat& pe) {
+  const int k = pe.params().terms, pb = std::max(1, pe.position_bits());
   std::ostringstream t;
   for (std::uint32_t i = 1; i < (1u << (f.code_bits() - 1)); ++i)
     t << i << ' ' << decoder_word(f.fields(i), k, pb) << '\n';
@@ -375,7 +374,7 @@ MacRtl generate_mac_rtl(const SimConfig& cfg) {
       r.code_bits = f.code_bits();
       r.verilog = elp_v2_rtl(r.design, f, a, acc, d.elp_v2->per_layer);
       if (d.elp_v2->per_layer) {
-        r.table = v2_decoder_table(f);
+        r.table = v2_decoder_table(f, f);
         r.table_entries = (1 << (f.code_bits() - 1)) - 1;
         r.table_word_bits = f.decoded_bits();
       }

@@ -53,8 +53,10 @@ std::string mac_circuit_fnv1a64(const SimConfig& cfg);
 // (ElpBsdMac / FixedPointMac::mac). One line per vector: "code a acc_in acc_out" in decimal.
 std::string mac_test_vectors(const SimConfig& cfg, std::uint64_t seed, std::uint64_t* count);
 
-// The decoder table a per-layer v2 format loads: "index word" per magnitude, decimal.
+// The decoder table a layer of v2 format `f` loads into the loadable decoder of a PE of format `pe`
+// (f itself, or the PE a mixed design runs f on): "index word" per magnitude of f, decimal, each
+// word in the PE's field layout.
 class ElpLutFormat;
-std::string v2_decoder_table(const ElpLutFormat& f);
+std::string v2_decoder_table(const ElpLutFormat& f, const ElpLutFormat& pe);
 
 }  // namespace conloc

@@ -46,7 +46,8 @@ std::string mac_operand_stream(const CompiledNetwork& cn, int layer, int rows, i
   const std::vector<PeToggles> own =
       pe_toggles(per_pe, m, mac.widths().activation_operand_bits(), acc_bits);
   head << "# model_pj_per_mac "
-       << (design ? characterised_mac_pj(*design, own, actions, mac.encode(0)) * per : structural)
+       << (design ? characterised_mac_pj(*design, own, actions, mac.pe_code(mac.encode(0))) * per
+                  : structural)
        << "\n";
   head << "# model_kind " << (design ? "characterised" : "structural") << "\n";
   head << "# structural_pj_per_mac " << structural << "\n";
@@ -64,10 +65,9 @@ std::string mac_operand_stream(const CompiledNetwork& cn, int layer, int rows, i
        << t.product << "\n";
   head << "# stream_toggles activation " << st.activation << " psum " << st.psum << " product "
        << st.product << "\n";
-  // A per-layer level set: this layer's decoder table, to load before the stream.
-  if (const auto* lut = dynamic_cast<const ElpLutMac*>(&mac);
-      lut && lut->format().params().per_layer) {
-    std::istringstream t(v2_decoder_table(lut->format()));
+  // A loadable decoder: this layer's table, to load before the stream.
+  if (const auto* lut = dynamic_cast<const ElpLutMac*>(&mac); lut && lut->loads_table()) {
+    std::istringstream t(v2_decoder_table(lut->format(), lut->pe_format()));
     for (std::string line; std::getline(t, line);)
       head << "# table " << line << "\n";
   }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <gtest/gtest.h>
 
+#include "modules/arith/elp_lut_mac.h"
 #include "modules/base/error.h"
 #include "modules/common/network.h"
 #include "modules/dataflow/dataflow_model.h"
@@ -284,7 +285,20 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"PoolFcMixedFixedDepthFirst",
              pool_fc_net,
              {"design.mac=fixed", "design.fixed.weight_bits=6", "mapping.fusion=depth-first",
-              "buffers.activation_kib=2", "design.layer_formats=c2=fixed4, fc=fixed3"}}),
+              "buffers.activation_kib=2", "design.layer_formats=c2=fixed4, fc=fixed3"}},
+        // ELP_BSD v2 layers of other widths and level sets on a loadable-decoder PE: 3-bit codes
+        // across byte boundaries, a per-layer set and a fixed (Laplace) one.
+        Case{"ConvMixedElpTinyBuffers", conv_net,
+             with({"design.elp.format=elp6v2l", "design.layer_formats=c3s2p1=elp3v2,c1s2=elp4v2l"},
+                  kTiny)},
+        Case{"GroupedMixedElpIs",
+             grouped_net,
+             {"design.elp.format=elp5v2l", "array.dataflow=is",
+              "design.layer_formats=dw=elp3v2,pw=elp4v2"}},
+        Case{"PoolFcMixedElpOsDepthFirst",
+             pool_fc_net,
+             {"design.elp.format=elp6v2l", "array.dataflow=os", "mapping.fusion=depth-first",
+              "buffers.activation_kib=2", "design.layer_formats=c2=elp5v2,fc=elp3v2"}}),
     [](const auto& info) { return std::string(info.param.name); });
 
 namespace {
@@ -391,18 +405,19 @@ TEST(AcceleratorTiming, LowDramBandwidthStalls) {
 }
 
 // Packed code words move their real bits: 5-bit ELP_BSD weights cost 5/8 of 8-bit fixed point,
-// and a layer of 3-bit weights on the fixed8 PE (design.layer_formats) 3/8.
+// and a layer of 3-bit weights on the fixed8 PE or the elp6v2l PE (design.layer_formats) 3/8.
 TEST(AcceleratorTraffic, WeightBytesFollowCodeWidth) {
-  auto r =
-      run_layers({{"buffers.weight_kib=1024", "design.mac=elp", "design.elp.format=elp5"},
-                  {"buffers.weight_kib=1024", "design.mac=fixed"},
-                  {"buffers.weight_kib=1024", "design.mac=fixed", "design.layer_formats=c=fixed3"}},
-                 false);
+  auto r = run_layers(
+      {{"buffers.weight_kib=1024", "design.mac=elp", "design.elp.format=elp5"},
+       {"buffers.weight_kib=1024", "design.mac=fixed"},
+       {"buffers.weight_kib=1024", "design.mac=fixed", "design.layer_formats=c=fixed3"},
+       {"buffers.weight_kib=1024", "design.elp.format=elp6v2l", "design.layer_formats=c=elp3v2"}},
+      false);
   const int w = static_cast<int>(Operand::Weights);
   const std::uint64_t weights = 48 * 9 * 32;
   EXPECT_EQ(r->result(1).traffic.dram.read_bits[w], weights * 8);
   // Every weight goes into the weight buffer once and reaches the array once per tile.
-  for (const auto& [run, bits] : {std::pair<std::size_t, std::uint64_t>{0, 5}, {2, 3}}) {
+  for (const auto& [run, bits] : {std::pair<std::size_t, std::uint64_t>{0, 5}, {2, 3}, {3, 3}}) {
     EXPECT_EQ(r->result(run).traffic.dram.read_bits[w], weights * bits);
     EXPECT_EQ(r->result(run).traffic.weight_buffer.write_bits[w], weights * bits);
     EXPECT_EQ(r->result(run).traffic.weight_buffer.read_bits[w],
@@ -410,6 +425,8 @@ TEST(AcceleratorTraffic, WeightBytesFollowCodeWidth) {
   }
   EXPECT_EQ(r->cns[2].code_bits(0), 3);
   EXPECT_EQ(r->cns[2].widths.code_bits, 8);  // the PE's
+  EXPECT_EQ(r->cns[3].code_bits(0), 3);
+  EXPECT_EQ(r->cns[3].widths.code_bits, 6);
 }
 
 // A layer that does not fit is a planning outcome (a value), found before anything is elaborated:
@@ -728,6 +745,68 @@ TEST(LayerFormats, ANarrowLayerIsTheNarrowFormatsWeightsPricedOnTheWidePe) {
     EXPECT_TRUE(got[narrow].characterised);
     EXPECT_EQ(got[narrow].simulated_operands, calibrate);
     EXPECT_DOUBLE_EQ(got[narrow].pj, want[narrow].pj) << "calibrated " << calibrate;
+    EXPECT_GT(got[narrow].pj, 0.0);
+  }
+}
+
+// A layer of another ELP_BSD v2 format on a loadable-decoder PE (design.layer_formats) is the
+// uniform design's layer (the level set chosen from the same weights, the same integer weights and
+// scales), stored at its own width and priced as the PE's circuit: its b-bit code S | I indexes
+// the PE's table at I with the sign at the PE code's top bit, so its MAC energy equals that of the
+// layer with those PE codes written by hand and held by the PE's own MAC. Using the stored code as
+// the PE's (no relayout) prices every negative weight as a positive magnitude and fails.
+TEST(LayerFormats, AnElpLayerOnALoadableDecoderIsItsOwnFormatsLayerPricedOnThePe) {
+  const Network net = conv_net();
+  const SyntheticWeights src(7);
+  const SimConfig mixed = load_sim_config(
+      std::nullopt,
+      {"design.elp.format=elp6v2l", "design.layer_formats=c1s2=elp4v2l,c3s2p1=elp3v2"});
+  const SimConfig uni4 = load_sim_config(std::nullopt, {"design.elp.format=elp4v2l"});
+  const SimConfig uni6 = load_sim_config(std::nullopt, {"design.elp.format=elp6v2l"});
+  const EnergyModel em = energy_model(mixed);
+  for (const bool calibrate : {true, false}) {
+    const CompiledNetwork cm = compile_network(net, compile_spec(mixed, calibrate), src);
+    const CompiledNetwork c4 = compile_network(net, compile_spec(uni4, calibrate), src);
+    const CompiledNetwork c6 = compile_network(net, compile_spec(uni6, calibrate), src);
+    const std::size_t narrow = 2, wide = 1;  // c1s2, c5x3p2
+    ASSERT_EQ(net.layers[narrow].name, "c1s2");
+    const auto& lm = dynamic_cast<const ElpLutMac&>(*cm.layers[narrow].mac);
+    const auto& l4 = dynamic_cast<const ElpLutMac&>(*c4.layers[narrow].mac);
+    EXPECT_EQ(lm.format().magnitudes(), l4.format().magnitudes());
+    EXPECT_EQ(cm.layers[narrow].wq, c4.layers[narrow].wq);
+    EXPECT_EQ(cm.layers[narrow].w_scale, c4.layers[narrow].w_scale);
+    EXPECT_EQ(cm.layers[wide].wq, c6.layers[wide].wq);
+    EXPECT_EQ(cm.code_bits(narrow), 4);
+    EXPECT_EQ(cm.code_bits(0), 3);
+    EXPECT_EQ(cm.code_bits(wide), 6);
+    EXPECT_EQ(cm.widths.code_bits, 6);
+    // The table a layer loads is its own magnitudes in the PE's fields.
+    EXPECT_EQ(lm.layer_setup_cells().dff, 7.0 * 2 * (2 + 3));
+    bool negative = false;
+    for (const auto v : cm.layers[narrow].wq)
+      negative = negative || v < 0;
+    ASSERT_TRUE(negative) << "no negative weight: the sign's relayout is not exercised";
+
+    CompiledNetwork held = cm;
+    CompiledLayer& h = held.layers[narrow];
+    auto pe = make_mac_model(uni6.design, MacKind::ElpBsd, h.in_signed);
+    h.code_uses.assign(64, 0);
+    for (std::size_t i = 0; i < h.wq.size(); ++i) {
+      const std::uint32_t c = h.codes[i];
+      h.codes[i] = static_cast<std::uint16_t>(((c >> 3) << 5) | (c & 7u));
+      ++h.code_uses[h.codes[i]];
+    }
+    h.mac = std::shared_ptr<const MacModel>(pe.release());
+    const std::string circuit = mac_circuit_fnv1a64(mixed);
+    ASSERT_EQ(circuit, mac_circuit_fnv1a64(uni6));  // the PE's circuit
+    const auto got = mac_energies(cm, mixed, em, circuit);
+    const auto want = mac_energies(held, mixed, em, circuit);
+    EXPECT_TRUE(got[narrow].characterised);
+    EXPECT_EQ(got[narrow].simulated_operands, calibrate);
+    // The table load is the layer's own (7 entries) in both: the held PE's MAC loads 31.
+    EXPECT_NEAR(got[narrow].pj - em.cells_pj(lm.layer_setup_cells()),
+                want[narrow].pj - em.cells_pj(h.mac->layer_setup_cells()), 1e-9 * got[narrow].pj)
+        << "calibrated " << calibrate;
     EXPECT_GT(got[narrow].pj, 0.0);
   }
 }

@@ -66,6 +66,44 @@ TEST(ElpLutMac, ExhaustiveEqualsDecodedProduct) {
   }
 }
 
+// A layer of another v2 format on a loadable-decoder PE (design.layer_formats): its values are its
+// own format's; its b-bit code S | I is the PE code S at the PE's top bit, I kept (the table's low
+// entries); its datapath, decoder read, weight register and table words are the PE's, so a code's
+// cells equal those of the PE's own code with as many terms; its table load is its own entries.
+TEST(ElpLutMac, ALayerOnALoadableDecoderPeUsesThePesDatapath) {
+  const ElpLutFormat pe = ElpLutFormat::preset("elp6v2l");
+  const ElpLutMac own(pe, widths(true));
+  for (const char* name : {"elp3v2", "elp4v2", "elp5v2l", "elp6v2"}) {
+    const ElpLutFormat f = ElpLutFormat::preset(name);
+    const ElpLutMac mac(f, widths(true), pe);
+    const int b = f.code_bits();
+    EXPECT_EQ(mac.code_bits(), b) << name;
+    EXPECT_EQ(mac.pe_code_bits(), 6) << name;
+    EXPECT_EQ(mac.weight_register_bits(), own.weight_register_bits()) << name;
+    EXPECT_EQ(mac.term_bits(), own.term_bits()) << name;
+    EXPECT_EQ(mac.weight_fetch_cells().mux2, own.weight_fetch_cells().mux2) << name;
+    EXPECT_EQ(mac.layer_setup_cells().dff, ((1 << (b - 1)) - 1) * 2.0 * (2 + 3)) << name;
+    for (std::uint32_t c = 0; c < (1u << b); ++c) {
+      const std::int64_t w = f.decode(c);
+      EXPECT_EQ(mac.decode(c), w);
+      for (int a : {-128, -3, 0, 1, 77, 127})
+        ASSERT_EQ(mac.mac(5, a, c), 5 + a * w) << name << " code " << c;
+      const std::uint32_t index = c & ((1u << (b - 1)) - 1u), sign = c >> (b - 1);
+      EXPECT_EQ(mac.pe_code(c), (sign << 5) | index) << name << " code " << c;
+      // The PE's own code with the same number of terms switches the same cells.
+      const int t = f.fields(c).terms;
+      for (std::uint32_t q = 0; q < 64; ++q) {
+        if (pe.fields(q).terms != t) continue;
+        const CellCounts x = mac.cells(mac.actions(c)), y = own.cells(own.actions(q));
+        EXPECT_EQ(transistor_equivalents(x), transistor_equivalents(y)) << name << " code " << c;
+        EXPECT_EQ(transistor_equivalents(mac.pass_cells(mac.actions(c))),
+                  transistor_equivalents(own.pass_cells(own.actions(q))));
+        break;
+      }
+    }
+  }
+}
+
 // The dynamic programme finds the best subset at each scale: against trying every subset of a
 // small candidate set at the same scales, it is never worse; and with the integers 1..m as
 // candidates it returns them (uniform).
