@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Plots the output of `conlocnn-sim optimize`: validation top-1 (or output SQNR, for an SQNR
-budget) against energy per inference for every uniform design and every verified mixed design, the
-budget as a line, the chosen design and the best uniform ones marked with their test figures.
+budget) against energy per inference for every uniform design and every verified mixed design of
+each format family, the budget as a line, the chosen design, the best fixed-point mix and the best
+uniform ones marked with their test figures.
 
 usage: build/conlocnn-sim optimize --max-top1-drop 0.5 --out out/optimize
        /usr/bin/python3 analysis/plot_optimize.py out/optimize [--png FILE]
@@ -35,7 +36,10 @@ def main():
          [u for u in doc["uniform"] if u["design"].startswith("fixed")]),
         ("uniform ELP_BSD", "tab:orange", "^",
          [u for u in doc["uniform"] if u["design"].startswith("elp")]),
-        ("mixed widths, verified", "tab:green", "o", doc["verified"]),
+        ("mixed fixed point, verified", "tab:green", "o",
+         [v for v in doc["verified"] if v["family"] == "fixed"]),
+        ("mixed ELP_BSD v2, verified", "tab:purple", "v",
+         [v for v in doc["verified"] if v["family"] == "elp"]),
     ]
     for label, color, marker, ms in groups:
         ax.scatter([m["energy_pj"] / 1e6 for m in ms], [y(m) for m in ms], c=color,
@@ -48,10 +52,11 @@ def main():
     ax.axhline(line, color="red", ls="--", lw=1, label="budget")
     notes = []
     for key, name, marker, shape in (("chosen", "chosen", "*", "star"),
+                                     ("best_fixed_mixed", "best fixed-point mix", "X", "cross"),
                                      ("best_uniform", "best uniform", "D", "diamond"),
                                      ("best_uniform_fixed", "best uniform fixed point", "P", "plus")):
         c = doc.get(key)
-        if not c:
+        if not c or (key == "best_fixed_mixed" and c == doc.get("chosen")):
             continue
         v, t = c["validation"], c["test"]
         ax.scatter([v["energy_pj"] / 1e6], [y(v)], marker=marker, s=220, facecolors="none",

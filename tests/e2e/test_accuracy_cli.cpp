@@ -314,8 +314,11 @@ TEST(OptimizeCli, ChoosesAMixedDesignThatStandaloneRunsReproduce) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = read_json(dir + "/o/optimize.json");
   EXPECT_EQ(j["dataset"]["validation"], "test:0-499");
-  EXPECT_EQ(j["bits"], nlohmann::json({3, 5, 8}));
-  EXPECT_EQ(j["sensitivity"].size(), 5u * 2u);  // five PE-array layers x two narrower widths
+  ASSERT_EQ(j["families"].size(), 2u);
+  EXPECT_EQ(j["families"][0]["bits"], nlohmann::json({3, 5, 8}));
+  EXPECT_EQ(j["families"][1]["bits"], nlohmann::json({3, 5}));  // ELP_BSD v2: 3..6
+  // Five PE-array layers x two narrower fixed-point widths, and x one narrower ELP_BSD width.
+  EXPECT_EQ(j["sensitivity"].size(), 5u * 2u + 5u * 1u);
   const auto& chosen = j["chosen"];
   ASSERT_FALSE(chosen.is_null());
   const std::string design = chosen["validation"]["design"];
@@ -350,6 +353,31 @@ TEST(OptimizeCli, ChoosesAMixedDesignThatStandaloneRunsReproduce) {
   EXPECT_EQ(chosen["test"]["energy_pj"], chosen["validation"]["energy_pj"]);
   EXPECT_TRUE(std::filesystem::exists(dir + "/o/candidates.csv"));
   EXPECT_TRUE(std::filesystem::exists(dir + "/o/sensitivity.csv"));
+
+  // The chosen design is the cheapest verified one of either family that meets the budget; the
+  // fixed family's cheapest is reported beside it and the ratio is theirs.
+  double cheapest_fixed = 0, cheapest_elp = 0;
+  std::string elp_design;
+  for (const auto& v : j["verified"]) {
+    const double e = v["energy_pj"];
+    if (!v["meets_budget"].get<bool>()) continue;
+    EXPECT_GE(e, energy) << v.dump();
+    double& best = v["family"] == "fixed" ? cheapest_fixed : cheapest_elp;
+    if (best == 0 || e < best) {
+      best = e;
+      if (v["family"] == "elp") elp_design = v["design"];
+    }
+  }
+  ASSERT_GT(cheapest_fixed, 0);
+  ASSERT_FALSE(elp_design.empty()) << "no ELP_BSD mix met the budget";
+  EXPECT_EQ(j["best_fixed_mixed"]["validation"]["energy_pj"].get<double>(), cheapest_fixed);
+  EXPECT_DOUBLE_EQ(j["energy_vs_best_fixed_mixed"].get<double>(), energy / cheapest_fixed);
+  // An ELP_BSD mix runs standalone at the energy the search saw.
+  const auto elp_run = run_cli(
+      {"run", "--workload", kCnn, "--design", elp_design, "--calibration", "100", "--out", "re"},
+      dir);
+  ASSERT_EQ(elp_run.exit_code, 0) << elp_run.err;
+  EXPECT_EQ(read_json(dir + "/re/summary.json")["energy_pj"].get<double>(), cheapest_elp);
 }
 
 // An output-SQNR budget (any model): the chosen design's output SQNR on the validation images is
@@ -423,6 +451,8 @@ TEST(OptimizeCli, BadRequestsAreClearErrors) {
       {{{"--axis", "design.fixed.weight_bits=6,8"}}, {}, "changes the compiled network"},
       {{{"--axis", "array.rows=0,8"}}, {}, "--axis array.rows"},
       {{{"--axis", "array.rows"}}, {}, "KEY=V1,V2"},
+      {{{"--families", "elp,elp"}}, {}, "--families"},
+      {{{"--families", "elp"}, {"--bits", "2"}}, {}, "no width of the ELP_BSD v2 family"},
   };
   for (const Bad& b : cases) {
     std::map<std::string, std::string> opts = small;
