@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `conlocnn-sim optimize --max-top1-drop 0.5` on the residual Fashion-MNIST CNN (its defaults:
-# widths 2-8, validation and test the two halves of the test split, 500 calibration images), and
+# both families, fixed point 2-8 and ELP_BSD v2 3-6, validation and test the two halves of the test
+# split, 500 calibration images), and
 # in the same run the `accuracy` evaluation of its uniform designs alone as the yardstick: the
 # search costs the uniform table plus its sensitivity and verification designs. Prints the wall
 # times and what optimize measured and chose. Usage: bench/optimize.sh [build-dir]
@@ -28,9 +29,10 @@ c = d["chosen"]["validation"]
 print("| run | designs | wall s |")
 print("|---|---|---|")
 print(f"| accuracy of the uniform designs on the validation images (yardstick) | {len(d['uniform'])} | {acc_s:.1f} |")
-n = len(d['sensitivity']) + 1 + len(d['uniform']) + len(d['verified'])
-print(f"| optimize (sensitivity with the PE's own, uniform, verified) | {n} | {opt_s:.1f} |")
+n = len(d['sensitivity']) + len(d['families']) + len(d['uniform']) + len(d['verified'])
+print(f"| optimize (sensitivity with the widest PEs' own, uniform, verified) | {n} | {opt_s:.1f} |")
 print(f"\nchosen {c['design']}: {c['energy_pj'] / 1e6:.3f} uJ, validation top-1 {100 * c['top1']:.2f} %;"
       f" energy vs best uniform {d['energy_vs_best_uniform']:.3f}, vs best uniform fixed"
-      f" {d['energy_vs_best_uniform_fixed']:.3f}")
+      f" {d['energy_vs_best_uniform_fixed']:.3f}, vs best fixed-point mix"
+      f" {d['energy_vs_best_fixed_mixed']:.3f}")
 PY
