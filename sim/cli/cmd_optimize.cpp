@@ -38,6 +38,7 @@ struct OptimizeOptions {
   CommonOptions common;
   std::string workload = data_dir() + "/" + kDefaultLabelledWorkload, dataset, input_shape;
   std::string dataset_dir, calibration, validation, test, bits, families = "fixed,elp";
+  std::string compensations = "none,output_constant,error_feedback,both";
   std::vector<std::string> axes;  // --axis KEY=V1,V2,...
   double max_top1_drop = std::nan(""), min_output_sqnr = std::nan("");
   int verify = 12;  // front points verified per round
@@ -67,6 +68,9 @@ bool parse_optimize_options(const std::vector<std::string>& args, OptimizeOption
       "the test split)")("bits", po::value<std::string>(&o.bits),
                          "widths a layer may take (default every one a family runs: fixed "
                          "point 2 .. the configured PE's, ELP_BSD v2 3..6)")(
+      "compensations", po::value<std::string>(&o.compensations),
+      "compensations a layer may take (design.compensation values; default all four; the "
+      "configured design.compensation is always one)")(
       "families", po::value<std::string>(&o.families),
       "format families mixed per layer, each on its own PE: fixed (a multi-precision fixed-point "
       "PE), elp (ELP_BSD v2 on a loadable-decoder PE); default fixed,elp")(
@@ -123,12 +127,27 @@ struct Measured {
 // A family of per-layer formats and the PE a mix of them runs on (design.layer_formats,
 // docs/optimize.md): fixed point sign-extended into a fixed-point PE, or ELP_BSD v2 formats whose
 // tables are loaded into a loadable-decoder PE (elp4v2l .. elp6v2l).
+// A layer's option is a width and a compensation: option k * C + c is width bits[k] with
+// compensation comps[c] (C compensations; comps[0] is the configured design.compensation).
 struct Family {
-  std::string name;       // "fixed" or "elp"
-  int configured = 8;     // fixed: the configured PE's width (design.fixed.weight_bits)
-  std::vector<int> bits;  // widths a layer may take, ascending
+  std::string name;                // "fixed" or "elp"
+  int configured = 8;              // fixed: the configured PE's width (design.fixed.weight_bits)
+  std::vector<int> bits;           // widths a layer may take, ascending
+  std::vector<std::string> comps;  // compensations a layer may take, the configured first
   int top() const { return bits.back(); }
   bool elp() const { return name == "elp"; }
+  int options() const { return static_cast<int>(bits.size() * comps.size()); }
+  int option(int k, int c) const { return k * static_cast<int>(comps.size()) + c; }
+  int width_index(int option) const { return option / static_cast<int>(comps.size()); }
+  int width(int option) const { return bits[static_cast<std::size_t>(width_index(option))]; }
+  int comp(int option) const { return option % static_cast<int>(comps.size()); }
+  // The widest width at the configured compensation: the widest PE's own design's option.
+  int top_option() const { return option(static_cast<int>(bits.size()) - 1, 0); }
+  // Option o as design.layer_formats writes it: FORMAT or FORMAT/COMPENSATION.
+  std::string layer_format(int o) const {
+    const std::string f = format(width(o));
+    return comp(o) == 0 ? f : f + "/" + comps[static_cast<std::size_t>(comp(o))];
+  }
   // A layer's format at width b: fixed<b>; ELP_BSD with a per-layer level set where a loadable
   // PE of that width exists (elp<b>v2l), else the Laplace set (elp3v2).
   std::string format(int b) const {
@@ -191,30 +210,31 @@ AccuracyVariant float_variant(const SimConfig& base) {
   return f;
 }
 
-// The design spec of per-layer widths `formats` (indices into f.bits, per PE-array layer) of
-// family `f`: on the family's widest PE, or (`narrowest`) on the narrowest PE that holds its
-// widest layer, the PE an architect would build for it.
+// The design spec of per-layer options `formats` (Family::option, per PE-array layer) of family
+// `f`: on the family's widest PE, or (`narrowest`) on the narrowest PE that holds its widest
+// layer, the PE an architect would build for it.
 std::string mixed_spec(const Problem& p, const Family& f, const std::vector<int>& formats,
                        bool narrowest) {
   int widest = f.top();
   if (narrowest) {
     widest = 0;
-    for (int i : formats)
-      widest = std::max(widest, f.bits[static_cast<std::size_t>(i)]);
+    for (int o : formats)
+      widest = std::max(widest, f.width(o));
   }
   const std::string own = f.format(f.pe_width(widest));
   std::string lf;
   for (std::size_t i = 0; i < formats.size(); ++i) {
-    const std::string fmt = f.format(f.bits[static_cast<std::size_t>(formats[i])]);
+    const std::string fmt = f.layer_format(formats[i]);
     if (fmt != own) lf += (lf.empty() ? "" : ",") + p.layers[i] + "=" + fmt;
   }
   const std::string base = f.pe_spec(widest);
   return lf.empty() ? base : base + "@design.layer_formats=" + lf;
 }
 
-// Every layer of family `f` at width index k (k < 0: the family's widest PE's own design).
+// Every layer of family `f` at width index k with the configured compensation (k < 0: the
+// family's widest PE's own design).
 std::vector<int> all_at(const Problem& p, const Family& f, int k) {
-  return std::vector<int>(p.layers.size(), k < 0 ? static_cast<int>(f.bits.size()) - 1 : k);
+  return std::vector<int>(p.layers.size(), k < 0 ? f.top_option() : f.option(k, 0));
 }
 
 bool ranges_overlap(const ImageRange& a, const ImageRange& b) {
@@ -297,13 +317,24 @@ Problem make_problem(const OptimizeOptions& o) {
     for (int b = 2; b <= std::max(p.pe_bits, 6); ++b)
       bits.insert(b);
   }
+  // The configured compensation first: the widest PE's own design, the anchors and the uniform
+  // designs' reference use it.
+  std::vector<std::string> comps = {to_string(p.base.design.compensation)};
+  for (const std::string& c : split_list(o.compensations)) {
+    const std::string t = trim(c);
+    if (t != "none" && t != "output_constant" && t != "error_feedback" && t != "both") {
+      throw UserError(field_error("--compensations", "", "not a compensation", "\"" + t + "\"",
+                                  "none, output_constant, error_feedback, both"));
+    }
+    if (std::find(comps.begin(), comps.end(), t) == comps.end()) comps.push_back(t);
+  }
   std::set<std::string> names;
   for (const std::string& n : split_list(o.families)) {
     if ((n != "fixed" && n != "elp") || !names.insert(n).second) {
       throw UserError(field_error("--families", "", "not a list of distinct families",
                                   "\"" + o.families + "\"", "fixed, elp or fixed,elp"));
     }
-    Family f{n, p.pe_bits, {}};
+    Family f{n, p.pe_bits, {}, comps};
     for (int b : bits) {
       if (f.elp() ? (b >= 3 && b <= 6) : b <= p.pe_bits) f.bits.push_back(b);
     }
@@ -467,18 +498,26 @@ const Measured* cheapest_meeting(const std::vector<const Measured*>& ms) {
 }
 
 // The uniform designs the mixed ones are compared with: fixed point of every searched width on
-// its own PE, and every ELP_BSD preset (term-serial MACs compute what parallel ones do).
+// its own PE, and every ELP_BSD preset (term-serial MACs compute what parallel ones do), each
+// with every compensation searched.
 std::vector<std::string> uniform_designs(const Problem& p) {
   std::set<int> fixed = {p.pe_bits};
   for (const Family& f : p.families) {
     if (!f.elp()) fixed.insert(f.bits.begin(), f.bits.end());
   }
-  std::vector<std::string> u;
+  std::vector<std::string> names;
   for (int b : fixed)
-    u.push_back(b == p.pe_bits ? "fixed" : "fixed" + std::to_string(b));
+    names.push_back(b == p.pe_bits ? "fixed" : "fixed" + std::to_string(b));
   for (const auto& n : design_names()) {
     if (n.rfind("elp", 0) == 0 && n != "elp" && n.find("-serial") == std::string::npos)
-      u.push_back(n);
+      names.push_back(n);
+  }
+  // Each with every compensation searched (the configured one is the design's own).
+  std::vector<std::string> u;
+  for (const std::string& n : names) {
+    const auto& comps = p.families.front().comps;
+    for (std::size_t c = 0; c < comps.size(); ++c)
+      u.push_back(c == 0 ? n : n + "@design.compensation=" + comps[c]);
   }
   return u;
 }
@@ -522,10 +561,10 @@ std::vector<FormatChoice> narrowest_pe_front(const Problem& p, const Search& s, 
   const double base = at(s.sens, mixed_spec(p, f, all_at(p, f, -1), false), q).energy_pj;
   std::vector<double> pe_saving(f.bits.size(), 0.0);
   for (std::size_t k = 0; k + 1 < f.bits.size(); ++k) {
+    const int kk = static_cast<int>(k);
     double all_at_k = base;
     for (const auto& layer : options)
-      all_at_k += layer[k + 1].energy;  // option 0 is the widest PE's own width
-    const int kk = static_cast<int>(k);
+      all_at_k += layer[static_cast<std::size_t>(f.option(kk, 0))].energy;  // indexed by option
     pe_saving[k] = at(s.uniform, mixed_spec(p, f, all_at(p, f, kk), true), q).energy_pj - all_at_k;
   }
   std::vector<FormatChoice> all;
@@ -533,10 +572,12 @@ std::vector<FormatChoice> narrowest_pe_front(const Problem& p, const Search& s, 
     std::vector<std::vector<LayerOption>> up_to(options.size());
     for (std::size_t l = 0; l < options.size(); ++l) {
       for (const LayerOption& o : options[l])
-        if (o.format <= static_cast<int>(k)) up_to[l].push_back(o);
+        if (f.width_index(o.format) <= static_cast<int>(k)) up_to[l].push_back(o);
     }
     for (FormatChoice c : pareto_front(up_to, 1024)) {
-      const int widest = *std::max_element(c.formats.begin(), c.formats.end());
+      int widest = 0;
+      for (int o : c.formats)
+        widest = std::max(widest, f.width_index(o));
       c.energy += base + pe_saving[static_cast<std::size_t>(widest)];
       c.group = static_cast<int>(q);
       all.push_back(std::move(c));
@@ -552,11 +593,11 @@ ImageRange sqnr_range(const Problem& p) {
   return r;
 }
 
-// Layer l of family f alone at width index k (k < 0: none), the others at the widest width, on
-// the family's widest PE.
-std::string single_layer_spec(const Problem& p, const Family& f, std::size_t l, int k) {
+// Layer l of family f alone at option o (o < 0: none), the others at the widest PE's own, on
+// that PE.
+std::string single_layer_spec(const Problem& p, const Family& f, std::size_t l, int o) {
   std::vector<int> formats = all_at(p, f, -1);
-  if (k >= 0) formats[l] = k;
+  if (o >= 0) formats[l] = o;
   return mixed_spec(p, f, formats, false);
 }
 
@@ -568,8 +609,8 @@ void sensitivity(const OptimizeOptions& o, const Problem& p, Search& s) {
   for (const Family& f : p.families) {
     vs.push_back(variant_of(o, p, single_layer_spec(p, f, 0, -1)));
     for (std::size_t l = 0; l < p.layers.size(); ++l) {
-      for (std::size_t k = 0; k + 1 < f.bits.size(); ++k)
-        vs.push_back(variant_of(o, p, single_layer_spec(p, f, l, static_cast<int>(k))));
+      for (int k = 0; k < f.options(); ++k)
+        if (k != f.top_option()) vs.push_back(variant_of(o, p, single_layer_spec(p, f, l, k)));
     }
   }
   AccuracySetup on_sqnr_images = p.validation;
@@ -594,13 +635,16 @@ void sensitivity(const OptimizeOptions& o, const Problem& p, Search& s) {
     std::vector<FormatChoice> fronts;
     for (std::size_t q = 0; q < p.points.size(); ++q) {
       const double base = at(s.sens, widest, q).energy_pj;
+      // Per layer, every option, indexed by option (the widest PE's own adds nothing).
       std::vector<std::vector<LayerOption>> options(p.layers.size());
       for (std::size_t l = 0; l < p.layers.size(); ++l) {
-        options[l].push_back({static_cast<int>(f.bits.size() - 1), 0.0, 0.0});
-        for (std::size_t k = 0; k + 1 < f.bits.size(); ++k) {
-          const int kk = static_cast<int>(k);
-          const Measured& m = at(s.sens, single_layer_spec(p, f, l, kk), q);
-          options[l].push_back({kk, std::max(0.0, noise_of(m) - base_noise), m.energy_pj - base});
+        for (int k = 0; k < f.options(); ++k) {
+          if (k == f.top_option()) {
+            options[l].push_back({k, 0.0, 0.0});
+            continue;
+          }
+          const Measured& m = at(s.sens, single_layer_spec(p, f, l, k), q);
+          options[l].push_back({k, std::max(0.0, noise_of(m) - base_noise), m.energy_pj - base});
         }
       }
       for (FormatChoice& c : narrowest_pe_front(p, s, f, options, q))
@@ -710,8 +754,7 @@ void choose(const Problem& p, Search& s) {
 std::string formats_text(const Problem& p, const Family& f, const FormatChoice& c) {
   std::string t;
   for (std::size_t i = 0; i < c.formats.size(); ++i) {
-    t += (t.empty() ? "" : ", ") + p.layers[i] + " " +
-         f.format(f.bits[static_cast<std::size_t>(c.formats[i])]);
+    t += (t.empty() ? "" : ", ") + p.layers[i] + " " + f.layer_format(c.formats[i]);
   }
   return t;
 }
@@ -749,10 +792,10 @@ void print_summary(const Problem& p, const Search& s, const json& j,
   for (const Family& f : p.families)
     fams += (fams.empty() ? "" : ", ") + f.label() + " " + json(f.bits).dump();
   std::printf(
-      "%s on %s: %zu PE-array layers, widths %s; float top-1 %.2f %% (validation), %.2f %% "
-      "(test)\n",
+      "%s on %s: %zu PE-array layers, widths %s, compensations %s; float top-1 %.2f %% "
+      "(validation), %.2f %% (test)\n",
       p.w.net.name.c_str(), p.w.dataset.name.c_str(), p.layers.size(), fams.c_str(),
-      100 * s.uniform[0].top1, 100 * test[0].top1);
+      json(p.families.front().comps).dump().c_str(), 100 * s.uniform[0].top1, 100 * test[0].top1);
   line("chosen (mixed)", s.chosen);
   if (s.best_fixed_mixed != s.chosen) line("best fixed mixed", s.best_fixed_mixed);
   line("best uniform", s.best_uniform);
@@ -777,24 +820,29 @@ void print_summary(const Problem& p, const Search& s, const json& j,
 // the JSON rows and the CSV.
 std::pair<json, std::string> sensitivity_table(const Problem& p, const Search& s) {
   json rows = json::array();
-  std::string csv = "family,layer,format,bits,top1,output_sqnr_db,energy_pj,energy_delta_pj\n";
+  std::string csv =
+      "family,layer,format,bits,compensation,top1,output_sqnr_db,energy_pj,energy_delta_pj\n";
   for (const Family& f : p.families) {
     const double base = at(s.sens, single_layer_spec(p, f, 0, -1), 0).energy_pj;
     for (std::size_t l = 0; l < p.layers.size(); ++l) {
-      for (std::size_t k = 0; k + 1 < f.bits.size(); ++k) {
-        const Measured& m = at(s.sens, single_layer_spec(p, f, l, static_cast<int>(k)), 0);
+      for (int k = 0; k < f.options(); ++k) {
+        if (k == f.top_option()) continue;
+        const Measured& m = at(s.sens, single_layer_spec(p, f, l, k), 0);
         const double delta = m.energy_pj - base;
+        const std::string comp = f.comps[static_cast<std::size_t>(f.comp(k))];
         rows.push_back({{"family", f.name},
                         {"layer", p.layers[l]},
-                        {"format", f.format(f.bits[k])},
-                        {"bits", f.bits[k]},
+                        {"format", f.format(f.width(k))},
+                        {"bits", f.width(k)},
+                        {"compensation", comp},
                         {"top1", m.top1},
                         {"output_sqnr_db", m.output_sqnr_db},
                         {"energy_pj", m.energy_pj},
                         {"energy_delta_pj", delta}});
         std::ostringstream row;
-        row << f.name << ',' << p.layers[l] << ',' << f.format(f.bits[k]) << ',' << f.bits[k] << ','
-            << m.top1 << ',' << m.output_sqnr_db << ',' << m.energy_pj << ',' << delta << '\n';
+        row << f.name << ',' << p.layers[l] << ',' << f.format(f.width(k)) << ',' << f.width(k)
+            << ',' << comp << ',' << m.top1 << ',' << m.output_sqnr_db << ',' << m.energy_pj << ','
+            << delta << '\n';
         csv += row.str();
       }
     }
@@ -867,6 +915,7 @@ void report(const OptimizeOptions& o, const Problem& p, const Search& s,
     j["families"].push_back({{"family", fam.name},
                              {"bits", fam.bits},
                              {"formats", formats},
+                             {"compensations", fam.comps},
                              {"widest_pe", fam.pe_spec(fam.top())},
                              {"front_points", s.front[f].size()}});
   }

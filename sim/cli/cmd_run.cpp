@@ -124,7 +124,8 @@ void print_summary(const RunResult& r, const std::string& dir, double wall) {
   if (!cfg.design.layer_formats.empty()) {
     std::string own;
     for (const LayerFormat& f : cfg.design.layer_formats)
-      own += (own.empty() ? "" : ", ") + f.layer + " " + f.format;
+      own += (own.empty() ? "" : ", ") + f.layer + " " + f.format +
+             (f.compensation ? std::string("/") + to_string(*f.compensation) : "");
     std::printf("  formats   layers in their own format on the %s PE (%s): %s\n", r.design.c_str(),
                 cfg.design.mac == MacKind::FixedPoint ? "sign-extended" : "decoder table loaded",
                 own.c_str());

@@ -72,6 +72,7 @@ DesignConfig DesignConfig::for_layer(const std::string& layer) const {
       d.fixed_datapath_bits = fixed_weight_bits;
       d.fixed_weight_bits = f.fixed_bits;
     }
+    if (f.compensation) d.compensation = *f.compensation;
     d.layer_formats.clear();
     return d;
   }
@@ -116,7 +117,7 @@ std::vector<LayerFormat> parse_layer_formats(const std::string& text, const std:
   std::string list;
   for (const std::string& f : allowed)
     list += (list.empty() ? "" : ", ") + f;
-  const std::string expected = "\"LAYER=FORMAT,...\" with FORMAT one of " + list;
+  const std::string expected = "\"LAYER=FORMAT[/COMPENSATION],...\" with FORMAT one of " + list;
   for (const std::string& raw : split_list(text)) {
     const std::string item = trim(raw);
     const std::size_t eq = item.find('=');
@@ -126,6 +127,21 @@ std::vector<LayerFormat> parse_layer_formats(const std::string& text, const std:
     if (f.layer.empty() || f.format.empty()) {
       throw_field_error(source, key, "\"" + item + "\" is not LAYER=FORMAT", json_brief(text),
                         expected);
+    }
+    if (const std::size_t slash = f.format.find('/'); slash != std::string::npos) {
+      const std::string comp = trim(f.format.substr(slash + 1));
+      f.format = trim(f.format.substr(0, slash));
+      for (const Compensation c : {Compensation::None, Compensation::ErrorFeedback,
+                                   Compensation::OutputConstant, Compensation::Both}) {
+        if (comp == to_string(c)) f.compensation = c;
+      }
+      if (!f.compensation) {
+        throw_field_error(source, key,
+                          "layer " + f.layer + ": \"" + comp + "\" is not a compensation",
+                          json_brief(text),
+                          "FORMAT/COMPENSATION with COMPENSATION none, output_constant, "
+                          "error_feedback or both");
+      }
     }
     if (std::find(allowed.begin(), allowed.end(), f.format) == allowed.end()) {
       throw_field_error(

@@ -33,9 +33,10 @@ struct ArrayConfig {
 // One layer's weight format on a design's PE (design.layer_formats).
 struct LayerFormat {
   std::string layer;
-  std::string format;                  // as written: fixed<b> or an ELP_BSD v2 preset's name
-  int fixed_bits = 0;                  // fixed<b> on a fixed-point PE
-  std::optional<ElpLutParams> elp_v2;  // an ELP_BSD v2 format on a loadable-decoder PE
+  std::string format;                        // as written: fixed<b> or an ELP_BSD v2 preset's name
+  int fixed_bits = 0;                        // fixed<b> on a fixed-point PE
+  std::optional<ElpLutParams> elp_v2;        // an ELP_BSD v2 format on a loadable-decoder PE
+  std::optional<Compensation> compensation;  // "/COMPENSATION": the layer's own
 };
 
 struct DesignConfig {
@@ -70,9 +71,10 @@ struct DesignConfig {
   DesignConfig for_layer(const std::string& layer) const;
 };
 
-// design.layer_formats' text ("LAYER=FORMAT,..."), checked against the PE `pe` (a fixed-point
-// design: fixed2 .. its width; an ELP_BSD v2 design with a loadable decoder: the v2 presets its
-// datapath holds): errors name `source` and the key. Layer names are checked against the network
+// design.layer_formats' text ("LAYER=FORMAT[/COMPENSATION],..."), checked against the PE `pe` (a
+// fixed-point design: fixed2 .. its width; an ELP_BSD v2 design with a loadable decoder: the v2
+// presets its datapath holds; COMPENSATION a design.compensation value): errors name `source`
+// and the key. Layer names are checked against the network
 // by the compiler.
 std::vector<LayerFormat> parse_layer_formats(const std::string& text, const std::string& source,
                                              const DesignConfig& pe);

@@ -267,7 +267,7 @@ class PeLayerCompiler {
                   std::vector<IntTensor>* held, CompiledLayer& cl)
       : net_(net),
         l_(net.layers[li]),
-        d_(d),
+        d_(d.for_layer(net.layers[li].name)),
         prep_(std::move(prep)),
         shapes_(shapes),
         acts_(acts),
@@ -527,7 +527,7 @@ class PeLayerCompiler {
 
   const Network& net_;
   const Layer& l_;
-  const DesignConfig& d_;
+  const DesignConfig d_;  // the layer's own (DesignConfig::for_layer: its format, compensation)
   PreparedLayer prep_;
   const std::vector<IntTensor>& shapes_;
   CalibActs* acts_;

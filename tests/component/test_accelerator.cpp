@@ -289,7 +289,8 @@ INSTANTIATE_TEST_SUITE_P(
         // ELP_BSD v2 layers of other widths and level sets on a loadable-decoder PE: 3-bit codes
         // across byte boundaries, a per-layer set and a fixed (Laplace) one.
         Case{"ConvMixedElpTinyBuffers", conv_net,
-             with({"design.elp.format=elp6v2l", "design.layer_formats=c3s2p1=elp3v2,c1s2=elp4v2l"},
+             with({"design.elp.format=elp6v2l",
+                   "design.layer_formats=c3s2p1=elp3v2/both,c1s2=elp4v2l/none"},
                   kTiny)},
         Case{"GroupedMixedElpIs",
              grouped_net,
@@ -747,6 +748,30 @@ TEST(LayerFormats, ANarrowLayerIsTheNarrowFormatsWeightsPricedOnTheWidePe) {
     EXPECT_DOUBLE_EQ(got[narrow].pj, want[narrow].pj) << "calibrated " << calibrate;
     EXPECT_GT(got[narrow].pj, 0.0);
   }
+}
+
+// FORMAT/COMPENSATION gives a layer its own compensation: the first layer (its input is the
+// image, so upstream layers cannot change it) compiles as the uniform design with that
+// compensation does, not as with the design's own.
+TEST(LayerFormats, ALayersOwnCompensationIsTheUniformDesignsWithIt) {
+  const Network net = conv_net();
+  const SyntheticWeights src(7);
+  auto compiled = [&](std::vector<std::string> sets) {
+    sets.push_back("design.mac=fixed");
+    return compile_network(net, compile_spec(load_sim_config(std::nullopt, sets), true), src);
+  };
+  const CompiledNetwork mixed = compiled(
+      {"design.compensation=output_constant", "design.layer_formats=c3s2p1=fixed3/error_feedback"});
+  const CompiledNetwork feedback =
+      compiled({"design.fixed.weight_bits=3", "design.compensation=error_feedback"});
+  const CompiledNetwork constant =
+      compiled({"design.fixed.weight_bits=3", "design.compensation=output_constant"});
+  ASSERT_EQ(net.layers[0].name, "c3s2p1");
+  EXPECT_EQ(mixed.layers[0].wq, feedback.layers[0].wq);
+  EXPECT_EQ(mixed.layers[0].bias, feedback.layers[0].bias);
+  EXPECT_TRUE(mixed.layers[0].wq != constant.layers[0].wq ||
+              mixed.layers[0].bias != constant.layers[0].bias)
+      << "the compensations compile the layer alike";
 }
 
 // A layer of another ELP_BSD v2 format on a loadable-decoder PE (design.layer_formats) is the

@@ -31,7 +31,8 @@ const nlohmann::json& find(const nlohmann::json& results, const std::string& wei
 }
 
 // `optimize` on the small CNN with small image sets (validation test:0-299, test test:300-599,
-// 50 calibration images, SQNR on 100), three points verified per round, into DIR/o; then `extra`.
+// 50 calibration images, SQNR on 100), the configured compensation only, three points verified
+// per round, into DIR/o; then `extra`.
 CliResult small_optimize(const std::string& dir, const std::vector<std::string>& extra) {
   std::vector<std::string> args = {"optimize",
                                    "--workload",
@@ -46,6 +47,8 @@ CliResult small_optimize(const std::string& dir, const std::vector<std::string>&
                                    "3",
                                    "--sqnr-images",
                                    "100",
+                                   "--compensations",
+                                   "output_constant",
                                    "-j",
                                    "2",
                                    "--out",
@@ -302,6 +305,8 @@ TEST(OptimizeCli, ChoosesAMixedDesignThatStandaloneRunsReproduce) {
                           "100",
                           "--bits",
                           "3,5,8",
+                          "--compensations",
+                          "both",
                           "--verify",
                           "4",
                           "--sqnr-images",
@@ -317,8 +322,16 @@ TEST(OptimizeCli, ChoosesAMixedDesignThatStandaloneRunsReproduce) {
   ASSERT_EQ(j["families"].size(), 2u);
   EXPECT_EQ(j["families"][0]["bits"], nlohmann::json({3, 5, 8}));
   EXPECT_EQ(j["families"][1]["bits"], nlohmann::json({3, 5}));  // ELP_BSD v2: 3..6
-  // Five PE-array layers x two narrower fixed-point widths, and x one narrower ELP_BSD width.
-  EXPECT_EQ(j["sensitivity"].size(), 5u * 2u + 5u * 1u);
+  // The configured compensation first.
+  EXPECT_EQ(j["families"][0]["compensations"], nlohmann::json({"output_constant", "both"}));
+  // Five PE-array layers x (three fixed-point widths x two compensations, less the PE's own),
+  // and x (two ELP_BSD widths x two compensations, less the PE's own).
+  EXPECT_EQ(j["sensitivity"].size(), 5u * 5u + 5u * 3u);
+  // Every uniform design with each compensation.
+  int both = 0;
+  for (const auto& u : j["uniform"])
+    both += u["design"].get<std::string>().find("@design.compensation=both") != std::string::npos;
+  EXPECT_EQ(2 * both, static_cast<int>(j["uniform"].size()));
   const auto& chosen = j["chosen"];
   ASSERT_FALSE(chosen.is_null());
   const std::string design = chosen["validation"]["design"];
@@ -426,14 +439,12 @@ TEST(OptimizeCli, AxisSearchesTheArrayJointly) {
 TEST(OptimizeCli, BadRequestsAreClearErrors) {
   const std::string dir = make_temp_dir("optimize-bad");
   // Each case: options over these (an empty value drops the option).
-  const std::map<std::string, std::string> small = {{"--workload", kCnn},
-                                                    {"--validation", "test:0-199"},
-                                                    {"--test", "test:200-399"},
-                                                    {"--calibration", "50"},
-                                                    {"--bits", "4,8"},
-                                                    {"--verify", "2"},
-                                                    {"-j", "2"},
-                                                    {"--max-top1-drop", "1"}};
+  const std::map<std::string, std::string> small = {
+      {"--workload", kCnn},       {"--validation", "test:0-199"},
+      {"--test", "test:200-399"}, {"--calibration", "50"},
+      {"--bits", "4,8"},          {"--compensations", "output_constant"},
+      {"--verify", "2"},          {"-j", "2"},
+      {"--max-top1-drop", "1"}};
   struct Bad {
     std::map<std::string, std::string> opts;
     std::vector<std::string> sets;
@@ -452,6 +463,7 @@ TEST(OptimizeCli, BadRequestsAreClearErrors) {
       {{{"--axis", "array.rows=0,8"}}, {}, "--axis array.rows"},
       {{{"--axis", "array.rows"}}, {}, "KEY=V1,V2"},
       {{{"--families", "elp,elp"}}, {}, "--families"},
+      {{{"--compensations", "feedback"}}, {}, "--compensations"},
       {{{"--families", "elp"}, {"--bits", "2"}}, {}, "no width of the ELP_BSD v2 family"},
   };
   for (const Bad& b : cases) {
