@@ -14,12 +14,14 @@ trap 'rm -rf "$out"' EXIT
 
 /usr/bin/time -f '%e' -o "$out/opt.time" "$sim" optimize --max-top1-drop 0.5 --out "$out/opt" \
   > /dev/null 2> "$out/opt.err"
-formats=$(/usr/bin/python3 -c "
+# The uniform designs as accuracy names them: each design once, with every compensation searched.
+read -r formats comps < <(/usr/bin/python3 -c "
 import json, sys
 d = json.load(open(sys.argv[1]))
-print(','.join(u['design'] for u in d['uniform']))" "$out/opt/optimize.json")
+names = dict.fromkeys(u['design'].split('@')[0] for u in d['uniform'])
+print(','.join(names), ','.join(d['families'][0]['compensations']))" "$out/opt/optimize.json")
 /usr/bin/time -f '%e' -o "$out/acc.time" "$sim" accuracy --formats "$formats" \
-  --compensation output_constant --activation-bits 8 --images test:0-4999 \
+  --compensation "$comps" --activation-bits 8 --images test:0-4999 \
   --out "$out/acc" > /dev/null 2> "$out/acc.err"
 /usr/bin/python3 - "$out/opt/optimize.json" "$(cat "$out/opt.time")" "$(cat "$out/acc.time")" <<'PY'
 import json, sys
