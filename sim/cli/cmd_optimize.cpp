@@ -126,39 +126,47 @@ struct Measured {
 
 // A family of per-layer formats and the PE a mix of them runs on (design.layer_formats,
 // docs/optimize.md): fixed point sign-extended into a fixed-point PE, or ELP_BSD v2 formats whose
-// tables are loaded into a loadable-decoder PE (elp4v2l .. elp6v2l).
-// A layer's option is a width and a compensation: option k * C + c is width bits[k] with
+// tables are loaded into a loadable-decoder PE (elp3v2l .. elp6v2l).
+// A layer's option is a format and a compensation: option i * C + c is formats[i] with
 // compensation comps[c] (C compensations; comps[0] is the configured design.compensation).
 struct Family {
-  std::string name;                // "fixed" or "elp"
-  int configured = 8;              // fixed: the configured PE's width (design.fixed.weight_bits)
-  std::vector<int> bits;           // widths a layer may take, ascending
+  std::string name;       // "fixed" or "elp"
+  int configured = 8;     // fixed: the configured PE's width (design.fixed.weight_bits)
+  std::vector<int> bits;  // widths a layer may take (and PEs), ascending
+  // The formats a layer may take, (width, name) by ascending width: each width's own format (the
+  // PE's) and, for ELP_BSD at 3 bits, also the one-term Laplace set elp3v2 beside elp3v2l.
+  std::vector<std::pair<int, std::string>> formats;
   std::vector<std::string> comps;  // compensations a layer may take, the configured first
   int top() const { return bits.back(); }
   bool elp() const { return name == "elp"; }
-  int options() const { return static_cast<int>(bits.size() * comps.size()); }
-  int option(int k, int c) const { return k * static_cast<int>(comps.size()) + c; }
-  int width_index(int option) const { return option / static_cast<int>(comps.size()); }
-  int width(int option) const { return bits[static_cast<std::size_t>(width_index(option))]; }
-  int comp(int option) const { return option % static_cast<int>(comps.size()); }
-  // The widest width at the configured compensation: the widest PE's own design's option.
-  int top_option() const { return option(static_cast<int>(bits.size()) - 1, 0); }
+  int c() const { return static_cast<int>(comps.size()); }
+  int options() const { return static_cast<int>(formats.size()) * c(); }
+  int format_index(int o) const { return o / c(); }
+  int comp(int o) const { return o % c(); }
+  int width(int o) const { return formats[static_cast<std::size_t>(format_index(o))].first; }
+  int width_index(int o) const {
+    return static_cast<int>(std::find(bits.begin(), bits.end(), width(o)) - bits.begin());
+  }
+  // A width's own format (the PE's): fixed<b>, or ELP_BSD v2 with its own level set.
+  std::string own(int b) const {
+    return (elp() ? "elp" : "fixed") + std::to_string(b) + (elp() ? "v2l" : "");
+  }
+  // Width index k's own format at the configured compensation.
+  int own_option(int k) const {
+    const std::string n = own(bits[static_cast<std::size_t>(k)]);
+    for (std::size_t i = 0; i < formats.size(); ++i)
+      if (formats[i].second == n) return static_cast<int>(i) * c();
+    throw InternalError("optimize: no format " + n);
+  }
+  // The widest PE's own design's option.
+  int top_option() const { return own_option(static_cast<int>(bits.size()) - 1); }
   // Option o as design.layer_formats writes it: FORMAT or FORMAT/COMPENSATION.
   std::string layer_format(int o) const {
-    const std::string f = format(width(o));
+    const std::string& f = formats[static_cast<std::size_t>(format_index(o))].second;
     return comp(o) == 0 ? f : f + "/" + comps[static_cast<std::size_t>(comp(o))];
   }
-  // A layer's format at width b: fixed<b>; ELP_BSD with a per-layer level set where a loadable
-  // PE of that width exists (elp<b>v2l), else the Laplace set (elp3v2).
-  std::string format(int b) const {
-    const std::string w = std::to_string(b);
-    return elp() ? (b >= 4 ? "elp" + w + "v2l" : "elp" + w + "v2") : "fixed" + w;
-  }
-  // The narrowest PE that runs layers up to width w: its width and its design spec.
-  int pe_width(int w) const { return elp() ? std::max(4, w) : w; }
-  std::string pe_spec(int w) const {
-    return !elp() && w == configured ? "fixed" : format(pe_width(w));
-  }
+  // The narrowest PE that runs layers up to width w, as a design spec: the one of format w.
+  std::string pe_spec(int w) const { return !elp() && w == configured ? "fixed" : own(w); }
   std::string label() const { return elp() ? "ELP_BSD v2" : "fixed point"; }
 };
 
@@ -221,7 +229,7 @@ std::string mixed_spec(const Problem& p, const Family& f, const std::vector<int>
     for (int o : formats)
       widest = std::max(widest, f.width(o));
   }
-  const std::string own = f.format(f.pe_width(widest));
+  const std::string own = f.own(widest);
   std::string lf;
   for (std::size_t i = 0; i < formats.size(); ++i) {
     const std::string fmt = f.layer_format(formats[i]);
@@ -234,7 +242,7 @@ std::string mixed_spec(const Problem& p, const Family& f, const std::vector<int>
 // Every layer of family `f` at width index k with the configured compensation (k < 0: the
 // family's widest PE's own design).
 std::vector<int> all_at(const Problem& p, const Family& f, int k) {
-  return std::vector<int>(p.layers.size(), k < 0 ? f.top_option() : f.option(k, 0));
+  return std::vector<int>(p.layers.size(), k < 0 ? f.top_option() : f.own_option(k));
 }
 
 bool ranges_overlap(const ImageRange& a, const ImageRange& b) {
@@ -334,7 +342,7 @@ Problem make_problem(const OptimizeOptions& o) {
       throw UserError(field_error("--families", "", "not a list of distinct families",
                                   "\"" + o.families + "\"", "fixed, elp or fixed,elp"));
     }
-    Family f{n, p.pe_bits, {}, comps};
+    Family f{n, p.pe_bits, {}, {}, comps};
     for (int b : bits) {
       if (f.elp() ? (b >= 3 && b <= 6) : b <= p.pe_bits) f.bits.push_back(b);
     }
@@ -342,6 +350,10 @@ Problem make_problem(const OptimizeOptions& o) {
     if (f.bits.empty()) {
       throw UserError(field_error("--bits", "", "no width of the " + f.label() + " family",
                                   "\"" + o.bits + "\"", "an ELP_BSD v2 width, 3..6"));
+    }
+    for (int b : f.bits) {
+      if (f.elp() && b == 3) f.formats.emplace_back(3, "elp3v2");
+      f.formats.emplace_back(b, f.own(b));
     }
     p.families.push_back(f);
   }
@@ -564,7 +576,7 @@ std::vector<FormatChoice> narrowest_pe_front(const Problem& p, const Search& s, 
     const int kk = static_cast<int>(k);
     double all_at_k = base;
     for (const auto& layer : options)
-      all_at_k += layer[static_cast<std::size_t>(f.option(kk, 0))].energy;  // indexed by option
+      all_at_k += layer[static_cast<std::size_t>(f.own_option(kk))].energy;  // indexed by option
     pe_saving[k] = at(s.uniform, mixed_spec(p, f, all_at(p, f, kk), true), q).energy_pj - all_at_k;
   }
   std::vector<FormatChoice> all;
@@ -832,7 +844,7 @@ std::pair<json, std::string> sensitivity_table(const Problem& p, const Search& s
         const std::string comp = f.comps[static_cast<std::size_t>(f.comp(k))];
         rows.push_back({{"family", f.name},
                         {"layer", p.layers[l]},
-                        {"format", f.format(f.width(k))},
+                        {"format", f.formats[static_cast<std::size_t>(f.format_index(k))].second},
                         {"bits", f.width(k)},
                         {"compensation", comp},
                         {"top1", m.top1},
@@ -840,7 +852,8 @@ std::pair<json, std::string> sensitivity_table(const Problem& p, const Search& s
                         {"energy_pj", m.energy_pj},
                         {"energy_delta_pj", delta}});
         std::ostringstream row;
-        row << f.name << ',' << p.layers[l] << ',' << f.format(f.width(k)) << ',' << f.width(k)
+        row << f.name << ',' << p.layers[l] << ','
+            << f.formats[static_cast<std::size_t>(f.format_index(k))].second << ',' << f.width(k)
             << ',' << comp << ',' << m.top1 << ',' << m.output_sqnr_db << ',' << m.energy_pj << ','
             << delta << '\n';
         csv += row.str();
@@ -910,8 +923,8 @@ void report(const OptimizeOptions& o, const Problem& p, const Search& s,
   for (std::size_t f = 0; f < p.families.size(); ++f) {
     const Family& fam = p.families[f];
     std::vector<std::string> formats;
-    for (int b : fam.bits)
-      formats.push_back(fam.format(b));
+    for (const auto& [b, n] : fam.formats)
+      formats.push_back(n);
     j["families"].push_back({{"family", fam.name},
                              {"bits", fam.bits},
                              {"formats", formats},

@@ -26,7 +26,7 @@ int cmd_rtl(const std::vector<std::string>& args) {
   add_common_options(desc, common, true);
   desc.add_options()(
       "design", po::value<std::string>(&design),
-      "MAC design: fixed2..fixed16, elp4..elp8, elp3v2..elp8v2, elp4v2l..elp6v2l, elp (the "
+      "MAC design: fixed2..fixed16, elp4..elp8, elp3v2..elp8v2, elp3v2l..elp6v2l, elp (the "
       "configured; design.elp.mac=serial for term-serial)")(
       "stream", po::value<std::vector<std::string>>(&streams),
       "WORKLOAD:LAYER (repeatable): also write the operand stream 64 weight-stationary PEs of "

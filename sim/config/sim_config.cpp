@@ -311,7 +311,7 @@ const ParamRegistry& sim_params() {
                      {"elp", "fixed"}),
         choice_param("design.elp.format", "elp5",
                      "ELP_BSD preset: elp4..elp8 (v1 field layout), elp3v2..elp8v2 (v2: level sets "
-                     "chosen for Laplace weights, table-decoded), elp4v2l..elp6v2l (v2, a level "
+                     "chosen for Laplace weights, table-decoded), elp3v2l..elp6v2l (v2, a level "
                      "set per layer; docs/elp_bsd.md) or `custom` to use the four fields below "
                      "(v1 layout).",
                      elp_choices),
@@ -354,7 +354,7 @@ const ParamRegistry& sim_params() {
             "Layers whose weights use another format, run on the design's PE "
             "(docs/optimize.md): \"LAYER=FORMAT,...\", FORMAT fixed2 .. the fixed-point "
             "design's width (sign-extended into the PE's multiplier), or on an ELP_BSD "
-            "v2 design with a loadable decoder (elp4v2l..elp6v2l) a v2 preset its "
+            "v2 design with a loadable decoder (elp3v2l..elp6v2l) a v2 preset its "
             "datapath holds (the layer's level set loaded into the decoder). Weights are "
             "stored and moved at their own width. Empty: every layer the design's format."),
         int_param("design.activation_bits", 8, "bits",
@@ -548,7 +548,7 @@ void resolve_elp_format(SimConfig& c) {
     throw_field_error(p.source_of("design.elp.term_price"), "design.elp.term_price",
                       "only used with a v2 preset, but design.elp.format is \"" + fmt + "\"",
                       json_brief(p.at("design.elp.term_price")),
-                      "a v2 preset (elp3v2..elp8v2, elp4v2l..elp6v2l), or leave it unset");
+                      "a v2 preset (elp3v2..elp8v2, elp3v2l..elp6v2l), or leave it unset");
   }
   if (elp_used && !p.is_auto("design.elp.levels") && !ElpLutFormat::is_preset(fmt)) {
     throw_field_error(p.source_of("design.elp.levels"), "design.elp.levels",
@@ -569,7 +569,7 @@ void resolve_elp_format(SimConfig& c) {
             "only used with a custom format" + std::string(v2 ? "" : " or a v2 preset") +
                 ", but design.elp.format is \"" + fmt + "\"",
             json_brief(p.at(k)),
-            "design.elp.format = \"custom\" or a v2 preset (elp3v2..elp8v2, elp4v2l..elp6v2l), "
+            "design.elp.format = \"custom\" or a v2 preset (elp3v2..elp8v2, elp3v2l..elp6v2l), "
             "or leave it unset");
       }
     }

@@ -324,9 +324,11 @@ TEST(OptimizeCli, ChoosesAMixedDesignThatStandaloneRunsReproduce) {
   EXPECT_EQ(j["families"][1]["bits"], nlohmann::json({3, 5}));  // ELP_BSD v2: 3..6
   // The configured compensation first.
   EXPECT_EQ(j["families"][0]["compensations"], nlohmann::json({"output_constant", "both"}));
+  // At 3 bits ELP_BSD offers the one-term Laplace set beside the per-layer one.
+  EXPECT_EQ(j["families"][1]["formats"], nlohmann::json({"elp3v2", "elp3v2l", "elp5v2l"}));
   // Five PE-array layers x (three fixed-point widths x two compensations, less the PE's own),
-  // and x (two ELP_BSD widths x two compensations, less the PE's own).
-  EXPECT_EQ(j["sensitivity"].size(), 5u * 5u + 5u * 3u);
+  // and x (three ELP_BSD formats x two compensations, less the PE's own).
+  EXPECT_EQ(j["sensitivity"].size(), 5u * 5u + 5u * 5u);
   // Every uniform design with each compensation.
   int both = 0;
   for (const auto& u : j["uniform"])
