@@ -691,8 +691,9 @@ std::vector<std::size_t> spread(const Search& s, std::size_t f, std::size_t lo, 
 }
 
 // 2. Each family's front points verified end to end on validation (compiled, evaluated,
-// simulated): a spread over the whole front, then between the cheapest point that meets the
-// budget and the next verified point that does not. The rounds of every family run together.
+// simulated): a spread over the whole front, then up to three rounds between the cheapest point
+// that meets the budget and the next verified point that does not. The rounds of every family
+// run together.
 void verify(const OptimizeOptions& o, const Problem& p, Search& s) {
   // Each design once (its accuracy is the same on every accelerator), simulated on all of them.
   auto round = [&](const std::vector<std::vector<std::size_t>>& idx, const std::string& what) {
@@ -714,25 +715,33 @@ void verify(const OptimizeOptions& o, const Problem& p, Search& s) {
       }
     }
   };
-  std::vector<std::vector<std::size_t>> first, second;
+  std::vector<std::vector<std::size_t>> first;
   for (std::size_t f = 0; f < p.families.size(); ++f)
     first.push_back(spread(s, f, 0, s.front[f].size() - 1, p.verify));
   round(first, "verify");
-  for (std::size_t f = 0; f < p.families.size(); ++f) {
-    second.emplace_back();
-    std::size_t lo = 0;
-    bool any = false;
-    for (const auto& [i, m] : s.verified[f]) {
-      if (m.meets) {
-        lo = i;
-        any = true;
+  // Up to three refining rounds, each between a family's cheapest verified point that meets the
+  // budget and the next verified one that does not, while points lie between them.
+  for (int r = 1; r <= 3; ++r) {
+    std::vector<std::vector<std::size_t>> next_round;
+    bool any_left = false;
+    for (std::size_t f = 0; f < p.families.size(); ++f) {
+      next_round.emplace_back();
+      std::size_t lo = 0;
+      bool any = false;
+      for (const auto& [i, m] : s.verified[f]) {
+        if (m.meets) {
+          lo = i;
+          any = true;
+        }
       }
+      auto next = s.verified[f].upper_bound(lo);
+      if (any && next != s.verified[f].end() && next->first > lo + 1)
+        next_round.back() = spread(s, f, lo + 1, next->first - 1, p.verify);
+      any_left = any_left || !next_round.back().empty();
     }
-    auto next = s.verified[f].upper_bound(lo);
-    if (any && next != s.verified[f].end() && next->first > lo + 1)
-      second.back() = spread(s, f, lo + 1, next->first - 1, p.verify);
+    if (!any_left) break;
+    round(next_round, "refine " + std::to_string(r));
   }
-  round(second, "refine");
 }
 
 // 3. The chosen design: the cheapest verified one of any family that meets the budget (and the
