@@ -410,6 +410,31 @@ TEST(OptimizeCli, OutputSqnrBudget) {
   }
 }
 
+// --margin-z: a verified design meets a top-1 budget when its drop plus Z standard errors of the
+// paired difference (sqrt(disagreements) / images) stays within it; the bound is recomputed here
+// from the row's own counts.
+TEST(OptimizeCli, MarginZBoundsTheDropOnValidation) {
+  const std::string dir = make_temp_dir("optimize-margin");
+  const auto r = small_optimize(
+      dir, {"--max-top1-drop", "3", "--bits", "4,8", "--families", "fixed", "--margin-z", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = read_json(dir + "/o/optimize.json");
+  EXPECT_EQ(j["budget"]["margin_z"], 1.0);
+  const double float_top1 = j["float_top1"]["validation"];
+  int tight = 0;  // rows the margin turned away
+  nlohmann::json rows = j["verified"];
+  rows.insert(rows.end(), j["uniform"].begin(), j["uniform"].end());
+  for (const auto& v : rows) {
+    const double n = v["images"], d = v["disagreements_with_float"], top1 = v["top1"];
+    const double bound = float_top1 - top1 + std::sqrt(d) / n;
+    EXPECT_NEAR(v["top1_drop_bound"].get<double>(), bound, 1e-12) << v.dump();
+    EXPECT_EQ(v["meets_budget"].get<bool>(), bound <= 0.03 + 1e-12) << v.dump();
+    tight += float_top1 - top1 <= 0.03 && bound > 0.03;
+  }
+  EXPECT_LE(j["chosen"]["validation"]["top1_drop_bound"].get<double>(), 0.03 + 1e-12);
+  EXPECT_GT(tight, 0) << "the margin changed no verdict: the test would pass without it";
+}
+
 // The accelerator searched jointly (--axis): every design is simulated on every array, the
 // chosen one names its array, and a standalone run of that design on that array gives its energy
 // to the bit; the PE's own design is cheaper on one array than the other (the axis matters).
@@ -466,6 +491,7 @@ TEST(OptimizeCli, BadRequestsAreClearErrors) {
       {{{"--axis", "array.rows"}}, {}, "KEY=V1,V2"},
       {{{"--families", "elp,elp"}}, {}, "--families"},
       {{{"--compensations", "feedback"}}, {}, "--compensations"},
+      {{{"--margin-z", "-1"}}, {}, "--margin-z"},
       {{{"--families", "elp"}, {"--bits", "2"}}, {}, "no width of the ELP_BSD v2 family"},
   };
   for (const Bad& b : cases) {
