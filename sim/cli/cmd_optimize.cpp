@@ -307,38 +307,29 @@ std::vector<std::vector<std::string>> accelerator_points(const OptimizeOptions& 
   return points;
 }
 
-Problem make_problem(const OptimizeOptions& o) {
-  Problem p;
-  p.base = load_design_config(o.common.config_file, o.common.overrides, "fixed", "optimize");
-  if (!p.base.design.layer_formats.empty()) {
-    throw UserError(field_error(p.base.design.layer_formats_source, "design.layer_formats",
-                                "optimize chooses the layer formats itself", "",
-                                "leave design.layer_formats empty"));
-  }
-  if (p.base.batch != 1) {
-    throw UserError(field_error("workload.batch", "", "optimize evaluates image by image",
-                                std::to_string(p.base.batch), "1"));
-  }
-  p.pe_bits = p.base.design.fixed_weight_bits;
-  p.points = accelerator_points(o, p.base);
+// The format families of --families over the widths of --bits and the compensations of
+// --compensations (the configured one first), each checked: errors name the option.
+std::vector<Family> make_families(const OptimizeOptions& o, int pe_bits,
+                                  const std::string& configured_comp) {
+  std::vector<Family> families;
   std::set<int> bits;
   for (const std::string& b : split_list(o.bits)) {
     const bool ok = !b.empty() && b.size() <= 2 && b.find_first_not_of("0123456789") == b.npos;
     const int v = ok ? std::stoi(b) : 0;
-    if (v < 2 || v > std::max(p.pe_bits, 6)) {
+    if (v < 2 || v > std::max(pe_bits, 6)) {
       throw UserError(
           field_error("--bits", "", "not a width a PE runs", "\"" + b + "\"",
-                      "2.." + std::to_string(p.pe_bits) + " (fixed point) or 3..6 (ELP_BSD v2)"));
+                      "2.." + std::to_string(pe_bits) + " (fixed point) or 3..6 (ELP_BSD v2)"));
     }
     bits.insert(v);
   }
   if (o.bits.empty()) {
-    for (int b = 2; b <= std::max(p.pe_bits, 6); ++b)
+    for (int b = 2; b <= std::max(pe_bits, 6); ++b)
       bits.insert(b);
   }
   // The configured compensation first: the widest PE's own design, the anchors and the uniform
   // designs' reference use it.
-  std::vector<std::string> comps = {to_string(p.base.design.compensation)};
+  std::vector<std::string> comps = {configured_comp};
   for (const std::string& c : split_list(o.compensations)) {
     const std::string t = trim(c);
     if (t != "none" && t != "output_constant" && t != "error_feedback" && t != "both") {
@@ -353,11 +344,11 @@ Problem make_problem(const OptimizeOptions& o) {
       throw UserError(field_error("--families", "", "not a list of distinct families",
                                   "\"" + o.families + "\"", "fixed, elp or fixed,elp"));
     }
-    Family f{n, p.pe_bits, {}, {}, comps};
+    Family f{n, pe_bits, {}, {}, comps};
     for (int b : bits) {
-      if (f.elp() ? (b >= 3 && b <= 6) : b <= p.pe_bits) f.bits.push_back(b);
+      if (f.elp() ? (b >= 3 && b <= 6) : b <= pe_bits) f.bits.push_back(b);
     }
-    if (!f.elp() && (f.bits.empty() || f.bits.back() != p.pe_bits)) f.bits.push_back(p.pe_bits);
+    if (!f.elp() && (f.bits.empty() || f.bits.back() != pe_bits)) f.bits.push_back(pe_bits);
     if (f.bits.empty()) {
       throw UserError(field_error("--bits", "", "no width of the " + f.label() + " family",
                                   "\"" + o.bits + "\"", "an ELP_BSD v2 width, 3..6"));
@@ -366,8 +357,39 @@ Problem make_problem(const OptimizeOptions& o) {
       if (f.elp() && b == 3) f.formats.emplace_back(3, "elp3v2");
       f.formats.emplace_back(b, f.own(b));
     }
-    p.families.push_back(f);
+    families.push_back(f);
   }
+  // A width given that no family searched runs is an error, not dropped.
+  for (int b : bits) {
+    if (o.bits.empty()) break;
+    const bool used = std::any_of(families.begin(), families.end(), [b](const Family& f) {
+      return std::find(f.bits.begin(), f.bits.end(), b) != f.bits.end();
+    });
+    if (!used) {
+      throw UserError(field_error("--bits", "", "not a width of the families searched",
+                                  std::to_string(b),
+                                  "fixed point 2.." + std::to_string(pe_bits) +
+                                      ", ELP_BSD v2 3..6 (--families " + o.families + ")"));
+    }
+  }
+  return families;
+}
+
+Problem make_problem(const OptimizeOptions& o) {
+  Problem p;
+  p.base = load_design_config(o.common.config_file, o.common.overrides, "fixed", "optimize");
+  if (!p.base.design.layer_formats.empty()) {
+    throw UserError(field_error(p.base.design.layer_formats_source, "design.layer_formats",
+                                "optimize chooses the layer formats itself", "",
+                                "leave design.layer_formats empty"));
+  }
+  if (p.base.batch != 1) {
+    throw UserError(field_error("workload.batch", "", "optimize evaluates image by image",
+                                std::to_string(p.base.batch), "1"));
+  }
+  p.pe_bits = p.base.design.fixed_weight_bits;
+  p.points = accelerator_points(o, p.base);
+  p.families = make_families(o, p.pe_bits, to_string(p.base.design.compensation));
   p.w = load_labelled_workload(o.workload, o.dataset, o.input_shape, p.base.seed);
   if (dynamic_cast<const SyntheticWeights*>(p.w.weights.get()) != nullptr) {
     throw UserError(field_error("--workload", "", "synthetic weights have no accuracy to keep",

@@ -492,6 +492,7 @@ TEST(OptimizeCli, BadRequestsAreClearErrors) {
       {{{"--families", "elp,elp"}}, {}, "--families"},
       {{{"--compensations", "feedback"}}, {}, "--compensations"},
       {{{"--margin-z", "-1"}}, {}, "--margin-z"},
+      {{{"--families", "elp"}, {"--bits", "4,7"}}, {}, "not a width of the families searched"},
       {{{"--families", "elp"}, {"--bits", "2"}}, {}, "no width of the ELP_BSD v2 family"},
   };
   for (const Bad& b : cases) {
