@@ -181,11 +181,11 @@ const std::vector<ElpLutParams>& ElpLutFormat::presets() {
   // pass its sum through); elp3v2l keeps two, so that a layer may choose its three magnitudes
   // from 1..6 (fixed3's 1, 2, 3 among them). The sweeps: docs/elp_bsd.md, section 7.
   static const std::vector<ElpLutParams> kPresets = {
-      {"elp3v2", 3, 1, 3, false, {}, 0.0},  {"elp4v2", 4, 2, 4, false, {}, 0.0},
-      {"elp5v2", 5, 2, 5, false, {}, 0.0},  {"elp6v2", 6, 2, 7, false, {}, 0.2},
-      {"elp7v2", 7, 3, 7, false, {}, 0.0},  {"elp8v2", 8, 3, 8, false, {}, 0.0},
-      {"elp3v2l", 3, 2, 3, true, {}, 0.0},  {"elp4v2l", 4, 2, 4, true, {}, 0.0},
-      {"elp5v2l", 5, 2, 5, true, {}, 0.0},  {"elp6v2l", 6, 2, 7, true, {}, 0.02}};
+      {"elp3v2", 3, 1, 3, false, {}, 0.0}, {"elp4v2", 4, 2, 4, false, {}, 0.0},
+      {"elp5v2", 5, 2, 5, false, {}, 0.0}, {"elp6v2", 6, 2, 7, false, {}, 0.2},
+      {"elp7v2", 7, 3, 7, false, {}, 0.0}, {"elp8v2", 8, 3, 8, false, {}, 0.0},
+      {"elp3v2l", 3, 2, 3, true, {}, 0.0}, {"elp4v2l", 4, 2, 4, true, {}, 0.0},
+      {"elp5v2l", 5, 2, 5, true, {}, 0.0}, {"elp6v2l", 6, 2, 7, true, {}, 0.02}};
   return kPresets;
 }
 

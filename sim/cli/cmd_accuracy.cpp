@@ -179,9 +179,9 @@ int cmd_accuracy(const std::vector<std::string>& args) {
   }
   const std::vector<std::string> comps =
       parse_items("--compensation", o.compensations, [](const std::string& c) {
-        if (c != "none" && c != "output_constant" && c != "error_feedback" && c != "both") {
+        if (!parse_compensation(c)) {
           throw UserError(field_error("--compensation", "", "unknown method", "\"" + c + "\"",
-                                      "none, output_constant, error_feedback or both"));
+                                      compensation_names()));
         }
       });
   std::vector<int> acts;

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "modules/base/error.h"
 #include "sim/accuracy/accuracy.h"
@@ -332,9 +333,9 @@ std::vector<Family> make_families(const OptimizeOptions& o, int pe_bits,
   std::vector<std::string> comps = {configured_comp};
   for (const std::string& c : split_list(o.compensations)) {
     const std::string t = trim(c);
-    if (t != "none" && t != "output_constant" && t != "error_feedback" && t != "both") {
+    if (!parse_compensation(t)) {
       throw UserError(field_error("--compensations", "", "not a compensation", "\"" + t + "\"",
-                                  "none, output_constant, error_feedback, both"));
+                                  compensation_names()));
     }
     if (std::find(comps.begin(), comps.end(), t) == comps.end()) comps.push_back(t);
   }
@@ -523,7 +524,7 @@ std::vector<Measured> measure(const OptimizeOptions& o, const Problem& p,
   return out;
 }
 
-std::string fixed2(double v) {
+std::string two_decimals(double v) {
   char b[64];
   std::snprintf(b, sizeof b, "%.2f", v);
   return b;
@@ -749,10 +750,12 @@ std::vector<std::size_t> spread(const Search& s, std::size_t f, std::size_t lo, 
 void verify(const OptimizeOptions& o, const Problem& p, Search& s) {
   // Each design once (its accuracy is the same on every accelerator), simulated on all of them.
   auto round = [&](const std::vector<std::vector<std::size_t>>& idx, const std::string& what) {
-    std::vector<std::string> specs;  // each design once
+    std::vector<std::string> specs;                                         // each design once
+    std::vector<std::tuple<std::size_t, std::size_t, std::string>> points;  // family, index, spec
     for (std::size_t f = 0; f < idx.size(); ++f) {
       for (std::size_t i : idx[f]) {
-        const std::string spec = mixed_spec(p, p.families[f], s.front[f][i].formats, true);
+        points.emplace_back(f, i, mixed_spec(p, p.families[f], s.front[f][i].formats, true));
+        const std::string& spec = std::get<2>(points.back());
         if (std::find(specs.begin(), specs.end(), spec) == specs.end()) specs.push_back(spec);
       }
     }
@@ -760,12 +763,8 @@ void verify(const OptimizeOptions& o, const Problem& p, Search& s) {
     for (const std::string& spec : specs)
       vs.push_back(variant_of(o, p, spec));
     const std::vector<Measured> m = measure(o, p, p.validation, vs, true, what);
-    for (std::size_t f = 0; f < idx.size(); ++f) {
-      for (std::size_t i : idx[f]) {
-        const std::string spec = mixed_spec(p, p.families[f], s.front[f][i].formats, true);
-        s.verified[f][i] = at(m, spec, static_cast<std::size_t>(s.front[f][i].group));
-      }
-    }
+    for (const auto& [f, i, spec] : points)
+      s.verified[f][i] = at(m, spec, static_cast<std::size_t>(s.front[f][i].group));
   };
   std::vector<std::vector<std::size_t>> first;
   for (std::size_t f = 0; f < p.families.size(); ++f)
@@ -818,9 +817,9 @@ void choose(const Problem& p, Search& s) {
   throw UserError(field_error(
       p.top1_budget ? "--max-top1-drop" : "--min-output-sqnr", "",
       "no design meets the budget on the validation images; the best reachable is " + best->design +
-          " at " + fixed2(p.top1_budget ? 100 * best->top1 : best->output_sqnr_db) +
+          " at " + two_decimals(p.top1_budget ? 100 * best->top1 : best->output_sqnr_db) +
           (p.top1_budget ? " % top-1" : " dB"),
-      fixed2(need), "a budget the PE's own design meets"));
+      two_decimals(need), "a budget the PE's own design meets"));
 }
 
 // The format of each PE-array layer of a front point of family `f`: "conv1 fixed8, ...".
@@ -877,7 +876,7 @@ void print_summary(const Problem& p, const Search& s, const json& j,
   for (const auto& v : s.verified)
     verified += v.size();
   auto ratio = [&](const char* k) {
-    return j[k].is_null() ? std::string("-") : fixed2(j[k].get<double>() * 100) + " %";
+    return j[k].is_null() ? std::string("-") : two_decimals(j[k].get<double>() * 100) + " %";
   };
   std::printf(
       "  energy vs best uniform %s, vs best fixed-point mixed %s; proxy error: energy %.1f %%, "

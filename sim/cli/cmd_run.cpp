@@ -340,7 +340,7 @@ int cmd_compare(const std::vector<std::string>& args) {
   // 2. Run them side by side; every design's files in its own folder.
   std::vector<RunResult> rs = run_designs(o, cfgs);
   for (std::size_t i = 0; i < rs.size(); ++i)
-    write_outputs(rs[i], out.staging() + "/" + labels[i]);
+    write_outputs(rs[i], out.staging() + "/" + design_folder(labels[i]));
   Comparison c = compare_runs(rs, labels);
   if (o.designs.empty()) {
     // The two-design names earlier versions wrote: the ELP_BSD design and the baseline.
@@ -355,7 +355,7 @@ int cmd_compare(const std::vector<std::string>& args) {
   std::string all, folders;
   for (const auto& l : labels) {
     all += (all.empty() ? "" : ", ") + l;
-    folders += ", " + l + "/";
+    folders += ", " + design_folder(l) + "/";
   }
   std::printf("%s: %s on a %dx%d %s array (baseline %s)\n\n", rb.workload.c_str(), all.c_str(),
               cfgs.front().array.rows, cfgs.front().array.cols,

@@ -49,6 +49,24 @@ const char* to_string(Compensation c) {
   return "?";
 }
 
+namespace {
+constexpr Compensation kCompensations[] = {Compensation::None, Compensation::ErrorFeedback,
+                                           Compensation::OutputConstant, Compensation::Both};
+}  // namespace
+
+std::optional<Compensation> parse_compensation(const std::string& name) {
+  for (const Compensation c : kCompensations)
+    if (name == to_string(c)) return c;
+  return std::nullopt;
+}
+
+std::string compensation_names() {
+  std::string n;
+  for (const Compensation c : kCompensations)
+    n += (n.empty() ? "" : ", ") + std::string(to_string(c));
+  return n;
+}
+
 int DesignConfig::elp_code_bits() const {
   return elp_v2 ? elp_v2->code_bits : elp.code_bits();
 }
@@ -131,16 +149,12 @@ std::vector<LayerFormat> parse_layer_formats(const std::string& text, const std:
     if (const std::size_t slash = f.format.find('/'); slash != std::string::npos) {
       const std::string comp = trim(f.format.substr(slash + 1));
       f.format = trim(f.format.substr(0, slash));
-      for (const Compensation c : {Compensation::None, Compensation::ErrorFeedback,
-                                   Compensation::OutputConstant, Compensation::Both}) {
-        if (comp == to_string(c)) f.compensation = c;
-      }
+      f.compensation = parse_compensation(comp);
       if (!f.compensation) {
         throw_field_error(source, key,
                           "layer " + f.layer + ": \"" + comp + "\" is not a compensation",
                           json_brief(text),
-                          "FORMAT/COMPENSATION with COMPENSATION none, output_constant, "
-                          "error_feedback or both");
+                          "FORMAT/COMPENSATION with COMPENSATION one of " + compensation_names());
       }
     }
     if (std::find(allowed.begin(), allowed.end(), f.format) == allowed.end()) {
@@ -719,11 +733,8 @@ void build_typed(SimConfig& c) {
   c.design.scale_search = search == "max"   ? ScaleSearch::MaxAbs
                           : search == "mse" ? ScaleSearch::Mse
                                             : ScaleSearch::MsePow2;
-  const std::string comp = str(p, "design.compensation");
-  c.design.compensation = comp == "none"              ? Compensation::None
-                          : comp == "error_feedback"  ? Compensation::ErrorFeedback
-                          : comp == "output_constant" ? Compensation::OutputConstant
-                                                      : Compensation::Both;
+  // The registry admits only the choices parse_compensation knows.
+  c.design.compensation = *parse_compensation(str(p, "design.compensation"));
   c.design.activation_percentile = str(p, "design.activation_calibration") == "percentile"
                                        ? p.at("design.activation_percentile").get<double>()
                                        : 100.0;

@@ -21,6 +21,10 @@ enum class Compensation { None, ErrorFeedback, OutputConstant, Both };
 const char* to_string(Dataflow d);  // the config value: ws, os, is
 const char* long_name(Dataflow d);  // for people: weight-stationary, ...
 const char* to_string(Compensation c);
+// The compensation a design.compensation value names, or none for another text; and every value,
+// for errors ("none, error_feedback, output_constant, both").
+std::optional<Compensation> parse_compensation(const std::string& name);
+std::string compensation_names();
 
 struct ArrayConfig {
   int rows = 16;

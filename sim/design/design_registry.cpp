@@ -170,6 +170,13 @@ std::string design_label(const SimConfig& cfg, const DesignSpec& d) {
   return design_label(cfg) + (at == std::string::npos ? "" : d.text.substr(at));
 }
 
+std::string design_folder(const std::string& label) {
+  std::string f;
+  for (const char c : label)
+    f += c == '%' ? "%25" : c == '/' ? "%2F" : std::string(1, c);
+  return f;
+}
+
 std::vector<std::string> default_comparison(const SimConfig& base) {
   std::vector<std::string> d = {"elp"};
   const std::string same_width = "fixed" + std::to_string(base.design.elp_code_bits());

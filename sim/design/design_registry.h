@@ -63,6 +63,11 @@ std::string design_label(const SimConfig& cfg);
 // different labels (folder names, table columns).
 std::string design_label(const SimConfig& cfg, const DesignSpec& d);
 
+// The folder name of a design's files (`compare`): its label with '%' and '/' percent-encoded,
+// since a label may hold a layer's own compensation ("conv3=fixed4/both"), and one folder per
+// label.
+std::string design_folder(const std::string& label);
+
 // The designs `compare` runs when none are named: the configured ELP_BSD design, fixed point of
 // the same code width (so a storage-width saving is not read as a format saving), and the
 // configured fixed-point design (8-bit by default, the paper's baseline), without duplicates.

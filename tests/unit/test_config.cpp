@@ -386,3 +386,13 @@ TEST(Config, ScaleSimCfgFilesAreReadKeyByKey) {
                       "got \"-4\""),
             std::string::npos);
 }
+
+// A design's folder (`compare`) is its label with '/' (a layer's own compensation) and '%'
+// percent-encoded: one folder, never a nested path, and distinct labels stay distinct.
+TEST(DesignRegistry, FolderNamesAreOnePathComponent) {
+  EXPECT_EQ(design_folder("fixed8@design.layer_formats=conv3=fixed4/both"),
+            "fixed8@design.layer_formats=conv3=fixed4%2Fboth");
+  EXPECT_EQ(design_folder("a%2Fb"), "a%252Fb");
+  EXPECT_NE(design_folder("a%2Fb"), design_folder("a/b"));
+  EXPECT_EQ(design_folder("elp5"), "elp5");
+}
