@@ -122,6 +122,8 @@ Job weight_dma(std::uint64_t dram_addr, std::uint64_t sram_addr, std::uint64_t b
   return j;
 }
 
+}  // namespace
+
 // A conv layer's dimensions as the planner sees them.
 struct ConvGeom {
   const Layer& l;
@@ -205,6 +207,8 @@ struct ConvGeom {
            block(nt, cg - (chunks - 1) * ct);
   }
 };
+
+namespace {
 
 ConvMapping greedy(const ConvGeom& g, const PlanParams& p) {
   const Layer& l = g.l;
@@ -353,6 +357,13 @@ class ConvPlanner {
   }
 
   LayerPlan plan(std::vector<std::uint64_t>& block_addr, std::uint64_t& next_addr) {
+    // At most a PE job, a weight load and an input load per tile, and an output stage, a
+    // write-back and a band load per tile group: room for them at once, not by doubling.
+    const auto tile_groups = static_cast<std::size_t>(g_.l.groups) *
+                             static_cast<std::size_t>(lp_.bands) *
+                             static_cast<std::size_t>((g_.batch + m_.images - 1) / m_.images) *
+                             static_cast<std::size_t>(lp_.n_tiles);
+    lp_.jobs.reserve(3 * tile_groups * static_cast<std::size_t>(lp_.chunks + 1));
     place_weights(block_addr, next_addr);
     if (m_.order == TileOrder::BandsOuter) {
       band_groups([&](const Band& bd, int img0, int images, const std::vector<int>& band_jobs,
@@ -1048,7 +1059,7 @@ std::variant<ConvMapping, Infeasibility> greedy_mapping(const CompiledNetwork& c
 
 std::optional<Infeasibility> mapping_misfit(const CompiledNetwork& cn, int layer,
                                             const PlanParams& p, const ConvMapping& m) {
-  return misfit(ConvGeom(cn, layer, p), p, m);
+  return ConvMappingCounter(cn, layer, p).misfit(m);
 }
 
 namespace {
@@ -1057,8 +1068,8 @@ namespace {
 // traffic.
 class ConvCounter {
  public:
-  ConvCounter(const CompiledNetwork& cn, int layer, const PlanParams& p, const ConvMapping& m)
-      : g_(cn, layer, p),
+  ConvCounter(const ConvGeom& g, const PlanParams& p, const ConvMapping& m)
+      : g_(g),
         p_(p),
         array_(with_code_bits(p.array, g_.code_bits)),
         m_(m),
@@ -1099,6 +1110,15 @@ class ConvCounter {
     weights();
     inputs_and_outputs();
     return c_;
+  }
+  ConvCounts count_without_array() {
+    weights();
+    inputs_and_outputs();
+    return c_;
+  }
+  TileTiming count_array() {
+    array();
+    return c_.array;
   }
 
  private:
@@ -1298,7 +1318,7 @@ class ConvCounter {
     }
   }
 
-  const ConvGeom g_;
+  const ConvGeom& g_;
   const PlanParams& p_;
   const ArrayDims array_;  // p_.array with the weight port moving this layer's codes
   const ConvMapping& m_;
@@ -1316,7 +1336,28 @@ class ConvCounter {
 
 ConvCounts count_conv(const CompiledNetwork& cn, int layer, const PlanParams& p,
                       const ConvMapping& m) {
-  return ConvCounter(cn, layer, p, m).count();
+  return ConvMappingCounter(cn, layer, p).count(m);
+}
+
+ConvMappingCounter::ConvMappingCounter(const CompiledNetwork& cn, int layer, const PlanParams& p)
+    : g_(std::make_unique<const ConvGeom>(cn, layer, p)), p_(p) {}
+
+ConvMappingCounter::~ConvMappingCounter() = default;
+
+std::optional<Infeasibility> ConvMappingCounter::misfit(const ConvMapping& m) const {
+  return conloc::misfit(*g_, p_, m);
+}
+
+ConvCounts ConvMappingCounter::count(const ConvMapping& m) const {
+  return ConvCounter(*g_, p_, m).count();
+}
+
+ConvCounts ConvMappingCounter::count_without_array(const ConvMapping& m) const {
+  return ConvCounter(*g_, p_, m).count_without_array();
+}
+
+TileTiming ConvMappingCounter::count_array(const ConvMapping& m) const {
+  return ConvCounter(*g_, p_, m).count_array();
 }
 
 int result_tensor(const Network& net, int li, const PlanParams& p) {

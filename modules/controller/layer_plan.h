@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -352,6 +353,27 @@ struct ConvCounts {
 };
 ConvCounts count_conv(const CompiledNetwork& cn, int layer, const PlanParams& p,
                       const ConvMapping& m);
+
+// mapping_misfit and count_conv for many mappings of one conv / fc layer under `p` (which must
+// outlive it), the layer's geometry worked out once (a mapper weighs thousands of mappings).
+// count_conv also comes in its two parts, for a mapper that counts the array only where it must:
+// count_array, the most work, depends on the mapping's tile sizes (nt, ct, rows, images) and
+// accumulator use but not on its order or input bands; count_without_array is every other count
+// (`array` left empty). Together they are count's counts exactly.
+struct ConvGeom;
+class ConvMappingCounter {
+ public:
+  ConvMappingCounter(const CompiledNetwork& cn, int layer, const PlanParams& p);
+  ~ConvMappingCounter();
+  std::optional<Infeasibility> misfit(const ConvMapping& m) const;
+  ConvCounts count(const ConvMapping& m) const;
+  TileTiming count_array(const ConvMapping& m) const;
+  ConvCounts count_without_array(const ConvMapping& m) const;
+
+ private:
+  std::unique_ptr<const ConvGeom> g_;
+  const PlanParams& p_;
+};
 
 // What a vector layer's plan adds up to (its jobs' sums): the mapper weighs a fused output stage
 // against running the layer on its own with these.

@@ -98,15 +98,11 @@ std::vector<ConvMapping> mapping_candidates(const SimConfig& cfg, const Compiled
   const auto greedy = greedy_mapping(cn, layer, p);
   if (std::holds_alternative<Infeasibility>(greedy)) return {};
   ConvMapping g = std::get<ConvMapping>(greedy);
+  const ConvMappingCounter counter(cn, layer, p);
+  // Every axis below takes distinct values: no mapping comes twice.
   std::vector<ConvMapping> out;
-  std::set<std::tuple<int, int, int, int, int, bool, bool>> seen;
   auto add = [&](const ConvMapping& m) {
-    if (mapping_misfit(cn, layer, p, m)) return;
-    if (seen.insert({static_cast<int>(m.order), m.nt, m.ct, m.rows, m.images, m.all_channels,
-                     m.accumulate})
-            .second) {
-      out.push_back(m);
-    }
+    if (!counter.misfit(m)) out.push_back(m);
   };
   const MappingSpace s = mapping_space(cfg, cn, layer, p);
   if (!cfg.mapping.search) {
@@ -119,8 +115,7 @@ std::vector<ConvMapping> mapping_candidates(const SimConfig& cfg, const Compiled
   // Whether a mapping fits the buffers: the planner's own check. Order and accumulator use do
   // not change what fits.
   auto fits = [&](int nt, int ct, int rows, int nb, bool all_ch) {
-    return !mapping_misfit(cn, layer, p,
-                           ConvMapping{TileOrder::BandsOuter, nt, ct, rows, nb, all_ch, false});
+    return !counter.misfit(ConvMapping{TileOrder::BandsOuter, nt, ct, rows, nb, all_ch, false});
   };
   for (int nt : s.nt) {
     for (bool all_ch : s.all_ch) {
@@ -230,11 +225,15 @@ void cost(const SimConfig& cfg, const CompiledNetwork& cn, int layer, const Plan
 
 MappingCost evaluate_mapping(const SimConfig& cfg, const CompiledNetwork& cn, int layer,
                              const PlanParams& p, const EnergyModel& em,
-                             const std::vector<LayerMacEnergy>& macs, const ConvMapping& m) {
+                             const std::vector<LayerMacEnergy>& macs, const ConvMapping& m,
+                             const MemoryCosts* memory) {
   MappingCost mc;
   mc.mapping = m;
   mc.counts = count_conv(cn, layer, p, m);
-  cost(cfg, cn, layer, p, em, macs.at(static_cast<std::size_t>(layer)), MemoryCosts(cfg, em), mc);
+  std::optional<MemoryCosts> own;
+  if (!memory) own.emplace(cfg, em);
+  cost(cfg, cn, layer, p, em, macs.at(static_cast<std::size_t>(layer)), memory ? *memory : *own,
+       mc);
   return mc;
 }
 
@@ -276,6 +275,10 @@ class LayerChooser {
     return c;
   }
 
+  // Branch and bound over the candidates: each one's objective has a lower bound that needs no
+  // array counts (Shape); candidates are costed in the order of their bounds until a bound
+  // exceeds the best objective found. The choice is the one costing every candidate would make:
+  // the first in candidate order of least objective.
   std::optional<MappingCost> best(int layer, const PlanParams& p) {
     const Network& net = cn_.net;
     const Layer& l = net.layers[static_cast<std::size_t>(layer)];
@@ -301,7 +304,8 @@ class LayerChooser {
                                      l.dil_w,
                                      static_cast<std::int64_t>(p.act_half_bytes),
                                      p.on_chip(l.inputs[0]),
-                                     p.on_chip(fused >= 0 ? net.layers[fused].output : l.output)};
+                                     p.on_chip(fused >= 0 ? net.layers[fused].output : l.output),
+                                     cn_.code_bits(static_cast<std::size_t>(layer))};
     if (fused >= 0) {
       // A fused stage's operands share the output half; a fused pooling's window sets the bands.
       const Layer& f = net.layers[static_cast<std::size_t>(fused)];
@@ -311,25 +315,39 @@ class LayerChooser {
       for (int t : fused_operands(net, fused, layer))
         key.push_back(p.on_chip(t));
     }
-    auto it = memo_.find(key);
-    if (it == memo_.end()) {
-      Counted counted;
-      counted.mappings = mapping_candidates(cfg_, cn_, layer, p);
-      counted.counts.reserve(counted.mappings.size());
-      for (const ConvMapping& m : counted.mappings)
-        counted.counts.push_back(count_conv(cn_, layer, p, m));
-      it = memo_.emplace(key, std::move(counted)).first;
-    }
-    // Costed in one reused MappingCost; only a better one is copied out.
-    const Counted& counted = it->second;
-    std::optional<MappingCost> chosen;
-    MappingCost c;
-    for (std::size_t i = 0; i < counted.mappings.size(); ++i) {
-      c.counts = counted.counts[i];
-      cost(cfg_, cn_, layer, p, em_, macs_.at(static_cast<std::size_t>(layer)), memory_, c);
-      if (!chosen || c.objective < chosen->objective) {
-        c.mapping = counted.mappings[i];
-        chosen = c;
+    Shape& s = shape(layer, p, key);
+    const std::size_t n = s.mappings.size();
+    if (n == 0) return std::nullopt;
+    const LayerMacEnergy& mac = macs_.at(static_cast<std::size_t>(layer));
+    const MappingObjective goal = cfg_.mapping.objective;
+    // The MAC energy scales with the outputs a mapping computes (layer_energy).
+    const double mac_per_output = mac.pj / s.nominal_outputs;
+    auto bound = [&](std::size_t i) {
+      return objective(goal, s.bound_pj[i] + mac_per_output * s.outputs[i], s.bound_cycles[i]);
+    };
+    // A bound computed in another order of floating-point operations than the objective it
+    // bounds: a candidate is skipped only when its bound exceeds the best by more than rounding.
+    constexpr double kRounding = 1e-9;
+    std::vector<std::pair<double, std::size_t>> order(n);
+    for (std::size_t i = 0; i < n; ++i)
+      order[i] = {bound(i), i};
+    const auto first = std::min_element(order.begin(), order.end());
+    const ConvMappingCounter counter(cn_, layer, p);
+    std::optional<MappingCost> chosen = cost_candidate(s, layer, p, counter, first->second);
+    std::size_t chosen_index = first->second;
+    const auto beaten = [&](double b) { return b > chosen->objective * (1 + kRounding); };
+    order.erase(
+        std::remove_if(order.begin(), order.end(),
+                       [&](const auto& x) { return x.second == chosen_index || beaten(x.first); }),
+        order.end());
+    std::sort(order.begin(), order.end());
+    for (const auto& [b, i] : order) {
+      if (beaten(b)) break;
+      MappingCost c = cost_candidate(s, layer, p, counter, i);
+      if (c.objective < chosen->objective ||
+          (c.objective == chosen->objective && i < chosen_index)) {
+        chosen = std::move(c);
+        chosen_index = i;
       }
     }
     return chosen;
@@ -373,12 +391,73 @@ class LayerChooser {
   const EnergyModel& em_;
   const std::vector<LayerMacEnergy>& macs_;
   const MemoryCosts memory_;
-  // Per layer shape: the candidates and their counts, side by side.
-  struct Counted {
+  // A layer shape's candidates (under the PlanParams that shape the key in best), with a lower
+  // bound of each one's cost: the energy and cycles of its counts with no MAC energy, no array
+  // accesses, no fused-stage operations and the fewest array cycles any tiling can take (every PE
+  // busy every cycle). Energy and cycles only grow with those counts (docs/mapping.md, "Search"),
+  // so the bound holds for any layer of the shape. Counts are not kept: most candidates are never
+  // costed, and a hundred thousand of them would be tens of megabytes to write.
+  struct Shape {
     std::vector<ConvMapping> mappings;
-    std::vector<ConvCounts> counts;
+    std::vector<double> bound_pj, bound_cycles, outputs;
+    double nominal_outputs = 1;  // the layer's outputs, batch included (layer_energy's nominal)
+    // The array's counts depend on the tile sizes and accumulator use alone: counted once per
+    // such class of candidates, when a candidate of it is first costed.
+    std::vector<std::uint32_t> array_class;
+    std::vector<std::optional<TileTiming>> arrays;
   };
-  std::map<std::vector<std::int64_t>, Counted> memo_;
+  std::map<std::vector<std::int64_t>, Shape> memo_;
+
+  Shape& shape(int layer, const PlanParams& p, const std::vector<std::int64_t>& key) {
+    auto it = memo_.find(key);
+    if (it != memo_.end()) return it->second;
+    Shape s;
+    s.mappings = mapping_candidates(cfg_, cn_, layer, p);
+    const std::size_t n = s.mappings.size();
+    const Layer& l = cn_.net.layers[static_cast<std::size_t>(layer)];
+    const double macs_per_output =
+        static_cast<double>(l.kh) * l.kw * (cn_.net.in_shape(l).c / l.groups);
+    const double pes = static_cast<double>(p.array.rows) * p.array.cols;
+    s.nominal_outputs =
+        static_cast<double>(cn_.net.out_shape(l).elements()) * static_cast<double>(cfg_.batch);
+    s.bound_pj.reserve(n);
+    s.bound_cycles.reserve(n);
+    s.outputs.reserve(n);
+    s.array_class.reserve(n);
+    std::map<std::tuple<int, int, int, int, bool>, std::uint32_t> classes;
+    const LayerMacEnergy no_mac;
+    const ConvMappingCounter counter(cn_, layer, p);
+    MappingCost b;
+    for (const ConvMapping& m : s.mappings) {
+      b.counts = counter.count_without_array(m);
+      b.counts.fused_ops = 0;
+      b.counts.array.cycles = static_cast<std::uint64_t>(
+          std::ceil(static_cast<double>(b.counts.outputs) * macs_per_output / pes));
+      cost(cfg_, cn_, layer, p, em_, no_mac, memory_, b);
+      s.bound_pj.push_back(b.energy.total());
+      s.bound_cycles.push_back(b.cycles);
+      s.outputs.push_back(static_cast<double>(b.counts.outputs));
+      const auto [c, added] =
+          classes.emplace(std::make_tuple(m.nt, m.ct, m.rows, m.images, m.accumulate),
+                          static_cast<std::uint32_t>(classes.size()));
+      s.array_class.push_back(c->second);
+    }
+    s.arrays.resize(classes.size());
+    return memo_.emplace(key, std::move(s)).first->second;
+  }
+
+  // Candidate `i` of shape `s`, costed for `layer`.
+  MappingCost cost_candidate(Shape& s, int layer, const PlanParams& p,
+                             const ConvMappingCounter& counter, std::size_t i) {
+    std::optional<TileTiming>& array = s.arrays[s.array_class[i]];
+    if (!array) array = counter.count_array(s.mappings[i]);
+    MappingCost c;
+    c.mapping = s.mappings[i];
+    c.counts = counter.count_without_array(s.mappings[i]);
+    c.counts.array = *array;
+    cost(cfg_, cn_, layer, p, em_, macs_.at(static_cast<std::size_t>(layer)), memory_, c);
+    return c;
+  }
 };
 
 // What the plans of layers [first, last] cost under `p` (energy, cycles), each with the halves

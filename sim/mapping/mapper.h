@@ -48,10 +48,12 @@ MappingSpace mapping_space(const SimConfig& cfg, const CompiledNetwork& cn, int 
 std::vector<ConvMapping> mapping_candidates(const SimConfig& cfg, const CompiledNetwork& cn,
                                             int layer, const PlanParams& p);
 
-// `macs`: every layer's MAC energy (mac_energies), which does not depend on the mapping.
+// `macs`: every layer's MAC energy (mac_energies), which does not depend on the mapping;
+// `memory`: the configuration's memory costs, if the caller has them.
 MappingCost evaluate_mapping(const SimConfig& cfg, const CompiledNetwork& cn, int layer,
                              const PlanParams& p, const EnergyModel& em,
-                             const std::vector<LayerMacEnergy>& macs, const ConvMapping& m);
+                             const std::vector<LayerMacEnergy>& macs, const ConvMapping& m,
+                             const MemoryCosts* memory = nullptr);
 
 // What the mapper chooses for a network: the mapping of every conv / fc layer (indexed by
 // layer; none for vector layers and for layers that do not fit, which the planner then reports),

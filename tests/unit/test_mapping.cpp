@@ -224,6 +224,18 @@ TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
       const LayerPlan& lp = plan.plan.layers[0];
       const ConvCounts want = tally(net, lp, p);
       ConvCounts got = count_conv(cn, 0, p, m);
+      // The mapper counts in two parts; the array's part does not depend on the loop order or
+      // on what an input band holds.
+      const ConvMappingCounter counter(cn, 0, p);
+      ConvCounts parts = counter.count_without_array(m);
+      ASSERT_TRUE(parts.array == TileTiming{}) << m.text();
+      parts.array = counter.count_array(m);
+      ASSERT_TRUE(parts == got) << m.text();
+      ConvMapping other = m;
+      other.order =
+          m.order == TileOrder::BandsOuter ? TileOrder::NTilesOuter : TileOrder::BandsOuter;
+      other.all_channels = !m.all_channels;
+      ASSERT_TRUE(counter.count_array(other) == parts.array) << m.text();
       got.load_tiles = 0;  // an estimate's input, not a sum over the jobs
       ASSERT_TRUE(got == want) << m.text() << " on " << to_string(net.in_shape(l)) << " k" << k
                                << " s" << stride << " p" << pad << " g" << groups << ": cycles "
@@ -345,6 +357,73 @@ TEST(Mapping, ChosenMappingIsNeverWorseThanAnyFixedOrder) {
         }
       }
     }
+  }
+}
+
+// The mapper skips candidates whose lower bound exceeds the best objective found (branch and
+// bound): its choice must be exactly the one costing every candidate makes (the first of least
+// objective), layer by layer, under every objective and dataflow, with accumulators, a batch,
+// term-serial MACs, SCALE-Sim fold timing, fused output stages, resident tensors, depthwise
+// layers, and same-shaped layers of different code widths (layer_formats).
+TEST(Mapping, PruningChoosesWhatCostingEveryCandidateChooses) {
+  // Two layers of one shape, the second at 2 bits: only its weights fit a half of the buffer.
+  NetworkBuilder b("twins", {8, 8, 16}, "test");
+  b.conv("c1", b.conv("c0", b.input(), 16, 3, 1, 1, A::Relu), 16, 3, 1, 1, A::Relu);
+  const Network twins = b.build();
+  struct Case {
+    Network network;
+    std::vector<std::string> set;
+  };
+  const std::vector<Case> cases = {
+      {zoo_network("resnet18"), {}},
+      {zoo_network("resnet18"), {"array.dataflow=os", "mapping.objective=energy"}},
+      {zoo_network("resnet18"),
+       {"array.dataflow=is", "mapping.objective=latency", "array.cols=32"}},
+      {zoo_network("resnet18"),
+       {"array.accumulator_entries=512", "workload.batch=2", "buffers.output_kib=32"}},
+      {zoo_network("resnet18"), {"design.elp.mac=serial", "array.rows=8", "buffers.weight_kib=16"}},
+      {zoo_network("resnet18"), {"array.fold_timing=scalesim", "mapping.objective=energy"}},
+      {zoo_network("resnet18"),
+       {"design.mac=fixed", "design.layer_formats=layer1.1.conv1=fixed4,layer2.1.conv2=fixed3"}},
+      {twins, {"design.mac=fixed", "design.layer_formats=c1=fixed2", "buffers.weight_kib=2"}},
+      {zoo_network("resnet18"), {"mapping.fusion=fused-stage"}},
+      {zoo_network("resnet18"), {"mapping.fusion=residency", "buffers.activation_kib=256"}},
+      {zoo_network("mobilenet_v2"), {"buffers.weight_kib=8", "buffers.activation_kib=32"}},
+  };
+  for (const Case& c : cases) {
+    const SimConfig cfg = load_sim_config(std::nullopt, c.set);
+    const CompiledNetwork cn =
+        compile_network(c.network, compile_spec(cfg, false), SyntheticWeights(1));
+    const auto df = make_dataflow(cfg.array.dataflow);
+    const EnergyModel em = energy_model(cfg);
+    const auto macs = macs_of(cfg, cn, em);
+    // The schedule's mappings, each chosen for the fusions and resident tensors the schedule
+    // took, by one chooser for the whole network (which shares work between layers of a shape).
+    PlanParams p = plan_params(cfg, cn, df.get());
+    const Schedule sched = choose_schedule(cfg, cn, p, em, macs);
+    p.fused_stage = sched.fused_stage;
+    p.resident = sched.resident;
+    const std::vector<TensorLife> lives = tensor_lives(cn.net, p);
+    int layers = 0;
+    for (std::size_t i = 0; i < cn.net.layers.size(); ++i) {
+      const int li = static_cast<int>(i);
+      if (!cn.net.layers[i].on_pe_array() || p.fused_into_previous(li)) continue;
+      const PlanParams q = p.resident.empty() ? p : p.for_layer(li, lives);
+      std::optional<MappingCost> every;
+      for (const ConvMapping& m : mapping_candidates(cfg, cn, li, q)) {
+        MappingCost mc = evaluate_mapping(cfg, cn, li, q, em, macs, m);
+        if (!every || mc.objective < every->objective) every = mc;
+      }
+      ASSERT_EQ(sched.mappings[i].has_value(), every.has_value()) << cn.net.layers[i].name;
+      if (!every) continue;
+      EXPECT_EQ(sched.mappings[i]->text(), every->mapping.text())
+          << c.network.name << " " << testing::PrintToString(c.set) << " " << cn.net.layers[i].name
+          << ": objective "
+          << evaluate_mapping(cfg, cn, li, q, em, macs, *sched.mappings[i]).objective << " vs "
+          << every->objective;
+      ++layers;
+    }
+    EXPECT_GE(layers, 2) << c.network.name << " " << testing::PrintToString(c.set);
   }
 }
 

@@ -1,0 +1,145 @@
+// The mapper's speed: the plan stage (choose_schedule and plan_network, what `run` reports as
+// `plan`) over a grid of accelerators like the design-space sweep's, on one network compiled once,
+// beside its baseline in the same run: the same layers searched the plain way (every candidate of
+// mapping_candidates counted and costed by evaluate_mapping). Prints one JSON line per measure
+// and whether both found the same mappings (they must: pruning may skip work, never change a
+// choice).
+//
+// usage: plan_speed [WORKLOAD] [REPEAT [--no-baseline]]   (default resnet50, 3: the median of
+//        REPEAT passes; --no-baseline times the plan stage alone, for a profiler)
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sim/config/sim_config.h"
+#include "sim/energy/energy_cost.h"
+#include "sim/energy/energy_model.h"
+#include "sim/mapping/mapper.h"
+#include "sim/rtl/mac_rtl.h"
+#include "sim/run/prepare.h"
+#include "sim/top/accelerator.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// FNV-1a over the fields of a mapping: the same mappings give the same hash.
+void mix(std::uint64_t& h, std::int64_t v) {
+  for (int i = 0; i < 8; ++i) {
+    h ^= static_cast<std::uint64_t>(v >> (8 * i)) & 0xff;
+    h *= 1099511628211ull;
+  }
+}
+void mix(std::uint64_t& h, const conloc::ConvMapping& m) {
+  for (std::int64_t v : {static_cast<std::int64_t>(m.order), std::int64_t{m.nt}, std::int64_t{m.ct},
+                         std::int64_t{m.rows}, std::int64_t{m.images}, std::int64_t{m.all_channels},
+                         std::int64_t{m.accumulate}})
+    mix(h, v);
+}
+
+struct Point {
+  conloc::SimConfig cfg;
+  const conloc::CompiledNetwork* cn;
+  std::vector<conloc::LayerMacEnergy> macs;
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+int sc_main(int argc, char* argv[]) {
+  using namespace conloc;
+  const std::string workload = argc > 1 ? argv[1] : "resnet50";
+  const int repeat = argc > 2 ? std::max(1, std::atoi(argv[2])) : 3;
+  const bool baseline = argc <= 3 || std::string(argv[3]) != "--no-baseline";  // for profiling
+  const std::string preset = data_dir() + "/configs/presets/default.json";
+  const Workload w = load_workload(workload, 1);
+  std::map<std::string, CompiledNetwork> compiled;  // by network_key
+  std::vector<Point> points;
+  std::unique_ptr<EnergyModel> em;
+  for (const char* df : {"ws", "os"})
+    for (int rows : {8, 32})
+      for (int cols : {16, 64})
+        for (int kib : {32, 256}) {
+          const std::string b = std::to_string(kib);
+          const SimConfig cfg = load_sim_config(
+              preset, {"array.dataflow=" + std::string(df), "array.rows=" + std::to_string(rows),
+                       "array.cols=" + std::to_string(cols), "buffers.weight_kib=" + b,
+                       "buffers.activation_kib=" + b, "buffers.output_kib=" + b});
+          if (!em) em = std::make_unique<EnergyModel>(EnergyTable::load(cfg.energy_table_path));
+          const std::string key = network_key(w, cfg, false);
+          auto it = compiled.find(key);
+          if (it == compiled.end())
+            it = compiled.emplace(key, prepare_network(w, cfg, false)).first;
+          Point p{cfg, &it->second, {}};
+          p.macs = mac_energies(*p.cn, cfg, *em, mac_circuit_fnv1a64(cfg));
+          points.push_back(std::move(p));
+        }
+
+  // The plan stage as `run` does it.
+  std::uint64_t planned_hash = 14695981039346656037ull;
+  std::vector<double> plan_s;
+  for (int r = 0; r < repeat; ++r) {
+    std::uint64_t h = 14695981039346656037ull;
+    const auto t0 = Clock::now();
+    for (const Point& p : points) {
+      const PlanResult planned = plan_run(p.cfg, *p.cn, *em, p.macs);
+      for (std::size_t i = 0; i < planned.plan.layers.size(); ++i)
+        if (p.cn->net.layers[i].on_pe_array()) mix(h, planned.plan.layers[i].mapping);
+    }
+    plan_s.push_back(seconds_since(t0));
+    planned_hash = h;
+  }
+
+  // The baseline: every candidate counted and costed, the first of least objective kept (what
+  // the mapper chooses under mapping.fusion = none).
+  std::uint64_t plain_hash = 14695981039346656037ull;
+  std::vector<double> plain_s;
+  std::uint64_t candidates = 0;
+  for (int r = 0; r < (baseline ? repeat : 0); ++r) {
+    std::uint64_t h = 14695981039346656037ull;
+    candidates = 0;
+    const auto t0 = Clock::now();
+    for (const Point& p : points) {
+      const auto df = make_dataflow(p.cfg.array.dataflow);
+      const PlanParams params = plan_params(p.cfg, *p.cn, df.get());
+      const MemoryCosts memory(p.cfg, *em);
+      for (std::size_t i = 0; i < p.cn->net.layers.size(); ++i) {
+        if (!p.cn->net.layers[i].on_pe_array()) continue;
+        const int li = static_cast<int>(i);
+        std::optional<MappingCost> best;
+        for (const ConvMapping& m : mapping_candidates(p.cfg, *p.cn, li, params)) {
+          ++candidates;
+          MappingCost c = evaluate_mapping(p.cfg, *p.cn, li, params, *em, p.macs, m, &memory);
+          if (!best || c.objective < best->objective) best = c;
+        }
+        if (best) mix(h, best->mapping);
+      }
+    }
+    plain_s.push_back(seconds_since(t0));
+    plain_hash = h;
+  }
+
+  const double n = static_cast<double>(points.size());
+  std::printf(
+      "{\"workload\": \"%s\", \"accelerators\": %zu, \"repeat\": %d, \"candidates\": %llu,\n"
+      " \"plan_ms_per_accelerator\": %.2f, \"plain_search_ms_per_accelerator\": %.2f,\n"
+      " \"same_mappings\": %s}\n",
+      workload.c_str(), points.size(), repeat, static_cast<unsigned long long>(candidates),
+      1e3 * median(plan_s) / n, baseline ? 1e3 * median(plain_s) / n : 0.0,
+      !baseline                    ? "null"
+      : planned_hash == plain_hash ? "true"
+                                   : "false");
+  return !baseline || planned_hash == plain_hash ? 0 : 1;
+}
