@@ -1064,12 +1064,54 @@ std::optional<Infeasibility> mapping_misfit(const CompiledNetwork& cn, int layer
 
 namespace {
 
+// What a layer's bands of `rows` result rows add up to, for every mapping with bands of that
+// height: the output rows each band computes (its result rows, or with a fused pooling the rows
+// their windows read: the first and last bands clipped by the padding and the last band's size,
+// those between all alike) as distinct values and how often each occurs, and the input rows
+// they read.
+struct BandSums {
+  struct Dim {
+    int value;
+    std::uint64_t count;
+  };
+  std::vector<Dim> conv_rows;  // output rows per band, and how many bands compute as many
+  std::uint64_t all_conv_rows = 0;
+  int cr0 = 0, cr_last = 0;        // output rows of the first and last band
+  std::uint64_t input_rows = 0;    // input rows of all bands
+  std::uint64_t pixel_bursts = 0;  // DMA bursts of all bands' input rows, whole pixels each
+  BandSums(const ConvGeom& g, const PlanParams& p, int rows) {
+    const int bands = (g.rows_planned() + rows - 1) / rows;
+    const std::uint64_t pixel_bytes = static_cast<std::uint64_t>(g.in.c);
+    for (int b = 0; b < bands; ++b) {
+      const int y0 = g.row_lo + b * rows;
+      const int cy0 = g.conv_lo(y0);
+      const int cr = g.conv_hi(y0, std::min(rows, g.row_hi - y0)) - cy0;
+      auto d = std::find_if(conv_rows.begin(), conv_rows.end(),
+                            [&](const Dim& x) { return x.value == cr; });
+      if (d == conv_rows.end()) {
+        conv_rows.push_back({cr, 1});
+      } else {
+        ++d->count;
+      }
+      all_conv_rows += static_cast<std::uint64_t>(cr);
+      if (b == 0) cr0 = cr;
+      cr_last = cr;
+      const auto in_rows = static_cast<std::uint64_t>(g.band_hi(cy0, cr) - g.band_lo(cy0));
+      input_rows += in_rows;
+      pixel_bursts +=
+          (in_rows * static_cast<std::uint64_t>(g.in.w) * pixel_bytes + p.burst_bytes - 1) /
+          p.burst_bytes;
+    }
+  }
+};
+
 // count_conv's sums, in three parts: the array's tiles, the weight traffic, the input and output
 // traffic.
 class ConvCounter {
  public:
-  ConvCounter(const ConvGeom& g, const PlanParams& p, const ConvMapping& m)
+  ConvCounter(const ConvGeom& g, const BandSums& bands, const PlanParams& p, const ConvMapping& m)
       : g_(g),
+        band_sums_(bands),
         p_(p),
         array_(with_code_bits(p.array, g_.code_bits)),
         m_(m),
@@ -1083,26 +1125,11 @@ class ConvCounter {
         nb_last_(g_.batch - (igroups_ - 1) * m_.images),
         nb0_(std::min(m_.images, g_.batch)),
         nt0_(std::min(m_.nt, g_.ng)),
-        ct0_(std::min(m_.ct, g_.cg)) {
+        ct0_(std::min(m_.ct, g_.cg)),
+        cr0_(bands.cr0),
+        cr_last_(bands.cr_last) {
     c_.tile_groups = u(g_.groups) * u(bands_) * u(igroups_) * u(n_tiles_);
     c_.tiles = c_.tile_groups * u(chunks_);
-    // The output rows each band computes: its result rows, or with a fused pooling the rows
-    // their windows read (the first and last bands clipped by the padding and the last band's
-    // size, those between all alike).
-    for (int b = 0; b < bands_; ++b) {
-      const int y0 = g_.row_lo + b * m_.rows;
-      const int cr = g_.conv_hi(y0, std::min(m_.rows, g_.row_hi - y0)) - g_.conv_lo(y0);
-      auto d = std::find_if(row_dims_.begin(), row_dims_.end(),
-                            [&](const Dim& x) { return x.value == cr; });
-      if (d == row_dims_.end()) {
-        row_dims_.push_back({cr, 1});
-      } else {
-        ++d->count;
-      }
-      conv_rows_ += u(cr);
-      if (b == 0) cr0_ = cr;
-      cr_last_ = cr;
-    }
   }
 
   ConvCounts count() {
@@ -1126,10 +1153,7 @@ class ConvCounter {
   static std::uint64_t u(T v) {
     return static_cast<std::uint64_t>(v);
   }
-  struct Dim {
-    int value;
-    std::uint64_t count;
-  };
+  using Dim = BandSums::Dim;
   // A loop of n steps of `full` and a last one of `last`, as distinct values and their counts
   // (in place: the mapper counts thousands of candidates, and an allocation per loop showed).
   struct Dims {
@@ -1189,7 +1213,7 @@ class ConvCounter {
     }
     const Dims image_dims = dim(m_.images, igroups_, nb_last_);
     const Dims ntile_dims = dim(m_.nt, n_tiles_, nt_last_);
-    for (const Dim& r : row_dims_)
+    for (const Dim& r : band_sums_.conv_rows)
       for (const Dim& i : image_dims)
         for (const Dim& n : ntile_dims)
           for (const Chunk* k = chunk_dims; k != chunk_dims + chunk_kinds; ++k) {
@@ -1248,22 +1272,17 @@ class ConvCounter {
   //    per n-tile and band (NTilesOuter), or the chunk's channels per tile. Outputs: one
   //    write-back per band, image, group and n-tile.
   void inputs_and_outputs() {
-    std::uint64_t band_rows = 0, in_bursts = 0;
+    const std::uint64_t band_rows = band_sums_.input_rows;
     const std::uint64_t in_c = u(g_.in.c);
-    for (int b = 0; b < bands_; ++b) {
-      const int y0 = g_.row_lo + b * m_.rows;
-      const int cy0 = g_.conv_lo(y0);
-      const int cr = g_.conv_hi(y0, std::min(m_.rows, g_.row_hi - y0)) - cy0;
-      const std::uint64_t rows = u(g_.band_hi(cy0, cr) - g_.band_lo(cy0));
-      band_rows += rows;
-      const std::uint64_t pixels = rows * u(g_.in.w);
-      if (m_.all_channels) {
-        in_bursts += tensor_bursts(pixels, in_c, in_c);
-      } else {
-        in_bursts += u(chunks_ - 1) * tensor_bursts(pixels, u(m_.ct), in_c) +
-                     tensor_bursts(pixels, u(ct_last_), in_c);
-      }
-    }
+    // A transfer of whole pixels is one run per band, of part of each pixel one run per pixel
+    // (tensor_bursts).
+    auto chunk_bursts = [&](int channels) {
+      return u(channels) == in_c ? band_sums_.pixel_bursts
+                                 : band_rows * u(g_.in.w) * bursts(u(channels));
+    };
+    const std::uint64_t in_bursts =
+        m_.all_channels ? band_sums_.pixel_bursts
+                        : u(chunks_ - 1) * chunk_bursts(m_.ct) + chunk_bursts(ct_last_);
     const std::uint64_t plane = band_rows * u(g_.in.w) * u(g_.batch) * u(p_.widths.activation_bits);
     // How often each band is loaded per image: once, or per group and n-tile; never when the
     // input is read in place.
@@ -1278,7 +1297,7 @@ class ConvCounter {
     c_.load_tiles = weights_per_tile || (!m_.all_channels && !g_.in_place)
                         ? c_.tiles
                         : u(bands_) * u(igroups_) * std::max<std::uint64_t>(1, band_loads);
-    c_.outputs = conv_rows_ * u(g_.out.w) * u(g_.out.c) * u(g_.batch);
+    c_.outputs = band_sums_.all_conv_rows * u(g_.out.w) * u(g_.out.c) * u(g_.batch);
     c_.last_outputs = u(nb_last_) * u(cr_last_) * u(g_.out.w) * u(nt_last_);
     const std::uint64_t results = u(g_.rows_planned()) * u(g_.res.w) * u(g_.res.c) * u(g_.batch);
     const std::uint64_t result_bits = results * u(p_.widths.activation_bits);
@@ -1319,15 +1338,14 @@ class ConvCounter {
   }
 
   const ConvGeom& g_;
+  const BandSums& band_sums_;  // of bands of m_.rows result rows
   const PlanParams& p_;
   const ArrayDims array_;  // p_.array with the weight port moving this layer's codes
   const ConvMapping& m_;
   const int bands_, chunks_, n_tiles_, igroups_;    // loop trip counts
   const int r_last_, ct_last_, nt_last_, nb_last_;  // the last step of each loop
   const int nb0_, nt0_, ct0_;                       // the first tile
-  int cr0_ = 0, cr_last_ = 0;                       // output rows of the first and last band
-  std::vector<Dim> row_dims_;                       // output rows per band, and how many
-  std::uint64_t conv_rows_ = 0;                     // output rows of all bands
+  const int cr0_, cr_last_;                         // output rows of the first and last band
   std::uint64_t all_bits_ = 0;                      // every weight's code bits, once
   ConvCounts c_;
 };
@@ -1339,25 +1357,42 @@ ConvCounts count_conv(const CompiledNetwork& cn, int layer, const PlanParams& p,
   return ConvMappingCounter(cn, layer, p).count(m);
 }
 
+// The geometry, and the band sums of each band height a mapping asks for (the mapper's
+// candidates share a few dozen heights).
+struct ConvMappingCounter::Impl {
+  ConvGeom g;
+  mutable std::vector<std::unique_ptr<const BandSums>> bands;  // by band height
+  Impl(const CompiledNetwork& cn, int layer, const PlanParams& p)
+      : g(cn, layer, p), bands(static_cast<std::size_t>(std::max(0, g.rows_planned())) + 1) {}
+  const BandSums& band_sums(const PlanParams& p, int rows) const {
+    CONLOC_ASSERT(rows >= 1 && rows < static_cast<int>(bands.size()), "planner",
+                  "a band of " + std::to_string(rows) + " rows in a layer of " +
+                      std::to_string(g.rows_planned()));
+    auto& b = bands[static_cast<std::size_t>(rows)];
+    if (!b) b = std::make_unique<const BandSums>(g, p, rows);
+    return *b;
+  }
+};
+
 ConvMappingCounter::ConvMappingCounter(const CompiledNetwork& cn, int layer, const PlanParams& p)
-    : g_(std::make_unique<const ConvGeom>(cn, layer, p)), p_(p) {}
+    : impl_(std::make_unique<const Impl>(cn, layer, p)), p_(p) {}
 
 ConvMappingCounter::~ConvMappingCounter() = default;
 
 std::optional<Infeasibility> ConvMappingCounter::misfit(const ConvMapping& m) const {
-  return conloc::misfit(*g_, p_, m);
+  return conloc::misfit(impl_->g, p_, m);
 }
 
 ConvCounts ConvMappingCounter::count(const ConvMapping& m) const {
-  return ConvCounter(*g_, p_, m).count();
+  return ConvCounter(impl_->g, impl_->band_sums(p_, m.rows), p_, m).count();
 }
 
 ConvCounts ConvMappingCounter::count_without_array(const ConvMapping& m) const {
-  return ConvCounter(*g_, p_, m).count_without_array();
+  return ConvCounter(impl_->g, impl_->band_sums(p_, m.rows), p_, m).count_without_array();
 }
 
 TileTiming ConvMappingCounter::count_array(const ConvMapping& m) const {
-  return ConvCounter(*g_, p_, m).count_array();
+  return ConvCounter(impl_->g, impl_->band_sums(p_, m.rows), p_, m).count_array();
 }
 
 int result_tensor(const Network& net, int li, const PlanParams& p) {

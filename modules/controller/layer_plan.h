@@ -360,7 +360,6 @@ ConvCounts count_conv(const CompiledNetwork& cn, int layer, const PlanParams& p,
 // count_array, the most work, depends on the mapping's tile sizes (nt, ct, rows, images) and
 // accumulator use but not on its order or input bands; count_without_array is every other count
 // (`array` left empty). Together they are count's counts exactly.
-struct ConvGeom;
 class ConvMappingCounter {
  public:
   ConvMappingCounter(const CompiledNetwork& cn, int layer, const PlanParams& p);
@@ -371,7 +370,8 @@ class ConvMappingCounter {
   ConvCounts count_without_array(const ConvMapping& m) const;
 
  private:
-  std::unique_ptr<const ConvGeom> g_;
+  struct Impl;
+  std::unique_ptr<const Impl> impl_;
   const PlanParams& p_;
 };
 

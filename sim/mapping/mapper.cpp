@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <numeric>
 #include <set>
 #include <tuple>
 
@@ -327,24 +328,16 @@ class LayerChooser {
     };
     // A bound computed in another order of floating-point operations than the objective it
     // bounds: a candidate is skipped only when its bound exceeds the best by more than rounding.
+    // The shape's order is by the bounds of its first layer: near this layer's, so few
+    // candidates are costed before the best, and any order gives the same choice.
     constexpr double kRounding = 1e-9;
-    std::vector<std::pair<double, std::size_t>> order(n);
-    for (std::size_t i = 0; i < n; ++i)
-      order[i] = {bound(i), i};
-    const auto first = std::min_element(order.begin(), order.end());
     const ConvMappingCounter counter(cn_, layer, p);
-    std::optional<MappingCost> chosen = cost_candidate(s, layer, p, counter, first->second);
-    std::size_t chosen_index = first->second;
-    const auto beaten = [&](double b) { return b > chosen->objective * (1 + kRounding); };
-    order.erase(
-        std::remove_if(order.begin(), order.end(),
-                       [&](const auto& x) { return x.second == chosen_index || beaten(x.first); }),
-        order.end());
-    std::sort(order.begin(), order.end());
-    for (const auto& [b, i] : order) {
-      if (beaten(b)) break;
+    std::optional<MappingCost> chosen;
+    std::size_t chosen_index = 0;
+    for (const std::uint32_t i : s.order) {
+      if (chosen && bound(i) > chosen->objective * (1 + kRounding)) continue;
       MappingCost c = cost_candidate(s, layer, p, counter, i);
-      if (c.objective < chosen->objective ||
+      if (!chosen || c.objective < chosen->objective ||
           (c.objective == chosen->objective && i < chosen_index)) {
         chosen = std::move(c);
         chosen_index = i;
@@ -405,6 +398,7 @@ class LayerChooser {
     // such class of candidates, when a candidate of it is first costed.
     std::vector<std::uint32_t> array_class;
     std::vector<std::optional<TileTiming>> arrays;
+    std::vector<std::uint32_t> order;  // by the bound for the first layer's MAC energy
   };
   std::map<std::vector<std::int64_t>, Shape> memo_;
 
@@ -443,6 +437,15 @@ class LayerChooser {
       s.array_class.push_back(c->second);
     }
     s.arrays.resize(classes.size());
+    const double mac_per_output = macs_.at(static_cast<std::size_t>(layer)).pj / s.nominal_outputs;
+    std::vector<double> bounds(n);
+    for (std::size_t i = 0; i < n; ++i)
+      bounds[i] = objective(cfg_.mapping.objective, s.bound_pj[i] + mac_per_output * s.outputs[i],
+                            s.bound_cycles[i]);
+    s.order.resize(n);
+    std::iota(s.order.begin(), s.order.end(), 0u);
+    std::stable_sort(s.order.begin(), s.order.end(),
+                     [&](std::uint32_t a, std::uint32_t b) { return bounds[a] < bounds[b]; });
     return memo_.emplace(key, std::move(s)).first->second;
   }
 
