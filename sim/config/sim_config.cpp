@@ -292,8 +292,8 @@ const ParamRegistry& sim_params() {
                      {"used", "scalesim"}),
         choice_param("mapping.search", "full",
                      "How each conv / fc layer's loop order and tile sizes are chosen: full = the "
-                     "mapper evaluates every candidate in closed form and keeps the best by "
-                     "mapping.objective; greedy = bands outer, the largest tiles that fit, "
+                     "candidate of least mapping.objective, costed in closed form (branch and "
+                     "bound: the same choice as costing every one); greedy = bands outer, the largest tiles that fit, "
                      "accumulators whenever present (the rule before the mapper) "
                      "(docs/mapping.md).",
                      {"full", "greedy"}),
