@@ -5,7 +5,9 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -137,35 +139,63 @@ std::string run_key(const SweepPoint& p, const SimConfig& cfg) {
   return p.workload + "\n" + c.dump();
 }
 
-// 2. One point, in a worker process: simulate its designs side by side (those another point or
-//    design does not already simulate), write the point.
-[[noreturn]] void worker(const SweepPoint& p, const std::vector<SimConfig>& cfgs,
-                         const std::vector<const CompiledNetwork*>& cns,
-                         std::vector<PointDesign> designs, bool functional, const EnergyModel& em,
-                         const std::string& dir, double compile_s) {
+// A worker's exit code when a batch of several points failed.
+constexpr int kBatchFailed = 4;
+
+// A point to simulate in a worker: its designs' configurations and compiled networks (null for
+// a design another point or design simulates), and its record's designs.
+struct PointWork {
+  const SweepPoint* point;
+  const std::vector<SimConfig>* cfgs;
+  std::vector<const CompiledNetwork*> cns;
+  std::vector<PointDesign> designs;
+  double compile_s = 0;
+};
+
+// 2. A batch of points, in a worker process: plan every design of every point, simulate them all
+//    side by side in one kernel (the kernel starts once per process, and a fresh process pays
+//    for its first plan's memory: a batch shares both), write each point.
+[[noreturn]] void worker(std::vector<PointWork> batch, bool functional, const EnergyModel& em,
+                         const std::string& dir) {
   int code = 0;
-  StageSeconds secs;
-  secs.compile = compile_s;
+  std::vector<RunRequest> req;
+  std::vector<std::pair<std::size_t, std::size_t>> of;  // the point and design each request is
+  for (std::size_t b = 0; b < batch.size(); ++b) {
+    for (std::size_t i = 0; i < batch[b].cns.size(); ++i) {
+      if (!batch[b].cns[i]) continue;
+      req.push_back({&(*batch[b].cfgs)[i], batch[b].cns[i], functional});
+      of.push_back({b, i});
+    }
+  }
   try {
-    std::vector<RunRequest> req;
-    std::vector<std::size_t> of;  // the design each request is
-    for (std::size_t i = 0; i < cfgs.size(); ++i) {
-      if (!cns[i]) continue;
-      req.push_back({&cfgs[i], cns[i], functional});
-      of.push_back(i);
+    // Fault injection for the suite (tests/e2e/sweep_test.sh batch-failure): a simulation that
+    // fails at a point of the batch.
+    if (const char* id = std::getenv("CONLOCNN_SWEEP_FAIL_POINT")) {
+      for (const PointWork& w : batch)
+        if (w.point->id == id) throw SimulationError("injected failure at point " + w.point->id);
     }
     const auto results = run_simulations(req, em);
+    std::vector<StageSeconds> secs(batch.size());
     for (std::size_t k = 0; k < results.size(); ++k) {
-      designs[of[k]].result = &results[k];
-      secs.plan += results[k].seconds.plan;
-      secs.simulate = std::max(secs.simulate, results[k].seconds.simulate);
+      const auto [b, i] = of[k];
+      batch[b].designs[i].result = &results[k];
+      secs[b].plan += results[k].seconds.plan;
+      // One kernel simulated the batch: each point is charged its share.
+      secs[b].simulate = results[k].seconds.simulate / static_cast<double>(batch.size());
     }
-    PointRecord rec = point_record(p, designs);
-    rec.seconds = secs;
-    write_point(dir, std::move(rec), designs);
+    for (std::size_t b = 0; b < batch.size(); ++b) {
+      PointRecord rec = point_record(*batch[b].point, batch[b].designs);
+      secs[b].compile = batch[b].compile_s;
+      rec.seconds = secs[b];
+      write_point(dir, std::move(rec), batch[b].designs);
+    }
   } catch (const std::exception& e) {
+    // Which point failed is not known: the parent runs each again alone.
+    if (batch.size() > 1) ::_exit(kBatchFailed);
     try {
-      write_point(dir, failed_point(p, e.what(), secs), {});
+      StageSeconds s;
+      s.compile = batch.front().compile_s;
+      write_point(dir, failed_point(*batch.front().point, e.what(), s), {});
     } catch (const std::exception&) {
       code = 3;
     }
@@ -269,8 +299,9 @@ std::vector<Task> plan_tasks(const SweepSpec& spec, const std::vector<const Swee
   return tasks;
 }
 
-// The tasks on opt.jobs worker processes (a point's networks compiled in this process first,
-//    so the workers share them), until done or interrupted; returns the compile seconds.
+// The tasks on opt.jobs worker processes, a batch of points each (their networks compiled in this
+// process first, so the workers share them), until done or interrupted; returns the compile
+// seconds.
 double run_tasks(const SweepSpec& spec, const SweepOptions& opt, std::vector<Task>& tasks,
                  SharedWork& shared, Progress& progress) {
   g_stop = 0;
@@ -282,56 +313,95 @@ double run_tasks(const SweepSpec& spec, const SweepOptions& opt, std::vector<Tas
   sigaction(SIGINT, &sa, &old_int);
   sigaction(SIGTERM, &sa, &old_term);
 
-  std::map<pid_t, const SweepPoint*> running;
+  // Points a worker takes at once: several, to share a process's start-up (worker), but few
+  // enough that every worker stays busy to the end; one in functional sweeps, whose accelerators
+  // each hold a DRAM image of the network.
+  const auto workers = static_cast<std::size_t>(std::max(1, opt.jobs));
+  const std::size_t per_batch =
+      spec.functional ? 1 : std::clamp<std::size_t>(tasks.size() / (4 * workers), 1, 8);
+  std::map<pid_t, std::vector<Task*>> running;
+  std::deque<std::vector<Task*>> retry;  // points of a failed batch, each alone
+  std::size_t next = 0;
   double compile_s = 0;
   auto reap = [&](bool block) {
     int status = 0;
     const pid_t pid = ::waitpid(-1, &status, block ? 0 : WNOHANG);
     if (pid <= 0) return false;
-    const SweepPoint* p = running.at(pid);
+    const std::vector<Task*> batch = running.at(pid);
     running.erase(pid);
     const bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    // A worker stopped by the same interrupt leaves no record: the point is simply not done.
+    // A worker stopped by the same interrupt leaves no record: the points are simply not done.
     if (g_stop && WIFSIGNALED(status)) return true;
-    if (!clean) write_point(opt.out_dir, failed_point(*p, describe_exit(status), {}), {});
-    const auto rec = read_point(opt.out_dir, p->id);
-    progress.point_done(!rec || rec->status != "ok");
+    if (batch.size() > 1 && WIFEXITED(status) && WEXITSTATUS(status) == kBatchFailed) {
+      for (Task* t : batch) {
+        for (const auto& k : t->keys)
+          if (!k.empty()) shared.expect(k);
+        retry.push_back({t});
+      }
+      return true;
+    }
+    for (Task* t : batch) {
+      auto rec = read_point(opt.out_dir, t->point->id);
+      if (!clean && (!rec || rec->status != "ok")) {
+        write_point(opt.out_dir, failed_point(*t->point, describe_exit(status), {}), {});
+        rec = read_point(opt.out_dir, t->point->id);
+      }
+      progress.point_done(!rec || rec->status != "ok");
+    }
     return true;
   };
-  for (Task& t : tasks) {
-    if (g_stop) break;
-    while (static_cast<int>(running.size()) >= opt.jobs) {
+  while (!g_stop && (next < tasks.size() || !retry.empty() || !running.empty())) {
+    if (running.size() >= workers || (next == tasks.size() && retry.empty())) {
       if (!reap(true) && errno != EINTR) break;
-      if (g_stop) break;
-    }
-    if (g_stop) break;
-    // A point whose every design is another's run: recorded here, nothing to simulate.
-    if (std::all_of(t.designs.begin(), t.designs.end(),
-                    [](const PointDesign& d) { return !d.same_point.empty(); })) {
-      write_point(opt.out_dir, point_record(*t.point, t.designs), t.designs);
-      progress.point_done(false);
       continue;
     }
-    // Compile (or reuse) the networks in this process, so the workers share them.
-    std::vector<const CompiledNetwork*> cns(t.cfgs.size(), nullptr);
-    double point_compile_s = 0;
-    const EnergyModel* em = nullptr;
-    try {
-      for (std::size_t i = 0; i < t.cfgs.size(); ++i) {
-        if (t.designs[i].same_point.empty())
-          cns[i] = &shared.compiled(t.keys[i], *t.point, t.cfgs[i], point_compile_s);
+    std::vector<Task*> batch;
+    const bool alone = !retry.empty();
+    if (alone) {
+      batch = retry.front();
+      retry.pop_front();
+    }
+    while (!alone && next < tasks.size() && batch.size() < per_batch) {
+      Task& t = tasks[next];
+      if (!batch.empty() && t.keys != batch.front()->keys) break;  // another network's points
+      ++next;
+      // A point whose every design is another's run: recorded here, nothing to simulate.
+      if (std::all_of(t.designs.begin(), t.designs.end(),
+                      [](const PointDesign& d) { return !d.same_point.empty(); })) {
+        write_point(opt.out_dir, point_record(*t.point, t.designs), t.designs);
+        progress.point_done(false);
+        continue;
       }
-      em = &shared.energy(t.cfgs.front().energy_table_path);
-    } catch (const std::exception& e) {
-      StageSeconds s;
-      s.compile = point_compile_s;
-      write_point(opt.out_dir, failed_point(*t.point, e.what(), s), {});
-      progress.point_done(true);
-      for (const auto& k : t.keys)
-        if (!k.empty()) shared.done(k);
-      continue;
+      batch.push_back(&t);
     }
-    compile_s += point_compile_s;
+    if (batch.empty()) continue;
+    // Compile (or reuse) the networks in this process, so the workers share them.
+    std::vector<PointWork> work;
+    const EnergyModel* em = nullptr;
+    for (Task*& t : batch) {
+      PointWork w{t->point, &t->cfgs, std::vector<const CompiledNetwork*>(t->cfgs.size(), nullptr),
+                  t->designs, 0.0};
+      try {
+        for (std::size_t i = 0; i < t->cfgs.size(); ++i) {
+          if (t->designs[i].same_point.empty())
+            w.cns[i] = &shared.compiled(t->keys[i], *t->point, t->cfgs[i], w.compile_s);
+        }
+        em = &shared.energy(t->cfgs.front().energy_table_path);
+      } catch (const std::exception& e) {
+        StageSeconds s;
+        s.compile = w.compile_s;
+        write_point(opt.out_dir, failed_point(*t->point, e.what(), s), {});
+        progress.point_done(true);
+        for (const auto& k : t->keys)
+          if (!k.empty()) shared.done(k);
+        t = nullptr;
+        continue;
+      }
+      compile_s += w.compile_s;
+      work.push_back(std::move(w));
+    }
+    batch.erase(std::remove(batch.begin(), batch.end(), nullptr), batch.end());
+    if (work.empty()) continue;
     std::fflush(nullptr);
     const pid_t pid = ::fork();
     if (pid < 0)
@@ -339,11 +409,12 @@ double run_tasks(const SweepSpec& spec, const SweepOptions& opt, std::vector<Tas
     if (pid == 0) {
       sigaction(SIGINT, &old_int, nullptr);
       sigaction(SIGTERM, &old_term, nullptr);
-      worker(*t.point, t.cfgs, cns, t.designs, spec.functional, *em, opt.out_dir, point_compile_s);
+      worker(std::move(work), spec.functional, *em, opt.out_dir);
     }
-    running[pid] = t.point;
-    for (const auto& k : t.keys)
-      if (!k.empty()) shared.done(k);  // the worker has its own copy now
+    running[pid] = batch;
+    for (Task* t : batch)
+      for (const auto& k : t->keys)
+        if (!k.empty()) shared.done(k);  // the worker has its own copy now
   }
   while (!running.empty()) {
     if (!reap(true) && errno != EINTR) break;

@@ -15,8 +15,8 @@ struct SweepOptions {
   bool force = false;         // discard results of a different spec in out_dir
 };
 
-// Runs the sweep's pending points on `jobs` worker processes (each simulates one point: the
-// kernel can start once per process), skipping finished ones, then writes sweep.csv and
+// Runs the sweep's pending points on `jobs` worker processes (each simulates a batch of points
+// in one kernel: the kernel can start once per process), skipping finished ones, then writes sweep.csv and
 // sweep.json. Work that does not depend on the swept hardware (loading and compiling a network
 // for a weight format) is done once in this process and shared with the workers. Returns the
 // exit code: 0 when every selected point finished, 1 when any failed, 130 when interrupted.

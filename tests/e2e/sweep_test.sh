@@ -80,6 +80,31 @@ changed-spec)
   grep -q ',16,' a/sweep.csv || fail "--force did not run the new spec"
   [ "$(rows a/sweep.csv)" -eq 16 ] || fail "old points mixed into the new results"
   ;;
+batch-failure)
+  # A worker simulates a batch of points in one kernel (-j 1 on 8 points: batches of 2). When the
+  # batch's simulation fails, each of its points runs again alone: only the failing point is
+  # recorded as failed, and its batch partner finishes.
+  set +e
+  CONLOCNN_SWEEP_FAIL_POINT=p0002 "$sim" sweep small.json --out a -j 1 > out.txt 2>&1
+  code=$?
+  set -e
+  [ $code -eq 1 ] || fail "a failed point must make the exit code 1, got $code: $(cat out.txt)"
+  "$sim" sweep small.json --out clean -j 2 > /dev/null
+  /usr/bin/python3 - a/sweep.csv clean/sweep.csv <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+clean = {(r["point"], r["design"]): r for r in csv.DictReader(open(sys.argv[2]))}
+assert len(rows) == 16, len(rows)
+for r in rows:
+    if r["point"] == "p0002":
+        assert r["status"] == "failed" and "injected failure at point p0002" in r["error"], r
+    else:
+        want = clean[(r["point"], r["design"])]
+        assert r["status"] == "ok", r
+        assert (r["energy_pj"], r["cycles"]) == (want["energy_pj"], want["cycles"]), (r, want)
+print("a failed batch's other points rerun alone and finished")
+PY
+  ;;
 failure-and-infeasible)
   # A trained workload with one weight file missing fails to compile: its points are recorded as
   # failed; the other workload's points still run. A 1 KiB output buffer cannot hold one row of
