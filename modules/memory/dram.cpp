@@ -18,8 +18,9 @@ Dram::Dram(const sc_core::sc_module_name& name, const DramParams& params)
 }
 
 void Dram::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
-  std::uint64_t bits = 0;
-  if (!serve_memory_access(trans, mem_.data(), params_.capacity_bytes, counters_, bits)) return;
+  const auto served = serve_memory_access(trans, mem_.data(), params_.capacity_bytes, counters_);
+  if (!served) return;
+  const std::uint64_t bits = *served;
 
   const sc_core::sc_time period = params_.clock_period;
   const sc_core::sc_time now = sc_core::sc_time_stamp();

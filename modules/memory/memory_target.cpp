@@ -4,25 +4,26 @@
 
 namespace conloc {
 
-bool serve_memory_access(tlm::tlm_generic_payload& trans, std::uint8_t* store,
-                         std::uint64_t capacity, TrafficCounters& counters, std::uint64_t& bits) {
+std::optional<std::uint64_t> serve_memory_access(tlm::tlm_generic_payload& trans,
+                                                 std::uint8_t* store, std::uint64_t capacity,
+                                                 TrafficCounters& counters) {
   const std::uint64_t addr = trans.get_address();
   const unsigned len = trans.get_data_length();
   if (trans.get_byte_enable_ptr() != nullptr) {
     trans.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
-    return false;
+    return std::nullopt;
   }
   if (trans.get_streaming_width() < len) {
     trans.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
-    return false;
+    return std::nullopt;
   }
   if (addr + len > capacity || addr + len < addr) {
     trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-    return false;
+    return std::nullopt;
   }
   TransferExt* ext = nullptr;
   trans.get_extension(ext);
-  bits = transfer_bits(trans, ext);
+  const std::uint64_t bits = transfer_bits(trans, ext);
   const int op = static_cast<int>(ext != nullptr ? ext->operand : Operand::Inputs);
   const bool copy = store != nullptr && (ext == nullptr || !ext->timing_only);
   if (trans.is_read()) {
@@ -33,7 +34,7 @@ bool serve_memory_access(tlm::tlm_generic_payload& trans, std::uint8_t* store,
     counters.write_bits[op] += bits;
   }
   ++counters.transactions;
-  return true;
+  return bits;
 }
 
 }  // namespace conloc

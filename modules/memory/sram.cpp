@@ -16,8 +16,9 @@ Sram::Sram(const sc_core::sc_module_name& name, const SramParams& params)
 }
 
 void Sram::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
-  std::uint64_t bits = 0;
-  if (!serve_memory_access(trans, mem_.data(), params_.capacity_bytes, counters_, bits)) return;
+  const auto served = serve_memory_access(trans, mem_.data(), params_.capacity_bytes, counters_);
+  if (!served) return;
+  const std::uint64_t bits = *served;
   // The port moves port_bytes_per_cycle per cycle.
   const std::uint64_t bytes = (bits + 7) / 8;
   const std::uint64_t cycles =
