@@ -314,11 +314,14 @@ double run_tasks(const SweepSpec& spec, const SweepOptions& opt, std::vector<Tas
   sigaction(SIGTERM, &sa, &old_term);
 
   // Points a worker takes at once: several, to share a process's start-up (worker), but few
-  // enough that every worker stays busy to the end; one in functional sweeps, whose accelerators
-  // each hold a DRAM image of the network.
+  // enough that every worker stays busy to the end and holds at most kAccelerators plans (a
+  // ResNet-50 plan and its accelerator are about 50 MB); one in functional sweeps, whose
+  // accelerators each hold a DRAM image of the network.
+  constexpr std::size_t kAccelerators = 8;
   const auto workers = static_cast<std::size_t>(std::max(1, opt.jobs));
+  const std::size_t most = std::max<std::size_t>(1, kAccelerators / spec.designs.size());
   const std::size_t per_batch =
-      spec.functional ? 1 : std::clamp<std::size_t>(tasks.size() / (4 * workers), 1, 8);
+      spec.functional ? 1 : std::clamp<std::size_t>(tasks.size() / (4 * workers), 1, most);
   std::map<pid_t, std::vector<Task*>> running;
   std::deque<std::vector<Task*>> retry;  // points of a failed batch, each alone
   std::size_t next = 0;
