@@ -366,7 +366,11 @@ double run_tasks(const SweepSpec& spec, const SweepOptions& opt, std::vector<Tas
     }
     while (!alone && next < tasks.size() && batch.size() < per_batch) {
       Task& t = tasks[next];
-      if (!batch.empty() && t.keys != batch.front()->keys) break;  // another network's points
+      // The batch's points share their networks and energy table (one run_simulations).
+      if (!batch.empty() &&
+          (t.keys != batch.front()->keys ||
+           t.cfgs.front().energy_table_path != batch.front()->cfgs.front().energy_table_path))
+        break;
       ++next;
       // A point whose every design is another's run: recorded here, nothing to simulate.
       if (std::all_of(t.designs.begin(), t.designs.end(),
