@@ -4,7 +4,8 @@ measured in the same run, and the goal issue #26 sets for it.
 
 The baseline for every wall time is the machine itself: a plain int8 GEMM of ResNet-50's layers on
 one core (bench/gemm_baseline), run before and after the figures, so a reader can tell a slow
-figure from a slow (shared, noisy) machine; sweeps also get their one-worker run. Each command runs
+figure from a slow (shared, noisy) machine; sweeps also get their one-worker run, and the mapper's
+plan stage (bench/plan_speed) its full pass over every candidate. Each command runs
 `--repeat` times (default 3) and the median is reported; peak memory is the largest of the runs.
 
 usage: bench/figures.py [--build DIR] [--repeat N] [--long]
@@ -89,6 +90,17 @@ def main():
     run_figure("array-sizes sweep, 1 worker (baseline: parallel speed-up)", "-",
                ["sweep", "configs/sweeps/array-sizes.json", "-j", "1"],
                designs=2)
+    # The mapper alone (bench/plan_speed): its plan stage per accelerator, beside a full pass
+    # costing every candidate in the same run (its own baseline).
+    r = subprocess.run([os.path.join(build, "bench", "plan_speed"), "resnet50", str(a.repeat)],
+                       env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+    p = json.loads(r.stdout)
+    rows.append(("mapper: ResNet-50 plan stage per accelerator (16 like the design space's; the "
+                 "fastest pass)",
+                 "-", f"{p['plan_ms_per_accelerator'] / 1000:.3f}", "-",
+                 f"full pass over every candidate {p['plain_search_ms_per_accelerator']:.0f} ms; "
+                 f"same mappings: {str(p['same_mappings']).lower()}",
+                 f"build/bench/plan_speed resnet50 {a.repeat}"))
     if a.long:
         run_figure("design-space sweep, 2 workers", "20 s",
                    ["sweep", "configs/sweeps/design-space.json", "-j", "2"],

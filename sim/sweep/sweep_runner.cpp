@@ -299,6 +299,39 @@ std::vector<Task> plan_tasks(const SweepSpec& spec, const std::vector<const Swee
   return tasks;
 }
 
+// The work of a batch's points: their networks compiled (or reused) in this process, so the
+// worker shares them, and the energy model they are priced with. A point whose network fails
+// to compile is recorded failed and leaves the batch.
+std::vector<PointWork> prepare_batch(std::vector<Task*>& batch, SharedWork& shared,
+                                     const SweepOptions& opt, Progress& progress,
+                                     const EnergyModel*& em, double& compile_s) {
+  std::vector<PointWork> work;
+  for (Task*& t : batch) {
+    PointWork w{t->point, &t->cfgs, std::vector<const CompiledNetwork*>(t->cfgs.size(), nullptr),
+                t->designs, 0.0};
+    try {
+      for (std::size_t i = 0; i < t->cfgs.size(); ++i) {
+        if (t->designs[i].same_point.empty())
+          w.cns[i] = &shared.compiled(t->keys[i], *t->point, t->cfgs[i], w.compile_s);
+      }
+      em = &shared.energy(t->cfgs.front().energy_table_path);
+    } catch (const std::exception& e) {
+      StageSeconds s;
+      s.compile = w.compile_s;
+      write_point(opt.out_dir, failed_point(*t->point, e.what(), s), {});
+      progress.point_done(true);
+      for (const auto& k : t->keys)
+        if (!k.empty()) shared.done(k);
+      t = nullptr;
+      continue;
+    }
+    compile_s += w.compile_s;
+    work.push_back(std::move(w));
+  }
+  batch.erase(std::remove(batch.begin(), batch.end(), nullptr), batch.end());
+  return work;
+}
+
 // The tasks on opt.jobs worker processes, a batch of points each (their networks compiled in this
 // process first, so the workers share them), until done or interrupted; returns the compile
 // seconds.
@@ -383,31 +416,8 @@ double run_tasks(const SweepSpec& spec, const SweepOptions& opt, std::vector<Tas
     }
     if (batch.empty()) continue;
     // Compile (or reuse) the networks in this process, so the workers share them.
-    std::vector<PointWork> work;
     const EnergyModel* em = nullptr;
-    for (Task*& t : batch) {
-      PointWork w{t->point, &t->cfgs, std::vector<const CompiledNetwork*>(t->cfgs.size(), nullptr),
-                  t->designs, 0.0};
-      try {
-        for (std::size_t i = 0; i < t->cfgs.size(); ++i) {
-          if (t->designs[i].same_point.empty())
-            w.cns[i] = &shared.compiled(t->keys[i], *t->point, t->cfgs[i], w.compile_s);
-        }
-        em = &shared.energy(t->cfgs.front().energy_table_path);
-      } catch (const std::exception& e) {
-        StageSeconds s;
-        s.compile = w.compile_s;
-        write_point(opt.out_dir, failed_point(*t->point, e.what(), s), {});
-        progress.point_done(true);
-        for (const auto& k : t->keys)
-          if (!k.empty()) shared.done(k);
-        t = nullptr;
-        continue;
-      }
-      compile_s += w.compile_s;
-      work.push_back(std::move(w));
-    }
-    batch.erase(std::remove(batch.begin(), batch.end(), nullptr), batch.end());
+    std::vector<PointWork> work = prepare_batch(batch, shared, opt, progress, em, compile_s);
     if (work.empty()) continue;
     std::fflush(nullptr);
     const pid_t pid = ::fork();
