@@ -1,7 +1,7 @@
 // The mapper's speed: the plan stage (choose_schedule and plan_network, what `run` reports as
 // `plan`) over a grid of accelerators like the design-space sweep's, on one network compiled once,
 // beside its baseline in the same run: the same layers searched the plain way (every candidate of
-// mapping_candidates counted and costed by evaluate_mapping). Prints one JSON line per measure
+// mapping_candidates counted and costed by evaluate_mapping). Prints one JSON object: the times
 // and whether both found the same mappings (they must: pruning may skip work, never change a
 // choice).
 //
@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/common/stopwatch.h"
 #include "sim/config/sim_config.h"
 #include "sim/energy/energy_cost.h"
 #include "sim/energy/energy_model.h"
@@ -27,22 +28,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-// FNV-1a over the fields of a mapping: the same mappings give the same hash.
-void mix(std::uint64_t& h, std::int64_t v) {
-  for (int i = 0; i < 8; ++i) {
-    h ^= static_cast<std::uint64_t>(v >> (8 * i)) & 0xff;
-    h *= 1099511628211ull;
-  }
-}
-void mix(std::uint64_t& h, const conloc::ConvMapping& m) {
-  for (std::int64_t v : {static_cast<std::int64_t>(m.order), std::int64_t{m.nt}, std::int64_t{m.ct},
-                         std::int64_t{m.rows}, std::int64_t{m.images}, std::int64_t{m.all_channels},
-                         std::int64_t{m.accumulate}})
-    mix(h, v);
+// The mappings of a plan's conv / fc layers as text: two searches chose alike when these match.
+void append(std::string& out, const conloc::ConvMapping& m) {
+  out += m.text();
+  out += '\n';
 }
 
 struct Point {
@@ -91,27 +80,27 @@ int sc_main(int argc, char* argv[]) {
         }
 
   // The plan stage as `run` does it.
-  std::uint64_t planned_hash = 14695981039346656037ull;
+  std::string planned_choice;
   std::vector<double> plan_s;
   for (int r = 0; r < repeat; ++r) {
-    std::uint64_t h = 14695981039346656037ull;
+    std::string h;
     const auto t0 = Clock::now();
     for (const Point& p : points) {
       const PlanResult planned = plan_run(p.cfg, *p.cn, *em, p.macs);
       for (std::size_t i = 0; i < planned.plan.layers.size(); ++i)
-        if (p.cn->net.layers[i].on_pe_array()) mix(h, planned.plan.layers[i].mapping);
+        if (p.cn->net.layers[i].on_pe_array()) append(h, planned.plan.layers[i].mapping);
     }
     plan_s.push_back(seconds_since(t0));
-    planned_hash = h;
+    planned_choice = h;
   }
 
   // The baseline: every candidate counted and costed, the first of least objective kept (what
   // the mapper chooses under mapping.fusion = none).
-  std::uint64_t plain_hash = 14695981039346656037ull;
+  std::string plain_choice;
   std::vector<double> plain_s;
   std::uint64_t candidates = 0;
   for (int r = 0; r < (baseline ? repeat : 0); ++r) {
-    std::uint64_t h = 14695981039346656037ull;
+    std::string h;
     candidates = 0;
     const auto t0 = Clock::now();
     for (const Point& p : points) {
@@ -127,11 +116,11 @@ int sc_main(int argc, char* argv[]) {
           MappingCost c = evaluate_mapping(p.cfg, *p.cn, li, params, *em, p.macs, m, &memory);
           if (!best || c.objective < best->objective) best = c;
         }
-        if (best) mix(h, best->mapping);
+        if (best) append(h, best->mapping);
       }
     }
     plain_s.push_back(seconds_since(t0));
-    plain_hash = h;
+    plain_choice = h;
   }
 
   const double n = static_cast<double>(points.size());
@@ -141,8 +130,8 @@ int sc_main(int argc, char* argv[]) {
       " \"mac_pricing_ms_per_accelerator\": %.2f, \"same_mappings\": %s}\n",
       workload.c_str(), points.size(), repeat, static_cast<unsigned long long>(candidates),
       1e3 * fastest(plan_s) / n, baseline ? 1e3 * fastest(plain_s) / n : 0.0, 1e3 * pricing_s / n,
-      !baseline                    ? "null"
-      : planned_hash == plain_hash ? "true"
-                                   : "false");
-  return !baseline || planned_hash == plain_hash ? 0 : 1;
+      !baseline                        ? "null"
+      : planned_choice == plain_choice ? "true"
+                                       : "false");
+  return !baseline || planned_choice == plain_choice ? 0 : 1;
 }

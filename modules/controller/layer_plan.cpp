@@ -122,8 +122,6 @@ Job weight_dma(std::uint64_t dram_addr, std::uint64_t sram_addr, std::uint64_t b
   return j;
 }
 
-}  // namespace
-
 // A conv layer's dimensions as the planner sees them.
 struct ConvGeom {
   const Layer& l;
@@ -207,8 +205,6 @@ struct ConvGeom {
            block(nt, cg - (chunks - 1) * ct);
   }
 };
-
-namespace {
 
 ConvMapping greedy(const ConvGeom& g, const PlanParams& p) {
   const Layer& l = g.l;
@@ -1059,7 +1055,7 @@ std::variant<ConvMapping, Infeasibility> greedy_mapping(const CompiledNetwork& c
 
 std::optional<Infeasibility> mapping_misfit(const CompiledNetwork& cn, int layer,
                                             const PlanParams& p, const ConvMapping& m) {
-  return ConvMappingCounter(cn, layer, p).misfit(m);
+  return misfit(ConvGeom(cn, layer, p), p, m);
 }
 
 namespace {
@@ -1354,7 +1350,8 @@ class ConvCounter {
 
 ConvCounts count_conv(const CompiledNetwork& cn, int layer, const PlanParams& p,
                       const ConvMapping& m) {
-  return ConvMappingCounter(cn, layer, p).count(m);
+  const ConvGeom g(cn, layer, p);
+  return ConvCounter(g, BandSums(g, p, m.rows), p, m).count();
 }
 
 // The geometry, and the band sums of each band height a mapping asks for (the mapper's

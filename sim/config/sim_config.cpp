@@ -293,7 +293,8 @@ const ParamRegistry& sim_params() {
         choice_param("mapping.search", "full",
                      "How each conv / fc layer's loop order and tile sizes are chosen: full = the "
                      "candidate of least mapping.objective, costed in closed form (branch and "
-                     "bound: the same choice as costing every one); greedy = bands outer, the largest tiles that fit, "
+                     "bound: the same choice as costing every one); greedy = bands outer, the "
+                     "largest tiles that fit, "
                      "accumulators whenever present (the rule before the mapper) "
                      "(docs/mapping.md).",
                      {"full", "greedy"}),

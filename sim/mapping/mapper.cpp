@@ -319,13 +319,7 @@ class LayerChooser {
     Shape& s = shape(layer, p, key);
     const std::size_t n = s.mappings.size();
     if (n == 0) return std::nullopt;
-    const LayerMacEnergy& mac = macs_.at(static_cast<std::size_t>(layer));
-    const MappingObjective goal = cfg_.mapping.objective;
-    // The MAC energy scales with the outputs a mapping computes (layer_energy).
-    const double mac_per_output = mac.pj / s.nominal_outputs;
-    auto bound = [&](std::size_t i) {
-      return objective(goal, s.bound_pj[i] + mac_per_output * s.outputs[i], s.bound_cycles[i]);
-    };
+    const double mac_pj = macs_.at(static_cast<std::size_t>(layer)).pj;
     // A bound computed in another order of floating-point operations than the objective it
     // bounds: a candidate is skipped only when its bound exceeds the best by more than rounding.
     // The shape's order is by the bounds of its first layer: near this layer's, so few
@@ -335,7 +329,9 @@ class LayerChooser {
     std::optional<MappingCost> chosen;
     std::size_t chosen_index = 0;
     for (const std::uint32_t i : s.order) {
-      if (chosen && bound(i) > chosen->objective * (1 + kRounding)) continue;
+      if (chosen &&
+          s.bound(i, mac_pj, cfg_.mapping.objective) > chosen->objective * (1 + kRounding))
+        continue;
       MappingCost c = cost_candidate(s, layer, p, counter, i);
       if (!chosen || c.objective < chosen->objective ||
           (c.objective == chosen->objective && i < chosen_index)) {
@@ -399,6 +395,11 @@ class LayerChooser {
     std::vector<std::uint32_t> array_class;
     std::vector<std::optional<TileTiming>> arrays;
     std::vector<std::uint32_t> order;  // by the bound for the first layer's MAC energy
+    // Candidate i's bound for a layer of MAC energy `mac_pj` (which scales with the outputs a
+    // mapping computes, as in layer_energy).
+    double bound(std::size_t i, double mac_pj, MappingObjective o) const {
+      return objective(o, bound_pj[i] + mac_pj / nominal_outputs * outputs[i], bound_cycles[i]);
+    }
   };
   std::map<std::vector<std::int64_t>, Shape> memo_;
 
@@ -431,17 +432,17 @@ class LayerChooser {
       s.bound_pj.push_back(b.energy.total());
       s.bound_cycles.push_back(b.cycles);
       s.outputs.push_back(static_cast<double>(b.counts.outputs));
-      const auto [c, added] =
-          classes.emplace(std::make_tuple(m.nt, m.ct, m.rows, m.images, m.accumulate),
-                          static_cast<std::uint32_t>(classes.size()));
-      s.array_class.push_back(c->second);
+      s.array_class.push_back(
+          classes
+              .emplace(std::make_tuple(m.nt, m.ct, m.rows, m.images, m.accumulate),
+                       static_cast<std::uint32_t>(classes.size()))
+              .first->second);
     }
     s.arrays.resize(classes.size());
-    const double mac_per_output = macs_.at(static_cast<std::size_t>(layer)).pj / s.nominal_outputs;
+    const double mac_pj = macs_.at(static_cast<std::size_t>(layer)).pj;
     std::vector<double> bounds(n);
     for (std::size_t i = 0; i < n; ++i)
-      bounds[i] = objective(cfg_.mapping.objective, s.bound_pj[i] + mac_per_output * s.outputs[i],
-                            s.bound_cycles[i]);
+      bounds[i] = s.bound(i, mac_pj, cfg_.mapping.objective);
     s.order.resize(n);
     std::iota(s.order.begin(), s.order.end(), 0u);
     std::stable_sort(s.order.begin(), s.order.end(),

@@ -16,10 +16,10 @@ struct SweepOptions {
 };
 
 // Runs the sweep's pending points on `jobs` worker processes (each simulates a batch of points
-// in one kernel: the kernel can start once per process), skipping finished ones, then writes sweep.csv and
-// sweep.json. Work that does not depend on the swept hardware (loading and compiling a network
-// for a weight format) is done once in this process and shared with the workers. Returns the
-// exit code: 0 when every selected point finished, 1 when any failed, 130 when interrupted.
+// in one kernel: the kernel can start once per process), skipping finished ones, then writes
+// sweep.csv and sweep.json. Work that does not depend on the swept hardware (loading and compiling
+// a network for a weight format) is done once in this process and shared with the workers. Returns
+// the exit code: 0 when every selected point finished, 1 when any failed, 130 when interrupted.
 int run_sweep(const SweepSpec& spec, const SweepOptions& opt);
 
 }  // namespace conloc
