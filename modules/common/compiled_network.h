@@ -92,6 +92,9 @@ struct CompiledNetwork {
   // Functional runs of a batch: the reference activations of images 1, 2, ... (image 0 is
   // `tensors`), each from the same integer inference (sim/quant/compiler.h add_batch_references).
   std::vector<std::vector<IntTensor>> batch_tensors;
+  // Read from the persistent compile cache instead of compiled by this process (not stored in
+  // it; sim/run/compile_cache.h).
+  bool from_cache = false;
 };
 
 }  // namespace conloc

@@ -214,9 +214,10 @@ void print_summary(const RunResult& r, const std::string& dir, double wall) {
         human(static_cast<double>(r.dram_bytes_read + r.dram_bytes_written) / b, "B").c_str());
   }
   std::printf(
-      "  wall      %.2f s: load %.2f, compile %.2f, plan %.2f, simulate %.2f, write %.2f (%s "
+      "  wall      %.2f s: load %.2f, compile %.2f%s, plan %.2f, simulate %.2f, write %.2f (%s "
       "simulated MACs/s)\n",
-      wall, r.seconds.load, r.seconds.compile, r.seconds.plan, r.seconds.simulate, r.seconds.write,
+      wall, r.seconds.load, r.seconds.compile, r.seconds.compile_cached ? " (cached)" : "",
+      r.seconds.plan, r.seconds.simulate, r.seconds.write,
       human(wall > 0 ? r.macs / wall : 0, "").c_str());
   std::printf(
       "  files     %s/{layers.csv, layers.json, summary.json, config.json, timeline.json,\n"

@@ -18,6 +18,11 @@ std::optional<ElpLutFormat> pe_format(const DesignConfig& design) {
   return ElpLutFormat::cached(*design.elp_pe);
 }
 
+// A per-layer ELP_BSD v2 design (elp<b>v2l): each layer chooses its own level set.
+bool per_layer_set(const DesignConfig& design, MacKind kind) {
+  return kind == MacKind::ElpBsd && design.elp_v2 && design.elp_v2->per_layer;
+}
+
 }  // namespace
 
 std::unique_ptr<MacModel> make_mac_model(const DesignConfig& design, MacKind kind,
@@ -36,7 +41,7 @@ std::unique_ptr<MacModel> make_mac_model(const DesignConfig& design, MacKind kin
 std::unique_ptr<MacModel> make_layer_mac(const DesignConfig& design, MacKind kind,
                                          bool activation_signed, const float* weights,
                                          std::size_t rows, std::size_t k) {
-  if (kind != MacKind::ElpBsd || !design.elp_v2 || !design.elp_v2->per_layer || rows * k == 0)
+  if (!per_layer_set(design, kind) || rows * k == 0)
     return make_mac_model(design, kind, activation_signed);
   const ElpLutParams& p = *design.elp_v2;
   std::vector<double> samples;
@@ -56,12 +61,31 @@ std::unique_ptr<MacModel> make_layer_mac(const DesignConfig& design, MacKind kin
   auto set =
       best_empirical_levels(std::move(samples), signed_digit_values(n, kk), count,
                             {p.term_price, [n, kk](std::int32_t v) { return sd_terms(v, n, kk); }});
+  return make_layer_mac_with_levels(design, kind, activation_signed, std::move(set.magnitudes));
+}
+
+std::unique_ptr<MacModel> make_layer_mac_with_levels(const DesignConfig& design, MacKind kind,
+                                                     bool activation_signed,
+                                                     std::vector<std::int32_t> magnitudes) {
+  if (!per_layer_set(design, kind) || magnitudes.empty())
+    return make_mac_model(design, kind, activation_signed);
   MacWidths w;
   w.activation_bits = design.activation_bits;
   w.activation_signed = activation_signed;
   w.accumulator_bits = design.accumulator_bits;
-  return std::make_unique<ElpLutMac>(ElpLutFormat(p, std::move(set.magnitudes)), w,
+  return std::make_unique<ElpLutMac>(ElpLutFormat(*design.elp_v2, std::move(magnitudes)), w,
                                      pe_format(design));
+}
+
+std::vector<std::int32_t> layer_level_set(const DesignConfig& design, MacKind kind,
+                                          const MacModel& mac) {
+  if (!per_layer_set(design, kind)) return {};
+  // The levels are symmetric about zero: the magnitudes are the positive ones, ascending.
+  std::vector<std::int32_t> magnitudes;
+  for (std::int32_t v : mac.quantizer().levels()) {
+    if (v > 0) magnitudes.push_back(v);
+  }
+  return magnitudes;
 }
 
 }  // namespace conloc

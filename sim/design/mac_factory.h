@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <vector>
 
 #include "modules/arith/mac_model.h"
 #include "sim/config/sim_config.h"
@@ -19,5 +20,16 @@ std::unique_ptr<MacModel> make_mac_model(const DesignConfig& design, MacKind kin
 std::unique_ptr<MacModel> make_layer_mac(const DesignConfig& design, MacKind kind,
                                          bool activation_signed, const float* weights,
                                          std::size_t rows, std::size_t k);
+
+// The MAC make_layer_mac chose for a layer, again from its level set (`magnitudes`, ascending;
+// empty where the design has no per-layer set): how a compiled network read back from the
+// compile cache (sim/quant/compiled_io.h) gets its layers' datapaths.
+std::unique_ptr<MacModel> make_layer_mac_with_levels(const DesignConfig& design, MacKind kind,
+                                                     bool activation_signed,
+                                                     std::vector<std::int32_t> magnitudes);
+
+// The level set make_layer_mac_with_levels needs to rebuild `mac` (empty: the design's own).
+std::vector<std::int32_t> layer_level_set(const DesignConfig& design, MacKind kind,
+                                          const MacModel& mac);
 
 }  // namespace conloc

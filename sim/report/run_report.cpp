@@ -423,6 +423,7 @@ json summary_json(const RunResult& r) {
                                 {"compile", r.seconds.compile},
                                 {"plan", r.seconds.plan},
                                 {"simulate", r.seconds.simulate}};
+  s["compile_cached"] = r.seconds.compile_cached;
   s["simulated_macs_per_second"] =
       r.seconds.total() > 0 ? static_cast<double>(r.macs) / r.seconds.total() : 0.0;
   return s;

@@ -30,6 +30,7 @@ RunResult identity(const SimConfig& cfg, const CompiledNetwork& cn, bool functio
   r.workload = cn.net.name;
   r.design = cn.mac_name;
   r.weight_source = cn.weight_source;
+  r.seconds.compile_cached = cn.from_cache;
   r.mac = cn.mac;
   r.code_bits = cn.widths.code_bits;
   r.functional = functional;

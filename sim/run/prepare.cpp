@@ -4,6 +4,7 @@
 
 #include "modules/base/error.h"
 #include "sim/reference/inference.h"
+#include "sim/run/compile_cache.h"
 
 namespace conloc {
 
@@ -23,6 +24,14 @@ CompiledNetwork prepare_network(const Workload& w, const SimConfig& cfg, bool fu
     throw UserError(field_error(w.net.name, "", "a layer list has no input data to calibrate", "",
                                 "a network with data, or no calibration images"));
   }
+  // Calibration images come from a dataset folder the key does not cover: compiled each time.
+  const std::optional<CompileCache> cache =
+      calibration ? std::nullopt : CompileCache::from_environment();
+  std::string key;
+  if (cache) {
+    key = compile_cache_key(w, cfg, functional);
+    if (auto cached = cache->load(key, w.net, spec.design)) return std::move(*cached);
+  }
   CompiledNetwork cn;
   if (calibration) {
     // The workload's own input is not among the calibration images: the held-out image.
@@ -37,6 +46,7 @@ CompiledNetwork prepare_network(const Workload& w, const SimConfig& cfg, bool fu
     cn = compile_network(w.net, spec, *w.weights);
   }
   if (functional) add_batch_references(cn, *w.weights, cfg.batch);
+  if (cache) cache->store(key, cn, spec.design);
   return cn;
 }
 

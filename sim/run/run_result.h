@@ -64,6 +64,8 @@ struct StageSeconds {
   // load: reading the workload (an ONNX import, a network JSON and its weights), shared by the
   // designs of one `compare`.
   double load = 0, compile = 0, plan = 0, simulate = 0, write = 0;
+  // The compile was read from the persistent compile cache (sim/run/compile_cache.h).
+  bool compile_cached = false;
   double total() const { return load + compile + plan + simulate + write; }
 };
 

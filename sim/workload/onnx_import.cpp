@@ -638,6 +638,9 @@ OnnxImport Importer::run(std::uint64_t seed) {
   }
   r.weights = std::make_unique<OnnxWeights>(file_, std::move(params_), seed);
   r.notes = std::move(notes_);
+  r.files.push_back(file_);
+  for (const auto& [path, mapped] : external_)
+    r.files.push_back(path);
   return r;
 }
 

@@ -17,6 +17,8 @@ struct OnnxImport {
   // What the import did not model exactly (ops not run, averages at padded borders, ...), one
   // line each; the run summary lists them.
   std::vector<std::string> notes;
+  // Every file the import read: the model and its external-data files.
+  std::vector<std::string> files;
 };
 
 // Reads `path` (an ONNX ModelProto, weights from initializers and Constant nodes, NCHW or NHWC)

@@ -1,5 +1,6 @@
 #include "sim/workload/workload.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -34,6 +35,17 @@ void check_labels(const std::string& labels, const std::string& images) {
   }
 }
 
+// The .npy files of a trained-weights folder, in name order.
+std::vector<std::string> npy_files(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    if (e.path().extension() == ".npy") out.push_back(e.path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 }  // namespace
 
 Workload load_workload(const std::string& name_or_file, std::uint64_t seed, int image,
@@ -50,14 +62,20 @@ Workload load_workload(const std::string& name_or_file, std::uint64_t seed, int 
     w.net = std::move(m.net);
     w.weights = std::move(m.weights);
     w.notes = std::move(m.notes);
+    w.files = std::move(m.files);
   } else if (is_zoo_network(name_or_file)) {
     w.net = zoo_network(name_or_file);
   } else if (ext == ".csv") {
     w.net = load_topology_csv(name_or_file);
+    w.files = {name_or_file};
   } else if (ext == ".json") {
     NetworkFile f = load_network_file(name_or_file);
     w.net = std::move(f.net);
+    w.files = {name_or_file};
     if (!f.weights_dir.empty()) {
+      w.files.push_back(f.images);
+      for (const std::string& npy : npy_files(f.weights_dir))
+        w.files.push_back(npy);
       if (f.images.empty()) {
         throw UserError(field_error(name_or_file, "images", "trained weights need input images", "",
                                     "a .npy file of normalised [N, H, W, C] images"));

@@ -22,6 +22,9 @@ struct Workload {
   // What it was loaded from (name or file, seed, image, input shape), as text: part of the key a
   // compiled network is cached and checked by (sim/run/prepare.h).
   std::string key;
+  // Every file the loader read (the workload file, an ONNX model's external data, trained weights
+  // and images): the compile cache's key holds their contents (sim/run/compile_cache.h).
+  std::vector<std::string> files;
 };
 
 // `name_or_file`: a zoo name or a file whose loader its extension chooses: .json (network),

@@ -133,6 +133,43 @@ TEST(RunCli, TimingOnlyEqualsFunctionalButForTheValues) {
   }
 }
 
+// A run of a network compiled before reads it from the compile cache and writes the same files,
+// byte for byte, as the run that compiled it (summary.json differs only in wall-clock fields and
+// in saying where the compile came from); another array shares the entry; "off" reads nothing.
+TEST(RunCli, CompileCacheRunsWriteWhatCompiledRunsWrite) {
+  const std::string dir = make_temp_dir("cache-run");
+  setenv("CONLOCNN_CACHE_DIR", (dir + "/cache").c_str(), 1);
+  auto run = [&](const std::string& out, const std::vector<std::string>& more) {
+    std::vector<std::string> a = {"run", "--workload", "mobilenet_v2", "--out", dir + "/" + out};
+    a.insert(a.end(), more.begin(), more.end());
+    const conloc::test::CliResult r = run_cli(a, dir);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  };
+  EXPECT_EQ(run("cold", {}).find("(cached)"), std::string::npos);
+  EXPECT_NE(run("warm", {}).find("(cached)"), std::string::npos);
+  EXPECT_NE(run("array", {"--timing-only", "--set", "array.rows=8"}).find("(cached)"),
+            std::string::npos);
+  for (const char* f : {"layers.csv", "layers.json", "timeline.json", "COMPUTE_REPORT.csv",
+                        "BANDWIDTH_REPORT.csv", "DETAILED_ACCESS_REPORT.csv", "config.json"})
+    EXPECT_EQ(slurp(dir + "/cold/" + f), slurp(dir + "/warm/" + f)) << f;
+  auto summary = [&](const std::string& out) {
+    auto s = nlohmann::json::parse(slurp(dir + "/" + out + "/summary.json"));
+    for (const char* k : {"wall_seconds", "wall_seconds_by_stage", "simulated_macs_per_second"})
+      s.erase(k);
+    return s;
+  };
+  nlohmann::json cold = summary("cold"), warm = summary("warm");
+  EXPECT_EQ(cold["compile_cached"], false);
+  EXPECT_EQ(warm["compile_cached"], true);
+  cold.erase("compile_cached");
+  warm.erase("compile_cached");
+  EXPECT_EQ(cold, warm);
+  setenv("CONLOCNN_CACHE_DIR", "off", 1);
+  EXPECT_EQ(run("off", {}).find("(cached)"), std::string::npos);
+  EXPECT_EQ(slurp(dir + "/cold/layers.csv"), slurp(dir + "/off/layers.csv"));
+}
+
 // The default comparison: the configured ELP_BSD design, fixed point of the same code width and
 // the configured fixed point (8-bit), the last being the baseline.
 TEST(RunCli, CompareDefaultIncludesSameWidthFixedPoint) {

@@ -9,6 +9,7 @@
 // would run zero tests and still exit 0.)
 int main(int argc, char** argv) {
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  setenv("CONLOCNN_CACHE_DIR", CONLOCNN_TEST_CACHE_DIR, 0);  // the suite's, not the user's
   return sc_core::sc_elab_and_sim(argc, argv);
 }
 

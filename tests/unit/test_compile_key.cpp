@@ -14,57 +14,12 @@
 #include "sim/workload/weight_source.h"
 #include "sim/workload/workload.h"
 #include "sim/workload/zoo.h"
+#include "tests/support/compiled_digest.h"
 #include "tests/support/param_values.h"
 
 using namespace conloc;
 using conloc::test::alternatives;
-
-namespace {
-
-// Everything a compiled network holds, as text (the key itself left out).
-std::string digest(const CompiledNetwork& cn) {
-  std::ostringstream o;
-  o.precision(17);
-  auto put = [&o](const auto& v) {
-    for (const auto& x : v)
-      o << +x << ',';
-    o << ';';
-  };
-  o << to_string(cn.mac) << cn.calibrated << cn.weight_source << cn.mac_name << cn.widths.code_bits
-    << cn.widths.activation_bits << cn.widths.accumulator_bits << cn.pe_transistors
-    << cn.weights_total << cn.weights_quantized << '|';
-  for (const CompiledLayer& l : cn.layers) {
-    o << l.in_signed << (l.mac ? l.mac->name() : "-") << '|';
-    put(l.wq);
-    put(l.codes);
-    put(l.step_cycles);
-    put(l.w_scale);
-    put(l.bias);
-    put(l.comp);
-    for (const Requant& r : l.rq)
-      o << r.mult << '/' << r.shift << ',';
-    for (auto c : kMacActionCounts)
-      o << l.mac_actions.*c << ',';
-    put(l.code_uses);
-    put(l.sampled_rows);
-    o << l.pool_rq.mult << l.pool_rq.shift << l.add_rq.mult_a << l.add_rq.mult_b << l.add_rq.shift
-      << l.mul_rq.mult << l.mul_rq.shift << '|';
-    put(l.lut);
-    o << l.lut_lo << '|' << l.norm_gain << ',' << l.norm_eps << '|';
-    for (const Requant& r : l.input_rq)
-      o << r.mult << '/' << r.shift << ',';
-    o << l.out_lo << ',' << l.out_hi << ',' << l.weight_sqnr_db << ',' << l.output_sqnr_in_sample_db
-      << ',' << l.output_sqnr_uncompensated_in_sample_db << ',' << l.output_sqnr_held_out_db << ','
-      << l.output_sqnr_uncompensated_held_out_db << ',' << l.neighbour_correlation << '\n';
-  }
-  for (const IntTensor& t : cn.tensors) {
-    o << t.shape.h << 'x' << t.shape.w << 'x' << t.shape.c << t.is_signed << t.scale << ':';
-    put(t.data);
-  }
-  return o.str();
-}
-
-}  // namespace
+using conloc::test::digest;
 
 TEST(CompileKey, ChangesWheneverTheCompiledNetworkDoes) {
   const Network net = zoo_network("tinycnn");
