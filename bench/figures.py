@@ -7,6 +7,9 @@ one core (bench/gemm_baseline), run before and after the figures, so a reader ca
 figure from a slow (shared, noisy) machine; sweeps also get their one-worker run, and the mapper's
 plan stage (bench/plan_speed) its full pass over every candidate. Each command runs
 `--repeat` times (default 3) and the median is reported; peak memory is the largest of the runs.
+Every command is measured twice: compiling its networks (the compile cache off: a first run) and
+reading them from a warm compile cache (a fresh cache folder, filled by one untimed run first:
+any later run of the same workload and design, docs/architecture.md "Compile cache").
 
 usage: bench/figures.py [--build DIR] [--repeat N] [--long]
   --long  also the 640-point design-space sweep (about 2 minutes) and the ONNX imports of
@@ -57,13 +60,21 @@ def main():
     out = tempfile.mkdtemp(prefix="figures-")
     rows = []
 
-    def run_figure(name, goal, args, designs=None, repeat=a.repeat):
+    def run_figure(name, goal, args, designs=None, repeat=a.repeat, caches=("off", "warm")):
+        for cache in caches:
+            run_once(name, goal, args, designs, repeat, cache)
+
+    def run_once(name, goal, args, designs, repeat, cache):
         """designs: a sweep's designs per point (its rate is per design point: one design of one
         point, what a run simulates); None for a run. Stages are the last run's."""
         walls, rss = [], 0.0
+        run_env = dict(env, CONLOCNN_CACHE_DIR="off")
+        if cache == "warm":
+            run_env["CONLOCNN_CACHE_DIR"] = os.path.join(out, f"cache-{len(rows)}")
+            timed([sim] + args + ["--out", os.path.join(out, f"{len(rows)}-prime")], run_env)
         for i in range(repeat):
             d = os.path.join(out, f"{len(rows)}-{i}")
-            w, m = timed([sim] + args + ["--out", d], env)
+            w, m = timed([sim] + args + ["--out", d], run_env)
             walls.append(w)
             rss = max(rss, m)
         wall = statistics.median(walls)
@@ -76,8 +87,10 @@ def main():
                      ", ".join(f"{k} {st[k]:.1f}" for k in ["compile", "plan", "simulate"]) +
                      " (summed over workers)")
         shown = [os.path.relpath(x, ROOT) if os.path.isabs(x) else x for x in args]
-        rows.append((name, goal, f"{wall:.2f}", f"{rss:.0f}", split,
-                     "conlocnn-sim " + " ".join(shown)))
+        label = name + (", compile cached" if cache == "warm" else "")
+        rows.append((label, goal, f"{wall:.2f}", f"{rss:.0f}", split,
+                     ("" if cache == "warm" else "CONLOCNN_CACHE_DIR=off ") + "conlocnn-sim " +
+                     " ".join(shown)))
 
     gemm_before = gemm_seconds(build)
     run_figure("README's main job (ResNet-18, functional)", "-", ["run"])
@@ -93,7 +106,8 @@ def main():
     # The mapper alone (bench/plan_speed): its plan stage per accelerator, beside a full pass
     # costing every candidate in the same run (its own baseline).
     r = subprocess.run([os.path.join(build, "bench", "plan_speed"), "resnet50", str(a.repeat)],
-                       env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+                       env=dict(env, CONLOCNN_CACHE_DIR="off"), cwd=ROOT, capture_output=True,
+                       text=True, check=True)
     p = json.loads(r.stdout)
     rows.append(("mapper: ResNet-50 plan stage per accelerator (16 like the design space's; the "
                  "fastest pass)",
@@ -104,7 +118,7 @@ def main():
     if a.long:
         run_figure("design-space sweep, 2 workers", "20 s",
                    ["sweep", "configs/sweeps/design-space.json", "-j", "2"],
-                   designs=2, repeat=1)
+                   designs=2, repeat=1, caches=("off",))
         zoo = os.path.join(ROOT, "third_party", "models", "torchvision")
         for model, goal in [("resnet50", "import 0.5 s"), ("vgg11", "import 3 s")]:
             f = os.path.join(zoo, model + ".onnx")

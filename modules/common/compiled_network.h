@@ -25,14 +25,15 @@ struct CompiledLayer {
   std::shared_ptr<const MacModel> mac;
 
   // PE-array layers, all laid out [G][N][K]:
-  std::vector<std::int16_t> wq;           // integer weight levels
-  std::vector<std::uint16_t> codes;       // stored code words (what the weight buffer holds)
-  std::vector<std::uint8_t> step_cycles;  // MAC cycles per weight (term-serial: terms, min 1)
-  std::vector<double> w_scale;            // per output channel (or one)
-  std::vector<std::int32_t> bias;         // per output channel, compensation constant folded in
-  std::vector<std::int32_t> comp;         // the compensation constant alone
-  std::vector<Requant> rq;                // per output channel
-  MacActions mac_actions;  // all MAC operations of the layer, from the actual weights
+  std::vector<std::int16_t> wq;      // integer weight levels
+  std::vector<std::uint16_t> codes;  // stored code words (what the weight buffer holds)
+  // MAC cycles per weight (term-serial: terms, min 1); empty where every weight takes one.
+  std::vector<std::uint8_t> step_cycles;
+  std::vector<double> w_scale;     // per output channel (or one)
+  std::vector<std::int32_t> bias;  // per output channel, compensation constant folded in
+  std::vector<std::int32_t> comp;  // the compensation constant alone
+  std::vector<Requant> rq;         // per output channel
+  MacActions mac_actions;          // all MAC operations of the layer, from the actual weights
   // Weights per code word as the PE holds it (index = MacModel::pe_code), over every weight of the
   // layer: what a MAC characterisation prices at its reference operand statistics where no operands
   // were simulated (sim/energy/energy_cost.h, mac_energies).

@@ -436,7 +436,7 @@ class ConvPlanner {
   std::vector<int> fold_steps(int grp, int n0, int out_channels, int c0, int in_channels,
                               std::int64_t mm) {
     std::vector<int> steps;
-    if (!p_.serial_steps) return steps;
+    if (!p_.serial_steps || cl_.step_cycles.empty()) return steps;  // every weight one cycle
     const std::vector<std::int64_t> key = {grp, n0, c0,
                                            p_.dataflow->folds_depend_on_rows() ? mm : 0};
     auto it = step_cache_.find(key);

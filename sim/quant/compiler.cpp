@@ -394,7 +394,6 @@ class PeLayerCompiler {
     for (std::int32_t v : quant().levels())
       code_of[static_cast<std::size_t>(v + lmax)] = static_cast<std::int32_t>(mac.encode(v));
     cl_.codes.resize(cl_.wq.size());
-    cl_.step_cycles.resize(cl_.wq.size());
     std::vector<std::uint64_t> uses_per_code(std::size_t{1} << mac.pe_code_bits(), 0);
     double sig = 0, e2 = 0;
     cl_.comp.assign(static_cast<std::size_t>(rows_), 0);
@@ -427,8 +426,12 @@ class PeLayerCompiler {
       cycles_of[c] = static_cast<std::uint8_t>(a.cycles);
       cl_.mac_actions += a.scaled(uses_per_code[c] * static_cast<std::uint64_t>(g_.m));
     }
-    for (std::size_t i = 0; i < cl_.codes.size(); ++i)
-      cl_.step_cycles[i] = cycles_of[cl_.codes[i]];
+    // Only a MAC that takes more than a cycle for some weight (term-serial) needs them per weight.
+    if (*std::max_element(cycles_of.begin(), cycles_of.end()) > 1) {
+      cl_.step_cycles.resize(cl_.codes.size());
+      for (std::size_t i = 0; i < cl_.codes.size(); ++i)
+        cl_.step_cycles[i] = cycles_of[cl_.codes[i]];
+    }
     cl_.weight_sqnr_db = sqnr(sig, e2);
   }
 
