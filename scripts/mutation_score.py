@@ -231,6 +231,22 @@ MUTANTS = [
      "std::ceil(static_cast<double>(b.counts.outputs) * macs_per_output / pes));",
      "std::ceil(static_cast<double>(b.counts.outputs) * macs_per_output / pes * 4));",
      "the mapper's lower bound is not one (the array-cycle floor four times too high)"),
+    ("run", "sim/quant/compiled_io.cpp",
+     "                                       std::move(levels));",
+     "                                       {});",
+     "a cached per-layer level set is not restored (the layer gets the design's default set)"),
+    ("run", "sim/quant/compiled_io.cpp",
+     "if (t.pod<std::uint64_t>() != sum) {",
+     "if (false) {",
+     "a cache file's checksum is not checked (a damaged file is used)"),
+    ("run", "sim/run/compile_cache.cpp",
+     "    files.push_back({f, content_hash(f)});",
+     "    files.push_back({f, \"\"});",
+     "the cache key holds a workload file's name but not its contents"),
+    ("run", "sim/quant/compiled_io.cpp",
+     "  w.vec(l.comp);",
+     "  w.vec(std::vector<std::int32_t>{});",
+     "the compensation constants are not written to the cache file"),
 ]
 EXCLUDE = "Golden|Rtl\\.|Fuzz\\."
 
