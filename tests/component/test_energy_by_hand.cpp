@@ -284,6 +284,7 @@ TEST(EnergyByHand, OneConvLayerOnTheDefaultTable) {
   const double lop4m = rows.at({64, 4194304.0, "itrs-lop"})[2];
   const double mw_per_transistor = lop4m / (4194304.0 * 8 * 6);
   const double M = 16, K = 144, N = 16, kf = 9, outputs = M * N;
+  const Horowitz h(cfgs[0].energy_table_path);  // the default table's logic anchors
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const EnergyBreakdown& e = runs[i].rows[0].energy;
     const std::string& what = techs[i].first;
@@ -309,6 +310,18 @@ TEST(EnergyByHand, OneConvLayerOnTheDefaultTable) {
                 1e-9 * e.pe_leakage)
         << what;
     EXPECT_GT(e.sram_leakage, 0.0);
+    // PE registers (docs/energy.md): on a weight-stationary array each MAC writes its PE's
+    // activation register (8 bits) and partial sum (32); each weight is loaded into its PE once
+    // per tile (8-bit codes), all as flip-flops at activity 1.
+    EXPECT_NEAR(e.pe_registers, (M * K * N * (8 + 32) + K * N * 8) * h.dff, 1e-9 * e.pe_registers)
+        << what;
+    // The output stage's cells per output (docs/energy.md): two 32-bit adds (bias and the
+    // rounding add), a 32 x 15 multiply, a 32-bit shifter of 6 stages (192 mux2) and the 9-bit
+    // clamp's two compares.
+    EXPECT_NEAR(e.compensation_adder,
+                outputs * (2 * h.add(32) + h.mult(32, 15) + 192 * h.mux2 + 2 * h.add(9)),
+                1e-9 * e.compensation_adder)
+        << what;
   }
 }
 
@@ -550,6 +563,7 @@ TEST(EnergyByHand, OutputStationaryAndSubByteActivationsOnTheDefaultTable) {
   const double rd1024 = cacti_per_bit(8192, 0), wr1024 = cacti_per_bit(8192, 1);  // outputs
   const double M = 36, K = 144, N = 24, row_folds = 3, col_folds = 2, inputs = 8 * 8 * 16;
   const double lpddr4_pj_per_bit = 8.0;
+  const Horowitz h(cfgs[0].energy_table_path);  // the default table's logic anchors
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const double a = widths[i].first, acc = widths[i].second;
     const std::string what = "activations " + std::to_string(widths[i].first) + " bits";
@@ -573,8 +587,16 @@ TEST(EnergyByHand, OutputStationaryAndSubByteActivationsOnTheDefaultTable) {
     EXPECT_NEAR(e.sram_leakage, 3 * 2 * rows.at({64, 32768.0, "itrs-lop"})[2] * ns,
                 1e-9 * e.sram_leakage)
         << what;
+    // PE registers (docs/energy.md): on an output-stationary array the inputs and the weights
+    // both move through every PE and the sum stays in place, so each MAC writes an activation
+    // register (a bits), a weight register (8-bit codes) and its partial sum (acc bits).
+    EXPECT_NEAR(e.pe_registers, M * K * N * (a + 8 + acc) * h.dff, 1e-9 * e.pe_registers) << what;
     const EnergyBreakdown& p = runs[i].rows[1].energy;
     const double pool_in = M * N, pool_out = M * N / 4;
+    // The vector unit: one (a + 1)-bit compare per window element, 4 per output, at activity 1.
+    EXPECT_NEAR(p.vector_unit, pool_out * 4 * h.add(static_cast<int>(a) + 1), 1e-9 * p.vector_unit)
+        << what;
+    EXPECT_EQ(p.pe_registers, 0.0) << what;
     EXPECT_NEAR(p.activation_sram, pool_in * a * (wr512 + rd512), 1e-9 * p.activation_sram) << what;
     EXPECT_NEAR(p.output_buffer, pool_out * a * (wr1024 + rd1024), 1e-9 * p.output_buffer) << what;
     EXPECT_NEAR(p.dram, (pool_in + pool_out) * a * lpddr4_pj_per_bit, 1e-9 * p.dram) << what;
@@ -610,6 +632,10 @@ TEST(EnergyByHand, InputStationaryOnTheDefaultTable) {
   const double reads = M * N * (row_folds - 1) * 32 + M * N * (32 + 8);
   EXPECT_NEAR(e.output_buffer, writes * wr1024 + reads * rd1024, 1e-9 * e.output_buffer);
   EXPECT_NEAR(e.dram, (K * N * 8 + inputs * 8 + M * N * 8) * 8.0, 1e-9 * e.dram);
+  // PE registers: each input is loaded into its PE once (8 bits); each MAC writes a weight
+  // register (the streaming weight, 8-bit codes) and its partial sum (32 bits).
+  const Horowitz h(cfgs[0].energy_table_path);
+  EXPECT_NEAR(e.pe_registers, (M * K * 8 + M * K * N * (8 + 32)) * h.dff, 1e-9 * e.pe_registers);
   // Cycles by hand: the first fold's inputs load (16 rows), then 27 folds of N + R + C_u - 2.
   const double cycles = 16 + row_folds * (2 * (N + 16 + 16 - 2) + (N + 16 + 4 - 2));
   EXPECT_EQ(static_cast<double>(runs[0].rows[0].compute_cycles), cycles);
