@@ -30,13 +30,16 @@ std::string binary_identity() {
          std::to_string(st.st_mtim.tv_nsec);
 }
 
+std::string hex(std::uint64_t v) {
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(v));
+  return text;
+}
+
 // A file's contents as a hash: the key follows what the workload's files hold, not their names.
 std::string content_hash(const std::string& path) {
   const MappedFile f(path, kMaxExternalDataBytes);
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx",
-                static_cast<unsigned long long>(XXH3_64bits(f.data(), f.size())));
-  return hex;
+  return hex(XXH3_64bits(f.data(), f.size()));
 }
 
 const char* extension = ".compiled";
@@ -100,13 +103,26 @@ void CompileCache::store(const std::string& key, const CompiledNetwork& cn,
   remove_stale_temp_files(dir_);
 }
 
-std::string compile_cache_key(const Workload& w, const SimConfig& cfg, bool functional) {
+std::string compile_cache_key(const Workload& w, const SimConfig& cfg, bool functional,
+                              const Calibration* calibration) {
   nlohmann::json files = nlohmann::json::array();
   for (const std::string& f : w.files)
     files.push_back({f, content_hash(f)});
-  return nlohmann::json{
-      {"network", network_key(w, cfg, functional)}, {"files", files}, {"binary", binary_identity()}}
-      .dump();
+  nlohmann::json key = {{"network", network_key(w, cfg, functional, calibration)},
+                        {"files", files},
+                        {"binary", binary_identity()}};
+  if (calibration) {
+    XXH3_state_t* state = XXH3_createState();
+    XXH3_64bits_reset(state);
+    for (const auto& image : calibration->images) {
+      const std::uint64_t n = image.size();
+      XXH3_64bits_update(state, &n, sizeof n);
+      XXH3_64bits_update(state, image.data(), image.size() * sizeof(float));
+    }
+    key["calibration_images"] = {calibration->images.size(), hex(XXH3_64bits_digest(state))};
+    XXH3_freeState(state);
+  }
+  return key.dump();
 }
 
 }  // namespace conloc

@@ -5,6 +5,7 @@
 
 #include "modules/common/compiled_network.h"
 #include "sim/config/sim_config.h"
+#include "sim/run/prepare.h"
 #include "sim/workload/workload.h"
 
 namespace conloc {
@@ -16,7 +17,9 @@ namespace conloc {
 //
 // A file is found by a key that holds everything the compiled network depends on:
 // network_key (the workload's name or file, seed, image, input shape, the compile spec, the
-// batch), the contents of every file the workload read (Workload::files) and the identity of
+// batch, the calibration images' name), the contents of every file the workload read
+// (Workload::files), the values of the calibration images (`run --calibration`, `accuracy`,
+// `optimize` calibrate on dataset images) and the identity of
 // this program's binary (its size and modification time: a rebuilt simulator never reads an
 // older build's files). The file repeats the whole key, and a checksum covers its body.
 class CompileCache {
@@ -45,7 +48,9 @@ class CompileCache {
   std::uintmax_t max_bytes_;
 };
 
-// The cache key of prepare_network(w, cfg, functional) without calibration images: see above.
-std::string compile_cache_key(const Workload& w, const SimConfig& cfg, bool functional);
+// The cache key of prepare_network(w, cfg, functional, calibration): see above; calibration
+// images enter by their values.
+std::string compile_cache_key(const Workload& w, const SimConfig& cfg, bool functional,
+                              const Calibration* calibration = nullptr);
 
 }  // namespace conloc

@@ -24,12 +24,10 @@ CompiledNetwork prepare_network(const Workload& w, const SimConfig& cfg, bool fu
     throw UserError(field_error(w.net.name, "", "a layer list has no input data to calibrate", "",
                                 "a network with data, or no calibration images"));
   }
-  // Calibration images come from a dataset folder the key does not cover: compiled each time.
-  const std::optional<CompileCache> cache =
-      calibration ? std::nullopt : CompileCache::from_environment();
+  const std::optional<CompileCache> cache = CompileCache::from_environment();
   std::string key;
   if (cache) {
-    key = compile_cache_key(w, cfg, functional);
+    key = compile_cache_key(w, cfg, functional, calibration);
     if (auto cached = cache->load(key, w.net, spec.design)) return std::move(*cached);
   }
   CompiledNetwork cn;

@@ -234,3 +234,36 @@ TEST(CompileCache, KeepsTheMostRecentlyUsedWithinItsLimit) {
   EXPECT_FALSE(fs::exists(cache.path(keys[1])));
   EXPECT_TRUE(fs::exists(cache.path(keys[2])));
 }
+
+// A compile calibrated on dataset images (`run --calibration`, `accuracy`, `optimize`) is cached
+// by the images' values: the same images read it back, one changed value compiles again.
+TEST(CompileCache, CalibratedCompilesAreKeyedByTheImagesValues) {
+  const std::string dir = make_temp_dir("compile-cache-calib");
+  setenv("CONLOCNN_CACHE_DIR", dir.c_str(), 1);
+  const Workload w =
+      load_workload(std::string(CONLOCNN_SOURCE_DIR) + "/workloads/fmnist_cnn/network.json", 1);
+  const SimConfig cfg = load_sim_config(std::nullopt, {});
+  Calibration calib;
+  calib.id = "two images";
+  calib.images = {w.weights->input(w.net), w.weights->input(w.net)};
+  for (float& v : calib.images[1])
+    v *= 0.5f;
+  const CompiledNetwork first = prepare_network(w, cfg, true, &calib);
+  const CompiledNetwork again = prepare_network(w, cfg, true, &calib);
+  EXPECT_FALSE(first.from_cache);
+  EXPECT_TRUE(again.from_cache);
+  EXPECT_EQ(digest(again), digest(first));
+  setenv("CONLOCNN_CACHE_DIR", "off", 1);
+  EXPECT_EQ(digest(prepare_network(w, cfg, true, &calib)), digest(first));
+  setenv("CONLOCNN_CACHE_DIR", dir.c_str(), 1);
+
+  const std::string key = compile_cache_key(w, cfg, true, &calib);
+  Calibration changed = calib;
+  changed.images[1][100] += 0.25f;
+  EXPECT_NE(compile_cache_key(w, cfg, true, &changed), key);
+  EXPECT_FALSE(prepare_network(w, cfg, true, &changed).from_cache);
+  changed = calib;
+  changed.images.pop_back();
+  EXPECT_NE(compile_cache_key(w, cfg, true, &changed), key);
+  EXPECT_NE(compile_cache_key(w, cfg, true), key);
+}
