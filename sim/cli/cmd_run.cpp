@@ -6,6 +6,7 @@
 
 #include "modules/base/error.h"
 #include "sim/accuracy/accuracy.h"
+#include "sim/cli/huge_pages.h"
 #include "sim/cli/options.h"
 #include "sim/common/file_io.h"
 #include "sim/common/result_dir.h"
@@ -263,6 +264,7 @@ std::vector<RunResult> run_designs(const RunOptions& o, const std::vector<SimCon
     cns.push_back(prepare_network(w, cfg, !o.timing_only, calib ? &*calib : nullptr));
     compile_s.push_back(seconds_since(t0));
   }
+  release_free_memory();
   std::vector<RunRequest> req;
   for (std::size_t i = 0; i < cfgs.size(); ++i)
     req.push_back({&cfgs[i], &cns[i], !o.timing_only});
