@@ -6,9 +6,9 @@
 
 #include "modules/base/error.h"
 #include "sim/accuracy/accuracy.h"
-#include "sim/cli/huge_pages.h"
 #include "sim/cli/options.h"
 #include "sim/common/file_io.h"
+#include "sim/common/heap.h"
 #include "sim/common/result_dir.h"
 #include "sim/common/stopwatch.h"
 #include "sim/common/text.h"

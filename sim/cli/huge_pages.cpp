@@ -12,10 +12,7 @@
 // This replaces the global operator new / delete (the C++ replaceable allocation functions; every
 // other non-aligned form forwards to these), in the tool only: not in the library, the tests or
 // the sanitizer builds, whose runtimes bring their own.
-#include "sim/cli/huge_pages.h"
-
 #include <cstdlib>
-#include <malloc.h>
 #include <new>
 
 #if defined(__has_feature)
@@ -67,7 +64,3 @@ void operator delete[](void* p, std::size_t) noexcept {
   std::free(p);
 }
 #endif
-
-void conloc::release_free_memory() {
-  malloc_trim(0);
-}

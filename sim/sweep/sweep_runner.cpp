@@ -16,6 +16,7 @@
 
 #include "modules/base/error.h"
 #include "sim/common/file_io.h"
+#include "sim/common/heap.h"
 #include "sim/common/stopwatch.h"
 #include "sim/energy/energy_model.h"
 #include "sim/run/pipeline.h"
@@ -101,6 +102,7 @@ class SharedWork {
     const auto t0 = Clock::now();
     auto cn = std::make_unique<CompiledNetwork>(
         prepare_network(workload(p.workload, cfg.seed), cfg, spec_.functional));
+    release_free_memory();  // before workers are forked from this process
     seconds += seconds_since(t0);
     ++compiles_;
     return *(compiled_[key] = std::move(cn));
