@@ -88,18 +88,23 @@ void ensure_directory(const std::string& dir) {
 }
 
 void write_file_atomic(const std::string& path, const std::string& content) {
+  write_file_atomic(path, [&](std::FILE* out) {
+    return std::fwrite(content.data(), 1, content.size(), out) == content.size();
+  });
+}
+
+void write_file_atomic(const std::string& path, const std::function<bool(std::FILE* out)>& fill) {
   const fs::path p(path);
   if (p.has_parent_path()) ensure_directory(p.parent_path().string());
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw UserError(path + ": cannot write: " + std::strerror(errno));
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw UserError(path + ": write failed: " + std::strerror(errno));
-    }
+  std::FILE* out = std::fopen(tmp.c_str(), "wb");
+  if (out == nullptr) throw UserError(path + ": cannot write: " + std::strerror(errno));
+  bool ok = fill(out) && std::fflush(out) == 0 && !std::ferror(out);
+  const int err = errno;
+  ok = std::fclose(out) == 0 && ok;
+  if (!ok) {
+    std::remove(tmp.c_str());
+    throw UserError(path + ": write failed: " + std::strerror(err != 0 ? err : EIO));
   }
   std::error_code ec;
   fs::rename(tmp, path, ec);

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
+#include <functional>
 #include <string>
 
 namespace conloc {
@@ -35,6 +37,9 @@ class MappedFile {
 // Writes via a temporary file in the same directory and rename(), so a reader never sees a
 // half-written file and an earlier complete file survives a failure. Creates parent directories.
 void write_file_atomic(const std::string& path, const std::string& content);
+// The same for content written piece by piece into `out` by `fill` (a large file is not built in
+// memory first); `fill` returns false, or `out` fails, for a write that did not complete.
+void write_file_atomic(const std::string& path, const std::function<bool(std::FILE* out)>& fill);
 
 // Removes `<name>.tmp.<pid>` files that write_file_atomic left in `dir` when its process was
 // killed mid-write (the pid no longer runs).

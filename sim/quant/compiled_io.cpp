@@ -1,12 +1,10 @@
 #include "sim/quant/compiled_io.h"
 
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <memory>
 #include <type_traits>
-#include <unistd.h>
 #include <xxhash.h>
 
 #include "modules/base/error.h"
@@ -283,27 +281,14 @@ std::optional<CompiledNetwork> read_body(Reader& r, const Network& net, const De
 
 void save_compiled(const std::string& path, const std::string& key, const CompiledNetwork& cn,
                    const DesignConfig& design) {
-  const fs::path p(path);
-  if (p.has_parent_path()) ensure_directory(p.parent_path().string());
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(tmp.c_str(), "wb"), &std::fclose);
-  if (!f) throw UserError(path + ": cannot write: " + std::strerror(errno));
-  bool ok = false;
-  {
-    Writer w(f.get());
+  write_file_atomic(path, [&](std::FILE* out) {
+    Writer w(out);
     write_header(w, key);
     w.start_body();
     write_body(w, cn, design);
     w.finish();
-    ok = w.ok();
-  }
-  ok = std::fclose(f.release()) == 0 && ok;
-  std::error_code ec;
-  if (ok) fs::rename(tmp, path, ec);
-  if (!ok || ec) {
-    std::remove(tmp.c_str());
-    throw UserError(path + ": cannot write: " + (ec ? ec.message() : std::strerror(errno)));
-  }
+    return w.ok();
+  });
 }
 
 std::optional<CompiledNetwork> load_compiled(const std::string& path, const std::string& key,

@@ -47,6 +47,8 @@ const char* extension = ".compiled";
 }  // namespace
 
 std::optional<CompileCache> CompileCache::from_environment() {
+  // Without this binary's identity a rebuilt simulator could read an older build's networks.
+  if (binary_identity().empty()) return std::nullopt;
   if (const char* env = std::getenv("CONLOCNN_CACHE_DIR"); env != nullptr && *env != '\0') {
     if (std::string(env) == "off") return std::nullopt;
     return CompileCache(env);

@@ -25,7 +25,8 @@ namespace conloc {
 class CompileCache {
  public:
   // The cache the environment asks for: CONLOCNN_CACHE_DIR (a folder; "off" disables the cache),
-  // else $XDG_CACHE_HOME/conlocnn-sim, else $HOME/.cache/conlocnn-sim; none without either.
+  // else $XDG_CACHE_HOME/conlocnn-sim, else $HOME/.cache/conlocnn-sim; none without either, nor
+  // where this binary's identity cannot be read (/proc/self/exe).
   static std::optional<CompileCache> from_environment();
   static constexpr std::uintmax_t kMaxBytes = std::uintmax_t{2} << 30;
   explicit CompileCache(std::string dir, std::uintmax_t max_bytes = kMaxBytes)
