@@ -75,16 +75,18 @@ Network load_topology_csv(const std::string& path) {
     if (cols.empty()) {
       // SCALE-Sim's own files add note columns after the eight it reads ("Strides,,,Eh,Ew"):
       // they are ignored in the header and in every row, as SCALE-Sim does.
-      auto matches = [&](const std::vector<std::string>& want) {
+      // The first column's name is free in a GEMM list ("Layer" or "Layer Name" in SCALE-Sim's
+      // own files): SCALE-Sim skips the header row whatever it holds.
+      auto matches = [&](const std::vector<std::string>& want, std::size_t from) {
         if (f.size() < want.size()) return false;
-        for (std::size_t i = 0; i < want.size(); ++i)
+        for (std::size_t i = from; i < want.size(); ++i)
           if (key(f[i]) != key(want[i])) return false;
         extra = f.size() > want.size();
         return true;
       };
-      if (matches(conv_cols)) {
+      if (matches(conv_cols, 0)) {
         cols = conv_cols;
-      } else if (matches(gemm_cols)) {
+      } else if (matches(gemm_cols, 1)) {
         cols = gemm_cols;
         gemm = true;
       } else {
@@ -95,6 +97,9 @@ Network load_topology_csv(const std::string& path) {
       }
       continue;
     }
+    // SCALE-Sim drops a row's last field (its files end rows with a comma): a row with one field
+    // more than the columns and no trailing comma ("...,1,#dw") loses that field, as there.
+    if (f.size() == cols.size() + 1 && trim(line).back() != ',') f.pop_back();
     if (extra && f.size() > cols.size()) f.resize(cols.size());
     if (f.size() != cols.size()) {
       throw UserError(field_error(
@@ -117,6 +122,11 @@ Network load_topology_csv(const std::string& path) {
       v[i] = static_cast<int>(n);
     }
     const bool depthwise = !gemm && f[0].find("DP") != std::string::npos;
+    // SCALE-Sim's names may hold spaces ("Test 1", "Embedding Layer"): ours take '_' for every
+    // character a layer name cannot hold.
+    for (char& c : f[0]) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') c = '_';
+    }
     if (depthwise && v[5] > kMaxDepthwiseChannels) {
       throw UserError(
           field_error(where, "Channels", "too many channels for a DP layer", std::to_string(v[5]),

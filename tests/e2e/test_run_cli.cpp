@@ -889,6 +889,24 @@ TEST(RunCli, TopologyAndGemmCsvWorkloads) {
   EXPECT_NE(r.err.find("dp2.csv: line 2: Channels: too many channels for a DP layer"),
             std::string::npos)
       << r.err;
+  // SCALE-Sim's own files: a GEMM header of any first column ("Layer Name"), a row's last field
+  // dropped as SCALE-Sim drops it ("...,1,#dw"), names with spaces ('_' in ours); a row with a
+  // second extra field is still refused.
+  write_file(dir + "/sg.csv", "Layer Name, M, N, K,\nTest 1, 128, 64, 256,\n");
+  r = run_cli({"run", "--workload", "sg.csv", "--timing-only", "--out", "sg"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(slurp(dir + "/sg/layers.csv").find("\nTest_1,"), std::string::npos);
+  const std::string head =
+      "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
+      "Strides,\n";
+  write_file(dir + "/note.csv", head + "Conv2_dw, 12, 12, 3, 3, 1, 1, 1,#dw\n");
+  r = run_cli({"run", "--workload", "note.csv", "--timing-only", "--out", "note"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(slurp(dir + "/note/summary.json"))["macs"], 10 * 10 * 9);
+  write_file(dir + "/two.csv", head + "Conv2_dw, 12, 12, 3, 3, 1, 1, 1, 7,#dw\n");
+  r = run_cli({"run", "--workload", "two.csv", "--timing-only", "--out", "two"}, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("two.csv: line 2: wrong number of fields"), std::string::npos) << r.err;
   r = run_cli({"run", "--workload", "model.tflite", "--out", "b"}, dir);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find(".json (network), .csv (SCALE-Sim topology or GEMM), .onnx (model)"),
