@@ -26,10 +26,13 @@ std::vector<std::string> fields(const std::string& line) {
   return f;
 }
 
+// A header name as compared: case, spaces and a plural 's' do not count (SCALE-Sim's own files
+// write "Num Filter", "num filters", "IFMAP Height", "Ifmap height").
 std::string key(std::string s) {
   s.erase(std::remove_if(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); }),
           s.end());
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (s.size() > 1 && s.back() == 's') s.pop_back();
   return s;
 }
 
@@ -57,7 +60,9 @@ Window scalesim_window(int h, int w, int fh, int fw, int stride) {
 }  // namespace
 
 Network load_topology_csv(const std::string& path) {
-  const std::string text = read_text_file(path);
+  std::string text = read_text_file(path);
+  // A UTF-8 byte-order mark before the header (some of SCALE-Sim's files have one) is not text.
+  if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
   const std::vector<std::string> conv_cols = {"Layer name",    "IFMAP Height", "IFMAP Width",
                                               "Filter Height", "Filter Width", "Channels",
                                               "Num Filter",    "Strides"};

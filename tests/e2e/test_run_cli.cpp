@@ -903,6 +903,13 @@ TEST(RunCli, TopologyAndGemmCsvWorkloads) {
   r = run_cli({"run", "--workload", "note.csv", "--timing-only", "--out", "note"}, dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(slurp(dir + "/note/summary.json"))["macs"], 10 * 10 * 9);
+  // A byte-order mark and another spelling of the column names (DLRM's file in SCALE-Sim).
+  write_file(dir + "/bom.csv",
+             "\xEF\xBB\xBFLayer name,Ifmap height,ifmap width,filter height,filter width,"
+             "channels,num filters,strides,\nMLP_0,128,13,1,13,1,512,1,\n");
+  r = run_cli({"run", "--workload", "bom.csv", "--timing-only", "--out", "bom"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(slurp(dir + "/bom/summary.json"))["macs"], 128 * 13 * 512);
   write_file(dir + "/two.csv", head + "Conv2_dw, 12, 12, 3, 3, 1, 1, 1, 7,#dw\n");
   r = run_cli({"run", "--workload", "two.csv", "--timing-only", "--out", "two"}, dir);
   EXPECT_EQ(r.exit_code, 2);
