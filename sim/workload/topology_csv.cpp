@@ -89,11 +89,16 @@ Network load_topology_csv(const std::string& path) {
         extra = f.size() > want.size();
         return true;
       };
-      if (matches(conv_cols, 0)) {
-        cols = conv_cols;
-      } else if (matches(gemm_cols, 1)) {
+      if (matches(gemm_cols, 1)) {
         cols = gemm_cols;
         gemm = true;
+      } else if (matches(conv_cols, 0) ||
+                 (f.size() >= conv_cols.size() && key(f[0]).rfind("layer", 0) == 0)) {
+        // SCALE-Sim reads a conv file's header as a row to skip: its own files misname columns
+        // (DeepSpeech2's "Layer, IFMAP Width, IFMAP Width, ..."), so a header of eight or more
+        // columns starting with "Layer" is taken as one; the rows' values are checked as always.
+        cols = conv_cols;
+        extra = f.size() > conv_cols.size();
       } else {
         throw UserError(field_error(where, "header", "not a SCALE-Sim topology or GEMM header",
                                     "\"" + trim(line) + "\"",

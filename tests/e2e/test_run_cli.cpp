@@ -910,6 +910,14 @@ TEST(RunCli, TopologyAndGemmCsvWorkloads) {
   r = run_cli({"run", "--workload", "bom.csv", "--timing-only", "--out", "bom"}, dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(slurp(dir + "/bom/summary.json"))["macs"], 128 * 13 * 512);
+  // A header SCALE-Sim skips although it misnames a column (DeepSpeech2's file).
+  write_file(dir + "/ds.csv",
+             "Layer, IFMAP Width, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
+             "Strides,\nConv1,20,16,5,3,1,8,2,\n");
+  r = run_cli({"run", "--workload", "ds.csv", "--timing-only", "--out", "ds"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // ceil((20 - 5 + 2) / 2) = 9 by ceil((16 - 3 + 2) / 2) = 8 pixels, 8 filters of 5 x 3.
+  EXPECT_EQ(nlohmann::json::parse(slurp(dir + "/ds/summary.json"))["macs"], 9 * 8 * 8 * 15);
   write_file(dir + "/two.csv", head + "Conv2_dw, 12, 12, 3, 3, 1, 1, 1, 7,#dw\n");
   r = run_cli({"run", "--workload", "two.csv", "--timing-only", "--out", "two"}, dir);
   EXPECT_EQ(r.exit_code, 2);
