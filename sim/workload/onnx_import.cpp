@@ -468,7 +468,7 @@ void Importer::import_node(const onnx::NodeProto& n) {
   if (op == "Conv") {
     conv(n);
   } else if (op == "Gemm" || op == "MatMul") {
-    if (op == "MatMul" && acts_.count(n.input(1))) {
+    if (op == "MatMul" && n.input_size() > 1 && acts_.count(n.input(1))) {
       fail(n, "MatMul of two computed tensors (attention) is not supported", "",
            "constant weights");
     }

@@ -404,6 +404,20 @@ TEST(OnnxBadInput, AConstantAlongWidthIsNotFoldedAsPerChannel) {
   }
 }
 
+// A MatMul or Gemm with fewer inputs than it needs is refused naming the node (the fuzzer found
+// the MatMul reading its second input before checking there was one).
+TEST(OnnxBadInput, AMatMulWithOneInputIsNamed) {
+  for (const char* op : {"MatMul", "Gemm"}) {
+    ModelBuilder mb({1, 8});
+    mb.node(op, {"x"}, "y");
+    mb.output("y");
+    const std::string dir = test::make_temp_dir("onnx-matmul");
+    const std::string e = import_error(mb.save(dir, "m.onnx"));
+    EXPECT_NE(e.find(std::string("node \"y\" (") + op + "): missing input 1"), std::string::npos)
+        << e;
+  }
+}
+
 TEST(OnnxBadInput, EveryBlockerNamedInOneError) {
   ModelBuilder mb({1, 3, 8, 8});
   mb.node("Relu", {"x"}, "r");
