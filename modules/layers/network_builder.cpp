@@ -105,15 +105,18 @@ int NetworkBuilder::source(const std::string& name, TensorShape shape) {
   return static_cast<int>(net_.tensors.size()) - 1;
 }
 
+bool layer_name_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+}
+
 int NetworkBuilder::push(Layer l, TensorShape out) {
   if (l.name.empty()) fail("(unnamed)", "name", "empty layer name", "\"\"", "a name");
   if (l.name == "input") {
     fail(l.name, "name", "reserved name (it refers to the network input)", "\"input\"",
          "another name");
   }
-  // Names become file names of trained weights (<name>.weight.npy) and CSV cells.
   for (char ch : l.name) {
-    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '.' && ch != '-') {
+    if (!layer_name_char(ch)) {
       fail(l.name, "name", "character not allowed in a layer name", std::string(1, ch),
            "letters, digits, '_', '.', '-'");
     }

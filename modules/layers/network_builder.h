@@ -8,6 +8,10 @@
 
 namespace conloc {
 
+// A character a layer name may hold (letters, digits, '_', '.', '-'): names become file names of
+// trained weights (<name>.weight.npy) and CSV cells. Readers of other formats map the rest to '_'.
+bool layer_name_char(char c);
+
 // Incrementally builds a network and infers output shapes; every layer's parameters are checked
 // (a UserError names `source` and the layer).
 class NetworkBuilder {

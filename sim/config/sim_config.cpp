@@ -205,9 +205,7 @@ std::string fnv1a_hex(const std::string& text) {
     h ^= c;
     h *= 0x100000001b3ull;
   }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  return hex64(h);
 }
 
 namespace {

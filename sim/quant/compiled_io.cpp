@@ -103,6 +103,12 @@ class Reader {
     v.resize(static_cast<std::size_t>(n));
     bytes(v.data(), v.size() * sizeof(T));
   }
+  // A count of items of at least `bytes_each` bytes: more than the body holds is a damaged file.
+  std::size_t count(std::size_t bytes_each) {
+    const auto n = pod<std::uint64_t>();
+    if (n > left_ / bytes_each) throw Truncated{};
+    return static_cast<std::size_t>(n);
+  }
   std::string str() {
     const auto n = pod<std::uint64_t>();
     if (n > left_) throw Truncated{};
@@ -142,7 +148,8 @@ void write_tensors(Writer& w, const std::vector<IntTensor>& ts) {
 }
 
 std::vector<IntTensor> read_tensors(Reader& r) {
-  std::vector<IntTensor> ts(static_cast<std::size_t>(r.pod<std::uint64_t>()));
+  // A tensor is at least its shape, sign, scale and data length.
+  std::vector<IntTensor> ts(r.count(sizeof(TensorShape) + 1 + 2 * sizeof(std::uint64_t)));
   for (IntTensor& t : ts)
     t = read_tensor(r);
   return ts;
@@ -270,7 +277,7 @@ std::optional<CompiledNetwork> read_body(Reader& r, const Network& net, const De
     why = "written for a network of another tensor count";
     return std::nullopt;
   }
-  cn.batch_tensors.resize(static_cast<std::size_t>(r.pod<std::uint64_t>()));
+  cn.batch_tensors.resize(r.count(sizeof(std::uint64_t)));
   for (auto& b : cn.batch_tensors)
     b = read_tensors(r);
   cn.net = net;

@@ -12,6 +12,7 @@
 
 #include "modules/base/error.h"
 #include "sim/common/file_io.h"
+#include "sim/common/text.h"
 #include "sim/quant/compiled_io.h"
 #include "sim/run/prepare.h"
 
@@ -30,16 +31,10 @@ std::string binary_identity() {
          std::to_string(st.st_mtim.tv_nsec);
 }
 
-std::string hex(std::uint64_t v) {
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(v));
-  return text;
-}
-
 // A file's contents as a hash: the key follows what the workload's files hold, not their names.
 std::string content_hash(const std::string& path) {
   const MappedFile f(path, kMaxExternalDataBytes);
-  return hex(XXH3_64bits(f.data(), f.size()));
+  return hex64(XXH3_64bits(f.data(), f.size()));
 }
 
 const char* extension = ".compiled";
@@ -121,7 +116,7 @@ std::string compile_cache_key(const Workload& w, const SimConfig& cfg, bool func
       XXH3_64bits_update(state, &n, sizeof n);
       XXH3_64bits_update(state, image.data(), image.size() * sizeof(float));
     }
-    key["calibration_images"] = {calibration->images.size(), hex(XXH3_64bits_digest(state))};
+    key["calibration_images"] = {calibration->images.size(), hex64(XXH3_64bits_digest(state))};
     XXH3_freeState(state);
   }
   return key.dump();

@@ -357,7 +357,7 @@ std::string Importer::layer_name(const onnx::NodeProto& n) {
 }
 std::string Importer::unique_name(std::string base) {
   for (char& ch : base) {
-    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '-') ch = '_';
+    if (!layer_name_char(ch) || ch == '.') ch = '_';  // ONNX's dotted paths as one name
   }
   if (base == "input") base = "input_";
   std::string name = base;

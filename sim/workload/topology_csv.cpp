@@ -135,7 +135,7 @@ Network load_topology_csv(const std::string& path) {
     // SCALE-Sim's names may hold spaces ("Test 1", "Embedding Layer"): ours take '_' for every
     // character a layer name cannot hold.
     for (char& c : f[0]) {
-      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') c = '_';
+      if (!layer_name_char(c)) c = '_';
     }
     if (depthwise && v[5] > kMaxDepthwiseChannels) {
       throw UserError(

@@ -73,13 +73,13 @@ Workload load_workload(const std::string& name_or_file, std::uint64_t seed, int 
     w.net = std::move(f.net);
     w.files = {name_or_file};
     if (!f.weights_dir.empty()) {
-      w.files.push_back(f.images);
-      for (const std::string& npy : npy_files(f.weights_dir))
-        w.files.push_back(npy);
       if (f.images.empty()) {
         throw UserError(field_error(name_or_file, "images", "trained weights need input images", "",
                                     "a .npy file of normalised [N, H, W, C] images"));
       }
+      w.files.push_back(f.images);
+      for (const std::string& npy : npy_files(f.weights_dir))
+        w.files.push_back(npy);
       w.weights = std::make_unique<NpyWeights>(f.weights_dir, f.images, image < 0 ? 0 : image);
       w.labels = f.labels;
       w.dataset = f.dataset;

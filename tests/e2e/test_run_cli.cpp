@@ -892,32 +892,33 @@ TEST(RunCli, TopologyAndGemmCsvWorkloads) {
   // SCALE-Sim's own files: a GEMM header of any first column ("Layer Name"), a row's last field
   // dropped as SCALE-Sim drops it ("...,1,#dw"), names with spaces ('_' in ours); a row with a
   // second extra field is still refused.
-  write_file(dir + "/sg.csv", "Layer Name, M, N, K,\nTest 1, 128, 64, 256,\n");
-  r = run_cli({"run", "--workload", "sg.csv", "--timing-only", "--out", "sg"}, dir);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Writes `content` as NAME.csv, runs it timing-only into NAME/ and gives its summary.
+  auto run_topology = [&](const std::string& name, const std::string& content) {
+    write_file(dir + "/" + name + ".csv", content);
+    const auto res =
+        run_cli({"run", "--workload", name + ".csv", "--timing-only", "--out", name}, dir);
+    EXPECT_EQ(res.exit_code, 0) << res.err;
+    return nlohmann::json::parse(slurp(dir + "/" + name + "/summary.json"), nullptr, false);
+  };
+  run_topology("sg", "Layer Name, M, N, K,\nTest 1, 128, 64, 256,\n");
   EXPECT_NE(slurp(dir + "/sg/layers.csv").find("\nTest_1,"), std::string::npos);
   const std::string head =
       "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
       "Strides,\n";
-  write_file(dir + "/note.csv", head + "Conv2_dw, 12, 12, 3, 3, 1, 1, 1,#dw\n");
-  r = run_cli({"run", "--workload", "note.csv", "--timing-only", "--out", "note"}, dir);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(nlohmann::json::parse(slurp(dir + "/note/summary.json"))["macs"], 10 * 10 * 9);
+  EXPECT_EQ(run_topology("note", head + "Conv2_dw, 12, 12, 3, 3, 1, 1, 1,#dw\n")["macs"],
+            10 * 10 * 9);
   // A byte-order mark and another spelling of the column names (DLRM's file in SCALE-Sim).
-  write_file(dir + "/bom.csv",
-             "\xEF\xBB\xBFLayer name,Ifmap height,ifmap width,filter height,filter width,"
-             "channels,num filters,strides,\nMLP_0,128,13,1,13,1,512,1,\n");
-  r = run_cli({"run", "--workload", "bom.csv", "--timing-only", "--out", "bom"}, dir);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(nlohmann::json::parse(slurp(dir + "/bom/summary.json"))["macs"], 128 * 13 * 512);
+  EXPECT_EQ(
+      run_topology("bom",
+                   "\xEF\xBB\xBFLayer name,Ifmap height,ifmap width,filter height,filter "
+                   "width,channels,num filters,strides,\nMLP_0,128,13,1,13,1,512,1,\n")["macs"],
+      128 * 13 * 512);
   // A header SCALE-Sim skips although it misnames a column (DeepSpeech2's file).
-  write_file(dir + "/ds.csv",
-             "Layer, IFMAP Width, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
-             "Strides,\nConv1,20,16,5,3,1,8,2,\n");
-  r = run_cli({"run", "--workload", "ds.csv", "--timing-only", "--out", "ds"}, dir);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
   // ceil((20 - 5 + 2) / 2) = 9 by ceil((16 - 3 + 2) / 2) = 8 pixels, 8 filters of 5 x 3.
-  EXPECT_EQ(nlohmann::json::parse(slurp(dir + "/ds/summary.json"))["macs"], 9 * 8 * 8 * 15);
+  EXPECT_EQ(run_topology("ds",
+                         "Layer, IFMAP Width, IFMAP Width, Filter Height, Filter Width, Channels, "
+                         "Num Filter, Strides,\nConv1,20,16,5,3,1,8,2,\n")["macs"],
+            9 * 8 * 8 * 15);
   write_file(dir + "/two.csv", head + "Conv2_dw, 12, 12, 3, 3, 1, 1, 1, 7,#dw\n");
   r = run_cli({"run", "--workload", "two.csv", "--timing-only", "--out", "two"}, dir);
   EXPECT_EQ(r.exit_code, 2);
