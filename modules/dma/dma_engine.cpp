@@ -14,6 +14,34 @@ DmaEngine::DmaEngine(const sc_core::sc_module_name& name, RunContext& ctx, Engin
                 "a DMA engine reads or writes");
 }
 
+// One untimed transaction of the whole strided transfer through `socket`: the data copied and
+// the bits counted by the target, which answers with its timing (TransferExt::timing).
+AccessTiming& DmaEngine::move_whole(tlm::tlm_generic_payload& t, Socket& socket,
+                                    tlm::tlm_command cmd, std::uint64_t addr, std::uint64_t stride,
+                                    const Transfer& x, TransferExt& ext) {
+  const auto len = static_cast<unsigned>(x.bytes());
+  ext.stride = stride;
+  t.set_command(cmd);
+  t.set_address(addr);
+  t.set_data_ptr(staging_.data());
+  t.set_data_length(len);
+  t.set_streaming_width(len);
+  t.set_byte_enable_ptr(nullptr);
+  t.set_dmi_allowed(false);
+  t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  ext.timing = nullptr;
+  sc_core::sc_time zero = sc_core::SC_ZERO_TIME;
+  socket->b_transport(t, zero);
+  if (t.is_response_error()) {
+    throw SimulationError(std::string(name()) + ": " + t.get_response_string() + " at address " +
+                          std::to_string(addr) + " (" + std::to_string(x.count) + " runs of " +
+                          std::to_string(x.run_bytes) + " bytes, stride " + std::to_string(stride) +
+                          ")");
+  }
+  CONLOC_ASSERT(ext.timing != nullptr, name(), "a memory answered without its timing");
+  return *ext.timing;
+}
+
 DmaEngine::Timing DmaEngine::execute(const Job& job, const sc_core::sc_time& start) {
   const Transfer& x = job.xfer;
   const bool inbound = engine_kind() == Engine::DmaRead;
@@ -21,28 +49,52 @@ DmaEngine::Timing DmaEngine::execute(const Job& job, const sc_core::sc_time& sta
   TransferExt ext;
   ext.operand = x.operand;
   ext.timing_only = !ctx_.functional;
+  ext.bits = x.bits;
+  ext.runs = x.count;
+  ext.untimed = true;
   // Payloads are reused across jobs: building one allocates its extension array.
   tlm::tlm_generic_payload& dram_t = dram_payload_;
   tlm::tlm_generic_payload& sram_t = sram_payload_;
   const ScopedExtension scoped({&dram_t, &sram_t}, &ext);
+  // A timing-only transfer copies nothing: the targets never touch the data buffer.
+  if (ctx_.functional) staging_.resize(x.bytes());
+  // The far side: DRAM, or the activation SRAM holding a resident tensor.
+  auto& far = x.on_chip ? sram_socket[static_cast<int>(Buffer::Activations)] : dram_socket;
+  auto& near = sram_socket[static_cast<int>(x.buffer)];
+  // The data moves first, in one transaction per side (the planner's dependencies keep every
+  // other engine off both regions until this job is done); then its bursts are timed.
+  AccessTiming* far_timing = nullptr;
+  AccessTiming* near_timing = nullptr;
+  if (x.bytes() == 0) {
+    // nothing moves
+  } else if (inbound) {
+    far_timing =
+        &move_whole(dram_t, far, tlm::TLM_READ_COMMAND, x.dram_addr, x.dram_stride, x, ext);
+    near_timing =
+        &move_whole(sram_t, near, tlm::TLM_WRITE_COMMAND, x.sram_addr, x.sram_stride, x, ext);
+  } else {
+    near_timing =
+        &move_whole(sram_t, near, tlm::TLM_READ_COMMAND, x.sram_addr, x.sram_stride, x, ext);
+    far_timing =
+        &move_whole(dram_t, far, tlm::TLM_WRITE_COMMAND, x.dram_addr, x.dram_stride, x, ext);
+  }
+
   const std::uint32_t burst = ctx_.burst_bytes;
-  staging_.resize(burst);
   std::uint64_t bits_left = x.bits;
   std::uint64_t bursts = 0;
   sc_core::sc_time done = start;
   sc_core::sc_time next_issue = start;
   for (std::uint32_t run = 0; run < x.count; ++run) {
-    std::uint64_t dram_addr = x.dram_addr + run * x.dram_stride;
-    std::uint64_t sram_addr = x.sram_addr + run * x.sram_stride;
     for (std::uint32_t off = 0; off < x.run_bytes; off += burst) {
       const std::uint32_t len = std::min(burst, x.run_bytes - off);
       // A burst carries its share of the transfer's bits: fewer than len * 8 for activations
       // narrower than a byte and for the last burst of a packed weight block.
-      ext.bits = std::min<std::uint64_t>(bits_left,
-                                         (std::uint64_t{len} * x.bits + x.bytes() - 1) / x.bytes());
-      bits_left -= ext.bits;
+      const std::uint64_t share = std::min<std::uint64_t>(
+          bits_left, (std::uint64_t{len} * x.bits + x.bytes() - 1) / x.bytes());
+      bits_left -= share;
+      const std::uint64_t bits = share != 0 ? share : std::uint64_t{len} * 8;
       // Bursts leave the DMA at most one per cycle and only while fewer than max_outstanding
-      // are in flight; the local-time offset is their issue time.
+      // are in flight.
       while (!outstanding_.empty() && outstanding_.front() <= next_issue)
         outstanding_.pop_front();
       if (outstanding_.size() >= ctx_.max_outstanding) {
@@ -54,42 +106,14 @@ DmaEngine::Timing DmaEngine::execute(const Job& job, const sc_core::sc_time& sta
       // are booked first (the smaller the quantum, the finer the interleaving).
       qk_.set(next_issue - sc_core::sc_time_stamp());
       if (qk_.need_sync()) qk_.sync();
-      const sc_core::sc_time issue = next_issue - sc_core::sc_time_stamp();
+      const sc_core::sc_time issue = next_issue;
       next_issue += period;
       ++bursts;
-      auto transport = [&](tlm::tlm_generic_payload& t, auto& socket, tlm::tlm_command cmd,
-                           std::uint64_t addr, sc_core::sc_time& delay) {
-        t.set_command(cmd);
-        t.set_address(addr);
-        t.set_data_ptr(staging_.data());
-        t.set_data_length(len);
-        t.set_streaming_width(len);
-        t.set_byte_enable_ptr(nullptr);
-        t.set_dmi_allowed(false);
-        t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-        socket->b_transport(t, delay);
-        if (t.is_response_error()) {
-          throw SimulationError(std::string(name()) + ": " + t.get_response_string() +
-                                " at address " + std::to_string(addr) + " (" + std::to_string(len) +
-                                " bytes)");
-        }
-      };
-      sc_core::sc_time d1 = issue;
-      sc_core::sc_time d2;
-      // The far side: DRAM, or the activation SRAM holding a resident tensor.
-      auto& far = x.on_chip ? sram_socket[static_cast<int>(Buffer::Activations)] : dram_socket;
-      if (inbound) {
-        transport(dram_t, far, tlm::TLM_READ_COMMAND, dram_addr + off, d1);
-        d2 = d1;  // the SRAM write starts when the data has arrived
-        transport(sram_t, sram_socket[static_cast<int>(x.buffer)], tlm::TLM_WRITE_COMMAND,
-                  sram_addr + off, d2);
-      } else {
-        transport(sram_t, sram_socket[static_cast<int>(x.buffer)], tlm::TLM_READ_COMMAND,
-                  sram_addr + off, d1);
-        d2 = d1;
-        transport(dram_t, far, tlm::TLM_WRITE_COMMAND, dram_addr + off, d2);
-      }
-      const sc_core::sc_time end = sc_core::sc_time_stamp() + d2;
+      // Inbound, the SRAM write starts when the data has arrived; outbound, the far write when
+      // the SRAM read is done.
+      const sc_core::sc_time end =
+          inbound ? near_timing->complete(far_timing->complete(issue, bits), bits)
+                  : far_timing->complete(near_timing->complete(issue, bits), bits);
       outstanding_.push_back(end);
       if (end > done) done = end;
     }

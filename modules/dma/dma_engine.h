@@ -9,15 +9,18 @@
 #include <vector>
 
 #include "modules/controller/job_engine.h"
+#include "modules/memory/transfer_ext.h"
 
 namespace conloc {
 
 // DMA between DRAM and the three on-chip buffers. One instance moves data in (DRAM -> SRAM, the
-// DmaRead jobs), another moves results out (SRAM -> DRAM, DmaWrite). A transfer is cut into
-// bursts of at most burst_bytes, each one TLM transaction on each side. Bursts are issued back to
-// back, one per cycle, with up to dram.max_outstanding in flight: the DRAM target serialises them
-// on its data bus, so a transfer streams at DRAM bandwidth and pays the latency once, and the
-// bounded window keeps one DMA from booking the bus far ahead of the other.
+// DmaRead jobs), another moves results out (SRAM -> DRAM, DmaWrite). A transfer's data moves in
+// one strided TLM transaction on each side (TransferExt::runs), untimed; its timing is that of
+// bursts of at most burst_bytes, each booked through the memories' AccessTiming as its own
+// transaction would be. Bursts are issued back to back, one per cycle, with up to
+// dram.max_outstanding in flight: the DRAM serialises them on its data bus, so a transfer streams
+// at DRAM bandwidth and pays the latency once, and the bounded window keeps one DMA from booking
+// the bus far ahead of the other. (A transaction per burst cost a third of a sweep's time.)
 class DmaEngine : public JobEngine {
  public:
   tlm_utils::simple_initiator_socket<DmaEngine> dram_socket;
@@ -26,7 +29,11 @@ class DmaEngine : public JobEngine {
   DmaEngine(const sc_core::sc_module_name& name, RunContext& ctx, Engine kind);
 
  private:
+  using Socket = tlm_utils::simple_initiator_socket<DmaEngine>;
   Timing execute(const Job& job, const sc_core::sc_time& start) override;
+  AccessTiming& move_whole(tlm::tlm_generic_payload& t, Socket& socket, tlm::tlm_command cmd,
+                           std::uint64_t addr, std::uint64_t stride, const Transfer& x,
+                           TransferExt& ext);
 
   std::vector<std::uint8_t> staging_;
   tlm::tlm_generic_payload dram_payload_, sram_payload_;

@@ -20,11 +20,20 @@ Dram::Dram(const sc_core::sc_module_name& name, const DramParams& params)
 void Dram::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
   const auto served = serve_memory_access(trans, mem_.data(), params_.capacity_bytes, counters_);
   if (!served) return;
-  const std::uint64_t bits = *served;
+  trans.set_response_status(tlm::TLM_OK_RESPONSE);
+  TransferExt* ext = nullptr;
+  trans.get_extension(ext);
+  if (ext != nullptr && ext->untimed) {
+    ext->timing = this;
+    return;
+  }
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  delay = complete(now + delay, *served) - now;
+}
 
+sc_core::sc_time Dram::complete(const sc_core::sc_time& request, std::uint64_t bits) {
   const sc_core::sc_time period = params_.clock_period;
   const sc_core::sc_time now = sc_core::sc_time_stamp();
-  const sc_core::sc_time request = now + delay;
   const sc_core::sc_time length =
       period * (static_cast<double>(bits) / 8.0 / params_.bytes_per_cycle);
   // Bookings that ended before the kernel's current time can no longer collide with a request.
@@ -55,10 +64,7 @@ void Dram::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& d
   } else {
     busy_.insert(before, {start, end});
   }
-  const sc_core::sc_time done =
-      start + length + period * static_cast<double>(params_.latency_cycles);
-  delay = done - now;
-  trans.set_response_status(tlm::TLM_OK_RESPONSE);
+  return start + length + period * static_cast<double>(params_.latency_cycles);
 }
 
 }  // namespace conloc

@@ -25,7 +25,7 @@ struct DramParams {
 // the first free slot of bytes / bytes_per_cycle cycles at or after its request time (now +
 // delay), and completes latency_cycles after that slot. Latency is pipelined, so back-to-back
 // bursts stream at full bandwidth. b_transport only adds to `delay`; it never waits.
-class Dram : public sc_core::sc_module {
+class Dram : public sc_core::sc_module, public AccessTiming {
  public:
   // Several initiators (DMA engines, PE array, output stage, vector unit) bind to one port.
   tlm_utils::multi_passthrough_target_socket<Dram> socket;
@@ -36,6 +36,9 @@ class Dram : public sc_core::sc_module {
   std::uint64_t capacity() const { return params_.capacity_bytes; }
   const TrafficCounters& counters() const { return counters_; }
   const DramParams& params() const { return params_; }
+
+  // Books the data bus for `bits` requested at `request`: when the access completes.
+  sc_core::sc_time complete(const sc_core::sc_time& request, std::uint64_t bits) override;
 
  private:
   void b_transport(int initiator, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);

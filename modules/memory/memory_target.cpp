@@ -17,20 +17,37 @@ std::optional<std::uint64_t> serve_memory_access(tlm::tlm_generic_payload& trans
     trans.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
     return std::nullopt;
   }
-  if (addr + len > capacity || addr + len < addr) {
+  TransferExt* ext = nullptr;
+  trans.get_extension(ext);
+  // A strided transaction (TransferExt::runs): runs of len / runs bytes, stride apart.
+  const std::uint64_t runs = ext != nullptr ? ext->runs : 1;
+  const std::uint64_t stride = ext != nullptr ? ext->stride : 0;
+  if (runs == 0 || len % runs != 0) {
+    trans.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+    return std::nullopt;
+  }
+  const std::uint64_t run = len / runs;
+  // The last run's end, refused when past the capacity or when the sum wraps.
+  const std::uint64_t reach = (runs - 1) * stride;
+  if ((runs > 1 && reach / (runs - 1) != stride) || addr + reach < addr ||
+      addr + reach + run < addr + reach || addr + reach + run > capacity) {
     trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return std::nullopt;
   }
-  TransferExt* ext = nullptr;
-  trans.get_extension(ext);
   const std::uint64_t bits = transfer_bits(trans, ext);
   const int op = static_cast<int>(ext != nullptr ? ext->operand : Operand::Inputs);
   const bool copy = store != nullptr && (ext == nullptr || !ext->timing_only);
   if (trans.is_read()) {
-    if (copy) std::memcpy(trans.get_data_ptr(), store + addr, len);
+    if (copy) {
+      for (std::uint64_t r = 0; r < runs; ++r)
+        std::memcpy(trans.get_data_ptr() + r * run, store + addr + r * stride, run);
+    }
     counters.read_bits[op] += bits;
   } else if (trans.is_write()) {
-    if (copy) std::memcpy(store + addr, trans.get_data_ptr(), len);
+    if (copy) {
+      for (std::uint64_t r = 0; r < runs; ++r)
+        std::memcpy(store + addr + r * stride, trans.get_data_ptr() + r * run, run);
+    }
     counters.write_bits[op] += bits;
   }
   ++counters.transactions;

@@ -11,7 +11,8 @@ namespace conloc {
 
 // What every memory target of the model (Dram, Sram) does with a transaction before its own
 // timing, in one place as the Accellera TLM examples' memories share it: the TLM-2.0 checks (no
-// byte enables, a streaming width at least the length, the address range inside `capacity`),
+// byte enables, a streaming width at least the length, the address range -- every run of a
+// strided transaction, TransferExt::runs -- inside `capacity`),
 // the payload copied to or from the backing store `store` (not for a timing-only transfer, nor
 // when `store` is null: a memory without one), and the bits counted by operand in `counters`.
 // Returns the bits moved, or nothing with the response status set when a check fails.

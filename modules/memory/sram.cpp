@@ -18,14 +18,22 @@ Sram::Sram(const sc_core::sc_module_name& name, const SramParams& params)
 void Sram::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
   const auto served = serve_memory_access(trans, mem_.data(), params_.capacity_bytes, counters_);
   if (!served) return;
-  const std::uint64_t bits = *served;
-  // The port moves port_bytes_per_cycle per cycle.
+  trans.set_dmi_allowed(true);
+  trans.set_response_status(tlm::TLM_OK_RESPONSE);
+  TransferExt* ext = nullptr;
+  trans.get_extension(ext);
+  if (ext != nullptr && ext->untimed) {
+    ext->timing = this;
+    return;
+  }
+  delay = complete(delay, *served);  // an uncontended port: any time origin will do
+}
+
+sc_core::sc_time Sram::complete(const sc_core::sc_time& request, std::uint64_t bits) {
   const std::uint64_t bytes = (bits + 7) / 8;
   const std::uint64_t cycles =
       (bytes + params_.port_bytes_per_cycle - 1) / params_.port_bytes_per_cycle;
-  delay += params_.clock_period * static_cast<double>(cycles);
-  trans.set_dmi_allowed(true);
-  trans.set_response_status(tlm::TLM_OK_RESPONSE);
+  return request + params_.clock_period * static_cast<double>(cycles);
 }
 
 bool Sram::get_direct_mem_ptr(int, tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {

@@ -25,7 +25,7 @@ struct SramParams {
 // real storage. The DMA writes and reads it with b_transport (port-width limited); the PE array
 // and the output stage read operands through DMI and report their streamed accesses with
 // count-only transactions, so every access is counted by the buffer it hits.
-class Sram : public sc_core::sc_module {
+class Sram : public sc_core::sc_module, public AccessTiming {
  public:
   // Several initiators (DMA engines, PE array, output stage, vector unit) bind to one port.
   tlm_utils::multi_passthrough_target_socket<Sram> socket;
@@ -36,6 +36,9 @@ class Sram : public sc_core::sc_module {
   std::uint64_t capacity() const { return params_.capacity_bytes; }
   const TrafficCounters& counters() const { return counters_; }
   const SramParams& params() const { return params_; }
+
+  // The port moves port_bytes_per_cycle per cycle: when an access of `bits` completes.
+  sc_core::sc_time complete(const sc_core::sc_time& request, std::uint64_t bits) override;
 
  private:
   void b_transport(int initiator, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <systemc>
 #include <tlm>
 
 #include <cstdint>
@@ -8,14 +9,38 @@
 
 namespace conloc {
 
+// When a memory serves an access, as a function of when it is requested: what an initiator that
+// moves a train of bursts calls once per burst (the DMA), so each burst is timed exactly as its
+// own b_transport would time it, without a transaction per burst. Absolute simulation times.
+class AccessTiming {
+ public:
+  virtual ~AccessTiming() = default;
+  // When an access of `bits` requested at `request` completes (a contended memory books it).
+  virtual sc_core::sc_time complete(const sc_core::sc_time& request, std::uint64_t bits) = 0;
+
+ protected:
+  AccessTiming() = default;
+  AccessTiming(const AccessTiming&) = default;
+  AccessTiming& operator=(const AccessTiming&) = default;
+};
+
 // Ignorable TLM extension carried by every transaction of the model. It tags the operand, gives
 // the exact number of bits when packed code words do not fill the last byte, and marks
 // timing-only transfers (no payload data is copied; --timing-only runs and count-only accesses).
+//
+// A DMA moves a whole strided transfer in one transaction: `runs` runs of data_length / runs
+// bytes each, `stride` bytes apart in the target (packed back to back in the data buffer), and
+// marks it `untimed`: the target copies and counts it but adds no delay, and answers with its
+// timing in `timing`, through which the DMA then books the transfer's bursts one by one.
 class TransferExt : public tlm::tlm_extension<TransferExt> {
  public:
   Operand operand = Operand::Inputs;
   std::uint64_t bits = 0;  // 0: data_length * 8
   bool timing_only = false;
+  std::uint32_t runs = 1;
+  std::uint64_t stride = 0;
+  bool untimed = false;
+  AccessTiming* timing = nullptr;  // set by the target of an untimed transaction
 
   tlm::tlm_extension_base* clone() const override { return new TransferExt(*this); }
   void copy_from(const tlm::tlm_extension_base& other) override {

@@ -435,7 +435,7 @@ const ParamRegistry& sim_params() {
                               0.01, 4096.0)),
         int_param("dram.latency_cycles", 100, "cycles", "DRAM access latency per transaction.", 0,
                   100000),
-        int_param("dram.burst_bytes", 64, "B", "DMA burst (one TLM transaction) size.", 4, 65536,
+        int_param("dram.burst_bytes", 64, "B", "DMA burst size (the unit DRAM bus time is booked in).", 4, 65536,
                   true),
         int_param("dram.max_outstanding", 32, "bursts",
                   "Bursts one DMA engine keeps in flight (enough to cover the latency).", 1, 4096),

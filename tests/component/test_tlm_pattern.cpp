@@ -205,3 +205,147 @@ TEST(TlmPattern, MemoriesRefuseByteEnablesBurstsAndOutOfRangeAlike) {
   EXPECT_EQ(dram.counters().transactions, 1u);
   EXPECT_EQ(sram.counters().transactions, 1u);
 }
+
+// A DMA moves a strided transfer in one transaction (TransferExt::runs, stride): each run lands
+// `stride` apart in the target, packed in the payload; the bits are counted once; a run past the
+// capacity, or a length the runs do not divide, is refused with nothing counted.
+TEST(TlmPattern, StridedTransactionMovesRunsAndRefusesARunOutside) {
+  conloc::DramParams dp;
+  dp.capacity_bytes = 256;
+  conloc::Dram dram("dram", dp);
+  conloc::SramParams sp;
+  sp.capacity_bytes = 256;
+  conloc::Sram sram("sram", sp);
+  TestInitiator to_dram("to_dram"), to_sram("to_sram");
+  to_dram.socket.bind(dram.socket);
+  to_sram.socket.bind(sram.socket);
+  struct Outcome {
+    std::vector<tlm::tlm_response_status> status;
+    std::vector<std::uint8_t> gathered = std::vector<std::uint8_t>(12);
+  };
+  Outcome at_dram, at_sram;
+  auto drive = [&](Outcome& out) {
+    return [&](TestInitiator& self) {
+      auto strided = [&](tlm::tlm_command cmd, std::uint64_t addr, std::uint8_t* data, unsigned len,
+                         std::uint32_t runs, std::uint64_t stride) {
+        conloc::TransferExt ext;
+        ext.runs = runs;
+        ext.stride = stride;
+        tlm::tlm_generic_payload t;
+        t.set_extension(&ext);
+        t.set_command(cmd);
+        t.set_address(addr);
+        t.set_data_ptr(data);
+        t.set_data_length(len);
+        t.set_streaming_width(len);
+        t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+        sc_time delay = SC_ZERO_TIME;
+        self.socket->b_transport(t, delay);
+        out.status.push_back(t.get_response_status());
+        t.clear_extension(&ext);
+      };
+      std::uint8_t runs[12];
+      for (int i = 0; i < 12; ++i)
+        runs[i] = static_cast<std::uint8_t>(i + 1);
+      strided(tlm::TLM_WRITE_COMMAND, 100, runs, 12, 3, 10);  // 100..103, 110..113, 120..123
+      strided(tlm::TLM_READ_COMMAND, 100, out.gathered.data(), 12, 3, 10);
+      std::uint8_t one[4];
+      strided(tlm::TLM_READ_COMMAND, 102, one, 4, 1, 0);  // a plain run across the first gap
+      out.gathered.insert(out.gathered.end(), one, one + 4);
+      strided(tlm::TLM_WRITE_COMMAND, 240, runs, 12, 3, 10);  // the last run is 260..263
+      strided(tlm::TLM_WRITE_COMMAND, 0, runs, 10, 3, 10);    // 3 runs do not divide 10 bytes
+    };
+  };
+  to_dram.body = drive(at_dram);
+  to_sram.body = drive(at_sram);
+  sc_start();
+  const std::vector<tlm::tlm_response_status> expected = {
+      tlm::TLM_OK_RESPONSE, tlm::TLM_OK_RESPONSE, tlm::TLM_OK_RESPONSE,
+      tlm::TLM_ADDRESS_ERROR_RESPONSE, tlm::TLM_GENERIC_ERROR_RESPONSE};
+  const std::vector<std::uint8_t> gathered = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 3, 4, 0, 0};
+  for (const Outcome* o : {&at_dram, &at_sram}) {
+    EXPECT_EQ(o->status, expected);
+    EXPECT_EQ(o->gathered, gathered);
+  }
+  EXPECT_EQ(dram.data()[110], 5);
+  EXPECT_EQ(sram.data()[123], 12);
+  EXPECT_EQ(sram.data()[104], 0);  // between the runs: untouched
+  const int in = static_cast<int>(conloc::Operand::Inputs);
+  for (const conloc::TrafficCounters* c : {&dram.counters(), &sram.counters()}) {
+    EXPECT_EQ(c->write_bits[in], 12u * 8);
+    EXPECT_EQ(c->read_bits[in], 12u * 8 + 4u * 8);
+    EXPECT_EQ(c->transactions, 3u);
+  }
+}
+
+// An untimed transaction adds no delay and answers with the memory's timing; booking bursts
+// through it gives each burst the time its own b_transport gives it (the DMA's fast path).
+TEST(TlmPattern, UntimedTransactionAnswersWithTheTimingBurstsBookThrough) {
+  conloc::DramParams p;
+  p.capacity_bytes = 4096;
+  p.bytes_per_cycle = 16.0;
+  p.latency_cycles = 100;
+  conloc::Dram by_transaction("by_transaction", p), by_timing("by_timing", p);
+  conloc::SramParams sp;
+  sp.capacity_bytes = 4096;
+  sp.port_bytes_per_cycle = 16;
+  conloc::Sram sram("sram", sp);
+  TestInitiator a("a"), b("b"), c("c");
+  a.socket.bind(by_transaction.socket);
+  b.socket.bind(by_timing.socket);
+  c.socket.bind(sram.socket);
+  // Requests at 0, 0, 3 and 40 ns: the bus serialises the first three (4 cycles each), the
+  // fourth finds it free.
+  const std::vector<int> requests = {0, 0, 3, 40};
+  std::vector<sc_time> via_transaction, via_timing;
+  std::vector<std::uint8_t> buf(64 * 4);
+  a.body = [&](TestInitiator& self) {
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      tlm::tlm_generic_payload t;
+      t.set_command(tlm::TLM_READ_COMMAND);
+      t.set_address(64 * i);
+      t.set_data_ptr(buf.data());
+      t.set_data_length(64);
+      t.set_streaming_width(64);
+      sc_time delay(requests[i], SC_NS);
+      self.socket->b_transport(t, delay);
+      via_transaction.push_back(delay);
+    }
+  };
+  conloc::AccessTiming* dram_timing = nullptr;
+  conloc::AccessTiming* sram_timing = nullptr;
+  sc_time untimed_delay(7, SC_NS);
+  auto untimed = [&](TestInitiator& self, conloc::AccessTiming*& timing) {
+    conloc::TransferExt ext;
+    ext.untimed = true;
+    ext.runs = 4;
+    ext.stride = 64;
+    tlm::tlm_generic_payload t;
+    t.set_extension(&ext);
+    t.set_command(tlm::TLM_READ_COMMAND);
+    t.set_address(0);
+    t.set_data_ptr(buf.data());
+    t.set_data_length(256);
+    t.set_streaming_width(256);
+    self.socket->b_transport(t, untimed_delay);
+    EXPECT_EQ(t.get_response_status(), tlm::TLM_OK_RESPONSE);
+    timing = ext.timing;
+    t.clear_extension(&ext);
+  };
+  b.body = [&](TestInitiator& self) {
+    untimed(self, dram_timing);
+    for (int r : requests)
+      via_timing.push_back(dram_timing->complete(sc_time(r, SC_NS), 64 * 8));
+  };
+  c.body = [&](TestInitiator& self) { untimed(self, sram_timing); };
+  sc_start();
+  EXPECT_EQ(via_transaction, (std::vector<sc_time>{sc_time(104, SC_NS), sc_time(108, SC_NS),
+                                                   sc_time(112, SC_NS), sc_time(144, SC_NS)}));
+  EXPECT_EQ(via_timing, via_transaction);
+  EXPECT_EQ(dram_timing, static_cast<conloc::AccessTiming*>(&by_timing));
+  EXPECT_EQ(untimed_delay, sc_time(7, SC_NS));  // untimed: the delay is left alone
+  // The SRAM's port: 100 bytes at 16 per cycle take 7 cycles after the request.
+  ASSERT_EQ(sram_timing, static_cast<conloc::AccessTiming*>(&sram));
+  EXPECT_EQ(sram_timing->complete(sc_time(5, SC_NS), 100 * 8), sc_time(12, SC_NS));
+  EXPECT_EQ(by_timing.counters().read_bits[static_cast<int>(conloc::Operand::Inputs)], 256u * 8);
+}
