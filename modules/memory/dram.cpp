@@ -36,9 +36,22 @@ sc_core::sc_time Dram::complete(const sc_core::sc_time& request, std::uint64_t b
   const sc_core::sc_time now = sc_core::sc_time_stamp();
   const sc_core::sc_time length =
       period * (static_cast<double>(bits) / 8.0 / params_.bytes_per_cycle);
+  const sc_core::sc_time latency = period * static_cast<double>(params_.latency_cycles);
   // Bookings that ended before the kernel's current time can no longer collide with a request.
-  busy_.erase(busy_.begin(), std::find_if(busy_.begin(), busy_.end(),
-                                          [&](const auto& b) { return b.second > now; }));
+  if (!busy_.empty() && busy_.front().second <= now) {
+    busy_.erase(busy_.begin(), std::find_if(busy_.begin(), busy_.end(),
+                                            [&](const auto& b) { return b.second > now; }));
+  }
+  // A request after every booking (a transfer streaming on its own): the general search below
+  // would find the same slot.
+  if (busy_.empty() || request >= busy_.back().second) {
+    if (!busy_.empty() && busy_.back().second == request) {
+      busy_.back().second = request + length;
+    } else {
+      busy_.push_back({request, request + length});
+    }
+    return request + length + latency;
+  }
   auto by_start = [](const auto& b, const sc_core::sc_time& t) { return b.first < t; };
   // First gap of `length` at or after the request.
   sc_core::sc_time start = request;
@@ -64,7 +77,7 @@ sc_core::sc_time Dram::complete(const sc_core::sc_time& request, std::uint64_t b
   } else {
     busy_.insert(before, {start, end});
   }
-  return start + length + period * static_cast<double>(params_.latency_cycles);
+  return start + length + latency;
 }
 
 }  // namespace conloc

@@ -3,8 +3,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
+#include <tuple>
 #include <unistd.h>
 
 #include "modules/base/error.h"
@@ -290,13 +292,22 @@ std::vector<RunResult> run_simulations(const std::vector<RunRequest>& requests,
   std::vector<PlannedRun> planned;
   std::vector<std::size_t> planned_index;
   std::vector<std::vector<LayerMacEnergy>> macs(requests.size());
+  std::map<std::tuple<const CompiledNetwork*, int, int, int, std::string>, std::size_t> priced;
   // 1. Check, price the MACs, plan.
   for (std::size_t i = 0; i < requests.size(); ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     const RunRequest& q = requests[i];
     check_request(q);
     results.push_back(identity(*q.cfg, *q.cn, q.functional, energy));
-    macs[i] = mac_energies(*q.cn, *q.cfg, energy, mac_circuit_fnv1a64(*q.cfg));
+    // The MACs' prices depend on the network, the array's dataflow and rows, the batch and the
+    // circuit (mac_energies): a batch of sweep points over the columns, the buffers or the DRAM
+    // samples a network's operand toggles once.
+    const std::string circuit = mac_circuit_fnv1a64(*q.cfg);
+    const auto [it, first] =
+        priced.try_emplace(std::make_tuple(q.cn, static_cast<int>(q.cfg->array.dataflow),
+                                           q.cfg->array.rows, q.cfg->batch, circuit),
+                           i);
+    macs[i] = first ? mac_energies(*q.cn, *q.cfg, energy, circuit) : macs[it->second];
     PlanResult p = plan_run(*q.cfg, *q.cn, energy, macs[i]);
     results.back().seconds.plan = seconds_since(t0);
     if (p.infeasible) {
