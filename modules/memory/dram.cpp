@@ -12,7 +12,8 @@ Dram::Dram(const sc_core::sc_module_name& name, const DramParams& params)
     : sc_module(name),
       socket("socket"),
       params_(params),
-      mem_(params.backing_store ? params.capacity_bytes : 0) {
+      mem_(params.backing_store ? params.capacity_bytes : 0),
+      latency_(params.clock_period * static_cast<double>(params.latency_cycles)) {
   CONLOC_ASSERT(params.bytes_per_cycle > 0, this->name(), "bandwidth must be positive");
   socket.register_b_transport(this, &Dram::b_transport);
 }
@@ -32,11 +33,14 @@ void Dram::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& d
 }
 
 sc_core::sc_time Dram::complete(const sc_core::sc_time& request, std::uint64_t bits) {
-  const sc_core::sc_time period = params_.clock_period;
   const sc_core::sc_time now = sc_core::sc_time_stamp();
-  const sc_core::sc_time length =
-      period * (static_cast<double>(bits) / 8.0 / params_.bytes_per_cycle);
-  const sc_core::sc_time latency = period * static_cast<double>(params_.latency_cycles);
+  if (bits != last_bits_) {  // a DMA's bursts are mostly of one size: priced once
+    last_bits_ = bits;
+    last_length_ =
+        params_.clock_period * (static_cast<double>(bits) / 8.0 / params_.bytes_per_cycle);
+  }
+  const sc_core::sc_time length = last_length_;
+  const sc_core::sc_time latency = latency_;
   // Bookings that ended before the kernel's current time can no longer collide with a request.
   if (!busy_.empty() && busy_.front().second <= now) {
     busy_.erase(busy_.begin(), std::find_if(busy_.begin(), busy_.end(),

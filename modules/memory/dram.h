@@ -53,6 +53,9 @@ class Dram : public sc_core::sc_module, public AccessTiming {
   // a vector, not a node-per-booking map (a DMA books one interval per burst, millions a run).
   std::vector<std::pair<sc_core::sc_time, sc_core::sc_time>> busy_;
   TrafficCounters counters_;
+  sc_core::sc_time latency_;                     // latency_cycles as a time
+  std::uint64_t last_bits_ = ~std::uint64_t{0};  // complete's last access size and its bus time
+  sc_core::sc_time last_length_;
 };
 
 }  // namespace conloc

@@ -47,6 +47,8 @@ class Sram : public sc_core::sc_module, public AccessTiming {
   SramParams params_;
   BackingStore mem_;
   TrafficCounters counters_;
+  std::uint64_t last_bits_ = ~std::uint64_t{0};  // complete's last access size and its time
+  sc_core::sc_time last_time_;
 };
 
 }  // namespace conloc
