@@ -381,19 +381,19 @@ class LayerChooser {
   const std::vector<LayerMacEnergy>& macs_;
   const MemoryCosts memory_;
   // A layer shape's candidates (under the PlanParams that shape the key in best), with a lower
-  // bound of each one's cost: the energy and cycles of its counts with no MAC energy, no array
-  // accesses, no fused-stage operations and the fewest array cycles any tiling can take (every PE
-  // busy every cycle). Energy and cycles only grow with those counts (docs/mapping.md, "Search"),
-  // so the bound holds for any layer of the shape. Counts are not kept: most candidates are never
-  // costed, and a hundred thousand of them would be tens of megabytes to write.
+  // bound of each one's cost: its exact cycles, and the energy of its counts less what depends
+  // on the layer and not on the shape -- the MACs, their decoder and PE registers, a fused
+  // stage's operations (docs/mapping.md, "Search"). So the bound holds for any layer of the shape
+  // and is tight: a layer costs a few candidates in full, not most of them. Counts are not kept
+  // (a hundred thousand of them would be tens of megabytes to write); the array's are, per class.
   struct Shape {
     std::vector<ConvMapping> mappings;
     std::vector<double> bound_pj, bound_cycles, outputs;
     double nominal_outputs = 1;  // the layer's outputs, batch included (layer_energy's nominal)
     // The array's counts depend on the tile sizes and accumulator use alone: counted once per
-    // such class of candidates, when a candidate of it is first costed.
+    // such class of candidates.
     std::vector<std::uint32_t> array_class;
-    std::vector<std::optional<TileTiming>> arrays;
+    std::vector<TileTiming> arrays;
     std::vector<std::uint32_t> order;  // by the bound for the first layer's MAC energy
     // Candidate i's bound for a layer of MAC energy `mac_pj` (which scales with the outputs a
     // mapping computes, as in layer_energy).
@@ -410,9 +410,6 @@ class LayerChooser {
     s.mappings = mapping_candidates(cfg_, cn_, layer, p);
     const std::size_t n = s.mappings.size();
     const Layer& l = cn_.net.layers[static_cast<std::size_t>(layer)];
-    const double macs_per_output =
-        static_cast<double>(l.kh) * l.kw * (cn_.net.in_shape(l).c / l.groups);
-    const double pes = static_cast<double>(p.array.rows) * p.array.cols;
     s.nominal_outputs =
         static_cast<double>(cn_.net.out_shape(l).elements()) * static_cast<double>(cfg_.batch);
     s.bound_pj.reserve(n);
@@ -424,21 +421,24 @@ class LayerChooser {
     const ConvMappingCounter counter(cn_, layer, p);
     MappingCost b;
     for (const ConvMapping& m : s.mappings) {
-      b.counts = counter.count_without_array(m);
-      b.counts.fused_ops = 0;
-      b.counts.array.cycles = static_cast<std::uint64_t>(
-          std::ceil(static_cast<double>(b.counts.outputs) * macs_per_output / pes));
-      cost(cfg_, cn_, layer, p, em_, no_mac, memory_, b);
-      s.bound_pj.push_back(b.energy.total());
-      s.bound_cycles.push_back(b.cycles);
-      s.outputs.push_back(static_cast<double>(b.counts.outputs));
-      s.array_class.push_back(
+      const std::uint32_t array_class =
           classes
               .emplace(std::make_tuple(m.nt, m.ct, m.rows, m.images, m.accumulate),
                        static_cast<std::uint32_t>(classes.size()))
-              .first->second);
+              .first->second;
+      s.array_class.push_back(array_class);
+      if (array_class == s.arrays.size()) s.arrays.push_back(counter.count_array(m));
+      b.counts = counter.count_without_array(m);
+      b.counts.fused_ops = 0;
+      b.counts.array = s.arrays[array_class];
+      cost(cfg_, cn_, layer, p, em_, no_mac, memory_, b);
+      // What a layer's own MAC sets (its decoder, its PE registers' widths) and its fused
+      // operation are left out: the rest holds for every layer of the shape.
+      s.bound_pj.push_back(b.energy.total() - b.energy.mac - b.energy.pe_registers -
+                           b.energy.vector_unit);
+      s.bound_cycles.push_back(b.cycles);
+      s.outputs.push_back(static_cast<double>(b.counts.outputs));
     }
-    s.arrays.resize(classes.size());
     const double mac_pj = macs_.at(static_cast<std::size_t>(layer)).pj;
     std::vector<double> bounds(n);
     for (std::size_t i = 0; i < n; ++i)
@@ -453,12 +453,10 @@ class LayerChooser {
   // Candidate `i` of shape `s`, costed for `layer`.
   MappingCost cost_candidate(Shape& s, int layer, const PlanParams& p,
                              const ConvMappingCounter& counter, std::size_t i) {
-    std::optional<TileTiming>& array = s.arrays[s.array_class[i]];
-    if (!array) array = counter.count_array(s.mappings[i]);
     MappingCost c;
     c.mapping = s.mappings[i];
     c.counts = counter.count_without_array(s.mappings[i]);
-    c.counts.array = *array;
+    c.counts.array = s.arrays[s.array_class[i]];
     cost(cfg_, cn_, layer, p, em_, macs_.at(static_cast<std::size_t>(layer)), memory_, c);
     return c;
   }
