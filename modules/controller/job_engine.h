@@ -11,6 +11,13 @@
 
 namespace conloc {
 
+// The TLM quantum keeper, with its next synchronisation point readable: a DMA asks whether a
+// burst issued at time t is past it without asking the kernel for the time at every burst.
+class QuantumKeeper : public tlm_utils::tlm_quantumkeeper {
+ public:
+  const sc_core::sc_time& next_sync_point() const { return m_next_sync_point; }
+};
+
 // Base of every engine (DMA read/write, PE array, compensation adder, vector unit): one SC_THREAD
 // that runs the engine's jobs of the current layer in plan order. It is a loosely-timed initiator
 // with its own quantum keeper: it runs ahead of simulated time until the global quantum is used
@@ -39,7 +46,7 @@ class JobEngine : public sc_core::sc_module {
   sc_core::sc_time now() const { return sc_core::sc_time_stamp() + qk_.get_local_time(); }
 
   RunContext& ctx_;
-  tlm_utils::tlm_quantumkeeper qk_;
+  QuantumKeeper qk_;
 
  private:
   void run();

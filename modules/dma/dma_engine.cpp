@@ -104,8 +104,10 @@ DmaEngine::Timing DmaEngine::execute(const Job& job, const sc_core::sc_time& sta
       // Temporal decoupling: once this engine's local time has run a quantum ahead, let the
       // kernel catch up before booking more of the bus, so another initiator's earlier requests
       // are booked first (the smaller the quantum, the finer the interleaving).
-      qk_.set(next_issue - sc_core::sc_time_stamp());
-      if (qk_.need_sync()) qk_.sync();
+      if (next_issue >= qk_.next_sync_point()) {  // what qk_.need_sync() would say
+        qk_.set(next_issue - sc_core::sc_time_stamp());
+        qk_.sync();
+      }
       const sc_core::sc_time issue = next_issue;
       next_issue += period;
       ++bursts;
