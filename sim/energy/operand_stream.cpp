@@ -33,6 +33,11 @@ std::vector<std::vector<WsOperation>> ws_operations(
         cl.mac->pe_code(cl.codes[static_cast<std::size_t>(nn * k + kk)])};
   }
   std::vector<std::vector<WsOperation>> out(static_cast<std::size_t>(pes));
+  std::int64_t positions = 0;
+  for (const auto& run : runs)
+    positions += run.second;
+  for (auto& ops : out)
+    ops.reserve(static_cast<std::size_t>(positions));
   std::vector<std::int16_t> patch(static_cast<std::size_t>(k));
   for (const auto& [first, count] : runs) {
     for (std::int64_t i = first; i < first + count; ++i) {
