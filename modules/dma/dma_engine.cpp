@@ -84,13 +84,18 @@ DmaEngine::Timing DmaEngine::execute(const Job& job, const sc_core::sc_time& sta
   std::uint64_t bursts = 0;
   sc_core::sc_time done = start;
   sc_core::sc_time next_issue = start;
+  // A burst carries its share of the transfer's bits: fewer than len * 8 for activations
+  // narrower than a byte and for the last burst of a packed weight block. A burst is whole or
+  // a run's tail: two shares, divided once per job.
+  auto share_of = [&](std::uint64_t len) {
+    return x.bytes() == 0 ? 0 : (len * x.bits + x.bytes() - 1) / x.bytes();
+  };
+  const std::uint64_t whole_share = share_of(burst), tail_share = share_of(x.run_bytes % burst);
   for (std::uint32_t run = 0; run < x.count; ++run) {
     for (std::uint32_t off = 0; off < x.run_bytes; off += burst) {
       const std::uint32_t len = std::min(burst, x.run_bytes - off);
-      // A burst carries its share of the transfer's bits: fewer than len * 8 for activations
-      // narrower than a byte and for the last burst of a packed weight block.
-      const std::uint64_t share = std::min<std::uint64_t>(
-          bits_left, (std::uint64_t{len} * x.bits + x.bytes() - 1) / x.bytes());
+      const std::uint64_t share =
+          std::min<std::uint64_t>(bits_left, len == burst ? whole_share : tail_share);
       bits_left -= share;
       const std::uint64_t bits = share != 0 ? share : std::uint64_t{len} * 8;
       // Bursts leave the DMA at most one per cycle and only while fewer than max_outstanding
