@@ -108,7 +108,7 @@ void CompensationAdder::apply_fused_pool(const ConvTile& t, std::uint8_t* result
 
 CompensationAdder::Timing CompensationAdder::execute(const Job& job,
                                                      const sc_core::sc_time& start) {
-  const ConvTile& t = job.conv;
+  const ConvTile& t = job.conv();
   const std::uint64_t outputs = static_cast<std::uint64_t>(t.gemm.m) * t.gemm.n;
   if (ctx_.functional) {
     if (dmi_.data == nullptr) dmi_ = dmi_region(out_socket, name());

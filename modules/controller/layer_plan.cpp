@@ -89,7 +89,7 @@ Job tensor_dma(Engine e, Operand op, Buffer b, std::uint64_t dram_addr, std::uin
   Job j;
   j.engine = e;
   add_dep(j, dep);
-  Transfer& x = j.xfer;
+  Transfer& x = j.xfer();
   x.on_chip = on_chip;
   x.operand = op;
   x.buffer = b;
@@ -113,12 +113,12 @@ Job weight_dma(std::uint64_t dram_addr, std::uint64_t sram_addr, std::uint64_t b
   Job j;
   j.engine = Engine::DmaRead;
   add_dep(j, dep);
-  j.xfer.operand = Operand::Weights;
-  j.xfer.buffer = Buffer::Weights;
-  j.xfer.dram_addr = dram_addr;
-  j.xfer.sram_addr = sram_addr;
-  j.xfer.run_bytes = static_cast<std::uint32_t>(bytes);
-  j.xfer.bits = bits;
+  j.xfer().operand = Operand::Weights;
+  j.xfer().buffer = Buffer::Weights;
+  j.xfer().dram_addr = dram_addr;
+  j.xfer().sram_addr = sram_addr;
+  j.xfer().run_bytes = static_cast<std::uint32_t>(bytes);
+  j.xfer().bits = bits;
   return j;
 }
 
@@ -599,7 +599,7 @@ class ConvPlanner {
         add_dep(c, j);
       add_dep(c, last_compute);
       if (ch == 0) add_dep(c, oh_.last_user[out_half]);
-      c.conv = tile;
+      c.conv() = tile;
       last_compute = push(lp_, c);
       if (whalf >= 0) wh_.last_user[whalf] = last_compute;
       if (!g_.in_place) ah_.last_user[ahalf] = last_compute;
@@ -636,7 +636,7 @@ class ConvPlanner {
                                    p_.widths.activation_bits, fused_on_chip_[k])));
       }
     }
-    o.conv = tile;
+    o.conv() = tile;
     const int ojob = push(lp_, o);
     const TensorShape& res = g_.res;
     const std::uint64_t res_pixels = static_cast<std::uint64_t>(bd.r) * res.w;
@@ -684,12 +684,12 @@ class ConvPlanner {
       if (lp_.jobs[j].engine != Engine::PeArray) continue;
       if (first < 0) first = static_cast<int>(j);
       last = static_cast<int>(j);
-      lp_.jobs[j].conv.gemm.first_in_layer = false;
-      lp_.jobs[j].conv.gemm.last_in_layer = false;
+      lp_.jobs[j].conv().gemm.first_in_layer = false;
+      lp_.jobs[j].conv().gemm.last_in_layer = false;
     }
     if (first >= 0) {
-      lp_.jobs[first].conv.gemm.first_in_layer = true;
-      lp_.jobs[last].conv.gemm.last_in_layer = true;
+      lp_.jobs[first].conv().gemm.first_in_layer = true;
+      lp_.jobs[last].conv().gemm.last_in_layer = true;
     }
   }
 
@@ -898,9 +898,9 @@ class VectorPlanner {
     add_dep(v, oh_.last_user[ohalf]);
     vt.obuf_addr = ohalf * p_.out_store();
     vt.ops = static_cast<std::uint64_t>(r) * out_.w * occ * per_elem_;
-    v.vec = vt;
-    v.conv.c0 = ic0;  // channel chunk of the band
-    v.conv.ct = icc;
+    vt.c0 = ic0;
+    vt.ct = icc;
+    v.vec() = vt;
     const int vjob = push(lp_, v);
     ah_.last_user[ahalf] = vjob;
     oh_.last_user[ohalf] = push(
@@ -939,19 +939,21 @@ VectorCounts count_vector(const CompiledNetwork& cn, int layer, const PlanParams
   try {
     const LayerPlan lp = VectorPlanner(cn, layer, p, none).plan();
     for (const Job& j : lp.jobs) {
-      const std::uint64_t bursts =
-          std::uint64_t{j.xfer.count} * ((j.xfer.run_bytes + p.burst_bytes - 1) / p.burst_bytes);
+      auto bursts = [&] {
+        return std::uint64_t{j.xfer().count} *
+               ((j.xfer().run_bytes + p.burst_bytes - 1) / p.burst_bytes);
+      };
       if (j.engine == Engine::DmaRead) {
-        c.dram_input_bits += j.xfer.bits;
-        c.read_bursts += bursts;
-      } else if (j.engine == Engine::DmaWrite && j.xfer.on_chip) {
-        c.onchip_output_bits += j.xfer.bits;
+        c.dram_input_bits += j.xfer().bits;
+        c.read_bursts += bursts();
+      } else if (j.engine == Engine::DmaWrite && j.xfer().on_chip) {
+        c.onchip_output_bits += j.xfer().bits;
       } else if (j.engine == Engine::DmaWrite) {
-        c.dram_output_bits += j.xfer.bits;
-        c.write_bursts += bursts;
+        c.dram_output_bits += j.xfer().bits;
+        c.write_bursts += bursts();
       } else if (j.engine == Engine::VectorUnit) {
-        c.input_reads += j.vec.in_bytes;
-        c.ops += j.vec.ops;
+        c.input_reads += j.vec().in_bytes;
+        c.ops += j.vec().ops;
         ++c.tiles;
       }
     }
@@ -1672,13 +1674,13 @@ void plan_group(const CompiledNetwork& cn, const PlanParams& p, const PlanParams
     if (u.move) {
       Job j;
       j.engine = Engine::DmaRead;
-      j.xfer.operand = Operand::Inputs;
-      j.xfer.buffer = Buffer::Activations;
-      j.xfer.on_chip = true;
-      j.xfer.dram_addr = u.from;
-      j.xfer.sram_addr = u.to;
-      j.xfer.run_bytes = static_cast<std::uint32_t>(u.bytes);
-      j.xfer.bits = u.bytes * static_cast<std::uint64_t>(p.widths.activation_bits);
+      j.xfer().operand = Operand::Inputs;
+      j.xfer().buffer = Buffer::Activations;
+      j.xfer().on_chip = true;
+      j.xfer().dram_addr = u.from;
+      j.xfer().sram_addr = u.to;
+      j.xfer().run_bytes = static_cast<std::uint32_t>(u.bytes);
+      j.xfer().bits = u.bytes * static_cast<std::uint64_t>(p.widths.activation_bits);
       unit.jobs.push_back(std::move(j));
       host.units.push_back(std::move(unit));
       continue;

@@ -83,17 +83,36 @@ struct VectorTile {
   std::uint64_t in_bytes = 0;           // bytes the inputs occupy in the activation SRAM
   int part = 0;                         // Concat: the input this tile copies
   bool per_channel_b = false;           // the second input is one value per channel (1x1xC)
+  int c0 = 0, ct = 0;                   // the band's chunk of input channels
   int out_ct = 0;                       // output channels of the tile
   std::uint64_t obuf_addr = 0;          // output band [rows][OW][C] bytes in the output buffer
   std::uint64_t ops = 0;                // element operations the vector unit performs
 };
 
-struct Job {
+// One job of a plan: what its engine works on, and the jobs it waits for. A plan holds hundreds of
+// thousands (ResNet-50 on a small array), so a job holds only its own engine's work.
+class Job {
+ public:
   Engine engine = Engine::DmaRead;
   std::vector<int> deps;
-  Transfer xfer;   // DmaRead, DmaWrite
-  ConvTile conv;   // PeArray, CompensationAdder (the tile whose psums are drained)
-  VectorTile vec;  // VectorUnit
+
+  // The work, by engine: DmaRead and DmaWrite move a transfer, PeArray and CompensationAdder
+  // work on a conv tile (the adder drains its psums), VectorUnit on a vector tile. Reading the
+  // wrong one throws std::bad_variant_access; the first write of a new job chooses it.
+  const Transfer& xfer() const { return std::get<Transfer>(work_); }
+  const ConvTile& conv() const { return std::get<ConvTile>(work_); }
+  const VectorTile& vec() const { return std::get<VectorTile>(work_); }
+  Transfer& xfer() { return made<Transfer>(); }
+  ConvTile& conv() { return made<ConvTile>(); }
+  VectorTile& vec() { return made<VectorTile>(); }
+
+ private:
+  template <class T>
+  T& made() {
+    if (std::holds_alternative<std::monostate>(work_)) work_.emplace<T>();
+    return std::get<T>(work_);
+  }
+  std::variant<std::monostate, Transfer, ConvTile, VectorTile> work_;
 };
 
 // The order of a conv layer's tile loops (docs/mapping.md). The k-chunk loop is always innermost

@@ -43,7 +43,7 @@ AccessTiming& DmaEngine::move_whole(tlm::tlm_generic_payload& t, Socket& socket,
 }
 
 DmaEngine::Timing DmaEngine::execute(const Job& job, const sc_core::sc_time& start) {
-  const Transfer& x = job.xfer;
+  const Transfer& x = job.xfer();
   const bool inbound = engine_kind() == Engine::DmaRead;
   const sc_core::sc_time period = ctx_.period;
   TransferExt ext;

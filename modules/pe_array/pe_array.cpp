@@ -113,7 +113,7 @@ void PeArray::compute_values(const ConvTile& t) {
 }
 
 PeArray::Timing PeArray::execute(const Job& job, const sc_core::sc_time& start) {
-  const ConvTile& t = job.conv;
+  const ConvTile& t = job.conv();
   const int code_bits = ctx_.network->code_bits(static_cast<std::size_t>(ctx_.layer));
   const TileTiming tt = ctx_.dataflow->tile(t.gemm, with_code_bits(ctx_.array, code_bits));
   auto& st = ctx_.stats;

@@ -60,11 +60,11 @@ void VectorUnit::compute_values(const Job& job) {
   const Layer& l = cn.net.layers[ctx_.layer];
   const CompiledLayer& cl = cn.layers[ctx_.layer];
   const LayerKind& kind = layer_kind(l.type);
-  const VectorTile& v = job.vec;
+  const VectorTile& v = job.vec();
   const int in_t = l.inputs[static_cast<std::size_t>(v.part)];  // a concat's part: its input
   const TensorShape in = cn.net.tensors[in_t], out = cn.net.out_shape(l);
-  const int cc = job.conv.ct;  // input channels of this chunk
-  const int oc = v.out_ct;     // output channels of this chunk
+  const int cc = v.ct;      // input channels of this chunk
+  const int oc = v.out_ct;  // output channels of this chunk
   const std::uint64_t band = static_cast<std::uint64_t>(v.band_rows) * in.w * cc;
   BandOperands::Input first{act_.at(v.abuf_addr[0], band, name()), in, cn.tensors[in_t].is_signed,
                             false};
@@ -101,7 +101,7 @@ VectorUnit::Timing VectorUnit::execute(const Job& job, const sc_core::sc_time& s
   const CompiledNetwork& cn = *ctx_.network;
   const Layer& l = cn.net.layers[ctx_.layer];
   const TensorShape out = cn.net.out_shape(l);
-  const VectorTile& v = job.vec;
+  const VectorTile& v = job.vec();
   const std::uint64_t in_bytes = v.in_bytes;
   const std::uint64_t out_bytes = static_cast<std::uint64_t>(v.rows) * out.w * v.out_ct;
   // One stored byte per activation, act_bits of it moved.

@@ -167,10 +167,10 @@ void Accelerator::load_dram_image() {
     done[layer].resize(plan_.dram.weight_block_addr[layer].size(), false);
     for (const Job& j : lp.jobs) {
       if (j.engine != Engine::PeArray) continue;
-      const int b = weight_block_index(lp, j.conv);
+      const int b = weight_block_index(lp, j.conv());
       if (done[layer][b]) continue;
       done[layer][b] = true;
-      const auto bytes = pack_weight_block(cn_, lp.layer, j.conv);
+      const auto bytes = pack_weight_block(cn_, lp.layer, j.conv());
       std::copy(bytes.begin(), bytes.end(), mem + plan_.dram.weight_block_addr[layer][b]);
     }
   };

@@ -52,7 +52,7 @@ struct DmaBench {
     ctx.max_outstanding = max_outstanding;
     Job j;
     j.engine = Engine::DmaRead;
-    j.xfer = x;
+    j.xfer() = x;
     lp.jobs.push_back(j);
     ctx.layer_plan = &lp;
     dram = std::make_unique<Dram>("dram", dp);

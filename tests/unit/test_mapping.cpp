@@ -41,47 +41,47 @@ ConvCounts tally(const Network& net, const LayerPlan& lp, const PlanParams& p) {
   for (const Job& j : lp.jobs) {
     switch (j.engine) {
       case Engine::DmaRead:
-        if (j.xfer.on_chip) {  // a fused operand resident in the activation SRAM
-          EXPECT_EQ(j.xfer.buffer, Buffer::Outputs);
-          c.fused_onchip_bits += j.xfer.bits;
+        if (j.xfer().on_chip) {  // a fused operand resident in the activation SRAM
+          EXPECT_EQ(j.xfer().buffer, Buffer::Outputs);
+          c.fused_onchip_bits += j.xfer().bits;
           break;
         }
-        (j.xfer.buffer == Buffer::Weights   ? c.dram_weight_bits
-         : j.xfer.buffer == Buffer::Outputs ? c.fused_input_bits
-                                            : c.dram_input_bits) += j.xfer.bits;
-        c.read_bursts += bursts(j.xfer);
+        (j.xfer().buffer == Buffer::Weights   ? c.dram_weight_bits
+         : j.xfer().buffer == Buffer::Outputs ? c.fused_input_bits
+                                              : c.dram_input_bits) += j.xfer().bits;
+        c.read_bursts += bursts(j.xfer());
         break;
       case Engine::PeArray:
-        c.array += p.dataflow->tile(j.conv.gemm, p.array);
+        c.array += p.dataflow->tile(j.conv().gemm, p.array);
         ++c.tiles;
         if (first) {
           for (int d : j.deps) {
             const Job& dep = lp.jobs[static_cast<std::size_t>(d)];
-            if (dep.engine == Engine::DmaRead) c.first_load_bits += dep.xfer.bits;
+            if (dep.engine == Engine::DmaRead) c.first_load_bits += dep.xfer().bits;
           }
           first = false;
         }
         break;
       case Engine::CompensationAdder:
-        c.outputs += static_cast<std::uint64_t>(j.conv.gemm.m * j.conv.gemm.n);
+        c.outputs += static_cast<std::uint64_t>(j.conv().gemm.m * j.conv().gemm.n);
         if (pool) {  // the pooled rows, each result one window
-          const auto results = static_cast<std::uint64_t>(j.conv.images) * j.conv.res_rows *
-                               pool_out.w * static_cast<std::uint64_t>(j.conv.nt);
+          const auto results = static_cast<std::uint64_t>(j.conv().images) * j.conv().res_rows *
+                               pool_out.w * static_cast<std::uint64_t>(j.conv().nt);
           c.pooled += results;
           c.fused_ops += results * ops_per_element(*pool);
         } else if (lp.fused_layer >= 0) {
-          c.fused_ops += static_cast<std::uint64_t>(j.conv.gemm.m * j.conv.gemm.n);
+          c.fused_ops += static_cast<std::uint64_t>(j.conv().gemm.m * j.conv().gemm.n);
         }
         ++c.tile_groups;
-        c.last_outputs = static_cast<std::uint64_t>(j.conv.gemm.m * j.conv.gemm.n);
+        c.last_outputs = static_cast<std::uint64_t>(j.conv().gemm.m * j.conv().gemm.n);
         break;
       case Engine::DmaWrite:
-        if (j.xfer.on_chip) {  // a resident result
-          c.onchip_output_bits += j.xfer.bits;
+        if (j.xfer().on_chip) {  // a resident result
+          c.onchip_output_bits += j.xfer().bits;
           break;
         }
-        c.dram_output_bits += j.xfer.bits;
-        c.write_bursts += bursts(j.xfer);
+        c.dram_output_bits += j.xfer().bits;
+        c.write_bursts += bursts(j.xfer());
         break;
       case Engine::VectorUnit:
         break;

@@ -182,17 +182,18 @@ TEST(LayerPlan, TilesFitTheirHalves) {
       for (int d : j.deps)
         EXPECT_LT(d, &j - lp.jobs.data());
       if (j.engine == Engine::DmaRead) {
-        const auto half = j.xfer.buffer == Buffer::Weights ? p.weight_half_bytes : p.act_half_bytes;
+        const auto half =
+            j.xfer().buffer == Buffer::Weights ? p.weight_half_bytes : p.act_half_bytes;
         const std::uint64_t end =
-            j.xfer.sram_addr + (j.xfer.count - 1) * j.xfer.sram_stride + j.xfer.run_bytes;
-        if (!lp.weights_resident || j.xfer.buffer != Buffer::Weights) {
-          EXPECT_LE(end - (j.xfer.sram_addr / half) * half, half) << net.layers[lp.layer].name;
+            j.xfer().sram_addr + (j.xfer().count - 1) * j.xfer().sram_stride + j.xfer().run_bytes;
+        if (!lp.weights_resident || j.xfer().buffer != Buffer::Weights) {
+          EXPECT_LE(end - (j.xfer().sram_addr / half) * half, half) << net.layers[lp.layer].name;
         } else {
           EXPECT_LE(end, half);
         }
       }
       if (j.engine == Engine::PeArray) {
-        const auto& t = j.conv;
+        const auto& t = j.conv();
         EXPECT_LE(static_cast<std::uint64_t>(t.gemm.m * t.gemm.n * 4), p.out_half_bytes);
         macs += static_cast<std::uint64_t>(t.gemm.m * t.gemm.k * t.gemm.n);
       }
