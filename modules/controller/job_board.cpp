@@ -18,7 +18,7 @@ void JobBoard::schedule(int id, const sc_core::sc_time& done_at) {
   scheduled_event_.notify(sc_core::SC_ZERO_TIME);
 }
 
-bool JobBoard::ready_time(const std::vector<int>& deps, sc_core::sc_time& t) const {
+bool JobBoard::ready_time(const JobDeps& deps, sc_core::sc_time& t) const {
   t = sc_core::SC_ZERO_TIME;
   for (int d : deps) {
     if (!scheduled_[static_cast<std::size_t>(d)]) return false;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <algorithm>
+#include <boost/container/small_vector.hpp>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -91,10 +92,14 @@ struct VectorTile {
 
 // One job of a plan: what its engine works on, and the jobs it waits for. A plan holds hundreds of
 // thousands (ResNet-50 on a small array), so a job holds only its own engine's work.
+// The jobs a job waits for: a few (its loads, the half it overwrites), kept in the job, not in a
+// heap block of its own per job.
+using JobDeps = boost::container::small_vector<int, 4>;
+
 class Job {
  public:
   Engine engine = Engine::DmaRead;
-  std::vector<int> deps;
+  JobDeps deps;
 
   // The work, by engine: DmaRead and DmaWrite move a transfer, PeArray and CompensationAdder
   // work on a conv tile (the adder drains its psums), VectorUnit on a vector tile. Reading the

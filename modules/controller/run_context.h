@@ -25,7 +25,7 @@ class JobBoard {
   bool scheduled(int id) const { return scheduled_[static_cast<std::size_t>(id)]; }
   const sc_core::sc_time& done_at(int id) const { return done_at_[static_cast<std::size_t>(id)]; }
   // Absolute time at which every dependency is complete, or false if one is not scheduled yet.
-  bool ready_time(const std::vector<int>& deps, sc_core::sc_time& t) const;
+  bool ready_time(const JobDeps& deps, sc_core::sc_time& t) const;
   const sc_core::sc_event& scheduled_event() const { return scheduled_event_; }
   std::size_t remaining() const { return remaining_; }
   const sc_core::sc_time& last_done() const { return last_done_; }
