@@ -1,6 +1,7 @@
 #include "modules/dma/dma_engine.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "modules/base/error.h"
 #include "modules/common/compiled_network.h"
@@ -19,6 +20,9 @@ DmaEngine::DmaEngine(const sc_core::sc_module_name& name, RunContext& ctx, Engin
 AccessTiming& DmaEngine::move_whole(tlm::tlm_generic_payload& t, Socket& socket,
                                     tlm::tlm_command cmd, std::uint64_t addr, std::uint64_t stride,
                                     const Transfer& x, TransferExt& ext) {
+  CONLOC_ASSERT(
+      x.bytes() <= std::numeric_limits<unsigned>::max(), name(),
+      "a transfer of " + std::to_string(x.bytes()) + " bytes, more than a transaction holds");
   const auto len = static_cast<unsigned>(x.bytes());
   ext.stride = stride;
   t.set_command(cmd);
