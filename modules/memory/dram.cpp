@@ -19,17 +19,7 @@ Dram::Dram(const sc_core::sc_module_name& name, const DramParams& params)
 }
 
 void Dram::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
-  const auto served = serve_memory_access(trans, mem_.data(), params_.capacity_bytes, counters_);
-  if (!served) return;
-  trans.set_response_status(tlm::TLM_OK_RESPONSE);
-  TransferExt* ext = nullptr;
-  trans.get_extension(ext);
-  if (ext != nullptr && ext->untimed) {
-    ext->timing = this;
-    return;
-  }
-  const sc_core::sc_time now = sc_core::sc_time_stamp();
-  delay = complete(now + delay, *served) - now;
+  serve_memory_access(trans, mem_.data(), params_.capacity_bytes, counters_, *this, delay);
 }
 
 sc_core::sc_time Dram::complete(const sc_core::sc_time& request, std::uint64_t bits) {

@@ -4,18 +4,18 @@
 
 namespace conloc {
 
-std::optional<std::uint64_t> serve_memory_access(tlm::tlm_generic_payload& trans,
-                                                 std::uint8_t* store, std::uint64_t capacity,
-                                                 TrafficCounters& counters) {
+bool serve_memory_access(tlm::tlm_generic_payload& trans, std::uint8_t* store,
+                         std::uint64_t capacity, TrafficCounters& counters, AccessTiming& timing,
+                         sc_core::sc_time& delay) {
   const std::uint64_t addr = trans.get_address();
   const unsigned len = trans.get_data_length();
   if (trans.get_byte_enable_ptr() != nullptr) {
     trans.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
-    return std::nullopt;
+    return false;
   }
   if (trans.get_streaming_width() < len) {
     trans.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
-    return std::nullopt;
+    return false;
   }
   TransferExt* ext = nullptr;
   trans.get_extension(ext);
@@ -24,7 +24,7 @@ std::optional<std::uint64_t> serve_memory_access(tlm::tlm_generic_payload& trans
   const std::uint64_t stride = ext != nullptr ? ext->stride : 0;
   if (runs == 0 || len % runs != 0) {
     trans.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
-    return std::nullopt;
+    return false;
   }
   const std::uint64_t run = len / runs;
   // The last run's end, refused when past the capacity or when the sum wraps.
@@ -32,7 +32,7 @@ std::optional<std::uint64_t> serve_memory_access(tlm::tlm_generic_payload& trans
   if ((runs > 1 && reach / (runs - 1) != stride) || addr + reach < addr ||
       addr + reach + run < addr + reach || addr + reach + run > capacity) {
     trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-    return std::nullopt;
+    return false;
   }
   const std::uint64_t bits = transfer_bits(trans, ext);
   const int op = static_cast<int>(ext != nullptr ? ext->operand : Operand::Inputs);
@@ -51,7 +51,14 @@ std::optional<std::uint64_t> serve_memory_access(tlm::tlm_generic_payload& trans
     counters.write_bits[op] += bits;
   }
   ++counters.transactions;
-  return bits;
+  trans.set_response_status(tlm::TLM_OK_RESPONSE);
+  if (ext != nullptr && ext->untimed) {
+    ext->timing = &timing;
+  } else {
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    delay = timing.complete(now + delay, bits) - now;
+  }
+  return true;
 }
 
 }  // namespace conloc

@@ -16,17 +16,8 @@ Sram::Sram(const sc_core::sc_module_name& name, const SramParams& params)
 }
 
 void Sram::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
-  const auto served = serve_memory_access(trans, mem_.data(), params_.capacity_bytes, counters_);
-  if (!served) return;
-  trans.set_dmi_allowed(true);
-  trans.set_response_status(tlm::TLM_OK_RESPONSE);
-  TransferExt* ext = nullptr;
-  trans.get_extension(ext);
-  if (ext != nullptr && ext->untimed) {
-    ext->timing = this;
-    return;
-  }
-  delay = complete(delay, *served);  // an uncontended port: any time origin will do
+  if (serve_memory_access(trans, mem_.data(), params_.capacity_bytes, counters_, *this, delay))
+    trans.set_dmi_allowed(true);
 }
 
 sc_core::sc_time Sram::complete(const sc_core::sc_time& request, std::uint64_t bits) {
