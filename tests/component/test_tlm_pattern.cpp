@@ -18,6 +18,16 @@ using namespace sc_core;
 
 namespace {
 
+// A payload for `len` bytes at `addr`, streaming width the length (the memories refuse less).
+void prepare(tlm::tlm_generic_payload& t, tlm::tlm_command cmd, std::uint64_t addr,
+             std::uint8_t* data, unsigned len) {
+  t.set_command(cmd);
+  t.set_address(addr);
+  t.set_data_ptr(data);
+  t.set_data_length(len);
+  t.set_streaming_width(len);
+}
+
 // Runs `body` in an SC_THREAD with an initiator socket and a quantum keeper.
 struct TestInitiator : sc_module {
   tlm_utils::simple_initiator_socket<TestInitiator> socket;
@@ -37,11 +47,7 @@ struct TestInitiator : sc_module {
   // target reported.
   sc_time transport(tlm::tlm_command cmd, std::uint64_t addr, std::uint8_t* data, unsigned len) {
     tlm::tlm_generic_payload t;
-    t.set_command(cmd);
-    t.set_address(addr);
-    t.set_data_ptr(data);
-    t.set_data_length(len);
-    t.set_streaming_width(len);
+    prepare(t, cmd, addr, data, len);
     t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     sc_time delay = qk.get_local_time();
     socket->b_transport(t, delay);
@@ -49,6 +55,27 @@ struct TestInitiator : sc_module {
     qk.set(delay);
     if (qk.need_sync()) qk.sync();
     return delay;
+  }
+};
+
+// A 256-byte DRAM and SRAM, each driven by an initiator of its own.
+struct TwoMemories {
+  static conloc::DramParams dram_params() {
+    conloc::DramParams p;
+    p.capacity_bytes = 256;
+    return p;
+  }
+  static conloc::SramParams sram_params() {
+    conloc::SramParams p;
+    p.capacity_bytes = 256;
+    return p;
+  }
+  conloc::Dram dram{"dram", dram_params()};
+  conloc::Sram sram{"sram", sram_params()};
+  TestInitiator to_dram{"to_dram"}, to_sram{"to_sram"};
+  TwoMemories() {
+    to_dram.socket.bind(dram.socket);
+    to_sram.socket.bind(sram.socket);
   }
 };
 
@@ -102,11 +129,7 @@ TEST(TlmPattern, DramPipelinesLatencyAcrossBackToBackBursts) {
     // serialises them at 4 cycles each, the latency overlaps: last completes at 16 + 100.
     for (int i = 0; i < 4; ++i) {
       tlm::tlm_generic_payload t;
-      t.set_command(tlm::TLM_READ_COMMAND);
-      t.set_address(64 * i);
-      t.set_data_ptr(buf.data());
-      t.set_data_length(64);
-      t.set_streaming_width(64);
+      prepare(t, tlm::TLM_READ_COMMAND, 64 * i, buf.data(), 64);
       sc_time delay = SC_ZERO_TIME;
       self.socket->b_transport(t, delay);
       last = delay;
@@ -126,11 +149,7 @@ TEST(TlmPattern, DramRejectsOutOfRangeAddress) {
   init.body = [&](TestInitiator& self) {
     std::uint8_t b[16];
     tlm::tlm_generic_payload t;
-    t.set_command(tlm::TLM_READ_COMMAND);
-    t.set_address(250);
-    t.set_data_ptr(b);
-    t.set_data_length(16);
-    t.set_streaming_width(16);
+    prepare(t, tlm::TLM_READ_COMMAND, 250, b, 16);
     sc_time delay = SC_ZERO_TIME;
     self.socket->b_transport(t, delay);
     status = t.get_response_status();
@@ -142,15 +161,10 @@ TEST(TlmPattern, DramRejectsOutOfRangeAddress) {
 // Dram and Sram serve transactions through one helper; both must refuse what TLM-2.0 says a
 // target that does not support it refuses, and count nothing for a refused transaction.
 TEST(TlmPattern, MemoriesRefuseByteEnablesBurstsAndOutOfRangeAlike) {
-  conloc::DramParams dp;
-  dp.capacity_bytes = 256;
-  conloc::Dram dram("dram", dp);
-  conloc::SramParams sp;
-  sp.capacity_bytes = 256;
-  conloc::Sram sram("sram", sp);
-  TestInitiator to_dram("to_dram"), to_sram("to_sram");
-  to_dram.socket.bind(dram.socket);
-  to_sram.socket.bind(sram.socket);
+  TwoMemories m;
+  conloc::Dram& dram = m.dram;
+  conloc::Sram& sram = m.sram;
+  TestInitiator &to_dram = m.to_dram, &to_sram = m.to_sram;
 
   struct Case {
     std::uint64_t addr;
@@ -210,15 +224,10 @@ TEST(TlmPattern, MemoriesRefuseByteEnablesBurstsAndOutOfRangeAlike) {
 // `stride` apart in the target, packed in the payload; the bits are counted once; a run past the
 // capacity, or a length the runs do not divide, is refused with nothing counted.
 TEST(TlmPattern, StridedTransactionMovesRunsAndRefusesARunOutside) {
-  conloc::DramParams dp;
-  dp.capacity_bytes = 256;
-  conloc::Dram dram("dram", dp);
-  conloc::SramParams sp;
-  sp.capacity_bytes = 256;
-  conloc::Sram sram("sram", sp);
-  TestInitiator to_dram("to_dram"), to_sram("to_sram");
-  to_dram.socket.bind(dram.socket);
-  to_sram.socket.bind(sram.socket);
+  TwoMemories m;
+  conloc::Dram& dram = m.dram;
+  conloc::Sram& sram = m.sram;
+  TestInitiator &to_dram = m.to_dram, &to_sram = m.to_sram;
   struct Outcome {
     std::vector<tlm::tlm_response_status> status;
     std::vector<std::uint8_t> gathered = std::vector<std::uint8_t>(12);
@@ -233,11 +242,7 @@ TEST(TlmPattern, StridedTransactionMovesRunsAndRefusesARunOutside) {
         ext.stride = stride;
         tlm::tlm_generic_payload t;
         t.set_extension(&ext);
-        t.set_command(cmd);
-        t.set_address(addr);
-        t.set_data_ptr(data);
-        t.set_data_length(len);
-        t.set_streaming_width(len);
+        prepare(t, cmd, addr, data, len);
         t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
         sc_time delay = SC_ZERO_TIME;
         self.socket->b_transport(t, delay);
@@ -302,11 +307,7 @@ TEST(TlmPattern, UntimedTransactionAnswersWithTheTimingBurstsBookThrough) {
   a.body = [&](TestInitiator& self) {
     for (std::size_t i = 0; i < requests.size(); ++i) {
       tlm::tlm_generic_payload t;
-      t.set_command(tlm::TLM_READ_COMMAND);
-      t.set_address(64 * i);
-      t.set_data_ptr(buf.data());
-      t.set_data_length(64);
-      t.set_streaming_width(64);
+      prepare(t, tlm::TLM_READ_COMMAND, 64 * i, buf.data(), 64);
       sc_time delay(requests[i], SC_NS);
       self.socket->b_transport(t, delay);
       via_transaction.push_back(delay);
@@ -322,11 +323,7 @@ TEST(TlmPattern, UntimedTransactionAnswersWithTheTimingBurstsBookThrough) {
     ext.stride = 64;
     tlm::tlm_generic_payload t;
     t.set_extension(&ext);
-    t.set_command(tlm::TLM_READ_COMMAND);
-    t.set_address(0);
-    t.set_data_ptr(buf.data());
-    t.set_data_length(256);
-    t.set_streaming_width(256);
+    prepare(t, tlm::TLM_READ_COMMAND, 0, buf.data(), 256);
     self.socket->b_transport(t, untimed_delay);
     EXPECT_EQ(t.get_response_status(), tlm::TLM_OK_RESPONSE);
     timing = ext.timing;
