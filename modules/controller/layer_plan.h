@@ -90,12 +90,12 @@ struct VectorTile {
   std::uint64_t ops = 0;                // element operations the vector unit performs
 };
 
-// One job of a plan: what its engine works on, and the jobs it waits for. A plan holds hundreds of
-// thousands (ResNet-50 on a small array), so a job holds only its own engine's work.
 // The jobs a job waits for: a few (its loads, the half it overwrites), kept in the job, not in a
 // heap block of its own per job.
 using JobDeps = boost::container::small_vector<int, 4>;
 
+// One job of a plan: what its engine works on, and the jobs it waits for. A plan holds hundreds of
+// thousands (ResNet-50 on a small array), so a job holds only its own engine's work.
 class Job {
  public:
   Engine engine = Engine::DmaRead;
