@@ -162,9 +162,7 @@ TEST(TlmPattern, DramRejectsOutOfRangeAddress) {
 // target that does not support it refuses, and count nothing for a refused transaction.
 TEST(TlmPattern, MemoriesRefuseByteEnablesBurstsAndOutOfRangeAlike) {
   TwoMemories m;
-  conloc::Dram& dram = m.dram;
-  conloc::Sram& sram = m.sram;
-  TestInitiator &to_dram = m.to_dram, &to_sram = m.to_sram;
+  auto& [dram, sram, to_dram, to_sram] = m;
 
   struct Case {
     std::uint64_t addr;
@@ -225,9 +223,7 @@ TEST(TlmPattern, MemoriesRefuseByteEnablesBurstsAndOutOfRangeAlike) {
 // capacity, or a length the runs do not divide, is refused with nothing counted.
 TEST(TlmPattern, StridedTransactionMovesRunsAndRefusesARunOutside) {
   TwoMemories m;
-  conloc::Dram& dram = m.dram;
-  conloc::Sram& sram = m.sram;
-  TestInitiator &to_dram = m.to_dram, &to_sram = m.to_sram;
+  auto& [dram, sram, to_dram, to_sram] = m;
   struct Outcome {
     std::vector<tlm::tlm_response_status> status;
     std::vector<std::uint8_t> gathered = std::vector<std::uint8_t>(12);
