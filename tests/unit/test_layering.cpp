@@ -154,3 +154,65 @@ TEST(Sources, NoFunctionOver120Lines) {
   EXPECT_GT(members, 100) << "the scan finds members defined in their classes";
   EXPECT_GT(longest_lines, 120u) << "the tables are found: " << longest;
 }
+
+// Docs and comments that name the code stay true to it: every repository path written in
+// backticks in README.md or docs/*.md, or in a comment of the sources, exists; every
+// `Class::member` the docs name is a member some source file declares. Placeholders in the
+// extension guides (`NAME`) and the made-up paths of tests are skipped.
+TEST(Sources, DocsNameFilesAndCodeThatExist) {
+  namespace fs = std::filesystem;
+  const fs::path root = CONLOCNN_SOURCE_DIR;
+  const std::string tops = "(sim|modules|tests|scripts|bench|analysis|configs|workloads|docs)";
+  const std::regex doc_path("`(" + tops + "/[A-Za-z0-9_./-]+)`");
+  const std::regex code_path("\\b(" + tops + "/[A-Za-z0-9_/-]+\\.(cpp|h|py|sh|md|json))\\b");
+  const std::regex member("`[A-Za-z_][A-Za-z0-9_]*::([A-Za-z_][A-Za-z0-9_]*)`");
+  std::string sources;  // every source file, for the members
+  std::vector<fs::path> files;
+  for (const char* top : {"modules", "sim", "tests", "scripts", "bench", "analysis"}) {
+    for (const auto& e : fs::recursive_directory_iterator(root / top)) {
+      const std::string ext = e.path().extension().string();
+      if (e.is_regular_file() && (ext == ".h" || ext == ".cpp" || ext == ".py" || ext == ".sh")) {
+        files.push_back(e.path());
+        sources += read_file(e.path());
+      }
+    }
+  }
+  auto exists = [&](std::string p) {
+    while (!p.empty() && (p.back() == '.' || p.back() == '/'))
+      p.pop_back();
+    // A module named without its extension (`sim/design/design_registry`) is its header.
+    return p.find("NAME") != std::string::npos || fs::exists(root / p) ||
+           fs::exists(root / (p + ".h"));
+  };
+  int paths = 0, members = 0;
+  std::vector<fs::path> docs = {root / "README.md"};
+  for (const auto& e : fs::directory_iterator(root / "docs"))
+    if (e.path().extension() == ".md") docs.push_back(e.path());
+  for (const fs::path& doc : docs) {
+    const std::string text = read_file(doc);
+    const std::string name = fs::relative(doc, root).string();
+    for (std::sregex_iterator it(text.begin(), text.end(), doc_path), end; it != end; ++it) {
+      ++paths;
+      EXPECT_TRUE(exists((*it)[1].str()))
+          << name << " names " << (*it)[1] << ", which does not exist";
+    }
+    for (std::sregex_iterator it(text.begin(), text.end(), member), end; it != end; ++it) {
+      ++members;
+      EXPECT_NE(sources.find((*it)[1].str()), std::string::npos)
+          << name << " names " << it->str() << ", which no source file has";
+    }
+  }
+  for (const fs::path& f : files) {
+    // Tests write made-up paths on purpose (a table that is not there).
+    if (fs::relative(f, root).string().rfind("tests/", 0) == 0) continue;
+    const std::string text = read_file(f);
+    const std::string name = fs::relative(f, root).string();
+    for (std::sregex_iterator it(text.begin(), text.end(), code_path), end; it != end; ++it) {
+      ++paths;
+      EXPECT_TRUE(exists((*it)[1].str()))
+          << name << " names " << (*it)[1] << ", which does not exist";
+    }
+  }
+  EXPECT_GT(paths, 300) << "the scan finds the paths";
+  EXPECT_GT(members, 20) << "the scan finds the members";
+}
