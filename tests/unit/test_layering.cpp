@@ -25,6 +25,7 @@ TEST(Layering, CostingHeadersNeedNoSystemC) {
   SUCCEED();
 }
 
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -215,4 +216,60 @@ TEST(Sources, DocsNameFilesAndCodeThatExist) {
   }
   EXPECT_GT(paths, 300) << "the scan finds the paths";
   EXPECT_GT(members, 20) << "the scan finds the members";
+}
+
+// Every test the docs name (`Suite.Name`, `Prefix/Suite.Name*`, `Suite.*`) is a test of the
+// suite: a GoogleTest TEST / TEST_F / TEST_P or a CMake add_test, matched with `*` as a wildcard
+// and, for a family of CMake tests named by a variable, as a prefix (a wildcard within a
+// value-parameterised suite is taken as it stands).
+TEST(Sources, DocsNameTestsThatExist) {
+  namespace fs = std::filesystem;
+  const fs::path root = CONLOCNN_SOURCE_DIR;
+  std::vector<std::string> tests;
+  // TEST_P suites: their instances' names come from the parameters (`BitExact.*Resident*`
+  // names the instances whose parameter says Resident), so a wildcard within one is taken.
+  std::vector<std::string> value_suites;
+  const std::regex gtest(R"(\bTEST(_F|_P)?\(\s*(\w+),\s*(\w+)\))");
+  const std::regex ctest(R"(add_test\(NAME ([A-Za-z0-9_.]+))");
+  for (const auto& e : fs::recursive_directory_iterator(root / "tests")) {
+    if (!e.is_regular_file()) continue;
+    const std::string text = read_file(e.path());
+    for (std::sregex_iterator it(text.begin(), text.end(), gtest), end; it != end; ++it) {
+      tests.push_back((*it)[2].str() + "." + (*it)[3].str());
+      if ((*it)[1] == "_P") value_suites.push_back((*it)[2].str() + ".");
+    }
+    for (std::sregex_iterator it(text.begin(), text.end(), ctest), end; it != end; ++it)
+      tests.push_back((*it)[1].str());
+  }
+  ASSERT_GT(tests.size(), 300u) << "the scan finds the tests";
+  // `Model/BitExact.*Resident*` -> BitExact.*Resident*; `X.Y/param` -> X.Y.
+  const std::regex named(
+      "`(?:[A-Za-z0-9]+/)?([A-Z][A-Za-z0-9]*\\.[A-Z*][A-Za-z0-9_*]*)(?:/[A-Za-z0-9_*]+)?`");
+  std::vector<fs::path> docs = {root / "README.md"};
+  for (const auto& e : fs::directory_iterator(root / "docs"))
+    if (e.path().extension() == ".md") docs.push_back(e.path());
+  int checked = 0;
+  for (const fs::path& doc : docs) {
+    const std::string text = read_file(doc);
+    for (std::sregex_iterator it(text.begin(), text.end(), named), end; it != end; ++it) {
+      const std::string name = (*it)[1].str();
+      std::string pattern;
+      for (char c : name)
+        pattern += c == '*' ? std::string(".*") : c == '.' ? std::string("\\.") : std::string(1, c);
+      const std::regex re(pattern);
+      const bool found = std::any_of(tests.begin(), tests.end(),
+                                     [&](const std::string& t) {
+                                       // A family `Suite.Name.${var}` is found as `Suite.Name.`.
+                                       return std::regex_match(t, re) ||
+                                              (t.back() == '.' && (name + ".").rfind(t, 0) == 0);
+                                     }) ||
+                         (name.find('*') != std::string::npos &&
+                          std::any_of(value_suites.begin(), value_suites.end(),
+                                      [&](const std::string& v) { return name.rfind(v, 0) == 0; }));
+      ++checked;
+      EXPECT_TRUE(found) << fs::relative(doc, root).string() << " names the test " << name
+                         << ", which the suite does not have";
+    }
+  }
+  EXPECT_GT(checked, 50) << "the scan finds the docs' test names";
 }
