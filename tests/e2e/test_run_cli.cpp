@@ -1564,3 +1564,28 @@ TEST(RunCli, DepthFirstSaysWhyALayerIsNotGrouped) {
   EXPECT_GT(tally["cheaper one after another"], 0.0);
   EXPECT_GT(s["depth_first_groups"].get<int>(), 0);
 }
+
+// The README shows what its first command prints: the same lines, the same figures, but for
+// the wall-clock line and the output folder (the README's `out/default`).
+TEST(RunCli, ReadmeShowsWhatTheMainCommandPrints) {
+  const std::string readme = slurp(std::string(CONLOCNN_SOURCE_DIR) + "/README.md");
+  const std::string intro = "The first command prints:\n\n```\n";
+  const auto at = readme.find(intro);
+  ASSERT_NE(at, std::string::npos) << "README.md has no printed block after the main command";
+  const auto begin = at + intro.size();
+  const std::string shown = readme.substr(begin, readme.find("```", begin) - begin);
+  const std::string dir = make_temp_dir("readme");
+  const auto r = run_cli({"run", "--out", "out/default"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = [](const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string l; std::getline(in, l);)
+      if (l.rfind("  wall ", 0) != 0) out.push_back(l);
+    return out;
+  };
+  const std::vector<std::string> want = lines(shown), got = lines(r.out);
+  ASSERT_EQ(want.size(), got.size()) << "README:\n" << shown << "\nthe run:\n" << r.out;
+  for (std::size_t i = 0; i < want.size(); ++i)
+    EXPECT_EQ(want[i], got[i]) << "line " << i + 1 << " of the README's printed block";
+}
