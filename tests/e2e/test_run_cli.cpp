@@ -1589,3 +1589,34 @@ TEST(RunCli, ReadmeShowsWhatTheMainCommandPrints) {
   for (std::size_t i = 0; i < want.size(); ++i)
     EXPECT_EQ(want[i], got[i]) << "line " << i + 1 << " of the README's printed block";
 }
+
+// The README's `compare` example shows what `compare --out out/compare` prints: its lines in
+// order ("..." stands for rows left out), the wall-clock time after the files excepted.
+TEST(RunCli, ReadmeShowsWhatTheCompareExamplePrints) {
+  const std::string readme = slurp(std::string(CONLOCNN_SOURCE_DIR) + "/README.md");
+  const std::string intro = "```\nresnet18: elp5, fixed5, fixed8 on";
+  const auto at = readme.find(intro);
+  ASSERT_NE(at, std::string::npos) << "README.md has no printed compare block";
+  const auto begin = at + 4;
+  const std::string shown = readme.substr(begin, readme.find("```", begin) - begin);
+  const std::string dir = make_temp_dir("readme-compare");
+  const auto r = run_cli({"compare", "--out", "out/compare"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> got;
+  std::istringstream out(r.out);
+  for (std::string l; std::getline(out, l);)
+    got.push_back(std::regex_replace(l, std::regex(R"(  \(wall [0-9.]+ s\)$)"), ""));
+  std::istringstream want(shown);
+  std::size_t next = 0;
+  int lines = 0;
+  for (std::string l; std::getline(want, l);) {
+    if (l == "...") continue;
+    const auto it = std::find(got.begin() + static_cast<std::ptrdiff_t>(next), got.end(), l);
+    ASSERT_NE(it, got.end()) << "the README's compare line\n"
+                             << l << "\nis not printed (after line " << next << "):\n"
+                             << r.out;
+    next = static_cast<std::size_t>(it - got.begin()) + 1;
+    ++lines;
+  }
+  EXPECT_GT(lines, 25) << "the block is read";
+}
