@@ -151,3 +151,30 @@ TEST(Dma, OutstandingWindowBoundsBurstsInFlight) {
   sc_start();
   EXPECT_EQ(b.driver->finished, sc_time(105 * 8 + 4, SC_NS));
 }
+
+// Each burst carries its share of a transfer's bits, and the DRAM bus is booked for that share:
+// two runs of 96 bytes of 4-bit activations (768 bits) are four bursts, 64 + 32 bytes per run,
+// carrying 256 and 128 bits, so 2 and 1 cycles at 16 B/cycle. Issued one per cycle, they occupy
+// the bus over [0, 2), [2, 3), [3, 5), [5, 6) and arrive with no latency; each then takes one
+// cycle of the SRAM's 64-byte port: the last is written at 7.
+TEST(Dma, EachBurstCarriesItsShareOfTheBits) {
+  Transfer x;
+  x.buffer = Buffer::Activations;
+  x.count = 2;
+  x.run_bytes = 96;
+  x.dram_stride = 96;
+  x.sram_stride = 96;
+  x.bits = 768;
+  DramParams dp;
+  dp.capacity_bytes = 1024;
+  dp.bytes_per_cycle = 16;
+  dp.latency_cycles = 0;
+  SramParams sp;
+  sp.capacity_bytes = 1024;
+  sp.port_bytes_per_cycle = 64;
+  DmaBench b(x, dp, sp, false);
+  sc_start();
+  EXPECT_EQ(b.driver->finished, sc_time(7, SC_NS));
+  EXPECT_EQ(b.ctx.stats.dma_transactions, 4u);
+  EXPECT_EQ(b.dram->counters().read_bits[static_cast<int>(Operand::Inputs)], 768u);
+}

@@ -139,6 +139,35 @@ TEST(TlmPattern, DramPipelinesLatencyAcrossBackToBackBursts) {
   EXPECT_EQ(last, sc_time(116, SC_NS));
 }
 
+// The bus calendar by hand: 64-byte bursts take 4 cycles at 16 B/cycle, then 10 cycles of
+// latency. Requests at 0 and 6 leave a 2-cycle gap that a request at 4 cannot use (it waits for
+// 10); a request at 14, when the bus frees, extends the booking it touches, so one at 15 waits
+// for 18.
+TEST(TlmPattern, DramBooksEachBurstInTheFirstGapThatHoldsIt) {
+  conloc::DramParams p;
+  p.capacity_bytes = 4096;
+  p.bytes_per_cycle = 16.0;
+  p.latency_cycles = 10;
+  conloc::Dram dram("dram", p);
+  TestInitiator init("init");
+  init.socket.bind(dram.socket);
+  std::vector<std::uint8_t> buf(64);
+  std::vector<sc_time> done;
+  init.body = [&](TestInitiator& self) {
+    for (int request : {0, 6, 4, 14, 15}) {
+      tlm::tlm_generic_payload t;
+      prepare(t, tlm::TLM_READ_COMMAND, 0, buf.data(), 64);
+      sc_time delay(request, SC_NS);
+      self.socket->b_transport(t, delay);
+      done.push_back(delay);
+    }
+  };
+  sc_start();
+  const std::vector<sc_time> want = {sc_time(14, SC_NS), sc_time(20, SC_NS), sc_time(24, SC_NS),
+                                     sc_time(28, SC_NS), sc_time(32, SC_NS)};
+  EXPECT_EQ(done, want);
+}
+
 TEST(TlmPattern, DramRejectsOutOfRangeAddress) {
   conloc::DramParams p;
   p.capacity_bytes = 256;
