@@ -43,6 +43,14 @@ std::string read_file(const std::filesystem::path& p) {
   return ss.str();
 }
 
+// README.md and every docs/*.md.
+std::vector<std::filesystem::path> readme_and_docs(const std::filesystem::path& root) {
+  std::vector<std::filesystem::path> docs = {root / "README.md"};
+  for (const auto& e : std::filesystem::directory_iterator(root / "docs"))
+    if (e.path().extension() == ".md") docs.push_back(e.path());
+  return docs;
+}
+
 }  // namespace
 
 // docs/architecture.md's "Layers" block is the folder stack; every include of every source file
@@ -157,8 +165,8 @@ TEST(Sources, NoFunctionOver120Lines) {
 }
 
 // Docs and comments that name the code stay true to it: every repository path written in
-// backticks in README.md or docs/*.md, or in a comment of the sources, exists; every
-// `Class::member` the docs name is a member some source file declares. Placeholders in the
+// backticks in README.md or docs/*.md, or in a comment of the sources, exists; the member of
+// every `Class::member` the docs name appears in some source file. Placeholders in the
 // extension guides (`NAME`) and the made-up paths of tests are skipped.
 TEST(Sources, DocsNameFilesAndCodeThatExist) {
   namespace fs = std::filesystem;
@@ -186,10 +194,7 @@ TEST(Sources, DocsNameFilesAndCodeThatExist) {
            fs::exists(root / (p + ".h"));
   };
   int paths = 0, members = 0;
-  std::vector<fs::path> docs = {root / "README.md"};
-  for (const auto& e : fs::directory_iterator(root / "docs"))
-    if (e.path().extension() == ".md") docs.push_back(e.path());
-  for (const fs::path& doc : docs) {
+  for (const fs::path& doc : readme_and_docs(root)) {
     const std::string text = read_file(doc);
     const std::string name = fs::relative(doc, root).string();
     for (std::sregex_iterator it(text.begin(), text.end(), doc_path), end; it != end; ++it) {
@@ -245,11 +250,8 @@ TEST(Sources, DocsNameTestsThatExist) {
   // `Model/BitExact.*Resident*` -> BitExact.*Resident*; `X.Y/param` -> X.Y.
   const std::regex named(
       "`(?:[A-Za-z0-9]+/)?([A-Z][A-Za-z0-9]*\\.[A-Z*][A-Za-z0-9_*]*)(?:/[A-Za-z0-9_*]+)?`");
-  std::vector<fs::path> docs = {root / "README.md"};
-  for (const auto& e : fs::directory_iterator(root / "docs"))
-    if (e.path().extension() == ".md") docs.push_back(e.path());
   int checked = 0;
-  for (const fs::path& doc : docs) {
+  for (const fs::path& doc : readme_and_docs(root)) {
     const std::string text = read_file(doc);
     for (std::sregex_iterator it(text.begin(), text.end(), named), end; it != end; ++it) {
       const std::string name = (*it)[1].str();
