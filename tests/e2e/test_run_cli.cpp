@@ -1566,7 +1566,7 @@ TEST(RunCli, DepthFirstSaysWhyALayerIsNotGrouped) {
 }
 
 // The README shows what its first command prints: the same lines, the same figures, but for
-// the wall-clock line and the output folder (the README's `out/default`).
+// the wall-clock line (run into `out/default` of a temporary folder, as the README names it).
 TEST(RunCli, ReadmeShowsWhatTheMainCommandPrints) {
   const std::string readme = slurp(std::string(CONLOCNN_SOURCE_DIR) + "/README.md");
   const std::string intro = "The first command prints:\n\n```\n";
@@ -1594,10 +1594,10 @@ TEST(RunCli, ReadmeShowsWhatTheMainCommandPrints) {
 // order ("..." stands for rows left out), the wall-clock time after the files excepted.
 TEST(RunCli, ReadmeShowsWhatTheCompareExamplePrints) {
   const std::string readme = slurp(std::string(CONLOCNN_SOURCE_DIR) + "/README.md");
-  const std::string intro = "```\nresnet18: elp5, fixed5, fixed8 on";
-  const auto at = readme.find(intro);
+  const std::string fence = "```\n";
+  const auto at = readme.find(fence + "resnet18: elp5, fixed5, fixed8 on");
   ASSERT_NE(at, std::string::npos) << "README.md has no printed compare block";
-  const auto begin = at + 4;
+  const auto begin = at + fence.size();
   const std::string shown = readme.substr(begin, readme.find("```", begin) - begin);
   const std::string dir = make_temp_dir("readme-compare");
   const auto r = run_cli({"compare", "--out", "out/compare"}, dir);
