@@ -292,9 +292,10 @@ def main():
     a = ap.parse_args()
     if a.check:
         src = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        bad = [f"mutant {n} ({path}): its text occurs {open(os.path.join(src, path)).read().count(old)}"
-               " times, not once" for n, (_, path, old, _, _) in enumerate(MUTANTS, 1)
-               if open(os.path.join(src, path)).read().count(old) != 1]
+        counts = [(n, path, open(os.path.join(src, path)).read().count(old))
+                  for n, (_, path, old, _, _) in enumerate(MUTANTS, 1)]
+        bad = [f"mutant {n} ({path}): its text occurs {c} times, not once"
+               for n, path, c in counts if c != 1]
         print("\n".join(bad) or f"mutation_score: all {len(MUTANTS)} mutants plant", file=sys.stderr)
         return 1 if bad else 0
     repo = subprocess.check_output(["git", "rev-parse", "--show-toplevel"], text=True).strip()

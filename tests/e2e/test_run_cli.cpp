@@ -1565,15 +1565,25 @@ TEST(RunCli, DepthFirstSaysWhyALayerIsNotGrouped) {
   EXPECT_GT(s["depth_first_groups"].get<int>(), 0);
 }
 
+namespace {
+
+// The README's fenced block that starts with `first` (its text up to the closing fence), or ""
+// when it has none.
+std::string readme_block(const std::string& first) {
+  const std::string readme = slurp(std::string(CONLOCNN_SOURCE_DIR) + "/README.md");
+  const auto at = readme.find("```\n" + first);
+  if (at == std::string::npos) return "";
+  const auto begin = at + 4;  // past the opening fence and its newline
+  return readme.substr(begin, readme.find("```", begin) - begin);
+}
+
+}  // namespace
+
 // The README shows what its first command prints: the same lines, the same figures, but for
 // the wall-clock line (run into `out/default` of a temporary folder, as the README names it).
 TEST(RunCli, ReadmeShowsWhatTheMainCommandPrints) {
-  const std::string readme = slurp(std::string(CONLOCNN_SOURCE_DIR) + "/README.md");
-  const std::string intro = "The first command prints:\n\n```\n";
-  const auto at = readme.find(intro);
-  ASSERT_NE(at, std::string::npos) << "README.md has no printed block after the main command";
-  const auto begin = at + intro.size();
-  const std::string shown = readme.substr(begin, readme.find("```", begin) - begin);
+  const std::string shown = readme_block("resnet18 on a 16x16");
+  ASSERT_FALSE(shown.empty()) << "README.md has no printed block after the main command";
   const std::string dir = make_temp_dir("readme");
   const auto r = run_cli({"run", "--out", "out/default"}, dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -1593,12 +1603,8 @@ TEST(RunCli, ReadmeShowsWhatTheMainCommandPrints) {
 // The README's `compare` example shows what `compare --out out/compare` prints: its lines in
 // order ("..." stands for rows left out), the wall-clock time after the files excepted.
 TEST(RunCli, ReadmeShowsWhatTheCompareExamplePrints) {
-  const std::string readme = slurp(std::string(CONLOCNN_SOURCE_DIR) + "/README.md");
-  const std::string fence = "```\n";
-  const auto at = readme.find(fence + "resnet18: elp5, fixed5, fixed8 on");
-  ASSERT_NE(at, std::string::npos) << "README.md has no printed compare block";
-  const auto begin = at + fence.size();
-  const std::string shown = readme.substr(begin, readme.find("```", begin) - begin);
+  const std::string shown = readme_block("resnet18: elp5, fixed5, fixed8 on");
+  ASSERT_FALSE(shown.empty()) << "README.md has no printed compare block";
   const std::string dir = make_temp_dir("readme-compare");
   const auto r = run_cli({"compare", "--out", "out/compare"}, dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;

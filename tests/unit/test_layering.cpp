@@ -194,14 +194,19 @@ TEST(Sources, DocsNameFilesAndCodeThatExist) {
            fs::exists(root / (p + ".h"));
   };
   int paths = 0, members = 0;
-  for (const fs::path& doc : readme_and_docs(root)) {
-    const std::string text = read_file(doc);
-    const std::string name = fs::relative(doc, root).string();
-    for (std::sregex_iterator it(text.begin(), text.end(), doc_path), end; it != end; ++it) {
+  // Every path `pattern` finds in `text` (of file `name`) exists.
+  auto check_paths = [&](const std::string& text, const std::regex& pattern,
+                         const std::string& name) {
+    for (std::sregex_iterator it(text.begin(), text.end(), pattern), end; it != end; ++it) {
       ++paths;
       EXPECT_TRUE(exists((*it)[1].str()))
           << name << " names " << (*it)[1] << ", which does not exist";
     }
+  };
+  for (const fs::path& doc : readme_and_docs(root)) {
+    const std::string text = read_file(doc);
+    const std::string name = fs::relative(doc, root).string();
+    check_paths(text, doc_path, name);
     for (std::sregex_iterator it(text.begin(), text.end(), member), end; it != end; ++it) {
       ++members;
       EXPECT_NE(sources.find((*it)[1].str()), std::string::npos)
@@ -211,13 +216,7 @@ TEST(Sources, DocsNameFilesAndCodeThatExist) {
   for (const fs::path& f : files) {
     // Tests write made-up paths on purpose (a table that is not there).
     if (fs::relative(f, root).string().rfind("tests/", 0) == 0) continue;
-    const std::string text = read_file(f);
-    const std::string name = fs::relative(f, root).string();
-    for (std::sregex_iterator it(text.begin(), text.end(), code_path), end; it != end; ++it) {
-      ++paths;
-      EXPECT_TRUE(exists((*it)[1].str()))
-          << name << " names " << (*it)[1] << ", which does not exist";
-    }
+    check_paths(read_file(f), code_path, fs::relative(f, root).string());
   }
   EXPECT_GT(paths, 300) << "the scan finds the paths";
   EXPECT_GT(members, 20) << "the scan finds the members";
