@@ -232,8 +232,8 @@ MUTANTS = [
      "                                     0};",
      "layers of one shape but different code widths share the mapper's candidates and bounds"),
     ("mapping", "sim/mapping/mapper.cpp",
-     "      s.bound_cycles.push_back(b.cycles);",
-     "      s.bound_cycles.push_back(4 * b.cycles);",
+     "            b.cycles, static_cast<double>(b.counts.outputs)};",
+     "            4 * b.cycles, static_cast<double>(b.counts.outputs)};",
      "the mapper's lower bound is not one (its cycles four times the candidate's)"),
     ("run", "sim/quant/compiled_io.cpp",
      "                                       std::move(levels));",
@@ -271,6 +271,14 @@ MUTANTS = [
      "if (outstanding_.size() >= ctx_.max_outstanding) {",
      "if (outstanding_.size() > ctx_.max_outstanding) {",
      "the DMA keeps one burst more in flight than dram.max_outstanding"),
+    ("mapping", "modules/controller/layer_plan.cpp",
+     "    } else if (total_bytes <= p_.weight_half_bytes || floor_) {",
+     "    } else if (total_bytes <= p_.weight_half_bytes) {",
+     "the mapper's class floor counts weights reloaded per band (above its members' in the other order)"),
+    ("mapping", "sim/mapping/mapper.cpp",
+     "      if (beaten(s.class_bound(k, mac_pj, objective))) continue;",
+     "      if (beaten(s.class_bound(k, mac_pj, objective) * 0.5)) continue;",
+     "the mapper skips a class of candidates whose bound is up to twice the best found"),
 ]
 EXCLUDE = "Golden|Rtl\\.|Fuzz\\.|RunCli\\.ReadmeShows"
 

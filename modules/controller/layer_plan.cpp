@@ -1141,6 +1141,14 @@ class ConvCounter {
     inputs_and_outputs();
     return c_;
   }
+  // ConvMappingCounter::count_floor: what the order and the input bands' channels change, at its
+  // least over both; the rest as count_without_array counts it.
+  ConvCounts count_floor() {
+    floor_ = true;
+    weights();
+    inputs_and_outputs();
+    return c_;
+  }
   TileTiming count_array() {
     array();
     return c_.array;
@@ -1249,7 +1257,8 @@ class ConvCounter {
       // Pinned for a depth-first group: loaded by its first band only.
       c_.dram_weight_bits = p_.weights_loaded ? 0 : all_bits_;
       c_.read_bursts = p_.weights_loaded ? 0 : all_bursts;
-    } else if (total_bytes <= p_.weight_half_bytes) {
+    } else if (total_bytes <= p_.weight_half_bytes || floor_) {
+      // Once (or, for the floor, at least once in either order).
       c_.dram_weight_bits = all_bits_;
       c_.read_bursts = all_bursts;
     } else if (m_.order == TileOrder::BandsOuter) {
@@ -1278,21 +1287,28 @@ class ConvCounter {
       return u(channels) == in_c ? band_sums_.pixel_bursts
                                  : band_rows * u(g_.in.w) * bursts(u(channels));
     };
-    const std::uint64_t in_bursts =
-        m_.all_channels ? band_sums_.pixel_bursts
-                        : u(chunks_ - 1) * chunk_bursts(m_.ct) + chunk_bursts(ct_last_);
+    const std::uint64_t chunked_bursts =
+        u(chunks_ - 1) * chunk_bursts(m_.ct) + chunk_bursts(ct_last_);
+    const std::uint64_t in_bursts = floor_ ? std::min(band_sums_.pixel_bursts, chunked_bursts)
+                                    : m_.all_channels ? band_sums_.pixel_bursts
+                                                      : chunked_bursts;
     const std::uint64_t plane = band_rows * u(g_.in.w) * u(g_.batch) * u(p_.widths.activation_bits);
     // How often each band is loaded per image: once, or per group and n-tile; never when the
     // input is read in place.
-    const std::uint64_t band_loads = g_.in_place ? 0
-                                     : m_.all_channels && m_.order == TileOrder::BandsOuter
-                                         ? 1
-                                         : u(g_.groups) * u(n_tiles_);
-    c_.dram_input_bits = plane * (m_.all_channels ? in_c : u(g_.cg)) * band_loads;
+    // The floor: once, and of the chunk's channels (at most all of them).
+    const std::uint64_t band_loads =
+        g_.in_place ? 0
+        : floor_ || (m_.all_channels && m_.order == TileOrder::BandsOuter)
+            ? 1
+            : u(g_.groups) * u(n_tiles_);
+    c_.dram_input_bits = plane * (m_.all_channels && !floor_ ? in_c : u(g_.cg)) * band_loads;
     c_.read_bursts += in_bursts * u(g_.batch) * band_loads;
     const bool weights_per_tile =
         c_.dram_weight_bits > all_bits_ && m_.order == TileOrder::BandsOuter;  // never pinned
-    c_.load_tiles = weights_per_tile || (!m_.all_channels && !g_.in_place)
+    // The floor's 0: the latency estimate's wait for loads falls as tiles load more often when
+    // a load is shorter than a tile's compute (MappingCost::cycles), so no count is its least.
+    c_.load_tiles = floor_ ? 0
+                    : weights_per_tile || (!m_.all_channels && !g_.in_place)
                         ? c_.tiles
                         : u(bands_) * u(igroups_) * std::max<std::uint64_t>(1, band_loads);
     c_.outputs = band_sums_.all_conv_rows * u(g_.out.w) * u(g_.out.c) * u(g_.batch);
@@ -1330,9 +1346,10 @@ class ConvCounter {
         p_.weights_loaded && p_.weights_at != PlanParams::kInDram ? 0 : g_.block_bits(nt0_, ct0_);
     if (!g_.in_place) {
       c_.first_load_bits += u(g_.band_hi(g_.conv_lo(g_.row_lo), cr0_) - iy0) * u(g_.in.w) *
-                            u(m_.all_channels ? g_.in.c : ct0_) * u(nb0_) *
+                            u(m_.all_channels && !floor_ ? g_.in.c : ct0_) * u(nb0_) *
                             u(p_.widths.activation_bits);
     }
+    if (floor_) c_.fused_ops = 0;
   }
 
   const ConvGeom& g_;
@@ -1345,6 +1362,7 @@ class ConvCounter {
   const int nb0_, nt0_, ct0_;                       // the first tile
   const int cr0_, cr_last_;                         // output rows of the first and last band
   std::uint64_t all_bits_ = 0;                      // every weight's code bits, once
+  bool floor_ = false;                              // count_floor
   ConvCounts c_;
 };
 
@@ -1388,6 +1406,10 @@ ConvCounts ConvMappingCounter::count(const ConvMapping& m) const {
 
 ConvCounts ConvMappingCounter::count_without_array(const ConvMapping& m) const {
   return ConvCounter(impl_->g, impl_->band_sums(p_, m.rows), p_, m).count_without_array();
+}
+
+ConvCounts ConvMappingCounter::count_floor(const ConvMapping& m) const {
+  return ConvCounter(impl_->g, impl_->band_sums(p_, m.rows), p_, m).count_floor();
 }
 
 TileTiming ConvMappingCounter::count_array(const ConvMapping& m) const {

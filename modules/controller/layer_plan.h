@@ -383,7 +383,10 @@ ConvCounts count_conv(const CompiledNetwork& cn, int layer, const PlanParams& p,
 // count_conv also comes in its two parts, for a mapper that counts the array only where it must:
 // count_array, the most work, depends on the mapping's tile sizes (nt, ct, rows, images) and
 // accumulator use but not on its order or input bands; count_without_array is every other count
-// (`array` left empty). Together they are count's counts exactly.
+// (`array` left empty). Together they are count's counts exactly. count_floor is, field by field,
+// at most count_without_array's counts of every mapping with `m`'s tile sizes and accumulator use
+// (any order, bands of all channels or of the chunk's), and 0 load_tiles and fused_ops: costed
+// with count_array's counts, a lower bound for all of them at once (the mapper's class bound).
 class ConvMappingCounter {
  public:
   ConvMappingCounter(const CompiledNetwork& cn, int layer, const PlanParams& p);
@@ -392,6 +395,7 @@ class ConvMappingCounter {
   ConvCounts count(const ConvMapping& m) const;
   TileTiming count_array(const ConvMapping& m) const;
   ConvCounts count_without_array(const ConvMapping& m) const;
+  ConvCounts count_floor(const ConvMapping& m) const;
 
  private:
   struct Impl;

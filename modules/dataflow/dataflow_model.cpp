@@ -6,9 +6,11 @@
 namespace conloc {
 
 void apply_port_limits(TileTiming& t, const PortLimits& p) {
-  // Cycles a stream of `bits` needs through a port of `bytes` per cycle (0: unlimited).
+  // Cycles a stream of `bits` needs through a port of `bytes` per cycle (0: unlimited). One
+  // division, not two: bits / 8 and 8 x bytes are exact, so the quotient rounds alike (the mapper
+  // calls this for every tile shape it weighs).
   auto need = [](double bits, double bytes) {
-    return bytes > 0 ? static_cast<std::uint64_t>(std::ceil(bits / 8.0 / bytes)) : 0;
+    return bytes > 0 ? static_cast<std::uint64_t>(std::ceil(bits / (8.0 * bytes))) : 0;
   };
   const std::uint64_t port_cycles =
       std::max({need(static_cast<double>(t.weight_reads) * p.widths.code_bits, p.weight_bytes),

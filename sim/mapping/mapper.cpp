@@ -1,12 +1,13 @@
 #include "sim/mapping/mapper.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <map>
-#include <numeric>
 #include <set>
 #include <tuple>
+#include <unordered_map>
 
 #include "modules/layers/layer_kind.h"
 
@@ -276,10 +277,12 @@ class LayerChooser {
     return c;
   }
 
-  // Branch and bound over the candidates: each one's objective has a lower bound that needs no
-  // array counts (Shape); candidates are costed in the order of their bounds until a bound
-  // exceeds the best objective found. The choice is the one costing every candidate would make:
-  // the first in candidate order of least objective.
+  // Branch and bound over the candidates, in two levels (docs/mapping.md, "Search"): a class of
+  // candidates (one tile size and accumulator use: its array counts) has a lower bound from
+  // count_floor, each candidate a tighter one; classes and then their candidates are costed in
+  // full in the order of their bounds while a bound is below the best objective found. The
+  // choice is the one costing every candidate would make: the first in candidate order of least
+  // objective.
   std::optional<MappingCost> best(int layer, const PlanParams& p) {
     const Network& net = cn_.net;
     const Layer& l = net.layers[static_cast<std::size_t>(layer)];
@@ -316,27 +319,33 @@ class LayerChooser {
       for (int t : fused_operands(net, fused, layer))
         key.push_back(p.on_chip(t));
     }
-    Shape& s = shape(layer, p, key);
-    const std::size_t n = s.mappings.size();
-    if (n == 0) return std::nullopt;
+    const ConvMappingCounter counter(cn_, layer, p);
+    Shape& s = shape(layer, p, key, counter);
+    if (s.mappings.empty()) return std::nullopt;
     const double mac_pj = macs_.at(static_cast<std::size_t>(layer)).pj;
+    const MappingObjective objective = cfg_.mapping.objective;
     // A bound computed in another order of floating-point operations than the objective it
     // bounds: a candidate is skipped only when its bound exceeds the best by more than rounding.
-    // The shape's order is by the bounds of its first layer: near this layer's, so few
+    // The shape's orders are by the bounds of its first layer: near this layer's, so few
     // candidates are costed before the best, and any order gives the same choice.
     constexpr double kRounding = 1e-9;
-    const ConvMappingCounter counter(cn_, layer, p);
     std::optional<MappingCost> chosen;
     std::size_t chosen_index = 0;
-    for (const std::uint32_t i : s.order) {
-      if (chosen &&
-          s.bound(i, mac_pj, cfg_.mapping.objective) > chosen->objective * (1 + kRounding))
-        continue;
-      MappingCost c = cost_candidate(s, layer, p, counter, i);
-      if (!chosen || c.objective < chosen->objective ||
-          (c.objective == chosen->objective && i < chosen_index)) {
-        chosen = std::move(c);
-        chosen_index = i;
+    auto beaten = [&](double bound) {
+      return chosen && bound > chosen->objective * (1 + kRounding);
+    };
+    for (const std::uint32_t k : s.class_order) {
+      if (beaten(s.class_bound(k, mac_pj, objective))) continue;
+      expand(s, k, layer, p, counter);
+      for (std::uint32_t j = s.class_begin[k]; j < s.class_begin[k + 1]; ++j) {
+        const std::uint32_t i = s.members[j];
+        if (beaten(s.bound(i, mac_pj, objective))) continue;
+        MappingCost c = cost_candidate(s, layer, p, counter, i);
+        if (!chosen || c.objective < chosen->objective ||
+            (c.objective == chosen->objective && i < chosen_index)) {
+          chosen = std::move(c);
+          chosen_index = i;
+        }
       }
     }
     return chosen;
@@ -380,30 +389,56 @@ class LayerChooser {
   const EnergyModel& em_;
   const std::vector<LayerMacEnergy>& macs_;
   const MemoryCosts memory_;
-  // A layer shape's candidates (under the PlanParams that shape the key in best), with a lower
-  // bound of each one's cost: its exact cycles, and the energy of its counts less what depends
-  // on the layer and not on the shape -- the MACs, their decoder and PE registers, a fused
-  // stage's operations (docs/mapping.md, "Search"). So the bound holds for any layer of the shape
-  // and is tight: a layer costs a few candidates in full, not most of them. Counts are not kept
-  // (a hundred thousand of them would be tens of megabytes to write); the array's are, per class.
+  // A layer shape's candidates (under the PlanParams that shape the key in best) in classes of
+  // one tile size and accumulator use (their array counts), with lower bounds of their costs: a
+  // class's from count_floor, a candidate's from its own counts (computed when its class is first
+  // searched). Both are the cycles and the energy of those counts less what depends on the layer
+  // and not on the shape -- the MACs, their decoder and PE registers, a fused stage's operations
+  // (docs/mapping.md, "Search") -- so they hold for any layer of the shape, and a candidate's is
+  // tight: a layer costs a few candidates in full, not most of them. Counts are not kept (a
+  // hundred thousand of them would be tens of megabytes to write); the array's are, per class.
+  struct Bound {
+    double pj = 0, cycles = 0, outputs = 0;
+  };
   struct Shape {
     std::vector<ConvMapping> mappings;
-    std::vector<double> bound_pj, bound_cycles, outputs;
     double nominal_outputs = 1;  // the layer's outputs, batch included (layer_energy's nominal)
-    // The array's counts depend on the tile sizes and accumulator use alone: counted once per
-    // such class of candidates.
-    std::vector<std::uint32_t> array_class;
+    std::vector<std::uint32_t> array_class;  // per candidate
+    // Per class: its array counts, its bound, whether its candidates' bounds are known, and its
+    // candidates: members[class_begin[k] .. class_begin[k + 1]), in candidate order.
     std::vector<TileTiming> arrays;
-    std::vector<std::uint32_t> order;  // by the bound for the first layer's MAC energy
-    // Candidate i's bound for a layer of MAC energy `mac_pj` (which scales with the outputs a
-    // mapping computes, as in layer_energy).
+    std::vector<Bound> class_bounds;
+    std::vector<bool> expanded;
+    std::vector<std::uint32_t> class_begin, members;
+    std::vector<std::uint32_t> class_order;  // by the class bounds for the first layer's MACs
+    std::vector<Bound> bounds;               // per candidate, once its class is expanded
+    // A bound for a layer of MAC energy `mac_pj` (which scales with the outputs a mapping
+    // computes, as in layer_energy).
+    double bound(const Bound& b, double mac_pj, MappingObjective o) const {
+      return objective(o, b.pj + mac_pj / nominal_outputs * b.outputs, b.cycles);
+    }
     double bound(std::size_t i, double mac_pj, MappingObjective o) const {
-      return objective(o, bound_pj[i] + mac_pj / nominal_outputs * outputs[i], bound_cycles[i]);
+      return bound(bounds[i], mac_pj, o);
+    }
+    double class_bound(std::size_t k, double mac_pj, MappingObjective o) const {
+      return bound(class_bounds[k], mac_pj, o);
     }
   };
   std::map<std::vector<std::int64_t>, Shape> memo_;
 
-  Shape& shape(int layer, const PlanParams& p, const std::vector<std::int64_t>& key) {
+  // What `counts` (with the array's) cost, less what depends on the layer: a bound.
+  Bound bound_of(MappingCost& b, int layer, const PlanParams& p) const {
+    const LayerMacEnergy no_mac;
+    b.counts.fused_ops = 0;
+    cost(cfg_, cn_, layer, p, em_, no_mac, memory_, b);
+    // What a layer's own MAC sets (its decoder, its PE registers' widths) and its fused
+    // operation are left out: the rest holds for every layer of the shape.
+    return {b.energy.total() - b.energy.mac - b.energy.pe_registers - b.energy.vector_unit,
+            b.cycles, static_cast<double>(b.counts.outputs)};
+  }
+
+  Shape& shape(int layer, const PlanParams& p, const std::vector<std::int64_t>& key,
+               const ConvMappingCounter& counter) {
     auto it = memo_.find(key);
     if (it != memo_.end()) return it->second;
     Shape s;
@@ -412,42 +447,70 @@ class LayerChooser {
     const Layer& l = cn_.net.layers[static_cast<std::size_t>(layer)];
     s.nominal_outputs =
         static_cast<double>(cn_.net.out_shape(l).elements()) * static_cast<double>(cfg_.batch);
-    s.bound_pj.reserve(n);
-    s.bound_cycles.reserve(n);
-    s.outputs.reserve(n);
     s.array_class.reserve(n);
-    std::map<std::tuple<int, int, int, int, bool>, std::uint32_t> classes;
-    const LayerMacEnergy no_mac;
-    const ConvMappingCounter counter(cn_, layer, p);
+    // A candidate's class by its tile sizes and accumulator use (each a non-negative int).
+    struct ClassHash {
+      std::size_t operator()(const std::array<int, 5>& c) const {
+        std::size_t h = 0;
+        for (int v : c)
+          h = h * 0x9e3779b97f4a7c15ULL + static_cast<std::size_t>(v);
+        return h;
+      }
+    };
+    std::unordered_map<std::array<int, 5>, std::uint32_t, ClassHash> classes;
+    classes.reserve(n);
+    std::vector<std::uint32_t> class_size;
     MappingCost b;
     for (const ConvMapping& m : s.mappings) {
-      const std::uint32_t array_class =
+      const std::uint32_t k =
           classes
-              .emplace(std::make_tuple(m.nt, m.ct, m.rows, m.images, m.accumulate),
+              .emplace(std::array<int, 5>{m.nt, m.ct, m.rows, m.images, m.accumulate},
                        static_cast<std::uint32_t>(classes.size()))
               .first->second;
-      s.array_class.push_back(array_class);
-      if (array_class == s.arrays.size()) s.arrays.push_back(counter.count_array(m));
-      b.counts = counter.count_without_array(m);
-      b.counts.fused_ops = 0;
-      b.counts.array = s.arrays[array_class];
-      cost(cfg_, cn_, layer, p, em_, no_mac, memory_, b);
-      // What a layer's own MAC sets (its decoder, its PE registers' widths) and its fused
-      // operation are left out: the rest holds for every layer of the shape.
-      s.bound_pj.push_back(b.energy.total() - b.energy.mac - b.energy.pe_registers -
-                           b.energy.vector_unit);
-      s.bound_cycles.push_back(b.cycles);
-      s.outputs.push_back(static_cast<double>(b.counts.outputs));
+      s.array_class.push_back(k);
+      if (k == s.arrays.size()) {
+        s.arrays.push_back(counter.count_array(m));
+        b.counts = counter.count_floor(m);
+        b.counts.array = s.arrays[k];
+        s.class_bounds.push_back(bound_of(b, layer, p));
+        class_size.push_back(0);
+      }
+      ++class_size[k];
     }
+    const std::size_t nc = s.arrays.size();
+    s.class_begin.assign(nc + 1, 0);
+    for (std::size_t k = 0; k < nc; ++k)
+      s.class_begin[k + 1] = s.class_begin[k] + class_size[k];
+    s.members.resize(n);
+    std::vector<std::uint32_t> next(s.class_begin.begin(), s.class_begin.end() - 1);
+    for (std::uint32_t i = 0; i < n; ++i)
+      s.members[next[s.array_class[i]]++] = i;
+    s.expanded.assign(nc, false);
+    s.bounds.resize(n);
+    // Classes by their bounds for this layer, ties in class order (a stable order of pairs).
     const double mac_pj = macs_.at(static_cast<std::size_t>(layer)).pj;
-    std::vector<double> bounds(n);
-    for (std::size_t i = 0; i < n; ++i)
-      bounds[i] = s.bound(i, mac_pj, cfg_.mapping.objective);
-    s.order.resize(n);
-    std::iota(s.order.begin(), s.order.end(), 0u);
-    std::stable_sort(s.order.begin(), s.order.end(),
-                     [&](std::uint32_t a, std::uint32_t b) { return bounds[a] < bounds[b]; });
+    std::vector<std::pair<double, std::uint32_t>> by_bound(nc);
+    for (std::uint32_t k = 0; k < nc; ++k)
+      by_bound[k] = {s.class_bound(k, mac_pj, cfg_.mapping.objective), k};
+    std::sort(by_bound.begin(), by_bound.end());
+    s.class_order.resize(nc);
+    for (std::size_t k = 0; k < nc; ++k)
+      s.class_order[k] = by_bound[k].second;
     return memo_.emplace(key, std::move(s)).first->second;
+  }
+
+  // The bounds of class `k`'s candidates, if not yet known.
+  void expand(Shape& s, std::uint32_t k, int layer, const PlanParams& p,
+              const ConvMappingCounter& counter) const {
+    if (s.expanded[k]) return;
+    s.expanded[k] = true;
+    MappingCost b;
+    for (std::uint32_t j = s.class_begin[k]; j < s.class_begin[k + 1]; ++j) {
+      const std::uint32_t i = s.members[j];
+      b.counts = counter.count_without_array(s.mappings[i]);
+      b.counts.array = s.arrays[k];
+      s.bounds[i] = bound_of(b, layer, p);
+    }
   }
 
   // Candidate `i` of shape `s`, costed for `layer`.

@@ -106,7 +106,8 @@ int pick(Rng& rng, int lo, int hi) {
 // dataflows, with and without column accumulators, with and without a fused output stage (an add or
 // max reading one more tensor, a relu reading none), with and without resident tensors (input read
 // in place, result and fused operand on chip), as a depth-first group's unit (some result rows,
-// weights pinned), and random mappings that fit.
+// weights pinned), and random mappings that fit. And the mapper's class floor (count_floor) at
+// most the counts of every mapping of the class, in every one of those settings.
 TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
   Rng rng(7);
   WeightStationary ws;
@@ -236,6 +237,33 @@ TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
           m.order == TileOrder::BandsOuter ? TileOrder::NTilesOuter : TileOrder::BandsOuter;
       other.all_channels = !m.all_channels;
       ASSERT_TRUE(counter.count_array(other) == parts.array) << m.text();
+      // The class floor (the mapper's bound for every mapping of these tile sizes): the same for
+      // each order and input band, and at most each one's counts, field by field.
+      const ConvCounts floor = counter.count_floor(m);
+      for (const TileOrder o : {TileOrder::BandsOuter, TileOrder::NTilesOuter}) {
+        for (const bool all_ch : {false, true}) {
+          ConvMapping sibling = m;
+          sibling.order = o;
+          sibling.all_channels = all_ch;
+          ASSERT_TRUE(counter.count_floor(sibling) == floor) << sibling.text();
+          const ConvCounts c = counter.count_without_array(sibling);
+          EXPECT_TRUE(floor.array == c.array && floor.tiles == c.tiles &&
+                      floor.tile_groups == c.tile_groups && floor.outputs == c.outputs &&
+                      floor.last_outputs == c.last_outputs && floor.pooled == c.pooled &&
+                      floor.dram_output_bits == c.dram_output_bits &&
+                      floor.onchip_output_bits == c.onchip_output_bits &&
+                      floor.fused_input_bits == c.fused_input_bits &&
+                      floor.fused_onchip_bits == c.fused_onchip_bits &&
+                      floor.write_bursts == c.write_bursts)
+              << sibling.text() << ": what the order and input bands do not change";
+          EXPECT_LE(floor.dram_weight_bits, c.dram_weight_bits) << sibling.text();
+          EXPECT_LE(floor.dram_input_bits, c.dram_input_bits) << sibling.text();
+          EXPECT_LE(floor.read_bursts, c.read_bursts) << sibling.text();
+          EXPECT_LE(floor.first_load_bits, c.first_load_bits) << sibling.text();
+          EXPECT_EQ(floor.load_tiles, 0u);
+          EXPECT_EQ(floor.fused_ops, 0u);
+        }
+      }
       got.load_tiles = 0;  // an estimate's input, not a sum over the jobs
       ASSERT_TRUE(got == want) << m.text() << " on " << to_string(net.in_shape(l)) << " k" << k
                                << " s" << stride << " p" << pad << " g" << groups << ": cycles "
