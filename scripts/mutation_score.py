@@ -279,6 +279,10 @@ MUTANTS = [
      "      if (beaten(s.class_bound(k, mac_pj, objective))) continue;",
      "      if (beaten(s.class_bound(k, mac_pj, objective) * 0.5)) continue;",
      "the mapper skips a class of candidates whose bound is up to twice the best found"),
+    ("mapping", "sim/mapping/mapper.cpp",
+     "static_cast<std::int64_t>(p.weight_half_bytes), static_cast<std::int64_t>(p.act_half_bytes),",
+     "0, static_cast<std::int64_t>(p.act_half_bytes),",
+     "runs of different weight buffers share the mapper's counts (the planning key misses it)"),
 ]
 EXCLUDE = "Golden|Rtl\\.|Fuzz\\.|RunCli\\.ReadmeShows"
 

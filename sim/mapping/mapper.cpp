@@ -4,11 +4,14 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <map>
+#include <memory>
 #include <set>
 #include <tuple>
 #include <unordered_map>
 
+#include "modules/base/error.h"
 #include "modules/layers/layer_kind.h"
 
 namespace conloc {
@@ -241,6 +244,100 @@ MappingCost evaluate_mapping(const SimConfig& cfg, const CompiledNetwork& cn, in
 
 namespace {
 
+// What the mapper counts of a layer shape under one accelerator's planning parameters: its
+// candidates in classes of one tile size and accumulator use, and each class's array counts
+// (count_array, the most work). members[class_begin[k] .. class_begin[k + 1]) are class k's
+// candidates, in candidate order.
+struct ShapeCounts {
+  std::vector<ConvMapping> mappings;
+  std::vector<std::uint32_t> array_class;  // per candidate
+  std::vector<TileTiming> arrays;          // per class
+  std::vector<std::uint32_t> class_begin, members;
+};
+
+std::shared_ptr<const ShapeCounts> count_shape(const SimConfig& cfg, const CompiledNetwork& cn,
+                                               int layer, const PlanParams& p,
+                                               const ConvMappingCounter& counter) {
+  auto sc = std::make_shared<ShapeCounts>();
+  sc->mappings = mapping_candidates(cfg, cn, layer, p);
+  const std::size_t n = sc->mappings.size();
+  sc->array_class.reserve(n);
+  // A candidate's class by its tile sizes and accumulator use (each a non-negative int).
+  struct ClassHash {
+    std::size_t operator()(const std::array<int, 5>& c) const {
+      std::size_t h = 0;
+      for (int v : c)
+        h = h * 0x9e3779b97f4a7c15ULL + static_cast<std::size_t>(v);
+      return h;
+    }
+  };
+  std::unordered_map<std::array<int, 5>, std::uint32_t, ClassHash> classes;
+  classes.reserve(n);
+  std::vector<std::uint32_t> class_size;
+  for (const ConvMapping& m : sc->mappings) {
+    const std::uint32_t k =
+        classes
+            .emplace(std::array<int, 5>{m.nt, m.ct, m.rows, m.images, m.accumulate},
+                     static_cast<std::uint32_t>(classes.size()))
+            .first->second;
+    sc->array_class.push_back(k);
+    if (k == sc->arrays.size()) {
+      sc->arrays.push_back(counter.count_array(m));
+      class_size.push_back(0);
+    }
+    ++class_size[k];
+  }
+  const std::size_t nc = sc->arrays.size();
+  sc->class_begin.assign(nc + 1, 0);
+  for (std::size_t k = 0; k < nc; ++k)
+    sc->class_begin[k + 1] = sc->class_begin[k] + class_size[k];
+  sc->members.resize(n);
+  std::vector<std::uint32_t> next(sc->class_begin.begin(), sc->class_begin.end() - 1);
+  for (std::uint32_t i = 0; i < n; ++i)
+    sc->members[next[sc->array_class[i]]++] = i;
+  return sc;
+}
+
+}  // namespace
+
+struct MappingReuse::Impl {
+  std::map<std::vector<std::int64_t>, std::shared_ptr<const ShapeCounts>> shapes;
+  std::size_t reused = 0;
+  bool verify = false;
+};
+
+namespace {
+
+// What a shape's counts depend on beside the layer (LayerChooser::best's key): every field of
+// `p` but its per-layer and per-tensor vectors (which best's key reduces to the layer's), and
+// mapping.search and mapping.order (mapping_candidates). The sizes catch a field added to
+// PlanParams and not to this key: runs of different values would share counts.
+static_assert(sizeof(PlanParams) == 240 && sizeof(ArrayDims) == 56 && sizeof(PortLimits) == 40,
+              "a PlanParams field is missing from planning_key");
+void planning_key(const SimConfig& cfg, const PlanParams& p, std::vector<std::int64_t>& key) {
+  auto real = [](double v) {
+    std::int64_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    return bits;
+  };
+  const ArrayDims& a = p.array;
+  const std::string dataflow = p.dataflow ? p.dataflow->name() : "";
+  key.insert(key.end(),
+             {a.rows, a.cols, a.scalesim, a.acc_entries, real(a.ports.weight_bytes),
+              real(a.ports.input_bytes), real(a.ports.psum_bytes), a.ports.widths.code_bits,
+              a.ports.widths.activation_bits, a.ports.widths.accumulator_bits,
+              static_cast<std::int64_t>(dataflow.size())});
+  key.insert(key.end(), dataflow.begin(), dataflow.end());
+  key.insert(
+      key.end(),
+      {p.widths.code_bits, p.widths.activation_bits, p.widths.accumulator_bits,
+       static_cast<std::int64_t>(p.weight_half_bytes), static_cast<std::int64_t>(p.act_half_bytes),
+       static_cast<std::int64_t>(p.out_half_bytes), p.serial_steps, p.batch,
+       static_cast<std::int64_t>(p.burst_bytes), p.row_lo, p.row_hi,
+       static_cast<std::int64_t>(p.weights_at), p.weights_loaded, cfg.mapping.search});
+  key.insert(key.end(), cfg.mapping.order.begin(), cfg.mapping.order.end());
+}
+
 // The best mapping of conv / fc layer `layer` under `p` (whose fused_stage says whether its output
 // stage runs the next layer), costed; none when no mapping fits. Layers of the same shape have
 // the same candidates and counts (their weights change only the MAC energy, and term-serial step
@@ -248,8 +345,8 @@ namespace {
 class LayerChooser {
  public:
   LayerChooser(const SimConfig& cfg, const CompiledNetwork& cn, const EnergyModel& em,
-               const std::vector<LayerMacEnergy>& macs)
-      : cfg_(cfg), cn_(cn), em_(em), macs_(macs), memory_(cfg, em) {}
+               const std::vector<LayerMacEnergy>& macs, MappingReuse* reuse)
+      : cfg_(cfg), cn_(cn), em_(em), macs_(macs), memory_(cfg, em), reuse_(reuse) {}
 
   // A cached depth-first group's move of `bytes` within the activation SRAM, charged to `layer`:
   // a read and a write of each byte through the activation SRAM's port.
@@ -321,7 +418,8 @@ class LayerChooser {
     }
     const ConvMappingCounter counter(cn_, layer, p);
     Shape& s = shape(layer, p, key, counter);
-    if (s.mappings.empty()) return std::nullopt;
+    const ShapeCounts& sc = *s.counts;
+    if (sc.mappings.empty()) return std::nullopt;
     const double mac_pj = macs_.at(static_cast<std::size_t>(layer)).pj;
     const MappingObjective objective = cfg_.mapping.objective;
     // A bound computed in another order of floating-point operations than the objective it
@@ -337,8 +435,8 @@ class LayerChooser {
     for (const std::uint32_t k : s.class_order) {
       if (beaten(s.class_bound(k, mac_pj, objective))) continue;
       expand(s, k, layer, p, counter);
-      for (std::uint32_t j = s.class_begin[k]; j < s.class_begin[k + 1]; ++j) {
-        const std::uint32_t i = s.members[j];
+      for (std::uint32_t j = sc.class_begin[k]; j < sc.class_begin[k + 1]; ++j) {
+        const std::uint32_t i = sc.members[j];
         if (beaten(s.bound(i, mac_pj, objective))) continue;
         MappingCost c = cost_candidate(s, layer, p, counter, i);
         if (!chosen || c.objective < chosen->objective ||
@@ -389,6 +487,7 @@ class LayerChooser {
   const EnergyModel& em_;
   const std::vector<LayerMacEnergy>& macs_;
   const MemoryCosts memory_;
+  MappingReuse* reuse_;  // optional
   // A layer shape's candidates (under the PlanParams that shape the key in best) in classes of
   // one tile size and accumulator use (their array counts), with lower bounds of their costs: a
   // class's from count_floor, a candidate's from its own counts (computed when its class is first
@@ -396,20 +495,18 @@ class LayerChooser {
   // and not on the shape -- the MACs, their decoder and PE registers, a fused stage's operations
   // (docs/mapping.md, "Search") -- so they hold for any layer of the shape, and a candidate's is
   // tight: a layer costs a few candidates in full, not most of them. Counts are not kept (a
-  // hundred thousand of them would be tens of megabytes to write); the array's are, per class.
+  // hundred thousand of them would be tens of megabytes to write); the array's are, per class,
+  // and with the candidates they are what runs of the same planning parameters share
+  // (MappingReuse): the bounds are this run's, priced by its energy model.
   struct Bound {
     double pj = 0, cycles = 0, outputs = 0;
   };
   struct Shape {
-    std::vector<ConvMapping> mappings;
+    std::shared_ptr<const ShapeCounts> counts;
     double nominal_outputs = 1;  // the layer's outputs, batch included (layer_energy's nominal)
-    std::vector<std::uint32_t> array_class;  // per candidate
-    // Per class: its array counts, its bound, whether its candidates' bounds are known, and its
-    // candidates: members[class_begin[k] .. class_begin[k + 1]), in candidate order.
-    std::vector<TileTiming> arrays;
+    // Per class: its bound and whether its candidates' bounds are known.
     std::vector<Bound> class_bounds;
     std::vector<bool> expanded;
-    std::vector<std::uint32_t> class_begin, members;
     std::vector<std::uint32_t> class_order;  // by the class bounds for the first layer's MACs
     std::vector<Bound> bounds;               // per candidate, once its class is expanded
     // A bound for a layer of MAC energy `mac_pj` (which scales with the outputs a mapping
@@ -442,51 +539,46 @@ class LayerChooser {
     auto it = memo_.find(key);
     if (it != memo_.end()) return it->second;
     Shape s;
-    s.mappings = mapping_candidates(cfg_, cn_, layer, p);
-    const std::size_t n = s.mappings.size();
     const Layer& l = cn_.net.layers[static_cast<std::size_t>(layer)];
+    if (reuse_) {
+      std::vector<std::int64_t> whole = key;
+      planning_key(cfg_, p, whole);
+      auto& shared = reuse_->impl()->shapes[whole];
+      if (shared) {
+        ++reuse_->impl()->reused;
+        if (reuse_->impl()->verify) {
+          const auto again = count_shape(cfg_, cn_, layer, p, counter);
+          auto same = [](const ConvMapping& a, const ConvMapping& b) {
+            return a.text() == b.text();
+          };
+          CONLOC_ASSERT(std::equal(again->mappings.begin(), again->mappings.end(),
+                                   shared->mappings.begin(), shared->mappings.end(), same) &&
+                            again->arrays == shared->arrays,
+                        "mapper",
+                        "layer " + l.name +
+                            ": counts found for its planning parameters differ "
+                            "from its own (a parameter missing from planning_key)");
+        }
+      } else {
+        shared = count_shape(cfg_, cn_, layer, p, counter);
+      }
+      s.counts = shared;
+    } else {
+      s.counts = count_shape(cfg_, cn_, layer, p, counter);
+    }
+    const ShapeCounts& sc = *s.counts;
     s.nominal_outputs =
         static_cast<double>(cn_.net.out_shape(l).elements()) * static_cast<double>(cfg_.batch);
-    s.array_class.reserve(n);
-    // A candidate's class by its tile sizes and accumulator use (each a non-negative int).
-    struct ClassHash {
-      std::size_t operator()(const std::array<int, 5>& c) const {
-        std::size_t h = 0;
-        for (int v : c)
-          h = h * 0x9e3779b97f4a7c15ULL + static_cast<std::size_t>(v);
-        return h;
-      }
-    };
-    std::unordered_map<std::array<int, 5>, std::uint32_t, ClassHash> classes;
-    classes.reserve(n);
-    std::vector<std::uint32_t> class_size;
+    const std::size_t nc = sc.arrays.size();
+    s.class_bounds.reserve(nc);
     MappingCost b;
-    for (const ConvMapping& m : s.mappings) {
-      const std::uint32_t k =
-          classes
-              .emplace(std::array<int, 5>{m.nt, m.ct, m.rows, m.images, m.accumulate},
-                       static_cast<std::uint32_t>(classes.size()))
-              .first->second;
-      s.array_class.push_back(k);
-      if (k == s.arrays.size()) {
-        s.arrays.push_back(counter.count_array(m));
-        b.counts = counter.count_floor(m);
-        b.counts.array = s.arrays[k];
-        s.class_bounds.push_back(bound_of(b, layer, p));
-        class_size.push_back(0);
-      }
-      ++class_size[k];
+    for (std::size_t k = 0; k < nc; ++k) {
+      b.counts = counter.count_floor(sc.mappings[sc.members[sc.class_begin[k]]]);
+      b.counts.array = sc.arrays[k];
+      s.class_bounds.push_back(bound_of(b, layer, p));
     }
-    const std::size_t nc = s.arrays.size();
-    s.class_begin.assign(nc + 1, 0);
-    for (std::size_t k = 0; k < nc; ++k)
-      s.class_begin[k + 1] = s.class_begin[k] + class_size[k];
-    s.members.resize(n);
-    std::vector<std::uint32_t> next(s.class_begin.begin(), s.class_begin.end() - 1);
-    for (std::uint32_t i = 0; i < n; ++i)
-      s.members[next[s.array_class[i]]++] = i;
     s.expanded.assign(nc, false);
-    s.bounds.resize(n);
+    s.bounds.resize(sc.mappings.size());
     // Classes by their bounds for this layer, ties in class order (a stable order of pairs).
     const double mac_pj = macs_.at(static_cast<std::size_t>(layer)).pj;
     std::vector<std::pair<double, std::uint32_t>> by_bound(nc);
@@ -504,11 +596,12 @@ class LayerChooser {
               const ConvMappingCounter& counter) const {
     if (s.expanded[k]) return;
     s.expanded[k] = true;
+    const ShapeCounts& sc = *s.counts;
     MappingCost b;
-    for (std::uint32_t j = s.class_begin[k]; j < s.class_begin[k + 1]; ++j) {
-      const std::uint32_t i = s.members[j];
-      b.counts = counter.count_without_array(s.mappings[i]);
-      b.counts.array = s.arrays[k];
+    for (std::uint32_t j = sc.class_begin[k]; j < sc.class_begin[k + 1]; ++j) {
+      const std::uint32_t i = sc.members[j];
+      b.counts = counter.count_without_array(sc.mappings[i]);
+      b.counts.array = sc.arrays[k];
       s.bounds[i] = bound_of(b, layer, p);
     }
   }
@@ -516,10 +609,11 @@ class LayerChooser {
   // Candidate `i` of shape `s`, costed for `layer`.
   MappingCost cost_candidate(Shape& s, int layer, const PlanParams& p,
                              const ConvMappingCounter& counter, std::size_t i) {
+    const ShapeCounts& sc = *s.counts;
     MappingCost c;
-    c.mapping = s.mappings[i];
-    c.counts = counter.count_without_array(s.mappings[i]);
-    c.counts.array = s.arrays[s.array_class[i]];
+    c.mapping = sc.mappings[i];
+    c.counts = counter.count_without_array(sc.mappings[i]);
+    c.counts.array = sc.arrays[sc.array_class[i]];
     cost(cfg_, cn_, layer, p, em_, macs_.at(static_cast<std::size_t>(layer)), memory_, c);
     return c;
   }
@@ -769,13 +863,14 @@ void choose_groups(const SimConfig& cfg, const CompiledNetwork& cn, LayerChooser
 }  // namespace
 
 Schedule choose_schedule(const SimConfig& cfg, const CompiledNetwork& cn, const PlanParams& p,
-                         const EnergyModel& em, const std::vector<LayerMacEnergy>& macs) {
+                         const EnergyModel& em, const std::vector<LayerMacEnergy>& macs,
+                         MappingReuse* reuse) {
   const Network& net = cn.net;
   Schedule s;
   s.mappings.resize(net.layers.size());
   PlanParams q = p;  // with the fusions decided so far
   if (!q.fused_stage.empty()) q.fused_stage.assign(net.layers.size(), -1);
-  LayerChooser chooser(cfg, cn, em, macs);
+  LayerChooser chooser(cfg, cn, em, macs, reuse);
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
     const int li = static_cast<int>(i);
     if (!net.layers[i].on_pe_array()) continue;
@@ -820,6 +915,19 @@ Schedule choose_schedule(const SimConfig& cfg, const CompiledNetwork& cn, const 
     s.resident = q.resident;
   }
   return s;
+}
+
+MappingReuse::MappingReuse(bool verify) : impl_(std::make_unique<Impl>()) {
+  impl_->verify = verify;
+}
+MappingReuse::~MappingReuse() = default;
+
+std::size_t MappingReuse::shapes() const {
+  return impl_->shapes.size();
+}
+
+std::size_t MappingReuse::reused() const {
+  return impl_->reused;
 }
 
 }  // namespace conloc

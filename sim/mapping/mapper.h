@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -74,10 +75,31 @@ struct Schedule {
   // parentheses; empty where a group does, or no group could (another kind, a batch).
   std::vector<std::string> ungrouped;
 };
+// What the mapper counts of each layer shape (its candidates, their classes and the classes'
+// array counts: docs/mapping.md "Search"), kept across choose_schedule calls: calls whose
+// planning parameters agree -- the whole PlanParams and mapping.search / order, not the energy
+// table, DRAM technology, clock, objective, design or weights -- count a shape once. The runs of
+// one run_simulations share one (a sweep worker's batch, `compare`'s designs).
+class MappingReuse {
+ public:
+  // `verify`: count a shape again where it is found counted, and stop (an InternalError) if the
+  // counts differ: the check that the planning key holds everything they depend on.
+  explicit MappingReuse(bool verify = false);
+  ~MappingReuse();
+  std::size_t shapes() const;  // shapes counted
+  std::size_t reused() const;  // times a call found a shape counted by an earlier one
+  struct Impl;
+  Impl* impl() { return impl_.get(); }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
 inline constexpr const char* kCheaperAlone = "cheaper one after another";
 inline constexpr const char* kNoBandFits = "no band fits";    // in any band size, any chain
 inline constexpr const char* kOneBandOnly = "one band only";  // a one-row result
 Schedule choose_schedule(const SimConfig& cfg, const CompiledNetwork& cn, const PlanParams& p,
-                         const EnergyModel& em, const std::vector<LayerMacEnergy>& macs);
+                         const EnergyModel& em, const std::vector<LayerMacEnergy>& macs,
+                         MappingReuse* reuse = nullptr);
 
 }  // namespace conloc

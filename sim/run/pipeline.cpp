@@ -293,6 +293,9 @@ std::vector<RunResult> run_simulations(const std::vector<RunRequest>& requests,
   std::vector<std::size_t> planned_index;
   std::vector<std::vector<LayerMacEnergy>> macs(requests.size());
   std::map<std::tuple<const CompiledNetwork*, int, int, int, std::string>, std::size_t> priced;
+  // The mapper's counts, shared by requests of the same planning parameters (a sweep batch's
+  // points over the DRAM, the clock or the energy table; designs of one code width).
+  MappingReuse reuse;
   // 1. Check, price the MACs, plan.
   for (std::size_t i = 0; i < requests.size(); ++i) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -308,7 +311,7 @@ std::vector<RunResult> run_simulations(const std::vector<RunRequest>& requests,
                                            q.cfg->array.rows, q.cfg->batch, circuit),
                            i);
     macs[i] = first ? mac_energies(*q.cn, *q.cfg, energy, circuit) : macs[it->second];
-    PlanResult p = plan_run(*q.cfg, *q.cn, energy, macs[i]);
+    PlanResult p = plan_run(*q.cfg, *q.cn, energy, macs[i], &reuse);
     results.back().seconds.plan = seconds_since(t0);
     if (p.infeasible) {
       results.back().infeasible = std::move(p.infeasible);

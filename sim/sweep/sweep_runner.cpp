@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <sys/wait.h>
+#include <tuple>
 #include <unistd.h>
 
 #include "modules/base/error.h"
@@ -141,6 +142,17 @@ std::string run_key(const SweepPoint& p, const SimConfig& cfg) {
   return p.workload + "\n" + c.dump();
 }
 
+// What a point's plans depend on beside its networks, as its configuration sets it: points that
+// agree share the mapper's counts when one worker plans them (MappingReuse), so tasks are
+// ordered and batched by it. Holding more than the mapper's planning key costs only sharing,
+// never a result: the mapper keys on the planning parameters themselves.
+std::string planning_fingerprint(const SimConfig& cfg) {
+  const nlohmann::json& r = cfg.resolved;
+  return nlohmann::json::array({r.at("array"), r.at("buffers"), r.at("mapping"),
+                                r.at("workload").at("batch"), r.at("dram").at("burst_bytes")})
+      .dump();
+}
+
 // A worker's exit code when a batch of several points failed.
 constexpr int kBatchFailed = 4;
 
@@ -266,6 +278,7 @@ struct Task {
   std::vector<SimConfig> cfgs;
   std::vector<std::string> keys;     // network keys, of the designs simulated here
   std::vector<PointDesign> designs;  // per design: simulated here, or where its run is
+  std::string planning;              // planning_fingerprint of its first design
 };
 
 // Each distinct run once: the first selected point (in spec order) that needs a run simulates
@@ -279,7 +292,8 @@ std::vector<Task> plan_tasks(const SweepSpec& spec, const std::vector<const Swee
   std::vector<Task> tasks;
   for (const SweepPoint* p : selected) {
     const bool is_pending = std::find(pending.begin(), pending.end(), p) != pending.end();
-    Task t{p, spec.configs(*p), {}, {}};
+    Task t{p, spec.configs(*p), {}, {}, ""};
+    t.planning = planning_fingerprint(t.cfgs.front());
     for (std::size_t i = 0; i < t.cfgs.size(); ++i) {
       const std::string& design = spec.designs[i].spec.text;
       const auto [it, first] = owner.emplace(run_key(*p, t.cfgs[i]), std::make_pair(p->id, design));
@@ -296,8 +310,11 @@ std::vector<Task> plan_tasks(const SweepSpec& spec, const std::vector<const Swee
     }
     if (is_pending) tasks.push_back(std::move(t));
   }
-  std::stable_sort(tasks.begin(), tasks.end(),
-                   [](const Task& a, const Task& b) { return a.keys < b.keys; });
+  // Points that share networks, and among those points that share planning parameters, next to
+  // each other (results are written per point: the order is only the work's).
+  std::stable_sort(tasks.begin(), tasks.end(), [](const Task& a, const Task& b) {
+    return std::tie(a.keys, a.planning) < std::tie(b.keys, b.planning);
+  });
   return tasks;
 }
 
@@ -399,7 +416,11 @@ double run_tasks(const SweepSpec& spec, const SweepOptions& opt, std::vector<Tas
       batch = retry.front();
       retry.pop_front();
     }
-    while (!alone && next < tasks.size() && batch.size() < per_batch) {
+    // A batch takes per_batch points, and more (up to `most`; not in functional sweeps) while
+    // they share the last one's planning parameters: its worker then counts their mappings once.
+    while (!alone && next < tasks.size() &&
+           (batch.size() < per_batch || (!spec.functional && batch.size() < most &&
+                                         tasks[next].planning == batch.back()->planning))) {
       Task& t = tasks[next];
       // The batch's points share their networks and energy table (one run_simulations).
       if (!batch.empty() &&

@@ -48,10 +48,10 @@ PlanParams plan_params(const SimConfig& cfg, const CompiledNetwork& cn, const Da
 }
 
 PlanResult plan_run(const SimConfig& cfg, const CompiledNetwork& cn, const EnergyModel& em,
-                    const std::vector<LayerMacEnergy>& macs) {
+                    const std::vector<LayerMacEnergy>& macs, MappingReuse* reuse) {
   const auto df = make_dataflow(cfg.array.dataflow);
   PlanParams params = plan_params(cfg, cn, df.get());
-  const Schedule chosen = choose_schedule(cfg, cn, params, em, macs);
+  const Schedule chosen = choose_schedule(cfg, cn, params, em, macs, reuse);
   params.mappings = chosen.mappings;
   params.fused_stage = chosen.fused_stage;
   params.resident = chosen.resident;

@@ -18,6 +18,7 @@
 #include "sim/config/sim_config.h"
 #include "sim/energy/energy_cost.h"
 #include "sim/energy/energy_model.h"
+#include "sim/mapping/mapper.h"
 
 namespace conloc {
 
@@ -76,9 +77,10 @@ class Accelerator : public sc_core::sc_module {
 };
 
 // Plans `cn` for the accelerator `cfg` describes (before any elaboration); `macs`: every layer's
-// MAC energy (mac_energies), which the mapper's energy objective includes.
+// MAC energy (mac_energies), which the mapper's energy objective includes; `reuse`: the mapper's
+// counts of earlier plans, if the caller keeps them (choose_schedule).
 PlanResult plan_run(const SimConfig& cfg, const CompiledNetwork& cn, const EnergyModel& em,
-                    const std::vector<LayerMacEnergy>& macs);
+                    const std::vector<LayerMacEnergy>& macs, MappingReuse* reuse = nullptr);
 
 // The array `cfg` describes, with its buffers' port limits for `cn`'s code width.
 ArrayDims array_dims(const SimConfig& cfg, const CompiledNetwork& cn);

@@ -14,6 +14,7 @@
 #include "sim/run/pipeline.h"
 #include "sim/top/accelerator.h"
 #include "sim/workload/zoo.h"
+#include "tests/support/param_values.h"
 
 using namespace conloc;
 using A = Activation;
@@ -453,6 +454,70 @@ TEST(Mapping, PruningChoosesWhatCostingEveryCandidateChooses) {
     }
     EXPECT_GE(layers, 2) << c.network.name << " " << testing::PrintToString(c.set);
   }
+}
+
+// The mapper's counts kept across runs (MappingReuse: what the runs of a sweep batch share) never
+// change a choice. For every parameter the configuration has, moved to the first other value it
+// accepts: the schedule of the moved configuration planned after the base's with one MappingReuse
+// is the schedule planned alone; and wherever it finds a shape counted, the shape counted again
+// gives the same candidates and array counts (MappingReuse's verify), so a parameter the planning
+// key misses fails here by name whether or not it moves a choice on this network.
+TEST(Mapping, ReuseAcrossRunsNeverChangesAChoice) {
+  const Network net = zoo_network("resnet18");
+  const SimConfig base = load_sim_config(std::nullopt, {});
+  std::map<std::string, CompiledNetwork> compiled;  // by compile key
+  auto plan = [&](const SimConfig& cfg, MappingReuse* reuse) {
+    const CompileSpec spec = compile_spec(cfg, false);
+    auto it = compiled.find(spec.key);
+    if (it == compiled.end())
+      it = compiled.emplace(spec.key, compile_network(net, spec, SyntheticWeights(1))).first;
+    const CompiledNetwork& cn = it->second;
+    const auto df = make_dataflow(cfg.array.dataflow);
+    const EnergyModel em = energy_model(cfg);
+    const Schedule s =
+        choose_schedule(cfg, cn, plan_params(cfg, cn, df.get()), em, macs_of(cfg, cn, em), reuse);
+    std::string text;
+    for (const auto& m : s.mappings)
+      text += (m ? m->text() : "-") + "\n";
+    for (int f : s.fused_stage)
+      text += std::to_string(f) + " ";
+    for (std::uint64_t r : s.resident)
+      text += std::to_string(r) + " ";
+    for (const PlanParams::Group& g : s.groups)
+      text += std::to_string(g.first) + ".." + std::to_string(g.last) + "/" +
+              std::to_string(g.rows) + (g.cached ? "c " : " ");
+    for (const std::string& why : s.ungrouped)
+      text += why + ";";
+    return text;
+  };
+  int moved = 0, reusing = 0;
+  for (const ParamSpec& p : sim_params().specs()) {
+    for (const nlohmann::json& v : test::alternatives(p, base.params.at(p.path))) {
+      SimConfig cfg;
+      try {
+        cfg = base.with({{p.path, v, "test"}});
+      } catch (const UserError&) {
+        continue;
+      }
+      MappingReuse reuse(true);
+      (void)plan(base, &reuse);
+      const std::size_t before = reuse.reused();
+      std::string shared;
+      try {
+        shared = plan(cfg, &reuse);
+      } catch (const InternalError& e) {
+        ADD_FAILURE() << p.path << " = " << v.dump() << ": " << e.what();
+        break;
+      }
+      EXPECT_EQ(shared, plan(cfg, nullptr)) << p.path << " = " << v.dump();
+      ++moved;
+      reusing += reuse.reused() > before;
+      break;
+    }
+  }
+  // Most parameters leave the planning alone, and their runs share counts.
+  EXPECT_GE(moved, 40);
+  EXPECT_GE(reusing, 15);
 }
 
 // A bigger buffer never makes the energy-best mapping worse than the smaller buffer's best
