@@ -9,8 +9,10 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <memory>
+#include <set>
 #include <sys/wait.h>
 #include <tuple>
 #include <unistd.h>
@@ -107,6 +109,45 @@ class SharedWork {
     seconds += seconds_since(t0);
     ++compiles_;
     return *(compiled_[key] = std::move(cn));
+  }
+
+  // The networks of `needs` (key, point, configuration) not yet compiled, compiled side by side
+  // when there are two or more (a compile's or a cache read's work is mostly one thread's, and
+  // no worker starts before they are ready); returns the seconds it took. One that fails is left
+  // to compiled(), which fails it again for its point.
+  double prefetch(
+      const std::vector<std::tuple<std::string, const SweepPoint*, const SimConfig*>>& needs) {
+    std::vector<std::pair<std::string, std::future<CompiledNetwork>>> jobs;
+    std::vector<const Workload*> ws;
+    std::set<std::string> seen;
+    for (const auto& [key, p, cfg] : needs) {
+      if (compiled_.count(key) || !seen.insert(key).second) continue;
+      try {
+        ws.push_back(&workload(p->workload, cfg->seed));
+      } catch (const std::exception&) {
+        continue;  // compiled() reports it for its point
+      }
+      jobs.emplace_back(key, std::future<CompiledNetwork>());
+    }
+    if (jobs.size() < 2) return 0.0;
+    const auto t0 = Clock::now();
+    std::size_t j = 0;
+    for (const auto& [key, p, cfg] : needs) {
+      if (j == jobs.size() || key != jobs[j].first) continue;
+      jobs[j].second = std::async(std::launch::async, [w = ws[j], cfg = cfg, this] {
+        return prepare_network(*w, *cfg, spec_.functional);
+      });
+      ++j;
+    }
+    for (auto& [key, job] : jobs) {
+      try {
+        compiled_[key] = std::make_unique<CompiledNetwork>(job.get());
+        ++compiles_;
+      } catch (const std::exception&) {
+      }
+    }
+    release_free_memory();  // before workers are forked from this process
+    return seconds_since(t0);
   }
 
   // Networks compiled so far (each weight format once while points need it).
@@ -325,9 +366,15 @@ std::vector<PointWork> prepare_batch(std::vector<Task*>& batch, SharedWork& shar
                                      const SweepOptions& opt, Progress& progress,
                                      const EnergyModel*& em, double& compile_s) {
   std::vector<PointWork> work;
+  std::vector<std::tuple<std::string, const SweepPoint*, const SimConfig*>> needs;
+  for (const Task* t : batch)
+    for (std::size_t i = 0; i < t->cfgs.size(); ++i)
+      if (t->designs[i].same_point.empty()) needs.emplace_back(t->keys[i], t->point, &t->cfgs[i]);
+  double prefetch_s = shared.prefetch(needs);  // charged to the first point's compile
   for (Task*& t : batch) {
     PointWork w{t->point, &t->cfgs, std::vector<const CompiledNetwork*>(t->cfgs.size(), nullptr),
-                t->designs, 0.0};
+                t->designs, prefetch_s};
+    prefetch_s = 0;
     try {
       for (std::size_t i = 0; i < t->cfgs.size(); ++i) {
         if (t->designs[i].same_point.empty())

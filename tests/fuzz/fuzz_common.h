@@ -15,9 +15,17 @@
 
 namespace conloc::fuzz {
 
+// The file a target hands its inputs over in, one per process, removed when the process exits (a
+// crash leaves it behind: libFuzzer saves the crashing input on its own anyway). Without the
+// removal every run of the suite left a file per target in /tmp.
+struct InputFile {
+  std::string path;
+  ~InputFile() { std::remove(path.c_str()); }
+};
+
 inline const std::string& input_path(const char* ext) {
-  static const std::string p = std::string("/tmp/conloc-fuzz-") + std::to_string(::getpid()) + ext;
-  return p;
+  static const InputFile f{std::string("/tmp/conloc-fuzz-") + std::to_string(::getpid()) + ext};
+  return f.path;
 }
 
 inline const std::string& write_input(const std::uint8_t* data, std::size_t size, const char* ext) {
