@@ -5,6 +5,10 @@
 // and whether both found the same mappings (they must: pruning may skip work, never change a
 // choice).
 //
+// Also the plan stage of each accelerator with another DRAM technology, planned after its own
+// with the mapper's counts kept (MappingReuse, as a sweep worker's batch shares them), and
+// whether that chose as the plan alone does.
+//
 // usage: plan_speed [WORKLOAD] [REPEAT [--no-baseline]]   (default resnet50, 3: the fastest of
 //        REPEAT passes; --no-baseline times the plan stage alone, for a profiler)
 #include <algorithm>
@@ -94,6 +98,34 @@ int sc_main(int argc, char* argv[]) {
     planned_choice = h;
   }
 
+  // Reuse across runs (MappingReuse, what a sweep worker's batch shares): each accelerator with
+  // another DRAM technology, planned after its default-DRAM plan with one MappingReuse, against
+  // the same plan alone; both must choose alike.
+  std::string reused_choice, alone_choice;
+  std::vector<double> reused_s = {0.0};
+  for (int r = 0; r < (baseline ? repeat : 0); ++r) {
+    if (r == 0) reused_s.clear();
+    std::string h, a;
+    double s = 0;
+    for (const Point& p : points) {
+      const SimConfig other = p.cfg.with({{"dram.technology", "hbm2e", "bench"}});
+      MappingReuse reuse;
+      (void)plan_run(p.cfg, *p.cn, *em, p.macs, &reuse);
+      const auto t0 = Clock::now();
+      const PlanResult shared = plan_run(other, *p.cn, *em, p.macs, &reuse);
+      s += seconds_since(t0);
+      const PlanResult alone = plan_run(other, *p.cn, *em, p.macs);
+      for (std::size_t i = 0; i < shared.plan.layers.size(); ++i) {
+        if (!p.cn->net.layers[i].on_pe_array()) continue;
+        append(h, shared.plan.layers[i].mapping);
+        append(a, alone.plan.layers[i].mapping);
+      }
+    }
+    reused_s.push_back(s);
+    reused_choice = h;
+    alone_choice = a;
+  }
+
   // The baseline: every candidate counted and costed, the first of least objective kept (what
   // the mapper chooses under mapping.fusion = none).
   std::string plain_choice;
@@ -127,11 +159,14 @@ int sc_main(int argc, char* argv[]) {
   std::printf(
       "{\"workload\": \"%s\", \"accelerators\": %zu, \"repeat\": %d, \"candidates\": %llu,\n"
       " \"plan_ms_per_accelerator\": %.2f, \"plain_search_ms_per_accelerator\": %.2f,\n"
+      " \"reused_plan_ms_per_accelerator\": %.2f, \"reuse_same_mappings\": %s,\n"
       " \"mac_pricing_ms_per_accelerator\": %.2f, \"same_mappings\": %s}\n",
       workload.c_str(), points.size(), repeat, static_cast<unsigned long long>(candidates),
-      1e3 * fastest(plan_s) / n, baseline ? 1e3 * fastest(plain_s) / n : 0.0, 1e3 * pricing_s / n,
+      1e3 * fastest(plan_s) / n, baseline ? 1e3 * fastest(plain_s) / n : 0.0,
+      1e3 * fastest(reused_s) / n, reused_choice == alone_choice ? "true" : "false",
+      1e3 * pricing_s / n,
       !baseline                        ? "null"
       : planned_choice == plain_choice ? "true"
                                        : "false");
-  return !baseline || planned_choice == plain_choice ? 0 : 1;
+  return (!baseline || planned_choice == plain_choice) && reused_choice == alone_choice ? 0 : 1;
 }
