@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
 #include <tuple>
@@ -294,8 +295,9 @@ std::vector<RunResult> run_simulations(const std::vector<RunRequest>& requests,
   std::vector<std::vector<LayerMacEnergy>> macs(requests.size());
   std::map<std::tuple<const CompiledNetwork*, int, int, int, std::string>, std::size_t> priced;
   // The mapper's counts, shared by requests of the same planning parameters (a sweep batch's
-  // points over the DRAM, the clock or the energy table; designs of one code width).
-  MappingReuse reuse;
+  // points over the DRAM, the clock or the energy table; designs of one code width); dropped
+  // before the simulation, which does not need them (a ResNet-50 plan's are about 8 MB).
+  auto reuse = std::make_unique<MappingReuse>();
   // 1. Check, price the MACs, plan.
   for (std::size_t i = 0; i < requests.size(); ++i) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -311,7 +313,7 @@ std::vector<RunResult> run_simulations(const std::vector<RunRequest>& requests,
                                            q.cfg->array.rows, q.cfg->batch, circuit),
                            i);
     macs[i] = first ? mac_energies(*q.cn, *q.cfg, energy, circuit) : macs[it->second];
-    PlanResult p = plan_run(*q.cfg, *q.cn, energy, macs[i], &reuse);
+    PlanResult p = plan_run(*q.cfg, *q.cn, energy, macs[i], reuse.get());
     results.back().seconds.plan = seconds_since(t0);
     if (p.infeasible) {
       results.back().infeasible = std::move(p.infeasible);
@@ -320,6 +322,7 @@ std::vector<RunResult> run_simulations(const std::vector<RunRequest>& requests,
     planned.push_back({q.cfg, q.cn, std::move(p.plan), q.functional, q.make_mac});
     planned_index.push_back(i);
   }
+  reuse.reset();
   if (planned.empty()) return results;
   // 2. Simulate every feasible design in one kernel run.
   const auto t0 = std::chrono::steady_clock::now();
