@@ -320,6 +320,7 @@ struct Task {
   std::vector<std::string> keys;     // network keys, of the designs simulated here
   std::vector<PointDesign> designs;  // per design: simulated here, or where its run is
   std::string planning;              // planning_fingerprint of its first design
+  std::size_t planning_rank = 0;     // the first task of its networks and planning, in spec order
 };
 
 // Each distinct run once: the first selected point (in spec order) that needs a run simulates
@@ -333,7 +334,7 @@ std::vector<Task> plan_tasks(const SweepSpec& spec, const std::vector<const Swee
   std::vector<Task> tasks;
   for (const SweepPoint* p : selected) {
     const bool is_pending = std::find(pending.begin(), pending.end(), p) != pending.end();
-    Task t{p, spec.configs(*p), {}, {}, ""};
+    Task t{p, spec.configs(*p), {}, {}, "", 0};
     t.planning = planning_fingerprint(t.cfgs.front());
     for (std::size_t i = 0; i < t.cfgs.size(); ++i) {
       const std::string& design = spec.designs[i].spec.text;
@@ -351,10 +352,15 @@ std::vector<Task> plan_tasks(const SweepSpec& spec, const std::vector<const Swee
     }
     if (is_pending) tasks.push_back(std::move(t));
   }
-  // Points that share networks, and among those points that share planning parameters, next to
-  // each other (results are written per point: the order is only the work's).
+  // Points that share networks next to each other, and among those, points of equal planning
+  // parameters at the first one's place; otherwise in spec order, so that neighbours on the
+  // spec's last axes stay together (they often share an array height, and with it the MACs'
+  // pricing). Results are written per point: the order is only the work's.
+  std::map<std::pair<std::vector<std::string>, std::string>, std::size_t> first;
+  for (Task& t : tasks)
+    t.planning_rank = first.emplace(std::make_pair(t.keys, t.planning), first.size()).first->second;
   std::stable_sort(tasks.begin(), tasks.end(), [](const Task& a, const Task& b) {
-    return std::tie(a.keys, a.planning) < std::tie(b.keys, b.planning);
+    return a.keys != b.keys ? a.keys < b.keys : a.planning_rank < b.planning_rank;
   });
   return tasks;
 }
