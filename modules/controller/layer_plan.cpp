@@ -139,6 +139,7 @@ struct ConvGeom {
   int operands_on_chip = 0;    // of the fused layer's other inputs, those resident
   int row_lo = 0, row_hi = 0;  // the result rows planned (PlanParams::row_lo, row_hi)
   int rows_planned() const { return row_hi - row_lo; }
+  int image_lo = 0;  // the first image planned; `batch` images from it (PlanParams::image_lo)
   ConvGeom(const CompiledNetwork& cn, int li, const PlanParams& p)
       : l(cn.net.layers[li]),
         in(cn.net.in_shape(l)),
@@ -151,7 +152,8 @@ struct ConvGeom {
     ng = static_cast<int>(cn.net.gemm(l).n);
     cg = in.c / l.groups;
     taps = l.kh * l.kw;
-    batch = std::max(1, p.batch);
+    image_lo = p.image_lo;
+    batch = p.images_planned();
     code_bits = cn.code_bits(static_cast<std::size_t>(li));
     fused = p.fused_layer(li);
     if (fused >= 0) {
@@ -494,8 +496,9 @@ class ConvPlanner {
   void band_groups(Body&& body) {
     for (int b = 0; b < lp_.bands; ++b) {
       const Band bd = band(b);
-      for (int img0 = 0; img0 < g_.batch; img0 += m_.images) {
-        const int images = std::min(m_.images, g_.batch - img0);
+      const int end = g_.image_lo + g_.batch;
+      for (int img0 = g_.image_lo; img0 < end; img0 += m_.images) {
+        const int images = std::min(m_.images, end - img0);
         int band_half = 0;
         const std::vector<int> band_jobs = all_channel_bands(bd, img0, images, band_half);
         body(bd, img0, images, band_jobs, band_half);
@@ -569,7 +572,7 @@ class ConvPlanner {
         tile.image_pitch = static_cast<std::uint64_t>(g_.in.elements());
         tile.abuf_addr = in_base_ + static_cast<std::uint64_t>(img0) * tile.image_pitch +
                          static_cast<std::uint64_t>(bd.iy_lo) * g_.in.w * g_.in.c;
-        tile.input_job = -2 - (bd.index * g_.batch + img0);
+        tile.input_job = -2 - (bd.index * g_.batch + img0 - g_.image_lo);
       } else if (m_.all_channels) {
         tile.band_c0 = 0;
         tile.band_cs = g_.in.c;
@@ -753,7 +756,7 @@ class VectorPlanner {
   }
 
   LayerPlan plan() {
-    for (int img = 0; img < std::max(1, p_.batch); ++img) {
+    for (int img = p_.image_lo; img < p_.image_lo + p_.images_planned(); ++img) {
       for (const Part& part : parts_) {
         const TensorShape in = net_.tensors[l_.inputs[part.input]];
         const Cut c = cut(in, part.input);
@@ -1577,7 +1580,8 @@ std::vector<GroupUnit> units_of(const CompiledNetwork& cn, const PlanParams& p,
                                 const PlanParams::Group& grp,
                                 const std::vector<TensorLife>& lives) {
   const Network& net = cn.net;
-  CONLOC_ASSERT(std::max(1, p.batch) == 1, "planner", "a depth-first group runs one image");
+  CONLOC_ASSERT(p.image_lo == 0 && p.image_hi < 0, "planner",
+                "a depth-first group is planned for the whole batch");
   CONLOC_ASSERT(p.fused_layer(grp.last) < 0, "planner",
                 "a depth-first group ends inside a fused pair");
   std::vector<int> members;
@@ -1624,6 +1628,7 @@ std::vector<GroupUnit> units_of(const CompiledNetwork& cn, const PlanParams& p,
   if (q.resident.empty()) q.resident.assign(net.tensors.size(), PlanParams::kInDram);
   q.mappings.clear();
   q.groups.clear();
+  q.image_hi = 1;  // a unit is one image's
   for (std::size_t t = 0; t < net.tensors.size(); ++t)
     if (internal[t]) q.resident[t] = window[t];
   const MemberMappings mm = member_mappings(cn, p, q, members, need);
@@ -1631,53 +1636,61 @@ std::vector<GroupUnit> units_of(const CompiledNetwork& cn, const PlanParams& p,
   const std::vector<std::uint64_t>& pin = mm.pin;
   const bool pin_weights = mm.pinned;
   std::vector<GroupUnit> units;
-  // Per tensor: the rows computed so far and the first row the window holds (cached groups).
-  std::vector<int> done(net.tensors.size(), 0), held(net.tensors.size(), 0);
-  for (int b = 0; b < bands; ++b) {
-    const auto& rows = need[static_cast<std::size_t>(b)];
-    for (std::size_t t = 0; t < net.tensors.size(); ++t) {
-      if (!internal[t] || rows[t].first < 0) continue;
-      const std::uint64_t row = static_cast<std::uint64_t>(net.tensors[t].w) * net.tensors[t].c;
-      const auto lo = static_cast<std::uint64_t>(rows[t].first);
-      if (grp.cached && done[t] > rows[t].first && rows[t].first > held[t]) {
-        // Rows [lo, done) stay for this band: to the window's start, before anything runs.
-        GroupUnit mv;
-        mv.layer = producer_of(net, p, members, static_cast<int>(t));
-        mv.band = b;
-        mv.move = true;
-        mv.from = window[t] + (lo - static_cast<std::uint64_t>(held[t])) * row;
-        mv.to = window[t];
-        mv.bytes = (static_cast<std::uint64_t>(done[t]) - lo) * row;
-        units.push_back(mv);
+  for (int img = 0; img < std::max(1, p.batch); ++img) {
+    q.image_lo = img;
+    q.image_hi = img + 1;
+    // Per tensor: the rows computed so far and the first row the window holds (cached groups).
+    std::vector<int> done(net.tensors.size(), 0), held(net.tensors.size(), 0);
+    for (int b = 0; b < bands; ++b) {
+      const auto& rows = need[static_cast<std::size_t>(b)];
+      for (std::size_t t = 0; t < net.tensors.size(); ++t) {
+        if (!internal[t] || rows[t].first < 0) continue;
+        const std::uint64_t row = static_cast<std::uint64_t>(net.tensors[t].w) * net.tensors[t].c;
+        const auto lo = static_cast<std::uint64_t>(rows[t].first);
+        if (grp.cached && done[t] > rows[t].first && rows[t].first > held[t]) {
+          // Rows [lo, done) stay for this band: to the window's start, before anything runs.
+          GroupUnit mv;
+          mv.layer = producer_of(net, p, members, static_cast<int>(t));
+          mv.band = b;
+          mv.move = true;
+          mv.from = window[t] + (lo - static_cast<std::uint64_t>(held[t])) * row;
+          mv.to = window[t];
+          mv.bytes = (static_cast<std::uint64_t>(done[t]) - lo) * row;
+          units.push_back(mv);
+        }
+        held[t] = rows[t].first;
+        // The window holds rows [lo, ...) of this image from its start: the address row 0 of
+        // image 0 would have (modulo 2^64), so that every address the planner computes from
+        // absolute rows and images lands in it.
+        const std::uint64_t image =
+            static_cast<std::uint64_t>(img) * static_cast<std::uint64_t>(net.tensors[t].elements());
+        q.resident[t] = window[t] - lo * row - image;
       }
-      held[t] = rows[t].first;
-      // The window holds rows [lo, ...) from its start: the address row 0 would have (modulo
-      // 2^64), so that every address the planner computes from absolute rows lands in it.
-      q.resident[t] = window[t] - lo * row;
-    }
-    for (int m : members) {
-      const auto t = static_cast<std::size_t>(result_tensor(net, m, p));
-      auto [y0, y1] = rows[t];
-      if (y0 < 0) continue;
-      if (grp.cached && internal[t]) {
-        y0 = std::max(y0, done[t]);  // the rest is kept from the band before
-        done[t] = std::max(done[t], y1);
-        if (y0 >= y1) continue;
+      for (int m : members) {
+        const auto t = static_cast<std::size_t>(result_tensor(net, m, p));
+        auto [y0, y1] = rows[t];
+        if (y0 < 0) continue;
+        if (grp.cached && internal[t]) {
+          y0 = std::max(y0, done[t]);  // the rest is kept from the band before
+          done[t] = std::max(done[t], y1);
+          if (y0 >= y1) continue;
+        }
+        GroupUnit u;
+        u.layer = m;
+        u.band = b;
+        u.params = q;
+        u.params.row_lo = y0;
+        u.params.row_hi = y1;
+        if (net.layers[static_cast<std::size_t>(m)].on_pe_array()) {
+          u.mapping = mapping[static_cast<std::size_t>(m)];
+          u.mapping.rows = std::min(u.mapping.rows, y1 - y0);
+          u.params.weights_at =
+              pin_weights ? pin[static_cast<std::size_t>(m)] : PlanParams::kInDram;
+          u.params.weights_loaded = pin_weights && (b > 0 || img > 0);
+          if (const auto why = misfit(ConvGeom(cn, m, u.params), u.params, u.mapping)) throw *why;
+        }
+        units.push_back(std::move(u));
       }
-      GroupUnit u;
-      u.layer = m;
-      u.band = b;
-      u.params = q;
-      u.params.row_lo = y0;
-      u.params.row_hi = y1;
-      if (net.layers[static_cast<std::size_t>(m)].on_pe_array()) {
-        u.mapping = mapping[static_cast<std::size_t>(m)];
-        u.mapping.rows = std::min(u.mapping.rows, y1 - y0);
-        u.params.weights_at = pin_weights ? pin[static_cast<std::size_t>(m)] : PlanParams::kInDram;
-        u.params.weights_loaded = pin_weights && b > 0;
-        if (const auto why = misfit(ConvGeom(cn, m, u.params), u.params, u.mapping)) throw *why;
-      }
-      units.push_back(std::move(u));
     }
   }
   return units;
@@ -1722,6 +1735,8 @@ void plan_group(const CompiledNetwork& cn, const PlanParams& p, const PlanParams
       unit.out_y0 = u.params.row_lo;
       unit.out_y1 = u.params.row_hi;
       unit.out_base = u.params.resident[static_cast<std::size_t>(rt)];
+      unit.out_image_lo = u.params.image_lo;
+      unit.out_image_hi = u.params.image_hi;
     }
     host.units.push_back(std::move(unit));
   }

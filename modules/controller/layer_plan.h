@@ -162,6 +162,7 @@ struct LayerPlan {
   int out_tensor = -1;
   int out_y0 = 0, out_y1 = 0;
   std::uint64_t out_base = 0;
+  int out_image_lo = 0, out_image_hi = -1;  // the images it wrote (PlanParams::image_lo, hi)
   bool on_pe_array = false;
   int fused_layer = -1;  // the element-wise layer this layer's output stage applies
   int fused_into = -1;   // a fused layer: the layer whose output stage runs it (it has no jobs)
@@ -236,6 +237,11 @@ struct PlanParams {
   int row_lo = 0, row_hi = -1;
   std::uint64_t weights_at = kInDram;
   bool weights_loaded = false;
+  // The images [image_lo, image_hi) of the batch a plan covers (image_hi < 0: every image): a
+  // depth-first group runs its units image by image. Addresses stay the whole batch's (image i
+  // of a tensor at i x its elements from its start).
+  int image_lo = 0, image_hi = -1;
+  int images_planned() const { return (image_hi < 0 ? std::max(1, batch) : image_hi) - image_lo; }
   // Depth-first fusion groups (mapping.fusion = depth-first; docs/mapping.md "Depth-first"):
   // consecutive layers run band by band of the last one's result rows, each band computing the
   // rows of every member it needs (rows two bands share recomputed or cached: Group::cached),
@@ -435,7 +441,8 @@ struct GroupUnit {
 // window of its own. Windows lie at the top of the activation SRAM below the resident tensors
 // alive then, each sized for the most rows a band needs; the halves get what is left; every
 // member's weights are pinned for the whole group when they all fit the weight buffer. Or why
-// the group does not fit. One image (workload.batch = 1).
+// the group does not fit. A batch runs image by image, every image's bands through the same
+// windows; pinned weights are loaded by the first image's first band.
 std::variant<std::vector<GroupUnit>, Infeasibility> group_units(
     const CompiledNetwork& cn, const PlanParams& p, const PlanParams::Group& g,
     const std::vector<TensorLife>& lives);

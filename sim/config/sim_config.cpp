@@ -316,7 +316,7 @@ const ParamRegistry& sim_params() {
                      "(\"Fusion\"); depth-first = also chains of layers run band by band of the "
                      "last one's output, the tensors between them held in windows of the "
                      "activation SRAM and never whole, where the mapper finds the chain cheaper "
-                     "(\"Depth-first\"; one image at a time).",
+                     "(\"Depth-first\"; a batch image by image).",
                      {"none", "residency", "fused-stage", "depth-first"}),
         choice_param("design.mac", "elp",
                      "MAC design `run` simulates: ELP_BSD shift-add or fixed-point multiplier. "
@@ -764,13 +764,6 @@ void build_typed(SimConfig& c) {
   c.seed = static_cast<std::uint64_t>(num(p, "sim.seed"));
   c.batch = static_cast<int>(num(p, "workload.batch"));
   c.timing_weight_sample = static_cast<std::uint64_t>(num(p, "sim.timing_weight_sample"));
-  // A depth-first group's windows hold rows of one image (docs/mapping.md "Depth-first").
-  if (c.mapping.depth_first && c.batch > 1) {
-    throw_field_error(p.source_of("mapping.fusion"), "mapping.fusion",
-                      "depth-first groups run one image at a time, but workload.batch is " +
-                          std::to_string(c.batch),
-                      "\"depth-first\"", "\"fused-stage\" or lower, or workload.batch = 1");
-  }
 }
 
 void finish(SimConfig& c) {

@@ -312,7 +312,7 @@ namespace {
 // `p` but its per-layer and per-tensor vectors (which best's key reduces to the layer's), and
 // mapping.search and mapping.order (mapping_candidates). The sizes catch a field added to
 // PlanParams and not to this key: runs of different values would share counts.
-static_assert(sizeof(PlanParams) == 240 && sizeof(ArrayDims) == 56 && sizeof(PortLimits) == 40,
+static_assert(sizeof(PlanParams) == 248 && sizeof(ArrayDims) == 56 && sizeof(PortLimits) == 40,
               "a PlanParams field is missing from planning_key");
 void planning_key(const SimConfig& cfg, const PlanParams& p, std::vector<std::int64_t>& key) {
   auto real = [](double v) {
@@ -328,13 +328,13 @@ void planning_key(const SimConfig& cfg, const PlanParams& p, std::vector<std::in
               a.ports.widths.activation_bits, a.ports.widths.accumulator_bits,
               static_cast<std::int64_t>(dataflow.size())});
   key.insert(key.end(), dataflow.begin(), dataflow.end());
-  key.insert(
-      key.end(),
-      {p.widths.code_bits, p.widths.activation_bits, p.widths.accumulator_bits,
-       static_cast<std::int64_t>(p.weight_half_bytes), static_cast<std::int64_t>(p.act_half_bytes),
-       static_cast<std::int64_t>(p.out_half_bytes), p.serial_steps, p.batch,
-       static_cast<std::int64_t>(p.burst_bytes), p.row_lo, p.row_hi,
-       static_cast<std::int64_t>(p.weights_at), p.weights_loaded, cfg.mapping.search});
+  key.insert(key.end(), {p.widths.code_bits, p.widths.activation_bits, p.widths.accumulator_bits,
+                         static_cast<std::int64_t>(p.weight_half_bytes),
+                         static_cast<std::int64_t>(p.act_half_bytes),
+                         static_cast<std::int64_t>(p.out_half_bytes), p.serial_steps, p.batch,
+                         static_cast<std::int64_t>(p.burst_bytes), p.row_lo, p.row_hi,
+                         static_cast<std::int64_t>(p.weights_at), p.weights_loaded, p.image_lo,
+                         p.image_hi, cfg.mapping.search});
   key.insert(key.end(), cfg.mapping.order.begin(), cfg.mapping.order.end());
 }
 
@@ -898,7 +898,7 @@ Schedule choose_schedule(const SimConfig& cfg, const CompiledNetwork& cn, const 
   s.fused_stage = q.fused_stage;
   if (cfg.mapping.residency) {
     choose_residency(cfg, cn, chooser, q);
-    if (cfg.mapping.depth_first && std::max(1, q.batch) == 1) {
+    if (cfg.mapping.depth_first) {
       s.ungrouped.assign(net.layers.size(), "");
       choose_groups(cfg, cn, chooser, q, s.ungrouped);
       s.groups = q.groups;

@@ -72,7 +72,7 @@ struct Schedule {
   std::vector<PlanParams::Group> groups;  // PlanParams::groups: depth-first groups
   // Per layer under mapping.fusion = depth-first: why no group starts at it (NetworkPlan::
   // ungrouped): one of the reasons below, the first followed by the closest group in
-  // parentheses; empty where a group does, or no group could (another kind, a batch).
+  // parentheses; empty where a group does, or no group could (another kind).
   std::vector<std::string> ungrouped;
 };
 // What the mapper counts of each layer shape (its candidates, their classes and the classes'

@@ -204,7 +204,8 @@ void Accelerator::check_on_chip(const LayerPlan& lp) {
   const auto t = static_cast<std::size_t>(lp.out_tensor);
   checked_on_chip_[t] = true;
   const std::uint8_t* mem = abuf_->data();
-  for (int img = 0; img < cfg_.batch; ++img) {
+  const int end = lp.out_image_hi < 0 ? cfg_.batch : lp.out_image_hi;
+  for (int img = lp.out_image_lo; img < end; ++img) {
     const IntTensor& ref = image_tensors(img)[t];
     const std::uint64_t row = static_cast<std::uint64_t>(ref.shape.w) * ref.shape.c;
     on_chip_mismatches_[t] += mismatches_in(

@@ -268,6 +268,13 @@ INSTANTIATE_TEST_SUITE_P(
              grouped_net,
              {"array.dataflow=is", "design.activation_bits=4", "mapping.fusion=depth-first",
               "buffers.activation_kib=1"}},
+        Case{"DepthFirstBatchConvElpWs",
+             conv_net,
+             {"mapping.fusion=depth-first", "buffers.activation_kib=2", "workload.batch=2"}},
+        Case{"DepthFirstBatchPoolFcFixedOs",
+             pool_fc_net,
+             {"design.mac=fixed", "array.dataflow=os", "mapping.fusion=depth-first",
+              "buffers.activation_kib=2", "workload.batch=3"}},
         Case{"DepthFirstPoolFcElpSerial",
              pool_fc_net,
              {"design.elp.mac=serial", "mapping.fusion=depth-first", "buffers.activation_kib=2"}},
@@ -623,6 +630,7 @@ std::unique_ptr<GroupRuns> run_groups(
     const SimConfig& cfg = *r->cfgs.back();
     r->cns.push_back(std::make_unique<CompiledNetwork>(
         compile_network(stack_net(), compile_spec(cfg, true), SyntheticWeights(7))));
+    if (cfg.batch > 1) add_batch_references(*r->cns.back(), SyntheticWeights(7), cfg.batch);
     const CompiledNetwork& cn = *r->cns.back();
     const EnergyModel em = energy_model(cfg);
     const auto macs = mac_energies(cn, cfg, em, mac_circuit_fnv1a64(cfg));
@@ -664,11 +672,19 @@ TEST(DepthFirst, GroupsRunBitExact) {
   // planned alone in these buffers loads them five times).
   const std::size_t one_plan = runs.size();
   runs.push_back({{"buffers.weight_kib=1", "buffers.activation_kib=1"}, {{1, 1, 2, false}}});
+  // A batch, image by image through the same windows: recomputed and cached rows, a fused stage,
+  // and the one-plan group (weights loaded once for the whole batch).
+  runs.push_back({{"workload.batch=2"}, {{0, 4, 2, false}}});
+  runs.push_back(
+      {{"workload.batch=3", "array.dataflow=os", "mapping.fusion=fused-stage"}, {{0, 4, 3, true}}});
+  const std::size_t batch_one_plan = runs.size();
+  runs.push_back({{"workload.batch=3", "buffers.weight_kib=1", "buffers.activation_kib=1"},
+                  {{1, 1, 2, false}}});
   const auto r = run_groups(runs);
-  {
-    const CompiledNetwork& cn = *r->cns[one_plan];
+  for (const std::size_t k : {one_plan, batch_one_plan}) {
+    const CompiledNetwork& cn = *r->cns[k];
     const int W = static_cast<int>(Operand::Weights);
-    EXPECT_EQ(r->accs[one_plan]->results()[1].traffic.dram.read_bits[W],
+    EXPECT_EQ(r->accs[k]->results()[1].traffic.dram.read_bits[W],
               cn.layers[1].codes.size() * static_cast<std::uint64_t>(cn.widths.code_bits));
   }
   const int I = static_cast<int>(Operand::Inputs), O = static_cast<int>(Operand::Outputs);

@@ -42,8 +42,6 @@ const BadConfig kBadConfigs[] = {
     {"BurstLargerThanBufferHalf",
      R"({"buffers": {"output_kib": 1}, "dram": {"burst_bytes": 1024}})", "dram.burst_bytes"},
     {"NullValue", R"({"array": {"rows": null}})", "array.rows"},
-    {"DepthFirstWithABatch", R"({"mapping": {"fusion": "depth-first"}, "workload": {"batch": 2}})",
-     "workload.batch = 1"},
     {"LayerFormatsOnAFixedDecoder", R"({"design": {"layer_formats": "conv1=elp4v2"}})",
      "an ELP_BSD v2 PE with a loadable decoder, but the design is elp5"},
     {"LayerFormatWiderThanThePe",

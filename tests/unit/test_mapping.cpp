@@ -107,8 +107,9 @@ int pick(Rng& rng, int lo, int hi) {
 // dataflows, with and without column accumulators, with and without a fused output stage (an add or
 // max reading one more tensor, a relu reading none), with and without resident tensors (input read
 // in place, result and fused operand on chip), as a depth-first group's unit (some result rows,
-// weights pinned), and random mappings that fit. And the mapper's class floor (count_floor) at
-// most the counts of every mapping of the class, in every one of those settings.
+// one image of the batch, weights pinned), and random mappings that fit. And the mapper's class
+// floor (count_floor) at most the counts of every mapping of the class, in every one of those
+// settings.
 TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
   Rng rng(7);
   WeightStationary ws;
@@ -201,6 +202,9 @@ TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
     if (unit > 0) {
       p.row_lo = pick(rng, 0, out.h - 1);
       p.row_hi = pick(rng, p.row_lo + 1, out.h);
+      // One image of the batch, as a group runs a batch.
+      p.image_lo = pick(rng, 0, batch - 1);
+      p.image_hi = p.image_lo + 1;
       if (unit > 1) {
         p.weights_at = static_cast<std::uint64_t>(pick(rng, 0, 3)) * 64;
         p.weights_loaded = unit == 3;
@@ -212,7 +216,7 @@ TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
       m.nt = pick(rng, 1, oc / groups);
       m.ct = pick(rng, 1, c / groups);
       m.rows = pick(rng, 1, p.row_hi < 0 ? out.h : p.row_hi - p.row_lo);
-      m.images = pick(rng, 1, batch);
+      m.images = pick(rng, 1, p.images_planned());
       m.all_channels = pick(rng, 0, 1) == 1;
       m.accumulate = p.array.acc_entries > 0 && pick(rng, 0, 1) == 1;
       if (mapping_misfit(cn, 0, p, m)) continue;
