@@ -1,5 +1,6 @@
 #include "sim/quant/compiled_io.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -96,12 +97,23 @@ class Reader {
     bytes(&v, sizeof v);
     return v;
   }
+  // Through a small buffer that stays in cache rather than into a resized vector: resizing
+  // writes every element once before the read writes it again, and a cached ResNet-50 network
+  // (137 MB) spent a fifth of its run in that first write.
   template <class T>
   void vec(std::vector<T>& v) {
+    static_assert(kChunk % sizeof(T) == 0);
     const auto n = pod<std::uint64_t>();
     if (n > left_ / sizeof(T)) throw Truncated{};
-    v.resize(static_cast<std::size_t>(n));
-    bytes(v.data(), v.size() * sizeof(T));
+    v.clear();
+    v.reserve(static_cast<std::size_t>(n));
+    for (auto left = static_cast<std::size_t>(n); left > 0;) {
+      const std::size_t k = std::min(left, kChunk / sizeof(T));
+      bytes(chunk_.get(), k * sizeof(T));
+      const T* p = reinterpret_cast<const T*>(chunk_.get());
+      v.insert(v.end(), p, p + k);
+      left -= k;
+    }
   }
   // A count of items of at least `bytes_each` bytes: more than the body holds is a damaged file.
   std::size_t count(std::size_t bytes_each) {
@@ -123,6 +135,9 @@ class Reader {
   std::FILE* f_;
   std::uint64_t left_;
   XXH3_state_t* state_;
+  // Allocated once per file, small enough to stay in the L2 cache; aligned for any element.
+  static constexpr std::size_t kChunk = 256 * 1024;
+  std::unique_ptr<unsigned char[]> chunk_{new unsigned char[kChunk]};
 };
 
 void write_tensor(Writer& w, const IntTensor& t) {
