@@ -113,8 +113,14 @@ def main():
                  "fastest pass)",
                  "-", f"{p['plan_ms_per_accelerator'] / 1000:.3f}", "-",
                  f"full pass over every candidate {p['plain_search_ms_per_accelerator']:.0f} ms; "
-                 f"same mappings: {str(p['same_mappings']).lower()}",
+                 f"same mappings: {str(p['same_mappings']).lower()}; with the counts of a run "
+                 f"of other DRAM reused {p['reused_plan_ms_per_accelerator']:.0f} ms "
+                 f"(same mappings: {str(p['reuse_same_mappings']).lower()})",
                  f"build/bench/plan_speed resnet50 {a.repeat}"))
+    # Points that plan alike (eight DRAM technologies per buffer size): a worker plans each
+    # buffer size's layer shapes once (MappingReuse).
+    run_figure("dram-technologies sweep (32 points x 2 designs), 2 workers", "-",
+               ["sweep", "configs/sweeps/dram-technologies.json", "-j", "2"], designs=2)
     if a.long:
         run_figure("design-space sweep, 2 workers", "20 s",
                    ["sweep", "configs/sweeps/design-space.json", "-j", "2"],
