@@ -119,8 +119,8 @@ def main():
                  f"build/bench/plan_speed resnet50 {a.repeat}"))
     # Points that plan alike (eight DRAM technologies per buffer size): a worker plans each
     # buffer size's layer shapes once (MappingReuse).
-    run_figure("dram-technologies sweep (32 points x 2 designs), 2 workers", "-",
-               ["sweep", "configs/sweeps/dram-technologies.json", "-j", "2"], designs=2)
+    run_figure("dram-technologies sweep (32 points x 3 designs), 2 workers", "-",
+               ["sweep", "configs/sweeps/dram-technologies.json", "-j", "2"], designs=3)
     if a.long:
         run_figure("design-space sweep, 2 workers", "20 s",
                    ["sweep", "configs/sweeps/design-space.json", "-j", "2"],
