@@ -117,33 +117,35 @@ class SharedWork {
   // to compiled(), which fails it again for its point.
   double prefetch(
       const std::vector<std::tuple<std::string, const SweepPoint*, const SimConfig*>>& needs) {
-    std::vector<std::pair<std::string, std::future<CompiledNetwork>>> jobs;
-    std::vector<const Workload*> ws;
+    struct Job {
+      std::string key;
+      const Workload* w;
+      const SimConfig* cfg;
+      std::future<CompiledNetwork> network;
+    };
+    std::vector<Job> jobs;
     std::set<std::string> seen;
     for (const auto& [key, p, cfg] : needs) {
       if (compiled_.count(key) || !seen.insert(key).second) continue;
       try {
-        ws.push_back(&workload(p->workload, cfg->seed));
+        jobs.push_back({key, &workload(p->workload, cfg->seed), cfg, {}});
       } catch (const std::exception&) {
-        continue;  // compiled() reports it for its point
+        // compiled() reports it for its point
       }
-      jobs.emplace_back(key, std::future<CompiledNetwork>());
     }
     if (jobs.size() < 2) return 0.0;
     const auto t0 = Clock::now();
-    std::size_t j = 0;
-    for (const auto& [key, p, cfg] : needs) {
-      if (j == jobs.size() || key != jobs[j].first) continue;
-      jobs[j].second = std::async(std::launch::async, [w = ws[j], cfg = cfg, this] {
-        return prepare_network(*w, *cfg, spec_.functional);
+    for (Job& j : jobs) {
+      j.network = std::async(std::launch::async, [&j, this] {
+        return prepare_network(*j.w, *j.cfg, spec_.functional);
       });
-      ++j;
     }
-    for (auto& [key, job] : jobs) {
+    for (Job& j : jobs) {
       try {
-        compiled_[key] = std::make_unique<CompiledNetwork>(job.get());
+        compiled_[j.key] = std::make_unique<CompiledNetwork>(j.network.get());
         ++compiles_;
       } catch (const std::exception&) {
+        // compiled() fails it again, for its point
       }
     }
     release_free_memory();  // before workers are forked from this process
