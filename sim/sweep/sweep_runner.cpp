@@ -14,6 +14,7 @@
 #include <memory>
 #include <set>
 #include <sys/wait.h>
+#include <thread>
 #include <tuple>
 #include <unistd.h>
 
@@ -135,17 +136,23 @@ class SharedWork {
     }
     if (jobs.size() < 2) return 0.0;
     const auto t0 = Clock::now();
-    for (Job& j : jobs) {
-      j.network = std::async(std::launch::async, [&j, this] {
-        return prepare_network(*j.w, *j.cfg, spec_.functional);
-      });
-    }
-    for (Job& j : jobs) {
-      try {
-        compiled_[j.key] = std::make_unique<CompiledNetwork>(j.network.get());
-        ++compiles_;
-      } catch (const std::exception&) {
-        // compiled() fails it again, for its point
+    // As many at a time as the machine has cores: more would hold more compiles' working memory
+    // at once for no speed.
+    const std::size_t at_once = std::max(2u, std::thread::hardware_concurrency());
+    for (std::size_t first = 0; first < jobs.size(); first += at_once) {
+      const std::size_t last = std::min(jobs.size(), first + at_once);
+      for (std::size_t i = first; i < last; ++i) {
+        jobs[i].network = std::async(std::launch::async, [&j = jobs[i], this] {
+          return prepare_network(*j.w, *j.cfg, spec_.functional);
+        });
+      }
+      for (std::size_t i = first; i < last; ++i) {
+        try {
+          compiled_[jobs[i].key] = std::make_unique<CompiledNetwork>(jobs[i].network.get());
+          ++compiles_;
+        } catch (const std::exception&) {
+          // compiled() fails it again, for its point
+        }
       }
     }
     release_free_memory();  // before workers are forked from this process
