@@ -922,10 +922,6 @@ MappingReuse::MappingReuse(bool verify) : impl_(std::make_unique<Impl>()) {
 }
 MappingReuse::~MappingReuse() = default;
 
-std::size_t MappingReuse::shapes() const {
-  return impl_->shapes.size();
-}
-
 std::size_t MappingReuse::reused() const {
   return impl_->reused;
 }

@@ -86,7 +86,6 @@ class MappingReuse {
   // counts differ: the check that the planning key holds everything they depend on.
   explicit MappingReuse(bool verify = false);
   ~MappingReuse();
-  std::size_t shapes() const;  // shapes counted
   std::size_t reused() const;  // times a call found a shape counted by an earlier one
   struct Impl;
   Impl* impl() { return impl_.get(); }
