@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bitset>
+#include <optional>
 
 #include "modules/base/error.h"
 #include "modules/common/compiled_network.h"
@@ -9,9 +10,13 @@
 
 namespace conloc {
 
-std::vector<std::vector<WsOperation>> ws_operations(
-    const CompiledNetwork& cn, int layer, int rows, int pes,
-    const std::vector<std::pair<std::int64_t, std::int64_t>>& runs) {
+namespace {
+
+// The operations ws_operations lists, handed to `f(pe, op)` as they are made (position by
+// position, each position's PEs in order) instead of stored.
+template <class F>
+void each_ws_operation(const CompiledNetwork& cn, int layer, int rows, int pes,
+                       const std::vector<std::pair<std::int64_t, std::int64_t>>& runs, F&& f) {
   const Layer& l = cn.net.layers.at(static_cast<std::size_t>(layer));
   CONLOC_ASSERT(l.on_pe_array() && cn.calibrated, "operand_stream",
                 "a PE's operands need a calibrated compile of a conv or fc layer");
@@ -32,12 +37,6 @@ std::vector<std::vector<WsOperation>> ws_operations(
         kk, nn, kk / rows * rows,  // first row of its fold
         cl.mac->pe_code(cl.codes[static_cast<std::size_t>(nn * k + kk)])};
   }
-  std::vector<std::vector<WsOperation>> out(static_cast<std::size_t>(pes));
-  std::int64_t positions = 0;
-  for (const auto& run : runs)
-    positions += run.second;
-  for (auto& ops : out)
-    ops.reserve(static_cast<std::size_t>(positions));
   std::vector<std::int16_t> patch(static_cast<std::size_t>(k));
   for (const auto& [first, count] : runs) {
     for (std::int64_t i = first; i < first + count; ++i) {
@@ -51,41 +50,78 @@ std::vector<std::vector<WsOperation>> ws_operations(
         acc = wrap_to_bits(acc, cn.widths.accumulator_bits);
         const std::int32_t a = patch[static_cast<std::size_t>(pe.kk)];
         const std::int64_t w = cl.wq[w0 + static_cast<std::size_t>(pe.kk)];
-        out[static_cast<std::size_t>(p)].push_back(
-            {pe.code, static_cast<std::int32_t>(w), a, acc,
-             wrap_to_bits(acc + std::int64_t{a} * w, cn.widths.accumulator_bits)});
+        f(p, WsOperation{pe.code, static_cast<std::int32_t>(w), a, acc,
+                         wrap_to_bits(acc + std::int64_t{a} * w, cn.widths.accumulator_bits)});
       }
     }
   }
+}
+
+// One PE's toggles, summed operation by operation (pe_toggles' sums, in its order).
+class ToggleSum {
+ public:
+  ToggleSum(std::int64_t run_length, int activation_bits, int accumulator_bits)
+      : run_length_(run_length), ma_(mask(activation_bits)), macc_(mask(accumulator_bits)) {}
+  void add(const WsOperation& y) {
+    if (i_ == 0) first_ = y;
+    // A transition only within a run: the i-th operation starts a new one when i is a multiple.
+    if (i_ > 0 && i_ % run_length_ != 0) {
+      a_ += flips(x_.a, y.a, ma_);
+      p_ += flips(x_.acc_in, y.acc_in, macc_);
+      q_ += flips(x_.acc_out - x_.acc_in, y.acc_out - y.acc_in, macc_);
+      n_ += 1;
+    }
+    x_ = y;
+    ++i_;
+  }
+  // The mean toggles, if the PE had a transition.
+  std::optional<PeToggles> result() const {
+    if (n_ == 0) return std::nullopt;
+    return PeToggles{first_.code, first_.w == 0, {a_ / n_, p_ / n_, q_ / n_}};
+  }
+
+ private:
+  static std::uint64_t mask(int bits) {
+    return bits >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1;
+  }
+  static double flips(std::int64_t x, std::int64_t y, std::uint64_t m) {
+    return static_cast<double>(
+        std::bitset<64>((static_cast<std::uint64_t>(x) ^ static_cast<std::uint64_t>(y)) & m)
+            .count());
+  }
+  std::int64_t run_length_;
+  std::uint64_t ma_, macc_;
+  std::int64_t i_ = 0;
+  WsOperation first_, x_;
+  double a_ = 0, p_ = 0, q_ = 0, n_ = 0;
+};
+
+}  // namespace
+
+std::vector<std::vector<WsOperation>> ws_operations(
+    const CompiledNetwork& cn, int layer, int rows, int pes,
+    const std::vector<std::pair<std::int64_t, std::int64_t>>& runs) {
+  std::vector<std::vector<WsOperation>> out(static_cast<std::size_t>(std::max(0, pes)));
+  std::int64_t positions = 0;
+  for (const auto& run : runs)
+    positions += run.second;
+  for (auto& ops : out)
+    ops.reserve(static_cast<std::size_t>(positions));
+  each_ws_operation(cn, layer, rows, pes, runs, [&](int p, const WsOperation& op) {
+    out[static_cast<std::size_t>(p)].push_back(op);
+  });
   return out;
 }
 
 std::vector<PeToggles> pe_toggles(const std::vector<std::vector<WsOperation>>& per_pe,
                                   std::int64_t run_length, int activation_bits,
                                   int accumulator_bits) {
-  auto mask = [](int bits) {
-    return bits >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1;
-  };
-  const std::uint64_t ma = mask(activation_bits), macc = mask(accumulator_bits);
-  auto flips = [](std::int64_t x, std::int64_t y, std::uint64_t m) {
-    return static_cast<double>(
-        std::bitset<64>((static_cast<std::uint64_t>(x) ^ static_cast<std::uint64_t>(y)) & m)
-            .count());
-  };
   std::vector<PeToggles> out;
   for (const auto& ops : per_pe) {
-    if (ops.empty()) continue;
-    double a = 0, p = 0, q = 0, n = 0;
-    for (std::size_t i = 1; i < ops.size(); ++i) {
-      if (static_cast<std::int64_t>(i) % run_length == 0) continue;  // a new run starts here
-      const WsOperation &x = ops[i - 1], &y = ops[i];
-      a += flips(x.a, y.a, ma);
-      p += flips(x.acc_in, y.acc_in, macc);
-      q += flips(x.acc_out - x.acc_in, y.acc_out - y.acc_in, macc);
-      n += 1;
-    }
-    if (n == 0) continue;
-    out.push_back({ops.front().code, ops.front().w == 0, {a / n, p / n, q / n}});
+    ToggleSum sum(run_length, activation_bits, accumulator_bits);
+    for (const WsOperation& op : ops)
+      sum.add(op);
+    if (const auto t = sum.result()) out.push_back(*t);
   }
   return out;
 }
@@ -110,10 +146,19 @@ std::vector<PeToggles> measure_pe_toggles(const CompiledNetwork& cn, int layer, 
   std::vector<std::pair<std::int64_t, std::int64_t>> runs;
   for (std::int64_t r = 0; r < count; ++r)
     runs.push_back({(m - run) * r / std::max<std::int64_t>(1, count - 1), run});
-  const auto ops = ws_operations(cn, layer, rows, 64, runs);
   const int abits =
       cn.layers[static_cast<std::size_t>(layer)].mac->widths().activation_operand_bits();
-  return pe_toggles(ops, run, abits, cn.widths.accumulator_bits);
+  // Summed as the operations are made: listing them first (ws_operations, then pe_toggles) wrote
+  // and read back half a megabyte per layer, most of this function's time.
+  constexpr int kPes = 64;
+  std::vector<ToggleSum> sums(kPes, ToggleSum(run, abits, cn.widths.accumulator_bits));
+  each_ws_operation(cn, layer, rows, kPes, runs, [&](int p, const WsOperation& op) {
+    sums[static_cast<std::size_t>(p)].add(op);
+  });
+  std::vector<PeToggles> out;
+  for (const ToggleSum& sum : sums)
+    if (const auto t = sum.result()) out.push_back(*t);
+  return out;
 }
 
 }  // namespace conloc
