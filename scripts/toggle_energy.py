@@ -26,8 +26,10 @@ circuit, else the structural model) and the structural model's figure.
 "Characterised MAC energy"), the file an energy table's "mac_characterisation" names.
 """
 import argparse
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -487,7 +489,10 @@ def main():
     ap.add_argument("designs", nargs="+")
     a = ap.parse_args()
     characterised = {}
+    # Scratch for the generated, synthesised and simulated designs (about 12 MB), removed at exit:
+    # each run of the suite's toggle tests left one behind.
     work = tempfile.mkdtemp(prefix="toggle-")
+    atexit.register(shutil.rmtree, work, True)
     e, t_mul, t_add = calibrate(work)
     print(f"calibration: {e * 1000:.3f} fJ per transistor toggle (8x8 multiply {t_mul:.0f} "
           f"transistor toggles -> {e * t_mul:.3f} pJ vs 0.2; 32-bit add {t_add:.0f} -> "
