@@ -72,7 +72,7 @@ MappingSpace mapping_space(const SimConfig& cfg, const CompiledNetwork& cn, int 
   const Network& net = cn.net;
   const Layer& l = net.layers[layer];
   const int ng = static_cast<int>(net.gemm(l).n);
-  const int batch = std::max(1, p.batch);
+  const int batch = p.images_planned();  // the images the plan covers, as ConvGeom counts them
   MappingSpace s;
   s.orders = orders(cfg);
   // Output channels per tile: whole column folds (1, 2, 3, 4, 8, 16, ... of them, and all), or

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "modules/base/error.h"
+
 namespace conloc::test {
 
 std::vector<nlohmann::json> alternatives(const ParamSpec& p, const nlohmann::json& current) {
@@ -48,6 +50,18 @@ std::vector<nlohmann::json> alternatives(const ParamSpec& p, const nlohmann::jso
       break;
   }
   return out;
+}
+
+std::optional<std::pair<SimConfig, nlohmann::json>> moved(const SimConfig& base,
+                                                          const ParamSpec& p) {
+  for (const nlohmann::json& v : alternatives(p, base.params.at(p.path))) {
+    try {
+      return std::make_pair(base.with({{p.path, v, "test"}}), v);
+    } catch (const UserError&) {
+      // a value this configuration refuses: try the next
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace conloc::test

@@ -1,9 +1,12 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include "sim/config/param_registry.h"
+#include "sim/config/sim_config.h"
 
 namespace conloc::test {
 
@@ -12,5 +15,10 @@ namespace conloc::test {
 // side and its bounds; the string parameters' other tables and level sets). A test uses the first
 // one the configuration accepts.
 std::vector<nlohmann::json> alternatives(const ParamSpec& p, const nlohmann::json& current);
+
+// `base` with parameter `p` moved to the first of its alternatives `base` accepts, and that value;
+// none when it accepts none.
+std::optional<std::pair<SimConfig, nlohmann::json>> moved(const SimConfig& base,
+                                                          const ParamSpec& p);
 
 }  // namespace conloc::test
