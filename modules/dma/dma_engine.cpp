@@ -6,6 +6,8 @@
 #include "modules/base/error.h"
 #include "modules/common/compiled_network.h"
 #include "modules/memory/buffer_access.h"
+#include "modules/memory/dram.h"
+#include "modules/memory/sram.h"
 
 namespace conloc {
 
@@ -49,7 +51,6 @@ AccessTiming& DmaEngine::move_whole(tlm::tlm_generic_payload& t, Socket& socket,
 DmaEngine::Timing DmaEngine::execute(const Job& job, const sc_core::sc_time& start) {
   const Transfer& x = job.xfer();
   const bool inbound = engine_kind() == Engine::DmaRead;
-  const sc_core::sc_time period = ctx_.period;
   TransferExt ext;
   ext.operand = x.operand;
   ext.timing_only = !ctx_.functional;
@@ -83,7 +84,45 @@ DmaEngine::Timing DmaEngine::execute(const Job& job, const sc_core::sc_time& sta
         &move_whole(dram_t, far, tlm::TLM_WRITE_COMMAND, x.dram_addr, x.dram_stride, x, ext);
   }
 
+  Timing t{start, start};
+  if (x.bytes() != 0) {
+    // The memories' own classes where they are the model's (final: the calls inline).
+    auto* near_sram = dynamic_cast<Sram*>(near_timing);
+    auto* far_dram = dynamic_cast<Dram*>(far_timing);
+    auto* far_sram = dynamic_cast<Sram*>(far_timing);
+    if (near_sram && far_dram) {
+      t = bursts(x, inbound, start, *far_dram, *near_sram);
+    } else if (near_sram && far_sram) {
+      t = bursts(x, inbound, start, *far_sram, *near_sram);
+    } else {
+      t = bursts(x, inbound, start, *far_timing, *near_timing);
+    }
+  }
+  const sc_core::sc_time done = t.done;
+
+  auto& st = ctx_.stats;
+  if (x.on_chip) return t;  // no DRAM access window
+  const int op = static_cast<int>(x.operand);
+  const std::uint64_t elements = x.operand == Operand::Weights
+                                     ? x.bits / static_cast<std::uint64_t>(ctx_.network->code_bits(
+                                                    static_cast<std::size_t>(ctx_.layer)))
+                                     : x.bytes();
+  (inbound ? st.dram_read[op] : st.dram_write[op])
+      .add(ctx_.cycles_of(start - ctx_.layer_start), ctx_.cycles_of(done - ctx_.layer_start),
+           elements);
+  return t;
+}
+
+template <class Far, class Near>
+DmaEngine::Timing DmaEngine::bursts(const Transfer& x, bool inbound, const sc_core::sc_time& start,
+                                    Far& far, Near& near) {
+  const sc_core::sc_time period = ctx_.period;
   const std::uint32_t burst = ctx_.burst_bytes;
+  const std::size_t window = ctx_.max_outstanding;
+  if (outstanding_.size() != window) {
+    outstanding_.assign(window, sc_core::SC_ZERO_TIME);
+    oldest_ = in_flight_ = 0;
+  }
   std::uint64_t bits_left = x.bits;
   std::uint64_t bursts = 0;
   sc_core::sc_time done = start;
@@ -91,9 +130,7 @@ DmaEngine::Timing DmaEngine::execute(const Job& job, const sc_core::sc_time& sta
   // A burst carries its share of the transfer's bits: fewer than len * 8 for activations
   // narrower than a byte and for the last burst of a packed weight block. A burst is whole or
   // a run's tail: two shares, divided once per job.
-  auto share_of = [&](std::uint64_t len) {
-    return x.bytes() == 0 ? 0 : (len * x.bits + x.bytes() - 1) / x.bytes();
-  };
+  auto share_of = [&](std::uint64_t len) { return (len * x.bits + x.bytes() - 1) / x.bytes(); };
   const std::uint64_t whole_share = share_of(burst), tail_share = share_of(x.run_bytes % burst);
   for (std::uint32_t run = 0; run < x.count; ++run) {
     for (std::uint32_t off = 0; off < x.run_bytes; off += burst) {
@@ -104,11 +141,14 @@ DmaEngine::Timing DmaEngine::execute(const Job& job, const sc_core::sc_time& sta
       const std::uint64_t bits = share != 0 ? share : std::uint64_t{len} * 8;
       // Bursts leave the DMA at most one per cycle and only while fewer than max_outstanding
       // are in flight.
-      while (!outstanding_.empty() && outstanding_.front() <= next_issue)
-        outstanding_.pop_front();
-      if (outstanding_.size() >= ctx_.max_outstanding) {
-        next_issue = std::max(next_issue, outstanding_.front());
-        outstanding_.pop_front();
+      while (in_flight_ > 0 && outstanding_[oldest_] <= next_issue) {
+        oldest_ = oldest_ + 1 == window ? 0 : oldest_ + 1;
+        --in_flight_;
+      }
+      if (in_flight_ >= window) {
+        next_issue = std::max(next_issue, outstanding_[oldest_]);
+        oldest_ = oldest_ + 1 == window ? 0 : oldest_ + 1;
+        --in_flight_;
       }
       // Temporal decoupling: once this engine's local time has run a quantum ahead, let the
       // kernel catch up before booking more of the bus, so another initiator's earlier requests
@@ -122,25 +162,15 @@ DmaEngine::Timing DmaEngine::execute(const Job& job, const sc_core::sc_time& sta
       ++bursts;
       // Inbound, the SRAM write starts when the data has arrived; outbound, the far write when
       // the SRAM read is done.
-      const sc_core::sc_time end =
-          inbound ? near_timing->complete(far_timing->complete(issue, bits), bits)
-                  : far_timing->complete(near_timing->complete(issue, bits), bits);
-      outstanding_.push_back(end);
+      const sc_core::sc_time end = inbound ? near.complete(far.complete(issue, bits), bits)
+                                           : far.complete(near.complete(issue, bits), bits);
+      const std::size_t slot = oldest_ + in_flight_;
+      outstanding_[slot < window ? slot : slot - window] = end;
+      ++in_flight_;
       if (end > done) done = end;
     }
   }
-
-  auto& st = ctx_.stats;
-  st.dma_transactions += bursts;
-  if (x.on_chip) return {done, next_issue};  // no DRAM access window
-  const int op = static_cast<int>(x.operand);
-  const std::uint64_t elements = x.operand == Operand::Weights
-                                     ? x.bits / static_cast<std::uint64_t>(ctx_.network->code_bits(
-                                                    static_cast<std::size_t>(ctx_.layer)))
-                                     : x.bytes();
-  (inbound ? st.dram_read[op] : st.dram_write[op])
-      .add(ctx_.cycles_of(start - ctx_.layer_start), ctx_.cycles_of(done - ctx_.layer_start),
-           elements);
+  ctx_.stats.dma_transactions += bursts;
   return {done, next_issue};
 }
 

@@ -5,7 +5,6 @@
 
 #include <tlm_utils/simple_initiator_socket.h>
 
-#include <deque>
 #include <vector>
 
 #include "modules/controller/job_engine.h"
@@ -34,10 +33,17 @@ class DmaEngine : public JobEngine {
   AccessTiming& move_whole(tlm::tlm_generic_payload& t, Socket& socket, tlm::tlm_command cmd,
                            std::uint64_t addr, std::uint64_t stride, const Transfer& x,
                            TransferExt& ext);
+  // Books the bursts of transfer `x` from `start`: when the last completes, and when the next
+  // may issue. Instantiated for the memories' own classes, so that the per-burst calls inline.
+  template <class Far, class Near>
+  Timing bursts(const Transfer& x, bool inbound, const sc_core::sc_time& start, Far& far,
+                Near& near);
 
   std::vector<std::uint8_t> staging_;
   tlm::tlm_generic_payload dram_payload_, sram_payload_;
-  std::deque<sc_core::sc_time> outstanding_;  // completion times of bursts in flight
+  // Completion times of the bursts in flight, oldest first: a ring of max_outstanding slots.
+  std::vector<sc_core::sc_time> outstanding_;
+  std::size_t oldest_ = 0, in_flight_ = 0;
 };
 
 }  // namespace conloc

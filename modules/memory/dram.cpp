@@ -22,22 +22,19 @@ void Dram::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& d
   serve_memory_access(trans, mem_.data(), params_.capacity_bytes, counters_, *this, delay);
 }
 
-sc_core::sc_time Dram::complete(const sc_core::sc_time& request, std::uint64_t bits) {
+void Dram::prune() {
   const sc_core::sc_time now = sc_core::sc_time_stamp();
-  if (bits != last_bits_) {  // a DMA's bursts are mostly of one size: priced once
-    last_bits_ = bits;
-    last_length_ =
-        params_.clock_period * (static_cast<double>(bits) / 8.0 / params_.bytes_per_cycle);
-  }
-  const sc_core::sc_time length = last_length_;
-  const sc_core::sc_time latency = latency_;
-  // Bookings that ended before the kernel's current time can no longer collide with a request.
   if (!busy_.empty() && busy_.front().second <= now) {
     busy_.erase(busy_.begin(), std::find_if(busy_.begin(), busy_.end(),
                                             [&](const auto& b) { return b.second > now; }));
   }
-  // A request after every booking (a transfer streaming on its own): the general search below
-  // would find the same slot.
+}
+
+sc_core::sc_time Dram::book(const sc_core::sc_time& request) {
+  prune();
+  const sc_core::sc_time length = last_length_;
+  const sc_core::sc_time latency = latency_;
+  // Pruning can leave the request after every booking: complete's streaming case.
   if (busy_.empty() || request >= busy_.back().second) {
     if (!busy_.empty() && busy_.back().second == request) {
       busy_.back().second = request + length;

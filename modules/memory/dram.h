@@ -25,7 +25,7 @@ struct DramParams {
 // the first free slot of bytes / bytes_per_cycle cycles at or after its request time (now +
 // delay), and completes latency_cycles after that slot. Latency is pipelined, so back-to-back
 // bursts stream at full bandwidth. b_transport only adds to `delay`; it never waits.
-class Dram : public sc_core::sc_module, public AccessTiming {
+class Dram final : public sc_core::sc_module, public AccessTiming {
  public:
   // Several initiators (DMA engines, PE array, output stage, vector unit) bind to one port.
   tlm_utils::multi_passthrough_target_socket<Dram> socket;
@@ -37,11 +37,37 @@ class Dram : public sc_core::sc_module, public AccessTiming {
   const TrafficCounters& counters() const { return counters_; }
   const DramParams& params() const { return params_; }
 
-  // Books the data bus for `bits` requested at `request`: when the access completes.
-  sc_core::sc_time complete(const sc_core::sc_time& request, std::uint64_t bits) override;
+  // Books the data bus for `bits` requested at `request`: when the access completes. The common
+  // case -- a request after every booking, a transfer streaming on its own -- inline (and the
+  // class final): the DMA calls this for every burst.
+  sc_core::sc_time complete(const sc_core::sc_time& request, std::uint64_t bits) override {
+    if (bits != last_bits_) {  // a DMA's bursts are mostly of one size: priced once
+      last_bits_ = bits;
+      last_length_ =
+          params_.clock_period * (static_cast<double>(bits) / 8.0 / params_.bytes_per_cycle);
+    }
+    // Bookings that ended before the kernel's current time could be dropped first (book does);
+    // a request after the last booking takes the same slot either way.
+    if (busy_.empty() || request >= busy_.back().second) {
+      if (busy_.size() > kPruneAt) prune();
+      if (!busy_.empty() && busy_.back().second == request) {
+        busy_.back().second = request + last_length_;
+      } else {
+        busy_.push_back({request, request + last_length_});
+      }
+      return request + last_length_ + latency_;
+    }
+    return book(request);
+  }
 
  private:
   void b_transport(int initiator, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  // Drops the bookings that ended before the kernel's current time: no request comes before it,
+  // so they can no longer collide with one.
+  void prune();
+  // complete's general case: the first free gap of last_length_ at or after `request`.
+  sc_core::sc_time book(const sc_core::sc_time& request);
+  static constexpr std::size_t kPruneAt = 64;  // bookings kept before the streaming case prunes
 
   DramParams params_;
   BackingStore mem_;

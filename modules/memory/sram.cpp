@@ -20,17 +20,6 @@ void Sram::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& d
     trans.set_dmi_allowed(true);
 }
 
-sc_core::sc_time Sram::complete(const sc_core::sc_time& request, std::uint64_t bits) {
-  if (bits != last_bits_) {  // a DMA's bursts are mostly of one size: priced once
-    const std::uint64_t bytes = (bits + 7) / 8;
-    const std::uint64_t cycles =
-        (bytes + params_.port_bytes_per_cycle - 1) / params_.port_bytes_per_cycle;
-    last_bits_ = bits;
-    last_time_ = params_.clock_period * static_cast<double>(cycles);
-  }
-  return request + last_time_;
-}
-
 bool Sram::get_direct_mem_ptr(int, tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
   (void)trans;
   if (mem_.empty()) return false;

@@ -25,7 +25,7 @@ struct SramParams {
 // real storage. The DMA writes and reads it with b_transport (port-width limited); the PE array
 // and the output stage read operands through DMI and report their streamed accesses with
 // count-only transactions, so every access is counted by the buffer it hits.
-class Sram : public sc_core::sc_module, public AccessTiming {
+class Sram final : public sc_core::sc_module, public AccessTiming {
  public:
   // Several initiators (DMA engines, PE array, output stage, vector unit) bind to one port.
   tlm_utils::multi_passthrough_target_socket<Sram> socket;
@@ -37,8 +37,18 @@ class Sram : public sc_core::sc_module, public AccessTiming {
   const TrafficCounters& counters() const { return counters_; }
   const SramParams& params() const { return params_; }
 
-  // The port moves port_bytes_per_cycle per cycle: when an access of `bits` completes.
-  sc_core::sc_time complete(const sc_core::sc_time& request, std::uint64_t bits) override;
+  // The port moves port_bytes_per_cycle per cycle: when an access of `bits` completes. Inline
+  // (and the class final): the DMA calls it for every burst.
+  sc_core::sc_time complete(const sc_core::sc_time& request, std::uint64_t bits) override {
+    if (bits != last_bits_) {  // a DMA's bursts are mostly of one size: priced once
+      const std::uint64_t bytes = (bits + 7) / 8;
+      const std::uint64_t cycles =
+          (bytes + params_.port_bytes_per_cycle - 1) / params_.port_bytes_per_cycle;
+      last_bits_ = bits;
+      last_time_ = params_.clock_period * static_cast<double>(cycles);
+    }
+    return request + last_time_;
+  }
 
  private:
   void b_transport(int initiator, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);

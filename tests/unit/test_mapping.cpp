@@ -758,8 +758,11 @@ TEST(Mapping, CyclePredictionWithinItsBoundPerLayerKind) {
     std::string worst_at;
     int layers = 0;
   };
-  std::vector<Kind> kinds = {
-      {"conv k x k"}, {"conv k x k, strided"}, {"pointwise"}, {"depthwise"}, {"fc"}};
+  std::vector<Kind> kinds;
+  for (const char* name : {"conv k x k", "conv k x k, strided", "pointwise", "depthwise", "fc"}) {
+    kinds.emplace_back();
+    kinds.back().name = name;
+  }
   std::ifstream in(std::string(CONLOCNN_SOURCE_DIR) + "/docs/mapping.md");
   const std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   for (Kind& k : kinds) {
