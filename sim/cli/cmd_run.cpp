@@ -203,9 +203,10 @@ void print_summary(const RunResult& r, const std::string& dir, double wall) {
     // Where no group starts, and why (layers.csv says which layers).
     std::printf(
         "  groups    %zu depth-first groups over %zu of %zu layers; none starts at %zu layers "
-        "(cheaper one after another), %zu (no band fits the buffers), %zu (one band only)\n",
+        "(cheaper one after another), %zu (no band fits the buffers), %zu (one band only), %zu "
+        "(leaves another layer no room)\n",
         r.depth_first_groups, r.depth_first_layers, r.rows.size(), r.depth_first_cheaper_alone,
-        r.depth_first_no_band_fits, r.depth_first_one_band_only);
+        r.depth_first_no_band_fits, r.depth_first_one_band_only, r.depth_first_leaves_no_room);
   }
   if (cfg.batch > 1) {
     const double b = cfg.batch;

@@ -686,14 +686,6 @@ void choose_residency(const SimConfig& cfg, const CompiledNetwork& cn, LayerChoo
   }
 }
 
-// The kinds a depth-first group may hold: convs and fully-connected layers, and vector layers
-// whose output rows read the same or a window of input rows.
-bool depth_first_kind(const Layer& l) {
-  if (l.on_pe_array()) return true;
-  const LayerKind& k = layer_kind(l.type);
-  return !k.part_per_input && (k.rows == RowReach::Same || k.rows == RowReach::Window);
-}
-
 // What depth-first group `g`'s units cost under `q` (energy, cycles: units run one after
 // another), or none when it does not fit. Units of a member alike in rows, clipping and weight
 // loads cost alike: costed once.
@@ -767,6 +759,43 @@ PlanParams with_group(const Network& net, const PlanParams& q, const PlanParams:
   return r;
 }
 
+// Whether every layer and group `r` (a schedule with one group more than `q`, whose tensor lives
+// are `lives`) changes still fits: those in the lives of the tensors whose residency or life the
+// group changed.
+bool leaves_room(const CompiledNetwork& cn, LayerChooser& chooser, const PlanParams& q,
+                 const std::vector<TensorLife>& lives, const PlanParams& r) {
+  const Network& net = cn.net;
+  const std::vector<TensorLife> now = tensor_lives(net, r);
+  const int n = static_cast<int>(net.layers.size());
+  std::vector<bool> touched(static_cast<std::size_t>(n), false);
+  for (std::size_t t = 0; t < net.tensors.size(); ++t) {
+    const bool was = q.on_chip(static_cast<int>(t)), is = r.on_chip(static_cast<int>(t));
+    if (!was && !is) continue;
+    if (was == is && q.resident[t] == r.resident[t] && lives[t].first == now[t].first &&
+        lives[t].last == now[t].last) {
+      continue;
+    }
+    for (const TensorLife& life : {lives[t], now[t]})
+      for (int li = std::max(0, life.first); li <= std::min(n - 1, life.last); ++li)
+        touched[static_cast<std::size_t>(li)] = true;
+  }
+  std::vector<const PlanParams::Group*> group_of(static_cast<std::size_t>(n), nullptr);
+  for (const PlanParams::Group& g : r.groups)
+    for (int li = g.first; li <= g.last; ++li)
+      group_of[static_cast<std::size_t>(li)] = &g;
+  std::set<const PlanParams::Group*> checked;
+  for (int li = 0; li < n; ++li) {
+    if (!touched[static_cast<std::size_t>(li)]) continue;
+    if (const PlanParams::Group* g = group_of[static_cast<std::size_t>(li)]) {
+      // Its units, conv and vector members alike (group_units checks the convs only).
+      if (checked.insert(g).second && !group_cost(cn, chooser, r, *g, now)) return false;
+    } else if (!r.fused_into_previous(li) && !span_cost(cn, chooser, r, now, li, li)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // Depth-first groups, greedily from the first layer on: of the chains starting at a layer (up
 // to eight plans, every tensor between members read by members only), with bands of 1, 2, 4,
 // ... result rows of the last member, the one that saves the most by mapping.objective against
@@ -786,12 +815,12 @@ void choose_groups(const SimConfig& cfg, const CompiledNetwork& cn, LayerChooser
   constexpr int kMostPlans = 8;
   int li = 0;
   while (li < n) {
-    if (q.fused_into_previous(li) || !depth_first_kind(net.layers[static_cast<std::size_t>(li)])) {
+    if (q.fused_into_previous(li)) {
       ++li;
       continue;
     }
-    std::optional<PlanParams::Group> best;
-    double best_saving = 0;
+    // The groups from here that save, with their savings.
+    std::vector<std::pair<double, PlanParams::Group>> saving;
     double pj = 0, cycles = 0;
     int plans = 0;
     // The group from here that comes closest (least objective over its members' alone), when
@@ -800,8 +829,7 @@ void choose_groups(const SimConfig& cfg, const CompiledNetwork& cn, LayerChooser
     double closest_ratio = 0;
     bool alone_fits = false;  // the layer in one band: nothing to split (a 1-row result)
     for (int last = li; last < n && plans < kMostPlans; ++last) {
-      const Layer& l = net.layers[static_cast<std::size_t>(last)];
-      if (!depth_first_kind(l) || !alone[static_cast<std::size_t>(last)]) break;
+      if (!alone[static_cast<std::size_t>(last)]) break;
       pj += alone[static_cast<std::size_t>(last)]->first;
       cycles += alone[static_cast<std::size_t>(last)]->second;
       plans += !q.fused_into_previous(last);
@@ -832,17 +860,31 @@ void choose_groups(const SimConfig& cfg, const CompiledNetwork& cn, LayerChooser
             closest = g;
             closest_ratio = ratio;
           }
-          const double saving = alone_objective - objective(o, c->first, c->second);
-          if (saving > best_saving) {
-            best_saving = saving;
-            best = g;
-          }
+          const double saves = alone_objective - objective(o, c->first, c->second);
+          if (saves > 0) saving.push_back({saves, g});
         }
         if (r == h && k % 2 == 1) break;
       }
     }
+    // The group that saves the most (the first found of equal savings) and leaves every other
+    // layer and group room to run: a group changes which tensors stay resident and for how long,
+    // which shrinks the halves of layers outside it.
+    std::stable_sort(saving.begin(), saving.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::optional<PlanParams::Group> best;
+    for (const auto& [saves, g] : saving) {
+      PlanParams r = with_group(net, q, g, lives);
+      if (leaves_room(cn, chooser, q, lives, r)) {
+        best = g;
+        q = std::move(r);
+        break;
+      }
+    }
     if (!best) {
-      std::string why = closest ? kCheaperAlone : alone_fits ? kOneBandOnly : kNoBandFits;
+      std::string why = !saving.empty() ? kLeavesNoRoom
+                        : closest       ? kCheaperAlone
+                        : alone_fits    ? kOneBandOnly
+                                        : kNoBandFits;
       if (closest) {
         char pct[32];
         std::snprintf(pct, sizeof pct, "%+.1f %%", 100.0 * (closest_ratio - 1.0));
@@ -854,7 +896,6 @@ void choose_groups(const SimConfig& cfg, const CompiledNetwork& cn, LayerChooser
       ++li;
       continue;
     }
-    q = with_group(net, q, *best, lives);
     lives = tensor_lives(net, q);
     li = best->last + 1;
   }

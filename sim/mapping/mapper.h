@@ -97,6 +97,8 @@ class MappingReuse {
 inline constexpr const char* kCheaperAlone = "cheaper one after another";
 inline constexpr const char* kNoBandFits = "no band fits";    // in any band size, any chain
 inline constexpr const char* kOneBandOnly = "one band only";  // a one-row result
+// Every group that saves would leave a layer or group outside it without room to run.
+inline constexpr const char* kLeavesNoRoom = "leaves another layer no room";
 Schedule choose_schedule(const SimConfig& cfg, const CompiledNetwork& cn, const PlanParams& p,
                          const EnergyModel& em, const std::vector<LayerMacEnergy>& macs,
                          MappingReuse* reuse = nullptr);

@@ -359,6 +359,8 @@ const ColumnTable<RunResult>& total_columns() {
     c.push_back(member_column("depth_first_no_band_fits", "layers", &R::depth_first_no_band_fits));
     c.push_back(
         member_column("depth_first_one_band_only", "layers", &R::depth_first_one_band_only));
+    c.push_back(
+        member_column("depth_first_leaves_no_room", "layers", &R::depth_first_leaves_no_room));
     // How the PE-array layers' MACs were priced (LayerRow::mac_energy_model, mac_operands).
     c.push_back(
         {"mac_layers", "layers", [](const R& r) { return mac_energy_models(r)["layers"]; }});

@@ -246,6 +246,7 @@ void collect(const Accelerator& acc, const CompiledNetwork& cn, const EnergyMode
     r.depth_first_cheaper_alone += why.rfind(kCheaperAlone, 0) == 0;
     r.depth_first_no_band_fits += why == kNoBandFits;
     r.depth_first_one_band_only += why == kOneBandOnly;
+    r.depth_first_leaves_no_room += why == kLeavesNoRoom;
   }
   for (int f : fusable)
     if (f >= 0 && acc.plan().layers[static_cast<std::size_t>(f)].fused_into < 0)

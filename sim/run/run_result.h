@@ -95,9 +95,10 @@ struct RunResult {
   // one plan counted too; LayerRow::fusion names each member's group).
   std::size_t depth_first_groups = 0, depth_first_layers = 0;
   // Layers no group starts at, by why (NetworkPlan::ungrouped): running them one after another
-  // was cheaper, no band fit the buffers, or the result has one band only.
+  // was cheaper, no band fit the buffers, the result has one band only, or every group that
+  // saved would have left a layer outside it no room to run.
   std::size_t depth_first_cheaper_alone = 0, depth_first_no_band_fits = 0,
-              depth_first_one_band_only = 0;
+              depth_first_one_band_only = 0, depth_first_leaves_no_room = 0;
   // Set when a layer cannot be tiled into the buffers: nothing was simulated, the totals are 0.
   std::optional<Infeasibility> infeasible;
 

@@ -622,14 +622,15 @@ struct GroupRuns {
   std::vector<std::unique_ptr<Accelerator>> accs;
 };
 std::unique_ptr<GroupRuns> run_groups(
-    const std::vector<std::pair<std::vector<std::string>, std::vector<PlanParams::Group>>>& runs) {
+    const std::vector<std::pair<std::vector<std::string>, std::vector<PlanParams::Group>>>& runs,
+    Network (*net)() = stack_net) {
   auto r = std::make_unique<GroupRuns>();
   std::vector<PlannedRun> planned;
   for (const auto& [sets, groups] : runs) {
     r->cfgs.push_back(std::make_unique<SimConfig>(load_sim_config(std::nullopt, sets)));
     const SimConfig& cfg = *r->cfgs.back();
     r->cns.push_back(std::make_unique<CompiledNetwork>(
-        compile_network(stack_net(), compile_spec(cfg, true), SyntheticWeights(7))));
+        compile_network(net(), compile_spec(cfg, true), SyntheticWeights(7))));
     if (cfg.batch > 1) add_batch_references(*r->cns.back(), SyntheticWeights(7), cfg.batch);
     const CompiledNetwork& cn = *r->cns.back();
     const EnergyModel em = energy_model(cfg);
@@ -648,7 +649,88 @@ std::unique_ptr<GroupRuns> run_groups(
   return r;
 }
 
+// Branches joined by concatenation as a depth-first group's test bed: an inception block (a 1 x 1
+// branch, a 1 x 1 -> 3 x 3 branch, a pooling -> 1 x 1 branch, concatenated), then a feature
+// pyramid's top-down step (a strided conv, nearest upsampling, concatenated with the block's
+// output) and a 1 x 1 conv.
+Network branch_net() {
+  NetworkBuilder b("branches", {16, 14, 6}, "test");
+  const int x = b.conv("c0", b.input(), 8, 3, 1, 1, A::Relu);  // 0: 16 x 14 x 8
+  const int a = b.conv("a1", x, 6, 1, 1, 0, A::Relu);          // 1
+  int c = b.conv("b1", x, 4, 1, 1, 0, A::Relu);                // 2
+  c = b.conv("b2", c, 6, 3, 1, 1, A::Relu);                    // 3
+  int p = b.max_pool("p", x, 3, 1, 1);                         // 4
+  p = b.conv("p1", p, 4, 1, 1, 0, A::Relu);                    // 5
+  const int y = b.concat("cat", {a, c, p});                    // 6: 16 x 14 x 16
+  const int d = b.conv("down", y, 8, 3, 2, 1, A::Relu);        // 7: 8 x 7 x 8
+  const int u = b.upsample("up", d, 2, 2);                     // 8: 16 x 14 x 8
+  const int z = b.concat("fpn", {u, y});                       // 9: 16 x 14 x 24
+  b.conv("out", z, 10, 1, 1, 0, A::None);                      // 10
+  return b.build();
+}
+
 }  // namespace
+
+// Depth-first groups across concatenations and upsampling (docs/mapping.md "Depth-first"): an
+// inception block from its first branch to its concat, with or without the conv before it; the
+// pyramid step from the strided conv through the upsampling and the concat to the last conv; the
+// whole network as one group. Bit-exact in both dataflows, every band size and row policy, with
+// a batch; a member whose inputs all come from members reads nothing from DRAM, and only the
+// last member writes there. The mapper, given the choice, groups across a concat too.
+TEST(DepthFirst, GroupsAcrossConcatAndUpsamplingRunBitExact) {
+  std::vector<std::pair<std::vector<std::string>, std::vector<PlanParams::Group>>> runs;
+  for (const char* df : {"ws", "os"})
+    for (int rows : {1, 3, 16})
+      for (bool cached : {false, true})
+        runs.push_back({{std::string("array.dataflow=") + df, "array.rows=4", "array.cols=5",
+                         "buffers.weight_kib=4"},
+                        {{1, 6, rows, cached}, {7, 10, rows, cached}}});
+  runs.push_back({{"buffers.weight_kib=4"}, {{0, 6, 2, true}}});
+  runs.push_back({{"buffers.weight_kib=4"}, {{0, 10, 4, false}}});
+  runs.push_back(
+      {{"workload.batch=2", "buffers.weight_kib=4"}, {{0, 6, 3, true}, {7, 10, 2, false}}});
+  const auto r = run_groups(runs, branch_net);
+  const int I = static_cast<int>(Operand::Inputs), O = static_cast<int>(Operand::Outputs);
+  for (std::size_t k = 0; k < runs.size(); ++k) {
+    const CompiledNetwork& cn = *r->cns[k];
+    const auto mism = r->accs[k]->compare_outputs();
+    for (std::size_t li = 0; li < mism.size(); ++li)
+      EXPECT_EQ(mism[li], 0u) << "run " << k << " layer " << cn.net.layers[li].name;
+    const auto& res = r->accs[k]->results();
+    const auto& plan = r->accs[k]->plan();
+    for (const PlanParams::Group& g : runs[k].second) {
+      for (int li = g.first; li <= g.last; ++li) {
+        const auto l = static_cast<std::size_t>(li);
+        EXPECT_EQ(plan.layers[l].group, g.first) << "run " << k << " layer " << li;
+        bool inputs_inside = true;
+        for (int t : cn.net.layers[l].inputs) {
+          bool made = false;
+          for (int m = g.first; m <= g.last; ++m)
+            made = made || cn.net.layers[static_cast<std::size_t>(m)].output == t;
+          inputs_inside = inputs_inside && made;
+        }
+        if (inputs_inside) {
+          EXPECT_EQ(res[l].traffic.dram.read_bits[I], 0u) << "run " << k << " layer " << li;
+        }
+        if (li < g.last) {
+          EXPECT_EQ(res[l].traffic.dram.write_bits[O], 0u) << "run " << k << " layer " << li;
+        }
+      }
+    }
+  }
+  const SimConfig cfg =
+      load_sim_config(std::nullopt, {"mapping.fusion=depth-first", "buffers.activation_kib=2"});
+  const CompiledNetwork cn =
+      compile_network(branch_net(), compile_spec(cfg, false), SyntheticWeights(7));
+  const EnergyModel em = energy_model(cfg);
+  const auto df = make_dataflow(cfg.array.dataflow);
+  const Schedule s = choose_schedule(cfg, cn, plan_params(cfg, cn, df.get()), em,
+                                     mac_energies(cn, cfg, em, mac_circuit_fnv1a64(cfg)));
+  bool across = false;
+  for (const PlanParams::Group& g : s.groups)
+    across = across || (g.first < 6 && g.last >= 6) || (g.first < 9 && g.last >= 9);
+  EXPECT_TRUE(across) << s.groups.size() << " groups, none across a concat";
+}
 
 // Depth-first groups (docs/mapping.md "Depth-first"): members run band by band, the tensors
 // between them in windows of the activation SRAM; outputs equal the integer reference, every

@@ -1498,8 +1498,8 @@ TEST(RunCli, FusionNeverMovesMoreDramThanLayerByLayer) {
     if (mode != "depth-first") {
       EXPECT_EQ(groups[what][mode], 0) << what << " " << mode;
       // And no reasons for groups not formed.
-      for (const char* k :
-           {"depth_first_cheaper_alone", "depth_first_no_band_fits", "depth_first_one_band_only"})
+      for (const char* k : {"depth_first_cheaper_alone", "depth_first_no_band_fits",
+                            "depth_first_one_band_only", "depth_first_leaves_no_room"})
         EXPECT_EQ(row[k].get<double>(), 0) << what << " " << mode << " " << k;
     }
   }
@@ -1561,6 +1561,7 @@ TEST(RunCli, DepthFirstSaysWhyALayerIsNotGrouped) {
   EXPECT_EQ(s["depth_first_cheaper_alone"].get<double>(), tally["cheaper one after another"]);
   EXPECT_EQ(s["depth_first_no_band_fits"].get<double>(), tally["no band fits"]);
   EXPECT_EQ(s["depth_first_one_band_only"].get<double>(), tally["one band only"]);
+  EXPECT_EQ(s["depth_first_leaves_no_room"].get<double>(), tally["leaves another layer no room"]);
   EXPECT_GT(tally["cheaper one after another"], 0.0);
   EXPECT_GT(s["depth_first_groups"].get<int>(), 0);
 }

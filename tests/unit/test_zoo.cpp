@@ -1,9 +1,9 @@
 // torchvision's CNNs as PyTorch exports them (scripts/export_torchvision.py, seeded random
 // weights), at a 64 x 64 input: each imports, its float reference matches NumPy's evaluation of
-// the same file, and a functional run is bit-exact against the integer reference. One model per
-// family the importer needed something for (tests/CMakeLists.txt's Zoo test checks the MAC counts
-// at full size; docs/workloads.md tabulates the whole zoo). Skipped where python3-torchvision is
-// not installed.
+// the same file, and a functional run is bit-exact against the integer reference (also with the
+// depth-first groups the mapper chooses). One model per family the importer needed something for
+// (tests/CMakeLists.txt's Zoo test checks the MAC counts at full size; docs/workloads.md
+// tabulates the whole zoo). Skipped where python3-torchvision is not installed.
 #include <cstdlib>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -55,6 +55,12 @@ bool export_and_check(const std::vector<std::string>& models, int opset, const s
     const std::string path = out + "/" + m + "_" + std::to_string(size) + ".onnx";
     expect_matches_numpy(path, {}, false, false, dir);
     expect_runs_bit_exact(path, {}, dir, m);
+    // Depth-first groups the mapper chooses across whatever the model holds (concats,
+    // upsampling, shuffles, gates), at the default activation SRAM and at one that forces more
+    // and longer groups.
+    expect_runs_bit_exact(path, {"mapping.fusion=depth-first"}, dir, m + "-df");
+    expect_runs_bit_exact(path, {"mapping.fusion=depth-first", "buffers.activation_kib=16"}, dir,
+                          m + "-df16");
   }
   return true;
 }
