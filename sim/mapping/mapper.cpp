@@ -799,8 +799,9 @@ bool leaves_room(const CompiledNetwork& cn, LayerChooser& chooser, const PlanPar
 // Depth-first groups, greedily from the first layer on: of the chains starting at a layer (up
 // to eight plans, every tensor between members read by members only), with bands of 1, 2, 4,
 // ... result rows of the last member, the one that saves the most by mapping.objective against
-// its members run one after another (as scheduled so far) becomes a group, and the search goes
-// on after it; else after the layer. A chain of one plan is that plan run band by band with its
+// its members run one after another (as scheduled so far) and leaves every layer outside it
+// room to run (leaves_room) becomes a group, and the search goes on after it; else after the
+// layer. A chain of one plan is that plan run band by band with its
 // weights pinned in the whole weight buffer: it wins where they fit the buffer but not a half
 // (the plan alone reloads them per band). Where no group starts, `ungrouped` says why.
 void choose_groups(const SimConfig& cfg, const CompiledNetwork& cn, LayerChooser& chooser,
@@ -885,7 +886,7 @@ void choose_groups(const SimConfig& cfg, const CompiledNetwork& cn, LayerChooser
                         : closest       ? kCheaperAlone
                         : alone_fits    ? kOneBandOnly
                                         : kNoBandFits;
-      if (closest) {
+      if (closest && saving.empty()) {
         char pct[32];
         std::snprintf(pct, sizeof pct, "%+.1f %%", 100.0 * (closest_ratio - 1.0));
         why += " (closest group: " + net.layers[static_cast<std::size_t>(closest->first)].name +
