@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <numeric>
 
 #include "modules/base/error.h"
 #include "modules/common/compiled_network.h"
@@ -247,6 +248,13 @@ ConvMapping greedy(const ConvGeom& g, const PlanParams& p) {
                    "the input rows of one output row, one channel");
     }
     ct = static_cast<int>(std::min<std::uint64_t>(ct, act_capacity / row_elems));
+  }
+  // Under SCALE-Sim's fold timing, a k-chunk of whole row folds where K runs along the rows (WS,
+  // IS): SCALE-Sim folds a layer's K in one piece, so a chunk that ends inside a fold would add a
+  // fold it does not have.
+  if (p.array.scalesim && ct < g.cg && std::string(p.dataflow->name()) != "os") {
+    const int step = p.array.rows / std::gcd(p.array.rows, g.taps);  // channels per whole fold set
+    if (ct >= step) ct -= ct % step;
   }
   const int cs = all_ch ? g.in.c : ct;
   // 3. Output rows per band.
