@@ -252,7 +252,7 @@ ConvMapping greedy(const ConvGeom& g, const PlanParams& p) {
   // Under SCALE-Sim's fold timing, a k-chunk of whole row folds where K runs along the rows (WS,
   // IS): SCALE-Sim folds a layer's K in one piece, so a chunk that ends inside a fold would add a
   // fold it does not have.
-  if (p.array.scalesim && ct < g.cg && std::string(p.dataflow->name()) != "os") {
+  if (p.array.scalesim && ct < g.cg && p.dataflow->k_along_rows()) {
     const int step = p.array.rows / std::gcd(p.array.rows, g.taps);  // channels per whole fold set
     if (ct >= step) ct -= ct % step;
   }

@@ -136,6 +136,9 @@ class DataflowModel {
   // Whether a tile may keep its partial sums in the column accumulators over the row folds or
   // leave them in the output buffer (docs/mapping.md `acc`): a choice on WS only.
   virtual bool accumulators_optional() const { return false; }
+  // Whether a tile's K (taps x input channels) runs along the array rows, folded in row folds
+  // (WS, IS); not where it is the temporal dimension (OS).
+  virtual bool k_along_rows() const { return true; }
 };
 
 class WeightStationary final : public DataflowModel {
@@ -151,6 +154,7 @@ class WeightStationary final : public DataflowModel {
 class OutputStationary final : public DataflowModel {
  public:
   const char* name() const override { return "os"; }
+  bool k_along_rows() const override { return false; }
   std::vector<FoldBlock> fold_blocks(std::int64_t m, std::int64_t k, std::int64_t n,
                                      ArrayDims a) const override;
   TileTiming tile(const TileGemm& g, ArrayDims a) const override;

@@ -34,15 +34,6 @@ sc_core::sc_time Dram::book(const sc_core::sc_time& request) {
   prune();
   const sc_core::sc_time length = last_length_;
   const sc_core::sc_time latency = latency_;
-  // Pruning can leave the request after every booking: complete's streaming case.
-  if (busy_.empty() || request >= busy_.back().second) {
-    if (!busy_.empty() && busy_.back().second == request) {
-      busy_.back().second = request + length;
-    } else {
-      busy_.push_back({request, request + length});
-    }
-    return request + length + latency;
-  }
   auto by_start = [](const auto& b, const sc_core::sc_time& t) { return b.first < t; };
   // First gap of `length` at or after the request.
   sc_core::sc_time start = request;

@@ -65,7 +65,8 @@ class Dram final : public sc_core::sc_module, public AccessTiming {
   // Drops the bookings that ended before the kernel's current time: no request comes before it,
   // so they can no longer collide with one.
   void prune();
-  // complete's general case: the first free gap of last_length_ at or after `request`.
+  // complete's general case: the first free gap of last_length_ at or after `request` (a request
+  // after every booking gets the slot complete's streaming case would give it).
   sc_core::sc_time book(const sc_core::sc_time& request);
   static constexpr std::size_t kPruneAt = 64;  // bookings kept before the streaming case prunes
 
