@@ -416,41 +416,67 @@ def characterise(module, out_dir, e, streams, pes=(0, 16, 32, 48), ops=400):
                          np.stack([acc_in[p * m:p * m + n] for p in pes])))
     vectors = np.loadtxt(os.path.join(out_dir, "vectors.txt"), dtype=np.int64, ndmin=2,
                          comments="#")
-    table = []
-    if os.path.exists(os.path.join(out_dir, "table.txt")):  # the preset's level set, loaded
-        table = [tuple(map(int, line.split())) for line in open(os.path.join(out_dir, "table.txt"))]
-    state = load_registers(module, [{"tbl_we": 1, "tbl_addr": i, "tbl_data": w} for i, w in table])
+
+    def table_state(entries):  # a decoder table written, (address, word) pairs
+        return load_registers(module, [{"tbl_we": 1, "tbl_addr": i, "tbl_data": w}
+                                       for i, w in entries])
+
+    # What is held: (row key, code, decoder state). A fixed decoder: every valid code. A loadable
+    # decoder (values.txt): every magnitude it can hold, of either sign, a table's worth at a time,
+    # keyed by the level (2|v| + (v < 0), MacModel::energy_key): a layer's own set puts another
+    # magnitude behind each code.
+    holds = []
+    if os.path.exists(os.path.join(out_dir, "values.txt")):
+        values = [tuple(map(int, line.split())) for line in open(os.path.join(out_dir,
+                                                                              "values.txt"))]
+        entries = sum(1 for _ in open(os.path.join(out_dir, "table.txt")))
+        sign = 1 << len(module["ports"]["code"]["bits"]) - 1
+        for first in range(0, len(values), entries):
+            chunk = values[first:first + entries]
+            state = table_state([(i + 1, w) for i, (_, w) in enumerate(chunk)])
+            if first == 0:
+                holds.append((0, 0, state))
+            for i, (m, _) in enumerate(chunk):
+                holds += [(2 * m, i + 1, state), (2 * m + 1, sign | (i + 1), state)]
+    else:
+        table = []
+        if os.path.exists(os.path.join(out_dir, "table.txt")):  # the preset's level set, loaded
+            table = [tuple(map(int, line.split()))
+                     for line in open(os.path.join(out_dir, "table.txt"))]
+        state = table_state(table)
+        holds = [(int(c), int(c), state) for c in np.unique(vectors[:, 0])]
 
     def toggles(x):  # [segments, n] -> bits changing from each operation to the next, flattened
         return (x[:, 1:] ^ x[:, :-1]).reshape(-1)
 
-    codes = np.unique(vectors[:, 0])
-    xs = {int(c): [] for c in codes}
-    ys = {int(c): [] for c in codes}
+    codes = [key for key, _, _ in holds]
+    xs = {c: [] for c in codes}
+    ys = {c: [] for c in codes}
     for act, acc_in in segments:
         if serial:  # clocked: every code's segments side by side, one PE each
-            k = len(codes)
-            held = np.repeat(codes, act.size)
+            k = len(holds)
+            held = np.repeat([code for _, code, _ in holds], act.size)
             per_op, out, _, _ = evaluate_serial(module, held, np.tile(act.reshape(-1), k),
                                                 np.tile(acc_in.reshape(-1), k), k * len(act))
             per_op = per_op.reshape(k, len(act), -1)
             out = out.reshape(k, len(act), -1)
-        for j, c in enumerate(codes):
+        for j, (c, code, state) in enumerate(holds):
             if serial:
                 y, acc_out = per_op[j][:, 1:].reshape(-1), out[j]
             else:
-                got, w, _ = evaluate(module, {"a": act.reshape(-1), "code": np.full(act.size, c),
+                got, w, _ = evaluate(module, {"a": act.reshape(-1),
+                                              "code": np.full(act.size, code),
                                               "acc_in": acc_in.reshape(-1)}, state,
                                      per_transition=True)
                 acc_out = got["acc_out"].reshape(act.shape)
                 y = np.r_[w, 0].reshape(act.shape)[:, :-1].reshape(-1)  # within each segment
             cols = [popcount(toggles(act), a_bits), popcount(toggles(acc_in), acc_bits),
                     popcount(toggles(acc_out - acc_in), acc_bits), np.full(y.size, float(serial))]
-            xs[int(c)].append(np.stack(cols, 1))
-            ys[int(c)].append(e * y)
+            xs[c].append(np.stack(cols, 1))
+            ys[c].append(e * y)
     coefficients, worst = {}, 0.0
     for c in codes:
-        xs_c, ys_c = xs[int(c)], ys[int(c)]
+        xs_c, ys_c = xs[c], ys[c]
         x, y = np.concatenate(xs_c), np.concatenate(ys_c)
         k = nonnegative_least_squares(x if serial else x[:, :3], y)
         k = k if serial else np.r_[k, 0.0]
@@ -528,6 +554,8 @@ def main():
             characterised[d] = {"verilog_fnv1a64": fnv1a64(
                 open(os.path.join(out, "conloc_mac.v"), "rb").read()),
                 "codes": [[c] + k for c, k in sorted(codes.items())]}
+            if os.path.exists(os.path.join(out, "values.txt")):  # rows keyed by the level held
+                characterised[d]["keyed_by"] = "level"
             print(f"{d}: {len(codes)} codes characterised (least squares off a code's mean "
                   f"energy by up to {100 * worst:.1f} %, scaled to it)", flush=True)
         for s in streams:
@@ -539,16 +567,23 @@ def main():
                                             for i, word in head["table"]])
             if serial:  # several cycles per operation: clocked, PE by PE
                 per_op, _, cycles, bad = evaluate_serial(module, code, act, acc_in, 64, acc_out)
-                weighted = per_op.sum()
+                weighted, transitions = per_op.sum(), len(code) - 1
                 gates = len(combinational_order(module))
             else:
-                got, weighted, gates = evaluate(module, {"a": act, "code": code,
-                                                         "acc_in": acc_in}, state)
+                got, w, gates = evaluate(module, {"a": act, "code": code, "acc_in": acc_in},
+                                         state, per_transition=True)
                 bad = int(np.count_nonzero(got["acc_out"] != acc_out))
+                # Within each PE's operations only, as the term-serial MACs are measured: where
+                # one PE's stream gives way to the next the held weight changes, which a run
+                # charges as a weight fetch (the decoder read) and a PE register load, not as
+                # MAC energy -- through a 127-entry table that transition alone is 1.2 pJ.
+                keep = np.ones(len(w), bool)
+                keep[len(code) // 64 - 1::len(code) // 64] = False
+                weighted, transitions = w[keep].sum(), int(keep.sum())
             if bad:
                 sys.exit(f"toggle_energy: {d}: gate netlist differs from the C++ datapath on "
                          f"{bad} of {len(code)} operations of {layer}")
-            results[(d, layer)] = (e * weighted / (len(code) - 1), head)
+            results[(d, layer)] = (e * weighted / transitions, head)
             print(f"{d:8} {layer:22} {len(code):6} ops {gates:5} gates: "
                   f"{results[(d, layer)][0]:.4f} pJ/MAC from toggles, model {model:.4f}")
     # "model": what a run charges for these operations (the characterised energy per held code
@@ -643,7 +678,8 @@ def main():
         with open(tmp, "w") as f:  # one line per code
             text = json.dumps({k: v for k, v in doc.items() if k != "designs"}, indent=1)
             designs = ",\n".join(
-                f' "{d}": {{"verilog_fnv1a64": "{v["verilog_fnv1a64"]}", "codes": [\n' +
+                f' "{d}": {{"verilog_fnv1a64": "{v["verilog_fnv1a64"]}", ' +
+                (f'"keyed_by": "{v["keyed_by"]}", ' if "keyed_by" in v else "") + '"codes": [\n' +
                 ",\n".join("  " + json.dumps(row) for row in v["codes"]) + "]}"
                 for d, v in characterised.items())
             f.write(text[:-2] + ',\n "designs": {\n' + designs + "}\n}\n")

@@ -185,7 +185,8 @@ const std::vector<ElpLutParams>& ElpLutFormat::presets() {
       {"elp5v2", 5, 2, 5, false, {}, 0.0}, {"elp6v2", 6, 2, 7, false, {}, 0.2},
       {"elp7v2", 7, 3, 7, false, {}, 0.0}, {"elp8v2", 8, 3, 8, false, {}, 0.0},
       {"elp3v2l", 3, 2, 3, true, {}, 0.0}, {"elp4v2l", 4, 2, 4, true, {}, 0.0},
-      {"elp5v2l", 5, 2, 5, true, {}, 0.0}, {"elp6v2l", 6, 2, 7, true, {}, 0.02}};
+      {"elp5v2l", 5, 2, 5, true, {}, 0.0}, {"elp6v2l", 6, 2, 7, true, {}, 0.02},
+      {"elp7v2l", 7, 3, 7, true, {}, 0.0}, {"elp8v2l", 8, 3, 8, true, {}, 0.0}};
   return kPresets;
 }
 

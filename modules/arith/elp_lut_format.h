@@ -68,7 +68,7 @@ class ElpLutFormat {
   }
 
   // v2 presets elp3v2 .. elp8v2: k = 1 at 3 bits, 2 up to 6, 3 at 7 and 8; N = 3, 4, 5, 7, 7, 8.
-  // elp3v2l .. elp6v2l: the same with a level set chosen per layer (elp3v2l with two terms).
+  // elp3v2l .. elp8v2l: the same with a level set chosen per layer (elp3v2l with two terms).
   static const std::vector<ElpLutParams>& presets();
   static bool is_preset(const std::string& name);
   static ElpLutFormat preset(const std::string& name);  // cached: the search runs once per name

@@ -23,6 +23,17 @@ std::uint32_t ElpLutMac::pe_code(std::uint32_t code) const {
   return (sign << (pb - 1)) | index;
 }
 
+std::uint32_t ElpLutMac::energy_key(std::uint32_t pe_code) const {
+  if (!loads_table()) return pe_code;
+  const int pb = pe_.code_bits();
+  const std::uint32_t sign = (pe_code >> (pb - 1)) & 1u, index = pe_code & ((1u << (pb - 1)) - 1u);
+  CONLOC_ASSERT(index < (1u << (format_.code_bits() - 1)), "ElpLutMac",
+                "a PE code beyond the layer's table");
+  if (index == 0) return 0;
+  const auto m = static_cast<std::uint32_t>(format_.magnitudes()[index - 1]);
+  return 2 * m + sign;
+}
+
 std::int64_t ElpLutMac::mac(std::int64_t acc, std::int32_t a, std::uint32_t code) const {
   format_.decode(code);  // rejects codes wider than the format
   const ElpBsdFields f = format_.fields(code);

@@ -39,6 +39,8 @@ class ElpLutMac final : public MacModel {
   int weight_register_bits() const override { return pe_.decoded_bits(); }
   int pe_code_bits() const override { return pe_.code_bits(); }
   std::uint32_t pe_code(std::uint32_t code) const override;
+  const char* energy_keyed_by() const override { return loads_table() ? "level" : "code"; }
+  std::uint32_t energy_key(std::uint32_t pe_code) const override;
 
   int term_bits() const { return widths_.activation_operand_bits() + pe_.max_position() + 1; }
   const ElpLutFormat& format() const { return format_; }

@@ -67,6 +67,12 @@ class MacModel {
   // characterisation indexes (sim/energy/mac_characterisation.h).
   virtual int pe_code_bits() const { return code_bits(); }
   virtual std::uint32_t pe_code(std::uint32_t code) const { return code; }
+  // What a MAC characterisation keys a held PE code by: the code itself ("code"), or, where the
+  // PE's decoder table is loaded per layer, the level it holds ("level": 2|v| + (v < 0)), since
+  // one code index holds a different magnitude, and so a different datapath setting, in every
+  // layer (docs/rtl.md, "Characterised MAC energy").
+  virtual const char* energy_keyed_by() const { return "code"; }
+  virtual std::uint32_t energy_key(std::uint32_t pe_code) const { return pe_code; }
 
   // The datapath cells of this design's costliest code (every other code uses a subset).
   CellCounts peak_cells() const {

@@ -69,7 +69,7 @@ bool parse_optimize_options(const std::vector<std::string>& args, OptimizeOption
       "images the final designs are reported on, once: SPLIT:A-B (default the second half of "
       "the test split)")("bits", po::value<std::string>(&o.bits),
                          "widths a layer may take (default every one a family runs: fixed "
-                         "point 2 .. the configured PE's, ELP_BSD v2 3..6)")(
+                         "point 2 .. the configured PE's, ELP_BSD v2 3..8)")(
       "compensations", po::value<std::string>(&o.compensations),
       "compensations a layer may take (design.compensation values; default all four; the "
       "configured design.compensation is always one)")(
@@ -137,7 +137,7 @@ struct Measured {
 
 // A family of per-layer formats and the PE a mix of them runs on (design.layer_formats,
 // docs/optimize.md): fixed point sign-extended into a fixed-point PE, or ELP_BSD v2 formats whose
-// tables are loaded into a loadable-decoder PE (elp3v2l .. elp6v2l).
+// tables are loaded into a loadable-decoder PE (elp3v2l .. elp8v2l).
 // A layer's option is a format and a compensation: option i * C + c is formats[i] with
 // compensation comps[c] (C compensations; comps[0] is the configured design.compensation).
 struct Family {
@@ -145,8 +145,12 @@ struct Family {
   int configured = 8;     // fixed: the configured PE's width (design.fixed.weight_bits)
   std::vector<int> bits;  // widths a layer may take (and PEs), ascending
   // The formats a layer may take, (width, name) by ascending width: each width's own format (the
-  // PE's) and, for ELP_BSD at 3 bits, also the one-term Laplace set elp3v2 beside elp3v2l.
+  // PE's); for ELP_BSD at 3 bits also the one-term Laplace set elp3v2 beside elp3v2l, and fixed
+  // point of each width whose integers a loadable decoder of the family holds (fixed3 .. fixed6).
   std::vector<std::pair<int, std::string>> formats;
+  // Per format, the index in `bits` of the narrowest PE that runs it: its own width's, or for
+  // fixed point on ELP_BSD the first with terms enough (fixed5 needs a three-term PE, elp7v2l).
+  std::vector<int> format_pe;
   std::vector<std::string> comps;  // compensations a layer may take, the configured first
   int top() const { return bits.back(); }
   bool elp() const { return name == "elp"; }
@@ -155,9 +159,7 @@ struct Family {
   int format_index(int o) const { return o / c(); }
   int comp(int o) const { return o % c(); }
   int width(int o) const { return formats[static_cast<std::size_t>(format_index(o))].first; }
-  int width_index(int o) const {
-    return static_cast<int>(std::find(bits.begin(), bits.end(), width(o)) - bits.begin());
-  }
+  int pe_index(int o) const { return format_pe[static_cast<std::size_t>(format_index(o))]; }
   // A width's own format (the PE's): fixed<b>, or ELP_BSD v2 with its own level set.
   std::string own(int b) const {
     return (elp() ? "elp" : "fixed") + std::to_string(b) + (elp() ? "v2l" : "");
@@ -237,9 +239,10 @@ std::string mixed_spec(const Problem& p, const Family& f, const std::vector<int>
                        bool narrowest) {
   int widest = f.top();
   if (narrowest) {
-    widest = 0;
+    int k = 0;
     for (int o : formats)
-      widest = std::max(widest, f.width(o));
+      k = std::max(k, f.pe_index(o));
+    widest = f.bits[static_cast<std::size_t>(k)];
   }
   const std::string own = f.own(widest);
   std::string lf;
@@ -308,6 +311,10 @@ std::vector<std::vector<std::string>> accelerator_points(const OptimizeOptions& 
   return points;
 }
 
+// The widths of the loadable-decoder PEs (elp3v2l .. elp8v2l).
+constexpr int kElpMinBits = 3, kElpMaxBits = 8;
+constexpr const char* kElpWidths = "3..8";
+
 // The format families of --families over the widths of --bits and the compensations of
 // --compensations (the configured one first), each checked: errors name the option.
 std::vector<Family> make_families(const OptimizeOptions& o, int pe_bits,
@@ -317,15 +324,15 @@ std::vector<Family> make_families(const OptimizeOptions& o, int pe_bits,
   for (const std::string& b : split_list(o.bits)) {
     const bool ok = !b.empty() && b.size() <= 2 && b.find_first_not_of("0123456789") == b.npos;
     const int v = ok ? std::stoi(b) : 0;
-    if (v < 2 || v > std::max(pe_bits, 6)) {
-      throw UserError(
-          field_error("--bits", "", "not a width a PE runs", "\"" + b + "\"",
-                      "2.." + std::to_string(pe_bits) + " (fixed point) or 3..6 (ELP_BSD v2)"));
+    if (v < 2 || v > std::max(pe_bits, kElpMaxBits)) {
+      throw UserError(field_error(
+          "--bits", "", "not a width a PE runs", "\"" + b + "\"",
+          "2.." + std::to_string(pe_bits) + " (fixed point) or " + kElpWidths + " (ELP_BSD v2)"));
     }
     bits.insert(v);
   }
   if (o.bits.empty()) {
-    for (int b = 2; b <= std::max(pe_bits, 6); ++b)
+    for (int b = 2; b <= std::max(pe_bits, kElpMaxBits); ++b)
       bits.insert(b);
   }
   // The configured compensation first: the widest PE's own design, the anchors and the uniform
@@ -345,18 +352,31 @@ std::vector<Family> make_families(const OptimizeOptions& o, int pe_bits,
       throw UserError(field_error("--families", "", "not a list of distinct families",
                                   "\"" + o.families + "\"", "fixed, elp or fixed,elp"));
     }
-    Family f{n, pe_bits, {}, {}, comps};
+    Family f{n, pe_bits, {}, {}, {}, comps};
     for (int b : bits) {
-      if (f.elp() ? (b >= 3 && b <= 6) : b <= pe_bits) f.bits.push_back(b);
+      if (f.elp() ? (b >= kElpMinBits && b <= kElpMaxBits) : b <= pe_bits) f.bits.push_back(b);
     }
     if (!f.elp() && (f.bits.empty() || f.bits.back() != pe_bits)) f.bits.push_back(pe_bits);
     if (f.bits.empty()) {
       throw UserError(field_error("--bits", "", "no width of the " + f.label() + " family",
-                                  "\"" + o.bits + "\"", "an ELP_BSD v2 width, 3..6"));
+                                  "\"" + o.bits + "\"",
+                                  std::string("an ELP_BSD v2 width, ") + kElpWidths));
     }
-    for (int b : f.bits) {
-      if (f.elp() && b == 3) f.formats.emplace_back(3, "elp3v2");
-      f.formats.emplace_back(b, f.own(b));
+    for (std::size_t k = 0; k < f.bits.size(); ++k) {
+      const int b = f.bits[k];
+      auto add = [&f](int width, std::string name, std::size_t pe) {
+        f.formats.emplace_back(width, std::move(name));
+        f.format_pe.push_back(static_cast<int>(pe));
+      };
+      if (f.elp() && b == 3) add(3, "elp3v2", k);
+      add(b, f.own(b), k);
+      if (!f.elp()) continue;
+      for (std::size_t pe = k; pe < f.bits.size(); ++pe) {
+        if (fixed_on_loadable(b, ElpLutFormat::preset(f.own(f.bits[pe])).params())) {
+          add(b, "fixed" + std::to_string(b), pe);
+          break;
+        }
+      }
     }
     families.push_back(f);
   }
@@ -369,8 +389,8 @@ std::vector<Family> make_families(const OptimizeOptions& o, int pe_bits,
     if (!used) {
       throw UserError(field_error("--bits", "", "not a width of the families searched",
                                   std::to_string(b),
-                                  "fixed point 2.." + std::to_string(pe_bits) +
-                                      ", ELP_BSD v2 3..6 (--families " + o.families + ")"));
+                                  "fixed point 2.." + std::to_string(pe_bits) + ", ELP_BSD v2 " +
+                                      kElpWidths + " (--families " + o.families + ")"));
     }
   }
   return families;
@@ -637,12 +657,12 @@ std::vector<FormatChoice> narrowest_pe_front(const Problem& p, const Search& s, 
     std::vector<std::vector<LayerOption>> up_to(options.size());
     for (std::size_t l = 0; l < options.size(); ++l) {
       for (const LayerOption& o : options[l])
-        if (f.width_index(o.format) <= static_cast<int>(k)) up_to[l].push_back(o);
+        if (f.pe_index(o.format) <= static_cast<int>(k)) up_to[l].push_back(o);
     }
     for (FormatChoice c : pareto_front(up_to, 1024)) {
       int widest = 0;
       for (int o : c.formats)
-        widest = std::max(widest, f.width_index(o));
+        widest = std::max(widest, f.pe_index(o));
       c.energy += base + pe_saving[static_cast<std::size_t>(widest)];
       c.group = static_cast<int>(q);
       all.push_back(std::move(c));

@@ -26,7 +26,7 @@ int cmd_rtl(const std::vector<std::string>& args) {
   add_common_options(desc, common, true);
   desc.add_options()(
       "design", po::value<std::string>(&design),
-      "MAC design: fixed2..fixed16, elp4..elp8, elp3v2..elp8v2, elp3v2l..elp6v2l, elp (the "
+      "MAC design: fixed2..fixed16, elp4..elp8, elp3v2..elp8v2, elp3v2l..elp8v2l, elp (the "
       "configured; design.elp.mac=serial for term-serial)")(
       "stream", po::value<std::vector<std::string>>(&streams),
       "WORKLOAD:LAYER (repeatable): also write the operand stream 64 weight-stationary PEs of "
@@ -52,7 +52,7 @@ int cmd_rtl(const std::vector<std::string>& args) {
     for (const auto& e : fs::directory_iterator(common.out_dir)) {
       const std::string n = e.path().filename().string();
       if (n != "conloc_mac.v" && n != "README.md" && n != "vectors.txt" && n != "table.txt" &&
-          n.rfind("stream-", 0) != 0) {
+          n != "values.txt" && n.rfind("stream-", 0) != 0) {
         throw UserError(field_error("--out", "", "folder holds other files", e.path().string(),
                                     "a new or empty folder, or an earlier rtl output"));
       }
@@ -63,10 +63,14 @@ int cmd_rtl(const std::vector<std::string>& args) {
   write_file_atomic(common.out_dir + "/conloc_mac.v", rtl.verilog);
   write_file_atomic(common.out_dir + "/README.md", rtl.readme);
   write_file_atomic(common.out_dir + "/vectors.txt", text);
-  if (!rtl.table.empty()) {
-    write_file_atomic(common.out_dir + "/table.txt", rtl.table);
-  } else if (fs::exists(common.out_dir + "/table.txt")) {
-    fs::remove(common.out_dir + "/table.txt");  // an earlier design's: never left beside these
+  // An earlier design's table and values are never left beside these.
+  for (const auto& [name, text] :
+       {std::pair{"table.txt", &rtl.table}, {"values.txt", &rtl.values}}) {
+    if (!text->empty()) {
+      write_file_atomic(common.out_dir + "/" + name, *text);
+    } else if (fs::exists(common.out_dir + "/" + name)) {
+      fs::remove(common.out_dir + "/" + name);
+    }
   }
   std::unique_ptr<EnergyModel> em;  // loaded once, when a stream needs the model's energies
   std::set<std::string> layers;     // each stream's file is named after its layer
@@ -106,7 +110,7 @@ int cmd_rtl(const std::vector<std::string>& args) {
     std::cout << ", decoder table " << rtl.table_entries << " x " << rtl.table_word_bits << " bits";
   }
   std::cout << "), README.md, vectors.txt (" << vectors << " vectors)"
-            << (rtl.table.empty() ? "" : ", table.txt") << "\n";
+            << (rtl.table.empty() ? "" : ", table.txt, values.txt") << "\n";
   return kExitOk;
 }
 

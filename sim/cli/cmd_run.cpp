@@ -62,7 +62,7 @@ bool parse_run_options(const std::string& cmd, const std::vector<std::string>& a
   if (with_design) {
     desc.add_options()("design", po::value<std::string>(&o.design),
                        "MAC design: elp, fixed, elp4..elp8[-serial], elp3v2..elp8v2, "
-                       "elp3v2l..elp6v2l, fixed2..fixed16, each optionally with "
+                       "elp3v2l..elp8v2l, fixed2..fixed16, each optionally with "
                        "@design.KEY=VALUE or @mapping.KEY=VALUE settings");
   } else {
     desc.add_options()("designs", po::value<std::string>(&o.designs),

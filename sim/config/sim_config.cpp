@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "modules/arith/elp_lut_format.h"
+#include "modules/arith/lp_bsd.h"
 #include "modules/base/error.h"
 #include "modules/memory/dram_tech.h"
 #include "sim/common/file_io.h"
@@ -97,10 +98,21 @@ DesignConfig DesignConfig::for_layer(const std::string& layer) const {
   return *this;
 }
 
+std::optional<ElpLutParams> fixed_on_loadable(int b, const ElpLutParams& pe) {
+  if (b < 3 || b > pe.code_bits) return std::nullopt;
+  ElpLutParams f{"fixed" + std::to_string(b), b, pe.terms, pe.positions, false, {}, 0.0};
+  for (std::int32_t m = 1; m < (1 << (b - 1)); ++m) {
+    if (signed_digit_form(m, pe.positions, pe.terms).empty()) return std::nullopt;
+    f.magnitudes.push_back(m);
+  }
+  return f;
+}
+
 namespace {
 
 // The formats a layer may take on the PE `pe`, for errors: fixed2 .. fixed<D> on a fixed-point
-// PE; on a loadable-decoder ELP_BSD v2 PE the v2 presets its code width, terms and positions hold.
+// PE; on a loadable-decoder ELP_BSD v2 PE the v2 presets its code width, terms and positions hold,
+// and the fixed-point widths whose level sets it holds.
 std::vector<std::string> formats_on(const DesignConfig& pe) {
   std::vector<std::string> out;
   if (pe.mac == MacKind::FixedPoint) {
@@ -112,6 +124,8 @@ std::vector<std::string> formats_on(const DesignConfig& pe) {
           f.positions <= pe.elp_v2->positions)
         out.push_back(f.name);
     }
+    for (int b = 3; b <= pe.elp_v2->code_bits; ++b)
+      if (fixed_on_loadable(b, *pe.elp_v2)) out.push_back("fixed" + std::to_string(b));
   }
   return out;
 }
@@ -168,6 +182,8 @@ std::vector<LayerFormat> parse_layer_formats(const std::string& text, const std:
     }
     if (pe.mac == MacKind::FixedPoint) {
       f.fixed_bits = std::stoi(f.format.substr(5));
+    } else if (f.format.rfind("fixed", 0) == 0) {
+      f.elp_v2 = fixed_on_loadable(std::stoi(f.format.substr(5)), *pe.elp_v2);
     } else {
       f.elp_v2 = ElpLutFormat::preset(f.format).params();
     }
@@ -324,7 +340,7 @@ const ParamRegistry& sim_params() {
                      {"elp", "fixed"}),
         choice_param("design.elp.format", "elp5",
                      "ELP_BSD preset: elp4..elp8 (v1 field layout), elp3v2..elp8v2 (v2: level sets "
-                     "chosen for Laplace weights, table-decoded), elp3v2l..elp6v2l (v2, a level "
+                     "chosen for Laplace weights, table-decoded), elp3v2l..elp8v2l (v2, a level "
                      "set per layer; docs/elp_bsd.md) or `custom` to use the four fields below "
                      "(v1 layout).",
                      elp_choices),
@@ -367,8 +383,9 @@ const ParamRegistry& sim_params() {
             "Layers whose weights use another format, run on the design's PE "
             "(docs/optimize.md): \"LAYER=FORMAT,...\", FORMAT fixed2 .. the fixed-point "
             "design's width (sign-extended into the PE's multiplier), or on an ELP_BSD "
-            "v2 design with a loadable decoder (elp3v2l..elp6v2l) a v2 preset its "
-            "datapath holds (the layer's level set loaded into the decoder). Weights are "
+            "v2 design with a loadable decoder (elp3v2l..elp8v2l) a v2 preset its "
+            "datapath holds, or fixed3 .. fixed6 where its terms hold the integers (the "
+            "layer's level set loaded into the decoder). Weights are "
             "stored and moved at their own width. Empty: every layer the design's format."),
         int_param("design.activation_bits", 8, "bits",
                   "Activation width (uniform, calibrated per tensor); activations occupy and move "
@@ -561,7 +578,7 @@ void resolve_elp_format(SimConfig& c) {
     throw_field_error(p.source_of("design.elp.term_price"), "design.elp.term_price",
                       "only used with a v2 preset, but design.elp.format is \"" + fmt + "\"",
                       json_brief(p.at("design.elp.term_price")),
-                      "a v2 preset (elp3v2..elp8v2, elp3v2l..elp6v2l), or leave it unset");
+                      "a v2 preset (elp3v2..elp8v2, elp3v2l..elp8v2l), or leave it unset");
   }
   if (elp_used && !p.is_auto("design.elp.levels") && !ElpLutFormat::is_preset(fmt)) {
     throw_field_error(p.source_of("design.elp.levels"), "design.elp.levels",
@@ -582,7 +599,7 @@ void resolve_elp_format(SimConfig& c) {
             "only used with a custom format" + std::string(v2 ? "" : " or a v2 preset") +
                 ", but design.elp.format is \"" + fmt + "\"",
             json_brief(p.at(k)),
-            "design.elp.format = \"custom\" or a v2 preset (elp3v2..elp8v2, elp3v2l..elp6v2l), "
+            "design.elp.format = \"custom\" or a v2 preset (elp3v2..elp8v2, elp3v2l..elp8v2l), "
             "or leave it unset");
       }
     }

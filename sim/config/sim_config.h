@@ -43,6 +43,13 @@ struct LayerFormat {
   std::optional<Compensation> compensation;  // "/COMPENSATION": the layer's own
 };
 
+// Fixed point of b bits as a level set of the loadable-decoder PE `pe` (design.layer_formats):
+// the magnitudes 1 .. 2^(b-1) - 1 in the PE's digit form, or nothing when one of them needs more
+// signed digits or a higher position than the PE has (b-bit integers need up to ceil(b / 2)
+// digits: fixed4 fits a two-term PE, fixed5 and fixed6 a three-term one). 3 bits at least: the v2
+// code's index field.
+std::optional<ElpLutParams> fixed_on_loadable(int b, const ElpLutParams& pe);
+
 struct DesignConfig {
   MacKind mac = MacKind::ElpBsd;
   ElpBsdParams elp;                    // resolved v1 preset or custom parameters

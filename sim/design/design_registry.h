@@ -14,7 +14,7 @@ namespace conloc {
 //   elp4 .. elp8                  ELP_BSD preset, parallel-term MAC
 //   elp4-serial .. elp8-serial    ELP_BSD preset, term-serial MAC
 //   elp3v2 .. elp8v2              ELP_BSD v2 (level set chosen for Laplace weights), parallel MAC
-//   elp3v2l .. elp6v2l            ELP_BSD v2 with a level set chosen per layer
+//   elp3v2l .. elp8v2l            ELP_BSD v2 with a level set chosen per layer
 //   fixed2 .. fixed16             fixed-point multiplier MAC of that weight width
 //   elp, fixed                    the base configuration's ELP_BSD or fixed-point design as set
 std::vector<std::string> design_names();

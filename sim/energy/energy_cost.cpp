@@ -148,9 +148,9 @@ std::vector<LayerMacEnergy> mac_energies(const CompiledNetwork& cn, const SimCon
     if (m.simulated_operands) m.toggles = mean_toggles(pes);
     m.characterised = characterisation != nullptr;
     if (characterisation && m.simulated_operands) {
-      m.pj = characterised_mac_pj(*characterisation, pes, actions, mac.pe_code(mac.encode(0)));
+      m.pj = characterised_mac_pj(*characterisation, mac, pes, actions);
     } else if (characterisation) {
-      m.pj = characterised_reference_mac_pj(*characterisation, cl.code_uses,
+      m.pj = characterised_reference_mac_pj(*characterisation, mac, cl.code_uses,
                                             static_cast<std::uint64_t>(cn.net.gemm(l).m) * batch);
     } else {
       m.pj = pe_mac_pj(em, mac, actions, cfg.array.dataflow, m.toggles);

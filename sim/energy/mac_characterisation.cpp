@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "modules/arith/mac_model.h"
 #include "modules/base/error.h"
 #include "sim/common/file_io.h"
 #include "sim/config/param_registry.h"
@@ -51,9 +52,17 @@ MacCharacterisation MacCharacterisation::load(const std::string& path) {
   for (auto it = doc["designs"].begin(); it != doc["designs"].end(); ++it) {
     const std::string at = "designs." + it.key();
     const nlohmann::json& d = it.value();
-    if (!d.is_object() || d.size() != 2 || !d.contains("verilog_fnv1a64") || !d.contains("codes")) {
-      throw_field_error(path, at, "not an object of exactly verilog_fnv1a64 and codes",
-                        json_brief(d), "{\"verilog_fnv1a64\": ..., \"codes\": [...]}");
+    const bool keyed = d.is_object() && d.contains("keyed_by");
+    if (!d.is_object() || d.size() != (keyed ? 3u : 2u) || !d.contains("verilog_fnv1a64") ||
+        !d.contains("codes")) {
+      throw_field_error(path, at, "not an object of verilog_fnv1a64, codes and keyed_by",
+                        json_brief(d),
+                        "{\"verilog_fnv1a64\": ..., \"codes\": [...]} and optionally "
+                        "\"keyed_by\": \"code\" or \"level\"");
+    }
+    if (keyed && d["keyed_by"] != "code" && d["keyed_by"] != "level") {
+      throw_field_error(path, at + ".keyed_by", "not a key kind", json_brief(d["keyed_by"]),
+                        "\"code\" or \"level\"");
     }
     const nlohmann::json& h = d["verilog_fnv1a64"];
     if (!h.is_string() || h.get<std::string>().size() != 16 ||
@@ -69,6 +78,7 @@ MacCharacterisation MacCharacterisation::load(const std::string& path) {
     Design design;
     design.name = it.key();
     design.file = path;
+    if (keyed) design.keyed_by = d["keyed_by"].get<std::string>();
     for (std::size_t i = 0; i < d["codes"].size(); ++i) {
       const nlohmann::json& row = d["codes"][i];
       const std::string rat = at + ".codes[" + std::to_string(i) + "]";
@@ -127,20 +137,32 @@ double MacCharacterisation::Design::reference_pj(std::uint32_t code) const {
   return (*k)[0] * t.activation + (*k)[1] * t.psum + (*k)[2] * t.product + (*k)[3];
 }
 
-double characterised_reference_mac_pj(const MacCharacterisation::Design& d,
+std::uint32_t characterisation_key(const MacCharacterisation::Design& d, const MacModel& mac,
+                                   std::uint32_t pe_code) {
+  if (d.keyed_by != mac.energy_keyed_by()) {
+    throw_field_error(d.file, "designs." + d.name + ".keyed_by",
+                      "rows keyed otherwise than the MAC", "\"" + d.keyed_by + "\"",
+                      std::string("\"") + mac.energy_keyed_by() + "\"");
+  }
+  return mac.energy_key(pe_code);
+}
+
+double characterised_reference_mac_pj(const MacCharacterisation::Design& d, const MacModel& mac,
                                       const std::vector<std::uint64_t>& code_uses,
                                       std::uint64_t ops_per_weight) {
   double pj = 0;
   for (std::size_t c = 0; c < code_uses.size(); ++c) {
     if (code_uses[c] == 0) continue;
-    pj += static_cast<double>(code_uses[c]) * d.reference_pj(static_cast<std::uint32_t>(c));
+    pj += static_cast<double>(code_uses[c]) *
+          d.reference_pj(characterisation_key(d, mac, static_cast<std::uint32_t>(c)));
   }
   return pj * static_cast<double>(ops_per_weight);
 }
 
-double characterised_mac_pj(const MacCharacterisation::Design& d, const std::vector<PeToggles>& pes,
-                            const MacActions& a, std::uint32_t zero_code) {
-  auto pj = [&](std::uint32_t code, const OperandToggles& t) {
+double characterised_mac_pj(const MacCharacterisation::Design& d, const MacModel& mac,
+                            const std::vector<PeToggles>& pes, const MacActions& a) {
+  auto pj = [&](std::uint32_t pe_code, const OperandToggles& t) {
+    const std::uint32_t code = characterisation_key(d, mac, pe_code);
     const std::array<double, 4>* k = d.find(code);
     if (!k) {
       throw_field_error(d.file, "designs." + d.name + ".codes", "no row for a code the layer holds",
@@ -158,7 +180,7 @@ double characterised_mac_pj(const MacCharacterisation::Design& d, const std::vec
   double zero_pj = n[0] > 0 ? sum[0] / n[0] : 0.0;
   if (n[0] == 0) {
     const OperandToggles mean = mean_toggles(pes);
-    zero_pj = pj(zero_code, {mean.activation, mean.psum, 0.0});
+    zero_pj = pj(mac.pe_code(mac.encode(0)), {mean.activation, mean.psum, 0.0});
   }
   const double other_pj = n[1] > 0 ? sum[1] / n[1] : zero_pj;
   const double gated = static_cast<double>(a.gated);

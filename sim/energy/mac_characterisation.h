@@ -11,6 +11,8 @@
 
 namespace conloc {
 
+class MacModel;
+
 // A MAC power macromodel (docs/rtl.md, "Characterised MAC energy"): for each characterised
 // design, its energy per operation by held weight code, as pJ per toggled bit of the activation
 // operand, the incoming partial sum and the product, plus pJ per operation (a term-serial MAC's
@@ -23,9 +25,12 @@ class MacCharacterisation {
   struct Design {
     std::string name;  // e.g. "fixed8"
     std::string file;  // the characterisation it comes from, for errors
+    // What its rows are keyed by (MacModel::energy_keyed_by): "code", the held PE code, or
+    // "level", the level a loadable decoder's entry holds (2|v| + (v < 0)).
+    std::string keyed_by = "code";
     // A held code's coefficients (pJ per toggled activation, partial-sum and product bit, pJ per
-    // operation), or null for a code the characterisation lacks. Indexed by code: the mapper
-    // prices a layer's MACs for every candidate mapping.
+    // operation), or null for a code the characterisation lacks. Indexed by key
+    // (MacModel::energy_key): the mapper prices a layer's MACs for every candidate mapping.
     const std::array<double, 4>* find(std::uint32_t code) const {
       return code < has.size() && has[code] ? &by_code[code] : nullptr;
     }
@@ -52,9 +57,15 @@ class MacCharacterisation {
   std::map<std::string, Design> by_hash_;
 };
 
+// A held PE code's row key for `mac`'s layer (MacModel::energy_key), checking that the design's
+// rows are keyed the way the MAC keys them (a UserError naming the file otherwise).
+std::uint32_t characterisation_key(const MacCharacterisation::Design& d, const MacModel& mac,
+                                   std::uint32_t pe_code);
+
 // A weight-stationary layer's MAC energy (pJ) from a characterisation at its reference operand
-// statistics: each code's operations (its uses x `ops_per_weight`) at the code's reference energy.
-double characterised_reference_mac_pj(const MacCharacterisation::Design& d,
+// statistics: each PE code's operations (its uses x `ops_per_weight`) at the code's reference
+// energy.
+double characterised_reference_mac_pj(const MacCharacterisation::Design& d, const MacModel& mac,
                                       const std::vector<std::uint64_t>& code_uses,
                                       std::uint64_t ops_per_weight);
 
@@ -62,11 +73,10 @@ double characterised_reference_mac_pj(const MacCharacterisation::Design& d,
 // sampled PE costs, per operation, its code's coefficients x its own toggle rates (PeToggles)
 // plus its code's energy per operation. The sample's zero-weight PEs price the layer's gated
 // operations and the others the rest, so the layer's exact share of zero weights is kept whatever
-// the sample drew. A stratum the sample missed: a zero weight at code `zero_code` with the
-// sample's mean activation and partial-sum toggles (its product does not change); non-zero
-// weights at the sample's mean. Throws (naming the characterisation's file) for a sampled code the
-// characterisation lacks.
-double characterised_mac_pj(const MacCharacterisation::Design& d, const std::vector<PeToggles>& pes,
-                            const MacActions& a, std::uint32_t zero_code);
+// the sample drew. A stratum the sample missed: a zero weight with the sample's mean activation
+// and partial-sum toggles (its product does not change); non-zero weights at the sample's mean.
+// Throws (naming the characterisation's file) for a sampled code the characterisation lacks.
+double characterised_mac_pj(const MacCharacterisation::Design& d, const MacModel& mac,
+                            const std::vector<PeToggles>& pes, const MacActions& a);
 
 }  // namespace conloc

@@ -42,9 +42,10 @@ FormatSurveyRow describe(const MacModel& mac, const EnergyModel& energy, Dataflo
   }
   for (std::int32_t level : mac.quantizer().levels()) {
     const std::uint32_t code = mac.encode(level);
-    r.mac_energy_worst_pj = std::max(r.mac_energy_worst_pj,
-                                     characterised ? characterised->reference_pj(code)
-                                                   : pe_mac_pj(energy, mac, mac.actions(code), df));
+    r.mac_energy_worst_pj = std::max(
+        r.mac_energy_worst_pj, characterised ? characterised->reference_pj(characterisation_key(
+                                                   *characterised, mac, mac.pe_code(code)))
+                                             : pe_mac_pj(energy, mac, mac.actions(code), df));
   }
   r.mac_energy_model = characterised ? "characterised" : "structural";
   return r;
@@ -140,7 +141,8 @@ std::vector<FormatSurveyRow> survey_formats(const SimConfig& cfg, const EnergyMo
     if (characterised) {
       double sum = 0;
       for (std::int32_t level : q.q)
-        sum += characterised->reference_pj(mac->encode(level));
+        sum += characterised->reference_pj(
+            characterisation_key(*characterised, *mac, mac->pe_code(mac->encode(level))));
       r.mac_energy_pj = sum / n;
     } else {
       MacActions total;

@@ -36,7 +36,7 @@ struct FormatSurveyRow {
 };
 
 // The formats `formats` surveys, as configurations: every fixed-point and ELP_BSD preset
-// (fixed3..fixed8, elp4..elp8 with the configured MAC variant, elp3v2..elp8v2, elp3v2l..elp6v2l),
+// (fixed3..fixed8, elp4..elp8 with the configured MAC variant, elp3v2..elp8v2, elp3v2l..elp8v2l),
 // plus the configuration's own ELP_BSD design when it is not a preset (a custom format, a changed
 // v2 preset), each with the configuration's other design settings (activation and accumulator
 // widths, scale choice, compensation).

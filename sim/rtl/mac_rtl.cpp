@@ -8,6 +8,7 @@
 #include "modules/arith/elp_bsd_mac.h"
 #include "modules/arith/elp_lut_format.h"
 #include "modules/arith/elp_lut_mac.h"
+#include "modules/arith/lp_bsd.h"
 #include "modules/base/error.h"
 #include "modules/common/compiled_network.h"
 #include "sim/design/mac_factory.h"
@@ -356,6 +357,30 @@ std::string v2_decoder_table(const ElpLutFormat& f, const ElpLutFormat& pe) {
   return t.str();
 }
 
+namespace {
+
+std::string loadable_values(const ElpLutFormat& pe) {
+  const ElpLutParams& p = pe.params();
+  const std::vector<std::int32_t> all = signed_digit_values(p.positions, p.terms);
+  const std::size_t count = (std::size_t{1} << (p.code_bits - 1)) - 1;
+  std::ostringstream t;
+  // A table's worth at a time (the last one ends at the largest value): each entry's fields as
+  // the PE's own level sets lay them out.
+  for (std::size_t first = 0; first < all.size(); first += count) {
+    const std::size_t begin = std::min(first, all.size() - count);
+    const ElpLutFormat chunk(
+        p, std::vector<std::int32_t>(all.begin() + begin, all.begin() + begin + count));
+    for (std::uint32_t i = 1; i <= count; ++i) {
+      if (begin + i - 1 < first) continue;  // written with the chunk before
+      t << chunk.magnitudes()[i - 1] << ' '
+        << decoder_word(chunk.fields(i), p.terms, std::max(1, pe.position_bits())) << '\n';
+    }
+  }
+  return t.str();
+}
+
+}  // namespace
+
 MacRtl generate_mac_rtl(const SimConfig& cfg) {
   const DesignConfig& d = cfg.design;
   MacRtl r;
@@ -375,6 +400,7 @@ MacRtl generate_mac_rtl(const SimConfig& cfg) {
       r.verilog = elp_v2_rtl(r.design, f, a, acc, d.elp_v2->per_layer);
       if (d.elp_v2->per_layer) {
         r.table = v2_decoder_table(f, f);
+        r.values = loadable_values(f);
         r.table_entries = (1 << (f.code_bits() - 1)) - 1;
         r.table_word_bits = f.decoded_bits();
       }
@@ -455,7 +481,8 @@ MacRtl generate_mac_rtl(const SimConfig& cfg) {
     << (r.serial ? " cycles" : "") << "`, decimal). ";
   if (!r.table.empty()) {
     m << "`table.txt`: the decoder table of the level set the vectors use (`index word`, "
-         "decimal; the preset's Laplace set: a layer's own set comes with its stream). ";
+         "decimal; the preset's Laplace set: a layer's own set comes with its stream). "
+         "`values.txt`: every magnitude the table can hold, with its entry (`magnitude word`). ";
   }
   m << "Co-simulate with `tests/rtl/cosim.sh` (docs/rtl.md).\n\n"
     << "The simulator's structural energy model charges this design's costliest code"

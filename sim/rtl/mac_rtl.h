@@ -35,6 +35,10 @@ struct MacRtl {
   // "index word" line per magnitude. Empty for a fixed decoder.
   std::string table;
   int table_entries = 0, table_word_bits = 0;
+  // Every magnitude the loadable decoder can hold (each sum of at most K signed digits below
+  // position N), one "magnitude word" line each, the entry in the PE's own digit form: what a
+  // characterisation by level loads, a table of them at a time (scripts/toggle_energy.py).
+  std::string values;
   // Term-serial (v1 layout): clk, start and done ports; acc_out is a register; one term per
   // cycle. The vectors carry the cycles the C++ model counts as a fifth column.
   bool serial = false;

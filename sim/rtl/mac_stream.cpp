@@ -46,9 +46,7 @@ std::string mac_operand_stream(const CompiledNetwork& cn, int layer, int rows, i
   const std::vector<PeToggles> own =
       pe_toggles(per_pe, m, mac.widths().activation_operand_bits(), acc_bits);
   head << "# model_pj_per_mac "
-       << (design ? characterised_mac_pj(*design, own, actions, mac.pe_code(mac.encode(0))) * per
-                  : structural)
-       << "\n";
+       << (design ? characterised_mac_pj(*design, mac, own, actions) * per : structural) << "\n";
   head << "# model_kind " << (design ? "characterised" : "structural") << "\n";
   head << "# structural_pj_per_mac " << structural << "\n";
   // The energy by part before the table's activity factors and toggle rates (every cell

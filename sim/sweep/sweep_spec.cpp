@@ -363,7 +363,7 @@ std::string sweep_spec_schema() {
 | `base` | string or object | no | base config: a config file, or an inline config object (default: built-in defaults) |
 | `set` | object | no | `{"dotted.key": value}` applied to the base, like `--set` |
 | `workloads` | list of strings | yes | built-in network names or network files |
-| `designs` | list of strings | yes | MAC designs to run at every point, as `compare --designs` takes them: `elp`, `fixed` (as configured), `elp4`..`elp8` (and `-serial`), `elp3v2`..`elp8v2`, `elp4v2l`..`elp6v2l`, `fixed2`..`fixed16`, each optionally with `@design.KEY=VALUE` settings of its own (e.g. `fixed8@design.accumulator_bits=24`); a design's settings win over the axes |
+| `designs` | list of strings | yes | MAC designs to run at every point, as `compare --designs` takes them: `elp`, `fixed` (as configured), `elp4`..`elp8` (and `-serial`), `elp3v2`..`elp8v2`, `elp3v2l`..`elp8v2l`, `fixed2`..`fixed16`, each optionally with `@design.KEY=VALUE` settings of its own (e.g. `fixed8@design.accumulator_bits=24`); a design's settings win over the axes |
 | `baseline` | string | no | the design the ratio columns are taken against (default: the last of `designs`) |
 | `functional` | bool | no | simulate values and check them bit for bit (default false: timing, traffic, energy) |
 | `axes` | object | no | `{"dotted.key": [values]}`: cartesian product, the last key varying fastest |

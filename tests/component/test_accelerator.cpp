@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "modules/arith/elp_lut_mac.h"
+#include "modules/arith/lp_bsd.h"
 #include "modules/base/error.h"
 #include "modules/common/network.h"
 #include "modules/dataflow/dataflow_model.h"
@@ -306,7 +307,27 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"PoolFcMixedElpOsDepthFirst",
              pool_fc_net,
              {"design.elp.format=elp6v2l", "array.dataflow=os", "mapping.fusion=depth-first",
-              "buffers.activation_kib=2", "design.layer_formats=c2=elp5v2,fc=elp3v2"}}),
+              "buffers.activation_kib=2", "design.layer_formats=c2=elp5v2,fc=elp3v2"}},
+        // The three-term loadable PEs: 7-bit codes across byte boundaries with a per-layer set,
+        // a three-term fixed set and two-term per-layer sets loaded into elp8v2l's table.
+        Case{"ConvElpV2PerLayerSetsSevenBitTinyBuffers", conv_net,
+             with({"design.elp.format=elp7v2l"}, kTiny)},
+        Case{"GroupedMixedElpEightBitPeIs",
+             grouped_net,
+             {"design.elp.format=elp8v2l", "array.dataflow=is",
+              "design.layer_formats=dw=elp7v2/both,pw=elp4v2l"}},
+        Case{"ConvMixedElpEightBitPe",
+             conv_net,
+             {"design.elp.format=elp8v2l", "design.layer_formats=c3s2p1=elp6v2l,c1s2=elp7v2l"}},
+        // Fixed-point layers whose integers the loadable decoder holds, beside ELP_BSD ones.
+        Case{"ConvMixedFixedOnElpTinyBuffers", conv_net,
+             with({"design.elp.format=elp8v2l",
+                   "design.layer_formats=c3s2p1=fixed6/both,c1s2=fixed5,c3valid=elp4v2l"},
+                  kTiny)},
+        Case{"GroupedMixedFixedOnElpOs",
+             grouped_net,
+             {"design.elp.format=elp6v2l", "array.dataflow=os",
+              "design.layer_formats=dw=fixed3,pw=fixed4"}}),
     [](const auto& info) { return std::string(info.param.name); });
 
 namespace {
@@ -876,8 +897,10 @@ TEST(LayerFormats, ALayersOwnCompensationIsTheUniformDesignsWithIt) {
 // uniform design's layer (the level set chosen from the same weights, the same integer weights and
 // scales), stored at its own width and priced as the PE's circuit: its b-bit code S | I indexes
 // the PE's table at I with the sign at the PE code's top bit, so its MAC energy equals that of the
-// layer with those PE codes written by hand and held by the PE's own MAC. Using the stored code as
-// the PE's (no relayout) prices every negative weight as a positive magnitude and fails.
+// layer with those PE codes written by hand and held by a PE-wide level set whose first entries
+// are the layer's magnitudes (a characterisation prices the level an entry holds). Using the
+// stored code as the PE's (no relayout) prices every negative weight as a positive magnitude and
+// fails.
 TEST(LayerFormats, AnElpLayerOnALoadableDecoderIsItsOwnFormatsLayerPricedOnThePe) {
   const Network net = conv_net();
   const SyntheticWeights src(7);
@@ -912,7 +935,11 @@ TEST(LayerFormats, AnElpLayerOnALoadableDecoderIsItsOwnFormatsLayerPricedOnThePe
 
     CompiledNetwork held = cm;
     CompiledLayer& h = held.layers[narrow];
-    auto pe = make_mac_model(uni6.design, MacKind::ElpBsd, h.in_signed);
+    const ElpLutParams& p6 = *uni6.design.elp_v2;
+    std::vector<std::int32_t> levels = lm.format().magnitudes();
+    for (std::int32_t v : signed_digit_values(p6.positions, p6.terms))
+      if (levels.size() < 31 && v > levels.back()) levels.push_back(v);
+    auto pe = make_layer_mac_with_levels(uni6.design, MacKind::ElpBsd, h.in_signed, levels);
     h.code_uses.assign(64, 0);
     for (std::size_t i = 0; i < h.wq.size(); ++i) {
       const std::uint32_t c = h.codes[i];
@@ -926,10 +953,53 @@ TEST(LayerFormats, AnElpLayerOnALoadableDecoderIsItsOwnFormatsLayerPricedOnThePe
     const auto want = mac_energies(held, mixed, em, circuit);
     EXPECT_TRUE(got[narrow].characterised);
     EXPECT_EQ(got[narrow].simulated_operands, calibrate);
-    // The table load is the layer's own (7 entries) in both: the held PE's MAC loads 31.
+    // The table load is the layer's own (7 entries); the held PE-wide set's MAC loads 31.
     EXPECT_NEAR(got[narrow].pj - em.cells_pj(lm.layer_setup_cells()),
                 want[narrow].pj - em.cells_pj(h.mac->layer_setup_cells()), 1e-9 * got[narrow].pj)
         << "calibrated " << calibrate;
     EXPECT_GT(got[narrow].pj, 0.0);
+  }
+}
+
+// Fixed point on a loadable-decoder PE (design.layer_formats): the integers 1 .. 2^(b-1) - 1 are a
+// level set the decoder holds when it has terms enough, so the layer is the fixed-point design's
+// layer (the same integer weights and scales), stored at its own width as S | magnitude codes, and
+// runs bit-exact (BitExact.*FixedOnElp*). A width whose integers need more terms than the PE has
+// is refused, naming the field and the formats the PE runs.
+TEST(LayerFormats, AFixedPointLayerOnALoadableDecoderIsTheFixedDesignsLayer) {
+  const Network net = conv_net();
+  const SyntheticWeights src(7);
+  const SimConfig mixed = load_sim_config(
+      std::nullopt,
+      {"design.elp.format=elp8v2l", "design.layer_formats=c1s2=fixed5,c3s2p1=fixed3"});
+  const SimConfig uni5 =
+      load_sim_config(std::nullopt, {"design.mac=fixed", "design.fixed.weight_bits=5"});
+  for (const bool calibrate : {true, false}) {
+    const CompiledNetwork cm = compile_network(net, compile_spec(mixed, calibrate), src);
+    const CompiledNetwork c5 = compile_network(net, compile_spec(uni5, calibrate), src);
+    const std::size_t narrow = 2;  // c1s2
+    ASSERT_EQ(net.layers[narrow].name, "c1s2");
+    const auto& lm = dynamic_cast<const ElpLutMac&>(*cm.layers[narrow].mac);
+    EXPECT_EQ(lm.name(), "fixed5");
+    std::vector<std::int32_t> integers;
+    for (std::int32_t m = 1; m <= 15; ++m)
+      integers.push_back(m);
+    EXPECT_EQ(lm.format().magnitudes(), integers);
+    EXPECT_EQ(cm.layers[narrow].wq, c5.layers[narrow].wq);
+    EXPECT_EQ(cm.layers[narrow].w_scale, c5.layers[narrow].w_scale);
+    EXPECT_EQ(cm.code_bits(narrow), 5);
+    EXPECT_EQ(cm.code_bits(0), 3);
+    EXPECT_EQ(cm.widths.code_bits, 8);
+  }
+  // fixed5's 11 = 8 + 2 + 1 needs three signed digits: not on the two-term elp6v2l.
+  try {
+    load_sim_config(std::nullopt,
+                    {"design.elp.format=elp6v2l", "design.layer_formats=c1s2=fixed5"});
+    ADD_FAILURE() << "fixed5 accepted on a two-term PE";
+  } catch (const UserError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("design.layer_formats"), std::string::npos) << m;
+    EXPECT_NE(m.find("\"fixed5\" is not a format the elp6v2l PE runs"), std::string::npos) << m;
+    EXPECT_NE(m.find("elp6v2l, fixed3, fixed4"), std::string::npos) << m;
   }
 }

@@ -321,14 +321,17 @@ TEST(OptimizeCli, ChoosesAMixedDesignThatStandaloneRunsReproduce) {
   EXPECT_EQ(j["dataset"]["validation"], "test:0-499");
   ASSERT_EQ(j["families"].size(), 2u);
   EXPECT_EQ(j["families"][0]["bits"], nlohmann::json({3, 5, 8}));
-  EXPECT_EQ(j["families"][1]["bits"], nlohmann::json({3, 5}));  // ELP_BSD v2: 3..6
+  EXPECT_EQ(j["families"][1]["bits"], nlohmann::json({3, 5, 8}));  // ELP_BSD v2: 3..8
   // The configured compensation first.
   EXPECT_EQ(j["families"][0]["compensations"], nlohmann::json({"output_constant", "both"}));
   // At 3 bits ELP_BSD offers the one-term Laplace set beside the per-layer one.
-  EXPECT_EQ(j["families"][1]["formats"], nlohmann::json({"elp3v2", "elp3v2l", "elp5v2l"}));
+  // And fixed point where a loadable decoder holds its integers: fixed3 on elp3v2l (3 = 2 + 1),
+  // fixed5 only on the three-term elp8v2l (11 = 8 + 2 + 1), fixed8 on none (43 needs four digits).
+  EXPECT_EQ(j["families"][1]["formats"],
+            nlohmann::json({"elp3v2", "elp3v2l", "fixed3", "elp5v2l", "fixed5", "elp8v2l"}));
   // Five PE-array layers x (three fixed-point widths x two compensations, less the PE's own),
-  // and x (three ELP_BSD formats x two compensations, less the PE's own).
-  EXPECT_EQ(j["sensitivity"].size(), 5u * 5u + 5u * 5u);
+  // and x (six ELP_BSD family formats x two compensations, less the PE's own).
+  EXPECT_EQ(j["sensitivity"].size(), 5u * 5u + 5u * 11u);
   // Every uniform design with each compensation.
   int both = 0;
   for (const auto& u : j["uniform"])
@@ -492,7 +495,7 @@ TEST(OptimizeCli, BadRequestsAreClearErrors) {
       {{{"--families", "elp,elp"}}, {}, "--families"},
       {{{"--compensations", "feedback"}}, {}, "--compensations"},
       {{{"--margin-z", "-1"}}, {}, "--margin-z"},
-      {{{"--families", "elp"}, {"--bits", "4,7"}}, {}, "not a width of the families searched"},
+      {{{"--families", "elp"}, {"--bits", "2,4"}}, {}, "not a width of the families searched"},
       {{{"--families", "elp"}, {"--bits", "2"}}, {}, "no width of the ELP_BSD v2 family"},
   };
   for (const Bad& b : cases) {

@@ -51,8 +51,9 @@ const BadConfig kBadConfigs[] = {
      R"({"design": {"elp": {"format": "elp4v2l"}, "layer_formats": "conv1=elp5v2"}})",
      "\"elp5v2\" is not a format the elp4v2l PE runs"},
     {"LayerFormatFixedOnTheElpPe",
-     R"({"design": {"elp": {"format": "elp6v2l"}, "layer_formats": "conv1=fixed4"}})",
-     "FORMAT one of elp3v2, elp4v2, elp5v2, elp6v2, elp3v2l, elp4v2l, elp5v2l, elp6v2l"},
+     R"({"design": {"elp": {"format": "elp6v2l"}, "layer_formats": "conv1=fixed5"}})",
+     "FORMAT one of elp3v2, elp4v2, elp5v2, elp6v2, elp3v2l, elp4v2l, elp5v2l, elp6v2l, fixed3, "
+     "fixed4"},
     {"LayerFormatsBadCompensation",
      R"({"design": {"mac": "fixed", "layer_formats": "conv1=fixed4/feedback"}})",
      "layer conv1: \"feedback\" is not a compensation"},

@@ -458,9 +458,16 @@ TEST(RtlCli, WritesEveryDesignsVerilogAndRefusesBadOutputs) {
   EXPECT_EQ(slurp(dir + "/b/conloc_mac.v").find("conloc_dec"), std::string::npos);
   const std::string table = slurp(dir + "/b/table.txt");
   EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 15);
+  // Every magnitude of at most two signed digits at positions 0..4 it can hold: 1, 2, 4, 8, 16;
+  // the sums 3, 5, 6, 9, 10, 12, 17, 18, 20, 24; the differences 7, 14, 15 (18 of them), each
+  // with the entry the PE's own sets use (1: term 1 enabled, positive, position 0 = 0b10000).
+  const std::string values = slurp(dir + "/b/values.txt");
+  EXPECT_EQ(std::count(values.begin(), values.end(), '\n'), 18) << values;
+  EXPECT_EQ(values.substr(0, values.find('\n')), "1 16");
   r = run_cli({"rtl", "--design", "elp5", "--out", dir + "/b"}, dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir + "/b/table.txt"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/b/values.txt"));
   // Term-serial: clocked, with the timing model's cycles as the vectors' fifth column.
   r = run_cli({"rtl", "--design", "elp5-serial", "--out", dir + "/c"}, dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -104,6 +104,38 @@ TEST(ElpLutMac, ALayerOnALoadableDecoderPeUsesThePesDatapath) {
   }
 }
 
+// A MAC characterisation keys a loadable decoder's PE codes by the level the entry holds: the same
+// code index holds another magnitude, so another datapath setting, in every layer. A fixed
+// decoder keeps its codes.
+TEST(ElpLutMac, ALoadableDecoderIsCharacterisedByTheLevelItHolds) {
+  const ElpLutFormat pe = ElpLutFormat::preset("elp8v2l");
+  for (const char* name : {"elp3v2", "elp5v2l", "elp7v2", "elp8v2l"}) {
+    const ElpLutMac mac(ElpLutFormat::preset(name), widths(true), pe);
+    EXPECT_STREQ(mac.energy_keyed_by(), "level") << name;
+    for (std::int32_t v : mac.quantizer().levels()) {
+      const auto m = static_cast<std::uint32_t>(v < 0 ? -v : v);
+      EXPECT_EQ(mac.energy_key(mac.pe_code(mac.encode(v))), 2 * m + (v < 0 ? 1u : 0u))
+          << name << " level " << v;
+    }
+  }
+  // Two level sets of one PE: index 1 holds 1 in one and 3 in the other.
+  ElpLutParams p = pe.params();
+  std::vector<std::int32_t> a, b;
+  for (std::int32_t m : signed_digit_values(p.positions, p.terms)) {
+    if (a.size() < 127) a.push_back(m);
+    if (m >= 3 && b.size() < 127) b.push_back(m);
+  }
+  const ElpLutMac ma(ElpLutFormat(p, a), widths(true)), mb(ElpLutFormat(p, b), widths(true));
+  EXPECT_EQ(ma.energy_key(1), 2u);
+  EXPECT_EQ(mb.energy_key(1), 6u);
+  EXPECT_EQ(mb.energy_key(1u | 128u), 7u);
+  EXPECT_EQ(mb.energy_key(0), 0u);
+  const ElpLutMac fixed_decoder(ElpLutFormat::preset("elp5v2"), widths(true));
+  EXPECT_STREQ(fixed_decoder.energy_keyed_by(), "code");
+  for (std::uint32_t c = 0; c < 32; ++c)
+    EXPECT_EQ(fixed_decoder.energy_key(c), c);
+}
+
 // The dynamic programme finds the best subset at each scale: against trying every subset of a
 // small candidate set at the same scales, it is never worse; and with the integers 1..m as
 // candidates it returns them (uniform).

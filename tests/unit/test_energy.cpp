@@ -6,7 +6,9 @@
 #include <sstream>
 
 #include "modules/arith/elp_bsd_mac.h"
+#include "modules/arith/elp_lut_format.h"
 #include "modules/arith/fixed_point_mac.h"
+#include "modules/arith/lp_bsd.h"
 #include "modules/base/error.h"
 #include "sim/common/file_io.h"
 #include "sim/config/param_registry.h"
@@ -446,13 +448,16 @@ TEST(MacCharacterisation, EnergyIsPerPeCoefficientsTimesOwnToggles) {
   MacActions a;
   a.ops = 10;
   a.gated = 4;
-  EXPECT_DOUBLE_EQ(characterised_mac_pj(*d, pes, a, 0), 4 * 2.0 + 6 * (8.5 + 6.25) / 2);
+  // A MAC whose PE codes are its codes and whose zero is code 0 (fixed point).
+  const FixedPointMac mac(3, MacWidths{});
+  EXPECT_DOUBLE_EQ(characterised_mac_pj(*d, mac, pes, a), 4 * 2.0 + 6 * (8.5 + 6.25) / 2);
   // No zero weight sampled: code 0 at the sample's mean activation (1.5) and psum (1.5) toggles.
   const std::vector<PeToggles> nonzero(pes.begin(), pes.begin() + 2);
-  EXPECT_DOUBLE_EQ(characterised_mac_pj(*d, nonzero, a, 0), 4 * (0.5 * 1.5) + 6 * (8.5 + 6.25) / 2);
+  EXPECT_DOUBLE_EQ(characterised_mac_pj(*d, mac, nonzero, a),
+                   4 * (0.5 * 1.5) + 6 * (8.5 + 6.25) / 2);
   // A code the characterisation lacks: an error naming the file.
   try {
-    characterised_mac_pj(*d, {{7, false, {1, 1, 1}}}, a, 0);
+    characterised_mac_pj(*d, mac, {{7, false, {1, 1, 1}}}, a);
     ADD_FAILURE() << "an uncharacterised code was priced";
   } catch (const UserError& e) {
     EXPECT_NE(std::string(e.what()).find("c.json"), std::string::npos) << e.what();
@@ -461,9 +466,9 @@ TEST(MacCharacterisation, EnergyIsPerPeCoefficientsTimesOwnToggles) {
   // 1 x 2 + 0.5 x 6 + 2 x 2 = 9; code 2: 2 x 2 + 0 + 1 x 3 + 0.25 = 7.25. Weights per code x
   // operations per weight.
   EXPECT_DOUBLE_EQ(d->reference_pj(1), 9.0);
-  EXPECT_DOUBLE_EQ(characterised_reference_mac_pj(*d, {3, 1, 2}, 5),
+  EXPECT_DOUBLE_EQ(characterised_reference_mac_pj(*d, mac, {3, 1, 2}, 5),
                    5 * (3 * 3.0 + 9.0 + 2 * 7.25));
-  EXPECT_THROW(characterised_reference_mac_pj(*d, {0, 0, 0, 1}, 5), UserError);
+  EXPECT_THROW(characterised_reference_mac_pj(*d, mac, {0, 0, 0, 1}, 5), UserError);
 }
 
 // The shipped characterisation is of the circuits the generator writes today: every design's
@@ -485,6 +490,17 @@ TEST(MacCharacterisation, ShippedTableMatchesTheGenerator) {
                           << it.value()["verilog_fnv1a64"].get<std::string>();
     EXPECT_EQ(d->name, it.key());
     const auto mac = make_mac_model(cfg.design, cfg.design.mac, false);
+    EXPECT_EQ(d->keyed_by, mac->energy_keyed_by()) << it.key();
+    if (d->keyed_by == "level") {
+      // A loadable decoder: every magnitude a layer's table may hold, of either sign.
+      const ElpLutParams& p = *cfg.design.elp_v2;
+      for (std::int32_t m : signed_digit_values(p.positions, p.terms)) {
+        EXPECT_NE(d->find(2 * static_cast<std::uint32_t>(m)), nullptr) << it.key() << " " << m;
+        EXPECT_NE(d->find(2 * static_cast<std::uint32_t>(m) + 1), nullptr) << it.key() << " -" << m;
+      }
+      EXPECT_NE(d->find(0), nullptr) << it.key();
+      continue;
+    }
     for (std::int32_t level : mac->quantizer().levels())
       EXPECT_NE(d->find(mac->encode(level)), nullptr) << it.key() << " level " << level;
   }
