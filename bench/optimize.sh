@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `conlocnn-sim optimize --max-top1-drop 0.5` on the residual Fashion-MNIST CNN (its defaults:
-# both families, fixed point 2-8 and ELP_BSD v2 3-6, validation and test the two halves of the test
+# both families, fixed point 2-8 and ELP_BSD v2 3-8, validation and test the two halves of the test
 # split, 500 calibration images), and
 # in the same run the `accuracy` evaluation of its uniform designs alone as the yardstick: the
 # search costs the uniform table plus its sensitivity and verification designs. Prints the wall
