@@ -40,6 +40,8 @@ def main():
          [v for v in doc["verified"] if v["family"] == "fixed"]),
         ("mixed ELP_BSD v2, verified", "tab:purple", "v",
          [v for v in doc["verified"] if v["family"] == "elp"]),
+        ("mixed ELP_BSD v2 + fixed point on its PE, verified", "tab:red", "<",
+         [v for v in doc["verified"] if v["family"] == "elp+fixed"]),
     ]
     for label, color, marker, ms in groups:
         ax.scatter([m["energy_pj"] / 1e6 for m in ms], [y(m) for m in ms], c=color,

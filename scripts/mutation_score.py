@@ -288,6 +288,18 @@ MUTANTS = [
      "      if (leaves_room(cn, chooser, q, lives, r)) {",
      "      if (true) {",
      "a depth-first group is taken although it leaves a layer outside it no room to run"),
+    ("energy", "modules/arith/elp_lut_mac.cpp",
+     "  return 2 * m + sign;",
+     "  return index | sign << (pb - 1);",
+     "a loadable decoder's MACs priced by code index, not by the level the entry holds"),
+    ("arith", "modules/arith/level_set_search.cpp",
+     "j <= slack + t - 1; ++j) {",
+     "j + 1 <= slack + t - 1; ++j) {",
+     "the level-set search misses the last candidate a level can take"),
+    ("workload", "sim/config/sim_config.cpp",
+     "    if (signed_digit_form(m, pe.positions, pe.terms).empty()) return std::nullopt;",
+     "    if (signed_digit_form(m, pe.positions, pe.terms + 1).empty()) return std::nullopt;",
+     "a fixed-point layer accepted on a loadable decoder with too few terms for its integers"),
 ]
 EXCLUDE = "Golden|Rtl\\.|Fuzz\\.|RunCli\\.ReadmeShows|MutationScore\\."
 

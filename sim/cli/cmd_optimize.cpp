@@ -75,7 +75,8 @@ bool parse_optimize_options(const std::vector<std::string>& args, OptimizeOption
       "configured design.compensation is always one)")(
       "families", po::value<std::string>(&o.families),
       "format families mixed per layer, each on its own PE: fixed (a multi-precision fixed-point "
-      "PE), elp (ELP_BSD v2 on a loadable-decoder PE); default fixed,elp")(
+      "PE), elp (ELP_BSD v2 on a loadable-decoder PE), elp+fixed (that PE with fixed point too, "
+      "3-6 bits in its decoders); default fixed,elp")(
       "verify", po::value<int>(&o.verify), "front points verified per round (default 12)")(
       "margin-z", po::value<double>(&o.margin_z),
       "a top-1 budget is met on validation when the drop plus Z standard errors of the paired "
@@ -137,23 +138,27 @@ struct Measured {
 
 // A family of per-layer formats and the PE a mix of them runs on (design.layer_formats,
 // docs/optimize.md): fixed point sign-extended into a fixed-point PE, or ELP_BSD v2 formats whose
-// tables are loaded into a loadable-decoder PE (elp3v2l .. elp8v2l).
+// tables are loaded into a loadable-decoder PE (elp3v2l .. elp8v2l), with (elp+fixed) or
+// without fixed-point level sets in those tables.
 // A layer's option is a format and a compensation: option i * C + c is formats[i] with
 // compensation comps[c] (C compensations; comps[0] is the configured design.compensation).
 struct Family {
-  std::string name;       // "fixed" or "elp"
+  std::string name;       // "fixed", "elp" or "elp+fixed"
   int configured = 8;     // fixed: the configured PE's width (design.fixed.weight_bits)
   std::vector<int> bits;  // widths a layer may take (and PEs), ascending
   // The formats a layer may take, (width, name) by ascending width: each width's own format (the
-  // PE's); for ELP_BSD at 3 bits also the one-term Laplace set elp3v2 beside elp3v2l, and fixed
-  // point of each width whose integers a loadable decoder of the family holds (fixed3 .. fixed6).
+  // PE's); for ELP_BSD at 3 bits also the one-term Laplace set elp3v2 beside elp3v2l, and
+  // (elp+fixed) fixed point of each width whose integers a loadable decoder of the family holds
+  // (fixed3 .. fixed6).
   std::vector<std::pair<int, std::string>> formats;
   // Per format, the index in `bits` of the narrowest PE that runs it: its own width's, or for
   // fixed point on ELP_BSD the first with terms enough (fixed5 needs a three-term PE, elp7v2l).
   std::vector<int> format_pe;
   std::vector<std::string> comps;  // compensations a layer may take, the configured first
   int top() const { return bits.back(); }
-  bool elp() const { return name == "elp"; }
+  bool elp() const { return name != "fixed"; }  // a loadable-decoder ELP_BSD PE
+  // The ELP_BSD PE's decoders also take the fixed-point widths whose integers they hold.
+  bool hosts_fixed() const { return name == "elp+fixed"; }
   int c() const { return static_cast<int>(comps.size()); }
   int options() const { return static_cast<int>(formats.size()) * c(); }
   int format_index(int o) const { return o / c(); }
@@ -180,7 +185,9 @@ struct Family {
   }
   // The narrowest PE that runs layers up to width w, as a design spec: the one of format w.
   std::string pe_spec(int w) const { return !elp() && w == configured ? "fixed" : own(w); }
-  std::string label() const { return elp() ? "ELP_BSD v2" : "fixed point"; }
+  std::string label() const {
+    return hosts_fixed() ? "ELP_BSD v2 + fixed point" : elp() ? "ELP_BSD v2" : "fixed point";
+  }
 };
 
 // Everything the search works with, fixed before it starts.
@@ -348,9 +355,10 @@ std::vector<Family> make_families(const OptimizeOptions& o, int pe_bits,
   }
   std::set<std::string> names;
   for (const std::string& n : split_list(o.families)) {
-    if ((n != "fixed" && n != "elp") || !names.insert(n).second) {
+    if ((n != "fixed" && n != "elp" && n != "elp+fixed") || !names.insert(n).second) {
       throw UserError(field_error("--families", "", "not a list of distinct families",
-                                  "\"" + o.families + "\"", "fixed, elp or fixed,elp"));
+                                  "\"" + o.families + "\"",
+                                  "a list of fixed, elp and elp+fixed (default fixed,elp)"));
     }
     Family f{n, pe_bits, {}, {}, {}, comps};
     for (int b : bits) {
@@ -370,7 +378,7 @@ std::vector<Family> make_families(const OptimizeOptions& o, int pe_bits,
       };
       if (f.elp() && b == 3) add(3, "elp3v2", k);
       add(b, f.own(b), k);
-      if (!f.elp()) continue;
+      if (!f.hosts_fixed()) continue;
       for (std::size_t pe = k; pe < f.bits.size(); ++pe) {
         if (fixed_on_loadable(b, ElpLutFormat::preset(f.own(f.bits[pe])).params())) {
           add(b, "fixed" + std::to_string(b), pe);
@@ -487,8 +495,12 @@ std::vector<Measured> measure(const OptimizeOptions& o, const Problem& p,
                               const AccuracySetup& setup,
                               const std::vector<AccuracyVariant>& variants, bool simulate,
                               const std::string& what) {
+  // Each design once: families that share formats ask for the same designs (they are looked up
+  // by name).
   std::vector<AccuracyVariant> all = {float_variant(p.base)};
-  all.insert(all.end(), variants.begin(), variants.end());
+  std::set<std::string> seen;
+  for (const AccuracyVariant& v : variants)
+    if (seen.insert(v.weights).second) all.push_back(v);
   ProgressBar bar("optimize: " + what);
   AccuracySetup s = setup;
   s.progress = [&bar](std::int64_t d, std::int64_t t) { bar(d, t); };

@@ -311,6 +311,8 @@ TEST(OptimizeCli, ChoosesAMixedDesignThatStandaloneRunsReproduce) {
                           "4",
                           "--sqnr-images",
                           "100",
+                          "--families",
+                          "fixed,elp,elp+fixed",
                           "-j",
                           "2",
                           "--out",
@@ -319,19 +321,24 @@ TEST(OptimizeCli, ChoosesAMixedDesignThatStandaloneRunsReproduce) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = read_json(dir + "/o/optimize.json");
   EXPECT_EQ(j["dataset"]["validation"], "test:0-499");
-  ASSERT_EQ(j["families"].size(), 2u);
+  ASSERT_EQ(j["families"].size(), 3u);
   EXPECT_EQ(j["families"][0]["bits"], nlohmann::json({3, 5, 8}));
   EXPECT_EQ(j["families"][1]["bits"], nlohmann::json({3, 5, 8}));  // ELP_BSD v2: 3..8
   // The configured compensation first.
   EXPECT_EQ(j["families"][0]["compensations"], nlohmann::json({"output_constant", "both"}));
   // At 3 bits ELP_BSD offers the one-term Laplace set beside the per-layer one.
-  // And fixed point where a loadable decoder holds its integers: fixed3 on elp3v2l (3 = 2 + 1),
-  // fixed5 only on the three-term elp8v2l (11 = 8 + 2 + 1), fixed8 on none (43 needs four digits).
   EXPECT_EQ(j["families"][1]["formats"],
+            nlohmann::json({"elp3v2", "elp3v2l", "elp5v2l", "elp8v2l"}));
+  // elp+fixed adds fixed point where a loadable decoder holds its integers: fixed3 on elp3v2l
+  // (3 = 2 + 1), fixed5 only on the three-term elp8v2l (11 = 8 + 2 + 1), fixed8 on none (43
+  // needs four digits).
+  EXPECT_EQ(j["families"][2]["family"], "elp+fixed");
+  EXPECT_EQ(j["families"][2]["formats"],
             nlohmann::json({"elp3v2", "elp3v2l", "fixed3", "elp5v2l", "fixed5", "elp8v2l"}));
   // Five PE-array layers x (three fixed-point widths x two compensations, less the PE's own),
-  // and x (six ELP_BSD family formats x two compensations, less the PE's own).
-  EXPECT_EQ(j["sensitivity"].size(), 5u * 5u + 5u * 11u);
+  // x (four ELP_BSD formats x two, less the PE's own) and x (six formats x two, less the PE's
+  // own) for elp+fixed, whose ELP_BSD designs are elp's: each measured once.
+  EXPECT_EQ(j["sensitivity"].size(), 5u * 5u + 5u * 7u + 5u * 11u);
   // Every uniform design with each compensation.
   int both = 0;
   for (const auto& u : j["uniform"])
@@ -372,7 +379,7 @@ TEST(OptimizeCli, ChoosesAMixedDesignThatStandaloneRunsReproduce) {
   EXPECT_TRUE(std::filesystem::exists(dir + "/o/candidates.csv"));
   EXPECT_TRUE(std::filesystem::exists(dir + "/o/sensitivity.csv"));
 
-  // The chosen design is the cheapest verified one of either family that meets the budget; the
+  // The chosen design is the cheapest verified one of any family that meets the budget; the
   // fixed family's cheapest is reported beside it and the ratio is theirs.
   double cheapest_fixed = 0, cheapest_elp = 0;
   std::string elp_design;
@@ -383,14 +390,14 @@ TEST(OptimizeCli, ChoosesAMixedDesignThatStandaloneRunsReproduce) {
     double& best = v["family"] == "fixed" ? cheapest_fixed : cheapest_elp;
     if (best == 0 || e < best) {
       best = e;
-      if (v["family"] == "elp") elp_design = v["design"];
+      if (v["family"] != "fixed") elp_design = v["design"];  // elp or elp+fixed
     }
   }
   ASSERT_GT(cheapest_fixed, 0);
   ASSERT_FALSE(elp_design.empty()) << "no ELP_BSD mix met the budget";
   EXPECT_EQ(j["best_fixed_mixed"]["validation"]["energy_pj"].get<double>(), cheapest_fixed);
   EXPECT_DOUBLE_EQ(j["energy_vs_best_fixed_mixed"].get<double>(), energy / cheapest_fixed);
-  // An ELP_BSD mix runs standalone at the energy the search saw.
+  // The cheapest mix on an ELP_BSD PE runs standalone at the energy the search saw.
   const auto elp_run = run_cli(
       {"run", "--workload", kCnn, "--design", elp_design, "--calibration", "100", "--out", "re"},
       dir);
