@@ -127,12 +127,21 @@ const MacCharacterisation::Design* MacCharacterisation::find(const std::string& 
   return it == by_hash_.end() ? nullptr : &it->second;
 }
 
+void MacCharacterisation::Design::missing(std::uint32_t key) const {
+  // A level key is 2|v| + (v < 0): say the level.
+  const std::string what =
+      keyed_by == "level"
+          ? std::to_string(key & 1u ? -static_cast<std::int64_t>(key / 2) : key / 2) + " (key " +
+                std::to_string(key) + ")"
+          : std::to_string(key);
+  throw_field_error(
+      file, "designs." + name + ".codes", "no row for a " + keyed_by + " the layer holds", what,
+      keyed_by == "level" ? "every level the decoder can hold" : "every valid code of the design");
+}
+
 double MacCharacterisation::Design::reference_pj(std::uint32_t code) const {
   const std::array<double, 4>* k = find(code);
-  if (!k) {
-    throw_field_error(file, "designs." + name + ".codes", "no row for a code the layer holds",
-                      std::to_string(code), "every valid code of the design");
-  }
+  if (!k) missing(code);
   const OperandToggles& t = reference[code];
   return (*k)[0] * t.activation + (*k)[1] * t.psum + (*k)[2] * t.product + (*k)[3];
 }
@@ -164,10 +173,7 @@ double characterised_mac_pj(const MacCharacterisation::Design& d, const MacModel
   auto pj = [&](std::uint32_t pe_code, const OperandToggles& t) {
     const std::uint32_t code = characterisation_key(d, mac, pe_code);
     const std::array<double, 4>* k = d.find(code);
-    if (!k) {
-      throw_field_error(d.file, "designs." + d.name + ".codes", "no row for a code the layer holds",
-                        std::to_string(code), "every valid code of the design");
-    }
+    if (!k) d.missing(code);
     return (*k)[0] * t.activation + (*k)[1] * t.psum + (*k)[2] * t.product + (*k)[3];
   };
   if (pes.empty()) return 0.0;

@@ -39,6 +39,9 @@ class MacCharacterisation {
     // with the code held): what a run prices where it simulated no operands. Throws (naming
     // the file) for a code the characterisation lacks.
     double reference_pj(std::uint32_t code) const;
+    // Throws the error for a key the characterisation lacks (naming the file, and the level for
+    // rows keyed by level).
+    [[noreturn]] void missing(std::uint32_t key) const;
     std::vector<std::array<double, 4>> by_code;
     std::vector<OperandToggles> reference;  // per code, the reference streams' mean toggles
     std::vector<char> has;

@@ -7,6 +7,7 @@
 
 #include "modules/arith/elp_bsd_mac.h"
 #include "modules/arith/elp_lut_format.h"
+#include "modules/arith/elp_lut_mac.h"
 #include "modules/arith/fixed_point_mac.h"
 #include "modules/arith/lp_bsd.h"
 #include "modules/base/error.h"
@@ -469,6 +470,37 @@ TEST(MacCharacterisation, EnergyIsPerPeCoefficientsTimesOwnToggles) {
   EXPECT_DOUBLE_EQ(characterised_reference_mac_pj(*d, mac, {3, 1, 2}, 5),
                    5 * (3 * 3.0 + 9.0 + 2 * 7.25));
   EXPECT_THROW(characterised_reference_mac_pj(*d, mac, {0, 0, 0, 1}, 5), UserError);
+
+  // Rows keyed by level (a loadable decoder): key 2|v| + (v < 0). The same coefficients as rows
+  // of levels 0 (key 0), -1 (key 3) and +1 (key 2); a layer holding elp3v2's levels on elp3v2l
+  // prices +-1 by them (+1 with toggles 2, 1, 3: 2 x 2 + 0 + 1 x 3 + 0.25 = 7.25; -1 with 1, 2, 4:
+  // 1 + 0.5 x 2 + 2 x 4 = 10; the gated operations at level 0 with the sample's activation and
+  // psum toggles: 0.5 x 1 and 0.5 x 2) and names the level it lacks (2); a MAC keyed by code is
+  // refused on them, and the other way round.
+  auto by_level = two_code_characterisation();
+  by_level["designs"]["d"]["keyed_by"] = "level";
+  by_level["designs"]["d"]["codes"][1][0] = 3;
+  const MacCharacterisation cl = MacCharacterisation::load(write_characterisation(by_level, "lvl"));
+  const MacCharacterisation::Design* dl = cl.find("0123456789abcdef");
+  ASSERT_NE(dl, nullptr);
+  const ElpLutMac hosted(ElpLutFormat::preset("elp3v2"), MacWidths{},
+                         ElpLutFormat::preset("elp3v2l"));
+  const std::uint32_t plus1 = hosted.pe_code(hosted.encode(1)),
+                      minus1 = hosted.pe_code(hosted.encode(-1));
+  EXPECT_DOUBLE_EQ(characterised_mac_pj(*dl, hosted, {{plus1, false, {2, 1, 3}}}, a),
+                   4 * 0.5 + 6 * 7.25);
+  EXPECT_DOUBLE_EQ(characterised_mac_pj(*dl, hosted, {{minus1, false, {1, 2, 4}}}, a),
+                   4 * 1.0 + 6 * 10.0);
+  try {
+    characterised_mac_pj(*dl, hosted, {{hosted.pe_code(hosted.encode(2)), false, {1, 1, 1}}}, a);
+    ADD_FAILURE() << "an uncharacterised level was priced";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("no row for a level the layer holds; got 2 (key 4)"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(characterised_mac_pj(*dl, mac, pes, a), UserError);
+  EXPECT_THROW(characterised_mac_pj(*d, hosted, {{plus1, false, {2, 1, 3}}}, a), UserError);
 }
 
 // The shipped characterisation is of the circuits the generator writes today: every design's
