@@ -146,32 +146,32 @@ double MacCharacterisation::Design::reference_pj(std::uint32_t code) const {
   return (*k)[0] * t.activation + (*k)[1] * t.psum + (*k)[2] * t.product + (*k)[3];
 }
 
-std::uint32_t characterisation_key(const MacCharacterisation::Design& d, const MacModel& mac,
-                                   std::uint32_t pe_code) {
+void check_keyed_like(const MacCharacterisation::Design& d, const MacModel& mac) {
   if (d.keyed_by != mac.energy_keyed_by()) {
     throw_field_error(d.file, "designs." + d.name + ".keyed_by",
                       "rows keyed otherwise than the MAC", "\"" + d.keyed_by + "\"",
                       std::string("\"") + mac.energy_keyed_by() + "\"");
   }
-  return mac.energy_key(pe_code);
 }
 
 double characterised_reference_mac_pj(const MacCharacterisation::Design& d, const MacModel& mac,
                                       const std::vector<std::uint64_t>& code_uses,
                                       std::uint64_t ops_per_weight) {
+  check_keyed_like(d, mac);
   double pj = 0;
   for (std::size_t c = 0; c < code_uses.size(); ++c) {
     if (code_uses[c] == 0) continue;
     pj += static_cast<double>(code_uses[c]) *
-          d.reference_pj(characterisation_key(d, mac, static_cast<std::uint32_t>(c)));
+          d.reference_pj(mac.energy_key(static_cast<std::uint32_t>(c)));
   }
   return pj * static_cast<double>(ops_per_weight);
 }
 
 double characterised_mac_pj(const MacCharacterisation::Design& d, const MacModel& mac,
                             const std::vector<PeToggles>& pes, const MacActions& a) {
+  check_keyed_like(d, mac);
   auto pj = [&](std::uint32_t pe_code, const OperandToggles& t) {
-    const std::uint32_t code = characterisation_key(d, mac, pe_code);
+    const std::uint32_t code = mac.energy_key(pe_code);
     const std::array<double, 4>* k = d.find(code);
     if (!k) d.missing(code);
     return (*k)[0] * t.activation + (*k)[1] * t.psum + (*k)[2] * t.product + (*k)[3];

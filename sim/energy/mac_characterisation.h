@@ -60,10 +60,10 @@ class MacCharacterisation {
   std::map<std::string, Design> by_hash_;
 };
 
-// A held PE code's row key for `mac`'s layer (MacModel::energy_key), checking that the design's
-// rows are keyed the way the MAC keys them (a UserError naming the file otherwise).
-std::uint32_t characterisation_key(const MacCharacterisation::Design& d, const MacModel& mac,
-                                   std::uint32_t pe_code);
+// Checks that the design's rows are keyed the way `mac` keys its PE codes
+// (MacModel::energy_keyed_by; a UserError naming the file otherwise): once per pricing, before
+// its rows are looked up by MacModel::energy_key.
+void check_keyed_like(const MacCharacterisation::Design& d, const MacModel& mac);
 
 // A weight-stationary layer's MAC energy (pJ) from a characterisation at its reference operand
 // statistics: each PE code's operations (its uses x `ops_per_weight`) at the code's reference

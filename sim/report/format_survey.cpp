@@ -40,12 +40,13 @@ FormatSurveyRow describe(const MacModel& mac, const EnergyModel& energy, Dataflo
       ++r.invalid_codes;
     }
   }
+  if (characterised) check_keyed_like(*characterised, mac);
   for (std::int32_t level : mac.quantizer().levels()) {
     const std::uint32_t code = mac.encode(level);
-    r.mac_energy_worst_pj = std::max(
-        r.mac_energy_worst_pj, characterised ? characterised->reference_pj(characterisation_key(
-                                                   *characterised, mac, mac.pe_code(code)))
-                                             : pe_mac_pj(energy, mac, mac.actions(code), df));
+    r.mac_energy_worst_pj =
+        std::max(r.mac_energy_worst_pj,
+                 characterised ? characterised->reference_pj(mac.energy_key(mac.pe_code(code)))
+                               : pe_mac_pj(energy, mac, mac.actions(code), df));
   }
   r.mac_energy_model = characterised ? "characterised" : "structural";
   return r;
@@ -139,10 +140,10 @@ std::vector<FormatSurveyRow> survey_formats(const SimConfig& cfg, const EnergyMo
     // Energy is linear in the actions: the structural model costs the summed actions once.
     const double n = static_cast<double>(q.q.size());
     if (characterised) {
+      check_keyed_like(*characterised, *mac);
       double sum = 0;
       for (std::int32_t level : q.q)
-        sum += characterised->reference_pj(
-            characterisation_key(*characterised, *mac, mac->pe_code(mac->encode(level))));
+        sum += characterised->reference_pj(mac->energy_key(mac->pe_code(mac->encode(level))));
       r.mac_energy_pj = sum / n;
     } else {
       MacActions total;
