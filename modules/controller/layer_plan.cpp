@@ -1164,6 +1164,8 @@ class ConvCounter {
     array();
     return c_.array;
   }
+  // ConvMappingCounter::count_array_floor.
+  TileTiming count_array_floor() const { return p_.dataflow->tiles_floor(grid(), array_); }
 
  private:
   template <typename T>
@@ -1212,31 +1214,34 @@ class ConvCounter {
     return channels == tensor_c ? bursts(pixels * channels) : pixels * bursts(channels);
   }
 
-  // 1. The array: every distinct tile shape once, times how often it occurs.
-  void array() {
-    struct Chunk {
-      int ct;
-      bool first;
-      std::uint64_t count;
-    };
-    Chunk chunk_dims[3];
-    int chunk_kinds = 0;
-    if (chunks_ == 1) {
-      chunk_dims[chunk_kinds++] = {g_.cg, true, 1};
-    } else {
-      chunk_dims[chunk_kinds++] = {m_.ct, true, 1};
-      if (chunks_ > 2) chunk_dims[chunk_kinds++] = {m_.ct, false, u(chunks_ - 2)};
-      chunk_dims[chunk_kinds++] = {ct_last_, false, 1};
-    }
+  // The layer's tiles by their distinct sizes (bands and image groups make m, chunks k, n-tiles
+  // n).
+  TileGrid grid() const {
     const Dims image_dims = dim(m_.images, igroups_, nb_last_);
-    const Dims ntile_dims = dim(m_.nt, n_tiles_, nt_last_);
+    CONLOC_ASSERT(band_sums_.conv_rows.size() * static_cast<std::size_t>(image_dims.size) <=
+                      static_cast<std::size_t>(TileGrid::kMostM),
+                  "planner", "more distinct band sizes than a tile grid holds");
+    TileGrid g;
+    g.times = u(g_.groups);
+    g.acc_bypass = !m_.accumulate;
     for (const Dim& r : band_sums_.conv_rows)
       for (const Dim& i : image_dims)
-        for (const Dim& n : ntile_dims)
-          for (const Chunk* k = chunk_dims; k != chunk_dims + chunk_kinds; ++k) {
-            c_.array.add(tile(r.value, i.value, n.value, k->ct, k->first, false, false),
-                         u(g_.groups) * r.count * i.count * n.count * k->count);
-          }
+        g.m[g.nm++] = {std::int64_t{i.value} * r.value * g_.out.w, r.count * i.count};
+    if (chunks_ == 1) {
+      g.k[g.nk++] = {std::int64_t{g_.taps} * g_.cg, 1, true};
+    } else {
+      g.k[g.nk++] = {std::int64_t{g_.taps} * m_.ct, 1, true};
+      if (chunks_ > 2) g.k[g.nk++] = {std::int64_t{g_.taps} * m_.ct, u(chunks_ - 2), false};
+      g.k[g.nk++] = {std::int64_t{g_.taps} * ct_last_, 1, false};
+    }
+    for (const Dim& n : dim(m_.nt, n_tiles_, nt_last_))
+      g.n[g.nn++] = {n.value, n.count};
+    return g;
+  }
+
+  // 1. The array: every distinct tile shape once, times how often it occurs.
+  void array() {
+    c_.array = p_.dataflow->tiles(grid(), array_);
     // The layer's first tile exposes its weight load, the last its drain: both orders start with
     // (band 0, image 0, group 0, n-tile 0, chunk 0) and end with the last of each.
     auto adjust = [&](const TileTiming& with, const TileTiming& without) {
@@ -1425,6 +1430,10 @@ ConvCounts ConvMappingCounter::count_floor(const ConvMapping& m) const {
 
 TileTiming ConvMappingCounter::count_array(const ConvMapping& m) const {
   return ConvCounter(impl_->g, impl_->band_sums(p_, m.rows), p_, m).count_array();
+}
+
+TileTiming ConvMappingCounter::count_array_floor(const ConvMapping& m) const {
+  return ConvCounter(impl_->g, impl_->band_sums(p_, m.rows), p_, m).count_array_floor();
 }
 
 int result_tensor(const Network& net, int li, const PlanParams& p) {

@@ -393,6 +393,9 @@ ConvCounts count_conv(const CompiledNetwork& cn, int layer, const PlanParams& p,
 // at most count_without_array's counts of every mapping with `m`'s tile sizes and accumulator use
 // (any order, bands of all channels or of the chunk's), and 0 load_tiles and fused_ops: costed
 // with count_array's counts, a lower bound for all of them at once (the mapper's class bound).
+// count_array_floor is, field by field, at most count_array's counts (DataflowModel::tiles_floor
+// of the layer's tiles, without the first tile's load and the last one's drain): with
+// count_floor's, a looser class bound that costs no tile.
 class ConvMappingCounter {
  public:
   ConvMappingCounter(const CompiledNetwork& cn, int layer, const PlanParams& p);
@@ -400,6 +403,7 @@ class ConvMappingCounter {
   std::optional<Infeasibility> misfit(const ConvMapping& m) const;
   ConvCounts count(const ConvMapping& m) const;
   TileTiming count_array(const ConvMapping& m) const;
+  TileTiming count_array_floor(const ConvMapping& m) const;
   ConvCounts count_without_array(const ConvMapping& m) const;
   ConvCounts count_floor(const ConvMapping& m) const;
 

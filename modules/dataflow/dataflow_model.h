@@ -111,6 +111,33 @@ struct TileTiming {
   }
 };
 
+// A layer's tiles by their distinct sizes: every combination of an entry of m, of k and of n,
+// `times` x the entries' counts of it. k's entries say whether they are a tile's first input-
+// channel chunk (TileGemm::first_k_chunk); no tile is the layer's first or last.
+struct TileGrid {
+  struct Dim {
+    std::int64_t value;
+    std::uint64_t count;
+    bool first_k_chunk = true;  // k's entries only
+  };
+  // A layer's k takes a first, middle and last chunk size, n a full and last n-tile; m a size
+  // per band height (the first, the last, the rest: a few) and image group (full, last).
+  static constexpr int kMostM = 16;
+  Dim m[kMostM], k[3], n[2];
+  int nm = 0, nk = 0, nn = 0;
+  std::uint64_t times = 1;
+  bool acc_bypass = false;  // TileGemm::acc_bypass of every tile
+};
+
+// Over one axis of a grid: the sum of count x f(value) (tiles_floor's separable sums).
+template <class F>
+std::uint64_t axis_sum(const TileGrid::Dim* d, int entries, F f) {
+  std::uint64_t s = 0;
+  for (int i = 0; i < entries; ++i)
+    s += d[i].count * static_cast<std::uint64_t>(f(d[i]));
+  return s;
+}
+
 // A systolic dataflow: how a tile is folded onto the array and what that costs. One file per
 // variant (weight_stationary.cpp, output_stationary.cpp, input_stationary.cpp); docs/timing.md has
 // the formulas.
@@ -127,6 +154,15 @@ class DataflowModel {
   virtual std::vector<FoldBlock> fold_blocks(std::int64_t m, std::int64_t k, std::int64_t n,
                                              ArrayDims a) const = 0;
   virtual TileTiming tile(const TileGemm& g, ArrayDims a) const = 0;
+  // The tiles of `grid`, costed by `tile` and summed.
+  TileTiming tiles(const TileGrid& grid, ArrayDims a) const;
+  // Field by field at most `tiles`' sums (cycles, folds, the reads and writes), in a few
+  // operations per axis entry instead of a tile per combination: the mapper's bound of a class
+  // of mappings before it counts their array (docs/mapping.md, "Search"). The fields no cost
+  // reads (standard_cycles, fold_slots, port_stall_cycles) are 0. Here `tiles` itself; the
+  // dataflows below sum their formulas axis by axis, where they are products of one function
+  // of m, one of k and one of n, and take the busiest port's cycles of the sums.
+  virtual TileTiming tiles_floor(const TileGrid& grid, ArrayDims a) const { return tiles(grid, a); }
   // Output channels one fold holds: the columns where they occupy them (WS, OS); no limit where
   // they stream through (IS). The greedy mapping's n-tile.
   virtual std::int64_t channels_per_fold(ArrayDims a) const { return a.cols; }
@@ -149,6 +185,7 @@ class WeightStationary final : public DataflowModel {
   std::vector<FoldBlock> fold_blocks(std::int64_t m, std::int64_t k, std::int64_t n,
                                      ArrayDims a) const override;
   TileTiming tile(const TileGemm& g, ArrayDims a) const override;
+  TileTiming tiles_floor(const TileGrid& grid, ArrayDims a) const override;
 };
 
 class OutputStationary final : public DataflowModel {
@@ -158,6 +195,7 @@ class OutputStationary final : public DataflowModel {
   std::vector<FoldBlock> fold_blocks(std::int64_t m, std::int64_t k, std::int64_t n,
                                      ArrayDims a) const override;
   TileTiming tile(const TileGemm& g, ArrayDims a) const override;
+  TileTiming tiles_floor(const TileGrid& grid, ArrayDims a) const override;
 };
 
 class InputStationary final : public DataflowModel {
@@ -166,6 +204,7 @@ class InputStationary final : public DataflowModel {
   std::vector<FoldBlock> fold_blocks(std::int64_t m, std::int64_t k, std::int64_t n,
                                      ArrayDims a) const override;
   TileTiming tile(const TileGemm& g, ArrayDims a) const override;
+  TileTiming tiles_floor(const TileGrid& grid, ArrayDims a) const override;
   std::int64_t channels_per_fold(ArrayDims) const override {
     return std::numeric_limits<std::int64_t>::max();
   }
@@ -178,5 +217,8 @@ inline std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
 // Stretches a tile to the cycles its busiest buffer port needs for the tile's weight, input and
 // partial-sum streams, if that is more than the array's own cycles (docs/timing.md).
 void apply_port_limits(TileTiming& t, const PortLimits& p);
+// tiles_floor's port term: the sums' cycles raised to the least the busiest port needs for the
+// sums' streams (at most the ports' cycles summed tile by tile).
+void apply_port_floor(TileTiming& t, const PortLimits& p);
 
 }  // namespace conloc

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <utility>
 
 #include "modules/base/error.h"
@@ -37,6 +38,24 @@ TileTiming InputStationary::tile(const TileGemm& g, ArrayDims a) const {
   std::swap(r.weight_reads, r.input_reads);
   std::swap(r.weight_reg_writes, r.act_reg_writes);
   apply_port_limits(r, a.ports);
+  return r;
+}
+
+// As tile does: the weight-stationary floor of the transposed grid (m and n exchanged), its
+// operands' reads exchanged back, then the ports.
+TileTiming InputStationary::tiles_floor(const TileGrid& g, ArrayDims a) const {
+  if (a.scalesim) return tiles(g, a);
+  TileGrid t = g;
+  std::copy(g.n, g.n + g.nn, t.m);
+  std::copy(g.m, g.m + g.nm, t.n);
+  t.nm = g.nn;
+  t.nn = g.nm;
+  ArrayDims plain = a;
+  plain.ports = {};
+  TileTiming r = WeightStationary().tiles_floor(t, plain);
+  std::swap(r.weight_reads, r.input_reads);
+  std::swap(r.weight_reg_writes, r.act_reg_writes);
+  apply_port_floor(r, a.ports);
   return r;
 }
 

@@ -90,4 +90,45 @@ TileTiming WeightStationary::tile(const TileGemm& g, ArrayDims a) const {
   return t;
 }
 
+// The tile formulas above summed axis by axis (each field a product of a function of m, of k and
+// of n). Left out, each only ever adding: the layer's first weight load, and the weight reloads
+// and fold overheads of accumulator chunks (a chunked tile's sums are the unchunked tile's or
+// more).
+TileTiming WeightStationary::tiles_floor(const TileGrid& g, ArrayDims a) const {
+  if (a.scalesim) return tiles(g, a);
+  using D = TileGrid::Dim;
+  const std::int64_t rows = a.rows, cols = a.cols;
+  auto kf = [&](const D& d) { return ceil_div(d.value, rows); };
+  const std::uint64_t cm = axis_sum(g.m, g.nm, [](const D&) { return 1; }),
+                      m1 = axis_sum(g.m, g.nm, [](const D&d) { return d.value; }),
+                      // m + rows - 2 >= 0: m >= 1, rows >= 1
+      m_steps = axis_sum(g.m, g.nm, [&](const D&d) { return d.value + rows - 2; }),
+                      ck = axis_sum(g.k, g.nk, [](const D&) { return 1; }),
+                      k1 = axis_sum(g.k, g.nk, [](const D&d) { return d.value; }),
+                      k_folds = axis_sum(g.k, g.nk, kf),
+                      k_later = axis_sum(g.k, g.nk, [](const D&d) { return !d.first_k_chunk; }),
+                      n1 = axis_sum(g.n, g.nn, [](const D&d) { return d.value; }),
+                      n_folds =
+                          axis_sum(g.n, g.nn, [&](const D&d) { return ceil_div(d.value, cols); });
+  const std::uint64_t t = g.times;
+  TileTiming r;
+  r.folds = t * cm * k_folds * n_folds;
+  r.cycles = t * k_folds * (n_folds * m_steps + n1 * cm);
+  r.weight_reads = r.weight_reg_writes = t * cm * k1 * n1;
+  r.input_reads = t * m1 * k1 * n_folds;
+  r.act_reg_writes = r.psum_reg_writes = t * m1 * k1 * n1;
+  const std::uint64_t outputs = t * m1 * n1;
+  if (a.acc_entries > 0 && !g.acc_bypass) {
+    r.acc_writes = outputs * k_folds;
+    r.acc_reads = outputs * (k_folds - ck);
+    r.psum_writes = outputs * ck;
+    r.psum_reads = outputs * k_later;
+  } else {
+    r.psum_writes = outputs * k_folds;
+    r.psum_reads = outputs * (k_folds - ck + k_later);
+  }
+  apply_port_floor(r, a.ports);
+  return r;
+}
+
 }  // namespace conloc

@@ -246,18 +246,26 @@ namespace {
 
 // What the mapper counts of a layer shape under one accelerator's planning parameters: its
 // candidates in classes of one tile size and accumulator use, and each class's array counts
-// (count_array, the most work). members[class_begin[k] .. class_begin[k + 1]) are class k's
-// candidates, in candidate order.
+// (count_array, the most work), counted when a search first needs them (array()).
+// members[class_begin[k] .. class_begin[k + 1]) are class k's candidates, in candidate order.
 struct ShapeCounts {
   std::vector<ConvMapping> mappings;
   std::vector<std::uint32_t> array_class;  // per candidate
-  std::vector<TileTiming> arrays;          // per class
   std::vector<std::uint32_t> class_begin, members;
+  // Class k's array counts.
+  const TileTiming& array(std::size_t k, const ConvMappingCounter& counter) {
+    if (!counted[k]) {
+      arrays[k] = counter.count_array(mappings[members[class_begin[k]]]);
+      counted[k] = true;
+    }
+    return arrays[k];
+  }
+  std::vector<TileTiming> arrays;  // per class, where counted
+  std::vector<bool> counted;
 };
 
-std::shared_ptr<const ShapeCounts> count_shape(const SimConfig& cfg, const CompiledNetwork& cn,
-                                               int layer, const PlanParams& p,
-                                               const ConvMappingCounter& counter) {
+std::shared_ptr<ShapeCounts> count_shape(const SimConfig& cfg, const CompiledNetwork& cn, int layer,
+                                         const PlanParams& p) {
   auto sc = std::make_shared<ShapeCounts>();
   sc->mappings = mapping_candidates(cfg, cn, layer, p);
   const std::size_t n = sc->mappings.size();
@@ -281,13 +289,12 @@ std::shared_ptr<const ShapeCounts> count_shape(const SimConfig& cfg, const Compi
                      static_cast<std::uint32_t>(classes.size()))
             .first->second;
     sc->array_class.push_back(k);
-    if (k == sc->arrays.size()) {
-      sc->arrays.push_back(counter.count_array(m));
-      class_size.push_back(0);
-    }
+    if (k == class_size.size()) class_size.push_back(0);
     ++class_size[k];
   }
-  const std::size_t nc = sc->arrays.size();
+  const std::size_t nc = class_size.size();
+  sc->arrays.resize(nc);
+  sc->counted.assign(nc, false);
   sc->class_begin.assign(nc + 1, 0);
   for (std::size_t k = 0; k < nc; ++k)
     sc->class_begin[k + 1] = sc->class_begin[k] + class_size[k];
@@ -301,7 +308,7 @@ std::shared_ptr<const ShapeCounts> count_shape(const SimConfig& cfg, const Compi
 }  // namespace
 
 struct MappingReuse::Impl {
-  std::map<std::vector<std::int64_t>, std::shared_ptr<const ShapeCounts>> shapes;
+  std::map<std::vector<std::int64_t>, std::shared_ptr<ShapeCounts>> shapes;
   std::size_t reused = 0;
   bool verify = false;
 };
@@ -434,6 +441,12 @@ class LayerChooser {
     };
     for (const std::uint32_t k : s.class_order) {
       if (beaten(s.class_bound(k, mac_pj, objective))) continue;
+      // The class's bound of its floor arrays, then of its counted ones.
+      if (!s.counted[k]) {
+        s.counted[k] = true;
+        s.class_bounds[k] = class_bound_of(s, k, layer, p, counter, false);
+        if (beaten(s.class_bound(k, mac_pj, objective))) continue;
+      }
       expand(s, k, layer, p, counter);
       for (std::uint32_t j = sc.class_begin[k]; j < sc.class_begin[k + 1]; ++j) {
         const std::uint32_t i = sc.members[j];
@@ -490,23 +503,25 @@ class LayerChooser {
   MappingReuse* reuse_;  // optional
   // A layer shape's candidates (under the PlanParams that shape the key in best) in classes of
   // one tile size and accumulator use (their array counts), with lower bounds of their costs: a
-  // class's from count_floor, a candidate's from its own counts (computed when its class is first
-  // searched). Both are the cycles and the energy of those counts less what depends on the layer
-  // and not on the shape -- the MACs, their decoder and PE registers, a fused stage's operations
-  // (docs/mapping.md, "Search") -- so they hold for any layer of the shape, and a candidate's is
-  // tight: a layer costs a few candidates in full, not most of them. Counts are not kept (a
-  // hundred thousand of them would be tens of megabytes to write); the array's are, per class,
-  // and with the candidates they are what runs of the same planning parameters share
+  // class's from count_floor and count_array_floor, then, when the class is first searched, from
+  // count_floor and its counted array; a candidate's from its own counts (computed when its class
+  // is first searched past that). Both are the cycles and the energy of those counts less what
+  // depends on the layer and not on the shape -- the MACs, their decoder and PE registers, a fused
+  // stage's operations (docs/mapping.md, "Search") -- so they hold for any layer of the shape, and
+  // a candidate's is tight: a layer costs a few candidates in full, not most of them. Counts are
+  // not kept (a hundred thousand of them would be tens of megabytes to write); the array's are, per
+  // class, and with the candidates they are what runs of the same planning parameters share
   // (MappingReuse): the bounds are this run's, priced by its energy model.
   struct Bound {
     double pj = 0, cycles = 0, outputs = 0;
   };
   struct Shape {
-    std::shared_ptr<const ShapeCounts> counts;
+    std::shared_ptr<ShapeCounts> counts;
     double nominal_outputs = 1;  // the layer's outputs, batch included (layer_energy's nominal)
-    // Per class: its bound and whether its candidates' bounds are known.
+    // Per class: its bound, whether that is of its counted array, and whether its candidates'
+    // bounds are known.
     std::vector<Bound> class_bounds;
-    std::vector<bool> expanded;
+    std::vector<bool> counted, expanded;
     std::vector<std::uint32_t> class_order;  // by the class bounds for the first layer's MACs
     std::vector<Bound> bounds;               // per candidate, once its class is expanded
     // A bound for a layer of MAC energy `mac_pj` (which scales with the outputs a mapping
@@ -547,36 +562,37 @@ class LayerChooser {
       if (shared) {
         ++reuse_->impl()->reused;
         if (reuse_->impl()->verify) {
-          const auto again = count_shape(cfg_, cn_, layer, p, counter);
+          const auto again = count_shape(cfg_, cn_, layer, p);
           auto same = [](const ConvMapping& a, const ConvMapping& b) {
             return a.text() == b.text();
           };
+          bool arrays_same = again->class_begin == shared->class_begin;
+          for (std::size_t k = 0; arrays_same && k < shared->counted.size(); ++k)
+            arrays_same = !shared->counted[k] || again->array(k, counter) == shared->arrays[k];
           CONLOC_ASSERT(std::equal(again->mappings.begin(), again->mappings.end(),
                                    shared->mappings.begin(), shared->mappings.end(), same) &&
-                            again->arrays == shared->arrays,
+                            arrays_same,
                         "mapper",
                         "layer " + l.name +
                             ": counts found for its planning parameters differ "
                             "from its own (a parameter missing from planning_key)");
         }
       } else {
-        shared = count_shape(cfg_, cn_, layer, p, counter);
+        shared = count_shape(cfg_, cn_, layer, p);
       }
       s.counts = shared;
     } else {
-      s.counts = count_shape(cfg_, cn_, layer, p, counter);
+      s.counts = count_shape(cfg_, cn_, layer, p);
     }
-    const ShapeCounts& sc = *s.counts;
+    ShapeCounts& sc = *s.counts;
     s.nominal_outputs =
         static_cast<double>(cn_.net.out_shape(l).elements()) * static_cast<double>(cfg_.batch);
     const std::size_t nc = sc.arrays.size();
+    // Arrays an earlier run of these planning parameters counted bound their classes already.
+    s.counted = sc.counted;
     s.class_bounds.reserve(nc);
-    MappingCost b;
-    for (std::size_t k = 0; k < nc; ++k) {
-      b.counts = counter.count_floor(sc.mappings[sc.members[sc.class_begin[k]]]);
-      b.counts.array = sc.arrays[k];
-      s.class_bounds.push_back(bound_of(b, layer, p));
-    }
+    for (std::uint32_t k = 0; k < nc; ++k)
+      s.class_bounds.push_back(class_bound_of(s, k, layer, p, counter, !s.counted[k]));
     s.expanded.assign(nc, false);
     s.bounds.resize(sc.mappings.size());
     // Classes by their bounds for this layer, ties in class order (a stable order of pairs).
@@ -591,17 +607,29 @@ class LayerChooser {
     return memo_.emplace(key, std::move(s)).first->second;
   }
 
+  // Class `k`'s bound: of count_floor and its array's floor (`floor`), or its counted array.
+  Bound class_bound_of(Shape& s, std::uint32_t k, int layer, const PlanParams& p,
+                       const ConvMappingCounter& counter, bool floor) const {
+    ShapeCounts& sc = *s.counts;
+    const ConvMapping& m = sc.mappings[sc.members[sc.class_begin[k]]];
+    MappingCost b;
+    b.counts = counter.count_floor(m);
+    b.counts.array = floor ? counter.count_array_floor(m) : sc.array(k, counter);
+    return bound_of(b, layer, p);
+  }
+
   // The bounds of class `k`'s candidates, if not yet known.
   void expand(Shape& s, std::uint32_t k, int layer, const PlanParams& p,
               const ConvMappingCounter& counter) const {
     if (s.expanded[k]) return;
     s.expanded[k] = true;
-    const ShapeCounts& sc = *s.counts;
+    ShapeCounts& sc = *s.counts;
+    const TileTiming& array = sc.array(k, counter);
     MappingCost b;
     for (std::uint32_t j = sc.class_begin[k]; j < sc.class_begin[k + 1]; ++j) {
       const std::uint32_t i = sc.members[j];
       b.counts = counter.count_without_array(sc.mappings[i]);
-      b.counts.array = sc.arrays[k];
+      b.counts.array = array;
       s.bounds[i] = bound_of(b, layer, p);
     }
   }
@@ -609,11 +637,11 @@ class LayerChooser {
   // Candidate `i` of shape `s`, costed for `layer`.
   MappingCost cost_candidate(Shape& s, int layer, const PlanParams& p,
                              const ConvMappingCounter& counter, std::size_t i) {
-    const ShapeCounts& sc = *s.counts;
+    ShapeCounts& sc = *s.counts;
     MappingCost c;
     c.mapping = sc.mappings[i];
     c.counts = counter.count_without_array(sc.mappings[i]);
-    c.counts.array = sc.arrays[sc.array_class[i]];
+    c.counts.array = sc.array(sc.array_class[i], counter);
     cost(cfg_, cn_, layer, p, em_, macs_.at(static_cast<std::size_t>(layer)), memory_, c);
     return c;
   }

@@ -272,6 +272,27 @@ TEST(Mapping, ClosedFormCountsMatchThePlannedJobs) {
           EXPECT_EQ(floor.fused_ops, 0u);
         }
       }
+      // The array's floor (the mapper's first bound of a class, before it counts the array):
+      // at most the counts, field by field; the reads and writes exact but where accumulator
+      // chunks reload weights; cycles short of the first load, the last drain and port stalls.
+      const TileTiming af = counter.count_array_floor(m), a = parts.array;
+      EXPECT_LE(af.cycles, a.cycles) << m.text();
+      EXPECT_TRUE(af.input_reads == a.input_reads && af.psum_reads == a.psum_reads &&
+                  af.psum_writes == a.psum_writes && af.acc_reads == a.acc_reads &&
+                  af.acc_writes == a.acc_writes && af.act_reg_writes == a.act_reg_writes &&
+                  af.psum_reg_writes == a.psum_reg_writes)
+          << m.text() << ": the floor's streams";
+      EXPECT_LE(af.weight_reads, a.weight_reads) << m.text();
+      EXPECT_LE(af.weight_reg_writes, a.weight_reg_writes) << m.text();
+      EXPECT_LE(af.folds, a.folds) << m.text();
+      if (!m.accumulate) {
+        EXPECT_TRUE(af.weight_reads == a.weight_reads && af.folds == a.folds &&
+                    af.weight_reg_writes == a.weight_reg_writes)
+            << m.text() << ": the floor's weights without accumulator chunks";
+        EXPECT_LE(a.cycles,
+                  af.cycles + a.port_stall_cycles + static_cast<std::uint64_t>(p.array.rows))
+            << m.text() << ": the floor's cycles are loose";
+      }
       got.load_tiles = 0;  // an estimate's input, not a sum over the jobs
       ASSERT_TRUE(got == want) << m.text() << " on " << to_string(net.in_shape(l)) << " k" << k
                                << " s" << stride << " p" << pad << " g" << groups << ": cycles "
