@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <type_traits>
 
 #include "modules/base/error.h"
 #include "modules/common/compiled_network.h"
@@ -113,6 +114,47 @@ DmaEngine::Timing DmaEngine::execute(const Job& job, const sc_core::sc_time& sta
   return t;
 }
 
+// Waves: a DMA kept waiting by its window (a burst's latency exceeds a window of bursts) whose
+// last `window` bursts ended a period apart, streaming on a bus a burst occupies for at most a
+// period, issues each next `window` bursts as one wave a period apart from when the oldest
+// ends. Here whole waves are worked out at once, up to the next synchronisation point, with the
+// same times, ends and bus bookings as burst by burst (one booking a wave where the bursts
+// touch).
+std::uint64_t DmaEngine::waves(const Wave& w, Dram& dram, std::uint64_t most,
+                               sc_core::sc_time& next_issue, sc_core::sc_time& last_end,
+                               sc_core::sc_time& done) {
+  const sc_core::sc_time period = ctx_.period;
+  const std::size_t window = outstanding_.size();
+  const sc_core::sc_time e0 = outstanding_[oldest_];
+  const sc_core::sc_time sync = qk_.next_sync_point();
+  const sc_core::sc_time last_issue = period * static_cast<double>(window - 1);
+  if (next_issue > e0 || most < window || e0 + last_issue >= sync ||
+      e0 + w.offset < dram.free_from())
+    return 0;
+  // Waves k = 0, 1, ... whose last burst issues before the synchronisation point.
+  const std::uint64_t fit =
+      (sync - e0 - last_issue - sc_core::sc_get_time_resolution()).value() / w.c.value() + 1;
+  const std::uint64_t n = std::min<std::uint64_t>(fit, most / window);
+  const sc_core::sc_time span = period * static_cast<double>(window);
+  for (std::uint64_t k = 0; k < n; ++k) {
+    const sc_core::sc_time first = e0 + w.c * static_cast<double>(k) + w.offset;
+    if (w.bus == period) {  // the bursts touch: one booking
+      dram.append(first, span);
+    } else {
+      sc_core::sc_time request = first;
+      for (std::size_t i = 0; i < window; ++i, request += period)
+        dram.append(request, w.bus);
+    }
+  }
+  const sc_core::sc_time shift = w.c * static_cast<double>(n);
+  for (sc_core::sc_time& t : outstanding_)
+    t += shift;
+  next_issue = e0 + shift - w.c + span;
+  last_end = e0 + shift + last_issue;
+  if (last_end > done) done = last_end;
+  return n * window;
+}
+
 template <class Far, class Near>
 DmaEngine::Timing DmaEngine::bursts(const Transfer& x, bool inbound, const sc_core::sc_time& start,
                                     Far& far, Near& near) {
@@ -132,43 +174,80 @@ DmaEngine::Timing DmaEngine::bursts(const Transfer& x, bool inbound, const sc_co
   // a run's tail: two shares, divided once per job.
   auto share_of = [&](std::uint64_t len) { return (len * x.bits + x.bytes() - 1) / x.bytes(); };
   const std::uint64_t whole_share = share_of(burst), tail_share = share_of(x.run_bytes % burst);
-  for (std::uint32_t run = 0; run < x.count; ++run) {
-    for (std::uint32_t off = 0; off < x.run_bytes; off += burst) {
-      const std::uint32_t len = std::min(burst, x.run_bytes - off);
-      const std::uint64_t share =
-          std::min<std::uint64_t>(bits_left, len == burst ? whole_share : tail_share);
-      bits_left -= share;
-      const std::uint64_t bits = share != 0 ? share : std::uint64_t{len} * 8;
-      // Bursts leave the DMA at most one per cycle and only while fewer than max_outstanding
-      // are in flight.
-      while (in_flight_ > 0 && outstanding_[oldest_] <= next_issue) {
-        oldest_ = oldest_ + 1 == window ? 0 : oldest_ + 1;
-        --in_flight_;
-      }
-      if (in_flight_ >= window) {
-        next_issue = std::max(next_issue, outstanding_[oldest_]);
-        oldest_ = oldest_ + 1 == window ? 0 : oldest_ + 1;
-        --in_flight_;
-      }
-      // Temporal decoupling: once this engine's local time has run a quantum ahead, let the
-      // kernel catch up before booking more of the bus, so another initiator's earlier requests
-      // are booked first (the smaller the quantum, the finer the interleaving).
-      if (next_issue >= qk_.next_sync_point()) {  // what qk_.need_sync() would say
-        qk_.set(next_issue - sc_core::sc_time_stamp());
-        qk_.sync();
-      }
-      const sc_core::sc_time issue = next_issue;
-      next_issue += period;
-      ++bursts;
-      // Inbound, the SRAM write starts when the data has arrived; outbound, the far write when
-      // the SRAM read is done.
-      const sc_core::sc_time end = inbound ? near.complete(far.complete(issue, bits), bits)
-                                           : far.complete(near.complete(issue, bits), bits);
-      const std::size_t slot = oldest_ + in_flight_;
-      outstanding_[slot < window ? slot : slot - window] = end;
-      ++in_flight_;
-      if (end > done) done = end;
+  const std::uint32_t per_run = (x.run_bytes + burst - 1) / burst;
+  const std::uint64_t total = std::uint64_t{x.count} * per_run;
+  // Waves (waves()): when every burst is alike (runs of whole bursts, or of one burst each) and
+  // the far side is the DRAM, their common share and times.
+  const std::uint64_t alike_share = x.run_bytes >= burst ? whole_share : tail_share;
+  Wave wave;
+  bool alike = false;
+  if constexpr (std::is_same_v<Far, Dram> && std::is_same_v<Near, Sram>) {
+    if (x.run_bytes % burst == 0 || per_run == 1) {
+      const std::uint64_t bits =
+          alike_share != 0 ? alike_share : std::uint64_t{std::min(burst, x.run_bytes)} * 8;
+      const sc_core::sc_time sram = near.access_time(bits);
+      wave.bus = far.bus_time(bits);
+      wave.c = wave.bus + far.latency() + sram;
+      wave.offset = inbound ? sc_core::SC_ZERO_TIME : sram;
+      alike = wave.bus <= period && wave.c >= period * static_cast<double>(window);
     }
+  }
+  std::uint64_t streak = 0;  // bursts since the last whose end was not the previous one's + period
+  sc_core::sc_time last_end;
+  std::uint32_t off = 0;
+  for (std::uint64_t b = 0; b < total;) {
+    if constexpr (std::is_same_v<Far, Dram> && std::is_same_v<Near, Sram>) {
+      if (alike && in_flight_ == window && streak + 1 >= window) {
+        const std::uint64_t left =
+            alike_share != 0 ? std::min(total - b, bits_left / alike_share) : total - b;
+        if (const std::uint64_t moved = waves(wave, far, left, next_issue, last_end, done)) {
+          bursts += moved;
+          bits_left -= alike_share * moved;
+          b += moved;
+          off = static_cast<std::uint32_t>(b % per_run) * burst;
+          continue;
+        }
+      }
+    }
+    const std::uint32_t len = std::min(burst, x.run_bytes - off);
+    const std::uint64_t share =
+        std::min<std::uint64_t>(bits_left, len == burst ? whole_share : tail_share);
+    bits_left -= share;
+    const std::uint64_t bits = share != 0 ? share : std::uint64_t{len} * 8;
+    // Bursts leave the DMA at most one per cycle and only while fewer than max_outstanding
+    // are in flight.
+    while (in_flight_ > 0 && outstanding_[oldest_] <= next_issue) {
+      oldest_ = oldest_ + 1 == window ? 0 : oldest_ + 1;
+      --in_flight_;
+    }
+    if (in_flight_ >= window) {
+      next_issue = std::max(next_issue, outstanding_[oldest_]);
+      oldest_ = oldest_ + 1 == window ? 0 : oldest_ + 1;
+      --in_flight_;
+    }
+    // Temporal decoupling: once this engine's local time has run a quantum ahead, let the
+    // kernel catch up before booking more of the bus, so another initiator's earlier requests
+    // are booked first (the smaller the quantum, the finer the interleaving).
+    if (next_issue >= qk_.next_sync_point()) {  // what qk_.need_sync() would say
+      qk_.set(next_issue - sc_core::sc_time_stamp());
+      qk_.sync();
+    }
+    const sc_core::sc_time issue = next_issue;
+    next_issue += period;
+    ++bursts;
+    // Inbound, the SRAM write starts when the data has arrived; outbound, the far write when
+    // the SRAM read is done.
+    const sc_core::sc_time end = inbound ? near.complete(far.complete(issue, bits), bits)
+                                         : far.complete(near.complete(issue, bits), bits);
+    const std::size_t slot = oldest_ + in_flight_;
+    outstanding_[slot < window ? slot : slot - window] = end;
+    ++in_flight_;
+    if (end > done) done = end;
+    streak = bursts > 1 && end == last_end + period ? streak + 1 : 0;
+    last_end = end;
+    ++b;
+    off += burst;
+    if (off >= x.run_bytes) off = 0;
   }
   ctx_.stats.dma_transactions += bursts;
   return {done, next_issue};

@@ -12,6 +12,8 @@
 
 namespace conloc {
 
+class Dram;
+
 // DMA between DRAM and the three on-chip buffers. One instance moves data in (DRAM -> SRAM, the
 // DmaRead jobs), another moves results out (SRAM -> DRAM, DmaWrite). A transfer's data moves in
 // one strided TLM transaction on each side (TransferExt::runs), untimed; its timing is that of
@@ -38,6 +40,15 @@ class DmaEngine : public JobEngine {
   template <class Far, class Near>
   Timing bursts(const Transfer& x, bool inbound, const sc_core::sc_time& start, Far& far,
                 Near& near);
+
+  // A run of alike bursts' times: issue to completion, issue to the DRAM request, bus time.
+  struct Wave {
+    sc_core::sc_time c, offset, bus;
+  };
+  // Up to `most` more bursts of `w` issued in whole waves (dma_engine.cpp), if the engine's
+  // state is a wave's: how many.
+  std::uint64_t waves(const Wave& w, Dram& dram, std::uint64_t most, sc_core::sc_time& next_issue,
+                      sc_core::sc_time& last_end, sc_core::sc_time& done);
 
   std::vector<std::uint8_t> staging_;
   tlm::tlm_generic_payload dram_payload_, sram_payload_;

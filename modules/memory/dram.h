@@ -43,21 +43,35 @@ class Dram final : public sc_core::sc_module, public AccessTiming {
   sc_core::sc_time complete(const sc_core::sc_time& request, std::uint64_t bits) override {
     if (bits != last_bits_) {  // a DMA's bursts are mostly of one size: priced once
       last_bits_ = bits;
-      last_length_ =
-          params_.clock_period * (static_cast<double>(bits) / 8.0 / params_.bytes_per_cycle);
+      last_length_ = bus_time(bits);
     }
-    // Bookings that ended before the kernel's current time could be dropped first (book does);
-    // a request after the last booking takes the same slot either way.
-    if (busy_.empty() || request >= busy_.back().second) {
-      if (busy_.size() > kPruneAt) prune();
-      if (!busy_.empty() && busy_.back().second == request) {
-        busy_.back().second = request + last_length_;
-      } else {
-        busy_.push_back({request, request + last_length_});
-      }
+    if (request >= free_from()) {
+      append(request, last_length_);
       return request + last_length_ + latency_;
     }
     return book(request);
+  }
+
+  // The bus time of an access of `bits`, and the latency after it.
+  sc_core::sc_time bus_time(std::uint64_t bits) const {
+    return params_.clock_period * (static_cast<double>(bits) / 8.0 / params_.bytes_per_cycle);
+  }
+  const sc_core::sc_time& latency() const { return latency_; }
+  // From when the bus is free for good: the end of its last booking.
+  sc_core::sc_time free_from() const {
+    return busy_.empty() ? sc_core::SC_ZERO_TIME : busy_.back().second;
+  }
+  // Books `length` of the bus from `start`, at or after free_from(): what complete does for
+  // each request after every booking, for a DMA that books a run of back-to-back bursts at once.
+  void append(const sc_core::sc_time& start, const sc_core::sc_time& length) {
+    // Bookings that ended before the kernel's current time could be dropped first (book does);
+    // a request after the last booking takes the same slot either way.
+    if (busy_.size() > kPruneAt) prune();
+    if (!busy_.empty() && busy_.back().second == start) {
+      busy_.back().second = start + length;
+    } else {
+      busy_.push_back({start, start + length});
+    }
   }
 
  private:

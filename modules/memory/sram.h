@@ -41,13 +41,17 @@ class Sram final : public sc_core::sc_module, public AccessTiming {
   // (and the class final): the DMA calls it for every burst.
   sc_core::sc_time complete(const sc_core::sc_time& request, std::uint64_t bits) override {
     if (bits != last_bits_) {  // a DMA's bursts are mostly of one size: priced once
-      const std::uint64_t bytes = (bits + 7) / 8;
-      const std::uint64_t cycles =
-          (bytes + params_.port_bytes_per_cycle - 1) / params_.port_bytes_per_cycle;
       last_bits_ = bits;
-      last_time_ = params_.clock_period * static_cast<double>(cycles);
+      last_time_ = access_time(bits);
     }
     return request + last_time_;
+  }
+  // The port's time for an access of `bits`.
+  sc_core::sc_time access_time(std::uint64_t bits) const {
+    const std::uint64_t bytes = (bits + 7) / 8;
+    const std::uint64_t cycles =
+        (bytes + params_.port_bytes_per_cycle - 1) / params_.port_bytes_per_cycle;
+    return params_.clock_period * static_cast<double>(cycles);
   }
 
  private:

@@ -31,9 +31,11 @@ std::vector<TileOrder> orders(const SimConfig& cfg) {
 // buffer only adds candidates.
 std::vector<int> balanced_sizes(int total, int most) {
   std::vector<int> v;
-  for (int parts = 1; parts <= total; ++parts) {
+  for (int parts = 1; parts <= total;) {
     const int size = (total + parts - 1) / parts;
-    if (size <= most && (v.empty() || v.back() != size)) v.push_back(size);
+    if (size <= most) v.push_back(size);
+    if (size == 1) break;
+    parts = (total - 1) / (size - 1) + 1;  // the fewest parts of a smaller size
   }
   return v;
 }
@@ -131,10 +133,12 @@ std::vector<ConvMapping> mapping_candidates(const SimConfig& cfg, const Compiled
         for (int nb : s.images) {
           const int rows_most =
               largest(s.output_rows, [&](int r) { return fits(nt, ct, r, nb, all_ch); });
+          // Each fits (what fits shrinks with neither fewer rows nor fewer channels, and the
+          // space offers accumulator use only with accumulators): no check per candidate.
           for (int rows : balanced_sizes(s.output_rows, rows_most)) {
             for (TileOrder o : s.orders) {
               for (bool acc : s.acc)
-                add(ConvMapping{o, nt, ct, rows, nb, all_ch, acc});
+                out.push_back(ConvMapping{o, nt, ct, rows, nb, all_ch, acc});
             }
           }
         }

@@ -2,6 +2,8 @@
 // exact data, as the component-test pattern asks.
 #include <systemc>
 
+#include <tlm_utils/tlm_quantumkeeper.h>
+
 #include <gtest/gtest.h>
 #include <memory>
 
@@ -178,3 +180,43 @@ TEST(Dma, EachBurstCarriesItsShareOfTheBits) {
   EXPECT_EQ(b.ctx.stats.dma_transactions, 4u);
   EXPECT_EQ(b.dram->counters().read_bits[static_cast<int>(Operand::Inputs)], 768u);
 }
+
+// Latency-bound streaming (a window of 4 bursts, 20 cycles of latency): bursts go out in waves
+// of four, one per cycle, each wave when the oldest of the one before completes. A burst takes
+// bus + 20 + 1 (the SRAM port) from issue to completion: 22 cycles at 64 B/cycle (the bursts
+// touch on the bus), 21.5 at 128 B/cycle (they do not). Wave k issues at 22k (21.5k), so the
+// 40th burst, the last of wave 9, completes at 9 x 22 + 3 + 22 = 223 (9 x 21.5 + 3 + 21.5 =
+// 218), whichever quantum the engine synchronises at (the DMA works out whole waves between
+// synchronisation points). One bandwidth and quantum per case: a process elaborates once.
+class DmaWaves : public testing::TestWithParam<std::pair<double, double>> {};
+
+TEST_P(DmaWaves, LatencyBoundWavesExactTiming) {
+  const auto [bus, quantum] = GetParam();
+  tlm_utils::tlm_quantumkeeper::set_global_quantum(sc_time(quantum, SC_NS));
+  Transfer x;
+  x.buffer = Buffer::Activations;
+  x.count = 4;
+  x.run_bytes = 640;
+  x.dram_stride = 640;
+  x.sram_stride = 640;
+  x.bits = 4 * 640 * 8;
+  DramParams dp;
+  dp.capacity_bytes = 4096;
+  dp.bytes_per_cycle = bus;
+  dp.latency_cycles = 20;
+  dp.backing_store = false;
+  SramParams sp;
+  sp.capacity_bytes = 4096;
+  sp.port_bytes_per_cycle = 64;
+  sp.backing_store = false;
+  DmaBench b(x, dp, sp, false, 4);
+  sc_start();
+  EXPECT_EQ(b.driver->finished, sc_time(bus == 64.0 ? 223.0 : 218.0, SC_NS))
+      << bus << " B/cycle, quantum " << quantum;
+  EXPECT_EQ(b.ctx.stats.dma_transactions, 40u);
+}
+
+INSTANTIATE_TEST_SUITE_P(BusAndQuantum, DmaWaves,
+                         testing::Values(std::pair{64.0, 1000.0}, std::pair{64.0, 30.0},
+                                         std::pair{64.0, 7.0}, std::pair{128.0, 1000.0},
+                                         std::pair{128.0, 30.0}, std::pair{128.0, 7.0}));
