@@ -305,8 +305,8 @@ MUTANTS = [
      "    r.psum_writes = outputs * (k_folds + 1);",
      "the weight-stationary array floor counts a psum write per tile too many (not a floor)"),
     ("dma", "modules/dma/dma_engine.cpp",
-     "  next_issue = e0 + shift - w.c + span;",
-     "  next_issue = e0 + shift + span;",
+     "  next_issue = last + shift + period;",
+     "  next_issue = last + shift + w.c + period;",
      "a DMA's waves leave the next burst a wave late"),
 ]
 EXCLUDE = "Golden|Rtl\\.|Fuzz\\.|RunCli\\.ReadmeShows|MutationScore\\."

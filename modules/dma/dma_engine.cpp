@@ -114,44 +114,49 @@ DmaEngine::Timing DmaEngine::execute(const Job& job, const sc_core::sc_time& sta
   return t;
 }
 
-// Waves: a DMA kept waiting by its window (a burst's latency exceeds a window of bursts) whose
-// last `window` bursts ended a period apart, streaming on a bus a burst occupies for at most a
-// period, issues each next `window` bursts as one wave a period apart from when the oldest
-// ends. Here whole waves are worked out at once, up to the next synchronisation point, with the
-// same times, ends and bus bookings as burst by burst (one booking a wave where the bursts
-// touch).
+// Waves: with its window full, a DMA's next `window` bursts issue a period apart, burst i not
+// before the i-th oldest burst in flight (and every older one) has completed. While each burst
+// streams (the bus is free from its request on, and a burst occupies it for at most a period)
+// it completes a fixed time after it issues, so the wave's bursts are the window of the next
+// wave: where a wave spans no more than that time, every later wave is the first one shifted by
+// it. Here one wave and as many of its shifts as issue before the next synchronisation point
+// are worked out at once, with the same times, ends and bus bookings as burst by burst.
 std::uint64_t DmaEngine::waves(const Wave& w, Dram& dram, std::uint64_t most,
-                               sc_core::sc_time& next_issue, sc_core::sc_time& last_end,
-                               sc_core::sc_time& done) {
+                               sc_core::sc_time& next_issue, sc_core::sc_time& done) {
   const sc_core::sc_time period = ctx_.period;
   const std::size_t window = outstanding_.size();
-  const sc_core::sc_time e0 = outstanding_[oldest_];
-  const sc_core::sc_time sync = qk_.next_sync_point();
-  const sc_core::sc_time last_issue = period * static_cast<double>(window - 1);
-  if (next_issue > e0 || most < window || e0 + last_issue >= sync ||
-      e0 + w.offset < dram.free_from())
-    return 0;
-  // Waves k = 0, 1, ... whose last burst issues before the synchronisation point.
-  const std::uint64_t fit =
-      (sync - e0 - last_issue - sc_core::sc_get_time_resolution()).value() / w.c.value() + 1;
-  const std::uint64_t n = std::min<std::uint64_t>(fit, most / window);
-  const sc_core::sc_time span = period * static_cast<double>(window);
-  for (std::uint64_t k = 0; k < n; ++k) {
-    const sc_core::sc_time first = e0 + w.c * static_cast<double>(k) + w.offset;
-    if (w.bus == period) {  // the bursts touch: one booking
-      dram.append(first, span);
-    } else {
-      sc_core::sc_time request = first;
-      for (std::size_t i = 0; i < window; ++i, request += period)
-        dram.append(request, w.bus);
-    }
+  if (in_flight_ != window || most < window) return 0;
+  wave_issue_.resize(window);
+  sc_core::sc_time ready = sc_core::SC_ZERO_TIME, at = next_issue;
+  for (std::size_t i = 0; i < window; ++i) {
+    const sc_core::sc_time& r =
+        outstanding_[oldest_ + i < window ? oldest_ + i : oldest_ + i - window];
+    if (r > ready) ready = r;
+    if (ready > at) at = ready;
+    wave_issue_[i] = at;
+    at += period;
   }
-  const sc_core::sc_time shift = w.c * static_cast<double>(n);
-  for (sc_core::sc_time& t : outstanding_)
-    t += shift;
-  next_issue = e0 + shift - w.c + span;
-  last_end = e0 + shift + last_issue;
-  if (last_end > done) done = last_end;
+  const sc_core::sc_time first = wave_issue_.front(), last = wave_issue_.back();
+  const sc_core::sc_time sync = qk_.next_sync_point();
+  if (last >= sync || first + w.offset < dram.free_from()) return 0;
+  // Shifts k = 1, 2, ... whose last burst issues before the synchronisation point.
+  std::uint64_t n = 1;
+  if (last - first + period <= w.c) {
+    const std::uint64_t fit =
+        (sync - last - sc_core::sc_get_time_resolution()).value() / w.c.value() + 1;
+    n = std::min<std::uint64_t>(fit, most / window);
+  }
+  for (std::uint64_t k = 0; k < n; ++k) {
+    const sc_core::sc_time shift = w.c * static_cast<double>(k) + w.offset;
+    for (const sc_core::sc_time& t : wave_issue_)
+      dram.append(t + shift, w.bus);
+  }
+  const sc_core::sc_time shift = w.c * static_cast<double>(n - 1);
+  for (std::size_t i = 0; i < window; ++i)
+    outstanding_[oldest_ + i < window ? oldest_ + i : oldest_ + i - window] =
+        wave_issue_[i] + shift + w.c;
+  next_issue = last + shift + period;
+  if (last + shift + w.c > done) done = last + shift + w.c;
   return n * window;
 }
 
@@ -189,24 +194,26 @@ DmaEngine::Timing DmaEngine::bursts(const Transfer& x, bool inbound, const sc_co
       wave.bus = far.bus_time(bits);
       wave.c = wave.bus + far.latency() + sram;
       wave.offset = inbound ? sc_core::SC_ZERO_TIME : sram;
-      alike = wave.bus <= period && wave.c >= period * static_cast<double>(window);
+      alike = wave.bus <= period;
     }
   }
-  std::uint64_t streak = 0;  // bursts since the last whose end was not the previous one's + period
-  sc_core::sc_time last_end;
   std::uint32_t off = 0;
+  std::uint64_t retry = 0;  // the first burst to try waves at
   for (std::uint64_t b = 0; b < total;) {
     if constexpr (std::is_same_v<Far, Dram> && std::is_same_v<Near, Sram>) {
-      if (alike && in_flight_ == window && streak + 1 >= window) {
+      // After a wave that could not be worked out, the next window of bursts goes burst by
+      // burst: a failed try costs as much as a window of them.
+      if (alike && b >= retry) {
         const std::uint64_t left =
             alike_share != 0 ? std::min(total - b, bits_left / alike_share) : total - b;
-        if (const std::uint64_t moved = waves(wave, far, left, next_issue, last_end, done)) {
+        if (const std::uint64_t moved = waves(wave, far, left, next_issue, done)) {
           bursts += moved;
           bits_left -= alike_share * moved;
           b += moved;
           off = static_cast<std::uint32_t>(b % per_run) * burst;
           continue;
         }
+        if (in_flight_ == window) retry = b + window;
       }
     }
     const std::uint32_t len = std::min(burst, x.run_bytes - off);
@@ -243,8 +250,6 @@ DmaEngine::Timing DmaEngine::bursts(const Transfer& x, bool inbound, const sc_co
     outstanding_[slot < window ? slot : slot - window] = end;
     ++in_flight_;
     if (end > done) done = end;
-    streak = bursts > 1 && end == last_end + period ? streak + 1 : 0;
-    last_end = end;
     ++b;
     off += burst;
     if (off >= x.run_bytes) off = 0;

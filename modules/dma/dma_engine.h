@@ -48,13 +48,14 @@ class DmaEngine : public JobEngine {
   // Up to `most` more bursts of `w` issued in whole waves (dma_engine.cpp), if the engine's
   // state is a wave's: how many.
   std::uint64_t waves(const Wave& w, Dram& dram, std::uint64_t most, sc_core::sc_time& next_issue,
-                      sc_core::sc_time& last_end, sc_core::sc_time& done);
+                      sc_core::sc_time& done);
 
   std::vector<std::uint8_t> staging_;
   tlm::tlm_generic_payload dram_payload_, sram_payload_;
   // Completion times of the bursts in flight, oldest first: a ring of max_outstanding slots.
   std::vector<sc_core::sc_time> outstanding_;
   std::size_t oldest_ = 0, in_flight_ = 0;
+  std::vector<sc_core::sc_time> wave_issue_;  // waves(): when each burst of a wave issues
 };
 
 }  // namespace conloc
