@@ -308,6 +308,10 @@ MUTANTS = [
      "  next_issue = last + shift + period;",
      "  next_issue = last + shift + w.c + period;",
      "a DMA's waves leave the next burst a wave late"),
+    ("sweep", "sim/run/pipeline.cpp",
+     "         mac_circuit_fnv1a64(cfg) + \"/\" + cfg.energy_table_path;",
+     "         mac_circuit_fnv1a64(cfg);",
+     "a sweep's MAC prices shared across points of different energy tables"),
 ]
 EXCLUDE = "Golden|Rtl\\.|Fuzz\\.|RunCli\\.ReadmeShows|MutationScore\\."
 

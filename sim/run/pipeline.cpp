@@ -288,13 +288,19 @@ void check_request(const RunRequest& q) {
 
 }  // namespace
 
+std::string mac_prices_key(const SimConfig& cfg) {
+  return std::to_string(static_cast<int>(cfg.array.dataflow)) + "/" +
+         std::to_string(cfg.array.rows) + "/" + std::to_string(cfg.batch) + "/" +
+         mac_circuit_fnv1a64(cfg) + "/" + cfg.energy_table_path;
+}
+
 std::vector<RunResult> run_simulations(const std::vector<RunRequest>& requests,
                                        const EnergyModel& energy) {
   std::vector<RunResult> results;
   std::vector<PlannedRun> planned;
   std::vector<std::size_t> planned_index;
   std::vector<std::vector<LayerMacEnergy>> macs(requests.size());
-  std::map<std::tuple<const CompiledNetwork*, int, int, int, std::string>, std::size_t> priced;
+  std::map<std::pair<const CompiledNetwork*, std::string>, std::size_t> priced;
   // The mapper's counts, shared by requests of the same planning parameters (a sweep batch's
   // points over the DRAM, the clock or the energy table; designs of one code width); dropped
   // before the simulation, which does not need them (a ResNet-50 plan's are about 8 MB).
@@ -305,15 +311,15 @@ std::vector<RunResult> run_simulations(const std::vector<RunRequest>& requests,
     const RunRequest& q = requests[i];
     check_request(q);
     results.push_back(identity(*q.cfg, *q.cn, q.functional, energy));
-    // The MACs' prices depend on the network, the array's dataflow and rows, the batch and the
-    // circuit (mac_energies): a batch of sweep points over the columns, the buffers or the DRAM
-    // samples a network's operand toggles once.
-    const std::string circuit = mac_circuit_fnv1a64(*q.cfg);
-    const auto [it, first] =
-        priced.try_emplace(std::make_tuple(q.cn, static_cast<int>(q.cfg->array.dataflow),
-                                           q.cfg->array.rows, q.cfg->batch, circuit),
-                           i);
-    macs[i] = first ? mac_energies(*q.cn, *q.cfg, energy, circuit) : macs[it->second];
+    // A network's MAC prices on an array (mac_prices_key): requests over the columns, the
+    // buffers or the DRAM sample its operand toggles once.
+    if (q.macs) {
+      macs[i] = *q.macs;
+    } else {
+      const auto [it, first] = priced.try_emplace({q.cn, mac_prices_key(*q.cfg)}, i);
+      macs[i] = first ? mac_energies(*q.cn, *q.cfg, energy, mac_circuit_fnv1a64(*q.cfg))
+                      : macs[it->second];
+    }
     PlanResult p = plan_run(*q.cfg, *q.cn, energy, macs[i], reuse.get());
     results.back().seconds.plan = seconds_since(t0);
     if (p.infeasible) {

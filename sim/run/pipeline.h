@@ -1,9 +1,11 @@
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "modules/common/compiled_network.h"
 #include "sim/config/sim_config.h"
+#include "sim/energy/energy_cost.h"
 #include "sim/energy/energy_model.h"
 #include "sim/run/run_result.h"
 #include "sim/top/accelerator.h"
@@ -17,7 +19,15 @@ struct RunRequest {
   const CompiledNetwork* cn = nullptr;
   bool functional = false;        // simulate values and check them against the reference
   MacFactory make_mac = nullptr;  // optional: another PE datapath (tests inject faults with it)
+  // Optional: the network's MAC prices on this configuration's array (mac_energies), where the
+  // caller priced them already (a sweep prices each network and array once for its workers).
+  const std::vector<LayerMacEnergy>* macs = nullptr;
 };
+
+// What a network's MAC prices depend on beside the network (mac_energies): the array's dataflow
+// and rows, the batch, the MAC circuit and the energy table. Requests of one network and one key
+// share them.
+std::string mac_prices_key(const SimConfig& cfg);
 
 // The run pipeline shared by `run`, `compare`, `sweep` and `accuracy`, after prepare_network:
 //   1. check that each request's network was compiled for its configuration (an InternalError

@@ -17,12 +17,14 @@
 #include <thread>
 #include <tuple>
 #include <unistd.h>
+#include <utility>
 
 #include "modules/base/error.h"
 #include "sim/common/file_io.h"
 #include "sim/common/heap.h"
 #include "sim/common/stopwatch.h"
 #include "sim/energy/energy_model.h"
+#include "sim/rtl/mac_rtl.h"
 #include "sim/run/pipeline.h"
 #include "sim/run/prepare.h"
 #include "sim/sweep/sweep_results.h"
@@ -91,7 +93,24 @@ class SharedWork {
 
   void expect(const std::string& key) { ++pending_[key]; }
   void done(const std::string& key) {
-    if (--pending_[key] == 0) compiled_.erase(key);
+    if (--pending_[key] != 0) return;
+    compiled_.erase(key);
+    prices_.erase(key);
+  }
+
+  // The MAC prices of network `key` (compiled) on `cfg`'s array (mac_prices_key), priced here
+  // once for every worker that needs them; adds the seconds it took to `seconds`.
+  const std::vector<LayerMacEnergy>& prices(const std::string& key, const CompiledNetwork& cn,
+                                            const SimConfig& cfg, const EnergyModel& em,
+                                            double& seconds) {
+    auto& p = prices_[key][mac_prices_key(cfg)];
+    if (!p) {
+      const auto t0 = Clock::now();
+      p = std::make_unique<std::vector<LayerMacEnergy>>(
+          mac_energies(cn, cfg, em, mac_circuit_fnv1a64(cfg)));
+      seconds += seconds_since(t0);
+    }
+    return *p;
   }
 
   // The key of the network a point's design needs (network_key: exactly what it depends on).
@@ -178,6 +197,8 @@ class SharedWork {
   const SweepSpec& spec_;
   std::map<std::pair<std::string, std::uint64_t>, std::unique_ptr<Workload>> workloads_;
   std::map<std::string, std::unique_ptr<CompiledNetwork>> compiled_;
+  std::map<std::string, std::map<std::string, std::unique_ptr<const std::vector<LayerMacEnergy>>>>
+      prices_;  // by network key, then mac_prices_key
   std::map<std::string, int> pending_;
   std::map<std::string, std::unique_ptr<EnergyModel>> energy_;
   int compiles_ = 0;
@@ -214,6 +235,8 @@ struct PointWork {
   std::vector<const CompiledNetwork*> cns;
   std::vector<PointDesign> designs;
   double compile_s = 0;
+  std::vector<const std::vector<LayerMacEnergy>*> macs;  // per design with a network
+  double pricing_s = 0;  // the parent's pricing of them (part of the plan stage)
 };
 
 // 2. A batch of points, in a worker process: plan every design of every point, simulate them all
@@ -227,7 +250,7 @@ struct PointWork {
   for (std::size_t b = 0; b < batch.size(); ++b) {
     for (std::size_t i = 0; i < batch[b].cns.size(); ++i) {
       if (!batch[b].cns[i]) continue;
-      req.push_back({&(*batch[b].cfgs)[i], batch[b].cns[i], functional});
+      req.push_back({&(*batch[b].cfgs)[i], batch[b].cns[i], functional, nullptr, batch[b].macs[i]});
       of.push_back({b, i});
     }
   }
@@ -243,7 +266,7 @@ struct PointWork {
     for (std::size_t k = 0; k < results.size(); ++k) {
       const auto [b, i] = of[k];
       batch[b].designs[i].result = &results[k];
-      secs[b].plan += results[k].seconds.plan;
+      secs[b].plan += results[k].seconds.plan + std::exchange(batch[b].pricing_s, 0.0);
       // One kernel simulated the batch: each point is charged its share.
       secs[b].simulate = results[k].seconds.simulate / static_cast<double>(batch.size());
     }
@@ -387,15 +410,19 @@ std::vector<PointWork> prepare_batch(std::vector<Task*>& batch, SharedWork& shar
       if (t->designs[i].same_point.empty()) needs.emplace_back(t->keys[i], t->point, &t->cfgs[i]);
   double prefetch_s = shared.prefetch(needs);  // charged to the first point's compile
   for (Task*& t : batch) {
-    PointWork w{t->point, &t->cfgs, std::vector<const CompiledNetwork*>(t->cfgs.size(), nullptr),
-                t->designs, prefetch_s};
+    PointWork w{
+        t->point,   &t->cfgs,   std::vector<const CompiledNetwork*>(t->cfgs.size(), nullptr),
+        t->designs, prefetch_s, {},
+        0.0};
+    w.macs.assign(t->cfgs.size(), nullptr);
     prefetch_s = 0;
     try {
-      for (std::size_t i = 0; i < t->cfgs.size(); ++i) {
-        if (t->designs[i].same_point.empty())
-          w.cns[i] = &shared.compiled(t->keys[i], *t->point, t->cfgs[i], w.compile_s);
-      }
       em = &shared.energy(t->cfgs.front().energy_table_path);
+      for (std::size_t i = 0; i < t->cfgs.size(); ++i) {
+        if (!t->designs[i].same_point.empty()) continue;
+        w.cns[i] = &shared.compiled(t->keys[i], *t->point, t->cfgs[i], w.compile_s);
+        w.macs[i] = &shared.prices(t->keys[i], *w.cns[i], t->cfgs[i], *em, w.pricing_s);
+      }
     } catch (const std::exception& e) {
       StageSeconds s;
       s.compile = w.compile_s;
