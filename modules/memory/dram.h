@@ -5,6 +5,7 @@
 
 #include <tlm_utils/multi_passthrough_target_socket.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -66,7 +67,12 @@ class Dram final : public sc_core::sc_module, public AccessTiming {
   void append(const sc_core::sc_time& start, const sc_core::sc_time& length) {
     // Bookings that ended before the kernel's current time could be dropped first (book does);
     // a request after the last booking takes the same slot either way.
-    if (busy_.size() > kPruneAt) prune();
+    if (busy_.size() > prune_at_) {
+      prune();
+      // Again only once as many more are kept: bookings the kernel's time has not passed yet
+      // (a quantum's worth) stay, and trying at every burst cost a call to the kernel each.
+      prune_at_ = std::max(kPruneAt, 2 * busy_.size());
+    }
     if (!busy_.empty() && busy_.back().second == start) {
       busy_.back().second = start + length;
     } else {
@@ -83,6 +89,7 @@ class Dram final : public sc_core::sc_module, public AccessTiming {
   // after every booking gets the slot complete's streaming case would give it).
   sc_core::sc_time book(const sc_core::sc_time& request);
   static constexpr std::size_t kPruneAt = 64;  // bookings kept before the streaming case prunes
+  std::size_t prune_at_ = kPruneAt;            // ... and after the last time it did
 
   DramParams params_;
   BackingStore mem_;

@@ -119,6 +119,11 @@ std::vector<ConvMapping> mapping_candidates(const SimConfig& cfg, const Compiled
     }
     return out;
   }
+  // At most every combination, reserved: growing the list would copy it, and the pages of a
+  // reserve larger than it needs are never touched.
+  out.reserve(s.nt.size() * s.all_ch.size() *
+              balanced_sizes(s.input_channels, s.input_channels).size() * s.images.size() *
+              balanced_sizes(s.output_rows, s.output_rows).size() * s.orders.size() * s.acc.size());
   // Whether a mapping fits the buffers: the planner's own check. Order and accumulator use do
   // not change what fits.
   auto fits = [&](int nt, int ct, int rows, int nb, bool all_ch) {
@@ -256,16 +261,20 @@ struct ShapeCounts {
   std::vector<ConvMapping> mappings;
   std::vector<std::uint32_t> array_class;  // per candidate
   std::vector<std::uint32_t> class_begin, members;
+  static constexpr std::uint32_t kUncounted = ~std::uint32_t{0};
+  std::size_t classes() const { return array_of.size(); }
+  bool counted(std::size_t k) const { return array_of[k] != kUncounted; }
   // Class k's array counts.
   const TileTiming& array(std::size_t k, const ConvMappingCounter& counter) {
-    if (!counted[k]) {
-      arrays[k] = counter.count_array(mappings[members[class_begin[k]]]);
-      counted[k] = true;
+    if (!counted(k)) {
+      array_of[k] = static_cast<std::uint32_t>(arrays.size());
+      arrays.push_back(counter.count_array(mappings[members[class_begin[k]]]));
     }
-    return arrays[k];
+    return arrays[array_of[k]];
   }
-  std::vector<TileTiming> arrays;  // per class, where counted
-  std::vector<bool> counted;
+  // Per class, its array's place in `arrays` (the few classes counted), or kUncounted.
+  std::vector<std::uint32_t> array_of;
+  std::vector<TileTiming> arrays;
 };
 
 std::shared_ptr<ShapeCounts> count_shape(const SimConfig& cfg, const CompiledNetwork& cn, int layer,
@@ -297,8 +306,7 @@ std::shared_ptr<ShapeCounts> count_shape(const SimConfig& cfg, const CompiledNet
     ++class_size[k];
   }
   const std::size_t nc = class_size.size();
-  sc->arrays.resize(nc);
-  sc->counted.assign(nc, false);
+  sc->array_of.assign(nc, ShapeCounts::kUncounted);
   sc->class_begin.assign(nc + 1, 0);
   for (std::size_t k = 0; k < nc; ++k)
     sc->class_begin[k + 1] = sc->class_begin[k] + class_size[k];
@@ -571,8 +579,9 @@ class LayerChooser {
             return a.text() == b.text();
           };
           bool arrays_same = again->class_begin == shared->class_begin;
-          for (std::size_t k = 0; arrays_same && k < shared->counted.size(); ++k)
-            arrays_same = !shared->counted[k] || again->array(k, counter) == shared->arrays[k];
+          for (std::size_t k = 0; arrays_same && k < shared->classes(); ++k)
+            arrays_same = !shared->counted(k) ||
+                          again->array(k, counter) == shared->arrays[shared->array_of[k]];
           CONLOC_ASSERT(std::equal(again->mappings.begin(), again->mappings.end(),
                                    shared->mappings.begin(), shared->mappings.end(), same) &&
                             arrays_same,
@@ -591,9 +600,11 @@ class LayerChooser {
     ShapeCounts& sc = *s.counts;
     s.nominal_outputs =
         static_cast<double>(cn_.net.out_shape(l).elements()) * static_cast<double>(cfg_.batch);
-    const std::size_t nc = sc.arrays.size();
+    const std::size_t nc = sc.classes();
     // Arrays an earlier run of these planning parameters counted bound their classes already.
-    s.counted = sc.counted;
+    s.counted.resize(nc);
+    for (std::size_t k = 0; k < nc; ++k)
+      s.counted[k] = sc.counted(k);
     s.class_bounds.reserve(nc);
     for (std::uint32_t k = 0; k < nc; ++k)
       s.class_bounds.push_back(class_bound_of(s, k, layer, p, counter, !s.counted[k]));
