@@ -5,18 +5,30 @@
 
 namespace conloc {
 
-void apply_port_limits(TileTiming& t, const PortLimits& p) {
-  // Cycles a stream of `bits` needs through a port of `bytes` per cycle (0: unlimited). One
-  // division, not two: bits / 8 and 8 x bytes are exact, so the quotient rounds alike (the mapper
-  // calls this for every tile shape it weighs).
-  auto need = [](double bits, double bytes) {
-    return bytes > 0 ? static_cast<std::uint64_t>(std::ceil(bits / (8.0 * bytes))) : 0;
+namespace {
+
+// The cycles the busiest port needs for `t`'s weight, input and partial-sum streams through
+// ports of so many bytes a cycle (0: unlimited), each stream's rounded up (`Up`) or down. One
+// division per stream, not two: bits / 8 and 8 x bytes are exact, so the quotient rounds alike
+// (the mapper calls this for every tile shape it weighs).
+template <bool Up>
+std::uint64_t busiest_port(const TileTiming& t, const PortLimits& p) {
+  auto cycles = [](double bits, double bytes) -> std::uint64_t {
+    if (bytes <= 0) return 0;
+    const double q = bits / (8.0 * bytes);
+    return static_cast<std::uint64_t>(Up ? std::ceil(q) : std::floor(q));
   };
-  const std::uint64_t port_cycles =
-      std::max({need(static_cast<double>(t.weight_reads) * p.widths.code_bits, p.weight_bytes),
-                need(static_cast<double>(t.input_reads) * p.widths.activation_bits, p.input_bytes),
-                need(static_cast<double>(t.psum_reads + t.psum_writes) * p.widths.accumulator_bits,
-                     p.psum_bytes)});
+  return std::max(
+      {cycles(static_cast<double>(t.weight_reads) * p.widths.code_bits, p.weight_bytes),
+       cycles(static_cast<double>(t.input_reads) * p.widths.activation_bits, p.input_bytes),
+       cycles(static_cast<double>(t.psum_reads + t.psum_writes) * p.widths.accumulator_bits,
+              p.psum_bytes)});
+}
+
+}  // namespace
+
+void apply_port_limits(TileTiming& t, const PortLimits& p) {
+  const std::uint64_t port_cycles = busiest_port<true>(t, p);
   if (port_cycles > t.cycles) {
     t.port_stall_cycles += port_cycles - t.cycles;
     t.cycles = port_cycles;
@@ -25,15 +37,7 @@ void apply_port_limits(TileTiming& t, const PortLimits& p) {
 
 void apply_port_floor(TileTiming& t, const PortLimits& p) {
   // Floors, not ceilings: the tiles' ceilings sum to at least the sum's floor.
-  auto least = [](double bits, double bytes) {
-    return bytes > 0 ? static_cast<std::uint64_t>(std::floor(bits / (8.0 * bytes))) : 0;
-  };
-  const std::uint64_t port_cycles =
-      std::max({least(static_cast<double>(t.weight_reads) * p.widths.code_bits, p.weight_bytes),
-                least(static_cast<double>(t.input_reads) * p.widths.activation_bits, p.input_bytes),
-                least(static_cast<double>(t.psum_reads + t.psum_writes) * p.widths.accumulator_bits,
-                      p.psum_bytes)});
-  t.cycles = std::max(t.cycles, port_cycles);
+  t.cycles = std::max(t.cycles, busiest_port<false>(t, p));
 }
 
 TileTiming DataflowModel::tiles(const TileGrid& grid, ArrayDims a) const {

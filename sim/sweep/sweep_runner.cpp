@@ -410,11 +410,10 @@ std::vector<PointWork> prepare_batch(std::vector<Task*>& batch, SharedWork& shar
       if (t->designs[i].same_point.empty()) needs.emplace_back(t->keys[i], t->point, &t->cfgs[i]);
   double prefetch_s = shared.prefetch(needs);  // charged to the first point's compile
   for (Task*& t : batch) {
-    PointWork w{
-        t->point,   &t->cfgs,   std::vector<const CompiledNetwork*>(t->cfgs.size(), nullptr),
-        t->designs, prefetch_s, {},
-        0.0};
-    w.macs.assign(t->cfgs.size(), nullptr);
+    const std::size_t n = t->cfgs.size();
+    PointWork w{t->point,   &t->cfgs,   std::vector<const CompiledNetwork*>(n, nullptr),
+                t->designs, prefetch_s, std::vector<const std::vector<LayerMacEnergy>*>(n, nullptr),
+                0.0};
     prefetch_s = 0;
     try {
       em = &shared.energy(t->cfgs.front().energy_table_path);
