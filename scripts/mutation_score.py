@@ -253,9 +253,9 @@ MUTANTS = [
      "  w.vec(std::vector<std::int32_t>{});",
      "the compensation constants are not written to the cache file"),
     ("memory", "modules/memory/memory_target.cpp",
-     "std::memcpy(trans.get_data_ptr() + r * run, store + addr + r * stride, run);",
-     "std::memcpy(trans.get_data_ptr() + r * run, store + addr + r * run, run);",
-     "a strided read transaction reads its runs back to back (the stride ignored)"),
+     "return addr + r / per_row * row_stride + r % per_row * stride; };",
+     "return addr + r / per_row * row_stride + r % per_row * run; };",
+     "a strided transaction moves its runs back to back (the stride ignored)"),
     ("memory", "modules/memory/dram.cpp",
      "while (it != busy_.end() && it->first < start + length) {",
      "while (it != busy_.end() && it->first < start) {",
@@ -312,6 +312,10 @@ MUTANTS = [
      "         mac_circuit_fnv1a64(cfg) + \"/\" + cfg.energy_table_path;",
      "         mac_circuit_fnv1a64(cfg);",
      "a sweep's MAC prices shared across points of different energy tables"),
+    ("planner", "modules/controller/layer_plan.cpp",
+     "const std::uint64_t row_pitch = static_cast<std::uint64_t>(g_.sub_h) * src.w * c;",
+     "const std::uint64_t row_pitch = static_cast<std::uint64_t>(src.w) * c;",
+     "a subsampled input band reads consecutive rows, not every stride-th"),
 ]
 EXCLUDE = "Golden|Rtl\\.|Fuzz\\.|RunCli\\.ReadmeShows|MutationScore\\."
 

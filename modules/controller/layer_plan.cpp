@@ -126,7 +126,14 @@ Job weight_dma(std::uint64_t dram_addr, std::uint64_t sram_addr, std::uint64_t b
 // A conv layer's dimensions as the planner sees them.
 struct ConvGeom {
   const Layer& l;
-  TensorShape in, out;
+  // `in`: the input as the planner sees it, `src`: as it lies in DRAM or on chip. They differ
+  // where a 1 x 1 kernel strides over an input it loads: its windows touch one row (column) in
+  // `stride_h` (`stride_w`), and a band holds only those, fetched by a strided DMA (a row stride
+  // and a pixel stride, Transfer::row_runs), so `in` is that subsampled view (sub_h x sub_w) and
+  // the layer a 1 x 1 stride-1 conv over it (sy, sx). An input read in place is read as it lies.
+  TensorShape in, src, out;
+  int sub_h = 1, sub_w = 1;  // the view's subsampling of `src`
+  int sy = 1, sx = 1;        // the strides over `in`
   int groups = 1, ng = 1, cg = 1, taps = 1, batch = 1, code_bits = 8;
   int fused = -1;                   // the layer the output stage applies, or -1
   const Layer* fused_l = nullptr;   // ... and the layer itself
@@ -147,6 +154,16 @@ struct ConvGeom {
         out(cn.net.out_shape(l)),
         res(result_shape(cn.net, li, p)) {
     in_place = p.on_chip(l.inputs[0]);
+    src = in;
+    // (Bottom and right padding only add output rows and columns that read nothing.)
+    if (!in_place) {
+      if (l.kh == 1 && l.stride_h > 1 && l.pad_t == 0) sub_h = l.stride_h;
+      if (l.kw == 1 && l.stride_w > 1 && l.pad_l == 0) sub_w = l.stride_w;
+      in.h = (src.h - 1) / sub_h + 1;
+      in.w = (src.w - 1) / sub_w + 1;
+    }
+    sy = l.stride_h / sub_h;
+    sx = l.stride_w / sub_w;
     row_lo = p.row_lo;
     row_hi = p.row_hi < 0 ? res.h : p.row_hi;
     groups = l.groups;
@@ -189,11 +206,19 @@ struct ConvGeom {
     return pool ? std::min(out.h, (r - 1) * pool->stride_h + pool->kh) : r;
   }
   // Input rows that r result rows need at most.
-  int rows_in(int r) const { return std::min(in.h, (conv_rows(r) - 1) * l.stride_h + l.span_h()); }
+  int rows_in(int r) const { return std::min(in.h, (conv_rows(r) - 1) * sy + l.span_h()); }
   // Input rows [lo, hi) of the band of output rows [oy0, oy0 + r).
-  int band_lo(int oy0) const { return std::max(0, oy0 * l.stride_h - l.pad_t); }
+  int band_lo(int oy0) const { return std::max(0, oy0 * sy - l.pad_t); }
   int band_hi(int oy0, int r) const {
-    return std::min(in.h, (oy0 + r - 1) * l.stride_h - l.pad_t + l.span_h());
+    return std::min(in.h, (oy0 + r - 1) * sy - l.pad_t + l.span_h());
+  }
+  // DMA bursts of `rows` input rows of whole pixels: one run per band, per row where the view
+  // skips rows, per pixel where it skips columns (band_dma).
+  std::uint64_t whole_pixel_bursts(std::uint64_t rows, std::uint64_t burst) const {
+    const auto c = static_cast<std::uint64_t>(in.c), w = static_cast<std::uint64_t>(in.w);
+    if (sub_w > 1) return rows * w * ((c + burst - 1) / burst);
+    if (sub_h > 1) return rows * ((w * c + burst - 1) / burst);
+    return (rows * w * c + burst - 1) / burst;
   }
   std::uint64_t block(std::int64_t nt, std::int64_t ct) const {
     return block_bytes(nt, taps, ct, code_bits);
@@ -209,7 +234,9 @@ struct ConvGeom {
   }
 };
 
-ConvMapping greedy(const ConvGeom& g, const PlanParams& p) {
+// `balanced`: bands made equal (below); a depth-first group's members keep as many rows as fit,
+// since their units clip the bands to the rows each computes.
+ConvMapping greedy(const ConvGeom& g, const PlanParams& p, bool balanced = true) {
   const Layer& l = g.l;
   ConvMapping m;
   // 1. Output channels per tile: what one fold holds (every channel on an input-stationary
@@ -263,6 +290,12 @@ ConvMapping greedy(const ConvGeom& g, const PlanParams& p) {
          static_cast<std::uint64_t>(g.rows_in(rows + 1)) * g.in.w * cs <= act_capacity &&
          static_cast<std::uint64_t>(g.conv_rows(rows + 1)) * g.out.w * nt <= g.psum_capacity) {
     ++rows;
+  }
+  // As few bands as fit, of equal size (the last no shorter than the rest): one of the sizes
+  // the search weighs (balanced_sizes), so the search never does worse than this rule.
+  if (balanced) {
+    const int bands = (g.rows_planned() + rows - 1) / rows;
+    rows = (g.rows_planned() + bands - 1) / bands;
   }
   // 4. Images of the batch per tile: as many as the two halves hold at these band sizes, so that
   //    one loaded weight block serves them all (and an OS array fills more rows).
@@ -475,19 +508,39 @@ class ConvPlanner {
   }
 
   // One input band per image, one after another in a half: [image][band rows][W][channels].
+  // A subsampled view (ConvGeom::in) reads its rows and pixels where they lie in the input.
   std::vector<int> load_bands(const Band& bd, int img0, int images, int half,
                               std::uint64_t channels, std::uint64_t c_off) {
     std::vector<int> jobs;
-    const TensorShape& in = g_.in;
-    const std::uint64_t bytes = static_cast<std::uint64_t>(bd.rows) * in.w * channels;
+    const TensorShape &in = g_.in, &src = g_.src;
+    const auto rows = static_cast<std::uint64_t>(bd.rows), w = static_cast<std::uint64_t>(in.w),
+               c = static_cast<std::uint64_t>(src.c);
+    const std::uint64_t bytes = rows * w * channels;
+    const std::uint64_t row_pitch = static_cast<std::uint64_t>(g_.sub_h) * src.w * c;
     for (int i = 0; i < images; ++i) {
-      jobs.push_back(
-          push(lp_, tensor_dma(Engine::DmaRead, Operand::Inputs, Buffer::Activations,
-                               in_base_ + static_cast<std::uint64_t>(img0 + i) * in.elements() +
-                                   static_cast<std::uint64_t>(bd.iy_lo) * in.w * in.c + c_off,
-                               half * p_.act_store() + static_cast<std::uint64_t>(i) * bytes,
-                               static_cast<std::uint64_t>(bd.rows) * in.w, channels, in.c,
-                               ah_.last_user[half], p_.widths.activation_bits, false)));
+      Job j = tensor_dma(Engine::DmaRead, Operand::Inputs, Buffer::Activations,
+                         in_base_ + static_cast<std::uint64_t>(img0 + i) * src.elements() +
+                             static_cast<std::uint64_t>(bd.iy_lo) * row_pitch + c_off,
+                         half * p_.act_store() + static_cast<std::uint64_t>(i) * bytes, rows * w,
+                         channels, c, ah_.last_user[half], p_.widths.activation_bits, false);
+      Transfer& x = j.xfer();
+      if (g_.sub_w > 1) {  // a run per pixel, sub_w pixels apart, rows row_pitch apart
+        x.count = static_cast<std::uint32_t>(rows * w);
+        x.run_bytes = static_cast<std::uint32_t>(channels);
+        x.dram_stride = static_cast<std::uint64_t>(g_.sub_w) * c;
+        x.sram_stride = channels;
+        x.row_runs = static_cast<std::uint32_t>(w);
+        x.dram_row_stride = row_pitch;
+      } else if (g_.sub_h > 1 && channels == c) {  // a run per row
+        x.count = static_cast<std::uint32_t>(rows);
+        x.run_bytes = static_cast<std::uint32_t>(w * c);
+        x.dram_stride = row_pitch;
+        x.sram_stride = w * c;
+      } else if (g_.sub_h > 1) {  // a run per pixel, rows row_pitch apart
+        x.row_runs = static_cast<std::uint32_t>(w);
+        x.dram_row_stride = row_pitch;
+      }
+      jobs.push_back(push(lp_, std::move(j)));
     }
     return jobs;
   }
@@ -569,6 +622,8 @@ class ConvPlanner {
       tile.last_chunk = ch == lp_.chunks - 1;
       tile.band_iy0 = bd.iy_lo;
       tile.band_rows = bd.rows;
+      tile.sub_h = static_cast<std::uint8_t>(g_.sub_h);
+      tile.sub_w = static_cast<std::uint8_t>(g_.sub_w);
       const auto [wjob, whalf] = weights_for(tile, block_index(grp, nti, ch), ntile_half);
       // Inputs.
       std::vector<int> ajobs = band_jobs;
@@ -1090,7 +1145,6 @@ struct BandSums {
   std::uint64_t pixel_bursts = 0;  // DMA bursts of all bands' input rows, whole pixels each
   BandSums(const ConvGeom& g, const PlanParams& p, int rows) {
     const int bands = (g.rows_planned() + rows - 1) / rows;
-    const std::uint64_t pixel_bytes = static_cast<std::uint64_t>(g.in.c);
     for (int b = 0; b < bands; ++b) {
       const int y0 = g.row_lo + b * rows;
       const int cy0 = g.conv_lo(y0);
@@ -1107,9 +1161,7 @@ struct BandSums {
       cr_last = cr;
       const auto in_rows = static_cast<std::uint64_t>(g.band_hi(cy0, cr) - g.band_lo(cy0));
       input_rows += in_rows;
-      pixel_bursts +=
-          (in_rows * static_cast<std::uint64_t>(g.in.w) * pixel_bytes + p.burst_bytes - 1) /
-          p.burst_bytes;
+      pixel_bursts += g.whole_pixel_bursts(in_rows, p.burst_bytes);
     }
   }
 };
@@ -1503,7 +1555,8 @@ std::pair<int, int> rows_read(const CompiledNetwork& cn, int layer, const PlanPa
     const ConvGeom g(cn, layer, p);
     if (tensor != l.inputs[0]) return {y0, y1};  // a fused stage's operand, at the result rows
     const int cy0 = g.conv_lo(y0), cr = g.conv_hi(y0, y1 - y0) - cy0;
-    return {g.band_lo(cy0), g.band_hi(cy0, cr)};
+    // Rows of the tensor as it lies: a subsampled view's row i is its row i * sub_h.
+    return {g.band_lo(cy0) * g.sub_h, (g.band_hi(cy0, cr) - 1) * g.sub_h + 1};
   }
   DramLayout none;
   none.tensor_addr.assign(cn.net.tensors.size(), 0);
@@ -1579,7 +1632,7 @@ MemberMappings member_mappings(const CompiledNetwork& cn, const PlanParams& p, P
     q.row_lo = 0;
     q.row_hi = rows;
     const ConvGeom geom(cn, m, q);
-    const ConvMapping mm = greedy(geom, q);
+    const ConvMapping mm = greedy(geom, q, false);
     r.mapping[static_cast<std::size_t>(m)] = mm;
     const int n_tiles = (geom.ng + mm.nt - 1) / mm.nt;
     r.pin[static_cast<std::size_t>(m)] = pinned;

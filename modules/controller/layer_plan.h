@@ -36,6 +36,10 @@ struct Transfer {
   std::uint32_t run_bytes = 0;
   std::uint64_t dram_stride = 0;
   std::uint64_t sram_stride = 0;
+  // A second stride on the DRAM side: runs come `row_runs` to a row, rows `dram_row_stride`
+  // apart (0: one row of `count` runs). A subsampled input band (ConvGeom::in).
+  std::uint32_t row_runs = 0;
+  std::uint64_t dram_row_stride = 0;
   std::uint64_t bits = 0;
   // The far side is not DRAM but a tensor resident in the activation SRAM (on-chip residency):
   // `dram_addr` is then an address there, and the transfer never leaves the chip.
@@ -58,8 +62,10 @@ struct ConvTile {
   // M = images x rows x OW.
   int image0 = 0, images = 1;
   bool first_chunk = true, last_chunk = true;
+  // The band holds every sub_h-th row and sub_w-th column of the input (ConvGeom::in).
+  std::uint8_t sub_h = 1, sub_w = 1;
   std::uint64_t wbuf_addr = 0;  // packed weight block [nt][kh*kw*ct] in the weight buffer
-  std::uint64_t abuf_addr = 0;  // input band [band_rows][W][band_cs] in the activation SRAM
+  std::uint64_t abuf_addr = 0;  // input band [band_rows][W / sub_w][band_cs] in the activation SRAM
   int band_iy0 = 0, band_rows = 0, band_c0 = 0, band_cs = 0;
   // Bytes from one image's band to the next: 0 when they lie one after another; a resident
   // input read in place ([images][H][W][C]) sets the tensor's H x W x C.

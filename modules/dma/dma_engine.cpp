@@ -22,12 +22,15 @@ DmaEngine::DmaEngine(const sc_core::sc_module_name& name, RunContext& ctx, Engin
 // the bits counted by the target, which answers with its timing (TransferExt::timing).
 AccessTiming& DmaEngine::move_whole(tlm::tlm_generic_payload& t, Socket& socket,
                                     tlm::tlm_command cmd, std::uint64_t addr, std::uint64_t stride,
+                                    std::uint32_t row_runs, std::uint64_t row_stride,
                                     const Transfer& x, TransferExt& ext) {
   CONLOC_ASSERT(
       x.bytes() <= std::numeric_limits<unsigned>::max(), name(),
       "a transfer of " + std::to_string(x.bytes()) + " bytes, more than a transaction holds");
   const auto len = static_cast<unsigned>(x.bytes());
   ext.stride = stride;
+  ext.row_runs = row_runs;
+  ext.row_stride = row_stride;
   t.set_command(cmd);
   t.set_address(addr);
   t.set_data_ptr(staging_.data());
@@ -74,15 +77,15 @@ DmaEngine::Timing DmaEngine::execute(const Job& job, const sc_core::sc_time& sta
   if (x.bytes() == 0) {
     // nothing moves
   } else if (inbound) {
-    far_timing =
-        &move_whole(dram_t, far, tlm::TLM_READ_COMMAND, x.dram_addr, x.dram_stride, x, ext);
+    far_timing = &move_whole(dram_t, far, tlm::TLM_READ_COMMAND, x.dram_addr, x.dram_stride,
+                             x.row_runs, x.dram_row_stride, x, ext);
     near_timing =
-        &move_whole(sram_t, near, tlm::TLM_WRITE_COMMAND, x.sram_addr, x.sram_stride, x, ext);
+        &move_whole(sram_t, near, tlm::TLM_WRITE_COMMAND, x.sram_addr, x.sram_stride, 0, 0, x, ext);
   } else {
     near_timing =
-        &move_whole(sram_t, near, tlm::TLM_READ_COMMAND, x.sram_addr, x.sram_stride, x, ext);
-    far_timing =
-        &move_whole(dram_t, far, tlm::TLM_WRITE_COMMAND, x.dram_addr, x.dram_stride, x, ext);
+        &move_whole(sram_t, near, tlm::TLM_READ_COMMAND, x.sram_addr, x.sram_stride, 0, 0, x, ext);
+    far_timing = &move_whole(dram_t, far, tlm::TLM_WRITE_COMMAND, x.dram_addr, x.dram_stride,
+                             x.row_runs, x.dram_row_stride, x, ext);
   }
 
   Timing t{start, start};

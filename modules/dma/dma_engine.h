@@ -33,8 +33,8 @@ class DmaEngine : public JobEngine {
   using Socket = tlm_utils::simple_initiator_socket<DmaEngine>;
   Timing execute(const Job& job, const sc_core::sc_time& start) override;
   AccessTiming& move_whole(tlm::tlm_generic_payload& t, Socket& socket, tlm::tlm_command cmd,
-                           std::uint64_t addr, std::uint64_t stride, const Transfer& x,
-                           TransferExt& ext);
+                           std::uint64_t addr, std::uint64_t stride, std::uint32_t row_runs,
+                           std::uint64_t row_stride, const Transfer& x, TransferExt& ext);
   // Books the bursts of transfer `x` from `start`: when the last completes, and when the next
   // may issue. Instantiated for the memories' own classes, so that the per-burst calls inline.
   template <class Far, class Near>

@@ -29,9 +29,10 @@ class AccessTiming {
 // timing-only transfers (no payload data is copied; --timing-only runs and count-only accesses).
 //
 // A DMA moves a whole strided transfer in one transaction: `runs` runs of data_length / runs
-// bytes each, `stride` bytes apart in the target (packed back to back in the data buffer), and
-// marks it `untimed`: the target copies and counts it but adds no delay, and answers with its
-// timing in `timing`, through which the DMA then books the transfer's bursts one by one.
+// bytes each, `stride` bytes apart in the target (or in rows, `row_runs`) (packed back to back in
+// the data buffer), and marks it `untimed`: the target copies and counts it but adds no delay, and
+// answers with its timing in `timing`, through which the DMA then books the transfer's bursts one
+// by one.
 class TransferExt : public tlm::tlm_extension<TransferExt> {
  public:
   Operand operand = Operand::Inputs;
@@ -39,6 +40,10 @@ class TransferExt : public tlm::tlm_extension<TransferExt> {
   bool timing_only = false;
   std::uint32_t runs = 1;
   std::uint64_t stride = 0;
+  // Runs in rows of `row_runs` (0: one row), rows `row_stride` bytes apart: run r starts at
+  // (r / row_runs) * row_stride + (r % row_runs) * stride.
+  std::uint32_t row_runs = 0;
+  std::uint64_t row_stride = 0;
   bool untimed = false;
   AccessTiming* timing = nullptr;  // set by the target of an untimed transaction
 

@@ -23,7 +23,12 @@ void PeArray::compute_values(const ConvTile& t) {
   const CompiledNetwork& cn = *ctx_.network;
   const Layer& l = cn.net.layers[ctx_.layer];
   const CompiledLayer& cl = cn.layers[ctx_.layer];
-  const TensorShape in = cn.net.in_shape(l), out = cn.net.out_shape(l);
+  const TensorShape out = cn.net.out_shape(l);
+  // The input as the band holds it: every sub_h-th row and sub_w-th column (ConvTile::sub_h).
+  TensorShape in = cn.net.in_shape(l);
+  in.h = (in.h - 1) / t.sub_h + 1;
+  in.w = (in.w - 1) / t.sub_w + 1;
+  const int sy = l.stride_h / t.sub_h, sx = l.stride_w / t.sub_w;
   const int cin_g = in.c / l.groups;
   const std::int64_t m = t.gemm.m, k = t.gemm.k, n = t.gemm.n;
 
@@ -82,12 +87,12 @@ void PeArray::compute_values(const ConvTile& t) {
     const std::uint8_t* band = ab + static_cast<std::uint64_t>(img) * image_pitch;
     std::int16_t* row = a_.data() + p * k;
     for (int r = 0; r < l.kh; ++r) {
-      const int iy = oy * l.stride_h - l.pad_t + r * l.dil_h;
+      const int iy = oy * sy - l.pad_t + r * l.dil_h;
       if (iy < 0 || iy >= in.h) continue;
       CONLOC_ASSERT(iy >= t.band_iy0 && iy < t.band_iy0 + t.band_rows, name(),
                     "input row outside the loaded band");
       for (int s = 0; s < l.kw; ++s) {
-        const int ix = ox * l.stride_w - l.pad_l + s * l.dil_w;
+        const int ix = ox * sx - l.pad_l + s * l.dil_w;
         if (ix < 0 || ix >= in.w) continue;
         const std::uint8_t* src =
             band + (static_cast<std::int64_t>(iy - t.band_iy0) * in.w + ix) * t.band_cs +
