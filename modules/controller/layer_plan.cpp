@@ -213,7 +213,7 @@ struct ConvGeom {
     return std::min(in.h, (oy0 + r - 1) * sy - l.pad_t + l.span_h());
   }
   // DMA bursts of `rows` input rows of whole pixels: one run per band, per row where the view
-  // skips rows, per pixel where it skips columns (band_dma).
+  // skips rows, per pixel where it skips columns (ConvPlanner::load_bands).
   std::uint64_t whole_pixel_bursts(std::uint64_t rows, std::uint64_t burst) const {
     const auto c = static_cast<std::uint64_t>(in.c), w = static_cast<std::uint64_t>(in.w);
     if (sub_w > 1) return rows * w * ((c + burst - 1) / burst);

@@ -248,8 +248,10 @@ TEST(TlmPattern, MemoriesRefuseByteEnablesBurstsAndOutOfRangeAlike) {
 }
 
 // A DMA moves a strided transfer in one transaction (TransferExt::runs, stride): each run lands
-// `stride` apart in the target, packed in the payload; the bits are counted once; a run past the
-// capacity, or a length the runs do not divide, is refused with nothing counted.
+// `stride` apart in the target, packed in the payload, or in rows of row_runs runs, row_stride
+// apart (a subsampled input band); the bits are counted once; a run past the capacity (also where
+// only the rows reach past it), a length the runs do not divide or runs the rows do not divide is
+// refused with nothing counted.
 TEST(TlmPattern, StridedTransactionMovesRunsAndRefusesARunOutside) {
   TwoMemories m;
   auto& [dram, sram, to_dram, to_sram] = m;
@@ -261,10 +263,13 @@ TEST(TlmPattern, StridedTransactionMovesRunsAndRefusesARunOutside) {
   auto drive = [&](Outcome& out) {
     return [&](TestInitiator& self) {
       auto strided = [&](tlm::tlm_command cmd, std::uint64_t addr, std::uint8_t* data, unsigned len,
-                         std::uint32_t runs, std::uint64_t stride) {
+                         std::uint32_t runs, std::uint64_t stride, std::uint32_t row_runs = 0,
+                         std::uint64_t row_stride = 0) {
         conloc::TransferExt ext;
         ext.runs = runs;
         ext.stride = stride;
+        ext.row_runs = row_runs;
+        ext.row_stride = row_stride;
         tlm::tlm_generic_payload t;
         t.set_extension(&ext);
         prepare(t, cmd, addr, data, len);
@@ -284,15 +289,30 @@ TEST(TlmPattern, StridedTransactionMovesRunsAndRefusesARunOutside) {
       out.gathered.insert(out.gathered.end(), one, one + 4);
       strided(tlm::TLM_WRITE_COMMAND, 240, runs, 12, 3, 10);  // the last run is 260..263
       strided(tlm::TLM_WRITE_COMMAND, 0, runs, 10, 3, 10);    // 3 runs do not divide 10 bytes
+      // Rows: 150, 154, 158 | 170, 174, 178 (two bytes each), read back the same way.
+      strided(tlm::TLM_WRITE_COMMAND, 150, runs, 12, 6, 4, 3, 20);
+      std::uint8_t rows[12];
+      strided(tlm::TLM_READ_COMMAND, 150, rows, 12, 6, 4, 3, 20);
+      out.gathered.insert(out.gathered.end(), rows, rows + 12);
+      // Runs 220..242 in one row would fit; in three rows the last is 264..265.
+      strided(tlm::TLM_WRITE_COMMAND, 220, runs, 12, 6, 4, 2, 20);
+      strided(tlm::TLM_WRITE_COMMAND, 0, runs, 10, 5, 4, 2, 20);  // rows of 2 do not divide 5
     };
   };
   to_dram.body = drive(at_dram);
   to_sram.body = drive(at_sram);
   sc_start();
-  const std::vector<tlm::tlm_response_status> expected = {
-      tlm::TLM_OK_RESPONSE, tlm::TLM_OK_RESPONSE, tlm::TLM_OK_RESPONSE,
-      tlm::TLM_ADDRESS_ERROR_RESPONSE, tlm::TLM_GENERIC_ERROR_RESPONSE};
-  const std::vector<std::uint8_t> gathered = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 3, 4, 0, 0};
+  const std::vector<tlm::tlm_response_status> expected = {tlm::TLM_OK_RESPONSE,
+                                                          tlm::TLM_OK_RESPONSE,
+                                                          tlm::TLM_OK_RESPONSE,
+                                                          tlm::TLM_ADDRESS_ERROR_RESPONSE,
+                                                          tlm::TLM_GENERIC_ERROR_RESPONSE,
+                                                          tlm::TLM_OK_RESPONSE,
+                                                          tlm::TLM_OK_RESPONSE,
+                                                          tlm::TLM_ADDRESS_ERROR_RESPONSE,
+                                                          tlm::TLM_GENERIC_ERROR_RESPONSE};
+  const std::vector<std::uint8_t> gathered = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 3,  4,
+                                              0, 0, 1, 2, 3, 4, 5, 6, 7, 8,  9,  10, 11, 12};
   for (const Outcome* o : {&at_dram, &at_sram}) {
     EXPECT_EQ(o->status, expected);
     EXPECT_EQ(o->gathered, gathered);
@@ -300,11 +320,17 @@ TEST(TlmPattern, StridedTransactionMovesRunsAndRefusesARunOutside) {
   EXPECT_EQ(dram.data()[110], 5);
   EXPECT_EQ(sram.data()[123], 12);
   EXPECT_EQ(sram.data()[104], 0);  // between the runs: untouched
+  for (const std::uint8_t* d : {dram.data(), sram.data()}) {
+    EXPECT_EQ(d[158], 5);  // the first row's third run
+    EXPECT_EQ(d[171], 8);  // the second row's first run
+    EXPECT_EQ(d[160], 0);  // past the first row: untouched
+    EXPECT_EQ(d[220], 0);  // the refused transfer wrote nothing
+  }
   const int in = static_cast<int>(conloc::Operand::Inputs);
   for (const conloc::TrafficCounters* c : {&dram.counters(), &sram.counters()}) {
-    EXPECT_EQ(c->write_bits[in], 12u * 8);
-    EXPECT_EQ(c->read_bits[in], 12u * 8 + 4u * 8);
-    EXPECT_EQ(c->transactions, 3u);
+    EXPECT_EQ(c->write_bits[in], 2 * 12u * 8);
+    EXPECT_EQ(c->read_bits[in], 2 * 12u * 8 + 4u * 8);
+    EXPECT_EQ(c->transactions, 5u);
   }
 }
 
