@@ -316,6 +316,10 @@ MUTANTS = [
      "const std::uint64_t row_pitch = static_cast<std::uint64_t>(g_.sub_h) * src.w * c;",
      "const std::uint64_t row_pitch = static_cast<std::uint64_t>(src.w) * c;",
      "a subsampled input band reads consecutive rows, not every stride-th"),
+    ("planner", "modules/controller/layer_plan.cpp",
+     "ld.to = window[t] + (static_cast<std::uint64_t>(from) - lo) * row;",
+     "ld.to = window[t];",
+     "a line buffer loads a band's new rows over the rows it kept"),
 ]
 EXCLUDE = "Golden|Rtl\\.|Fuzz\\.|RunCli\\.ReadmeShows|MutationScore\\."
 

@@ -1566,6 +1566,16 @@ std::pair<int, int> rows_read(const CompiledNetwork& cn, int layer, const PlanPa
 
 namespace {
 
+// The first member that reads tensor `t`.
+int first_reader(const Network& net, const PlanParams& p, const std::vector<int>& members, int t) {
+  for (int m : members) {
+    const std::vector<int> read = tensors_read(net, m, p);
+    if (std::find(read.begin(), read.end(), t) != read.end()) return m;
+  }
+  CONLOC_ASSERT(false, "planner", "a group's staged input without a reader in the group");
+  return -1;
+}
+
 // The member whose plan writes tensor `t`.
 int producer_of(const Network& net, const PlanParams& p, const std::vector<int>& members, int t) {
   for (int m : members)
@@ -1574,13 +1584,13 @@ int producer_of(const Network& net, const PlanParams& p, const std::vector<int>&
   return -1;
 }
 
-// Per band of group `grp`, the rows [lo, hi) of every tensor between `members` the band needs
-// (-1: none), and the last member's band rows, found backwards from the last member.
+// Per band of group `grp`, the rows [lo, hi) of every `tracked` tensor the band needs (-1: none),
+// and the last member's band rows, found backwards from the last member.
 std::vector<std::vector<std::pair<int, int>>> rows_needed(const CompiledNetwork& cn,
                                                           const PlanParams& p,
                                                           const PlanParams::Group& grp,
                                                           const std::vector<int>& members,
-                                                          const std::vector<bool>& internal) {
+                                                          const std::vector<bool>& tracked) {
   const Network& net = cn.net;
   const int last_t = result_tensor(net, members.back(), p);
   const int h = net.tensors[static_cast<std::size_t>(last_t)].h;
@@ -1595,7 +1605,7 @@ std::vector<std::vector<std::pair<int, int>>> rows_needed(const CompiledNetwork&
       const auto [u0, u1] = rows[static_cast<std::size_t>(result_tensor(net, *m, p))];
       if (u0 < 0) continue;
       for (int t : tensors_read(net, *m, p)) {
-        if (!internal[static_cast<std::size_t>(t)]) continue;
+        if (!tracked[static_cast<std::size_t>(t)]) continue;
         const auto [lo, hi] = rows_read(cn, *m, p, t, u0, u1);
         auto& r = rows[static_cast<std::size_t>(t)];
         r = r.first < 0 ? std::make_pair(lo, hi)
@@ -1645,6 +1655,81 @@ MemberMappings member_mappings(const CompiledNetwork& cn, const PlanParams& p, P
   return r;
 }
 
+// A cached group's line buffers on its DRAM inputs: a conv member's input from DRAM whose bands
+// overlap (a kernel taller than its stride) is staged in a window of its own, each band loading
+// only the rows no band before it loaded (a load unit), and read there in place; only where
+// every member that reads it reads it as its input. Sets `need` (rows_needed of the internal and
+// the staged tensors) and returns the staged tensors.
+std::vector<bool> staged_inputs(const CompiledNetwork& cn, const PlanParams& p,
+                                const PlanParams::Group& grp, const std::vector<int>& members,
+                                const std::vector<bool>& internal,
+                                std::vector<std::vector<std::pair<int, int>>>& need) {
+  const Network& net = cn.net;
+  std::vector<bool> staged(net.tensors.size(), false), tracked = internal;
+  if (grp.cached) {
+    for (int m : members) {
+      const Layer& l = net.layers[static_cast<std::size_t>(m)];
+      const auto t = static_cast<std::size_t>(l.inputs[0]);
+      if (l.on_pe_array() && !internal[t] && !p.on_chip(static_cast<int>(t))) tracked[t] = true;
+    }
+    for (int m : members) {
+      const std::vector<int> read = tensors_read(net, m, p);
+      for (std::size_t i = 0; i < read.size(); ++i) {
+        const auto t = static_cast<std::size_t>(read[i]);
+        const Layer& l = net.layers[static_cast<std::size_t>(m)];
+        if (tracked[t] && !internal[t] && (i > 0 || !l.on_pe_array())) tracked[t] = false;
+      }
+    }
+  }
+  need = rows_needed(cn, p, grp, members, tracked);
+  for (std::size_t t = 0; t < net.tensors.size(); ++t) {
+    if (!tracked[t] || internal[t]) continue;
+    for (std::size_t b = 1; b < need.size() && !staged[t]; ++b) {
+      const auto &r = need[b][t], &before = need[b - 1][t];
+      staged[t] = r.first >= 0 && before.first >= 0 && r.first < before.second;
+    }
+  }
+  return staged;
+}
+
+// The windows of a group's internal and staged tensors, from the top of the activation SRAM
+// down, below the resident tensors alive then, each sized for the most rows a band needs; `top`
+// is set to where they end (the halves get what is below).
+std::vector<std::uint64_t> group_windows(const CompiledNetwork& cn, const PlanParams& p,
+                                         const PlanParams::Group& grp,
+                                         const std::vector<TensorLife>& lives,
+                                         const std::vector<bool>& internal,
+                                         const std::vector<bool>& staged,
+                                         const std::vector<std::vector<std::pair<int, int>>>& need,
+                                         std::uint64_t& top) {
+  const Network& net = cn.net;
+  std::vector<int> most_rows(net.tensors.size(), 0);
+  for (const auto& rows : need)
+    for (std::size_t t = 0; t < net.tensors.size(); ++t)
+      if ((internal[t] || staged[t]) && rows[t].first >= 0)
+        most_rows[t] = std::max(most_rows[t], rows[t].second - rows[t].first);
+  top = 2 * p.act_store();
+  for (std::size_t t = 0; t < p.resident.size(); ++t) {
+    if (p.resident[t] == PlanParams::kInDram || internal[t]) continue;
+    if (lives[t].overlaps({grp.first, grp.last})) top = std::min(top, p.resident[t]);
+  }
+  std::vector<std::uint64_t> window(net.tensors.size(), PlanParams::kInDram);
+  for (std::size_t t = 0; t < net.tensors.size(); ++t) {
+    if (!internal[t] && !staged[t]) continue;
+    const TensorShape& s = net.tensors[t];
+    const std::uint64_t size = static_cast<std::uint64_t>(most_rows[t]) * s.w * s.c;
+    if (size > top) {
+      does_not_fit(net.layers[static_cast<std::size_t>(grp.first)], "activation SRAM",
+                   "buffers.activation_kib", packed_bytes(size, p.widths.activation_bits),
+                   packed_bytes(top, p.widths.activation_bits),
+                   "the windows of a depth-first group's tensors");
+    }
+    top -= size;
+    window[t] = top;
+  }
+  return window;
+}
+
 // The units of depth-first group `grp` (group_units), or throws Infeasibility.
 std::vector<GroupUnit> units_of(const CompiledNetwork& cn, const PlanParams& p,
                                 const PlanParams::Group& grp,
@@ -1666,33 +1751,12 @@ std::vector<GroupUnit> units_of(const CompiledNetwork& cn, const PlanParams& p,
                   "a depth-first group's tensor " + std::to_string(t) +
                       " is read after the group (only its last member's result may be)");
   }
-  const auto need = rows_needed(cn, p, grp, members, internal);
+  std::vector<std::vector<std::pair<int, int>>> need;
+  const std::vector<bool> staged = staged_inputs(cn, p, grp, members, internal, need);
   const auto bands = static_cast<int>(need.size());
-  std::vector<int> most_rows(net.tensors.size(), 0);
-  for (const auto& rows : need)
-    for (std::size_t t = 0; t < net.tensors.size(); ++t)
-      if (internal[t] && rows[t].first >= 0)
-        most_rows[t] = std::max(most_rows[t], rows[t].second - rows[t].first);
-  // Windows from the top of the activation SRAM down, below the resident tensors alive then.
-  std::uint64_t top = 2 * p.act_store();
-  for (std::size_t t = 0; t < p.resident.size(); ++t) {
-    if (p.resident[t] == PlanParams::kInDram || internal[t]) continue;
-    if (lives[t].overlaps({grp.first, grp.last})) top = std::min(top, p.resident[t]);
-  }
-  std::vector<std::uint64_t> window(net.tensors.size(), PlanParams::kInDram);
-  for (std::size_t t = 0; t < net.tensors.size(); ++t) {
-    if (!internal[t]) continue;
-    const TensorShape& s = net.tensors[t];
-    const std::uint64_t size = static_cast<std::uint64_t>(most_rows[t]) * s.w * s.c;
-    if (size > top) {
-      does_not_fit(net.layers[static_cast<std::size_t>(grp.first)], "activation SRAM",
-                   "buffers.activation_kib", packed_bytes(size, p.widths.activation_bits),
-                   packed_bytes(top, p.widths.activation_bits),
-                   "the windows of a depth-first group's intermediate tensors");
-    }
-    top -= size;
-    window[t] = top;
-  }
+  std::uint64_t top = 0;
+  const std::vector<std::uint64_t> window =
+      group_windows(cn, p, grp, lives, internal, staged, need, top);
   PlanParams q = p;
   q.act_half_bytes = top / 2 * static_cast<std::uint64_t>(p.widths.activation_bits) / 8;
   if (q.resident.empty()) q.resident.assign(net.tensors.size(), PlanParams::kInDram);
@@ -1700,7 +1764,7 @@ std::vector<GroupUnit> units_of(const CompiledNetwork& cn, const PlanParams& p,
   q.groups.clear();
   q.image_hi = 1;  // a unit is one image's
   for (std::size_t t = 0; t < net.tensors.size(); ++t)
-    if (internal[t]) q.resident[t] = window[t];
+    if (internal[t] || staged[t]) q.resident[t] = window[t];
   const MemberMappings mm = member_mappings(cn, p, q, members, need);
   const std::vector<ConvMapping>& mapping = mm.mapping;
   const std::vector<std::uint64_t>& pin = mm.pin;
@@ -1714,13 +1778,16 @@ std::vector<GroupUnit> units_of(const CompiledNetwork& cn, const PlanParams& p,
     for (int b = 0; b < bands; ++b) {
       const auto& rows = need[static_cast<std::size_t>(b)];
       for (std::size_t t = 0; t < net.tensors.size(); ++t) {
-        if (!internal[t] || rows[t].first < 0) continue;
+        if ((!internal[t] && !staged[t]) || rows[t].first < 0) continue;
         const std::uint64_t row = static_cast<std::uint64_t>(net.tensors[t].w) * net.tensors[t].c;
         const auto lo = static_cast<std::uint64_t>(rows[t].first);
+        // A staged input's moves and loads are charged to the member reading it.
+        const int owner = staged[t] ? first_reader(net, p, members, static_cast<int>(t))
+                                    : producer_of(net, p, members, static_cast<int>(t));
         if (grp.cached && done[t] > rows[t].first && rows[t].first > held[t]) {
           // Rows [lo, done) stay for this band: to the window's start, before anything runs.
           GroupUnit mv;
-          mv.layer = producer_of(net, p, members, static_cast<int>(t));
+          mv.layer = owner;
           mv.band = b;
           mv.move = true;
           mv.from = window[t] + (lo - static_cast<std::uint64_t>(held[t])) * row;
@@ -1729,6 +1796,22 @@ std::vector<GroupUnit> units_of(const CompiledNetwork& cn, const PlanParams& p,
           units.push_back(mv);
         }
         held[t] = rows[t].first;
+        if (staged[t]) {
+          // The rows no band before loaded, from DRAM after the kept ones.
+          const int from = std::max(rows[t].first, done[t]);
+          if (from < rows[t].second) {
+            GroupUnit ld;
+            ld.layer = owner;
+            ld.band = b;
+            ld.load = static_cast<int>(t);
+            ld.from = (static_cast<std::uint64_t>(img) * net.tensors[t].elements()) +
+                      static_cast<std::uint64_t>(from) * row;
+            ld.to = window[t] + (static_cast<std::uint64_t>(from) - lo) * row;
+            ld.bytes = static_cast<std::uint64_t>(rows[t].second - from) * row;
+            units.push_back(ld);
+          }
+          done[t] = std::max(done[t], rows[t].second);
+        }
         // The window holds rows [lo, ...) of this image from its start: the address row 0 of
         // image 0 would have (modulo 2^64), so that every address the planner computes from
         // absolute rows and images lands in it.
@@ -1776,13 +1859,14 @@ void plan_group(const CompiledNetwork& cn, const PlanParams& p, const PlanParams
     const auto m = static_cast<std::size_t>(u.layer);
     LayerPlan unit;
     unit.layer = u.layer;
-    if (u.move) {
+    if (u.move || u.load >= 0) {
       Job j;
       j.engine = Engine::DmaRead;
       j.xfer().operand = Operand::Inputs;
       j.xfer().buffer = Buffer::Activations;
-      j.xfer().on_chip = true;
-      j.xfer().dram_addr = u.from;
+      j.xfer().on_chip = u.move;
+      j.xfer().dram_addr =
+          u.move ? u.from : np.dram.tensor_addr[static_cast<std::size_t>(u.load)] + u.from;
       j.xfer().sram_addr = u.to;
       j.xfer().run_bytes = static_cast<std::uint32_t>(u.bytes);
       j.xfer().bits = u.bytes * static_cast<std::uint64_t>(p.widths.activation_bits);

@@ -441,6 +441,10 @@ struct GroupUnit {
   // A cached group's move of the rows a window keeps for the next band to the window's start
   // (an activation SRAM read and write of `bytes`, charged to the layer that wrote them).
   bool move = false;
+  // A cached group's load of the rows of a staged DRAM input (tensor `load`, -1: none) no band
+  // before loaded: `bytes` from `from` bytes into the tensor to `to` in its window, charged to
+  // the member reading it.
+  int load = -1;
   std::uint64_t from = 0, to = 0, bytes = 0;
 };
 // The units of depth-first group `g` in execution order (docs/mapping.md "Depth-first"): for

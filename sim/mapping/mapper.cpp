@@ -384,6 +384,23 @@ class LayerChooser {
     return {e.total(), cycles};
   }
 
+  // A load of `bytes` of a staged input from DRAM into its window, charged to `layer`: a DRAM
+  // read and an activation SRAM write; its time the transfer at DRAM bandwidth and one latency.
+  std::pair<double, double> load(int layer, std::uint64_t bytes) const {
+    const int I = static_cast<int>(Operand::Inputs);
+    LayerResult r;
+    const std::uint64_t bits = bytes * static_cast<std::uint64_t>(cn_.widths.activation_bits);
+    r.traffic.dram.read_bits[I] = bits;
+    r.traffic.activation_sram.write_bits[I] = bits;
+    const double cycles = std::ceil(static_cast<double>(bits) / 8.0 / cfg_.dram.bytes_per_cycle) +
+                          static_cast<double>(cfg_.dram.latency_cycles);
+    r.cycles = static_cast<std::uint64_t>(cycles);
+    const EnergyBreakdown e =
+        layer_energy(cn_, static_cast<std::size_t>(layer), r, cfg_, em_,
+                     macs_.at(static_cast<std::size_t>(layer)), nullptr, &memory_);
+    return {e.total(), cycles};
+  }
+
   // Mapping `m` of conv / fc layer `layer` under `p`, costed.
   MappingCost fixed(int layer, const PlanParams& p, const ConvMapping& m) const {
     MappingCost c;
@@ -741,8 +758,8 @@ std::optional<std::pair<double, double>> group_cost(const CompiledNetwork& cn,
   std::map<std::tuple<int, int, bool, bool, bool>, std::pair<double, double>> seen;
   double pj = 0, cycles = 0;
   for (const GroupUnit& u : std::get<std::vector<GroupUnit>>(units)) {
-    if (u.move) {
-      const auto c = chooser.move(u.layer, u.bytes);
+    if (u.move || u.load >= 0) {
+      const auto c = u.move ? chooser.move(u.layer, u.bytes) : chooser.load(u.layer, u.bytes);
       pj += c.first;
       cycles += c.second;
       continue;
