@@ -367,33 +367,20 @@ class LayerChooser {
                const std::vector<LayerMacEnergy>& macs, MappingReuse* reuse)
       : cfg_(cfg), cn_(cn), em_(em), macs_(macs), memory_(cfg, em), reuse_(reuse) {}
 
-  // A cached depth-first group's move of `bytes` within the activation SRAM, charged to `layer`:
-  // a read and a write of each byte through the activation SRAM's port.
-  std::pair<double, double> move(int layer, std::uint64_t bytes) const {
+  // A cached depth-first group's transfer of `bytes` into a window, charged to `layer`: a move
+  // within the activation SRAM (a read and a write of each byte through its port) or, `from_dram`,
+  // a staged input's load (a DRAM read at its bandwidth and one latency, and an SRAM write).
+  std::pair<double, double> window_transfer(int layer, std::uint64_t bytes, bool from_dram) const {
     const int I = static_cast<int>(Operand::Inputs);
     LayerResult r;
     const std::uint64_t bits = bytes * static_cast<std::uint64_t>(cn_.widths.activation_bits);
-    r.traffic.activation_sram.read_bits[I] = bits;
+    (from_dram ? r.traffic.dram : r.traffic.activation_sram).read_bits[I] = bits;
     r.traffic.activation_sram.write_bits[I] = bits;
     const double port = static_cast<double>(cfg_.buffers.port_bytes[1]) * cfg_.buffers.banks[1];
-    const double cycles = 2.0 * std::ceil(static_cast<double>(bytes) / port);
-    r.cycles = static_cast<std::uint64_t>(cycles);
-    const EnergyBreakdown e =
-        layer_energy(cn_, static_cast<std::size_t>(layer), r, cfg_, em_,
-                     macs_.at(static_cast<std::size_t>(layer)), nullptr, &memory_);
-    return {e.total(), cycles};
-  }
-
-  // A load of `bytes` of a staged input from DRAM into its window, charged to `layer`: a DRAM
-  // read and an activation SRAM write; its time the transfer at DRAM bandwidth and one latency.
-  std::pair<double, double> load(int layer, std::uint64_t bytes) const {
-    const int I = static_cast<int>(Operand::Inputs);
-    LayerResult r;
-    const std::uint64_t bits = bytes * static_cast<std::uint64_t>(cn_.widths.activation_bits);
-    r.traffic.dram.read_bits[I] = bits;
-    r.traffic.activation_sram.write_bits[I] = bits;
-    const double cycles = std::ceil(static_cast<double>(bits) / 8.0 / cfg_.dram.bytes_per_cycle) +
-                          static_cast<double>(cfg_.dram.latency_cycles);
+    const double cycles =
+        from_dram ? std::ceil(static_cast<double>(bits) / 8.0 / cfg_.dram.bytes_per_cycle) +
+                        static_cast<double>(cfg_.dram.latency_cycles)
+                  : 2.0 * std::ceil(static_cast<double>(bytes) / port);
     r.cycles = static_cast<std::uint64_t>(cycles);
     const EnergyBreakdown e =
         layer_energy(cn_, static_cast<std::size_t>(layer), r, cfg_, em_,
@@ -759,7 +746,7 @@ std::optional<std::pair<double, double>> group_cost(const CompiledNetwork& cn,
   double pj = 0, cycles = 0;
   for (const GroupUnit& u : std::get<std::vector<GroupUnit>>(units)) {
     if (u.move || u.load >= 0) {
-      const auto c = u.move ? chooser.move(u.layer, u.bytes) : chooser.load(u.layer, u.bytes);
+      const auto c = chooser.window_transfer(u.layer, u.bytes, !u.move);
       pj += c.first;
       cycles += c.second;
       continue;
