@@ -1859,6 +1859,7 @@ void plan_group(const CompiledNetwork& cn, const PlanParams& p, const PlanParams
     const auto m = static_cast<std::size_t>(u.layer);
     LayerPlan unit;
     unit.layer = u.layer;
+    if (u.load >= 0) np.layers[m].line_buffered = true;
     if (u.move || u.load >= 0) {
       Job j;
       j.engine = Engine::DmaRead;

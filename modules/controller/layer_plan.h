@@ -162,6 +162,7 @@ struct LayerPlan {
   int group = -1;
   int group_last = -1, group_rows = 0;  // the group's last layer, result rows per band
   bool group_cached = false;            // PlanParams::Group::cached
+  bool line_buffered = false;           // its input, from DRAM, read through a line buffer
   // A result written on chip (a resident tensor or a group's window): the tensor, the rows of it
   // this plan wrote, and the address row `0` would have (rows [y0, y1) lie from there on, one
   // row W x C after another), for the functional check (Accelerator::check_on_chip).

@@ -45,8 +45,8 @@ RunResult identity(const SimConfig& cfg, const CompiledNetwork& cn, bool functio
 }
 
 // Where layer `i`'s inputs came from and its output went (LayerRow::inputs_from, output_to):
-// DRAM, the activation SRAM (a resident tensor), a depth-first group's window, or straight from
-// the array into a fused output stage.
+// DRAM, the activation SRAM (a resident tensor), a depth-first group's window, DRAM through a
+// group's line buffer, or straight from the array into a fused output stage.
 void where_from_and_to(const Accelerator& acc, const CompiledNetwork& cn, std::size_t i,
                        const PlanParams& params, const std::vector<TensorLife>& lives,
                        LayerRow& r) {
@@ -62,8 +62,12 @@ void where_from_and_to(const Accelerator& acc, const CompiledNetwork& cn, std::s
     }
     return params.on_chip(t) ? "on-chip" : "dram";
   };
-  for (int t : cn.net.layers[i].inputs)
-    r.inputs_from += (r.inputs_from.empty() ? "" : ";") + place(t);
+  const std::vector<int>& inputs = cn.net.layers[i].inputs;
+  for (std::size_t k = 0; k < inputs.size(); ++k) {
+    const bool line_buffer = k == 0 && acc.plan().layers[i].line_buffered;
+    r.inputs_from +=
+        (k == 0 ? "" : ";") + (line_buffer ? std::string("line-buffer") : place(inputs[k]));
+  }
   r.output_to = place(cn.net.layers[i].output);
 }
 

@@ -1549,6 +1549,7 @@ TEST(RunCli, AlwaniStackFallsNinetyPercentAt362KB) {
       // The group's first conv reads the image through a line buffer: once, not once per band.
       if (std::string(mode) == "depth-first" && l["layer"] == "conv1_1") {
         EXPECT_EQ(l["dram_inputs_read_bytes"].get<double>(), 224.0 * 224 * 3);
+        EXPECT_EQ(l["inputs_from"], "line-buffer");
       }
     }
     const auto s = nlohmann::json::parse(slurp(dir + "/" + mode + "/summary.json"));
