@@ -130,10 +130,11 @@ struct ConvGeom {
   // where a 1 x 1 kernel strides over an input it loads: its windows touch one row (column) in
   // `stride_h` (`stride_w`), and a band holds only those, fetched by a strided DMA (a row stride
   // and a pixel stride, Transfer::row_runs), so `in` is that subsampled view (sub_h x sub_w) and
-  // the layer a 1 x 1 stride-1 conv over it (sy, sx). An input read in place is read as it lies.
+  // the layer a 1 x 1 stride-1 conv over it (rows `sy` apart). An input read in place is read as
+  // it lies.
   TensorShape in, src, out;
   int sub_h = 1, sub_w = 1;  // the view's subsampling of `src`
-  int sy = 1, sx = 1;        // the strides over `in`
+  int sy = 1;                // the row stride over `in`
   int groups = 1, ng = 1, cg = 1, taps = 1, batch = 1, code_bits = 8;
   int fused = -1;                   // the layer the output stage applies, or -1
   const Layer* fused_l = nullptr;   // ... and the layer itself
@@ -159,11 +160,9 @@ struct ConvGeom {
     if (!in_place) {
       if (l.kh == 1 && l.stride_h > 1 && l.pad_t == 0) sub_h = l.stride_h;
       if (l.kw == 1 && l.stride_w > 1 && l.pad_l == 0) sub_w = l.stride_w;
-      in.h = (src.h - 1) / sub_h + 1;
-      in.w = (src.w - 1) / sub_w + 1;
+      in = subsampled(src, sub_h, sub_w);
     }
     sy = l.stride_h / sub_h;
-    sx = l.stride_w / sub_w;
     row_lo = p.row_lo;
     row_hi = p.row_hi < 0 ? res.h : p.row_hi;
     groups = l.groups;
@@ -523,22 +522,17 @@ class ConvPlanner {
                              static_cast<std::uint64_t>(bd.iy_lo) * row_pitch + c_off,
                          half * p_.act_store() + static_cast<std::uint64_t>(i) * bytes, rows * w,
                          channels, c, ah_.last_user[half], p_.widths.activation_bits, false);
-      Transfer& x = j.xfer();
-      if (g_.sub_w > 1) {  // a run per pixel, sub_w pixels apart, rows row_pitch apart
-        x.count = static_cast<std::uint32_t>(rows * w);
-        x.run_bytes = static_cast<std::uint32_t>(channels);
-        x.dram_stride = static_cast<std::uint64_t>(g_.sub_w) * c;
-        x.sram_stride = channels;
-        x.row_runs = static_cast<std::uint32_t>(w);
-        x.dram_row_stride = row_pitch;
-      } else if (g_.sub_h > 1 && channels == c) {  // a run per row
-        x.count = static_cast<std::uint32_t>(rows);
-        x.run_bytes = static_cast<std::uint32_t>(w * c);
-        x.dram_stride = row_pitch;
-        x.sram_stride = w * c;
-      } else if (g_.sub_h > 1) {  // a run per pixel, rows row_pitch apart
-        x.row_runs = static_cast<std::uint32_t>(w);
-        x.dram_row_stride = row_pitch;
+      if (g_.sub_h > 1 || g_.sub_w > 1) {
+        // A row of whole pixels is one run, rows row_pitch apart; otherwise a run per pixel,
+        // sub_w pixels apart, in rows row_pitch apart.
+        Transfer& x = j.xfer();
+        const bool whole_rows = g_.sub_w == 1 && channels == c;
+        x.count = static_cast<std::uint32_t>(whole_rows ? rows : rows * w);
+        x.run_bytes = static_cast<std::uint32_t>(whole_rows ? w * c : channels);
+        x.dram_stride = whole_rows ? row_pitch : static_cast<std::uint64_t>(g_.sub_w) * c;
+        x.sram_stride = x.run_bytes;
+        x.row_runs = whole_rows ? 0 : static_cast<std::uint32_t>(w);
+        x.dram_row_stride = whole_rows ? 0 : row_pitch;
       }
       jobs.push_back(push(lp_, std::move(j)));
     }

@@ -47,6 +47,14 @@ struct Transfer {
   std::uint64_t bytes() const { return std::uint64_t{count} * run_bytes; }
 };
 
+// Every sub_h-th row and sub_w-th column of `s` (from the first): the input a band of a strided
+// 1 x 1 conv holds (ConvGeom::in, ConvTile::sub_h), for the planner and the PE array alike.
+inline TensorShape subsampled(TensorShape s, int sub_h, int sub_w) {
+  s.h = (s.h - 1) / sub_h + 1;
+  s.w = (s.w - 1) / sub_w + 1;
+  return s;
+}
+
 // A tile of a conv / fully-connected layer on the PE array.
 struct ConvTile {
   int group = 0;

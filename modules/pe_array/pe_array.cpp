@@ -25,9 +25,7 @@ void PeArray::compute_values(const ConvTile& t) {
   const CompiledLayer& cl = cn.layers[ctx_.layer];
   const TensorShape out = cn.net.out_shape(l);
   // The input as the band holds it: every sub_h-th row and sub_w-th column (ConvTile::sub_h).
-  TensorShape in = cn.net.in_shape(l);
-  in.h = (in.h - 1) / t.sub_h + 1;
-  in.w = (in.w - 1) / t.sub_w + 1;
+  const TensorShape in = subsampled(cn.net.in_shape(l), t.sub_h, t.sub_w);
   const int sy = l.stride_h / t.sub_h, sx = l.stride_w / t.sub_w;
   const int cin_g = in.c / l.groups;
   const std::int64_t m = t.gemm.m, k = t.gemm.k, n = t.gemm.n;
