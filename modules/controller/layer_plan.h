@@ -358,6 +358,20 @@ struct PlanResult {
 std::variant<ConvMapping, Infeasibility> greedy_mapping(const CompiledNetwork& cn, int layer,
                                                         const PlanParams& p);
 
+// Every size that splits `total` into nearly equal parts (ceil(total / parts) for any number of
+// parts; about 2 sqrt(total) values), largest first, up to `most`. Balanced parts waste the least
+// on a ragged last tile, and the set does not depend on the buffer sizes, so a bigger buffer only
+// adds candidates.
+std::vector<int> balanced_sizes(int total, int most);
+
+// Output rows per band that split the layer's folds evenly, where the array's folds split a
+// tile's output pixels (OS, IS; pixels_per_fold): for each balanced size f of the layer's
+// F = ceil(OH x OW / P) folds, the most rows that fill at most f folds. Equal bands of rows can
+// cost folds that these do not (docs/mapping.md, "Bands of whole folds"). Empty where the
+// dataflow folds no pixels or the band's rows are not the conv's (a fused pooling window). Like
+// balanced_sizes, independent of the buffers; in the mapper's space and greedy_mapping's choices.
+std::vector<int> fold_balanced_rows(const CompiledNetwork& cn, int layer, const PlanParams& p);
+
 // Why mapping `m` of `layer` cannot run with `p` (a tile size out of range, accumulators the
 // array lacks, a tile larger than a buffer half); nothing when it can.
 std::optional<Infeasibility> mapping_misfit(const CompiledNetwork& cn, int layer,

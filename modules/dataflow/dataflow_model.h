@@ -175,6 +175,9 @@ class DataflowModel {
   // Whether a tile's K (taps x input channels) runs along the array rows, folded in row folds
   // (WS, IS); not where it is the temporal dimension (OS).
   virtual bool k_along_rows() const { return true; }
+  // Output pixels (a tile's m) one fold holds: the rows (OS) or columns (IS) they occupy; 0 where
+  // they stream through (WS). A band whose pixels are a multiple of it wastes no fold.
+  virtual std::int64_t pixels_per_fold(ArrayDims) const { return 0; }
 };
 
 class WeightStationary final : public DataflowModel {
@@ -192,6 +195,7 @@ class OutputStationary final : public DataflowModel {
  public:
   const char* name() const override { return "os"; }
   bool k_along_rows() const override { return false; }
+  std::int64_t pixels_per_fold(ArrayDims a) const override { return a.rows; }
   std::vector<FoldBlock> fold_blocks(std::int64_t m, std::int64_t k, std::int64_t n,
                                      ArrayDims a) const override;
   TileTiming tile(const TileGemm& g, ArrayDims a) const override;
@@ -208,6 +212,7 @@ class InputStationary final : public DataflowModel {
   std::int64_t channels_per_fold(ArrayDims) const override {
     return std::numeric_limits<std::int64_t>::max();
   }
+  std::int64_t pixels_per_fold(ArrayDims a) const override { return a.cols; }
 };
 
 inline std::int64_t ceil_div(std::int64_t a, std::int64_t b) {

@@ -25,21 +25,6 @@ std::vector<TileOrder> orders(const SimConfig& cfg) {
   return {TileOrder::BandsOuter, TileOrder::NTilesOuter};
 }
 
-// Every size that splits `total` into nearly equal parts (ceil(total / parts) for any number of
-// parts; about 2 sqrt(total) values) up to the largest that fits, `most`. Balanced parts waste
-// the least on a ragged last tile, and the set does not depend on the buffer sizes, so a bigger
-// buffer only adds candidates.
-std::vector<int> balanced_sizes(int total, int most) {
-  std::vector<int> v;
-  for (int parts = 1; parts <= total;) {
-    const int size = (total + parts - 1) / parts;
-    if (size <= most) v.push_back(size);
-    if (size == 1) break;
-    parts = (total - 1) / (size - 1) + 1;  // the fewest parts of a smaller size
-  }
-  return v;
-}
-
 // The largest value in [1, hi] for which `fits` holds (fits is monotone: true up to a point), or 0.
 template <class F>
 int largest(int hi, F fits) {
@@ -94,6 +79,9 @@ MappingSpace mapping_space(const SimConfig& cfg, const CompiledNetwork& cn, int 
     images.insert((batch + parts - 1) / parts);
   s.images.assign(images.begin(), images.end());
   s.output_rows = result_shape(net, layer, p).h;
+  s.rows = balanced_sizes(s.output_rows, s.output_rows);
+  for (int rows : fold_balanced_rows(cn, layer, p))
+    if (std::find(s.rows.begin(), s.rows.end(), rows) == s.rows.end()) s.rows.push_back(rows);
   const bool ws_acc =
       p.array.acc_entries > 0 && !p.array.scalesim && p.dataflow->accumulators_optional();
   s.acc = ws_acc ? std::vector<bool>{true, false} : std::vector<bool>{p.array.acc_entries > 0};
@@ -123,7 +111,7 @@ std::vector<ConvMapping> mapping_candidates(const SimConfig& cfg, const Compiled
   // reserve larger than it needs are never touched.
   out.reserve(s.nt.size() * s.all_ch.size() *
               balanced_sizes(s.input_channels, s.input_channels).size() * s.images.size() *
-              balanced_sizes(s.output_rows, s.output_rows).size() * s.orders.size() * s.acc.size());
+              s.rows.size() * s.orders.size() * s.acc.size());
   // Whether a mapping fits the buffers: the planner's own check. Order and accumulator use do
   // not change what fits.
   auto fits = [&](int nt, int ct, int rows, int nb, bool all_ch) {
@@ -140,7 +128,8 @@ std::vector<ConvMapping> mapping_candidates(const SimConfig& cfg, const Compiled
               largest(s.output_rows, [&](int r) { return fits(nt, ct, r, nb, all_ch); });
           // Each fits (what fits shrinks with neither fewer rows nor fewer channels, and the
           // space offers accumulator use only with accumulators): no check per candidate.
-          for (int rows : balanced_sizes(s.output_rows, rows_most)) {
+          for (int rows : s.rows) {
+            if (rows > rows_most) continue;
             for (TileOrder o : s.orders) {
               for (bool acc : s.acc)
                 out.push_back(ConvMapping{o, nt, ct, rows, nb, all_ch, acc});

@@ -35,8 +35,11 @@ struct MappingSpace {
   std::vector<bool> all_ch;       // an input band holds every input channel, or only the chunk's
   int input_channels = 1;         // ct: balanced sizes of this many (per group)
   std::vector<int> images;        // images of the batch per tile
-  int output_rows = 1;            // rows: balanced sizes of this many
-  std::vector<bool> acc;          // WS column accumulators used, or bypassed
+  int output_rows = 1;            // the layer's output rows
+  // Output rows per band: balanced sizes of output_rows, then (where bands of whole folds exist:
+  // fold_rows) balanced splits of its units of whole folds, largest first within each.
+  std::vector<int> rows;
+  std::vector<bool> acc;  // WS column accumulators used, or bypassed
 };
 
 // The space of `layer` under `cfg`'s mapping.* and the array of `p`.

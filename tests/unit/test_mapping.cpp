@@ -593,6 +593,62 @@ TEST(Mapping, BiggerBufferNeverMakesTheBestMappingWorse) {
   }
 }
 
+// Where an array's folds split a tile's output pixels (OS: rows, IS: columns), equal bands can
+// waste folds that unequal ones fill (a 28-wide layer on 32 rows: 4 x 7 rows take 28 folds,
+// 9 + 9 + 9 + 1 rows 25). The greedy rule's bands take the fewest folds of any band height that
+// fits (every height from 1 to the most that fits, tried here one by one), on every conv layer of
+// ResNet-50 at SCALE-Sim's 64 KiB buffers and at 32 KiB, and never more bands than the even split
+// of the most that fits when that takes as few folds.
+TEST(Mapping, GreedyBandsTakeTheFewestFoldsOfAnyHeightThatFits) {
+  const Network net = zoo_network("resnet50");
+  int layers = 0, fewer = 0;
+  for (const std::string df_name : {"os", "is"}) {
+    for (const std::string kib : {"32", "64"}) {
+      const SimConfig cfg = load_sim_config(
+          std::nullopt, {"array.dataflow=" + df_name, "array.rows=32", "array.cols=32",
+                         "array.accumulator_entries=0", "buffers.weight_kib=" + kib,
+                         "buffers.activation_kib=" + kib, "buffers.output_kib=" + kib});
+      const CompiledNetwork cn =
+          compile_network(net, compile_spec(cfg, false), SyntheticWeights(1));
+      const auto df = make_dataflow(cfg.array.dataflow);
+      const PlanParams p = plan_params(cfg, cn, df.get());
+      for (std::size_t i = 0; i < net.layers.size(); ++i) {
+        const int li = static_cast<int>(i);
+        if (!net.layers[i].on_pe_array()) continue;
+        const auto greedy = greedy_mapping(cn, li, p);
+        ASSERT_TRUE(std::holds_alternative<ConvMapping>(greedy)) << net.layers[i].name;
+        const ConvMapping g = std::get<ConvMapping>(greedy);
+        auto folds = [&](int rows) {
+          ConvMapping m = g;
+          m.rows = rows;
+          return count_conv(cn, li, p, m).array.folds;
+        };
+        auto fits = [&](int rows) {
+          ConvMapping m = g;
+          m.rows = rows;
+          return !mapping_misfit(cn, li, p, m);
+        };
+        int fit = g.rows;
+        while (fits(fit + 1))
+          ++fit;
+        std::uint64_t least = folds(1);
+        for (int r = 2; r <= fit; ++r)
+          least = std::min(least, folds(r));
+        const int total = result_shape(net, li, p).h, bands = (total + fit - 1) / fit;
+        const int even = (total + bands - 1) / bands;
+        ++layers;
+        if (folds(g.rows) < folds(even)) ++fewer;
+        EXPECT_EQ(folds(g.rows), least) << df_name << " " << kib << " KiB " << net.layers[i].name
+                                        << " " << g.text() << " (most that fit " << fit << ")";
+        if (folds(even) == least) {
+          EXPECT_LE((total + g.rows - 1) / g.rows, bands) << net.layers[i].name;
+        }
+      }
+    }
+  }
+  EXPECT_GT(fewer, 0) << "no layer of " << layers << " where equal bands waste folds";
+}
+
 // The mapper's prediction against the simulation of the plan it chose: every energy component
 // but leakage (which follows the cycles) is the simulator's own, to rounding; the cycle estimate
 // is a roofline, within 25 % of the simulated layer time on every conv layer here.
