@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libsystemc-dev nlohmann-json3-dev libboost-program-options-dev libgtest-dev
-  zlib1g-dev libxxhash-dev python3-numpy python3-matplotlib parallel dataset-fashion-mnist
+  zlib1g-dev libxxhash-dev libjemalloc-dev python3-numpy python3-matplotlib parallel dataset-fashion-mnist
   clang libclang-rt-14-dev
   libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx python3-pil fonts-dejavu-core
   verilator yosys bc
