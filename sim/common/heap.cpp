@@ -1,11 +1,26 @@
 #include "sim/common/heap.h"
 
+#include <cstddef>
 #include <malloc.h>
+
+// jemalloc's control interface, where the program links jemalloc (the command-line tool:
+// sim/cli/malloc_conf.cpp); weak, so the library and the tests, which use glibc's malloc, link
+// without it.
+extern "C" int mallctl(const char* name, void* oldp, std::size_t* oldlenp, void* newp,
+                       std::size_t newlen) __attribute__((weak));
 
 namespace conloc {
 
 void release_free_memory() {
-  malloc_trim(0);
+  if (mallctl != nullptr) {
+    // Every arena's free pages ("arena.<MALLCTL_ARENAS_ALL>.purge"; jemalloc.h defines
+    // MALLCTL_ARENAS_ALL as 4096). Without it a forked worker's first write to each page the
+    // parent freed copies it (a copy-on-write fault per 4 KiB page) instead of taking a fresh
+    // huge page.
+    mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0);
+  } else {
+    malloc_trim(0);
+  }
 }
 
 }  // namespace conloc
