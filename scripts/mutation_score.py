@@ -320,6 +320,10 @@ MUTANTS = [
      "ld.to = window[t] + (static_cast<std::uint64_t>(from) - lo) * row;",
      "ld.to = window[t];",
      "a line buffer loads a band's new rows over the rows it kept"),
+    ("mapping", "modules/controller/layer_plan.cpp",
+     "      if (r > fit) continue;",
+     "      if (r > fit || r < fit) continue;",
+     "the greedy rule's bands ignore the split of the folds (equal bands waste OS / IS folds)"),
 ]
 EXCLUDE = "Golden|Rtl\\.|Fuzz\\.|RunCli\\.ReadmeShows|MutationScore\\."
 
