@@ -562,12 +562,13 @@ TEST(Mapping, ReuseAcrossRunsNeverChangesAChoice) {
 TEST(Mapping, BiggerBufferNeverMakesTheBestMappingWorse) {
   const Network net = zoo_network("resnet18");
   for (const std::string buf : {"output_kib", "activation_kib", "weight_kib"}) {
-    for (const std::string acc : {"0", "256"}) {
+    // WS with and without accumulators; OS, whose space also holds the fold-balanced bands.
+    for (const std::string acc : {"0", "256", "os"}) {
       auto cfg_with = [&](int kib) {
         return load_sim_config(
-            std::nullopt,
-            {"buffers." + buf + "=" + std::to_string(kib), "array.accumulator_entries=" + acc,
-             "mapping.objective=energy", "energy.table=horowitz45-cacti"});
+            std::nullopt, {"buffers." + buf + "=" + std::to_string(kib),
+                           acc == "os" ? "array.dataflow=os" : "array.accumulator_entries=" + acc,
+                           "mapping.objective=energy", "energy.table=horowitz45-cacti"});
       };
       for (int kib = 16; kib <= 256; kib *= 4) {
         const SimConfig small = cfg_with(kib), big = cfg_with(kib * 4);
