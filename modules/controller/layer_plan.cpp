@@ -255,13 +255,15 @@ struct ConvGeom {
 
 // `balanced`: bands made equal (below); a depth-first group's members keep as many rows as fit,
 // since their units clip the bands to the rows each computes.
-ConvMapping greedy(const ConvGeom& g, const PlanParams& p, bool balanced = true) {
+ConvMapping greedy(const ConvGeom& g, const PlanParams& p, bool balanced = true,
+                   std::int64_t most_channels = std::numeric_limits<std::int64_t>::max()) {
   const Layer& l = g.l;
   ConvMapping m;
   // 1. Output channels per tile: what one fold holds (every channel on an input-stationary
-  //    array, where they stream through rather than occupy columns), limited by one output row
-  //    of psums and by one input channel's weights.
-  int nt = static_cast<int>(std::min<std::int64_t>(g.ng, p.dataflow->channels_per_fold(p.array)));
+  //    array, where they stream through rather than occupy columns; at most `most_channels`),
+  //    limited by one output row of psums and by one input channel's weights.
+  int nt = static_cast<int>(std::min<std::int64_t>(
+      {g.ng, p.dataflow->channels_per_fold(p.array), std::max<std::int64_t>(1, most_channels)}));
   // Partial sums of one result row (the output rows its pooling window needs) of one channel.
   const auto psum_row = static_cast<std::uint64_t>(g.conv_rows(1)) * g.out.w;
   if (psum_row > g.psum_capacity) {
@@ -1133,16 +1135,6 @@ TensorShape result_shape(const Network& net, int layer, const PlanParams& p) {
   return net.out_shape(net.layers[static_cast<std::size_t>(f >= 0 ? f : layer)]);
 }
 
-std::variant<ConvMapping, Infeasibility> greedy_mapping(const CompiledNetwork& cn, int layer,
-                                                        const PlanParams& p) {
-  try {
-    return greedy(ConvGeom(cn, layer, p), p);
-  } catch (Infeasibility i) {
-    i.layer = layer;
-    return i;
-  }
-}
-
 std::vector<int> balanced_sizes(int total, int most) {
   std::vector<int> v;
   for (int parts = 1; parts <= total;) {
@@ -1477,6 +1469,40 @@ ConvCounts count_conv(const CompiledNetwork& cn, int layer, const PlanParams& p,
                       const ConvMapping& m) {
   const ConvGeom g(cn, layer, p);
   return ConvCounter(g, BandSums(g, p, m.rows), p, m).count();
+}
+
+std::variant<ConvMapping, Infeasibility> greedy_mapping(const CompiledNetwork& cn, int layer,
+                                                        const PlanParams& p) {
+  try {
+    const ConvGeom g(cn, layer, p);
+    ConvMapping best = greedy(g, p);
+    // Where every channel streams through (IS) and a row is narrower than a fold of pixels, the
+    // channels-first rule fills the psum half with one row of every channel: bands of one row,
+    // each fold part-empty. Also weighed: the rule with as few channels as leave room for the
+    // rows of 1, 2 or 4 pixel folds; the one whose tiles take the fewest array cycles is taken
+    // (docs/timing.md, "SCALE-Sim configurations").
+    const std::int64_t px = p.dataflow->pixels_per_fold(p.array);
+    if (p.dataflow->channels_per_fold(p.array) >= g.ng && px > g.out.w) {
+      auto cycles = [&](const ConvMapping& m) {
+        return ConvCounter(g, BandSums(g, p, m.rows), p, m).count().array.cycles;
+      };
+      std::uint64_t least = cycles(best);
+      for (std::int64_t folds : {1, 2, 4}) {
+        const std::int64_t rows =
+            std::min<std::int64_t>(g.rows_planned(), (folds * px + g.out.w - 1) / g.out.w);
+        const auto fill = static_cast<std::uint64_t>(g.conv_rows(static_cast<int>(rows))) * g.out.w;
+        const ConvMapping m = greedy(g, p, true, static_cast<std::int64_t>(g.psum_capacity / fill));
+        if (const std::uint64_t c = cycles(m); c < least) {
+          least = c;
+          best = m;
+        }
+      }
+    }
+    return best;
+  } catch (Infeasibility i) {
+    i.layer = layer;
+    return i;
+  }
 }
 
 // The geometry, and the band sums of each band height a mapping asks for (the mapper's
