@@ -318,8 +318,8 @@ ConvMapping greedy(const ConvGeom& g, const PlanParams& p, bool balanced = true,
   // layer on 32 rows: 4 x 7 rows fill 28 folds, 8 + 8 + 8 + 4 rows 25.)
   if (balanced) {
     const int total = g.rows_planned();
-    const int fit = rows;
-    rows = (total + (total + fit - 1) / fit - 1) / ((total + fit - 1) / fit);
+    const int fit = rows, bands = (total + fit - 1) / fit;
+    rows = (total + bands - 1) / bands;
     for (int r : g.fold_balanced_rows(p)) {
       if (r > fit) continue;
       const std::uint64_t f = g.band_folds(r, p), best = g.band_folds(rows, p);
@@ -1482,7 +1482,9 @@ std::variant<ConvMapping, Infeasibility> greedy_mapping(const CompiledNetwork& c
     // rows of 1, 2 or 4 pixel folds; the one whose tiles take the fewest array cycles is taken
     // (docs/timing.md, "SCALE-Sim configurations").
     const std::int64_t px = p.dataflow->pixels_per_fold(p.array);
-    if (p.dataflow->channels_per_fold(p.array) >= g.ng && px > g.out.w) {
+    const bool streamed =
+        p.dataflow->channels_per_fold(p.array) == std::numeric_limits<std::int64_t>::max();  // IS
+    if (streamed && px > g.out.w) {
       auto cycles = [&](const ConvMapping& m) {
         return ConvCounter(g, BandSums(g, p, m.rows), p, m).count().array.cycles;
       };
