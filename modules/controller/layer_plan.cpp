@@ -256,7 +256,8 @@ struct ConvGeom {
 // `balanced`: bands made equal (below); a depth-first group's members keep as many rows as fit,
 // since their units clip the bands to the rows each computes.
 ConvMapping greedy(const ConvGeom& g, const PlanParams& p, bool balanced = true,
-                   std::int64_t most_channels = std::numeric_limits<std::int64_t>::max()) {
+                   std::int64_t most_channels = std::numeric_limits<std::int64_t>::max(),
+                   bool bands_of_all_channels = true) {
   const Layer& l = g.l;
   ConvMapping m;
   // 1. Output channels per tile: what one fold holds (every channel on an input-stationary
@@ -285,7 +286,7 @@ ConvMapping greedy(const ConvGeom& g, const PlanParams& p, bool balanced = true,
   // A resident input is read in place: its bands hold every channel and take no half.
   const std::uint64_t act_capacity =
       g.in_place ? std::numeric_limits<std::uint64_t>::max() : p.act_capacity();
-  const bool all_ch = g.in_place || row_elems * g.in.c <= act_capacity;
+  const bool all_ch = g.in_place || (bands_of_all_channels && row_elems * g.in.c <= act_capacity);
   int ct = g.cg;
   while (ct > 1 && g.block(nt, ct) > p.weight_half_bytes)
     --ct;
@@ -1479,8 +1480,9 @@ std::variant<ConvMapping, Infeasibility> greedy_mapping(const CompiledNetwork& c
     // Where every channel streams through (IS) and a row is narrower than a fold of pixels, the
     // channels-first rule fills the psum half with one row of every channel: bands of one row,
     // each fold part-empty. Also weighed: the rule with as few channels as leave room for the
-    // rows of 1, 2 or 4 pixel folds; the one whose tiles take the fewest array cycles is taken
-    // (docs/timing.md, "SCALE-Sim configurations").
+    // rows of 1, 2 or 4 pixel folds, each with input bands of every channel or of a chunk (a band
+    // of every channel of a strided 3 x 3 conv may hold one output row); the one whose tiles take
+    // the fewest array cycles is taken (docs/timing.md, "SCALE-Sim configurations").
     const std::int64_t px = p.dataflow->pixels_per_fold(p.array);
     const bool streamed =
         p.dataflow->channels_per_fold(p.array) == std::numeric_limits<std::int64_t>::max();  // IS
@@ -1488,15 +1490,22 @@ std::variant<ConvMapping, Infeasibility> greedy_mapping(const CompiledNetwork& c
       auto cycles = [&](const ConvMapping& m) {
         return ConvCounter(g, BandSums(g, p, m.rows), p, m).count().array.cycles;
       };
-      std::uint64_t least = cycles(best);
+      std::vector<std::int64_t> most = {std::numeric_limits<std::int64_t>::max()};
       for (std::int64_t folds : {1, 2, 4}) {
-        const std::int64_t rows =
-            std::min<std::int64_t>(g.rows_planned(), (folds * px + g.out.w - 1) / g.out.w);
-        const auto fill = static_cast<std::uint64_t>(g.conv_rows(static_cast<int>(rows))) * g.out.w;
-        const ConvMapping m = greedy(g, p, true, static_cast<std::int64_t>(g.psum_capacity / fill));
-        if (const std::uint64_t c = cycles(m); c < least) {
-          least = c;
-          best = m;
+        const auto rows = static_cast<int>(
+            std::min<std::int64_t>(g.rows_planned(), (folds * px + g.out.w - 1) / g.out.w));
+        most.push_back(static_cast<std::int64_t>(
+            g.psum_capacity / (static_cast<std::uint64_t>(g.conv_rows(rows)) * g.out.w)));
+      }
+      std::uint64_t least = cycles(best);
+      for (bool all_ch : {true, false}) {
+        for (std::int64_t channels : most) {
+          if (all_ch && channels == most.front()) continue;  // the rule itself
+          const ConvMapping m = greedy(g, p, true, channels, all_ch);
+          if (const std::uint64_t c = cycles(m); c < least) {
+            least = c;
+            best = m;
+          }
         }
       }
     }

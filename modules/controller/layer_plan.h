@@ -353,9 +353,10 @@ struct PlanResult {
 
 // The mapping the planner used before the mapper (mapping.search = greedy): bands outer, the
 // most output channels (up to one column fold; all of them on an input-stationary array, or as
-// few as leave room for 1, 2 or 4 column folds' rows of psums, whichever takes the fewest array
-// cycles), input channels and rows that fit, as many images as the halves hold, accumulators
-// whenever the array has them. Or why the layer cannot be tiled at all (then no mapping fits).
+// few as leave room for 1, 2 or 4 column folds' rows of psums, with input bands of every channel
+// or of a chunk, whichever takes the fewest array cycles), input channels and rows that fit, as
+// many images as the halves hold, accumulators whenever the array has them. Or why the layer cannot
+// be tiled at all (then no mapping fits).
 std::variant<ConvMapping, Infeasibility> greedy_mapping(const CompiledNetwork& cn, int layer,
                                                         const PlanParams& p);
 

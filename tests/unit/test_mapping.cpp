@@ -655,9 +655,10 @@ TEST(Mapping, GreedyBandsTakeTheFewestFoldsOfAnyHeightThatFits) {
 // folds part-empty on a layer narrower than the array's columns). Against SCALE-Sim's fold count
 // for IS (K on rows, M on columns, N streaming: ceil(K / R) x ceil(M / C) folds of N + 2R + C - 2
 // cycles, scripts/scalesim_reference.py), under SCALE-Sim's fold timing and its 64 KiB SRAMs,
-// ResNet-50's conv layers take at most 1.5x SCALE-Sim's cycles in all (1.43x; 1.66x with
-// channels first). Left: the strided 3 x 3 convs (layer4.0.conv2 4.5x), whose band of every input
-// channel holds one output row whatever the channels.
+// ResNet-50's conv layers take at most 1.4x SCALE-Sim's cycles in all (1.32x; 1.66x with
+// channels first, 1.43x weighing fewer channels but not bands of a chunk of the input channels,
+// which the strided 3 x 3 convs need: a band of all 512 channels holds one output row), and none
+// more than 2.5x (channels first: 4.5x).
 TEST(Mapping, GreedyOnInputStationaryKeepsFoldsNearScaleSims) {
   const Network net = zoo_network("resnet50");
   const SimConfig cfg =
@@ -681,10 +682,11 @@ TEST(Mapping, GreedyOnInputStationaryKeepsFoldsNearScaleSims) {
     const std::int64_t k = std::int64_t{l.kh} * l.kw * in.c / l.groups,
                        m = std::int64_t{out.h} * out.w, n = out.c;
     const auto ss = static_cast<double>(ceil_div(k, 32) * ceil_div(m, 32) * (n + 2 * 32 + 32 - 2));
+    EXPECT_LE(c, 2.5 * ss) << l.name << " " << std::get<ConvMapping>(greedy).text();
     ours += c;
     theirs += ss;
   }
-  EXPECT_LE(ours, 1.5 * theirs) << "ours " << ours << ", SCALE-Sim's fold count " << theirs;
+  EXPECT_LE(ours, 1.4 * theirs) << "ours " << ours << ", SCALE-Sim's fold count " << theirs;
   std::printf("ResNet-50, IS 32 x 32, 64 KiB: %.3f of SCALE-Sim's fold count\n", ours / theirs);
 }
 
