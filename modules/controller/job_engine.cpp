@@ -47,7 +47,8 @@ void JobEngine::run() {
       }
       const Timing t = execute(job, start);
       ctx_.board.schedule(static_cast<int>(id), t.done);
-      ctx_.trace.push_back({kind_, ctx_.layer, ctx_.cycle_at(start), ctx_.cycle_at(t.done)});
+      if (ctx_.record_trace)
+        ctx_.trace.push_back({kind_, ctx_.layer, ctx_.cycle_at(start), ctx_.cycle_at(t.done)});
       prev_free = t.free_at;
       qk_.set(t.free_at - sc_core::sc_time_stamp());
       if (qk_.need_sync()) qk_.sync();

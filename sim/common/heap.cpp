@@ -22,4 +22,13 @@ void release_free_memory() {
   }
 }
 
+void use_own_heap() {
+  if (mallctl == nullptr) return;
+  unsigned arena = 0;
+  std::size_t size = sizeof arena;
+  if (mallctl("arenas.create", &arena, &size, nullptr, 0) != 0) return;
+  mallctl("thread.tcache.flush", nullptr, nullptr, nullptr, 0);
+  mallctl("thread.arena", nullptr, nullptr, &arena, sizeof arena);
+}
+
 }  // namespace conloc

@@ -299,7 +299,8 @@ std::string mac_prices_key(const SimConfig& cfg) {
 }
 
 std::vector<RunResult> run_simulations(const std::vector<RunRequest>& requests,
-                                       const EnergyModel& energy) {
+                                       const EnergyModel& energy,
+                                       std::vector<std::unique_ptr<Accelerator>>* keep) {
   std::vector<RunResult> results;
   std::vector<PlannedRun> planned;
   std::vector<std::size_t> planned_index;
@@ -330,14 +331,14 @@ std::vector<RunResult> run_simulations(const std::vector<RunRequest>& requests,
       results.back().infeasible = std::move(p.infeasible);
       continue;
     }
-    planned.push_back({q.cfg, q.cn, std::move(p.plan), q.functional, q.make_mac});
+    planned.push_back({q.cfg, q.cn, std::move(p.plan), q.functional, q.make_mac, q.trace});
     planned_index.push_back(i);
   }
   reuse.reset();
   if (planned.empty()) return results;
   // 2. Simulate every feasible design in one kernel run.
   const auto t0 = std::chrono::steady_clock::now();
-  const auto accs = simulate(std::move(planned));
+  auto accs = simulate(std::move(planned));
   const double sim_s = seconds_since(t0);
   // 3. Collect.
   for (std::size_t k = 0; k < accs.size(); ++k) {
@@ -346,6 +347,7 @@ std::vector<RunResult> run_simulations(const std::vector<RunRequest>& requests,
     collect(*accs[k], *requests[i].cn, energy, macs[i], r);
     r.seconds.simulate = sim_s;
   }
+  if (keep) *keep = std::move(accs);
   return results;
 }
 

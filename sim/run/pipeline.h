@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,9 @@ struct RunRequest {
   // Optional: the network's MAC prices on this configuration's array (mac_energies), where the
   // caller priced them already (a sweep prices each network and array once for its workers).
   const std::vector<LayerMacEnergy>* macs = nullptr;
+  // Record every job's start and end (RunResult::trace, the timeline `run` writes): a ResNet-50
+  // run on a small array has a quarter of a million jobs, which nothing else reads.
+  bool trace = false;
 };
 
 // What a network's MAC prices depend on beside the network (mac_energies): the array's dataflow
@@ -38,9 +42,12 @@ std::string mac_prices_key(const SimConfig& cfg);
 //      can start the kernel only once);
 //   4. turn what each accelerator measured into a RunResult: per-layer rows, energy from the
 //      action counts, totals, the trace and the reference check.
-// Results come back in request order. Call at most once per process.
+// Results come back in request order. Call at most once per process. `keep`: where the
+// simulated accelerators go instead of being destroyed (a sweep worker, which exits next: freeing
+// a plan's hundreds of thousands of jobs took 2 % of the design-space sweep).
 std::vector<RunResult> run_simulations(const std::vector<RunRequest>& requests,
-                                       const EnergyModel& energy);
+                                       const EnergyModel& energy,
+                                       std::vector<std::unique_ptr<Accelerator>>* keep = nullptr);
 
 // What a command that simulates in rounds keeps of each run (simulate_in_child).
 struct SimulatedCost {

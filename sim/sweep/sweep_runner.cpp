@@ -244,6 +244,7 @@ struct PointWork {
 //    for its first plan's memory: a batch shares both), write each point.
 [[noreturn]] void worker(std::vector<PointWork> batch, bool functional, const EnergyModel& em,
                          const std::string& dir) {
+  use_own_heap();
   int code = 0;
   std::vector<RunRequest> req;
   std::vector<std::pair<std::size_t, std::size_t>> of;  // the point and design each request is
@@ -261,7 +262,9 @@ struct PointWork {
       for (const PointWork& w : batch)
         if (w.point->id == id) throw SimulationError("injected failure at point " + w.point->id);
     }
-    const auto results = run_simulations(req, em);
+    // The accelerators outlive the batch: the worker exits without destroying them.
+    auto* accelerators = new std::vector<std::unique_ptr<Accelerator>>;
+    const auto results = run_simulations(req, em, accelerators);
     std::vector<StageSeconds> secs(batch.size());
     for (std::size_t k = 0; k < results.size(); ++k) {
       const auto [b, i] = of[k];

@@ -63,7 +63,7 @@ PlanResult plan_run(const SimConfig& cfg, const CompiledNetwork& cn, const Energ
 
 Accelerator::Accelerator(const sc_core::sc_module_name& name, const SimConfig& cfg,
                          const CompiledNetwork& cn, NetworkPlan plan, bool functional,
-                         const MacFactory& make_mac)
+                         const MacFactory& make_mac, bool trace)
     : sc_module(name),
       cfg_(cfg),
       cn_(cn),
@@ -87,6 +87,7 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const SimConfig& c
   CONLOC_ASSERT(!functional || cn.calibrated, "accelerator",
                 "a functional run needs a calibrated network (its golden values)");
   ctx_.functional = functional;
+  ctx_.record_trace = trace;
   ctx_.widths = cn.widths;
   ctx_.output_lanes = cfg.array.cols;
   ctx_.vector_lanes = cfg.vector_lanes;
@@ -247,7 +248,7 @@ std::vector<std::unique_ptr<Accelerator>> simulate(std::vector<PlannedRun> runs)
     const std::string name = runs.size() == 1 ? "accelerator" : "accelerator_" + std::to_string(i);
     accs.push_back(std::make_unique<Accelerator>(name.c_str(), *runs[i].cfg, *runs[i].cn,
                                                  std::move(runs[i].plan), runs[i].functional,
-                                                 runs[i].make_mac));
+                                                 runs[i].make_mac, runs[i].trace));
     if (i > 0) accs[i]->start_after(*accs[i - 1]);
   }
   sc_core::sc_start();

@@ -34,7 +34,8 @@ class Accelerator : public sc_core::sc_module {
   // datapath the functional model takes its products from (default: each layer's own, from the
   // compiler).
   Accelerator(const sc_core::sc_module_name& name, const SimConfig& cfg, const CompiledNetwork& cn,
-              NetworkPlan plan, bool functional, const MacFactory& make_mac = nullptr);
+              NetworkPlan plan, bool functional, const MacFactory& make_mac = nullptr,
+              bool trace = false);
 
   const std::vector<LayerResult>& results() const { return controller_->results(); }
   bool finished() const { return controller_->finished(); }
@@ -43,7 +44,7 @@ class Accelerator : public sc_core::sc_module {
   void start_after(const Accelerator& previous) { controller_->start_after(*previous.controller_); }
   const NetworkPlan& plan() const { return plan_; }
   const SimConfig& config() const { return cfg_; }
-  const std::vector<TraceEvent>& trace() const { return ctx_.trace; }
+  const std::vector<TraceEvent>& trace() const { return ctx_.trace; }  // empty unless asked for
   // Per layer: number of output elements that differ from the reference (functional runs).
   std::vector<std::uint64_t> compare_outputs() const;
 
@@ -94,6 +95,7 @@ struct PlannedRun {
   NetworkPlan plan;  // feasible
   bool functional = false;
   MacFactory make_mac;  // optional: a different datapath (tests inject faults with it)
+  bool trace = false;   // record every job (RunRequest::trace)
 };
 
 // Elaborates one accelerator per planned run -- `compare` and a sweep point run several in one
