@@ -99,8 +99,9 @@ void Controller::run_plan(const LayerPlan& lp) {
   const auto i = static_cast<std::size_t>(lp.layer);
   ctx_.layer = lp.layer;
   ctx_.layer_plan = &lp;
+  ctx_.jobs = &lp.jobs_of(ctx_.plan->dram, ctx_.dataflow, jobs_);
   ctx_.stats = LayerRunStats{};
-  ctx_.board.reset(lp.jobs.size());
+  ctx_.board.reset(ctx_.jobs->size());
   ctx_.layer_start = sc_core::sc_time_stamp();
   ctx_.decode.clear();
   if (lp.on_pe_array && ctx_.functional) build_decode_table(i);

@@ -52,6 +52,7 @@ class Controller : public sc_core::sc_module {
   const Controller* previous_ = nullptr;
   std::function<void(const LayerPlan&)> layer_done_;
   std::vector<bool> ran_;  // per layer: a plan of it has run (results_ holds it)
+  std::vector<Job> jobs_;  // the running layer's jobs, where its plan makes them on demand
   std::vector<std::vector<std::int32_t>> decode_tables_;  // per layer, built at its first plan
 };
 

@@ -21,11 +21,11 @@ void JobEngine::run() {
     qk_.sync();
     if (!pending_) wait(work_);
     pending_ = false;
-    const LayerPlan& lp = *ctx_.layer_plan;
+    const std::vector<Job>& jobs = *ctx_.jobs;
     const bool is_compute = kind_ == Engine::PeArray || kind_ == Engine::VectorUnit;
     sc_core::sc_time prev_free = now();
-    for (std::size_t id = 0; id < lp.jobs.size(); ++id) {
-      const Job& job = lp.jobs[id];
+    for (std::size_t id = 0; id < jobs.size(); ++id) {
+      const Job& job = jobs[id];
       if (job.engine != kind_) continue;
       sc_core::sc_time ready;
       while (!ctx_.board.ready_time(job.deps, ready)) {

@@ -1994,7 +1994,7 @@ std::variant<std::vector<GroupUnit>, Infeasibility> group_units(
   }
 }
 
-PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p) {
+PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p, bool jobs_on_demand) {
   CONLOC_ASSERT(p.dataflow != nullptr, "planner", "no dataflow model");
   PlanResult result;
   NetworkPlan& np = result.plan;
@@ -2013,6 +2013,21 @@ PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p) {
   std::vector<const PlanParams::Group*> group_at(net.layers.size(), nullptr);
   for (const PlanParams::Group& g : p.groups)
     group_at[static_cast<std::size_t>(g.first)] = &g;
+  // Jobs on demand: the layer's plan keeps its planner's inputs (its parameters, shared by the
+  // layers that have the network's; the dataflow model is the caller's then) and drops its jobs.
+  std::shared_ptr<const PlanParams> shared;
+  auto on_demand = [&](LayerPlan& planned, const PlanParams& lp, auto make) {
+    if (!jobs_on_demand) return;
+    std::shared_ptr<const PlanParams> params =
+        &lp == &p ? (shared ? shared : shared = std::make_shared<const PlanParams>(p))
+                  : std::make_shared<const PlanParams>(lp);
+    planned.make_jobs = [params, make](const DramLayout& dram, const DataflowModel* df) {
+      PlanParams q = *params;
+      q.dataflow = df;
+      return make(q, dram);
+    };
+    std::vector<Job>().swap(planned.jobs);
+  };
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
     const int li = static_cast<int>(i);
     if (const PlanParams::Group* g = group_at[i]) {
@@ -2045,6 +2060,9 @@ PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p) {
     if (!net.layers[i].on_pe_array()) {
       try {
         np.layers.push_back(VectorPlanner(cn, li, lp, np.dram).plan());
+        on_demand(np.layers.back(), lp, [&cn, li](const PlanParams& q, const DramLayout& dram) {
+          return VectorPlanner(cn, li, q, dram).plan().jobs;
+        });
       } catch (const Infeasibility& why) {
         result.infeasible = why;
         result.infeasible->layer = li;
@@ -2063,8 +2081,15 @@ PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p) {
       }
       m = std::get<ConvMapping>(g);
     }
+    const std::uint64_t weights_at = addr;
     np.layers.push_back(
         ConvPlanner(cn, li, lp, m, np.dram).plan(np.dram.weight_block_addr[li], addr));
+    on_demand(np.layers.back(), lp,
+              [&cn, li, m, weights_at](const PlanParams& q, const DramLayout& dram) {
+                std::vector<std::uint64_t> blocks;
+                std::uint64_t at = weights_at;
+                return ConvPlanner(cn, li, q, m, dram).plan(blocks, at).jobs;
+              });
   }
   // Results written whole to a resident tensor, for the functional check.
   for (LayerPlan& lp : np.layers) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/container/small_vector.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@
 namespace conloc {
 
 struct CompiledNetwork;
+struct DramLayout;
 
 // Which engine executes a job. Each engine runs its jobs in plan order; a job starts once all its
 // dependencies (earlier jobs) have completed.
@@ -185,6 +187,17 @@ struct LayerPlan {
   bool weights_resident = false;  // every weight block fits one half: loaded once per layer
   ConvMapping mapping;            // conv / fc layers
   std::vector<Job> jobs;
+  // A plan made with its jobs on demand (plan_network's `jobs_on_demand`): `jobs` is empty and
+  // this makes them, the same as planned, from the plan's DRAM layout and a dataflow model.
+  std::function<std::vector<Job>(const DramLayout&, const DataflowModel*)> make_jobs;
+  // Its jobs, kept or made.
+  const std::vector<Job>& jobs_of(const DramLayout& dram, const DataflowModel* df,
+                                  std::vector<Job>& made) const {
+    if (!make_jobs) return jobs;
+    std::vector<Job>().swap(made);  // freed first: the new jobs take its pages
+    made = make_jobs(dram, df);
+    return made;
+  }
 };
 
 // Per tensor: the plan of the layer that writes it (-1 for a network input) and of the last one
@@ -487,8 +500,13 @@ std::variant<std::vector<GroupUnit>, Infeasibility> group_units(
     const std::vector<TensorLife>& lives);
 
 // Cuts every layer into tiles that fit the double-buffered halves and orders the jobs, or says
-// which layer does not fit which buffer and by how many bytes.
-PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p);
+// which layer does not fit which buffer and by how many bytes. `jobs_on_demand`: a layer outside
+// depth-first groups keeps not its jobs but how to make them (LayerPlan::make_jobs), for the
+// simulation to make when the layer runs. A plan then holds one layer's jobs at a time, not a
+// network's (ResNet-50 on an 8 x 8 array: a quarter of a million jobs, 60 MB, whose fresh pages
+// cost more than making them twice).
+PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p,
+                        bool jobs_on_demand = false);
 
 // Packs the codes of one weight block (`nt` channels x the chunk's kh*kw*ct taps) LSB-first into
 // bytes, in the order the PE array reads them: [n][(r * kw + s) * ct + ci].

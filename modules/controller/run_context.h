@@ -60,7 +60,8 @@ struct RunContext {
 
   int layer = -1;
   const LayerPlan* layer_plan = nullptr;
-  std::vector<std::int32_t> decode;  // code -> weight of the current layer, from the datapath
+  const std::vector<Job>* jobs = nullptr;  // the layer plan's, kept or made (LayerPlan::jobs_of)
+  std::vector<std::int32_t> decode;        // code -> weight of the current layer, from the datapath
   LayerRunStats stats;
   JobBoard board;
   bool record_trace = false;  // fill `trace` (only `run` writes the timeline)

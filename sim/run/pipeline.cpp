@@ -325,7 +325,7 @@ std::vector<RunResult> run_simulations(const std::vector<RunRequest>& requests,
       macs[i] = first ? mac_energies(*q.cn, *q.cfg, energy, mac_circuit_fnv1a64(*q.cfg))
                       : macs[it->second];
     }
-    PlanResult p = plan_run(*q.cfg, *q.cn, energy, macs[i], reuse.get());
+    PlanResult p = plan_run(*q.cfg, *q.cn, energy, macs[i], reuse.get(), true);
     results.back().seconds.plan = seconds_since(t0);
     if (p.infeasible) {
       results.back().infeasible = std::move(p.infeasible);

@@ -48,7 +48,8 @@ PlanParams plan_params(const SimConfig& cfg, const CompiledNetwork& cn, const Da
 }
 
 PlanResult plan_run(const SimConfig& cfg, const CompiledNetwork& cn, const EnergyModel& em,
-                    const std::vector<LayerMacEnergy>& macs, MappingReuse* reuse) {
+                    const std::vector<LayerMacEnergy>& macs, MappingReuse* reuse,
+                    bool jobs_on_demand) {
   const auto df = make_dataflow(cfg.array.dataflow);
   PlanParams params = plan_params(cfg, cn, df.get());
   const Schedule chosen = choose_schedule(cfg, cn, params, em, macs, reuse);
@@ -56,7 +57,7 @@ PlanResult plan_run(const SimConfig& cfg, const CompiledNetwork& cn, const Energ
   params.fused_stage = chosen.fused_stage;
   params.resident = chosen.resident;
   params.groups = chosen.groups;
-  PlanResult planned = plan_network(cn, params);
+  PlanResult planned = plan_network(cn, params, jobs_on_demand);
   planned.plan.ungrouped = chosen.ungrouped;
   return planned;
 }
@@ -166,7 +167,8 @@ void Accelerator::load_dram_image() {
     if (!lp.on_pe_array) return;
     const auto layer = static_cast<std::size_t>(lp.layer);
     done[layer].resize(plan_.dram.weight_block_addr[layer].size(), false);
-    for (const Job& j : lp.jobs) {
+    std::vector<Job> made;
+    for (const Job& j : lp.jobs_of(plan_.dram, dataflow_.get(), made)) {
       if (j.engine != Engine::PeArray) continue;
       const int b = weight_block_index(lp, j.conv());
       if (done[layer][b]) continue;

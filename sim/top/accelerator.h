@@ -80,8 +80,10 @@ class Accelerator : public sc_core::sc_module {
 // Plans `cn` for the accelerator `cfg` describes (before any elaboration); `macs`: every layer's
 // MAC energy (mac_energies), which the mapper's energy objective includes; `reuse`: the mapper's
 // counts of earlier plans, if the caller keeps them (choose_schedule).
+// `jobs_on_demand`: see plan_network (the simulation makes each layer's jobs when it runs).
 PlanResult plan_run(const SimConfig& cfg, const CompiledNetwork& cn, const EnergyModel& em,
-                    const std::vector<LayerMacEnergy>& macs, MappingReuse* reuse = nullptr);
+                    const std::vector<LayerMacEnergy>& macs, MappingReuse* reuse = nullptr,
+                    bool jobs_on_demand = false);
 
 // The array `cfg` describes, with its buffers' port limits for `cn`'s code width.
 ArrayDims array_dims(const SimConfig& cfg, const CompiledNetwork& cn);

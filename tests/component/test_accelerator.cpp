@@ -3,6 +3,7 @@
 // buffer sizes that force every tiling mode. Each test is its own process (one sc_start each).
 #include <algorithm>
 #include <gtest/gtest.h>
+#include <sstream>
 
 #include "modules/arith/elp_lut_mac.h"
 #include "modules/arith/lp_bsd.h"
@@ -134,6 +135,35 @@ PlannedRun planned(const SimConfig& cfg, const CompiledNetwork& cn) {
   return {&cfg, &cn, std::move(p.plan), cn.calibrated, nullptr};
 }
 
+// Every field of a job, for comparing two plans' jobs.
+std::string describe(const Job& j) {
+  std::ostringstream s;
+  s << static_cast<int>(j.engine) << " deps";
+  for (int d : j.deps)
+    s << ' ' << d;
+  auto all = [&s](auto... v) { ((s << ' ' << v), ...); };
+  if (j.engine == Engine::DmaRead || j.engine == Engine::DmaWrite) {
+    const Transfer& x = j.xfer();
+    all(static_cast<int>(x.operand), static_cast<int>(x.buffer), x.dram_addr, x.sram_addr, x.count,
+        x.run_bytes, x.dram_stride, x.sram_stride, x.row_runs, x.dram_row_stride, x.bits,
+        x.on_chip);
+  } else if (j.engine == Engine::VectorUnit) {
+    const VectorTile& v = j.vec();
+    all(v.oy0, v.rows, v.band_iy0, v.band_rows, v.image, v.abuf_addr[0], v.abuf_addr[1], v.in_bytes,
+        v.part, v.per_channel_b, v.c0, v.ct, v.out_ct, v.obuf_addr, v.ops);
+  } else {
+    const ConvTile& t = j.conv();
+    all(t.group, t.n0, t.nt, t.c0, t.ct, t.oy0, t.rows, t.res_y0, t.res_rows, t.image0, t.images,
+        t.first_chunk, t.last_chunk, int{t.sub_h}, int{t.sub_w}, t.wbuf_addr, t.abuf_addr,
+        t.band_iy0, t.band_rows, t.band_c0, t.band_cs, t.image_pitch, t.obuf_addr, t.fused_addr,
+        t.input_job, t.weight_job, t.gemm.m, t.gemm.k, t.gemm.n, t.gemm.first_k_chunk,
+        t.gemm.first_in_layer, t.gemm.last_in_layer, t.gemm.acc_bypass);
+    for (int f : t.gemm.fold_steps)
+      s << " f" << f;
+  }
+  return s.str();
+}
+
 const std::vector<std::string> kTiny = {"buffers.weight_kib=1", "buffers.activation_kib=2",
                                         "buffers.output_kib=2", "dram.burst_bytes=16"};
 
@@ -166,6 +196,31 @@ TEST_P(BitExact, AcceleratorOutputsEqualIntegerReference) {
     EXPECT_TRUE(std::any_of(run.plan.layers.begin(), run.plan.layers.end(),
                             [](const LayerPlan& lp) { return !lp.units.empty(); }))
         << "no depth-first group";
+  }
+  // The run pipeline plans with jobs on demand (each layer's made when it runs): they are the
+  // jobs simulated here, job for job.
+  {
+    const EnergyModel em = energy_model(cfg);
+    const PlanResult lazy =
+        plan_run(cfg, cn, em, mac_energies(cn, cfg, em, mac_circuit_fnv1a64(cfg)), nullptr, true);
+    ASSERT_FALSE(lazy.infeasible);
+    ASSERT_EQ(lazy.plan.layers.size(), run.plan.layers.size());
+    const auto df = make_dataflow(cfg.array.dataflow);
+    int made = 0;
+    for (std::size_t i = 0; i < run.plan.layers.size(); ++i) {
+      const LayerPlan& kept = run.plan.layers[i];
+      const LayerPlan& l = lazy.plan.layers[i];
+      EXPECT_EQ(l.units.size(), kept.units.size());
+      if (!l.make_jobs) continue;
+      ++made;
+      EXPECT_TRUE(l.jobs.empty()) << "layer " << i << " kept its jobs";
+      std::vector<Job> scratch;
+      const std::vector<Job>& jobs = l.jobs_of(lazy.plan.dram, df.get(), scratch);
+      ASSERT_EQ(jobs.size(), kept.jobs.size()) << "layer " << i;
+      for (std::size_t k = 0; k < jobs.size(); ++k)
+        ASSERT_EQ(describe(jobs[k]), describe(kept.jobs[k])) << "layer " << i << " job " << k;
+    }
+    if (!cfg.mapping.depth_first) EXPECT_GT(made, 0) << "no layer made its jobs on demand";
   }
   auto accs = simulate({std::move(run)});
   const auto mism = accs[0]->compare_outputs();

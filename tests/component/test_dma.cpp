@@ -57,6 +57,7 @@ struct DmaBench {
     j.xfer() = x;
     lp.jobs.push_back(j);
     ctx.layer_plan = &lp;
+    ctx.jobs = &lp.jobs;
     dram = std::make_unique<Dram>("dram", dp);
     const char* names[3] = {"w", "a", "o"};
     dma = std::make_unique<DmaEngine>("dma", ctx, Engine::DmaRead);
