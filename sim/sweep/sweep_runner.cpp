@@ -458,8 +458,8 @@ double run_tasks(const SweepSpec& spec, const SweepOptions& opt, std::vector<Tas
 
   // Points a worker takes at once: several, to share a process's start-up (worker), but few
   // enough that every worker stays busy to the end and holds at most kAccelerators plans (a
-  // ResNet-50 plan and its accelerator are about 50 MB); one in functional sweeps, whose
-  // accelerators each hold a DRAM image of the network.
+  // ResNet-50 plan and its accelerator, jobs made on demand, are at most about 30 MB); one in
+  // functional sweeps, whose accelerators each hold a DRAM image of the network.
   constexpr std::size_t kAccelerators = 8;
   const auto workers = static_cast<std::size_t>(std::max(1, opt.jobs));
   const std::size_t most = std::max<std::size_t>(1, kAccelerators / spec.designs.size());
