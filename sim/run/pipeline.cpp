@@ -307,9 +307,21 @@ std::vector<RunResult> run_simulations(const std::vector<RunRequest>& requests,
   std::vector<std::vector<LayerMacEnergy>> macs(requests.size());
   std::map<std::pair<const CompiledNetwork*, std::string>, std::size_t> priced;
   // The mapper's counts, shared by requests of the same planning parameters (a sweep batch's
-  // points over the DRAM, the clock or the energy table; designs of one code width); dropped
-  // before the simulation, which does not need them (a ResNet-50 plan's are about 8 MB).
-  auto reuse = std::make_unique<MappingReuse>();
+  // points over the DRAM, the clock or the energy table; designs of one code width), in groups
+  // of requests that agree on what the counts can depend on (the mapper keys them exactly within
+  // a group), each dropped after its last request: a ResNet-50 plan's are 5-8 MB of fresh memory,
+  // and a sweep batch of eight runs that share nothing held all eight's to the end.
+  auto group_of = [&](const RunRequest& q) {
+    const nlohmann::json& r = q.cfg->resolved;
+    return nlohmann::json::array({r.at("array"), r.at("buffers"), r.at("mapping"),
+                                  r.at("workload").at("batch"), r.at("dram").at("burst_bytes"),
+                                  q.cn->compile_key})
+        .dump();
+  };
+  std::map<std::string, std::size_t> last_of;  // group -> its last request
+  for (std::size_t i = 0; i < requests.size(); ++i)
+    last_of[group_of(requests[i])] = i;
+  std::map<std::string, std::unique_ptr<MappingReuse>> reuse;
   // 1. Check, price the MACs, plan.
   for (std::size_t i = 0; i < requests.size(); ++i) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -325,7 +337,11 @@ std::vector<RunResult> run_simulations(const std::vector<RunRequest>& requests,
       macs[i] = first ? mac_energies(*q.cn, *q.cfg, energy, mac_circuit_fnv1a64(*q.cfg))
                       : macs[it->second];
     }
-    PlanResult p = plan_run(*q.cfg, *q.cn, energy, macs[i], reuse.get(), true);
+    const std::string group = group_of(q);
+    auto& shared = reuse[group];
+    if (!shared) shared = std::make_unique<MappingReuse>();
+    PlanResult p = plan_run(*q.cfg, *q.cn, energy, macs[i], shared.get(), true);
+    if (last_of.at(group) == i) reuse.erase(group);
     results.back().seconds.plan = seconds_since(t0);
     if (p.infeasible) {
       results.back().infeasible = std::move(p.infeasible);
@@ -334,7 +350,6 @@ std::vector<RunResult> run_simulations(const std::vector<RunRequest>& requests,
     planned.push_back({q.cfg, q.cn, std::move(p.plan), q.functional, q.make_mac, q.trace});
     planned_index.push_back(i);
   }
-  reuse.reset();
   if (planned.empty()) return results;
   // 2. Simulate every feasible design in one kernel run.
   const auto t0 = std::chrono::steady_clock::now();
