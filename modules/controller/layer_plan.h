@@ -188,9 +188,10 @@ struct LayerPlan {
   ConvMapping mapping;            // conv / fc layers
   std::vector<Job> jobs;
   // A plan made with its jobs on demand (plan_network's `jobs_on_demand`): `jobs` is empty and
-  // this makes them, the same as planned, from the plan's DRAM layout and a dataflow model.
+  // this makes them, the same as planned, from the plan's DRAM layout and a dataflow model (it
+  // refers to the compiled network the plan was made for, which must outlive it).
   std::function<std::vector<Job>(const DramLayout&, const DataflowModel*)> make_jobs;
-  // Its jobs, kept or made.
+  // Its jobs: the kept ones, or made into `made` (whose old jobs are freed first).
   const std::vector<Job>& jobs_of(const DramLayout& dram, const DataflowModel* df,
                                   std::vector<Job>& made) const {
     if (!make_jobs) return jobs;

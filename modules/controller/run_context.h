@@ -64,7 +64,7 @@ struct RunContext {
   std::vector<std::int32_t> decode;        // code -> weight of the current layer, from the datapath
   LayerRunStats stats;
   JobBoard board;
-  bool record_trace = false;  // fill `trace` (only `run` writes the timeline)
+  bool record_trace = false;  // fill `trace` (`run` and `compare` write it as timeline.json)
   std::vector<TraceEvent> trace;
   sc_core::sc_time layer_start;
 

@@ -23,8 +23,9 @@ struct RunRequest {
   // Optional: the network's MAC prices on this configuration's array (mac_energies), where the
   // caller priced them already (a sweep prices each network and array once for its workers).
   const std::vector<LayerMacEnergy>* macs = nullptr;
-  // Record every job's start and end (RunResult::trace, the timeline `run` writes): a ResNet-50
-  // run on a small array has a quarter of a million jobs, which nothing else reads.
+  // Record every job's start and end (RunResult::trace, the timeline.json `run` and `compare`
+  // write): a ResNet-50 run on a small array has a quarter of a million jobs, which nothing else
+  // reads.
   bool trace = false;
 };
 

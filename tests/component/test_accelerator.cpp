@@ -220,7 +220,9 @@ TEST_P(BitExact, AcceleratorOutputsEqualIntegerReference) {
       for (std::size_t k = 0; k < jobs.size(); ++k)
         ASSERT_EQ(describe(jobs[k]), describe(kept.jobs[k])) << "layer " << i << " job " << k;
     }
-    if (!cfg.mapping.depth_first) EXPECT_GT(made, 0) << "no layer made its jobs on demand";
+    if (!cfg.mapping.depth_first) {
+      EXPECT_GT(made, 0) << "no layer made its jobs on demand";
+    }
   }
   auto accs = simulate({std::move(run)});
   const auto mism = accs[0]->compare_outputs();
