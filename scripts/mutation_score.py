@@ -324,6 +324,10 @@ MUTANTS = [
      "      if (r > fit) continue;",
      "      if (r != fit) continue;",
      "the greedy rule's bands ignore the split of the folds (equal bands waste OS / IS folds)"),
+    ("planner", "modules/controller/layer_plan.cpp",
+     "                std::uint64_t at = weights_at;",
+     "                std::uint64_t at = weights_at + 64;",
+     "a layer's jobs made on demand read its weights 64 bytes from where the plan put them"),
 ]
 EXCLUDE = "Golden|Rtl\\.|Fuzz\\.|RunCli\\.ReadmeShows|MutationScore\\."
 
