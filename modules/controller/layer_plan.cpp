@@ -2015,12 +2015,10 @@ PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p, bool job
     group_at[static_cast<std::size_t>(g.first)] = &g;
   // Jobs on demand: the layer's plan keeps its planner's inputs (its parameters, shared by the
   // layers that have the network's; the dataflow model is the caller's then) and drops its jobs.
-  std::shared_ptr<const PlanParams> shared;
+  const auto shared = jobs_on_demand ? std::make_shared<const PlanParams>(p) : nullptr;
   auto on_demand = [&](LayerPlan& planned, const PlanParams& lp, auto make) {
     if (!jobs_on_demand) return;
-    std::shared_ptr<const PlanParams> params =
-        &lp == &p ? (shared ? shared : shared = std::make_shared<const PlanParams>(p))
-                  : std::make_shared<const PlanParams>(lp);
+    auto params = &lp == &p ? shared : std::make_shared<const PlanParams>(lp);
     planned.make_jobs = [params, make](const DramLayout& dram, const DataflowModel* df) {
       PlanParams q = *params;
       q.dataflow = df;

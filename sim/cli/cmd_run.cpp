@@ -267,8 +267,10 @@ std::vector<RunResult> run_designs(const RunOptions& o, const std::vector<SimCon
   }
   release_free_memory();
   std::vector<RunRequest> req;
-  for (std::size_t i = 0; i < cfgs.size(); ++i)
-    req.push_back({&cfgs[i], &cns[i], !o.timing_only, nullptr, nullptr, true});
+  for (std::size_t i = 0; i < cfgs.size(); ++i) {
+    req.push_back({&cfgs[i], &cns[i], !o.timing_only});
+    req.back().trace = true;  // timeline.json
+  }
   std::vector<RunResult> results = run_simulations(req, em);
   for (std::size_t i = 0; i < results.size(); ++i) {
     if (results[i].infeasible) throw UserError(results[i].infeasible->message());

@@ -9,8 +9,9 @@
 // kernel's (3.0 M faults; perf: exc_page_fault, do_wp_page), a ResNet-50 timing-only run took
 // 25 k faults. jemalloc backs its extents (and its own metadata) with 2 MiB huge pages where the
 // kernel allows transparent huge pages for advised memory (`madvise`, Debian's default), so a
-// fault brings in 2 MiB: the design space 0.2-1.4 M faults (as the kernel has huge pages to
-// spare) and 27-29 s instead of 47 s, a ResNet-50 timing-only run 1.4 k faults and 0.18-0.32 s
+// fault brings in 2 MiB: the design space 0.2 M faults (1.4 M on a run that compiles its
+// networks, until its workers took arenas of their own: sim/common/heap.h) and 27-29 s instead of
+// 47 s, a ResNet-50 timing-only run 1.4 k faults and 0.18-0.32 s
 // instead of 0.46-0.48 s (docs/benchmarks.md, "Sixteenth session"). Where the
 // kernel gives no huge pages the advice is ignored and jemalloc works as usual.
 //

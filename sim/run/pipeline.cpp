@@ -298,9 +298,15 @@ std::string mac_prices_key(const SimConfig& cfg) {
          mac_circuit_fnv1a64(cfg) + "/" + cfg.energy_table_path;
 }
 
+std::string planning_fingerprint(const SimConfig& cfg) {
+  const nlohmann::json& r = cfg.resolved;
+  return nlohmann::json::array({r.at("array"), r.at("buffers"), r.at("mapping"),
+                                r.at("workload").at("batch"), r.at("dram").at("burst_bytes")})
+      .dump();
+}
+
 std::vector<RunResult> run_simulations(const std::vector<RunRequest>& requests,
-                                       const EnergyModel& energy,
-                                       std::vector<std::unique_ptr<Accelerator>>* keep) {
+                                       const EnergyModel& energy) {
   std::vector<RunResult> results;
   std::vector<PlannedRun> planned;
   std::vector<std::size_t> planned_index;
@@ -308,19 +314,16 @@ std::vector<RunResult> run_simulations(const std::vector<RunRequest>& requests,
   std::map<std::pair<const CompiledNetwork*, std::string>, std::size_t> priced;
   // The mapper's counts, shared by requests of the same planning parameters (a sweep batch's
   // points over the DRAM, the clock or the energy table; designs of one code width), in groups
-  // of requests that agree on what the counts can depend on (the mapper keys them exactly within
-  // a group), each dropped after its last request: a ResNet-50 plan's are 5-8 MB of fresh memory,
-  // and a sweep batch of eight runs that share nothing held all eight's to the end.
-  auto group_of = [&](const RunRequest& q) {
-    const nlohmann::json& r = q.cfg->resolved;
-    return nlohmann::json::array({r.at("array"), r.at("buffers"), r.at("mapping"),
-                                  r.at("workload").at("batch"), r.at("dram").at("burst_bytes"),
-                                  q.cn->compile_key})
-        .dump();
-  };
+  // of requests of one planning fingerprint and compiled network (the mapper keys the counts
+  // exactly within a group), each dropped after its last request: a ResNet-50 plan's are 5-8 MB
+  // of fresh memory, and a sweep batch of eight runs that share nothing held all eight's to the
+  // end.
+  std::vector<std::string> group(requests.size());
   std::map<std::string, std::size_t> last_of;  // group -> its last request
-  for (std::size_t i = 0; i < requests.size(); ++i)
-    last_of[group_of(requests[i])] = i;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    group[i] = planning_fingerprint(*requests[i].cfg) + "\n" + requests[i].cn->compile_key;
+    last_of[group[i]] = i;
+  }
   std::map<std::string, std::unique_ptr<MappingReuse>> reuse;
   // 1. Check, price the MACs, plan.
   for (std::size_t i = 0; i < requests.size(); ++i) {
@@ -337,11 +340,10 @@ std::vector<RunResult> run_simulations(const std::vector<RunRequest>& requests,
       macs[i] = first ? mac_energies(*q.cn, *q.cfg, energy, mac_circuit_fnv1a64(*q.cfg))
                       : macs[it->second];
     }
-    const std::string group = group_of(q);
-    auto& shared = reuse[group];
+    auto& shared = reuse[group[i]];
     if (!shared) shared = std::make_unique<MappingReuse>();
     PlanResult p = plan_run(*q.cfg, *q.cn, energy, macs[i], shared.get(), true);
-    if (last_of.at(group) == i) reuse.erase(group);
+    if (last_of.at(group[i]) == i) reuse.erase(group[i]);
     results.back().seconds.plan = seconds_since(t0);
     if (p.infeasible) {
       results.back().infeasible = std::move(p.infeasible);
@@ -353,7 +355,7 @@ std::vector<RunResult> run_simulations(const std::vector<RunRequest>& requests,
   if (planned.empty()) return results;
   // 2. Simulate every feasible design in one kernel run.
   const auto t0 = std::chrono::steady_clock::now();
-  auto accs = simulate(std::move(planned));
+  const auto accs = simulate(std::move(planned));
   const double sim_s = seconds_since(t0);
   // 3. Collect.
   for (std::size_t k = 0; k < accs.size(); ++k) {
@@ -362,7 +364,6 @@ std::vector<RunResult> run_simulations(const std::vector<RunRequest>& requests,
     collect(*accs[k], *requests[i].cn, energy, macs[i], r);
     r.seconds.simulate = sim_s;
   }
-  if (keep) *keep = std::move(accs);
   return results;
 }
 

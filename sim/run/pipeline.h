@@ -1,6 +1,5 @@
 #pragma once
 
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -43,12 +42,15 @@ std::string mac_prices_key(const SimConfig& cfg);
 //      can start the kernel only once);
 //   4. turn what each accelerator measured into a RunResult: per-layer rows, energy from the
 //      action counts, totals, the trace and the reference check.
-// Results come back in request order. Call at most once per process. `keep`: where the
-// simulated accelerators go instead of being destroyed (a sweep worker, which exits next: freeing
-// a plan's hundreds of thousands of jobs took 2 % of the design-space sweep).
+// Results come back in request order. Call at most once per process.
 std::vector<RunResult> run_simulations(const std::vector<RunRequest>& requests,
-                                       const EnergyModel& energy,
-                                       std::vector<std::unique_ptr<Accelerator>>* keep = nullptr);
+                                       const EnergyModel& energy);
+
+// What a configuration's plans depend on beside its compiled network: requests (and sweep
+// points) that agree share the mapper's counts (MappingReuse). Holding more than the mapper's
+// planning key costs only sharing, never a result: the mapper keys on the planning parameters
+// themselves.
+std::string planning_fingerprint(const SimConfig& cfg);
 
 // What a command that simulates in rounds keeps of each run (simulate_in_child).
 struct SimulatedCost {

@@ -213,17 +213,6 @@ std::string run_key(const SweepPoint& p, const SimConfig& cfg) {
   return p.workload + "\n" + c.dump();
 }
 
-// What a point's plans depend on beside its networks, as its configuration sets it: points that
-// agree share the mapper's counts when one worker plans them (MappingReuse), so tasks are
-// ordered and batched by it. Holding more than the mapper's planning key costs only sharing,
-// never a result: the mapper keys on the planning parameters themselves.
-std::string planning_fingerprint(const SimConfig& cfg) {
-  const nlohmann::json& r = cfg.resolved;
-  return nlohmann::json::array({r.at("array"), r.at("buffers"), r.at("mapping"),
-                                r.at("workload").at("batch"), r.at("dram").at("burst_bytes")})
-      .dump();
-}
-
 // A worker's exit code when a batch of several points failed.
 constexpr int kBatchFailed = 4;
 
@@ -262,9 +251,7 @@ struct PointWork {
       for (const PointWork& w : batch)
         if (w.point->id == id) throw SimulationError("injected failure at point " + w.point->id);
     }
-    // The accelerators outlive the batch: the worker exits without destroying them.
-    auto* accelerators = new std::vector<std::unique_ptr<Accelerator>>;
-    const auto results = run_simulations(req, em, accelerators);
+    const auto results = run_simulations(req, em);
     std::vector<StageSeconds> secs(batch.size());
     for (std::size_t k = 0; k < results.size(); ++k) {
       const auto [b, i] = of[k];
@@ -354,7 +341,7 @@ struct Task {
   std::vector<SimConfig> cfgs;
   std::vector<std::string> keys;     // network keys, of the designs simulated here
   std::vector<PointDesign> designs;  // per design: simulated here, or where its run is
-  std::string planning;              // planning_fingerprint of its first design
+  std::string planning;              // planning_fingerprint of its first design (pipeline.h)
   std::size_t planning_rank = 0;     // the first task of its networks and planning, in spec order
 };
 
