@@ -38,7 +38,7 @@ std::size_t rank_of(const std::vector<T>& v, std::size_t label) {
 // A unit of work: compile one variant, or classify a chunk of images with one.
 struct Task {
   std::size_t variant;
-  std::int64_t begin = 0, end = 0;  // evaluation images; compile task when begin == end
+  std::int64_t begin = 0, end = 0;  // evaluation images
 };
 
 }  // namespace
@@ -187,14 +187,15 @@ class AccuracyEvaluation {
   std::vector<AccuracyResult> run() {
     // Three phases: every compile, the float reference (what the others are compared with),
     // every quantized variant.
-    std::vector<Task> compile_tasks, float_tasks, eval_tasks;
+    std::vector<Task> float_tasks, eval_tasks;
+    std::vector<std::size_t> quantized;
     const std::int64_t chunk = std::max<std::int64_t>(250, setup_.sqnr_images);
     std::int64_t total = 0;
     for (std::size_t v = 0; v < variants_.size(); ++v) {
       results_[v].variant = variants_[v];
       results_[v].classifier = classifier_;
       if (variants_[v].kind != "float") {
-        compile_tasks.push_back({v, 0, 0});
+        quantized.push_back(v);
         total += static_cast<std::int64_t>(calib_.images.size());
       }
       for (std::int64_t a = 0; a < n_eval_; a += chunk)
@@ -205,8 +206,10 @@ class AccuracyEvaluation {
     if (float_tasks.empty()) {
       throw InternalError("evaluate_accuracy: the float reference must be one of the variants");
     }
+    // Every compile at once: variants that differ in a few layers' formats share the rest
+    // (prepare_networks), which optimize's sensitivity designs (one layer changed each) rely on.
     run_pool(
-        compile_tasks, setup_.jobs, [this](const Task& t) { compile(t); }, setup_, done_, total);
+        {Task{0}}, 1, [&](const Task&) { compile(quantized); }, setup_, done_, total);
     for (const auto* phase : {&float_tasks, &eval_tasks})
       run_pool(
           *phase, setup_.jobs, [this](const Task& t) { evaluate(t); }, setup_, done_, total);
@@ -226,11 +229,16 @@ class AccuracyEvaluation {
     std::vector<std::vector<IntTensor>> inputs;  // per PE-array layer, SQNR images
   };
 
-  void compile(const Task& t) {
+  void compile(const std::vector<std::size_t>& vs) {
+    std::vector<const SimConfig*> cfgs;
+    for (std::size_t v : vs)
+      cfgs.push_back(&variants_[v].cfg);
     // Functional: the cost of every variant is simulated with its values (cmd_accuracy).
-    compiled_[t.variant] = std::make_shared<CompiledNetwork>(
-        prepare_network(w_, variants_[t.variant].cfg, true, &calib_));
-    done_ += static_cast<std::int64_t>(calib_.images.size());
+    std::vector<CompiledNetwork> cns = prepare_networks(
+        w_, cfgs, true, calib_, setup_.jobs,
+        [this](std::size_t) { done_ += static_cast<std::int64_t>(calib_.images.size()); });
+    for (std::size_t k = 0; k < vs.size(); ++k)
+      compiled_[vs[k]] = std::make_shared<CompiledNetwork>(std::move(cns[k]));
   }
 
   // The float reference on image i: its rank of the label; records its top class and output.

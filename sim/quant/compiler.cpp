@@ -1,11 +1,16 @@
 #include "sim/quant/compiler.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <functional>
 #include <future>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
+#include <thread>
 
 #include "modules/arith/elp_bsd_format.h"
 #include "modules/arith/range_stat.h"
@@ -651,12 +656,32 @@ double input_scale(const Network& net, const DesignConfig& d,
   return maxv > 0 ? maxv / act_max(d.activation_bits, true) : 1.0;
 }
 
-// Every layer in order on the calibration images' activations (and the held-out image's): a
-// PE-array layer's weights are prepared on a second thread while the layer before is calibrated.
-void compile_with_data(const Network& net, const CompileSpec& spec, const WeightSource& source,
-                       CalibActs& acts, std::vector<IntTensor>* held_ptr, CompiledNetwork& cn) {
+// A calibrated compile between two layers: the layers compiled so far and every tensor of every
+// calibration image (a later image's tensor dropped after its last reader) and of the held-out
+// image. Copied, it is where another spec that compiles the same layers so far goes on from
+// (compile_calibrated_all).
+struct CompileState {
+  CompiledNetwork cn;
+  CalibActs acts;
+  std::vector<IntTensor> held;
+  bool has_held = false;
+  std::size_t next = 0;  // the first layer not compiled
+};
+
+// Layers s.next .. end - 1 of `spec` on the calibration images' activations (and the held-out
+// image's): a PE-array layer's weights are prepared on a second thread while the layer before is
+// calibrated, and its output errors measured beside the layers after it.
+// `prepared(i)`, when given, is layer i's prepared weights (prepare_layer with `spec`), or none
+// to prepare them here.
+using PreparedSource = std::function<std::optional<PreparedLayer>(std::size_t)>;
+void advance(const CompileSpec& spec, const WeightSource& source, std::size_t end, CompileState& s,
+             const PreparedSource& prepared = {}) {
+  const Network& net = s.cn.net;
   const DesignConfig& d = spec.design;
   const MacKind mac_kind = d.mac;
+  CalibActs& acts = s.acts;
+  CompiledNetwork& cn = s.cn;
+  std::vector<IntTensor>* held_ptr = s.has_held ? &s.held : nullptr;
   // A tensor of the later calibration images is dropped after its last reader (the first
   // image's tensors become the reference the accelerator is checked against).
   std::vector<std::size_t> last_use(net.tensors.size(), 0);
@@ -677,18 +702,20 @@ void compile_with_data(const Network& net, const CompileSpec& spec, const Weight
     }
     drop.clear();
   };
-  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+  for (std::size_t i = s.next; i < end; ++i) {
     const Layer& l = net.layers[i];
     CompiledLayer& cl = cn.layers[i];
     if (l.on_pe_array()) {
-      PreparedLayer prep =
-          next.valid() ? next.get() : prepare_layer(net, i, d, mac_kind, cl.in_signed, source, {});
+      auto prepare = [&](std::size_t j) {
+        std::optional<PreparedLayer> p = prepared ? prepared(j) : std::nullopt;
+        return p ? std::move(*p)
+                 : prepare_layer(net, j, d, mac_kind, cn.layers[j].in_signed, source, {});
+      };
+      PreparedLayer prep = next.valid() ? next.get() : prepare(i);
       // Start preparing the next PE-array layer while this one is calibrated.
-      for (std::size_t j = i + 1; j < net.layers.size(); ++j) {
+      for (std::size_t j = i + 1; j < end; ++j) {
         if (!net.layers[j].on_pe_array()) continue;
-        next =
-            std::async(std::launch::async, prepare_layer, std::cref(net), j, std::cref(d), mac_kind,
-                       cn.layers[j].in_signed, std::cref(source), std::vector<std::int64_t>{});
+        next = std::async(std::launch::async, prepare, j);
         break;
       }
       auto compiler = std::make_shared<PeLayerCompiler>(net, i, d, std::move(prep), cn.tensors,
@@ -704,33 +731,11 @@ void compile_with_data(const Network& net, const CompileSpec& spec, const Weight
     }
   }
   finish_measuring();
+  s.next = std::max(s.next, end);
 }
 
-CompiledNetwork compile(const Network& net, const CompileSpec& spec, const WeightSource& source,
-                        const std::vector<std::vector<float>>* calibration,
-                        const std::vector<float>* held_out) {
-  const DesignConfig& d = spec.design;
-  const MacKind mac_kind = d.mac;
-  const bool calibrated = calibration != nullptr;
-  CONLOC_ASSERT(calibrated == spec.calibrate, "compiler", "calibration images and spec disagree");
-  CompiledNetwork cn;
-  cn.net = net;
-  cn.mac = mac_kind;
-  cn.calibrated = calibrated;
-  cn.compile_key = spec.key;
-  cn.weight_source = source.description();
-  cn.widths.activation_bits = d.activation_bits;
-  cn.widths.accumulator_bits = d.accumulator_bits;
-  cn.tensors.resize(net.tensors.size());
-  cn.layers.resize(net.layers.size());
-  // The level set (and so the quantizer) does not depend on the activations' signedness.
-  const auto probe = make_mac_model(d, mac_kind, true);
-  cn.mac_name = probe->name();
-  cn.widths.code_bits = probe->code_bits();
-  // Unsigned activations need the wider operand: the PE is built for them.
-  cn.pe_transistors = make_mac_model(d, mac_kind, false)->pe_transistors();
-
-  // design.layer_formats names PE-array layers of this network.
+// design.layer_formats names PE-array layers of this network.
+void check_layer_formats(const Network& net, const DesignConfig& d) {
   for (const LayerFormat& f : d.layer_formats) {
     const std::string& name = f.layer;
     const auto it = std::find_if(net.layers.begin(), net.layers.end(),
@@ -752,6 +757,36 @@ CompiledNetwork compile(const Network& net, const CompileSpec& spec, const Weigh
                           (closest.empty() ? std::string() : " (closest: " + closest + ")")));
     }
   }
+}
+
+// What a compile does before its first layer (the network's checks, shapes and signs, the input
+// quantized); without calibration images (nothing carries from layer to layer) the whole compile.
+CompileState begin_compile(const Network& net, const CompileSpec& spec, const WeightSource& source,
+                           const std::vector<std::vector<float>>* calibration,
+                           const std::vector<float>* held_out) {
+  CompileState s;
+  CompiledNetwork& cn = s.cn;
+  const DesignConfig& d = spec.design;
+  const MacKind mac_kind = d.mac;
+  const bool calibrated = calibration != nullptr;
+  CONLOC_ASSERT(calibrated == spec.calibrate, "compiler", "calibration images and spec disagree");
+  cn.net = net;
+  cn.mac = mac_kind;
+  cn.calibrated = calibrated;
+  cn.compile_key = spec.key;
+  cn.weight_source = source.description();
+  cn.widths.activation_bits = d.activation_bits;
+  cn.widths.accumulator_bits = d.accumulator_bits;
+  cn.tensors.resize(net.tensors.size());
+  cn.layers.resize(net.layers.size());
+  // The level set (and so the quantizer) does not depend on the activations' signedness.
+  const auto probe = make_mac_model(d, mac_kind, true);
+  cn.mac_name = probe->name();
+  cn.widths.code_bits = probe->code_bits();
+  // Unsigned activations need the wider operand: the PE is built for them.
+  cn.pe_transistors = make_mac_model(d, mac_kind, false)->pe_transistors();
+
+  check_layer_formats(net, d);
   if (calibrated && net.extra_sources() > 0) {
     throw UserError(field_error(net.name, "",
                                 "a layer list (topology or GEMM CSV) has no input data", "",
@@ -776,30 +811,42 @@ CompiledNetwork compile(const Network& net, const CompileSpec& spec, const Weigh
 
   if (!calibrated) {
     compile_without_data(net, spec, source, cn);
-    count_weights(cn);
-    return cn;
+    s.next = net.layers.size();
+    return s;
   }
 
   cn.tensors[0].scale = input_scale(net, d, *calibration);
-  CalibActs acts(calibration->size(), cn.tensors);
-  for (std::size_t img = 0; img < acts.size(); ++img)
-    quantize_input((*calibration)[img], cn.widths.activation_bits, acts[img][0]);
-  std::vector<IntTensor> held;
+  s.acts.assign(calibration->size(), cn.tensors);
+  for (std::size_t img = 0; img < s.acts.size(); ++img)
+    quantize_input((*calibration)[img], cn.widths.activation_bits, s.acts[img][0]);
   if (held_out) {
     if (static_cast<std::int64_t>(held_out->size()) != net.tensors[0].elements()) {
       throw UserError(net.name + ": the held-out image has " + std::to_string(held_out->size()) +
                       " values; the network input needs " +
                       std::to_string(net.tensors[0].elements()));
     }
-    held = cn.tensors;
-    quantize_input(*held_out, cn.widths.activation_bits, held[0]);
+    s.held = cn.tensors;
+    s.has_held = true;
+    quantize_input(*held_out, cn.widths.activation_bits, s.held[0]);
   }
-  std::vector<IntTensor>* held_ptr = held_out ? &held : nullptr;
+  return s;
+}
 
-  compile_with_data(net, spec, source, acts, held_ptr, cn);
-  cn.tensors = std::move(acts.front());
+// The compiled network of a state whose every layer is compiled.
+CompiledNetwork end_compile(CompileState s) {
+  CONLOC_ASSERT(s.next == s.cn.net.layers.size(), "compiler", "a compile ended before its end");
+  CompiledNetwork cn = std::move(s.cn);
+  if (cn.calibrated) cn.tensors = std::move(s.acts.front());
   count_weights(cn);
   return cn;
+}
+
+CompiledNetwork compile(const Network& net, const CompileSpec& spec, const WeightSource& source,
+                        const std::vector<std::vector<float>>* calibration,
+                        const std::vector<float>* held_out) {
+  CompileState s = begin_compile(net, spec, source, calibration, held_out);
+  advance(spec, source, net.layers.size(), s);
+  return end_compile(std::move(s));
 }
 
 }  // namespace
@@ -841,6 +888,144 @@ CompiledNetwork compile_calibrated(const Network& net, const CompileSpec& spec,
                                    const std::vector<float>* held_out) {
   CONLOC_ASSERT(spec.calibrate, "compiler", "compile_calibrated needs a calibrating spec");
   return compile(net, spec, source, &calibration, held_out);
+}
+
+namespace {
+
+// Two specs compile a layer alike when they agree on everything but design.layer_formats and on
+// the layer's own entry (the first naming it: DesignConfig::for_layer); `shared_key` is the
+// first part, `layer_entry` the second.
+std::string shared_key(const CompileSpec& spec) {
+  nlohmann::json k = nlohmann::json::parse(spec.key);
+  k["design"].erase("layer_formats");
+  return k.dump();
+}
+
+const LayerFormat* layer_entry(const DesignConfig& d, const std::string& layer) {
+  for (const LayerFormat& f : d.layer_formats)
+    if (f.layer == layer) return &f;
+  return nullptr;
+}
+
+std::string entry_text(const LayerFormat* f) {
+  return f ? f->format + "/" + (f->compensation ? to_string(*f->compensation) : "") : "";
+}
+
+// Runs work(0 .. n - 1) on up to `jobs` threads; the first exception is rethrown.
+void run_parallel(std::size_t n, int jobs, const std::function<void(std::size_t)>& work) {
+  std::atomic<std::size_t> next{0};
+  std::mutex mu;
+  std::exception_ptr failure;
+  auto worker = [&] {
+    for (std::size_t k; (k = next++) < n;) {
+      try {
+        work(k);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!failure) failure = std::current_exception();
+        next = n;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int j = 1; j < std::min<int>(std::max(1, jobs), static_cast<int>(n)); ++j)
+    pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool)
+    t.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace
+
+std::vector<CompiledNetwork> compile_calibrated_all(
+    const Network& net, const std::vector<CompileSpec>& specs, const WeightSource& source,
+    const std::vector<std::vector<float>>& calibration, const std::vector<float>* held_out,
+    int jobs, const std::function<void(std::size_t, CompiledNetwork&)>& done) {
+  std::vector<CompiledNetwork> out(specs.size());
+  std::map<std::string, std::vector<std::size_t>> groups;
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    CONLOC_ASSERT(specs[i].calibrate, "compiler", "compile_calibrated_all needs calibrating specs");
+    check_layer_formats(net, specs[i].design);
+    groups[shared_key(specs[i])].push_back(i);
+  }
+  std::vector<std::size_t> pe_layers;
+  for (std::size_t l = 0; l < net.layers.size(); ++l)
+    if (net.layers[l].on_pe_array()) pe_layers.push_back(l);
+  // The groups side by side; within one, its branches at a layer side by side.
+  std::vector<const std::vector<std::size_t>*> list;
+  for (const auto& g : groups)
+    list.push_back(&g.second);
+  const int inner =
+      std::max(1, jobs / std::max(1, std::min<int>(jobs, static_cast<int>(list.size()))));
+  run_parallel(list.size(), jobs, [&](std::size_t gi) {
+    const std::vector<std::size_t>& members = *list[gi];
+    // The trunk: per layer the entry most members have (ties: the earliest member's); each
+    // member goes on from the trunk's state before its first layer that differs.
+    CompileSpec trunk = specs[members.front()];
+    trunk.design.layer_formats.clear();
+    for (std::size_t l : pe_layers) {
+      std::map<std::string, std::pair<int, const LayerFormat*>> votes;
+      const LayerFormat* pick = nullptr;
+      int most = 0;
+      for (std::size_t m : members) {
+        const LayerFormat* f = layer_entry(specs[m].design, net.layers[l].name);
+        auto& v = votes[entry_text(f)];
+        v.second = f;
+        if (++v.first > most) {
+          most = v.first;
+          pick = f;
+        }
+      }
+      if (pick) trunk.design.layer_formats.push_back(*pick);
+    }
+    std::map<std::size_t, std::vector<std::size_t>> branch_at;  // first differing layer -> members
+    for (std::size_t m : members) {
+      std::size_t at = net.layers.size();
+      for (std::size_t l : pe_layers) {
+        if (entry_text(layer_entry(specs[m].design, net.layers[l].name)) !=
+            entry_text(layer_entry(trunk.design, net.layers[l].name))) {
+          at = l;
+          break;
+        }
+      }
+      branch_at[at].push_back(m);
+    }
+    // The trunk's prepared weights, each made once for every member that agrees with the
+    // trunk at that layer (prepare_layer reads no activations).
+    std::vector<std::once_flag> once(net.layers.size());
+    std::vector<std::optional<PreparedLayer>> made(net.layers.size());
+    CompileState state = begin_compile(net, trunk, source, &calibration, held_out);
+    std::vector<bool> in_signed;  // (the state moves to the last member)
+    for (const CompiledLayer& cl : state.cn.layers)
+      in_signed.push_back(cl.in_signed);
+    auto trunks = [&](const CompileSpec& spec) -> PreparedSource {
+      return [&, spec_ptr = &spec](std::size_t j) -> std::optional<PreparedLayer> {
+        const std::string& name = net.layers[j].name;
+        if (entry_text(layer_entry(spec_ptr->design, name)) !=
+            entry_text(layer_entry(trunk.design, name)))
+          return std::nullopt;
+        std::call_once(once[j], [&] {
+          made[j] = prepare_layer(net, j, trunk.design, trunk.design.mac, in_signed[j], source, {});
+        });
+        return made[j];
+      };
+    };
+    for (const auto& [at, branching] : branch_at) {
+      advance(trunk, source, at, state, trunks(trunk));
+      // The trunk's state is copied, but for the last member to branch off when it is alone.
+      const bool last = at == branch_at.rbegin()->first && branching.size() == 1;
+      run_parallel(branching.size(), inner, [&](std::size_t k) {
+        const std::size_t m = branching[k];
+        CompileState s = last ? std::move(state) : state;
+        advance(specs[m], source, net.layers.size(), s, trunks(specs[m]));
+        s.cn.compile_key = specs[m].key;
+        out[m] = end_compile(std::move(s));
+        if (done) done(m, out[m]);
+      });
+    }
+  });
+  return out;
 }
 
 void add_batch_references(CompiledNetwork& cn, const WeightSource& source, int batch) {

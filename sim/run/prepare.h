@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,15 @@ CompileSpec network_compile_spec(const Network& net, const SimConfig& cfg);
 // A functional run of a workload without input data is a UserError.
 CompiledNetwork prepare_network(const Workload& w, const SimConfig& cfg, bool functional,
                                 const Calibration* calibration = nullptr);
+
+// prepare_network of every configuration of `cfgs` with `calibration`, each result equal to its
+// own, the compiles of the ones not cached sharing their common layers (compile_calibrated_all)
+// on up to `jobs` threads; `done(i)` is called (on a worker thread) as network i is ready.
+std::vector<CompiledNetwork> prepare_networks(const Workload& w,
+                                              const std::vector<const SimConfig*>& cfgs,
+                                              bool functional, const Calibration& calibration,
+                                              int jobs,
+                                              const std::function<void(std::size_t)>& done = {});
 
 // Exactly what prepare_network's result depends on: the workload (what it was loaded from), the
 // compile spec, the calibration images and, for a functional batch, the batch. A cache of

@@ -1,10 +1,12 @@
 // The persistent compile cache (sim/run/compile_cache.h) gives back exactly what was compiled,
 // for every kind of design and workload; a damaged, truncated or foreign file is refused (and the
 // network compiled again), never used; the key follows the workload's file contents.
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <set>
 
 #include "sim/quant/compiled_io.h"
 #include "sim/run/compile_cache.h"
@@ -266,4 +268,59 @@ TEST(CompileCache, CalibratedCompilesAreKeyedByTheImagesValues) {
   changed.images.pop_back();
   EXPECT_NE(compile_cache_key(w, cfg, true, &changed), key);
   EXPECT_NE(compile_cache_key(w, cfg, true), key);
+}
+
+// Designs that differ in a few layers' formats compiled together (prepare_networks, as
+// `accuracy` and `optimize` compile theirs) share the layers before their first difference; each
+// result is exactly its own compile's: layers changed at the start, in the middle, at the end,
+// in two places, with their own compensation, on both PE kinds and with another global setting
+// (its own group), and a design given twice.
+TEST(CompileCache, DesignsCompiledTogetherEqualTheirOwnCompiles) {
+  const char* saved = std::getenv("CONLOCNN_CACHE_DIR");
+  const std::string keep = saved ? saved : "";
+  setenv("CONLOCNN_CACHE_DIR", "off", 1);
+  const Workload w = load_workload("tinycnn", 2);
+  Calibration cal;
+  cal.id = "synthetic 1-6";
+  for (int b = 1; b <= 6; ++b)
+    cal.images.push_back(w.weights->input(w.net, b));
+  const std::vector<std::vector<std::string>> sets = {
+      {"design.elp.format=elp6v2l"},
+      {"design.elp.format=elp6v2l", "design.layer_formats=conv2=elp3v2l"},
+      {"design.elp.format=elp6v2l", "design.layer_formats=conv1=elp4v2l/none"},
+      {"design.elp.format=elp6v2l", "design.layer_formats=fc=elp4v2l"},
+      {"design.elp.format=elp6v2l", "design.layer_formats=pw3=elp3v2l,conv2=elp5v2l"},
+      {"design.elp.format=elp6v2l", "design.layer_formats=dw3=fixed4/error_feedback"},
+      {"design.elp.format=elp6v2l", "design.compensation=none"},
+      {"design.elp.format=elp6v2l", "design.layer_formats=conv2=elp3v2l"},
+      {"design.mac=fixed"},
+      {"design.mac=fixed", "design.layer_formats=conv2=fixed4,fc=fixed3/none"},
+  };
+  std::vector<SimConfig> cfgs;
+  for (const auto& s : sets)
+    cfgs.push_back(load_sim_config(std::nullopt, s));
+  std::vector<const SimConfig*> ptrs;
+  for (const SimConfig& c : cfgs)
+    ptrs.push_back(&c);
+  std::atomic<int> done{0};
+  const std::vector<CompiledNetwork> together =
+      prepare_networks(w, ptrs, true, cal, 2, [&](std::size_t) { ++done; });
+  EXPECT_EQ(done.load(), static_cast<int>(sets.size()));
+  ASSERT_EQ(together.size(), sets.size());
+  std::set<std::string> distinct;
+  for (std::size_t i = 0; i < sets.size(); ++i) {
+    SCOPED_TRACE(::testing::PrintToString(sets[i]));
+    const CompiledNetwork own = prepare_network(w, cfgs[i], true, &cal);
+    EXPECT_EQ(together[i].compile_key, own.compile_key);
+    // (Compared whole: a digest is far too long to print.)
+    EXPECT_TRUE(digest(together[i]) == digest(own))
+        << "compiled with the others, the design differs from its own compile";
+    distinct.insert(digest(own));
+  }
+  // Every design but the repeated one compiles to something of its own.
+  EXPECT_EQ(distinct.size(), sets.size() - 1);
+  if (saved)
+    setenv("CONLOCNN_CACHE_DIR", keep.c_str(), 1);
+  else
+    unsetenv("CONLOCNN_CACHE_DIR");
 }
