@@ -12,10 +12,13 @@ namespace conloc {
 class RangeStat {
  public:
   explicit RangeStat(double percentile) : pct_(percentile) {}
-  void add(double v) {
+  void add(double v) { add(v, 1); }
+  // `v` seen `n` times.
+  void add(double v, std::size_t n) {
+    if (n == 0) return;
     v = std::abs(v);
     max_ = std::max(max_, v);
-    if (pct_ < 100.0) mags_.push_back(static_cast<float>(v));
+    if (pct_ < 100.0) mags_.insert(mags_.end(), n, static_cast<float>(v));
   }
   double value() {
     if (pct_ >= 100.0 || mags_.empty()) return max_;

@@ -7,6 +7,7 @@
 
 #include "modules/arith/cell_counts.h"
 #include "modules/arith/range_stat.h"
+#include "modules/base/error.h"
 #include "modules/common/compiled_network.h"
 #include "modules/common/int_tensor.h"
 #include "modules/common/network.h"
@@ -72,6 +73,25 @@ struct KindCalibration {
       for (std::size_t i = 0; i < n; ++i)
         range.add(value(img, i));
     }
+    const double maxv = range.value();
+    return maxv > 0 ? maxv / out_hi : in_scale(0);
+  }
+  // covering() of a value that depends on the first input's code alone (an activation
+  // function of it): each code is evaluated once, seen as often as the images hold it.
+  template <class F>
+  double covering_by_code(std::int32_t out_hi, F value_of_code) const {
+    const std::int32_t lo = act_min(activation_bits, in_signed(0)),
+                       hi = act_max(activation_bits, in_signed(0));
+    std::vector<std::size_t> seen(static_cast<std::size_t>(hi - lo + 1), 0);
+    for (const auto& img : images) {
+      for (std::int16_t q : img[layer.inputs[0]].data) {
+        CONLOC_ASSERT(q >= lo && q <= hi, "calibration", "an input code outside its width");
+        ++seen[static_cast<std::size_t>(q - lo)];
+      }
+    }
+    RangeStat range(percentile);
+    for (std::int32_t q = lo; q <= hi; ++q)
+      range.add(value_of_code(q), seen[static_cast<std::size_t>(q - lo)]);
     const double maxv = range.value();
     return maxv > 0 ? maxv / out_hi : in_scale(0);
   }

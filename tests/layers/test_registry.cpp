@@ -122,7 +122,37 @@ TEST(LayerKinds, WholeTensorPathsEqualTheElementFunctions) {
     EXPECT_EQ(t[l.output].data, cn.tensors[l.output].data) << l.name;
     ++checked;
   }
-  EXPECT_GE(checked, 8);  // maxpool, avgpool, gap, add, mul, concat, upsample, depth_to_space
+  // maxpool, avgpool, gap, add, mul, concat, upsample, depth_to_space, act
+  EXPECT_GE(checked, 9);
+}
+
+// An activation's output scale is calibrated on each input code once, weighted by how often the
+// images hold it (KindCalibration::covering_by_code): exactly what covering every element gives,
+// at the top magnitude and at a percentile, on signed and unsigned inputs.
+TEST(LayerKinds, CoveringByCodeEqualsCoveringEveryElement) {
+  const CompiledNetwork cn = compile_calibrated(every_kind(), {});
+  // Two images: the reference's tensors and the same with every code moved by a few levels.
+  std::vector<std::vector<IntTensor>> images = {cn.tensors, cn.tensors};
+  for (IntTensor& t : images[1]) {
+    for (std::int16_t& q : t.data)
+      q = static_cast<std::int16_t>(q > 0 ? q - 1 : q < 0 ? q + 3 : q);
+  }
+  int checked = 0;
+  for (const Layer& l : cn.net.layers) {
+    if (l.type != LayerType::Act) continue;
+    for (double pct : {100.0, 99.0, 60.0}) {
+      const KindCalibration c{l, cn.net, 8, pct, images, cn.tensors};
+      const double s = c.in_scale(0);
+      const auto f = [&](double x) { return act_output(l, x); };
+      EXPECT_EQ(c.covering_by_code(127, [&](std::int32_t q) { return f(s * q); }),
+                c.covering(127, [&](const std::vector<IntTensor>& img, std::size_t i) {
+                  return f(KindCalibration::real(img, 0, l, i));
+                }))
+          << l.name << " at percentile " << pct;
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 9);  // gate, hardswish, leaky
 }
 
 // A vector layer's cells follow the operations the vector unit performed (every image of a batch,

@@ -18,9 +18,7 @@ void define_activation_kinds(LayerKinds& kinds) {
     const Layer& l = c.layer;
     const double in_scale = c.in_scale(0);
     const double out_scale =
-        c.covering(cl.out_hi, [&](const std::vector<IntTensor>& img, std::size_t i) {
-          return act_output(l, c.real(img, 0, l, i));
-        });
+        c.covering_by_code(cl.out_hi, [&](std::int32_t q) { return act_output(l, in_scale * q); });
     // One entry per input code: the function of its real value, on the output scale.
     const bool in_signed = c.in_signed(0);
     cl.lut_lo = act_min(c.activation_bits, in_signed);
@@ -37,6 +35,17 @@ void define_activation_kinds(LayerKinds& kinds) {
     CONLOC_ASSERT(at >= 0 && at < static_cast<std::int64_t>(cl.lut.size()), "act",
                   "activation outside the lookup table");
     return std::int32_t{cl.lut[static_cast<std::size_t>(at)]};
+  };
+  act.run_reference = [](const Layer& l, const CompiledLayer& cl, const std::vector<IntTensor>& t,
+                         IntTensor& out) {
+    const IntTensor& in = t[l.inputs[0]];
+    out.data.resize(in.data.size());
+    for (std::size_t i = 0; i < in.data.size(); ++i) {
+      const std::int64_t at = std::int64_t{in.data[i]} - cl.lut_lo;
+      CONLOC_ASSERT(at >= 0 && at < static_cast<std::int64_t>(cl.lut.size()), "act",
+                    "activation outside the lookup table");
+      out.data[i] = cl.lut[static_cast<std::size_t>(at)];
+    }
   };
   act.element_float = [](const Layer& l, const TensorShape&, const FloatOperands& in,
                          const ElementSite& s) {
