@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "modules/base/error.h"
+#include "sim/common/parallel.h"
 #include "sim/quant/compiler.h"
 #include "sim/reference/float_inference.h"
 #include "sim/reference/inference.h"
@@ -112,44 +113,26 @@ void check_setup(const Workload& w, const Dataset& ds, const AccuracySetup& setu
   }
 }
 
-// Runs `tasks` on `jobs` threads, reporting `done` of `total` about four times a second; the
-// first exception thrown by a task stops the others and is rethrown here.
+// Runs `tasks` on `jobs` threads (run_parallel), reporting `done` of `total` about four times a
+// second; the first exception thrown by a task stops the others and is rethrown here.
 void run_pool(const std::vector<Task>& tasks, int jobs, const std::function<void(const Task&)>& run,
               const AccuracySetup& setup, const std::atomic<std::int64_t>& done,
               std::int64_t total) {
-  std::atomic<std::size_t> next{0};
-  std::atomic<int> finished{0};
-  std::mutex mu;
+  std::atomic<bool> finished{false};
   std::exception_ptr failure;
-  auto work = [&] {
-    for (;;) {
-      const std::size_t k = next++;
-      if (k >= tasks.size()) return;
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        if (failure) return;
-      }
-      try {
-        run(tasks[k]);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (!failure) failure = std::current_exception();
-      }
+  std::thread pool([&] {
+    try {
+      run_parallel(tasks.size(), jobs, [&](std::size_t k) { run(tasks[k]); });
+    } catch (...) {
+      failure = std::current_exception();
     }
-  };
-  std::vector<std::thread> pool;
-  for (int j = 0; j < std::max(1, jobs); ++j) {
-    pool.emplace_back([&] {
-      work();
-      ++finished;
-    });
-  }
-  while (finished.load() < static_cast<int>(pool.size())) {
+    finished = true;
+  });
+  while (!finished.load()) {
     if (setup.progress) setup.progress(done.load(), total);
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
-  for (auto& th : pool)
-    th.join();
+  pool.join();
   if (failure) std::rethrow_exception(failure);
 }
 

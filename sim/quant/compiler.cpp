@@ -1,7 +1,6 @@
 #include "sim/quant/compiler.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <functional>
 #include <future>
@@ -10,12 +9,12 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <thread>
 
 #include "modules/arith/elp_bsd_format.h"
 #include "modules/arith/range_stat.h"
 #include "modules/base/error.h"
 #include "modules/layers/layer_kind.h"
+#include "sim/common/parallel.h"
 #include "sim/design/mac_factory.h"
 #include "sim/reference/inference.h"
 #include "sim/reference/reference_ops.h"
@@ -911,31 +910,6 @@ std::string entry_text(const LayerFormat* f) {
   return f ? f->format + "/" + (f->compensation ? to_string(*f->compensation) : "") : "";
 }
 
-// Runs work(0 .. n - 1) on up to `jobs` threads; the first exception is rethrown.
-void run_parallel(std::size_t n, int jobs, const std::function<void(std::size_t)>& work) {
-  std::atomic<std::size_t> next{0};
-  std::mutex mu;
-  std::exception_ptr failure;
-  auto worker = [&] {
-    for (std::size_t k; (k = next++) < n;) {
-      try {
-        work(k);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (!failure) failure = std::current_exception();
-        next = n;
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int j = 1; j < std::min<int>(std::max(1, jobs), static_cast<int>(n)); ++j)
-    pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool)
-    t.join();
-  if (failure) std::rethrow_exception(failure);
-}
-
 }  // namespace
 
 std::vector<CompiledNetwork> compile_calibrated_all(
@@ -965,15 +939,13 @@ std::vector<CompiledNetwork> compile_calibrated_all(
     CompileSpec trunk = specs[members.front()];
     trunk.design.layer_formats.clear();
     for (std::size_t l : pe_layers) {
-      std::map<std::string, std::pair<int, const LayerFormat*>> votes;
+      std::map<std::string, int> votes;
       const LayerFormat* pick = nullptr;
       int most = 0;
       for (std::size_t m : members) {
         const LayerFormat* f = layer_entry(specs[m].design, net.layers[l].name);
-        auto& v = votes[entry_text(f)];
-        v.second = f;
-        if (++v.first > most) {
-          most = v.first;
+        if (const int v = ++votes[entry_text(f)]; v > most) {
+          most = v;
           pick = f;
         }
       }
