@@ -328,6 +328,16 @@ MUTANTS = [
      "                std::uint64_t at = weights_at;",
      "                std::uint64_t at = weights_at + 64;",
      "a layer's jobs made on demand read its weights 64 bytes from where the plan put them"),
+    ("compiler", "sim/quant/compiler.cpp",
+     "      advance(trunk, source, at, state, trunks(trunk));",
+     "      advance(trunk, source, std::min(at + 1, net.layers.size()), state, trunks(trunk));",
+     "designs compiled together branch off the shared compile one layer late (their first "
+     "changed layer compiled in the shared design's format)"),
+    ("compiler", "sim/quant/compiler.cpp",
+     "            entry_text(layer_entry(trunk.design, name)))\n          return std::nullopt;",
+     "            entry_text(layer_entry(trunk.design, name)))\n          (void)0;",
+     "designs compiled together take the shared design's prepared weights at layers where "
+     "their format differs"),
 ]
 EXCLUDE = "Golden|Rtl\\.|Fuzz\\.|RunCli\\.ReadmeShows|MutationScore\\."
 
