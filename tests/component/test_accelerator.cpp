@@ -110,6 +110,13 @@ struct Case {
   std::vector<std::string> sets;
 };
 
+// How ctest and a failure show a case: its settings, not its bytes.
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.name << ":";
+  for (const std::string& s : c.sets)
+    *os << " " << s;
+}
+
 std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
   a.insert(a.end(), b.begin(), b.end());
   return a;
