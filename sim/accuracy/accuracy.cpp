@@ -36,7 +36,7 @@ std::size_t rank_of(const std::vector<T>& v, std::size_t label) {
   return r;
 }
 
-// A unit of work: compile one variant, or classify a chunk of images with one.
+// A unit of work: classify a chunk of images with one variant.
 struct Task {
   std::size_t variant;
   std::int64_t begin = 0, end = 0;  // evaluation images
