@@ -334,8 +334,8 @@ MUTANTS = [
      "designs compiled together branch off the shared compile one layer late (their first "
      "changed layer compiled in the shared design's format)"),
     ("compiler", "sim/quant/compiler.cpp",
-     "            entry_text(layer_entry(trunk.design, name)))\n          return std::nullopt;",
-     "            entry_text(layer_entry(trunk.design, name)))\n          (void)0;",
+     "        if (!as_trunk(*spec_ptr, j)) return std::nullopt;",
+     "        (void)as_trunk(*spec_ptr, j);",
      "designs compiled together take the shared design's prepared weights at layers where "
      "their format differs"),
 ]

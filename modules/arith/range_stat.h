@@ -12,7 +12,11 @@ namespace conloc {
 class RangeStat {
  public:
   explicit RangeStat(double percentile) : pct_(percentile) {}
-  void add(double v) { add(v, 1); }
+  void add(double v) {
+    v = std::abs(v);
+    max_ = std::max(max_, v);
+    if (pct_ < 100.0) mags_.push_back(static_cast<float>(v));
+  }
   // `v` seen `n` times.
   void add(double v, std::size_t n) {
     if (n == 0) return;

@@ -951,12 +951,18 @@ std::vector<CompiledNetwork> compile_calibrated_all(
       }
       if (pick) trunk.design.layer_formats.push_back(*pick);
     }
+    // Whether `spec` compiles layer l as the trunk does (its PE-array layers; the others alike).
+    std::vector<std::string> trunk_entry(net.layers.size());
+    for (std::size_t l : pe_layers)
+      trunk_entry[l] = entry_text(layer_entry(trunk.design, net.layers[l].name));
+    auto as_trunk = [&](const CompileSpec& spec, std::size_t l) {
+      return entry_text(layer_entry(spec.design, net.layers[l].name)) == trunk_entry[l];
+    };
     std::map<std::size_t, std::vector<std::size_t>> branch_at;  // first differing layer -> members
     for (std::size_t m : members) {
       std::size_t at = net.layers.size();
       for (std::size_t l : pe_layers) {
-        if (entry_text(layer_entry(specs[m].design, net.layers[l].name)) !=
-            entry_text(layer_entry(trunk.design, net.layers[l].name))) {
+        if (!as_trunk(specs[m], l)) {
           at = l;
           break;
         }
@@ -973,10 +979,7 @@ std::vector<CompiledNetwork> compile_calibrated_all(
       in_signed.push_back(cl.in_signed);
     auto trunks = [&](const CompileSpec& spec) -> PreparedSource {
       return [&, spec_ptr = &spec](std::size_t j) -> std::optional<PreparedLayer> {
-        const std::string& name = net.layers[j].name;
-        if (entry_text(layer_entry(spec_ptr->design, name)) !=
-            entry_text(layer_entry(trunk.design, name)))
-          return std::nullopt;
+        if (!as_trunk(*spec_ptr, j)) return std::nullopt;
         std::call_once(once[j], [&] {
           made[j] = prepare_layer(net, j, trunk.design, trunk.design.mac, in_signed[j], source, {});
         });
