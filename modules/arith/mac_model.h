@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "modules/arith/cell_counts.h"
 #include "modules/arith/level_quantizer.h"
@@ -98,6 +99,26 @@ class MacModel {
     return datapath +
            24.0 * (w.activation_operand_bits() + w.accumulator_bits + weight_register_bits());
   }
+};
+
+// A MAC's encode() as a table over its levels: a layer's stored codes are its weight levels
+// through this, so a compiled layer keeps the levels alone (CompiledLayer::wq) and whoever needs
+// the codes (weight packing, decoder tables) makes the table once per layer.
+class LevelCodes {
+ public:
+  explicit LevelCodes(const MacModel& mac) : offset_(mac.quantizer().max_level()) {
+    codes_.assign(2 * static_cast<std::size_t>(offset_) + 1, 0);
+    for (std::int32_t v : mac.quantizer().levels())
+      codes_[static_cast<std::size_t>(v + offset_)] = mac.encode(v);
+  }
+  // The code of `level`, one of the MAC's levels.
+  std::uint32_t operator()(std::int32_t level) const {
+    return codes_[static_cast<std::size_t>(level + offset_)];
+  }
+
+ private:
+  std::int32_t offset_;
+  std::vector<std::uint32_t> codes_;
 };
 
 }  // namespace conloc

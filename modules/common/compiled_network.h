@@ -25,8 +25,9 @@ struct CompiledLayer {
   std::shared_ptr<const MacModel> mac;
 
   // PE-array layers, all laid out [G][N][K]:
-  std::vector<std::int16_t> wq;      // integer weight levels
-  std::vector<std::uint16_t> codes;  // stored code words (what the weight buffer holds)
+  // Integer weight levels. The stored code words (what the weight buffer holds) are these through
+  // `mac` (LevelCodes): not kept beside them, as they would double the compiled network's size.
+  std::vector<std::int16_t> wq;
   // MAC cycles per weight (term-serial: terms, min 1); empty where every weight takes one.
   std::vector<std::uint8_t> step_cycles;
   std::vector<double> w_scale;     // per output channel (or one)
@@ -39,7 +40,7 @@ struct CompiledLayer {
   // were simulated (sim/energy/energy_cost.h, mac_energies).
   std::vector<std::uint64_t> code_uses;
   // A compile without input data (a topology or GEMM list) may quantize a sample of output
-  // channels (docs/timing.md): then wq, codes, step_cycles and w_scale hold only these channels,
+  // channels (docs/timing.md): then wq, step_cycles and w_scale hold only these channels,
   // and mac_actions, code_uses and weight_sqnr_db are estimated from them. Empty: every channel.
   std::vector<std::int64_t> sampled_rows;
 

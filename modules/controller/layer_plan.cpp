@@ -2103,8 +2103,8 @@ PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p, bool job
   return result;
 }
 
-std::vector<std::uint8_t> pack_weight_block(const CompiledNetwork& cn, int layer,
-                                            const ConvTile& t) {
+std::vector<std::uint8_t> pack_weight_block(const CompiledNetwork& cn, int layer, const ConvTile& t,
+                                            const LevelCodes& codes) {
   const int code_bits = cn.code_bits(static_cast<std::size_t>(layer));
   const Layer& l = cn.net.layers[layer];
   const CompiledLayer& cl = cn.layers[layer];
@@ -2119,7 +2119,7 @@ std::vector<std::uint8_t> pack_weight_block(const CompiledNetwork& cn, int layer
     const std::int64_t row = std::int64_t{t.group} * g.n + t.n0 + nl;
     for (int tap = 0; tap < taps; ++tap) {
       for (int ci = 0; ci < t.ct; ++ci, bit += code_bits) {
-        const std::uint32_t code = cl.codes[row * g.k + std::int64_t{tap} * cin_g + t.c0 + ci];
+        const std::uint32_t code = codes(cl.wq[row * g.k + std::int64_t{tap} * cin_g + t.c0 + ci]);
         const std::uint32_t shifted = code << (bit % 8);
         for (int b = 0; b < 4; ++b)
           bytes[bit / 8 + b] |= static_cast<std::uint8_t>(shifted >> (8 * b));

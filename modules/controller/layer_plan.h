@@ -16,6 +16,7 @@
 
 namespace conloc {
 
+class LevelCodes;
 struct CompiledNetwork;
 struct DramLayout;
 
@@ -511,9 +512,10 @@ PlanResult plan_network(const CompiledNetwork& cn, const PlanParams& p,
 
 // Packs the codes of one weight block (`nt` channels x the chunk's kh*kw*ct taps) LSB-first into
 // bytes, in the order the PE array reads them: [n][(r * kw + s) * ct + ci].
-// Codes are packed at the layer's own width (CompiledNetwork::code_bits).
-std::vector<std::uint8_t> pack_weight_block(const CompiledNetwork& cn, int layer,
-                                            const ConvTile& t);
+// Codes are packed at the layer's own width (CompiledNetwork::code_bits); `codes` is the layer's
+// MAC's (made once per layer: a layer has many blocks).
+std::vector<std::uint8_t> pack_weight_block(const CompiledNetwork& cn, int layer, const ConvTile& t,
+                                            const LevelCodes& codes);
 
 // Index of a ConvTile's weight block within its layer (group, n-tile, chunk order).
 int weight_block_index(const LayerPlan& lp, const ConvTile& t);

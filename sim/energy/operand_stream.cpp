@@ -35,7 +35,7 @@ void each_ws_operation(const CompiledNetwork& cn, int layer, int rows, int pes,
     const std::int64_t kk = idx % k, nn = (idx / k) % n;
     at[static_cast<std::size_t>(p)] = {
         kk, nn, kk / rows * rows,  // first row of its fold
-        cl.mac->pe_code(cl.codes[static_cast<std::size_t>(nn * k + kk)])};
+        cl.mac->pe_code(cl.mac->encode(cl.wq[static_cast<std::size_t>(nn * k + kk)]))};
   }
   std::vector<std::int16_t> patch(static_cast<std::size_t>(k));
   for (const auto& [first, count] : runs) {

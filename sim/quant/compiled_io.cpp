@@ -20,11 +20,11 @@ namespace fs = std::filesystem;
 
 // Bump when the body's layout changes. The cache key also holds the binary's identity
 // (sim/run/compile_cache.cpp), so this guards files shared between builds of one layout only.
-constexpr std::uint32_t kFormatVersion = 1;
+constexpr std::uint32_t kFormatVersion = 2;
 constexpr char kMagic[] = "conlocnn-sim compiled network\n";
 
 // A field added to these structs must be written and read below: the sizes catch one left out.
-static_assert(sizeof(CompiledLayer) == 504, "a CompiledLayer field is missing from compiled_io");
+static_assert(sizeof(CompiledLayer) == 480, "a CompiledLayer field is missing from compiled_io");
 static_assert(sizeof(CompiledNetwork) == 304,
               "a CompiledNetwork field is missing from compiled_io");
 static_assert(sizeof(IntTensor) == 48, "an IntTensor field is missing from compiled_io");
@@ -187,7 +187,6 @@ void write_layer(Writer& w, const CompiledLayer& l, const Layer& layer, const De
   w.pod(static_cast<bool>(l.mac));
   if (l.mac) w.vec(layer_level_set(design.for_layer(layer.name), kind, *l.mac));
   w.vec(l.wq);
-  w.vec(l.codes);
   w.vec(l.step_cycles);
   w.vec(l.w_scale);
   w.vec(l.bias);
@@ -219,7 +218,6 @@ CompiledLayer read_layer(Reader& r, const Layer& layer, const DesignConfig& desi
                                        std::move(levels));
   }
   r.vec(l.wq);
-  r.vec(l.codes);
   r.vec(l.step_cycles);
   r.vec(l.w_scale);
   r.vec(l.bias);

@@ -393,11 +393,7 @@ class PeLayerCompiler {
   void encode() {
     const MacModel& mac = *cl_.mac;
     const bool need_err = functional() && uses_constant(d_.compensation);
-    const std::int32_t lmax = quant().max_level();
-    std::vector<std::int32_t> code_of(2 * static_cast<std::size_t>(lmax) + 1, -1);
-    for (std::int32_t v : quant().levels())
-      code_of[static_cast<std::size_t>(v + lmax)] = static_cast<std::int32_t>(mac.encode(v));
-    cl_.codes.resize(cl_.wq.size());
+    const LevelCodes code_of(mac);
     std::vector<std::uint64_t> uses_per_code(std::size_t{1} << mac.pe_code_bits(), 0);
     double sig = 0, e2 = 0;
     cl_.comp.assign(static_cast<std::size_t>(rows_), 0);
@@ -406,10 +402,7 @@ class PeLayerCompiler {
       const double* mean = need_err ? st_.mean.data() + (r / g_.n) * cin_g_ : nullptr;
       double comp = 0.0;
       for (std::int64_t i = r * k_; i < (r + 1) * k_; ++i) {
-        const auto code =
-            static_cast<std::uint32_t>(code_of[static_cast<std::size_t>(cl_.wq[i] + lmax)]);
-        cl_.codes[i] = static_cast<std::uint16_t>(code);
-        ++uses_per_code[mac.pe_code(code)];
+        ++uses_per_code[mac.pe_code(code_of(cl_.wq[i]))];
         const double w = params().weights[i];
         const double dq = w - s * cl_.wq[i];
         sig += w * w;
@@ -432,9 +425,9 @@ class PeLayerCompiler {
     }
     // Only a MAC that takes more than a cycle for some weight (term-serial) needs them per weight.
     if (*std::max_element(cycles_of.begin(), cycles_of.end()) > 1) {
-      cl_.step_cycles.resize(cl_.codes.size());
-      for (std::size_t i = 0; i < cl_.codes.size(); ++i)
-        cl_.step_cycles[i] = cycles_of[cl_.codes[i]];
+      cl_.step_cycles.resize(cl_.wq.size());
+      for (std::size_t i = 0; i < cl_.wq.size(); ++i)
+        cl_.step_cycles[i] = cycles_of[code_of(cl_.wq[i])];
     }
     cl_.weight_sqnr_db = sqnr(sig, e2);
   }

@@ -167,13 +167,14 @@ void Accelerator::load_dram_image() {
     if (!lp.on_pe_array) return;
     const auto layer = static_cast<std::size_t>(lp.layer);
     done[layer].resize(plan_.dram.weight_block_addr[layer].size(), false);
+    const LevelCodes codes(*cn_.layers[layer].mac);
     std::vector<Job> made;
     for (const Job& j : lp.jobs_of(plan_.dram, dataflow_.get(), made)) {
       if (j.engine != Engine::PeArray) continue;
       const int b = weight_block_index(lp, j.conv());
       if (done[layer][b]) continue;
       done[layer][b] = true;
-      const auto bytes = pack_weight_block(cn_, lp.layer, j.conv());
+      const auto bytes = pack_weight_block(cn_, lp.layer, j.conv(), codes);
       std::copy(bytes.begin(), bytes.end(), mem + plan_.dram.weight_block_addr[layer][b]);
     }
   };

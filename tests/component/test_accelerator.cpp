@@ -852,7 +852,7 @@ TEST(DepthFirst, GroupsRunBitExact) {
     const CompiledNetwork& cn = *r->cns[k];
     const int W = static_cast<int>(Operand::Weights);
     EXPECT_EQ(r->accs[k]->results()[1].traffic.dram.read_bits[W],
-              cn.layers[1].codes.size() * static_cast<std::uint64_t>(cn.widths.code_bits));
+              cn.layers[1].wq.size() * static_cast<std::uint64_t>(cn.widths.code_bits));
   }
   const int I = static_cast<int>(Operand::Inputs), O = static_cast<int>(Operand::Outputs);
   for (std::size_t k = 0; k < runs.size(); ++k) {
@@ -918,10 +918,8 @@ TEST(LayerFormats, ANarrowLayerIsTheNarrowFormatsWeightsPricedOnTheWidePe) {
     CompiledLayer& h = held.layers[narrow];
     auto fixed8 = make_mac_model(uni8.design, MacKind::FixedPoint, h.in_signed);
     h.code_uses.assign(256, 0);
-    for (std::size_t i = 0; i < h.wq.size(); ++i) {
-      h.codes[i] = static_cast<std::uint16_t>(fixed8->encode(h.wq[i]));
-      ++h.code_uses[h.codes[i]];
-    }
+    for (std::size_t i = 0; i < h.wq.size(); ++i)
+      ++h.code_uses[fixed8->encode(h.wq[i])];
     h.mac = std::shared_ptr<const MacModel>(fixed8.release());
     const std::string circuit = mac_circuit_fnv1a64(mixed);
     const auto got = mac_energies(cm, mixed, em, circuit);
@@ -1004,11 +1002,13 @@ TEST(LayerFormats, AnElpLayerOnALoadableDecoderIsItsOwnFormatsLayerPricedOnThePe
     for (std::int32_t v : signed_digit_values(p6.positions, p6.terms))
       if (levels.size() < 31 && v > levels.back()) levels.push_back(v);
     auto pe = make_layer_mac_with_levels(uni6.design, MacKind::ElpBsd, h.in_signed, levels);
+    // The layer's codes relaid out into the held set's (the sign to the top bit of six).
     h.code_uses.assign(64, 0);
     for (std::size_t i = 0; i < h.wq.size(); ++i) {
-      const std::uint32_t c = h.codes[i];
-      h.codes[i] = static_cast<std::uint16_t>(((c >> 3) << 5) | (c & 7u));
-      ++h.code_uses[h.codes[i]];
+      const std::uint32_t c = h.mac->encode(h.wq[i]);
+      const std::uint32_t held_code = ((c >> 3) << 5) | (c & 7u);
+      ASSERT_EQ(pe->encode(h.wq[i]), held_code) << h.wq[i];
+      ++h.code_uses[held_code];
     }
     h.mac = std::shared_ptr<const MacModel>(pe.release());
     const std::string circuit = mac_circuit_fnv1a64(mixed);

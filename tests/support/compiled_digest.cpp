@@ -43,7 +43,6 @@ std::string digest(const CompiledNetwork& cn) {
     o << l.in_signed;
     put_mac(o, l.mac.get());
     put(o, l.wq);
-    put(o, l.codes);
     put(o, l.step_cycles);
     put(o, l.w_scale);
     put(o, l.bias);
