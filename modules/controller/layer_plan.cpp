@@ -2112,21 +2112,23 @@ std::vector<std::uint8_t> pack_weight_block(const CompiledNetwork& cn, int layer
   const int cin_g = cn.net.in_shape(l).c / l.groups;
   const int taps = l.kh * l.kw;
   const std::uint64_t count = static_cast<std::uint64_t>(t.nt) * taps * t.ct;
-  // Three spare bytes let every code be OR-ed in as one 32-bit word.
-  std::vector<std::uint8_t> bytes((count * code_bits + 7) / 8 + 3, 0);
-  std::uint64_t bit = 0;
+  std::vector<std::uint8_t> bytes((count * code_bits + 7) / 8);
+  // Codes enter a bit accumulator above the bits not yet written; whole bytes leave it.
+  std::uint64_t acc = 0;
+  int held = 0;  // bits in acc, fewer than 8 between codes
+  std::size_t out = 0;
   for (int nl = 0; nl < t.nt; ++nl) {
     const std::int64_t row = std::int64_t{t.group} * g.n + t.n0 + nl;
     for (int tap = 0; tap < taps; ++tap) {
-      for (int ci = 0; ci < t.ct; ++ci, bit += code_bits) {
-        const std::uint32_t code = codes(cl.wq[row * g.k + std::int64_t{tap} * cin_g + t.c0 + ci]);
-        const std::uint32_t shifted = code << (bit % 8);
-        for (int b = 0; b < 4; ++b)
-          bytes[bit / 8 + b] |= static_cast<std::uint8_t>(shifted >> (8 * b));
+      const std::int16_t* w = cl.wq.data() + row * g.k + std::int64_t{tap} * cin_g + t.c0;
+      for (int ci = 0; ci < t.ct; ++ci) {
+        acc |= std::uint64_t{codes(w[ci])} << held;
+        for (held += code_bits; held >= 8; held -= 8, acc >>= 8)
+          bytes[out++] = static_cast<std::uint8_t>(acc);
       }
     }
   }
-  bytes.resize((count * code_bits + 7) / 8);
+  if (held > 0) bytes[out] = static_cast<std::uint8_t>(acc);
   return bytes;
 }
 
