@@ -338,6 +338,14 @@ MUTANTS = [
      "        (void)as_trunk(*spec_ptr, j);",
      "designs compiled together take the shared design's prepared weights at layers where "
      "their format differs"),
+    ("planner", "modules/controller/layer_plan.cpp",
+     "  if (held > 0) bytes[out] = static_cast<std::uint8_t>(acc);",
+     "  if (held > 4) bytes[out] = static_cast<std::uint8_t>(acc);",
+     "a packed weight block loses its last byte when fewer than five of its bits are used"),
+    ("arith", "modules/arith/mac_model.h",
+     "      codes_[static_cast<std::size_t>(v + offset_)] = mac.encode(v);",
+     "      codes_[static_cast<std::size_t>(v + offset_)] = mac.encode(v < 0 ? v + 1 : v);",
+     "the code table gives a negative level the code of the level above it"),
 ]
 EXCLUDE = "Golden|Rtl\\.|Fuzz\\.|RunCli\\.ReadmeShows|MutationScore\\."
 
