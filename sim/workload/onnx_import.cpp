@@ -149,8 +149,7 @@ Const Importer::tensor_const(const onnx::TensorProto& t, const std::string& wher
                               std::to_string(raw.size()) + " bytes",
                               std::to_string(n * 4) + " bytes");
           }
-          c.f.resize(static_cast<std::size_t>(n));
-          std::memcpy(c.f.data(), raw.data(), raw.size());
+          c.raw = raw;
         } else {
           if (t.float_data_size() != n) {
             throw_field_error(file_, where, "value count does not match the dimensions",
@@ -180,6 +179,8 @@ Const Importer::tensor_const(const onnx::TensorProto& t, const std::string& wher
   bool finite = true;
   for (double x : c.v)
     finite = finite && std::isfinite(x);
+  for (std::int64_t i = 0; i < static_cast<std::int64_t>(c.raw.size() / sizeof(float)); ++i)
+    finite = finite && std::isfinite(c.at(i));
   for (float x : c.f)
     finite = finite && std::isfinite(x);
   if (!finite) throw_field_error(file_, where, "tensor holds NaN or Inf", "", "finite values");

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <map>
 #include <memory>
@@ -14,6 +15,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "modules/layers/layer_kind.h"
@@ -25,13 +27,29 @@ namespace conloc::onnx_detail {
 
 // A constant tensor (initializer, Constant node, or folded from constants), values as doubles.
 struct Const {
+  Const() = default;
+  Const(std::vector<std::int64_t> d, std::vector<double> values)
+      : dims(std::move(d)), v(std::move(values)) {}
   std::vector<std::int64_t> dims;
   std::vector<double> v;
   // A weight tensor kept as stored (FLOAT), not widened: the initializers that only a Conv,
   // ConvTranspose, Gemm or MatMul reads as its weights (most of a model's bytes); `v` is empty.
+  // Read in place where the file holds them as raw bytes (`raw`: the parsed model's raw_data or
+  // the mapped external file, both alive while the import runs), else copied (`f`): a model's
+  // weights are then held once by the import, not twice (VGG-11's 507 MB: 2.08 -> 1.6 GB peak).
+  std::string_view raw;
   std::vector<float> f;
-  std::int64_t size() const { return static_cast<std::int64_t>(f.empty() ? v.size() : f.size()); }
+  std::int64_t size() const {
+    return static_cast<std::int64_t>(!raw.empty() ? raw.size() / sizeof(float)
+                                     : f.empty()  ? v.size()
+                                                  : f.size());
+  }
   double at(std::int64_t i) const {
+    if (!raw.empty()) {
+      float x;
+      std::memcpy(&x, raw.data() + static_cast<std::size_t>(i) * sizeof x, sizeof x);
+      return x;
+    }
     return f.empty() ? v[static_cast<std::size_t>(i)] : f[static_cast<std::size_t>(i)];
   }
 };

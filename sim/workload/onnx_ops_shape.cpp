@@ -223,7 +223,7 @@ bool Importer::fold_constants(const onnx::NodeProto& n) {
   } else if (op == "Unsqueeze" || op == "Squeeze" || op == "Reshape" || op == "Flatten") {
     y = reshaped_const(n, x);
   } else if (op == "Concat") {
-    y = Const{{0}, {}, {}};
+    y = Const{{0}, {}};
     for (int i = 0; i < n.input_size(); ++i) {
       const Const& c = need_const(n, i, "a constant");
       if (c.dims.size() > 1) fail(n, "Concat of multi-dimensional constants is not supported");
@@ -257,13 +257,13 @@ Const Importer::constant_node(const onnx::NodeProto& n) const {
   if (const auto* a = attr(n, "value")) {
     c = tensor_const(a->t(), where(n));
   } else if (const auto* af = attr(n, "value_float")) {
-    c = {{}, {af->f()}, {}};
+    c = Const{{}, {af->f()}};
   } else if (const auto* afs = attr(n, "value_floats")) {
-    c = {{afs->floats_size()}, {afs->floats().begin(), afs->floats().end()}, {}};
+    c = Const{{afs->floats_size()}, {afs->floats().begin(), afs->floats().end()}};
   } else if (const auto* ai = attr(n, "value_int")) {
-    c = {{}, {static_cast<double>(ai->i())}, {}};
+    c = Const{{}, {static_cast<double>(ai->i())}};
   } else if (const auto* ais = attr(n, "value_ints")) {
-    c = {{ais->ints_size()}, {}, {}};
+    c = Const{{ais->ints_size()}, {}};
     for (auto v : ais->ints())
       c.v.push_back(static_cast<double>(v));
   } else {
@@ -281,7 +281,7 @@ Const Importer::shape_node(const onnx::NodeProto& n) const {
   if (end < 0) end += r;
   start = std::clamp<std::int64_t>(start, 0, r);
   end = std::clamp<std::int64_t>(end, start, r);
-  Const c{{end - start}, {}, {}};
+  Const c{{end - start}, {}};
   for (std::int64_t i = start; i < end; ++i)
     c.v.push_back(static_cast<double>(d[i]));
   return c;
