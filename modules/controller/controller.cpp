@@ -42,15 +42,10 @@ void Controller::build_decode_table(std::size_t i) {
   const CompiledLayer& cl = ctx_.network->layers[i];
   const MacModel* mac = ctx_.layer_macs[i];
   CONLOC_ASSERT(mac != nullptr, name(), "no MAC datapath for a PE-array layer");
-  // The codes the layer's weights use: the codes of the levels they take.
+  // The codes the layer's weights use (their levels through the layer's MAC).
   const LevelCodes code_of(*cl.mac);
-  const std::int32_t lmax = cl.mac->quantizer().max_level();
-  std::vector<bool> level_used(2 * static_cast<std::size_t>(lmax) + 1, false);
-  for (const std::int16_t v : cl.wq)
-    level_used[static_cast<std::size_t>(v + lmax)] = true;
   std::vector<bool> used;
-  for (std::int32_t v = -lmax; v <= lmax; ++v) {
-    if (!level_used[static_cast<std::size_t>(v + lmax)]) continue;
+  for (const std::int16_t v : cl.wq) {
     const std::uint32_t c = code_of(v);
     if (c >= used.size()) used.resize(c + 1u, false);
     used[c] = true;

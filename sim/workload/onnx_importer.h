@@ -36,7 +36,7 @@ struct Const {
   // ConvTranspose, Gemm or MatMul reads as its weights (most of a model's bytes); `v` is empty.
   // Read in place where the file holds them as raw bytes (`raw`: the parsed model's raw_data or
   // the mapped external file, both alive while the import runs), else copied (`f`): a model's
-  // weights are then held once by the import, not twice (VGG-11's 507 MB: 2.08 -> 1.6 GB peak).
+  // weights are then held once by the import, not twice (VGG-11's 507 MB: 2.1 -> 1.6 GB peak).
   std::string_view raw;
   std::vector<float> f;
   std::int64_t size() const {
