@@ -1,6 +1,7 @@
 #include "modules/controller/layer_plan.h"
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <map>
 #include <numeric>
@@ -63,10 +64,13 @@ std::uint64_t block_bytes(std::int64_t nt, std::int64_t taps, std::int64_t ct, i
   throw i;
 }
 
+// A buffer's halves in turn (double buffering), or its whole (one "half": every load waits for
+// the last user of the whole buffer).
 struct Halves {
+  int count = 2;
   int loads = 0;
   int last_user[2] = {-1, -1};
-  int next() { return loads++ % 2; }
+  int next() { return loads++ % count; }
 };
 
 int push(LayerPlan& lp, Job j) {
@@ -402,9 +406,9 @@ class ConvPlanner {
  public:
   ConvPlanner(const CompiledNetwork& cn, int li, const PlanParams& p, const ConvMapping& m,
               const DramLayout& dram)
-      : g_(cn, li, p),
+      : p_(m.whole ? own_.emplace(p.with_whole(m.whole)) : p),
+        g_(cn, li, p_),
         cl_(cn.layers[li]),
-        p_(p),
         m_(m),
         gemm_k_(cn.net.gemm(g_.l).k),
         in_base_(tensor_base(p, dram, g_.l.inputs[0])),
@@ -418,7 +422,10 @@ class ConvPlanner {
       }
     }
     lp_.fused_layer = g_.fused;
-    const auto why = misfit(g_, p, m);
+    wh_.count = p_.halves(Buffer::Weights);
+    ah_.count = p_.halves(Buffer::Activations);
+    oh_.count = p_.halves(Buffer::Outputs);
+    const auto why = misfit(g_, p_, m);
     CONLOC_ASSERT(!why, "planner", "mapping of " + g_.l.name + " does not fit: " + why->message());
     lp_.layer = li;
     lp_.on_pe_array = true;
@@ -788,9 +795,10 @@ class ConvPlanner {
     }
   }
 
+  std::optional<PlanParams> own_;  // the parameters with the buffers the mapping uses whole
+  const PlanParams& p_;
   const ConvGeom g_;
   const CompiledLayer& cl_;
-  const PlanParams& p_;
   const ConvMapping m_;
   const std::int64_t gemm_k_;
   const std::uint64_t in_base_, res_base_;
@@ -1074,10 +1082,23 @@ const char* to_string(TileOrder o) {
   return o == TileOrder::BandsOuter ? "bands_outer" : "ntiles_outer";
 }
 
+namespace {
+// " whole=weights+outputs": the buffers a mapping uses whole, or nothing.
+std::string whole_text(std::uint8_t whole) {
+  std::string t;
+  for (const auto& [b, name] :
+       {std::pair{Buffer::Weights, "weights"}, std::pair{Buffer::Activations, "activations"},
+        std::pair{Buffer::Outputs, "outputs"}}) {
+    if (whole & ConvMapping::bit(b)) t += (t.empty() ? " whole=" : "+") + std::string(name);
+  }
+  return t;
+}
+}  // namespace
+
 std::string ConvMapping::text() const {
   return std::string(to_string(order)) + " nt=" + std::to_string(nt) + " ct=" + std::to_string(ct) +
          " rows=" + std::to_string(rows) + " images=" + std::to_string(images) +
-         (all_channels ? " all_ch" : "") + (accumulate ? " acc" : "");
+         (all_channels ? " all_ch" : "") + (accumulate ? " acc" : "") + whole_text(whole);
 }
 
 bool ConvCounts::operator==(const ConvCounts& o) const {
@@ -1157,7 +1178,7 @@ std::vector<int> fold_balanced_rows(const CompiledNetwork& cn, int layer, const 
 
 std::optional<Infeasibility> mapping_misfit(const CompiledNetwork& cn, int layer,
                                             const PlanParams& p, const ConvMapping& m) {
-  return misfit(ConvGeom(cn, layer, p), p, m);
+  return ConvMappingCounter(cn, layer, p).misfit(m);
 }
 
 namespace {
@@ -1472,8 +1493,7 @@ class ConvCounter {
 
 ConvCounts count_conv(const CompiledNetwork& cn, int layer, const PlanParams& p,
                       const ConvMapping& m) {
-  const ConvGeom g(cn, layer, p);
-  return ConvCounter(g, BandSums(g, p, m.rows), p, m).count();
+  return ConvMappingCounter(cn, layer, p).count(m);
 }
 
 std::variant<ConvMapping, Infeasibility> greedy_mapping(const CompiledNetwork& cn, int layer,
@@ -1523,10 +1543,35 @@ std::variant<ConvMapping, Infeasibility> greedy_mapping(const CompiledNetwork& c
 // The geometry, and the band sums of each band height a mapping asks for (the mapper's
 // candidates share a few dozen heights).
 struct ConvMappingCounter::Impl {
+  const CompiledNetwork& cn;
+  int layer;
+  const PlanParams& p;
   ConvGeom g;
   mutable std::vector<std::unique_ptr<const BandSums>> bands;  // by band height
-  Impl(const CompiledNetwork& cn, int layer, const PlanParams& p)
-      : g(cn, layer, p), bands(static_cast<std::size_t>(std::max(0, g.rows_planned())) + 1) {}
+  // Per set of buffers used whole (ConvMapping::whole), the parameters and geometry (made when a
+  // mapping first asks for them; none used whole: `p` and `g`). Band sums do not depend on them.
+  struct Whole {
+    PlanParams p;
+    ConvGeom g;
+  };
+  mutable std::array<std::unique_ptr<const Whole>, 8> whole;
+  Impl(const CompiledNetwork& cn_, int layer_, const PlanParams& p_)
+      : cn(cn_),
+        layer(layer_),
+        p(p_),
+        g(cn, layer, p),
+        bands(static_cast<std::size_t>(std::max(0, g.rows_planned())) + 1) {}
+  std::pair<const PlanParams&, const ConvGeom&> of(const ConvMapping& m) const {
+    if (m.whole == 0) return {p, g};
+    CONLOC_ASSERT(m.whole < whole.size(), "planner", "no such buffers to use whole");
+    auto& w = whole[m.whole];
+    if (!w) {
+      PlanParams q = p.with_whole(m.whole);
+      ConvGeom qg(cn, layer, q);
+      w = std::make_unique<const Whole>(Whole{std::move(q), qg});
+    }
+    return {w->p, w->g};
+  }
   const BandSums& band_sums(const PlanParams& p, int rows) const {
     CONLOC_ASSERT(rows >= 1 && rows < static_cast<int>(bands.size()), "planner",
                   "a band of " + std::to_string(rows) + " rows in a layer of " +
@@ -1543,27 +1588,33 @@ ConvMappingCounter::ConvMappingCounter(const CompiledNetwork& cn, int layer, con
 ConvMappingCounter::~ConvMappingCounter() = default;
 
 std::optional<Infeasibility> ConvMappingCounter::misfit(const ConvMapping& m) const {
-  return conloc::misfit(impl_->g, p_, m);
+  const auto [p, g] = impl_->of(m);
+  return conloc::misfit(g, p, m);
 }
 
 ConvCounts ConvMappingCounter::count(const ConvMapping& m) const {
-  return ConvCounter(impl_->g, impl_->band_sums(p_, m.rows), p_, m).count();
+  const auto [p, g] = impl_->of(m);
+  return ConvCounter(g, impl_->band_sums(p_, m.rows), p, m).count();
 }
 
 ConvCounts ConvMappingCounter::count_without_array(const ConvMapping& m) const {
-  return ConvCounter(impl_->g, impl_->band_sums(p_, m.rows), p_, m).count_without_array();
+  const auto [p, g] = impl_->of(m);
+  return ConvCounter(g, impl_->band_sums(p_, m.rows), p, m).count_without_array();
 }
 
 ConvCounts ConvMappingCounter::count_floor(const ConvMapping& m) const {
-  return ConvCounter(impl_->g, impl_->band_sums(p_, m.rows), p_, m).count_floor();
+  const auto [p, g] = impl_->of(m);
+  return ConvCounter(g, impl_->band_sums(p_, m.rows), p, m).count_floor();
 }
 
 TileTiming ConvMappingCounter::count_array(const ConvMapping& m) const {
-  return ConvCounter(impl_->g, impl_->band_sums(p_, m.rows), p_, m).count_array();
+  const auto [p, g] = impl_->of(m);
+  return ConvCounter(g, impl_->band_sums(p_, m.rows), p, m).count_array();
 }
 
 TileTiming ConvMappingCounter::count_array_floor(const ConvMapping& m) const {
-  return ConvCounter(impl_->g, impl_->band_sums(p_, m.rows), p_, m).count_array_floor();
+  const auto [p, g] = impl_->of(m);
+  return ConvCounter(g, impl_->band_sums(p_, m.rows), p, m).count_array_floor();
 }
 
 int result_tensor(const Network& net, int li, const PlanParams& p) {
@@ -1614,6 +1665,16 @@ std::vector<TensorLife> tensor_lives(const Network& net, const PlanParams& p) {
     }
   }
   return lives;
+}
+
+PlanParams PlanParams::with_whole(std::uint8_t w) const {
+  PlanParams q = *this;
+  CONLOC_ASSERT((whole & w) == 0, "planner", "a buffer used whole twice");
+  q.whole = whole | w;
+  if (w & ConvMapping::bit(Buffer::Weights)) q.weight_half_bytes *= 2;
+  if (w & ConvMapping::bit(Buffer::Activations)) q.act_half_bytes *= 2;
+  if (w & ConvMapping::bit(Buffer::Outputs)) q.out_half_bytes *= 2;
+  return q;
 }
 
 PlanParams PlanParams::for_layer(int layer, const std::vector<TensorLife>& lives) const {

@@ -160,6 +160,13 @@ struct ConvMapping {
   // WS with column accumulators (array.accumulator_entries > 0): partial sums stay there over the
   // row folds; otherwise they go to the output buffer every row fold.
   bool accumulate = false;
+  // The buffers the layer uses whole, single-buffered (bits 1 << Buffer; mapping.buffering =
+  // any): a tile may fill the whole buffer, and a load into it, or a psum tile's reuse of it,
+  // waits for the tile before to be done with it (docs/mapping.md, "Single buffering").
+  std::uint8_t whole = 0;
+  static constexpr std::uint8_t bit(Buffer b) {
+    return static_cast<std::uint8_t>(1u << static_cast<unsigned>(b));
+  }
   std::string text() const;  // e.g. "bands_outer nt=16 ct=64 rows=7 images=1 all_ch acc"
 };
 
@@ -218,6 +225,13 @@ struct PlanParams {
   std::uint64_t weight_half_bytes = 0;
   std::uint64_t act_half_bytes = 0;
   std::uint64_t out_half_bytes = 0;
+  // The buffers used whole (ConvMapping::whole): their "halves" above are the whole buffer, and
+  // a plan alternates over one of them, not two. Set by with_whole only.
+  std::uint8_t whole = 0;
+  int halves(Buffer b) const { return whole & ConvMapping::bit(b) ? 1 : 2; }
+  // These parameters for a mapping that uses the buffers `whole` whole (its tile sizes,
+  // capacities and addresses then refer to the whole buffer).
+  PlanParams with_whole(std::uint8_t whole) const;
   // Capacities count activations and partial sums at their widths (docs/timing.md);
   // the model's backing stores keep one byte per activation and four per partial sum, so a
   // half's storage (and every address) is in those units:

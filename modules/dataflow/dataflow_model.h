@@ -121,9 +121,11 @@ struct TileGrid {
     bool first_k_chunk = true;  // k's entries only
   };
   // A layer's k takes a first, middle and last chunk size, n a full and last n-tile; m a size
-  // per band height (the first, the last, the rest: a few) and image group (full, last).
+  // per band height (the first, the last, the rest: a few) and image group (full, last). n holds
+  // as many as m: an input-stationary floor is the weight-stationary one of the grid with m and n
+  // exchanged (InputStationary::tiles_floor).
   static constexpr int kMostM = 16;
-  Dim m[kMostM], k[3], n[2];
+  Dim m[kMostM], k[3], n[kMostM];
   int nm = 0, nk = 0, nn = 0;
   std::uint64_t times = 1;
   bool acc_bypass = false;  // TileGemm::acc_bypass of every tile

@@ -334,6 +334,15 @@ const ParamRegistry& sim_params() {
                      "activation SRAM and never whole, where the mapper finds the chain cheaper "
                      "(\"Depth-first\"; a batch image by image).",
                      {"none", "residency", "fused-stage", "depth-first"}),
+        choice_param("mapping.buffering", "double",
+                     "How conv / fc layers use the weight buffer, activation SRAM and output "
+                     "buffer: double = each in two halves, a tile's loads and write-backs "
+                     "overlapping the compute of the tile before; any = the mapper may also use "
+                     "any of them whole for a layer (single-buffered: tiles up to twice the "
+                     "size, fewer DRAM re-reads, loads and write-backs no longer overlapping "
+                     "compute) where mapping.objective finds it cheaper (docs/mapping.md, "
+                     "\"Single buffering\").",
+                     {"double", "any"}),
         choice_param("design.mac", "elp",
                      "MAC design `run` simulates: ELP_BSD shift-add or fixed-point multiplier. "
                      "`compare` runs both.",
@@ -415,11 +424,14 @@ const ParamRegistry& sim_params() {
                    "design.activation_calibration = percentile.",
                    50.0, 100.0),
         int_param("buffers.weight_kib", 64, "KiB",
-                  "Encoded weight buffer capacity (double-buffered halves).", 1, 1 << 20),
+                  "Encoded weight buffer capacity (two halves, double-buffered; whole for a layer "
+                  "under mapping.buffering = any).",
+                  1, 1 << 20),
         int_param("buffers.activation_kib", 64, "KiB",
-                  "Activation SRAM capacity (double-buffered halves).", 1, 1 << 20),
+                  "Activation SRAM capacity (two halves, as buffers.weight_kib).", 1, 1 << 20),
         int_param("buffers.output_kib", 64, "KiB",
-                  "Output / partial-sum buffer capacity (double-buffered halves).", 1, 1 << 20),
+                  "Output / partial-sum buffer capacity (two halves, as buffers.weight_kib).", 1,
+                  1 << 20),
         int_param("buffers.weight_port_bytes", 64, "B/cycle",
                   "Width of each weight-buffer bank's port to the PE array; the array's weight "
                   "stream gets port x banks bytes per cycle, or the tile waits (port_stall_cycles, "
@@ -736,6 +748,7 @@ void build_typed(SimConfig& c) {
   c.mapping.depth_first = fusion == "depth-first";
   c.mapping.fused_stage = c.mapping.depth_first || fusion == "fused-stage";
   c.mapping.residency = c.mapping.fused_stage || fusion == "residency";
+  c.mapping.whole_buffers = str(p, "mapping.buffering") == "any";
   c.design.mac = str(p, "design.mac") == "elp" ? MacKind::ElpBsd : MacKind::FixedPoint;
   c.design.elp_mac =
       str(p, "design.elp.mac") == "parallel" ? ElpMacVariant::Parallel : ElpMacVariant::TermSerial;

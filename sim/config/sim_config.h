@@ -107,6 +107,9 @@ struct MappingConfig {
   // depth-first = also chains of layers run band by band, the tensors between them never whole
   // ("Depth-first").
   bool depth_first = false;
+  // mapping.buffering = any: a conv / fc layer may use a buffer whole, single-buffered, where
+  // mapping.objective finds it cheaper (docs/mapping.md, "Single buffering"); double = never.
+  bool whole_buffers = false;
 };
 
 struct BufferConfig {

@@ -109,30 +109,58 @@ std::vector<ConvMapping> mapping_candidates(const SimConfig& cfg, const Compiled
   }
   // At most every combination, reserved: growing the list would copy it, and the pages of a
   // reserve larger than it needs are never touched.
-  out.reserve(s.nt.size() * s.all_ch.size() *
+  out.reserve((cfg.mapping.whole_buffers ? 8 : 1) * s.nt.size() * s.all_ch.size() *
               balanced_sizes(s.input_channels, s.input_channels).size() * s.images.size() *
               s.rows.size() * s.orders.size() * s.acc.size());
-  // Whether a mapping fits the buffers: the planner's own check. Order and accumulator use do
-  // not change what fits.
-  auto fits = [&](int nt, int ct, int rows, int nb, bool all_ch) {
-    return !counter.misfit(ConvMapping{TileOrder::BandsOuter, nt, ct, rows, nb, all_ch, false});
+  // Whether a mapping fits the buffers (using `whole` whole): the planner's own check. Order and
+  // accumulator use do not change what fits.
+  auto fits = [&](int nt, int ct, int rows, int nb, bool all_ch, std::uint8_t whole) {
+    ConvMapping m{TileOrder::BandsOuter, nt, ct, rows, nb, all_ch, false};
+    m.whole = whole;
+    return !counter.misfit(m);
   };
-  for (int nt : s.nt) {
-    for (bool all_ch : s.all_ch) {
-      // Input channels per chunk: balanced chunks up to as many as fit with one row and image.
-      const int ct_most =
-          largest(s.input_channels, [&](int ct) { return fits(nt, ct, 1, 1, all_ch); });
-      for (int ct : balanced_sizes(s.input_channels, ct_most)) {
-        for (int nb : s.images) {
-          const int rows_most =
-              largest(s.output_rows, [&](int r) { return fits(nt, ct, r, nb, all_ch); });
-          // Each fits (what fits shrinks with neither fewer rows nor fewer channels, and the
-          // space offers accumulator use only with accumulators): no check per candidate.
-          for (int rows : s.rows) {
-            if (rows > rows_most) continue;
-            for (TileOrder o : s.orders) {
-              for (bool acc : s.acc)
-                out.push_back(ConvMapping{o, nt, ct, rows, nb, all_ch, acc});
+  // A buffer used whole earns its place in a candidate when the tile needs it (it does not fit
+  // with that buffer in halves) or, for the weight buffer, when it holds weights the halves
+  // would reload (the weight traffic differs): otherwise the same tiles double-buffered move the
+  // same bytes and wait less, and the candidate would only lengthen the search.
+  const std::uint8_t W = ConvMapping::bit(Buffer::Weights);
+  auto needed = [&](const ConvMapping& m) {
+    for (std::uint8_t b = 1; b <= m.whole; b <<= 1) {
+      if (!(m.whole & b)) continue;
+      ConvMapping halves = m;
+      halves.whole = static_cast<std::uint8_t>(m.whole & ~b);
+      if (!counter.misfit(halves)) {
+        if (b != W || counter.count_without_array(halves).dram_weight_bits ==
+                          counter.count_without_array(m).dram_weight_bits) {
+          return false;
+        }
+      }
+    }
+    return true;
+  };
+  const int masks = cfg.mapping.whole_buffers ? 8 : 1;
+  for (int w = 0; w < masks; ++w) {
+    const auto whole = static_cast<std::uint8_t>(w);
+    for (int nt : s.nt) {
+      for (bool all_ch : s.all_ch) {
+        // Input channels per chunk: balanced chunks up to as many as fit with one row and image.
+        const int ct_most =
+            largest(s.input_channels, [&](int ct) { return fits(nt, ct, 1, 1, all_ch, whole); });
+        for (int ct : balanced_sizes(s.input_channels, ct_most)) {
+          for (int nb : s.images) {
+            const int rows_most =
+                largest(s.output_rows, [&](int r) { return fits(nt, ct, r, nb, all_ch, whole); });
+            // Each fits (what fits shrinks with neither fewer rows nor fewer channels, and the
+            // space offers accumulator use only with accumulators): no check per candidate.
+            for (int rows : s.rows) {
+              if (rows > rows_most) continue;
+              for (TileOrder o : s.orders) {
+                for (bool acc : s.acc) {
+                  ConvMapping m{o, nt, ct, rows, nb, all_ch, acc};
+                  m.whole = whole;
+                  if (whole == 0 || needed(m)) out.push_back(m);
+                }
+              }
             }
           }
         }
@@ -202,12 +230,21 @@ void cost(const SimConfig& cfg, const CompiledNetwork& cn, int layer, const Plan
   const double tiles = static_cast<double>(c.tiles), loads = static_cast<double>(c.load_tiles),
                groups = static_cast<double>(c.tile_groups);
   const auto array = static_cast<double>(c.array.cycles);
+  // A buffer used whole (single-buffered) overlaps nothing: a load into it starts when the tile
+  // before is done with it, and a psum tile when the group before has drained, so every such tile
+  // waits for its whole load, every group for its whole drain.
+  const std::uint8_t whole = mc.mapping.whole;
+  const bool in_whole = whole &
+                        (ConvMapping::bit(Buffer::Weights) | ConvMapping::bit(Buffer::Activations)),
+             out_whole = whole & ConvMapping::bit(Buffer::Outputs);
   const double load = latency + read_bytes / std::max(1.0, loads) / bw;
-  const double in_wait = loads * std::max(0.0, (load - array / tiles) / 2.0);
+  const double in_wait =
+      in_whole ? loads * load : loads * std::max(0.0, (load - array / tiles) / 2.0);
   const double group_outputs = static_cast<double>(c.outputs) / groups;
   const double drain = group_outputs / lanes + latency + group_outputs / bw +
                        static_cast<double>(c.write_bursts) / groups;
-  const double out_wait = groups * std::max(0.0, (drain - array / groups) / 2.0);
+  const double out_wait =
+      out_whole ? groups * drain : groups * std::max(0.0, (drain - array / groups) / 2.0);
   const double compute = array + std::max(in_wait, out_wait);
   // A DMA engine issues a burst per cycle and keeps at most max_outstanding in flight, each for
   // the DRAM latency: many small bursts are latency-bound (Little's law), not bandwidth-bound.
@@ -342,7 +379,7 @@ void planning_key(const SimConfig& cfg, const PlanParams& p, std::vector<std::in
                          static_cast<std::int64_t>(p.out_half_bytes), p.serial_steps, p.batch,
                          static_cast<std::int64_t>(p.burst_bytes), p.row_lo, p.row_hi,
                          static_cast<std::int64_t>(p.weights_at), p.weights_loaded, p.image_lo,
-                         p.image_hi, cfg.mapping.search});
+                         p.image_hi, cfg.mapping.search, p.whole, cfg.mapping.whole_buffers});
   key.insert(key.end(), cfg.mapping.order.begin(), cfg.mapping.order.end());
 }
 
