@@ -230,28 +230,35 @@ void cost(const SimConfig& cfg, const CompiledNetwork& cn, int layer, const Plan
   const double tiles = static_cast<double>(c.tiles), loads = static_cast<double>(c.load_tiles),
                groups = static_cast<double>(c.tile_groups);
   const auto array = static_cast<double>(c.array.cycles);
+  const double load = latency + read_bytes / std::max(1.0, loads) / bw;
+  const double group_outputs = static_cast<double>(c.outputs) / groups;
+  const double drain = group_outputs / lanes + latency + group_outputs / bw +
+                       static_cast<double>(c.write_bursts) / groups;
+  // A DMA engine issues a burst per cycle and keeps at most max_outstanding in flight, each for
+  // the DRAM latency: many small bursts are latency-bound (Little's law), not bandwidth-bound.
+  const double in_flight = static_cast<double>(cfg.dram.max_outstanding);
+  const double per_burst = std::max(1.0, latency / in_flight);
+  const auto reads = static_cast<double>(c.read_bursts),
+             writes = static_cast<double>(c.write_bursts);
   // A buffer used whole (single-buffered) overlaps nothing: a load into it starts when the tile
   // before is done with it, and a psum tile when the group before has drained, so every such tile
-  // waits for its whole load, every group for its whole drain.
+  // waits for its whole load, every group for its whole drain, each as long as its bytes or its
+  // bursts take (a depthwise layer's channel leaves in a burst per pixel). Never less than the
+  // double-buffered waits: the mapper's bounds cost every candidate as double-buffered.
   const std::uint8_t whole = mc.mapping.whole;
   const bool in_whole = whole &
                         (ConvMapping::bit(Buffer::Weights) | ConvMapping::bit(Buffer::Activations)),
              out_whole = whole & ConvMapping::bit(Buffer::Outputs);
-  const double load = latency + read_bytes / std::max(1.0, loads) / bw;
   const double in_wait =
-      in_whole ? loads * load : loads * std::max(0.0, (load - array / tiles) / 2.0);
-  const double group_outputs = static_cast<double>(c.outputs) / groups;
-  const double drain = group_outputs / lanes + latency + group_outputs / bw +
-                       static_cast<double>(c.write_bursts) / groups;
-  const double out_wait =
-      out_whole ? groups * drain : groups * std::max(0.0, (drain - array / groups) / 2.0);
+      in_whole
+          ? loads * (latency + std::max(read_bytes / bw, reads * per_burst) / std::max(1.0, loads))
+          : loads * std::max(0.0, (load - array / tiles) / 2.0);
+  const double out_wait = out_whole
+                              ? groups * (group_outputs / lanes + latency +
+                                          std::max(group_outputs / bw, writes / groups * per_burst))
+                              : groups * std::max(0.0, (drain - array / groups) / 2.0);
   const double compute = array + std::max(in_wait, out_wait);
-  // A DMA engine issues a burst per cycle and keeps at most max_outstanding in flight, each for
-  // the DRAM latency: many small bursts are latency-bound (Little's law), not bandwidth-bound.
-  const double in_flight = static_cast<double>(cfg.dram.max_outstanding);
-  const auto reads = static_cast<double>(c.read_bursts),
-             writes = static_cast<double>(c.write_bursts);
-  const double dma = std::max(reads, writes) * std::max(1.0, latency / in_flight);
+  const double dma = std::max(reads, writes) * per_burst;
   const auto outputs = static_cast<double>(c.outputs), last = static_cast<double>(c.last_outputs);
   mc.cycles = std::max({compute, dram_bytes / bw, dma, outputs / lanes}) +
               static_cast<double>(c.first_load_bits) / 8.0 / bw + latency + last / lanes +

@@ -198,6 +198,13 @@ TEST_P(BitExact, AcceleratorOutputsEqualIntegerReference) {
       EXPECT_LT(static_cast<std::size_t>(kept) + 2, net.tensors.size()) << "nothing spilled";
     }
   }
+  if (cfg.mapping.whole_buffers && !cfg.mapping.depth_first) {
+    // The whole-buffer cases must use one somewhere (the mapper's choice on these networks; a
+    // depth-first group's members use halves, and the depth-first case groups every conv).
+    EXPECT_TRUE(std::any_of(run.plan.layers.begin(), run.plan.layers.end(),
+                            [](const LayerPlan& lp) { return lp.mapping.whole != 0; }))
+        << "no layer uses a buffer whole";
+  }
   if (cfg.mapping.depth_first) {
     // The depth-first cases must form a group (the mapper's choice on these networks).
     EXPECT_TRUE(std::any_of(run.plan.layers.begin(), run.plan.layers.end(),
@@ -296,6 +303,26 @@ INSTANTIATE_TEST_SUITE_P(
                   kTiny)},
         Case{"ScaleSimPadsElpWsTinyBuffers", scalesim_net, kTiny},
         Case{"ScaleSimPadsFixedOs", scalesim_net, {"design.mac=fixed", "array.dataflow=os"}},
+        // Buffers used whole where the mapper finds it cheaper (mapping.buffering = any): loads
+        // and drains wait for the whole buffer, in every dataflow, with a batch and a fused
+        // stage; and a network planned in depth-first groups under it.
+        Case{"WholeBuffersConvElpWsTiny", conv_net,
+             with({"mapping.buffering=any", "mapping.objective=energy"}, kTiny)},
+        Case{"WholeBuffersPoolFcFixedOsTinyBatch", pool_fc_net,
+             with({"mapping.buffering=any", "design.mac=fixed", "array.dataflow=os",
+                   "workload.batch=2"},
+                  kTiny)},
+        Case{"WholeBuffersGroupedIsTiny", grouped_net,
+             with({"mapping.buffering=any", "array.dataflow=is", "mapping.objective=energy"},
+                  kTiny)},
+        Case{"WholeBuffersMobileAct4FusedTiny", mobile_net,
+             with({"mapping.buffering=any", "design.activation_bits=4",
+                   "mapping.fusion=fused-stage", "mapping.objective=energy"},
+                  kTiny)},
+        Case{"WholeBuffersDepthFirstFpn",
+             fpn_net,
+             {"mapping.buffering=any", "mapping.fusion=depth-first", "buffers.activation_kib=4",
+              "buffers.output_kib=1"}},
         // On-chip residency (mapping.fusion = residency, fused-stage): tensors written to and
         // read in place from the activation SRAM, spilled where they do not fit beside others.
         Case{"ResidentConvElpWs", conv_net, {"mapping.fusion=residency"}},
