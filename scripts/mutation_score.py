@@ -346,6 +346,15 @@ MUTANTS = [
      "      codes_[static_cast<std::size_t>(v + offset_)] = mac.encode(v);",
      "      codes_[static_cast<std::size_t>(v + offset_)] = mac.encode(v < 0 ? v + 1 : v);",
      "the code table gives a negative level the code of the level above it"),
+    ("planner", "modules/controller/layer_plan.cpp",
+     "    ah_.count = p_.halves(Buffer::Activations);",
+     "    ah_.count = 2;",
+     "a layer using the activation SRAM whole still alternates two halves (the second beyond "
+     "the buffer, and loads no longer wait for the tile before)"),
+    ("mapping", "sim/mapping/mapper.cpp",
+     "             out_whole = whole & ConvMapping::bit(Buffer::Outputs);",
+     "             out_whole = false;",
+     "the mapper's estimate lets a whole output buffer's drain overlap compute as halves do"),
 ]
 EXCLUDE = "Golden|Rtl\\.|Fuzz\\.|RunCli\\.ReadmeShows|MutationScore\\."
 
