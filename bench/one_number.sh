@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One number per question (issue #23's goal, docs/benchmarks.md): the same design on the same
 # workload gets the same energy whichever command asks. For ResNet-18, ResNet-50 and MobileNet-V2
-# on a 16x16 weight-stationary and a 32x32 output-stationary array, designs elp5, elp5v2, fixed5
-# and fixed8: `run` (functional), `run --timing-only`, `compare --timing-only` (the four designs
+# on a 16x16 weight-stationary and a 32x32 output-stationary array, designs elp5, elp5v2, fixed5,
+# fixed8 and elp5 with buffers used whole where the mapper chooses (mapping.buffering = any, its
+# mappings' own path through the mapper and planner): `run` (functional), `run --timing-only`, `compare --timing-only` (the four designs
 # side by side) and one `sweep` over both arrays (timing-only). Prints, per (network, array,
 # design), the energy and MAC energy of the functional run and the largest relative difference
 # of any other command's energy_pj and mac_pj from it, then every zoo network on both arrays with
@@ -15,7 +16,7 @@ sim=$(realpath "$build/conlocnn-sim")
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
-designs=(elp5 elp5v2 fixed5 fixed8)
+designs=(elp5 elp5v2 fixed5 fixed8 elp5@mapping.buffering=any)
 arrays=("16 ws" "32 os")
 
 for net in resnet18 resnet50 mobilenet_v2; do
@@ -33,7 +34,7 @@ for net in resnet18 resnet50 mobilenet_v2; do
 done
 cat > "$out/spec.json" <<JSON
 {"workloads": ["resnet18", "resnet50", "mobilenet_v2"],
- "designs": ["elp5", "elp5v2", "fixed5", "fixed8"],
+ "designs": ["elp5", "elp5v2", "fixed5", "fixed8", "elp5@mapping.buffering=any"],
  "zip": [{"array.rows": [16, 32], "array.cols": [16, 32], "array.dataflow": ["ws", "os"]}]}
 JSON
 "$sim" sweep "$out/spec.json" --out "$out/sweep" -j 2 > /dev/null
@@ -49,7 +50,7 @@ print("| network | array | design | energy mJ | MAC uJ | run --timing-only | com
 print("|---|---|---|---|---|---|---|---|")
 for net in ["resnet18", "resnet50", "mobilenet_v2"]:
     for rows, df in [("16", "ws"), ("32", "os")]:
-        for d in ["elp5", "elp5v2", "fixed5", "fixed8"]:
+        for d in ["elp5", "elp5v2", "fixed5", "fixed8", "elp5@mapping.buffering=any"]:
             f = json.load(open(f"{out}/f-{net}-{rows}-{d}/summary.json"))
             others = {
                 "timing": json.load(open(f"{out}/t-{net}-{rows}-{d}/summary.json")),
