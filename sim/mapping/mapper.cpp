@@ -496,10 +496,10 @@ class LayerChooser {
         s.class_bounds[k] = class_bound_of(s, k, layer, p, counter, false);
         if (beaten(s.class_bound(k, mac_pj, objective))) continue;
       }
-      expand(s, k, layer, p, counter);
+      const Bound* bounds = expand(s, k, layer, p, counter);
       for (std::uint32_t j = sc.class_begin[k]; j < sc.class_begin[k + 1]; ++j) {
         const std::uint32_t i = sc.members[j];
-        if (beaten(s.bound(i, mac_pj, objective))) continue;
+        if (beaten(s.bound(bounds[j - sc.class_begin[k]], mac_pj, objective))) continue;
         MappingCost c = cost_candidate(s, layer, p, counter, i);
         if (!chosen || c.objective < chosen->objective ||
             (c.objective == chosen->objective && i < chosen_index)) {
@@ -567,19 +567,19 @@ class LayerChooser {
   struct Shape {
     std::shared_ptr<ShapeCounts> counts;
     double nominal_outputs = 1;  // the layer's outputs, batch included (layer_energy's nominal)
-    // Per class: its bound, whether that is of its counted array, and whether its candidates'
-    // bounds are known.
+    // Per class: its bound, whether that is of its counted array, and where its candidates'
+    // bounds start in `member_bounds` once known (kUnknown before: a search expands a few
+    // classes, and bounds for every candidate would be megabytes of fresh pages per shape).
+    static constexpr std::uint32_t kUnknown = ~std::uint32_t{0};
     std::vector<Bound> class_bounds;
-    std::vector<bool> counted, expanded;
+    std::vector<bool> counted;
+    std::vector<std::uint32_t> bounds_at;
     std::vector<std::uint32_t> class_order;  // by the class bounds for the first layer's MACs
-    std::vector<Bound> bounds;               // per candidate, once its class is expanded
+    std::vector<Bound> member_bounds;        // the expanded classes' members, in member order
     // A bound for a layer of MAC energy `mac_pj` (which scales with the outputs a mapping
     // computes, as in layer_energy).
     double bound(const Bound& b, double mac_pj, MappingObjective o) const {
       return objective(o, b.pj + mac_pj / nominal_outputs * b.outputs, b.cycles);
-    }
-    double bound(std::size_t i, double mac_pj, MappingObjective o) const {
-      return bound(bounds[i], mac_pj, o);
     }
     double class_bound(std::size_t k, double mac_pj, MappingObjective o) const {
       return bound(class_bounds[k], mac_pj, o);
@@ -645,8 +645,7 @@ class LayerChooser {
     s.class_bounds.reserve(nc);
     for (std::uint32_t k = 0; k < nc; ++k)
       s.class_bounds.push_back(class_bound_of(s, k, layer, p, counter, !s.counted[k]));
-    s.expanded.assign(nc, false);
-    s.bounds.resize(sc.mappings.size());
+    s.bounds_at.assign(nc, Shape::kUnknown);
     // Classes by their bounds for this layer, ties in class order (a stable order of pairs).
     const double mac_pj = macs_.at(static_cast<std::size_t>(layer)).pj;
     std::vector<std::pair<double, std::uint32_t>> by_bound(nc);
@@ -670,20 +669,21 @@ class LayerChooser {
     return bound_of(b, layer, p);
   }
 
-  // The bounds of class `k`'s candidates, if not yet known.
-  void expand(Shape& s, std::uint32_t k, int layer, const PlanParams& p,
-              const ConvMappingCounter& counter) const {
-    if (s.expanded[k]) return;
-    s.expanded[k] = true;
+  // The bounds of class `k`'s candidates in member order, computed when first asked for.
+  const Bound* expand(Shape& s, std::uint32_t k, int layer, const PlanParams& p,
+                      const ConvMappingCounter& counter) const {
     ShapeCounts& sc = *s.counts;
-    const TileTiming& array = sc.array(k, counter);
-    MappingCost b;
-    for (std::uint32_t j = sc.class_begin[k]; j < sc.class_begin[k + 1]; ++j) {
-      const std::uint32_t i = sc.members[j];
-      b.counts = counter.count_without_array(sc.mappings[i]);
-      b.counts.array = array;
-      s.bounds[i] = bound_of(b, layer, p);
+    if (s.bounds_at[k] == Shape::kUnknown) {
+      s.bounds_at[k] = static_cast<std::uint32_t>(s.member_bounds.size());
+      const TileTiming& array = sc.array(k, counter);
+      MappingCost b;
+      for (std::uint32_t j = sc.class_begin[k]; j < sc.class_begin[k + 1]; ++j) {
+        b.counts = counter.count_without_array(sc.mappings[sc.members[j]]);
+        b.counts.array = array;
+        s.member_bounds.push_back(bound_of(b, layer, p));
+      }
     }
+    return s.member_bounds.data() + s.bounds_at[k];
   }
 
   // Candidate `i` of shape `s`, costed for `layer`.
