@@ -397,6 +397,19 @@ TEST(OptimizeCli, ChoosesAMixedDesignThatStandaloneRunsReproduce) {
   ASSERT_FALSE(elp_design.empty()) << "no ELP_BSD mix met the budget";
   EXPECT_EQ(j["best_fixed_mixed"]["validation"]["energy_pj"].get<double>(), cheapest_fixed);
   EXPECT_DOUBLE_EQ(j["energy_vs_best_fixed_mixed"].get<double>(), energy / cheapest_fixed);
+  // The cheapest of all that meet the budget on validation: the chosen mix or a uniform design.
+  double cheapest = energy;
+  std::string cheapest_is = "chosen";
+  for (const auto& u : j["uniform"]) {
+    const bool meets =
+        u["top1"].get<double>() >= j["float_top1"]["validation"].get<double>() - 0.02 - 1e-12;
+    if (meets && u["energy_pj"].get<double>() < cheapest) {
+      cheapest = u["energy_pj"];
+      cheapest_is = "best_uniform";
+    }
+  }
+  EXPECT_EQ(j["cheapest"]["energy_pj"].get<double>(), cheapest) << j["cheapest"].dump();
+  EXPECT_EQ(j["cheapest"]["is"], cheapest_is);
   // The cheapest mix on an ELP_BSD PE runs standalone at the energy the search saw.
   const auto elp_run = run_cli(
       {"run", "--workload", kCnn, "--design", elp_design, "--calibration", "100", "--out", "re"},
