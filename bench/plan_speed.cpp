@@ -9,8 +9,9 @@
 // with the mapper's counts kept (MappingReuse, as a sweep worker's batch shares them), and
 // whether that chose as the plan alone does.
 //
-// usage: plan_speed [WORKLOAD] [REPEAT [--no-baseline]]   (default resnet50, 3: the fastest of
-//        REPEAT passes; --no-baseline times the plan stage alone, for a profiler)
+// usage: plan_speed [WORKLOAD] [REPEAT] [--no-baseline] [KEY=VALUE ...]   (default resnet50, 3:
+//        the fastest of REPEAT passes; --no-baseline times the plan stage alone, for a profiler;
+//        KEY=VALUE settings for every accelerator, e.g. mapping.buffering=any)
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -53,9 +54,20 @@ double fastest(const std::vector<double>& v) {
 
 int sc_main(int argc, char* argv[]) {
   using namespace conloc;
-  const std::string workload = argc > 1 ? argv[1] : "resnet50";
-  const int repeat = argc > 2 ? std::max(1, std::atoi(argv[2])) : 3;
-  const bool baseline = argc <= 3 || std::string(argv[3]) != "--no-baseline";  // for profiling
+  std::vector<std::string> positional, sets;
+  bool baseline = true;  // false: the plan stage alone, for profiling
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--no-baseline") {
+      baseline = false;
+    } else if (a.find('=') != std::string::npos) {
+      sets.push_back(a);
+    } else {
+      positional.push_back(a);
+    }
+  }
+  const std::string workload = positional.size() > 0 ? positional[0] : "resnet50";
+  const int repeat = positional.size() > 1 ? std::max(1, std::atoi(positional[1].c_str())) : 3;
   const std::string preset = data_dir() + "/configs/presets/default.json";
   const Workload w = load_workload(workload, 1);
   std::map<std::string, CompiledNetwork> compiled;  // by network_key
@@ -67,10 +79,12 @@ int sc_main(int argc, char* argv[]) {
       for (int cols : {16, 64})
         for (int kib : {32, 256}) {
           const std::string b = std::to_string(kib);
-          const SimConfig cfg = load_sim_config(
-              preset, {"array.dataflow=" + std::string(df), "array.rows=" + std::to_string(rows),
-                       "array.cols=" + std::to_string(cols), "buffers.weight_kib=" + b,
-                       "buffers.activation_kib=" + b, "buffers.output_kib=" + b});
+          std::vector<std::string> point_sets = {
+              "array.dataflow=" + std::string(df),  "array.rows=" + std::to_string(rows),
+              "array.cols=" + std::to_string(cols), "buffers.weight_kib=" + b,
+              "buffers.activation_kib=" + b,        "buffers.output_kib=" + b};
+          point_sets.insert(point_sets.end(), sets.begin(), sets.end());
+          const SimConfig cfg = load_sim_config(preset, point_sets);
           if (!em) em = std::make_unique<EnergyModel>(EnergyTable::load(cfg.energy_table_path));
           const std::string key = network_key(w, cfg, false);
           auto it = compiled.find(key);

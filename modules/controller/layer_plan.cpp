@@ -1271,6 +1271,11 @@ class ConvCounter {
     array();
     return c_.array;
   }
+  // ConvMappingCounter::dram_weight_bits.
+  std::uint64_t count_weights() {
+    weights();
+    return c_.dram_weight_bits;
+  }
   // ConvMappingCounter::count_array_floor.
   TileTiming count_array_floor() const { return p_.dataflow->tiles_floor(grid(), array_); }
 
@@ -1610,6 +1615,11 @@ ConvCounts ConvMappingCounter::count_floor(const ConvMapping& m) const {
 TileTiming ConvMappingCounter::count_array(const ConvMapping& m) const {
   const auto [p, g] = impl_->of(m);
   return ConvCounter(g, impl_->band_sums(p_, m.rows), p, m).count_array();
+}
+
+std::uint64_t ConvMappingCounter::dram_weight_bits(const ConvMapping& m) const {
+  const auto [p, g] = impl_->of(m);
+  return ConvCounter(g, impl_->band_sums(p_, m.rows), p, m).count_weights();
 }
 
 TileTiming ConvMappingCounter::count_array_floor(const ConvMapping& m) const {

@@ -466,6 +466,9 @@ class ConvMappingCounter {
   TileTiming count_array_floor(const ConvMapping& m) const;
   ConvCounts count_without_array(const ConvMapping& m) const;
   ConvCounts count_floor(const ConvMapping& m) const;
+  // count_without_array's dram_weight_bits alone (the mapper asks whether a weight buffer used
+  // whole changes them, for many candidates).
+  std::uint64_t dram_weight_bits(const ConvMapping& m) const;
 
  private:
   struct Impl;

@@ -130,8 +130,7 @@ std::vector<ConvMapping> mapping_candidates(const SimConfig& cfg, const Compiled
       ConvMapping halves = m;
       halves.whole = static_cast<std::uint8_t>(m.whole & ~b);
       if (!counter.misfit(halves)) {
-        if (b != W || counter.count_without_array(halves).dram_weight_bits ==
-                          counter.count_without_array(m).dram_weight_bits) {
+        if (b != W || counter.dram_weight_bits(halves) == counter.dram_weight_bits(m)) {
           return false;
         }
       }
