@@ -930,8 +930,8 @@ TEST(Mapping, WithinAFewPercentOfExhaustiveSearchCostedByTheSimulator) {
 
 // The same on the input-stationary array (its floor is the weight-stationary one of the
 // transposed tile grid), with and without buffers used whole. (The 1 x 1 layer of the first test
-// on IS is not here: its cycle estimate misranks by up to 6.3 % -- docs/mapping.md, "Against
-// exhaustive search".)
+// on IS is not here: a 320-cycle layer whose cycle estimate misranks its bands by up to 6.3 % --
+// docs/mapping.md, "Against exhaustive search".)
 TEST(Mapping, InputStationaryWithinAFewPercentOfExhaustiveSearch) {
   within_exhaustive_search({
       {"3x3 is", {5, 5, 4}, 6, 3, 1, 1, 1, "is"},
