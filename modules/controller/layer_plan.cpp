@@ -73,6 +73,13 @@ struct Halves {
   int next() { return loads++ % count; }
 };
 
+// The parameters mapping `m` is planned and counted with: `p`, or, for a mapping that uses
+// buffers whole, their copy in `own` (PlanParams::with_whole).
+const PlanParams& params_for(const PlanParams& p, const ConvMapping& m,
+                             std::optional<PlanParams>& own) {
+  return m.whole ? own.emplace(p.with_whole(m.whole)) : p;
+}
+
 int push(LayerPlan& lp, Job j) {
   lp.jobs.push_back(std::move(j));
   return static_cast<int>(lp.jobs.size()) - 1;
@@ -406,7 +413,7 @@ class ConvPlanner {
  public:
   ConvPlanner(const CompiledNetwork& cn, int li, const PlanParams& p, const ConvMapping& m,
               const DramLayout& dram)
-      : p_(m.whole ? own_.emplace(p.with_whole(m.whole)) : p),
+      : p_(params_for(p, m, own_)),
         g_(cn, li, p_),
         cl_(cn.layers[li]),
         m_(m),
@@ -1178,7 +1185,9 @@ std::vector<int> fold_balanced_rows(const CompiledNetwork& cn, int layer, const 
 
 std::optional<Infeasibility> mapping_misfit(const CompiledNetwork& cn, int layer,
                                             const PlanParams& p, const ConvMapping& m) {
-  return ConvMappingCounter(cn, layer, p).misfit(m);
+  std::optional<PlanParams> own;
+  const PlanParams& q = params_for(p, m, own);
+  return misfit(ConvGeom(cn, layer, q), q, m);
 }
 
 namespace {
@@ -1498,7 +1507,10 @@ class ConvCounter {
 
 ConvCounts count_conv(const CompiledNetwork& cn, int layer, const PlanParams& p,
                       const ConvMapping& m) {
-  return ConvMappingCounter(cn, layer, p).count(m);
+  std::optional<PlanParams> own;
+  const PlanParams& q = params_for(p, m, own);
+  const ConvGeom g(cn, layer, q);
+  return ConvCounter(g, BandSums(g, q, m.rows), q, m).count();
 }
 
 std::variant<ConvMapping, Infeasibility> greedy_mapping(const CompiledNetwork& cn, int layer,
@@ -1577,6 +1589,11 @@ struct ConvMappingCounter::Impl {
     }
     return {w->p, w->g};
   }
+  // The counter of mapping `m`, with its parameters and geometry and the band sums of its bands.
+  ConvCounter counter(const ConvMapping& m) const {
+    const auto [q, qg] = of(m);
+    return ConvCounter(qg, band_sums(p, m.rows), q, m);
+  }
   const BandSums& band_sums(const PlanParams& p, int rows) const {
     CONLOC_ASSERT(rows >= 1 && rows < static_cast<int>(bands.size()), "planner",
                   "a band of " + std::to_string(rows) + " rows in a layer of " +
@@ -1588,7 +1605,7 @@ struct ConvMappingCounter::Impl {
 };
 
 ConvMappingCounter::ConvMappingCounter(const CompiledNetwork& cn, int layer, const PlanParams& p)
-    : impl_(std::make_unique<const Impl>(cn, layer, p)), p_(p) {}
+    : impl_(std::make_unique<const Impl>(cn, layer, p)) {}
 
 ConvMappingCounter::~ConvMappingCounter() = default;
 
@@ -1598,33 +1615,27 @@ std::optional<Infeasibility> ConvMappingCounter::misfit(const ConvMapping& m) co
 }
 
 ConvCounts ConvMappingCounter::count(const ConvMapping& m) const {
-  const auto [p, g] = impl_->of(m);
-  return ConvCounter(g, impl_->band_sums(p_, m.rows), p, m).count();
+  return impl_->counter(m).count();
 }
 
 ConvCounts ConvMappingCounter::count_without_array(const ConvMapping& m) const {
-  const auto [p, g] = impl_->of(m);
-  return ConvCounter(g, impl_->band_sums(p_, m.rows), p, m).count_without_array();
+  return impl_->counter(m).count_without_array();
 }
 
 ConvCounts ConvMappingCounter::count_floor(const ConvMapping& m) const {
-  const auto [p, g] = impl_->of(m);
-  return ConvCounter(g, impl_->band_sums(p_, m.rows), p, m).count_floor();
+  return impl_->counter(m).count_floor();
 }
 
 TileTiming ConvMappingCounter::count_array(const ConvMapping& m) const {
-  const auto [p, g] = impl_->of(m);
-  return ConvCounter(g, impl_->band_sums(p_, m.rows), p, m).count_array();
+  return impl_->counter(m).count_array();
 }
 
 std::uint64_t ConvMappingCounter::dram_weight_bits(const ConvMapping& m) const {
-  const auto [p, g] = impl_->of(m);
-  return ConvCounter(g, impl_->band_sums(p_, m.rows), p, m).count_weights();
+  return impl_->counter(m).count_weights();
 }
 
 TileTiming ConvMappingCounter::count_array_floor(const ConvMapping& m) const {
-  const auto [p, g] = impl_->of(m);
-  return ConvCounter(g, impl_->band_sums(p_, m.rows), p, m).count_array_floor();
+  return impl_->counter(m).count_array_floor();
 }
 
 int result_tensor(const Network& net, int li, const PlanParams& p) {

@@ -473,7 +473,6 @@ class ConvMappingCounter {
  private:
   struct Impl;
   std::unique_ptr<const Impl> impl_;
-  const PlanParams& p_;
 };
 
 // What a vector layer's plan adds up to (its jobs' sums): the mapper weighs a fused output stage

@@ -115,9 +115,8 @@ std::vector<ConvMapping> mapping_candidates(const SimConfig& cfg, const Compiled
   // Whether a mapping fits the buffers (using `whole` whole): the planner's own check. Order and
   // accumulator use do not change what fits.
   auto fits = [&](int nt, int ct, int rows, int nb, bool all_ch, std::uint8_t whole) {
-    ConvMapping m{TileOrder::BandsOuter, nt, ct, rows, nb, all_ch, false};
-    m.whole = whole;
-    return !counter.misfit(m);
+    return !counter.misfit(
+        ConvMapping{TileOrder::BandsOuter, nt, ct, rows, nb, all_ch, false, whole});
   };
   // A buffer used whole earns its place in a candidate when the tile needs it (it does not fit
   // with that buffer in halves) or, for the weight buffer, when it holds weights the halves
@@ -155,8 +154,7 @@ std::vector<ConvMapping> mapping_candidates(const SimConfig& cfg, const Compiled
               if (rows > rows_most) continue;
               for (TileOrder o : s.orders) {
                 for (bool acc : s.acc) {
-                  ConvMapping m{o, nt, ct, rows, nb, all_ch, acc};
-                  m.whole = whole;
+                  const ConvMapping m{o, nt, ct, rows, nb, all_ch, acc, whole};
                   if (whole == 0 || needed(m)) out.push_back(m);
                 }
               }
@@ -668,7 +666,8 @@ class LayerChooser {
     return bound_of(b, layer, p);
   }
 
-  // The bounds of class `k`'s candidates in member order, computed when first asked for.
+  // The bounds of class `k`'s candidates in member order, computed when first asked for (valid
+  // until another class is expanded).
   const Bound* expand(Shape& s, std::uint32_t k, int layer, const PlanParams& p,
                       const ConvMappingCounter& counter) const {
     ShapeCounts& sc = *s.counts;
